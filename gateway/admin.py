@@ -1,0 +1,115 @@
+"""Principals: API keys issued once (only the hash is kept) and revoked at once."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from gateway.auth import ADMIN_PRINCIPAL_ID, key_digest, new_api_key
+from gateway.models import principal_revocations, principals
+from services.kernel.app import service_router
+from services.kernel.errors import Conflict, NotFound
+from services.kernel.ids import new_id
+from services.kernel.uow import PrincipalDep, SessionDep
+
+RegionCode = Annotated[str, Field(pattern=r"^(\d{6}|\d{12})$", description="GB/T 2260 region or 12-digit village")]
+
+
+class PrincipalCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["admin", "finance", "project_manager", "lender", "inspector"]
+    region_code: RegionCode
+
+
+class PrincipalRead(BaseModel):
+    id: str
+    name: str
+    role: str
+    region_code: str
+    key_prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class PrincipalIssued(PrincipalRead):
+    api_key: str | None = Field(description="shown once; null when an idempotent retry replays the answer")
+
+
+router = service_router("/admin", tags=["admin"])
+
+
+@router.post("/principals", status_code=201, response_model=PrincipalIssued)
+async def create_principal(
+    body: PrincipalCreate, request: Request, session: SessionDep, caller: PrincipalDep
+) -> JSONResponse:
+    api_key = new_api_key()
+    row = (
+        await session.execute(
+            insert(principals)
+            .values(
+                id=new_id("prn"),
+                name=body.name,
+                role=body.role,
+                region_code=body.region_code,
+                key_sha256=key_digest(api_key),
+                key_prefix=api_key[:10],
+                created_by=caller.id,
+            )
+            .returning(*principals.c)
+        )
+    ).one()
+    issued = PrincipalIssued(
+        id=row.id,
+        name=row.name,
+        role=row.role,
+        region_code=row.region_code,
+        key_prefix=row.key_prefix,
+        created_at=row.created_at,
+        api_key=api_key,
+    )
+    # An idempotent replay must not hand the key out again from storage: keep a copy without it.
+    request.state.idempotent_replay_body = json.dumps(
+        issued.model_copy(update={"api_key": None}).model_dump(mode="json")
+    ).encode()
+    return JSONResponse(issued.model_dump(mode="json"), status_code=201)
+
+
+@router.get("/principals", response_model=list[PrincipalRead])
+async def list_principals(session: SessionDep) -> list[PrincipalRead]:
+    rows = await session.execute(
+        select(*principals.c, principal_revocations.c.revoked_at)
+        .select_from(principals.outerjoin(principal_revocations))
+        .order_by(principals.c.created_at)
+    )
+    return [PrincipalRead.model_validate(dict(r._mapping)) for r in rows]
+
+
+@router.delete("/principals/{principal_id}", response_model=PrincipalRead)
+async def revoke_principal(principal_id: str, session: SessionDep, caller: PrincipalDep) -> PrincipalRead:
+    if principal_id == ADMIN_PRINCIPAL_ID:
+        raise Conflict(
+            "内置管理员由 FUNDTRACK_ADMIN_TOKEN 管理 / the built-in admin is managed by its token",
+            code="BUILTIN_PRINCIPAL",
+        )
+    row = (await session.execute(select(principals).where(principals.c.id == principal_id))).first()
+    if row is None:
+        raise NotFound(f"没有这个主体 / no principal {principal_id}")
+    await session.execute(
+        pg_insert(principal_revocations)
+        .values(principal_id=principal_id, revoked_by=caller.id)
+        .on_conflict_do_nothing()
+    )
+    revoked_at = (
+        await session.execute(
+            select(principal_revocations.c.revoked_at).where(principal_revocations.c.principal_id == principal_id)
+        )
+    ).scalar_one()
+    return PrincipalRead.model_validate({**dict(row._mapping), "revoked_at": revoked_at})

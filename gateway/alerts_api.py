@@ -1,0 +1,148 @@
+"""GET /alerts merges every service's alerts (newest first, keyset across services); acknowledge, resolve and
+scan reach the owning services, with the caller's identity signed, and are audited at the door and by them."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.policy import ALERT_DOMAINS
+from services.kernel.alerts import RegionQuery, ScanIn, SeverityQuery, StatusQuery, TypeQuery
+from services.kernel.errors import NotFound, ServiceUnavailable
+from services.kernel.http import signed_headers
+from services.kernel.identity import Principal
+from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from services.kernel.topology import SERVICES
+from services.kernel.uow import principal_of
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+PrincipalDep = Annotated[Principal, Depends(principal_of)]
+ALERT_ID = re.compile(r"^alert-(?P<service>[a-z]+)_[0-9a-z]{26}$")
+
+
+class AlertNoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=4000)
+
+
+async def _call(
+    request: Request,
+    service: str,
+    method: str,
+    path: str,
+    *,
+    params: dict[str, Any] | None = None,
+    json: Any = None,
+) -> httpx.Response:
+    client: httpx.AsyncClient = request.app.state.service_http[service]
+    principal = principal_of(request)
+    outgoing = client.build_request(method, path, params=params, json=json)
+    key = request.headers.get("idempotency-key")
+    if key:
+        outgoing.headers["idempotency-key"] = key
+    outgoing.headers.update(signed_headers(method, outgoing.url, principal, request.state.request_id))
+    try:
+        return await client.send(outgoing)
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable(
+            f"{service} 服务不可用 / the {service} service did not answer", service=service
+        ) from exc
+
+
+def _passthrough(response: httpx.Response) -> JSONResponse:
+    return JSONResponse(
+        response.json(),
+        status_code=response.status_code,
+        media_type=response.headers.get("content-type", "application/json"),
+    )
+
+
+@router.get("")
+async def list_alerts(
+    request: Request,
+    principal: PrincipalDep,
+    type_: TypeQuery = None,
+    region: RegionQuery = None,
+    status: StatusQuery = None,
+    severity: SeverityQuery = None,
+    since: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> JSONResponse:
+    decode_cursor(cursor, 2)  # refuse a foreign cursor here, once, rather than in every service
+    services = ALERT_DOMAINS.get(principal.role, tuple(SERVICES))
+    params = {
+        k: v
+        for k, v in {
+            "type": type_,
+            "region": region,
+            "status": status,
+            "severity": severity,
+            "since": since,
+            "cursor": cursor,
+            "limit": limit,
+        }.items()
+        if v is not None
+    }
+    responses = await asyncio.gather(*(_call(request, s, "GET", "/internal/alerts", params=params) for s in services))
+    items: list[dict[str, Any]] = []
+    more = False
+    for response in responses:
+        if response.status_code != 200:
+            return _passthrough(response)
+        page = response.json()
+        items.extend(page["items"])
+        more = more or page["next_cursor"] is not None
+    items.sort(key=lambda a: (a["raised_at"], a["id"]), reverse=True)
+    more = more or len(items) > limit
+    items = items[:limit]
+    next_cursor = encode_cursor([items[-1]["raised_at"], items[-1]["id"]]) if more and items else None
+    return JSONResponse({"items": items, "next_cursor": next_cursor})
+
+
+def _owner(alert_id: str) -> str:
+    found = ALERT_ID.match(alert_id)
+    if found is None or found["service"] not in SERVICES:
+        raise NotFound(f"没有这条预警 / no alert {alert_id}")
+    return found["service"]
+
+
+@router.post("/{alert_id}/acknowledge")
+async def acknowledge(alert_id: str, body: AlertNoteIn, request: Request) -> JSONResponse:
+    service = _owner(alert_id)
+    return _passthrough(
+        await _call(request, service, "POST", f"/internal/alerts/{alert_id}/acknowledge", json=body.model_dump())
+    )
+
+
+@router.post("/{alert_id}/resolve")
+async def resolve(alert_id: str, body: AlertNoteIn, request: Request) -> JSONResponse:
+    service = _owner(alert_id)
+    return _passthrough(
+        await _call(request, service, "POST", f"/internal/alerts/{alert_id}/resolve", json=body.model_dump())
+    )
+
+
+@router.post("/scan")
+async def scan(body: ScanIn, request: Request) -> JSONResponse:
+    payload = {"as_of": body.as_of.isoformat()}
+    responses = await asyncio.gather(
+        *(_call(request, s, "POST", "/internal/alerts/scan", json=payload) for s in SERVICES)
+    )
+    raised: dict[str, int] = {}
+    updated: dict[str, int] = {}
+    for response in responses:
+        if response.status_code != 200:
+            return _passthrough(response)
+        result = response.json()
+        for kind, count in result["raised"].items():
+            raised[kind] = raised.get(kind, 0) + count
+        for kind, count in result.get("updated", {}).items():
+            updated[kind] = updated.get(kind, 0) + count
+    return JSONResponse({"as_of": payload["as_of"], "raised": raised, "updated": updated})

@@ -1,0 +1,67 @@
+"""The gateway app: the door around a few routes of its own; everything else is proxied to the services."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from gateway import admin, alerts_api, audit_api, ops
+from gateway.audit import AuditWriter, Sequencer
+from gateway.auth import Authenticator, admin_token
+from gateway.door import Door
+from services.kernel.db import create_engine, session_factory
+from services.kernel.errors import install_error_handlers
+from services.kernel.http import ServiceClient, make_client
+from services.kernel.logs import configure_logging
+from services.kernel.settings import get_settings
+from services.kernel.topology import GATEWAY_SCHEMA, SERVICES
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging("gateway", settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(GATEWAY_SCHEMA, pool_size=max(settings.db_pool_size, 20))
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        app.state.authenticator = Authenticator(engine, admin_token(settings.data_dir))
+        app.state.service_http = {name: make_client(spec.base_url) for name, spec in SERVICES.items()}
+        outbox_clients = {name: ServiceClient(name, spec.base_url, caller="gateway") for name, spec in SERVICES.items()}
+        app.state.audit_writer = AuditWriter(engine)
+        app.state.audit_writer.start()
+        app.state.sequencer = Sequencer(engine, outbox_clients)
+        app.state.sequencer.start()
+        try:
+            yield
+        finally:
+            await app.state.sequencer.stop()
+            await app.state.audit_writer.stop()
+            for client in app.state.service_http.values():
+                await client.aclose()
+            for outbox_client in outbox_clients.values():
+                await outbox_client.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="FundTrack",
+        description="Tracking integrated agricultural funds, the county project library and small poverty loans.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    install_error_handlers(app)
+    app.include_router(ops.router)
+    app.include_router(admin.router)
+    app.include_router(audit_api.router)
+    app.include_router(alerts_api.router)
+    app.add_middleware(Door, state=app.state)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,324 @@
+"""The audit trail (A1, A2): recorded at the door, sequenced and hash-chained off the request path.
+
+- The door (`gateway.door`) records every request — reads and refusals included — into `audit_inbox`, by group
+  commit: a request's response waits for the batch that holds its entry, so no answer leaves without its entry.
+- Each service writes an entry for every committed change into its own outbox in the change's transaction; the
+  sequencer pulls those, so a change is in the trail even if the gateway died before writing its door entry.
+- The sequencer (one at a time, by advisory lock) moves inbox entries into `audit_log` in batches, giving each the
+  next `seq` and `hash = sha256(prev_hash + canonical entry)`. No request waits on the chain's head.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway.models import AUDIT_FIELDS, GENESIS_HASH, audit_inbox, audit_log, utc
+from services.kernel.http import ServiceClient
+from services.kernel.models import AuditOutbox
+
+log = logging.getLogger("fundtrack.audit")
+SEQUENCER_LOCK = 0x46_54_41_55_44_49_54  # "FTAUDIT"
+BATCH = 2000
+INTERVAL_SECONDS = 0.2
+MAX_DELAY_MS = 1000
+
+
+class AuditUnavailable(Exception):
+    pass
+
+
+def entry_hash(prev_hash: str, seq: int, entry: dict[str, Any]) -> str:
+    canonical = {k: entry[k] for k in AUDIT_FIELDS}
+    canonical["at"] = utc(entry["at"])
+    canonical["entity_ids"] = list(entry["entity_ids"])
+    canonical["seq"] = seq
+    canonical["prev_hash"] = prev_hash
+    payload = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class AuditWriter:
+    """Group commit of door entries: many concurrent requests, one INSERT."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._wake.set()
+            while self._pending:
+                await asyncio.sleep(0.01)
+            self._task.cancel()
+
+    async def record(self, entry: dict[str, Any]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((entry, future))
+        self._wake.set()
+        await future
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
+                try:
+                    async with self.engine.begin() as conn:
+                        await conn.execute(insert(audit_inbox), [e for e, _ in batch])
+                except Exception as exc:
+                    log.exception("could not record audit entries")
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(AuditUnavailable(str(exc)))
+                    continue
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+
+@dataclass
+class SequencerStatus:
+    pending: int
+    oldest_pending_age_ms: int
+
+
+class Sequencer:
+    def __init__(self, engine: AsyncEngine, services: dict[str, ServiceClient]) -> None:
+        self.engine = engine
+        self.services = services
+        self._task: asyncio.Task[None] | None = None
+        self._kick = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                moved = await self.run_once()
+            except Exception:
+                log.exception("audit sequencer iteration failed; retrying")
+                moved = 0
+            if moved < BATCH:
+                try:
+                    await asyncio.wait_for(self._kick.wait(), INTERVAL_SECONDS)
+                except TimeoutError:
+                    pass
+                self._kick.clear()
+
+    async def run_once(self) -> int:
+        fetched: dict[str, list[dict[str, Any]]] = {}
+        for name, client in self.services.items():
+            try:
+                fetched[name] = await self._fetch_outbox(client)
+            except Exception as exc:  # a service that is down delays its entries, never loses them
+                log.warning("could not read the %s audit outbox: %s", name, exc)
+        async with self.engine.begin() as conn:
+            locked = (await conn.execute(select(func.pg_try_advisory_xact_lock(SEQUENCER_LOCK)))).scalar_one()
+            if not locked:
+                return 0
+            for name, items in fetched.items():
+                await self._stage_service_entries(conn, name, items)
+            await self._stage_own_outbox(conn)
+            moved = await self._chain(conn)
+        for name, items in fetched.items():
+            if items:
+                await self.services[name].request(
+                    "POST", "/internal/audit-outbox/ack", json={"ids": [i["id"] for i in items]}
+                )
+        return moved
+
+    async def _fetch_outbox(self, client: ServiceClient) -> list[dict[str, Any]]:
+        response = await client.request("GET", "/internal/audit-outbox", params={"limit": BATCH})
+        response.raise_for_status()
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    async def _stage_service_entries(self, conn: AsyncConnection, origin: str, items: list[dict[str, Any]]) -> None:
+        if not items:
+            return
+        ids = [int(i["id"]) for i in items]
+        done = {
+            r[0]
+            for r in await conn.execute(
+                select(audit_log.c.origin_id).where(audit_log.c.origin == origin, audit_log.c.origin_id.in_(ids))
+            )
+        }
+        rows = [_from_outbox(origin, i) for i in items if int(i["id"]) not in done]
+        if rows:
+            await conn.execute(insert(audit_inbox), rows)
+
+    async def _stage_own_outbox(self, conn: AsyncConnection) -> None:
+        outbox = AuditOutbox.__table__  # type: ignore[attr-defined]
+        rows = (await conn.execute(select(outbox).order_by(outbox.c.id).limit(BATCH))).mappings().all()
+        if not rows:
+            return
+        await conn.execute(insert(audit_inbox), [_from_outbox("gateway", dict(r)) for r in rows])
+        await conn.execute(delete(outbox).where(outbox.c.id.in_([r["id"] for r in rows])))
+
+    async def _chain(self, conn: AsyncConnection) -> int:
+        head = (
+            await conn.execute(select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1))
+        ).first()
+        seq, prev = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+        rows = (await conn.execute(select(audit_inbox).order_by(audit_inbox.c.id).limit(BATCH))).mappings().all()
+        if not rows:
+            return 0
+        chained = []
+        for row in rows:
+            seq += 1
+            entry = {k: row[k] for k in AUDIT_FIELDS}
+            digest = entry_hash(prev, seq, entry)
+            chained.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest})
+            prev = digest
+        await conn.execute(insert(audit_log), chained)
+        await conn.execute(delete(audit_inbox).where(audit_inbox.c.id.in_([r["id"] for r in rows])))
+        return len(rows)
+
+    async def status(self) -> SequencerStatus:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(func.count(), func.min(audit_inbox.c.at)).select_from(audit_inbox))).one()
+        age = 0
+        if row[1] is not None:
+            age = int((datetime.now(UTC) - row[1]).total_seconds() * 1000)
+        return SequencerStatus(pending=int(row[0]), oldest_pending_age_ms=max(age, 0))
+
+
+def _from_outbox(origin: str, item: dict[str, Any]) -> dict[str, Any]:
+    at = item["at"]
+    return {
+        "at": datetime.fromisoformat(at) if isinstance(at, str) else at,
+        "principal_id": item["principal_id"],
+        "role": item["role"],
+        "region_code": item["region_code"],
+        "method": item["method"],
+        "path": item["path"],
+        "query": item["query"],
+        "entity_ids": list(item["entity_ids"]),
+        "body_sha256": item["body_sha256"],
+        "status": int(item["status"]),
+        "code": "",
+        "request_id": item["request_id"],
+        "origin": origin,
+        "origin_id": int(item["id"]),
+    }
+
+
+@dataclass
+class Verification:
+    ok: bool
+    entries: int
+    head_hash: str
+    first_bad_seq: int | None
+
+
+async def verify_chain(engine: AsyncEngine, chunk: int = 10_000) -> Verification:
+    """Recompute every hash from the genesis; name the first entry whose seq, link or hash does not match."""
+    prev, expected_seq, count = GENESIS_HASH, 1, 0
+    async with engine.connect() as conn:
+        after = 0
+        while True:
+            rows = (
+                (
+                    await conn.execute(
+                        select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(chunk)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            if not rows:
+                break
+            for row in rows:
+                entry = {k: row[k] for k in AUDIT_FIELDS}
+                if (
+                    row["seq"] != expected_seq
+                    or row["prev_hash"] != prev
+                    or row["hash"] != entry_hash(prev, row["seq"], entry)
+                ):
+                    return Verification(ok=False, entries=count, head_hash=prev, first_bad_seq=expected_seq)
+                prev, expected_seq, count = row["hash"], expected_seq + 1, count + 1
+            after = rows[-1]["seq"]
+    return Verification(ok=True, entries=count, head_hash=prev, first_bad_seq=None)
+
+
+def audit_filters(
+    *,
+    scope_prefix: str,
+    actor: str | None,
+    role: str | None,
+    region: str | None,
+    method: str | None,
+    path_prefix: str | None,
+    status: int | None,
+    code: str | None,
+    entity_id: str | None,
+    request_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[Any]:
+    c = audit_log.c
+    conditions: list[Any] = []
+    if scope_prefix:
+        conditions.append(c.region_code.startswith(scope_prefix))
+    if region:
+        conditions.append(c.region_code.startswith(region))
+    for column, value in (
+        (c.principal_id, actor),
+        (c.role, role),
+        (c.method, method),
+        (c.status, status),
+        (c.code, code),
+        (c.request_id, request_id),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if path_prefix:
+        conditions.append(c.path.startswith(path_prefix))
+    if entity_id:
+        conditions.append(c.entity_ids.contains([entity_id]))
+    if since:
+        conditions.append(c.at >= since)
+    if until:
+        conditions.append(c.at < until)
+    return conditions
+
+
+def entry_json(row: Any) -> dict[str, Any]:
+    return {
+        "seq": row.seq,
+        "at": utc(row.at),
+        "principal_id": row.principal_id,
+        "role": row.role,
+        "region_code": row.region_code,
+        "method": row.method,
+        "path": row.path,
+        "query": row.query,
+        "status": row.status,
+        "code": row.code or None,
+        "request_id": row.request_id,
+        "entity_ids": list(row.entity_ids),
+        "body_sha256": row.body_sha256,
+        "origin": row.origin,
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+    }

@@ -1,0 +1,169 @@
+"""GET /audit, /audit/verify, /audit/export for inspectors and admins, scoped to their jurisdiction."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import and_, select
+
+from gateway.audit import MAX_DELAY_MS, audit_filters, entry_json, verify_chain
+from gateway.models import audit_log
+from services.kernel.identity import Principal, jurisdiction_prefix
+from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from services.kernel.uow import principal_of
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+PrincipalDep = Annotated[Principal, Depends(principal_of)]
+
+
+class AuditQuery(BaseModel):
+    actor: str | None = None
+    role: str | None = None
+    region: str | None = None
+    method: str | None = None
+    path_prefix: str | None = None
+    status: int | None = None
+    code: str | None = None
+    entity_id: str | None = None
+    request_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def audit_query(
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    role: Annotated[str | None, Query(max_length=32)] = None,
+    region: Annotated[str | None, Query(pattern=r"^(\d{6}|\d{12})$")] = None,
+    method: Annotated[str | None, Query(pattern=r"^[A-Z]{3,7}$")] = None,
+    path_prefix: Annotated[str | None, Query(max_length=512)] = None,
+    status: Annotated[int | None, Query(ge=100, le=599)] = None,
+    code: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: Annotated[str | None, Query(max_length=128)] = None,
+    request_id: Annotated[str | None, Query(max_length=128)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> AuditQuery:
+    return AuditQuery(
+        actor=actor,
+        role=role,
+        region=region,
+        method=method,
+        path_prefix=path_prefix,
+        status=status,
+        code=code,
+        entity_id=entity_id,
+        request_id=request_id,
+        since=since,
+        until=until,
+    )
+
+
+AuditQueryDep = Annotated[AuditQuery, Depends(audit_query)]
+
+
+def _conditions(q: AuditQuery, principal: Principal) -> list[Any]:
+    return audit_filters(
+        scope_prefix=principal.region_prefix,
+        actor=q.actor,
+        role=q.role,
+        region=jurisdiction_prefix(q.region) if q.region else None,
+        method=q.method,
+        path_prefix=q.path_prefix,
+        status=q.status,
+        code=q.code,
+        entity_id=q.entity_id,
+        request_id=q.request_id,
+        since=q.since,
+        until=q.until,
+    )
+
+
+@router.get("")
+async def list_audit(
+    request: Request, principal: PrincipalDep, q: AuditQueryDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> dict[str, Any]:
+    conditions = _conditions(q, principal)
+    key = decode_cursor(cursor, 1)
+    if key is not None:
+        conditions.append(audit_log.c.seq < int(key[0]))
+    query = select(audit_log).where(and_(True, *conditions)).order_by(audit_log.c.seq.desc()).limit(limit + 1)
+    async with request.app.state.engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    items = [entry_json(r) for r in rows[:limit]]
+    next_cursor = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/verify")
+async def verify(request: Request) -> dict[str, Any]:
+    result = await verify_chain(request.app.state.engine)
+    lag = await request.app.state.sequencer.status()
+    return {
+        "ok": result.ok,
+        "entries": result.entries,
+        "head_hash": result.head_hash,
+        "first_bad_seq": result.first_bad_seq,
+        "pending": lag.pending,
+        "sequencer_lag_ms": lag.oldest_pending_age_ms,
+        "max_delay_ms": MAX_DELAY_MS,
+    }
+
+
+EXPORT_COLUMNS = (
+    "seq",
+    "at",
+    "principal_id",
+    "role",
+    "region_code",
+    "method",
+    "path",
+    "query",
+    "status",
+    "code",
+    "request_id",
+    "entity_ids",
+    "body_sha256",
+    "origin",
+    "prev_hash",
+    "hash",
+)
+
+
+@router.get("/export")
+async def export(request: Request, principal: PrincipalDep, q: AuditQueryDep) -> StreamingResponse:
+    conditions = _conditions(q, principal)
+    engine = request.app.state.engine
+
+    async def rows() -> AsyncIterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_COLUMNS)
+        after: int | None = None
+        while True:
+            page = [*conditions] + ([audit_log.c.seq < after] if after is not None else [])
+            query = select(audit_log).where(and_(True, *page)).order_by(audit_log.c.seq.desc()).limit(5000)
+            async with engine.connect() as conn:
+                chunk = (await conn.execute(query)).all()
+            for r in chunk:
+                e = entry_json(r)
+                e["entity_ids"] = " ".join(e["entity_ids"])
+                writer.writerow([e[c] if e[c] is not None else "" for c in EXPORT_COLUMNS])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if len(chunk) < 5000:
+                return
+            after = chunk[-1].seq
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="audit.csv"'},
+    )

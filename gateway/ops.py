@@ -1,0 +1,108 @@
+"""Liveness, readiness, metrics and the one OpenAPI document of the whole public API."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import text
+
+from gateway import metrics
+from gateway.policy import ROUTES
+from services.kernel.http import signed_headers
+from services.kernel.identity import Principal
+from services.kernel.topology import SERVICES
+
+router = APIRouter(include_in_schema=False)
+GATEWAY_PRINCIPAL = Principal(id="service:gateway", role="service", region_code="000000", name="gateway")
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _service_ready(client: httpx.AsyncClient) -> bool:
+    try:
+        return (await client.get("/healthz", timeout=2.0)).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    checks: dict[str, bool] = {}
+    try:
+        async with request.app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = True
+    except Exception:
+        checks["database"] = False
+    names = list(SERVICES)
+    results = await asyncio.gather(*(_service_ready(request.app.state.service_http[n]) for n in names))
+    checks.update(dict(zip(names, results, strict=True)))
+    ready = all(checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+async def prometheus() -> Response:
+    payload, content_type = metrics.exposition()
+    return Response(payload, media_type=content_type)
+
+
+async def _service_openapi(client: httpx.AsyncClient) -> dict[str, Any]:
+    request = client.build_request("GET", "/openapi.json")
+    request.headers.update(signed_headers("GET", request.url, GATEWAY_PRINCIPAL))
+    response = await client.send(request)
+    response.raise_for_status()
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def _roles_note(method: str, path: str) -> str | None:
+    for route in ROUTES:
+        if route.method == method.upper() and route.template == path:
+            return "public, no key" if route.public else "roles: " + ", ".join(sorted(route.roles))
+    return None
+
+
+async def merged_openapi(app: FastAPI) -> dict[str, Any]:
+    """The gateway's own routes plus every public route of the services, each marked with who may call it."""
+    document = copy.deepcopy(app.openapi())
+    documents = await asyncio.gather(
+        *(_service_openapi(app.state.service_http[n]) for n in SERVICES), return_exceptions=True
+    )
+    for service_doc in documents:
+        if isinstance(service_doc, BaseException):
+            continue
+        for path, operations in service_doc.get("paths", {}).items():
+            if path.startswith("/internal") or path == "/healthz":
+                continue
+            document["paths"][path] = operations
+        document.setdefault("components", {}).setdefault("schemas", {}).update(
+            service_doc.get("components", {}).get("schemas", {})
+        )
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            note = _roles_note(method, path)
+            if note and isinstance(operation, dict):
+                operation["description"] = f"{operation.get('description', '')}\n\n**Who:** {note}".strip()
+    document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+    document["security"] = [{"bearer": []}]
+    return document
+
+
+@router.get("/openapi.json")
+async def openapi_document(request: Request) -> JSONResponse:
+    return JSONResponse(await merged_openapi(request.app))
+
+
+@router.get("/docs")
+async def docs() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="FundTrack API")

@@ -1,0 +1,139 @@
+"""Who may call what: the role × route matrix of API.md, in one table an auditor can read.
+
+The gateway decides the role; the service that owns an object decides the jurisdiction (it receives the signed
+principal). `PUBLIC` routes need no key and are still audited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+ADMIN, FINANCE, PM, LENDER, INSPECTOR = "admin", "finance", "project_manager", "lender", "inspector"
+ANY_ROLE = frozenset({ADMIN, FINANCE, PM, LENDER, INSPECTOR})
+PUBLIC = frozenset({"public"})
+GATEWAY = "gateway"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    roles: frozenset[str]
+    target: str  # GATEWAY, or the service that owns the path
+    streamed: bool = False  # forward the body as a stream (large uploads)
+    pattern: re.Pattern[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template)
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+
+    @property
+    def public(self) -> bool:
+        return self.roles == PUBLIC
+
+
+def _r(method: str, template: str, *roles: str, target: str | None = None, streamed: bool = False) -> Route:
+    if target is None:
+        target = template.strip("/").split("/")[0]
+    allowed = PUBLIC if roles == ("public",) else frozenset(roles)
+    return Route(method, template, allowed, target, streamed)
+
+
+ROUTES: tuple[Route, ...] = (
+    # Gateway
+    _r("POST", "/admin/principals", ADMIN, target=GATEWAY),
+    _r("GET", "/admin/principals", ADMIN, target=GATEWAY),
+    _r("DELETE", "/admin/principals/{principal_id}", ADMIN, target=GATEWAY),
+    _r("GET", "/audit", INSPECTOR, ADMIN, target=GATEWAY),
+    _r("GET", "/audit/verify", INSPECTOR, ADMIN, target=GATEWAY),
+    _r("GET", "/audit/export", INSPECTOR, ADMIN, target=GATEWAY),
+    _r("GET", "/alerts", INSPECTOR, ADMIN, FINANCE, PM, LENDER, target=GATEWAY),
+    _r("POST", "/alerts/scan", ADMIN, INSPECTOR, target=GATEWAY),
+    _r("POST", "/alerts/{alert_id}/acknowledge", INSPECTOR, target=GATEWAY),
+    _r("POST", "/alerts/{alert_id}/resolve", INSPECTOR, target=GATEWAY),
+    _r("GET", "/healthz", "public", target=GATEWAY),
+    _r("GET", "/readyz", "public", target=GATEWAY),
+    _r("GET", "/metrics", "public", target=GATEWAY),
+    _r("GET", "/docs", "public", target=GATEWAY),
+    _r("GET", "/openapi.json", "public", target=GATEWAY),
+    # Public announcements (P1): no key, audited all the same
+    _r("GET", "/public/announcements", "public", target="projects"),
+    _r("GET", "/public/announcements/{project_id}", "public", target="projects"),
+    _r("POST", "/public/announcements/{project_id}/objections", "public", target="projects"),
+    # Funds
+    _r("PUT", "/funds/sources/{code}", ADMIN),
+    _r("GET", "/funds/sources", *ANY_ROLE),
+    _r("PUT", "/funds/counties/{code}", ADMIN, FINANCE),
+    _r("GET", "/funds/counties", *ANY_ROLE),
+    _r("POST", "/funds/appropriations", FINANCE),
+    _r("GET", "/funds/appropriations", FINANCE, INSPECTOR),
+    _r("POST", "/funds/allocations", FINANCE),
+    _r("POST", "/funds/allocations:batch", FINANCE),
+    _r("GET", "/funds/allocations", FINANCE, INSPECTOR),
+    _r("GET", "/funds/allocations/{allocation_id}", FINANCE, INSPECTOR),
+    _r("POST", "/funds/reversals", FINANCE),
+    _r("GET", "/funds/balances", FINANCE, INSPECTOR),
+    _r("POST", "/funds/arrangements", FINANCE),
+    _r("GET", "/funds/arrangements", FINANCE, INSPECTOR),
+    _r("POST", "/funds/disbursements", FINANCE),
+    _r("GET", "/funds/disbursements", FINANCE, INSPECTOR),
+    _r("GET", "/funds/reports/growth", FINANCE, INSPECTOR),
+    _r("GET", "/funds/reports/progress", FINANCE, INSPECTOR),
+    _r("GET", "/funds/trace", INSPECTOR),
+    # Projects
+    _r("POST", "/projects", PM),
+    _r("GET", "/projects", PM, FINANCE, INSPECTOR),
+    _r("GET", "/projects/{project_id}", PM, FINANCE, INSPECTOR),
+    *(
+        _r("POST", f"/projects/{{project_id}}/{action}", PM)
+        for action in ("submit", "review", "announce", "approve", "start", "complete", "accept", "reject", "withdraw")
+    ),
+    _r("POST", "/projects/{project_id}/objections", *ANY_ROLE),
+    _r("POST", "/projects/{project_id}/objections/{objection_id}/resolve", PM),
+    _r("POST", "/projects/{project_id}/assets", PM),
+    _r("GET", "/projects/{project_id}/assets", PM, FINANCE, INSPECTOR),
+    _r("POST", "/projects/{project_id}/assets/{asset_id}/dividends", PM),
+    # Registry
+    _r("POST", "/registry/households/import", ADMIN, PM, streamed=True),
+    _r("GET", "/registry/households", *ANY_ROLE),
+    _r("GET", "/registry/households/{household_id}", *ANY_ROLE),
+    # Loans
+    _r("POST", "/loans", LENDER),
+    _r("GET", "/loans", LENDER, INSPECTOR),
+    _r("GET", "/loans/reports/overdue", LENDER, INSPECTOR),
+    _r("GET", "/loans/reports/outstanding", LENDER, INSPECTOR, FINANCE),
+    _r("GET", "/loans/reports/subsidy", LENDER, FINANCE, INSPECTOR),
+    _r("GET", "/loans/{loan_id}", LENDER, INSPECTOR),
+    _r("GET", "/loans/{loan_id}/subsidy", LENDER, FINANCE, INSPECTOR),
+    _r("POST", "/loans/{loan_id}/repayments", LENDER),
+    _r("POST", "/loans/{loan_id}/usage-reports", LENDER),
+    _r("POST", "/loans/{loan_id}/extensions", LENDER),
+)
+
+# Which services' alerts a role sees on GET /alerts ("their own domain"); inspectors and admins see all.
+ALERT_DOMAINS: dict[str, tuple[str, ...]] = {
+    FINANCE: ("funds",),
+    PM: ("projects", "registry"),
+    LENDER: ("loans", "registry"),
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    route: Route | None
+    params: dict[str, str]
+    method_allowed: bool
+
+
+def match(method: str, path: str) -> Match:
+    """The route for (method, path); `method_allowed` False when the path exists under another method."""
+    path_exists = False
+    for route in ROUTES:
+        found = route.pattern.match(path)
+        if found is None:
+            continue
+        if route.method == method or (method == "HEAD" and route.method == "GET"):
+            return Match(route, found.groupdict(), True)
+        path_exists = True
+    return Match(None, {}, not path_exists)

@@ -1,0 +1,1 @@
+"""Alembic histories, one per schema (gateway, funds, projects, loans, registry). Run by `fundtrack migrate`."""

@@ -1,0 +1,7 @@
+"""The funds service app."""
+
+from __future__ import annotations
+
+from services.kernel.app import create_service_app
+
+app = create_service_app("funds", routers=[], depends_on=("projects", "registry"))

@@ -1,0 +1,281 @@
+"""Misuse alerts: how a service stores what its detectors find, and the internal API the gateway merges.
+
+A service registers detectors (async functions returning `AlertDraft`s). A scan runs them all as of a date; an
+alert is raised once per (type, subject) while it is not resolved: a later scan that finds it again updates its
+facts (a loan ageing from 31 to 95 days overdue) instead of raising a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import and_, literal_column, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kernel.errors import Conflict, NotFound, ValidationProblem
+from services.kernel.identity import Principal, jurisdiction_prefix
+from services.kernel.ids import new_id
+from services.kernel.models import Alert, AlertEvent
+from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from services.kernel.uow import PrincipalDep, SessionDep, UnitOfWorkRoute
+
+Severity = Literal["low", "medium", "high", "critical"]
+AlertStatus = Literal["open", "acknowledged", "resolved"]
+OPEN_STATES = ("open", "acknowledged")
+
+
+@dataclass(frozen=True)
+class AlertDraft:
+    type: str
+    severity: Severity
+    region_code: str
+    subject_kind: str
+    subject_id: str
+    facts: dict[str, Any]
+
+
+@dataclass
+class DetectorContext:
+    session: AsyncSession
+    as_of: date
+    state: Any  # the app's state: clients of other services, settings
+
+
+Detector = Callable[[DetectorContext], Awaitable[list[AlertDraft]]]
+
+
+@dataclass
+class DetectorRegistry:
+    detectors: dict[str, Detector] = field(default_factory=dict)
+
+    def register(self, name: str) -> Callable[[Detector], Detector]:
+        def add(fn: Detector) -> Detector:
+            self.detectors[name] = fn
+            return fn
+
+        return add
+
+
+class AlertNote(BaseModel):
+    action: str
+    note: str
+    principal_id: str
+    at: datetime
+
+
+class Subject(BaseModel):
+    kind: str
+    id: str
+
+
+class AlertRead(BaseModel):
+    id: str
+    type: str
+    severity: str
+    region_code: str
+    subject: Subject
+    raised_at: datetime
+    status: str
+    facts: dict[str, Any]
+    notes: list[AlertNote]
+
+
+class AlertNoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=4000)
+
+
+class ScanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: date
+
+
+class ScanOut(BaseModel):
+    raised: dict[str, int]
+    updated: dict[str, int] = Field(default_factory=dict)
+
+
+async def raise_alerts(session: AsyncSession, drafts: list[AlertDraft], *, service: str, as_of: date) -> ScanOut:
+    """Insert new alerts, update the facts of open ones; count both by type."""
+    out = ScanOut(raised={}, updated={})
+    now = datetime.now(UTC)
+    for draft in drafts:
+        stmt = insert(Alert).values(
+            id=new_id(f"alert-{service}"),
+            type=draft.type,
+            severity=draft.severity,
+            region_code=draft.region_code,
+            subject_kind=draft.subject_kind,
+            subject_id=draft.subject_id,
+            raised_at=now,
+            as_of=as_of.isoformat(),
+            status="open",
+            facts=draft.facts,
+        )
+        excluded = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["type", "subject_kind", "subject_id"],
+            index_where=literal_column("status") != "resolved",
+            set_={"facts": excluded.facts, "severity": excluded.severity, "as_of": excluded.as_of},
+            where=Alert.__table__.c.facts.is_distinct_from(excluded.facts),  # type: ignore[attr-defined]
+        ).returning(Alert.__table__.c.id, literal_column("(xmax = 0)").label("inserted"))  # type: ignore[attr-defined]
+        row = (await session.execute(stmt)).first()
+        if row is None:
+            continue  # still open with the same facts: nothing new
+        action = "raised" if row.inserted else "updated"
+        counts = out.raised if row.inserted else out.updated
+        counts[draft.type] = counts.get(draft.type, 0) + 1
+        session.add(AlertEvent(alert_id=row.id, action=action, note="", principal_id="system"))
+    await session.flush()
+    return out
+
+
+async def run_detectors(
+    session: AsyncSession, registry: DetectorRegistry, *, service: str, as_of: date, state: Any
+) -> ScanOut:
+    drafts: list[AlertDraft] = []
+    context = DetectorContext(session=session, as_of=as_of, state=state)
+    for detector in registry.detectors.values():
+        drafts.extend(await detector(context))
+    result = await raise_alerts(session, drafts, service=service, as_of=as_of)
+    for name in registry.detectors:
+        result.raised.setdefault(name, 0)
+    return result
+
+
+async def _read(session: AsyncSession, alerts: list[Alert]) -> list[AlertRead]:
+    ids = [a.id for a in alerts]
+    notes: dict[str, list[AlertNote]] = {i: [] for i in ids}
+    if ids:
+        events = await session.execute(
+            select(AlertEvent)
+            .where(AlertEvent.alert_id.in_(ids), AlertEvent.action.in_(("acknowledged", "resolved")))  # type: ignore[attr-defined]
+            .order_by(AlertEvent.id)  # type: ignore[arg-type]
+        )
+        for e in events.scalars():
+            notes[e.alert_id].append(AlertNote(action=e.action, note=e.note, principal_id=e.principal_id, at=e.at))
+    return [
+        AlertRead(
+            id=a.id,
+            type=a.type,
+            severity=a.severity,
+            region_code=a.region_code,
+            subject=Subject(kind=a.subject_kind, id=a.subject_id),
+            raised_at=a.raised_at,
+            status=a.status,
+            facts=a.facts,
+            notes=notes[a.id],
+        )
+        for a in alerts
+    ]
+
+
+async def list_alerts(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    type_: str | None,
+    region: str | None,
+    status: str | None,
+    severity: str | None,
+    since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[AlertRead]:
+    t = Alert.__table__.c  # type: ignore[attr-defined]
+    query = select(Alert).where(t.region_code.startswith(principal.region_prefix))
+    if region:
+        query = query.where(t.region_code.startswith(jurisdiction_prefix(region)))
+    if type_:
+        query = query.where(t.type == type_)
+    if status:
+        query = query.where(t.status == status)
+    if severity:
+        query = query.where(t.severity == severity)
+    if since:
+        query = query.where(t.raised_at >= since)
+    key = decode_cursor(cursor, 2)
+    if key is not None:
+        at = datetime.fromisoformat(str(key[0]))
+        query = query.where(or_(t.raised_at < at, and_(t.raised_at == at, t.id < str(key[1]))))
+    rows = list((await session.execute(query.order_by(t.raised_at.desc(), t.id.desc()).limit(limit + 1))).scalars())
+    page = page_of(rows, limit, lambda a: [a.raised_at.isoformat(), a.id])
+    return Page(items=await _read(session, page.items), next_cursor=page.next_cursor)
+
+
+async def transition(
+    session: AsyncSession,
+    *,
+    alert_id: str,
+    action: Literal["acknowledged", "resolved"],
+    note: str,
+    principal: Principal,
+) -> AlertRead:
+    alert = (await session.execute(select(Alert).where(Alert.id == alert_id).with_for_update())).scalar_one_or_none()
+    if alert is None or not principal.covers(alert.region_code):
+        raise NotFound(f"没有这条预警 / no alert {alert_id} in your jurisdiction")
+    if action == "resolved" and not note.strip():
+        raise ValidationProblem("处置预警必须写明说明 / resolving an alert needs a note", field="note")
+    if alert.status == "resolved":
+        raise Conflict(f"预警已处置 / alert {alert_id} is already resolved", code="ALERT_RESOLVED")
+    if action == "acknowledged" and alert.status == "acknowledged":
+        raise Conflict(f"预警已确认 / alert {alert_id} is already acknowledged", code="ALERT_ACKNOWLEDGED")
+    await session.execute(update(Alert).where(Alert.id == alert_id).values(status=action))  # type: ignore[arg-type]
+    session.add(AlertEvent(alert_id=alert_id, action=action, note=note, principal_id=principal.id))
+    await session.flush()
+    alert.status = action
+    return (await _read(session, [alert]))[0]
+
+
+StatusQuery = Annotated[AlertStatus | None, Query()]
+SeverityQuery = Annotated[Severity | None, Query()]
+RegionQuery = Annotated[str | None, Query(pattern=r"^\d{6}(\d{6})?$")]
+TypeQuery = Annotated[str | None, Query(alias="type", max_length=64)]
+
+
+def alerts_router(service: str, registry: DetectorRegistry) -> APIRouter:
+    router = APIRouter(prefix="/internal/alerts", route_class=UnitOfWorkRoute, include_in_schema=False)
+
+    @router.get("", response_model=Page[AlertRead])
+    async def get_alerts(
+        session: SessionDep,
+        principal: PrincipalDep,
+        type_: TypeQuery = None,
+        region: RegionQuery = None,
+        status: StatusQuery = None,
+        severity: SeverityQuery = None,
+        since: datetime | None = None,
+        cursor: CursorQuery = None,
+        limit: LimitQuery = 50,
+    ) -> Page[AlertRead]:
+        return await list_alerts(
+            session,
+            principal=principal,
+            type_=type_,
+            region=region,
+            status=status,
+            severity=severity,
+            since=since,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    @router.post("/{alert_id}/acknowledge", response_model=AlertRead)
+    async def acknowledge(alert_id: str, body: AlertNoteIn, session: SessionDep, principal: PrincipalDep) -> AlertRead:
+        return await transition(session, alert_id=alert_id, action="acknowledged", note=body.note, principal=principal)
+
+    @router.post("/{alert_id}/resolve", response_model=AlertRead)
+    async def resolve(alert_id: str, body: AlertNoteIn, session: SessionDep, principal: PrincipalDep) -> AlertRead:
+        return await transition(session, alert_id=alert_id, action="resolved", note=body.note, principal=principal)
+
+    @router.post("/scan", response_model=ScanOut)
+    async def scan(body: ScanIn, request: Request, session: SessionDep) -> ScanOut:
+        return await run_detectors(session, registry, service=service, as_of=body.as_of, state=request.app.state)
+
+    return router

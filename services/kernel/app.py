@@ -1,0 +1,74 @@
+"""The factory every service app is made with: a service adds its routers, its detectors and its clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from services.kernel.alerts import DetectorRegistry, alerts_router
+from services.kernel.db import create_engine, session_factory
+from services.kernel.errors import install_error_handlers
+from services.kernel.http import ServiceClient
+from services.kernel.logs import configure_logging
+from services.kernel.outbox_api import outbox_router
+from services.kernel.scheduler import run_daily
+from services.kernel.settings import get_settings
+from services.kernel.signed import SignedIdentityMiddleware
+from services.kernel.topology import SERVICES
+from services.kernel.uow import UnitOfWorkRoute
+
+
+def service_router(prefix: str = "", **kwargs: Any) -> APIRouter:
+    """A router whose routes run in the kernel's unit of work (transaction, idempotency, audit outbox)."""
+    return APIRouter(prefix=prefix, route_class=UnitOfWorkRoute, **kwargs)
+
+
+def create_service_app(
+    name: str,
+    *,
+    routers: Iterable[APIRouter],
+    detectors: DetectorRegistry | None = None,
+    depends_on: Iterable[str] = (),
+    title: str = "",
+) -> FastAPI:
+    settings = get_settings()
+    configure_logging(name, settings.log_level)
+    registry = detectors or DetectorRegistry()
+    dependencies = tuple(depends_on)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(SERVICES[name].schema)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        app.state.settings = settings
+        app.state.clients = {dep: ServiceClient(dep, SERVICES[dep].base_url, caller=name) for dep in dependencies}
+        daily = None
+        if settings.detector_hour >= 0 and registry.detectors:
+            daily = asyncio.create_task(run_daily(app.state, registry, service=name, hour=settings.detector_hour))
+        try:
+            yield
+        finally:
+            if daily is not None:
+                daily.cancel()
+            for client in app.state.clients.values():
+                await client.aclose()
+            await engine.dispose()
+
+    app = FastAPI(title=title or f"FundTrack {name}", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(SignedIdentityMiddleware)
+    install_error_handlers(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": name}
+
+    app.include_router(outbox_router())
+    app.include_router(alerts_router(name, registry))
+    for router in routers:
+        app.include_router(router)
+    return app

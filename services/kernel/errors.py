@@ -1,0 +1,203 @@
+"""RFC 9457 problem details: one exception hierarchy, one set of handlers, used by every service and the gateway."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("fundtrack.errors")
+
+# Codes of the platform; each service keeps its rule codes in its own codes.py.
+VALIDATION_ERROR = "VALIDATION_ERROR"
+NOT_FOUND = "NOT_FOUND"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+UNAUTHORIZED = "UNAUTHORIZED"
+FORBIDDEN = "FORBIDDEN"
+NOT_IN_JURISDICTION = "NOT_IN_JURISDICTION"
+IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+CONFLICT = "CONFLICT"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+INTERNAL_ERROR = "INTERNAL_ERROR"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+RATE_LIMITED = "RATE_LIMITED"
+
+
+class Problem(Exception):
+    """An error that becomes a problem-details response. `code` is machine-readable, `detail` is for people."""
+
+    status: int = 400
+    code: str = "BAD_REQUEST"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        field: str | None = None,
+        rule: str | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.field = field
+        self.rule = rule
+        self.extra = extra
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        return problem_body(
+            status=self.status,
+            code=self.code,
+            title=self.title,
+            detail=self.detail,
+            field=self.field,
+            rule=self.rule,
+            instance=instance,
+            **self.extra,
+        )
+
+
+class ValidationProblem(Problem):
+    status = 422
+    code = VALIDATION_ERROR
+    title = "Invalid input"
+
+
+class RuleViolation(Problem):
+    """A domain rule refused the request; `rule` is the DOMAIN.md id (F1, P3, L2a…)."""
+
+    status = 422
+    title = "Refused by a rule"
+
+
+class NotFound(Problem):
+    status = 404
+    code = NOT_FOUND
+    title = "Not found"
+
+
+class Conflict(Problem):
+    status = 409
+    code = CONFLICT
+    title = "Conflict"
+
+
+class Unauthorized(Problem):
+    status = 401
+    code = UNAUTHORIZED
+    title = "Unauthorized"
+
+
+class Forbidden(Problem):
+    status = 403
+    code = FORBIDDEN
+    title = "Forbidden"
+
+
+class NotInJurisdiction(Forbidden):
+    code = NOT_IN_JURISDICTION
+    title = "Outside the caller's jurisdiction"
+
+
+class ServiceUnavailable(Problem):
+    status = 503
+    code = SERVICE_UNAVAILABLE
+    title = "A service this request needs is unavailable"
+
+
+def problem_body(
+    *, status: int, code: str, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"https://fundtrack.example/problems/{code.lower().replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=int(body["status"]), media_type=PROBLEM_JSON, headers=headers)
+
+
+def field_of(loc: Sequence[int | str]) -> str:
+    """('body', 'payee', 'account_no') → 'payee.account_no'; ('query', 'limit') → 'limit'."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_body(exc: RequestValidationError, instance: str) -> dict[str, Any]:
+    errors = [
+        {"field": field_of(e.get("loc", ())), "message": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    detail = f"输入无效 / invalid input: {first['field']}: {first['message']}"
+    return problem_body(
+        status=422,
+        code=VALIDATION_ERROR,
+        title="Invalid input",
+        detail=detail,
+        instance=instance,
+        field=first["field"],
+        errors=errors,
+    )
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(exc.body(request.url.path))
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(validation_body(exc, request.url.path))
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 401: UNAUTHORIZED, 403: FORBIDDEN, 413: PAYLOAD_TOO_LARGE}
+    code = codes.get(exc.status_code, "HTTP_ERROR")
+    detail = str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"没有这个地址 / no such resource: {request.method} {request.url.path}"
+    body = problem_body(status=exc.status_code, code=code, title=detail, detail=detail, instance=request.url.path)
+    return problem_response(body, headers=dict(exc.headers) if exc.headers else None)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    body = problem_body(
+        status=500,
+        code=INTERNAL_ERROR,
+        title="Internal error",
+        detail="内部错误 / internal error; the request id identifies it in the logs",
+        instance=request.url.path,
+    )
+    return problem_response(body)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

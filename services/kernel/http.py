@@ -1,0 +1,81 @@
+"""Outgoing HTTP between our processes: httpx as the API, on the aiohttp transport by default.
+
+The transport was chosen by measurement (bench/RESULTS.md): httpcore's pool rescans every connection per request
+(encode/httpx#3215), which capped a gateway at a fraction of what aiohttp's connector sustains. Set
+FUNDTRACK_HTTP_TRANSPORT=httpx to compare.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from services.kernel.context import current_request_id, new_request_id
+from services.kernel.errors import ServiceUnavailable
+from services.kernel.identity import Principal, sign
+from services.kernel.settings import get_settings
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+def make_client(
+    base_url: str = "", *, max_connections: int = 200, timeout: httpx.Timeout = DEFAULT_TIMEOUT
+) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    transport: httpx.AsyncBaseTransport
+    if os.environ.get("FUNDTRACK_HTTP_TRANSPORT", "aiohttp") == "httpx":
+        transport = httpx.AsyncHTTPTransport(limits=limits)
+    else:
+        transport = AiohttpTransport(limits=limits, trust_env=False)
+    return httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout, trust_env=False)
+
+
+def signed_headers(method: str, url: httpx.URL, principal: Principal, request_id: str | None = None) -> dict[str, str]:
+    rid = request_id or (current_request_id() if current_request_id() != "-" else new_request_id())
+    return sign(
+        get_settings().service_secret,
+        method=method,
+        path=url.path,
+        query=url.query.decode("latin-1"),
+        request_id=rid,
+        principal=principal,
+    )
+
+
+class ServiceClient:
+    """A typed caller of another service's internal API, signing as this service on behalf of the caller."""
+
+    def __init__(self, name: str, base_url: str, *, caller: str) -> None:
+        self.name = name
+        self.client = make_client(base_url)
+        self.service_principal = Principal(id=f"service:{caller}", role="service", region_code="000000", name=caller)
+
+    async def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> httpx.Response:
+        request = self.client.build_request(method, path, params=params, json=json)
+        request.headers.update(signed_headers(method, request.url, self.service_principal))
+        try:
+            return await self.client.send(request)
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(
+                f"{self.name} 服务不可用 / the {self.name} service did not answer: {type(exc).__name__}",
+                service=self.name,
+            ) from exc
+
+    async def get_json(self, path: str, *, params: dict[str, Any] | None = None) -> Any | None:
+        """GET a JSON document; None for 404; 503 for the service being down or failing."""
+        response = await self.request("GET", path, params=params)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise ServiceUnavailable(
+                f"{self.name} 服务出错 / the {self.name} service answered {response.status_code}", service=self.name
+            )
+        return response.json()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

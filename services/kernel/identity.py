@@ -1,0 +1,133 @@
+"""Who is calling: the principal, its jurisdiction, and the HMAC signature the gateway puts on it.
+
+The gateway authenticates the API key and forwards the principal in `X-FT-Principal`; `X-FT-Signature` is an
+HMAC-SHA256 over the timestamp, method, path, query, request id and principal, with a secret that only the gateway
+and the services share. A service refuses any request whose signature is missing, wrong or older than the TTL.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Role = Literal["admin", "finance", "project_manager", "lender", "inspector", "service", "public"]
+ROLES: tuple[str, ...] = ("admin", "finance", "project_manager", "lender", "inspector")
+
+PRINCIPAL_HEADER = "x-ft-principal"
+TIMESTAMP_HEADER = "x-ft-timestamp"
+SIGNATURE_HEADER = "x-ft-signature"
+REQUEST_ID_HEADER = "x-request-id"
+
+
+def jurisdiction_prefix(region_code: str) -> str:
+    """The prefix of region codes a jurisdiction covers (DOMAIN.md "Who uses the system").
+
+    `000000` → '' (everything); `430000` → '43'; `430500` → '4305'; `430523` → '430523';
+    a 12-digit village code covers itself only.
+    """
+    if len(region_code) != 6:
+        return region_code
+    if region_code == "000000":
+        return ""
+    if region_code.endswith("0000"):
+        return region_code[:2]
+    if region_code.endswith("00"):
+        return region_code[:4]
+    return region_code
+
+
+def covers(jurisdiction: str, region_code: str) -> bool:
+    """Does a principal with this jurisdiction cover `region_code` (a province, city, county or village)?"""
+    return region_code.startswith(jurisdiction_prefix(jurisdiction))
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str
+    role: str
+    region_code: str
+    name: str = ""
+
+    def covers(self, region_code: str) -> bool:
+        return covers(self.region_code, region_code)
+
+    @property
+    def region_prefix(self) -> str:
+        return jurisdiction_prefix(self.region_code)
+
+    def encode(self) -> str:
+        raw = json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        return base64.urlsafe_b64encode(raw.encode()).decode()
+
+    @classmethod
+    def decode(cls, value: str) -> Principal:
+        data = json.loads(base64.urlsafe_b64decode(value.encode()))
+        return cls(
+            id=str(data["id"]),
+            role=str(data["role"]),
+            region_code=str(data["region_code"]),
+            name=str(data.get("name", "")),
+        )
+
+
+def _message(timestamp: str, method: str, path: str, query: str, request_id: str, principal: str) -> bytes:
+    return "\n".join((timestamp, method.upper(), path, query, request_id, principal)).encode()
+
+
+def sign(
+    secret: str, *, method: str, path: str, query: str, request_id: str, principal: Principal, now: float | None = None
+) -> dict[str, str]:
+    """Headers that carry `principal` to a service for this one request."""
+    timestamp = str(int(now if now is not None else time.time()))
+    encoded = principal.encode()
+    mac = hmac.new(secret.encode(), _message(timestamp, method, path, query, request_id, encoded), hashlib.sha256)
+    return {
+        PRINCIPAL_HEADER: encoded,
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: mac.hexdigest(),
+        REQUEST_ID_HEADER: request_id,
+    }
+
+
+class SignatureError(Exception):
+    pass
+
+
+def verify(
+    secret: str,
+    *,
+    ttl_seconds: int,
+    method: str,
+    path: str,
+    query: str,
+    request_id: str,
+    principal_header: str | None,
+    timestamp_header: str | None,
+    signature_header: str | None,
+    now: float | None = None,
+) -> Principal:
+    if not (principal_header and timestamp_header and signature_header):
+        raise SignatureError("the request carries no signed identity: services are reached through the gateway")
+    try:
+        timestamp = int(timestamp_header)
+    except ValueError as exc:
+        raise SignatureError("the identity timestamp is malformed") from exc
+    current = now if now is not None else time.time()
+    if abs(current - timestamp) > ttl_seconds:
+        raise SignatureError("the signed identity has expired")
+    expected = hmac.new(
+        secret.encode(),
+        _message(timestamp_header, method, path, query, request_id, principal_header),
+        hashlib.sha256,
+    ).hexdigest()
+    if not hmac.compare_digest(expected, signature_header):
+        raise SignatureError("the identity signature does not match")
+    try:
+        return Principal.decode(principal_header)
+    except (ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise SignatureError("the signed principal is malformed") from exc

@@ -1,0 +1,48 @@
+"""Settings read from the environment. `fundtrack up` fills in what a fresh machine lacks (database, secrets)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "development-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FUNDTRACK_", extra="ignore")
+
+    env: str = "development"
+    data_dir: str = "./.fundtrack"
+    # The HMAC secret shared by the gateway and the services only; it signs the caller's identity.
+    service_secret: str = DEV_SECRET
+    # How long a signed identity stays valid, in seconds (clock skew included).
+    signature_ttl_seconds: int = 30
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    # Per-service database roles (created by `fundtrack migrate` when the server lets us); empty → connect as is.
+    db_roles: bool = True
+    db_pool_size: int = 10
+    # Detectors run by themselves once a day at this hour (local time); -1 turns the daily run off.
+    detector_hour: int = 2
+    idle_funds_days: int = 90
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.env == "production" and self.service_secret == DEV_SECRET:
+            raise ValueError("FUNDTRACK_SERVICE_SECRET must be set to a random value in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def database_url() -> str:
+    url = get_settings().database_url or os.environ.get("DATABASE_URL", "")
+    if not url:
+        raise RuntimeError("DATABASE_URL is not set: start the system with `fundtrack up`, which provides one")
+    return url

@@ -1,0 +1,51 @@
+"""The one place that declares which process listens where and owns which schema."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    default_port: int
+    app: str  # uvicorn import string
+
+    @property
+    def schema(self) -> str:
+        return self.name
+
+    @property
+    def port(self) -> int:
+        base = os.environ.get("FUNDTRACK_SERVICE_PORT_BASE")
+        if base is not None:
+            return int(base) + SERVICE_OFFSETS[self.name]
+        return int(os.environ.get(f"FUNDTRACK_{self.name.upper()}_PORT", self.default_port))
+
+    @property
+    def base_url(self) -> str:
+        override = os.environ.get(f"FUNDTRACK_{self.name.upper()}_URL")
+        return override or f"http://{HOST}:{self.port}"
+
+
+SERVICE_OFFSETS = {"funds": 1, "projects": 2, "loans": 3, "registry": 4}
+
+SERVICES: dict[str, ServiceSpec] = {
+    "funds": ServiceSpec("funds", 8101, "services.funds.app:app"),
+    "projects": ServiceSpec("projects", 8102, "services.projects.app:app"),
+    "loans": ServiceSpec("loans", 8103, "services.loans.app:app"),
+    "registry": ServiceSpec("registry", 8104, "services.registry.app:app"),
+}
+
+GATEWAY_SCHEMA = "gateway"
+GATEWAY_APP = "gateway.app:app"
+
+
+def gateway_port() -> int:
+    return int(os.environ.get("FUNDTRACK_GATEWAY_PORT", "8000"))
+
+
+ALL_SCHEMAS = (GATEWAY_SCHEMA, *SERVICES)

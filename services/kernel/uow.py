@@ -1,0 +1,151 @@
+"""One transaction per request, committed once at the edge (handlers and services only flush).
+
+`UnitOfWorkRoute` wraps every service route: it opens the session, claims the Idempotency-Key of a POST, runs the
+handler, and on a 2xx answer writes the audit outbox entry (for changes) and the idempotency record in the same
+transaction before committing. Anything else rolls back, so a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+from starlette.types import Message, Receive
+
+from services.kernel import idempotency, outbox
+from services.kernel.errors import Unauthorized
+from services.kernel.identity import Principal
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+AUDITED_FLAG = "x-fundtrack-unaudited"
+STREAMED_FLAG = "x-fundtrack-streamed-body"
+
+
+def unaudited() -> dict[str, Any]:
+    """openapi_extra for internal routes whose effect is bookkeeping, not a business change."""
+    return {AUDITED_FLAG: True}
+
+
+def streamed_body() -> dict[str, Any]:
+    """openapi_extra for routes that read a large body as a stream (never whole in memory)."""
+    return {STREAMED_FLAG: True}
+
+
+class _HashingReceive:
+    """Hashes a request body as the handler streams it, so a streamed POST can still be idempotent."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.digest = hashlib.sha256()
+
+    async def __call__(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.digest.update(message.get("body", b""))
+        return message
+
+
+async def _drain(request: Request) -> str:
+    digest = hashlib.sha256()
+    async for chunk in request.stream():
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def principal_of(request: Request) -> Principal:
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        raise Unauthorized("no signed principal on this request")
+    return principal
+
+
+class UnitOfWorkRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+        extra = self.openapi_extra or {}
+        audited = not extra.get(AUDITED_FLAG, False)
+        streamed = bool(extra.get(STREAMED_FLAG, False))
+
+        async def run_in_transaction(request: Request) -> Response:
+            sessions = request.app.state.sessions
+            async with sessions() as session:
+                request.state.session = session
+                return await _run(request, session, handler, audited=audited, streamed=streamed)
+
+        return run_in_transaction
+
+
+async def _run(
+    request: Request,
+    session: AsyncSession,
+    handler: Callable[[Request], Awaitable[Response]],
+    *,
+    audited: bool,
+    streamed: bool,
+) -> Response:
+    principal = principal_of(request)
+    key = request.headers.get("idempotency-key") if request.method == "POST" else None
+    hashing: _HashingReceive | None = None
+    body_sha256 = ""
+    if streamed:
+        hashing = _HashingReceive(request._receive)
+        request._receive = hashing
+    else:
+        body_sha256 = hashlib.sha256(await request.body()).hexdigest()
+
+    if key is not None:
+        # A streamed body is not known yet: a replay is recognised by the key, then confirmed by hashing the body.
+        digest = None if streamed else idempotency.request_digest(request.method, request.url.path, body_sha256)
+        replay = await idempotency.claim(session, principal_id=principal.id, key=key, digest=digest)
+        if replay is not None:
+            if streamed:
+                await _confirm_streamed_replay(request, session, principal, key)
+            await session.rollback()
+            return replay
+
+    try:
+        response = await handler(request)
+    except BaseException:
+        await session.rollback()
+        raise
+    if not 200 <= response.status_code < 300:
+        await session.rollback()
+        return response
+    if hashing is not None:
+        body_sha256 = hashing.digest.hexdigest()
+    if audited and request.method in MUTATING:
+        await outbox.record(session, request=request, response=response, principal=principal, body_sha256=body_sha256)
+    if key is not None:
+        digest = idempotency.request_digest(request.method, request.url.path, body_sha256)
+        await idempotency.store(
+            session,
+            principal_id=principal.id,
+            key=key,
+            digest=digest,
+            response=response,
+            replay_body=getattr(request.state, "idempotent_replay_body", None),
+        )
+    await session.commit()
+    return response
+
+
+async def _confirm_streamed_replay(request: Request, session: AsyncSession, principal: Principal, key: str) -> None:
+    digest = idempotency.request_digest(request.method, request.url.path, await _drain(request))
+    stored = await idempotency.stored_digest(session, principal_id=principal.id, key=key)
+    idempotency.confirm(stored_digest=stored, digest=digest)
+
+
+def get_session(request: Request) -> AsyncSession:
+    session = getattr(request.state, "session", None)
+    if not isinstance(session, AsyncSession):
+        raise RuntimeError("route is not a UnitOfWorkRoute: give its router route_class=UnitOfWorkRoute")
+    return session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+PrincipalDep = Annotated[Principal, Depends(principal_of)]

@@ -1,0 +1,1 @@
+"""Loans: small poverty loans with the five prohibitions enforced (L1–L6)."""

@@ -1,0 +1,7 @@
+"""The loans service app."""
+
+from __future__ import annotations
+
+from services.kernel.app import create_service_app
+
+app = create_service_app("loans", routers=[], depends_on=("registry",))

@@ -1,0 +1,1 @@
+"""Registry: the roster of registered poor households (建档立卡)."""
