@@ -1,0 +1,96 @@
+"""Field types shared by every service's request schemas: codes and money validated at the edge, so a malformed
+value is a 422 naming the field and never reaches the database (DOMAIN.md "Codes and identifiers")."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+
+# Money in fen. The ceiling (10^15 fen = 10 trillion yuan) keeps every sum inside BIGINT.
+MAX_FEN = 10**15
+Fen = Annotated[StrictInt, Field(gt=0, le=MAX_FEN, description="amount in fen (分), a positive integer")]
+FenOrZero = Annotated[StrictInt, Field(ge=0, le=MAX_FEN, description="amount in fen (分), zero or more")]
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def id_number_check_char(first17: str) -> str:
+    return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def birth_date_of(id_number: str) -> date:
+    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+
+
+def check_id_number(value: str) -> str:
+    """GB 11643: 17 digits, a check character, and a real birth date inside."""
+    value = value.upper()
+    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+        raise ValueError("身份证号应为 18 位 / an identity number is 17 digits and a check character")
+    if id_number_check_char(value[:17]) != value[17]:
+        raise ValueError("身份证号校验位错误 / the identity number's check digit is wrong (GB 11643)")
+    try:
+        birth_date_of(value)
+    except ValueError as exc:
+        raise ValueError("身份证号中的出生日期无效 / the birth date inside the identity number is not a date") from exc
+    return value
+
+
+def uscc_check_char(first17: str) -> str:
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_CHARS[(31 - total % 31) % 31]
+
+
+def check_uscc(value: str) -> str:
+    """GB 32100: 18 characters from the code's alphabet, the last a check character."""
+    value = value.upper()
+    if len(value) != 18 or any(c not in USCC_CHARS for c in value):
+        raise ValueError("统一社会信用代码应为 18 位 / a credit code is 18 characters (GB 32100)")
+    if uscc_check_char(value[:17]) != value[17]:
+        raise ValueError("统一社会信用代码校验位错误 / the credit code's check character is wrong (GB 32100)")
+    return value
+
+
+def is_cooperative(uscc: str) -> bool:
+    """`93…`: registered by the market regulator as a farmers' cooperative (农民专业合作社)."""
+    return uscc.startswith("93")
+
+
+def check_county_code(value: str) -> str:
+    if value.endswith("00"):
+        raise ValueError("不是县级代码 / not a county code: a county's code does not end in 00")
+    return value
+
+
+def check_village_code(value: str) -> str:
+    if value[:6].endswith("00"):
+        raise ValueError("村代码的前六位应为县级代码 / a village code starts with its county's code")
+    return value
+
+
+RegionCode = Annotated[str, Field(pattern=r"^\d{6}$", description="GB/T 2260 six-digit region code")]
+CountyCode = Annotated[RegionCode, AfterValidator(check_county_code)]
+VillageCode = Annotated[
+    str, Field(pattern=r"^\d{12}$", description="12-digit village code"), AfterValidator(check_village_code)
+]
+AnyRegionCode = Annotated[str, Field(pattern=r"^(\d{6}|\d{12})$", description="region or village code")]
+IdNumber = Annotated[str, Field(min_length=18, max_length=18), AfterValidator(check_id_number)]
+CreditCode = Annotated[str, Field(min_length=18, max_length=18), AfterValidator(check_uscc)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def mask_id_number(value: str) -> str:
+    """A5: `430523********1234`."""
+    return value[:6] + "*" * 8 + value[-4:]
+
+
+class Input(BaseModel):
+    """Base of every request body: an unknown (misspelt) field is refused, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

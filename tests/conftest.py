@@ -1,0 +1,151 @@
+"""Fixtures: one real stack per test session (real PostgreSQL, real processes), clients and principals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from services.kernel.db import plain_url
+from services.kernel.identity import Principal, sign
+from tests.stack import Stack, TestDatabase, create_test_database, start_stack, stop_all, workdir
+
+
+@pytest.fixture(scope="session")
+async def database() -> AsyncIterator[TestDatabase]:
+    directory = workdir()
+    db = await create_test_database(directory)
+    try:
+        yield db
+    finally:
+        await db.drop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack(database: TestDatabase) -> Iterator[Stack]:
+    directory = workdir()
+    running = start_stack(database, directory)
+    try:
+        yield running
+    finally:
+        stop_all(running.children)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def db(database: TestDatabase) -> AsyncIterator[asyncpg.Pool]:
+    """A superuser pool on the test database, for checking what the system wrote (and for tampering tests)."""
+    pool = await asyncpg.create_pool(plain_url(database.url), min_size=1, max_size=4)
+    assert pool is not None
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=60, limits=limits) as client:
+        yield client
+
+
+@dataclass
+class Api:
+    """A caller of the gateway with one principal's key."""
+
+    client: httpx.AsyncClient
+    key: str | None
+    principal_id: str = ""
+    role: str = ""
+    region_code: str = ""
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"authorization": f"Bearer {self.key}"} if self.key else {}
+        headers.update(extra or {})
+        return headers
+
+    async def get(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.get(path, headers=self.headers(kw.pop("headers", None)), **kw)
+
+    async def post(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return await self.client.post(path, json=json, headers=self.headers(kw.pop("headers", None)), **kw)
+
+    async def put(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return await self.client.put(path, json=json, headers=self.headers(kw.pop("headers", None)), **kw)
+
+    async def delete(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.delete(path, headers=self.headers(kw.pop("headers", None)), **kw)
+
+    async def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.request(method, path, headers=self.headers(kw.pop("headers", None)), **kw)
+
+
+@pytest.fixture(scope="session")
+def admin(stack: Stack, http: httpx.AsyncClient) -> Api:
+    return Api(http, stack.admin_token, "admin", "admin", "000000")
+
+
+@pytest.fixture(scope="session")
+def anonymous(http: httpx.AsyncClient) -> Api:
+    return Api(http, None)
+
+
+MakePrincipal = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture(scope="session")
+def make_principal(admin: Api, http: httpx.AsyncClient) -> MakePrincipal:
+    async def make(role: str, region_code: str, name: str | None = None) -> Api:
+        response = await admin.post(
+            "/admin/principals",
+            json={"name": name or f"{role}-{region_code}-{uuid.uuid4().hex[:6]}", "role": role,
+                  "region_code": region_code},
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return Api(http, body["api_key"], body["id"], role, region_code)
+
+    return make
+
+
+def signed(stack: Stack, method: str, url: str, principal: Principal | None = None) -> dict[str, str]:
+    """Headers a gateway would add: for tests that call a service port directly, as the gateway would."""
+    request = httpx.Request(method, url)
+    return sign(
+        stack.secret,
+        method=method,
+        path=request.url.path,
+        query=request.url.query.decode(),
+        request_id=uuid.uuid4().hex,
+        principal=principal or Principal(id="test", role="admin", region_code="000000"),
+    )
+
+
+async def wait_for_audit(admin: Api, timeout: float = 10.0) -> dict[str, Any]:
+    """Wait until the sequencer has chained everything pending; return the verification."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        body: dict[str, Any] = (await admin.get("/audit/verify")).json()
+        if body["pending"] <= 1 or asyncio.get_running_loop().time() > deadline:  # 1: this very request
+            return body
+        await asyncio.sleep(0.1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests that alter the trail (tamper) or stop processes run last.
+    items.sort(key=lambda item: 1 if item.get_closest_marker("destructive") else 0)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "destructive: alters shared state (tampers the trail, kills processes)")
+    os.environ.setdefault("FUNDTRACK_LOG_LEVEL", "WARNING")
