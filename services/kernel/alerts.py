@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from services.kernel.errors import Conflict, NotFound, ValidationProblem
+from services.kernel.errors import Conflict, NotFound, NotInJurisdiction, ValidationProblem
 from services.kernel.identity import Principal, jurisdiction_prefix
 from services.kernel.ids import new_id
 from services.kernel.models import Alert, AlertEvent
@@ -119,13 +120,14 @@ async def raise_alerts(session: AsyncSession, drafts: list[AlertDraft], *, servi
             facts=draft.facts,
         )
         excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
+        upsert: Any = stmt.on_conflict_do_update(
             index_elements=["type", "subject_kind", "subject_id"],
             index_where=literal_column("status") != "resolved",
             set_={"facts": excluded.facts, "severity": excluded.severity, "as_of": excluded.as_of},
-            where=Alert.__table__.c.facts.is_distinct_from(excluded.facts),  # type: ignore[attr-defined]
-        ).returning(Alert.__table__.c.id, literal_column("(xmax = 0)").label("inserted"))  # type: ignore[attr-defined]
-        row = (await session.execute(stmt)).first()
+            where=col(Alert.facts).is_distinct_from(excluded.facts),
+        )
+        upsert = upsert.returning(col(Alert.id), literal_column("(xmax = 0)").label("inserted"))
+        row = (await session.execute(upsert)).first()
         if row is None:
             continue  # still open with the same facts: nothing new
         action = "raised" if row.inserted else "updated"
@@ -217,16 +219,19 @@ async def transition(
     note: str,
     principal: Principal,
 ) -> AlertRead:
-    alert = (await session.execute(select(Alert).where(Alert.id == alert_id).with_for_update())).scalar_one_or_none()
-    if alert is None or not principal.covers(alert.region_code):
-        raise NotFound(f"没有这条预警 / no alert {alert_id} in your jurisdiction")
+    query = select(Alert).where(col(Alert.id) == alert_id).with_for_update()
+    alert = (await session.execute(query)).scalar_one_or_none()
+    if alert is None:
+        raise NotFound(f"没有这条预警 / no alert {alert_id}")
+    if not principal.covers(alert.region_code):
+        raise NotInJurisdiction(f"预警 {alert_id} 不在管辖范围内 / alert {alert_id} is outside your jurisdiction")
     if action == "resolved" and not note.strip():
         raise ValidationProblem("处置预警必须写明说明 / resolving an alert needs a note", field="note")
     if alert.status == "resolved":
         raise Conflict(f"预警已处置 / alert {alert_id} is already resolved", code="ALERT_RESOLVED")
     if action == "acknowledged" and alert.status == "acknowledged":
         raise Conflict(f"预警已确认 / alert {alert_id} is already acknowledged", code="ALERT_ACKNOWLEDGED")
-    await session.execute(update(Alert).where(Alert.id == alert_id).values(status=action))  # type: ignore[arg-type]
+    await session.execute(update(Alert).where(col(Alert.id) == alert_id).values(status=action))
     session.add(AlertEvent(alert_id=alert_id, action=action, note=note, principal_id=principal.id))
     await session.flush()
     alert.status = action

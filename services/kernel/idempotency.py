@@ -12,6 +12,7 @@ import hashlib
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from starlette.responses import Response
 
 from services.kernel.errors import IDEMPOTENCY_CONFLICT, Conflict, ValidationProblem
@@ -48,7 +49,9 @@ async def claim(session: AsyncSession, *, principal_id: str, key: str, digest: s
         return None
     stored = (
         await session.execute(
-            select(IdempotencyKey).where(IdempotencyKey.principal_id == principal_id, IdempotencyKey.key == key)
+            select(IdempotencyKey).where(
+                col(IdempotencyKey.principal_id) == principal_id, col(IdempotencyKey.key) == key
+            )
         )
     ).scalar_one()
     if digest is not None:
@@ -72,8 +75,8 @@ def confirm(*, stored_digest: str, digest: str) -> None:
 
 async def stored_digest(session: AsyncSession, *, principal_id: str, key: str) -> str:
     row = await session.execute(
-        select(IdempotencyKey.request_sha256).where(  # type: ignore[call-overload]
-            IdempotencyKey.principal_id == principal_id, IdempotencyKey.key == key
+        select(col(IdempotencyKey.request_sha256)).where(
+            col(IdempotencyKey.principal_id) == principal_id, col(IdempotencyKey.key) == key
         )
     )
     return str(row.scalar_one())
@@ -91,7 +94,7 @@ async def store(
     """Keep the response for replays; `replay_body` replaces a body that must not be stored (a secret in it)."""
     await session.execute(
         update(IdempotencyKey)
-        .where(IdempotencyKey.principal_id == principal_id, IdempotencyKey.key == key)  # type: ignore[arg-type]
+        .where(col(IdempotencyKey.principal_id) == principal_id, col(IdempotencyKey.key) == key)
         .values(
             request_sha256=digest,
             status=response.status_code,

@@ -17,7 +17,9 @@ class AuditOutbox(SQLModel, table=True):
 
     __tablename__ = "audit_outbox"
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+    at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
     request_id: str = Field(sa_column=Column(String(128), nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     role: str = Field(sa_column=Column(String(32), nullable=False))
@@ -66,4 +68,6 @@ class AlertEvent(SQLModel, table=True):
     action: str = Field(sa_column=Column(String(16), nullable=False))
     note: str = Field(sa_column=Column(Text, nullable=False, server_default=""))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+    at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )

@@ -8,7 +8,7 @@ transaction before committing. Anything else rolls back, so a refused request ch
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -65,7 +65,7 @@ def principal_of(request: Request) -> Principal:
 
 
 class UnitOfWorkRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         extra = self.openapi_extra or {}
         audited = not extra.get(AUDITED_FLAG, False)
