@@ -119,18 +119,20 @@ def wait_healthy(children: list[Child], should_stop: Callable[[], bool]) -> bool
 
 
 def stop_all(children: list[Child]) -> None:
-    for child in children:
-        if child.process.poll() is None:
-            child.process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for child in children:
-        remaining = max(deadline - time.monotonic(), 0.1)
-        try:
-            child.process.wait(remaining)
-        except subprocess.TimeoutExpired:
-            say(f"{child.name} did not stop in {STOP_GRACE_SECONDS:.0f}s; killing it")
-            child.process.kill()
-            child.process.wait()
+    """The gateway (started last) first, so no request reaches a stopping service; then the services together."""
+    gateway, services = children[-1:], children[:-1]
+    for group in (gateway, services):
+        for child in group:
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in group:
+            try:
+                child.process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                say(f"{child.name} did not stop in {STOP_GRACE_SECONDS:.0f}s; killing it")
+                child.process.kill()
+                child.process.wait()
 
 
 def up() -> int:

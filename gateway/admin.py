@@ -17,6 +17,7 @@ from gateway.models import principal_revocations, principals
 from services.kernel.app import service_router
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.ids import new_id
+from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 from services.kernel.uow import PrincipalDep, SessionDep
 
 RegionCode = Annotated[str, Field(pattern=r"^(\d{6}|\d{12})$", description="GB/T 2260 region or 12-digit village")]
@@ -82,14 +83,17 @@ async def create_principal(
     return JSONResponse(issued.model_dump(mode="json"), status_code=201)
 
 
-@router.get("/principals", response_model=list[PrincipalRead])
-async def list_principals(session: SessionDep) -> list[PrincipalRead]:
-    rows = await session.execute(
-        select(*principals.c, principal_revocations.c.revoked_at)
-        .select_from(principals.outerjoin(principal_revocations))
-        .order_by(principals.c.created_at)
+@router.get("/principals", response_model=Page[PrincipalRead])
+async def list_principals(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[PrincipalRead]:
+    query = select(*principals.c, principal_revocations.c.revoked_at).select_from(
+        principals.outerjoin(principal_revocations)
     )
-    return [PrincipalRead.model_validate(dict(r._mapping)) for r in rows]
+    key = decode_cursor(cursor, 1)
+    if key is not None:
+        query = query.where(principals.c.id > str(key[0]))
+    rows = (await session.execute(query.order_by(principals.c.id).limit(limit + 1))).all()
+    items = [PrincipalRead.model_validate(dict(r._mapping)) for r in rows]
+    return page_of(items, limit, lambda p: [p.id])
 
 
 @router.delete("/principals/{principal_id}", response_model=PrincipalRead)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, func
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY
 
 metadata = MetaData()
@@ -62,7 +62,7 @@ principals = Table(
 principal_revocations = Table(
     "principal_revocations",
     metadata,
-    Column("principal_id", String(64), primary_key=True),
+    Column("principal_id", String(64), ForeignKey("principals.id"), primary_key=True),
     Column("revoked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_by", String(64), nullable=False),
 )

@@ -40,6 +40,7 @@ def free_port_block(size: int) -> int:
 
 @dataclass
 class TestDatabase:
+    __test__ = False
     url: str
     admin_url: str
     name: str

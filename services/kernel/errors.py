@@ -147,7 +147,12 @@ def field_of(loc: Sequence[int | str]) -> str:
 
 def validation_body(exc: RequestValidationError, instance: str) -> dict[str, Any]:
     errors = [
-        {"field": field_of(e.get("loc", ())), "message": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        {
+            # A JSON syntax error's loc is ('body', <offset>): the field is the body itself.
+            "field": "body" if e.get("type") == "json_invalid" else field_of(e.get("loc", ())),
+            "message": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
         for e in exc.errors()
     ]
     first = errors[0] if errors else {"field": "body", "message": "invalid"}

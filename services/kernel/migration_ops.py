@@ -35,7 +35,7 @@ def create_kernel_tables() -> None:
     )
     op.create_table(
         "alerts",
-        sa.Column("id", sa.String(40), primary_key=True),
+        sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("type", sa.String(64), nullable=False),
         sa.Column("severity", sa.String(16), nullable=False),
         sa.Column("region_code", sa.String(12), nullable=False),
@@ -60,7 +60,7 @@ def create_kernel_tables() -> None:
     op.create_table(
         "alert_events",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("alert_id", sa.String(40), nullable=False, index=True),
+        sa.Column("alert_id", sa.String(64), nullable=False, index=True),
         sa.Column("action", sa.String(16), nullable=False),
         sa.Column("note", sa.Text, nullable=False, server_default=""),
         sa.Column("principal_id", sa.String(64), nullable=False),

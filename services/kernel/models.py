@@ -47,7 +47,7 @@ class IdempotencyKey(SQLModel, table=True):
 
 class Alert(SQLModel, table=True):
     __tablename__ = "alerts"
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
     type: str = Field(sa_column=Column(String(64), nullable=False))
     severity: str = Field(sa_column=Column(String(16), nullable=False))
     region_code: str = Field(sa_column=Column(String(12), nullable=False))
@@ -64,7 +64,7 @@ class AlertEvent(SQLModel, table=True):
 
     __tablename__ = "alert_events"
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
-    alert_id: str = Field(sa_column=Column(String(40), nullable=False, index=True))
+    alert_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
     action: str = Field(sa_column=Column(String(16), nullable=False))
     note: str = Field(sa_column=Column(Text, nullable=False, server_default=""))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))

@@ -1,0 +1,147 @@
+"""Alerts plumbing: stored by each service (one open alert per subject and type), merged by the gateway with
+filters and keyset pagination, scoped to the caller's jurisdiction; acknowledge and resolve reach the owner."""
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from services.kernel.alerts import AlertDraft, raise_alerts
+from services.kernel.db import create_engine, session_factory
+from services.kernel.ids import new_id
+from tests.conftest import Api, MakePrincipal
+from tests.stack import TestDatabase
+
+
+async def _store_alert(db: asyncpg.Pool, service: str, region: str, *, type_: str = "TEST_ALERT",
+                       at: datetime | None = None, severity: str = "high") -> str:
+    alert_id = new_id(f"alert-{service}")
+    await db.execute(
+        f"INSERT INTO {service}.alerts (id, type, severity, region_code, subject_kind, subject_id, raised_at, as_of,"
+        " status, facts) VALUES ($1, $2, $3, $4, 'test', $5, $6, '2026-01-01', 'open', $7)",
+        alert_id, type_, severity, region, uuid.uuid4().hex, at or datetime.now(UTC), json.dumps({"k": 1}),
+    )
+    return alert_id
+
+
+@pytest.fixture(scope="module")
+async def planted(db: asyncpg.Pool) -> dict[str, str]:
+    """One alert per level of the hierarchy, in different services, with a unique type for this module."""
+    kind = "JURIS_" + uuid.uuid4().hex[:8].upper()
+    base = datetime.now(UTC) - timedelta(hours=1)
+    regions = {"province": ("funds", "450000"), "county": ("loans", "450521"),
+               "village": ("projects", "450521101001"), "other_county": ("registry", "450522"),
+               "other_province": ("funds", "460100")}
+    ids = {"type": kind}
+    for i, (name, (service, region)) in enumerate(regions.items()):
+        ids[name] = await _store_alert(db, service, region, type_=kind, at=base + timedelta(minutes=i))
+    return ids
+
+
+async def _visible(api: Api, kind: str) -> set[str]:
+    response = await api.get("/alerts", params={"type": kind, "limit": 500})
+    assert response.status_code == 200, response.text
+    return {a["id"] for a in response.json()["items"]}
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "expected"),
+    [
+        ("000000", {"province", "county", "village", "other_county", "other_province"}),
+        ("450000", {"province", "county", "village", "other_county"}),
+        ("450500", {"county", "village", "other_county"}),
+        ("450521", {"county", "village"}),
+        ("450521101001", {"village"}),
+    ],
+)
+async def test_jurisdiction_prefixes(jurisdiction, expected, planted, make_principal: MakePrincipal) -> None:
+    inspector = await make_principal("inspector", jurisdiction)
+    assert await _visible(inspector, planted["type"]) == {planted[n] for n in expected}
+
+
+async def test_role_sees_its_own_domain(planted, make_principal: MakePrincipal) -> None:
+    finance = await make_principal("finance", "000000")
+    lender = await make_principal("lender", "000000")
+    assert await _visible(finance, planted["type"]) == {planted["province"], planted["other_province"]}
+    assert await _visible(lender, planted["type"]) == {planted["county"], planted["other_county"]}
+
+
+async def test_merged_list_is_newest_first_with_keyset_pages(planted, admin: Api) -> None:
+    seen: list[dict] = []
+    cursor = None
+    while True:
+        params = {"type": planted["type"], "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await admin.get("/alerts", params=params)).json()
+        seen.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 5 and len({a["id"] for a in seen}) == 5
+    assert [a["raised_at"] for a in seen] == sorted((a["raised_at"] for a in seen), reverse=True)
+    assert seen[0]["id"] == planted["other_province"]
+    first = seen[0]
+    assert set(first) >= {"id", "type", "severity", "region_code", "subject", "raised_at", "status", "facts", "notes"}
+
+
+async def test_filters(planted, admin: Api) -> None:
+    by_region = (await admin.get("/alerts", params={"type": planted["type"], "region": "450521"})).json()
+    assert {a["id"] for a in by_region["items"]} == {planted["county"], planted["village"]}
+    none_resolved = (await admin.get("/alerts", params={"type": planted["type"], "status": "resolved"})).json()
+    assert none_resolved["items"] == []
+    bad = await admin.get("/alerts", params={"status": "sleeping"})
+    assert bad.status_code == 422 and bad.json()["field"] == "status"
+    bad_cursor = await admin.get("/alerts", params={"cursor": "not-a-cursor"})
+    assert bad_cursor.status_code == 422 and bad_cursor.json()["field"] == "cursor"
+
+
+async def test_acknowledge_and_resolve(db: asyncpg.Pool, make_principal: MakePrincipal) -> None:
+    alert_id = await _store_alert(db, "loans", "450523")
+    inspector = await make_principal("inspector", "450500")
+    outsider = await make_principal("inspector", "450600")
+    refused = await outsider.post(f"/alerts/{alert_id}/acknowledge", json={"note": "看一下"})
+    assert refused.status_code == 403 and refused.json()["code"] == "NOT_IN_JURISDICTION"
+    ack = await inspector.post(f"/alerts/{alert_id}/acknowledge", json={"note": "已核实，正在调查"})
+    assert ack.status_code == 200 and ack.json()["status"] == "acknowledged"
+    no_note = await inspector.post(f"/alerts/{alert_id}/resolve", json={"note": "  "})
+    assert no_note.status_code == 422 and no_note.json()["field"] == "note"
+    done = await inspector.post(f"/alerts/{alert_id}/resolve", json={"note": "款项已追回 / recovered"})
+    assert done.status_code == 200
+    body = done.json()
+    assert body["status"] == "resolved"
+    assert [n["action"] for n in body["notes"]] == ["acknowledged", "resolved"]
+    assert body["notes"][1]["principal_id"] == inspector.principal_id
+    again = await inspector.post(f"/alerts/{alert_id}/resolve", json={"note": "again"})
+    assert again.status_code == 409
+    finance = await make_principal("finance", "450000")
+    assert (await finance.post(f"/alerts/{alert_id}/acknowledge", json={"note": "x"})).status_code == 403
+    unknown = await inspector.post("/alerts/alert-nowhere_00000000000000000000000000/acknowledge", json={})
+    assert unknown.status_code == 404
+
+
+async def test_scan_reaches_every_service(admin: Api) -> None:
+    response = await admin.post("/alerts/scan", json={"as_of": "2026-06-30"})
+    assert response.status_code == 200, response.text
+    assert isinstance(response.json()["raised"], dict)
+    bad = await admin.post("/alerts/scan", json={"as_of": "2026-02-30"})
+    assert bad.status_code == 422 and bad.json()["field"] == "as_of"
+
+
+async def test_no_duplicate_open_alert_and_facts_update(database: TestDatabase) -> None:
+    engine = create_engine("funds", url=database.url)
+    sessions = session_factory(engine)
+    subject = uuid.uuid4().hex
+    draft = AlertDraft("DEDUPE_TEST", "medium", "430523", "account", subject, {"days": 91})
+    try:
+        async with sessions() as session:
+            first = await raise_alerts(session, [draft], service="funds", as_of=date(2026, 1, 1))
+            second = await raise_alerts(session, [draft], service="funds", as_of=date(2026, 1, 2))
+            aged = AlertDraft("DEDUPE_TEST", "medium", "430523", "account", subject, {"days": 120})
+            third = await raise_alerts(session, [aged], service="funds", as_of=date(2026, 1, 30))
+            await session.commit()
+        assert first.raised == {"DEDUPE_TEST": 1}
+        assert second.raised == {} and second.updated == {}
+        assert third.raised == {} and third.updated == {"DEDUPE_TEST": 1}
+    finally:
+        await engine.dispose()

@@ -1,0 +1,66 @@
+"""Jurisdiction prefixes and the gateway's signature, as pure functions."""
+
+import pytest
+
+from services.kernel.identity import Principal, SignatureError, covers, jurisdiction_prefix, sign, verify
+
+SECRET = "s3cret"
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "region", "covered"),
+    [
+        ("000000", "430523", True),  # central covers everything
+        ("000000", "110101101001", True),
+        ("430000", "430523", True),  # province
+        ("430000", "430523101001", True),
+        ("430000", "440300", False),
+        ("430500", "430523", True),  # city
+        ("430500", "430600", False),
+        ("430500", "430000", False),  # a city does not cover its province
+        ("430523", "430523", True),  # county
+        ("430523", "430523101001", True),  # its villages
+        ("430523", "430524", False),
+        ("430523", "430500", False),
+        ("430523101001", "430523101001", True),  # a village covers itself only
+        ("430523101001", "430523101002", False),
+        ("430523101001", "430523", False),
+    ],
+)
+def test_jurisdiction_prefix_covers(jurisdiction: str, region: str, covered: bool) -> None:
+    assert covers(jurisdiction, region) is covered
+
+
+def test_prefixes() -> None:
+    assert [jurisdiction_prefix(c) for c in ("000000", "430000", "430500", "430523")] == ["", "43", "4305", "430523"]
+
+
+def _verify(headers: dict[str, str], *, method: str = "GET", path: str = "/x", query: str = "", now: float = 1000.0):
+    return verify(
+        SECRET, ttl_seconds=30, method=method, path=path, query=query, request_id=headers["x-request-id"],
+        principal_header=headers.get("x-ft-principal"), timestamp_header=headers.get("x-ft-timestamp"),
+        signature_header=headers.get("x-ft-signature"), now=now,
+    )
+
+
+def test_signature_roundtrip_and_refusals() -> None:
+    who = Principal(id="p1", role="finance", region_code="430000", name="湖南财政")
+    headers = sign(SECRET, method="GET", path="/x", query="", request_id="r1", principal=who, now=1000.0)
+    assert _verify(headers) == who
+    with pytest.raises(SignatureError):  # another path
+        _verify(headers, path="/y")
+    with pytest.raises(SignatureError):  # another method
+        _verify(headers, method="POST")
+    with pytest.raises(SignatureError):  # another query
+        _verify(headers, query="region=000000")
+    with pytest.raises(SignatureError):  # expired
+        _verify(headers, now=1031.0)
+    forged = Principal(id="p1", role="admin", region_code="000000").encode()
+    with pytest.raises(SignatureError):  # the principal swapped for a more powerful one
+        _verify({**headers, "x-ft-principal": forged})
+    with pytest.raises(SignatureError):  # another secret
+        verify("other", ttl_seconds=30, method="GET", path="/x", query="", request_id="r1",
+               principal_header=headers["x-ft-principal"], timestamp_header=headers["x-ft-timestamp"],
+               signature_header=headers["x-ft-signature"], now=1000.0)
+    with pytest.raises(SignatureError):  # nothing at all
+        _verify({"x-request-id": "r1"})
