@@ -1,7 +1,15 @@
-"""The projects service app."""
+"""The projects service app: the county project library (项目库), its public announcements and asset income."""
 
 from __future__ import annotations
 
 from services.kernel.app import create_service_app
+from services.projects.api import internal_router, public_router, router
+from services.projects.detectors import registry
 
-app = create_service_app("projects", routers=[], depends_on=("registry",))
+app = create_service_app(
+    "projects",
+    routers=[router, public_router, internal_router],
+    detectors=registry,
+    depends_on=("registry",),
+    title="FundTrack projects",
+)

@@ -1,0 +1,27 @@
+"""Error codes, rule ids and alert types of the projects service, used by code and tests alike (API.md)."""
+
+from __future__ import annotations
+
+# Rule codes (API.md "Projects")
+ANNOUNCEMENT_TOO_SHORT = "ANNOUNCEMENT_TOO_SHORT"  # P1
+OPEN_OBJECTIONS = "OPEN_OBJECTIONS"  # P1
+NEGATIVE_LIST = "NEGATIVE_LIST"  # P4
+NO_POOR_BENEFICIARIES = "NO_POOR_BENEFICIARIES"  # P3
+NO_PERFORMANCE_TARGETS = "NO_PERFORMANCE_TARGETS"  # P7
+INVALID_TRANSITION = "INVALID_TRANSITION"  # 409
+NOT_ANNOUNCED = "NOT_ANNOUNCED"  # 409: an objection to a project that is not being announced
+OBJECTION_RESOLVED = "OBJECTION_RESOLVED"  # 409: an objection is resolved once
+SHARES_NOT_FOR_KIND = "SHARES_NOT_FOR_KIND"  # 422 P6: only income-generating assets are quantified as shares
+SHARES_REQUIRED = "SHARES_REQUIRED"  # 422 P6: an income-generating asset names its shareholding households
+SHAREHOLDER_NOT_BENEFICIARY = "SHAREHOLDER_NOT_BENEFICIARY"  # 422 P6: shares go to the project's beneficiaries
+NO_SHARES = "NO_SHARES"  # 409 P6: a dividend of an asset without shares
+DUPLICATE_SHAREHOLDER = "DUPLICATE_SHAREHOLDER"  # 422 P6
+
+# Alert types
+DUPLICATE_PROJECT = "DUPLICATE_PROJECT"  # P5
+
+# Rule ids of DOMAIN.md
+P1, P2, P3, P4, P5, P6, P7 = "P1", "P2", "P3", "P4", "P5", "P6", "P7"
+
+# Public objections: at most this many per project per minute (the gateway forwards no client address).
+PUBLIC_OBJECTIONS_PER_MINUTE = 10

@@ -1,0 +1,91 @@
+"""Detectors of the projects service: DUPLICATE_PROJECT (P5, 造盆景 / 垒大户 / near-duplicate projects)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
+from services.projects import codes, rules
+from services.projects.models import Project, table
+
+registry = DetectorRegistry()
+PROJECTS = table(Project)
+# Refused and withdrawn projects spend nothing: they cannot duplicate anything.
+DEAD_STATUSES = ("rejected", "withdrawn")
+
+
+def duplicate_pair(a: Project, b: Project) -> AlertDraft | None:
+    """P5: the alert for two projects of one village and category with overlapping periods and similar names."""
+    if (a.village_code, a.category) != (b.village_code, b.category):
+        return None
+    if not rules.periods_overlap((a.start_on, a.end_on), (b.start_on, b.end_on)):
+        return None
+    score = rules.name_similarity(a.name, b.name)
+    if score < rules.DUPLICATE_NAME_THRESHOLD:
+        return None
+    first, second = sorted((a, b), key=lambda p: p.id)
+    facts: dict[str, Any] = {
+        "rule": codes.P5,
+        "village_code": first.village_code,
+        "category": first.category,
+        "projects": [_fact(first), _fact(second)],
+        "project_ids": [first.id, second.id],
+        "names": [first.name, second.name],
+        "normalised_names": [rules.normalise_name(first.name), rules.normalise_name(second.name)],
+        "similarity": round(score, 4),
+        "threshold": rules.DUPLICATE_NAME_THRESHOLD,
+        "method": "difflib.SequenceMatcher ratio of names without spaces, punctuation and suffixes 项目/工程/建设",
+        "overlap": [max(first.start_on, second.start_on).isoformat(), min(first.end_on, second.end_on).isoformat()],
+    }
+    return AlertDraft(
+        type=codes.DUPLICATE_PROJECT,
+        severity="medium",
+        region_code=first.village_code,
+        subject_kind="project_pair",
+        subject_id=f"{first.id}+{second.id}",
+        facts=facts,
+    )
+
+
+def _fact(p: Project) -> dict[str, Any]:
+    return {
+        "id": p.id, "name": p.name, "status": p.status, "budget_fen": p.budget_fen,
+        "start_on": p.start_on.isoformat(), "end_on": p.end_on.isoformat(),
+    }
+
+
+async def _candidates(session: AsyncSession, as_of_end: datetime) -> list[Project]:
+    """Live projects that share a (village, category) with another live project, known by the scan date."""
+    c = PROJECTS.c
+    live = (c.status.not_in(DEAD_STATUSES), c.created_at < as_of_end)
+    groups = (
+        select(c.village_code, c.category).where(*live).group_by(c.village_code, c.category).having(func.count() > 1)
+    ).subquery()
+    query = (
+        select(Project)
+        .join(groups, (groups.c.village_code == c.village_code) & (groups.c.category == c.category))
+        .where(*live)
+        .order_by(c.village_code, c.category, c.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+@registry.register(codes.DUPLICATE_PROJECT)
+async def detect_duplicate_projects(ctx: DetectorContext) -> list[AlertDraft]:
+    as_of_end = datetime.combine(ctx.as_of + timedelta(days=1), time.min, tzinfo=UTC)
+    groups: dict[tuple[str, str], list[Project]] = defaultdict(list)
+    for project in await _candidates(ctx.session, as_of_end):
+        groups[(project.village_code, project.category)].append(project)
+    drafts: list[AlertDraft] = []
+    for members in groups.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                draft = duplicate_pair(a, b)
+                if draft is not None:
+                    drafts.append(draft)
+    return drafts

@@ -1,0 +1,241 @@
+"""The rules of the county project library (DOMAIN.md P1–P7) as pure functions, and the lifecycle's state machine.
+
+Each rule raises the problem the API answers with; nothing here touches the database or the network.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from typing import Final, Literal, get_args
+
+from services.kernel.errors import Conflict, NotInJurisdiction, RuleViolation
+from services.kernel.identity import Principal
+from services.projects import codes
+
+# The lifecycle (DOMAIN.md "Projects"): status → {action: next status}. The one table of allowed moves.
+TRANSITIONS: Final[Mapping[str, Mapping[str, str]]] = {
+    "draft": {"submit": "submitted", "withdraw": "withdrawn"},
+    "submitted": {"review": "reviewed", "reject": "rejected", "withdraw": "withdrawn"},
+    "reviewed": {"announce": "announced", "reject": "rejected", "withdraw": "withdrawn"},
+    "announced": {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"},
+    "approved": {"start": "in_progress"},
+    "in_progress": {"complete": "completed"},
+    "completed": {"accept": "accepted"},
+    "accepted": {},
+    "rejected": {},
+    "withdrawn": {},
+}
+STATUSES: Final = tuple(TRANSITIONS)
+ACTIONS: Final = ("submit", "review", "announce", "approve", "start", "complete", "accept", "reject", "withdraw")
+# A review that does not pass rejects the project (API.md: `{passed: false}` → rejected).
+REVIEW_FAILED_STATUS: Final = "rejected"
+
+PositiveCategory = Literal[
+    "industry",
+    "employment",
+    "infrastructure",
+    "relocation_followup",
+    "education",
+    "health",
+    "housing",
+    "social_security",
+    "other",
+]
+# F5 / P4: what poverty funds may never pay for.
+NegativeCategory = Literal[
+    "administrative_costs",
+    "vehicles_equipment",
+    "wages_allowances",
+    "enterprise_losses",
+    "office_building",
+    "debt_repayment",
+    "large_construction",
+    "urban_infrastructure",
+    "image_project",
+]
+Category = Literal[PositiveCategory, NegativeCategory]
+POSITIVE_CATEGORIES: Final[tuple[str, ...]] = get_args(PositiveCategory)
+NEGATIVE_CATEGORIES: Final[tuple[str, ...]] = get_args(NegativeCategory)
+CATEGORIES: Final[tuple[str, ...]] = POSITIVE_CATEGORIES + NEGATIVE_CATEGORIES
+ELIGIBLE_HOUSEHOLD_STATUSES: Final = frozenset({"poor", "exited", "returned"})
+MIN_ANNOUNCEMENT_DAYS: Final = 10
+DUPLICATE_NAME_THRESHOLD: Final = 0.8
+NAME_SUFFIXES: Final = ("建设项目", "建设工程", "项目", "工程", "建设")
+
+
+def allowed_actions(status: str) -> list[str]:
+    return sorted(TRANSITIONS.get(status, {}))
+
+
+def next_status(status: str, action: str) -> str:
+    """The status `action` moves a project in `status` to; 409 INVALID_TRANSITION for any move not in the table."""
+    target = TRANSITIONS.get(status, {}).get(action)
+    if target is None:
+        allowed = allowed_actions(status)
+        raise Conflict(
+            f"项目状态为 {status}，不能执行 {action}；允许的操作：{', '.join(allowed) or '无'} / "
+            f"a project in status {status} cannot {action}; allowed: {', '.join(allowed) or 'none'}",
+            code=codes.INVALID_TRANSITION,
+            status_now=status,
+            action=action,
+            allowed_actions=allowed,
+        )
+    return target
+
+
+def check_category_not_on_negative_list(category: str) -> None:
+    """P4 (F5): a project whose category is on the negative list cannot enter the library."""
+    if category in NEGATIVE_CATEGORIES:
+        raise RuleViolation(
+            f"项目类别 {category} 属于负面清单，不得使用扶贫资金 (P4) / category {category} is on the negative list "
+            "and may not be funded with poverty money (P4, F5)",
+            code=codes.NEGATIVE_LIST,
+            rule=codes.P4,
+            field="category",
+        )
+
+
+def check_has_performance_targets(targets: Sequence[object]) -> None:
+    """P7: a project without performance targets (绩效目标) cannot enter the library."""
+    if not targets:
+        raise RuleViolation(
+            "项目没有绩效目标，不能入库 (P7) / a project without performance targets cannot enter the library (P7)",
+            code=codes.NO_PERFORMANCE_TARGETS,
+            rule=codes.P7,
+            field="performance_targets",
+        )
+
+
+def ineligible_beneficiaries(beneficiary_ids: Sequence[str], registry_status: Mapping[str, str]) -> list[str]:
+    """P3: the beneficiaries that are not registered households with status poor, exited or returned."""
+    return [h for h in beneficiary_ids if registry_status.get(h) not in ELIGIBLE_HOUSEHOLD_STATUSES]
+
+
+def check_poor_beneficiaries(beneficiary_ids: Sequence[str], registry_status: Mapping[str, str]) -> None:
+    """P3 benefit linkage: at least one beneficiary, and every one a registered poor (or exited, returned) household."""
+    if not beneficiary_ids:
+        raise RuleViolation(
+            "项目没有建档立卡受益户 (P3) / the project names no poor beneficiary households (P3)",
+            code=codes.NO_POOR_BENEFICIARIES,
+            rule=codes.P3,
+            field="beneficiary_household_ids",
+        )
+    bad = ineligible_beneficiaries(beneficiary_ids, registry_status)
+    if bad:
+        shown = ", ".join(bad[:20])
+        raise RuleViolation(
+            f"受益户不是建档立卡的贫困户、脱贫户或返贫户：{shown} (P3) / these beneficiaries are not registered "
+            f"households with status poor, exited or returned: {shown} (P3)",
+            code=codes.NO_POOR_BENEFICIARIES,
+            rule=codes.P3,
+            field="beneficiary_household_ids",
+            households=bad[:100],
+        )
+
+
+def check_announcement_days(days: int) -> None:
+    """P1: an announcement (公示) lasts at least 10 days."""
+    if days < MIN_ANNOUNCEMENT_DAYS:
+        raise RuleViolation(
+            f"公示期 {days} 天，不足 {MIN_ANNOUNCEMENT_DAYS} 天 (P1) / an announcement of {days} days is shorter "
+            f"than the {MIN_ANNOUNCEMENT_DAYS} days required (P1)",
+            code=codes.ANNOUNCEMENT_TOO_SHORT,
+            rule=codes.P1,
+            field="days",
+        )
+
+
+def announcement_ends_on(start_on: date, days: int) -> date:
+    """The first day after the announcement period: a period of `days` days starting on `start_on`."""
+    return start_on + timedelta(days=days)
+
+
+def check_announcement_ended(start_on: date, days: int, today: date) -> None:
+    """P1: a project is approved only after its announcement period has run (start + days ≤ today)."""
+    ends_on = announcement_ends_on(start_on, days)
+    if ends_on > today:
+        raise RuleViolation(
+            f"公示期至 {ends_on} 才结束，不能批准入库 (P1) / the announcement runs until {ends_on}; the project "
+            "cannot be approved before it has ended (P1)",
+            code=codes.ANNOUNCEMENT_TOO_SHORT,
+            rule=codes.P1,
+            announcement_ends_on=ends_on.isoformat(),
+        )
+
+
+def check_no_open_objections(open_objection_ids: Sequence[str]) -> None:
+    """P1: objections raised during the announcement are resolved before approval."""
+    if open_objection_ids:
+        raise RuleViolation(
+            f"还有 {len(open_objection_ids)} 条异议未处理 (P1) / {len(open_objection_ids)} objection(s) are still "
+            "open and must be resolved before approval (P1)",
+            code=codes.OPEN_OBJECTIONS,
+            rule=codes.P1,
+            objections=list(open_objection_ids),
+        )
+
+
+def check_may_act_on(principal: Principal, county_code: str) -> None:
+    """A project manager acts on projects of their jurisdiction only."""
+    if not principal.covers(county_code):
+        raise NotInJurisdiction(
+            f"项目所在县 {county_code} 不在管辖范围 {principal.region_code} 内 / the project's county {county_code} "
+            f"is outside your jurisdiction {principal.region_code}"
+        )
+
+
+def check_may_approve(principal: Principal, county_code: str) -> None:
+    """P2 (审批权下放到县): only a project manager whose jurisdiction covers the project's county approves it."""
+    if principal.role != "project_manager" or not principal.covers(county_code):
+        raise NotInJurisdiction(
+            f"只有本县的项目管理人员可以批准入库 (P2) / only a project manager of county {county_code} may approve "
+            "this project (P2)",
+            rule=codes.P2,
+        )
+
+
+def split_by_shares(amount_fen: int, shares: Mapping[str, int]) -> dict[str, int]:
+    """P6: split a dividend by shares to the fen with the largest-remainder method; the total is kept exactly.
+
+    Each household first gets floor(amount × shares / total); the fen left over go one each to the largest
+    remainders, ties broken by household id (ascending), so the split is deterministic.
+    """
+    total = sum(shares.values())
+    if total <= 0 or any(s <= 0 for s in shares.values()):
+        raise ValueError("shares must be positive")
+    base = {h: amount_fen * s // total for h, s in shares.items()}
+    left = amount_fen - sum(base.values())
+    order = sorted(shares, key=lambda h: (-(amount_fen * shares[h] % total), h))
+    for household in order[:left]:
+        base[household] += 1
+    return base
+
+
+def normalise_name(name: str) -> str:
+    """P5: a project name without spaces, punctuation, symbols and common suffixes (项目, 工程, 建设), for comparing."""
+    text = unicodedata.normalize("NFKC", name).lower()
+    text = "".join(c for c in text if not unicodedata.category(c).startswith(("P", "S", "Z", "C")))
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in NAME_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+                stripped = True
+    return text
+
+
+def name_similarity(a: str, b: str) -> float:
+    """P5: difflib's ratio of the normalised names (1.0 = the same name)."""
+    return difflib.SequenceMatcher(None, normalise_name(a), normalise_name(b), autojunk=False).ratio()
+
+
+def periods_overlap(a: tuple[date, date], b: tuple[date, date]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def distinct(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))

@@ -1,0 +1,260 @@
+"""Request and response shapes of the projects API (API.md "Projects")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationInfo, field_validator
+
+from services.kernel.types import CountyCode, Fen, Input, ShortText, Text, VillageCode
+from services.projects.rules import Category
+
+HouseholdId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
+AssetKind = Literal["income_generating", "public_benefit", "household"]
+MAX_BENEFICIARIES = 20_000
+
+
+def _no_duplicates(values: list[str], what: str) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what} 重复 / {what} listed twice: {value}")
+        seen.add(value)
+    return values
+
+
+class PerformanceTarget(Input):
+    indicator: ShortText
+    target: ShortText
+
+
+class FundSource(Input):
+    source: ShortText
+    amount_fen: Fen
+
+
+class ProjectCreate(Input):
+    county_code: CountyCode
+    village_code: VillageCode
+    name: ShortText
+    category: Category
+    budget_fen: Fen
+    start_on: date
+    end_on: date
+    beneficiary_household_ids: list[HouseholdId] = Field(default_factory=list, max_length=MAX_BENEFICIARIES)
+    benefit_mechanism: Text
+    performance_targets: list[PerformanceTarget] = Field(default_factory=list, max_length=100)
+    description: str = Field(default="", max_length=4000)
+    responsible_unit: ShortText | None = None
+    fund_sources: list[FundSource] = Field(default_factory=list, max_length=50)
+
+    @field_validator("village_code")
+    @classmethod
+    def _village_in_county(cls, value: str, info: ValidationInfo) -> str:
+        county = info.data.get("county_code")
+        if county is not None and not value.startswith(county):
+            raise ValueError(f"村代码应以县代码 {county} 开头 / the village code must start with its county {county}")
+        return value
+
+    @field_validator("end_on")
+    @classmethod
+    def _end_after_start(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("start_on")
+        if start is not None and value < start:
+            raise ValueError("结束日期早于开始日期 / end_on is before start_on")
+        return value
+
+    @field_validator("beneficiary_household_ids")
+    @classmethod
+    def _distinct_households(cls, value: list[str]) -> list[str]:
+        return _no_duplicates(value, "household")
+
+
+class ReviewIn(Input):
+    passed: StrictBool
+    opinion: Text
+
+
+class AnnounceIn(Input):
+    start_on: date
+    days: StrictInt = Field(le=366)
+    scope: Literal["village", "township", "county"]
+
+
+class ReasonIn(Input):
+    reason: Text
+
+
+class ReportIn(Input):
+    report: Text
+
+
+class NoteIn(Input):
+    note: str = Field(default="", max_length=2000)
+
+
+class ObjectionIn(Input):
+    text: Text
+
+
+class ResolveIn(Input):
+    resolution: Text
+
+
+class ShareIn(Input):
+    household_id: HouseholdId
+    shares: StrictInt = Field(gt=0, le=10**9)
+
+
+class AssetCreate(Input):
+    kind: AssetKind
+    value_fen: Fen
+    description: Text
+    shares: list[ShareIn] = Field(default_factory=list, max_length=MAX_BENEFICIARIES)
+
+    @field_validator("shares")
+    @classmethod
+    def _distinct_shareholders(cls, value: list[ShareIn]) -> list[ShareIn]:
+        _no_duplicates([s.household_id for s in value], "household")
+        return value
+
+
+class DividendCreate(Input):
+    amount_fen: Fen
+    paid_on: date
+
+
+class EventRead(BaseModel):
+    action: str
+    from_status: str | None
+    to_status: str
+    principal_id: str
+    role: str
+    note: str
+    at: datetime
+
+
+class AnnouncementRead(BaseModel):
+    start_on: date
+    days: int
+    ends_on: date
+    scope: str
+
+
+class ObjectionRead(BaseModel):
+    id: str
+    project_id: str
+    text: str
+    channel: str
+    raised_at: datetime
+    status: Literal["open", "resolved"]
+    resolution: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+
+
+class ProjectRead(BaseModel):
+    id: str
+    county_code: str
+    village_code: str
+    name: str
+    description: str
+    category: str
+    budget_fen: int
+    start_on: date
+    end_on: date
+    beneficiary_household_ids: list[str]
+    benefit_mechanism: str
+    performance_targets: list[dict[str, str]]
+    fund_sources: list[dict[str, Any]]
+    responsible_unit: str
+    status: str
+    allowed_actions: list[str]
+    created_by: str
+    created_at: datetime
+    announcement: AnnouncementRead | None = None
+    history: list[EventRead] = Field(default_factory=list)
+    objections: list[ObjectionRead] = Field(default_factory=list)
+
+
+class ProjectInternal(BaseModel):
+    """What funds needs of a project (brief: GET /internal/projects/{id}), nothing more."""
+
+    id: str
+    county_code: str
+    village_code: str
+    name: str
+    category: str
+    status: str
+    budget_fen: int
+
+
+class ShareRead(BaseModel):
+    household_id: str
+    shares: int
+
+
+class PayoutRead(BaseModel):
+    household_id: str
+    shares: int
+    amount_fen: int
+
+
+class DividendRead(BaseModel):
+    id: str
+    asset_id: str
+    project_id: str
+    amount_fen: int
+    paid_on: date
+    payouts: list[PayoutRead]
+
+
+class AssetRead(BaseModel):
+    id: str
+    project_id: str
+    kind: str
+    value_fen: int
+    description: str
+    total_shares: int
+    shares: list[ShareRead]
+    dividends: list[DividendRead] = Field(default_factory=list)
+
+
+class PublicPeriod(BaseModel):
+    start_on: date
+    days: int
+    ends_on: date
+    current: bool
+    scope: str
+
+
+class PublicObjectionRead(BaseModel):
+    id: str
+    project_id: str
+    text: str
+    raised_at: datetime
+    status: Literal["open", "resolved"]
+
+
+class PublicAnnouncement(BaseModel):
+    """What a 公示 must show — beneficiaries only as a count, never names, identity numbers or household ids."""
+
+    project_id: str
+    name: str
+    county_code: str
+    village_code: str
+    content: str
+    category: str
+    budget_fen: int
+    fund_sources: list[dict[str, Any]]
+    project_start_on: date
+    project_end_on: date
+    announcement: PublicPeriod
+    responsible_unit: str
+    beneficiary_households: int
+    benefit_mechanism: str
+    performance_targets: list[dict[str, str]]
+    status: str
+    objections_open: int
+    how_to_object: str
