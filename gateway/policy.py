@@ -90,6 +90,7 @@ ROUTES: tuple[Route, ...] = (
         for action in ("submit", "review", "announce", "approve", "start", "complete", "accept", "reject", "withdraw")
     ),
     _r("POST", "/projects/{project_id}/objections", *ANY_ROLE),
+    _r("GET", "/projects/{project_id}/objections", PM, FINANCE, INSPECTOR),
     _r("POST", "/projects/{project_id}/objections/{objection_id}/resolve", PM),
     _r("POST", "/projects/{project_id}/assets", PM),
     _r("GET", "/projects/{project_id}/assets", PM, FINANCE, INSPECTOR),
