@@ -1,7 +1,8 @@
-"""The registry service app."""
+"""The registry service app: the roster of registered poor households (建档立卡)."""
 
 from __future__ import annotations
 
 from services.kernel.app import create_service_app
+from services.registry.api import internal, router
 
-app = create_service_app("registry", routers=[], depends_on=())
+app = create_service_app("registry", routers=[router, internal], depends_on=())

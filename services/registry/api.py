@@ -1,0 +1,135 @@
+"""Routes of the registry: the public ones under /registry (through the gateway) and the internal ones that the
+projects, funds and loans services call (signed, never routed by the gateway)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Query, Request
+
+from services.kernel.app import service_router
+from services.kernel.errors import Forbidden, NotFound, Problem
+from services.kernel.identity import Principal
+from services.kernel.ids import new_id
+from services.kernel.outbox import name_entities
+from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from services.kernel.types import CountyCode
+from services.kernel.uow import PrincipalDep, SessionDep, streamed_body, unaudited
+from services.registry import codes, importer, service
+from services.registry.schemas import (
+    HouseholdDetail,
+    HouseholdId,
+    HouseholdInternal,
+    HouseholdRead,
+    ImportResult,
+    LookupRequest,
+    LookupResult,
+    RejectedLine,
+    Status,
+    StatusAt,
+)
+
+IMPORTER_ROLES = frozenset({"admin", "project_manager"})
+INTERNAL_ROLES = frozenset({"service", "admin"})
+CSV_MEDIA_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
+
+router = service_router("/registry", tags=["registry"])
+internal = service_router("/internal", include_in_schema=False)
+
+
+class UnsupportedMediaType(Problem):
+    status = 415
+    code = codes.UNSUPPORTED_MEDIA_TYPE
+    title = "Unsupported media type"
+
+
+@router.post("/households/import", openapi_extra=streamed_body())
+async def import_households(request: Request, session: SessionDep, principal: PrincipalDep) -> ImportResult:
+    """Streams the CSV; bad lines are reported by number and code, good ones kept (re-imports update)."""
+    chunks = request.stream()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if principal.role not in IMPORTER_ROLES or media_type not in CSV_MEDIA_TYPES:
+        await importer.drain(chunks)
+        if principal.role not in IMPORTER_ROLES:
+            raise Forbidden(f"角色 {principal.role} 不能导入 / role {principal.role} may not import households")
+        raise UnsupportedMediaType(
+            f"应为 text/csv (UTF-8) / the body must be text/csv (UTF-8), not {media_type or 'unspecified'}",
+            field="content-type",
+        )
+    import_id = new_id("imp")
+    report = await importer.import_households(session, principal=principal, chunks=chunks, import_id=import_id)
+    name_entities(request, [import_id])
+    return ImportResult(
+        import_id=import_id,
+        effective_on=report.effective_on,
+        imported=report.imported,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=[RejectedLine(**item) for item in report.rejections.items],
+        rejected_count=report.rejections.count,
+    )
+
+
+@router.get("/households")
+async def list_households(
+    session: SessionDep,
+    principal: PrincipalDep,
+    county: Annotated[CountyCode | None, Query()] = None,
+    status: Annotated[Status | None, Query()] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[HouseholdRead]:
+    """Only households inside the caller's jurisdiction are listed."""
+    after = decode_cursor(cursor, 1)
+    rows = await service.list_households(
+        session, principal=principal, county=county, status=status, limit=limit,
+        after=str(after[0]) if after else None,
+    )
+    items = [service.read_of(row, principal=principal) for row in rows]
+    return page_of(items, limit, lambda item: [item.household_id])
+
+
+@router.get("/households/{household_id}")
+async def get_household(household_id: HouseholdId, session: SessionDep, principal: PrincipalDep) -> HouseholdDetail:
+    household = await service.get_household(session, principal=principal, household_id=household_id)
+    history = await service.history_of(session, household_id=household_id)
+    return service.detail_of(household, history, principal=principal)
+
+
+def _require_internal(principal: Principal) -> None:
+    if principal.role not in INTERNAL_ROLES:
+        raise Forbidden("仅供内部服务调用 / internal API: for FundTrack services only")
+
+
+@internal.get("/households/{household_id}")
+async def internal_household(
+    household_id: HouseholdId, session: SessionDep, principal: PrincipalDep
+) -> HouseholdInternal:
+    _require_internal(principal)
+    household = await service.find_household(session, household_id=household_id)
+    if household is None:
+        raise NotFound(f"没有户 {household_id} / no household {household_id} in the roster")
+    return service.internal_of(household)
+
+
+@internal.post("/households/lookup", openapi_extra=unaudited())
+async def internal_lookup(body: LookupRequest, session: SessionDep, principal: PrincipalDep) -> LookupResult:
+    _require_internal(principal)
+    found = {h.household_id: h for h in await service.lookup(session, household_ids=body.household_ids)}
+    wanted = list(dict.fromkeys(body.household_ids))
+    return LookupResult(
+        items=[service.internal_of(found[i]) for i in wanted if i in found],
+        missing=[i for i in wanted if i not in found],
+    )
+
+
+@internal.get("/households/{household_id}/status-at")
+async def internal_status_at(
+    household_id: HouseholdId, on: Annotated[date, Query()], session: SessionDep, principal: PrincipalDep
+) -> StatusAt:
+    _require_internal(principal)
+    status = await service.status_at(session, household_id=household_id, on=on)
+    if status is None:
+        raise NotFound(f"户 {household_id} 在 {on} 未登记 / household {household_id} was not registered on {on}")
+    return status

@@ -1,0 +1,58 @@
+"""Tables of the registry (migrations/registry/versions/0002_households.py creates them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Identity, Integer, SmallInteger, String, func
+from sqlmodel import Field, SQLModel
+
+
+class HouseholdImport(SQLModel, table=True):
+    """One CSV import: who sent it, the date its statuses took effect, and what it did."""
+
+    __tablename__ = "household_imports"
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    principal_id: str = Field(sa_column=Column(String(64), nullable=False))
+    region_code: str = Field(sa_column=Column(String(12), nullable=False))
+    effective_on: date = Field(sa_column=Column(Date, nullable=False))
+    at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+    imported: int = Field(sa_column=Column(Integer, nullable=False))
+    updated: int = Field(sa_column=Column(Integer, nullable=False))
+    unchanged: int = Field(sa_column=Column(Integer, nullable=False))
+    rejected: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class Household(SQLModel, table=True):
+    """The current record of a registered household (建档立卡户); re-imports update it, history keeps the past."""
+
+    __tablename__ = "households"
+    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    head_id_number: str = Field(sa_column=Column(String(18), nullable=False))
+    head_name: str = Field(sa_column=Column(String(100), nullable=False))
+    county_code: str = Field(sa_column=Column(String(6), nullable=False))
+    village_code: str = Field(sa_column=Column(String(12), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    members: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    village_cadre: bool = Field(sa_column=Column(Boolean, nullable=False))
+    card_account: str = Field(sa_column=Column(String(64), nullable=False))
+    registered_on: date = Field(sa_column=Column(Date, nullable=False))
+    updated_on: date = Field(sa_column=Column(Date, nullable=False))
+    import_id: str = Field(sa_column=Column(String(40), nullable=False))
+
+
+class HouseholdStatus(SQLModel, table=True):
+    """A household's status and cadre flag from `effective_on` on (poor → exited → returned…); append-only."""
+
+    __tablename__ = "household_status_history"
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    household_id: str = Field(sa_column=Column(String(64), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    village_cadre: bool = Field(sa_column=Column(Boolean, nullable=False))
+    effective_on: date = Field(sa_column=Column(Date, nullable=False))
+    import_id: str = Field(sa_column=Column(String(40), nullable=False))
+    recorded_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )

@@ -1,0 +1,156 @@
+"""The checks of one roster line (建档立卡 import), as pure functions: each returns None when the value is right,
+or the (code, detail) that rejects the line. DOMAIN.md "Codes and identifiers" defines the formats; the statuses
+and the cadre flag are what L1 (loan eligibility), P3 (beneficiaries) and F10 (who may not receive) read."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import NamedTuple
+
+from services.kernel.types import birth_date_of, check_id_number
+from services.registry import codes
+
+HEADER = (
+    "household_id",
+    "head_id_number",
+    "head_name",
+    "county_code",
+    "village_code",
+    "status",
+    "members",
+    "village_cadre",
+    "card_account",
+)
+MAX_LENGTHS = {"household_id": 64, "head_name": 100, "card_account": 64}
+MAX_MEMBERS = 99
+HOUSEHOLD_ID_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_.")
+STATUSES = frozenset(codes.STATUSES)
+CADRE_FLAGS = {"0": False, "1": True}
+
+Problem = tuple[str, str]
+
+
+class HouseholdLine(NamedTuple):
+    """A validated line, in the column order of the staging table."""
+
+    line: int
+    household_id: str
+    head_id_number: str
+    head_name: str
+    county_code: str
+    village_code: str
+    status: str
+    members: int
+    village_cadre: bool
+    card_account: str
+
+
+def header_problem(fields: list[str]) -> str | None:
+    """The file's first line must be exactly the API.md header (a wrong one refuses the whole file)."""
+    if tuple(fields) == HEADER:
+        return None
+    return (
+        "表头错误 / the first line must be the header "
+        f"`{','.join(HEADER)}`; got `{','.join(fields)[:200]}`"
+    )
+
+
+def field_problem(fields: list[str]) -> Problem | None:
+    """Nine fields, none empty, none longer than its column."""
+    if len(fields) != len(HEADER):
+        return codes.WRONG_FIELD_COUNT, f"应有 {len(HEADER)} 个字段 / expected {len(HEADER)} fields, got {len(fields)}"
+    for name, value in zip(HEADER, fields, strict=True):
+        if not value:
+            return codes.MISSING_FIELD, f"{name} 为空 / {name} is empty"
+    for name, limit in MAX_LENGTHS.items():
+        if len(fields[HEADER.index(name)]) > limit:
+            return codes.FIELD_TOO_LONG, f"{name} 超过 {limit} 个字符 / {name} is longer than {limit} characters"
+    return None
+
+
+def household_id_problem(value: str) -> Problem | None:
+    """A household id is letters, digits, `-`, `_` or `.` (it travels in URLs)."""
+    if HOUSEHOLD_ID_CHARS.issuperset(value):
+        return None
+    return codes.INVALID_HOUSEHOLD_ID, "household_id 只能含字母、数字、-_. / household_id: letters, digits, - _ . only"
+
+
+def id_number_problem(value: str, today: date) -> Problem | None:
+    """GB 11643 check digit, and a real birth date that is not in the future."""
+    try:
+        checked = check_id_number(value)
+    except ValueError as exc:
+        return codes.INVALID_ID_NUMBER, f"head_id_number: {exc}"
+    born = birth_date_of(checked)
+    if born > today or born.year < 1900:
+        return codes.INVALID_ID_NUMBER, f"head_id_number: 出生日期 {born} 不可能 / birth date {born} is impossible"
+    return None
+
+
+def region_problem(county_code: str, village_code: str) -> Problem | None:
+    """A county is six digits not ending in 00; its villages are 12 digits starting with the county's code."""
+    if len(county_code) != 6 or not county_code.isascii() or not county_code.isdigit() or county_code.endswith("00"):
+        return codes.INVALID_REGION, f"county_code {county_code[:20]!r} 不是县级代码 / is not a county code"
+    if len(village_code) != 12 or not village_code.isascii() or not village_code.isdigit():
+        return codes.INVALID_REGION, f"village_code {village_code[:20]!r} 应为 12 位数字 / must be 12 digits"
+    if not village_code.startswith(county_code):
+        return codes.INVALID_REGION, (
+            f"village_code {village_code} 不属于县 {county_code} / does not start with its county's code"
+        )
+    return None
+
+
+def status_problem(value: str) -> Problem | None:
+    if value in STATUSES:
+        return None
+    return codes.INVALID_STATUS, f"status {value[:20]!r} 应为 / must be one of {', '.join(codes.STATUSES)}"
+
+
+def members_problem(value: str) -> Problem | None:
+    """The number of household members: a positive whole number."""
+    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_MEMBERS:
+        return None
+    return codes.INVALID_MEMBERS, f"members {value[:20]!r} 应为 1–{MAX_MEMBERS} 的整数 / must be 1..{MAX_MEMBERS}"
+
+
+def cadre_flag_problem(value: str) -> Problem | None:
+    if value in CADRE_FLAGS:
+        return None
+    return codes.INVALID_CADRE_FLAG, f"village_cadre {value[:20]!r} 应为 0 或 1 / must be 0 or 1"
+
+
+def jurisdiction_problem(county_code: str, prefix: str) -> Problem | None:
+    """A principal imports only households of the regions its jurisdiction covers (DOMAIN.md, who uses the system)."""
+    if county_code.startswith(prefix):
+        return None
+    return codes.LINE_NOT_IN_JURISDICTION, (
+        f"县 {county_code} 不在管辖范围内 / county {county_code} is outside your jurisdiction"
+    )
+
+
+def check_line(line: int, fields: list[str], *, prefix: str, today: date) -> HouseholdLine | Problem:
+    """Every check of one line, in column order; the first failing one rejects it."""
+    problem = (
+        field_problem(fields)
+        or household_id_problem(fields[0])
+        or id_number_problem(fields[1], today)
+        or region_problem(fields[3], fields[4])
+        or jurisdiction_problem(fields[3], prefix)
+        or status_problem(fields[5])
+        or members_problem(fields[6])
+        or cadre_flag_problem(fields[7])
+    )
+    if problem is not None:
+        return problem
+    return HouseholdLine(
+        line,
+        fields[0],
+        fields[1].upper(),
+        fields[2],
+        fields[3],
+        fields[4],
+        fields[5],
+        int(fields[6]),
+        CADRE_FLAGS[fields[7]],
+        fields[8],
+    )

@@ -1,0 +1,84 @@
+"""Request and response shapes of the registry."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from services.kernel.types import Input
+
+Status = Literal["poor", "exited", "returned", "not_poor"]
+HouseholdId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z._-]+$")]
+
+
+class RejectedLine(BaseModel):
+    line: int
+    code: str
+    detail: str
+
+
+class ImportResult(BaseModel):
+    import_id: str
+    effective_on: date
+    imported: int
+    updated: int
+    unchanged: int
+    rejected: list[RejectedLine]
+    rejected_count: int
+
+
+class StatusChange(BaseModel):
+    status: Status
+    village_cadre: bool
+    effective_on: date
+
+
+class HouseholdRead(BaseModel):
+    """A household as the public API shows it: `head_id_number` masked for every role but admin (A5)."""
+
+    household_id: str
+    head_id_number: str
+    head_name: str
+    county_code: str
+    village_code: str
+    status: Status
+    members: int
+    village_cadre: bool
+    card_account: str
+    registered_on: date
+    updated_on: date
+
+
+class HouseholdDetail(HouseholdRead):
+    status_history: list[StatusChange]
+
+
+class HouseholdInternal(BaseModel):
+    """The internal contract (helper brief): the full identity number, for the services' own checks."""
+
+    household_id: str
+    head_id_number: str
+    head_name: str
+    county_code: str
+    village_code: str
+    status: Status
+    members: int
+    village_cadre: bool
+    card_account: str
+
+
+class LookupRequest(Input):
+    household_ids: list[HouseholdId] = Field(max_length=1000)
+
+
+class LookupResult(BaseModel):
+    items: list[HouseholdInternal]
+    missing: list[str]
+
+
+class StatusAt(BaseModel):
+    household_id: str
+    status: Status
+    village_cadre: bool

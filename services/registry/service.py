@@ -1,0 +1,101 @@
+"""Reads of the roster: one household, a page of them, a batch lookup, and a status as of a date."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from services.kernel.errors import NotFound, NotInJurisdiction
+from services.kernel.identity import Principal
+from services.kernel.types import mask_id_number
+from services.registry.models import Household, HouseholdStatus
+from services.registry.schemas import HouseholdDetail, HouseholdInternal, HouseholdRead, StatusAt, StatusChange
+
+FULL_ID_ROLES = frozenset({"admin"})
+
+
+async def find_household(session: AsyncSession, *, household_id: str) -> Household | None:
+    return await session.get(Household, household_id)
+
+
+async def get_household(session: AsyncSession, *, principal: Principal, household_id: str) -> Household:
+    """The household, if the principal's jurisdiction covers its county."""
+    household = await find_household(session, household_id=household_id)
+    if household is None:
+        raise NotFound(f"没有户 {household_id} / no household {household_id} in the roster")
+    if not principal.covers(household.county_code):
+        raise NotInJurisdiction(
+            f"户 {household_id} 不在管辖范围内 / household {household_id} is outside your jurisdiction "
+            f"({principal.region_code})"
+        )
+    return household
+
+
+async def history_of(session: AsyncSession, *, household_id: str) -> Sequence[HouseholdStatus]:
+    query = (
+        select(HouseholdStatus)
+        .where(col(HouseholdStatus.household_id) == household_id)
+        .order_by(col(HouseholdStatus.effective_on), col(HouseholdStatus.id))
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def list_households(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    county: str | None,
+    status: str | None,
+    limit: int,
+    after: str | None,
+) -> Sequence[Household]:
+    """A keyset page by household id, only inside the principal's jurisdiction (fetches limit + 1)."""
+    query = select(Household).order_by(col(Household.household_id)).limit(limit + 1)
+    if principal.region_prefix:
+        query = query.where(col(Household.county_code).startswith(principal.region_prefix, autoescape=True))
+    if county is not None:
+        query = query.where(col(Household.county_code) == county)
+    if status is not None:
+        query = query.where(col(Household.status) == status)
+    if after is not None:
+        query = query.where(col(Household.household_id) > after)
+    return (await session.execute(query)).scalars().all()
+
+
+async def lookup(session: AsyncSession, *, household_ids: list[str]) -> Sequence[Household]:
+    query = select(Household).where(col(Household.household_id).in_(set(household_ids)))
+    return (await session.execute(query)).scalars().all()
+
+
+async def status_at(session: AsyncSession, *, household_id: str, on: date) -> StatusAt | None:
+    """The status and cadre flag in force on `on`: the last change that took effect on or before it."""
+    query = (
+        select(HouseholdStatus)
+        .where(col(HouseholdStatus.household_id) == household_id, col(HouseholdStatus.effective_on) <= on)
+        .order_by(col(HouseholdStatus.effective_on).desc(), col(HouseholdStatus.id).desc())
+        .limit(1)
+    )
+    change = (await session.execute(query)).scalars().first()
+    if change is None:
+        return None
+    return StatusAt(household_id=household_id, status=change.status, village_cadre=change.village_cadre)
+
+
+def read_of(household: Household, *, principal: Principal) -> HouseholdRead:
+    """A5: the head's identity number in full for admin only."""
+    read = HouseholdRead.model_validate(household, from_attributes=True)
+    if principal.role not in FULL_ID_ROLES:
+        read.head_id_number = mask_id_number(household.head_id_number)
+    return read
+
+
+def detail_of(household: Household, history: Sequence[HouseholdStatus], *, principal: Principal) -> HouseholdDetail:
+    changes = [StatusChange.model_validate(change, from_attributes=True) for change in history]
+    return HouseholdDetail(**read_of(household, principal=principal).model_dump(), status_history=changes)
+
+
+def internal_of(household: Household) -> HouseholdInternal:
+    return HouseholdInternal.model_validate(household, from_attributes=True)

@@ -1,0 +1,211 @@
+"""POST /registry/households/import through the gateway: line checks, BOM, header, re-import, jurisdiction."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.registry import codes
+from tests.conftest import Api, MakePrincipal
+from tests.registry.api import import_csv
+from tests.registry.factory import HEADER, csv_body, id_number, new_county, row
+
+
+async def test_good_and_bad_lines_are_reported_by_physical_line(admin: Api, db: asyncpg.Pool) -> None:
+    county = new_county()
+    good1, good2 = row(county), row(county, status="exited", village_cadre="1", members="5")
+    bad_id = row(county)
+    bad_id.head_id_number = bad_id.head_id_number[:17] + ("0" if bad_id.head_id_number[17] != "0" else "1")
+    lines = [
+        good1,                                                            # 2
+        bad_id,                                                           # 3
+        row(county, head_id_number=id_number(county, birth="19800230")),  # 4 30 February
+        row(county, county_code=county[:4] + "00"),                       # 5
+        row(county, village_code="999999101001"),                         # 6
+        row(county, status="rich"),                                       # 7
+        row(county, members="0"),                                         # 8
+        row(county, members="x"),                                         # 9
+        row(county, village_cadre="yes"),                                 # 10
+        row(county, card_account=""),                                     # 11
+        "a,b,c",                                                          # 12
+        good2,                                                            # 13
+        row(county, household_id=good1.household_id),                     # 14 duplicate of line 2
+        row(county, head_id_number=id_number(county, birth="21000101")),  # 15 born in the future
+        row(county, household_id="bad id/1"),                             # 16
+    ]
+    response = await import_csv(admin, csv_body(*lines))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["imported"], body["updated"], body["unchanged"]) == (2, 0, 0)
+    assert [(r["line"], r["code"]) for r in body["rejected"]] == [
+        (3, codes.INVALID_ID_NUMBER),
+        (4, codes.INVALID_ID_NUMBER),
+        (5, codes.INVALID_REGION),
+        (6, codes.INVALID_REGION),
+        (7, codes.INVALID_STATUS),
+        (8, codes.INVALID_MEMBERS),
+        (9, codes.INVALID_MEMBERS),
+        (10, codes.INVALID_CADRE_FLAG),
+        (11, codes.MISSING_FIELD),
+        (12, codes.WRONG_FIELD_COUNT),
+        (14, codes.DUPLICATE_IN_FILE),
+        (15, codes.INVALID_ID_NUMBER),
+        (16, codes.INVALID_HOUSEHOLD_ID),
+    ]
+    assert body["rejected_count"] == 13
+    assert all(r["detail"] for r in body["rejected"])
+    stored = await db.fetch(
+        "SELECT household_id, status, members, village_cadre FROM registry.households WHERE county_code = $1", county
+    )
+    assert {(r["household_id"], r["status"], r["members"], r["village_cadre"]) for r in stored} == {
+        (good1.household_id, "poor", 3, False),
+        (good2.household_id, "exited", 5, True),
+    }
+
+
+async def test_bom_crlf_quotes_and_blank_lines_are_read(admin: Api, db: asyncpg.Pool) -> None:
+    county = new_county()
+    quoted = row(county)
+    quoted_line = quoted.line().replace("张三", '"张, 三"')
+    plain = row(county)
+    body = ("\ufeff" + HEADER + "\r\n" + quoted_line + "\r\n\r\n" + plain.line()).encode()  # no final newline
+    response = await import_csv(admin, body)
+    assert response.status_code == 200, response.text
+    assert response.json()["imported"] == 2 and response.json()["rejected"] == []
+    name = await db.fetchval("SELECT head_name FROM registry.households WHERE household_id = $1", quoted.household_id)
+    assert name == "张, 三"
+
+
+async def test_lowercase_x_check_digit_is_stored_upper_case(admin: Api, db: asyncpg.Pool) -> None:
+    county = new_county()
+    for serial in range(1000):
+        number = id_number(county, serial=serial)
+        if number.endswith("X"):
+            break
+    household = row(county, head_id_number=number.lower())
+    assert (await import_csv(admin, csv_body(household))).json()["imported"] == 1
+    stored = await db.fetchval(
+        "SELECT head_id_number FROM registry.households WHERE household_id = $1", household.household_id
+    )
+    assert stored == number
+
+
+async def test_wrong_or_missing_header_refuses_the_whole_file(admin: Api, db: asyncpg.Pool) -> None:
+    county = new_county()
+    household = row(county)
+    for body in (
+        csv_body(household, header=HEADER.replace("members", "people")),
+        csv_body(household, header=HEADER + ",extra"),
+        household.line().encode(),
+        b"",
+        b"\xff\xfe" + HEADER.encode(),
+    ):
+        response = await import_csv(admin, body)
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == codes.INVALID_HEADER
+    assert await db.fetchval("SELECT count(*) FROM registry.households WHERE county_code = $1", county) == 0
+
+
+async def test_non_csv_and_oversized_input_is_refused_not_500(admin: Api, db: asyncpg.Pool) -> None:
+    county = new_county()
+    household = row(county)
+    response = await import_csv(admin, b'{"households": []}', content_type="application/json")
+    assert response.status_code == 415 and response.json()["code"] == codes.UNSUPPORTED_MEDIA_TYPE
+    response = await import_csv(admin, b"\x00\x01binary\xff garbage\n\x00")
+    assert response.status_code == 422 and response.json()["code"] == codes.INVALID_HEADER
+    long_name = row(county, head_name="名" * 101)
+    invalid_utf8 = household.line().replace("张三", "X").encode().replace(b"X", b"\xc3\x28")
+    huge = b"a" * 300_000 + b"," + b"b" * 300_000
+    body = csv_body(long_name) + invalid_utf8 + b"\n" + huge + b"\n" + household.line().encode() + b"\n"
+    response = await import_csv(admin, body)
+    assert response.status_code == 200, response.text
+    assert [(r["line"], r["code"]) for r in response.json()["rejected"]] == [
+        (2, codes.FIELD_TOO_LONG),
+        (3, codes.INVALID_ENCODING),
+        (4, codes.LINE_TOO_LONG),
+    ]
+    assert response.json()["imported"] == 1
+    response = await import_csv(admin, csv_body('"unterminated,' + household.line()))
+    assert response.status_code == 200 and response.json()["rejected"][0]["code"] == codes.MALFORMED_LINE
+
+
+async def test_reimport_updates_and_keeps_status_history(admin: Api, db: asyncpg.Pool) -> None:
+    county = new_county()
+    household = row(county)
+    first = await import_csv(admin, csv_body(household))
+    assert first.json()["imported"] == 1
+    again = await import_csv(admin, csv_body(household))
+    assert (again.json()["imported"], again.json()["updated"], again.json()["unchanged"]) == (0, 0, 1)
+    household.status, household.card_account = "exited", "6217000000000000999"
+    updated = await import_csv(admin, csv_body(household))
+    assert (updated.json()["imported"], updated.json()["updated"]) == (0, 1)
+    household.members = "4"  # not a status change: no history row
+    assert (await import_csv(admin, csv_body(household))).json()["updated"] == 1
+    household.status = "returned"
+    assert (await import_csv(admin, csv_body(household))).json()["updated"] == 1
+    current = await db.fetchrow("SELECT * FROM registry.households WHERE household_id = $1", household.household_id)
+    assert (current["status"], current["card_account"], current["members"]) == ("returned", "6217000000000000999", 4)
+    history = await db.fetch(
+        "SELECT status, import_id FROM registry.household_status_history WHERE household_id = $1 ORDER BY id",
+        household.household_id,
+    )
+    assert [h["status"] for h in history] == ["poor", "exited", "returned"]
+    imports = await db.fetch(
+        "SELECT imported, updated, unchanged, rejected FROM registry.household_imports WHERE id = ANY($1)",
+        [h["import_id"] for h in history],
+    )
+    assert len(imports) == 3
+
+
+async def test_project_manager_imports_only_inside_jurisdiction(
+    admin: Api, make_principal: MakePrincipal, db: asyncpg.Pool
+) -> None:
+    mine, other = new_county(), new_county()
+    manager = await make_principal("project_manager", mine)
+    taken = row(other)
+    assert (await import_csv(admin, csv_body(taken))).json()["imported"] == 1
+    own = row(mine)
+    hijack = row(mine, household_id=taken.household_id)  # registered in `other`: moving it needs that county
+    response = await import_csv(manager, csv_body(own, row(other), hijack))
+    assert response.status_code == 200, response.text
+    assert response.json()["imported"] == 1
+    assert [(r["line"], r["code"]) for r in response.json()["rejected"]] == [
+        (3, codes.LINE_NOT_IN_JURISDICTION),
+        (4, codes.LINE_NOT_IN_JURISDICTION),
+    ]
+    county = await db.fetchval(
+        "SELECT county_code FROM registry.households WHERE household_id = $1", taken.household_id
+    )
+    assert county == other
+
+
+async def test_roles_that_may_not_import_are_refused(make_principal: MakePrincipal) -> None:
+    county = new_county()
+    for role in ("finance", "lender", "inspector"):
+        api = await make_principal(role, county)
+        response = await import_csv(api, csv_body(row(county)))
+        assert response.status_code == 403, (role, response.text)
+
+
+async def test_rejected_list_is_capped_with_the_full_count(admin: Api) -> None:
+    county = new_county()
+    lines = [row(county, status="bogus") for _ in range(1205)]
+    response = await import_csv(admin, csv_body(*lines, row(county)))
+    body = response.json()
+    assert response.status_code == 200
+    assert body["rejected_count"] == 1205 and len(body["rejected"]) == 1000
+    assert body["rejected"][0]["line"] == 2 and body["rejected"][-1]["line"] == 1001
+    assert body["imported"] == 1
+
+
+async def test_idempotent_replay_imports_once(admin: Api, db: asyncpg.Pool) -> None:
+    county = new_county()
+    body = csv_body(row(county), row(county))
+    headers = {"content-type": "text/csv", "idempotency-key": f"imp-{county}"}
+    first = await admin.post("/registry/households/import", content=body, headers=headers)
+    second = await admin.post("/registry/households/import", content=body, headers=headers)
+    assert first.status_code == second.status_code == 200
+    assert second.json() == first.json()
+    assert await db.fetchval("SELECT count(*) FROM registry.household_imports WHERE id = $1",
+                             first.json()["import_id"]) == 1
+    other = await admin.post("/registry/households/import", content=csv_body(row(county)), headers=headers)
+    assert other.status_code == 409
