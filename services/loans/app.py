@@ -1,7 +1,9 @@
-"""The loans service app."""
+"""The loans service app: small poverty loans (扶贫小额信贷), rules L1–L6."""
 
 from __future__ import annotations
 
 from services.kernel.app import create_service_app
+from services.loans.api import router
+from services.loans.detectors import detectors
 
-app = create_service_app("loans", routers=[], depends_on=("registry",))
+app = create_service_app("loans", routers=[router], detectors=detectors, depends_on=("registry",))

@@ -1,0 +1,49 @@
+"""Error codes (API.md "Loans") and alert types of the loans service, with the DOMAIN.md rule each one enforces."""
+
+from __future__ import annotations
+
+# Origination (all 422)
+BORROWER_NOT_REGISTERED = "BORROWER_NOT_REGISTERED"  # L1
+BORROWER_NOT_ELIGIBLE = "BORROWER_NOT_ELIGIBLE"  # L1, L1a
+LOAN_ENTERPRISE_USE = "LOAN_ENTERPRISE_USE"  # L2a, L3
+LOAN_NON_PRODUCTIVE_PURPOSE = "LOAN_NON_PRODUCTIVE_PURPOSE"  # L2b
+LOAN_RATE_ABOVE_BENCHMARK = "LOAN_RATE_ABOVE_BENCHMARK"  # L2c
+LOAN_COLLATERAL_REQUIRED = "LOAN_COLLATERAL_REQUIRED"  # L2d
+LOAN_PRODUCT_RENAMED = "LOAN_PRODUCT_RENAMED"  # L2e
+LOAN_AMOUNT_OVER_CAP = "LOAN_AMOUNT_OVER_CAP"  # L4
+LOAN_TERM_OVER_CAP = "LOAN_TERM_OVER_CAP"  # L4
+LOAN_HOUSEHOLD_CAP = "LOAN_HOUSEHOLD_CAP"  # L4
+
+# Servicing (this service's own additions to API.md)
+REPAYMENT_OVER_OUTSTANDING = "REPAYMENT_OVER_OUTSTANDING"  # 422: more principal than is outstanding
+REPAYMENT_BEFORE_ISSUE = "REPAYMENT_BEFORE_ISSUE"  # 422
+EXTENSION_EXISTS = "EXTENSION_EXISTS"  # 409: one extension (展期) per loan, L5
+EXTENSION_TOO_LONG = "EXTENSION_TOO_LONG"  # 422: at most 12 months beyond the original maturity, L5
+EXTENSION_NOT_LATER = "EXTENSION_NOT_LATER"  # 422: the new maturity must lie after the original one
+LOAN_REPAID = "LOAN_REPAID"  # 409: an extension of a loan with nothing outstanding
+USAGE_BEFORE_ISSUE = "USAGE_BEFORE_ISSUE"  # 422
+
+# Alert types
+ALERT_LOAN_OVERDUE = "LOAN_OVERDUE"  # L5
+ALERT_LOAN_ENTERPRISE_USE = "LOAN_ENTERPRISE_USE"  # L2a, L3
+ALERT_LOAN_NON_PRODUCTIVE_USE = "LOAN_NON_PRODUCTIVE_USE"  # L2b
+ALERT_LOAN_FUNDS_CONCENTRATION = "LOAN_FUNDS_CONCENTRATION"  # L2a (户贷企用, covert)
+ALERT_INELIGIBLE_BORROWER = "INELIGIBLE_BORROWER"  # L1, F10
+
+# Numbers of DOMAIN.md (L4, L5, L2e)
+PRODUCT_NAME = "扶贫小额信贷"
+AMOUNT_CAP_FEN = 5_000_000
+TERM_CAP_MONTHS = 36
+EXTENSION_CAP_MONTHS = 12
+MIN_AGE, MAX_AGE = 18, 65
+CONCENTRATION_HOUSEHOLDS = 5
+CONCENTRATION_WINDOW_DAYS = 90
+
+PRODUCTIVE_PURPOSES = (
+    "planting", "breeding", "processing", "commerce", "rural_tourism", "services", "other_productive",
+)
+NON_PRODUCTIVE_PURPOSES = ("housing", "wedding_funeral", "consumption", "debt_repayment", "enterprise_investment")
+ELIGIBLE_STATUSES = ("poor", "exited", "returned")
+MODES = ("self", "partnership", "cooperative")
+RECIPIENT_KINDS = ("household", "cooperative", "enterprise")
+BUCKETS = ("1-30", "31-90", "91-180", "180+")

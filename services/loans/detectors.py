@@ -1,0 +1,178 @@
+"""Misuse detectors (L1, L2, L5) as of a date: set-based SQL over every loan, only data dated on or before as_of."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry, Severity
+from services.loans import codes, rules
+from services.loans.clients import Registry
+
+detectors = DetectorRegistry()
+
+SEVERITY_OF_BUCKET: dict[str, Severity] = {"1-30": "low", "31-90": "medium", "91-180": "high", "180+": "critical"}
+
+# Principal repaid per loan as of :as_of, aggregated once for the whole table (a hash aggregate, not a loop).
+REPAID = """
+repaid AS (SELECT loan_id, sum(principal_fen) AS repaid FROM loan_repayments
+           WHERE paid_on <= :as_of GROUP BY loan_id)
+"""
+
+OVERDUE = f"""
+WITH {REPAID}
+SELECT l.id, l.county_code, l.household_id, l.amount_fen - coalesce(r.repaid, 0) AS owed,
+       coalesce(e.new_maturity_on, l.maturity_on) AS maturity_in_force, e.loan_id IS NOT NULL AS extended
+FROM loans l
+LEFT JOIN repaid r ON r.loan_id = l.id
+LEFT JOIN loan_extensions e ON e.loan_id = l.id
+WHERE l.issued_on <= :as_of AND coalesce(e.new_maturity_on, l.maturity_on) < :as_of
+  AND l.amount_fen > coalesce(r.repaid, 0)
+"""
+
+
+@detectors.register(codes.ALERT_LOAN_OVERDUE)
+async def loan_overdue(ctx: DetectorContext) -> list[AlertDraft]:
+    """L5: a loan past the maturity in force with principal outstanding; facts age with every scan."""
+    drafts = []
+    for row in await ctx.session.execute(text(OVERDUE), {"as_of": ctx.as_of}):
+        days = (ctx.as_of - row.maturity_in_force).days
+        bucket = rules.bucket_of(days)
+        drafts.append(AlertDraft(
+            type=codes.ALERT_LOAN_OVERDUE, severity=SEVERITY_OF_BUCKET[bucket], region_code=row.county_code,
+            subject_kind="loan", subject_id=row.id,
+            facts={"loan_id": row.id, "household_id": row.household_id, "days_past_due": days, "bucket": bucket,
+                   "outstanding_fen": int(row.owed), "maturity_on": row.maturity_in_force.isoformat(),
+                   "extended": row.extended, "rule": "L5"},
+        ))
+    return drafts
+
+
+MISUSE = """
+SELECT l.id, l.county_code, l.household_id, l.mode,
+       json_agg(json_build_object('report_id', u.id, 'recipient_kind', u.recipient_kind,
+                'recipient_id', u.recipient_id, 'recipient_name', u.recipient_name, 'amount_fen', u.amount_fen,
+                'purpose', u.purpose, 'reported_on', u.reported_on) ORDER BY u.reported_on, u.id) AS reports
+FROM loan_usage_reports u JOIN loans l ON l.id = u.loan_id
+WHERE u.reported_on <= :as_of AND u.{flag}
+GROUP BY l.id
+"""
+
+
+async def _misuse(
+    ctx: DetectorContext, *, flag: str, alert_type: str, rule: str, severity: Severity
+) -> list[AlertDraft]:
+    rows = await ctx.session.execute(text(MISUSE.format(flag=flag)), {"as_of": ctx.as_of})
+    return [
+        AlertDraft(
+            type=alert_type, severity=severity, region_code=row.county_code, subject_kind="loan", subject_id=row.id,
+            facts={"loan_id": row.id, "household_id": row.household_id, "mode": row.mode,
+                   "usage_reports": row.reports, "rule": rule},
+        )
+        for row in rows
+    ]
+
+
+@detectors.register(codes.ALERT_LOAN_ENTERPRISE_USE)
+async def loan_enterprise_use(ctx: DetectorContext) -> list[AlertDraft]:
+    """L2a/L3: a usage report sends the money to an enterprise, or to a cooperative outside the cooperative mode."""
+    return await _misuse(ctx, flag="breaks_enterprise_rule", alert_type=codes.ALERT_LOAN_ENTERPRISE_USE,
+                         rule="L2a", severity="high")
+
+
+@detectors.register(codes.ALERT_LOAN_NON_PRODUCTIVE_USE)
+async def loan_non_productive_use(ctx: DetectorContext) -> list[AlertDraft]:
+    """L2b: a usage report shows a non-productive use (house, wedding or funeral, consumption, debt…)."""
+    return await _misuse(ctx, flag="breaks_purpose_rule", alert_type=codes.ALERT_LOAN_NON_PRODUCTIVE_USE,
+                         rule="L2b", severity="medium")
+
+
+# The legitimate 户贷社管 flow (a cooperative-mode loan reaching the cooperative recorded on it, L3) is not counted:
+# it is how that mode works, and flagging every such cooperative would bury the covert pattern.
+CONCENTRATION = """
+SELECT u.recipient_id AS credit_code, max(u.recipient_name) AS name,
+       count(DISTINCT l.household_id) AS households, sum(u.amount_fen) AS amount_fen,
+       array_agg(DISTINCT l.county_code) AS counties,
+       json_agg(json_build_object('loan_id', l.id, 'household_id', l.household_id, 'report_id', u.id,
+                'amount_fen', u.amount_fen, 'reported_on', u.reported_on) ORDER BY l.id, u.id) AS loans
+FROM loan_usage_reports u JOIN loans l ON l.id = u.loan_id
+WHERE u.recipient_kind IN ('cooperative', 'enterprise')
+  AND u.reported_on BETWEEN :window_from AND :as_of
+  AND NOT (l.mode = 'cooperative' AND u.recipient_id = l.cooperative_uscc)
+GROUP BY u.recipient_id
+HAVING count(DISTINCT l.household_id) >= :threshold
+"""
+
+
+def common_region(county_codes: list[str]) -> str:
+    """The smallest region covering every county: the county, its city, its province, or the centre."""
+    for keep, pad in ((6, ""), (4, "00"), (2, "0000")):
+        if len({c[:keep] for c in county_codes}) == 1:
+            return county_codes[0][:keep] + pad
+    return "000000"
+
+
+@detectors.register(codes.ALERT_LOAN_FUNDS_CONCENTRATION)
+async def loan_funds_concentration(ctx: DetectorContext) -> list[AlertDraft]:
+    """L2a, covert 户贷企用: loans of five or more households reaching one organisation within 90 days up to as_of."""
+    window_from = ctx.as_of - timedelta(days=codes.CONCENTRATION_WINDOW_DAYS)
+    params = {"as_of": ctx.as_of, "window_from": window_from, "threshold": codes.CONCENTRATION_HOUSEHOLDS}
+    return [
+        AlertDraft(
+            type=codes.ALERT_LOAN_FUNDS_CONCENTRATION, severity="high", region_code=common_region(row.counties),
+            subject_kind="organisation", subject_id=row.credit_code,
+            facts={"credit_code": row.credit_code, "name": row.name, "households": row.households,
+                   "amount_fen": int(row.amount_fen), "window_days": codes.CONCENTRATION_WINDOW_DAYS,
+                   "loans": row.loans, "rule": "L2a"},
+        )
+        for row in await ctx.session.execute(text(CONCENTRATION), params)
+    ]
+
+
+ACTIVE_HOUSEHOLDS = f"""
+WITH {REPAID}
+SELECT l.household_id, min(l.county_code) AS county_code, array_agg(l.id ORDER BY l.id) AS loan_ids,
+       sum(l.amount_fen - coalesce(r.repaid, 0)) AS owed
+FROM loans l LEFT JOIN repaid r ON r.loan_id = l.id
+WHERE l.issued_on <= :as_of AND l.amount_fen > coalesce(r.repaid, 0)
+GROUP BY l.household_id
+"""
+
+
+def ineligibility_of(status: str, village_cadre: bool) -> list[str]:
+    reasons = []
+    if status == "not_poor":
+        reasons.append("not_poor")
+    if village_cadre:
+        reasons.append("village_cadre")
+    return reasons
+
+
+@detectors.register(codes.ALERT_INELIGIBLE_BORROWER)
+async def ineligible_borrower(ctx: DetectorContext) -> list[AlertDraft]:
+    """L1/F10: a household with a loan outstanding is now not_poor or has a village cadre (the registry's current
+    roster, asked in batches of 1000 with a few batches in flight)."""
+    active: dict[str, Any] = {
+        row.household_id: row for row in await ctx.session.execute(text(ACTIVE_HOUSEHOLDS), {"as_of": ctx.as_of})
+    }
+    if not active:
+        return []
+    found = await Registry(ctx.state.clients["registry"]).lookup(list(active))
+    drafts = []
+    for household in found.values():
+        reasons = ineligibility_of(household.status, household.village_cadre)
+        row = active.get(household.household_id)
+        if not reasons or row is None:
+            continue
+        drafts.append(AlertDraft(
+            type=codes.ALERT_INELIGIBLE_BORROWER, severity="high", region_code=household.county_code,
+            subject_kind="household", subject_id=household.household_id,
+            facts={"household_id": household.household_id, "status": household.status,
+                   "village_cadre": household.village_cadre, "reasons": reasons, "loan_ids": list(row.loan_ids),
+                   "outstanding_fen": int(row.owed), "rule": "L1"},
+        ))
+    return drafts
+
+

@@ -1,0 +1,88 @@
+"""Tables of the loans schema. Append-only: a loan, its repayments, its extension and its usage reports are
+recorded once and never edited; outstanding principal and status are derived from them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlmodel import Field, SQLModel
+
+
+def _str(length: int, *, nullable: bool = False, **kw: object) -> Column[str]:
+    return Column(String(length), nullable=nullable, **kw)  # type: ignore[arg-type]
+
+
+class Loan(SQLModel, table=True):
+    __tablename__ = "loans"
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    household_id: str = Field(sa_column=_str(64))
+    county_code: str = Field(sa_column=_str(6))
+    village_code: str = Field(sa_column=_str(12))
+    borrower_id_number: str = Field(sa_column=_str(18))
+    borrower_name: str = Field(sa_column=_str(200))
+    lender_name: str = Field(sa_column=_str(200))
+    product_name: str = Field(sa_column=_str(200))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    term_months: int = Field(sa_column=Column(Integer, nullable=False))
+    annual_rate_bp: int = Field(sa_column=Column(Integer, nullable=False))
+    benchmark_rate_bp: int = Field(sa_column=Column(Integer, nullable=False))
+    fees_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    collateral_required: bool = Field(sa_column=Column(Boolean, nullable=False))
+    guarantee_required: bool = Field(sa_column=Column(Boolean, nullable=False))
+    mode: str = Field(sa_column=_str(16))
+    purpose: str = Field(sa_column=_str(32))
+    cooperative_uscc: str | None = Field(default=None, sa_column=_str(18, nullable=True))
+    account_holder_id_number: str | None = Field(default=None, sa_column=_str(18, nullable=True))
+    account_holder_uscc: str | None = Field(default=None, sa_column=_str(18, nullable=True))
+    account_no: str = Field(sa_column=_str(64))
+    issued_on: date = Field(sa_column=Column(Date, nullable=False))
+    maturity_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=_str(64))
+    created_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+
+
+class Repayment(SQLModel, table=True):
+    __tablename__ = "loan_repayments"
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), nullable=False))
+    principal_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    interest_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    paid_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=_str(64))
+    created_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+
+
+class Extension(SQLModel, table=True):
+    __tablename__ = "loan_extensions"
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), nullable=False, unique=True))
+    original_maturity_on: date = Field(sa_column=Column(Date, nullable=False))
+    new_maturity_on: date = Field(sa_column=Column(Date, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(sa_column=_str(64))
+    created_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+
+
+class UsageReport(SQLModel, table=True):
+    __tablename__ = "loan_usage_reports"
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), nullable=False))
+    recipient_kind: str = Field(sa_column=_str(16))
+    recipient_id: str = Field(sa_column=_str(64))
+    recipient_name: str = Field(sa_column=_str(200))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    purpose: str = Field(sa_column=_str(32))
+    reported_on: date = Field(sa_column=Column(Date, nullable=False))
+    breaks_enterprise_rule: bool = Field(sa_column=Column(Boolean, nullable=False))
+    breaks_purpose_rule: bool = Field(sa_column=Column(Boolean, nullable=False))
+    created_by: str = Field(sa_column=_str(64))
+    created_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )

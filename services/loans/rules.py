@@ -1,0 +1,318 @@
+"""The loan rules of DOMAIN.md (L1–L6) as pure functions: no database, no network, unit-tested on their own.
+
+Origination checks the rules in this order, and answers with the first that refuses:
+  1. L1  registered: the household is on the roster and the borrower is its head   (BORROWER_NOT_REGISTERED)
+     -- the service then checks jurisdiction on the household's county (403) --
+  2. L1  eligible: status poor/exited/returned, no village cadre, L1a age 18–65     (BORROWER_NOT_ELIGIBLE)
+  3. L2a the money goes to the borrower's own account (or, in the cooperative mode, to a farmers' cooperative, L3)
+  4. L2b productive purpose, 5. L2c rate ≤ benchmark and no fees, 6. L2d no collateral or guarantee,
+  7. L2e the product's name is 扶贫小额信贷
+  8. L4  amount ≤ 50,000 元, 9. L4 term ≤ 36 months
+ 10. L4  the household's outstanding principal with this loan ≤ 50,000 元 (last: it needs a lock and the database)
+Who may borrow comes before what is lent; within the contract the five prohibitions come in DOMAIN.md's order, then
+the caps. Schema errors (422 VALIDATION_ERROR) come before all of them.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from services.kernel.errors import RuleViolation
+from services.kernel.types import birth_date_of, is_cooperative
+from services.loans import codes
+
+
+@dataclass(frozen=True)
+class Household:
+    """What the registry says about a household (its internal API)."""
+
+    household_id: str
+    head_id_number: str
+    head_name: str
+    county_code: str
+    village_code: str
+    status: str
+    members: int
+    village_cadre: bool
+    card_account: str
+
+
+def check_borrower_registered(household: Household | None, household_id: str, borrower_id_number: str) -> Household:
+    """L1: the borrower is the head of a household on the registration roster (建档立卡)."""
+    if household is None:
+        raise RuleViolation(
+            f"L1: 农户 {household_id} 不在建档立卡名册中 / household {household_id} is not on the poverty roster",
+            code=codes.BORROWER_NOT_REGISTERED, rule="L1", field="household_id",
+        )
+    if household.head_id_number.upper() != borrower_id_number.upper():
+        raise RuleViolation(
+            "L1: 借款人不是该户户主 / the borrower's identity number is not the household head's",
+            code=codes.BORROWER_NOT_REGISTERED, rule="L1", field="borrower_id_number",
+        )
+    return household
+
+
+def age_on(birth: date, day: date) -> int:
+    """Whole years completed on `day` (someone born on 29 February comes of age on 1 March)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def check_borrower_eligible(household: Household, borrower_id_number: str, issued_on: date) -> None:
+    """L1: poor, exited (脱贫不脱政策) or returned; no sitting village cadre.
+    L1a: 18 to 65 years old on the issue date."""
+    if household.status not in codes.ELIGIBLE_STATUSES:
+        raise RuleViolation(
+            f"L1: 农户状态为 {household.status}，不能申请扶贫小额信贷 / a household with status {household.status} "
+            "may not borrow (only poor, exited or returned households)",
+            code=codes.BORROWER_NOT_ELIGIBLE, rule="L1", field="household_id",
+        )
+    if household.village_cadre:
+        raise RuleViolation(
+            "L1: 户内有村干部 / a household with a sitting village cadre may not be identified as poor",
+            code=codes.BORROWER_NOT_ELIGIBLE, rule="L1", field="household_id",
+        )
+    age = age_on(birth_date_of(borrower_id_number), issued_on)
+    if not codes.MIN_AGE <= age <= codes.MAX_AGE:
+        raise RuleViolation(
+            f"L1a: 借款人发放日年龄 {age} 岁，不在 18–65 岁之间 / the borrower is {age} on the issue date, "
+            "outside 18 to 65",
+            code=codes.BORROWER_NOT_ELIGIBLE, rule="L1a", field="borrower_id_number",
+        )
+
+
+def _enterprise_use(detail: str, field: str, rule: str = "L2a") -> RuleViolation:
+    return RuleViolation(f"{rule}: {detail}", code=codes.LOAN_ENTERPRISE_USE, rule=rule, field=field)
+
+
+def check_disbursement_account(
+    *, borrower_id_number: str, mode: str, holder_id_number: str | None, holder_uscc: str | None,
+    cooperative_uscc: str | None,
+) -> str | None:
+    """L2a (户贷企用) and L3: the loan is paid into the borrower's own account; only in the cooperative mode may it
+    reach an organisation, and then only a farmers' cooperative (`93…`). Returns the cooperative to record."""
+    if holder_id_number is not None and holder_id_number.upper() != borrower_id_number.upper():
+        raise _enterprise_use("放款账户不是借款人本人的 / the disbursement account is not the borrower's own",
+                              "disbursement_account.holder_id_number")
+    if mode != "cooperative":
+        if holder_uscc is not None:
+            raise _enterprise_use("放款到单位账户 / the loan would be paid to an organisation's account "
+                                  "outside the cooperative mode", "disbursement_account.holder_uscc")
+        if cooperative_uscc is not None:
+            raise _enterprise_use("只有户贷社管模式可以记录合作社 / only the cooperative mode lets a loan reach a "
+                                  "cooperative", "cooperative_uscc", rule="L3")
+        return None
+    cooperative = cooperative_uscc or holder_uscc
+    if cooperative is None:
+        raise _enterprise_use("户贷社管须写明农民专业合作社 / the cooperative mode must name the farmers' cooperative",
+                              "cooperative_uscc", rule="L3")
+    if not is_cooperative(cooperative):
+        raise _enterprise_use("只有农民专业合作社（93 开头）可以管理贷款 / only a farmers' cooperative (credit code "
+                              "93…) may manage a loan, never a company", "cooperative_uscc", rule="L3")
+    if holder_uscc is not None and holder_uscc != cooperative:
+        raise _enterprise_use("放款账户属于另一单位 / the disbursement account belongs to another organisation",
+                              "disbursement_account.holder_uscc")
+    return cooperative
+
+
+def check_productive_purpose(purpose: str) -> None:
+    """L2b: no house building or buying, weddings and funerals, consumption, debt repayment, enterprise investment."""
+    if purpose in codes.NON_PRODUCTIVE_PURPOSES:
+        raise RuleViolation(
+            f"L2b: 贷款不得用于非生产性支出 ({purpose}) / a poverty loan may not fund non-productive use ({purpose})",
+            code=codes.LOAN_NON_PRODUCTIVE_PURPOSE, rule="L2b", field="purpose",
+        )
+
+
+def check_rate_at_benchmark(annual_rate_bp: int, benchmark_rate_bp: int, fees_fen: int) -> None:
+    """L2c: priced at the benchmark rate, neither above it nor covertly through fees."""
+    if annual_rate_bp > benchmark_rate_bp:
+        raise RuleViolation(
+            f"L2c: 利率 {annual_rate_bp}bp 高于基准利率 {benchmark_rate_bp}bp / the rate is above the benchmark",
+            code=codes.LOAN_RATE_ABOVE_BENCHMARK, rule="L2c", field="annual_rate_bp",
+        )
+    if fees_fen > 0:
+        raise RuleViolation(
+            f"L2c: 不得收取费用 ({fees_fen} 分) / fees raise the price above the benchmark covertly",
+            code=codes.LOAN_RATE_ABOVE_BENCHMARK, rule="L2c", field="fees_fen",
+        )
+
+
+def check_no_collateral(collateral_required: bool, guarantee_required: bool) -> None:
+    """L2d: 免担保免抵押, neither collateral nor a guarantee."""
+    if collateral_required or guarantee_required:
+        field = "collateral_required" if collateral_required else "guarantee_required"
+        raise RuleViolation(
+            "L2d: 扶贫小额信贷免抵押免担保 / a poverty loan needs neither collateral nor a guarantee",
+            code=codes.LOAN_COLLATERAL_REQUIRED, rule="L2d", field=field,
+        )
+
+
+def check_product_name(product_name: str) -> None:
+    """L2e: sold under its own name, 扶贫小额信贷."""
+    if product_name != codes.PRODUCT_NAME:
+        raise RuleViolation(
+            f"L2e: 产品名称须为“{codes.PRODUCT_NAME}” / the product must be named {codes.PRODUCT_NAME}",
+            code=codes.LOAN_PRODUCT_RENAMED, rule="L2e", field="product_name",
+        )
+
+
+def check_amount_cap(amount_fen: int) -> None:
+    """L4: at most 50,000 元 (5,000,000 fen)."""
+    if amount_fen > codes.AMOUNT_CAP_FEN:
+        raise RuleViolation(
+            f"L4: 贷款金额 {amount_fen} 分超过 5 万元 / the amount is over the 50,000 yuan cap",
+            code=codes.LOAN_AMOUNT_OVER_CAP, rule="L4", field="amount_fen",
+        )
+
+
+def check_term_cap(term_months: int) -> None:
+    """L4: at most 3 years (36 months)."""
+    if term_months > codes.TERM_CAP_MONTHS:
+        raise RuleViolation(
+            f"L4: 期限 {term_months} 个月超过 3 年 / the term is over 36 months",
+            code=codes.LOAN_TERM_OVER_CAP, rule="L4", field="term_months",
+        )
+
+
+def check_household_cap(outstanding_fen: int, amount_fen: int) -> None:
+    """L4: one household's outstanding principal across its loans, this one included, stays within the amount cap."""
+    if outstanding_fen + amount_fen > codes.AMOUNT_CAP_FEN:
+        raise RuleViolation(
+            f"L4: 该户未还本金 {outstanding_fen} 分加本笔 {amount_fen} 分超过 5 万元 / the household's outstanding "
+            "principal with this loan would exceed 50,000 yuan",
+            code=codes.LOAN_HOUSEHOLD_CAP, rule="L4", field="amount_fen",
+        )
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months, the day clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def maturity_of(issued_on: date, term_months: int) -> date:
+    return add_months(issued_on, term_months)
+
+
+def check_repayment(outstanding_fen: int, principal_fen: int, *, issued_on: date, paid_on: date) -> None:
+    """Never more principal repaid than is outstanding; nothing repaid before the loan was issued."""
+    if paid_on < issued_on:
+        raise RuleViolation(
+            "还款日期早于放款日期 / a repayment cannot precede the issue date",
+            code=codes.REPAYMENT_BEFORE_ISSUE, field="paid_on",
+        )
+    if principal_fen > outstanding_fen:
+        raise RuleViolation(
+            f"还款本金 {principal_fen} 分超过未还本金 {outstanding_fen} 分 / the principal repaid is more than "
+            "the principal outstanding",
+            code=codes.REPAYMENT_OVER_OUTSTANDING, field="principal_fen",
+        )
+
+
+def check_extension(original_maturity: date, new_maturity: date) -> None:
+    """L5: an extension (展期) moves maturity later, by at most 12 months beyond the original maturity."""
+    if new_maturity <= original_maturity:
+        raise RuleViolation(
+            "L5: 展期后的到期日须晚于原到期日 / the new maturity must lie after the original maturity",
+            code=codes.EXTENSION_NOT_LATER, rule="L5", field="new_maturity_on",
+        )
+    if new_maturity > add_months(original_maturity, codes.EXTENSION_CAP_MONTHS):
+        raise RuleViolation(
+            "L5: 展期不得超过原到期日后 12 个月 / an extension reaches at most 12 months beyond the original maturity",
+            code=codes.EXTENSION_TOO_LONG, rule="L5", field="new_maturity_on",
+        )
+
+
+def usage_breaks_enterprise_rule(recipient_kind: str, mode: str) -> bool:
+    """L2a/L3: money reaching an enterprise, or a cooperative outside the cooperative mode."""
+    return recipient_kind == "enterprise" or (recipient_kind == "cooperative" and mode != "cooperative")
+
+
+def usage_breaks_purpose_rule(purpose: str) -> bool:
+    """L2b: a non-productive use."""
+    return purpose in codes.NON_PRODUCTIVE_PURPOSES
+
+
+def status_of(outstanding_fen: int, as_of: date, maturity_on: date, extended_to: date | None) -> str:
+    """L5: repaid (nothing outstanding), overdue (past the maturity in force), extended, or active."""
+    if outstanding_fen == 0:
+        return "repaid"
+    if as_of > (extended_to or maturity_on):
+        return "overdue"
+    return "extended" if extended_to is not None else "active"
+
+
+def bucket_of(days_past_due: int) -> str:
+    """L5 buckets: 1–30, 31–90, 91–180, over 180 days past due."""
+    if days_past_due <= 30:
+        return "1-30"
+    if days_past_due <= 90:
+        return "31-90"
+    if days_past_due <= 180:
+        return "91-180"
+    return "180+"
+
+
+@dataclass(frozen=True)
+class Subsidy:
+    days: int  # to − from
+    subsidised_days: int  # days that earned a subsidy on a positive principal
+    overdue_days: int  # days in the period the loan was overdue (no subsidy)
+    principal_fen_days: int  # Σ principal outstanding over the subsidised days
+    subsidy_fen: int
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    return (numerator * 2 + denominator) // (denominator * 2)
+
+
+def subsidy_of(
+    *, amount_fen: int, issued_on: date, maturity_in_force: date, repayments: Iterable[tuple[date, int]],
+    misuse_from: date | None, period_from: date, period_to: date, rate_bp: int,
+) -> Subsidy:
+    """L6: Σ over days d in [from, to) of principal(d) × rate_bp / 10000 / 360, rounded once, half up, to the fen.
+
+    principal(d) is the principal outstanding at the end of day d: the amount less every repayment dated on or
+    before d (the issue day earns interest, a repayment's day does not earn it on the part repaid: 算头不算尾).
+    No subsidy before the issue day, on a day the loan is overdue (after the maturity in force, extension included,
+    with principal outstanding), nor on or after the first usage report that breaks L2 (`misuse_from`).
+    """
+    schedule = sorted(repayments)
+    repaid_by_end = _repaid_day(amount_fen, schedule)
+    start = max(period_from, issued_on)
+    end = min(period_to, maturity_in_force + timedelta(days=1), misuse_from or period_to)
+    total = 0
+    if end > start:
+        balance = amount_fen - sum(p for day, p in schedule if day <= start)
+        cursor = start
+        for day, principal in schedule:
+            if start < day < end:
+                total += balance * (day - cursor).days
+                balance -= principal
+                cursor = day
+        total += balance * (end - cursor).days
+    positive_until = min(end, repaid_by_end) if repaid_by_end else end
+    overdue_from = max(period_from, issued_on, maturity_in_force + timedelta(days=1))
+    overdue_until = min(period_to, repaid_by_end) if repaid_by_end else period_to
+    return Subsidy(
+        days=(period_to - period_from).days,
+        subsidised_days=max(0, (positive_until - start).days),
+        overdue_days=max(0, (overdue_until - overdue_from).days),
+        principal_fen_days=total,
+        subsidy_fen=round_half_up(total * rate_bp, 10000 * 360),
+    )
+
+
+def _repaid_day(amount_fen: int, schedule: list[tuple[date, int]]) -> date | None:
+    """The day the last of the principal was repaid (from then on nothing is outstanding), if it was."""
+    repaid = 0
+    for day, principal in schedule:
+        repaid += principal
+        if repaid >= amount_fen:
+            return day
+    return None

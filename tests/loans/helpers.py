@@ -1,0 +1,54 @@
+"""Valid identity numbers and credit codes for loan tests (kernel check characters), and unique test data."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import date
+from typing import Any
+
+from services.kernel.types import id_number_check_char, uscc_check_char
+from services.loans.codes import PRODUCT_NAME
+
+
+def id_number(county: str, birth: date, seq: int | None = None) -> str:
+    seq = random.randint(100, 999) if seq is None else seq
+    first17 = f"{county}{birth:%Y%m%d}{seq:03d}"
+    return first17 + id_number_check_char(first17)
+
+
+def credit_code(kind: str = "1") -> str:
+    """`9` + kind (`1` enterprise, `3` farmers' cooperative) + 15 random characters + the check character."""
+    first17 = f"9{kind}" + "".join(random.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(15))
+    return first17 + uscc_check_char(first17)
+
+
+def random_county() -> str:
+    """A county code unlikely to collide with other tests' (province 43…, never ending in 00)."""
+    return f"43{random.randint(10, 99)}{random.randint(1, 99):02d}"
+
+
+def household_id() -> str:
+    return f"HH{secrets.token_hex(6).upper()}"
+
+
+def loan_body(household: str, borrower: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "household_id": household,
+        "borrower_id_number": borrower,
+        "lender_name": "县农商银行",
+        "product_name": PRODUCT_NAME,
+        "amount_fen": 3_000_000,
+        "term_months": 36,
+        "annual_rate_bp": 475,
+        "benchmark_rate_bp": 475,
+        "fees_fen": 0,
+        "collateral_required": False,
+        "guarantee_required": False,
+        "mode": "self",
+        "purpose": "breeding",
+        "disbursement_account": {"holder_id_number": borrower, "account_no": "6230001234"},
+        "issued_on": "2018-03-01",
+    }
+    body.update(overrides)
+    return body
