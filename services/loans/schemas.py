@@ -27,7 +27,7 @@ RecipientKind = Literal["household", "cooperative", "enterprise"]
 LoanStatus = Literal["active", "overdue", "extended", "repaid"]
 BasisPoints = Annotated[StrictInt, Field(ge=0, le=100_000, description="annual rate in basis points (435 = 4.35%)")]
 Months = Annotated[StrictInt, Field(ge=1, le=1200)]
-HouseholdId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+HouseholdId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 AccountNo = Annotated[str, Field(min_length=1, max_length=64)]
 
 
