@@ -148,14 +148,15 @@ class Door:
     ) -> None:
         found: Match = match(ex.method, ex.path)
         route = found.route
+        principal = await self._authenticate(headers)  # even for an unknown path: the trail says who probed it
         if route is None:
+            ex.principal = principal or ANONYMOUS
             await _drain(receive, headers)
             status, code = (404, NOT_FOUND) if found.method_allowed else (405, METHOD_NOT_ALLOWED)
             detail = f"没有这个地址 / no such resource: {ex.method} {ex.path}"
             await responder.problem(problem_body(status=status, code=code, title=detail, detail=detail))
             return
         ex.route, ex.params = route.template, found.params
-        principal = await self._authenticate(headers)
         if route.public:
             ex.principal = principal or PUBLIC_PRINCIPAL
         elif principal is None:

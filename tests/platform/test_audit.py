@@ -1,0 +1,163 @@
+"""The audit trail (A1, A2): every request recorded, chained without forks or gaps under concurrency, filtered
+and exported for inspectors, refused by the database for UPDATE and DELETE, and tamper-evident."""
+
+import asyncio
+import csv
+import io
+import uuid
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.conftest import Api, MakePrincipal, signed, wait_for_audit
+from tests.platform.test_alerts import _store_alert
+from tests.stack import Stack
+
+
+async def _entries(admin: Api, **params: str) -> list[dict]:
+    response = await admin.get("/audit", params={"limit": 500, **params})
+    assert response.status_code == 200, response.text
+    items: list[dict] = response.json()["items"]
+    return items
+
+
+async def test_two_hundred_concurrent_requests_chain_without_fork_or_gap(
+    admin: Api, make_principal: MakePrincipal, db: asyncpg.Pool
+) -> None:
+    inspector = await make_principal("inspector", "430000")
+    before = (await wait_for_audit(admin))["entries"]
+    tag = uuid.uuid4().hex[:10]
+    ids = [f"{tag}-{i}" for i in range(200)]
+    calls = [inspector.get("/audit/verify" if i % 2 else "/alerts", headers={"x-request-id": rid})
+             for i, rid in enumerate(ids)]
+    responses = await asyncio.gather(*calls)
+    assert {r.status_code for r in responses} == {200}
+    result = await wait_for_audit(admin)
+    assert result["ok"] is True and result["first_bad_seq"] is None
+    assert result["entries"] >= before + 200
+    rows = await db.fetch(
+        "SELECT request_id, count(*) AS n FROM gateway.audit_log WHERE request_id LIKE $1 AND origin = 'gateway' "
+        "GROUP BY request_id", f"{tag}-%")
+    assert {r["request_id"] for r in rows} == set(ids)
+    assert all(r["n"] == 1 for r in rows)
+    gaps = await db.fetchval("SELECT max(seq) - min(seq) + 1 - count(*) FROM gateway.audit_log")
+    assert gaps == 0
+    forks = await db.fetchval("SELECT count(*) - count(DISTINCT prev_hash) FROM gateway.audit_log")
+    assert forks == 0
+
+
+async def test_refusals_are_recorded_with_their_code(admin: Api, make_principal: MakePrincipal, http) -> None:
+    tag = uuid.uuid4().hex
+    finance = await make_principal("finance", "430000")
+    await http.get("/audit", headers={"x-request-id": f"{tag}-401"})
+    await finance.get("/audit", headers={"x-request-id": f"{tag}-403"})
+    await finance.get("/nowhere", headers={"x-request-id": f"{tag}-404"})
+    await admin.post("/admin/principals", json={"role": "x"}, headers={"x-request-id": f"{tag}-422"})
+    await wait_for_audit(admin)
+    expected = {"401": ("UNAUTHORIZED", "anonymous"), "403": ("FORBIDDEN", finance.principal_id),
+                "404": ("NOT_FOUND", finance.principal_id), "422": ("VALIDATION_ERROR", "admin")}
+    for status, (code, actor) in expected.items():
+        [entry] = await _entries(admin, request_id=f"{tag}-{status}")
+        assert (entry["status"], entry["code"], entry["principal_id"]) == (int(status), code, actor)
+
+
+async def test_entry_fields_filters_and_pages(admin: Api, make_principal: MakePrincipal) -> None:
+    created = await admin.post("/admin/principals", json={"name": "filter-test", "role": "lender",
+                                                          "region_code": "430523"},
+                               headers={"x-request-id": "filters-" + uuid.uuid4().hex})
+    new_id = created.json()["id"]
+    await wait_for_audit(admin)
+    by_entity = await _entries(admin, entity_id=new_id)
+    assert by_entity, "the created principal's id is among the entry's entity ids"
+    door = [e for e in by_entity if e["origin"] == "gateway"][0]
+    assert set(door) >= {"seq", "at", "principal_id", "role", "region_code", "method", "path", "status", "code",
+                         "request_id", "entity_ids", "body_sha256", "prev_hash", "hash"}
+    assert (door["method"], door["path"], door["status"], door["role"]) == ("POST", "/admin/principals", 201, "admin")
+    assert len(door["body_sha256"]) == 64
+    # the change itself was also recorded by its own transaction (origin: the gateway's outbox)
+    assert {e["origin"] for e in by_entity} == {"gateway"} and len(by_entity) == 2
+    posts = await _entries(admin, method="POST", path_prefix="/admin/", status="201")
+    assert all(e["method"] == "POST" and e["path"].startswith("/admin/") and e["status"] == 201 for e in posts)
+    page1 = (await admin.get("/audit", params={"limit": 3})).json()
+    page2 = (await admin.get("/audit", params={"limit": 3, "cursor": page1["next_cursor"]})).json()
+    assert page1["items"][-1]["seq"] > page2["items"][0]["seq"]
+    until = page1["items"][0]["at"]
+    assert all(e["at"] < until for e in await _entries(admin, until=until))
+
+
+async def test_inspectors_see_only_their_jurisdiction(admin: Api, make_principal: MakePrincipal) -> None:
+    county_finance = await make_principal("finance", "450521")
+    other_finance = await make_principal("finance", "460100")
+    await county_finance.get("/funds/sources")
+    await other_finance.get("/funds/sources")
+    await wait_for_audit(admin)
+    inspector = await make_principal("inspector", "450000")
+    seen = {e["principal_id"] for e in (await inspector.get("/audit", params={"limit": 500})).json()["items"]}
+    assert county_finance.principal_id in seen
+    assert other_finance.principal_id not in seen
+
+
+async def test_export_is_csv_with_the_entry_fields(admin: Api) -> None:
+    tag = "export-" + uuid.uuid4().hex
+    await admin.get("/readyz", headers={"x-request-id": tag})
+    await wait_for_audit(admin)
+    response = await admin.get("/audit/export", params={"request_id": tag})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 1 and rows[0]["request_id"] == tag and rows[0]["path"] == "/readyz"
+    assert {"seq", "at", "principal_id", "hash", "prev_hash", "entity_ids"} <= set(rows[0])
+
+
+async def test_a_change_made_past_the_gateway_is_still_in_the_trail(stack: Stack, admin: Api,
+                                                                    db: asyncpg.Pool) -> None:
+    """As if the gateway died after the service committed: the service's outbox entry reaches the chain."""
+    alert_id = await _store_alert(db, "loans", "430523")
+    url = f"{stack.service_urls['loans']}/internal/alerts/{alert_id}/acknowledge"
+    headers = signed(stack, "POST", url)
+    async with httpx.AsyncClient() as client:
+        response = await client.post(url, json={"note": "direct"}, headers=headers)
+    assert response.status_code == 200
+    await wait_for_audit(admin)
+    [entry] = await _entries(admin, request_id=headers["x-request-id"])
+    assert entry["origin"] == "loans" and alert_id in entry["entity_ids"] and entry["status"] == 200
+    assert (await admin.get("/audit/verify")).json()["ok"] is True
+
+
+async def test_the_database_refuses_update_and_delete(db: asyncpg.Pool, stack: Stack) -> None:
+    async with db.acquire() as conn:
+        with pytest.raises(asyncpg.PostgresError, match="append-only"):
+            await conn.execute("UPDATE gateway.audit_log SET status = 200 WHERE seq = 1")
+        with pytest.raises(asyncpg.PostgresError, match="append-only"):
+            await conn.execute("DELETE FROM gateway.audit_log WHERE seq = 1")
+        with pytest.raises(asyncpg.PostgresError, match="append-only"):
+            await conn.execute("TRUNCATE gateway.audit_log")
+        if stack.env["FUNDTRACK_DB_ROLES"] == "1":
+            async with conn.transaction():
+                await conn.execute("SET LOCAL ROLE fundtrack_gateway")
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute("UPDATE gateway.audit_log SET status = 200 WHERE seq = 1")
+            async with conn.transaction():
+                await conn.execute("SET LOCAL ROLE fundtrack_funds")
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):  # a service cannot read another's schema
+                    await conn.execute("SELECT count(*) FROM loans.alerts")
+
+
+@pytest.mark.destructive
+async def test_tampering_is_detected_at_the_first_bad_entry(admin: Api, db: asyncpg.Pool) -> None:
+    await wait_for_audit(admin)
+    target = await db.fetchval("SELECT max(seq) FROM gateway.audit_log") - 3
+    original = await db.fetchval("SELECT status FROM gateway.audit_log WHERE seq = $1", target)
+    async with db.acquire() as conn:  # a superuser who switches the trigger off
+        await conn.execute("SET session_replication_role = replica")
+        try:
+            await conn.execute("UPDATE gateway.audit_log SET status = 299 WHERE seq = $1", target)
+            tampered = (await admin.get("/audit/verify")).json()
+            assert tampered["ok"] is False and tampered["first_bad_seq"] == target
+            await conn.execute("UPDATE gateway.audit_log SET status = $2 WHERE seq = $1", target, original)
+        finally:
+            await conn.execute("SET session_replication_role = origin")
+    restored = (await admin.get("/audit/verify")).json()
+    assert restored["ok"] is True
+    assert restored["sequencer_lag_ms"] <= restored["max_delay_ms"] * 5

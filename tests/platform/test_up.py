@@ -1,0 +1,99 @@
+"""`fundtrack up` as a user runs it: embedded PostgreSQL, migrations, five processes; it stops cleanly on
+SIGTERM leaving no process behind, keeps its data between runs, and stops everything if one child dies."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.stack import free_port_block
+
+
+class Up:
+    def __init__(self, data_dir: Path, base: int) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FUNDTRACK_ADMIN_TOKEN")}
+        env.update(FUNDTRACK_DATA_DIR=str(data_dir), FUNDTRACK_SERVICE_PORT_BASE=str(base),
+                   FUNDTRACK_GATEWAY_PORT=str(base + 5), FUNDTRACK_DETECTOR_HOUR="-1")
+        self.gateway = f"http://127.0.0.1:{base + 5}"
+        self.process = subprocess.Popen([sys.executable, "-m", "deploy.cli", "up"], env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if "FundTrack is up" in line:
+                self.ready.set()
+
+    def wait_up(self) -> None:
+        deadline = time.monotonic() + 120
+        while not self.ready.wait(0.2):
+            assert self.process.poll() is None and time.monotonic() < deadline, "".join(self.lines[-40:])
+
+    def admin_token(self) -> str:
+        return next(line.split("admin token:")[1].strip() for line in self.lines if "admin token:" in line)
+
+    def family(self) -> list[psutil.Process]:
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+
+def _all_gone(processes: list[psutil.Process], timeout: float = 10) -> bool:
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    return not alive
+
+
+@pytest.mark.destructive
+def test_up_starts_serves_stops_and_keeps_its_data() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="fundtrack-up-"))
+    try:
+        up = Up(data_dir, free_port_block(6))
+        up.wait_up()
+        token = up.admin_token()
+        assert (data_dir / "admin_token").read_text().strip() == token
+        assert httpx.get(f"{up.gateway}/readyz", timeout=10).status_code == 200
+        created = httpx.post(f"{up.gateway}/admin/principals", headers={"authorization": f"Bearer {token}"},
+                             json={"name": "persisted", "role": "inspector", "region_code": "430000"}, timeout=10)
+        assert created.status_code == 201
+        key = created.json()["api_key"]
+        family = up.family()
+        assert len([p for p in family if "uvicorn" in " ".join(p.cmdline())]) == 5
+        postmaster = [p for p in psutil.process_iter(["cmdline"]) if str(data_dir) in " ".join(p.info["cmdline"] or [])
+                      and "postgres" in " ".join(p.info["cmdline"] or [])]
+        assert postmaster, "the embedded PostgreSQL runs under the data directory"
+        started = time.monotonic()
+        up.process.send_signal(signal.SIGTERM)
+        assert up.process.wait(30) == 0
+        assert time.monotonic() - started < 15
+        assert _all_gone(family) and _all_gone(postmaster), "no orphan process"
+
+        again = Up(data_dir, free_port_block(6))  # the same data directory: the key still works
+        again.wait_up()
+        response = httpx.get(f"{again.gateway}/audit/verify", headers={"authorization": f"Bearer {key}"}, timeout=10)
+        assert response.status_code == 200 and response.json()["ok"] is True
+
+        family = again.family()
+        victim = next(p for p in family if "services.loans" in " ".join(p.cmdline()))
+        victim.kill()
+        assert again.process.wait(30) == 1
+        assert any("loans DIED" in line for line in again.lines)
+        assert _all_gone(family)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_help_is_useful() -> None:
+    out = subprocess.run([sys.executable, "-m", "deploy.cli", "--help"], capture_output=True, text=True, check=True)
+    for word in ("up", "migrate", "DATABASE_URL", "FUNDTRACK_DATA_DIR"):
+        assert word in out.stdout
