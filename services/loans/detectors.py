@@ -17,7 +17,7 @@ SEVERITY_OF_BUCKET: dict[str, Severity] = {"1-30": "low", "31-90": "medium", "91
 
 # Principal repaid per loan as of :as_of, aggregated once for the whole table (a hash aggregate, not a loop).
 REPAID = """
-repaid AS (SELECT loan_id, sum(principal_fen) AS repaid FROM loan_repayments
+repaid AS (SELECT loan_id, CAST(sum(principal_fen) AS bigint) AS repaid FROM loan_repayments
            WHERE paid_on <= :as_of GROUP BY loan_id)
 """
 

@@ -37,7 +37,7 @@ POSITION = """
 SELECT l.*, coalesce(r.repaid, 0) AS repaid_fen, e.new_maturity_on AS extended_to,
        coalesce(e.new_maturity_on, l.maturity_on) AS maturity_in_force
 FROM loans l
-LEFT JOIN LATERAL (SELECT sum(principal_fen) AS repaid FROM loan_repayments
+LEFT JOIN LATERAL (SELECT CAST(sum(principal_fen) AS bigint) AS repaid FROM loan_repayments
                    WHERE loan_id = l.id AND paid_on <= :as_of) r ON true
 LEFT JOIN loan_extensions e ON e.loan_id = l.id
 """

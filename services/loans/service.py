@@ -42,7 +42,7 @@ async def household_outstanding(session: AsyncSession, household_id: str) -> int
     total = await session.scalar(
         text(
             "SELECT coalesce(sum(l.amount_fen - coalesce(r.repaid, 0)), 0) FROM loans l "
-            "LEFT JOIN LATERAL (SELECT sum(principal_fen) AS repaid FROM loan_repayments "
+            "LEFT JOIN LATERAL (SELECT CAST(sum(principal_fen) AS bigint) AS repaid FROM loan_repayments "
             "WHERE loan_id = l.id) r ON true WHERE l.household_id = :household_id"
         ),
         {"household_id": household_id},
