@@ -93,7 +93,7 @@ async def announce(project_id: str, body: AnnounceIn, session: SessionDep, princ
 async def approve(
     project_id: str, session: SessionDep, principal: PrincipalDep, body: NoteIn | None = None
 ) -> ProjectRead:
-    return await service.approve(session, principal, project_id)
+    return await service.approve(session, principal, project_id, note=body.note if body else "")
 
 
 @router.post("/{project_id}/start", response_model=ProjectRead)

@@ -199,7 +199,7 @@ async def announce(session: AsyncSession, principal: Principal, project_id: str,
     return await _move(session, project, "announce", principal, note=note)
 
 
-async def approve(session: AsyncSession, principal: Principal, project_id: str) -> ProjectRead:
+async def approve(session: AsyncSession, principal: Principal, project_id: str, *, note: str = "") -> ProjectRead:
     """announced → approved (入库): P2 the county's own manager, P1 the period has run and no objection is open."""
     project = await load_project(session, project_id, for_update=True)
     rules.check_may_approve(principal, project.county_code)
@@ -210,7 +210,7 @@ async def approve(session: AsyncSession, principal: Principal, project_id: str) 
     else:
         rules.check_announcement_ended(announcement.start_on, announcement.days, today())
     rules.check_no_open_objections(await open_objection_ids(session, project.id))
-    return await _move(session, project, "approve", principal)
+    return await _move(session, project, "approve", principal, note=note)
 
 
 async def simple_move(

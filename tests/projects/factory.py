@@ -60,7 +60,7 @@ def project_body(county: str, beneficiaries: list[str], **overrides: Any) -> dic
     body: dict[str, Any] = {
         "county_code": county,
         "village_code": village_of(county),
-        "name": f"光伏扶贫电站项目-{uuid.uuid4().hex[:8]}",
+        "name": f"光伏扶贫电站-{uuid.uuid4().hex}",
         "category": "industry",
         "budget_fen": 50_000_000,
         "start_on": "2018-03-01",

@@ -40,7 +40,8 @@ def test_refused_move_names_status_and_allowed_actions(status: str, action: str)
 
 
 def test_withdraw_only_before_approval_and_reject_only_from_the_review_steps() -> None:
-    assert {s for s, m in rules.TRANSITIONS.items() if "withdraw" in m} == {"draft", "submitted", "reviewed", "announced"}
+    before_approval = {"draft", "submitted", "reviewed", "announced"}
+    assert {s for s, m in rules.TRANSITIONS.items() if "withdraw" in m} == before_approval
     assert {s for s, m in rules.TRANSITIONS.items() if "reject" in m} == {"submitted", "reviewed", "announced"}
 
 
