@@ -1,7 +1,12 @@
-"""The funds service app."""
+"""The funds service app: the ledger of integrated money (DOMAIN.md F1–F10)."""
 
 from __future__ import annotations
 
+from services.funds.api import router
+from services.funds.detectors import registry
+from services.funds.reports_api import router as reports_router
 from services.kernel.app import create_service_app
 
-app = create_service_app("funds", routers=[], depends_on=("projects", "registry"))
+app = create_service_app(
+    "funds", routers=[router, reports_router], detectors=registry, depends_on=("projects", "registry")
+)

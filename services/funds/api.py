@@ -1,0 +1,159 @@
+"""Thin handlers of the funds API (API.md "Funds"): parse, call the service, return. The unit of work commits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Query, Request
+
+from services.funds import allocations, queries, reference, reversals, spending
+from services.funds.schemas import (
+    AllocationBatch,
+    AllocationBatchRead,
+    AllocationCreate,
+    AllocationRead,
+    AppropriationCreate,
+    AppropriationRead,
+    ArrangementCreate,
+    ArrangementRead,
+    BalanceRead,
+    CountyPut,
+    CountyRead,
+    DisbursementCreate,
+    DisbursementRead,
+    FiscalYear,
+    ReversalCreate,
+    ReversalRead,
+    SourceCode,
+    SourcePut,
+    SourceRead,
+)
+from services.kernel.app import service_router
+from services.kernel.errors import Forbidden
+from services.kernel.identity import Principal
+from services.kernel.outbox import name_entities
+from services.kernel.pagination import CursorQuery, LimitQuery, Page
+from services.kernel.types import RegionCode
+from services.kernel.uow import PrincipalDep, SessionDep
+
+router = service_router("/funds", tags=["funds"])
+RegionQuery = Annotated[RegionCode | None, Query()]
+SourceQuery = Annotated[SourceCode | None, Query()]
+YearQuery = Annotated[FiscalYear | None, Query()]
+
+
+def _require_admin(principal: Principal) -> None:
+    if principal.role != "admin":
+        raise Forbidden("只有管理员可以修改资金来源 / only an admin maintains fund sources")
+
+
+@router.put("/sources/{code}", response_model=SourceRead)
+async def put_source(
+    code: Annotated[SourceCode, Path()], body: SourcePut, session: SessionDep, principal: PrincipalDep
+) -> SourceRead:
+    _require_admin(principal)
+    return await reference.put_source(session, code=code, body=body)
+
+
+@router.get("/sources", response_model=Page[SourceRead])
+async def get_sources(session: SessionDep) -> Page[SourceRead]:
+    return Page(items=await reference.list_sources(session))
+
+
+@router.get("/sources/{code}", response_model=SourceRead)
+async def get_source(code: Annotated[SourceCode, Path()], session: SessionDep) -> SourceRead:
+    return await reference.get_source(session, code)
+
+
+@router.put("/counties/{code}", response_model=CountyRead)
+async def put_county(
+    code: Annotated[RegionCode, Path()], body: CountyPut, session: SessionDep, principal: PrincipalDep
+) -> CountyRead:
+    return await reference.put_county(session, principal=principal, code=code, body=body)
+
+
+@router.get("/counties", response_model=Page[CountyRead])
+async def get_counties(session: SessionDep, principal: PrincipalDep) -> Page[CountyRead]:
+    return Page(items=await reference.list_counties(session, prefix=principal.region_prefix))
+
+
+@router.post("/appropriations", response_model=AppropriationRead, status_code=201)
+async def post_appropriation(
+    body: AppropriationCreate, request: Request, session: SessionDep, principal: PrincipalDep
+) -> AppropriationRead:
+    created = await allocations.appropriate(session, principal=principal, body=body)
+    name_entities(request, [created.transfer_id])
+    return created
+
+
+@router.post("/allocations", response_model=AllocationRead, status_code=201)
+async def post_allocation(body: AllocationCreate, session: SessionDep, principal: PrincipalDep) -> AllocationRead:
+    return (await allocations.allocate(session, principal=principal, items=[body]))[0]
+
+
+@router.post("/allocations:batch", response_model=AllocationBatchRead, status_code=201)
+async def post_allocation_batch(
+    body: AllocationBatch, request: Request, session: SessionDep, principal: PrincipalDep
+) -> AllocationBatchRead:
+    created = await allocations.allocate(session, principal=principal, items=body.items, batch=True)
+    name_entities(request, [a.id for a in created])
+    return AllocationBatchRead(items=created)
+
+
+@router.get("/allocations", response_model=Page[AllocationRead])
+async def get_allocations(
+    session: SessionDep,
+    principal: PrincipalDep,
+    from_region: RegionQuery = None,
+    to_region: RegionQuery = None,
+    fund_source: SourceQuery = None,
+    fiscal_year: YearQuery = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[AllocationRead]:
+    filters = {"from_region": from_region, "to_region": to_region, "fund_source": fund_source,
+               "fiscal_year": fiscal_year}
+    return await queries.list_allocations(session, principal=principal, filters=filters, cursor=cursor, limit=limit)
+
+
+@router.get("/allocations/{allocation_id}", response_model=AllocationRead)
+async def get_allocation(allocation_id: str, session: SessionDep, principal: PrincipalDep) -> AllocationRead:
+    return await queries.get_allocation(session, principal=principal, allocation_id=allocation_id)
+
+
+@router.get("/balances", response_model=Page[BalanceRead])
+async def get_balances(
+    session: SessionDep,
+    principal: PrincipalDep,
+    region: RegionQuery = None,
+    cursor: CursorQuery = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+) -> Page[BalanceRead]:
+    return await queries.list_balances(session, principal=principal, region=region, cursor=cursor, limit=limit)
+
+
+@router.post("/reversals", response_model=ReversalRead, status_code=201)
+async def post_reversal(
+    body: ReversalCreate, request: Request, session: SessionDep, principal: PrincipalDep
+) -> ReversalRead:
+    created = await reversals.reverse(session, principal=principal, body=body)
+    name_entities(request, [created.target_id, *created.transfer_ids])
+    return created
+
+
+@router.post("/arrangements", response_model=ArrangementRead, status_code=201)
+async def post_arrangement(
+    body: ArrangementCreate, request: Request, session: SessionDep, principal: PrincipalDep
+) -> ArrangementRead:
+    created = await spending.arrange(session, principal=principal, services=request.app.state.clients, body=body)
+    name_entities(request, [body.project_id])
+    return created
+
+
+@router.post("/disbursements", response_model=DisbursementRead, status_code=201)
+async def post_disbursement(
+    body: DisbursementCreate, request: Request, session: SessionDep, principal: PrincipalDep
+) -> DisbursementRead:
+    created = await spending.disburse(session, principal=principal, services=request.app.state.clients, body=body)
+    name_entities(request, [body.project_id, body.payee.id])
+    return created

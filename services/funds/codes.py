@@ -1,0 +1,50 @@
+"""Error codes and alert types of the funds service (API.md "Funds"), used by code and tests alike."""
+
+from __future__ import annotations
+
+# Rule codes (API.md)
+BLOCK_GRANT_DESIGNATED_PROJECT = "BLOCK_GRANT_DESIGNATED_PROJECT"  # F1, 422
+BLOCK_GRANT_UNRELATED_TASK = "BLOCK_GRANT_UNRELATED_TASK"  # F1, 422
+INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"  # 409
+ALLOCATION_DIRECTION = "ALLOCATION_DIRECTION"  # 422
+PROJECT_NOT_IN_LIBRARY = "PROJECT_NOT_IN_LIBRARY"  # F4, 422
+OVER_PROJECT_BUDGET = "OVER_PROJECT_BUDGET"  # F4, 422
+OVER_ARRANGED = "OVER_ARRANGED"  # 422
+NEGATIVE_LIST = "NEGATIVE_LIST"  # F5, 422
+PAYEE_NOT_HOUSEHOLD_ACCOUNT = "PAYEE_NOT_HOUSEHOLD_ACCOUNT"  # F6, 422
+DUPLICATE_DOCUMENT = "DUPLICATE_DOCUMENT"  # 409
+
+# Codes of this service beyond API.md
+UNKNOWN_FUND_SOURCE = "UNKNOWN_FUND_SOURCE"  # 422: the fund source is not in the reference data
+COUNTY_NOT_REGISTERED = "COUNTY_NOT_REGISTERED"  # 422: register a county (poor, pilot) first
+PROJECT_NOT_IN_PROGRESS = "PROJECT_NOT_IN_PROGRESS"  # 422: payments only to a project under implementation
+ALREADY_REVERSED = "ALREADY_REVERSED"  # 409: a record is reversed at most once
+REVERSAL_NOT_REVERSIBLE = "REVERSAL_NOT_REVERSIBLE"  # 422: a compensating entry is not itself reversed
+NOT_REVERSIBLE = "NOT_REVERSIBLE"  # 404-like: no record with that id
+
+# Alert types
+IDLE_FUNDS = "IDLE_FUNDS"  # F3
+GROWTH_BELOW_AVERAGE = "GROWTH_BELOW_AVERAGE"  # F2
+LATE_PASS_DOWN = "LATE_PASS_DOWN"  # F9
+DUPLICATE_PAYMENT = "DUPLICATE_PAYMENT"  # F8/F10
+INELIGIBLE_PAYEE = "INELIGIBLE_PAYEE"  # F10
+
+# Project categories on the negative list (F5 / P4), as named in API.md "Projects".
+NEGATIVE_LIST_CATEGORIES = frozenset(
+    {
+        "administrative_costs",
+        "vehicles_equipment",
+        "wages_allowances",
+        "enterprise_losses",
+        "office_building",
+        "debt_repayment",
+        "large_construction",
+        "urban_infrastructure",
+        "image_project",
+    }
+)
+LIBRARY_STATUSES = frozenset({"approved", "in_progress"})  # F4: approved into the library (入库) or being built
+ELIGIBLE_HOUSEHOLD_STATUSES = frozenset({"poor", "exited", "returned"})  # F10
+
+LATE_PASS_DOWN_DAYS = 30  # F9 (国办发〔2016〕22号)
+DUPLICATE_PAYMENT_DAYS = 30

@@ -1,0 +1,151 @@
+"""Misuse detectors of the funds service (run by POST /alerts/scan and daily), each as of a date: only data dated
+on or before `as_of` is considered, so a scan can be replayed for any day."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from services.funds import clients, codes, reports, rules
+from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
+from services.kernel.errors import ServiceUnavailable
+
+registry = DetectorRegistry()
+log = logging.getLogger("fundtrack.funds.detectors")
+INELIGIBLE_LOOKBACK_DAYS = 400
+REGISTRY_CONCURRENCY = 16
+
+
+@registry.register(codes.IDLE_FUNDS)
+async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
+    """F3: a county pool or project account holding money with no outflow for more than N days."""
+    days = int(ctx.state.settings.idle_funds_days)
+    found = await reports.holdings(ctx.session, kinds=["pool", "project"], as_of=ctx.as_of, window_days=0)
+    return [
+        AlertDraft(
+            type=codes.IDLE_FUNDS,
+            severity="medium",
+            region_code=h.region_code,
+            subject_kind="account",
+            subject_id=f"{h.region_code}:{h.kind}:{h.fund_source}" + (f":{h.ref}" if h.ref else ""),
+            facts={"amount": h.balance_fen, "amount_fen": h.balance_fen, "days": h.days(ctx.as_of),
+                   "since": h.since.isoformat(), "account": h.kind, "fund_source": h.fund_source,
+                   "project_id": h.ref or None, "threshold_days": days},
+        )
+        for h in found
+        if rules.region_level(h.region_code) == "county" and reports.is_idle(h, as_of=ctx.as_of, days=days)
+    ]
+
+
+@registry.register(codes.LATE_PASS_DOWN)
+async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
+    """F9: a province or city still holding money it received more than 30 days ago (截留)."""
+    window = codes.LATE_PASS_DOWN_DAYS
+    found = await reports.holdings(ctx.session, kinds=["treasury", "fund"], as_of=ctx.as_of, window_days=window)
+    drafts = []
+    for h in found:
+        held = reports.held_too_long_fen(h)
+        if rules.region_level(h.region_code) not in ("province", "city") or held <= 0:
+            continue
+        drafts.append(AlertDraft(
+            type=codes.LATE_PASS_DOWN, severity="high", region_code=h.region_code, subject_kind="account",
+            subject_id=f"{h.region_code}:{h.kind}:{h.fund_source}",
+            facts={"amount": held, "amount_fen": held, "balance_fen": h.balance_fen, "days": h.days(ctx.as_of),
+                   "since": h.since.isoformat(), "threshold_days": window, "account": h.kind,
+                   "fund_source": h.fund_source},
+        ))
+    return drafts
+
+
+@registry.register(codes.GROWTH_BELOW_AVERAGE)
+async def growth_below_average(ctx: DetectorContext) -> list[AlertDraft]:
+    """F2: for an integrable fund, what a province gives its poor counties grew less than the fund on average."""
+    rows = await reports.growth(ctx.session, province=None, fiscal_year=None, as_of=ctx.as_of)
+    return [
+        AlertDraft(
+            type=codes.GROWTH_BELOW_AVERAGE, severity="medium", region_code=r.province, subject_kind="fund_year",
+            subject_id=f"{r.province}:{r.fund_source}:{r.fiscal_year}", facts=r.as_item(),
+        )
+        for r in rows
+        if not r.growth.ok and r.fiscal_year <= ctx.as_of.year
+    ]
+
+
+_DUPLICATES = text(
+    """
+    SELECT d2.id, d2.county_code, d2.project_id, d2.payee_id, d2.amount_fen, d2.paid_on, d2.voucher_no,
+           d1.id AS first_id, d1.paid_on AS first_paid_on, d1.voucher_no AS first_voucher_no
+    FROM disbursements d1
+    JOIN disbursements d2 ON d2.payee_id = d1.payee_id AND d2.project_id = d1.project_id
+        AND d2.amount_fen = d1.amount_fen AND (d2.paid_on, d2.id) > (d1.paid_on, d1.id)
+        AND d2.paid_on - d1.paid_on <= :days
+    WHERE d2.paid_on <= :as_of
+      AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id IN (d1.id, d2.id) AND r.reversed_on <= :as_of)
+    ORDER BY d2.id
+    """
+)
+
+
+@registry.register(codes.DUPLICATE_PAYMENT)
+async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
+    """The same payee paid the same amount for the same project twice within 30 days (虚报冒领, F8/F10)."""
+    rows = await ctx.session.execute(_DUPLICATES, {"days": codes.DUPLICATE_PAYMENT_DAYS, "as_of": ctx.as_of})
+    return [
+        AlertDraft(
+            type=codes.DUPLICATE_PAYMENT, severity="high", region_code=r.county_code, subject_kind="disbursement",
+            subject_id=r.id,
+            facts={"payee_id": r.payee_id, "project_id": r.project_id, "amount_fen": r.amount_fen,
+                   "paid_on": r.paid_on.isoformat(), "voucher_no": r.voucher_no, "first_disbursement_id": r.first_id,
+                   "first_paid_on": r.first_paid_on.isoformat(), "first_voucher_no": r.first_voucher_no,
+                   "days_apart": (r.paid_on - r.first_paid_on).days},
+        )
+        for r in rows
+    ]
+
+
+_HOUSEHOLD_PAYMENTS = text(
+    """
+    SELECT d.id, d.county_code, d.project_id, d.payee_id, d.amount_fen, d.paid_on FROM disbursements d
+    WHERE d.payee_kind = 'household' AND d.paid_on <= :as_of AND d.paid_on > :since
+      AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = d.id AND r.reversed_on <= :as_of)
+    ORDER BY d.id
+    """
+)
+
+
+@registry.register(codes.INELIGIBLE_PAYEE)
+async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
+    """F10: a household paid while not poor/exited/returned, or with a village cadre, on the payment date."""
+    since = ctx.as_of - timedelta(days=INELIGIBLE_LOOKBACK_DAYS)
+    payments = list(await ctx.session.execute(_HOUSEHOLD_PAYMENTS, {"as_of": ctx.as_of, "since": since}))
+    gate = asyncio.Semaphore(REGISTRY_CONCURRENCY)
+
+    async def status_of(household_id: str, on: date) -> dict[str, Any] | None:
+        async with gate:
+            found = await clients.household_status_at(ctx.state.clients, household_id, on)
+            return dict(found) if found is not None else None
+
+    try:
+        statuses = await asyncio.gather(*(status_of(p.payee_id, p.paid_on) for p in payments))
+    except ServiceUnavailable:
+        log.warning("registry unavailable: INELIGIBLE_PAYEE skipped for as_of %s", ctx.as_of)
+        return []
+    drafts = []
+    for p, status in zip(payments, statuses, strict=True):
+        reason = "not_registered" if status is None else rules.ineligibility_of(status["status"],
+                                                                                bool(status["village_cadre"]))
+        if reason is None:
+            continue
+        drafts.append(AlertDraft(
+            type=codes.INELIGIBLE_PAYEE, severity="high", region_code=p.county_code, subject_kind="disbursement",
+            subject_id=p.id,
+            facts={"household_id": p.payee_id, "project_id": p.project_id, "amount_fen": p.amount_fen,
+                   "paid_on": p.paid_on.isoformat(), "reason": reason,
+                   "status": status["status"] if status else None,
+                   "village_cadre": bool(status["village_cadre"]) if status else None},
+        ))
+    return drafts

@@ -1,0 +1,170 @@
+"""Tables of the funds service: reference data, the double-entry ledger (accounts and immutable transfers) and the
+business records each transfer belongs to. Nothing recorded is edited or deleted: a correction is a reversal."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Identity,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def _now() -> Column[Any]:
+    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class FundSource(SQLModel, table=True):
+    """A fund (资金来源), central or provincial; `integrable` says whether it is inside the integration scope (F7)."""
+
+    __tablename__ = "fund_sources"
+    code: str = Field(sa_column=Column(String(16), primary_key=True))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    level: str = Field(sa_column=Column(String(16), nullable=False))
+    integrable: bool = Field(sa_column=Column(Boolean, nullable=False))
+    updated_at: datetime = Field(sa_column=_now())
+
+
+class County(SQLModel, table=True):
+    __tablename__ = "counties"
+    code: str = Field(sa_column=Column(String(6), primary_key=True))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    poor: bool = Field(sa_column=Column(Boolean, nullable=False))
+    integration_pilot: bool = Field(sa_column=Column(Boolean, nullable=False))
+    updated_at: datetime = Field(sa_column=_now())
+
+
+class Account(SQLModel, table=True):
+    """A ledger account and its balance row: (region, kind, fund source, ref = project id or payee id).
+
+    The balance is updated in the transaction that writes the transfer, under a row lock taken in id order.
+    Only the external `budget` account may go negative: it is where appropriated money comes from.
+    """
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("region_code", "kind", "fund_source", "ref", name="uq_accounts_key"),
+        CheckConstraint("kind = 'budget' OR balance_fen >= 0", name="ck_accounts_not_negative"),
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    region_code: str = Field(sa_column=Column(String(6), nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    fund_source: str = Field(sa_column=Column(String(16), nullable=False))
+    ref: str = Field(sa_column=Column(String(64), nullable=False, server_default=""))
+    balance_fen: int = Field(sa_column=Column(BigInteger, nullable=False, server_default="0"))
+
+
+class Transfer(SQLModel, table=True):
+    """One immutable movement of money from one account to another, belonging to one business record."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="ck_transfers_positive"),)
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    source_account_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    destination_account_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    fund_source: str = Field(sa_column=Column(String(16), nullable=False))
+    record_id: str = Field(sa_column=Column(String(40), nullable=False, index=True))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    occurred_on: date = Field(sa_column=Column(Date, nullable=False))
+    reverses_id: str | None = Field(default=None, sa_column=Column(String(40), nullable=True, unique=True))
+    created_at: datetime = Field(sa_column=_now())
+
+
+class Appropriation(SQLModel, table=True):
+    __tablename__ = "appropriations"
+    __table_args__ = (UniqueConstraint("region_code", "doc_no", "fund_source", name="uq_appropriations_doc"),)
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    fund_source: str = Field(sa_column=Column(String(16), nullable=False))
+    fiscal_year: int = Field(sa_column=Column(Integer, nullable=False))
+    region_code: str = Field(sa_column=Column(String(6), nullable=False))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    appropriated_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())
+
+
+class Allocation(SQLModel, table=True):
+    __tablename__ = "allocations"
+    __table_args__ = (UniqueConstraint("from_region", "doc_no", "fund_source", name="uq_allocations_doc"),)
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    fund_source: str = Field(sa_column=Column(String(16), nullable=False))
+    fiscal_year: int = Field(sa_column=Column(Integer, nullable=False))
+    from_region: str = Field(sa_column=Column(String(6), nullable=False))
+    to_region: str = Field(sa_column=Column(String(6), nullable=False, index=True))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    issued_on: date = Field(sa_column=Column(Date, nullable=False))
+    designated_project_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    tasks: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    destination_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())
+
+
+class ProjectLedger(SQLModel, table=True):
+    """Per project: its budget as last seen and the net amount arranged to it. Its row is the lock that keeps
+    concurrent arrangements within the budget (F4)."""
+
+    __tablename__ = "project_ledgers"
+    project_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    county_code: str = Field(sa_column=Column(String(6), nullable=False))
+    arranged_fen: int = Field(sa_column=Column(BigInteger, nullable=False, server_default="0"))
+
+
+class Arrangement(SQLModel, table=True):
+    __tablename__ = "arrangements"
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    county_code: str = Field(sa_column=Column(String(6), nullable=False))
+    project_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    fund_source: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    arranged_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())
+
+
+class Disbursement(SQLModel, table=True):
+    __tablename__ = "disbursements"
+    __table_args__ = (UniqueConstraint("county_code", "voucher_no", name="uq_disbursements_voucher"),)
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    project_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    county_code: str = Field(sa_column=Column(String(6), nullable=False))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    voucher_no: str = Field(sa_column=Column(String(200), nullable=False))
+    payee_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    payee_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    payee_name: str = Field(sa_column=Column(String(200), nullable=False))
+    payee_account_no: str = Field(sa_column=Column(String(64), nullable=False))
+    paid_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())
+
+
+class Reversal(SQLModel, table=True):
+    """A correction (冲正): compensating transfers for every transfer of the target record; at most one per record."""
+
+    __tablename__ = "reversals"
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    target_id: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    target_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    reversed_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())

@@ -1,0 +1,189 @@
+"""Request and response shapes of the funds API (API.md "Funds")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StrictBool, StrictInt
+
+from services.kernel.types import CountyCode, CreditCode, Fen, Input, RegionCode, ShortText, Text
+
+SourceCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$", description="fund source code")]
+FiscalYear = Annotated[StrictInt, Field(ge=2000, le=2100)]
+RecordId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+AccountNo = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class SourcePut(Input):
+    name: ShortText
+    level: Literal["central", "provincial"]
+    integrable: StrictBool
+
+
+class SourceRead(BaseModel):
+    code: str
+    name: str
+    level: str
+    integrable: bool
+
+
+class CountyPut(Input):
+    name: ShortText
+    poor: StrictBool
+    integration_pilot: StrictBool
+
+
+class CountyRead(BaseModel):
+    code: str
+    name: str
+    poor: bool
+    integration_pilot: bool
+
+
+class AppropriationCreate(Input):
+    fund_source: SourceCode
+    fiscal_year: FiscalYear
+    region_code: RegionCode
+    amount_fen: Fen
+    doc_no: ShortText
+    appropriated_on: date | None = None
+
+
+class AppropriationRead(BaseModel):
+    id: str
+    fund_source: str
+    fiscal_year: int
+    region_code: str
+    amount_fen: int
+    doc_no: str
+    appropriated_on: date
+    transfer_id: str
+
+
+class Task(Input):
+    text: Text
+    poverty_related: StrictBool
+
+
+class AllocationCreate(Input):
+    fund_source: SourceCode
+    fiscal_year: FiscalYear
+    from_region: RegionCode
+    to_region: RegionCode
+    amount_fen: Fen
+    doc_no: ShortText
+    issued_on: date
+    designated_project_id: RecordId | None = None
+    tasks: list[Task] = Field(default_factory=list, max_length=100)
+
+
+class AllocationBatch(Input):
+    items: list[AllocationCreate] = Field(min_length=1, max_length=1000)
+
+
+class AllocationRead(BaseModel):
+    id: str
+    fund_source: str
+    fiscal_year: int
+    from_region: str
+    to_region: str
+    amount_fen: int
+    doc_no: str
+    issued_on: date
+    designated_project_id: str | None
+    tasks: list[dict[str, object]]
+    destination_account: str
+    reversal_id: str | None = None
+    created_at: datetime | None = None
+
+
+class AllocationBatchRead(BaseModel):
+    items: list[AllocationRead]
+
+
+class BalanceRead(BaseModel):
+    region_code: str
+    account: str
+    fund_source: str
+    ref: str
+    balance_fen: int
+
+
+class ReversalCreate(Input):
+    target_id: RecordId = Field(description="the allocation, appropriation, arrangement or disbursement to reverse")
+    reason: Text
+    reversed_on: date | None = None
+
+
+class ReversalRead(BaseModel):
+    id: str
+    target_id: str
+    target_kind: str
+    reason: str
+    reversed_on: date
+    transfer_ids: list[str]
+
+
+class ArrangementCreate(Input):
+    county_code: CountyCode
+    project_id: RecordId
+    amount_fen: Fen
+    fund_source: SourceCode | None = None
+    arranged_on: date | None = None
+
+
+class MovementRead(BaseModel):
+    transfer_id: str
+    fund_source: str
+    amount_fen: int
+
+
+class ArrangementRead(BaseModel):
+    id: str
+    county_code: str
+    project_id: str
+    amount_fen: int
+    fund_source: str | None
+    arranged_on: date
+    movements: list[MovementRead]
+
+
+class HouseholdPayee(Input):
+    kind: Literal["household"]
+    id: RecordId
+    name: ShortText
+    account_no: AccountNo
+
+
+class EnterprisePayee(Input):
+    kind: Literal["enterprise"]
+    id: CreditCode
+    name: ShortText
+    account_no: AccountNo
+
+
+class DisbursementCreate(Input):
+    project_id: RecordId
+    amount_fen: Fen
+    voucher_no: ShortText
+    payee: Annotated[HouseholdPayee | EnterprisePayee, Field(discriminator="kind")]
+    paid_on: date | None = None
+
+
+class PayeeRead(BaseModel):
+    kind: str
+    id: str
+    name: str
+    account_no: str
+
+
+class DisbursementRead(BaseModel):
+    id: str
+    project_id: str
+    county_code: str
+    amount_fen: int
+    voucher_no: str
+    payee: PayeeRead
+    paid_on: date
+    movements: list[MovementRead]

@@ -1,0 +1,153 @@
+"""Appropriations, allocations (F1, direction, jurisdiction, overdraft, duplicate documents, idempotency, batch)
+and reversals, through the gateway."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from services.funds import codes
+from tests.funds.world import World, doc
+
+
+async def test_appropriation_is_the_way_money_enters(world: World) -> None:
+    response = await world.appropriate(1_000_000)
+    assert response.status_code == 201, response.text
+    assert response.json()["id"].startswith("apr_")
+    assert await world.balances(world.province) == {("treasury", world.source, ""): 1_000_000}
+    outside = await world.fin_city.post("/funds/appropriations", json={
+        "fund_source": world.source, "fiscal_year": 2018, "region_code": world.province, "amount_fen": 5,
+        "doc_no": doc()})
+    assert outside.status_code == 403 and outside.json()["code"] == "NOT_IN_JURISDICTION"
+
+
+async def test_integrable_money_to_a_pilot_county_lands_in_its_pool(world: World) -> None:
+    assert (await world.appropriate(1_000_000)).status_code == 201
+    pooled = await world.allocate(300_000, to=world.pilot)
+    assert pooled.status_code == 201, pooled.text
+    assert pooled.json()["destination_account"] == "pool"
+    assert (await world.allocate(200_000, to=world.poor)).json()["destination_account"] == "fund"
+    assert (await world.allocate(100_000, to=world.city)).json()["destination_account"] == "fund"
+    assert await world.balances(world.pilot) == {("pool", world.source, ""): 300_000}
+    assert await world.balances(world.poor) == {("fund", world.source, ""): 200_000}
+    assert await world.balances(world.province) == {("treasury", world.source, ""): 400_000}
+    # The city passes its money on down; non-integrable money never reaches a pool (F7).
+    assert (await world.allocate(60_000, api=world.fin_city, frm=world.city, to=world.pilot)).status_code == 201
+    assert await world.balances(world.city) == {("fund", world.source, ""): 40_000}
+    assert (await world.appropriate(50_000, source=world.plain)).status_code == 201
+    plain = await world.allocate(50_000, to=world.pilot, source=world.plain)
+    assert plain.json()["destination_account"] == "fund"
+    assert await world.balances(world.pilot) == {("pool", world.source, ""): 360_000,
+                                                 ("fund", world.plain, ""): 50_000}
+
+
+async def test_f1_block_grant_may_not_designate_a_project(world: World) -> None:
+    assert (await world.appropriate(1_000_000)).status_code == 201
+    refused = await world.allocate(1_000, to=world.pilot, designated_project_id="prj_x")
+    assert refused.status_code == 422
+    assert refused.json()["code"] == codes.BLOCK_GRANT_DESIGNATED_PROJECT
+    assert refused.json()["rule"] == "F1" and "F1" in refused.json()["detail"]
+    # Not a block grant: a poor county outside the pilot, a rich county, or non-integrable money.
+    assert (await world.allocate(1_000, to=world.poor, designated_project_id="prj_x")).status_code == 201
+    assert (await world.allocate(1_000, to=world.rich, designated_project_id="prj_x")).status_code == 201
+    assert (await world.appropriate(1_000, source=world.plain)).status_code == 201
+    assert (await world.allocate(1_000, to=world.pilot, source=world.plain,
+                                 designated_project_id="prj_x")).status_code == 201
+    assert await world.balances(world.pilot) == {("fund", world.plain, ""): 1_000}
+
+
+async def test_f1_block_grant_may_not_attach_unrelated_tasks(world: World) -> None:
+    assert (await world.appropriate(1_000_000)).status_code == 201
+    tasks = [{"text": "用于产业扶贫", "poverty_related": True}, {"text": "修建办公楼", "poverty_related": False}]
+    refused = await world.allocate(1_000, to=world.pilot, tasks=tasks)
+    assert refused.status_code == 422
+    assert refused.json()["code"] == codes.BLOCK_GRANT_UNRELATED_TASK
+    assert refused.json()["field"] == "tasks.1.poverty_related"
+    allowed = await world.allocate(1_000, to=world.pilot, tasks=tasks[:1])
+    assert allowed.status_code == 201 and allowed.json()["tasks"] == tasks[:1]
+    assert (await world.allocate(1_000, to=world.rich, tasks=tasks)).status_code == 201
+
+
+async def test_direction_only_downwards(world: World) -> None:
+    assert (await world.appropriate(1_000_000)).status_code == 201
+    assert (await world.allocate(1_000, to=world.pilot, frm=world.city, api=world.fin_city)).status_code == 409
+    for frm, to, api in (
+        (world.province, world.province, world.fin_province),  # to itself
+        (world.province, "110000", world.fin_province),  # sideways, another province
+        (world.province, "110101", world.fin_province),  # a county of another province
+        (world.city, world.province, world.fin_city),  # upwards
+        (world.city, world.province[:2] + "9901", world.fin_city),  # a county of another city
+        (world.pilot, world.pilot[:4] + "99", world.fin_pilot),  # a county has nothing below it
+    ):
+        response = await world.allocate(1_000, frm=frm, to=to, api=api)
+        assert response.status_code == 422, (frm, to, response.text)
+        assert response.json()["code"] == codes.ALLOCATION_DIRECTION
+
+
+async def test_caller_must_cover_the_issuing_region(world: World) -> None:
+    assert (await world.appropriate(1_000_000)).status_code == 201
+    refused = await world.allocate(1_000, api=world.fin_city)  # from the province, by the city
+    assert refused.status_code == 403 and refused.json()["code"] == "NOT_IN_JURISDICTION"
+    assert await world.balances(world.pilot) == {}
+
+
+async def test_no_overdraft(world: World) -> None:
+    assert (await world.appropriate(10_000)).status_code == 201
+    assert (await world.allocate(6_000)).status_code == 201
+    refused = await world.allocate(4_001)
+    assert refused.status_code == 409 and refused.json()["code"] == codes.INSUFFICIENT_FUNDS
+    assert (await world.allocate(4_000)).status_code == 201
+    assert await world.balances(world.province) == {("treasury", world.source, ""): 0}
+    assert await world.balances(world.pilot) == {("pool", world.source, ""): 10_000}
+
+
+async def test_duplicate_document(world: World, db: asyncpg.Pool) -> None:
+    assert (await world.appropriate(10_000)).status_code == 201
+    body = world.allocation(1_000)
+    assert (await world.fin_province.post("/funds/allocations", json=body)).status_code == 201
+    again = await world.fin_province.post("/funds/allocations", json={**body, "amount_fen": 2_000})
+    assert again.status_code == 409 and again.json()["code"] == codes.DUPLICATE_DOCUMENT
+    # The same document number for another fund source is another document.
+    assert (await world.appropriate(10_000, source=world.plain)).status_code == 201
+    other = await world.fin_province.post("/funds/allocations", json={**body, "fund_source": world.plain})
+    assert other.status_code == 201
+    count = await db.fetchval("SELECT count(*) FROM funds.allocations WHERE doc_no = $1", body["doc_no"])
+    assert count == 2
+    assert await world.balances(world.province) == {("treasury", world.source, ""): 9_000,
+                                                    ("treasury", world.plain, ""): 9_000}
+
+
+async def test_idempotent_retry_returns_the_first_answer(world: World, db: asyncpg.Pool) -> None:
+    assert (await world.appropriate(10_000)).status_code == 201
+    body = world.allocation(1_000)
+    headers = {"Idempotency-Key": f"alloc-{uuid.uuid4().hex}"}
+    first = await world.fin_province.post("/funds/allocations", json=body, headers=headers)
+    second = await world.fin_province.post("/funds/allocations", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    changed = await world.fin_province.post("/funds/allocations", json={**body, "amount_fen": 2}, headers=headers)
+    assert changed.status_code == 409 and changed.json()["code"] == "IDEMPOTENCY_CONFLICT"
+    assert await db.fetchval("SELECT count(*) FROM funds.allocations WHERE doc_no = $1", body["doc_no"]) == 1
+    assert await world.balances(world.pilot) == {("pool", world.source, ""): 1_000}
+
+
+async def test_allocation_reads(world: World) -> None:
+    assert (await world.appropriate(10_000)).status_code == 201
+    ids = [(await world.allocate(100 + i)).json()["id"] for i in range(3)]
+    one = await world.inspector.get(f"/funds/allocations/{ids[0]}")
+    assert one.status_code == 200 and one.json()["amount_fen"] == 100
+    page = await world.fin_province.get("/funds/allocations", params={"fund_source": world.source, "limit": 2})
+    assert page.status_code == 200
+    assert [a["id"] for a in page.json()["items"]] == [ids[2], ids[1]]
+    rest = await world.fin_province.get("/funds/allocations", params={"fund_source": world.source, "limit": 2,
+                                                                      "cursor": page.json()["next_cursor"]})
+    assert [a["id"] for a in rest.json()["items"]] == [ids[0]] and rest.json()["next_cursor"] is None
+    outside = await world.fin_pilot.get(f"/funds/allocations/{ids[0]}")
+    assert outside.status_code == 200  # the receiving county sees what it received
+    other = await world.fin_city.get("/funds/allocations", params={"fund_source": world.source})
+    assert len(other.json()["items"]) == 3  # the city covers the receiving county
+    assert (await world.allocate(5, to=world.rich)).status_code == 201
+    mine = await world.fin_pilot.get("/funds/allocations", params={"fund_source": world.source})
+    assert {a["to_region"] for a in mine.json()["items"]} == {world.pilot}  # not the other county's
+    assert (await world.fin_city.get("/funds/balances", params={"region": world.province})).status_code == 403
