@@ -22,6 +22,21 @@ def _migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def _seed_funds(_: argparse.Namespace) -> int:
+    from deploy.migrate import migrate
+    from services.funds.seed import CENTRAL_INTEGRABLE_SOURCES, seed_funds
+
+    url, embedded = supervisor.prepare_database(supervisor.data_dir())
+    try:
+        migrate(url)
+        changed = seed_funds(url)
+        supervisor.say(f"{len(CENTRAL_INTEGRABLE_SOURCES)} central integrable fund sources ({changed} written)")
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
 def _admin_token(_: argparse.Namespace) -> int:
     from gateway.auth import admin_token
 
@@ -48,6 +63,9 @@ def parser() -> argparse.ArgumentParser:
         "up", help="start the database, migrations, services and gateway; Ctrl-C stops all"
     ).set_defaults(run=_up)
     commands.add_parser("migrate", help="run the migrations of every schema and exit").set_defaults(run=_migrate)
+    commands.add_parser(
+        "seed-funds", help="seed the central integrable fund sources (idempotent; run after migrate)"
+    ).set_defaults(run=_seed_funds)
     commands.add_parser("admin-token", help="print the built-in admin's bearer token").set_defaults(run=_admin_token)
     return p
 

@@ -64,6 +64,7 @@ ROUTES: tuple[Route, ...] = (
     # Funds
     _r("PUT", "/funds/sources/{code}", ADMIN),
     _r("GET", "/funds/sources", *ANY_ROLE),
+    _r("GET", "/funds/sources/{code}", *ANY_ROLE),
     _r("PUT", "/funds/counties/{code}", ADMIN, FINANCE),
     _r("GET", "/funds/counties", *ANY_ROLE),
     _r("POST", "/funds/appropriations", FINANCE),
