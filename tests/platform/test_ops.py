@@ -1,0 +1,68 @@
+"""Operations: metrics, the one OpenAPI document, settings that refuse default secrets, the daily detector run."""
+
+import uuid
+from datetime import date, datetime
+from types import SimpleNamespace
+
+import asyncpg
+import pytest
+from pydantic import ValidationError
+
+from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
+from services.kernel.db import create_engine, session_factory
+from services.kernel.scheduler import daily_scan, seconds_until
+from services.kernel.settings import Settings
+from tests.conftest import Api
+from tests.stack import TestDatabase
+
+
+async def test_metrics_count_requests_by_route_and_status(anonymous: Api, admin: Api) -> None:
+    await admin.get("/audit/verify")
+    text = (await anonymous.get("/metrics")).text
+    assert 'fundtrack_requests_total{method="GET",route="/audit/verify",status="200"}' in text
+    assert "fundtrack_request_seconds_bucket" in text
+
+
+async def test_openapi_describes_the_whole_public_api(anonymous: Api) -> None:
+    document = (await anonymous.get("/openapi.json")).json()
+    paths = document["paths"]
+    assert "/admin/principals" in paths and "/audit" in paths and "/alerts" in paths
+    for prefix in ("/funds/", "/projects", "/loans", "/registry/"):
+        assert any(p.startswith(prefix) for p in paths), prefix
+    assert not any(p.startswith("/internal") for p in paths)
+    assert "roles: admin" in paths["/admin/principals"]["post"]["description"]
+    assert (await anonymous.get("/docs")).status_code == 200
+
+
+def test_production_refuses_the_default_secret() -> None:
+    with pytest.raises(ValidationError):
+        Settings(env="production")
+    assert Settings(env="production", service_secret="x" * 40).env == "production"
+
+
+def test_seconds_until_the_daily_hour() -> None:
+    assert seconds_until(2, datetime(2026, 1, 1, 1, 0)) == 3600
+    assert seconds_until(2, datetime(2026, 1, 1, 3, 0)) == 23 * 3600
+
+
+async def test_daily_run_raises_alerts_and_is_audited(database: TestDatabase, db: asyncpg.Pool) -> None:
+    registry = DetectorRegistry()
+    subject = uuid.uuid4().hex
+
+    @registry.register("DAILY_TEST")
+    async def detect(ctx: DetectorContext) -> list[AlertDraft]:
+        return [AlertDraft("DAILY_TEST", "low", "430523", "thing", subject, {"as_of": ctx.as_of.isoformat()})]
+
+    engine = create_engine("registry", url=database.url)
+    try:
+        state = SimpleNamespace(sessions=session_factory(engine), clients={})
+        await daily_scan(state, registry, service="registry", as_of=date(2026, 3, 1))
+    finally:
+        await engine.dispose()
+    assert await db.fetchval("SELECT count(*) FROM registry.alerts WHERE subject_id = $1", subject) == 1
+    audited = await db.fetchval(
+        "SELECT count(*) FROM registry.audit_outbox WHERE request_id = 'daily-registry-2026-03-01'"
+    ) + await db.fetchval(
+        "SELECT count(*) FROM gateway.audit_log WHERE request_id = 'daily-registry-2026-03-01'"
+    )
+    assert audited == 1
