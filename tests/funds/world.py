@@ -81,10 +81,12 @@ async def put_source(admin: Api, code: str, *, integrable: bool) -> None:
     assert response.status_code == 200, response.text
 
 
-async def make_world(admin: Api, make_principal: MakePrincipal, *, city: str | None = None) -> World:
-    city = city or new_city()
+async def make_world(admin: Api, make_principal: MakePrincipal, *, pilot: str | None = None) -> World:
+    """A province, a city, and three counties in it: `pilot` (poor, integration pilot), poor, rich."""
+    city = pilot[:4] + "00" if pilot else new_city()
     province = city[:2] + "0000"
-    pilot, poor, rich = city[:4] + "01", city[:4] + "02", city[:4] + "03"
+    pilot = pilot or city[:4] + "01"
+    poor, rich = [city[:4] + c for c in ("96", "97", "98") if city[:4] + c != pilot][:2]
     source, plain = new_source_code(), new_source_code()
     await put_source(admin, source, integrable=True)
     await put_source(admin, plain, integrable=False)
