@@ -54,7 +54,8 @@ def split_fields(text: str) -> list[str] | tuple[str, str]:
     """The comma-separated fields of one line, trimmed; quoted fields ("…,…") are read as CSV, on this line only."""
     text = text.rstrip("\r")
     if '"' not in text:
-        return [field.strip() for field in text.split(",")]
+        fields = text.split(",")
+        return [field.strip() for field in fields] if " " in text or "\t" in text else fields
     try:
         rows = list(csv.reader([text], strict=True))
     except csv.Error as exc:

@@ -15,7 +15,7 @@ from services.kernel.errors import ValidationProblem
 from services.kernel.identity import Principal
 from services.registry import codes, sql
 from services.registry.csvstream import BOM, Line, physical_lines, split_fields
-from services.registry.rules import HEADER, HouseholdLine, check_line, header_problem
+from services.registry.rules import HEADER, MALFORMED, HouseholdLine, Row, accepted, header_problem, problem_of
 
 REJECTED_CAP = 1000
 
@@ -75,21 +75,21 @@ async def read_header(batches: AsyncIterator[list[Line]], chunks: AsyncIterator[
 
 async def checked_lines(
     first: list[Line], batches: AsyncIterator[list[Line]], *, prefix: str, today: date, rejections: Rejections
-) -> AsyncIterator[HouseholdLine]:
+) -> AsyncIterator[Row]:
     """The good lines, as staging rows; the bad ones go to `rejections` with their number and code."""
 
-    def check(batch: list[Line]) -> list[HouseholdLine]:
-        good: list[HouseholdLine] = []
+    def check(batch: list[Line]) -> list[Row]:
+        good: list[Row] = []
         for number, content in batch:
             fields = split_fields(content) if isinstance(content, str) else content
             if isinstance(fields, list):
                 if len(fields) == 1 and not fields[0]:
                     continue  # a blank line (a trailing newline, say) is no record
-                result = check_line(number, fields, prefix=prefix, today=today)
-                if isinstance(result, HouseholdLine):
-                    good.append(result)
+                row = accepted(number, fields, prefix, today)
+                if row is not None:
+                    good.append(row)
                     continue
-                fields = result
+                fields = problem_of(fields, prefix=prefix, today=today) or MALFORMED
             rejections.add(number, *fields)
         return good
 

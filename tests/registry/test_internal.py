@@ -1,0 +1,98 @@
+"""The internal API other services call (signed, directly on the registry's port)."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+
+from services.kernel.identity import Principal
+from tests.conftest import Api, signed
+from tests.registry.api import import_csv
+from tests.registry.factory import csv_body, new_county, row
+from tests.stack import Stack
+
+SERVICE = Principal(id="service:loans", role="service", region_code="000000", name="loans")
+
+
+async def call(
+    stack: Stack,
+    method: str,
+    path: str,
+    principal: Principal = SERVICE,
+    params: dict[str, str] | None = None,
+    json: object = None,
+) -> httpx.Response:
+    url = str(httpx.URL(stack.service_urls["registry"] + path, params=params))
+    async with httpx.AsyncClient() as client:
+        return await client.request(method, url, headers=signed(stack, method, url, principal), json=json)
+
+
+async def test_household_and_lookup_give_the_full_record(admin: Api, stack: Stack) -> None:
+    county = new_county()
+    a, b = row(county, village_cadre="1", members="4"), row(county, status="not_poor")
+    assert (await import_csv(admin, csv_body(a, b))).json()["imported"] == 2
+    one = await call(stack, "GET", f"/internal/households/{a.household_id}")
+    assert one.status_code == 200
+    assert one.json() == {
+        "household_id": a.household_id, "head_id_number": a.head_id_number, "head_name": "张三",
+        "county_code": county, "village_code": a.village_code, "status": "poor", "members": 4,
+        "village_cadre": True, "card_account": a.card_account,
+    }
+    assert (await call(stack, "GET", "/internal/households/hh-unknown")).status_code == 404
+    found = await call(stack, "POST", "/internal/households/lookup",
+                       json={"household_ids": [b.household_id, "hh-unknown", a.household_id]})
+    assert found.status_code == 200
+    assert [h["household_id"] for h in found.json()["items"]] == [b.household_id, a.household_id]
+    assert found.json()["items"][0]["status"] == "not_poor"
+    assert found.json()["missing"] == ["hh-unknown"]
+
+
+async def test_lookup_input_is_checked(stack: Stack) -> None:
+    too_many = {"household_ids": [f"hh-{i}" for i in range(1001)]}
+    for body in (too_many, {"household_ids": ["bad id"]}, {"ids": []}, {"household_ids": "x"}):
+        response = await call(stack, "POST", "/internal/households/lookup", json=body)
+        assert response.status_code == 422, body
+    assert (await call(stack, "POST", "/internal/households/lookup", json={"household_ids": []})).json() == {
+        "items": [], "missing": []
+    }
+
+
+async def test_internal_api_is_for_services_and_signed_calls_only(stack: Stack) -> None:
+    manager = Principal(id="pm", role="project_manager", region_code="430523")
+    assert (await call(stack, "GET", "/internal/households/hh-x", principal=manager)).status_code == 403
+    async with httpx.AsyncClient() as client:
+        unsigned = await client.get(stack.service_urls["registry"] + "/internal/households/hh-x")
+    assert unsigned.status_code == 401
+
+
+async def test_status_at_follows_the_history(admin: Api, stack: Stack, db: asyncpg.Pool) -> None:
+    """poor (2018) → exited (2019-06-01) → returned (today): each date answers with the status then in force."""
+    county = new_county()
+    household = row(county)
+
+    async def import_as_of(status: str, cadre: str, effective_on: str | None) -> None:
+        household.status, household.village_cadre = status, cadre
+        body = (await import_csv(admin, csv_body(household))).json()
+        if effective_on is not None:  # the import happened on that day: move its history row back in time
+            await db.execute(
+                "UPDATE registry.household_status_history SET effective_on = $1::text::date WHERE import_id = $2",
+                effective_on, body["import_id"],
+            )
+
+    await import_as_of("poor", "0", "2018-01-01")
+    await import_as_of("exited", "1", "2019-06-01")
+    await import_as_of("returned", "0", None)
+    path = f"/internal/households/{household.household_id}/status-at"
+    expected = {"2017-12-31": None, "2018-01-01": ("poor", False), "2019-05-31": ("poor", False),
+                "2019-06-01": ("exited", True), "2020-01-01": ("exited", True), "2100-01-01": ("returned", False)}
+    for on, want in expected.items():
+        response = await call(stack, "GET", path, params={"on": on})
+        if want is None:
+            assert response.status_code == 404, on
+        else:
+            assert response.status_code == 200, (on, response.text)
+            assert (response.json()["status"], response.json()["village_cadre"]) == want, on
+    assert (await call(stack, "GET", path, params={"on": "2019-02-30"})).status_code == 422
+    assert (await call(stack, "GET", path)).status_code == 422
+    assert (await call(stack, "GET", "/internal/households/hh-none/status-at", params={"on": "2020-01-01"})
+            ).status_code == 404
