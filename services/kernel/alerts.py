@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, literal_column, or_, select, update
+from sqlalchemy import and_, literal_column, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -122,7 +122,9 @@ async def raise_alerts(session: AsyncSession, drafts: list[AlertDraft], *, servi
         excluded = stmt.excluded
         upsert: Any = stmt.on_conflict_do_update(
             index_elements=["type", "subject_kind", "subject_id"],
-            index_where=literal_column("status") != "resolved",
+            # Literal SQL, not a bound parameter: under a generic plan PostgreSQL could no longer match the
+            # partial unique index to a parameterised predicate (seen from the sixth execution on).
+            index_where=text("status <> 'resolved'"),
             set_={"facts": excluded.facts, "severity": excluded.severity, "as_of": excluded.as_of},
             where=col(Alert.facts).is_distinct_from(excluded.facts),
         )

@@ -145,3 +145,18 @@ async def test_no_duplicate_open_alert_and_facts_update(database: TestDatabase) 
         assert third.raised == {} and third.updated == {"DEDUPE_TEST": 1}
     finally:
         await engine.dispose()
+
+
+async def test_many_scans_in_one_transaction_keep_matching_the_partial_index(database: TestDatabase) -> None:
+    """Regression: a bound predicate stopped matching the partial unique index once PostgreSQL went generic."""
+    engine = create_engine("loans", url=database.url)
+    sessions = session_factory(engine)
+    subject = uuid.uuid4().hex
+    try:
+        async with sessions() as session:
+            for day in range(1, 12):
+                draft = AlertDraft("PLAN_TEST", "low", "430523", "loan", subject, {"day": day})
+                await raise_alerts(session, [draft], service="loans", as_of=date(2026, 1, day))
+            await session.commit()
+    finally:
+        await engine.dispose()
