@@ -181,7 +181,8 @@ async def _insert(session: AsyncSession, planned: Sequence[Planned], principal: 
     try:
         await session.execute(_INSERT_ALLOCATIONS, {**columns, "created_by": principal.id})
     except IntegrityError as exc:
-        found = _DUPLICATE_KEY.search(str(exc.orig))
+        cause = getattr(exc.orig, "__cause__", None)
+        found = _DUPLICATE_KEY.search(str(getattr(cause, "detail", "")) or str(exc.orig))
         index = next((i for i, p in enumerate(planned) if found and p.item.doc_no == found.group(2)), None)
         doc = planned[index].item.doc_no if index is not None else (found.group(2) if found else "")
         raise _in_batch(duplicate_document(doc), index if batch else None) from exc
