@@ -13,14 +13,6 @@ from services.loans.clients import Registry
 
 detectors = DetectorRegistry()
 
-
-async def plan_alerts_with_values(ctx: DetectorContext) -> None:
-    """Work-around for a kernel bug: `raise_alerts` binds the partial index's predicate ('resolved') as a parameter
-    of a prepared statement; from the sixth execution PostgreSQL plans it generically and can no longer match the
-    partial unique index ("no unique or exclusion constraint matching the ON CONFLICT specification"). Custom plans,
-    for this scan's transaction only, keep the value visible to the planner."""
-    await ctx.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-
 SEVERITY_OF_BUCKET: dict[str, Severity] = {"1-30": "low", "31-90": "medium", "91-180": "high", "180+": "critical"}
 
 # Principal repaid per loan as of :as_of, aggregated once for the whole table (a hash aggregate, not a loop).
@@ -44,7 +36,6 @@ WHERE l.issued_on <= :as_of AND coalesce(e.new_maturity_on, l.maturity_on) < :as
 @detectors.register(codes.ALERT_LOAN_OVERDUE)
 async def loan_overdue(ctx: DetectorContext) -> list[AlertDraft]:
     """L5: a loan past the maturity in force with principal outstanding; facts age with every scan."""
-    await plan_alerts_with_values(ctx)
     drafts = []
     for row in await ctx.session.execute(text(OVERDUE), {"as_of": ctx.as_of}):
         days = (ctx.as_of - row.maturity_in_force).days
