@@ -21,12 +21,12 @@ from services.funds.schemas import (
     CountyRead,
     DisbursementCreate,
     DisbursementRead,
-    FiscalYear,
     ReversalCreate,
     ReversalRead,
     SourceCode,
     SourcePut,
     SourceRead,
+    YearParam,
 )
 from services.kernel.app import service_router
 from services.kernel.errors import Forbidden
@@ -39,7 +39,7 @@ from services.kernel.uow import PrincipalDep, SessionDep
 router = service_router("/funds", tags=["funds"])
 RegionQuery = Annotated[RegionCode | None, Query()]
 SourceQuery = Annotated[SourceCode | None, Query()]
-YearQuery = Annotated[FiscalYear | None, Query()]
+YearQuery = Annotated[YearParam | None, Query()]
 
 
 def _require_admin(principal: Principal) -> None:

@@ -136,16 +136,15 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
         return []
     drafts = []
     for p, status in zip(payments, statuses, strict=True):
-        reason = "not_registered" if status is None else rules.ineligibility_of(status["status"],
-                                                                                bool(status["village_cadre"]))
-        if reason is None:
+        # No status on that date (registered later than a back-dated payment): F6 checked it existed when recorded.
+        reason = None if status is None else rules.ineligibility_of(status["status"], bool(status["village_cadre"]))
+        if reason is None or status is None:
             continue
         drafts.append(AlertDraft(
             type=codes.INELIGIBLE_PAYEE, severity="high", region_code=p.county_code, subject_kind="disbursement",
             subject_id=p.id,
             facts={"household_id": p.payee_id, "project_id": p.project_id, "amount_fen": p.amount_fen,
                    "paid_on": p.paid_on.isoformat(), "reason": reason,
-                   "status": status["status"] if status else None,
-                   "village_cadre": bool(status["village_cadre"]) if status else None},
+                   "status": status["status"], "village_cadre": bool(status["village_cadre"])},
         ))
     return drafts

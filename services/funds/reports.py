@@ -124,7 +124,8 @@ async def holdings(
     session: AsyncSession, *, kinds: list[str], as_of: date, window_days: int, prefix: str = ""
 ) -> list[Holding]:
     """Accounts of these kinds holding money on `as_of`, with how long it has sat without an outflow."""
-    recent_after = date.fromordinal(as_of.toordinal() - window_days)
+    # Money received `window_days` days ago or less is recent; older than that it is held too long.
+    recent_after = date.fromordinal(as_of.toordinal() - window_days - 1)
     rows = await session.execute(
         _HOLDINGS, {"kinds": kinds, "as_of": as_of, "prefix": prefix + "%", "recent_after": recent_after}
     )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 
 from services.funds import reports, trace
-from services.funds.schemas import FiscalYear, RecordId
+from services.funds.schemas import RecordId, YearParam
 from services.kernel.app import service_router
 from services.kernel.errors import NotInJurisdiction, ValidationProblem
 from services.kernel.identity import Principal, jurisdiction_prefix
@@ -28,7 +28,7 @@ async def get_growth(
     session: SessionDep,
     principal: PrincipalDep,
     province: Annotated[RegionCode, Query()],
-    fiscal_year: Annotated[FiscalYear, Query()],
+    fiscal_year: Annotated[YearParam, Query()],
 ) -> dict[str, Any]:
     """F2: per integrable fund, what the province's counties received this year and last (net of reversals)."""
     if not province.endswith("0000") or province == "000000":

@@ -11,6 +11,7 @@ from services.kernel.types import CountyCode, CreditCode, Fen, Input, RegionCode
 
 SourceCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$", description="fund source code")]
 FiscalYear = Annotated[StrictInt, Field(ge=2000, le=2100)]
+YearParam = Annotated[int, Field(ge=2000, le=2100)]  # a query parameter arrives as text
 RecordId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 AccountNo = Annotated[str, Field(min_length=1, max_length=64)]
 

@@ -1,10 +1,12 @@
-"""Fixtures of the funds tests."""
+"""Fixtures of the funds tests: `world` (a province, a city, three counties, own fund sources) and `site` (a pilot
+county with pooled money, registered households and a project manager)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.conftest import Api, MakePrincipal
+from tests.funds.site import site  # noqa: F401  (re-exported fixture)
 from tests.funds.world import World, make_world
 
 

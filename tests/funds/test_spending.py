@@ -3,57 +3,22 @@ real projects and registry services behind the gateway."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from typing import Any
+import asyncio
 
 import asyncpg
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.funds import codes
-from services.kernel.types import uscc_check_char
+from services.funds import codes, spending
+from services.funds.schemas import ArrangementCreate, DisbursementCreate
+from services.kernel.db import asyncpg_url, session_factory
+from services.kernel.errors import ServiceUnavailable
+from services.kernel.http import ServiceClient
+from services.kernel.identity import Principal
 from tests.conftest import Api, MakePrincipal
-from tests.funds.world import World, make_world
+from tests.funds.site import Site, credit_code
 from tests.projects.factory import import_households, new_county, project_in
-
-
-def credit_code(kind: str = "91") -> str:
-    first17 = f"{kind}430523" + uuid.uuid4().hex[:9].upper().replace("I", "1").replace("O", "0")
-    first17 = "".join(c if c in "0123456789ABCDEFGHJKLMNPQRTUWXY" else "1" for c in first17)
-    return first17 + uscc_check_char(first17)
-
-
-@dataclass
-class Site:
-    world: World
-    county: str
-    pm: Api
-    households: list[dict[str, str]]  # poor, exited, not_poor
-
-    def arrangement(self, project_id: str, amount: int, **extra: Any) -> dict[str, Any]:
-        return {"county_code": self.county, "project_id": project_id, "amount_fen": amount, **extra}
-
-    def payment(self, project_id: str, amount: int, household: dict[str, str] | None = None,
-                **extra: Any) -> dict[str, Any]:
-        h = household or self.households[0]
-        return {"project_id": project_id, "amount_fen": amount, "voucher_no": f"凭证-{uuid.uuid4().hex[:10]}",
-                "payee": {"kind": "household", "id": h["household_id"], "name": h["head_name"],
-                          "account_no": h["card_account"]}, **extra}
-
-    async def project(self, status: str = "in_progress", budget: int = 1_000_000) -> str:
-        return await project_in(self.pm, self.county, [self.households[0]["household_id"]], status,
-                                budget_fen=budget)
-
-
-@pytest.fixture
-async def site(admin: Api, make_principal: MakePrincipal) -> Site:
-    county = new_county()
-    world = await make_world(admin, make_principal, pilot=county)
-    households = await import_households(admin, county, ["poor", "exited", "not_poor"])
-    pm = await make_principal("project_manager", county)
-    assert (await world.appropriate(10_000_000)).status_code == 201
-    assert (await world.allocate(5_000_000, to=county)).status_code == 201
-    return Site(world, county, pm, households)
+from tests.stack import TestDatabase
 
 
 async def test_arrangement_moves_pool_money_to_a_library_project(site: Site) -> None:
@@ -89,7 +54,8 @@ async def test_f4_project_must_be_in_this_countys_library(site: Site, admin: Api
 async def test_f4_never_beyond_the_project_budget(site: Site) -> None:
     w = site.world
     project_id = await site.project("in_progress", budget=300_000)
-    assert (await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 200_000))).status_code == 201
+    first = await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 200_000))
+    assert first.status_code == 201
     over = await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 100_001))
     assert over.status_code == 422 and over.json()["code"] == codes.OVER_PROJECT_BUDGET
     exact = await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 100_000))
@@ -160,3 +126,79 @@ async def test_bad_enterprise_credit_code_is_422(site: Site) -> None:
     body["payee"] = {"kind": "enterprise", "id": "91430523MA4L00000X", "name": "某公司", "account_no": "1"}
     refused = await w.fin_pilot.post("/funds/disbursements", json=body)
     assert refused.status_code == 422 and refused.json()["field"] == "payee.enterprise.id"
+
+
+async def assert_ledger_invariant(db: asyncpg.Pool) -> None:
+    """No account but a budget is negative; the money held equals all live appropriations; every balance row
+    equals the sum of its transfers."""
+    row = await db.fetchrow(
+        "SELECT min(balance_fen) FILTER (WHERE kind <> 'budget') AS low,"
+        " sum(balance_fen) FILTER (WHERE kind <> 'budget') AS held,"
+        " -sum(balance_fen) FILTER (WHERE kind = 'budget') AS budget FROM funds.accounts")
+    appropriated = await db.fetchval(
+        "SELECT COALESCE(sum(amount_fen), 0) FROM funds.appropriations a"
+        " WHERE NOT EXISTS (SELECT 1 FROM funds.reversals r WHERE r.target_id = a.id)")
+    assert row["low"] >= 0
+    assert row["held"] == row["budget"] == appropriated
+    drift = await db.fetchval(
+        "SELECT count(*) FROM funds.accounts a WHERE a.balance_fen <> "
+        "(SELECT COALESCE(sum(CASE WHEN t.destination_account_id = a.id THEN t.amount_fen ELSE -t.amount_fen END), 0)"
+        " FROM funds.transfers t WHERE t.destination_account_id = a.id OR t.source_account_id = a.id)")
+    assert drift == 0
+
+
+async def test_ledger_invariant_under_racing_allocations_arrangements_and_payments(
+    site: Site, db: asyncpg.Pool
+) -> None:
+    w = site.world
+    budgeted = await site.project("in_progress", budget=1_000_000)
+    paying = await site.project("in_progress", budget=1_000_000)
+    assert (await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(paying, 100_000))).status_code == 201
+    # The province holds 5,000,000: 25 of 50 allocations of 200,000 fit. The budget of 1,000,000 lets 20 of 50
+    # arrangements of 50,000 through. 100,000 arranged pays 33 of 50 payments of 3,000.
+    allocations = [w.allocate(200_000, to=w.poor) for _ in range(50)]
+    arrangements = [w.fin_pilot.post("/funds/arrangements", json=site.arrangement(budgeted, 50_000))
+                    for _ in range(50)]
+    payments = [w.fin_pilot.post("/funds/disbursements", json=site.payment(paying, 3_000)) for _ in range(50)]
+    results = await asyncio.gather(*allocations, *arrangements, *payments)
+    statuses = [r.status_code for r in results]
+    assert sorted(statuses[:50]) == [201] * 25 + [409] * 25
+    assert sorted(statuses[50:100]) == [201] * 20 + [422] * 30
+    assert sorted(statuses[100:]) == [201] * 33 + [422] * 17
+    assert {r.json()["code"] for r in results if r.status_code >= 400} == {
+        codes.INSUFFICIENT_FUNDS, codes.OVER_PROJECT_BUDGET, codes.OVER_ARRANGED}
+    balances = await w.balances(site.county)
+    assert balances[("project", w.source, budgeted)] == 1_000_000
+    assert balances[("project", w.source, paying)] == 1_000
+    assert balances[("pool", w.source, "")] == 5_000_000 - 1_100_000
+    assert (await w.balances(w.province))[("treasury", w.source, "")] == 0
+    await assert_ledger_invariant(db)
+
+
+async def test_other_service_down_is_503_and_changes_nothing(site: Site, database: TestDatabase,
+                                                            db: asyncpg.Pool) -> None:
+    """The service layer against a projects/registry address where nothing listens: ServiceUnavailable (503) before
+    anything is locked or written."""
+    w = site.world
+    project_id = await site.project("in_progress")
+    engine = create_async_engine(asyncpg_url(database.url),
+                                 connect_args={"server_settings": {"search_path": "funds"}})
+    dead = {name: ServiceClient(name, "http://127.0.0.1:9", caller="funds") for name in ("projects", "registry")}
+    principal = Principal(id="t", role="finance", region_code=site.county)
+    try:
+        async with session_factory(engine)() as session:
+            with pytest.raises(ServiceUnavailable):
+                await spending.arrange(session, principal=principal, services=dead,
+                                       body=ArrangementCreate(county_code=site.county, project_id=project_id,
+                                                              amount_fen=1))
+            with pytest.raises(ServiceUnavailable):
+                await spending.disburse(session, principal=principal, services=dead,
+                                        body=DisbursementCreate.model_validate(site.payment(project_id, 1)))
+            assert not session.new and not session.dirty
+            await session.rollback()
+    finally:
+        for client in dead.values():
+            await client.aclose()
+        await engine.dispose()
+    assert await db.fetchval("SELECT count(*) FROM funds.arrangements WHERE project_id = $1", project_id) == 0
+    assert await w.balances(site.county) == {("pool", w.source, ""): 5_000_000}

@@ -1,0 +1,86 @@
+"""Malformed input is a 422 naming the field, and nothing is written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tests.funds.world import World
+
+BAD_ALLOCATIONS: list[tuple[str, Any, str]] = [
+    ("amount_fen", -1, "amount_fen"),
+    ("amount_fen", 0, "amount_fen"),
+    ("amount_fen", 2**70, "amount_fen"),
+    ("amount_fen", 1.5, "amount_fen"),
+    ("amount_fen", "100", "amount_fen"),
+    ("amount_fen", None, "amount_fen"),
+    ("from_region", "43000", "from_region"),
+    ("from_region", "4300001", "from_region"),
+    ("to_region", "43O523", "to_region"),
+    ("to_region", 430523, "to_region"),
+    ("issued_on", "2018-02-30", "issued_on"),
+    ("issued_on", "2018-13-01", "issued_on"),
+    ("doc_no", "x" * 100_000, "doc_no"),
+    ("doc_no", "", "doc_no"),
+    ("fiscal_year", "2018", "fiscal_year"),
+    ("fiscal_year", 1.5, "fiscal_year"),
+    ("fund_source", "a b", "fund_source"),
+    ("designated_project_id", "x" * 100_000, "designated_project_id"),
+    ("tasks", [{"text": "x", "poverty_related": "yes"}], "tasks.0.poverty_related"),
+    ("tasks", [{"text": "x", "poverty_related": True, "extra": 1}], "tasks.0.extra"),
+    ("amout_fen", 100, "amout_fen"),  # a misspelt field is refused, never dropped
+]
+
+
+@pytest.mark.parametrize(("name", "value", "field"), BAD_ALLOCATIONS)
+async def test_bad_allocation_is_422_and_writes_nothing(world: World, db: asyncpg.Pool, name: str, value: Any,
+                                                        field: str) -> None:
+    assert (await world.appropriate(10_000)).status_code == 201
+    body = world.allocation(1_000)
+    body[name] = value
+    response = await world.fin_province.post("/funds/allocations", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "VALIDATION_ERROR"
+    assert response.json()["field"] == field
+    assert await db.fetchval("SELECT count(*) FROM funds.allocations WHERE fund_source = $1", world.source) == 0
+    assert await world.balances(world.province) == {("treasury", world.source, ""): 10_000}
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/funds/appropriations", {"amount_fen": -5}, "amount_fen"),
+    ("/funds/appropriations", {"region_code": "4300"}, "region_code"),
+    ("/funds/appropriations", {"appropriated_on": "2018-02-30"}, "appropriated_on"),
+    ("/funds/arrangements", {"county_code": "430500"}, "county_code"),
+    ("/funds/arrangements", {"amount_fen": 2**70}, "amount_fen"),
+    ("/funds/disbursements", {"payee": {"kind": "bank", "id": "x", "name": "x", "account_no": "1"}}, "payee"),
+    ("/funds/disbursements", {"voucher_no": "v" * 100_000}, "voucher_no"),
+    ("/funds/reversals", {"target_id": "alc_x", "reason": "", }, "reason"),
+])
+async def test_other_bad_bodies(world: World, db: asyncpg.Pool, path: str, body: dict[str, Any], field: str) -> None:
+    base: dict[str, dict[str, Any]] = {
+        "/funds/appropriations": {"fund_source": world.source, "fiscal_year": 2018, "region_code": world.province,
+                                  "amount_fen": 1, "doc_no": "d"},
+        "/funds/arrangements": {"county_code": world.pilot, "project_id": "prj_x", "amount_fen": 1},
+        "/funds/disbursements": {"project_id": "prj_x", "amount_fen": 1, "voucher_no": "v",
+                                 "payee": {"kind": "household", "id": "hh", "name": "x", "account_no": "1"}},
+        "/funds/reversals": {"target_id": "alc_x", "reason": "r"},
+    }
+    response = await world.fin_province.post(path, json={**base[path], **body})
+    assert response.status_code == 422, response.text
+    assert response.json()["field"].startswith(field)
+    assert await db.fetchval("SELECT count(*) FROM funds.transfers WHERE fund_source = $1", world.source) == 0
+
+
+async def test_bad_queries(world: World) -> None:
+    for path, params, field in (
+        ("/funds/balances", {"region": "43"}, "region"),
+        ("/funds/allocations", {"fiscal_year": "abc"}, "fiscal_year"),
+        ("/funds/allocations", {"limit": 501}, "limit"),
+        ("/funds/reports/growth", {"province": "430500", "fiscal_year": 2018}, "province"),
+        ("/funds/reports/growth", {"province": "430000"}, "fiscal_year"),
+    ):
+        response = await world.inspector.get(path, params=params)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["field"] == field
