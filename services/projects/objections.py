@@ -16,7 +16,7 @@ from services.kernel.errors import RATE_LIMITED, Conflict, NotFound, Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.projects import codes, rules
-from services.projects.models import Objection, ObjectionResolution, Project, table
+from services.projects.models import Announcement, Objection, ObjectionResolution, Project, table
 from services.projects.schemas import ObjectionRead
 
 OBJECTIONS = table(Objection)
@@ -64,11 +64,18 @@ async def open_objection_ids(session: AsyncSession, project_id: str) -> list[str
     return [str(i) for i in (await session.execute(query)).scalars()]
 
 
-async def _announced_project(session: AsyncSession, project_id: str) -> Project:
-    """The project, locked, if it is being announced: objections are accepted then, also after the period ran."""
+async def _was_announced(session: AsyncSession, project_id: str) -> bool:
+    return await session.get(Announcement, project_id) is not None
+
+
+async def _announced_project(session: AsyncSession, project_id: str, *, public: bool) -> Project:
+    """The project, locked, if it is being announced: objections are accepted then, also after the period ran.
+
+    The public page does not learn that an unannounced project exists: for it, that is a 404.
+    """
     query = select(Project).where(PROJECTS.c.id == project_id).with_for_update()
     project = (await session.execute(query)).scalar_one_or_none()
-    if project is None:
+    if project is None or (public and not await _was_announced(session, project_id)):
         raise NotFound(f"没有这个项目 / no project {project_id}")
     if project.status != "announced":
         raise Conflict(
@@ -99,7 +106,7 @@ async def _check_public_rate(session: AsyncSession, project_id: str) -> None:
 async def raise_objection(
     session: AsyncSession, principal: Principal, project_id: str, text_: str, *, public: bool
 ) -> ObjectionRead:
-    project = await _announced_project(session, project_id)
+    project = await _announced_project(session, project_id, public=public)
     if public:
         await _check_public_rate(session, project.id)
     objection = Objection(
