@@ -24,6 +24,8 @@ from gateway.auth import admin_token
 from services.kernel.topology import GATEWAY_APP, HOST, SERVICES, gateway_port
 
 STOP_GRACE_SECONDS = 5.0
+SERVER_KEEPALIVE_SECONDS = 75
+SERVER_KEEPALIVE_SECONDS = 75
 START_TIMEOUT_SECONDS = 60.0
 
 
@@ -89,6 +91,10 @@ def spawn(name: str, app: str, port: int, env: dict[str, str]) -> Child:
         "warning",
         "--timeout-graceful-shutdown",
         "3",
+        # Clients drop idle connections sooner (kernel http.KEEPALIVE_SECONDS), so a server never closes a
+        # connection at the moment a client reuses it.
+        "--timeout-keep-alive",
+        str(SERVER_KEEPALIVE_SECONDS),
     ]
     process = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)  # noqa: PLW1509
     return Child(name, port, process)

@@ -54,7 +54,7 @@ async def db(database: TestDatabase) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture(scope="session")
 async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
+    limits = httpx.Limits(max_connections=300, max_keepalive_connections=300, keepalive_expiry=30)
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=60, limits=limits) as client:
         yield client
 

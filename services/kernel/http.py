@@ -19,12 +19,17 @@ from services.kernel.identity import Principal, sign
 from services.kernel.settings import get_settings
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# Shorter than the servers' keep-alive (75 s, deploy/supervisor.py): a pooled connection is dropped by the client
+# before the server would close it, so a request never races a server-side close.
+KEEPALIVE_SECONDS = 30.0
 
 
 def make_client(
     base_url: str = "", *, max_connections: int = 200, timeout: httpx.Timeout = DEFAULT_TIMEOUT
 ) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections, keepalive_expiry=KEEPALIVE_SECONDS
+    )
     transport: httpx.AsyncBaseTransport
     if os.environ.get("FUNDTRACK_HTTP_TRANSPORT", "aiohttp") == "httpx":
         transport = httpx.AsyncHTTPTransport(limits=limits)
