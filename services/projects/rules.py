@@ -188,8 +188,9 @@ def check_may_act_on(principal: Principal, county_code: str) -> None:
 
 
 def check_may_approve(principal: Principal, county_code: str) -> None:
-    """P2 (审批权下放到县): only a project manager whose jurisdiction covers the project's county approves it."""
-    if principal.role != "project_manager" or not principal.covers(county_code):
+    """P2 (审批权下放到县, seed 001): approval is the county's. Only a project manager whose jurisdiction IS the
+    project's county approves it: not another county's, and not a city's or province's above it."""
+    if principal.role != "project_manager" or principal.region_code != county_code:
         raise NotInJurisdiction(
             f"只有本县的项目管理人员可以批准入库 (P2) / only a project manager of county {county_code} may approve "
             "this project (P2)",

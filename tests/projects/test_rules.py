@@ -110,8 +110,13 @@ def test_p1_open_objections_both_sides() -> None:
 
 def test_p2_only_the_county_manager_approves() -> None:
     rules.check_may_approve(Principal("p", "project_manager", "430523"), "430523")
-    rules.check_may_approve(Principal("p", "project_manager", "430500"), "430523")  # covers the county
-    for principal in (Principal("p", "project_manager", "430524"), Principal("p", "finance", "430523")):
+    refused = (
+        Principal("p", "project_manager", "430524"),  # another county
+        Principal("p", "project_manager", "430500"),  # the city above: approval is the county's (P2)
+        Principal("p", "project_manager", "430523101001"),  # a village of the county
+        Principal("p", "finance", "430523"),
+    )
+    for principal in refused:
         with pytest.raises(NotInJurisdiction):
             rules.check_may_approve(principal, "430523")
 

@@ -118,9 +118,11 @@ async def test_p2_another_countys_manager_refused(county: County, make_principal
     assert listed.status_code == 403
     response = await other.post("/projects", json=project_body(county.code, county.poor))
     assert response.status_code == 403 and response.json()["code"] == "NOT_IN_JURISDICTION"
-    # the city above the county covers it; finance and inspectors read but may not act
+    # the city above covers the county but may not approve: approval is the county's own (P2)
     city = await make_principal("project_manager", county.code[:4] + "00")
-    assert (await act(city, project_id, "approve")).status_code == 200
+    refused = await act(city, project_id, "approve")
+    assert refused.status_code == 403 and refused.json()["code"] == "NOT_IN_JURISDICTION"
+    # finance and inspectors read but may not act
     finance = await make_principal("finance", county.code)
     assert (await finance.get(f"/projects/{project_id}")).status_code == 200
     assert (await act(finance, project_id, "start")).status_code == 403
