@@ -84,7 +84,9 @@ async def create_principal(
 
 
 @router.get("/principals", response_model=Page[PrincipalRead])
-async def list_principals(session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[PrincipalRead]:
+async def list_principals(
+    session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> Page[PrincipalRead]:
     query = select(*principals.c, principal_revocations.c.revoked_at).select_from(
         principals.outerjoin(principal_revocations)
     )

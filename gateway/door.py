@@ -18,12 +18,14 @@ from gateway.audit import AuditUnavailable, AuditWriter
 from gateway.auth import Authenticator, bearer_token
 from gateway.policy import GATEWAY, Match, match
 from gateway.proxy import FORWARDED_RESPONSE_HEADERS, MAX_BODY_BYTES, forward, read_body
+from gateway.ratelimit import SlidingWindow
 from services.kernel.context import new_request_id, request_id_var
 from services.kernel.errors import (
     FORBIDDEN,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
     PROBLEM_JSON,
+    RATE_LIMITED,
     SERVICE_UNAVAILABLE,
     UNAUTHORIZED,
     Problem,
@@ -86,6 +88,7 @@ class Door:
     def __init__(self, app: ASGIApp, *, state: Any) -> None:
         self.app = app
         self.state = state
+        self.public_posts = SlidingWindow()
 
     @property
     def auth(self) -> Authenticator:
@@ -159,6 +162,13 @@ class Door:
         ex.route, ex.params = route.template, found.params
         if route.public:
             ex.principal = principal or PUBLIC_PRINCIPAL
+            if principal is None and ex.method == "POST" and not self.public_posts.allow(_client(scope)):
+                await _drain(receive, headers)
+                detail = "提交过于频繁，请稍后再试 / too many submissions from this address; try again in a minute"
+                await responder.problem(
+                    problem_body(status=429, code=RATE_LIMITED, title="Too many requests", detail=detail)
+                )
+                return
         elif principal is None:
             await _drain(receive, headers)
             detail = "缺少或未知的 API 密钥 / missing or unknown API key: send Authorization: Bearer <key>"
@@ -204,6 +214,11 @@ class Door:
         if token is None or len(token) > 512:
             return None
         return await self.auth.principal_for(token)
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 async def _drain(receive: Receive, headers: dict[str, str]) -> None:

@@ -104,6 +104,8 @@ def start_stack(database: TestDatabase, workdir: Path) -> Stack:
         FUNDTRACK_SERVICE_PORT_BASE=str(base),
         FUNDTRACK_GATEWAY_PORT=str(gateway_port),
         FUNDTRACK_DETECTOR_HOUR="-1",
+        # every test client is 127.0.0.1: the per-address limit is unit-tested (tests/platform/test_ratelimit.py)
+        FUNDTRACK_PUBLIC_POSTS_PER_MINUTE="100000",
         FUNDTRACK_LOG_LEVEL=os.environ.get("FUNDTRACK_LOG_LEVEL", "WARNING"),
     )
     previous = dict(os.environ)
