@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -59,7 +58,7 @@ async def appropriate(
     sources, _ = await load_reference(session, sources=[body.fund_source], counties=[])
     if body.fund_source not in sources:
         raise unknown_source(body.fund_source)
-    on = body.appropriated_on or date.today()
+    on = body.appropriated_on or rules.today()
     record_id = new_id("apr")
     budget = AccountKey(body.region_code, "budget", body.fund_source)
     treasury = AccountKey(body.region_code, "treasury", body.fund_source)

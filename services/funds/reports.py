@@ -97,7 +97,9 @@ _HOLDINGS = text(
            (SELECT MIN(m.occurred_on) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
               AND (f.last_out IS NULL OR m.occurred_on > f.last_out)) AS first_in_after,
            (SELECT COALESCE(SUM(m.delta), 0) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
-              AND m.occurred_on > :recent_after) AS recent_in
+              AND m.occurred_on > :recent_after) AS recent_in,
+           (SELECT MAX(m.occurred_on) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
+              AND m.occurred_on <= :recent_after) AS last_old_in
     FROM flows f JOIN acc ON acc.id = f.account_id
     WHERE f.balance > 0
     ORDER BY acc.id
@@ -115,6 +117,10 @@ class Holding:
     balance_fen: int
     since: date  # the first inflow after the last outflow, or the last outflow if nothing came in since
     recent_in_fen: int  # inflows in the window (as_of − window, as_of]
+    last_old_in: date | None  # the latest inflow older than the window: late money has been held at least since
+
+    def held_days(self, as_of: date) -> int:
+        return (as_of - (self.last_old_in or self.since)).days
 
     def days(self, as_of: date) -> int:
         return (as_of - self.since).days
@@ -131,7 +137,7 @@ async def holdings(
     )
     return [
         Holding(r.id, r.region_code, r.kind, r.fund_source, r.ref, int(r.balance), r.first_in_after or r.last_out,
-                int(r.recent_in))
+                int(r.recent_in), r.last_old_in)
         for r in rows
     ]
 
