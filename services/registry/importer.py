@@ -3,6 +3,8 @@ temporary staging table, then merged into the roster with set-based SQL, all in 
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +20,7 @@ from services.registry.csvstream import BOM, Line, physical_lines, split_fields
 from services.registry.rules import HEADER, MALFORMED, HouseholdLine, Row, accepted, header_problem, problem_of
 
 REJECTED_CAP = 1000
+log = logging.getLogger("fundtrack.registry.import")
 
 
 @dataclass
@@ -125,6 +128,7 @@ async def import_households(
     lines = checked_lines(first, batches, prefix=principal.region_prefix, today=today, rejections=rejections)
     status = await conn.copy_records_to_table(sql.STAGING, records=lines, columns=HouseholdLine._fields)
     staged = int(status.split()[-1])
+    copied_at = time.perf_counter()
     await conn.execute(sql.ANALYZE)
     await conn.execute(sql.LOCK)
     checks: list[tuple[str, tuple[Any, ...]]] = [(sql.DUPLICATES, (REJECTED_CAP,))]
@@ -134,7 +138,12 @@ async def import_households(
         refused, total = await _refused_by_database(conn, statement, *args)
         rejections.merge(refused, total)
         staged -= total
+    checked_at = time.perf_counter()
     merged = await conn.fetchrow(sql.MERGE, today, import_id)
+    log.info(
+        "import %s: %d lines staged, checks %.2f s, merge %.2f s",
+        import_id, staged, checked_at - copied_at, time.perf_counter() - checked_at,
+    )
     imported, updated = int(merged["imported"]), int(merged["updated"])
     report = ImportReport(import_id, today, imported, updated, staged - imported - updated, rejections)
     await conn.execute(

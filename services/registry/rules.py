@@ -128,12 +128,13 @@ def cadre_flag_problem(value: str) -> Problem | None:
     return codes.INVALID_CADRE_FLAG, f"village_cadre {value[:20]!r} 应为 0 或 1 / must be 0 or 1"
 
 
-def jurisdiction_problem(county_code: str, prefix: str) -> Problem | None:
-    """A principal imports only households of the regions its jurisdiction covers (DOMAIN.md, who uses the system)."""
-    if county_code.startswith(prefix):
+def jurisdiction_problem(village_code: str, prefix: str) -> Problem | None:
+    """A principal imports only households of the regions its jurisdiction covers (DOMAIN.md, who uses the system):
+    the village code starts with the county's, so one prefix test serves province, city, county and village."""
+    if village_code.startswith(prefix):
         return None
     return codes.LINE_NOT_IN_JURISDICTION, (
-        f"县 {county_code} 不在管辖范围内 / county {county_code} is outside your jurisdiction"
+        f"村 {village_code} 不在管辖范围内 / village {village_code} is outside your jurisdiction"
     )
 
 
@@ -147,8 +148,8 @@ def birth_date_ok(yyyymmdd: str, today: date) -> bool:
 
 
 @lru_cache(maxsize=10_000)
-def county_ok(county_code: str, prefix: str) -> bool:
-    return region_problem(county_code, county_code + "000000") is None and county_code.startswith(prefix)
+def county_ok(county_code: str) -> bool:
+    return region_problem(county_code, county_code + "000000") is None
 
 
 def id_number_ok(value: str, today: date) -> bool:
@@ -168,8 +169,9 @@ def accepted(line: int, fields: list[str], prefix: str, today: date) -> Row | No
         name and card and len(name) <= 100 and len(card) <= 64 and len(household_id) <= 64 and household_id
         and HOUSEHOLD_ID_CHARS.issuperset(household_id)
         and id_number_ok(id_number, today)
-        and county_ok(county, prefix)
+        and county_ok(county)
         and len(village) == 12 and village.startswith(county) and village.isascii() and village.isdigit()
+        and village.startswith(prefix)
         and status in STATUSES and members in MEMBER_COUNTS and cadre in CADRE_FLAGS
     ):
         return line, household_id, id_number.upper(), name, county, village, status, MEMBER_COUNTS[members], \
@@ -192,7 +194,7 @@ def problem_of(fields: list[str], *, prefix: str, today: date) -> Problem | None
         or household_id_problem(fields[0])
         or id_number_problem(fields[1], today)
         or region_problem(fields[3], fields[4])
-        or jurisdiction_problem(fields[3], prefix)
+        or jurisdiction_problem(fields[4], prefix)
         or status_problem(fields[5])
         or members_problem(fields[6])
         or cadre_flag_problem(fields[7])

@@ -26,7 +26,7 @@ async def get_household(session: AsyncSession, *, principal: Principal, househol
     household = await find_household(session, household_id=household_id)
     if household is None:
         raise NotFound(f"没有户 {household_id} / no household {household_id} in the roster")
-    if not principal.covers(household.county_code):
+    if not principal.covers(household.village_code):
         raise NotInJurisdiction(
             f"户 {household_id} 不在管辖范围内 / household {household_id} is outside your jurisdiction "
             f"({principal.region_code})"
@@ -55,7 +55,7 @@ async def list_households(
     """A keyset page by household id, only inside the principal's jurisdiction (fetches limit + 1)."""
     query = select(Household).order_by(col(Household.household_id)).limit(limit + 1)
     if principal.region_prefix:
-        query = query.where(col(Household.county_code).startswith(principal.region_prefix, autoescape=True))
+        query = query.where(col(Household.village_code).startswith(principal.region_prefix, autoescape=True))
     if county is not None:
         query = query.where(col(Household.county_code) == county)
     if status is not None:

@@ -50,7 +50,7 @@ FROM refused ORDER BY line LIMIT $1
 OUTSIDE_JURISDICTION = f"""
 WITH refused AS (
     DELETE FROM {STAGING} s USING households h
-    WHERE h.household_id = s.household_id AND NOT starts_with(h.county_code, $1)
+    WHERE h.household_id = s.household_id AND NOT starts_with(h.village_code, $1)
     RETURNING s.line, s.household_id, h.county_code
 )
 SELECT line, '{codes.LINE_NOT_IN_JURISDICTION}' AS code,

@@ -209,3 +209,14 @@ async def test_idempotent_replay_imports_once(admin: Api, db: asyncpg.Pool) -> N
                              first.json()["import_id"]) == 1
     other = await admin.post("/registry/households/import", content=csv_body(row(county)), headers=headers)
     assert other.status_code == 409
+
+
+async def test_city_manager_imports_any_county_of_its_city(make_principal: MakePrincipal) -> None:
+    county = new_county()
+    sibling = county[:4] + ("11" if county[4:] != "11" else "12")
+    manager = await make_principal("project_manager", county[:4] + "00")
+    outside = ("6" if county[0] != "6" else "7") + county[1:]
+    response = await import_csv(manager, csv_body(row(county), row(sibling), row(outside)))
+    assert response.status_code == 200, response.text
+    assert response.json()["imported"] == 2
+    assert [(r["line"], r["code"]) for r in response.json()["rejected"]] == [(4, codes.LINE_NOT_IN_JURISDICTION)]
