@@ -12,6 +12,8 @@ from services.kernel.http import signed_headers
 from services.kernel.identity import Principal
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# A streamed upload (a million-line household import) is answered only after the service has merged it.
+STREAMED_READ_TIMEOUT = httpx.Timeout(30.0, connect=5.0, read=900.0)
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "idempotency-key")
 FORWARDED_RESPONSE_HEADERS = ("content-type", "idempotent-replayed", "content-disposition")
 
@@ -68,13 +70,20 @@ async def forward(
     out_headers = {k: headers[k] for k in FORWARDED_REQUEST_HEADERS if k in headers}
     request = client.build_request(method, path + (f"?{query}" if query else ""), content=content, headers=out_headers)
     request.headers.update(signed_headers(method, request.url, principal, request_id))
+    if streamed:
+        request.extensions["timeout"] = STREAMED_READ_TIMEOUT.as_dict()
     try:
         response = await client.send(request)
         await response.aread()
+    except httpx.ConnectError as exc:
+        raise ServiceUnavailable(
+            f"{service} 服务不可用 / the {service} service is not reachable; the request did not reach it",
+            service=service,
+        ) from exc
     except httpx.HTTPError as exc:
         raise ServiceUnavailable(
-            f"{service} 服务不可用 / the {service} service did not answer ({type(exc).__name__}); nothing was changed "
-            "by the gateway, retry with the same Idempotency-Key",
+            f"{service} 服务未及时应答 / the {service} service did not answer ({type(exc).__name__}): whether the "
+            "request took effect is unknown; retry with the same Idempotency-Key to get its outcome",
             service=service,
         ) from exc
     return response

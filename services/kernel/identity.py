@@ -14,6 +14,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from typing import Literal
+from urllib.parse import parse_qsl, quote, urlencode
 
 Role = Literal["admin", "finance", "project_manager", "lender", "inspector", "service", "public"]
 ROLES: tuple[str, ...] = ("admin", "finance", "project_manager", "lender", "inspector")
@@ -75,8 +76,15 @@ class Principal:
         )
 
 
+def canonical_query(query: str) -> str:
+    """The query as signed: decoded and re-encoded one way, so a client library that re-escapes it (`!` vs `%21`)
+    between signing and sending does not break the signature."""
+    return urlencode(parse_qsl(query, keep_blank_values=True), quote_via=quote)
+
+
 def _message(timestamp: str, method: str, path: str, query: str, request_id: str, principal: str) -> bytes:
-    return "\n".join((timestamp, method.upper(), path, query, request_id, principal)).encode()
+    fields = (timestamp, method.upper(), path, canonical_query(query), request_id, principal)
+    return "\n".join(fields).encode()
 
 
 def sign(

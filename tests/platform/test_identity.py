@@ -64,3 +64,12 @@ def test_signature_roundtrip_and_refusals() -> None:
                signature_header=headers["x-ft-signature"], now=1000.0)
     with pytest.raises(SignatureError):  # nothing at all
         _verify({"x-request-id": "r1"})
+
+
+def test_the_query_is_signed_in_a_canonical_form() -> None:
+    who = Principal(id="p1", role="finance", region_code="430000")
+    headers = sign(SECRET, method="GET", path="/x", query="cursor=!!&limit=5", request_id="r1", principal=who,
+                   now=1000.0)
+    assert _verify(headers, query="cursor=%21%21&limit=5") == who  # the same query, escaped otherwise
+    with pytest.raises(SignatureError):
+        _verify(headers, query="cursor=%21%21&limit=6")
