@@ -62,9 +62,6 @@ async def appropriate(
     record_id = new_id("apr")
     budget = AccountKey(body.region_code, "budget", body.fund_source)
     treasury = AccountKey(body.region_code, "treasury", body.fund_source)
-    book = await open_book(session, [budget, treasury], create=[budget, treasury])
-    posted = book.move(budget, treasury, body.amount_fen, kind="appropriation", record_id=record_id,
-                       doc_no=body.doc_no, occurred_on=on)
     try:
         await session.execute(
             text(
@@ -76,6 +73,9 @@ async def appropriate(
         )
     except IntegrityError as exc:
         raise duplicate_document(body.doc_no) from exc
+    book = await open_book(session, [budget, treasury], create=[budget, treasury])
+    posted = book.move(budget, treasury, body.amount_fen, kind="appropriation", record_id=record_id,
+                       doc_no=body.doc_no, occurred_on=on)
     await book.flush(session)
     return AppropriationRead(id=record_id, fund_source=body.fund_source, fiscal_year=body.fiscal_year,
                              region_code=body.region_code, amount_fen=body.amount_fen, doc_no=body.doc_no,
@@ -192,13 +192,14 @@ async def allocate(
 ) -> list[AllocationRead]:
     """Post allocations all-or-nothing, in order (a later item may pass on money an earlier one brought)."""
     planned = await _plan(session, items, principal, batch)
+    # The records first (the unique index settles duplicate documents), then lock the balances as late as possible.
+    await _insert(session, planned, principal, batch)
     book = await open_book(session, [k for p in planned for k in p.sources], create=[p.destination for p in planned])
     for index, plan in enumerate(planned):
         try:
             _post(book, plan)
         except Problem as problem:
             raise _in_batch(problem, index if batch else None) from None
-    await _insert(session, planned, principal, batch)
     await book.flush(session)
     return [
         AllocationRead(**p.item.model_dump(exclude={"tasks"}), tasks=[t.model_dump() for t in p.item.tasks],
