@@ -63,3 +63,17 @@ def split_fields(text: str) -> list[str] | tuple[str, str]:
     if len(rows) != 1:
         return codes.MALFORMED_LINE, "CSV 格式错误 / malformed CSV line"
     return [field.strip() for field in rows[0]]
+
+
+def staging_record(number: int, fields: list[str], *, plain: bool) -> str:
+    """An accepted line as one CSV record for COPY into the staging table: its number first, the identity number
+    upper-case. A line read without the CSV module (`plain`: no quote in it) has no comma or quote in a field and
+    goes as it is; any other, or a field holding a carriage return, is written with every field quoted."""
+    id_number = fields[1]
+    if id_number[-1] == "x":
+        fields = [fields[0], id_number.upper(), *fields[2:]]
+    text = ",".join(fields)
+    if plain and "\r" not in text:
+        return f"{number},{text}\n"
+    quoted = '","'.join(field.replace('"', '""') for field in fields)
+    return f'{number},"{quoted}"\n'

@@ -1,8 +1,11 @@
-"""The roster import: the CSV body streamed line by line, checked in Python, loaded with binary COPY into a
-temporary staging table, then merged into the roster with set-based SQL, all in the request's transaction."""
+"""The roster import: the CSV body streamed line by line and checked in Python; the good lines, a chunk at a time,
+loaded with COPY into a temporary staging table and merged into the roster with set-based SQL while the next chunk
+is read, all in the request's transaction."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -16,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.errors import ValidationProblem
 from services.kernel.identity import Principal
 from services.registry import codes, sql
-from services.registry.csvstream import BOM, Line, physical_lines, split_fields
-from services.registry.rules import HEADER, MALFORMED, HouseholdLine, Row, accepted, header_problem, problem_of
+from services.registry.csvstream import BOM, Line, physical_lines, split_fields, staging_record
+from services.registry.rules import HEADER, MALFORMED, HouseholdLine, accepted, header_problem, problem_of
 
 REJECTED_CAP = 1000
+# Lines per COPY + merge: large enough that the per-chunk statements cost little, small enough to bound memory.
+CHUNK_LINES = 50_000
 log = logging.getLogger("fundtrack.registry.import")
 
 
@@ -76,31 +81,33 @@ async def read_header(batches: AsyncIterator[list[Line]], chunks: AsyncIterator[
     return first[1:]
 
 
-async def checked_lines(
+async def checked_chunks(
     first: list[Line], batches: AsyncIterator[list[Line]], *, prefix: str, today: date, rejections: Rejections
-) -> AsyncIterator[Row]:
-    """The good lines, as staging rows; the bad ones go to `rejections` with their number and code."""
+) -> AsyncIterator[list[str]]:
+    """The good lines as CSV records for the staging table, CHUNK_LINES or so at a time; the bad ones go to
+    `rejections` with their number and code."""
 
-    def check(batch: list[Line]) -> list[Row]:
-        good: list[Row] = []
+    def check(batch: list[Line], good: list[str]) -> None:
         for number, content in batch:
             fields = split_fields(content) if isinstance(content, str) else content
             if isinstance(fields, list):
                 if len(fields) == 1 and not fields[0]:
                     continue  # a blank line (a trailing newline, say) is no record
-                row = accepted(number, fields, prefix, today)
-                if row is not None:
-                    good.append(row)
+                if accepted(number, fields, prefix, today) is not None:
+                    good.append(staging_record(number, fields, plain='"' not in content))
                     continue
                 fields = problem_of(fields, prefix=prefix, today=today) or MALFORMED
             rejections.add(number, *fields)
-        return good
 
-    for row in check(first):
-        yield row
+    good: list[str] = []
+    check(first, good)
     async for batch in batches:
-        for row in check(batch):
-            yield row
+        check(batch, good)
+        if len(good) >= CHUNK_LINES:
+            yield good
+            good = []
+    if good:
+        yield good
 
 
 async def driver_connection(session: AsyncSession) -> Any:
@@ -116,6 +123,71 @@ async def _refused_by_database(conn: Any, statement: str, *args: Any) -> tuple[l
     return [{"line": r["line"], "code": r["code"], "detail": r["detail"]} for r in rows], total
 
 
+@dataclass
+class Merged:
+    """What the chunks merged so far did."""
+
+    staged: int = 0
+    imported: int = 0
+    updated: int = 0
+
+
+async def _source(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def merge_chunk(
+    conn: Any, records: list[str], *, prefix: str, today: date, import_id: str, rejections: Rejections
+) -> Merged:
+    """One chunk: COPY into the emptied staging table, refuse duplicates and households of other jurisdictions,
+    merge the rest."""
+    await conn.execute(sql.CLEAR)
+    status = await conn.copy_to_table(
+        sql.STAGING, source=_source("".join(records).encode()), columns=HouseholdLine._fields, format="csv"
+    )
+    staged = int(status.split()[-1])
+    await conn.execute(sql.ANALYZE)
+    checks: list[tuple[str, tuple[Any, ...]]] = [(sql.DUPLICATES, (REJECTED_CAP,))]
+    if prefix:
+        checks.append((sql.OUTSIDE_JURISDICTION, (prefix, REJECTED_CAP)))
+    for statement, args in checks:
+        refused, total = await _refused_by_database(conn, statement, *args)
+        rejections.merge(refused, total)
+        staged -= total
+    merged = await conn.fetchrow(sql.MERGE, today, import_id)
+    return Merged(staged, int(merged["imported"]), int(merged["updated"]))
+
+
+async def merge_while_reading(
+    conn: Any, chunks: AsyncIterator[list[str]], *, prefix: str, today: date, import_id: str, rejections: Rejections
+) -> Merged:
+    """Each chunk is merged by the database while the next one is read and checked here (two cores at work); the
+    connection runs one chunk at a time, in the request's transaction."""
+    total = Merged()
+    pending: asyncio.Task[Merged] | None = None
+    try:
+        async for records in chunks:
+            if pending is not None:
+                _add(total, await pending)
+            pending = asyncio.create_task(
+                merge_chunk(conn, records, prefix=prefix, today=today, import_id=import_id, rejections=rejections)
+            )
+        if pending is not None:
+            _add(total, await pending)
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+    return total
+
+
+def _add(total: Merged, chunk: Merged) -> None:
+    total.staged += chunk.staged
+    total.imported += chunk.imported
+    total.updated += chunk.updated
+
+
 async def import_households(
     session: AsyncSession, *, principal: Principal, chunks: AsyncIterator[bytes], import_id: str
 ) -> ImportReport:
@@ -123,31 +195,20 @@ async def import_households(
     conn = await driver_connection(session)
     batches = physical_lines(chunks)
     first = await read_header(batches, chunks)
+    started = time.perf_counter()
     await conn.execute(sql.PREPARE)
-    rejections = Rejections()
-    lines = checked_lines(first, batches, prefix=principal.region_prefix, today=today, rejections=rejections)
-    status = await conn.copy_records_to_table(sql.STAGING, records=lines, columns=HouseholdLine._fields)
-    staged = int(status.split()[-1])
-    copied_at = time.perf_counter()
-    await conn.execute(sql.ANALYZE)
     await conn.execute(sql.LOCK)
-    checks: list[tuple[str, tuple[Any, ...]]] = [(sql.DUPLICATES, (REJECTED_CAP,))]
-    if principal.region_prefix:
-        checks.append((sql.OUTSIDE_JURISDICTION, (principal.region_prefix, REJECTED_CAP)))
-    for statement, args in checks:
-        refused, total = await _refused_by_database(conn, statement, *args)
-        rejections.merge(refused, total)
-        staged -= total
-    checked_at = time.perf_counter()
-    merged = await conn.fetchrow(sql.MERGE, today, import_id)
-    log.info(
-        "import %s: %d lines staged, checks %.2f s, merge %.2f s",
-        import_id, staged, checked_at - copied_at, time.perf_counter() - checked_at,
+    rejections = Rejections()
+    prefix = principal.region_prefix
+    good = checked_chunks(first, batches, prefix=prefix, today=today, rejections=rejections)
+    merged = await merge_while_reading(
+        conn, good, prefix=prefix, today=today, import_id=import_id, rejections=rejections
     )
-    imported, updated = int(merged["imported"]), int(merged["updated"])
-    report = ImportReport(import_id, today, imported, updated, staged - imported - updated, rejections)
+    log.info("import %s: %d lines staged in %.2f s", import_id, merged.staged, time.perf_counter() - started)
+    unchanged = merged.staged - merged.imported - merged.updated
+    report = ImportReport(import_id, today, merged.imported, merged.updated, unchanged, rejections)
     await conn.execute(
-        sql.RECORD_IMPORT, import_id, principal.id, principal.region_code, today, imported, updated,
-        report.unchanged, rejections.count,
+        sql.RECORD_IMPORT, import_id, principal.id, principal.region_code, today, merged.imported, merged.updated,
+        unchanged, rejections.count,
     )
     return report

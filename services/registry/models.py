@@ -44,14 +44,15 @@ class Household(SQLModel, table=True):
 
 
 class HouseholdStatus(SQLModel, table=True):
-    """A household's status and cadre flag from `effective_on` on (poor → exited → returned…); append-only."""
+    """A household's status and cadre flag from `effective_on` on (poor → exited → returned…); append-only.
+    The primary key (household_id, effective_on, id) is the one index, the order every read needs (0003)."""
 
     __tablename__ = "household_status_history"
+    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    effective_on: date = Field(sa_column=Column(Date, primary_key=True))
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
-    household_id: str = Field(sa_column=Column(String(64), nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     village_cadre: bool = Field(sa_column=Column(Boolean, nullable=False))
-    effective_on: date = Field(sa_column=Column(Date, nullable=False))
     import_id: str = Field(sa_column=Column(String(40), nullable=False))
     recorded_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())

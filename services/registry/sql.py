@@ -1,16 +1,21 @@
-"""The SQL of the import: a temporary staging table filled by COPY, then set-based checks and one merge."""
+"""The SQL of the import: a temporary staging table filled by COPY one chunk at a time, then set-based checks and
+one merge per chunk."""
 
 from __future__ import annotations
 
 from services.registry import codes
 
 STAGING = "registry_import_staging"
+SEEN = "registry_import_seen"
 
 # The day an import takes effect: the calendar day in China when it is recorded.
 TODAY = "SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date"
 
+# The staging table holds one chunk of lines at a time (emptied before the next); `seen` remembers the first line
+# of every household of the file, so a household repeated in a later chunk is still found. Both are temporary
+# (no WAL) and dropped at commit.
 PREPARE = f"""
-SET LOCAL work_mem = '256MB';
+SET LOCAL work_mem = '64MB';
 CREATE TEMP TABLE {STAGING} (
     line integer NOT NULL,
     household_id text NOT NULL,
@@ -22,22 +27,30 @@ CREATE TEMP TABLE {STAGING} (
     members integer NOT NULL,
     village_cadre boolean NOT NULL,
     card_account text NOT NULL
-) ON COMMIT DROP
+) ON COMMIT DROP;
+CREATE TEMP TABLE {SEEN} (household_id text PRIMARY KEY, line integer NOT NULL) ON COMMIT DROP
 """
 
+CLEAR = f"TRUNCATE {STAGING}"
 ANALYZE = f"ANALYZE {STAGING}"
 
-# Imports are merged one at a time, so each status change is compared with the one recorded just before it.
+# Imports are merged one at a time, so each status change is compared with the one recorded just before it
+# (taken before the first chunk is merged, held to the end of the transaction).
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('registry.household_import'))"
 
-# A household twice in one file: the first line is kept, the later ones are refused.
+# A household twice in one file: the first line is kept (in this chunk or an earlier one), the later ones refused.
 DUPLICATES = f"""
 WITH firsts AS (
-    SELECT household_id, min(line) AS first_line FROM {STAGING} GROUP BY household_id HAVING count(*) > 1
+    SELECT DISTINCT ON (household_id) household_id, line FROM {STAGING} ORDER BY household_id, line
+), known AS (
+    SELECT f.household_id, coalesce(e.line, f.line) AS first_line, e.line IS NULL AS first_time
+    FROM firsts f LEFT JOIN {SEEN} e ON e.household_id = f.household_id
+), remembered AS (
+    INSERT INTO {SEEN} (household_id, line) SELECT household_id, first_line FROM known WHERE first_time
 ), refused AS (
-    DELETE FROM {STAGING} s USING firsts f
-    WHERE s.household_id = f.household_id AND s.line > f.first_line
-    RETURNING s.line, s.household_id, f.first_line
+    DELETE FROM {STAGING} s USING known k
+    WHERE s.household_id = k.household_id AND s.line > k.first_line
+    RETURNING s.line, s.household_id, k.first_line
 )
 SELECT line, '{codes.DUPLICATE_IN_FILE}' AS code,
        '户 ' || household_id || ' 已在第 ' || first_line || ' 行 / household ' || household_id
@@ -62,34 +75,33 @@ FROM refused ORDER BY line LIMIT $2
 
 COLUMNS = "head_id_number, head_name, county_code, village_code, status, members, village_cadre, card_account"
 
-# One statement, one snapshot: the history compares with the record as it was before this import.
+# One statement, one snapshot: the history compares with the record as it was before this chunk. New households
+# are plain INSERTs (no speculative ON CONFLICT insertion: the lock serialises imports, and the households of a
+# chunk are distinct), changed ones an UPDATE, unchanged ones are not written at all.
 MERGE = f"""
 WITH incoming AS (
     SELECT s.*, h.household_id IS NULL AS is_new, h.status AS old_status, h.village_cadre AS old_cadre,
-           h.household_id IS NULL
-           OR (h.head_id_number, h.head_name, h.county_code, h.village_code, h.status, h.members::integer,
-               h.village_cadre, h.card_account)
-              IS DISTINCT FROM (s.head_id_number, s.head_name, s.county_code, s.village_code, s.status, s.members,
-                                s.village_cadre, s.card_account) AS changed
+           (h.head_id_number, h.head_name, h.county_code, h.village_code, h.status, h.members::integer,
+            h.village_cadre, h.card_account)
+           IS DISTINCT FROM (s.head_id_number, s.head_name, s.county_code, s.village_code, s.status, s.members,
+                             s.village_cadre, s.card_account) AS changed
     FROM {STAGING} s LEFT JOIN households h ON h.household_id = s.household_id
 ), history AS (
     INSERT INTO household_status_history (household_id, status, village_cadre, effective_on, import_id)
     SELECT household_id, status, village_cadre, $1, $2 FROM incoming
     WHERE is_new OR status <> old_status OR village_cadre <> old_cadre
+), inserted AS (
+    INSERT INTO households (household_id, {COLUMNS}, registered_on, updated_on, import_id)
+    SELECT household_id, {COLUMNS}, $1, $1, $2 FROM incoming WHERE is_new
     RETURNING 1
-), written AS (
-    INSERT INTO households AS h (household_id, {COLUMNS}, registered_on, updated_on, import_id)
-    SELECT household_id, {COLUMNS}, $1, $1, $2 FROM incoming WHERE changed
-    ON CONFLICT (household_id) DO UPDATE SET
-        head_id_number = EXCLUDED.head_id_number, head_name = EXCLUDED.head_name,
-        county_code = EXCLUDED.county_code, village_code = EXCLUDED.village_code, status = EXCLUDED.status,
-        members = EXCLUDED.members, village_cadre = EXCLUDED.village_cadre, card_account = EXCLUDED.card_account,
-        updated_on = EXCLUDED.updated_on, import_id = EXCLUDED.import_id
-    RETURNING h.xmax = 0 AS inserted
+), updated AS (
+    UPDATE households h SET ({COLUMNS}, updated_on, import_id) = (
+        i.head_id_number, i.head_name, i.county_code, i.village_code, i.status, i.members, i.village_cadre,
+        i.card_account, $1, $2)
+    FROM incoming i WHERE h.household_id = i.household_id AND NOT i.is_new AND i.changed
+    RETURNING 1
 )
-SELECT count(*) FILTER (WHERE inserted) AS imported, count(*) FILTER (WHERE NOT inserted) AS updated,
-       (SELECT count(*) FROM history) AS history
-FROM written
+SELECT (SELECT count(*) FROM inserted) AS imported, (SELECT count(*) FROM updated) AS updated
 """
 
 RECORD_IMPORT = """

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncpg
 
 from services.registry import codes
+from services.registry.importer import CHUNK_LINES
 from tests.conftest import Api, MakePrincipal
 from tests.registry.api import import_csv
-from tests.registry.factory import HEADER, csv_body, id_number, new_county, row
+from tests.registry.factory import HEADER, Row, csv_body, id_number, new_county, row
 
 
 async def test_good_and_bad_lines_are_reported_by_physical_line(admin: Api, db: asyncpg.Pool) -> None:
@@ -220,3 +221,38 @@ async def test_city_manager_imports_any_county_of_its_city(make_principal: MakeP
     assert response.status_code == 200, response.text
     assert response.json()["imported"] == 2
     assert [(r["line"], r["code"]) for r in response.json()["rejected"]] == [(4, codes.LINE_NOT_IN_JURISDICTION)]
+
+
+async def test_a_file_of_several_chunks_finds_duplicates_and_changes_across_chunks(
+    admin: Api, db: asyncpg.Pool
+) -> None:
+    """More lines than one COPY + merge chunk (importer.CHUNK_LINES): a household repeated in a later chunk is still
+    refused as a duplicate of its first line, and bad lines keep their numbers on both sides of the boundary."""
+    county = new_county()
+    first = row(county)
+    lines: list[str | Row] = [first, *(row(county).line() for _ in range(CHUNK_LINES + 500))]
+    lines[10] = row(county, status="rich")  # line 12
+    lines.append(row(county, household_id=first.household_id, status="exited"))  # in the second chunk
+    lines.append(row(county, members="0"))
+    response = await import_csv(admin, csv_body(*lines))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    last = len(lines) + 1
+    assert [(r["line"], r["code"]) for r in body["rejected"]] == [
+        (12, codes.INVALID_STATUS),
+        (last - 1, codes.DUPLICATE_IN_FILE),
+        (last, codes.INVALID_MEMBERS),
+    ]
+    assert "line 2" in body["rejected"][1]["detail"]
+    assert body["imported"] == len(lines) - 3 and body["rejected_count"] == 3
+    history = await db.fetch(
+        "SELECT status FROM registry.household_status_history WHERE household_id = $1", first.household_id
+    )
+    assert [r["status"] for r in history] == ["poor"]
+    changed = row(county, household_id=first.household_id, status="exited")  # now in the second chunk
+    again = await import_csv(admin, csv_body(*lines[1:-2], changed))
+    assert (again.json()["imported"], again.json()["updated"], again.json()["unchanged"]) == (0, 1, len(lines) - 4)
+    history = await db.fetch(
+        "SELECT status FROM registry.household_status_history WHERE household_id = $1 ORDER BY id", first.household_id
+    )
+    assert [r["status"] for r in history] == ["poor", "exited"]
