@@ -17,11 +17,6 @@ from services.kernel.errors import ServiceUnavailable
 registry = DetectorRegistry()
 
 
-async def _custom_plans(ctx: DetectorContext) -> None:
-    """Work-around for a kernel bug (also met by loans): `raise_alerts` binds the partial unique index's predicate
-    ('resolved') as a prepared-statement parameter; from the sixth execution PostgreSQL may plan it generically and
-    then fails to match the partial index in ON CONFLICT. Custom plans for this scan's transaction avoid it."""
-    await ctx.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 log = logging.getLogger("fundtrack.funds.detectors")
 INELIGIBLE_LOOKBACK_DAYS = 400
 REGISTRY_CONCURRENCY = 16
@@ -30,7 +25,6 @@ REGISTRY_CONCURRENCY = 16
 @registry.register(codes.IDLE_FUNDS)
 async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
     """F3: a county pool or project account holding money with no outflow for more than N days."""
-    await _custom_plans(ctx)
     days = int(ctx.state.settings.idle_funds_days)
     found = await reports.holdings(ctx.session, kinds=["pool", "project"], as_of=ctx.as_of, window_days=0)
     return [
@@ -52,7 +46,6 @@ async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
 @registry.register(codes.LATE_PASS_DOWN)
 async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
     """F9: a province or city still holding money it received more than 30 days ago (截留)."""
-    await _custom_plans(ctx)
     window = codes.LATE_PASS_DOWN_DAYS
     found = await reports.holdings(ctx.session, kinds=["treasury", "fund"], as_of=ctx.as_of, window_days=window)
     drafts = []
@@ -73,7 +66,6 @@ async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
 @registry.register(codes.GROWTH_BELOW_AVERAGE)
 async def growth_below_average(ctx: DetectorContext) -> list[AlertDraft]:
     """F2: for an integrable fund, what a province gives its poor counties grew less than the fund on average."""
-    await _custom_plans(ctx)
     rows = await reports.growth(ctx.session, province=None, fiscal_year=None, as_of=ctx.as_of)
     return [
         AlertDraft(
@@ -103,7 +95,6 @@ _DUPLICATES = text(
 @registry.register(codes.DUPLICATE_PAYMENT)
 async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
     """The same payee paid the same amount for the same project twice within 30 days (虚报冒领, F8/F10)."""
-    await _custom_plans(ctx)
     rows = await ctx.session.execute(_DUPLICATES, {"days": codes.DUPLICATE_PAYMENT_DAYS, "as_of": ctx.as_of})
     return [
         AlertDraft(
@@ -131,7 +122,6 @@ _HOUSEHOLD_PAYMENTS = text(
 @registry.register(codes.INELIGIBLE_PAYEE)
 async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
     """F10: a household paid while not poor/exited/returned, or with a village cadre, on the payment date."""
-    await _custom_plans(ctx)
     since = ctx.as_of - timedelta(days=INELIGIBLE_LOOKBACK_DAYS)
     payments = list(await ctx.session.execute(_HOUSEHOLD_PAYMENTS, {"as_of": ctx.as_of, "since": since}))
     gate = asyncio.Semaphore(REGISTRY_CONCURRENCY)

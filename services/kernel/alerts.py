@@ -7,6 +7,7 @@ facts (a loan ageing from 31 to 95 days overdue) instead of raising a duplicate.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -14,8 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, literal_column, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -102,41 +102,67 @@ class ScanOut(BaseModel):
     updated: dict[str, int] = Field(default_factory=dict)
 
 
+UPSERT_CHUNK = 5000
+
+# One statement per chunk: a scan over a million loans raises tens of thousands of alerts. The partial index's
+# predicate is literal SQL (a bound parameter stops matching it once PostgreSQL plans the statement generically).
+UPSERT_ALERTS = text(
+    """
+    INSERT INTO alerts (id, type, severity, region_code, subject_kind, subject_id, raised_at, as_of, status, facts)
+    SELECT d.id, d.type, d.severity, d.region_code, d.subject_kind, d.subject_id, :now, :as_of, 'open', d.facts::jsonb
+    FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[]), CAST(:severities AS text[]), CAST(:regions AS text[]),
+                CAST(:kinds AS text[]), CAST(:subjects AS text[]), CAST(:facts AS text[]))
+         AS d(id, type, severity, region_code, subject_kind, subject_id, facts)
+    ON CONFLICT (type, subject_kind, subject_id) WHERE status <> 'resolved'
+    DO UPDATE SET facts = EXCLUDED.facts, severity = EXCLUDED.severity, as_of = EXCLUDED.as_of
+    WHERE alerts.facts IS DISTINCT FROM EXCLUDED.facts
+    RETURNING id, type, (xmax = 0) AS inserted
+    """
+)
+INSERT_EVENTS = text(
+    """
+    INSERT INTO alert_events (alert_id, action, note, principal_id)
+    SELECT e.alert_id, e.action, '', 'system'
+    FROM unnest(CAST(:ids AS text[]), CAST(:actions AS text[])) AS e(alert_id, action)
+    """
+)
+
+
+def _unique(drafts: list[AlertDraft]) -> list[AlertDraft]:
+    """One draft per (type, subject), the last found winning, in a stable order (so concurrent scans lock alike)."""
+    by_key = {(d.type, d.subject_kind, d.subject_id): d for d in drafts}
+    return [by_key[k] for k in sorted(by_key)]
+
+
 async def raise_alerts(session: AsyncSession, drafts: list[AlertDraft], *, service: str, as_of: date) -> ScanOut:
-    """Insert new alerts, update the facts of open ones; count both by type."""
+    """Insert new alerts, update the facts of open ones (an event each); count both by type."""
     out = ScanOut(raised={}, updated={})
     now = datetime.now(UTC)
-    for draft in drafts:
-        stmt = insert(Alert).values(
-            id=new_id(f"alert-{service}"),
-            type=draft.type,
-            severity=draft.severity,
-            region_code=draft.region_code,
-            subject_kind=draft.subject_kind,
-            subject_id=draft.subject_id,
-            raised_at=now,
-            as_of=as_of.isoformat(),
-            status="open",
-            facts=draft.facts,
+    unique = _unique(drafts)
+    for start in range(0, len(unique), UPSERT_CHUNK):
+        chunk = unique[start : start + UPSERT_CHUNK]
+        rows = await session.execute(
+            UPSERT_ALERTS,
+            {
+                "now": now,
+                "as_of": as_of.isoformat(),
+                "ids": [new_id(f"alert-{service}") for _ in chunk],
+                "types": [d.type for d in chunk],
+                "severities": [d.severity for d in chunk],
+                "regions": [d.region_code for d in chunk],
+                "kinds": [d.subject_kind for d in chunk],
+                "subjects": [d.subject_id for d in chunk],
+                "facts": [json.dumps(d.facts, ensure_ascii=False, default=str) for d in chunk],
+            },
         )
-        excluded = stmt.excluded
-        upsert: Any = stmt.on_conflict_do_update(
-            index_elements=["type", "subject_kind", "subject_id"],
-            # Literal SQL, not a bound parameter: under a generic plan PostgreSQL could no longer match the
-            # partial unique index to a parameterised predicate (seen from the sixth execution on).
-            index_where=text("status <> 'resolved'"),
-            set_={"facts": excluded.facts, "severity": excluded.severity, "as_of": excluded.as_of},
-            where=col(Alert.facts).is_distinct_from(excluded.facts),
-        )
-        upsert = upsert.returning(col(Alert.id), literal_column("(xmax = 0)").label("inserted"))
-        row = (await session.execute(upsert)).first()
-        if row is None:
-            continue  # still open with the same facts: nothing new
-        action = "raised" if row.inserted else "updated"
-        counts = out.raised if row.inserted else out.updated
-        counts[draft.type] = counts.get(draft.type, 0) + 1
-        session.add(AlertEvent(alert_id=row.id, action=action, note="", principal_id="system"))
-    await session.flush()
+        ids, actions = [], []
+        for row in rows:
+            counts = out.raised if row.inserted else out.updated
+            counts[row.type] = counts.get(row.type, 0) + 1
+            ids.append(row.id)
+            actions.append("raised" if row.inserted else "updated")
+        if ids:
+            await session.execute(INSERT_EVENTS, {"ids": ids, "actions": actions})
     return out
 
 

@@ -7,23 +7,37 @@ transaction before committing. Anything else rolls back, so a refused request ch
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 from starlette.types import Message, Receive
 
 from services.kernel import idempotency, outbox
-from services.kernel.errors import Unauthorized
+from services.kernel.errors import ServiceUnavailable, Unauthorized
 from services.kernel.identity import Principal
 
+log = logging.getLogger("fundtrack.uow")
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 AUDITED_FLAG = "x-fundtrack-unaudited"
 STREAMED_FLAG = "x-fundtrack-streamed-body"
+
+
+# Deadlock detected, serialization failure: the whole request is run again in a fresh transaction.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+RETRY_ATTEMPTS = 3
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return str(code) if code else None
 
 
 def unaudited() -> dict[str, Any]:
@@ -73,9 +87,24 @@ class UnitOfWorkRoute(APIRoute):
 
         async def run_in_transaction(request: Request) -> Response:
             sessions = request.app.state.sessions
-            async with sessions() as session:
-                request.state.session = session
-                return await _run(request, session, handler, audited=audited, streamed=streamed)
+            attempts = 1 if streamed else RETRY_ATTEMPTS  # a streamed body cannot be read twice
+            for attempt in range(1, attempts + 1):
+                request.state.audit_entities = []
+                async with sessions() as session:
+                    request.state.session = session
+                    try:
+                        return await _run(request, session, handler, audited=audited, streamed=streamed)
+                    except DBAPIError as exc:
+                        if _sqlstate(exc) not in RETRYABLE_SQLSTATES:
+                            raise
+                        log.warning(
+                            "transaction %d of %d lost to a deadlock or serialization failure", attempt, attempts
+                        )
+                await asyncio.sleep(0.005 * attempt)
+            raise ServiceUnavailable(
+                "数据库争用，请用同一幂等键重试 / the database was contended; nothing was changed, retry with the "
+                "same Idempotency-Key"
+            )
 
         return run_in_transaction
 

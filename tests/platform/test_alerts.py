@@ -15,13 +15,26 @@ from tests.conftest import Api, MakePrincipal
 from tests.stack import TestDatabase
 
 
-async def _store_alert(db: asyncpg.Pool, service: str, region: str, *, type_: str = "TEST_ALERT",
-                       at: datetime | None = None, severity: str = "high") -> str:
+async def _store_alert(
+    db: asyncpg.Pool,
+    service: str,
+    region: str,
+    *,
+    type_: str = "TEST_ALERT",
+    at: datetime | None = None,
+    severity: str = "high",
+) -> str:
     alert_id = new_id(f"alert-{service}")
     await db.execute(
         f"INSERT INTO {service}.alerts (id, type, severity, region_code, subject_kind, subject_id, raised_at, as_of,"
         " status, facts) VALUES ($1, $2, $3, $4, 'test', $5, $6, '2026-01-01', 'open', $7)",
-        alert_id, type_, severity, region, uuid.uuid4().hex, at or datetime.now(UTC), json.dumps({"k": 1}),
+        alert_id,
+        type_,
+        severity,
+        region,
+        uuid.uuid4().hex,
+        at or datetime.now(UTC),
+        json.dumps({"k": 1}),
     )
     return alert_id
 
@@ -31,9 +44,13 @@ async def planted(db: asyncpg.Pool) -> dict[str, str]:
     """One alert per level of the hierarchy, in different services, with a unique type for this module."""
     kind = "JURIS_" + uuid.uuid4().hex[:8].upper()
     base = datetime.now(UTC) - timedelta(hours=1)
-    regions = {"province": ("funds", "450000"), "county": ("loans", "450521"),
-               "village": ("projects", "450521101001"), "other_county": ("registry", "450522"),
-               "other_province": ("funds", "460100")}
+    regions = {
+        "province": ("funds", "450000"),
+        "county": ("loans", "450521"),
+        "village": ("projects", "450521101001"),
+        "other_county": ("registry", "450522"),
+        "other_province": ("funds", "460100"),
+    }
     ids = {"type": kind}
     for i, (name, (service, region)) in enumerate(regions.items()):
         ids[name] = await _store_alert(db, service, region, type_=kind, at=base + timedelta(minutes=i))
@@ -128,7 +145,7 @@ async def test_scan_reaches_every_service(admin: Api) -> None:
     assert bad.status_code == 422 and bad.json()["field"] == "as_of"
 
 
-async def test_no_duplicate_open_alert_and_facts_update(database: TestDatabase) -> None:
+async def test_no_duplicate_open_alert_and_facts_update(database: TestDatabase, stack: object) -> None:
     engine = create_engine("funds", url=database.url)
     sessions = session_factory(engine)
     subject = uuid.uuid4().hex
@@ -147,7 +164,9 @@ async def test_no_duplicate_open_alert_and_facts_update(database: TestDatabase) 
         await engine.dispose()
 
 
-async def test_many_scans_in_one_transaction_keep_matching_the_partial_index(database: TestDatabase) -> None:
+async def test_many_scans_in_one_transaction_keep_matching_the_partial_index(
+    database: TestDatabase, stack: object
+) -> None:
     """Regression: a bound predicate stopped matching the partial unique index once PostgreSQL went generic."""
     engine = create_engine("loans", url=database.url)
     sessions = session_factory(engine)

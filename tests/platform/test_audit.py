@@ -29,8 +29,10 @@ async def test_two_hundred_concurrent_requests_chain_without_fork_or_gap(
     before = (await wait_for_audit(admin))["entries"]
     tag = uuid.uuid4().hex[:10]
     ids = [f"{tag}-{i}" for i in range(200)]
-    calls = [inspector.get("/audit/verify" if i % 2 else "/alerts", headers={"x-request-id": rid})
-             for i, rid in enumerate(ids)]
+    calls = [
+        inspector.get("/audit/verify" if i % 2 else "/alerts", headers={"x-request-id": rid})
+        for i, rid in enumerate(ids)
+    ]
     responses = await asyncio.gather(*calls)
     assert {r.status_code for r in responses} == {200}
     result = await wait_for_audit(admin)
@@ -38,7 +40,9 @@ async def test_two_hundred_concurrent_requests_chain_without_fork_or_gap(
     assert result["entries"] >= before + 200
     rows = await db.fetch(
         "SELECT request_id, count(*) AS n FROM gateway.audit_log WHERE request_id LIKE $1 AND origin = 'gateway' "
-        "GROUP BY request_id", f"{tag}-%")
+        "GROUP BY request_id",
+        f"{tag}-%",
+    )
     assert {r["request_id"] for r in rows} == set(ids)
     assert all(r["n"] == 1 for r in rows)
     gaps = await db.fetchval("SELECT max(seq) - min(seq) + 1 - count(*) FROM gateway.audit_log")
@@ -55,24 +59,44 @@ async def test_refusals_are_recorded_with_their_code(admin: Api, make_principal:
     await finance.get("/nowhere", headers={"x-request-id": f"{tag}-404"})
     await admin.post("/admin/principals", json={"role": "x"}, headers={"x-request-id": f"{tag}-422"})
     await wait_for_audit(admin)
-    expected = {"401": ("UNAUTHORIZED", "anonymous"), "403": ("FORBIDDEN", finance.principal_id),
-                "404": ("NOT_FOUND", finance.principal_id), "422": ("VALIDATION_ERROR", "admin")}
+    expected = {
+        "401": ("UNAUTHORIZED", "anonymous"),
+        "403": ("FORBIDDEN", finance.principal_id),
+        "404": ("NOT_FOUND", finance.principal_id),
+        "422": ("VALIDATION_ERROR", "admin"),
+    }
     for status, (code, actor) in expected.items():
         [entry] = await _entries(admin, request_id=f"{tag}-{status}")
         assert (entry["status"], entry["code"], entry["principal_id"]) == (int(status), code, actor)
 
 
 async def test_entry_fields_filters_and_pages(admin: Api, make_principal: MakePrincipal) -> None:
-    created = await admin.post("/admin/principals", json={"name": "filter-test", "role": "lender",
-                                                          "region_code": "430523"},
-                               headers={"x-request-id": "filters-" + uuid.uuid4().hex})
+    created = await admin.post(
+        "/admin/principals",
+        json={"name": "filter-test", "role": "lender", "region_code": "430523"},
+        headers={"x-request-id": "filters-" + uuid.uuid4().hex},
+    )
     new_id = created.json()["id"]
     await wait_for_audit(admin)
     by_entity = await _entries(admin, entity_id=new_id)
     assert by_entity, "the created principal's id is among the entry's entity ids"
     door = [e for e in by_entity if e["origin"] == "gateway"][0]
-    assert set(door) >= {"seq", "at", "principal_id", "role", "region_code", "method", "path", "status", "code",
-                         "request_id", "entity_ids", "body_sha256", "prev_hash", "hash"}
+    assert set(door) >= {
+        "seq",
+        "at",
+        "principal_id",
+        "role",
+        "region_code",
+        "method",
+        "path",
+        "status",
+        "code",
+        "request_id",
+        "entity_ids",
+        "body_sha256",
+        "prev_hash",
+        "hash",
+    }
     assert (door["method"], door["path"], door["status"], door["role"]) == ("POST", "/admin/principals", 201, "admin")
     assert len(door["body_sha256"]) == 64
     # the change itself was also recorded by its own transaction (origin: the gateway's outbox)
@@ -110,8 +134,7 @@ async def test_export_is_csv_with_the_entry_fields(admin: Api) -> None:
     assert {"seq", "at", "principal_id", "hash", "prev_hash", "entity_ids"} <= set(rows[0])
 
 
-async def test_a_change_made_past_the_gateway_is_still_in_the_trail(stack: Stack, admin: Api,
-                                                                    db: asyncpg.Pool) -> None:
+async def test_a_change_made_past_the_gateway_is_still_in_the_trail(stack: Stack, admin: Api, db: asyncpg.Pool) -> None:
     """As if the gateway died after the service committed: the service's outbox entry reaches the chain."""
     alert_id = await _store_alert(db, "loans", "430523")
     url = f"{stack.service_urls['loans']}/internal/alerts/{alert_id}/acknowledge"
@@ -119,8 +142,13 @@ async def test_a_change_made_past_the_gateway_is_still_in_the_trail(stack: Stack
     async with httpx.AsyncClient() as client:
         response = await client.post(url, json={"note": "direct"}, headers=headers)
     assert response.status_code == 200
-    await wait_for_audit(admin)
-    [entry] = await _entries(admin, request_id=headers["x-request-id"])
+    entries: list[dict] = []
+    for _ in range(100):  # the sequencer pulls service outboxes every 0.2 s
+        entries = await _entries(admin, request_id=headers["x-request-id"])
+        if entries:
+            break
+        await asyncio.sleep(0.1)
+    [entry] = entries
     assert entry["origin"] == "loans" and alert_id in entry["entity_ids"] and entry["status"] == 200
     assert (await admin.get("/audit/verify")).json()["ok"] is True
 

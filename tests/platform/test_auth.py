@@ -8,8 +8,9 @@ from tests.conftest import Api, MakePrincipal
 
 
 async def test_key_is_shown_once_and_stored_only_as_hash(admin: Api, db: asyncpg.Pool) -> None:
-    response = await admin.post("/admin/principals", json={"name": "湘西州财政局", "role": "finance",
-                                                            "region_code": "433100"})
+    response = await admin.post(
+        "/admin/principals", json={"name": "湘西州财政局", "role": "finance", "region_code": "433100"}
+    )
     assert response.status_code == 201
     body = response.json()
     key = body["api_key"]
@@ -35,8 +36,12 @@ async def test_key_works_then_revocation_stops_it_at_once(admin: Api, make_princ
 
 
 async def test_missing_or_unknown_key_is_401(anonymous: Api, http) -> None:
-    for headers in ({}, {"authorization": "Bearer ft_not_a_key"}, {"authorization": "Basic abc"},
-                    {"authorization": "Bearer " + "x" * 5000}):
+    for headers in (
+        {},
+        {"authorization": "Bearer ft_not_a_key"},
+        {"authorization": "Basic abc"},
+        {"authorization": "Bearer " + "x" * 5000},
+    ):
         response = await http.get("/audit", headers=headers)
         assert response.status_code == 401, headers
         assert response.headers["content-type"].startswith("application/problem+json")

@@ -40,8 +40,13 @@ async def test_unknown_routes_and_methods(admin: Api) -> None:
 
 
 async def test_bad_query_parameters(admin: Api) -> None:
-    for params, field in (({"limit": "0"}, "limit"), ({"limit": "501"}, "limit"), ({"limit": "many"}, "limit"),
-                          ({"since": "yesterday"}, "since"), ({"status": "99999"}, "status")):
+    for params, field in (
+        ({"limit": "0"}, "limit"),
+        ({"limit": "501"}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"since": "yesterday"}, "since"),
+        ({"status": "99999"}, "status"),
+    ):
         response = await admin.get("/audit", params=params)
         assert response.status_code == 422, params
         assert response.json()["field"] == field

@@ -26,23 +26,34 @@ async def test_twenty_concurrent_identical_posts_have_one_effect(admin: Api, db:
 
 async def test_same_key_other_body_is_a_conflict(admin: Api, db: asyncpg.Pool) -> None:
     key = {"idempotency-key": uuid.uuid4().hex}
-    first = await admin.post("/admin/principals", json={"name": "a-" + key["idempotency-key"], "role": "lender",
-                                                        "region_code": "430523"}, headers=key)
+    first = await admin.post(
+        "/admin/principals",
+        json={"name": "a-" + key["idempotency-key"], "role": "lender", "region_code": "430523"},
+        headers=key,
+    )
     assert first.status_code == 201
-    other = await admin.post("/admin/principals", json={"name": "b-" + key["idempotency-key"], "role": "lender",
-                                                        "region_code": "430523"}, headers=key)
+    other = await admin.post(
+        "/admin/principals",
+        json={"name": "b-" + key["idempotency-key"], "role": "lender", "region_code": "430523"},
+        headers=key,
+    )
     assert other.status_code == 409 and other.json()["code"] == "IDEMPOTENCY_CONFLICT"
-    assert await db.fetchval("SELECT count(*) FROM gateway.principals WHERE name = $1",
-                             "b-" + key["idempotency-key"]) == 0
+    assert (
+        await db.fetchval("SELECT count(*) FROM gateway.principals WHERE name = $1", "b-" + key["idempotency-key"]) == 0
+    )
 
 
 async def test_refused_request_keeps_no_key(admin: Api) -> None:
     key = {"idempotency-key": uuid.uuid4().hex}
-    bad = await admin.post("/admin/principals", json={"name": "x", "role": "emperor", "region_code": "430523"},
-                           headers=key)
+    bad = await admin.post(
+        "/admin/principals", json={"name": "x", "role": "emperor", "region_code": "430523"}, headers=key
+    )
     assert bad.status_code == 422
-    fixed = await admin.post("/admin/principals", json={"name": "x-" + key["idempotency-key"], "role": "lender",
-                                                        "region_code": "430523"}, headers=key)
+    fixed = await admin.post(
+        "/admin/principals",
+        json={"name": "x-" + key["idempotency-key"], "role": "lender", "region_code": "430523"},
+        headers=key,
+    )
     assert fixed.status_code == 201
 
 
@@ -51,8 +62,9 @@ async def test_idempotency_reaches_services(make_principal: MakePrincipal, db: a
     inspector = await make_principal("inspector", "430000")
     alert_id = await _store_alert(db, "projects", "430523")
     key = {"idempotency-key": uuid.uuid4().hex}
-    calls = await asyncio.gather(*(inspector.post(f"/alerts/{alert_id}/acknowledge", json={"note": "n"}, headers=key)
-                                   for _ in range(5)))
+    calls = await asyncio.gather(
+        *(inspector.post(f"/alerts/{alert_id}/acknowledge", json={"note": "n"}, headers=key) for _ in range(5))
+    )
     assert [c.status_code for c in calls] == [200] * 5
     events = await db.fetchval("SELECT count(*) FROM projects.alert_events WHERE alert_id = $1", alert_id)
     assert events == 1

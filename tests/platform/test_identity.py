@@ -37,9 +37,16 @@ def test_prefixes() -> None:
 
 def _verify(headers: dict[str, str], *, method: str = "GET", path: str = "/x", query: str = "", now: float = 1000.0):
     return verify(
-        SECRET, ttl_seconds=30, method=method, path=path, query=query, request_id=headers["x-request-id"],
-        principal_header=headers.get("x-ft-principal"), timestamp_header=headers.get("x-ft-timestamp"),
-        signature_header=headers.get("x-ft-signature"), now=now,
+        SECRET,
+        ttl_seconds=30,
+        method=method,
+        path=path,
+        query=query,
+        request_id=headers["x-request-id"],
+        principal_header=headers.get("x-ft-principal"),
+        timestamp_header=headers.get("x-ft-timestamp"),
+        signature_header=headers.get("x-ft-signature"),
+        now=now,
     )
 
 
@@ -59,17 +66,27 @@ def test_signature_roundtrip_and_refusals() -> None:
     with pytest.raises(SignatureError):  # the principal swapped for a more powerful one
         _verify({**headers, "x-ft-principal": forged})
     with pytest.raises(SignatureError):  # another secret
-        verify("other", ttl_seconds=30, method="GET", path="/x", query="", request_id="r1",
-               principal_header=headers["x-ft-principal"], timestamp_header=headers["x-ft-timestamp"],
-               signature_header=headers["x-ft-signature"], now=1000.0)
+        verify(
+            "other",
+            ttl_seconds=30,
+            method="GET",
+            path="/x",
+            query="",
+            request_id="r1",
+            principal_header=headers["x-ft-principal"],
+            timestamp_header=headers["x-ft-timestamp"],
+            signature_header=headers["x-ft-signature"],
+            now=1000.0,
+        )
     with pytest.raises(SignatureError):  # nothing at all
         _verify({"x-request-id": "r1"})
 
 
 def test_the_query_is_signed_in_a_canonical_form() -> None:
     who = Principal(id="p1", role="finance", region_code="430000")
-    headers = sign(SECRET, method="GET", path="/x", query="cursor=!!&limit=5", request_id="r1", principal=who,
-                   now=1000.0)
+    headers = sign(
+        SECRET, method="GET", path="/x", query="cursor=!!&limit=5", request_id="r1", principal=who, now=1000.0
+    )
     assert _verify(headers, query="cursor=%21%21&limit=5") == who  # the same query, escaped otherwise
     with pytest.raises(SignatureError):
         _verify(headers, query="cursor=%21%21&limit=6")

@@ -45,7 +45,7 @@ def test_seconds_until_the_daily_hour() -> None:
     assert seconds_until(2, datetime(2026, 1, 1, 3, 0)) == 23 * 3600
 
 
-async def test_daily_run_raises_alerts_and_is_audited(database: TestDatabase, db: asyncpg.Pool) -> None:
+async def test_daily_run_raises_alerts_and_is_audited(database: TestDatabase, db: asyncpg.Pool, stack: object) -> None:
     registry = DetectorRegistry()
     subject = uuid.uuid4().hex
 
@@ -62,7 +62,5 @@ async def test_daily_run_raises_alerts_and_is_audited(database: TestDatabase, db
     assert await db.fetchval("SELECT count(*) FROM registry.alerts WHERE subject_id = $1", subject) == 1
     audited = await db.fetchval(
         "SELECT count(*) FROM registry.audit_outbox WHERE request_id = 'daily-registry-2026-03-01'"
-    ) + await db.fetchval(
-        "SELECT count(*) FROM gateway.audit_log WHERE request_id = 'daily-registry-2026-03-01'"
-    )
+    ) + await db.fetchval("SELECT count(*) FROM gateway.audit_log WHERE request_id = 'daily-registry-2026-03-01'")
     assert audited == 1

@@ -29,12 +29,25 @@ async def test_unsigned_and_tampered_calls_are_refused(stack: Stack) -> None:
             other_path = await client.get(f"{base}/internal/audit-outbox", headers=good)
             assert other_path.status_code == 401
 
-            wrong_secret = sign("not-the-secret", method="GET", path="/internal/alerts", query="", request_id="r",
-                                principal=Principal(id="x", role="admin", region_code="000000"))
+            wrong_secret = sign(
+                "not-the-secret",
+                method="GET",
+                path="/internal/alerts",
+                query="",
+                request_id="r",
+                principal=Principal(id="x", role="admin", region_code="000000"),
+            )
             assert (await client.get(url, headers=wrong_secret)).status_code == 401
 
-            stale = sign(stack.secret, method="GET", path="/internal/alerts", query="", request_id="r",
-                         principal=Principal(id="x", role="admin", region_code="000000"), now=time.time() - 120)
+            stale = sign(
+                stack.secret,
+                method="GET",
+                path="/internal/alerts",
+                query="",
+                request_id="r",
+                principal=Principal(id="x", role="admin", region_code="000000"),
+                now=time.time() - 120,
+            )
             assert (await client.get(url, headers=stale)).status_code == 401
 
 

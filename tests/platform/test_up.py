@@ -21,11 +21,20 @@ from tests.stack import free_port_block
 class Up:
     def __init__(self, data_dir: Path, base: int) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FUNDTRACK_ADMIN_TOKEN")}
-        env.update(FUNDTRACK_DATA_DIR=str(data_dir), FUNDTRACK_SERVICE_PORT_BASE=str(base),
-                   FUNDTRACK_GATEWAY_PORT=str(base + 5), FUNDTRACK_DETECTOR_HOUR="-1")
+        env.update(
+            FUNDTRACK_DATA_DIR=str(data_dir),
+            FUNDTRACK_SERVICE_PORT_BASE=str(base),
+            FUNDTRACK_GATEWAY_PORT=str(base + 5),
+            FUNDTRACK_DETECTOR_HOUR="-1",
+        )
         self.gateway = f"http://127.0.0.1:{base + 5}"
-        self.process = subprocess.Popen([sys.executable, "-m", "deploy.cli", "up"], env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "deploy.cli", "up"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines: list[str] = []
         self.ready = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
@@ -63,14 +72,21 @@ def test_up_starts_serves_stops_and_keeps_its_data() -> None:
         token = up.admin_token()
         assert (data_dir / "admin_token").read_text().strip() == token
         assert httpx.get(f"{up.gateway}/readyz", timeout=10).status_code == 200
-        created = httpx.post(f"{up.gateway}/admin/principals", headers={"authorization": f"Bearer {token}"},
-                             json={"name": "persisted", "role": "inspector", "region_code": "430000"}, timeout=10)
+        created = httpx.post(
+            f"{up.gateway}/admin/principals",
+            headers={"authorization": f"Bearer {token}"},
+            json={"name": "persisted", "role": "inspector", "region_code": "430000"},
+            timeout=10,
+        )
         assert created.status_code == 201
         key = created.json()["api_key"]
         family = up.family()
         assert len([p for p in family if "uvicorn" in " ".join(p.cmdline())]) == 5
-        postmaster = [p for p in psutil.process_iter(["cmdline"]) if str(data_dir) in " ".join(p.info["cmdline"] or [])
-                      and "postgres" in " ".join(p.info["cmdline"] or [])]
+        postmaster = [
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if str(data_dir) in " ".join(p.info["cmdline"] or []) and "postgres" in " ".join(p.info["cmdline"] or [])
+        ]
         assert postmaster, "the embedded PostgreSQL runs under the data directory"
         started = time.monotonic()
         up.process.send_signal(signal.SIGTERM)
