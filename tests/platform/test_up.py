@@ -43,7 +43,7 @@ class Up:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.append(line)
-            if "FundTrack is up" in line:
+            if "data directory:" in line:  # the last line of the banner
                 self.ready.set()
 
     def wait_up(self) -> None:
