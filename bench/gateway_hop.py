@@ -1,0 +1,120 @@
+"""What the gateway's hop costs: the same requests sent to a service directly (signed as the gateway would) and
+through the gateway (authentication, role check, signing, proxy, audit entry), with the gateway's outgoing
+transport on aiohttp (the default) and on httpx's own pool, in one run on one database.
+
+    .venv/bin/python -m bench.gateway_hop [--seconds 5] [--clients 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import shutil
+import time
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.load import HEADER, Result, run
+from deploy.supervisor import spawn, stop_all, wait_healthy
+from services.kernel.db import plain_url
+from services.kernel.identity import Principal, sign
+from services.kernel.topology import GATEWAY_APP
+from tests.stack import create_test_database, free_port_block, start_stack, workdir
+
+
+def signed_headers(secret: str, method: str, path: str, principal: Principal) -> dict[str, str]:
+    """Signed once: valid for the TTL (30 s), longer than each measurement."""
+    return sign(secret, method=method, path=path, query="", request_id=secrets.token_hex(8), principal=principal)
+
+
+async def main(seconds: float, clients: int) -> None:
+    directory = workdir()
+    database = await create_test_database(directory)
+    stack = await asyncio.to_thread(start_stack, database, directory)
+    extra = []
+    try:
+        httpx_port = free_port_block(1)
+        env = {**stack.env, "FUNDTRACK_HTTP_TRANSPORT": "httpx", "FUNDTRACK_GATEWAY_PORT": str(httpx_port)}
+        extra.append(spawn("gateway-httpx", GATEWAY_APP, httpx_port, env))
+        assert wait_healthy(extra, lambda: False)
+        admin = {"authorization": f"Bearer {stack.admin_token}"}
+        made = httpx.post(f"{stack.gateway_url}/admin/principals", headers=admin,
+                          json={"name": "bench", "role": "finance", "region_code": "430000"}).json()
+        key = {"authorization": f"Bearer {made['api_key']}", "content-type": "application/json"}
+        source = httpx.put(f"{stack.gateway_url}/funds/sources/C01", headers=admin,
+                           json={"name": "财政专项扶贫资金", "level": "central", "integrable": True})
+        assert source.status_code in (200, 201), source.text
+        who = Principal(id=made["id"], role="finance", region_code="430000")
+        funds = stack.service_urls["funds"]
+        gateways = {"aiohttp": stack.gateway_url, "httpx": f"http://127.0.0.1:{httpx_port}"}
+        results: list[Result] = []
+        for concurrency in (1, clients):
+            results.append(await run("service /healthz, direct", lambda i: ("GET", f"{funds}/healthz", {}, None),
+                                     concurrency=concurrency, seconds=seconds))
+            direct_headers = signed_headers(stack.secret, "GET", "/funds/sources", who)
+            results.append(await run("GET /funds/sources, direct to the service",
+                                     lambda i: ("GET", f"{funds}/funds/sources", direct_headers, None),
+                                     concurrency=concurrency, seconds=seconds))
+            for transport, base in gateways.items():
+                results.append(await run(f"GET /funds/sources via gateway ({transport})",
+                                         lambda i, b=base: ("GET", f"{b}/funds/sources", key, None),
+                                         concurrency=concurrency, seconds=seconds))
+            post_headers = signed_headers(stack.secret, "POST", "/funds/appropriations", who)
+            tag = secrets.token_hex(4)
+
+            def appropriation(i: int, prefix: str) -> dict[str, Any]:
+                return {"fund_source": "C01", "fiscal_year": 2026, "region_code": "430000",
+                        "amount_fen": 100, "doc_no": f"湘财预〔2026〕{prefix}{tag}{i}号"}
+
+            results.append(await run("POST /funds/appropriations, direct",
+                                     lambda i: ("POST", f"{funds}/funds/appropriations",
+                                                {**post_headers, "content-type": "application/json"},
+                                                appropriation(i, f"d{concurrency}")),
+                                     concurrency=concurrency, seconds=seconds))
+            for transport, base in gateways.items():
+                results.append(await run(f"POST /funds/appropriations via gateway ({transport})",
+                                         lambda i, b=base, t=transport: ("POST", f"{b}/funds/appropriations", key,
+                                                                         appropriation(i, f"{t}{concurrency}")),
+                                         concurrency=concurrency, seconds=seconds))
+        baseline = await raw_baseline(database.url, seconds, clients)
+        print(f"\nmachine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {seconds:.0f} s per row\n")
+        print(HEADER)
+        for r in results:
+            print(r.row())
+        print(f"| raw asyncpg SELECT of the sources table ({clients} connections) | {clients} | "
+              f"{baseline[0]} | {baseline[0] / baseline[1]:,.0f} | | | 0 |")
+    finally:
+        stop_all(extra + stack.children)
+        await database.drop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+async def raw_baseline(url: str, seconds: float, clients: int) -> tuple[int, float]:
+    pool = await asyncpg.create_pool(plain_url(url), min_size=clients, max_size=clients)
+    assert pool is not None
+    count = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal count
+        while time.perf_counter() < deadline:
+            await pool.fetch("SELECT * FROM funds.fund_sources ORDER BY code LIMIT 50")
+            count += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    return count, elapsed
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.clients))
