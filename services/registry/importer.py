@@ -103,6 +103,7 @@ async def checked_chunks(
     check(first, good)
     async for batch in batches:
         check(batch, good)
+        await asyncio.sleep(0)  # let the event loop move the merge of the previous chunk on to its next statement
         if len(good) >= CHUNK_LINES:
             yield good
             good = []
@@ -146,7 +147,6 @@ async def merge_chunk(
         sql.STAGING, source=_source("".join(records).encode()), columns=HouseholdLine._fields, format="csv"
     )
     staged = int(status.split()[-1])
-    await conn.execute(sql.ANALYZE)
     checks: list[tuple[str, tuple[Any, ...]]] = [(sql.DUPLICATES, (REJECTED_CAP,))]
     if prefix:
         checks.append((sql.OUTSIDE_JURISDICTION, (prefix, REJECTED_CAP)))
@@ -154,7 +154,9 @@ async def merge_chunk(
         refused, total = await _refused_by_database(conn, statement, *args)
         rejections.merge(refused, total)
         staged -= total
+    await conn.execute(sql.INDEX_JOINS)
     merged = await conn.fetchrow(sql.MERGE, today, import_id)
+    await conn.execute(sql.ANY_JOINS)
     return Merged(staged, int(merged["imported"]), int(merged["updated"]))
 
 

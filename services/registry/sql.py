@@ -32,7 +32,10 @@ CREATE TEMP TABLE {SEEN} (household_id text PRIMARY KEY, line integer NOT NULL) 
 """
 
 CLEAR = f"TRUNCATE {STAGING}"
-ANALYZE = f"ANALYZE {STAGING}"
+# A chunk is small next to the roster, and the roster's statistics are stale in the middle of a large import: the
+# merge must probe the roster's primary key per staged line, never hash the whole roster (twice) for each chunk.
+INDEX_JOINS = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+ANY_JOINS = "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on"
 
 # Imports are merged one at a time, so each status change is compared with the one recorded just before it
 # (taken before the first chunk is merged, held to the end of the transaction).
