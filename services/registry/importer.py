@@ -20,7 +20,16 @@ from services.kernel.errors import ValidationProblem
 from services.kernel.identity import Principal
 from services.registry import codes, sql
 from services.registry.csvstream import BOM, Line, physical_lines, split_fields, staging_record
-from services.registry.rules import HEADER, MALFORMED, HouseholdLine, accepted, header_problem, problem_of
+from services.registry.rules import (
+    HEADER,
+    MALFORMED,
+    HouseholdLine,
+    accepted,
+    duplicate_problem,
+    header_problem,
+    problem_of,
+)
+from services.registry.seen import SeenFilter
 
 REJECTED_CAP = 1000
 # Lines per COPY + merge: large enough that the per-chunk statements cost little, small enough to bound memory.
@@ -81,34 +90,52 @@ async def read_header(batches: AsyncIterator[list[Line]], chunks: AsyncIterator[
     return first[1:]
 
 
+@dataclass
+class Chunk:
+    """Checked lines for one COPY: CSV records, the first line of each household in it, and the households that
+    may have been in an earlier chunk (the database checks those)."""
+
+    records: list[str] = field(default_factory=list)
+    firsts: dict[str, int] = field(default_factory=dict)
+    maybe_seen: list[str] = field(default_factory=list)
+
+
 async def checked_chunks(
     first: list[Line], batches: AsyncIterator[list[Line]], *, prefix: str, today: date, rejections: Rejections
-) -> AsyncIterator[list[str]]:
-    """The good lines as CSV records for the staging table, CHUNK_LINES or so at a time; the bad ones go to
-    `rejections` with their number and code."""
+) -> AsyncIterator[Chunk]:
+    """The good lines, CHUNK_LINES or so at a time; the bad ones and the repeats go to `rejections` with their
+    number and code."""
+    seen = SeenFilter()
 
-    def check(batch: list[Line], good: list[str]) -> None:
+    def check(batch: list[Line], chunk: Chunk) -> None:
         for number, content in batch:
             fields = split_fields(content) if isinstance(content, str) else content
             if isinstance(fields, list):
                 if len(fields) == 1 and not fields[0]:
                     continue  # a blank line (a trailing newline, say) is no record
                 if accepted(number, fields, prefix, today) is not None:
-                    good.append(staging_record(number, fields, plain='"' not in content))
+                    household_id = fields[0]
+                    first_line = chunk.firsts.setdefault(household_id, number)
+                    if first_line != number:
+                        rejections.add(number, *duplicate_problem(household_id, first_line))
+                        continue
+                    if seen.add(household_id):
+                        chunk.maybe_seen.append(household_id)
+                    chunk.records.append(staging_record(number, fields, plain='"' not in content))
                     continue
                 fields = problem_of(fields, prefix=prefix, today=today) or MALFORMED
             rejections.add(number, *fields)
 
-    good: list[str] = []
-    check(first, good)
+    chunk = Chunk()
+    check(first, chunk)
     async for batch in batches:
-        check(batch, good)
+        check(batch, chunk)
         await asyncio.sleep(0)  # let the event loop move the merge of the previous chunk on to its next statement
-        if len(good) >= CHUNK_LINES:
-            yield good
-            good = []
-    if good:
-        yield good
+        if len(chunk.records) >= CHUNK_LINES:
+            yield chunk
+            chunk = Chunk()
+    if chunk.records:
+        yield chunk
 
 
 async def driver_connection(session: AsyncSession) -> Any:
@@ -138,41 +165,44 @@ async def _source(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def merge_chunk(
-    conn: Any, records: list[str], *, prefix: str, today: date, import_id: str, rejections: Rejections
+    conn: Any, chunk: Chunk, *, prefix: str, today: date, import_id: str, rejections: Rejections
 ) -> Merged:
-    """One chunk: COPY into the emptied staging table, refuse duplicates and households of other jurisdictions,
-    merge the rest."""
+    """One chunk: COPY into the emptied staging table, refuse households of an earlier chunk and households of
+    other jurisdictions, merge the rest."""
     await conn.execute(sql.CLEAR)
-    status = await conn.copy_to_table(
-        sql.STAGING, source=_source("".join(records).encode()), columns=HouseholdLine._fields, format="csv"
-    )
+    data = "".join(chunk.records).encode()
+    status = await conn.copy_to_table(sql.STAGING, source=_source(data), columns=HouseholdLine._fields, format="csv")
     staged = int(status.split()[-1])
-    checks: list[tuple[str, tuple[Any, ...]]] = [(sql.DUPLICATES, (REJECTED_CAP,))]
+    checks: list[tuple[str, tuple[Any, ...]]] = []
+    if chunk.maybe_seen:
+        checks.append((sql.EARLIER_DUPLICATES, (chunk.maybe_seen, REJECTED_CAP)))
+    checks.append((sql.REMEMBER + ";" + sql.INDEX_JOINS, ()))
     if prefix:
         checks.append((sql.OUTSIDE_JURISDICTION, (prefix, REJECTED_CAP)))
     for statement, args in checks:
+        if not args:
+            await conn.execute(statement)
+            continue
         refused, total = await _refused_by_database(conn, statement, *args)
         rejections.merge(refused, total)
         staged -= total
-    await conn.execute(sql.INDEX_JOINS)
     merged = await conn.fetchrow(sql.MERGE, today, import_id)
-    await conn.execute(sql.ANY_JOINS)
     return Merged(staged, int(merged["imported"]), int(merged["updated"]))
 
 
 async def merge_while_reading(
-    conn: Any, chunks: AsyncIterator[list[str]], *, prefix: str, today: date, import_id: str, rejections: Rejections
+    conn: Any, chunks: AsyncIterator[Chunk], *, prefix: str, today: date, import_id: str, rejections: Rejections
 ) -> Merged:
     """Each chunk is merged by the database while the next one is read and checked here (two cores at work); the
     connection runs one chunk at a time, in the request's transaction."""
     total = Merged()
     pending: asyncio.Task[Merged] | None = None
     try:
-        async for records in chunks:
+        async for chunk in chunks:
             if pending is not None:
                 _add(total, await pending)
             pending = asyncio.create_task(
-                merge_chunk(conn, records, prefix=prefix, today=today, import_id=import_id, rejections=rejections)
+                merge_chunk(conn, chunk, prefix=prefix, today=today, import_id=import_id, rejections=rejections)
             )
         if pending is not None:
             _add(total, await pending)

@@ -128,6 +128,14 @@ def cadre_flag_problem(value: str) -> Problem | None:
     return codes.INVALID_CADRE_FLAG, f"village_cadre {value[:20]!r} 应为 0 或 1 / must be 0 or 1"
 
 
+def duplicate_problem(household_id: str, first_line: int) -> Problem:
+    """A household twice in one file: the first line is kept, the later ones refused (the wording of
+    sql.EARLIER_DUPLICATES, which finds those of earlier chunks)."""
+    return codes.DUPLICATE_IN_FILE, (
+        f"户 {household_id} 已在第 {first_line} 行 / household {household_id} already on line {first_line}"
+    )
+
+
 def jurisdiction_problem(village_code: str, prefix: str) -> Problem | None:
     """A principal imports only households of the regions its jurisdiction covers (DOMAIN.md, who uses the system):
     the village code starts with the county's, so one prefix test serves province, city, county and village."""

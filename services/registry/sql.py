@@ -11,9 +11,9 @@ SEEN = "registry_import_seen"
 # The day an import takes effect: the calendar day in China when it is recorded.
 TODAY = "SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date"
 
-# The staging table holds one chunk of lines at a time (emptied before the next); `seen` remembers the first line
-# of every household of the file, so a household repeated in a later chunk is still found. Both are temporary
-# (no WAL) and dropped at commit.
+# The staging table holds one chunk of lines at a time (emptied before the next); `seen` keeps the id and line of
+# every household staged so far, without an index: it is read only for the few ids the importer's SeenFilter cannot
+# rule out. Both are temporary (no WAL) and dropped at commit.
 PREPARE = f"""
 SET LOCAL work_mem = '64MB';
 CREATE TEMP TABLE {STAGING} (
@@ -28,39 +28,38 @@ CREATE TEMP TABLE {STAGING} (
     village_cadre boolean NOT NULL,
     card_account text NOT NULL
 ) ON COMMIT DROP;
-CREATE TEMP TABLE {SEEN} (household_id text PRIMARY KEY, line integer NOT NULL) ON COMMIT DROP
+CREATE TEMP TABLE {SEEN} (household_id text NOT NULL, line integer NOT NULL) ON COMMIT DROP
 """
 
-CLEAR = f"TRUNCATE {STAGING}"
 # A chunk is small next to the roster, and the roster's statistics are stale in the middle of a large import: the
 # merge must probe the roster's primary key per staged line, never hash the whole roster (twice) for each chunk.
 INDEX_JOINS = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
-ANY_JOINS = "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on"
+# Before each chunk: the planner's free choice again, and an empty staging table.
+CLEAR = f"SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on; TRUNCATE {STAGING}"
 
 # Imports are merged one at a time, so each status change is compared with the one recorded just before it
 # (taken before the first chunk is merged, held to the end of the transaction).
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('registry.household_import'))"
 
-# A household twice in one file: the first line is kept (in this chunk or an earlier one), the later ones refused.
-DUPLICATES = f"""
+# A household twice in one file: the first line is kept, the later ones are refused. Twice in one chunk is found by
+# the importer; here, lines of this chunk whose household was staged in an earlier chunk ($1: the candidates).
+EARLIER_DUPLICATES = f"""
 WITH firsts AS (
-    SELECT DISTINCT ON (household_id) household_id, line FROM {STAGING} ORDER BY household_id, line
-), known AS (
-    SELECT f.household_id, coalesce(e.line, f.line) AS first_line, e.line IS NULL AS first_time
-    FROM firsts f LEFT JOIN {SEEN} e ON e.household_id = f.household_id
-), remembered AS (
-    INSERT INTO {SEEN} (household_id, line) SELECT household_id, first_line FROM known WHERE first_time
+    SELECT e.household_id, min(e.line) AS first_line
+    FROM {SEEN} e JOIN unnest($1::text[]) AS c(household_id) ON c.household_id = e.household_id
+    GROUP BY e.household_id
 ), refused AS (
-    DELETE FROM {STAGING} s USING known k
-    WHERE s.household_id = k.household_id AND s.line > k.first_line
-    RETURNING s.line, s.household_id, k.first_line
+    DELETE FROM {STAGING} s USING firsts f WHERE s.household_id = f.household_id
+    RETURNING s.line, s.household_id, f.first_line
 )
 SELECT line, '{codes.DUPLICATE_IN_FILE}' AS code,
        '户 ' || household_id || ' 已在第 ' || first_line || ' 行 / household ' || household_id
        || ' already on line ' || first_line AS detail,
        count(*) OVER () AS total
-FROM refused ORDER BY line LIMIT $1
+FROM refused ORDER BY line LIMIT $2
 """
+
+REMEMBER = f"INSERT INTO {SEEN} (household_id, line) SELECT household_id, line FROM {STAGING}"
 
 # A household already registered in a county outside the importer's jurisdiction cannot be taken over.
 OUTSIDE_JURISDICTION = f"""
