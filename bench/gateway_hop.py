@@ -57,7 +57,7 @@ async def main(seconds: float, clients: int) -> None:
                                      concurrency=concurrency, seconds=seconds))
             direct_headers = signed_headers(stack.secret, "GET", "/funds/sources", who)
             results.append(await run("GET /funds/sources, direct to the service",
-                                     lambda i: ("GET", f"{funds}/funds/sources", direct_headers, None),
+                                     lambda i, h=direct_headers: ("GET", f"{funds}/funds/sources", h, None),
                                      concurrency=concurrency, seconds=seconds))
             for transport, base in gateways.items():
                 results.append(await run(f"GET /funds/sources via gateway ({transport})",
@@ -66,19 +66,19 @@ async def main(seconds: float, clients: int) -> None:
             post_headers = signed_headers(stack.secret, "POST", "/funds/appropriations", who)
             tag = secrets.token_hex(4)
 
-            def appropriation(i: int, prefix: str) -> dict[str, Any]:
+            def appropriation(i: int, prefix: str, tag: str = tag) -> dict[str, Any]:
                 return {"fund_source": "C01", "fiscal_year": 2026, "region_code": "430000",
                         "amount_fen": 100, "doc_no": f"湘财预〔2026〕{prefix}{tag}{i}号"}
 
             results.append(await run("POST /funds/appropriations, direct",
-                                     lambda i: ("POST", f"{funds}/funds/appropriations",
-                                                {**post_headers, "content-type": "application/json"},
-                                                appropriation(i, f"d{concurrency}")),
+                                     lambda i, h=post_headers, c=concurrency: (
+                                         "POST", f"{funds}/funds/appropriations",
+                                         {**h, "content-type": "application/json"}, appropriation(i, f"d{c}")),
                                      concurrency=concurrency, seconds=seconds))
             for transport, base in gateways.items():
                 results.append(await run(f"POST /funds/appropriations via gateway ({transport})",
-                                         lambda i, b=base, t=transport: ("POST", f"{b}/funds/appropriations", key,
-                                                                         appropriation(i, f"{t}{concurrency}")),
+                                         lambda i, b=base, t=transport, c=concurrency: (
+                                             "POST", f"{b}/funds/appropriations", key, appropriation(i, f"{t}{c}")),
                                          concurrency=concurrency, seconds=seconds))
         baseline = await raw_baseline(database.url, seconds, clients)
         print(f"\nmachine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {seconds:.0f} s per row\n")
