@@ -146,6 +146,7 @@ async def wait_idle(url: str) -> None:
 
 async def measure(stack: Stack, path: Path) -> dict[str, Any]:
     pid = next(child for child in stack.children if child.name == "registry").process.pid
+    load_before = os.getloadavg()
     copy = await raw_copy(stack.database.url, path)
     gateway = await timed_import(stack, path, pid)
     await wait_idle(stack.database.url)
@@ -155,7 +156,8 @@ async def measure(stack: Stack, path: Path) -> dict[str, Any]:
     direct = await timed_import(stack, other, pid, direct=True)
     again = await timed_import(stack, path, pid)
     results = {"raw_copy": copy, "import_via_gateway": gateway, "import_direct_to_service": direct,
-               "reimport_unchanged_via_gateway": again}
+               "reimport_unchanged_via_gateway": again,
+               "load_average_1_5_15_min": {"before": load_before, "after": os.getloadavg()}}
     for key in ("import_via_gateway", "import_direct_to_service"):
         if "rows_per_s" in results[key]:
             results[f"{key}_vs_raw_copy"] = round(results[key]["rows_per_s"] / copy["rows_per_s"], 3)
