@@ -195,12 +195,15 @@ class Sequencer:
         return len(rows)
 
     async def status(self) -> SequencerStatus:
+        """What waits to be chained here: the door's inbox and the gateway's own change outbox. (Services' outboxes
+        are pulled every INTERVAL_SECONDS; their backlog is theirs to report.)"""
+        outbox = AuditOutbox.__table__  # type: ignore[attr-defined]
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(func.count(), func.min(audit_inbox.c.at)).select_from(audit_inbox))).one()
-        age = 0
-        if row[1] is not None:
-            age = int((datetime.now(UTC) - row[1]).total_seconds() * 1000)
-        return SequencerStatus(pending=int(row[0]), oldest_pending_age_ms=max(age, 0))
+            inbox = (await conn.execute(select(func.count(), func.min(audit_inbox.c.at)))).one()
+            own = (await conn.execute(select(func.count(), func.min(outbox.c.at)))).one()
+        oldest = min((t for t in (inbox[1], own[1]) if t is not None), default=None)
+        age = 0 if oldest is None else int((datetime.now(UTC) - oldest).total_seconds() * 1000)
+        return SequencerStatus(pending=int(inbox[0]) + int(own[0]), oldest_pending_age_ms=max(age, 0))
 
 
 def _from_outbox(origin: str, item: dict[str, Any]) -> dict[str, Any]:
