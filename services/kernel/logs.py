@@ -40,6 +40,8 @@ def configure_logging(process_name: str, level: str = "INFO") -> None:
     root.setLevel(level)
     # uvicorn's access log duplicates our own request log; keep its errors.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every outgoing request at INFO: the audit sequencer polls the services five times a second.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
