@@ -21,6 +21,7 @@ class Project(TypedDict):
     category: str
     status: str
     budget_fen: int
+    negative_list: bool  # F5: the projects service owns the categories and the list
 
 
 class Household(TypedDict):

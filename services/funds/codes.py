@@ -29,20 +29,6 @@ LATE_PASS_DOWN = "LATE_PASS_DOWN"  # F9
 DUPLICATE_PAYMENT = "DUPLICATE_PAYMENT"  # F8/F10
 INELIGIBLE_PAYEE = "INELIGIBLE_PAYEE"  # F10
 
-# Project categories on the negative list (F5 / P4), as named in API.md "Projects".
-NEGATIVE_LIST_CATEGORIES = frozenset(
-    {
-        "administrative_costs",
-        "vehicles_equipment",
-        "wages_allowances",
-        "enterprise_losses",
-        "office_building",
-        "debt_repayment",
-        "large_construction",
-        "urban_infrastructure",
-        "image_project",
-    }
-)
 LIBRARY_STATUSES = frozenset({"approved", "in_progress"})  # F4: approved into the library (入库) or being built
 ELIGIBLE_HOUSEHOLD_STATUSES = frozenset({"poor", "exited", "returned"})  # F10
 

@@ -106,9 +106,10 @@ def check_project_in_library(project: Mapping[str, Any] | None, *, county_code: 
     )
 
 
-def check_not_negative_list(category: str) -> None:
-    """F5: poverty funds never pay for what is on the negative list (负面清单)."""
-    if category in codes.NEGATIVE_LIST_CATEGORIES:
+def check_not_negative_list(category: str, *, negative_list: bool) -> None:
+    """F5: poverty funds never pay for what is on the negative list (负面清单). The projects service owns the
+    categories and says whether a project's is on the list."""
+    if negative_list:
         raise RuleViolation(
             f"项目类别 {category} 属于负面清单 / category {category} is on the negative list (F5)",
             code=codes.NEGATIVE_LIST,

@@ -77,7 +77,7 @@ async def arrange(
     project = await clients.get_project(services, body.project_id)
     rules.check_project_in_library(project, county_code=body.county_code, project_id=body.project_id)
     assert project is not None
-    rules.check_not_negative_list(project["category"])
+    rules.check_not_negative_list(project["category"], negative_list=project["negative_list"])
     sources = await _pool_accounts(session, body)
     arranged = (await session.execute(_LOCK_PROJECT, {"project_id": body.project_id, "county": body.county_code}))
     rules.check_within_budget(arranged_fen=int(arranged.scalar_one()), amount_fen=body.amount_fen,

@@ -10,7 +10,7 @@ from services.kernel.app import service_router
 from services.kernel.http import ServiceClient
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from services.kernel.uow import PrincipalDep, SessionDep
-from services.projects import announcements, assets, objections, service
+from services.projects import announcements, assets, objections, rules, service
 from services.projects.rules import Category
 from services.projects.schemas import (
     AnnounceIn,
@@ -183,4 +183,8 @@ async def public_objection(
 @internal_router.get("/{project_id}", response_model=ProjectInternal)
 async def internal_project(project_id: str, session: SessionDep) -> ProjectInternal:
     project = await service.load_project(session, project_id)
-    return ProjectInternal.model_validate(project, from_attributes=True)
+    return ProjectInternal(
+        id=project.id, county_code=project.county_code, village_code=project.village_code, name=project.name,
+        category=project.category, status=project.status, budget_fen=project.budget_fen,
+        negative_list=rules.on_negative_list(project.category),
+    )

@@ -86,9 +86,14 @@ def next_status(status: str, action: str) -> str:
     return target
 
 
+def on_negative_list(category: str) -> bool:
+    """F5/P4: is this category one poverty funds may never pay for (负面清单)?"""
+    return category in NEGATIVE_CATEGORIES
+
+
 def check_category_not_on_negative_list(category: str) -> None:
     """P4 (F5): a project whose category is on the negative list cannot enter the library."""
-    if category in NEGATIVE_CATEGORIES:
+    if on_negative_list(category):
         raise RuleViolation(
             f"项目类别 {category} 属于负面清单，不得使用扶贫资金 (P4) / category {category} is on the negative list "
             "and may not be funded with poverty money (P4, F5)",

@@ -188,6 +188,8 @@ class ProjectInternal(BaseModel):
     category: str
     status: str
     budget_fen: int
+    # F5/P4: the projects service owns the categories; funds asks rather than keeping its own copy of the list.
+    negative_list: bool
 
 
 class ShareRead(BaseModel):

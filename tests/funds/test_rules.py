@@ -54,8 +54,10 @@ def test_library_budget_negative_list_arranged_and_card_account() -> None:
     assert code_of(rules.check_within_budget, arranged_fen=60, amount_fen=40, budget_fen=100) is None
     assert code_of(rules.check_within_budget, arranged_fen=60, amount_fen=41, budget_fen=100) == \
         codes.OVER_PROJECT_BUDGET
-    assert code_of(rules.check_not_negative_list, "office_building") == codes.NEGATIVE_LIST
-    assert code_of(rules.check_not_negative_list, "industry") is None
+    assert code_of(lambda c: rules.check_not_negative_list(c, negative_list=True), "office_building") == (
+        codes.NEGATIVE_LIST
+    )
+    assert code_of(lambda c: rules.check_not_negative_list(c, negative_list=False), "industry") is None
     assert code_of(rules.check_within_arranged, project_balance_fen=5, amount_fen=5) is None
     assert code_of(rules.check_within_arranged, project_balance_fen=5, amount_fen=6) == codes.OVER_ARRANGED
     household = {"card_account": "6217"}

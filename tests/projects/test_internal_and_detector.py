@@ -26,6 +26,7 @@ async def test_internal_project_for_funds(county: County, stack: Stack) -> None:
         assert response.json() == {
             "id": project_id, "county_code": county.code, "village_code": village_of(county.code),
             "name": response.json()["name"], "category": "industry", "status": "approved", "budget_fen": 50_000_000,
+            "negative_list": False,
         }
         url = f"{base}/internal/projects/prj_unknown"
         assert (await client.get(url, headers=signed(stack, "GET", url))).status_code == 404
