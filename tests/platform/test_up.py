@@ -66,10 +66,10 @@ def _all_gone(processes: list[psutil.Process], timeout: float = 10) -> bool:
 @pytest.mark.destructive
 def test_up_starts_serves_stops_and_keeps_its_data() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="fundtrack-up-"))
-    started: list[Up] = []
+    launched: list[Up] = []
     try:
         up = Up(data_dir, free_port_block(6))
-        started.append(up)
+        launched.append(up)
         up.wait_up()
         token = up.admin_token()
         assert (data_dir / "admin_token").read_text().strip() == token
@@ -97,7 +97,7 @@ def test_up_starts_serves_stops_and_keeps_its_data() -> None:
         assert _all_gone(family) and _all_gone(postmaster), "no orphan process"
 
         again = Up(data_dir, free_port_block(6))  # the same data directory: the key still works
-        started.append(again)
+        launched.append(again)
         again.wait_up()
         response = httpx.get(f"{again.gateway}/audit/verify", headers={"authorization": f"Bearer {key}"}, timeout=10)
         assert response.status_code == 200 and response.json()["ok"] is True
@@ -109,7 +109,7 @@ def test_up_starts_serves_stops_and_keeps_its_data() -> None:
         assert any("loans DIED" in line for line in again.lines)
         assert _all_gone(family)
     finally:
-        for running in started:  # a failed assertion must not leave a system running
+        for running in launched:  # a failed assertion must not leave a system running
             if running.process.poll() is None:
                 running.process.terminate()
                 running.process.wait(30)
