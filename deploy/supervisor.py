@@ -7,6 +7,7 @@ dies, the supervisor says so loudly and stops the rest: there is never a half-ru
 from __future__ import annotations
 
 import ctypes
+import http.client
 import os
 import signal
 import subprocess
@@ -103,7 +104,7 @@ def healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1) as response:
             return bool(response.status == 200)
-    except OSError:
+    except (OSError, http.client.HTTPException):  # nothing there yet, or something that is not our server
         return False
 
 
