@@ -24,7 +24,8 @@ from services.kernel.topology import GATEWAY_APP, HOST, SERVICE_OFFSETS, SERVICE
 def free_port_block(size: int) -> int:
     """A base port such that base+1..base+size are free now."""
     for _ in range(200):
-        base = 20000 + secrets.randbelow(30000)
+        # below the ephemeral range (32768+), where a probe of a not-yet-listening port can connect to itself
+        base = 20000 + secrets.randbelow(12000)
         ok = True
         for offset in range(size + 1):
             with socket.socket() as s:
