@@ -66,3 +66,22 @@ def create_kernel_tables() -> None:
         sa.Column("principal_id", sa.String(64), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
+
+
+def append_only(*tables: str) -> None:
+    """Nothing recorded is edited or deleted (DOMAIN.md; A2 for the audit trail): the database itself refuses any
+    UPDATE, DELETE or TRUNCATE statement on these tables, whatever role asks. Corrections are new rows."""
+    op.execute(
+        """
+        CREATE OR REPLACE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '%: append-only, % refused (nothing recorded is edited or deleted)', TG_TABLE_NAME, TG_OP
+                USING ERRCODE = 'insufficient_privilege';
+        END $$;
+        """
+    )
+    for table in tables:
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION append_only()"
+        )

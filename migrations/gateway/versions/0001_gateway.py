@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
-from services.kernel.migration_ops import create_kernel_tables
+from services.kernel.migration_ops import append_only, create_kernel_tables
 
 revision: str = "gateway_0001"
 down_revision: str | None = None
@@ -82,23 +82,7 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_entity_ids", "audit_log", ["entity_ids"], postgresql_using="gin")
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
     # A2: the trail is append-only, enforced by the database itself (and the app role has no such grant).
-    op.execute(
-        """
-        CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            RAISE EXCEPTION 'the audit trail is append-only: % refused (A2)', TG_OP
-                USING ERRCODE = 'insufficient_privilege';
-        END $$;
-        """
-    )
-    op.execute(
-        "CREATE TRIGGER audit_log_no_update_delete BEFORE UPDATE OR DELETE ON audit_log "
-        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"
-    )
-    op.execute(
-        "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
-        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"
-    )
+    append_only("audit_log")
 
 
 def downgrade() -> None:

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
+from services.kernel.migration_ops import append_only
+
 revision: str = "projects_0002"
 down_revision: str | None = "projects_0001"
 branch_labels: str | Sequence[str] | None = None
@@ -163,28 +165,11 @@ def _assets() -> None:
     )
 
 
-def _append_only() -> None:
-    op.execute(
-        """
-        CREATE FUNCTION projects_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            RAISE EXCEPTION '%: recorded facts are never edited or deleted (% refused)', TG_TABLE_NAME, TG_OP
-                USING ERRCODE = 'insufficient_privilege';
-        END $$;
-        """
-    )
-    for table in APPEND_ONLY:
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION projects_append_only()"
-        )
-
-
 def upgrade() -> None:
     _projects()
     _objections()
     _assets()
-    _append_only()
+    append_only(*APPEND_ONLY)
 
 
 def downgrade() -> None:

@@ -1,0 +1,30 @@
+"""Nothing recorded is edited or deleted: the database refuses UPDATE, DELETE and TRUNCATE on the recorded facts of
+every service, whatever role asks (here a superuser), while derived state (balances) stays updatable."""
+
+import asyncpg
+import pytest
+
+PROTECTED = [
+    "gateway.audit_log", "funds.transfers", "funds.appropriations", "funds.allocations", "funds.arrangements",
+    "funds.disbursements", "funds.reversals", "loans.loan_repayments", "loans.loan_extensions",
+    "loans.loan_usage_reports", "registry.household_imports", "registry.household_status_history",
+    "projects.project_events",
+]
+
+
+@pytest.mark.parametrize("table", PROTECTED)
+async def test_update_delete_and_truncate_are_refused(table: str, db: asyncpg.Pool, stack: object) -> None:
+    schema, name = table.split(".")
+    column = await db.fetchval(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 "
+        "ORDER BY ordinal_position LIMIT 1", schema, name)
+    assert column, table
+    async with db.acquire() as conn:
+        for statement in (f"UPDATE {table} SET {column} = {column}", f"DELETE FROM {table}", f"TRUNCATE {table}"):
+            with pytest.raises(asyncpg.PostgresError, match="append-only"):
+                await conn.execute(statement)
+
+
+async def test_derived_state_stays_updatable(db: asyncpg.Pool, stack: object) -> None:
+    """A balance is updated in the same transaction as the transfer it derives from."""
+    assert await db.execute("UPDATE funds.accounts SET balance_fen = balance_fen WHERE false") == "UPDATE 0"
