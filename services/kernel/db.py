@@ -41,7 +41,7 @@ def create_engine(schema: str, *, url: str | None = None, pool_size: int | None 
     return create_async_engine(
         asyncpg_url(url or database_url()),
         pool_size=pool_size or cfg.db_pool_size,
-        max_overflow=cfg.db_pool_size,
+        max_overflow=cfg.db_pool_overflow,
         pool_pre_ping=False,
         connect_args=connect_args,
     )

@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
     # Per-service database roles (created by `fundtrack migrate` when the server lets us); empty → connect as is.
     db_roles: bool = True
-    db_pool_size: int = 10
+    # Connections each process keeps open. Requests beyond it wait for one (up to db_pool_overflow more are opened
+    # for a burst): a connection opened and closed per request costs more than the request itself.
+    db_pool_size: int = 16
+    db_pool_overflow: int = 4
     # Detectors run by themselves once a day at this hour (local time); -1 turns the daily run off.
     detector_hour: int = 2
     idle_funds_days: int = 90
