@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from gateway import revocations
 from gateway.auth import ADMIN_PRINCIPAL_ID, key_digest, new_api_key
 from gateway.models import principal_revocations, principals
 from services.kernel.app import service_router
@@ -99,7 +100,9 @@ async def list_principals(
 
 
 @router.delete("/principals/{principal_id}", response_model=PrincipalRead)
-async def revoke_principal(principal_id: str, session: SessionDep, caller: PrincipalDep) -> PrincipalRead:
+async def revoke_principal(
+    principal_id: str, request: Request, session: SessionDep, caller: PrincipalDep
+) -> PrincipalRead:
     if principal_id == ADMIN_PRINCIPAL_ID:
         raise Conflict(
             "内置管理员由 FUNDTRACK_ADMIN_TOKEN 管理 / the built-in admin is managed by its token",
@@ -113,6 +116,8 @@ async def revoke_principal(principal_id: str, session: SessionDep, caller: Princ
         .values(principal_id=principal_id, revoked_by=caller.id)
         .on_conflict_do_nothing()
     )
+    await revocations.announce(session, principal_id)  # other gateway processes forget the key on commit
+    request.app.state.authenticator.cache.revoked(principal_id)  # this one before it answers
     revoked_at = (
         await session.execute(
             select(principal_revocations.c.revoked_at).where(principal_revocations.c.principal_id == principal_id)

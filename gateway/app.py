@@ -11,6 +11,7 @@ from gateway import admin, alerts_api, audit_api, ops
 from gateway.audit import AuditWriter, Sequencer
 from gateway.auth import Authenticator, admin_token
 from gateway.door import Door
+from gateway.revocations import RevocationListener
 from services.kernel.db import create_engine, session_factory
 from services.kernel.errors import install_error_handlers
 from services.kernel.http import ServiceClient, make_client
@@ -29,6 +30,8 @@ def create_app() -> FastAPI:
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.authenticator = Authenticator(engine, admin_token(settings.data_dir))
+        app.state.revocations = RevocationListener(app.state.authenticator.cache)
+        app.state.revocations.start()
         app.state.service_http = {name: make_client(spec.base_url) for name, spec in SERVICES.items()}
         outbox_clients = {name: ServiceClient(name, spec.base_url, caller="gateway") for name, spec in SERVICES.items()}
         app.state.audit_writer = AuditWriter(engine)
@@ -38,6 +41,7 @@ def create_app() -> FastAPI:
         try:
             yield
         finally:
+            await app.state.revocations.stop()
             await app.state.sequencer.stop()
             await app.state.audit_writer.stop()
             for client in app.state.service_http.values():

@@ -1,5 +1,12 @@
 """API keys: issued once, stored only as SHA-256 (keys are 256-bit random, so a fast hash is enough), revoked
-at once (every request looks the key up; there is no cache to outlive a revocation)."""
+at once.
+
+Known keys are cached in the gateway process so that a request does not cost a database round trip. A revocation
+must still take effect at once, so the cache is only trusted while it hears about revocations
+(gateway/revocations.py: LISTEN on a channel that every revocation NOTIFYs in its own transaction); the process
+that revokes also forgets the principal itself before answering. Without a live listener every request looks the key
+up, as before. Unknown keys are never cached.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,13 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway import metrics
 from gateway.models import principal_revocations, principals
 from services.kernel.identity import Principal
 
@@ -36,15 +45,68 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
+class KeyCache:
+    """Principals by key digest, trusted only while `live` (the revocation listener is connected)."""
+
+    def __init__(self, *, ttl_seconds: float = 300.0, max_entries: int = 50_000) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._revoked: set[str] = set()
+        self._live = False
+        self.generation = 0  # bumped whenever the listener connects or drops
+
+    @property
+    def live(self) -> bool:
+        return self._live
+
+    def set_live(self, live: bool) -> None:
+        """Going live or losing the listener both start from an empty cache: nothing heard while deaf is trusted."""
+        self._entries.clear()
+        self._live = live
+        self.generation += 1
+        metrics.KEY_CACHE_LIVE.set(1 if live else 0)
+
+    def get(self, digest: str) -> Principal | None:
+        entry = self._entries.get(digest) if self._live else None
+        if entry is None:
+            return None
+        principal, expires = entry
+        if expires < time.monotonic() or principal.id in self._revoked:
+            del self._entries[digest]
+            return None
+        metrics.KEY_CACHE_HITS.inc()
+        return principal
+
+    def put(self, digest: str, principal: Principal, *, generation: int) -> None:
+        """Keep what a lookup found, unless the listener dropped or reconnected since the lookup began."""
+        if not self._live or generation != self.generation or principal.id in self._revoked:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[digest] = (principal, time.monotonic() + self.ttl_seconds)
+
+    def revoked(self, principal_id: str) -> None:
+        """A revoked principal never comes back: it is never served from the cache again."""
+        self._revoked.add(principal_id)
+        for digest in [d for d, (p, _) in self._entries.items() if p.id == principal_id]:
+            del self._entries[digest]
+
+
 class Authenticator:
-    def __init__(self, engine: AsyncEngine, admin_token: str) -> None:
+    def __init__(self, engine: AsyncEngine, admin_token: str, cache: KeyCache | None = None) -> None:
         self.engine = engine
         self.admin_digest = key_digest(admin_token)
+        self.cache = cache or KeyCache()
 
     async def principal_for(self, api_key: str) -> Principal | None:
         digest = key_digest(api_key)
         if hmac.compare_digest(digest, self.admin_digest):
             return Principal(id=ADMIN_PRINCIPAL_ID, role="admin", region_code="000000", name="built-in admin")
+        cached = self.cache.get(digest)
+        if cached is not None:
+            return cached
+        generation = self.cache.generation
         query = (
             select(principals.c.id, principals.c.role, principals.c.region_code, principals.c.name)
             .select_from(principals.outerjoin(principal_revocations))
@@ -54,7 +116,9 @@ class Authenticator:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
-        return Principal(id=row.id, role=row.role, region_code=row.region_code, name=row.name)
+        principal = Principal(id=row.id, role=row.role, region_code=row.region_code, name=row.name)
+        self.cache.put(digest, principal, generation=generation)
+        return principal
 
 
 ADMIN_TOKEN_FILE = "admin_token"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter(
@@ -14,6 +14,13 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
     registry=REGISTRY,
+)
+
+KEY_CACHE_HITS = Counter(
+    "fundtrack_key_cache_hits_total", "Requests whose API key was found in the gateway's key cache", registry=REGISTRY
+)
+KEY_CACHE_LIVE = Gauge(
+    "fundtrack_key_cache_live", "1 while the gateway hears revocations (its key cache is on), else 0", registry=REGISTRY
 )
 
 

@@ -1,5 +1,6 @@
 """API keys: issued once, stored only as a hash, revoked at once; 401 for no or unknown key."""
 
+import asyncio
 import hashlib
 
 import asyncpg
@@ -57,3 +58,67 @@ async def test_only_admin_issues_keys(make_principal: MakePrincipal) -> None:
     finance = await make_principal("finance", "430000")
     response = await finance.post("/admin/principals", json={"name": "x", "role": "admin", "region_code": "000000"})
     assert response.status_code == 403 and response.json()["code"] == "FORBIDDEN"
+
+
+async def _cache_hits(http) -> float:
+    text = (await http.get("/metrics")).text
+    return sum(float(line.split()[-1]) for line in text.splitlines()
+               if line.startswith("fundtrack_key_cache_hits_total"))
+
+
+async def test_a_cached_key_is_still_revoked_at_once(admin: Api, make_principal: MakePrincipal, http) -> None:
+    inspector = await make_principal("inspector", "430000")
+    before = await _cache_hits(http)
+    for _ in range(3):
+        assert (await inspector.get("/audit/verify")).status_code == 200
+    assert await _cache_hits(http) >= before + 2, "the key was not served from the cache"
+    assert (await admin.delete(f"/admin/principals/{inspector.principal_id}")).status_code == 200
+    assert (await inspector.get("/audit/verify")).status_code == 401
+
+
+async def _revoke_in_database(db: asyncpg.Pool, principal_id: str, *, notify: bool) -> None:
+    async with db.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO gateway.principal_revocations (principal_id, revoked_by) VALUES ($1, 'another-gateway')",
+            principal_id)
+        if notify:
+            await conn.execute("SELECT pg_notify('fundtrack_revocations', $1)", principal_id)
+
+
+async def _listener_pid(db: asyncpg.Pool) -> int | None:
+    return await db.fetchval(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name = 'fundtrack-gateway-revocations'")
+
+
+async def test_a_revocation_committed_by_another_gateway_reaches_this_cache(
+    make_principal: MakePrincipal, db: asyncpg.Pool
+) -> None:
+    finance = await make_principal("finance", "430000")
+    for _ in range(2):
+        assert (await finance.get("/funds/sources")).status_code == 200
+    await _revoke_in_database(db, finance.principal_id, notify=True)
+    for _ in range(50):
+        if (await finance.get("/funds/sources")).status_code == 401:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the notified revocation never took effect")
+
+
+async def test_the_cache_trusts_nothing_heard_while_deaf(make_principal: MakePrincipal, db: asyncpg.Pool) -> None:
+    """The listener's connection dies; a revocation whose notice was lost must still take effect afterwards."""
+    finance = await make_principal("finance", "430000")
+    assert (await finance.get("/funds/sources")).status_code == 200
+    old = await _listener_pid(db)
+    assert old is not None
+    await db.execute("SELECT pg_terminate_backend($1)", old)
+    for _ in range(200):
+        new = await _listener_pid(db)
+        if new is not None and new != old:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the listener did not come back")
+    await _revoke_in_database(db, finance.principal_id, notify=False)  # as if the notice was lost
+    assert (await finance.get("/funds/sources")).status_code == 401
