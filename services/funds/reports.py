@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import rules
 
-# Allocations reaching a county from inside its own province (province or city level), by province, fund, year.
+# F2, what a province gives its counties: allocations received by a county from an issuer of its own province, at
+# province or city level, by province, fund, year. Money passed down through a city (province → city → county) is
+# counted once, when the county receives it (the city's allocation); the province → city hop is not a county's
+# receipt. Central money sent straight to a county is left out: the rule binds the province's departments that cut
+# the money into blocks for their counties (seed 002: 由省级主管部门一律切块下达 … 分配给贫困县的资金增幅), and is
+# evaluated per issuing province (DOMAIN.md F2); the centre's own split is not the province's to answer for.
 _GROWTH = text(
     """
     SELECT substr(a.to_region, 1, 2) AS province, a.fund_source, a.fiscal_year,
