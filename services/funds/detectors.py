@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ registry = DetectorRegistry()
 log = logging.getLogger("fundtrack.funds.detectors")
 INELIGIBLE_LOOKBACK_DAYS = 400
 REGISTRY_CONCURRENCY = 16
+NOT_REGISTERED = "not_registered"  # F10: paid before the household was registered (no status on the payment date)
 
 
 @registry.register(codes.IDLE_FUNDS)
@@ -121,7 +123,8 @@ _HOUSEHOLD_PAYMENTS = text(
 
 @registry.register(codes.INELIGIBLE_PAYEE)
 async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
-    """F10: a household paid while not poor/exited/returned, or with a village cadre, on the payment date."""
+    """F10: a household paid while not poor/exited/returned, or with a village cadre, or not yet registered, all as
+    the registry stood on the payment date (a later change of status neither raises nor clears the finding)."""
     since = ctx.as_of - timedelta(days=INELIGIBLE_LOOKBACK_DAYS)
     payments = list(await ctx.session.execute(_HOUSEHOLD_PAYMENTS, {"as_of": ctx.as_of, "since": since}))
     gate = asyncio.Semaphore(REGISTRY_CONCURRENCY)
@@ -138,15 +141,28 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
         return []
     drafts = []
     for p, status in zip(payments, statuses, strict=True):
-        # No status on that date (registered later than a back-dated payment): F6 checked it existed when recorded.
-        reason = None if status is None else rules.ineligibility_of(status["status"], bool(status["village_cadre"]))
-        if reason is None or status is None:
+        reason = ineligibility_on_date(status)
+        if reason is None:
             continue
         drafts.append(AlertDraft(
             type=codes.INELIGIBLE_PAYEE, severity="high", region_code=p.county_code, subject_kind="disbursement",
             subject_id=p.id,
             facts={"household_id": p.payee_id, "project_id": p.project_id, "amount_fen": p.amount_fen,
                    "paid_on": p.paid_on.isoformat(), "reason": reason,
-                   "status": status["status"], "village_cadre": bool(status["village_cadre"])},
+                   "status": status["status"] if status else None,
+                   "village_cadre": bool(status["village_cadre"]) if status else None},
         ))
     return drafts
+
+
+def ineligibility_on_date(status: Mapping[str, Any] | None) -> str | None:
+    """F10 on the payment date: why the household could not receive poverty money then, or None if it could.
+
+    No status in force on that date means the household was not in the registry yet (建档立卡 later than the
+    payment): it was not a registered poor household when paid, so the payment is flagged (`not_registered`), as
+    an inspector matching payments against the roster of that day would. F6 only checked, when the payment was
+    recorded, that the household exists now.
+    """
+    if status is None:
+        return NOT_REGISTERED
+    return rules.ineligibility_of(str(status["status"]), bool(status["village_cadre"]))
