@@ -8,7 +8,7 @@ import re
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,13 +16,11 @@ from gateway.policy import ALERT_DOMAINS
 from services.kernel.alerts import RegionQuery, ScanIn, SeverityQuery, StatusQuery, TypeQuery
 from services.kernel.errors import NotFound, ServiceUnavailable
 from services.kernel.http import signed_headers
-from services.kernel.identity import Principal
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from services.kernel.topology import SERVICES
-from services.kernel.uow import principal_of
+from services.kernel.uow import PrincipalDep, principal_of
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
-PrincipalDep = Annotated[Principal, Depends(principal_of)]
 ALERT_ID = re.compile(r"^alert-(?P<service>[a-z]+)_[0-9a-z]{26}$")
 
 

@@ -17,10 +17,9 @@ from gateway.audit import MAX_DELAY_MS, audit_filters, entry_json, verify_chain
 from gateway.models import audit_log
 from services.kernel.identity import Principal, jurisdiction_prefix
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
-from services.kernel.uow import principal_of
+from services.kernel.uow import PrincipalDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-PrincipalDep = Annotated[Principal, Depends(principal_of)]
 
 
 class AuditQuery(BaseModel):
@@ -37,7 +36,7 @@ class AuditQuery(BaseModel):
     until: datetime | None = None
 
 
-def audit_query(
+async def audit_query(
     actor: Annotated[str | None, Query(max_length=64)] = None,
     role: Annotated[str | None, Query(max_length=32)] = None,
     region: Annotated[str | None, Query(pattern=r"^(\d{6}|\d{12})$")] = None,

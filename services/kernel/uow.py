@@ -176,5 +176,15 @@ def get_session(request: Request) -> AsyncSession:
     return session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-PrincipalDep = Annotated[Principal, Depends(principal_of)]
+# Dependencies are coroutines on purpose: FastAPI runs a plain `def` dependency in a worker thread, a thread hop per
+# request for what is an attribute read.
+async def session_dependency(request: Request) -> AsyncSession:
+    return get_session(request)
+
+
+async def principal_dependency(request: Request) -> Principal:
+    return principal_of(request)
+
+
+SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+PrincipalDep = Annotated[Principal, Depends(principal_dependency)]
