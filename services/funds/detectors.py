@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,7 +20,6 @@ registry = DetectorRegistry()
 log = logging.getLogger("fundtrack.funds.detectors")
 INELIGIBLE_LOOKBACK_DAYS = 400
 REGISTRY_CONCURRENCY = 16
-NOT_REGISTERED = "not_registered"  # F10: paid before the household was registered (no status on the payment date)
 
 
 @registry.register(codes.IDLE_FUNDS)
@@ -141,7 +139,7 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
         return []
     drafts = []
     for p, status in zip(payments, statuses, strict=True):
-        reason = ineligibility_on_date(status)
+        reason = rules.ineligibility_on_date(status)
         if reason is None:
             continue
         drafts.append(AlertDraft(
@@ -154,15 +152,3 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
         ))
     return drafts
 
-
-def ineligibility_on_date(status: Mapping[str, Any] | None) -> str | None:
-    """F10 on the payment date: why the household could not receive poverty money then, or None if it could.
-
-    No status in force on that date means the household was not in the registry yet (建档立卡 later than the
-    payment): it was not a registered poor household when paid, so the payment is flagged (`not_registered`), as
-    an inspector matching payments against the roster of that day would. F6 only checked, when the payment was
-    recorded, that the household exists now.
-    """
-    if status is None:
-        return NOT_REGISTERED
-    return rules.ineligibility_of(str(status["status"]), bool(status["village_cadre"]))

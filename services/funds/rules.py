@@ -178,6 +178,22 @@ def ineligibility_of(status: str, village_cadre: bool) -> str | None:
     return None
 
 
+NOT_REGISTERED = "not_registered"
+
+
+def ineligibility_on_date(status: Mapping[str, Any] | None) -> str | None:
+    """F10 on the payment date: why the household could not receive poverty money then, or None if it could.
+
+    `status` is the registry's answer for that date. None means the household was not in the registry yet (建档立卡
+    later than the payment): it was not a registered poor household when paid, so the payment is flagged
+    (`not_registered`), as an inspector matching payments against that day's roster would. F6 only checked, when
+    the payment was recorded, that the household exists now.
+    """
+    if status is None:
+        return NOT_REGISTERED
+    return ineligibility_of(str(status["status"]), bool(status["village_cadre"]))
+
+
 @dataclass(frozen=True)
 class Draw:
     account_id: int
