@@ -20,6 +20,7 @@ from services.funds.schemas import AllocationCreate, AllocationRead, Appropriati
 from services.kernel.errors import Conflict, NotInJurisdiction, Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
+from services.kernel.uow import LastStep, run_last
 
 _INSERT_ALLOCATIONS = text(
     """
@@ -153,9 +154,14 @@ def _plan_item(item: AllocationCreate, sources: dict[str, bool], counties: dict[
     )
 
 
-def _post(book: Book, plan: Planned) -> None:
+def _post(book: Book, plan: Planned, *, first_source_only: bool = False) -> bool:
+    """Move the allocation's money in `book`; True if it was all drawn from the first source (the treasury). With
+    `first_source_only`, nothing is moved unless it can be."""
     item = plan.item
     parts = rules.draw([(i, book.balance(k)) for i, k in enumerate(plan.sources)], item.amount_fen)
+    single = parts is not None and len(parts) == 1 and parts[0].account_id == 0
+    if first_source_only and not single:
+        return False
     if parts is None:
         held = sum(book.balance(k) for k in plan.sources)
         raise rules.insufficient(
@@ -165,6 +171,7 @@ def _post(book: Book, plan: Planned) -> None:
     for part in parts:
         book.move(plan.sources[part.account_id], plan.destination, part.amount_fen, kind="allocation",
                   record_id=plan.id, doc_no=item.doc_no, occurred_on=item.issued_on)
+    return single
 
 
 async def _insert(session: AsyncSession, planned: Sequence[Planned], principal: Principal, batch: bool) -> None:
@@ -192,17 +199,42 @@ async def allocate(
 ) -> list[AllocationRead]:
     """Post allocations all-or-nothing, in order (a later item may pass on money an earlier one brought)."""
     planned = await _plan(session, items, principal, batch)
-    # The records first (the unique index settles duplicate documents), then lock the balances as late as possible.
+    # The records first (the unique index settles duplicate documents); the issuer's balance rows, which every
+    # allocation of that issuer locks, are locked as late as possible.
     await _insert(session, planned, principal, batch)
-    book = await open_book(session, [k for p in planned for k in p.sources], create=[p.destination for p in planned])
-    for index, plan in enumerate(planned):
-        try:
-            _post(book, plan)
-        except Problem as problem:
-            raise _in_batch(problem, index if batch else None) from None
-    await book.flush(session)
+    await run_last(session, await _mover(session, planned, batch))
     return [
         AllocationRead(**p.item.model_dump(exclude={"tasks"}), tasks=[t.model_dump() for t in p.item.tasks],
                        id=p.id, destination_account=p.destination.kind)
         for p in planned
     ]
+
+
+async def _mover(session: AsyncSession, planned: Sequence[Planned], batch: bool) -> LastStep:
+    """The money moves, as the last statement before the commit.
+
+    Planned on unlocked balances when every allocation can be drawn from the issuer's treasury alone: one statement
+    then locks, checks that the balances still cover it, and writes; the lock is held for that statement and the
+    commit. Otherwise, or if the balances went down meanwhile, the moves are planned again under the lock."""
+    sources = [k for p in planned for k in p.sources]
+    destinations = [p.destination for p in planned]
+    book = await open_book(session, sources, create=destinations, lock=False)
+    try:
+        simple = all(_post(book, plan, first_source_only=True) for plan in planned)
+    except Problem:
+        simple = False
+
+    async def locked_path(session: AsyncSession) -> None:
+        book = await open_book(session, sources, create=destinations)
+        for index, plan in enumerate(planned):
+            try:
+                _post(book, plan)
+            except Problem as problem:
+                raise _in_batch(problem, index if batch else None) from None
+        await book.flush(session)
+
+    async def optimistic_path(session: AsyncSession) -> None:
+        if not await book.flush_if_covered(session):
+            await locked_path(session)
+
+    return optimistic_path if simple else locked_path

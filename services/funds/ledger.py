@@ -43,17 +43,16 @@ class Posted:
     fund_source: str
 
 
-_LOCK = text(
-    """
+_SELECT = """
     SELECT a.id, a.region_code, a.kind, a.fund_source, a.ref, a.balance_fen
     FROM accounts a
     JOIN unnest(CAST(:r AS varchar[]), CAST(:k AS varchar[]), CAST(:f AS varchar[]), CAST(:x AS varchar[]))
          AS want(r, k, f, x)
       ON a.region_code = want.r AND a.kind = want.k AND a.fund_source = want.f AND a.ref = want.x
     ORDER BY a.id
-    FOR UPDATE OF a
-    """
-)
+"""
+_LOCK = text(_SELECT + "FOR UPDATE OF a")
+_READ = text(_SELECT)
 _CREATE = text(
     """
     INSERT INTO accounts (region_code, kind, fund_source, ref)
@@ -85,6 +84,37 @@ _WRITE = text(
     SELECT (SELECT count(*) FROM moved) AS transfers, (SELECT count(*) FROM balanced) AS balances
     """
 )
+# The same write in one statement that first locks the rows (in id order) and writes only if their balances still
+# cover what the book, planned on unlocked balances, draws: `need` is the most an account goes down at any point.
+# The aggregate reads every locked row, so all are locked before the writes, which run only if `ok`.
+_WRITE_IF_COVERED = text(
+    """
+    WITH locked AS (
+        SELECT a.id, a.balance_fen FROM accounts a WHERE a.id = ANY(CAST(:ids AS bigint[])) ORDER BY a.id FOR UPDATE
+    ), covered AS (
+        SELECT count(*) = cardinality(CAST(:ids AS bigint[])) AND coalesce(bool_and(l.balance_fen >= n.need), true)
+               AS ok
+        FROM locked l
+        LEFT JOIN unnest(CAST(:need_ids AS bigint[]), CAST(:needs AS bigint[])) AS n(id, need) ON n.id = l.id
+    ), moved AS (
+        INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                               record_id, doc_no, occurred_on, reverses_id)
+        SELECT * FROM unnest(CAST(:id AS varchar[]), CAST(:src AS bigint[]), CAST(:dst AS bigint[]),
+                             CAST(:amount AS bigint[]), CAST(:kind AS varchar[]), CAST(:fund AS varchar[]),
+                             CAST(:record AS varchar[]), CAST(:doc AS varchar[]), CAST(:on AS date[]),
+                             CAST(:reverses AS varchar[]))
+        WHERE (SELECT ok FROM covered)
+        RETURNING 1
+    ), balanced AS (
+        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta
+        FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS d(id, delta)
+        WHERE a.id = d.id AND (SELECT ok FROM covered)
+        RETURNING 1
+    )
+    SELECT (SELECT ok FROM covered) AS ok, (SELECT count(*) FROM moved) AS transfers,
+           (SELECT count(*) FROM balanced) AS balances
+    """
+)
 
 
 def _columns(keys: Sequence[AccountKey]) -> dict[str, list[str]]:
@@ -102,6 +132,7 @@ class Book:
 
     ids: dict[AccountKey, int] = field(default_factory=dict)
     balances: dict[AccountKey, int] = field(default_factory=dict)
+    keys: dict[int, AccountKey] = field(default_factory=dict)
     deltas: dict[AccountKey, int] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
 
@@ -147,6 +178,52 @@ class Book:
         )
         return Posted(transfer_id, source, destination, amount_fen, source.fund_source)
 
+    def needs(self) -> dict[int, int]:
+        """For each account but the budget: the most its balance goes down at any point of this book's moves."""
+        running: dict[AccountKey, int] = {}
+        lowest: dict[AccountKey, int] = {}
+        for row in self.rows:
+            for account_id, delta in ((row["src"], -row["amount"]), (row["dst"], row["amount"])):
+                key = self.keys[account_id]
+                running[key] = running.get(key, 0) + delta
+                lowest[key] = min(lowest.get(key, 0), running[key])
+        return {self.ids[k]: -low for k, low in lowest.items() if low < 0 and k.kind != BUDGET}
+
+    async def flush_if_covered(self, session: AsyncSession) -> bool:
+        """Lock and write in one statement, if the locked balances still cover the moves planned on unlocked ones;
+        False (and nothing written, the rows now locked) if they do not."""
+        if not self.rows:
+            return True
+        needs = self.needs()
+        columns = {name: [row[name] for row in self.rows] for name in self.rows[0]}
+        row = (
+            await session.execute(
+                _WRITE_IF_COVERED,
+                {
+                    **columns,
+                    "ids": list(self.deltas_by_id()),
+                    "deltas": list(self.deltas_by_id().values()),
+                    "need_ids": list(needs),
+                    "needs": list(needs.values()),
+                },
+            )
+        ).one()
+        if not row.ok:
+            return False
+        self.rows.clear()
+        self.deltas.clear()
+        return True
+
+    def deltas_by_id(self) -> dict[int, int]:
+        """Every account the moves touch (locked even when its net change is 0), with that change."""
+        touched: dict[int, int] = {}
+        for row in self.rows:
+            touched.setdefault(row["src"], 0)
+            touched.setdefault(row["dst"], 0)
+        for key, delta in self.deltas.items():
+            touched[self.ids[key]] = delta
+        return dict(sorted(touched.items()))
+
     async def flush(self, session: AsyncSession) -> None:
         """Write the transfers and the balance changes (the rows are locked since `open_book`)."""
         if not self.rows:
@@ -158,28 +235,32 @@ class Book:
         self.deltas.clear()
 
 
-async def _lock(session: AsyncSession, keys: Sequence[AccountKey], book: Book) -> None:
-    result = await session.execute(_LOCK, _columns(keys))
+async def _lock(session: AsyncSession, keys: Sequence[AccountKey], book: Book, *, lock: bool = True) -> None:
+    result = await session.execute(_LOCK if lock else _READ, _columns(keys))
     for row in result:
         key = AccountKey(row.region_code, row.kind, row.fund_source, row.ref)
         book.ids[key] = int(row.id)
+        book.keys[int(row.id)] = key
         book.balances[key] = int(row.balance_fen)
 
 
 async def open_book(
-    session: AsyncSession, keys: Iterable[AccountKey], *, create: Iterable[AccountKey] = ()
+    session: AsyncSession, keys: Iterable[AccountKey], *, create: Iterable[AccountKey] = (), lock: bool = True
 ) -> Book:
     """Lock the balance rows of `keys` in id order, creating those of `create` that do not exist yet (money
-    arrives there). An account that does not exist and is not created holds 0: nothing can be drawn from it."""
+    arrives there). An account that does not exist and is not created holds 0: nothing can be drawn from it.
+
+    With `lock=False` the balances are the last committed ones, unlocked: a plan made on them is written only by
+    `Book.flush_if_covered`, which checks them again under the lock."""
     creatable = set(create)
     wanted = sorted(set(keys) | creatable)
     book = Book()
-    await _lock(session, wanted, book)
+    await _lock(session, wanted, book, lock=lock)
     missing = [k for k in wanted if k not in book.ids and k in creatable]
     if missing:
         # Created in key order, so two transactions creating the same accounts wait for each other in one order.
         await session.execute(_CREATE, _columns(missing))
-        await _lock(session, missing, book)
+        await _lock(session, missing, book, lock=lock)
     for key in wanted:
         book.balances.setdefault(key, 0)
     return book

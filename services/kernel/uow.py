@@ -71,6 +71,21 @@ async def _drain(request: Request) -> str:
     return digest.hexdigest()
 
 
+_UOW = "fundtrack_unit_of_work"
+_LAST_STEPS = "fundtrack_last_steps"
+LastStep = Callable[[AsyncSession], Awaitable[None]]
+
+
+async def run_last(session: AsyncSession, step: LastStep) -> None:
+    """Run `step` after everything else the request writes (its audit entry, its idempotency record), just before
+    the commit: for a statement that locks a hot row, so that the lock is held for that statement and the commit
+    only. A step that raises rolls the whole request back. Outside a unit of work the step runs at once."""
+    if session.info.get(_UOW):
+        session.info.setdefault(_LAST_STEPS, []).append(step)
+    else:
+        await step(session)
+
+
 def principal_of(request: Request) -> Principal:
     principal = getattr(request.state, "principal", None)
     if not isinstance(principal, Principal):
@@ -118,6 +133,8 @@ async def _run(
     streamed: bool,
 ) -> Response:
     principal = principal_of(request)
+    session.info[_UOW] = True
+    session.info[_LAST_STEPS] = []
     key = request.headers.get("idempotency-key") if request.method == "POST" else None
     hashing: _HashingReceive | None = None
     body_sha256 = ""
@@ -159,6 +176,12 @@ async def _run(
             response=response,
             replay_body=getattr(request.state, "idempotent_replay_body", None),
         )
+    try:
+        for step in session.info.pop(_LAST_STEPS):
+            await step(session)
+    except BaseException:
+        await session.rollback()
+        raise
     await session.commit()
     return response
 
