@@ -4,7 +4,8 @@ memory; a line longer than MAX_LINE_BYTES is cut off and reported instead of gro
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 
 from services.registry import codes
 
@@ -27,27 +28,59 @@ def _decoded(raw: bytes) -> str | tuple[str, str]:
         return NOT_UTF8
 
 
-async def physical_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[Line]]:
-    """The lines of the body, one batch per chunk received; a last line without a newline counts too."""
+@dataclass(frozen=True)
+class Batch:
+    """Whole lines of the body as received, numbered from `first`: `data` holds them separated by a newline (none
+    at the end), raw bytes (the import's fast path reads a batch at once); iterating gives each line (the slow
+    path). `too_long`: a single line that passed MAX_LINE_BYTES and was skipped while it streamed."""
+
+    first: int
+    data: bytes
+    too_long: bool = False
+
+    def lines(self) -> list[Line]:
+        if self.too_long:
+            return [(self.first, TOO_LONG)]
+        return [(self.first + i, _decoded(raw)) for i, raw in enumerate(self.data.split(b"\n"))]
+
+    def __iter__(self) -> Iterator[Line]:
+        return iter(self.lines())
+
+    @property
+    def count(self) -> int:
+        return 1 if self.too_long else self.data.count(b"\n") + 1
+
+
+async def physical_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[Batch]:
+    """The lines of the body, one batch per chunk received (never split into lines here); a last line without a
+    newline counts too."""
     pending = b""
     overflowed = False  # the current line already passed MAX_LINE_BYTES and is being skipped
-    number = 0
+    number = 1  # the number of the next line to yield
     async for chunk in chunks:
         if not chunk:
             continue
-        parts = (pending + chunk).split(b"\n")
-        pending = parts.pop()
-        batch: list[Line] = []
-        for raw in parts:
-            number += 1
-            batch.append((number, TOO_LONG if overflowed else _decoded(raw)))
-            overflowed = False
+        if overflowed:
+            end = chunk.find(b"\n")
+            if end < 0:
+                continue
+            yield Batch(number, b"", too_long=True)
+            number, overflowed, chunk = number + 1, False, chunk[end + 1:]
+        data = pending + chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+        else:
+            batch = Batch(number, data[:cut])
+            pending = data[cut + 1:]
+            number += batch.count
+            yield batch
         if len(pending) > MAX_LINE_BYTES:
             pending, overflowed = b"", True
-        if batch:
-            yield batch
-    if pending or overflowed:
-        yield [(number + 1, TOO_LONG if overflowed else _decoded(pending))]
+    if overflowed:
+        yield Batch(number, b"", too_long=True)
+    elif pending:
+        yield Batch(number, pending)
 
 
 def split_fields(text: str) -> list[str] | tuple[str, str]:

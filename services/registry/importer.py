@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.errors import ValidationProblem
 from services.kernel.identity import Principal
 from services.registry import codes, sql
-from services.registry.csvstream import BOM, Line, physical_lines, split_fields, staging_record
+from services.registry.csvstream import BOM, Batch, physical_lines, split_fields, staging_record
+from services.registry.fastpath import checked_batch
 from services.registry.rules import (
     HEADER,
     MALFORMED,
@@ -72,13 +73,16 @@ async def drain(chunks: AsyncIterator[bytes]) -> None:
         pass
 
 
-async def read_header(batches: AsyncIterator[list[Line]], chunks: AsyncIterator[bytes]) -> list[Line]:
+async def read_header(batches: AsyncIterator[Batch], chunks: AsyncIterator[bytes]) -> list[Batch]:
     """Check line 1 and return the rest of the first batch; a missing or wrong header refuses the whole file."""
-    empty: list[Line] = []
-    first = await anext(batches, empty)
+    first = await anext(batches, None)
     problem: str | None = "文件为空 / the file is empty: it must start with the header " + ",".join(HEADER)
-    if first:
-        header = first[0][1]
+    rest: list[Batch] = []
+    if first is not None:
+        header_raw, newline, others = first.data.partition(b"\n")
+        header = Batch(first.first, header_raw, first.too_long).lines()[0][1]
+        if newline:
+            rest.append(Batch(first.first + 1, others))
         if isinstance(header, str):
             fields = split_fields(header.removeprefix(BOM))
             problem = header_problem(fields) if isinstance(fields, list) else f"表头错误 / bad header: {fields[1]}"
@@ -87,27 +91,29 @@ async def read_header(batches: AsyncIterator[list[Line]], chunks: AsyncIterator[
     if problem is not None:
         await drain(chunks)
         raise ValidationProblem(problem, code=codes.INVALID_HEADER, field="body")
-    return first[1:]
+    return rest
 
 
 @dataclass
 class Chunk:
-    """Checked lines for one COPY: CSV records, the first line of each household in it, and the households that
-    may have been in an earlier chunk (the database checks those)."""
+    """Checked lines for one COPY: CSV records (a string per batch), the first line of each household in it, and the
+    households that may have been in an earlier chunk (the database checks those)."""
 
     records: list[str] = field(default_factory=list)
     firsts: dict[str, int] = field(default_factory=dict)
     maybe_seen: list[str] = field(default_factory=list)
+    lines: int = 0
 
 
 async def checked_chunks(
-    first: list[Line], batches: AsyncIterator[list[Line]], *, prefix: str, today: date, rejections: Rejections
+    first: list[Batch], batches: AsyncIterator[Batch], *, prefix: str, today: date, rejections: Rejections
 ) -> AsyncIterator[Chunk]:
     """The good lines, CHUNK_LINES or so at a time; the bad ones and the repeats go to `rejections` with their
-    number and code."""
+    number and code. A batch is checked at once when every line of it is good (fastpath.py), else line by line."""
     seen = SeenFilter()
 
-    def check(batch: list[Line], chunk: Chunk) -> None:
+    def check_lines(batch: Batch, chunk: Chunk) -> None:
+        records: list[str] = []
         for number, content in batch:
             fields = split_fields(content) if isinstance(content, str) else content
             if isinstance(fields, list):
@@ -119,22 +125,37 @@ async def checked_chunks(
                     if first_line != number:
                         rejections.add(number, *duplicate_problem(household_id, first_line))
                         continue
-                    if seen.add(household_id):
-                        chunk.maybe_seen.append(household_id)
-                    chunk.records.append(staging_record(number, fields, plain='"' not in content))
+                    chunk.maybe_seen.extend(seen.add_all((household_id,)))
+                    records.append(staging_record(number, fields, plain='"' not in content))
                     continue
                 fields = problem_of(fields, prefix=prefix, today=today) or MALFORMED
             rejections.add(number, *fields)
+        chunk.records.append("".join(records))
+        chunk.lines += len(records)
+
+    def check(batch: Batch, chunk: Chunk) -> None:
+        good = None if batch.too_long else checked_batch(batch.first, batch.data, prefix=prefix, today=today)
+        if good is None:
+            return check_lines(batch, chunk)
+        ids = good.household_ids
+        firsts = chunk.firsts
+        if len(set(ids)) != len(ids) or not firsts.keys().isdisjoint(ids):
+            return check_lines(batch, chunk)  # a household twice in this chunk: the first line is kept
+        firsts.update(zip(ids, range(batch.first, batch.first + len(ids)), strict=True))
+        chunk.maybe_seen.extend(seen.add_all(ids))
+        chunk.records.append(good.records)
+        chunk.lines += len(ids)
 
     chunk = Chunk()
-    check(first, chunk)
+    for batch in first:
+        check(batch, chunk)
     async for batch in batches:
         check(batch, chunk)
         await asyncio.sleep(0)  # let the event loop move the merge of the previous chunk on to its next statement
-        if len(chunk.records) >= CHUNK_LINES:
+        if chunk.lines >= CHUNK_LINES:
             yield chunk
             chunk = Chunk()
-    if chunk.records:
+    if chunk.lines:
         yield chunk
 
 

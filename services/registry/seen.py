@@ -4,6 +4,8 @@ a false "maybe" costs one query, never a wrong answer (the database has the last
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 BITS_LOG2 = 27  # 2**27 bits = 16 MiB; four probes: about one false "maybe" per 1,000,000 new ids after 1,000,000
 MASK = (1 << BITS_LOG2) - 1
 
@@ -14,14 +16,26 @@ class SeenFilter:
 
     def add(self, key: str) -> bool:
         """Record `key`; True when it may have been recorded before (False: it certainly was not)."""
-        h1, h2 = hash(key), hash(key + "\x1f")
-        a, b, c, d = h1 & MASK, (h1 >> BITS_LOG2) & MASK, h2 & MASK, (h2 >> BITS_LOG2) & MASK
+        return bool(self.add_all((key,)))
+
+    def add_all(self, keys: Iterable[str]) -> list[str]:
+        """Record every key; the ones that may have been recorded before (by an earlier call or earlier in `keys`).
+        Four probes from one 64-bit hash (h1 + i·h2, Kirsch–Mitzenmacher), in one loop: a million ids per import."""
         bits = self.bits
-        maybe = bool(
-            bits[a >> 3] >> (a & 7) & bits[b >> 3] >> (b & 7) & bits[c >> 3] >> (c & 7) & bits[d >> 3] >> (d & 7) & 1
-        )
-        bits[a >> 3] |= 1 << (a & 7)
-        bits[b >> 3] |= 1 << (b & 7)
-        bits[c >> 3] |= 1 << (c & 7)
-        bits[d >> 3] |= 1 << (d & 7)
+        maybe: list[str] = []
+        for key in keys:
+            h = hash(key)
+            a = h & MASK
+            step = (h >> 32) | 1
+            b = (a + step) & MASK
+            c = (b + step) & MASK
+            d = (c + step) & MASK
+            i, j, k, m = a >> 3, b >> 3, c >> 3, d >> 3
+            x, y, z, w = 1 << (a & 7), 1 << (b & 7), 1 << (c & 7), 1 << (d & 7)
+            if bits[i] & x and bits[j] & y and bits[k] & z and bits[m] & w:
+                maybe.append(key)
+            bits[i] |= x
+            bits[j] |= y
+            bits[k] |= z
+            bits[m] |= w
         return maybe
