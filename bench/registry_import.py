@@ -5,7 +5,8 @@ same file into a plain table of the same database, in the same run.
         /work/venv/bin/python -m bench.registry_import [--lines 1000000]
 
 Starts its own stack (tests/stack.py: a fresh database, migrations, the services and the gateway), generates the CSV
-(valid GB 11643 check digits), then measures: the raw COPY; the import through the gateway (wall time, rows/s, peak
+(valid GB 11643 check digits), then measures: the raw COPY (into a plain table with no index, and into a table
+shaped like the roster with its primary key); the import through the gateway (wall time, rows/s, peak
 RSS of the registry process from /proc VmHWM); the same import straight to the registry's port (other household
 ids, no gateway hop or gateway timeout); and a second import of the file through the gateway (every line
 unchanged). Prints the figures as JSON.
@@ -75,14 +76,23 @@ async def file_chunks(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-async def raw_copy(url: str, path: Path) -> dict[str, Any]:
+PLAIN_TABLE = (
+    "CREATE TABLE public.bench_raw_copy (household_id text, head_id_number text, head_name text, county_code text,"
+    " village_code text, status text, members integer, village_cadre boolean, card_account text)"
+)
+# The roster's columns and primary key (migrations/registry/versions/0002), without the service's extra columns.
+ROSTER_SHAPED_TABLE = (
+    "CREATE TABLE public.bench_raw_copy (household_id varchar(64) PRIMARY KEY, head_id_number varchar(18) NOT NULL,"
+    " head_name varchar(100) NOT NULL, county_code varchar(6) NOT NULL, village_code varchar(12) NOT NULL,"
+    " status varchar(16) NOT NULL, members smallint NOT NULL, village_cadre boolean NOT NULL,"
+    " card_account varchar(64) NOT NULL)"
+)
+
+
+async def raw_copy(url: str, path: Path, table: str = PLAIN_TABLE) -> dict[str, Any]:
     conn = await asyncpg.connect(plain_url(url))
     try:
-        await conn.execute(
-            "CREATE TABLE public.bench_raw_copy (household_id text, head_id_number text, head_name text,"
-            " county_code text, village_code text, status text, members integer, village_cadre boolean,"
-            " card_account text)"
-        )
+        await conn.execute(table)
         started = time.perf_counter()
         status = await conn.copy_to_table("bench_raw_copy", schema_name="public", source=str(path),
                                           format="csv", header=True)
@@ -148,6 +158,7 @@ async def measure(stack: Stack, path: Path) -> dict[str, Any]:
     pid = next(child for child in stack.children if child.name == "registry").process.pid
     load_before = os.getloadavg()
     copy = await raw_copy(stack.database.url, path)
+    copy_pk = await raw_copy(stack.database.url, path, ROSTER_SHAPED_TABLE)
     gateway = await timed_import(stack, path, pid)
     await wait_idle(stack.database.url)
     # The same file with other household ids, straight to the service: its own rate, without the gateway hop.
@@ -155,12 +166,14 @@ async def measure(stack: Stack, path: Path) -> dict[str, Any]:
     other.write_bytes(path.read_bytes().replace(b"\nHH", b"\nHJ"))
     direct = await timed_import(stack, other, pid, direct=True)
     again = await timed_import(stack, path, pid)
-    results = {"raw_copy": copy, "import_via_gateway": gateway, "import_direct_to_service": direct,
+    results = {"raw_copy": copy, "raw_copy_roster_shaped_with_primary_key": copy_pk,
+               "import_via_gateway": gateway, "import_direct_to_service": direct,
                "reimport_unchanged_via_gateway": again,
                "load_average_1_5_15_min": {"before": load_before, "after": os.getloadavg()}}
-    for key in ("import_via_gateway", "import_direct_to_service"):
+    for key in ("import_via_gateway", "import_direct_to_service", "reimport_unchanged_via_gateway"):
         if "rows_per_s" in results[key]:
             results[f"{key}_vs_raw_copy"] = round(results[key]["rows_per_s"] / copy["rows_per_s"], 3)
+            results[f"{key}_vs_roster_shaped_copy"] = round(results[key]["rows_per_s"] / copy_pk["rows_per_s"], 3)
     return results
 
 

@@ -103,6 +103,7 @@ class Chunk:
     firsts: dict[str, int] = field(default_factory=dict)
     maybe_seen: list[str] = field(default_factory=list)
     lines: int = 0
+    first_line: int = 0  # the number of its first line: lines of earlier chunks have smaller numbers
 
 
 async def checked_chunks(
@@ -146,7 +147,7 @@ async def checked_chunks(
         chunk.records.append(good.records)
         chunk.lines += len(ids)
 
-    chunk = Chunk()
+    chunk = Chunk(first_line=2)
     for batch in first:
         check(batch, chunk)
     async for batch in batches:
@@ -154,7 +155,7 @@ async def checked_chunks(
         await asyncio.sleep(0)  # let the event loop move the merge of the previous chunk on to its next statement
         if chunk.lines >= CHUNK_LINES:
             yield chunk
-            chunk = Chunk()
+            chunk = Chunk(first_line=batch.first + batch.count)
     if chunk.lines:
         yield chunk
 
@@ -185,29 +186,43 @@ async def _source(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
+@dataclass
+class MergeState:
+    """Across the chunks of one import: how many chunk tables so far, and whether the last chunk was all new
+    households (then the next is probed first and, when it is all new too, inserted without the merge's join)."""
+
+    chunks: int = 0
+    all_new: bool = True
+
+
 async def merge_chunk(
-    conn: Any, chunk: Chunk, *, prefix: str, today: date, import_id: str, rejections: Rejections
+    conn: Any, chunk: Chunk, *, prefix: str, today: date, import_id: str, rejections: Rejections, state: MergeState
 ) -> Merged:
-    """One chunk: COPY into the emptied staging table, refuse households of an earlier chunk and households of
-    other jurisdictions, merge the rest."""
-    await conn.execute(sql.CLEAR)
+    """One chunk: COPY into a table of its own, refuse households of an earlier chunk and households of other
+    jurisdictions, merge the rest."""
+    state.chunks += 1
+    table = sql.chunk_table(state.chunks)
+    await conn.execute(sql.create_chunk(table))
     data = "".join(chunk.records).encode()
-    status = await conn.copy_to_table(sql.STAGING, source=_source(data), columns=HouseholdLine._fields, format="csv")
+    status = await conn.copy_to_table(table, source=_source(data), columns=HouseholdLine._fields, format="csv")
     staged = int(status.split()[-1])
-    checks: list[tuple[str, tuple[Any, ...]]] = []
     if chunk.maybe_seen:
-        checks.append((sql.EARLIER_DUPLICATES, (chunk.maybe_seen, REJECTED_CAP)))
-    checks.append((sql.REMEMBER + ";" + sql.INDEX_JOINS, ()))
-    if prefix:
-        checks.append((sql.OUTSIDE_JURISDICTION, (prefix, REJECTED_CAP)))
-    for statement, args in checks:
-        if not args:
-            await conn.execute(statement)
-            continue
-        refused, total = await _refused_by_database(conn, statement, *args)
+        await conn.execute(sql.HASH_JOINS_ON)
+        refused, total = await _refused_by_database(
+            conn, sql.earlier_duplicates(table), chunk.maybe_seen, REJECTED_CAP, chunk.first_line
+        )
+        await conn.execute(sql.HASH_JOINS_OFF)
         rejections.merge(refused, total)
         staged -= total
-    merged = await conn.fetchrow(sql.MERGE, today, import_id)
+    if state.all_new and staged and await conn.fetchval(sql.known(table)) == 0:
+        await conn.execute(sql.insert_new(table), today, import_id)  # nothing known: nobody else's household either
+        return Merged(staged, staged, 0)
+    if prefix:
+        refused, total = await _refused_by_database(conn, sql.outside_jurisdiction(table), prefix, REJECTED_CAP)
+        rejections.merge(refused, total)
+        staged -= total
+    merged = await conn.fetchrow(sql.merge(table), today, import_id)
+    state.all_new = int(merged["imported"]) == staged
     return Merged(staged, int(merged["imported"]), int(merged["updated"]))
 
 
@@ -217,13 +232,16 @@ async def merge_while_reading(
     """Each chunk is merged by the database while the next one is read and checked here (two cores at work); the
     connection runs one chunk at a time, in the request's transaction."""
     total = Merged()
+    state = MergeState()
     pending: asyncio.Task[Merged] | None = None
     try:
         async for chunk in chunks:
             if pending is not None:
                 _add(total, await pending)
             pending = asyncio.create_task(
-                merge_chunk(conn, chunk, prefix=prefix, today=today, import_id=import_id, rejections=rejections)
+                merge_chunk(
+                    conn, chunk, prefix=prefix, today=today, import_id=import_id, rejections=rejections, state=state
+                )
             )
         if pending is not None:
             _add(total, await pending)

@@ -130,7 +130,7 @@ def cadre_flag_problem(value: str) -> Problem | None:
 
 def duplicate_problem(household_id: str, first_line: int) -> Problem:
     """A household twice in one file: the first line is kept, the later ones refused (the wording of
-    sql.EARLIER_DUPLICATES, which finds those of earlier chunks)."""
+    sql.earlier_duplicates, which finds those of earlier chunks)."""
     return codes.DUPLICATE_IN_FILE, (
         f"户 {household_id} 已在第 {first_line} 行 / household {household_id} already on line {first_line}"
     )

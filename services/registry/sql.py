@@ -6,16 +6,20 @@ from __future__ import annotations
 from services.registry import codes
 
 STAGING = "registry_import_staging"
-SEEN = "registry_import_seen"
 
 # The day an import takes effect: the calendar day in China when it is recorded.
 TODAY = "SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date"
 
-# The staging table holds one chunk of lines at a time (emptied before the next); `seen` keeps the id and line of
-# every household staged so far, without an index: it is read only for the few ids the importer's SeenFilter cannot
-# rule out. Both are temporary (no WAL) and dropped at commit.
+# Each chunk of lines is COPYed into a temporary table of its own (chunk_table) that inherits from the staging
+# table: the chunk is merged from its own table, and the staging table reads every line staged so far, for the few
+# ids the importer's SeenFilter cannot rule out (no second copy of the ids, no index). Temporary tables write no
+# WAL and are dropped at commit. Hash and merge joins off: a chunk is small next to the roster, and the roster's
+# statistics are stale in the middle of a large import, so the merge probes the roster's primary key per staged
+# line and never hashes the whole roster (EARLIER_DUPLICATES turns them on for itself).
 PREPARE = f"""
 SET LOCAL work_mem = '64MB';
+SET LOCAL enable_hashjoin = off;
+SET LOCAL enable_mergejoin = off;
 CREATE TEMP TABLE {STAGING} (
     line integer NOT NULL,
     household_id text NOT NULL,
@@ -27,29 +31,35 @@ CREATE TEMP TABLE {STAGING} (
     members integer NOT NULL,
     village_cadre boolean NOT NULL,
     card_account text NOT NULL
-) ON COMMIT DROP;
-CREATE TEMP TABLE {SEEN} (household_id text NOT NULL, line integer NOT NULL) ON COMMIT DROP
+) ON COMMIT DROP
 """
 
-# A chunk is small next to the roster, and the roster's statistics are stale in the middle of a large import: the
-# merge must probe the roster's primary key per staged line, never hash the whole roster (twice) for each chunk.
-INDEX_JOINS = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
-# Before each chunk: the planner's free choice again, and an empty staging table.
-CLEAR = f"SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on; TRUNCATE {STAGING}"
+
+def chunk_table(number: int) -> str:
+    return f"{STAGING}_{number}"
+
+
+def create_chunk(table: str) -> str:
+    return f"CREATE TEMP TABLE {table} () INHERITS ({STAGING}) ON COMMIT DROP"
+
 
 # Imports are merged one at a time, so each status change is compared with the one recorded just before it
 # (taken before the first chunk is merged, held to the end of the transaction).
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('registry.household_import'))"
 
-# A household twice in one file: the first line is kept, the later ones are refused. Twice in one chunk is found by
-# the importer; here, lines of this chunk whose household was staged in an earlier chunk ($1: the candidates).
-EARLIER_DUPLICATES = f"""
+
+def earlier_duplicates(table: str) -> str:
+    """A household twice in one file: the first line is kept, the later ones are refused. Twice in one chunk is
+    found by the importer; here, lines of this chunk whose household was staged in an earlier chunk ($1: the
+    candidates, $3: the chunk's first line)."""
+    return f"""
 WITH firsts AS (
     SELECT e.household_id, min(e.line) AS first_line
-    FROM {SEEN} e JOIN unnest($1::text[]) AS c(household_id) ON c.household_id = e.household_id
+    FROM {STAGING} e JOIN unnest($1::text[]) AS c(household_id) ON c.household_id = e.household_id
+    WHERE e.line < $3
     GROUP BY e.household_id
 ), refused AS (
-    DELETE FROM {STAGING} s USING firsts f WHERE s.household_id = f.household_id
+    DELETE FROM {table} s USING firsts f WHERE s.household_id = f.household_id
     RETURNING s.line, s.household_id, f.first_line
 )
 SELECT line, '{codes.DUPLICATE_IN_FILE}' AS code,
@@ -59,12 +69,17 @@ SELECT line, '{codes.DUPLICATE_IN_FILE}' AS code,
 FROM refused ORDER BY line LIMIT $2
 """
 
-REMEMBER = f"INSERT INTO {SEEN} (household_id, line) SELECT household_id, line FROM {STAGING}"
 
-# A household already registered in a county outside the importer's jurisdiction cannot be taken over.
-OUTSIDE_JURISDICTION = f"""
+# EARLIER_DUPLICATES hashes its few candidates and reads the staged lines once.
+HASH_JOINS_ON = "SET LOCAL enable_hashjoin = on"
+HASH_JOINS_OFF = "SET LOCAL enable_hashjoin = off"
+
+
+def outside_jurisdiction(table: str) -> str:
+    """A household already registered in a county outside the importer's jurisdiction cannot be taken over."""
+    return f"""
 WITH refused AS (
-    DELETE FROM {STAGING} s USING households h
+    DELETE FROM {table} s USING households h
     WHERE h.household_id = s.household_id AND NOT starts_with(h.village_code, $1)
     RETURNING s.line, s.household_id, h.county_code
 )
@@ -77,17 +92,18 @@ FROM refused ORDER BY line LIMIT $2
 
 COLUMNS = "head_id_number, head_name, county_code, village_code, status, members, village_cadre, card_account"
 
-# One statement, one snapshot: the history compares with the record as it was before this chunk. New households
-# are plain INSERTs (no speculative ON CONFLICT insertion: the lock serialises imports, and the households of a
-# chunk are distinct), changed ones an UPDATE, unchanged ones are not written at all.
-MERGE = f"""
+def merge(table: str) -> str:
+    """One statement, one snapshot: the history compares with the record as it was before this chunk. New
+    households are plain INSERTs (no speculative ON CONFLICT insertion: the lock serialises imports, and the
+    households of a chunk are distinct), changed ones an UPDATE, unchanged ones are not written at all."""
+    return f"""
 WITH incoming AS (
     SELECT s.*, h.household_id IS NULL AS is_new, h.status AS old_status, h.village_cadre AS old_cadre,
            (h.head_id_number, h.head_name, h.county_code, h.village_code, h.status, h.members::integer,
             h.village_cadre, h.card_account)
            IS DISTINCT FROM (s.head_id_number, s.head_name, s.county_code, s.village_code, s.status, s.members,
                              s.village_cadre, s.card_account) AS changed
-    FROM {STAGING} s LEFT JOIN households h ON h.household_id = s.household_id
+    FROM {table} s LEFT JOIN households h ON h.household_id = s.household_id
 ), history AS (
     INSERT INTO household_status_history (household_id, status, village_cadre, effective_on, import_id)
     SELECT household_id, status, village_cadre, $1, $2 FROM incoming
@@ -104,6 +120,26 @@ WITH incoming AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted) AS imported, (SELECT count(*) FROM updated) AS updated
+"""
+
+
+def known(table: str) -> str:
+    """How many households of the chunk the roster already has (a probe of its primary key per line)."""
+    return f"""
+SELECT count(*) FROM {table} s WHERE EXISTS (SELECT 1 FROM households h WHERE h.household_id = s.household_id)
+"""
+
+
+def insert_new(table: str) -> str:
+    """A chunk of households the roster does not have yet (known() said so, under the import's lock): two plain
+    INSERTs, no join, no materialised comparison."""
+    return f"""
+WITH inserted AS (
+    INSERT INTO households (household_id, {COLUMNS}, registered_on, updated_on, import_id)
+    SELECT household_id, {COLUMNS}, $1, $1, $2 FROM {table}
+)
+INSERT INTO household_status_history (household_id, status, village_cadre, effective_on, import_id)
+SELECT household_id, status, village_cadre, $1, $2 FROM {table}
 """
 
 RECORD_IMPORT = """

@@ -256,3 +256,79 @@ async def test_a_file_of_several_chunks_finds_duplicates_and_changes_across_chun
         "SELECT status FROM registry.household_status_history WHERE household_id = $1 ORDER BY id", first.household_id
     )
     assert [r["status"] for r in history] == ["poor", "exited"]
+
+
+async def test_each_check_on_both_sides_inside_a_large_batch(admin: Api, db: asyncpg.Pool) -> None:
+    """Good lines around each bad one, in one network batch: the batch leaves the fast path and every line keeps its
+    number and code; quoted fields, CRLF, a lower-case x, 29 February of a leap year and 12 fields are read."""
+    county = new_county()
+    filler = [row(county) for _ in range(300)]
+    leap_day = row(county, head_id_number=id_number(county, birth="19840229"))
+    good_quoted = row(county)
+    wrong_check = row(county)
+    wrong_check.head_id_number = wrong_check.head_id_number[:17] + (
+        "0" if wrong_check.head_id_number[17] != "0" else "1"
+    )
+    specials: list[str | Row] = [
+        leap_day,                                                               # 302 29 February 1984: kept
+        row(county, head_id_number=id_number(county, birth="19850229")),       # 303 not a leap year
+        row(county, head_id_number=id_number(county, birth="19840230")),       # 304 30 February
+        good_quoted.line().replace("张三", '"张, 三"').replace(county + ",", f'"{county}",', 1),  # 305 kept
+        wrong_check.line().replace("张三", '"李, 四"'),                          # 306 quoted, bad check digit
+        wrong_check,                                                            # 307 bad check digit
+        row(county).line() + ",extra",                                          # 308 ten fields
+        row(county).line().rsplit(",", 1)[0],                                   # 309 eight fields
+    ]
+    lines = [*filler, *specials, *(row(county) for _ in range(300))]
+    body = "\r\n".join([HEADER, *(x.line() if isinstance(x, Row) else x for x in lines)]).encode()
+    response = await import_csv(admin, body)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert [(r["line"], r["code"]) for r in result["rejected"]] == [
+        (303, codes.INVALID_ID_NUMBER),
+        (304, codes.INVALID_ID_NUMBER),
+        (306, codes.INVALID_ID_NUMBER),
+        (307, codes.INVALID_ID_NUMBER),
+        (308, codes.WRONG_FIELD_COUNT),
+        (309, codes.WRONG_FIELD_COUNT),
+    ]
+    assert result["imported"] == len(lines) - 6
+    stored = await db.fetch(
+        "SELECT household_id, head_name FROM registry.households WHERE household_id = ANY($1)",
+        [good_quoted.household_id, wrong_check.household_id, leap_day.household_id],
+    )
+    assert {(r["household_id"], r["head_name"]) for r in stored} == {
+        (good_quoted.household_id, "张, 三"),
+        (leap_day.household_id, "张三"),
+    }
+
+
+async def test_new_households_then_known_ones_in_a_later_chunk(admin: Api, db: asyncpg.Pool) -> None:
+    """A first chunk of new households only (inserted without the merge's join), then a chunk holding known ones
+    (merged): counts, the update and the status history are as for one merge."""
+    county = new_county()
+    known = [row(county) for _ in range(3)]
+    assert (await import_csv(admin, csv_body(*known))).json()["imported"] == 3
+    fresh = [row(county).line() for _ in range(CHUNK_LINES + 10)]
+    known[0].status = "exited"
+    known[1].members = "6"
+    response = await import_csv(admin, csv_body(*fresh, *known))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["imported"], body["updated"], body["unchanged"], body["rejected_count"]) == (
+        CHUNK_LINES + 10, 2, 1, 0
+    )
+    history = await db.fetch(
+        "SELECT household_id, status FROM registry.household_status_history WHERE household_id = ANY($1)"
+        " ORDER BY household_id, id",
+        [k.household_id for k in known],
+    )
+    expected = [(known[0].household_id, "poor"), (known[0].household_id, "exited"),
+                (known[1].household_id, "poor"), (known[2].household_id, "poor")]
+    assert [(r["household_id"], r["status"]) for r in history] == sorted(expected, key=lambda h: h[0])
+    fresh_count = await db.fetchval(
+        "SELECT count(*) FROM registry.household_status_history h JOIN registry.households USING (household_id)"
+        " WHERE households.county_code = $1 AND h.import_id = $2",
+        county, body["import_id"],
+    )
+    assert fresh_count == CHUNK_LINES + 10 + 1  # a history row per new household, and known[0]'s exit
