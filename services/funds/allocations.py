@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,25 +18,24 @@ from services.funds import codes, rules
 from services.funds.ledger import AccountKey, Book, open_book
 from services.funds.reference import load_reference, unknown_source, unregistered_county
 from services.funds.schemas import AllocationCreate, AllocationRead, AppropriationCreate, AppropriationRead
+from services.kernel import rawsql
 from services.kernel.errors import Conflict, NotInJurisdiction, Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.uow import LastStep, run_last
 
-_INSERT_ALLOCATIONS = text(
-    """
+_ALLOCATION_COLUMNS = ("id", "fund_source", "fiscal_year", "from_region", "to_region", "amount_fen", "doc_no",
+                       "issued_on", "designated_project_id", "tasks", "destination_kind")
+_INSERT_ALLOCATIONS = """
     INSERT INTO allocations (id, fund_source, fiscal_year, from_region, to_region, amount_fen, doc_no, issued_on,
                              designated_project_id, tasks, destination_kind, created_by)
     SELECT id, fund_source, fiscal_year, from_region, to_region, amount_fen, doc_no, issued_on,
-           designated_project_id, CAST(tasks AS jsonb), destination_kind, :created_by
-    FROM unnest(CAST(:id AS varchar[]), CAST(:fund_source AS varchar[]), CAST(:fiscal_year AS int[]),
-                CAST(:from_region AS varchar[]), CAST(:to_region AS varchar[]), CAST(:amount_fen AS bigint[]),
-                CAST(:doc_no AS varchar[]), CAST(:issued_on AS date[]), CAST(:designated_project_id AS varchar[]),
-                CAST(:tasks AS text[]), CAST(:destination_kind AS varchar[]))
+           designated_project_id, tasks::jsonb, destination_kind, $12
+    FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::varchar[], $5::varchar[], $6::bigint[], $7::varchar[],
+                $8::date[], $9::varchar[], $10::text[], $11::varchar[])
          AS a(id, fund_source, fiscal_year, from_region, to_region, amount_fen, doc_no, issued_on,
               designated_project_id, tasks, destination_kind)
-    """
-)
+"""
 _DUPLICATE_KEY = re.compile(r"=\((\d+), (.*), ([^,]+)\) already exists")
 
 
@@ -175,9 +175,7 @@ def _post(book: Book, plan: Planned, *, first_source_only: bool = False) -> bool
 
 
 async def _insert(session: AsyncSession, planned: Sequence[Planned], principal: Principal, batch: bool) -> None:
-    columns: dict[str, list[Any]] = {name: [] for name in (
-        "id", "fund_source", "fiscal_year", "from_region", "to_region", "amount_fen", "doc_no", "issued_on",
-        "designated_project_id", "tasks", "destination_kind")}
+    columns: dict[str, list[Any]] = {name: [] for name in _ALLOCATION_COLUMNS}
     for plan in planned:
         row = plan.item.model_dump(exclude={"tasks"})
         row.update(id=plan.id, tasks=json.dumps([t.model_dump() for t in plan.item.tasks], ensure_ascii=False),
@@ -185,10 +183,9 @@ async def _insert(session: AsyncSession, planned: Sequence[Planned], principal: 
         for name, values in columns.items():
             values.append(row[name])
     try:
-        await session.execute(_INSERT_ALLOCATIONS, {**columns, "created_by": principal.id})
-    except IntegrityError as exc:
-        cause = getattr(exc.orig, "__cause__", None)
-        found = _DUPLICATE_KEY.search(str(getattr(cause, "detail", "")) or str(exc.orig))
+        await rawsql.execute(session, _INSERT_ALLOCATIONS, *columns.values(), principal.id)
+    except asyncpg.UniqueViolationError as exc:
+        found = _DUPLICATE_KEY.search(str(exc.detail or ""))
         index = next((i for i, p in enumerate(planned) if found and p.item.doc_no == found.group(2)), None)
         doc = planned[index].item.doc_no if index is not None else (found.group(2) if found else "")
         raise _in_batch(duplicate_document(doc), index if batch else None) from exc

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds.rules import insufficient
+from services.kernel import rawsql
 from services.kernel.ids import new_id
 
 BUDGET = "budget"
@@ -46,84 +47,70 @@ class Posted:
 _SELECT = """
     SELECT a.id, a.region_code, a.kind, a.fund_source, a.ref, a.balance_fen
     FROM accounts a
-    JOIN unnest(CAST(:r AS varchar[]), CAST(:k AS varchar[]), CAST(:f AS varchar[]), CAST(:x AS varchar[]))
-         AS want(r, k, f, x)
+    JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS want(r, k, f, x)
       ON a.region_code = want.r AND a.kind = want.k AND a.fund_source = want.f AND a.ref = want.x
     ORDER BY a.id
 """
-_LOCK = text(_SELECT + "FOR UPDATE OF a")
-_READ = text(_SELECT)
-_CREATE = text(
-    """
+_LOCK = _SELECT + "FOR UPDATE OF a"
+_READ = _SELECT
+_CREATE = """
     INSERT INTO accounts (region_code, kind, fund_source, ref)
-    SELECT r, k, f, x
-    FROM unnest(CAST(:r AS varchar[]), CAST(:k AS varchar[]), CAST(:f AS varchar[]), CAST(:x AS varchar[]))
-         AS want(r, k, f, x)
+    SELECT r, k, f, x FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS want(r, k, f, x)
     ORDER BY r, k, f, x
     ON CONFLICT ON CONSTRAINT uq_accounts_key DO NOTHING
-    """
-)
+"""
 # Transfers and balances in one round trip: the balance rows are locked, so the less time passes between the lock
 # and the commit, the more transactions one hot account (a province's treasury) serves per second.
-_WRITE = text(
-    """
+_WRITE = """
     WITH moved AS (
         INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
                                record_id, doc_no, occurred_on, reverses_id)
-        SELECT * FROM unnest(CAST(:id AS varchar[]), CAST(:src AS bigint[]), CAST(:dst AS bigint[]),
-                             CAST(:amount AS bigint[]), CAST(:kind AS varchar[]), CAST(:fund AS varchar[]),
-                             CAST(:record AS varchar[]), CAST(:doc AS varchar[]), CAST(:on AS date[]),
-                             CAST(:reverses AS varchar[]))
+        SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::bigint[], $5::varchar[],
+                             $6::varchar[], $7::varchar[], $8::varchar[], $9::date[], $10::varchar[])
         RETURNING 1
     ), balanced AS (
         UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta
-        FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS d(id, delta)
+        FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta)
         WHERE a.id = d.id
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM moved) AS transfers, (SELECT count(*) FROM balanced) AS balances
-    """
-)
+"""
 # The same write in one statement that first locks the rows (in id order) and writes only if their balances still
 # cover what the book, planned on unlocked balances, draws: `need` is the most an account goes down at any point.
 # The aggregate reads every locked row, so all are locked before the writes, which run only if `ok`.
-_WRITE_IF_COVERED = text(
-    """
+_WRITE_IF_COVERED = """
     WITH locked AS (
-        SELECT a.id, a.balance_fen FROM accounts a WHERE a.id = ANY(CAST(:ids AS bigint[])) ORDER BY a.id FOR UPDATE
+        SELECT a.id, a.balance_fen FROM accounts a WHERE a.id = ANY($11::bigint[]) ORDER BY a.id FOR UPDATE
     ), covered AS (
-        SELECT count(*) = cardinality(CAST(:ids AS bigint[])) AND coalesce(bool_and(l.balance_fen >= n.need), true)
+        SELECT count(*) = cardinality($11::bigint[]) AND coalesce(bool_and(l.balance_fen >= n.need), true)
                AS ok
         FROM locked l
-        LEFT JOIN unnest(CAST(:need_ids AS bigint[]), CAST(:needs AS bigint[])) AS n(id, need) ON n.id = l.id
+        LEFT JOIN unnest($13::bigint[], $14::bigint[]) AS n(id, need) ON n.id = l.id
     ), moved AS (
         INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
                                record_id, doc_no, occurred_on, reverses_id)
-        SELECT * FROM unnest(CAST(:id AS varchar[]), CAST(:src AS bigint[]), CAST(:dst AS bigint[]),
-                             CAST(:amount AS bigint[]), CAST(:kind AS varchar[]), CAST(:fund AS varchar[]),
-                             CAST(:record AS varchar[]), CAST(:doc AS varchar[]), CAST(:on AS date[]),
-                             CAST(:reverses AS varchar[]))
+        SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::bigint[], $5::varchar[],
+                             $6::varchar[], $7::varchar[], $8::varchar[], $9::date[], $10::varchar[])
         WHERE (SELECT ok FROM covered)
         RETURNING 1
     ), balanced AS (
         UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta
-        FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS d(id, delta)
+        FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta)
         WHERE a.id = d.id AND (SELECT ok FROM covered)
         RETURNING 1
     )
     SELECT (SELECT ok FROM covered) AS ok, (SELECT count(*) FROM moved) AS transfers,
            (SELECT count(*) FROM balanced) AS balances
-    """
-)
+"""
 
 
-def _columns(keys: Sequence[AccountKey]) -> dict[str, list[str]]:
-    return {
-        "r": [k.region_code for k in keys],
-        "k": [k.kind for k in keys],
-        "f": [k.fund_source for k in keys],
-        "x": [k.ref for k in keys],
-    }
+_TRANSFER_COLUMNS = ("id", "src", "dst", "amount", "kind", "fund", "record", "doc", "on", "reverses")
+
+
+def _columns(keys: Sequence[AccountKey]) -> tuple[list[str], list[str], list[str], list[str]]:
+    return ([k.region_code for k in keys], [k.kind for k in keys], [k.fund_source for k in keys],
+            [k.ref for k in keys])
 
 
 @dataclass
@@ -195,24 +182,19 @@ class Book:
         if not self.rows:
             return True
         needs = self.needs()
-        columns = {name: [row[name] for row in self.rows] for name in self.rows[0]}
-        row = (
-            await session.execute(
-                _WRITE_IF_COVERED,
-                {
-                    **columns,
-                    "ids": list(self.deltas_by_id()),
-                    "deltas": list(self.deltas_by_id().values()),
-                    "need_ids": list(needs),
-                    "needs": list(needs.values()),
-                },
-            )
-        ).one()
-        if not row.ok:
+        touched = self.deltas_by_id()
+        row = await rawsql.fetchrow(
+            session, _WRITE_IF_COVERED, *self._transfer_columns(), list(touched), list(touched.values()),
+            list(needs), list(needs.values()),
+        )
+        if row is None or not row["ok"]:
             return False
         self.rows.clear()
         self.deltas.clear()
         return True
+
+    def _transfer_columns(self) -> list[list[Any]]:
+        return [[row[name] for row in self.rows] for name in _TRANSFER_COLUMNS]
 
     def deltas_by_id(self) -> dict[int, int]:
         """Every account the moves touch (locked even when its net change is 0), with that change."""
@@ -228,20 +210,20 @@ class Book:
         """Write the transfers and the balance changes (the rows are locked since `open_book`)."""
         if not self.rows:
             return
-        columns = {name: [row[name] for row in self.rows] for name in self.rows[0]}
         changed = [(self.ids[k], d) for k, d in self.deltas.items() if d != 0]
-        await session.execute(_WRITE, {**columns, "ids": [i for i, _ in changed], "deltas": [d for _, d in changed]})
+        await rawsql.fetch(
+            session, _WRITE, *self._transfer_columns(), [i for i, _ in changed], [d for _, d in changed]
+        )
         self.rows.clear()
         self.deltas.clear()
 
 
 async def _lock(session: AsyncSession, keys: Sequence[AccountKey], book: Book, *, lock: bool = True) -> None:
-    result = await session.execute(_LOCK if lock else _READ, _columns(keys))
-    for row in result:
-        key = AccountKey(row.region_code, row.kind, row.fund_source, row.ref)
-        book.ids[key] = int(row.id)
-        book.keys[int(row.id)] = key
-        book.balances[key] = int(row.balance_fen)
+    for row in await rawsql.fetch(session, _LOCK if lock else _READ, *_columns(keys)):
+        key = AccountKey(row["region_code"], row["kind"], row["fund_source"], row["ref"])
+        book.ids[key] = int(row["id"])
+        book.keys[int(row["id"])] = key
+        book.balances[key] = int(row["balance_fen"])
 
 
 async def open_book(
@@ -259,7 +241,7 @@ async def open_book(
     missing = [k for k in wanted if k not in book.ids and k in creatable]
     if missing:
         # Created in key order, so two transactions creating the same accounts wait for each other in one order.
-        await session.execute(_CREATE, _columns(missing))
+        await rawsql.execute(session, _CREATE, *_columns(missing))
         await _lock(session, missing, book, lock=lock)
     for key in wanted:
         book.balances.setdefault(key, 0)

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
@@ -23,6 +24,7 @@ from starlette.types import Message, Receive
 from services.kernel import idempotency, outbox
 from services.kernel.errors import ServiceUnavailable, Unauthorized
 from services.kernel.identity import Principal
+from services.kernel.rawsql import sqlstate_of
 
 log = logging.getLogger("fundtrack.uow")
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -33,11 +35,6 @@ STREAMED_FLAG = "x-fundtrack-streamed-body"
 # Deadlock detected, serialization failure: the whole request is run again in a fresh transaction.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 RETRY_ATTEMPTS = 3
-
-
-def _sqlstate(exc: DBAPIError) -> str | None:
-    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return str(code) if code else None
 
 
 def unaudited() -> dict[str, Any]:
@@ -109,8 +106,8 @@ class UnitOfWorkRoute(APIRoute):
                     request.state.session = session
                     try:
                         return await _run(request, session, handler, audited=audited, streamed=streamed)
-                    except DBAPIError as exc:
-                        if _sqlstate(exc) not in RETRYABLE_SQLSTATES:
+                    except (DBAPIError, asyncpg.PostgresError) as exc:
+                        if sqlstate_of(exc) not in RETRYABLE_SQLSTATES:
                             raise
                         log.warning(
                             "transaction %d of %d lost to a deadlock or serialization failure", attempt, attempts

@@ -1,0 +1,55 @@
+"""Hot statements run straight on the session's asyncpg connection, inside the session's transaction.
+
+SQLAlchemy spends ~150 µs of CPU on every statement it runs (measured on this machine: 140–200 µs for `SELECT 1`
+through an AsyncSession, 25 µs as an asyncpg prepared statement). For the few statements on the hottest path (an
+allocation's record, its balance rows, its audit row) that is more than the database spends on them, so those run
+here: same connection, same transaction, asyncpg's own statement cache, `$1` placeholders.
+
+The unit of work still begins and commits the transaction (through SQLAlchemy): a statement here never runs outside
+it. Errors are asyncpg's (`asyncpg.PostgresError`, with `.sqlstate`); `sqlstate_of` reads either kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_BEGIN = text("SELECT 1")
+
+
+async def connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under `session`, with the session's transaction begun."""
+    raw = await (await session.connection()).get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    if not driver.is_in_transaction():
+        # SQLAlchemy's adapter sends BEGIN with its first statement: let it, so that its COMMIT covers ours.
+        await session.execute(_BEGIN)
+    return driver
+
+
+async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await (await connection(session)).fetch(sql, *args)
+    return rows
+
+
+async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await (await connection(session)).fetchrow(sql, *args)
+    return row
+
+
+async def execute(session: AsyncSession, sql: str, *args: Any) -> None:
+    await (await connection(session)).execute(sql, *args)
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error raised through SQLAlchemy or straight from asyncpg."""
+    if isinstance(exc, asyncpg.PostgresError):
+        return str(exc.sqlstate)
+    if isinstance(exc, DBAPIError):
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return str(code) if code else None
+    return None
