@@ -3,6 +3,7 @@ and answers 503 (nothing changed) when it keeps losing, never a 500."""
 
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -25,7 +26,7 @@ class Deadlock(Exception):
 
 @pytest.fixture
 async def app(database: TestDatabase, stack: object) -> AsyncIterator[tuple[FastAPI, dict[str, int]]]:
-    calls = {"n": 0, "fail": 0}
+    calls = {"n": 0, "fail": 0, "raw": 0}
     router = service_router()
 
     @router.post("/thing")
@@ -33,6 +34,8 @@ async def app(database: TestDatabase, stack: object) -> AsyncIterator[tuple[Fast
         calls["n"] += 1
         await session.execute(text("SELECT 1"))
         if calls["n"] <= calls["fail"]:
+            if calls["raw"]:  # as a statement run by kernel/rawsql.py raises it
+                raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
             raise DBAPIError("UPDATE …", {}, Deadlock("deadlock detected"))
         return {"attempt": calls["n"]}
 
@@ -66,3 +69,10 @@ async def test_a_request_that_keeps_losing_is_503_not_500(app) -> None:
     response = await _post(application)
     assert response.status_code == 503 and response.json()["code"] == "SERVICE_UNAVAILABLE"
     assert calls["n"] == 3
+
+
+async def test_a_deadlock_raised_by_asyncpg_itself_is_run_again_too(app) -> None:
+    application, calls = app
+    calls["fail"], calls["raw"] = 2, 1
+    response = await _post(application)
+    assert response.status_code == 200 and response.json() == {"attempt": 3}
