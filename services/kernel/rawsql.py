@@ -16,18 +16,19 @@ from typing import Any
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 _BEGIN = text("SELECT 1")
 
 
-async def connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under `session`, with the session's transaction begun."""
-    raw = await (await session.connection()).get_raw_connection()
+async def connection(session: AsyncSession | AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under a session (or a connection of `engine.begin()`), its transaction begun."""
+    sa_connection = await session.connection() if isinstance(session, AsyncSession) else session
+    raw = await sa_connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     if not driver.is_in_transaction():
         # SQLAlchemy's adapter sends BEGIN with its first statement: let it, so that its COMMIT covers ours.
-        await session.execute(_BEGIN)
+        await sa_connection.execute(_BEGIN)
     return driver
 
 
