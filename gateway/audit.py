@@ -98,8 +98,10 @@ class AuditWriter:
             while self._pending:
                 batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
                 try:
-                    async with self.engine.begin() as conn:
-                        await _insert_inbox(conn, [e for e, _ in batch])
+                    async with self.engine.connect() as conn:
+                        # One round trip: asyncpg's executemany is atomic on its own (one implicit transaction).
+                        rows = [[e[f] for f in AUDIT_FIELDS] for e, _ in batch]
+                        await (await rawsql.driver(conn)).executemany(_INSERT_INBOX, rows)
                 except Exception as exc:
                     log.exception("could not record audit entries")
                     for _, future in batch:

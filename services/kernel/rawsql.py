@@ -21,15 +21,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 _BEGIN = text("SELECT 1")
 
 
+async def driver(sa_connection: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under a SQLAlchemy connection, as it is: for one statement that is atomic by itself
+    (asyncpg's `executemany` runs in one implicit transaction), with no BEGIN/COMMIT round trips."""
+    raw = await sa_connection.get_raw_connection()
+    found: asyncpg.Connection = raw.driver_connection
+    return found
+
+
 async def connection(session: AsyncSession | AsyncConnection) -> asyncpg.Connection:
     """The asyncpg connection under a session (or a connection of `engine.begin()`), its transaction begun."""
     sa_connection = await session.connection() if isinstance(session, AsyncSession) else session
-    raw = await sa_connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    if not driver.is_in_transaction():
+    found = await driver(sa_connection)
+    if not found.is_in_transaction():
         # SQLAlchemy's adapter sends BEGIN with its first statement: let it, so that its COMMIT covers ours.
         await sa_connection.execute(_BEGIN)
-    return driver
+    return found
 
 
 async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
