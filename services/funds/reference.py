@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funds import codes
 from services.funds.rules import region_level
 from services.funds.schemas import CountyPut, CountyRead, SourcePut, SourceRead
+from services.kernel import rawsql
 from services.kernel.errors import NotFound, NotInJurisdiction, RuleViolation, ValidationProblem
 from services.kernel.identity import Principal
 
@@ -78,28 +79,26 @@ async def list_counties(session: AsyncSession, *, prefix: str) -> list[CountyRea
     return [CountyRead(**r._mapping) for r in rows]
 
 
+# On every allocation's path: straight on asyncpg (kernel/rawsql.py).
+_REFERENCE = """
+    SELECT 's' AS tag, code, integrable AS a, false AS b FROM fund_sources WHERE code = ANY($1::varchar[])
+    UNION ALL
+    SELECT 'c', code, poor, integration_pilot FROM counties WHERE code = ANY($2::varchar[])
+"""
+
+
 async def load_reference(
     session: AsyncSession, *, sources: Iterable[str], counties: Iterable[str]
 ) -> tuple[dict[str, bool], dict[str, dict[str, Any]]]:
     """Integrability of the named sources and the status of the named counties, in one round trip."""
-    rows = await session.execute(
-        text(
-            """
-            SELECT 's' AS tag, code, integrable AS a, false AS b FROM fund_sources
-            WHERE code = ANY(CAST(:s AS varchar[]))
-            UNION ALL
-            SELECT 'c', code, poor, integration_pilot FROM counties WHERE code = ANY(CAST(:c AS varchar[]))
-            """
-        ),
-        {"s": sorted(set(sources)), "c": sorted(set(counties))},
-    )
+    rows = await rawsql.fetch(session, _REFERENCE, sorted(set(sources)), sorted(set(counties)))
     found_sources: dict[str, bool] = {}
     found_counties: dict[str, dict[str, Any]] = {}
     for row in rows:
-        if row.tag == "s":
-            found_sources[row.code] = bool(row.a)
+        if row["tag"] == "s":
+            found_sources[row["code"]] = bool(row["a"])
         else:
-            found_counties[row.code] = {"poor": bool(row.a), "integration_pilot": bool(row.b)}
+            found_counties[row["code"]] = {"poor": bool(row["a"]), "integration_pilot": bool(row["b"])}
     return found_sources, found_counties
 
 

@@ -34,9 +34,20 @@ async def connection(session: AsyncSession | AsyncConnection) -> asyncpg.Connect
     sa_connection = await session.connection() if isinstance(session, AsyncSession) else session
     found = await driver(sa_connection)
     if not found.is_in_transaction():
-        # SQLAlchemy's adapter sends BEGIN with its first statement: let it, so that its COMMIT covers ours.
-        await sa_connection.execute(_BEGIN)
+        await _begin(sa_connection)
     return found
+
+
+async def _begin(sa_connection: AsyncConnection) -> None:
+    """Begin the transaction the way SQLAlchemy's asyncpg adapter does at its first statement, so that its COMMIT
+    (or ROLLBACK) covers the statements run here. The adapter's own hook when it has one (SQLAlchemy 2.x), else a
+    statement through SQLAlchemy (one more round trip)."""
+    adapter = (await sa_connection.get_raw_connection()).dbapi_connection
+    start = getattr(adapter, "_start_transaction", None)
+    if start is not None and getattr(adapter, "_transaction", "absent") is None:
+        await start()
+    else:
+        await sa_connection.execute(_BEGIN)
 
 
 async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
