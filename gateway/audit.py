@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,8 @@ log = logging.getLogger("fundtrack.audit")
 SEQUENCER_LOCK = 0x46_54_41_55_44_49_54  # "FTAUDIT"
 BATCH = 2000
 INTERVAL_SECONDS = 0.2
+# A service the door sent no change to is still read this often (its scheduled jobs write entries too).
+SWEEP_SECONDS = 0.8
 MAX_DELAY_MS = 1000
 
 
@@ -125,6 +128,8 @@ class Sequencer:
         self.services = services
         self._task: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
+        self._dirty: set[str] = set()
+        self._swept = 0.0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -132,6 +137,20 @@ class Sequencer:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+
+    def changed(self, service: str) -> None:
+        """The door forwarded a change to `service`: read its outbox at the next turn, not at the next sweep."""
+        self._dirty.add(service)
+
+    def _due(self) -> list[str]:
+        now = time.monotonic()
+        if now - self._swept >= SWEEP_SECONDS:
+            self._swept = now
+            self._dirty.clear()
+            return list(self.services)
+        due = [name for name in self.services if name in self._dirty]
+        self._dirty.difference_update(due)
+        return due
 
     async def _run(self) -> None:
         while True:
@@ -149,11 +168,14 @@ class Sequencer:
 
     async def run_once(self) -> int:
         fetched: dict[str, list[dict[str, Any]]] = {}
-        for name, client in self.services.items():
+        for name in self._due():
             try:
-                fetched[name] = await self._fetch_outbox(client)
+                fetched[name] = await self._fetch_outbox(self.services[name])
             except Exception as exc:  # a service that is down delays its entries, never loses them
                 log.warning("could not read the %s audit outbox: %s", name, exc)
+                continue
+            if len(fetched[name]) >= BATCH:
+                self._dirty.add(name)  # more waiting there
         async with self.engine.begin() as conn:
             locked = (await conn.execute(select(func.pg_try_advisory_xact_lock(SEQUENCER_LOCK)))).scalar_one()
             if not locked:

@@ -193,6 +193,8 @@ class Door:
             state.update(principal=ex.principal, request_id=ex.request_id)
             await self.app(scope, receive, responder.send)
             return
+        if ex.method != "GET":
+            self.state.sequencer.changed(route.target)  # its audit outbox is read at the sequencer's next turn
         response = await forward(
             self.state.service_http[route.target],
             service=route.target,

@@ -4,6 +4,7 @@ and exported for inspectors, refused by the database for UPDATE and DELETE, and 
 import asyncio
 import csv
 import io
+import time
 import uuid
 
 import asyncpg
@@ -189,3 +190,26 @@ async def test_tampering_is_detected_at_the_first_bad_entry(admin: Api, db: asyn
     restored = (await admin.get("/audit/verify")).json()
     assert restored["ok"] is True
     assert restored["sequencer_lag_ms"] <= restored["max_delay_ms"] * 5
+
+
+async def test_a_change_no_request_brought_still_reaches_the_trail_within_the_promised_delay(
+    admin: Api, db: asyncpg.Pool
+) -> None:
+    """A scheduled job's entry is written into a service's outbox with no request through the door: the sequencer's
+    sweep still reads that service, within the `max_delay_ms` /audit/verify announces."""
+    request_id = f"job-{uuid.uuid4().hex[:12]}"
+    await db.execute(
+        "INSERT INTO loans.audit_outbox (request_id, principal_id, role, region_code, method, path, query, entity_ids,"
+        " body_sha256, status) VALUES ($1, 'scheduler', 'service', '000000', 'POST', '/internal/scan', '', '{}',"
+        " '', 200)", request_id)
+    promised = (await admin.get("/audit/verify")).json()["max_delay_ms"] / 1000
+    started = time.monotonic()
+    while time.monotonic() - started < promised + 2.0:
+        items = (await admin.get("/audit", params={"request_id": request_id})).json()["items"]
+        if items:
+            assert items[0]["origin"] == "loans"
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the entry never reached the trail")
+    assert time.monotonic() - started < promised + 1.0
