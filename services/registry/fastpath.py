@@ -21,19 +21,20 @@ EXPECTED = tuple(ID_CHECK[2 * r % 11] for r in range(11))
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 # One good line, in the strictest form its rules accept: no quote (a quoted line is read by the csv module), no
-# space or other whitespace around a field (so trimming changes nothing), no carriage return but the line's last
-# character, an upper-case X check character (stored as is). Groups: the line without its carriage return, the
-# household id, the first 17 digits of the identity number, its check character, the birth date in it.
+# space or other whitespace around a field (so trimming changes nothing), no control character (a carriage return
+# only as the line's last character), an upper-case X check character (stored as is). Groups: the line without its
+# carriage return, the household id, the first 17 digits of the identity number, its check character, the birth
+# date in it.
 LINE = (
     r"^(([0-9A-Za-z._-]{{1,64}}),"
     r"([0-9]{{6}}([0-9]{{8}})[0-9]{{3}})([0-9X]),"
-    r"[^,\"\s](?:[^,\"\r\n]{{0,98}}[^,\"\s])?,"
+    r"[^,\"\s\x00-\x1f\x7f](?:[^,\"\x00-\x1f\x7f]{{0,98}}[^,\"\s\x00-\x1f\x7f])?,"
     r"(?![0-9]{{4}}00)([0-9]{{6}}),"
     r"(?={prefix})\6[0-9]{{6}},"
     r"(?:poor|exited|returned|not_poor),"
     r"[1-9][0-9]?,"
     r"[01],"
-    r"[^,\"\s](?:[^,\"\r\n]{{0,62}}[^,\"\s])?)\r?$"
+    r"[^,\"\s\x00-\x1f\x7f](?:[^,\"\x00-\x1f\x7f]{{0,62}}[^,\"\s\x00-\x1f\x7f])?)\r?$"
 )
 
 

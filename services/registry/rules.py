@@ -4,6 +4,7 @@ and the cadre flag are what L1 (loan eligibility), P3 (beneficiaries) and F10 (w
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 from operator import mul
@@ -29,6 +30,7 @@ HOUSEHOLD_ID_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
 STATUSES = frozenset(codes.STATUSES)
 CADRE_FLAGS = {"0": False, "1": True}
 MEMBER_COUNTS = {str(n): n for n in range(1, MAX_MEMBERS + 1)}
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # sum(weight × ASCII code) − sum(weight × 48) = the GB 11643 weighted sum of the digits.
 ASCII_ZERO_OFFSET = 48 * sum(ID_WEIGHTS)
 
@@ -65,7 +67,8 @@ def header_problem(fields: list[str]) -> str | None:
 
 
 def field_problem(fields: list[str]) -> Problem | None:
-    """Nine fields, none empty, none longer than its column."""
+    """Nine fields, none empty, none longer than its column, none holding a control character (PostgreSQL text
+    cannot hold NUL, and no name or account number has a tab or a bell in it)."""
     if len(fields) != len(HEADER):
         return codes.WRONG_FIELD_COUNT, f"应有 {len(HEADER)} 个字段 / expected {len(HEADER)} fields, got {len(fields)}"
     for name, value in zip(HEADER, fields, strict=True):
@@ -74,6 +77,10 @@ def field_problem(fields: list[str]) -> Problem | None:
     for name, limit in MAX_LENGTHS.items():
         if len(fields[HEADER.index(name)]) > limit:
             return codes.FIELD_TOO_LONG, f"{name} 超过 {limit} 个字符 / {name} is longer than {limit} characters"
+    for name, value in zip(HEADER, fields, strict=True):
+        if CONTROL.search(value):
+            detail = f"{name} 含控制字符 / {name} holds a control character (U+0000–U+001F, U+007F)"
+            return codes.CONTROL_CHARACTER, detail
     return None
 
 
@@ -174,7 +181,8 @@ def accepted(line: int, fields: list[str], prefix: str, today: date) -> Row | No
         return None
     household_id, id_number, name, county, village, status, members, cadre, card = fields
     if (
-        name and card and len(name) <= 100 and len(card) <= 64 and len(household_id) <= 64 and household_id
+        name and card and not CONTROL.search(name) and not CONTROL.search(card)
+        and len(name) <= 100 and len(card) <= 64 and len(household_id) <= 64 and household_id
         and HOUSEHOLD_ID_CHARS.issuperset(household_id)
         and id_number_ok(id_number, today)
         and county_ok(county)

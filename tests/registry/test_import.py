@@ -332,3 +332,28 @@ async def test_new_households_then_known_ones_in_a_later_chunk(admin: Api, db: a
         county, body["import_id"],
     )
     assert fresh_count == CHUNK_LINES + 10 + 1  # a history row per new household, and known[0]'s exit
+
+
+async def test_control_characters_are_refused_by_line_not_by_failing_the_file(admin: Api, db: asyncpg.Pool) -> None:
+    """PostgreSQL text cannot hold NUL: a line with one used to fail the whole COPY. Now the line is refused with its
+    code, on the fast path's batch and line by line alike; a name with an inner space or a Chinese comma is kept."""
+    county = new_county()
+    good = row(county, head_name="欧阳 小明")
+    lines: list[str | Row] = [
+        good,                                                       # 2 kept
+        row(county, head_name="张\x00三"),                          # 3 NUL in the name
+        row(county, card_account="6217\x00001"),                    # 4 NUL in the account
+        row(county, head_name="张\t三"),                            # 5 tab
+        row(county, head_name="张\x7f三"),                          # 6 DEL
+        row(county, head_name="李，四"),                            # 7 kept: a full-width comma is a character
+    ]
+    response = await import_csv(admin, csv_body(*lines))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [(r["line"], r["code"]) for r in body["rejected"]] == [
+        (n, codes.CONTROL_CHARACTER) for n in (3, 4, 5, 6)
+    ]
+    assert body["imported"] == 2
+    names = {r["head_name"] for r in await db.fetch(
+        "SELECT head_name FROM registry.households WHERE county_code = $1", county)}
+    assert names == {"欧阳 小明", "李，四"}
