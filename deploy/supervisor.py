@@ -96,6 +96,9 @@ def spawn(name: str, app: str, port: int, env: dict[str, str]) -> Child:
         "--timeout-keep-alive",
         str(SERVER_KEEPALIVE_SECONDS),
     ]
+    workers = SERVICES[name].workers(env) if name in SERVICES else 1
+    if workers > 1:
+        command += ["--workers", str(workers)]
     process = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)  # noqa: PLW1509
     return Child(name, port, process)
 
