@@ -11,6 +11,7 @@ from gateway import admin, alerts_api, audit_api, ops
 from gateway.audit import AuditWriter, Sequencer
 from gateway.auth import Authenticator, admin_token
 from gateway.door import Door
+from gateway.proxy import proxy_session
 from gateway.revocations import RevocationListener
 from services.kernel.db import create_engine, session_factory
 from services.kernel.errors import install_error_handlers
@@ -33,6 +34,8 @@ def create_app() -> FastAPI:
         app.state.revocations = RevocationListener(app.state.authenticator.cache)
         app.state.revocations.start()
         app.state.service_http = {name: make_client(spec.base_url) for name, spec in SERVICES.items()}
+        app.state.proxy = proxy_session()
+        app.state.service_urls = {name: spec.base_url for name, spec in SERVICES.items()}
         outbox_clients = {name: ServiceClient(name, spec.base_url, caller="gateway") for name, spec in SERVICES.items()}
         app.state.audit_writer = AuditWriter(engine)
         app.state.audit_writer.start()
@@ -44,6 +47,7 @@ def create_app() -> FastAPI:
             await app.state.revocations.stop()
             await app.state.sequencer.stop()
             await app.state.audit_writer.stop()
+            await app.state.proxy.close()
             for client in app.state.service_http.values():
                 await client.aclose()
             for outbox_client in outbox_clients.values():

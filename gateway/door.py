@@ -196,10 +196,12 @@ class Door:
         if ex.method != "GET":
             self.state.sequencer.changed(route.target)  # its audit outbox is read at the sequencer's next turn
         response = await forward(
-            self.state.service_http[route.target],
+            self.state.proxy,
+            base_url=self.state.service_urls[route.target],
             service=route.target,
             method=ex.method,
             path=ex.path,
+            raw_path=raw.decode("latin-1") if isinstance(raw := scope.get("raw_path"), bytes) else None,
             query=ex.query,
             headers=headers,
             receive=receive,
