@@ -25,7 +25,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.load import HEADER, Result, run
+from bench.load import HEADER, Result, run, run_fast
 from services.kernel.db import plain_url
 from tests.stack import create_test_database, start_stack, stop_all, workdir
 
@@ -183,4 +183,4 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.clients, args.rounds))
+    run_fast(main(args.seconds, args.clients, args.rounds))

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.load import HEADER, Result, run
+from bench.load import HEADER, Result, run, run_fast
 from deploy.supervisor import spawn, stop_all, wait_healthy
 from services.kernel.db import plain_url
 from services.kernel.identity import Principal, sign
@@ -117,4 +117,4 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.clients))
+    run_fast(main(args.seconds, args.clients))
