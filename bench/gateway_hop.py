@@ -1,6 +1,7 @@
 """What the gateway's hop costs: the same requests sent to a service directly (signed as the gateway would) and
-through the gateway (authentication, role check, signing, proxy, audit entry), with the gateway's outgoing
-transport on aiohttp (the default) and on httpx's own pool, in one run on one database.
+through the gateway (authentication, role check, signing, proxy, audit entry), in one run on one database. (The
+door's proxy hop runs on aiohttp directly since 2026-12-01; the earlier comparison of httpx transports is in
+RESULTS.md's history.)
 
     .venv/bin/python -m bench.gateway_hop [--seconds 5] [--clients 16]
 """
@@ -19,11 +20,10 @@ import asyncpg
 import httpx
 
 from bench.load import HEADER, Result, run, run_fast
-from deploy.supervisor import spawn, stop_all, wait_healthy
+from deploy.supervisor import stop_all
 from services.kernel.db import plain_url
 from services.kernel.identity import Principal, sign
-from services.kernel.topology import GATEWAY_APP
-from tests.stack import create_test_database, free_port_block, start_stack, workdir
+from tests.stack import create_test_database, start_stack, workdir
 
 
 def signed_headers(secret: str, method: str, path: str, principal: Principal) -> dict[str, str]:
@@ -35,12 +35,7 @@ async def main(seconds: float, clients: int) -> None:
     directory = workdir()
     database = await create_test_database(directory)
     stack = await asyncio.to_thread(start_stack, database, directory)
-    extra = []
     try:
-        httpx_port = free_port_block(1)
-        env = {**stack.env, "FUNDTRACK_HTTP_TRANSPORT": "httpx", "FUNDTRACK_GATEWAY_PORT": str(httpx_port)}
-        extra.append(spawn("gateway-httpx", GATEWAY_APP, httpx_port, env))
-        assert wait_healthy(extra, lambda: False)
         admin = {"authorization": f"Bearer {stack.admin_token}"}
         made = httpx.post(f"{stack.gateway_url}/admin/principals", headers=admin,
                           json={"name": "bench", "role": "finance", "region_code": "430000"}).json()
@@ -50,7 +45,7 @@ async def main(seconds: float, clients: int) -> None:
         assert source.status_code in (200, 201), source.text
         who = Principal(id=made["id"], role="finance", region_code="430000")
         funds = stack.service_urls["funds"]
-        gateways = {"aiohttp": stack.gateway_url, "httpx": f"http://127.0.0.1:{httpx_port}"}
+        gateway = stack.gateway_url
         results: list[Result] = []
         for concurrency in (1, clients):
             results.append(await run("service /healthz, direct", lambda i: ("GET", f"{funds}/healthz", {}, None),
@@ -59,10 +54,9 @@ async def main(seconds: float, clients: int) -> None:
             results.append(await run("GET /funds/sources, direct to the service",
                                      lambda i, h=direct_headers: ("GET", f"{funds}/funds/sources", h, None),
                                      concurrency=concurrency, seconds=seconds))
-            for transport, base in gateways.items():
-                results.append(await run(f"GET /funds/sources via gateway ({transport})",
-                                         lambda i, b=base: ("GET", f"{b}/funds/sources", key, None),
-                                         concurrency=concurrency, seconds=seconds))
+            results.append(await run("GET /funds/sources via gateway",
+                                     lambda i: ("GET", f"{gateway}/funds/sources", key, None),
+                                     concurrency=concurrency, seconds=seconds))
             post_headers = signed_headers(stack.secret, "POST", "/funds/appropriations", who)
             tag = secrets.token_hex(4)
 
@@ -75,11 +69,10 @@ async def main(seconds: float, clients: int) -> None:
                                          "POST", f"{funds}/funds/appropriations",
                                          {**h, "content-type": "application/json"}, appropriation(i, f"d{c}")),
                                      concurrency=concurrency, seconds=seconds))
-            for transport, base in gateways.items():
-                results.append(await run(f"POST /funds/appropriations via gateway ({transport})",
-                                         lambda i, b=base, t=transport, c=concurrency: (
-                                             "POST", f"{b}/funds/appropriations", key, appropriation(i, f"{t}{c}")),
-                                         concurrency=concurrency, seconds=seconds))
+            results.append(await run("POST /funds/appropriations via gateway",
+                                     lambda i, c=concurrency: (
+                                         "POST", f"{gateway}/funds/appropriations", key, appropriation(i, f"g{c}")),
+                                     concurrency=concurrency, seconds=seconds))
         baseline = await raw_baseline(database.url, seconds, clients)
         print(f"\nmachine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {seconds:.0f} s per row\n")
         print(HEADER)
@@ -88,7 +81,7 @@ async def main(seconds: float, clients: int) -> None:
         print(f"| raw asyncpg SELECT of the sources table ({clients} connections) | {clients} | "
               f"{baseline[0]} | {baseline[0] / baseline[1]:,.0f} | | | 0 |")
     finally:
-        stop_all(extra + stack.children)
+        stop_all(stack.children)
         await database.drop()
         shutil.rmtree(directory, ignore_errors=True)
 
