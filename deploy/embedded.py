@@ -5,6 +5,7 @@ runs; it listens on a Unix socket only, so it never collides with a server on 54
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 from pathlib import Path
 from urllib.parse import quote
@@ -20,10 +21,28 @@ class EmbeddedPostgres:
     def __init__(self, data_dir: Path) -> None:
         self.pgdata = (data_dir / "pg").resolve()
         self._server: PostgresServer | None = None
+        self._owned = False
+
+    def running(self) -> bool:
+        """A postmaster of this cluster is alive (its pid file names a live process)."""
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
     def start(self) -> str:
-        """Start (or adopt an already running) cluster; return the URL of the `fundtrack` database."""
+        """Start (or adopt an already running) cluster; return the URL of the `fundtrack` database. Only a cluster
+        this process started is stopped by `stop` (`fundtrack seed-funds` beside a running `fundtrack up` must not
+        take the database away from it)."""
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self._owned = not self.running()
         server = get_server(self.pgdata, cleanup_mode=None)
         self._server = server
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
@@ -42,8 +61,12 @@ class EmbeddedPostgres:
         return Path(self._server.bin_path)
 
     def stop(self) -> None:
-        """A fast shutdown: open transactions are rolled back, committed ones are already on disk."""
+        """A fast shutdown: open transactions are rolled back, committed ones are already on disk. A cluster this
+        process adopted is left running for the process that started it."""
         if self._server is None:
+            return
+        if not self._owned:
+            self._server = None
             return
         try:
             pgexec(

@@ -28,6 +28,7 @@ class Up:
             FUNDTRACK_DETECTOR_HOUR="-1",
         )
         self.gateway = f"http://127.0.0.1:{base + 5}"
+        self.env = env
         self.process = subprocess.Popen(
             [sys.executable, "-m", "deploy.cli", "up"],
             env=env,
@@ -82,6 +83,14 @@ def test_up_starts_serves_stops_and_keeps_its_data() -> None:
         )
         assert created.status_code == 201
         key = created.json()["api_key"]
+        # Another command on the same data directory adopts the running database and leaves it running.
+        seeded = subprocess.run([sys.executable, "-m", "deploy.cli", "seed-funds"], env=up.env, capture_output=True,
+                                text=True, timeout=120)
+        assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+        ready = httpx.get(f"{up.gateway}/readyz", timeout=10)
+        assert ready.status_code == 200 and ready.json()["checks"]["database"] is True, ready.text
+        sources = httpx.get(f"{up.gateway}/funds/sources", headers={"authorization": f"Bearer {token}"}, timeout=10)
+        assert sources.status_code == 200 and len(sources.json()["items"]) >= 17, sources.text
         family = up.family()
         assert len([p for p in family if "uvicorn" in " ".join(p.cmdline())]) == 5
         postmaster = [
