@@ -3,13 +3,14 @@ projects, funds and loans services call (signed, never routed by the gateway).""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Request
 
 from services.kernel.app import service_router
-from services.kernel.errors import Forbidden, NotFound, Problem
+from services.kernel.errors import Forbidden, NotFound, Problem, ValidationProblem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.outbox import name_entities
@@ -44,9 +45,31 @@ class UnsupportedMediaType(Problem):
     title = "Unsupported media type"
 
 
+async def _effective_on(value: str | None, chunks: AsyncIterator[bytes]) -> date | None:
+    """Read here rather than by FastAPI, so that a bad date still drains the streamed body before the 422."""
+    if value is None:
+        return None
+    try:
+        if len(value) != len("2014-01-01"):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        await importer.drain(chunks)
+        raise ValidationProblem(
+            f"不是日期 / effective_on must be a date YYYY-MM-DD, got {value[:40]!r}",
+            code=codes.INVALID_EFFECTIVE_DATE, field="effective_on",
+        ) from None
+
+
 @router.post("/households/import", openapi_extra=streamed_body())
-async def import_households(request: Request, session: SessionDep, principal: PrincipalDep) -> ImportResult:
-    """Streams the CSV; bad lines are reported by number and code, good ones kept (re-imports update)."""
+async def import_households(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    effective_on: Annotated[str | None, Query(description="YYYY-MM-DD; default today")] = None,
+) -> ImportResult:
+    """Streams the CSV; bad lines are reported by number and code, good ones kept (re-imports update). The roster
+    stands as of `effective_on` (default today): the status history of the households it changes is dated so."""
     chunks = request.stream()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if principal.role not in IMPORTER_ROLES or media_type not in CSV_MEDIA_TYPES:
@@ -57,8 +80,11 @@ async def import_households(request: Request, session: SessionDep, principal: Pr
             f"应为 text/csv (UTF-8) / the body must be text/csv (UTF-8), not {media_type or 'unspecified'}",
             field="content-type",
         )
+    on = await _effective_on(effective_on, chunks)
     import_id = new_id("imp")
-    report = await importer.import_households(session, principal=principal, chunks=chunks, import_id=import_id)
+    report = await importer.import_households(
+        session, principal=principal, chunks=chunks, import_id=import_id, effective_on=on
+    )
     name_entities(request, [import_id])
     return ImportResult(
         import_id=import_id,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.errors import ValidationProblem
+from services.kernel.errors import Problem, ValidationProblem
 from services.kernel.identity import Principal
 from services.registry import codes, sql
 from services.registry.csvstream import BOM, Batch, physical_lines, split_fields, staging_record
@@ -27,6 +27,7 @@ from services.registry.rules import (
     HouseholdLine,
     accepted,
     duplicate_problem,
+    effective_date_problem,
     header_problem,
     problem_of,
 )
@@ -193,10 +194,18 @@ class MergeState:
 
     chunks: int = 0
     all_new: bool = True
+    backdated: bool = False  # the roster stands for a day before today: lines must not rewrite later history
 
 
 async def merge_chunk(
-    conn: Any, chunk: Chunk, *, prefix: str, today: date, import_id: str, rejections: Rejections, state: MergeState
+    conn: Any,
+    chunk: Chunk,
+    *,
+    prefix: str,
+    effective_on: date,
+    import_id: str,
+    rejections: Rejections,
+    state: MergeState,
 ) -> Merged:
     """One chunk: COPY into a table of its own, refuse households of an earlier chunk and households of other
     jurisdictions, merge the rest."""
@@ -215,24 +224,36 @@ async def merge_chunk(
         rejections.merge(refused, total)
         staged -= total
     if state.all_new and staged and await conn.fetchval(sql.known(table)) == 0:
-        await conn.execute(sql.insert_new(table), today, import_id)  # nothing known: nobody else's household either
+        # nothing known: nobody else's household either
+        await conn.execute(sql.insert_new(table), effective_on, import_id)
         return Merged(staged, staged, 0)
     if prefix:
         refused, total = await _refused_by_database(conn, sql.outside_jurisdiction(table), prefix, REJECTED_CAP)
         rejections.merge(refused, total)
         staged -= total
-    merged = await conn.fetchrow(sql.merge(table), today, import_id)
+    if state.backdated:
+        refused, total = await _refused_by_database(conn, sql.newer_history(table), effective_on, REJECTED_CAP)
+        rejections.merge(refused, total)
+        staged -= total
+    merged = await conn.fetchrow(sql.merge(table), effective_on, import_id)
     state.all_new = int(merged["imported"]) == staged
     return Merged(staged, int(merged["imported"]), int(merged["updated"]))
 
 
 async def merge_while_reading(
-    conn: Any, chunks: AsyncIterator[Chunk], *, prefix: str, today: date, import_id: str, rejections: Rejections
+    conn: Any,
+    chunks: AsyncIterator[Chunk],
+    *,
+    prefix: str,
+    effective_on: date,
+    import_id: str,
+    rejections: Rejections,
+    backdated: bool = False,
 ) -> Merged:
     """Each chunk is merged by the database while the next one is read and checked here (two cores at work); the
     connection runs one chunk at a time, in the request's transaction."""
     total = Merged()
-    state = MergeState()
+    state = MergeState(backdated=backdated)
     pending: asyncio.Task[Merged] | None = None
     try:
         async for chunk in chunks:
@@ -240,7 +261,8 @@ async def merge_while_reading(
                 _add(total, await pending)
             pending = asyncio.create_task(
                 merge_chunk(
-                    conn, chunk, prefix=prefix, today=today, import_id=import_id, rejections=rejections, state=state
+                    conn, chunk, prefix=prefix, effective_on=effective_on, import_id=import_id,
+                    rejections=rejections, state=state,
                 )
             )
         if pending is not None:
@@ -260,26 +282,40 @@ def _add(total: Merged, chunk: Merged) -> None:
 
 
 async def import_households(
-    session: AsyncSession, *, principal: Principal, chunks: AsyncIterator[bytes], import_id: str
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    chunks: AsyncIterator[bytes],
+    import_id: str,
+    effective_on: date | None = None,
 ) -> ImportReport:
+    """Import a roster as it stood on `effective_on` (default today, in China): the status history of the
+    households it changes is dated so."""
     today: date = (await session.execute(text(sql.TODAY))).scalar_one()
     conn = await driver_connection(session)
+    await conn.execute(sql.LOCK)
+    on = effective_on or today
+    try:
+        effective_date_problem(on, today=today)
+    except Problem:
+        await drain(chunks)
+        raise
     batches = physical_lines(chunks)
     first = await read_header(batches, chunks)
     started = time.perf_counter()
     await conn.execute(sql.PREPARE)
-    await conn.execute(sql.LOCK)
     rejections = Rejections()
     prefix = principal.region_prefix
     good = checked_chunks(first, batches, prefix=prefix, today=today, rejections=rejections)
     merged = await merge_while_reading(
-        conn, good, prefix=prefix, today=today, import_id=import_id, rejections=rejections
+        conn, good, prefix=prefix, effective_on=on, import_id=import_id, rejections=rejections, backdated=on < today
     )
     log.info("import %s: %d lines staged in %.2f s", import_id, merged.staged, time.perf_counter() - started)
     unchanged = merged.staged - merged.imported - merged.updated
-    report = ImportReport(import_id, today, merged.imported, merged.updated, unchanged, rejections)
+    report = ImportReport(import_id, on, merged.imported, merged.updated, unchanged, rejections)
     await conn.execute(
-        sql.RECORD_IMPORT, import_id, principal.id, principal.region_code, today, merged.imported, merged.updated,
+        sql.RECORD_IMPORT, import_id, principal.id, principal.region_code, on, merged.imported, merged.updated,
         unchanged, rejections.count,
     )
     return report
+

@@ -90,6 +90,24 @@ SELECT line, '{codes.LINE_NOT_IN_JURISDICTION}' AS code,
 FROM refused ORDER BY line LIMIT $2
 """
 
+def newer_history(table: str) -> str:
+    """A roster dated before today (effective_on) may not rewrite a household whose status history already has a
+    later date: the history stays in date order."""
+    return f"""
+WITH refused AS (
+    DELETE FROM {table} s
+    WHERE EXISTS (SELECT 1 FROM household_status_history x
+                  WHERE x.household_id = s.household_id AND x.effective_on > $1)
+    RETURNING s.line, s.household_id
+)
+SELECT line, '{codes.HISTORY_AFTER_EFFECTIVE_DATE}' AS code,
+       '户 ' || household_id || ' 已有晚于 ' || $1::date || ' 的状态记录 / household ' || household_id
+       || ' already has status history after effective_on ' || $1::date AS detail,
+       count(*) OVER () AS total
+FROM refused ORDER BY line LIMIT $2
+"""
+
+
 COLUMNS = "head_id_number, head_name, county_code, village_code, status, members, village_cadre, card_account"
 
 def merge(table: str) -> str:
