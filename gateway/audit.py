@@ -36,8 +36,6 @@ SWEEP_SECONDS = 0.8
 MAX_DELAY_MS = 1000
 
 
-
-
 def _insert_sql(table: str, fields: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(fields)}) VALUES ({', '.join(f'${i}' for i in range(1, len(fields) + 1))})"
 
@@ -49,10 +47,14 @@ _LOG_FIELDS = (*AUDIT_FIELDS, "seq", "prev_hash", "hash")
 _INSERT_LOG = _insert_sql("audit_log", _LOG_FIELDS)
 
 
+def _rows(entries: list[dict[str, Any]], fields: tuple[str, ...] = AUDIT_FIELDS) -> list[list[Any]]:
+    return [[e[f] for f in fields] for e in entries]
+
+
 async def _insert_inbox(conn: AsyncConnection, entries: list[dict[str, Any]]) -> None:
+    """Inside the sequencer's transaction."""
     if entries:
-        rows = [[e[f] for f in AUDIT_FIELDS] for e in entries]
-        await (await rawsql.connection(conn)).executemany(_INSERT_INBOX, rows)
+        await (await rawsql.connection(conn)).executemany(_INSERT_INBOX, _rows(entries))
 
 
 class AuditUnavailable(Exception):
@@ -103,8 +105,7 @@ class AuditWriter:
                 try:
                     async with self.engine.connect() as conn:
                         # One round trip: asyncpg's executemany is atomic on its own (one implicit transaction).
-                        rows = [[e[f] for f in AUDIT_FIELDS] for e, _ in batch]
-                        await (await rawsql.driver(conn)).executemany(_INSERT_INBOX, rows)
+                        await (await rawsql.driver(conn)).executemany(_INSERT_INBOX, _rows([e for e, _ in batch]))
                 except Exception as exc:
                     log.exception("could not record audit entries")
                     for _, future in batch:
@@ -233,9 +234,7 @@ class Sequencer:
             digest = entry_hash(prev, seq, entry)
             chained.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest})
             prev = digest
-        await (await rawsql.connection(conn)).executemany(
-            _INSERT_LOG, [[e[f] for f in _LOG_FIELDS] for e in chained]
-        )
+        await (await rawsql.connection(conn)).executemany(_INSERT_LOG, _rows(chained, _LOG_FIELDS))
         await conn.execute(delete(audit_inbox).where(audit_inbox.c.id.in_([r["id"] for r in rows])))
         return len(rows)
 

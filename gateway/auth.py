@@ -46,7 +46,7 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 class KeyCache:
-    """Principals by key digest, trusted only while `live` (the revocation listener is connected)."""
+    """Principals by key digest, trusted only while the revocation listener is connected (`set_live`)."""
 
     def __init__(self, *, ttl_seconds: float = 300.0, max_entries: int = 50_000) -> None:
         self.ttl_seconds = ttl_seconds
@@ -55,10 +55,6 @@ class KeyCache:
         self._revoked: set[str] = set()
         self._live = False
         self.generation = 0  # bumped whenever the listener connects or drops
-
-    @property
-    def live(self) -> bool:
-        return self._live
 
     def set_live(self, live: bool) -> None:
         """Going live or losing the listener both start from an empty cache: nothing heard while deaf is trusted."""

@@ -59,27 +59,32 @@ _CREATE = """
     ORDER BY r, k, f, x
     ON CONFLICT ON CONSTRAINT uq_accounts_key DO NOTHING
 """
-# Transfers and balances in one round trip: the balance rows are locked, so the less time passes between the lock
-# and the commit, the more transactions one hot account (a province's treasury) serves per second.
-_WRITE = """
-    WITH moved AS (
+# The transfers ($1–$10, one array per column) and the balance changes ($11 account ids, $12 deltas).
+_MOVED = """
+    moved AS (
         INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
                                record_id, doc_no, occurred_on, reverses_id)
         SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::bigint[], $5::varchar[],
                              $6::varchar[], $7::varchar[], $8::varchar[], $9::date[], $10::varchar[])
+        {only_if}
         RETURNING 1
     ), balanced AS (
         UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta
         FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta)
-        WHERE a.id = d.id
+        WHERE a.id = d.id {and_only_if}
         RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM moved) AS transfers, (SELECT count(*) FROM balanced) AS balances
-"""
+    )"""
+# Transfers and balances in one round trip: the balance rows are locked, so the less time passes between the lock
+# and the commit, the more transactions one hot account (a province's treasury) serves per second.
+_WRITE = (
+    "WITH" + _MOVED.format(only_if="", and_only_if="")
+    + "\nSELECT (SELECT count(*) FROM moved) AS transfers, (SELECT count(*) FROM balanced) AS balances"
+)
 # The same write in one statement that first locks the rows (in id order) and writes only if their balances still
-# cover what the book, planned on unlocked balances, draws: `need` is the most an account goes down at any point.
-# The aggregate reads every locked row, so all are locked before the writes, which run only if `ok`.
-_WRITE_IF_COVERED = """
+# cover what the book, planned on unlocked balances, draws ($13 account ids, $14 `need`: the most each goes down at
+# any point). The aggregate reads every locked row, so all are locked before the writes, which run only if `ok`.
+_WRITE_IF_COVERED = (
+    """
     WITH locked AS (
         SELECT a.id, a.balance_fen FROM accounts a WHERE a.id = ANY($11::bigint[]) ORDER BY a.id FOR UPDATE
     ), covered AS (
@@ -87,23 +92,13 @@ _WRITE_IF_COVERED = """
                AS ok
         FROM locked l
         LEFT JOIN unnest($13::bigint[], $14::bigint[]) AS n(id, need) ON n.id = l.id
-    ), moved AS (
-        INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
-                               record_id, doc_no, occurred_on, reverses_id)
-        SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::bigint[], $5::varchar[],
-                             $6::varchar[], $7::varchar[], $8::varchar[], $9::date[], $10::varchar[])
-        WHERE (SELECT ok FROM covered)
-        RETURNING 1
-    ), balanced AS (
-        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta
-        FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta)
-        WHERE a.id = d.id AND (SELECT ok FROM covered)
-        RETURNING 1
-    )
+    ),"""
+    + _MOVED.format(only_if="WHERE (SELECT ok FROM covered)", and_only_if="AND (SELECT ok FROM covered)")
+    + """
     SELECT (SELECT ok FROM covered) AS ok, (SELECT count(*) FROM moved) AS transfers,
            (SELECT count(*) FROM balanced) AS balances
 """
-
+)
 
 _TRANSFER_COLUMNS = ("id", "src", "dst", "amount", "kind", "fund", "record", "doc", "on", "reverses")
 
@@ -189,8 +184,7 @@ class Book:
         )
         if row is None or not row["ok"]:
             return False
-        self.rows.clear()
-        self.deltas.clear()
+        self._written()
         return True
 
     def _transfer_columns(self) -> list[list[Any]]:
@@ -214,11 +208,14 @@ class Book:
         await rawsql.fetch(
             session, _WRITE, *self._transfer_columns(), [i for i, _ in changed], [d for _, d in changed]
         )
+        self._written()
+
+    def _written(self) -> None:
         self.rows.clear()
         self.deltas.clear()
 
 
-async def _lock(session: AsyncSession, keys: Sequence[AccountKey], book: Book, *, lock: bool = True) -> None:
+async def _load(session: AsyncSession, keys: Sequence[AccountKey], book: Book, *, lock: bool) -> None:
     for row in await rawsql.fetch(session, _LOCK if lock else _READ, *_columns(keys)):
         key = AccountKey(row["region_code"], row["kind"], row["fund_source"], row["ref"])
         book.ids[key] = int(row["id"])
@@ -237,12 +234,12 @@ async def open_book(
     creatable = set(create)
     wanted = sorted(set(keys) | creatable)
     book = Book()
-    await _lock(session, wanted, book, lock=lock)
+    await _load(session, wanted, book, lock=lock)
     missing = [k for k in wanted if k not in book.ids and k in creatable]
     if missing:
         # Created in key order, so two transactions creating the same accounts wait for each other in one order.
         await rawsql.execute(session, _CREATE, *_columns(missing))
-        await _lock(session, missing, book, lock=lock)
+        await _load(session, missing, book, lock=lock)
     for key in wanted:
         book.balances.setdefault(key, 0)
     return book

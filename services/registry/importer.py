@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kernel import rawsql
 from services.kernel.errors import Problem, ValidationProblem
 from services.kernel.identity import Principal
 from services.registry import codes, sql
@@ -161,13 +162,6 @@ async def checked_chunks(
         yield chunk
 
 
-async def driver_connection(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session, inside the request's transaction (begun by a first statement)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
-
-
 async def _refused_by_database(conn: Any, statement: str, *args: Any) -> tuple[list[dict[str, Any]], int]:
     rows = await conn.fetch(statement, *args)
     total = int(rows[0]["total"]) if rows else 0
@@ -292,7 +286,7 @@ async def import_households(
     """Import a roster as it stood on `effective_on` (default today, in China): the status history of the
     households it changes is dated so."""
     today: date = (await session.execute(text(sql.TODAY))).scalar_one()
-    conn = await driver_connection(session)
+    conn = await rawsql.connection(session)  # COPY and the merge run in the request's transaction
     await conn.execute(sql.LOCK)
     on = effective_on or today
     try:

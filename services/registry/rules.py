@@ -8,7 +8,7 @@ import re
 from datetime import date
 from functools import lru_cache
 from operator import mul
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from services.kernel.errors import ValidationProblem
 from services.kernel.types import ID_CHECK, ID_WEIGHTS, birth_date_of, check_id_number
@@ -64,13 +64,13 @@ def effective_date_problem(on: date, *, today: date) -> None:
     """The date a roster import stands for: not in the future, not before 建档立卡 began. (A line whose household
     already has later history is refused by the import itself: sql.newer_history.)"""
     if on > today:
-        raise RosterDateProblem(f"生效日期 {on} 晚于今天 / effective_on {on} is in the future")
+        raise _effective_date_error(f"生效日期 {on} 晚于今天 / effective_on {on} is in the future")
     if on < FIRST_EFFECTIVE_DATE:
-        raise RosterDateProblem(f"生效日期 {on} 早于建档立卡 / effective_on {on} is before {FIRST_EFFECTIVE_DATE}")
+        raise _effective_date_error(f"生效日期 {on} 早于建档立卡 / effective_on {on} is before {FIRST_EFFECTIVE_DATE}")
 
 
-def RosterDateProblem(detail: str, **extra: Any) -> ValidationProblem:  # noqa: N802 - raised like a class
-    return ValidationProblem(detail, code=codes.INVALID_EFFECTIVE_DATE, field="effective_on", **extra)
+def _effective_date_error(detail: str) -> ValidationProblem:
+    return ValidationProblem(detail, code=codes.INVALID_EFFECTIVE_DATE, field="effective_on")
 
 
 def header_problem(fields: list[str]) -> str | None:
