@@ -33,17 +33,17 @@ PROVINCE, COUNTY = "430000", "430523"
 PGBENCH_CANDIDATES = ("/usr/bin/pgbench",)
 
 # The statements the API runs for one allocation (services/funds/allocations.py, ledger.py and the kernel's
-# audit outbox), in its order, written out for pgbench: reference data, the record, the unlocked balances, the audit
-# row, then one statement that locks the balance rows, checks and writes. The account ids are fixed (-D src, dst) as
-# the API finds them by key.
+# audit outbox), in its order, written out for pgbench: reference data, the record with the unlocked balances (one
+# statement), the audit row, then one statement that locks the balance rows, checks and writes. The account ids are
+# fixed (-D src, dst) as the API finds them by key.
 PGBENCH_SCRIPT = """\\set r random(1, 9000000000000000)
 BEGIN;
 SELECT 's', code, integrable, false FROM funds.fund_sources WHERE code = 'PGB'
 UNION ALL SELECT 'c', code, poor, integration_pilot FROM funds.counties WHERE code = '430523';
-INSERT INTO funds.allocations (id, fund_source, fiscal_year, from_region, to_region, amount_fen, doc_no, issued_on,
-    designated_project_id, tasks, destination_kind, created_by)
+WITH done AS (INSERT INTO funds.allocations (id, fund_source, fiscal_year, from_region, to_region, amount_fen,
+    doc_no, issued_on, designated_project_id, tasks, destination_kind, created_by)
 VALUES ('alc_pgb' || :r, 'PGB', 2026, '430000', '430523', 1, 'pgb-' || :client_id || '-' || :r, DATE '2026-03-01',
-    NULL, '[]'::jsonb, 'pool', 'pgbench');
+    NULL, '[]'::jsonb, 'pool', 'pgbench'))
 SELECT id, balance_fen FROM funds.accounts WHERE id IN (:src, :dst) ORDER BY id;
 INSERT INTO funds.audit_outbox (request_id, principal_id, role, region_code, method, path, query, entity_ids,
     body_sha256, status) VALUES (md5(:r::text), 'pgbench', 'finance', '430000', 'POST', '/funds/allocations', '',

@@ -15,10 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import codes, rules
-from services.funds.ledger import AccountKey, Book, open_book
+from services.funds.ledger import AccountKey, Book, open_book, read_book_after
 from services.funds.reference import load_reference, unknown_source, unregistered_county
 from services.funds.schemas import AllocationCreate, AllocationRead, AppropriationCreate, AppropriationRead
-from services.kernel import rawsql
 from services.kernel.errors import Conflict, NotInJurisdiction, Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
@@ -174,7 +173,10 @@ def _post(book: Book, plan: Planned, *, first_source_only: bool = False) -> bool
     return single
 
 
-async def _insert(session: AsyncSession, planned: Sequence[Planned], principal: Principal, batch: bool) -> None:
+async def _insert_and_read(session: AsyncSession, planned: Sequence[Planned], principal: Principal,
+                           batch: bool) -> Book:
+    """Insert the allocation records (the unique index settles duplicate documents) and read the unlocked balances
+    of the accounts their money moves between, in one round trip."""
     columns: dict[str, list[Any]] = {name: [] for name in _ALLOCATION_COLUMNS}
     for plan in planned:
         row = plan.item.model_dump(exclude={"tasks"})
@@ -183,7 +185,10 @@ async def _insert(session: AsyncSession, planned: Sequence[Planned], principal: 
         for name, values in columns.items():
             values.append(row[name])
     try:
-        await rawsql.execute(session, _INSERT_ALLOCATIONS, *columns.values(), principal.id)
+        return await read_book_after(
+            session, _INSERT_ALLOCATIONS, [*columns.values(), principal.id],
+            [k for p in planned for k in p.sources], create=[p.destination for p in planned],
+        )
     except asyncpg.UniqueViolationError as exc:
         found = _DUPLICATE_KEY.search(str(exc.detail or ""))
         index = next((i for i, p in enumerate(planned) if found and p.item.doc_no == found.group(2)), None)
@@ -196,10 +201,10 @@ async def allocate(
 ) -> list[AllocationRead]:
     """Post allocations all-or-nothing, in order (a later item may pass on money an earlier one brought)."""
     planned = await _plan(session, items, principal, batch)
-    # The records first (the unique index settles duplicate documents); the issuer's balance rows, which every
-    # allocation of that issuer locks, are locked as late as possible.
-    await _insert(session, planned, principal, batch)
-    await run_last(session, await _mover(session, planned, batch))
+    # The records first, with the balances unlocked; the issuer's balance rows, which every allocation of that
+    # issuer locks, are locked as late as possible.
+    book = await _insert_and_read(session, planned, principal, batch)
+    await run_last(session, _mover(book, planned, batch))
     return [
         AllocationRead(**p.item.model_dump(exclude={"tasks"}), tasks=[t.model_dump() for t in p.item.tasks],
                        id=p.id, destination_account=p.destination.kind)
@@ -207,15 +212,15 @@ async def allocate(
     ]
 
 
-async def _mover(session: AsyncSession, planned: Sequence[Planned], batch: bool) -> LastStep:
+def _mover(book: Book, planned: Sequence[Planned], batch: bool) -> LastStep:
     """The money moves, as the last statement before the commit.
 
-    Planned on unlocked balances when every allocation can be drawn from the issuer's treasury alone: one statement
-    then locks, checks that the balances still cover it, and writes; the lock is held for that statement and the
-    commit. Otherwise, or if the balances went down meanwhile, the moves are planned again under the lock."""
+    Planned on the unlocked balances of `book` when every allocation can be drawn from the issuer's treasury alone:
+    one statement then locks, checks that the balances still cover it, and writes; the lock is held for that
+    statement and the commit. Otherwise, or if the balances went down meanwhile, the moves are planned again under
+    the lock."""
     sources = [k for p in planned for k in p.sources]
     destinations = [p.destination for p in planned]
-    book = await open_book(session, sources, create=destinations, lock=False)
     try:
         simple = all(_post(book, plan, first_source_only=True) for plan in planned)
     except Problem:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,15 +45,22 @@ class Posted:
     fund_source: str
 
 
-_SELECT = """
+
+
+def _select(first: int) -> str:
+    """The accounts of the keys given as four arrays, from parameter `$first` on."""
+    r, k, f, x = (f"${i}::varchar[]" for i in range(first, first + 4))
+    return f"""
     SELECT a.id, a.region_code, a.kind, a.fund_source, a.ref, a.balance_fen
     FROM accounts a
-    JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS want(r, k, f, x)
+    JOIN unnest({r}, {k}, {f}, {x}) AS want(r, k, f, x)
       ON a.region_code = want.r AND a.kind = want.k AND a.fund_source = want.f AND a.ref = want.x
     ORDER BY a.id
 """
-_LOCK = _SELECT + "FOR UPDATE OF a"
-_READ = _SELECT
+
+
+_LOCK = _select(1) + "FOR UPDATE OF a"
+_READ = _select(1)
 _CREATE = """
     INSERT INTO accounts (region_code, kind, fund_source, ref)
     SELECT r, k, f, x FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS want(r, k, f, x)
@@ -215,12 +223,16 @@ class Book:
         self.deltas.clear()
 
 
-async def _load(session: AsyncSession, keys: Sequence[AccountKey], book: Book, *, lock: bool) -> None:
-    for row in await rawsql.fetch(session, _LOCK if lock else _READ, *_columns(keys)):
+def _fill(book: Book, rows: Iterable[asyncpg.Record]) -> None:
+    for row in rows:
         key = AccountKey(row["region_code"], row["kind"], row["fund_source"], row["ref"])
         book.ids[key] = int(row["id"])
         book.keys[int(row["id"])] = key
         book.balances[key] = int(row["balance_fen"])
+
+
+async def _load(session: AsyncSession, keys: Sequence[AccountKey], book: Book, *, lock: bool) -> None:
+    _fill(book, await rawsql.fetch(session, _LOCK if lock else _READ, *_columns(keys)))
 
 
 async def open_book(
@@ -235,6 +247,28 @@ async def open_book(
     wanted = sorted(set(keys) | creatable)
     book = Book()
     await _load(session, wanted, book, lock=lock)
+    return await _complete(session, book, wanted, creatable, lock=lock)
+
+
+async def read_book_after(
+    session: AsyncSession, statement: str, args: Sequence[Any], keys: Iterable[AccountKey], *,
+    create: Iterable[AccountKey] = (),
+) -> Book:
+    """Run `statement` (one that writes and returns nothing, with `args`), then `open_book(keys, create=create,
+    lock=False)`, in one round trip when every account exists. The balances are read in the statement's snapshot,
+    unlocked, as with `lock=False`: a plan made on them is written only by `Book.flush_if_covered`."""
+    creatable = set(create)
+    wanted = sorted(set(keys) | creatable)
+    book = Book()
+    combined = f"WITH done AS ({statement})" + _select(len(args) + 1)
+    _fill(book, await rawsql.fetch(session, combined, *args, *_columns(wanted)))
+    return await _complete(session, book, wanted, creatable, lock=False)
+
+
+async def _complete(
+    session: AsyncSession, book: Book, wanted: Sequence[AccountKey], creatable: set[AccountKey], *, lock: bool
+) -> Book:
+    """Create the accounts of `creatable` the book did not find, and give every other missing one a 0 balance."""
     missing = [k for k in wanted if k not in book.ids and k in creatable]
     if missing:
         # Created in key order, so two transactions creating the same accounts wait for each other in one order.
