@@ -152,6 +152,12 @@ def up() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    try:  # a bad setting is said before anything starts
+        for spec in SERVICES.values():
+            spec.workers(os.environ)
+    except ValueError as exc:
+        say(str(exc))
+        return 2
     directory = data_dir()
     url, embedded = prepare_database(directory)
     children: list[Child] = []

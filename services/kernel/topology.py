@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 HOST = "127.0.0.1"
+MAX_WORKERS = 64
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,14 @@ class ServiceSpec:
     default_workers: int = 1
 
     def workers(self, env: Mapping[str, str]) -> int:
-        return max(1, int(env.get(f"FUNDTRACK_{self.name.upper()}_WORKERS", self.default_workers)))
+        """How many worker processes; ValueError naming the variable if it is not a whole number from 1 to 64."""
+        variable = f"FUNDTRACK_{self.name.upper()}_WORKERS"
+        raw = env.get(variable)
+        if raw is None:
+            return self.default_workers
+        if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_WORKERS:
+            raise ValueError(f"{variable}={raw!r}: give a whole number of worker processes from 1 to {MAX_WORKERS}")
+        return int(raw)
 
     @property
     def schema(self) -> str:

@@ -129,3 +129,24 @@ def test_help_is_useful() -> None:
     out = subprocess.run([sys.executable, "-m", "deploy.cli", "--help"], capture_output=True, text=True, check=True)
     for word in ("up", "migrate", "DATABASE_URL", "FUNDTRACK_DATA_DIR"):
         assert word in out.stdout
+
+
+@pytest.mark.parametrize("value", ["two", "0", "-1", "1.5", "65", ""])
+def test_up_refuses_a_bad_worker_count_before_starting_anything(value: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(FUNDTRACK_DATA_DIR=str(tmp_path / "data"), FUNDTRACK_FUNDS_WORKERS=value)
+    done = subprocess.run([sys.executable, "-m", "deploy.cli", "up"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "FUNDTRACK_FUNDS_WORKERS" in done.stderr and "from 1 to 64" in done.stderr
+    assert not (tmp_path / "data").exists()  # no database was started
+
+
+def test_worker_counts_accepted() -> None:
+    from services.kernel.topology import SERVICES
+
+    funds = SERVICES["funds"]
+    assert funds.workers({}) == funds.default_workers
+    assert funds.workers({"FUNDTRACK_FUNDS_WORKERS": "3"}) == 3
+    assert funds.workers({"FUNDTRACK_FUNDS_WORKERS": "64"}) == 64
+    assert SERVICES["loans"].workers({"FUNDTRACK_FUNDS_WORKERS": "3"}) == 1
