@@ -72,7 +72,10 @@ async def test_borrower_not_eligible(lender: Api, seed: Seed, kind: str) -> None
         h = await seed(birth=date(1952, 3, 1))  # 66 on 2018-03-01
     else:
         h = await seed(birth=date(2000, 3, 2))  # 17 on 2018-03-01
-    await assert_refused(lender, loan_body(h.household_id, h.head_id_number), codes.BORROWER_NOT_ELIGIBLE)
+    problem = await assert_refused(lender, loan_body(h.household_id, h.head_id_number), codes.BORROWER_NOT_ELIGIBLE)
+    by_age = kind.startswith("too_")
+    assert problem["rule"] == ("L1a" if by_age else "L1")
+    assert problem["field"] == ("borrower_id_number" if by_age else "household_id")
 
 
 @pytest.mark.parametrize("status", ["exited", "returned"])
@@ -85,32 +88,54 @@ async def test_exited_and_returned_households_may_borrow_at_the_age_edges(
     assert (await lender.post("/loans", json=loan_body(old.household_id, old.head_id_number))).status_code == 201
 
 
-def refusals(borrower: str) -> list[tuple[str, dict[str, Any]]]:
+def refusals() -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(code, rule, field, overrides): each refusal names its rule and the field to correct."""
     other = id_number("440101", date(1975, 1, 1))
+    account = "disbursement_account."
     return [
-        (codes.LOAN_ENTERPRISE_USE, {"disbursement_account": {"holder_uscc": credit_code("1"), "account_no": "E"}}),
-        (codes.LOAN_ENTERPRISE_USE, {"disbursement_account": {"holder_id_number": other, "account_no": "P"}}),
-        (codes.LOAN_ENTERPRISE_USE, {"disbursement_account": {"holder_uscc": credit_code("3"), "account_no": "C"}}),
-        (codes.LOAN_ENTERPRISE_USE, {"mode": "cooperative", "cooperative_uscc": credit_code("1")}),
-        (codes.LOAN_ENTERPRISE_USE, {"mode": "cooperative"}),
-        (codes.LOAN_NON_PRODUCTIVE_PURPOSE, {"purpose": "housing"}),
-        (codes.LOAN_NON_PRODUCTIVE_PURPOSE, {"purpose": "debt_repayment"}),
-        (codes.LOAN_RATE_ABOVE_BENCHMARK, {"annual_rate_bp": 476}),
-        (codes.LOAN_RATE_ABOVE_BENCHMARK, {"fees_fen": 100}),
-        (codes.LOAN_COLLATERAL_REQUIRED, {"collateral_required": True}),
-        (codes.LOAN_COLLATERAL_REQUIRED, {"guarantee_required": True}),
-        (codes.LOAN_PRODUCT_RENAMED, {"product_name": "惠农e贷"}),
-        (codes.LOAN_AMOUNT_OVER_CAP, {"amount_fen": 5_000_001}),
-        (codes.LOAN_TERM_OVER_CAP, {"term_months": 37}),
+        (codes.LOAN_ENTERPRISE_USE, "L2a", account + "holder_uscc",
+         {"disbursement_account": {"holder_uscc": credit_code("1"), "account_no": "E"}}),
+        (codes.LOAN_ENTERPRISE_USE, "L2a", account + "holder_id_number",
+         {"disbursement_account": {"holder_id_number": other, "account_no": "P"}}),
+        (codes.LOAN_ENTERPRISE_USE, "L2a", account + "holder_uscc",
+         {"disbursement_account": {"holder_uscc": credit_code("3"), "account_no": "C"}}),
+        (codes.LOAN_ENTERPRISE_USE, "L3", "cooperative_uscc",
+         {"mode": "cooperative", "cooperative_uscc": credit_code("1")}),
+        (codes.LOAN_ENTERPRISE_USE, "L3", "cooperative_uscc", {"mode": "cooperative"}),
+        (codes.LOAN_ENTERPRISE_USE, "L3", "cooperative_uscc",
+         {"mode": "partnership", "cooperative_uscc": credit_code("3")}),
+        (codes.LOAN_NON_PRODUCTIVE_PURPOSE, "L2b", "purpose", {"purpose": "housing"}),
+        (codes.LOAN_NON_PRODUCTIVE_PURPOSE, "L2b", "purpose", {"purpose": "debt_repayment"}),
+        (codes.LOAN_RATE_ABOVE_BENCHMARK, "L2c", "annual_rate_bp", {"annual_rate_bp": 476}),
+        (codes.LOAN_RATE_ABOVE_BENCHMARK, "L2c", "fees_fen", {"fees_fen": 1}),
+        (codes.LOAN_COLLATERAL_REQUIRED, "L2d", "collateral_required", {"collateral_required": True}),
+        (codes.LOAN_COLLATERAL_REQUIRED, "L2d", "guarantee_required", {"guarantee_required": True}),
+        (codes.LOAN_PRODUCT_RENAMED, "L2e", "product_name", {"product_name": "惠农e贷"}),
+        (codes.LOAN_AMOUNT_OVER_CAP, "L4", "amount_fen", {"amount_fen": 5_000_001}),
+        (codes.LOAN_TERM_OVER_CAP, "L4", "term_months", {"term_months": 37}),
     ]
 
 
-@pytest.mark.parametrize("case", range(14))
+@pytest.mark.parametrize("case", range(len(refusals())))
 async def test_contract_refusals(lender: Api, seed: Seed, case: int) -> None:
     h = await seed()
-    code, overrides = refusals(h.head_id_number)[case]
+    code, rule, field, overrides = refusals()[case]
     problem = await assert_refused(lender, loan_body(h.household_id, h.head_id_number, **overrides), code)
-    assert problem["rule"] in ("L2a", "L2b", "L2c", "L2d", "L2e", "L3", "L4")
+    assert (problem["rule"], problem["field"]) == (rule, field), problem
+    assert rule in problem["detail"]
+
+
+async def test_partnership_mode_and_every_productive_purpose_are_allowed(lender: Api, seed: Seed) -> None:
+    """L2b and L3, the allowed side: each productive purpose, in the self and the partnership mode (户贷户用)."""
+    h = await seed()
+    for index, purpose in enumerate(codes.PRODUCTIVE_PURPOSES):
+        mode = ("self", "partnership")[index % 2]
+        body = loan_body(h.household_id, h.head_id_number, amount_fen=500_000, purpose=purpose, mode=mode)
+        response = await lender.post("/loans", json=body)
+        assert response.status_code == 201, (purpose, response.text)
+        assert (response.json()["purpose"], response.json()["mode"]) == (purpose, mode)
+        assert response.json()["cooperative_uscc"] is None
+    assert len(await loans_of(lender, h.household_id)) == len(codes.PRODUCTIVE_PURPOSES)
 
 
 async def test_caps_allow_their_edges(lender: Api, seed: Seed) -> None:
