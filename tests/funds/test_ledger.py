@@ -48,6 +48,8 @@ async def test_f1_block_grant_may_not_designate_a_project(world: World) -> None:
     assert refused.status_code == 422
     assert refused.json()["code"] == codes.BLOCK_GRANT_DESIGNATED_PROJECT
     assert refused.json()["rule"] == "F1" and "F1" in refused.json()["detail"]
+    assert refused.json()["field"] == "designated_project_id"
+    assert await world.balances(world.pilot) == {}  # nothing moved
     # Not a block grant: a poor county outside the pilot, a rich county, or non-integrable money.
     assert (await world.allocate(1_000, to=world.poor, designated_project_id="prj_x")).status_code == 201
     assert (await world.allocate(1_000, to=world.rich, designated_project_id="prj_x")).status_code == 201
@@ -63,9 +65,11 @@ async def test_f1_block_grant_may_not_attach_unrelated_tasks(world: World) -> No
     refused = await world.allocate(1_000, to=world.pilot, tasks=tasks)
     assert refused.status_code == 422
     assert refused.json()["code"] == codes.BLOCK_GRANT_UNRELATED_TASK
-    assert refused.json()["field"] == "tasks.1.poverty_related"
+    assert refused.json()["field"] == "tasks.1.poverty_related" and refused.json()["rule"] == "F1"
+    assert await world.balances(world.pilot) == {}  # nothing moved
     allowed = await world.allocate(1_000, to=world.pilot, tasks=tasks[:1])
     assert allowed.status_code == 201 and allowed.json()["tasks"] == tasks[:1]
+    assert await world.balances(world.pilot) == {("pool", world.source, ""): 1_000}
     assert (await world.allocate(1_000, to=world.rich, tasks=tasks)).status_code == 201
 
 

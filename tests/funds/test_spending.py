@@ -58,6 +58,9 @@ async def test_f4_never_beyond_the_project_budget(site: Site) -> None:
     assert first.status_code == 201
     over = await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 100_001))
     assert over.status_code == 422 and over.json()["code"] == codes.OVER_PROJECT_BUDGET
+    assert (over.json()["rule"], over.json()["field"]) == ("F4", "amount_fen")
+    assert await w.balances(site.county) == {("pool", w.source, ""): 4_800_000,
+                                             ("project", w.source, project_id): 200_000}  # nothing moved
     exact = await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 100_000))
     assert exact.status_code == 201
     # A reversal gives the headroom back.
@@ -75,7 +78,9 @@ async def test_f5_negative_list_category(site: Site, db: asyncpg.Pool) -> None:
     await db.execute("UPDATE projects.projects SET category = 'office_building' WHERE id = $1", project_id)
     refused = await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 1_000))
     assert refused.status_code == 422 and refused.json()["code"] == codes.NEGATIVE_LIST
-    assert refused.json()["rule"] == "F5"
+    assert refused.json()["rule"] == "F5" and refused.json()["field"] == "project_id"
+    assert await w.balances(site.county) == {("pool", w.source, ""): 5_000_000}  # nothing moved
+    assert await db.fetchval("SELECT count(*) FROM funds.arrangements WHERE project_id = $1", project_id) == 0
 
 
 async def test_arrangement_cannot_overdraw_the_pool(site: Site) -> None:
@@ -95,7 +100,7 @@ async def test_disbursement_to_the_household_card_account(site: Site, db: asyncp
     wrong_account["payee"]["account_no"] = "6217999999999999999"
     refused = await w.fin_pilot.post("/funds/disbursements", json=wrong_account)
     assert refused.status_code == 422 and refused.json()["code"] == codes.PAYEE_NOT_HOUSEHOLD_ACCOUNT
-    assert refused.json()["rule"] == "F6"
+    assert refused.json()["rule"] == "F6" and refused.json()["field"] == "payee.account_no"
     unknown = site.payment(project_id, 1_000)
     unknown["payee"]["id"] = "hh-not-registered"
     assert (await w.fin_pilot.post("/funds/disbursements", json=unknown)).json()["code"] == \
