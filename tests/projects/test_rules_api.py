@@ -38,6 +38,7 @@ async def test_p3_refused(county: County, case: str) -> None:
     assert response.status_code == 422, response.text
     problem = response.json()
     assert problem["code"] == codes.NO_POOR_BENEFICIARIES and "P3" in problem["detail"]
+    assert (problem["rule"], problem["field"]) == (codes.P3, "beneficiary_household_ids")
     if case != "none":
         assert problem["households"] == [beneficiaries[1]]
     assert await _status(county.pm, project_id) == "draft"
@@ -49,6 +50,7 @@ async def test_p4_negative_list_refused_at_submit(county: County, category: str)
     response = await act(county.pm, project_id, "submit")
     assert response.status_code == 422
     assert response.json()["code"] == codes.NEGATIVE_LIST and "P4" in response.json()["detail"]
+    assert (response.json()["rule"], response.json()["field"]) == (codes.P4, "category")
     assert await _status(county.pm, project_id) == "draft"
 
 
@@ -61,6 +63,7 @@ async def test_p7_no_performance_targets_refused(county: County) -> None:
     project_id = (await create(county.pm, project_body(county.code, county.poor, performance_targets=[])))["id"]
     response = await act(county.pm, project_id, "submit")
     assert response.status_code == 422 and response.json()["code"] == codes.NO_PERFORMANCE_TARGETS
+    assert (response.json()["rule"], response.json()["field"]) == (codes.P7, "performance_targets")
     assert await _status(county.pm, project_id) == "draft"
 
 
@@ -69,6 +72,7 @@ async def test_p1_announcement_of_nine_days_refused_ten_accepted(county: County,
     response = await act(county.pm, project_id, "announce", action_body("announce", days=9))
     assert response.status_code == 422
     assert response.json()["code"] == codes.ANNOUNCEMENT_TOO_SHORT and response.json()["field"] == "days"
+    assert response.json()["rule"] == codes.P1
     assert await _status(county.pm, project_id) == "reviewed"
     assert await db.fetchval("SELECT count(*) FROM projects.announcements WHERE project_id = $1", project_id) == 0
     response = await act(county.pm, project_id, "announce", action_body("announce", days=10))
