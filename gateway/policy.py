@@ -1,7 +1,9 @@
 """Who may call what: the role × route matrix of API.md, in one table an auditor can read.
 
 The gateway decides the role; the service that owns an object decides the jurisdiction (it receives the signed
-principal). `PUBLIC` routes need no key and are still audited.
+principal). `PUBLIC` routes need no key and are still audited. A3 (inspectors read, never write business data) and
+A5's least privilege live here: the inspector role is on no route that writes business data, only on reads, on
+alert acknowledge/resolve/scan, and on objections (which anyone with a key may raise).
 """
 
 from __future__ import annotations

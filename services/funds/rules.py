@@ -57,7 +57,8 @@ def check_allocation_direction(from_region: str, to_region: str) -> None:
 
 
 def is_block_grant(*, integrable: bool, county: Mapping[str, Any] | None) -> bool:
-    """F1: integrable money to a poor county that is an integration pilot is a block grant (切块下达)."""
+    """F1: integrable money to a poor county that is an integration pilot is a block grant (切块下达).
+    F7: only money of a fund source inside the integration scope (`integrable`) is ever pooled."""
     return bool(integrable and county is not None and county["poor"] and county["integration_pilot"])
 
 
@@ -87,7 +88,7 @@ def check_block_grant(
 
 
 def destination_kind(*, block_grant: bool) -> str:
-    """Integrable money that reaches a pilot poor county is pooled (统筹整合); anything else stays in its fund."""
+    """F7: integrable money that reaches a pilot poor county is pooled (统筹整合); anything else stays in its fund."""
     return "pool" if block_grant else "fund"
 
 
