@@ -114,3 +114,24 @@ async def test_ineligible_payee_is_recorded_and_flagged(site: Site, admin: Api) 
     assert not_poor_alert["facts"]["reason"] == "status_not_poor"
     [cadre_alert] = await alerts(admin, codes.INELIGIBLE_PAYEE, paid["cadre"])
     assert cadre_alert["facts"]["reason"] == "village_cadre"
+
+
+async def test_idle_funds_in_a_project_account_after_90_days_without_outflow(site: Site, admin: Api) -> None:
+    """F3 also watches project accounts: money arranged to a project and not paid out for more than 90 days. A
+    payment is an outflow and starts the count again."""
+    w = site.world
+    idle, paying = await site.project("in_progress"), await site.project("in_progress")
+    for project_id in (idle, paying):
+        arranged = await w.fin_pilot.post("/funds/arrangements",
+                                          json=site.arrangement(project_id, 50_000, arranged_on="2018-03-01"))
+        assert arranged.status_code == 201, arranged.text
+    paid = await w.fin_pilot.post("/funds/disbursements", json=site.payment(paying, 10_000, paid_on="2018-04-15"))
+    assert paid.status_code == 201, paid.text
+    subject = f"{site.county}:project:{w.source}:{{}}"
+    await scan(admin, "2018-05-30")  # 90 days after the arrangement: not yet
+    assert await alerts(admin, codes.IDLE_FUNDS, subject.format(idle)) == []
+    await scan(admin, "2018-05-31")  # 91 days
+    [alert] = await alerts(admin, codes.IDLE_FUNDS, subject.format(idle))
+    assert alert["facts"]["account"] == "project" and alert["facts"]["project_id"] == idle
+    assert (alert["facts"]["amount_fen"], alert["facts"]["days"], alert["facts"]["since"]) == (50_000, 91, "2018-03-01")
+    assert await alerts(admin, codes.IDLE_FUNDS, subject.format(paying)) == []  # paid out 46 days before
