@@ -142,6 +142,8 @@ GROUP BY l.household_id
 
 
 def ineligibility_of(status: str, village_cadre: bool) -> list[str]:
+    """L1/F10: why a household with a loan outstanding is no longer eligible on today's roster (all the reasons).
+    Origination refuses the same households with rules.check_borrower_eligible (BORROWER_NOT_ELIGIBLE)."""
     reasons = []
     if status == "not_poor":
         reasons.append("not_poor")
