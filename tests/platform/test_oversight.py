@@ -1,5 +1,6 @@
-"""A3 (inspectors read, never write business data; their acknowledgements and resolutions are audited) and A5
-(personal data masked by default, every read of it audited), through the gateway."""
+"""A1 (a service's rule refusal is recorded with its rule code), A3 (inspectors read, never write business data;
+their acknowledgements and resolutions are audited) and A5 (personal data masked by default, every read of it
+audited), through the gateway."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import asyncpg
 
 from tests.conftest import Api, MakePrincipal, wait_for_audit
 from tests.platform.test_alerts import _store_alert
-from tests.projects.factory import import_households, new_county
+from tests.projects.factory import create, import_households, new_county, project_body
 
 
 async def _entries(admin: Api, **params: str) -> list[dict[str, Any]]:
@@ -83,3 +84,17 @@ async def test_a5_a_read_of_personal_data_is_masked_and_audited(admin: Api, make
     [entry] = await _entries(admin, request_id=f"a5-{household}")
     assert (entry["principal_id"], entry["method"], entry["status"]) == (finance.principal_id, "GET", 200)
     assert household in entry["entity_ids"]
+
+
+async def test_a1_a_rule_refusal_is_recorded_with_its_rule_code(admin: Api, make_principal: MakePrincipal) -> None:
+    county = new_county()
+    [row] = await import_households(admin, county, ["poor"])
+    pm = await make_principal("project_manager", county)
+    project = await create(pm, project_body(county, [row["household_id"]], performance_targets=[]))
+    request_id = f"a1-{project['id']}"
+    refused = await pm.post(f"/projects/{project['id']}/submit", json={}, headers={"x-request-id": request_id})
+    assert refused.status_code == 422 and refused.json()["code"] == "NO_PERFORMANCE_TARGETS"
+    await wait_for_audit(admin)
+    [entry] = await _entries(admin, request_id=request_id)
+    assert (entry["principal_id"], entry["status"], entry["code"]) == (pm.principal_id, 422, "NO_PERFORMANCE_TARGETS")
+    assert project["id"] in entry["entity_ids"]
