@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -19,13 +19,13 @@ from services.kernel.app import service_router
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.ids import new_id
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from services.kernel.types import Input
 from services.kernel.uow import PrincipalDep, SessionDep
 
 RegionCode = Annotated[str, Field(pattern=r"^(\d{6}|\d{12})$", description="GB/T 2260 region or 12-digit village")]
 
 
-class PrincipalCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PrincipalCreate(Input):
     name: str = Field(min_length=1, max_length=200)
     role: Literal["admin", "finance", "project_manager", "lender", "inspector"]
     region_code: RegionCode

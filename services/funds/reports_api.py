@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -12,7 +11,7 @@ from services.funds.schemas import RecordId, YearParam
 from services.kernel.app import service_router
 from services.kernel.errors import NotInJurisdiction, ValidationProblem
 from services.kernel.identity import Principal, jurisdiction_prefix
-from services.kernel.types import RegionCode
+from services.kernel.types import Day, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 
 router = service_router("/funds", tags=["funds"])
@@ -44,7 +43,7 @@ async def get_progress(
     session: SessionDep,
     principal: PrincipalDep,
     region: Annotated[RegionCode | None, Query()] = None,
-    as_of: Annotated[date | None, Query()] = None,
+    as_of: Annotated[Day | None, Query()] = None,
 ) -> dict[str, Any]:
     region = region or principal.region_code
     _covered(principal, region, "region")

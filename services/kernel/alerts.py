@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -24,6 +24,7 @@ from services.kernel.identity import Principal, jurisdiction_prefix
 from services.kernel.ids import new_id
 from services.kernel.models import Alert, AlertEvent
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from services.kernel.types import Input
 from services.kernel.uow import PrincipalDep, SessionDep, UnitOfWorkRoute
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -87,13 +88,11 @@ class AlertRead(BaseModel):
     notes: list[AlertNote]
 
 
-class AlertNoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AlertNoteIn(Input):
     note: str = Field(default="", max_length=4000)
 
 
-class ScanIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ScanIn(Input):
     as_of: date
 
 

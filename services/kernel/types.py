@@ -3,10 +3,11 @@ value is a 422 naming the field and never reaches the database (DOMAIN.md "Codes
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 # Money in fen. The ceiling (10^15 fen = 10 trillion yuan) keeps every sum inside BIGINT.
 MAX_FEN = 10**15
@@ -90,7 +91,73 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * 8 + value[-4:]
 
 
+# C0 control characters but tab, line feed and carriage return; DEL; lone UTF-16 surrogates. PostgreSQL text cannot
+# hold NUL nor a surrogate (the insert fails: a 500), and the others have no business in a record or a filter.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def control_character_in(value: str) -> str | None:
+    """The first character of `value` that text input may not hold, or None."""
+    if value.isprintable():  # the common case, checked in C
+        return None
+    found = _CONTROL.search(value)
+    return found.group() if found else None
+
+
+# Every date the system takes (issued, paid, announced, as of...) lies in these years; outside them a date is a
+# typo, and date arithmetic near year 1 or 9999 (an announcement's end, a scan's look-back) overflows: a 500.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
+def check_day(value: date) -> date:
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"日期超出范围 / a date must lie between {EARLIEST_DAY} and {LATEST_DAY}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(check_day)]
+
+
+def escape_control_characters(value: str) -> str:
+    """`value` with each character text may not hold written as its escape (`%00`, `\\udc80`), for records that must
+    keep whatever a client sent (the audit trail records every request, malformed ones too)."""
+    if control_character_in(value) is None:
+        return value
+
+    def escape(found: re.Match[str]) -> str:
+        code = ord(found.group())
+        return f"%{code:02X}" if code < 256 else f"\\u{code:04x}"
+
+    return _CONTROL.sub(escape, value)
+
+
+def _check_text(value: Any) -> None:
+    if isinstance(value, date):
+        check_day(value)
+    elif isinstance(value, str):
+        bad = control_character_in(value)
+        if bad is not None:
+            raise ValueError(f"含有控制字符 / contains a control character (U+{ord(bad):04X})")
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _check_text(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+
+
 class Input(BaseModel):
-    """Base of every request body: an unknown (misspelt) field is refused, never silently dropped."""
+    """Base of every request body: an unknown (misspelt) field is refused, never silently dropped, and no text in
+    it holds a control character nor a date outside EARLIEST_DAY..LATEST_DAY (a 422 naming the field, never a 500
+    from the database or from date arithmetic)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters_nor_wild_dates(cls, value: Any) -> Any:
+        _check_text(value)  # nested Input models have checked their own fields; dates are checked for range too
+        return value

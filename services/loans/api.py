@@ -10,6 +10,7 @@ from fastapi import Query, Request
 from services.kernel.app import service_router
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
+from services.kernel.types import Day
 from services.kernel.uow import PrincipalDep, SessionDep
 from services.loans import reads, service
 from services.loans.clients import Registry
@@ -34,10 +35,10 @@ today = date.today
 router = service_router("/loans", tags=["loans"])
 
 RegionQuery = Annotated[str | None, Query(pattern=r"^\d{6}$", description="a region code (county, city, province)")]
-AsOfQuery = Annotated[date | None, Query(description="the date the figures are as of (default: today)")]
+AsOfQuery = Annotated[Day | None, Query(description="the date the figures are as of (default: today)")]
 RateQuery = Annotated[int, Query(ge=0, le=100_000, description="subsidy rate in basis points a year")]
-FromQuery = Annotated[date, Query(alias="from")]
-ToQuery = Annotated[date, Query(alias="to")]
+FromQuery = Annotated[Day, Query(alias="from")]
+ToQuery = Annotated[Day, Query(alias="to")]
 HouseholdQuery = Annotated[str | None, Query(max_length=64)]
 
 
