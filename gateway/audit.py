@@ -102,19 +102,29 @@ class AuditWriter:
             self._wake.clear()
             while self._pending:
                 batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
-                try:
-                    async with self.engine.connect() as conn:
-                        # One round trip: asyncpg's executemany is atomic on its own (one implicit transaction).
-                        await (await rawsql.driver(conn)).executemany(_INSERT_INBOX, _rows([e for e, _ in batch]))
-                except Exception as exc:
-                    log.exception("could not record audit entries")
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(AuditUnavailable(str(exc)))
-                    continue
-                for _, future in batch:
-                    if not future.done():
-                        future.set_result(None)
+                await self._write(batch)
+
+    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+        """Write a batch in one round trip (asyncpg's executemany is atomic on its own: one implicit transaction).
+        If the database refuses it, each entry is tried alone, so one entry it refuses fails its own request only,
+        not every request that shared its batch."""
+        try:
+            async with self.engine.connect() as conn:
+                await (await rawsql.driver(conn)).executemany(_INSERT_INBOX, _rows([e for e, _ in batch]))
+        except Exception as exc:
+            if len(batch) > 1:
+                log.warning("an audit batch of %d entries was refused (%s); writing them one by one", len(batch), exc)
+                for one in batch:
+                    await self._write([one])
+                return
+            log.exception("could not record an audit entry")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(AuditUnavailable(str(exc)))
+            return
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)
 
 
 @dataclass

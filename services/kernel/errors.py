@@ -198,7 +198,9 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         detail="内部错误 / internal error; the request id identifies it in the logs",
         instance=request.url.path,
     )
-    return problem_response(body)
+    # Starlette re-raises the error after this answer and uvicorn then closes the connection: a keep-alive client
+    # (the gateway's pool) told nothing would send its next request down a closed connection and fail it.
+    return problem_response(body, headers={"connection": "close"})
 
 
 def install_error_handlers(app: FastAPI) -> None:
