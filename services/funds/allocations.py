@@ -18,6 +18,7 @@ from services.funds import codes, rules
 from services.funds.ledger import AccountKey, Book, open_book, read_book_after
 from services.funds.reference import load_reference, unknown_source, unregistered_county
 from services.funds.schemas import AllocationCreate, AllocationRead, AppropriationCreate, AppropriationRead
+from services.kernel import clock
 from services.kernel.errors import Conflict, NotInJurisdiction, Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
@@ -58,7 +59,7 @@ async def appropriate(
     sources, _ = await load_reference(session, sources=[body.fund_source], counties=[])
     if body.fund_source not in sources:
         raise unknown_source(body.fund_source)
-    on = body.appropriated_on or rules.today()
+    on = body.appropriated_on or clock.today()
     record_id = new_id("apr")
     budget = AccountKey(body.region_code, "budget", body.fund_source)
     treasury = AccountKey(body.region_code, "treasury", body.fund_source)

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 
-from services.funds import reports, rules, trace
+from services.funds import reports, trace
 from services.funds.schemas import RecordId, YearParam
+from services.kernel import clock
 from services.kernel.app import service_router
 from services.kernel.errors import NotInJurisdiction, ValidationProblem
 from services.kernel.identity import Principal, jurisdiction_prefix
@@ -47,7 +48,7 @@ async def get_progress(
 ) -> dict[str, Any]:
     region = region or principal.region_code
     _covered(principal, region, "region")
-    day = as_of or rules.today()
+    day = as_of or clock.today()
     items = await reports.progress(
         session, prefix=jurisdiction_prefix(region), as_of=day, idle_days=request.app.state.settings.idle_funds_days
     )

@@ -13,9 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funds import codes, rules
+from services.funds import codes
 from services.funds.ledger import AccountKey, open_book
 from services.funds.schemas import ReversalCreate, ReversalRead
+from services.kernel import clock
 from services.kernel.errors import Conflict, NotFound, NotInJurisdiction, RuleViolation
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
@@ -74,7 +75,7 @@ async def reverse(session: AsyncSession, *, principal: Principal, body: Reversal
         raise NotInJurisdiction(f"{body.target_id} 不在管辖范围内 / the record is outside your jurisdiction",
                                 field="target_id")
     record_id = transfers[0].record_id
-    reversal_id, on = new_id("rev"), body.reversed_on or rules.today()
+    reversal_id, on = new_id("rev"), body.reversed_on or clock.today()
     try:
         await session.execute(
             text("INSERT INTO reversals (id, target_id, target_kind, reason, reversed_on, created_by) "

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from fractions import Fraction
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from services.funds import codes
 from services.kernel.errors import Conflict, RuleViolation
 
 Level = Literal["central", "province", "city", "county"]
-CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def today() -> date:
-    """The date in China, where the money moves: the default date of a record posted without one."""
-    return datetime.now(CHINA).date()
 
 
 def region_level(code: str) -> Level:

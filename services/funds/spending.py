@@ -25,6 +25,7 @@ from services.funds.schemas import (
     MovementRead,
     PayeeRead,
 )
+from services.kernel import clock
 from services.kernel.errors import NotInJurisdiction
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
@@ -84,7 +85,7 @@ async def arrange(
                               budget_fen=int(project["budget_fen"]))
     targets = {k: AccountKey(body.county_code, "project", k.fund_source, body.project_id) for k in sources}
     book = await open_book(session, sources, create=targets.values())
-    record_id, on = new_id("arr"), body.arranged_on or rules.today()
+    record_id, on = new_id("arr"), body.arranged_on or clock.today()
     posted = [
         book.move(source, targets[source], amount, kind="arrangement", record_id=record_id,
                   doc_no=body.project_id, occurred_on=on)
@@ -124,7 +125,7 @@ async def disburse(
     targets = {k: AccountKey(county_code, "payee", k.fund_source, payee.id) for k in sources}
     book = await open_book(session, sources, create=targets.values())
     rules.check_within_arranged(project_balance_fen=sum(book.balance(k) for k in sources), amount_fen=body.amount_fen)
-    record_id, on = new_id("dsb"), body.paid_on or rules.today()
+    record_id, on = new_id("dsb"), body.paid_on or clock.today()
     posted = [
         book.move(source, targets[source], amount, kind="disbursement", record_id=record_id,
                   doc_no=body.voucher_no, occurred_on=on)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from services.kernel import clock
 from services.kernel.alerts import DetectorRegistry, run_detectors
 from services.kernel.models import AuditOutbox
 
@@ -54,8 +55,8 @@ async def daily_scan(state: Any, registry: DetectorRegistry, *, service: str, as
 
 async def run_daily(state: Any, registry: DetectorRegistry, *, service: str, hour: int) -> None:
     while True:
-        await asyncio.sleep(seconds_until(hour, datetime.now()))
+        await asyncio.sleep(seconds_until(hour, clock.now()))
         try:
-            await daily_scan(state, registry, service=service, as_of=date.today())
+            await daily_scan(state, registry, service=service, as_of=clock.today())
         except Exception:
             log.exception("daily detector run failed; it runs again tomorrow or on POST /alerts/scan")

@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     # for a burst): a connection opened and closed per request costs more than the request itself.
     db_pool_size: int = 16
     db_pool_overflow: int = 4
-    # Detectors run by themselves once a day at this hour (local time); -1 turns the daily run off.
+    # Detectors run by themselves once a day at this hour of the day in China (Asia/Shanghai, whatever the host's
+    # timezone), as of that day (services/kernel/clock.py); -1 turns the daily run off.
     detector_hour: int = 2
     idle_funds_days: int = 90
     log_level: str = "INFO"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Request
 
+from services.kernel import clock
 from services.kernel.app import service_router
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
@@ -31,7 +31,6 @@ from services.loans.schemas import (
     UsageReportRead,
 )
 
-today = date.today
 router = service_router("/loans", tags=["loans"])
 
 RegionQuery = Annotated[str | None, Query(pattern=r"^\d{6}$", description="a region code (county, city, province)")]
@@ -50,7 +49,7 @@ def registry_of(request: Request) -> Registry:
 async def create_loan(body: LoanCreate, request: Request, session: SessionDep, principal: PrincipalDep) -> LoanDetail:
     loan = await service.originate(session, registry_of(request), principal, body)
     name_entities(request, [loan.household_id])
-    return await reads.loan_detail(session, principal, loan.id, today())
+    return await reads.loan_detail(session, principal, loan.id, clock.today())
 
 
 @router.get("", response_model=Page[LoanRead])
@@ -60,7 +59,7 @@ async def get_loans(
     limit: LimitQuery = 50,
 ) -> Page[LoanRead]:
     return await reads.list_loans(
-        session, principal, county=county, status=status, household_id=household_id, as_of=as_of or today(),
+        session, principal, county=county, status=status, household_id=household_id, as_of=as_of or clock.today(),
         cursor=cursor, limit=limit,
     )
 
@@ -69,14 +68,14 @@ async def get_loans(
 async def get_overdue_report(
     session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None, county: RegionQuery = None
 ) -> OverdueReport:
-    return await reads.overdue_report(session, principal, as_of=as_of or today(), county=county)
+    return await reads.overdue_report(session, principal, as_of=as_of or clock.today(), county=county)
 
 
 @router.get("/reports/outstanding", response_model=OutstandingReport)
 async def get_outstanding_report(
     session: SessionDep, principal: PrincipalDep, county: RegionQuery = None, as_of: AsOfQuery = None
 ) -> OutstandingReport:
-    return await reads.outstanding_report(session, principal, county=county, as_of=as_of or today())
+    return await reads.outstanding_report(session, principal, county=county, as_of=as_of or clock.today())
 
 
 @router.get("/reports/subsidy", response_model=SubsidyReport, response_model_by_alias=True)
@@ -91,7 +90,7 @@ async def get_subsidy_report(
 
 @router.get("/{loan_id}", response_model=LoanDetail)
 async def get_loan(loan_id: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None) -> LoanDetail:
-    return await reads.loan_detail(session, principal, loan_id, as_of or today())
+    return await reads.loan_detail(session, principal, loan_id, as_of or clock.today())
 
 
 @router.get("/{loan_id}/subsidy", response_model=SubsidyRead, response_model_by_alias=True)

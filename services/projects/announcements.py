@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kernel import clock
 from services.kernel.errors import NotFound, ValidationProblem
 from services.kernel.identity import jurisdiction_prefix
 from services.kernel.pagination import Page, decode_cursor, page_of
 from services.projects import rules
 from services.projects.models import Announcement, Objection, ObjectionResolution, Project, table
 from services.projects.schemas import PublicAnnouncement, PublicPeriod
-from services.projects.service import today
 
 PROJECTS = table(Project)
 ANNOUNCEMENTS = table(Announcement)
@@ -56,7 +56,7 @@ def _public(row: Row[Any]) -> PublicAnnouncement:
         project_id=pid, name=name, county_code=county, village_code=village, content=content, category=category,
         budget_fen=budget, fund_sources=sources, project_start_on=p_start, project_end_on=p_end,
         announcement=PublicPeriod(
-            start_on=a_start, days=days, ends_on=ends_on, scope=scope, current=a_start <= today() < ends_on
+            start_on=a_start, days=days, ends_on=ends_on, scope=scope, current=a_start <= clock.today() < ends_on
         ),
         responsible_unit=unit, beneficiary_households=int(beneficiaries or 0), benefit_mechanism=mechanism,
         performance_targets=[{"indicator": t["indicator"], "target": t["target"]} for t in targets],

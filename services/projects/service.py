@@ -6,12 +6,12 @@ then updates the status and inserts the immutable event in the same transaction 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kernel import clock
 from services.kernel.errors import NotFound
 from services.kernel.http import ServiceClient
 from services.kernel.identity import Principal, jurisdiction_prefix
@@ -26,10 +26,6 @@ from services.projects.schemas import AnnounceIn, AnnouncementRead, EventRead, P
 PROJECTS = table(Project)
 EVENTS = table(ProjectEvent)
 ANNOUNCEMENTS = table(Announcement)
-
-
-def today() -> date:
-    return date.today()
 
 
 async def load_project(session: AsyncSession, project_id: str, *, for_update: bool = False) -> Project:
@@ -208,7 +204,7 @@ async def approve(session: AsyncSession, principal: Principal, project_id: str, 
     if announcement is None:  # cannot happen through the state machine; refuse rather than approve unannounced
         rules.check_announcement_days(0)
     else:
-        rules.check_announcement_ended(announcement.start_on, announcement.days, today())
+        rules.check_announcement_ended(announcement.start_on, announcement.days, clock.today())
     rules.check_no_open_objections(await open_objection_ids(session, project.id))
     return await _move(session, project, "approve", principal, note=note)
 

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel import rawsql
+from services.kernel import clock, rawsql
 from services.kernel.errors import Problem, ValidationProblem
 from services.kernel.identity import Principal
 from services.registry import codes, sql
@@ -285,7 +284,7 @@ async def import_households(
 ) -> ImportReport:
     """Import a roster as it stood on `effective_on` (default today, in China): the status history of the
     households it changes is dated so."""
-    today: date = (await session.execute(text(sql.TODAY))).scalar_one()
+    today = clock.today()
     conn = await rawsql.connection(session)  # COPY and the merge run in the request's transaction
     await conn.execute(sql.LOCK)
     on = effective_on or today

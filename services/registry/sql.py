@@ -7,9 +7,6 @@ from services.registry import codes
 
 STAGING = "registry_import_staging"
 
-# The day an import takes effect: the calendar day in China when it is recorded.
-TODAY = "SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date"
-
 # Each chunk of lines is COPYed into a temporary table of its own (chunk_table) that inherits from the staging
 # table: the chunk is merged from its own table, and the staging table reads every line staged so far, for the few
 # ids the importer's SeenFilter cannot rule out (no second copy of the ids, no index). Temporary tables write no

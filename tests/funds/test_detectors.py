@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.funds import codes, rules
+from services.funds import codes
+from services.kernel import clock
 from tests.conftest import Api
 from tests.funds.site import Site
 from tests.funds.world import World, new_source_code, put_source
@@ -98,7 +99,7 @@ async def test_ineligible_payee_is_recorded_and_flagged(site: Site, admin: Api) 
     project_id = await site.project("in_progress")
     arranged = await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 100_000))
     assert arranged.status_code == 201
-    today = rules.today().isoformat()  # the registry dates its history in China time
+    today = clock.today().isoformat()  # the registry dates its history in China time
     poor, not_poor = site.households[0], site.households[2]
     paid = {}
     for name, household in (("poor", poor), ("not_poor", not_poor),

@@ -8,6 +8,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+from services.kernel import clock
 from services.kernel.types import id_number_check_char
 from tests.conftest import Api
 
@@ -77,7 +78,7 @@ def action_body(action: str, *, announce_start: date | None = None, days: int = 
     if action == "review":
         return {"passed": True, "opinion": "论证通过 / passed"}
     if action == "announce":
-        start = announce_start or date.today() - timedelta(days=days + 5)
+        start = announce_start or clock.today() - timedelta(days=days + 5)
         return {"start_on": start.isoformat(), "days": days, "scope": "village"}
     if action == "accept":
         return {"report": "验收合格 / accepted"}

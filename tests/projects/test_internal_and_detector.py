@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from services.kernel import clock
 from services.projects import codes, rules
 from services.projects.detectors import duplicate_pair
 from services.projects.models import Project
@@ -64,7 +65,7 @@ async def test_duplicate_project_detector_through_the_scan(
                                                   start_on="2018-06-01", end_on="2019-05-31"))
     far = await create(county.pm, project_body(county.code, county.poor, name="青山村村道硬化",
                                                category="industry"))
-    scan = await admin.post("/alerts/scan", json={"as_of": date.today().isoformat()})
+    scan = await admin.post("/alerts/scan", json={"as_of": clock.today().isoformat()})
     assert scan.status_code == 200, scan.text
     assert scan.json()["raised"][codes.DUPLICATE_PROJECT] >= 1
     inspector = await make_principal("inspector", county.code)
@@ -74,7 +75,7 @@ async def test_duplicate_project_detector_through_the_scan(
     assert sorted(facts["project_ids"]) == sorted([first["id"], second["id"]])
     assert far["id"] not in facts["project_ids"]
     assert facts["similarity"] >= facts["threshold"] and len(facts["names"]) == 2
-    again = await admin.post("/alerts/scan", json={"as_of": date.today().isoformat()})
+    again = await admin.post("/alerts/scan", json={"as_of": clock.today().isoformat()})
     assert again.json()["raised"][codes.DUPLICATE_PROJECT] == 0
     alerts = (await inspector.get("/alerts", params={"type": codes.DUPLICATE_PROJECT, "region": county.code})).json()
     assert len(alerts["items"]) == 1  # a second scan raises no duplicate

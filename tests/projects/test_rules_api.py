@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
+from services.kernel import clock
 from services.projects import codes
 from tests.conftest import Api, MakePrincipal
 from tests.projects.conftest import County
@@ -81,7 +82,7 @@ async def test_p1_announcement_of_nine_days_refused_ten_accepted(county: County,
 
 async def test_p1_approve_while_the_announcement_runs_refused(county: County) -> None:
     project_id = await project_in(county.pm, county.code, county.poor, "reviewed")
-    start = date.today() - timedelta(days=9)  # ten days: ends (the day after the last) tomorrow
+    start = clock.today() - timedelta(days=9)  # ten days: ends (the day after the last) tomorrow
     assert (await act(county.pm, project_id, "announce", action_body("announce", announce_start=start))).is_success
     response = await act(county.pm, project_id, "approve")
     assert response.status_code == 422 and response.json()["code"] == codes.ANNOUNCEMENT_TOO_SHORT
@@ -91,7 +92,7 @@ async def test_p1_approve_while_the_announcement_runs_refused(county: County) ->
 
 async def test_p1_approve_on_the_day_the_announcement_ends(county: County) -> None:
     project_id = await project_in(county.pm, county.code, county.poor, "reviewed")
-    start = date.today() - timedelta(days=10)
+    start = clock.today() - timedelta(days=10)
     assert (await act(county.pm, project_id, "announce", action_body("announce", announce_start=start))).is_success
     assert (await act(county.pm, project_id, "approve")).status_code == 200
 
