@@ -18,10 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from deploy.embedded import EmbeddedPostgres
 from deploy.migrate import migrate
 from deploy.secrets import kept_secret
 from gateway.auth import admin_token
+from services.kernel.settings import Settings
 from services.kernel.topology import GATEWAY_APP, HOST, SERVICES, gateway_port
 
 STOP_GRACE_SECONDS = 5.0
@@ -144,6 +147,27 @@ def stop_all(children: list[Child]) -> None:
                 child.process.wait()
 
 
+def settings_problem() -> str | None:
+    """What is wrong with the FUNDTRACK_* settings of the environment, in words, or None."""
+    try:
+        # The service secret is checked where `up` provides it (child_env), not here.
+        Settings(service_secret="provided-by-fundtrack-up")
+        for spec in SERVICES.values():
+            spec.workers(os.environ)
+    except ValidationError as exc:
+        return "; ".join(f"{_variable(e['loc'])}{e['msg']}" for e in exc.errors())
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return ""
+    name = str(loc[0])
+    return f"{name if name.isupper() else 'FUNDTRACK_' + name.upper()}: "
+
+
 def up() -> int:
     stop_requested: list[int] = []
 
@@ -152,11 +176,9 @@ def up() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    try:  # a bad setting is said before anything starts
-        for spec in SERVICES.values():
-            spec.workers(os.environ)
-    except ValueError as exc:
-        say(str(exc))
+    problem = settings_problem()
+    if problem is not None:  # said before anything starts, not as a child's traceback
+        say(problem)
         return 2
     directory = data_dir()
     url, embedded = prepare_database(directory)

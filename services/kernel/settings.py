@@ -19,18 +19,18 @@ class Settings(BaseSettings):
     # The HMAC secret shared by the gateway and the services only; it signs the caller's identity.
     service_secret: str = DEV_SECRET
     # How long a signed identity stays valid, in seconds (clock skew included).
-    signature_ttl_seconds: int = 30
+    signature_ttl_seconds: int = Field(default=30, ge=1, le=3600)
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
     # Per-service database roles (created by `fundtrack migrate` when the server lets us); empty → connect as is.
     db_roles: bool = True
     # Connections each process keeps open. Requests beyond it wait for one (up to db_pool_overflow more are opened
     # for a burst): a connection opened and closed per request costs more than the request itself.
-    db_pool_size: int = 16
-    db_pool_overflow: int = 4
+    db_pool_size: int = Field(default=16, ge=1, le=1000)
+    db_pool_overflow: int = Field(default=4, ge=0, le=1000)
     # Detectors run by themselves once a day at this hour of the day in China (Asia/Shanghai, whatever the host's
     # timezone), as of that day (services/kernel/clock.py); -1 turns the daily run off.
-    detector_hour: int = 2
-    idle_funds_days: int = 90
+    detector_hour: int = Field(default=2, ge=-1, le=23)
+    idle_funds_days: int = Field(default=90, ge=1, le=3650)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -131,15 +131,38 @@ def test_help_is_useful() -> None:
         assert word in out.stdout
 
 
-@pytest.mark.parametrize("value", ["two", "0", "-1", "1.5", "65", ""])
-def test_up_refuses_a_bad_worker_count_before_starting_anything(value: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        *(("FUNDTRACK_FUNDS_WORKERS", v, "from 1 to 64") for v in ("two", "0", "-1", "1.5", "65", "")),
+        ("FUNDTRACK_DETECTOR_HOUR", "24", "less than or equal to 23"),
+        ("FUNDTRACK_DETECTOR_HOUR", "-2", "greater than or equal to -1"),
+        ("FUNDTRACK_DETECTOR_HOUR", "two", "integer"),
+        ("FUNDTRACK_IDLE_FUNDS_DAYS", "0", "greater than or equal to 1"),
+        ("FUNDTRACK_DB_POOL_SIZE", "0", "greater than or equal to 1"),
+    ],
+)
+def test_up_refuses_a_bad_setting_before_starting_anything(
+    variable: str, value: str, said: str, tmp_path: Path
+) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(FUNDTRACK_DATA_DIR=str(tmp_path / "data"), FUNDTRACK_FUNDS_WORKERS=value)
+    env.update({"FUNDTRACK_DATA_DIR": str(tmp_path / "data"), variable: value})
     done = subprocess.run([sys.executable, "-m", "deploy.cli", "up"], env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 2, done.stderr
-    assert "FUNDTRACK_FUNDS_WORKERS" in done.stderr and "from 1 to 64" in done.stderr
+    assert variable in done.stderr and said in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
     assert not (tmp_path / "data").exists()  # no database was started
+
+
+def test_settings_accepted_at_their_edges() -> None:
+    from deploy.supervisor import settings_problem
+
+    for variable, value in [("FUNDTRACK_DETECTOR_HOUR", "-1"), ("FUNDTRACK_DETECTOR_HOUR", "23"),
+                            ("FUNDTRACK_IDLE_FUNDS_DAYS", "1"), ("FUNDTRACK_FUNDS_WORKERS", "1")]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(variable, value)
+            assert settings_problem() is None, (variable, value)
 
 
 def test_worker_counts_accepted() -> None:
