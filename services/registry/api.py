@@ -15,10 +15,13 @@ from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
-from services.kernel.types import CountyCode
+from services.kernel.types import CountyCode, Day
 from services.kernel.uow import PrincipalDep, SessionDep, streamed_body, unaudited
 from services.registry import codes, importer, service
 from services.registry.schemas import (
+    Eligibility,
+    EligibilityRequest,
+    EligibilityResult,
     HouseholdDetail,
     HouseholdId,
     HouseholdInternal,
@@ -159,3 +162,27 @@ async def internal_status_at(
     if status is None:
         raise NotFound(f"户 {household_id} 在 {on} 未登记 / household {household_id} was not registered on {on}")
     return status
+
+
+@internal.get("/households/{household_id}/eligibility")
+async def internal_eligibility(
+    household_id: HouseholdId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    on: Annotated[Day | None, Query(description="YYYY-MM-DD; default the current roster")] = None,
+) -> Eligibility:
+    """L1, P3, F10: whether the household may receive poverty support on `on`, and why not. Always 200: a household
+    not on the roster that day is `not_registered`, a reason like the others."""
+    _require_internal(principal)
+    [answer] = await service.eligibility(session, queries=[(household_id, on)])
+    return answer
+
+
+@internal.post("/households/eligibility", openapi_extra=unaudited())
+async def internal_eligibilities(
+    body: EligibilityRequest, session: SessionDep, principal: PrincipalDep
+) -> EligibilityResult:
+    """The same for up to 1000 (household, date) pairs at once (the F10 and INELIGIBLE_BORROWER scans), in order."""
+    _require_internal(principal)
+    queries = [(item.household_id, item.on) for item in body.items]
+    return EligibilityResult(items=await service.eligibility(session, queries=queries))

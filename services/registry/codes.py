@@ -29,3 +29,10 @@ HISTORY_AFTER_EFFECTIVE_DATE = "HISTORY_AFTER_EFFECTIVE_DATE"
 LINE_NOT_IN_JURISDICTION = NOT_IN_JURISDICTION
 
 STATUSES = ("poor", "exited", "returned", "not_poor")
+
+# Who may receive poverty support (L1 loans, P3 beneficiaries, F10 payees): the one definition, rules.ineligibility.
+ELIGIBLE_STATUSES = ("poor", "exited", "returned")  # exited: 脱贫不脱政策; returned: 返贫
+# Why a household is not eligible on a date, as the internal eligibility API answers (callers map them to their codes).
+NOT_REGISTERED = "not_registered"  # not on the roster (建档立卡) on that date
+NOT_POOR = "not_poor"  # status not_poor
+VILLAGE_CADRE = "village_cadre"  # a sitting village cadre in the household (seed 002 §二.1)

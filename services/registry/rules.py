@@ -29,6 +29,7 @@ MAX_LENGTHS = {"household_id": 64, "head_name": 100, "card_account": 64}
 MAX_MEMBERS = 99
 HOUSEHOLD_ID_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_.")
 STATUSES = frozenset(codes.STATUSES)
+ELIGIBLE_STATUSES = frozenset(codes.ELIGIBLE_STATUSES)
 CADRE_FLAGS = {"0": False, "1": True}
 MEMBER_COUNTS = {str(n): n for n in range(1, MAX_MEMBERS + 1)}
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -131,6 +132,21 @@ def region_problem(county_code: str, village_code: str) -> Problem | None:
             f"village_code {village_code} 不属于县 {county_code} / does not start with its county's code"
         )
     return None
+
+
+def ineligibility(status: str | None, village_cadre: bool) -> list[str]:
+    """L1, P3, F10: the one definition of a household that may receive poverty support (loans, benefits, payments):
+    on the roster, poor, exited but still covered (脱贫不脱政策) or returned (返贫), and no sitting village cadre in
+    the household (seed 002 §二.1). `status` None: not on the roster on the date asked. Every reason, in this order;
+    empty when eligible."""
+    if status is None:
+        return [codes.NOT_REGISTERED]
+    reasons = []
+    if status not in ELIGIBLE_STATUSES:
+        reasons.append(codes.NOT_POOR)
+    if village_cadre:
+        reasons.append(codes.VILLAGE_CADRE)
+    return reasons
 
 
 def status_problem(value: str) -> Problem | None:

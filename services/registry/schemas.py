@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from services.kernel.types import Input
+from services.kernel.types import Day, Input
 
 Status = Literal["poor", "exited", "returned", "not_poor"]
 HouseholdId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z._-]+$")]
@@ -82,3 +82,31 @@ class StatusAt(BaseModel):
     household_id: str
     status: Status
     village_cadre: bool
+
+
+class EligibilityQuery(Input):
+    """One household, on one date (None: the current roster)."""
+
+    household_id: HouseholdId
+    on: Day | None = None
+
+
+class EligibilityRequest(Input):
+    items: list[EligibilityQuery] = Field(max_length=1000)
+
+
+class Eligibility(BaseModel):
+    """Whether the household may receive poverty support on `on` (L1, P3, F10), and every reason why not
+    (`not_registered`, `not_poor`, `village_cadre`); `status` and `village_cadre` as they stood then (None when not
+    registered)."""
+
+    household_id: str
+    on: date | None
+    eligible: bool
+    reasons: list[str]
+    status: Status | None
+    village_cadre: bool | None
+
+
+class EligibilityResult(BaseModel):
+    items: list[Eligibility]

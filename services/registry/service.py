@@ -5,14 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from services.kernel.errors import NotFound, NotInJurisdiction
 from services.kernel.identity import Principal
 from services.kernel.types import mask_id_number
+from services.registry import rules
 from services.registry.models import Household, HouseholdStatus
-from services.registry.schemas import HouseholdDetail, HouseholdInternal, HouseholdRead, StatusAt, StatusChange
+from services.registry.schemas import (
+    Eligibility,
+    HouseholdDetail,
+    HouseholdInternal,
+    HouseholdRead,
+    StatusAt,
+    StatusChange,
+)
 
 FULL_ID_ROLES = frozenset({"admin"})
 
@@ -82,6 +91,39 @@ async def status_at(session: AsyncSession, *, household_id: str, on: date) -> St
     if change is None:
         return None
     return StatusAt(household_id=household_id, status=change.status, village_cadre=change.village_cadre)
+
+
+# Each (household, day) in one statement: the history row in force on the day, or the current record when no day.
+_STANDING = text(
+    """
+    SELECT coalesce(s.status, c.status) AS status, coalesce(s.village_cadre, c.village_cadre) AS village_cadre
+    FROM unnest(CAST(:ids AS text[]), CAST(:days AS date[])) WITH ORDINALITY AS q(household_id, day, n)
+    LEFT JOIN LATERAL (
+        SELECT h.status, h.village_cadre FROM household_status_history h
+        WHERE q.day IS NOT NULL AND h.household_id = q.household_id AND h.effective_on <= q.day
+        ORDER BY h.effective_on DESC, h.id DESC LIMIT 1
+    ) s ON true
+    LEFT JOIN households c ON q.day IS NULL AND c.household_id = q.household_id
+    ORDER BY q.n
+    """
+)
+
+
+async def eligibility(session: AsyncSession, *, queries: Sequence[tuple[str, date | None]]) -> list[Eligibility]:
+    """L1, P3, F10: whether each household may receive poverty support on its date (None: the current roster),
+    judged by rules.ineligibility on the status and cadre flag in force then; in the order asked."""
+    if not queries:
+        return []
+    params = {"ids": [household_id for household_id, _ in queries], "days": [day for _, day in queries]}
+    rows = (await session.execute(_STANDING, params)).all()
+    answers = []
+    for (household_id, day), (status, cadre) in zip(queries, rows, strict=True):
+        reasons = rules.ineligibility(status, bool(cadre))
+        answers.append(Eligibility(
+            household_id=household_id, on=day, eligible=not reasons, reasons=reasons, status=status,
+            village_cadre=cadre,
+        ))
+    return answers
 
 
 def read_of(household: Household, *, principal: Principal) -> HouseholdRead:

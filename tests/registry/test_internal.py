@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import httpx
 
 from services.kernel.identity import Principal
 from tests.conftest import Api, signed
-from tests.registry.api import import_csv
-from tests.registry.factory import csv_body, new_county, row
+from tests.registry.api import IMPORT, import_csv
+from tests.registry.factory import Row, csv_body, new_county, row
 from tests.stack import Stack
 
 SERVICE = Principal(id="service:loans", role="service", region_code="000000", name="loans")
@@ -101,3 +103,86 @@ async def test_status_at_follows_the_history(admin: Api, stack: Stack, db: async
     assert (await call(stack, "GET", path)).status_code == 422
     assert (await call(stack, "GET", "/internal/households/hh-none/status-at", params={"on": "2020-01-01"})
             ).status_code == 404
+
+
+async def import_on(admin: Api, effective_on: str | None, *rows: Row) -> None:
+    params = {"effective_on": effective_on} if effective_on else None
+    response = await admin.post(IMPORT, content=csv_body(*rows), params=params,
+                                headers={"content-type": "text/csv; charset=utf-8"})
+    assert response.status_code == 200 and response.json()["rejected"] == [], response.text
+
+
+def judged(body: dict[str, Any]) -> tuple[bool, list[str], str | None, bool | None]:
+    return body["eligible"], body["reasons"], body["status"], body["village_cadre"]
+
+
+async def test_eligibility_on_a_date_follows_the_history(admin: Api, stack: Stack) -> None:
+    """L1/P3/F10 judged by the registry: poor from 2016-01-01, not_poor from 2019-06-01; before 2016 not registered;
+    no date asks the current roster."""
+    county = new_county()
+    household = row(county)
+    await import_on(admin, "2016-01-01", household)
+    household.status = "not_poor"
+    await import_on(admin, "2019-06-01", household)
+    path = f"/internal/households/{household.household_id}/eligibility"
+    expected = {
+        "2015-12-31": (False, ["not_registered"], None, None),
+        "2016-01-01": (True, [], "poor", False),
+        "2019-05-31": (True, [], "poor", False),
+        "2019-06-01": (False, ["not_poor"], "not_poor", False),
+        None: (False, ["not_poor"], "not_poor", False),
+    }
+    for on, want in expected.items():
+        response = await call(stack, "GET", path, params={"on": on} if on else None)
+        assert response.status_code == 200, (on, response.text)
+        assert response.json()["on"] == on and judged(response.json()) == want, on
+    unknown = await call(stack, "GET", "/internal/households/hh-none/eligibility")
+    assert unknown.status_code == 200 and judged(unknown.json()) == (False, ["not_registered"], None, None)
+    for bad in ("2019-02-30", "1800-01-01", "x"):
+        assert (await call(stack, "GET", path, params={"on": bad})).status_code == 422, bad
+
+
+async def test_eligibility_of_many_households_in_the_order_asked(admin: Api, stack: Stack) -> None:
+    county = new_county()
+    poor, cadre, both = row(county), row(county, village_cadre="1"), row(county, status="not_poor", village_cadre="1")
+    await import_on(admin, "2017-01-01", poor, cadre, both)
+    late = row(county, status="exited")
+    await import_on(admin, None, late)
+    items = [
+        {"household_id": late.household_id, "on": "2018-01-01"},
+        {"household_id": poor.household_id, "on": "2018-01-01"},
+        {"household_id": cadre.household_id},
+        {"household_id": "hh-none", "on": "2018-01-01"},
+        {"household_id": both.household_id, "on": "2017-01-01"},
+        {"household_id": late.household_id},
+        {"household_id": poor.household_id, "on": "2016-12-31"},
+    ]
+    response = await call(stack, "POST", "/internal/households/eligibility", json={"items": items})
+    assert response.status_code == 200, response.text
+    answers = response.json()["items"]
+    assert [a["household_id"] for a in answers] == [i["household_id"] for i in items]
+    assert [a["on"] for a in answers] == [i.get("on") for i in items]
+    assert [judged(a) for a in answers] == [
+        (False, ["not_registered"], None, None),
+        (True, [], "poor", False),
+        (False, ["village_cadre"], "poor", True),
+        (False, ["not_registered"], None, None),
+        (False, ["not_poor", "village_cadre"], "not_poor", True),
+        (True, [], "exited", False),
+        (False, ["not_registered"], None, None),
+    ]
+    empty = await call(stack, "POST", "/internal/households/eligibility", json={"items": []})
+    assert empty.status_code == 200 and empty.json() == {"items": []}
+
+
+async def test_eligibility_input_is_checked_and_internal_only(stack: Stack) -> None:
+    too_many = {"items": [{"household_id": f"hh-{i}"} for i in range(1001)]}
+    for body in (too_many, {"items": [{"household_id": "bad id"}]}, {"items": [{"household_id": "h", "day": "x"}]},
+                 {"items": [{"household_id": "h", "on": "2999-99-01"}]}, {"ids": []}):
+        response = await call(stack, "POST", "/internal/households/eligibility", json=body)
+        assert response.status_code == 422, body
+    manager = Principal(id="pm", role="project_manager", region_code="430523")
+    refused = await call(stack, "GET", "/internal/households/hh-x/eligibility", principal=manager)
+    assert refused.status_code == 403
+    refused = await call(stack, "POST", "/internal/households/eligibility", principal=manager, json={"items": []})
+    assert refused.status_code == 403

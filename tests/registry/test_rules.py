@@ -7,7 +7,7 @@ from datetime import date
 
 from services.registry import codes
 from services.registry.csvstream import MAX_LINE_BYTES, physical_lines, split_fields
-from services.registry.rules import HEADER, HouseholdLine, check_line, header_problem
+from services.registry.rules import HEADER, HouseholdLine, check_line, header_problem, ineligibility
 from tests.registry.factory import id_number, row
 
 TODAY = date(2024, 6, 1)
@@ -93,3 +93,14 @@ def test_fast_id_check_agrees_with_the_kernel_check() -> None:
     samples += ["", "4305231980010100", "43052319800101001X1", "٤30523198001010012", "43052319800101001x"]
     for value in samples:
         assert id_number_ok(value, TODAY) == (id_number_problem(value, TODAY) is None), value
+
+
+def test_ineligibility_is_the_one_definition_of_who_may_receive_support() -> None:
+    """L1, P3, F10: poor, exited and returned households without a village cadre are eligible; every other case
+    says every reason, in a fixed order."""
+    for status in ("poor", "exited", "returned"):
+        assert ineligibility(status, False) == []
+        assert ineligibility(status, True) == [codes.VILLAGE_CADRE]
+    assert ineligibility("not_poor", False) == [codes.NOT_POOR]
+    assert ineligibility("not_poor", True) == [codes.NOT_POOR, codes.VILLAGE_CADRE]
+    assert ineligibility(None, False) == [codes.NOT_REGISTERED]
