@@ -5,12 +5,15 @@ A service that is down or failing answers 503 through `ServiceClient`; the reque
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, TypedDict, cast
 from urllib.parse import quote
 
+from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient
+
+ELIGIBILITY_BATCH = 1000  # the registry's limit per call
 
 
 class Project(TypedDict):
@@ -33,10 +36,15 @@ class Household(TypedDict):
     card_account: str
 
 
-class HouseholdStatus(TypedDict):
+class Eligibility(TypedDict):
+    """The registry's judgement of a household on a date (F10): `reasons` empty when it may receive."""
+
     household_id: str
-    status: str
-    village_cadre: bool
+    on: str | None
+    eligible: bool
+    reasons: list[str]
+    status: str | None
+    village_cadre: bool | None
 
 
 def _client(clients: Mapping[str, Any], name: str) -> ServiceClient:
@@ -53,8 +61,19 @@ async def get_household(clients: Mapping[str, Any], household_id: str) -> Househ
     return cast(Household | None, found)
 
 
-async def household_status_at(clients: Mapping[str, Any], household_id: str, on: date) -> HouseholdStatus | None:
-    found = await _client(clients, "registry").get_json(
-        f"/internal/households/{quote(household_id, safe='')}/status-at", params={"on": on.isoformat()}
-    )
-    return cast(HouseholdStatus | None, found)
+async def household_eligibility(
+    clients: Mapping[str, Any], queries: Sequence[tuple[str, date]]
+) -> list[Eligibility]:
+    """The registry's eligibility of each (household, date), in order, in batches of 1000; 503 if it fails."""
+    registry = _client(clients, "registry")
+    answers: list[Eligibility] = []
+    for start in range(0, len(queries), ELIGIBILITY_BATCH):
+        items = [{"household_id": h, "on": on.isoformat()} for h, on in queries[start:start + ELIGIBILITY_BATCH]]
+        response = await registry.request("POST", "/internal/households/eligibility", json={"items": items})
+        if response.status_code != 200:
+            raise ServiceUnavailable(
+                f"登记库服务出错 / the registry answered {response.status_code} to an eligibility query",
+                service=registry.name,
+            )
+        answers.extend(cast(list[Eligibility], response.json()["items"]))
+    return answers

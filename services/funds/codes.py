@@ -30,7 +30,10 @@ DUPLICATE_PAYMENT = "DUPLICATE_PAYMENT"  # F8/F10
 INELIGIBLE_PAYEE = "INELIGIBLE_PAYEE"  # F10
 
 LIBRARY_STATUSES = frozenset({"approved", "in_progress"})  # F4: approved into the library (入库) or being built
-ELIGIBLE_HOUSEHOLD_STATUSES = frozenset({"poor", "exited", "returned"})  # F10
+
+# F10: the registry decides who may receive (its internal eligibility API); the reasons it gives that F10 names
+REGISTRY_NOT_REGISTERED = "not_registered"
+REGISTRY_VILLAGE_CADRE = "village_cadre"
 
 LATE_PASS_DOWN_DAYS = 30  # F9 (国办发〔2016〕22号)
 DUPLICATE_PAYMENT_DAYS = 30

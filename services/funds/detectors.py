@@ -3,10 +3,8 @@ on or before `as_of` is considered, so a scan can be replayed for any day."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy import text
 
@@ -19,7 +17,6 @@ registry = DetectorRegistry()
 
 log = logging.getLogger("fundtrack.funds.detectors")
 INELIGIBLE_LOOKBACK_DAYS = 400
-REGISTRY_CONCURRENCY = 16
 
 
 @registry.register(codes.IDLE_FUNDS)
@@ -125,21 +122,14 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
     the registry stood on the payment date (a later change of status neither raises nor clears the finding)."""
     since = ctx.as_of - timedelta(days=INELIGIBLE_LOOKBACK_DAYS)
     payments = list(await ctx.session.execute(_HOUSEHOLD_PAYMENTS, {"as_of": ctx.as_of, "since": since}))
-    gate = asyncio.Semaphore(REGISTRY_CONCURRENCY)
-
-    async def status_of(household_id: str, on: date) -> dict[str, Any] | None:
-        async with gate:
-            found = await clients.household_status_at(ctx.state.clients, household_id, on)
-            return dict(found) if found is not None else None
-
     try:
-        statuses = await asyncio.gather(*(status_of(p.payee_id, p.paid_on) for p in payments))
+        judged = await clients.household_eligibility(ctx.state.clients, [(p.payee_id, p.paid_on) for p in payments])
     except ServiceUnavailable:
         log.warning("registry unavailable: INELIGIBLE_PAYEE skipped for as_of %s", ctx.as_of)
         return []
     drafts = []
-    for p, status in zip(payments, statuses, strict=True):
-        reason = rules.ineligibility_on_date(status)
+    for p, eligibility in zip(payments, judged, strict=True):
+        reason = rules.ineligibility_on_date(eligibility)
         if reason is None:
             continue
         drafts.append(AlertDraft(
@@ -147,8 +137,7 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
             subject_id=p.id,
             facts={"household_id": p.payee_id, "project_id": p.project_id, "amount_fen": p.amount_fen,
                    "paid_on": p.paid_on.isoformat(), "reason": reason,
-                   "status": status["status"] if status else None,
-                   "village_cadre": bool(status["village_cadre"]) if status else None},
+                   "status": eligibility["status"], "village_cadre": eligibility["village_cadre"]},
         ))
     return drafts
 

@@ -162,29 +162,26 @@ def check_household_account(household: Mapping[str, Any] | None, *, account_no: 
     raise RuleViolation(f"{reason} (F6)", code=codes.PAYEE_NOT_HOUSEHOLD_ACCOUNT, rule="F6", field="payee.account_no")
 
 
-def ineligibility_of(status: str, village_cadre: bool) -> str | None:
-    """F10: why a household may not receive poverty money, or None."""
-    if village_cadre:
-        return "village_cadre"
-    if status not in codes.ELIGIBLE_HOUSEHOLD_STATUSES:
-        return f"status_{status}"
-    return None
+NOT_REGISTERED = codes.REGISTRY_NOT_REGISTERED
 
 
-NOT_REGISTERED = "not_registered"
-
-
-def ineligibility_on_date(status: Mapping[str, Any] | None) -> str | None:
+def ineligibility_on_date(eligibility: Mapping[str, Any]) -> str | None:
     """F10 on the payment date: why the household could not receive poverty money then, or None if it could.
 
-    `status` is the registry's answer for that date. None means the household was not in the registry yet (建档立卡
-    later than the payment): it was not a registered poor household when paid, so the payment is flagged
-    (`not_registered`), as an inspector matching payments against that day's roster would. F6 only checked, when
-    the payment was recorded, that the household exists now.
+    The registry decides (its eligibility on that date, the one definition of L1, P3 and F10); this names the
+    finding as the INELIGIBLE_PAYEE alert reports it: `not_registered` (建档立卡 later than the payment: not a
+    registered poor household when paid, as an inspector matching payments against that day's roster would find;
+    F6 only checked, when the payment was recorded, that the household exists now), `village_cadre`, or
+    `status_<status>`.
     """
-    if status is None:
+    reasons = eligibility["reasons"]
+    if not reasons:
+        return None
+    if NOT_REGISTERED in reasons:
         return NOT_REGISTERED
-    return ineligibility_of(str(status["status"]), bool(status["village_cadre"]))
+    if codes.REGISTRY_VILLAGE_CADRE in reasons:
+        return codes.REGISTRY_VILLAGE_CADRE
+    return f"status_{eligibility['status']}"
 
 
 @dataclass(frozen=True)

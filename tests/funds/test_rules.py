@@ -68,11 +68,17 @@ def test_library_budget_negative_list_arranged_and_card_account() -> None:
         codes.PAYEE_NOT_HOUSEHOLD_ACCOUNT
 
 
-def test_ineligibility_f10() -> None:
-    assert rules.ineligibility_of("poor", False) is None
-    assert rules.ineligibility_of("returned", False) is None
-    assert rules.ineligibility_of("not_poor", False) == "status_not_poor"
-    assert rules.ineligibility_of("poor", True) == "village_cadre"
+def test_ineligibility_f10_names_the_registry_judgement() -> None:
+    """The registry decides (its eligibility on the payment date); F10 names the finding as the alert reports it."""
+    def judged(reasons: list[str], status: str | None = "poor") -> dict[str, object]:
+        return {"reasons": reasons, "status": status}
+
+    assert rules.ineligibility_on_date(judged([])) is None
+    assert rules.ineligibility_on_date(judged([], "returned")) is None
+    assert rules.ineligibility_on_date(judged(["not_poor"], "not_poor")) == "status_not_poor"
+    assert rules.ineligibility_on_date(judged(["village_cadre"])) == "village_cadre"
+    assert rules.ineligibility_on_date(judged(["not_poor", "village_cadre"], "not_poor")) == "village_cadre"
+    assert rules.ineligibility_on_date(judged(["not_registered"], None)) == "not_registered"
 
 
 def test_draw_empties_accounts_in_order() -> None:
