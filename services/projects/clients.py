@@ -1,4 +1,4 @@
-"""Typed calls to the registry's internal API (brief: POST /internal/households/lookup)."""
+"""Typed calls to the registry's internal API (brief: POST /internal/households/eligibility)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,25 @@ from typing import Any
 from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient
 
-LOOKUP_BATCH = 1000
+ELIGIBILITY_BATCH = 1000  # the registry's limit per call
 
 
-async def household_statuses(registry: ServiceClient, household_ids: Sequence[str]) -> dict[str, str]:
-    """The registry status of each household that is registered; unknown households are absent.
+async def household_ineligibility(registry: ServiceClient, household_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The registry's reasons why each household may not benefit, on its current roster (empty when it may): the
+    registry alone defines eligibility (L1, P3, F10); a household not on the roster is `not_registered`.
 
     The registry being down or failing is a 503 (ServiceUnavailable), so the caller's transaction rolls back.
     """
-    statuses: dict[str, str] = {}
-    for start in range(0, len(household_ids), LOOKUP_BATCH):
-        batch = list(household_ids[start : start + LOOKUP_BATCH])
-        response = await registry.request("POST", "/internal/households/lookup", json={"household_ids": batch})
+    reasons: dict[str, list[str]] = {}
+    for start in range(0, len(household_ids), ELIGIBILITY_BATCH):
+        batch = [{"household_id": h} for h in household_ids[start : start + ELIGIBILITY_BATCH]]
+        response = await registry.request("POST", "/internal/households/eligibility", json={"items": batch})
         if response.status_code != 200:
             raise ServiceUnavailable(
-                f"登记库服务出错 / the registry answered {response.status_code} to a household lookup",
+                f"登记库服务出错 / the registry answered {response.status_code} to an eligibility query",
                 service=registry.name,
             )
         body: dict[str, Any] = response.json()
-        for item in body.get("items", []):
-            statuses[str(item["household_id"])] = str(item["status"])
-    return statuses
+        for item in body["items"]:
+            reasons[str(item["household_id"])] = [str(reason) for reason in item["reasons"]]
+    return reasons

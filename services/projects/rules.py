@@ -60,7 +60,9 @@ Category = Literal[PositiveCategory, NegativeCategory]
 POSITIVE_CATEGORIES: Final[tuple[str, ...]] = get_args(PositiveCategory)
 NEGATIVE_CATEGORIES: Final[tuple[str, ...]] = get_args(NegativeCategory)
 CATEGORIES: Final[tuple[str, ...]] = POSITIVE_CATEGORIES + NEGATIVE_CATEGORIES
-ELIGIBLE_HOUSEHOLD_STATUSES: Final = frozenset({"poor", "exited", "returned"})
+# P3: the registry decides who is a poor household (its eligibility API); of its reasons, those that make a
+# beneficiary not a registered poor (or exited, returned) household. API.md's P3 is about the status only.
+P3_REFUSED_REASONS: Final = frozenset({"not_registered", "not_poor"})
 MIN_ANNOUNCEMENT_DAYS: Final = 10
 DUPLICATE_NAME_THRESHOLD: Final = 0.8
 NAME_SUFFIXES: Final = ("建设项目", "建设工程", "项目", "工程", "建设")
@@ -114,12 +116,19 @@ def check_has_performance_targets(targets: Sequence[object]) -> None:
         )
 
 
-def ineligible_beneficiaries(beneficiary_ids: Sequence[str], registry_status: Mapping[str, str]) -> list[str]:
-    """P3: the beneficiaries that are not registered households with status poor, exited or returned."""
-    return [h for h in beneficiary_ids if registry_status.get(h) not in ELIGIBLE_HOUSEHOLD_STATUSES]
+def ineligible_beneficiaries(
+    beneficiary_ids: Sequence[str], registry_reasons: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """P3: the beneficiaries that are not registered households with status poor, exited or returned, as the
+    registry judged them (`registry_reasons`: its reasons per household; a household it did not answer for is not
+    registered)."""
+    return [
+        h for h in beneficiary_ids
+        if P3_REFUSED_REASONS.intersection(registry_reasons.get(h, ["not_registered"]))
+    ]
 
 
-def check_poor_beneficiaries(beneficiary_ids: Sequence[str], registry_status: Mapping[str, str]) -> None:
+def check_poor_beneficiaries(beneficiary_ids: Sequence[str], registry_reasons: Mapping[str, Sequence[str]]) -> None:
     """P3 benefit linkage: at least one beneficiary, and every one a registered poor (or exited, returned) household."""
     if not beneficiary_ids:
         raise RuleViolation(
@@ -128,7 +137,7 @@ def check_poor_beneficiaries(beneficiary_ids: Sequence[str], registry_status: Ma
             rule=codes.P3,
             field="beneficiary_household_ids",
         )
-    bad = ineligible_beneficiaries(beneficiary_ids, registry_status)
+    bad = ineligible_beneficiaries(beneficiary_ids, registry_reasons)
     if bad:
         shown = ", ".join(bad[:20])
         raise RuleViolation(

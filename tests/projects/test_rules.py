@@ -62,20 +62,23 @@ def test_p7_performance_targets_both_sides() -> None:
     assert caught.value.code == codes.NO_PERFORMANCE_TARGETS and caught.value.rule == "P7"
 
 
-@pytest.mark.parametrize("status", ["poor", "exited", "returned"])
-def test_p3_eligible_statuses(status: str) -> None:
-    rules.check_poor_beneficiaries(["h1", "h2"], {"h1": status, "h2": "poor"})
+def test_p3_eligible_as_the_registry_judges() -> None:
+    """The registry decides (no reason: poor, exited or returned); P3 is about the status, so a village cadre in the
+    household does not refuse a beneficiary (API.md's P3)."""
+    rules.check_poor_beneficiaries(["h1", "h2"], {"h1": [], "h2": ["village_cadre"]})
 
 
 @pytest.mark.parametrize(
     ("beneficiaries", "registry", "bad"),
     [
         ([], {}, []),
-        (["h1"], {}, ["h1"]),  # not in the registry
-        (["h1", "h2"], {"h1": "poor", "h2": "not_poor"}, ["h2"]),
+        (["h1"], {}, ["h1"]),  # the registry did not answer for it
+        (["h1"], {"h1": ["not_registered"]}, ["h1"]),
+        (["h1", "h2"], {"h1": [], "h2": ["not_poor"]}, ["h2"]),
+        (["h1", "h2"], {"h1": ["not_poor", "village_cadre"], "h2": []}, ["h1"]),
     ],
 )
-def test_p3_refused(beneficiaries: list[str], registry: dict[str, str], bad: list[str]) -> None:
+def test_p3_refused(beneficiaries: list[str], registry: dict[str, list[str]], bad: list[str]) -> None:
     with pytest.raises(RuleViolation) as caught:
         rules.check_poor_beneficiaries(beneficiaries, registry)
     assert caught.value.code == codes.NO_POOR_BENEFICIARIES and caught.value.rule == "P3"
