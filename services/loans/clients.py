@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient
-from services.loans.rules import Household
+from services.loans.rules import Eligibility, Household
 
-LOOKUP_BATCH = 1000  # the registry's limit per lookup
-LOOKUP_CONCURRENCY = 8
+ELIGIBILITY_BATCH = 1000  # the registry's limit per call
+ELIGIBILITY_CONCURRENCY = 8
 
 
 def household_of(data: dict[str, Any]) -> Household:
@@ -28,6 +29,15 @@ def household_of(data: dict[str, Any]) -> Household:
     )
 
 
+def eligibility_of(data: dict[str, Any]) -> Eligibility:
+    return Eligibility(
+        household_id=str(data["household_id"]),
+        reasons=tuple(str(reason) for reason in data["reasons"]),
+        status=data.get("status"),
+        village_cadre=data.get("village_cadre"),
+    )
+
+
 class Registry:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
@@ -36,23 +46,29 @@ class Registry:
         data = await self.client.get_json(f"/internal/households/{household_id}")
         return None if data is None else household_of(data)
 
-    async def lookup(self, household_ids: Sequence[str]) -> dict[str, Household]:
-        """Many households at once: batches of 1000, a few batches in flight at a time."""
-        batches = [household_ids[i:i + LOOKUP_BATCH] for i in range(0, len(household_ids), LOOKUP_BATCH)]
-        gate = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+    async def eligibility(self, household_id: str, on: date) -> Eligibility:
+        """L1 on a date, as the registry judges it (a household not on the roster then is `not_registered`)."""
+        data = await self.client.get_json(
+            f"/internal/households/{household_id}/eligibility", params={"on": on.isoformat()}
+        )
+        if data is None:
+            raise ServiceUnavailable("registry 无资格接口 / the registry has no eligibility API", service="registry")
+        return eligibility_of(data)
 
-        async def one(batch: Sequence[str]) -> list[Household]:
+    async def eligibilities(self, household_ids: Sequence[str]) -> list[Eligibility]:
+        """Many households on the current roster: batches of 1000, a few batches in flight at a time."""
+        batches = [household_ids[i:i + ELIGIBILITY_BATCH] for i in range(0, len(household_ids), ELIGIBILITY_BATCH)]
+        gate = asyncio.Semaphore(ELIGIBILITY_CONCURRENCY)
+
+        async def one(batch: Sequence[str]) -> list[Eligibility]:
             async with gate:
                 response = await self.client.request(
-                    "POST", "/internal/households/lookup", json={"household_ids": list(batch)}
+                    "POST", "/internal/households/eligibility", json={"items": [{"household_id": h} for h in batch]}
                 )
             if response.status_code != 200:
                 raise ServiceUnavailable(
                     f"registry 服务出错 / the registry answered {response.status_code}", service="registry"
                 )
-            return [household_of(item) for item in response.json()["items"]]
+            return [eligibility_of(item) for item in response.json()["items"]]
 
-        found: dict[str, Household] = {}
-        for households in await asyncio.gather(*(one(b) for b in batches)):
-            found.update((h.household_id, h) for h in households)
-        return found
+        return [e for answers in await asyncio.gather(*(one(b) for b in batches)) for e in answers]

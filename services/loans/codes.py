@@ -30,6 +30,11 @@ ALERT_LOAN_NON_PRODUCTIVE_USE = "LOAN_NON_PRODUCTIVE_USE"  # L2b
 ALERT_LOAN_FUNDS_CONCENTRATION = "LOAN_FUNDS_CONCENTRATION"  # L2a (户贷企用, covert)
 ALERT_INELIGIBLE_BORROWER = "INELIGIBLE_BORROWER"  # L1, F10
 
+# L1: the registry decides who may borrow (its internal eligibility API); the reasons it gives
+REGISTRY_NOT_REGISTERED = "not_registered"
+REGISTRY_NOT_POOR = "not_poor"
+REGISTRY_VILLAGE_CADRE = "village_cadre"
+
 # Numbers of DOMAIN.md (L4, L5, L2e)
 PRODUCT_NAME = "扶贫小额信贷"
 AMOUNT_CAP_FEN = 5_000_000
@@ -43,7 +48,6 @@ PRODUCTIVE_PURPOSES = (
     "planting", "breeding", "processing", "commerce", "rural_tourism", "services", "other_productive",
 )
 NON_PRODUCTIVE_PURPOSES = ("housing", "wedding_funeral", "consumption", "debt_repayment", "enterprise_investment")
-ELIGIBLE_STATUSES = ("poor", "exited", "returned")
 MODES = ("self", "partnership", "cooperative")
 RECIPIENT_KINDS = ("household", "cooperative", "enterprise")
 BUCKETS = ("1-30", "31-90", "91-180", "180+")

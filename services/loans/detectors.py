@@ -141,40 +141,28 @@ GROUP BY l.household_id
 """
 
 
-def ineligibility_of(status: str, village_cadre: bool) -> list[str]:
-    """L1/F10: why a household with a loan outstanding is no longer eligible on today's roster (all the reasons).
-    Origination refuses the same households with rules.check_borrower_eligible (BORROWER_NOT_ELIGIBLE)."""
-    reasons = []
-    if status == "not_poor":
-        reasons.append("not_poor")
-    if village_cadre:
-        reasons.append("village_cadre")
-    return reasons
-
-
 @detectors.register(codes.ALERT_INELIGIBLE_BORROWER)
 async def ineligible_borrower(ctx: DetectorContext) -> list[AlertDraft]:
-    """L1/F10: a household with a loan outstanding is now not_poor or has a village cadre (the registry's current
-    roster, asked in batches of 1000 with a few batches in flight)."""
+    """L1/F10: a household with a loan outstanding is now not eligible (not_poor, or a village cadre), as the
+    registry judges it on its current roster (asked in batches of 1000 with a few batches in flight). Origination
+    refused such households on the issue date with rules.check_borrower_eligible (BORROWER_NOT_ELIGIBLE)."""
     active: dict[str, Any] = {
         row.household_id: row for row in await ctx.session.execute(text(ACTIVE_HOUSEHOLDS), {"as_of": ctx.as_of})
     }
     if not active:
         return []
-    found = await Registry(ctx.state.clients["registry"]).lookup(list(active))
+    judged = await Registry(ctx.state.clients["registry"]).eligibilities(list(active))
     drafts = []
-    for household in found.values():
-        reasons = ineligibility_of(household.status, household.village_cadre)
-        row = active.get(household.household_id)
-        if not reasons or row is None:
+    for eligibility in judged:
+        reasons = [r for r in eligibility.reasons if r != codes.REGISTRY_NOT_REGISTERED]
+        row = active[eligibility.household_id]
+        if not reasons:
             continue
         drafts.append(AlertDraft(
-            type=codes.ALERT_INELIGIBLE_BORROWER, severity="high", region_code=household.county_code,
-            subject_kind="household", subject_id=household.household_id,
-            facts={"household_id": household.household_id, "status": household.status,
-                   "village_cadre": household.village_cadre, "reasons": reasons, "loan_ids": list(row.loan_ids),
+            type=codes.ALERT_INELIGIBLE_BORROWER, severity="high", region_code=row.county_code,
+            subject_kind="household", subject_id=eligibility.household_id,
+            facts={"household_id": eligibility.household_id, "status": eligibility.status,
+                   "village_cadre": eligibility.village_cadre, "reasons": reasons, "loan_ids": list(row.loan_ids),
                    "outstanding_fen": int(row.owed), "rule": "L1"},
         ))
     return drafts
-
-

@@ -3,7 +3,8 @@
 Origination checks the rules in this order, and answers with the first that refuses:
   1. L1  registered: the household is on the roster and the borrower is its head   (BORROWER_NOT_REGISTERED)
      -- the service then checks jurisdiction on the household's county (403) --
-  2. L1  eligible: status poor/exited/returned, no village cadre, L1a age 18–65     (BORROWER_NOT_ELIGIBLE)
+  2. L1  on the issue date, as the registry judges it: on the roster then          (BORROWER_NOT_REGISTERED),
+         eligible then (poor/exited/returned, no village cadre), L1a age 18–65     (BORROWER_NOT_ELIGIBLE)
   3. L2a the money goes to the borrower's own account (or, in the cooperative mode, to a farmers' cooperative, L3)
   4. L2b productive purpose, 5. L2c rate ≤ benchmark and no fees, 6. L2d no collateral or guarantee,
   7. L2e the product's name is 扶贫小额信贷
@@ -40,6 +41,17 @@ class Household:
     card_account: str
 
 
+@dataclass(frozen=True)
+class Eligibility:
+    """The registry's judgement of a household on a date (its internal API, the one definition of L1, P3, F10):
+    every reason it may not receive poverty support then, empty when it may."""
+
+    household_id: str
+    reasons: tuple[str, ...]
+    status: str | None
+    village_cadre: bool | None
+
+
 def check_borrower_registered(household: Household | None, household_id: str, borrower_id_number: str) -> Household:
     """L1: the borrower is the head of a household on the registration roster (建档立卡)."""
     if household is None:
@@ -60,18 +72,27 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def check_borrower_eligible(household: Household, borrower_id_number: str, issued_on: date) -> None:
-    """L1: poor, exited (脱贫不脱政策) or returned; no sitting village cadre.
-    L1a: 18 to 65 years old on the issue date."""
-    if household.status not in codes.ELIGIBLE_STATUSES:
+def check_borrower_eligible(eligibility: Eligibility, borrower_id_number: str, issued_on: date) -> None:
+    """L1 on the issue date, as the registry judged the household on it: on the roster (建档立卡) then, and poor,
+    exited (脱贫不脱政策) or returned, with no sitting village cadre. L1a: 18 to 65 years old on the issue date."""
+    household_id = eligibility.household_id
+    if codes.REGISTRY_NOT_REGISTERED in eligibility.reasons:
         raise RuleViolation(
-            f"L1: 农户状态为 {household.status}，不能申请扶贫小额信贷 / a household with status {household.status} "
-            "may not borrow (only poor, exited or returned households)",
+            f"L1: 发放日 {issued_on} 农户 {household_id} 尚未建档立卡 / household {household_id} was not on the "
+            f"poverty roster on the issue date {issued_on}",
+            code=codes.BORROWER_NOT_REGISTERED, rule="L1", field="household_id",
+        )
+    if codes.REGISTRY_NOT_POOR in eligibility.reasons:
+        raise RuleViolation(
+            f"L1: 发放日 {issued_on} 农户状态为 {eligibility.status}，不能申请扶贫小额信贷 / on the issue date the "
+            f"household's status was {eligibility.status}: it may not borrow (only poor, exited or returned "
+            "households)",
             code=codes.BORROWER_NOT_ELIGIBLE, rule="L1", field="household_id",
         )
-    if household.village_cadre:
+    if codes.REGISTRY_VILLAGE_CADRE in eligibility.reasons:
         raise RuleViolation(
-            "L1: 户内有村干部 / a household with a sitting village cadre may not be identified as poor",
+            f"L1: 发放日 {issued_on} 户内有村干部 / on the issue date the household had a sitting village cadre, and "
+            "may not be identified as poor",
             code=codes.BORROWER_NOT_ELIGIBLE, rule="L1", field="household_id",
         )
     age = age_on(birth_date_of(borrower_id_number), issued_on)

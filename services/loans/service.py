@@ -81,7 +81,8 @@ async def originate(session: AsyncSession, registry: Registry, principal: Princi
             f"农户 {body.household_id} 所在县不在管辖范围内 / the household's county is outside your jurisdiction"
         )
     household = rules.check_borrower_registered(household, body.household_id, body.borrower_id_number)
-    rules.check_borrower_eligible(household, body.borrower_id_number, body.issued_on)
+    eligibility = await registry.eligibility(household.household_id, body.issued_on)
+    rules.check_borrower_eligible(eligibility, body.borrower_id_number, body.issued_on)
     cooperative = check_contract(body)
     await lock_household(session, household.household_id)
     rules.check_household_cap(await household_outstanding(session, household.household_id), body.amount_fen)

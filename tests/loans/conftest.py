@@ -53,9 +53,15 @@ async def inspector(make_principal: MakePrincipal, county: str) -> Api:
     return await make_principal("inspector", county)
 
 
-async def import_households(admin: Api, *households: Household) -> None:
+EARLIEST_EFFECTIVE_ON = "2014-01-01"  # 建档立卡 began: the tests issue loans (2018…) to households on the roster
+
+
+async def import_households(admin: Api, *households: Household, effective_on: str | None = EARLIEST_EFFECTIVE_ON
+                            ) -> None:
+    """Import the roster as it stood on `effective_on` (None: today). L1 is judged on the loan's issue date."""
     body = "\n".join([HEADER, *(h.line() for h in households)]) + "\n"
     response = await admin.post("/registry/households/import", content=body.encode(),
+                                params={"effective_on": effective_on} if effective_on else None,
                                 headers={"content-type": "text/csv; charset=utf-8"})
     assert response.status_code == 200, response.text
     assert response.json()["rejected"] == [], response.text
@@ -64,10 +70,10 @@ async def import_households(admin: Api, *households: Household) -> None:
 @pytest.fixture
 def seed(admin: Api, county: str) -> Seed:
     async def make(status: str = "poor", village_cadre: bool = False, birth: date = date(1980, 5, 17),
-                   in_county: str | None = None) -> Household:
+                   in_county: str | None = None, effective_on: str | None = EARLIEST_EFFECTIVE_ON) -> Household:
         household = Household(household_id(), id_number(in_county or county, birth), in_county or county, status,
                               village_cadre)
-        await import_households(admin, household)
+        await import_households(admin, household, effective_on=effective_on)
         return household
 
     return make

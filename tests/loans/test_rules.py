@@ -22,6 +22,11 @@ def household(**overrides: object) -> rules.Household:
     return rules.Household(**base)  # type: ignore[arg-type]
 
 
+def judged(*reasons: str, status: str | None = "poor", cadre: bool | None = False) -> rules.Eligibility:
+    """The registry's answer on the issue date (the one definition of L1, P3, F10)."""
+    return rules.Eligibility(household_id="HH1", reasons=reasons, status=status, village_cadre=cadre)
+
+
 def refused(code: str, fn: object, *args: object, **kwargs: object) -> RuleViolation:
     with pytest.raises(RuleViolation) as info:
         fn(*args, **kwargs)  # type: ignore[operator]
@@ -37,28 +42,32 @@ def test_registered_borrower_is_the_head() -> None:
     assert violation.field == "borrower_id_number" and violation.rule == "L1"
 
 
-@pytest.mark.parametrize("status", ["poor", "exited", "returned"])
-def test_eligible_statuses(status: str) -> None:
-    rules.check_borrower_eligible(household(status=status), BORROWER, date(2018, 3, 1))
+def test_eligible_on_the_issue_date_as_the_registry_judged() -> None:
+    rules.check_borrower_eligible(judged(), BORROWER, date(2018, 3, 1))
+    rules.check_borrower_eligible(judged(status="exited"), BORROWER, date(2018, 3, 1))
 
 
-def test_not_poor_and_cadre_households_are_not_eligible() -> None:
-    refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_eligible, household(status="not_poor"), BORROWER,
-            date(2018, 3, 1))
-    refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_eligible, household(village_cadre=True), BORROWER,
-            date(2018, 3, 1))
+def test_not_registered_not_poor_and_cadre_households_are_refused_with_their_codes() -> None:
+    v = refused(codes.BORROWER_NOT_REGISTERED, rules.check_borrower_eligible,
+                judged(codes.REGISTRY_NOT_REGISTERED, status=None, cadre=None), BORROWER, date(2018, 3, 1))
+    assert (v.rule, v.field) == ("L1", "household_id") and "2018-03-01" in v.detail
+    for reasons in ([codes.REGISTRY_NOT_POOR], [codes.REGISTRY_VILLAGE_CADRE],
+                    [codes.REGISTRY_NOT_POOR, codes.REGISTRY_VILLAGE_CADRE]):
+        v = refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_eligible, judged(*reasons, status="not_poor"),
+                    BORROWER, date(2018, 3, 1))
+        assert (v.rule, v.field) == ("L1", "household_id"), reasons
 
 
 def test_age_edges_18_and_65() -> None:
     born = date(2000, 3, 1)
     young = id_number("430523", born)
-    rules.check_borrower_eligible(household(head_id_number=young), young, date(2018, 3, 1))  # 18 today
-    v = refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_eligible, household(head_id_number=young), young,
+    rules.check_borrower_eligible(judged(), young, date(2018, 3, 1))  # 18 today
+    v = refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_eligible, judged(), young,
                 date(2018, 2, 28))  # 17
     assert v.rule == "L1a"
     old = id_number("430523", date(1953, 3, 1))
-    rules.check_borrower_eligible(household(head_id_number=old), old, date(2019, 2, 28))  # 65 and 364 days
-    refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_eligible, household(head_id_number=old), old,
+    rules.check_borrower_eligible(judged(), old, date(2019, 2, 28))  # 65 and 364 days
+    refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_eligible, judged(), old,
             date(2019, 3, 1))  # 66
     assert rules.age_on(date(2000, 2, 29), date(2018, 2, 28)) == 17
     assert rules.age_on(date(2000, 2, 29), date(2018, 3, 1)) == 18
