@@ -55,16 +55,16 @@ class Registry:
             raise ServiceUnavailable("registry 无资格接口 / the registry has no eligibility API", service="registry")
         return eligibility_of(data)
 
-    async def eligibilities(self, household_ids: Sequence[str]) -> list[Eligibility]:
-        """Many households on the current roster: batches of 1000, a few batches in flight at a time."""
+    async def eligibilities(self, household_ids: Sequence[str], on: date) -> list[Eligibility]:
+        """Many households, each on the roster in force on `on`: batches of 1000, a few batches in flight."""
         batches = [household_ids[i:i + ELIGIBILITY_BATCH] for i in range(0, len(household_ids), ELIGIBILITY_BATCH)]
         gate = asyncio.Semaphore(ELIGIBILITY_CONCURRENCY)
+        day = on.isoformat()
 
         async def one(batch: Sequence[str]) -> list[Eligibility]:
+            items = [{"household_id": h, "on": day} for h in batch]
             async with gate:
-                response = await self.client.request(
-                    "POST", "/internal/households/eligibility", json={"items": [{"household_id": h} for h in batch]}
-                )
+                response = await self.client.request("POST", "/internal/households/eligibility", json={"items": items})
             if response.status_code != 200:
                 raise ServiceUnavailable(
                     f"registry 服务出错 / the registry answered {response.status_code}", service="registry"

@@ -143,15 +143,16 @@ GROUP BY l.household_id
 
 @detectors.register(codes.ALERT_INELIGIBLE_BORROWER)
 async def ineligible_borrower(ctx: DetectorContext) -> list[AlertDraft]:
-    """L1/F10: a household with a loan outstanding is now not eligible (not_poor, or a village cadre), as the
-    registry judges it on its current roster (asked in batches of 1000 with a few batches in flight). Origination
-    refused such households on the issue date with rules.check_borrower_eligible (BORROWER_NOT_ELIGIBLE)."""
+    """L1/F10: a household with a loan outstanding on `as_of` is not eligible on that day (not_poor, or a village
+    cadre), as the registry judges it on the roster in force that day (asked in batches of 1000 with a few batches
+    in flight): the daily scan reads today's roster, a scan of a past day that day's. Origination refused such
+    households on the issue date with rules.check_borrower_eligible (BORROWER_NOT_ELIGIBLE)."""
     active: dict[str, Any] = {
         row.household_id: row for row in await ctx.session.execute(text(ACTIVE_HOUSEHOLDS), {"as_of": ctx.as_of})
     }
     if not active:
         return []
-    judged = await Registry(ctx.state.clients["registry"]).eligibilities(list(active))
+    judged = await Registry(ctx.state.clients["registry"]).eligibilities(list(active), ctx.as_of)
     drafts = []
     for eligibility in judged:
         reasons = [r for r in eligibility.reasons if r != codes.REGISTRY_NOT_REGISTERED]

@@ -128,8 +128,10 @@ async def test_ineligible_borrower_after_a_re_import(
         Household(becomes_not_poor.household_id, becomes_not_poor.head_id_number, county, "not_poor"),
         Household(gets_cadre.household_id, gets_cadre.head_id_number, county, "poor", True),
         Household(repaid.household_id, repaid.head_id_number, county, "not_poor"),
-        effective_on=None,  # found today: the detector reads the current roster
+        effective_on="2018-05-15",  # the roster as it stood from that day
     )
+    await scan(admin, "2018-05-14")  # the day before, all four were eligible: judged on that day's roster
+    assert await alerts(inspector, codes.ALERT_INELIGIBLE_BORROWER, county) == []
     await scan(admin, "2018-06-01")
     found = {a["subject"]["id"]: a["facts"] for a in await alerts(inspector, codes.ALERT_INELIGIBLE_BORROWER, county)}
     assert set(found) == {becomes_not_poor.household_id, gets_cadre.household_id}
