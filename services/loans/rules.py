@@ -147,8 +147,39 @@ def check_productive_purpose(purpose: str) -> None:
         )
 
 
-def check_rate_at_benchmark(annual_rate_bp: int, benchmark_rate_bp: int, fees_fen: int) -> None:
-    """L2c: priced at the benchmark rate, neither above it nor covertly through fees."""
+@dataclass(frozen=True)
+class BenchmarkPeriod:
+    since: date
+    until: date  # inclusive
+    up_to_one_year_bp: int
+    one_to_three_years_bp: int
+
+
+# The People's Bank of China's benchmark lending rates that DOMAIN.md gives (L6): 4.35 % up to one year, 4.75 % for
+# one to three years, in force from 2015-10-24 until loans were priced on the LPR (2019-08-20). Outside this period
+# the rate the lender declares is taken as the benchmark (the LPR series is not held here).
+BENCHMARK_PERIODS = (BenchmarkPeriod(date(2015, 10, 24), date(2019, 8, 19), 435, 475),)
+
+
+def official_benchmark_bp(issued_on: date, term_months: int) -> int | None:
+    """L2c: the benchmark lending rate for a loan of this term issued on this day, where it is known."""
+    for period in BENCHMARK_PERIODS:
+        if period.since <= issued_on <= period.until:
+            return period.up_to_one_year_bp if term_months <= 12 else period.one_to_three_years_bp
+    return None
+
+
+def check_rate_at_benchmark(annual_rate_bp: int, benchmark_rate_bp: int, fees_fen: int, *, issued_on: date,
+                            term_months: int) -> None:
+    """L2c: priced at the benchmark rate, neither above it nor covertly through fees, nor by declaring a benchmark
+    higher than the official one of the issue date and term (where it is known: BENCHMARK_PERIODS)."""
+    official = official_benchmark_bp(issued_on, term_months)
+    if official is not None and benchmark_rate_bp > official:
+        raise RuleViolation(
+            f"L2c: 申报的基准利率 {benchmark_rate_bp}bp 高于 {issued_on} 期限 {term_months} 个月的基准利率 "
+            f"{official}bp / the declared benchmark is above the official one for this term on the issue date",
+            code=codes.LOAN_RATE_ABOVE_BENCHMARK, rule="L2c", field="benchmark_rate_bp", official_benchmark_bp=official,
+        )
     if annual_rate_bp > benchmark_rate_bp:
         raise RuleViolation(
             f"L2c: 利率 {annual_rate_bp}bp 高于基准利率 {benchmark_rate_bp}bp / the rate is above the benchmark",

@@ -66,7 +66,8 @@ def check_contract(body: LoanCreate) -> str | None:
         holder_uscc=account.holder_uscc, cooperative_uscc=body.cooperative_uscc,
     )
     rules.check_productive_purpose(body.purpose)
-    rules.check_rate_at_benchmark(body.annual_rate_bp, body.benchmark_rate_bp, body.fees_fen)
+    rules.check_rate_at_benchmark(body.annual_rate_bp, body.benchmark_rate_bp, body.fees_fen,
+                                  issued_on=body.issued_on, term_months=body.term_months)
     rules.check_no_collateral(body.collateral_required, body.guarantee_required)
     rules.check_product_name(body.product_name)
     rules.check_amount_cap(body.amount_fen)

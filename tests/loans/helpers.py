@@ -51,4 +51,8 @@ def loan_body(household: str, borrower: str, **overrides: Any) -> dict[str, Any]
         "issued_on": "2018-03-01",
     }
     body.update(overrides)
+    if "benchmark_rate_bp" not in overrides and body["term_months"] <= 12:
+        # L2c: the official benchmark of 2015-10-24..2019-08-19 is 4.35 % up to one year (4.75 % beyond).
+        body["benchmark_rate_bp"] = 435
+        body["annual_rate_bp"] = min(body["annual_rate_bp"], 435)
     return body

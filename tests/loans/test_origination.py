@@ -108,6 +108,9 @@ def refusals() -> list[tuple[str, str, str, dict[str, Any]]]:
         (codes.LOAN_NON_PRODUCTIVE_PURPOSE, "L2b", "purpose", {"purpose": "debt_repayment"}),
         (codes.LOAN_RATE_ABOVE_BENCHMARK, "L2c", "annual_rate_bp", {"annual_rate_bp": 476}),
         (codes.LOAN_RATE_ABOVE_BENCHMARK, "L2c", "fees_fen", {"fees_fen": 1}),
+        # A one-year loan of 2018 declaring the three-year benchmark (4.75 %): the official one was 4.35 %.
+        (codes.LOAN_RATE_ABOVE_BENCHMARK, "L2c", "benchmark_rate_bp",
+         {"term_months": 12, "benchmark_rate_bp": 475, "annual_rate_bp": 475}),
         (codes.LOAN_COLLATERAL_REQUIRED, "L2d", "collateral_required", {"collateral_required": True}),
         (codes.LOAN_COLLATERAL_REQUIRED, "L2d", "guarantee_required", {"guarantee_required": True}),
         (codes.LOAN_PRODUCT_RENAMED, "L2e", "product_name", {"product_name": "惠农e贷"}),
@@ -123,6 +126,17 @@ async def test_contract_refusals(lender: Api, seed: Seed, case: int) -> None:
     problem = await assert_refused(lender, loan_body(h.household_id, h.head_id_number, **overrides), code)
     assert (problem["rule"], problem["field"]) == (rule, field), problem
     assert rule in problem["detail"]
+
+
+async def test_the_benchmark_of_the_issue_date_and_term_is_allowed(lender: Api, seed: Seed) -> None:
+    """L2c, the allowed side: 4.35 % for a year and 4.75 % for three in 2018; after 2019-08-20 (the LPR, not held
+    here) the declared benchmark is taken."""
+    for overrides in ({"term_months": 12, "benchmark_rate_bp": 435, "annual_rate_bp": 435},
+                      {"term_months": 36, "benchmark_rate_bp": 475, "annual_rate_bp": 475},
+                      {"term_months": 12, "benchmark_rate_bp": 385, "annual_rate_bp": 385, "issued_on": "2020-06-01"}):
+        h = await seed()
+        response = await lender.post("/loans", json=loan_body(h.household_id, h.head_id_number, **overrides))
+        assert response.status_code == 201, (overrides, response.text)
 
 
 async def test_partnership_mode_and_every_productive_purpose_are_allowed(lender: Api, seed: Seed) -> None:

@@ -121,9 +121,11 @@ def test_non_productive_purposes(purpose: str) -> None:
 
 
 def test_rate_fees_collateral_product() -> None:
-    rules.check_rate_at_benchmark(475, 475, 0)
-    refused(codes.LOAN_RATE_ABOVE_BENCHMARK, rules.check_rate_at_benchmark, 476, 475, 0)
-    assert refused(codes.LOAN_RATE_ABOVE_BENCHMARK, rules.check_rate_at_benchmark, 475, 475, 1).field == "fees_fen"
+    three_years = {"issued_on": date(2018, 3, 1), "term_months": 36}
+    rules.check_rate_at_benchmark(475, 475, 0, **three_years)
+    refused(codes.LOAN_RATE_ABOVE_BENCHMARK, rules.check_rate_at_benchmark, 476, 475, 0, **three_years)
+    assert refused(codes.LOAN_RATE_ABOVE_BENCHMARK, rules.check_rate_at_benchmark, 475, 475, 1,
+                   **three_years).field == "fees_fen"
     rules.check_no_collateral(False, False)
     refused(codes.LOAN_COLLATERAL_REQUIRED, rules.check_no_collateral, True, False)
     refused(codes.LOAN_COLLATERAL_REQUIRED, rules.check_no_collateral, False, True)
@@ -208,3 +210,25 @@ def test_subsidy_of_a_repaid_loan_is_zero_after_repayment() -> None:
                          repayments=[(date(2018, 1, 5), 100)], misuse_from=None, period_from=date(2018, 1, 1),
                          period_to=date(2018, 6, 1), rate_bp=475)
     assert s.principal_fen_days == 400 and s.overdue_days == 0 and s.subsidised_days == 4
+
+
+@pytest.mark.parametrize(
+    ("issued_on", "term_months", "official"),
+    [
+        (date(2015, 10, 24), 12, 435), (date(2015, 10, 24), 13, 475), (date(2019, 8, 19), 1, 435),
+        (date(2018, 3, 1), 36, 475),
+        (date(2015, 10, 23), 12, None), (date(2019, 8, 20), 36, None),  # outside the period DOMAIN gives (L6)
+    ],
+)
+def test_official_benchmark_by_issue_date_and_term(issued_on: date, term_months: int, official: int | None) -> None:
+    assert rules.official_benchmark_bp(issued_on, term_months) == official
+
+
+def test_a_declared_benchmark_above_the_official_one_is_refused() -> None:
+    one_year = {"issued_on": date(2018, 3, 1), "term_months": 12}
+    rules.check_rate_at_benchmark(435, 435, 0, **one_year)
+    rules.check_rate_at_benchmark(400, 400, 0, **one_year)  # cheaper than the benchmark: allowed
+    problem = refused(codes.LOAN_RATE_ABOVE_BENCHMARK, rules.check_rate_at_benchmark, 475, 475, 0, **one_year)
+    assert problem.field == "benchmark_rate_bp" and problem.extra["official_benchmark_bp"] == 435
+    # Where the official rate is not held (the LPR years), the declared one is the benchmark.
+    rules.check_rate_at_benchmark(490, 490, 0, issued_on=date(2020, 3, 1), term_months=12)
