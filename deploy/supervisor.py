@@ -62,7 +62,7 @@ def prepare_database(directory: Path) -> tuple[str, EmbeddedPostgres | None]:
         say("using the PostgreSQL at DATABASE_URL")
         return url, None
     embedded = EmbeddedPostgres(directory)
-    say(f"starting the embedded PostgreSQL under {embedded.pgdata}")
+    say(f"using the embedded PostgreSQL under {embedded.pgdata} (started if it is not running)")
     return embedded.start(), embedded
 
 
