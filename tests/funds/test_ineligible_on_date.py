@@ -3,38 +3,29 @@ registered is flagged (it was not a registered poor household when paid). Both s
 
 from __future__ import annotations
 
-import asyncpg
-
 from services.funds import codes
 from tests.conftest import Api
 from tests.funds.site import Site
 from tests.funds.test_detectors import alerts, scan
-from tests.registry.api import import_csv
+from tests.registry.api import IMPORT
 from tests.registry.factory import csv_body, row
 
 
-async def _import_effective(admin: Api, db: asyncpg.Pool, body: bytes, effective_on: str) -> None:
-    """Import, then move the import's history row back to the day it happened (the registry dates it today)."""
-    response = await import_csv(admin, body)
+async def _import_effective(admin: Api, body: bytes, effective_on: str) -> None:
+    """Import the roster as it stood from `effective_on` (the import's ?effective_on=)."""
+    response = await admin.post(IMPORT, content=body, params={"effective_on": effective_on},
+                                headers={"content-type": "text/csv; charset=utf-8"})
     assert response.status_code == 200 and response.json()["rejected"] == [], response.text
-    async with db.acquire() as conn:  # as a superuser with the append-only trigger switched off
-        await conn.execute("SET session_replication_role = replica")
-        try:
-            await conn.execute(
-                "UPDATE registry.household_status_history SET effective_on = $1::text::date WHERE import_id = $2",
-                effective_on, response.json()["import_id"],
-            )
-        finally:
-            await conn.execute("SET session_replication_role = origin")
+    assert response.json()["effective_on"] == effective_on
 
 
-async def test_ineligible_payee_as_of_the_payment_date(site: Site, admin: Api, db: asyncpg.Pool) -> None:
+async def test_ineligible_payee_as_of_the_payment_date(site: Site, admin: Api) -> None:
     w = site.world
     # Registered poor on 2018-01-01, found not poor from 2018-06-01 on (and still not poor today).
     household = row(site.county, card_account="6217000000000000888")
-    await _import_effective(admin, db, csv_body(household), "2018-01-01")
+    await _import_effective(admin, csv_body(household), "2018-01-01")
     household.status = "not_poor"
-    await _import_effective(admin, db, csv_body(household), "2018-06-01")
+    await _import_effective(admin, csv_body(household), "2018-06-01")
     project_id = await site.project("in_progress")
     assert (await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 100_000))
             ).status_code == 201
