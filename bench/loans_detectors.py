@@ -5,9 +5,11 @@
 Makes a fresh database (tests/stack.py), migrates it (deploy.migrate), COPYs the data straight into the loans
 schema, then runs the loans service's detectors as POST /internal/alerts/scan does (`run_detectors`: every
 detector, then the kernel's `raise_alerts` in the same transaction), twice: the first scan raises, the second finds
-the same alerts open and raises none. The registry is a stand-in answering `POST /internal/households/lookup`
-in-process (2% of households now not_poor or with a cadre): what is measured is the loans side, the batching of
-lookups (1000 ids a call, 8 calls in flight), not the registry's own speed.
+the same alerts open and raises none. INELIGIBLE_BORROWER asks the registry for its judgement on the scan's date:
+the registry's tables are loaded too (every borrowing household registered poor from 2014-01-01; 2% found not_poor
+or with a village cadre from 2019-01-01), and the registry's own eligibility query (`services.registry.service.
+eligibility`, what `POST /internal/households/eligibility` runs) answers in-process, 1000 households a call, 8 calls
+in flight as the loans client sends them: the HTTP hop is not measured, the registry's database work is.
 """
 
 from __future__ import annotations
@@ -120,22 +122,67 @@ async def load(url: str, n_loans: int) -> dict[str, Any]:
             "usage_reports": len(usage), "generate_s": round(generated, 1), "copy_s": round(copied, 1)}
 
 
-class StandInRegistry:
-    """Answers the registry's lookup contract in-process: every household found, 2% now ineligible."""
+def roster(n_loans: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The registry's rows for the households `generate` lends to: registered poor on 2014-01-01; from 2019-01-01
+    1% not_poor and 1% with a village cadre (current record and history)."""
+    households: list[tuple[Any, ...]] = []
+    history: list[tuple[Any, ...]] = []
+    registered, changed = date(2014, 1, 1), date(2019, 1, 1)
+    for n in range(n_loans * 4 // 5):
+        household = f"hh{n:08d}"
+        county = COUNTIES[n % len(COUNTIES)]
+        first17 = f"{county}19800101{n % 1000:03d}"
+        not_poor, cadre = n % 100 == 0, n % 100 == 1
+        households.append((household, first17 + id_number_check_char(first17), "户主", county, county + "101001",
+                           "not_poor" if not_poor else "poor", 3, cadre, "6217", registered,
+                           changed if not_poor or cadre else registered, "imp_bench"))
+        history.append((household, registered, "poor", False, "imp_bench"))
+        if not_poor or cadre:
+            history.append((household, changed, "not_poor" if not_poor else "poor", cadre, "imp_bench2"))
+    return households, history
 
-    def __init__(self) -> None:
+
+async def load_roster(url: str, n_loans: int) -> dict[str, Any]:
+    households, history = roster(n_loans)
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        started = time.perf_counter()
+        await conn.copy_records_to_table(
+            "households", schema_name="registry", records=households,
+            columns=["household_id", "head_id_number", "head_name", "county_code", "village_code", "status", "members",
+                     "village_cadre", "card_account", "registered_on", "updated_on", "import_id"])
+        await conn.copy_records_to_table(
+            "household_status_history", schema_name="registry", records=history,
+            columns=["household_id", "effective_on", "status", "village_cadre", "import_id"])
+        await conn.execute("ANALYZE registry.households; ANALYZE registry.household_status_history")
+        copied = time.perf_counter() - started
+    finally:
+        await conn.close()
+    return {"households": len(households), "history_rows": len(history), "roster_copy_s": round(copied, 1)}
+
+
+class InProcessRegistry:
+    """Answers `POST /internal/households/eligibility` with the registry's own query, on the registry's schema."""
+
+    def __init__(self, url: str) -> None:
+        from services.kernel.db import create_engine, session_factory
+
+        self.engine = create_engine("registry", url=url, pool_size=8)
+        self.sessions = session_factory(self.engine)
         self.calls = 0
+        self.seconds = 0.0
 
     async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> httpx.Response:
-        assert method == "POST" and path == "/internal/households/lookup" and len(json["household_ids"]) <= 1000
+        from services.registry.service import eligibility
+
+        assert method == "POST" and path == "/internal/households/eligibility" and len(json["items"]) <= 1000
         self.calls += 1
-        items = []
-        for hid in json["household_ids"]:
-            n = int(hid[2:])
-            items.append({"household_id": hid, "head_id_number": "", "head_name": "", "county_code": COUNTIES[0],
-                          "village_code": "", "status": "not_poor" if n % 100 == 0 else "poor", "members": 3,
-                          "village_cadre": n % 100 == 1, "card_account": ""})
-        return httpx.Response(200, json={"items": items, "missing": []})
+        started = time.perf_counter()
+        queries = [(q["household_id"], date.fromisoformat(q["on"]) if q.get("on") else None) for q in json["items"]]
+        async with self.sessions() as session:
+            answers = await eligibility(session, queries=queries)
+        self.seconds += time.perf_counter() - started
+        return httpx.Response(200, json={"items": [a.model_dump(mode="json") for a in answers]})
 
 
 async def scan(url: str) -> dict[str, Any]:
@@ -147,7 +194,7 @@ async def scan(url: str) -> dict[str, Any]:
 
     engine = create_engine("loans", url=url, pool_size=2)
     sessions = session_factory(engine)
-    registry = StandInRegistry()
+    registry = InProcessRegistry(url)
     state = SimpleNamespace(clients={"registry": registry})
     results: dict[str, Any] = {}
     try:
@@ -169,9 +216,11 @@ async def scan(url: str) -> dict[str, Any]:
                 await session.commit()
             timings["total_seconds"] = round(time.perf_counter() - started, 2)
             results[round_] = timings
-        results["registry_lookup_calls"] = registry.calls
+        results["registry_calls"] = registry.calls
+        results["registry_busy_seconds"] = round(registry.seconds, 2)  # summed over calls (8 in flight)
     finally:
         await engine.dispose()
+        await registry.engine.dispose()
     return results
 
 
@@ -187,7 +236,7 @@ def main() -> None:
     database = asyncio.run(create())
     try:
         migrate(database.url)
-        loaded = asyncio.run(load(database.url, args.loans))
+        loaded = asyncio.run(load(database.url, args.loans)) | asyncio.run(load_roster(database.url, args.loans))
         print(json.dumps({"loaded": loaded}, ensure_ascii=False), flush=True)
         print(json.dumps({"scan": asyncio.run(scan(database.url)), "as_of": AS_OF.isoformat()}, ensure_ascii=False,
                          indent=1))
