@@ -10,10 +10,7 @@ from datetime import date
 from typing import Any, TypedDict, cast
 from urllib.parse import quote
 
-from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient
-
-ELIGIBILITY_BATCH = 1000  # the registry's limit per call
 
 
 class Project(TypedDict):
@@ -64,16 +61,8 @@ async def get_household(clients: Mapping[str, Any], household_id: str) -> Househ
 async def household_eligibility(
     clients: Mapping[str, Any], queries: Sequence[tuple[str, date]]
 ) -> list[Eligibility]:
-    """The registry's eligibility of each (household, date), in order, in batches of 1000; 503 if it fails."""
-    registry = _client(clients, "registry")
-    answers: list[Eligibility] = []
-    for start in range(0, len(queries), ELIGIBILITY_BATCH):
-        items = [{"household_id": h, "on": on.isoformat()} for h, on in queries[start:start + ELIGIBILITY_BATCH]]
-        response = await registry.request("POST", "/internal/households/eligibility", json={"items": items})
-        if response.status_code != 200:
-            raise ServiceUnavailable(
-                f"登记库服务出错 / the registry answered {response.status_code} to an eligibility query",
-                service=registry.name,
-            )
-        answers.extend(cast(list[Eligibility], response.json()["items"]))
-    return answers
+    """The registry's eligibility of each (household, date), in order (in batches; 503 if it fails)."""
+    answers = await _client(clients, "registry").post_items(
+        "/internal/households/eligibility", [{"household_id": h, "on": on.isoformat()} for h, on in queries]
+    )
+    return cast(list[Eligibility], answers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -11,8 +10,7 @@ from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient
 from services.loans.rules import Eligibility, Household
 
-ELIGIBILITY_BATCH = 1000  # the registry's limit per call
-ELIGIBILITY_CONCURRENCY = 8
+ELIGIBILITY_CONCURRENCY = 8  # batches in flight when a scan asks about every borrowing household
 
 
 def household_of(data: dict[str, Any]) -> Household:
@@ -56,19 +54,10 @@ class Registry:
         return eligibility_of(data)
 
     async def eligibilities(self, household_ids: Sequence[str], on: date) -> list[Eligibility]:
-        """Many households, each on the roster in force on `on`: batches of 1000, a few batches in flight."""
-        batches = [household_ids[i:i + ELIGIBILITY_BATCH] for i in range(0, len(household_ids), ELIGIBILITY_BATCH)]
-        gate = asyncio.Semaphore(ELIGIBILITY_CONCURRENCY)
+        """Many households, each on the roster in force on `on` (in batches, a few in flight; 503 if it fails)."""
         day = on.isoformat()
-
-        async def one(batch: Sequence[str]) -> list[Eligibility]:
-            items = [{"household_id": h, "on": day} for h in batch]
-            async with gate:
-                response = await self.client.request("POST", "/internal/households/eligibility", json={"items": items})
-            if response.status_code != 200:
-                raise ServiceUnavailable(
-                    f"registry 服务出错 / the registry answered {response.status_code}", service="registry"
-                )
-            return [eligibility_of(item) for item in response.json()["items"]]
-
-        return [e for answers in await asyncio.gather(*(one(b) for b in batches)) for e in answers]
+        answers = await self.client.post_items(
+            "/internal/households/eligibility", [{"household_id": h, "on": day} for h in household_ids],
+            concurrency=ELIGIBILITY_CONCURRENCY,
+        )
+        return [eligibility_of(answer) for answer in answers]
