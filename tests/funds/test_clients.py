@@ -4,32 +4,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-import httpx
 import pytest
 
 from services.funds.clients import household_eligibility
 from services.kernel.errors import ServiceUnavailable
-from services.kernel.http import ServiceClient
-
-
-class FakeRegistry(ServiceClient):
-    def __init__(self, status: int = 200, *, down: bool = False) -> None:
-        super().__init__("registry", "http://127.0.0.1:9", caller="funds")
-        self.status, self.down = status, down
-        self.batches: list[list[dict[str, Any]]] = []
-
-    async def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
-    ) -> httpx.Response:
-        assert (method, path) == ("POST", "/internal/households/eligibility")
-        if self.down:
-            raise ServiceUnavailable("registry down", service="registry")
-        self.batches.append(json["items"])
-        items = [{**item, "eligible": True, "reasons": [], "status": "poor", "village_cadre": False}
-                 for item in json["items"]]
-        return httpx.Response(self.status, json={"items": items})
+from tests.fake_registry import FakeRegistry
 
 
 async def test_eligibility_in_batches_in_order() -> None:
