@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from services.kernel.types import CountyCode, CreditCode, Fen, Input, RegionCode, ShortText, Text
+from services.kernel.types import CountyCode, CreditCode, Fen, Happened, Input, RegionCode, ShortText, Text
 
 SourceCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$", description="fund source code")]
 FiscalYear = Annotated[StrictInt, Field(ge=2000, le=2100)]
@@ -48,7 +48,7 @@ class AppropriationCreate(Input):
     region_code: RegionCode
     amount_fen: Fen
     doc_no: ShortText
-    appropriated_on: date | None = None
+    appropriated_on: Happened | None = None
 
 
 class AppropriationRead(BaseModel):
@@ -74,7 +74,7 @@ class AllocationCreate(Input):
     to_region: RegionCode
     amount_fen: Fen
     doc_no: ShortText
-    issued_on: date
+    issued_on: Happened
     designated_project_id: RecordId | None = None
     tasks: list[Task] = Field(default_factory=list, max_length=100)
 
@@ -114,7 +114,7 @@ class BalanceRead(BaseModel):
 class ReversalCreate(Input):
     target_id: RecordId = Field(description="the allocation, appropriation, arrangement or disbursement to reverse")
     reason: Text
-    reversed_on: date | None = None
+    reversed_on: Happened | None = None
 
 
 class ReversalRead(BaseModel):
@@ -131,7 +131,7 @@ class ArrangementCreate(Input):
     project_id: RecordId
     amount_fen: Fen
     fund_source: SourceCode | None = None
-    arranged_on: date | None = None
+    arranged_on: Happened | None = None
 
 
 class MovementRead(BaseModel):
@@ -169,7 +169,7 @@ class DisbursementCreate(Input):
     amount_fen: Fen
     voucher_no: ShortText
     payee: Annotated[HouseholdPayee | EnterprisePayee, Field(discriminator="kind")]
-    paid_on: date | None = None
+    paid_on: Happened | None = None
 
 
 class PayeeRead(BaseModel):

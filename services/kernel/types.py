@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from services.kernel import clock
+
 # Money in fen. The ceiling (10^15 fen = 10 trillion yuan) keeps every sum inside BIGINT.
 MAX_FEN = 10**15
 Fen = Annotated[StrictInt, Field(gt=0, le=MAX_FEN, description="amount in fen (分), a positive integer")]
@@ -118,6 +120,19 @@ def check_day(value: date) -> date:
 
 
 Day = Annotated[date, AfterValidator(check_day)]
+
+
+def check_happened(value: date) -> date:
+    """The date of something that has happened (money appropriated, allocated, arranged, paid, reversed; a loan
+    issued, repaid, used; a dividend paid) is not after today in China: a record dated ahead would stay out of every
+    report and detector run until that day."""
+    if value > clock.today():
+        raise ValueError(f"日期晚于今天 / the date of what happened may not be after today ({clock.today()}, China)")
+    return value
+
+
+# A date that has happened: within Day's years and not after today.
+Happened = Annotated[date, AfterValidator(check_day), AfterValidator(check_happened)]
 
 
 def escape_control_characters(value: str) -> str:

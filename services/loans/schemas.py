@@ -11,6 +11,7 @@ from services.kernel.types import (
     CreditCode,
     Fen,
     FenOrZero,
+    Happened,
     IdNumber,
     Input,
     ShortText,
@@ -59,13 +60,13 @@ class LoanCreate(Input):
     purpose: Purpose
     cooperative_uscc: CreditCode | None = None
     disbursement_account: DisbursementAccount
-    issued_on: date
+    issued_on: Happened
 
 
 class RepaymentCreate(Input):
     principal_fen: FenOrZero
     interest_fen: FenOrZero
-    paid_on: date
+    paid_on: Happened
 
     @model_validator(mode="after")
     def something_paid(self) -> RepaymentCreate:
@@ -97,7 +98,7 @@ class UsageReportCreate(Input):
     recipient: Recipient
     amount_fen: Fen
     purpose: Purpose
-    reported_on: date
+    reported_on: Happened
 
 
 class AccountRead(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationInfo, field_validator
 
-from services.kernel.types import CountyCode, Fen, Input, ShortText, Text, VillageCode
+from services.kernel.types import CountyCode, Fen, Happened, Input, ShortText, Text, VillageCode
 from services.projects.rules import Category
 
 HouseholdId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
@@ -122,7 +122,7 @@ class AssetCreate(Input):
 
 class DividendCreate(Input):
     amount_fen: Fen
-    paid_on: date
+    paid_on: Happened
 
 
 class EventRead(BaseModel):

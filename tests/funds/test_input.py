@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
+from services.kernel import clock
 from tests.funds.world import World
 
 BAD_ALLOCATIONS: list[tuple[str, Any, str]] = [
@@ -71,6 +73,32 @@ async def test_other_bad_bodies(world: World, db: asyncpg.Pool, path: str, body:
     assert response.status_code == 422, response.text
     assert response.json()["field"].startswith(field)
     assert await db.fetchval("SELECT count(*) FROM funds.transfers WHERE fund_source = $1", world.source) == 0
+
+
+async def test_money_may_not_move_on_a_date_after_today(world: World, db: asyncpg.Pool) -> None:
+    """Appropriated, allocated, arranged, paid and reversed on: today at the latest (in China), else a 422 naming
+    the field and nothing written; today itself is allowed."""
+    today, tomorrow = clock.today(), clock.today() + timedelta(days=1)
+    refused = await world.appropriate(10_000, on=tomorrow.isoformat())
+    assert refused.status_code == 422 and refused.json()["field"] == "appropriated_on", refused.text
+    assert (await world.appropriate(10_000, on=today.isoformat(), year=today.year)).status_code == 201
+    refused = await world.allocate(1_000, on=tomorrow.isoformat(), year=today.year)
+    assert refused.status_code == 422 and refused.json()["field"] == "issued_on", refused.text
+    assert await db.fetchval("SELECT count(*) FROM funds.allocations WHERE fund_source = $1", world.source) == 0
+    allowed = await world.allocate(1_000, on=today.isoformat(), year=today.year)
+    assert allowed.status_code == 201, allowed.text
+    for path, body, field in (
+        ("/funds/arrangements", {"county_code": world.pilot, "project_id": "prj_x", "amount_fen": 1,
+                                 "arranged_on": tomorrow.isoformat()}, "arranged_on"),
+        ("/funds/disbursements", {"project_id": "prj_x", "amount_fen": 1, "voucher_no": "v", "paid_on":
+                                  tomorrow.isoformat(), "payee": {"kind": "household", "id": "hh", "name": "x",
+                                                                  "account_no": "1"}}, "paid_on"),
+        ("/funds/reversals", {"target_id": allowed.json()["id"], "reason": "r", "reversed_on": tomorrow.isoformat()},
+         "reversed_on"),
+    ):
+        response = await world.fin_province.post(path, json=body)
+        assert response.status_code == 422 and response.json()["field"] == field, response.text
+    assert await db.fetchval("SELECT count(*) FROM funds.transfers WHERE fund_source = $1", world.source) == 2
 
 
 async def test_bad_queries(world: World) -> None:

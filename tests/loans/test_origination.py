@@ -4,11 +4,12 @@ and the household cap under concurrent originations."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from services.kernel import clock
 from services.loans import codes
 from tests.conftest import Api, MakePrincipal
 from tests.loans.conftest import Seed
@@ -216,3 +217,30 @@ async def test_bad_input_is_422_naming_the_field(
     problem = response.json()
     assert problem["code"] == "VALIDATION_ERROR" and problem["field"].startswith(field), problem
     assert await loans_of(lender, h.household_id) == []
+
+
+async def test_a_loan_is_issued_repaid_and_used_today_at_the_latest(lender: Api, seed: Seed) -> None:
+    """A loan's issue, a repayment and a usage report are dated today at the latest (in China): a date after it is
+    a 422 naming the field, nothing written; today is allowed."""
+    h = await seed()
+    today, tomorrow = clock.today(), clock.today() + timedelta(days=1)
+    refused = await lender.post("/loans", json=loan_body(h.household_id, h.head_id_number,
+                                                         issued_on=tomorrow.isoformat()))
+    assert refused.status_code == 422 and refused.json()["field"] == "issued_on", refused.text
+    assert await loans_of(lender, h.household_id) == []
+    allowed = await lender.post("/loans", json=loan_body(h.household_id, h.head_id_number, issued_on=today.isoformat(),
+                                                         benchmark_rate_bp=385, annual_rate_bp=385))
+    assert allowed.status_code == 201, allowed.text
+    loan_id = allowed.json()["id"]
+    for path, body, field in (
+        ("repayments", {"principal_fen": 1, "interest_fen": 0, "paid_on": tomorrow.isoformat()}, "paid_on"),
+        ("usage-reports", {"recipient": {"kind": "household", "id": h.household_id, "name": "户"}, "amount_fen": 1,
+                           "purpose": "breeding", "reported_on": tomorrow.isoformat()}, "reported_on"),
+    ):
+        response = await lender.post(f"/loans/{loan_id}/{path}", json=body)
+        assert response.status_code == 422 and response.json()["field"] == field, response.text
+    detail = (await lender.get(f"/loans/{loan_id}")).json()
+    assert detail["repayments"] == [] and detail["usage_reports"] == []
+    repaid = await lender.post(f"/loans/{loan_id}/repayments",
+                               json={"principal_fen": 1, "interest_fen": 0, "paid_on": today.isoformat()})
+    assert repaid.status_code == 201, repaid.text

@@ -75,3 +75,20 @@ async def test_the_daily_run_waits_for_the_hour_in_china_and_scans_as_of_that_da
         await scheduler.run_daily(SimpleNamespace(), DetectorRegistry(), service="funds", hour=2)
     assert stood.moment - utc == timedelta(hours=waited_hours)
     assert scanned == [date(2026, 3, 2)]  # the day in China at 02:00 there (18:00 UTC on 1 March)
+
+
+def test_what_happened_may_be_dated_today_in_china_not_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import BaseModel, ValidationError
+
+    from services.kernel.types import Happened
+
+    class Posted(BaseModel):
+        paid_on: Happened
+
+    stand_still(monkeypatch, datetime(2026, 3, 1, 17, 0, tzinfo=UTC))  # 2 March in China, 1 March in UTC
+    assert Posted(paid_on=date(2026, 3, 2)).paid_on == date(2026, 3, 2)
+    with pytest.raises(ValidationError, match="may not be after today"):
+        Posted(paid_on=date(2026, 3, 3))
+    stand_still(monkeypatch, datetime(2026, 3, 1, 15, 0, tzinfo=UTC))  # still 1 March in China
+    with pytest.raises(ValidationError, match="may not be after today"):
+        Posted(paid_on=date(2026, 3, 2))

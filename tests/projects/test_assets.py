@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncpg
 
+from services.kernel import clock
 from services.projects import codes
 from tests.projects.conftest import County
 from tests.projects.factory import project_in
@@ -86,3 +89,16 @@ async def test_share_rules(county: County, db: asyncpg.Pool) -> None:
     assert response.status_code == 409 and response.json()["code"] == codes.NO_SHARES
     response = await county.pm.post(f"{url}/ast_missing/dividends", json={"amount_fen": 100, "paid_on": "2019-01-15"})
     assert response.status_code == 404
+
+
+async def test_a_dividend_is_paid_today_at_the_latest(county: County, db: asyncpg.Pool) -> None:
+    project_id = await project_in(county.pm, county.code, county.poor, "accepted")
+    a, b, c = county.poor
+    asset = (await county.pm.post(f"/projects/{project_id}/assets", json=_asset([(a, 1), (b, 1), (c, 1)]))).json()
+    url = f"/projects/{project_id}/assets/{asset['id']}/dividends"
+    tomorrow = clock.today() + timedelta(days=1)
+    refused = await county.pm.post(url, json={"amount_fen": 300, "paid_on": tomorrow.isoformat()})
+    assert refused.status_code == 422 and refused.json()["field"] == "paid_on", refused.text
+    assert await db.fetchval("SELECT count(*) FROM projects.dividends WHERE asset_id = $1", asset["id"]) == 0
+    allowed = await county.pm.post(url, json={"amount_fen": 300, "paid_on": clock.today().isoformat()})
+    assert allowed.status_code == 201, allowed.text
