@@ -10,23 +10,17 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field
 
 from gateway.policy import ALERT_DOMAINS
-from services.kernel.alerts import RegionQuery, ScanIn, SeverityQuery, StatusQuery, TypeQuery
+from services.kernel.alerts import AlertNoteIn, RegionQuery, ScanIn, SeverityQuery, StatusQuery, TypeQuery
 from services.kernel.errors import NotFound, ServiceUnavailable
 from services.kernel.http import signed_headers
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from services.kernel.topology import SERVICES
-from services.kernel.types import Input
 from services.kernel.uow import PrincipalDep, principal_of
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 ALERT_ID = re.compile(r"^alert-(?P<service>[a-z]+)_[0-9a-z]{26}$")
-
-
-class AlertNoteIn(Input):
-    note: str = Field(default="", max_length=4000)
 
 
 async def _call(

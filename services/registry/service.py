@@ -81,16 +81,10 @@ async def lookup(session: AsyncSession, *, household_ids: list[str]) -> Sequence
 
 async def status_at(session: AsyncSession, *, household_id: str, on: date) -> StatusAt | None:
     """The status and cadre flag in force on `on`: the last change that took effect on or before it."""
-    query = (
-        select(HouseholdStatus)
-        .where(col(HouseholdStatus.household_id) == household_id, col(HouseholdStatus.effective_on) <= on)
-        .order_by(col(HouseholdStatus.effective_on).desc(), col(HouseholdStatus.id).desc())
-        .limit(1)
-    )
-    change = (await session.execute(query)).scalars().first()
-    if change is None:
+    [(status, cadre)] = await _standing(session, [(household_id, on)])
+    if status is None:
         return None
-    return StatusAt(household_id=household_id, status=change.status, village_cadre=change.village_cadre)
+    return StatusAt(household_id=household_id, status=status, village_cadre=cadre)
 
 
 # Each (household, day) in one statement: the history row in force on the day, or the current record when no day.
@@ -109,15 +103,22 @@ _STANDING = text(
 )
 
 
+async def _standing(
+    session: AsyncSession, queries: Sequence[tuple[str, date | None]]
+) -> list[tuple[str | None, bool | None]]:
+    """The status and cadre flag of each household on its day (None: the current record), in the order asked;
+    (None, None) where it was not on the roster."""
+    params = {"ids": [household_id for household_id, _ in queries], "days": [day for _, day in queries]}
+    return [(row.status, row.village_cadre) for row in await session.execute(_STANDING, params)]
+
+
 async def eligibility(session: AsyncSession, *, queries: Sequence[tuple[str, date | None]]) -> list[Eligibility]:
     """L1, P3, F10: whether each household may receive poverty support on its date (None: the current roster),
     judged by rules.ineligibility on the status and cadre flag in force then; in the order asked."""
     if not queries:
         return []
-    params = {"ids": [household_id for household_id, _ in queries], "days": [day for _, day in queries]}
-    rows = (await session.execute(_STANDING, params)).all()
     answers = []
-    for (household_id, day), (status, cadre) in zip(queries, rows, strict=True):
+    for (household_id, day), (status, cadre) in zip(queries, await _standing(session, queries), strict=True):
         reasons = rules.ineligibility(status, bool(cadre))
         answers.append(Eligibility(
             household_id=household_id, on=day, eligible=not reasons, reasons=reasons, status=status,
