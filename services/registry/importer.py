@@ -1,6 +1,7 @@
-"""The roster import: the CSV body streamed line by line and checked in Python; the good lines, a chunk at a time,
-loaded with COPY into a temporary staging table and merged into the roster with set-based SQL while the next chunk
-is read, all in the request's transaction."""
+"""The roster import: the CSV body streamed and checked in Python; the good lines, a chunk at a time, loaded with
+COPY while the next chunk is read, all in the request's transaction. A chunk of households the roster does not have
+goes straight into it (one COPY: the common case of a first import); any other is COPYed into a temporary staging
+table and merged into the roster with set-based SQL."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock, rawsql
@@ -97,12 +99,12 @@ async def read_header(batches: AsyncIterator[Batch], chunks: AsyncIterator[bytes
 
 @dataclass
 class Chunk:
-    """Checked lines for one COPY: CSV records (a string per batch), the first line of each household in it, and the
-    households that may have been in an earlier chunk (the database checks those)."""
+    """Checked lines for one COPY: CSV records (a string per batch, `line,` and the nine fields of each) and the
+    first line of each household in it (a household twice in one chunk is refused here; across chunks, by the
+    database)."""
 
     records: list[str] = field(default_factory=list)
     firsts: dict[str, int] = field(default_factory=dict)
-    maybe_seen: list[str] = field(default_factory=list)
     lines: int = 0
     first_line: int = 0  # the number of its first line: lines of earlier chunks have smaller numbers
 
@@ -112,7 +114,6 @@ async def checked_chunks(
 ) -> AsyncIterator[Chunk]:
     """The good lines, CHUNK_LINES or so at a time; the bad ones and the repeats go to `rejections` with their
     number and code. A batch is checked at once when every line of it is good (fastpath.py), else line by line."""
-    seen = SeenFilter()
 
     def check_lines(batch: Batch, chunk: Chunk) -> None:
         records: list[str] = []
@@ -127,7 +128,6 @@ async def checked_chunks(
                     if first_line != number:
                         rejections.add(number, *duplicate_problem(household_id, first_line))
                         continue
-                    chunk.maybe_seen.extend(seen.add_all((household_id,)))
                     records.append(staging_record(number, fields, plain='"' not in content))
                     continue
                 fields = problem_of(fields, prefix=prefix, today=today) or MALFORMED
@@ -144,7 +144,6 @@ async def checked_chunks(
         if len(set(ids)) != len(ids) or not firsts.keys().isdisjoint(ids):
             return check_lines(batch, chunk)  # a household twice in this chunk: the first line is kept
         firsts.update(zip(ids, range(batch.first, batch.first + len(ids)), strict=True))
-        chunk.maybe_seen.extend(seen.add_all(ids))
         chunk.records.append(good.records)
         chunk.lines += len(ids)
 
@@ -182,53 +181,74 @@ async def _source(data: bytes) -> AsyncIterator[bytes]:
 
 @dataclass
 class MergeState:
-    """Across the chunks of one import: how many chunk tables so far, and whether the last chunk was all new
-    households (then the next is probed first and, when it is all new too, inserted without the merge's join)."""
+    """Across the chunks of one import: how many chunk tables so far, whether the next chunk is tried straight
+    into the roster (the first is; then after a chunk of new households only), whether any chunk went so, and the
+    ids of the staged chunks' households (a staged line repeating one of them is found through the staging table)."""
 
+    import_id: str
+    effective_on: date
+    backdated: bool = False  # the roster stands for a day before today: lines must not rewrite later history
     chunks: int = 0
     all_new: bool = True
-    backdated: bool = False  # the roster stands for a day before today: lines must not rewrite later history
+    copied: bool = False
+    seen: SeenFilter = field(default_factory=SeenFilter)
 
 
-async def merge_chunk(
-    conn: Any,
-    chunk: Chunk,
-    *,
-    prefix: str,
-    effective_on: date,
-    import_id: str,
-    rejections: Rejections,
-    state: MergeState,
-) -> Merged:
-    """One chunk: COPY into a table of its own, refuse households of an earlier chunk and households of other
-    jurisdictions, merge the rest."""
+async def copy_new(conn: Any, chunk: Chunk, state: MergeState) -> bool:
+    """COPY the chunk straight into the roster, as new households registered by this import on their lines; False
+    (and nothing written) when the roster already has one of them: a known household, or one an earlier chunk of
+    this file registered (the primary key refuses it, and the chunk is staged and merged instead)."""
+    day = state.effective_on.isoformat()
+    suffix = f",{day},{day},{state.import_id},{state.import_id}\n"
+    data = "".join(chunk.records).replace("\n", suffix).encode()
+    await conn.execute(sql.SAVEPOINT)
+    try:
+        await conn.copy_to_table("households", source=_source(data), columns=sql.DIRECT_COLUMNS, format="csv")
+    except asyncpg.UniqueViolationError:
+        await conn.execute(sql.ROLLBACK)
+        return False
+    await conn.execute(sql.RELEASE)
+    return True
+
+
+async def merge_chunk(conn: Any, chunk: Chunk, *, prefix: str, rejections: Rejections, state: MergeState) -> Merged:
+    """One chunk: straight into the roster when every household of it is new; else COPY into a table of its own,
+    refuse households of an earlier chunk and households of other jurisdictions, merge the rest."""
+    if state.all_new and await copy_new(conn, chunk, state):
+        state.copied = True
+        return Merged(chunk.lines, chunk.lines, 0)
     state.chunks += 1
     table = sql.chunk_table(state.chunks)
     await conn.execute(sql.create_chunk(table))
     data = "".join(chunk.records).encode()
     status = await conn.copy_to_table(table, source=_source(data), columns=HouseholdLine._fields, format="csv")
     staged = int(status.split()[-1])
-    if chunk.maybe_seen:
+    maybe_seen = state.seen.add_all(chunk.firsts)
+    if maybe_seen:
         await conn.execute(sql.HASH_JOINS_ON)
         refused, total = await _refused_by_database(
-            conn, sql.earlier_duplicates(table), chunk.maybe_seen, REJECTED_CAP, chunk.first_line
+            conn, sql.earlier_duplicates(table), maybe_seen, REJECTED_CAP, chunk.first_line
         )
         await conn.execute(sql.HASH_JOINS_OFF)
         rejections.merge(refused, total)
         staged -= total
-    if state.all_new and staged and await conn.fetchval(sql.known(table)) == 0:
-        # nothing known: nobody else's household either
-        await conn.execute(sql.insert_new(table), effective_on, import_id)
-        return Merged(staged, staged, 0)
+    if state.copied:
+        refused, total = await _refused_by_database(
+            conn, sql.registered_earlier(table), state.import_id, REJECTED_CAP
+        )
+        rejections.merge(refused, total)
+        staged -= total
     if prefix:
         refused, total = await _refused_by_database(conn, sql.outside_jurisdiction(table), prefix, REJECTED_CAP)
         rejections.merge(refused, total)
         staged -= total
     if state.backdated:
-        refused, total = await _refused_by_database(conn, sql.newer_history(table), effective_on, REJECTED_CAP)
+        refused, total = await _refused_by_database(
+            conn, sql.newer_history(table), state.effective_on, REJECTED_CAP
+        )
         rejections.merge(refused, total)
         staged -= total
-    merged = await conn.fetchrow(sql.merge(table), effective_on, import_id)
+    merged = await conn.fetchrow(sql.merge(table), state.effective_on, state.import_id)
     state.all_new = int(merged["imported"]) == staged
     return Merged(staged, int(merged["imported"]), int(merged["updated"]))
 
@@ -246,17 +266,14 @@ async def merge_while_reading(
     """Each chunk is merged by the database while the next one is read and checked here (two cores at work); the
     connection runs one chunk at a time, in the request's transaction."""
     total = Merged()
-    state = MergeState(backdated=backdated)
+    state = MergeState(import_id=import_id, effective_on=effective_on, backdated=backdated)
     pending: asyncio.Task[Merged] | None = None
     try:
         async for chunk in chunks:
             if pending is not None:
                 _add(total, await pending)
             pending = asyncio.create_task(
-                merge_chunk(
-                    conn, chunk, prefix=prefix, effective_on=effective_on, import_id=import_id,
-                    rejections=rejections, state=state,
-                )
+                merge_chunk(conn, chunk, prefix=prefix, rejections=rejections, state=state)
             )
         if pending is not None:
             _add(total, await pending)

@@ -26,7 +26,9 @@ class HouseholdImport(SQLModel, table=True):
 
 
 class Household(SQLModel, table=True):
-    """The current record of a registered household (建档立卡户); re-imports update it, history keeps the past."""
+    """The current record of a registered household (建档立卡户); re-imports update it, history keeps the past.
+    Its status and cadre flag are those it was registered with until the history has a row (0005): the first change
+    writes the registration state to the history first."""
 
     __tablename__ = "households"
     household_id: str = Field(sa_column=Column(String(64), primary_key=True))
@@ -40,11 +42,14 @@ class Household(SQLModel, table=True):
     card_account: str = Field(sa_column=Column(String(64), nullable=False))
     registered_on: date = Field(sa_column=Column(Date, nullable=False))
     updated_on: date = Field(sa_column=Column(Date, nullable=False))
-    import_id: str = Field(sa_column=Column(String(40), nullable=False))
+    import_id: str = Field(sa_column=Column(String(40), nullable=False))  # the import that last changed it
+    registered_import_id: str = Field(sa_column=Column(String(40), nullable=False))  # the import that registered it
+    registered_line: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))  # its line there
 
 
 class HouseholdStatus(SQLModel, table=True):
-    """A household's status and cadre flag from `effective_on` on (poor → exited → returned…); append-only.
+    """A household's status and cadre flag from `effective_on` on (poor → exited → returned…); append-only. Written
+    at the first change of a household (its registration state, then the change) and at each later one.
     The primary key (household_id, effective_on, id) is the one index, the order every read needs (0003)."""
 
     __tablename__ = "household_status_history"

@@ -44,6 +44,7 @@ async def get_household(session: AsyncSession, *, principal: Principal, househol
 
 
 async def history_of(session: AsyncSession, *, household_id: str) -> Sequence[HouseholdStatus]:
+    """The household's recorded status changes, in order: none while it keeps the state it was registered in."""
     query = (
         select(HouseholdStatus)
         .where(col(HouseholdStatus.household_id) == household_id)
@@ -87,7 +88,9 @@ async def status_at(session: AsyncSession, *, household_id: str, on: date) -> St
     return StatusAt(household_id=household_id, status=status, village_cadre=cadre)
 
 
-# Each (household, day) in one statement: the history row in force on the day, or the current record when no day.
+# Each (household, day) in one statement: the history row in force on the day; else, for a household whose
+# history is empty (it keeps the state it was registered in), its record from its registration day on; the current
+# record when no day.
 _STANDING = text(
     """
     SELECT coalesce(s.status, c.status) AS status, coalesce(s.village_cadre, c.village_cadre) AS village_cadre
@@ -97,7 +100,10 @@ _STANDING = text(
         WHERE q.day IS NOT NULL AND h.household_id = q.household_id AND h.effective_on <= q.day
         ORDER BY h.effective_on DESC, h.id DESC LIMIT 1
     ) s ON true
-    LEFT JOIN households c ON q.day IS NULL AND c.household_id = q.household_id
+    LEFT JOIN households c ON c.household_id = q.household_id AND (
+        q.day IS NULL
+        OR s.status IS NULL AND c.registered_on <= q.day
+           AND NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = q.household_id))
     ORDER BY q.n
     """
 )
@@ -136,7 +142,14 @@ def read_of(household: Household, *, principal: Principal) -> HouseholdRead:
 
 
 def detail_of(household: Household, history: Sequence[HouseholdStatus], *, principal: Principal) -> HouseholdDetail:
-    changes = [StatusChange.model_validate(change, from_attributes=True) for change in history]
+    """The record and its status history: the state it was registered in when nothing changed since."""
+    changes = [StatusChange.model_validate(change, from_attributes=True) for change in history] or [
+        StatusChange(
+            status=household.status,
+            village_cadre=household.village_cadre,
+            effective_on=household.registered_on,
+        )
+    ]
     return HouseholdDetail(**read_of(household, principal=principal).model_dump(), status_history=changes)
 
 

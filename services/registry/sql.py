@@ -1,5 +1,5 @@
-"""The SQL of the import: a temporary staging table filled by COPY one chunk at a time, then set-based checks and
-one merge per chunk."""
+"""The SQL of the import: a chunk of new households COPYed straight into the roster; any other chunk COPYed into a
+temporary staging table, then set-based checks and one merge."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from services.registry import codes
 
 STAGING = "registry_import_staging"
 
-# Each chunk of lines is COPYed into a temporary table of its own (chunk_table) that inherits from the staging
-# table: the chunk is merged from its own table, and the staging table reads every line staged so far, for the few
-# ids the importer's SeenFilter cannot rule out (no second copy of the ids, no index). Temporary tables write no
+# Each staged chunk is COPYed into a temporary table of its own (chunk_table) that inherits from the staging table:
+# the chunk is merged from its own table, and the staging table reads every line staged so far, for the few ids the
+# importer's SeenFilter cannot rule out (no second copy of the ids, no index). Temporary tables write no
 # WAL and are dropped at commit. Hash and merge joins off: a chunk is small next to the roster, and the roster's
 # statistics are stale in the middle of a large import, so the merge probes the roster's primary key per staged
 # line and never hashes the whole roster (EARLIER_DUPLICATES turns them on for itself).
@@ -89,12 +89,13 @@ FROM refused ORDER BY line LIMIT $2
 
 def newer_history(table: str) -> str:
     """A roster dated before today (effective_on) may not rewrite a household whose status history already has a
-    later date: the history stays in date order."""
+    later date, or that was registered later: the history stays in date order."""
     return f"""
 WITH refused AS (
     DELETE FROM {table} s
     WHERE EXISTS (SELECT 1 FROM household_status_history x
                   WHERE x.household_id = s.household_id AND x.effective_on > $1)
+       OR EXISTS (SELECT 1 FROM households h WHERE h.household_id = s.household_id AND h.registered_on > $1)
     RETURNING s.line, s.household_id
 )
 SELECT line, '{codes.HISTORY_AFTER_EFFECTIVE_DATE}' AS code,
@@ -107,25 +108,65 @@ FROM refused ORDER BY line LIMIT $2
 
 COLUMNS = "head_id_number, head_name, county_code, village_code, status, members, village_cadre, card_account"
 
+# A chunk of households none of which the roster has is COPYed straight into it (importer.copy_new): its staging
+# records (`line,` then the line's nine fields) with these four values appended to each.
+DIRECT_COLUMNS = (
+    "registered_line", "household_id", *COLUMNS.split(", "), "registered_on", "updated_on", "import_id",
+    "registered_import_id",
+)
+SAVEPOINT = "SAVEPOINT registry_copy_new"
+RELEASE = "RELEASE SAVEPOINT registry_copy_new"
+ROLLBACK = "ROLLBACK TO SAVEPOINT registry_copy_new"
+
+
+def registered_earlier(table: str) -> str:
+    """Lines of this chunk whose household an earlier chunk of the same import registered ($1: the import): the
+    first line is kept, the later ones are refused (chunks COPYed straight into the roster are not staged)."""
+    return f"""
+WITH refused AS (
+    DELETE FROM {table} s USING households h
+    WHERE h.household_id = s.household_id AND h.registered_import_id = $1
+    RETURNING s.line, s.household_id, h.registered_line AS first_line
+)
+SELECT line, '{codes.DUPLICATE_IN_FILE}' AS code,
+       '户 ' || household_id || ' 已在第 ' || first_line || ' 行 / household ' || household_id
+       || ' already on line ' || first_line AS detail,
+       count(*) OVER () AS total
+FROM refused ORDER BY line LIMIT $2
+"""
+
+
 def merge(table: str) -> str:
     """One statement, one snapshot: the history compares with the record as it was before this chunk. New
     households are plain INSERTs (no speculative ON CONFLICT insertion: the lock serialises imports, and the
-    households of a chunk are distinct), changed ones an UPDATE, unchanged ones are not written at all."""
+    households of a chunk are distinct), changed ones an UPDATE, unchanged ones are not written at all. A status or
+    cadre change of a household with no history yet writes the state it was registered in first (dated
+    registered_on, by the import that registered it), then the change."""
     return f"""
 WITH incoming AS (
     SELECT s.*, h.household_id IS NULL AS is_new, h.status AS old_status, h.village_cadre AS old_cadre,
+           h.registered_on AS old_registered_on, h.registered_import_id AS old_registered_import_id,
            (h.head_id_number, h.head_name, h.county_code, h.village_code, h.status, h.members::integer,
             h.village_cadre, h.card_account)
            IS DISTINCT FROM (s.head_id_number, s.head_name, s.county_code, s.village_code, s.status, s.members,
                              s.village_cadre, s.card_account) AS changed
     FROM {table} s LEFT JOIN households h ON h.household_id = s.household_id
+), changes AS (
+    SELECT * FROM incoming WHERE NOT is_new AND (status <> old_status OR village_cadre <> old_cadre)
 ), history AS (
     INSERT INTO household_status_history (household_id, status, village_cadre, effective_on, import_id)
-    SELECT household_id, status, village_cadre, $1, $2 FROM incoming
-    WHERE is_new OR status <> old_status OR village_cadre <> old_cadre
+    SELECT household_id, status, village_cadre, effective_on, import_id FROM (
+        SELECT household_id, old_status AS status, old_cadre AS village_cadre, old_registered_on AS effective_on,
+               old_registered_import_id AS import_id, 0 AS step
+        FROM changes c
+        WHERE NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = c.household_id)
+        UNION ALL
+        SELECT household_id, status, village_cadre, $1, $2, 1 FROM changes
+    ) rows ORDER BY household_id, step
 ), inserted AS (
-    INSERT INTO households (household_id, {COLUMNS}, registered_on, updated_on, import_id)
-    SELECT household_id, {COLUMNS}, $1, $1, $2 FROM incoming WHERE is_new
+    INSERT INTO households (household_id, {COLUMNS}, registered_on, updated_on, import_id, registered_import_id,
+                            registered_line)
+    SELECT household_id, {COLUMNS}, $1, $1, $2, $2, line FROM incoming WHERE is_new
     RETURNING 1
 ), updated AS (
     UPDATE households h SET ({COLUMNS}, updated_on, import_id) = (
@@ -135,26 +176,6 @@ WITH incoming AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted) AS imported, (SELECT count(*) FROM updated) AS updated
-"""
-
-
-def known(table: str) -> str:
-    """How many households of the chunk the roster already has (a probe of its primary key per line)."""
-    return f"""
-SELECT count(*) FROM {table} s WHERE EXISTS (SELECT 1 FROM households h WHERE h.household_id = s.household_id)
-"""
-
-
-def insert_new(table: str) -> str:
-    """A chunk of households the roster does not have yet (known() said so, under the import's lock): two plain
-    INSERTs, no join, no materialised comparison."""
-    return f"""
-WITH inserted AS (
-    INSERT INTO households (household_id, {COLUMNS}, registered_on, updated_on, import_id)
-    SELECT household_id, {COLUMNS}, $1, $1, $2 FROM {table}
-)
-INSERT INTO household_status_history (household_id, status, village_cadre, effective_on, import_id)
-SELECT household_id, status, village_cadre, $1, $2 FROM {table}
 """
 
 RECORD_IMPORT = """

@@ -248,7 +248,7 @@ async def test_a_file_of_several_chunks_finds_duplicates_and_changes_across_chun
     history = await db.fetch(
         "SELECT status FROM registry.household_status_history WHERE household_id = $1", first.household_id
     )
-    assert [r["status"] for r in history] == ["poor"]
+    assert history == []  # registered, never changed: the record holds its state
     changed = row(county, household_id=first.household_id, status="exited")  # now in the second chunk
     again = await import_csv(admin, csv_body(*lines[1:-2], changed))
     assert (again.json()["imported"], again.json()["updated"], again.json()["unchanged"]) == (0, 1, len(lines) - 4)
@@ -319,19 +319,27 @@ async def test_new_households_then_known_ones_in_a_later_chunk(admin: Api, db: a
         CHUNK_LINES + 10, 2, 1, 0
     )
     history = await db.fetch(
-        "SELECT household_id, status FROM registry.household_status_history WHERE household_id = ANY($1)"
+        "SELECT household_id, status, import_id FROM registry.household_status_history WHERE household_id = ANY($1)"
         " ORDER BY household_id, id",
         [k.household_id for k in known],
     )
-    expected = [(known[0].household_id, "poor"), (known[0].household_id, "exited"),
-                (known[1].household_id, "poor"), (known[2].household_id, "poor")]
-    assert [(r["household_id"], r["status"]) for r in history] == sorted(expected, key=lambda h: h[0])
-    fresh_count = await db.fetchval(
-        "SELECT count(*) FROM registry.household_status_history h JOIN registry.households USING (household_id)"
-        " WHERE households.county_code = $1 AND h.import_id = $2",
+    # known[0] changed status: the state it was registered in (by the first import), then its exit; the others
+    # changed no status (known[1] its members only): no history row
+    first_import = await db.fetchval(
+        "SELECT registered_import_id FROM registry.households WHERE household_id = $1", known[0].household_id
+    )
+    assert [(r["household_id"], r["status"], r["import_id"]) for r in history] == [
+        (known[0].household_id, "poor", first_import), (known[0].household_id, "exited", body["import_id"])
+    ]
+    fresh = await db.fetchrow(
+        "SELECT count(*) AS n, count(DISTINCT registered_line) AS lines, min(registered_line) AS first,"
+        " bool_and(registered_on = updated_on AND import_id = registered_import_id) AS as_registered"
+        " FROM registry.households WHERE county_code = $1 AND registered_import_id = $2",
         county, body["import_id"],
     )
-    assert fresh_count == CHUNK_LINES + 10 + 1  # a history row per new household, and known[0]'s exit
+    assert (fresh["n"], fresh["lines"], fresh["first"], fresh["as_registered"]) == (
+        CHUNK_LINES + 10, CHUNK_LINES + 10, 2, True
+    )
 
 
 async def test_control_characters_are_refused_by_line_not_by_failing_the_file(admin: Api, db: asyncpg.Pool) -> None:
@@ -357,3 +365,32 @@ async def test_control_characters_are_refused_by_line_not_by_failing_the_file(ad
     names = {r["head_name"] for r in await db.fetch(
         "SELECT head_name FROM registry.households WHERE county_code = $1", county)}
     assert names == {"欧阳 小明", "李，四"}
+
+
+async def test_a_household_repeated_across_merged_chunks_is_refused_with_its_first_line(
+    admin: Api, db: asyncpg.Pool
+) -> None:
+    """A re-import: the first chunk holds known households (staged and merged, not COPYed straight in), the second
+    repeats the first line's household with another status. The repeat is refused as a duplicate of line 2 and
+    changes nothing; the rest of the second chunk, all new, is imported."""
+    county = new_county()
+    known = [row(county) for _ in range(CHUNK_LINES)]
+    assert (await import_csv(admin, csv_body(*known))).json()["imported"] == CHUNK_LINES
+    repeat = row(county, household_id=known[0].household_id, status="not_poor")
+    fresh = [row(county) for _ in range(20)]
+    response = await import_csv(admin, csv_body(*known, *fresh[:10], repeat, *fresh[10:]))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    line = CHUNK_LINES + 10 + 2
+    assert [(r["line"], r["code"]) for r in body["rejected"]] == [(line, codes.DUPLICATE_IN_FILE)]
+    assert "line 2" in body["rejected"][0]["detail"]
+    assert (body["imported"], body["updated"], body["unchanged"]) == (20, 0, CHUNK_LINES)
+    assert await db.fetchval(
+        "SELECT status FROM registry.households WHERE household_id = $1", known[0].household_id) == "poor"
+    registered = await db.fetch(
+        "SELECT registered_line FROM registry.households WHERE registered_import_id = $1 ORDER BY 1",
+        body["import_id"],
+    )
+    assert [r["registered_line"] for r in registered] == [
+        *range(CHUNK_LINES + 2, line), *range(line + 1, line + 11)
+    ]

@@ -68,28 +68,23 @@ async def test_internal_api_is_for_services_and_signed_calls_only(stack: Stack) 
 
 
 async def test_status_at_follows_the_history(admin: Api, stack: Stack, db: asyncpg.Pool) -> None:
-    """poor (2018) → exited (2019-06-01) → returned (today): each date answers with the status then in force."""
+    """poor (2018) → exited (2019-06-01) → returned (today): each date answers with the status then in force. Before
+    the first change the history is empty and the record answers, from its registration day on."""
     county = new_county()
     household = row(county)
-
-    async def import_as_of(status: str, cadre: str, effective_on: str | None) -> None:
-        household.status, household.village_cadre = status, cadre
-        body = (await import_csv(admin, csv_body(household))).json()
-        if effective_on is not None:  # the import happened on that day: move its history row back in time
-            async with db.acquire() as conn:  # as a superuser with the append-only trigger switched off
-                await conn.execute("SET session_replication_role = replica")
-                try:
-                    await conn.execute(
-                        "UPDATE registry.household_status_history SET effective_on = $1::text::date "
-                        "WHERE import_id = $2", effective_on, body["import_id"],
-                    )
-                finally:
-                    await conn.execute("SET session_replication_role = origin")
-
-    await import_as_of("poor", "0", "2018-01-01")
-    await import_as_of("exited", "1", "2019-06-01")
-    await import_as_of("returned", "0", None)
     path = f"/internal/households/{household.household_id}/status-at"
+
+    household.status, household.village_cadre = "poor", "0"
+    await import_on(admin, "2018-01-01", household)
+    assert await db.fetchval("SELECT count(*) FROM registry.household_status_history WHERE household_id = $1",
+                             household.household_id) == 0
+    assert (await call(stack, "GET", path, params={"on": "2017-12-31"})).status_code == 404
+    registered = await call(stack, "GET", path, params={"on": "2018-01-01"})
+    assert (registered.json()["status"], registered.json()["village_cadre"]) == ("poor", False)
+    household.status, household.village_cadre = "exited", "1"
+    await import_on(admin, "2019-06-01", household)
+    household.status, household.village_cadre = "returned", "0"
+    await import_on(admin, None, household)
     expected = {"2017-12-31": None, "2018-01-01": ("poor", False), "2019-05-31": ("poor", False),
                 "2019-06-01": ("exited", True), "2020-01-01": ("exited", True), "2100-01-01": ("returned", False)}
     for on, want in expected.items():

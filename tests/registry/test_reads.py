@@ -69,3 +69,24 @@ async def test_bad_query_is_422_and_unknown_is_404(admin: Api) -> None:
         assert response.status_code == 422, (params, response.text)
     assert (await admin.get("/registry/households/hh-does-not-exist")).status_code == 404
     assert (await admin.get("/registry/households/bad%20id")).status_code == 422
+
+
+async def test_status_history_shows_the_registration_then_each_change(admin: Api) -> None:
+    """Nothing changed yet: the history is the state the household was registered in, from its registration day
+    (the record holds it). After a change: that same entry, then the change."""
+    county = new_county()
+    household = row(county, village_cadre="1")
+    assert (await import_csv(admin, csv_body(household))).json()["imported"] == 1
+    path = f"/registry/households/{household.household_id}"
+    registered = (await admin.get(path)).json()
+    entry = {"status": "poor", "village_cadre": True, "effective_on": registered["registered_on"]}
+    assert registered["status_history"] == [entry]
+    household.members = "7"  # not a status change: the history stays as it was
+    assert (await import_csv(admin, csv_body(household))).json()["updated"] == 1
+    assert (await admin.get(path)).json()["status_history"] == [entry]
+    household.status, household.village_cadre = "exited", "0"
+    assert (await import_csv(admin, csv_body(household))).json()["updated"] == 1
+    changed = (await admin.get(path)).json()
+    assert changed["status_history"] == [
+        entry, {"status": "exited", "village_cadre": False, "effective_on": changed["updated_on"]}
+    ]
