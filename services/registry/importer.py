@@ -221,9 +221,12 @@ async def merge_chunk(conn: Any, chunk: Chunk, *, prefix: str, rejections: Rejec
     table = sql.chunk_table(state.chunks)
     await conn.execute(sql.create_chunk(table))
     data = "".join(chunk.records).encode()
-    status = await conn.copy_to_table(table, source=_source(data), columns=HouseholdLine._fields, format="csv")
+    # the filter's Python loop runs in a thread while the database takes the COPY (it is on this chunk's path)
+    status, maybe_seen = await asyncio.gather(
+        conn.copy_to_table(table, source=_source(data), columns=HouseholdLine._fields, format="csv"),
+        asyncio.to_thread(state.seen.add_all, tuple(chunk.firsts)),
+    )
     staged = int(status.split()[-1])
-    maybe_seen = state.seen.add_all(chunk.firsts)
     if maybe_seen:
         await conn.execute(sql.HASH_JOINS_ON)
         refused, total = await _refused_by_database(
