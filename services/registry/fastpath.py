@@ -21,20 +21,20 @@ EXPECTED = tuple(ID_CHECK[2 * r % 11] for r in range(11))
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 # One good line, in the strictest form its rules accept: no quote (a quoted line is read by the csv module), no
-# space or other whitespace around a field (so trimming changes nothing), no control character (a carriage return
-# only as the line's last character), an upper-case X check character (stored as is). Groups: the line without its
-# carriage return, the household id, the first 17 digits of the identity number, its check character, the birth
-# date in it.
+# space or other whitespace around a field (so trimming changes nothing), no control character, an upper-case X
+# check character (stored as is). A batch reaches it without carriage returns (checked_batch). Groups: the household
+# id, the first 17 digits of the identity number, the birth date in them, its check character, the county code (the
+# village code must start with it). The whole line is not a group: findall would copy every line once more.
 LINE = (
-    r"^(([0-9A-Za-z._-]{{1,64}}),"
+    r"^([0-9A-Za-z._-]{{1,64}}),"
     r"([0-9]{{6}}([0-9]{{8}})[0-9]{{3}})([0-9X]),"
     r"[^,\"\s\x00-\x1f\x7f](?:[^,\"\x00-\x1f\x7f]{{0,98}}[^,\"\s\x00-\x1f\x7f])?,"
     r"(?![0-9]{{4}}00)([0-9]{{6}}),"
-    r"(?={prefix})\6[0-9]{{6}},"
+    r"(?={prefix})\5[0-9]{{6}},"
     r"(?:poor|exited|returned|not_poor),"
     r"[1-9][0-9]?,"
     r"[01],"
-    r"[^,\"\s\x00-\x1f\x7f](?:[^,\"\x00-\x1f\x7f]{{0,62}}[^,\"\s\x00-\x1f\x7f])?)\r?$"
+    r"[^,\"\s\x00-\x1f\x7f](?:[^,\"\x00-\x1f\x7f]{{0,62}}[^,\"\s\x00-\x1f\x7f])?$"
 )
 
 
@@ -65,10 +65,15 @@ def checked_batch(first: int, data: bytes, *, prefix: str, today: date) -> Good 
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    if "\r" in text:  # CRLF lines: a carriage return anywhere else is the rules' to judge
+        text = text.replace("\r\n", "\n").removesuffix("\r")
+        if "\r" in text:
+            return None
     matches = line_pattern(prefix).findall(text)
-    if len(matches) != text.count("\n") + 1:
+    lines = text.split("\n")
+    if len(matches) != len(lines):
         return None  # a line that is not in the strict form (or a blank one): the batch goes line by line
-    lines, household_ids, first17, births, checks, _ = zip(*matches, strict=True)
+    household_ids, first17, births, checks, _ = zip(*matches, strict=True)
     if not birth_dates(today).issuperset(births):
         return None
     if tuple(map(EXPECTED.__getitem__, map(mod, map(int, first17, repeat(13)), repeat(11)))) != checks:

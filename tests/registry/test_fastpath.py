@@ -89,3 +89,13 @@ def test_a_batch_is_fast_only_when_every_line_is_good() -> None:
     assert checked_batch(10, "\n".join(bad).encode(), prefix="", today=TODAY) is None
     assert checked_batch(10, ("\n".join(lines) + "\n").encode(), prefix="", today=TODAY) is None  # a blank line
     assert checked_batch(10, "\n".join(lines).encode()[:-1] + b"\xff", prefix="", today=TODAY) is None
+
+
+def test_carriage_returns_only_before_a_newline_take_the_fast_path() -> None:
+    lines = [row("430523").line() for _ in range(4)]
+    crlf = checked_batch(3, ("\r\n".join(lines) + "\r").encode(), prefix="", today=TODAY)
+    assert crlf is not None and crlf.records == "".join(f"{3 + i},{line}\n" for i, line in enumerate(lines))
+    inner = [*lines[:2], lines[2].replace("张三", "张\r三"), lines[3]]
+    assert checked_batch(3, "\r\n".join(inner).encode(), prefix="", today=TODAY) is None
+    doubled = [*lines[:2], lines[2] + "\r", lines[3]]
+    assert checked_batch(3, "\r\n".join(doubled).encode(), prefix="", today=TODAY) is None

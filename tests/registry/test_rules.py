@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 
 from services.registry import codes
-from services.registry.csvstream import MAX_LINE_BYTES, physical_lines, split_fields
+from services.registry.csvstream import BATCH_BYTES, MAX_LINE_BYTES, physical_lines, split_fields
 from services.registry.rules import HEADER, HouseholdLine, check_line, header_problem, ineligibility
 from tests.registry.factory import id_number, row
 
@@ -78,6 +78,21 @@ async def test_lines_are_numbered_across_chunks_and_long_lines_are_cut() -> None
     assert lines[0][1] == "h1" and lines[1][1] == "abc" and lines[3][1] == "last" and lines[5][1] == "end"
     assert isinstance(lines[2][1], tuple) and lines[2][1][0] == codes.LINE_TOO_LONG
     assert isinstance(lines[4][1], tuple) and lines[4][1][0] == codes.INVALID_ENCODING
+
+
+async def test_a_large_chunk_is_cut_into_batches_of_whole_lines() -> None:
+    """A megabyte received at once becomes batches of about BATCH_BYTES, whole lines each, numbered on; a line longer
+    than a batch (within one chunk) is its own batch."""
+    body = [f"line {n:06d} " + "y" * (n % 50) for n in range(2, 20_000)]
+    long_line = "z" * (BATCH_BYTES + 100)
+    data = "\n".join(["header", *body[:100], long_line, *body[100:]]).encode() + b"\n"
+    batches = [batch async for batch in physical_lines(chunks_of(data[:700_000], data[700_000:]))]
+    assert len(batches) > len(data) // BATCH_BYTES
+    assert all(len(batch.data) <= BATCH_BYTES for batch in batches if long_line.encode() not in batch.data)
+    lines = [line for batch in batches for line in batch]
+    assert [number for number, _ in lines] == list(range(1, len(body) + 3))
+    assert [text for _, text in lines[1:101]] == body[:100] and [text for _, text in lines[102:]] == body[100:]
+    assert isinstance(lines[101][1], tuple) and lines[101][1][0] == codes.LINE_TOO_LONG
 
 
 def test_fast_id_check_agrees_with_the_kernel_check() -> None:
