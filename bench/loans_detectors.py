@@ -129,16 +129,14 @@ def roster(n_loans: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     registration state and the change in the history)."""
     households: list[tuple[Any, ...]] = []
     history: list[tuple[Any, ...]] = []
-    registered, changed = date(2014, 1, 1), date(2019, 1, 1)
+    registered, changed = date(2014, 1, 1), date(2019, 1, 1)  # imports number 1 and 2 (load_roster)
     for n in range(n_loans * 4 // 5):
         household = f"hh{n:08d}"
         county = COUNTIES[n % len(COUNTIES)]
         first17 = f"{county}19800101{n % 1000:03d}"
         not_poor, cadre = n % 100 == 0, n % 100 == 1
-        last_import = "imp_bench2" if not_poor or cadre else "imp_bench"
         households.append((household, first17 + id_number_check_char(first17), "户主", county, county + "101001",
-                           "not_poor" if not_poor else "poor", 3, cadre, "6217", registered,
-                           changed if not_poor or cadre else registered, last_import, "imp_bench"))
+                           "not_poor" if not_poor else "poor", 3, cadre, "6217", 1, 2 if not_poor or cadre else 1))
         if not_poor or cadre:
             history.append((household, registered, "poor", False, "imp_bench"))
             history.append((household, changed, "not_poor" if not_poor else "poor", cadre, "imp_bench2"))
@@ -150,14 +148,20 @@ async def load_roster(url: str, n_loans: int) -> dict[str, Any]:
     conn = await asyncpg.connect(plain_url(url))
     try:
         started = time.perf_counter()
+        await conn.copy_records_to_table(  # the two imports the records refer to (registered_by, updated_by)
+            "household_imports", schema_name="registry",
+            records=[("imp_bench", 1, "bench", "000000", date(2014, 1, 1), len(households), 0, 0, 0),
+                     ("imp_bench2", 2, "bench", "000000", date(2019, 1, 1), 0, len(history) // 2, 0, 0)],
+            columns=["id", "number", "principal_id", "region_code", "effective_on", "imported", "updated", "unchanged",
+                     "rejected"])
         await conn.copy_records_to_table(
             "households", schema_name="registry", records=households,
             columns=["household_id", "head_id_number", "head_name", "county_code", "village_code", "status", "members",
-                     "village_cadre", "card_account", "registered_on", "updated_on", "import_id",
-                     "registered_import_id"])
+                     "village_cadre", "card_account", "registered_by", "updated_by"])
         await conn.copy_records_to_table(
             "household_status_history", schema_name="registry", records=history,
             columns=["household_id", "effective_on", "status", "village_cadre", "import_id"])
+        await conn.execute("SELECT setval('registry.household_import_numbers', 2)")
         await conn.execute("ANALYZE registry.households; ANALYZE registry.household_status_history")
         copied = time.perf_counter() - started
     finally:

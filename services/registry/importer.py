@@ -186,6 +186,7 @@ class MergeState:
     ids of the staged chunks' households (a staged line repeating one of them is found through the staging table)."""
 
     import_id: str
+    number: int  # household_imports.number, what the records of the households it writes refer to
     effective_on: date
     backdated: bool = False  # the roster stands for a day before today: lines must not rewrite later history
     chunks: int = 0
@@ -198,9 +199,7 @@ async def copy_new(conn: Any, chunk: Chunk, state: MergeState) -> bool:
     """COPY the chunk straight into the roster, as new households registered by this import on their lines; False
     (and nothing written) when the roster already has one of them: a known household, or one an earlier chunk of
     this file registered (the primary key refuses it, and the chunk is staged and merged instead)."""
-    day = state.effective_on.isoformat()
-    suffix = f",{day},{day},{state.import_id},{state.import_id}\n"
-    data = "".join(chunk.records).replace("\n", suffix).encode()
+    data = "".join(chunk.records).replace("\n", f",{state.number},{state.number}\n").encode()
     await conn.execute(sql.SAVEPOINT)
     try:
         await conn.copy_to_table("households", source=_source(data), columns=sql.DIRECT_COLUMNS, format="csv")
@@ -236,9 +235,7 @@ async def merge_chunk(conn: Any, chunk: Chunk, *, prefix: str, rejections: Rejec
         rejections.merge(refused, total)
         staged -= total
     if state.copied:
-        refused, total = await _refused_by_database(
-            conn, sql.registered_earlier(table), state.import_id, REJECTED_CAP
-        )
+        refused, total = await _refused_by_database(conn, sql.registered_earlier(table), state.number, REJECTED_CAP)
         rejections.merge(refused, total)
         staged -= total
     if prefix:
@@ -251,7 +248,7 @@ async def merge_chunk(conn: Any, chunk: Chunk, *, prefix: str, rejections: Rejec
         )
         rejections.merge(refused, total)
         staged -= total
-    merged = await conn.fetchrow(sql.merge(table), state.effective_on, state.import_id)
+    merged = await conn.fetchrow(sql.merge(table), state.effective_on, state.import_id, state.number)
     state.all_new = int(merged["imported"]) == staged
     return Merged(staged, int(merged["imported"]), int(merged["updated"]))
 
@@ -261,15 +258,12 @@ async def merge_while_reading(
     chunks: AsyncIterator[Chunk],
     *,
     prefix: str,
-    effective_on: date,
-    import_id: str,
+    state: MergeState,
     rejections: Rejections,
-    backdated: bool = False,
 ) -> Merged:
     """Each chunk is merged by the database while the next one is read and checked here (two cores at work); the
     connection runs one chunk at a time, in the request's transaction."""
     total = Merged()
-    state = MergeState(import_id=import_id, effective_on=effective_on, backdated=backdated)
     pending: asyncio.Task[Merged] | None = None
     try:
         async for chunk in chunks:
@@ -320,15 +314,15 @@ async def import_households(
     rejections = Rejections()
     prefix = principal.region_prefix
     good = checked_chunks(first, batches, prefix=prefix, today=today, rejections=rejections)
-    merged = await merge_while_reading(
-        conn, good, prefix=prefix, effective_on=on, import_id=import_id, rejections=rejections, backdated=on < today
-    )
+    number = await conn.fetchval(sql.NEXT_IMPORT_NUMBER)
+    state = MergeState(import_id=import_id, number=number, effective_on=on, backdated=on < today)
+    merged = await merge_while_reading(conn, good, prefix=prefix, state=state, rejections=rejections)
     log.info("import %s: %d lines staged in %.2f s", import_id, merged.staged, time.perf_counter() - started)
     unchanged = merged.staged - merged.imported - merged.updated
     report = ImportReport(import_id, on, merged.imported, merged.updated, unchanged, rejections)
     await conn.execute(
-        sql.RECORD_IMPORT, import_id, principal.id, principal.region_code, on, merged.imported, merged.updated,
-        unchanged, rejections.count,
+        sql.RECORD_IMPORT, import_id, number, principal.id, principal.region_code, on, merged.imported,
+        merged.updated, unchanged, rejections.count,
     )
     return report
 

@@ -1,4 +1,4 @@
-"""Tables of the registry (migrations/registry/versions/0002_households.py creates them)."""
+"""Tables of the registry (migrations/registry/versions/ create them) and the view the reads use."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from sqlmodel import Field, SQLModel
 
 
 class HouseholdImport(SQLModel, table=True):
-    """One CSV import: who sent it, the date its statuses took effect, and what it did."""
+    """One CSV import: who sent it, the date its statuses took effect, and what it did. `number` (0005) is what a
+    household record refers to; taken from household_import_numbers when the import starts."""
 
     __tablename__ = "household_imports"
     id: str = Field(sa_column=Column(String(40), primary_key=True))
+    number: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     region_code: str = Field(sa_column=Column(String(12), nullable=False))
     effective_on: date = Field(sa_column=Column(Date, nullable=False))
@@ -26,11 +28,12 @@ class HouseholdImport(SQLModel, table=True):
 
 
 class Household(SQLModel, table=True):
-    """The current record of a registered household (建档立卡户); re-imports update it, history keeps the past.
-    Its status and cadre flag are those it was registered with until the history has a row (0005): the first change
-    writes the registration state to the history first."""
+    """The current record of a registered household (建档立卡户), as the view `household_records` shows it: the table
+    `households` with the dates and ids of the imports that registered it and last changed it (0005). Re-imports
+    update it, the history keeps the past; its status and cadre flag are those it was registered with until the
+    history has a row (the first change writes the registration state to the history first)."""
 
-    __tablename__ = "households"
+    __tablename__ = "household_records"
     household_id: str = Field(sa_column=Column(String(64), primary_key=True))
     head_id_number: str = Field(sa_column=Column(String(18), nullable=False))
     head_name: str = Field(sa_column=Column(String(100), nullable=False))
@@ -42,9 +45,9 @@ class Household(SQLModel, table=True):
     card_account: str = Field(sa_column=Column(String(64), nullable=False))
     registered_on: date = Field(sa_column=Column(Date, nullable=False))
     updated_on: date = Field(sa_column=Column(Date, nullable=False))
+    registered_import_id: str = Field(sa_column=Column(String(40), nullable=False))
+    registered_line: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     import_id: str = Field(sa_column=Column(String(40), nullable=False))  # the import that last changed it
-    registered_import_id: str = Field(sa_column=Column(String(40), nullable=False))  # the import that registered it
-    registered_line: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))  # its line there
 
 
 class HouseholdStatus(SQLModel, table=True):

@@ -100,7 +100,7 @@ _STANDING = text(
         WHERE q.day IS NOT NULL AND h.household_id = q.household_id AND h.effective_on <= q.day
         ORDER BY h.effective_on DESC, h.id DESC LIMIT 1
     ) s ON true
-    LEFT JOIN households c ON c.household_id = q.household_id AND (
+    LEFT JOIN household_records c ON c.household_id = q.household_id AND (
         q.day IS NULL
         OR s.status IS NULL AND c.registered_on <= q.day
            AND NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = q.household_id))

@@ -95,7 +95,8 @@ WITH refused AS (
     DELETE FROM {table} s
     WHERE EXISTS (SELECT 1 FROM household_status_history x
                   WHERE x.household_id = s.household_id AND x.effective_on > $1)
-       OR EXISTS (SELECT 1 FROM households h WHERE h.household_id = s.household_id AND h.registered_on > $1)
+       OR EXISTS (SELECT 1 FROM households h JOIN household_imports r ON r.number = h.registered_by
+                  WHERE h.household_id = s.household_id AND r.effective_on > $1)
     RETURNING s.line, s.household_id
 )
 SELECT line, '{codes.HISTORY_AFTER_EFFECTIVE_DATE}' AS code,
@@ -109,23 +110,22 @@ FROM refused ORDER BY line LIMIT $2
 COLUMNS = "head_id_number, head_name, county_code, village_code, status, members, village_cadre, card_account"
 
 # A chunk of households none of which the roster has is COPYed straight into it (importer.copy_new): its staging
-# records (`line,` then the line's nine fields) with these four values appended to each.
-DIRECT_COLUMNS = (
-    "registered_line", "household_id", *COLUMNS.split(", "), "registered_on", "updated_on", "import_id",
-    "registered_import_id",
-)
+# records (`line,` then the line's nine fields) with the import's number appended twice (registered_by, updated_by).
+DIRECT_COLUMNS = ("registered_line", "household_id", *COLUMNS.split(", "), "registered_by", "updated_by")
+NEXT_IMPORT_NUMBER = "SELECT nextval('household_import_numbers')"
 SAVEPOINT = "SAVEPOINT registry_copy_new"
 RELEASE = "RELEASE SAVEPOINT registry_copy_new"
 ROLLBACK = "ROLLBACK TO SAVEPOINT registry_copy_new"
 
 
 def registered_earlier(table: str) -> str:
-    """Lines of this chunk whose household an earlier chunk of the same import registered ($1: the import): the
-    first line is kept, the later ones are refused (chunks COPYed straight into the roster are not staged)."""
+    """Lines of this chunk whose household an earlier chunk of the same import registered ($1: the import's
+    number): the first line is kept, the later ones are refused (chunks COPYed straight into the roster are not
+    staged)."""
     return f"""
 WITH refused AS (
     DELETE FROM {table} s USING households h
-    WHERE h.household_id = s.household_id AND h.registered_import_id = $1
+    WHERE h.household_id = s.household_id AND h.registered_by = $1
     RETURNING s.line, s.household_id, h.registered_line AS first_line
 )
 SELECT line, '{codes.DUPLICATE_IN_FILE}' AS code,
@@ -140,12 +140,13 @@ def merge(table: str) -> str:
     """One statement, one snapshot: the history compares with the record as it was before this chunk. New
     households are plain INSERTs (no speculative ON CONFLICT insertion: the lock serialises imports, and the
     households of a chunk are distinct), changed ones an UPDATE, unchanged ones are not written at all. A status or
-    cadre change of a household with no history yet writes the state it was registered in first (dated
-    registered_on, by the import that registered it), then the change."""
+    cadre change of a household with no history yet writes the state it was registered in first (dated and
+    attributed as the import that registered it), then the change. $1 effective_on, $2 the import's id, $3 its
+    number."""
     return f"""
 WITH incoming AS (
     SELECT s.*, h.household_id IS NULL AS is_new, h.status AS old_status, h.village_cadre AS old_cadre,
-           h.registered_on AS old_registered_on, h.registered_import_id AS old_registered_import_id,
+           h.registered_by AS old_registered_by,
            (h.head_id_number, h.head_name, h.county_code, h.village_code, h.status, h.members::integer,
             h.village_cadre, h.card_account)
            IS DISTINCT FROM (s.head_id_number, s.head_name, s.county_code, s.village_code, s.status, s.members,
@@ -156,22 +157,21 @@ WITH incoming AS (
 ), history AS (
     INSERT INTO household_status_history (household_id, status, village_cadre, effective_on, import_id)
     SELECT household_id, status, village_cadre, effective_on, import_id FROM (
-        SELECT household_id, old_status AS status, old_cadre AS village_cadre, old_registered_on AS effective_on,
-               old_registered_import_id AS import_id, 0 AS step
-        FROM changes c
+        SELECT c.household_id, c.old_status AS status, c.old_cadre AS village_cadre, r.effective_on, r.id AS import_id,
+               0 AS step
+        FROM changes c JOIN household_imports r ON r.number = c.old_registered_by
         WHERE NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = c.household_id)
         UNION ALL
         SELECT household_id, status, village_cadre, $1, $2, 1 FROM changes
     ) rows ORDER BY household_id, step
 ), inserted AS (
-    INSERT INTO households (household_id, {COLUMNS}, registered_on, updated_on, import_id, registered_import_id,
-                            registered_line)
-    SELECT household_id, {COLUMNS}, $1, $1, $2, $2, line FROM incoming WHERE is_new
+    INSERT INTO households (household_id, {COLUMNS}, registered_by, updated_by, registered_line)
+    SELECT household_id, {COLUMNS}, $3, $3, line FROM incoming WHERE is_new
     RETURNING 1
 ), updated AS (
-    UPDATE households h SET ({COLUMNS}, updated_on, import_id) = (
+    UPDATE households h SET ({COLUMNS}, updated_by) = (
         i.head_id_number, i.head_name, i.county_code, i.village_code, i.status, i.members, i.village_cadre,
-        i.card_account, $1, $2)
+        i.card_account, $3)
     FROM incoming i WHERE h.household_id = i.household_id AND NOT i.is_new AND i.changed
     RETURNING 1
 )
@@ -179,6 +179,7 @@ SELECT (SELECT count(*) FROM inserted) AS imported, (SELECT count(*) FROM update
 """
 
 RECORD_IMPORT = """
-INSERT INTO household_imports (id, principal_id, region_code, effective_on, imported, updated, unchanged, rejected)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO household_imports (id, number, principal_id, region_code, effective_on, imported, updated, unchanged,
+                               rejected)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """

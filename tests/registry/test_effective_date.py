@@ -37,7 +37,7 @@ async def test_a_back_dated_roster_dates_the_history(admin: Api, stack: Stack, d
     assert await _status_at(stack, household.household_id, "2018-02-28") is None
     assert await _status_at(stack, household.household_id, "2018-03-01") == ("poor", False)
     registered = await db.fetchval(
-        "SELECT registered_on FROM registry.households WHERE household_id = $1", household.household_id)
+        "SELECT registered_on FROM registry.household_records WHERE household_id = $1", household.household_id)
     assert str(registered) == "2018-03-01"
     # a later roster (today) changes the status: 2018 keeps its answer
     household.status = "exited"

@@ -326,7 +326,7 @@ async def test_new_households_then_known_ones_in_a_later_chunk(admin: Api, db: a
     # known[0] changed status: the state it was registered in (by the first import), then its exit; the others
     # changed no status (known[1] its members only): no history row
     first_import = await db.fetchval(
-        "SELECT registered_import_id FROM registry.households WHERE household_id = $1", known[0].household_id
+        "SELECT registered_import_id FROM registry.household_records WHERE household_id = $1", known[0].household_id
     )
     assert [(r["household_id"], r["status"], r["import_id"]) for r in history] == [
         (known[0].household_id, "poor", first_import), (known[0].household_id, "exited", body["import_id"])
@@ -334,7 +334,7 @@ async def test_new_households_then_known_ones_in_a_later_chunk(admin: Api, db: a
     fresh = await db.fetchrow(
         "SELECT count(*) AS n, count(DISTINCT registered_line) AS lines, min(registered_line) AS first,"
         " bool_and(registered_on = updated_on AND import_id = registered_import_id) AS as_registered"
-        " FROM registry.households WHERE county_code = $1 AND registered_import_id = $2",
+        " FROM registry.household_records WHERE county_code = $1 AND registered_import_id = $2",
         county, body["import_id"],
     )
     assert (fresh["n"], fresh["lines"], fresh["first"], fresh["as_registered"]) == (
@@ -388,7 +388,7 @@ async def test_a_household_repeated_across_merged_chunks_is_refused_with_its_fir
     assert await db.fetchval(
         "SELECT status FROM registry.households WHERE household_id = $1", known[0].household_id) == "poor"
     registered = await db.fetch(
-        "SELECT registered_line FROM registry.households WHERE registered_import_id = $1 ORDER BY 1",
+        "SELECT registered_line FROM registry.household_records WHERE registered_import_id = $1 ORDER BY 1",
         body["import_id"],
     )
     assert [r["registered_line"] for r in registered] == [

@@ -1,0 +1,42 @@
+"""The benchmarks still run: each at a tiny size (the figures at this size mean nothing and are not checked; that
+every step ran and answered is). Speed itself is measured by running them in full (bench/RESULTS*.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(module: str, *args: str) -> dict[str, Any]:
+    """Run `python -m bench.<module>` on the suite's database server; its JSON (the output from the first line that
+    opens an object)."""
+    env = {**os.environ, "FUNDTRACK_LOG_LEVEL": "WARNING"}
+    done = subprocess.run([sys.executable, "-m", f"bench.{module}", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("{") and not line.startswith('{"loaded"'))
+    return dict(json.loads("\n".join(lines[start:])))
+
+
+def test_the_registry_import_bench_runs() -> None:
+    results = run_bench("registry_import", "--lines", "3000")
+    assert results["raw_copy"]["rows"] == results["raw_copy_roster_shaped_with_primary_key"]["rows"] == 3000
+    assert results["import_via_gateway"]["imported"] == 3000
+    assert results["import_direct_to_service"]["imported"] == 3000
+    assert results["reimport_unchanged_via_gateway"]["unchanged"] == 3000
+    assert results["import_via_gateway"]["registry_peak_rss_mib"] > 0
+
+
+def test_the_loans_detectors_bench_runs() -> None:
+    results = run_bench("loans_detectors", "--loans", "3000")
+    first, second = results["scan"]["first"], results["scan"]["second"]
+    assert first["raise_alerts"]["raised"] > 0 and second["raise_alerts"]["raised"] == 0
+    assert first["INELIGIBLE_BORROWER"]["alerts"] == second["INELIGIBLE_BORROWER"]["alerts"] > 0
+    assert results["scan"]["registry_calls"] >= 1
