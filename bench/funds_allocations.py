@@ -1,7 +1,7 @@
 """Allocation posting: through the gateway (sequential, 16 clients, and the batch endpoint), side by side with
 pgbench running the same SQL transaction on the same database in the same run.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres /work/venv/bin/python -m bench.funds_allocations
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres /work/main/.venv/bin/python -m bench.funds_allocations
 
 Every allocation goes from the province's treasury (one balance row, locked by every transaction: allocations from
 one issuer serialize on it by design) to a pilot county's pool.

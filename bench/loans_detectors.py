@@ -1,6 +1,6 @@
 """Benchmark: a full loans detector scan over 1,000,000 loans and 3,000,000 repayments (target < 60 s).
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres /work/venv/bin/python -m bench.loans_detectors
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres /work/main/.venv/bin/python -m bench.loans_detectors
 
 Makes a fresh database (tests/stack.py), migrates it (deploy.migrate), COPYs the data straight into the loans
 schema, then runs the loans service's detectors as POST /internal/alerts/scan does (`run_detectors`: every

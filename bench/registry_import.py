@@ -2,7 +2,7 @@
 same file into a plain table of the same database, in the same run.
 
     cd /work/main && DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
-        /work/venv/bin/python -m bench.registry_import [--lines 1000000]
+        /work/main/.venv/bin/python -m bench.registry_import [--lines 1000000]
 
 Starts its own stack (tests/stack.py: a fresh database, migrations, the services and the gateway), generates the CSV
 (valid GB 11643 check digits), then measures: the raw COPY (into a plain table with no index, and into a table
