@@ -394,3 +394,62 @@ async def test_a_household_repeated_across_merged_chunks_is_refused_with_its_fir
     assert [r["registered_line"] for r in registered] == [
         *range(CHUNK_LINES + 2, line), *range(line + 1, line + 11)
     ]
+
+
+async def test_two_imports_of_the_same_households_at_once_count_each_once(admin: Api, db: asyncpg.Pool) -> None:
+    """Two county systems send overlapping rosters at the same moment: the imports run one after the other (an
+    advisory lock), so each household is registered once, by one of them, and the other sees it: 300 imported in all,
+    100 changed, one record each, and a changed household's history is its registration state, then the change."""
+    import asyncio
+
+    county = new_county()
+    households = [row(county) for _ in range(300)]
+    first = csv_body(*households)
+    for household in households[:100]:
+        household.status = "exited"
+    second = csv_body(*households)
+    answers = await asyncio.gather(import_csv(admin, first), import_csv(admin, second))
+    assert all(answer.status_code == 200 for answer in answers), [answer.text for answer in answers]
+    bodies = [answer.json() for answer in answers]
+    assert sum(body["imported"] for body in bodies) == 300
+    assert sum(body["updated"] for body in bodies) == 100
+    assert sum(body["unchanged"] for body in bodies) == 200
+    assert await db.fetchval("SELECT count(*) FROM registry.households WHERE county_code = $1", county) == 300
+    history = await db.fetch(
+        "SELECT x.household_id, count(*) AS n, count(DISTINCT x.status) AS statuses"
+        " FROM registry.household_status_history x JOIN registry.households h USING (household_id)"
+        " WHERE h.county_code = $1 GROUP BY x.household_id",
+        county,
+    )
+    assert len(history) == 100 and all((r["n"], r["statuses"]) == (2, 2) for r in history)
+
+
+async def test_two_imports_changing_the_same_households_at_once_keep_one_history(
+    admin: Api, db: asyncpg.Pool
+) -> None:
+    """Known households changed by two imports sent at the same moment (exited in one, not_poor in the other): the
+    second compares with what the first wrote, so each history is the registration state once, then both changes;
+    the record ends as the later import said."""
+    import asyncio
+
+    county = new_county()
+    households = [row(county) for _ in range(100)]
+    assert (await import_csv(admin, csv_body(*households))).json()["imported"] == 100
+    for household in households:
+        household.status = "exited"
+    exited = csv_body(*households)
+    for household in households:
+        household.status = "not_poor"
+    not_poor = csv_body(*households)
+    answers = await asyncio.gather(import_csv(admin, exited), import_csv(admin, not_poor))
+    assert [answer.json()["updated"] for answer in answers] == [100, 100], [answer.text for answer in answers]
+    history = await db.fetch(
+        "SELECT x.household_id, array_agg(x.status ORDER BY x.effective_on, x.id) AS statuses, max(h.status) AS now"
+        " FROM registry.household_status_history x JOIN registry.households h USING (household_id)"
+        " WHERE h.county_code = $1 GROUP BY x.household_id",
+        county,
+    )
+    assert len(history) == 100
+    assert {tuple(r["statuses"]) for r in history} <= {("poor", "exited", "not_poor"), ("poor", "not_poor", "exited")}
+    assert len({tuple(r["statuses"]) for r in history}) == 1  # one order for all: one import, then the other
+    assert {r["statuses"][-1] == r["now"] for r in history} == {True}  # the record is the later change
