@@ -138,7 +138,7 @@ async def batch(gateway: str, key: dict[str, str], batches: int, size: int) -> t
 async def main(seconds: float, clients: int, rounds: int) -> None:
     directory = workdir()
     database = await create_test_database(directory)
-    stack = await asyncio.to_thread(start_stack, database, directory)
+    stack = await asyncio.to_thread(start_stack, database, directory, pool_fraction=1.0)
     try:
         ids = await setup(stack.gateway_url, stack.admin_token, database.url)
         key = {"authorization": ids["authorization"], "content-type": "application/json"}

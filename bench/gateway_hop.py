@@ -34,7 +34,7 @@ def signed_headers(secret: str, method: str, path: str, principal: Principal) ->
 async def main(seconds: float, clients: int) -> None:
     directory = workdir()
     database = await create_test_database(directory)
-    stack = await asyncio.to_thread(start_stack, database, directory)
+    stack = await asyncio.to_thread(start_stack, database, directory, pool_fraction=1.0)
     try:
         admin = {"authorization": f"Bearer {stack.admin_token}"}
         made = httpx.post(f"{stack.gateway_url}/admin/principals", headers=admin,

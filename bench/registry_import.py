@@ -190,7 +190,7 @@ def main() -> None:
     database = asyncio.run(create_test_database(workdir / "db"))
     stack = None
     try:
-        stack = start_stack(database, workdir / "stack")
+        stack = start_stack(database, workdir / "stack", pool_fraction=1.0)
         results = asyncio.run(measure(stack, csv_path))
         results.update(lines=args.lines, file_mib=round(size / 2**20, 1), cpus=os.cpu_count())
         print(json.dumps(results, indent=2))

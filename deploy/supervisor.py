@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from deploy.embedded import EmbeddedPostgres
 from deploy.migrate import migrate
+from deploy.pools import pool_env
 from deploy.secrets import kept_secret
 from gateway.auth import admin_token
 from services.kernel.settings import Settings
@@ -188,11 +189,12 @@ def up() -> int:
         say("migrating")
         roles = migrate(url)
         env = child_env(directory, url, roles)
+        pools = pool_env(url, env)
         for name, spec in SERVICES.items():
-            children.append(spawn(name, spec.app, spec.port, env))
+            children.append(spawn(name, spec.app, spec.port, {**env, **pools.get(name, {})}))
         if not wait_healthy(children, lambda: bool(stop_requested)):
             return 1
-        children.append(spawn("gateway", GATEWAY_APP, gateway_port(), env))
+        children.append(spawn("gateway", GATEWAY_APP, gateway_port(), {**env, **pools.get("gateway", {})}))
         if not wait_healthy(children[-1:], lambda: bool(stop_requested)):
             return 1
         _banner(children, env, directory)

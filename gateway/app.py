@@ -27,7 +27,7 @@ def create_app() -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(GATEWAY_SCHEMA, pool_size=max(settings.db_pool_size, 20))
+        engine = create_engine(GATEWAY_SCHEMA)  # its pool sized by `fundtrack up` (deploy/pools.py)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.authenticator = Authenticator(engine, admin_token(settings.data_dir))

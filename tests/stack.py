@@ -16,6 +16,7 @@ import asyncpg
 
 from deploy.embedded import EmbeddedPostgres
 from deploy.migrate import migrate
+from deploy.pools import pool_env
 from deploy.supervisor import Child, spawn, stop_all, wait_healthy
 from services.kernel.db import plain_url
 from services.kernel.topology import GATEWAY_APP, HOST, SERVICE_OFFSETS, SERVICES
@@ -89,7 +90,10 @@ class Stack:
     children: list[Child] = field(default_factory=list)
 
 
-def start_stack(database: TestDatabase, workdir: Path) -> Stack:
+def start_stack(database: TestDatabase, workdir: Path, *, pool_fraction: float = 0.5) -> Stack:
+    """The four services and the gateway on `database`. Their pools share out `pool_fraction` of the server's
+    connections (deploy/pools.py): half for the suite's stack, which other stacks of the suite (`fundtrack up` in
+    test_up, the benchmarks' in test_bench) and the tests' own pool share the server with; a benchmark takes all."""
     roles = migrate(database.url)
     base = free_port_block(len(SERVICE_OFFSETS) + 1)
     gateway_port = base + len(SERVICE_OFFSETS) + 1
@@ -115,7 +119,8 @@ def start_stack(database: TestDatabase, workdir: Path) -> Stack:
     previous = dict(os.environ)
     os.environ.update({k: env[k] for k in ("FUNDTRACK_SERVICE_PORT_BASE", "FUNDTRACK_GATEWAY_PORT")})
     try:
-        children = [spawn(name, spec.app, spec.port, env) for name, spec in SERVICES.items()]
+        pools = pool_env(database.url, env, fraction=pool_fraction)
+        children = [spawn(name, spec.app, spec.port, {**env, **pools.get(name, {})}) for name, spec in SERVICES.items()]
         service_urls = {name: f"http://{HOST}:{spec.port}" for name, spec in SERVICES.items()}
     finally:
         os.environ.clear()
@@ -124,7 +129,7 @@ def start_stack(database: TestDatabase, workdir: Path) -> Stack:
     if not wait_healthy(children, lambda: False):
         stop_all(children)
         raise RuntimeError("the services did not become healthy")
-    children.append(spawn("gateway", GATEWAY_APP, gateway_port, env))
+    children.append(spawn("gateway", GATEWAY_APP, gateway_port, {**env, **pools.get("gateway", {})}))
     if not wait_healthy(children[-1:], lambda: False):
         stop_all(children)
         raise RuntimeError("the gateway did not become healthy")
