@@ -36,6 +36,11 @@ from services.registry.rules import (
 from services.registry.seen import SeenFilter
 
 REJECTED_CAP = 1000
+# Chunks COPYed straight into the roster in one import, at most: each runs in a savepoint, a subtransaction with an
+# XID of its own, and PostgreSQL caches 64 of them per backend (PGPROC_MAX_CACHED_SUBXIDS). Past that, every other
+# session's snapshot is "overflowed" and its visibility checks go through pg_subtrans while the import runs: the
+# whole database slows. 60 chunks are 3,000,000 lines; the rest of a larger file is staged and merged (no savepoint).
+MAX_COPIED_CHUNKS = 60
 # Lines per COPY + merge: large enough that the per-chunk statements cost little, small enough to bound memory.
 CHUNK_LINES = 50_000
 log = logging.getLogger("fundtrack.registry.import")
@@ -182,8 +187,8 @@ async def _source(data: bytes) -> AsyncIterator[bytes]:
 @dataclass
 class MergeState:
     """Across the chunks of one import: how many chunk tables so far, whether the next chunk is tried straight
-    into the roster (the first is; then after a chunk of new households only), whether any chunk went so, and the
-    ids of the staged chunks' households (a staged line repeating one of them is found through the staging table)."""
+    into the roster (the first is; then after a chunk of new households only), how many went so, and the ids of the
+    staged chunks' households (a staged line repeating one of them is found through the staging table)."""
 
     import_id: str
     number: int  # household_imports.number, what the records of the households it writes refer to
@@ -191,8 +196,13 @@ class MergeState:
     backdated: bool = False  # the roster stands for a day before today: lines must not rewrite later history
     chunks: int = 0
     all_new: bool = True
-    copied: bool = False
+    copied: int = 0  # chunks COPYed straight into the roster so far
     seen: SeenFilter = field(default_factory=SeenFilter)
+
+    def tries_copy(self) -> bool:
+        """Whether the next chunk is tried straight into the roster: while the chunks are all new, and at most
+        MAX_COPIED_CHUNKS of them (each is a subtransaction)."""
+        return self.all_new and self.copied < MAX_COPIED_CHUNKS
 
 
 async def copy_new(conn: Any, chunk: Chunk, state: MergeState) -> bool:
@@ -213,8 +223,8 @@ async def copy_new(conn: Any, chunk: Chunk, state: MergeState) -> bool:
 async def merge_chunk(conn: Any, chunk: Chunk, *, prefix: str, rejections: Rejections, state: MergeState) -> Merged:
     """One chunk: straight into the roster when every household of it is new; else COPY into a table of its own,
     refuse households of an earlier chunk and households of other jurisdictions, merge the rest."""
-    if state.all_new and await copy_new(conn, chunk, state):
-        state.copied = True
+    if state.tries_copy() and await copy_new(conn, chunk, state):
+        state.copied += 1
         return Merged(chunk.lines, chunk.lines, 0)
     state.chunks += 1
     table = sql.chunk_table(state.chunks)

@@ -99,3 +99,4 @@ def test_carriage_returns_only_before_a_newline_take_the_fast_path() -> None:
     assert checked_batch(3, "\r\n".join(inner).encode(), prefix="", today=TODAY) is None
     doubled = [*lines[:2], lines[2] + "\r", lines[3]]
     assert checked_batch(3, "\r\n".join(doubled).encode(), prefix="", today=TODAY) is None
+
