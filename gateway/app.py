@@ -13,6 +13,7 @@ from gateway.auth import Authenticator, admin_token
 from gateway.door import Door
 from gateway.proxy import proxy_session
 from gateway.revocations import RevocationListener
+from gateway.verification import SharedVerification
 from services.kernel.db import create_engine, session_factory
 from services.kernel.errors import install_error_handlers
 from services.kernel.http import ServiceClient, make_client
@@ -29,6 +30,7 @@ def create_app() -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(GATEWAY_SCHEMA)  # its pool sized by `fundtrack up` (deploy/pools.py)
         app.state.engine = engine
+        app.state.verification = SharedVerification(engine)
         app.state.sessions = session_factory(engine)
         app.state.authenticator = Authenticator(engine, admin_token(settings.data_dir))
         app.state.revocations = RevocationListener(app.state.authenticator.cache)

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import and_, select
 
-from gateway.audit import MAX_DELAY_MS, audit_filters, entry_json, verify_chain
+from gateway.audit import MAX_DELAY_MS, audit_filters, entry_json
 from gateway.models import audit_log
 from services.kernel.identity import Principal, jurisdiction_prefix
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
@@ -102,7 +102,7 @@ async def list_audit(
 
 @router.get("/verify")
 async def verify(request: Request) -> dict[str, Any]:
-    result = await verify_chain(request.app.state.engine)
+    result = await request.app.state.verification.result()
     lag = await request.app.state.sequencer.status()
     return {
         "ok": result.ok,

@@ -22,6 +22,11 @@ KEY_CACHE_HITS = Counter(
 KEY_CACHE_LIVE = Gauge(
     "fundtrack_key_cache_live", "1 while the gateway hears revocations (its key cache is on), else 0", registry=REGISTRY
 )
+VERIFICATIONS = Counter(
+    "fundtrack_audit_verifications_total",
+    "Recomputations of the audit hash chain (GET /audit/verify requests that arrive together share one)",
+    registry=REGISTRY,
+)
 
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:

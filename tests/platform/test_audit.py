@@ -213,3 +213,22 @@ async def test_a_change_no_request_brought_still_reaches_the_trail_within_the_pr
     else:
         raise AssertionError("the entry never reached the trail")
     assert time.monotonic() - started < promised + 1.0
+
+
+def _verifications(metrics: str) -> float:
+    return next(float(line.split()[-1]) for line in metrics.splitlines()
+                if line.startswith("fundtrack_audit_verifications_total "))
+
+
+async def test_verifications_asked_at_once_share_one_recomputation(admin: Api, stack: Stack) -> None:
+    """A2: /audit/verify reads the whole trail from its genesis; fifty inspectors asking at once share the running
+    recomputation instead of reading it fifty times. Each answer is a real verification (ok, the chain's head); one
+    asked after they finished runs anew."""
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as anyone:
+        before = _verifications((await anyone.get("/metrics")).text)
+        answers = await asyncio.gather(*(admin.get("/audit/verify") for _ in range(50)))
+        during = _verifications((await anyone.get("/metrics")).text)
+        assert {a.status_code for a in answers} == {200} and {a.json()["ok"] for a in answers} == {True}
+        assert 1 <= during - before < 50
+        assert (await admin.get("/audit/verify")).json()["ok"] is True
+        assert _verifications((await anyone.get("/metrics")).text) == during + 1
