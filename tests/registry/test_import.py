@@ -304,8 +304,9 @@ async def test_each_check_on_both_sides_inside_a_large_batch(admin: Api, db: asy
 
 
 async def test_new_households_then_known_ones_in_a_later_chunk(admin: Api, db: asyncpg.Pool) -> None:
-    """A first chunk of new households only (inserted without the merge's join), then a chunk holding known ones
-    (merged): counts, the update and the status history are as for one merge."""
+    """A first chunk of new households only (COPYed straight into the roster), then a chunk of new ones ending with
+    known ones (its COPY refused by the primary key, so staged and merged): counts, the update and the status history
+    are as for one merge."""
     county = new_county()
     known = [row(county) for _ in range(3)]
     assert (await import_csv(admin, csv_body(*known))).json()["imported"] == 3
