@@ -189,7 +189,11 @@ def up() -> int:
         say("migrating")
         roles = migrate(url)
         env = child_env(directory, url, roles)
-        pools = pool_env(url, env)
+        try:
+            pools = pool_env(url, env)
+        except ValueError as exc:  # a server with too few connections for the processes: said, not a traceback
+            say(str(exc))
+            return 2
         for name, spec in SERVICES.items():
             children.append(spawn(name, spec.app, spec.port, {**env, **pools.get(name, {})}))
         if not wait_healthy(children, lambda: bool(stop_requested)):
