@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,13 +78,22 @@ def check_contract(body: LoanCreate) -> str | None:
 
 
 async def originate(session: AsyncSession, registry: Registry, principal: Principal, body: LoanCreate) -> Loan:
-    household = await registry.household(body.household_id)
+    # two independent reads of the registry, at once: the record (head, county) and L1 on the issue date; both are
+    # awaited to the end, then the first failure (the registry down: 503) is raised
+    found, judged = await asyncio.gather(
+        registry.household(body.household_id), registry.eligibility(body.household_id, body.issued_on),
+        return_exceptions=True,
+    )
+    if isinstance(found, BaseException):
+        raise found
+    if isinstance(judged, BaseException):
+        raise judged
+    household, eligibility = found, judged
     if household is not None and not principal.covers(household.county_code):
         raise NotInJurisdiction(
             f"农户 {body.household_id} 所在县不在管辖范围内 / the household's county is outside your jurisdiction"
         )
     household = rules.check_borrower_registered(household, body.household_id, body.borrower_id_number)
-    eligibility = await registry.eligibility(household.household_id, body.issued_on)
     rules.check_borrower_eligible(eligibility, body.borrower_id_number, body.issued_on)
     cooperative = check_contract(body)
     await lock_household(session, household.household_id)
