@@ -95,8 +95,7 @@ WITH refused AS (
     DELETE FROM {table} s
     WHERE EXISTS (SELECT 1 FROM household_status_history x
                   WHERE x.household_id = s.household_id AND x.effective_on > $1)
-       OR EXISTS (SELECT 1 FROM households h JOIN household_imports r ON r.number = h.registered_by
-                  WHERE h.household_id = s.household_id AND r.effective_on > $1)
+       OR EXISTS (SELECT 1 FROM household_records h WHERE h.household_id = s.household_id AND h.registered_on > $1)
     RETURNING s.line, s.household_id
 )
 SELECT line, '{codes.HISTORY_AFTER_EFFECTIVE_DATE}' AS code,
@@ -146,7 +145,6 @@ def merge(table: str) -> str:
     return f"""
 WITH incoming AS (
     SELECT s.*, h.household_id IS NULL AS is_new, h.status AS old_status, h.village_cadre AS old_cadre,
-           h.registered_by AS old_registered_by,
            (h.head_id_number, h.head_name, h.county_code, h.village_code, h.status, h.members::integer,
             h.village_cadre, h.card_account)
            IS DISTINCT FROM (s.head_id_number, s.head_name, s.county_code, s.village_code, s.status, s.members,
@@ -157,9 +155,9 @@ WITH incoming AS (
 ), history AS (
     INSERT INTO household_status_history (household_id, status, village_cadre, effective_on, import_id)
     SELECT household_id, status, village_cadre, effective_on, import_id FROM (
-        SELECT c.household_id, c.old_status AS status, c.old_cadre AS village_cadre, r.effective_on, r.id AS import_id,
-               0 AS step
-        FROM changes c JOIN household_imports r ON r.number = c.old_registered_by
+        SELECT c.household_id, c.old_status AS status, c.old_cadre AS village_cadre,
+               r.registered_on AS effective_on, r.registered_import_id AS import_id, 0 AS step
+        FROM changes c JOIN household_records r ON r.household_id = c.household_id
         WHERE NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = c.household_id)
         UNION ALL
         SELECT household_id, status, village_cadre, $1, $2, 1 FROM changes
