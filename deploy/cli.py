@@ -44,6 +44,18 @@ def _admin_token(_: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(_: argparse.Namespace) -> int:
+    from deploy import doctor
+
+    directory = supervisor.data_dir()
+    url, embedded = supervisor.prepare_database(directory)
+    try:
+        return doctor.main(directory, url)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
 def _up(_: argparse.Namespace) -> int:
     return supervisor.up()
 
@@ -66,6 +78,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "seed-funds", help="seed the central integrable fund sources (idempotent; run after migrate)"
     ).set_defaults(run=_seed_funds)
+    commands.add_parser(
+        "doctor", help="check the production hardening of SECURITY.md (exit 1 when a check fails)"
+    ).set_defaults(run=_doctor)
     commands.add_parser("admin-token", help="print the built-in admin's bearer token").set_defaults(run=_admin_token)
     return p
 
