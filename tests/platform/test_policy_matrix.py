@@ -3,8 +3,9 @@ role of one county (430523), on real objects of that county, of another county o
 another province (520121), with the exact outcome expected for each.
 
 The expected roles of each route are written here (the auditor's matrix, from API.md), not read from policy.py: a
-role wrongly added to or dropped from a route in the policy fails this test. For a role the route does not take the
-gateway answers 403 FORBIDDEN; for a role it takes, the own county's object gives the route's success (or the one
+role wrongly added to or dropped from a route in the policy fails this test. A caller without a key gets 401 on every
+guarded route and the same as everyone on a public one. For a role the route does not take the gateway answers 403
+FORBIDDEN; for a role it takes, the own county's object gives the route's success (or the one
 business refusal expected for that body) and the other county's and province's objects the service's jurisdiction
 refusal: 403 NOT_IN_JURISDICTION, or, for lists filtered by region, a list without the other region's objects
 (that is the convention of the allocations, households, principals, alerts and audit lists).
@@ -43,6 +44,8 @@ from tests.projects.factory import action_body, project_body, project_in
 
 ADMIN, FINANCE, PM, LENDER, INSPECTOR = "admin", "finance", "project_manager", "lender", "inspector"
 EVERY_ROLE = frozenset({ADMIN, FINANCE, PM, LENDER, INSPECTOR})
+ANONYMOUS = "anonymous"  # no key: 401 on every guarded route, the public routes' outcome on theirs
+ANYONE = EVERY_ROLE | {ANONYMOUS}
 OWN, OTHER_COUNTY, OTHER_PROVINCE = "430523", "431023", "520121"
 REGIONS = (OWN, OTHER_COUNTY, OTHER_PROVINCE)
 HEADER = "household_id,head_id_number,head_name,county_code,village_code,status,members,village_cadre,card_account"
@@ -82,7 +85,7 @@ class Place:
 class World:
     places: dict[str, Place]
     source: str  # an integrable fund source
-    callers: dict[str, Api]  # a key of each role in OWN
+    callers: dict[str, Api]  # a key of each role in OWN, and a caller without a key
 
     def __getitem__(self, region: str) -> Place:
         return self.places[region]
@@ -173,7 +176,7 @@ async def _place(county: str, source: str, admin: Api, make_principal: MakePrinc
 
 
 @pytest.fixture(scope="module")
-async def world(admin: Api, make_principal: MakePrincipal, db: asyncpg.Pool) -> World:
+async def world(admin: Api, anonymous: Api, make_principal: MakePrincipal, db: asyncpg.Pool) -> World:
     source = f"MX{uuid.uuid4().hex[:6].upper()}"
     await _ok(await admin.put(f"/funds/sources/{source}",
                               json={"name": "矩阵测试资金", "level": "central", "integrable": True}), 200)
@@ -181,7 +184,7 @@ async def world(admin: Api, make_principal: MakePrincipal, db: asyncpg.Pool) -> 
     callers = dict(zip(sorted(EVERY_ROLE), await asyncio.gather(
         *(make_principal(role, OWN) for role in sorted(EVERY_ROLE))), strict=True))
     await wait_for_audit(admin)  # the county's own requests are in the trail GET /audit reads
-    return World({p.county: p for p in places}, source, callers)
+    return World({p.county: p for p in places}, source, {**callers, ANONYMOUS: anonymous})
 
 
 # ------------------------------------------------------------------------------------------------ expectations
@@ -268,6 +271,7 @@ class Spec:
     build: Build
     own: Expect
     other: Expect  # for the other county and the other province
+    anonymous: bool = True  # call it without a key too
 
 
 def spec(roles: frozenset[str] | set[str], build: Build, own: Expect = OK, other: Expect = OUTSIDE) -> Spec:
@@ -315,6 +319,17 @@ SOURCE_BODY = {"name": "矩阵", "level": "central", "integrable": True}
 COUNTY_BODY = {"name": "矩阵县", "poor": True, "integration_pilot": True}
 
 SPECS: dict[tuple[str, str], Spec] = {
+    # Public: no key needed, and a key changes nothing
+    **{("GET", path): same(ANYONE, get(lambda p, path=path: path)) for path in (
+        "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json")},
+    ("GET", "/public/announcements"): same(ANYONE, get(lambda p: "/public/announcements",
+                                                       lambda p: {"county": p.county}),
+                                           listing("project_id", lambda p: p.announced, listed=True)),
+    ("GET", "/public/announcements/{project_id}"): same(ANYONE, get(lambda p: f"/public/announcements/{p.announced}")),
+    # Anonymous posts are limited per address (tests/projects/test_public.py): only keyed callers here.
+    ("POST", "/public/announcements/{project_id}/objections"): Spec(ANYONE, post(
+        lambda p: f"/public/announcements/{p.announced}/objections", lambda w, p: {"text": "公众异议"}),
+        CREATED, CREATED, anonymous=False),
     # Gateway: principals (S1), the trail, alerts (S2)
     ("POST", "/admin/principals"): spec({ADMIN}, post(lambda p: "/admin/principals", lambda w, p: {
         "name": "矩阵", "role": INSPECTOR, "region_code": p.county}), own=CREATED),
@@ -434,13 +449,9 @@ SPECS: dict[tuple[str, str], Spec] = {
 # -------------------------------------------------------------------------------------------------------- tests
 
 
-def _guarded() -> list[Route]:
-    return [r for r in ROUTES if not r.public]
-
-
 def _expected(route_spec: Spec, role: str, region: str) -> Expect:
     if role not in route_spec.roles:
-        return Expect(403, "FORBIDDEN")
+        return Expect(401, "UNAUTHORIZED") if role == ANONYMOUS else Expect(403, "FORBIDDEN")
     return route_spec.own if region == OWN else route_spec.other
 
 
@@ -465,11 +476,13 @@ def _verdict(response: httpx.Response, expect: Expect, world: World, place: Plac
     return None
 
 
-@pytest.mark.parametrize("route", _guarded(), ids=lambda r: f"{r.method} {r.template}")
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.template}")
 async def test_every_role_on_every_route_in_three_places(route: Route, world: World) -> None:
     route_spec = SPECS.get((route.method, route.template))
     assert route_spec is not None, f"no expectation written for {route.method} {route.template}: add it to SPECS"
-    cases = [(role, region) for role in sorted(EVERY_ROLE) for region in REGIONS]
+    assert (ANONYMOUS in route_spec.roles) == route.public, "a public route is one a caller without a key may use"
+    callers = sorted(world.callers) if route_spec.anonymous else sorted(EVERY_ROLE)
+    cases = [(role, region) for role in callers for region in REGIONS]
     calls = [route_spec.build(world, world[region]) for _, region in cases]
     responses = await asyncio.gather(*(_send(world.callers[role], call) for (role, _), call in zip(cases, calls,
                                                                                                    strict=True)))
@@ -483,7 +496,7 @@ async def test_every_role_on_every_route_in_three_places(route: Route, world: Wo
 
 def test_every_route_with_an_expectation_is_in_the_policy() -> None:
     """A route dropped from the policy (or renamed) leaves its expectation behind: that is a change to look at."""
-    policy = {(r.method, r.template) for r in _guarded()}
+    policy = {(r.method, r.template) for r in ROUTES}
     assert set(SPECS) - policy == set()
 
 
@@ -531,8 +544,3 @@ def test_every_public_service_route_is_in_the_policy() -> None:
     ]
     assert unlisted == [], "routes the gateway would never reach (or reach without a rule)"
 
-
-async def test_public_routes_need_no_key(anonymous: Api) -> None:
-    for path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"):
-        response = await anonymous.get(path)
-        assert response.status_code == 200, path
