@@ -170,6 +170,30 @@ async def test_no_duplicate_open_alert_and_facts_update(database: TestDatabase, 
         await engine.dispose()
 
 
+async def test_an_open_alert_is_updated_only_by_a_scan_as_of_the_same_day_or_later(
+    database: TestDatabase, stack: object
+) -> None:
+    """S2: the facts of an open alert move forward in time only (the scan's as_of is kept with them)."""
+    engine = create_engine("loans", url=database.url)
+    sessions = session_factory(engine)
+    subject = uuid.uuid4().hex
+
+    def draft(days: int) -> AlertDraft:
+        return AlertDraft("FORWARD_TEST", "low", "430523", "loan", subject, {"days_past_due": days})
+
+    try:
+        async with sessions() as session:
+            await raise_alerts(session, [draft(687)], service="loans", as_of=date(2026, 1, 30))
+            earlier = await raise_alerts(session, [draft(27)], service="loans", as_of=date(2024, 1, 1))
+            same_day = await raise_alerts(session, [draft(688)], service="loans", as_of=date(2026, 1, 30))
+            later = await raise_alerts(session, [draft(689)], service="loans", as_of=date(2026, 1, 31))
+            await session.commit()
+        assert earlier.updated == {} and earlier.raised == {}
+        assert same_day.updated == {"FORWARD_TEST": 1} and later.updated == {"FORWARD_TEST": 1}
+    finally:
+        await engine.dispose()
+
+
 async def test_many_scans_in_one_transaction_keep_matching_the_partial_index(
     database: TestDatabase, stack: object
 ) -> None:
