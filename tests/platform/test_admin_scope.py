@@ -7,10 +7,13 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+import httpx
 import pytest
 
 from services.kernel.errors import NOT_IN_JURISDICTION
-from tests.conftest import Api, MakePrincipal
+from services.kernel.identity import Principal
+from tests.conftest import Api, MakePrincipal, signed
+from tests.stack import Stack
 
 
 def _refused(response, field: str) -> None:
@@ -119,3 +122,19 @@ async def test_a_county_is_set_from_above_it_and_inside_the_jurisdiction(
     assert await db.fetchval("SELECT count(*) FROM funds.counties WHERE code = '439921'") == 0
     assert (await province_admin.put("/funds/counties/439921", json=COUNTY)).status_code == 200
     assert (await admin.put("/funds/counties/439922", json=COUNTY)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("principal", "status"),
+    [(Principal("admin", "admin", "000000"), 403), (Principal("service:loans", "service", "000000"), 404)],
+    ids=["admin", "service"],
+)
+async def test_the_registry_internal_api_is_for_services_not_admins(
+    stack: Stack, principal: Principal, status: int
+) -> None:
+    """S1: the internal API answers for every household with the full identity number and no jurisdiction; an
+    admin's identity, even a national one, is not a service's (only the services' own calls reach it)."""
+    url = stack.service_urls["registry"] + "/internal/households/hh-none"
+    async with httpx.AsyncClient() as client:
+        response = await client.get(url, headers=signed(stack, "GET", url, principal))
+    assert response.status_code == status, response.text
