@@ -14,6 +14,7 @@ from services.funds.schemas import CountyPut, CountyRead, SourcePut, SourceRead
 from services.kernel import rawsql
 from services.kernel.errors import NotFound, NotInJurisdiction, RuleViolation, ValidationProblem
 from services.kernel.identity import Principal
+from services.kernel.scope import S1
 
 _PUT_SOURCE = text(
     """
@@ -62,7 +63,7 @@ def check_county_writer(principal: Principal, code: str) -> None:
             f"只有县 {code} 的上级（中央、省、市）可设置其属性 / only a principal of the centre, a province or a city "
             f"above county {code} may set it",
             field="code",
-            rule="S1",
+            rule=S1,
         )
 
 
