@@ -1,10 +1,11 @@
-"""Principals: API keys issued once (only the hash is kept) and revoked at once."""
+"""Principals: API keys issued once (only the hash is kept) and revoked at once. An admin issues, lists and revokes
+only principals whose region its own jurisdiction covers (S1): a county admin cannot mint a national key."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -19,16 +20,15 @@ from services.kernel.app import service_router
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.ids import new_id
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
-from services.kernel.types import Input
+from services.kernel.scope import check_covers
+from services.kernel.types import AnyRegionCode, Input
 from services.kernel.uow import PrincipalDep, SessionDep
-
-RegionCode = Annotated[str, Field(pattern=r"^(\d{6}|\d{12})$", description="GB/T 2260 region or 12-digit village")]
 
 
 class PrincipalCreate(Input):
     name: str = Field(min_length=1, max_length=200)
     role: Literal["admin", "finance", "project_manager", "lender", "inspector"]
-    region_code: RegionCode
+    region_code: AnyRegionCode
 
 
 class PrincipalRead(BaseModel):
@@ -52,6 +52,7 @@ router = service_router("/admin", tags=["admin"])
 async def create_principal(
     body: PrincipalCreate, request: Request, session: SessionDep, caller: PrincipalDep
 ) -> JSONResponse:
+    check_covers(caller, body.region_code, field="region_code")
     api_key = new_api_key()
     row = (
         await session.execute(
@@ -86,10 +87,12 @@ async def create_principal(
 
 @router.get("/principals", response_model=Page[PrincipalRead])
 async def list_principals(
-    session: SessionDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+    session: SessionDep, caller: PrincipalDep, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> Page[PrincipalRead]:
-    query = select(*principals.c, principal_revocations.c.revoked_at).select_from(
-        principals.outerjoin(principal_revocations)
+    query = (
+        select(*principals.c, principal_revocations.c.revoked_at)
+        .select_from(principals.outerjoin(principal_revocations))
+        .where(principals.c.region_code.startswith(caller.region_prefix, autoescape=True))  # S1
     )
     key = decode_cursor(cursor, 1)
     if key is not None:
@@ -111,6 +114,7 @@ async def revoke_principal(
     row = (await session.execute(select(principals).where(principals.c.id == principal_id))).first()
     if row is None:
         raise NotFound(f"没有这个主体 / no principal {principal_id}")
+    check_covers(caller, row.region_code, field="principal_id")
     await session.execute(
         pg_insert(principal_revocations)
         .values(principal_id=principal_id, revoked_by=caller.id)

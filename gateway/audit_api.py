@@ -17,6 +17,7 @@ from gateway.audit import MAX_DELAY_MS, audit_filters, entry_json
 from gateway.models import audit_log
 from services.kernel.identity import Principal, jurisdiction_prefix
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from services.kernel.types import AnyRegionCode
 from services.kernel.uow import PrincipalDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -39,7 +40,7 @@ class AuditQuery(BaseModel):
 async def audit_query(
     actor: Annotated[str | None, Query(max_length=64)] = None,
     role: Annotated[str | None, Query(max_length=32)] = None,
-    region: Annotated[str | None, Query(pattern=r"^(\d{6}|\d{12})$")] = None,
+    region: Annotated[AnyRegionCode | None, Query()] = None,
     method: Annotated[str | None, Query(pattern=r"^[A-Z]{3,7}$")] = None,
     path_prefix: Annotated[str | None, Query(max_length=512)] = None,
     status: Annotated[int | None, Query(ge=100, le=599)] = None,

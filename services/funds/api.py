@@ -33,6 +33,7 @@ from services.kernel.errors import Forbidden
 from services.kernel.identity import Principal
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
+from services.kernel.scope import check_national
 from services.kernel.types import RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 
@@ -42,16 +43,18 @@ SourceQuery = Annotated[SourceCode | None, Query()]
 YearQuery = Annotated[YearParam | None, Query()]
 
 
-def _require_admin(principal: Principal) -> None:
+def _require_national_admin(principal: Principal) -> None:
+    """Fund sources are national reference data: an admin of the central level keeps them (S1)."""
     if principal.role != "admin":
         raise Forbidden("只有管理员可以修改资金来源 / only an admin maintains fund sources")
+    check_national(principal, field="code", what="fund sources")
 
 
 @router.put("/sources/{code}", response_model=SourceRead)
 async def put_source(
     code: Annotated[SourceCode, Path()], body: SourcePut, session: SessionDep, principal: PrincipalDep
 ) -> SourceRead:
-    _require_admin(principal)
+    _require_national_admin(principal)
     return await reference.put_source(session, code=code, body=body)
 
 

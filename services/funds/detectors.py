@@ -1,5 +1,7 @@
 """Misuse detectors of the funds service (run by POST /alerts/scan and daily), each as of a date: only data dated
-on or before `as_of` is considered, so a scan can be replayed for any day."""
+on or before `as_of` is considered, so a scan can be replayed for any day. A scan of a jurisdiction reads only its
+counties' payments (S2); the account and growth detectors compare regions with each other and read them all, the
+kernel keeping the alerts the jurisdiction covers."""
 
 from __future__ import annotations
 
@@ -82,7 +84,7 @@ _DUPLICATES = text(
     JOIN disbursements d2 ON d2.payee_id = d1.payee_id AND d2.project_id = d1.project_id
         AND d2.amount_fen = d1.amount_fen AND (d2.paid_on, d2.id) > (d1.paid_on, d1.id)
         AND d2.paid_on - d1.paid_on <= :days
-    WHERE d2.paid_on <= :as_of
+    WHERE d2.paid_on <= :as_of AND d2.county_code LIKE :region
       AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id IN (d1.id, d2.id) AND r.reversed_on <= :as_of)
     ORDER BY d2.id
     """
@@ -92,7 +94,8 @@ _DUPLICATES = text(
 @registry.register(codes.DUPLICATE_PAYMENT)
 async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
     """The same payee paid the same amount for the same project twice within 30 days (虚报冒领, F8/F10)."""
-    rows = await ctx.session.execute(_DUPLICATES, {"days": codes.DUPLICATE_PAYMENT_DAYS, "as_of": ctx.as_of})
+    params = {"days": codes.DUPLICATE_PAYMENT_DAYS, "as_of": ctx.as_of, "region": ctx.region_like}
+    rows = await ctx.session.execute(_DUPLICATES, params)
     return [
         AlertDraft(
             type=codes.DUPLICATE_PAYMENT, severity="high", region_code=r.county_code, subject_kind="disbursement",
@@ -109,7 +112,7 @@ async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
 _HOUSEHOLD_PAYMENTS = text(
     """
     SELECT d.id, d.county_code, d.project_id, d.payee_id, d.amount_fen, d.paid_on FROM disbursements d
-    WHERE d.payee_kind = 'household' AND d.paid_on <= :as_of AND d.paid_on > :since
+    WHERE d.payee_kind = 'household' AND d.paid_on <= :as_of AND d.paid_on > :since AND d.county_code LIKE :region
       AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = d.id AND r.reversed_on <= :as_of)
     ORDER BY d.id
     """
@@ -121,7 +124,8 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
     """F10: a household paid while not poor/exited/returned, or with a village cadre, or not yet registered, all as
     the registry stood on the payment date (a later change of status neither raises nor clears the finding)."""
     since = ctx.as_of - timedelta(days=INELIGIBLE_LOOKBACK_DAYS)
-    payments = list(await ctx.session.execute(_HOUSEHOLD_PAYMENTS, {"as_of": ctx.as_of, "since": since}))
+    params = {"as_of": ctx.as_of, "since": since, "region": ctx.region_like}
+    payments = list(await ctx.session.execute(_HOUSEHOLD_PAYMENTS, params))
     try:
         judged = await clients.household_eligibility(ctx.state.clients, [(p.payee_id, p.paid_on) for p in payments])
     except ServiceUnavailable:

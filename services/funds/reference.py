@@ -14,6 +14,7 @@ from services.funds.schemas import CountyPut, CountyRead, SourcePut, SourceRead
 from services.kernel import rawsql
 from services.kernel.errors import NotFound, NotInJurisdiction, RuleViolation, ValidationProblem
 from services.kernel.identity import Principal
+from services.kernel.scope import S1
 
 _PUT_SOURCE = text(
     """
@@ -53,15 +54,16 @@ async def get_source(session: AsyncSession, code: str) -> SourceRead:
 
 
 def check_county_writer(principal: Principal, code: str) -> None:
-    """Admins, or finance of a province or city above the county (not the county itself) set its status."""
+    """An admin or finance principal of the centre, or of a province or city above the county (not the county
+    itself), sets its status: admins are held to the jurisdiction like everyone else (S1)."""
     if region_level(code) != "county":
         raise ValidationProblem("不是县级代码 / not a county code", field="code")
-    if principal.role == "admin":
-        return
     if region_level(principal.region_code) == "county" or not principal.covers(code):
         raise NotInJurisdiction(
-            f"只有上级财政部门可设置县 {code} 的属性 / only the finance department of a province or city above "
-            f"county {code} may set it"
+            f"只有县 {code} 的上级（中央、省、市）可设置其属性 / only a principal of the centre, a province or a city "
+            f"above county {code} may set it",
+            field="code",
+            rule=S1,
         )
 
 

@@ -111,12 +111,13 @@ async def disburse(
     session: AsyncSession, *, principal: Principal, services: Mapping[str, Any], body: DisbursementCreate
 ) -> DisbursementRead:
     project = await clients.get_project(services, body.project_id)
+    # Jurisdiction first (A5): another county's project's status is not the caller's to learn from the refusal.
+    if project is not None and not principal.covers(project["county_code"]):
+        raise NotInJurisdiction(f"项目 {body.project_id} 不在管辖范围内 / project is outside your jurisdiction",
+                                field="project_id")
     rules.check_project_in_progress(project, project_id=body.project_id)
     assert project is not None
     county_code = project["county_code"]
-    if not principal.covers(county_code):
-        raise NotInJurisdiction(f"项目 {body.project_id} 不在管辖范围内 / project is outside your jurisdiction",
-                                field="project_id")
     payee = body.payee
     if payee.kind == "household":
         household = await clients.get_household(services, payee.id)

@@ -3,6 +3,11 @@
 A service registers detectors (async functions returning `AlertDraft`s). A scan runs them all as of a date; an
 alert is raised once per (type, subject) while it is not resolved: a later scan that finds it again updates its
 facts (a loan ageing from 31 to 95 days overdue) instead of raising a duplicate.
+
+S2: a scan asked for by a principal (POST /alerts/scan) is as of a day not after today, and raises or updates only
+alerts whose region its jurisdiction covers (the daily run is national); and an open alert's facts only move forward
+in time: a scan as of an earlier day than the alert's last one leaves it as it is (a county inspector rescanning as
+of 2020 cannot lower a loan's days past due).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from services.kernel.identity import Principal, jurisdiction_prefix
 from services.kernel.ids import new_id
 from services.kernel.models import Alert, AlertEvent
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
-from services.kernel.types import Input
+from services.kernel.types import AnyRegionCode, Happened, Input
 from services.kernel.uow import PrincipalDep, SessionDep, UnitOfWorkRoute
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -47,6 +52,12 @@ class DetectorContext:
     session: AsyncSession
     as_of: date
     state: Any  # the app's state: clients of other services, settings
+    region_prefix: str = ""  # S2: the scan's jurisdiction ('' national); detectors may narrow their queries with it
+
+    @property
+    def region_like(self) -> str:
+        """The LIKE pattern of the scan's region codes (region codes are ASCII digits: nothing to escape)."""
+        return self.region_prefix + "%"
 
 
 Detector = Callable[[DetectorContext], Awaitable[list[AlertDraft]]]
@@ -93,7 +104,7 @@ class AlertNoteIn(Input):
 
 
 class ScanIn(Input):
-    as_of: date
+    as_of: Happened  # S2: not after today in China (a scan as of 2099 ages every overdue loan by decades)
 
 
 class ScanOut(BaseModel):
@@ -114,7 +125,7 @@ UPSERT_ALERTS = text(
          AS d(id, type, severity, region_code, subject_kind, subject_id, facts)
     ON CONFLICT (type, subject_kind, subject_id) WHERE status <> 'resolved'
     DO UPDATE SET facts = EXCLUDED.facts, severity = EXCLUDED.severity, as_of = EXCLUDED.as_of
-    WHERE alerts.facts IS DISTINCT FROM EXCLUDED.facts
+    WHERE alerts.facts IS DISTINCT FROM EXCLUDED.facts AND alerts.as_of <= EXCLUDED.as_of
     RETURNING id, type, (xmax = 0) AS inserted
     """
 )
@@ -165,13 +176,25 @@ async def raise_alerts(session: AsyncSession, drafts: list[AlertDraft], *, servi
     return out
 
 
+def in_scope(drafts: list[AlertDraft], region_prefix: str) -> list[AlertDraft]:
+    """S2: the drafts a scan of this jurisdiction may raise or update (a subject spanning counties, such as a
+    cooperative reached from two counties, has its alert at their common region, out of a county's reach)."""
+    return [d for d in drafts if d.region_code.startswith(region_prefix)]
+
+
 async def run_detectors(
-    session: AsyncSession, registry: DetectorRegistry, *, service: str, as_of: date, state: Any
+    session: AsyncSession,
+    registry: DetectorRegistry,
+    *,
+    service: str,
+    as_of: date,
+    state: Any,
+    region_prefix: str = "",
 ) -> ScanOut:
     drafts: list[AlertDraft] = []
-    context = DetectorContext(session=session, as_of=as_of, state=state)
+    context = DetectorContext(session=session, as_of=as_of, state=state, region_prefix=region_prefix)
     for detector in registry.detectors.values():
-        drafts.extend(await detector(context))
+        drafts.extend(in_scope(await detector(context), region_prefix))
     result = await raise_alerts(session, drafts, service=service, as_of=as_of)
     for name in registry.detectors:
         result.raised.setdefault(name, 0)
@@ -267,7 +290,7 @@ async def transition(
 
 StatusQuery = Annotated[AlertStatus | None, Query()]
 SeverityQuery = Annotated[Severity | None, Query()]
-RegionQuery = Annotated[str | None, Query(pattern=r"^\d{6}(\d{6})?$")]
+RegionQuery = Annotated[AnyRegionCode | None, Query()]
 TypeQuery = Annotated[str | None, Query(alias="type", max_length=64)]
 
 
@@ -307,7 +330,14 @@ def alerts_router(service: str, registry: DetectorRegistry) -> APIRouter:
         return await transition(session, alert_id=alert_id, action="resolved", note=body.note, principal=principal)
 
     @router.post("/scan", response_model=ScanOut)
-    async def scan(body: ScanIn, request: Request, session: SessionDep) -> ScanOut:
-        return await run_detectors(session, registry, service=service, as_of=body.as_of, state=request.app.state)
+    async def scan(body: ScanIn, request: Request, session: SessionDep, principal: PrincipalDep) -> ScanOut:
+        return await run_detectors(
+            session,
+            registry,
+            service=service,
+            as_of=body.as_of,
+            state=request.app.state,
+            region_prefix=principal.region_prefix,  # S2
+        )
 
     return router

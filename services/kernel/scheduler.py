@@ -34,7 +34,8 @@ async def daily_scan(state: Any, registry: DetectorRegistry, *, service: str, as
         got = (await session.execute(select(func.pg_try_advisory_xact_lock(_lock_key(service))))).scalar_one()
         if not got:
             return
-        result = await run_detectors(session, registry, service=service, as_of=as_of, state=state)
+        # a service principal's run: national (S2 scopes the scans principals ask for, not this one)
+        result = await run_detectors(session, registry, service=service, as_of=as_of, state=state, region_prefix="")
         session.add(
             AuditOutbox(
                 request_id=f"daily-{service}-{as_of.isoformat()}",

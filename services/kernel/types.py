@@ -22,6 +22,12 @@ USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
+def is_ascii_digits(value: str) -> bool:
+    """Only 0-9 (S3): `str.isdigit()` and a regex's `\\d` also take full-width (`４３０５２３`) and other Unicode
+    digits, making codes that no prefix of ASCII digits covers (records no regional principal can see)."""
+    return value.isascii() and value.isdigit()
+
+
 def id_number_check_char(first17: str) -> str:
     return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
 
@@ -33,7 +39,7 @@ def birth_date_of(id_number: str) -> date:
 def check_id_number(value: str) -> str:
     """GB 11643: 17 digits, a check character, and a real birth date inside."""
     value = value.upper()
-    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if len(value) != 18 or not is_ascii_digits(value[:17]) or not (is_ascii_digits(value[17]) or value[17] == "X"):
         raise ValueError("身份证号应为 18 位 / an identity number is 17 digits and a check character")
     if id_number_check_char(value[:17]) != value[17]:
         raise ValueError("身份证号校验位错误 / the identity number's check digit is wrong (GB 11643)")
@@ -76,12 +82,17 @@ def check_village_code(value: str) -> str:
     return value
 
 
-RegionCode = Annotated[str, Field(pattern=r"^\d{6}$", description="GB/T 2260 six-digit region code")]
+# Region codes are ASCII digits only ([0-9], never \d: pydantic's regex engine takes any Unicode digit for \d).
+# Every region code the API takes, in a body, a path or a query, is one of these types (S3).
+REGION_PATTERN = r"^[0-9]{6}$"
+VILLAGE_PATTERN = r"^[0-9]{12}$"
+ANY_REGION_PATTERN = r"^([0-9]{6}|[0-9]{12})$"
+RegionCode = Annotated[str, Field(pattern=REGION_PATTERN, description="GB/T 2260 six-digit region code")]
 CountyCode = Annotated[RegionCode, AfterValidator(check_county_code)]
 VillageCode = Annotated[
-    str, Field(pattern=r"^\d{12}$", description="12-digit village code"), AfterValidator(check_village_code)
+    str, Field(pattern=VILLAGE_PATTERN, description="12-digit village code"), AfterValidator(check_village_code)
 ]
-AnyRegionCode = Annotated[str, Field(pattern=r"^(\d{6}|\d{12})$", description="region or village code")]
+AnyRegionCode = Annotated[str, Field(pattern=ANY_REGION_PATTERN, description="region or village code")]
 IdNumber = Annotated[str, Field(min_length=18, max_length=18), AfterValidator(check_id_number)]
 CreditCode = Annotated[str, Field(min_length=18, max_length=18), AfterValidator(check_uscc)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]

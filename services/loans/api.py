@@ -10,7 +10,7 @@ from services.kernel import clock
 from services.kernel.app import service_router
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
-from services.kernel.types import Day
+from services.kernel.types import Day, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 from services.loans import reads, service
 from services.loans.clients import Registry
@@ -33,7 +33,7 @@ from services.loans.schemas import (
 
 router = service_router("/loans", tags=["loans"])
 
-RegionQuery = Annotated[str | None, Query(pattern=r"^\d{6}$", description="a region code (county, city, province)")]
+RegionQuery = Annotated[RegionCode | None, Query(description="a region code (county, city, province)")]
 AsOfQuery = Annotated[Day | None, Query(description="the date the figures are as of (default: today)")]
 RateQuery = Annotated[int, Query(ge=0, le=100_000, description="subsidy rate in basis points a year")]
 FromQuery = Annotated[Day, Query(alias="from")]

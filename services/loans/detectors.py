@@ -1,4 +1,6 @@
-"""Misuse detectors (L1, L2, L5) as of a date: set-based SQL over every loan, only data dated on or before as_of."""
+"""Misuse detectors (L1, L2, L5) as of a date: set-based SQL over every loan, only data dated on or before as_of.
+A scan of a jurisdiction reads only its counties' loans (S2), but for LOAN_FUNDS_CONCENTRATION, whose households may
+lie in several counties: it reads them all and the kernel keeps the alerts the jurisdiction covers."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ FROM loans l
 LEFT JOIN repaid r ON r.loan_id = l.id
 LEFT JOIN loan_extensions e ON e.loan_id = l.id
 WHERE l.issued_on <= :as_of AND coalesce(e.new_maturity_on, l.maturity_on) < :as_of
-  AND l.amount_fen > coalesce(r.repaid, 0)
+  AND l.amount_fen > coalesce(r.repaid, 0) AND l.county_code LIKE :region
 """
 
 
@@ -37,7 +39,7 @@ WHERE l.issued_on <= :as_of AND coalesce(e.new_maturity_on, l.maturity_on) < :as
 async def loan_overdue(ctx: DetectorContext) -> list[AlertDraft]:
     """L5: a loan past the maturity in force with principal outstanding; facts age with every scan."""
     drafts = []
-    for row in await ctx.session.execute(text(OVERDUE), {"as_of": ctx.as_of}):
+    for row in await ctx.session.execute(text(OVERDUE), {"as_of": ctx.as_of, "region": ctx.region_like}):
         days = (ctx.as_of - row.maturity_in_force).days
         bucket = rules.bucket_of(days)
         drafts.append(AlertDraft(
@@ -56,7 +58,7 @@ SELECT l.id, l.county_code, l.household_id, l.mode,
                 'recipient_id', u.recipient_id, 'recipient_name', u.recipient_name, 'amount_fen', u.amount_fen,
                 'purpose', u.purpose, 'reported_on', u.reported_on) ORDER BY u.reported_on, u.id) AS reports
 FROM loan_usage_reports u JOIN loans l ON l.id = u.loan_id
-WHERE u.reported_on <= :as_of AND u.{flag}
+WHERE u.reported_on <= :as_of AND u.{flag} AND l.county_code LIKE :region
 GROUP BY l.id
 """
 
@@ -64,7 +66,7 @@ GROUP BY l.id
 async def _misuse(
     ctx: DetectorContext, *, flag: str, alert_type: str, rule: str, severity: Severity
 ) -> list[AlertDraft]:
-    rows = await ctx.session.execute(text(MISUSE.format(flag=flag)), {"as_of": ctx.as_of})
+    rows = await ctx.session.execute(text(MISUSE.format(flag=flag)), {"as_of": ctx.as_of, "region": ctx.region_like})
     return [
         AlertDraft(
             type=alert_type, severity=severity, region_code=row.county_code, subject_kind="loan", subject_id=row.id,
@@ -136,7 +138,7 @@ WITH {REPAID}
 SELECT l.household_id, min(l.county_code) AS county_code, array_agg(l.id ORDER BY l.id) AS loan_ids,
        sum(l.amount_fen - coalesce(r.repaid, 0)) AS owed
 FROM loans l LEFT JOIN repaid r ON r.loan_id = l.id
-WHERE l.issued_on <= :as_of AND l.amount_fen > coalesce(r.repaid, 0)
+WHERE l.issued_on <= :as_of AND l.amount_fen > coalesce(r.repaid, 0) AND l.county_code LIKE :region
 GROUP BY l.household_id
 """
 
@@ -147,8 +149,9 @@ async def ineligible_borrower(ctx: DetectorContext) -> list[AlertDraft]:
     cadre), as the registry judges it on the roster in force that day (asked in batches of 1000 with a few batches
     in flight): the daily scan reads today's roster, a scan of a past day that day's. Origination refused such
     households on the issue date with rules.check_borrower_eligible (BORROWER_NOT_ELIGIBLE)."""
+    params = {"as_of": ctx.as_of, "region": ctx.region_like}
     active: dict[str, Any] = {
-        row.household_id: row for row in await ctx.session.execute(text(ACTIVE_HOUSEHOLDS), {"as_of": ctx.as_of})
+        row.household_id: row for row in await ctx.session.execute(text(ACTIVE_HOUSEHOLDS), params)
     }
     if not active:
         return []

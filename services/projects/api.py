@@ -9,6 +9,7 @@ from fastapi import Query, Request
 from services.kernel.app import service_router
 from services.kernel.http import ServiceClient
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from services.kernel.types import RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 from services.projects import announcements, assets, objections, rules, service
 from services.projects.rules import Category
@@ -36,7 +37,7 @@ Status = Literal[
     "draft", "submitted", "reviewed", "announced", "approved", "in_progress", "completed", "accepted", "rejected",
     "withdrawn",
 ]
-RegionQuery = Annotated[str | None, Query(pattern=r"^\d{6}$", description="a region code: county, city or province")]
+RegionQuery = Annotated[RegionCode | None, Query(description="a region code: county, city or province")]
 
 router = service_router("/projects", tags=["projects"])
 public_router = service_router("/public/announcements", tags=["public announcements"])

@@ -59,10 +59,15 @@ def _fact(p: Project) -> dict[str, Any]:
     }
 
 
-async def _candidates(session: AsyncSession, as_of_end: datetime) -> list[Project]:
-    """Live projects that share a (village, category) with another live project, known by the scan date."""
+async def _candidates(session: AsyncSession, as_of_end: datetime, region_prefix: str) -> list[Project]:
+    """Live projects that share a (village, category) with another live project, known by the scan date, in the
+    scan's jurisdiction (S2: both projects of a pair lie in one village)."""
     c = PROJECTS.c
-    live = (c.status.not_in(DEAD_STATUSES), c.created_at < as_of_end)
+    live = (
+        c.status.not_in(DEAD_STATUSES),
+        c.created_at < as_of_end,
+        c.village_code.startswith(region_prefix, autoescape=True),
+    )
     groups = (
         select(c.village_code, c.category).where(*live).group_by(c.village_code, c.category).having(func.count() > 1)
     ).subquery()
@@ -79,7 +84,7 @@ async def _candidates(session: AsyncSession, as_of_end: datetime) -> list[Projec
 async def detect_duplicate_projects(ctx: DetectorContext) -> list[AlertDraft]:
     as_of_end = datetime.combine(ctx.as_of + timedelta(days=1), time.min, tzinfo=UTC)
     groups: dict[tuple[str, str], list[Project]] = defaultdict(list)
-    for project in await _candidates(ctx.session, as_of_end):
+    for project in await _candidates(ctx.session, as_of_end, ctx.region_prefix):
         groups[(project.village_code, project.category)].append(project)
     drafts: list[AlertDraft] = []
     for members in groups.values():

@@ -35,7 +35,7 @@ from services.registry.schemas import (
 )
 
 IMPORTER_ROLES = frozenset({"admin", "project_manager"})
-INTERNAL_ROLES = frozenset({"service", "admin"})
+INTERNAL_ROLES = frozenset({"service"})  # not admin: the internal API knows no jurisdiction (S1)
 CSV_MEDIA_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
 
 router = service_router("/registry", tags=["registry"])

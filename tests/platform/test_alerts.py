@@ -1,17 +1,23 @@
 """Alerts plumbing: stored by each service (one open alert per subject and type), merged by the gateway with
 filters and keyset pagination, scoped to the caller's jurisdiction; acknowledge and resolve reach the owner."""
 
+import itertools
 import json
+import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
 
+from services.kernel import clock
 from services.kernel.alerts import AlertDraft, raise_alerts
 from services.kernel.db import create_engine, session_factory
 from services.kernel.ids import new_id
+from services.loans.codes import ALERT_LOAN_OVERDUE as LOAN_OVERDUE
 from tests.conftest import Api, MakePrincipal
+from tests.loans.conftest import Household, import_households
+from tests.loans.helpers import household_id, id_number, loan_body
 from tests.stack import TestDatabase
 
 
@@ -164,6 +170,30 @@ async def test_no_duplicate_open_alert_and_facts_update(database: TestDatabase, 
         await engine.dispose()
 
 
+async def test_an_open_alert_is_updated_only_by_a_scan_as_of_the_same_day_or_later(
+    database: TestDatabase, stack: object
+) -> None:
+    """S2: the facts of an open alert move forward in time only (the scan's as_of is kept with them)."""
+    engine = create_engine("loans", url=database.url)
+    sessions = session_factory(engine)
+    subject = uuid.uuid4().hex
+
+    def draft(days: int) -> AlertDraft:
+        return AlertDraft("FORWARD_TEST", "low", "430523", "loan", subject, {"days_past_due": days})
+
+    try:
+        async with sessions() as session:
+            await raise_alerts(session, [draft(687)], service="loans", as_of=date(2026, 1, 30))
+            earlier = await raise_alerts(session, [draft(27)], service="loans", as_of=date(2024, 1, 1))
+            same_day = await raise_alerts(session, [draft(688)], service="loans", as_of=date(2026, 1, 30))
+            later = await raise_alerts(session, [draft(689)], service="loans", as_of=date(2026, 1, 31))
+            await session.commit()
+        assert earlier.updated == {} and earlier.raised == {}
+        assert same_day.updated == {"FORWARD_TEST": 1} and later.updated == {"FORWARD_TEST": 1}
+    finally:
+        await engine.dispose()
+
+
 async def test_many_scans_in_one_transaction_keep_matching_the_partial_index(
     database: TestDatabase, stack: object
 ) -> None:
@@ -179,3 +209,73 @@ async def test_many_scans_in_one_transaction_keep_matching_the_partial_index(
             await session.commit()
     finally:
         await engine.dispose()
+
+
+# S2 (A5 least privilege): a scan asked for by a principal is as of a day not after today in China, touches only the
+# alerts its jurisdiction covers, and never moves an open alert's facts back in time.
+
+_scan_counties = itertools.count(random.randrange(1000, 8000))
+
+
+def _fresh_county(province: str) -> str:
+    while (n := next(_scan_counties)) % 100 == 0:
+        pass
+    return f"{province}{n:04d}"
+
+
+async def _overdue_loan(admin: Api, make_principal: MakePrincipal, county: str) -> str:
+    """A loan of `county` maturing 2018-02-15 and never repaid: LOAN_OVERDUE from 2018-02-16 on."""
+    household = Household(household_id(), id_number(county, date(1980, 5, 17)), county)
+    await import_households(admin, household)
+    lender = await make_principal("lender", county)
+    body = loan_body(household.household_id, household.head_id_number, term_months=1, issued_on="2018-01-15")
+    response = await lender.post("/loans", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _overdue_alerts(admin: Api, county: str) -> dict[str, dict]:
+    response = await admin.get("/alerts", params={"type": LOAN_OVERDUE, "region": county, "limit": 500})
+    assert response.status_code == 200, response.text
+    return {a["subject"]["id"]: a for a in response.json()["items"]}
+
+
+async def _scan(api: Api, as_of: str) -> None:
+    response = await api.post("/alerts/scan", json={"as_of": as_of})
+    assert response.status_code == 200, response.text
+
+
+async def test_a_scan_is_not_as_of_a_day_after_today(make_principal: MakePrincipal) -> None:
+    inspector = await make_principal("inspector", _fresh_county("47"))
+    for later in ((clock.today() + timedelta(days=1)).isoformat(), "2099-12-31"):
+        response = await inspector.post("/alerts/scan", json={"as_of": later})
+        assert response.status_code == 422, response.text
+        assert (response.json()["code"], response.json()["field"]) == ("VALIDATION_ERROR", "as_of")
+    await _scan(inspector, clock.today().isoformat())
+
+
+async def test_a_scan_touches_only_the_callers_jurisdiction(admin: Api, make_principal: MakePrincipal) -> None:
+    own, other = _fresh_county("47"), _fresh_county("48")
+    own_loan = await _overdue_loan(admin, make_principal, own)
+    other_loan = await _overdue_loan(admin, make_principal, other)
+    await _scan(await make_principal("inspector", own), "2018-04-01")
+    assert set(await _overdue_alerts(admin, own)) == {own_loan}
+    assert await _overdue_alerts(admin, other) == {}, "a county inspector's scan raised an alert in another province"
+    await _scan(await make_principal("inspector", other), "2018-04-01")
+    assert set(await _overdue_alerts(admin, other)) == {other_loan}
+
+
+async def test_a_scan_as_of_an_earlier_day_leaves_a_newer_alert_as_it_is(
+    admin: Api, make_principal: MakePrincipal
+) -> None:
+    county = _fresh_county("47")
+    loan = await _overdue_loan(admin, make_principal, county)
+    province_inspector = await make_principal("inspector", county[:2] + "0000")
+    county_inspector = await make_principal("inspector", county)
+    await _scan(province_inspector, "2018-06-01")
+    assert (await _overdue_alerts(admin, county))[loan]["facts"]["days_past_due"] == 106
+    await _scan(county_inspector, "2018-04-01")  # 45 days: older than what the alert says
+    assert (await _overdue_alerts(admin, county))[loan]["facts"]["days_past_due"] == 106
+    await _scan(county_inspector, "2018-06-01")  # the same day again: may refresh
+    await _scan(county_inspector, "2018-06-02")  # later: ages
+    assert (await _overdue_alerts(admin, county))[loan]["facts"]["days_past_due"] == 107

@@ -1,39 +1,546 @@
-"""The role × route matrix: every route of the policy, called with every role. An allowed role is never refused
-with FORBIDDEN by the gateway; a refused role always is (and the service is never reached)."""
+"""The authorisation matrix (A5 least privilege; S1): every route of gateway.policy.ROUTES, called by a key of every
+role of one county (430523), on real objects of that county, of another county of its province (431023) and of
+another province (520121), with the exact outcome expected for each.
 
-import re
+The expected roles of each route are written here (the auditor's matrix, from API.md), not read from policy.py: a
+role wrongly added to or dropped from a route in the policy fails this test. A caller without a key gets 401 on every
+guarded route and the same as everyone on a public one. For a role the route does not take the gateway answers 403
+FORBIDDEN; for a role it takes, the own county's object gives the route's success (or the one
+business refusal expected for that body) and the other county's and province's objects the service's jurisdiction
+refusal: 403 NOT_IN_JURISDICTION, or, for lists filtered by region, a list without the other region's objects
+(that is the convention of the allocations, households, principals, alerts and audit lists).
 
+A second test checks that the policy and the apps agree: every policy route has a handler in its target (the gateway
+or the service that owns the path), and every public route of a service is in the policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import importlib
+import io
+import json
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
-from gateway.policy import ROUTES
-from services.kernel.identity import ROLES
-from tests.conftest import Api, MakePrincipal
+from gateway.policy import GATEWAY, ROUTES, Route
+from services.kernel.ids import new_id
+from services.kernel.topology import SERVICES
+from services.kernel.types import id_number_check_char
+from services.loans.codes import PRODUCT_NAME
+from tests.conftest import Api, MakePrincipal, wait_for_audit
+from tests.projects.factory import action_body, project_body, project_in
+
+ADMIN, FINANCE, PM, LENDER, INSPECTOR = "admin", "finance", "project_manager", "lender", "inspector"
+EVERY_ROLE = frozenset({ADMIN, FINANCE, PM, LENDER, INSPECTOR})
+ANONYMOUS = "anonymous"  # no key: 401 on every guarded route, the public routes' outcome on theirs
+ANYONE = EVERY_ROLE | {ANONYMOUS}
+OWN, OTHER_COUNTY, OTHER_PROVINCE = "430523", "431023", "520121"
+REGIONS = (OWN, OTHER_COUNTY, OTHER_PROVINCE)
+HEADER = "household_id,head_id_number,head_name,county_code,village_code,status,members,village_cadre,card_account"
 
 
-def _concrete(template: str) -> str:
-    return re.sub(r"\{\w+\}", "x0000000000", template)
+# ---------------------------------------------------------------------------------------------------------- world
+
+
+@dataclass
+class Place:
+    """The real objects of one county."""
+
+    county: str
+    household_id: str = ""
+    head_id_number: str = ""
+    project: str = ""  # a draft
+    announced: str = ""  # a project being announced, with `objection` on it
+    objection: str = ""
+    accepted: str = ""  # a project at the end of its lifecycle, with `asset`
+    asset: str = ""
+    loan: str = ""
+    allocation: str = ""  # from the province to the county
+    appropriation: str = ""  # the county's own budget
+    principal: str = ""  # a key of the county (listed, revoked)
+    alerts: dict[str, str] = field(default_factory=dict)  # service -> an open alert of the county
+
+    @property
+    def province(self) -> str:
+        return self.county[:2] + "0000"
+
+    @property
+    def village(self) -> str:
+        return self.county + "101001"
+
+
+@dataclass
+class World:
+    places: dict[str, Place]
+    source: str  # an integrable fund source
+    callers: dict[str, Api]  # a key of each role in OWN, and a caller without a key
+
+    def __getitem__(self, region: str) -> Place:
+        return self.places[region]
+
+
+def _id_number(county: str) -> str:
+    first17 = f"{county}19800517{random.randrange(100, 1000)}"
+    return first17 + id_number_check_char(first17)
+
+
+async def _ok(response: httpx.Response, status: int = 201) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _import(admin: Api, place: Place) -> None:
+    place.household_id, place.head_id_number = f"hh-{uuid.uuid4().hex[:16]}", _id_number(place.county)
+    line = (f"{place.household_id},{place.head_id_number},王五,{place.county},{place.village},poor,4,0,"
+            f"6217{random.randrange(10**11, 10**12)}")
+    response = await admin.post("/registry/households/import", content=f"{HEADER}\n{line}\n".encode(),
+                                params={"effective_on": "2014-01-01"}, headers={"content-type": "text/csv"})
+    assert (await _ok(response, 200))["rejected"] == [], response.text
+
+
+def _loan_body(place: Place, amount_fen: int = 1_000_000) -> dict[str, Any]:
+    return {
+        "household_id": place.household_id, "borrower_id_number": place.head_id_number, "lender_name": "县农商银行",
+        "product_name": PRODUCT_NAME, "amount_fen": amount_fen, "term_months": 36, "annual_rate_bp": 475,
+        "benchmark_rate_bp": 475, "fees_fen": 0, "collateral_required": False, "guarantee_required": False,
+        "mode": "self", "purpose": "breeding",
+        "disbursement_account": {"holder_id_number": place.head_id_number, "account_no": "6230001234"},
+        "issued_on": "2018-03-01",
+    }
+
+
+async def _projects(place: Place, pm: Api) -> None:
+    beneficiaries = [place.household_id]
+    place.project = (await _ok(await pm.post("/projects", json=project_body(place.county, beneficiaries))))["id"]
+    place.announced = await project_in(pm, place.county, beneficiaries, "announced")
+    objection = await pm.post(f"/projects/{place.announced}/objections", json={"text": "公示内容有误"})
+    place.objection = (await _ok(objection))["id"]
+    place.accepted = await project_in(pm, place.county, beneficiaries, "accepted")
+    asset = {"kind": "income_generating", "value_fen": 100_000, "description": "光伏电站",
+             "shares": [{"household_id": place.household_id, "shares": 1}]}
+    place.asset = (await _ok(await pm.post(f"/projects/{place.accepted}/assets", json=asset)))["id"]
+
+
+async def _money(place: Place, source: str, make_principal: MakePrincipal) -> None:
+    province = await make_principal(FINANCE, place.province)
+    county = await make_principal(FINANCE, place.county)
+    budget = {"fund_source": source, "fiscal_year": 2018, "amount_fen": 1_000_000, "appropriated_on": "2018-01-10"}
+    await _ok(await province.post("/funds/appropriations", json={
+        **budget, "region_code": place.province, "doc_no": f"财-{uuid.uuid4().hex[:8]}"}))
+    allocation = await province.post("/funds/allocations", json={
+        "fund_source": source, "fiscal_year": 2018, "from_region": place.province, "to_region": place.county,
+        "amount_fen": 100_000, "doc_no": f"下达-{uuid.uuid4().hex[:8]}", "issued_on": "2018-02-01"})
+    place.allocation = (await _ok(allocation))["id"]
+    own_budget = await county.post("/funds/appropriations", json={
+        **budget, "region_code": place.county, "doc_no": f"县-{uuid.uuid4().hex[:8]}"})
+    place.appropriation = (await _ok(own_budget))["id"]
+
+
+async def _alert(db: asyncpg.Pool, service: str, region: str) -> str:
+    alert_id = new_id(f"alert-{service}")
+    await db.execute(
+        f"INSERT INTO {service}.alerts (id, type, severity, region_code, subject_kind, subject_id, raised_at, as_of,"
+        " status, facts) VALUES ($1, 'MATRIX_TEST', 'low', $2, 'test', $3, $4, '2018-01-01', 'open', $5)",
+        alert_id, region, uuid.uuid4().hex, datetime.now(UTC), json.dumps({"matrix": True}))
+    return alert_id
+
+
+async def _place(county: str, source: str, admin: Api, make_principal: MakePrincipal, db: asyncpg.Pool) -> Place:
+    place = Place(county)
+    await _ok(await admin.put(f"/funds/counties/{county}",
+                              json={"name": f"县{county}", "poor": True, "integration_pilot": True}), 200)
+    await _import(admin, place)
+    pm = await make_principal(PM, county)
+    lender = await make_principal(LENDER, county)
+    place.principal = pm.principal_id
+    await _projects(place, pm)
+    place.loan = (await _ok(await lender.post("/loans", json=_loan_body(place))))["id"]
+    await _money(place, source, make_principal)
+    for service in ("funds", "projects", "loans", "registry", "ack", "resolve"):
+        owner = service if service in SERVICES else "loans"
+        place.alerts[service] = await _alert(db, owner, place.village if owner == "projects" else county)
+    return place
 
 
 @pytest.fixture(scope="module")
-async def callers(make_principal: MakePrincipal) -> dict[str, Api]:
-    return {role: await make_principal(role, "000000") for role in ROLES}
+async def world(admin: Api, anonymous: Api, make_principal: MakePrincipal, db: asyncpg.Pool) -> World:
+    source = f"MX{uuid.uuid4().hex[:6].upper()}"
+    await _ok(await admin.put(f"/funds/sources/{source}",
+                              json={"name": "矩阵测试资金", "level": "central", "integrable": True}), 200)
+    places = await asyncio.gather(*(_place(r, source, admin, make_principal, db) for r in REGIONS))
+    callers = dict(zip(sorted(EVERY_ROLE), await asyncio.gather(
+        *(make_principal(role, OWN) for role in sorted(EVERY_ROLE))), strict=True))
+    await wait_for_audit(admin)  # the county's own requests are in the trail GET /audit reads
+    return World({p.county: p for p in places}, source, {**callers, ANONYMOUS: anonymous})
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if not r.public], ids=lambda r: f"{r.method} {r.template}")
-async def test_role_matrix(route, callers: dict[str, Api]) -> None:
-    for role, api in callers.items():
-        response = await api.request(route.method, _concrete(route.template), json={})
-        assert response.status_code != 500, (role, response.text)
-        body = response.json() if "json" in response.headers.get("content-type", "") else None
-        code = body.get("code") if isinstance(body, dict) else None
-        if role in route.roles:
-            assert not (response.status_code == 403 and code == "FORBIDDEN"), (role, response.text)
-            assert response.status_code != 401
+# ------------------------------------------------------------------------------------------------ expectations
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    params: dict[str, Any] | None = None
+    json: Any = None
+    content: bytes | None = None
+    headers: dict[str, str] | None = None
+
+
+Check = Callable[[httpx.Response, World, Place, str], None]
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: int
+    code: str | None = None
+    check: Check | None = None
+
+
+OK, CREATED = Expect(200), Expect(201)
+OUTSIDE = Expect(403, "NOT_IN_JURISDICTION")
+INVALID_TRANSITION = Expect(409, "INVALID_TRANSITION")
+
+
+def listing(key: str, what: Callable[[Place], str], *, listed: bool) -> Expect:
+    """200, with the place's object among the items (listed) or not among them (a list filtered by jurisdiction)."""
+
+    def check(response: httpx.Response, world: World, place: Place, role: str) -> None:
+        body = response.json()
+        items = body if isinstance(body, list) else body["items"]
+        found = what(place) in {str(item[key]) for item in items}
+        assert found == listed, (what(place), "listed" if found else "missing")
+
+    return Expect(200, check=check)
+
+
+def alerts_seen(*, listed: bool) -> Expect:
+    """GET /alerts: a role sees its own domain (finance: funds; project managers: projects and registry...)."""
+    domain = {FINANCE: "funds", PM: "projects", LENDER: "loans"}
+
+    def check(response: httpx.Response, world: World, place: Place, role: str) -> None:
+        alert = place.alerts[domain.get(role, "registry")]
+        found = alert in {a["id"] for a in response.json()["items"]}
+        assert found == listed, (role, place.county, found)
+
+    return Expect(200, check=check)
+
+
+def audit_rows(*, empty: bool) -> Expect:
+    def check(response: httpx.Response, world: World, place: Place, role: str) -> None:
+        if response.headers["content-type"].startswith("text/csv"):
+            rows = list(csv.DictReader(io.StringIO(response.text)))
         else:
-            assert response.status_code == 403 and code == "FORBIDDEN", (role, response.status_code, response.text)
+            rows = response.json()["items"]
+        assert all(r["region_code"].startswith(OWN) for r in rows), {r["region_code"] for r in rows}
+        assert (rows == []) == empty, len(rows)
+
+    return Expect(200, check=check)
 
 
-async def test_public_routes_need_no_key(anonymous: Api) -> None:
-    for path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"):
-        response = await anonymous.get(path)
-        assert response.status_code == 200, path
+def import_outcome(*, imported: bool) -> Expect:
+    def check(response: httpx.Response, world: World, place: Place, role: str) -> None:
+        body = response.json()
+        if imported:
+            assert (body["imported"], body["rejected"]) == (1, []), body
+        else:
+            assert body["imported"] == 0 and [r["code"] for r in body["rejected"]] == ["NOT_IN_JURISDICTION"], body
+
+    return Expect(200, check=check)
+
+
+Build = Callable[[World, Place], Call]
+
+
+@dataclass(frozen=True)
+class Spec:
+    roles: frozenset[str]
+    build: Build
+    own: Expect
+    other: Expect  # for the other county and the other province
+    anonymous: bool = True  # call it without a key too
+
+
+def spec(roles: frozenset[str] | set[str], build: Build, own: Expect = OK, other: Expect = OUTSIDE) -> Spec:
+    return Spec(frozenset(roles), build, own, other)
+
+
+def same(roles: frozenset[str] | set[str], build: Build, outcome: Expect = OK) -> Spec:
+    """A route that names no object of a region: the same outcome for the three."""
+    return Spec(frozenset(roles), build, outcome, outcome)
+
+
+def get(path: Callable[[Place], str], params: Callable[[Place], dict[str, Any]] | None = None) -> Build:
+    return lambda w, p: Call("GET", path(p), params(p) if params else None)
+
+
+def post(path: Callable[[Place], str], body: Callable[[World, Place], Any]) -> Build:
+    return lambda w, p: Call("POST", path(p), json=body(w, p))
+
+
+def _csv(w: World, p: Place) -> Call:
+    line = (f"hh-{uuid.uuid4().hex[:16]},{_id_number(p.county)},赵六,{p.county},{p.village},poor,3,0,"
+            f"6217{random.randrange(10**11, 10**12)}")
+    return Call("POST", "/registry/households/import", content=f"{HEADER}\n{line}\n".encode(),
+                headers={"content-type": "text/csv"}, params={"effective_on": "2014-01-01"})
+
+
+def _allocation(p: Place) -> dict[str, Any]:
+    # A county passes nothing further down: its own county's allocation is refused by direction, after jurisdiction.
+    return {"fund_source": "MXNONE", "fiscal_year": 2018, "from_region": p.county, "to_region": "439999",
+            "amount_fen": 100, "doc_no": f"矩阵-{uuid.uuid4().hex[:8]}", "issued_on": "2018-02-01"}
+
+
+def _transition(action: str) -> Spec:
+    """Every transition of an accepted project: reached, and refused by the state machine (nothing changes)."""
+    return spec({PM}, post(lambda p: f"/projects/{p.accepted}/{action}", lambda w, p: action_body(action)),
+                own=INVALID_TRANSITION)
+
+
+TRANSITIONS = ("submit", "review", "announce", "approve", "start", "complete", "accept", "reject", "withdraw")
+SUBSIDY = {"from": "2018-03-01", "to": "2018-06-01", "rate_bp": 475}
+DIVIDEND = {"amount_fen": 10_000, "paid_on": "2019-01-01"}
+REPAYMENT = {"principal_fen": 1_000, "interest_fen": 0, "paid_on": "2018-04-01"}
+EXTENSION = {"new_maturity_on": "2021-09-01", "reason": "受灾延期"}
+SOURCE_BODY = {"name": "矩阵", "level": "central", "integrable": True}
+COUNTY_BODY = {"name": "矩阵县", "poor": True, "integration_pilot": True}
+
+SPECS: dict[tuple[str, str], Spec] = {
+    # Public: no key needed, and a key changes nothing
+    **{("GET", path): same(ANYONE, get(lambda p, path=path: path)) for path in (
+        "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json")},
+    ("GET", "/public/announcements"): same(ANYONE, get(lambda p: "/public/announcements",
+                                                       lambda p: {"county": p.county}),
+                                           listing("project_id", lambda p: p.announced, listed=True)),
+    ("GET", "/public/announcements/{project_id}"): same(ANYONE, get(lambda p: f"/public/announcements/{p.announced}")),
+    # Anonymous posts are limited per address (tests/projects/test_public.py): only keyed callers here.
+    ("POST", "/public/announcements/{project_id}/objections"): Spec(ANYONE, post(
+        lambda p: f"/public/announcements/{p.announced}/objections", lambda w, p: {"text": "公众异议"}),
+        CREATED, CREATED, anonymous=False),
+    # Gateway: principals (S1), the trail, alerts (S2)
+    ("POST", "/admin/principals"): spec({ADMIN}, post(lambda p: "/admin/principals", lambda w, p: {
+        "name": "矩阵", "role": INSPECTOR, "region_code": p.county}), own=CREATED),
+    ("GET", "/admin/principals"): spec({ADMIN}, get(lambda p: "/admin/principals", lambda p: {"limit": 500}),
+                                       own=listing("id", lambda p: p.principal, listed=True),
+                                       other=listing("id", lambda p: p.principal, listed=False)),
+    ("DELETE", "/admin/principals/{principal_id}"): spec(
+        {ADMIN}, lambda w, p: Call("DELETE", f"/admin/principals/{p.principal}")),
+    ("GET", "/audit"): spec({INSPECTOR, ADMIN}, get(lambda p: "/audit", lambda p: {"region": p.county}),
+                            own=audit_rows(empty=False), other=audit_rows(empty=True)),
+    ("GET", "/audit/verify"): same({INSPECTOR, ADMIN}, get(lambda p: "/audit/verify")),
+    ("GET", "/audit/export"): spec({INSPECTOR, ADMIN}, get(lambda p: "/audit/export", lambda p: {"region": p.county}),
+                                   own=audit_rows(empty=False), other=audit_rows(empty=True)),
+    ("GET", "/alerts"): spec(EVERY_ROLE, get(lambda p: "/alerts", lambda p: {"type": "MATRIX_TEST", "limit": 500}),
+                             own=alerts_seen(listed=True), other=alerts_seen(listed=False)),
+    ("POST", "/alerts/scan"): same({ADMIN, INSPECTOR}, post(lambda p: "/alerts/scan", lambda w, p: {
+        "as_of": "2015-01-01"})),
+    ("POST", "/alerts/{alert_id}/acknowledge"): spec({INSPECTOR}, post(
+        lambda p: f"/alerts/{p.alerts['ack']}/acknowledge", lambda w, p: {"note": "已阅"})),
+    ("POST", "/alerts/{alert_id}/resolve"): spec({INSPECTOR}, post(
+        lambda p: f"/alerts/{p.alerts['resolve']}/resolve", lambda w, p: {"note": "已核实"})),
+    # Funds: national reference data is a national admin's (S1); a county's status is set from above it
+    ("PUT", "/funds/sources/{code}"): same({ADMIN}, lambda w, p: Call(
+        "PUT", f"/funds/sources/MX{uuid.uuid4().hex[:6]}", json=SOURCE_BODY), OUTSIDE),
+    ("GET", "/funds/sources"): same(EVERY_ROLE, get(lambda p: "/funds/sources")),
+    ("GET", "/funds/sources/{code}"): same(EVERY_ROLE, lambda w, p: Call("GET", f"/funds/sources/{w.source}")),
+    ("PUT", "/funds/counties/{code}"): same({ADMIN, FINANCE}, lambda w, p: Call(
+        "PUT", f"/funds/counties/{p.county}", json=COUNTY_BODY), OUTSIDE),
+    ("GET", "/funds/counties"): spec(EVERY_ROLE, get(lambda p: "/funds/counties"),
+                                     own=listing("code", lambda p: p.county, listed=True),
+                                     other=listing("code", lambda p: p.county, listed=False)),
+    ("POST", "/funds/appropriations"): spec({FINANCE}, post(lambda p: "/funds/appropriations", lambda w, p: {
+        "fund_source": w.source, "fiscal_year": 2018, "region_code": p.county, "amount_fen": 100,
+        "doc_no": f"矩阵-{uuid.uuid4().hex[:8]}", "appropriated_on": "2018-01-10"}), own=CREATED),
+    ("POST", "/funds/allocations"): spec({FINANCE}, post(lambda p: "/funds/allocations", lambda w, p: _allocation(p)),
+                                         own=Expect(422, "ALLOCATION_DIRECTION")),
+    ("POST", "/funds/allocations:batch"): spec({FINANCE}, post(lambda p: "/funds/allocations:batch", lambda w, p: {
+        "items": [_allocation(p)]}), own=Expect(422, "ALLOCATION_DIRECTION")),
+    ("GET", "/funds/allocations"): spec({FINANCE, INSPECTOR}, get(lambda p: "/funds/allocations",
+                                                                  lambda p: {"to_region": p.county}),
+                                        own=listing("id", lambda p: p.allocation, listed=True),
+                                        other=listing("id", lambda p: p.allocation, listed=False)),
+    ("GET", "/funds/allocations/{allocation_id}"): spec({FINANCE, INSPECTOR},
+                                                        get(lambda p: f"/funds/allocations/{p.allocation}")),
+    ("POST", "/funds/reversals"): spec({FINANCE}, post(lambda p: "/funds/reversals", lambda w, p: {
+        "target_id": p.appropriation, "reason": "矩阵冲正"}), own=CREATED),
+    ("GET", "/funds/balances"): spec({FINANCE, INSPECTOR}, get(lambda p: "/funds/balances",
+                                                               lambda p: {"region": p.county})),
+    ("POST", "/funds/arrangements"): spec({FINANCE}, post(lambda p: "/funds/arrangements", lambda w, p: {
+        "county_code": p.county, "project_id": p.project, "amount_fen": 100}),
+        own=Expect(422, "PROJECT_NOT_IN_LIBRARY")),
+    ("POST", "/funds/disbursements"): spec({FINANCE}, post(lambda p: "/funds/disbursements", lambda w, p: {
+        "project_id": p.project, "amount_fen": 100, "voucher_no": f"凭-{uuid.uuid4().hex[:8]}",
+        "payee": {"kind": "household", "id": p.household_id, "name": "王五", "account_no": "1"}}),
+        own=Expect(422, "PROJECT_NOT_IN_PROGRESS")),
+    # A county principal reads no province's growth, its own included.
+    ("GET", "/funds/reports/growth"): same({FINANCE, INSPECTOR}, get(
+        lambda p: "/funds/reports/growth", lambda p: {"province": p.province, "fiscal_year": 2018}), OUTSIDE),
+    ("GET", "/funds/reports/progress"): spec({FINANCE, INSPECTOR}, get(lambda p: "/funds/reports/progress",
+                                                                       lambda p: {"region": p.county})),
+    ("GET", "/funds/trace"): spec({INSPECTOR}, get(lambda p: "/funds/trace",
+                                                   lambda p: {"allocation_id": p.allocation})),
+    # Projects
+    ("POST", "/projects"): spec({PM}, post(lambda p: "/projects", lambda w, p: project_body(
+        p.county, [p.household_id])), own=CREATED),
+    ("GET", "/projects"): spec({PM, FINANCE, INSPECTOR}, get(lambda p: "/projects", lambda p: {"county": p.county})),
+    ("GET", "/projects/{project_id}"): spec({PM, FINANCE, INSPECTOR}, get(lambda p: f"/projects/{p.project}")),
+    **{("POST", f"/projects/{{project_id}}/{action}"): _transition(action) for action in TRANSITIONS},
+    # P1: anyone with a key may object to an announced project, wherever it is (the public page too).
+    ("POST", "/projects/{project_id}/objections"): spec(EVERY_ROLE, post(
+        lambda p: f"/projects/{p.announced}/objections", lambda w, p: {"text": "矩阵异议"}), own=CREATED,
+        other=CREATED),
+    ("GET", "/projects/{project_id}/objections"): spec({PM, FINANCE, INSPECTOR}, get(
+        lambda p: f"/projects/{p.announced}/objections"), own=listing("id", lambda p: p.objection, listed=True)),
+    ("POST", "/projects/{project_id}/objections/{objection_id}/resolve"): spec({PM}, post(
+        lambda p: f"/projects/{p.announced}/objections/{p.objection}/resolve", lambda w, p: {"resolution": "已答复"})),
+    ("POST", "/projects/{project_id}/assets"): spec({PM}, post(lambda p: f"/projects/{p.accepted}/assets",
+                                                               lambda w, p: {
+        "kind": "household", "value_fen": 1_000, "description": "农具"}), own=CREATED),
+    ("GET", "/projects/{project_id}/assets"): spec({PM, FINANCE, INSPECTOR}, get(
+        lambda p: f"/projects/{p.accepted}/assets"), own=listing("id", lambda p: p.asset, listed=True)),
+    ("POST", "/projects/{project_id}/assets/{asset_id}/dividends"): spec({PM}, post(
+        lambda p: f"/projects/{p.accepted}/assets/{p.asset}/dividends", lambda w, p: DIVIDEND), own=CREATED),
+    # Registry: an import reports the lines outside the importer's jurisdiction and keeps none of them
+    ("POST", "/registry/households/import"): spec({ADMIN, PM}, _csv, own=import_outcome(imported=True),
+                                                  other=import_outcome(imported=False)),
+    ("GET", "/registry/households"): spec(EVERY_ROLE, get(lambda p: "/registry/households",
+                                                          lambda p: {"county": p.county, "limit": 500}),
+                                          own=listing("household_id", lambda p: p.household_id, listed=True),
+                                          other=listing("household_id", lambda p: p.household_id, listed=False)),
+    ("GET", "/registry/households/{household_id}"): spec(EVERY_ROLE, get(
+        lambda p: f"/registry/households/{p.household_id}")),
+    # Loans
+    ("POST", "/loans"): spec({LENDER}, post(lambda p: "/loans", lambda w, p: _loan_body(p)), own=CREATED),
+    ("GET", "/loans"): spec({LENDER, INSPECTOR}, get(lambda p: "/loans", lambda p: {"county": p.county}),
+                            own=listing("id", lambda p: p.loan, listed=True)),
+    ("GET", "/loans/reports/overdue"): spec({LENDER, INSPECTOR}, get(lambda p: "/loans/reports/overdue",
+                                                                     lambda p: {"county": p.county})),
+    ("GET", "/loans/reports/outstanding"): spec({LENDER, INSPECTOR, FINANCE}, get(
+        lambda p: "/loans/reports/outstanding", lambda p: {"county": p.county})),
+    ("GET", "/loans/reports/subsidy"): spec({LENDER, FINANCE, INSPECTOR}, get(
+        lambda p: "/loans/reports/subsidy", lambda p: {"county": p.county, **SUBSIDY})),
+    ("GET", "/loans/{loan_id}"): spec({LENDER, INSPECTOR}, get(lambda p: f"/loans/{p.loan}")),
+    ("GET", "/loans/{loan_id}/subsidy"): spec({LENDER, FINANCE, INSPECTOR}, get(
+        lambda p: f"/loans/{p.loan}/subsidy", lambda p: SUBSIDY)),
+    ("POST", "/loans/{loan_id}/repayments"): spec({LENDER}, post(lambda p: f"/loans/{p.loan}/repayments",
+                                                                 lambda w, p: REPAYMENT), own=CREATED),
+    ("POST", "/loans/{loan_id}/usage-reports"): spec({LENDER}, post(lambda p: f"/loans/{p.loan}/usage-reports",
+                                                                    lambda w, p: {
+        "recipient": {"kind": "household", "id": p.household_id, "name": "王五"}, "amount_fen": 1_000,
+        "purpose": "breeding", "reported_on": "2018-04-01"}), own=CREATED),
+    ("POST", "/loans/{loan_id}/extensions"): spec({LENDER}, post(lambda p: f"/loans/{p.loan}/extensions",
+                                                                 lambda w, p: EXTENSION), own=CREATED),
+}
+
+
+# -------------------------------------------------------------------------------------------------------- tests
+
+
+def _expected(route_spec: Spec, role: str, region: str) -> Expect:
+    if role not in route_spec.roles:
+        return Expect(401, "UNAUTHORIZED") if role == ANONYMOUS else Expect(403, "FORBIDDEN")
+    return route_spec.own if region == OWN else route_spec.other
+
+
+async def _send(api: Api, call: Call) -> httpx.Response:
+    return await api.request(call.method, call.path, params=call.params, json=call.json, content=call.content,
+                             headers=call.headers)
+
+
+def _verdict(response: httpx.Response, expect: Expect, world: World, place: Place, role: str) -> str | None:
+    """None when the answer is the expected one, else what was wrong."""
+    body: Any = None
+    if "json" in response.headers.get("content-type", ""):
+        body = response.json()
+    code = body.get("code") if isinstance(body, dict) else None
+    if response.status_code != expect.status or (expect.code is not None and code != expect.code):
+        return f"expected {expect.status} {expect.code or ''}, got {response.status_code} {response.text[:300]}"
+    if expect.check is not None:
+        try:
+            expect.check(response, world, place, role)
+        except AssertionError as exc:
+            return f"{response.status_code} but {exc}"
+    return None
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.template}")
+async def test_every_role_on_every_route_in_three_places(route: Route, world: World) -> None:
+    route_spec = SPECS.get((route.method, route.template))
+    assert route_spec is not None, f"no expectation written for {route.method} {route.template}: add it to SPECS"
+    assert (ANONYMOUS in route_spec.roles) == route.public, "a public route is one a caller without a key may use"
+    callers = sorted(world.callers) if route_spec.anonymous else sorted(EVERY_ROLE)
+    cases = [(role, region) for role in callers for region in REGIONS]
+    calls = [route_spec.build(world, world[region]) for _, region in cases]
+    responses = await asyncio.gather(*(_send(world.callers[role], call) for (role, _), call in zip(cases, calls,
+                                                                                                   strict=True)))
+    wrong = {
+        f"{role} on {region}": problem
+        for (role, region), response in zip(cases, responses, strict=True)
+        if (problem := _verdict(response, _expected(route_spec, role, region), world, world[region], role))
+    }
+    assert not wrong, json.dumps(wrong, ensure_ascii=False, indent=1)
+
+
+def test_every_route_with_an_expectation_is_in_the_policy() -> None:
+    """A route dropped from the policy (or renamed) leaves its expectation behind: that is a change to look at."""
+    policy = {(r.method, r.template) for r in ROUTES}
+    assert set(SPECS) - policy == set()
+
+
+# ------------------------------------------------------------------------------ the policy and the route tables
+
+
+def _routes_of(app: FastAPI) -> Iterator[tuple[str, str, bool]]:
+    """(method, path, public) of every API route of an app, through included routers."""
+
+    def walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, str, bool]]:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                for method in route.methods:
+                    yield method, prefix + route.path, route.include_in_schema
+            elif hasattr(route, "original_router"):  # FastAPI's lazily included router
+                yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
+
+    yield from walk(app.router.routes, "")
+
+
+def _tables() -> dict[str, set[tuple[str, str, bool]]]:
+    tables = {name: set(_routes_of(importlib.import_module(f"services.{name}.app").app)) for name in SERVICES}
+    tables[GATEWAY] = set(_routes_of(importlib.import_module("gateway.app").app))
+    assert all(tables.values()), {name: len(t) for name, t in tables.items()}
+    return tables
+
+
+def test_every_policy_route_has_a_handler_in_its_target() -> None:
+    tables = _tables()
+    missing = [
+        f"{r.method} {r.template} -> {r.target}"
+        for r in ROUTES
+        if (r.method, r.template) not in {(m, p) for m, p, _ in tables[r.target]}
+    ]
+    assert missing == [], "policy routes without a handler (a 404 behind an allowed role)"
+
+
+def test_every_public_service_route_is_in_the_policy() -> None:
+    policy = {(r.method, r.template, r.target) for r in ROUTES}
+    unlisted = [
+        f"{method} {path} ({name})"
+        for name, table in _tables().items()
+        for method, path, public in table
+        if public and not path.startswith("/internal") and (method, path, name) not in policy
+    ]
+    assert unlisted == [], "routes the gateway would never reach (or reach without a rule)"
+
