@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
 
 from services.kernel import clock
 
@@ -130,7 +130,15 @@ def check_day(value: date) -> date:
     return value
 
 
-Day = Annotated[date, AfterValidator(check_day)]
+def date_as_text(value: object) -> object:
+    """A date is written `YYYY-MM-DD`: a JSON number is refused, not read as seconds since 1970 (`{"as_of": 0}` ran
+    every detector as of 1970-01-01)."""
+    if isinstance(value, int | float):
+        raise ValueError("日期须写作 YYYY-MM-DD / a date is written as text, YYYY-MM-DD, not a number")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(date_as_text), AfterValidator(check_day)]
 
 
 def check_happened(value: date) -> date:
@@ -143,7 +151,7 @@ def check_happened(value: date) -> date:
 
 
 # A date that has happened: within Day's years and not after today.
-Happened = Annotated[date, AfterValidator(check_day), AfterValidator(check_happened)]
+Happened = Annotated[date, BeforeValidator(date_as_text), AfterValidator(check_day), AfterValidator(check_happened)]
 
 
 def escape_control_characters(value: str) -> str:

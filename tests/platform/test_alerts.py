@@ -254,6 +254,16 @@ async def test_a_scan_is_not_as_of_a_day_after_today(make_principal: MakePrincip
     await _scan(inspector, clock.today().isoformat())
 
 
+async def test_a_date_is_text_never_a_number(make_principal: MakePrincipal) -> None:
+    """`{"as_of": 0}` was read as 1970-01-01 and ran every detector as of then (issue #14, schemathesis)."""
+    inspector = await make_principal("inspector", _fresh_county("47"))
+    for number in (0, 1_700_000_000, 1.5, True):
+        response = await inspector.post("/alerts/scan", json={"as_of": number})
+        assert response.status_code == 422, response.text
+        assert (response.json()["code"], response.json()["field"]) == ("VALIDATION_ERROR", "as_of")
+    await _scan(inspector, "2018-04-01")
+
+
 async def test_a_scan_touches_only_the_callers_jurisdiction(admin: Api, make_principal: MakePrincipal) -> None:
     own, other = _fresh_county("47"), _fresh_county("48")
     own_loan = await _overdue_loan(admin, make_principal, own)
