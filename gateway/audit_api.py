@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -17,6 +16,7 @@ from gateway.audit import MAX_DELAY_MS, audit_filters, entry_json
 from gateway.models import audit_log
 from services.kernel.identity import Principal, jurisdiction_prefix
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from services.kernel.spreadsheet import SpreadsheetWriter
 from services.kernel.uow import PrincipalDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -142,7 +142,7 @@ async def export(request: Request, principal: PrincipalDep, q: AuditQueryDep) ->
 
     async def rows() -> AsyncIterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SpreadsheetWriter(buffer)  # S10: caller text (paths, request ids) never opens as a formula
         writer.writerow(EXPORT_COLUMNS)
         after: int | None = None
         while True:
@@ -153,7 +153,7 @@ async def export(request: Request, principal: PrincipalDep, q: AuditQueryDep) ->
             for r in chunk:
                 e = entry_json(r)
                 e["entity_ids"] = " ".join(e["entity_ids"])
-                writer.writerow([e[c] if e[c] is not None else "" for c in EXPORT_COLUMNS])
+                writer.writerow(e[c] for c in EXPORT_COLUMNS)
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

@@ -135,6 +135,23 @@ async def test_export_is_csv_with_the_entry_fields(admin: Api) -> None:
     assert {"seq", "at", "principal_id", "hash", "prev_hash", "entity_ids"} <= set(rows[0])
 
 
+async def test_export_neutralises_formulas_planted_by_a_keyless_caller(anonymous: Api, admin: Api) -> None:
+    """S10: a keyless caller's request id and path reach the inspector's spreadsheet as text, never as a formula;
+    the numbers the gateway itself holds (seq, status) stay numbers."""
+    planted = '=HYPERLINK("http://evil.example/x","open")-' + uuid.uuid4().hex
+    response = await anonymous.get("/public/announcements/@SUM(1+1)", headers={"x-request-id": planted})
+    assert response.headers["x-request-id"] == planted  # accepted as the request id: it is printable ASCII
+    await wait_for_audit(admin)
+    export = await admin.get("/audit/export", params={"request_id": planted})
+    assert export.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert len(rows) == 1
+    assert rows[0]["request_id"] == "'" + planted
+    assert rows[0]["entity_ids"] == "'@SUM(1+1)"
+    assert rows[0]["path"] == "/public/announcements/@SUM(1+1)"  # starts with '/': not a formula, left as it is
+    assert rows[0]["status"] == str(response.status_code) and rows[0]["seq"].isdigit()
+
+
 async def test_a_change_made_past_the_gateway_is_still_in_the_trail(stack: Stack, admin: Api, db: asyncpg.Pool) -> None:
     """As if the gateway died after the service committed: the service's outbox entry reaches the chain."""
     alert_id = await _store_alert(db, "loans", "430523")
