@@ -27,6 +27,8 @@ SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 RATE_LIMITED = "RATE_LIMITED"
+# S14: a JSON object that names one key twice (which value counts would depend on the reader).
+DUPLICATE_KEY = "DUPLICATE_KEY"
 
 
 class Problem(Exception):

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
-from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -24,6 +23,7 @@ from starlette.types import Message, Receive
 from services.kernel import idempotency, outbox
 from services.kernel.errors import ServiceUnavailable, Unauthorized
 from services.kernel.identity import Principal
+from services.kernel.jsonbody import StrictJsonRoute
 from services.kernel.rawsql import sqlstate_of
 
 log = logging.getLogger("fundtrack.uow")
@@ -90,7 +90,7 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
-class UnitOfWorkRoute(APIRoute):
+class UnitOfWorkRoute(StrictJsonRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         extra = self.openapi_extra or {}
