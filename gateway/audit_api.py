@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy import and_, select
 
 from gateway.audit import MAX_DELAY_MS, audit_filters, entry_json
-from gateway.models import audit_log
+from gateway.models import audit_log, utc
 from services.kernel.identity import Principal, jurisdiction_prefix
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from services.kernel.spreadsheet import SpreadsheetWriter
@@ -102,9 +102,11 @@ async def list_audit(
 
 @router.get("/verify")
 async def verify(request: Request) -> dict[str, Any]:
-    result = await request.app.state.verification.result()
+    verified = await request.app.state.verification.result()
+    result = verified.result
     lag = await request.app.state.sequencer.status()
     return {
+        "verified_at": utc(verified.verified_at),
         "ok": result.ok,
         "entries": result.entries,
         "head_hash": result.head_hash,

@@ -125,13 +125,13 @@ async def test_inspectors_see_only_their_jurisdiction(admin: Api, make_principal
 
 async def test_export_is_csv_with_the_entry_fields(admin: Api) -> None:
     tag = "export-" + uuid.uuid4().hex
-    await admin.get("/readyz", headers={"x-request-id": tag})
+    await admin.get("/public/announcements", headers={"x-request-id": tag})
     await wait_for_audit(admin)
     response = await admin.get("/audit/export", params={"request_id": tag})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert len(rows) == 1 and rows[0]["request_id"] == tag and rows[0]["path"] == "/readyz"
+    assert len(rows) == 1 and rows[0]["request_id"] == tag and rows[0]["path"] == "/public/announcements"
     assert {"seq", "at", "principal_id", "hash", "prev_hash", "entity_ids"} <= set(rows[0])
 
 
@@ -191,7 +191,7 @@ async def test_the_database_refuses_update_and_delete(db: asyncpg.Pool, stack: S
 
 
 @pytest.mark.destructive
-async def test_tampering_is_detected_at_the_first_bad_entry(admin: Api, db: asyncpg.Pool) -> None:
+async def test_tampering_is_detected_at_the_first_bad_entry(admin: Api, db: asyncpg.Pool, stack: Stack) -> None:
     await wait_for_audit(admin)
     target = await db.fetchval("SELECT max(seq) FROM gateway.audit_log") - 3
     original = await db.fetchval("SELECT status FROM gateway.audit_log WHERE seq = $1", target)
@@ -199,11 +199,13 @@ async def test_tampering_is_detected_at_the_first_bad_entry(admin: Api, db: asyn
         await conn.execute("SET session_replication_role = replica")
         try:
             await conn.execute("UPDATE gateway.audit_log SET status = 299 WHERE seq = $1", target)
+            await asyncio.sleep(stack_reuse_seconds(stack))  # past the window of reused verifications
             tampered = (await admin.get("/audit/verify")).json()
             assert tampered["ok"] is False and tampered["first_bad_seq"] == target
             await conn.execute("UPDATE gateway.audit_log SET status = $2 WHERE seq = $1", target, original)
         finally:
             await conn.execute("SET session_replication_role = origin")
+    await asyncio.sleep(stack_reuse_seconds(stack))
     restored = (await admin.get("/audit/verify")).json()
     assert restored["ok"] is True
     assert restored["sequencer_lag_ms"] <= restored["max_delay_ms"] * 5
@@ -247,5 +249,46 @@ async def test_verifications_asked_at_once_share_one_recomputation(admin: Api, s
         during = _verifications((await anyone.get("/metrics")).text)
         assert {a.status_code for a in answers} == {200} and {a.json()["ok"] for a in answers} == {True}
         assert 1 <= during - before < 50
+        await asyncio.sleep(stack_reuse_seconds(stack))
         assert (await admin.get("/audit/verify")).json()["ok"] is True
         assert _verifications((await anyone.get("/metrics")).text) == during + 1
+
+
+def stack_reuse_seconds(stack: Stack) -> float:
+    return float(stack.env["FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS"]) + 0.1
+
+
+async def test_a_verification_that_just_finished_is_the_answer_for_a_while(admin: Api, stack: Stack) -> None:
+    """S14: back-to-back /audit/verify calls within the reuse window share the last recomputation (its verified_at
+    says when it ran); past the window a call recomputes."""
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as anyone:
+        await asyncio.sleep(stack_reuse_seconds(stack))
+        first = (await admin.get("/audit/verify")).json()
+        runs = _verifications((await anyone.get("/metrics")).text)
+        again = [(await admin.get("/audit/verify")).json() for _ in range(5)]
+        assert {a["verified_at"] for a in again} == {first["verified_at"]}
+        assert {a["head_hash"] for a in again} == {first["head_hash"]}
+        assert _verifications((await anyone.get("/metrics")).text) == runs
+        await asyncio.sleep(stack_reuse_seconds(stack))
+        later = (await admin.get("/audit/verify")).json()
+        assert later["verified_at"] > first["verified_at"] and later["ok"] is True
+        assert _verifications((await anyone.get("/metrics")).text) == runs + 1
+
+
+def _requests_count(metrics: str, route: str) -> float:
+    prefix = f'fundtrack_requests_total{{method="GET",route="{route}",status="200"}} '
+    return next((float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(prefix)), 0.0)
+
+
+async def test_health_checks_are_counted_not_audited(anonymous: Api, admin: Api) -> None:
+    """A1 as read with S14: a liveness, readiness or metrics probe is not a business request: no audit entry each,
+    a count by route and status on /metrics instead. A business request without a key is still recorded."""
+    tags = {path: f"probe-{uuid.uuid4().hex}" for path in ("/healthz", "/readyz", "/metrics", "/public/announcements")}
+    counted = {p: _requests_count((await anonymous.get("/metrics")).text, p) for p in ("/healthz", "/readyz")}
+    for path, tag in tags.items():
+        assert (await anonymous.get(path, headers={"x-request-id": tag})).status_code == 200
+    await wait_for_audit(admin)
+    recorded = {path: len(await _entries(admin, request_id=tag)) for path, tag in tags.items()}
+    assert recorded == {"/healthz": 0, "/readyz": 0, "/metrics": 0, "/public/announcements": 1}
+    metrics = (await anonymous.get("/metrics")).text
+    assert {p: _requests_count(metrics, p) - n for p, n in counted.items()} == {"/healthz": 1, "/readyz": 1}
