@@ -91,6 +91,9 @@ def spawn(name: str, app: str, port: int, env: dict[str, str]) -> Child:
         "--port",
         str(port),
         "--no-access-log",
+        # S11: uvicorn would believe X-Forwarded-For from 127.0.0.1, i.e. from anyone on a loopback peer; the gateway
+        # reads it itself, only from FUNDTRACK_TRUSTED_PROXIES (gateway/ratelimit.py client_address).
+        "--no-proxy-headers",
         "--log-level",
         "warning",
         "--timeout-graceful-shutdown",

@@ -140,6 +140,11 @@ def test_help_is_useful() -> None:
         ("FUNDTRACK_DETECTOR_HOUR", "two", "integer"),
         ("FUNDTRACK_IDLE_FUNDS_DAYS", "0", "greater than or equal to 1"),
         ("FUNDTRACK_DB_POOL_SIZE", "0", "greater than or equal to 1"),
+        ("FUNDTRACK_TRUSTED_PROXIES", "10.0.0.0/33", "is not an IP address or CIDR"),  # S11
+        ("FUNDTRACK_TRUSTED_PROXIES", "10.0.0.1, proxy.example", "'proxy.example' is not an IP address or CIDR"),
+        ("FUNDTRACK_BODY_TIMEOUT_SECONDS", "0", "greater than 0"),  # S12
+        ("FUNDTRACK_BODY_MIN_BYTES_PER_SECOND", "-1", "greater than or equal to 0"),
+        ("FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS", "-1", "greater than or equal to 0"),  # S14
     ],
 )
 def test_up_refuses_a_bad_setting_before_starting_anything(
@@ -159,7 +164,10 @@ def test_settings_accepted_at_their_edges() -> None:
     from deploy.supervisor import settings_problem
 
     for variable, value in [("FUNDTRACK_DETECTOR_HOUR", "-1"), ("FUNDTRACK_DETECTOR_HOUR", "23"),
-                            ("FUNDTRACK_IDLE_FUNDS_DAYS", "1"), ("FUNDTRACK_FUNDS_WORKERS", "1")]:
+                            ("FUNDTRACK_IDLE_FUNDS_DAYS", "1"), ("FUNDTRACK_FUNDS_WORKERS", "1"),
+                            ("FUNDTRACK_TRUSTED_PROXIES", ""),
+                            ("FUNDTRACK_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,::1"),
+                            ("FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS", "0")]:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv(variable, value)
             assert settings_problem() is None, (variable, value)
