@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 
 from services.registry import codes
+from services.registry.importer import CHUNK_LINES
 from tests.conftest import Api, MakePrincipal
 from tests.registry.api import IMPORT, import_csv
 from tests.registry.factory import HEADER, Row, csv_body, new_county, row
@@ -157,3 +158,43 @@ async def test_a_client_that_goes_away_mid_body_imports_nothing(
                              pm.principal_id) == 0
     whole = await import_csv(pm, sent)  # the other side: the same lines sent whole are imported
     assert whole.status_code == 200 and whole.json()["imported"] == 3, whole.text
+
+
+async def _wait_until(db: asyncpg.Pool, query: str) -> None:
+    for _ in range(600):
+        if await db.fetchval(query):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never true: {query}")
+
+
+async def test_two_counties_registering_one_new_household_at_once_is_a_409_not_a_500(
+    make_principal: MakePrincipal, db: asyncpg.Pool
+) -> None:
+    """S12, the price of per-county locks: county X's import has registered a new household (not committed yet) when
+    county Y's import merges a line of the same id. Y's waits for X's, then finds the id taken: 409
+    IMPORT_CONFLICT with nothing of Y's kept (before, the global lock made Y's wait and refuse that line)."""
+    x, y = new_county(), new_county()
+    pm_x, pm_y = [await make_principal("project_manager", c) for c in (x, y)]
+    known = row(y)
+    assert (await import_csv(pm_y, csv_body(known))).json()["imported"] == 1
+    contested = row(x)
+    release = asyncio.Event()
+    first_chunk = [contested, *(row(x) for _ in range(CHUNK_LINES))]  # merged while the body still streams
+    holding = asyncio.create_task(pm_x.client.post(IMPORT, content=_trickle(first_chunk, release, [row(x)]),
+                                                   headers=pm_x.headers(CSV), timeout=120))
+    try:
+        await _wait_until(db, "SELECT count(*) FROM pg_locks WHERE relation = 'registry.households'::regclass"
+                              " AND mode = 'RowExclusiveLock' AND granted")
+        known.status = "exited"
+        racing = asyncio.create_task(import_csv(pm_y, csv_body(known, row(y, household_id=contested.household_id))))
+        await _wait_until(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted")
+    finally:
+        release.set()
+    assert (await holding).status_code == 200
+    refused = await racing
+    assert refused.status_code == 409 and refused.json()["code"] == codes.IMPORT_CONFLICT, refused.text
+    assert await db.fetchval("SELECT status FROM registry.households WHERE household_id = $1",
+                             known.household_id) == "poor"
+    assert await db.fetchval("SELECT county_code FROM registry.households WHERE household_id = $1",
+                             contested.household_id) == x
