@@ -2,9 +2,11 @@
 genesis; inspectors asking while a recomputation runs share its result instead of each reading the trail again (a
 province's trail is millions of entries: fifty requests at once must not read it fifty times).
 
-A recomputation that finished less than `reuse_seconds` ago is the answer too (S14: back-to-back calls, 3.5 s each at
-128k entries, raised the gateway's latency for everyone); its `verified_at` says when it started reading. A request
-after that window starts a new one, so an answer never predates the request by more than the window and a run.
+A full recomputation that finished less than `reuse_seconds` ago is reused (S14: back-to-back calls, 3.5 s each at
+128k entries, raised the gateway's latency for everyone): only the entries chained since its head are verified, on
+top of it, so the answer still counts every entry chained so far. Its `verified_at` is when that full recomputation
+started reading; an entry changed before its head is found by the next full one, at most the window later. After
+the window a request starts a full one again.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from gateway.metrics import VERIFICATIONS
 @dataclass(frozen=True)
 class Verified:
     result: Verification
-    verified_at: datetime
-    finished: float  # time.monotonic() when the run ended
+    verified_at: datetime  # when the full recomputation this answer rests on started
+    finished: float  # time.monotonic() when that full recomputation ended
 
 
 class SharedVerification:
@@ -35,16 +37,21 @@ class SharedVerification:
         self.last: Verified | None = None
 
     async def result(self) -> Verified:
-        """A recent run's result, the running recomputation's, or a new one's. A caller that goes away does not
-        cancel it for the others (shield); one that failed fails its callers, and the next call starts afresh."""
-        last = self.last
-        if last is not None and time.monotonic() - last.finished < self.reuse_seconds:
-            return last
+        """The running verification's result, or a new one's: an extension of a recent full recomputation, or a
+        full one. A caller that goes away does not cancel it for the others (shield); one that failed fails its
+        callers, and the next call starts afresh."""
         if self.running is None or self.running.done():
             self.running = asyncio.create_task(self._run())
         return await asyncio.shield(self.running)
 
     async def _run(self) -> Verified:
+        last = self.last
+        if last is not None and time.monotonic() - last.finished < self.reuse_seconds:
+            if not last.result.ok:
+                return last  # a broken chain stays broken: nothing after its first bad entry is worth reading
+            extended = await verify_chain(self.engine, since=last.result)
+            self.last = Verified(extended, last.verified_at, last.finished)
+            return self.last
         VERIFICATIONS.inc()
         started = datetime.now(UTC)
         result = await verify_chain(self.engine)
