@@ -133,16 +133,19 @@ async def test_a_client_that_goes_away_mid_body_imports_nothing(
     stack: Stack, make_principal: MakePrincipal, db: asyncpg.Pool
 ) -> None:
     """ISSUE #14 item 1 with S12: the gateway aborts the upstream request when its client disconnects part way, so
-    the service does not read the lines so far as a whole file and commit them."""
+    the service does not read the lines so far as a whole file and commit them, nor keep their answer under the
+    request's Idempotency-Key (the whole file sent again with it is imported, not 409)."""
     county = new_county()
     pm = await make_principal("project_manager", county)
     households = [row(county) for _ in range(3)]
     sent = csv_body(*households)
+    key = f"roster-{county}"
     gateway = urlsplit(stack.gateway_url)
     reader, writer = await asyncio.open_connection(gateway.hostname, gateway.port)
     writer.write(
         f"POST {IMPORT} HTTP/1.1\r\nHost: {gateway.netloc}\r\nAuthorization: Bearer {pm.key}\r\n"
-        f"Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n{len(sent):x}\r\n".encode() + sent + b"\r\n"
+        f"Idempotency-Key: {key}\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n"
+        f"{len(sent):x}\r\n".encode() + sent + b"\r\n"
     )
     await writer.drain()
     await asyncio.sleep(1.5)  # the lines reach the service
@@ -156,8 +159,10 @@ async def test_a_client_that_goes_away_mid_body_imports_nothing(
     assert await _registered(db, *households) == 0
     assert await db.fetchval("SELECT count(*) FROM registry.household_imports WHERE principal_id = $1",
                              pm.principal_id) == 0
-    whole = await import_csv(pm, sent)  # the other side: the same lines sent whole are imported
+    # the other side: the same lines sent whole, with the same key (no partial answer was kept under it), import
+    whole = await pm.post(IMPORT, content=sent, headers={**CSV, "idempotency-key": key})
     assert whole.status_code == 200 and whole.json()["imported"] == 3, whole.text
+    assert "idempotent-replayed" not in whole.headers
 
 
 async def _wait_until(db: asyncpg.Pool, query: str) -> None:
