@@ -67,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=(
             "Environment: DATABASE_URL (use that PostgreSQL instead of the embedded one), FUNDTRACK_DATA_DIR "
             "(default ./.fundtrack), FUNDTRACK_GATEWAY_PORT (default 8000), FUNDTRACK_ADMIN_TOKEN, "
-            "FUNDTRACK_SERVICE_SECRET."
+            "FUNDTRACK_SERVICE_SECRET, FUNDTRACK_TRUSTED_PROXIES (CIDRs whose X-Forwarded-For is believed)."
         ),
     )
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,13 +24,19 @@ from deploy.embedded import EmbeddedPostgres
 from deploy.migrate import migrate
 from deploy.pools import pool_env
 from deploy.secrets import kept_secret
-from gateway.auth import admin_token
+from gateway.auth import ADMIN_TOKEN_FILE, admin_token
 from services.kernel.settings import Settings
 from services.kernel.topology import GATEWAY_APP, HOST, SERVICES, gateway_port
 
 STOP_GRACE_SECONDS = 5.0
 SERVER_KEEPALIVE_SECONDS = 75
 START_TIMEOUT_SECONDS = 60.0
+# S13: what a child process is given of the supervisor's environment (an operator's shell holds other secrets).
+INHERITED = frozenset({"PATH", "HOME", "USER", "LANG", "TZ", "TMPDIR", "VIRTUAL_ENV", "LD_LIBRARY_PATH",
+                       "SSL_CERT_FILE", "SSL_CERT_DIR", "DATABASE_URL"})
+INHERITED_PREFIXES = ("LC_", "PYTHON", "PG", "FUNDTRACK_")
+# A secret goes only to the processes that use it: the services check signatures, only the gateway knows the admin.
+SECRET_USERS = {"FUNDTRACK_ADMIN_TOKEN": frozenset({"gateway"})}
 
 
 @dataclass
@@ -80,6 +86,16 @@ def child_env(directory: Path, url: str, roles: bool) -> dict[str, str]:
     return env
 
 
+def process_env(name: str, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the process `name` (a service or "gateway"): the allow-listed variables of `env`, less
+    the secrets it does not use."""
+    return {
+        k: v
+        for k, v in env.items()
+        if (k in INHERITED or k.startswith(INHERITED_PREFIXES)) and name in SECRET_USERS.get(k, frozenset({name}))
+    }
+
+
 def spawn(name: str, app: str, port: int, env: dict[str, str]) -> Child:
     command = [
         sys.executable,
@@ -91,6 +107,9 @@ def spawn(name: str, app: str, port: int, env: dict[str, str]) -> Child:
         "--port",
         str(port),
         "--no-access-log",
+        # S11: uvicorn would believe X-Forwarded-For from 127.0.0.1, i.e. from anyone on a loopback peer; the gateway
+        # reads it itself, only from FUNDTRACK_TRUSTED_PROXIES (gateway/ratelimit.py client_address).
+        "--no-proxy-headers",
         "--log-level",
         "warning",
         "--timeout-graceful-shutdown",
@@ -103,7 +122,7 @@ def spawn(name: str, app: str, port: int, env: dict[str, str]) -> Child:
     workers = SERVICES[name].workers(env) if name in SERVICES else 1
     if workers > 1:
         command += ["--workers", str(workers)]
-    process = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)  # noqa: PLW1509
+    process = subprocess.Popen(command, env=process_env(name, env), preexec_fn=_die_with_parent)  # noqa: PLW1509
     return Child(name, port, process)
 
 
@@ -201,7 +220,7 @@ def up() -> int:
         children.append(spawn("gateway", GATEWAY_APP, gateway_port(), {**env, **pools.get("gateway", {})}))
         if not wait_healthy(children[-1:], lambda: bool(stop_requested)):
             return 1
-        _banner(children, env, directory)
+        _banner(children, directory)
         code = _watch(children, stop_requested)
         return code
     finally:
@@ -212,12 +231,20 @@ def up() -> int:
         say("stopped")
 
 
-def _banner(children: list[Child], env: dict[str, str], directory: Path) -> None:
+def _banner(children: list[Child], directory: Path) -> None:
     lines = [f"  {c.name:<9} http://{HOST}:{c.port}" for c in children]
     say("FundTrack is up\n" + "\n".join(lines))
     say(f"gateway (the public door): http://{HOST}:{gateway_port()}   docs: http://{HOST}:{gateway_port()}/docs")
-    say(f"admin token: {env['FUNDTRACK_ADMIN_TOKEN']}")
+    say(f"admin token: {admin_token_whereabouts(directory)}")
     say(f"data directory: {directory}   (Ctrl-C stops everything)")
+
+
+def admin_token_whereabouts(directory: Path) -> str:
+    """S13: where the admin token is, never the token: this output ends in journald, docker logs, CI logs and
+    terminal scrollback, a national admin key with it. `fundtrack admin-token` prints it when someone asks."""
+    if os.environ.get("FUNDTRACK_ADMIN_TOKEN"):
+        return "given in FUNDTRACK_ADMIN_TOKEN (not shown)"
+    return f"kept in {directory / ADMIN_TOKEN_FILE} (mode 600); `fundtrack admin-token` prints it"
 
 
 def _watch(children: list[Child], stop_requested: list[int]) -> int:

@@ -15,11 +15,12 @@ from gateway.policy import ALERT_DOMAINS
 from services.kernel.alerts import AlertNoteIn, RegionQuery, ScanIn, SeverityQuery, StatusQuery, TypeQuery
 from services.kernel.errors import NotFound, ServiceUnavailable
 from services.kernel.http import signed_headers
+from services.kernel.jsonbody import StrictJsonRoute
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from services.kernel.topology import SERVICES
 from services.kernel.uow import PrincipalDep, principal_of
 
-router = APIRouter(prefix="/alerts", tags=["alerts"])
+router = APIRouter(prefix="/alerts", tags=["alerts"], route_class=StrictJsonRoute)
 ALERT_ID = re.compile(r"^alert-(?P<service>[a-z]+)_[0-9a-z]{26}$")
 
 

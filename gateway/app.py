@@ -30,7 +30,7 @@ def create_app() -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(GATEWAY_SCHEMA)  # its pool sized by `fundtrack up` (deploy/pools.py)
         app.state.engine = engine
-        app.state.verification = SharedVerification(engine)
+        app.state.verification = SharedVerification(engine, reuse_seconds=settings.audit_verify_reuse_seconds)
         app.state.sessions = session_factory(engine)
         app.state.authenticator = Authenticator(engine, admin_token(settings.data_dir))
         app.state.revocations = RevocationListener(app.state.authenticator.cache)

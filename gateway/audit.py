@@ -288,11 +288,14 @@ class Verification:
     first_bad_seq: int | None
 
 
-async def verify_chain(engine: AsyncEngine, chunk: int = 10_000) -> Verification:
-    """Recompute every hash from the genesis; name the first entry whose seq, link or hash does not match."""
+async def verify_chain(engine: AsyncEngine, chunk: int = 10_000, *, since: Verification | None = None) -> Verification:
+    """Recompute every hash from the genesis (or, given an ok verification `since`, of the entries chained after
+    its head only); name the first entry whose seq, link or hash does not match."""
     prev, expected_seq, count = GENESIS_HASH, 1, 0
+    if since is not None:
+        prev, expected_seq, count = since.head_hash, since.entries + 1, since.entries
     async with engine.connect() as conn:
-        after = 0
+        after = expected_seq - 1
         while True:
             rows = (
                 (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -14,9 +13,10 @@ from pydantic import BaseModel
 from sqlalchemy import and_, select
 
 from gateway.audit import MAX_DELAY_MS, audit_filters, entry_json
-from gateway.models import audit_log
+from gateway.models import audit_log, utc
 from services.kernel.identity import Principal, jurisdiction_prefix
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from services.kernel.spreadsheet import SpreadsheetWriter
 from services.kernel.types import AnyRegionCode
 from services.kernel.uow import PrincipalDep
 
@@ -103,9 +103,11 @@ async def list_audit(
 
 @router.get("/verify")
 async def verify(request: Request) -> dict[str, Any]:
-    result = await request.app.state.verification.result()
+    verified = await request.app.state.verification.result()
+    result = verified.result
     lag = await request.app.state.sequencer.status()
     return {
+        "verified_at": utc(verified.verified_at),
         "ok": result.ok,
         "entries": result.entries,
         "head_hash": result.head_hash,
@@ -143,7 +145,7 @@ async def export(request: Request, principal: PrincipalDep, q: AuditQueryDep) ->
 
     async def rows() -> AsyncIterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SpreadsheetWriter(buffer)  # S10: caller text (paths, request ids) never opens as a formula
         writer.writerow(EXPORT_COLUMNS)
         after: int | None = None
         while True:
@@ -154,7 +156,7 @@ async def export(request: Request, principal: PrincipalDep, q: AuditQueryDep) ->
             for r in chunk:
                 e = entry_json(r)
                 e["entity_ids"] = " ".join(e["entity_ids"])
-                writer.writerow([e[c] if e[c] is not None else "" for c in EXPORT_COLUMNS])
+                writer.writerow(e[c] for c in EXPORT_COLUMNS)
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import aiohttp
 from multidict import CIMultiDictProxy
-from starlette.types import Receive
+from starlette.types import Message, Receive
 from yarl import URL
 
-from services.kernel.errors import PAYLOAD_TOO_LARGE, ServiceUnavailable, ValidationProblem
+from services.kernel.errors import (
+    PAYLOAD_TOO_LARGE,
+    REQUEST_BODY_INCOMPLETE,
+    REQUEST_BODY_TIMEOUT,
+    Problem,
+    ServiceUnavailable,
+    ValidationProblem,
+)
 from services.kernel.http import KEEPALIVE_SECONDS
 from services.kernel.identity import Principal, sign
 from services.kernel.settings import get_settings
@@ -31,13 +40,71 @@ class TooLarge(ValidationProblem):
     title = "Body too large"
 
 
-async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
+class BodyTimeout(Problem):
+    status = 408
+    code = REQUEST_BODY_TIMEOUT
+    title = "Request body too slow"
+
+
+class BodyIncomplete(Problem):
+    status = 400
+    code = REQUEST_BODY_INCOMPLETE
+    title = "Request body incomplete"
+
+
+class BodyPace:
+    """S12: a request body must arrive whole within `limit` seconds, and, once `grace` seconds have passed, at
+    `min_rate` bytes a second on average at least: a client that trickles an import would otherwise hold the
+    service's transaction (and its locks) open for as long as it likes. The body ends with a clean end only when the
+    client sent it whole; a client gone or too slow fails the read (and so the upstream request is aborted)."""
+
+    def __init__(self, *, limit: float, min_rate: int, grace: float) -> None:
+        self.limit, self.min_rate, self.grace = limit, min_rate, grace
+        self.started = time.monotonic()
+        self.received = 0
+        self.failure: Problem | None = None
+
+    @classmethod
+    def from_settings(cls) -> BodyPace:
+        settings = get_settings()
+        return cls(limit=settings.body_timeout_seconds, min_rate=settings.body_min_bytes_per_second,
+                   grace=settings.body_grace_seconds)
+
+    def _seconds_left(self) -> float:
+        deadline = self.started + self.limit
+        if self.min_rate:
+            deadline = min(deadline, self.started + self.grace + self.received / self.min_rate)
+        return deadline - time.monotonic()
+
+    def _fail(self, problem: Problem) -> Problem:
+        self.failure = problem
+        return problem
+
+    async def receive(self, receive: Receive) -> Message:
+        try:
+            async with asyncio.timeout(max(self._seconds_left(), 0.0)):  # no task per message, unlike wait_for
+                message = await receive()
+        except TimeoutError:
+            raise self._fail(BodyTimeout(
+                f"请求体未在时限内送达 / the body did not arrive within {self.limit:g} s at {self.min_rate} bytes/s or "
+                f"more ({self.received} bytes in {time.monotonic() - self.started:.1f} s); nothing was done",
+                field="body",
+            )) from None
+        if message["type"] == "http.disconnect":
+            raise self._fail(BodyIncomplete(
+                "客户端在请求体结束前断开 / the client went away before the end of the body; nothing was done",
+                field="body",
+            ))
+        self.received += len(message.get("body", b""))
+        return message
+
+
+async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES, pace: BodyPace | None = None) -> bytes:
+    pace = pace or BodyPace.from_settings()
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
+        message = await pace.receive(receive)
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -48,11 +115,11 @@ async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
-async def stream_body(receive: Receive) -> AsyncIterator[bytes]:
+async def stream_body(receive: Receive, pace: BodyPace) -> AsyncIterator[bytes]:
+    """The body as it arrives. A client gone or too slow raises here, so aiohttp aborts the upstream request
+    instead of ending its body cleanly: the service never commits a cut-off body as if it were whole."""
     while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
+        message = await pace.receive(receive)
         chunk = message.get("body", b"")
         if chunk:
             yield chunk
@@ -97,7 +164,10 @@ async def forward(
 ) -> Forwarded:
     """Send the request on with the caller's identity signed (over the decoded path, as the service reads it; the
     path itself travels as the client encoded it)."""
-    content: bytes | AsyncIterator[bytes] = stream_body(receive) if streamed else await read_body(receive)
+    pace = BodyPace.from_settings()
+    content: bytes | AsyncIterator[bytes] = (
+        stream_body(receive, pace) if streamed else await read_body(receive, pace=pace)
+    )
     out_headers = {k: headers[k] for k in FORWARDED_REQUEST_HEADERS if k in headers}
     out_headers.update(sign(get_settings().service_secret, method=method, path=path, query=query,
                             request_id=request_id, principal=principal))
@@ -115,6 +185,8 @@ async def forward(
             service=service,
         ) from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
+        if pace.failure is not None:  # the client's body failed, not the service: the upstream request was aborted
+            raise pace.failure from exc
         raise ServiceUnavailable(
             f"{service} 服务未及时应答 / the {service} service did not answer ({type(exc).__name__}): whether the "
             "request took effect is unknown; retry with the same Idempotency-Key to get its outcome",

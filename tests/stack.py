@@ -8,6 +8,8 @@ import secrets
 import socket
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -114,6 +116,8 @@ def start_stack(database: TestDatabase, workdir: Path, *, pool_fraction: float =
         TZ="<-12>12",
         # every test client is 127.0.0.1: the per-address limit is unit-tested (tests/platform/test_ratelimit.py)
         FUNDTRACK_PUBLIC_POSTS_PER_MINUTE="100000",
+        # short, so that tests which tamper with the trail see a fresh verification soon (tests/platform/test_audit)
+        FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS="1",
         FUNDTRACK_LOG_LEVEL=os.environ.get("FUNDTRACK_LOG_LEVEL", "WARNING"),
     )
     previous = dict(os.environ)
@@ -134,6 +138,21 @@ def start_stack(database: TestDatabase, workdir: Path, *, pool_fraction: float =
         stop_all(children)
         raise RuntimeError("the gateway did not become healthy")
     return stack
+
+
+@contextmanager
+def extra_gateway(stack: Stack, **env: str) -> Iterator[str]:
+    """One more gateway process on the stack's database and services, with some settings of its own (a limit, the
+    trusted proxies); its URL, while the block runs."""
+    port = free_port_block(1) + 1
+    child = spawn("gateway", GATEWAY_APP, port, {**stack.env, **env, "FUNDTRACK_GATEWAY_PORT": str(port),
+                                                 "FUNDTRACK_DB_POOL_SIZE": "2", "FUNDTRACK_DB_POOL_OVERFLOW": "0"})
+    try:
+        if not wait_healthy([child], lambda: False):
+            raise RuntimeError("the extra gateway did not become healthy")
+        yield f"http://{HOST}:{port}"
+    finally:
+        stop_all([child])
 
 
 def workdir() -> Path:

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("fundtrack.errors")
@@ -27,6 +28,12 @@ SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 RATE_LIMITED = "RATE_LIMITED"
+# S14: a JSON object that names one key twice (which value counts would depend on the reader).
+DUPLICATE_KEY = "DUPLICATE_KEY"
+# S12: a request body that did not arrive within the gateway's time limit or above its minimum rate (408), or that
+# its client stopped sending part way (400): either way the service is not given it as a whole body.
+REQUEST_BODY_TIMEOUT = "REQUEST_BODY_TIMEOUT"
+REQUEST_BODY_INCOMPLETE = "REQUEST_BODY_INCOMPLETE"
 
 
 class Problem(Exception):
@@ -189,6 +196,16 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(body, headers=dict(exc.headers) if exc.headers else None)
 
 
+async def _on_client_gone(request: Request, exc: Exception) -> JSONResponse:
+    """The caller (the gateway) aborted the body part way (S12: its client went away or was too slow): the request's
+    transaction is rolled back like any refusal; nobody is there to read this answer, and it is no server error."""
+    log.warning("%s %s: the body was cut off; nothing was done", request.method, request.url.path)
+    detail = "请求体不完整 / the body was cut off before its end; nothing was done"
+    body = problem_body(status=400, code=REQUEST_BODY_INCOMPLETE, title="Request body incomplete", detail=detail,
+                        instance=request.url.path)
+    return problem_response(body)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     body = problem_body(
@@ -207,4 +224,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(ClientDisconnect, _on_client_gone)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -16,10 +16,17 @@ from sqlmodel import col
 from starlette.responses import Response
 
 from services.kernel.errors import IDEMPOTENCY_CONFLICT, Conflict, ValidationProblem
+from services.kernel.identity import Principal
 from services.kernel.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
 REPLAY_HEADER = "idempotent-replayed"
+
+
+def namespace(principal: Principal) -> str:
+    """Whose keys a key is among: the principal's, and for a keyless caller its client's too (S11), so that one
+    member of the public can neither replay nor collide with another's key."""
+    return f"{principal.id}@{principal.client}" if principal.client else principal.id
 
 
 def request_digest(method: str, path: str, body_sha256: str) -> str:

@@ -53,6 +53,9 @@ class Principal:
     role: str
     region_code: str
     name: str = ""
+    # A keyless caller's client, as the gateway determined it (an HMAC of its address, not the address): keeps one
+    # public caller's Idempotency-Keys apart from another's (S11). Empty for every principal with a key.
+    client: str = ""
 
     def covers(self, region_code: str) -> bool:
         return covers(self.region_code, region_code)
@@ -62,7 +65,8 @@ class Principal:
         return jurisdiction_prefix(self.region_code)
 
     def encode(self) -> str:
-        raw = json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        fields = {k: v for k, v in asdict(self).items() if k != "client" or v}
+        raw = json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         return base64.urlsafe_b64encode(raw.encode()).decode()
 
     @classmethod
@@ -73,6 +77,7 @@ class Principal:
             role=str(data["role"]),
             region_code=str(data["region_code"]),
             name=str(data.get("name", "")),
+            client=str(data.get("client", "")),
         )
 
 

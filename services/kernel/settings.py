@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "development-only-secret-change-me"
@@ -32,12 +33,41 @@ class Settings(BaseSettings):
     detector_hour: int = Field(default=2, ge=-1, le=23)
     idle_funds_days: int = Field(default=90, ge=1, le=3650)
     log_level: str = "INFO"
+    # The gateway's edge (S11, S12, S14; read by the gateway only).
+    # Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated); from anyone else the peer address counts.
+    trusted_proxies: str = ""
+    # A request body must arrive whole within this many seconds, and at no less than body_min_bytes_per_second
+    # once body_grace_seconds have passed (a trickled upload would hold its locks for ever): else 408.
+    body_timeout_seconds: float = Field(default=3600.0, gt=0, le=86400)
+    body_min_bytes_per_second: int = Field(default=1024, ge=0, le=10**9)
+    body_grace_seconds: float = Field(default=10.0, ge=0, le=3600)
+    # A finished /audit/verify is the answer for this many seconds more (its verified_at says when it ran).
+    audit_verify_reuse_seconds: float = Field(default=10.0, ge=0, le=3600)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_are_networks(cls, value: str) -> str:
+        proxy_networks(value)
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.env == "production" and self.service_secret == DEV_SECRET:
             raise ValueError("FUNDTRACK_SERVICE_SECRET must be set to a random value in production")
         return self
+
+
+def proxy_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """`10.0.0.0/8, 127.0.0.1` → the networks; a ValueError naming the entry that is not an address or CIDR."""
+    networks = []
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ip_network(entry, strict=False))
+        except ValueError as exc:
+            raise ValueError(f"{entry!r} is not an IP address or CIDR (e.g. 10.0.0.0/8)") from exc
+    return tuple(networks)
 
 
 @lru_cache

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
-from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -24,6 +23,7 @@ from starlette.types import Message, Receive
 from services.kernel import idempotency, outbox
 from services.kernel.errors import ServiceUnavailable, Unauthorized
 from services.kernel.identity import Principal
+from services.kernel.jsonbody import StrictJsonRoute
 from services.kernel.rawsql import sqlstate_of
 
 log = logging.getLogger("fundtrack.uow")
@@ -90,7 +90,7 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
-class UnitOfWorkRoute(APIRoute):
+class UnitOfWorkRoute(StrictJsonRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         extra = self.openapi_extra or {}
@@ -144,7 +144,8 @@ async def _run(
     if key is not None:
         # A streamed body is not known yet: a replay is recognised by the key, then confirmed by hashing the body.
         digest = None if streamed else idempotency.request_digest(request.method, request.url.path, body_sha256)
-        replay = await idempotency.claim(session, principal_id=principal.id, key=key, digest=digest)
+        namespace = idempotency.namespace(principal)
+        replay = await idempotency.claim(session, principal_id=namespace, key=key, digest=digest)
         if replay is not None:
             if streamed:
                 await _confirm_streamed_replay(request, session, principal, key)
@@ -167,7 +168,7 @@ async def _run(
         digest = idempotency.request_digest(request.method, request.url.path, body_sha256)
         await idempotency.store(
             session,
-            principal_id=principal.id,
+            principal_id=idempotency.namespace(principal),
             key=key,
             digest=digest,
             response=response,
@@ -185,7 +186,7 @@ async def _run(
 
 async def _confirm_streamed_replay(request: Request, session: AsyncSession, principal: Principal, key: str) -> None:
     digest = idempotency.request_digest(request.method, request.url.path, await _drain(request))
-    stored = await idempotency.stored_digest(session, principal_id=principal.id, key=key)
+    stored = await idempotency.stored_digest(session, principal_id=idempotency.namespace(principal), key=key)
     idempotency.confirm(stored_digest=stored, digest=digest)
 
 

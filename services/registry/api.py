@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from services.kernel.app import service_router
-from services.kernel.errors import Forbidden, NotFound, Problem, ValidationProblem
+from services.kernel.errors import Forbidden, NotFound, NotInJurisdiction, Problem, ValidationProblem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.outbox import name_entities
@@ -64,12 +64,34 @@ async def _effective_on(value: str | None, chunks: AsyncIterator[bytes]) -> date
         ) from None
 
 
+async def _import_county(value: str | None, principal: Principal, chunks: AsyncIterator[bytes]) -> str | None:
+    """S12: the county an import is narrowed to, read here so that a refusal still drains the streamed body."""
+    if value is None:
+        return None
+    if not (len(value) == 6 and value.isascii() and value.isdigit() and not value.endswith("00")):
+        await importer.drain(chunks)
+        raise ValidationProblem(
+            f"不是县级代码 / county must be a six-digit county code (not ending in 00), got {value[:40]!r}",
+            field="county",
+        )
+    if not principal.covers(value):
+        await importer.drain(chunks)
+        raise NotInJurisdiction(f"县 {value} 不在管辖范围内 / county {value} is outside your jurisdiction",
+                                field="county")
+    return value
+
+
 @router.post("/households/import", openapi_extra=streamed_body())
 async def import_households(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     effective_on: Annotated[str | None, Query(description="YYYY-MM-DD; default today")] = None,
+    county: Annotated[
+        str | None,
+        Query(description="the county this file is of (in your jurisdiction): lines of other counties are refused, "
+              "and the import waits only for imports of this county (default: your whole jurisdiction)"),
+    ] = None,
 ) -> ImportResult:
     """Streams the CSV; bad lines are reported by number and code, good ones kept (re-imports update). The roster
     stands as of `effective_on` (default today): the status history of the households it changes is dated so."""
@@ -84,9 +106,10 @@ async def import_households(
             field="content-type",
         )
     on = await _effective_on(effective_on, chunks)
+    county = await _import_county(county, principal, chunks)
     import_id = new_id("imp")
     report = await importer.import_households(
-        session, principal=principal, chunks=chunks, import_id=import_id, effective_on=on
+        session, principal=principal, chunks=chunks, import_id=import_id, effective_on=on, county=county
     )
     name_entities(request, [import_id])
     return ImportResult(

@@ -9,6 +9,8 @@ INVALID_HEADER = "INVALID_HEADER"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
 INVALID_EFFECTIVE_DATE = "INVALID_EFFECTIVE_DATE"
+# S12: two imports of different counties registered the same new household id at once; nothing was imported (409).
+IMPORT_CONFLICT = "IMPORT_CONFLICT"
 
 # One line is refused; the others are kept.
 INVALID_ENCODING = "INVALID_ENCODING"

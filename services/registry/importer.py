@@ -18,7 +18,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock, rawsql
-from services.kernel.errors import Problem, ValidationProblem
+from services.kernel.errors import Conflict, Problem, ValidationProblem
 from services.kernel.identity import Principal
 from services.registry import codes, sql
 from services.registry.csvstream import BOM, Batch, physical_lines, split_fields, staging_record
@@ -31,6 +31,7 @@ from services.registry.rules import (
     duplicate_problem,
     effective_date_problem,
     header_problem,
+    import_lock_scopes,
     problem_of,
 )
 from services.registry.seen import SeenFilter
@@ -298,6 +299,14 @@ def _add(total: Merged, chunk: Merged) -> None:
     total.updated += chunk.updated
 
 
+async def lock_scope(conn: Any, prefix: str) -> None:
+    """S12: wait for the imports this one may not run beside (rules.import_lock_scopes), then hold them off."""
+    above, own = import_lock_scopes(prefix)
+    for scope in above:
+        await conn.execute(sql.LOCK_SHARED, scope)
+    await conn.execute(sql.LOCK_EXCLUSIVE, own)
+
+
 async def import_households(
     session: AsyncSession,
     *,
@@ -305,12 +314,15 @@ async def import_households(
     chunks: AsyncIterator[bytes],
     import_id: str,
     effective_on: date | None = None,
+    county: str | None = None,
 ) -> ImportReport:
     """Import a roster as it stood on `effective_on` (default today, in China): the status history of the
-    households it changes is dated so."""
+    households it changes is dated so. `county` (inside the caller's jurisdiction) narrows the import to that county:
+    its lines elsewhere are refused, and it waits only for imports of that county or of a region holding it."""
     today = clock.today()
     conn = await rawsql.connection(session)  # COPY and the merge run in the request's transaction
-    await conn.execute(sql.LOCK)
+    prefix = county if county is not None else principal.region_prefix
+    await lock_scope(conn, prefix)
     on = effective_on or today
     try:
         effective_date_problem(on, today=today)
@@ -322,11 +334,20 @@ async def import_households(
     started = time.perf_counter()
     await conn.execute(sql.PREPARE)
     rejections = Rejections()
-    prefix = principal.region_prefix
     good = checked_chunks(first, batches, prefix=prefix, today=today, rejections=rejections)
     number = await conn.fetchval(sql.NEXT_IMPORT_NUMBER)
     state = MergeState(import_id=import_id, number=number, effective_on=on, backdated=on < today)
-    merged = await merge_while_reading(conn, good, prefix=prefix, state=state, rejections=rejections)
+    try:
+        merged = await merge_while_reading(conn, good, prefix=prefix, state=state, rejections=rejections)
+    except asyncpg.UniqueViolationError as exc:
+        # An import of another county registered the same new household id while this one merged (each sees the
+        # other's only once committed): nothing of this one is kept, and a retry finds the household registered.
+        await drain(chunks)
+        raise Conflict(
+            "另一导入同时登记了同一户 / another import registered one of these households at the same moment; nothing "
+            "was imported: send the file again",
+            code=codes.IMPORT_CONFLICT,
+        ) from exc
     log.info("import %s: %d lines staged in %.2f s", import_id, merged.staged, time.perf_counter() - started)
     unchanged = merged.staged - merged.imported - merged.updated
     report = ImportReport(import_id, on, merged.imported, merged.updated, unchanged, rejections)

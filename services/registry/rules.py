@@ -74,6 +74,15 @@ def _effective_date_error(detail: str) -> ValidationProblem:
     return ValidationProblem(detail, code=codes.INVALID_EFFECTIVE_DATE, field="effective_on")
 
 
+def import_lock_scopes(prefix: str) -> tuple[tuple[str, ...], str]:
+    """S12: the scopes an import of region prefix `prefix` locks: shared, the country, province and city above it;
+    exclusive, its own (a village's import locks its county). Taken in this order, from the country down, by every
+    import, so two never wait for each other in a cycle. '430523' → (('', '43', '4305'), '430523');
+    '43' → (('',), '43'); '' → ((), ''). A prefix between levels locks the level above it (more, never less)."""
+    levels = tuple(dict.fromkeys(prefix[:n] for n in (0, 2, 4, 6) if n <= len(prefix)))
+    return levels[:-1], levels[-1]
+
+
 def header_problem(fields: list[str]) -> str | None:
     """The file's first line must be exactly the API.md header (a wrong one refuses the whole file)."""
     if tuple(fields) == HEADER:

@@ -40,9 +40,13 @@ def create_chunk(table: str) -> str:
     return f"CREATE TEMP TABLE {table} () INHERITS ({STAGING}) ON COMMIT DROP"
 
 
-# Imports are merged one at a time, so each status change is compared with the one recorded just before it
-# (taken before the first chunk is merged, held to the end of the transaction).
-LOCK = "SELECT pg_advisory_xact_lock(hashtext('registry.household_import'))"
+# Imports of the same households are merged one at a time, so each status change is compared with the one recorded
+# just before it (taken before the first chunk is merged, held to the end of the transaction). An import touches the
+# households of its scope only (lines and registered households outside it are refused), so the locks are per scope
+# (S12, rules.import_lock_scopes): shared on the scopes above it, exclusive on its own. Imports of two counties run
+# at once; a county's and its province's (or two of one county) still run one after the other.
+LOCK_SHARED = "SELECT pg_advisory_xact_lock_shared(hashtext('registry.household_import:' || $1::text))"
+LOCK_EXCLUSIVE = "SELECT pg_advisory_xact_lock(hashtext('registry.household_import:' || $1::text))"
 
 
 def earlier_duplicates(table: str) -> str:

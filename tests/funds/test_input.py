@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -48,6 +49,36 @@ async def test_bad_allocation_is_422_and_writes_nothing(world: World, db: asyncp
     assert response.json()["field"] == field
     assert await db.fetchval("SELECT count(*) FROM funds.allocations WHERE fund_source = $1", world.source) == 0
     assert await world.balances(world.province) == {("treasury", world.source, ""): 10_000}
+
+
+@pytest.mark.parametrize(("tail", "code", "field"), [
+    (', "amount_fen": 999999}', "DUPLICATE_KEY", "amount_fen"),  # S14: last-one-wins would post 999999
+    (', "tasks": [{"text": "x", "poverty_related": true, "text": "y"}]}', "DUPLICATE_KEY", "tasks.0.text"),
+    (', "fiscal_year": ' + "9" * 5000 + "}", "VALIDATION_ERROR", "fiscal_year"),
+])
+async def test_a_money_record_with_a_repeated_key_or_a_huge_number_is_422_and_writes_nothing(
+        world: World, db: asyncpg.Pool, tail: str, code: str, field: str) -> None:
+    assert (await world.appropriate(10_000)).status_code == 201
+    body = world.allocation(1_000)
+    if code == "VALIDATION_ERROR":
+        body.pop(field)  # the huge number replaces the field
+    raw = json.dumps(body)[:-1] + tail
+    response = await world.fin_province.post("/funds/allocations", content=raw.encode(),
+                                             headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert (response.json()["code"], response.json()["field"]) == (code, field)
+    assert await db.fetchval("SELECT count(*) FROM funds.allocations WHERE fund_source = $1", world.source) == 0
+    assert await world.balances(world.province) == {("treasury", world.source, ""): 10_000}
+
+
+async def test_the_same_record_with_each_key_once_is_posted(world: World) -> None:
+    """The other side of S14: the record the refused ones were made from is accepted as it is."""
+    assert (await world.appropriate(10_000)).status_code == 201
+    raw = json.dumps(world.allocation(1_000, tasks=[{"text": "x", "poverty_related": True}]))
+    response = await world.fin_province.post("/funds/allocations", content=raw.encode(),
+                                             headers={"content-type": "application/json"})
+    assert response.status_code == 201, response.text
+    assert await world.balances(world.province) == {("treasury", world.source, ""): 9_000}
 
 
 @pytest.mark.parametrize(("path", "body", "field"), [

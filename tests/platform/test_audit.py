@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import Api, MakePrincipal, signed, wait_for_audit
 from tests.platform.test_alerts import _store_alert
-from tests.stack import Stack
+from tests.stack import Stack, extra_gateway
 
 
 async def _entries(admin: Api, **params: str) -> list[dict]:
@@ -125,14 +125,31 @@ async def test_inspectors_see_only_their_jurisdiction(admin: Api, make_principal
 
 async def test_export_is_csv_with_the_entry_fields(admin: Api) -> None:
     tag = "export-" + uuid.uuid4().hex
-    await admin.get("/readyz", headers={"x-request-id": tag})
+    await admin.get("/public/announcements", headers={"x-request-id": tag})
     await wait_for_audit(admin)
     response = await admin.get("/audit/export", params={"request_id": tag})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert len(rows) == 1 and rows[0]["request_id"] == tag and rows[0]["path"] == "/readyz"
+    assert len(rows) == 1 and rows[0]["request_id"] == tag and rows[0]["path"] == "/public/announcements"
     assert {"seq", "at", "principal_id", "hash", "prev_hash", "entity_ids"} <= set(rows[0])
+
+
+async def test_export_neutralises_formulas_planted_by_a_keyless_caller(anonymous: Api, admin: Api) -> None:
+    """S10: a keyless caller's request id and path reach the inspector's spreadsheet as text, never as a formula;
+    the numbers the gateway itself holds (seq, status) stay numbers."""
+    planted = '=HYPERLINK("http://evil.example/x","open")-' + uuid.uuid4().hex
+    response = await anonymous.get("/public/announcements/@SUM(1+1)", headers={"x-request-id": planted})
+    assert response.headers["x-request-id"] == planted  # accepted as the request id: it is printable ASCII
+    await wait_for_audit(admin)
+    export = await admin.get("/audit/export", params={"request_id": planted})
+    assert export.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert len(rows) == 1
+    assert rows[0]["request_id"] == "'" + planted
+    assert rows[0]["entity_ids"] == "'@SUM(1+1)"
+    assert rows[0]["path"] == "/public/announcements/@SUM(1+1)"  # starts with '/': not a formula, left as it is
+    assert rows[0]["status"] == str(response.status_code) and rows[0]["seq"].isdigit()
 
 
 async def test_a_change_made_past_the_gateway_is_still_in_the_trail(stack: Stack, admin: Api, db: asyncpg.Pool) -> None:
@@ -174,7 +191,7 @@ async def test_the_database_refuses_update_and_delete(db: asyncpg.Pool, stack: S
 
 
 @pytest.mark.destructive
-async def test_tampering_is_detected_at_the_first_bad_entry(admin: Api, db: asyncpg.Pool) -> None:
+async def test_tampering_is_detected_at_the_first_bad_entry(admin: Api, db: asyncpg.Pool, stack: Stack) -> None:
     await wait_for_audit(admin)
     target = await db.fetchval("SELECT max(seq) FROM gateway.audit_log") - 3
     original = await db.fetchval("SELECT status FROM gateway.audit_log WHERE seq = $1", target)
@@ -182,11 +199,13 @@ async def test_tampering_is_detected_at_the_first_bad_entry(admin: Api, db: asyn
         await conn.execute("SET session_replication_role = replica")
         try:
             await conn.execute("UPDATE gateway.audit_log SET status = 299 WHERE seq = $1", target)
+            await asyncio.sleep(stack_reuse_seconds(stack))  # past the window of reused verifications
             tampered = (await admin.get("/audit/verify")).json()
             assert tampered["ok"] is False and tampered["first_bad_seq"] == target
             await conn.execute("UPDATE gateway.audit_log SET status = $2 WHERE seq = $1", target, original)
         finally:
             await conn.execute("SET session_replication_role = origin")
+    await asyncio.sleep(stack_reuse_seconds(stack))
     restored = (await admin.get("/audit/verify")).json()
     assert restored["ok"] is True
     assert restored["sequencer_lag_ms"] <= restored["max_delay_ms"] * 5
@@ -230,5 +249,48 @@ async def test_verifications_asked_at_once_share_one_recomputation(admin: Api, s
         during = _verifications((await anyone.get("/metrics")).text)
         assert {a.status_code for a in answers} == {200} and {a.json()["ok"] for a in answers} == {True}
         assert 1 <= during - before < 50
+        await asyncio.sleep(stack_reuse_seconds(stack))
         assert (await admin.get("/audit/verify")).json()["ok"] is True
         assert _verifications((await anyone.get("/metrics")).text) == during + 1
+
+
+def stack_reuse_seconds(stack: Stack) -> float:
+    return float(stack.env["FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS"]) + 0.1
+
+
+async def test_a_verification_that_just_finished_is_the_answer_for_a_while(admin: Api, stack: Stack) -> None:
+    """S14: within the reuse window, /audit/verify calls cost no full recomputation (one gateway's counter does not
+    move, verified_at stays that of the full run) yet still count every entry chained since (only those are read);
+    past the window a call recomputes from the genesis (test above)."""
+    with extra_gateway(stack, FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS="60") as url:
+        async with httpx.AsyncClient(base_url=url, headers=admin.headers()) as gateway:
+            first = (await gateway.get("/audit/verify")).json()
+            runs = _verifications((await gateway.get("/metrics")).text)
+            for _ in range(5):
+                assert (await gateway.get("/public/announcements")).status_code == 200
+            answers = [(await gateway.get("/audit/verify")).json()]
+            while answers[-1]["pending"] and len(answers) < 100:
+                await asyncio.sleep(0.1)
+                answers.append((await gateway.get("/audit/verify")).json())
+            assert _verifications((await gateway.get("/metrics")).text) == runs
+    assert {a["verified_at"] for a in answers} == {first["verified_at"]} and {a["ok"] for a in answers} == {True}
+    assert answers[-1]["entries"] >= first["entries"] + 5 and answers[-1]["head_hash"] != first["head_hash"]
+
+
+def _requests_count(metrics: str, route: str) -> float:
+    prefix = f'fundtrack_requests_total{{method="GET",route="{route}",status="200"}} '
+    return next((float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(prefix)), 0.0)
+
+
+async def test_health_checks_are_counted_not_audited(anonymous: Api, admin: Api) -> None:
+    """A1 as read with S14: a liveness, readiness or metrics probe is not a business request: no audit entry each,
+    a count by route and status on /metrics instead. A business request without a key is still recorded."""
+    tags = {path: f"probe-{uuid.uuid4().hex}" for path in ("/healthz", "/readyz", "/metrics", "/public/announcements")}
+    counted = {p: _requests_count((await anonymous.get("/metrics")).text, p) for p in ("/healthz", "/readyz")}
+    for path, tag in tags.items():
+        assert (await anonymous.get(path, headers={"x-request-id": tag})).status_code == 200
+    await wait_for_audit(admin)
+    recorded = {path: len(await _entries(admin, request_id=tag)) for path, tag in tags.items()}
+    assert recorded == {"/healthz": 0, "/readyz": 0, "/metrics": 0, "/public/announcements": 1}
+    metrics = (await anonymous.get("/metrics")).text
+    assert {p: _requests_count(metrics, p) - n for p, n in counted.items()} == {"/healthz": 1, "/readyz": 1}

@@ -19,6 +19,9 @@ PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
         (b'{"name": "' + b"x" * 100_000 + b'", "role": "finance", "region_code": "430000"}', "name"),
         (b"[]", "body"),
         (b"", "body"),
+        # S14: bytes that are not UTF-8, a number longer than any field takes (Python refuses to read it)
+        (b'{"name": "\xff\xfe", "role": "finance", "region_code": "430000"}', "body"),
+        (b'{"name": "x", "role": "finance", "region_code": ' + b"4" * 5000 + b"}", "region_code"),
     ],
 )
 async def test_bad_bodies_are_422_with_the_field(admin: Api, db: asyncpg.Pool, content: bytes, field: str) -> None:
@@ -30,6 +33,19 @@ async def test_bad_bodies_are_422_with_the_field(admin: Api, db: asyncpg.Pool, c
     assert PROBLEM_KEYS <= set(body) and body["code"] == "VALIDATION_ERROR"
     assert body["field"] == field
     assert await db.fetchval("SELECT count(*) FROM gateway.principals") == before
+
+
+async def test_a_repeated_key_is_refused_and_changes_nothing(admin: Api, db: asyncpg.Pool) -> None:
+    """S14: the last of two equal keys would win (a national admin key asked for as an inspector's)."""
+    before = await db.fetchval("SELECT count(*) FROM gateway.principals")
+    content = b'{"name": "x", "role": "inspector", "region_code": "430000", "role": "admin"}'
+    response = await admin.post("/admin/principals", content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert (response.json()["code"], response.json()["field"]) == ("DUPLICATE_KEY", "role")
+    assert await db.fetchval("SELECT count(*) FROM gateway.principals") == before
+    once = b'{"name": "x", "role": "inspector", "region_code": "430000"}'
+    response = await admin.post("/admin/principals", content=once, headers={"content-type": "application/json"})
+    assert response.status_code == 201, response.text
 
 
 async def test_unknown_routes_and_methods(admin: Api) -> None:

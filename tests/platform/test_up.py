@@ -19,8 +19,9 @@ from tests.stack import free_port_block
 
 
 class Up:
-    def __init__(self, data_dir: Path, base: int) -> None:
+    def __init__(self, data_dir: Path, base: int, **extra: str) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FUNDTRACK_ADMIN_TOKEN")}
+        env.update(extra)
         env.update(
             FUNDTRACK_DATA_DIR=str(data_dir),
             FUNDTRACK_SERVICE_PORT_BASE=str(base),
@@ -52,11 +53,32 @@ class Up:
         while not self.ready.wait(0.2):
             assert self.process.poll() is None and time.monotonic() < deadline, "".join(self.lines[-40:])
 
-    def admin_token(self) -> str:
-        return next(line.split("admin token:")[1].strip() for line in self.lines if "admin token:" in line)
-
     def family(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children(recursive=True)
+
+    def environments(self) -> dict[str, list[dict[str, str]]]:
+        """The environment of each uvicorn process (workers included), by the app it serves."""
+        found: dict[str, list[dict[str, str]]] = {}
+        for p in self.family():
+            parent = p.parent()
+            app = next((a for a in [*p.cmdline(), *(parent.cmdline() if parent else [])] if a.endswith(":app")), "")
+            if app:  # a uvicorn process, or one of its workers
+                name = "gateway" if app.startswith("gateway") else app.split(".")[1]
+                found.setdefault(name, []).append(p.environ())
+        return found
+
+
+def _assert_secrets_kept(up: Up, token: str) -> None:
+    """S13: the admin token is not in fundtrack up's output, and only the gateway's environment holds it; a secret of
+    the operator's shell reaches no process."""
+    assert not any(token in line for line in up.lines), "the admin token was printed"
+    assert any("admin token:" in line for line in up.lines)
+    environments = up.environments()
+    assert set(environments) == {"gateway", "funds", "projects", "loans", "registry"}
+    for name, envs in environments.items():
+        for env in envs:
+            assert ("FUNDTRACK_ADMIN_TOKEN" in env) == (name == "gateway"), name
+            assert "OPERATOR_CLOUD_SECRET" not in env and env["FUNDTRACK_SERVICE_SECRET"], name
 
 
 def _all_gone(processes: list[psutil.Process], timeout: float = 10) -> bool:
@@ -69,11 +91,12 @@ def test_up_starts_serves_stops_and_keeps_its_data() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="fundtrack-up-"))
     launched: list[Up] = []
     try:
-        up = Up(data_dir, free_port_block(6))
+        up = Up(data_dir, free_port_block(6), OPERATOR_CLOUD_SECRET="planted")
         launched.append(up)
         up.wait_up()
-        token = up.admin_token()
-        assert (data_dir / "admin_token").read_text().strip() == token
+        token = (data_dir / "admin_token").read_text().strip()  # generated now: said where it is, not printed
+        assert any(str(data_dir / "admin_token") in line for line in up.lines)
+        _assert_secrets_kept(up, token)
         assert httpx.get(f"{up.gateway}/readyz", timeout=10).status_code == 200
         created = httpx.post(
             f"{up.gateway}/admin/principals",
@@ -105,11 +128,16 @@ def test_up_starts_serves_stops_and_keeps_its_data() -> None:
         assert time.monotonic() - started < 15
         assert _all_gone(family) and _all_gone(postmaster), "no orphan process"
 
-        again = Up(data_dir, free_port_block(6))  # the same data directory: the key still works
+        given = "ft_admin_given_" + os.urandom(8).hex()  # the same data directory, the admin token given this time
+        again = Up(data_dir, free_port_block(6), FUNDTRACK_ADMIN_TOKEN=given, OPERATOR_CLOUD_SECRET="planted")
         launched.append(again)
         again.wait_up()
         response = httpx.get(f"{again.gateway}/audit/verify", headers={"authorization": f"Bearer {key}"}, timeout=10)
-        assert response.status_code == 200 and response.json()["ok"] is True
+        assert response.status_code == 200 and response.json()["ok"] is True  # the key issued before still works
+        as_admin = {"authorization": f"Bearer {given}"}
+        listed = httpx.get(f"{again.gateway}/admin/principals", headers=as_admin, timeout=10)
+        assert listed.status_code == 200, listed.text
+        _assert_secrets_kept(again, given)
 
         family = again.family()
         victim = next(p for p in family if "services.loans" in " ".join(p.cmdline()))
@@ -140,6 +168,11 @@ def test_help_is_useful() -> None:
         ("FUNDTRACK_DETECTOR_HOUR", "two", "integer"),
         ("FUNDTRACK_IDLE_FUNDS_DAYS", "0", "greater than or equal to 1"),
         ("FUNDTRACK_DB_POOL_SIZE", "0", "greater than or equal to 1"),
+        ("FUNDTRACK_TRUSTED_PROXIES", "10.0.0.0/33", "is not an IP address or CIDR"),  # S11
+        ("FUNDTRACK_TRUSTED_PROXIES", "10.0.0.1, proxy.example", "'proxy.example' is not an IP address or CIDR"),
+        ("FUNDTRACK_BODY_TIMEOUT_SECONDS", "0", "greater than 0"),  # S12
+        ("FUNDTRACK_BODY_MIN_BYTES_PER_SECOND", "-1", "greater than or equal to 0"),
+        ("FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS", "-1", "greater than or equal to 0"),  # S14
     ],
 )
 def test_up_refuses_a_bad_setting_before_starting_anything(
@@ -159,7 +192,10 @@ def test_settings_accepted_at_their_edges() -> None:
     from deploy.supervisor import settings_problem
 
     for variable, value in [("FUNDTRACK_DETECTOR_HOUR", "-1"), ("FUNDTRACK_DETECTOR_HOUR", "23"),
-                            ("FUNDTRACK_IDLE_FUNDS_DAYS", "1"), ("FUNDTRACK_FUNDS_WORKERS", "1")]:
+                            ("FUNDTRACK_IDLE_FUNDS_DAYS", "1"), ("FUNDTRACK_FUNDS_WORKERS", "1"),
+                            ("FUNDTRACK_TRUSTED_PROXIES", ""),
+                            ("FUNDTRACK_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,::1"),
+                            ("FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS", "0")]:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv(variable, value)
             assert settings_problem() is None, (variable, value)

@@ -6,11 +6,13 @@ import asyncio
 import json
 
 import asyncpg
+import httpx
 
 from services.projects import codes
 from tests.conftest import Api, MakePrincipal
 from tests.projects.conftest import County
 from tests.projects.factory import project_in
+from tests.stack import Stack, extra_gateway
 
 
 async def test_public_objection_without_a_key(county: County, anonymous: Api, db: asyncpg.Pool) -> None:
@@ -64,6 +66,24 @@ async def test_public_objections_are_rate_limited_per_project(county: County, an
     # another project is not affected, nor are key holders
     assert (await anonymous.post(f"/public/announcements/{other}/objections", json={"text": "异议"})).status_code == 201
     assert (await county.pm.post(f"/projects/{project_id}/objections", json={"text": "异议"})).status_code == 201
+
+
+async def test_keyless_callers_keep_their_idempotency_keys_apart(county: County, stack: Stack) -> None:
+    """S11: two members of the public who happen to use the same Idempotency-Key each get their own objection (the
+    key is namespaced by the client the gateway determined, signed into the request); one who sends it again gets
+    its own answer replayed."""
+    project_id = await project_in(county.pm, county.code, county.poor, "announced")
+    url = f"/public/announcements/{project_id}/objections"
+    key = {"idempotency-key": "objection-1"}
+    with extra_gateway(stack, FUNDTRACK_TRUSTED_PROXIES="127.0.0.1") as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            one = await client.post(url, json={"text": "甲"}, headers={**key, "x-forwarded-for": "198.51.100.1"})
+            two = await client.post(url, json={"text": "乙"}, headers={**key, "x-forwarded-for": "198.51.100.2"})
+            again = await client.post(url, json={"text": "甲"}, headers={**key, "x-forwarded-for": "198.51.100.1"})
+    assert (one.status_code, two.status_code) == (201, 201), two.text
+    assert one.json()["id"] != two.json()["id"] and two.json()["text"] == "乙"
+    assert again.status_code == 201 and again.json()["id"] == one.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
 
 
 async def test_resolving_needs_a_written_resolution_once(county: County, make_principal: MakePrincipal) -> None:

@@ -7,7 +7,14 @@ from datetime import date
 
 from services.registry import codes
 from services.registry.csvstream import BATCH_BYTES, MAX_LINE_BYTES, physical_lines, split_fields
-from services.registry.rules import HEADER, HouseholdLine, check_line, header_problem, ineligibility
+from services.registry.rules import (
+    HEADER,
+    HouseholdLine,
+    check_line,
+    header_problem,
+    import_lock_scopes,
+    ineligibility,
+)
 from tests.registry.factory import id_number, row
 
 TODAY = date(2024, 6, 1)
@@ -119,3 +126,16 @@ def test_ineligibility_is_the_one_definition_of_who_may_receive_support() -> Non
     assert ineligibility("not_poor", False) == [codes.NOT_POOR]
     assert ineligibility("not_poor", True) == [codes.NOT_POOR, codes.VILLAGE_CADRE]
     assert ineligibility(None, False) == [codes.NOT_REGISTERED]
+
+
+def test_import_lock_scopes_go_from_the_country_down_to_the_import_s_own() -> None:
+    """S12: shared locks on the regions above, an exclusive one on its own; a village's import locks its county."""
+    assert import_lock_scopes("430523") == (("", "43", "4305"), "430523")
+    assert import_lock_scopes("430523101001") == (("", "43", "4305"), "430523")
+    assert import_lock_scopes("4305") == (("", "43"), "4305")
+    assert import_lock_scopes("43") == (("",), "43")
+    assert import_lock_scopes("") == ((), "")
+    # two counties share only shared locks; a county and its province meet on the province's
+    county, other = import_lock_scopes("430523"), import_lock_scopes("431023")
+    assert county[1] != other[1] and county[1] not in other[0] and other[1] not in county[0]
+    assert import_lock_scopes("43")[1] in county[0]
