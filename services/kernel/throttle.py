@@ -1,0 +1,93 @@
+"""Refusals counted per principal (A5: least privilege, information security), shared by every worker of a service.
+
+An answer that refuses a request can still tell the caller something it may not read: whether a guessed identity
+number is a household head's, whether a guessed account is a household's card. One such answer is what the caller
+legitimately needs; a thousand are an enumeration. So a service counts, per principal, the refusals that can carry
+such an answer (`RefusalLimit`); when they reach the limit within the window it raises an alert on the principal,
+and refuses that principal's further requests of the kind with 429 `RATE_LIMITED` before judging them, until the
+refusals age out of the window.
+
+The refusals are rows in the service's own schema (table `refusals`, insert-only), so the count holds across the
+service's workers. A refused request's transaction is rolled back (it changes nothing), so the refusal is written
+in a transaction of its own, on the request's own connection after that rollback: no second connection is taken
+from a pool that every other request is waiting on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kernel import clock
+from services.kernel.alerts import AlertDraft, raise_alerts
+from services.kernel.errors import RATE_LIMITED, Problem
+from services.kernel.identity import Principal
+
+
+class RateLimited(Problem):
+    status = 429
+    code = RATE_LIMITED
+    title = "Too many requests"
+
+
+@dataclass(frozen=True)
+class RefusalLimit:
+    kind: str  # what is counted, e.g. "loan_borrower"
+    limit: int  # refusals within the window that raise the alert and start the 429s
+    window: timedelta
+    alert_type: str
+    what_zh: str  # what was refused, for people: "借款人核验"
+    what_en: str  # "borrower checks"
+
+
+_COUNT = text(
+    "SELECT count(*) FROM refusals WHERE principal_id = :principal AND kind = :kind AND at > :since"
+)
+_INSERT = text(
+    "INSERT INTO refusals (principal_id, kind, code, at) VALUES (:principal, :kind, :code, :at)"
+)
+
+
+async def refusals_within(session: AsyncSession, *, principal: Principal, limit: RefusalLimit) -> int:
+    since = clock.utc_now() - limit.window
+    count = await session.scalar(_COUNT, {"principal": principal.id, "kind": limit.kind, "since": since})
+    return int(count or 0)
+
+
+async def check_not_limited(session: AsyncSession, *, principal: Principal, limit: RefusalLimit) -> None:
+    """429 before anything is judged while the principal's refusals of this kind are at the limit: the answer to a
+    further guess tells nothing."""
+    if await refusals_within(session, principal=principal, limit=limit) >= limit.limit:
+        minutes = int(limit.window.total_seconds() // 60)
+        raise RateLimited(
+            f"{minutes} 分钟内被拒绝的{limit.what_zh}过多，请稍后再试 (A5) / too many refused {limit.what_en} "
+            f"within {minutes} minutes: retry later (A5)",
+            rule="A5", retry_after_s=int(limit.window.total_seconds()),
+        )
+
+
+def suspicion(principal: Principal, limit: RefusalLimit, refusals: int, code: str) -> AlertDraft:
+    return AlertDraft(
+        type=limit.alert_type, severity="high", region_code=principal.region_code, subject_kind="principal",
+        subject_id=principal.id,
+        facts={"principal_id": principal.id, "role": principal.role, "kind": limit.kind, "refusals": refusals,
+               "window_minutes": int(limit.window.total_seconds() // 60), "last_code": code},
+    )
+
+
+async def count_refusal(
+    session: AsyncSession, *, principal: Principal, limit: RefusalLimit, refusal: Problem, service: str
+) -> None:
+    """Record that `refusal` answers this principal, and alert when its refusals reach the limit. Ends the request's
+    transaction: its work is rolled back first (a refusal changes nothing), the record is committed alone."""
+    await session.rollback()
+    now = clock.utc_now()
+    await session.execute(_INSERT, {"principal": principal.id, "kind": limit.kind, "code": refusal.code, "at": now})
+    refusals = await refusals_within(session, principal=principal, limit=limit)
+    if refusals >= limit.limit:
+        await raise_alerts(session, [suspicion(principal, limit, refusals, refusal.code)], service=service,
+                           as_of=clock.today())
+    await session.commit()
