@@ -151,15 +151,24 @@ def check_within_arranged(*, project_balance_fen: int, amount_fen: int) -> None:
         )
 
 
-def check_household_account(household: Mapping[str, Any] | None, *, account_no: str, household_id: str) -> None:
-    """F6: a household is paid into its registered 一卡通 account, and only a registered household."""
-    if household is None:
-        reason = f"农户 {household_id} 不在建档立卡名册中 / household {household_id} is not in the registry"
-    elif household["card_account"] != account_no:
-        reason = "收款账户不是该户登记的一卡通账户 / the account is not the household's registered card account"
-    else:
-        return
-    raise RuleViolation(f"{reason} (F6)", code=codes.PAYEE_NOT_HOUSEHOLD_ACCOUNT, rule="F6", field="payee.account_no")
+def check_payee_household_of(household: Mapping[str, Any] | None, *, county_code: str, household_id: str) -> None:
+    """S9 (A5): a project pays households on its own county's roster (F6: only a registered household). A household
+    of another county is answered as one not on the roster at all: the answer says nothing about other counties."""
+    if household is None or household["county_code"] != county_code:
+        raise RuleViolation(
+            f"农户 {household_id} 不在项目所在县的建档立卡名册中 (S9) / household {household_id} is not on the poverty "
+            "roster of the project's county (S9)",
+            code=codes.PAYEE_NOT_IN_COUNTY, rule="S9", field="payee.id",
+        )
+
+
+def check_household_account(household: Mapping[str, Any], *, account_no: str) -> None:
+    """F6: a household is paid into its registered 一卡通 account (compared last: the caller sees it masked, S6)."""
+    if household["card_account"] != account_no:
+        raise RuleViolation(
+            "收款账户不是该户登记的一卡通账户 (F6) / the account is not the household's registered card account (F6)",
+            code=codes.PAYEE_NOT_HOUSEHOLD_ACCOUNT, rule="F6", field="payee.account_no",
+        )
 
 
 NOT_REGISTERED = codes.REGISTRY_NOT_REGISTERED
