@@ -94,7 +94,8 @@ async def create_project(session: AsyncSession, principal: Principal, body: Proj
         **body.model_dump(exclude={"performance_targets", "fund_sources", "responsible_unit"}),
         performance_targets=[t.model_dump() for t in body.performance_targets],
         fund_sources=[s.model_dump() for s in body.fund_sources],
-        responsible_unit=body.responsible_unit or principal.name or principal.id,
+        # the owner unit as the manager records it, or none: never the name of the key that posted it (A5)
+        responsible_unit=body.responsible_unit or "",
         status="draft",
         created_by=principal.id,
     )
