@@ -86,10 +86,9 @@ def destination_kind(*, block_grant: bool) -> str:
 
 def check_project_in_library(project: Mapping[str, Any] | None, *, county_code: str, project_id: str) -> None:
     """F4: only projects approved into this county's library (入库) receive integrated money."""
-    if project is None:
-        reason = "不在项目库中 / is not in any project library"
-    elif project["county_code"] != county_code:
-        reason = f"属于 {project['county_code']} 县项目库 / belongs to the library of county {project['county_code']}"
+    if project is None or project["county_code"] != county_code:
+        # another county's project is answered as no project at all: not its county, nor its status (A5)
+        reason = f"不在 {county_code} 县项目库中 / is not in the project library of county {county_code}"
     elif project["status"] not in codes.LIBRARY_STATUSES:
         reason = f"状态为 {project['status']}，未入库 / is {project['status']}, not approved into the library"
     else:

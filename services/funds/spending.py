@@ -128,12 +128,12 @@ async def _disburse(
     session: AsyncSession, *, principal: Principal, services: Mapping[str, Any], body: DisbursementCreate
 ) -> DisbursementRead:
     project = await clients.get_project(services, body.project_id)
+    if project is not None and not principal.covers(project["county_code"]):  # before its status is told (A5)
+        raise NotInJurisdiction(f"项目 {body.project_id} 不在管辖范围内 / project is outside your jurisdiction",
+                                field="project_id")
     rules.check_project_in_progress(project, project_id=body.project_id)
     assert project is not None
     county_code = project["county_code"]
-    if not principal.covers(county_code):
-        raise NotInJurisdiction(f"项目 {body.project_id} 不在管辖范围内 / project is outside your jurisdiction",
-                                field="project_id")
     payee = body.payee
     household = await clients.get_household(services, payee.id) if payee.kind == "household" else None
     if payee.kind == "household":

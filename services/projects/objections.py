@@ -87,14 +87,18 @@ async def _was_announced(session: AsyncSession, project_id: str) -> bool:
     return await session.get(Announcement, project_id) is not None
 
 
-async def _announced_project(session: AsyncSession, project_id: str, *, public: bool) -> Project:
+async def _announced_project(
+    session: AsyncSession, principal: Principal, project_id: str, *, public: bool
+) -> Project:
     """The project, locked, if it is being announced: objections are accepted then, also after the period ran.
 
-    The public page does not learn that an unannounced project exists: for it, that is a 404.
+    Neither the public page nor a key holder of another county learns that a never announced project exists (A5):
+    for them, that is a 404; an announced project's status is public (the announcement shows it).
     """
     query = select(Project).where(PROJECTS.c.id == project_id).with_for_update()
     project = (await session.execute(query)).scalar_one_or_none()
-    if project is None or (public and not await _was_announced(session, project_id)):
+    outsider = public or project is None or not principal.covers(project.county_code)
+    if project is None or (outsider and not await _was_announced(session, project_id)):
         raise NotFound(f"没有这个项目 / no project {project_id}")
     if project.status != "announced":
         raise Conflict(
@@ -126,7 +130,7 @@ async def _check_principal_limit(session: AsyncSession, principal: Principal, pr
 async def raise_objection(
     session: AsyncSession, principal: Principal, project_id: str, text_: str, *, public: bool
 ) -> ObjectionRead:
-    project = await _announced_project(session, project_id, public=public)
+    project = await _announced_project(session, principal, project_id, public=public)
     if not public:
         await _check_principal_limit(session, principal, project.id)
     objection = Objection(

@@ -13,7 +13,7 @@ from services.funds import codes
 from services.kernel.errors import RATE_LIMITED
 from tests.conftest import Api
 from tests.funds.site import Site
-from tests.projects.factory import import_households, new_county
+from tests.projects.factory import import_households, new_county, project_in
 
 LIMIT = codes.PAYEE_CHECKS.limit
 
@@ -89,3 +89,25 @@ async def test_card_account_enumeration_is_alerted_and_then_limited(site: Site, 
     assert await paid_to(db, project_id) == 1
     other = await make_principal("finance", site.county)  # per principal: another key of the county is not limited
     assert (await other.post("/funds/disbursements", json=site.payment(project_id, 100))).status_code == 201
+
+
+async def test_another_countys_project_is_neither_located_nor_its_status_told(
+    site: Site, admin: Api, make_principal: Any
+) -> None:
+    """A5: arranging for, or paying from, another county's project says no more than "not in your library" or
+    "outside your jurisdiction": not the project's county, nor its status."""
+    other = new_county()
+    [row] = await import_households(admin, other, ["poor"])
+    other_pm = await make_principal("project_manager", other)
+    approved = await project_in(other_pm, other, [row["household_id"]], "approved")
+    arranged = await site.world.fin_pilot.post("/funds/arrangements", json=site.arrangement(approved, 1_000))
+    unknown = await site.world.fin_pilot.post("/funds/arrangements", json=site.arrangement("prj_none", 1_000))
+    assert answer(arranged) == answer(unknown) == (422, codes.PROJECT_NOT_IN_LIBRARY, "project_id", "F4")
+    assert other not in arranged.text and "approved" not in arranged.text
+    assert arranged.json()["detail"].replace(approved, "?") == unknown.json()["detail"].replace("prj_none", "?")
+    paid = await site.world.fin_pilot.post("/funds/disbursements", json=site.payment(approved, 1_000))
+    assert paid.status_code == 403 and paid.json()["code"] == "NOT_IN_JURISDICTION", paid.text
+    assert other not in paid.text and "approved" not in paid.text
+    own = await site.project("approved")  # the county's own project: its state is told
+    assert (await site.world.fin_pilot.post("/funds/disbursements", json=site.payment(own, 1_000))).json()["code"] \
+        == codes.PROJECT_NOT_IN_PROGRESS
