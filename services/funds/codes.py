@@ -41,7 +41,7 @@ ID_ENUMERATION_SUSPECTED = "ID_ENUMERATION_SUSPECTED"  # S6 (A5): a principal's 
 PAYEE_REFUSALS = frozenset({PAYEE_NOT_HOUSEHOLD_ACCOUNT, PAYEE_NOT_IN_COUNTY})
 PAYEE_CHECKS = RefusalLimit(
     kind="household_payee", limit=30, window=timedelta(minutes=10), alert_type=ID_ENUMERATION_SUSPECTED,
-    what_zh="农户收款核验", what_en="household payee checks",
+    rule="S6", what_zh="农户收款核验", what_en="household payee checks",
 )
 
 LIBRARY_STATUSES = frozenset({"approved", "in_progress"})  # F4: approved into the library (入库) or being built

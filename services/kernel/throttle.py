@@ -1,4 +1,4 @@
-"""Refusals counted per principal (A5: least privilege, information security), shared by every worker of a service.
+"""Refusals counted per principal (S6, A5 information security), shared by every worker of a service.
 
 An answer that refuses a request can still tell the caller something it may not read: whether a guessed identity
 number is a household head's, whether a guessed account is a household's card. One such answer is what the caller
@@ -39,16 +39,13 @@ class RefusalLimit:
     limit: int  # refusals within the window that raise the alert and start the 429s
     window: timedelta
     alert_type: str
+    rule: str  # the rule id the 429 and the alert cite
     what_zh: str  # what was refused, for people: "借款人核验"
     what_en: str  # "borrower checks"
 
 
-_COUNT = text(
-    "SELECT count(*) FROM refusals WHERE principal_id = :principal AND kind = :kind AND at > :since"
-)
-_INSERT = text(
-    "INSERT INTO refusals (principal_id, kind, code, at) VALUES (:principal, :kind, :code, :at)"
-)
+_COUNT = text("SELECT count(*) FROM refusals WHERE principal_id = :principal AND kind = :kind AND at > :since")
+_INSERT = text("INSERT INTO refusals (principal_id, kind, code, at) VALUES (:principal, :kind, :code, :at)")
 
 
 async def refusals_within(session: AsyncSession, *, principal: Principal, limit: RefusalLimit) -> int:
@@ -63,9 +60,9 @@ async def check_not_limited(session: AsyncSession, *, principal: Principal, limi
     if await refusals_within(session, principal=principal, limit=limit) >= limit.limit:
         minutes = int(limit.window.total_seconds() // 60)
         raise RateLimited(
-            f"{minutes} 分钟内被拒绝的{limit.what_zh}过多，请稍后再试 (A5) / too many refused {limit.what_en} "
-            f"within {minutes} minutes: retry later (A5)",
-            rule="A5", retry_after_s=int(limit.window.total_seconds()),
+            f"{minutes} 分钟内被拒绝的{limit.what_zh}过多，请稍后再试 ({limit.rule}) / too many refused "
+            f"{limit.what_en} within {minutes} minutes: retry later ({limit.rule})",
+            rule=limit.rule, retry_after_s=int(limit.window.total_seconds()),
         )
 
 
@@ -74,7 +71,7 @@ def suspicion(principal: Principal, limit: RefusalLimit, refusals: int, code: st
         type=limit.alert_type, severity="high", region_code=principal.region_code, subject_kind="principal",
         subject_id=principal.id,
         facts={"principal_id": principal.id, "role": principal.role, "kind": limit.kind, "refusals": refusals,
-               "window_minutes": int(limit.window.total_seconds() // 60), "last_code": code},
+               "window_minutes": int(limit.window.total_seconds() // 60), "last_code": code, "rule": limit.rule},
     )
 
 

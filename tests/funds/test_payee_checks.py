@@ -86,6 +86,7 @@ async def test_card_account_enumeration_is_alerted_and_then_limited(site: Site, 
     assert len(mine) == 1 and mine[0]["facts"]["refusals"] == LIMIT, alerts.text
     limited = await w.fin_pilot.post("/funds/disbursements", json=site.payment(project_id, 100))
     assert limited.status_code == 429 and limited.json()["code"] == RATE_LIMITED, limited.text
+    assert limited.json()["rule"] == "S6"
     assert await paid_to(db, project_id) == 1
     other = await make_principal("finance", site.county)  # per principal: another key of the county is not limited
     assert (await other.post("/funds/disbursements", json=site.payment(project_id, 100))).status_code == 201

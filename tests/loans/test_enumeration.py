@@ -103,7 +103,7 @@ async def test_enumeration_is_alerted_and_then_limited(
     for number in (wrong_number(h), h.head_id_number):  # unjudged now: a right number tells nothing either
         limited = await lender.post("/loans", json=loan_body(h.household_id, number, amount_fen=100))
         assert limited.status_code == 429 and limited.json()["code"] == RATE_LIMITED, limited.text
-        assert limited.json()["rule"] == "A5"
+        assert limited.json()["rule"] == "S6"
     assert len(await loans_of(lender, h.household_id)) == 1
     other = await make_principal("lender", county)  # counted per principal: another lender is not limited
     assert (await other.post("/loans", json=loan_body(h.household_id, h.head_id_number, amount_fen=100))
