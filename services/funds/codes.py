@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.kernel.throttle import RefusalLimit
+from services.kernel.throttle import RefusalLimit, Window
 
 # Rule codes (API.md)
 BLOCK_GRANT_DESIGNATED_PROJECT = "BLOCK_GRANT_DESIGNATED_PROJECT"  # F1, 422
@@ -36,12 +36,13 @@ INELIGIBLE_PAYEE = "INELIGIBLE_PAYEE"  # F10
 ID_ENUMERATION_SUSPECTED = "ID_ENUMERATION_SUSPECTED"  # S6 (A5): a principal's payee refusals at the limit
 
 # S6 (A5): a household's 一卡通 account is shown masked; refusals of household payees (not of the county, not its
-# account) are counted per principal, and PAYEE_CHECKS.limit of them within the window raise ID_ENUMERATION_SUSPECTED
-# and make the principal's further household payments 429 RATE_LIMITED, unjudged, until they age out.
+# account) are counted per principal, and 30 of them within 10 minutes, or 100 within a day, raise
+# ID_ENUMERATION_SUSPECTED and make the principal's further household payments 429 RATE_LIMITED, unjudged, until they
+# age out.
 PAYEE_REFUSALS = frozenset({PAYEE_NOT_HOUSEHOLD_ACCOUNT, PAYEE_NOT_IN_COUNTY})
 PAYEE_CHECKS = RefusalLimit(
-    kind="household_payee", limit=30, window=timedelta(minutes=10), alert_type=ID_ENUMERATION_SUSPECTED,
-    rule="S6", what_zh="农户收款核验", what_en="household payee checks",
+    kind="household_payee", windows=(Window(30, timedelta(minutes=10)), Window(100, timedelta(days=1))),
+    alert_type=ID_ENUMERATION_SUSPECTED, rule="S6", what_zh="农户收款核验", what_en="household payee checks",
 )
 
 LIBRARY_STATUSES = frozenset({"approved", "in_progress"})  # F4: approved into the library (入库) or being built

@@ -15,7 +15,7 @@ from tests.conftest import Api
 from tests.funds.site import Site
 from tests.projects.factory import import_households, new_county, project_in
 
-LIMIT = codes.PAYEE_CHECKS.limit
+LIMIT = codes.PAYEE_CHECKS.windows[0].refusals
 
 
 def answer(response: Any) -> tuple[int, str, str | None, str | None]:

@@ -18,7 +18,8 @@ from tests.loans.conftest import Household, Seed
 from tests.loans.helpers import id_number, loan_body
 from tests.loans.test_origination import loans_of
 
-LIMIT = codes.BORROWER_CHECKS.limit
+LIMIT = codes.BORROWER_CHECKS.windows[0].refusals
+DAILY = codes.BORROWER_CHECKS.windows[1]
 
 
 def wrong_number(h: Household) -> str:
@@ -108,3 +109,27 @@ async def test_enumeration_is_alerted_and_then_limited(
     other = await make_principal("lender", county)  # counted per principal: another lender is not limited
     assert (await other.post("/loans", json=loan_body(h.household_id, h.head_id_number, amount_fen=100))
             ).status_code == 201
+
+
+async def test_a_slow_enumeration_meets_the_daily_window(
+    lender: Api, inspector: Api, seed: Seed, db: Any
+) -> None:
+    """Kept under the short window (fewer than 30 in 10 minutes), guesses still add up within the day: the long
+    window alerts and limits too. The earlier refusals of the day are written as they would have been, an hour ago."""
+    h = await seed()
+    recent = LIMIT - 2  # with the hundredth below, still under the short window
+    earlier = DAILY.refusals - recent - 1
+    await db.executemany(
+        "INSERT INTO loans.refusals (principal_id, kind, code, at) VALUES ($1, $2, $3, now() - interval '1 hour')",
+        [(lender.principal_id, codes.BORROWER_CHECKS.kind, codes.BORROWER_NOT_REGISTERED)] * earlier,
+    )
+    for _ in range(recent):  # under both windows: judged
+        refused = await lender.post("/loans", json=loan_body(h.household_id, wrong_number(h)))
+        assert refused.json()["code"] == codes.BORROWER_NOT_REGISTERED, refused.text
+    assert await alerts_on(inspector, lender.principal_id) == []
+    refused = await lender.post("/loans", json=loan_body(h.household_id, wrong_number(h)))
+    assert refused.json()["code"] == codes.BORROWER_NOT_REGISTERED  # the day's hundredth
+    [alert] = await alerts_on(inspector, lender.principal_id)
+    assert alert["facts"]["refusals"] == DAILY.refusals and alert["facts"]["window_minutes"] == DAILY.minutes
+    limited = await lender.post("/loans", json=loan_body(h.household_id, h.head_id_number))
+    assert limited.status_code == 429 and limited.json()["code"] == RATE_LIMITED, limited.text
