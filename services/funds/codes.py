@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from services.kernel.throttle import RefusalLimit, Window
+
 # Rule codes (API.md)
 BLOCK_GRANT_DESIGNATED_PROJECT = "BLOCK_GRANT_DESIGNATED_PROJECT"  # F1, 422
 BLOCK_GRANT_UNRELATED_TASK = "BLOCK_GRANT_UNRELATED_TASK"  # F1, 422
@@ -21,6 +25,7 @@ PROJECT_NOT_IN_PROGRESS = "PROJECT_NOT_IN_PROGRESS"  # 422: payments only to a p
 ALREADY_REVERSED = "ALREADY_REVERSED"  # 409: a record is reversed at most once
 REVERSAL_NOT_REVERSIBLE = "REVERSAL_NOT_REVERSIBLE"  # 422: a compensating entry is not itself reversed
 NOT_REVERSIBLE = "NOT_REVERSIBLE"  # 404-like: no record with that id
+PAYEE_NOT_IN_COUNTY = "PAYEE_NOT_IN_COUNTY"  # S9, 422: a household payee not on the project's county's roster
 
 # Alert types
 IDLE_FUNDS = "IDLE_FUNDS"  # F3
@@ -28,6 +33,17 @@ GROWTH_BELOW_AVERAGE = "GROWTH_BELOW_AVERAGE"  # F2
 LATE_PASS_DOWN = "LATE_PASS_DOWN"  # F9
 DUPLICATE_PAYMENT = "DUPLICATE_PAYMENT"  # F8/F10
 INELIGIBLE_PAYEE = "INELIGIBLE_PAYEE"  # F10
+ID_ENUMERATION_SUSPECTED = "ID_ENUMERATION_SUSPECTED"  # S6 (A5): a principal's payee refusals at the limit
+
+# S6 (A5): a household's 一卡通 account is shown masked; refusals of household payees (not of the county, not its
+# account) are counted per principal, and 30 of them within 10 minutes, or 100 within a day, raise
+# ID_ENUMERATION_SUSPECTED and make the principal's further household payments 429 RATE_LIMITED, unjudged, until they
+# age out.
+PAYEE_REFUSALS = frozenset({PAYEE_NOT_HOUSEHOLD_ACCOUNT, PAYEE_NOT_IN_COUNTY})
+PAYEE_CHECKS = RefusalLimit(
+    kind="household_payee", windows=(Window(30, timedelta(minutes=10)), Window(100, timedelta(days=1))),
+    alert_type=ID_ENUMERATION_SUSPECTED, rule="S6", what_zh="农户收款核验", what_en="household payee checks",
+)
 
 LIBRARY_STATUSES = frozenset({"approved", "in_progress"})  # F4: approved into the library (入库) or being built
 

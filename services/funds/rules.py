@@ -86,10 +86,9 @@ def destination_kind(*, block_grant: bool) -> str:
 
 def check_project_in_library(project: Mapping[str, Any] | None, *, county_code: str, project_id: str) -> None:
     """F4: only projects approved into this county's library (入库) receive integrated money."""
-    if project is None:
-        reason = "不在项目库中 / is not in any project library"
-    elif project["county_code"] != county_code:
-        reason = f"属于 {project['county_code']} 县项目库 / belongs to the library of county {project['county_code']}"
+    if project is None or project["county_code"] != county_code:
+        # another county's project is answered as no project at all: not its county, nor its status (A5)
+        reason = f"不在 {county_code} 县项目库中 / is not in the project library of county {county_code}"
     elif project["status"] not in codes.LIBRARY_STATUSES:
         reason = f"状态为 {project['status']}，未入库 / is {project['status']}, not approved into the library"
     else:
@@ -151,15 +150,24 @@ def check_within_arranged(*, project_balance_fen: int, amount_fen: int) -> None:
         )
 
 
-def check_household_account(household: Mapping[str, Any] | None, *, account_no: str, household_id: str) -> None:
-    """F6: a household is paid into its registered 一卡通 account, and only a registered household."""
-    if household is None:
-        reason = f"农户 {household_id} 不在建档立卡名册中 / household {household_id} is not in the registry"
-    elif household["card_account"] != account_no:
-        reason = "收款账户不是该户登记的一卡通账户 / the account is not the household's registered card account"
-    else:
-        return
-    raise RuleViolation(f"{reason} (F6)", code=codes.PAYEE_NOT_HOUSEHOLD_ACCOUNT, rule="F6", field="payee.account_no")
+def check_payee_household_of(household: Mapping[str, Any] | None, *, county_code: str, household_id: str) -> None:
+    """S9 (A5): a project pays households on its own county's roster (F6: only a registered household). A household
+    of another county is answered as one not on the roster at all: the answer says nothing about other counties."""
+    if household is None or household["county_code"] != county_code:
+        raise RuleViolation(
+            f"农户 {household_id} 不在项目所在县的建档立卡名册中 (S9) / household {household_id} is not on the poverty "
+            "roster of the project's county (S9)",
+            code=codes.PAYEE_NOT_IN_COUNTY, rule="S9", field="payee.id",
+        )
+
+
+def check_household_account(household: Mapping[str, Any], *, account_no: str) -> None:
+    """F6: a household is paid into its registered 一卡通 account (compared last: the caller sees it masked, S6)."""
+    if household["card_account"] != account_no:
+        raise RuleViolation(
+            "收款账户不是该户登记的一卡通账户 (F6) / the account is not the household's registered card account (F6)",
+            code=codes.PAYEE_NOT_HOUSEHOLD_ACCOUNT, rule="F6", field="payee.account_no",
+        )
 
 
 NOT_REGISTERED = codes.REGISTRY_NOT_REGISTERED

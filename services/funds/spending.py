@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funds import clients, rules
+from services.funds import clients, codes, rules
 from services.funds.allocations import duplicate_document
 from services.funds.ledger import AccountKey, Book, Posted, account_keys, open_book
 from services.funds.reference import load_reference, unknown_source, unregistered_county
@@ -25,8 +25,8 @@ from services.funds.schemas import (
     MovementRead,
     PayeeRead,
 )
-from services.kernel import clock
-from services.kernel.errors import NotInJurisdiction
+from services.kernel import clock, throttle
+from services.kernel.errors import NotInJurisdiction, Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 
@@ -110,18 +110,34 @@ async def arrange(
 async def disburse(
     session: AsyncSession, *, principal: Principal, services: Mapping[str, Any], body: DisbursementCreate
 ) -> DisbursementRead:
+    """Project → payee. A household payee's account is compared last (S6): a right and a wrong account are answered
+    alike while another rule refuses, and refusals about household payees are counted per principal."""
+    household_payee = body.payee.kind == "household"
+    if household_payee:
+        await throttle.check_not_limited(session, principal=principal, limit=codes.PAYEE_CHECKS)
+    try:
+        return await _disburse(session, principal=principal, services=services, body=body)
+    except Problem as refusal:
+        if household_payee and refusal.code in codes.PAYEE_REFUSALS:
+            await throttle.count_refusal(session, principal=principal, limit=codes.PAYEE_CHECKS, refusal=refusal,
+                                         service="funds")
+        raise
+
+
+async def _disburse(
+    session: AsyncSession, *, principal: Principal, services: Mapping[str, Any], body: DisbursementCreate
+) -> DisbursementRead:
     project = await clients.get_project(services, body.project_id)
-    # Jurisdiction first (A5): another county's project's status is not the caller's to learn from the refusal.
-    if project is not None and not principal.covers(project["county_code"]):
+    if project is not None and not principal.covers(project["county_code"]):  # before its status is told (A5)
         raise NotInJurisdiction(f"项目 {body.project_id} 不在管辖范围内 / project is outside your jurisdiction",
                                 field="project_id")
     rules.check_project_in_progress(project, project_id=body.project_id)
     assert project is not None
     county_code = project["county_code"]
     payee = body.payee
+    household = await clients.get_household(services, payee.id) if payee.kind == "household" else None
     if payee.kind == "household":
-        household = await clients.get_household(services, payee.id)
-        rules.check_household_account(household, account_no=payee.account_no, household_id=payee.id)
+        rules.check_payee_household_of(household, county_code=county_code, household_id=payee.id)
     sources = await account_keys(session, region_code=county_code, kinds=["project"], ref=body.project_id)
     targets = {k: AccountKey(county_code, "payee", k.fund_source, payee.id) for k in sources}
     book = await open_book(session, sources, create=targets.values())
@@ -143,6 +159,8 @@ async def disburse(
         )
     except IntegrityError as exc:
         raise duplicate_document(body.voucher_no, field="voucher_no") from exc
+    if household is not None:
+        rules.check_household_account(household, account_no=payee.account_no)  # last of all (S6); rolls back
     await book.flush(session)
     return DisbursementRead(id=record_id, project_id=body.project_id, county_code=county_code,
                             amount_fen=body.amount_fen, voucher_no=body.voucher_no,

@@ -85,3 +85,17 @@ def append_only(*tables: str) -> None:
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION append_only()"
         )
+
+
+def create_refusals_table() -> None:
+    """services/kernel/throttle.py: refusals counted per principal, insert-only (old rows only age out of the
+    window; nothing is updated)."""
+    op.create_table(
+        "refusals",
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("principal_id", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("code", sa.String(64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_refusals_principal", "refusals", ["principal_id", "kind", "at"])

@@ -104,6 +104,15 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * 8 + value[-4:]
 
 
+def mask_account_no(value: str) -> str:
+    """A5 (S7): a 一卡通 or bank account as banks print it: the issuer's six digits and the last four of a number of 16
+    characters or more (`621700*********0001`), only the last four of a shorter one; each hidden character a `*`."""
+    if len(value) <= 4:
+        return "*" * len(value)
+    head = value[:6] if len(value) >= 16 else ""
+    return head + "*" * (len(value) - len(head) - 4) + value[-4:]
+
+
 # C0 control characters but tab, line feed and carriage return; DEL; lone UTF-16 surrogates. PostgreSQL text cannot
 # hold NUL nor a surrogate (the insert fails: a 500), and the others have no business in a record or a filter.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from services.kernel.errors import NOT_IN_JURISDICTION
+from services.kernel.throttle import RefusalLimit, Window
+
 # Origination (all 422)
 BORROWER_NOT_REGISTERED = "BORROWER_NOT_REGISTERED"  # L1
 BORROWER_NOT_ELIGIBLE = "BORROWER_NOT_ELIGIBLE"  # L1, L1a
@@ -29,6 +34,17 @@ ALERT_LOAN_ENTERPRISE_USE = "LOAN_ENTERPRISE_USE"  # L2a, L3
 ALERT_LOAN_NON_PRODUCTIVE_USE = "LOAN_NON_PRODUCTIVE_USE"  # L2b
 ALERT_LOAN_FUNDS_CONCENTRATION = "LOAN_FUNDS_CONCENTRATION"  # L2a (户贷企用, covert)
 ALERT_INELIGIBLE_BORROWER = "INELIGIBLE_BORROWER"  # L1, F10
+ALERT_ID_ENUMERATION_SUSPECTED = "ID_ENUMERATION_SUSPECTED"  # S6 (A5): a principal's borrower refusals at the limit
+
+# S6 (A5): refusals about the borrower (unknown, ineligible, not the head, another county's household) are counted
+# per principal; 30 of them within 10 minutes, or 100 within a day, raise ID_ENUMERATION_SUSPECTED on the principal,
+# and its further POST /loans are 429 RATE_LIMITED, unjudged, until they age out. Enumerating the ~2,000 numbers that
+# fit a masked one then takes weeks, and is alerted on within the first hundred guesses.
+BORROWER_REFUSALS = frozenset({BORROWER_NOT_REGISTERED, BORROWER_NOT_ELIGIBLE, NOT_IN_JURISDICTION})
+BORROWER_CHECKS = RefusalLimit(
+    kind="loan_borrower", windows=(Window(30, timedelta(minutes=10)), Window(100, timedelta(days=1))),
+    alert_type=ALERT_ID_ENUMERATION_SUSPECTED, rule="S6", what_zh="借款人核验", what_en="borrower checks",
+)
 
 # L1: the registry decides who may borrow (its internal eligibility API); the reasons it gives
 REGISTRY_NOT_REGISTERED = "not_registered"

@@ -148,7 +148,7 @@ async def ineligible_borrower(ctx: DetectorContext) -> list[AlertDraft]:
     """L1/F10: a household with a loan outstanding on `as_of` is not eligible on that day (not_poor, or a village
     cadre), as the registry judges it on the roster in force that day (asked in batches of 1000 with a few batches
     in flight): the daily scan reads today's roster, a scan of a past day that day's. Origination refused such
-    households on the issue date with rules.check_borrower_eligible (BORROWER_NOT_ELIGIBLE)."""
+    households on the issue date with rules.check_household_eligible (BORROWER_NOT_ELIGIBLE)."""
     params = {"as_of": ctx.as_of, "region": ctx.region_like}
     active: dict[str, Any] = {
         row.household_id: row for row in await ctx.session.execute(text(ACTIVE_HOUSEHOLDS), params)

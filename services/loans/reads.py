@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.errors import NotInJurisdiction, ValidationProblem
 from services.kernel.identity import Principal, jurisdiction_prefix
 from services.kernel.pagination import Page, decode_cursor, page_of
-from services.kernel.types import mask_id_number
+from services.kernel.types import mask_account_no, mask_id_number
 from services.loans import codes, rules
 from services.loans.models import Extension, Repayment, UsageReport
 from services.loans.schemas import (
@@ -70,7 +70,9 @@ def loan_read(row: Row[Any] | Any, as_of: date) -> dict[str, Any]:
         cooperative_uscc=row.cooperative_uscc,
         disbursement_account=AccountRead(
             holder_id_number=mask_id_number(row.account_holder_id_number) if row.account_holder_id_number else None,
-            holder_uscc=row.account_holder_uscc, account_no=row.account_no,
+            holder_uscc=row.account_holder_uscc,
+            # a person's account is masked like the person's identity number (A5, S7); an organisation's is not
+            account_no=row.account_no if row.account_holder_uscc else mask_account_no(row.account_no),
         ),
         issued_on=row.issued_on, maturity_on=row.maturity_on, maturity_in_force=row.maturity_in_force,
         repaid_fen=row.repaid_fen, outstanding_fen=outstanding,

@@ -1,17 +1,22 @@
 """The loan rules of DOMAIN.md (L1–L6) as pure functions: no database, no network, unit-tested on their own.
 
 Origination checks the rules in this order, and answers with the first that refuses:
-  1. L1  registered: the household is on the roster and the borrower is its head   (BORROWER_NOT_REGISTERED)
+  1. L1a the borrower is 18–65 on the issue date (by the birth date in the number given)  (BORROWER_NOT_ELIGIBLE)
+  2. L2a the money goes to the borrower's own account (or, in the cooperative mode, to a farmers' cooperative, L3)
+  3. L2b productive purpose, 4. L2c rate ≤ benchmark and no fees, 5. L2d no collateral or guarantee,
+  6. L2e the product's name is 扶贫小额信贷
+  7. L4  amount ≤ 50,000 元, 8. L4 term ≤ 36 months
+  9. L1  the household is on the roster                                              (BORROWER_NOT_REGISTERED)
      -- the service then checks jurisdiction on the household's county (403) --
-  2. L1  on the issue date, as the registry judges it: on the roster then          (BORROWER_NOT_REGISTERED),
-         eligible then (poor/exited/returned, no village cadre), L1a age 18–65     (BORROWER_NOT_ELIGIBLE)
-  3. L2a the money goes to the borrower's own account (or, in the cooperative mode, to a farmers' cooperative, L3)
-  4. L2b productive purpose, 5. L2c rate ≤ benchmark and no fees, 6. L2d no collateral or guarantee,
-  7. L2e the product's name is 扶贫小额信贷
-  8. L4  amount ≤ 50,000 元, 9. L4 term ≤ 36 months
- 10. L4  the household's outstanding principal with this loan ≤ 50,000 元 (last: it needs a lock and the database)
-Who may borrow comes before what is lent; within the contract the five prohibitions come in DOMAIN.md's order, then
-the caps. Schema errors (422 VALIDATION_ERROR) come before all of them.
+ 10. L1  on the issue date, as the registry judges the household: on the roster then    (BORROWER_NOT_REGISTERED),
+         eligible then (poor/exited/returned, no village cadre)                          (BORROWER_NOT_ELIGIBLE)
+ 11. L4  the household's outstanding principal with this loan ≤ 50,000 元 (it needs a lock and the database)
+ 12. L1  the borrower is the household's head                                         (BORROWER_NOT_REGISTERED)
+The head's identity number is compared last (S6, A5): the lender sees it masked, and an answer that differed
+between a right and a wrong number while another rule refused would let it try the ~2,000 numbers that fit the mask
+one by one. Compared last, a right number is told apart only by the loan being made (recorded, and audited), and
+the refusals of wrong ones are counted and limited (codes.BORROWER_CHECKS). Within the contract the five
+prohibitions come in DOMAIN.md's order, then the caps. Schema errors (422 VALIDATION_ERROR) come before all of them.
 """
 
 from __future__ import annotations
@@ -52,19 +57,23 @@ class Eligibility:
     village_cadre: bool | None
 
 
-def check_borrower_registered(household: Household | None, household_id: str, borrower_id_number: str) -> Household:
-    """L1: the borrower is the head of a household on the registration roster (建档立卡)."""
+def check_household_registered(household: Household | None, household_id: str) -> Household:
+    """L1: the household is on the registration roster (建档立卡)."""
     if household is None:
         raise RuleViolation(
             f"L1: 农户 {household_id} 不在建档立卡名册中 / household {household_id} is not on the poverty roster",
             code=codes.BORROWER_NOT_REGISTERED, rule="L1", field="household_id",
         )
+    return household
+
+
+def check_borrower_is_head(household: Household, borrower_id_number: str) -> None:
+    """L1: the borrower is the head of the household (checked last: see the module's docstring, S6)."""
     if household.head_id_number.upper() != borrower_id_number.upper():
         raise RuleViolation(
             "L1: 借款人不是该户户主 / the borrower's identity number is not the household head's",
             code=codes.BORROWER_NOT_REGISTERED, rule="L1", field="borrower_id_number",
         )
-    return household
 
 
 def age_on(birth: date, day: date) -> int:
@@ -72,9 +81,20 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def check_borrower_eligible(eligibility: Eligibility, borrower_id_number: str, issued_on: date) -> None:
+def check_borrower_age(borrower_id_number: str, issued_on: date) -> None:
+    """L1a: 18 to 65 years old on the issue date (the birth date is the one in the number given)."""
+    age = age_on(birth_date_of(borrower_id_number), issued_on)
+    if not codes.MIN_AGE <= age <= codes.MAX_AGE:
+        raise RuleViolation(
+            f"L1a: 借款人发放日年龄 {age} 岁，不在 18–65 岁之间 / the borrower is {age} on the issue date, "
+            "outside 18 to 65",
+            code=codes.BORROWER_NOT_ELIGIBLE, rule="L1a", field="borrower_id_number",
+        )
+
+
+def check_household_eligible(eligibility: Eligibility, issued_on: date) -> None:
     """L1 on the issue date, as the registry judged the household on it: on the roster (建档立卡) then, and poor,
-    exited (脱贫不脱政策) or returned, with no sitting village cadre. L1a: 18 to 65 years old on the issue date."""
+    exited (脱贫不脱政策) or returned, with no sitting village cadre."""
     household_id = eligibility.household_id
     if codes.REGISTRY_NOT_REGISTERED in eligibility.reasons:
         raise RuleViolation(
@@ -94,13 +114,6 @@ def check_borrower_eligible(eligibility: Eligibility, borrower_id_number: str, i
             f"L1: 发放日 {issued_on} 户内有村干部 / on the issue date the household had a sitting village cadre, and "
             "may not be identified as poor",
             code=codes.BORROWER_NOT_ELIGIBLE, rule="L1", field="household_id",
-        )
-    age = age_on(birth_date_of(borrower_id_number), issued_on)
-    if not codes.MIN_AGE <= age <= codes.MAX_AGE:
-        raise RuleViolation(
-            f"L1a: 借款人发放日年龄 {age} 岁，不在 18–65 岁之间 / the borrower is {age} on the issue date, "
-            "outside 18 to 65",
-            code=codes.BORROWER_NOT_ELIGIBLE, rule="L1a", field="borrower_id_number",
         )
 
 

@@ -7,12 +7,14 @@ import asyncio
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.errors import Conflict, NotFound, NotInJurisdiction, RuleViolation
+from services.kernel import throttle
+from services.kernel.errors import Conflict, NotFound, NotInJurisdiction, Problem, RuleViolation
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.loans import codes, rules
 from services.loans.clients import Registry
 from services.loans.models import Extension, Loan, Repayment, UsageReport
+from services.loans.rules import Household
 from services.loans.schemas import ExtensionCreate, LoanCreate, RepaymentCreate, UsageReportCreate
 
 
@@ -61,7 +63,9 @@ async def lock_household(session: AsyncSession, household_id: str) -> None:
 
 
 def check_contract(body: LoanCreate) -> str | None:
-    """L2a–e and the L4 amount and term caps, in the order of rules.py; returns the cooperative to record (L3)."""
+    """L1a on the number given, L2a–e and the L4 amount and term caps, in the order of rules.py; returns the
+    cooperative to record (L3)."""
+    rules.check_borrower_age(body.borrower_id_number, body.issued_on)
     account = body.disbursement_account
     cooperative = rules.check_disbursement_account(
         borrower_id_number=body.borrower_id_number, mode=body.mode, holder_id_number=account.holder_id_number,
@@ -77,7 +81,9 @@ def check_contract(body: LoanCreate) -> str | None:
     return cooperative
 
 
-async def originate(session: AsyncSession, registry: Registry, principal: Principal, body: LoanCreate) -> Loan:
+async def registered_household(registry: Registry, principal: Principal, body: LoanCreate) -> Household:
+    """L1 on the household (on the roster now and on the issue date, eligible then) and the jurisdiction; not the
+    borrower's number yet (rules.py, S6)."""
     # two independent reads of the registry, at once: the record (head, county) and L1 on the issue date; both are
     # awaited to the end, then the first failure (the registry down: 503) is raised
     found, judged = await asyncio.gather(
@@ -88,16 +94,30 @@ async def originate(session: AsyncSession, registry: Registry, principal: Princi
         raise found
     if isinstance(judged, BaseException):
         raise judged
-    household, eligibility = found, judged
-    if household is not None and not principal.covers(household.county_code):
+    household = rules.check_household_registered(found, body.household_id)
+    if not principal.covers(household.county_code):
         raise NotInJurisdiction(
             f"农户 {body.household_id} 所在县不在管辖范围内 / the household's county is outside your jurisdiction"
         )
-    household = rules.check_borrower_registered(household, body.household_id, body.borrower_id_number)
-    rules.check_borrower_eligible(eligibility, body.borrower_id_number, body.issued_on)
-    cooperative = check_contract(body)
-    await lock_household(session, household.household_id)
-    rules.check_household_cap(await household_outstanding(session, household.household_id), body.amount_fen)
+    rules.check_household_eligible(judged, body.issued_on)
+    return household
+
+
+async def originate(session: AsyncSession, registry: Registry, principal: Principal, body: LoanCreate) -> Loan:
+    """Who may borrow and what is lent, the borrower's number compared last; a refusal about the borrower is counted
+    for the principal, and too many of them are an enumeration (S6: alert, then 429)."""
+    await throttle.check_not_limited(session, principal=principal, limit=codes.BORROWER_CHECKS)
+    try:
+        cooperative = check_contract(body)
+        household = await registered_household(registry, principal, body)
+        await lock_household(session, household.household_id)
+        rules.check_household_cap(await household_outstanding(session, household.household_id), body.amount_fen)
+        rules.check_borrower_is_head(household, body.borrower_id_number)
+    except Problem as refusal:
+        if refusal.code in codes.BORROWER_REFUSALS:
+            await throttle.count_refusal(session, principal=principal, limit=codes.BORROWER_CHECKS, refusal=refusal,
+                                         service="loans")
+        raise
     account = body.disbursement_account
     loan = Loan(
         id=new_id("loan"), household_id=household.household_id, county_code=household.county_code,

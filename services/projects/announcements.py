@@ -58,7 +58,7 @@ def _public(row: Row[Any]) -> PublicAnnouncement:
         announcement=PublicPeriod(
             start_on=a_start, days=days, ends_on=ends_on, scope=scope, current=a_start <= clock.today() < ends_on
         ),
-        responsible_unit=unit, beneficiary_households=int(beneficiaries or 0), benefit_mechanism=mechanism,
+        responsible_unit=unit or None, beneficiary_households=int(beneficiaries or 0), benefit_mechanism=mechanism,
         performance_targets=[{"indicator": t["indicator"], "target": t["target"]} for t in targets],
         status=status, objections_open=int(open_objections or 0),
         how_to_object=how_to_object(pid, ends_on.isoformat()),

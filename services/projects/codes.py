@@ -23,5 +23,11 @@ DUPLICATE_PROJECT = "DUPLICATE_PROJECT"  # P5
 # Rule ids of DOMAIN.md
 P1, P2, P3, P4, P5, P6, P7 = "P1", "P2", "P3", "P4", "P5", "P6", "P7"
 
-# Public objections: at most this many per project per minute (the gateway forwards no client address).
-PUBLIC_OBJECTIONS_PER_MINUTE = 10
+# S8: who may not lock P1 out. A key holder has at most this many open objections to one project (429
+# OBJECTION_LIMIT beyond); the public is never refused by the project (the gateway limits each address), but only
+# the first PUBLIC_BLOCKING public objections of a project block its approval until answered in writing: the later
+# ones are recorded, published and answerable like any other, and do not block.
+S8 = "S8"
+OBJECTION_LIMIT = "OBJECTION_LIMIT"  # 429: a key holder's open objections to this project are at the limit
+OPEN_OBJECTIONS_PER_PRINCIPAL = 3
+PUBLIC_BLOCKING = 20

@@ -1,18 +1,22 @@
 """Objections (异议) to an announced project (P1): raised by a key holder or by the public page, resolved in writing.
 
-Public objections are limited per project and minute (codes.PUBLIC_OBJECTIONS_PER_MINUTE, counted in the database
-under a per-project advisory lock, so it holds across processes): the gateway forwards no client address, so a
-per-IP limit cannot be enforced here.
+S8: P1 is public supervision, so no one source may lock the public out of objecting, nor keep a project from approval
+for ever by flooding it. A key holder has at most codes.OPEN_OBJECTIONS_PER_PRINCIPAL open objections to a project
+(429 OBJECTION_LIMIT beyond, until they are answered). The public is never refused here (the gateway limits what each
+address may post; the service sees no address, so a per-project cap would be one that a single flood fills for
+everyone): every public objection is recorded and published, and the first codes.PUBLIC_BLOCKING public objections of
+the project, by the order they were raised, block its approval until answered in writing; the later ones do not.
+The project's row lock orders the objections to one project, so each check holds across processes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.errors import RATE_LIMITED, Conflict, NotFound, Problem
+from services.kernel.errors import Conflict, NotFound, Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.projects import codes, rules
@@ -24,10 +28,23 @@ RESOLUTIONS = table(ObjectionResolution)
 PROJECTS = table(Project)
 
 
-class RateLimited(Problem):
+class ObjectionLimit(Problem):
     status = 429
-    code = RATE_LIMITED
-    title = "Too many requests"
+    code = codes.OBJECTION_LIMIT
+    title = "Too many open objections"
+
+
+def _ranked(project_ids: Sequence[str]) -> Subquery:
+    """The objections of these projects, each with whether it blocks approval (S8): every key holder's, and the first
+    codes.PUBLIC_BLOCKING of the public's."""
+    o = OBJECTIONS.c
+    rank = func.row_number().over(partition_by=(o.project_id, o.channel), order_by=(o.raised_at, o.id))
+    return (
+        select(o.id, o.project_id, o.text, o.channel, o.raised_at, o.principal_id,
+               ((o.channel != "public") | (rank <= codes.PUBLIC_BLOCKING)).label("blocks"))
+        .where(o.project_id.in_(list(project_ids)))
+        .subquery()
+    )
 
 
 async def objections_of(session: AsyncSession, project_ids: Sequence[str]) -> dict[str, list[ObjectionRead]]:
@@ -35,11 +52,11 @@ async def objections_of(session: AsyncSession, project_ids: Sequence[str]) -> di
     out: dict[str, list[ObjectionRead]] = {}
     if not project_ids:
         return out
-    o, r = OBJECTIONS.c, RESOLUTIONS.c
+    ranked = _ranked(project_ids)
+    o, r = ranked.c, RESOLUTIONS.c
     query = (
-        select(o.id, o.project_id, o.text, o.channel, o.raised_at, r.resolution, r.at, r.principal_id)
-        .select_from(OBJECTIONS.outerjoin(RESOLUTIONS, r.objection_id == o.id))
-        .where(o.project_id.in_(list(project_ids)))
+        select(o.id, o.project_id, o.text, o.channel, o.raised_at, r.resolution, r.at, r.principal_id, o.blocks)
+        .select_from(ranked.outerjoin(RESOLUTIONS, r.objection_id == o.id))
         .order_by(o.raised_at, o.id)
     )
     for row in await session.execute(query):
@@ -47,18 +64,20 @@ async def objections_of(session: AsyncSession, project_ids: Sequence[str]) -> di
             ObjectionRead(
                 id=row[0], project_id=row[1], text=row[2], channel=row[3], raised_at=row[4],
                 status="open" if row[5] is None else "resolved",
-                resolution=row[5], resolved_at=row[6], resolved_by=row[7],
+                resolution=row[5], resolved_at=row[6], resolved_by=row[7], blocks_approval=row[8],
             )
         )
     return out
 
 
 async def open_objection_ids(session: AsyncSession, project_id: str) -> list[str]:
-    o, r = OBJECTIONS.c, RESOLUTIONS.c
+    """The open objections that block approval (P1, S8)."""
+    ranked = _ranked([project_id])
+    o, r = ranked.c, RESOLUTIONS.c
     query = (
         select(o.id)
-        .select_from(OBJECTIONS.outerjoin(RESOLUTIONS, r.objection_id == o.id))
-        .where(o.project_id == project_id, r.objection_id.is_(None))
+        .select_from(ranked.outerjoin(RESOLUTIONS, r.objection_id == o.id))
+        .where(r.objection_id.is_(None), o.blocks)
         .order_by(o.id)
     )
     return [str(i) for i in (await session.execute(query)).scalars()]
@@ -68,14 +87,18 @@ async def _was_announced(session: AsyncSession, project_id: str) -> bool:
     return await session.get(Announcement, project_id) is not None
 
 
-async def _announced_project(session: AsyncSession, project_id: str, *, public: bool) -> Project:
+async def _announced_project(
+    session: AsyncSession, principal: Principal, project_id: str, *, public: bool
+) -> Project:
     """The project, locked, if it is being announced: objections are accepted then, also after the period ran.
 
-    The public page does not learn that an unannounced project exists: for it, that is a 404.
+    Neither the public page nor a key holder of another county learns that a never announced project exists (A5):
+    for them, that is a 404; an announced project's status is public (the announcement shows it).
     """
     query = select(Project).where(PROJECTS.c.id == project_id).with_for_update()
     project = (await session.execute(query)).scalar_one_or_none()
-    if project is None or (public and not await _was_announced(session, project_id)):
+    outsider = public or project is None or not principal.covers(project.county_code)
+    if project is None or (outsider and not await _was_announced(session, project_id)):
         raise NotFound(f"没有这个项目 / no project {project_id}")
     if project.status != "announced":
         raise Conflict(
@@ -87,28 +110,29 @@ async def _announced_project(session: AsyncSession, project_id: str, *, public: 
     return project
 
 
-async def _check_public_rate(session: AsyncSession, project_id: str) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('objections:' || :pid))"), {"pid": project_id})
-    o = OBJECTIONS.c
-    recent = await session.scalar(
+async def _check_principal_limit(session: AsyncSession, principal: Principal, project_id: str) -> None:
+    """S8: a key holder's open objections to one project stay few; one key cannot flood a project's approval."""
+    o, r = OBJECTIONS.c, RESOLUTIONS.c
+    mine = await session.scalar(
         select(func.count())
-        .select_from(OBJECTIONS)
-        .where(o.project_id == project_id, o.channel == "public")
-        .where(o.raised_at > func.now() - text("interval '1 minute'"))
+        .select_from(OBJECTIONS.outerjoin(RESOLUTIONS, r.objection_id == o.id))
+        .where(o.project_id == project_id, o.principal_id == principal.id, o.channel == "principal",
+               r.objection_id.is_(None))
     )
-    if (recent or 0) >= codes.PUBLIC_OBJECTIONS_PER_MINUTE:
-        raise RateLimited(
-            f"本项目每分钟最多受理 {codes.PUBLIC_OBJECTIONS_PER_MINUTE} 条公众异议，请稍后再试 / at most "
-            f"{codes.PUBLIC_OBJECTIONS_PER_MINUTE} public objections per project per minute: retry in a minute"
+    if (mine or 0) >= codes.OPEN_OBJECTIONS_PER_PRINCIPAL:
+        raise ObjectionLimit(
+            f"您对该项目已有 {mine} 条异议尚未答复，答复前不能再提出 (S8) / you have {mine} open objections to this "
+            f"project (at most {codes.OPEN_OBJECTIONS_PER_PRINCIPAL}): wait until they are answered (S8)",
+            rule=codes.S8, open_objections=int(mine or 0),
         )
 
 
 async def raise_objection(
     session: AsyncSession, principal: Principal, project_id: str, text_: str, *, public: bool
 ) -> ObjectionRead:
-    project = await _announced_project(session, project_id, public=public)
-    if public:
-        await _check_public_rate(session, project.id)
+    project = await _announced_project(session, principal, project_id, public=public)
+    if not public:
+        await _check_principal_limit(session, principal, project.id)
     objection = Objection(
         id=new_id("obj"), project_id=project.id, text=text_, channel="public" if public else "principal",
         principal_id=principal.id, role=principal.role,

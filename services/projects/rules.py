@@ -128,6 +128,17 @@ def ineligible_beneficiaries(
     ]
 
 
+def reasons_in_county(
+    registry_reasons: Mapping[str, Sequence[str]], counties: Mapping[str, str], county_code: str
+) -> dict[str, list[str]]:
+    """P3 within the project's county (A5): a household of another county is answered as one not on the roster, so
+    that a project names its own county's households and submitting one tells nothing of another county's."""
+    return {
+        household_id: list(reasons) if counties.get(household_id) == county_code else ["not_registered"]
+        for household_id, reasons in registry_reasons.items()
+    }
+
+
 def check_poor_beneficiaries(beneficiary_ids: Sequence[str], registry_reasons: Mapping[str, Sequence[str]]) -> None:
     """P3 benefit linkage: at least one beneficiary, and every one a registered poor (or exited, returned) household."""
     if not beneficiary_ids:
@@ -195,9 +206,10 @@ def check_no_open_objections(open_objection_ids: Sequence[str]) -> None:
 def check_may_act_on(principal: Principal, county_code: str) -> None:
     """A project manager acts on projects of their jurisdiction only."""
     if not principal.covers(county_code):
+        # nothing about the project (A5): not its county, name or status
         raise NotInJurisdiction(
-            f"项目所在县 {county_code} 不在管辖范围 {principal.region_code} 内 / the project's county {county_code} "
-            f"is outside your jurisdiction {principal.region_code}"
+            f"项目不在管辖范围 {principal.region_code} 内 / the project is outside your jurisdiction "
+            f"{principal.region_code}"
         )
 
 
@@ -206,8 +218,8 @@ def check_may_approve(principal: Principal, county_code: str) -> None:
     project's county approves it: not another county's, and not a city's or province's above it."""
     if principal.role != "project_manager" or principal.region_code != county_code:
         raise NotInJurisdiction(
-            f"只有本县的项目管理人员可以批准入库 (P2) / only a project manager of county {county_code} may approve "
-            "this project (P2)",
+            "只有项目所在县的项目管理人员可以批准入库 (P2) / only a project manager of the project's own county may "
+            "approve it (P2)",
             rule=codes.P2,
         )
 

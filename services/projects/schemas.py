@@ -152,6 +152,7 @@ class ObjectionRead(BaseModel):
     resolution: str | None = None
     resolved_at: datetime | None = None
     resolved_by: str | None = None
+    blocks_approval: bool = True  # S8: the public's objections beyond the first codes.PUBLIC_BLOCKING do not
 
 
 class ProjectRead(BaseModel):
@@ -253,7 +254,7 @@ class PublicAnnouncement(BaseModel):
     project_start_on: date
     project_end_on: date
     announcement: PublicPeriod
-    responsible_unit: str
+    responsible_unit: str | None  # the owner unit recorded on the project; None when none was (never a key's name)
     beneficiary_households: int
     benefit_mechanism: str
     performance_targets: list[dict[str, str]]

@@ -18,7 +18,7 @@ from services.kernel.identity import Principal, jurisdiction_prefix
 from services.kernel.ids import new_id
 from services.kernel.pagination import Page, decode_cursor, page_of
 from services.projects import rules
-from services.projects.clients import household_ineligibility
+from services.projects.clients import household_counties, household_ineligibility
 from services.projects.models import Announcement, Project, ProjectEvent, table
 from services.projects.objections import objections_of, open_objection_ids
 from services.projects.schemas import AnnounceIn, AnnouncementRead, EventRead, ProjectCreate, ProjectRead
@@ -94,7 +94,8 @@ async def create_project(session: AsyncSession, principal: Principal, body: Proj
         **body.model_dump(exclude={"performance_targets", "fund_sources", "responsible_unit"}),
         performance_targets=[t.model_dump() for t in body.performance_targets],
         fund_sources=[s.model_dump() for s in body.fund_sources],
-        responsible_unit=body.responsible_unit or principal.name or principal.id,
+        # the owner unit as the manager records it, or none: never the name of the key that posted it (A5)
+        responsible_unit=body.responsible_unit or "",
         status="draft",
         created_by=principal.id,
     )
@@ -166,7 +167,11 @@ async def submit(session: AsyncSession, principal: Principal, project_id: str, r
     rules.check_category_not_on_negative_list(project.category)
     rules.check_has_performance_targets(project.performance_targets)
     beneficiaries = list(project.beneficiary_household_ids)
-    reasons = await household_ineligibility(registry, beneficiaries) if beneficiaries else {}
+    reasons: dict[str, list[str]] = {}
+    if beneficiaries:
+        judged = await household_ineligibility(registry, beneficiaries)
+        counties = await household_counties(registry, beneficiaries)
+        reasons = rules.reasons_in_county(judged, counties, project.county_code)
     rules.check_poor_beneficiaries(beneficiaries, reasons)
     return await _move(session, project, "submit", principal)
 

@@ -36,7 +36,8 @@ class StatusChange(BaseModel):
 
 
 class HouseholdRead(BaseModel):
-    """A household as the public API shows it: `head_id_number` masked for every role but admin (A5)."""
+    """A household as the public API shows it: `head_id_number` and `card_account` masked for every role but admin
+    (A5, S7)."""
 
     household_id: str
     head_id_number: str

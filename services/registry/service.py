@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from services.kernel.errors import NotFound, NotInJurisdiction
 from services.kernel.identity import Principal
-from services.kernel.types import mask_id_number
+from services.kernel.types import mask_account_no, mask_id_number
 from services.registry import rules
 from services.registry.models import Household, HouseholdStatus
 from services.registry.schemas import (
@@ -134,10 +134,11 @@ async def eligibility(session: AsyncSession, *, queries: Sequence[tuple[str, dat
 
 
 def read_of(household: Household, *, principal: Principal) -> HouseholdRead:
-    """A5: the head's identity number in full for admin only."""
+    """A5: the head's identity number and the 一卡通 account (S7) in full for admin only."""
     read = HouseholdRead.model_validate(household, from_attributes=True)
     if principal.role not in FULL_ID_ROLES:
         read.head_id_number = mask_id_number(household.head_id_number)
+        read.card_account = mask_account_no(household.card_account)
     return read
 
 

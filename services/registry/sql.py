@@ -77,16 +77,17 @@ HASH_JOINS_OFF = "SET LOCAL enable_hashjoin = off"
 
 
 def outside_jurisdiction(table: str) -> str:
-    """A household already registered in a county outside the importer's jurisdiction cannot be taken over."""
+    """A household already registered in a county outside the importer's jurisdiction cannot be taken over; the
+    refusal does not name that county (A5)."""
     return f"""
 WITH refused AS (
     DELETE FROM {table} s USING households h
     WHERE h.household_id = s.household_id AND NOT starts_with(h.village_code, $1)
-    RETURNING s.line, s.household_id, h.county_code
+    RETURNING s.line, s.household_id
 )
 SELECT line, '{codes.LINE_NOT_IN_JURISDICTION}' AS code,
-       '户 ' || household_id || ' 登记在县 ' || county_code || '，不在管辖范围内 / household ' || household_id
-       || ' is registered in county ' || county_code || ', outside your jurisdiction' AS detail,
+       '户 ' || household_id || ' 已在管辖范围外登记 / household ' || household_id
+       || ' is registered outside your jurisdiction' AS detail,
        count(*) OVER () AS total
 FROM refused ORDER BY line LIMIT $2
 """

@@ -60,12 +60,14 @@ def test_library_budget_negative_list_arranged_and_card_account() -> None:
     assert code_of(lambda c: rules.check_not_negative_list(c, negative_list=False), "industry") is None
     assert code_of(rules.check_within_arranged, project_balance_fen=5, amount_fen=5) is None
     assert code_of(rules.check_within_arranged, project_balance_fen=5, amount_fen=6) == codes.OVER_ARRANGED
-    household = {"card_account": "6217"}
-    assert code_of(rules.check_household_account, household, account_no="6217", household_id="h") is None
-    assert code_of(rules.check_household_account, household, account_no="6218", household_id="h") == \
-        codes.PAYEE_NOT_HOUSEHOLD_ACCOUNT
-    assert code_of(rules.check_household_account, None, account_no="6217", household_id="h") == \
-        codes.PAYEE_NOT_HOUSEHOLD_ACCOUNT
+    household = {"card_account": "6217", "county_code": "430523"}
+    assert code_of(rules.check_household_account, household, account_no="6217") is None
+    assert code_of(rules.check_household_account, household, account_no="6218") == codes.PAYEE_NOT_HOUSEHOLD_ACCOUNT
+    in_county = {"county_code": "430523", "household_id": "h"}
+    assert code_of(rules.check_payee_household_of, household, **in_county) is None
+    assert code_of(rules.check_payee_household_of, household, county_code="431023", household_id="h") == \
+        codes.PAYEE_NOT_IN_COUNTY
+    assert code_of(rules.check_payee_household_of, None, **in_county) == codes.PAYEE_NOT_IN_COUNTY
 
 
 def test_ineligibility_f10_names_the_registry_judgement() -> None:

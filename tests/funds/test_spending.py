@@ -103,8 +103,7 @@ async def test_disbursement_to_the_household_card_account(site: Site, db: asyncp
     assert refused.json()["rule"] == "F6" and refused.json()["field"] == "payee.account_no"
     unknown = site.payment(project_id, 1_000)
     unknown["payee"]["id"] = "hh-not-registered"
-    assert (await w.fin_pilot.post("/funds/disbursements", json=unknown)).json()["code"] == \
-        codes.PAYEE_NOT_HOUSEHOLD_ACCOUNT
+    assert (await w.fin_pilot.post("/funds/disbursements", json=unknown)).json()["code"] == codes.PAYEE_NOT_IN_COUNTY
     over = await w.fin_pilot.post("/funds/disbursements", json=site.payment(project_id, 20_001))
     assert over.status_code == 422 and over.json()["code"] == codes.OVER_ARRANGED
     enterprise = site.payment(project_id, 20_000)

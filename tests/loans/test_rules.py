@@ -34,41 +34,41 @@ def refused(code: str, fn: object, *args: object, **kwargs: object) -> RuleViola
     return info.value
 
 
-def test_registered_borrower_is_the_head() -> None:
-    assert rules.check_borrower_registered(household(), "HH1", BORROWER.lower()).household_id == "HH1"
-    refused(codes.BORROWER_NOT_REGISTERED, rules.check_borrower_registered, None, "HH1", BORROWER)
+def test_registered_household_and_the_borrower_is_the_head() -> None:
+    assert rules.check_household_registered(household(), "HH1").household_id == "HH1"
+    v = refused(codes.BORROWER_NOT_REGISTERED, rules.check_household_registered, None, "HH1")
+    assert v.field == "household_id"
+    rules.check_borrower_is_head(household(), BORROWER.lower())
     other = id_number("430523", date(1981, 1, 1))
-    violation = refused(codes.BORROWER_NOT_REGISTERED, rules.check_borrower_registered, household(), "HH1", other)
+    violation = refused(codes.BORROWER_NOT_REGISTERED, rules.check_borrower_is_head, household(), other)
     assert violation.field == "borrower_id_number" and violation.rule == "L1"
 
 
 def test_eligible_on_the_issue_date_as_the_registry_judged() -> None:
-    rules.check_borrower_eligible(judged(), BORROWER, date(2018, 3, 1))
-    rules.check_borrower_eligible(judged(status="exited"), BORROWER, date(2018, 3, 1))
+    rules.check_household_eligible(judged(), date(2018, 3, 1))
+    rules.check_household_eligible(judged(status="exited"), date(2018, 3, 1))
 
 
 def test_not_registered_not_poor_and_cadre_households_are_refused_with_their_codes() -> None:
-    v = refused(codes.BORROWER_NOT_REGISTERED, rules.check_borrower_eligible,
-                judged(codes.REGISTRY_NOT_REGISTERED, status=None, cadre=None), BORROWER, date(2018, 3, 1))
+    v = refused(codes.BORROWER_NOT_REGISTERED, rules.check_household_eligible,
+                judged(codes.REGISTRY_NOT_REGISTERED, status=None, cadre=None), date(2018, 3, 1))
     assert (v.rule, v.field) == ("L1", "household_id") and "2018-03-01" in v.detail
     for reasons in ([codes.REGISTRY_NOT_POOR], [codes.REGISTRY_VILLAGE_CADRE],
                     [codes.REGISTRY_NOT_POOR, codes.REGISTRY_VILLAGE_CADRE]):
-        v = refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_eligible, judged(*reasons, status="not_poor"),
-                    BORROWER, date(2018, 3, 1))
+        v = refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_household_eligible, judged(*reasons, status="not_poor"),
+                    date(2018, 3, 1))
         assert (v.rule, v.field) == ("L1", "household_id"), reasons
 
 
 def test_age_edges_18_and_65() -> None:
     born = date(2000, 3, 1)
     young = id_number("430523", born)
-    rules.check_borrower_eligible(judged(), young, date(2018, 3, 1))  # 18 today
-    v = refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_eligible, judged(), young,
-                date(2018, 2, 28))  # 17
+    rules.check_borrower_age(young, date(2018, 3, 1))  # 18 today
+    v = refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_age, young, date(2018, 2, 28))  # 17
     assert v.rule == "L1a"
     old = id_number("430523", date(1953, 3, 1))
-    rules.check_borrower_eligible(judged(), old, date(2019, 2, 28))  # 65 and 364 days
-    refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_eligible, judged(), old,
-            date(2019, 3, 1))  # 66
+    rules.check_borrower_age(old, date(2019, 2, 28))  # 65 and 364 days
+    refused(codes.BORROWER_NOT_ELIGIBLE, rules.check_borrower_age, old, date(2019, 3, 1))  # 66
     assert rules.age_on(date(2000, 2, 29), date(2018, 2, 28)) == 17
     assert rules.age_on(date(2000, 2, 29), date(2018, 3, 1)) == 18
 

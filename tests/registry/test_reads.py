@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.kernel.errors import NOT_IN_JURISDICTION
-from services.kernel.types import mask_id_number
+from services.kernel.types import mask_account_no, mask_id_number
 from tests.conftest import Api, MakePrincipal
 from tests.registry.api import import_csv
 from tests.registry.factory import csv_body, new_county, row
@@ -27,6 +27,29 @@ async def test_identity_number_is_full_for_admin_only(admin: Api, make_principal
         assert one.json()["head_id_number"] == masked
         listed = await api.get("/registry/households", params={"county": county})
         assert [h["head_id_number"] for h in listed.json()["items"]] == [masked]
+
+
+async def test_card_account_is_full_for_admin_only(admin: Api, make_principal: MakePrincipal) -> None:
+    """S7 (A5): the 一卡通 account is masked as the identity number is, by the same function, for the same roles."""
+    county = new_county()
+    household = row(county, card_account="6217001234567890123")
+    assert (await import_csv(admin, csv_body(household))).json()["imported"] == 1
+    path = f"/registry/households/{household.household_id}"
+    assert (await admin.get(path)).json()["card_account"] == "6217001234567890123"
+    listed = await admin.get("/registry/households", params={"county": county})
+    assert [h["card_account"] for h in listed.json()["items"]] == ["6217001234567890123"]
+    for role in ("project_manager", "finance", "lender", "inspector"):
+        api = await make_principal(role, county)
+        one = await api.get(path)
+        assert one.json()["card_account"] == "621700*********0123", (role, one.text)
+        listed = await api.get("/registry/households", params={"county": county})
+        assert [h["card_account"] for h in listed.json()["items"]] == ["621700*********0123"], role
+
+
+def test_account_masks_keep_the_issuer_of_a_card_number_and_the_last_four() -> None:
+    assert mask_account_no("6217001234567890") == "621700******7890"
+    assert mask_account_no("623000123456") == "********3456"  # shorter than a card number: the last four only
+    assert mask_account_no("1234") == "****" and mask_account_no("") == ""
 
 
 async def test_outside_jurisdiction_is_refused_and_filtered(admin: Api, make_principal: MakePrincipal) -> None:
