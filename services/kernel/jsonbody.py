@@ -19,6 +19,9 @@ from starlette.responses import Response
 from services.kernel.errors import DUPLICATE_KEY, ValidationProblem
 
 MAX_INTEGER_DIGITS = 40
+# No request of ours nests deeper than a few levels; a body nested a thousand deep overflowed Python's recursion
+# (a 500, even on the public objection route).
+MAX_DEPTH = 32
 
 
 class _Checked(dict[str, Any]):
@@ -50,7 +53,13 @@ def _field(path: tuple[str, ...]) -> str:
 
 
 def _first_refusal(value: Any, path: tuple[str, ...]) -> ValidationProblem | None:
-    """The first repeated key or over-long integer, depth first, as a problem naming its path."""
+    """The first repeated key, over-long integer or too deep nesting, depth first, as a problem naming its path."""
+    if len(path) > MAX_DEPTH:
+        return ValidationProblem(
+            f"输入无效 / invalid input: {_field(path[:MAX_DEPTH])}: 嵌套超过 {MAX_DEPTH} 层 / nested deeper than "
+            f"{MAX_DEPTH} levels",
+            field=_field(path[:MAX_DEPTH]),
+        )
     if isinstance(value, _LongInteger):
         return ValidationProblem(
             f"输入无效 / invalid input: {_field(path)}: 数字超过 {MAX_INTEGER_DIGITS} 位 / a number of "
@@ -91,6 +100,9 @@ def loads_strict(body: bytes) -> Any:
         ) from exc
     try:
         decoded = json.loads(text, object_pairs_hook=_object, parse_int=_integer)
+    except RecursionError as exc:
+        detail = f"输入无效 / invalid input: body: 嵌套超过 {MAX_DEPTH} 层 / nested deeper than {MAX_DEPTH} levels"
+        raise ValidationProblem(detail, field="body") from exc
     except ValueError as exc:
         detail = f"输入无效 / invalid input: body: JSON 格式错误 / not JSON: {exc}"
         raise ValidationProblem(detail, field="body") from exc

@@ -10,6 +10,7 @@ from fastapi import Query
 from pydantic import BaseModel
 
 from services.kernel.errors import ValidationProblem
+from services.kernel.types import control_character_in
 
 T = TypeVar("T")
 
@@ -36,9 +37,17 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError as exc:
         raise ValidationProblem("cursor 无效 / the cursor is not one this API gave out", field="cursor") from exc
-    if not isinstance(key, list) or len(key) != arity:
+    if not isinstance(key, list) or len(key) != arity or not all(_key_part(part) for part in key):
         raise ValidationProblem("cursor 无效 / the cursor is not one this API gave out", field="cursor")
     return key
+
+
+def _key_part(part: Any) -> bool:
+    """What encode_cursor writes: text (ids, timestamps, dates) or whole numbers; never null, true, an object, or
+    text PostgreSQL cannot hold (a forged `[true]` or `["\\u0000"]` reached the SQL: a 500)."""
+    if isinstance(part, bool) or not isinstance(part, str | int):
+        return False
+    return not isinstance(part, str) or (len(part) <= 256 and control_character_in(part) is None)
 
 
 def page_of(rows: list[T], limit: int, key_of: Any) -> Page[T]:
