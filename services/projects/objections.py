@@ -131,10 +131,13 @@ async def raise_objection(
     session: AsyncSession, principal: Principal, project_id: str, text_: str, *, public: bool
 ) -> ObjectionRead:
     project = await _announced_project(session, principal, project_id, public=public)
-    if not public:
+    # S8: the channel is who objects, not the route: a key sent to the public page objects as its principal, under
+    # the per-principal limit, and takes none of the public's blocking places.
+    keyless = principal.role == "public"
+    if not keyless:
         await _check_principal_limit(session, principal, project.id)
     objection = Objection(
-        id=new_id("obj"), project_id=project.id, text=text_, channel="public" if public else "principal",
+        id=new_id("obj"), project_id=project.id, text=text_, channel="public" if keyless else "principal",
         principal_id=principal.id, role=principal.role,
     )
     session.add(objection)

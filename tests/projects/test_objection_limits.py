@@ -77,6 +77,25 @@ async def test_a_key_holder_has_few_open_objections_to_one_project(
     assert (await stranger.post(url, json={"text": "答复后再提"})).status_code == 201
 
 
+async def test_a_key_on_the_public_page_objects_as_its_principal(
+    county: County, make_principal: MakePrincipal
+) -> None:
+    """A key sent to the public route was counted as the public: no per-key limit, and its objections took the
+    public's blocking places (an outside probe: 100 objections in 1.9 s from another province's key)."""
+    project_id = await project_in(county.pm, county.code, county.poor, "announced")
+    stranger = await make_principal("inspector", "520121")
+    public_url = f"/public/announcements/{project_id}/objections"
+    for i in range(PER_PRINCIPAL):
+        assert (await stranger.post(public_url, json={"text": f"异议 {i}"})).status_code == 201
+    refused = await stranger.post(public_url, json={"text": "再一条"})
+    assert refused.status_code == 429 and refused.json()["code"] == codes.OBJECTION_LIMIT, refused.text
+    # the same limit whichever route the key takes: it is one principal's
+    again = await stranger.post(f"/projects/{project_id}/objections", json={"text": "换个入口"})
+    assert again.status_code == 429 and again.json()["code"] == codes.OBJECTION_LIMIT
+    listed = await objections(county.pm, project_id)
+    assert {o["channel"] for o in listed} == {"principal"}, "a key's objection took a public place"
+
+
 async def test_the_public_page_names_the_owner_unit_never_the_key(
     county: County, anonymous: Api, make_principal: MakePrincipal
 ) -> None:
