@@ -114,13 +114,13 @@ async def disburse(
     alike while another rule refuses, and refusals about household payees are counted per principal."""
     household_payee = body.payee.kind == "household"
     if household_payee:
-        await throttle.check_not_limited(session, principal=principal, limit=codes.PAYEE_CHECKS)
+        await throttle.check_not_limited(session, principal=principal, limit=codes.PAYEE_CHECKS, target=body.payee.id)
     try:
         return await _disburse(session, principal=principal, services=services, body=body)
     except Problem as refusal:
         if household_payee and refusal.code in codes.PAYEE_REFUSALS:
             await throttle.count_refusal(session, principal=principal, limit=codes.PAYEE_CHECKS, refusal=refusal,
-                                         service="funds")
+                                         service="funds", target=body.payee.id)
         raise
 
 

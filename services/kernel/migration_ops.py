@@ -97,5 +97,8 @@ def create_refusals_table() -> None:
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("code", sa.String(64), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        # whom the refused guess was about (the household), counted too: keys are cheap to issue, households not
+        sa.Column("target", sa.String(64), nullable=True),
     )
     op.create_index("ix_refusals_principal", "refusals", ["principal_id", "kind", "at"])
+    op.create_index("ix_refusals_target", "refusals", ["target", "kind", "at"])

@@ -7,6 +7,11 @@ such an answer (`RefusalLimit`); when they reach the limit of one of its windows
 long one against a slow enumeration) it raises an alert on the principal, and refuses that principal's further
 requests of the kind with 429 `RATE_LIMITED` before judging them, until the refusals age out of the window.
 
+Refusals are also counted per target (the household the guessed number is about): an admin can issue keys at will,
+and thirty guesses from each of ten fresh keys are three hundred guesses at one household. When a household's
+refusals reach a limit, the alert names the household, and every principal's further requests about it are 429 until
+they age out (a household is kept from borrowing for that while: the price of not giving its number away).
+
 The refusals are rows in the service's own schema (table `refusals`, insert-only), so the count holds across the
 service's workers. A refused request's transaction is rolled back (it changes nothing), so the refusal is written
 in a transaction of its own, on the request's own connection after that rollback: no second connection is taken
@@ -53,58 +58,86 @@ class RefusalLimit:
     what_en: str  # "borrower checks"
 
 
-_COUNT = text("SELECT count(*) FROM refusals WHERE principal_id = :principal AND kind = :kind AND at > :since")
-_INSERT = text("INSERT INTO refusals (principal_id, kind, code, at) VALUES (:principal, :kind, :code, :at)")
+# One statement per dimension, each named once: by the principal who guessed, and by the target guessed at.
+_COUNT = {
+    "principal": text("SELECT count(*) FROM refusals WHERE principal_id = :key AND kind = :kind AND at > :since"),
+    "target": text("SELECT count(*) FROM refusals WHERE target = :key AND kind = :kind AND at > :since"),
+}
+_INSERT = text(
+    "INSERT INTO refusals (principal_id, kind, code, at, target) VALUES (:principal, :kind, :code, :at, :target)"
+)
 
 
-async def refusals_within(session: AsyncSession, *, principal: Principal, kind: str, length: timedelta) -> int:
+async def refusals_within(session: AsyncSession, *, by: str, key: str, kind: str, length: timedelta) -> int:
     since = clock.utc_now() - length
-    count = await session.scalar(_COUNT, {"principal": principal.id, "kind": kind, "since": since})
+    count = await session.scalar(_COUNT[by], {"key": key, "kind": kind, "since": since})
     return int(count or 0)
 
 
-async def full_window(session: AsyncSession, *, principal: Principal, limit: RefusalLimit) -> tuple[Window, int] | None:
-    """The first window in which the principal's refusals of this kind are at the limit, with their number."""
+async def full_window(
+    session: AsyncSession, *, by: str, key: str, limit: RefusalLimit
+) -> tuple[Window, int] | None:
+    """The first window in which the refusals of this kind by (or about) `key` are at the limit, with their number."""
     for window in limit.windows:
-        refusals = await refusals_within(session, principal=principal, kind=limit.kind, length=window.length)
+        refusals = await refusals_within(session, by=by, key=key, kind=limit.kind, length=window.length)
         if refusals >= window.refusals:
             return window, refusals
     return None
 
 
-async def check_not_limited(session: AsyncSession, *, principal: Principal, limit: RefusalLimit) -> None:
-    """429 before anything is judged while the principal's refusals of this kind are at a limit: the answer to a
-    further guess tells nothing."""
-    full = await full_window(session, principal=principal, limit=limit)
-    if full is not None:
-        window, _ = full
-        raise RateLimited(
-            f"{window.minutes} 分钟内被拒绝的{limit.what_zh}过多，请稍后再试 ({limit.rule}) / too many refused "
-            f"{limit.what_en} within {window.minutes} minutes: retry later ({limit.rule})",
-            rule=limit.rule, retry_after_s=int(window.length.total_seconds()),
-        )
+def _dimensions(principal: Principal, target: str | None) -> list[tuple[str, str]]:
+    return [("principal", principal.id), *([("target", target)] if target else [])]
 
 
-def suspicion(principal: Principal, limit: RefusalLimit, window: Window, refusals: int, code: str) -> AlertDraft:
+async def check_not_limited(
+    session: AsyncSession, *, principal: Principal, limit: RefusalLimit, target: str | None = None
+) -> None:
+    """429 before anything is judged while the principal's refusals of this kind, or those about `target` by
+    anyone, are at a limit: the answer to a further guess tells nothing."""
+    for by, key in _dimensions(principal, target):
+        full = await full_window(session, by=by, key=key, limit=limit)
+        if full is not None:
+            window, _ = full
+            whose_zh, whose_en = ("", "") if by == "principal" else ("针对该对象的", " about this subject")
+            raise RateLimited(
+                f"{window.minutes} 分钟内{whose_zh}被拒绝的{limit.what_zh}过多，请稍后再试 ({limit.rule}) / too many "
+                f"refused {limit.what_en}{whose_en} within {window.minutes} minutes: retry later ({limit.rule})",
+                rule=limit.rule, retry_after_s=int(window.length.total_seconds()),
+            )
+
+
+def suspicion(
+    principal: Principal, limit: RefusalLimit, window: Window, refusals: int, code: str, *, target: str | None = None
+) -> AlertDraft:
+    """The alert: on the principal that guessed, or (with `target`) on the household guessed at by several."""
+    subject_kind, subject_id = ("household", target) if target else ("principal", principal.id)
     return AlertDraft(
-        type=limit.alert_type, severity="high", region_code=principal.region_code, subject_kind="principal",
-        subject_id=principal.id,
+        type=limit.alert_type, severity="high", region_code=principal.region_code, subject_kind=subject_kind,
+        subject_id=subject_id,
         facts={"principal_id": principal.id, "role": principal.role, "kind": limit.kind, "refusals": refusals,
-               "window_minutes": window.minutes, "last_code": code, "rule": limit.rule},
+               "window_minutes": window.minutes, "last_code": code, "rule": limit.rule, "counted_by": subject_kind},
     )
 
 
 async def count_refusal(
-    session: AsyncSession, *, principal: Principal, limit: RefusalLimit, refusal: Problem, service: str
+    session: AsyncSession, *, principal: Principal, limit: RefusalLimit, refusal: Problem, service: str,
+    target: str | None = None,
 ) -> None:
-    """Record that `refusal` answers this principal, and alert when its refusals reach the limit. Ends the request's
-    transaction: its work is rolled back first (a refusal changes nothing), the record is committed alone."""
+    """Record that `refusal` answers this principal (about `target`), and alert when the refusals by the principal,
+    or about the target, reach the limit. Ends the request's transaction: its work is rolled back first (a refusal
+    changes nothing), the record is committed alone."""
     await session.rollback()
     now = clock.utc_now()
-    await session.execute(_INSERT, {"principal": principal.id, "kind": limit.kind, "code": refusal.code, "at": now})
-    full = await full_window(session, principal=principal, limit=limit)
-    if full is not None:
-        window, refusals = full
-        await raise_alerts(session, [suspicion(principal, limit, window, refusals, refusal.code)], service=service,
-                           as_of=clock.today())
+    await session.execute(
+        _INSERT, {"principal": principal.id, "kind": limit.kind, "code": refusal.code, "at": now, "target": target}
+    )
+    drafts = []
+    for by, key in _dimensions(principal, target):
+        full = await full_window(session, by=by, key=key, limit=limit)
+        if full is not None:
+            window, refusals = full
+            about = target if by == "target" else None
+            drafts.append(suspicion(principal, limit, window, refusals, refusal.code, target=about))
+    if drafts:
+        await raise_alerts(session, drafts, service=service, as_of=clock.today())
     await session.commit()

@@ -106,7 +106,8 @@ async def registered_household(registry: Registry, principal: Principal, body: L
 async def originate(session: AsyncSession, registry: Registry, principal: Principal, body: LoanCreate) -> Loan:
     """Who may borrow and what is lent, the borrower's number compared last; a refusal about the borrower is counted
     for the principal, and too many of them are an enumeration (S6: alert, then 429)."""
-    await throttle.check_not_limited(session, principal=principal, limit=codes.BORROWER_CHECKS)
+    target = body.household_id
+    await throttle.check_not_limited(session, principal=principal, limit=codes.BORROWER_CHECKS, target=target)
     try:
         cooperative = check_contract(body)
         household = await registered_household(registry, principal, body)
@@ -116,7 +117,7 @@ async def originate(session: AsyncSession, registry: Registry, principal: Princi
     except Problem as refusal:
         if refusal.code in codes.BORROWER_REFUSALS:
             await throttle.count_refusal(session, principal=principal, limit=codes.BORROWER_CHECKS, refusal=refusal,
-                                         service="loans")
+                                         service="loans", target=target)
         raise
     account = body.disbursement_account
     loan = Loan(

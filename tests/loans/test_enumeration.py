@@ -106,8 +106,37 @@ async def test_enumeration_is_alerted_and_then_limited(
         assert limited.status_code == 429 and limited.json()["code"] == RATE_LIMITED, limited.text
         assert limited.json()["rule"] == "S6"
     assert len(await loans_of(lender, h.household_id)) == 1
-    other = await make_principal("lender", county)  # counted per principal: another lender is not limited
-    assert (await other.post("/loans", json=loan_body(h.household_id, h.head_id_number, amount_fen=100))
+    # another lender is not limited for another household; for this one it is (the household is counted too)
+    other, elsewhere = await make_principal("lender", county), await seed()
+    assert (await other.post("/loans", json=loan_body(elsewhere.household_id, elsewhere.head_id_number))
+            ).status_code == 201
+    limited = await other.post("/loans", json=loan_body(h.household_id, h.head_id_number, amount_fen=100))
+    assert limited.status_code == 429 and limited.json()["code"] == RATE_LIMITED, limited.text
+
+
+async def test_guesses_from_many_keys_at_one_household_are_counted_together(
+    inspector: Api, make_principal: MakePrincipal, seed: Seed, county: str
+) -> None:
+    """An admin issues keys at will: an outside probe guessed 87 times at one household from three fresh keys of 29
+    guesses each, each key under its own limit. The household's refusals are counted whoever guesses."""
+    h, bystander = await seed(), await seed()
+    per_key = LIMIT // 3 + 1
+    keys = [await make_principal("lender", county) for _ in range(3)]
+    answers = []
+    for key in keys:
+        for _ in range(per_key):
+            answers.append((await key.post("/loans", json=loan_body(h.household_id, wrong_number(h)))).status_code)
+    assert answers[:LIMIT] == [422] * LIMIT and set(answers[LIMIT:]) == {429}, answers
+    fresh = await make_principal("lender", county)
+    limited = await fresh.post("/loans", json=loan_body(h.household_id, h.head_id_number))
+    assert limited.status_code == 429 and limited.json()["rule"] == "S6", limited.text
+    response = await inspector.get("/alerts", params={"type": codes.ALERT_ID_ENUMERATION_SUSPECTED, "limit": 500})
+    on_household = [a for a in response.json()["items"] if a["subject"] == {"kind": "household", "id": h.household_id}]
+    assert len(on_household) == 1 and on_household[0]["facts"]["refusals"] == LIMIT
+    for key in keys:  # no one key reached its own limit
+        assert await alerts_on(inspector, key.principal_id) == []
+    # the allowed side: the same keys still lend to another household
+    assert (await keys[0].post("/loans", json=loan_body(bystander.household_id, bystander.head_id_number))
             ).status_code == 201
 
 
