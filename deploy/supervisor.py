@@ -14,19 +14,19 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from deploy.embedded import EmbeddedPostgres
-from deploy.migrate import migrate
+from deploy.migrate import migrate, password_variable
 from deploy.pools import pool_env
 from deploy.secrets import kept_secret
 from gateway.auth import admin_token
 from services.kernel.settings import Settings
-from services.kernel.topology import GATEWAY_APP, HOST, SERVICES, gateway_port
+from services.kernel.topology import ALL_SCHEMAS, GATEWAY_APP, HOST, SERVICES, gateway_port
 
 STOP_GRACE_SECONDS = 5.0
 SERVER_KEEPALIVE_SECONDS = 75
@@ -68,7 +68,8 @@ def prepare_database(directory: Path) -> tuple[str, EmbeddedPostgres | None]:
 
 
 def child_env(directory: Path, url: str, roles: bool) -> dict[str, str]:
-    env = dict(os.environ)
+    """What every child shares. The database URL and password each is given are its own (process_env)."""
+    env = {k: v for k, v in os.environ.items() if k not in {password_variable(p) for p in ALL_SCHEMAS}}
     env.update(
         DATABASE_URL=url,
         FUNDTRACK_DATA_DIR=str(directory),
@@ -78,6 +79,17 @@ def child_env(directory: Path, url: str, roles: bool) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+def process_env(
+    env: Mapping[str, str], name: str, urls: Mapping[str, str], pools: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """One child's environment: the shared one, its pool, and (S4) a DATABASE_URL with its own login role and
+    password instead of the migrating user's; with no per-process roles ({}), the shared URL."""
+    own = {**env, **pools.get(name, {})}
+    if urls:
+        own["DATABASE_URL"] = urls[name]
+    return own
 
 
 def spawn(name: str, app: str, port: int, env: dict[str, str]) -> Child:
@@ -187,18 +199,18 @@ def up() -> int:
     code = 0
     try:
         say("migrating")
-        roles = migrate(url)
-        env = child_env(directory, url, roles)
+        urls = migrate(url, directory)
+        env = child_env(directory, url, bool(urls))
         try:
             pools = pool_env(url, env)
         except ValueError as exc:  # a server with too few connections for the processes: said, not a traceback
             say(str(exc))
             return 2
         for name, spec in SERVICES.items():
-            children.append(spawn(name, spec.app, spec.port, {**env, **pools.get(name, {})}))
+            children.append(spawn(name, spec.app, spec.port, process_env(env, name, urls, pools)))
         if not wait_healthy(children, lambda: bool(stop_requested)):
             return 1
-        children.append(spawn("gateway", GATEWAY_APP, gateway_port(), {**env, **pools.get("gateway", {})}))
+        children.append(spawn("gateway", GATEWAY_APP, gateway_port(), process_env(env, "gateway", urls, pools)))
         if not wait_healthy(children[-1:], lambda: bool(stop_requested)):
             return 1
         _banner(children, env, directory)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 import uuid
@@ -121,8 +122,12 @@ def make_principal(admin: Api, http: httpx.AsyncClient) -> MakePrincipal:
     return make
 
 
-def signed(stack: Stack, method: str, url: str, principal: Principal | None = None) -> dict[str, str]:
-    """Headers a gateway would add: for tests that call a service port directly, as the gateway would."""
+def signed(
+    stack: Stack, method: str, url: str, principal: Principal | None = None, *, body: bytes = b"",
+    digest: str | None = None,
+) -> dict[str, str]:
+    """Headers a gateway would add: for tests that call a service port directly, as the gateway would (`body`: the
+    exact bytes the test sends; `digest`: STREAMED_BODY for a streamed upload)."""
     request = httpx.Request(method, url)
     return sign(
         stack.secret,
@@ -131,6 +136,7 @@ def signed(stack: Stack, method: str, url: str, principal: Principal | None = No
         query=request.url.query.decode(),
         request_id=uuid.uuid4().hex,
         principal=principal or Principal(id="test", role="admin", region_code="000000"),
+        body_sha256=digest or hashlib.sha256(body).hexdigest(),
     )
 
 

@@ -27,6 +27,9 @@ SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 RATE_LIMITED = "RATE_LIMITED"
+# S5: a signed request whose nonce the service has already seen, or whose body is not the one signed.
+REPLAYED_REQUEST = "REPLAYED_REQUEST"
+BODY_DIGEST_MISMATCH = "BODY_DIGEST_MISMATCH"
 
 
 class Problem(Exception):
@@ -98,6 +101,13 @@ class Unauthorized(Problem):
     status = 401
     code = UNAUTHORIZED
     title = "Unauthorized"
+
+
+class ReplayedRequest(Unauthorized):
+    """S5: the signed request was already received once (its nonce is known): a replay is refused, not re-run."""
+
+    code = REPLAYED_REQUEST
+    title = "Replayed request"
 
 
 class Forbidden(Problem):

@@ -1,21 +1,54 @@
 """The audit outbox: a committed change writes its audit entry in its own transaction (A1), and the gateway's
-sequencer pulls these entries into the hash-chained trail, then acknowledges them so they are deleted here."""
+sequencer pulls these entries into the hash-chained trail, then acknowledges each with the chain seq it got.
+
+Nothing here is ever updated or deleted (S4: the database refuses it, and no role has the grant): an entry is
+pending while no row of `audit_outbox_acks` names it. A poller does not scan the whole outbox each time (a province
+has millions of entries): `Pending` keeps a low-water mark on the inserting transaction's id (`xid`): every entry
+written by a transaction older than the mark is known to be acknowledged, so a poll looks only at the entries above
+it (an index range) and anti-joins the acknowledgements. The mark is the snapshot's xmin (every transaction below it
+has finished, so its entries are visible now) or the oldest pending entry's xid, whichever is lower. It lives in
+the process: the first poll after a start reads from the beginning once.
+
+The entry also carries the nonce of the signed request that made the change, unique: a replayed request is refused
+at this insert (S5)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from services.kernel import rawsql
+from services.kernel.errors import ReplayedRequest
 from services.kernel.identity import Principal
 
 _INSERT = (
     "INSERT INTO audit_outbox (request_id, principal_id, role, region_code, method, path, query, entity_ids, "
-    "body_sha256, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10)"
+    "body_sha256, status, nonce) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10, $11)"
+)
+NONCE_INDEX = "uq_audit_outbox_nonce"
+ENTRY_COLUMNS = (
+    "id, at, request_id, principal_id, role, region_code, method, path, query, entity_ids, body_sha256, status"
+)
+_XMIN = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+_PENDING = (
+    f"SELECT {ENTRY_COLUMNS}, xid::text::bigint AS xid_number FROM audit_outbox o "
+    "WHERE o.xid >= $1::text::xid8 AND NOT EXISTS (SELECT 1 FROM audit_outbox_acks a WHERE a.outbox_id = o.id) "
+    "ORDER BY o.id LIMIT $2"
+)
+_BACKLOG = (
+    "SELECT count(*) AS n, min(o.at) AS oldest FROM audit_outbox o WHERE o.xid >= $1::text::xid8 "
+    "AND NOT EXISTS (SELECT 1 FROM audit_outbox_acks a WHERE a.outbox_id = o.id)"
+)
+_ACK = (
+    "INSERT INTO audit_outbox_acks (outbox_id, seq) SELECT * FROM unnest($1::bigint[], $2::bigint[]) "
+    "ON CONFLICT (outbox_id) DO NOTHING"
 )
 
 
@@ -41,10 +74,32 @@ def name_entities(request: Request, ids: Iterable[str]) -> None:
 
 
 async def record(
-    session: AsyncSession, *, request: Request, response: Response, principal: Principal, body_sha256: str
+    session: AsyncSession,
+    *,
+    request: Request,
+    response: Response,
+    principal: Principal,
+    body_sha256: str,
+    nonce: str | None = None,
 ) -> None:
+    """Write the change's entry. A nonce already recorded is a replayed request: ReplayedRequest (S5), and the
+    request's transaction is rolled back by the unit of work."""
     # Straight on the connection (kernel/rawsql.py): the ORM, or even a text() statement, cost more CPU than the
     # database spends on this row, on every change of every service.
+    try:
+        await _insert(session, request, response, principal, body_sha256, nonce)
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name != NONCE_INDEX:
+            raise
+        raise ReplayedRequest(
+            "重放的请求被拒绝 / refused: this signed request was already received once", rule="S5"
+        ) from exc
+
+
+async def _insert(
+    session: AsyncSession, request: Request, response: Response, principal: Principal, body_sha256: str,
+    nonce: str | None,
+) -> None:
     await rawsql.execute(
         session,
         _INSERT,
@@ -58,4 +113,33 @@ async def record(
         entity_ids_of(request, response),
         body_sha256,
         response.status_code,
+        nonce,
     )
+
+
+@dataclass
+class Pending:
+    """The low-water mark of one process's polls (see the module's docstring)."""
+
+    mark: int = 0
+
+    async def read(self, conn: asyncpg.Connection, limit: int) -> list[dict[str, Any]]:
+        """Entries not acknowledged yet, oldest first, at most `limit`."""
+        xmin = int(await conn.fetchval(_XMIN))  # taken before the read: lower than or equal to the read's own
+        rows = await conn.fetch(_PENDING, str(self.mark), limit)
+        if len(rows) < limit:  # every pending entry above the mark is in `rows`
+            self.mark = max(self.mark, min([xmin, *(int(r["xid_number"]) for r in rows)]))
+        return [{k: v for k, v in r.items() if k != "xid_number"} for r in rows]
+
+
+    async def backlog(self, conn: asyncpg.Connection) -> tuple[int, Any]:
+        """How many entries wait, and when the oldest was written (None when none), without moving the mark."""
+        row = await conn.fetchrow(_BACKLOG, str(self.mark))
+        return int(row["n"]), row["oldest"]
+
+
+async def acknowledge(conn: asyncpg.Connection, ids: Sequence[int], seqs: Sequence[int]) -> int:
+    """Record that each entry `ids[i]` is in the chain at `seqs[i]`; an entry acknowledged before keeps its first
+    acknowledgement. Returns how many were recorded now."""
+    status: str = await conn.execute(_ACK, list(ids), list(seqs))
+    return int(status.rsplit(" ", 1)[-1])
