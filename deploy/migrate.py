@@ -165,7 +165,8 @@ async def _hand_over(conn: asyncpg.Connection) -> None:
             continue
         await conn.execute(f'ALTER SCHEMA "{schema}" OWNER TO {OWNER_ROLE}')
         relations = await conn.fetch(
-            "SELECT c.relname, c.relkind::text AS relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "SELECT c.relname, c.relkind::text AS relkind FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "LEFT JOIN pg_depend d ON d.objid = c.oid AND d.deptype IN ('a', 'i') AND c.relkind = 'S' "
             "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND d.objid IS NULL "
             "AND pg_get_userbyid(c.relowner) <> $2",
