@@ -200,6 +200,9 @@ def up() -> int:
     try:
         say("migrating")
         urls = migrate(url, directory)
+        if not urls:
+            say("!!! the DATABASE_URL user may not create roles: every process connects as that user (no least "
+                "privilege); give a user with CREATEROLE, or see `fundtrack doctor`")
         env = child_env(directory, url, bool(urls))
         try:
             pools = pool_env(url, env)

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from alembic import command
 
-from deploy.migrate import OWNER_ROLE, alembic_config, migrate, role_report
+from deploy.migrate import OWNER_ROLE, _ensure_roles, alembic_config, migrate, role_report, url_as
 from services.kernel.db import plain_url, role_for
 from services.kernel.outbox import Pending
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA
@@ -169,3 +169,28 @@ async def test_migrate_twice_and_an_older_database_upgrades(database: TestDataba
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+async def test_a_user_that_may_not_create_roles_keeps_the_shared_connection_and_is_reported(
+    database: TestDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fallback: migrate makes no roles (said as a warning), and role_report shows doctor what that user is."""
+    plain = f"ft_plain_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain_url(database.admin_url))
+    try:
+        assert (await role_report(admin))["rolsuper"] is True  # the other side: the superuser is reported as such
+        await admin.execute(f"CREATE ROLE {plain} LOGIN NOSUPERUSER NOCREATEROLE PASSWORD 'x'")
+        try:
+            url = url_as(database.url, plain, "x")
+            assert await _ensure_roles(url, {}) is False
+            assert "may not create roles" in caplog.text
+            conn = await asyncpg.connect(plain_url(url))
+            try:
+                report = await role_report(conn)
+            finally:
+                await conn.close()
+            assert report["role"] == plain and report["rolsuper"] is False and report["member_of"] == []
+        finally:
+            await admin.execute(f"DROP ROLE {plain}")
+    finally:
+        await admin.close()
