@@ -3,11 +3,12 @@ sequencer pulls these entries into the hash-chained trail, then acknowledges eac
 
 Nothing here is ever updated or deleted (S4: the database refuses it, and no role has the grant): an entry is
 pending while no row of `audit_outbox_acks` names it. A poller does not scan the whole outbox each time (a province
-has millions of entries): `Pending` keeps a low-water mark on the inserting transaction's id (`xid`): every entry
-written by a transaction older than the mark is known to be acknowledged, so a poll looks only at the entries above
-it (an index range) and anti-joins the acknowledgements. The mark is the snapshot's xmin (every transaction below it
-has finished, so its entries are visible now) or the oldest pending entry's xid, whichever is lower. It lives in
-the process: the first poll after a start reads from the beginning once.
+has millions of entries). Each entry carries the id of the transaction that wrote it (`xid`), and `Pending` keeps,
+from the snapshot taken before its last poll, what that poll could not see yet: the transactions then in progress
+(`pg_snapshot_xip`) and those not begun (xid >= `pg_snapshot_xmax`); and the entries it found pending. Only those
+can be pending at the next poll: an index lookup on `xid` and the primary key, anti-joined with the
+acknowledgements. A long transaction elsewhere (a 15-minute import) costs one index probe per poll, not a rescan of
+everything written since it began. The state lives in the process: its first poll reads the whole outbox once.
 
 The entry also carries the nonce of the signed request that made the change, unique: a replayed request is refused
 at this insert (S5)."""
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -36,16 +37,14 @@ NONCE_INDEX = "uq_audit_outbox_nonce"
 ENTRY_COLUMNS = (
     "id, at, request_id, principal_id, role, region_code, method, path, query, entity_ids, body_sha256, status"
 )
-_XMIN = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-_PENDING = (
-    f"SELECT {ENTRY_COLUMNS}, xid::text::bigint AS xid_number FROM audit_outbox o "
-    "WHERE o.xid >= $1::text::xid8 AND NOT EXISTS (SELECT 1 FROM audit_outbox_acks a WHERE a.outbox_id = o.id) "
-    "ORDER BY o.id LIMIT $2"
+_SNAPSHOT = (
+    "SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS xip "
+    "FROM pg_current_snapshot() AS s"
 )
-_BACKLOG = (
-    "SELECT count(*) AS n, min(o.at) AS oldest FROM audit_outbox o WHERE o.xid >= $1::text::xid8 "
-    "AND NOT EXISTS (SELECT 1 FROM audit_outbox_acks a WHERE a.outbox_id = o.id)"
-)
+_UNSEEN = "(o.xid >= $1::text::xid8 OR o.xid = ANY($2::text[]::xid8[]) OR o.id = ANY($3::bigint[]))"
+_NOT_ACKED = "NOT EXISTS (SELECT 1 FROM audit_outbox_acks a WHERE a.outbox_id = o.id)"
+_PENDING = f"SELECT {ENTRY_COLUMNS} FROM audit_outbox o WHERE {_UNSEEN} AND {_NOT_ACKED} ORDER BY o.id LIMIT $4"
+_BACKLOG = f"SELECT count(*) AS n, min(o.at) AS oldest FROM audit_outbox o WHERE {_UNSEEN} AND {_NOT_ACKED}"
 _ACK = (
     "INSERT INTO audit_outbox_acks (outbox_id, seq) SELECT * FROM unnest($1::bigint[], $2::bigint[]) "
     "ON CONFLICT (outbox_id) DO NOTHING"
@@ -119,22 +118,25 @@ async def _insert(
 
 @dataclass
 class Pending:
-    """The low-water mark of one process's polls (see the module's docstring)."""
+    """What one process's next poll must look at (see the module's docstring): entries of transactions from
+    `from_xid` on, or in `open_xids`, or the ids found pending last time."""
 
-    mark: int = 0
+    from_xid: str = "0"
+    open_xids: list[str] = field(default_factory=list)
+    known: list[int] = field(default_factory=list)
 
     async def read(self, conn: asyncpg.Connection, limit: int) -> list[dict[str, Any]]:
         """Entries not acknowledged yet, oldest first, at most `limit`."""
-        xmin = int(await conn.fetchval(_XMIN))  # taken before the read: lower than or equal to the read's own
-        rows = await conn.fetch(_PENDING, str(self.mark), limit)
-        if len(rows) < limit:  # every pending entry above the mark is in `rows`
-            self.mark = max(self.mark, min([xmin, *(int(r["xid_number"]) for r in rows)]))
-        return [{k: v for k, v in r.items() if k != "xid_number"} for r in rows]
-
+        snapshot = await conn.fetchrow(_SNAPSHOT)  # taken before the read: it sees no more than the read does
+        rows = await conn.fetch(_PENDING, self.from_xid, self.open_xids, self.known, limit)
+        if len(rows) < limit:  # every pending entry is in `rows`: the next poll starts from this snapshot
+            self.from_xid, self.open_xids = snapshot["xmax"], list(snapshot["xip"])
+            self.known = [int(r["id"]) for r in rows]
+        return [dict(r) for r in rows]
 
     async def backlog(self, conn: asyncpg.Connection) -> tuple[int, Any]:
-        """How many entries wait, and when the oldest was written (None when none), without moving the mark."""
-        row = await conn.fetchrow(_BACKLOG, str(self.mark))
+        """How many entries wait, and when the oldest was written (None when none), without moving on."""
+        row = await conn.fetchrow(_BACKLOG, self.from_xid, self.open_xids, self.known)
         return int(row["n"]), row["oldest"]
 
 

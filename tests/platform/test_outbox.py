@@ -4,8 +4,10 @@ deleted; an acknowledgement cannot be replayed (S5); and what is acknowledged bu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
@@ -117,9 +119,10 @@ async def test_an_unchained_inbox_entry_cannot_be_deleted(db: asyncpg.Pool, admi
     assert (await admin.get("/audit/verify")).json()["ok"] is True
 
 
-async def test_a_poll_reads_above_its_low_water_mark_and_misses_no_late_commit(db: asyncpg.Pool, stack: Stack) -> None:
-    """Pending's mark moves past what is acknowledged, but never past an entry whose transaction is still open."""
+async def test_a_poll_reads_only_what_is_new_and_misses_no_late_commit(db: asyncpg.Pool, stack: Stack) -> None:
+    """A poll looks only at what the last one could not see, and misses no entry whose transaction was open."""
     schema = f"probe_{uuid.uuid4().hex[:8]}"
+    opened: list[Any] = []
     async with db.acquire() as conn, db.acquire() as writer:
         await conn.execute(f"CREATE SCHEMA {schema}")
         try:
@@ -134,14 +137,27 @@ async def test_a_poll_reads_above_its_low_water_mark_and_misses_no_late_commit(d
             await conn.execute("INSERT INTO audit_outbox_acks (outbox_id, seq) SELECT unnest($1::bigint[]), 1", acked)
             pending = Pending()
             assert await pending.read(conn, 100) == []
-            assert pending.mark > 0  # past the acknowledged entries
+            written = await conn.fetchval("SELECT max(xid::text::bigint) FROM audit_outbox")
+            assert int(pending.from_xid) > written  # past the acknowledged entries
             late = writer.transaction()
             await late.start()
+            opened.append(late)
             late_id = await writer.fetchval(insert, "late")  # written, not committed yet
+            late_xid = await writer.fetchval("SELECT pg_current_xact_id()::text")
+            after = await conn.fetchval(insert, "after")  # a later transaction, committed and acknowledged
+            await conn.execute("INSERT INTO audit_outbox_acks (outbox_id, seq) VALUES ($1, 1)", after)
             assert await pending.read(conn, 100) == []
+            # the open transaction does not hold the next polls back to it: it is watched by its own id
+            assert int(pending.from_xid) > int(late_xid) and late_xid in pending.open_xids
             await late.commit()
             assert [e["id"] for e in await pending.read(conn, 100)] == [late_id]
+            assert [e["id"] for e in await pending.read(conn, 100)] == [late_id]  # pending until acknowledged
+            await conn.execute("INSERT INTO audit_outbox_acks (outbox_id, seq) VALUES ($1, 2)", late_id)
+            assert await pending.read(conn, 100) == []
         finally:
+            for transaction in opened:  # a failed assertion must not leave it holding the schema's locks
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    await transaction.rollback()
             await conn.execute("RESET search_path")
             await writer.execute("RESET search_path")
             await conn.execute(f"DROP SCHEMA {schema} CASCADE")
