@@ -210,7 +210,8 @@ class Sequencer:
             for name, items in fetched.items():
                 chained[name] = await _chained(raw, name, items)
             mine = await _chained(raw, "gateway", own)
-            await outbox.acknowledge(raw, [i for i, _ in mine], [s for _, s in mine])
+            if mine:
+                await outbox.acknowledge(raw, [i for i, _ in mine], [s for _, s in mine])
         for name, pairs in chained.items():
             if pairs:  # what is not chained yet stays pending there, and is acknowledged at a later turn
                 await self.services[name].request(
