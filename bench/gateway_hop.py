@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -22,13 +23,15 @@ import httpx
 from bench.load import HEADER, Result, run, run_fast
 from deploy.supervisor import stop_all
 from services.kernel.db import plain_url
-from services.kernel.identity import Principal, sign
+from services.kernel.identity import Principal, body_digest, sign
 from tests.stack import create_test_database, start_stack, workdir
 
 
-def signed_headers(secret: str, method: str, path: str, principal: Principal) -> dict[str, str]:
-    """Signed once: valid for the TTL (30 s), longer than each measurement."""
-    return sign(secret, method=method, path=path, query="", request_id=secrets.token_hex(8), principal=principal)
+def signed_headers(secret: str, method: str, path: str, principal: Principal, body: Any = None) -> dict[str, str]:
+    """Signed for one request: its body (as aiohttp sends `json=`: json.dumps) and a fresh nonce (S5)."""
+    raw = b"" if body is None else json.dumps(body).encode()
+    return sign(secret, method=method, path=path, query="", request_id=secrets.token_hex(8), principal=principal,
+                body_sha256=body_digest(raw))
 
 
 async def main(seconds: float, clients: int) -> None:
@@ -57,17 +60,18 @@ async def main(seconds: float, clients: int) -> None:
             results.append(await run("GET /funds/sources via gateway",
                                      lambda i: ("GET", f"{gateway}/funds/sources", key, None),
                                      concurrency=concurrency, seconds=seconds))
-            post_headers = signed_headers(stack.secret, "POST", "/funds/appropriations", who)
             tag = secrets.token_hex(4)
 
             def appropriation(i: int, prefix: str, tag: str = tag) -> dict[str, Any]:
                 return {"fund_source": "C01", "fiscal_year": 2026, "region_code": "430000",
                         "amount_fen": 100, "doc_no": f"湘财预〔2026〕{prefix}{tag}{i}号"}
 
+            def direct_post(payload: dict[str, Any]) -> tuple[str, str, dict[str, str], Any]:
+                h = signed_headers(stack.secret, "POST", "/funds/appropriations", who, payload)
+                return "POST", f"{funds}/funds/appropriations", {**h, "content-type": "application/json"}, payload
+
             results.append(await run("POST /funds/appropriations, direct",
-                                     lambda i, h=post_headers, c=concurrency: (
-                                         "POST", f"{funds}/funds/appropriations",
-                                         {**h, "content-type": "application/json"}, appropriation(i, f"d{c}")),
+                                     lambda i, c=concurrency: direct_post(appropriation(i, f"d{c}")),
                                      concurrency=concurrency, seconds=seconds))
             results.append(await run("POST /funds/appropriations via gateway",
                                      lambda i, c=concurrency: (

@@ -29,6 +29,7 @@ import asyncpg
 import httpx
 
 from services.kernel.db import plain_url
+from services.kernel.identity import STREAMED_BODY
 from services.kernel.types import id_number_check_char
 from tests.conftest import signed
 from tests.stack import Stack, create_test_database, start_stack, stop_all
@@ -109,7 +110,7 @@ async def post_import(stack: Stack, path: Path, *, direct: bool) -> httpx.Respon
     headers = {"content-type": "text/csv"}
     if direct:
         url = stack.service_urls["registry"] + "/registry/households/import"
-        headers.update(signed(stack, "POST", url))
+        headers.update(signed(stack, "POST", url, digest=STREAMED_BODY))
     else:
         url = stack.gateway_url + "/registry/households/import"
         headers["authorization"] = f"Bearer {stack.admin_token}"

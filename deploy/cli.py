@@ -14,8 +14,8 @@ def _migrate(_: argparse.Namespace) -> int:
     directory = supervisor.data_dir()
     url, embedded = supervisor.prepare_database(directory)
     try:
-        roles = migrate(url)
-        supervisor.say(f"migrated every schema (per-service roles: {'yes' if roles else 'no'})")
+        urls = migrate(url, directory)
+        supervisor.say(f"migrated every schema (per-process login roles: {'yes' if urls else 'NO'})")
     finally:
         if embedded is not None:
             embedded.stop()
@@ -28,7 +28,7 @@ def _seed_funds(_: argparse.Namespace) -> int:
 
     url, embedded = supervisor.prepare_database(supervisor.data_dir())
     try:
-        migrate(url)
+        migrate(url, supervisor.data_dir())
         changed = seed_funds(url)
         supervisor.say(f"{len(CENTRAL_INTEGRABLE_SOURCES)} central integrable fund sources ({changed} written)")
     finally:

@@ -21,12 +21,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from deploy.embedded import EmbeddedPostgres
-from deploy.migrate import migrate
+from deploy.migrate import migrate, password_variable
 from deploy.pools import pool_env
 from deploy.secrets import kept_secret
 from gateway.auth import ADMIN_TOKEN_FILE, admin_token
 from services.kernel.settings import Settings
-from services.kernel.topology import GATEWAY_APP, HOST, SERVICES, gateway_port
+from services.kernel.topology import ALL_SCHEMAS, GATEWAY_APP, HOST, SERVICES, gateway_port
 
 STOP_GRACE_SECONDS = 5.0
 SERVER_KEEPALIVE_SECONDS = 75
@@ -74,7 +74,8 @@ def prepare_database(directory: Path) -> tuple[str, EmbeddedPostgres | None]:
 
 
 def child_env(directory: Path, url: str, roles: bool) -> dict[str, str]:
-    env = dict(os.environ)
+    """What every child shares. The database URL and password each is given are its own (own_env)."""
+    env = {k: v for k, v in os.environ.items() if k not in {password_variable(p) for p in ALL_SCHEMAS}}
     env.update(
         DATABASE_URL=url,
         FUNDTRACK_DATA_DIR=str(directory),
@@ -94,6 +95,17 @@ def process_env(name: str, env: Mapping[str, str]) -> dict[str, str]:
         for k, v in env.items()
         if (k in INHERITED or k.startswith(INHERITED_PREFIXES)) and name in SECRET_USERS.get(k, frozenset({name}))
     }
+
+
+def own_env(
+    env: Mapping[str, str], name: str, urls: Mapping[str, str], pools: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """One child's environment: the shared one, its pool, and (S4) a DATABASE_URL with its own login role and
+    password instead of the migrating user's; with no per-process roles ({}), the shared URL."""
+    own = {**env, **pools.get(name, {})}
+    if urls:
+        own["DATABASE_URL"] = urls[name]
+    return own
 
 
 def spawn(name: str, app: str, port: int, env: dict[str, str]) -> Child:
@@ -206,18 +218,21 @@ def up() -> int:
     code = 0
     try:
         say("migrating")
-        roles = migrate(url)
-        env = child_env(directory, url, roles)
+        urls = migrate(url, directory)
+        if not urls:
+            say("!!! the DATABASE_URL user may not create roles: every process connects as that user (no least "
+                "privilege); give a user with CREATEROLE, or see `fundtrack doctor`")
+        env = child_env(directory, url, bool(urls))
         try:
             pools = pool_env(url, env)
         except ValueError as exc:  # a server with too few connections for the processes: said, not a traceback
             say(str(exc))
             return 2
         for name, spec in SERVICES.items():
-            children.append(spawn(name, spec.app, spec.port, {**env, **pools.get(name, {})}))
+            children.append(spawn(name, spec.app, spec.port, own_env(env, name, urls, pools)))
         if not wait_healthy(children, lambda: bool(stop_requested)):
             return 1
-        children.append(spawn("gateway", GATEWAY_APP, gateway_port(), {**env, **pools.get("gateway", {})}))
+        children.append(spawn("gateway", GATEWAY_APP, gateway_port(), own_env(env, "gateway", urls, pools)))
         if not wait_healthy(children[-1:], lambda: bool(stop_requested)):
             return 1
         _banner(children, directory)

@@ -39,7 +39,9 @@ async def _call(
     key = request.headers.get("idempotency-key")
     if key:
         outgoing.headers["idempotency-key"] = key
-    outgoing.headers.update(signed_headers(method, outgoing.url, principal, request.state.request_id))
+    outgoing.headers.update(
+        signed_headers(method, outgoing.url, principal, request.state.request_id, body=outgoing.content)
+    )
     try:
         return await client.send(outgoing)
     except httpx.HTTPError as exc:

@@ -3,7 +3,9 @@
 - The door (`gateway.door`) records every request — reads and refusals included — into `audit_inbox`, by group
   commit: a request's response waits for the batch that holds its entry, so no answer leaves without its entry.
 - Each service writes an entry for every committed change into its own outbox in the change's transaction; the
-  sequencer pulls those, so a change is in the trail even if the gateway died before writing its door entry.
+  sequencer pulls those, so a change is in the trail even if the gateway died before writing its door entry. Once
+  an entry is chained, the sequencer acknowledges it with its seq; the outbox keeps it for good (S4: nothing deletes
+  an audit entry before it is chained, and the outbox not even then; `unchained_acknowledgements` checks).
 - The sequencer (one at a time, by advisory lock) moves inbox entries into `audit_log` in batches, giving each the
   next `seq` and `hash = sha256(prev_hash + canonical entry)`. No request waits on the chain's head.
 """
@@ -19,13 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.models import AUDIT_FIELDS, GENESIS_HASH, audit_inbox, audit_log, utc
-from services.kernel import rawsql
+from services.kernel import outbox, rawsql
 from services.kernel.http import ServiceClient
-from services.kernel.models import AuditOutbox
 
 log = logging.getLogger("fundtrack.audit")
 SEQUENCER_LOCK = 0x46_54_41_55_44_49_54  # "FTAUDIT"
@@ -43,7 +45,13 @@ def _insert_sql(table: str, fields: tuple[str, ...]) -> str:
 # Entries are written straight on asyncpg (kernel/rawsql.py): every request through the door waits for the inbox
 # insert, and every entry is written twice (inbox, then log); SQLAlchemy's executemany cost more CPU than PostgreSQL.
 _INSERT_INBOX = _insert_sql("audit_inbox", AUDIT_FIELDS)
-_LOG_FIELDS = (*AUDIT_FIELDS, "seq", "prev_hash", "hash")
+_LOG_FIELDS = (*AUDIT_FIELDS, "seq", "prev_hash", "hash", "inbox_id")
+# Outbox entries of an origin already staged (in the inbox) or chained: not staged again.
+_STAGED = (
+    "SELECT origin_id FROM audit_log WHERE origin = $1 AND origin_id = ANY($2::bigint[]) "
+    "UNION ALL SELECT origin_id FROM audit_inbox WHERE origin = $1 AND origin_id = ANY($2::bigint[])"
+)
+_CHAINED = "SELECT origin_id, seq FROM audit_log WHERE origin = $1 AND origin_id = ANY($2::bigint[]) ORDER BY seq"
 _INSERT_LOG = _insert_sql("audit_log", _LOG_FIELDS)
 
 
@@ -141,6 +149,7 @@ class Sequencer:
         self._kick = asyncio.Event()
         self._dirty: set[str] = set()
         self._swept = 0.0
+        self._own = outbox.Pending()  # the gateway's own change outbox
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -187,18 +196,26 @@ class Sequencer:
                 continue
             if len(fetched[name]) >= BATCH:
                 self._dirty.add(name)  # more waiting there
+        chained: dict[str, list[tuple[int, int]]] = {}
         async with self.engine.begin() as conn:
             locked = (await conn.execute(select(func.pg_try_advisory_xact_lock(SEQUENCER_LOCK)))).scalar_one()
             if not locked:
                 return 0
+            raw = await rawsql.connection(conn)
             for name, items in fetched.items():
-                await self._stage_service_entries(conn, name, items)
-            await self._stage_own_outbox(conn)
+                await _stage(raw, name, items)
+            own = await self._own.read(raw, BATCH)
+            await _stage(raw, "gateway", own)
             moved = await self._chain(conn)
-        for name, items in fetched.items():
-            if items:
+            for name, items in fetched.items():
+                chained[name] = await _chained(raw, name, items)
+            mine = await _chained(raw, "gateway", own)
+            if mine:
+                await outbox.acknowledge(raw, [i for i, _ in mine], [s for _, s in mine])
+        for name, pairs in chained.items():
+            if pairs:  # what is not chained yet stays pending there, and is acknowledged at a later turn
                 await self.services[name].request(
-                    "POST", "/internal/audit-outbox/ack", json={"ids": [i["id"] for i in items]}
+                    "POST", "/internal/audit-outbox/ack", json={"items": [{"id": i, "seq": s} for i, s in pairs]}
                 )
         return moved
 
@@ -208,26 +225,6 @@ class Sequencer:
         items: list[dict[str, Any]] = response.json()["items"]
         return items
 
-    async def _stage_service_entries(self, conn: AsyncConnection, origin: str, items: list[dict[str, Any]]) -> None:
-        if not items:
-            return
-        ids = [int(i["id"]) for i in items]
-        done = {
-            r[0]
-            for r in await conn.execute(
-                select(audit_log.c.origin_id).where(audit_log.c.origin == origin, audit_log.c.origin_id.in_(ids))
-            )
-        }
-        rows = [_from_outbox(origin, i) for i in items if int(i["id"]) not in done]
-        await _insert_inbox(conn, rows)
-
-    async def _stage_own_outbox(self, conn: AsyncConnection) -> None:
-        outbox = AuditOutbox.__table__  # type: ignore[attr-defined]
-        rows = (await conn.execute(select(outbox).order_by(outbox.c.id).limit(BATCH))).mappings().all()
-        if not rows:
-            return
-        await _insert_inbox(conn, [_from_outbox("gateway", dict(r)) for r in rows])
-        await conn.execute(delete(outbox).where(outbox.c.id.in_([r["id"] for r in rows])))
 
     async def _chain(self, conn: AsyncConnection) -> int:
         head = (
@@ -242,7 +239,7 @@ class Sequencer:
             seq += 1
             entry = {k: row[k] for k in AUDIT_FIELDS}
             digest = entry_hash(prev, seq, entry)
-            chained.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest})
+            chained.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest, "inbox_id": row["id"]})
             prev = digest
         await (await rawsql.connection(conn)).executemany(_INSERT_LOG, _rows(chained, _LOG_FIELDS))
         await conn.execute(delete(audit_inbox).where(audit_inbox.c.id.in_([r["id"] for r in rows])))
@@ -251,13 +248,46 @@ class Sequencer:
     async def status(self) -> SequencerStatus:
         """What waits to be chained here: the door's inbox and the gateway's own change outbox. (Services' outboxes
         are pulled every INTERVAL_SECONDS; their backlog is theirs to report.)"""
-        outbox = AuditOutbox.__table__  # type: ignore[attr-defined]
         async with self.engine.connect() as conn:
             inbox = (await conn.execute(select(func.count(), func.min(audit_inbox.c.at)))).one()
-            own = (await conn.execute(select(func.count(), func.min(outbox.c.at)))).one()
+            own = await self._own.backlog(await rawsql.connection(conn))
         oldest = min((t for t in (inbox[1], own[1]) if t is not None), default=None)
         age = 0 if oldest is None else int((datetime.now(UTC) - oldest).total_seconds() * 1000)
         return SequencerStatus(pending=int(inbox[0]) + int(own[0]), oldest_pending_age_ms=max(age, 0))
+
+
+async def _stage(raw: asyncpg.Connection, origin: str, items: list[dict[str, Any]]) -> None:
+    """Put outbox entries of `origin` into the inbox, but those already there or chained (a poll may return an
+    entry again until its acknowledgement is recorded)."""
+    if not items:
+        return
+    done = {r[0] for r in await raw.fetch(_STAGED, origin, [int(i["id"]) for i in items])}
+    rows = [_from_outbox(origin, i) for i in items if int(i["id"]) not in done]
+    if rows:
+        await raw.executemany(_INSERT_INBOX, _rows(rows))
+
+
+async def _chained(raw: asyncpg.Connection, origin: str, items: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """(outbox id, seq) of those of `items` that are in the chain."""
+    if not items:
+        return []
+    return [(r[0], r[1]) for r in await raw.fetch(_CHAINED, origin, [int(i["id"]) for i in items])]
+
+
+async def unchained_acknowledgements(conn: asyncpg.Connection, schemas: tuple[str, ...]) -> list[dict[str, Any]]:
+    """For `fundtrack doctor` / verification, on a connection that reads every schema (the operator's): outbox
+    entries acknowledged but not in the chain at the seq the acknowledgement names, per schema (S4). Empty when the
+    trail holds every acknowledged change."""
+    found: list[dict[str, Any]] = []
+    for schema in schemas:
+        rows = await conn.fetch(
+            f'SELECT a.outbox_id, a.seq FROM "{schema}".audit_outbox_acks a '  # noqa: S608 - our own schema names
+            "LEFT JOIN gateway.audit_log l ON l.origin = $1 AND l.origin_id = a.outbox_id AND l.seq = a.seq "
+            "WHERE l.seq IS NULL ORDER BY a.outbox_id",
+            schema,
+        )
+        found.extend({"origin": schema, "outbox_id": r["outbox_id"], "seq": r["seq"]} for r in rows)
+    return found
 
 
 def _from_outbox(origin: str, item: dict[str, Any]) -> dict[str, Any]:

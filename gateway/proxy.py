@@ -22,7 +22,7 @@ from services.kernel.errors import (
     ValidationProblem,
 )
 from services.kernel.http import KEEPALIVE_SECONDS
-from services.kernel.identity import Principal, sign
+from services.kernel.identity import STREAMED_BODY, Principal, body_digest, sign
 from services.kernel.settings import get_settings
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -163,14 +163,16 @@ async def forward(
     request_id: str,
 ) -> Forwarded:
     """Send the request on with the caller's identity signed (over the decoded path, as the service reads it; the
-    path itself travels as the client encoded it)."""
+    path itself travels as the client encoded it) with a fresh nonce and the body's digest (S5). A streamed body is
+    signed as STREAMED_BODY: it is sent before it is known; the service takes that on streamed routes only."""
     pace = BodyPace.from_settings()
     content: bytes | AsyncIterator[bytes] = (
         stream_body(receive, pace) if streamed else await read_body(receive, pace=pace)
     )
+    digest = STREAMED_BODY if isinstance(content, AsyncIterator) else body_digest(content)
     out_headers = {k: headers[k] for k in FORWARDED_REQUEST_HEADERS if k in headers}
     out_headers.update(sign(get_settings().service_secret, method=method, path=path, query=query,
-                            request_id=request_id, principal=principal))
+                            request_id=request_id, principal=principal, body_sha256=digest))
     # encoded=True: the service sees exactly the path and query that were signed, not a re-quoted form.
     sent_path = raw_path if raw_path is not None else quote(path, safe=SAFE_PATH_CHARACTERS)
     url = URL(base_url + sent_path + (f"?{query}" if query else ""), encoded=True)

@@ -14,6 +14,9 @@ from services.kernel.db import asyncpg_url
 
 
 def _run(connection: Connection, schema: str) -> None:
+    owner = context.config.get_main_option("fundtrack_owner_role")
+    if owner:  # S4: everything is created by, and owned by, the owner role (deploy/migrate.py)
+        connection.execute(text(f'SET ROLE "{owner}"'))
     connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     connection.execute(text(f'SET search_path TO "{schema}"'))
     connection.commit()

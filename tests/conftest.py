@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 import uuid
@@ -121,8 +122,12 @@ def make_principal(admin: Api, http: httpx.AsyncClient) -> MakePrincipal:
     return make
 
 
-def signed(stack: Stack, method: str, url: str, principal: Principal | None = None) -> dict[str, str]:
-    """Headers a gateway would add: for tests that call a service port directly, as the gateway would."""
+def signed(
+    stack: Stack, method: str, url: str, principal: Principal | None = None, *, body: bytes = b"",
+    digest: str | None = None,
+) -> dict[str, str]:
+    """Headers a gateway would add: for tests that call a service port directly, as the gateway would (`body`: the
+    exact bytes the test sends; `digest`: STREAMED_BODY for a streamed upload)."""
     request = httpx.Request(method, url)
     return sign(
         stack.secret,
@@ -131,6 +136,7 @@ def signed(stack: Stack, method: str, url: str, principal: Principal | None = No
         query=request.url.query.decode(),
         request_id=uuid.uuid4().hex,
         principal=principal or Principal(id="test", role="admin", region_code="000000"),
+        body_sha256=digest or hashlib.sha256(body).hexdigest(),
     )
 
 
@@ -140,7 +146,12 @@ async def wait_for_audit(admin: Api, timeout: float = 10.0) -> dict[str, Any]:
     while True:
         body: dict[str, Any] = (await admin.get("/audit/verify")).json()
         # the verify request's own entry is written after its answer, so it is never among `pending`
-        if body["pending"] == 0 or asyncio.get_running_loop().time() > deadline:
+        if body["pending"] == 0:
+            # its `entries` were counted before `pending` (the sequencer may have chained more in between): count
+            # again, now that nothing waits
+            fresh: dict[str, Any] = (await admin.get("/audit/verify")).json()
+            return fresh
+        if asyncio.get_running_loop().time() > deadline:
             return body
         await asyncio.sleep(0.1)
 

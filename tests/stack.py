@@ -19,7 +19,7 @@ import asyncpg
 from deploy.embedded import EmbeddedPostgres
 from deploy.migrate import migrate
 from deploy.pools import pool_env
-from deploy.supervisor import Child, spawn, stop_all, wait_healthy
+from deploy.supervisor import Child, own_env, spawn, stop_all, wait_healthy
 from services.kernel.db import plain_url
 from services.kernel.topology import GATEWAY_APP, HOST, SERVICE_OFFSETS, SERVICES
 
@@ -90,13 +90,15 @@ class Stack:
     secret: str
     env: dict[str, str]
     children: list[Child] = field(default_factory=list)
+    # Each process's own DATABASE_URL (its login role, S4); empty when the server let no roles be made.
+    db_urls: dict[str, str] = field(default_factory=dict)
 
 
 def start_stack(database: TestDatabase, workdir: Path, *, pool_fraction: float = 0.5) -> Stack:
     """The four services and the gateway on `database`. Their pools share out `pool_fraction` of the server's
     connections (deploy/pools.py): half for the suite's stack, which other stacks of the suite (`fundtrack up` in
     test_up, the benchmarks' in test_bench) and the tests' own pool share the server with; a benchmark takes all."""
-    roles = migrate(database.url)
+    urls = migrate(database.url, workdir)
     base = free_port_block(len(SERVICE_OFFSETS) + 1)
     gateway_port = base + len(SERVICE_OFFSETS) + 1
     secret = secrets.token_urlsafe(32)
@@ -107,7 +109,7 @@ def start_stack(database: TestDatabase, workdir: Path, *, pool_fraction: float =
         FUNDTRACK_DATA_DIR=str(workdir),
         FUNDTRACK_SERVICE_SECRET=secret,
         FUNDTRACK_ADMIN_TOKEN=admin_token,
-        FUNDTRACK_DB_ROLES="1" if roles else "0",
+        FUNDTRACK_DB_ROLES="1" if urls else "0",
         FUNDTRACK_SERVICE_PORT_BASE=str(base),
         FUNDTRACK_GATEWAY_PORT=str(gateway_port),
         FUNDTRACK_DETECTOR_HOUR="-1",
@@ -124,16 +126,18 @@ def start_stack(database: TestDatabase, workdir: Path, *, pool_fraction: float =
     os.environ.update({k: env[k] for k in ("FUNDTRACK_SERVICE_PORT_BASE", "FUNDTRACK_GATEWAY_PORT")})
     try:
         pools = pool_env(database.url, env, fraction=pool_fraction)
-        children = [spawn(name, spec.app, spec.port, {**env, **pools.get(name, {})}) for name, spec in SERVICES.items()]
+        children = [
+            spawn(name, spec.app, spec.port, own_env(env, name, urls, pools)) for name, spec in SERVICES.items()
+        ]
         service_urls = {name: f"http://{HOST}:{spec.port}" for name, spec in SERVICES.items()}
     finally:
         os.environ.clear()
         os.environ.update(previous)
-    stack = Stack(database, f"http://{HOST}:{gateway_port}", service_urls, admin_token, secret, env, children)
+    stack = Stack(database, f"http://{HOST}:{gateway_port}", service_urls, admin_token, secret, env, children, urls)
     if not wait_healthy(children, lambda: False):
         stop_all(children)
         raise RuntimeError("the services did not become healthy")
-    children.append(spawn("gateway", GATEWAY_APP, gateway_port, {**env, **pools.get("gateway", {})}))
+    children.append(spawn("gateway", GATEWAY_APP, gateway_port, own_env(env, "gateway", urls, pools)))
     if not wait_healthy(children[-1:], lambda: False):
         stop_all(children)
         raise RuntimeError("the gateway did not become healthy")

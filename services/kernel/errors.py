@@ -34,6 +34,9 @@ DUPLICATE_KEY = "DUPLICATE_KEY"
 # its client stopped sending part way (400): either way the service is not given it as a whole body.
 REQUEST_BODY_TIMEOUT = "REQUEST_BODY_TIMEOUT"
 REQUEST_BODY_INCOMPLETE = "REQUEST_BODY_INCOMPLETE"
+# S5: a signed request whose nonce the service has already seen, or whose body is not the one signed.
+REPLAYED_REQUEST = "REPLAYED_REQUEST"
+BODY_DIGEST_MISMATCH = "BODY_DIGEST_MISMATCH"
 
 
 class Problem(Exception):
@@ -105,6 +108,13 @@ class Unauthorized(Problem):
     status = 401
     code = UNAUTHORIZED
     title = "Unauthorized"
+
+
+class ReplayedRequest(Unauthorized):
+    """S5: the signed request was already received once (its nonce is known): a replay is refused, not re-run."""
+
+    code = REPLAYED_REQUEST
+    title = "Replayed request"
 
 
 class Forbidden(Problem):

@@ -17,7 +17,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from services.kernel.context import current_request_id, new_request_id
 from services.kernel.errors import ServiceUnavailable
-from services.kernel.identity import Principal, sign
+from services.kernel.identity import Principal, body_digest, sign
 from services.kernel.settings import get_settings
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -40,7 +40,10 @@ def make_client(
     return httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout, trust_env=False)
 
 
-def signed_headers(method: str, url: httpx.URL, principal: Principal, request_id: str | None = None) -> dict[str, str]:
+def signed_headers(
+    method: str, url: httpx.URL, principal: Principal, request_id: str | None = None, *, body: bytes = b""
+) -> dict[str, str]:
+    """The signature of one request and its `body` (the bytes sent: `request.content` of a built httpx request)."""
     rid = request_id or (current_request_id() if current_request_id() != "-" else new_request_id())
     return sign(
         get_settings().service_secret,
@@ -49,6 +52,7 @@ def signed_headers(method: str, url: httpx.URL, principal: Principal, request_id
         query=url.query.decode("latin-1"),
         request_id=rid,
         principal=principal,
+        body_sha256=body_digest(body),
     )
 
 
@@ -64,7 +68,7 @@ class ServiceClient:
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
     ) -> httpx.Response:
         request = self.client.build_request(method, path, params=params, json=json)
-        request.headers.update(signed_headers(method, request.url, self.service_principal))
+        request.headers.update(signed_headers(method, request.url, self.service_principal, body=request.content))
         try:
             return await self.client.send(request)
         except httpx.HTTPError as exc:

@@ -1,8 +1,12 @@
 """Who is calling: the principal, its jurisdiction, and the HMAC signature the gateway puts on it.
 
 The gateway authenticates the API key and forwards the principal in `X-FT-Principal`; `X-FT-Signature` is an
-HMAC-SHA256 over the timestamp, method, path, query, request id and principal, with a secret that only the gateway
-and the services share. A service refuses any request whose signature is missing, wrong or older than the TTL.
+HMAC-SHA256 over the timestamp, method, path, query, request id, principal, a nonce (`X-FT-Nonce`) and the body's
+SHA-256 (`X-FT-Body-SHA256`), with a secret that only the gateway and the services share (S5). A service refuses
+any request whose signature is missing, wrong or older than the TTL, whose body does not match the signed digest,
+and a state-changing request whose nonce it has already seen (services/kernel/signed.py, uow.py). A streamed body
+cannot be digested before it is sent: it is signed as `STREAMED_BODY`, which a service accepts on a streamed route
+only (its nonce still binds the request once).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -23,6 +28,11 @@ PRINCIPAL_HEADER = "x-ft-principal"
 TIMESTAMP_HEADER = "x-ft-timestamp"
 SIGNATURE_HEADER = "x-ft-signature"
 REQUEST_ID_HEADER = "x-request-id"
+NONCE_HEADER = "x-ft-nonce"
+BODY_DIGEST_HEADER = "x-ft-body-sha256"
+# The body digest a streamed upload is signed with (it is not known before the body is sent).
+STREAMED_BODY = "streamed"
+EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def jurisdiction_prefix(region_code: str) -> str:
@@ -87,28 +97,57 @@ def canonical_query(query: str) -> str:
     return urlencode(parse_qsl(query, keep_blank_values=True), quote_via=quote)
 
 
-def _message(timestamp: str, method: str, path: str, query: str, request_id: str, principal: str) -> bytes:
-    fields = (timestamp, method.upper(), path, canonical_query(query), request_id, principal)
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def _message(
+    timestamp: str, method: str, path: str, query: str, request_id: str, principal: str, nonce: str, digest: str
+) -> bytes:
+    fields = (timestamp, method.upper(), path, canonical_query(query), request_id, principal, nonce, digest)
     return "\n".join(fields).encode()
 
 
 def sign(
-    secret: str, *, method: str, path: str, query: str, request_id: str, principal: Principal, now: float | None = None
+    secret: str,
+    *,
+    method: str,
+    path: str,
+    query: str,
+    request_id: str,
+    principal: Principal,
+    body_sha256: str = EMPTY_BODY_SHA256,
+    nonce: str | None = None,
+    now: float | None = None,
 ) -> dict[str, str]:
-    """Headers that carry `principal` to a service for this one request."""
+    """Headers that carry `principal` to a service for this one request and this body (S5): `body_sha256` is the
+    hex SHA-256 of the body as sent, or STREAMED_BODY for a streamed upload; a fresh nonce unless one is given."""
     timestamp = str(int(now if now is not None else time.time()))
     encoded = principal.encode()
-    mac = hmac.new(secret.encode(), _message(timestamp, method, path, query, request_id, encoded), hashlib.sha256)
+    once = nonce if nonce is not None else secrets.token_hex(16)
+    message = _message(timestamp, method, path, query, request_id, encoded, once, body_sha256)
     return {
         PRINCIPAL_HEADER: encoded,
         TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: mac.hexdigest(),
+        SIGNATURE_HEADER: hmac.new(secret.encode(), message, hashlib.sha256).hexdigest(),
         REQUEST_ID_HEADER: request_id,
+        NONCE_HEADER: once,
+        BODY_DIGEST_HEADER: body_sha256,
     }
 
 
 class SignatureError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What a valid signature vouches for: who, which request (its nonce), and which body (its digest, or
+    STREAMED_BODY: to be checked by the route, which must be a streamed one)."""
+
+    principal: Principal
+    nonce: str
+    body_sha256: str
 
 
 def verify(
@@ -122,9 +161,13 @@ def verify(
     principal_header: str | None,
     timestamp_header: str | None,
     signature_header: str | None,
+    nonce_header: str | None,
+    body_digest_header: str | None,
     now: float | None = None,
-) -> Principal:
-    if not (principal_header and timestamp_header and signature_header):
+) -> Verified:
+    """The signed identity, if the signature is the gateway's for exactly this request. The body is compared with
+    the digest by the caller (the middleware reads it), the nonce with those already seen by the unit of work."""
+    if not (principal_header and timestamp_header and signature_header and nonce_header and body_digest_header):
         raise SignatureError("the request carries no signed identity: services are reached through the gateway")
     try:
         timestamp = int(timestamp_header)
@@ -135,12 +178,14 @@ def verify(
         raise SignatureError("the signed identity has expired")
     expected = hmac.new(
         secret.encode(),
-        _message(timestamp_header, method, path, query, request_id, principal_header),
+        _message(
+            timestamp_header, method, path, query, request_id, principal_header, nonce_header, body_digest_header
+        ),
         hashlib.sha256,
     ).hexdigest()
     if not hmac.compare_digest(expected, signature_header):
         raise SignatureError("the identity signature does not match")
     try:
-        return Principal.decode(principal_header)
+        return Verified(Principal.decode(principal_header), nonce_header, body_digest_header)
     except (ValueError, KeyError, json.JSONDecodeError) as exc:
         raise SignatureError("the signed principal is malformed") from exc

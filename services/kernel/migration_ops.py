@@ -102,3 +102,30 @@ def create_refusals_table() -> None:
     )
     op.create_index("ix_refusals_principal", "refusals", ["principal_id", "kind", "at"])
     op.create_index("ix_refusals_target", "refusals", ["target", "kind", "at"])
+
+
+def permanent_outbox() -> None:
+    """The audit outbox is kept for good and nobody edits or deletes it (A1, S4): an entry is pending until an
+    acknowledgement row names the chain seq the gateway gave it; acknowledgements are insert-only too. `xid` (the
+    inserting transaction) lets a poller skip what is known to be acknowledged without scanning the whole outbox
+    (outbox.pending); `nonce` is the signed request's nonce, unique, so a replayed change is refused at its insert
+    (S5). `signed_nonces` holds the nonces of state-changing requests that write no outbox entry (the ack)."""
+    # Entries already waiting get the migration's own transaction id: pending like any other.
+    op.execute("ALTER TABLE audit_outbox ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id()")
+    op.create_index("ix_audit_outbox_xid", "audit_outbox", ["xid"])
+    op.add_column("audit_outbox", sa.Column("nonce", sa.String(64), nullable=True))
+    op.create_index("uq_audit_outbox_nonce", "audit_outbox", ["nonce"], unique=True)
+    op.create_table(
+        "audit_outbox_acks",
+        sa.Column("outbox_id", sa.BigInteger, sa.ForeignKey("audit_outbox.id"), primary_key=True),
+        sa.Column("seq", sa.BigInteger, nullable=False),
+        sa.Column("acked_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.CheckConstraint("seq > 0", name="ck_audit_outbox_acks_seq"),
+    )
+    op.create_table(
+        "signed_nonces",
+        sa.Column("nonce", sa.String(64), primary_key=True),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+    op.create_index("ix_signed_nonces_seen_at", "signed_nonces", ["seen_at"])
+    append_only("audit_outbox", "audit_outbox_acks")

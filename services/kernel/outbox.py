@@ -1,21 +1,53 @@
 """The audit outbox: a committed change writes its audit entry in its own transaction (A1), and the gateway's
-sequencer pulls these entries into the hash-chained trail, then acknowledges them so they are deleted here."""
+sequencer pulls these entries into the hash-chained trail, then acknowledges each with the chain seq it got.
+
+Nothing here is ever updated or deleted (S4: the database refuses it, and no role has the grant): an entry is
+pending while no row of `audit_outbox_acks` names it. A poller does not scan the whole outbox each time (a province
+has millions of entries). Each entry carries the id of the transaction that wrote it (`xid`), and `Pending` keeps,
+from the snapshot taken before its last poll, what that poll could not see yet: the transactions then in progress
+(`pg_snapshot_xip`) and those not begun (xid >= `pg_snapshot_xmax`); and the entries it found pending. Only those
+can be pending at the next poll: an index lookup on `xid` and the primary key, anti-joined with the
+acknowledgements. A long transaction elsewhere (a 15-minute import) costs one index probe per poll, not a rescan of
+everything written since it began. The state lives in the process: its first poll reads the whole outbox once.
+
+The entry also carries the nonce of the signed request that made the change, unique: a replayed request is refused
+at this insert (S5)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from services.kernel import rawsql
+from services.kernel.errors import ReplayedRequest
 from services.kernel.identity import Principal
 
 _INSERT = (
     "INSERT INTO audit_outbox (request_id, principal_id, role, region_code, method, path, query, entity_ids, "
-    "body_sha256, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10)"
+    "body_sha256, status, nonce) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10, $11)"
+)
+NONCE_INDEX = "uq_audit_outbox_nonce"
+ENTRY_COLUMNS = (
+    "id, at, request_id, principal_id, role, region_code, method, path, query, entity_ids, body_sha256, status"
+)
+_SNAPSHOT = (
+    "SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS xip "
+    "FROM pg_current_snapshot() AS s"
+)
+_UNSEEN = "(o.xid >= $1::text::xid8 OR o.xid = ANY($2::text[]::xid8[]) OR o.id = ANY($3::bigint[]))"
+_NOT_ACKED = "NOT EXISTS (SELECT 1 FROM audit_outbox_acks a WHERE a.outbox_id = o.id)"
+_PENDING = f"SELECT {ENTRY_COLUMNS} FROM audit_outbox o WHERE {_UNSEEN} AND {_NOT_ACKED} ORDER BY o.id LIMIT $4"
+_BACKLOG = f"SELECT count(*) AS n, min(o.at) AS oldest FROM audit_outbox o WHERE {_UNSEEN} AND {_NOT_ACKED}"
+_ACK = (
+    "INSERT INTO audit_outbox_acks (outbox_id, seq) SELECT * FROM unnest($1::bigint[], $2::bigint[]) "
+    "ON CONFLICT (outbox_id) DO NOTHING"
 )
 
 
@@ -41,10 +73,32 @@ def name_entities(request: Request, ids: Iterable[str]) -> None:
 
 
 async def record(
-    session: AsyncSession, *, request: Request, response: Response, principal: Principal, body_sha256: str
+    session: AsyncSession,
+    *,
+    request: Request,
+    response: Response,
+    principal: Principal,
+    body_sha256: str,
+    nonce: str | None = None,
 ) -> None:
+    """Write the change's entry. A nonce already recorded is a replayed request: ReplayedRequest (S5), and the
+    request's transaction is rolled back by the unit of work."""
     # Straight on the connection (kernel/rawsql.py): the ORM, or even a text() statement, cost more CPU than the
     # database spends on this row, on every change of every service.
+    try:
+        await _insert(session, request, response, principal, body_sha256, nonce)
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name != NONCE_INDEX:
+            raise
+        raise ReplayedRequest(
+            "重放的请求被拒绝 / refused: this signed request was already received once", rule="S5"
+        ) from exc
+
+
+async def _insert(
+    session: AsyncSession, request: Request, response: Response, principal: Principal, body_sha256: str,
+    nonce: str | None,
+) -> None:
     await rawsql.execute(
         session,
         _INSERT,
@@ -58,4 +112,36 @@ async def record(
         entity_ids_of(request, response),
         body_sha256,
         response.status_code,
+        nonce,
     )
+
+
+@dataclass
+class Pending:
+    """What one process's next poll must look at (see the module's docstring): entries of transactions from
+    `from_xid` on, or in `open_xids`, or the ids found pending last time."""
+
+    from_xid: str = "0"
+    open_xids: list[str] = field(default_factory=list)
+    known: list[int] = field(default_factory=list)
+
+    async def read(self, conn: asyncpg.Connection, limit: int) -> list[dict[str, Any]]:
+        """Entries not acknowledged yet, oldest first, at most `limit`."""
+        snapshot = await conn.fetchrow(_SNAPSHOT)  # taken before the read: it sees no more than the read does
+        rows = await conn.fetch(_PENDING, self.from_xid, self.open_xids, self.known, limit)
+        if len(rows) < limit:  # every pending entry is in `rows`: the next poll starts from this snapshot
+            self.from_xid, self.open_xids = snapshot["xmax"], list(snapshot["xip"])
+            self.known = [int(r["id"]) for r in rows]
+        return [dict(r) for r in rows]
+
+    async def backlog(self, conn: asyncpg.Connection) -> tuple[int, Any]:
+        """How many entries wait, and when the oldest was written (None when none), without moving on."""
+        row = await conn.fetchrow(_BACKLOG, self.from_xid, self.open_xids, self.known)
+        return int(row["n"]), row["oldest"]
+
+
+async def acknowledge(conn: asyncpg.Connection, ids: Sequence[int], seqs: Sequence[int]) -> int:
+    """Record that each entry `ids[i]` is in the chain at `seqs[i]`; an entry acknowledged before keeps its first
+    acknowledgement. Returns how many were recorded now."""
+    status: str = await conn.execute(_ACK, list(ids), list(seqs))
+    return int(status.rsplit(" ", 1)[-1])

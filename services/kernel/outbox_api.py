@@ -1,16 +1,19 @@
 """Internal routes the gateway's sequencer calls to pull a service's audit outbox and acknowledge what it chained.
-Reading and acknowledging is bookkeeping, not a business change, so it is not itself audited."""
+Reading and acknowledging is bookkeeping, not a business change, so it is not itself audited. An acknowledgement
+deletes nothing (the outbox is permanent, S4): it is an insert naming the chain seq of each entry, signed like any
+request (a replayed one is refused by its nonce, S5)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, select
 
-from services.kernel.models import AuditOutbox
+from services.kernel import outbox, rawsql
+from services.kernel.errors import ValidationProblem
 from services.kernel.uow import SessionDep, UnitOfWorkRoute, unaudited
 
 
@@ -34,24 +37,34 @@ class OutboxBatch(BaseModel):
     items: list[OutboxEntry]
 
 
+class Acknowledged(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: int = Field(ge=1)
+    seq: int = Field(ge=1)
+
+
 class OutboxAck(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ids: list[int] = Field(max_length=10_000)
+    items: list[Acknowledged] = Field(max_length=10_000)
 
 
 def outbox_router() -> APIRouter:
     router = APIRouter(prefix="/internal/audit-outbox", route_class=UnitOfWorkRoute, include_in_schema=False)
+    pending = outbox.Pending()
 
     @router.get("", response_model=OutboxBatch)
     async def pending_entries(session: SessionDep, limit: int = 1000) -> Any:
-        rows = (
-            await session.execute(select(AuditOutbox).order_by(AuditOutbox.id).limit(min(max(limit, 1), 5000)))  # type: ignore[arg-type]
-        ).scalars()
+        rows = await pending.read(await rawsql.connection(session), min(max(limit, 1), 5000))
         return OutboxBatch(items=[OutboxEntry.model_validate(r) for r in rows])
 
     @router.post("/ack", openapi_extra=unaudited())
     async def acknowledge_entries(body: OutboxAck, session: SessionDep) -> dict[str, int]:
-        result = await session.execute(delete(AuditOutbox).where(AuditOutbox.id.in_(body.ids)))  # type: ignore[union-attr]
-        return {"deleted": int(getattr(result, "rowcount", 0) or 0)}
+        try:
+            recorded = await outbox.acknowledge(
+                await rawsql.connection(session), [i.id for i in body.items], [i.seq for i in body.items]
+            )
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise ValidationProblem("没有这条审计记录 / no such outbox entry", field="items") from exc
+        return {"acknowledged": recorded}
 
     return router

@@ -9,6 +9,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.kernel.topology import plain_http_problem
+
 DEV_SECRET = "development-only-secret-change-me"
 
 
@@ -33,6 +35,8 @@ class Settings(BaseSettings):
     detector_hour: int = Field(default=2, ge=-1, le=23)
     idle_funds_days: int = Field(default=90, ge=1, le=3650)
     log_level: str = "INFO"
+    # S5: in production a service URL over plain http:// to another host is refused, unless this is set.
+    allow_plain_http: bool = False
     # The gateway's edge (S11, S12, S14; read by the gateway only).
     # Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated); from anyone else the peer address counts.
     trusted_proxies: str = ""
@@ -54,6 +58,10 @@ class Settings(BaseSettings):
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.env == "production" and self.service_secret == DEV_SECRET:
             raise ValueError("FUNDTRACK_SERVICE_SECRET must be set to a random value in production")
+        if self.env == "production" and not self.allow_plain_http:
+            problem = plain_http_problem(os.environ)
+            if problem is not None:
+                raise ValueError(problem)
         return self
 
 

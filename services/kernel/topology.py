@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 HOST = "127.0.0.1"
 MAX_WORKERS = 64
@@ -64,3 +66,29 @@ def gateway_port() -> int:
 
 
 ALL_SCHEMAS = (GATEWAY_SCHEMA, *SERVICES)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_problem(env: Mapping[str, str]) -> str | None:
+    """S5: a service URL over plain HTTP to another host (FUNDTRACK_<NAME>_URL) carries signed identities and
+    bodies in clear on the network; in words, or None. Loopback and https are fine."""
+    for name in SERVICES:
+        variable = f"FUNDTRACK_{name.upper()}_URL"
+        url = env.get(variable)
+        if not url:
+            continue
+        parts = urlsplit(url)
+        if parts.scheme == "http" and not _loopback(parts.hostname or ""):
+            return (
+                f"{variable}={url!r}: plain http:// to another host is refused in production; use https:// (or set "
+                "FUNDTRACK_ALLOW_PLAIN_HTTP=1 for a network you trust)"
+            )
+    return None

@@ -20,16 +20,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 from starlette.types import Message, Receive
 
-from services.kernel import idempotency, outbox
-from services.kernel.errors import ServiceUnavailable, Unauthorized
-from services.kernel.identity import Principal
+from services.kernel import idempotency, outbox, rawsql
+from services.kernel.errors import BODY_DIGEST_MISMATCH, ReplayedRequest, ServiceUnavailable, Unauthorized
+from services.kernel.identity import STREAMED_BODY, Principal
 from services.kernel.jsonbody import StrictJsonRoute
 from services.kernel.rawsql import sqlstate_of
 
 log = logging.getLogger("fundtrack.uow")
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 AUDITED_FLAG = "x-fundtrack-unaudited"
+READS_ONLY_FLAG = "x-fundtrack-reads-only"
 STREAMED_FLAG = "x-fundtrack-streamed-body"
+# S5: a state-changing request that writes no outbox entry keeps its nonce here (the outbox entry keeps it
+# otherwise), and nonces older than this are forgotten (far beyond the signature's TTL, which refuses them anyway).
+_CLAIM_NONCE = (
+    "WITH forgotten AS (DELETE FROM signed_nonces WHERE seen_at < now() - interval '1 hour') "
+    "INSERT INTO signed_nonces (nonce) VALUES ($1)"
+)
 
 
 # Deadlock detected, serialization failure: the whole request is run again in a fresh transaction.
@@ -37,9 +44,10 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 RETRY_ATTEMPTS = 3
 
 
-def unaudited() -> dict[str, Any]:
-    """openapi_extra for internal routes whose effect is bookkeeping, not a business change."""
-    return {AUDITED_FLAG: True}
+def unaudited(*, reads_only: bool = False) -> dict[str, Any]:
+    """openapi_extra for internal routes whose effect is bookkeeping, not a business change. `reads_only`: a POST
+    that changes nothing (a batch lookup), whose replay is harmless, so its nonce is not kept (S5)."""
+    return {AUDITED_FLAG: True, READS_ONLY_FLAG: reads_only}
 
 
 def streamed_body() -> dict[str, Any]:
@@ -95,6 +103,7 @@ class UnitOfWorkRoute(StrictJsonRoute):
         handler = super().get_route_handler()
         extra = self.openapi_extra or {}
         audited = not extra.get(AUDITED_FLAG, False)
+        reads_only = bool(extra.get(READS_ONLY_FLAG, False))
         streamed = bool(extra.get(STREAMED_FLAG, False))
 
         async def run_in_transaction(request: Request) -> Response:
@@ -105,7 +114,9 @@ class UnitOfWorkRoute(StrictJsonRoute):
                 async with sessions() as session:
                     request.state.session = session
                     try:
-                        return await _run(request, session, handler, audited=audited, streamed=streamed)
+                        return await _run(
+                            request, session, handler, audited=audited, streamed=streamed, reads_only=reads_only
+                        )
                     except (DBAPIError, asyncpg.PostgresError) as exc:
                         if sqlstate_of(exc) not in RETRYABLE_SQLSTATES:
                             raise
@@ -128,8 +139,16 @@ async def _run(
     *,
     audited: bool,
     streamed: bool,
+    reads_only: bool = False,
 ) -> Response:
     principal = principal_of(request)
+    signed_digest = getattr(request.state, "signed_body_sha256", None)
+    if signed_digest == STREAMED_BODY and not streamed:
+        raise Unauthorized(
+            "请求体未经签名 / refused: only a streamed upload may be signed without its body's digest",
+            code=BODY_DIGEST_MISMATCH,
+            rule="S5",
+        )
     session.info[_UOW] = True
     session.info[_LAST_STEPS] = []
     key = request.headers.get("idempotency-key") if request.method == "POST" else None
@@ -138,6 +157,8 @@ async def _run(
     if streamed:
         hashing = _HashingReceive(request._receive)
         request._receive = hashing
+    elif signed_digest is not None:  # the middleware compared the body with it already (kernel/signed.py)
+        body_sha256 = signed_digest
     else:
         body_sha256 = hashlib.sha256(await request.body()).hexdigest()
 
@@ -162,8 +183,13 @@ async def _run(
         return response
     if hashing is not None:
         body_sha256 = hashing.digest.hexdigest()
+    nonce: str | None = getattr(request.state, "signed_nonce", None)
     if audited and request.method in MUTATING:
-        await outbox.record(session, request=request, response=response, principal=principal, body_sha256=body_sha256)
+        await outbox.record(
+            session, request=request, response=response, principal=principal, body_sha256=body_sha256, nonce=nonce
+        )
+    elif request.method in MUTATING and not reads_only and nonce is not None:
+        await _claim_nonce(session, nonce)
     if key is not None:
         digest = idempotency.request_digest(request.method, request.url.path, body_sha256)
         await idempotency.store(
@@ -182,6 +208,17 @@ async def _run(
         raise
     await session.commit()
     return response
+
+
+async def _claim_nonce(session: AsyncSession, nonce: str) -> None:
+    """S5: a state-changing request without an outbox entry is refused if its nonce was seen (all workers share
+    the table)."""
+    try:
+        await rawsql.execute(session, _CLAIM_NONCE, nonce)
+    except asyncpg.UniqueViolationError as exc:
+        raise ReplayedRequest(
+            "重放的请求被拒绝 / refused: this signed request was already received once", rule="S5"
+        ) from exc
 
 
 async def _confirm_streamed_replay(request: Request, session: AsyncSession, principal: Principal, key: str) -> None:

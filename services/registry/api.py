@@ -165,7 +165,7 @@ async def internal_household(
     return service.internal_of(household)
 
 
-@internal.post("/households/lookup", openapi_extra=unaudited())
+@internal.post("/households/lookup", openapi_extra=unaudited(reads_only=True))
 async def internal_lookup(body: LookupRequest, session: SessionDep, principal: PrincipalDep) -> LookupResult:
     _require_internal(principal)
     found = {h.household_id: h for h in await service.lookup(session, household_ids=body.household_ids)}
@@ -201,7 +201,7 @@ async def internal_eligibility(
     return answer
 
 
-@internal.post("/households/eligibility", openapi_extra=unaudited())
+@internal.post("/households/eligibility", openapi_extra=unaudited(reads_only=True))
 async def internal_eligibilities(
     body: EligibilityRequest, session: SessionDep, principal: PrincipalDep
 ) -> EligibilityResult:

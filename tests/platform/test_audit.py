@@ -156,9 +156,10 @@ async def test_a_change_made_past_the_gateway_is_still_in_the_trail(stack: Stack
     """As if the gateway died after the service committed: the service's outbox entry reaches the chain."""
     alert_id = await _store_alert(db, "loans", "430523")
     url = f"{stack.service_urls['loans']}/internal/alerts/{alert_id}/acknowledge"
-    headers = signed(stack, "POST", url)
+    body = b'{"note": "direct"}'
+    headers = signed(stack, "POST", url, body=body)
     async with httpx.AsyncClient() as client:
-        response = await client.post(url, json={"note": "direct"}, headers=headers)
+        response = await client.post(url, content=body, headers={**headers, "content-type": "application/json"})
     assert response.status_code == 200
     entries: list[dict] = []
     for _ in range(100):  # the sequencer pulls service outboxes every 0.2 s

@@ -2,7 +2,15 @@
 
 import pytest
 
-from services.kernel.identity import Principal, SignatureError, covers, jurisdiction_prefix, sign, verify
+from services.kernel.identity import (
+    Principal,
+    SignatureError,
+    body_digest,
+    covers,
+    jurisdiction_prefix,
+    sign,
+    verify,
+)
 
 SECRET = "s3cret"
 
@@ -46,8 +54,10 @@ def _verify(headers: dict[str, str], *, method: str = "GET", path: str = "/x", q
         principal_header=headers.get("x-ft-principal"),
         timestamp_header=headers.get("x-ft-timestamp"),
         signature_header=headers.get("x-ft-signature"),
+        nonce_header=headers.get("x-ft-nonce"),
+        body_digest_header=headers.get("x-ft-body-sha256"),
         now=now,
-    )
+    ).principal
 
 
 def test_signature_roundtrip_and_refusals() -> None:
@@ -76,6 +86,8 @@ def test_signature_roundtrip_and_refusals() -> None:
             principal_header=headers["x-ft-principal"],
             timestamp_header=headers["x-ft-timestamp"],
             signature_header=headers["x-ft-signature"],
+            nonce_header=headers["x-ft-nonce"],
+            body_digest_header=headers["x-ft-body-sha256"],
             now=1000.0,
         )
     with pytest.raises(SignatureError):  # nothing at all
@@ -90,3 +102,22 @@ def test_the_query_is_signed_in_a_canonical_form() -> None:
     assert _verify(headers, query="cursor=%21%21&limit=5") == who  # the same query, escaped otherwise
     with pytest.raises(SignatureError):
         _verify(headers, query="cursor=%21%21&limit=6")
+
+
+def test_the_signature_binds_the_body_digest_and_the_nonce() -> None:
+    """S5: a captured signature cannot carry another body, nor pass as another request with a new nonce."""
+    who = Principal(id="p1", role="lender", region_code="430523")
+    body = b'{"amount_fen": 100}'
+    headers = sign(SECRET, method="POST", path="/x", query="", request_id="r1", principal=who,
+                   body_sha256=body_digest(body), now=1000.0)
+    assert _verify(headers, method="POST") == who
+    assert headers["x-ft-body-sha256"] == body_digest(body) and len(headers["x-ft-nonce"]) == 32
+    with pytest.raises(SignatureError):  # the digest of another body
+        _verify({**headers, "x-ft-body-sha256": body_digest(b'{"amount_fen": 999999}')}, method="POST")
+    with pytest.raises(SignatureError):  # another nonce (to pass a replay as a new request)
+        _verify({**headers, "x-ft-nonce": "0" * 32}, method="POST")
+    with pytest.raises(SignatureError):  # no nonce at all
+        _verify({k: v for k, v in headers.items() if k != "x-ft-nonce"}, method="POST")
+    again = sign(SECRET, method="POST", path="/x", query="", request_id="r1", principal=who,
+                 body_sha256=body_digest(body), now=1000.0)
+    assert again["x-ft-nonce"] != headers["x-ft-nonce"]  # a fresh nonce for every signature

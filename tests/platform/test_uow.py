@@ -52,7 +52,9 @@ async def app(database: TestDatabase, stack: object) -> AsyncIterator[tuple[Fast
 async def _post(app: FastAPI) -> httpx.Response:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
         request = client.build_request("POST", "/thing", json={})
-        request.headers.update(signed_headers("POST", request.url, Principal("t", "admin", "000000")))
+        request.headers.update(
+            signed_headers("POST", request.url, Principal("t", "admin", "000000"), body=request.content)
+        )
         return await client.send(request)
 
 

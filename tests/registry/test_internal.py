@@ -26,7 +26,9 @@ async def call(
 ) -> httpx.Response:
     url = str(httpx.URL(stack.service_urls["registry"] + path, params=params))
     async with httpx.AsyncClient() as client:
-        return await client.request(method, url, headers=signed(stack, method, url, principal), json=json)
+        request = client.build_request(method, url, json=json)
+        request.headers.update(signed(stack, method, url, principal, body=request.content))
+        return await client.send(request)
 
 
 async def test_household_and_lookup_give_the_full_record(admin: Api, stack: Stack) -> None:

@@ -1,0 +1,23 @@
+"""loans: the audit outbox is permanent and acknowledged by insert (A1, S4), and carries the signed nonce (S5)
+
+Revision ID: loans_0005
+Revises: loans_0004
+Create Date: 2026-12-03
+"""
+
+from collections.abc import Sequence
+
+from services.kernel.migration_ops import permanent_outbox
+
+revision: str = "loans_0005"
+down_revision: str | None = "loans_0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    permanent_outbox()
+
+
+def downgrade() -> None:
+    raise NotImplementedError("FundTrack migrations only go forward: nothing recorded is deleted")

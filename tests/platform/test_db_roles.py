@@ -1,0 +1,196 @@
+"""S4: the processes connect to PostgreSQL as login roles of least privilege, and migrations run as a separate owner.
+Checked from each process's own connection URL (the one the stack gave the process) and on the running processes'
+connections themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from alembic import command
+
+from deploy.migrate import OWNER_ROLE, _ensure_roles, alembic_config, migrate, role_report, url_as
+from services.kernel.db import plain_url, role_for
+from services.kernel.outbox import Pending
+from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA
+from tests.stack import Stack, TestDatabase, _with_database
+
+
+def _require_roles(stack: Stack) -> None:
+    if not stack.db_urls:
+        pytest.fail("the test server let migrate create no roles: every process connects as the superuser")
+
+
+async def _connect(stack: Stack, process: str) -> asyncpg.Connection:
+    return await asyncpg.connect(plain_url(stack.db_urls[process]), server_settings={"search_path": process})
+
+
+@pytest.mark.parametrize("process", ALL_SCHEMAS)
+async def test_a_process_role_is_no_superuser_and_cannot_become_one(stack: Stack, process: str) -> None:
+    _require_roles(stack)
+    conn = await _connect(stack, process)
+    try:
+        report = await role_report(conn)
+        assert report["role"] == role_for(process)
+        assert not any(report[a] for a in ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication",
+                                           "rolbypassrls"))
+        assert report["member_of"] == []
+        for other in ("postgres", OWNER_ROLE, *(role_for(p) for p in ALL_SCHEMAS if p != process)):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(f'SET ROLE "{other}"')
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("CREATE ROLE fundtrack_intruder")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):  # not the owner: no DDL on its own tables
+            await conn.execute("ALTER TABLE audit_outbox DISABLE TRIGGER USER")
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("process", ALL_SCHEMAS)
+async def test_a_process_role_may_not_touch_unchained_audit_entries(stack: Stack, process: str) -> None:
+    _require_roles(stack)
+    conn = await _connect(stack, process)
+    try:
+        tables = ["audit_outbox", "audit_outbox_acks"] + (["audit_log"] if process == GATEWAY_SCHEMA else [])
+        for table in tables:
+            for statement in (f"UPDATE {table} SET status = status WHERE false" if table != "audit_outbox_acks"
+                              else f"UPDATE {table} SET seq = seq WHERE false",
+                              f"DELETE FROM {table} WHERE false", f"TRUNCATE {table}"):
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(statement)
+        if process == GATEWAY_SCHEMA:  # the inbox: deletes of chained entries only (the sequencer's)
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="only once it is chained"):
+                async with conn.transaction():
+                    inbox_id = await conn.fetchval(
+                        "INSERT INTO audit_inbox (at, principal_id, role, region_code, method, path, query, "
+                        "entity_ids, body_sha256, status, code, request_id, origin) VALUES (now(), 'x', 'admin', "
+                        "'000000', 'GET', '/x', '', '{}', '', 200, '', 'probe', 'gateway') RETURNING id"
+                    )
+                    await conn.execute("DELETE FROM audit_inbox WHERE id = $1", inbox_id)
+        # what it needs: read and write its own schema
+        assert await conn.fetchval("SELECT count(*) >= 0 FROM audit_outbox") is True
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("process", ALL_SCHEMAS)
+async def test_a_process_role_cannot_read_another_schema(stack: Stack, process: str) -> None:
+    _require_roles(stack)
+    conn = await _connect(stack, process)
+    try:
+        for other in ALL_SCHEMAS:
+            if other != process:
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.fetchval(f"SELECT count(*) FROM {other}.audit_outbox")
+    finally:
+        await conn.close()
+
+
+async def test_the_running_processes_connect_as_their_own_roles(stack: Stack, db: asyncpg.Pool) -> None:
+    _require_roles(stack)
+    rows = await db.fetch(
+        "SELECT DISTINCT application_name, usename FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name LIKE 'fundtrack-%'"
+    )
+    seen = {r["application_name"]: r["usename"] for r in rows}
+    for process in ALL_SCHEMAS:
+        assert seen.get(f"fundtrack-{process}") == role_for(process), seen
+    assert set(seen.values()) <= {role_for(p) for p in ALL_SCHEMAS}, seen
+    owners = await db.fetch(
+        "SELECT DISTINCT pg_get_userbyid(c.relowner) AS owner FROM pg_class c JOIN pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'v', 'S')",
+        list(ALL_SCHEMAS),
+    )
+    assert [r["owner"] for r in owners] == [OWNER_ROLE]
+
+
+async def test_each_process_is_given_its_own_url_only(stack: Stack) -> None:
+    _require_roles(stack)
+    for child in stack.children:
+        raw = Path(f"/proc/{child.process.pid}/environ").read_bytes()
+        env = dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+        assert env["DATABASE_URL"] == stack.db_urls[child.name], child.name
+        assert env["DATABASE_URL"].split("//", 1)[1].startswith(f"{role_for(child.name)}:"), child.name
+        assert not [k for k in env if k.startswith("FUNDTRACK_DB_PASSWORD_")], child.name
+
+
+async def test_migrate_twice_and_an_older_database_upgrades(database: TestDatabase, stack: Stack) -> None:
+    """Migrate again on the running system (idempotent), and migrate a database that an older FundTrack made (as
+    the superuser, no owner role) with an outbox entry waiting: it is handed over and the entry is still pending."""
+    _require_roles(stack)
+    data_dir = Path(stack.env["FUNDTRACK_DATA_DIR"])  # the same passwords: roles are the server's, not a database's
+    again = await asyncio.to_thread(migrate, database.url, data_dir)
+    assert again == stack.db_urls
+    name = f"ft_old_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(plain_url(database.admin_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    old_url = _with_database(database.admin_url, name)
+    try:
+        old_heads = {"gateway": "gateway_0001", "funds": "funds_0003", "projects": "projects_0002",
+                     "loans": "loans_0003", "registry": "registry_0005"}
+        for schema, head in old_heads.items():
+            await asyncio.to_thread(command.upgrade, alembic_config(schema, old_url), head)
+        old = await asyncpg.connect(plain_url(old_url))
+        try:
+            await old.execute(
+                "INSERT INTO funds.audit_outbox (request_id, principal_id, role, region_code, method, path, query, "
+                "entity_ids, body_sha256, status) VALUES ('waiting', 'p', 'finance', '430000', 'POST', '/funds/x', "
+                "'', '{}', '', 201)"
+            )
+        finally:
+            await old.close()
+        urls = await asyncio.to_thread(migrate, old_url, data_dir)
+        assert await asyncio.to_thread(migrate, old_url, data_dir) == urls  # and once more
+        conn = await asyncpg.connect(plain_url(urls["funds"]), server_settings={"search_path": "funds"})
+        try:
+            assert [e["request_id"] for e in await Pending().read(conn, 10)] == ["waiting"]
+            assert (await role_report(conn))["rolsuper"] is False
+        finally:
+            await conn.close()
+        check = await asyncpg.connect(plain_url(old_url))
+        try:
+            owners = await check.fetch(
+                "SELECT DISTINCT pg_get_userbyid(c.relowner) AS owner FROM pg_class c JOIN pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'v')",
+                list(ALL_SCHEMAS),
+            )
+            assert [r["owner"] for r in owners] == [OWNER_ROLE]
+        finally:
+            await check.close()
+    finally:
+        admin = await asyncpg.connect(plain_url(database.admin_url))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+async def test_a_user_that_may_not_create_roles_keeps_the_shared_connection_and_is_reported(
+    database: TestDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fallback: migrate makes no roles (said as a warning), and role_report shows doctor what that user is."""
+    plain = f"ft_plain_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain_url(database.admin_url))
+    try:
+        assert (await role_report(admin))["rolsuper"] is True  # the other side: the superuser is reported as such
+        await admin.execute(f"CREATE ROLE {plain} LOGIN NOSUPERUSER NOCREATEROLE PASSWORD 'x'")
+        try:
+            url = url_as(database.url, plain, "x")
+            assert await _ensure_roles(url, {}) is False
+            assert "may not create roles" in caplog.text
+            conn = await asyncpg.connect(plain_url(url))
+            try:
+                report = await role_report(conn)
+            finally:
+                await conn.close()
+            assert report["role"] == plain and report["rolsuper"] is False and report["member_of"] == []
+        finally:
+            await admin.execute(f"DROP ROLE {plain}")
+    finally:
+        await admin.close()
