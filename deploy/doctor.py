@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from deploy.migrate import OWNER_ROLE
+from gateway.audit import unchained_acknowledgements
 from services.kernel.db import plain_url, role_for
 from services.kernel.settings import DEV_SECRET
 from services.kernel.topology import ALL_SCHEMAS, SERVICES
@@ -27,6 +29,7 @@ Level = Literal["ok", "warn", "fail"]
 MIN_SECRET_LENGTH = 32
 SECRET_FILES = ("service_secret", "admin_token")
 ROLE_POWERS = ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls")
+ROLE_FACTS = (*ROLE_POWERS, "rolcanlogin")
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,24 @@ def judge_role(role: str, attributes: Mapping[str, Any] | None, member_of: Seque
     return [Finding(f"role {role}", "ok", "no superuser, no role powers, member of no role")]
 
 
+def judge_owner(attributes: Mapping[str, Any] | None) -> list[Finding]:
+    """The owner of every schema (`fundtrack migrate` sets its role to it) must not log in: nobody connects as it."""
+    if attributes is None:
+        return [Finding(f"role {OWNER_ROLE}", "warn", "missing: the tables belong to the migrating user")]
+    if attributes.get("rolcanlogin"):
+        return [Finding(f"role {OWNER_ROLE}", "fail", "can log in: it owns every table, make it NOLOGIN")]
+    return [Finding(f"role {OWNER_ROLE}", "ok", "owns the schemas and cannot log in")]
+
+
+def judge_acknowledgements(unchained: Sequence[Mapping[str, Any]]) -> list[Finding]:
+    """S4: an outbox entry acknowledged by the sequencer must be in the chain at the seq the acknowledgement names;
+    one that is not was acknowledged by someone else, or the trail lost it."""
+    if not unchained:
+        return [Finding("audit acknowledgements", "ok", "every acknowledged outbox entry is in the chain")]
+    first = ", ".join(f"{u['origin']}#{u['outbox_id']} (seq {u['seq']})" for u in unchained[:5])
+    return [Finding("audit acknowledgements", "fail", f"{len(unchained)} acknowledged but not chained: {first}")]
+
+
 def judge_hba(rules: Sequence[Mapping[str, Any]] | None, env: Mapping[str, str]) -> list[Finding]:
     """pg_hba.conf: no `trust`, and passwords as SCRAM rather than md5/plain text, on any line a process could use."""
     if rules is None:
@@ -134,7 +155,7 @@ def judge_tls(ssl_on: bool, database_host: str, env: Mapping[str, str]) -> list[
 
 
 async def _role_facts(conn: asyncpg.Connection, role: str) -> tuple[dict[str, Any] | None, list[str]]:
-    row = await conn.fetchrow(f"SELECT {', '.join(ROLE_POWERS)} FROM pg_roles WHERE rolname = $1", role)
+    row = await conn.fetchrow(f"SELECT {', '.join(ROLE_FACTS)} FROM pg_roles WHERE rolname = $1", role)
     members = await conn.fetch(
         "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
         "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1 ORDER BY 1",
@@ -150,6 +171,8 @@ async def check_database(url: str, env: Mapping[str, str]) -> list[Finding]:
         for schema in ALL_SCHEMAS:
             attributes, member_of = await _role_facts(conn, role_for(schema))
             found += judge_role(role_for(schema), attributes, member_of)
+        found += judge_owner((await _role_facts(conn, OWNER_ROLE))[0])
+        found += judge_acknowledgements(await unchained_acknowledgements(conn, ALL_SCHEMAS))
         try:
             rules = [dict(r) for r in await conn.fetch("SELECT * FROM pg_hba_file_rules WHERE error IS NULL")]
         except asyncpg.PostgresError:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from deploy import doctor
+from deploy.migrate import OWNER_ROLE
 from services.kernel.db import role_for
 from services.kernel.topology import ALL_SCHEMAS
 from tests.stack import Stack
@@ -71,6 +72,18 @@ def test_a_role_with_any_power_or_membership_fails() -> None:
     assert doctor.judge_role("fundtrack_funds", NO_POWERS, [])[0].level == "ok"
 
 
+def test_an_owner_that_can_log_in_fails() -> None:
+    assert doctor.judge_owner({"rolcanlogin": True})[0].level == "fail"
+    assert doctor.judge_owner({"rolcanlogin": False})[0].level == "ok"
+
+
+def test_an_acknowledged_entry_missing_from_the_chain_fails() -> None:
+    missing = [{"origin": "loans", "outbox_id": 7, "seq": 12}]
+    assert doctor.judge_acknowledgements(missing)[0].level == "fail"
+    assert "loans#7 (seq 12)" in doctor.judge_acknowledgements(missing)[0].detail
+    assert doctor.judge_acknowledgements([])[0].level == "ok"
+
+
 def test_trust_in_pg_hba_fails_in_production_and_scram_passes() -> None:
     production = {"FUNDTRACK_ENV": "production"}
     trust = [{"line_number": 3, "type": "host", "auth_method": "trust"}]
@@ -94,8 +107,10 @@ async def test_the_suites_migrated_database_has_least_privileged_roles(stack: St
         return  # the server would not let migrate create roles: nothing of ours to judge
     found = await doctor.check_database(stack.database.url, {})
     roles = {f.check: f for f in found if f.check.startswith("role ")}
-    assert set(roles) == {f"role {role_for(s)}" for s in ALL_SCHEMAS}
+    assert set(roles) == {f"role {role_for(s)}" for s in ALL_SCHEMAS} | {f"role {OWNER_ROLE}"}
     assert {f.level for f in roles.values()} == {"ok"}, [f for f in roles.values() if f.level != "ok"]
+    [acks] = [f for f in found if f.check == "audit acknowledgements"]
+    assert acks.level == "ok", acks.detail
 
 
 async def test_the_command_reports_and_exits_1_on_a_failure(stack: Stack, tmp_path: Path) -> None:
