@@ -31,7 +31,7 @@ def signed_headers(secret: str, method: str, path: str, principal: Principal, bo
     """Signed for one request: its body (as aiohttp sends `json=`: json.dumps) and a fresh nonce (S5)."""
     raw = b"" if body is None else json.dumps(body).encode()
     return sign(secret, method=method, path=path, query="", request_id=secrets.token_hex(8), principal=principal,
-                body_sha256=body_digest(raw))
+                body_sha256=body_digest(raw), audience="funds")
 
 
 async def main(seconds: float, clients: int) -> None:

@@ -40,7 +40,9 @@ async def _call(
     if key:
         outgoing.headers["idempotency-key"] = key
     outgoing.headers.update(
-        signed_headers(method, outgoing.url, principal, request.state.request_id, body=outgoing.content)
+        signed_headers(
+            method, outgoing.url, principal, request.state.request_id, body=outgoing.content, audience=service
+        )
     )
     try:
         return await client.send(outgoing)

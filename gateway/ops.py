@@ -56,9 +56,9 @@ async def prometheus() -> Response:
     return Response(payload, media_type=content_type)
 
 
-async def _service_openapi(client: httpx.AsyncClient) -> dict[str, Any]:
+async def _service_openapi(client: httpx.AsyncClient, service: str) -> dict[str, Any]:
     request = client.build_request("GET", "/openapi.json")
-    request.headers.update(signed_headers("GET", request.url, GATEWAY_PRINCIPAL))
+    request.headers.update(signed_headers("GET", request.url, GATEWAY_PRINCIPAL, audience=service))
     response = await client.send(request)
     response.raise_for_status()
     document: dict[str, Any] = response.json()
@@ -76,7 +76,7 @@ async def merged_openapi(app: FastAPI) -> dict[str, Any]:
     """The gateway's own routes plus every public route of the services, each marked with who may call it."""
     document = copy.deepcopy(app.openapi())
     documents = await asyncio.gather(
-        *(_service_openapi(app.state.service_http[n]) for n in SERVICES), return_exceptions=True
+        *(_service_openapi(app.state.service_http[n], n) for n in SERVICES), return_exceptions=True
     )
     for service_doc in documents:
         if isinstance(service_doc, BaseException):

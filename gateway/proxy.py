@@ -172,7 +172,7 @@ async def forward(
     digest = STREAMED_BODY if isinstance(content, AsyncIterator) else body_digest(content)
     out_headers = {k: headers[k] for k in FORWARDED_REQUEST_HEADERS if k in headers}
     out_headers.update(sign(get_settings().service_secret, method=method, path=path, query=query,
-                            request_id=request_id, principal=principal, body_sha256=digest))
+                            request_id=request_id, principal=principal, body_sha256=digest, audience=service))
     # encoded=True: the service sees exactly the path and query that were signed, not a re-quoted form.
     sent_path = raw_path if raw_path is not None else quote(path, safe=SAFE_PATH_CHARACTERS)
     url = URL(base_url + sent_path + (f"?{query}" if query else ""), encoded=True)

@@ -129,6 +129,7 @@ def signed(
     """Headers a gateway would add: for tests that call a service port directly, as the gateway would (`body`: the
     exact bytes the test sends; `digest`: STREAMED_BODY for a streamed upload)."""
     request = httpx.Request(method, url)
+    audience = next(name for name, base in stack.service_urls.items() if url.startswith(base))
     return sign(
         stack.secret,
         method=method,
@@ -137,6 +138,7 @@ def signed(
         request_id=uuid.uuid4().hex,
         principal=principal or Principal(id="test", role="admin", region_code="000000"),
         body_sha256=digest or hashlib.sha256(body).hexdigest(),
+        audience=audience,
     )
 
 

@@ -60,7 +60,7 @@ def create_service_app(
             await engine.dispose()
 
     app = FastAPI(title=title or f"FundTrack {name}", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.add_middleware(SignedIdentityMiddleware)
+    app.add_middleware(SignedIdentityMiddleware, audience=name)
     install_error_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)

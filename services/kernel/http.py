@@ -41,9 +41,11 @@ def make_client(
 
 
 def signed_headers(
-    method: str, url: httpx.URL, principal: Principal, request_id: str | None = None, *, body: bytes = b""
+    method: str, url: httpx.URL, principal: Principal, request_id: str | None = None, *, body: bytes = b"",
+    audience: str,
 ) -> dict[str, str]:
-    """The signature of one request and its `body` (the bytes sent: `request.content` of a built httpx request)."""
+    """The signature of one request and its `body` (the bytes sent: `request.content` of a built httpx request),
+    for the service `audience` only."""
     rid = request_id or (current_request_id() if current_request_id() != "-" else new_request_id())
     return sign(
         get_settings().service_secret,
@@ -53,6 +55,7 @@ def signed_headers(
         request_id=rid,
         principal=principal,
         body_sha256=body_digest(body),
+        audience=audience,
     )
 
 
@@ -68,7 +71,9 @@ class ServiceClient:
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
     ) -> httpx.Response:
         request = self.client.build_request(method, path, params=params, json=json)
-        request.headers.update(signed_headers(method, request.url, self.service_principal, body=request.content))
+        request.headers.update(
+            signed_headers(method, request.url, self.service_principal, body=request.content, audience=self.name)
+        )
         try:
             return await self.client.send(request)
         except httpx.HTTPError as exc:

@@ -102,9 +102,10 @@ def body_digest(body: bytes) -> str:
 
 
 def _message(
-    timestamp: str, method: str, path: str, query: str, request_id: str, principal: str, nonce: str, digest: str
+    timestamp: str, method: str, path: str, query: str, request_id: str, principal: str, nonce: str, digest: str,
+    audience: str,
 ) -> bytes:
-    fields = (timestamp, method.upper(), path, canonical_query(query), request_id, principal, nonce, digest)
+    fields = (timestamp, method.upper(), path, canonical_query(query), request_id, principal, nonce, digest, audience)
     return "\n".join(fields).encode()
 
 
@@ -116,16 +117,19 @@ def sign(
     query: str,
     request_id: str,
     principal: Principal,
+    audience: str,
     body_sha256: str = EMPTY_BODY_SHA256,
     nonce: str | None = None,
     now: float | None = None,
 ) -> dict[str, str]:
     """Headers that carry `principal` to a service for this one request and this body (S5): `body_sha256` is the
-    hex SHA-256 of the body as sent, or STREAMED_BODY for a streamed upload; a fresh nonce unless one is given."""
+    hex SHA-256 of the body as sent, or STREAMED_BODY for a streamed upload; a fresh nonce unless one is given.
+    `audience` is the service it is sent to: the same bytes are refused by any other (a nonce is remembered by the
+    service that saw it, so without it an acknowledgement for funds could be replayed to loans)."""
     timestamp = str(int(now if now is not None else time.time()))
     encoded = principal.encode()
     once = nonce if nonce is not None else secrets.token_hex(16)
-    message = _message(timestamp, method, path, query, request_id, encoded, once, body_sha256)
+    message = _message(timestamp, method, path, query, request_id, encoded, once, body_sha256, audience)
     return {
         PRINCIPAL_HEADER: encoded,
         TIMESTAMP_HEADER: timestamp,
@@ -163,12 +167,16 @@ def verify(
     signature_header: str | None,
     nonce_header: str | None,
     body_digest_header: str | None,
+    audience: str,
     now: float | None = None,
 ) -> Verified:
     """The signed identity, if the signature is the gateway's for exactly this request. The body is compared with
     the digest by the caller (the middleware reads it), the nonce with those already seen by the unit of work."""
     if not (principal_header and timestamp_header and signature_header and nonce_header and body_digest_header):
         raise SignatureError("the request carries no signed identity: services are reached through the gateway")
+    if not (timestamp_header.isascii() and timestamp_header.isdigit() and len(timestamp_header) <= 12):
+        # a 400-digit number overflowed the float conversion below: a 500 to an unsigned request
+        raise SignatureError("the identity timestamp is malformed")
     try:
         timestamp = int(timestamp_header)
     except ValueError as exc:
@@ -179,7 +187,8 @@ def verify(
     expected = hmac.new(
         secret.encode(),
         _message(
-            timestamp_header, method, path, query, request_id, principal_header, nonce_header, body_digest_header
+            timestamp_header, method, path, query, request_id, principal_header, nonce_header, body_digest_header,
+            audience,
         ),
         hashlib.sha256,
     ).hexdigest()

@@ -33,8 +33,9 @@ UNSIGNED_PATHS = frozenset({"/healthz"})
 
 
 class SignedIdentityMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, audience: str) -> None:
         self.app = app
+        self.audience = audience  # this service's name: a request signed for another is refused (S5)
         settings = get_settings()
         self.secret = settings.service_secret
         self.ttl = settings.signature_ttl_seconds
@@ -61,6 +62,7 @@ class SignedIdentityMiddleware:
                         signature_header=headers.get(SIGNATURE_HEADER),
                         nonce_header=headers.get(NONCE_HEADER),
                         body_digest_header=headers.get(BODY_DIGEST_HEADER),
+                        audience=self.audience,
                     )
                 except SignatureError as exc:
                     log.warning("refused an unsigned or badly signed request: %s", exc)

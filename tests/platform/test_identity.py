@@ -43,7 +43,10 @@ def test_prefixes() -> None:
     assert [jurisdiction_prefix(c) for c in ("000000", "430000", "430500", "430523")] == ["", "43", "4305", "430523"]
 
 
-def _verify(headers: dict[str, str], *, method: str = "GET", path: str = "/x", query: str = "", now: float = 1000.0):
+def _verify(
+    headers: dict[str, str], *, method: str = "GET", path: str = "/x", query: str = "", now: float = 1000.0,
+    audience: str = "funds",
+):
     return verify(
         SECRET,
         ttl_seconds=30,
@@ -56,14 +59,19 @@ def _verify(headers: dict[str, str], *, method: str = "GET", path: str = "/x", q
         signature_header=headers.get("x-ft-signature"),
         nonce_header=headers.get("x-ft-nonce"),
         body_digest_header=headers.get("x-ft-body-sha256"),
+        audience=audience,
         now=now,
     ).principal
 
 
 def test_signature_roundtrip_and_refusals() -> None:
     who = Principal(id="p1", role="finance", region_code="430000", name="湖南财政")
-    headers = sign(SECRET, method="GET", path="/x", query="", request_id="r1", principal=who, now=1000.0)
+    headers = sign(
+        SECRET, audience="funds", method="GET", path="/x", query="", request_id="r1", principal=who, now=1000.0
+    )
     assert _verify(headers) == who
+    with pytest.raises(SignatureError):  # another service (S5: an ack for funds replayed to loans)
+        _verify(headers, audience="loans")
     with pytest.raises(SignatureError):  # another path
         _verify(headers, path="/y")
     with pytest.raises(SignatureError):  # another method
@@ -78,6 +86,7 @@ def test_signature_roundtrip_and_refusals() -> None:
     with pytest.raises(SignatureError):  # another secret
         verify(
             "other",
+            audience="funds",
             ttl_seconds=30,
             method="GET",
             path="/x",
@@ -97,7 +106,8 @@ def test_signature_roundtrip_and_refusals() -> None:
 def test_the_query_is_signed_in_a_canonical_form() -> None:
     who = Principal(id="p1", role="finance", region_code="430000")
     headers = sign(
-        SECRET, method="GET", path="/x", query="cursor=!!&limit=5", request_id="r1", principal=who, now=1000.0
+        SECRET, audience="funds", method="GET", path="/x", query="cursor=!!&limit=5", request_id="r1", principal=who,
+        now=1000.0,
     )
     assert _verify(headers, query="cursor=%21%21&limit=5") == who  # the same query, escaped otherwise
     with pytest.raises(SignatureError):
@@ -108,7 +118,7 @@ def test_the_signature_binds_the_body_digest_and_the_nonce() -> None:
     """S5: a captured signature cannot carry another body, nor pass as another request with a new nonce."""
     who = Principal(id="p1", role="lender", region_code="430523")
     body = b'{"amount_fen": 100}'
-    headers = sign(SECRET, method="POST", path="/x", query="", request_id="r1", principal=who,
+    headers = sign(SECRET, audience="funds", method="POST", path="/x", query="", request_id="r1", principal=who,
                    body_sha256=body_digest(body), now=1000.0)
     assert _verify(headers, method="POST") == who
     assert headers["x-ft-body-sha256"] == body_digest(body) and len(headers["x-ft-nonce"]) == 32
@@ -118,6 +128,15 @@ def test_the_signature_binds_the_body_digest_and_the_nonce() -> None:
         _verify({**headers, "x-ft-nonce": "0" * 32}, method="POST")
     with pytest.raises(SignatureError):  # no nonce at all
         _verify({k: v for k, v in headers.items() if k != "x-ft-nonce"}, method="POST")
-    again = sign(SECRET, method="POST", path="/x", query="", request_id="r1", principal=who,
+    again = sign(SECRET, audience="funds", method="POST", path="/x", query="", request_id="r1", principal=who,
                  body_sha256=body_digest(body), now=1000.0)
     assert again["x-ft-nonce"] != headers["x-ft-nonce"]  # a fresh nonce for every signature
+
+
+@pytest.mark.parametrize("stamp", ["9" * 13, "9" * 400, "1e3", "-1000", "１０００", " 1000"])
+def test_a_malformed_timestamp_is_refused_not_a_500(stamp: str) -> None:
+    """A 400-digit timestamp overflowed the float conversion of the expiry check: a 500 to an unsigned request."""
+    who = Principal(id="p1", role="finance", region_code="430000")
+    headers = sign(SECRET, audience="funds", method="GET", path="/x", query="", request_id="r1", principal=who)
+    with pytest.raises(SignatureError, match="timestamp"):
+        _verify({**headers, "x-ft-timestamp": stamp}, now=float(headers["x-ft-timestamp"]))

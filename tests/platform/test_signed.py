@@ -1,5 +1,6 @@
 """A service refuses any request the gateway did not sign (called here on the service's own port)."""
 
+import json
 import time
 
 import httpx
@@ -32,6 +33,7 @@ async def test_unsigned_and_tampered_calls_are_refused(stack: Stack) -> None:
             wrong_secret = sign(
                 "not-the-secret",
                 method="GET",
+                audience=name,
                 path="/internal/alerts",
                 query="",
                 request_id="r",
@@ -42,6 +44,7 @@ async def test_unsigned_and_tampered_calls_are_refused(stack: Stack) -> None:
             stale = sign(
                 stack.secret,
                 method="GET",
+                audience=name,
                 path="/internal/alerts",
                 query="",
                 request_id="r",
@@ -56,3 +59,22 @@ async def test_health_is_the_only_unsigned_path(stack: Stack) -> None:
         for base in stack.service_urls.values():
             assert (await client.get(f"{base}/healthz")).status_code == 200
             assert (await client.get(f"{base}/openapi.json")).status_code == 401
+
+
+async def test_a_request_signed_for_one_service_is_refused_by_another(stack: Stack) -> None:
+    """S5: the nonce is remembered by the service that saw it, so a signature bound to no service let an outside probe
+    replay the sequencer's acknowledgement for funds to loans (dropping a loans change from the chain), and one
+    inspector scan run once in every service. The signature names the service it is for."""
+    body = json.dumps({"items": []}).encode()
+    funds, loans = stack.service_urls["funds"], stack.service_urls["loans"]
+    for_funds = {
+        **signed(stack, "POST", f"{funds}/internal/alerts/scan", body=body), "content-type": "application/json"
+    }
+    async with httpx.AsyncClient() as client:
+        for_funds_read = signed(stack, "GET", f"{funds}/internal/alerts")
+        elsewhere = await client.get(f"{loans}/internal/alerts", headers=for_funds_read)
+        assert elsewhere.status_code == 401, elsewhere.text
+        replayed = await client.post(f"{loans}/internal/alerts/scan", content=body, headers=for_funds)
+        assert replayed.status_code == 401 and replayed.json()["code"] == "UNAUTHORIZED", replayed.text
+        own = await client.get(f"{loans}/internal/alerts", headers=signed(stack, "GET", f"{loans}/internal/alerts"))
+        assert own.status_code == 200, own.text

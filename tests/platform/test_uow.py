@@ -40,7 +40,7 @@ async def app(database: TestDatabase, stack: object) -> AsyncIterator[tuple[Fast
         return {"attempt": calls["n"]}
 
     app = FastAPI()
-    app.add_middleware(SignedIdentityMiddleware)
+    app.add_middleware(SignedIdentityMiddleware, audience="funds")
     install_error_handlers(app)
     app.include_router(router)
     engine = create_engine("funds", url=database.url)
@@ -53,7 +53,9 @@ async def _post(app: FastAPI) -> httpx.Response:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
         request = client.build_request("POST", "/thing", json={})
         request.headers.update(
-            signed_headers("POST", request.url, Principal("t", "admin", "000000"), body=request.content)
+            signed_headers(
+                "POST", request.url, Principal("t", "admin", "000000"), body=request.content, audience="funds"
+            )
         )
         return await client.send(request)
 
