@@ -122,3 +122,28 @@ async def test_the_cache_trusts_nothing_heard_while_deaf(make_principal: MakePri
         raise AssertionError("the listener did not come back")
     await _revoke_in_database(db, finance.principal_id, notify=False)  # as if the notice was lost
     assert (await finance.get("/funds/sources")).status_code == 401
+
+
+def test_revocation_notices_keep_no_state_and_still_revoke() -> None:
+    """Any database role may NOTIFY the revocation channel: the cache keeps nothing per notice (a set of every id
+    heard grew without bound), ignores what names no principal, and still forgets a revoked principal at once and
+    refuses to re-cache a lookup that began before the revocation."""
+    from gateway.auth import KeyCache
+    from services.kernel.identity import Principal
+    from services.kernel.ids import new_id
+
+    cache = KeyCache()
+    cache.set_live(True)
+    kept, revoked = Principal(new_id("prn"), "finance", "430000"), Principal(new_id("prn"), "lender", "430523")
+    cache.put("k1", kept, generation=cache.generation)
+    cache.put("k2", revoked, generation=cache.generation)
+    in_flight = cache.generation  # a lookup of k2 that began before the revocation
+    for _ in range(2_000):
+        cache.revoked("x" * 7_900)  # not a principal id: ignored
+    assert cache.generation == in_flight and vars(cache).keys() == {
+        "ttl_seconds", "max_entries", "_entries", "_live", "generation"
+    }
+    cache.revoked(revoked.id)
+    assert cache.get("k2") is None and cache.get("k1") == kept
+    cache.put("k2", revoked, generation=in_flight)
+    assert cache.get("k2") is None, "a lookup from before the revocation put the revoked key back"
