@@ -42,8 +42,10 @@ OWNER_OPTION = "fundtrack_owner_role"
 # audit trail, an outbox or an acknowledgement (A2, S4); the gateway's DELETE on its inbox is allowed by its trigger
 # for chained entries only; `signed_nonces` are forgotten after an hour (S5).
 APPEND_ONLY_KERNEL_TABLES = ("audit_outbox", "audit_outbox_acks")
-# Insert-only tables that only some schemas have (S6's refusals, in funds and loans).
-INSERT_ONLY_TABLES = ("refusals",)
+# Tables of a service schema its role never updates, though the service updates others there: alert history,
+# S6's refusals (funds, loans only), the nonces it has seen (S5; forgotten by DELETE), and the migrations' own
+# bookmark (an outside probe could `UPDATE loans.alembic_version`, and rewrite who acknowledged an alert).
+INSERT_ONLY_TABLES = ("refusals", "alert_events", "signed_nonces", "alembic_version")
 UPDATE_TABLES: dict[str, tuple[str, ...]] = {GATEWAY_SCHEMA: ("idempotency_keys",)}
 DELETE_TABLES: dict[str, tuple[str, ...]] = {GATEWAY_SCHEMA: ("audit_inbox", "signed_nonces")}
 DEFAULT_DELETE_TABLES = ("signed_nonces",)

@@ -76,6 +76,27 @@ async def test_a_process_role_may_not_touch_unchained_audit_entries(stack: Stack
         await conn.close()
 
 
+@pytest.mark.parametrize("process", [p for p in ALL_SCHEMAS if p != GATEWAY_SCHEMA])
+async def test_a_service_role_updates_only_derived_state(stack: Stack, process: str) -> None:
+    """What a service records, it may not rewrite: its alert history (who acknowledged or resolved an alert), the
+    nonces it has seen, the migrations' bookmark, its S6 refusals; an outside probe could UPDATE the first three.
+    The allowed side: the alert's own state, which acknowledge and resolve move."""
+    _require_roles(stack)
+    conn = await _connect(stack, process)
+    try:
+        never = ["alert_events", "signed_nonces", "alembic_version"] + (["refusals"] if process in ("funds", "loans")
+                                                                      else [])
+        for table in never:
+            column = await conn.fetchval(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 "
+                "ORDER BY ordinal_position LIMIT 1", process, table)
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(f'UPDATE {table} SET "{column}" = "{column}" WHERE false')
+        assert await conn.execute("UPDATE alerts SET status = status WHERE false") == "UPDATE 0"
+    finally:
+        await conn.close()
+
+
 @pytest.mark.parametrize("process", ALL_SCHEMAS)
 async def test_a_process_role_cannot_read_another_schema(stack: Stack, process: str) -> None:
     _require_roles(stack)
