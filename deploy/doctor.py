@@ -23,13 +23,20 @@ from deploy.migrate import OWNER_ROLE
 from gateway.audit import unchained_acknowledgements
 from services.kernel.db import plain_url, role_for
 from services.kernel.settings import DEV_SECRET
-from services.kernel.topology import ALL_SCHEMAS, SERVICES
+from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA, SERVICES
 
 Level = Literal["ok", "warn", "fail"]
 MIN_SECRET_LENGTH = 32
 SECRET_FILES = ("service_secret", "admin_token")
 ROLE_POWERS = ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls")
 ROLE_FACTS = (*ROLE_POWERS, "rolcanlogin")
+# S4: the tables of the audit trail, in whichever schemas hold them; no app role may rewrite or empty them.
+AUDIT_TABLES = ("audit_log", "audit_inbox", "audit_outbox", "audit_outbox_acks")
+REWRITES = ("UPDATE", "DELETE", "TRUNCATE")
+# The one rewrite a role holds on an audit table: the gateway deletes chained door entries (its trigger checks).
+ALLOWED_REWRITES = {(role_for(GATEWAY_SCHEMA), f"{GATEWAY_SCHEMA}.audit_inbox", "DELETE")}
+# A trigger fires in normal operation when origin (O) or always (A); D is disabled, R fires on replicas only.
+FIRING = ("O", "A")
 
 
 @dataclass(frozen=True)
@@ -128,12 +135,56 @@ def judge_owner(attributes: Mapping[str, Any] | None) -> list[Finding]:
 
 
 def judge_acknowledgements(unchained: Sequence[Mapping[str, Any]]) -> list[Finding]:
-    """S4: an outbox entry acknowledged by the sequencer must be in the chain at the seq the acknowledgement names;
-    one that is not was acknowledged by someone else, or the trail lost it."""
+    """S4: an outbox entry acknowledged by the sequencer must be in the chain, as written, at the seq the
+    acknowledgement names, and no chained row may claim an outbox entry it does not carry (`missing`, `differs`,
+    `forged`: gateway.audit.unchained_acknowledgements); otherwise someone else acknowledged or forged it, or the
+    trail lost it."""
     if not unchained:
         return [Finding("audit acknowledgements", "ok", "every acknowledged outbox entry is in the chain")]
-    first = ", ".join(f"{u['origin']}#{u['outbox_id']} (seq {u['seq']})" for u in unchained[:5])
-    return [Finding("audit acknowledgements", "fail", f"{len(unchained)} acknowledged but not chained: {first}")]
+    first = ", ".join(
+        f"{u['origin']}#{u['outbox_id']} (seq {u['seq']}) {u.get('problem', 'missing')}" for u in unchained[:5]
+    )
+    return [Finding("audit acknowledgements", "fail", f"{len(unchained)} not in the chain as written: {first}")]
+
+
+def judge_audit_rewrites(held: Sequence[tuple[str, str, str]]) -> list[Finding]:
+    """S4: (role, schema.table, privilege) an app role holds among UPDATE, DELETE and TRUNCATE on an audit table
+    (has_table_privilege, PUBLIC's grants included). Any but the gateway's DELETE on its inbox fails."""
+    bad = [h for h in held if tuple(h) not in ALLOWED_REWRITES]
+    if not bad:
+        return [Finding("audit table grants", "ok", "no app role may update, delete or truncate the audit trail")]
+    return [Finding("audit table grants", "fail", f"{role} holds {right} on {table}") for role, table, right in bad]
+
+
+def judge_schema_usage(usage: Sequence[tuple[str, str]]) -> list[Finding]:
+    """S4: (process, schema) pairs where the process's role has USAGE on the schema: its own only."""
+    bad = [(process, schema) for process, schema in usage if process != schema]
+    if not bad:
+        return [Finding("schema usage", "ok", "each app role uses its own schema only")]
+    return [Finding("schema usage", "fail", f"{role_for(p)} has USAGE on schema {s}") for p, s in bad]
+
+
+def judge_audit_triggers(triggers: Sequence[tuple[str, str | None, str | None]]) -> list[Finding]:
+    """S4: (schema.table, trigger or None, pg_trigger.tgenabled) of every audit table: each has triggers (they are
+    what refuses UPDATE, DELETE and TRUNCATE whatever the role) and every one of them fires."""
+    found = []
+    for table, trigger, enabled in triggers:
+        if trigger is None:
+            found.append(Finding("audit triggers", "fail", f"{table} has no trigger: nothing refuses a rewrite"))
+        elif enabled not in FIRING:
+            found.append(Finding("audit triggers", "fail", f"{trigger} on {table} is disabled ({enabled}): enable it"))
+    return found or [Finding("audit triggers", "ok", "every trigger on the audit tables is enabled")]
+
+
+def judge_table_owners(owners: Sequence[tuple[str, str]], roles_in_use: bool) -> list[Finding]:
+    """S4: (schema.relation, owner) of every table, view and sequence in the FundTrack schemas: all the owner
+    role's when roles are in use (whoever owns a table may disable its triggers and grant anything on it)."""
+    if not roles_in_use:
+        return []
+    bad = [(name, owner) for name, owner in owners if owner != OWNER_ROLE]
+    if not bad:
+        return [Finding("table owners", "ok", f"every table belongs to {OWNER_ROLE}")]
+    return [Finding("table owners", "fail", f"{name} is owned by {owner}, not {OWNER_ROLE}") for name, owner in bad]
 
 
 def judge_hba(rules: Sequence[Mapping[str, Any]] | None, env: Mapping[str, str]) -> list[Finding]:
@@ -164,6 +215,50 @@ async def _role_facts(conn: asyncpg.Connection, role: str) -> tuple[dict[str, An
     return (dict(row) if row is not None else None), [m["rolname"] for m in members]
 
 
+async def _audit_facts(conn: asyncpg.Connection) -> list[Finding]:
+    roles = [role_for(s) for s in ALL_SCHEMAS]
+    held = await conn.fetch(
+        "SELECT r.rolname, n.nspname || '.' || c.relname AS name, p.privilege "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN pg_roles r "
+        "CROSS JOIN unnest($4::text[]) AS p(privilege) "
+        "WHERE n.nspname = ANY($1::text[]) AND c.relname = ANY($2::text[]) AND c.relkind IN ('r', 'p') "
+        "AND r.rolname = ANY($3::text[]) AND has_table_privilege(r.oid, c.oid, p.privilege) ORDER BY 1, 2, 3",
+        list(ALL_SCHEMAS),
+        list(AUDIT_TABLES),
+        roles,
+        list(REWRITES),
+    )
+    usage = await conn.fetch(
+        "SELECT substr(r.rolname, length('fundtrack_') + 1) AS process, n.nspname FROM pg_roles r "
+        "CROSS JOIN pg_namespace n WHERE r.rolname = ANY($1::text[]) AND n.nspname = ANY($2::text[]) "
+        "AND has_schema_privilege(r.oid, n.oid, 'USAGE') ORDER BY 1, 2",
+        roles,
+        list(ALL_SCHEMAS),
+    )
+    triggers = await conn.fetch(
+        "SELECT n.nspname || '.' || c.relname AS name, t.tgname::text, t.tgenabled::text "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_trigger t ON t.tgrelid = c.oid "
+        "WHERE n.nspname = ANY($1::text[]) AND c.relname = ANY($2::text[]) AND c.relkind IN ('r', 'p') ORDER BY 1, 2",
+        list(ALL_SCHEMAS),
+        list(AUDIT_TABLES),
+    )
+    return (
+        judge_audit_rewrites([(r[0], r[1], r[2]) for r in held])
+        + judge_schema_usage([(r[0], r[1]) for r in usage])
+        + judge_audit_triggers([(r[0], r[1], r[2]) for r in triggers])
+    )
+
+
+async def _owners(conn: asyncpg.Connection) -> list[tuple[str, str]]:
+    rows = await conn.fetch(
+        "SELECT n.nspname || '.' || c.relname AS name, pg_get_userbyid(c.relowner) AS owner FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'S') ORDER BY 1",
+        list(ALL_SCHEMAS),
+    )
+    return [(r["name"], r["owner"]) for r in rows]
+
+
 async def check_database(url: str, env: Mapping[str, str]) -> list[Finding]:
     conn = await asyncpg.connect(plain_url(url), timeout=10)
     try:
@@ -171,7 +266,10 @@ async def check_database(url: str, env: Mapping[str, str]) -> list[Finding]:
         for schema in ALL_SCHEMAS:
             attributes, member_of = await _role_facts(conn, role_for(schema))
             found += judge_role(role_for(schema), attributes, member_of)
-        found += judge_owner((await _role_facts(conn, OWNER_ROLE))[0])
+        owner = (await _role_facts(conn, OWNER_ROLE))[0]
+        found += judge_owner(owner)
+        found += judge_table_owners(await _owners(conn), roles_in_use=owner is not None)
+        found += await _audit_facts(conn)
         found += judge_acknowledgements(await unchained_acknowledgements(conn, ALL_SCHEMAS))
         try:
             rules = [dict(r) for r in await conn.fetch("SELECT * FROM pg_hba_file_rules WHERE error IS NULL")]

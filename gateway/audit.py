@@ -46,12 +46,14 @@ def _insert_sql(table: str, fields: tuple[str, ...]) -> str:
 # insert, and every entry is written twice (inbox, then log); SQLAlchemy's executemany cost more CPU than PostgreSQL.
 _INSERT_INBOX = _insert_sql("audit_inbox", AUDIT_FIELDS)
 _LOG_FIELDS = (*AUDIT_FIELDS, "seq", "prev_hash", "hash", "inbox_id")
-# Outbox entries of an origin already staged (in the inbox) or chained: not staged again.
+# Entries of an origin's outbox already staged (in the inbox) or chained, with their content: an entry counts as
+# staged or chained only where the row carries the same entry (a forged row that claims an outbox id does not).
+_ENTRY = ", ".join(AUDIT_FIELDS)
 _STAGED = (
-    "SELECT origin_id FROM audit_log WHERE origin = $1 AND origin_id = ANY($2::bigint[]) "
-    "UNION ALL SELECT origin_id FROM audit_inbox WHERE origin = $1 AND origin_id = ANY($2::bigint[])"
+    f"SELECT {_ENTRY} FROM audit_log WHERE origin = $1 AND origin_id = ANY($2::bigint[]) "
+    f"UNION ALL SELECT {_ENTRY} FROM audit_inbox WHERE origin = $1 AND origin_id = ANY($2::bigint[])"
 )
-_CHAINED = "SELECT origin_id, seq FROM audit_log WHERE origin = $1 AND origin_id = ANY($2::bigint[]) ORDER BY seq"
+_CHAINED = f"SELECT seq, {_ENTRY} FROM audit_log WHERE origin = $1 AND origin_id = ANY($2::bigint[]) ORDER BY seq"
 _INSERT_LOG = _insert_sql("audit_log", _LOG_FIELDS)
 
 
@@ -225,7 +227,6 @@ class Sequencer:
         items: list[dict[str, Any]] = response.json()["items"]
         return items
 
-
     async def _chain(self, conn: AsyncConnection) -> int:
         head = (
             await conn.execute(select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1))
@@ -256,37 +257,79 @@ class Sequencer:
         return SequencerStatus(pending=int(inbox[0]) + int(own[0]), oldest_pending_age_ms=max(age, 0))
 
 
+def same_entry(row: Any, entry: dict[str, Any]) -> bool:
+    """A chained (or staged) row carries `entry`: every audited field equal (S4)."""
+    return all((list(row[f]) == list(entry[f])) if f == "entity_ids" else row[f] == entry[f] for f in AUDIT_FIELDS)
+
+
+def _matching(rows: list[Any], entries: dict[int, dict[str, Any]], origin: str) -> list[Any]:
+    """Those of `rows` that carry the entry of the outbox id they name; the others are said loudly (a row that
+    claims an outbox entry with other content is forged, or the trail was tampered with) and left out."""
+    same = [r for r in rows if same_entry(r, entries[int(r["origin_id"])])]
+    for row in rows:
+        if row not in same:
+            log.error(
+                "!!! AUDIT TAMPERING: a row in the trail or inbox claims %s outbox entry %s with other content; "
+                "it is not taken for that entry, which is chained as it is (S4)",
+                origin,
+                row["origin_id"],
+            )
+    return same
+
+
 async def _stage(raw: asyncpg.Connection, origin: str, items: list[dict[str, Any]]) -> None:
     """Put outbox entries of `origin` into the inbox, but those already there or chained (a poll may return an
     entry again until its acknowledgement is recorded)."""
     if not items:
         return
-    done = {r[0] for r in await raw.fetch(_STAGED, origin, [int(i["id"]) for i in items])}
-    rows = [_from_outbox(origin, i) for i in items if int(i["id"]) not in done]
+    entries = {int(i["id"]): _from_outbox(origin, i) for i in items}
+    found = await raw.fetch(_STAGED, origin, list(entries))
+    done = {int(r["origin_id"]) for r in _matching(found, entries, origin)}
+    rows = [e for i, e in entries.items() if i not in done]
     if rows:
         await raw.executemany(_INSERT_INBOX, _rows(rows))
 
 
 async def _chained(raw: asyncpg.Connection, origin: str, items: list[dict[str, Any]]) -> list[tuple[int, int]]:
-    """(outbox id, seq) of those of `items` that are in the chain."""
+    """(outbox id, seq) of those of `items` that are in the chain, as they are."""
     if not items:
         return []
-    return [(r[0], r[1]) for r in await raw.fetch(_CHAINED, origin, [int(i["id"]) for i in items])]
+    entries = {int(i["id"]): _from_outbox(origin, i) for i in items}
+    found = await raw.fetch(_CHAINED, origin, list(entries))
+    return [(int(r["origin_id"]), int(r["seq"])) for r in _matching(found, entries, origin)]
+
+
+# A chained row carries its outbox entry (what _from_outbox copies), compared in SQL NULL-safely.
+_SAME_AS_OUTBOX = " AND ".join(
+    [f"l.{c} IS NOT DISTINCT FROM o.{c}" for c in AUDIT_FIELDS if c not in ("code", "origin", "origin_id")]
+    + ["l.code = ''"]
+)
 
 
 async def unchained_acknowledgements(conn: asyncpg.Connection, schemas: tuple[str, ...]) -> list[dict[str, Any]]:
-    """For `fundtrack doctor` / verification, on a connection that reads every schema (the operator's): outbox
-    entries acknowledged but not in the chain at the seq the acknowledgement names, per schema (S4). Empty when the
-    trail holds every acknowledged change."""
+    """For `fundtrack doctor` / verification, on a connection that reads every schema (the operator's), per schema
+    (S4): outbox entries acknowledged but not in the chain at the seq the acknowledgement names (`missing`), or
+    there with other content (`differs`); and chained rows that claim an outbox entry of the schema that does not
+    exist or holds other content, and that no acknowledgement names (`forged`). Empty when the trail holds every
+    acknowledged change as it was written."""
     found: list[dict[str, Any]] = []
     for schema in schemas:
-        rows = await conn.fetch(
-            f'SELECT a.outbox_id, a.seq FROM "{schema}".audit_outbox_acks a '  # noqa: S608 - our own schema names
+        acked = await conn.fetch(
+            "SELECT a.outbox_id, a.seq, CASE WHEN l.seq IS NULL THEN 'missing' ELSE 'differs' END AS problem "
+            f'FROM "{schema}".audit_outbox_acks a JOIN "{schema}".audit_outbox o ON o.id = a.outbox_id '  # noqa: S608
             "LEFT JOIN gateway.audit_log l ON l.origin = $1 AND l.origin_id = a.outbox_id AND l.seq = a.seq "
-            "WHERE l.seq IS NULL ORDER BY a.outbox_id",
+            f"WHERE l.seq IS NULL OR NOT ({_SAME_AS_OUTBOX}) ORDER BY a.outbox_id",
             schema,
         )
-        found.extend({"origin": schema, "outbox_id": r["outbox_id"], "seq": r["seq"]} for r in rows)
+        claims = await conn.fetch(
+            "SELECT l.origin_id AS outbox_id, l.seq, 'forged' AS problem FROM gateway.audit_log l "
+            f'LEFT JOIN "{schema}".audit_outbox o ON o.id = l.origin_id '  # noqa: S608 - our own schema names
+            f"WHERE l.origin = $1 AND l.origin_id IS NOT NULL AND (o.id IS NULL OR NOT ({_SAME_AS_OUTBOX})) "
+            f'AND NOT EXISTS (SELECT 1 FROM "{schema}".audit_outbox_acks a '
+            "WHERE a.outbox_id = l.origin_id AND a.seq = l.seq) ORDER BY l.seq",
+            schema,
+        )
+        found.extend({"origin": schema, **dict(r)} for r in [*acked, *claims])
     return found
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -13,6 +14,8 @@ import pytest
 from alembic import command
 
 from deploy.migrate import OWNER_ROLE, _ensure_roles, alembic_config, migrate, role_report, url_as
+from gateway.audit import _INSERT_INBOX, _INSERT_LOG, SEQUENCER_LOCK, entry_hash
+from gateway.models import AUDIT_FIELDS, GENESIS_HASH
 from services.kernel.db import plain_url, role_for
 from services.kernel.outbox import Pending
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA
@@ -215,3 +218,38 @@ async def test_a_user_that_may_not_create_roles_keeps_the_shared_connection_and_
             await admin.execute(f"DROP ROLE {plain}")
     finally:
         await admin.close()
+
+
+class _Rollback(Exception):
+    pass
+
+
+async def test_the_gateway_cannot_swap_a_door_entry_for_a_forged_chained_one(stack: Stack) -> None:
+    """S4 (A5): holding the sequencer's lock, the gateway's login chains a row naming an inbox entry with another
+    principal (hash correct): the inbox entry still cannot be deleted. The same entry chained as it is can (the
+    sequencer's way). Both rolled back."""
+    _require_roles(stack)
+    conn = await _connect(stack, GATEWAY_SCHEMA)
+    entry = {"at": datetime.now(UTC), "principal_id": "p-real", "role": "finance", "region_code": "430000",
+             "method": "GET", "path": "/funds/sources", "query": "", "entity_ids": [], "body_sha256": "",
+             "status": 200, "code": "", "request_id": f"swap-{uuid.uuid4().hex}", "origin": "gateway",
+             "origin_id": None}
+    try:
+        for principal, refused in (("p-forger", True), ("p-real", False)):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError if refused else _Rollback, match="as it is|^$"):
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", SEQUENCER_LOCK)
+                    inbox_id = await conn.fetchval(
+                        f"{_INSERT_INBOX} RETURNING id", *[entry[f] for f in AUDIT_FIELDS]
+                    )
+                    head = await conn.fetchrow("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                    seq, prev = (head["seq"] + 1, head["hash"]) if head else (1, GENESIS_HASH)
+                    chained = {**entry, "principal_id": principal}
+                    await conn.execute(
+                        _INSERT_LOG, *[chained[f] for f in AUDIT_FIELDS], seq, prev, entry_hash(prev, seq, chained),
+                        inbox_id,
+                    )
+                    await conn.execute("DELETE FROM audit_inbox WHERE id = $1", inbox_id)
+                    raise _Rollback
+    finally:
+        await conn.close()

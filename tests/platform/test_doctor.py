@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
+
 from deploy import doctor
 from deploy.migrate import OWNER_ROLE
 from services.kernel.db import role_for
@@ -42,6 +44,45 @@ def test_production_accepts_explicit_strong_secrets() -> None:
 
 def test_development_only_warns() -> None:
     assert {f.level for f in doctor.check_environment({})} == {"warn"}
+
+
+def test_an_app_role_that_may_rewrite_an_audit_table_fails_but_the_gateways_inbox_delete() -> None:
+    """S4 (A5)."""
+    gateway_delete = ("fundtrack_gateway", "gateway.audit_inbox", "DELETE")
+    assert levels(doctor.judge_audit_rewrites([gateway_delete])) == {"audit table grants": "ok"}
+    assert levels(doctor.judge_audit_rewrites([])) == {"audit table grants": "ok"}
+    for held in (("fundtrack_loans", "loans.audit_outbox", "DELETE"), ("fundtrack_gateway", "gateway.audit_log",
+                 "TRUNCATE"), ("fundtrack_gateway", "gateway.audit_inbox", "UPDATE"),
+                 ("fundtrack_funds", "funds.audit_outbox_acks", "UPDATE")):
+        [finding] = doctor.judge_audit_rewrites([gateway_delete, held])
+        assert finding.level == "fail" and finding.detail == f"{held[0]} holds {held[2]} on {held[1]}"
+
+
+def test_usage_of_another_processs_schema_fails() -> None:
+    """S4 (A5)."""
+    own = [(s, s) for s in ALL_SCHEMAS]
+    assert levels(doctor.judge_schema_usage(own)) == {"schema usage": "ok"}
+    [finding] = doctor.judge_schema_usage([*own, ("loans", "funds")])
+    assert finding.level == "fail" and finding.detail == "fundtrack_loans has USAGE on schema funds"
+
+
+def test_a_disabled_or_missing_trigger_on_an_audit_table_fails() -> None:
+    """S4 (A5): D is disabled, R fires on replicas only; O and A fire."""
+    fine = [("loans.audit_outbox", "audit_outbox_append_only", "O"), ("gateway.audit_log", "t", "A")]
+    assert levels(doctor.judge_audit_triggers(fine)) == {"audit triggers": "ok"}
+    for broken in (("loans.audit_outbox", "audit_outbox_append_only", "D"), ("gateway.audit_log", "t", "R"),
+                   ("funds.audit_outbox_acks", None, None)):
+        [finding] = doctor.judge_audit_triggers([*fine, broken])
+        assert finding.level == "fail" and broken[0] in finding.detail
+
+
+def test_a_table_not_owned_by_the_owner_role_fails_when_roles_are_in_use() -> None:
+    """S4 (A5)."""
+    owned = [("loans.loans", OWNER_ROLE), ("gateway.audit_log", OWNER_ROLE)]
+    assert levels(doctor.judge_table_owners(owned, roles_in_use=True)) == {"table owners": "ok"}
+    [finding] = doctor.judge_table_owners([*owned, ("gateway.audit_log", "postgres")], roles_in_use=True)
+    assert finding.level == "fail" and "gateway.audit_log is owned by postgres" in finding.detail
+    assert doctor.judge_table_owners([("loans.loans", "postgres")], roles_in_use=False) == []
 
 
 def test_plain_http_to_another_host_fails_in_production_and_loopback_passes() -> None:
@@ -111,6 +152,51 @@ async def test_the_suites_migrated_database_has_least_privileged_roles(stack: St
     assert {f.level for f in roles.values()} == {"ok"}, [f for f in roles.values() if f.level != "ok"]
     [acks] = [f for f in found if f.check == "audit acknowledgements"]
     assert acks.level == "ok", acks.detail
+    for check in ("audit table grants", "schema usage", "audit triggers", "table owners"):
+        assert [(f.level, f.detail) for f in found if f.check == check] == [("ok", _OK[check])], check
+
+
+_OK = {
+    "audit table grants": "no app role may update, delete or truncate the audit trail",
+    "schema usage": "each app role uses its own schema only",
+    "audit triggers": "every trigger on the audit tables is enabled",
+    "table owners": f"every table belongs to {OWNER_ROLE}",
+}
+# What an operator (as postgres) might do, what doctor then says, and how it is undone.
+_BREAKAGES = (
+    ("GRANT DELETE ON loans.audit_outbox TO fundtrack_loans", "audit table grants",
+     "fundtrack_loans holds DELETE on loans.audit_outbox", "REVOKE DELETE ON loans.audit_outbox FROM fundtrack_loans"),
+    ("GRANT UPDATE ON gateway.audit_log TO fundtrack_gateway", "audit table grants",
+     "fundtrack_gateway holds UPDATE on gateway.audit_log",
+     "REVOKE UPDATE ON gateway.audit_log FROM fundtrack_gateway"),
+    ("GRANT TRUNCATE ON gateway.audit_log TO PUBLIC", "audit table grants",
+     "fundtrack_funds holds TRUNCATE on gateway.audit_log", "REVOKE TRUNCATE ON gateway.audit_log FROM PUBLIC"),
+    ("ALTER TABLE loans.audit_outbox DISABLE TRIGGER audit_outbox_append_only", "audit triggers",
+     "audit_outbox_append_only on loans.audit_outbox is disabled (D): enable it",
+     "ALTER TABLE loans.audit_outbox ENABLE TRIGGER audit_outbox_append_only"),
+    ("GRANT USAGE ON SCHEMA funds TO fundtrack_loans", "schema usage", "fundtrack_loans has USAGE on schema funds",
+     "REVOKE USAGE ON SCHEMA funds FROM fundtrack_loans"),
+    ("ALTER TABLE loans.alerts OWNER TO CURRENT_USER", "table owners", "loans.alerts is owned by {me}, not "
+     f"{OWNER_ROLE}", f"ALTER TABLE loans.alerts OWNER TO {OWNER_ROLE}"),
+)
+
+
+async def test_doctor_finds_what_an_operator_broke_in_the_suites_database(stack: Stack, db: asyncpg.Pool) -> None:
+    """S4 (A5): each breakage, made as the test server's superuser for the time of one doctor run and undone
+    right after: doctor names it, on one line; and with all undone, those checks are ok again."""
+    if stack.env.get("FUNDTRACK_DB_ROLES") != "1":
+        return
+    me = await db.fetchval("SELECT current_user")
+    for breakage, check, detail, undo in _BREAKAGES:
+        await db.execute(breakage)
+        try:
+            found = await doctor.check_database(stack.database.url, {})
+        finally:
+            await db.execute(undo)
+        said = [(f.level, f.detail) for f in found if f.check == check]
+        assert ("fail", detail.format(me=me)) in said, (breakage, said)
+    found = await doctor.check_database(stack.database.url, {})
+    assert [f for f in found if f.check in _OK and f.level != "ok"] == []
 
 
 async def test_the_command_reports_and_exits_1_on_a_failure(stack: Stack, tmp_path: Path) -> None:

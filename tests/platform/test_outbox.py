@@ -7,13 +7,14 @@ import asyncio
 import contextlib
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from gateway.audit import unchained_acknowledgements
+from gateway.audit import _chained, _stage, unchained_acknowledgements
 from services.kernel.outbox import Pending
 from services.kernel.topology import ALL_SCHEMAS
 from tests.conftest import Api, signed
@@ -76,19 +77,103 @@ async def test_a_replayed_acknowledgement_is_refused(stack: Stack, db: asyncpg.P
     assert await db.fetchval("SELECT count(*) FROM loans.audit_outbox WHERE id = $1", outbox_id) == 1
 
 
+_FORGE_OUTBOX = (
+    "INSERT INTO loans.audit_outbox (request_id, principal_id, role, region_code, method, path, query, "
+    "entity_ids, body_sha256, status) VALUES ($1, 'x', 'lender', '430523', 'POST', '/loans', '', '{}', '', 201) "
+    "RETURNING id"
+)
+_LOG_ROW = (
+    "INSERT INTO gateway.audit_log (seq, at, principal_id, role, region_code, method, path, query, entity_ids, "
+    "body_sha256, status, code, request_id, origin, origin_id, prev_hash, hash) SELECT $1, o.at, $2, o.role, "
+    "o.region_code, o.method, o.path, o.query, o.entity_ids, o.body_sha256, o.status, '', o.request_id, 'loans', "
+    "o.id, '', '' FROM loans.audit_outbox o WHERE o.id = $3"
+)
+
+_ACK = "INSERT INTO loans.audit_outbox_acks (outbox_id, seq) VALUES ($1, $2)"
+
+
+class _Rollback(Exception):
+    pass
+
+
 async def test_an_entry_acknowledged_but_not_chained_is_found(stack: Stack, db: asyncpg.Pool) -> None:
-    """As a forged acknowledgement would leave it: the check names the entry (the outbox still holds it)."""
+    """As a forged acknowledgement would leave it: the check names the entry (the outbox still holds it). Inside a
+    transaction rolled back at the end: the sequencer never sees it, and the suite's trail stays clean."""
     async with db.acquire() as conn:
-        async with conn.transaction():  # entry and forged acknowledgement at once: the sequencer never sees it pending
-            forged = await conn.fetchval(
-                "INSERT INTO loans.audit_outbox (request_id, principal_id, role, region_code, method, path, query, "
-                "entity_ids, body_sha256, status) VALUES ($1, 'x', 'lender', '430523', 'POST', '/loans', '', '{}', "
-                "'', 201) RETURNING id",
-                f"forged-{uuid.uuid4().hex}",
-            )
-            await conn.execute("INSERT INTO loans.audit_outbox_acks (outbox_id, seq) VALUES ($1, 1)", forged)
-        found = await unchained_acknowledgements(conn, ALL_SCHEMAS)
-    assert {"origin": "loans", "outbox_id": forged, "seq": 1} in found
+        with pytest.raises(_Rollback):
+            async with conn.transaction():
+                forged = await conn.fetchval(_FORGE_OUTBOX, f"forged-{uuid.uuid4().hex}")
+                await conn.execute("INSERT INTO loans.audit_outbox_acks (outbox_id, seq) VALUES ($1, 1)", forged)
+                found = await unchained_acknowledgements(conn, ALL_SCHEMAS)
+                raise _Rollback
+    assert {"origin": "loans", "outbox_id": forged, "seq": 1, "problem": "missing"} in found
+
+
+async def test_a_chained_row_with_other_content_is_found_and_the_same_content_is_not(
+    stack: Stack, db: asyncpg.Pool
+) -> None:
+    """S4 (A5): a row in the chain that claims an outbox entry must carry it. An acknowledgement naming a row of other
+    content is `differs`; a row claiming an entry with other content, acknowledged or not, is `forged`; the real
+    entry chained as it is and acknowledged at its seq is not reported."""
+    base = 10**15 + uuid.uuid4().int % 10**9  # seqs far past the suite's chain; all rolled back
+    async with db.acquire() as conn:
+        with pytest.raises(_Rollback):
+            async with conn.transaction():
+                other = await conn.fetchval(_FORGE_OUTBOX, f"other-{uuid.uuid4().hex}")
+                await conn.execute(_LOG_ROW, base, "forger", other)  # the forged claim, no acknowledgement
+                real = await conn.fetchval(_FORGE_OUTBOX, f"real-{uuid.uuid4().hex}")
+                await conn.execute(_LOG_ROW, base + 1, "forger", real)  # the forged row it was acknowledged at
+                await conn.execute(_LOG_ROW, base + 2, "x", real)  # the real entry, chained as it is
+                await conn.execute(_ACK, real, base + 1)
+                found = await unchained_acknowledgements(conn, ALL_SCHEMAS)
+                raise _Rollback
+    mine = sorted((f["outbox_id"], f["seq"], f["problem"]) for f in found if f["outbox_id"] in (other, real))
+    assert mine == [(other, base, "forged"), (real, base + 1, "differs")]
+    async with db.acquire() as conn:
+        with pytest.raises(_Rollback):
+            async with conn.transaction():
+                real = await conn.fetchval(_FORGE_OUTBOX, f"real-{uuid.uuid4().hex}")
+                await conn.execute(_LOG_ROW, base, "x", real)
+                await conn.execute(_ACK, real, base)
+                found = await unchained_acknowledgements(conn, ALL_SCHEMAS)
+                raise _Rollback
+    assert [f for f in found if f["outbox_id"] == real] == []
+
+
+async def test_the_sequencer_does_not_take_a_forged_row_for_an_outbox_entry(
+    db: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """S4 (A5): a row claiming loans outbox entry 7 with other content does not make the sequencer skip the real
+    entry, nor acknowledge it at the forged seq; it stages the real one and says so. A row with the same content
+    does count as chained (the other side). In a scratch schema shaped like the gateway's."""
+    schema = f"probe_{uuid.uuid4().hex[:8]}"
+    at = datetime(2026, 12, 3, 8, 0, 0, 123456, tzinfo=UTC)
+    item = {"id": 7, "at": at.isoformat(), "principal_id": "p", "role": "lender", "region_code": "430523",
+            "method": "POST", "path": "/loans", "query": "", "entity_ids": ["L1"], "body_sha256": "", "status": 201,
+            "request_id": "real"}
+    async with db.acquire() as conn:
+        await conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            for table in ("audit_log", "audit_inbox"):
+                await conn.execute(f"CREATE TABLE {schema}.{table} (LIKE gateway.{table} INCLUDING ALL)")
+            await conn.execute(f"SET search_path TO {schema}")
+            insert = ("INSERT INTO audit_log (seq, at, principal_id, role, region_code, method, path, query, "
+                      "entity_ids, body_sha256, status, code, request_id, origin, origin_id, prev_hash, hash) "
+                      "VALUES ($1, $2, $3, 'lender', '430523', 'POST', '/loans', '', '{L1}', '', 201, '', 'real', "
+                      "'loans', 7, '', '')")
+            await conn.execute(insert, 1, at, "forger")
+            await _stage(conn, "loans", [item])
+            assert [r["principal_id"] for r in await conn.fetch("SELECT principal_id FROM audit_inbox")] == ["p"]
+            assert await _chained(conn, "loans", [item]) == []  # not acknowledged at the forged seq
+            assert "AUDIT TAMPERING" in caplog.text
+            await conn.execute("DELETE FROM audit_inbox")
+            await conn.execute(insert, 2, at, "p")  # the real entry chained
+            await _stage(conn, "loans", [item])
+            assert await conn.fetchval("SELECT count(*) FROM audit_inbox") == 0  # already chained: not staged again
+            assert await _chained(conn, "loans", [item]) == [(7, 2)]
+        finally:
+            await conn.execute("RESET search_path")
+            await conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 async def test_outbox_and_acknowledgements_refuse_update_and_delete(db: asyncpg.Pool, stack: Stack) -> None:
