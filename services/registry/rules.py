@@ -11,7 +11,7 @@ from operator import mul
 from typing import NamedTuple
 
 from services.kernel.errors import ValidationProblem
-from services.kernel.types import ID_CHECK, ID_WEIGHTS, birth_date_of, check_id_number
+from services.kernel.types import ID_CHECK, ID_WEIGHTS, birth_date_of, check_id_number, is_ascii_digits
 from services.registry import codes
 
 HEADER = (
@@ -177,6 +177,14 @@ def cadre_flag_problem(value: str) -> Problem | None:
     return codes.INVALID_CADRE_FLAG, f"village_cadre {value[:20]!r} 应为 0 或 1 / must be 0 or 1"
 
 
+def card_account_problem(value: str) -> Problem | None:
+    """A 一卡通 account number is ASCII digits (S3): `６２１７…` was stored as sent, shown masked like a real one, and
+    matched no payment written with ordinary digits (F6 compares them)."""
+    if is_ascii_digits(value):
+        return None
+    return codes.INVALID_CARD_ACCOUNT, "card_account 只能含数字 0-9 / card_account: digits 0-9 only"
+
+
 def duplicate_problem(household_id: str, first_line: int) -> Problem:
     """A household twice in one file: the first line is kept, the later ones refused (the wording of
     sql.earlier_duplicates, which finds those of earlier chunks)."""
@@ -223,7 +231,7 @@ def accepted(line: int, fields: list[str], prefix: str, today: date) -> Row | No
         return None
     household_id, id_number, name, county, village, status, members, cadre, card = fields
     if (
-        name and card and not CONTROL.search(name) and not CONTROL.search(card)
+        name and card and not CONTROL.search(name) and card.isascii() and card.isdigit()
         and len(name) <= 100 and len(card) <= 64 and len(household_id) <= 64 and household_id
         and HOUSEHOLD_ID_CHARS.issuperset(household_id)
         and id_number_ok(id_number, today)
@@ -256,4 +264,5 @@ def problem_of(fields: list[str], *, prefix: str, today: date) -> Problem | None
         or status_problem(fields[5])
         or members_problem(fields[6])
         or cadre_flag_problem(fields[7])
+        or card_account_problem(fields[8])
     )

@@ -278,6 +278,9 @@ async def test_each_check_on_both_sides_inside_a_large_batch(admin: Api, db: asy
         wrong_check,                                                            # 307 bad check digit
         row(county).line() + ",extra",                                          # 308 ten fields
         row(county).line().rsplit(",", 1)[0],                                   # 309 eight fields
+        row(county, card_account="６２１７000000000006"),                         # 310 full-width digits (S3)
+        row(county, card_account="6217-0000-0006"),                             # 311 not digits
+        row(county, card_account="6217000000000006"),                           # 312 kept
     ]
     lines = [*filler, *specials, *(row(county) for _ in range(300))]
     body = "\r\n".join([HEADER, *(x.line() if isinstance(x, Row) else x for x in lines)]).encode()
@@ -291,8 +294,10 @@ async def test_each_check_on_both_sides_inside_a_large_batch(admin: Api, db: asy
         (307, codes.INVALID_ID_NUMBER),
         (308, codes.WRONG_FIELD_COUNT),
         (309, codes.WRONG_FIELD_COUNT),
+        (310, codes.INVALID_CARD_ACCOUNT),
+        (311, codes.INVALID_CARD_ACCOUNT),
     ]
-    assert result["imported"] == len(lines) - 6
+    assert result["imported"] == len(lines) - 8
     stored = await db.fetch(
         "SELECT household_id, head_name FROM registry.households WHERE household_id = ANY($1)",
         [good_quoted.household_id, wrong_check.household_id, leap_day.household_id],
