@@ -113,8 +113,6 @@ async def disburse(
     """Project → payee. A household payee's account is compared last (S6): a right and a wrong account are answered
     alike while another rule refuses, and refusals about household payees are counted per principal."""
     household_payee = body.payee.kind == "household"
-    if household_payee:
-        await throttle.check_not_limited(session, principal=principal, limit=codes.PAYEE_CHECKS, target=body.payee.id)
     try:
         return await _disburse(session, principal=principal, services=services, body=body)
     except Problem as refusal:
@@ -127,15 +125,19 @@ async def disburse(
 async def _disburse(
     session: AsyncSession, *, principal: Principal, services: Mapping[str, Any], body: DisbursementCreate
 ) -> DisbursementRead:
+    # the other services are asked first, before this request takes a database connection (none is held while they
+    # answer); then a principal or household at S6's limit is answered 429 before anything is judged
     project = await clients.get_project(services, body.project_id)
+    payee = body.payee
+    household = await clients.get_household(services, payee.id) if payee.kind == "household" else None
+    if payee.kind == "household":
+        await throttle.check_not_limited(session, principal=principal, limit=codes.PAYEE_CHECKS, target=payee.id)
     if project is not None and not principal.covers(project["county_code"]):  # before its status is told (A5)
         raise NotInJurisdiction(f"项目 {body.project_id} 不在管辖范围内 / project is outside your jurisdiction",
                                 field="project_id")
     rules.check_project_in_progress(project, project_id=body.project_id)
     assert project is not None
     county_code = project["county_code"]
-    payee = body.payee
-    household = await clients.get_household(services, payee.id) if payee.kind == "household" else None
     if payee.kind == "household":
         rules.check_payee_household_of(household, county_code=county_code, household_id=payee.id)
     sources = await account_keys(session, region_code=county_code, kinds=["project"], ref=body.project_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,11 +82,9 @@ def check_contract(body: LoanCreate) -> str | None:
     return cooperative
 
 
-async def registered_household(registry: Registry, principal: Principal, body: LoanCreate) -> Household:
-    """L1 on the household (on the roster now and on the issue date, eligible then) and the jurisdiction; not the
-    borrower's number yet (rules.py, S6)."""
-    # two independent reads of the registry, at once: the record (head, county) and L1 on the issue date; both are
-    # awaited to the end, then the first failure (the registry down: 503) is raised
+async def ask_registry(registry: Registry, body: LoanCreate) -> tuple[Any, Any]:
+    """The household's record (head, county) and L1 on the issue date: two independent reads of the registry, at
+    once; both are awaited to the end, then the first failure (the registry down: 503) is raised."""
     found, judged = await asyncio.gather(
         registry.household(body.household_id), registry.eligibility(body.household_id, body.issued_on),
         return_exceptions=True,
@@ -94,6 +93,12 @@ async def registered_household(registry: Registry, principal: Principal, body: L
         raise found
     if isinstance(judged, BaseException):
         raise judged
+    return found, judged
+
+
+def registered_household(principal: Principal, body: LoanCreate, found: Any, judged: Any) -> Household:
+    """L1 on the household (on the roster now and on the issue date, eligible then) and the jurisdiction; not the
+    borrower's number yet (rules.py, S6)."""
     household = rules.check_household_registered(found, body.household_id)
     if not principal.covers(household.county_code):
         raise NotInJurisdiction(
@@ -107,10 +112,13 @@ async def originate(session: AsyncSession, registry: Registry, principal: Princi
     """Who may borrow and what is lent, the borrower's number compared last; a refusal about the borrower is counted
     for the principal, and too many of them are an enumeration (S6: alert, then 429)."""
     target = body.household_id
+    # the registry is asked before this request takes a database connection (none is held while it answers); then
+    # a principal or household at S6's limit is answered 429 before anything is judged
+    found, judged = await ask_registry(registry, body)
     await throttle.check_not_limited(session, principal=principal, limit=codes.BORROWER_CHECKS, target=target)
     try:
         cooperative = check_contract(body)
-        household = await registered_household(registry, principal, body)
+        household = registered_household(principal, body, found, judged)
         await lock_household(session, household.household_id)
         rules.check_household_cap(await household_outstanding(session, household.household_id), body.amount_fen)
         rules.check_borrower_is_head(household, body.borrower_id_number)
