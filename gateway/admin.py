@@ -20,7 +20,7 @@ from services.kernel.app import service_router
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.ids import new_id
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
-from services.kernel.scope import check_covers
+from services.kernel.scope import S1, check_covers
 from services.kernel.types import AnyRegionCode, Input
 from services.kernel.uow import PrincipalDep, SessionDep
 
@@ -52,7 +52,7 @@ router = service_router("/admin", tags=["admin"])
 async def create_principal(
     body: PrincipalCreate, request: Request, session: SessionDep, caller: PrincipalDep
 ) -> JSONResponse:
-    check_covers(caller, body.region_code, field="region_code")
+    check_covers(caller, body.region_code, field="region_code", rule=S1)
     api_key = new_api_key()
     row = (
         await session.execute(
@@ -114,7 +114,7 @@ async def revoke_principal(
     row = (await session.execute(select(principals).where(principals.c.id == principal_id))).first()
     if row is None:
         raise NotFound(f"没有这个主体 / no principal {principal_id}")
-    check_covers(caller, row.region_code, field="principal_id")
+    check_covers(caller, row.region_code, field="principal_id", rule=S1)
     await session.execute(
         pg_insert(principal_revocations)
         .values(principal_id=principal_id, revoked_by=caller.id)

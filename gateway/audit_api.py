@@ -14,8 +14,9 @@ from sqlalchemy import and_, select
 
 from gateway.audit import MAX_DELAY_MS, audit_filters, entry_json
 from gateway.models import audit_log, utc
-from services.kernel.identity import Principal, jurisdiction_prefix
+from services.kernel.identity import Principal
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from services.kernel.regions import jurisdiction_prefix
 from services.kernel.spreadsheet import SpreadsheetWriter
 from services.kernel.types import AnyRegionCode
 from services.kernel.uow import PrincipalDep

@@ -22,6 +22,7 @@ from services.kernel import clock
 from services.kernel.errors import Conflict, NotInJurisdiction, Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
+from services.kernel.regions import region_level
 from services.kernel.uow import LastStep, run_last
 
 _ALLOCATION_COLUMNS = ("id", "fund_source", "fiscal_year", "from_region", "to_region", "amount_fen", "doc_no",
@@ -115,7 +116,7 @@ async def _plan(session: AsyncSession, items: Sequence[AllocationCreate], princi
             _check_item(item, principal)
         except Problem as problem:
             raise _in_batch(problem, index if batch else None) from None
-    county_codes = [i.to_region for i in items if rules.region_level(i.to_region) == "county"]
+    county_codes = [i.to_region for i in items if region_level(i.to_region) == "county"]
     sources, counties = await load_reference(session, sources=[i.fund_source for i in items], counties=county_codes)
     planned: list[Planned] = []
     seen: set[tuple[str, str, str]] = set()
@@ -132,7 +133,7 @@ def _plan_item(item: AllocationCreate, sources: dict[str, bool], counties: dict[
     if item.fund_source not in sources:
         raise unknown_source(item.fund_source)
     county = counties.get(item.to_region)
-    if rules.region_level(item.to_region) == "county" and county is None:
+    if region_level(item.to_region) == "county" and county is None:
         raise unregistered_county(item.to_region, "to_region")
     block_grant = rules.is_block_grant(integrable=sources[item.fund_source], county=county)
     rules.check_block_grant(

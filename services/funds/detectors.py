@@ -13,6 +13,7 @@ from sqlalchemy import text
 from services.funds import clients, codes, reports, rules
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
 from services.kernel.errors import ServiceUnavailable
+from services.kernel.regions import region_level
 
 registry = DetectorRegistry()
 
@@ -38,7 +39,7 @@ async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
                    "project_id": h.ref or None, "threshold_days": days},
         )
         for h in found
-        if rules.region_level(h.region_code) == "county" and reports.is_idle(h, as_of=ctx.as_of, days=days)
+        if region_level(h.region_code) == "county" and reports.is_idle(h, as_of=ctx.as_of, days=days)
     ]
 
 
@@ -50,7 +51,7 @@ async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
     drafts = []
     for h in found:
         held = reports.held_too_long_fen(h)
-        if rules.region_level(h.region_code) not in ("province", "city") or held <= 0:
+        if region_level(h.region_code) not in ("province", "city") or held <= 0:
             continue
         drafts.append(AlertDraft(
             type=codes.LATE_PASS_DOWN, severity="high", region_code=h.region_code, subject_kind="account",

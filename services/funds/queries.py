@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds.schemas import AllocationRead, BalanceRead
 from services.kernel.errors import NotFound, NotInJurisdiction
-from services.kernel.identity import Principal, jurisdiction_prefix
+from services.kernel.identity import Principal
 from services.kernel.pagination import Page, decode_cursor, page_of
+from services.kernel.regions import jurisdiction_prefix
 
 _ALLOCATION_COLUMNS = """
     a.id, a.fund_source, a.fiscal_year, a.from_region, a.to_region, a.amount_fen, a.doc_no, a.issued_on,

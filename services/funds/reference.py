@@ -9,11 +9,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import codes
-from services.funds.rules import region_level
 from services.funds.schemas import CountyPut, CountyRead, SourcePut, SourceRead
 from services.kernel import rawsql
 from services.kernel.errors import NotFound, NotInJurisdiction, RuleViolation, ValidationProblem
 from services.kernel.identity import Principal
+from services.kernel.regions import region_level
 from services.kernel.scope import S1
 
 _PUT_SOURCE = text(

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import rules
+from services.kernel.regions import region_level
 
 # F2, what a province gives its counties: allocations received by a county from an issuer of its own province, at
 # province or city level, by province, fund, year. Money passed down through a city (province → city → county) is
@@ -194,7 +195,7 @@ async def progress(session: AsyncSession, *, prefix: str, as_of: date, idle_days
                                         "disbursed_fen": 0}).update(dict(r._mapping))
     idle: dict[str, int] = defaultdict(int)
     for h in await holdings(session, kinds=["pool", "project"], as_of=as_of, window_days=0, prefix=prefix):
-        if rules.region_level(h.region_code) == "county" and is_idle(h, as_of=as_of, days=idle_days):
+        if region_level(h.region_code) == "county" and is_idle(h, as_of=as_of, days=idle_days):
             idle[h.region_code] += h.balance_fen
     items = []
     for code in sorted(rows):

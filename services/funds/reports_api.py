@@ -11,7 +11,8 @@ from services.funds.schemas import RecordId, YearParam
 from services.kernel import clock
 from services.kernel.app import service_router
 from services.kernel.errors import NotInJurisdiction, ValidationProblem
-from services.kernel.identity import Principal, jurisdiction_prefix
+from services.kernel.identity import Principal
+from services.kernel.regions import jurisdiction_prefix
 from services.kernel.types import Day, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 

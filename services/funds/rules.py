@@ -5,23 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any
 
 from services.funds import codes
 from services.kernel.errors import Conflict, RuleViolation
-
-Level = Literal["central", "province", "city", "county"]
-
-
-def region_level(code: str) -> Level:
-    """GB/T 2260: `000000` the centre, `PP0000` a province, `PPCC00` a city, anything else a county."""
-    if code == "000000":
-        return "central"
-    if code.endswith("0000"):
-        return "province"
-    if code.endswith("00"):
-        return "city"
-    return "county"
+from services.kernel.regions import region_level
 
 
 def is_below(from_region: str, to_region: str) -> bool:

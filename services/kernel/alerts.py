@@ -25,10 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.kernel.errors import Conflict, NotFound, NotInJurisdiction, ValidationProblem
-from services.kernel.identity import Principal, jurisdiction_prefix
+from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.models import Alert, AlertEvent
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from services.kernel.regions import jurisdiction_prefix
 from services.kernel.types import AnyRegionCode, Happened, Input
 from services.kernel.uow import PrincipalDep, SessionDep, UnitOfWorkRoute
 

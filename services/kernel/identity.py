@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 from urllib.parse import parse_qsl, quote, urlencode
 
+from services.kernel.regions import covers, jurisdiction_prefix
+
 Role = Literal["admin", "finance", "project_manager", "lender", "inspector", "service", "public"]
 ROLES: tuple[str, ...] = ("admin", "finance", "project_manager", "lender", "inspector")
 
@@ -33,28 +35,6 @@ BODY_DIGEST_HEADER = "x-ft-body-sha256"
 # The body digest a streamed upload is signed with (it is not known before the body is sent).
 STREAMED_BODY = "streamed"
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
-
-
-def jurisdiction_prefix(region_code: str) -> str:
-    """The prefix of region codes a jurisdiction covers (DOMAIN.md "Who uses the system").
-
-    `000000` → '' (everything); `430000` → '43'; `430500` → '4305'; `430523` → '430523';
-    a 12-digit village code covers itself only.
-    """
-    if len(region_code) != 6:
-        return region_code
-    if region_code == "000000":
-        return ""
-    if region_code.endswith("0000"):
-        return region_code[:2]
-    if region_code.endswith("00"):
-        return region_code[:4]
-    return region_code
-
-
-def covers(jurisdiction: str, region_code: str) -> bool:
-    """Does a principal with this jurisdiction cover `region_code` (a province, city, county or village)?"""
-    return region_code.startswith(jurisdiction_prefix(jurisdiction))
 
 
 @dataclass(frozen=True)

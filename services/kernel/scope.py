@@ -1,25 +1,37 @@
 """Least privilege for every role, admins included (A5; S1, S2 of SECURITY.md): a principal acts only on what its
-jurisdiction covers. Pure checks, raised as 403 NOT_IN_JURISDICTION naming the field that was out of reach."""
+jurisdiction covers. The two seams every service uses, so jurisdiction is applied in one place:
+
+- `check_covers`: "the principal must cover this region", raised as 403 NOT_IN_JURISDICTION naming the field;
+- `scope_prefix` and `within`: the region filter of a list — the region asked for (inside the caller's
+  jurisdiction) or the caller's own, as a prefix, and the SQL condition that keeps a list inside it.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement
+
 from services.kernel.errors import NotInJurisdiction
 from services.kernel.identity import Principal
+from services.kernel.regions import NATIONAL, jurisdiction_prefix
 
-NATIONAL = "000000"
 S1 = "S1"  # admin actions stay inside the admin's jurisdiction; national ones need a national admin
+A5 = "A5"  # least privilege: every role reads and writes inside its jurisdiction only
 
 
-def check_covers(principal: Principal, region_code: str, *, field: str) -> None:
-    """S1: `region_code` lies inside the principal's jurisdiction. A region the principal covers is never wider than
+def check_covers(
+    principal: Principal, region_code: str, *, field: str | None = None, subject: str | None = None, rule: str = A5
+) -> None:
+    """`region_code` lies inside the principal's jurisdiction. A region the principal covers is never wider than
     its own (a 430000 principal covers 430523, not 000000 nor 520121), so this also keeps an admin from issuing a
-    key wider than its own."""
+    key wider than its own (S1). `subject` names what is out of reach in the answer (a project, a loan…); the
+    region code is named when it is not given."""
     if not principal.covers(region_code):
+        what = subject or region_code
         raise NotInJurisdiction(
-            f"{region_code} 不在管辖范围 {principal.region_code} 内 / {region_code} is outside your jurisdiction "
+            f"{what} 不在管辖范围 {principal.region_code} 内 / {what} is outside your jurisdiction "
             f"{principal.region_code}",
             field=field,
-            rule=S1,
+            rule=rule,
         )
 
 
@@ -32,3 +44,18 @@ def check_national(principal: Principal, *, field: str, what: str) -> None:
             field=field,
             rule=S1,
         )
+
+
+def scope_prefix(principal: Principal, region: str | None, *, field: str = "region") -> str:
+    """The region a list or report covers, as a prefix: the one asked for (which the caller must cover) or, when
+    none is asked for, the caller's whole jurisdiction."""
+    if region is None:
+        return principal.region_prefix
+    check_covers(principal, region, field=field)
+    return jurisdiction_prefix(region)
+
+
+def within(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+    """The SQL condition that keeps rows whose region `column` lies under `prefix` (an index on the column with
+    `text_pattern_ops` serves it). A prefix is ASCII digits (S3): nothing in it needs escaping."""
+    return column.startswith(prefix)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
 
 from services.kernel import clock
+from services.kernel.regions import is_county
 
 # Money in fen. The ceiling (10^15 fen = 10 trillion yuan) keeps every sum inside BIGINT.
 MAX_FEN = 10**15
@@ -71,7 +72,7 @@ def is_cooperative(uscc: str) -> bool:
 
 
 def check_county_code(value: str) -> str:
-    if value.endswith("00"):
+    if not is_county(value):
         raise ValueError("不是县级代码 / not a county code: a county's code does not end in 00")
     return value
 

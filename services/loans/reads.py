@@ -10,8 +10,9 @@ from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.errors import NotInJurisdiction, ValidationProblem
-from services.kernel.identity import Principal, jurisdiction_prefix
+from services.kernel.identity import Principal
 from services.kernel.pagination import Page, decode_cursor, page_of
+from services.kernel.regions import jurisdiction_prefix
 from services.kernel.types import mask_account_no, mask_id_number
 from services.loans import codes, rules
 from services.loans.models import Extension, Repayment, UsageReport

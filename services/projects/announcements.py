@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
 from services.kernel.errors import NotFound, ValidationProblem
-from services.kernel.identity import jurisdiction_prefix
 from services.kernel.pagination import Page, decode_cursor, page_of
+from services.kernel.regions import jurisdiction_prefix
 from services.projects import rules
 from services.projects.models import Announcement, Objection, ObjectionResolution, Project, table
 from services.projects.schemas import PublicAnnouncement, PublicPeriod

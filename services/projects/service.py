@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel import clock
 from services.kernel.errors import NotFound
 from services.kernel.http import ServiceClient
-from services.kernel.identity import Principal, jurisdiction_prefix
+from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.pagination import Page, decode_cursor, page_of
+from services.kernel.regions import jurisdiction_prefix
 from services.projects import rules
 from services.projects.clients import household_counties, household_ineligibility
 from services.projects.models import Announcement, Project, ProjectEvent, table
