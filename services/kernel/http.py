@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from starlette.requests import Request
 
 from services.kernel.context import current_request_id, new_request_id
 from services.kernel.errors import ServiceUnavailable
@@ -117,3 +118,11 @@ class ServiceClient:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def client_of(request: Request, name: str) -> ServiceClient:
+    """The client of service `name` that this process opened at start-up (kernel/app.py: `depends_on`). Each
+    service's `clients.py` wraps it once in a typed dependency (`RegistryDep = Annotated[Registry, Depends(...)]`),
+    and routes take that dependency rather than reaching into `app.state`."""
+    clients: dict[str, ServiceClient] = request.app.state.clients
+    return clients[name]
