@@ -1,5 +1,9 @@
 """Migrations of every schema, and the database roles of least privilege (S4).
 
+- The models are the schema (migrations.schemas): a fresh schema is created from its models and stamped at its
+  head revision, in one transaction; an existing one is upgraded to its head and then compared with its models, and
+  refused (`SchemaDrift`, one line per difference) if they differ (deploy/drift.py).
+
 - `fundtrack_owner` (NOLOGIN) owns every schema and table: migrations run as it (`SET ROLE` from the DATABASE_URL
   user, who must be a superuser or hold CREATEROLE). No process connects as it, and no login role is a member of it.
 - `fundtrack_<process>` (gateway, funds, projects, loans, registry) are LOGIN roles, one per process, with no
@@ -9,7 +13,7 @@
   is given a DATABASE_URL that carries its own role and password only (`process_urls`).
 - Nobody may UPDATE or DELETE an audit entry before it is chained: the outboxes and their acknowledgements are
   append-only (trigger, and no grant); the gateway may delete a door entry from its inbox only once it is chained
-  (trigger, migrations/gateway/versions/0002).
+  (trigger, gateway/models.py).
 
 A DATABASE_URL user that may not create roles keeps the old way (every process connects as that user): said loudly,
 and `role_report` tells `fundtrack doctor` what that user may do.
@@ -29,7 +33,9 @@ import asyncpg
 from alembic import command
 from alembic.config import Config
 
+from deploy.drift import SchemaDrift, differences
 from deploy.secrets import kept_secret
+from migrations.schemas import CREATE_FROM_MODELS
 from services.kernel.db import plain_url, role_for
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA
 
@@ -53,6 +59,36 @@ DEFAULT_DELETE_TABLES = ("signed_nonces",)
 NO_POWERS = "NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS NOINHERIT"
 # "tuple concurrently updated": two migrations of databases on one server change the same (cluster-wide) role.
 ROLE_RACE_SQLSTATE = "XX000"
+
+
+async def _versioned(url: str) -> set[str]:
+    """The schemas that have an Alembic bookmark (the others are made from their models)."""
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        rows = await conn.fetch(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'alembic_version' "
+            "AND table_schema = ANY($1::text[])",
+            list(ALL_SCHEMAS),
+        )
+        return {r["table_schema"] for r in rows}
+    finally:
+        await conn.close()
+
+
+def _migrate_schemas(url: str, owner: str | None) -> None:
+    """Create each fresh schema from its models and stamp it; upgrade each existing one, then refuse the database
+    if one of those differs from its models."""
+    versioned = asyncio.run(_versioned(url))
+    for schema in ALL_SCHEMAS:
+        cfg = alembic_config(schema, url, owner=owner)
+        if schema in versioned:
+            command.upgrade(cfg, "heads")
+        else:
+            cfg.attributes[CREATE_FROM_MODELS] = True
+            command.stamp(cfg, "heads")
+    drift = differences(url, tuple(s for s in ALL_SCHEMAS if s in versioned))
+    if drift:
+        raise SchemaDrift(drift)
 
 
 def alembic_config(schema: str, url: str, *, owner: str | None = None) -> Config:
@@ -223,12 +259,11 @@ async def _grant_schema(conn: asyncpg.Connection, schema: str, role: str) -> Non
 def migrate(url: str, data_dir: Path | None = None) -> dict[str, str]:
     """Bring every schema to its head (as the owner role where the server allows it). Return each process's own
     connection URL (its login role and password), or {} when the DATABASE_URL user may not create roles (then every
-    process connects with `url` itself)."""
+    process connects with `url` itself). Raise `SchemaDrift` if an existing schema differs from its models."""
     directory = data_dir or Path(os.environ.get("FUNDTRACK_DATA_DIR", "./.fundtrack")).resolve()
     secrets_by_process = passwords(directory)
     roles = asyncio.run(_ensure_roles(url, secrets_by_process))
-    for schema in ALL_SCHEMAS:
-        command.upgrade(alembic_config(schema, url, owner=OWNER_ROLE if roles else None), "heads")
+    _migrate_schemas(url, OWNER_ROLE if roles else None)
     if not roles:
         return {}
     asyncio.run(_grant(url))

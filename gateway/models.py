@@ -1,13 +1,35 @@
-"""The gateway's tables (schema `gateway`): principals, their revocations, the audit inbox and the chained trail."""
+"""The gateway's tables (schema `gateway`): principals, their revocations, the audit inbox and the chained trail,
+with the kernel's tables; `metadata` is the gateway schema. The trail is append-only and the inbox gives an entry
+up only for a chained copy of itself: the database enforces both (A1, A2, S4)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from services.kernel.models import KERNEL_TABLES
+from services.kernel.schema import after_create, append_only
+
 metadata = MetaData()
+for _kernel_table in KERNEL_TABLES:
+    _kernel_table.to_metadata(metadata)
 
 
 def _audit_columns() -> list[Column[object]]:
@@ -24,6 +46,7 @@ def _audit_columns() -> list[Column[object]]:
         Column("status", Integer, nullable=False),
         Column("code", String(64), nullable=False),
         Column("request_id", String(128), nullable=False),
+        # Who wrote the entry: 'gateway' for what came through the door, a service name for a committed change.
         Column("origin", String(16), nullable=False),
         Column("origin_id", BigInteger, nullable=True),
     ]
@@ -57,6 +80,9 @@ principals = Table(
     Column("key_prefix", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_by", String(64), nullable=False),
+    CheckConstraint(
+        "role IN ('admin', 'finance', 'project_manager', 'lender', 'inspector')", name="ck_principals_role"
+    ),
 )
 
 principal_revocations = Table(
@@ -67,7 +93,14 @@ principal_revocations = Table(
     Column("revoked_by", String(64), nullable=False),
 )
 
-audit_inbox = Table("audit_inbox", metadata, Column("id", BigInteger, primary_key=True), *_audit_columns())
+audit_inbox = Table(
+    "audit_inbox",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    *_audit_columns(),
+    # What the sequencer asks before staging an outbox entry: is it waiting in the inbox already?
+    Index("ix_audit_inbox_origin", "origin", "origin_id", postgresql_where=text("origin_id IS NOT NULL")),
+)
 
 audit_log = Table(
     "audit_log",
@@ -77,9 +110,51 @@ audit_log = Table(
     Column("sequenced_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("inbox_id", BigInteger, nullable=True),
+    Index("uq_audit_log_inbox_id", "inbox_id", unique=True, postgresql_where=text("inbox_id IS NOT NULL")),
+    Index("ix_audit_log_request_id", "request_id"),
+    Index("ix_audit_log_principal", "principal_id", "seq"),
+    Index("ix_audit_log_entity_ids", "entity_ids", postgresql_using="gin"),
+    Index("ix_audit_log_at", "at"),
+    # Not unique: a chained row claiming a service's outbox entry with other content must not keep the real entry
+    # out of the chain (gateway.audit: the sequencer chains the real one and says so loudly).
+    Index("ix_audit_log_origin", "origin", "origin_id", postgresql_where=text("origin_id IS NOT NULL")),
 )
 
 GENESIS_HASH = "0" * 64
+
+# A door entry leaves the inbox only for a chained copy of itself: every row a DELETE removes must be named by a
+# chained row (`audit_log.inbox_id`) carrying the same entry, field by field (else whoever may insert into the chain
+# could chain a forged entry naming the inbox id and delete the real one). One set-based check per DELETE statement
+# (a transition table), not a trigger call per row: the sequencer deletes 2000 chained entries at a time. UPDATE and
+# TRUNCATE are refused.
+_SAME_ENTRY = " AND ".join(f"l.{c} IS NOT DISTINCT FROM g.{c}" for c in AUDIT_FIELDS)
+_INBOX_GUARD = f"""
+CREATE OR REPLACE FUNCTION audit_inbox_chained_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                IF NOT EXISTS (
+                    SELECT 1 FROM gone g WHERE NOT EXISTS (
+                        SELECT 1 FROM gateway.audit_log l WHERE l.inbox_id = g.id AND {_SAME_ENTRY}
+                    )
+                ) THEN
+                    RETURN NULL;
+                END IF;
+            END IF;
+            RAISE EXCEPTION 'audit_inbox: % refused (an entry leaves the inbox only once it is chained, as it is)',
+                TG_OP USING ERRCODE = 'insufficient_privilege';
+        END $$
+"""
+after_create(
+    audit_inbox,
+    _INBOX_GUARD,
+    "CREATE TRIGGER audit_inbox_delete_chained_only AFTER DELETE ON audit_inbox REFERENCING OLD TABLE AS gone "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_inbox_chained_only()",
+    "CREATE TRIGGER audit_inbox_no_update_or_truncate BEFORE UPDATE OR TRUNCATE ON audit_inbox "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_inbox_chained_only()",
+)
+# A2: the trail is append-only, enforced by the database itself (and the app role has no such grant).
+append_only(audit_log)
 
 
 def utc(value: datetime) -> str:

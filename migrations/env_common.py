@@ -1,5 +1,6 @@
 """The env.py body shared by every schema's history: run migrations inside that schema, with the version table
-there too, on the async engine."""
+there too, on the async engine. The schema's models are the target (`migrations.schemas`): a fresh schema is created
+from them and stamped (deploy.migrate), and `alembic revision --autogenerate` writes the next revision against them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from migrations.schemas import CREATE_FROM_MODELS, TARGET_METADATA, include_name
 from services.kernel.db import asyncpg_url
 
 
@@ -20,8 +22,19 @@ def _run(connection: Connection, schema: str) -> None:
     connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     connection.execute(text(f'SET search_path TO "{schema}"'))
     connection.commit()
-    context.configure(connection=connection, version_table_schema=schema, transaction_per_migration=True)
+    metadata = TARGET_METADATA[schema]
+    create = bool(context.config.attributes.get(CREATE_FROM_MODELS))
+    context.configure(
+        connection=connection,
+        version_table_schema=schema,
+        target_metadata=metadata,
+        include_name=include_name,
+        # A fresh schema's tables and its stamp are one transaction: it is made whole, or not at all.
+        transaction_per_migration=not create,
+    )
     with context.begin_transaction():
+        if create:
+            metadata.create_all(connection)
         context.run_migrations()
 
 

@@ -1,5 +1,6 @@
 """Tables of the funds service: reference data, the double-entry ledger (accounts and immutable transfers) and the
-business records each transfer belongs to. Nothing recorded is edited or deleted: a correction is a reversal."""
+business records each transfer belongs to. Nothing recorded is edited or deleted: a correction is a reversal (the
+recorded tables refuse UPDATE and DELETE themselves: `append_only`). `metadata` is the funds schema."""
 
 from __future__ import annotations
 
@@ -13,15 +14,21 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Identity,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
+
+from services.kernel.models import KERNEL_TABLES, REFUSALS_TABLE
+from services.kernel.schema import append_only, schema_metadata, table_of
 
 
 def _now() -> Column[Any]:
@@ -32,6 +39,7 @@ class FundSource(SQLModel, table=True):
     """A fund (资金来源), central or provincial; `integrable` says whether it is inside the integration scope (F7)."""
 
     __tablename__ = "fund_sources"
+    __table_args__ = (CheckConstraint("level IN ('central', 'provincial')", name="ck_fund_sources_level"),)
     code: str = Field(sa_column=Column(String(16), primary_key=True))
     name: str = Field(sa_column=Column(String(200), nullable=False))
     level: str = Field(sa_column=Column(String(16), nullable=False))
@@ -59,6 +67,8 @@ class Account(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("region_code", "kind", "fund_source", "ref", name="uq_accounts_key"),
         CheckConstraint("kind = 'budget' OR balance_fen >= 0", name="ck_accounts_not_negative"),
+        CheckConstraint("kind IN ('budget', 'treasury', 'fund', 'pool', 'project', 'payee')", name="ck_accounts_kind"),
+        Index("ix_accounts_ref", "ref", postgresql_where=text("ref <> ''")),
     )
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     region_code: str = Field(sa_column=Column(String(6), nullable=False))
@@ -72,17 +82,25 @@ class Transfer(SQLModel, table=True):
     """One immutable movement of money from one account to another, belonging to one business record."""
 
     __tablename__ = "transfers"
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="ck_transfers_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="ck_transfers_positive"),
+        CheckConstraint("source_account_id <> destination_account_id", name="ck_transfers_two_accounts"),
+        Index("ix_transfers_source", "source_account_id", "occurred_on"),
+        Index("ix_transfers_destination", "destination_account_id", "occurred_on"),
+        Index("ix_transfers_record", "record_id"),
+    )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
-    source_account_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
-    destination_account_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    source_account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), nullable=False))
+    destination_account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), nullable=False))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     fund_source: str = Field(sa_column=Column(String(16), nullable=False))
-    record_id: str = Field(sa_column=Column(String(40), nullable=False, index=True))
+    record_id: str = Field(sa_column=Column(String(40), nullable=False))
     doc_no: str = Field(sa_column=Column(String(200), nullable=False))
     occurred_on: date = Field(sa_column=Column(Date, nullable=False))
-    reverses_id: str | None = Field(default=None, sa_column=Column(String(40), nullable=True, unique=True))
+    reverses_id: str | None = Field(
+        default=None, sa_column=Column(String(40), ForeignKey("transfers.id"), nullable=True, unique=True)
+    )
     created_at: datetime = Field(sa_column=_now())
 
 
@@ -90,7 +108,7 @@ class Appropriation(SQLModel, table=True):
     __tablename__ = "appropriations"
     __table_args__ = (UniqueConstraint("region_code", "doc_no", "fund_source", name="uq_appropriations_doc"),)
     id: str = Field(sa_column=Column(String(40), primary_key=True))
-    fund_source: str = Field(sa_column=Column(String(16), nullable=False))
+    fund_source: str = Field(sa_column=Column(String(16), ForeignKey("fund_sources.code"), nullable=False))
     fiscal_year: int = Field(sa_column=Column(Integer, nullable=False))
     region_code: str = Field(sa_column=Column(String(6), nullable=False))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -102,9 +120,12 @@ class Appropriation(SQLModel, table=True):
 
 class Allocation(SQLModel, table=True):
     __tablename__ = "allocations"
-    __table_args__ = (UniqueConstraint("from_region", "doc_no", "fund_source", name="uq_allocations_doc"),)
+    __table_args__ = (
+        UniqueConstraint("from_region", "doc_no", "fund_source", name="uq_allocations_doc"),
+        Index("ix_allocations_from_region", "from_region", "fiscal_year"),
+    )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
-    fund_source: str = Field(sa_column=Column(String(16), nullable=False))
+    fund_source: str = Field(sa_column=Column(String(16), ForeignKey("fund_sources.code"), nullable=False))
     fiscal_year: int = Field(sa_column=Column(Integer, nullable=False))
     from_region: str = Field(sa_column=Column(String(6), nullable=False))
     to_region: str = Field(sa_column=Column(String(6), nullable=False, index=True))
@@ -168,3 +189,27 @@ class Reversal(SQLModel, table=True):
     reversed_on: date = Field(sa_column=Column(Date, nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=_now())
+
+
+for _recorded in (Transfer, Appropriation, Allocation, Arrangement, Disbursement, Reversal):
+    append_only(table_of(_recorded))
+
+metadata = schema_metadata(
+    *KERNEL_TABLES,
+    REFUSALS_TABLE,
+    *(
+        table_of(model)
+        for model in (
+            FundSource,
+            County,
+            Account,
+            Transfer,
+            Appropriation,
+            Allocation,
+            ProjectLedger,
+            Arrangement,
+            Disbursement,
+            Reversal,
+        )
+    ),
+)

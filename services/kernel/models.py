@@ -1,21 +1,47 @@
-"""Tables every service has in its own schema (the search_path puts them there): the audit outbox, the
-idempotency keys, and the alerts with their events. Created by `migration_ops.create_kernel_tables`."""
+"""Tables every service has in its own schema (the search_path puts them there): the audit outbox and its
+acknowledgements, the signed nonces, the idempotency keys, and the alerts with their events; and the refusals S6
+counts (funds and loans only). Each schema's MetaData (`KERNEL_TABLES` + its own, `schema.schema_metadata`) is that
+schema's one declaration: `fundtrack migrate` creates it from them and checks it against them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Integer, LargeBinary, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
+from services.kernel.schema import XID8, append_only, table_of
+
 
 class AuditOutbox(SQLModel, table=True):
-    """One row per committed change, written in the change's own transaction; the gateway's sequencer moves it
-    into the hash-chained trail and then deletes it here (A1: no committed change without its audit entry)."""
+    """One row per committed change, written in the change's own transaction; kept for good and nobody edits or
+    deletes it (A1, S4): an entry is pending until an acknowledgement row names the chain seq the gateway gave it.
+    `xid` (the inserting transaction) lets a poller skip what is known to be acknowledged without scanning the whole
+    outbox (outbox.pending); `nonce` is the signed request's nonce, unique, so a replayed change is refused at its
+    insert (S5)."""
 
     __tablename__ = "audit_outbox"
+    __table_args__ = (
+        Index("ix_audit_outbox_xid", "xid"),
+        Index("uq_audit_outbox_nonce", "nonce", unique=True),
+    )
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
@@ -30,6 +56,33 @@ class AuditOutbox(SQLModel, table=True):
     entity_ids: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
     body_sha256: str = Field(sa_column=Column(String(64), nullable=False))
     status: int = Field(sa_column=Column(Integer, nullable=False))
+    xid: int | None = Field(
+        default=None, sa_column=Column(XID8(), nullable=False, server_default=text("pg_current_xact_id()"))
+    )
+    nonce: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+
+
+class AuditOutboxAck(SQLModel, table=True):
+    """The gateway chained an outbox entry at `seq`; insert-only, like the outbox."""
+
+    __tablename__ = "audit_outbox_acks"
+    __table_args__ = (CheckConstraint("seq > 0", name="ck_audit_outbox_acks_seq"),)
+    outbox_id: int = Field(sa_column=Column(BigInteger, ForeignKey("audit_outbox.id"), primary_key=True))
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    acked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+
+
+class SignedNonce(SQLModel, table=True):
+    """S5: the nonce of a state-changing request that wrote no outbox entry (the outbox keeps the others')."""
+
+    __tablename__ = "signed_nonces"
+    __table_args__ = (Index("ix_signed_nonces_seen_at", "seen_at"),)
+    nonce: str = Field(sa_column=Column(String(64), primary_key=True))
+    seen_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -47,6 +100,20 @@ class IdempotencyKey(SQLModel, table=True):
 
 class Alert(SQLModel, table=True):
     __tablename__ = "alerts"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'acknowledged', 'resolved')", name="ck_alerts_status"),
+        # At most one alert per subject and type that is not resolved (a second scan raises no duplicate).
+        Index(
+            "uq_alerts_open_subject",
+            "type",
+            "subject_kind",
+            "subject_id",
+            unique=True,
+            postgresql_where=text("status <> 'resolved'"),
+        ),
+        Index("ix_alerts_raised", "raised_at", "id"),
+        Index("ix_alerts_region", "region_code", postgresql_ops={"region_code": "text_pattern_ops"}),
+    )
     id: str = Field(sa_column=Column(String(64), primary_key=True))
     type: str = Field(sa_column=Column(String(64), nullable=False))
     severity: str = Field(sa_column=Column(String(16), nullable=False))
@@ -71,3 +138,31 @@ class AlertEvent(SQLModel, table=True):
     at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
+
+
+class Refusal(SQLModel, table=True):
+    """services/kernel/throttle.py: refusals counted per principal, insert-only (old rows only age out of the
+    window; nothing is updated). In the schemas of the services that count them (funds, loans)."""
+
+    __tablename__ = "refusals"
+    __table_args__ = (
+        Index("ix_refusals_principal", "principal_id", "kind", "at"),
+        Index("ix_refusals_target", "target", "kind", "at"),
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    principal_id: str = Field(sa_column=Column(String(64), nullable=False))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    code: str = Field(sa_column=Column(String(64), nullable=False))
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # whom the refused guess was about (the household), counted too: keys are cheap to issue, households not
+    target: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+
+
+append_only(table_of(AuditOutbox))
+append_only(table_of(AuditOutboxAck))
+
+# The kernel's tables in every schema, and S6's refusals in those of the services that count them.
+KERNEL_TABLES: tuple[Table, ...] = tuple(
+    table_of(model) for model in (AuditOutbox, AuditOutboxAck, SignedNonce, IdempotencyKey, Alert, AlertEvent)
+)
+REFUSALS_TABLE = table_of(Refusal)

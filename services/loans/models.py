@@ -1,20 +1,44 @@
 """Tables of the loans schema. Append-only: a loan, its repayments, its extension and its usage reports are
-recorded once and never edited; outstanding principal and status are derived from them."""
+recorded once and never edited (the database refuses it: `append_only`); outstanding principal and status are
+derived from them. `metadata` is the loans schema."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
 from sqlmodel import Field, SQLModel
 
+from services.kernel.models import KERNEL_TABLES, REFUSALS_TABLE
+from services.kernel.schema import append_only, schema_metadata, table_of
 
-def _str(length: int, *, nullable: bool = False, **kw: object) -> Column[str]:
-    return Column(String(length), nullable=nullable, **kw)  # type: ignore[arg-type]
+
+def _str(length: int, *, nullable: bool = False, primary_key: bool = False) -> Column[str]:
+    return Column(String(length), nullable=nullable, primary_key=primary_key)
 
 
 class Loan(SQLModel, table=True):
     __tablename__ = "loans"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="ck_loans_amount_positive"),
+        CheckConstraint("mode IN ('self', 'partnership', 'cooperative')", name="ck_loans_mode"),
+        CheckConstraint("maturity_on > issued_on", name="ck_loans_maturity_after_issue"),
+        Index("ix_loans_household", "household_id"),
+        Index("ix_loans_county_id", "county_code", "id", postgresql_ops={"county_code": "text_pattern_ops"}),
+    )
     id: str = Field(sa_column=_str(40, primary_key=True))
     household_id: str = Field(sa_column=_str(64))
     county_code: str = Field(sa_column=_str(6))
@@ -46,6 +70,10 @@ class Loan(SQLModel, table=True):
 
 class Repayment(SQLModel, table=True):
     __tablename__ = "loan_repayments"
+    __table_args__ = (
+        CheckConstraint("principal_fen >= 0 AND interest_fen >= 0", name="ck_repayments_not_negative"),
+        Index("ix_repayments_loan_paid", "loan_id", "paid_on"),
+    )
     id: str = Field(sa_column=_str(40, primary_key=True))
     loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), nullable=False))
     principal_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -59,6 +87,7 @@ class Repayment(SQLModel, table=True):
 
 class Extension(SQLModel, table=True):
     __tablename__ = "loan_extensions"
+    __table_args__ = (CheckConstraint("new_maturity_on > original_maturity_on", name="ck_extensions_later"),)
     id: str = Field(sa_column=_str(40, primary_key=True))
     loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), nullable=False, unique=True))
     original_maturity_on: date = Field(sa_column=Column(Date, nullable=False))
@@ -72,6 +101,11 @@ class Extension(SQLModel, table=True):
 
 class UsageReport(SQLModel, table=True):
     __tablename__ = "loan_usage_reports"
+    __table_args__ = (
+        CheckConstraint("recipient_kind IN ('household', 'cooperative', 'enterprise')", name="ck_usage_kind"),
+        Index("ix_usage_loan", "loan_id", "reported_on"),
+        Index("ix_usage_recipient", "recipient_id", "reported_on"),
+    )
     id: str = Field(sa_column=_str(40, primary_key=True))
     loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), nullable=False))
     recipient_kind: str = Field(sa_column=_str(16))
@@ -86,3 +120,11 @@ class UsageReport(SQLModel, table=True):
     created_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
+
+
+for _recorded in (Repayment, Extension, UsageReport):
+    append_only(table_of(_recorded))
+
+metadata = schema_metadata(
+    *KERNEL_TABLES, REFUSALS_TABLE, *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport))
+)

@@ -1,20 +1,47 @@
 """Tables of the projects schema. Only `projects.status` is ever updated (with an event row in the same
 transaction); every other table is append-only: transitions, announcements, objections and their resolutions,
-assets, shares and dividends are facts recorded once."""
+assets, shares and dividends are facts recorded once (the database refuses to edit them: `append_only`). `metadata`
+is the projects schema."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Identity, Integer, String, Table, Text, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
+
+from services.kernel.models import KERNEL_TABLES
+from services.kernel.schema import append_only, schema_metadata, table_of
+from services.projects.rules import CATEGORIES, STATUSES
 
 
 def table(model: type[SQLModel]) -> Table:
     """The SQLAlchemy table of a model, typed (for Core queries)."""
     return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _project_id(*, primary_key: bool = False) -> Any:
+    return Column(String(40), ForeignKey("projects.id"), nullable=False, primary_key=primary_key)
 
 
 def _now_column() -> Any:
@@ -23,6 +50,15 @@ def _now_column() -> Any:
 
 class Project(SQLModel, table=True):
     __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("budget_fen > 0", name="ck_projects_budget_positive"),
+        CheckConstraint("end_on >= start_on", name="ck_projects_period"),
+        CheckConstraint("village_code LIKE county_code || '%'", name="ck_projects_village_in_county"),
+        CheckConstraint(_one_of("category", CATEGORIES), name="ck_projects_category"),
+        CheckConstraint(_one_of("status", STATUSES), name="ck_projects_status"),
+        Index("ix_projects_county", "county_code", "id"),
+        Index("ix_projects_village_category", "village_code", "category"),
+    )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
     county_code: str = Field(sa_column=Column(String(6), nullable=False))
     village_code: str = Field(sa_column=Column(String(12), nullable=False))
@@ -46,8 +82,9 @@ class ProjectEvent(SQLModel, table=True):
     """One lifecycle transition: who, when, from, to, and the note (opinion, reason, report)."""
 
     __tablename__ = "project_events"
+    __table_args__ = (Index("ix_project_events_project", "project_id", "id"),)
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
-    project_id: str = Field(sa_column=Column(String(40), nullable=False))
+    project_id: str = Field(sa_column=_project_id())
     action: str = Field(sa_column=Column(String(16), nullable=False))
     from_status: str | None = Field(sa_column=Column(String(16), nullable=True))
     to_status: str = Field(sa_column=Column(String(16), nullable=False))
@@ -61,7 +98,8 @@ class Announcement(SQLModel, table=True):
     """P1: the public announcement (公示) of a project, recorded when it is announced."""
 
     __tablename__ = "announcements"
-    project_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    __table_args__ = (CheckConstraint("days >= 10", name="ck_announcements_p1_days"),)
+    project_id: str = Field(sa_column=_project_id(primary_key=True))
     seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False, unique=True))
     start_on: date = Field(sa_column=Column(Date, nullable=False))
     days: int = Field(sa_column=Column(Integer, nullable=False))
@@ -74,8 +112,12 @@ class Objection(SQLModel, table=True):
     """P1: an objection (异议) to an announced project, from a key holder or from the public page."""
 
     __tablename__ = "objections"
+    __table_args__ = (
+        CheckConstraint("channel IN ('public', 'principal')", name="ck_objections_channel"),
+        Index("ix_objections_project", "project_id", "raised_at"),
+    )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
-    project_id: str = Field(sa_column=Column(String(40), nullable=False))
+    project_id: str = Field(sa_column=_project_id())
     text: str = Field(sa_column=Column(Text, nullable=False))
     channel: str = Field(sa_column=Column(String(16), nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
@@ -85,7 +127,8 @@ class Objection(SQLModel, table=True):
 
 class ObjectionResolution(SQLModel, table=True):
     __tablename__ = "objection_resolutions"
-    objection_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    __table_args__ = (CheckConstraint("length(btrim(resolution)) > 0", name="ck_objection_resolutions_text"),)
+    objection_id: str = Field(sa_column=Column(String(40), ForeignKey("objections.id"), primary_key=True))
     resolution: str = Field(sa_column=Column(Text, nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     at: datetime | None = Field(default=None, sa_column=_now_column())
@@ -95,8 +138,13 @@ class Asset(SQLModel, table=True):
     """P6: an asset a project built (资产), recorded after acceptance."""
 
     __tablename__ = "assets"
+    __table_args__ = (
+        CheckConstraint("kind IN ('income_generating', 'public_benefit', 'household')", name="ck_assets_kind"),
+        CheckConstraint("value_fen > 0", name="ck_assets_value"),
+        Index("ix_assets_project", "project_id", "id"),
+    )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
-    project_id: str = Field(sa_column=Column(String(40), nullable=False))
+    project_id: str = Field(sa_column=_project_id())
     kind: str = Field(sa_column=Column(String(24), nullable=False))
     value_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     description: str = Field(sa_column=Column(Text, nullable=False))
@@ -108,15 +156,20 @@ class AssetShare(SQLModel, table=True):
     """P6: shares of an income-generating asset quantified to a beneficiary household (股权量化)."""
 
     __tablename__ = "asset_shares"
-    asset_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    __table_args__ = (CheckConstraint("shares > 0", name="ck_asset_shares_positive"),)
+    asset_id: str = Field(sa_column=Column(String(40), ForeignKey("assets.id"), primary_key=True))
     household_id: str = Field(sa_column=Column(String(64), primary_key=True))
     shares: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class Dividend(SQLModel, table=True):
     __tablename__ = "dividends"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="ck_dividends_amount"),
+        Index("ix_dividends_asset", "asset_id", "id"),
+    )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
-    asset_id: str = Field(sa_column=Column(String(40), nullable=False))
+    asset_id: str = Field(sa_column=Column(String(40), ForeignKey("assets.id"), nullable=False))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     paid_on: date = Field(sa_column=Column(Date, nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
@@ -125,6 +178,23 @@ class Dividend(SQLModel, table=True):
 
 class DividendPayout(SQLModel, table=True):
     __tablename__ = "dividend_payouts"
-    dividend_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    __table_args__ = (CheckConstraint("amount_fen >= 0", name="ck_dividend_payouts_amount"),)
+    dividend_id: str = Field(sa_column=Column(String(40), ForeignKey("dividends.id"), primary_key=True))
     household_id: str = Field(sa_column=Column(String(64), primary_key=True))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+_RECORDED = (
+    ProjectEvent,
+    Announcement,
+    Objection,
+    ObjectionResolution,
+    Asset,
+    AssetShare,
+    Dividend,
+    DividendPayout,
+)
+for _recorded in _RECORDED:
+    append_only(table_of(_recorded))
+
+metadata = schema_metadata(*KERNEL_TABLES, table_of(Project), *(table_of(model) for model in _RECORDED))

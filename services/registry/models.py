@@ -1,20 +1,52 @@
-"""Tables of the registry (migrations/registry/versions/ create them) and the view the reads use."""
+"""Tables of the registry and the view the reads use. `metadata` is the registry schema (the view is created with
+it; `Household`, the view's model, is not a table of it)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Identity, Integer, SmallInteger, String, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Identity,
+    Integer,
+    PrimaryKeyConstraint,
+    Sequence,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlmodel import Field, SQLModel
+
+from services.kernel.models import KERNEL_TABLES
+from services.kernel.schema import after_create, append_only, schema_metadata, table_of
+
+# The dates and ids of the imports that registered and last changed a household, which its row refers to by number
+# (a COPY of a million new households parses two numbers, not two dates and two ids: importer.py).
+_HOUSEHOLD_RECORDS = """
+CREATE VIEW household_records AS
+SELECT h.household_id, h.head_id_number, h.head_name, h.county_code, h.village_code, h.status, h.members,
+       h.village_cadre, h.card_account, r.effective_on AS registered_on, u.effective_on AS updated_on,
+       r.id AS registered_import_id, h.registered_line, u.id AS import_id
+FROM households h
+JOIN household_imports r ON r.number = h.registered_by
+JOIN household_imports u ON u.number = h.updated_by
+"""
 
 
 class HouseholdImport(SQLModel, table=True):
-    """One CSV import: who sent it, the date its statuses took effect, and what it did. `number` (0005) is what a
-    household record refers to; taken from household_import_numbers when the import starts."""
+    """One CSV import: who sent it, the date its statuses took effect, and what it did. `number` is what a household
+    record refers to; taken from household_import_numbers when the import starts."""
 
     __tablename__ = "household_imports"
+    __table_args__ = (UniqueConstraint("number", name="uq_household_imports_number"),)
     id: str = Field(sa_column=Column(String(40), primary_key=True))
-    number: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     region_code: str = Field(sa_column=Column(String(12), nullable=False))
     effective_on: date = Field(sa_column=Column(Date, nullable=False))
@@ -25,11 +57,43 @@ class HouseholdImport(SQLModel, table=True):
     updated: int = Field(sa_column=Column(Integer, nullable=False))
     unchanged: int = Field(sa_column=Column(Integer, nullable=False))
     rejected: int = Field(sa_column=Column(Integer, nullable=False))
+    number: int = Field(
+        sa_column=Column(
+            BigInteger,
+            Sequence("household_import_numbers", data_type=BigInteger),
+            nullable=False,
+            server_default=text("nextval('household_import_numbers'::regclass)"),
+        )
+    )
+
+
+class HouseholdRow(SQLModel, table=True):
+    """The table behind `household_records`: a household as registered and last changed, the imports that did so by
+    number (`registered_by`, `updated_by`), and the line of the file it was registered from (`registered_line`:
+    also how a line repeated later in the same file is told which line it repeats)."""
+
+    __tablename__ = "households"
+    __table_args__ = (
+        CheckConstraint("status IN ('poor', 'exited', 'returned', 'not_poor')", name="ck_households_status"),
+        CheckConstraint("members > 0", name="ck_households_members"),
+    )
+    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    head_id_number: str = Field(sa_column=Column(String(18), nullable=False))
+    head_name: str = Field(sa_column=Column(String(100), nullable=False))
+    county_code: str = Field(sa_column=Column(String(6), nullable=False))
+    village_code: str = Field(sa_column=Column(String(12), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    members: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    village_cadre: bool = Field(sa_column=Column(Boolean, nullable=False))
+    card_account: str = Field(sa_column=Column(String(64), nullable=False))
+    registered_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    registered_line: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
 
 
 class Household(SQLModel, table=True):
     """The current record of a registered household (建档立卡户), as the view `household_records` shows it: the table
-    `households` with the dates and ids of the imports that registered it and last changed it (0005). Re-imports
+    `households` with the dates and ids of the imports that registered it and last changed it. Re-imports
     update it, the history keeps the past; its status and cadre flag are those it was registered with until the
     history has a row (the first change writes the registration state to the history first)."""
 
@@ -56,12 +120,20 @@ class HouseholdStatus(SQLModel, table=True):
     The primary key (household_id, effective_on, id) is the one index, the order every read needs (0003)."""
 
     __tablename__ = "household_status_history"
-    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
-    effective_on: date = Field(sa_column=Column(Date, primary_key=True))
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    __table_args__ = (PrimaryKeyConstraint("household_id", "effective_on", "id"),)
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False))
+    household_id: str = Field(sa_column=Column(String(64), nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     village_cadre: bool = Field(sa_column=Column(Boolean, nullable=False))
+    effective_on: date = Field(sa_column=Column(Date, nullable=False))
     import_id: str = Field(sa_column=Column(String(40), nullable=False))
     recorded_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
+
+
+append_only(table_of(HouseholdImport))
+append_only(table_of(HouseholdStatus))
+
+metadata = schema_metadata(*KERNEL_TABLES, *(table_of(m) for m in (HouseholdImport, HouseholdRow, HouseholdStatus)))
+after_create(metadata, _HOUSEHOLD_RECORDS)
