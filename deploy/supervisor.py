@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from deploy.drift import SchemaDrift
 from deploy.embedded import EmbeddedPostgres
 from deploy.migrate import migrate, password_variable
 from deploy.pools import pool_env
@@ -218,7 +219,12 @@ def up() -> int:
     code = 0
     try:
         say("migrating")
-        urls = migrate(url, directory)
+        try:
+            urls = migrate(url, directory)
+        except SchemaDrift as drift:  # refused before anything starts, a line per difference
+            for difference in drift.differences:
+                say(f"the database differs from the models: {difference}")
+            return 2
         if not urls:
             say("!!! the DATABASE_URL user may not create roles: every process connects as that user (no least "
                 "privilege); give a user with CREATEROLE, or see `fundtrack doctor`")
