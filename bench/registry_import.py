@@ -81,7 +81,7 @@ PLAIN_TABLE = (
     "CREATE TABLE public.bench_raw_copy (household_id text, head_id_number text, head_name text, county_code text,"
     " village_code text, status text, members integer, village_cadre boolean, card_account text)"
 )
-# The roster's columns and primary key (migrations/registry/versions/0002), without the service's extra columns.
+# The roster's columns and primary key (services/registry/models.py: households), without its import numbers.
 ROSTER_SHAPED_TABLE = (
     "CREATE TABLE public.bench_raw_copy (household_id varchar(64) PRIMARY KEY, head_id_number varchar(18) NOT NULL,"
     " head_name varchar(100) NOT NULL, county_code varchar(6) NOT NULL, village_code varchar(12) NOT NULL,"

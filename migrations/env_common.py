@@ -5,6 +5,7 @@ from them and stamped (deploy.migrate), and `alembic revision --autogenerate` wr
 from __future__ import annotations
 
 import asyncio
+import os
 
 from alembic import context
 from sqlalchemy import text
@@ -39,8 +40,10 @@ def _run(connection: Connection, schema: str) -> None:
 
 
 async def _main(schema: str) -> None:
-    url = context.config.get_main_option("sqlalchemy.url")
-    assert url, "sqlalchemy.url is set by deploy.migrate"
+    # Set by deploy.migrate; DATABASE_URL's when Alembic runs from alembic.ini (`alembic -n <schema> ...`).
+    url = context.config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit("set DATABASE_URL to the database to compare with (`alembic -n <schema> ...`)")
     engine = create_async_engine(asyncpg_url(url))
     async with engine.connect() as connection:
         await connection.run_sync(_run, schema)

@@ -117,7 +117,7 @@ class Household(SQLModel, table=True):
 class HouseholdStatus(SQLModel, table=True):
     """A household's status and cadre flag from `effective_on` on (poor → exited → returned…); append-only. Written
     at the first change of a household (its registration state, then the change) and at each later one.
-    The primary key (household_id, effective_on, id) is the one index, the order every read needs (0003)."""
+    The primary key (household_id, effective_on, id) is the one index, the order every read needs."""
 
     __tablename__ = "household_status_history"
     __table_args__ = (PrimaryKeyConstraint("household_id", "effective_on", "id"),)
