@@ -2,7 +2,8 @@
 
 `fundtrack migrate` upgrades an existing database and then refuses it if any schema differs from the models, one
 line per difference, so a schema that drifted (an index dropped by hand, a migration that forgot a constraint) is
-never deployed silently. Compared: tables, columns, types, nullability, indexes, unique constraints, foreign keys.
+never deployed silently. Compared: tables, columns, types, nullability, server defaults, indexes, unique constraints,
+foreign keys (not: check constraints, triggers, views; tests/platform/test_schema.py compares those with the catalog).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from migrations.schemas import TARGET_METADATA, include_name
+from migrations.schemas import COMPARE_OPTIONS, TARGET_METADATA
 from services.kernel.db import asyncpg_url
 
 
@@ -34,6 +35,14 @@ def _name(thing: Any) -> str:
     return f"{table.name}.{name}" if table is not None and getattr(table, "name", None) else str(name)
 
 
+def _value(value: Any) -> str:
+    """A column's type, nullability or server default as SQL says it (a default's text, not its Python repr)."""
+    arg = getattr(value, "arg", None)
+    if arg is None:
+        return repr(value)
+    return repr(arg) if isinstance(arg, str) else str(arg)
+
+
 def describe(schema: str, difference: Any) -> str:
     """One line for one entry of `compare_metadata`: a tuple (operation, object...) or, for a changed column, a
     list of (operation, schema, table, column, info, database value, model value)."""
@@ -42,7 +51,7 @@ def describe(schema: str, difference: Any) -> str:
     operation, *rest = difference
     if operation.startswith("modify_"):
         _, table, column, _, in_database, in_models = rest
-        return f"{schema}: {operation} {table}.{column}: database {in_database!r}, models {in_models!r}"
+        return f"{schema}: {operation} {table}.{column}: database {_value(in_database)}, models {_value(in_models)}"
     if operation in ("add_column", "remove_column"):
         _, table, column = rest
         return f"{schema}: {operation} {table}.{column.name}"
@@ -51,7 +60,7 @@ def describe(schema: str, difference: Any) -> str:
 
 def _compare(connection: Connection, schema: str) -> list[str]:
     connection.execute(text(f'SET search_path TO "{schema}"'))
-    context = MigrationContext.configure(connection, opts={"include_name": include_name, "compare_type": True})
+    context = MigrationContext.configure(connection, opts=COMPARE_OPTIONS)
     return [describe(schema, d) for d in compare_metadata(context, TARGET_METADATA[schema])]
 
 

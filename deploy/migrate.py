@@ -65,12 +65,12 @@ async def _versioned(url: str) -> set[str]:
     """The schemas that have an Alembic bookmark (the others are made from their models)."""
     conn = await asyncpg.connect(plain_url(url))
     try:
-        rows = await conn.fetch(
-            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'alembic_version' "
-            "AND table_schema = ANY($1::text[])",
+        rows = await conn.fetch(  # the catalog, not information_schema: it shows tables whatever the user's grants
+            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = 'alembic_version' AND n.nspname = ANY($1::text[])",
             list(ALL_SCHEMAS),
         )
-        return {r["table_schema"] for r in rows}
+        return {r["nspname"] for r in rows}
     finally:
         await conn.close()
 

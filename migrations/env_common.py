@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from migrations.schemas import CREATE_FROM_MODELS, TARGET_METADATA, include_name
+from migrations.schemas import COMPARE_OPTIONS, CREATE_FROM_MODELS, TARGET_METADATA
 from services.kernel.db import asyncpg_url
 
 
@@ -29,7 +29,7 @@ def _run(connection: Connection, schema: str) -> None:
         connection=connection,
         version_table_schema=schema,
         target_metadata=metadata,
-        include_name=include_name,
+        **COMPARE_OPTIONS,
         # A fresh schema's tables and its stamp are one transaction: it is made whole, or not at all.
         transaction_per_migration=not create,
     )

@@ -3,6 +3,8 @@ and checks an existing one against it (deploy/drift.py); `alembic revision --aut
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import MetaData
 
 from gateway import models as gateway_models
@@ -25,3 +27,11 @@ CREATE_FROM_MODELS = "fundtrack_create_from_models"
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic's own bookmark is no table of the models."""
     return not (type_ == "table" and name == "alembic_version")
+
+
+# What Alembic compares, here and in `alembic revision --autogenerate` (env_common): types and server defaults too.
+COMPARE_OPTIONS: dict[str, Any] = {
+    "include_name": include_name,
+    "compare_type": True,
+    "compare_server_default": True,
+}

@@ -62,7 +62,7 @@ class HouseholdImport(SQLModel, table=True):
             BigInteger,
             Sequence("household_import_numbers", data_type=BigInteger),
             nullable=False,
-            server_default=text("nextval('household_import_numbers'::regclass)"),
+            server_default=text("nextval('household_import_numbers')"),
         )
     )
 
