@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from services.kernel.identity import ROLES
 from services.kernel.models import KERNEL_TABLES
 from services.kernel.schema import after_create, append_only
 
@@ -80,9 +81,7 @@ principals = Table(
     Column("key_prefix", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_by", String(64), nullable=False),
-    CheckConstraint(
-        "role IN ('admin', 'finance', 'project_manager', 'lender', 'inspector')", name="ck_principals_role"
-    ),
+    CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="ck_principals_role"),
 )
 
 principal_revocations = Table(
