@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from services.kernel.errors import ServiceUnavailable
-from services.kernel.http import ServiceClient
+from services.kernel.http import ServiceClient, client_of
 
 LOOKUP_BATCH = 1000  # the registry's lookup takes at most this many ids a call
 
@@ -34,3 +37,11 @@ async def household_counties(registry: ServiceClient, household_ids: Sequence[st
             )
         counties.update({str(item["household_id"]): str(item["county_code"]) for item in response.json()["items"]})
     return counties
+
+
+def registry_of(request: Request) -> ServiceClient:
+    return client_of(request, "registry")
+
+
+# The registry's internal API as a route dependency (household_ineligibility and household_counties take it).
+RegistryDep = Annotated[ServiceClient, Depends(registry_of)]
