@@ -39,9 +39,21 @@ async def household_counties(registry: ServiceClient, household_ids: Sequence[st
     return counties
 
 
-def registry_of(request: Request) -> ServiceClient:
-    return client_of(request, "registry")
+class Registry:
+    """The registry's internal API as P3 asks it."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def ineligibility(self, household_ids: Sequence[str]) -> dict[str, list[str]]:
+        return await household_ineligibility(self.client, household_ids)
+
+    async def counties(self, household_ids: Sequence[str]) -> dict[str, str]:
+        return await household_counties(self.client, household_ids)
 
 
-# The registry's internal API as a route dependency (household_ineligibility and household_counties take it).
-RegistryDep = Annotated[ServiceClient, Depends(registry_of)]
+def registry_of(request: Request) -> Registry:
+    return Registry(client_of(request, "registry"))
+
+
+RegistryDep = Annotated[Registry, Depends(registry_of)]

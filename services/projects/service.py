@@ -9,13 +9,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
-from services.kernel.http import ServiceClient
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.pagination import Page, decode_cursor, page_of
 from services.kernel.scope import check_covers, scope_prefix
 from services.projects import repository, rules
-from services.projects.clients import household_counties, household_ineligibility
+from services.projects.clients import Registry
 from services.projects.models import Announcement, Project, ProjectEvent
 from services.projects.objections import objections_of
 from services.projects.schemas import AnnounceIn, AnnouncementRead, EventRead, ProjectCreate, ProjectRead
@@ -104,7 +103,7 @@ async def _move(
     return (await read_projects(session, [project]))[0]
 
 
-async def submit(session: AsyncSession, principal: Principal, project_id: str, registry: ServiceClient) -> ProjectRead:
+async def submit(session: AsyncSession, principal: Principal, project_id: str, registry: Registry) -> ProjectRead:
     """draft → submitted, if P4, P7 and P3 hold (P3 asks the registry; the registry down → 503, nothing changes)."""
     project = await repository.get_project(session, principal, project_id, for_update=True)
     rules.next_status(project.status, "submit")
@@ -113,8 +112,8 @@ async def submit(session: AsyncSession, principal: Principal, project_id: str, r
     beneficiaries = list(project.beneficiary_household_ids)
     reasons: dict[str, list[str]] = {}
     if beneficiaries:
-        judged = await household_ineligibility(registry, beneficiaries)
-        counties = await household_counties(registry, beneficiaries)
+        judged = await registry.ineligibility(beneficiaries)
+        counties = await registry.counties(beneficiaries)
         reasons = rules.reasons_in_county(judged, counties, project.county_code)
     rules.check_poor_beneficiaries(beneficiaries, reasons)
     return await _move(session, project, "submit", principal)
