@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.errors import RuleViolation
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
-from services.projects import codes, problems, repository, rules
+from services.projects import problems, repository, rules
 from services.projects.models import Asset, AssetShare, Dividend, DividendPayout, Project
 from services.projects.schemas import AssetCreate, AssetRead, DividendCreate, DividendRead, PayoutRead, ShareRead
 
@@ -18,35 +17,10 @@ def _check_accepted(project: Project) -> None:
         raise problems.assets_before_acceptance(project.status, rules.allowed_actions(project.status))
 
 
-def check_shares(project: Project, body: AssetCreate) -> None:
-    """P6: income-generating assets are quantified as shares to the project's beneficiary households only."""
-    if body.kind != "income_generating":
-        if body.shares:
-            raise RuleViolation(
-                f"只有经营性资产才能折股量化 (P6) / only income-generating assets carry shares, not {body.kind} (P6)",
-                code=codes.SHARES_NOT_FOR_KIND, rule=codes.P6, field="shares",
-            )
-        return
-    if not body.shares:
-        raise RuleViolation(
-            "经营性资产应将股份量化到受益户 (P6) / an income-generating asset names the households holding its "
-            "shares (P6)",
-            code=codes.SHARES_REQUIRED, rule=codes.P6, field="shares",
-        )
-    beneficiaries = set(project.beneficiary_household_ids)
-    strangers = [s.household_id for s in body.shares if s.household_id not in beneficiaries]
-    if strangers:
-        raise RuleViolation(
-            f"股份只能量化给项目受益户：{', '.join(strangers[:20])} (P6) / shares go to the project's beneficiary "
-            f"households only; not beneficiaries: {', '.join(strangers[:20])} (P6)",
-            code=codes.SHAREHOLDER_NOT_BENEFICIARY, rule=codes.P6, field="shares", households=strangers[:100],
-        )
-
-
 async def record_asset(session: AsyncSession, principal: Principal, project_id: str, body: AssetCreate) -> AssetRead:
     project = await repository.get_project(session, principal, project_id, for_update=True)
     _check_accepted(project)
-    check_shares(project, body)
+    rules.check_shares(body.kind, [s.household_id for s in body.shares], project.beneficiary_household_ids)
     asset = Asset(
         id=new_id("ast"), project_id=project.id, kind=body.kind, value_fen=body.value_fen,
         description=body.description, principal_id=principal.id,

@@ -210,6 +210,31 @@ def check_may_approve(principal: Principal, county_code: str) -> None:
         raise problems.not_the_approving_county()
 
 
+def check_shares(kind: str, shareholders: Sequence[str], beneficiary_household_ids: Iterable[str]) -> None:
+    """P6: income-generating assets are quantified as shares to the project's beneficiary households only."""
+    if kind != "income_generating":
+        if shareholders:
+            raise RuleViolation(
+                f"只有经营性资产才能折股量化 (P6) / only income-generating assets carry shares, not {kind} (P6)",
+                code=codes.SHARES_NOT_FOR_KIND, rule=codes.P6, field="shares",
+            )
+        return
+    if not shareholders:
+        raise RuleViolation(
+            "经营性资产应将股份量化到受益户 (P6) / an income-generating asset names the households holding its "
+            "shares (P6)",
+            code=codes.SHARES_REQUIRED, rule=codes.P6, field="shares",
+        )
+    beneficiaries = set(beneficiary_household_ids)
+    strangers = [h for h in shareholders if h not in beneficiaries]
+    if strangers:
+        raise RuleViolation(
+            f"股份只能量化给项目受益户：{', '.join(strangers[:20])} (P6) / shares go to the project's beneficiary "
+            f"households only; not beneficiaries: {', '.join(strangers[:20])} (P6)",
+            code=codes.SHAREHOLDER_NOT_BENEFICIARY, rule=codes.P6, field="shares", households=strangers[:100],
+        )
+
+
 def split_by_shares(amount_fen: int, shares: Mapping[str, int]) -> dict[str, int]:
     """P6: split a dividend by shares to the fen with the largest-remainder method; the total is kept exactly.
 
