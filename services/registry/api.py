@@ -15,6 +15,7 @@ from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from services.kernel.regions import is_county
 from services.kernel.scope import check_covers
 from services.kernel.types import CountyCode, Day
 from services.kernel.uow import PrincipalDep, SessionDep, streamed_body, unaudited
@@ -60,7 +61,7 @@ async def _import_county(value: str | None, principal: Principal, chunks: AsyncI
     """S12: the county an import is narrowed to, read here so that a refusal still drains the streamed body."""
     if value is None:
         return None
-    if not (len(value) == 6 and value.isascii() and value.isdigit() and not value.endswith("00")):
+    if not (value.isascii() and value.isdigit() and is_county(value)):
         await importer.drain(chunks)
         raise problems.not_a_county(value)
     try:
