@@ -13,7 +13,7 @@ from services.kernel.pagination import CursorQuery, LimitQuery, Page
 from services.kernel.types import Day, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 from services.loans import reads, service
-from services.loans.clients import Registry
+from services.loans.clients import RegistryDep
 from services.loans.schemas import (
     ExtensionCreate,
     ExtensionRead,
@@ -41,13 +41,11 @@ ToQuery = Annotated[Day, Query(alias="to")]
 HouseholdQuery = Annotated[str | None, Query(max_length=64)]
 
 
-def registry_of(request: Request) -> Registry:
-    return Registry(request.app.state.clients["registry"])
-
-
 @router.post("", status_code=201, response_model=LoanDetail)
-async def create_loan(body: LoanCreate, request: Request, session: SessionDep, principal: PrincipalDep) -> LoanDetail:
-    loan = await service.originate(session, registry_of(request), principal, body)
+async def create_loan(
+    body: LoanCreate, request: Request, session: SessionDep, principal: PrincipalDep, registry: RegistryDep
+) -> LoanDetail:
+    loan = await service.originate(session, registry, principal, body)
     name_entities(request, [loan.household_id])
     return await reads.loan_detail(session, principal, loan.id, clock.today())
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
+
+from services.kernel.alerts import DetectorContext
 from services.kernel.errors import ServiceUnavailable
-from services.kernel.http import ServiceClient
+from services.kernel.http import ServiceClient, client_of
 from services.loans.rules import Eligibility, Household
 
 ELIGIBILITY_CONCURRENCY = 8  # batches in flight when a scan asks about every borrowing household
@@ -61,3 +64,16 @@ class Registry:
             concurrency=ELIGIBILITY_CONCURRENCY,
         )
         return [eligibility_of(answer) for answer in answers]
+
+
+def registry_of(request: Request) -> Registry:
+    return Registry(client_of(request, "registry"))
+
+
+def registry_for_scan(ctx: DetectorContext) -> Registry:
+    """The registry client the app opened, for a detector run (which has the app's state, not a request)."""
+    client: ServiceClient = ctx.state.clients["registry"]
+    return Registry(client)
+
+
+RegistryDep = Annotated[Registry, Depends(registry_of)]

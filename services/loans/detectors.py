@@ -7,39 +7,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text
-
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry, Severity
-from services.loans import codes, rules
-from services.loans.clients import Registry
+from services.loans import codes, repository, rules
+from services.loans.clients import registry_for_scan
 
 detectors = DetectorRegistry()
 
 SEVERITY_OF_BUCKET: dict[str, Severity] = {"1-30": "low", "31-90": "medium", "91-180": "high", "180+": "critical"}
 
-# Principal repaid per loan as of :as_of, aggregated once for the whole table (a hash aggregate, not a loop).
-REPAID = """
-repaid AS (SELECT loan_id, CAST(sum(principal_fen) AS bigint) AS repaid FROM loan_repayments
-           WHERE paid_on <= :as_of GROUP BY loan_id)
-"""
-
-OVERDUE = f"""
-WITH {REPAID}
-SELECT l.id, l.county_code, l.household_id, l.amount_fen - coalesce(r.repaid, 0) AS owed,
-       coalesce(e.new_maturity_on, l.maturity_on) AS maturity_in_force, e.loan_id IS NOT NULL AS extended
-FROM loans l
-LEFT JOIN repaid r ON r.loan_id = l.id
-LEFT JOIN loan_extensions e ON e.loan_id = l.id
-WHERE l.issued_on <= :as_of AND coalesce(e.new_maturity_on, l.maturity_on) < :as_of
-  AND l.amount_fen > coalesce(r.repaid, 0) AND l.county_code LIKE :region
-"""
-
-
 @detectors.register(codes.ALERT_LOAN_OVERDUE)
 async def loan_overdue(ctx: DetectorContext) -> list[AlertDraft]:
     """L5: a loan past the maturity in force with principal outstanding; facts age with every scan."""
     drafts = []
-    for row in await ctx.session.execute(text(OVERDUE), {"as_of": ctx.as_of, "region": ctx.region_like}):
+    for row in await repository.overdue_loans(ctx.session, as_of=ctx.as_of, prefix=ctx.region_prefix):
         days = (ctx.as_of - row.maturity_in_force).days
         bucket = rules.bucket_of(days)
         drafts.append(AlertDraft(
@@ -52,21 +32,10 @@ async def loan_overdue(ctx: DetectorContext) -> list[AlertDraft]:
     return drafts
 
 
-MISUSE = """
-SELECT l.id, l.county_code, l.household_id, l.mode,
-       json_agg(json_build_object('report_id', u.id, 'recipient_kind', u.recipient_kind,
-                'recipient_id', u.recipient_id, 'recipient_name', u.recipient_name, 'amount_fen', u.amount_fen,
-                'purpose', u.purpose, 'reported_on', u.reported_on) ORDER BY u.reported_on, u.id) AS reports
-FROM loan_usage_reports u JOIN loans l ON l.id = u.loan_id
-WHERE u.reported_on <= :as_of AND u.{flag} AND l.county_code LIKE :region
-GROUP BY l.id
-"""
-
-
 async def _misuse(
-    ctx: DetectorContext, *, flag: str, alert_type: str, rule: str, severity: Severity
+    ctx: DetectorContext, *, enterprise: bool, alert_type: str, rule: str, severity: Severity
 ) -> list[AlertDraft]:
-    rows = await ctx.session.execute(text(MISUSE.format(flag=flag)), {"as_of": ctx.as_of, "region": ctx.region_like})
+    rows = await repository.misused_loans(ctx.session, as_of=ctx.as_of, prefix=ctx.region_prefix, enterprise=enterprise)
     return [
         AlertDraft(
             type=alert_type, severity=severity, region_code=row.county_code, subject_kind="loan", subject_id=row.id,
@@ -80,32 +49,15 @@ async def _misuse(
 @detectors.register(codes.ALERT_LOAN_ENTERPRISE_USE)
 async def loan_enterprise_use(ctx: DetectorContext) -> list[AlertDraft]:
     """L2a/L3: a usage report sends the money to an enterprise, or to a cooperative outside the cooperative mode."""
-    return await _misuse(ctx, flag="breaks_enterprise_rule", alert_type=codes.ALERT_LOAN_ENTERPRISE_USE,
+    return await _misuse(ctx, enterprise=True, alert_type=codes.ALERT_LOAN_ENTERPRISE_USE,
                          rule="L2a", severity="high")
 
 
 @detectors.register(codes.ALERT_LOAN_NON_PRODUCTIVE_USE)
 async def loan_non_productive_use(ctx: DetectorContext) -> list[AlertDraft]:
     """L2b: a usage report shows a non-productive use (house, wedding or funeral, consumption, debt…)."""
-    return await _misuse(ctx, flag="breaks_purpose_rule", alert_type=codes.ALERT_LOAN_NON_PRODUCTIVE_USE,
+    return await _misuse(ctx, enterprise=False, alert_type=codes.ALERT_LOAN_NON_PRODUCTIVE_USE,
                          rule="L2b", severity="medium")
-
-
-# The legitimate 户贷社管 flow (a cooperative-mode loan reaching the cooperative recorded on it, L3) is not counted:
-# it is how that mode works, and flagging every such cooperative would bury the covert pattern.
-CONCENTRATION = """
-SELECT u.recipient_id AS credit_code, max(u.recipient_name) AS name,
-       count(DISTINCT l.household_id) AS households, sum(u.amount_fen) AS amount_fen,
-       array_agg(DISTINCT l.county_code) AS counties,
-       json_agg(json_build_object('loan_id', l.id, 'household_id', l.household_id, 'report_id', u.id,
-                'amount_fen', u.amount_fen, 'reported_on', u.reported_on) ORDER BY l.id, u.id) AS loans
-FROM loan_usage_reports u JOIN loans l ON l.id = u.loan_id
-WHERE u.recipient_kind IN ('cooperative', 'enterprise')
-  AND u.reported_on BETWEEN :window_from AND :as_of
-  AND NOT (l.mode = 'cooperative' AND u.recipient_id = l.cooperative_uscc)
-GROUP BY u.recipient_id
-HAVING count(DISTINCT l.household_id) >= :threshold
-"""
 
 
 def common_region(county_codes: list[str]) -> str:
@@ -120,7 +72,9 @@ def common_region(county_codes: list[str]) -> str:
 async def loan_funds_concentration(ctx: DetectorContext) -> list[AlertDraft]:
     """L2a, covert 户贷企用: loans of five or more households reaching one organisation within 90 days up to as_of."""
     window_from = ctx.as_of - timedelta(days=codes.CONCENTRATION_WINDOW_DAYS)
-    params = {"as_of": ctx.as_of, "window_from": window_from, "threshold": codes.CONCENTRATION_HOUSEHOLDS}
+    rows = await repository.concentrations(
+        ctx.session, window_from=window_from, as_of=ctx.as_of, threshold=codes.CONCENTRATION_HOUSEHOLDS
+    )
     return [
         AlertDraft(
             type=codes.ALERT_LOAN_FUNDS_CONCENTRATION, severity="high", region_code=common_region(row.counties),
@@ -129,18 +83,8 @@ async def loan_funds_concentration(ctx: DetectorContext) -> list[AlertDraft]:
                    "amount_fen": int(row.amount_fen), "window_days": codes.CONCENTRATION_WINDOW_DAYS,
                    "loans": row.loans, "rule": "L2a"},
         )
-        for row in await ctx.session.execute(text(CONCENTRATION), params)
+        for row in rows
     ]
-
-
-ACTIVE_HOUSEHOLDS = f"""
-WITH {REPAID}
-SELECT l.household_id, min(l.county_code) AS county_code, array_agg(l.id ORDER BY l.id) AS loan_ids,
-       sum(l.amount_fen - coalesce(r.repaid, 0)) AS owed
-FROM loans l LEFT JOIN repaid r ON r.loan_id = l.id
-WHERE l.issued_on <= :as_of AND l.amount_fen > coalesce(r.repaid, 0) AND l.county_code LIKE :region
-GROUP BY l.household_id
-"""
 
 
 @detectors.register(codes.ALERT_INELIGIBLE_BORROWER)
@@ -149,13 +93,11 @@ async def ineligible_borrower(ctx: DetectorContext) -> list[AlertDraft]:
     cadre), as the registry judges it on the roster in force that day (asked in batches of 1000 with a few batches
     in flight): the daily scan reads today's roster, a scan of a past day that day's. Origination refused such
     households on the issue date with rules.check_household_eligible (BORROWER_NOT_ELIGIBLE)."""
-    params = {"as_of": ctx.as_of, "region": ctx.region_like}
-    active: dict[str, Any] = {
-        row.household_id: row for row in await ctx.session.execute(text(ACTIVE_HOUSEHOLDS), params)
-    }
+    owing = await repository.households_owing(ctx.session, as_of=ctx.as_of, prefix=ctx.region_prefix)
+    active: dict[str, Any] = {row.household_id: row for row in owing}
     if not active:
         return []
-    judged = await Registry(ctx.state.clients["registry"]).eligibilities(list(active), ctx.as_of)
+    judged = await registry_for_scan(ctx).eligibilities(list(active), ctx.as_of)
     drafts = []
     for eligibility in judged:
         reasons = [r for r in eligibility.reasons if r != codes.REGISTRY_NOT_REGISTERED]

@@ -1,4 +1,5 @@
-"""Reads: loans with their derived outstanding principal and status, and the L5/L6 reports. Set-based SQL."""
+"""Reads: loans with their derived outstanding principal and status, and the L5/L6 reports, assembled from the
+repository's set-based queries."""
 
 from __future__ import annotations
 
@@ -6,16 +7,15 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.errors import NotInJurisdiction, ValidationProblem
 from services.kernel.identity import Principal
 from services.kernel.pagination import Page, decode_cursor, page_of
-from services.kernel.regions import jurisdiction_prefix
+from services.kernel.scope import scope_prefix
 from services.kernel.types import mask_account_no, mask_id_number
-from services.loans import codes, rules
-from services.loans.models import Extension, Repayment, UsageReport
+from services.loans import codes, problems, repository, rules
+from services.loans.models import UsageReport
 from services.loans.schemas import (
     AccountRead,
     Bucket,
@@ -31,32 +31,6 @@ from services.loans.schemas import (
     SubsidyRow,
     UsageReportRead,
 )
-from services.loans.service import get_loan
-
-# A loan as of :as_of: principal repaid by then (repayments dated ≤ as_of) and the maturity in force.
-POSITION = """
-SELECT l.*, coalesce(r.repaid, 0) AS repaid_fen, e.new_maturity_on AS extended_to,
-       coalesce(e.new_maturity_on, l.maturity_on) AS maturity_in_force
-FROM loans l
-LEFT JOIN LATERAL (SELECT CAST(sum(principal_fen) AS bigint) AS repaid FROM loan_repayments
-                   WHERE loan_id = l.id AND paid_on <= :as_of) r ON true
-LEFT JOIN loan_extensions e ON e.loan_id = l.id
-"""
-
-STATUS = """
-CASE WHEN p.amount_fen - p.repaid_fen = 0 THEN 'repaid'
-     WHEN CAST(:as_of AS date) > p.maturity_in_force THEN 'overdue'
-     WHEN p.extended_to IS NOT NULL THEN 'extended' ELSE 'active' END
-"""
-
-
-def region_prefix(principal: Principal, region: str | None) -> str:
-    """The region a report or list covers: the one asked for (inside the caller's jurisdiction) or the caller's."""
-    if region is None:
-        return principal.region_prefix
-    if not principal.covers(region):
-        raise NotInJurisdiction(f"{region} 不在管辖范围内 / region {region} is outside your jurisdiction")
-    return jurisdiction_prefix(region)
 
 
 def loan_read(row: Row[Any] | Any, as_of: date) -> dict[str, Any]:
@@ -85,36 +59,21 @@ async def list_loans(
     session: AsyncSession, principal: Principal, *, county: str | None, status: str | None,
     household_id: str | None, as_of: date, cursor: str | None, limit: int,
 ) -> Page[LoanRead]:
-    where = ["p.county_code LIKE :prefix"]
-    params: dict[str, Any] = {"prefix": region_prefix(principal, county) + "%", "as_of": as_of, "limit": limit + 1}
-    if status:
-        where.append(f"({STATUS}) = :status")
-        params["status"] = status
-    if household_id:
-        where.append("p.household_id = :household_id")
-        params["household_id"] = household_id
     key = decode_cursor(cursor, 1)
-    if key is not None:
-        where.append("p.id < :after")
-        params["after"] = str(key[0])
-    sql = f"SELECT * FROM ({POSITION}) p WHERE {' AND '.join(where)} ORDER BY p.id DESC LIMIT :limit"
-    rows = list((await session.execute(text(sql), params)).all())
+    rows = await repository.loan_page(
+        session, prefix=scope_prefix(principal, county, field="county"), as_of=as_of, status=status,
+        household_id=household_id, after=str(key[0]) if key is not None else None, limit=limit,
+    )
     page = page_of(rows, limit, lambda r: [r.id])
     return Page(items=[LoanRead(**loan_read(r, as_of)) for r in page.items], next_cursor=page.next_cursor)
 
 
 async def loan_detail(session: AsyncSession, principal: Principal, loan_id: str, as_of: date) -> LoanDetail:
-    loan = await get_loan(session, principal, loan_id)
-    row = (await session.execute(text(f"{POSITION} WHERE l.id = :id"), {"id": loan.id, "as_of": as_of})).one()
-    repayments = (await session.execute(
-        select(Repayment).where(Repayment.loan_id == loan.id)  # type: ignore[arg-type]
-        .order_by(Repayment.paid_on, Repayment.id)  # type: ignore[arg-type]
-    )).scalars()
-    extension = await session.scalar(select(Extension).where(Extension.loan_id == loan.id))  # type: ignore[arg-type]
-    reports = (await session.execute(
-        select(UsageReport).where(UsageReport.loan_id == loan.id)  # type: ignore[arg-type]
-        .order_by(UsageReport.reported_on, UsageReport.id)  # type: ignore[arg-type]
-    )).scalars()
+    loan = await repository.get_loan(session, principal, loan_id)
+    row = await repository.loan_position(session, loan, as_of)
+    repayments = await repository.repayments_of(session, loan.id)
+    extension = await repository.extension_of(session, loan.id)
+    reports = await repository.usage_reports_of(session, loan.id)
     return LoanDetail(
         **loan_read(row, as_of),
         repayments=[RepaymentRead.model_validate(r, from_attributes=True) for r in repayments],
@@ -137,16 +96,10 @@ async def overdue_report(
     session: AsyncSession, principal: Principal, *, as_of: date, county: str | None
 ) -> OverdueReport:
     """L5: loans past the maturity in force with principal outstanding as of the date, by days past due."""
-    sql = f"""
-        SELECT (CAST(:as_of AS date) - p.maturity_in_force) AS days_past_due, p.amount_fen - p.repaid_fen AS owed
-        FROM ({POSITION}) p
-        WHERE p.county_code LIKE :prefix AND p.issued_on <= :as_of
-          AND p.maturity_in_force < :as_of AND p.amount_fen > p.repaid_fen
-    """
-    params = {"prefix": region_prefix(principal, county) + "%", "as_of": as_of}
     buckets = {name: Bucket(count=0, principal_fen=0) for name in codes.BUCKETS}
-    for row in await session.execute(text(sql), params):
-        bucket = buckets[rules.bucket_of(row.days_past_due)]
+    prefix = scope_prefix(principal, county, field="county")
+    for row in await repository.overdue_positions(session, prefix=prefix, as_of=as_of):
+        bucket = buckets[rules.bucket_of((as_of - row.maturity_in_force).days)]
         bucket.count += 1
         bucket.principal_fen += row.owed
     return OverdueReport(as_of=as_of, county=county or principal.region_code, buckets=buckets)
@@ -155,14 +108,8 @@ async def overdue_report(
 async def outstanding_report(
     session: AsyncSession, principal: Principal, *, county: str | None, as_of: date
 ) -> OutstandingReport:
-    sql = f"""
-        SELECT p.county_code, count(*) AS loans,
-               count(*) FILTER (WHERE p.amount_fen > p.repaid_fen) AS outstanding_loans,
-               coalesce(sum(p.amount_fen - p.repaid_fen), 0) AS outstanding_fen
-        FROM ({POSITION}) p WHERE p.county_code LIKE :prefix AND p.issued_on <= :as_of
-        GROUP BY p.county_code ORDER BY p.county_code
-    """
-    rows = await session.execute(text(sql), {"prefix": region_prefix(principal, county) + "%", "as_of": as_of})
+    prefix = scope_prefix(principal, county, field="county")
+    rows = await repository.outstanding_by_county(session, prefix=prefix, as_of=as_of)
     items = [OutstandingRow(county_code=r.county_code, loans=r.loans, outstanding_loans=r.outstanding_loans,
                             outstanding_fen=int(r.outstanding_fen)) for r in rows]
     return OutstandingReport(region=county or principal.region_code, as_of=as_of, items=items)
@@ -170,31 +117,15 @@ async def outstanding_report(
 
 def check_period(period_from: date, period_to: date) -> None:
     if period_to < period_from:
-        raise ValidationProblem("to 不能早于 from / `to` must not precede `from`", field="to")
+        raise problems.period_reversed()
 
 
-SUBSIDY_LOANS = """
-SELECT l.id, l.county_code, l.amount_fen, l.issued_on, coalesce(e.new_maturity_on, l.maturity_on) AS maturity_in_force,
-       (SELECT min(u.reported_on) FROM loan_usage_reports u WHERE u.loan_id = l.id
-         AND (u.breaks_enterprise_rule OR u.breaks_purpose_rule)) AS misuse_from
-FROM loans l LEFT JOIN loan_extensions e ON e.loan_id = l.id
-"""
-
-
-async def _subsidies(
-    session: AsyncSession, where: str, params: dict[str, Any], period_from: date, period_to: date, rate_bp: int
+def _subsidies(
+    loans: list[Row[Any]], repayments: list[Row[Any]], period_from: date, period_to: date, rate_bp: int
 ) -> list[tuple[Any, rules.Subsidy]]:
-    loans = list((await session.execute(text(f"{SUBSIDY_LOANS} WHERE {where}"), params)).all())
     schedule: dict[str, list[tuple[date, int]]] = defaultdict(list)
-    ids = [row.id for row in loans]
-    for chunk in (ids[i:i + 10000] for i in range(0, len(ids), 10000)):
-        rows = await session.execute(
-            text("SELECT loan_id, paid_on, principal_fen FROM loan_repayments "
-                 "WHERE loan_id = ANY(:ids) AND paid_on < :to AND principal_fen > 0"),
-            {"ids": chunk, "to": period_to},
-        )
-        for r in rows:
-            schedule[r.loan_id].append((r.paid_on, r.principal_fen))
+    for r in repayments:
+        schedule[r.loan_id].append((r.paid_on, r.principal_fen))
     return [
         (row, rules.subsidy_of(
             amount_fen=row.amount_fen, issued_on=row.issued_on, maturity_in_force=row.maturity_in_force,
@@ -209,8 +140,10 @@ async def loan_subsidy(
     session: AsyncSession, principal: Principal, loan_id: str, *, period_from: date, period_to: date, rate_bp: int
 ) -> SubsidyRead:
     check_period(period_from, period_to)
-    loan = await get_loan(session, principal, loan_id)
-    [(row, subsidy)] = await _subsidies(session, "l.id = :id", {"id": loan.id}, period_from, period_to, rate_bp)
+    loan = await repository.get_loan(session, principal, loan_id)
+    loans = await repository.subsidy_loans(session, loan_id=loan.id)
+    repayments = await repository.principal_repayments(session, [loan.id], before=period_to)
+    [(row, subsidy)] = _subsidies(loans, repayments, period_from, period_to, rate_bp)
     return SubsidyRead(
         loan_id=loan.id, period_from=period_from, period_to=period_to, rate_bp=rate_bp, days=subsidy.days,
         subsidised_days=subsidy.subsidised_days, overdue_days=subsidy.overdue_days, misuse_from=row.misuse_from,
@@ -224,10 +157,10 @@ async def subsidy_report(
 ) -> SubsidyReport:
     """L6 per county: each loan's subsidy rounded to the fen (as it is paid), then totalled."""
     check_period(period_from, period_to)
-    params = {"prefix": region_prefix(principal, county) + "%", "to": period_to}
-    per_loan = await _subsidies(
-        session, "l.county_code LIKE :prefix AND l.issued_on < :to", params, period_from, period_to, rate_bp
-    )
+    prefix = scope_prefix(principal, county, field="county")
+    loans = await repository.subsidy_loans(session, prefix=prefix, issued_before=period_to)
+    repayments = await repository.principal_repayments(session, [row.id for row in loans], before=period_to)
+    per_loan = _subsidies(loans, repayments, period_from, period_to, rate_bp)
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row, subsidy in per_loan:
         totals[row.county_code][0] += 1

@@ -5,23 +5,13 @@ Beneficiaries appear as a count; household ids, names and identity numbers never
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
-from services.kernel.errors import NotFound, ValidationProblem
 from services.kernel.pagination import Page, decode_cursor, page_of
 from services.kernel.regions import jurisdiction_prefix
-from services.projects import rules
-from services.projects.models import Announcement, Objection, ObjectionResolution, Project, table
+from services.projects import problems, repository, rules
 from services.projects.schemas import PublicAnnouncement, PublicPeriod
-
-PROJECTS = table(Project)
-ANNOUNCEMENTS = table(Announcement)
-OBJECTIONS = table(Objection)
-RESOLUTIONS = table(ObjectionResolution)
 
 
 def how_to_object(project_id: str, ends_on: str) -> str:
@@ -32,23 +22,7 @@ def how_to_object(project_id: str, ends_on: str) -> str:
     )
 
 
-def _query() -> Any:
-    p, a, o, r = PROJECTS.c, ANNOUNCEMENTS.c, OBJECTIONS.c, RESOLUTIONS.c
-    open_count = (
-        select(func.count())
-        .select_from(OBJECTIONS.outerjoin(RESOLUTIONS, r.objection_id == o.id))
-        .where(o.project_id == p.id, r.objection_id.is_(None))
-        .scalar_subquery()
-    )
-    return select(
-        p.id, p.name, p.county_code, p.village_code, p.description, p.category, p.budget_fen, p.fund_sources,
-        p.start_on, p.end_on, p.responsible_unit, func.cardinality(p.beneficiary_household_ids),
-        p.benefit_mechanism, p.performance_targets, p.status,
-        a.seq, a.start_on, a.days, a.scope, open_count,
-    ).select_from(PROJECTS.join(ANNOUNCEMENTS, a.project_id == p.id))
-
-
-def _public(row: Row[Any]) -> PublicAnnouncement:
+def _public(row: repository.Record) -> PublicAnnouncement:
     (pid, name, county, village, content, category, budget, sources, p_start, p_end, unit, beneficiaries,
      mechanism, targets, status, _seq, a_start, days, scope, open_objections) = tuple(row)
     ends_on = rules.announcement_ends_on(a_start, days)
@@ -69,22 +43,20 @@ async def list_announcements(
     session: AsyncSession, *, county: str | None, cursor: str | None, limit: int
 ) -> Page[PublicAnnouncement]:
     """Current and past announcements, newest first (keyset on the announcement's sequence)."""
-    query = _query()
-    seq = ANNOUNCEMENTS.c.seq
-    if county:
-        query = query.where(PROJECTS.c.county_code.startswith(jurisdiction_prefix(county)))
     key = decode_cursor(cursor, 1)
-    if key is not None:
-        if not isinstance(key[0], int):
-            raise ValidationProblem("cursor 无效 / the cursor is not one this API gave out", field="cursor")
-        query = query.where(seq < key[0])
-    rows = list((await session.execute(query.order_by(seq.desc()).limit(limit + 1))).all())
+    if key is not None and not isinstance(key[0], int):
+        raise problems.bad_cursor()
+    # the public page knows no principal: a county asked for narrows it, none shows the whole country
+    rows = await repository.announcement_page(
+        session, prefix=jurisdiction_prefix(county) if county else "", before_seq=None if key is None else int(key[0]),
+        limit=limit,
+    )
     page = page_of(rows, limit, lambda row: [int(row[15])])
     return Page(items=[_public(row) for row in page.items], next_cursor=page.next_cursor)
 
 
 async def get_announcement(session: AsyncSession, project_id: str) -> PublicAnnouncement:
-    row = (await session.execute(_query().where(PROJECTS.c.id == project_id))).first()
+    row = await repository.public_announcement(session, project_id)
     if row is None:
-        raise NotFound(f"没有这个项目的公示 / no announcement of project {project_id}")
+        raise problems.announcement_not_found(project_id)
     return _public(row)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Query, Request
+from fastapi import Query
 
 from services.kernel.app import service_router
-from services.kernel.http import ServiceClient
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from services.kernel.types import RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
-from services.projects import announcements, assets, objections, rules, service
+from services.projects import announcements, assets, objections, repository, rules, service
+from services.projects.clients import RegistryDep
 from services.projects.rules import Category
 from services.projects.schemas import (
     AnnounceIn,
@@ -44,11 +44,6 @@ public_router = service_router("/public/announcements", tags=["public announceme
 internal_router = service_router("/internal/projects", include_in_schema=False)
 
 
-def _registry(request: Request) -> ServiceClient:
-    client: ServiceClient = request.app.state.clients["registry"]
-    return client
-
-
 @router.post("", status_code=201, response_model=ProjectRead)
 async def create_project(body: ProjectCreate, session: SessionDep, principal: PrincipalDep) -> ProjectRead:
     return await service.create_project(session, principal, body)
@@ -71,13 +66,15 @@ async def list_projects(
 
 @router.get("/{project_id}", response_model=ProjectRead)
 async def get_project(project_id: str, session: SessionDep, principal: PrincipalDep) -> ProjectRead:
-    project = await service.project_for(session, principal, project_id)
+    project = await repository.get_project(session, principal, project_id)
     return (await service.read_projects(session, [project]))[0]
 
 
 @router.post("/{project_id}/submit", response_model=ProjectRead)
-async def submit(project_id: str, request: Request, session: SessionDep, principal: PrincipalDep) -> ProjectRead:
-    return await service.submit(session, principal, project_id, _registry(request))
+async def submit(
+    project_id: str, session: SessionDep, principal: PrincipalDep, registry: RegistryDep
+) -> ProjectRead:
+    return await service.submit(session, principal, project_id, registry)
 
 
 @router.post("/{project_id}/review", response_model=ProjectRead)
@@ -133,7 +130,7 @@ async def object_to(project_id: str, body: ObjectionIn, session: SessionDep, pri
 
 @router.get("/{project_id}/objections", response_model=list[ObjectionRead])
 async def list_objections(project_id: str, session: SessionDep, principal: PrincipalDep) -> list[ObjectionRead]:
-    project = await service.project_for(session, principal, project_id)
+    project = await repository.get_project(session, principal, project_id)
     return (await objections.objections_of(session, [project.id])).get(project.id, [])
 
 
@@ -183,7 +180,7 @@ async def public_objection(
 
 @internal_router.get("/{project_id}", response_model=ProjectInternal)
 async def internal_project(project_id: str, session: SessionDep) -> ProjectInternal:
-    project = await service.load_project(session, project_id)
+    project = await repository.load_project(session, project_id)
     return ProjectInternal(
         id=project.id, county_code=project.county_code, village_code=project.village_code, name=project.name,
         category=project.category, status=project.status, budget_fen=project.budget_fen,

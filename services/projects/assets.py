@@ -3,84 +3,39 @@ households, and dividends split by those shares to the fen (largest remainder, t
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.errors import Conflict, NotFound, RuleViolation
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
-from services.projects import codes, rules
-from services.projects.models import Asset, AssetShare, Dividend, DividendPayout, Project, table
+from services.projects import problems, repository, rules
+from services.projects.models import Asset, AssetShare, Dividend, DividendPayout, Project
 from services.projects.schemas import AssetCreate, AssetRead, DividendCreate, DividendRead, PayoutRead, ShareRead
-from services.projects.service import project_for
-
-ASSETS = table(Asset)
-SHARES = table(AssetShare)
-DIVIDENDS = table(Dividend)
-PAYOUTS = table(DividendPayout)
 
 
 def _check_accepted(project: Project) -> None:
     if project.status != "accepted":
-        raise Conflict(
-            f"项目状态为 {project.status}，验收后才能登记资产 (P6) / the project is {project.status}: assets are "
-            "recorded after acceptance (P6)",
-            code=codes.INVALID_TRANSITION,
-            status_now=project.status,
-            allowed_actions=rules.allowed_actions(project.status),
-        )
-
-
-def check_shares(project: Project, body: AssetCreate) -> None:
-    """P6: income-generating assets are quantified as shares to the project's beneficiary households only."""
-    if body.kind != "income_generating":
-        if body.shares:
-            raise RuleViolation(
-                f"只有经营性资产才能折股量化 (P6) / only income-generating assets carry shares, not {body.kind} (P6)",
-                code=codes.SHARES_NOT_FOR_KIND, rule=codes.P6, field="shares",
-            )
-        return
-    if not body.shares:
-        raise RuleViolation(
-            "经营性资产应将股份量化到受益户 (P6) / an income-generating asset names the households holding its "
-            "shares (P6)",
-            code=codes.SHARES_REQUIRED, rule=codes.P6, field="shares",
-        )
-    beneficiaries = set(project.beneficiary_household_ids)
-    strangers = [s.household_id for s in body.shares if s.household_id not in beneficiaries]
-    if strangers:
-        raise RuleViolation(
-            f"股份只能量化给项目受益户：{', '.join(strangers[:20])} (P6) / shares go to the project's beneficiary "
-            f"households only; not beneficiaries: {', '.join(strangers[:20])} (P6)",
-            code=codes.SHAREHOLDER_NOT_BENEFICIARY, rule=codes.P6, field="shares", households=strangers[:100],
-        )
+        raise problems.assets_before_acceptance(project.status, rules.allowed_actions(project.status))
 
 
 async def record_asset(session: AsyncSession, principal: Principal, project_id: str, body: AssetCreate) -> AssetRead:
-    project = await project_for(session, principal, project_id, for_update=True)
+    project = await repository.get_project(session, principal, project_id, for_update=True)
     _check_accepted(project)
-    check_shares(project, body)
+    rules.check_shares(body.kind, [s.household_id for s in body.shares], project.beneficiary_household_ids)
     asset = Asset(
         id=new_id("ast"), project_id=project.id, kind=body.kind, value_fen=body.value_fen,
         description=body.description, principal_id=principal.id,
     )
-    session.add(asset)
-    await session.flush()
-    session.add_all([AssetShare(asset_id=asset.id, household_id=s.household_id, shares=s.shares) for s in body.shares])
-    await session.flush()
+    await repository.add(session, asset)
+    await repository.add(
+        session, *[AssetShare(asset_id=asset.id, household_id=s.household_id, shares=s.shares) for s in body.shares]
+    )
     return (await read_assets(session, [asset]))[0]
 
 
 async def _shares_of(session: AsyncSession, asset_ids: list[str]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {i: {} for i in asset_ids}
-    if asset_ids:
-        rows = await session.execute(
-            select(SHARES.c.asset_id, SHARES.c.household_id, SHARES.c.shares)
-            .where(SHARES.c.asset_id.in_(asset_ids))
-            .order_by(SHARES.c.household_id)
-        )
-        for asset_id, household, shares in rows:
-            out[asset_id][household] = int(shares)
+    for asset_id, household, shares in await repository.shares_of(session, asset_ids):
+        out[asset_id][household] = int(shares)
     return out
 
 
@@ -91,21 +46,12 @@ async def _dividends_of(
     project_of = {a.id: a.project_id for a in assets}
     if not assets:
         return out
-    dividends = list(
-        (await session.execute(select(Dividend).where(DIVIDENDS.c.asset_id.in_(list(out))).order_by(DIVIDENDS.c.id)))
-        .scalars()
-    )
+    dividends = await repository.dividends_of(session, list(out))
     payouts: dict[str, list[PayoutRead]] = {d.id: [] for d in dividends}
-    if dividends:
-        rows = await session.execute(
-            select(PAYOUTS.c.dividend_id, PAYOUTS.c.household_id, PAYOUTS.c.amount_fen)
-            .where(PAYOUTS.c.dividend_id.in_(list(payouts)))
-            .order_by(PAYOUTS.c.household_id)
-        )
-        asset_of = {d.id: d.asset_id for d in dividends}
-        for dividend_id, household, amount in rows:
-            held = shares[asset_of[dividend_id]].get(household, 0)
-            payouts[dividend_id].append(PayoutRead(household_id=household, shares=held, amount_fen=int(amount)))
+    asset_of = {d.id: d.asset_id for d in dividends}
+    for dividend_id, household, amount in await repository.payouts_of(session, list(payouts)):
+        held = shares[asset_of[dividend_id]].get(household, 0)
+        payouts[dividend_id].append(PayoutRead(household_id=household, shares=held, amount_fen=int(amount)))
     for d in dividends:
         out[d.asset_id].append(
             DividendRead(
@@ -131,36 +77,30 @@ async def read_assets(session: AsyncSession, assets: list[Asset]) -> list[AssetR
 
 
 async def list_assets(session: AsyncSession, principal: Principal, project_id: str) -> list[AssetRead]:
-    project = await project_for(session, principal, project_id)
-    query = select(Asset).where(ASSETS.c.project_id == project.id).order_by(ASSETS.c.id)
-    return await read_assets(session, list((await session.execute(query)).scalars()))
+    project = await repository.get_project(session, principal, project_id)
+    return await read_assets(session, await repository.assets_of(session, project.id))
 
 
 async def record_dividend(
     session: AsyncSession, principal: Principal, project_id: str, asset_id: str, body: DividendCreate
 ) -> DividendRead:
     """P6: a distribution of an income-generating asset, split by shares to the fen (largest remainder)."""
-    project = await project_for(session, principal, project_id)
-    query = select(Asset).where(ASSETS.c.id == asset_id, ASSETS.c.project_id == project.id).with_for_update()
-    asset = (await session.execute(query)).scalar_one_or_none()
+    project = await repository.get_project(session, principal, project_id)
+    asset = await repository.asset_of_project(session, project.id, asset_id, for_update=True)
     if asset is None:
-        raise NotFound(f"项目 {project_id} 没有这项资产 / project {project_id} has no asset {asset_id}")
+        raise problems.asset_not_found(project_id, asset_id)
     shares = (await _shares_of(session, [asset.id]))[asset.id]
     if not shares:
-        raise Conflict(
-            f"资产 {asset_id} 没有量化股份，不能分红 (P6) / asset {asset_id} ({asset.kind}) has no shares to pay a "
-            "dividend on (P6)",
-            code=codes.NO_SHARES,
-        )
+        raise problems.no_shares(asset_id, asset.kind)
     split = rules.split_by_shares(body.amount_fen, shares)
     dividend = Dividend(
         id=new_id("div"), asset_id=asset.id, amount_fen=body.amount_fen, paid_on=body.paid_on,
         principal_id=principal.id,
     )
-    session.add(dividend)
-    await session.flush()
-    session.add_all([DividendPayout(dividend_id=dividend.id, household_id=h, amount_fen=a) for h, a in split.items()])
-    await session.flush()
+    await repository.add(session, dividend)
+    await repository.add(
+        session, *[DividendPayout(dividend_id=dividend.id, household_id=h, amount_fen=a) for h, a in split.items()]
+    )
     return DividendRead(
         id=dividend.id, asset_id=asset.id, project_id=project.id, amount_fen=body.amount_fen, paid_on=body.paid_on,
         payouts=[PayoutRead(household_id=h, shares=shares[h], amount_fen=split[h]) for h in sorted(split)],

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from services.kernel.errors import ServiceUnavailable
-from services.kernel.http import ServiceClient
+from services.kernel.http import ServiceClient, client_of
 
 LOOKUP_BATCH = 1000  # the registry's lookup takes at most this many ids a call
 
@@ -34,3 +37,23 @@ async def household_counties(registry: ServiceClient, household_ids: Sequence[st
             )
         counties.update({str(item["household_id"]): str(item["county_code"]) for item in response.json()["items"]})
     return counties
+
+
+class Registry:
+    """The registry's internal API as P3 asks it."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def ineligibility(self, household_ids: Sequence[str]) -> dict[str, list[str]]:
+        return await household_ineligibility(self.client, household_ids)
+
+    async def counties(self, household_ids: Sequence[str]) -> dict[str, str]:
+        return await household_counties(self.client, household_ids)
+
+
+def registry_of(request: Request) -> Registry:
+    return Registry(client_of(request, "registry"))
+
+
+RegistryDep = Annotated[Registry, Depends(registry_of)]

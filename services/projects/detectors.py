@@ -6,17 +6,11 @@ from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
-from services.projects import codes, rules
-from services.projects.models import Project, table
+from services.projects import codes, repository, rules
+from services.projects.models import Project
 
 registry = DetectorRegistry()
-PROJECTS = table(Project)
-# Refused and withdrawn projects spend nothing: they cannot duplicate anything.
-DEAD_STATUSES = ("rejected", "withdrawn")
 
 
 def duplicate_pair(a: Project, b: Project) -> AlertDraft | None:
@@ -59,32 +53,11 @@ def _fact(p: Project) -> dict[str, Any]:
     }
 
 
-async def _candidates(session: AsyncSession, as_of_end: datetime, region_prefix: str) -> list[Project]:
-    """Live projects that share a (village, category) with another live project, known by the scan date, in the
-    scan's jurisdiction (S2: both projects of a pair lie in one village)."""
-    c = PROJECTS.c
-    live = (
-        c.status.not_in(DEAD_STATUSES),
-        c.created_at < as_of_end,
-        c.village_code.startswith(region_prefix, autoescape=True),
-    )
-    groups = (
-        select(c.village_code, c.category).where(*live).group_by(c.village_code, c.category).having(func.count() > 1)
-    ).subquery()
-    query = (
-        select(Project)
-        .join(groups, (groups.c.village_code == c.village_code) & (groups.c.category == c.category))
-        .where(*live)
-        .order_by(c.village_code, c.category, c.id)
-    )
-    return list((await session.execute(query)).scalars())
-
-
 @registry.register(codes.DUPLICATE_PROJECT)
 async def detect_duplicate_projects(ctx: DetectorContext) -> list[AlertDraft]:
     as_of_end = datetime.combine(ctx.as_of + timedelta(days=1), time.min, tzinfo=UTC)
     groups: dict[tuple[str, str], list[Project]] = defaultdict(list)
-    for project in await _candidates(ctx.session, as_of_end, ctx.region_prefix):
+    for project in await repository.duplicate_candidates(ctx.session, known_before=as_of_end, prefix=ctx.region_prefix):
         groups[(project.village_code, project.category)].append(project)
     drafts: list[AlertDraft] = []
     for members in groups.values():

@@ -13,38 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.errors import Conflict, NotFound, Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
-from services.projects import codes, rules
-from services.projects.models import Announcement, Objection, ObjectionResolution, Project, table
+from services.projects import codes, problems, repository
+from services.projects.models import Objection, ObjectionResolution, Project
 from services.projects.schemas import ObjectionRead
-
-OBJECTIONS = table(Objection)
-RESOLUTIONS = table(ObjectionResolution)
-PROJECTS = table(Project)
-
-
-class ObjectionLimit(Problem):
-    status = 429
-    code = codes.OBJECTION_LIMIT
-    title = "Too many open objections"
-
-
-def _ranked(project_ids: Sequence[str]) -> Subquery:
-    """The objections of these projects, each with whether it blocks approval (S8): every key holder's, and the first
-    codes.PUBLIC_BLOCKING of the public's."""
-    o = OBJECTIONS.c
-    rank = func.row_number().over(partition_by=(o.project_id, o.channel), order_by=(o.raised_at, o.id))
-    return (
-        select(o.id, o.project_id, o.text, o.channel, o.raised_at, o.principal_id,
-               ((o.channel != "public") | (rank <= codes.PUBLIC_BLOCKING)).label("blocks"))
-        .where(o.project_id.in_(list(project_ids)))
-        .subquery()
-    )
 
 
 async def objections_of(session: AsyncSession, project_ids: Sequence[str]) -> dict[str, list[ObjectionRead]]:
@@ -52,14 +27,7 @@ async def objections_of(session: AsyncSession, project_ids: Sequence[str]) -> di
     out: dict[str, list[ObjectionRead]] = {}
     if not project_ids:
         return out
-    ranked = _ranked(project_ids)
-    o, r = ranked.c, RESOLUTIONS.c
-    query = (
-        select(o.id, o.project_id, o.text, o.channel, o.raised_at, r.resolution, r.at, r.principal_id, o.blocks)
-        .select_from(ranked.outerjoin(RESOLUTIONS, r.objection_id == o.id))
-        .order_by(o.raised_at, o.id)
-    )
-    for row in await session.execute(query):
+    for row in await repository.objection_rows(session, project_ids):
         out.setdefault(row[1], []).append(
             ObjectionRead(
                 id=row[0], project_id=row[1], text=row[2], channel=row[3], raised_at=row[4],
@@ -70,23 +38,6 @@ async def objections_of(session: AsyncSession, project_ids: Sequence[str]) -> di
     return out
 
 
-async def open_objection_ids(session: AsyncSession, project_id: str) -> list[str]:
-    """The open objections that block approval (P1, S8)."""
-    ranked = _ranked([project_id])
-    o, r = ranked.c, RESOLUTIONS.c
-    query = (
-        select(o.id)
-        .select_from(ranked.outerjoin(RESOLUTIONS, r.objection_id == o.id))
-        .where(r.objection_id.is_(None), o.blocks)
-        .order_by(o.id)
-    )
-    return [str(i) for i in (await session.execute(query)).scalars()]
-
-
-async def _was_announced(session: AsyncSession, project_id: str) -> bool:
-    return await session.get(Announcement, project_id) is not None
-
-
 async def _announced_project(
     session: AsyncSession, principal: Principal, project_id: str, *, public: bool
 ) -> Project:
@@ -95,36 +46,20 @@ async def _announced_project(
     Neither the public page nor a key holder of another county learns that a never announced project exists (A5):
     for them, that is a 404; an announced project's status is public (the announcement shows it).
     """
-    query = select(Project).where(PROJECTS.c.id == project_id).with_for_update()
-    project = (await session.execute(query)).scalar_one_or_none()
+    project = await repository.find_project(session, project_id, for_update=True)
     outsider = public or project is None or not principal.covers(project.county_code)
-    if project is None or (outsider and not await _was_announced(session, project_id)):
-        raise NotFound(f"没有这个项目 / no project {project_id}")
+    if project is None or (outsider and await repository.announcement_of(session, project_id) is None):
+        raise problems.project_not_found(project_id)
     if project.status != "announced":
-        raise Conflict(
-            f"项目状态为 {project.status}，不在公示中，不能提出异议 (P1) / the project is {project.status}, not "
-            "announced: objections are accepted while it is announced (P1)",
-            code=codes.NOT_ANNOUNCED,
-            status_now=project.status,
-        )
+        raise problems.not_announced(project.status)
     return project
 
 
 async def _check_principal_limit(session: AsyncSession, principal: Principal, project_id: str) -> None:
     """S8: a key holder's open objections to one project stay few; one key cannot flood a project's approval."""
-    o, r = OBJECTIONS.c, RESOLUTIONS.c
-    mine = await session.scalar(
-        select(func.count())
-        .select_from(OBJECTIONS.outerjoin(RESOLUTIONS, r.objection_id == o.id))
-        .where(o.project_id == project_id, o.principal_id == principal.id, o.channel == "principal",
-               r.objection_id.is_(None))
-    )
-    if (mine or 0) >= codes.OPEN_OBJECTIONS_PER_PRINCIPAL:
-        raise ObjectionLimit(
-            f"您对该项目已有 {mine} 条异议尚未答复，答复前不能再提出 (S8) / you have {mine} open objections to this "
-            f"project (at most {codes.OPEN_OBJECTIONS_PER_PRINCIPAL}): wait until they are answered (S8)",
-            rule=codes.S8, open_objections=int(mine or 0),
-        )
+    mine = await repository.open_objections_of_principal(session, project_id, principal.id)
+    if mine >= codes.OPEN_OBJECTIONS_PER_PRINCIPAL:
+        raise problems.objection_limit(mine)
 
 
 async def raise_objection(
@@ -140,35 +75,30 @@ async def raise_objection(
         id=new_id("obj"), project_id=project.id, text=text_, channel="public" if keyless else "principal",
         principal_id=principal.id, role=principal.role,
     )
-    session.add(objection)
-    await session.flush()
+    await repository.add(session, objection)
     return await _read_one(session, objection.id)
 
 
 async def _read_one(session: AsyncSession, objection_id: str) -> ObjectionRead:
-    objection = await session.get(Objection, objection_id)
+    objection = await repository.find_objection(session, objection_id)
     if objection is None:
-        raise NotFound(f"没有这条异议 / no objection {objection_id}")
+        raise problems.objection_not_found(objection_id)
     for item in (await objections_of(session, [objection.project_id]))[objection.project_id]:
         if item.id == objection_id:
             return item
-    raise NotFound(f"没有这条异议 / no objection {objection_id}")
+    raise problems.objection_not_found(objection_id)
 
 
 async def resolve_objection(
     session: AsyncSession, principal: Principal, project_id: str, objection_id: str, resolution: str
 ) -> ObjectionRead:
     """P1: an objection is closed by a written resolution, once; the resolution is a new row, never an edit."""
-    project = (await session.execute(select(Project).where(PROJECTS.c.id == project_id))).scalar_one_or_none()
-    if project is None:
-        raise NotFound(f"没有这个项目 / no project {project_id}")
-    rules.check_may_act_on(principal, project.county_code)
-    query = select(Objection).where(OBJECTIONS.c.id == objection_id, OBJECTIONS.c.project_id == project_id)
-    objection = (await session.execute(query.with_for_update())).scalar_one_or_none()
+    await repository.get_project(session, principal, project_id)
+    objection = await repository.objection_of_project(session, project_id, objection_id, for_update=True)
     if objection is None:
-        raise NotFound(f"项目 {project_id} 没有这条异议 / project {project_id} has no objection {objection_id}")
-    if await session.get(ObjectionResolution, objection_id) is not None:
-        raise Conflict(f"异议已处理 / objection {objection_id} is already resolved", code=codes.OBJECTION_RESOLVED)
-    session.add(ObjectionResolution(objection_id=objection_id, resolution=resolution, principal_id=principal.id))
-    await session.flush()
+        raise problems.objection_not_found(objection_id, project_id)
+    if await repository.resolution_of(session, objection_id) is not None:
+        raise problems.objection_resolved(objection_id)
+    resolved = ObjectionResolution(objection_id=objection_id, resolution=resolution, principal_id=principal.id)
+    await repository.add(session, resolved)
     return await _read_one(session, objection_id)

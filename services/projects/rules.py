@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Final, Literal, get_args
 
-from services.kernel.errors import Conflict, NotInJurisdiction, RuleViolation
+from services.kernel.errors import Conflict, RuleViolation
 from services.kernel.identity import Principal
-from services.projects import codes
+from services.projects import codes, problems
 
 # The lifecycle (DOMAIN.md "Projects"): status → {action: next status}. The one table of allowed moves.
 TRANSITIONS: Final[Mapping[str, Mapping[str, str]]] = {
@@ -203,24 +203,35 @@ def check_no_open_objections(open_objection_ids: Sequence[str]) -> None:
         )
 
 
-def check_may_act_on(principal: Principal, county_code: str) -> None:
-    """A project manager acts on projects of their jurisdiction only."""
-    if not principal.covers(county_code):
-        # nothing about the project (A5): not its county, name or status
-        raise NotInJurisdiction(
-            f"项目不在管辖范围 {principal.region_code} 内 / the project is outside your jurisdiction "
-            f"{principal.region_code}"
-        )
-
-
 def check_may_approve(principal: Principal, county_code: str) -> None:
     """P2 (审批权下放到县, seed 001): approval is the county's. Only a project manager whose jurisdiction IS the
     project's county approves it: not another county's, and not a city's or province's above it."""
     if principal.role != "project_manager" or principal.region_code != county_code:
-        raise NotInJurisdiction(
-            "只有项目所在县的项目管理人员可以批准入库 (P2) / only a project manager of the project's own county may "
-            "approve it (P2)",
-            rule=codes.P2,
+        raise problems.not_the_approving_county()
+
+
+def check_shares(kind: str, shareholders: Sequence[str], beneficiary_household_ids: Iterable[str]) -> None:
+    """P6: income-generating assets are quantified as shares to the project's beneficiary households only."""
+    if kind != "income_generating":
+        if shareholders:
+            raise RuleViolation(
+                f"只有经营性资产才能折股量化 (P6) / only income-generating assets carry shares, not {kind} (P6)",
+                code=codes.SHARES_NOT_FOR_KIND, rule=codes.P6, field="shares",
+            )
+        return
+    if not shareholders:
+        raise RuleViolation(
+            "经营性资产应将股份量化到受益户 (P6) / an income-generating asset names the households holding its "
+            "shares (P6)",
+            code=codes.SHARES_REQUIRED, rule=codes.P6, field="shares",
+        )
+    beneficiaries = set(beneficiary_household_ids)
+    strangers = [h for h in shareholders if h not in beneficiaries]
+    if strangers:
+        raise RuleViolation(
+            f"股份只能量化给项目受益户：{', '.join(strangers[:20])} (P6) / shares go to the project's beneficiary "
+            f"households only; not beneficiaries: {', '.join(strangers[:20])} (P6)",
+            code=codes.SHAREHOLDER_NOT_BENEFICIARY, rule=codes.P6, field="shares", households=strangers[:100],
         )
 
 

@@ -10,14 +10,16 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from services.kernel.app import service_router
-from services.kernel.errors import Forbidden, NotFound, NotInJurisdiction, Problem, ValidationProblem
+from services.kernel.errors import NotInJurisdiction
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from services.kernel.regions import is_county
+from services.kernel.scope import check_covers
 from services.kernel.types import CountyCode, Day
 from services.kernel.uow import PrincipalDep, SessionDep, streamed_body, unaudited
-from services.registry import codes, importer, service
+from services.registry import importer, problems, repository, service
 from services.registry.schemas import (
     Eligibility,
     EligibilityRequest,
@@ -42,12 +44,6 @@ router = service_router("/registry", tags=["registry"])
 internal = service_router("/internal", include_in_schema=False)
 
 
-class UnsupportedMediaType(Problem):
-    status = 415
-    code = codes.UNSUPPORTED_MEDIA_TYPE
-    title = "Unsupported media type"
-
-
 async def _effective_on(value: str | None, chunks: AsyncIterator[bytes]) -> date | None:
     """Read here rather than by FastAPI, so that a bad date still drains the streamed body before the 422."""
     if value is None:
@@ -58,26 +54,21 @@ async def _effective_on(value: str | None, chunks: AsyncIterator[bytes]) -> date
         return date.fromisoformat(value)
     except ValueError:
         await importer.drain(chunks)
-        raise ValidationProblem(
-            f"不是日期 / effective_on must be a date YYYY-MM-DD, got {value[:40]!r}",
-            code=codes.INVALID_EFFECTIVE_DATE, field="effective_on",
-        ) from None
+        raise problems.bad_effective_on(value) from None
 
 
 async def _import_county(value: str | None, principal: Principal, chunks: AsyncIterator[bytes]) -> str | None:
     """S12: the county an import is narrowed to, read here so that a refusal still drains the streamed body."""
     if value is None:
         return None
-    if not (len(value) == 6 and value.isascii() and value.isdigit() and not value.endswith("00")):
+    if not (value.isascii() and value.isdigit() and is_county(value)):
         await importer.drain(chunks)
-        raise ValidationProblem(
-            f"不是县级代码 / county must be a six-digit county code (not ending in 00), got {value[:40]!r}",
-            field="county",
-        )
-    if not principal.covers(value):
+        raise problems.not_a_county(value)
+    try:
+        check_covers(principal, value, field="county", subject=f"county {value}")
+    except NotInJurisdiction:
         await importer.drain(chunks)
-        raise NotInJurisdiction(f"县 {value} 不在管辖范围内 / county {value} is outside your jurisdiction",
-                                field="county")
+        raise
     return value
 
 
@@ -100,11 +91,8 @@ async def import_households(
     if principal.role not in IMPORTER_ROLES or media_type not in CSV_MEDIA_TYPES:
         await importer.drain(chunks)
         if principal.role not in IMPORTER_ROLES:
-            raise Forbidden(f"角色 {principal.role} 不能导入 / role {principal.role} may not import households")
-        raise UnsupportedMediaType(
-            f"应为 text/csv (UTF-8) / the body must be text/csv (UTF-8), not {media_type or 'unspecified'}",
-            field="content-type",
-        )
+            raise problems.may_not_import(principal.role)
+        raise problems.not_csv(media_type)
     on = await _effective_on(effective_on, chunks)
     county = await _import_county(county, principal, chunks)
     import_id = new_id("imp")
@@ -134,8 +122,8 @@ async def list_households(
 ) -> Page[HouseholdRead]:
     """Only households inside the caller's jurisdiction are listed."""
     after = decode_cursor(cursor, 1)
-    rows = await service.list_households(
-        session, principal=principal, county=county, status=status, limit=limit,
+    rows = await repository.household_page(
+        session, prefix=principal.region_prefix, county=county, status=status, limit=limit,
         after=str(after[0]) if after else None,
     )
     items = [service.read_of(row, principal=principal) for row in rows]
@@ -144,14 +132,14 @@ async def list_households(
 
 @router.get("/households/{household_id}")
 async def get_household(household_id: HouseholdId, session: SessionDep, principal: PrincipalDep) -> HouseholdDetail:
-    household = await service.get_household(session, principal=principal, household_id=household_id)
-    history = await service.history_of(session, household_id=household_id)
+    household = await repository.get_household(session, principal, household_id)
+    history = await repository.history_of(session, household_id)
     return service.detail_of(household, history, principal=principal)
 
 
 def _require_internal(principal: Principal) -> None:
     if principal.role not in INTERNAL_ROLES:
-        raise Forbidden("仅供内部服务调用 / internal API: for FundTrack services only")
+        raise problems.internal_only()
 
 
 @internal.get("/households/{household_id}")
@@ -159,16 +147,16 @@ async def internal_household(
     household_id: HouseholdId, session: SessionDep, principal: PrincipalDep
 ) -> HouseholdInternal:
     _require_internal(principal)
-    household = await service.find_household(session, household_id=household_id)
+    household = await repository.find_household(session, household_id)
     if household is None:
-        raise NotFound(f"没有户 {household_id} / no household {household_id} in the roster")
+        raise problems.household_not_found(household_id)
     return service.internal_of(household)
 
 
 @internal.post("/households/lookup", openapi_extra=unaudited(reads_only=True))
 async def internal_lookup(body: LookupRequest, session: SessionDep, principal: PrincipalDep) -> LookupResult:
     _require_internal(principal)
-    found = {h.household_id: h for h in await service.lookup(session, household_ids=body.household_ids)}
+    found = {h.household_id: h for h in await repository.lookup(session, body.household_ids)}
     wanted = list(dict.fromkeys(body.household_ids))
     return LookupResult(
         items=[service.internal_of(found[i]) for i in wanted if i in found],
@@ -183,7 +171,7 @@ async def internal_status_at(
     _require_internal(principal)
     status = await service.status_at(session, household_id=household_id, on=on)
     if status is None:
-        raise NotFound(f"户 {household_id} 在 {on} 未登记 / household {household_id} was not registered on {on}")
+        raise problems.not_registered_on(household_id, on)
     return status
 
 

@@ -18,9 +18,9 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock, rawsql
-from services.kernel.errors import Conflict, Problem, ValidationProblem
+from services.kernel.errors import Problem, ValidationProblem
 from services.kernel.identity import Principal
-from services.registry import codes, sql
+from services.registry import codes, problems, repository
 from services.registry.csvstream import BOM, Batch, physical_lines, split_fields, staging_record
 from services.registry.fastpath import checked_batch
 from services.registry.rules import (
@@ -60,10 +60,12 @@ class Rejections:
         if len(self.items) < self.cap:
             self.items.append({"line": line, "code": code, "detail": detail})
 
-    def merge(self, rows: Iterable[dict[str, Any]], total: int) -> None:
-        """Add lines the database refused (the first `cap` of them by line number, and how many in all)."""
+    def merge(self, rows: Iterable[dict[str, Any]], total: int) -> int:
+        """Add lines the database refused (the first `cap` of them by line number, and how many in all); returns
+        how many."""
         self.items = sorted([*self.items, *rows], key=lambda item: int(item["line"]))[: self.cap]
         self.count += total
+        return total
 
 
 @dataclass
@@ -166,12 +168,6 @@ async def checked_chunks(
         yield chunk
 
 
-async def _refused_by_database(conn: Any, statement: str, *args: Any) -> tuple[list[dict[str, Any]], int]:
-    rows = await conn.fetch(statement, *args)
-    total = int(rows[0]["total"]) if rows else 0
-    return [{"line": r["line"], "code": r["code"], "detail": r["detail"]} for r in rows], total
-
-
 @dataclass
 class Merged:
     """What the chunks merged so far did."""
@@ -179,10 +175,6 @@ class Merged:
     staged: int = 0
     imported: int = 0
     updated: int = 0
-
-
-async def _source(data: bytes) -> AsyncIterator[bytes]:
-    yield data
 
 
 @dataclass
@@ -211,14 +203,7 @@ async def copy_new(conn: Any, chunk: Chunk, state: MergeState) -> bool:
     (and nothing written) when the roster already has one of them: a known household, or one an earlier chunk of
     this file registered (the primary key refuses it, and the chunk is staged and merged instead)."""
     data = "".join(chunk.records).replace("\n", f",{state.number},{state.number}\n").encode()
-    await conn.execute(sql.SAVEPOINT)
-    try:
-        await conn.copy_to_table("households", source=_source(data), columns=sql.DIRECT_COLUMNS, format="csv")
-    except asyncpg.UniqueViolationError:
-        await conn.execute(sql.ROLLBACK)
-        return False
-    await conn.execute(sql.RELEASE)
-    return True
+    return await repository.copy_into_roster(conn, data)
 
 
 async def merge_chunk(conn: Any, chunk: Chunk, *, prefix: str, rejections: Rejections, state: MergeState) -> Merged:
@@ -228,40 +213,31 @@ async def merge_chunk(conn: Any, chunk: Chunk, *, prefix: str, rejections: Rejec
         state.copied += 1
         return Merged(chunk.lines, chunk.lines, 0)
     state.chunks += 1
-    table = sql.chunk_table(state.chunks)
-    await conn.execute(sql.create_chunk(table))
+    table = await repository.create_chunk_table(conn, state.chunks)
     data = "".join(chunk.records).encode()
     # the filter's Python loop runs in a thread while the database takes the COPY (it is on this chunk's path)
-    status, maybe_seen = await asyncio.gather(
-        conn.copy_to_table(table, source=_source(data), columns=HouseholdLine._fields, format="csv"),
+    staged, maybe_seen = await asyncio.gather(
+        repository.stage(conn, table, data, HouseholdLine._fields),
         asyncio.to_thread(state.seen.add_all, tuple(chunk.firsts)),
     )
-    staged = int(status.split()[-1])
+    # each refusal deletes the lines it refuses from the chunk's table, so the merge sees only the rest
     if maybe_seen:
-        await conn.execute(sql.HASH_JOINS_ON)
-        refused, total = await _refused_by_database(
-            conn, sql.earlier_duplicates(table), maybe_seen, REJECTED_CAP, chunk.first_line
+        staged -= rejections.merge(
+            *await repository.refuse_earlier_duplicates(conn, table, maybe_seen, REJECTED_CAP, chunk.first_line)
         )
-        await conn.execute(sql.HASH_JOINS_OFF)
-        rejections.merge(refused, total)
-        staged -= total
     if state.copied:
-        refused, total = await _refused_by_database(conn, sql.registered_earlier(table), state.number, REJECTED_CAP)
-        rejections.merge(refused, total)
-        staged -= total
+        staged -= rejections.merge(*await repository.refuse_registered_earlier(conn, table, state.number, REJECTED_CAP))
     if prefix:
-        refused, total = await _refused_by_database(conn, sql.outside_jurisdiction(table), prefix, REJECTED_CAP)
-        rejections.merge(refused, total)
-        staged -= total
+        staged -= rejections.merge(*await repository.refuse_outside_jurisdiction(conn, table, prefix, REJECTED_CAP))
     if state.backdated:
-        refused, total = await _refused_by_database(
-            conn, sql.newer_history(table), state.effective_on, REJECTED_CAP
+        staged -= rejections.merge(
+            *await repository.refuse_newer_history(conn, table, state.effective_on, REJECTED_CAP)
         )
-        rejections.merge(refused, total)
-        staged -= total
-    merged = await conn.fetchrow(sql.merge(table), state.effective_on, state.import_id, state.number)
-    state.all_new = int(merged["imported"]) == staged
-    return Merged(staged, int(merged["imported"]), int(merged["updated"]))
+    imported, updated = await repository.merge_chunk(
+        conn, table, effective_on=state.effective_on, import_id=state.import_id, number=state.number
+    )
+    state.all_new = imported == staged
+    return Merged(staged, imported, updated)
 
 
 async def merge_while_reading(
@@ -302,9 +278,7 @@ def _add(total: Merged, chunk: Merged) -> None:
 async def lock_scope(conn: Any, prefix: str) -> None:
     """S12: wait for the imports this one may not run beside (rules.import_lock_scopes), then hold them off."""
     above, own = import_lock_scopes(prefix)
-    for scope in above:
-        await conn.execute(sql.LOCK_SHARED, scope)
-    await conn.execute(sql.LOCK_EXCLUSIVE, own)
+    await repository.lock_scopes(conn, above, own)
 
 
 async def import_households(
@@ -332,10 +306,9 @@ async def import_households(
     batches = physical_lines(chunks)
     first = await read_header(batches, chunks)
     started = time.perf_counter()
-    await conn.execute(sql.PREPARE)
+    number = await repository.prepare(conn)
     rejections = Rejections()
     good = checked_chunks(first, batches, prefix=prefix, today=today, rejections=rejections)
-    number = await conn.fetchval(sql.NEXT_IMPORT_NUMBER)
     state = MergeState(import_id=import_id, number=number, effective_on=on, backdated=on < today)
     try:
         merged = await merge_while_reading(conn, good, prefix=prefix, state=state, rejections=rejections)
@@ -343,17 +316,13 @@ async def import_households(
         # An import of another county registered the same new household id while this one merged (each sees the
         # other's only once committed): nothing of this one is kept, and a retry finds the household registered.
         await drain(chunks)
-        raise Conflict(
-            "另一导入同时登记了同一户 / another import registered one of these households at the same moment; nothing "
-            "was imported: send the file again",
-            code=codes.IMPORT_CONFLICT,
-        ) from exc
+        raise problems.import_conflict() from exc
     log.info("import %s: %d lines staged in %.2f s", import_id, merged.staged, time.perf_counter() - started)
     unchanged = merged.staged - merged.imported - merged.updated
     report = ImportReport(import_id, on, merged.imported, merged.updated, unchanged, rejections)
-    await conn.execute(
-        sql.RECORD_IMPORT, import_id, number, principal.id, principal.region_code, on, merged.imported,
-        merged.updated, unchanged, rejections.count,
+    await repository.record_import(
+        conn, import_id=import_id, number=number, principal=principal, effective_on=on, imported=merged.imported,
+        updated=merged.updated, unchanged=unchanged, rejected=rejections.count,
     )
     return report
 

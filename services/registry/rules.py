@@ -11,6 +11,7 @@ from operator import mul
 from typing import NamedTuple
 
 from services.kernel.errors import ValidationProblem
+from services.kernel.regions import is_county
 from services.kernel.types import ID_CHECK, ID_WEIGHTS, birth_date_of, check_id_number, is_ascii_digits
 from services.registry import codes
 
@@ -63,7 +64,7 @@ FIRST_EFFECTIVE_DATE = date(2014, 1, 1)  # 建档立卡 began in 2014
 
 def effective_date_problem(on: date, *, today: date) -> None:
     """The date a roster import stands for: not in the future, not before 建档立卡 began. (A line whose household
-    already has later history is refused by the import itself: sql.newer_history.)"""
+    already has later history is refused by the import itself: repository.newer_history.)"""
     if on > today:
         raise _effective_date_error(f"生效日期 {on} 晚于今天 / effective_on {on} is in the future")
     if on < FIRST_EFFECTIVE_DATE:
@@ -132,7 +133,7 @@ def id_number_problem(value: str, today: date) -> Problem | None:
 
 def region_problem(county_code: str, village_code: str) -> Problem | None:
     """A county is six digits not ending in 00; its villages are 12 digits starting with the county's code."""
-    if len(county_code) != 6 or not county_code.isascii() or not county_code.isdigit() or county_code.endswith("00"):
+    if not (county_code.isascii() and county_code.isdigit() and is_county(county_code)):
         return codes.INVALID_REGION, f"county_code {county_code[:20]!r} 不是县级代码 / is not a county code"
     if len(village_code) != 12 or not village_code.isascii() or not village_code.isdigit():
         return codes.INVALID_REGION, f"village_code {village_code[:20]!r} 应为 12 位数字 / must be 12 digits"
@@ -187,7 +188,7 @@ def card_account_problem(value: str) -> Problem | None:
 
 def duplicate_problem(household_id: str, first_line: int) -> Problem:
     """A household twice in one file: the first line is kept, the later ones refused (the wording of
-    sql.earlier_duplicates, which finds those of earlier chunks)."""
+    repository.earlier_duplicates, which finds those of earlier chunks)."""
     return codes.DUPLICATE_IN_FILE, (
         f"户 {household_id} 已在第 {first_line} 行 / household {household_id} already on line {first_line}"
     )

@@ -76,7 +76,7 @@ async def test_another_countys_household_is_answered_alike_for_any_number(
     stranger = await make_principal("lender", "450102")
     right = await stranger.post("/loans", json=loan_body(h.household_id, h.head_id_number))
     wrong = await stranger.post("/loans", json=loan_body(h.household_id, wrong_number(h)))
-    assert answer(right) == answer(wrong) == (403, NOT_IN_JURISDICTION, None, None)
+    assert answer(right) == answer(wrong) == (403, NOT_IN_JURISDICTION, None, "A5")
     assert right.json()["detail"] == wrong.json()["detail"]
     assert h.county_code not in right.json()["detail"] and "王五" not in right.json()["detail"]
 

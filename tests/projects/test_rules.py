@@ -124,6 +124,20 @@ def test_p2_only_the_county_manager_approves() -> None:
             rules.check_may_approve(principal, "430523")
 
 
+def test_p6_shares_go_to_beneficiaries_of_income_generating_assets_only() -> None:
+    rules.check_shares("income_generating", ["h1", "h2"], ["h1", "h2", "h3"])
+    rules.check_shares("public_welfare", [], ["h1"])
+    refused = (
+        (("public_welfare", ["h1"], ["h1"]), codes.SHARES_NOT_FOR_KIND),
+        (("income_generating", [], ["h1"]), codes.SHARES_REQUIRED),
+        (("income_generating", ["h1", "x9"], ["h1"]), codes.SHAREHOLDER_NOT_BENEFICIARY),
+    )
+    for (kind, shareholders, beneficiaries), code in refused:
+        with pytest.raises(RuleViolation) as caught:
+            rules.check_shares(kind, shareholders, beneficiaries)
+        assert (caught.value.code, caught.value.rule) == (code, codes.P6)
+
+
 def test_dividend_split_awkward_numbers_sum_exactly() -> None:
     split = rules.split_by_shares(100, {"a": 1, "b": 1, "c": 1})
     assert split == {"a": 34, "b": 33, "c": 33}  # tie → lowest household id first

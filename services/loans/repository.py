@@ -1,0 +1,340 @@
+"""Every query of the loans service, and the only module that names its tables.
+
+One access-scoped base statement per entity: a loan is read through `get_loan` (404, then the principal must cover
+its county: kernel/scope.check_covers) and lists and reports through `positions`, whose region filter is the kernel's
+`within`. Columns are named one way, `col(Model.field)`. The repository reads and writes; the rules stay in rules.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import BigInteger, Row, Subquery, case, cast, distinct, func, or_, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.kernel.identity import Principal
+from services.kernel.scope import check_covers, within
+from services.loans import problems
+from services.loans.models import Extension, Loan, Repayment, UsageReport
+
+Record = Row[*tuple[Any, ...]]  # a row of a statement of columns (read by name)
+
+# ---------------------------------------------------------------------------------------------------------- loans
+
+
+async def get_loan(session: AsyncSession, principal: Principal, loan_id: str, *, lock: bool = False) -> Loan:
+    """The loan, locked FOR UPDATE when asked: 404 when there is none, 403 when the principal does not cover its
+    county (the one place a single loan's jurisdiction is checked)."""
+    query = select(Loan).where(col(Loan.id) == loan_id)
+    if lock:
+        query = query.with_for_update()
+    loan = (await session.execute(query)).scalar_one_or_none()
+    if loan is None:
+        raise problems.loan_not_found(loan_id)
+    check_covers(principal, loan.county_code, subject=f"loan {loan.id}")
+    return loan
+
+
+def positions(as_of: date, prefix: str) -> Subquery:
+    """The loans under a region prefix (kernel/scope.within) as of `as_of`: each loan's columns, the principal
+    repaid by then (`repaid_fen`, repayments dated ≤ as_of), its extension (`extended_to`) and the maturity in force.
+    Every list and report of loans reads this one statement."""
+    repaid = (
+        select(cast(func.sum(col(Repayment.principal_fen)), BigInteger).label("repaid"))
+        .where(col(Repayment.loan_id) == col(Loan.id), col(Repayment.paid_on) <= as_of)
+        .lateral("r")
+    )
+    return (
+        select(
+            Loan,
+            func.coalesce(repaid.c.repaid, 0).label("repaid_fen"),
+            col(Extension.new_maturity_on).label("extended_to"),
+            func.coalesce(col(Extension.new_maturity_on), col(Loan.maturity_on)).label("maturity_in_force"),
+        )
+        .select_from(Loan)
+        .outerjoin(repaid, true())
+        .outerjoin(Extension, col(Extension.loan_id) == col(Loan.id))
+        .where(within(col(Loan.county_code), prefix))
+        .subquery("p")
+    )
+
+
+def _status(p: Subquery, as_of: date) -> Any:
+    """L5 in SQL, as rules.status_of reads it in Python (a list filtered by status)."""
+    return case(
+        (p.c.amount_fen - p.c.repaid_fen == 0, "repaid"),
+        (p.c.maturity_in_force < as_of, "overdue"),
+        (p.c.extended_to.is_not(None), "extended"),
+        else_="active",
+    )
+
+
+async def loan_page(
+    session: AsyncSession, *, prefix: str, as_of: date, status: str | None, household_id: str | None,
+    after: str | None, limit: int,
+) -> list[Record]:
+    """A keyset page (newest id first, limit + 1 rows) of the loans under `prefix`, with their position."""
+    p = positions(as_of, prefix)
+    query = select(p)
+    if status:
+        query = query.where(_status(p, as_of) == status)
+    if household_id:
+        query = query.where(p.c.household_id == household_id)
+    if after is not None:
+        query = query.where(p.c.id < after)
+    return list((await session.execute(query.order_by(p.c.id.desc()).limit(limit + 1))).all())
+
+
+async def loan_position(session: AsyncSession, loan: Loan, as_of: date) -> Row[Any]:
+    p = positions(as_of, "")
+    return (await session.execute(select(p).where(p.c.id == loan.id))).one()
+
+
+async def overdue_positions(session: AsyncSession, *, prefix: str, as_of: date) -> list[Record]:
+    """L5: loans issued by `as_of`, past the maturity in force, principal outstanding."""
+    p = positions(as_of, prefix)
+    query = select(p.c.maturity_in_force, (p.c.amount_fen - p.c.repaid_fen).label("owed")).where(
+        p.c.issued_on <= as_of, p.c.maturity_in_force < as_of, p.c.amount_fen > p.c.repaid_fen
+    )
+    return list((await session.execute(query)).all())
+
+
+async def outstanding_by_county(session: AsyncSession, *, prefix: str, as_of: date) -> list[Record]:
+    p = positions(as_of, prefix)
+    owed = p.c.amount_fen - p.c.repaid_fen
+    query = (
+        select(
+            p.c.county_code,
+            func.count().label("loans"),
+            func.count().filter(owed > 0).label("outstanding_loans"),
+            func.coalesce(func.sum(owed), 0).label("outstanding_fen"),
+        )
+        .where(p.c.issued_on <= as_of)
+        .group_by(p.c.county_code)
+        .order_by(p.c.county_code)
+    )
+    return list((await session.execute(query)).all())
+
+
+async def principal_repaid(session: AsyncSession, loan_id: str) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(col(Repayment.principal_fen)), 0)).where(col(Repayment.loan_id) == loan_id)
+    )
+    return int(total or 0)
+
+
+async def household_outstanding(session: AsyncSession, household_id: str) -> int:
+    """L4: the principal still owed on every loan of the household (all recorded repayments counted)."""
+    repaid = (
+        select(cast(func.sum(col(Repayment.principal_fen)), BigInteger).label("repaid"))
+        .where(col(Repayment.loan_id) == col(Loan.id))
+        .lateral("r")
+    )
+    total = await session.scalar(
+        select(func.coalesce(func.sum(col(Loan.amount_fen) - func.coalesce(repaid.c.repaid, 0)), 0))
+        .select_from(Loan)
+        .outerjoin(repaid, true())
+        .where(col(Loan.household_id) == household_id)
+    )
+    return int(total or 0)
+
+
+async def lock_household(session: AsyncSession, household_id: str) -> None:
+    """Serialise originations for one household until the transaction ends, so two concurrent loans cannot both
+    pass the household cap (L4)."""
+    key = f"loans:household:{household_id}"
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+async def add(session: AsyncSession, record: Loan | Repayment | Extension | UsageReport) -> None:
+    """Record a new row (nothing recorded is edited: every write of this service is an insert)."""
+    session.add(record)
+    await session.flush()
+
+
+# ------------------------------------------------------------------------------------- repayments, extensions, use
+
+
+async def repayments_of(session: AsyncSession, loan_id: str) -> Sequence[Repayment]:
+    query = (
+        select(Repayment).where(col(Repayment.loan_id) == loan_id).order_by(col(Repayment.paid_on), col(Repayment.id))
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def extension_of(session: AsyncSession, loan_id: str) -> Extension | None:
+    return (await session.execute(select(Extension).where(col(Extension.loan_id) == loan_id))).scalar_one_or_none()
+
+
+async def usage_reports_of(session: AsyncSession, loan_id: str) -> Sequence[UsageReport]:
+    query = (
+        select(UsageReport)
+        .where(col(UsageReport.loan_id) == loan_id)
+        .order_by(col(UsageReport.reported_on), col(UsageReport.id))
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+# ------------------------------------------------------------------------------------------------------ subsidies
+
+
+async def subsidy_loans(
+    session: AsyncSession, *, loan_id: str | None = None, prefix: str = "", issued_before: date | None = None
+) -> list[Record]:
+    """L6: one loan (`loan_id`) or the loans under `prefix` issued before a day, with the maturity in force and the
+    first day a usage report showed misuse (`misuse_from`)."""
+    misuse_from = (
+        select(func.min(col(UsageReport.reported_on)))
+        .where(
+            col(UsageReport.loan_id) == col(Loan.id),
+            or_(col(UsageReport.breaks_enterprise_rule), col(UsageReport.breaks_purpose_rule)),
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            col(Loan.id), col(Loan.county_code), col(Loan.amount_fen), col(Loan.issued_on),
+            func.coalesce(col(Extension.new_maturity_on), col(Loan.maturity_on)).label("maturity_in_force"),
+            misuse_from.label("misuse_from"),
+        )
+        .select_from(Loan)
+        .outerjoin(Extension, col(Extension.loan_id) == col(Loan.id))
+        .where(within(col(Loan.county_code), prefix))
+    )
+    if loan_id is not None:
+        query = query.where(col(Loan.id) == loan_id)
+    if issued_before is not None:
+        query = query.where(col(Loan.issued_on) < issued_before)
+    return list((await session.execute(query)).all())
+
+
+async def principal_repayments(
+    session: AsyncSession, loan_ids: Sequence[str], *, before: date
+) -> list[Record]:
+    """(loan_id, paid_on, principal_fen) of the repayments of principal of these loans dated before a day."""
+    rows: list[Record] = []
+    for start in range(0, len(loan_ids), 10_000):
+        chunk = list(loan_ids[start:start + 10_000])
+        query = select(col(Repayment.loan_id), col(Repayment.paid_on), col(Repayment.principal_fen)).where(
+            col(Repayment.loan_id).in_(chunk), col(Repayment.paid_on) < before, col(Repayment.principal_fen) > 0
+        )
+        rows += (await session.execute(query)).all()
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------------ detectors
+
+
+def _repaid_by(as_of: date) -> Any:
+    """Principal repaid per loan as of `as_of`, aggregated once for the whole table (a hash aggregate, not a
+    loop per loan: the scans read every loan)."""
+    return (
+        select(col(Repayment.loan_id), cast(func.sum(col(Repayment.principal_fen)), BigInteger).label("repaid"))
+        .where(col(Repayment.paid_on) <= as_of)
+        .group_by(col(Repayment.loan_id))
+        .cte("repaid")
+    )
+
+
+async def overdue_loans(session: AsyncSession, *, as_of: date, prefix: str) -> list[Record]:
+    """L5 scan: every loan under `prefix` past the maturity in force with principal outstanding on `as_of`."""
+    repaid = _repaid_by(as_of)
+    repaid_fen = func.coalesce(repaid.c.repaid, 0)
+    maturity_in_force = func.coalesce(col(Extension.new_maturity_on), col(Loan.maturity_on))
+    query = (
+        select(
+            col(Loan.id), col(Loan.county_code), col(Loan.household_id),
+            (col(Loan.amount_fen) - repaid_fen).label("owed"),
+            maturity_in_force.label("maturity_in_force"),
+            col(Extension.loan_id).is_not(None).label("extended"),
+        )
+        .select_from(Loan)
+        .outerjoin(repaid, repaid.c.loan_id == col(Loan.id))
+        .outerjoin(Extension, col(Extension.loan_id) == col(Loan.id))
+        .where(
+            col(Loan.issued_on) <= as_of, maturity_in_force < as_of, col(Loan.amount_fen) > repaid_fen,
+            within(col(Loan.county_code), prefix),
+        )
+    )
+    return list((await session.execute(query)).all())
+
+
+async def misused_loans(session: AsyncSession, *, as_of: date, prefix: str, enterprise: bool) -> list[Record]:
+    """L2 scan: loans under `prefix` with usage reports (by `as_of`) that break L2a/L3 (`enterprise`) or L2b, each
+    with those reports as JSON, oldest first."""
+    flag = col(UsageReport.breaks_enterprise_rule) if enterprise else col(UsageReport.breaks_purpose_rule)
+    report = func.json_build_object(
+        "report_id", col(UsageReport.id), "recipient_kind", col(UsageReport.recipient_kind),
+        "recipient_id", col(UsageReport.recipient_id), "recipient_name", col(UsageReport.recipient_name),
+        "amount_fen", col(UsageReport.amount_fen), "purpose", col(UsageReport.purpose),
+        "reported_on", col(UsageReport.reported_on),
+    )
+    query = (
+        select(
+            col(Loan.id), col(Loan.county_code), col(Loan.household_id), col(Loan.mode),
+            func.json_agg(aggregate_order_by(report, col(UsageReport.reported_on), col(UsageReport.id)))
+            .label("reports"),
+        )
+        .select_from(UsageReport)
+        .join(Loan, col(Loan.id) == col(UsageReport.loan_id))
+        .where(col(UsageReport.reported_on) <= as_of, flag, within(col(Loan.county_code), prefix))
+        .group_by(col(Loan.id))
+    )
+    return list((await session.execute(query)).all())
+
+
+async def concentrations(
+    session: AsyncSession, *, window_from: date, as_of: date, threshold: int
+) -> list[Record]:
+    """L2a scan (covert 户贷企用): organisations that loans of `threshold` or more households reached within the
+    window, whatever county the households lie in. The legitimate 户贷社管 flow (a cooperative-mode loan reaching
+    the cooperative recorded on it, L3) is not counted."""
+    loan = func.json_build_object(
+        "loan_id", col(Loan.id), "household_id", col(Loan.household_id), "report_id", col(UsageReport.id),
+        "amount_fen", col(UsageReport.amount_fen), "reported_on", col(UsageReport.reported_on),
+    )
+    households = func.count(distinct(col(Loan.household_id)))
+    query = (
+        select(
+            col(UsageReport.recipient_id).label("credit_code"),
+            func.max(col(UsageReport.recipient_name)).label("name"),
+            households.label("households"),
+            func.sum(col(UsageReport.amount_fen)).label("amount_fen"),
+            func.array_agg(distinct(col(Loan.county_code))).label("counties"),
+            func.json_agg(aggregate_order_by(loan, col(Loan.id), col(UsageReport.id))).label("loans"),
+        )
+        .select_from(UsageReport)
+        .join(Loan, col(Loan.id) == col(UsageReport.loan_id))
+        .where(
+            col(UsageReport.recipient_kind).in_(("cooperative", "enterprise")),
+            col(UsageReport.reported_on).between(window_from, as_of),
+            ~((col(Loan.mode) == "cooperative") & (col(UsageReport.recipient_id) == col(Loan.cooperative_uscc))),
+        )
+        .group_by(col(UsageReport.recipient_id))
+        .having(households >= threshold)
+    )
+    return list((await session.execute(query)).all())
+
+
+async def households_owing(session: AsyncSession, *, as_of: date, prefix: str) -> list[Record]:
+    """L1 scan: each household under `prefix` with principal outstanding on `as_of`: its county, loans and debt."""
+    repaid = _repaid_by(as_of)
+    repaid_fen = func.coalesce(repaid.c.repaid, 0)
+    query = (
+        select(
+            col(Loan.household_id),
+            func.min(col(Loan.county_code)).label("county_code"),
+            func.array_agg(aggregate_order_by(col(Loan.id), col(Loan.id))).label("loan_ids"),
+            func.sum(col(Loan.amount_fen) - repaid_fen).label("owed"),
+        )
+        .select_from(Loan)
+        .outerjoin(repaid, repaid.c.loan_id == col(Loan.id))
+        .where(col(Loan.issued_on) <= as_of, col(Loan.amount_fen) > repaid_fen, within(col(Loan.county_code), prefix))
+        .group_by(col(Loan.household_id))
+    )
+    return list((await session.execute(query)).all())
+

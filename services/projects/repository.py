@@ -1,0 +1,302 @@
+"""Every query of the projects service, and the only module that names its tables.
+
+A project is the entity everything else hangs on (its history, announcement, objections, assets), so jurisdiction
+is applied in one place: `get_project` (404, then the principal must cover its county: kernel/scope.check_covers)
+for one project, and `projects_within` (kernel/scope.within) for any list of them. Columns are named one way,
+`col(Model.field)`. The repository reads and writes; the rules stay in rules.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, Subquery, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
+
+from services.kernel.identity import Principal
+from services.kernel.scope import check_covers, within
+from services.projects import codes, problems
+from services.projects.models import (
+    Announcement,
+    Asset,
+    AssetShare,
+    Dividend,
+    DividendPayout,
+    Objection,
+    ObjectionResolution,
+    Project,
+    ProjectEvent,
+)
+
+Record = Row[*tuple[Any, ...]]  # a row of a statement of columns (read by name or position)
+# Refused and withdrawn projects spend nothing: they cannot duplicate anything (P5).
+DEAD_STATUSES = ("rejected", "withdrawn")
+
+
+async def add(session: AsyncSession, *records: SQLModel) -> None:
+    """Record new rows (nothing recorded is edited, but a project's status column: `set_status`)."""
+    session.add_all(records)
+    await session.flush()
+
+
+# -------------------------------------------------------------------------------------------------------- projects
+
+
+async def add_project(session: AsyncSession, project: Project, created: ProjectEvent) -> None:
+    """A new project and the event of its creation; read back for the columns the database fills in."""
+    await add(session, project, created)
+    await session.refresh(project)
+
+
+async def find_project(session: AsyncSession, project_id: str, *, for_update: bool = False) -> Project | None:
+    """The project whoever asks (the internal API, P2's approval, the public objection page), or None."""
+    query = select(Project).where(col(Project.id) == project_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def load_project(session: AsyncSession, project_id: str, *, for_update: bool = False) -> Project:
+    project = await find_project(session, project_id, for_update=for_update)
+    if project is None:
+        raise problems.project_not_found(project_id)
+    return project
+
+
+async def get_project(
+    session: AsyncSession, principal: Principal, project_id: str, *, for_update: bool = False
+) -> Project:
+    """The project, if it lies in the caller's jurisdiction: 404 when there is none, 403 NOT_IN_JURISDICTION when
+    it lies outside (naming nothing of it, A5)."""
+    project = await load_project(session, project_id, for_update=for_update)
+    check_covers(principal, project.county_code, subject="project")
+    return project
+
+
+def projects_within(prefix: str) -> Select[Project]:
+    """The projects whose county lies under a region prefix: every list of projects starts here."""
+    return select(Project).where(within(col(Project.county_code), prefix))
+
+
+async def project_page(
+    session: AsyncSession, *, prefix: str, status: str | None, category: str | None, after: str | None, limit: int
+) -> list[Project]:
+    """A keyset page (newest id first, limit + 1 rows) of the projects under `prefix`."""
+    query = projects_within(prefix)
+    if status:
+        query = query.where(col(Project.status) == status)
+    if category:
+        query = query.where(col(Project.category) == category)
+    if after is not None:
+        query = query.where(col(Project.id) < after)
+    return list((await session.execute(query.order_by(col(Project.id).desc()).limit(limit + 1))).scalars())
+
+
+async def set_status(session: AsyncSession, project: Project, target: str) -> None:
+    """Move the project's status column; the row is locked (FOR UPDATE) since it was loaded, so the status it had
+    is the status it has. The transition itself is recorded as an immutable ProjectEvent beside it."""
+    await session.execute(
+        update(Project)
+        .where(col(Project.id) == project.id, col(Project.status) == project.status)
+        .values(status=target)
+    )
+
+
+async def events_of(session: AsyncSession, project_ids: Sequence[str]) -> Sequence[ProjectEvent]:
+    query = select(ProjectEvent).where(col(ProjectEvent.project_id).in_(project_ids)).order_by(col(ProjectEvent.id))
+    return (await session.execute(query)).scalars().all()
+
+
+async def announcements_of(session: AsyncSession, project_ids: Sequence[str]) -> Sequence[Announcement]:
+    query = select(Announcement).where(col(Announcement.project_id).in_(project_ids))
+    return (await session.execute(query)).scalars().all()
+
+
+async def announcement_of(session: AsyncSession, project_id: str) -> Announcement | None:
+    return await session.get(Announcement, project_id)
+
+
+async def duplicate_candidates(session: AsyncSession, *, known_before: datetime, prefix: str) -> list[Project]:
+    """P5: live projects that share a (village, category) with another live project, known before a moment, under
+    the scan's region prefix (S2: both projects of a pair lie in one village)."""
+    live = (
+        col(Project.status).not_in(DEAD_STATUSES),
+        col(Project.created_at) < known_before,
+        within(col(Project.village_code), prefix),
+    )
+    village, category = col(Project.village_code), col(Project.category)
+    groups = select(village, category).where(*live).group_by(village, category).having(func.count() > 1).subquery()
+    query = (
+        select(Project)
+        .join(groups, (groups.c.village_code == village) & (groups.c.category == category))
+        .where(*live)
+        .order_by(village, category, col(Project.id))
+    )
+    return list((await session.execute(query)).scalars())
+
+
+# ---------------------------------------------------------------------------------------------- public announcements
+
+
+def _announcements() -> Select[Any]:
+    """The public columns of announced projects (公示): beneficiaries only as a count, and the objections open."""
+    open_count = (
+        select(func.count())
+        .select_from(Objection)
+        .outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == col(Objection.id))
+        .where(col(Objection.project_id) == col(Project.id), col(ObjectionResolution.objection_id).is_(None))
+        .scalar_subquery()
+    )
+    return (
+        select(
+            col(Project.id), col(Project.name), col(Project.county_code), col(Project.village_code),
+            col(Project.description), col(Project.category), col(Project.budget_fen), col(Project.fund_sources),
+            col(Project.start_on), col(Project.end_on), col(Project.responsible_unit),
+            func.cardinality(col(Project.beneficiary_household_ids)), col(Project.benefit_mechanism),
+            col(Project.performance_targets), col(Project.status),
+            col(Announcement.seq), col(Announcement.start_on), col(Announcement.days), col(Announcement.scope),
+            open_count,
+        )
+        .select_from(Project)
+        .join(Announcement, col(Announcement.project_id) == col(Project.id))
+    )
+
+
+async def announcement_page(
+    session: AsyncSession, *, prefix: str, before_seq: int | None, limit: int
+) -> list[Record]:
+    """A keyset page (newest announcement first, limit + 1 rows) of the announcements under a region prefix."""
+    query = _announcements().where(within(col(Project.county_code), prefix))
+    if before_seq is not None:
+        query = query.where(col(Announcement.seq) < before_seq)
+    return list((await session.execute(query.order_by(col(Announcement.seq).desc()).limit(limit + 1))).all())
+
+
+async def public_announcement(session: AsyncSession, project_id: str) -> Record | None:
+    row: Record | None = (await session.execute(_announcements().where(col(Project.id) == project_id))).first()
+    return row
+
+
+# ------------------------------------------------------------------------------------------------------ objections
+
+
+def _ranked(project_ids: Sequence[str]) -> Subquery:
+    """The objections of these projects, each with whether it blocks approval (S8): every key holder's, and the first
+    codes.PUBLIC_BLOCKING of the public's."""
+    channel = col(Objection.channel)
+    rank = func.row_number().over(
+        partition_by=(col(Objection.project_id), channel), order_by=(col(Objection.raised_at), col(Objection.id))
+    )
+    return (
+        select(
+            col(Objection.id), col(Objection.project_id), col(Objection.text), channel, col(Objection.raised_at),
+            col(Objection.principal_id), ((channel != "public") | (rank <= codes.PUBLIC_BLOCKING)).label("blocks"),
+        )
+        .where(col(Objection.project_id).in_(list(project_ids)))
+        .subquery()
+    )
+
+
+async def objection_rows(session: AsyncSession, project_ids: Sequence[str]) -> list[Record]:
+    """Every objection of these projects, oldest first: (id, project_id, text, channel, raised_at, resolution,
+    resolved_at, resolved_by, blocks)."""
+    ranked = _ranked(project_ids)
+    o = ranked.c
+    query = (
+        select(o.id, o.project_id, o.text, o.channel, o.raised_at, col(ObjectionResolution.resolution),
+               col(ObjectionResolution.at), col(ObjectionResolution.principal_id), o.blocks)
+        .select_from(ranked.outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == o.id))
+        .order_by(o.raised_at, o.id)
+    )
+    return list((await session.execute(query)).all())
+
+
+async def open_objection_ids(session: AsyncSession, project_id: str) -> list[str]:
+    """The open objections that block approval (P1, S8)."""
+    ranked = _ranked([project_id])
+    o = ranked.c
+    query = (
+        select(o.id)
+        .select_from(ranked.outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == o.id))
+        .where(col(ObjectionResolution.objection_id).is_(None), o.blocks)
+        .order_by(o.id)
+    )
+    return [str(i) for i in (await session.execute(query)).scalars()]
+
+
+async def open_objections_of_principal(session: AsyncSession, project_id: str, principal_id: str) -> int:
+    """S8: the key holder's objections to the project not answered yet."""
+    mine = await session.scalar(
+        select(func.count())
+        .select_from(Objection)
+        .outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == col(Objection.id))
+        .where(col(Objection.project_id) == project_id, col(Objection.principal_id) == principal_id,
+               col(Objection.channel) == "principal", col(ObjectionResolution.objection_id).is_(None))
+    )
+    return int(mine or 0)
+
+
+async def find_objection(session: AsyncSession, objection_id: str) -> Objection | None:
+    return await session.get(Objection, objection_id)
+
+
+async def objection_of_project(
+    session: AsyncSession, project_id: str, objection_id: str, *, for_update: bool = False
+) -> Objection | None:
+    query = select(Objection).where(col(Objection.id) == objection_id, col(Objection.project_id) == project_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def resolution_of(session: AsyncSession, objection_id: str) -> ObjectionResolution | None:
+    return await session.get(ObjectionResolution, objection_id)
+
+
+# ---------------------------------------------------------------------------------------------------------- assets
+
+
+async def assets_of(session: AsyncSession, project_id: str) -> list[Asset]:
+    query = select(Asset).where(col(Asset.project_id) == project_id).order_by(col(Asset.id))
+    return list((await session.execute(query)).scalars())
+
+
+async def asset_of_project(session: AsyncSession, project_id: str, asset_id: str, *, for_update: bool) -> Asset | None:
+    query = select(Asset).where(col(Asset.id) == asset_id, col(Asset.project_id) == project_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def shares_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[Record]:
+    """(asset_id, household_id, shares) of these assets, by household."""
+    if not asset_ids:
+        return []
+    query = (
+        select(col(AssetShare.asset_id), col(AssetShare.household_id), col(AssetShare.shares))
+        .where(col(AssetShare.asset_id).in_(list(asset_ids)))
+        .order_by(col(AssetShare.household_id))
+    )
+    return list((await session.execute(query)).all())
+
+
+async def dividends_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[Dividend]:
+    if not asset_ids:
+        return []
+    query = select(Dividend).where(col(Dividend.asset_id).in_(list(asset_ids))).order_by(col(Dividend.id))
+    return list((await session.execute(query)).scalars())
+
+
+async def payouts_of(session: AsyncSession, dividend_ids: Sequence[str]) -> list[Record]:
+    """(dividend_id, household_id, amount_fen) of these dividends, by household."""
+    if not dividend_ids:
+        return []
+    query = (
+        select(col(DividendPayout.dividend_id), col(DividendPayout.household_id), col(DividendPayout.amount_fen))
+        .where(col(DividendPayout.dividend_id).in_(list(dividend_ids)))
+        .order_by(col(DividendPayout.household_id))
+    )
+    return list((await session.execute(query)).all())

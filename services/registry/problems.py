@@ -1,0 +1,59 @@
+"""The registry's error builders (the codes are in codes.py; a line's refusals are the rules', rules.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.kernel.errors import Conflict, Forbidden, NotFound, Problem, ValidationProblem
+from services.registry import codes
+
+
+class UnsupportedMediaType(Problem):
+    status = 415
+    code = codes.UNSUPPORTED_MEDIA_TYPE
+    title = "Unsupported media type"
+
+
+def household_not_found(household_id: str) -> NotFound:
+    return NotFound(f"没有户 {household_id} / no household {household_id} in the roster")
+
+
+def not_registered_on(household_id: str, on: date) -> NotFound:
+    return NotFound(f"户 {household_id} 在 {on} 未登记 / household {household_id} was not registered on {on}")
+
+
+def internal_only() -> Forbidden:
+    return Forbidden("仅供内部服务调用 / internal API: for FundTrack services only")
+
+
+def may_not_import(role: str) -> Forbidden:
+    return Forbidden(f"角色 {role} 不能导入 / role {role} may not import households")
+
+
+def not_csv(media_type: str) -> UnsupportedMediaType:
+    return UnsupportedMediaType(
+        f"应为 text/csv (UTF-8) / the body must be text/csv (UTF-8), not {media_type or 'unspecified'}",
+        field="content-type",
+    )
+
+
+def bad_effective_on(value: str) -> ValidationProblem:
+    return ValidationProblem(
+        f"不是日期 / effective_on must be a date YYYY-MM-DD, got {value[:40]!r}",
+        code=codes.INVALID_EFFECTIVE_DATE, field="effective_on",
+    )
+
+
+def not_a_county(value: str) -> ValidationProblem:
+    return ValidationProblem(
+        f"不是县级代码 / county must be a six-digit county code (not ending in 00), got {value[:40]!r}",
+        field="county",
+    )
+
+
+def import_conflict() -> Conflict:
+    return Conflict(
+        "另一导入同时登记了同一户 / another import registered one of these households at the same moment; nothing "
+        "was imported: send the file again",
+        code=codes.IMPORT_CONFLICT,
+    )

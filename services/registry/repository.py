@@ -1,0 +1,387 @@
+"""Every query of the registry, and the only module that names its tables.
+
+Reads of the roster go through the ORM, a household through `get_household` (404, then the principal must cover
+its village: kernel/scope.check_covers) and lists through `households_within` (kernel/scope.within), so
+jurisdiction is applied in one place; columns are named `col(Model.field)`. The import is the hot path: its
+statements run straight on the request transaction's asyncpg connection (kernel/rawsql), `$n` parameters, a chunk
+of new households COPYed straight into the roster, any other chunk COPYed into a temporary staging table, then
+set-based checks and one merge. The repository reads and writes; the rules stay in rules.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import date
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Select, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.kernel.identity import Principal
+from services.kernel.scope import check_covers, within
+from services.registry import codes, problems
+from services.registry.models import Household, HouseholdStatus
+
+# ---------------------------------------------------------------------------------------------------------- reads
+
+
+async def find_household(session: AsyncSession, household_id: str) -> Household | None:
+    """The household whoever asks (the internal API), or None."""
+    return await session.get(Household, household_id)
+
+
+async def get_household(session: AsyncSession, principal: Principal, household_id: str) -> Household:
+    """The household, if the principal's jurisdiction covers its village: 404 when it is not on the roster, 403
+    NOT_IN_JURISDICTION when it lies outside."""
+    household = await find_household(session, household_id)
+    if household is None:
+        raise problems.household_not_found(household_id)
+    check_covers(principal, household.village_code, subject=f"household {household_id}")
+    return household
+
+
+def households_within(prefix: str) -> Select[Household]:
+    """The households whose village lies under a region prefix: every list of households starts here."""
+    return select(Household).where(within(col(Household.village_code), prefix))
+
+
+async def household_page(
+    session: AsyncSession, *, prefix: str, county: str | None, status: str | None, after: str | None, limit: int
+) -> Sequence[Household]:
+    """A keyset page by household id (limit + 1 rows) of the households under `prefix`."""
+    query = households_within(prefix).order_by(col(Household.household_id)).limit(limit + 1)
+    if county is not None:
+        query = query.where(col(Household.county_code) == county)
+    if status is not None:
+        query = query.where(col(Household.status) == status)
+    if after is not None:
+        query = query.where(col(Household.household_id) > after)
+    households: Sequence[Household] = (await session.execute(query)).scalars().all()
+    return households
+
+
+async def history_of(session: AsyncSession, household_id: str) -> Sequence[HouseholdStatus]:
+    """The household's recorded status changes, in order: none while it keeps the state it was registered in."""
+    query = (
+        select(HouseholdStatus)
+        .where(col(HouseholdStatus.household_id) == household_id)
+        .order_by(col(HouseholdStatus.effective_on), col(HouseholdStatus.id))
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def lookup(session: AsyncSession, household_ids: Sequence[str]) -> Sequence[Household]:
+    query = select(Household).where(col(Household.household_id).in_(set(household_ids)))
+    return (await session.execute(query)).scalars().all()
+
+
+# Each (household, day) in one statement: the history row in force on the day; else, for a household whose
+# history is empty (it keeps the state it was registered in), its record from its registration day on; the current
+# record when no day.
+STANDING = text(
+    """
+    SELECT coalesce(s.status, c.status) AS status, coalesce(s.village_cadre, c.village_cadre) AS village_cadre
+    FROM unnest(CAST(:ids AS text[]), CAST(:days AS date[])) WITH ORDINALITY AS q(household_id, day, n)
+    LEFT JOIN LATERAL (
+        SELECT h.status, h.village_cadre FROM household_status_history h
+        WHERE q.day IS NOT NULL AND h.household_id = q.household_id AND h.effective_on <= q.day
+        ORDER BY h.effective_on DESC, h.id DESC LIMIT 1
+    ) s ON true
+    LEFT JOIN household_records c ON c.household_id = q.household_id AND (
+        q.day IS NULL
+        OR s.status IS NULL AND c.registered_on <= q.day
+           AND NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = q.household_id))
+    ORDER BY q.n
+    """
+)
+
+
+async def standing(
+    session: AsyncSession, queries: Sequence[tuple[str, date | None]]
+) -> list[tuple[str | None, bool | None]]:
+    """The status and cadre flag of each household on its day (None: the current record), in the order asked;
+    (None, None) where it was not on the roster."""
+    params = {"ids": [household_id for household_id, _ in queries], "days": [day for _, day in queries]}
+    return [(row.status, row.village_cadre) for row in await session.execute(STANDING, params)]
+
+
+# --------------------------------------------------------------------------------------------- the import (asyncpg)
+
+STAGING = "registry_import_staging"
+
+# Each staged chunk is COPYed into a temporary table of its own (chunk_table) that inherits from the staging table:
+# the chunk is merged from its own table, and the staging table reads every line staged so far, for the few ids the
+# importer's SeenFilter cannot rule out (no second copy of the ids, no index). Temporary tables write no
+# WAL and are dropped at commit. Hash and merge joins off: a chunk is small next to the roster, and the roster's
+# statistics are stale in the middle of a large import, so the merge probes the roster's primary key per staged
+# line and never hashes the whole roster (EARLIER_DUPLICATES turns them on for itself).
+PREPARE = f"""
+SET LOCAL work_mem = '64MB';
+SET LOCAL enable_hashjoin = off;
+SET LOCAL enable_mergejoin = off;
+CREATE TEMP TABLE {STAGING} (
+    line integer NOT NULL,
+    household_id text NOT NULL,
+    head_id_number text NOT NULL,
+    head_name text NOT NULL,
+    county_code text NOT NULL,
+    village_code text NOT NULL,
+    status text NOT NULL,
+    members integer NOT NULL,
+    village_cadre boolean NOT NULL,
+    card_account text NOT NULL
+) ON COMMIT DROP
+"""
+
+
+def chunk_table(number: int) -> str:
+    return f"{STAGING}_{number}"
+
+
+def create_chunk(table: str) -> str:
+    return f"CREATE TEMP TABLE {table} () INHERITS ({STAGING}) ON COMMIT DROP"
+
+
+# Imports of the same households are merged one at a time, so each status change is compared with the one recorded
+# just before it (taken before the first chunk is merged, held to the end of the transaction). An import touches the
+# households of its scope only (lines and registered households outside it are refused), so the locks are per scope
+# (S12, rules.import_lock_scopes): shared on the scopes above it, exclusive on its own. Imports of two counties run
+# at once; a county's and its province's (or two of one county) still run one after the other.
+LOCK_SHARED = "SELECT pg_advisory_xact_lock_shared(hashtext('registry.household_import:' || $1::text))"
+LOCK_EXCLUSIVE = "SELECT pg_advisory_xact_lock(hashtext('registry.household_import:' || $1::text))"
+
+
+def earlier_duplicates(table: str) -> str:
+    """A household twice in one file: the first line is kept, the later ones are refused. Twice in one chunk is
+    found by the importer; here, lines of this chunk whose household was staged in an earlier chunk ($1: the
+    candidates, $3: the chunk's first line)."""
+    return f"""
+WITH firsts AS (
+    SELECT e.household_id, min(e.line) AS first_line
+    FROM {STAGING} e JOIN unnest($1::text[]) AS c(household_id) ON c.household_id = e.household_id
+    WHERE e.line < $3
+    GROUP BY e.household_id
+), refused AS (
+    DELETE FROM {table} s USING firsts f WHERE s.household_id = f.household_id
+    RETURNING s.line, s.household_id, f.first_line
+)
+SELECT line, '{codes.DUPLICATE_IN_FILE}' AS code,
+       '户 ' || household_id || ' 已在第 ' || first_line || ' 行 / household ' || household_id
+       || ' already on line ' || first_line AS detail,
+       count(*) OVER () AS total
+FROM refused ORDER BY line LIMIT $2
+"""
+
+
+# EARLIER_DUPLICATES hashes its few candidates and reads the staged lines once.
+HASH_JOINS_ON = "SET LOCAL enable_hashjoin = on"
+HASH_JOINS_OFF = "SET LOCAL enable_hashjoin = off"
+
+
+def outside_jurisdiction(table: str) -> str:
+    """A household already registered in a county outside the importer's jurisdiction cannot be taken over; the
+    refusal does not name that county (A5)."""
+    return f"""
+WITH refused AS (
+    DELETE FROM {table} s USING households h
+    WHERE h.household_id = s.household_id AND NOT starts_with(h.village_code, $1)
+    RETURNING s.line, s.household_id
+)
+SELECT line, '{codes.LINE_NOT_IN_JURISDICTION}' AS code,
+       '户 ' || household_id || ' 已在管辖范围外登记 / household ' || household_id
+       || ' is registered outside your jurisdiction' AS detail,
+       count(*) OVER () AS total
+FROM refused ORDER BY line LIMIT $2
+"""
+
+def newer_history(table: str) -> str:
+    """A roster dated before today (effective_on) may not rewrite a household whose status history already has a
+    later date, or that was registered later: the history stays in date order."""
+    return f"""
+WITH refused AS (
+    DELETE FROM {table} s
+    WHERE EXISTS (SELECT 1 FROM household_status_history x
+                  WHERE x.household_id = s.household_id AND x.effective_on > $1)
+       OR EXISTS (SELECT 1 FROM household_records h WHERE h.household_id = s.household_id AND h.registered_on > $1)
+    RETURNING s.line, s.household_id
+)
+SELECT line, '{codes.HISTORY_AFTER_EFFECTIVE_DATE}' AS code,
+       '户 ' || household_id || ' 已有晚于 ' || $1::date || ' 的状态记录 / household ' || household_id
+       || ' already has status history after effective_on ' || $1::date AS detail,
+       count(*) OVER () AS total
+FROM refused ORDER BY line LIMIT $2
+"""
+
+
+COLUMNS = "head_id_number, head_name, county_code, village_code, status, members, village_cadre, card_account"
+
+# A chunk of households none of which the roster has is COPYed straight into it (importer.copy_new): its staging
+# records (`line,` then the line's nine fields) with the import's number appended twice (registered_by, updated_by).
+DIRECT_COLUMNS = ("registered_line", "household_id", *COLUMNS.split(", "), "registered_by", "updated_by")
+NEXT_IMPORT_NUMBER = "SELECT nextval('household_import_numbers')"
+SAVEPOINT = "SAVEPOINT registry_copy_new"
+RELEASE = "RELEASE SAVEPOINT registry_copy_new"
+ROLLBACK = "ROLLBACK TO SAVEPOINT registry_copy_new"
+
+
+def registered_earlier(table: str) -> str:
+    """Lines of this chunk whose household an earlier chunk of the same import registered ($1: the import's
+    number): the first line is kept, the later ones are refused (chunks COPYed straight into the roster are not
+    staged)."""
+    return f"""
+WITH refused AS (
+    DELETE FROM {table} s USING households h
+    WHERE h.household_id = s.household_id AND h.registered_by = $1
+    RETURNING s.line, s.household_id, h.registered_line AS first_line
+)
+SELECT line, '{codes.DUPLICATE_IN_FILE}' AS code,
+       '户 ' || household_id || ' 已在第 ' || first_line || ' 行 / household ' || household_id
+       || ' already on line ' || first_line AS detail,
+       count(*) OVER () AS total
+FROM refused ORDER BY line LIMIT $2
+"""
+
+
+def merge(table: str) -> str:
+    """One statement, one snapshot: the history compares with the record as it was before this chunk. New
+    households are plain INSERTs (no speculative ON CONFLICT insertion: the lock serialises imports, and the
+    households of a chunk are distinct), changed ones an UPDATE, unchanged ones are not written at all. A status or
+    cadre change of a household with no history yet writes the state it was registered in first (dated and
+    attributed as the import that registered it), then the change. $1 effective_on, $2 the import's id, $3 its
+    number."""
+    return f"""
+WITH incoming AS (
+    SELECT s.*, h.household_id IS NULL AS is_new, h.status AS old_status, h.village_cadre AS old_cadre,
+           (h.head_id_number, h.head_name, h.county_code, h.village_code, h.status, h.members::integer,
+            h.village_cadre, h.card_account)
+           IS DISTINCT FROM (s.head_id_number, s.head_name, s.county_code, s.village_code, s.status, s.members,
+                             s.village_cadre, s.card_account) AS changed
+    FROM {table} s LEFT JOIN households h ON h.household_id = s.household_id
+), changes AS (
+    SELECT * FROM incoming WHERE NOT is_new AND (status <> old_status OR village_cadre <> old_cadre)
+), history AS (
+    INSERT INTO household_status_history (household_id, status, village_cadre, effective_on, import_id)
+    SELECT household_id, status, village_cadre, effective_on, import_id FROM (
+        SELECT c.household_id, c.old_status AS status, c.old_cadre AS village_cadre,
+               r.registered_on AS effective_on, r.registered_import_id AS import_id, 0 AS step
+        FROM changes c JOIN household_records r ON r.household_id = c.household_id
+        WHERE NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = c.household_id)
+        UNION ALL
+        SELECT household_id, status, village_cadre, $1, $2, 1 FROM changes
+    ) rows ORDER BY household_id, step
+), inserted AS (
+    INSERT INTO households (household_id, {COLUMNS}, registered_by, updated_by, registered_line)
+    SELECT household_id, {COLUMNS}, $3, $3, line FROM incoming WHERE is_new
+    RETURNING 1
+), updated AS (
+    UPDATE households h SET ({COLUMNS}, updated_by) = (
+        i.head_id_number, i.head_name, i.county_code, i.village_code, i.status, i.members, i.village_cadre,
+        i.card_account, $3)
+    FROM incoming i WHERE h.household_id = i.household_id AND NOT i.is_new AND i.changed
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted) AS imported, (SELECT count(*) FROM updated) AS updated
+"""
+
+RECORD_IMPORT = """
+INSERT INTO household_imports (id, number, principal_id, region_code, effective_on, imported, updated, unchanged,
+                               rejected)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+"""
+
+
+# The statements above, run on the import's connection (kernel/rawsql.connection: the request's transaction).
+
+
+async def lock_scopes(conn: Any, above: Sequence[str], own: str) -> None:
+    """S12: shared locks on the scopes above the import's, then the exclusive one on its own."""
+    for scope in above:
+        await conn.execute(LOCK_SHARED, scope)
+    await conn.execute(LOCK_EXCLUSIVE, own)
+
+
+async def prepare(conn: Any) -> int:
+    """The staging table and the planner settings of the import; the import's number (household_imports.number)."""
+    await conn.execute(PREPARE)
+    number: int = await conn.fetchval(NEXT_IMPORT_NUMBER)
+    return number
+
+
+async def _source(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def copy_into_roster(conn: Any, records: bytes) -> bool:
+    """COPY records (DIRECT_COLUMNS) straight into the roster, in a savepoint; False, and nothing written, when the
+    roster already has one of the households (the primary key refuses it)."""
+    await conn.execute(SAVEPOINT)
+    try:
+        await conn.copy_to_table("households", source=_source(records), columns=DIRECT_COLUMNS, format="csv")
+    except asyncpg.UniqueViolationError:
+        await conn.execute(ROLLBACK)
+        return False
+    await conn.execute(RELEASE)
+    return True
+
+
+async def create_chunk_table(conn: Any, number: int) -> str:
+    """The temporary table of the import's `number`th staged chunk."""
+    table = chunk_table(number)
+    await conn.execute(create_chunk(table))
+    return table
+
+
+async def stage(conn: Any, table: str, records: bytes, columns: Sequence[str]) -> int:
+    """COPY a chunk's staging records into its table; the number of lines staged."""
+    status = await conn.copy_to_table(table, source=_source(records), columns=list(columns), format="csv")
+    return int(status.split()[-1])
+
+
+async def _refused(conn: Any, statement: str, *args: Any) -> tuple[list[dict[str, Any]], int]:
+    """Run a refusing statement: the first lines it refused (line, code, detail), and how many in all."""
+    rows = await conn.fetch(statement, *args)
+    total = int(rows[0]["total"]) if rows else 0
+    return [{"line": r["line"], "code": r["code"], "detail": r["detail"]} for r in rows], total
+
+
+async def refuse_earlier_duplicates(
+    conn: Any, table: str, candidates: Sequence[str], cap: int, first_line: int
+) -> tuple[list[dict[str, Any]], int]:
+    await conn.execute(HASH_JOINS_ON)
+    refused = await _refused(conn, earlier_duplicates(table), list(candidates), cap, first_line)
+    await conn.execute(HASH_JOINS_OFF)
+    return refused
+
+
+async def refuse_registered_earlier(conn: Any, table: str, number: int, cap: int) -> tuple[list[dict[str, Any]], int]:
+    return await _refused(conn, registered_earlier(table), number, cap)
+
+
+async def refuse_outside_jurisdiction(
+    conn: Any, table: str, prefix: str, cap: int
+) -> tuple[list[dict[str, Any]], int]:
+    return await _refused(conn, outside_jurisdiction(table), prefix, cap)
+
+
+async def refuse_newer_history(
+    conn: Any, table: str, effective_on: date, cap: int
+) -> tuple[list[dict[str, Any]], int]:
+    return await _refused(conn, newer_history(table), effective_on, cap)
+
+
+async def merge_chunk(conn: Any, table: str, *, effective_on: date, import_id: str, number: int) -> tuple[int, int]:
+    """Merge a staged chunk into the roster: (households imported, households updated)."""
+    merged = await conn.fetchrow(merge(table), effective_on, import_id, number)
+    return int(merged["imported"]), int(merged["updated"])
+
+
+async def record_import(
+    conn: Any, *, import_id: str, number: int, principal: Principal, effective_on: date, imported: int,
+    updated: int, unchanged: int, rejected: int,
+) -> None:
+    await conn.execute(
+        RECORD_IMPORT, import_id, number, principal.id, principal.region_code, effective_on, imported, updated,
+        unchanged, rejected,
+    )

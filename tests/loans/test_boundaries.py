@@ -1,0 +1,10 @@
+"""Issue #12: every query of the loans service is in its repository.py, jurisdiction is refused through the kernel's
+check_covers, columns are named with col(), and other services are reached through typed client dependencies."""
+
+from __future__ import annotations
+
+from tests.boundaries import violations
+
+
+def test_the_loans_service_keeps_its_queries_in_its_repository() -> None:
+    assert violations("loans") == []
