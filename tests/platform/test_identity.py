@@ -4,7 +4,7 @@
 import pytest
 from sqlalchemy import column
 
-from services.kernel.identity import Principal, SignatureError, Verified, body_digest, sign, verify
+from services.kernel.identity import Principal, SignatureError, body_digest, sign, verify
 from services.kernel.regions import covers, jurisdiction_prefix
 from services.kernel.scope import within_reach
 
@@ -60,7 +60,7 @@ def test_within_reach_narrows_never_widens(jurisdiction: str, region: str | None
 def _verify(
     headers: dict[str, str], *, method: str = "GET", path: str = "/x", query: str = "", now: float = 1000.0,
     audience: str = "funds",
-) -> Verified:
+) -> Principal:
     return verify(
         SECRET,
         ttl_seconds=30,
