@@ -72,7 +72,7 @@ def served_table() -> set[Entry]:
         (method, route.path, GATEWAY)
         for route in ops.router.routes
         if isinstance(route, APIRoute)
-        for method in route.methods
+        for method in route.methods or ()
     }
     return served
 
