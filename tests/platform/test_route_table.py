@@ -8,7 +8,8 @@ in both directions:
 
 A service's table is what its OpenAPI document publishes through the gateway (`gateway.ops.published`: its
 internal API and its probe are not public). The gateway's table is its own document plus its operational routes
-(probes, metrics and the documents themselves), which are served but kept out of the document they serve.
+(probes, metrics and the documents themselves), which are served but kept out of the document they serve. The
+document the running gateway serves is checked against the policy too, with who may call each operation.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fastapi.routing import APIRoute
 from gateway import ops
 from gateway.policy import FINANCE, GATEWAY, INSPECTOR, ROUTES, Route
 from services.kernel.topology import SERVICES
+from tests.conftest import Api
 
 Entry = tuple[str, str, str]  # (method, path template, the process that serves it)
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch"})
@@ -68,13 +70,13 @@ def served_table() -> set[Entry]:
     """Every route the stack serves publicly: each service's OpenAPI, the gateway's own and its operational routes."""
     served = set().union(*(openapi_table(name, _app(f"services.{name}.app").openapi()) for name in SERVICES))
     served |= openapi_table(GATEWAY, _app("gateway.app").openapi())
-    served |= {
-        (method, route.path, GATEWAY)
-        for route in ops.router.routes
-        if isinstance(route, APIRoute)
-        for method in route.methods or ()
-    }
+    served |= {(method, path, GATEWAY) for method, path in operational_routes()}
     return served
+
+
+def operational_routes() -> set[tuple[str, str]]:
+    """The gateway's probes, metrics and documents: served, not in the document."""
+    return {(method, r.path) for r in ops.router.routes if isinstance(r, APIRoute) for method in r.methods or ()}
 
 
 def compare(policy: set[Entry], served: set[Entry]) -> Disagreement:
@@ -127,3 +129,20 @@ def test_internal_routes_and_probes_are_not_public() -> None:
         "/loans": {"get": {}, "post": {}, "parameters": []},
     }}
     assert openapi_table("loans", document) == {("GET", "/loans", "loans"), ("POST", "/loans", "loans")}
+
+
+async def test_the_document_the_gateway_serves_is_the_policy(anonymous: Api) -> None:
+    """GET /openapi.json through the running gateway (the services' documents merged, as an integrator reads it)
+    names every policy route but the operational ones, and each operation says who may call it, as the policy does."""
+    response = await anonymous.get("/openapi.json")
+    assert response.status_code == 200, response.text
+    document = response.json()
+    operational = operational_routes()
+    published = {(method, path) for method, path, _ in openapi_table("any", document)}
+    assert published == {(r.method, r.template) for r in ROUTES} - operational
+    for route in ROUTES:
+        if (route.method, route.template) in operational:
+            continue
+        who = "public, no key" if route.public else "roles: " + ", ".join(sorted(route.roles))
+        operation = document["paths"][route.template][route.method.lower()]
+        assert operation.get("description", "").endswith(f"**Who:** {who}"), (route.method, route.template)
