@@ -92,7 +92,7 @@ async def list_principals(
     query = (
         select(*principals.c, principal_revocations.c.revoked_at)
         .select_from(principals.outerjoin(principal_revocations))
-        .where(within_reach(principals.c.region_code, caller))  # S1
+        .where(*within_reach(principals.c.region_code, caller))  # S1
     )
     key = decode_cursor(cursor, 1)
     if key is not None:

@@ -72,7 +72,7 @@ AuditQueryDep = Annotated[AuditQuery, Depends(audit_query)]
 def _conditions(q: AuditQuery, principal: Principal) -> list[Any]:
     """The trail inside the reader's jurisdiction (a region out of its reach lists nothing), narrowed by the filters."""
     c = audit_log.c
-    conditions: list[Any] = [within_reach(c.region_code, principal, q.region)]
+    conditions: list[Any] = within_reach(c.region_code, principal, q.region)
     for column, value in (
         (c.principal_id, q.actor),
         (c.role, q.role),

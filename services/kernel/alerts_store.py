@@ -129,7 +129,7 @@ async def list_alerts(
     limit: int,
 ) -> Page[AlertRead]:
     """Newest first, inside the reader's jurisdiction (a region out of its reach lists nothing)."""
-    query = select(Alert).where(within_reach(col(Alert.region_code), principal, region))
+    query = select(Alert).where(*within_reach(col(Alert.region_code), principal, region))
     for column, value in ((Alert.type, type_), (Alert.status, status), (Alert.severity, severity)):
         if value:
             query = query.where(col(column) == value)

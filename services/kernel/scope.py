@@ -10,7 +10,7 @@ jurisdiction covers. The two seams every service uses, so jurisdiction is applie
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Mapped
 
 from services.kernel.errors import NotInJurisdiction
@@ -66,9 +66,10 @@ def within(column: ColumnElement[str] | Mapped[str], prefix: str) -> ColumnEleme
 
 def within_reach(
     column: ColumnElement[str] | Mapped[str], principal: Principal, region: str | None = None
-) -> ColumnElement[bool]:
-    """The region filter of a list that narrows instead of refusing: rows inside the caller's jurisdiction and, when
-    a region is asked for, inside that region too, so a region out of reach lists nothing (the convention of the
-    audit trail and alerts lists, tests/platform/test_policy_matrix.py). The whole country is no condition."""
+) -> list[ColumnElement[bool]]:
+    """The region filter of a list that narrows instead of refusing, as conditions to AND: rows inside the caller's
+    jurisdiction and, when a region is asked for, inside that region too, so a region out of reach lists nothing
+    (the convention of the audit trail and alerts lists, tests/platform/test_policy_matrix.py). The whole country
+    is no condition."""
     prefixes = [principal.region_prefix, *([] if region is None else [jurisdiction_prefix(region)])]
-    return and_(true(), *(within(column, prefix) for prefix in prefixes if prefix))
+    return [within(column, prefix) for prefix in prefixes if prefix]
