@@ -54,8 +54,10 @@ async def main(seconds: float, clients: int) -> None:
             results.append(await run("service /healthz, direct", lambda i: ("GET", f"{funds}/healthz", {}, None),
                                      concurrency=concurrency, seconds=seconds))
             direct_headers = signed_headers(stack.secret, "GET", "/funds/sources", who)
-            results.append(await run("GET /funds/sources, direct to the service",
-                                     lambda i, h=direct_headers: ("GET", f"{funds}/funds/sources", h, None),
+            def direct_get(i: int, h: dict[str, str] = direct_headers) -> tuple[str, str, dict[str, str], Any]:
+                return "GET", f"{funds}/funds/sources", h, None
+
+            results.append(await run("GET /funds/sources, direct to the service", direct_get,
                                      concurrency=concurrency, seconds=seconds))
             results.append(await run("GET /funds/sources via gateway",
                                      lambda i: ("GET", f"{gateway}/funds/sources", key, None),
@@ -70,12 +72,15 @@ async def main(seconds: float, clients: int) -> None:
                 h = signed_headers(stack.secret, "POST", "/funds/appropriations", who, payload)
                 return "POST", f"{funds}/funds/appropriations", {**h, "content-type": "application/json"}, payload
 
-            results.append(await run("POST /funds/appropriations, direct",
-                                     lambda i, c=concurrency: direct_post(appropriation(i, f"d{c}")),
+            def direct(i: int, c: int = concurrency) -> tuple[str, str, dict[str, str], Any]:
+                return direct_post(appropriation(i, f"d{c}"))
+
+            def via_gateway(i: int, c: int = concurrency) -> tuple[str, str, dict[str, str], Any]:
+                return "POST", f"{gateway}/funds/appropriations", key, appropriation(i, f"g{c}")
+
+            results.append(await run("POST /funds/appropriations, direct", direct,
                                      concurrency=concurrency, seconds=seconds))
-            results.append(await run("POST /funds/appropriations via gateway",
-                                     lambda i, c=concurrency: (
-                                         "POST", f"{gateway}/funds/appropriations", key, appropriation(i, f"g{c}")),
+            results.append(await run("POST /funds/appropriations via gateway", via_gateway,
                                      concurrency=concurrency, seconds=seconds))
         baseline = await raw_baseline(database.url, seconds, clients)
         print(f"\nmachine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {seconds:.0f} s per row\n")

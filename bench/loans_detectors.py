@@ -200,7 +200,8 @@ class InProcessRegistry:
 async def scan(url: str) -> dict[str, Any]:
     os.environ["DATABASE_URL"] = url
     os.environ["FUNDTRACK_DB_ROLES"] = "0"
-    from services.kernel.alerts import DetectorContext, raise_alerts
+    from services.kernel.alerts import DetectorContext
+    from services.kernel.alerts_store import raise_alerts
     from services.kernel.db import create_engine, session_factory
     from services.loans.detectors import detectors
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from deploy.migrate import OWNER_ROLE
-from gateway.audit import unchained_acknowledgements
+from gateway.audit_chain import unchained_acknowledgements
 from services.kernel.db import plain_url, role_for
 from services.kernel.settings import DEV_SECRET
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA, SERVICES
@@ -137,7 +137,7 @@ def judge_owner(attributes: Mapping[str, Any] | None) -> list[Finding]:
 def judge_acknowledgements(unchained: Sequence[Mapping[str, Any]]) -> list[Finding]:
     """S4: an outbox entry acknowledged by the sequencer must be in the chain, as written, at the seq the
     acknowledgement names, and no chained row may claim an outbox entry it does not carry (`missing`, `differs`,
-    `forged`: gateway.audit.unchained_acknowledgements); otherwise someone else acknowledged or forged it, or the
+    `forged`: gateway.audit_chain.unchained_acknowledgements); otherwise someone else acknowledged or forged it, or the
     trail lost it."""
     if not unchained:
         return [Finding("audit acknowledgements", "ok", "every acknowledged outbox entry is in the chain")]

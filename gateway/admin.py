@@ -20,7 +20,7 @@ from services.kernel.app import service_router
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.ids import new_id
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
-from services.kernel.scope import S1, check_covers
+from services.kernel.scope import S1, check_covers, within_reach
 from services.kernel.types import AnyRegionCode, Input
 from services.kernel.uow import PrincipalDep, SessionDep
 
@@ -92,7 +92,7 @@ async def list_principals(
     query = (
         select(*principals.c, principal_revocations.c.revoked_at)
         .select_from(principals.outerjoin(principal_revocations))
-        .where(principals.c.region_code.startswith(caller.region_prefix, autoescape=True))  # S1
+        .where(*within_reach(principals.c.region_code, caller))  # S1
     )
     key = decode_cursor(cursor, 1)
     if key is not None:

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from gateway.policy import ALERT_DOMAINS
-from services.kernel.alerts import AlertNoteIn, RegionQuery, ScanIn, SeverityQuery, StatusQuery, TypeQuery
+from services.kernel.alerts_api import RegionQuery, SeverityQuery, StatusQuery, TypeQuery
+from services.kernel.alerts_schemas import AlertNoteIn, ScanIn
 from services.kernel.errors import NotFound, ServiceUnavailable
 from services.kernel.http import signed_headers
 from services.kernel.jsonbody import StrictJsonRoute

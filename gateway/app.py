@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from gateway import admin, alerts_api, audit_api, ops
-from gateway.audit import AuditWriter, Sequencer
+from gateway.audit import AuditWriter
 from gateway.auth import Authenticator, admin_token
 from gateway.door import Door
 from gateway.proxy import proxy_session
 from gateway.revocations import RevocationListener
+from gateway.sequencer import Sequencer
 from gateway.verification import SharedVerification
 from services.kernel.db import create_engine, session_factory
 from services.kernel.errors import install_error_handlers

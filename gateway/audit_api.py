@@ -12,11 +12,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import and_, select
 
-from gateway.audit import MAX_DELAY_MS, audit_filters, entry_json
 from gateway.models import audit_log, utc
+from gateway.sequencer import MAX_DELAY_MS
 from services.kernel.identity import Principal
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
-from services.kernel.regions import jurisdiction_prefix
+from services.kernel.scope import within_reach
 from services.kernel.spreadsheet import SpreadsheetWriter
 from services.kernel.types import AnyRegionCode
 from services.kernel.uow import PrincipalDep
@@ -70,20 +70,49 @@ AuditQueryDep = Annotated[AuditQuery, Depends(audit_query)]
 
 
 def _conditions(q: AuditQuery, principal: Principal) -> list[Any]:
-    return audit_filters(
-        scope_prefix=principal.region_prefix,
-        actor=q.actor,
-        role=q.role,
-        region=jurisdiction_prefix(q.region) if q.region else None,
-        method=q.method,
-        path_prefix=q.path_prefix,
-        status=q.status,
-        code=q.code,
-        entity_id=q.entity_id,
-        request_id=q.request_id,
-        since=q.since,
-        until=q.until,
-    )
+    """The trail inside the reader's jurisdiction (a region out of its reach lists nothing), narrowed by the filters."""
+    c = audit_log.c
+    conditions: list[Any] = within_reach(c.region_code, principal, q.region)
+    for column, value in (
+        (c.principal_id, q.actor),
+        (c.role, q.role),
+        (c.method, q.method),
+        (c.status, q.status),
+        (c.code, q.code),
+        (c.request_id, q.request_id),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if q.path_prefix:
+        conditions.append(c.path.startswith(q.path_prefix))
+    if q.entity_id:
+        conditions.append(c.entity_ids.contains([q.entity_id]))
+    if q.since:
+        conditions.append(c.at >= q.since)
+    if q.until:
+        conditions.append(c.at < q.until)
+    return conditions
+
+
+def entry_json(row: Any) -> dict[str, Any]:
+    return {
+        "seq": row.seq,
+        "at": utc(row.at),
+        "principal_id": row.principal_id,
+        "role": row.role,
+        "region_code": row.region_code,
+        "method": row.method,
+        "path": row.path,
+        "query": row.query,
+        "status": row.status,
+        "code": row.code or None,
+        "request_id": row.request_id,
+        "entity_ids": list(row.entity_ids),
+        "body_sha256": row.body_sha256,
+        "origin": row.origin,
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+    }
 
 
 @router.get("")

@@ -72,6 +72,13 @@ def _roles_note(method: str, path: str) -> str | None:
     return None
 
 
+def published(path: str) -> bool:
+    """A path of a service's OpenAPI the gateway publishes: not the internal API (other services and the gateway
+    call it directly), nor the service's own liveness probe. tests/platform/test_route_table.py holds the policy to
+    exactly these."""
+    return not path.startswith("/internal") and path != "/healthz"
+
+
 async def merged_openapi(app: FastAPI) -> dict[str, Any]:
     """The gateway's own routes plus every public route of the services, each marked with who may call it."""
     document = copy.deepcopy(app.openapi())
@@ -82,9 +89,8 @@ async def merged_openapi(app: FastAPI) -> dict[str, Any]:
         if isinstance(service_doc, BaseException):
             continue
         for path, operations in service_doc.get("paths", {}).items():
-            if path.startswith("/internal") or path == "/healthz":
-                continue
-            document["paths"][path] = operations
+            if published(path):
+                document["paths"][path] = operations
         document.setdefault("components", {}).setdefault("schemas", {}).update(
             service_doc.get("components", {}).get("schemas", {})
         )

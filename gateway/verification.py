@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.audit import Verification, verify_chain
+from gateway.audit_chain import Verification, verify_chain
 from gateway.metrics import VERIFICATIONS
 
 

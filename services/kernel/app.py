@@ -9,7 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from services.kernel.alerts import DetectorRegistry, alerts_router
+from services.kernel.alerts import DetectorRegistry
+from services.kernel.alerts_api import alerts_router
 from services.kernel.db import create_engine, session_factory
 from services.kernel.errors import install_error_handlers
 from services.kernel.http import ServiceClient

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from services.kernel import clock
-from services.kernel.alerts import DetectorRegistry, run_detectors
+from services.kernel.alerts import DetectorRegistry
+from services.kernel.alerts_scan import run_detectors
 from services.kernel.models import AuditOutbox
 
 log = logging.getLogger("fundtrack.scheduler")

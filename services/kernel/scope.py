@@ -3,7 +3,9 @@ jurisdiction covers. The two seams every service uses, so jurisdiction is applie
 
 - `check_covers`: "the principal must cover this region", raised as 403 NOT_IN_JURISDICTION naming the field;
 - `scope_prefix` and `within`: the region filter of a list — the region asked for (inside the caller's
-  jurisdiction) or the caller's own, as a prefix, and the SQL condition that keeps a list inside it.
+  jurisdiction) or the caller's own, as a prefix, and the SQL condition that keeps a list inside it;
+  `within_reach` is the same filter for the lists that answer a region outside the caller's reach with no rows
+  rather than a refusal (the audit trail, alerts).
 """
 
 from __future__ import annotations
@@ -60,3 +62,14 @@ def within(column: ColumnElement[str] | Mapped[str], prefix: str) -> ColumnEleme
     """The SQL condition that keeps rows whose region `column` lies under `prefix` (an index on the column with
     `text_pattern_ops` serves it). A prefix is ASCII digits (S3): nothing in it needs escaping."""
     return column.startswith(prefix)
+
+
+def within_reach(
+    column: ColumnElement[str] | Mapped[str], principal: Principal, region: str | None = None
+) -> list[ColumnElement[bool]]:
+    """The region filter of a list that narrows instead of refusing, as conditions to AND: rows inside the caller's
+    jurisdiction and, when a region is asked for, inside that region too, so a region out of reach lists nothing
+    (the convention of the audit trail and alerts lists, tests/platform/test_policy_matrix.py). The whole country
+    is no condition."""
+    prefixes = [principal.region_prefix, *([] if region is None else [jurisdiction_prefix(region)])]
+    return [within(column, prefix) for prefix in prefixes if prefix]

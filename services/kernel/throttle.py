@@ -27,7 +27,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
-from services.kernel.alerts import AlertDraft, raise_alerts
+from services.kernel.alerts import AlertDraft
+from services.kernel.alerts_store import raise_alerts
 from services.kernel.errors import RATE_LIMITED, Problem
 from services.kernel.identity import Principal
 

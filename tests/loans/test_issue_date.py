@@ -76,7 +76,8 @@ class EligibilityFailing(ServiceClient):
 
     def __init__(self, household: dict[str, Any], *, status: int | None) -> None:
         super().__init__("registry", "http://127.0.0.1:9", caller="loans")
-        self.household, self.status, self.asked = household, status, []  # type: list[str]
+        self.household, self.status = household, status
+        self.asked: list[str] = []
 
     async def request(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None

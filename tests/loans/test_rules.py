@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -121,7 +122,7 @@ def test_non_productive_purposes(purpose: str) -> None:
 
 
 def test_rate_fees_collateral_product() -> None:
-    three_years = {"issued_on": date(2018, 3, 1), "term_months": 36}
+    three_years: dict[str, Any] = {"issued_on": date(2018, 3, 1), "term_months": 36}
     rules.check_rate_at_benchmark(475, 475, 0, **three_years)
     refused(codes.LOAN_RATE_ABOVE_BENCHMARK, rules.check_rate_at_benchmark, 476, 475, 0, **three_years)
     assert refused(codes.LOAN_RATE_ABOVE_BENCHMARK, rules.check_rate_at_benchmark, 475, 475, 1,
@@ -225,7 +226,7 @@ def test_official_benchmark_by_issue_date_and_term(issued_on: date, term_months:
 
 
 def test_a_declared_benchmark_above_the_official_one_is_refused() -> None:
-    one_year = {"issued_on": date(2018, 3, 1), "term_months": 12}
+    one_year: dict[str, Any] = {"issued_on": date(2018, 3, 1), "term_months": 12}
     rules.check_rate_at_benchmark(435, 435, 0, **one_year)
     rules.check_rate_at_benchmark(400, 400, 0, **one_year)  # cheaper than the benchmark: allowed
     problem = refused(codes.LOAN_RATE_ABOVE_BENCHMARK, rules.check_rate_at_benchmark, 475, 475, 0, **one_year)

@@ -11,7 +11,8 @@ import asyncpg
 import pytest
 
 from services.kernel import clock
-from services.kernel.alerts import AlertDraft, raise_alerts
+from services.kernel.alerts import AlertDraft
+from services.kernel.alerts_store import raise_alerts
 from services.kernel.db import create_engine, session_factory
 from services.kernel.ids import new_id
 from services.loans.codes import ALERT_LOAN_OVERDUE as LOAN_OVERDUE

@@ -13,8 +13,10 @@ import asyncpg
 import pytest
 
 from deploy.migrate import OWNER_ROLE, _ensure_roles, migrate, role_report, url_as
-from gateway.audit import _INSERT_INBOX, _INSERT_LOG, SEQUENCER_LOCK, entry_hash
+from gateway.audit import INSERT_INBOX
+from gateway.audit_chain import entry_hash
 from gateway.models import AUDIT_FIELDS, GENESIS_HASH
+from gateway.sequencer import INSERT_LOG, SEQUENCER_LOCK
 from services.kernel.db import plain_url, role_for
 from services.kernel.outbox import Pending
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA
@@ -237,13 +239,13 @@ async def test_the_gateway_cannot_swap_a_door_entry_for_a_forged_chained_one(sta
                 async with conn.transaction():
                     await conn.execute("SELECT pg_advisory_xact_lock($1)", SEQUENCER_LOCK)
                     inbox_id = await conn.fetchval(
-                        f"{_INSERT_INBOX} RETURNING id", *[entry[f] for f in AUDIT_FIELDS]
+                        f"{INSERT_INBOX} RETURNING id", *[entry[f] for f in AUDIT_FIELDS]
                     )
                     head = await conn.fetchrow("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                     seq, prev = (head["seq"] + 1, head["hash"]) if head else (1, GENESIS_HASH)
                     chained = {**entry, "principal_id": principal}
                     await conn.execute(
-                        _INSERT_LOG, *[chained[f] for f in AUDIT_FIELDS], seq, prev, entry_hash(prev, seq, chained),
+                        INSERT_LOG, *[chained[f] for f in AUDIT_FIELDS], seq, prev, entry_hash(prev, seq, chained),
                         inbox_id,
                     )
                     await conn.execute("DELETE FROM audit_inbox WHERE id = $1", inbox_id)

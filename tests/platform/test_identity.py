@@ -1,16 +1,12 @@
 """Jurisdiction prefixes and the gateway's signature, as pure functions."""
 
-import pytest
 
-from services.kernel.identity import (
-    Principal,
-    SignatureError,
-    body_digest,
-    covers,
-    jurisdiction_prefix,
-    sign,
-    verify,
-)
+import pytest
+from sqlalchemy import column
+
+from services.kernel.identity import Principal, SignatureError, body_digest, sign, verify
+from services.kernel.regions import covers, jurisdiction_prefix
+from services.kernel.scope import within_reach
 
 SECRET = "s3cret"
 
@@ -43,10 +39,28 @@ def test_prefixes() -> None:
     assert [jurisdiction_prefix(c) for c in ("000000", "430000", "430500", "430523")] == ["", "43", "4305", "430523"]
 
 
+@pytest.mark.parametrize(
+    ("jurisdiction", "region", "prefixes"),
+    [
+        ("000000", None, []),  # the whole country: no condition
+        ("000000", "430500", ["4305"]),
+        ("430000", None, ["43"]),
+        ("430000", "430523", ["43", "430523"]),
+        ("430523", "520121", ["430523", "520121"]),  # out of reach: both, so nothing is listed (not a 403)
+    ],
+)
+def test_within_reach_narrows_never_widens(jurisdiction: str, region: str | None, prefixes: list[str]) -> None:
+    principal = Principal(id="p", role="inspector", region_code=jurisdiction, name="p")
+    conditions = within_reach(column("region_code"), principal, region)
+    sql = " AND ".join(str(c.compile(compile_kwargs={"literal_binds": True})) for c in conditions)
+    assert sql.count("LIKE") == len(prefixes), sql
+    assert all(f"'{prefix}'" in sql for prefix in prefixes), sql
+
+
 def _verify(
     headers: dict[str, str], *, method: str = "GET", path: str = "/x", query: str = "", now: float = 1000.0,
     audience: str = "funds",
-):
+) -> Principal:
     return verify(
         SECRET,
         ttl_seconds=30,

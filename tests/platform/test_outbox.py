@@ -14,7 +14,8 @@ import asyncpg
 import httpx
 import pytest
 
-from gateway.audit import _chained, _stage, unchained_acknowledgements
+from gateway.audit_chain import unchained_acknowledgements
+from gateway.sequencer import _chained, _stage
 from services.kernel.outbox import Pending
 from services.kernel.topology import ALL_SCHEMAS
 from tests.conftest import Api, signed

@@ -16,7 +16,7 @@ async def test_good_and_bad_lines_are_reported_by_physical_line(admin: Api, db: 
     good1, good2 = row(county), row(county, status="exited", village_cadre="1", members="5")
     bad_id = row(county)
     bad_id.head_id_number = bad_id.head_id_number[:17] + ("0" if bad_id.head_id_number[17] != "0" else "1")
-    lines = [
+    lines: list[str | Row] = [
         good1,                                                            # 2
         bad_id,                                                           # 3
         row(county, head_id_number=id_number(county, birth="19800230")),  # 4 30 February

@@ -53,6 +53,7 @@ async def test_household_and_lookup_give_the_full_record(admin: Api, stack: Stac
 
 async def test_lookup_input_is_checked(stack: Stack) -> None:
     too_many = {"household_ids": [f"hh-{i}" for i in range(1001)]}
+    body: dict[str, Any]
     for body in (too_many, {"household_ids": ["bad id"]}, {"ids": []}, {"household_ids": "x"}):
         response = await call(stack, "POST", "/internal/households/lookup", json=body)
         assert response.status_code == 422, body
@@ -174,6 +175,7 @@ async def test_eligibility_of_many_households_in_the_order_asked(admin: Api, sta
 
 async def test_eligibility_input_is_checked_and_internal_only(stack: Stack) -> None:
     too_many = {"items": [{"household_id": f"hh-{i}"} for i in range(1001)]}
+    body: dict[str, Any]
     for body in (too_many, {"items": [{"household_id": "bad id"}]}, {"items": [{"household_id": "h", "day": "x"}]},
                  {"items": [{"household_id": "h", "on": "2999-99-01"}]}, {"ids": []}):
         response = await call(stack, "POST", "/internal/households/eligibility", json=body)

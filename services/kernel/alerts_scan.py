@@ -1,0 +1,42 @@
+"""A scan: every detector of a service run as of a date, its drafts kept to the scan's jurisdiction and raised.
+
+S2: a scan asked for by a principal (POST /alerts/scan) is as of a day not after today, and raises or updates only
+alerts whose region its jurisdiction covers (the daily run is national); and an open alert's facts only move forward
+in time (alerts_store.raise_alerts).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
+from services.kernel.alerts_schemas import ScanOut
+from services.kernel.alerts_store import raise_alerts
+
+
+def in_scope(drafts: list[AlertDraft], region_prefix: str) -> list[AlertDraft]:
+    """S2: the drafts a scan of this jurisdiction may raise or update (a subject spanning counties, such as a
+    cooperative reached from two counties, has its alert at their common region, out of a county's reach)."""
+    return [d for d in drafts if d.region_code.startswith(region_prefix)]
+
+
+async def run_detectors(
+    session: AsyncSession,
+    registry: DetectorRegistry,
+    *,
+    service: str,
+    as_of: date,
+    state: Any,
+    region_prefix: str = "",
+) -> ScanOut:
+    drafts: list[AlertDraft] = []
+    context = DetectorContext(session=session, as_of=as_of, state=state, region_prefix=region_prefix)
+    for detector in registry.detectors.values():
+        drafts.extend(in_scope(await detector(context), region_prefix))
+    result = await raise_alerts(session, drafts, service=service, as_of=as_of)
+    for name in registry.detectors:
+        result.raised.setdefault(name, 0)
+    return result

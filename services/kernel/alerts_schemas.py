@@ -1,0 +1,50 @@
+"""The shapes of alerts on the wire: what the internal alerts API (alerts_api.py) reads and answers, and the
+gateway merges into GET /alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from services.kernel.types import Happened, Input
+
+AlertStatus = Literal["open", "acknowledged", "resolved"]
+
+
+class AlertNote(BaseModel):
+    action: str
+    note: str
+    principal_id: str
+    at: datetime
+
+
+class Subject(BaseModel):
+    kind: str
+    id: str
+
+
+class AlertRead(BaseModel):
+    id: str
+    type: str
+    severity: str
+    region_code: str
+    subject: Subject
+    raised_at: datetime
+    status: str
+    facts: dict[str, Any]
+    notes: list[AlertNote]
+
+
+class AlertNoteIn(Input):
+    note: str = Field(default="", max_length=4000)
+
+
+class ScanIn(Input):
+    as_of: Happened  # S2: not after today in China (a scan as of 2099 ages every overdue loan by decades)
+
+
+class ScanOut(BaseModel):
+    raised: dict[str, int]
+    updated: dict[str, int] = Field(default_factory=dict)
