@@ -127,7 +127,7 @@ def test_p2_only_the_county_manager_approves() -> None:
 def test_p6_shares_go_to_beneficiaries_of_income_generating_assets_only() -> None:
     rules.check_shares("income_generating", ["h1", "h2"], ["h1", "h2", "h3"])
     rules.check_shares("public_welfare", [], ["h1"])
-    refused = (
+    refused: tuple[tuple[tuple[str, list[str], list[str]], str], ...] = (
         (("public_welfare", ["h1"], ["h1"]), codes.SHARES_NOT_FOR_KIND),
         (("income_generating", [], ["h1"]), codes.SHARES_REQUIRED),
         (("income_generating", ["h1", "x9"], ["h1"]), codes.SHAREHOLDER_NOT_BENEFICIARY),
