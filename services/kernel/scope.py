@@ -9,6 +9,7 @@ jurisdiction covers. The two seams every service uses, so jurisdiction is applie
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Mapped
 
 from services.kernel.errors import NotInJurisdiction
 from services.kernel.identity import Principal
@@ -55,7 +56,7 @@ def scope_prefix(principal: Principal, region: str | None, *, field: str = "regi
     return jurisdiction_prefix(region)
 
 
-def within(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+def within(column: ColumnElement[str] | Mapped[str], prefix: str) -> ColumnElement[bool]:
     """The SQL condition that keeps rows whose region `column` lies under `prefix` (an index on the column with
     `text_pattern_ops` serves it). A prefix is ASCII digits (S3): nothing in it needs escaping."""
     return column.startswith(prefix)
