@@ -6,6 +6,7 @@ balances cannot pay, written from the next source if they can."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -102,3 +103,30 @@ async def test_allocations_that_need_the_fund_account_too_take_the_locked_path(w
     assert left[("fund", world.source, "")] == 100
     refused = await world.fin_province.post("/funds/allocations", json=world.allocation(101))
     assert refused.status_code == 409 and refused.json()["code"] == "INSUFFICIENT_FUNDS"
+
+
+async def test_the_receipt_written_before_the_move_is_rolled_back_with_a_refusal(
+    world: World, db: asyncpg.Pool
+) -> None:
+    """allocate() has the unit of work write its audit entry and idempotency record before the money moves (so the
+    issuer's rows are locked for one statement and the commit): a move refused after that keeps neither, and a
+    batch's entry names every allocation."""
+    key = {"Idempotency-Key": f"late-{uuid.uuid4().hex}"}
+    body = world.allocation(700)
+    refused = await world.fin_province.post("/funds/allocations", json=body, headers=key)
+    assert refused.status_code == 409 and refused.json()["code"] == codes.INSUFFICIENT_FUNDS
+    assert await db.fetchval("SELECT count(*) FROM funds.allocations WHERE doc_no = $1", body["doc_no"]) == 0
+    assert (await world.appropriate(1_000)).status_code == 201
+    allowed = await world.fin_province.post("/funds/allocations", json=body, headers=key)  # the key was not kept
+    assert allowed.status_code == 201 and "idempotent-replayed" not in allowed.headers
+    replay = await world.fin_province.post("/funds/allocations", json=body, headers=key)
+    assert replay.headers.get("idempotent-replayed") == "true" and replay.json() == allowed.json()
+    entries = await db.fetch("SELECT status, entity_ids FROM funds.audit_outbox WHERE $1 = ANY(entity_ids)",
+                             allowed.json()["id"])
+    assert [(e["status"], e["entity_ids"]) for e in entries] == [(201, [allowed.json()["id"]])]
+    batch = await world.fin_province.post("/funds/allocations:batch",
+                                          json={"items": [world.allocation(100), world.allocation(200)]})
+    assert batch.status_code == 201, batch.text
+    ids = [a["id"] for a in batch.json()["items"]]
+    entry = await db.fetchval("SELECT entity_ids FROM funds.audit_outbox WHERE $1 = ANY(entity_ids)", ids[0])
+    assert entry == ids
