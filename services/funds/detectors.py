@@ -66,7 +66,7 @@ async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
 @registry.register(codes.GROWTH_BELOW_AVERAGE)
 async def growth_below_average(ctx: DetectorContext) -> list[AlertDraft]:
     """F2: for an integrable fund, what a province gives its poor counties grew less than the fund on average."""
-    rows = await reports.growth(ctx.session, province=None, fiscal_year=None, as_of=ctx.as_of)
+    rows = await reports.growth(ctx.session, prefix="", fiscal_year=None, as_of=ctx.as_of)
     return [
         AlertDraft(
             type=codes.GROWTH_BELOW_AVERAGE, severity="medium", region_code=r.province, subject_kind="fund_year",

@@ -43,10 +43,10 @@ class GrowthRow:
 
 
 async def growth(
-    session: AsyncSession, *, province: str | None, fiscal_year: int | None, as_of: date | None = None
+    session: AsyncSession, *, prefix: str, fiscal_year: int | None, as_of: date | None = None
 ) -> list[GrowthRow]:
-    """F2 per (province, integrable fund, year) against the year before; both years as recorded by `as_of`."""
-    prefix = province[:2] if province else ""
+    """F2 per (province, integrable fund, year) of the counties under `prefix` ('' all), against the year before;
+    both years as recorded by `as_of`."""
     rows = await allocations.county_receipts(session, prefix=prefix, as_of=as_of or date.max)
     totals: dict[tuple[str, str, int], tuple[int, int]] = {}
     for r in rows:
@@ -59,7 +59,7 @@ async def growth(
         poor_prev, all_prev = totals.get((p, s, y - 1), (0, 0))
         poor_curr, all_curr = totals.get((p, s, y), (0, 0))
         figures = rules.growth_parity(poor_prev=poor_prev, poor_curr=poor_curr, all_prev=all_prev, all_curr=all_curr)
-        result.append(GrowthRow(p + "0000", s, y, poor_prev, poor_curr, all_prev, all_curr, figures))
+        result.append(GrowthRow(p, s, y, poor_prev, poor_curr, all_prev, all_curr, figures))
     return result
 
 

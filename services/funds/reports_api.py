@@ -11,7 +11,7 @@ from services.funds.schemas import RecordId, YearParam
 from services.kernel import clock
 from services.kernel.app import service_router
 from services.kernel.regions import region_level
-from services.kernel.scope import check_covers, scope_prefix
+from services.kernel.scope import scope_prefix
 from services.kernel.types import Day, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 
@@ -28,8 +28,8 @@ async def get_growth(
     """F2: per integrable fund, what the province's counties received this year and last (net of reversals)."""
     if region_level(province) != "province":
         raise problems.not_a_province()
-    check_covers(principal, province, field="province")
-    rows = await reports.growth(session, province=province, fiscal_year=fiscal_year)
+    prefix = scope_prefix(principal, province, field="province")
+    rows = await reports.growth(session, prefix=prefix, fiscal_year=fiscal_year)
     return {"province": province, "fiscal_year": fiscal_year, "items": [r.as_item() for r in rows]}
 
 

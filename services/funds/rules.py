@@ -8,21 +8,18 @@ from fractions import Fraction
 from typing import Any
 
 from services.funds import codes, problems
-from services.kernel.regions import region_level
+from services.kernel.regions import covers, region_level
 
 
 def is_below(from_region: str, to_region: str) -> bool:
-    """Is `to_region` strictly below `from_region` in the hierarchy (centre → province → city → county)?"""
+    """Is `to_region` strictly below `from_region` in the hierarchy (centre → province → city → county)? Below means
+    inside the issuer's region (kernel/regions.py `covers`), and a city passes money to its counties only."""
     level = region_level(from_region)
-    if from_region == to_region or region_level(to_region) == "central":
+    if from_region == to_region or region_level(to_region) == "central" or level == "county":
         return False
-    if level == "central":
-        return True
-    if level == "province":
-        return to_region[:2] == from_region[:2]
-    if level == "city":
-        return to_region[:4] == from_region[:4] and region_level(to_region) == "county"
-    return False
+    if level == "city" and region_level(to_region) != "county":
+        return False
+    return covers(from_region, to_region)
 
 
 def check_allocation_direction(from_region: str, to_region: str) -> None:

@@ -101,7 +101,7 @@ async def list_readable(
 # evaluated per issuing province (DOMAIN.md F2); the centre's own split is not the province's to answer for.
 _GROWTH = text(
     """
-    SELECT substr(a.to_region, 1, 2) AS province, a.fund_source, a.fiscal_year,
+    SELECT substr(a.to_region, 1, 2) || '0000' AS province, a.fund_source, a.fiscal_year,
            SUM(a.amount_fen) FILTER (WHERE c.poor) AS poor_fen, SUM(a.amount_fen) AS all_fen
     FROM allocations a
     JOIN fund_sources s ON s.code = a.fund_source AND s.integrable
@@ -115,5 +115,5 @@ _GROWTH = text(
 
 
 async def county_receipts(session: AsyncSession, *, prefix: str, as_of: date) -> list[Row[Any]]:
-    """F2's sums: (province, fund source, fiscal year, poor_fen, all_fen) of counties under `prefix`."""
+    """F2's sums: (province code, fund source, fiscal year, poor_fen, all_fen) of counties under `prefix`."""
     return list(await session.execute(_GROWTH, {"prefix": prefix + "%", "as_of": as_of}))
