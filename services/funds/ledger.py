@@ -38,7 +38,7 @@ def key_columns(keys: Sequence[AccountKey]) -> accounts.KeyColumns:
             [k.ref for k in keys])
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a batch builds a thousand, and a frozen dataclass is several times slower to make
 class Move:
     """`amount_fen` into `destinations[i]`, drawn from `sources[i]` in order, each emptied before the next (one
     transfer per account drawn). `field` is what a refusal for too little money names (None: the account), `index`
@@ -131,7 +131,7 @@ async def move(session: AsyncSession, moves: Sequence[Move], *, book: Book | Non
         return []
     if book is not None and not book.locked:
         plan = _plan(book, moves, first_source_only=True)
-        if plan is not None and await accounts.write_if_covered(session, plan.columns(), plan.touched(), plan.needs):
+        if plan is not None and await accounts.write_if_covered(session, plan.columns, plan.touched(), plan.needs):
             return plan.posted
         book = None
     if book is None:
@@ -141,22 +141,19 @@ async def move(session: AsyncSession, moves: Sequence[Move], *, book: Book | Non
     plan = _plan(book, moves)
     assert plan is not None
     changed = {i: d for i, d in plan.touched().items() if d != 0}
-    await accounts.write(session, plan.columns(), changed)
+    await accounts.write(session, plan.columns, changed)
     return plan.posted
-
-
-_TRANSFER_COLUMNS = ("id", "src", "dst", "amount", "kind", "fund", "record", "doc", "on", "reverses")
 
 
 @dataclass
 class _Plan:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    posted: list[Posted] = field(default_factory=list)
-    deltas: dict[int, int] = field(default_factory=dict)
-    needs: dict[int, int] = field(default_factory=dict)  # per account but a budget: the most it goes down
+    """The transfers to write, one list per column of `transfers` (id, source, destination, amount, kind, fund
+    source, record, document, date, reversed transfer), and what they do to each account."""
 
-    def columns(self) -> list[list[Any]]:
-        return [[row[name] for row in self.rows] for name in _TRANSFER_COLUMNS]
+    columns: list[list[Any]] = field(default_factory=lambda: [[] for _ in range(10)])
+    posted: list[Posted] = field(default_factory=list)
+    deltas: dict[int, int] = field(default_factory=dict)  # by account id: the net change
+    needs: dict[int, int] = field(default_factory=dict)  # by account id, but a budget: the most it goes down
 
     def touched(self) -> dict[int, int]:
         """Every account the moves touch (locked even when its net change is 0), with that change, by id."""
@@ -169,7 +166,8 @@ def _plan(book: Book, moves: Sequence[Move], *, first_source_only: bool = False)
     is not covered by its first source alone instead."""
     balances = dict(book.balances)
     plan = _Plan()
-    lowest: dict[AccountKey, int] = {}
+    deltas, lowest = plan.deltas, plan.needs  # an account's running change, and its lowest (sources only go down)
+    ids, srcs, dsts, amounts, kinds, funds, records, docs, dates, reverses = plan.columns
     for m in moves:
         available = [(i, m.amount_fen if k.kind == BUDGET else balances[k]) for i, k in enumerate(m.sources)]
         parts = rules.draw(available, m.amount_fen)
@@ -178,18 +176,27 @@ def _plan(book: Book, moves: Sequence[Move], *, first_source_only: bool = False)
         if parts is None:
             raise _short(m, sum(balances[k] for k in m.sources))
         for part in parts:
-            source, destination = m.sources[part.account_id], m.destinations[part.account_id]
+            source, destination, amount = m.sources[part.account_id], m.destinations[part.account_id], part.amount_fen
+            src, dst = book.ids[source], book.ids[destination]
+            balances[source] -= amount
+            balances[destination] += amount
+            deltas[src] = deltas.get(src, 0) - amount
+            deltas[dst] = deltas.get(dst, 0) + amount
+            if source.kind != BUDGET and deltas[src] < lowest.get(src, 0):
+                lowest[src] = deltas[src]
             transfer_id = new_id("trf")
-            for key, delta in ((source, -part.amount_fen), (destination, part.amount_fen)):
-                balances[key] += delta
-                plan.deltas[book.ids[key]] = plan.deltas.get(book.ids[key], 0) + delta
-                if key.kind != BUDGET:
-                    lowest[key] = min(lowest.get(key, 0), balances[key] - book.balances[key])
-            plan.rows.append({"id": transfer_id, "src": book.ids[source], "dst": book.ids[destination],
-                              "amount": part.amount_fen, "kind": m.kind, "fund": source.fund_source,
-                              "record": m.record_id, "doc": m.doc_no, "on": m.occurred_on, "reverses": m.reverses_id})
-            plan.posted.append(Posted(transfer_id, source, destination, part.amount_fen, source.fund_source))
-    plan.needs = {book.ids[k]: -low for k, low in lowest.items() if low < 0}
+            ids.append(transfer_id)
+            srcs.append(src)
+            dsts.append(dst)
+            amounts.append(amount)
+            kinds.append(m.kind)
+            funds.append(source.fund_source)
+            records.append(m.record_id)
+            docs.append(m.doc_no)
+            dates.append(m.occurred_on)
+            reverses.append(m.reverses_id)
+            plan.posted.append(Posted(transfer_id, source, destination, amount, source.fund_source))
+    plan.needs = {account: -low for account, low in lowest.items()}
     return plan
 
 
