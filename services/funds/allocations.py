@@ -9,14 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import ledger, problems, rules
 from services.funds.ledger import AccountKey, Move
 from services.funds.reference import load_reference
 from services.funds.repository import allocations as repository
+from services.funds.repository.unique import Duplicate
 from services.funds.schemas import (
     AllocationBatchRead,
     AllocationCreate,
@@ -51,7 +50,7 @@ async def appropriate(
             region_code=body.region_code, amount_fen=body.amount_fen, doc_no=body.doc_no, appropriated_on=on,
             created_by=principal.id,
         )
-    except IntegrityError as exc:
+    except Duplicate as exc:
         raise problems.duplicate_document(body.doc_no) from exc
     budget = AccountKey(body.region_code, "budget", body.fund_source)
     treasury = AccountKey(body.region_code, "treasury", body.fund_source)
@@ -160,8 +159,8 @@ async def _insert_and_read(session: AsyncSession, planned: Sequence[Planned], pr
     wanted = sorted({k for p in planned for k in p.sources} | destinations)
     try:
         rows = await repository.insert_and_read_balances(session, columns, principal.id, ledger.key_columns(wanted))
-    except asyncpg.UniqueViolationError as exc:
-        found = _DUPLICATE_KEY.search(str(exc.detail or ""))
+    except Duplicate as exc:
+        found = _DUPLICATE_KEY.search(exc.detail)
         index = next((i for i, p in enumerate(planned) if found and p.item.doc_no == found.group(2)), None)
         doc = planned[index].item.doc_no if index is not None else (found.group(2) if found else "")
         raise problems.in_batch(problems.duplicate_document(doc), index if batch else None) from exc

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, TypedDict, cast
+from typing import Annotated, Any, TypedDict, cast
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -74,6 +74,11 @@ class Registry:
             "/internal/households/eligibility", [{"household_id": h, "on": on.isoformat()} for h, on in queries]
         )
         return cast(list[Eligibility], answers)
+
+
+def registry_of(state: Any) -> Registry:
+    """The registry as a detector reaches it: through the app's state its run is given (kernel alerts)."""
+    return Registry(state.clients["registry"])
 
 
 async def projects_dependency(request: Request) -> Projects:

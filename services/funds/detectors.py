@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 
 from services.funds import codes, reports, rules
-from services.funds.clients import Registry
+from services.funds.clients import registry_of
 from services.funds.repository import disbursements
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
 from services.kernel.errors import ServiceUnavailable
@@ -101,7 +101,7 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
     the registry stood on the payment date (a later change of status neither raises nor clears the finding)."""
     since = ctx.as_of - timedelta(days=INELIGIBLE_LOOKBACK_DAYS)
     payments = await disbursements.to_households(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of, since=since)
-    registry_client = Registry(ctx.state.clients["registry"])
+    registry_client = registry_of(ctx.state)
     try:
         judged = await registry_client.household_eligibility([(p.payee_id, p.paid_on) for p in payments])
     except ServiceUnavailable:

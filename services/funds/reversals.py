@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import ledger, problems
 from services.funds.ledger import AccountKey, Move
 from services.funds.repository import arrangements, reversals
+from services.funds.repository.unique import Duplicate
 from services.funds.schemas import ReversalCreate, ReversalRead
 from services.kernel import clock
 from services.kernel.identity import Principal
@@ -49,7 +49,7 @@ async def reverse(session: AsyncSession, *, principal: Principal, body: Reversal
     try:
         await reversals.insert_reversal(session, id=reversal_id, target_id=record_id, target_kind=kind,
                                         reason=body.reason, reversed_on=on, created_by=principal.id)
-    except IntegrityError as exc:
+    except Duplicate as exc:
         raise problems.already_reversed(body.target_id) from exc
     if kind == "arrangement":  # its amount goes back to the project's budget headroom (F4)
         arrangement = await arrangements.get(session, record_id)

@@ -6,7 +6,6 @@ request is refused with 503 and nothing changes.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import codes, ledger, problems, rules
@@ -14,6 +13,7 @@ from services.funds.clients import Household, Projects, Registry
 from services.funds.ledger import AccountKey, Move, Posted
 from services.funds.reference import load_reference
 from services.funds.repository import accounts, arrangements, disbursements
+from services.funds.repository.unique import Duplicate
 from services.funds.schemas import (
     ArrangementCreate,
     ArrangementRead,
@@ -124,7 +124,7 @@ async def _disburse(
             voucher_no=body.voucher_no, payee_kind=payee.kind, payee_id=payee.id, payee_name=payee.name,
             payee_account_no=payee.account_no, paid_on=on, created_by=principal.id,
         )
-    except IntegrityError as exc:
+    except Duplicate as exc:
         raise problems.duplicate_document(body.voucher_no, field="voucher_no") from exc
     if household is not None:
         rules.check_household_account(household, account_no=payee.account_no)  # last of all (S6); rolls back

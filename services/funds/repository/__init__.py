@@ -11,6 +11,7 @@ from services.funds.repository import (
     reference,
     reversals,
     transfers,
+    unique,
 )
 
-__all__ = ["accounts", "allocations", "arrangements", "disbursements", "reference", "reversals", "transfers"]
+__all__ = ["accounts", "allocations", "arrangements", "disbursements", "reference", "reversals", "transfers", "unique"]

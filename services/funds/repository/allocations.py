@@ -8,10 +8,12 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import ColumnElement, Row, Select, insert, or_, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import Allocation, Appropriation, Reversal
+from services.funds.repository.unique import Duplicate
 from services.kernel import rawsql
 from services.kernel.scope import within
 
@@ -46,14 +48,20 @@ async def insert_and_read_balances(
     keys: tuple[list[str], list[str], list[str], list[str]],
 ) -> list[asyncpg.Record]:
     """Insert allocations given column by column (ALLOCATION_COLUMNS) and return the unlocked balance rows of the
-    accounts of `keys` that exist. asyncpg.UniqueViolationError for a duplicate document."""
+    accounts of `keys` that exist. Duplicate for a document the issuer already posted of that fund source."""
     values = [columns[name] for name in ALLOCATION_COLUMNS]
-    return await rawsql.fetch(session, _INSERT_AND_READ_BALANCES, *values, created_by, *keys)
+    try:
+        return await rawsql.fetch(session, _INSERT_AND_READ_BALANCES, *values, created_by, *keys)
+    except asyncpg.UniqueViolationError as exc:
+        raise Duplicate(str(exc.detail or "")) from exc
 
 
 async def insert_appropriation(session: AsyncSession, **values: Any) -> None:
-    """IntegrityError for a duplicate document (region, document, fund source)."""
-    await session.execute(insert(Appropriation).values(**values))
+    """Duplicate for a document the region already posted of that fund source."""
+    try:
+        await session.execute(insert(Appropriation).values(**values))
+    except IntegrityError as exc:
+        raise Duplicate(str(exc.orig)) from exc
 
 
 def _visible_to(prefix: str) -> ColumnElement[bool]:

@@ -6,14 +6,19 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, insert, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds.models import Disbursement
+from services.funds.repository.unique import Duplicate
 
 
 async def insert_disbursement(session: AsyncSession, **values: Any) -> None:
-    """IntegrityError for a voucher already posted in the county."""
-    await session.execute(insert(Disbursement).values(**values))
+    """Duplicate for a voucher already posted in the county."""
+    try:
+        await session.execute(insert(Disbursement).values(**values))
+    except IntegrityError as exc:
+        raise Duplicate(str(exc.orig)) from exc
 
 
 _DUPLICATES = text(

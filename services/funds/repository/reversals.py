@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Row, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import Allocation, Appropriation, Arrangement, Disbursement, Reversal, Transfer
+from services.funds.repository.unique import Duplicate
 
 # The region that answers for each kind of record (the jurisdiction of its correction).
 _ANSWERING_REGION: dict[str, Any] = {
@@ -46,5 +48,8 @@ async def answering_region(session: AsyncSession, *, kind: str, record_id: str) 
 
 
 async def insert_reversal(session: AsyncSession, **values: Any) -> None:
-    """IntegrityError if the record was reversed already."""
-    await session.execute(insert(Reversal).values(**values))
+    """Duplicate if the record was reversed already."""
+    try:
+        await session.execute(insert(Reversal).values(**values))
+    except IntegrityError as exc:
+        raise Duplicate(str(exc.orig)) from exc
