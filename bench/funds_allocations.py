@@ -32,10 +32,11 @@ from tests.stack import create_test_database, start_stack, stop_all, workdir
 PROVINCE, COUNTY = "430000", "430523"
 PGBENCH_CANDIDATES = ("/usr/bin/pgbench",)
 
-# The statements the API runs for one allocation (services/funds/allocations.py, ledger.py and the kernel's
-# audit outbox), in its order, written out for pgbench: reference data, the record with the unlocked balances (one
-# statement), the audit row, then one statement that locks the balance rows, checks and writes. The account ids are
-# fixed (-D src, dst) as the API finds them by key.
+# The statements the API runs for one allocation (services/funds/repository: reference.py `_REFERENCE`,
+# allocations.py `_INSERT_AND_READ_BALANCES`, accounts.py `_WRITE_IF_COVERED`; and the kernel's audit outbox, which
+# allocate() has written through its receipt before the move), in its order, written out for pgbench: reference
+# data, the record with the unlocked balances (one statement), the audit row, then one statement that locks the
+# balance rows, checks and writes. The account ids are fixed (-D src, dst) as the API finds them by key.
 PGBENCH_SCRIPT = """\\set r random(1, 9000000000000000)
 BEGIN;
 SELECT 's', code, integrable, false FROM funds.fund_sources WHERE code = 'PGB'

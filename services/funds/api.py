@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Path, Query, Request
 
 from services.funds import allocations, queries, reference, reversals, spending
+from services.funds.clients import ProjectsDep, RegistryDep
 from services.funds.schemas import (
     AllocationBatch,
     AllocationBatchRead,
@@ -29,13 +30,10 @@ from services.funds.schemas import (
     YearParam,
 )
 from services.kernel.app import service_router
-from services.kernel.errors import Forbidden
-from services.kernel.identity import Principal
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
-from services.kernel.scope import check_national
 from services.kernel.types import RegionCode
-from services.kernel.uow import PrincipalDep, SessionDep
+from services.kernel.uow import PrincipalDep, ReceiptDep, SessionDep
 
 router = service_router("/funds", tags=["funds"])
 RegionQuery = Annotated[RegionCode | None, Query()]
@@ -43,19 +41,11 @@ SourceQuery = Annotated[SourceCode | None, Query()]
 YearQuery = Annotated[YearParam | None, Query()]
 
 
-def _require_national_admin(principal: Principal) -> None:
-    """Fund sources are national reference data: an admin of the central level keeps them (S1)."""
-    if principal.role != "admin":
-        raise Forbidden("只有管理员可以修改资金来源 / only an admin maintains fund sources")
-    check_national(principal, field="code", what="fund sources")
-
-
 @router.put("/sources/{code}", response_model=SourceRead)
 async def put_source(
     code: Annotated[SourceCode, Path()], body: SourcePut, session: SessionDep, principal: PrincipalDep
 ) -> SourceRead:
-    _require_national_admin(principal)
-    return await reference.put_source(session, code=code, body=body)
+    return await reference.put_source(session, principal=principal, code=code, body=body)
 
 
 @router.get("/sources", response_model=Page[SourceRead])
@@ -77,7 +67,7 @@ async def put_county(
 
 @router.get("/counties", response_model=Page[CountyRead])
 async def get_counties(session: SessionDep, principal: PrincipalDep) -> Page[CountyRead]:
-    return Page(items=await reference.list_counties(session, prefix=principal.region_prefix))
+    return Page(items=await reference.list_counties(session, principal=principal))
 
 
 @router.post("/appropriations", response_model=AppropriationRead, status_code=201)
@@ -90,16 +80,17 @@ async def post_appropriation(
 
 
 @router.post("/allocations", response_model=AllocationRead, status_code=201)
-async def post_allocation(body: AllocationCreate, session: SessionDep, principal: PrincipalDep) -> AllocationRead:
-    return (await allocations.allocate(session, principal=principal, items=[body]))[0]
+async def post_allocation(
+    body: AllocationCreate, session: SessionDep, principal: PrincipalDep, receipt: ReceiptDep
+) -> AllocationRead:
+    return (await allocations.allocate(session, principal=principal, items=[body], receipt=receipt))[0]
 
 
 @router.post("/allocations:batch", response_model=AllocationBatchRead, status_code=201)
 async def post_allocation_batch(
-    body: AllocationBatch, request: Request, session: SessionDep, principal: PrincipalDep
+    body: AllocationBatch, session: SessionDep, principal: PrincipalDep, receipt: ReceiptDep
 ) -> AllocationBatchRead:
-    created = await allocations.allocate(session, principal=principal, items=body.items, batch=True)
-    name_entities(request, [a.id for a in created])
+    created = await allocations.allocate(session, principal=principal, items=body.items, batch=True, receipt=receipt)
     return AllocationBatchRead(items=created)
 
 
@@ -146,17 +137,18 @@ async def post_reversal(
 
 @router.post("/arrangements", response_model=ArrangementRead, status_code=201)
 async def post_arrangement(
-    body: ArrangementCreate, request: Request, session: SessionDep, principal: PrincipalDep
+    body: ArrangementCreate, request: Request, session: SessionDep, principal: PrincipalDep, projects: ProjectsDep
 ) -> ArrangementRead:
-    created = await spending.arrange(session, principal=principal, services=request.app.state.clients, body=body)
+    created = await spending.arrange(session, principal=principal, projects=projects, body=body)
     name_entities(request, [body.project_id])
     return created
 
 
 @router.post("/disbursements", response_model=DisbursementRead, status_code=201)
 async def post_disbursement(
-    body: DisbursementCreate, request: Request, session: SessionDep, principal: PrincipalDep
+    body: DisbursementCreate, request: Request, session: SessionDep, principal: PrincipalDep, projects: ProjectsDep,
+    registry: RegistryDep,
 ) -> DisbursementRead:
-    created = await spending.disburse(session, principal=principal, services=request.app.state.clients, body=body)
+    created = await spending.disburse(session, principal=principal, projects=projects, registry=registry, body=body)
     name_entities(request, [body.project_id, body.payee.id])
     return created

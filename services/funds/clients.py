@@ -1,16 +1,19 @@
-"""Typed calls to the projects and registry services' internal APIs (the brief's contracts).
+"""Typed calls to the projects and registry services' internal APIs (the brief's contracts), offered to routes as
+typed dependencies (`ProjectsDep`, `RegistryDep`) over the kernel's `client_of`.
 
 A service that is down or failing answers 503 through `ServiceClient`; the request then changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, TypedDict, cast
+from typing import Annotated, Any, TypedDict, cast
 from urllib.parse import quote
 
-from services.kernel.http import ServiceClient
+from fastapi import Depends, Request
+
+from services.kernel.http import ServiceClient, client_of
 
 
 class Project(TypedDict):
@@ -44,25 +47,47 @@ class Eligibility(TypedDict):
     village_cadre: bool | None
 
 
-def _client(clients: Mapping[str, Any], name: str) -> ServiceClient:
-    return cast(ServiceClient, clients[name])
+class Projects:
+    """The projects service, as funds asks it: a project of the library (F4, F5)."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def get_project(self, project_id: str) -> Project | None:
+        found = await self.client.get_json(f"/internal/projects/{quote(project_id, safe='')}")
+        return cast(Project | None, found)
 
 
-async def get_project(clients: Mapping[str, Any], project_id: str) -> Project | None:
-    found = await _client(clients, "projects").get_json(f"/internal/projects/{quote(project_id, safe='')}")
-    return cast(Project | None, found)
+class Registry:
+    """The registry service, as funds asks it: a household on the roster (F6, S9) and its eligibility (F10)."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def get_household(self, household_id: str) -> Household | None:
+        found = await self.client.get_json(f"/internal/households/{quote(household_id, safe='')}")
+        return cast(Household | None, found)
+
+    async def household_eligibility(self, queries: Sequence[tuple[str, date]]) -> list[Eligibility]:
+        """The registry's eligibility of each (household, date), in order (in batches; 503 if it fails)."""
+        answers = await self.client.post_items(
+            "/internal/households/eligibility", [{"household_id": h, "on": on.isoformat()} for h, on in queries]
+        )
+        return cast(list[Eligibility], answers)
 
 
-async def get_household(clients: Mapping[str, Any], household_id: str) -> Household | None:
-    found = await _client(clients, "registry").get_json(f"/internal/households/{quote(household_id, safe='')}")
-    return cast(Household | None, found)
+def registry_of(state: Any) -> Registry:
+    """The registry as a detector reaches it: through the app's state its run is given (kernel alerts)."""
+    return Registry(state.clients["registry"])
 
 
-async def household_eligibility(
-    clients: Mapping[str, Any], queries: Sequence[tuple[str, date]]
-) -> list[Eligibility]:
-    """The registry's eligibility of each (household, date), in order (in batches; 503 if it fails)."""
-    answers = await _client(clients, "registry").post_items(
-        "/internal/households/eligibility", [{"household_id": h, "on": on.isoformat()} for h, on in queries]
-    )
-    return cast(list[Eligibility], answers)
+async def projects_dependency(request: Request) -> Projects:
+    return Projects(client_of(request, "projects"))
+
+
+async def registry_dependency(request: Request) -> Registry:
+    return Registry(client_of(request, "registry"))
+
+
+ProjectsDep = Annotated[Projects, Depends(projects_dependency)]
+RegistryDep = Annotated[Registry, Depends(registry_dependency)]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import text
-
-from services.funds import clients, codes, reports, rules
+from services.funds import codes, reports, rules
+from services.funds.clients import registry_of
+from services.funds.repository import disbursements
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
 from services.kernel.errors import ServiceUnavailable
 from services.kernel.regions import region_level
@@ -66,7 +66,7 @@ async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
 @registry.register(codes.GROWTH_BELOW_AVERAGE)
 async def growth_below_average(ctx: DetectorContext) -> list[AlertDraft]:
     """F2: for an integrable fund, what a province gives its poor counties grew less than the fund on average."""
-    rows = await reports.growth(ctx.session, province=None, fiscal_year=None, as_of=ctx.as_of)
+    rows = await reports.growth(ctx.session, prefix="", fiscal_year=None, as_of=ctx.as_of)
     return [
         AlertDraft(
             type=codes.GROWTH_BELOW_AVERAGE, severity="medium", region_code=r.province, subject_kind="fund_year",
@@ -77,26 +77,11 @@ async def growth_below_average(ctx: DetectorContext) -> list[AlertDraft]:
     ]
 
 
-_DUPLICATES = text(
-    """
-    SELECT d2.id, d2.county_code, d2.project_id, d2.payee_id, d2.amount_fen, d2.paid_on, d2.voucher_no,
-           d1.id AS first_id, d1.paid_on AS first_paid_on, d1.voucher_no AS first_voucher_no
-    FROM disbursements d1
-    JOIN disbursements d2 ON d2.payee_id = d1.payee_id AND d2.project_id = d1.project_id
-        AND d2.amount_fen = d1.amount_fen AND (d2.paid_on, d2.id) > (d1.paid_on, d1.id)
-        AND d2.paid_on - d1.paid_on <= :days
-    WHERE d2.paid_on <= :as_of AND d2.county_code LIKE :region
-      AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id IN (d1.id, d2.id) AND r.reversed_on <= :as_of)
-    ORDER BY d2.id
-    """
-)
-
-
 @registry.register(codes.DUPLICATE_PAYMENT)
 async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
     """The same payee paid the same amount for the same project twice within 30 days (虚报冒领, F8/F10)."""
-    params = {"days": codes.DUPLICATE_PAYMENT_DAYS, "as_of": ctx.as_of, "region": ctx.region_like}
-    rows = await ctx.session.execute(_DUPLICATES, params)
+    rows = await disbursements.repeated(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of,
+                                        days=codes.DUPLICATE_PAYMENT_DAYS)
     return [
         AlertDraft(
             type=codes.DUPLICATE_PAYMENT, severity="high", region_code=r.county_code, subject_kind="disbursement",
@@ -110,25 +95,15 @@ async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
     ]
 
 
-_HOUSEHOLD_PAYMENTS = text(
-    """
-    SELECT d.id, d.county_code, d.project_id, d.payee_id, d.amount_fen, d.paid_on FROM disbursements d
-    WHERE d.payee_kind = 'household' AND d.paid_on <= :as_of AND d.paid_on > :since AND d.county_code LIKE :region
-      AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = d.id AND r.reversed_on <= :as_of)
-    ORDER BY d.id
-    """
-)
-
-
 @registry.register(codes.INELIGIBLE_PAYEE)
 async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
     """F10: a household paid while not poor/exited/returned, or with a village cadre, or not yet registered, all as
     the registry stood on the payment date (a later change of status neither raises nor clears the finding)."""
     since = ctx.as_of - timedelta(days=INELIGIBLE_LOOKBACK_DAYS)
-    params = {"as_of": ctx.as_of, "since": since, "region": ctx.region_like}
-    payments = list(await ctx.session.execute(_HOUSEHOLD_PAYMENTS, params))
+    payments = await disbursements.to_households(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of, since=since)
+    registry_client = registry_of(ctx.state)
     try:
-        judged = await clients.household_eligibility(ctx.state.clients, [(p.payee_id, p.paid_on) for p in payments])
+        judged = await registry_client.household_eligibility([(p.payee_id, p.paid_on) for p in payments])
     except ServiceUnavailable:
         log.warning("registry unavailable: INELIGIBLE_PAYEE skipped for as_of %s", ctx.as_of)
         return []

@@ -10,31 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import rules
+from services.funds.repository import allocations, transfers
 from services.kernel.regions import region_level
-
-# F2, what a province gives its counties: allocations received by a county from an issuer of its own province, at
-# province or city level, by province, fund, year. Money passed down through a city (province → city → county) is
-# counted once, when the county receives it (the city's allocation); the province → city hop is not a county's
-# receipt. Central money sent straight to a county is left out: the rule binds the province's departments that cut
-# the money into blocks for their counties (seed 002: 由省级主管部门一律切块下达 … 分配给贫困县的资金增幅), and is
-# evaluated per issuing province (DOMAIN.md F2); the centre's own split is not the province's to answer for.
-_GROWTH = text(
-    """
-    SELECT substr(a.to_region, 1, 2) AS province, a.fund_source, a.fiscal_year,
-           SUM(a.amount_fen) FILTER (WHERE c.poor) AS poor_fen, SUM(a.amount_fen) AS all_fen
-    FROM allocations a
-    JOIN fund_sources s ON s.code = a.fund_source AND s.integrable
-    LEFT JOIN counties c ON c.code = a.to_region
-    WHERE a.to_region LIKE :prefix AND a.to_region NOT LIKE '%00' AND a.from_region <> '000000'
-      AND substr(a.from_region, 1, 2) = substr(a.to_region, 1, 2) AND a.issued_on <= :as_of
-      AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = a.id AND r.reversed_on <= :as_of)
-    GROUP BY 1, 2, 3
-    """
-)
 
 
 @dataclass(frozen=True)
@@ -63,11 +43,11 @@ class GrowthRow:
 
 
 async def growth(
-    session: AsyncSession, *, province: str | None, fiscal_year: int | None, as_of: date | None = None
+    session: AsyncSession, *, prefix: str, fiscal_year: int | None, as_of: date | None = None
 ) -> list[GrowthRow]:
-    """F2 per (province, integrable fund, year) against the year before; both years as recorded by `as_of`."""
-    prefix = (province[:2] if province else "") + "%"
-    rows = await session.execute(_GROWTH, {"prefix": prefix, "as_of": as_of or date.max})
+    """F2 per (province, integrable fund, year) of the counties under `prefix` ('' all), against the year before;
+    both years as recorded by `as_of`."""
+    rows = await allocations.county_receipts(session, prefix=prefix, as_of=as_of or date.max)
     totals: dict[tuple[str, str, int], tuple[int, int]] = {}
     for r in rows:
         totals[(r.province, r.fund_source, r.fiscal_year)] = (int(r.poor_fen or 0), int(r.all_fen or 0))
@@ -79,38 +59,8 @@ async def growth(
         poor_prev, all_prev = totals.get((p, s, y - 1), (0, 0))
         poor_curr, all_curr = totals.get((p, s, y), (0, 0))
         figures = rules.growth_parity(poor_prev=poor_prev, poor_curr=poor_curr, all_prev=all_prev, all_curr=all_curr)
-        result.append(GrowthRow(p + "0000", s, y, poor_prev, poor_curr, all_prev, all_curr, figures))
+        result.append(GrowthRow(p, s, y, poor_prev, poor_curr, all_prev, all_curr, figures))
     return result
-
-
-# Balance as of a date, the last outflow and the first inflow after it, per account of the given kinds.
-_HOLDINGS = text(
-    """
-    WITH acc AS (
-        SELECT id, region_code, kind, fund_source, ref FROM accounts
-        WHERE kind = ANY(CAST(:kinds AS varchar[])) AND region_code LIKE :prefix
-    ), moves AS (
-        SELECT t.destination_account_id AS account_id, t.amount_fen AS delta, t.occurred_on, true AS inflow
-        FROM transfers t JOIN acc ON acc.id = t.destination_account_id WHERE t.occurred_on <= :as_of
-        UNION ALL
-        SELECT t.source_account_id, -t.amount_fen, t.occurred_on, false
-        FROM transfers t JOIN acc ON acc.id = t.source_account_id WHERE t.occurred_on <= :as_of
-    ), flows AS (
-        SELECT account_id, SUM(delta) AS balance, MAX(occurred_on) FILTER (WHERE NOT inflow) AS last_out
-        FROM moves GROUP BY account_id
-    )
-    SELECT acc.*, f.balance, f.last_out,
-           (SELECT MIN(m.occurred_on) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
-              AND (f.last_out IS NULL OR m.occurred_on > f.last_out)) AS first_in_after,
-           (SELECT COALESCE(SUM(m.delta), 0) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
-              AND m.occurred_on > :recent_after) AS recent_in,
-           (SELECT MAX(m.occurred_on) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
-              AND m.occurred_on <= :recent_after) AS last_old_in
-    FROM flows f JOIN acc ON acc.id = f.account_id
-    WHERE f.balance > 0
-    ORDER BY acc.id
-    """
-)
 
 
 @dataclass(frozen=True)
@@ -138,9 +88,7 @@ async def holdings(
     """Accounts of these kinds holding money on `as_of`, with how long it has sat without an outflow."""
     # Money received `window_days` days ago or less is recent; older than that it is held too long.
     recent_after = date.fromordinal(as_of.toordinal() - window_days - 1)
-    rows = await session.execute(
-        _HOLDINGS, {"kinds": kinds, "as_of": as_of, "prefix": prefix + "%", "recent_after": recent_after}
-    )
+    rows = await transfers.holdings(session, kinds=kinds, as_of=as_of, recent_after=recent_after, prefix=prefix)
     return [
         Holding(r.id, r.region_code, r.kind, r.fund_source, r.ref, int(r.balance), r.first_in_after or r.last_out,
                 int(r.recent_in), r.last_old_in)
@@ -158,39 +106,10 @@ def held_too_long_fen(holding: Holding) -> int:
     return max(0, holding.balance_fen - holding.recent_in_fen)
 
 
-_PROGRESS = text(
-    """
-    WITH acc AS (
-        SELECT id, region_code, kind, balance_fen FROM accounts
-        WHERE region_code LIKE :prefix AND region_code NOT LIKE '%00' AND kind IN ('pool', 'fund', 'project')
-    ), live AS (
-        SELECT t.* FROM transfers t WHERE t.kind IN ('allocation', 'arrangement', 'disbursement')
-          AND NOT EXISTS (SELECT 1 FROM transfers r WHERE r.reverses_id = t.id)
-    )
-    SELECT acc.region_code,
-           COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'allocation' AND l.destination_account_id = acc.id), 0)
-               AS received_fen,
-           COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'arrangement' AND l.destination_account_id = acc.id), 0)
-               AS arranged_fen,
-           COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'disbursement' AND l.source_account_id = acc.id), 0)
-               AS disbursed_fen
-    FROM acc LEFT JOIN live l ON l.destination_account_id = acc.id OR l.source_account_id = acc.id
-    GROUP BY acc.region_code ORDER BY acc.region_code
-    """
-)
-_HELD = text(
-    """
-    SELECT region_code, COALESCE(SUM(balance_fen) FILTER (WHERE kind IN ('pool', 'fund')), 0) AS unarranged_fen,
-           COALESCE(SUM(balance_fen) FILTER (WHERE kind = 'project'), 0) AS unpaid_fen
-    FROM accounts WHERE region_code LIKE :prefix AND region_code NOT LIKE '%00' GROUP BY region_code
-    """
-)
-
-
 async def progress(session: AsyncSession, *, prefix: str, as_of: date, idle_days: int) -> list[dict[str, Any]]:
     """Per county: received, arranged, disbursed, what is still held, what is idle (F3) and the spending rate."""
-    rows = {r.region_code: dict(r._mapping) for r in await session.execute(_PROGRESS, {"prefix": prefix + "%"})}
-    for r in await session.execute(_HELD, {"prefix": prefix + "%"}):
+    rows = {r.region_code: dict(r._mapping) for r in await transfers.county_flows(session, prefix=prefix)}
+    for r in await transfers.county_held(session, prefix=prefix):
         rows.setdefault(r.region_code, {"region_code": r.region_code, "received_fen": 0, "arranged_fen": 0,
                                         "disbursed_fen": 0}).update(dict(r._mapping))
     idle: dict[str, int] = defaultdict(int)

@@ -6,22 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 
-from services.funds import reports, trace
+from services.funds import problems, reports, trace
 from services.funds.schemas import RecordId, YearParam
 from services.kernel import clock
 from services.kernel.app import service_router
-from services.kernel.errors import NotInJurisdiction, ValidationProblem
-from services.kernel.identity import Principal
-from services.kernel.regions import jurisdiction_prefix
+from services.kernel.regions import region_level
+from services.kernel.scope import scope_prefix
 from services.kernel.types import Day, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 
 router = service_router("/funds", tags=["funds"])
-
-
-def _covered(principal: Principal, region: str, field: str) -> None:
-    if not principal.covers(region):
-        raise NotInJurisdiction(f"{region} 不在管辖范围内 / {region} is outside your jurisdiction", field=field)
 
 
 @router.get("/reports/growth")
@@ -32,10 +26,10 @@ async def get_growth(
     fiscal_year: Annotated[YearParam, Query()],
 ) -> dict[str, Any]:
     """F2: per integrable fund, what the province's counties received this year and last (net of reversals)."""
-    if not province.endswith("0000") or province == "000000":
-        raise ValidationProblem("不是省级代码 / not a province code (PP0000)", field="province")
-    _covered(principal, province, "province")
-    rows = await reports.growth(session, province=province, fiscal_year=fiscal_year)
+    if region_level(province) != "province":
+        raise problems.not_a_province()
+    prefix = scope_prefix(principal, province, field="province")
+    rows = await reports.growth(session, prefix=prefix, fiscal_year=fiscal_year)
     return {"province": province, "fiscal_year": fiscal_year, "items": [r.as_item() for r in rows]}
 
 
@@ -47,13 +41,12 @@ async def get_progress(
     region: Annotated[RegionCode | None, Query()] = None,
     as_of: Annotated[Day | None, Query()] = None,
 ) -> dict[str, Any]:
-    region = region or principal.region_code
-    _covered(principal, region, "region")
+    prefix = scope_prefix(principal, region)
     day = as_of or clock.today()
     items = await reports.progress(
-        session, prefix=jurisdiction_prefix(region), as_of=day, idle_days=request.app.state.settings.idle_funds_days
+        session, prefix=prefix, as_of=day, idle_days=request.app.state.settings.idle_funds_days
     )
-    return {"region": region, "as_of": day.isoformat(), "items": items}
+    return {"region": region or principal.region_code, "as_of": day.isoformat(), "items": items}
 
 
 @router.get("/trace")

@@ -9,6 +9,7 @@ import asyncio
 
 import asyncpg
 
+from services.funds.repository import reference
 from services.kernel.db import plain_url
 
 CENTRAL_INTEGRABLE_SOURCES: tuple[tuple[str, str], ...] = (
@@ -31,15 +32,6 @@ CENTRAL_INTEGRABLE_SOURCES: tuple[tuple[str, str], ...] = (
     ("C17", '中央预算内投资用于"三农"建设部分'),
 )
 
-_UPSERT = """
-    INSERT INTO funds.fund_sources (code, name, level, integrable) VALUES ($1, $2, 'central', true)
-    ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, integrable = EXCLUDED.integrable,
-        updated_at = now()
-    WHERE (funds.fund_sources.name, funds.fund_sources.level, funds.fund_sources.integrable)
-          IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, EXCLUDED.integrable)
-"""
-
-
 async def seed_funds_async(url: str) -> int:
     """Upsert the sources; return how many rows were inserted or changed."""
     conn = await asyncpg.connect(plain_url(url))
@@ -47,8 +39,7 @@ async def seed_funds_async(url: str) -> int:
         changed = 0
         async with conn.transaction():
             for code, name in CENTRAL_INTEGRABLE_SOURCES:
-                status = await conn.execute(_UPSERT, code, name)
-                changed += int(status.rsplit(" ", 1)[-1])
+                changed += await reference.seed_central_source(conn, code=code, name=name)
         return changed
     finally:
         await conn.close()

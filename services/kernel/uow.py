@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -76,19 +78,72 @@ async def _drain(request: Request) -> str:
     return digest.hexdigest()
 
 
-_UOW = "fundtrack_unit_of_work"
-_LAST_STEPS = "fundtrack_last_steps"
-LastStep = Callable[[AsyncSession], Awaitable[None]]
+@dataclass
+class _Writes:
+    """What the unit of work writes for a request once its answer is known: the audit outbox entry of a change, or
+    the nonce of an unaudited one (S5), and the idempotency record of a keyed POST; `written` once done."""
+
+    request: Request
+    session: AsyncSession
+    principal: Principal
+    audited: bool
+    reads_only: bool
+    key: str | None
+    hashing: _HashingReceive | None
+    body_sha256: str
+    written: Response | None = None
+
+    async def write(self, response: Response) -> None:
+        if self.hashing is not None:
+            self.body_sha256 = self.hashing.digest.hexdigest()
+        request, session = self.request, self.session
+        nonce: str | None = getattr(request.state, "signed_nonce", None)
+        if self.audited and request.method in MUTATING:
+            await outbox.record(session, request=request, response=response, principal=self.principal,
+                                body_sha256=self.body_sha256, nonce=nonce)
+        elif request.method in MUTATING and not self.reads_only and nonce is not None:
+            await _claim_nonce(session, nonce)
+        if self.key is not None:
+            await idempotency.store(
+                session,
+                principal_id=idempotency.namespace(self.principal),
+                key=self.key,
+                digest=idempotency.request_digest(request.method, request.url.path, self.body_sha256),
+                response=response,
+                replay_body=getattr(request.state, "idempotent_replay_body", None),
+            )
+        self.written = response
+
+    def check_answered(self, response: Response) -> None:
+        """The answer sent is the one written ahead (Receipt.write): anything else is a programming error."""
+        assert self.written is not None
+        if response.status_code != self.written.status_code or bytes(response.body) != bytes(self.written.body):
+            raise RuntimeError("the handler answered otherwise than the receipt it wrote ahead (uow.Receipt)")
 
 
-async def run_last(session: AsyncSession, step: LastStep) -> None:
-    """Run `step` after everything else the request writes (its audit entry, its idempotency record), just before
-    the commit: for a statement that locks a hot row, so that the lock is held for that statement and the commit
-    only. A step that raises rolls the whole request back. Outside a unit of work the step runs at once."""
-    if session.info.get(_UOW):
-        session.info.setdefault(_LAST_STEPS, []).append(step)
-    else:
-        await step(session)
+class Receipt:
+    """A verb's way to have the unit of work write the request's audit entry and idempotency record *now*, before
+    its last statement, rather than after the handler returns. For a verb whose last statement locks a hot row (an
+    allocation locks its issuer's treasury): the lock is then held for that statement and the commit only, and the
+    verb still reads top to bottom. `write(answer)` takes the answer the route returns (serialized as FastAPI does,
+    with the route's status code); the unit of work checks that the route does answer that, and writes nothing more.
+    If anything after it fails, the whole transaction rolls back, these rows with it. Outside a unit of work (a
+    verb called by a test or a command) it writes nothing."""
+
+    def __init__(self, writes: _Writes | None = None, status_code: int = 200) -> None:
+        self._writes = writes
+        self._status_code = status_code
+
+    async def write(self, answer: BaseModel, *, entities: Sequence[str] = ()) -> None:
+        """Write the audit entry (naming `entities` besides the answer's id) and idempotency record of `answer`."""
+        if self._writes is None:
+            return
+        outbox.name_entities(self._writes.request, entities)
+        body = answer.__pydantic_serializer__.to_json(answer)
+        await self._writes.write(Response(content=body, media_type="application/json", status_code=self._status_code))
+
+
+NO_RECEIPT = Receipt()
 
 
 def principal_of(request: Request) -> Principal:
@@ -149,8 +204,6 @@ async def _run(
             code=BODY_DIGEST_MISMATCH,
             rule="S5",
         )
-    session.info[_UOW] = True
-    session.info[_LAST_STEPS] = []
     key = request.headers.get("idempotency-key") if request.method == "POST" else None
     hashing: _HashingReceive | None = None
     body_sha256 = ""
@@ -173,39 +226,21 @@ async def _run(
             await session.rollback()
             return replay
 
+    writes = _Writes(request, session, principal, audited, reads_only, key, hashing, body_sha256)
+    request.state.unit_writes = writes
     try:
         response = await handler(request)
+        if 200 <= response.status_code < 300:
+            if writes.written is None:
+                await writes.write(response)
+            else:
+                writes.check_answered(response)
     except BaseException:
         await session.rollback()
         raise
     if not 200 <= response.status_code < 300:
         await session.rollback()
         return response
-    if hashing is not None:
-        body_sha256 = hashing.digest.hexdigest()
-    nonce: str | None = getattr(request.state, "signed_nonce", None)
-    if audited and request.method in MUTATING:
-        await outbox.record(
-            session, request=request, response=response, principal=principal, body_sha256=body_sha256, nonce=nonce
-        )
-    elif request.method in MUTATING and not reads_only and nonce is not None:
-        await _claim_nonce(session, nonce)
-    if key is not None:
-        digest = idempotency.request_digest(request.method, request.url.path, body_sha256)
-        await idempotency.store(
-            session,
-            principal_id=idempotency.namespace(principal),
-            key=key,
-            digest=digest,
-            response=response,
-            replay_body=getattr(request.state, "idempotent_replay_body", None),
-        )
-    try:
-        for step in session.info.pop(_LAST_STEPS):
-            await step(session)
-    except BaseException:
-        await session.rollback()
-        raise
     await session.commit()
     return response
 
@@ -244,5 +279,11 @@ async def principal_dependency(request: Request) -> Principal:
     return principal_of(request)
 
 
+async def receipt_dependency(request: Request) -> Receipt:
+    route = request.scope.get("route")
+    return Receipt(getattr(request.state, "unit_writes", None), getattr(route, "status_code", None) or 200)
+
+
 SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+ReceiptDep = Annotated[Receipt, Depends(receipt_dependency)]
 PrincipalDep = Annotated[Principal, Depends(principal_dependency)]

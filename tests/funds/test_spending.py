@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.funds import codes, spending
+from services.funds.clients import Projects, Registry
 from services.funds.schemas import ArrangementCreate, DisbursementCreate
 from services.kernel.db import asyncpg_url, session_factory
 from services.kernel.errors import ServiceUnavailable
@@ -192,11 +193,12 @@ async def test_other_service_down_is_503_and_changes_nothing(site: Site, databas
     try:
         async with session_factory(engine)() as session:
             with pytest.raises(ServiceUnavailable):
-                await spending.arrange(session, principal=principal, services=dead,
+                await spending.arrange(session, principal=principal, projects=Projects(dead["projects"]),
                                        body=ArrangementCreate(county_code=site.county, project_id=project_id,
                                                               amount_fen=1))
             with pytest.raises(ServiceUnavailable):
-                await spending.disburse(session, principal=principal, services=dead,
+                await spending.disburse(session, principal=principal, projects=Projects(dead["projects"]),
+                                        registry=Registry(dead["registry"]),
                                         body=DisbursementCreate.model_validate(site.payment(project_id, 1)))
             assert not session.new and not session.dirty
             await session.rollback()

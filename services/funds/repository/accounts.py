@@ -1,0 +1,138 @@
+"""Accounts and their balance rows: the ledger's hot statements (straight on asyncpg, kernel/rawsql.py), the
+existing accounts of a region, and the balances a principal may read (jurisdiction applied in `readable`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.funds.models import Account
+from services.kernel import rawsql
+from services.kernel.scope import within
+
+BUDGET = "budget"
+
+# The accounts of the keys given as four arrays (region, kind, fund source, ref), in id order: locked, or as last
+# committed. Locking in ascending id order (as Formance does) keeps concurrent changes from deadlocking.
+_BALANCES = """
+    SELECT a.id, a.region_code, a.kind, a.fund_source, a.ref, a.balance_fen
+    FROM accounts a
+    JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS want(r, k, f, x)
+      ON a.region_code = want.r AND a.kind = want.k AND a.fund_source = want.f AND a.ref = want.x
+    ORDER BY a.id
+"""
+_LOCKED_BALANCES = _BALANCES + "FOR UPDATE OF a"
+# Created in key order, so two transactions creating the same accounts wait for each other in one order.
+_CREATE = """
+    INSERT INTO accounts (region_code, kind, fund_source, ref)
+    SELECT r, k, f, x FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS want(r, k, f, x)
+    ORDER BY r, k, f, x
+    ON CONFLICT ON CONSTRAINT uq_accounts_key DO NOTHING
+"""
+# The transfers ($1–$10, one array per column) and the balance changes ($11 account ids, $12 deltas), in one round
+# trip: the balance rows are locked, so the less time passes between the lock and the commit, the more
+# transactions one hot account (a province's treasury) serves per second.
+_WRITE = """
+    WITH moved AS (
+        INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                               record_id, doc_no, occurred_on, reverses_id)
+        SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::bigint[], $5::varchar[],
+                             $6::varchar[], $7::varchar[], $8::varchar[], $9::date[], $10::varchar[])
+        RETURNING 1
+    ), balanced AS (
+        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta
+        FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta)
+        WHERE a.id = d.id
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM moved) AS transfers, (SELECT count(*) FROM balanced) AS balances
+"""
+# The same write in one statement that first locks the rows (in id order) and writes only if their balances still
+# cover what was planned on unlocked balances ($13 account ids, $14 `need`: the most each goes down at any point).
+# The aggregate reads every locked row, so all are locked before the writes, which run only if `ok`.
+_WRITE_IF_COVERED = """
+    WITH locked AS (
+        SELECT a.id, a.balance_fen FROM accounts a WHERE a.id = ANY($11::bigint[]) ORDER BY a.id FOR UPDATE
+    ), covered AS (
+        SELECT count(*) = cardinality($11::bigint[]) AND coalesce(bool_and(l.balance_fen >= n.need), true)
+               AS ok
+        FROM locked l
+        LEFT JOIN unnest($13::bigint[], $14::bigint[]) AS n(id, need) ON n.id = l.id
+    ), moved AS (
+        INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                               record_id, doc_no, occurred_on, reverses_id)
+        SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::bigint[], $5::varchar[],
+                             $6::varchar[], $7::varchar[], $8::varchar[], $9::date[], $10::varchar[])
+        WHERE (SELECT ok FROM covered)
+        RETURNING 1
+    ), balanced AS (
+        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta
+        FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta)
+        WHERE a.id = d.id AND (SELECT ok FROM covered)
+        RETURNING 1
+    )
+    SELECT (SELECT ok FROM covered) AS ok, (SELECT count(*) FROM moved) AS transfers,
+           (SELECT count(*) FROM balanced) AS balances
+"""
+
+KeyColumns = tuple[list[str], list[str], list[str], list[str]]
+
+
+async def balances(session: AsyncSession, keys: KeyColumns, *, lock: bool) -> list[asyncpg.Record]:
+    """The accounts of `keys` that exist, in id order: locked FOR UPDATE, or as last committed (`lock=False`)."""
+    return await rawsql.fetch(session, _LOCKED_BALANCES if lock else _BALANCES, *keys)
+
+
+async def create(session: AsyncSession, keys: KeyColumns) -> None:
+    """Create the accounts of `keys` that do not exist yet (with a 0 balance)."""
+    await rawsql.execute(session, _CREATE, *keys)
+
+
+async def write(session: AsyncSession, transfers: Sequence[list[Any]], deltas: dict[int, int]) -> None:
+    """Insert the transfers (one array per column) and add `deltas` to the balances: the rows are locked."""
+    await rawsql.fetch(session, _WRITE, *transfers, list(deltas), list(deltas.values()))
+
+
+async def write_if_covered(
+    session: AsyncSession, transfers: Sequence[list[Any]], deltas: dict[int, int], needs: dict[int, int]
+) -> bool:
+    """Lock every account of `deltas`, and write only if each of `needs` still holds at least its need; False (and
+    nothing written, the rows now locked) if one does not."""
+    row = await rawsql.fetchrow(session, _WRITE_IF_COVERED, *transfers, list(deltas), list(deltas.values()),
+                                list(needs), list(needs.values()))
+    return row is not None and bool(row["ok"])
+
+
+async def keys_of(
+    session: AsyncSession, *, region_code: str, kinds: Sequence[str], ref: str = "", fund_source: str | None = None
+) -> list[Account]:
+    """The existing accounts of a region (and ref) of these kinds, in fund-source order (not locked)."""
+    statement = select(Account).where(
+        col(Account.region_code) == region_code, col(Account.kind).in_(kinds), col(Account.ref) == ref
+    )
+    if fund_source is not None:
+        statement = statement.where(col(Account.fund_source) == fund_source)
+    found = await session.execute(statement.order_by(col(Account.fund_source), col(Account.kind)))
+    return list(found.scalars())
+
+
+async def with_ref(session: AsyncSession, *, kind: str, ref: str) -> list[Account]:
+    """The accounts of a project or a payee (every region and fund source)."""
+    found = await session.execute(select(Account).where(col(Account.kind) == kind, col(Account.ref) == ref))
+    return list(found.scalars())
+
+
+def readable(prefix: str) -> Select[Account]:
+    """The accounts under a region prefix (the jurisdiction a list is scoped to), but the external budget ones."""
+    return select(Account).where(within(col(Account.region_code), prefix), col(Account.kind) != BUDGET)
+
+
+async def list_readable(session: AsyncSession, *, prefix: str, after: int, limit: int) -> list[Account]:
+    """A page of `readable(prefix)`, by id from `after` on."""
+    statement = readable(prefix).where(col(Account.id) > after).order_by(col(Account.id)).limit(limit)
+    return list((await session.execute(statement)).scalars())

@@ -1,0 +1,55 @@
+"""Corrections: the record a reversal targets (its transfers, the region that answers for it) and the reversal's
+own record (at most one per record: a unique index)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.funds.models import Allocation, Appropriation, Arrangement, Disbursement, Reversal, Transfer
+from services.funds.repository.unique import Duplicate
+
+# The region that answers for each kind of record (the jurisdiction of its correction).
+_ANSWERING_REGION: dict[str, Any] = {
+    "appropriation": (Appropriation, col(Appropriation.region_code)),
+    "allocation": (Allocation, col(Allocation.from_region)),
+    "arrangement": (Arrangement, col(Arrangement.county_code)),
+    "disbursement": (Disbursement, col(Disbursement.county_code)),
+}
+_TRANSFERS = text(
+    """
+    SELECT t.id, t.kind, t.record_id, t.amount_fen,
+           s.region_code AS s_region, s.kind AS s_kind, s.fund_source AS s_fund, s.ref AS s_ref,
+           d.region_code AS d_region, d.kind AS d_kind, d.fund_source AS d_fund, d.ref AS d_ref
+    FROM transfers t JOIN accounts s ON s.id = t.source_account_id JOIN accounts d ON d.id = t.destination_account_id
+    WHERE t.record_id = :record ORDER BY t.id
+    """
+)
+
+
+async def record_of_transfer(session: AsyncSession, transfer_id: str) -> str | None:
+    found = await session.execute(select(col(Transfer.record_id)).where(col(Transfer.id) == transfer_id))
+    return found.scalar_one_or_none()
+
+
+async def transfers_of(session: AsyncSession, record_id: str) -> list[Row[Any]]:
+    """The transfers of a record, with both accounts' keys (s_… and d_…), in id order."""
+    return list(await session.execute(_TRANSFERS, {"record": record_id}))
+
+
+async def answering_region(session: AsyncSession, *, kind: str, record_id: str) -> str:
+    model, region = _ANSWERING_REGION[kind]
+    found = await session.execute(select(region).where(col(model.id) == record_id))
+    return str(found.scalar_one())
+
+
+async def insert_reversal(session: AsyncSession, **values: Any) -> None:
+    """Duplicate if the record was reversed already."""
+    try:
+        await session.execute(insert(Reversal).values(**values))
+    except IntegrityError as exc:
+        raise Duplicate(str(exc.orig)) from exc
