@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from services.kernel.http import ServiceClient, client_of
+from services.kernel.http import ServiceClient, client_in, client_of
 
 
 class Project(TypedDict):
@@ -78,7 +78,7 @@ class Registry:
 
 def registry_of(state: Any) -> Registry:
     """The registry as a detector reaches it: through the app's state its run is given (kernel alerts)."""
-    return Registry(state.clients["registry"])
+    return Registry(client_in(state, "registry"))
 
 
 async def projects_dependency(request: Request) -> Projects:

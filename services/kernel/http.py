@@ -120,9 +120,15 @@ class ServiceClient:
         await self.client.aclose()
 
 
-def client_of(request: Request, name: str) -> ServiceClient:
-    """The client of service `name` that this process opened at start-up (kernel/app.py: `depends_on`). Each
-    service's `clients.py` wraps it once in a typed dependency (`RegistryDep = Annotated[Registry, Depends(...)]`),
-    and routes take that dependency rather than reaching into `app.state`."""
-    clients: dict[str, ServiceClient] = request.app.state.clients
+def client_in(state: Any, name: str) -> ServiceClient:
+    """The client of service `name` that this process opened at start-up (kernel/app.py: `depends_on`), from the
+    app's state: what a detector run has (kernel alerts), where a route has its request (`client_of`)."""
+    clients: dict[str, ServiceClient] = state.clients
     return clients[name]
+
+
+def client_of(request: Request, name: str) -> ServiceClient:
+    """The client of service `name` for a route. Each service's `clients.py` wraps it once in a typed dependency
+    (`RegistryDep = Annotated[Registry, Depends(...)]`), and routes take that dependency rather than reaching into
+    `app.state`."""
+    return client_in(request.app.state, name)

@@ -50,7 +50,7 @@ async def claim(session: AsyncSession, *, principal_id: str, key: str, digest: s
         insert(IdempotencyKey)
         .values(principal_id=principal_id, key=key, request_sha256=digest or "", status=0, media_type="", body=b"")
         .on_conflict_do_nothing()
-        .returning(IdempotencyKey.__table__.c.key)  # type: ignore[attr-defined]
+        .returning(col(IdempotencyKey.key))
     )
     if inserted.first() is not None:
         return None

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 
 from services.kernel.alerts import DetectorContext
 from services.kernel.errors import ServiceUnavailable
-from services.kernel.http import ServiceClient, client_of
+from services.kernel.http import ServiceClient, client_in, client_of
 from services.loans.rules import Eligibility, Household
 
 ELIGIBILITY_CONCURRENCY = 8  # batches in flight when a scan asks about every borrowing household
@@ -72,8 +72,7 @@ def registry_of(request: Request) -> Registry:
 
 def registry_for_scan(ctx: DetectorContext) -> Registry:
     """The registry client the app opened, for a detector run (which has the app's state, not a request)."""
-    client: ServiceClient = ctx.state.clients["registry"]
-    return Registry(client)
+    return Registry(client_in(ctx.state, "registry"))
 
 
 RegistryDep = Annotated[Registry, Depends(registry_of)]
