@@ -1,26 +1,14 @@
 """gateway: the baseline (principals, the audit inbox and the hash-chained trail, with the kernel's tables)
 
-The schema as the models (`gateway/models.py`, the kernel's tables in services/kernel/models.py)
-declared it on 2026-12-03. A database made before is at this revision already (its id is the head of the history
-it was built with). A fresh one is made from the models and stamped here (`fundtrack migrate`). A later change is a
-new revision, generated against the models: `alembic -n gateway revision --autogenerate -m "..."` (README).
+migrations/baseline.py says what a baseline is.
 
 Revision ID: gateway_0003
 Revises:
 Create Date: 2026-12-03
 """
 
-from collections.abc import Sequence
+from migrations.baseline import downgrade, upgrade
 
-revision: str = "gateway_0003"
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-
-def upgrade() -> None:
-    pass
-
-
-def downgrade() -> None:
-    raise NotImplementedError("FundTrack migrations only go forward: nothing recorded is deleted")
+__all__ = ["downgrade", "upgrade"]
+revision = "gateway_0003"
+down_revision = None
