@@ -17,14 +17,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.models import AUDIT_FIELDS, GENESIS_HASH, audit_log, utc
 
 
-def entry_hash(prev_hash: str, seq: int, entry: dict[str, Any]) -> str:
+def _canonical(seq: int, entry: dict[str, Any]) -> dict[str, Any]:
     canonical = {k: entry[k] for k in AUDIT_FIELDS}
     canonical["at"] = utc(entry["at"])
     canonical["entity_ids"] = list(entry["entity_ids"])
     canonical["seq"] = seq
-    canonical["prev_hash"] = prev_hash
-    payload = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return canonical
+
+
+def _encode(canonical: dict[str, Any]) -> bytes:
+    return json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_hash(prev_hash: str, seq: int, entry: dict[str, Any]) -> str:
+    """The chain's link: SHA-256 of the entry's canonical JSON with its seq and the previous entry's hash."""
+    return hashlib.sha256(_encode({**_canonical(seq, entry), "prev_hash": prev_hash})).hexdigest()
+
+
+def leaf_data(seq: int, entry: dict[str, Any]) -> bytes:
+    """The bytes the Merkle tree's leaf of this entry is the RFC 6962 hash of (SHA-256(0x00 ‖ data)): the entry's
+    canonical JSON with its seq (sorted keys, no spaces, UTF-8, `at` in UTC with microseconds), without the chain's
+    link, so that the tree and the chain are two independent checks of the same entries."""
+    return _encode(_canonical(seq, entry))
 
 
 @dataclass
