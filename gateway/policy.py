@@ -50,6 +50,13 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/audit", INSPECTOR, ADMIN, target=GATEWAY),
     _r("GET", "/audit/verify", INSPECTOR, ADMIN, target=GATEWAY),
     _r("GET", "/audit/export", INSPECTOR, ADMIN, target=GATEWAY),
+    # The trail's Merkle tree (A7): what an inspector checks it with, away from our database
+    _r("GET", "/audit/public-key", INSPECTOR, ADMIN, target=GATEWAY),
+    _r("GET", "/audit/checkpoints/latest", INSPECTOR, ADMIN, target=GATEWAY),
+    _r("GET", "/audit/checkpoints", INSPECTOR, ADMIN, target=GATEWAY),
+    _r("POST", "/audit/checkpoints", ADMIN, target=GATEWAY),
+    _r("GET", "/audit/entries/{seq}", INSPECTOR, ADMIN, target=GATEWAY),
+    _r("GET", "/audit/consistency", INSPECTOR, ADMIN, target=GATEWAY),
     _r("GET", "/alerts", INSPECTOR, ADMIN, FINANCE, PM, LENDER, target=GATEWAY),
     _r("POST", "/alerts/scan", ADMIN, INSPECTOR, target=GATEWAY),
     _r("POST", "/alerts/{alert_id}/acknowledge", INSPECTOR, target=GATEWAY),
