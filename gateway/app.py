@@ -17,7 +17,7 @@ from gateway.proxy import proxy_session
 from gateway.revocations import RevocationListener
 from gateway.sequencer import Sequencer
 from gateway.signing import load_signer
-from gateway.verification import SharedVerification
+from gateway.verification import FullChecks, SharedVerification
 from gateway.witness import Witness
 from services.kernel.db import create_engine, session_factory
 from services.kernel.errors import install_error_handlers
@@ -37,7 +37,6 @@ def create_app() -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(GATEWAY_SCHEMA)  # its pool sized by `fundtrack up` (deploy/pools.py)
         app.state.engine = engine
-        app.state.verification = SharedVerification(engine, reuse_seconds=settings.audit_verify_reuse_seconds)
         app.state.sessions = session_factory(engine)
         app.state.authenticator = Authenticator(engine, admin_token(settings.data_dir))
         app.state.revocations = RevocationListener(app.state.authenticator.cache)
@@ -54,6 +53,8 @@ def create_app() -> FastAPI:
             engine, signer, Witness(audit_settings.witness_path()), interval=audit_settings.checkpoint_seconds
         )
         app.state.checkpointer.start()
+        app.state.verification = SharedVerification(engine, app.state.checkpointer)
+        app.state.full_checks = FullChecks(engine, app.state.checkpointer)
         try:
             yield
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -14,6 +15,8 @@ from sqlalchemy import and_, select
 
 from gateway.models import audit_log, utc
 from gateway.sequencer import MAX_DELAY_MS
+from gateway.verification import FullCheck
+from services.kernel.errors import NotFound
 from services.kernel.identity import Principal
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from services.kernel.scope import within_reach
@@ -145,7 +148,39 @@ async def verify(request: Request) -> dict[str, Any]:
         "pending": lag.pending,
         "sequencer_lag_ms": lag.oldest_pending_age_ms,
         "max_delay_ms": MAX_DELAY_MS,
+        "verified_from": result.verified_from,
+        "root": base64.b64encode(result.root).decode() if result.ok else None,
+        "problem": result.problem,
+        "checkpoint_problem": request.app.state.checkpointer.problem,
     }
+
+
+def _full_check_json(check: FullCheck) -> dict[str, Any]:
+    result = check.result
+    status = "failed" if check.error else "running" if result is None else "ok" if result.ok else "bad"
+    return {
+        "id": check.id,
+        "status": status,
+        "started_at": utc(check.started_at),
+        "done": check.done if result is None else result.entries,
+        "total": check.total,
+        "first_bad_seq": None if result is None else result.first_bad_seq,
+        "problem": check.error if result is None else result.problem,
+    }
+
+
+@router.post("/verify/full", status_code=202)
+async def start_full_check(request: Request) -> dict[str, Any]:
+    """The whole trail recomputed from its genesis, in the background (admin): follow it with its id."""
+    return _full_check_json(request.app.state.full_checks.start())
+
+
+@router.get("/verify/full/{check_id}")
+async def full_check(request: Request, check_id: str) -> dict[str, Any]:
+    check = request.app.state.full_checks.checks.get(check_id)
+    if check is None:
+        raise NotFound(f"没有这个校验 / no full check {check_id} on this gateway")
+    return _full_check_json(check)
 
 
 EXPORT_COLUMNS = (

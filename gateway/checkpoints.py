@@ -29,6 +29,7 @@ CHECKPOINT_LOCK = 0x46_54_43_48_45_43_4B  # "FTCHECK": one signer at a time, wha
 _LATEST = "SELECT size, root, at, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1"
 _AT = "SELECT size, root, at, note FROM audit_checkpoints WHERE size = $1"
 _AFTER = "SELECT size, root, at, note FROM audit_checkpoints WHERE size > $1 ORDER BY size LIMIT $2"
+_LATEST_ONES = "SELECT size, root, at, note FROM audit_checkpoints ORDER BY size DESC LIMIT $1"
 _INSERT = "INSERT INTO audit_checkpoints (size, root, at, note) VALUES ($1, $2, $3, $4)"
 
 
@@ -56,6 +57,10 @@ async def latest(raw: asyncpg.Connection) -> SignedCheckpoint | None:
 
 async def at_size(raw: asyncpg.Connection, size: int) -> SignedCheckpoint | None:
     return _row(await raw.fetchrow(_AT, size))
+
+
+async def latest_ones(raw: asyncpg.Connection, limit: int) -> list[SignedCheckpoint]:
+    return [cp for r in await raw.fetch(_LATEST_ONES, limit) if (cp := _row(r)) is not None]
 
 
 async def after(raw: asyncpg.Connection, size: int, limit: int) -> list[SignedCheckpoint]:
