@@ -34,6 +34,7 @@ async def _public_key(admin: Api) -> str:
 
 async def _checkpoint(admin: Api) -> tuple[note.Checkpoint, str]:
     """A checkpoint signed now (after the trail caught up), opened with the served key as an inspector does."""
+    await admin.get("/audit", params={"limit": 1})
     await wait_for_audit(admin)
     response = await admin.post("/audit/checkpoints")
     assert response.status_code == 201, response.text
@@ -293,3 +294,25 @@ async def test_a_truncated_or_forged_witness_is_said(admin: Api, stack: Stack) -
         for name, text in kept.items():
             (witness / name).write_text(text)
     assert (await admin.post("/audit/checkpoints")).status_code == 201
+
+
+@pytest.mark.destructive
+async def test_a_trail_chained_before_the_tree_is_put_into_it(admin: Api, db: asyncpg.Pool, stack: Stack) -> None:
+    """An existing trail with no tree (a database upgraded to revision gateway_0004): a starting gateway's sequencer
+    builds the tree from it, in batches, before it chains anything; the tree then extends the old checkpoints."""
+    kept, _ = await _checkpoint(admin)
+    async with superuser(db) as conn:
+        await conn.execute("DELETE FROM gateway.audit_tree_hashes")
+    with extra_gateway(stack):
+        for _ in range(200):
+            head = await db.fetchval("SELECT max(seq) FROM gateway.audit_log")
+            stored = await db.fetchval("SELECT count(*) FROM gateway.audit_tree_hashes")
+            if stored == tlog.stored_hash_count(head):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the tree was never rebuilt")
+        cp, _ = await _checkpoint(admin)
+    assert cp.size >= kept.size and _naive_root(await _leaves(db, cp.size)) == cp.root
+    body = (await admin.get("/audit/consistency", params={"from": kept.size, "to": cp.size})).json()
+    tlog.check_tree([_b64(h) for h in body["proof"]], cp.size, cp.root, kept.size, kept.root)
