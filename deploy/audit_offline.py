@@ -176,10 +176,10 @@ def _check_prefix(report: ExportReport, builder: tlog.RootBuilder, cp: Checkpoin
         report.bad(cp.size, f"seq {cp.size} is not the entry the log signed in the checkpoint of size {cp.size}"
                    f" (entries 1..{fitted} fit the one of size {fitted})")
     else:
+        fitting = f"entries 1..{fitted} fit the one of size {fitted}" if fitted else "no smaller checkpoint was given"
         report.bad(None, f"entries 1..{cp.size} do not fit the checkpoint of size {cp.size}: an entry in seq "
-                   f"{fitted + 1}..{cp.size} was changed, removed, added or moved (entries 1..{fitted} fit"
-                   f"{' the one of size ' + str(fitted) if fitted else ' no checkpoint'}; give checkpoints of sizes"
-                   " in between, e.g. the witness directory, to name it)")
+                   f"{fitted + 1}..{cp.size} was changed, removed, added or moved ({fitting}; give checkpoints of "
+                   "sizes in between, e.g. the witness directory, to name it)")
     return False
 
 
@@ -225,8 +225,8 @@ def run_verify_export(args: argparse.Namespace) -> int:
     report = verify_export(read_export(args.export), checkpoints)
     print(f"export: {report.entries} entries{'' if report.whole else ' (not the whole trail)'}")
     if report.matched:
-        print(f"the export's entries 1..{report.matched[-1]} fit the checkpoints of sizes "
-              f"{', '.join(map(str, report.matched))}")
+        print(f"the export's entries 1..{report.matched[-1]} fit the signed root of every checkpoint up to size "
+              f"{report.matched[-1]} ({len(report.matched)})")
     for finding in report.findings:
         print(f"BAD: {finding}")
     if report.ok:
