@@ -52,23 +52,30 @@ def _read_text(path: Path) -> str:
 
 
 def read_checkpoints(paths: list[Path], public_key: str) -> list[Checkpoint]:
-    """The checkpoints in these files (a directory: every file in it, as the witness directory keeps them), each
-    opened with the public key; a checkpoint whose signature does not verify is refused (NoteError)."""
+    """The checkpoints in these files (a directory: every file in it but hidden ones, as the witness directory
+    keeps them), each opened with the public key, by size; one refused signature refuses them all (NoteError), and
+    two different roots signed for one size are a fork of the log, refused too."""
     files: list[Path] = []
     for path in paths:
-        files.extend(sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path])
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")))
+        else:
+            files.append(path)
     if not files:
         raise UsageError("no checkpoint given (a file, or a directory of them)")
-    checkpoints = []
+    by_size: dict[int, Checkpoint] = {}
     for file in files:
         try:
-            checkpoints.append(open_checkpoint(_read_text(file), [public_key]))
+            cp = open_checkpoint(_read_text(file), [public_key])
         except NoteError as exc:
             raise NoteError(f"{file}: checkpoint refused: {exc}") from exc
-    origins = {cp.origin for cp in checkpoints}
+        seen = by_size.setdefault(cp.size, cp)
+        if seen.root != cp.root:
+            raise NoteError(f"{file}: the log signed two different trees of size {cp.size}: it forked")
+    origins = {cp.origin for cp in by_size.values()}
     if len(origins) > 1:
         raise NoteError(f"the checkpoints name different logs: {sorted(origins)}")
-    return sorted(checkpoints, key=lambda cp: cp.size)
+    return [by_size[size] for size in sorted(by_size)]
 
 
 def decode_hash(text: str) -> bytes:
@@ -264,6 +271,26 @@ def _size(doc: dict[str, Any], key: str, path: Path) -> int:
     return value
 
 
+def proved_data(seq: int, shown: dict[str, Any], given: object) -> bytes:
+    """The leaf's bytes of the entry shown: rebuilt from its fields, or the `leaf_data` given with it once every
+    field shown is found in it unchanged (a shown form may leave some out, e.g. origin_id, or show `code` "" as
+    null), so what the inspector reads is what the proof is about."""
+    if given is None:
+        return leaf_data(seq, entry_fields(shown))
+    data = str(given).encode()
+    try:
+        canonical = json.loads(data)
+    except ValueError as exc:
+        raise BadEntry(f"seq {seq}: its `leaf_data` is not JSON") from exc
+    if not isinstance(canonical, dict) or canonical.get("seq") != seq:
+        raise BadEntry(f"seq {seq}: its `leaf_data` is of another entry (seq {canonical.get('seq')!r})")
+    shown = {**shown, "code": shown["code"] or ""} if "code" in shown else shown
+    differing = [k for k in AUDIT_FIELDS if k in shown and shown[k] != canonical.get(k)]
+    if differing:
+        raise BadEntry(f"seq {seq}: the entry shown differs from its `leaf_data` in {', '.join(differing)}")
+    return data
+
+
 def run_verify_proof(args: argparse.Namespace) -> int:
     """One entry (`GET /audit/entries/{seq}`) is in the tree a checkpoint signed: its leaf, its inclusion proof."""
     [cp] = read_checkpoints([args.checkpoint], read_public_key(args.public_key))
@@ -274,7 +301,7 @@ def run_verify_proof(args: argparse.Namespace) -> int:
                          "fetch the entry's proof for this checkpoint")
     if not isinstance(doc.get("entry"), dict):
         raise UsageError(f"{args.entry}: `entry` is the entry's fields")
-    leaf = leaf_hash(seq, entry_fields(doc["entry"]))
+    leaf = tlog.record_hash(proved_data(seq, doc["entry"], doc.get("leaf_data")))
     if "leaf_hash" in doc and decode_hash(str(doc["leaf_hash"])) != leaf:
         print(f"BAD: seq {seq}: its fields do not hash to the `leaf_hash` given with them")
         return BAD

@@ -316,3 +316,41 @@ async def test_the_jsonl_export_is_lossless(
     assert subset.status_code == 200
     assert all(json.loads(line)["region_code"].startswith("450521") for line in subset.text.splitlines())
     assert (await admin.get("/audit/export", params={"format": "xlsx"})).status_code == 422
+
+
+def test_an_entry_shown_with_its_leaf_data_is_proved(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """GET /audit/entries/{seq} may show the entry as GET /audit does (no origin_id, `code` "" as null) with the
+    leaf's bytes beside it: the proof is of those bytes, and every field shown must be found in them."""
+    cp = write(files / "cp.txt", HONEST.checkpoint(40))
+    key = str(files / "key.pub")
+    doc = entry_document(HONEST, 9, 40)
+    doc["leaf_data"] = leaf_data(9, HONEST.entries[8]).decode()
+    doc["entry"] = {k: v for k, v in doc["entry"].items() if k != "origin_id"} | {"code": None}
+    shown = write(files / "e.json", json.dumps(doc))
+    args = ("audit", "verify-proof", "--entry", str(shown), "--checkpoint", str(cp), "--public-key", key)
+    code, out = run(capsys, *args)
+    assert code == 0, out
+    doc["entry"]["principal_id"] = "someone-else"  # shown one way, proved another
+    write(files / "e.json", json.dumps(doc))
+    code, out = run(capsys, *args)
+    assert code == 1 and "differs from its `leaf_data` in principal_id" in out, out
+
+
+def test_the_witness_directory_is_read_as_the_gateway_writes_it(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`checkpoint-<size>.txt`, `latest` (a copy of one of them) and a half-written hidden temporary file; and two
+    roots signed for one size are a fork."""
+    witness = files / "witness"
+    witness.mkdir()
+    for size in (12, 40):
+        write(witness / f"checkpoint-{size}.txt", HONEST.checkpoint(size))
+    write(witness / "latest", HONEST.checkpoint(40))
+    write(witness / ".latest.123.tmp", "fundtrack.test/au")
+    export = write_export(files / "trail.jsonl", HONEST.records())
+    code, out = run(capsys, *export_args(files, export, witness))
+    assert code == 0, out
+    forked = Trail([entry(i, path="/f" if i == 2 else None) for i in range(1, 13)])
+    write(witness / "fork.txt", forked.checkpoint(12))
+    code, out = run(capsys, *export_args(files, export, witness))
+    assert code == 1 and "two different trees of size 12" in out, out
