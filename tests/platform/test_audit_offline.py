@@ -21,6 +21,7 @@ from gateway import note, tlog
 from gateway.audit_chain import entry_hash, leaf_data
 from gateway.models import GENESIS_HASH
 from tests.conftest import Api, MakePrincipal, wait_for_audit
+from tests.test_bench import run_bench
 
 ORIGIN = "fundtrack.test/audit"
 KEY = Ed25519PrivateKey.generate()
@@ -354,3 +355,9 @@ def test_the_witness_directory_is_read_as_the_gateway_writes_it(
     write(witness / "fork.txt", forked.checkpoint(12))
     code, out = run(capsys, *export_args(files, export, witness))
     assert code == 1 and "two different trees of size 12" in out, out
+
+
+def test_the_offline_verification_bench_runs() -> None:
+    results = run_bench("audit_offline", "--entries", "2000")
+    assert results["verify_export"]["exit"] == 0 and results["baseline_read_and_parse"]["entries"] == 2000
+    assert results["verify_export"]["peak_rss_mib"] > 0
