@@ -14,9 +14,9 @@ import base64
 import binascii
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -220,7 +220,7 @@ def verify_export(lines: Iterator[Line], checkpoints: list[Checkpoint]) -> Expor
 
 
 def _describe(cp: Checkpoint) -> str:
-    signed_at = f", signed at {datetime.fromtimestamp(cp.time).astimezone().isoformat()}" if cp.time is not None else ""
+    signed_at = f", signed at {datetime.fromtimestamp(cp.time, UTC).isoformat()}" if cp.time is not None else ""
     return f"{cp.origin} size {cp.size} root {base64.b64encode(cp.root).decode()}{signed_at}"
 
 
@@ -245,6 +245,13 @@ def run_verify_export(args: argparse.Namespace) -> int:
     if report.first_bad_seq is not None:
         print(f"first bad entry: seq {report.first_bad_seq}")
     return BAD
+
+
+def _one_checkpoint(path: Path, public_key: str) -> Checkpoint:
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory: give one checkpoint file")
+    [cp] = read_checkpoints([path], public_key)
+    return cp
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -293,7 +300,7 @@ def proved_data(seq: int, shown: dict[str, Any], given: object) -> bytes:
 
 def run_verify_proof(args: argparse.Namespace) -> int:
     """One entry (`GET /audit/entries/{seq}`) is in the tree a checkpoint signed: its leaf, its inclusion proof."""
-    [cp] = read_checkpoints([args.checkpoint], read_public_key(args.public_key))
+    cp = _one_checkpoint(args.checkpoint, read_public_key(args.public_key))
     doc = _read_json(args.entry)
     seq, size = _size(doc, "seq", args.entry), _size(doc, "checkpoint_size", args.entry)
     if size != cp.size:
@@ -320,8 +327,7 @@ def run_verify_proof(args: argparse.Namespace) -> int:
 def run_verify_consistency(args: argparse.Namespace) -> int:
     """A newer checkpoint extends an older one the inspector kept: nothing the older one signed has changed."""
     public_key = read_public_key(args.public_key)
-    [old] = read_checkpoints([args.old], public_key)
-    [new] = read_checkpoints([args.new], public_key)
+    old, new = _one_checkpoint(args.old, public_key), _one_checkpoint(args.new, public_key)
     doc = _read_json(args.proof)
     if (_size(doc, "from", args.proof), _size(doc, "to", args.proof)) != (old.size, new.size):
         raise UsageError(f"the proof is from size {doc['from']} to {doc['to']}, the checkpoints are of sizes "
@@ -341,11 +347,15 @@ def run_verify_consistency(args: argparse.Namespace) -> int:
     return OK
 
 
-def _guarded(run: Any) -> Any:
+Command = Callable[[argparse.Namespace], int]
+
+
+def _guarded(run: Command) -> Command:
+    """The exit codes: a usage problem is 2 on stderr, a refused file or entry 1 (BAD), as every check reports."""
+
     def guarded(args: argparse.Namespace) -> int:
         try:
-            code: int = run(args)
-            return code
+            return run(args)
         except UsageError as exc:
             print(f"fundtrack: {exc}", file=sys.stderr)
             return USAGE
