@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import and_, select
 
-from gateway.models import audit_log, utc
+from gateway.models import AUDIT_FIELDS, audit_log, utc
 from gateway.sequencer import MAX_DELAY_MS
 from gateway.verification import FullCheck
 from services.kernel.errors import NotFound
@@ -203,34 +204,81 @@ EXPORT_COLUMNS = (
 )
 
 
+def export_record(row: Any) -> dict[str, Any]:
+    """An entry as the trail holds it, lossless: every field its chain link and its Merkle leaf are hashes of
+    (`code` "" stays "", origin_id included), `at` in the hashed form, with seq, prev_hash and hash. The line of a
+    JSON Lines export, and what `fundtrack audit verify-export` rebuilds the root from."""
+    m = row._mapping
+    record: dict[str, Any] = {"seq": m["seq"]}
+    record.update({k: m[k] for k in AUDIT_FIELDS})
+    record["at"] = utc(m["at"])
+    record["entity_ids"] = list(m["entity_ids"])
+    record["prev_hash"] = m["prev_hash"]
+    record["hash"] = m["hash"]
+    return record
+
+
+EXPORT_PAGE = 5000
+
+
+async def _pages(engine: Any, conditions: list[Any], *, ascending: bool) -> AsyncIterator[Sequence[Any]]:
+    """The matching entries, EXPORT_PAGE at a time by seq (keyset), one short connection per page."""
+    seq = audit_log.c.seq
+    after: int | None = None
+    while True:
+        page = [*conditions]
+        if after is not None:
+            page.append(seq > after if ascending else seq < after)
+        order = seq.asc() if ascending else seq.desc()
+        query = select(audit_log).where(and_(True, *page)).order_by(order).limit(EXPORT_PAGE)
+        async with engine.connect() as conn:
+            chunk = (await conn.execute(query)).all()
+        yield chunk
+        if len(chunk) < EXPORT_PAGE:
+            return
+        after = chunk[-1].seq
+
+
+async def _csv(engine: Any, conditions: list[Any]) -> AsyncIterator[str]:
+    """For people, newest first: caller text never opens as a formula (S10), so it is not lossless."""
+    buffer = io.StringIO()
+    writer = SpreadsheetWriter(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    async for chunk in _pages(engine, conditions, ascending=False):
+        for r in chunk:
+            e = entry_json(r)
+            e["entity_ids"] = " ".join(e["entity_ids"])
+            writer.writerow(e[c] for c in EXPORT_COLUMNS)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+async def _jsonl(engine: Any, conditions: list[Any]) -> AsyncIterator[str]:
+    """For verifiers (issue #13), oldest first, lossless: one export_record per line."""
+    async for chunk in _pages(engine, conditions, ascending=True):
+        yield "".join(
+            json.dumps(export_record(r), ensure_ascii=False, separators=(",", ":")) + "\n" for r in chunk
+        )
+
+
+ExportFormat = Annotated[Literal["csv", "jsonl"], Query(alias="format")]
+
+
 @router.get("/export")
-async def export(request: Request, principal: PrincipalDep, q: AuditQueryDep) -> StreamingResponse:
+async def export(
+    request: Request, principal: PrincipalDep, q: AuditQueryDep, export_format: ExportFormat = "csv"
+) -> StreamingResponse:
     conditions = _conditions(q, principal)
     engine = request.app.state.engine
-
-    async def rows() -> AsyncIterator[str]:
-        buffer = io.StringIO()
-        writer = SpreadsheetWriter(buffer)  # S10: caller text (paths, request ids) never opens as a formula
-        writer.writerow(EXPORT_COLUMNS)
-        after: int | None = None
-        while True:
-            page = [*conditions] + ([audit_log.c.seq < after] if after is not None else [])
-            query = select(audit_log).where(and_(True, *page)).order_by(audit_log.c.seq.desc()).limit(5000)
-            async with engine.connect() as conn:
-                chunk = (await conn.execute(query)).all()
-            for r in chunk:
-                e = entry_json(r)
-                e["entity_ids"] = " ".join(e["entity_ids"])
-                writer.writerow(e[c] for c in EXPORT_COLUMNS)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if len(chunk) < 5000:
-                return
-            after = chunk[-1].seq
-
+    if export_format == "jsonl":
+        return StreamingResponse(
+            _jsonl(engine, conditions),
+            media_type="application/jsonl; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="audit.jsonl"'},
+        )
     return StreamingResponse(
-        rows(),
+        _csv(engine, conditions),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="audit.csv"'},
     )
