@@ -41,7 +41,7 @@ def load_signer(settings: AuditSettings) -> Signer:
         if get_settings().env == "production":
             raise SigningKeyError(
                 "FUNDTRACK_AUDIT_SIGNING_KEY_FILE must name the audit signing key in production (a file outside the "
-                "database and its backups); make one with `fundtrack audit new-key` or keep the development one"
+                "database and its backups); make one with `fundtrack audit new-key --out FILE`"
             )
         if not path.exists():
             _create(path, settings.origin)

@@ -28,7 +28,7 @@ from tests.stack import Stack, extra_gateway
 
 async def _public_key(admin: Api) -> str:
     response = await admin.get("/audit/public-key")
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain"), response.text
     return response.text.strip()
 
 
@@ -316,3 +316,11 @@ async def test_a_trail_chained_before_the_tree_is_put_into_it(admin: Api, db: as
     assert cp.size >= kept.size and _naive_root(await _leaves(db, cp.size)) == cp.root
     body = (await admin.get("/audit/consistency", params={"from": kept.size, "to": cp.size})).json()
     tlog.check_tree([_b64(h) for h in body["proof"]], cp.size, cp.root, kept.size, kept.root)
+
+
+async def test_the_command_prints_the_key_the_gateway_serves(admin: Api, stack: Stack) -> None:
+    env = {k: v for k, v in stack.env.items() if k != "DATABASE_URL"}
+    printed = subprocess.run([sys.executable, "-m", "deploy.cli", "audit", "public-key"], env={**os.environ, **env},
+                             capture_output=True, text=True, timeout=60)
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    assert printed.stdout.strip() == await _public_key(admin)
