@@ -31,7 +31,7 @@ def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging("gateway", settings.log_level)
     audit_settings = get_audit_settings()
-    signer = load_signer(audit_settings)  # production without an explicit key file stops here (A7)
+    signer = load_signer(audit_settings)  # production without an explicit key file stops here (A6)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,4 +1,4 @@
-"""Signed checkpoints of the trail's Merkle tree (issue #13, rule A7): `(origin, size, root, time)` in the C2SP
+"""Signed checkpoints of the trail's Merkle tree (issue #13, rule A6): `(origin, size, root, time)` in the C2SP
 checkpoint text, signed with the key outside the database (gateway/signing.py), stored in `audit_checkpoints` and
 published to the witness directory (gateway/witness.py).
 
@@ -140,7 +140,7 @@ class Checkpointer:
             self.problem = await self.witness_problem(raw, size, root)
             self._checked = self.problem is None
             if self.problem is not None:
-                log.error("!!! AUDIT TAMPERING: no checkpoint signed: %s (A7)", self.problem)
+                log.error("!!! AUDIT TAMPERING: no checkpoint signed: %s (A6)", self.problem)
                 raise CheckpointRefused(self.problem)
             if current is not None and current.size == size:
                 return current

@@ -52,7 +52,7 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/audit/verify/full", ADMIN, target=GATEWAY),
     _r("GET", "/audit/verify/full/{check_id}", ADMIN, target=GATEWAY),
     _r("GET", "/audit/export", INSPECTOR, ADMIN, target=GATEWAY),
-    # The trail's Merkle tree (A7): what an inspector checks it with, away from our database
+    # The trail's Merkle tree (A6): what an inspector checks it with, away from our database
     _r("GET", "/audit/public-key", INSPECTOR, ADMIN, target=GATEWAY),
     _r("GET", "/audit/checkpoints/latest", INSPECTOR, ADMIN, target=GATEWAY),
     _r("GET", "/audit/checkpoints", INSPECTOR, ADMIN, target=GATEWAY),

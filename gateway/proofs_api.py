@@ -1,4 +1,4 @@
-"""What an inspector checks the trail with, without trusting our database (issue #13, A7): the public key, the signed
+"""What an inspector checks the trail with, without trusting our database (issue #13, A6): the public key, the signed
 checkpoints, an entry with its inclusion proof in a checkpoint, and the consistency proof between two tree sizes.
 Each answer reads O(log n) stored hashes by primary key (gateway/tree_store.py): milliseconds at any trail size.
 Hashes are standard base64, as in the checkpoints themselves."""
@@ -70,7 +70,7 @@ async def sign_checkpoint(request: Request) -> dict[str, Any]:
         cp = await request.app.state.checkpointer.sign()
     except CheckpointRefused as exc:
         detail = f"不签名: 审计树与见证的检查点不一致 / not signed: {exc}"
-        raise Conflict(detail, code=TREE_INCONSISTENT, rule="A7") from exc
+        raise Conflict(detail, code=TREE_INCONSISTENT, rule="A6") from exc
     if cp is None:
         raise Conflict("审计记录为空 / the trail is empty: nothing to sign", code="AUDIT_TRAIL_EMPTY")
     return checkpoint_json(cp)
