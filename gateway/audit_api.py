@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import io
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import and_, select
 
-from gateway.models import audit_log, utc
+from gateway.models import AUDIT_FIELDS, audit_log, utc
 from gateway.sequencer import MAX_DELAY_MS
+from gateway.verification import FullCheck
+from services.kernel.errors import NotFound
 from services.kernel.identity import Principal
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from services.kernel.scope import within_reach
@@ -145,7 +149,39 @@ async def verify(request: Request) -> dict[str, Any]:
         "pending": lag.pending,
         "sequencer_lag_ms": lag.oldest_pending_age_ms,
         "max_delay_ms": MAX_DELAY_MS,
+        "verified_from": result.verified_from,
+        "root": base64.b64encode(result.root).decode() if result.ok else None,
+        "problem": result.problem,
+        "checkpoint_problem": request.app.state.checkpointer.problem,
     }
+
+
+def _full_check_json(check: FullCheck) -> dict[str, Any]:
+    result = check.result
+    status = "failed" if check.error else "running" if result is None else "ok" if result.ok else "bad"
+    return {
+        "id": check.id,
+        "status": status,
+        "started_at": utc(check.started_at),
+        "done": check.done if result is None else result.entries,
+        "total": check.total,
+        "first_bad_seq": None if result is None else result.first_bad_seq,
+        "problem": check.error if result is None else result.problem,
+    }
+
+
+@router.post("/verify/full", status_code=202)
+async def start_full_check(request: Request) -> dict[str, Any]:
+    """The whole trail recomputed from its genesis, in the background (admin): follow it with its id."""
+    return _full_check_json(request.app.state.full_checks.start())
+
+
+@router.get("/verify/full/{check_id}")
+async def full_check(request: Request, check_id: str) -> dict[str, Any]:
+    check = request.app.state.full_checks.checks.get(check_id)
+    if check is None:
+        raise NotFound(f"没有这个校验 / no full check {check_id} on this gateway")
+    return _full_check_json(check)
 
 
 EXPORT_COLUMNS = (
@@ -168,34 +204,81 @@ EXPORT_COLUMNS = (
 )
 
 
+def export_record(row: Any) -> dict[str, Any]:
+    """An entry as the trail holds it, lossless: every field its chain link and its Merkle leaf are hashes of
+    (`code` "" stays "", origin_id included), `at` in the hashed form, with seq, prev_hash and hash. The line of a
+    JSON Lines export, and what `fundtrack audit verify-export` rebuilds the root from."""
+    m = row._mapping
+    record: dict[str, Any] = {"seq": m["seq"]}
+    record.update({k: m[k] for k in AUDIT_FIELDS})
+    record["at"] = utc(m["at"])
+    record["entity_ids"] = list(m["entity_ids"])
+    record["prev_hash"] = m["prev_hash"]
+    record["hash"] = m["hash"]
+    return record
+
+
+EXPORT_PAGE = 5000
+
+
+async def _pages(engine: Any, conditions: list[Any], *, ascending: bool) -> AsyncIterator[Sequence[Any]]:
+    """The matching entries, EXPORT_PAGE at a time by seq (keyset), one short connection per page."""
+    seq = audit_log.c.seq
+    after: int | None = None
+    while True:
+        page = [*conditions]
+        if after is not None:
+            page.append(seq > after if ascending else seq < after)
+        order = seq.asc() if ascending else seq.desc()
+        query = select(audit_log).where(and_(True, *page)).order_by(order).limit(EXPORT_PAGE)
+        async with engine.connect() as conn:
+            chunk = (await conn.execute(query)).all()
+        yield chunk
+        if len(chunk) < EXPORT_PAGE:
+            return
+        after = chunk[-1].seq
+
+
+async def _csv(engine: Any, conditions: list[Any]) -> AsyncIterator[str]:
+    """For people, newest first: caller text never opens as a formula (S10), so it is not lossless."""
+    buffer = io.StringIO()
+    writer = SpreadsheetWriter(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    async for chunk in _pages(engine, conditions, ascending=False):
+        for r in chunk:
+            e = entry_json(r)
+            e["entity_ids"] = " ".join(e["entity_ids"])
+            writer.writerow(e[c] for c in EXPORT_COLUMNS)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+async def _jsonl(engine: Any, conditions: list[Any]) -> AsyncIterator[str]:
+    """For verifiers (issue #13), oldest first, lossless: one export_record per line."""
+    async for chunk in _pages(engine, conditions, ascending=True):
+        yield "".join(
+            json.dumps(export_record(r), ensure_ascii=False, separators=(",", ":")) + "\n" for r in chunk
+        )
+
+
+ExportFormat = Annotated[Literal["csv", "jsonl"], Query(alias="format")]
+
+
 @router.get("/export")
-async def export(request: Request, principal: PrincipalDep, q: AuditQueryDep) -> StreamingResponse:
+async def export(
+    request: Request, principal: PrincipalDep, q: AuditQueryDep, export_format: ExportFormat = "csv"
+) -> StreamingResponse:
     conditions = _conditions(q, principal)
     engine = request.app.state.engine
-
-    async def rows() -> AsyncIterator[str]:
-        buffer = io.StringIO()
-        writer = SpreadsheetWriter(buffer)  # S10: caller text (paths, request ids) never opens as a formula
-        writer.writerow(EXPORT_COLUMNS)
-        after: int | None = None
-        while True:
-            page = [*conditions] + ([audit_log.c.seq < after] if after is not None else [])
-            query = select(audit_log).where(and_(True, *page)).order_by(audit_log.c.seq.desc()).limit(5000)
-            async with engine.connect() as conn:
-                chunk = (await conn.execute(query)).all()
-            for r in chunk:
-                e = entry_json(r)
-                e["entity_ids"] = " ".join(e["entity_ids"])
-                writer.writerow(e[c] for c in EXPORT_COLUMNS)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if len(chunk) < 5000:
-                return
-            after = chunk[-1].seq
-
+    if export_format == "jsonl":
+        return StreamingResponse(
+            _jsonl(engine, conditions),
+            media_type="application/jsonl; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="audit.jsonl"'},
+        )
     return StreamingResponse(
-        rows(),
+        _csv(engine, conditions),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="audit.csv"'},
     )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -154,6 +155,29 @@ after_create(
 )
 # A2: the trail is append-only, enforced by the database itself (and the app role has no such grant).
 append_only(audit_log)
+
+# The Merkle tree over the trail (RFC 6962, issue #13), stored as Go's sumdb/tlog stores it: every hash of every
+# complete subtree, at a flat index (gateway.tlog.stored_hash_index), so that a proof reads O(log n) rows by their
+# primary key. Entry `seq` is record `seq - 1`. Written by the sequencer in the transaction that chains the entries.
+audit_tree_hashes = Table(
+    "audit_tree_hashes",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+append_only(audit_tree_hashes)
+
+# Signed checkpoints (C2SP signed note): the tree's size and root at a time, signed with the key that is not in the
+# database; each is also published to the witness directory (gateway/witness.py).
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False),
+)
+append_only(audit_checkpoints)
 
 
 def utc(value: datetime) -> str:
