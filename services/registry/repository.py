@@ -19,6 +19,7 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.kernel import rawsql
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, within
 from services.registry import codes, problems
@@ -293,6 +294,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 
 
 # The statements above, run on the import's connection (kernel/rawsql.connection: the request's transaction).
+
+
+async def import_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection of the request's transaction: COPY and the merge run in it."""
+    return await rawsql.connection(session)
 
 
 async def lock_scopes(conn: Any, above: Sequence[str], own: str) -> None:
