@@ -18,9 +18,9 @@ from asyncpg import UniqueViolationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
-from services.kernel.errors import Problem, ValidationProblem
+from services.kernel.errors import Problem
 from services.kernel.identity import Principal
-from services.registry import codes, problems, repository
+from services.registry import problems, repository
 from services.registry.csvstream import BOM, Batch, physical_lines, split_fields, staging_record
 from services.registry.fastpath import checked_batch
 from services.registry.rules import (
@@ -101,7 +101,7 @@ async def read_header(batches: AsyncIterator[Batch], chunks: AsyncIterator[bytes
             problem = f"表头无法读取 / the header cannot be read: {header[1]}"
     if problem is not None:
         await drain(chunks)
-        raise ValidationProblem(problem, code=codes.INVALID_HEADER, field="body")
+        raise problems.invalid_header(problem)
     return rest
 
 

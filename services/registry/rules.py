@@ -10,10 +10,9 @@ from functools import lru_cache
 from operator import mul
 from typing import NamedTuple
 
-from services.kernel.errors import ValidationProblem
 from services.kernel.regions import is_county
 from services.kernel.types import ID_CHECK, ID_WEIGHTS, birth_date_of, check_id_number, is_ascii_digits
-from services.registry import codes
+from services.registry import codes, problems
 
 HEADER = (
     "household_id",
@@ -66,13 +65,9 @@ def effective_date_problem(on: date, *, today: date) -> None:
     """The date a roster import stands for: not in the future, not before 建档立卡 began. (A line whose household
     already has later history is refused by the import itself: repository.newer_history.)"""
     if on > today:
-        raise _effective_date_error(f"生效日期 {on} 晚于今天 / effective_on {on} is in the future")
+        raise problems.effective_date_in_future(on)
     if on < FIRST_EFFECTIVE_DATE:
-        raise _effective_date_error(f"生效日期 {on} 早于建档立卡 / effective_on {on} is before {FIRST_EFFECTIVE_DATE}")
-
-
-def _effective_date_error(detail: str) -> ValidationProblem:
-    return ValidationProblem(detail, code=codes.INVALID_EFFECTIVE_DATE, field="effective_on")
+        raise problems.effective_date_before_roster(on, FIRST_EFFECTIVE_DATE)
 
 
 def import_lock_scopes(prefix: str) -> tuple[tuple[str, ...], str]:
