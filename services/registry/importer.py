@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel import clock
 from services.kernel.errors import Problem
 from services.kernel.identity import Principal
+from services.kernel.scope import scope_prefix
 from services.registry import problems, repository
 from services.registry.csvstream import BOM, Batch, physical_lines, split_fields, staging_record
 from services.registry.fastpath import checked_batch
@@ -295,7 +296,7 @@ async def import_households(
     its lines elsewhere are refused, and it waits only for imports of that county or of a region holding it."""
     today = clock.today()
     conn = await repository.import_connection(session)  # COPY and the merge run in the request's transaction
-    prefix = county if county is not None else principal.region_prefix
+    prefix = scope_prefix(principal, county, field="county")
     await lock_scope(conn, prefix)
     on = effective_on or today
     try:

@@ -10,7 +10,7 @@ from functools import lru_cache
 from operator import mul
 from typing import NamedTuple
 
-from services.kernel.regions import is_county
+from services.kernel.regions import enclosing_prefixes, in_county, is_county, under
 from services.kernel.types import ID_CHECK, ID_WEIGHTS, birth_date_of, check_id_number, is_ascii_digits
 from services.registry import codes, problems
 
@@ -75,7 +75,7 @@ def import_lock_scopes(prefix: str) -> tuple[tuple[str, ...], str]:
     exclusive, its own (a village's import locks its county). Taken in this order, from the country down, by every
     import, so two never wait for each other in a cycle. '430523' → (('', '43', '4305'), '430523');
     '43' → (('',), '43'); '' → ((), ''). A prefix between levels locks the level above it (more, never less)."""
-    levels = tuple(dict.fromkeys(prefix[:n] for n in (0, 2, 4, 6) if n <= len(prefix)))
+    levels = enclosing_prefixes(prefix)
     return levels[:-1], levels[-1]
 
 
@@ -132,7 +132,7 @@ def region_problem(county_code: str, village_code: str) -> Problem | None:
         return codes.INVALID_REGION, f"county_code {county_code[:20]!r} 不是县级代码 / is not a county code"
     if len(village_code) != 12 or not village_code.isascii() or not village_code.isdigit():
         return codes.INVALID_REGION, f"village_code {village_code[:20]!r} 应为 12 位数字 / must be 12 digits"
-    if not village_code.startswith(county_code):
+    if not in_county(village_code, county_code):
         return codes.INVALID_REGION, (
             f"village_code {village_code} 不属于县 {county_code} / does not start with its county's code"
         )
@@ -192,7 +192,7 @@ def duplicate_problem(household_id: str, first_line: int) -> Problem:
 def jurisdiction_problem(village_code: str, prefix: str) -> Problem | None:
     """A principal imports only households of the regions its jurisdiction covers (DOMAIN.md, who uses the system):
     the village code starts with the county's, so one prefix test serves province, city, county and village."""
-    if village_code.startswith(prefix):
+    if under(village_code, prefix):
         return None
     return codes.LINE_NOT_IN_JURISDICTION, (
         f"村 {village_code} 不在管辖范围内 / village {village_code} is outside your jurisdiction"
