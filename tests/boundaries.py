@@ -13,6 +13,9 @@ What counts as data access: `models.py` (the tables), `repository.py`, and every
   `rawsql.*` / `text(...)`; docstrings are prose, not queries;
 - run a query on a session or connection.
 
+A service's problems (the kernel's Problem classes) are built in its `problems.py` only: the rules and the service
+raise `problems.<name>(...)`, so a service's answers are read in one module.
+
 `NotInJurisdiction` is raised through the kernel (`scope.check_covers`) everywhere but in `problems.py`, which
 builds the refusals of rules that are not "the principal must cover this region": S1, a county's set from above
 (registry), and P2, the approving county (projects).
@@ -21,8 +24,11 @@ builds the refusals of rules that are not "the principal must cover this region"
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
+
+from services.kernel import errors
 
 SERVICES = Path(__file__).resolve().parent.parent / "services"
 DATA_ACCESS = frozenset({"models.py", "repository.py"})
@@ -34,6 +40,11 @@ PASSED_ON = frozenset({"AsyncSession", "Row"})
 EXCEPTION_SUFFIXES = ("Error", "Violation", "Exception")
 QUERY_METHODS = frozenset(
     {"execute", "scalar", "scalars", "get", "fetch", "fetchrow", "fetchval", "copy_to_table", "flush", "refresh"}
+)
+# The kernel's problem classes, built by a service in its problems.py only.
+PROBLEMS = frozenset(
+    name for name, value in vars(errors).items()
+    if inspect.isclass(value) and issubclass(value, errors.Problem) and value.__module__ == errors.__name__
 )
 SQL = re.compile(
     r"\bSELECT\b[\s\S]*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+(\.\w+)?\s+SET\b|\bDELETE\s+FROM\b|\$\d+\b"
@@ -109,6 +120,10 @@ def _seam_findings(node: ast.AST, line: str, relative: Path) -> list[str]:
         relative.name != "problems.py"
     ):
         return [f"{line} raises NotInJurisdiction by hand: kernel.scope.check_covers"]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in PROBLEMS - {
+        "NotInJurisdiction"
+    } and relative.name != "problems.py":
+        return [f"{line} builds a {node.func.id} outside problems.py: add a builder there"]
     return []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.kernel.errors import Conflict, NotFound, RuleViolation, ValidationProblem
+from services.kernel.errors import Conflict, NotFound, RuleViolation, ServiceUnavailable, ValidationProblem
 from services.loans import codes
 
 
@@ -20,6 +20,10 @@ def extension_exists(loan_id: str) -> Conflict:
 
 def loan_repaid(loan_id: str) -> Conflict:
     return Conflict(f"贷款已还清 / loan {loan_id} is repaid: nothing to extend", code=codes.LOAN_REPAID)
+
+
+def registry_without_eligibility() -> ServiceUnavailable:
+    return ServiceUnavailable("registry 无资格接口 / the registry has no eligibility API", service="registry")
 
 
 def usage_before_issue() -> RuleViolation:

@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from services.kernel.errors import Conflict, NotFound, NotInJurisdiction, Problem, RuleViolation, ValidationProblem
+from services.kernel.errors import (
+    Conflict,
+    NotFound,
+    NotInJurisdiction,
+    Problem,
+    RuleViolation,
+    ServiceUnavailable,
+    ValidationProblem,
+)
 from services.projects import codes
 
 
@@ -16,6 +24,10 @@ class ObjectionLimit(Problem):
     status = 429
     code = codes.OBJECTION_LIMIT
     title = "Too many open objections"
+
+
+def registry_lookup_failed(status: int) -> ServiceUnavailable:
+    return ServiceUnavailable(f"registry 服务出错 / the registry answered {status} to a lookup", service="registry")
 
 
 def project_not_found(project_id: str) -> NotFound:

@@ -116,3 +116,16 @@ def test_the_seams_are_checked_in_every_module(tmp_path: Path) -> None:
         "fake/sub/reads.py: a type: ignore",
         "fake/sub/reads.py:1 names columns through __table__: use col(Model.field)",
     ]
+
+
+def test_a_problem_built_outside_problems_is_seen(tmp_path: Path) -> None:
+    """A service's answers are read in one module: its rules raise problems.<name>(...)."""
+    builder = "def f():\n    return RuleViolation('L4: too much', code='X', rule='L4')\n"
+    assert found(tmp_path, {
+        "problems.py": builder,
+        "rules.py": builder + "def g():\n    raise problems.f()\n",
+        "importer.py": "def h():\n    raise ValidationProblem('bad header', field='body')\n",
+    }) == [
+        "fake/importer.py:2 builds a ValidationProblem outside problems.py: add a builder there",
+        "fake/rules.py:2 builds a RuleViolation outside problems.py: add a builder there",
+    ]
