@@ -65,12 +65,13 @@ def openapi_table(target: str, document: dict[str, Any]) -> set[Entry]:
 def routes_table(target: str, app: FastAPI) -> set[Entry]:
     """The public routes one service's app serves, in its document or not. The app's routes hold its included
     routers as branches; `iter_route_contexts` walks them with their prefixes, as FastAPI's own OpenAPI does."""
-    return {
-        (method, context.path_format, target)
+    served = {
+        (context.path_format, method)
         for context in iter_route_contexts(app.routes)
-        if isinstance(context.original_route, APIRoute) and ops.published(context.path_format)
+        if isinstance(context.original_route, APIRoute) and context.path_format is not None
         for method in context.methods or ()
     }
+    return {(method, path, target) for path, method in served if ops.published(path)}
 
 
 def _app(module: str) -> FastAPI:
