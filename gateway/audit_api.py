@@ -10,8 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import and_, select
+from sqlalchemy import and_, literal_column, select
 
+from gateway.audit_scan import audit_page
 from gateway.models import audit_log, utc
 from gateway.sequencer import MAX_DELAY_MS
 from services.kernel.identity import Principal
@@ -115,20 +116,38 @@ def entry_json(row: Any) -> dict[str, Any]:
     }
 
 
+def _pointers(q: AuditQuery) -> list[Any]:
+    """The filters an index finds the newest match of at once (gateway/audit_scan.py starts its window there)."""
+    c = audit_log.c
+    pointers: list[Any] = []
+    if q.actor is not None:
+        pointers.append(c.principal_id == q.actor)  # ix_audit_log_principal
+    if q.request_id is not None:
+        pointers.append(c.request_id == q.request_id)  # ix_audit_log_request_id
+    if q.entity_id:
+        pointers.append(c.entity_ids.contains([q.entity_id]))  # ix_audit_log_entity_ids
+    if q.code:
+        pointers.append(and_(c.code == q.code, c.code != literal_column("''")))  # ix_audit_log_code (partial)
+    return pointers
+
+
 @router.get("")
 async def list_audit(
     request: Request, principal: PrincipalDep, q: AuditQueryDep, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> dict[str, Any]:
-    conditions = _conditions(q, principal)
+    """Newest first, a bounded scan: `scanned_to_seq` says how far down it looked (gateway/audit_scan.py)."""
     key = decode_cursor(cursor, 1)
-    if key is not None:
-        conditions.append(audit_log.c.seq < int(key[0]))
-    query = select(audit_log).where(and_(True, *conditions)).order_by(audit_log.c.seq.desc()).limit(limit + 1)
     async with request.app.state.engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    items = [entry_json(r) for r in rows[:limit]]
-    next_cursor = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
-    return {"items": items, "next_cursor": next_cursor}
+        page = await audit_page(
+            conn,
+            conditions=_conditions(q, principal),
+            pointers=_pointers(q),
+            below=int(key[0]) if key is not None else None,
+            limit=limit,
+        )
+    next_cursor = encode_cursor([page.scanned_to_seq]) if page.scanned_to_seq is not None else None
+    items = [entry_json(r) for r in page.rows]
+    return {"items": items, "next_cursor": next_cursor, "scanned_to_seq": page.scanned_to_seq}
 
 
 @router.get("/verify")

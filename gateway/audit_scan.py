@@ -1,0 +1,77 @@
+"""One page of GET /audit: a scan of at most SCAN_WINDOW consecutive entries of the trail, newest first, so that a
+filter matching little or nothing answers in milliseconds at any trail size, and says how far it looked (issue #13,
+point 7). A page that is not full because the scan reached its bound still has a `next_cursor`, and its
+`scanned_to_seq` says that every entry from the cursor down to that seq was looked at: "nothing found" covers that
+range only, never the whole trail.
+
+The window starts at the newest entry that can match: below the cursor, and at or below the newest entry of each
+filter that has an index of its own to find it at once (actor, request id, entity id, code), so a lookup by one of
+those lands on its entries however old they are."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.models import audit_log
+
+# Entries one page looks at, at most: a scan of the primary key's range this long stays well inside 50 ms on the
+# bench's 2-core host (bench/audit_queries.py, bench/RESULTS.md).
+SCAN_WINDOW = 50_000
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: Sequence[Row[Any]]
+    # Every entry from the cursor (or the newest) down to this seq was looked at; None once nothing is left below.
+    scanned_to_seq: int | None
+
+
+async def newest_candidate(
+    conn: AsyncConnection, pointers: list[ColumnElement[bool]], below: int | None
+) -> int | None:
+    """The highest seq below `below` that every pointer filter (each served by an index of its own) still matches,
+    or None when one of them matches nothing there: no entry below can match the page's filters either."""
+    seq = audit_log.c.seq
+    under = [seq < below] if below is not None else []
+    newest = [
+        select(func.max(seq)).where(and_(condition, *under)).scalar_subquery()
+        for condition in pointers or [true()]
+    ]
+    found = (await conn.execute(select(*newest))).one()
+    return None if any(value is None for value in found) else min(int(value) for value in found)
+
+
+async def audit_page(
+    conn: AsyncConnection,
+    *,
+    conditions: list[ColumnElement[bool]],
+    pointers: list[ColumnElement[bool]],
+    below: int | None,
+    limit: int,
+    window: int = SCAN_WINDOW,
+) -> AuditPage:
+    """Up to `limit` entries matching `conditions`, newest first, below `below`, looked for among at most
+    `window` entries. `pointers` are the conditions among them that an index answers alone."""
+    top = await newest_candidate(conn, pointers, below)
+    if top is None:
+        return AuditPage(rows=[], scanned_to_seq=None)
+    floor = max(1, top - window + 1)
+    seq = audit_log.c.seq
+    query = (
+        select(audit_log)
+        .where(and_(True, *conditions, seq <= top, seq >= floor))
+        .order_by(seq.desc())
+        .limit(limit + 1)
+    )
+    rows = (await conn.execute(query)).all()
+    if len(rows) > limit:
+        return AuditPage(rows=rows[:limit], scanned_to_seq=rows[limit - 1].seq)
+    if floor == 1 or (pointers and await newest_candidate(conn, pointers, floor) is None):
+        return AuditPage(rows=rows, scanned_to_seq=None)
+    return AuditPage(rows=rows, scanned_to_seq=floor)
