@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from gateway.audit_scan import audit_page
+from gateway.audit_scan import SCAN_WINDOW, audit_page
 from gateway.models import audit_log
 from services.kernel.db import asyncpg_url, server_settings
 from tests.conftest import Api, wait_for_audit
@@ -37,19 +37,20 @@ async def test_a_page_says_how_far_it_looked(admin: Api) -> None:
     assert len(full["items"]) == 2
     assert full["scanned_to_seq"] == full["items"][-1]["seq"]  # a full page: looked down to its last entry
     rest = (await admin.get("/audit", params={"limit": 500, "path_prefix": "/nothing"})).json()
-    # a trail shorter than the window: looked at all of it, nothing is left below
-    assert rest == {"items": [], "next_cursor": None, "scanned_to_seq": None}
+    assert full["items"][0]["seq"] < SCAN_WINDOW  # the suite's trail is shorter than one window:
+    assert rest == {"items": [], "next_cursor": None, "scanned_to_seq": None}  # all looked at, nothing left below
 
 
 async def test_a_filter_that_matches_nothing_stops_at_the_window_and_says_where(conn: AsyncConnection) -> None:
     head = (await conn.execute(audit_log.select().order_by(audit_log.c.seq.desc()).limit(1))).one().seq
     assert head > 6
     nothing: list[ColumnElement[bool]] = [audit_log.c.path == "/nothing"]
-    page = await audit_page(conn, conditions=nothing, pointers=[], below=None, limit=50, window=3)
+    # below head + 1: the trail may grow meanwhile (the sequencer chains whatever else the suite is doing)
+    page = await audit_page(conn, conditions=nothing, pointers=[], below=head + 1, limit=50, window=3)
     assert page.rows == [] and page.scanned_to_seq == head - 2  # looked at head, head-1, head-2 only
     page = await audit_page(conn, conditions=nothing, pointers=[], below=head - 2, limit=50, window=3)
     assert page.rows == [] and page.scanned_to_seq == head - 5
-    everything = await audit_page(conn, conditions=[], pointers=[], below=None, limit=50, window=3)
+    everything = await audit_page(conn, conditions=[], pointers=[], below=head + 1, limit=50, window=3)
     assert [r.seq for r in everything.rows] == [head, head - 1, head - 2] and everything.scanned_to_seq == head - 2
 
 
