@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import and_, literal_column, select
 
-from gateway.audit_scan import audit_page
+from gateway.audit_scan import Pointer, audit_page
 from gateway.models import audit_log, utc
 from gateway.sequencer import MAX_DELAY_MS
 from services.kernel.identity import Principal
@@ -116,18 +116,18 @@ def entry_json(row: Any) -> dict[str, Any]:
     }
 
 
-def _pointers(q: AuditQuery) -> list[Any]:
+def _pointers(q: AuditQuery) -> list[Pointer]:
     """The filters an index finds the newest match of at once (gateway/audit_scan.py starts its window there)."""
     c = audit_log.c
-    pointers: list[Any] = []
+    pointers: list[Pointer] = []
     if q.actor is not None:
-        pointers.append(c.principal_id == q.actor)  # ix_audit_log_principal
+        pointers.append(Pointer(c.principal_id == q.actor, in_seq_order=True))  # ix_audit_log_principal
     if q.request_id is not None:
-        pointers.append(c.request_id == q.request_id)  # ix_audit_log_request_id
+        pointers.append(Pointer(c.request_id == q.request_id, in_seq_order=False))  # ix_audit_log_request_id
     if q.entity_id:
-        pointers.append(c.entity_ids.contains([q.entity_id]))  # ix_audit_log_entity_ids
-    if q.code:
-        pointers.append(and_(c.code == q.code, c.code != literal_column("''")))  # ix_audit_log_code (partial)
+        pointers.append(Pointer(c.entity_ids.contains([q.entity_id]), in_seq_order=False))  # ix_audit_log_entity_ids
+    if q.code:  # ix_audit_log_code, partial: the index's own condition is said for PostgreSQL to use it
+        pointers.append(Pointer(and_(c.code == q.code, c.code != literal_column("''")), in_seq_order=True))
     return pointers
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from gateway.audit_scan import SCAN_WINDOW, audit_page
+from gateway.audit_scan import SCAN_WINDOW, Pointer, audit_page
 from gateway.models import audit_log
 from services.kernel.db import asyncpg_url, server_settings
 from tests.conftest import Api, wait_for_audit
@@ -59,8 +59,9 @@ async def test_a_lookup_by_an_indexed_filter_lands_on_its_entry_however_old(conn
     by_request: list[ColumnElement[bool]] = [audit_log.c.request_id == first.request_id]
     found: list[int] = []
     below = None
+    pointers = [Pointer(c, in_seq_order=False) for c in by_request]
     for _ in range(10):
-        page = await audit_page(conn, conditions=by_request, pointers=by_request, below=below, limit=50, window=3)
+        page = await audit_page(conn, conditions=by_request, pointers=pointers, below=below, limit=50, window=3)
         assert page.rows, "a window starts at the newest entry of the request below the cursor"
         assert all(r.request_id == first.request_id for r in page.rows)
         found += [r.seq for r in page.rows]
@@ -69,5 +70,7 @@ async def test_a_lookup_by_an_indexed_filter_lands_on_its_entry_however_old(conn
         below = page.scanned_to_seq
     assert first.seq == found[-1]
     missing: list[ColumnElement[bool]] = [audit_log.c.request_id == "req-that-never-was"]
-    page = await audit_page(conn, conditions=missing, pointers=missing, below=None, limit=50, window=3)
+    page = await audit_page(
+        conn, conditions=missing, pointers=[Pointer(missing[0], in_seq_order=False)], below=None, limit=50, window=3
+    )
     assert page.rows == [] and page.scanned_to_seq is None
