@@ -117,7 +117,7 @@ def entry_json(row: Any) -> dict[str, Any]:
 
 
 def _pointers(q: AuditQuery) -> list[Pointer]:
-    """The filters an index finds the newest match of at once (gateway/audit_scan.py starts its window there)."""
+    """The filters with an index of their own: where a page starts, or all its entries (gateway/audit_scan.py)."""
     c = audit_log.c
     pointers: list[Pointer] = []
     if q.actor is not None:
