@@ -116,6 +116,8 @@ audit_log = Table(
     Index("ix_audit_log_principal", "principal_id", "seq"),
     Index("ix_audit_log_entity_ids", "entity_ids", postgresql_using="gin"),
     Index("ix_audit_log_at", "at"),
+    # GET /audit?code=: the newest entry with a code, at once (codes are only on refusals; gateway/audit_scan.py).
+    Index("ix_audit_log_code", "code", "seq", postgresql_where=text("code <> ''")),
     # Not unique: a chained row claiming a service's outbox entry with other content must not keep the real entry
     # out of the chain (gateway.audit: the sequencer chains the real one and says so loudly).
     Index("ix_audit_log_origin", "origin", "origin_id", postgresql_where=text("origin_id IS NOT NULL")),
