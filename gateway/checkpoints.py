@@ -87,7 +87,6 @@ class Checkpointer:
         self.witness = witness
         self.interval = interval
         self.problem: str | None = None  # what stops checkpoints being signed, said loudly until resolved
-        self._checked = False  # the witness was found consistent with the tree at the latest checkpoint
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -134,11 +133,12 @@ class Checkpointer:
             raw = await rawsql.connection(conn)
             size = await tree_store.tree_size(raw)
             current = await latest(raw)
-            if size == 0 or (current is not None and current.size == size and self._checked):
+            if size == 0:
                 return current
+            # Checked at every call, even when nothing was chained since the latest checkpoint: a tree rewritten
+            # under an unchanged size is found on the next call (every few seconds), not only at the next entry.
             root = await tree_store.root(raw, size)
             self.problem = await self.witness_problem(raw, size, root)
-            self._checked = self.problem is None
             if self.problem is not None:
                 log.error("!!! AUDIT TAMPERING: no checkpoint signed: %s (A6)", self.problem)
                 raise CheckpointRefused(self.problem)
