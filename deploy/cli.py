@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deploy import audit_offline, supervisor
+from deploy import audit_keys, audit_offline, supervisor
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -90,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="the audit trail's keys and its offline checks (no database needed)")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
     audit_offline.add_commands(audit_commands)
+    audit_keys.add_commands(audit_commands)
     return p
 
 

@@ -31,7 +31,9 @@ SECRET_FILES = ("service_secret", "admin_token")
 ROLE_POWERS = ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls")
 ROLE_FACTS = (*ROLE_POWERS, "rolcanlogin")
 # S4: the tables of the audit trail, in whichever schemas hold them; no app role may rewrite or empty them.
-AUDIT_TABLES = ("audit_log", "audit_inbox", "audit_outbox", "audit_outbox_acks")
+AUDIT_TABLES = (
+    "audit_log", "audit_inbox", "audit_outbox", "audit_outbox_acks", "audit_tree_hashes", "audit_checkpoints"
+)
 REWRITES = ("UPDATE", "DELETE", "TRUNCATE")
 # The one rewrite a role holds on an audit table: the gateway deletes chained door entries (its trigger checks).
 ALLOWED_REWRITES = {(role_for(GATEWAY_SCHEMA), f"{GATEWAY_SCHEMA}.audit_inbox", "DELETE")}

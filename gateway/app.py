@@ -7,14 +7,18 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from gateway import admin, alerts_api, audit_api, ops
+from gateway import admin, alerts_api, audit_api, ops, proofs_api
 from gateway.audit import AuditWriter
+from gateway.audit_settings import get_audit_settings
 from gateway.auth import Authenticator, admin_token
+from gateway.checkpoints import Checkpointer
 from gateway.door import Door
 from gateway.proxy import proxy_session
 from gateway.revocations import RevocationListener
 from gateway.sequencer import Sequencer
-from gateway.verification import SharedVerification
+from gateway.signing import load_signer
+from gateway.verification import FullChecks, SharedVerification
+from gateway.witness import Witness
 from services.kernel.db import create_engine, session_factory
 from services.kernel.errors import install_error_handlers
 from services.kernel.http import ServiceClient, make_client
@@ -26,12 +30,13 @@ from services.kernel.topology import GATEWAY_SCHEMA, SERVICES
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging("gateway", settings.log_level)
+    audit_settings = get_audit_settings()
+    signer = load_signer(audit_settings)  # production without an explicit key file stops here (A6)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(GATEWAY_SCHEMA)  # its pool sized by `fundtrack up` (deploy/pools.py)
         app.state.engine = engine
-        app.state.verification = SharedVerification(engine, reuse_seconds=settings.audit_verify_reuse_seconds)
         app.state.sessions = session_factory(engine)
         app.state.authenticator = Authenticator(engine, admin_token(settings.data_dir))
         app.state.revocations = RevocationListener(app.state.authenticator.cache)
@@ -44,10 +49,17 @@ def create_app() -> FastAPI:
         app.state.audit_writer.start()
         app.state.sequencer = Sequencer(engine, outbox_clients)
         app.state.sequencer.start()
+        app.state.checkpointer = Checkpointer(
+            engine, signer, Witness(audit_settings.witness_path()), interval=audit_settings.checkpoint_seconds
+        )
+        app.state.checkpointer.start()
+        app.state.verification = SharedVerification(engine, app.state.checkpointer)
+        app.state.full_checks = FullChecks(engine, app.state.checkpointer)
         try:
             yield
         finally:
             await app.state.revocations.stop()
+            await app.state.checkpointer.stop()
             await app.state.sequencer.stop()
             await app.state.audit_writer.stop()
             await app.state.proxy.close()
@@ -70,6 +82,7 @@ def create_app() -> FastAPI:
     app.include_router(ops.router)
     app.include_router(admin.router)
     app.include_router(audit_api.router)
+    app.include_router(proofs_api.router)
     app.include_router(alerts_api.router)
     app.add_middleware(Door, state=app.state)
     return app

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -115,6 +116,8 @@ audit_log = Table(
     Index("ix_audit_log_principal", "principal_id", "seq"),
     Index("ix_audit_log_entity_ids", "entity_ids", postgresql_using="gin"),
     Index("ix_audit_log_at", "at"),
+    # GET /audit?code=: the newest entry with a code, at once (codes are only on refusals; gateway/audit_scan.py).
+    Index("ix_audit_log_code", "code", "seq", postgresql_where=text("code <> ''")),
     # Not unique: a chained row claiming a service's outbox entry with other content must not keep the real entry
     # out of the chain (gateway.audit: the sequencer chains the real one and says so loudly).
     Index("ix_audit_log_origin", "origin", "origin_id", postgresql_where=text("origin_id IS NOT NULL")),
@@ -154,6 +157,29 @@ after_create(
 )
 # A2: the trail is append-only, enforced by the database itself (and the app role has no such grant).
 append_only(audit_log)
+
+# The Merkle tree over the trail (RFC 6962, issue #13), stored as Go's sumdb/tlog stores it: every hash of every
+# complete subtree, at a flat index (gateway.tlog.stored_hash_index), so that a proof reads O(log n) rows by their
+# primary key. Entry `seq` is record `seq - 1`. Written by the sequencer in the transaction that chains the entries.
+audit_tree_hashes = Table(
+    "audit_tree_hashes",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+append_only(audit_tree_hashes)
+
+# Signed checkpoints (C2SP signed note): the tree's size and root at a time, signed with the key that is not in the
+# database; each is also published to the witness directory (gateway/witness.py).
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False),
+)
+append_only(audit_checkpoints)
 
 
 def utc(value: datetime) -> str:

@@ -1,6 +1,8 @@
 """The sequencer: one at a time (by advisory lock), it moves the door's inbox entries and the services' outbox
 entries into `audit_log` in batches, giving each the next `seq` and `hash = sha256(prev_hash + canonical entry)`
-(audit_chain.entry_hash). No request waits on the chain's head.
+(audit_chain.entry_hash). No request waits on the chain's head. In the same transaction it appends the entries to
+the Merkle tree (gateway/tree_store.py: leaf = audit_chain.leaf_data), so the tree always holds exactly the chain; a
+trail chained before the tree existed is put into the tree first, in batches (`backfill_tree`).
 
 Once an outbox entry is chained, the sequencer acknowledges it with its seq; the outbox keeps it for good (S4:
 nothing deletes an audit entry before it is chained, and the outbox not even then; audit_chain's
@@ -21,8 +23,9 @@ import asyncpg
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway import tree_store
 from gateway.audit import BATCH, INSERT_INBOX, entry_rows, insert_sql
-from gateway.audit_chain import entry_hash
+from gateway.audit_chain import entry_hash, leaf_data
 from gateway.models import AUDIT_FIELDS, GENESIS_HASH, audit_inbox, audit_log
 from services.kernel import outbox, rawsql
 from services.kernel.http import ServiceClient
@@ -42,6 +45,7 @@ _STAGED = (
     f"SELECT {_ENTRY} FROM audit_log WHERE origin = $1 AND origin_id = ANY($2::bigint[]) "
     f"UNION ALL SELECT {_ENTRY} FROM audit_inbox WHERE origin = $1 AND origin_id = ANY($2::bigint[])"
 )
+_BACKFILL = f"SELECT seq, {_ENTRY} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
 _CHAINED = f"SELECT seq, {_ENTRY} FROM audit_log WHERE origin = $1 AND origin_id = ANY($2::bigint[]) ORDER BY seq"
 
 
@@ -60,6 +64,7 @@ class Sequencer:
         self._dirty: set[str] = set()
         self._swept = 0.0
         self._own = outbox.Pending()  # the gateway's own change outbox
+        self._tree_ready = False  # the tree holds every chained entry (checked once per process: backfill_tree)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -97,6 +102,9 @@ class Sequencer:
                 self._kick.clear()
 
     async def run_once(self) -> int:
+        if not self._tree_ready:
+            await backfill_tree(self.engine)
+            self._tree_ready = True
         fetched: dict[str, list[dict[str, Any]]] = {}
         for name in self._due():
             try:
@@ -143,6 +151,9 @@ class Sequencer:
         rows = (await conn.execute(select(audit_inbox).order_by(audit_inbox.c.id).limit(BATCH))).mappings().all()
         if not rows:
             return 0
+        raw = await rawsql.connection(conn)
+        if (size := await tree_store.tree_size(raw)) != seq:
+            raise tree_store.TreeError(f"the tree holds {size} entries, the chain {seq}: not chaining past it")
         chained = []
         for row in rows:
             seq += 1
@@ -150,7 +161,8 @@ class Sequencer:
             digest = entry_hash(prev, seq, entry)
             chained.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest, "inbox_id": row["id"]})
             prev = digest
-        await (await rawsql.connection(conn)).executemany(INSERT_LOG, entry_rows(chained, _LOG_FIELDS))
+        await raw.executemany(INSERT_LOG, entry_rows(chained, _LOG_FIELDS))
+        await tree_store.append(raw, size, [leaf_data(e["seq"], e) for e in chained])
         await conn.execute(delete(audit_inbox).where(audit_inbox.c.id.in_([r["id"] for r in rows])))
         return len(rows)
 
@@ -163,6 +175,25 @@ class Sequencer:
         oldest = min((t for t in (inbox[1], own[1]) if t is not None), default=None)
         age = 0 if oldest is None else int((datetime.now(UTC) - oldest).total_seconds() * 1000)
         return SequencerStatus(pending=int(inbox[0]) + int(own[0]), oldest_pending_age_ms=max(age, 0))
+
+
+async def backfill_tree(engine: AsyncEngine) -> int:
+    """Put the entries chained before the tree existed (or any the tree lacks) into it, BATCH at a time, each batch
+    its own short transaction holding the sequencer's lock. Returns how many were added."""
+    added = 0
+    while True:
+        async with engine.begin() as conn:
+            await conn.execute(select(func.pg_advisory_xact_lock(SEQUENCER_LOCK)))
+            raw = await rawsql.connection(conn)
+            size = await tree_store.tree_size(raw)
+            rows = await raw.fetch(_BACKFILL, size, BATCH)
+            if not rows:
+                return added
+            if int(rows[0]["seq"]) != size + 1:
+                raise tree_store.TreeError(f"the trail has no entry {size + 1}: the tree cannot be built past it")
+            await tree_store.append(raw, size, [leaf_data(int(r["seq"]), dict(r)) for r in rows])
+            added += len(rows)
+            log.info("audit tree: %d entries of the existing trail added (up to seq %d)", added, rows[-1]["seq"])
 
 
 def same_entry(row: Any, entry: dict[str, Any]) -> bool:

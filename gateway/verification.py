@@ -1,59 +1,133 @@
-"""A2: one recomputation of the audit hash chain at a time. GET /audit/verify reads the whole trail from its
-genesis; inspectors asking while a recomputation runs share its result instead of each reading the trail again (a
-province's trail is millions of entries: fifty requests at once must not read it fifty times).
+"""A2 and A7: GET /audit/verify checks the trail from the last point it verified, not from its genesis (issue #13):
+that point's root against the stored tree, the stored roots of the signed checkpoints, then only the entries chained
+since (their chain links, leaves and tree hashes, gateway/tree_verify.py). A process's first point is the witness's
+latest checkpoint (signed by the key outside the database, published outside it), or the genesis when there is none.
+One verification runs at a time; inspectors asking while it runs share its result.
 
-A full recomputation that finished less than `reuse_seconds` ago is reused (S14: back-to-back calls, 3.5 s each at
-128k entries, raised the gateway's latency for everyone): only the entries chained since its head are verified, on
-top of it, so the answer still counts every entry chained so far. Its `verified_at` is when that full recomputation
-started reading; an entry changed before its head is found by the next full one, at most the window later. After
-the window a request starts a full one again.
+What this does not re-read is an entry before the point: GET /audit/entries/{seq} gives its inclusion proof (an
+inspector's check of it fails for a changed entry), and the full check (`FullChecks`, POST /audit/verify/full) reads
+the whole trail again in the background.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass
+import itertools
+import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.audit_chain import Verification, verify_chain
+from gateway import checkpoints, note
+from gateway.checkpoints import Checkpointer
 from gateway.metrics import VERIFICATIONS
+from gateway.tree_verify import GENESIS, TreeState, TreeVerification, state_at, verify_from
+from services.kernel import rawsql
+
+log = logging.getLogger("fundtrack.audit")
+PUBLISHED = 1000  # signed checkpoints whose roots a verification compares, the latest first
 
 
 @dataclass(frozen=True)
 class Verified:
-    result: Verification
-    verified_at: datetime  # when the full recomputation this answer rests on started
-    finished: float  # time.monotonic() when that full recomputation ended
+    result: TreeVerification
+    verified_at: datetime  # when this verification started
 
 
 class SharedVerification:
-    def __init__(self, engine: AsyncEngine, *, reuse_seconds: float = 0.0) -> None:
+    def __init__(self, engine: AsyncEngine, checkpointer: Checkpointer) -> None:
         self.engine = engine
-        self.reuse_seconds = reuse_seconds
+        self.checkpointer = checkpointer
         self.running: asyncio.Task[Verified] | None = None
-        self.last: Verified | None = None
+        self.point: TreeState | None = None  # the last verified point
 
     async def result(self) -> Verified:
-        """The running verification's result, or a new one's: an extension of a recent full recomputation, or a
-        full one. A caller that goes away does not cancel it for the others (shield); one that failed fails its
-        callers, and the next call starts afresh."""
+        """The running verification's result, or a new one's. A caller that goes away does not cancel it for the
+        others (shield); one that failed fails its callers, and the next call starts afresh."""
         if self.running is None or self.running.done():
             self.running = asyncio.create_task(self._run())
         return await asyncio.shield(self.running)
 
     async def _run(self) -> Verified:
-        last = self.last
-        if last is not None and time.monotonic() - last.finished < self.reuse_seconds:
-            if not last.result.ok:
-                return last  # a broken chain stays broken: nothing after its first bad entry is worth reading
-            extended = await verify_chain(self.engine, since=last.result)
-            self.last = Verified(extended, last.verified_at, last.finished)
-            return self.last
         VERIFICATIONS.inc()
         started = datetime.now(UTC)
-        result = await verify_chain(self.engine)
-        self.last = Verified(result, started, time.monotonic())
-        return self.last
+        async with self.engine.connect() as conn:
+            raw = await rawsql.connection(conn)
+            published = await signed_checkpoints(raw, self.checkpointer)
+            point = self.point
+            if point is None:
+                witnessed = self.witnessed()
+                point = GENESIS if witnessed is None else await state_at(raw, witnessed)
+            result = await verify_from(raw, point, published)
+        if result.ok:
+            self.point = TreeState(result.entries, result.root, result.head_hash)
+        else:
+            log.error("!!! AUDIT TAMPERING: %s (first bad entry %s)", result.problem, result.first_bad_seq)
+        return Verified(result, started)
+
+    def witnessed(self) -> note.Checkpoint | None:
+        published = self.checkpointer.witness.latest()
+        if published is None:
+            return None
+        try:
+            return note.open_checkpoint(published, [self.checkpointer.signer.verifier_key])
+        except note.NoteError:
+            return None  # said by the checkpointer (its `problem`); the verification starts from the genesis
+
+
+async def signed_checkpoints(raw: asyncpg.Connection, checkpointer: Checkpointer) -> list[note.Checkpoint]:
+    """The latest signed checkpoints of the database whose signature is the log's, and the witness's latest."""
+    found = await checkpoints.latest_ones(raw, PUBLISHED)
+    keys = [checkpointer.signer.verifier_key]
+    notes = [cp.note for cp in found]
+    if (witnessed := checkpointer.witness.latest()) is not None:
+        notes.append(witnessed)
+    opened = []
+    for text in notes:
+        try:
+            opened.append(note.open_checkpoint(text, keys))
+        except note.NoteError:
+            log.error("!!! AUDIT TAMPERING: a stored checkpoint is not signed by the log's key")
+    return opened
+
+
+@dataclass
+class FullCheck:
+    id: str
+    started_at: datetime
+    done: int = 0
+    total: int = 0
+    result: TreeVerification | None = None
+    error: str | None = None
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+class FullChecks:
+    """POST /audit/verify/full: the whole trail recomputed from its genesis in the background, with progress."""
+
+    def __init__(self, engine: AsyncEngine, checkpointer: Checkpointer) -> None:
+        self.engine = engine
+        self.checkpointer = checkpointer
+        self.checks: dict[str, FullCheck] = {}
+        self._ids = itertools.count(1)
+
+    def start(self) -> FullCheck:
+        check = FullCheck(f"full-{next(self._ids)}-{int(datetime.now(UTC).timestamp())}", datetime.now(UTC))
+        check.task = asyncio.create_task(self._run(check))
+        self.checks[check.id] = check
+        return check
+
+    async def _run(self, check: FullCheck) -> None:
+        def progress(done: int, total: int) -> None:
+            check.done, check.total = done, total
+
+        try:
+            async with self.engine.connect() as conn:
+                raw = await rawsql.connection(conn)
+                published = await signed_checkpoints(raw, self.checkpointer)
+                check.result = await verify_from(raw, GENESIS, published, progress)
+        except Exception as exc:
+            log.exception("full audit check %s failed", check.id)
+            check.error = str(exc)

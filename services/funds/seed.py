@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
-
 from services.funds.repository import reference
-from services.kernel.db import plain_url
 
 CENTRAL_INTEGRABLE_SOURCES: tuple[tuple[str, str], ...] = (
     ("C01", "财政专项扶贫资金"),
@@ -34,15 +31,7 @@ CENTRAL_INTEGRABLE_SOURCES: tuple[tuple[str, str], ...] = (
 
 async def seed_funds_async(url: str) -> int:
     """Upsert the sources; return how many rows were inserted or changed."""
-    conn = await asyncpg.connect(plain_url(url))
-    try:
-        changed = 0
-        async with conn.transaction():
-            for code, name in CENTRAL_INTEGRABLE_SOURCES:
-                changed += await reference.seed_central_source(conn, code=code, name=name)
-        return changed
-    finally:
-        await conn.close()
+    return await reference.seed_central_sources(url, CENTRAL_INTEGRABLE_SOURCES)
 
 
 def seed_funds(url: str) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funds import problems
 from services.funds.repository import accounts, transfers
 from services.kernel.identity import Principal
-from services.kernel.scope import check_covers
+from services.kernel.scope import check_covers_any
 
 MAX_HOPS = 8
 
@@ -80,8 +80,7 @@ async def trace(
         regions = sorted({a.region_code for a in found})
         up_from = down_from = {int(a.id) for a in found if a.id is not None}
     # one of the regions the money passed through is the caller's (403 naming the subject otherwise)
-    check_covers(principal, next((r for r in regions if principal.covers(r)), regions[0]),
-                 subject=f"{kind} {subject}")
+    check_covers_any(principal, regions, subject=f"{kind} {subject}")
     upstream = await _walk(session, up_from, upstream=True)
     downstream = await _walk(session, down_from, upstream=False) if kind != "household" else []
     if kind != "allocation":

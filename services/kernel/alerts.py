@@ -32,12 +32,6 @@ class DetectorContext:
     state: Any  # the app's state: clients of other services, settings
     region_prefix: str = ""  # S2: the scan's jurisdiction ('' national); detectors may narrow their queries with it
 
-    @property
-    def region_like(self) -> str:
-        """The LIKE pattern of the scan's region codes (region codes are ASCII digits: nothing to escape)."""
-        return self.region_prefix + "%"
-
-
 Detector = Callable[[DetectorContext], Awaitable[list[AlertDraft]]]
 
 

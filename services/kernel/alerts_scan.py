@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
 from services.kernel.alerts_schemas import ScanOut
 from services.kernel.alerts_store import raise_alerts
+from services.kernel.regions import under
 
 
 def in_scope(drafts: list[AlertDraft], region_prefix: str) -> list[AlertDraft]:
     """S2: the drafts a scan of this jurisdiction may raise or update (a subject spanning counties, such as a
     cooperative reached from two counties, has its alert at their common region, out of a county's reach)."""
-    return [d for d in drafts if d.region_code.startswith(region_prefix)]
+    return [d for d in drafts if under(d.region_code, region_prefix)]
 
 
 async def run_detectors(

@@ -8,6 +8,8 @@ from typing import Literal
 
 Level = Literal["central", "province", "city", "county"]
 NATIONAL = "000000"
+# The lengths of a jurisdiction's prefix, from the country down: '', province PP, city PPCC, county PPCCXX.
+PREFIX_LENGTHS = (0, 2, 4, 6)
 
 
 def region_level(code: str) -> Level:
@@ -25,6 +27,29 @@ def is_county(code: str) -> bool:
     return len(code) == 6 and region_level(code) == "county"
 
 
+def county_of(village_code: str) -> str:
+    """The county a 12-digit village code lies in: its first six digits (which a valid village code has as a
+    county's code: `check_village_code`)."""
+    return village_code[:6]
+
+
+def in_county(village_code: str, county_code: str) -> bool:
+    """Does the village code lie in this county (start with its code)?"""
+    return village_code.startswith(county_code)
+
+
+def under(region_code: str, prefix: str) -> bool:
+    """Does a region code (six or twelve digits) lie under a jurisdiction's prefix (`jurisdiction_prefix`)?"""
+    return region_code.startswith(prefix)
+
+
+def enclosing_prefixes(prefix: str) -> tuple[str, ...]:
+    """The jurisdiction prefixes from the country down to the level of `prefix`, its own included:
+    '430523' → ('', '43', '4305', '430523'); '43' → ('', '43'); '' → (''); a village's stops at its county's, and a
+    prefix between levels at the level above it."""
+    return tuple(dict.fromkeys(prefix[:n] for n in PREFIX_LENGTHS if n <= len(prefix)))
+
+
 def jurisdiction_prefix(region_code: str) -> str:
     """The prefix of region codes a jurisdiction covers (DOMAIN.md "Who uses the system").
 
@@ -40,4 +65,4 @@ def jurisdiction_prefix(region_code: str) -> str:
 
 def covers(jurisdiction: str, region_code: str) -> bool:
     """Does a principal with this jurisdiction cover `region_code` (a province, city, county or village)?"""
-    return region_code.startswith(jurisdiction_prefix(jurisdiction))
+    return under(region_code, jurisdiction_prefix(jurisdiction))

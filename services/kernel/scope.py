@@ -2,13 +2,16 @@
 jurisdiction covers. The two seams every service uses, so jurisdiction is applied in one place:
 
 - `check_covers`: "the principal must cover this region", raised as 403 NOT_IN_JURISDICTION naming the field;
+- `check_covers_any`: the same for a subject spread over several regions (money that passed through them);
 - `scope_prefix` and `within`: the region filter of a list — the region asked for (inside the caller's
   jurisdiction) or the caller's own, as a prefix, and the SQL condition that keeps a list inside it;
   `within_reach` is the same filter for the lists that answer a region outside the caller's reach with no rows
-  rather than a refusal (the audit trail, alerts).
+  rather than a refusal (the audit trail, alerts); `public_prefix` is the filter of a public list (no principal).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Mapped
@@ -38,6 +41,15 @@ def check_covers(
         )
 
 
+def check_covers_any(principal: Principal, region_codes: Sequence[str], *, subject: str, field: str | None = None,
+                     rule: str = A5) -> None:
+    """One of `region_codes` (not empty) lies inside the principal's jurisdiction: a subject that spans regions (an
+    allocation from a province to a county, a payee paid in two counties) is the caller's if one of them is. The
+    refusal names the subject, as check_covers does."""
+    check_covers(principal, next((r for r in region_codes if principal.covers(r)), region_codes[0]), field=field,
+                 subject=subject, rule=rule)
+
+
 def check_national(principal: Principal, *, field: str, what: str) -> None:
     """S1: national reference data (fund sources…) is kept by a principal of the central level (000000) only."""
     if principal.region_code != NATIONAL:
@@ -56,6 +68,11 @@ def scope_prefix(principal: Principal, region: str | None, *, field: str = "regi
         return principal.region_prefix
     check_covers(principal, region, field=field)
     return jurisdiction_prefix(region)
+
+
+def public_prefix(region: str | None) -> str:
+    """The region a public list covers (no principal narrows it), as a prefix: the one asked for, or the country."""
+    return "" if region is None else jurisdiction_prefix(region)
 
 
 def within(column: ColumnElement[str] | Mapped[str], prefix: str) -> ColumnElement[bool]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
 
 from services.kernel import clock
-from services.kernel.regions import is_county
+from services.kernel.regions import county_of, is_county
 
 # Money in fen. The ceiling (10^15 fen = 10 trillion yuan) keeps every sum inside BIGINT.
 MAX_FEN = 10**15
@@ -78,7 +78,7 @@ def check_county_code(value: str) -> str:
 
 
 def check_village_code(value: str) -> str:
-    if value[:6].endswith("00"):
+    if not is_county(county_of(value)):
         raise ValueError("村代码的前六位应为县级代码 / a village code starts with its county's code")
     return value
 

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from services.kernel.alerts import DetectorContext
-from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient, client_in, client_of
+from services.loans import problems
 from services.loans.rules import Eligibility, Household
 
 ELIGIBILITY_CONCURRENCY = 8  # batches in flight when a scan asks about every borrowing household
@@ -53,7 +53,7 @@ class Registry:
             f"/internal/households/{household_id}/eligibility", params={"on": on.isoformat()}
         )
         if data is None:
-            raise ServiceUnavailable("registry 无资格接口 / the registry has no eligibility API", service="registry")
+            raise problems.registry_without_eligibility()
         return eligibility_of(data)
 
     async def eligibilities(self, household_ids: Sequence[str], on: date) -> list[Eligibility]:

@@ -1,9 +1,11 @@
-"""The loans service's error builders (the codes are in codes.py; the rules' own refusals are raised by the rule
-functions in rules.py, each next to the rule it enforces)."""
+"""The loans service's error builders: every problem the service answers with is built here, so its wording and its
+fields are read in one place (the rule functions of rules.py raise them; the codes are constants in codes.py)."""
 
 from __future__ import annotations
 
-from services.kernel.errors import Conflict, NotFound, RuleViolation, ValidationProblem
+from datetime import date
+
+from services.kernel.errors import Conflict, NotFound, RuleViolation, ServiceUnavailable, ValidationProblem
 from services.loans import codes
 
 
@@ -20,6 +22,10 @@ def loan_repaid(loan_id: str) -> Conflict:
     return Conflict(f"贷款已还清 / loan {loan_id} is repaid: nothing to extend", code=codes.LOAN_REPAID)
 
 
+def registry_without_eligibility() -> ServiceUnavailable:
+    return ServiceUnavailable("registry 无资格接口 / the registry has no eligibility API", service="registry")
+
+
 def usage_before_issue() -> RuleViolation:
     return RuleViolation("用途报告日期早于放款日期 / a usage report cannot precede the issue date",
                          code=codes.USAGE_BEFORE_ISSUE, field="reported_on")
@@ -27,3 +33,183 @@ def usage_before_issue() -> RuleViolation:
 
 def period_reversed() -> ValidationProblem:
     return ValidationProblem("to 不能早于 from / `to` must not precede `from`", field="to")
+
+
+# The refusals of the loan rules (rules.py), in the order origination checks them
+
+
+def household_not_registered(household_id: str) -> RuleViolation:
+    return RuleViolation(
+        f"L1: 农户 {household_id} 不在建档立卡名册中 / household {household_id} is not on the poverty roster",
+        code=codes.BORROWER_NOT_REGISTERED, rule="L1", field="household_id",
+    )
+
+
+def borrower_not_head() -> RuleViolation:
+    return RuleViolation(
+        "L1: 借款人不是该户户主 / the borrower's identity number is not the household head's",
+        code=codes.BORROWER_NOT_REGISTERED, rule="L1", field="borrower_id_number",
+    )
+
+
+def borrower_age(age: int) -> RuleViolation:
+    return RuleViolation(
+        f"L1a: 借款人发放日年龄 {age} 岁，不在 18–65 岁之间 / the borrower is {age} on the issue date, "
+        "outside 18 to 65",
+        code=codes.BORROWER_NOT_ELIGIBLE, rule="L1a", field="borrower_id_number",
+    )
+
+
+def not_registered_on(household_id: str, issued_on: date) -> RuleViolation:
+    return RuleViolation(
+        f"L1: 发放日 {issued_on} 农户 {household_id} 尚未建档立卡 / household {household_id} was not on the "
+        f"poverty roster on the issue date {issued_on}",
+        code=codes.BORROWER_NOT_REGISTERED, rule="L1", field="household_id",
+    )
+
+
+def not_poor_on(issued_on: date, status: str | None) -> RuleViolation:
+    return RuleViolation(
+        f"L1: 发放日 {issued_on} 农户状态为 {status}，不能申请扶贫小额信贷 / on the issue date the "
+        f"household's status was {status}: it may not borrow (only poor, exited or returned "
+        "households)",
+        code=codes.BORROWER_NOT_ELIGIBLE, rule="L1", field="household_id",
+    )
+
+
+def village_cadre_on(issued_on: date) -> RuleViolation:
+    return RuleViolation(
+        f"L1: 发放日 {issued_on} 户内有村干部 / on the issue date the household had a sitting village cadre, and "
+        "may not be identified as poor",
+        code=codes.BORROWER_NOT_ELIGIBLE, rule="L1", field="household_id",
+    )
+
+
+def _enterprise_use(detail: str, field: str, rule: str = "L2a") -> RuleViolation:
+    """L2a (户贷企用) and L3: the money would reach someone other than the borrower or a farmers' cooperative."""
+    return RuleViolation(f"{rule}: {detail}", code=codes.LOAN_ENTERPRISE_USE, rule=rule, field=field)
+
+
+def account_not_borrowers() -> RuleViolation:
+    return _enterprise_use("放款账户不是借款人本人的 / the disbursement account is not the borrower's own",
+                           "disbursement_account.holder_id_number")
+
+
+def paid_to_organisation() -> RuleViolation:
+    return _enterprise_use("放款到单位账户 / the loan would be paid to an organisation's account "
+                           "outside the cooperative mode", "disbursement_account.holder_uscc")
+
+
+def cooperative_outside_mode() -> RuleViolation:
+    return _enterprise_use("只有户贷社管模式可以记录合作社 / only the cooperative mode lets a loan reach a "
+                           "cooperative", "cooperative_uscc", rule="L3")
+
+
+def cooperative_not_named() -> RuleViolation:
+    return _enterprise_use("户贷社管须写明农民专业合作社 / the cooperative mode must name the farmers' cooperative",
+                           "cooperative_uscc", rule="L3")
+
+
+def not_a_cooperative() -> RuleViolation:
+    return _enterprise_use("只有农民专业合作社（93 开头）可以管理贷款 / only a farmers' cooperative (credit code "
+                           "93…) may manage a loan, never a company", "cooperative_uscc", rule="L3")
+
+
+def account_of_another_organisation() -> RuleViolation:
+    return _enterprise_use("放款账户属于另一单位 / the disbursement account belongs to another organisation",
+                           "disbursement_account.holder_uscc")
+
+
+def non_productive_purpose(purpose: str) -> RuleViolation:
+    return RuleViolation(
+        f"L2b: 贷款不得用于非生产性支出 ({purpose}) / a poverty loan may not fund non-productive use ({purpose})",
+        code=codes.LOAN_NON_PRODUCTIVE_PURPOSE, rule="L2b", field="purpose",
+    )
+
+
+def benchmark_above_official(benchmark_rate_bp: int, official: int, *, issued_on: date,
+                             term_months: int) -> RuleViolation:
+    return RuleViolation(
+        f"L2c: 申报的基准利率 {benchmark_rate_bp}bp 高于 {issued_on} 期限 {term_months} 个月的基准利率 "
+        f"{official}bp / the declared benchmark is above the official one for this term on the issue date",
+        code=codes.LOAN_RATE_ABOVE_BENCHMARK, rule="L2c", field="benchmark_rate_bp", official_benchmark_bp=official,
+    )
+
+
+def rate_above_benchmark(annual_rate_bp: int, benchmark_rate_bp: int) -> RuleViolation:
+    return RuleViolation(
+        f"L2c: 利率 {annual_rate_bp}bp 高于基准利率 {benchmark_rate_bp}bp / the rate is above the benchmark",
+        code=codes.LOAN_RATE_ABOVE_BENCHMARK, rule="L2c", field="annual_rate_bp",
+    )
+
+
+def fees_charged(fees_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"L2c: 不得收取费用 ({fees_fen} 分) / fees raise the price above the benchmark covertly",
+        code=codes.LOAN_RATE_ABOVE_BENCHMARK, rule="L2c", field="fees_fen",
+    )
+
+
+def collateral_required(field: str) -> RuleViolation:
+    return RuleViolation(
+        "L2d: 扶贫小额信贷免抵押免担保 / a poverty loan needs neither collateral nor a guarantee",
+        code=codes.LOAN_COLLATERAL_REQUIRED, rule="L2d", field=field,
+    )
+
+
+def product_renamed() -> RuleViolation:
+    return RuleViolation(
+        f"L2e: 产品名称须为“{codes.PRODUCT_NAME}” / the product must be named {codes.PRODUCT_NAME}",
+        code=codes.LOAN_PRODUCT_RENAMED, rule="L2e", field="product_name",
+    )
+
+
+def amount_over_cap(amount_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"L4: 贷款金额 {amount_fen} 分超过 5 万元 / the amount is over the 50,000 yuan cap",
+        code=codes.LOAN_AMOUNT_OVER_CAP, rule="L4", field="amount_fen",
+    )
+
+
+def term_over_cap(term_months: int) -> RuleViolation:
+    return RuleViolation(
+        f"L4: 期限 {term_months} 个月超过 3 年 / the term is over 36 months",
+        code=codes.LOAN_TERM_OVER_CAP, rule="L4", field="term_months",
+    )
+
+
+def household_over_cap(outstanding_fen: int, amount_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"L4: 该户未还本金 {outstanding_fen} 分加本笔 {amount_fen} 分超过 5 万元 / the household's outstanding "
+        "principal with this loan would exceed 50,000 yuan",
+        code=codes.LOAN_HOUSEHOLD_CAP, rule="L4", field="amount_fen",
+    )
+
+
+def repayment_before_issue() -> RuleViolation:
+    return RuleViolation(
+        "还款日期早于放款日期 / a repayment cannot precede the issue date",
+        code=codes.REPAYMENT_BEFORE_ISSUE, field="paid_on",
+    )
+
+
+def repayment_over_outstanding(principal_fen: int, outstanding_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"还款本金 {principal_fen} 分超过未还本金 {outstanding_fen} 分 / the principal repaid is more than "
+        "the principal outstanding",
+        code=codes.REPAYMENT_OVER_OUTSTANDING, field="principal_fen",
+    )
+
+
+def extension_not_later() -> RuleViolation:
+    return RuleViolation(
+        "L5: 展期后的到期日须晚于原到期日 / the new maturity must lie after the original maturity",
+        code=codes.EXTENSION_NOT_LATER, rule="L5", field="new_maturity_on",
+    )
+
+
+def extension_too_long() -> RuleViolation:
+    return RuleViolation(
+        "L5: 展期不得超过原到期日后 12 个月 / an extension reaches at most 12 months beyond the original maturity",
+        code=codes.EXTENSION_TOO_LONG, rule="L5", field="new_maturity_on",
+    )

@@ -26,9 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from services.kernel.errors import RuleViolation
 from services.kernel.types import birth_date_of, is_cooperative
-from services.loans import codes
+from services.loans import codes, problems
 
 
 @dataclass(frozen=True)
@@ -60,20 +59,14 @@ class Eligibility:
 def check_household_registered(household: Household | None, household_id: str) -> Household:
     """L1: the household is on the registration roster (建档立卡)."""
     if household is None:
-        raise RuleViolation(
-            f"L1: 农户 {household_id} 不在建档立卡名册中 / household {household_id} is not on the poverty roster",
-            code=codes.BORROWER_NOT_REGISTERED, rule="L1", field="household_id",
-        )
+        raise problems.household_not_registered(household_id)
     return household
 
 
 def check_borrower_is_head(household: Household, borrower_id_number: str) -> None:
     """L1: the borrower is the head of the household (checked last: see the module's docstring, S6)."""
     if household.head_id_number.upper() != borrower_id_number.upper():
-        raise RuleViolation(
-            "L1: 借款人不是该户户主 / the borrower's identity number is not the household head's",
-            code=codes.BORROWER_NOT_REGISTERED, rule="L1", field="borrower_id_number",
-        )
+        raise problems.borrower_not_head()
 
 
 def age_on(birth: date, day: date) -> int:
@@ -85,11 +78,7 @@ def check_borrower_age(borrower_id_number: str, issued_on: date) -> None:
     """L1a: 18 to 65 years old on the issue date (the birth date is the one in the number given)."""
     age = age_on(birth_date_of(borrower_id_number), issued_on)
     if not codes.MIN_AGE <= age <= codes.MAX_AGE:
-        raise RuleViolation(
-            f"L1a: 借款人发放日年龄 {age} 岁，不在 18–65 岁之间 / the borrower is {age} on the issue date, "
-            "outside 18 to 65",
-            code=codes.BORROWER_NOT_ELIGIBLE, rule="L1a", field="borrower_id_number",
-        )
+        raise problems.borrower_age(age)
 
 
 def check_household_eligible(eligibility: Eligibility, issued_on: date) -> None:
@@ -97,28 +86,11 @@ def check_household_eligible(eligibility: Eligibility, issued_on: date) -> None:
     exited (脱贫不脱政策) or returned, with no sitting village cadre."""
     household_id = eligibility.household_id
     if codes.REGISTRY_NOT_REGISTERED in eligibility.reasons:
-        raise RuleViolation(
-            f"L1: 发放日 {issued_on} 农户 {household_id} 尚未建档立卡 / household {household_id} was not on the "
-            f"poverty roster on the issue date {issued_on}",
-            code=codes.BORROWER_NOT_REGISTERED, rule="L1", field="household_id",
-        )
+        raise problems.not_registered_on(household_id, issued_on)
     if codes.REGISTRY_NOT_POOR in eligibility.reasons:
-        raise RuleViolation(
-            f"L1: 发放日 {issued_on} 农户状态为 {eligibility.status}，不能申请扶贫小额信贷 / on the issue date the "
-            f"household's status was {eligibility.status}: it may not borrow (only poor, exited or returned "
-            "households)",
-            code=codes.BORROWER_NOT_ELIGIBLE, rule="L1", field="household_id",
-        )
+        raise problems.not_poor_on(issued_on, eligibility.status)
     if codes.REGISTRY_VILLAGE_CADRE in eligibility.reasons:
-        raise RuleViolation(
-            f"L1: 发放日 {issued_on} 户内有村干部 / on the issue date the household had a sitting village cadre, and "
-            "may not be identified as poor",
-            code=codes.BORROWER_NOT_ELIGIBLE, rule="L1", field="household_id",
-        )
-
-
-def _enterprise_use(detail: str, field: str, rule: str = "L2a") -> RuleViolation:
-    return RuleViolation(f"{rule}: {detail}", code=codes.LOAN_ENTERPRISE_USE, rule=rule, field=field)
+        raise problems.village_cadre_on(issued_on)
 
 
 def check_disbursement_account(
@@ -128,36 +100,27 @@ def check_disbursement_account(
     """L2a (户贷企用) and L3: the loan is paid into the borrower's own account; only in the cooperative mode may it
     reach an organisation, and then only a farmers' cooperative (`93…`). Returns the cooperative to record."""
     if holder_id_number is not None and holder_id_number.upper() != borrower_id_number.upper():
-        raise _enterprise_use("放款账户不是借款人本人的 / the disbursement account is not the borrower's own",
-                              "disbursement_account.holder_id_number")
+        raise problems.account_not_borrowers()
     if mode != "cooperative":
         if holder_uscc is not None:
-            raise _enterprise_use("放款到单位账户 / the loan would be paid to an organisation's account "
-                                  "outside the cooperative mode", "disbursement_account.holder_uscc")
+            raise problems.paid_to_organisation()
         if cooperative_uscc is not None:
-            raise _enterprise_use("只有户贷社管模式可以记录合作社 / only the cooperative mode lets a loan reach a "
-                                  "cooperative", "cooperative_uscc", rule="L3")
+            raise problems.cooperative_outside_mode()
         return None
     cooperative = cooperative_uscc or holder_uscc
     if cooperative is None:
-        raise _enterprise_use("户贷社管须写明农民专业合作社 / the cooperative mode must name the farmers' cooperative",
-                              "cooperative_uscc", rule="L3")
+        raise problems.cooperative_not_named()
     if not is_cooperative(cooperative):
-        raise _enterprise_use("只有农民专业合作社（93 开头）可以管理贷款 / only a farmers' cooperative (credit code "
-                              "93…) may manage a loan, never a company", "cooperative_uscc", rule="L3")
+        raise problems.not_a_cooperative()
     if holder_uscc is not None and holder_uscc != cooperative:
-        raise _enterprise_use("放款账户属于另一单位 / the disbursement account belongs to another organisation",
-                              "disbursement_account.holder_uscc")
+        raise problems.account_of_another_organisation()
     return cooperative
 
 
 def check_productive_purpose(purpose: str) -> None:
     """L2b: no house building or buying, weddings and funerals, consumption, debt repayment, enterprise investment."""
     if purpose in codes.NON_PRODUCTIVE_PURPOSES:
-        raise RuleViolation(
-            f"L2b: 贷款不得用于非生产性支出 ({purpose}) / a poverty loan may not fund non-productive use ({purpose})",
-            code=codes.LOAN_NON_PRODUCTIVE_PURPOSE, rule="L2b", field="purpose",
-        )
+        raise problems.non_productive_purpose(purpose)
 
 
 @dataclass(frozen=True)
@@ -188,68 +151,43 @@ def check_rate_at_benchmark(annual_rate_bp: int, benchmark_rate_bp: int, fees_fe
     higher than the official one of the issue date and term (where it is known: BENCHMARK_PERIODS)."""
     official = official_benchmark_bp(issued_on, term_months)
     if official is not None and benchmark_rate_bp > official:
-        raise RuleViolation(
-            f"L2c: 申报的基准利率 {benchmark_rate_bp}bp 高于 {issued_on} 期限 {term_months} 个月的基准利率 "
-            f"{official}bp / the declared benchmark is above the official one for this term on the issue date",
-            code=codes.LOAN_RATE_ABOVE_BENCHMARK, rule="L2c", field="benchmark_rate_bp", official_benchmark_bp=official,
-        )
+        raise problems.benchmark_above_official(benchmark_rate_bp, official, issued_on=issued_on,
+                                                term_months=term_months)
     if annual_rate_bp > benchmark_rate_bp:
-        raise RuleViolation(
-            f"L2c: 利率 {annual_rate_bp}bp 高于基准利率 {benchmark_rate_bp}bp / the rate is above the benchmark",
-            code=codes.LOAN_RATE_ABOVE_BENCHMARK, rule="L2c", field="annual_rate_bp",
-        )
+        raise problems.rate_above_benchmark(annual_rate_bp, benchmark_rate_bp)
     if fees_fen > 0:
-        raise RuleViolation(
-            f"L2c: 不得收取费用 ({fees_fen} 分) / fees raise the price above the benchmark covertly",
-            code=codes.LOAN_RATE_ABOVE_BENCHMARK, rule="L2c", field="fees_fen",
-        )
+        raise problems.fees_charged(fees_fen)
 
 
 def check_no_collateral(collateral_required: bool, guarantee_required: bool) -> None:
     """L2d: 免担保免抵押, neither collateral nor a guarantee."""
     if collateral_required or guarantee_required:
         field = "collateral_required" if collateral_required else "guarantee_required"
-        raise RuleViolation(
-            "L2d: 扶贫小额信贷免抵押免担保 / a poverty loan needs neither collateral nor a guarantee",
-            code=codes.LOAN_COLLATERAL_REQUIRED, rule="L2d", field=field,
-        )
+        raise problems.collateral_required(field)
 
 
 def check_product_name(product_name: str) -> None:
     """L2e: sold under its own name, 扶贫小额信贷."""
     if product_name != codes.PRODUCT_NAME:
-        raise RuleViolation(
-            f"L2e: 产品名称须为“{codes.PRODUCT_NAME}” / the product must be named {codes.PRODUCT_NAME}",
-            code=codes.LOAN_PRODUCT_RENAMED, rule="L2e", field="product_name",
-        )
+        raise problems.product_renamed()
 
 
 def check_amount_cap(amount_fen: int) -> None:
     """L4: at most 50,000 元 (5,000,000 fen)."""
     if amount_fen > codes.AMOUNT_CAP_FEN:
-        raise RuleViolation(
-            f"L4: 贷款金额 {amount_fen} 分超过 5 万元 / the amount is over the 50,000 yuan cap",
-            code=codes.LOAN_AMOUNT_OVER_CAP, rule="L4", field="amount_fen",
-        )
+        raise problems.amount_over_cap(amount_fen)
 
 
 def check_term_cap(term_months: int) -> None:
     """L4: at most 3 years (36 months)."""
     if term_months > codes.TERM_CAP_MONTHS:
-        raise RuleViolation(
-            f"L4: 期限 {term_months} 个月超过 3 年 / the term is over 36 months",
-            code=codes.LOAN_TERM_OVER_CAP, rule="L4", field="term_months",
-        )
+        raise problems.term_over_cap(term_months)
 
 
 def check_household_cap(outstanding_fen: int, amount_fen: int) -> None:
     """L4: one household's outstanding principal across its loans, this one included, stays within the amount cap."""
     if outstanding_fen + amount_fen > codes.AMOUNT_CAP_FEN:
-        raise RuleViolation(
-            f"L4: 该户未还本金 {outstanding_fen} 分加本笔 {amount_fen} 分超过 5 万元 / the household's outstanding "
-            "principal with this loan would exceed 50,000 yuan",
-            code=codes.LOAN_HOUSEHOLD_CAP, rule="L4", field="amount_fen",
-        )
+        raise problems.household_over_cap(outstanding_fen, amount_fen)
 
 
 def add_months(day: date, months: int) -> date:
@@ -267,30 +205,17 @@ def maturity_of(issued_on: date, term_months: int) -> date:
 def check_repayment(outstanding_fen: int, principal_fen: int, *, issued_on: date, paid_on: date) -> None:
     """Never more principal repaid than is outstanding; nothing repaid before the loan was issued."""
     if paid_on < issued_on:
-        raise RuleViolation(
-            "还款日期早于放款日期 / a repayment cannot precede the issue date",
-            code=codes.REPAYMENT_BEFORE_ISSUE, field="paid_on",
-        )
+        raise problems.repayment_before_issue()
     if principal_fen > outstanding_fen:
-        raise RuleViolation(
-            f"还款本金 {principal_fen} 分超过未还本金 {outstanding_fen} 分 / the principal repaid is more than "
-            "the principal outstanding",
-            code=codes.REPAYMENT_OVER_OUTSTANDING, field="principal_fen",
-        )
+        raise problems.repayment_over_outstanding(principal_fen, outstanding_fen)
 
 
 def check_extension(original_maturity: date, new_maturity: date) -> None:
     """L5: an extension (展期) moves maturity later, by at most 12 months beyond the original maturity."""
     if new_maturity <= original_maturity:
-        raise RuleViolation(
-            "L5: 展期后的到期日须晚于原到期日 / the new maturity must lie after the original maturity",
-            code=codes.EXTENSION_NOT_LATER, rule="L5", field="new_maturity_on",
-        )
+        raise problems.extension_not_later()
     if new_maturity > add_months(original_maturity, codes.EXTENSION_CAP_MONTHS):
-        raise RuleViolation(
-            "L5: 展期不得超过原到期日后 12 个月 / an extension reaches at most 12 months beyond the original maturity",
-            code=codes.EXTENSION_TOO_LONG, rule="L5", field="new_maturity_on",
-        )
+        raise problems.extension_too_long()
 
 
 def usage_breaks_enterprise_rule(recipient_kind: str, mode: str) -> bool:

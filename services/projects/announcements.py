@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
 from services.kernel.pagination import Page, decode_cursor, page_of
-from services.kernel.regions import jurisdiction_prefix
+from services.kernel.scope import public_prefix
 from services.projects import problems, repository, rules
 from services.projects.schemas import PublicAnnouncement, PublicPeriod
 
@@ -48,7 +48,7 @@ async def list_announcements(
         raise problems.bad_cursor()
     # the public page knows no principal: a county asked for narrows it, none shows the whole country
     rows = await repository.announcement_page(
-        session, prefix=jurisdiction_prefix(county) if county else "", before_seq=None if key is None else int(key[0]),
+        session, prefix=public_prefix(county), before_seq=None if key is None else int(key[0]),
         limit=limit,
     )
     page = page_of(rows, limit, lambda row: [int(row[15])])

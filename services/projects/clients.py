@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient, client_of
+from services.projects import problems
 
 LOOKUP_BATCH = 1000  # the registry's lookup takes at most this many ids a call
 
@@ -32,9 +32,7 @@ async def household_counties(registry: ServiceClient, household_ids: Sequence[st
         batch = list(household_ids[start:start + LOOKUP_BATCH])
         response = await registry.request("POST", "/internal/households/lookup", json={"household_ids": batch})
         if response.status_code != 200:
-            raise ServiceUnavailable(
-                f"registry 服务出错 / the registry answered {response.status_code} to a lookup", service="registry"
-            )
+            raise problems.registry_lookup_failed(response.status_code)
         counties.update({str(item["household_id"]): str(item["county_code"]) for item in response.json()["items"]})
     return counties
 

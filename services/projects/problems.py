@@ -1,9 +1,22 @@
-"""The projects service's error builders (the codes are in codes.py; the rules' own refusals are raised by the rule
-functions in rules.py)."""
+"""The projects service's error builders: every problem the service answers with is built here, so its wording and
+its fields are read in one place (the rule functions of rules.py raise them; the codes are constants in codes.py).
+`not_the_approving_county` is a refusal of P2, not of "the principal must cover this region", so it is built here
+rather than through the kernel's check_covers."""
 
 from __future__ import annotations
 
-from services.kernel.errors import Conflict, NotFound, NotInJurisdiction, Problem, ValidationProblem
+from collections.abc import Sequence
+from datetime import date
+
+from services.kernel.errors import (
+    Conflict,
+    NotFound,
+    NotInJurisdiction,
+    Problem,
+    RuleViolation,
+    ServiceUnavailable,
+    ValidationProblem,
+)
 from services.projects import codes
 
 
@@ -11,6 +24,10 @@ class ObjectionLimit(Problem):
     status = 429
     code = codes.OBJECTION_LIMIT
     title = "Too many open objections"
+
+
+def registry_lookup_failed(status: int) -> ServiceUnavailable:
+    return ServiceUnavailable(f"registry 服务出错 / the registry answered {status} to a lookup", service="registry")
 
 
 def project_not_found(project_id: str) -> NotFound:
@@ -81,4 +98,111 @@ def no_shares(asset_id: str, kind: str) -> Conflict:
         f"资产 {asset_id} 没有量化股份，不能分红 (P6) / asset {asset_id} ({kind}) has no shares to pay a "
         "dividend on (P6)",
         code=codes.NO_SHARES,
+    )
+
+
+# The refusals of the project rules (rules.py)
+
+
+def invalid_transition(status: str, action: str, allowed: list[str]) -> Conflict:
+    return Conflict(
+        f"项目状态为 {status}，不能执行 {action}；允许的操作：{', '.join(allowed) or '无'} / "
+        f"a project in status {status} cannot {action}; allowed: {', '.join(allowed) or 'none'}",
+        code=codes.INVALID_TRANSITION,
+        status_now=status,
+        action=action,
+        allowed_actions=allowed,
+    )
+
+
+def negative_list(category: str) -> RuleViolation:
+    return RuleViolation(
+        f"项目类别 {category} 属于负面清单，不得使用扶贫资金 (P4) / category {category} is on the negative list "
+        "and may not be funded with poverty money (P4, F5)",
+        code=codes.NEGATIVE_LIST,
+        rule=codes.P4,
+        field="category",
+    )
+
+
+def no_performance_targets() -> RuleViolation:
+    return RuleViolation(
+        "项目没有绩效目标，不能入库 (P7) / a project without performance targets cannot enter the library (P7)",
+        code=codes.NO_PERFORMANCE_TARGETS,
+        rule=codes.P7,
+        field="performance_targets",
+    )
+
+
+def no_beneficiaries() -> RuleViolation:
+    return RuleViolation(
+        "项目没有建档立卡受益户 (P3) / the project names no poor beneficiary households (P3)",
+        code=codes.NO_POOR_BENEFICIARIES,
+        rule=codes.P3,
+        field="beneficiary_household_ids",
+    )
+
+
+def ineligible_beneficiaries(bad: list[str]) -> RuleViolation:
+    shown = ", ".join(bad[:20])
+    return RuleViolation(
+        f"受益户不是建档立卡的贫困户、脱贫户或返贫户：{shown} (P3) / these beneficiaries are not registered "
+        f"households with status poor, exited or returned: {shown} (P3)",
+        code=codes.NO_POOR_BENEFICIARIES,
+        rule=codes.P3,
+        field="beneficiary_household_ids",
+        households=bad[:100],
+    )
+
+
+def announcement_too_short(days: int, minimum: int) -> RuleViolation:
+    return RuleViolation(
+        f"公示期 {days} 天，不足 {minimum} 天 (P1) / an announcement of {days} days is shorter "
+        f"than the {minimum} days required (P1)",
+        code=codes.ANNOUNCEMENT_TOO_SHORT,
+        rule=codes.P1,
+        field="days",
+    )
+
+
+def announcement_running(ends_on: date) -> RuleViolation:
+    return RuleViolation(
+        f"公示期至 {ends_on} 才结束，不能批准入库 (P1) / the announcement runs until {ends_on}; the project "
+        "cannot be approved before it has ended (P1)",
+        code=codes.ANNOUNCEMENT_TOO_SHORT,
+        rule=codes.P1,
+        announcement_ends_on=ends_on.isoformat(),
+    )
+
+
+def open_objections(open_objection_ids: Sequence[str]) -> RuleViolation:
+    return RuleViolation(
+        f"还有 {len(open_objection_ids)} 条异议未处理 (P1) / {len(open_objection_ids)} objection(s) are still "
+        "open and must be resolved before approval (P1)",
+        code=codes.OPEN_OBJECTIONS,
+        rule=codes.P1,
+        objections=list(open_objection_ids),
+    )
+
+
+def shares_not_for_kind(kind: str) -> RuleViolation:
+    return RuleViolation(
+        f"只有经营性资产才能折股量化 (P6) / only income-generating assets carry shares, not {kind} (P6)",
+        code=codes.SHARES_NOT_FOR_KIND, rule=codes.P6, field="shares",
+    )
+
+
+def shares_required() -> RuleViolation:
+    return RuleViolation(
+        "经营性资产应将股份量化到受益户 (P6) / an income-generating asset names the households holding its "
+        "shares (P6)",
+        code=codes.SHARES_REQUIRED, rule=codes.P6, field="shares",
+    )
+
+
+def shareholders_not_beneficiaries(strangers: list[str]) -> RuleViolation:
+    return RuleViolation(
+        f"股份只能量化给项目受益户：{', '.join(strangers[:20])} (P6) / shares go to the project's beneficiary "
+        f"households only; not beneficiaries: {', '.join(strangers[:20])} (P6)",
+        code=codes.SHAREHOLDER_NOT_BENEFICIARY, rule=codes.P6, field="shares", households=strangers[:100],
     )

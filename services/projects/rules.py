@@ -11,9 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Final, Literal, get_args
 
-from services.kernel.errors import Conflict, RuleViolation
 from services.kernel.identity import Principal
-from services.projects import codes, problems
+from services.projects import problems
 
 # The lifecycle (DOMAIN.md "Projects"): status → {action: next status}. The one table of allowed moves.
 TRANSITIONS: Final[Mapping[str, Mapping[str, str]]] = {
@@ -77,14 +76,7 @@ def next_status(status: str, action: str) -> str:
     target = TRANSITIONS.get(status, {}).get(action)
     if target is None:
         allowed = allowed_actions(status)
-        raise Conflict(
-            f"项目状态为 {status}，不能执行 {action}；允许的操作：{', '.join(allowed) or '无'} / "
-            f"a project in status {status} cannot {action}; allowed: {', '.join(allowed) or 'none'}",
-            code=codes.INVALID_TRANSITION,
-            status_now=status,
-            action=action,
-            allowed_actions=allowed,
-        )
+        raise problems.invalid_transition(status, action, allowed)
     return target
 
 
@@ -96,24 +88,13 @@ def on_negative_list(category: str) -> bool:
 def check_category_not_on_negative_list(category: str) -> None:
     """P4 (F5): a project whose category is on the negative list cannot enter the library."""
     if on_negative_list(category):
-        raise RuleViolation(
-            f"项目类别 {category} 属于负面清单，不得使用扶贫资金 (P4) / category {category} is on the negative list "
-            "and may not be funded with poverty money (P4, F5)",
-            code=codes.NEGATIVE_LIST,
-            rule=codes.P4,
-            field="category",
-        )
+        raise problems.negative_list(category)
 
 
 def check_has_performance_targets(targets: Sequence[object]) -> None:
     """P7: a project without performance targets (绩效目标) cannot enter the library."""
     if not targets:
-        raise RuleViolation(
-            "项目没有绩效目标，不能入库 (P7) / a project without performance targets cannot enter the library (P7)",
-            code=codes.NO_PERFORMANCE_TARGETS,
-            rule=codes.P7,
-            field="performance_targets",
-        )
+        raise problems.no_performance_targets()
 
 
 def ineligible_beneficiaries(
@@ -142,35 +123,16 @@ def reasons_in_county(
 def check_poor_beneficiaries(beneficiary_ids: Sequence[str], registry_reasons: Mapping[str, Sequence[str]]) -> None:
     """P3 benefit linkage: at least one beneficiary, and every one a registered poor (or exited, returned) household."""
     if not beneficiary_ids:
-        raise RuleViolation(
-            "项目没有建档立卡受益户 (P3) / the project names no poor beneficiary households (P3)",
-            code=codes.NO_POOR_BENEFICIARIES,
-            rule=codes.P3,
-            field="beneficiary_household_ids",
-        )
+        raise problems.no_beneficiaries()
     bad = ineligible_beneficiaries(beneficiary_ids, registry_reasons)
     if bad:
-        shown = ", ".join(bad[:20])
-        raise RuleViolation(
-            f"受益户不是建档立卡的贫困户、脱贫户或返贫户：{shown} (P3) / these beneficiaries are not registered "
-            f"households with status poor, exited or returned: {shown} (P3)",
-            code=codes.NO_POOR_BENEFICIARIES,
-            rule=codes.P3,
-            field="beneficiary_household_ids",
-            households=bad[:100],
-        )
+        raise problems.ineligible_beneficiaries(bad)
 
 
 def check_announcement_days(days: int) -> None:
     """P1: an announcement (公示) lasts at least 10 days."""
     if days < MIN_ANNOUNCEMENT_DAYS:
-        raise RuleViolation(
-            f"公示期 {days} 天，不足 {MIN_ANNOUNCEMENT_DAYS} 天 (P1) / an announcement of {days} days is shorter "
-            f"than the {MIN_ANNOUNCEMENT_DAYS} days required (P1)",
-            code=codes.ANNOUNCEMENT_TOO_SHORT,
-            rule=codes.P1,
-            field="days",
-        )
+        raise problems.announcement_too_short(days, MIN_ANNOUNCEMENT_DAYS)
 
 
 def announcement_ends_on(start_on: date, days: int) -> date:
@@ -182,25 +144,13 @@ def check_announcement_ended(start_on: date, days: int, today: date) -> None:
     """P1: a project is approved only after its announcement period has run (start + days ≤ today)."""
     ends_on = announcement_ends_on(start_on, days)
     if ends_on > today:
-        raise RuleViolation(
-            f"公示期至 {ends_on} 才结束，不能批准入库 (P1) / the announcement runs until {ends_on}; the project "
-            "cannot be approved before it has ended (P1)",
-            code=codes.ANNOUNCEMENT_TOO_SHORT,
-            rule=codes.P1,
-            announcement_ends_on=ends_on.isoformat(),
-        )
+        raise problems.announcement_running(ends_on)
 
 
 def check_no_open_objections(open_objection_ids: Sequence[str]) -> None:
     """P1: objections raised during the announcement are resolved before approval."""
     if open_objection_ids:
-        raise RuleViolation(
-            f"还有 {len(open_objection_ids)} 条异议未处理 (P1) / {len(open_objection_ids)} objection(s) are still "
-            "open and must be resolved before approval (P1)",
-            code=codes.OPEN_OBJECTIONS,
-            rule=codes.P1,
-            objections=list(open_objection_ids),
-        )
+        raise problems.open_objections(open_objection_ids)
 
 
 def check_may_approve(principal: Principal, county_code: str) -> None:
@@ -214,25 +164,14 @@ def check_shares(kind: str, shareholders: Sequence[str], beneficiary_household_i
     """P6: income-generating assets are quantified as shares to the project's beneficiary households only."""
     if kind != "income_generating":
         if shareholders:
-            raise RuleViolation(
-                f"只有经营性资产才能折股量化 (P6) / only income-generating assets carry shares, not {kind} (P6)",
-                code=codes.SHARES_NOT_FOR_KIND, rule=codes.P6, field="shares",
-            )
+            raise problems.shares_not_for_kind(kind)
         return
     if not shareholders:
-        raise RuleViolation(
-            "经营性资产应将股份量化到受益户 (P6) / an income-generating asset names the households holding its "
-            "shares (P6)",
-            code=codes.SHARES_REQUIRED, rule=codes.P6, field="shares",
-        )
+        raise problems.shares_required()
     beneficiaries = set(beneficiary_household_ids)
     strangers = [h for h in shareholders if h not in beneficiaries]
     if strangers:
-        raise RuleViolation(
-            f"股份只能量化给项目受益户：{', '.join(strangers[:20])} (P6) / shares go to the project's beneficiary "
-            f"households only; not beneficiaries: {', '.join(strangers[:20])} (P6)",
-            code=codes.SHAREHOLDER_NOT_BENEFICIARY, rule=codes.P6, field="shares", households=strangers[:100],
-        )
+        raise problems.shareholders_not_beneficiaries(strangers)
 
 
 def split_by_shares(amount_fen: int, shares: Mapping[str, int]) -> dict[str, int]:

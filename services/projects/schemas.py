@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationInfo, field_validator
 
+from services.kernel.regions import in_county
 from services.kernel.types import CountyCode, Fen, Happened, Input, ShortText, Text, VillageCode
 from services.projects.rules import Category
 
@@ -53,7 +54,7 @@ class ProjectCreate(Input):
     @classmethod
     def _village_in_county(cls, value: str, info: ValidationInfo) -> str:
         county = info.data.get("county_code")
-        if county is not None and not value.startswith(county):
+        if county is not None and not in_county(value, county):
             raise ValueError(f"村代码应以县代码 {county} 开头 / the village code must start with its county {county}")
         return value
 

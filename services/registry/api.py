@@ -123,7 +123,7 @@ async def list_households(
     """Only households inside the caller's jurisdiction are listed."""
     after = decode_cursor(cursor, 1)
     rows = await repository.household_page(
-        session, prefix=principal.region_prefix, county=county, status=status, limit=limit,
+        session, principal=principal, county=county, status=status, limit=limit,
         after=str(after[0]) if after else None,
     )
     items = [service.read_of(row, principal=principal) for row in rows]

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import asyncpg
+from asyncpg import UniqueViolationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel import clock, rawsql
-from services.kernel.errors import Problem, ValidationProblem
+from services.kernel import clock
+from services.kernel.errors import Problem
 from services.kernel.identity import Principal
-from services.registry import codes, problems, repository
+from services.kernel.scope import scope_prefix
+from services.registry import problems, repository
 from services.registry.csvstream import BOM, Batch, physical_lines, split_fields, staging_record
 from services.registry.fastpath import checked_batch
 from services.registry.rules import (
@@ -101,7 +102,7 @@ async def read_header(batches: AsyncIterator[Batch], chunks: AsyncIterator[bytes
             problem = f"表头无法读取 / the header cannot be read: {header[1]}"
     if problem is not None:
         await drain(chunks)
-        raise ValidationProblem(problem, code=codes.INVALID_HEADER, field="body")
+        raise problems.invalid_header(problem)
     return rest
 
 
@@ -294,8 +295,8 @@ async def import_households(
     households it changes is dated so. `county` (inside the caller's jurisdiction) narrows the import to that county:
     its lines elsewhere are refused, and it waits only for imports of that county or of a region holding it."""
     today = clock.today()
-    conn = await rawsql.connection(session)  # COPY and the merge run in the request's transaction
-    prefix = county if county is not None else principal.region_prefix
+    conn = await repository.import_connection(session)  # COPY and the merge run in the request's transaction
+    prefix = scope_prefix(principal, county, field="county")
     await lock_scope(conn, prefix)
     on = effective_on or today
     try:
@@ -312,7 +313,7 @@ async def import_households(
     state = MergeState(import_id=import_id, number=number, effective_on=on, backdated=on < today)
     try:
         merged = await merge_while_reading(conn, good, prefix=prefix, state=state, rejections=rejections)
-    except asyncpg.UniqueViolationError as exc:
+    except UniqueViolationError as exc:
         # An import of another county registered the same new household id while this one merged (each sees the
         # other's only once committed): nothing of this one is kept, and a retry finds the household registered.
         await drain(chunks)

@@ -1,4 +1,6 @@
-"""The registry's error builders (the codes are in codes.py; a line's refusals are the rules', rules.py)."""
+"""The registry's error builders: every problem the service answers with is built here (the codes are in codes.py).
+A rejected line of an import is not a problem but a (code, detail) pair in the import's report, found by the rules
+of rules.py on the hot path."""
 
 from __future__ import annotations
 
@@ -42,6 +44,22 @@ def bad_effective_on(value: str) -> ValidationProblem:
         f"不是日期 / effective_on must be a date YYYY-MM-DD, got {value[:40]!r}",
         code=codes.INVALID_EFFECTIVE_DATE, field="effective_on",
     )
+
+
+def effective_date_in_future(on: date) -> ValidationProblem:
+    return ValidationProblem(f"生效日期 {on} 晚于今天 / effective_on {on} is in the future",
+                             code=codes.INVALID_EFFECTIVE_DATE, field="effective_on")
+
+
+def effective_date_before_roster(on: date, first: date) -> ValidationProblem:
+    """建档立卡 began on `first`: no roster stands for a date before it."""
+    return ValidationProblem(f"生效日期 {on} 早于建档立卡 / effective_on {on} is before {first}",
+                             code=codes.INVALID_EFFECTIVE_DATE, field="effective_on")
+
+
+def invalid_header(detail: str) -> ValidationProblem:
+    """The file's first line is not API.md's header: the whole file is refused (`detail` says what was found)."""
+    return ValidationProblem(detail, code=codes.INVALID_HEADER, field="body")
 
 
 def not_a_county(value: str) -> ValidationProblem:

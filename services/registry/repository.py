@@ -1,7 +1,7 @@
 """Every query of the registry, and the only module that names its tables.
 
 Reads of the roster go through the ORM, a household through `get_household` (404, then the principal must cover
-its village: kernel/scope.check_covers) and lists through `households_within` (kernel/scope.within), so
+its village: kernel/scope.check_covers) and lists through `households_within` (kernel/scope.within_reach), so
 jurisdiction is applied in one place; columns are named `col(Model.field)`. The import is the hot path: its
 statements run straight on the request transaction's asyncpg connection (kernel/rawsql), `$n` parameters, a chunk
 of new households COPYed straight into the roster, any other chunk COPYed into a temporary staging table, then
@@ -19,8 +19,9 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.kernel import rawsql
 from services.kernel.identity import Principal
-from services.kernel.scope import check_covers, within
+from services.kernel.scope import check_covers, within_reach
 from services.registry import codes, problems
 from services.registry.models import Household, HouseholdStatus
 
@@ -42,18 +43,18 @@ async def get_household(session: AsyncSession, principal: Principal, household_i
     return household
 
 
-def households_within(prefix: str) -> Select[Household]:
-    """The households whose village lies under a region prefix: every list of households starts here."""
-    return select(Household).where(within(col(Household.village_code), prefix))
+def households_within(principal: Principal, county: str | None = None) -> Select[Household]:
+    """The households a principal may list, of one county when it is asked for (a county out of reach lists
+    nothing): every list of households starts here."""
+    return select(Household).where(*within_reach(col(Household.village_code), principal, county))
 
 
 async def household_page(
-    session: AsyncSession, *, prefix: str, county: str | None, status: str | None, after: str | None, limit: int
+    session: AsyncSession, *, principal: Principal, county: str | None, status: str | None, after: str | None,
+    limit: int,
 ) -> Sequence[Household]:
-    """A keyset page by household id (limit + 1 rows) of the households under `prefix`."""
-    query = households_within(prefix).order_by(col(Household.household_id)).limit(limit + 1)
-    if county is not None:
-        query = query.where(col(Household.county_code) == county)
+    """A keyset page by household id (limit + 1 rows) of the households the principal may list (`households_within`)."""
+    query = households_within(principal, county).order_by(col(Household.household_id)).limit(limit + 1)
     if status is not None:
         query = query.where(col(Household.status) == status)
     if after is not None:
@@ -293,6 +294,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 
 
 # The statements above, run on the import's connection (kernel/rawsql.connection: the request's transaction).
+
+
+async def import_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection of the request's transaction: COPY and the merge run in it."""
+    return await rawsql.connection(session)
 
 
 async def lock_scopes(conn: Any, above: Sequence[str], own: str) -> None:

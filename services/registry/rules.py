@@ -10,10 +10,9 @@ from functools import lru_cache
 from operator import mul
 from typing import NamedTuple
 
-from services.kernel.errors import ValidationProblem
-from services.kernel.regions import is_county
+from services.kernel.regions import enclosing_prefixes, in_county, is_county, under
 from services.kernel.types import ID_CHECK, ID_WEIGHTS, birth_date_of, check_id_number, is_ascii_digits
-from services.registry import codes
+from services.registry import codes, problems
 
 HEADER = (
     "household_id",
@@ -66,13 +65,9 @@ def effective_date_problem(on: date, *, today: date) -> None:
     """The date a roster import stands for: not in the future, not before 建档立卡 began. (A line whose household
     already has later history is refused by the import itself: repository.newer_history.)"""
     if on > today:
-        raise _effective_date_error(f"生效日期 {on} 晚于今天 / effective_on {on} is in the future")
+        raise problems.effective_date_in_future(on)
     if on < FIRST_EFFECTIVE_DATE:
-        raise _effective_date_error(f"生效日期 {on} 早于建档立卡 / effective_on {on} is before {FIRST_EFFECTIVE_DATE}")
-
-
-def _effective_date_error(detail: str) -> ValidationProblem:
-    return ValidationProblem(detail, code=codes.INVALID_EFFECTIVE_DATE, field="effective_on")
+        raise problems.effective_date_before_roster(on, FIRST_EFFECTIVE_DATE)
 
 
 def import_lock_scopes(prefix: str) -> tuple[tuple[str, ...], str]:
@@ -80,7 +75,7 @@ def import_lock_scopes(prefix: str) -> tuple[tuple[str, ...], str]:
     exclusive, its own (a village's import locks its county). Taken in this order, from the country down, by every
     import, so two never wait for each other in a cycle. '430523' → (('', '43', '4305'), '430523');
     '43' → (('',), '43'); '' → ((), ''). A prefix between levels locks the level above it (more, never less)."""
-    levels = tuple(dict.fromkeys(prefix[:n] for n in (0, 2, 4, 6) if n <= len(prefix)))
+    levels = enclosing_prefixes(prefix)
     return levels[:-1], levels[-1]
 
 
@@ -137,7 +132,7 @@ def region_problem(county_code: str, village_code: str) -> Problem | None:
         return codes.INVALID_REGION, f"county_code {county_code[:20]!r} 不是县级代码 / is not a county code"
     if len(village_code) != 12 or not village_code.isascii() or not village_code.isdigit():
         return codes.INVALID_REGION, f"village_code {village_code[:20]!r} 应为 12 位数字 / must be 12 digits"
-    if not village_code.startswith(county_code):
+    if not in_county(village_code, county_code):
         return codes.INVALID_REGION, (
             f"village_code {village_code} 不属于县 {county_code} / does not start with its county's code"
         )
@@ -197,7 +192,7 @@ def duplicate_problem(household_id: str, first_line: int) -> Problem:
 def jurisdiction_problem(village_code: str, prefix: str) -> Problem | None:
     """A principal imports only households of the regions its jurisdiction covers (DOMAIN.md, who uses the system):
     the village code starts with the county's, so one prefix test serves province, city, county and village."""
-    if village_code.startswith(prefix):
+    if under(village_code, prefix):
         return None
     return codes.LINE_NOT_IN_JURISDICTION, (
         f"村 {village_code} 不在管辖范围内 / village {village_code} is outside your jurisdiction"

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import Api, MakePrincipal, signed, wait_for_audit
 from tests.platform.test_alerts import _store_alert
-from tests.stack import Stack, extra_gateway
+from tests.stack import Stack
 
 
 async def _entries(admin: Api, **params: str) -> list[dict]:
@@ -191,25 +191,56 @@ async def test_the_database_refuses_update_and_delete(db: asyncpg.Pool, stack: S
                     await conn.execute("SELECT count(*) FROM loans.alerts")
 
 
+async def chained_without_verifying(admin: Api, db: asyncpg.Pool, count: int) -> int:
+    """Make `count` requests and wait until they are chained, without asking /audit/verify (which would verify
+    them): the seq of the last."""
+    tag = uuid.uuid4().hex
+    for i in range(count):
+        await admin.get("/audit", params={"limit": 1}, headers={"x-request-id": f"{tag}-{i}"})
+    for _ in range(100):
+        seq = await db.fetchval("SELECT max(seq) FROM gateway.audit_log WHERE request_id = $1", f"{tag}-{count - 1}")
+        if seq is not None:
+            return int(seq)
+        await asyncio.sleep(0.05)
+    raise AssertionError("the requests were never chained")
+
+
+async def full_check(admin: Api) -> dict:
+    started = await admin.post("/audit/verify/full")
+    assert started.status_code == 202, started.text
+    for _ in range(600):
+        check = (await admin.get(f"/audit/verify/full/{started.json()['id']}")).json()
+        if check["status"] != "running":
+            return check
+        await asyncio.sleep(0.05)
+    raise AssertionError("the full check never finished")
+
+
 @pytest.mark.destructive
-async def test_tampering_is_detected_at_the_first_bad_entry(admin: Api, db: asyncpg.Pool, stack: Stack) -> None:
-    await wait_for_audit(admin)
-    target = await db.fetchval("SELECT max(seq) FROM gateway.audit_log") - 3
-    original = await db.fetchval("SELECT status FROM gateway.audit_log WHERE seq = $1", target)
+async def test_tampering_is_detected_at_the_first_bad_entry(admin: Api, db: asyncpg.Pool) -> None:
+    """A2, A7: /audit/verify reads the entries chained since the point it last verified, and names the first bad
+    one among them; an entry changed before that point is named by the full check (POST /audit/verify/full)."""
+    verified = (await wait_for_audit(admin))["entries"]
+    target = await chained_without_verifying(admin, db, 5) - 2
+    assert target > verified
     async with db.acquire() as conn:  # a superuser who switches the trigger off
         await conn.execute("SET session_replication_role = replica")
         try:
-            await conn.execute("UPDATE gateway.audit_log SET status = 299 WHERE seq = $1", target)
-            await asyncio.sleep(stack_reuse_seconds(stack))  # past the window of reused verifications
-            tampered = (await admin.get("/audit/verify")).json()
-            assert tampered["ok"] is False and tampered["first_bad_seq"] == target
-            await conn.execute("UPDATE gateway.audit_log SET status = $2 WHERE seq = $1", target, original)
+            for seq in (target, verified - 3):
+                original = await db.fetchval("SELECT status FROM gateway.audit_log WHERE seq = $1", seq)
+                await conn.execute("UPDATE gateway.audit_log SET status = 299 WHERE seq = $1", seq)
+                if seq == target:
+                    tampered = (await admin.get("/audit/verify")).json()
+                    assert tampered["ok"] is False and tampered["first_bad_seq"] == target, tampered
+                full = await full_check(admin)
+                assert (full["status"], full["first_bad_seq"]) == ("bad", seq), full
+                await conn.execute("UPDATE gateway.audit_log SET status = $2 WHERE seq = $1", seq, original)
         finally:
             await conn.execute("SET session_replication_role = origin")
-    await asyncio.sleep(stack_reuse_seconds(stack))
     restored = (await admin.get("/audit/verify")).json()
     assert restored["ok"] is True
     assert restored["sequencer_lag_ms"] <= restored["max_delay_ms"] * 5
+    assert (await full_check(admin))["status"] == "ok"
 
 
 async def test_a_change_no_request_brought_still_reaches_the_trail_within_the_promised_delay(
@@ -241,42 +272,26 @@ def _verifications(metrics: str) -> float:
 
 
 async def test_verifications_asked_at_once_share_one_recomputation(admin: Api, stack: Stack) -> None:
-    """A2: /audit/verify reads the whole trail from its genesis; fifty inspectors asking at once share the running
-    recomputation instead of reading it fifty times. Each answer is a real verification (ok, the chain's head); one
-    asked after they finished runs anew."""
+    """A2: fifty inspectors asking /audit/verify at once share the running verification instead of running fifty.
+    Each answer is a real verification (ok, the chain's head); one asked after they finished runs anew."""
     async with httpx.AsyncClient(base_url=stack.gateway_url) as anyone:
-        await asyncio.sleep(stack_reuse_seconds(stack))  # a verification another test just asked for is not reused
         before = _verifications((await anyone.get("/metrics")).text)
         answers = await asyncio.gather(*(admin.get("/audit/verify") for _ in range(50)))
         during = _verifications((await anyone.get("/metrics")).text)
         assert {a.status_code for a in answers} == {200} and {a.json()["ok"] for a in answers} == {True}
         assert 1 <= during - before < 50
-        await asyncio.sleep(stack_reuse_seconds(stack))
         assert (await admin.get("/audit/verify")).json()["ok"] is True
         assert _verifications((await anyone.get("/metrics")).text) == during + 1
 
 
-def stack_reuse_seconds(stack: Stack) -> float:
-    return float(stack.env["FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS"]) + 0.1
-
-
-async def test_a_verification_that_just_finished_is_the_answer_for_a_while(admin: Api, stack: Stack) -> None:
-    """S14: within the reuse window, /audit/verify calls cost no full recomputation (one gateway's counter does not
-    move, verified_at stays that of the full run) yet still count every entry chained since (only those are read);
-    past the window a call recomputes from the genesis (test above)."""
-    with extra_gateway(stack, FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS="60") as url:
-        async with httpx.AsyncClient(base_url=url, headers=admin.headers()) as gateway:
-            first = (await gateway.get("/audit/verify")).json()
-            runs = _verifications((await gateway.get("/metrics")).text)
-            for _ in range(5):
-                assert (await gateway.get("/public/announcements")).status_code == 200
-            answers = [(await gateway.get("/audit/verify")).json()]
-            while answers[-1]["pending"] and len(answers) < 100:
-                await asyncio.sleep(0.1)
-                answers.append((await gateway.get("/audit/verify")).json())
-            assert _verifications((await gateway.get("/metrics")).text) == runs
-    assert {a["verified_at"] for a in answers} == {first["verified_at"]} and {a["ok"] for a in answers} == {True}
-    assert answers[-1]["entries"] >= first["entries"] + 5 and answers[-1]["head_hash"] != first["head_hash"]
+async def test_a_verification_reads_only_what_was_chained_since_the_last(admin: Api, db: asyncpg.Pool) -> None:
+    """A7 (issue #13): a verification starts from the point the last one verified (its root checked against the
+    stored tree), so its cost is that of the entries chained since, not of the trail's history."""
+    first = (await wait_for_audit(admin))["entries"]
+    await chained_without_verifying(admin, db, 5)
+    answer = (await admin.get("/audit/verify")).json()
+    assert answer["ok"] is True and answer["verified_from"] >= first
+    assert answer["entries"] >= first + 5 and answer["problem"] is None
 
 
 def _requests_count(metrics: str, route: str) -> float:

@@ -68,6 +68,7 @@ class Place:
     allocation: str = ""  # from the province to the county
     appropriation: str = ""  # the county's own budget
     principal: str = ""  # a key of the county (listed, revoked)
+    audit_seq: int = 0  # an entry of the trail in the county, in a signed checkpoint
     alerts: dict[str, str] = field(default_factory=dict)  # service -> an open alert of the county
 
     @property
@@ -182,6 +183,10 @@ async def world(admin: Api, anonymous: Api, make_principal: MakePrincipal, db: a
     callers = dict(zip(sorted(EVERY_ROLE), await asyncio.gather(
         *(make_principal(role, OWN) for role in sorted(EVERY_ROLE))), strict=True))
     await wait_for_audit(admin)  # the county's own requests are in the trail GET /audit reads
+    await _ok(await admin.post("/audit/checkpoints"), 201)  # ... and in a checkpoint GET /audit/entries proves
+    for place in places:
+        place.audit_seq = await db.fetchval(
+            "SELECT max(seq) FROM gateway.audit_log WHERE region_code = $1", place.county)
     return World({p.county: p for p in places}, source, {**callers, ANONYMOUS: anonymous})
 
 
@@ -346,6 +351,16 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/audit/verify"): same({INSPECTOR, ADMIN}, get(lambda p: "/audit/verify")),
     ("GET", "/audit/export"): spec({INSPECTOR, ADMIN}, get(lambda p: "/audit/export", lambda p: {"region": p.county}),
                                    own=audit_rows(empty=False), other=audit_rows(empty=True)),
+    **{("GET", path): same({INSPECTOR, ADMIN}, get(_fixed(path))) for path in (
+        "/audit/public-key", "/audit/checkpoints/latest", "/audit/checkpoints")},
+    ("POST", "/audit/verify/full"): same({ADMIN}, lambda w, p: Call("POST", "/audit/verify/full"), Expect(202)),
+    ("GET", "/audit/verify/full/{check_id}"): same({ADMIN}, get(_fixed("/audit/verify/full/none")),
+                                                   Expect(404, "NOT_FOUND")),
+    ("POST", "/audit/checkpoints"): same({ADMIN}, lambda w, p: Call("POST", "/audit/checkpoints"), CREATED),
+    ("GET", "/audit/entries/{seq}"): spec({INSPECTOR, ADMIN}, get(lambda p: f"/audit/entries/{p.audit_seq}"),
+                                          other=Expect(404, "NOT_FOUND")),
+    ("GET", "/audit/consistency"): same({INSPECTOR, ADMIN}, get(_fixed("/audit/consistency"),
+                                                                lambda p: {"from": 1, "to": 2})),
     ("GET", "/alerts"): spec(EVERY_ROLE, get(lambda p: "/alerts", lambda p: {"type": "MATRIX_TEST", "limit": 500}),
                              own=alerts_seen(listed=True), other=alerts_seen(listed=False)),
     ("POST", "/alerts/scan"): same({ADMIN, INSPECTOR}, post(lambda p: "/alerts/scan", lambda w, p: {

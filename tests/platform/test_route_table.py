@@ -1,15 +1,17 @@
 """One route table, checked (issue #12, point 2): `gateway/policy.py` is the table an auditor reads (role × route ×
-target), and the services publish their routes in their own OpenAPI documents. The two must name the same routes,
+target), and the services serve their routes from their own routers. The two must name the same routes,
 in both directions:
 
 - a policy entry with no route behind it in its target is a 404 for a role the policy allows (GET
   /funds/appropriations, /funds/arrangements and /funds/disbursements were such entries once);
 - a public route of a service with no policy entry is one the gateway never reaches (or reaches without a rule).
 
-A service's table is what its OpenAPI document publishes through the gateway (`gateway.ops.published`: its
-internal API and its probe are not public). The gateway's table is its own document plus its operational routes
-(probes, metrics and the documents themselves), which are served but kept out of the document they serve. The
-document the running gateway serves is checked against the policy too, with who may call each operation.
+A service's table is what its app serves, read from its routes (`app.routes`), not from its OpenAPI document: a
+route kept out of the document (include_in_schema=False) is served all the same and must not escape the comparison.
+What counts as public is `gateway.ops.published` (the internal API and the probe are not). The gateway's table is
+its own document plus its operational routes (probes, metrics and the documents themselves), which are served but
+kept out of the document they serve. The document the running gateway serves is checked against the policy too,
+with who may call each operation.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from gateway import ops
 from gateway.policy import FINANCE, GATEWAY, INSPECTOR, ROUTES, Route
@@ -60,6 +62,18 @@ def openapi_table(target: str, document: dict[str, Any]) -> set[Entry]:
     }
 
 
+def routes_table(target: str, app: FastAPI) -> set[Entry]:
+    """The public routes one service's app serves, in its document or not. The app's routes hold its included
+    routers as branches; `iter_route_contexts` walks them with their prefixes, as FastAPI's own OpenAPI does."""
+    served = {
+        (context.path_format, method)
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute) and context.path_format is not None
+        for method in context.methods or ()
+    }
+    return {(method, path, target) for path, method in served if ops.published(path)}
+
+
 def _app(module: str) -> FastAPI:
     app = importlib.import_module(module).app
     assert isinstance(app, FastAPI), module
@@ -67,8 +81,9 @@ def _app(module: str) -> FastAPI:
 
 
 def served_table() -> set[Entry]:
-    """Every route the stack serves publicly: each service's OpenAPI, the gateway's own and its operational routes."""
-    served = set().union(*(openapi_table(name, _app(f"services.{name}.app").openapi()) for name in SERVICES))
+    """Every route the stack serves publicly: each service's routes, the gateway's document and its operational
+    routes."""
+    served = set().union(*(routes_table(name, _app(f"services.{name}.app")) for name in SERVICES))
     served |= openapi_table(GATEWAY, _app("gateway.app").openapi())
     served |= {(method, path, GATEWAY) for method, path in operational_routes()}
     return served
@@ -129,6 +144,25 @@ def test_internal_routes_and_probes_are_not_public() -> None:
         "/loans": {"get": {}, "post": {}, "parameters": []},
     }}
     assert openapi_table("loans", document) == {("GET", "/loans", "loans"), ("POST", "/loans", "loans")}
+
+
+def test_a_route_kept_out_of_the_document_is_still_read() -> None:
+    """A public route with include_in_schema=False is absent from the OpenAPI document yet served: the services'
+    side is read from the routes, so it is in the table (and, with no policy entry, reported)."""
+    app = FastAPI()
+
+    @app.get("/loans/{loan_id}/hidden", include_in_schema=False)
+    async def hidden(loan_id: str) -> str:
+        return loan_id
+
+    @app.get("/internal/loans", include_in_schema=False)
+    async def internal() -> str:
+        return "internal"
+
+    assert openapi_table("loans", app.openapi()) == set()
+    assert routes_table("loans", app) == {("GET", "/loans/{loan_id}/hidden", "loans")}
+    found = compare(policy_table(ROUTES), served_table() | routes_table("loans", app))
+    assert found.no_policy == ["GET /loans/{loan_id}/hidden -> loans"]
 
 
 async def test_the_document_the_gateway_serves_is_the_policy(anonymous: Api) -> None:

@@ -1,14 +1,6 @@
-"""funds: the baseline (reference data, the double-entry ledger and its business records, with the kernel's tables)
+"""funds: the baseline of 2026-12-03 (migrations/baseline.py): reference data, the double-entry ledger and its business records, with the kernel's tables"""
 
-migrations/baseline.py says what a baseline is.
+from migrations.baseline import downgrade, upgrade  # noqa: F401  (Alembic reads them from this module)
 
-Revision ID: funds_0005
-Revises:
-Create Date: 2026-12-03
-"""
-
-from migrations.baseline import downgrade, upgrade
-
-__all__ = ["downgrade", "upgrade"]
 revision = "funds_0005"
 down_revision = None

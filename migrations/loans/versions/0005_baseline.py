@@ -1,14 +1,6 @@
-"""loans: the baseline (loans, repayments, extensions and usage reports, with the kernel's tables)
+"""loans: the baseline of 2026-12-03 (migrations/baseline.py): loans, repayments, extensions and usage reports, with the kernel's tables"""
 
-migrations/baseline.py says what a baseline is.
+from migrations.baseline import downgrade, upgrade  # noqa: F401  (Alembic reads them from this module)
 
-Revision ID: loans_0005
-Revises:
-Create Date: 2026-12-03
-"""
-
-from migrations.baseline import downgrade, upgrade
-
-__all__ = ["downgrade", "upgrade"]
 revision = "loans_0005"
 down_revision = None

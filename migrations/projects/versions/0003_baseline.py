@@ -1,14 +1,6 @@
-"""projects: the baseline (the county project library, with the kernel's tables)
+"""projects: the baseline of 2026-12-03 (migrations/baseline.py): the county project library, with the kernel's tables"""
 
-migrations/baseline.py says what a baseline is.
+from migrations.baseline import downgrade, upgrade  # noqa: F401  (Alembic reads them from this module)
 
-Revision ID: projects_0003
-Revises:
-Create Date: 2026-12-03
-"""
-
-from migrations.baseline import downgrade, upgrade
-
-__all__ = ["downgrade", "upgrade"]
 revision = "projects_0003"
 down_revision = None

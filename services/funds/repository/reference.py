@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from services.funds.models import County, FundSource
 from services.kernel import rawsql
+from services.kernel.db import plain_url
 from services.kernel.scope import within
 
 
@@ -72,7 +73,16 @@ _SEED_CENTRAL_SOURCE = """
 """
 
 
-async def seed_central_source(conn: asyncpg.Connection, *, code: str, name: str) -> int:
-    """Upsert a central integrable fund source; 1 if it was inserted or changed, else 0."""
-    status: str = await conn.execute(_SEED_CENTRAL_SOURCE, code, name)
-    return int(status.rsplit(" ", 1)[-1])
+async def seed_central_sources(url: str, sources: Iterable[tuple[str, str]]) -> int:
+    """Upsert central integrable fund sources (code, name) in one transaction on a connection of its own; how many
+    rows were inserted or changed."""
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        changed = 0
+        async with conn.transaction():
+            for code, name in sources:
+                status: str = await conn.execute(_SEED_CENTRAL_SOURCE, code, name)
+                changed += int(status.rsplit(" ", 1)[-1])
+        return changed
+    finally:
+        await conn.close()

@@ -1,0 +1,93 @@
+"""The Merkle tree over the trail, kept in `audit_tree_hashes` (issue #13): what the sequencer appends for a batch of
+entries, and the reads proofs are made of. The math is gateway/tlog.py's; here each tlog call's stored hashes are
+read in ONE indexed query (tlog says which indexes it will read before it reads them), so a proof costs the same
+at ten entries and at ten million.
+
+Entry `seq` is the tree's record `seq - 1`; its leaf is the RFC 6962 hash of `audit_chain.leaf_data(seq, entry)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import asyncpg
+
+from gateway import tlog
+
+_READ = "SELECT idx, hash FROM audit_tree_hashes WHERE idx = ANY($1::bigint[])"
+_WRITE = "INSERT INTO audit_tree_hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])"
+_LAST = "SELECT max(idx) FROM audit_tree_hashes"
+T = TypeVar("T")
+
+
+class TreeError(RuntimeError):
+    """The stored tree lacks a hash a proof or an append needs (the tree is behind the trail, or rows are gone)."""
+
+
+async def read_hashes(raw: asyncpg.Connection, indexes: Sequence[int]) -> dict[int, bytes]:
+    if not indexes:
+        return {}
+    rows = await raw.fetch(_READ, list(indexes))
+    return {int(r["idx"]): bytes(r["hash"]) for r in rows}
+
+
+def _reader(known: dict[int, bytes]) -> tlog.HashReader:
+    def read(indexes: Sequence[int]) -> list[bytes]:
+        missing = [i for i in indexes if i not in known]
+        if missing:
+            raise TreeError(f"the stored tree lacks the hashes at {missing[:5]}")
+        return [known[i] for i in indexes]
+
+    return read
+
+
+async def _with_hashes(raw: asyncpg.Connection, indexes: list[int], compute: Callable[[tlog.HashReader], T]) -> T:
+    return compute(_reader(await read_hashes(raw, indexes)))
+
+
+async def tree_size(raw: asyncpg.Connection) -> int:
+    """How many records the stored tree holds: the last stored hash closes the subtree `n` of its level, and the
+    record that closed it is the last one ((n + 1) << level records)."""
+    last = await raw.fetchval(_LAST)
+    if last is None:
+        return 0
+    level, n = tlog.split_stored_hash_index(int(last))
+    return (n + 1) << level
+
+
+async def append(raw: asyncpg.Connection, first: int, leaves: Sequence[bytes]) -> None:
+    """Store the hashes of records first, first + 1, ... (their leaf data `leaves`): the few hashes of older
+    subtrees they close are read in one query, the new ones written in one statement."""
+    start = tlog.stored_hash_index(0, first)
+    needed = {i for n in range(first, first + len(leaves)) for i in tlog.indexes_for_stored_hashes(n)}
+    older = sorted(i for i in needed if i < start)
+    known = await read_hashes(raw, older)
+    read = _reader(known)
+    indexes: list[int] = []
+    hashes: list[bytes] = []
+    for offset, data in enumerate(leaves):
+        n = first + offset
+        at = tlog.stored_hash_index(0, n)
+        for k, h in enumerate(tlog.stored_hashes(n, data, read)):
+            known[at + k] = h
+            indexes.append(at + k)
+            hashes.append(h)
+    await raw.execute(_WRITE, indexes, hashes)
+
+
+async def root(raw: asyncpg.Connection, size: int) -> bytes:
+    """The root of the tree of the first `size` records."""
+    return await _with_hashes(raw, tlog.indexes_for_tree_hash(size), lambda r: tlog.tree_hash(size, r))
+
+
+async def record_proof(raw: asyncpg.Connection, size: int, record: int) -> list[bytes]:
+    """The inclusion proof of `record` in the tree of `size` records."""
+    indexes = tlog.indexes_for_record_proof(size, record)
+    return await _with_hashes(raw, indexes, lambda r: tlog.prove_record(size, record, r))
+
+
+async def tree_proof(raw: asyncpg.Connection, size: int, older: int) -> list[bytes]:
+    """The consistency proof that the tree of `size` records extends the tree of `older` records."""
+    indexes = tlog.indexes_for_tree_proof(size, older)
+    return await _with_hashes(raw, indexes, lambda r: tlog.prove_tree(size, older, r))

@@ -1,0 +1,326 @@
+"""The trail's Merkle tree, its signed checkpoints and the witness (issue #13, A7), checked the way an inspector
+checks them: with the served public key and the proofs the gateway gives, never trusting the database; and attacked
+as the database superuser would attack them."""
+
+import asyncio
+import base64
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from gateway import note, tlog
+from gateway.audit_chain import entry_hash, leaf_data
+from gateway.models import AUDIT_FIELDS, GENESIS_HASH
+from gateway.sequencer import SEQUENCER_LOCK
+from tests.conftest import Api, wait_for_audit
+from tests.platform.test_audit import chained_without_verifying
+from tests.stack import Stack, extra_gateway
+
+
+async def _public_key(admin: Api) -> str:
+    response = await admin.get("/audit/public-key")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain"), response.text
+    return response.text.strip()
+
+
+async def _checkpoint(admin: Api) -> tuple[note.Checkpoint, str]:
+    """A checkpoint signed now (after the trail caught up), opened with the served key as an inspector does."""
+    await admin.get("/audit", params={"limit": 1})
+    await wait_for_audit(admin)
+    response = await admin.post("/audit/checkpoints")
+    assert response.status_code == 201, response.text
+    signed = response.json()["note"]
+    return note.open_checkpoint(signed, [await _public_key(admin)]), signed
+
+
+def _b64(text: str) -> bytes:
+    return base64.b64decode(text)
+
+
+async def _leaves(db: asyncpg.Pool, size: int) -> list[bytes]:
+    rows = await db.fetch(f"SELECT seq, {', '.join(AUDIT_FIELDS)} FROM gateway.audit_log WHERE seq <= $1 "
+                          "ORDER BY seq", size)
+    return [leaf_data(r["seq"], dict(r)) for r in rows]
+
+
+def _naive_root(leaves: list[bytes]) -> bytes:
+    """RFC 6962's MTH, written from the RFC (split at the largest power of two below n), not from tlog."""
+    if not leaves:
+        return tlog.EMPTY_HASH
+    if len(leaves) == 1:
+        return tlog.record_hash(leaves[0])
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return tlog.node_hash(_naive_root(leaves[:k]), _naive_root(leaves[k:]))
+
+
+async def test_the_tree_is_the_trail_and_every_entry_is_proved_in_a_signed_checkpoint(
+    admin: Api, db: asyncpg.Pool
+) -> None:
+    for _ in range(20):
+        await admin.get("/audit", params={"limit": 1})
+    cp, _ = await _checkpoint(admin)
+    assert cp.origin == "fundtrack.example/audit" and cp.time is not None
+    leaves = await _leaves(db, cp.size)
+    assert len(leaves) == cp.size and _naive_root(leaves) == cp.root
+    sample = {*range(1, 31), *range(max(1, cp.size - 100), cp.size + 1), *range(1, cp.size, max(1, cp.size // 200))}
+    for seq in sorted(s for s in sample if s <= cp.size):
+        response = await admin.get(f"/audit/entries/{seq}", params={"checkpoint_size": cp.size})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["leaf_data"].encode() == leaves[seq - 1]
+        leaf = tlog.record_hash(body["leaf_data"].encode())
+        assert _b64(body["leaf_hash"]) == leaf and body["checkpoint_size"] == cp.size
+        tlog.check_record([_b64(h) for h in body["proof"]], cp.size, cp.root, seq - 1, leaf)
+
+
+async def test_a_later_checkpoint_is_proved_to_extend_an_earlier_one(admin: Api) -> None:
+    older, _ = await _checkpoint(admin)
+    for _ in range(7):
+        await admin.get("/audit", params={"limit": 1})
+    newer, _ = await _checkpoint(admin)
+    assert newer.size > older.size
+    body = (await admin.get("/audit/consistency", params={"from": older.size, "to": newer.size})).json()
+    tlog.check_tree([_b64(h) for h in body["proof"]], newer.size, newer.root, older.size, older.root)
+    listed = (await admin.get("/audit/checkpoints", params={"after_size": older.size - 1, "limit": 1000})).json()
+    assert [c["size"] for c in listed["items"]][0] == older.size
+    assert (await admin.get("/audit/checkpoints/latest")).text.startswith(f"{newer.origin}\n")
+    with pytest.raises(tlog.ProofError):  # the same proof does not prove another root
+        tlog.check_tree([_b64(h) for h in body["proof"]], newer.size, older.root, older.size, older.root)
+
+
+async def test_a_checkpoint_signed_by_another_key_is_refused(admin: Api) -> None:
+    cp, signed = await _checkpoint(admin)
+    forged = note.sign(note.format_checkpoint(cp), cp.origin, Ed25519PrivateKey.generate())
+    with pytest.raises(note.NoteError):
+        note.open_checkpoint(forged, [await _public_key(admin)])
+    assert note.open_checkpoint(signed, [await _public_key(admin)]) == cp
+
+
+def _witness(stack: Stack) -> Path:
+    return Path(stack.env["FUNDTRACK_DATA_DIR"]) / "witness"
+
+
+async def test_every_checkpoint_is_published_to_the_witness(admin: Api, stack: Stack) -> None:
+    cp, signed = await _checkpoint(admin)
+    assert (_witness(stack) / f"checkpoint-{cp.size}.txt").read_text() == signed
+    assert (_witness(stack) / "latest").read_text() == signed
+
+
+async def test_honest_growth_across_a_gateway_restart_keeps_every_old_checkpoint_consistent(
+    admin: Api, stack: Stack
+) -> None:
+    await _checkpoint(admin)
+    with extra_gateway(stack) as url:  # a new process: same key, same witness, a state of its own
+        async with httpx.AsyncClient(base_url=url, headers=admin.headers()) as gateway:
+            for _ in range(5):
+                await gateway.get("/audit", params={"limit": 1})
+            await wait_for_audit(admin)
+            response = await gateway.post("/audit/checkpoints")
+            assert response.status_code == 201, response.text
+            newest = note.open_checkpoint(response.json()["note"], [await _public_key(admin)])
+            assert (await gateway.get("/audit/verify")).json()["ok"] is True
+    listed = (await admin.get("/audit/checkpoints", params={"limit": 1000})).json()["items"]
+    assert len(listed) >= 2
+    for old in listed:
+        if old["size"] < newest.size:
+            body = (await admin.get("/audit/consistency", params={"from": old["size"], "to": newest.size})).json()
+            proof = [_b64(h) for h in body["proof"]]
+            tlog.check_tree(proof, newest.size, newest.root, old["size"], _b64(old["root"]))
+
+
+def test_production_refuses_to_start_without_an_explicit_signing_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDTRACK_")}
+    env.update(FUNDTRACK_ENV="production", FUNDTRACK_SERVICE_SECRET=uuid.uuid4().hex * 2,
+               FUNDTRACK_DATA_DIR=str(tmp_path))
+    started = subprocess.run([sys.executable, "-c", "import gateway.app"], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert started.returncode != 0 and "FUNDTRACK_AUDIT_SIGNING_KEY_FILE" in started.stderr, started.stderr[-2000:]
+    assert not (tmp_path / "audit-signing.key").exists()
+    key = tmp_path / "kept.key"
+    key.write_text(note.signer_key("fundtrack.example/audit", Ed25519PrivateKey.generate()))
+    env["FUNDTRACK_AUDIT_SIGNING_KEY_FILE"] = str(key)
+    started = subprocess.run([sys.executable, "-c", "import gateway.app"], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert started.returncode == 0, started.stderr[-2000:]
+
+
+# ----------------------------------------------------------------------------------------- as the superuser
+
+
+@asynccontextmanager
+async def superuser(db: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection with the append-only triggers off, holding the sequencer's lock (nothing is chained
+    meanwhile: the attack and its undoing see the same trail)."""
+    async with db.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", SEQUENCER_LOCK)
+        await conn.execute("SET session_replication_role = replica")
+        try:
+            yield conn
+        finally:
+            await conn.execute("SET session_replication_role = origin")
+            await conn.execute("SELECT pg_advisory_unlock($1)", SEQUENCER_LOCK)
+
+
+async def _rewrite(conn: asyncpg.Connection, target: int, *, tree: bool) -> None:
+    """Change entry `target` and recompute every chain link after it (and, with `tree`, every tree hash after it):
+    what the chain alone cannot see."""
+    await conn.execute("UPDATE gateway.audit_log SET status = status + 1 WHERE seq = $1", target)
+    rows = await conn.fetch(f"SELECT seq, {', '.join(AUDIT_FIELDS)} FROM gateway.audit_log ORDER BY seq")
+    prev = GENESIS_HASH
+    for row in rows:
+        if row["seq"] >= target:
+            digest = entry_hash(prev, row["seq"], dict(row))
+            await conn.execute("UPDATE gateway.audit_log SET prev_hash = $2, hash = $3 WHERE seq = $1",
+                               row["seq"], prev, digest)
+            prev = digest
+        else:
+            prev = await conn.fetchval("SELECT hash FROM gateway.audit_log WHERE seq = $1", row["seq"])
+    if tree:
+        hashes = await conn.fetch("SELECT idx, hash FROM gateway.audit_tree_hashes")
+        stored = {r["idx"]: bytes(r["hash"]) for r in hashes}
+        for row in rows[target - 1:]:
+            n = row["seq"] - 1
+            at = tlog.stored_hash_index(0, n)
+            for k, h in enumerate(tlog.stored_hashes(n, leaf_data(row["seq"], dict(row)),
+                                                     lambda i: [stored[x] for x in i])):
+                stored[at + k] = h
+                await conn.execute("UPDATE gateway.audit_tree_hashes SET hash = $2 WHERE idx = $1", at + k, h)
+
+
+@asynccontextmanager
+async def _undone(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """Puts the trail and the tree back as they were when the block ends."""
+    log = await conn.fetch("SELECT * FROM gateway.audit_log ORDER BY seq")
+    tree = await conn.fetch("SELECT idx, hash FROM gateway.audit_tree_hashes")
+    try:
+        yield
+    finally:
+        await conn.execute("DELETE FROM gateway.audit_tree_hashes")
+        await conn.execute("DELETE FROM gateway.audit_log")
+        columns = list(log[0].keys())
+        await conn.copy_records_to_table("audit_log", schema_name="gateway", columns=columns,
+                                         records=[tuple(r) for r in log])
+        await conn.copy_records_to_table("audit_tree_hashes", schema_name="gateway", records=[tuple(r) for r in tree])
+
+
+@pytest.mark.destructive
+async def test_an_entry_rewritten_with_the_chain_after_it_is_named(admin: Api, db: asyncpg.Pool) -> None:
+    """The chain alone says ok; the tree does not: /audit/verify names the entry, and its inclusion proof in the
+    checkpoint the inspector kept fails."""
+    kept, _ = await _checkpoint(admin)  # signed by the gateway, kept by the inspector
+    verified = (await admin.get("/audit/verify")).json()["entries"]
+    target = await chained_without_verifying(admin, db, 5) - 2  # after the point /audit/verify verified
+    assert target > verified
+    async with superuser(db) as conn, _undone(conn):
+        await _rewrite(conn, target, tree=False)
+        answer = (await admin.get("/audit/verify")).json()
+        assert (answer["ok"], answer["first_bad_seq"]) == (False, target), answer
+        old = kept.size - 3
+        await _rewrite(conn, old, tree=False)
+        body = (await admin.get(f"/audit/entries/{old}", params={"checkpoint_size": kept.size})).json()
+        with pytest.raises(tlog.ProofError):
+            tlog.check_record([_b64(h) for h in body["proof"]], kept.size, kept.root, old - 1,
+                              tlog.record_hash(body["leaf_data"].encode()))
+    assert (await admin.get("/audit/verify")).json()["ok"] is True
+
+
+@pytest.mark.destructive
+async def test_an_entry_rewritten_with_the_tree_after_it_breaks_consistency_with_the_witness(
+    admin: Api, db: asyncpg.Pool
+) -> None:
+    """A superuser who also recomputes the tree: the consistency proof to the checkpoint the inspector (and the
+    witness) kept fails, the gateway refuses to sign over it, and /audit/verify says the roots differ."""
+    kept, _ = await _checkpoint(admin)
+    await chained_without_verifying(admin, db, 3)
+    async with superuser(db) as conn, _undone(conn):
+        await _rewrite(conn, kept.size - 2, tree=True)
+        size = await conn.fetchval("SELECT max(seq) FROM gateway.audit_log")
+        body = (await admin.get("/audit/consistency", params={"from": kept.size, "to": size})).json()
+        stored_root = _naive_root(await _leaves(db, size))
+        with pytest.raises(tlog.ProofError):
+            tlog.check_tree([_b64(h) for h in body["proof"]], size, stored_root, kept.size, kept.root)
+        refused = await admin.post("/audit/checkpoints")
+        assert (refused.status_code, refused.json()["code"]) == (409, "AUDIT_TREE_INCONSISTENT"), refused.text
+        answer = (await admin.get("/audit/verify")).json()
+        assert answer["ok"] is False and "root" in answer["problem"], answer
+    await asyncio.sleep(0.5)
+    assert (await admin.post("/audit/checkpoints")).status_code == 201
+
+
+@pytest.mark.destructive
+async def test_a_deleted_tail_is_detected(admin: Api, db: asyncpg.Pool) -> None:
+    kept, _ = await _checkpoint(admin)
+    await admin.get("/audit/verify")
+    async with superuser(db) as conn, _undone(conn):
+        await conn.execute("DELETE FROM gateway.audit_log WHERE seq > $1", kept.size - 3)
+        await conn.execute("DELETE FROM gateway.audit_tree_hashes WHERE idx >= $1",
+                           tlog.stored_hash_index(0, kept.size - 3))
+        answer = (await admin.get("/audit/verify")).json()
+        assert answer["ok"] is False and answer["first_bad_seq"] == kept.size - 2, answer
+        refused = await admin.post("/audit/checkpoints")
+        assert refused.status_code == 409 and "entries are gone" in refused.json()["detail"], refused.text
+    assert (await admin.post("/audit/checkpoints")).status_code == 201
+
+
+@pytest.mark.destructive
+async def test_a_truncated_or_forged_witness_is_said(admin: Api, stack: Stack) -> None:
+    await _checkpoint(admin)
+    witness = _witness(stack)
+    kept = {p.name: p.read_text() for p in witness.iterdir()}
+    try:
+        for p in witness.iterdir():
+            p.unlink()
+        await admin.get("/audit", params={"limit": 1})
+        await wait_for_audit(admin)
+        refused = await admin.post("/audit/checkpoints")
+        assert refused.status_code == 409 and "holds no checkpoint" in refused.json()["detail"], refused.text
+        assert "holds no checkpoint" in (await admin.get("/audit/verify")).json()["checkpoint_problem"]
+        cp = note.parse_checkpoint(note.open_note(kept["latest"], [await _public_key(admin)]))
+        (witness / "latest").write_text(note.sign(note.format_checkpoint(cp), cp.origin, Ed25519PrivateKey.generate()))
+        refused = await admin.post("/audit/checkpoints")
+        assert refused.status_code == 409 and "not signed by this log's key" in refused.json()["detail"], refused.text
+    finally:
+        for name, text in kept.items():
+            (witness / name).write_text(text)
+    assert (await admin.post("/audit/checkpoints")).status_code == 201
+
+
+@pytest.mark.destructive
+async def test_a_trail_chained_before_the_tree_is_put_into_it(admin: Api, db: asyncpg.Pool, stack: Stack) -> None:
+    """An existing trail with no tree (a database upgraded to revision gateway_0004): a starting gateway's sequencer
+    builds the tree from it, in batches, before it chains anything; the tree then extends the old checkpoints."""
+    kept, _ = await _checkpoint(admin)
+    async with superuser(db) as conn:
+        await conn.execute("DELETE FROM gateway.audit_tree_hashes")
+    with extra_gateway(stack):
+        for _ in range(200):
+            head = await db.fetchval("SELECT max(seq) FROM gateway.audit_log")
+            stored = await db.fetchval("SELECT count(*) FROM gateway.audit_tree_hashes")
+            if stored == tlog.stored_hash_count(head):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the tree was never rebuilt")
+        cp, _ = await _checkpoint(admin)
+    assert cp.size >= kept.size and _naive_root(await _leaves(db, cp.size)) == cp.root
+    body = (await admin.get("/audit/consistency", params={"from": kept.size, "to": cp.size})).json()
+    tlog.check_tree([_b64(h) for h in body["proof"]], cp.size, cp.root, kept.size, kept.root)
+
+
+async def test_the_command_prints_the_key_the_gateway_serves(admin: Api, stack: Stack) -> None:
+    env = {k: v for k, v in stack.env.items() if k != "DATABASE_URL"}
+    printed = subprocess.run([sys.executable, "-m", "deploy.cli", "audit", "public-key"], env={**os.environ, **env},
+                             capture_output=True, text=True, timeout=60)
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    assert printed.stdout.strip() == await _public_key(admin)
