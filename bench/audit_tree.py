@@ -8,13 +8,13 @@
 
 How, on a fresh throwaway database (tests/stack.py, migrated by deploy.migrate, dropped at the end):
 - The history: N entries written server-side into `gateway.audit_log` (bench/audit_queries.py's generator; the
-  trail's secondary indexes are dropped first and not rebuilt, as nothing here reads them), and the tree's stored
-  hashes for N records, all `stored_hash_count(N)` of them, also server-side (INSERT ... SELECT over
-  generate_series), so the table and its primary key have the size and shape of a real tree of N records. Their
-  VALUES are not the leaves of those entries (sha256 of the index: computing 10 million canonical leaves in Python
-  would take longer than this host has), so the history's tree is self-consistent (its root is computed from them
-  and signed in a checkpoint; a proof checks against it) but not tied to the entries below N. Nothing here depends
-  on the values: a proof reads the same O(log N) rows whatever they hold.
+  trail's secondary indexes but the inbox-id one, which the inbox's delete guard reads, are dropped first and not
+  rebuilt: nothing here reads them), and the complete stored tree of N records COPYed into `audit_tree_hashes`
+  (`stored_hash_count(N)` hashes in tlog's dense order, `TreeBuilder`). Its node hashes are real RFC 6962 nodes,
+  but its leaves are sha256(0x00 ‖ record number), not the entries' canonical leaves (10 million of those in Python
+  would take longer than this host has): the history's tree is consistent (its root is signed in a checkpoint, a
+  served proof checks against it) but not tied to the entries below N. A proof reads the same O(log N) rows
+  whatever they hold.
 - Throughput (1) and incremental verification (3): BATCHES x 2,000 new entries (bench/audit_offline.py's synthetic
   entries) are put into the inbox and chained on top of that history by the sequencer's own code
   (`Sequencer._chain`: head, inbox batch, chain links, INSERT, tree append, inbox DELETE), so their chain links and
@@ -26,9 +26,10 @@ How, on a fresh throwaway database (tests/stack.py, migrated by deploy.migrate, 
   them. Then `verify_from` (gateway/tree_verify.py, what GET /audit/verify runs) from the point before the batches:
   its baseline is the two queries it reads with (the entries, their stored hashes), fetched and nothing else.
 - Proofs (2): `proofs_api.entry_with_proof` (the route's own code, on an engine like the gateway's, a national
-  inspector, the latest checkpoint) for PROOFS random seqs of the history; baseline: its three statements (the
-  entry by seq, the latest checkpoint, the O(log N) stored hashes) on a bare asyncpg connection. One proof is checked
+  inspector, the signed checkpoint of size N) for PROOFS random seqs of the history; baseline: its three statements
+  (the entry by seq, that checkpoint, the O(log N) stored hashes) on a bare asyncpg connection. One proof is checked
   with tlog.check_record against the signed root.
+`BENCH_BATCHES=n` chains n batches instead of 50 (a quick try of the bench itself).
 """
 
 from __future__ import annotations
