@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import functools
 import json
 import os
 import random
@@ -171,7 +172,7 @@ async def appends(engine: Any, url: str, history: int) -> dict[str, Any]:
 
     sequencer = Sequencer(engine, {})
     alone = ChainAlone()
-    real = sequencer_module.tree_store
+    from gateway import tree_store as real
     raw_conn = await asyncpg.connect(plain_url(url), server_settings={"search_path": "gateway"})
     times: dict[str, list[float]] = {"tree": [], "chain_alone": [], "tree_committed": [], "raw_insert": []}
 
@@ -191,7 +192,7 @@ async def appends(engine: Any, url: str, history: int) -> dict[str, Any]:
             alone.head = first - 1
             order = [True, False] if batch % 2 else [False, True]
             for tree in order:
-                times["tree" if tree else "chain_alone"].append(await timed(lambda t=tree: chain(t, False)))
+                times["tree" if tree else "chain_alone"].append(await timed(functools.partial(chain, tree, False)))
             times["tree_committed"].append(await timed(lambda: chain(True, True)))
             rows = await raw_conn.fetch(
                 f"SELECT {', '.join(_LOG_COLUMNS)} FROM audit_log WHERE seq >= $1 ORDER BY seq", first)
