@@ -114,6 +114,11 @@ class FullChecks:
         self._ids = itertools.count(1)
 
     def start(self) -> FullCheck:
+        """Start a full check, or answer the one already running: one at a time per gateway, so that asking again
+        (or many admins asking at once) never stacks whole-trail reads on the database and the process."""
+        running = next((c for c in self.checks.values() if c.task is not None and not c.task.done()), None)
+        if running is not None:
+            return running
         check = FullCheck(f"full-{next(self._ids)}-{int(datetime.now(UTC).timestamp())}", datetime.now(UTC))
         check.task = asyncio.create_task(self._run(check))
         self.checks[check.id] = check

@@ -311,3 +311,25 @@ async def test_health_checks_are_counted_not_audited(anonymous: Api, admin: Api)
     assert recorded == {"/healthz": 0, "/readyz": 0, "/metrics": 0, "/public/announcements": 1}
     metrics = (await anonymous.get("/metrics")).text
     assert {p: _requests_count(metrics, p) - n for p, n in counted.items()} == {"/healthz": 1, "/readyz": 1}
+
+
+async def test_one_full_check_runs_at_a_time(admin: Api, db: asyncpg.Pool) -> None:
+    """Asking for a full check while one runs answers that one (no whole-trail reads stacked by repeated or
+    concurrent requests); once it has finished, asking again starts a new one. The first is held running by a
+    lock on the trail (a test's trail is read in milliseconds)."""
+    async with db.acquire() as conn:
+        async with conn.transaction():
+            await conn.execute("LOCK TABLE gateway.audit_tree_hashes IN ACCESS EXCLUSIVE MODE")
+            answers = [await admin.post("/audit/verify/full") for _ in range(5)]
+    assert all(a.status_code == 202 for a in answers), [a.text for a in answers]
+    ids = {a.json()["id"] for a in answers}
+    assert len(ids) == 1, ids
+    (first,) = ids
+    for _ in range(600):
+        if (await admin.get(f"/audit/verify/full/{first}")).json()["status"] != "running":
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the full check never finished")
+    again = await admin.post("/audit/verify/full")
+    assert again.status_code == 202 and again.json()["id"] != first, again.text
