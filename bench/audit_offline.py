@@ -23,7 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway import note, tlog
-from gateway.audit_chain import entry_hash, leaf_data
+from gateway.audit_chain import link_and_leaf
 from gateway.models import GENESIS_HASH
 
 ORIGIN = "bench.fundtrack/audit"
@@ -59,8 +59,8 @@ def write_export(path: Path, entries: int, key: Ed25519PrivateKey, sizes: set[in
     with path.open("w", encoding="utf-8") as out:
         for seq in range(1, entries + 1):
             entry = synthetic_entry(seq)
-            link = entry_hash(prev, seq, entry)
-            builder.add(tlog.record_hash(leaf_data(seq, entry)))
+            link, leaf = link_and_leaf(prev, seq, entry)
+            builder.add(tlog.record_hash(leaf))
             record = {"seq": seq, **entry, "at": entry["at"].isoformat(timespec="microseconds")}
             out.write(json.dumps({**record, "prev_hash": prev, "hash": link}, separators=(",", ":")) + "\n")
             prev = link

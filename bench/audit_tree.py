@@ -21,10 +21,13 @@ How, on a fresh throwaway database (tests/stack.py, migrated by deploy.migrate, 
   tree hashes are real. Per batch, in alternating order, the same inbox batch is chained twice in a transaction that
   is ROLLED BACK: once as it is ("tree"), once with the tree step switched off in this process ("chain alone": the
   sequencer's `tree_store` replaced by a stub whose `tree_size` returns the chain's head and whose `append` does
-  nothing). Then it is chained for good (committed, "tree, committed"). Baseline: the same batch's final rows
+  nothing, and its `link_and_leaf` by the link alone: a sequencer without a tree would not encode a leaf). Then it
+  is chained for good (committed, "tree, committed"). Baseline: the same batch's final rows
   INSERTed again (precomputed, other seqs) by one executemany, rolled back: what PostgreSQL alone takes to write
-  them. Then `verify_from` (gateway/tree_verify.py, what GET /audit/verify runs) from the point before the batches:
-  its baseline is the two queries it reads with (the entries, their stored hashes), fetched and nothing else.
+  them. Then `verify_from` (gateway/tree_verify.py, what GET /audit/verify runs) from the point before the batches,
+  with the gateway's pool of verifier processes (FUNDTRACK_AUDIT_VERIFY_WORKERS, started first) and in one process,
+  each while a 10 ms timer on the same event loop records how late it wakes (what a request waits meanwhile): its
+  baseline is the two queries it reads with (the entries, their stored hashes), fetched and nothing else.
 - Proofs (2): `proofs_api.entry_with_proof` (the route's own code, on an engine like the gateway's, a national
   inspector, the signed checkpoint of size N) for PROOFS random seqs of the history; baseline: its three statements
   (the entry by seq, that checkpoint, the O(log N) stored hashes) on a bare asyncpg connection. One proof is checked
@@ -59,6 +62,7 @@ from bench.audit_queries import _insert
 from deploy.migrate import migrate
 from gateway import note, tlog, tree_store
 from gateway.audit import BATCH, INSERT_INBOX, entry_rows
+from gateway.audit_chain import entry_hash, link_and_leaf
 from gateway.models import AUDIT_FIELDS
 from services.kernel.db import plain_url
 from tests.stack import TestDatabase, create_test_database, workdir
@@ -176,8 +180,12 @@ async def appends(engine: Any, url: str, history: int) -> dict[str, Any]:
     raw_conn = await asyncpg.connect(plain_url(url), server_settings={"search_path": "gateway"})
     times: dict[str, list[float]] = {"tree": [], "chain_alone": [], "tree_committed": [], "raw_insert": []}
 
+    def link_only(prev: str, seq: int, entry: Any) -> tuple[str, bytes]:
+        return entry_hash(prev, seq, entry), b""  # without a tree, the sequencer would not encode a leaf
+
     async def chain(tree: bool, commit: bool) -> None:
-        with patch.object(sequencer_module, "tree_store", real if tree else alone):
+        with patch.object(sequencer_module, "tree_store", real if tree else alone), \
+                patch.object(sequencer_module, "link_and_leaf", link_and_leaf if tree else link_only):
             async with engine.connect() as conn:
                 transaction = await conn.begin()
                 moved = await sequencer._chain(conn)
@@ -257,27 +265,61 @@ async def proofs(engine: Any, url: str, history: int, root: bytes, key: Ed25519P
             "raw_statements": percentiles(statements), "checked": "proof against the signed root: ok"}
 
 
-async def incremental(url: str, history: int, root: bytes, head_hash: str) -> dict[str, Any]:
-    """(3): verify_from the verified point `history` over the entries appended since; baseline: its reads alone."""
-    from gateway.tree_verify import _ROWS, _STORED, CHUNK, TreeState, verify_from
+async def _lateness(stop: asyncio.Event) -> float:
+    """The longest the event loop was late to wake a 10 ms sleeper: how long a request waits behind the check."""
+    worst = 0.0
+    while not stop.is_set():
+        started = time.perf_counter()
+        await asyncio.sleep(0.01)
+        worst = max(worst, time.perf_counter() - started - 0.01)
+    return worst
 
+
+async def _timed_verify(raw: asyncpg.Connection, base: Any, pool: Any) -> tuple[Any, float, float]:
+    from gateway.tree_verify import verify_from
+
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(_lateness(stop))
+    started = time.perf_counter()
+    result = await verify_from(raw, base, pool=pool)
+    seconds = time.perf_counter() - started
+    stop.set()
+    return result, seconds, await watcher
+
+
+async def incremental(url: str, history: int, root: bytes, head_hash: str) -> dict[str, Any]:
+    """(3): verify_from the verified point `history` over the entries appended since, as the gateway runs it (its
+    pool of `FUNDTRACK_AUDIT_VERIFY_WORKERS` processes, started before) and in one process; baseline: its reads
+    alone. With each, the longest the event loop was kept from a 10 ms timer meanwhile."""
+    from gateway.audit_settings import AuditSettings, verify_pool
+    from gateway.tree_verify import _ROWS, _STORED, CHUNK, TreeState
+
+    settings = AuditSettings()
+    pool = verify_pool(settings)
     raw = await asyncpg.connect(plain_url(url), server_settings={"search_path": "gateway"})
+    out: dict[str, Any] = {"verified_from": history, "workers": settings.verify_workers}
     try:
         size = await tree_store.tree_size(raw)
-        started = time.perf_counter()
-        result = await verify_from(raw, TreeState(history, root, head_hash))
-        verify_s = time.perf_counter() - started
+        base = TreeState(history, root, head_hash)
+        if pool is not None:
+            await asyncio.get_running_loop().run_in_executor(pool, sum, [1])  # the workers are up, as in a gateway
+        for name, executor in (("pool", pool), ("one_process", None), ("pool_again", pool)):
+            result, seconds, late = await _timed_verify(raw, base, executor)
+            assert result.ok and result.entries == size, result
+            out[name] = {"verify_s": round(seconds, 2), "entries_per_s": round((size - history) / seconds),
+                         "loop_late_max_ms": round(late * 1000, 1)}
         started = time.perf_counter()
         for n in range(history, size, CHUNK):
             top = min(n + CHUNK, size)
             await raw.fetch(_ROWS, n, top)
             await raw.fetch(_STORED, tlog.stored_hash_index(0, n), tlog.stored_hash_count(top))
-        reads_s = time.perf_counter() - started
+        out["raw_reads_s"] = round(time.perf_counter() - started, 2)
     finally:
         await raw.close()
-    assert result.ok and result.entries == size, result
-    return {"verified_from": history, "entries": size - history, "verify_s": round(verify_s, 2),
-            "entries_per_s": round((size - history) / verify_s), "raw_reads_s": round(reads_s, 2), "ok": result.ok}
+        if pool is not None:
+            pool.shutdown()
+    out["entries"] = size - history
+    return out
 
 
 async def run(url: str, entries: int) -> dict[str, Any]:

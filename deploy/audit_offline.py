@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway import tlog
-from gateway.audit_chain import entry_hash, leaf_data
+from gateway.audit_chain import leaf_data, link_and_leaf
 from gateway.models import AUDIT_FIELDS, GENESIS_HASH
 from gateway.note import Checkpoint, NoteError, open_checkpoint
 
@@ -104,11 +104,6 @@ def entry_fields(obj: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def leaf_hash(seq: int, entry: dict[str, Any]) -> bytes:
-    """The Merkle leaf of entry `seq` (tree index seq - 1)."""
-    return tlog.record_hash(leaf_data(seq, entry))
-
-
 @dataclass
 class Line:
     number: int
@@ -164,13 +159,16 @@ class ExportReport:
         self.findings.append(finding)
 
 
-def _check_link(report: ExportReport, line: Line, prev_seq: int, prev_hash: str) -> None:
+def _check_link(report: ExportReport, line: Line, prev_seq: int, prev_hash: str) -> bytes:
     """A2, the chain: each entry's hash is of its content and names the previous entry's. It finds an entry changed
-    by someone who did not recompute the chain after it; the tree finds the rest."""
-    if line.hash != entry_hash(line.prev_hash, line.seq, line.entry):
+    by someone who did not recompute the chain after it; the tree finds the rest. Returns the entry's leaf hash (the
+    entry is encoded once for both)."""
+    link, leaf = link_and_leaf(line.prev_hash, line.seq, line.entry)
+    if line.hash != link:
         report.bad(line.seq, f"seq {line.seq}: its content does not hash to its `hash` (chain)")
     elif line.seq == prev_seq + 1 and line.prev_hash != prev_hash:
         report.bad(line.seq, f"seq {line.seq}: its `prev_hash` is not the hash of seq {prev_seq} (chain)")
+    return tlog.record_hash(leaf)
 
 
 def _check_prefix(report: ExportReport, builder: tlog.RootBuilder, cp: Checkpoint, fitted: int) -> bool:
@@ -205,9 +203,9 @@ def verify_export(lines: Iterator[Line], checkpoints: list[Checkpoint]) -> Expor
                        "this is not the whole trail in order (an entry was removed or moved, or the export is a "
                        "jurisdiction's or a filtered one: only a whole-trail export can be checked against a root; "
                        "check a subset entry by entry with `fundtrack audit verify-proof`)")
-        _check_link(report, line, prev_seq, prev_hash)
+        leaf = _check_link(report, line, prev_seq, prev_hash)
         if report.whole and tree_ok:
-            builder.add(leaf_hash(line.seq, line.entry))
+            builder.add(leaf)
             while tree_ok and pending and pending[0].size == builder.size:
                 tree_ok = _check_prefix(report, builder, pending.pop(0), fitted)
                 fitted = builder.size if tree_ok else fitted

@@ -25,6 +25,7 @@ from deploy.embedded import EmbeddedPostgres
 from deploy.migrate import migrate, password_variable
 from deploy.pools import pool_env
 from deploy.secrets import kept_secret
+from gateway.audit_settings import AuditSettings
 from gateway.auth import ADMIN_TOKEN_FILE, admin_token
 from services.kernel.settings import Settings
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_APP, HOST, SERVICES, gateway_port
@@ -188,17 +189,25 @@ def settings_problem() -> str | None:
         for spec in SERVICES.values():
             spec.workers(os.environ)
     except ValidationError as exc:
-        return "; ".join(f"{_variable(e['loc'])}{e['msg']}" for e in exc.errors())
+        return _said(exc, "FUNDTRACK_")
     except ValueError as exc:
         return str(exc)
+    try:
+        AuditSettings()
+    except ValidationError as exc:
+        return _said(exc, "FUNDTRACK_AUDIT_")
     return None
 
 
-def _variable(loc: tuple[int | str, ...]) -> str:
+def _said(exc: ValidationError, prefix: str) -> str:
+    return "; ".join(f"{_variable(e['loc'], prefix)}{e['msg']}" for e in exc.errors())
+
+
+def _variable(loc: tuple[int | str, ...], prefix: str) -> str:
     if not loc:
         return ""
     name = str(loc[0])
-    return f"{name if name.isupper() else 'FUNDTRACK_' + name.upper()}: "
+    return f"{name if name.isupper() else prefix + name.upper()}: "
 
 
 def up() -> int:

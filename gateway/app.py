@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from gateway import admin, alerts_api, audit_api, ops, proofs_api
 from gateway.audit import AuditWriter
-from gateway.audit_settings import get_audit_settings
+from gateway.audit_settings import get_audit_settings, verify_pool
 from gateway.auth import Authenticator, admin_token
 from gateway.checkpoints import Checkpointer
 from gateway.door import Door
@@ -53,8 +53,9 @@ def create_app() -> FastAPI:
             engine, signer, Witness(audit_settings.witness_path()), interval=audit_settings.checkpoint_seconds
         )
         app.state.checkpointer.start()
-        app.state.verification = SharedVerification(engine, app.state.checkpointer)
-        app.state.full_checks = FullChecks(engine, app.state.checkpointer)
+        verifiers = verify_pool(audit_settings)
+        app.state.verification = SharedVerification(engine, app.state.checkpointer, verifiers)
+        app.state.full_checks = FullChecks(engine, app.state.checkpointer, verifiers)
         try:
             yield
         finally:
@@ -68,6 +69,8 @@ def create_app() -> FastAPI:
             for outbox_client in outbox_clients.values():
                 await outbox_client.aclose()
             await engine.dispose()
+            if verifiers is not None:
+                verifiers.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         title="FundTrack",

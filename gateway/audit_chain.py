@@ -1,85 +1,57 @@
-"""The hash chain of the audit trail (A2): how an entry is hashed, and the reads that verify the chain (GET
-/audit/verify through gateway/verification.py) and that every acknowledged outbox entry is in it (`fundtrack
-doctor`, S4).
+"""How an audit entry is hashed: the chain's link (A2) and the Merkle tree's leaf (A6), from one canonical encoding;
+and the read that every acknowledged outbox entry is in the chain (`fundtrack doctor`, S4). Verifying both is
+gateway/tree_verify.py's (GET /audit/verify) and deploy/audit_offline.py's (offline).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.models import AUDIT_FIELDS, GENESIS_HASH, audit_log, utc
+from gateway.models import AUDIT_FIELDS, utc
 
-
-def _canonical(seq: int, entry: dict[str, Any]) -> dict[str, Any]:
-    canonical = {k: entry[k] for k in AUDIT_FIELDS}
-    canonical["at"] = utc(entry["at"])
-    canonical["entity_ids"] = list(entry["entity_ids"])
-    canonical["seq"] = seq
-    return canonical
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_BEFORE_LINK = frozenset(k for k in (*AUDIT_FIELDS, "seq") if k < "prev_hash")
+"""The canonical keys that sort before the chain's `prev_hash` (the JSON's keys are sorted)."""
 
 
-def _encode(canonical: dict[str, Any]) -> bytes:
-    return json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def _halves(seq: int, entry: Mapping[str, Any]) -> tuple[str, str]:
+    """The entry's canonical JSON (sorted keys, no spaces, UTF-8, `at` in UTC with microseconds, with its seq), cut
+    where the chain's `prev_hash` goes: '{"at":…,"path":…' and '"principal_id":…}'. The leaf's bytes and the link's
+    input are both made of these, so an entry is encoded once for both (the sequencer and the verifiers do both)."""
+    head: dict[str, Any] = {"at": utc(entry["at"]), "entity_ids": list(entry["entity_ids"])}
+    tail: dict[str, Any] = {"seq": seq}
+    for k in AUDIT_FIELDS:
+        if k not in ("at", "entity_ids"):
+            (head if k in _BEFORE_LINK else tail)[k] = entry[k]
+    return _ENCODER.encode(head)[:-1], _ENCODER.encode(tail)[1:]
 
 
-def entry_hash(prev_hash: str, seq: int, entry: dict[str, Any]) -> str:
+def _link(prev_hash: str, head: str, tail: str) -> str:
+    return hashlib.sha256(f"{head},\"prev_hash\":{_ENCODER.encode(prev_hash)},{tail}".encode()).hexdigest()
+
+
+def entry_hash(prev_hash: str, seq: int, entry: Mapping[str, Any]) -> str:
     """The chain's link: SHA-256 of the entry's canonical JSON with its seq and the previous entry's hash."""
-    return hashlib.sha256(_encode({**_canonical(seq, entry), "prev_hash": prev_hash})).hexdigest()
+    return _link(prev_hash, *_halves(seq, entry))
 
 
-def leaf_data(seq: int, entry: dict[str, Any]) -> bytes:
+def leaf_data(seq: int, entry: Mapping[str, Any]) -> bytes:
     """The bytes the Merkle tree's leaf of this entry is the RFC 6962 hash of (SHA-256(0x00 ‖ data)): the entry's
-    canonical JSON with its seq (sorted keys, no spaces, UTF-8, `at` in UTC with microseconds), without the chain's
-    link, so that the tree and the chain are two independent checks of the same entries."""
-    return _encode(_canonical(seq, entry))
+    canonical JSON with its seq, without the chain's link, so that the tree and the chain are two independent checks
+    of the same entries."""
+    head, tail = _halves(seq, entry)
+    return f"{head},{tail}".encode()
 
 
-@dataclass
-class Verification:
-    ok: bool
-    entries: int
-    head_hash: str
-    first_bad_seq: int | None
-
-
-async def verify_chain(engine: AsyncEngine, chunk: int = 10_000, *, since: Verification | None = None) -> Verification:
-    """Recompute every hash from the genesis (or, given an ok verification `since`, of the entries chained after
-    its head only); name the first entry whose seq, link or hash does not match."""
-    prev, expected_seq, count = GENESIS_HASH, 1, 0
-    if since is not None:
-        prev, expected_seq, count = since.head_hash, since.entries + 1, since.entries
-    async with engine.connect() as conn:
-        after = expected_seq - 1
-        while True:
-            rows = (
-                (
-                    await conn.execute(
-                        select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(chunk)
-                    )
-                )
-                .mappings()
-                .all()
-            )
-            if not rows:
-                break
-            for row in rows:
-                entry = {k: row[k] for k in AUDIT_FIELDS}
-                if (
-                    row["seq"] != expected_seq
-                    or row["prev_hash"] != prev
-                    or row["hash"] != entry_hash(prev, row["seq"], entry)
-                ):
-                    return Verification(ok=False, entries=count, head_hash=prev, first_bad_seq=expected_seq)
-                prev, expected_seq, count = row["hash"], expected_seq + 1, count + 1
-            after = rows[-1]["seq"]
-    return Verification(ok=True, entries=count, head_hash=prev, first_bad_seq=None)
+def link_and_leaf(prev_hash: str, seq: int, entry: Mapping[str, Any]) -> tuple[str, bytes]:
+    """entry_hash and leaf_data of one entry from one encoding of it."""
+    head, tail = _halves(seq, entry)
+    return _link(prev_hash, head, tail), f"{head},{tail}".encode()
 
 
 # A chained row carries its outbox entry (what _from_outbox copies), compared in SQL NULL-safely.

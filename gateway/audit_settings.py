@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,12 +27,22 @@ class AuditSettings(BaseSettings):
     checkpoint_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Where every checkpoint is published outside the database (`checkpoint-<size>.txt` and `latest`).
     witness_dir: str = ""
+    # Processes that recompute the trail's hashes for GET /audit/verify and the full check, off the gateway's event
+    # loop (0: in the gateway's process, blocking its requests while it runs). Unset: the cores, at most 4.
+    verify_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=0, le=64)
 
     def key_path(self) -> Path:
         return Path(self.signing_key_file or Path(get_settings().data_dir) / "audit-signing.key")
 
     def witness_path(self) -> Path:
         return Path(self.witness_dir or Path(get_settings().data_dir) / "witness")
+
+
+def verify_pool(settings: AuditSettings) -> ProcessPoolExecutor | None:
+    """The processes of `verify_workers` (started from a fork server: the gateway's threads are not forked)."""
+    if settings.verify_workers == 0:
+        return None
+    return ProcessPoolExecutor(settings.verify_workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
 @lru_cache

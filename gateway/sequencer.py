@@ -1,6 +1,6 @@
 """The sequencer: one at a time (by advisory lock), it moves the door's inbox entries and the services' outbox
 entries into `audit_log` in batches, giving each the next `seq` and `hash = sha256(prev_hash + canonical entry)`
-(audit_chain.entry_hash). No request waits on the chain's head. In the same transaction it appends the entries to
+(audit_chain.link_and_leaf). No request waits on the chain's head. In the same transaction it appends the entries to
 the Merkle tree (gateway/tree_store.py: leaf = audit_chain.leaf_data), so the tree always holds exactly the chain; a
 trail chained before the tree existed is put into the tree first, in batches (`backfill_tree`).
 
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway import tree_store
 from gateway.audit import BATCH, INSERT_INBOX, entry_rows, insert_sql
-from gateway.audit_chain import entry_hash, leaf_data
+from gateway.audit_chain import leaf_data, link_and_leaf
 from gateway.models import AUDIT_FIELDS, GENESIS_HASH, audit_inbox, audit_log
 from services.kernel import outbox, rawsql
 from services.kernel.http import ServiceClient
@@ -154,15 +154,16 @@ class Sequencer:
         raw = await rawsql.connection(conn)
         if (size := await tree_store.tree_size(raw)) != seq:
             raise tree_store.TreeError(f"the tree holds {size} entries, the chain {seq}: not chaining past it")
-        chained = []
+        chained, leaves = [], []
         for row in rows:
             seq += 1
             entry = {k: row[k] for k in AUDIT_FIELDS}
-            digest = entry_hash(prev, seq, entry)
+            digest, leaf = link_and_leaf(prev, seq, entry)
             chained.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest, "inbox_id": row["id"]})
+            leaves.append(leaf)
             prev = digest
         await raw.executemany(INSERT_LOG, entry_rows(chained, _LOG_FIELDS))
-        await tree_store.append(raw, size, [leaf_data(e["seq"], e) for e in chained])
+        await tree_store.append(raw, size, leaves)
         await conn.execute(delete(audit_inbox).where(audit_inbox.c.id.in_([r["id"] for r in rows])))
         return len(rows)
 

@@ -302,20 +302,31 @@ def check_tree(proof: Sequence[bytes], t: int, th: bytes, n: int, h: bytes) -> N
 
 class RootBuilder:
     """The root of a tree built one leaf at a time, keeping only the roots of its complete subtrees (one per set
-    bit of its size: O(log n) hashes), so the offline verifier streams an export of any length."""
+    bit of its size: O(log n) hashes), so the offline verifier streams an export of any length; and the hashes each
+    record stores, so the sequencer appends a batch without a read per record."""
 
-    def __init__(self) -> None:
-        self._stack: list[bytes] = []
-        self.size = 0
+    def __init__(self, size: int = 0, edge: Sequence[bytes] = ()) -> None:
+        """The tree of `size` records, given `edge`: the hashes of its complete subtrees, largest first (those stored
+        at indexes_for_tree_hash(size), in that order)."""
+        if size < 0 or len(edge) != size.bit_count():
+            raise ProofError(f"tlog: a tree of {size} records has {size.bit_count()} complete subtrees, "
+                             f"not {len(edge)}")
+        self._stack: list[bytes] = list(edge)
+        self.size = size
 
-    def add(self, leaf_hash: bytes) -> None:
+    def add(self, leaf_hash: bytes) -> list[bytes]:
+        """Append the next record; returns what stored_hashes gives for it (its leaf hash, then those of the
+        subtrees it completes), to be stored from stored_hash_index(0, record) on."""
         h = leaf_hash
+        stored = [h]
         n = self.size
         while n & 1:
             h = node_hash(self._stack.pop(), h)
+            stored.append(h)
             n >>= 1
         self._stack.append(h)
         self.size += 1
+        return stored
 
     def root(self) -> bytes:
         """The RFC 6962 root of the leaves added so far (the empty tree's hash for none)."""

@@ -16,7 +16,7 @@ import asyncpg
 from gateway import tlog
 
 _READ = "SELECT idx, hash FROM audit_tree_hashes WHERE idx = ANY($1::bigint[])"
-_WRITE = "INSERT INTO audit_tree_hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])"
+_TABLE = "audit_tree_hashes"  # COPYed into, on the gateway's search path
 _LAST = "SELECT max(idx) FROM audit_tree_hashes"
 T = TypeVar("T")
 
@@ -57,23 +57,15 @@ async def tree_size(raw: asyncpg.Connection) -> int:
 
 
 async def append(raw: asyncpg.Connection, first: int, leaves: Sequence[bytes]) -> None:
-    """Store the hashes of records first, first + 1, ... (their leaf data `leaves`): the few hashes of older
-    subtrees they close are read in one query, the new ones written in one statement."""
+    """Store the hashes of records first, first + 1, ... (their leaf data `leaves`): the hashes of the complete
+    subtrees of the first `first` records (all the older hashes the new ones close) are read in one query, the new
+    ones computed on that right edge (tlog.RootBuilder) and COPYed: they are consecutive from
+    stored_hash_index(0, first) on."""
+    edge = tlog.indexes_for_tree_hash(first)
+    builder = tlog.RootBuilder(first, _reader(await read_hashes(raw, edge))(edge))
+    hashes = [h for data in leaves for h in builder.add(tlog.record_hash(data))]
     start = tlog.stored_hash_index(0, first)
-    needed = {i for n in range(first, first + len(leaves)) for i in tlog.indexes_for_stored_hashes(n)}
-    older = sorted(i for i in needed if i < start)
-    known = await read_hashes(raw, older)
-    read = _reader(known)
-    indexes: list[int] = []
-    hashes: list[bytes] = []
-    for offset, data in enumerate(leaves):
-        n = first + offset
-        at = tlog.stored_hash_index(0, n)
-        for k, h in enumerate(tlog.stored_hashes(n, data, read)):
-            known[at + k] = h
-            indexes.append(at + k)
-            hashes.append(h)
-    await raw.execute(_WRITE, indexes, hashes)
+    await raw.copy_records_to_table(_TABLE, records=zip(range(start, start + len(hashes)), hashes, strict=True))
 
 
 async def root(raw: asyncpg.Connection, size: int) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -37,9 +38,10 @@ class Verified:
 
 
 class SharedVerification:
-    def __init__(self, engine: AsyncEngine, checkpointer: Checkpointer) -> None:
+    def __init__(self, engine: AsyncEngine, checkpointer: Checkpointer, pool: Executor | None = None) -> None:
         self.engine = engine
         self.checkpointer = checkpointer
+        self.pool = pool
         self.running: asyncio.Task[Verified] | None = None
         self.point: TreeState | None = None  # the last verified point
 
@@ -60,7 +62,7 @@ class SharedVerification:
             if point is None:
                 witnessed = self.witnessed()
                 point = GENESIS if witnessed is None else await state_at(raw, witnessed)
-            result = await verify_from(raw, point, published)
+            result = await verify_from(raw, point, published, pool=self.pool)
         if result.ok:
             self.point = TreeState(result.entries, result.root, result.head_hash)
         else:
@@ -107,9 +109,10 @@ class FullCheck:
 class FullChecks:
     """POST /audit/verify/full: the whole trail recomputed from its genesis in the background, with progress."""
 
-    def __init__(self, engine: AsyncEngine, checkpointer: Checkpointer) -> None:
+    def __init__(self, engine: AsyncEngine, checkpointer: Checkpointer, pool: Executor | None = None) -> None:
         self.engine = engine
         self.checkpointer = checkpointer
+        self.pool = pool
         self.checks: dict[str, FullCheck] = {}
         self._ids = itertools.count(1)
 
@@ -132,7 +135,7 @@ class FullChecks:
             async with self.engine.connect() as conn:
                 raw = await rawsql.connection(conn)
                 published = await signed_checkpoints(raw, self.checkpointer)
-                check.result = await verify_from(raw, GENESIS, published, progress)
+                check.result = await verify_from(raw, GENESIS, published, progress, self.pool)
         except Exception as exc:
             log.exception("full audit check %s failed", check.id)
             check.error = str(exc)

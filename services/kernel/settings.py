@@ -45,8 +45,6 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(default=3600.0, gt=0, le=86400)
     body_min_bytes_per_second: int = Field(default=1024, ge=0, le=10**9)
     body_grace_seconds: float = Field(default=10.0, ge=0, le=3600)
-    # A finished /audit/verify is the answer for this many seconds more (its verified_at says when it ran).
-    audit_verify_reuse_seconds: float = Field(default=10.0, ge=0, le=3600)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -184,3 +184,17 @@ def test_invalid_inputs_are_refused(built: tuple[Storage, list[bytes]]) -> None:
 def test_a_short_read_is_an_error() -> None:
     with pytest.raises(tlog.ProofError):
         tlog.tree_hash(3, lambda indexes: [])
+
+
+def test_a_resumed_builder_stores_what_stored_hashes_stores(built: tuple[Storage, list[bytes]]) -> None:
+    """The sequencer's batch append (tree_store.append): resumed on the right edge of any size, the builder gives,
+    record after record, the hashes stored_hashes gives, and the tree's root."""
+    storage, roots = built
+    for first in range(N):
+        edge = tlog.indexes_for_tree_hash(first)
+        builder = tlog.RootBuilder(first, storage.read(edge) if edge else [])
+        added = [h for i in range(first, N) for h in builder.add(tlog.record_hash(data(i)))]
+        assert added == storage.hashes[tlog.stored_hash_index(0, first):], first
+        assert builder.root() == roots[N]
+    with pytest.raises(tlog.ProofError):
+        tlog.RootBuilder(3, storage.read([0]))  # a tree of 3 records has two complete subtrees

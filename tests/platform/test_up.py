@@ -172,7 +172,9 @@ def test_help_is_useful() -> None:
         ("FUNDTRACK_TRUSTED_PROXIES", "10.0.0.1, proxy.example", "'proxy.example' is not an IP address or CIDR"),
         ("FUNDTRACK_BODY_TIMEOUT_SECONDS", "0", "greater than 0"),  # S12
         ("FUNDTRACK_BODY_MIN_BYTES_PER_SECOND", "-1", "greater than or equal to 0"),
-        ("FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS", "-1", "greater than or equal to 0"),  # S14
+        ("FUNDTRACK_AUDIT_VERIFY_WORKERS", "-1", "greater than or equal to 0"),  # A7
+        ("FUNDTRACK_AUDIT_CHECKPOINT_SECONDS", "0", "greater than 0"),  # A6
+        ("FUNDTRACK_AUDIT_ORIGIN", "two words", "should match pattern"),
     ],
 )
 def test_up_refuses_a_bad_setting_before_starting_anything(
@@ -195,7 +197,7 @@ def test_settings_accepted_at_their_edges() -> None:
                             ("FUNDTRACK_IDLE_FUNDS_DAYS", "1"), ("FUNDTRACK_FUNDS_WORKERS", "1"),
                             ("FUNDTRACK_TRUSTED_PROXIES", ""),
                             ("FUNDTRACK_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,::1"),
-                            ("FUNDTRACK_AUDIT_VERIFY_REUSE_SECONDS", "0")]:
+                            ("FUNDTRACK_AUDIT_VERIFY_WORKERS", "0"), ("FUNDTRACK_AUDIT_VERIFY_WORKERS", "64")]:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv(variable, value)
             assert settings_problem() is None, (variable, value)

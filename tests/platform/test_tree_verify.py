@@ -1,0 +1,141 @@
+"""A7's verification cut in spans and parts (gateway/tree_verify.py, gateway/tree_check.py): the spans are read one
+ahead, their parts checked in other processes, every part on its own against the stored hashes. These tests make
+the cuts small (spans of 700 entries, parts of 100) over a trail of 3,001 entries written into a database of their
+own, and check that the pool's answer is the one-process answer, entry for entry: an honest trail verifies to the
+tree's root from any point; a changed entry, two entries swapped, a changed tree hash, a lost tail are each named
+at their first bad entry, wherever they fall against the cuts, and when several parts are bad the first one wins."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+
+import asyncpg
+import pytest
+
+from deploy.migrate import migrate
+from gateway import tlog, tree_verify
+from gateway.models import AUDIT_FIELDS
+from gateway.tree_verify import GENESIS, TreeState, TreeVerification, verify_from
+from tests.platform.test_audit_offline import Trail, entry
+from tests.stack import create_test_database, plain_url, workdir
+
+SIZE = 3001
+TRAIL = Trail([entry(i) for i in range(1, SIZE + 1)])
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[Executor]:
+    executor = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver"))
+    yield executor
+    executor.shutdown()
+
+
+@pytest.fixture(scope="module")
+async def trail_db() -> AsyncIterator[str]:
+    directory = workdir()
+    database = await create_test_database(directory)
+    try:
+        await asyncio.to_thread(migrate, database.url)
+        conn = await asyncpg.connect(plain_url(database.url))
+        try:
+            records = TRAIL.records()
+            columns = ["seq", *AUDIT_FIELDS, "prev_hash", "hash"]
+            await conn.copy_records_to_table(
+                "audit_log", schema_name="gateway", columns=columns,
+                records=[tuple(r[c] if c != "at" else e["at"] for c in columns)
+                         for r, e in zip(records, TRAIL.entries, strict=True)])
+            await conn.copy_records_to_table("audit_tree_hashes", schema_name="gateway",
+                                             records=list(enumerate(TRAIL.hashes())))
+        finally:
+            await conn.close()
+        yield database.url
+    finally:
+        await database.drop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+async def conn(trail_db: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser in a transaction that is rolled back: what a test does to the trail is undone."""
+    monkeypatch.setattr(tree_verify, "CHUNK", 700)
+    monkeypatch.setattr(tree_verify, "PART", 100)
+    connection = await asyncpg.connect(plain_url(trail_db))
+    tx = connection.transaction()
+    await tx.start()
+    await connection.execute("SET LOCAL search_path = gateway")
+    await connection.execute("SET LOCAL session_replication_role = replica")  # the append-only triggers off
+    try:
+        yield connection
+    finally:
+        await tx.rollback()
+        await connection.close()
+
+
+async def both(conn: asyncpg.Connection, pool: Executor, base: TreeState = GENESIS) -> TreeVerification:
+    """The verification with the pool, after checking it is the one without."""
+    pooled = await verify_from(conn, base, pool=pool)
+    assert pooled == await verify_from(conn, base), "the pool's answer is not the one-process answer"
+    return pooled
+
+
+def hash_of(seq: int) -> str:
+    return str(TRAIL.records()[seq - 1]["hash"])
+
+
+async def test_an_honest_trail_verifies_to_its_root_from_the_genesis_and_from_any_point(
+    conn: asyncpg.Connection, pool: Executor
+) -> None:
+    whole = await both(conn, pool)
+    assert (whole.ok, whole.entries, whole.first_bad_seq) == (True, SIZE, None), whole
+    assert whole.root == TRAIL.root(SIZE) and whole.head_hash == hash_of(SIZE)
+    for point in (1, 699, 700, 701, 2999):
+        base = TreeState(point, TRAIL.root(point), hash_of(point))
+        part = await both(conn, pool, base)
+        assert (part.ok, part.verified_from, part.entries, part.root) == (True, point, SIZE, whole.root), part
+
+
+@pytest.mark.parametrize("seq", [1, 100, 101, 700, 701, 1450, SIZE])
+async def test_a_changed_entry_is_named_wherever_it_falls_against_the_cuts(
+    conn: asyncpg.Connection, pool: Executor, seq: int
+) -> None:
+    await conn.execute("UPDATE audit_log SET status = status + 1 WHERE seq = $1", seq)
+    found = await both(conn, pool)
+    assert (found.ok, found.first_bad_seq, found.entries) == (False, seq, seq - 1), found
+    assert found.head_hash == (hash_of(seq - 1) if seq > 1 else GENESIS.head_hash)
+    assert found.problem == f"entry {seq} does not carry the chain's link"
+
+
+async def test_of_several_bad_parts_the_first_bad_entry_is_named(conn: asyncpg.Connection, pool: Executor) -> None:
+    for seq in (2500, 1350, 1001, 820):  # three parts of the second span (701-1400) and a later span
+        await conn.execute("UPDATE audit_log SET path = path || '-x' WHERE seq = $1", seq)
+    found = await both(conn, pool)
+    assert (found.ok, found.first_bad_seq) == (False, 820), found
+
+
+async def test_two_entries_swapped_are_named_at_the_first(conn: asyncpg.Connection, pool: Executor) -> None:
+    await conn.execute("UPDATE audit_log SET seq = -seq WHERE seq IN (650, 750)")
+    await conn.execute("UPDATE audit_log SET seq = CASE seq WHEN -650 THEN 750 ELSE 650 END WHERE seq < 0")
+    found = await both(conn, pool)
+    assert (found.ok, found.first_bad_seq) == (False, 650), found
+
+
+async def test_a_changed_tree_hash_is_named_at_the_entry_that_adds_it(
+    conn: asyncpg.Connection, pool: Executor
+) -> None:
+    seq = 1600
+    index = tlog.stored_hash_index(0, seq - 1) + 1  # the level-1 node record 1599 closes (1599 is odd)
+    await conn.execute("UPDATE audit_tree_hashes SET hash = sha256(hash) WHERE idx = $1", index)
+    found = await both(conn, pool)
+    assert (found.ok, found.first_bad_seq) == (False, seq), found
+    assert found.problem == f"entry {seq} is not the entry the tree holds"
+
+
+async def test_a_lost_tail_is_named(conn: asyncpg.Connection, pool: Executor) -> None:
+    await conn.execute("DELETE FROM audit_log WHERE seq > 2990")
+    found = await both(conn, pool)
+    assert (found.ok, found.first_bad_seq, found.entries) == (False, 2991, 2990), found
+    assert found.problem == "the trail has no entry 2991"
