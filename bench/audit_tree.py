@@ -7,14 +7,14 @@
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.audit_tree [--entries N]
 
 How, on a fresh throwaway database (tests/stack.py, migrated by deploy.migrate, dropped at the end):
-- The history: N entries written server-side into `gateway.audit_log` (bench/audit_queries.py's generator; the
-  trail's secondary indexes but the inbox-id one, which the inbox's delete guard reads, are dropped first and not
-  rebuilt: nothing here reads them), and the complete stored tree of N records COPYed into `audit_tree_hashes`
-  (`stored_hash_count(N)` hashes in tlog's dense order, `TreeBuilder`). Its node hashes are real RFC 6962 nodes,
-  but its leaves are sha256(0x00 ‖ record number), not the entries' canonical leaves (10 million of those in Python
-  would take longer than this host has): the history's tree is consistent (its root is signed in a checkpoint, a
-  served proof checks against it) but not tied to the entries below N. A proof reads the same O(log N) rows
-  whatever they hold.
+- The history: N entries written server-side into `gateway.audit_log` (bench/audit_queries.py's generator; the trail's
+  secondary indexes but the inbox-id one, which the inbox's delete guard reads, are dropped first and not rebuilt:
+  nothing here reads them), and the complete stored tree of N records COPYed into `audit_tree_records`
+  (`stored_hash_count(N)` hashes in tlog's dense order, a row per record, built by tlog.RootBuilder). Its node hashes
+  are real RFC 6962 nodes, but its leaves are sha256(0x00 ‖ record number), not the entries' canonical leaves (10
+  million of those in Python would take longer than this host has): the history's tree is consistent (its root is
+  signed in a checkpoint, a served proof checks against it) but not tied to the entries below N. A proof reads the
+  same O(log N) rows whatever they hold.
 - Throughput (1) and incremental verification (3): BATCHES x 2,000 new entries (bench/audit_offline.py's synthetic
   entries) are put into the inbox and chained on top of that history by the sequencer's own code
   (`Sequencer._chain`: head, inbox batch, chain links, INSERT, tree append, inbox DELETE), so their chain links and
@@ -74,28 +74,12 @@ CHUNK = 1_000_000
 _LOG_COLUMNS = (*AUDIT_FIELDS, "seq", "prev_hash", "hash", "inbox_id")
 
 
-class TreeBuilder:
-    """The stored hashes of records 0, 1, ... in tlog's dense order, computed as tlog.stored_hashes would (leaf,
-    then one node per subtree the record completes, whose hashes follow each other in storage), keeping only the
-    roots of the complete subtrees: the leaves are sha256(0x00 ‖ the record's number as 8 bytes)."""
-
-    def __init__(self) -> None:
-        self.stack: list[bytes] = []
-        self.size = 0
-        self.index = 0
-
-    def records(self, count: int) -> Iterator[tuple[int, bytes]]:
-        for _ in range(count):
-            n, h = self.size, tlog.record_hash(self.size.to_bytes(8, "big"))
-            yield self.index, h
-            self.index += 1
-            while n & 1:
-                h = tlog.node_hash(self.stack.pop(), h)
-                yield self.index, h
-                self.index += 1
-                n >>= 1
-            self.stack.append(h)
-            self.size += 1
+def tree_records(builder: tlog.RootBuilder, count: int) -> Iterator[tuple[int, bytes]]:
+    """The next `count` rows of `audit_tree_records` (each record's stored hashes, as tlog.stored_hashes gives
+    them), for leaves sha256(0x00 ‖ the record's number as 8 bytes)."""
+    for _ in range(count):
+        n = builder.size
+        yield n, b"".join(builder.add(tlog.record_hash(n.to_bytes(8, "big"))))
 
 
 def ms(seconds: float) -> float:
@@ -123,15 +107,13 @@ async def load_history(url: str, entries: int, key: Ed25519PrivateKey) -> dict[s
             await conn.execute(_insert(first, min(entries, first + CHUNK - 1), entries))
             print(json.dumps({"entries": min(entries, first + CHUNK - 1),
                               "s": round(time.perf_counter() - started, 1)}), flush=True)
-        hashes, tree = tlog.stored_hash_count(entries), TreeBuilder()
+        hashes, tree = tlog.stored_hash_count(entries), tlog.RootBuilder()
         for first in range(0, entries, CHUNK):
             await conn.copy_records_to_table(
-                "audit_tree_hashes", records=tree.records(min(CHUNK, entries - first)), columns=["idx", "hash"],
-                schema_name="gateway")
+                "audit_tree_records", records=tree_records(tree, min(CHUNK, entries - first)), schema_name="gateway")
             print(json.dumps({"tree_records": tree.size, "s": round(time.perf_counter() - started, 1)}), flush=True)
-        assert tree.index == hashes
         await conn.execute("VACUUM ANALYZE gateway.audit_log")
-        await conn.execute("VACUUM ANALYZE gateway.audit_tree_hashes")
+        await conn.execute("VACUUM ANALYZE gateway.audit_tree_records")
         assert await tree_store.tree_size(conn) == entries
         root = await tree_store.root(conn, entries)
         cp = note.Checkpoint(ORIGIN, entries, root, (note.time_extension(int(time.time())),))
@@ -140,7 +122,7 @@ async def load_history(url: str, entries: int, key: Ed25519PrivateKey) -> dict[s
                            entries, root, datetime.now(UTC), signed)
         sizes = await conn.fetchrow(
             "SELECT pg_size_pretty(pg_total_relation_size('gateway.audit_log')) AS log, "
-            "pg_size_pretty(pg_total_relation_size('gateway.audit_tree_hashes')) AS tree")
+            "pg_size_pretty(pg_total_relation_size('gateway.audit_tree_records')) AS tree")
         head = await conn.fetchval("SELECT hash FROM audit_log WHERE seq = $1", entries)
     finally:
         await conn.close()
@@ -291,28 +273,31 @@ async def incremental(url: str, history: int, root: bytes, head_hash: str) -> di
     """(3): verify_from the verified point `history` over the entries appended since, as the gateway runs it (its
     pool of `FUNDTRACK_AUDIT_VERIFY_WORKERS` processes, started before) and in one process; baseline: its reads
     alone. With each, the longest the event loop was kept from a 10 ms timer meanwhile."""
-    from gateway.audit_settings import AuditSettings, verify_pool
-    from gateway.tree_verify import _ROWS, _STORED, CHUNK, TreeState
+    from gateway.audit_settings import AuditSettings
+    from gateway.tree_check import _ROWS, _STORED
+    from gateway.tree_verify import PART, TreeState
+    from gateway.verification import verify_pool
 
     settings = AuditSettings()
-    pool = verify_pool(settings)
+    pool = verify_pool(settings, plain_url(url), {"search_path": "gateway"})
     raw = await asyncpg.connect(plain_url(url), server_settings={"search_path": "gateway"})
     out: dict[str, Any] = {"verified_from": history, "workers": settings.verify_workers}
     try:
         size = await tree_store.tree_size(raw)
         base = TreeState(history, root, head_hash)
         if pool is not None:
-            await asyncio.get_running_loop().run_in_executor(pool, sum, [1])  # the workers are up, as in a gateway
+            await asyncio.gather(*[asyncio.get_running_loop().run_in_executor(pool, time.sleep, 0.2)
+                                   for _ in range(settings.verify_workers)])  # the workers are up, as in a gateway
         for name, executor in (("pool", pool), ("one_process", None), ("pool_again", pool)):
             result, seconds, late = await _timed_verify(raw, base, executor)
             assert result.ok and result.entries == size, result
             out[name] = {"verify_s": round(seconds, 2), "entries_per_s": round((size - history) / seconds),
                          "loop_late_max_ms": round(late * 1000, 1)}
         started = time.perf_counter()
-        for n in range(history, size, CHUNK):
-            top = min(n + CHUNK, size)
+        for n in range(history, size, PART):
+            top = min(n + PART, size)
             await raw.fetch(_ROWS, n, top)
-            await raw.fetch(_STORED, tlog.stored_hash_index(0, n), tlog.stored_hash_count(top))
+            await raw.fetch(_STORED, n, top)
         out["raw_reads_s"] = round(time.perf_counter() - started, 2)
     finally:
         await raw.close()

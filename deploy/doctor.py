@@ -32,7 +32,7 @@ ROLE_POWERS = ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "ro
 ROLE_FACTS = (*ROLE_POWERS, "rolcanlogin")
 # S4: the tables of the audit trail, in whichever schemas hold them; no app role may rewrite or empty them.
 AUDIT_TABLES = (
-    "audit_log", "audit_inbox", "audit_outbox", "audit_outbox_acks", "audit_tree_hashes", "audit_checkpoints"
+    "audit_log", "audit_inbox", "audit_outbox", "audit_outbox_acks", "audit_tree_records", "audit_checkpoints"
 )
 REWRITES = ("UPDATE", "DELETE", "TRUNCATE")
 # The one rewrite a role holds on an audit table: the gateway deletes chained door entries (its trigger checks).

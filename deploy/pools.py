@@ -12,14 +12,16 @@ from collections.abc import Mapping
 
 import asyncpg
 
+from gateway.audit_settings import AuditSettings
 from services.kernel.db import plain_url
 from services.kernel.topology import SERVICES
 
 RESERVE = 10
 # The gateway writes an audit entry for every request and verifies the chain for inspectors: two shares.
 GATEWAY_SHARES = 2
-# Connections a process opens outside its pool: the gateway's LISTEN for key revocations.
-OUTSIDE_POOL = {"gateway": 1}
+# The gateway opens connections outside its pool: its LISTEN for key revocations, and one per verifier process
+# (FUNDTRACK_AUDIT_VERIFY_WORKERS, gateway/verification.py).
+WORKERS = "FUNDTRACK_AUDIT_VERIFY_WORKERS"
 SIZE = "FUNDTRACK_DB_POOL_SIZE"
 OVERFLOW = "FUNDTRACK_DB_POOL_OVERFLOW"
 
@@ -57,8 +59,11 @@ def pool_env(url: str, env: Mapping[str, str], *, fraction: float = 1.0) -> dict
     out (the tests run other stacks beside theirs on the same server). Empty when the environment sets the size."""
     if SIZE in env:
         return {}
-    available = int((asyncio.run(server_limit(url)) - RESERVE) * fraction)
+    available = int((asyncio.run(server_limit(url)) - RESERVE) * fraction) - outside_pools(env)
     connections = plan(available, {name: spec.workers(env) for name, spec in SERVICES.items()})
-    return {
-        name: {SIZE: str(count - OUTSIDE_POOL.get(name, 0)), OVERFLOW: "0"} for name, count in connections.items()
-    }
+    return {name: {SIZE: str(count), OVERFLOW: "0"} for name, count in connections.items()}
+
+
+def outside_pools(env: Mapping[str, str]) -> int:
+    """The connections the gateway opens beside its pool."""
+    return 1 + (AuditSettings(verify_workers=env[WORKERS]) if WORKERS in env else AuditSettings()).verify_workers

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from gateway import admin, alerts_api, audit_api, ops, proofs_api
 from gateway.audit import AuditWriter
-from gateway.audit_settings import get_audit_settings, verify_pool
+from gateway.audit_settings import get_audit_settings
 from gateway.auth import Authenticator, admin_token
 from gateway.checkpoints import Checkpointer
 from gateway.door import Door
@@ -17,13 +17,13 @@ from gateway.proxy import proxy_session
 from gateway.revocations import RevocationListener
 from gateway.sequencer import Sequencer
 from gateway.signing import load_signer
-from gateway.verification import FullChecks, SharedVerification
+from gateway.verification import FullChecks, SharedVerification, verify_pool
 from gateway.witness import Witness
-from services.kernel.db import create_engine, session_factory
+from services.kernel.db import create_engine, plain_url, server_settings, session_factory
 from services.kernel.errors import install_error_handlers
 from services.kernel.http import ServiceClient, make_client
 from services.kernel.logs import configure_logging
-from services.kernel.settings import get_settings
+from services.kernel.settings import database_url, get_settings
 from services.kernel.topology import GATEWAY_SCHEMA, SERVICES
 
 
@@ -53,7 +53,9 @@ def create_app() -> FastAPI:
             engine, signer, Witness(audit_settings.witness_path()), interval=audit_settings.checkpoint_seconds
         )
         app.state.checkpointer.start()
-        verifiers = verify_pool(audit_settings)
+        verifiers = verify_pool(
+            audit_settings, plain_url(database_url()), server_settings(GATEWAY_SCHEMA, use_role=settings.db_roles)
+        )
         app.state.verification = SharedVerification(engine, app.state.checkpointer, verifiers)
         app.state.full_checks = FullChecks(engine, app.state.checkpointer, verifiers)
         try:

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,13 +34,6 @@ class AuditSettings(BaseSettings):
 
     def witness_path(self) -> Path:
         return Path(self.witness_dir or Path(get_settings().data_dir) / "witness")
-
-
-def verify_pool(settings: AuditSettings) -> ProcessPoolExecutor | None:
-    """The processes of `verify_workers` (started from a fork server: the gateway's threads are not forked)."""
-    if settings.verify_workers == 0:
-        return None
-    return ProcessPoolExecutor(settings.verify_workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
 @lru_cache

@@ -158,16 +158,21 @@ after_create(
 # A2: the trail is append-only, enforced by the database itself (and the app role has no such grant).
 append_only(audit_log)
 
-# The Merkle tree over the trail (RFC 6962, issue #13), stored as Go's sumdb/tlog stores it: every hash of every
-# complete subtree, at a flat index (gateway.tlog.stored_hash_index), so that a proof reads O(log n) rows by their
-# primary key. Entry `seq` is record `seq - 1`. Written by the sequencer in the transaction that chains the entries.
-audit_tree_hashes = Table(
-    "audit_tree_hashes",
+# The Merkle tree over the trail (RFC 6962, issue #13): every hash of every complete subtree, as Go's sumdb/tlog
+# stores them (gateway.tlog.stored_hash_index), one row per record holding the hashes that record stores (its leaf's,
+# then those of the subtrees it completes: tlog.stored_hashes), so that a proof reads O(log n) rows by their primary
+# key and the sequencer writes one row per entry. Entry `seq` is record `seq - 1`. Written by the sequencer in the
+# transaction that chains the entries (gateway/tree_store.py).
+audit_tree_records = Table(
+    "audit_tree_records",
     metadata,
-    Column("idx", BigInteger, primary_key=True, autoincrement=False),
-    Column("hash", LargeBinary, nullable=False),
+    Column("record", BigInteger, primary_key=True, autoincrement=False),
+    Column("hashes", LargeBinary, nullable=False),
+    CheckConstraint(
+        "octet_length(hashes) >= 32 AND mod(octet_length(hashes), 32) = 0", name="ck_audit_tree_records_hashes"
+    ),
 )
-append_only(audit_tree_hashes)
+append_only(audit_tree_records)
 
 # Signed checkpoints (C2SP signed note): the tree's size and root at a time, signed with the key that is not in the
 # database; each is also published to the witness directory (gateway/witness.py).

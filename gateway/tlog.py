@@ -328,6 +328,10 @@ class RootBuilder:
         self.size += 1
         return stored
 
+    def edge(self) -> list[bytes]:
+        """The hashes of the complete subtrees, largest first: what a builder resumes from."""
+        return list(self._stack)
+
     def root(self) -> bytes:
         """The RFC 6962 root of the leaves added so far (the empty tree's hash for none)."""
         if not self._stack:

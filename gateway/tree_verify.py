@@ -7,8 +7,9 @@ at the signed checkpoints in the range with the checkpoints' roots. The cost is 
 from __future__ import annotations
 
 import asyncio
-import bisect
-from collections.abc import Callable, Sequence
+import collections
+import itertools
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -16,13 +17,11 @@ import asyncpg
 
 from gateway import note, tlog, tree_store
 from gateway.models import GENESIS_HASH
-from gateway.tree_check import COLUMNS, Finding, Row, check_span
+from gateway.tree_check import Part, check_part, run_part
 
-_ROWS = f"SELECT {', '.join(COLUMNS)} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq"
-_STORED = "SELECT idx, hash FROM audit_tree_hashes WHERE idx >= $1 AND idx < $2 ORDER BY idx"
 _HEAD = "SELECT hash FROM audit_log WHERE seq = $1"
-CHUNK = 20_000  # entries read at a time (the next span is read while this one is checked)
-PART = 2_500  # entries one process checks at a time
+PART = 5_000  # entries a part reads and checks
+PARALLEL = 8  # parts given to the pool at a time (its processes take them as they are free)
 
 
 @dataclass(frozen=True)
@@ -81,14 +80,16 @@ async def verify_from(
     pool: Executor | None = None,
 ) -> TreeVerification:
     """Verify the entries after `base` (whose root is checked against the stored tree first), and the roots of the
-    signed checkpoints `published` (their signatures checked by the caller). The recomputation (gateway/tree_check.py)
-    runs in `pool`'s processes, in parts, while the next span is read; without a pool, here."""
+    signed checkpoints `published` (their signatures checked by the caller). The entries are read and checked in
+    PART-entry parts (gateway/tree_check.py): in `pool`'s processes, several at once, or here one after another."""
     size = await tree_store.tree_size(raw)
     if size < base.size:
         return _bad(base, size, "", size + 1, f"the tree holds {size} entries, fewer than the {base.size} verified")
-    known = await tree_store.read_hashes(raw, tlog.indexes_for_tree_hash(base.size))
+    edge_at = tlog.indexes_for_tree_hash(base.size)
+    known = await tree_store.read_hashes(raw, edge_at)
     try:
-        if tlog.tree_hash(base.size, lambda i: [known[x] for x in i]) != base.root:
+        edge = [known[i] for i in edge_at]
+        if tlog.RootBuilder(base.size, edge).root() != base.root:
             raise tlog.ProofError("another root")
     except (KeyError, tlog.ProofError):
         lost = f"the stored tree no longer has the root verified at {base.size}"
@@ -97,99 +98,45 @@ async def verify_from(
         return _bad(base, base.size, base.head_hash, None, problem)
     roots = {cp.size: cp.root for cp in published if base.size < cp.size <= size}
     n, prev = base.size, base.head_hash
-    top = min(n + CHUNK, size)
-    span = await _read(raw, n, top) if n < size else None
-    while span is not None:
-        checks = [_check(pool, part) for part in span.parts(known)]
-        next_top = min(top + CHUNK, size)
-        following = asyncio.ensure_future(_read(raw, top, next_top)) if top < size else None
-        try:
-            found = [f for f in await asyncio.gather(*checks) if f is not None]
-        except BaseException:
-            await _drop(following)
-            raise
-        if (order := span.order(prev)) is not None:
-            found.append(order)
-        hashes = span.hashes(known)
-        if found or span.missing():
-            await _drop(following)
-            first = min(found, key=lambda f: f.seq) if found else Finding(n + len(span.rows) + 1, "")
-            good = first.seq - 1
-            problem = first.problem or f"the trail has no entry {first.seq}"
-            return _bad(base, good, span.hash_at(good, prev), first.seq, problem)
-        for cp_size in sorted(s for s in roots if n < s <= top):
-            if tlog.tree_hash(cp_size, _reader(hashes)) != roots[cp_size]:
-                last = span.hash_at(cp_size, prev)
-                return _bad(base, cp_size, last, None,
-                            f"the trail's root at {cp_size} is not that of the signed checkpoint {cp_size}")
-        n, prev, top = top, span.rows[-1][2], next_top
-        known = {i: hashes[i] for i in tlog.indexes_for_tree_hash(n)}
+    async for part in _parts(raw, pool, base.size, size, sorted(roots)):
+        if part.first_prev not in (None, prev):
+            return _bad(base, n, prev, n + 1, f"entry {n + 1} does not carry the chain's link")
+        if part.finding is not None and (part.start_edge == edge or part.finding.seq == n + 1):
+            head = part.finding.head or prev
+            return _bad(base, part.finding.seq - 1, head, part.finding.seq, part.finding.problem)
+        if part.start_edge != edge:
+            problem = f"the stored tree before entry {n + 1} changed while it was verified (verify again)"
+            return _bad(base, n, prev, n + 1, problem)
+        for at, root in part.roots.items():
+            if root != roots[at]:
+                return _bad(base, at, "", None, f"the trail's root at {at} is not that of the signed checkpoint {at}")
+        n, prev, edge = part.top, part.last_hash or prev, part.end_edge
         if progress is not None:
             progress(n, size)
-        span = await following if following is not None else None
-    read = _reader(known)
-    return TreeVerification(True, base.size, n, prev, tlog.tree_hash(n, read), None, None)
+    return TreeVerification(True, base.size, n, prev, tlog.RootBuilder(n, edge).root(), None, None)
 
 
-async def _drop(read: asyncio.Future[_Span] | None) -> None:
-    if read is not None:
-        read.cancel()
-        await asyncio.gather(read, return_exceptions=True)
-
-
-def _reader(known: dict[int, bytes]) -> tlog.HashReader:
-    return lambda indexes: [known[i] for i in indexes]
-
-
-@dataclass(frozen=True)
-class _Span:
-    """Entries first + 1 … top as read, and the stored hashes their records add (ordered by index)."""
-
-    first: int
-    top: int
-    rows: list[Row]
-    indexes: list[int]
-    stored: list[bytes]
-
-    def missing(self) -> bool:
-        return len(self.rows) != self.top - self.first
-
-    def order(self, prev: str) -> Finding | None:
-        """The chain's order: each entry names the one before it (its own link is tree_check's)."""
-        for seq, row in enumerate(self.rows, self.first + 1):
-            if row[1] != prev:
-                return Finding(seq, f"entry {seq} does not carry the chain's link")
-            prev = row[2]
-        return None
-
-    def hash_at(self, n: int, prev: str) -> str:
-        """The chain's head after n entries (n in first … top; `prev` is the head at first)."""
-        return prev if n == self.first else str(self.rows[n - self.first - 1][2])
-
-    def hashes(self, known: dict[int, bytes]) -> dict[int, bytes]:
-        return {**known, **dict(zip(self.indexes, self.stored, strict=True))}
-
-    def parts(self, known: dict[int, bytes]) -> list[tuple[int, list[Row], dict[int, bytes]]]:
-        """The span cut in PART-entry parts, each with the stored hashes it reads: those of its own records and the
-        complete subtrees before it (all a record reads of what comes before it, in tlog's dense order)."""
-        hashes, cut = self.hashes(known), []
-        for lo in range(0, len(self.rows), PART):
-            a, b = self.first + lo, self.first + min(lo + PART, len(self.rows))
-            i = bisect.bisect_left(self.indexes, tlog.stored_hash_index(0, a))
-            j = bisect.bisect_left(self.indexes, tlog.stored_hash_count(b))
-            part = {x: hashes[x] for x in tlog.indexes_for_tree_hash(a) if x in hashes}
-            part.update(zip(self.indexes[i:j], self.stored[i:j], strict=True))
-            cut.append((a, self.rows[lo : lo + PART], part))
-        return cut
-
-
-async def _read(raw: asyncpg.Connection, first: int, top: int) -> _Span:
-    rows = [tuple(r) for r in await raw.fetch(_ROWS, first, top)]
-    stored = await raw.fetch(_STORED, tlog.stored_hash_index(0, first), tlog.stored_hash_count(top))
-    return _Span(first, top, rows, [int(r[0]) for r in stored], [bytes(r[1]) for r in stored])
-
-
-async def _check(pool: Executor | None, part: tuple[int, list[Row], dict[int, bytes]]) -> Finding | None:
+async def _parts(
+    raw: asyncpg.Connection, pool: Executor | None, first: int, size: int, sizes: list[int]
+) -> AsyncIterator[Part]:
+    """The parts' results in order; with a pool, up to PARALLEL parts in its processes at a time. Parts not yet
+    taken when the caller stops are cancelled."""
+    spans = [(a, min(a + PART, size)) for a in range(first, size, PART)]
     if pool is None:
-        return check_span(*part)
-    return await asyncio.get_running_loop().run_in_executor(pool, check_span, *part)
+        for a, top in spans:
+            yield await check_part(raw, a, top, [s for s in sizes if a < s <= top])
+        return
+    loop = asyncio.get_running_loop()
+    running: collections.deque[asyncio.Future[Part]] = collections.deque()
+    todo = iter(spans)
+    try:
+        while True:
+            for a, top in itertools.islice(todo, PARALLEL - len(running)):
+                running.append(loop.run_in_executor(pool, run_part, a, top, [s for s in sizes if a < s <= top]))
+            if not running:
+                return
+            yield await running.popleft()
+    finally:
+        for future in running:
+            future.cancel()
+        await asyncio.gather(*running, return_exceptions=True)

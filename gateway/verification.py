@@ -14,14 +14,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from concurrent.futures import Executor
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway import checkpoints, note
+from gateway import checkpoints, note, tree_check
+from gateway.audit_settings import AuditSettings
 from gateway.checkpoints import Checkpointer
 from gateway.metrics import VERIFICATIONS
 from gateway.tree_verify import GENESIS, TreeState, TreeVerification, state_at, verify_from
@@ -29,6 +31,19 @@ from services.kernel import rawsql
 
 log = logging.getLogger("fundtrack.audit")
 PUBLISHED = 1000  # signed checkpoints whose roots a verification compares, the latest first
+
+
+def verify_pool(settings: AuditSettings, url: str, server_settings: dict[str, str]) -> ProcessPoolExecutor | None:
+    """The processes of `verify_workers`, each with its own connection to `url` (started from a fork server: the
+    gateway's threads are not forked)."""
+    if settings.verify_workers == 0:
+        return None
+    return ProcessPoolExecutor(
+        settings.verify_workers,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=tree_check.start_worker,
+        initargs=(url, server_settings),
+    )
 
 
 @dataclass(frozen=True)

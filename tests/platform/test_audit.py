@@ -319,7 +319,7 @@ async def test_one_full_check_runs_at_a_time(admin: Api, db: asyncpg.Pool) -> No
     lock on the trail (a test's trail is read in milliseconds)."""
     async with db.acquire() as conn:
         async with conn.transaction():
-            await conn.execute("LOCK TABLE gateway.audit_tree_hashes IN ACCESS EXCLUSIVE MODE")
+            await conn.execute("LOCK TABLE gateway.audit_tree_records IN ACCESS EXCLUSIVE MODE")
             answers = [await admin.post("/audit/verify/full") for _ in range(5)]
     assert all(a.status_code == 202 for a in answers), [a.text for a in answers]
     ids = {a.json()["id"] for a in answers}

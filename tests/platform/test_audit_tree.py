@@ -17,7 +17,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway import note, tlog
+from gateway import note, tlog, tree_store
 from gateway.audit_chain import entry_hash, leaf_data
 from gateway.models import AUDIT_FIELDS, GENESIS_HASH
 from gateway.sequencer import SEQUENCER_LOCK
@@ -187,15 +187,15 @@ async def _rewrite(conn: asyncpg.Connection, target: int, *, tree: bool) -> None
         else:
             prev = await conn.fetchval("SELECT hash FROM gateway.audit_log WHERE seq = $1", row["seq"])
     if tree:
-        hashes = await conn.fetch("SELECT idx, hash FROM gateway.audit_tree_hashes")
-        stored = {r["idx"]: bytes(r["hash"]) for r in hashes}
+        records = await conn.fetch("SELECT record, hashes FROM gateway.audit_tree_records ORDER BY record")
+        stored = [h for r in records for h in tree_store.split(bytes(r["hashes"]))]
         for row in rows[target - 1:]:
             n = row["seq"] - 1
             at = tlog.stored_hash_index(0, n)
-            for k, h in enumerate(tlog.stored_hashes(n, leaf_data(row["seq"], dict(row)),
-                                                     lambda i: [stored[x] for x in i])):
-                stored[at + k] = h
-                await conn.execute("UPDATE gateway.audit_tree_hashes SET hash = $2 WHERE idx = $1", at + k, h)
+            hashes = tlog.stored_hashes(n, leaf_data(row["seq"], dict(row)), lambda i: [stored[x] for x in i])
+            stored[at : at + len(hashes)] = hashes
+            await conn.execute("UPDATE gateway.audit_tree_records SET hashes = $2 WHERE record = $1", n,
+                               b"".join(hashes))
 
 
 @asynccontextmanager
@@ -205,16 +205,16 @@ async def _undone(conn: asyncpg.Connection) -> AsyncIterator[None]:
     lost when the block puts the trail back; it chains it afterwards instead."""
     await conn.execute("SELECT pg_advisory_lock($1)", SEQUENCER_LOCK)
     log = await conn.fetch("SELECT * FROM gateway.audit_log ORDER BY seq")
-    tree = await conn.fetch("SELECT idx, hash FROM gateway.audit_tree_hashes")
+    tree = await conn.fetch("SELECT record, hashes FROM gateway.audit_tree_records")
     try:
         yield
     finally:
-        await conn.execute("DELETE FROM gateway.audit_tree_hashes")
+        await conn.execute("DELETE FROM gateway.audit_tree_records")
         await conn.execute("DELETE FROM gateway.audit_log")
         columns = list(log[0].keys())
         await conn.copy_records_to_table("audit_log", schema_name="gateway", columns=columns,
                                          records=[tuple(r) for r in log])
-        await conn.copy_records_to_table("audit_tree_hashes", schema_name="gateway", records=[tuple(r) for r in tree])
+        await conn.copy_records_to_table("audit_tree_records", schema_name="gateway", records=[tuple(r) for r in tree])
         await conn.execute("SELECT pg_advisory_unlock($1)", SEQUENCER_LOCK)
 
 
@@ -270,8 +270,7 @@ async def test_a_deleted_tail_is_detected(admin: Api, db: asyncpg.Pool) -> None:
     await admin.get("/audit/verify")
     async with superuser(db) as conn, _undone(conn):
         await conn.execute("DELETE FROM gateway.audit_log WHERE seq > $1", kept.size - 3)
-        await conn.execute("DELETE FROM gateway.audit_tree_hashes WHERE idx >= $1",
-                           tlog.stored_hash_index(0, kept.size - 3))
+        await conn.execute("DELETE FROM gateway.audit_tree_records WHERE record >= $1", kept.size - 3)
         answer = (await admin.get("/audit/verify")).json()
         assert answer["ok"] is False and answer["first_bad_seq"] == kept.size - 2, answer
         refused = await admin.post("/audit/checkpoints")
@@ -304,16 +303,17 @@ async def test_a_truncated_or_forged_witness_is_said(admin: Api, stack: Stack) -
 
 @pytest.mark.destructive
 async def test_a_trail_chained_before_the_tree_is_put_into_it(admin: Api, db: asyncpg.Pool, stack: Stack) -> None:
-    """An existing trail with no tree (a database upgraded to revision gateway_0004): a starting gateway's sequencer
-    builds the tree from it, in batches, before it chains anything; the tree then extends the old checkpoints."""
+    """An existing trail with no tree (a database upgraded to revision gateway_0004, or to gateway_0006 which stores
+    the tree anew): a starting gateway's sequencer builds the tree from it, in batches, before it chains anything;
+    the tree then extends the old checkpoints."""
     kept, _ = await _checkpoint(admin)
     async with superuser(db) as conn:
-        await conn.execute("DELETE FROM gateway.audit_tree_hashes")
+        await conn.execute("DELETE FROM gateway.audit_tree_records")
     with extra_gateway(stack):
         for _ in range(200):
             head = await db.fetchval("SELECT max(seq) FROM gateway.audit_log")
-            stored = await db.fetchval("SELECT count(*) FROM gateway.audit_tree_hashes")
-            if stored == tlog.stored_hash_count(head):
+            stored = await db.fetchval("SELECT count(*) FROM gateway.audit_tree_records")
+            if stored == head:
                 break
             await asyncio.sleep(0.05)
         else:

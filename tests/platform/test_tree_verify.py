@@ -1,25 +1,28 @@
-"""A7's verification cut in spans and parts (gateway/tree_verify.py, gateway/tree_check.py): the spans are read one
-ahead, their parts checked in other processes, every part on its own against the stored hashes. These tests make
-the cuts small (spans of 700 entries, parts of 100) over a trail of 3,001 entries written into a database of their
-own, and check that the pool's answer is the one-process answer, entry for entry: an honest trail verifies to the
-tree's root from any point; a changed entry, two entries swapped, a changed tree hash, a lost tail are each named
-at their first bad entry, wherever they fall against the cuts, and when several parts are bad the first one wins."""
+"""A7's verification cut in parts (gateway/tree_verify.py, gateway/tree_check.py): each part read and checked on
+its own, in the gateway's verifier processes, and chained to the part before by its starting edge and first link.
+These tests make the parts small (100 entries, 8 at a time in 2 processes) over a trail of 3,001 entries written
+into a database of their own, and check that the pool's answer is the one-process answer, entry for entry: an
+honest trail verifies to the tree's root from any point; a changed entry, two entries swapped, a changed tree hash,
+a lost tail are each named at their first bad entry, wherever they fall against the cuts, and when several parts
+are bad the first one wins."""
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 
 import asyncpg
 import pytest
 
 from deploy.migrate import migrate
 from gateway import tlog, tree_verify
+from gateway.audit_chain import entry_hash, leaf_data
+from gateway.audit_settings import AuditSettings
 from gateway.models import AUDIT_FIELDS
 from gateway.tree_verify import GENESIS, TreeState, TreeVerification, verify_from
+from gateway.verification import verify_pool
 from tests.platform.test_audit_offline import Trail, entry
 from tests.stack import create_test_database, plain_url, workdir
 
@@ -28,50 +31,46 @@ TRAIL = Trail([entry(i) for i in range(1, SIZE + 1)])
 
 
 @pytest.fixture(scope="module")
-def pool() -> Iterator[Executor]:
-    executor = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver"))
-    yield executor
-    executor.shutdown()
-
-
-@pytest.fixture(scope="module")
 async def trail_db() -> AsyncIterator[str]:
     directory = workdir()
     database = await create_test_database(directory)
     try:
         await asyncio.to_thread(migrate, database.url)
-        conn = await asyncpg.connect(plain_url(database.url))
-        try:
-            records = TRAIL.records()
-            columns = ["seq", *AUDIT_FIELDS, "prev_hash", "hash"]
-            await conn.copy_records_to_table(
-                "audit_log", schema_name="gateway", columns=columns,
-                records=[tuple(r[c] if c != "at" else e["at"] for c in columns)
-                         for r, e in zip(records, TRAIL.entries, strict=True)])
-            await conn.copy_records_to_table("audit_tree_hashes", schema_name="gateway",
-                                             records=list(enumerate(TRAIL.hashes())))
-        finally:
-            await conn.close()
-        yield database.url
+        yield plain_url(database.url)
     finally:
         await database.drop()
         shutil.rmtree(directory, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def pool(trail_db: str) -> Iterator[Executor]:
+    """The gateway's verifier pool: two processes, each with its own connection (here a superuser's)."""
+    executor = verify_pool(AuditSettings(verify_workers=2), trail_db, {"search_path": "gateway"})
+    assert executor is not None
+    yield executor
+    executor.shutdown()
+
+
 @pytest.fixture
 async def conn(trail_db: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[asyncpg.Connection]:
-    """A superuser in a transaction that is rolled back: what a test does to the trail is undone."""
-    monkeypatch.setattr(tree_verify, "CHUNK", 700)
+    """A superuser with the append-only triggers off, on the honest trail written afresh: what a test changes is
+    committed (the pool's processes read on their own connections) and gone for the next test."""
     monkeypatch.setattr(tree_verify, "PART", 100)
-    connection = await asyncpg.connect(plain_url(trail_db))
-    tx = connection.transaction()
-    await tx.start()
-    await connection.execute("SET LOCAL search_path = gateway")
-    await connection.execute("SET LOCAL session_replication_role = replica")  # the append-only triggers off
+    connection = await asyncpg.connect(trail_db, server_settings={"search_path": "gateway"})
+    await connection.execute("SET session_replication_role = replica")
     try:
+        await connection.execute("DELETE FROM audit_log; DELETE FROM audit_tree_records")
+        records = TRAIL.records()
+        columns = ["seq", *AUDIT_FIELDS, "prev_hash", "hash"]
+        await connection.copy_records_to_table(
+            "audit_log", columns=columns,
+            records=[tuple(r[c] if c != "at" else e["at"] for c in columns)
+                     for r, e in zip(records, TRAIL.entries, strict=True)])
+        builder = tlog.RootBuilder()
+        tree = [(n, b"".join(builder.add(tlog.record_hash(leaf_data(n + 1, e))))) for n, e in enumerate(TRAIL.entries)]
+        await connection.copy_records_to_table("audit_tree_records", records=tree)
         yield connection
     finally:
-        await tx.rollback()
         await connection.close()
 
 
@@ -110,7 +109,7 @@ async def test_a_changed_entry_is_named_wherever_it_falls_against_the_cuts(
 
 
 async def test_of_several_bad_parts_the_first_bad_entry_is_named(conn: asyncpg.Connection, pool: Executor) -> None:
-    for seq in (2500, 1350, 1001, 820):  # three parts of the second span (701-1400) and a later span
+    for seq in (2500, 1350, 1001, 820):  # four parts, the later ones given to the pool with it
         await conn.execute("UPDATE audit_log SET path = path || '-x' WHERE seq = $1", seq)
     found = await both(conn, pool)
     assert (found.ok, found.first_bad_seq) == (False, 820), found
@@ -126,9 +125,9 @@ async def test_two_entries_swapped_are_named_at_the_first(conn: asyncpg.Connecti
 async def test_a_changed_tree_hash_is_named_at_the_entry_that_adds_it(
     conn: asyncpg.Connection, pool: Executor
 ) -> None:
-    seq = 1600
-    index = tlog.stored_hash_index(0, seq - 1) + 1  # the level-1 node record 1599 closes (1599 is odd)
-    await conn.execute("UPDATE audit_tree_hashes SET hash = sha256(hash) WHERE idx = $1", index)
+    seq = 1600  # record 1599 (odd) stores its leaf hash and the level-1 node it closes: the node is changed
+    await conn.execute("UPDATE audit_tree_records SET hashes = substr(hashes, 1, 32) || sha256(substr(hashes, 33)) "
+                       "WHERE record = $1", seq - 1)
     found = await both(conn, pool)
     assert (found.ok, found.first_bad_seq) == (False, seq), found
     assert found.problem == f"entry {seq} is not the entry the tree holds"
@@ -139,3 +138,16 @@ async def test_a_lost_tail_is_named(conn: asyncpg.Connection, pool: Executor) ->
     found = await both(conn, pool)
     assert (found.ok, found.first_bad_seq, found.entries) == (False, 2991, 2990), found
     assert found.problem == "the trail has no entry 2991"
+
+
+async def test_an_entry_relinked_at_a_cut_is_named(conn: asyncpg.Connection, pool: Executor) -> None:
+    """Entry 201 begins a part: its prev_hash rewritten and its own hash recomputed to match, it checks on its own;
+    the part before ends on another hash, and that is what names it."""
+    seq, forged = 201, "f" * 64
+    row = await conn.fetchrow(f"SELECT {', '.join(AUDIT_FIELDS)} FROM audit_log WHERE seq = $1", seq)
+    assert row is not None
+    relinked = entry_hash(forged, seq, dict(row))
+    await conn.execute("UPDATE audit_log SET prev_hash = $2, hash = $3 WHERE seq = $1", seq, forged, relinked)
+    found = await both(conn, pool)
+    assert (found.ok, found.first_bad_seq, found.head_hash) == (False, seq, hash_of(seq - 1)), found
+    assert found.problem == f"entry {seq} does not carry the chain's link"
