@@ -28,6 +28,7 @@ from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA, SERVICES
 Level = Literal["ok", "warn", "fail"]
 MIN_SECRET_LENGTH = 32
 SECRET_FILES = ("service_secret", "admin_token")
+AUDIT = "FUNDTRACK_AUDIT_"
 ROLE_POWERS = ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls")
 ROLE_FACTS = (*ROLE_POWERS, "rolcanlogin")
 # S4: the tables of the audit trail, in whichever schemas hold them; no app role may rewrite or empty them.
@@ -112,6 +113,29 @@ def check_data_dir(directory: Path) -> list[Finding]:
             found.append(Finding(f"data dir {name}", "fail", f"{path} is mode {mode:o}: chmod 600 it"))
         else:
             found.append(Finding(f"data dir {name}", "ok", f"{path} is mode {mode:o}"))
+    return found
+
+
+def check_audit_key(env: Mapping[str, str], directory: Path) -> list[Finding]:
+    """A6: the key that signs the trail's checkpoints is a file outside the database that only its owner reads,
+    named explicitly in production; the checkpoints are published where the database's operator cannot rewrite
+    them."""
+    key_file, witness_dir = env.get(f"{AUDIT}SIGNING_KEY_FILE", ""), env.get(f"{AUDIT}WITNESS_DIR", "")
+    path = Path(key_file) if key_file else directory / "audit-signing.key"
+    found = []
+    if not key_file:
+        found.append(Finding(f"{AUDIT}SIGNING_KEY_FILE", _bad(env), f"not set: the key is {path}, in the data "
+                             "directory; keep it apart from the database and its backups"))
+    if not path.exists():
+        if key_file:
+            found.append(Finding(f"{AUDIT}SIGNING_KEY_FILE", "fail", f"{path} does not exist"))
+    elif (mode := stat.S_IMODE(path.stat().st_mode)) & 0o077:
+        found.append(Finding("audit signing key", "fail", f"{path} is mode {mode:o}: chmod 600 it"))
+    else:
+        found.append(Finding("audit signing key", "ok", f"{path} is mode {mode:o}"))
+    if not witness_dir:
+        found.append(Finding(f"{AUDIT}WITNESS_DIR", "warn", "not set: checkpoints are published in the data "
+                             "directory; publish them where the database's operator cannot write"))
     return found
 
 
@@ -287,6 +311,7 @@ async def check_database(url: str, env: Mapping[str, str]) -> list[Finding]:
 
 def run(env: Mapping[str, str], directory: Path, url: str | None) -> list[Finding]:
     found = check_environment(env) + check_service_urls(env) + check_data_dir(directory)
+    found += check_audit_key(env, directory)
     if url:
         try:
             found += asyncio.run(check_database(url, env))

@@ -21,7 +21,7 @@ from gateway.verification import FullCheck
 from services.kernel.errors import NotFound
 from services.kernel.identity import Principal
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
-from services.kernel.scope import within_reach
+from services.kernel.scope import check_national, within_reach
 from services.kernel.spreadsheet import SpreadsheetWriter
 from services.kernel.types import AnyRegionCode
 from services.kernel.uow import PrincipalDep
@@ -190,13 +190,16 @@ def _full_check_json(check: FullCheck) -> dict[str, Any]:
 
 
 @router.post("/verify/full", status_code=202)
-async def start_full_check(request: Request) -> dict[str, Any]:
-    """The whole trail recomputed from its genesis, in the background (admin): follow it with its id."""
+async def start_full_check(request: Request, principal: PrincipalDep) -> dict[str, Any]:
+    """The whole trail recomputed from its genesis, in the background: follow it with its id. A read of every
+    jurisdiction's entries, so a national admin's (S1)."""
+    check_national(principal, field="region_code", what="the full check of the whole trail")
     return _full_check_json(request.app.state.full_checks.start())
 
 
 @router.get("/verify/full/{check_id}")
-async def full_check(request: Request, check_id: str) -> dict[str, Any]:
+async def full_check(request: Request, principal: PrincipalDep, check_id: str) -> dict[str, Any]:
+    check_national(principal, field="region_code", what="the full check of the whole trail")
     check = request.app.state.full_checks.checks.get(check_id)
     if check is None:
         raise NotFound(f"没有这个校验 / no full check {check_id} on this gateway")

@@ -216,6 +216,19 @@ async def full_check(admin: Api) -> dict:
     raise AssertionError("the full check never finished")
 
 
+async def test_only_a_national_admin_runs_the_full_check(admin: Api, make_principal: MakePrincipal) -> None:
+    """S1: the full check reads every jurisdiction's entries; a provincial admin neither starts nor reads one."""
+    provincial = await make_principal("admin", "430000")
+    refused = await provincial.post("/audit/verify/full")
+    assert refused.status_code == 403, refused.text
+    assert (refused.json()["code"], refused.json()["rule"]) == ("NOT_IN_JURISDICTION", "S1"), refused.text
+    started = await admin.post("/audit/verify/full")
+    assert started.status_code == 202, started.text
+    hidden = await provincial.get(f"/audit/verify/full/{started.json()['id']}")
+    assert hidden.status_code == 403 and hidden.json()["code"] == "NOT_IN_JURISDICTION", hidden.text
+    assert (await admin.get(f"/audit/verify/full/{started.json()['id']}")).status_code == 200
+
+
 @pytest.mark.destructive
 async def test_tampering_is_detected_at_the_first_bad_entry(admin: Api, db: asyncpg.Pool) -> None:
     """A2, A7: /audit/verify reads the entries chained since the point it last verified, and names the first bad

@@ -96,6 +96,24 @@ def test_plain_http_to_another_host_fails_in_production_and_loopback_passes() ->
     assert got == {"FUNDTRACK_FUNDS_URL": "fail", "FUNDTRACK_LOANS_URL": "ok", "FUNDTRACK_REGISTRY_URL": "ok"}
 
 
+def test_the_audit_signing_key_is_explicit_in_production_and_read_by_its_owner_only(tmp_path: Path) -> None:
+    key = tmp_path / "keys" / "audit.key"
+    key.parent.mkdir()
+    key.write_text("PRIVATE+KEY+x+1+y")
+    key.chmod(0o640)
+    production = {"FUNDTRACK_ENV": "production", "FUNDTRACK_AUDIT_SIGNING_KEY_FILE": str(key)}
+    assert levels(doctor.check_audit_key(production, tmp_path)) == {
+        "audit signing key": "fail", "FUNDTRACK_AUDIT_WITNESS_DIR": "warn"}
+    key.chmod(0o600)
+    witnessed = {**production, "FUNDTRACK_AUDIT_WITNESS_DIR": str(tmp_path / "witness")}
+    assert levels(doctor.check_audit_key(witnessed, tmp_path)) == {"audit signing key": "ok"}
+    gone = {**witnessed, "FUNDTRACK_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "nowhere.key")}
+    assert levels(doctor.check_audit_key(gone, tmp_path)) == {"FUNDTRACK_AUDIT_SIGNING_KEY_FILE": "fail"}
+    implicit = {"FUNDTRACK_ENV": "production", "FUNDTRACK_AUDIT_WITNESS_DIR": str(tmp_path / "witness")}
+    assert levels(doctor.check_audit_key(implicit, tmp_path))["FUNDTRACK_AUDIT_SIGNING_KEY_FILE"] == "fail"
+    assert levels(doctor.check_audit_key({}, tmp_path))["FUNDTRACK_AUDIT_SIGNING_KEY_FILE"] == "warn"  # development
+
+
 def test_a_secret_file_others_can_read_fails(tmp_path: Path) -> None:
     (tmp_path / "service_secret").write_text(STRONG)
     (tmp_path / "service_secret").chmod(0o644)
