@@ -6,7 +6,6 @@ dies, the supervisor says so loudly and stops the rest: there is never a half-ru
 
 from __future__ import annotations
 
-import ctypes
 import http.client
 import os
 import signal
@@ -27,6 +26,7 @@ from deploy.pools import pool_env
 from deploy.secrets import kept_secret
 from gateway.audit_settings import AuditSettings
 from gateway.auth import ADMIN_TOKEN_FILE, admin_token
+from services.kernel.orphans import die_with_parent
 from services.kernel.settings import Settings
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_APP, HOST, SERVICES, gateway_port
 
@@ -46,15 +46,6 @@ class Child:
     name: str
     port: int
     process: subprocess.Popen[bytes]
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM it when the supervisor goes away (Linux)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 def say(message: str) -> None:
@@ -136,7 +127,7 @@ def spawn(name: str, app: str, port: int, env: dict[str, str]) -> Child:
     workers = SERVICES[name].workers(env) if name in SERVICES else 1
     if workers > 1:
         command += ["--workers", str(workers)]
-    process = subprocess.Popen(command, env=process_env(name, env), preexec_fn=_die_with_parent)  # noqa: PLW1509
+    process = subprocess.Popen(command, env=process_env(name, env), preexec_fn=die_with_parent)  # noqa: PLW1509
     return Child(name, port, process)
 
 

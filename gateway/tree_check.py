@@ -18,6 +18,7 @@ import asyncpg
 from gateway import tlog, tree_store
 from gateway.audit_chain import link_and_leaf
 from gateway.models import AUDIT_FIELDS
+from services.kernel.orphans import die_with_parent
 
 _ROWS = f"SELECT {', '.join(('seq', 'prev_hash', 'hash', *AUDIT_FIELDS))} FROM audit_log " \
     "WHERE seq > $1 AND seq <= $2 ORDER BY seq"
@@ -82,8 +83,9 @@ _worker: tuple[asyncio.AbstractEventLoop, str, dict[str, str]] | None = None
 _connection: asyncpg.Connection | None = None
 
 
-def start_worker(url: str, server_settings: dict[str, str]) -> None:
+def start_worker(url: str, server_settings: dict[str, str], gateway: int) -> None:
     global _worker
+    die_with_parent(gateway)
     _worker = (asyncio.new_event_loop(), url, server_settings)
 
 

@@ -15,6 +15,7 @@ import asyncio
 import itertools
 import logging
 import multiprocessing
+import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,15 +35,15 @@ PUBLISHED = 1000  # signed checkpoints whose roots a verification compares, the 
 
 
 def verify_pool(settings: AuditSettings, url: str, server_settings: dict[str, str]) -> ProcessPoolExecutor | None:
-    """The processes of `verify_workers`, each with its own connection to `url` (started from a fork server: the
-    gateway's threads are not forked)."""
+    """The processes of `verify_workers`, each with its own connection to `url`: fresh interpreters (spawned: the
+    gateway's threads and sockets are not forked) that die with the gateway, however it ends."""
     if settings.verify_workers == 0:
         return None
     return ProcessPoolExecutor(
         settings.verify_workers,
-        mp_context=multiprocessing.get_context("forkserver"),
+        mp_context=multiprocessing.get_context("spawn"),
         initializer=tree_check.start_worker,
-        initargs=(url, server_settings),
+        initargs=(url, server_settings, os.getpid()),
     )
 
 

@@ -4,8 +4,11 @@ and exported for inspectors, refused by the database for UPDATE and DELETE, and 
 import asyncio
 import csv
 import io
+import os
+import signal
 import time
 import uuid
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -13,7 +16,7 @@ import pytest
 
 from tests.conftest import Api, MakePrincipal, signed, wait_for_audit
 from tests.platform.test_alerts import _store_alert
-from tests.stack import Stack
+from tests.stack import Stack, extra_gateway
 
 
 async def _entries(admin: Api, **params: str) -> list[dict]:
@@ -346,3 +349,61 @@ async def test_one_full_check_runs_at_a_time(admin: Api, db: asyncpg.Pool) -> No
         raise AssertionError("the full check never finished")
     again = await admin.post("/audit/verify/full")
     assert again.status_code == 202 and again.json()["id"] != first, again.text
+
+
+def _descendants(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _gateway_pid(port: str) -> int:
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"gateway.app:app" in args and port.encode() in args:
+            return int(cmdline.parent.name)
+    raise AssertionError(f"no gateway on port {port}")
+
+
+def _alive(pids: set[int]) -> set[int]:
+    return {p for p in pids if Path(f"/proc/{p}").exists() and "zombie" not in _state(p)}
+
+
+def _state(pid: int) -> str:
+    try:
+        return (Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0]).lower()
+    except (OSError, IndexError):
+        return "zombie"
+
+
+@pytest.mark.parametrize("how", ["stopped", "killed"])
+async def test_the_verifier_processes_end_with_their_gateway(admin: Api, stack: Stack, how: str) -> None:
+    """A7's verifier processes (and what multiprocessing starts beside them) hold database connections: a gateway
+    that stops, or is killed with -9, takes them with it; nothing is left behind for the next start."""
+    with extra_gateway(stack) as url:
+        async with httpx.AsyncClient(base_url=url, headers=admin.headers(), timeout=30) as client:
+            assert (await client.get("/audit/verify")).json()["ok"] is True
+            assert (await client.post("/audit/verify/full")).status_code == 202
+            await asyncio.sleep(1)
+        gateway = _gateway_pid(url.rsplit(":", 1)[1])
+        helpers = _descendants(gateway)
+        assert helpers, "no verifier process"  # started on demand: as many as parts ran at once
+        if how == "killed":
+            os.kill(gateway, signal.SIGKILL)
+    for _ in range(100):
+        if not _alive(helpers):
+            break
+        await asyncio.sleep(0.1)
+    assert not _alive(helpers), [Path(f"/proc/{p}/cmdline").read_bytes()[:120] for p in _alive(helpers)]
