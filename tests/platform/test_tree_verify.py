@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from deploy.migrate import migrate
-from gateway import tlog, tree_verify
+from gateway import note, tlog, tree_verify
 from gateway.audit_chain import entry_hash, leaf_data
 from gateway.audit_settings import AuditSettings
 from gateway.models import AUDIT_FIELDS
@@ -151,3 +151,18 @@ async def test_an_entry_relinked_at_a_cut_is_named(conn: asyncpg.Connection, poo
     found = await both(conn, pool)
     assert (found.ok, found.first_bad_seq, found.head_hash) == (False, seq, hash_of(seq - 1)), found
     assert found.problem == f"entry {seq} does not carry the chain's link"
+
+
+async def test_a_trail_cut_below_a_signed_checkpoint_is_not_ok(conn: asyncpg.Connection, pool: Executor) -> None:
+    """Attack (issue #13 review): the superuser deletes the tail of the trail AND of the tree, below the size of the
+    witness's latest signed checkpoint. The full check (from the genesis) and /audit/verify (from a point verified
+    before the cut) are given that checkpoint, yet skip it because it is larger than the stored tree, and say ok
+    over a trail that lost entries the log signed (or over a shorter fork written in their place)."""
+    signed = note.Checkpoint("fundtrack.example/audit", SIZE, TRAIL.root(SIZE))
+    await conn.execute("DELETE FROM audit_log WHERE seq > 2990")
+    await conn.execute("DELETE FROM audit_tree_records WHERE record >= 2990")
+    whole = await verify_from(conn, GENESIS, [signed], pool=pool)
+    assert whole.ok is False, whole
+    point = TreeState(2000, TRAIL.root(2000), hash_of(2000))
+    incremental = await verify_from(conn, point, [signed], pool=pool)
+    assert incremental.ok is False, incremental
