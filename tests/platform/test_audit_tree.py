@@ -330,3 +330,21 @@ async def test_the_command_prints_the_key_the_gateway_serves(admin: Api, stack: 
                              capture_output=True, text=True, timeout=60)
     assert printed.returncode == 0, printed.stderr[-2000:]
     assert printed.stdout.strip() == await _public_key(admin)
+
+
+async def test_proof_endpoints_answer_out_of_range_numbers_with_a_problem_not_a_500(admin: Api) -> None:
+    """Attack (issue #13 review): numbers beyond PostgreSQL's bigint reach the database unchecked (an entry's seq,
+    a checkpoint size): each must be an RFC 9457 problem naming its field, never a 500."""
+    await _checkpoint(admin)
+    huge = str(2**63)
+    for path, params, field in (
+        (f"/audit/entries/{huge}", {}, "seq"),
+        ("/audit/entries/1", {"checkpoint_size": huge}, "checkpoint_size"),
+        ("/audit/checkpoints", {"after_size": huge}, "after_size"),
+        ("/audit/consistency", {"from": "1", "to": huge}, "to"),
+    ):
+        response = await admin.get(path, params=params)
+        assert 400 <= response.status_code < 500, (path, params, response.status_code, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json"), response.text
+        body = response.json()
+        assert body.get("code") and field in response.text, body
