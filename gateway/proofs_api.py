@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import and_, select
 
@@ -25,6 +25,7 @@ from services.kernel.uow import PrincipalDep
 router = APIRouter(prefix="/audit", tags=["audit"])
 TREE_INCONSISTENT = "AUDIT_TREE_INCONSISTENT"
 MAX_CHECKPOINTS = 1000
+MAX_SIZE = 2**63 - 1  # PostgreSQL bigint: a larger seq or size reaches no query (a problem, not a 500)
 
 
 def b64(data: bytes) -> str:
@@ -54,7 +55,7 @@ async def latest_checkpoint(request: Request) -> str:
 @router.get("/checkpoints")
 async def list_checkpoints(
     request: Request,
-    after_size: Annotated[int, Query(ge=0)] = 0,
+    after_size: Annotated[int, Query(ge=0, le=MAX_SIZE)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_CHECKPOINTS)] = 100,
 ) -> dict[str, Any]:
     async with request.app.state.engine.connect() as conn:
@@ -80,8 +81,8 @@ async def sign_checkpoint(request: Request) -> dict[str, Any]:
 async def entry_with_proof(
     request: Request,
     principal: PrincipalDep,
-    seq: int,
-    checkpoint_size: Annotated[int | None, Query(ge=1)] = None,
+    seq: Annotated[int, Path(le=MAX_SIZE)],
+    checkpoint_size: Annotated[int | None, Query(ge=1, le=MAX_SIZE)] = None,
 ) -> dict[str, Any]:
     """An entry of the caller's jurisdiction, its leaf, and the proof that the checkpoint of `checkpoint_size`
     (default: the latest) holds it."""
@@ -114,8 +115,8 @@ async def entry_with_proof(
 @router.get("/consistency")
 async def consistency(
     request: Request,
-    from_size: Annotated[int, Query(alias="from", ge=1)],
-    to_size: Annotated[int, Query(alias="to", ge=1)],
+    from_size: Annotated[int, Query(alias="from", ge=1, le=MAX_SIZE)],
+    to_size: Annotated[int, Query(alias="to", ge=1, le=MAX_SIZE)],
 ) -> dict[str, Any]:
     """The proof that the tree of `to` entries extends the tree of `from` entries (RFC 6962 consistency)."""
     if from_size > to_size:
