@@ -361,3 +361,51 @@ def test_the_offline_verification_bench_runs() -> None:
     results = run_bench("audit_offline", "--entries", "2000")
     assert results["verify_export"]["exit"] == 0 and results["baseline_read_and_parse"]["entries"] == 2000
     assert results["verify_export"]["peak_rss_mib"] > 0
+
+
+def _export_with_line_5(files: Path, line: str | bytes) -> Path:
+    lines = [json.dumps(r, ensure_ascii=False).encode() for r in HONEST.records()]
+    lines[4] = line if isinstance(line, bytes) else line.encode()
+    path = files / "crafted.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"\xff\xfe not UTF-8",  # a byte that is not UTF-8
+        "[" * 100_000,  # JSON nested deeper than Python's recursion limit
+        json.dumps({**HONEST.records()[4], "entity_ids": 5}),  # a field of the wrong type
+    ],
+    ids=["invalid-utf8", "deep-json", "entity-ids-int"],
+)
+def test_a_crafted_export_line_is_bad_not_a_traceback(
+    files: Path, capsys: pytest.CaptureFixture[str], line: str | bytes
+) -> None:
+    """Attack (issue #13 review): a line the verifier cannot read must be reported (exit 1, the line named), not
+    crash the command with a traceback."""
+    cp = write(files / "cp.txt", HONEST.checkpoint(40))
+    code, out = run(capsys, *export_args(files, _export_with_line_5(files, line), cp))
+    assert code == 1 and "crafted.jsonl:5" in out, out
+
+
+def test_content_the_log_never_signed_in_an_export_line_is_not_vouched_for(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack (issue #13 review): whoever hands the inspector an export adds to an entry's line what the log never
+    signed (an extra field; an object where entity_ids is a list, its keys the ids and its values anything; a
+    field given twice, a reader seeing the first, json.loads keeping the last), and verify-export still says
+    "the export holds every entry the checkpoint signed, unchanged". A line must be exactly an entry."""
+    cp = write(files / "cp.txt", HONEST.checkpoint(40))
+    record = HONEST.records()[4]
+    honest_line = json.dumps(record, ensure_ascii=False)
+    crafted = {
+        "extra-field": json.dumps({**record, "amount_yuan": 1_000_000}),
+        "entity-ids-object": json.dumps({**record, "entity_ids": {i: "approved by the county head" for i in
+                                                                 record["entity_ids"]}}),
+        "duplicate-key": '{"path": "/funds/allocations/quietly-changed", ' + honest_line[1:],
+    }
+    for name, line in crafted.items():
+        code, out = run(capsys, *export_args(files, _export_with_line_5(files, line), cp))
+        assert code == 1 and "crafted.jsonl:5" in out, (name, out)
