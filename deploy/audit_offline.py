@@ -95,6 +95,9 @@ def entry_fields(obj: dict[str, Any]) -> dict[str, Any]:
     if missing:
         raise BadEntry(f"missing {', '.join(missing)}")
     entry = {k: obj[k] for k in AUDIT_FIELDS}
+    ids = entry["entity_ids"]
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise BadEntry("`entity_ids` is not a list of strings")  # the encoding takes list(...) of anything
     try:
         entry["at"] = datetime.fromisoformat(obj["at"])
     except (TypeError, ValueError) as exc:
@@ -113,14 +116,42 @@ class Line:
     hash: str
 
 
+EXPORT_KEYS = frozenset(("seq", *AUDIT_FIELDS, "prev_hash", "hash"))
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise BadEntry("a field is given twice")
+    return obj
+
+
+def _entry_line(text: str) -> dict[str, Any]:
+    """A line as exactly an entry: one JSON object of the export's fields, each once (what is OK'd is all it
+    holds: nothing on the line that the log did not sign but seq, prev_hash and hash, which are checked)."""
+    try:
+        obj = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except RecursionError as exc:
+        raise BadEntry("JSON nested too deep") from exc
+    if not isinstance(obj, dict):
+        raise BadEntry("not a JSON object")
+    if extra := sorted(set(obj) - EXPORT_KEYS):
+        raise BadEntry(f"fields that are not the entry's: {', '.join(extra)}")
+    return obj
+
+
 def read_export(path: Path) -> Iterator[Line]:
     """The entries of a JSON Lines export, one at a time (the file is never held whole)."""
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise UsageError(f"{path}: cannot read it ({exc})") from exc
     with handle:
-        for number, text in enumerate(handle, start=1):
+        for number, line in enumerate(handle, start=1):
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise BadEntry(f"{path}:{number}: not an entry of the trail (not UTF-8: {exc})") from exc
             if number == 1 and text.startswith("seq,"):
                 raise UsageError(
                     f"{path} is the CSV export, made for spreadsheets: it cannot be verified (S10 writes `=x` and "
@@ -129,12 +160,12 @@ def read_export(path: Path) -> Iterator[Line]:
             if not text.strip():
                 continue
             try:
-                obj = json.loads(text)
-                if not isinstance(obj, dict):
-                    raise BadEntry("not a JSON object")
-                if not isinstance(obj.get("seq"), int):
+                obj = _entry_line(text)
+                if not isinstance(obj.get("seq"), int) or isinstance(obj["seq"], bool):
                     raise BadEntry("`seq` is not an integer")
-                yield Line(number, obj["seq"], entry_fields(obj), str(obj["prev_hash"]), str(obj["hash"]))
+                if not isinstance(obj.get("prev_hash"), str) or not isinstance(obj.get("hash"), str):
+                    raise BadEntry("`prev_hash` and `hash` are hex strings")
+                yield Line(number, obj["seq"], entry_fields(obj), obj["prev_hash"], obj["hash"])
             except (ValueError, KeyError, BadEntry) as exc:
                 raise BadEntry(f"{path}:{number}: not an entry of the trail ({exc})") from exc
 
