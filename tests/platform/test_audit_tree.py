@@ -348,3 +348,32 @@ async def test_proof_endpoints_answer_out_of_range_numbers_with_a_problem_not_a_
         assert response.headers["content-type"].startswith("application/problem+json"), response.text
         body = response.json()
         assert body.get("code") and field in response.text, body
+
+
+@pytest.mark.destructive
+async def test_a_wiped_trail_is_said_as_tampering_not_as_an_empty_trail(admin: Api, db: asyncpg.Pool) -> None:
+    """Attack (issue #13 review): the superuser deletes the whole trail, its tree and the stored checkpoints. The
+    witness still holds the latest signed checkpoint, yet the checkpointer skips its check when the tree is empty:
+    no `checkpoint_problem`, and POST /audit/checkpoints answers "the trail is empty" instead of refusing loudly; the
+    full check (from the genesis) says ok over 0 entries."""
+    kept, _ = await _checkpoint(admin)
+    async with superuser(db) as conn, _undone(conn):
+        checkpoints = await conn.fetch("SELECT * FROM gateway.audit_checkpoints")
+        try:
+            await conn.execute("DELETE FROM gateway.audit_checkpoints")
+            await conn.execute("DELETE FROM gateway.audit_tree_records")
+            await conn.execute("DELETE FROM gateway.audit_log")
+            refused = await admin.post("/audit/checkpoints")
+            assert refused.status_code == 409 and refused.json()["code"] == "AUDIT_TREE_INCONSISTENT", refused.text
+            assert "entries are gone" in refused.json()["detail"], refused.text
+            started = (await admin.post("/audit/verify/full")).json()
+            for _ in range(100):
+                check = (await admin.get(f"/audit/verify/full/{started['id']}")).json()
+                if check["status"] != "running":
+                    break
+                await asyncio.sleep(0.05)
+            assert check["status"] == "bad", check
+        finally:
+            await conn.copy_records_to_table("audit_checkpoints", schema_name="gateway",
+                                             records=[tuple(r) for r in checkpoints])
+    assert (await admin.post("/audit/checkpoints")).status_code == 201
