@@ -377,3 +377,21 @@ async def test_a_wiped_trail_is_said_as_tampering_not_as_an_empty_trail(admin: A
             await conn.copy_records_to_table("audit_checkpoints", schema_name="gateway",
                                              records=[tuple(r) for r in checkpoints])
     assert (await admin.post("/audit/checkpoints")).status_code == 201
+
+
+@pytest.mark.destructive
+async def test_a_proof_over_a_tree_that_lost_hashes_is_a_problem_not_a_500(admin: Api, db: asyncpg.Pool) -> None:
+    """Attack (issue #13 review): the superuser deletes a row of the stored tree that proofs read. GET
+    /audit/entries/{seq} and /audit/consistency then raise tree_store.TreeError, which nothing answers: a 500
+    "internal error" where the gateway knows exactly what is wrong (the stored tree is inconsistent, A6)."""
+    kept, _ = await _checkpoint(admin)
+    assert kept.size >= 2
+    async with superuser(db) as conn, _undone(conn):
+        await conn.execute("DELETE FROM gateway.audit_tree_records WHERE record = 1")  # leaf 2: in 1's proof
+        for path, params in (
+            ("/audit/entries/1", {"checkpoint_size": kept.size}),
+            ("/audit/consistency", {"from": 1, "to": kept.size}),
+        ):
+            response = await admin.get(path, params=params)
+            assert response.status_code == 409, (path, response.status_code, response.text)
+            assert response.json()["code"] == "AUDIT_TREE_INCONSISTENT", response.text
