@@ -6,6 +6,7 @@ Hashes are standard base64, as in the checkpoints themselves."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -34,6 +35,15 @@ def b64(data: bytes) -> str:
 
 def checkpoint_json(cp: SignedCheckpoint) -> dict[str, Any]:
     return {"size": cp.size, "root": b64(cp.root), "at": utc(cp.at), "note": cp.note}
+
+
+async def _proved(proof: Awaitable[list[bytes]]) -> list[bytes]:
+    """A proof from the stored tree; a tree that lacks a hash the proof needs (rows gone) is the A6 problem."""
+    try:
+        return await proof
+    except tree_store.TreeError as exc:
+        detail = f"审计树缺少证明所需的哈希 / the stored tree cannot give this proof: {exc}"
+        raise Conflict(detail, code=TREE_INCONSISTENT, rule="A6") from exc
 
 
 @router.get("/public-key", response_class=PlainTextResponse)
@@ -99,7 +109,7 @@ async def entry_with_proof(
                 f"{seq}: ask a later one (GET /audit/checkpoints, POST /audit/checkpoints)",
                 field="checkpoint_size",
             )
-        proof = await tree_store.record_proof(raw, cp.size, seq - 1)
+        proof = await _proved(tree_store.record_proof(raw, cp.size, seq - 1))
     data = leaf_data(seq, {k: getattr(row, k) for k in AUDIT_FIELDS})
     return {
         "seq": seq,
@@ -126,5 +136,5 @@ async def consistency(
         size = await tree_store.tree_size(raw)
         if to_size > size:
             raise NotFound(f"审计树只有 {size} 条 / the tree holds {size} entries, not {to_size}", field="to")
-        proof = await tree_store.tree_proof(raw, to_size, from_size)
+        proof = await _proved(tree_store.tree_proof(raw, to_size, from_size))
     return {"from": from_size, "to": to_size, "proof": [b64(h) for h in proof]}
