@@ -155,6 +155,25 @@ def test_production_refuses_to_start_without_an_explicit_signing_key(tmp_path: P
     assert started.returncode == 0, started.stderr[-2000:]
 
 
+def test_production_refuses_a_signing_key_others_can_read(tmp_path: Path) -> None:
+    """Attack (issue #13 review): the key that makes checkpoints trustworthy, in a file any local user (or any
+    process of another account on the host) can read, is taken in production without a word; whoever reads it signs
+    checkpoints of a rewritten trail. Production must refuse a key file with group or other permissions."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDTRACK_")}
+    key = tmp_path / "kept.key"
+    key.write_text(note.signer_key("fundtrack.example/audit", Ed25519PrivateKey.generate()))
+    key.chmod(0o644)
+    env.update(FUNDTRACK_ENV="production", FUNDTRACK_SERVICE_SECRET=uuid.uuid4().hex * 2,
+               FUNDTRACK_DATA_DIR=str(tmp_path), FUNDTRACK_AUDIT_SIGNING_KEY_FILE=str(key))
+    started = subprocess.run([sys.executable, "-c", "import gateway.app"], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert started.returncode != 0 and "chmod 600" in started.stderr, started.stderr[-2000:]
+    key.chmod(0o600)
+    started = subprocess.run([sys.executable, "-c", "import gateway.app"], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert started.returncode == 0, started.stderr[-2000:]
+
+
 # ----------------------------------------------------------------------------------------- as the superuser
 
 
