@@ -149,6 +149,7 @@ def test_production_refuses_to_start_without_an_explicit_signing_key(tmp_path: P
     assert not (tmp_path / "audit-signing.key").exists()
     key = tmp_path / "kept.key"
     key.write_text(note.signer_key("fundtrack.example/audit", Ed25519PrivateKey.generate()))
+    key.chmod(0o600)  # as `fundtrack audit new-key` makes it (production refuses a key others can read)
     env["FUNDTRACK_AUDIT_SIGNING_KEY_FILE"] = str(key)
     started = subprocess.run([sys.executable, "-c", "import gateway.app"], env=env, capture_output=True, text=True,
                              timeout=60)
