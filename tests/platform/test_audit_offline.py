@@ -409,3 +409,26 @@ def test_content_the_log_never_signed_in_an_export_line_is_not_vouched_for(
     for name, line in crafted.items():
         code, out = run(capsys, *export_args(files, _export_with_line_5(files, line), cp))
         assert code == 1 and "crafted.jsonl:5" in out, (name, out)
+
+
+def test_an_entry_shown_with_content_the_proof_is_not_about_is_not_ok(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack (issue #13 review): the entry document of verify-proof shows what its leaf_data does not hold (an
+    extra field, another seq, a field given twice: the reader sees the first, json.loads keeps the last), and the
+    verifier says "OK: seq 9 is in the checkpoint, as given". What is shown must be what is proved."""
+    cp = write(files / "cp.txt", HONEST.checkpoint(40))
+    key = str(files / "key.pub")
+    doc = entry_document(HONEST, 9, 40)
+    doc["leaf_data"] = leaf_data(9, HONEST.entries[8]).decode()
+    args = ("audit", "verify-proof", "--entry", str(files / "e.json"), "--checkpoint", str(cp), "--public-key", key)
+    write(files / "e.json", json.dumps(doc))
+    assert run(capsys, *args)[0] == 0
+    for name, text in {
+        "extra-field": json.dumps({**doc, "entry": {**doc["entry"], "approved_by": "the county head"}}),
+        "other-seq": json.dumps({**doc, "entry": {**doc["entry"], "seq": 31}}),
+        "duplicate-key": json.dumps(doc).replace('"entry": {', '"entry": {"path": "/funds/allocations/31", ', 1),
+    }.items():
+        write(files / "e.json", text)
+        code, out = run(capsys, *args)
+        assert code in (1, 2) and "OK" not in out, (name, out)
