@@ -285,7 +285,9 @@ def _one_checkpoint(path: Path, public_key: str) -> Checkpoint:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(_read_text(path))
+        doc = json.loads(_read_text(path), object_pairs_hook=_no_duplicate_keys)
+    except RecursionError as exc:
+        raise UsageError(f"{path}: JSON nested too deep") from exc
     except ValueError as exc:
         raise UsageError(f"{path}: not JSON ({exc})") from exc
     if not isinstance(doc, dict):
@@ -311,6 +313,10 @@ def proved_data(seq: int, shown: dict[str, Any], given: object) -> bytes:
     """The leaf's bytes of the entry shown: rebuilt from its fields, or the `leaf_data` given with it once every
     field shown is found in it unchanged (a shown form may leave some out, e.g. origin_id, or show `code` "" as
     null), so what the inspector reads is what the proof is about."""
+    if extra := sorted(set(shown) - EXPORT_KEYS):
+        raise BadEntry(f"seq {seq}: the entry shows fields its leaf is not of: {', '.join(extra)}")
+    if "seq" in shown and shown["seq"] != seq:
+        raise BadEntry(f"seq {seq}: the entry shown is seq {shown['seq']!r}")
     if given is None:
         return leaf_data(seq, entry_fields(shown))
     data = str(given).encode()
