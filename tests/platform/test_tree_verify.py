@@ -166,3 +166,31 @@ async def test_a_trail_cut_below_a_signed_checkpoint_is_not_ok(conn: asyncpg.Con
     point = TreeState(2000, TRAIL.root(2000), hash_of(2000))
     incremental = await verify_from(conn, point, [signed], pool=pool)
     assert incremental.ok is False, incremental
+
+
+async def test_a_verifier_process_that_dies_does_not_end_verification_for_good(
+    conn: asyncpg.Connection, trail_db: str
+) -> None:
+    """Attack (issue #13 review): a verifier worker killed once (the OOM killer, an operator's kill, a crash in a
+    driver) breaks the gateway's ProcessPoolExecutor for good: every later GET /audit/verify and full check fails
+    (BrokenProcessPool, a 500) until the gateway is restarted. The verification running then may fail; the next one
+    must run."""
+    import os
+    import signal
+
+    pool = verify_pool(AuditSettings(verify_workers=1), trail_db, {"search_path": "gateway"})
+    assert pool is not None
+    try:
+        assert (await verify_from(conn, GENESIS, pool=pool)).ok
+        processes = getattr(pool, "_pool", pool)._processes  # the executor's worker processes, by pid
+        for pid in list(processes):
+            os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.5)
+        try:
+            await verify_from(conn, GENESIS, pool=pool)
+        except Exception:  # noqa: BLE001 - the one running when its process died may fail
+            pass
+        again = await verify_from(conn, GENESIS, pool=pool)
+        assert (again.ok, again.entries) == (True, SIZE), again
+    finally:
+        pool.shutdown()
