@@ -15,9 +15,12 @@ import asyncio
 import itertools
 import logging
 import multiprocessing
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,16 +36,39 @@ log = logging.getLogger("fundtrack.audit")
 PUBLISHED = 1000  # signed checkpoints whose roots a verification compares, the latest first
 
 
-def verify_pool(settings: AuditSettings, url: str, server_settings: dict[str, str]) -> ProcessPoolExecutor | None:
+class RestartingPool(Executor):
+    """A process pool made again when it is broken (a worker that died: the OOM killer, a kill, a crash): the
+    verification running then fails, the next one runs on new processes instead of failing until a restart."""
+
+    def __init__(self, make: Callable[[], ProcessPoolExecutor]) -> None:
+        self._make = make
+        self._pool = make()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool:
+            log.error("an audit verifier process died: its pool is made again")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._make()
+            return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def verify_pool(settings: AuditSettings, url: str, server_settings: dict[str, str]) -> Executor | None:
     """The processes of `verify_workers`, each with its own connection to `url` (started from a fork server: the
-    gateway's threads are not forked)."""
+    gateway's threads are not forked), made again if one dies."""
     if settings.verify_workers == 0:
         return None
-    return ProcessPoolExecutor(
-        settings.verify_workers,
-        mp_context=multiprocessing.get_context("forkserver"),
-        initializer=tree_check.start_worker,
-        initargs=(url, server_settings),
+    return RestartingPool(
+        lambda: ProcessPoolExecutor(
+            settings.verify_workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=tree_check.start_worker,
+            initargs=(url, server_settings),
+        )
     )
 
 
