@@ -95,9 +95,9 @@ async def verify_from(
         lost = f"the stored tree no longer has the root verified at {base.size}"
         return _bad(base, base.size, base.head_hash, None, lost)
     if beyond := [cp.size for cp in published if cp.size > size]:
-        problem = (f"the tree holds {size} entries, fewer than the signed checkpoint {max(beyond)}: entries "
-                   f"{size + 1}..{max(beyond)} the log signed are gone")
-        return _bad(base, base.size, base.head_hash, size + 1, problem)
+        gone = (f"the tree holds {size} entries, fewer than the signed checkpoint {max(beyond)}: entries "
+                f"{size + 1}..{max(beyond)} the log signed are gone")
+        return _bad(base, base.size, base.head_hash, size + 1, gone)
     if (problem := await _published_roots(raw, base, published)) is not None:
         return _bad(base, base.size, base.head_hash, None, problem)
     roots = {cp.size: cp.root for cp in published if base.size < cp.size <= size}

@@ -12,6 +12,7 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Executor
+from typing import Any
 
 import asyncpg
 import pytest
@@ -182,7 +183,8 @@ async def test_a_verifier_process_that_dies_does_not_end_verification_for_good(
     assert pool is not None
     try:
         assert (await verify_from(conn, GENESIS, pool=pool)).ok
-        processes = getattr(pool, "_pool", pool)._processes  # the executor's worker processes, by pid
+        executor: Any = getattr(pool, "_pool", pool)  # the ProcessPoolExecutor (inside a wrapper, if any)
+        processes: dict[int, Any] = executor._processes  # its worker processes, by pid
         for pid in list(processes):
             os.kill(pid, signal.SIGKILL)
         await asyncio.sleep(0.5)
