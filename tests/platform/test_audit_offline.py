@@ -432,3 +432,21 @@ def test_an_entry_shown_with_content_the_proof_is_not_about_is_not_ok(
         write(files / "e.json", text)
         code, out = run(capsys, *args)
         assert code in (1, 2) and "OK" not in out, (name, out)
+
+
+def test_a_rolled_back_latest_checkpoint_is_bad_not_a_usage_error(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack (issue #13 review): the superuser deletes the newest rows of audit_checkpoints, so GET
+    /audit/checkpoints/latest serves an older checkpoint than the one the inspector kept. Following the README, the
+    inspector fetches /audit/consistency?from=KEPT&to=NOW, which is a 422 problem (from > to), and verify-consistency
+    answers exit 2, a usage error ("`from` is a tree size"), never that the log went back: a rollback must be BAD."""
+    old = write(files / "old.txt", HONEST.checkpoint(30))
+    new = write(files / "new.txt", HONEST.checkpoint(20))
+    problem = {"type": "about:blank", "status": 422, "code": "VALIDATION_ERROR", "field": "from",
+               "detail": "`from` must not be larger than `to`"}
+    for doc in (problem, {"from": 30, "to": 20, "proof": []}):
+        proof = write(files / "proof.json", json.dumps(doc))
+        code, out = run(capsys, "audit", "verify-consistency", "--old", str(old), "--new", str(new), "--proof",
+                        str(proof), "--public-key", str(files / "key.pub"))
+        assert code == 1 and "BAD" in out, (doc, out)
