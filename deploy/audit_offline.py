@@ -363,13 +363,19 @@ def run_verify_consistency(args: argparse.Namespace) -> int:
     """A newer checkpoint extends an older one the inspector kept: nothing the older one signed has changed."""
     public_key = read_public_key(args.public_key)
     old, new = _one_checkpoint(args.old, public_key), _one_checkpoint(args.new, public_key)
+    # Before the proof is read: a "newer" checkpoint smaller than the one kept is the log gone back (a rollback),
+    # for which the gateway has no proof to give (/audit/consistency refuses from > to).
+    if old.origin != new.origin:
+        print(f"BAD: the checkpoints are not of the same log ({old.origin}, {new.origin})")
+        return BAD
+    if old.size > new.size:
+        print(f"BAD: the newer checkpoint (size {new.size}) is smaller than the one you kept (size {old.size}): the "
+              "log went back, or was cut short, since")
+        return BAD
     doc = _read_json(args.proof)
     if (_size(doc, "from", args.proof), _size(doc, "to", args.proof)) != (old.size, new.size):
         raise UsageError(f"the proof is from size {doc['from']} to {doc['to']}, the checkpoints are of sizes "
                          f"{old.size} and {new.size}: fetch /audit/consistency?from={old.size}&to={new.size}")
-    if old.origin != new.origin or old.size > new.size:
-        print(f"BAD: the checkpoints are not an older and a newer one of the same log ({old.origin}, {new.origin})")
-        return BAD
     try:
         if old.size > 0:
             tlog.check_tree(_proof(doc, args.proof), new.size, new.root, old.size, old.root)
