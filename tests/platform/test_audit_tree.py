@@ -415,3 +415,28 @@ async def test_a_proof_over_a_tree_that_lost_hashes_is_a_problem_not_a_500(admin
             response = await admin.get(path, params=params)
             assert response.status_code == 409, (path, response.status_code, response.text)
             assert response.json()["code"] == "AUDIT_TREE_INCONSISTENT", response.text
+
+
+@pytest.mark.destructive
+async def test_the_latest_checkpoint_served_is_never_older_than_the_witnesss(admin: Api, db: asyncpg.Pool) -> None:
+    """Attack (issue #13 review): the superuser rewrites an entry after checkpoint X (its tree too) and deletes the
+    stored checkpoints after X. The gateway refuses to sign (the witness holds Y), but GET /audit/checkpoints/latest
+    serves X from the database: an inspector who did not keep Y verifies an export against X and is told every
+    entry X signed is unchanged and the rewritten ones are "newer than it". The witness, outside the database, holds
+    Y: what is served as latest is never older than it."""
+    older, _ = await _checkpoint(admin)
+    await chained_without_verifying(admin, db, 3)
+    newer, newer_note = await _checkpoint(admin)
+    assert newer.size > older.size
+    async with superuser(db) as conn, _undone(conn):
+        removed = await conn.fetch("SELECT * FROM gateway.audit_checkpoints WHERE size > $1", older.size)
+        try:
+            await conn.execute("DELETE FROM gateway.audit_checkpoints WHERE size > $1", older.size)
+            await _rewrite(conn, newer.size - 1, tree=True)
+            served = (await admin.get("/audit/checkpoints/latest")).text
+            assert note.open_checkpoint(served, [await _public_key(admin)]).size >= newer.size, served
+        finally:
+            await conn.execute("DELETE FROM gateway.audit_checkpoints WHERE size > $1", older.size)
+            await conn.copy_records_to_table("audit_checkpoints", schema_name="gateway",
+                                             records=[tuple(r) for r in removed])
+    assert (await admin.post("/audit/checkpoints")).status_code == 201
