@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import and_, select
 
-from gateway import checkpoints, tlog, tree_store
+from gateway import checkpoints, note, tlog, tree_store
 from gateway.audit_api import entry_json
 from gateway.audit_chain import leaf_data
 from gateway.checkpoints import CheckpointRefused, SignedCheckpoint
@@ -57,9 +57,24 @@ async def latest_checkpoint(request: Request) -> str:
     """The latest signed checkpoint, as the signed note an inspector saves (`cp.txt`)."""
     async with request.app.state.engine.connect() as conn:
         cp = await checkpoints.latest(await rawsql.connection(conn))
+    witnessed = _witnessed(request)
+    if witnessed is not None and (cp is None or witnessed[0] > cp.size):
+        return witnessed[1]  # the database lost its newest checkpoints: never serve an older one than published
     if cp is None:
         raise NotFound("还没有签名的检查点 / no checkpoint has been signed yet")
     return cp.note
+
+
+def _witnessed(request: Request) -> tuple[int, str] | None:
+    """The size and note of the witness's latest checkpoint (outside the database), when it is the log's."""
+    checkpointer = request.app.state.checkpointer
+    published = checkpointer.witness.latest()
+    if published is None:
+        return None
+    try:
+        return note.open_checkpoint(published, [checkpointer.signer.verifier_key]).size, published
+    except note.NoteError:
+        return None  # said by the checkpointer (its `problem`)
 
 
 @router.get("/checkpoints")
