@@ -196,3 +196,14 @@ async def test_a_verifier_process_that_dies_does_not_end_verification_for_good(
         assert (again.ok, again.entries) == (True, SIZE), again
     finally:
         pool.shutdown()
+
+
+async def test_two_signed_roots_for_one_size_are_a_fork_not_ok(conn: asyncpg.Connection) -> None:
+    """Attack (issue #13 review): two checkpoints signed for one size with different roots (the database's and the
+    witness's: a log that forked, e.g. a database restored from a backup and grown again while the key signed on)
+    are put in a dict by size for the sizes after the verified point: one root is dropped unchecked, and the
+    verification says ok over a forked log. The offline verifier refuses the same pair."""
+    forked = note.Checkpoint("fundtrack.example/audit", 2000, TRAIL.root(1999))
+    honest = note.Checkpoint("fundtrack.example/audit", 2000, TRAIL.root(2000))
+    found = await verify_from(conn, GENESIS, [forked, honest])
+    assert found.ok is False, found
