@@ -94,6 +94,11 @@ async def verify_from(
     except (KeyError, tlog.ProofError):
         lost = f"the stored tree no longer has the root verified at {base.size}"
         return _bad(base, base.size, base.head_hash, None, lost)
+    signed: dict[int, bytes] = {}
+    for cp in published:
+        if signed.setdefault(cp.size, cp.root) != cp.root:
+            forked = f"two different roots were signed for size {cp.size}: the log forked"
+            return _bad(base, base.size, base.head_hash, None, forked)
     if beyond := [cp.size for cp in published if cp.size > size]:
         gone = (f"the tree holds {size} entries, fewer than the signed checkpoint {max(beyond)}: entries "
                 f"{size + 1}..{max(beyond)} the log signed are gone")
