@@ -450,3 +450,14 @@ def test_a_rolled_back_latest_checkpoint_is_bad_not_a_usage_error(
         code, out = run(capsys, "audit", "verify-consistency", "--old", str(old), "--new", str(new), "--proof",
                         str(proof), "--public-key", str(files / "key.pub"))
         assert code == 1 and "BAD" in out, (doc, out)
+
+
+def test_a_checkpoint_of_another_origin_is_refused(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review (issue #13, c2sp.org/tlog-checkpoint: a client checks the origin line against the log it expects):
+    a note signed by the key but naming another log (a key used for two logs, a staging log's checkpoint) is taken
+    by verify-export as a checkpoint of this log."""
+    cp = note.Checkpoint("staging.example/audit", 40, HONEST.root(40))
+    other = write(files / "cp.txt", note.sign(note.format_checkpoint(cp), ORIGIN, KEY))
+    export = write_export(files / "trail.jsonl", HONEST.records())
+    code, out = run(capsys, *export_args(files, export, other))
+    assert code == 1 and "staging.example/audit" in out, out
