@@ -23,7 +23,7 @@ from typing import Any
 from gateway import tlog
 from gateway.audit_chain import leaf_data, link_and_leaf
 from gateway.models import AUDIT_FIELDS, GENESIS_HASH
-from gateway.note import Checkpoint, NoteError, open_checkpoint
+from gateway.note import Checkpoint, NoteError, open_checkpoint, parse_verifier_key
 
 OK, BAD, USAGE = 0, 1, 2
 
@@ -64,11 +64,17 @@ def read_checkpoints(paths: list[Path], public_key: str) -> list[Checkpoint]:
     if not files:
         raise UsageError("no checkpoint given (a file, or a directory of them)")
     by_size: dict[int, Checkpoint] = {}
+    try:
+        log_name = parse_verifier_key(public_key).name
+    except NoteError as exc:
+        raise UsageError(f"the public key is not a verifier key `name+hash+base64` ({exc})") from exc
     for file in files:
         try:
             cp = open_checkpoint(_read_text(file), [public_key])
         except NoteError as exc:
             raise NoteError(f"{file}: checkpoint refused: {exc}") from exc
+        if cp.origin != log_name:
+            raise NoteError(f"{file}: a checkpoint of {cp.origin!r}, not of the log {log_name!r} the key is of")
         seen = by_size.setdefault(cp.size, cp)
         if seen.root != cp.root:
             raise NoteError(f"{file}: the log signed two different trees of size {cp.size}: it forked")
