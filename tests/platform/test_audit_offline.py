@@ -461,3 +461,17 @@ def test_a_checkpoint_of_another_origin_is_refused(files: Path, capsys: pytest.C
     export = write_export(files / "trail.jsonl", HONEST.records())
     code, out = run(capsys, *export_args(files, export, other))
     assert code == 1 and "staging.example/audit" in out, out
+
+
+@pytest.mark.parametrize("leaf", ["[" * 100_000, "[1]"], ids=["deep-json", "not-an-object"])
+def test_a_crafted_leaf_data_is_bad_not_a_traceback(
+    files: Path, capsys: pytest.CaptureFixture[str], leaf: str
+) -> None:
+    """Attack (issue #13 review): the entry document's `leaf_data` nested deeper than Python's recursion limit, or
+    JSON that is not an object: verify-proof crashes with a traceback (RecursionError; AttributeError while it
+    words its own refusal) instead of saying BAD."""
+    cp = write(files / "cp.txt", HONEST.checkpoint(40))
+    entry_file = write(files / "e.json", json.dumps({**entry_document(HONEST, 9, 40), "leaf_data": leaf}))
+    code, out = run(capsys, "audit", "verify-proof", "--entry", str(entry_file), "--checkpoint", str(cp),
+                    "--public-key", str(files / "key.pub"))
+    assert code == 1 and "BAD" in out, out
