@@ -328,9 +328,11 @@ def proved_data(seq: int, shown: dict[str, Any], given: object) -> bytes:
     data = str(given).encode()
     try:
         canonical = json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BadEntry(f"seq {seq}: its `leaf_data` is not JSON") from exc
-    if not isinstance(canonical, dict) or canonical.get("seq") != seq:
+    if not isinstance(canonical, dict):
+        raise BadEntry(f"seq {seq}: its `leaf_data` is not a JSON object")
+    if canonical.get("seq") != seq:
         raise BadEntry(f"seq {seq}: its `leaf_data` is of another entry (seq {canonical.get('seq')!r})")
     shown = {**shown, "code": shown["code"] or ""} if "code" in shown else shown
     differing = [k for k in AUDIT_FIELDS if k in shown and shown[k] != canonical.get(k)]
