@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from deploy.migrate import migrate
-from gateway import note, tlog, tree_verify
+from gateway import note, tlog, tree_store, tree_verify
 from gateway.audit_chain import entry_hash, leaf_data
 from gateway.audit_settings import AuditSettings
 from gateway.models import AUDIT_FIELDS
@@ -207,3 +207,27 @@ async def test_two_signed_roots_for_one_size_are_a_fork_not_ok(conn: asyncpg.Con
     honest = note.Checkpoint("fundtrack.example/audit", 2000, TRAIL.root(2000))
     found = await verify_from(conn, GENESIS, [forked, honest])
     assert found.ok is False, found
+
+
+async def test_the_signed_roots_before_the_point_cost_one_read_not_one_per_checkpoint(
+    conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review (issue #13, DoS): every GET /audit/verify compares the stored tree with the roots of up to 1000 signed
+    checkpoints before its point, one query each (1000 queries, ~0.3 s of database time on a local database, per
+    call, whatever the trail's growth): an inspector polling /audit/verify keeps the database busy. The roots'
+    stored hashes are read in one query."""
+    stored = TRAIL.hashes()
+    signed = [note.Checkpoint("fundtrack.example/audit", s, tlog.tree_hash(s, lambda ix: [stored[i] for i in ix]))
+              for s in range(2001, SIZE + 1)]
+    reads = 0
+    real = tree_store.read_hashes
+
+    async def counted(raw: asyncpg.Connection, indexes: Any) -> dict[int, bytes]:
+        nonlocal reads
+        reads += 1
+        return await real(raw, indexes)
+
+    monkeypatch.setattr(tree_store, "read_hashes", counted)
+    found = await verify_from(conn, TreeState(SIZE, TRAIL.root(SIZE), hash_of(SIZE)), signed)
+    assert found.ok, found
+    assert reads <= 2, reads
