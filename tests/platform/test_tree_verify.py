@@ -231,3 +231,42 @@ async def test_the_signed_roots_before_the_point_cost_one_read_not_one_per_check
     found = await verify_from(conn, TreeState(SIZE, TRAIL.root(SIZE), hash_of(SIZE)), signed)
     assert found.ok, found
     assert reads <= 2, reads
+
+
+async def test_the_signed_checkpoints_are_not_opened_again_at_every_verification(
+    conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Review (issue #13, DoS): every GET /audit/verify opens up to 1000 stored checkpoints again (an Ed25519
+    verification each, ~0.25 s for 1000, on the gateway's event loop: every request waits meanwhile). A note once
+    opened with the log's key is the same checkpoint the next time: it is opened once."""
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from gateway import verification
+    from gateway.checkpoints import Checkpointer
+    from gateway.signing import Signer
+    from gateway.witness import Witness
+
+    signer = Signer("fundtrack.example/audit", Ed25519PrivateKey.generate())
+    checkpointer = Checkpointer(None, signer, Witness(tmp_path), interval=1)  # type: ignore[arg-type]
+    stored = TRAIL.hashes()
+    roots = {s: tlog.tree_hash(s, lambda ix: [stored[i] for i in ix]) for s in range(2901, SIZE + 1)}
+    rows = [(s, root, datetime.now(UTC), signer.sign(note.format_checkpoint(note.Checkpoint(signer.name, s, root))))
+            for s, root in roots.items()]
+    await conn.copy_records_to_table("audit_checkpoints", records=rows)
+    try:
+        first = await verification.signed_checkpoints(conn, checkpointer)
+        opened = 0
+        real = note.open_checkpoint
+
+        def counted(text: str, keys: Any) -> note.Checkpoint:
+            nonlocal opened
+            opened += 1
+            return real(text, keys)
+
+        monkeypatch.setattr(note, "open_checkpoint", counted)
+        assert await verification.signed_checkpoints(conn, checkpointer) == first and len(first) == len(rows)
+        assert opened == 0, opened
+    finally:
+        await conn.execute("DELETE FROM audit_checkpoints")
