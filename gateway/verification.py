@@ -12,6 +12,7 @@ the whole trail again in the background.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import multiprocessing
@@ -120,6 +121,14 @@ class SharedVerification:
             return None  # said by the checkpointer (its `problem`); the verification starts from the genesis
 
 
+@functools.lru_cache(maxsize=4 * PUBLISHED)
+def _opened(text: str, key: str) -> note.Checkpoint:
+    """A note opened with the log's key, once: the same text and key open to the same checkpoint every time (a
+    refused one is not kept), so a verification does not verify again the signatures of up to PUBLISHED notes on
+    the event loop."""
+    return note.open_checkpoint(text, [key])
+
+
 async def signed_checkpoints(raw: asyncpg.Connection, checkpointer: Checkpointer) -> list[note.Checkpoint]:
     """The latest signed checkpoints of the database whose signature is the log's, and the witness's latest."""
     found = await checkpoints.latest_ones(raw, PUBLISHED)
@@ -130,7 +139,7 @@ async def signed_checkpoints(raw: asyncpg.Connection, checkpointer: Checkpointer
     opened = []
     for text in notes:
         try:
-            opened.append(note.open_checkpoint(text, keys))
+            opened.append(_opened(text, keys[0]))
         except note.NoteError:
             log.error("!!! AUDIT TAMPERING: a stored checkpoint is not signed by the log's key")
     return opened
