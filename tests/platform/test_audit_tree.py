@@ -440,3 +440,28 @@ async def test_the_latest_checkpoint_served_is_never_older_than_the_witnesss(adm
             await conn.copy_records_to_table("audit_checkpoints", schema_name="gateway",
                                              records=[tuple(r) for r in removed])
     assert (await admin.post("/audit/checkpoints")).status_code == 201
+
+
+@pytest.mark.destructive
+async def test_an_entry_is_proved_in_a_kept_checkpoint_the_database_lost(admin: Api, db: asyncpg.Pool) -> None:
+    """Attack (issue #13 review): the superuser deletes the stored checkpoint row an inspector kept (the tree and the
+    witness keep it): GET /audit/entries/{seq}?checkpoint_size=KEPT answers 404 "no signed checkpoint of size",
+    so the inspector cannot check an entry against the checkpoint they hold. The proof needs the tree only; the
+    checkpoint is the witness's."""
+    kept, kept_note = await _checkpoint(admin)
+    await chained_without_verifying(admin, db, 3)
+    assert (await _checkpoint(admin))[0].size > kept.size  # a newer one stays: the gateway signs nothing again
+    async with superuser(db) as conn:
+        removed = await conn.fetch("SELECT * FROM gateway.audit_checkpoints WHERE size = $1", kept.size)
+        try:
+            await conn.execute("DELETE FROM gateway.audit_checkpoints WHERE size = $1", kept.size)
+            response = await admin.get("/audit/entries/1", params={"checkpoint_size": kept.size})
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert body["checkpoint"] == kept_note and body["checkpoint_size"] == kept.size
+            tlog.check_record([_b64(h) for h in body["proof"]], kept.size, kept.root, 0,
+                              tlog.record_hash(body["leaf_data"].encode()))
+        finally:
+            await conn.execute("DELETE FROM gateway.audit_checkpoints WHERE size = $1", kept.size)
+            await conn.copy_records_to_table("audit_checkpoints", schema_name="gateway",
+                                             records=[tuple(r) for r in removed])
