@@ -29,7 +29,14 @@ def plain_url(url: str) -> str:
 
 
 def server_settings(schema: str, *, use_role: bool) -> dict[str, str]:
-    settings = {"search_path": schema, "application_name": f"fundtrack-{schema}", "timezone": "UTC"}
+    cfg = get_settings()
+    settings = {
+        "search_path": schema,
+        "application_name": f"fundtrack-{schema}",
+        "timezone": "UTC",
+        "statement_timeout": f"{int(cfg.db_statement_timeout_seconds * 1000)}",
+        "lock_timeout": f"{int(cfg.db_lock_timeout_seconds * 1000)}",
+    }
     if use_role:
         settings["role"] = role_for(schema)
     return settings
@@ -42,9 +49,14 @@ def create_engine(schema: str, *, url: str | None = None, pool_size: int | None 
         asyncpg_url(url or database_url()),
         pool_size=pool_size or cfg.db_pool_size,
         max_overflow=cfg.db_pool_overflow,
-        pool_pre_ping=False,
+        pool_pre_ping=True,  # a connection the server cut (a restart, a terminated session) is replaced, not a 500
         connect_args=connect_args,
     )
+
+
+def long_statements_sql() -> str:
+    """For a transaction declared long (an import, a scan, a report, the daily run): its own statement timeout."""
+    return f"SET LOCAL statement_timeout = {int(get_settings().db_long_statement_timeout_seconds * 1000)}"
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -9,11 +9,12 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from services.kernel import clock
 from services.kernel.alerts import DetectorRegistry
 from services.kernel.alerts_scan import run_detectors
+from services.kernel.db import long_statements_sql
 from services.kernel.models import AuditOutbox
 
 log = logging.getLogger("fundtrack.scheduler")
@@ -32,6 +33,7 @@ def _lock_key(service: str) -> int:
 
 async def daily_scan(state: Any, registry: DetectorRegistry, *, service: str, as_of: date) -> None:
     async with state.sessions() as session:
+        await session.execute(text(long_statements_sql()))
         got = (await session.execute(select(func.pg_try_advisory_xact_lock(_lock_key(service))))).scalar_one()
         if not got:
             return

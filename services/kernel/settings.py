@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     # Detectors run by themselves once a day at this hour of the day in China (Asia/Shanghai, whatever the host's
     # timezone), as of that day (services/kernel/clock.py); -1 turns the daily run off.
     detector_hour: int = Field(default=2, ge=-1, le=23)
+    # Every database session (issue #14): a statement running longer, or waiting longer for a lock, is cancelled
+    # and its transaction rolled back (a 503 that says nothing was changed), well before the gateway gives up on the
+    # request (30 s). Imports, scans, reports and the daily run are declared long (uow.long_statements).
+    db_statement_timeout_seconds: float = Field(default=20.0, gt=0, le=3600)
+    db_lock_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    db_long_statement_timeout_seconds: float = Field(default=900.0, gt=0, le=86400)
     idle_funds_days: int = Field(default=90, ge=1, le=3650)
     log_level: str = "INFO"
     # S5: in production a service URL over plain http:// to another host is refused, unless this is set.

@@ -17,13 +17,21 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, Request
 from pydantic import BaseModel
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 from starlette.types import Message, Receive
 
 from services.kernel import idempotency, outbox, rawsql
-from services.kernel.errors import BODY_DIGEST_MISMATCH, ReplayedRequest, ServiceUnavailable, Unauthorized
+from services.kernel.db import long_statements_sql
+from services.kernel.errors import (
+    BODY_DIGEST_MISMATCH,
+    DATABASE_TIMEOUT,
+    ReplayedRequest,
+    ServiceUnavailable,
+    Unauthorized,
+)
 from services.kernel.identity import STREAMED_BODY, Principal
 from services.kernel.jsonbody import StrictJsonRoute
 from services.kernel.rawsql import sqlstate_of
@@ -43,6 +51,9 @@ _CLAIM_NONCE = (
 
 # Deadlock detected, serialization failure: the whole request is run again in a fresh transaction.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+# A statement cancelled by statement_timeout, a lock not granted within lock_timeout (services/kernel/db.py).
+TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})
+LONG_FLAG = "x-fundtrack-long-statements"
 RETRY_ATTEMPTS = 3
 
 
@@ -53,8 +64,15 @@ def unaudited(*, reads_only: bool = False) -> dict[str, Any]:
 
 
 def streamed_body() -> dict[str, Any]:
-    """openapi_extra for routes that read a large body as a stream (never whole in memory)."""
-    return {STREAMED_FLAG: True}
+    """openapi_extra for routes that read a large body as a stream (never whole in memory); their statements may
+    run long (a million-line import)."""
+    return {STREAMED_FLAG: True, LONG_FLAG: True}
+
+
+def long_statements() -> dict[str, Any]:
+    """openapi_extra for routes whose statements may run longer than a request's (scans, reports): the
+    transaction takes the long statement timeout."""
+    return {LONG_FLAG: True}
 
 
 class _HashingReceive:
@@ -160,6 +178,7 @@ class UnitOfWorkRoute(StrictJsonRoute):
         audited = not extra.get(AUDITED_FLAG, False)
         reads_only = bool(extra.get(READS_ONLY_FLAG, False))
         streamed = bool(extra.get(STREAMED_FLAG, False))
+        long = bool(extra.get(LONG_FLAG, False))
 
         async def run_in_transaction(request: Request) -> Response:
             sessions = request.app.state.sessions
@@ -169,10 +188,18 @@ class UnitOfWorkRoute(StrictJsonRoute):
                 async with sessions() as session:
                     request.state.session = session
                     try:
+                        if long:
+                            await session.execute(text(long_statements_sql()))
                         return await _run(
                             request, session, handler, audited=audited, streamed=streamed, reads_only=reads_only
                         )
                     except (DBAPIError, asyncpg.PostgresError) as exc:
+                        if sqlstate_of(exc) in TIMEOUT_SQLSTATES:
+                            raise ServiceUnavailable(
+                                "数据库未及时完成，未做任何更改 / the database did not finish in time (a statement or "
+                                "lock timeout): nothing was changed; retry later with the same Idempotency-Key",
+                                code=DATABASE_TIMEOUT,
+                            ) from exc
                         if sqlstate_of(exc) not in RETRYABLE_SQLSTATES:
                             raise
                         log.warning(

@@ -91,7 +91,7 @@ async def test_readiness_goes_red_while_a_service_cannot_reach_its_database(
             assert (await client.get("/healthz")).status_code == 200
     finally:
         await db.execute("ALTER ROLE fundtrack_loans LOGIN")
-    for _ in range(50):
+    for _ in range(100):
         if (await anonymous.get("/readyz")).status_code == 200:
             break
         await asyncio.sleep(0.1)
