@@ -23,7 +23,7 @@ from typing import Any
 from gateway import tlog
 from gateway.audit_chain import leaf_data, link_and_leaf
 from gateway.models import AUDIT_FIELDS, GENESIS_HASH
-from gateway.note import Checkpoint, NoteError, open_checkpoint
+from gateway.note import Checkpoint, NoteError, open_checkpoint, parse_verifier_key
 
 OK, BAD, USAGE = 0, 1, 2
 
@@ -64,11 +64,17 @@ def read_checkpoints(paths: list[Path], public_key: str) -> list[Checkpoint]:
     if not files:
         raise UsageError("no checkpoint given (a file, or a directory of them)")
     by_size: dict[int, Checkpoint] = {}
+    try:
+        log_name = parse_verifier_key(public_key).name
+    except NoteError as exc:
+        raise UsageError(f"the public key is not a verifier key `name+hash+base64` ({exc})") from exc
     for file in files:
         try:
             cp = open_checkpoint(_read_text(file), [public_key])
         except NoteError as exc:
             raise NoteError(f"{file}: checkpoint refused: {exc}") from exc
+        if cp.origin != log_name:
+            raise NoteError(f"{file}: a checkpoint of {cp.origin!r}, not of the log {log_name!r} the key is of")
         seen = by_size.setdefault(cp.size, cp)
         if seen.root != cp.root:
             raise NoteError(f"{file}: the log signed two different trees of size {cp.size}: it forked")
@@ -95,6 +101,9 @@ def entry_fields(obj: dict[str, Any]) -> dict[str, Any]:
     if missing:
         raise BadEntry(f"missing {', '.join(missing)}")
     entry = {k: obj[k] for k in AUDIT_FIELDS}
+    ids = entry["entity_ids"]
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise BadEntry("`entity_ids` is not a list of strings")  # the encoding takes list(...) of anything
     try:
         entry["at"] = datetime.fromisoformat(obj["at"])
     except (TypeError, ValueError) as exc:
@@ -113,14 +122,42 @@ class Line:
     hash: str
 
 
+EXPORT_KEYS = frozenset(("seq", *AUDIT_FIELDS, "prev_hash", "hash"))
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise BadEntry("a field is given twice")
+    return obj
+
+
+def _entry_line(text: str) -> dict[str, Any]:
+    """A line as exactly an entry: one JSON object of the export's fields, each once (what is OK'd is all it
+    holds: nothing on the line that the log did not sign but seq, prev_hash and hash, which are checked)."""
+    try:
+        obj = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except RecursionError as exc:
+        raise BadEntry("JSON nested too deep") from exc
+    if not isinstance(obj, dict):
+        raise BadEntry("not a JSON object")
+    if extra := sorted(set(obj) - EXPORT_KEYS):
+        raise BadEntry(f"fields that are not the entry's: {', '.join(extra)}")
+    return obj
+
+
 def read_export(path: Path) -> Iterator[Line]:
     """The entries of a JSON Lines export, one at a time (the file is never held whole)."""
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise UsageError(f"{path}: cannot read it ({exc})") from exc
     with handle:
-        for number, text in enumerate(handle, start=1):
+        for number, line in enumerate(handle, start=1):
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise BadEntry(f"{path}:{number}: not an entry of the trail (not UTF-8: {exc})") from exc
             if number == 1 and text.startswith("seq,"):
                 raise UsageError(
                     f"{path} is the CSV export, made for spreadsheets: it cannot be verified (S10 writes `=x` and "
@@ -129,12 +166,12 @@ def read_export(path: Path) -> Iterator[Line]:
             if not text.strip():
                 continue
             try:
-                obj = json.loads(text)
-                if not isinstance(obj, dict):
-                    raise BadEntry("not a JSON object")
-                if not isinstance(obj.get("seq"), int):
+                obj = _entry_line(text)
+                if not isinstance(obj.get("seq"), int) or isinstance(obj["seq"], bool):
                     raise BadEntry("`seq` is not an integer")
-                yield Line(number, obj["seq"], entry_fields(obj), str(obj["prev_hash"]), str(obj["hash"]))
+                if not isinstance(obj.get("prev_hash"), str) or not isinstance(obj.get("hash"), str):
+                    raise BadEntry("`prev_hash` and `hash` are hex strings")
+                yield Line(number, obj["seq"], entry_fields(obj), obj["prev_hash"], obj["hash"])
             except (ValueError, KeyError, BadEntry) as exc:
                 raise BadEntry(f"{path}:{number}: not an entry of the trail ({exc})") from exc
 
@@ -254,7 +291,9 @@ def _one_checkpoint(path: Path, public_key: str) -> Checkpoint:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(_read_text(path))
+        doc = json.loads(_read_text(path), object_pairs_hook=_no_duplicate_keys)
+    except RecursionError as exc:
+        raise UsageError(f"{path}: JSON nested too deep") from exc
     except ValueError as exc:
         raise UsageError(f"{path}: not JSON ({exc})") from exc
     if not isinstance(doc, dict):
@@ -280,14 +319,20 @@ def proved_data(seq: int, shown: dict[str, Any], given: object) -> bytes:
     """The leaf's bytes of the entry shown: rebuilt from its fields, or the `leaf_data` given with it once every
     field shown is found in it unchanged (a shown form may leave some out, e.g. origin_id, or show `code` "" as
     null), so what the inspector reads is what the proof is about."""
+    if extra := sorted(set(shown) - EXPORT_KEYS):
+        raise BadEntry(f"seq {seq}: the entry shows fields its leaf is not of: {', '.join(extra)}")
+    if "seq" in shown and shown["seq"] != seq:
+        raise BadEntry(f"seq {seq}: the entry shown is seq {shown['seq']!r}")
     if given is None:
         return leaf_data(seq, entry_fields(shown))
     data = str(given).encode()
     try:
         canonical = json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BadEntry(f"seq {seq}: its `leaf_data` is not JSON") from exc
-    if not isinstance(canonical, dict) or canonical.get("seq") != seq:
+    if not isinstance(canonical, dict):
+        raise BadEntry(f"seq {seq}: its `leaf_data` is not a JSON object")
+    if canonical.get("seq") != seq:
         raise BadEntry(f"seq {seq}: its `leaf_data` is of another entry (seq {canonical.get('seq')!r})")
     shown = {**shown, "code": shown["code"] or ""} if "code" in shown else shown
     differing = [k for k in AUDIT_FIELDS if k in shown and shown[k] != canonical.get(k)]
@@ -326,13 +371,19 @@ def run_verify_consistency(args: argparse.Namespace) -> int:
     """A newer checkpoint extends an older one the inspector kept: nothing the older one signed has changed."""
     public_key = read_public_key(args.public_key)
     old, new = _one_checkpoint(args.old, public_key), _one_checkpoint(args.new, public_key)
+    # Before the proof is read: a "newer" checkpoint smaller than the one kept is the log gone back (a rollback),
+    # for which the gateway has no proof to give (/audit/consistency refuses from > to).
+    if old.origin != new.origin:
+        print(f"BAD: the checkpoints are not of the same log ({old.origin}, {new.origin})")
+        return BAD
+    if old.size > new.size:
+        print(f"BAD: the newer checkpoint (size {new.size}) is smaller than the one you kept (size {old.size}): the "
+              "log went back, or was cut short, since")
+        return BAD
     doc = _read_json(args.proof)
     if (_size(doc, "from", args.proof), _size(doc, "to", args.proof)) != (old.size, new.size):
         raise UsageError(f"the proof is from size {doc['from']} to {doc['to']}, the checkpoints are of sizes "
                          f"{old.size} and {new.size}: fetch /audit/consistency?from={old.size}&to={new.size}")
-    if old.origin != new.origin or old.size > new.size:
-        print(f"BAD: the checkpoints are not an older and a newer one of the same log ({old.origin}, {new.origin})")
-        return BAD
     try:
         if old.size > 0:
             tlog.check_tree(_proof(doc, args.proof), new.size, new.root, old.size, old.root)

@@ -133,15 +133,16 @@ class Checkpointer:
             raw = await rawsql.connection(conn)
             size = await tree_store.tree_size(raw)
             current = await latest(raw)
-            if size == 0:
-                return current
             # Checked at every call, even when nothing was chained since the latest checkpoint: a tree rewritten
-            # under an unchanged size is found on the next call (every few seconds), not only at the next entry.
+            # under an unchanged size is found on the next call (every few seconds), not only at the next entry;
+            # and an empty tree too (a wiped trail is not an empty one when the witness holds a checkpoint).
             root = await tree_store.root(raw, size)
             self.problem = await self.witness_problem(raw, size, root)
             if self.problem is not None:
                 log.error("!!! AUDIT TAMPERING: no checkpoint signed: %s (A6)", self.problem)
                 raise CheckpointRefused(self.problem)
+            if size == 0:
+                return current
             if current is not None and current.size == size:
                 return current
             at = datetime.now(UTC)

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 ALG_ED25519 = 1
 MAX_SIGNATURES = 100
+MAX_SIZE = 2**63 - 1  # Go's tlog.ParseTree: an int64
 SIGNATURE_PREFIX = "— "
 TIME_EXTENSION = "time "
 
@@ -226,8 +227,8 @@ def parse_checkpoint(text: str) -> Checkpoint:
     if len(lines) < 3 or any(not line for line in lines):
         raise NoteError("malformed checkpoint: three or more non-empty lines expected")
     origin, size, root = lines[0], lines[1], lines[2]
-    if not re.fullmatch(r"0|[1-9][0-9]{0,18}", size):
-        raise NoteError("malformed checkpoint: the size is a decimal number without leading zeroes")
+    if not re.fullmatch(r"0|[1-9][0-9]{0,18}", size) or int(size) > MAX_SIZE:
+        raise NoteError("malformed checkpoint: the size is a decimal number without leading zeroes, an int64")
     root_hash = _b64decode(root)
     if len(root_hash) != 32 or base64.b64encode(root_hash).decode() != root:
         raise NoteError("malformed checkpoint: the root is the base64 of 32 bytes")

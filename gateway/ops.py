@@ -28,8 +28,9 @@ async def healthz() -> dict[str, str]:
 
 
 async def _service_ready(client: httpx.AsyncClient) -> bool:
+    """The service answers and reaches its database (its /readyz)."""
     try:
-        return (await client.get("/healthz", timeout=2.0)).status_code == 200
+        return (await client.get("/readyz", timeout=3.0)).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -72,11 +73,14 @@ def _roles_note(method: str, path: str) -> str | None:
     return None
 
 
+SERVICE_PROBES = frozenset({"/healthz", "/readyz"})
+
+
 def published(path: str) -> bool:
     """A path of a service's OpenAPI the gateway publishes: not the internal API (other services and the gateway
-    call it directly), nor the service's own liveness probe. tests/platform/test_route_table.py holds the policy to
-    exactly these."""
-    return not path.startswith("/internal") and path != "/healthz"
+    call it directly), nor the service's own probes (liveness, readiness). tests/platform/test_route_table.py holds
+    the policy to exactly these."""
+    return not path.startswith("/internal") and path not in SERVICE_PROBES
 
 
 async def merged_openapi(app: FastAPI) -> dict[str, Any]:

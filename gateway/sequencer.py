@@ -36,6 +36,11 @@ INTERVAL_SECONDS = 0.2
 # A service the door sent no change to is still read this often (its scheduled jobs write entries too).
 SWEEP_SECONDS = 0.8
 MAX_DELAY_MS = 1000
+# A turn waits this long for the services' outboxes, read all at once; a service slower than that (stopped, hung)
+# is not waited for: its read goes on and is taken at a later turn, so it delays its own entries only.
+FETCH_WAIT_SECONDS = 0.3
+# A read of a service's outbox that takes longer than this is given up and asked again.
+FETCH_TIMEOUT_SECONDS = 10.0
 
 _LOG_FIELDS = (*AUDIT_FIELDS, "seq", "prev_hash", "hash", "inbox_id")
 INSERT_LOG = insert_sql("audit_log", _LOG_FIELDS)
@@ -65,6 +70,7 @@ class Sequencer:
         self._swept = 0.0
         self._own = outbox.Pending()  # the gateway's own change outbox
         self._tree_ready = False  # the tree holds every chained entry (checked once per process: backfill_tree)
+        self._reads: dict[str, asyncio.Task[list[dict[str, Any]]]] = {}  # outbox reads in flight, per service
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -72,6 +78,8 @@ class Sequencer:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+        for read in self._reads.values():
+            read.cancel()
 
     def changed(self, service: str) -> None:
         """The door forwarded a change to `service`: read its outbox at the next turn, not at the next sweep."""
@@ -105,15 +113,7 @@ class Sequencer:
         if not self._tree_ready:
             await backfill_tree(self.engine)
             self._tree_ready = True
-        fetched: dict[str, list[dict[str, Any]]] = {}
-        for name in self._due():
-            try:
-                fetched[name] = await self._fetch_outbox(self.services[name])
-            except Exception as exc:  # a service that is down delays its entries, never loses them
-                log.warning("could not read the %s audit outbox: %s", name, exc)
-                continue
-            if len(fetched[name]) >= BATCH:
-                self._dirty.add(name)  # more waiting there
+        fetched = await self._fetch_due()
         chained: dict[str, list[tuple[int, int]]] = {}
         async with self.engine.begin() as conn:
             locked = (await conn.execute(select(func.pg_try_advisory_xact_lock(SEQUENCER_LOCK)))).scalar_one()
@@ -130,18 +130,48 @@ class Sequencer:
             mine = await _chained(raw, "gateway", own)
             if mine:
                 await outbox.acknowledge(raw, [i for i, _ in mine], [s for _, s in mine])
-        for name, pairs in chained.items():
-            if pairs:  # what is not chained yet stays pending there, and is acknowledged at a later turn
-                await self.services[name].request(
-                    "POST", "/internal/audit-outbox/ack", json={"items": [{"id": i, "seq": s} for i, s in pairs]}
-                )
+        acks = [self._acknowledge(name, pairs) for name, pairs in chained.items() if pairs]
+        await asyncio.gather(*acks)  # what is not acknowledged stays pending there, and is at a later turn
         return moved
 
+    async def _fetch_due(self) -> dict[str, list[dict[str, Any]]]:
+        """The outboxes of the services due, read all at once; those not read within FETCH_WAIT_SECONDS are taken
+        at a later turn (their reads go on meanwhile, one per service at a time)."""
+        for name in self._due():
+            if name not in self._reads:
+                self._reads[name] = asyncio.create_task(self._fetch_outbox(self.services[name]))
+        if not self._reads:
+            return {}
+        await asyncio.wait(list(self._reads.values()), timeout=FETCH_WAIT_SECONDS)
+        fetched: dict[str, list[dict[str, Any]]] = {}
+        for name, read in list(self._reads.items()):
+            if not read.done():
+                continue
+            del self._reads[name]
+            if (exc := read.exception()) is not None:  # a service that is down delays its entries, never loses them
+                log.warning("could not read the %s audit outbox: %s", name, exc)
+                continue
+            fetched[name] = read.result()
+            if len(fetched[name]) >= BATCH:
+                self._dirty.add(name)  # more waiting there
+        return fetched
+
     async def _fetch_outbox(self, client: ServiceClient) -> list[dict[str, Any]]:
-        response = await client.request("GET", "/internal/audit-outbox", params={"limit": BATCH})
+        async with asyncio.timeout(FETCH_TIMEOUT_SECONDS):
+            response = await client.request("GET", "/internal/audit-outbox", params={"limit": BATCH})
         response.raise_for_status()
         items: list[dict[str, Any]] = response.json()["items"]
         return items
+
+    async def _acknowledge(self, name: str, pairs: list[tuple[int, int]]) -> None:
+        try:
+            async with asyncio.timeout(FETCH_TIMEOUT_SECONDS):
+                response = await self.services[name].request(
+                    "POST", "/internal/audit-outbox/ack", json={"items": [{"id": i, "seq": s} for i, s in pairs]}
+                )
+            response.raise_for_status()
+        except Exception as exc:  # acknowledged at a later turn: the entries are in the chain already
+            log.warning("could not acknowledge %d %s audit outbox entries: %s", len(pairs), name, exc)
 
     async def _chain(self, conn: AsyncConnection) -> int:
         head = (

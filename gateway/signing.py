@@ -46,6 +46,11 @@ def load_signer(settings: AuditSettings) -> Signer:
         if not path.exists():
             _create(path, settings.origin)
     try:
+        if get_settings().env == "production" and path.stat().st_mode & 0o077:
+            raise SigningKeyError(
+                f"the audit signing key {path} can be read by others than its owner (mode "
+                f"{path.stat().st_mode & 0o777:o}): whoever reads it signs checkpoints of any trail; chmod 600 it"
+            )
         name, private_key = note.parse_signer_key(path.read_text())
     except OSError as exc:
         raise SigningKeyError(f"cannot read the audit signing key {path}: {exc}") from exc

@@ -12,13 +12,17 @@ the whole trail again in the background.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import multiprocessing
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,16 +38,40 @@ log = logging.getLogger("fundtrack.audit")
 PUBLISHED = 1000  # signed checkpoints whose roots a verification compares, the latest first
 
 
-def verify_pool(settings: AuditSettings, url: str, server_settings: dict[str, str]) -> ProcessPoolExecutor | None:
+class RestartingPool(Executor):
+    """A process pool made again when it is broken (a worker that died: the OOM killer, a kill, a crash): the
+    verification running then fails, the next one runs on new processes instead of failing until a restart."""
+
+    def __init__(self, make: Callable[[], ProcessPoolExecutor]) -> None:
+        self._make = make
+        self._pool = make()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool:
+            log.error("an audit verifier process died: its pool is made again")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._make()
+            return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def verify_pool(settings: AuditSettings, url: str, server_settings: dict[str, str]) -> Executor | None:
     """The processes of `verify_workers`, each with its own connection to `url`: fresh interpreters (spawned: the
-    gateway's threads and sockets are not forked) that die with the gateway, however it ends."""
+    gateway's threads and sockets are not forked) that die with the gateway, however it ends; made again if one
+    dies."""
     if settings.verify_workers == 0:
         return None
-    return ProcessPoolExecutor(
-        settings.verify_workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=tree_check.start_worker,
-        initargs=(url, server_settings, os.getpid()),
+    return RestartingPool(
+        lambda: ProcessPoolExecutor(
+            settings.verify_workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=tree_check.start_worker,
+            initargs=(url, server_settings, os.getpid()),
+        )
     )
 
 
@@ -95,6 +123,14 @@ class SharedVerification:
             return None  # said by the checkpointer (its `problem`); the verification starts from the genesis
 
 
+@functools.lru_cache(maxsize=4 * PUBLISHED)
+def _opened(text: str, key: str) -> note.Checkpoint:
+    """A note opened with the log's key, once: the same text and key open to the same checkpoint every time (a
+    refused one is not kept), so a verification does not verify again the signatures of up to PUBLISHED notes on
+    the event loop."""
+    return note.open_checkpoint(text, [key])
+
+
 async def signed_checkpoints(raw: asyncpg.Connection, checkpointer: Checkpointer) -> list[note.Checkpoint]:
     """The latest signed checkpoints of the database whose signature is the log's, and the witness's latest."""
     found = await checkpoints.latest_ones(raw, PUBLISHED)
@@ -105,7 +141,7 @@ async def signed_checkpoints(raw: asyncpg.Connection, checkpointer: Checkpointer
     opened = []
     for text in notes:
         try:
-            opened.append(note.open_checkpoint(text, keys))
+            opened.append(_opened(text, keys[0]))
         except note.NoteError:
             log.error("!!! AUDIT TAMPERING: a stored checkpoint is not signed by the log's key")
     return opened

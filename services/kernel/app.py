@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
 
 from services.kernel.alerts import DetectorRegistry
 from services.kernel.alerts_api import alerts_router
@@ -21,6 +23,8 @@ from services.kernel.settings import get_settings
 from services.kernel.signed import SignedIdentityMiddleware
 from services.kernel.topology import SERVICES
 from services.kernel.uow import UnitOfWorkRoute
+
+READY_SECONDS = 2.0
 
 
 def service_router(prefix: str = "", **kwargs: Any) -> APIRouter:
@@ -67,6 +71,16 @@ def create_service_app(
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": name}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Ready when a connection of its pool answers within READY_SECONDS (the process lives: /healthz)."""
+        try:
+            async with asyncio.timeout(READY_SECONDS), app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure to reach the database is "not ready"
+            return JSONResponse({"ready": False, "service": name, "database": type(exc).__name__}, status_code=503)
+        return JSONResponse({"ready": True, "service": name, "database": "ok"})
 
     app.include_router(outbox_router())
     app.include_router(alerts_router(name, registry))

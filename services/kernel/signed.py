@@ -29,7 +29,7 @@ from services.kernel.identity import (
 from services.kernel.settings import get_settings
 
 log = logging.getLogger("fundtrack.identity")
-UNSIGNED_PATHS = frozenset({"/healthz"})
+UNSIGNED_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 class SignedIdentityMiddleware:

@@ -359,7 +359,8 @@ def _descendants(pid: int) -> set[int]:
         except OSError:
             continue
         parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = set(), {pid}
+    found: set[int] = set()
+    frontier = {pid}
     while frontier:
         frontier = {child for child, parent in parents.items() if parent in frontier} - found
         found |= frontier
@@ -407,3 +408,36 @@ async def test_the_verifier_processes_end_with_their_gateway(admin: Api, stack: 
             break
         await asyncio.sleep(0.1)
     assert not _alive(helpers), [Path(f"/proc/{p}/cmdline").read_bytes()[:120] for p in _alive(helpers)]
+
+
+@pytest.mark.destructive
+async def test_a_stopped_service_delays_only_its_own_entries(
+    admin: Api, make_principal: MakePrincipal, stack: Stack, db: asyncpg.Pool
+) -> None:
+    """Issue #14 (5): with the loans service stopped (SIGSTOP: it takes connections and never answers), the
+    sequencer still chains the other entries within its stated delay; the loans entries wait, and follow once it
+    answers again."""
+    loans = next(c for c in stack.children if c.name == "loans")
+    stopped = {loans.process.pid} | _descendants(loans.process.pid)
+    for pid in stopped:
+        os.kill(pid, signal.SIGSTOP)
+
+    inspector = await make_principal("inspector", "430000")
+
+    async def chained_soon(path: str) -> None:
+        tag = uuid.uuid4().hex
+        started = time.monotonic()
+        assert (await inspector.get(path, headers={"X-Request-ID": tag})).status_code == 200
+        while await db.fetchval("SELECT seq FROM gateway.audit_log WHERE request_id = $1", tag) is None:
+            assert time.monotonic() - started < 3.0, f"{path}: the chain was held back"
+            await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.sleep(1.0)  # a sweep has asked the stopped service by now
+        for _ in range(3):
+            await chained_soon("/funds/sources")
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+    await chained_soon("/loans/reports/overdue")  # answered again, and nothing left stuck behind it
+    assert (await wait_for_audit(admin))["ok"] is True

@@ -361,3 +361,117 @@ def test_the_offline_verification_bench_runs() -> None:
     results = run_bench("audit_offline", "--entries", "2000")
     assert results["verify_export"]["exit"] == 0 and results["baseline_read_and_parse"]["entries"] == 2000
     assert results["verify_export"]["peak_rss_mib"] > 0
+
+
+def _export_with_line_5(files: Path, line: str | bytes) -> Path:
+    lines = [json.dumps(r, ensure_ascii=False).encode() for r in HONEST.records()]
+    lines[4] = line if isinstance(line, bytes) else line.encode()
+    path = files / "crafted.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"\xff\xfe not UTF-8",  # a byte that is not UTF-8
+        "[" * 100_000,  # JSON nested deeper than Python's recursion limit
+        json.dumps({**HONEST.records()[4], "entity_ids": 5}),  # a field of the wrong type
+    ],
+    ids=["invalid-utf8", "deep-json", "entity-ids-int"],
+)
+def test_a_crafted_export_line_is_bad_not_a_traceback(
+    files: Path, capsys: pytest.CaptureFixture[str], line: str | bytes
+) -> None:
+    """Attack (issue #13 review): a line the verifier cannot read must be reported (exit 1, the line named), not
+    crash the command with a traceback."""
+    cp = write(files / "cp.txt", HONEST.checkpoint(40))
+    code, out = run(capsys, *export_args(files, _export_with_line_5(files, line), cp))
+    assert code == 1 and "crafted.jsonl:5" in out, out
+
+
+def test_content_the_log_never_signed_in_an_export_line_is_not_vouched_for(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack (issue #13 review): whoever hands the inspector an export adds to an entry's line what the log never
+    signed (an extra field; an object where entity_ids is a list, its keys the ids and its values anything; a
+    field given twice, a reader seeing the first, json.loads keeping the last), and verify-export still says
+    "the export holds every entry the checkpoint signed, unchanged". A line must be exactly an entry."""
+    cp = write(files / "cp.txt", HONEST.checkpoint(40))
+    record = HONEST.records()[4]
+    honest_line = json.dumps(record, ensure_ascii=False)
+    crafted = {
+        "extra-field": json.dumps({**record, "amount_yuan": 1_000_000}),
+        "entity-ids-object": json.dumps({**record, "entity_ids": {i: "approved by the county head" for i in
+                                                                 record["entity_ids"]}}),
+        "duplicate-key": '{"path": "/funds/allocations/quietly-changed", ' + honest_line[1:],
+    }
+    for name, line in crafted.items():
+        code, out = run(capsys, *export_args(files, _export_with_line_5(files, line), cp))
+        assert code == 1 and "crafted.jsonl:5" in out, (name, out)
+
+
+def test_an_entry_shown_with_content_the_proof_is_not_about_is_not_ok(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack (issue #13 review): the entry document of verify-proof shows what its leaf_data does not hold (an
+    extra field, another seq, a field given twice: the reader sees the first, json.loads keeps the last), and the
+    verifier says "OK: seq 9 is in the checkpoint, as given". What is shown must be what is proved."""
+    cp = write(files / "cp.txt", HONEST.checkpoint(40))
+    key = str(files / "key.pub")
+    doc = entry_document(HONEST, 9, 40)
+    doc["leaf_data"] = leaf_data(9, HONEST.entries[8]).decode()
+    args = ("audit", "verify-proof", "--entry", str(files / "e.json"), "--checkpoint", str(cp), "--public-key", key)
+    write(files / "e.json", json.dumps(doc))
+    assert run(capsys, *args)[0] == 0
+    for name, text in {
+        "extra-field": json.dumps({**doc, "entry": {**doc["entry"], "approved_by": "the county head"}}),
+        "other-seq": json.dumps({**doc, "entry": {**doc["entry"], "seq": 31}}),
+        "duplicate-key": json.dumps(doc).replace('"entry": {', '"entry": {"path": "/funds/allocations/31", ', 1),
+    }.items():
+        write(files / "e.json", text)
+        code, out = run(capsys, *args)
+        assert code in (1, 2) and "OK" not in out, (name, out)
+
+
+def test_a_rolled_back_latest_checkpoint_is_bad_not_a_usage_error(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack (issue #13 review): the superuser deletes the newest rows of audit_checkpoints, so GET
+    /audit/checkpoints/latest serves an older checkpoint than the one the inspector kept. Following the README, the
+    inspector fetches /audit/consistency?from=KEPT&to=NOW, which is a 422 problem (from > to), and verify-consistency
+    answers exit 2, a usage error ("`from` is a tree size"), never that the log went back: a rollback must be BAD."""
+    old = write(files / "old.txt", HONEST.checkpoint(30))
+    new = write(files / "new.txt", HONEST.checkpoint(20))
+    problem = {"type": "about:blank", "status": 422, "code": "VALIDATION_ERROR", "field": "from",
+               "detail": "`from` must not be larger than `to`"}
+    for doc in (problem, {"from": 30, "to": 20, "proof": []}):
+        proof = write(files / "proof.json", json.dumps(doc))
+        code, out = run(capsys, "audit", "verify-consistency", "--old", str(old), "--new", str(new), "--proof",
+                        str(proof), "--public-key", str(files / "key.pub"))
+        assert code == 1 and "BAD" in out, (doc, out)
+
+
+def test_a_checkpoint_of_another_origin_is_refused(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review (issue #13, c2sp.org/tlog-checkpoint: a client checks the origin line against the log it expects):
+    a note signed by the key but naming another log (a key used for two logs, a staging log's checkpoint) is taken
+    by verify-export as a checkpoint of this log."""
+    cp = note.Checkpoint("staging.example/audit", 40, HONEST.root(40))
+    other = write(files / "cp.txt", note.sign(note.format_checkpoint(cp), ORIGIN, KEY))
+    export = write_export(files / "trail.jsonl", HONEST.records())
+    code, out = run(capsys, *export_args(files, export, other))
+    assert code == 1 and "staging.example/audit" in out, out
+
+
+@pytest.mark.parametrize("leaf", ["[" * 100_000, "[1]"], ids=["deep-json", "not-an-object"])
+def test_a_crafted_leaf_data_is_bad_not_a_traceback(
+    files: Path, capsys: pytest.CaptureFixture[str], leaf: str
+) -> None:
+    """Attack (issue #13 review): the entry document's `leaf_data` nested deeper than Python's recursion limit, or
+    JSON that is not an object: verify-proof crashes with a traceback (RecursionError; AttributeError while it
+    words its own refusal) instead of saying BAD."""
+    cp = write(files / "cp.txt", HONEST.checkpoint(40))
+    entry_file = write(files / "e.json", json.dumps({**entry_document(HONEST, 9, 40), "leaf_data": leaf}))
+    code, out = run(capsys, "audit", "verify-proof", "--entry", str(entry_file), "--checkpoint", str(cp),
+                    "--public-key", str(files / "key.pub"))
+    assert code == 1 and "BAD" in out, out

@@ -149,7 +149,27 @@ def test_production_refuses_to_start_without_an_explicit_signing_key(tmp_path: P
     assert not (tmp_path / "audit-signing.key").exists()
     key = tmp_path / "kept.key"
     key.write_text(note.signer_key("fundtrack.example/audit", Ed25519PrivateKey.generate()))
+    key.chmod(0o600)  # as `fundtrack audit new-key` makes it (production refuses a key others can read)
     env["FUNDTRACK_AUDIT_SIGNING_KEY_FILE"] = str(key)
+    started = subprocess.run([sys.executable, "-c", "import gateway.app"], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert started.returncode == 0, started.stderr[-2000:]
+
+
+def test_production_refuses_a_signing_key_others_can_read(tmp_path: Path) -> None:
+    """Attack (issue #13 review): the key that makes checkpoints trustworthy, in a file any local user (or any
+    process of another account on the host) can read, is taken in production without a word; whoever reads it signs
+    checkpoints of a rewritten trail. Production must refuse a key file with group or other permissions."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDTRACK_")}
+    key = tmp_path / "kept.key"
+    key.write_text(note.signer_key("fundtrack.example/audit", Ed25519PrivateKey.generate()))
+    key.chmod(0o644)
+    env.update(FUNDTRACK_ENV="production", FUNDTRACK_SERVICE_SECRET=uuid.uuid4().hex * 2,
+               FUNDTRACK_DATA_DIR=str(tmp_path), FUNDTRACK_AUDIT_SIGNING_KEY_FILE=str(key))
+    started = subprocess.run([sys.executable, "-c", "import gateway.app"], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert started.returncode != 0 and "chmod 600" in started.stderr, started.stderr[-2000:]
+    key.chmod(0o600)
     started = subprocess.run([sys.executable, "-c", "import gateway.app"], env=env, capture_output=True, text=True,
                              timeout=60)
     assert started.returncode == 0, started.stderr[-2000:]
@@ -330,3 +350,118 @@ async def test_the_command_prints_the_key_the_gateway_serves(admin: Api, stack: 
                              capture_output=True, text=True, timeout=60)
     assert printed.returncode == 0, printed.stderr[-2000:]
     assert printed.stdout.strip() == await _public_key(admin)
+
+
+async def test_proof_endpoints_answer_out_of_range_numbers_with_a_problem_not_a_500(admin: Api) -> None:
+    """Attack (issue #13 review): numbers beyond PostgreSQL's bigint reach the database unchecked (an entry's seq,
+    a checkpoint size): each must be an RFC 9457 problem naming its field, never a 500."""
+    await _checkpoint(admin)
+    huge = str(2**63)
+    for path, params, field in (
+        (f"/audit/entries/{huge}", {}, "seq"),
+        ("/audit/entries/1", {"checkpoint_size": huge}, "checkpoint_size"),
+        ("/audit/checkpoints", {"after_size": huge}, "after_size"),
+        ("/audit/consistency", {"from": "1", "to": huge}, "to"),
+    ):
+        response = await admin.get(path, params=params)
+        assert 400 <= response.status_code < 500, (path, params, response.status_code, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json"), response.text
+        body = response.json()
+        assert body.get("code") and field in response.text, body
+
+
+@pytest.mark.destructive
+async def test_a_wiped_trail_is_said_as_tampering_not_as_an_empty_trail(admin: Api, db: asyncpg.Pool) -> None:
+    """Attack (issue #13 review): the superuser deletes the whole trail, its tree and the stored checkpoints. The
+    witness still holds the latest signed checkpoint, yet the checkpointer skips its check when the tree is empty:
+    no `checkpoint_problem`, and POST /audit/checkpoints answers "the trail is empty" instead of refusing loudly; the
+    full check (from the genesis) says ok over 0 entries."""
+    kept, _ = await _checkpoint(admin)
+    async with superuser(db) as conn, _undone(conn):
+        checkpoints = await conn.fetch("SELECT * FROM gateway.audit_checkpoints")
+        try:
+            await conn.execute("DELETE FROM gateway.audit_checkpoints")
+            await conn.execute("DELETE FROM gateway.audit_tree_records")
+            await conn.execute("DELETE FROM gateway.audit_log")
+            refused = await admin.post("/audit/checkpoints")
+            assert refused.status_code == 409 and refused.json()["code"] == "AUDIT_TREE_INCONSISTENT", refused.text
+            assert "entries are gone" in refused.json()["detail"], refused.text
+            started = (await admin.post("/audit/verify/full")).json()
+            for _ in range(100):
+                check = (await admin.get(f"/audit/verify/full/{started['id']}")).json()
+                if check["status"] != "running":
+                    break
+                await asyncio.sleep(0.05)
+            assert check["status"] == "bad", check
+        finally:
+            await conn.copy_records_to_table("audit_checkpoints", schema_name="gateway",
+                                             records=[tuple(r) for r in checkpoints])
+    assert (await admin.post("/audit/checkpoints")).status_code == 201
+
+
+@pytest.mark.destructive
+async def test_a_proof_over_a_tree_that_lost_hashes_is_a_problem_not_a_500(admin: Api, db: asyncpg.Pool) -> None:
+    """Attack (issue #13 review): the superuser deletes a row of the stored tree that proofs read. GET
+    /audit/entries/{seq} and /audit/consistency then raise tree_store.TreeError, which nothing answers: a 500
+    "internal error" where the gateway knows exactly what is wrong (the stored tree is inconsistent, A6)."""
+    kept, _ = await _checkpoint(admin)
+    assert kept.size >= 2
+    async with superuser(db) as conn, _undone(conn):
+        await conn.execute("DELETE FROM gateway.audit_tree_records WHERE record = 1")  # leaf 2: in 1's proof
+        for path, params in (
+            ("/audit/entries/1", {"checkpoint_size": kept.size}),
+            ("/audit/consistency", {"from": 1, "to": kept.size}),
+        ):
+            response = await admin.get(path, params=params)
+            assert response.status_code == 409, (path, response.status_code, response.text)
+            assert response.json()["code"] == "AUDIT_TREE_INCONSISTENT", response.text
+
+
+@pytest.mark.destructive
+async def test_the_latest_checkpoint_served_is_never_older_than_the_witnesss(admin: Api, db: asyncpg.Pool) -> None:
+    """Attack (issue #13 review): the superuser rewrites an entry after checkpoint X (its tree too) and deletes the
+    stored checkpoints after X. The gateway refuses to sign (the witness holds Y), but GET /audit/checkpoints/latest
+    serves X from the database: an inspector who did not keep Y verifies an export against X and is told every
+    entry X signed is unchanged and the rewritten ones are "newer than it". The witness, outside the database, holds
+    Y: what is served as latest is never older than it."""
+    older, _ = await _checkpoint(admin)
+    await chained_without_verifying(admin, db, 3)
+    newer, newer_note = await _checkpoint(admin)
+    assert newer.size > older.size
+    async with superuser(db) as conn, _undone(conn):
+        removed = await conn.fetch("SELECT * FROM gateway.audit_checkpoints WHERE size > $1", older.size)
+        try:
+            await conn.execute("DELETE FROM gateway.audit_checkpoints WHERE size > $1", older.size)
+            await _rewrite(conn, newer.size - 1, tree=True)
+            served = (await admin.get("/audit/checkpoints/latest")).text
+            assert note.open_checkpoint(served, [await _public_key(admin)]).size >= newer.size, served
+        finally:
+            await conn.execute("DELETE FROM gateway.audit_checkpoints WHERE size > $1", older.size)
+            await conn.copy_records_to_table("audit_checkpoints", schema_name="gateway",
+                                             records=[tuple(r) for r in removed])
+    assert (await admin.post("/audit/checkpoints")).status_code == 201
+
+
+@pytest.mark.destructive
+async def test_an_entry_is_proved_in_a_kept_checkpoint_the_database_lost(admin: Api, db: asyncpg.Pool) -> None:
+    """Attack (issue #13 review): the superuser deletes the stored checkpoint row an inspector kept (the tree and the
+    witness keep it): GET /audit/entries/{seq}?checkpoint_size=KEPT answers 404 "no signed checkpoint of size",
+    so the inspector cannot check an entry against the checkpoint they hold. The proof needs the tree only; the
+    checkpoint is the witness's."""
+    kept, kept_note = await _checkpoint(admin)
+    await chained_without_verifying(admin, db, 3)
+    assert (await _checkpoint(admin))[0].size > kept.size  # a newer one stays: the gateway signs nothing again
+    async with superuser(db) as conn:
+        removed = await conn.fetch("SELECT * FROM gateway.audit_checkpoints WHERE size = $1", kept.size)
+        try:
+            await conn.execute("DELETE FROM gateway.audit_checkpoints WHERE size = $1", kept.size)
+            response = await admin.get("/audit/entries/1", params={"checkpoint_size": kept.size})
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert body["checkpoint"] == kept_note and body["checkpoint_size"] == kept.size
+            tlog.check_record([_b64(h) for h in body["proof"]], kept.size, kept.root, 0,
+                              tlog.record_hash(body["leaf_data"].encode()))
+        finally:
+            await conn.execute("DELETE FROM gateway.audit_checkpoints WHERE size = $1", kept.size)
+            await conn.copy_records_to_table("audit_checkpoints", schema_name="gateway",
+                                             records=[tuple(r) for r in removed])

@@ -138,3 +138,13 @@ def test_a_signed_checkpoint_opens() -> None:
 def test_malformed_checkpoints_are_refused(text: str) -> None:
     with pytest.raises(note.NoteError):
         note.parse_checkpoint(text)
+
+
+@pytest.mark.parametrize("size", ["9223372036854775808", "9999999999999999999"])
+def test_a_checkpoint_size_beyond_int64_is_refused(size: str) -> None:
+    """Review (issue #13): Go's tlog.ParseTree reads the size as an int64 and refuses more; ours took any 19 digits
+    (up to 9999999999999999999, beyond what audit_checkpoints.size or any proof route takes)."""
+    root = base64.b64encode(b"\x01" * 32).decode()
+    with pytest.raises(note.NoteError):
+        note.parse_checkpoint(f"example.com/log\n{size}\n{root}\n")
+    assert note.parse_checkpoint(f"example.com/log\n9223372036854775807\n{root}\n").size == 2**63 - 1

@@ -1,10 +1,12 @@
 """Operations: metrics, the one OpenAPI document, settings that refuse default secrets, the daily detector run."""
 
+import asyncio
 import uuid
 from datetime import date, datetime
 from types import SimpleNamespace
 
 import asyncpg
+import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -13,7 +15,7 @@ from services.kernel.db import create_engine, session_factory
 from services.kernel.scheduler import daily_scan, seconds_until
 from services.kernel.settings import Settings
 from tests.conftest import Api
-from tests.stack import TestDatabase
+from tests.stack import Stack, TestDatabase
 
 
 async def test_metrics_count_requests_by_route_and_status(anonymous: Api, admin: Api) -> None:
@@ -64,3 +66,34 @@ async def test_daily_run_raises_alerts_and_is_audited(database: TestDatabase, db
         "SELECT count(*) FROM registry.audit_outbox WHERE request_id = 'daily-registry-2026-03-01'"
     ) + await db.fetchval("SELECT count(*) FROM gateway.audit_log WHERE request_id = 'daily-registry-2026-03-01'")
     assert audited == 1
+
+
+@pytest.mark.destructive
+async def test_readiness_goes_red_while_a_service_cannot_reach_its_database(
+    anonymous: Api, stack: Stack, db: asyncpg.Pool
+) -> None:
+    """Issue #14: /readyz (the gateway's, and the service's own) says 503 while the loans service cannot get a
+    database connection (its login refused, its sessions cut), and 200 again once it can; /healthz stays 200: the
+    process lives."""
+    if not stack.db_urls:
+        pytest.skip("the server let no per-process roles be made: the loans process logs in as the suite's user")
+    loans = stack.service_urls["loans"]
+    assert (await anonymous.get("/readyz")).status_code == 200
+    await db.execute("ALTER ROLE fundtrack_loans NOLOGIN")
+    try:
+        await db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'fundtrack_loans'")
+        gateway = await anonymous.get("/readyz")
+        assert gateway.status_code == 503 and gateway.json()["checks"]["loans"] is False, gateway.text
+        assert gateway.json()["checks"]["funds"] is True, gateway.text
+        async with httpx.AsyncClient(base_url=loans) as client:
+            own = await client.get("/readyz")
+            assert own.status_code == 503 and own.json()["ready"] is False, own.text
+            assert (await client.get("/healthz")).status_code == 200
+    finally:
+        await db.execute("ALTER ROLE fundtrack_loans LOGIN")
+    for _ in range(50):
+        if (await anonymous.get("/readyz")).status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the gateway never said ready again")

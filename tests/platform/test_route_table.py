@@ -141,6 +141,7 @@ def test_internal_routes_and_probes_are_not_public() -> None:
     document = {"paths": {
         "/internal/audit-outbox": {"get": {}},
         "/healthz": {"get": {}},
+        "/readyz": {"get": {}},
         "/loans": {"get": {}, "post": {}, "parameters": []},
     }}
     assert openapi_table("loans", document) == {("GET", "/loans", "loans"), ("POST", "/loans", "loans")}

@@ -12,12 +12,13 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Executor
+from typing import Any
 
 import asyncpg
 import pytest
 
 from deploy.migrate import migrate
-from gateway import tlog, tree_verify
+from gateway import note, tlog, tree_store, tree_verify
 from gateway.audit_chain import entry_hash, leaf_data
 from gateway.audit_settings import AuditSettings
 from gateway.models import AUDIT_FIELDS
@@ -151,3 +152,121 @@ async def test_an_entry_relinked_at_a_cut_is_named(conn: asyncpg.Connection, poo
     found = await both(conn, pool)
     assert (found.ok, found.first_bad_seq, found.head_hash) == (False, seq, hash_of(seq - 1)), found
     assert found.problem == f"entry {seq} does not carry the chain's link"
+
+
+async def test_a_trail_cut_below_a_signed_checkpoint_is_not_ok(conn: asyncpg.Connection, pool: Executor) -> None:
+    """Attack (issue #13 review): the superuser deletes the tail of the trail AND of the tree, below the size of the
+    witness's latest signed checkpoint. The full check (from the genesis) and /audit/verify (from a point verified
+    before the cut) are given that checkpoint, yet skip it because it is larger than the stored tree, and say ok
+    over a trail that lost entries the log signed (or over a shorter fork written in their place)."""
+    signed = note.Checkpoint("fundtrack.example/audit", SIZE, TRAIL.root(SIZE))
+    await conn.execute("DELETE FROM audit_log WHERE seq > 2990")
+    await conn.execute("DELETE FROM audit_tree_records WHERE record >= 2990")
+    whole = await verify_from(conn, GENESIS, [signed], pool=pool)
+    assert whole.ok is False, whole
+    point = TreeState(2000, TRAIL.root(2000), hash_of(2000))
+    incremental = await verify_from(conn, point, [signed], pool=pool)
+    assert incremental.ok is False, incremental
+
+
+async def test_a_verifier_process_that_dies_does_not_end_verification_for_good(
+    conn: asyncpg.Connection, trail_db: str
+) -> None:
+    """Attack (issue #13 review): a verifier worker killed once (the OOM killer, an operator's kill, a crash in a
+    driver) breaks the gateway's ProcessPoolExecutor for good: every later GET /audit/verify and full check fails
+    (BrokenProcessPool, a 500) until the gateway is restarted. The verification running then may fail; the next one
+    must run."""
+    import os
+    import signal
+
+    pool = verify_pool(AuditSettings(verify_workers=1), trail_db, {"search_path": "gateway"})
+    assert pool is not None
+    try:
+        assert (await verify_from(conn, GENESIS, pool=pool)).ok
+        executor: Any = getattr(pool, "_pool", pool)  # the ProcessPoolExecutor (inside a wrapper, if any)
+        processes: dict[int, Any] = executor._processes  # its worker processes, by pid
+        for pid in list(processes):
+            os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.5)
+        try:
+            await verify_from(conn, GENESIS, pool=pool)
+        except Exception:  # noqa: BLE001 - the one running when its process died may fail
+            pass
+        again = await verify_from(conn, GENESIS, pool=pool)
+        assert (again.ok, again.entries) == (True, SIZE), again
+    finally:
+        pool.shutdown()
+
+
+async def test_two_signed_roots_for_one_size_are_a_fork_not_ok(conn: asyncpg.Connection) -> None:
+    """Attack (issue #13 review): two checkpoints signed for one size with different roots (the database's and the
+    witness's: a log that forked, e.g. a database restored from a backup and grown again while the key signed on)
+    are put in a dict by size for the sizes after the verified point: one root is dropped unchecked, and the
+    verification says ok over a forked log. The offline verifier refuses the same pair."""
+    forked = note.Checkpoint("fundtrack.example/audit", 2000, TRAIL.root(1999))
+    honest = note.Checkpoint("fundtrack.example/audit", 2000, TRAIL.root(2000))
+    found = await verify_from(conn, GENESIS, [forked, honest])
+    assert found.ok is False, found
+
+
+async def test_the_signed_roots_before_the_point_cost_one_read_not_one_per_checkpoint(
+    conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review (issue #13, DoS): every GET /audit/verify compares the stored tree with the roots of up to 1000 signed
+    checkpoints before its point, one query each (1000 queries, ~0.3 s of database time on a local database, per
+    call, whatever the trail's growth): an inspector polling /audit/verify keeps the database busy. The roots'
+    stored hashes are read in one query."""
+    stored = TRAIL.hashes()
+    signed = [note.Checkpoint("fundtrack.example/audit", s, tlog.tree_hash(s, lambda ix: [stored[i] for i in ix]))
+              for s in range(2001, SIZE + 1)]
+    reads = 0
+    real = tree_store.read_hashes
+
+    async def counted(raw: asyncpg.Connection, indexes: Any) -> dict[int, bytes]:
+        nonlocal reads
+        reads += 1
+        return await real(raw, indexes)
+
+    monkeypatch.setattr(tree_store, "read_hashes", counted)
+    found = await verify_from(conn, TreeState(SIZE, TRAIL.root(SIZE), hash_of(SIZE)), signed)
+    assert found.ok, found
+    assert reads <= 2, reads
+
+
+async def test_the_signed_checkpoints_are_not_opened_again_at_every_verification(
+    conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Review (issue #13, DoS): every GET /audit/verify opens up to 1000 stored checkpoints again (an Ed25519
+    verification each, ~0.25 s for 1000, on the gateway's event loop: every request waits meanwhile). A note once
+    opened with the log's key is the same checkpoint the next time: it is opened once."""
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from gateway import verification
+    from gateway.checkpoints import Checkpointer
+    from gateway.signing import Signer
+    from gateway.witness import Witness
+
+    signer = Signer("fundtrack.example/audit", Ed25519PrivateKey.generate())
+    checkpointer = Checkpointer(None, signer, Witness(tmp_path), interval=1)  # type: ignore[arg-type]
+    stored = TRAIL.hashes()
+    roots = {s: tlog.tree_hash(s, lambda ix: [stored[i] for i in ix]) for s in range(2901, SIZE + 1)}
+    rows = [(s, root, datetime.now(UTC), signer.sign(note.format_checkpoint(note.Checkpoint(signer.name, s, root))))
+            for s, root in roots.items()]
+    await conn.copy_records_to_table("audit_checkpoints", records=rows)
+    try:
+        first = await verification.signed_checkpoints(conn, checkpointer)
+        opened = 0
+        real = note.open_checkpoint
+
+        def counted(text: str, keys: Any) -> note.Checkpoint:
+            nonlocal opened
+            opened += 1
+            return real(text, keys)
+
+        monkeypatch.setattr(note, "open_checkpoint", counted)
+        assert await verification.signed_checkpoints(conn, checkpointer) == first and len(first) == len(rows)
+        assert opened == 0, opened
+    finally:
+        await conn.execute("DELETE FROM audit_checkpoints")
