@@ -203,7 +203,9 @@ def test_compose_runs_every_process_as_the_topology_declares_it() -> None:
     for name in SERVICES:
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert services["gateway"]["depends_on"][name]["condition"] == "service_healthy"
-    assert "/readyz" in " ".join(services["gateway"]["healthcheck"]["test"])
+    for process in PROCESSES:  # ready: reaches its database (and, for the gateway, every service)
+        port = expected_target(process)[1]
+        assert f"http://127.0.0.1:{port}/readyz" in " ".join(services[process]["healthcheck"]["test"]), process
     assert [s for s, body in services.items() if "ports" in body] == ["gateway"]
 
 
@@ -274,8 +276,7 @@ def test_every_process_has_a_deployment_service_and_budget(rendered: tuple[str, 
         assert services[process]["spec"]["ports"][0]["port"] == port
         for probe in ("livenessProbe", "readinessProbe"):
             assert container[probe]["httpGet"]["port"] == "http", (process, probe)
-        ready = "/readyz" if process == "gateway" else "/healthz"
-        assert container["readinessProbe"]["httpGet"]["path"] == ready
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         for bound in ("requests", "limits"):
             assert set(container["resources"][bound]) == {"cpu", "memory"}, (process, bound)
