@@ -301,7 +301,17 @@ def test_every_process_has_a_deployment_service_and_budget(rendered: tuple[str, 
     assert backends == ["gateway"]
     gateway_pod = deployments["gateway"]["spec"]["template"]["spec"]
     volumes = {v["name"]: v for v in gateway_pod["volumes"]}
-    assert volumes["audit-signing-key"]["secret"]["secretName"] == "fundtrack-audit-signing-key"
+    # The key the gateway reads is a copy only its user may read (gateway/signing.py refuses a group-readable one, and
+    # a Secret's files are group-readable under fsGroup), made by an init container from the Secret.
+    (gateway_container,) = gateway_pod["containers"]
+    key_file = {e["name"]: e.get("value") for e in gateway_container["env"]}["FUNDTRACK_AUDIT_SIGNING_KEY_FILE"]
+    (key_mount,) = [m for m in gateway_container["volumeMounts"] if key_file.startswith(m["mountPath"] + "/")]
+    assert "emptyDir" in volumes[key_mount["name"]]
+    (init,) = gateway_pod["initContainers"]
+    assert "umask 077" in init["command"][-1] and key_mount["mountPath"] in init["command"][-1]
+    secret_mounts = [m for m in init["volumeMounts"] if "secret" in volumes[m["name"]]]
+    assert [volumes[m["name"]]["secret"]["secretName"] for m in secret_mounts] == ["fundtrack-audit-signing-key"]
+    assert not any("secret" in volumes[m["name"]] for m in gateway_container["volumeMounts"])
     assert volumes["witness"]["persistentVolumeClaim"]["claimName"] == "fundtrack-witness"
     if deployments["gateway"]["spec"].get("replicas", 1) > 1:  # every gateway must sign against one witness
         claim = objects(docs, "PersistentVolumeClaim")["fundtrack-witness"]
