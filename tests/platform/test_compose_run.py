@@ -138,7 +138,8 @@ def test_the_compose_files_processes_run_as_written() -> None:
         )
         assert key.returncode == 0, key.stderr
         migrate = compose["migrate"]
-        done = subprocess.run(mapping.command(migrate["command"]), env=process_env(migrate, env, mapping, tmp / "m"),
+        done = subprocess.run(mapping.command(migrate["command"]),
+                              env=process_env(migrate, env, mapping, tmp / "migrate"),
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         assert "per-process login roles: yes" in done.stderr  # every process logs in as its own role below
@@ -166,6 +167,10 @@ def test_the_compose_files_processes_run_as_written() -> None:
             time.sleep(0.5)
         verified = httpx.get(f"{gateway}/audit/verify", headers=admin, timeout=30).json()
         assert verified["ok"] is True, verified
+        # The containers' root filesystem is read-only (x-image: read_only), /tmp and the volumes aside: nothing is
+        # written to the data directory (also $HOME), which in a container is the image's, not a volume.
+        for name in ("migrate", *SERVICES, "gateway"):
+            assert not any((tmp / name).iterdir()), f"{name} wrote {sorted((tmp / name).iterdir())}"
     finally:
         for child in reversed(children):  # the gateway first, as compose stops it before the services it depends on
             if child.poll() is None:

@@ -194,6 +194,9 @@ def test_compose_runs_every_process_as_the_topology_declares_it() -> None:
     assert services["migrate"]["command"] == ["fundtrack", "migrate"]
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert any(v.endswith(":/var/lib/postgresql/data") for v in services["postgres"]["volumes"])
+    for process in (*PROCESSES, "migrate"):  # one image, read-only but for /tmp (test_compose_run: nothing else)
+        assert services[process]["image"] == services["gateway"]["image"] and services[process]["read_only"] is True
+        assert services[process]["tmpfs"] == ["/tmp"]
     for process in PROCESSES:
         service = services[process]
         assert uvicorn_target(service["command"]) == expected_target(process), process
