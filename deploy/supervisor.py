@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from deploy.drift import SchemaDrift
-from deploy.embedded import EmbeddedPostgres
+from deploy.embedded import STOP_TIMEOUT_SECONDS, EmbeddedPostgres
 from deploy.migrate import migrate, password_variable
 from deploy.pools import pool_env
 from deploy.secrets import kept_secret
@@ -170,6 +170,12 @@ def stop_all(children: list[Child]) -> None:
                 say(f"{child.name} did not stop in {STOP_GRACE_SECONDS:.0f}s; killing it")
                 child.process.kill()
                 child.process.wait()
+
+
+def worst_stop_seconds() -> float:
+    """The longest `up` takes to stop once asked: the gateway's grace, the services' grace, then the embedded
+    PostgreSQL's shutdown. A service manager must wait longer than this before it kills (deploy/systemd)."""
+    return 2 * STOP_GRACE_SECONDS + STOP_TIMEOUT_SECONDS
 
 
 def settings_problem() -> str | None:

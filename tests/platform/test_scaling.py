@@ -1,0 +1,351 @@
+"""The schema choices that let FundTrack grow from one county to the country (deploy/SCALING.md), checked against the
+models (services/*/models.py and gateway/models.py are the schema).
+
+Every table of every schema has a plan (PLAN): distributed by a region code on Citus, partitioned in time order,
+both, a reference table copied to every node, or local (stays whole on its schema's server). The rules a plan
+brings:
+
+- distributed (by `column`): the column is a NOT NULL 6-character region code, in the primary key and in every
+  unique constraint and unique index (a distributed table can enforce uniqueness only within a shard); a foreign key
+  from it goes to a reference table, or to a distributed table through the distribution column on both sides (no
+  cross-county foreign key: a row and what it refers to live on the same shard).
+- partitioned (by `partition`): the column is NOT NULL, in the primary key and in every unique constraint and unique
+  index (PostgreSQL's rule for partitioned tables); a foreign key into it names that column too.
+- reference: its foreign keys go to reference tables only (a reference table is on every node; what it refers to
+  must be too).
+- local and reference tables: no foreign key into a distributed table.
+
+No schema change is made with this test (issue #15: others change schemas in parallel). The tables that do not meet
+their plan yet are listed in KNOWN_GAPS with the reason and the migration that will close them (SCALING.md,
+"What the schema still has to change"); the test fails on a violation not listed, and on a listed one that is gone
+(the list is not stale). A table added to a models.py without a plan fails here too: say how it grows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import BigInteger, Column, ForeignKeyConstraint, Index, MetaData, String, Table, UniqueConstraint
+
+from migrations.schemas import TARGET_METADATA
+
+ROOT = Path(__file__).resolve().parents[2]
+SCALING = ROOT / "deploy" / "SCALING.md"
+
+DISTRIBUTED, PARTITIONED, BOTH = "distributed", "partitioned", "distributed+partitioned"
+REFERENCE, LOCAL = "reference", "local"
+CODE_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: str
+    why: str
+    column: str | None = None  # the distribution column (a region code)
+    partition: str | None = None  # the partition column (time order)
+
+
+def dist(column: str, why: str) -> Plan:
+    return Plan(DISTRIBUTED, why, column=column)
+
+
+def part(partition: str, why: str) -> Plan:
+    return Plan(PARTITIONED, why, partition=partition)
+
+
+# "schema.table", or "*.table" for a kernel table every schema has (services/kernel/models.py).
+PLAN: dict[str, Plan] = {
+    # The audit trail: one hash chain and one Merkle tree for the whole system (A1, A6), so never split by county;
+    # billions of entries, kept for good: partitioned in the order they were chained, on the gateway's server.
+    "gateway.audit_log": part("seq", "every request and change, billions; one chain, so partitioned by seq range"),
+    "gateway.audit_tree_records": part("record", "the Merkle tree's stored rows: grows with the log"),
+    "gateway.audit_checkpoints": part("size", "a signed checkpoint every few seconds while entries arrive"),
+    "gateway.audit_inbox": Plan(LOCAL, "the door's entries until the sequencer chains them (deleted once chained)"),
+    "gateway.principals": Plan(REFERENCE, "API keys: thousands, read on every request"),
+    "gateway.principal_revocations": Plan(REFERENCE, "revoked keys: at most one per principal"),
+    "*.audit_outbox": part("id", "one row per committed change, kept for good; id is assigned in commit order"),
+    "*.audit_outbox_acks": part("outbox_id", "one per outbox row, partitioned with it"),
+    "*.idempotency_keys": part("created_at", "one per keyed write, kept as the answer to a retry"),
+    "*.signed_nonces": Plan(LOCAL, "forgotten after an hour (S5): small at any moment"),
+    "*.alerts": Plan(LOCAL, "detector findings: thousands a year per county"),
+    "*.alert_events": Plan(LOCAL, "acknowledgements and resolutions of alerts"),
+    "*.refusals": Plan(LOCAL, "S6's counted refusals: bounded by the throttle"),
+    # Funds: money from the centre to the county, then to projects and households.
+    "funds.fund_sources": Plan(REFERENCE, "the fund sources: tens"),
+    "funds.counties": Plan(REFERENCE, "the counties: 832 poor counties, ~2,800 in all"),
+    "funds.appropriations": Plan(REFERENCE, "budget documents of the centre and provinces: thousands a year"),
+    "funds.allocations": Plan(REFERENCE, "allocation documents down the levels: tens of thousands a year"),
+    "funds.accounts": dist("region_code", "a pool or project account per region, fund source and project"),
+    "funds.transfers": Plan(BOTH, "every movement of money, tens of millions a year", "region_code", "created_at"),
+    "funds.project_ledgers": dist("county_code", "one per project, updated with its arrangements"),
+    "funds.arrangements": dist("county_code", "money arranged to projects by the county"),
+    "funds.disbursements": dist("county_code", "every payment to a payee, millions a year"),
+    "funds.reversals": dist("county_code", "corrections of arrangements and disbursements"),
+    # Projects: the county project library.
+    "projects.projects": dist("county_code", "the county project library: ~1 million over a decade"),
+    "projects.project_events": dist("county_code", "every step of a project's lifecycle"),
+    "projects.announcements": dist("county_code", "P1's public announcement of a project"),
+    "projects.objections": dist("county_code", "the public's objections to a project"),
+    "projects.objection_resolutions": dist("county_code", "how each objection was resolved"),
+    "projects.assets": dist("county_code", "assets a project formed"),
+    "projects.asset_shares": dist("county_code", "the households' shares of an asset: millions"),
+    "projects.dividends": dist("county_code", "dividends an asset paid"),
+    "projects.dividend_payouts": dist("county_code", "a dividend's payment to each household: tens of millions"),
+    # Loans: ~20 million small poverty loans.
+    "loans.loans": dist("county_code", "~20 million loans"),
+    "loans.loan_repayments": dist("county_code", "repayments of every loan: over 100 million"),
+    "loans.loan_extensions": dist("county_code", "at most one per loan"),
+    "loans.loan_usage_reports": dist("county_code", "how each loan was used"),
+    # Registry: ~30 million registered households.
+    "registry.households": dist("county_code", "~30 million registered households"),
+    "registry.household_status_history": dist("county_code", "every status change of every household"),
+    "registry.household_imports": dist("county_code", "a county's roster imports"),
+}
+
+# The tables that do not meet their plan yet, with the reason (rule → why). SCALING.md says what migration closes
+# each. Keys are "schema.table" (or "*.table" for every schema that has it) and the rule's name.
+KNOWN_GAPS: dict[tuple[str, str], str] = {
+    ("gateway.audit_log", "partition-unique"): "uq on inbox_id alone (the guard against chaining an entry twice)",
+    ("*.audit_outbox", "partition-unique"): "uq on nonce alone (S5's replay guard)",
+    ("*.idempotency_keys", "partition-key"): "keyed (principal_id, key) without created_at",
+    ("funds.accounts", "distribution-key"): "keyed by id alone",
+    ("funds.transfers", "distribution-column"): "two accounts, often of two regions: no region of its own",
+    ("funds.transfers", "distribution-key"): "keyed by id alone",
+    ("funds.transfers", "distribution-unique"): "uq on reverses_id alone",
+    ("funds.transfers", "distribution-fk"): "references accounts and itself by id alone",
+    ("funds.transfers", "partition-key"): "keyed by id alone, without created_at",
+    ("funds.transfers", "partition-unique"): "uq on reverses_id alone",
+    ("funds.transfers", "partition-fk"): "a reversal references the transfer it reverses by id alone",
+    ("funds.project_ledgers", "distribution-key"): "keyed by project_id alone",
+    ("funds.arrangements", "distribution-key"): "keyed by id alone",
+    ("funds.disbursements", "distribution-key"): "keyed by id alone",
+    ("funds.reversals", "distribution-column"): "no county code",
+    ("funds.reversals", "distribution-key"): "keyed by id alone",
+    ("funds.reversals", "distribution-unique"): "uq on target_id alone",
+    ("projects.projects", "distribution-key"): "keyed by id alone",
+    ("registry.households", "distribution-key"): "keyed by household_id alone",
+    ("registry.household_imports", "distribution-column"): "region_code VARCHAR(12), no county_code",
+    ("registry.household_imports", "distribution-key"): "keyed by id alone",
+    ("registry.household_imports", "distribution-unique"): "uq on number alone (the import's running number)",
+    ("registry.household_status_history", "distribution-column"): "no county code",
+    ("registry.household_status_history", "distribution-key"): "keyed by (household_id, effective_on, id)",
+    ("loans.loans", "distribution-key"): "keyed by id alone",
+}
+# Children of a parent keyed by id alone: no county code of their own, and a foreign key to the parent by id.
+for _child in (
+    "projects.project_events", "projects.announcements", "projects.objections", "projects.objection_resolutions",
+    "projects.assets", "projects.asset_shares", "projects.dividends", "projects.dividend_payouts",
+    "loans.loan_repayments", "loans.loan_extensions", "loans.loan_usage_reports",
+):
+    KNOWN_GAPS[(_child, "distribution-column")] = "no county code"
+    KNOWN_GAPS[(_child, "distribution-key")] = "keyed without a county code"
+    KNOWN_GAPS[(_child, "distribution-fk")] = "references its parent by id alone"
+for _child in ("projects.announcements", "loans.loan_extensions"):
+    KNOWN_GAPS[(_child, "distribution-unique")] = "a unique key without a county code (seq; loan_id)"
+
+
+def plan_of(schema: str, table: str) -> Plan | None:
+    return PLAN.get(f"{schema}.{table}") or PLAN.get(f"*.{table}")
+
+
+def _unique_keys(table: Table) -> list[tuple[str, set[str]]]:
+    keys = [(str(c.name), {col.name for col in c.columns}) for c in table.constraints
+            if isinstance(c, UniqueConstraint)]
+    keys += [(str(i.name), {col.name for col in i.columns}) for i in table.indexes if i.unique]
+    return keys
+
+
+def violations(tables: dict[str, dict[str, Table]], plans: dict[str, dict[str, Plan]]) -> dict[tuple[str, str], str]:
+    """{("schema.table", rule): what is wrong} for tables[schema][name] against plans[schema][name]."""
+    found: dict[tuple[str, str], str] = {}
+
+    def say(key: str, rule: str, what: str) -> None:
+        found.setdefault((key, rule), what)
+
+    for schema, by_name in tables.items():
+        for name, table in by_name.items():
+            key = f"{schema}.{name}"
+            plan = plans[schema].get(name)
+            if plan is None:
+                say(key, "unplanned", "no plan: add it to PLAN (how does it grow?)")
+                continue
+            primary = {c.name for c in table.primary_key.columns}
+            uniques = _unique_keys(table)
+            if plan.kind in (DISTRIBUTED, BOTH):
+                column = table.columns.get(plan.column or "")
+                if (column is None or column.nullable or not isinstance(column.type, String)
+                        or column.type.length != CODE_LENGTH):
+                    say(key, "distribution-column", f"{plan.column} is not a NOT NULL {CODE_LENGTH}-character code")
+                if plan.column not in primary:
+                    say(key, "distribution-key", f"{plan.column} is not in the primary key {sorted(primary)}")
+                for uname, cols in uniques:
+                    if plan.column not in cols:
+                        say(key, "distribution-unique", f"unique {uname} {sorted(cols)} lacks {plan.column}")
+            if plan.kind in (PARTITIONED, BOTH):
+                column = table.columns.get(plan.partition or "")
+                if column is None or column.nullable:
+                    say(key, "partition-column", f"{plan.partition} is not a NOT NULL column")
+                if plan.partition not in primary:
+                    say(key, "partition-key", f"{plan.partition} is not in the primary key {sorted(primary)}")
+                for uname, cols in uniques:
+                    if plan.partition not in cols:
+                        say(key, "partition-unique", f"unique {uname} {sorted(cols)} lacks {plan.partition}")
+            for fk in table.constraints:
+                if not isinstance(fk, ForeignKeyConstraint):
+                    continue
+                target = fk.referred_table
+                target_plan = plans[schema].get(target.name)
+                pairs = {(e.parent.name, e.column.name) for e in fk.elements}
+                target_kind = target_plan.kind if target_plan else LOCAL
+                if plan.kind in (DISTRIBUTED, BOTH):
+                    colocated = target_kind in (DISTRIBUTED, BOTH) and target_plan is not None and (
+                        (plan.column, target_plan.column) in pairs)
+                    if target_kind != REFERENCE and not colocated:
+                        say(key, "distribution-fk", f"{fk.name or pairs} → {target.name} crosses shards")
+                elif target_kind in (DISTRIBUTED, BOTH):
+                    say(key, "fk-into-distributed", f"a {plan.kind} table references distributed {target.name}")
+                elif plan.kind == REFERENCE and target_kind != REFERENCE:
+                    say(key, "reference-fk", f"a reference table references {target_kind} {target.name}")
+                if target_kind in (PARTITIONED, BOTH) and target_plan is not None and not any(
+                        referred == target_plan.partition for _, referred in pairs):
+                    say(key, "partition-fk", f"{fk.name or pairs} → {target.name} lacks {target_plan.partition}")
+    return found
+
+
+def schema_tables() -> dict[str, dict[str, Table]]:
+    return {schema: {t.name: t for t in md.sorted_tables} for schema, md in TARGET_METADATA.items()}
+
+
+def schema_plans(tables: dict[str, dict[str, Table]]) -> dict[str, dict[str, Plan]]:
+    plans: dict[str, dict[str, Plan]] = {}
+    for schema, by_name in tables.items():
+        plans[schema] = {}
+        for name in by_name:
+            plan = plan_of(schema, name)
+            if plan is not None:
+                plans[schema][name] = plan
+    return plans
+
+
+def expanded_gaps(tables: dict[str, dict[str, Table]]) -> dict[tuple[str, str], str]:
+    gaps = {}
+    for (key, rule), why in KNOWN_GAPS.items():
+        schema, _, name = key.partition(".")
+        schemas = [s for s, by_name in tables.items() if name in by_name] if schema == "*" else [schema]
+        for s in schemas:
+            gaps[(f"{s}.{name}", rule)] = why
+    return gaps
+
+
+def test_every_table_of_the_models_meets_its_plan_or_is_a_known_gap() -> None:
+    tables = schema_tables()
+    found = violations(tables, schema_plans(tables))
+    gaps = expanded_gaps(tables)
+    new = {k: v for k, v in found.items() if k not in gaps}
+    assert not new, "tables that break the scaling rules (deploy/SCALING.md): " + "; ".join(
+        f"{k[0]} {k[1]}: {v}" for k, v in sorted(new.items()))
+    stale = sorted(k for k in gaps if k not in found)
+    assert not stale, f"KNOWN_GAPS lists what is no longer a gap: remove {stale}"
+
+
+def test_every_plan_names_a_table_of_the_models() -> None:
+    tables = schema_tables()
+    names = {f"{s}.{n}" for s, by_name in tables.items() for n in by_name}
+    for key in PLAN:
+        schema, _, name = key.partition(".")
+        if schema == "*":
+            assert any(n.endswith(f".{name}") for n in names), f"PLAN names {key}: no schema has it"
+        else:
+            assert key in names, f"PLAN names {key}: no such table in the models"
+    for key, _rule in KNOWN_GAPS:
+        assert key in PLAN, f"KNOWN_GAPS names {key}, which has no plan"
+
+
+def test_every_big_table_is_planned_for_growth() -> None:
+    """The household, loan, money and audit tables are distributed or partitioned, never left local."""
+    big = ("registry.households", "loans.loans", "loans.loan_repayments", "funds.transfers", "funds.disbursements",
+           "gateway.audit_log", "*.audit_outbox")
+    for key in big:
+        assert PLAN[key].kind in (DISTRIBUTED, PARTITIONED, BOTH), key
+
+
+def test_scaling_md_names_every_known_gap_table_and_keeps_the_measured_growth_section() -> None:
+    text = SCALING.read_text()
+    for key, _rule in KNOWN_GAPS:
+        assert f"`{key.split('.', 1)[1]}`" in text, f"SCALING.md does not say how {key} will meet its plan"
+    assert re.search(r"^## Measured growth$", text, re.MULTILINE)
+    assert "issue #20" in text
+
+
+# --- the rules on their own, both sides ----------------------------------------------------------------------------
+
+
+def _check(*tables: Table, plans: dict[str, Plan]) -> set[tuple[str, str]]:
+    return set(violations({"s": {t.name: t for t in tables}}, {"s": plans}))
+
+
+def _code(primary_key: bool = False) -> Column[str]:
+    return Column("county_code", String(CODE_LENGTH), nullable=False, primary_key=primary_key)
+
+
+def test_a_distributed_table_keyed_by_county_with_a_colocated_child_passes() -> None:
+    md = MetaData()
+    loans = Table("loans", md, _code(primary_key=True), Column("id", String(40), primary_key=True),
+                  Column("no", String(10)), UniqueConstraint("county_code", "no"))
+    repayments = Table("repayments", md, _code(primary_key=True), Column("id", String(40), primary_key=True),
+                       Column("loan_id", String(40), nullable=False), Column("source", String(8), nullable=False),
+                       ForeignKeyConstraint(["county_code", "loan_id"], ["loans.county_code", "loans.id"]),
+                       ForeignKeyConstraint(["source"], ["sources.code"]))
+    sources = Table("sources", md, Column("code", String(8), primary_key=True))
+    plans = {"loans": dist("county_code", ""), "repayments": dist("county_code", ""), "sources": Plan(REFERENCE, "")}
+    assert _check(loans, repayments, sources, plans=plans) == set()
+
+
+def test_each_distribution_rule_is_enforced() -> None:
+    md = MetaData()
+    loans = Table("loans", md, Column("id", String(40), primary_key=True), Column("county_code", String(12)),
+                  Column("no", String(10)), Index("uq_no", "no", unique=True))
+    repayments = Table("repayments", md, _code(primary_key=True), Column("id", String(40), primary_key=True),
+                       Column("loan_id", String(40), nullable=False),
+                       ForeignKeyConstraint(["loan_id"], ["loans.id"]))
+    notes = Table("notes", md, Column("id", BigInteger, primary_key=True), Column("loan_id", String(40)),
+                  ForeignKeyConstraint(["loan_id"], ["loans.id"]))
+    kinds = Table("kinds", md, Column("code", String(8), primary_key=True), Column("note_id", BigInteger),
+                  ForeignKeyConstraint(["note_id"], ["notes.id"]))
+    plans = {"loans": dist("county_code", ""), "repayments": dist("county_code", ""), "notes": Plan(LOCAL, ""),
+             "kinds": Plan(REFERENCE, "")}
+    assert _check(loans, repayments, notes, kinds, plans=plans) == {
+        ("s.loans", "distribution-column"), ("s.loans", "distribution-key"), ("s.loans", "distribution-unique"),
+        ("s.repayments", "distribution-fk"), ("s.notes", "fk-into-distributed"), ("s.kinds", "reference-fk"),
+    }
+
+
+def test_each_partition_rule_is_enforced_and_a_good_partitioned_table_passes() -> None:
+    md = MetaData()
+    good = Table("log", md, Column("seq", BigInteger, primary_key=True), Column("at", String(30), nullable=False))
+    acks = Table("acks", md, Column("seq", BigInteger, primary_key=True), ForeignKeyConstraint(["seq"], ["log.seq"]))
+    plans = {"log": part("seq", ""), "acks": part("seq", "")}
+    assert _check(good, acks, plans=plans) == set()
+    md = MetaData()
+    bad = Table("log", md, Column("id", BigInteger, primary_key=True), Column("at", String(30)),
+                Column("nonce", String(64)), Index("uq_nonce", "nonce", unique=True))
+    child = Table("acks", md, Column("id", BigInteger, primary_key=True), Column("log_id", BigInteger),
+                  ForeignKeyConstraint(["log_id"], ["log.id"]))
+    plans = {"log": part("at", ""), "acks": Plan(LOCAL, "")}
+    assert _check(bad, child, plans=plans) == {
+        ("s.log", "partition-column"), ("s.log", "partition-key"), ("s.log", "partition-unique"),
+        ("s.acks", "partition-fk"),
+    }
+
+
+def test_a_table_without_a_plan_is_refused() -> None:
+    table = Table("new_table", MetaData(), Column("id", BigInteger, primary_key=True))
+    assert _check(table, plans={}) == {("s.new_table", "unplanned")}
+
+
+@pytest.mark.parametrize("key", sorted(PLAN))
+def test_each_plan_says_why(key: str) -> None:
+    assert PLAN[key].why.strip()
