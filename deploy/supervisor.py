@@ -1,7 +1,10 @@
 """`fundtrack up`: the database, migrations, four services and the gateway as separate processes on loopback.
 
-Children die with the supervisor (PR_SET_PDEATHSIG), so nothing is orphaned even if it is killed; if one child
-dies, the supervisor says so loudly and stops the rest: there is never a half-running system.
+Children die with the supervisor (PR_SET_PDEATHSIG), so nothing is orphaned even if it is killed. Each child is
+the leader of its own process group, which holds its uvicorn workers: a child that dies (killed with -9, crashed)
+has what is left of its group killed, so no orphaned worker keeps its port, and it is started again after a backoff
+that grows while it keeps dying (1 s … 30 s), said loudly each time (issue #14). A port held by something else
+refuses the start: a health check must be answered by the process this supervisor started.
 """
 
 from __future__ import annotations
@@ -9,12 +12,13 @@ from __future__ import annotations
 import http.client
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -31,6 +35,9 @@ from services.kernel.settings import Settings
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_APP, HOST, SERVICES, gateway_port
 
 STOP_GRACE_SECONDS = 5.0
+RESTART_BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+# A child that stayed up this long starts its backoff again from the shortest wait if it dies.
+RESTART_RESET_SECONDS = 60.0
 SERVER_KEEPALIVE_SECONDS = 75
 START_TIMEOUT_SECONDS = 60.0
 # S13: what a child process is given of the supervisor's environment (an operator's shell holds other secrets).
@@ -46,6 +53,10 @@ class Child:
     name: str
     port: int
     process: subprocess.Popen[bytes]
+    app: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    deaths: int = 0  # deaths in a row, each less than RESTART_RESET_SECONDS after its start
 
 
 def say(message: str) -> None:
@@ -127,8 +138,29 @@ def spawn(name: str, app: str, port: int, env: dict[str, str]) -> Child:
     workers = SERVICES[name].workers(env) if name in SERVICES else 1
     if workers > 1:
         command += ["--workers", str(workers)]
-    process = subprocess.Popen(command, env=process_env(name, env), preexec_fn=die_with_parent)  # noqa: PLW1509
-    return Child(name, port, process)
+    process = subprocess.Popen(  # noqa: PLW1509 - preexec_fn: die_with_parent is async-signal-safe (one prctl)
+        command, env=process_env(name, env), preexec_fn=die_with_parent, start_new_session=True
+    )
+    return Child(name, port, process, app, env)
+
+
+def port_free(port: int) -> bool:
+    """Nothing listens on HOST:port (a server of ours left from before, another program)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def kill_group(child: Child) -> None:
+    """Kill what is left of a child's process group (its uvicorn workers, when the parent died first)."""
+    try:
+        os.killpg(child.process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def healthy(port: int) -> bool:
@@ -170,6 +202,7 @@ def stop_all(children: list[Child]) -> None:
                 say(f"{child.name} did not stop in {STOP_GRACE_SECONDS:.0f}s; killing it")
                 child.process.kill()
                 child.process.wait()
+            kill_group(child)
 
 
 def worst_stop_seconds() -> float:
@@ -218,6 +251,11 @@ def up() -> int:
     problem = settings_problem()
     if problem is not None:  # said before anything starts, not as a child's traceback
         say(problem)
+        return 2
+    held = [f"{port} ({name})" for name, port in [*((n, s.port) for n, s in SERVICES.items()),
+                                                   ("gateway", gateway_port())] if not port_free(port)]
+    if held:  # a health check there would be answered by someone else: refused, never reported "up"
+        say("!!! ports held by another process (a FundTrack left running, another program): " + ", ".join(held))
         return 2
     directory = data_dir()
     url, embedded = prepare_database(directory)
@@ -275,10 +313,28 @@ def admin_token_whereabouts(directory: Path) -> str:
 
 
 def _watch(children: list[Child], stop_requested: list[int]) -> int:
+    """Until asked to stop: a child that died is started again after its backoff (its group's leftovers killed
+    first, so its port is free)."""
+    restart_at: dict[int, float] = {}
     while not stop_requested:
-        for child in children:
-            if child.process.poll() is not None:
-                say(f"!!! {child.name} DIED with exit code {child.process.returncode}; stopping the whole system")
-                return 1
+        now = time.monotonic()
+        for i, child in enumerate(children):
+            if i not in restart_at and child.process.poll() is not None:
+                kill_group(child)
+                child.deaths = 1 if now - child.started >= RESTART_RESET_SECONDS else child.deaths + 1
+                delay = RESTART_BACKOFF_SECONDS[min(child.deaths, len(RESTART_BACKOFF_SECONDS)) - 1]
+                say(f"!!! {child.name} DIED with exit code {child.process.returncode}; starting it again in "
+                    f"{delay:.0f}s (death {child.deaths} in a row)")
+                restart_at[i] = now + delay
+            elif i in restart_at and now >= restart_at[i]:
+                if not port_free(child.port):
+                    say(f"!!! {child.name}: port {child.port} is still held; waiting")
+                    restart_at[i] = now + 1.0
+                    continue
+                del restart_at[i]
+                again = spawn(child.name, child.app, child.port, child.env)
+                again.deaths = child.deaths
+                children[i] = again
+                say(f"{child.name} started again (pid {again.process.pid})")
         time.sleep(0.2)
     return 0

@@ -393,9 +393,10 @@ async def test_a_wiped_trail_is_said_as_tampering_not_as_an_empty_trail(admin: A
                     break
                 await asyncio.sleep(0.05)
             assert check["status"] == "bad", check
-        finally:
-            await conn.copy_records_to_table("audit_checkpoints", schema_name="gateway",
-                                             records=[tuple(r) for r in checkpoints])
+        finally:  # the checkpointer may have stored one again meanwhile (the witness's): the others come back
+            await conn.executemany("INSERT INTO gateway.audit_checkpoints (size, root, at, note) "
+                                   "VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING",
+                                   [(r["size"], r["root"], r["at"], r["note"]) for r in checkpoints])
     assert (await admin.post("/audit/checkpoints")).status_code == 201
 
 

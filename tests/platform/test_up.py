@@ -4,6 +4,7 @@ SIGTERM leaving no process behind, keeps its data between runs, and stops everyt
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -81,6 +82,13 @@ def _assert_secrets_kept(up: Up, token: str) -> None:
             assert "OPERATOR_CLOUD_SECRET" not in env and env["FUNDTRACK_SERVICE_SECRET"], name
 
 
+def _ready(gateway: str) -> bool:
+    try:
+        return httpx.get(f"{gateway}/readyz", timeout=10).status_code == 200
+    except httpx.HTTPError:  # the gateway itself is being started again
+        return False
+
+
 def _all_gone(processes: list[psutil.Process], timeout: float = 10) -> bool:
     _, alive = psutil.wait_procs(processes, timeout=timeout)
     return not alive
@@ -139,11 +147,27 @@ def test_up_starts_serves_stops_and_keeps_its_data() -> None:
         assert listed.status_code == 200, listed.text
         _assert_secrets_kept(again, given)
 
-        family = again.family()
-        victim = next(p for p in family if "services.loans" in " ".join(p.cmdline()))
-        victim.kill()
-        assert again.process.wait(30) == 1
+        # issue #14: a child killed with -9 is started again without hands; a parent's orphaned workers go with it
+        for name in ("loans", "funds", "gateway"):
+            family = again.family()
+            victim = next(p for p in family if f"{name}.app:app" in " ".join(p.cmdline())
+                          and p.ppid() == again.process.pid)
+            workers = victim.children(recursive=True)
+            victim.kill()
+            assert _all_gone([victim, *workers]), f"{name}'s workers outlived it"
+            deadline = time.monotonic() + 30
+            while not any(f"{name} started again" in line for line in again.lines):
+                assert time.monotonic() < deadline and again.process.poll() is None, "".join(again.lines[-20:])
+                time.sleep(0.2)
+            while not _ready(again.gateway):
+                assert time.monotonic() < deadline, f"{name} was not started again"
+                time.sleep(0.2)
         assert any("loans DIED" in line for line in again.lines)
+        verified = httpx.get(f"{again.gateway}/audit/verify", headers={"authorization": f"Bearer {key}"}, timeout=10)
+        assert verified.status_code == 200 and verified.json()["ok"] is True
+        family = again.family()
+        again.process.send_signal(signal.SIGTERM)
+        assert again.process.wait(30) == 0
         assert _all_gone(family)
     finally:
         for running in launched:  # a failed assertion must not leave a system running
@@ -211,3 +235,20 @@ def test_worker_counts_accepted() -> None:
     assert funds.workers({"FUNDTRACK_FUNDS_WORKERS": "3"}) == 3
     assert funds.workers({"FUNDTRACK_FUNDS_WORKERS": "64"}) == 64
     assert SERVICES["loans"].workers({"FUNDTRACK_FUNDS_WORKERS": "3"}) == 1
+
+
+def test_up_refuses_to_start_on_a_port_another_process_holds(tmp_path: Path) -> None:
+    """Issue #14: a port held by something else (a FundTrack left running, another program) would answer the
+    health check of the process up starts: refused before anything starts, naming the port."""
+    base = free_port_block(6)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", base + 2))
+        squatter.listen()
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env.update(FUNDTRACK_DATA_DIR=str(tmp_path / "data"), FUNDTRACK_SERVICE_PORT_BASE=str(base),
+                   FUNDTRACK_GATEWAY_PORT=str(base + 5))
+        done = subprocess.run([sys.executable, "-m", "deploy.cli", "up"], env=env, capture_output=True, text=True,
+                              timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"{base + 2} (" in done.stderr and "held by another process" in done.stderr, done.stderr
+    assert not (tmp_path / "data").exists()  # refused before the database was started
