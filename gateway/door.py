@@ -194,6 +194,8 @@ class Door:
             request_id=ex.request_id,
         )
         out = [(k.encode(), response.headers[k].encode()) for k in FORWARDED_RESPONSE_HEADERS if k in response.headers]
+        if ex.method == "POST" and route.target in MONEY_SERVICES and "idempotency-key" not in headers:
+            out.append((b"warning", NO_KEY_WARNING))
         await responder.send({"type": "http.response.start", "status": response.status_code, "headers": out})
         await responder.send({"type": "http.response.body", "body": response.content})
 
@@ -202,6 +204,15 @@ class Door:
         if token is None or len(token) > 512:
             return None
         return await self.auth.principal_for(token)
+
+
+# Issue #14: a money or loan POST sent without an Idempotency-Key cannot be retried safely when its answer is lost
+# (a timeout, a 503 whose outcome is unknown): the retry may apply it twice. Its answer says so.
+MONEY_SERVICES = frozenset({"funds", "loans"})
+NO_KEY_WARNING = (
+    b'299 fundtrack "no Idempotency-Key: if this answer is lost, a retry may apply the request twice; '
+    b'send an Idempotency-Key with every money and loan POST"'
+)
 
 
 def _control_character_field(ex: Exchange) -> str | None:

@@ -68,3 +68,18 @@ async def test_idempotency_reaches_services(make_principal: MakePrincipal, db: a
     assert [c.status_code for c in calls] == [200] * 5
     events = await db.fetchval("SELECT count(*) FROM projects.alert_events WHERE alert_id = $1", alert_id)
     assert events == 1
+
+
+async def test_a_money_or_loan_post_without_a_key_is_warned(make_principal: MakePrincipal) -> None:
+    """Issue #14: without an Idempotency-Key a lost answer cannot be retried safely; the money and loan services'
+    POSTs say so in a Warning header, with a key they do not, and the other services' POSTs are not money."""
+    finance = await make_principal("finance", "430000")
+    lender = await make_principal("lender", "430000")
+    manager = await make_principal("project_manager", "430000")
+    for api, path in ((finance, "/funds/allocations"), (lender, "/loans")):
+        keyless = await api.post(path, json={})
+        assert keyless.status_code == 422 and "no Idempotency-Key" in keyless.headers.get("warning", ""), path
+        keyed = await api.post(path, json={}, headers={"idempotency-key": uuid.uuid4().hex})
+        assert keyed.status_code == 422 and "warning" not in keyed.headers, path
+    other = await manager.post("/projects", json={})
+    assert other.status_code == 422 and "warning" not in other.headers
