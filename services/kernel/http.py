@@ -16,12 +16,16 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 from starlette.requests import Request
 
+from services.kernel.breaker import Breaker
 from services.kernel.context import current_request_id, new_request_id
-from services.kernel.errors import ServiceUnavailable
+from services.kernel.errors import DEPENDENCY_UNAVAILABLE, ServiceUnavailable
 from services.kernel.identity import Principal, body_digest, sign
 from services.kernel.settings import get_settings
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# A call to another service's internal API: answered well within the gateway's own 30 s, or given up (a 503 naming
+# the dependency) while the caller's client still waits for an answer.
+SERVICE_CALL_TIMEOUT = httpx.Timeout(15.0, connect=2.0)
 # Shorter than the servers' keep-alive (75 s, deploy/supervisor.py): a pooled connection is dropped by the client
 # before the server would close it, so a request never races a server-side close.
 KEEPALIVE_SECONDS = 30.0
@@ -65,7 +69,8 @@ class ServiceClient:
 
     def __init__(self, name: str, base_url: str, *, caller: str) -> None:
         self.name = name
-        self.client = make_client(base_url)
+        self.client = make_client(base_url, timeout=SERVICE_CALL_TIMEOUT)
+        self.breaker = Breaker()
         self.service_principal = Principal(id=f"service:{caller}", role="service", region_code="000000", name=caller)
 
     async def request(
@@ -75,13 +80,27 @@ class ServiceClient:
         request.headers.update(
             signed_headers(method, request.url, self.service_principal, body=request.content, audience=self.name)
         )
+        if (left := self.breaker.refusal()) is not None:
+            raise ServiceUnavailable(
+                f"{self.name} 服务不可用 / the {self.name} service is not answering: its last "
+                f"{self.breaker.failures} calls failed; refused at once for {left:.1f} s more",
+                code=DEPENDENCY_UNAVAILABLE,
+                service=self.name,
+            )
         try:
-            return await self.client.send(request)
+            response = await self.client.send(request)
         except httpx.HTTPError as exc:
+            self.breaker.failed()
             raise ServiceUnavailable(
                 f"{self.name} 服务不可用 / the {self.name} service did not answer: {type(exc).__name__}",
+                code=DEPENDENCY_UNAVAILABLE,
                 service=self.name,
             ) from exc
+        except BaseException:
+            self.breaker.abandoned()
+            raise
+        self.breaker.succeeded()
+        return response
 
     async def get_json(self, path: str, *, params: dict[str, Any] | None = None) -> Any | None:
         """GET a JSON document; None for 404; 503 for the service being down or failing."""
