@@ -57,7 +57,7 @@ class Responder:
         assert self._start is not None
         start = self._start
         if not await self._record():
-            body = _audit_unavailable_body()
+            body = _audit_unavailable_body(self.ex.method, int(start.get("status", 500)))
             start = {
                 "type": "http.response.start",
                 "status": 503,
@@ -131,11 +131,24 @@ class Responder:
             await self._send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def _audit_unavailable_body() -> bytes:
+def _audit_unavailable_body(method: str, status: int) -> bytes:
+    """No answer leaves without its audit entry (A1); but a failure must never hide a write that was done (issue
+    #14): the answer withheld says whether the service carried the request out. A change carried out is in the
+    trail all the same, through the service's own record of it (its outbox)."""
+    detail = "审计记录暂不可用 / the audit trail cannot be written; no answer is given without its audit entry"
+    outcome = "none"
+    if method not in ("GET", "HEAD", "OPTIONS") and status < 400:
+        outcome = "applied"
+        detail = (
+            f"请求已执行，但审计记录暂不可用 / the request WAS carried out (the service answered {status}; the change "
+            "is in the trail through the service's own record), but its answer is withheld: the gateway's audit "
+            "entry of the request could not be written. Send it again with the same Idempotency-Key to get the "
+            "answer; without a key, do not send it again"
+        )
+    elif method not in ("GET", "HEAD", "OPTIONS"):
+        outcome = "not_applied"
+        detail += f"; the request was not carried out (the service answered {status})"
     body = problem_body(
-        status=503,
-        code=SERVICE_UNAVAILABLE,
-        title="Audit trail unavailable",
-        detail="审计记录暂不可用 / the audit trail cannot be written; no answer is given without its audit entry",
+        status=503, code=SERVICE_UNAVAILABLE, title="Audit trail unavailable", detail=detail, outcome=outcome
     )
     return json.dumps(body, ensure_ascii=False).encode()
