@@ -25,11 +25,17 @@ class EmbeddedPostgres:
         self._server: PostgresServer | None = None
         self._owned = False
 
-    def running(self) -> bool:
-        """A postmaster of this cluster is alive (its pid file names a live process)."""
+    def postmaster(self) -> int | None:
+        """The pid its pid file names, or None."""
         try:
-            pid = int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+            return int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
         except (OSError, ValueError):
+            return None
+
+    def running(self) -> bool:
+        """A postmaster of this cluster is alive (its pid file names a live process, not a zombie)."""
+        pid = self.postmaster()
+        if pid is None:
             return False
         try:
             os.kill(pid, 0)
@@ -37,7 +43,21 @@ class EmbeddedPostgres:
             return False
         except PermissionError:
             return True
-        return True
+        return not _zombie(pid)
+
+    def restart(self) -> str:
+        """After the postmaster died (killed, crashed): reap it if it is ours to reap (the supervisor is the
+        subreaper of what it starts), and start the cluster again, which recovers from its WAL. The URL is the
+        same (the socket is in the cluster's directory)."""
+        pid = self.postmaster()
+        if pid is not None and _zombie(pid):
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        self._server = None
+        PostgresServer._instances.pop(self.pgdata, None)  # get_server would hand back the handle of the dead one
+        return self.start()
 
     def start(self) -> str:
         """Start (or adopt an already running) cluster; return the URL of the `fundtrack` database. Only a cluster
@@ -82,3 +102,11 @@ class EmbeddedPostgres:
             log.warning("pg_ctl stop failed; stopping the postmaster directly")
             self._server.stop()
         self._server = None
+
+
+def _zombie(pid: int) -> bool:
+    """The process has exited and waits for its parent to reap it (an init that does not reap keeps it so)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False

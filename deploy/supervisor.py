@@ -30,7 +30,7 @@ from deploy.pools import pool_env
 from deploy.secrets import kept_secret
 from gateway.audit_settings import AuditSettings
 from gateway.auth import ADMIN_TOKEN_FILE, admin_token
-from services.kernel.orphans import die_with_parent
+from services.kernel.orphans import become_subreaper, die_with_parent, reap_orphans
 from services.kernel.settings import Settings
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_APP, HOST, SERVICES, gateway_port
 
@@ -248,6 +248,7 @@ def up() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    become_subreaper()  # what our children leave behind (the embedded postmaster, orphaned workers) is ours to reap
     problem = settings_problem()
     if problem is not None:  # said before anything starts, not as a child's traceback
         say(problem)
@@ -286,7 +287,7 @@ def up() -> int:
         if not wait_healthy(children[-1:], lambda: bool(stop_requested)):
             return 1
         _banner(children, directory)
-        code = _watch(children, stop_requested)
+        code = _watch(children, stop_requested, embedded)
         return code
     finally:
         say("stopping")
@@ -312,12 +313,22 @@ def admin_token_whereabouts(directory: Path) -> str:
     return f"kept in {directory / ADMIN_TOKEN_FILE} (mode 600); `fundtrack admin-token` prints it"
 
 
-def _watch(children: list[Child], stop_requested: list[int]) -> int:
+def _watch(children: list[Child], stop_requested: list[int], embedded: EmbeddedPostgres | None = None) -> int:
     """Until asked to stop: a child that died is started again after its backoff (its group's leftovers killed
-    first, so its port is free)."""
+    first, so its port is free); the embedded PostgreSQL, if it died, is started again (the services' pools replace
+    their dead connections: pre-ping)."""
     restart_at: dict[int, float] = {}
     while not stop_requested:
         now = time.monotonic()
+        reap_orphans({c.process.pid for c in children})
+        if embedded is not None and not embedded.running():
+            say("!!! the embedded PostgreSQL DIED; starting it again")
+            try:
+                embedded.restart()
+                say("the embedded PostgreSQL started again")
+            except Exception as exc:  # noqa: BLE001 - said, and tried again at the next turn
+                say(f"!!! the embedded PostgreSQL did not start again ({exc}); trying again")
+                time.sleep(1.0)
         for i, child in enumerate(children):
             if i not in restart_at and child.process.poll() is not None:
                 kill_group(child)

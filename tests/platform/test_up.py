@@ -163,6 +163,16 @@ def test_up_starts_serves_stops_and_keeps_its_data() -> None:
                 assert time.monotonic() < deadline, f"{name} was not started again"
                 time.sleep(0.2)
         assert any("loans DIED" in line for line in again.lines)
+        # and the embedded PostgreSQL, killed with -9, is started again; the services' pools replace their connections
+        postmaster_pid = int((data_dir / "pg" / "postmaster.pid").read_text().split("\n", 1)[0])
+        os.kill(postmaster_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while not any("embedded PostgreSQL started again" in line for line in again.lines):
+            assert time.monotonic() < deadline and again.process.poll() is None, "".join(again.lines[-20:])
+            time.sleep(0.2)
+        while not _ready(again.gateway):
+            assert time.monotonic() < deadline, "not ready after the database came back"
+            time.sleep(0.2)
         verified = httpx.get(f"{again.gateway}/audit/verify", headers={"authorization": f"Bearer {key}"}, timeout=10)
         assert verified.status_code == 200 and verified.json()["ok"] is True
         family = again.family()
