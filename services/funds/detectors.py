@@ -26,7 +26,7 @@ INELIGIBLE_LOOKBACK_DAYS = 400
 async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
     """F3: a county pool or project account holding money with no outflow for more than N days."""
     days = int(ctx.state.settings.idle_funds_days)
-    found = await reports.holdings(ctx.session, kinds=["pool", "project"], as_of=ctx.as_of, window_days=0)
+    found = await reports.idle_holdings(ctx.session, kinds=["pool", "project"], as_of=ctx.as_of, days=days)
     return [
         AlertDraft(
             type=codes.IDLE_FUNDS,
@@ -39,7 +39,7 @@ async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
                    "project_id": h.ref or None, "threshold_days": days},
         )
         for h in found
-        if region_level(h.region_code) == "county" and reports.is_idle(h, as_of=ctx.as_of, days=days)
+        if region_level(h.region_code) == "county"
     ]
 
 

@@ -69,6 +69,8 @@ class Account(SQLModel, table=True):
         CheckConstraint("kind = 'budget' OR balance_fen >= 0", name="ck_accounts_not_negative"),
         CheckConstraint("kind IN ('budget', 'treasury', 'fund', 'pool', 'project', 'payee')", name="ck_accounts_kind"),
         Index("ix_accounts_ref", "ref", postgresql_where=text("ref <> ''")),
+        # the accounts of some kinds under a region prefix (reports, F3/F9): not the millions of payee accounts
+        Index("ix_accounts_kind_region", "kind", "region_code"),
     )
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     region_code: str = Field(sa_column=Column(String(6), nullable=False))
