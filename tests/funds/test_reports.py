@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -189,3 +190,33 @@ async def test_holdings_equal_their_definition_on_every_date(site: Site, databas
     finally:
         await engine.dispose()
 
+
+async def test_trace_pages_add_up_to_the_whole_walk(site: Site) -> None:
+    """A page holds at most `limit` hops; following next_cursor gives every hop of the walk once, in the order one
+    large page gives them, and the last page's next_cursor is null. A cursor the API did not write is 422."""
+    w = site.world
+    arranged, paid = await _spent_with_corrections(site)
+    project_id = arranged[0].json()["project_id"]
+    for params in ({"project_id": project_id}, {"household_id": site.households[0]["household_id"]}):
+        whole = await w.inspector.get("/funds/trace", params=params)
+        assert whole.status_code == 200, whole.text
+        assert whole.json()["next_cursor"] is None
+        parts: dict[str, list[Any]] = {"upstream": [], "movements": [], "downstream": []}
+        cursor, pages = None, 0
+        while True:
+            page = await w.inspector.get("/funds/trace", params={**params, "limit": 2,
+                                                                 **({"cursor": cursor} if cursor else {})})
+            assert page.status_code == 200, page.text
+            body = page.json()
+            assert sum(len(body[k]) for k in parts) <= 2
+            for k in parts:
+                parts[k] += body[k]
+            pages += 1
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert {k: [h["transfer_id"] for h in v] for k, v in parts.items()} == {
+            k: [h["transfer_id"] for h in whole.json()[k]] for k in parts}
+        assert pages >= sum(len(v) for v in parts.values()) // 2 > 1
+    bad = await w.inspector.get("/funds/trace", params={"project_id": project_id, "cursor": "WzEsMiwzXQ=="})
+    assert bad.status_code == 422 and bad.json()["field"] == "cursor"

@@ -23,8 +23,6 @@ _HOPS = """
     WHERE t.kind <> 'reversal' AND {where} ORDER BY t.occurred_on, t.id
 """
 _HOPS_OF_RECORD = text(_HOPS.format(where="t.record_id = :id"))
-_HOPS_INTO = text(_HOPS.format(where="t.destination_account_id = ANY(CAST(:ids AS bigint[]))"))
-_HOPS_OUT_OF = text(_HOPS.format(where="t.source_account_id = ANY(CAST(:ids AS bigint[]))"))
 
 
 async def hops_of_record(session: AsyncSession, record_id: str) -> list[Row[Any]]:
@@ -32,9 +30,53 @@ async def hops_of_record(session: AsyncSession, record_id: str) -> list[Row[Any]
     return list(await session.execute(_HOPS_OF_RECORD, {"id": record_id}))
 
 
-async def hops_touching(session: AsyncSession, account_ids: Sequence[int], *, into: bool) -> list[Row[Any]]:
-    """The transfers into (or out of) these accounts, as `hops_of_record` gives them."""
-    return list(await session.execute(_HOPS_INTO if into else _HOPS_OUT_OF, {"ids": list(account_ids)}))
+# A page of the hops out of (or into) a set of accounts, in (account, date, id) order after a key: each account's
+# transfers are a range of ix_transfers_source or ix_transfers_destination, so a page reads about its own rows.
+_HOPS_PAGE = """
+    SELECT t.id AS transfer_id, t.kind, t.record_id, t.doc_no, t.occurred_on, t.amount_fen, t.fund_source,
+           t.source_account_id, t.destination_account_id, rv.id AS reversed_by,
+           s.region_code AS s_region, s.kind AS s_kind, s.ref AS s_ref,
+           d.region_code AS d_region, d.kind AS d_kind, d.ref AS d_ref
+    FROM transfers t JOIN accounts s ON s.id = t.source_account_id JOIN accounts d ON d.id = t.destination_account_id
+    LEFT JOIN transfers rv ON rv.reverses_id = t.id
+    WHERE t.kind <> 'reversal' AND t.{key} = ANY(CAST(:ids AS bigint[])) AND t.{key} >= :account
+      AND (t.{key}, t.occurred_on, t.id) > (:account, :on, :after)
+    ORDER BY t.{key}, t.occurred_on, t.id
+    LIMIT :limit
+"""
+_HOPS_INTO_PAGE = text(_HOPS_PAGE.format(key="destination_account_id"))
+_HOPS_OUT_OF_PAGE = text(_HOPS_PAGE.format(key="source_account_id"))
+# The accounts one hop further: where the money of these accounts went, or (upstream) where it came from, but a
+# budget (where appropriated money comes from: the walk stops there). Downstream, a payee (where a disbursement
+# goes) ends the walk too: no money leaves a payee's account but a reversal, which the walk does not follow, and a
+# province's payees are too many to look up for nothing.
+_NEXT_DOWN = text(
+    """
+    SELECT DISTINCT t.destination_account_id AS id FROM transfers t
+    WHERE t.kind NOT IN ('reversal', 'disbursement') AND t.source_account_id = ANY(CAST(:ids AS bigint[]))
+    """
+)
+_NEXT_UP = text(
+    """
+    SELECT DISTINCT t.source_account_id AS id FROM transfers t JOIN accounts s ON s.id = t.source_account_id
+    WHERE t.kind <> 'reversal' AND t.destination_account_id = ANY(CAST(:ids AS bigint[])) AND s.kind <> 'budget'
+    """
+)
+
+
+async def hops_page(session: AsyncSession, account_ids: Sequence[int], *, into: bool, after: tuple[int, date, str],
+                    limit: int) -> list[Row[Any]]:
+    """Up to `limit` transfers into (or out of) these accounts, as `hops_of_record` gives them, in (account, date,
+    id) order after the key `after`."""
+    account, on, after_id = after
+    params = {"ids": list(account_ids), "account": account, "on": on, "after": after_id, "limit": limit}
+    return list(await session.execute(_HOPS_INTO_PAGE if into else _HOPS_OUT_OF_PAGE, params))
+
+
+async def next_accounts(session: AsyncSession, account_ids: Sequence[int], *, upstream: bool) -> list[int]:
+    """The accounts the (unreversed-kind) transfers of these accounts came from (upstream, but a budget) or went to."""
+    rows = await session.execute(_NEXT_UP if upstream else _NEXT_DOWN, {"ids": list(account_ids)})
+    return [int(r.id) for r in rows]
 
 
 async def accounts_of_record(session: AsyncSession, record_id: str) -> list[Row[Any]]:
