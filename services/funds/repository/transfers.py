@@ -91,15 +91,17 @@ async def accounts_of_record(session: AsyncSession, record_id: str) -> list[Row[
 # first inflow after that outflow and, when `windowed`, the inflows after `recent_after` and the last inflow on or
 # before it. Each figure is a probe of one account's transfers on ix_transfers_source or ix_transfers_destination
 # (account, date), never a read of every move: the balance on a date is today's balance less what moved after it
-# (the ledger keeps the balance row equal to the sum of the account's transfers, ledger.py). With `quiet_before`,
-# only accounts with no outflow since that day are looked at further (money paid out since cannot be idle): one
-# probe for each of the others. The accounts come from ix_accounts_kind_region.
+# (the ledger keeps the balance row equal to the sum of the account's transfers, ledger.py), the last outflow is
+# the row's `last_out_on` (kept by the ledger too) unless that lies after `as_of`. With `quiet_before`, only
+# accounts with no outflow since that day are looked at further (money paid out since cannot be idle): nothing is
+# read for the others but their row. The accounts come from ix_accounts_kind_region.
 _HOLDINGS = text(
     """
     WITH acc AS MATERIALIZED (
         SELECT a.id, a.region_code, a.kind, a.fund_source, a.ref, a.balance_fen,
-               (SELECT MAX(t.occurred_on) FROM transfers t
-                WHERE t.source_account_id = a.id AND t.occurred_on <= :as_of) AS last_out
+               CASE WHEN a.last_out_on IS NULL OR a.last_out_on <= :as_of THEN a.last_out_on
+                    ELSE (SELECT MAX(t.occurred_on) FROM transfers t
+                          WHERE t.source_account_id = a.id AND t.occurred_on <= :as_of) END AS last_out
         FROM accounts a
         WHERE a.kind = ANY(CAST(:kinds AS varchar[])) AND a.region_code LIKE :prefix
     ), quiet AS MATERIALIZED (
