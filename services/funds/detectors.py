@@ -6,6 +6,7 @@ kernel keeping the alerts the jurisdiction covers."""
 from __future__ import annotations
 
 import logging
+from contextlib import aclosing
 from datetime import timedelta
 
 from services.funds import codes, reports, rules
@@ -105,24 +106,26 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
     drafts = []
     # a part of the payments at a time (a province pays a million households a year): the registry is asked about
     # each (household, day) once, and the scan holds one part's payments and the findings, never all the payments
-    async for payments in disbursements.to_households(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of,
-                                                      since=since, part=INELIGIBLE_PART):
-        asked = list(dict.fromkeys((p.payee_id, p.paid_on) for p in payments))
-        try:
-            judged = dict(zip(asked, await registry_client.household_eligibility(asked), strict=True))
-        except ServiceUnavailable:
-            log.warning("registry unavailable: INELIGIBLE_PAYEE skipped for as_of %s", ctx.as_of)
-            return []
-        for p in payments:
-            eligibility = judged[(p.payee_id, p.paid_on)]
-            reason = rules.ineligibility_on_date(eligibility)
-            if reason is None:
-                continue
-            drafts.append(AlertDraft(
-                type=codes.INELIGIBLE_PAYEE, severity="high", region_code=p.county_code, subject_kind="disbursement",
-                subject_id=p.id,
-                facts={"household_id": p.payee_id, "project_id": p.project_id, "amount_fen": p.amount_fen,
-                       "paid_on": p.paid_on.isoformat(), "reason": reason,
-                       "status": eligibility["status"], "village_cadre": eligibility["village_cadre"]},
-            ))
+    parts = disbursements.to_households(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of, since=since,
+                                        part=INELIGIBLE_PART)
+    async with aclosing(parts):
+        async for payments in parts:
+            asked = list(dict.fromkeys((p.payee_id, p.paid_on) for p in payments))
+            try:
+                judged = dict(zip(asked, await registry_client.household_eligibility(asked), strict=True))
+            except ServiceUnavailable:
+                log.warning("registry unavailable: INELIGIBLE_PAYEE skipped for as_of %s", ctx.as_of)
+                return []
+            for p in payments:
+                eligibility = judged[(p.payee_id, p.paid_on)]
+                reason = rules.ineligibility_on_date(eligibility)
+                if reason is None:
+                    continue
+                drafts.append(AlertDraft(
+                    type=codes.INELIGIBLE_PAYEE, severity="high", region_code=p.county_code,
+                    subject_kind="disbursement", subject_id=p.id,
+                    facts={"household_id": p.payee_id, "project_id": p.project_id, "amount_fen": p.amount_fen,
+                           "paid_on": p.paid_on.isoformat(), "reason": reason,
+                           "status": eligibility["status"], "village_cadre": eligibility["village_cadre"]},
+                ))
     return drafts

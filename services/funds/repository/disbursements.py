@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import date
 from typing import Any
 
@@ -63,10 +63,13 @@ _HOUSEHOLD_PAYMENTS = text(
 
 
 async def to_households(session: AsyncSession, *, prefix: str, as_of: date, since: date,
-                        part: int) -> AsyncIterator[list[Row[Any]]]:
+                        part: int) -> AsyncGenerator[list[Row[Any]], None]:
     """Live payments to households under `prefix`, made after `since` and on or before `as_of`, `part` at a time
     (read through a server-side cursor: never all in memory)."""
     params = {"as_of": as_of, "since": since, "region": prefix + "%"}
     result = await session.stream(_HOUSEHOLD_PAYMENTS, params)
-    async for rows in result.partitions(part):
-        yield list(rows)
+    try:
+        async for rows in result.partitions(part):
+            yield list(rows)
+    finally:  # also when the caller stops early (closed by `aclosing`): the server's cursor with it
+        await result.close()
