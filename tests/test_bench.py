@@ -40,3 +40,13 @@ def test_the_loans_detectors_bench_runs() -> None:
     assert first["raise_alerts"]["raised"] > 0 and second["raise_alerts"]["raised"] == 0
     assert first["INELIGIBLE_BORROWER"]["alerts"] == second["INELIGIBLE_BORROWER"]["alerts"] > 0
     assert results["scan"]["registry_calls"] >= 1
+
+
+def test_the_province_funds_bench_runs() -> None:
+    results = run_bench("province_funds", "--scale", "0.001", "--repeat", "1", "--registry-ms", "0")
+    assert results["progress province 430000"]["counties"] == 126 and results["progress city 430100"]["counties"] == 9
+    trace = results["trace allocation alp0_0_2024, every page"]
+    assert trace["pages"] >= 1 and trace["hops"] > 0
+    scan = results["detectors"]
+    assert scan["DUPLICATE_PAYMENT"]["alerts"] > 0 and scan["IDLE_FUNDS"]["alerts"] > 0
+    assert scan["INELIGIBLE_PAYEE"]["alerts"] == 0 and scan["registry_calls"] >= 1

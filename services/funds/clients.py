@@ -58,6 +58,9 @@ class Projects:
         return cast(Project | None, found)
 
 
+ELIGIBILITY_CONCURRENCY = 4  # batches of 1,000 in flight when a scan asks about a year of household payments
+
+
 class Registry:
     """The registry service, as funds asks it: a household on the roster (F6, S9) and its eligibility (F10)."""
 
@@ -69,9 +72,11 @@ class Registry:
         return cast(Household | None, found)
 
     async def household_eligibility(self, queries: Sequence[tuple[str, date]]) -> list[Eligibility]:
-        """The registry's eligibility of each (household, date), in order (in batches; 503 if it fails)."""
+        """The registry's eligibility of each (household, date), in order (in batches, a few in flight; 503 if it
+        fails)."""
         answers = await self.client.post_items(
-            "/internal/households/eligibility", [{"household_id": h, "on": on.isoformat()} for h, on in queries]
+            "/internal/households/eligibility", [{"household_id": h, "on": on.isoformat()} for h, on in queries],
+            concurrency=ELIGIBILITY_CONCURRENCY,
         )
         return cast(list[Eligibility], answers)
 

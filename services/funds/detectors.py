@@ -6,6 +6,7 @@ kernel keeping the alerts the jurisdiction covers."""
 from __future__ import annotations
 
 import logging
+from contextlib import aclosing
 from datetime import timedelta
 
 from services.funds import codes, reports, rules
@@ -20,13 +21,14 @@ registry = DetectorRegistry()
 
 log = logging.getLogger("fundtrack.funds.detectors")
 INELIGIBLE_LOOKBACK_DAYS = 400
+INELIGIBLE_PART = 20_000  # payments read, and asked about, at a time
 
 
 @registry.register(codes.IDLE_FUNDS)
 async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
     """F3: a county pool or project account holding money with no outflow for more than N days."""
     days = int(ctx.state.settings.idle_funds_days)
-    found = await reports.holdings(ctx.session, kinds=["pool", "project"], as_of=ctx.as_of, window_days=0)
+    found = await reports.idle_holdings(ctx.session, kinds=["pool", "project"], as_of=ctx.as_of, days=days)
     return [
         AlertDraft(
             type=codes.IDLE_FUNDS,
@@ -39,7 +41,7 @@ async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
                    "project_id": h.ref or None, "threshold_days": days},
         )
         for h in found
-        if region_level(h.region_code) == "county" and reports.is_idle(h, as_of=ctx.as_of, days=days)
+        if region_level(h.region_code) == "county"
     ]
 
 
@@ -100,24 +102,30 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
     """F10: a household paid while not poor/exited/returned, or with a village cadre, or not yet registered, all as
     the registry stood on the payment date (a later change of status neither raises nor clears the finding)."""
     since = ctx.as_of - timedelta(days=INELIGIBLE_LOOKBACK_DAYS)
-    payments = await disbursements.to_households(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of, since=since)
     registry_client = registry_of(ctx.state)
-    try:
-        judged = await registry_client.household_eligibility([(p.payee_id, p.paid_on) for p in payments])
-    except ServiceUnavailable:
-        log.warning("registry unavailable: INELIGIBLE_PAYEE skipped for as_of %s", ctx.as_of)
-        return []
     drafts = []
-    for p, eligibility in zip(payments, judged, strict=True):
-        reason = rules.ineligibility_on_date(eligibility)
-        if reason is None:
-            continue
-        drafts.append(AlertDraft(
-            type=codes.INELIGIBLE_PAYEE, severity="high", region_code=p.county_code, subject_kind="disbursement",
-            subject_id=p.id,
-            facts={"household_id": p.payee_id, "project_id": p.project_id, "amount_fen": p.amount_fen,
-                   "paid_on": p.paid_on.isoformat(), "reason": reason,
-                   "status": eligibility["status"], "village_cadre": eligibility["village_cadre"]},
-        ))
+    # a part of the payments at a time (a province pays a million households a year): the registry is asked about
+    # each (household, day) once, and the scan holds one part's payments and the findings, never all the payments
+    parts = disbursements.to_households(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of, since=since,
+                                        part=INELIGIBLE_PART)
+    async with aclosing(parts):
+        async for payments in parts:
+            asked = list(dict.fromkeys((p.payee_id, p.paid_on) for p in payments))
+            try:
+                judged = dict(zip(asked, await registry_client.household_eligibility(asked), strict=True))
+            except ServiceUnavailable:
+                log.warning("registry unavailable: INELIGIBLE_PAYEE skipped for as_of %s", ctx.as_of)
+                return []
+            for p in payments:
+                eligibility = judged[(p.payee_id, p.paid_on)]
+                reason = rules.ineligibility_on_date(eligibility)
+                if reason is None:
+                    continue
+                drafts.append(AlertDraft(
+                    type=codes.INELIGIBLE_PAYEE, severity="high", region_code=p.county_code,
+                    subject_kind="disbursement", subject_id=p.id,
+                    facts={"household_id": p.payee_id, "project_id": p.project_id, "amount_fen": p.amount_fen,
+                           "paid_on": p.paid_on.isoformat(), "reason": reason,
+                           "status": eligibility["status"], "village_cadre": eligibility["village_cadre"]},
+                ))
     return drafts
-

@@ -140,7 +140,9 @@ async def move(session: AsyncSession, moves: Sequence[Move], *, book: Book | Non
         book = await lock(session, sources, create=[*arriving, *(k for k in sources if k.kind == BUDGET)])
     plan = _plan(book, moves)
     assert plan is not None
-    changed = {i: d for i, d in plan.touched().items() if d != 0}
+    # an account money left is written even when as much came back in: its last outflow moves (Account.last_out_on)
+    drawn = set(plan.columns[1])
+    changed = {i: d for i, d in plan.touched().items() if d != 0 or i in drawn}
     await accounts.write(session, plan.columns, changed)
     return plan.posted
 

@@ -59,7 +59,8 @@ class County(SQLModel, table=True):
 class Account(SQLModel, table=True):
     """A ledger account and its balance row: (region, kind, fund source, ref = project id or payee id).
 
-    The balance is updated in the transaction that writes the transfer, under a row lock taken in id order.
+    The balance (and the date of the last outflow) is updated in the transaction that writes the transfer, under a row
+    lock taken in id order.
     Only the external `budget` account may go negative: it is where appropriated money comes from.
     """
 
@@ -69,6 +70,8 @@ class Account(SQLModel, table=True):
         CheckConstraint("kind = 'budget' OR balance_fen >= 0", name="ck_accounts_not_negative"),
         CheckConstraint("kind IN ('budget', 'treasury', 'fund', 'pool', 'project', 'payee')", name="ck_accounts_kind"),
         Index("ix_accounts_ref", "ref", postgresql_where=text("ref <> ''")),
+        # the accounts of some kinds under a region prefix (reports, F3/F9): not the millions of payee accounts
+        Index("ix_accounts_kind_region", "kind", "region_code"),
     )
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     region_code: str = Field(sa_column=Column(String(6), nullable=False))
@@ -76,6 +79,9 @@ class Account(SQLModel, table=True):
     fund_source: str = Field(sa_column=Column(String(16), nullable=False))
     ref: str = Field(sa_column=Column(String(64), nullable=False, server_default=""))
     balance_fen: int = Field(sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    # Derived, kept by ledger.move with the balance: the latest `occurred_on` of a transfer out of the account (null:
+    # none yet). F3 reads it instead of the account's transfers (tests/funds/test_ledger.py checks it against them).
+    last_out_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
 
 
 class Transfer(SQLModel, table=True):

@@ -89,6 +89,10 @@ def no_movements(kind: str, subject: str) -> NotFound:
     return NotFound(f"没有 {subject} 的资金记录 / no movements recorded for {kind} {subject}")
 
 
+def bad_trace_cursor() -> ValidationProblem:
+    return ValidationProblem("cursor 无效 / the cursor is not one this API gave out", field="cursor")
+
+
 def one_trace_subject() -> ValidationProblem:
     return ValidationProblem(
         "请给出且只给出一个追溯对象 / give exactly one of allocation_id, project_id, household_id",

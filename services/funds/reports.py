@@ -89,11 +89,24 @@ async def holdings(
     # Money received `window_days` days ago or less is recent; older than that it is held too long.
     recent_after = date.fromordinal(as_of.toordinal() - window_days - 1)
     rows = await transfers.holdings(session, kinds=kinds, as_of=as_of, recent_after=recent_after, prefix=prefix)
-    return [
-        Holding(r.id, r.region_code, r.kind, r.fund_source, r.ref, int(r.balance), r.first_in_after or r.last_out,
-                int(r.recent_in), r.last_old_in)
-        for r in rows
-    ]
+    return [_holding(r) for r in rows]
+
+
+async def idle_holdings(
+    session: AsyncSession, *, kinds: list[str], as_of: date, days: int, prefix: str = ""
+) -> list[Holding]:
+    """F3: the accounts of these kinds holding money on `as_of` with no outflow for more than `days` days (their
+    recent inflows are not read: `recent_in_fen` 0, `last_old_in` None). Only accounts without an outflow in those
+    days are looked at past their last outflow: idle money is `since` a day on or after it (`Holding.since`)."""
+    quiet_before = date.fromordinal(as_of.toordinal() - days)
+    rows = await transfers.holdings(session, kinds=kinds, as_of=as_of, recent_after=None, prefix=prefix,
+                                    quiet_before=quiet_before)
+    return [h for h in map(_holding, rows) if is_idle(h, as_of=as_of, days=days)]
+
+
+def _holding(r: Any) -> Holding:
+    return Holding(r.id, r.region_code, r.kind, r.fund_source, r.ref, int(r.balance), r.first_in_after or r.last_out,
+                   int(r.recent_in), r.last_old_in)
 
 
 def is_idle(holding: Holding, *, as_of: date, days: int) -> bool:
@@ -108,26 +121,23 @@ def held_too_long_fen(holding: Holding) -> int:
 
 async def progress(session: AsyncSession, *, prefix: str, as_of: date, idle_days: int) -> list[dict[str, Any]]:
     """Per county: received, arranged, disbursed, what is still held, what is idle (F3) and the spending rate."""
-    rows = {r.region_code: dict(r._mapping) for r in await transfers.county_flows(session, prefix=prefix)}
-    for r in await transfers.county_held(session, prefix=prefix):
-        rows.setdefault(r.region_code, {"region_code": r.region_code, "received_fen": 0, "arranged_fen": 0,
-                                        "disbursed_fen": 0}).update(dict(r._mapping))
+    rows = {r.region_code: r for r in await transfers.county_progress(session, prefix=prefix)}
     idle: dict[str, int] = defaultdict(int)
-    for h in await holdings(session, kinds=["pool", "project"], as_of=as_of, window_days=0, prefix=prefix):
-        if region_level(h.region_code) == "county" and is_idle(h, as_of=as_of, days=idle_days):
+    for h in await idle_holdings(session, kinds=["pool", "project"], as_of=as_of, days=idle_days, prefix=prefix):
+        if region_level(h.region_code) == "county":
             idle[h.region_code] += h.balance_fen
     items = []
     for code in sorted(rows):
         row = rows[code]
-        received = int(row["received_fen"])
+        received = int(row.received_fen)
         items.append({
             "county_code": code,
             "received_fen": received,
-            "arranged_fen": int(row["arranged_fen"]),
-            "disbursed_fen": int(row["disbursed_fen"]),
-            "unarranged_fen": int(row.get("unarranged_fen", 0)),
-            "unpaid_fen": int(row.get("unpaid_fen", 0)),
+            "arranged_fen": int(row.arranged_fen),
+            "disbursed_fen": int(row.disbursed_fen),
+            "unarranged_fen": int(row.unarranged_fen),
+            "unpaid_fen": int(row.unpaid_fen),
             "idle_fen": idle[code],
-            "spending_rate": round(int(row["disbursed_fen"]) / received, 6) if received else None,
+            "spending_rate": round(int(row.disbursed_fen) / received, 6) if received else None,
         })
     return items

@@ -10,6 +10,7 @@ from services.funds import problems, reports, trace
 from services.funds.schemas import RecordId, YearParam
 from services.kernel import clock
 from services.kernel.app import service_router
+from services.kernel.pagination import MAX_LIMIT, CursorQuery, LimitQuery
 from services.kernel.regions import region_level
 from services.kernel.scope import scope_prefix
 from services.kernel.types import Day, RegionCode
@@ -56,7 +57,11 @@ async def get_trace(
     allocation_id: Annotated[RecordId | None, Query()] = None,
     project_id: Annotated[RecordId | None, Query()] = None,
     household_id: Annotated[RecordId | None, Query()] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = MAX_LIMIT,
 ) -> dict[str, Any]:
+    """A4, a page at a time: up to `limit` hops (upstream, then downstream) and the next page's cursor."""
     return await trace.trace(
-        session, principal=principal, allocation_id=allocation_id, project_id=project_id, household_id=household_id
+        session, principal=principal, allocation_id=allocation_id, project_id=project_id, household_id=household_id,
+        cursor=cursor, limit=limit,
     )

@@ -156,3 +156,35 @@ async def test_allocation_reads(world: World) -> None:
     mine = await world.fin_pilot.get("/funds/allocations", params={"fund_source": world.source})
     assert {a["to_region"] for a in mine.json()["items"]} == {world.pilot}  # not the other county's
     assert (await world.fin_city.get("/funds/balances", params={"region": world.province})).status_code == 403
+
+
+# Every account's last outflow as the ledger keeps it (accounts.last_out_on) against the transfers themselves.
+_LAST_OUT_DRIFT = """
+    SELECT a.id, a.last_out_on, m.last_out FROM funds.accounts a
+    LEFT JOIN (SELECT source_account_id AS id, max(occurred_on) AS last_out FROM funds.transfers
+               GROUP BY source_account_id) m ON m.id = a.id
+    WHERE a.last_out_on IS DISTINCT FROM m.last_out
+"""
+
+
+async def test_last_outflow_kept_with_the_balance_is_the_latest_transfer_out(world: World,
+                                                                              db: asyncpg.Pool) -> None:
+    """accounts.last_out_on (what F3 reads) always equals the latest date of a transfer out of the account: after
+    a batch that passes money through a city (its balance unchanged, an outflow all the same), an allocation dated
+    before an earlier one (the later date stays), and a reversal. Checked over every account of the database."""
+    assert (await world.appropriate(100_000)).status_code == 201
+    through = [world.allocation(30_000, to=world.city, on="2018-03-01"),
+               world.allocation(30_000, frm=world.city, to=world.rich, on="2018-03-02")]
+    done = await world.fin_province.post("/funds/allocations:batch", json={"items": through})
+    assert done.status_code == 201, done.text
+    assert await world.balances(world.city) == {("fund", world.source, ""): 0}
+    late = await world.allocate(5_000, to=world.poor, on="2018-05-01")
+    early = await world.allocate(5_000, to=world.poor, on="2018-02-15")
+    assert late.status_code == early.status_code == 201
+    undo = await world.fin_province.post("/funds/reversals", json={"target_id": early.json()["id"], "reason": "错拨"})
+    assert undo.status_code == 201, undo.text
+    last_out = {r["region_code"]: str(r["last_out_on"]) for r in await db.fetch(
+        "SELECT region_code, last_out_on FROM funds.accounts WHERE fund_source = $1 AND kind IN ('treasury', 'fund')"
+        " AND region_code IN ($2, $3)", world.source, world.province, world.city)}
+    assert last_out == {world.province: "2018-05-01", world.city: "2018-03-02"}
+    assert [dict(r) for r in await db.fetch(_LAST_OUT_DRIFT)] == []

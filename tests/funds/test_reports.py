@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import text
+
+from services.funds import reports
+from services.kernel.db import create_engine, session_factory
 from tests.conftest import Api, MakePrincipal
 from tests.funds.site import Site
 from tests.funds.world import World, new_source_code, put_source
+from tests.stack import TestDatabase
 
 
 async def _two_years(w: World, source: str, poor: tuple[int, int], rich: tuple[int, int]) -> None:
@@ -72,3 +82,141 @@ async def test_progress_and_trace_from_household_to_appropriation(site: Site, ma
     assert (await w.inspector.get("/funds/trace", params={"household_id": "hh-none"})).status_code == 404
     both = await w.inspector.get("/funds/trace", params={"household_id": household, "project_id": project_id})
     assert both.status_code == 422
+
+
+# The definitions the progress report and F3/F9 are computed against (the queries they replaced, issue #20): sums
+# and dates over every transfer. The service answers from records, balances and per-account probes instead.
+_PROGRESS_BY_DEFINITION = """
+    WITH acc AS (
+        SELECT id, region_code FROM funds.accounts WHERE region_code = $1 AND kind IN ('pool', 'fund', 'project')
+    ), live AS (
+        SELECT t.* FROM funds.transfers t WHERE t.kind IN ('allocation', 'arrangement', 'disbursement')
+          AND NOT EXISTS (SELECT 1 FROM funds.transfers r WHERE r.reverses_id = t.id)
+    )
+    SELECT COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'allocation' AND l.destination_account_id = acc.id), 0)
+               AS received_fen,
+           COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'arrangement' AND l.destination_account_id = acc.id), 0)
+               AS arranged_fen,
+           COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'disbursement' AND l.source_account_id = acc.id), 0)
+               AS disbursed_fen
+    FROM acc LEFT JOIN live l ON l.destination_account_id = acc.id OR l.source_account_id = acc.id
+"""
+_HOLDINGS_BY_DEFINITION = """
+    WITH acc AS (
+        SELECT id FROM funds.accounts WHERE kind = ANY(CAST(:kinds AS varchar[])) AND region_code LIKE :prefix
+    ), moves AS (
+        SELECT t.destination_account_id AS account_id, t.amount_fen AS delta, t.occurred_on, true AS inflow
+        FROM funds.transfers t JOIN acc ON acc.id = t.destination_account_id WHERE t.occurred_on <= :as_of
+        UNION ALL
+        SELECT t.source_account_id, -t.amount_fen, t.occurred_on, false
+        FROM funds.transfers t JOIN acc ON acc.id = t.source_account_id WHERE t.occurred_on <= :as_of
+    ), flows AS (
+        SELECT account_id, SUM(delta) AS balance, MAX(occurred_on) FILTER (WHERE NOT inflow) AS last_out
+        FROM moves GROUP BY account_id
+    )
+    SELECT f.account_id AS id, f.balance, f.last_out,
+           (SELECT MIN(m.occurred_on) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
+              AND (f.last_out IS NULL OR m.occurred_on > f.last_out)) AS first_in_after,
+           (SELECT COALESCE(SUM(m.delta), 0) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
+              AND m.occurred_on > :recent_after) AS recent_in,
+           (SELECT MAX(m.occurred_on) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
+              AND m.occurred_on <= :recent_after) AS last_old_in
+    FROM flows f WHERE f.balance > 0 ORDER BY f.account_id
+"""
+
+
+async def _spent_with_corrections(site: Site) -> tuple[list[httpx.Response], list[httpx.Response]]:
+    """Two projects of the site's county: arranged three times, paid four times, one payment and one arrangement
+    reversed, on dates through 2018."""
+    w = site.world
+    first, second = await site.project("in_progress"), await site.project("in_progress")
+    arranged = [await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(p, amount, arranged_on=on))
+                for p, amount, on in ((first, 300_000, "2018-03-01"), (second, 200_000, "2018-03-05"),
+                                      (second, 50_000, "2018-06-01"))]
+    paid = [await w.fin_pilot.post("/funds/disbursements", json=site.payment(p, amount, paid_on=on))
+            for p, amount, on in ((first, 70_000, "2018-04-01"), (first, 30_000, "2018-04-02"),
+                                  (first, 20_000, "2018-08-01"), (second, 60_000, "2018-05-01"))]
+    assert all(r.status_code == 201 for r in arranged + paid), [r.text for r in arranged + paid]
+    for target in (paid[1], arranged[2]):
+        undone = await w.fin_pilot.post("/funds/reversals", json={"target_id": target.json()["id"], "reason": "错录"})
+        assert undone.status_code == 201, undone.text
+    return arranged, paid
+
+
+async def test_progress_equals_its_definition_over_the_transfers(site: Site, db: asyncpg.Pool) -> None:
+    """The report's disbursed figure is arranged − unpaid (a project account only receives arrangements and only
+    pays disbursements); with payments and arrangements reversed, it is still the sum of the unreversed payments."""
+    await _spent_with_corrections(site)
+    response = await site.world.fin_pilot.get("/funds/reports/progress", params={"region": site.county})
+    assert response.status_code == 200, response.text
+    [county] = response.json()["items"]
+    expected = dict(await db.fetchrow(_PROGRESS_BY_DEFINITION, site.county) or {})
+    assert {k: county[k] for k in expected} == expected
+    assert county["arranged_fen"] == 500_000 and county["disbursed_fen"] == 150_000  # 30,000 and 50,000 reversed
+    assert county["unpaid_fen"] == 350_000 and county["received_fen"] == 5_000_000
+
+
+async def test_holdings_equal_their_definition_on_every_date(site: Site, database: TestDatabase) -> None:
+    """F3/F9's figures (balance on a date, last outflow, first inflow since, recent inflows, last older inflow)
+    read per account by index equal the sums and dates over all the moves, on dates before, between and after
+    them (a balance on a past date is today's less what moved since)."""
+    await _spent_with_corrections(site)
+    engine = create_engine("funds", url=database.url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            for day in ("2018-01-01", "2018-03-02", "2018-04-01", "2018-04-03", "2018-05-01", "2018-06-15",
+                        "2018-08-01", "2019-01-01"):
+                as_of = date.fromisoformat(day)
+                for window in (0, 30):
+                    kinds = ["pool", "project"] if window == 0 else ["pool", "project", "fund", "treasury"]
+                    found = await reports.holdings(session, kinds=kinds, as_of=as_of, window_days=window,
+                                                   prefix=site.county)
+                    recent_after = as_of - timedelta(days=window + 1)
+                    raw = await session.execute(text(_HOLDINGS_BY_DEFINITION), {
+                        "kinds": kinds, "prefix": site.county + "%", "as_of": as_of, "recent_after": recent_after})
+                    expected = [(r.id, int(r.balance), r.first_in_after or r.last_out, int(r.recent_in),
+                                 r.last_old_in) for r in raw]
+                    got = [(h.account_id, h.balance_fen, h.since, h.recent_in_fen, h.last_old_in) for h in found]
+                    assert got == expected, (day, window)
+                    assert got or as_of < date(2018, 2, 1)
+                for days in (0, 20, 60):  # F3: only accounts quiet for `days` are read past their last outflow
+                    idle = await reports.idle_holdings(session, kinds=["pool", "project"], as_of=as_of, days=days,
+                                                       prefix=site.county)
+                    held = await reports.holdings(session, kinds=["pool", "project"], as_of=as_of, window_days=0,
+                                                  prefix=site.county)
+                    assert [(h.account_id, h.balance_fen, h.since) for h in idle] == [
+                        (h.account_id, h.balance_fen, h.since) for h in held
+                        if reports.is_idle(h, as_of=as_of, days=days)], (day, days)
+    finally:
+        await engine.dispose()
+
+
+async def test_trace_pages_add_up_to_the_whole_walk(site: Site) -> None:
+    """A page holds at most `limit` hops; following next_cursor gives every hop of the walk once, in the order one
+    large page gives them, and the last page's next_cursor is null. A cursor the API did not write is 422."""
+    w = site.world
+    arranged, paid = await _spent_with_corrections(site)
+    project_id = arranged[0].json()["project_id"]
+    for params in ({"project_id": project_id}, {"household_id": site.households[0]["household_id"]}):
+        whole = await w.inspector.get("/funds/trace", params=params)
+        assert whole.status_code == 200, whole.text
+        assert whole.json()["next_cursor"] is None
+        parts: dict[str, list[Any]] = {"upstream": [], "movements": [], "downstream": []}
+        cursor, pages = None, 0
+        while True:
+            page = await w.inspector.get("/funds/trace", params={**params, "limit": 2,
+                                                                 **({"cursor": cursor} if cursor else {})})
+            assert page.status_code == 200, page.text
+            body = page.json()
+            assert sum(len(body[k]) for k in parts) <= 2
+            for k in parts:
+                parts[k] += body[k]
+            pages += 1
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert {k: [h["transfer_id"] for h in v] for k, v in parts.items()} == {
+            k: [h["transfer_id"] for h in whole.json()[k]] for k in parts}
+        assert pages >= sum(len(v) for v in parts.values()) // 2 > 1
+    bad = await w.inspector.get("/funds/trace", params={"project_id": project_id, "cursor": "WzEsMiwzXQ=="})
+    assert bad.status_code == 422 and bad.json()["field"] == "cursor"

@@ -34,9 +34,10 @@ _CREATE = """
     ORDER BY r, k, f, x
     ON CONFLICT ON CONSTRAINT uq_accounts_key DO NOTHING
 """
-# The transfers ($1–$10, one array per column) and the balance changes ($11 account ids, $12 deltas), in one round
-# trip: the balance rows are locked, so the less time passes between the lock and the commit, the more
-# transactions one hot account (a province's treasury) serves per second.
+# The transfers ($1–$10, one array per column) and the balance changes ($11 account ids, $12 deltas; every account
+# money leaves is among them, its `last_out_on` moved to its latest outflow), in one round trip: the balance rows
+# are locked, so the less time passes between the lock and the commit, the more transactions one hot account (a
+# province's treasury) serves per second.
 _WRITE = """
     WITH moved AS (
         INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
@@ -44,9 +45,11 @@ _WRITE = """
         SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::bigint[], $5::varchar[],
                              $6::varchar[], $7::varchar[], $8::varchar[], $9::date[], $10::varchar[])
         RETURNING 1
+    ), outs AS (
+        SELECT o.id, max(o.day) AS day FROM unnest($2::bigint[], $9::date[]) AS o(id, day) GROUP BY o.id
     ), balanced AS (
-        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta
-        FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta)
+        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta, last_out_on = GREATEST(a.last_out_on, outs.day)
+        FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta) LEFT JOIN outs ON outs.id = d.id
         WHERE a.id = d.id
         RETURNING 1
     )
@@ -70,9 +73,11 @@ _WRITE_IF_COVERED = """
                              $6::varchar[], $7::varchar[], $8::varchar[], $9::date[], $10::varchar[])
         WHERE (SELECT ok FROM covered)
         RETURNING 1
+    ), outs AS (
+        SELECT o.id, max(o.day) AS day FROM unnest($2::bigint[], $9::date[]) AS o(id, day) GROUP BY o.id
     ), balanced AS (
-        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta
-        FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta)
+        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta, last_out_on = GREATEST(a.last_out_on, outs.day)
+        FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta) LEFT JOIN outs ON outs.id = d.id
         WHERE a.id = d.id AND (SELECT ok FROM covered)
         RETURNING 1
     )

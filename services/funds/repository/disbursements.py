@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import date
 from typing import Any
 
@@ -21,23 +22,33 @@ async def insert_disbursement(session: AsyncSession, **values: Any) -> None:
         raise Duplicate(str(exc.orig)) from exc
 
 
+# Each live payment against the one before it of the same payee, project and amount (the nearest earlier one: if
+# any earlier payment is within the window, that one is): one ordered pass over the payments (a window over
+# ix_disbursements_repeats), where pairing every payment with every earlier one was a self-join of millions.
 _DUPLICATES = text(
     """
-    SELECT d2.id, d2.county_code, d2.project_id, d2.payee_id, d2.amount_fen, d2.paid_on, d2.voucher_no,
-           d1.id AS first_id, d1.paid_on AS first_paid_on, d1.voucher_no AS first_voucher_no
-    FROM disbursements d1
-    JOIN disbursements d2 ON d2.payee_id = d1.payee_id AND d2.project_id = d1.project_id
-        AND d2.amount_fen = d1.amount_fen AND (d2.paid_on, d2.id) > (d1.paid_on, d1.id)
-        AND d2.paid_on - d1.paid_on <= :days
-    WHERE d2.paid_on <= :as_of AND d2.county_code LIKE :region
-      AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id IN (d1.id, d2.id) AND r.reversed_on <= :as_of)
-    ORDER BY d2.id
+    WITH live AS (
+        SELECT d.id, d.county_code, d.project_id, d.payee_id, d.amount_fen, d.paid_on, d.voucher_no
+        FROM disbursements d
+        WHERE d.paid_on <= :as_of AND d.county_code LIKE :region
+          AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = d.id AND r.reversed_on <= :as_of)
+    ), paired AS (
+        SELECT live.*, lag(id) OVER w AS first_id, lag(paid_on) OVER w AS first_paid_on,
+               lag(voucher_no) OVER w AS first_voucher_no
+        FROM live
+        WINDOW w AS (PARTITION BY payee_id, project_id, amount_fen ORDER BY paid_on, id)
+    )
+    SELECT id, county_code, project_id, payee_id, amount_fen, paid_on, voucher_no, first_id, first_paid_on,
+           first_voucher_no
+    FROM paired WHERE first_id IS NOT NULL AND paid_on - first_paid_on <= :days
+    ORDER BY id
     """
 )
 
 
 async def repeated(session: AsyncSession, *, prefix: str, as_of: date, days: int) -> list[Row[Any]]:
-    """Payments under `prefix` repeating an earlier one (same payee, project, amount) within `days`, as of a date."""
+    """Payments under `prefix` repeating an earlier one (same payee, project, amount) within `days`, as of a date,
+    each with the nearest earlier one."""
     params = {"days": days, "as_of": as_of, "region": prefix + "%"}
     return list(await session.execute(_DUPLICATES, params))
 
@@ -47,12 +58,18 @@ _HOUSEHOLD_PAYMENTS = text(
     SELECT d.id, d.county_code, d.project_id, d.payee_id, d.amount_fen, d.paid_on FROM disbursements d
     WHERE d.payee_kind = 'household' AND d.paid_on <= :as_of AND d.paid_on > :since AND d.county_code LIKE :region
       AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = d.id AND r.reversed_on <= :as_of)
-    ORDER BY d.id
     """
 )
 
 
-async def to_households(session: AsyncSession, *, prefix: str, as_of: date, since: date) -> list[Row[Any]]:
-    """Live payments to households under `prefix`, made after `since` and on or before `as_of`."""
+async def to_households(session: AsyncSession, *, prefix: str, as_of: date, since: date,
+                        part: int) -> AsyncGenerator[list[Row[Any]], None]:
+    """Live payments to households under `prefix`, made after `since` and on or before `as_of`, `part` at a time
+    (read through a server-side cursor: never all in memory)."""
     params = {"as_of": as_of, "since": since, "region": prefix + "%"}
-    return list(await session.execute(_HOUSEHOLD_PAYMENTS, params))
+    result = await session.stream(_HOUSEHOLD_PAYMENTS, params)
+    try:
+        async for rows in result.partitions(part):
+            yield list(rows)
+    finally:  # also when the caller stops early (closed by `aclosing`): the server's cursor with it
+        await result.close()

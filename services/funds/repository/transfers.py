@@ -23,8 +23,6 @@ _HOPS = """
     WHERE t.kind <> 'reversal' AND {where} ORDER BY t.occurred_on, t.id
 """
 _HOPS_OF_RECORD = text(_HOPS.format(where="t.record_id = :id"))
-_HOPS_INTO = text(_HOPS.format(where="t.destination_account_id = ANY(CAST(:ids AS bigint[]))"))
-_HOPS_OUT_OF = text(_HOPS.format(where="t.source_account_id = ANY(CAST(:ids AS bigint[]))"))
 
 
 async def hops_of_record(session: AsyncSession, record_id: str) -> list[Row[Any]]:
@@ -32,9 +30,53 @@ async def hops_of_record(session: AsyncSession, record_id: str) -> list[Row[Any]
     return list(await session.execute(_HOPS_OF_RECORD, {"id": record_id}))
 
 
-async def hops_touching(session: AsyncSession, account_ids: Sequence[int], *, into: bool) -> list[Row[Any]]:
-    """The transfers into (or out of) these accounts, as `hops_of_record` gives them."""
-    return list(await session.execute(_HOPS_INTO if into else _HOPS_OUT_OF, {"ids": list(account_ids)}))
+# A page of the hops out of (or into) a set of accounts, in (account, date, id) order after a key: each account's
+# transfers are a range of ix_transfers_source or ix_transfers_destination, so a page reads about its own rows.
+_HOPS_PAGE = """
+    SELECT t.id AS transfer_id, t.kind, t.record_id, t.doc_no, t.occurred_on, t.amount_fen, t.fund_source,
+           t.source_account_id, t.destination_account_id, rv.id AS reversed_by,
+           s.region_code AS s_region, s.kind AS s_kind, s.ref AS s_ref,
+           d.region_code AS d_region, d.kind AS d_kind, d.ref AS d_ref
+    FROM transfers t JOIN accounts s ON s.id = t.source_account_id JOIN accounts d ON d.id = t.destination_account_id
+    LEFT JOIN transfers rv ON rv.reverses_id = t.id
+    WHERE t.kind <> 'reversal' AND t.{key} = ANY(CAST(:ids AS bigint[])) AND t.{key} >= :account
+      AND (t.{key}, t.occurred_on, t.id) > (:account, :on, :after)
+    ORDER BY t.{key}, t.occurred_on, t.id
+    LIMIT :limit
+"""
+_HOPS_INTO_PAGE = text(_HOPS_PAGE.format(key="destination_account_id"))
+_HOPS_OUT_OF_PAGE = text(_HOPS_PAGE.format(key="source_account_id"))
+# The accounts one hop further: where the money of these accounts went, or (upstream) where it came from, but a
+# budget (where appropriated money comes from: the walk stops there). Downstream, a payee (where a disbursement
+# goes) ends the walk too: no money leaves a payee's account but a reversal, which the walk does not follow, and a
+# province's payees are too many to look up for nothing.
+_NEXT_DOWN = text(
+    """
+    SELECT DISTINCT t.destination_account_id AS id FROM transfers t
+    WHERE t.kind NOT IN ('reversal', 'disbursement') AND t.source_account_id = ANY(CAST(:ids AS bigint[]))
+    """
+)
+_NEXT_UP = text(
+    """
+    SELECT DISTINCT t.source_account_id AS id FROM transfers t JOIN accounts s ON s.id = t.source_account_id
+    WHERE t.kind <> 'reversal' AND t.destination_account_id = ANY(CAST(:ids AS bigint[])) AND s.kind <> 'budget'
+    """
+)
+
+
+async def hops_page(session: AsyncSession, account_ids: Sequence[int], *, into: bool, after: tuple[int, date, str],
+                    limit: int) -> list[Row[Any]]:
+    """Up to `limit` transfers into (or out of) these accounts, as `hops_of_record` gives them, in (account, date,
+    id) order after the key `after`."""
+    account, on, after_id = after
+    params = {"ids": list(account_ids), "account": account, "on": on, "after": after_id, "limit": limit}
+    return list(await session.execute(_HOPS_INTO_PAGE if into else _HOPS_OUT_OF_PAGE, params))
+
+
+async def next_accounts(session: AsyncSession, account_ids: Sequence[int], *, upstream: bool) -> list[int]:
+    """The accounts the (unreversed-kind) transfers of these accounts came from (upstream, but a budget) or went to."""
+    rows = await session.execute(_NEXT_UP if upstream else _NEXT_DOWN, {"ids": list(account_ids)})
+    return [int(r.id) for r in rows]
 
 
 async def accounts_of_record(session: AsyncSession, record_id: str) -> list[Row[Any]]:
@@ -45,79 +87,100 @@ async def accounts_of_record(session: AsyncSession, record_id: str) -> list[Row[
     return list(await session.execute(statement))
 
 
-# Balance as of a date, the last outflow and the first inflow after it, per account of the given kinds.
+# Per account of the given kinds under a prefix: its last outflow on or before `as_of`, its balance on that day, the
+# first inflow after that outflow and, when `windowed`, the inflows after `recent_after` and the last inflow on or
+# before it. Each figure is a probe of one account's transfers on ix_transfers_source or ix_transfers_destination
+# (account, date), never a read of every move: the balance on a date is today's balance less what moved after it
+# (the ledger keeps the balance row equal to the sum of the account's transfers, ledger.py), the last outflow is
+# the row's `last_out_on` (kept by the ledger too) unless that lies after `as_of`. With `quiet_before`, only
+# accounts with no outflow since that day are looked at further (money paid out since cannot be idle): nothing is
+# read for the others but their row. The accounts come from ix_accounts_kind_region.
 _HOLDINGS = text(
     """
-    WITH acc AS (
-        SELECT id, region_code, kind, fund_source, ref FROM accounts
-        WHERE kind = ANY(CAST(:kinds AS varchar[])) AND region_code LIKE :prefix
-    ), moves AS (
-        SELECT t.destination_account_id AS account_id, t.amount_fen AS delta, t.occurred_on, true AS inflow
-        FROM transfers t JOIN acc ON acc.id = t.destination_account_id WHERE t.occurred_on <= :as_of
-        UNION ALL
-        SELECT t.source_account_id, -t.amount_fen, t.occurred_on, false
-        FROM transfers t JOIN acc ON acc.id = t.source_account_id WHERE t.occurred_on <= :as_of
-    ), flows AS (
-        SELECT account_id, SUM(delta) AS balance, MAX(occurred_on) FILTER (WHERE NOT inflow) AS last_out
-        FROM moves GROUP BY account_id
+    WITH acc AS MATERIALIZED (
+        SELECT a.id, a.region_code, a.kind, a.fund_source, a.ref, a.balance_fen,
+               CASE WHEN a.last_out_on IS NULL OR a.last_out_on <= :as_of THEN a.last_out_on
+                    ELSE (SELECT MAX(t.occurred_on) FROM transfers t
+                          WHERE t.source_account_id = a.id AND t.occurred_on <= :as_of) END AS last_out
+        FROM accounts a
+        WHERE a.kind = ANY(CAST(:kinds AS varchar[])) AND a.region_code LIKE :prefix
+    ), quiet AS MATERIALIZED (
+        SELECT acc.id, acc.region_code, acc.kind, acc.fund_source, acc.ref, acc.last_out,
+               acc.balance_fen
+                 - COALESCE((SELECT SUM(t.amount_fen) FROM transfers t
+                             WHERE t.destination_account_id = acc.id AND t.occurred_on > :as_of), 0)
+                 + COALESCE((SELECT SUM(t.amount_fen) FROM transfers t
+                             WHERE t.source_account_id = acc.id AND t.occurred_on > :as_of), 0) AS balance
+        FROM acc
+        WHERE CAST(:quiet_before AS date) IS NULL OR acc.last_out IS NULL OR acc.last_out < :quiet_before
     )
-    SELECT acc.*, f.balance, f.last_out,
-           (SELECT MIN(m.occurred_on) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
-              AND (f.last_out IS NULL OR m.occurred_on > f.last_out)) AS first_in_after,
-           (SELECT COALESCE(SUM(m.delta), 0) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
-              AND m.occurred_on > :recent_after) AS recent_in,
-           (SELECT MAX(m.occurred_on) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
-              AND m.occurred_on <= :recent_after) AS last_old_in
-    FROM flows f JOIN acc ON acc.id = f.account_id
-    WHERE f.balance > 0
-    ORDER BY acc.id
+    SELECT quiet.*,
+           (SELECT MIN(t.occurred_on) FROM transfers t
+            WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :as_of
+              AND (quiet.last_out IS NULL OR t.occurred_on > quiet.last_out)) AS first_in_after,
+           CASE WHEN :windowed THEN
+               (SELECT COALESCE(SUM(t.amount_fen), 0) FROM transfers t
+                WHERE t.destination_account_id = quiet.id AND t.occurred_on > :recent_after
+                  AND t.occurred_on <= :as_of) ELSE 0 END AS recent_in,
+           CASE WHEN :windowed THEN
+               (SELECT MAX(t.occurred_on) FROM transfers t
+                WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :recent_after) END AS last_old_in
+    FROM quiet
+    WHERE quiet.balance > 0
+    ORDER BY quiet.id
     """
 )
 
 
 async def holdings(
-    session: AsyncSession, *, kinds: Sequence[str], as_of: date, recent_after: date, prefix: str
+    session: AsyncSession, *, kinds: Sequence[str], as_of: date, recent_after: date | None, prefix: str,
+    quiet_before: date | None = None,
 ) -> list[Row[Any]]:
-    """Accounts of these kinds under `prefix` holding money on `as_of`: balance, last outflow, first inflow after
-    it, inflows after `recent_after` and the last inflow on or before it."""
-    params = {"kinds": list(kinds), "as_of": as_of, "prefix": prefix + "%", "recent_after": recent_after}
+    """Accounts of these kinds under `prefix` holding money on `as_of` (with `quiet_before`: and no outflow on or
+    after that day): balance, last outflow, first inflow after it and, given `recent_after`, the inflows after it
+    and the last inflow on or before it (else 0 and null)."""
+    params = {"kinds": list(kinds), "as_of": as_of, "prefix": prefix + "%", "windowed": recent_after is not None,
+              "recent_after": recent_after or as_of, "quiet_before": quiet_before}
     return list(await session.execute(_HOLDINGS, params))
 
 
+# Per county under a prefix, net of reversals, from the records rather than their transfers (a record's transfers
+# sum to its amount, and a reversal undoes all of them): received = the allocations to it, arranged = its
+# arrangements, unarranged/unpaid = what its pool and fund accounts and its projects hold now. Disbursed is
+# arranged − unpaid: a project account receives only arrangements and pays only disbursements (and their
+# reversals move the same amounts back), so its balance is its net arrangements less its net disbursements. The
+# disbursements themselves (millions in a province) are never read: tests/funds/test_reports.py checks the figure
+# against their sum.
 _PROGRESS = text(
     """
-    WITH acc AS (
-        SELECT id, region_code, kind, balance_fen FROM accounts
-        WHERE region_code LIKE :prefix AND region_code NOT LIKE '%00' AND kind IN ('pool', 'fund', 'project')
-    ), live AS (
-        SELECT t.* FROM transfers t WHERE t.kind IN ('allocation', 'arrangement', 'disbursement')
-          AND NOT EXISTS (SELECT 1 FROM transfers r WHERE r.reverses_id = t.id)
+    WITH held AS (
+        SELECT region_code, COALESCE(SUM(balance_fen) FILTER (WHERE kind IN ('pool', 'fund')), 0) AS unarranged_fen,
+               COALESCE(SUM(balance_fen) FILTER (WHERE kind = 'project'), 0) AS unpaid_fen
+        FROM accounts
+        WHERE kind IN ('pool', 'fund', 'project') AND region_code LIKE :prefix AND region_code NOT LIKE '%00'
+        GROUP BY region_code
+    ), received AS (
+        SELECT a.to_region AS region_code, SUM(a.amount_fen) AS received_fen FROM allocations a
+        WHERE a.to_region LIKE :prefix AND a.to_region NOT LIKE '%00'
+          AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = a.id)
+        GROUP BY a.to_region
+    ), arranged AS (
+        SELECT a.county_code AS region_code, SUM(a.amount_fen) AS arranged_fen FROM arrangements a
+        WHERE a.county_code LIKE :prefix
+          AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = a.id)
+        GROUP BY a.county_code
     )
-    SELECT acc.region_code,
-           COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'allocation' AND l.destination_account_id = acc.id), 0)
-               AS received_fen,
-           COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'arrangement' AND l.destination_account_id = acc.id), 0)
-               AS arranged_fen,
-           COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'disbursement' AND l.source_account_id = acc.id), 0)
-               AS disbursed_fen
-    FROM acc LEFT JOIN live l ON l.destination_account_id = acc.id OR l.source_account_id = acc.id
-    GROUP BY acc.region_code ORDER BY acc.region_code
-    """
-)
-_HELD = text(
-    """
-    SELECT region_code, COALESCE(SUM(balance_fen) FILTER (WHERE kind IN ('pool', 'fund')), 0) AS unarranged_fen,
-           COALESCE(SUM(balance_fen) FILTER (WHERE kind = 'project'), 0) AS unpaid_fen
-    FROM accounts WHERE region_code LIKE :prefix AND region_code NOT LIKE '%00' GROUP BY region_code
+    SELECT held.region_code, COALESCE(received.received_fen, 0) AS received_fen,
+           COALESCE(arranged.arranged_fen, 0) AS arranged_fen,
+           COALESCE(arranged.arranged_fen, 0) - held.unpaid_fen AS disbursed_fen, held.unarranged_fen,
+           held.unpaid_fen
+    FROM held LEFT JOIN received USING (region_code) LEFT JOIN arranged USING (region_code)
+    ORDER BY held.region_code
     """
 )
 
 
-async def county_flows(session: AsyncSession, *, prefix: str) -> list[Row[Any]]:
-    """Per county under `prefix`: received, arranged and disbursed, net of reversals."""
+async def county_progress(session: AsyncSession, *, prefix: str) -> list[Row[Any]]:
+    """Per county under `prefix`: received, arranged and disbursed (net of reversals), and what its pool and fund
+    accounts, and its projects, hold now."""
     return list(await session.execute(_PROGRESS, {"prefix": prefix + "%"}))
-
-
-async def county_held(session: AsyncSession, *, prefix: str) -> list[Row[Any]]:
-    """Per county under `prefix`: what its pool and fund accounts, and its projects, hold now."""
-    return list(await session.execute(_HELD, {"prefix": prefix + "%"}))

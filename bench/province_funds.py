@@ -1,0 +1,369 @@
+"""Benchmark: the funds reports, the trace and the funds detectors at a province's size (issue #20).
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.province_funds [--scale 1]
+
+A Hunan-sized province: 14 cities, 126 counties, 3 fund sources, five years (2022–2026); at `--scale 1` 30,500
+projects, 5,000,000 payments (80 % to households, 0.05 % repeated within 30 days, 0.02 % reversed) to 3,050,000
+payee accounts. The data is built on the server (INSERT … SELECT from generate_series) into a throwaway database
+(tests/stack.py), migrated first (deploy.migrate), and dropped at the end. The ledger is consistent: every account's
+balance is the sum of its transfers, appropriations feed the province's treasuries, which allocate to the cities,
+which allocate to their counties, which arrange to their projects, which pay the payees; none goes below 0.
+
+Then it times, calling the funds code the routes call (services/funds/reports.py, trace.py, detectors.py, on the
+service's own SQLAlchemy engine): the progress report for a county, a city and the province, growth, the trace of a
+province → city allocation (time and the peak RSS it adds), and each funds detector as POST /alerts/scan runs them.
+INELIGIBLE_PAYEE asks a stand-in registry (every household eligible; `--registry-ms` per call of 1,000 to stand for
+the registry's own work and the HTTP hop), counting the calls. Beside them, the raw-PostgreSQL baseline of the
+same run: a plain full read of the transfers and of the disbursements (the floor of anything computed from all the
+facts). A step longer than `--timeout` seconds is cancelled by the server (statement_timeout) and reported so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import resource
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+import httpx
+
+from deploy.migrate import migrate
+from services.kernel.db import plain_url
+from services.kernel.http import ServiceClient
+from tests.stack import TestDatabase, create_test_database, workdir
+
+AS_OF = date(2026, 11, 30)
+CITIES, COUNTIES_PER_CITY, PAYEES_PER_PROJECT = 14, 9, 100
+COUNTIES = CITIES * COUNTIES_PER_CITY
+FUNDS = ("C01", "C02", "P01")  # two central funds, one provincial; C01 and C02 integrable
+PROVINCE = "430000"
+
+# The ids of the accounts, from the entities they belong to (f: fund 0–2, c: city 0–13, k: county 0–125,
+# p: project, r: the project's payee 0–99): budget 1+f, treasury 11+f, a city's fund 100+3c+f, a county's pool or
+# fund 1000+3k+f, a project's 10000+p, a payee's 100000+100p+r.
+_CITY = "'43' || lpad((c + 1)::text, 2, '0') || '00'"
+_COUNTY = "'43' || lpad((k / 9 + 1)::text, 2, '0') || lpad((k % 9 + 1)::text, 2, '0')"
+_FUND = "(ARRAY['C01', 'C02', 'P01'])[f + 1]"
+_POOLED = "(k % 4 = 0 AND f < 2)"  # pilot poor counties pool their integrable money (F1/F7)
+
+LOAD = [
+    "SET session_replication_role = replica",  # the rows are consistent by construction: no FK checks per row
+    """INSERT INTO fund_sources (code, name, level, integrable) VALUES
+       ('C01', '中央财政专项扶贫资金', 'central', true), ('C02', '中央少数民族发展资金', 'central', true),
+       ('P01', '省级财政扶贫资金', 'provincial', false)""",
+    f"""INSERT INTO counties (code, name, poor, integration_pilot)
+        SELECT {_COUNTY}, 'county ' || k, k % 2 = 0, k % 4 = 0 FROM generate_series(0, {COUNTIES - 1}) k""",
+    # the payments: j-th goes to project j % P (county p % 126, fund (p / 126) % 3) in round t = j / P, to the
+    # project's payee t % 100; projects with p % 10 = 0 stop paying in mid-2024 (their money goes idle, F3)
+    """CREATE UNLOGGED TABLE bench_pay AS
+       SELECT j, p, t, t % 100 AS r, p % 126 AS k, (p / 126) % 3 AS f, (1000 + (j * 7919) % 200000)::bigint AS amount,
+              DATE '2022-01-02' + (t * (CASE WHEN p % 10 = 0 THEN 900 ELSE 1780 END) / $3)::int AS paid_on
+       FROM (SELECT j, j % $2 AS p, j / $2 AS t FROM generate_series(0::bigint, $1 - 1) j) s""",
+    # 0.05 % repeated ten days later (DUPLICATE_PAYMENT)
+    """INSERT INTO bench_pay SELECT $1 + j, p, t, r, k, f, amount, paid_on + 10 FROM bench_pay WHERE j % 2000 = 1""",
+    """CREATE UNLOGGED TABLE bench_arr AS
+       SELECT p, k, f, extract(year FROM paid_on)::int AS y, (sum(amount) * 11 / 10)::bigint AS amount
+       FROM bench_pay GROUP BY p, k, f, y""",
+    """CREATE UNLOGGED TABLE bench_calloc AS
+       SELECT k, k / 9 AS c, f, y, (sum(amount) * 105 / 100 + 1000000)::bigint AS amount FROM bench_arr
+       GROUP BY k, f, y""",
+    """CREATE UNLOGGED TABLE bench_cityalloc AS
+       SELECT c, f, y, (sum(amount) * 102 / 100)::bigint AS amount FROM bench_calloc GROUP BY c, f, y""",
+    """CREATE UNLOGGED TABLE bench_approp AS
+       SELECT f, y, (sum(amount) * 101 / 100)::bigint AS amount FROM bench_cityalloc GROUP BY f, y""",
+    # the business records
+    f"""INSERT INTO appropriations (id, fund_source, fiscal_year, region_code, amount_fen, doc_no, appropriated_on,
+                                    created_by)
+        SELECT 'apr' || f || '_' || y, {_FUND}, y, '{PROVINCE}', amount, '湘财预〔' || y || '〕' || f || '号',
+               make_date(y, 1, 1), 'bench' FROM bench_approp""",
+    f"""INSERT INTO allocations (id, fund_source, fiscal_year, from_region, to_region, amount_fen, doc_no, issued_on,
+                                 tasks, destination_kind, created_by)
+        SELECT 'alp' || c || '_' || f || '_' || y, {_FUND}, y, '{PROVINCE}', {_CITY}, amount,
+               '湘财农指〔' || y || '〕' || c || '-' || f || '号', make_date(y, 1, 1), '[]', 'fund', 'bench'
+        FROM bench_cityalloc""",
+    f"""INSERT INTO allocations (id, fund_source, fiscal_year, from_region, to_region, amount_fen, doc_no, issued_on,
+                                 tasks, destination_kind, created_by)
+        SELECT 'alc' || k || '_' || f || '_' || y, {_FUND}, y, {_CITY}, {_COUNTY}, amount,
+               '市财农指〔' || y || '〕' || k || '-' || f || '号', make_date(y, 1, 1), '[]',
+               CASE WHEN {_POOLED} THEN 'pool' ELSE 'fund' END, 'bench'
+        FROM bench_calloc""",
+    f"""INSERT INTO arrangements (id, county_code, project_id, amount_fen, fund_source, arranged_on, created_by)
+        SELECT 'arr' || p || '_' || y, {_COUNTY}, 'prj' || p, amount, {_FUND}, make_date(y, 1, 1), 'bench'
+        FROM bench_arr""",
+    f"""INSERT INTO project_ledgers (project_id, county_code, arranged_fen)
+        SELECT 'prj' || p, {_COUNTY}, sum(amount) FROM bench_arr GROUP BY p, k""",
+    f"""INSERT INTO disbursements (id, project_id, county_code, amount_fen, voucher_no, payee_kind, payee_id,
+                                   payee_name, payee_account_no, paid_on, created_by)
+        SELECT 'dsb' || j, 'prj' || p, {_COUNTY}, amount, 'V' || j,
+               CASE WHEN r % 5 = 0 THEN 'enterprise' ELSE 'household' END,
+               CASE WHEN r % 5 = 0 THEN 'co' ELSE 'hh' END || p || '_' || r, '收款人', '6217', paid_on, 'bench'
+        FROM bench_pay""",
+    """INSERT INTO reversals (id, target_id, target_kind, reason, reversed_on, created_by)
+       SELECT 'rvs' || j, 'dsb' || j, 'disbursement', '重复录入', paid_on + 5, 'bench' FROM bench_pay
+       WHERE j % 5000 = 3""",
+    # the transfers of each record
+    f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                               record_id, doc_no, occurred_on)
+        SELECT 'tapr' || f || '_' || y, 1 + f, 11 + f, amount, 'appropriation', {_FUND}, 'apr' || f || '_' || y,
+               '湘财预〔' || y || '〕' || f || '号', make_date(y, 1, 1) FROM bench_approp""",
+    f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                               record_id, doc_no, occurred_on)
+        SELECT 't' || id, CASE WHEN from_region = '{PROVINCE}' THEN 11 + f ELSE 100 + 3 * c + f END,
+               CASE WHEN from_region = '{PROVINCE}' THEN 100 + 3 * c + f ELSE 1000 + 3 * k + f END,
+               amount_fen, 'allocation', fund_source, id, doc_no, issued_on
+        FROM (SELECT a.*, split_part(substr(a.id, 4), '_', 1)::int AS unit,
+                     split_part(a.id, '_', 2)::int AS f FROM allocations a) x,
+             LATERAL (SELECT CASE WHEN x.from_region = '{PROVINCE}' THEN x.unit ELSE x.unit / 9 END AS c,
+                             x.unit AS k) u""",
+    f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                               record_id, doc_no, occurred_on)
+        SELECT 'tarr' || p || '_' || y, 1000 + 3 * k + f, 10000 + p, amount, 'arrangement', {_FUND},
+               'arr' || p || '_' || y, 'arr' || p || '_' || y, make_date(y, 1, 1) FROM bench_arr""",
+    f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                               record_id, doc_no, occurred_on)
+        SELECT 'tdsb' || j, 10000 + p, 100000 + 100 * p + r, amount, 'disbursement', {_FUND}, 'dsb' || j, 'V' || j,
+               paid_on FROM bench_pay""",
+    f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                               record_id, doc_no, occurred_on, reverses_id)
+        SELECT 'trvs' || j, 100000 + 100 * p + r, 10000 + p, amount, 'reversal', {_FUND}, 'rvs' || j, 'dsb' || j,
+               paid_on + 5, 'tdsb' || j FROM bench_pay WHERE j % 5000 = 3""",
+    # the accounts, each with the sum of its transfers as its balance
+    f"""CREATE UNLOGGED TABLE bench_acc AS
+        SELECT 1 + f AS id, '{PROVINCE}' AS region_code, 'budget' AS kind, f, '' AS ref FROM generate_series(0, 2) f
+        UNION ALL SELECT 11 + f, '{PROVINCE}', 'treasury', f, '' FROM generate_series(0, 2) f
+        UNION ALL SELECT 100 + 3 * c + f, {_CITY}, 'fund', f, ''
+                  FROM generate_series(0, {CITIES - 1}) c, generate_series(0, 2) f
+        UNION ALL SELECT 1000 + 3 * k + f, {_COUNTY}, CASE WHEN {_POOLED} THEN 'pool' ELSE 'fund' END, f, ''
+                  FROM generate_series(0, {COUNTIES - 1}) k, generate_series(0, 2) f
+        UNION ALL SELECT DISTINCT 10000 + p, {_COUNTY}, 'project', f, 'prj' || p FROM bench_arr
+        UNION ALL SELECT DISTINCT 100000 + 100 * p + r, {_COUNTY}, 'payee', f,
+                  CASE WHEN r % 5 = 0 THEN 'co' ELSE 'hh' END || p || '_' || r FROM bench_pay""",
+    f"""INSERT INTO accounts (id, region_code, kind, fund_source, ref, balance_fen, last_out_on)
+        OVERRIDING SYSTEM VALUE
+        SELECT a.id, a.region_code, a.kind, {_FUND}, a.ref, coalesce(b.balance, 0), b.last_out
+        FROM bench_acc a LEFT JOIN (
+            SELECT account_id, sum(delta)::bigint AS balance, max(out_on) AS last_out FROM (
+                SELECT destination_account_id AS account_id, amount_fen AS delta, NULL::date AS out_on FROM transfers
+                UNION ALL SELECT source_account_id, -amount_fen, occurred_on FROM transfers) m GROUP BY account_id
+        ) b ON b.account_id = a.id""",
+    "SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT max(id) FROM accounts))",
+    "DROP TABLE bench_pay, bench_arr, bench_calloc, bench_cityalloc, bench_approp, bench_acc",
+    "SET session_replication_role = DEFAULT",
+    # as autovacuum leaves a table that grew over five years: statistics, and the visibility map index-only scans use
+    "VACUUM ANALYZE",
+]
+# The load's own check: the ledger balances (every account = the sum of its moves, none but a budget below 0) and
+# each account's last outflow is the latest of its transfers out.
+CHECK = """
+    SELECT count(*) FILTER (WHERE a.balance_fen <> coalesce(m.balance, 0)) AS unbalanced,
+           count(*) FILTER (WHERE a.kind <> 'budget' AND a.balance_fen < 0) AS negative,
+           count(*) FILTER (WHERE a.last_out_on IS DISTINCT FROM m.last_out) AS last_out_wrong, count(*) AS accounts
+    FROM accounts a LEFT JOIN (
+        SELECT account_id, sum(delta) AS balance, max(out_on) AS last_out FROM (
+            SELECT destination_account_id AS account_id, amount_fen AS delta, NULL::date AS out_on FROM transfers
+            UNION ALL SELECT source_account_id, -amount_fen, occurred_on FROM transfers) x GROUP BY account_id
+    ) m ON m.account_id = a.id
+"""
+
+
+def sizes(scale: float) -> tuple[int, int, int]:
+    """(payments, projects, rounds): the payments spread over the projects, a round of one payment each at a time."""
+    payments = max(1000, round(5_000_000 * scale))
+    projects = max(COUNTIES * 3, round(30_500 * scale))
+    return payments, projects, math.ceil(payments / projects)
+
+
+async def load(url: str, scale: float) -> dict[str, Any]:
+    payments, projects, rounds = sizes(scale)
+    conn = await asyncpg.connect(plain_url(url), server_settings={"search_path": "funds"})
+    steps: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        for statement in LOAD:
+            t = time.perf_counter()
+            wanted = [payments, projects, rounds][:max((n for n in (1, 2, 3) if f"${n}" in statement), default=0)]
+            await conn.execute(statement, *wanted)
+            label = " ".join(statement.split()[:3])
+            steps[label] = steps.get(label, 0.0) + round(time.perf_counter() - t, 1)
+        elapsed = time.perf_counter() - started
+        check = dict(await conn.fetchrow(CHECK) or {})
+        counts = {t: await conn.fetchval(f"SELECT count(*) FROM {t}")  # noqa: S608 (our own table names)
+                  for t in ("transfers", "disbursements", "accounts", "allocations")}
+        size = await conn.fetchval("SELECT pg_size_pretty(pg_database_size(current_database()))")
+    finally:
+        await conn.close()
+    assert check["unbalanced"] == check["negative"] == check["last_out_wrong"] == 0, check
+    return {"scale": scale, "projects": projects, **counts, "load_s": round(elapsed, 1), "database_size": size,
+            "ledger_check": check}
+
+
+class StandInRegistry:
+    """Answers `POST /internal/households/eligibility`: every household eligible, after `delay` seconds a call."""
+
+    name = "registry"
+    post_items = ServiceClient.post_items
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.calls = 0
+        self.items = 0
+
+    async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> httpx.Response:
+        assert method == "POST" and path == "/internal/households/eligibility" and len(json["items"]) <= 1000
+        self.calls += 1
+        self.items += len(json["items"])
+        await asyncio.sleep(self.delay)
+        return httpx.Response(200, json={"items": [
+            {"household_id": q["household_id"], "on": q["on"], "registered": True, "status": "poor",
+             "village_cadre": False, "eligible": True, "reasons": []} for q in json["items"]]})
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def timed(label: str, results: dict[str, Any], action: Callable[[], Awaitable[Any]],
+                describe: Callable[[Any], dict[str, Any]]) -> None:
+    started = time.perf_counter()
+    rss = peak_rss_mib()
+    try:
+        found = await action()
+    except Exception as exc:  # a cancelled statement (statement_timeout) is a figure too
+        results[label] = {"seconds": round(time.perf_counter() - started, 2), "failed": type(exc).__name__ + ": "
+                          + str(exc).splitlines()[0][:160]}
+        return
+    results[label] = {"seconds": round(time.perf_counter() - started, 3), **describe(found),
+                      "peak_rss_added_mib": round(peak_rss_mib() - rss, 1)}
+
+
+async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int) -> dict[str, Any]:
+    os.environ["DATABASE_URL"] = url
+    os.environ["FUNDTRACK_DB_ROLES"] = "0"
+    from sqlalchemy import text
+
+    from services.funds import detectors, reports, trace
+    from services.kernel.alerts import DetectorContext
+    from services.kernel.db import create_engine, session_factory
+    from services.kernel.identity import Principal
+    from services.kernel.settings import Settings
+
+    engine = create_engine("funds", url=url, pool_size=2)
+    sessions = session_factory(engine)
+    registry = StandInRegistry(registry_ms / 1000)
+    state = SimpleNamespace(clients={"registry": registry}, settings=Settings())
+    idle_days = int(state.settings.idle_funds_days)
+    results: dict[str, Any] = {}
+    limit = f"SET statement_timeout = {int(timeout_s * 1000)}"
+    try:
+        async with sessions() as session:
+            await session.execute(text(limit))
+            for label, sql in (("raw_read_all_transfers", "SELECT count(*), sum(amount_fen) FROM transfers"),
+                               ("raw_read_all_disbursements", "SELECT count(*), sum(amount_fen) FROM disbursements")):
+                await timed(label, results, lambda sql=sql: session.execute(text(sql)),  # type: ignore[misc]
+                            lambda r: {"rows": int(r.one()[0])})
+            allocation = (await session.execute(text(
+                "SELECT id FROM allocations WHERE from_region = '430000' AND to_region = '430100' "
+                "AND fund_source = 'C01' AND fiscal_year = 2024"))).scalar_one()
+        for run in range(repeat):
+            suffix = "" if run == 0 else f" (run {run + 1})"
+            for label, prefix in (("progress county 430101", "430101"), ("progress city 430100", "4301"),
+                                  ("progress province 430000", "43")):
+                async with sessions() as session:
+                    await session.execute(text(limit))
+                    await timed(label + suffix, results, lambda s=session, p=prefix: reports.progress(  # type: ignore
+                        s, prefix=p, as_of=AS_OF, idle_days=idle_days), lambda items: {"counties": len(items)})
+            async with sessions() as session:
+                await session.execute(text(limit))
+                await timed("growth province 430000" + suffix, results,
+                            lambda s=session: reports.growth(s, prefix="43", fiscal_year=2026),  # type: ignore
+                            lambda rows: {"rows": len(rows)})
+        async with sessions() as session:
+            await session.execute(text(limit))
+            principal = Principal(id="bench", role="admin", region_code="430000")
+
+            async def traced() -> dict[str, Any]:
+                """Every page of the trace, one after the other, as a client following next_cursor would."""
+                cursor, pages, hops, biggest, times = None, 0, 0, 0, []
+                while True:
+                    started = time.perf_counter()
+                    answer = await trace.trace(session, principal=principal, allocation_id=allocation,
+                                               project_id=None, household_id=None, cursor=cursor)
+                    times.append(time.perf_counter() - started)
+                    pages += 1
+                    hops += sum(len(answer[k]) for k in ("upstream", "movements", "downstream"))
+                    biggest = max(biggest, len(json.dumps(answer, ensure_ascii=False)))
+                    cursor = answer["next_cursor"]
+                    if cursor is None:
+                        return {"pages": pages, "hops": hops, "largest_page_bytes": biggest,
+                                "first_page_s": round(times[0], 3), "slowest_page_s": round(max(times), 3),
+                                "p95_page_s": round(sorted(times)[int(len(times) * 0.95)], 3)}
+
+            await timed(f"trace allocation {allocation}, every page", results, traced, lambda figures: figures)
+        scan: dict[str, Any] = {}
+        for name, detector in detectors.registry.detectors.items():
+            async with sessions() as session:
+                await session.execute(text(limit))
+                ctx = DetectorContext(session=session, as_of=AS_OF, state=state)
+                await timed(name, scan, lambda d=detector, c=ctx: d(c),  # type: ignore[misc]
+                            lambda found: {"alerts": len(found)})
+        scan["total_seconds"] = round(sum(v["seconds"] for v in scan.values()), 1)
+        scan["registry_calls"] = registry.calls
+        scan["registry_items"] = registry.items
+        results["detectors"] = scan
+    finally:
+        await engine.dispose()
+    return results
+
+
+async def create() -> TestDatabase:
+    return await create_test_database(workdir())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = 5,000,000 payments")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds a step may run (statement_timeout)")
+    parser.add_argument("--registry-ms", type=float, default=50.0, help="the stand-in registry's time per call")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each report (the first reads a cold cache)")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards (and print its URL)")
+    parser.add_argument("--reuse", help="measure only, on a database a --keep run left (migrated to the head first)")
+    args = parser.parse_args()
+    if args.reuse:
+        migrate(args.reuse)
+        results = asyncio.run(measure(args.reuse, timeout_s=args.timeout, registry_ms=args.registry_ms,
+                                      repeat=args.repeat))
+        print(json.dumps({"as_of": AS_OF.isoformat(), "machine": {"cores": os.cpu_count(),
+                                                                   "load_average": os.getloadavg()[0]},
+                          **results}, ensure_ascii=False, indent=1))
+        return
+    database = asyncio.run(create())
+    kept = False
+    try:
+        migrate(database.url)
+        loaded = asyncio.run(load(database.url, args.scale))
+        print(json.dumps({"loaded": loaded}, ensure_ascii=False), flush=True)
+        results = asyncio.run(measure(database.url, timeout_s=args.timeout, registry_ms=args.registry_ms,
+                                      repeat=args.repeat))
+        print(json.dumps({"as_of": AS_OF.isoformat(), "machine": {"cores": os.cpu_count(),
+                                                                   "load_average": os.getloadavg()[0]},
+                          **results}, ensure_ascii=False, indent=1))
+        if args.keep:
+            print(json.dumps({"kept": database.url}))
+            kept = True
+    finally:
+        if not kept:
+            asyncio.run(database.drop())
+            shutil.rmtree(workdir(), ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
