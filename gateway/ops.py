@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -36,7 +36,10 @@ async def _service_ready(client: httpx.AsyncClient) -> bool:
 
 
 @router.get("/readyz")
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(request: Request, scope: Literal["system", "self"] = "system") -> JSONResponse:
+    """Ready: the gateway's database and every service's (`scope=system`, for operators and `fundtrack up`); the
+    gateway's own database only (`scope=self`: a load balancer's probe, which must not take every gateway out of
+    service because one service is down, since the others' routes still work)."""
     checks: dict[str, bool] = {}
     try:
         async with request.app.state.engine.connect() as conn:
@@ -44,7 +47,7 @@ async def readyz(request: Request) -> JSONResponse:
         checks["database"] = True
     except Exception:
         checks["database"] = False
-    names = list(SERVICES)
+    names = list(SERVICES) if scope == "system" else []
     results = await asyncio.gather(*(_service_ready(request.app.state.service_http[n]) for n in names))
     checks.update(dict(zip(names, results, strict=True)))
     ready = all(checks.values())

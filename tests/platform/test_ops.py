@@ -85,6 +85,8 @@ async def test_readiness_goes_red_while_a_service_cannot_reach_its_database(
         gateway = await anonymous.get("/readyz")
         assert gateway.status_code == 503 and gateway.json()["checks"]["loans"] is False, gateway.text
         assert gateway.json()["checks"]["funds"] is True, gateway.text
+        own = await anonymous.get("/readyz", params={"scope": "self"})  # a load balancer's probe: its own database
+        assert own.status_code == 200 and own.json()["checks"] == {"database": True}, own.text
         async with httpx.AsyncClient(base_url=loans) as client:
             own = await client.get("/readyz")
             assert own.status_code == 503 and own.json()["ready"] is False, own.text
