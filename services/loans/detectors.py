@@ -17,7 +17,9 @@ SEVERITY_OF_BUCKET: dict[str, Severity] = {"1-30": "low", "31-90": "medium", "91
 
 @detectors.register(codes.ALERT_LOAN_OVERDUE)
 async def loan_overdue(ctx: DetectorContext) -> list[AlertDraft]:
-    """L5: a loan past the maturity in force with principal outstanding; facts age with every scan."""
+    """L5: a loan past the maturity in force with principal outstanding. The facts say its bucket, not its days past
+    due (maturity_on and the scan's day give them): an open alert changes, and is rewritten, when the loan moves to
+    another bucket or its debt changes, not every day it stays overdue."""
     drafts = []
     for row in await repository.overdue_loans(ctx.session, as_of=ctx.as_of, prefix=ctx.region_prefix):
         days = (ctx.as_of - row.maturity_in_force).days
@@ -25,7 +27,7 @@ async def loan_overdue(ctx: DetectorContext) -> list[AlertDraft]:
         drafts.append(AlertDraft(
             type=codes.ALERT_LOAN_OVERDUE, severity=SEVERITY_OF_BUCKET[bucket], region_code=row.county_code,
             subject_kind="loan", subject_id=row.id,
-            facts={"loan_id": row.id, "household_id": row.household_id, "days_past_due": days, "bucket": bucket,
+            facts={"loan_id": row.id, "household_id": row.household_id, "bucket": bucket,
                    "outstanding_fen": int(row.owed), "maturity_on": row.maturity_in_force.isoformat(),
                    "extended": row.extended, "rule": "L5"},
         ))
