@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Identity,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     Sequence,
@@ -76,6 +77,8 @@ class HouseholdRow(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("status IN ('poor', 'exited', 'returned', 'not_poor')", name="ck_households_status"),
         CheckConstraint("members > 0", name="ck_households_members"),
+        # a county's page of the roster in household id order (households_within with a county)
+        Index("ix_households_county", "county_code", "household_id"),
     )
     household_id: str = Field(sa_column=Column(String(64), primary_key=True))
     head_id_number: str = Field(sa_column=Column(String(18), nullable=False))

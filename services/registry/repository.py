@@ -45,8 +45,12 @@ async def get_household(session: AsyncSession, principal: Principal, household_i
 
 def households_within(principal: Principal, county: str | None = None) -> Select[Household]:
     """The households a principal may list, of one county when it is asked for (a county out of reach lists
-    nothing): every list of households starts here."""
-    return select(Household).where(*within_reach(col(Household.village_code), principal, county))
+    nothing): every list of households starts here. A list of one county (asked for, or the principal's own) also
+    names it by `county_code`, which a village code starts with (rules.region_problem), so ix_households_county
+    gives its households in id order."""
+    query = select(Household).where(*within_reach(col(Household.village_code), principal, county))
+    one_county = county or (principal.region_prefix if len(principal.region_prefix) == 6 else None)
+    return query if one_county is None else query.where(col(Household.county_code) == one_county)
 
 
 async def household_page(
