@@ -7,6 +7,8 @@ in time (alerts_store.raise_alerts).
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import date
 from typing import Any
 
@@ -16,6 +18,8 @@ from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
 from services.kernel.alerts_schemas import ScanOut
 from services.kernel.alerts_store import raise_alerts
 from services.kernel.regions import under
+
+log = logging.getLogger("fundtrack.detectors")
 
 
 def in_scope(drafts: list[AlertDraft], region_prefix: str) -> list[AlertDraft]:
@@ -34,10 +38,17 @@ async def run_detectors(
     region_prefix: str = "",
 ) -> ScanOut:
     drafts: list[AlertDraft] = []
+    seconds: dict[str, float] = {}
     context = DetectorContext(session=session, as_of=as_of, state=state, region_prefix=region_prefix)
-    for detector in registry.detectors.values():
+    for name, detector in registry.detectors.items():
+        started = time.perf_counter()
         drafts.extend(in_scope(await detector(context), region_prefix))
+        seconds[name] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
     result = await raise_alerts(session, drafts, service=service, as_of=as_of)
+    seconds["raise_alerts"] = round(time.perf_counter() - started, 3)
     for name in registry.detectors:
         result.raised.setdefault(name, 0)
+    result.seconds = seconds
+    log.info("detectors ran", extra={"fields": {"service": service, "as_of": as_of.isoformat(), "seconds": seconds}})
     return result

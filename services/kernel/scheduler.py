@@ -52,7 +52,8 @@ async def daily_scan(state: Any, registry: DetectorRegistry, *, service: str, as
             )
         )
         await session.commit()
-        log.info("daily detectors ran", extra={"fields": {"raised": result.raised, "as_of": as_of.isoformat()}})
+        log.info("daily detectors ran", extra={"fields": {
+            "raised": result.raised, "updated": result.updated, "seconds": result.seconds, "as_of": as_of.isoformat()}})
 
 
 async def run_daily(state: Any, registry: DetectorRegistry, *, service: str, hour: int) -> None:

@@ -283,10 +283,10 @@ async def test_a_scan_as_of_an_earlier_day_leaves_a_newer_alert_as_it_is(
     loan = await _overdue_loan(admin, make_principal, county)
     province_inspector = await make_principal("inspector", county[:2] + "0000")
     county_inspector = await make_principal("inspector", county)
-    await _scan(province_inspector, "2018-06-01")
-    assert (await _overdue_alerts(admin, county))[loan]["facts"]["days_past_due"] == 106
+    await _scan(province_inspector, "2018-06-01")  # 106 days past due
+    assert (await _overdue_alerts(admin, county))[loan]["facts"]["bucket"] == "91-180"
     await _scan(county_inspector, "2018-04-01")  # 45 days: older than what the alert says
-    assert (await _overdue_alerts(admin, county))[loan]["facts"]["days_past_due"] == 106
+    assert (await _overdue_alerts(admin, county))[loan]["facts"]["bucket"] == "91-180"
     await _scan(county_inspector, "2018-06-01")  # the same day again: may refresh
-    await _scan(county_inspector, "2018-06-02")  # later: ages
-    assert (await _overdue_alerts(admin, county))[loan]["facts"]["days_past_due"] == 107
+    await _scan(county_inspector, "2018-08-20")  # later: ages (181 days and more)
+    assert (await _overdue_alerts(admin, county))[loan]["facts"]["bucket"] == "180+"
