@@ -36,7 +36,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.loans_detectors import InProcessRegistry
+from bench.loans_detectors import InProcessRegistry, fill_balances
 from deploy.migrate import migrate
 from services.kernel.db import plain_url
 from services.kernel.identity import Principal
@@ -142,20 +142,6 @@ BUILD_LOANS = [
     WHERE b.i % 10 = 0
     """,
 ]
-
-
-async def fill_balances(conn: asyncpg.Connection) -> None:
-    """The loans' balances, as the service keeps them, from the facts just loaded (the repository's recomputation)."""
-    from sqlalchemy.dialects import postgresql
-
-    from services.loans.repository import balances_from_facts
-
-    select = str(balances_from_facts().compile(dialect=postgresql.dialect()))
-    columns = ("loan_id, county_code, household_id, amount_fen, issued_on, maturity_in_force, extended, repaid_fen, "
-               "last_paid_on")
-    await conn.execute("SET search_path = loans")
-    await conn.execute(f"INSERT INTO loan_balances ({columns}) {select}")
-    await conn.execute("RESET search_path")
 
 
 async def build(url: str, scale: float) -> dict[str, Any]:
