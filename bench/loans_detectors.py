@@ -186,8 +186,8 @@ async def load_roster(url: str, n_loans: int) -> dict[str, Any]:
 
 
 class InProcessRegistry:
-    """Answers `POST /internal/households/eligibility` with the registry's own query, on the registry's schema. The
-    loans client batches its calls with the kernel client's own `post_items` (1,000 a call, a few in flight)."""
+    """Answers `POST /internal/households/eligibility` and `POST /internal/households/ineligible` with the registry's
+    own queries, on the registry's schema (the HTTP hop is not measured)."""
 
     name = "registry"
     post_items = ServiceClient.post_items
@@ -201,11 +201,19 @@ class InProcessRegistry:
         self.seconds = 0.0
 
     async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> httpx.Response:
-        from services.registry.service import eligibility
+        from services.registry.service import eligibility, ineligible
 
-        assert method == "POST" and path == "/internal/households/eligibility" and len(json["items"]) <= 1000
         self.calls += 1
         started = time.perf_counter()
+        if path == "/internal/households/ineligible":
+            assert method == "POST"
+            async with self.sessions() as session:
+                found, next_after = await ineligible(session, on=date.fromisoformat(json["on"]),
+                                                     after=json["after"], limit=json["limit"])
+            self.seconds += time.perf_counter() - started
+            return httpx.Response(200, json={"items": [a.model_dump(mode="json") for a in found],
+                                             "next_after": next_after})
+        assert method == "POST" and path == "/internal/households/eligibility" and len(json["items"]) <= 1000
         queries = [(q["household_id"], date.fromisoformat(q["on"]) if q.get("on") else None) for q in json["items"]]
         async with self.sessions() as session:
             answers = await eligibility(session, queries=queries)

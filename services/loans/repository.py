@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, Subquery, case, cast, distinct, func, or_, select, true, tuple_, update
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import BigInteger, Row, String, Subquery, case, cast, distinct, func, or_, select, true, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -334,16 +334,18 @@ async def concentrations(
     return list((await session.execute(query)).all())
 
 
-async def households_owing(session: AsyncSession, *, as_of: date, prefix: str) -> list[Record]:
-    """L1 scan: each household under `prefix` with principal outstanding on `as_of`: its county, loans and debt."""
-    owing = (
-        select(
-            col(Balance.household_id), col(Balance.county_code), col(Balance.loan_id),
-            (col(Balance.amount_fen) - repaid_as_of(as_of)).label("owed"),
-        )
-        .where(col(Balance.issued_on) <= as_of, owing_as_of(as_of), in_region(col(Balance.county_code), prefix))
-        .subquery("o")
-    )
+async def households_owing(
+    session: AsyncSession, *, as_of: date, prefix: str, among: Sequence[str] | None = None
+) -> list[Record]:
+    """L1 scan: each household under `prefix` (and `among` these, when given) with principal outstanding on `as_of`:
+    its county, loans and debt."""
+    query = select(
+        col(Balance.household_id), col(Balance.county_code), col(Balance.loan_id),
+        (col(Balance.amount_fen) - repaid_as_of(as_of)).label("owed"),
+    ).where(col(Balance.issued_on) <= as_of, owing_as_of(as_of), in_region(col(Balance.county_code), prefix))
+    if among is not None:
+        query = query.where(col(Balance.household_id) == func.any(cast(list(among), ARRAY(String))))
+    owing = query.subquery("o")
     query = (
         select(
             owing.c.household_id,

@@ -103,6 +103,40 @@ STANDING = text(
 )
 
 
+# The households on the roster on a day whose standing then is not an eligible status or has a village cadre
+# (candidates: services.ineligible judges each with rules.ineligibility), by household id after `after`: the
+# history row in force on the day; for a household whose history is empty, its record from its registration day on
+# (as STANDING). Both parts are read in household id order (the history's and the roster's primary keys), so a page
+# reads only up to its last household.
+INELIGIBLE_PAGE = text(
+    """
+    SELECT household_id, status, village_cadre FROM (
+        SELECT * FROM (
+            SELECT DISTINCT ON (h.household_id) h.household_id, h.status, h.village_cadre
+            FROM household_status_history h
+            WHERE h.effective_on <= :day AND h.household_id > :after
+            ORDER BY h.household_id, h.effective_on DESC, h.id DESC
+        ) latest
+        WHERE latest.status <> ALL(CAST(:eligible AS text[])) OR latest.village_cadre
+        UNION ALL
+        SELECT c.household_id, c.status, c.village_cadre FROM household_records c
+        WHERE c.household_id > :after AND c.registered_on <= :day
+          AND (c.status <> ALL(CAST(:eligible AS text[])) OR c.village_cadre)
+          AND NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = c.household_id)
+    ) s
+    ORDER BY household_id LIMIT :limit
+    """
+)
+
+
+async def ineligible_page(
+    session: AsyncSession, *, day: date, eligible: Sequence[str], after: str, limit: int
+) -> list[tuple[str, str, bool]]:
+    """(household_id, status, village_cadre) of up to `limit` candidates of INELIGIBLE_PAGE after `after`."""
+    params = {"day": day, "eligible": list(eligible), "after": after, "limit": limit}
+    return [(r.household_id, r.status, r.village_cadre) for r in await session.execute(INELIGIBLE_PAGE, params)]
+
+
 async def standing(
     session: AsyncSession, queries: Sequence[tuple[str, date | None]]
 ) -> list[tuple[str | None, bool | None]]:
