@@ -23,7 +23,7 @@ from services.kernel import rawsql
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, within_reach
 from services.registry import codes, problems
-from services.registry.models import Household, HouseholdStatus
+from services.registry.models import NOT_ELIGIBLE, Household, HouseholdStatus
 
 # ---------------------------------------------------------------------------------------------------------- reads
 
@@ -104,25 +104,28 @@ STANDING = text(
 
 
 # The households on the roster on a day whose standing then is not an eligible status or has a village cadre
-# (candidates: services.ineligible judges each with rules.ineligibility), by household id after `after`: the
-# history row in force on the day; for a household whose history is empty, its record from its registration day on
-# (as STANDING). Both parts are read in household id order (the history's and the roster's primary keys), so a page
-# reads only up to its last household.
+# (candidates: services.ineligible judges each with rules.ineligibility), by household id after `after`: those with
+# a history row of that kind by the day (ix_history_ineligible) whose history row in force on the day is of that
+# kind; and those whose history is empty, by their record from its registration day on (ix_households_ineligible),
+# as STANDING reads a household's standing. Both parts come in household id order from their partial index, so a
+# page reads the ineligible households up to its last one, whatever the size of the roster and of its history.
 INELIGIBLE_PAGE = text(
-    """
+    f"""
     SELECT household_id, status, village_cadre FROM (
-        SELECT * FROM (
-            SELECT DISTINCT ON (h.household_id) h.household_id, h.status, h.village_cadre
-            FROM household_status_history h
-            WHERE h.effective_on <= :day AND h.household_id > :after
-            ORDER BY h.household_id, h.effective_on DESC, h.id DESC
-        ) latest
-        WHERE latest.status <> ALL(CAST(:eligible AS text[])) OR latest.village_cadre
+        SELECT c.household_id, s.status, s.village_cadre
+        FROM (SELECT DISTINCT x.household_id FROM household_status_history x
+              WHERE ({NOT_ELIGIBLE}) AND x.household_id > :after AND x.effective_on <= :day) c
+        CROSS JOIN LATERAL (
+            SELECT h.status, h.village_cadre FROM household_status_history h
+            WHERE h.household_id = c.household_id AND h.effective_on <= :day
+            ORDER BY h.effective_on DESC, h.id DESC LIMIT 1
+        ) s
+        WHERE s.status <> ALL(CAST(:eligible AS text[])) OR s.village_cadre
         UNION ALL
-        SELECT c.household_id, c.status, c.village_cadre FROM household_records c
-        WHERE c.household_id > :after AND c.registered_on <= :day
-          AND (c.status <> ALL(CAST(:eligible AS text[])) OR c.village_cadre)
-          AND NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = c.household_id)
+        SELECT r.household_id, r.status, r.village_cadre FROM households r
+        JOIN household_imports i ON i.number = r.registered_by
+        WHERE ({NOT_ELIGIBLE}) AND r.household_id > :after AND i.effective_on <= :day
+          AND NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = r.household_id)
     ) s
     ORDER BY household_id LIMIT :limit
     """
