@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from services.kernel.alerts import DetectorContext
-from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient, client_in, client_of
 from services.loans import problems
 from services.loans.rules import Eligibility, Household
@@ -79,10 +78,7 @@ class Registry:
                 json={"on": on.isoformat(), "after": after, "limit": INELIGIBLE_PAGE},
             )
             if response.status_code != 200:
-                raise ServiceUnavailable(
-                    f"registry 服务出错 / the registry service answered {response.status_code} to POST "
-                    "/internal/households/ineligible", service="registry",
-                )
+                raise problems.registry_failed(response.status_code, "/internal/households/ineligible")
             page = response.json()
             found += [eligibility_of(item) for item in page["items"]]
             after = page["next_after"]
