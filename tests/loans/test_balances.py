@@ -95,3 +95,23 @@ async def test_the_overdue_report_as_of_a_day_before_the_last_repayment_counts_r
     listed = await lender.get("/loans", params={"county": county, "status": "overdue", "as_of": "2019-02-01"})
     assert [item["id"] for item in listed.json()["items"]] == [loan]
     assert (await lender.get("/loans", params={"county": county, "status": "overdue"})).json()["items"] == []
+
+
+async def test_the_overdue_list_pages_newest_first_and_keeps_to_its_filters(
+    lender: Api, seed: Seed, county: str
+) -> None:
+    """GET /loans?status=overdue reads its page from the balances of the loans owing: a keyset page, newest id
+    first, its household filter kept; a repaid loan and one not yet due are not listed."""
+    overdue = [await _loan(lender, seed, term_months=12, issued_on="2018-01-10") for _ in range(3)]
+    repaid = await _loan(lender, seed, term_months=12, issued_on="2018-01-10", amount_fen=1_000_000)
+    await _repay(lender, repaid, 1_000_000, "2018-06-01")
+    await _loan(lender, seed, term_months=36, issued_on="2018-01-10")  # due 2021-01-10
+    params: dict[str, str | int] = {"county": county, "status": "overdue", "as_of": "2019-06-01", "limit": 2}
+    first = (await lender.get("/loans", params=params)).json()
+    second = (await lender.get("/loans", params={**params, "cursor": first["next_cursor"]})).json()
+    listed = [item["id"] for item in first["items"] + second["items"]]
+    assert listed == sorted(overdue, reverse=True) and second["next_cursor"] is None
+    assert all(item["status"] == "overdue" for item in first["items"] + second["items"])
+    household = (await lender.get(f"/loans/{overdue[1]}")).json()["household_id"]
+    one = (await lender.get("/loans", params={**params, "household_id": household})).json()
+    assert [item["id"] for item in one["items"]] == [overdue[1]]
