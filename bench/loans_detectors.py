@@ -96,6 +96,21 @@ LOAN_COLUMNS = ["id", "household_id", "county_code", "village_code", "borrower_i
                 "created_by"]
 
 
+async def fill_balances(conn: asyncpg.Connection) -> None:
+    """The loans' balances (loans.loan_balances), as the service keeps them, from the facts just loaded: the
+    repository's own recomputation."""
+    from sqlalchemy.dialects import postgresql
+
+    from services.loans.repository import balances_from_facts
+
+    select = str(balances_from_facts().compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    columns = ("loan_id, county_code, household_id, amount_fen, issued_on, maturity_in_force, extended, repaid_fen, "
+               "last_paid_on")
+    await conn.execute("SET search_path = loans")
+    await conn.execute(f"INSERT INTO loan_balances ({columns}) {select}")
+    await conn.execute("RESET search_path")
+
+
 async def load(url: str, n_loans: int) -> dict[str, Any]:
     started = time.perf_counter()
     loans, repayments, extensions, usage = generate(n_loans)
@@ -114,8 +129,9 @@ async def load(url: str, n_loans: int) -> dict[str, Any]:
             "loan_usage_reports", schema_name="loans", records=usage,
             columns=["id", "loan_id", "recipient_kind", "recipient_id", "recipient_name", "amount_fen", "purpose",
                      "reported_on", "breaks_enterprise_rule", "breaks_purpose_rule", "created_by"])
+        await fill_balances(conn)
         await conn.execute("ANALYZE loans.loans; ANALYZE loans.loan_repayments; ANALYZE loans.loan_extensions; "
-                           "ANALYZE loans.loan_usage_reports")
+                           "ANALYZE loans.loan_usage_reports; ANALYZE loans.loan_balances")
         copied = time.perf_counter() - started
     finally:
         await conn.close()
@@ -170,8 +186,8 @@ async def load_roster(url: str, n_loans: int) -> dict[str, Any]:
 
 
 class InProcessRegistry:
-    """Answers `POST /internal/households/eligibility` with the registry's own query, on the registry's schema. The
-    loans client batches its calls with the kernel client's own `post_items` (1,000 a call, a few in flight)."""
+    """Answers `POST /internal/households/eligibility` and `POST /internal/households/ineligible` with the registry's
+    own queries, on the registry's schema (the HTTP hop is not measured)."""
 
     name = "registry"
     post_items = ServiceClient.post_items
@@ -185,11 +201,19 @@ class InProcessRegistry:
         self.seconds = 0.0
 
     async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> httpx.Response:
-        from services.registry.service import eligibility
+        from services.registry.service import eligibility, ineligible
 
-        assert method == "POST" and path == "/internal/households/eligibility" and len(json["items"]) <= 1000
         self.calls += 1
         started = time.perf_counter()
+        if path == "/internal/households/ineligible":
+            assert method == "POST"
+            async with self.sessions() as session:
+                found, next_after = await ineligible(session, on=date.fromisoformat(json["on"]),
+                                                     after=json["after"], limit=json["limit"])
+            self.seconds += time.perf_counter() - started
+            return httpx.Response(200, json={"items": [a.model_dump(mode="json") for a in found],
+                                             "next_after": next_after})
+        assert method == "POST" and path == "/internal/households/eligibility" and len(json["items"]) <= 1000
         queries = [(q["household_id"], date.fromisoformat(q["on"]) if q.get("on") else None) for q in json["items"]]
         async with self.sessions() as session:
             answers = await eligibility(session, queries=queries)

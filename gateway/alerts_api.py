@@ -135,12 +135,14 @@ async def scan(body: ScanIn, request: Request) -> JSONResponse:
     )
     raised: dict[str, int] = {}
     updated: dict[str, int] = {}
-    for response in responses:
+    seconds: dict[str, dict[str, float]] = {}
+    for service, response in zip(SERVICES, responses, strict=True):
         if response.status_code != 200:
             return _passthrough(response)
         result = response.json()
+        seconds[service] = result.get("seconds", {})
         for kind, count in result["raised"].items():
             raised[kind] = raised.get(kind, 0) + count
         for kind, count in result.get("updated", {}).items():
             updated[kind] = updated.get(kind, 0) + count
-    return JSONResponse({"as_of": payload["as_of"], "raised": raised, "updated": updated})
+    return JSONResponse({"as_of": payload["as_of"], "raised": raised, "updated": updated, "seconds": seconds})

@@ -50,3 +50,16 @@ def test_the_province_funds_bench_runs() -> None:
     scan = results["detectors"]
     assert scan["DUPLICATE_PAYMENT"]["alerts"] > 0 and scan["IDLE_FUNDS"]["alerts"] > 0
     assert scan["INELIGIBLE_PAYEE"]["alerts"] == 0 and scan["registry_calls"] >= 1
+
+
+def test_the_province_loans_bench_runs() -> None:
+    results = run_bench("province_loans", "--scale", "0.002", "--repeat", "2")
+    reads, days = results["reads"], results["detectors"]
+    for name in ("county", "city", "province"):
+        report = reads[f"overdue_report_{name}"]
+        assert report["overdue_loans"] == report["raw_overdue_loans"], name  # the route's answer is the raw SQL's
+    assert reads["household_list_last_county"]["rows"] > 0
+    first, second = (days[day] for day in sorted(d for d in days if d[:2] == "20"))
+    assert first["raise_alerts"]["raised"] > 0
+    # the next day's run rewrites only the alerts whose facts changed (none of the overdue ones stay 1-30 → 31-90)
+    assert second["raise_alerts"]["updated"] < first["LOAN_OVERDUE"]["alerts"]

@@ -48,3 +48,4 @@ class ScanIn(Input):
 class ScanOut(BaseModel):
     raised: dict[str, int]
     updated: dict[str, int] = Field(default_factory=dict)
+    seconds: dict[str, float] = Field(default_factory=dict)  # each detector's time, and raise_alerts's

@@ -29,13 +29,26 @@ UPSERT_CHUNK = 5000
 
 # One statement per chunk: a scan over a million loans raises tens of thousands of alerts. The partial index's
 # predicate is literal SQL (a bound parameter stops matching it once PostgreSQL plans the statement generically).
+# A draft whose open alert already says the same (or says something newer: S2) is left out before the INSERT: the
+# ON CONFLICT clause alone would still lock, and so write, every such row of a daily run; it stays for a draft an
+# alert raced in between.
 UPSERT_ALERTS = text(
     """
+    WITH d AS (
+        SELECT d.id, d.type, d.severity, d.region_code, d.subject_kind, d.subject_id, d.facts::jsonb AS facts
+        FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[]), CAST(:severities AS text[]),
+                    CAST(:regions AS text[]), CAST(:kinds AS text[]), CAST(:subjects AS text[]),
+                    CAST(:facts AS text[]))
+             AS d(id, type, severity, region_code, subject_kind, subject_id, facts)
+    )
     INSERT INTO alerts (id, type, severity, region_code, subject_kind, subject_id, raised_at, as_of, status, facts)
-    SELECT d.id, d.type, d.severity, d.region_code, d.subject_kind, d.subject_id, :now, :as_of, 'open', d.facts::jsonb
-    FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[]), CAST(:severities AS text[]), CAST(:regions AS text[]),
-                CAST(:kinds AS text[]), CAST(:subjects AS text[]), CAST(:facts AS text[]))
-         AS d(id, type, severity, region_code, subject_kind, subject_id, facts)
+    SELECT d.id, d.type, d.severity, d.region_code, d.subject_kind, d.subject_id, :now, CAST(:as_of AS varchar),
+           'open', d.facts
+    FROM d
+    WHERE NOT EXISTS (
+        SELECT 1 FROM alerts a
+        WHERE a.type = d.type AND a.subject_kind = d.subject_kind AND a.subject_id = d.subject_id
+          AND a.status <> 'resolved' AND (a.facts = d.facts OR a.as_of > CAST(:as_of AS varchar)))
     ON CONFLICT (type, subject_kind, subject_id) WHERE status <> 'resolved'
     DO UPDATE SET facts = EXCLUDED.facts, severity = EXCLUDED.severity, as_of = EXCLUDED.as_of
     WHERE alerts.facts IS DISTINCT FROM EXCLUDED.facts AND alerts.as_of <= EXCLUDED.as_of

@@ -13,7 +13,8 @@ from services.kernel.http import ServiceClient, client_in, client_of
 from services.loans import problems
 from services.loans.rules import Eligibility, Household
 
-ELIGIBILITY_CONCURRENCY = 8  # batches in flight when a scan asks about every borrowing household
+ELIGIBILITY_CONCURRENCY = 8  # batches in flight when a scan asks about many borrowing households
+INELIGIBLE_PAGE = 20_000  # households a call when a scan asks for those ineligible on a day
 
 
 def household_of(data: dict[str, Any]) -> Household:
@@ -64,6 +65,24 @@ class Registry:
             concurrency=ELIGIBILITY_CONCURRENCY,
         )
         return [eligibility_of(answer) for answer in answers]
+
+    async def ineligible_on(self, on: date) -> list[Eligibility]:
+        """Every household on the roster on `on` that is not eligible then (not_poor, village cadre), as the registry
+        judges it: a page of INELIGIBLE_PAGE at a time (503 if a call fails). A scan of every borrowing household
+        asks this instead of each household's eligibility: a few calls instead of one per thousand borrowers."""
+        found: list[Eligibility] = []
+        after: str | None = ""
+        while after is not None:
+            response = await self.client.request(
+                "POST", "/internal/households/ineligible",
+                json={"on": on.isoformat(), "after": after, "limit": INELIGIBLE_PAGE},
+            )
+            if response.status_code != 200:
+                raise problems.registry_failed(response.status_code, "/internal/households/ineligible")
+            page = response.json()
+            found += [eligibility_of(item) for item in page["items"]]
+            after = page["next_after"]
+        return found
 
 
 def registry_of(request: Request) -> Registry:

@@ -17,7 +17,9 @@ SEVERITY_OF_BUCKET: dict[str, Severity] = {"1-30": "low", "31-90": "medium", "91
 
 @detectors.register(codes.ALERT_LOAN_OVERDUE)
 async def loan_overdue(ctx: DetectorContext) -> list[AlertDraft]:
-    """L5: a loan past the maturity in force with principal outstanding; facts age with every scan."""
+    """L5: a loan past the maturity in force with principal outstanding. The facts say its bucket, not its days past
+    due (maturity_on and the scan's day give them): an open alert changes, and is rewritten, when the loan moves to
+    another bucket or its debt changes, not every day it stays overdue."""
     drafts = []
     for row in await repository.overdue_loans(ctx.session, as_of=ctx.as_of, prefix=ctx.region_prefix):
         days = (ctx.as_of - row.maturity_in_force).days
@@ -25,7 +27,7 @@ async def loan_overdue(ctx: DetectorContext) -> list[AlertDraft]:
         drafts.append(AlertDraft(
             type=codes.ALERT_LOAN_OVERDUE, severity=SEVERITY_OF_BUCKET[bucket], region_code=row.county_code,
             subject_kind="loan", subject_id=row.id,
-            facts={"loan_id": row.id, "household_id": row.household_id, "days_past_due": days, "bucket": bucket,
+            facts={"loan_id": row.id, "household_id": row.household_id, "bucket": bucket,
                    "outstanding_fen": int(row.owed), "maturity_on": row.maturity_in_force.isoformat(),
                    "extended": row.extended, "rule": "L5"},
         ))
@@ -90,19 +92,21 @@ async def loan_funds_concentration(ctx: DetectorContext) -> list[AlertDraft]:
 @detectors.register(codes.ALERT_INELIGIBLE_BORROWER)
 async def ineligible_borrower(ctx: DetectorContext) -> list[AlertDraft]:
     """L1/F10: a household with a loan outstanding on `as_of` is not eligible on that day (not_poor, or a village
-    cadre), as the registry judges it on the roster in force that day (asked in batches of 1000 with a few batches
-    in flight): the daily scan reads today's roster, a scan of a past day that day's. Origination refused such
+    cadre), as the registry judges it on the roster in force that day: the daily scan reads today's roster, a scan
+    of a past day that day's. The registry lists the households ineligible that day (a few calls of 20,000, whatever
+    the number of borrowers) and the scan keeps those owing (asked among them only). Origination refused such
     households on the issue date with rules.check_household_eligible (BORROWER_NOT_ELIGIBLE)."""
-    owing = await repository.households_owing(ctx.session, as_of=ctx.as_of, prefix=ctx.region_prefix)
-    active: dict[str, Any] = {row.household_id: row for row in owing}
-    if not active:
+    judged = await registry_for_scan(ctx).ineligible_on(ctx.as_of)
+    if not judged:
         return []
-    judged = await registry_for_scan(ctx).eligibilities(list(active), ctx.as_of)
+    owing = await repository.households_owing(ctx.session, as_of=ctx.as_of, prefix=ctx.region_prefix,
+                                              among=[e.household_id for e in judged])
+    active: dict[str, Any] = {row.household_id: row for row in owing}
     drafts = []
     for eligibility in judged:
         reasons = [r for r in eligibility.reasons if r != codes.REGISTRY_NOT_REGISTERED]
-        row = active[eligibility.household_id]
-        if not reasons:
+        row = active.get(eligibility.household_id)
+        if row is None or not reasons:
             continue
         drafts.append(AlertDraft(
             type=codes.ALERT_INELIGIBLE_BORROWER, severity="high", region_code=row.county_code,

@@ -122,9 +122,35 @@ class UsageReport(SQLModel, table=True):
     )
 
 
+class Balance(SQLModel, table=True):
+    """Derived, not recorded: each loan's principal repaid (every repayment recorded so far), the day of its latest
+    repayment and its maturity in force, kept by the service in the same transaction as the loan, repayment or
+    extension that changes them (service.py), so the overdue report and the detectors read one row per loan instead
+    of summing millions of repayments. A read as of a day before `last_paid_on` sums that loan's repayments itself
+    (repository.positions). tests/loans/test_balances.py checks it always equals the recomputation from the facts."""
+
+    __tablename__ = "loan_balances"
+    __table_args__ = (
+        CheckConstraint("repaid_fen >= 0 AND repaid_fen <= amount_fen", name="ck_balances_repaid"),
+        # the loans owing principal, by maturity in force: an overdue report or scan as of today reads only these
+        Index("ix_balances_owing", "maturity_in_force", "county_code", postgresql_where="repaid_fen < amount_fen",
+              postgresql_ops={"county_code": "text_pattern_ops"}),
+        Index("ix_balances_last_paid", "last_paid_on"),
+    )
+    loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), primary_key=True))
+    county_code: str = Field(sa_column=_str(6))
+    household_id: str = Field(sa_column=_str(64))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    issued_on: date = Field(sa_column=Column(Date, nullable=False))
+    maturity_in_force: date = Field(sa_column=Column(Date, nullable=False))
+    extended: bool = Field(sa_column=Column(Boolean, nullable=False))
+    repaid_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_paid_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+
+
 for _recorded in (Repayment, Extension, UsageReport):
     append_only(table_of(_recorded))
 
 metadata = schema_metadata(
-    *KERNEL_TABLES, REFUSALS_TABLE, *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport))
+    *KERNEL_TABLES, REFUSALS_TABLE, *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport, Balance))
 )

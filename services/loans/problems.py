@@ -26,6 +26,11 @@ def registry_without_eligibility() -> ServiceUnavailable:
     return ServiceUnavailable("registry 无资格接口 / the registry has no eligibility API", service="registry")
 
 
+def registry_failed(status: int, path: str) -> ServiceUnavailable:
+    return ServiceUnavailable(f"registry 服务出错 / the registry service answered {status} to POST {path}",
+                              service="registry")
+
+
 def usage_before_issue() -> RuleViolation:
     return RuleViolation("用途报告日期早于放款日期 / a usage report cannot precede the issue date",
                          code=codes.USAGE_BEFORE_ISSUE, field="reported_on")

@@ -98,10 +98,10 @@ async def overdue_report(
     """L5: loans past the maturity in force with principal outstanding as of the date, by days past due."""
     buckets = {name: Bucket(count=0, principal_fen=0) for name in codes.BUCKETS}
     prefix = scope_prefix(principal, county, field="county")
-    for row in await repository.overdue_positions(session, prefix=prefix, as_of=as_of):
+    for row in await repository.overdue_by_maturity(session, prefix=prefix, as_of=as_of):
         bucket = buckets[rules.bucket_of((as_of - row.maturity_in_force).days)]
-        bucket.count += 1
-        bucket.principal_fen += row.owed
+        bucket.count += row.loans
+        bucket.principal_fen += int(row.owed)
     return OverdueReport(as_of=as_of, county=county or principal.region_code, buckets=buckets)
 
 

@@ -11,15 +11,30 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, Subquery, case, cast, distinct, func, or_, select, true
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    String,
+    Subquery,
+    case,
+    cast,
+    distinct,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, within
 from services.loans import problems
-from services.loans.models import Extension, Loan, Repayment, UsageReport
+from services.loans.models import Balance, Extension, Loan, Repayment, UsageReport
 
 Record = Row[*tuple[Any, ...]]  # a row of a statement of columns (read by name)
 
@@ -39,28 +54,62 @@ async def get_loan(session: AsyncSession, principal: Principal, loan_id: str, *,
     return loan
 
 
+def in_region(column: Any, prefix: str) -> Any:
+    """kernel/scope.within on a six-character county column: a county's prefix is the whole code, asked as an
+    equality, so an index on (county_code, id) gives the county's rows in id order (a prefix range does not)."""
+    return column == prefix if len(prefix) == 6 else within(column, prefix)
+
+
+def repaid_as_of(as_of: date) -> Any:
+    """The principal repaid on a loan by `as_of` (repayments dated ≤ as_of): its balance's total, unless the loan has
+    a repayment dated after `as_of`, then that loan's repayments summed (only then: a CASE evaluates the sum lazily)."""
+    summed = (
+        select(func.coalesce(cast(func.sum(col(Repayment.principal_fen)), BigInteger), 0))
+        .where(col(Repayment.loan_id) == col(Balance.loan_id), col(Repayment.paid_on) <= as_of)
+        .scalar_subquery()
+    )
+    return case((col(Balance.last_paid_on) > as_of, summed), else_=col(Balance.repaid_fen))
+
+
+def owing_as_of(as_of: date) -> Any:
+    """A condition every loan owing principal on `as_of` meets (owing now, or repaid only after `as_of`): what the
+    partial index ix_balances_owing and ix_balances_last_paid find."""
+    return or_(col(Balance.repaid_fen) < col(Balance.amount_fen), col(Balance.last_paid_on) > as_of)
+
+
 def positions(as_of: date, prefix: str) -> Subquery:
     """The loans under a region prefix (kernel/scope.within) as of `as_of`: each loan's columns, the principal
-    repaid by then (`repaid_fen`, repayments dated ≤ as_of), its extension (`extended_to`) and the maturity in force.
-    Every list and report of loans reads this one statement."""
-    repaid = (
-        select(cast(func.sum(col(Repayment.principal_fen)), BigInteger).label("repaid"))
-        .where(col(Repayment.loan_id) == col(Loan.id), col(Repayment.paid_on) <= as_of)
-        .lateral("r")
-    )
+    repaid by then (`repaid_fen`, repayments dated ≤ as_of), its extension (`extended_to`) and the maturity in force,
+    read from its balance (`repaid_as_of`). Every list and report of loans reads this one statement."""
     return (
         select(
             Loan,
-            func.coalesce(repaid.c.repaid, 0).label("repaid_fen"),
-            col(Extension.new_maturity_on).label("extended_to"),
-            func.coalesce(col(Extension.new_maturity_on), col(Loan.maturity_on)).label("maturity_in_force"),
+            repaid_as_of(as_of).label("repaid_fen"),
+            case((col(Balance.extended), col(Balance.maturity_in_force))).label("extended_to"),
+            col(Balance.maturity_in_force).label("maturity_in_force"),
         )
         .select_from(Loan)
-        .outerjoin(repaid, true())
-        .outerjoin(Extension, col(Extension.loan_id) == col(Loan.id))
-        .where(within(col(Loan.county_code), prefix))
+        .join(Balance, col(Balance.loan_id) == col(Loan.id))
+        .where(in_region(col(Loan.county_code), prefix))
         .subquery("p")
     )
+
+
+def overdue_ids(
+    as_of: date, prefix: str, *, household_id: str | None, after: str | None, limit: int
+) -> Any:
+    """The ids of a keyset page (newest first) of the loans overdue on `as_of` (L5, as `_status` says it), read from
+    the balances of the loans owing alone: a list filtered by the status expression leaves the planner guessing how
+    many loans match, and a province's guess read every loan."""
+    query = select(col(Balance.loan_id)).where(
+        in_region(col(Balance.county_code), prefix), col(Balance.maturity_in_force) < as_of, owing_as_of(as_of),
+        col(Balance.amount_fen) - repaid_as_of(as_of) > 0,
+    )
+    if household_id:
+        query = query.where(col(Balance.household_id) == household_id)
+    if after is not None:
+        query = query.where(col(Balance.loan_id) < after)
+    return query.order_by(col(Balance.loan_id).desc()).limit(limit + 1)
 
 
 def _status(p: Subquery, as_of: date) -> Any:
@@ -73,6 +122,23 @@ def _status(p: Subquery, as_of: date) -> Any:
     )
 
 
+# The statements that read `repaid_as_of` are costed as if its per-loan sum ran for every loan (it runs for the few
+# repaid after the day asked), so PostgreSQL compiled them (JIT) for ~200 ms to save nothing: the province's overdue
+# report took 380 ms, 40 ms without. Off for the rest of the transaction (a read or a scan).
+NO_JIT = "SET LOCAL jit = off"
+
+# A page filtered by another status is read loan by loan, newest first, until it is full: the planner cannot
+# estimate the status expression (it guesses 0.5 %), and on a connection's first runs (custom plans) it hashed every
+# balance of the table for it: 100 ms a county, 1 s a province. Set for that statement only (as the registry's
+# import sets its joins).
+NESTED_LOOPS = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+PLANNER_DEFAULTS = "RESET enable_hashjoin; RESET enable_mergejoin"
+
+
+async def without_jit(session: AsyncSession) -> None:
+    await session.execute(text(NO_JIT))
+
+
 async def loan_page(
     session: AsyncSession, *, prefix: str, as_of: date, status: str | None, household_id: str | None,
     after: str | None, limit: int,
@@ -80,30 +146,56 @@ async def loan_page(
     """A keyset page (newest id first, limit + 1 rows) of the loans under `prefix`, with their position."""
     p = positions(as_of, prefix)
     query = select(p)
+    if status == "overdue":
+        query = query.where(p.c.id.in_(overdue_ids(as_of, prefix, household_id=household_id, after=after, limit=limit)))
     if status:
         query = query.where(_status(p, as_of) == status)
     if household_id:
         query = query.where(p.c.household_id == household_id)
     if after is not None:
         query = query.where(p.c.id < after)
-    return list((await session.execute(query.order_by(p.c.id.desc()).limit(limit + 1))).all())
+    await without_jit(session)
+    loop_by_loop = status is not None and status != "overdue"
+    if loop_by_loop:
+        for statement in NESTED_LOOPS.split("; "):
+            await session.execute(text(statement))
+    rows = list((await session.execute(query.order_by(p.c.id.desc()).limit(limit + 1))).all())
+    if loop_by_loop:
+        for statement in PLANNER_DEFAULTS.split("; "):
+            await session.execute(text(statement))
+    return rows
 
 
 async def loan_position(session: AsyncSession, loan: Loan, as_of: date) -> Row[Any]:
+    await without_jit(session)
     p = positions(as_of, "")
     return (await session.execute(select(p).where(p.c.id == loan.id))).one()
 
 
-async def overdue_positions(session: AsyncSession, *, prefix: str, as_of: date) -> list[Record]:
-    """L5: loans issued by `as_of`, past the maturity in force, principal outstanding."""
-    p = positions(as_of, prefix)
-    query = select(p.c.maturity_in_force, (p.c.amount_fen - p.c.repaid_fen).label("owed")).where(
-        p.c.issued_on <= as_of, p.c.maturity_in_force < as_of, p.c.amount_fen > p.c.repaid_fen
+async def overdue_by_maturity(session: AsyncSession, *, prefix: str, as_of: date) -> list[Record]:
+    """L5: the loans issued by `as_of`, past the maturity in force, principal outstanding, counted and summed per
+    maturity in force (`maturity_in_force`, `loans`, `owed`): read from the balances of the loans owing."""
+    repaid = repaid_as_of(as_of)
+    owing = (
+        select(col(Balance.maturity_in_force), (col(Balance.amount_fen) - repaid).label("owed"))
+        .where(
+            in_region(col(Balance.county_code), prefix), col(Balance.issued_on) <= as_of,
+            col(Balance.maturity_in_force) < as_of, owing_as_of(as_of),
+        )
+        .subquery("o")
     )
+    query = (
+        select(owing.c.maturity_in_force, func.count().label("loans"),
+               cast(func.sum(owing.c.owed), BigInteger).label("owed"))
+        .where(owing.c.owed > 0)
+        .group_by(owing.c.maturity_in_force)
+    )
+    await without_jit(session)
     return list((await session.execute(query)).all())
 
 
 async def outstanding_by_county(session: AsyncSession, *, prefix: str, as_of: date) -> list[Record]:
+    await without_jit(session)
     p = positions(as_of, prefix)
     owed = p.c.amount_fen - p.c.repaid_fen
     query = (
@@ -150,8 +242,9 @@ async def lock_household(session: AsyncSession, household_id: str) -> None:
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
-async def add(session: AsyncSession, record: Loan | Repayment | Extension | UsageReport) -> None:
-    """Record a new row (nothing recorded is edited: every write of this service is an insert)."""
+async def add(session: AsyncSession, record: Loan | Repayment | Extension | UsageReport | Balance) -> None:
+    """Record a new row (nothing recorded is edited: every write of this service is an insert, but for the derived
+    balances, kept beside the facts)."""
     session.add(record)
     await session.flush()
 
@@ -229,38 +322,23 @@ async def principal_repayments(
 # ------------------------------------------------------------------------------------------------------ detectors
 
 
-def _repaid_by(as_of: date) -> Any:
-    """Principal repaid per loan as of `as_of`, aggregated once for the whole table (a hash aggregate, not a
-    loop per loan: the scans read every loan)."""
-    return (
-        select(col(Repayment.loan_id), cast(func.sum(col(Repayment.principal_fen)), BigInteger).label("repaid"))
-        .where(col(Repayment.paid_on) <= as_of)
-        .group_by(col(Repayment.loan_id))
-        .cte("repaid")
-    )
-
-
 async def overdue_loans(session: AsyncSession, *, as_of: date, prefix: str) -> list[Record]:
-    """L5 scan: every loan under `prefix` past the maturity in force with principal outstanding on `as_of`."""
-    repaid = _repaid_by(as_of)
-    repaid_fen = func.coalesce(repaid.c.repaid, 0)
-    maturity_in_force = func.coalesce(col(Extension.new_maturity_on), col(Loan.maturity_on))
-    query = (
+    """L5 scan: every loan under `prefix` past the maturity in force with principal outstanding on `as_of` (read from
+    the balances of the loans owing, as `overdue_by_maturity`)."""
+    owed = (col(Balance.amount_fen) - repaid_as_of(as_of)).label("owed")
+    owing = (
         select(
-            col(Loan.id), col(Loan.county_code), col(Loan.household_id),
-            (col(Loan.amount_fen) - repaid_fen).label("owed"),
-            maturity_in_force.label("maturity_in_force"),
-            col(Extension.loan_id).is_not(None).label("extended"),
+            col(Balance.loan_id).label("id"), col(Balance.county_code), col(Balance.household_id), owed,
+            col(Balance.maturity_in_force), col(Balance.extended),
         )
-        .select_from(Loan)
-        .outerjoin(repaid, repaid.c.loan_id == col(Loan.id))
-        .outerjoin(Extension, col(Extension.loan_id) == col(Loan.id))
         .where(
-            col(Loan.issued_on) <= as_of, maturity_in_force < as_of, col(Loan.amount_fen) > repaid_fen,
-            within(col(Loan.county_code), prefix),
+            col(Balance.issued_on) <= as_of, col(Balance.maturity_in_force) < as_of, owing_as_of(as_of),
+            in_region(col(Balance.county_code), prefix),
         )
+        .subquery("o")
     )
-    return list((await session.execute(query)).all())
+    await without_jit(session)
+    return list((await session.execute(select(owing).where(owing.c.owed > 0))).all())
 
 
 async def misused_loans(session: AsyncSession, *, as_of: date, prefix: str, enterprise: bool) -> list[Record]:
@@ -320,21 +398,96 @@ async def concentrations(
     return list((await session.execute(query)).all())
 
 
-async def households_owing(session: AsyncSession, *, as_of: date, prefix: str) -> list[Record]:
-    """L1 scan: each household under `prefix` with principal outstanding on `as_of`: its county, loans and debt."""
-    repaid = _repaid_by(as_of)
-    repaid_fen = func.coalesce(repaid.c.repaid, 0)
+async def households_owing(
+    session: AsyncSession, *, as_of: date, prefix: str, among: Sequence[str] | None = None
+) -> list[Record]:
+    """L1 scan: each household under `prefix` (and `among` these, when given) with principal outstanding on `as_of`:
+    its county, loans and debt."""
+    query = select(
+        col(Balance.household_id), col(Balance.county_code), col(Balance.loan_id),
+        (col(Balance.amount_fen) - repaid_as_of(as_of)).label("owed"),
+    ).where(col(Balance.issued_on) <= as_of, owing_as_of(as_of), in_region(col(Balance.county_code), prefix))
+    if among is not None:
+        query = query.where(col(Balance.household_id) == func.any(cast(list(among), ARRAY(String))))
+    owing = query.subquery("o")
     query = (
         select(
-            col(Loan.household_id),
-            func.min(col(Loan.county_code)).label("county_code"),
-            func.array_agg(aggregate_order_by(col(Loan.id), col(Loan.id))).label("loan_ids"),
-            func.sum(col(Loan.amount_fen) - repaid_fen).label("owed"),
+            owing.c.household_id,
+            func.min(owing.c.county_code).label("county_code"),
+            func.array_agg(aggregate_order_by(owing.c.loan_id, owing.c.loan_id)).label("loan_ids"),
+            func.sum(owing.c.owed).label("owed"),
         )
-        .select_from(Loan)
-        .outerjoin(repaid, repaid.c.loan_id == col(Loan.id))
-        .where(col(Loan.issued_on) <= as_of, col(Loan.amount_fen) > repaid_fen, within(col(Loan.county_code), prefix))
-        .group_by(col(Loan.household_id))
+        .where(owing.c.owed > 0)
+        .group_by(owing.c.household_id)
     )
+    await without_jit(session)
     return list((await session.execute(query)).all())
 
+
+# ------------------------------------------------------------------------------------------------------- balances
+
+
+def new_balance(loan: Loan) -> Balance:
+    """The balance of a loan just originated: nothing repaid, its own maturity in force."""
+    return Balance(
+        loan_id=loan.id, county_code=loan.county_code, household_id=loan.household_id, amount_fen=loan.amount_fen,
+        issued_on=loan.issued_on, maturity_in_force=loan.maturity_on, extended=False, repaid_fen=0,
+    )
+
+
+async def balance_repaid(session: AsyncSession, repayment: Repayment) -> None:
+    """A repayment recorded: its principal added to the loan's balance (in the repayment's transaction)."""
+    await session.execute(
+        update(Balance)
+        .where(col(Balance.loan_id) == repayment.loan_id)
+        .values(repaid_fen=col(Balance.repaid_fen) + repayment.principal_fen,
+                last_paid_on=func.greatest(col(Balance.last_paid_on), repayment.paid_on))
+    )
+
+
+async def balance_extended(session: AsyncSession, extension: Extension) -> None:
+    """An extension recorded: the loan's balance takes its new maturity (in the extension's transaction)."""
+    await session.execute(
+        update(Balance)
+        .where(col(Balance.loan_id) == extension.loan_id)
+        .values(maturity_in_force=extension.new_maturity_on, extended=True)
+    )
+
+
+def balances_from_facts() -> Any:
+    """Every loan's balance recomputed from the facts (loans, repayments, extensions): what loan_balances must equal
+    (tests/loans/test_balances.py), and how a loaded database fills it (bench/province_loans.py)."""
+    repaid = (
+        select(
+            col(Repayment.loan_id), cast(func.sum(col(Repayment.principal_fen)), BigInteger).label("repaid"),
+            func.max(col(Repayment.paid_on)).label("last_paid_on"),
+        )
+        .group_by(col(Repayment.loan_id))
+        .subquery("r")
+    )
+    return (
+        select(
+            col(Loan.id).label("loan_id"), col(Loan.county_code), col(Loan.household_id), col(Loan.amount_fen),
+            col(Loan.issued_on),
+            func.coalesce(col(Extension.new_maturity_on), col(Loan.maturity_on)).label("maturity_in_force"),
+            col(Extension.loan_id).is_not(None).label("extended"),
+            func.coalesce(repaid.c.repaid, 0).label("repaid_fen"), repaid.c.last_paid_on,
+        )
+        .select_from(Loan)
+        .outerjoin(Extension, col(Extension.loan_id) == col(Loan.id))
+        .outerjoin(repaid, repaid.c.loan_id == col(Loan.id))
+    )
+
+
+async def balances_differing(session: AsyncSession) -> list[Record]:
+    """The loans whose stored balance differs from the recomputation (or is missing): none, ever."""
+    facts = balances_from_facts().subquery("f")
+    stored = select(Balance).subquery("b")
+    columns = [c.name for c in facts.c]
+    query = (
+        select(func.coalesce(facts.c.loan_id, stored.c.loan_id).label("loan_id"))
+        .select_from(facts)
+        .join(stored, stored.c.loan_id == facts.c.loan_id, full=True)
+        .where(tuple_(*(facts.c[n] for n in columns)).is_distinct_from(tuple_(*(stored.c[n] for n in columns))))
+    )
+    return list((await session.execute(query)).all())

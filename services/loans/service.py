@@ -94,6 +94,7 @@ async def originate(session: AsyncSession, registry: Registry, principal: Princi
         maturity_on=rules.maturity_of(body.issued_on, body.term_months), created_by=principal.id,
     )
     await repository.add(session, loan)
+    await repository.add(session, repository.new_balance(loan))
     return loan
 
 
@@ -110,6 +111,7 @@ async def repay(
         paid_on=body.paid_on, created_by=principal.id,
     )
     await repository.add(session, repayment)
+    await repository.balance_repaid(session, repayment)
     return repayment, outstanding - body.principal_fen
 
 
@@ -126,6 +128,7 @@ async def extend(session: AsyncSession, principal: Principal, loan_id: str, body
         new_maturity_on=body.new_maturity_on, reason=body.reason, created_by=principal.id,
     )
     await repository.add(session, extension)
+    await repository.balance_extended(session, extension)
     return extension
 
 

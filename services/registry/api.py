@@ -29,6 +29,8 @@ from services.registry.schemas import (
     HouseholdInternal,
     HouseholdRead,
     ImportResult,
+    IneligibleRequest,
+    IneligibleResult,
     LookupRequest,
     LookupResult,
     RejectedLine,
@@ -197,3 +199,14 @@ async def internal_eligibilities(
     _require_internal(principal)
     queries = [(item.household_id, item.on) for item in body.items]
     return EligibilityResult(items=await service.eligibility(session, queries=queries))
+
+
+@internal.post("/households/ineligible", openapi_extra=unaudited(reads_only=True))
+async def internal_ineligible(
+    body: IneligibleRequest, session: SessionDep, principal: PrincipalDep
+) -> IneligibleResult:
+    """The households on the roster on `on` that are not eligible then (not_poor, village cadre), a page at a time
+    by household id (the INELIGIBLE_BORROWER scan: a few calls instead of one per thousand borrowing households)."""
+    _require_internal(principal)
+    items, next_after = await service.ineligible(session, on=body.on, after=body.after, limit=body.limit)
+    return IneligibleResult(items=items, next_after=next_after)

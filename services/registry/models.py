@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Identity,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     Sequence,
@@ -26,6 +27,13 @@ from sqlmodel import Field, SQLModel
 
 from services.kernel.models import KERNEL_TABLES
 from services.kernel.schema import after_create, append_only, schema_metadata, table_of
+from services.registry import codes
+
+# L1: the standing of a household that may not receive poverty support (not an eligible status, or a village
+# cadre): the predicate of the partial indexes that find such households and history rows by household id (the
+# registry's scans of the households ineligible on a day read only these). Literal SQL, from the same statuses as
+# rules.ineligibility: a change of codes.ELIGIBLE_STATUSES needs a revision rebuilding both indexes.
+NOT_ELIGIBLE = "status NOT IN ({}) OR village_cadre".format(", ".join(f"'{s}'" for s in codes.ELIGIBLE_STATUSES))
 
 # The dates and ids of the imports that registered and last changed a household, which its row refers to by number
 # (a COPY of a million new households parses two numbers, not two dates and two ids: importer.py).
@@ -76,6 +84,9 @@ class HouseholdRow(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("status IN ('poor', 'exited', 'returned', 'not_poor')", name="ck_households_status"),
         CheckConstraint("members > 0", name="ck_households_members"),
+        # a county's page of the roster in household id order (households_within with a county)
+        Index("ix_households_county", "county_code", "household_id"),
+        Index("ix_households_ineligible", "household_id", postgresql_where=text(NOT_ELIGIBLE)),
     )
     household_id: str = Field(sa_column=Column(String(64), primary_key=True))
     head_id_number: str = Field(sa_column=Column(String(18), nullable=False))
@@ -117,10 +128,14 @@ class Household(SQLModel, table=True):
 class HouseholdStatus(SQLModel, table=True):
     """A household's status and cadre flag from `effective_on` on (poor → exited → returned…); append-only. Written
     at the first change of a household (its registration state, then the change) and at each later one.
-    The primary key (household_id, effective_on, id) is the one index, the order every read needs."""
+    The primary key (household_id, effective_on, id) is the order every read needs; ix_history_ineligible finds the
+    households that were ever ineligible (NOT_ELIGIBLE)."""
 
     __tablename__ = "household_status_history"
-    __table_args__ = (PrimaryKeyConstraint("household_id", "effective_on", "id"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("household_id", "effective_on", "id"),
+        Index("ix_history_ineligible", "household_id", "effective_on", postgresql_where=text(NOT_ELIGIBLE)),
+    )
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False))
     household_id: str = Field(sa_column=Column(String(64), nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))

@@ -23,7 +23,7 @@ from services.kernel import rawsql
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, within_reach
 from services.registry import codes, problems
-from services.registry.models import Household, HouseholdStatus
+from services.registry.models import NOT_ELIGIBLE, Household, HouseholdStatus
 
 # ---------------------------------------------------------------------------------------------------------- reads
 
@@ -45,8 +45,12 @@ async def get_household(session: AsyncSession, principal: Principal, household_i
 
 def households_within(principal: Principal, county: str | None = None) -> Select[Household]:
     """The households a principal may list, of one county when it is asked for (a county out of reach lists
-    nothing): every list of households starts here."""
-    return select(Household).where(*within_reach(col(Household.village_code), principal, county))
+    nothing): every list of households starts here. A list of one county (asked for, or the principal's own) also
+    names it by `county_code`, which a village code starts with (rules.region_problem), so ix_households_county
+    gives its households in id order."""
+    query = select(Household).where(*within_reach(col(Household.village_code), principal, county))
+    one_county = county or (principal.region_prefix if len(principal.region_prefix) == 6 else None)
+    return query if one_county is None else query.where(col(Household.county_code) == one_county)
 
 
 async def household_page(
@@ -97,6 +101,43 @@ STANDING = text(
     ORDER BY q.n
     """
 )
+
+
+# The households on the roster on a day whose standing then is not an eligible status or has a village cadre
+# (candidates: services.ineligible judges each with rules.ineligibility), by household id after `after`: those with
+# a history row of that kind by the day (ix_history_ineligible) whose history row in force on the day is of that
+# kind; and those whose history is empty, by their record from its registration day on (ix_households_ineligible),
+# as STANDING reads a household's standing. Both parts come in household id order from their partial index, so a
+# page reads the ineligible households up to its last one, whatever the size of the roster and of its history.
+INELIGIBLE_PAGE = text(
+    f"""
+    SELECT household_id, status, village_cadre FROM (
+        SELECT c.household_id, s.status, s.village_cadre
+        FROM (SELECT DISTINCT x.household_id FROM household_status_history x
+              WHERE ({NOT_ELIGIBLE}) AND x.household_id > :after AND x.effective_on <= :day) c
+        CROSS JOIN LATERAL (
+            SELECT h.status, h.village_cadre FROM household_status_history h
+            WHERE h.household_id = c.household_id AND h.effective_on <= :day
+            ORDER BY h.effective_on DESC, h.id DESC LIMIT 1
+        ) s
+        WHERE s.status <> ALL(CAST(:eligible AS text[])) OR s.village_cadre
+        UNION ALL
+        SELECT r.household_id, r.status, r.village_cadre FROM households r
+        JOIN household_imports i ON i.number = r.registered_by
+        WHERE ({NOT_ELIGIBLE}) AND r.household_id > :after AND i.effective_on <= :day
+          AND NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = r.household_id)
+    ) s
+    ORDER BY household_id LIMIT :limit
+    """
+)
+
+
+async def ineligible_page(
+    session: AsyncSession, *, day: date, eligible: Sequence[str], after: str, limit: int
+) -> list[tuple[str, str, bool]]:
+    """(household_id, status, village_cadre) of up to `limit` candidates of INELIGIBLE_PAGE after `after`."""
+    params = {"day": day, "eligible": list(eligible), "after": after, "limit": limit}
+    return [(r.household_id, r.status, r.village_cadre) for r in await session.execute(INELIGIBLE_PAGE, params)]
 
 
 async def standing(

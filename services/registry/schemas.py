@@ -111,3 +111,16 @@ class Eligibility(BaseModel):
 
 class EligibilityResult(BaseModel):
     items: list[Eligibility]
+
+
+class IneligibleRequest(Input):
+    """The households ineligible on `on`, a page by household id after `after` ('' from the start)."""
+
+    on: Day
+    after: str = Field(default="", max_length=64)
+    limit: int = Field(default=20_000, ge=1, le=50_000)
+
+
+class IneligibleResult(BaseModel):
+    items: list[Eligibility]
+    next_after: str | None

@@ -47,6 +47,24 @@ async def eligibility(session: AsyncSession, *, queries: Sequence[tuple[str, dat
     return answers
 
 
+async def ineligible(
+    session: AsyncSession, *, on: date, after: str, limit: int
+) -> tuple[list[Eligibility], str | None]:
+    """L1, P3, F10 the other way round: the households on the roster on `on` that may not receive poverty support
+    that day (rules.ineligibility: not_poor, or a village cadre), by household id after `after`; and the cursor of
+    the next page (None at the end). What a scan of every borrowing household asks, in a few calls."""
+    rows = await repository.ineligible_page(
+        session, day=on, eligible=sorted(rules.ELIGIBLE_STATUSES), after=after, limit=limit
+    )
+    answers = []
+    for household_id, status, cadre in rows:
+        reasons = rules.ineligibility(status, cadre)
+        if reasons:
+            answers.append(Eligibility(household_id=household_id, on=on, eligible=False, reasons=reasons,
+                                       status=status, village_cadre=cadre))
+    return answers, (rows[-1][0] if len(rows) == limit else None)
+
+
 def read_of(household: Household, *, principal: Principal) -> HouseholdRead:
     """A5: the head's identity number and the 一卡通 account (S7) in full for admin only."""
     read = HouseholdRead.model_validate(household, from_attributes=True)

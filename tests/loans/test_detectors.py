@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+
 from services.loans import codes
 from tests.conftest import Api
 from tests.loans.conftest import Household, Seed, import_households
@@ -41,19 +43,34 @@ async def use(lender: Api, loan_id: str, kind: str, recipient: str, purpose: str
 
 
 async def test_overdue_is_raised_once_and_ages(admin: Api, lender: Api, inspector: Api, seed: Seed,
-                                               county: str) -> None:
+                                               county: str, db: asyncpg.Pool) -> None:
     loan = await new_loan(lender, seed, term_months=1, issued_on="2018-01-15")  # matures 2018-02-15
     await scan(admin, "2018-02-15")
     assert await alerts(inspector, codes.ALERT_LOAN_OVERDUE, county) == []
     await scan(admin, "2018-03-17")  # day 30
     [first] = await alerts(inspector, codes.ALERT_LOAN_OVERDUE, county)
     assert first["subject"] == {"kind": "loan", "id": loan["id"]}
-    assert (first["facts"]["days_past_due"], first["facts"]["bucket"]) == (30, "1-30")
+    assert (first["facts"]["maturity_on"], first["facts"]["bucket"]) == ("2018-02-15", "1-30")
     await scan(admin, "2018-03-18")  # day 31
     [second] = await alerts(inspector, codes.ALERT_LOAN_OVERDUE, county)
     assert second["id"] == first["id"]
-    assert (second["facts"]["days_past_due"], second["facts"]["bucket"]) == (31, "31-90")
+    assert (second["facts"]["maturity_on"], second["facts"]["bucket"]) == ("2018-02-15", "31-90")
     assert second["severity"] == "medium"
+    assert await events_of(db, first["id"]) == ["raised", "updated"]
+    await scan(admin, "2018-03-19")  # day 32: nothing changed, the alert is not rewritten
+    await scan(admin, "2018-03-20")
+    assert await events_of(db, first["id"]) == ["raised", "updated"]
+    await lender.post(f"/loans/{loan['id']}/repayments",
+                      json={"principal_fen": 1_000_000, "interest_fen": 0, "paid_on": "2018-03-20"})
+    await scan(admin, "2018-03-21")  # its debt changed: rewritten
+    [third] = await alerts(inspector, codes.ALERT_LOAN_OVERDUE, county)
+    assert third["facts"]["outstanding_fen"] == second["facts"]["outstanding_fen"] - 1_000_000
+    assert await events_of(db, first["id"]) == ["raised", "updated", "updated"]
+
+
+async def events_of(db: asyncpg.Pool, alert_id: str) -> list[str]:
+    rows = await db.fetch("SELECT action FROM loans.alert_events WHERE alert_id = $1 ORDER BY id", alert_id)
+    return [row["action"] for row in rows]
 
 
 async def test_misuse_detectors_flag_enterprise_and_non_productive_use(

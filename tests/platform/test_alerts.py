@@ -15,6 +15,7 @@ from services.kernel.alerts import AlertDraft
 from services.kernel.alerts_store import raise_alerts
 from services.kernel.db import create_engine, session_factory
 from services.kernel.ids import new_id
+from services.kernel.topology import SERVICES
 from services.loans.codes import ALERT_LOAN_OVERDUE as LOAN_OVERDUE
 from tests.conftest import Api, MakePrincipal
 from tests.loans.conftest import Household, import_households
@@ -148,6 +149,9 @@ async def test_scan_reaches_every_service(admin: Api) -> None:
     response = await admin.post("/alerts/scan", json={"as_of": "2026-06-30"})
     assert response.status_code == 200, response.text
     assert isinstance(response.json()["raised"], dict)
+    seconds = response.json()["seconds"]  # each service's detectors timed, and its raise_alerts
+    assert set(seconds) == set(SERVICES) and all("raise_alerts" in timed for timed in seconds.values())
+    assert "INELIGIBLE_BORROWER" in seconds["loans"] and "LOAN_OVERDUE" in seconds["loans"]
     bad = await admin.post("/alerts/scan", json={"as_of": "2026-02-30"})
     assert bad.status_code == 422 and bad.json()["field"] == "as_of"
 
@@ -283,10 +287,10 @@ async def test_a_scan_as_of_an_earlier_day_leaves_a_newer_alert_as_it_is(
     loan = await _overdue_loan(admin, make_principal, county)
     province_inspector = await make_principal("inspector", county[:2] + "0000")
     county_inspector = await make_principal("inspector", county)
-    await _scan(province_inspector, "2018-06-01")
-    assert (await _overdue_alerts(admin, county))[loan]["facts"]["days_past_due"] == 106
+    await _scan(province_inspector, "2018-06-01")  # 106 days past due
+    assert (await _overdue_alerts(admin, county))[loan]["facts"]["bucket"] == "91-180"
     await _scan(county_inspector, "2018-04-01")  # 45 days: older than what the alert says
-    assert (await _overdue_alerts(admin, county))[loan]["facts"]["days_past_due"] == 106
+    assert (await _overdue_alerts(admin, county))[loan]["facts"]["bucket"] == "91-180"
     await _scan(county_inspector, "2018-06-01")  # the same day again: may refresh
-    await _scan(county_inspector, "2018-06-02")  # later: ages
-    assert (await _overdue_alerts(admin, county))[loan]["facts"]["days_past_due"] == 107
+    await _scan(county_inspector, "2018-08-20")  # later: ages (181 days and more)
+    assert (await _overdue_alerts(admin, county))[loan]["facts"]["bucket"] == "180+"

@@ -99,3 +99,31 @@ async def test_readiness_goes_red_while_a_service_cannot_reach_its_database(
         await asyncio.sleep(0.1)
     else:
         raise AssertionError("the gateway never said ready again")
+
+
+async def test_a_daily_detector_that_fails_loses_only_its_own_alerts(
+    database: TestDatabase, db: asyncpg.Pool, stack: object
+) -> None:
+    """Each detector of the daily run writes its alerts in a transaction of its own: the one that fails is logged,
+    the others' alerts are kept and the run is still audited."""
+    registry = DetectorRegistry()
+    subject = uuid.uuid4().hex
+
+    @registry.register("DAILY_FAILS")
+    async def fails(ctx: DetectorContext) -> list[AlertDraft]:
+        raise RuntimeError("the registry is down")
+
+    @registry.register("DAILY_WORKS")
+    async def works(ctx: DetectorContext) -> list[AlertDraft]:
+        return [AlertDraft("DAILY_WORKS", "low", "430523", "thing", subject, {"as_of": ctx.as_of.isoformat()})]
+
+    engine = create_engine("registry", url=database.url)
+    try:
+        state = SimpleNamespace(sessions=session_factory(engine), clients={})
+        await daily_scan(state, registry, service="registry", as_of=date(2026, 3, 2))
+    finally:
+        await engine.dispose()
+    assert await db.fetchval("SELECT count(*) FROM registry.alerts WHERE subject_id = $1", subject) == 1
+    assert await db.fetchval(
+        "SELECT count(*) FROM registry.audit_outbox WHERE request_id = 'daily-registry-2026-03-02'"
+    ) + await db.fetchval("SELECT count(*) FROM gateway.audit_log WHERE request_id = 'daily-registry-2026-03-02'") == 1

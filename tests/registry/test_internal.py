@@ -185,3 +185,58 @@ async def test_eligibility_input_is_checked_and_internal_only(stack: Stack) -> N
     assert refused.status_code == 403
     refused = await call(stack, "POST", "/internal/households/eligibility", principal=manager, json={"items": []})
     assert refused.status_code == 403
+
+
+async def ineligible_on(stack: Stack, on: str, limit: int = 50_000) -> dict[str, tuple[list[str], str, bool]]:
+    """Every household POST /internal/households/ineligible lists on `on`, following its pages."""
+    found: dict[str, tuple[list[str], str, bool]] = {}
+    after: str | None = ""
+    while after is not None:
+        response = await call(stack, "POST", "/internal/households/ineligible",
+                              json={"on": on, "after": after, "limit": limit})
+        assert response.status_code == 200, response.text
+        for item in response.json()["items"]:
+            assert item["household_id"] not in found and item["eligible"] is False and item["on"] == on
+            found[item["household_id"]] = (item["reasons"], item["status"], item["village_cadre"])
+        after = response.json()["next_after"]
+    return found
+
+
+async def test_the_households_ineligible_on_a_day_are_those_the_eligibility_check_refuses(
+    admin: Api, stack: Stack
+) -> None:
+    """L1 the other way round (the INELIGIBLE_BORROWER scan): the list of a day holds a household exactly when its
+    eligibility that day is refused for not_poor or village_cadre (not for not being registered yet)."""
+    county = new_county()
+    changes, not_poor, cadre, poor = row(county), row(county, status="not_poor"), row(county, village_cadre="1"), \
+        row(county)
+    await import_on(admin, "2016-01-01", changes, not_poor, cadre, poor)
+    changes.status = "not_poor"
+    await import_on(admin, "2019-06-01", changes)
+    changes.status = "returned"
+    await import_on(admin, "2021-01-01", changes)
+    mine = {h.household_id: name for h, name in
+            ((changes, "changes"), (not_poor, "not_poor"), (cadre, "cadre"), (poor, "poor"))}
+    expected = {
+        "2015-12-31": {},
+        "2016-01-01": {"not_poor": (["not_poor"], "not_poor", False), "cadre": (["village_cadre"], "poor", True)},
+        "2019-06-01": {"changes": (["not_poor"], "not_poor", False), "not_poor": (["not_poor"], "not_poor", False),
+                       "cadre": (["village_cadre"], "poor", True)},
+        "2021-01-01": {"not_poor": (["not_poor"], "not_poor", False), "cadre": (["village_cadre"], "poor", True)},
+    }
+    for on, want in expected.items():
+        listed = {mine[h]: answer for h, answer in (await ineligible_on(stack, on)).items() if h in mine}
+        assert listed == want, on
+        for household_id, name in mine.items():  # the same judgement as the eligibility of each household
+            one = (await call(stack, "GET", f"/internal/households/{household_id}/eligibility",
+                              params={"on": on})).json()
+            refused = [r for r in one["reasons"] if r != "not_registered"]
+            assert (name in listed) == bool(refused), (on, name)
+    # a page at a time lists the same households
+    assert await ineligible_on(stack, "2019-06-01", limit=1) == await ineligible_on(stack, "2019-06-01")
+    bad = await call(stack, "POST", "/internal/households/ineligible", json={"on": "2019-06-01", "limit": 0})
+    assert bad.status_code == 422
+    manager = Principal(id="pm", role="project_manager", region_code="430523")
+    forbidden = await call(stack, "POST", "/internal/households/ineligible", json={"on": "2019-06-01"},
+                         principal=manager)
+    assert forbidden.status_code == 403
