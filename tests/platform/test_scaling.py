@@ -99,6 +99,7 @@ PLAN: dict[str, Plan] = {
     "loans.loan_repayments": dist("county_code", "repayments of every loan: over 100 million"),
     "loans.loan_extensions": dist("county_code", "at most one per loan"),
     "loans.loan_usage_reports": dist("county_code", "how each loan was used"),
+    "loans.loan_balances": dist("county_code", "each loan's repaid principal and maturity in force: one per loan"),
     # Registry: ~30 million registered households.
     "registry.households": dist("county_code", "~30 million registered households"),
     "registry.household_status_history": dist("county_code", "every status change of every household"),
@@ -133,6 +134,8 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("registry.household_status_history", "distribution-column"): "no county code",
     ("registry.household_status_history", "distribution-key"): "keyed by (household_id, effective_on, id)",
     ("loans.loans", "distribution-key"): "keyed by id alone",
+    ("loans.loan_balances", "distribution-key"): "keyed by loan_id alone (one row per loan)",
+    ("loans.loan_balances", "distribution-fk"): "references its loan by id alone",
 }
 # Children of a parent keyed by id alone: no county code of their own, and a foreign key to the parent by id.
 for _child in (
