@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from gateway.policy import ALERT_DOMAINS
+from gateway.scan_jobs import ScanJobs
 from services.kernel.alerts_api import RegionQuery, SeverityQuery, StatusQuery, TypeQuery
 from services.kernel.alerts_schemas import AlertNoteIn, ScanIn
 from services.kernel.errors import NotFound, ServiceUnavailable
@@ -127,22 +128,14 @@ async def resolve(alert_id: str, body: AlertNoteIn, request: Request) -> JSONRes
     )
 
 
-@router.post("/scan")
+@router.post("/scan", status_code=202)
 async def scan(body: ScanIn, request: Request) -> JSONResponse:
-    payload = {"as_of": body.as_of.isoformat()}
-    responses = await asyncio.gather(
-        *(_call(request, s, "POST", "/internal/alerts/scan", json=payload) for s in SERVICES)
-    )
-    raised: dict[str, int] = {}
-    updated: dict[str, int] = {}
-    seconds: dict[str, dict[str, float]] = {}
-    for service, response in zip(SERVICES, responses, strict=True):
-        if response.status_code != 200:
-            return _passthrough(response)
-        result = response.json()
-        seconds[service] = result.get("seconds", {})
-        for kind, count in result["raised"].items():
-            raised[kind] = raised.get(kind, 0) + count
-        for kind, count in result.get("updated", {}).items():
-            updated[kind] = updated.get(kind, 0) + count
-    return JSONResponse({"as_of": payload["as_of"], "raised": raised, "updated": updated, "seconds": seconds})
+    """A job (gateway/scan_jobs.py): 202 with its id at once; GET /alerts/scans/{id} follows it."""
+    jobs: ScanJobs = request.app.state.scan_jobs
+    job, _started = jobs.start(principal_of(request), request.state.request_id, body.as_of)
+    return JSONResponse(job.answer(), status_code=202, headers={"location": f"/alerts/scans/{job.id}"})
+
+
+@router.get("/scans/{scan_id}")
+async def scan_job(scan_id: str, request: Request) -> JSONResponse:
+    return JSONResponse(request.app.state.scan_jobs.get(principal_of(request), scan_id).answer())

@@ -15,6 +15,7 @@ from gateway.checkpoints import Checkpointer
 from gateway.door import Door
 from gateway.proxy import proxy_session
 from gateway.revocations import RevocationListener
+from gateway.scan_jobs import ScanJobs
 from gateway.sequencer import Sequencer
 from gateway.signing import load_signer
 from gateway.verification import FullChecks, SharedVerification, verify_pool
@@ -58,6 +59,7 @@ def create_app() -> FastAPI:
         )
         app.state.verification = SharedVerification(engine, app.state.checkpointer, verifiers)
         app.state.full_checks = FullChecks(engine, app.state.checkpointer, verifiers)
+        app.state.scan_jobs = ScanJobs(app.state.service_http)
         try:
             yield
         finally:

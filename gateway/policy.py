@@ -61,6 +61,7 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/audit/consistency", INSPECTOR, ADMIN, target=GATEWAY),
     _r("GET", "/alerts", INSPECTOR, ADMIN, FINANCE, PM, LENDER, target=GATEWAY),
     _r("POST", "/alerts/scan", ADMIN, INSPECTOR, target=GATEWAY),
+    _r("GET", "/alerts/scans/{scan_id}", ADMIN, INSPECTOR, target=GATEWAY),
     _r("POST", "/alerts/{alert_id}/acknowledge", INSPECTOR, target=GATEWAY),
     _r("POST", "/alerts/{alert_id}/resolve", INSPECTOR, target=GATEWAY),
     _r("GET", "/healthz", "public", target=GATEWAY),

@@ -158,6 +158,20 @@ async def wait_for_audit(admin: Api, timeout: float = 10.0) -> dict[str, Any]:
         await asyncio.sleep(0.1)
 
 
+async def scan_alerts(api: Api, as_of: str, timeout: float = 120.0) -> dict[str, Any]:
+    """POST /alerts/scan (a job: 202) and follow it until it is done; its answer (issue #20)."""
+    started = await api.post("/alerts/scan", json={"as_of": as_of})
+    assert started.status_code == 202, started.text
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        job: dict[str, Any] = (await api.get(f"/alerts/scans/{started.json()['id']}")).json()
+        if job["status"] not in ("queued", "running"):
+            assert job["status"] == "done", job
+            return job
+        assert asyncio.get_running_loop().time() < deadline, job
+        await asyncio.sleep(0.05)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Tests that alter the trail (tamper) or stop processes run last.
     items.sort(key=lambda item: 1 if item.get_closest_marker("destructive") else 0)

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.funds import codes
 from services.kernel import clock
-from tests.conftest import Api
+from tests.conftest import Api, scan_alerts
 from tests.funds.site import Site
 from tests.funds.world import World, new_source_code, put_source
 from tests.registry.api import import_csv
@@ -14,8 +14,7 @@ from tests.registry.factory import csv_body, row
 
 
 async def scan(admin: Api, as_of: str) -> None:
-    response = await admin.post("/alerts/scan", json={"as_of": as_of})
-    assert response.status_code == 200, response.text
+    await scan_alerts(admin, as_of)
 
 
 async def alerts(admin: Api, alert_type: str, subject: str) -> list[dict[str, Any]]:

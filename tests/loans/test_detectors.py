@@ -8,16 +8,13 @@ from typing import Any
 import asyncpg
 
 from services.loans import codes
-from tests.conftest import Api
+from tests.conftest import Api, scan_alerts
 from tests.loans.conftest import Household, Seed, import_households
 from tests.loans.helpers import credit_code, loan_body
 
 
 async def scan(admin: Api, as_of: str) -> dict[str, Any]:
-    response = await admin.post("/alerts/scan", json={"as_of": as_of})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await scan_alerts(admin, as_of)
 
 
 async def alerts(inspector: Api, alert_type: str, county: str) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """Alerts plumbing: stored by each service (one open alert per subject and type), merged by the gateway with
 filters and keyset pagination, scoped to the caller's jurisdiction; acknowledge and resolve reach the owner."""
 
+import asyncio
 import itertools
 import json
 import random
@@ -8,16 +9,20 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
+import httpx
 import pytest
 
+from gateway.scan_jobs import ScanJobs
 from services.kernel import clock
 from services.kernel.alerts import AlertDraft
 from services.kernel.alerts_store import raise_alerts
 from services.kernel.db import create_engine, session_factory
+from services.kernel.errors import NotFound
+from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.topology import SERVICES
 from services.loans.codes import ALERT_LOAN_OVERDUE as LOAN_OVERDUE
-from tests.conftest import Api, MakePrincipal
+from tests.conftest import Api, MakePrincipal, scan_alerts
 from tests.loans.conftest import Household, import_households
 from tests.loans.helpers import household_id, id_number, loan_body
 from tests.stack import TestDatabase
@@ -146,10 +151,10 @@ async def test_acknowledge_and_resolve(db: asyncpg.Pool, make_principal: MakePri
 
 
 async def test_scan_reaches_every_service(admin: Api) -> None:
-    response = await admin.post("/alerts/scan", json={"as_of": "2026-06-30"})
-    assert response.status_code == 200, response.text
-    assert isinstance(response.json()["raised"], dict)
-    seconds = response.json()["seconds"]  # each service's detectors timed, and its raise_alerts
+    job = await scan_alerts(admin, "2026-06-30")
+    assert isinstance(job["raised"], dict) and set(job["services"]) == set(SERVICES)
+    assert {part["status"] for part in job["services"].values()} == {"done"}
+    seconds = job["seconds"]  # each service's detectors timed, and its raise_alerts
     assert set(seconds) == set(SERVICES) and all("raise_alerts" in timed for timed in seconds.values())
     assert "INELIGIBLE_BORROWER" in seconds["loans"] and "LOAN_OVERDUE" in seconds["loans"]
     bad = await admin.post("/alerts/scan", json={"as_of": "2026-02-30"})
@@ -246,8 +251,7 @@ async def _overdue_alerts(admin: Api, county: str) -> dict[str, dict]:
 
 
 async def _scan(api: Api, as_of: str) -> None:
-    response = await api.post("/alerts/scan", json={"as_of": as_of})
-    assert response.status_code == 200, response.text
+    await scan_alerts(api, as_of)
 
 
 async def test_a_scan_is_not_as_of_a_day_after_today(make_principal: MakePrincipal) -> None:
@@ -294,3 +298,68 @@ async def test_a_scan_as_of_an_earlier_day_leaves_a_newer_alert_as_it_is(
     await _scan(county_inspector, "2018-06-01")  # the same day again: may refresh
     await _scan(county_inspector, "2018-08-20")  # later: ages (181 days and more)
     assert (await _overdue_alerts(admin, county))[loan]["facts"]["bucket"] == "180+"
+
+
+async def test_a_scan_is_a_job_seen_by_its_caller_and_above_not_by_others(make_principal: MakePrincipal) -> None:
+    """Issue #20: POST /alerts/scan answers 202 at once with the job's id (and Location); asked again while it waits
+    or runs, the same caller's scan of the same day is the same job; the job is shown to its caller and to a
+    principal whose jurisdiction covers the caller's, and is not found by anyone else."""
+    county = await make_principal("inspector", "430523")
+    province = await make_principal("inspector", "430000")
+    other = await make_principal("inspector", "450000")
+    started = await county.post("/alerts/scan", json={"as_of": "2026-01-05"})
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert started.headers["location"] == f"/alerts/scans/{job['id']}"
+    assert job["status"] in ("queued", "running", "done") and set(job["services"]) == set(SERVICES)
+    for _ in range(600):
+        followed = (await county.get(f"/alerts/scans/{job['id']}")).json()
+        if followed["status"] == "done":
+            break
+        await asyncio.sleep(0.05)
+    assert followed["status"] == "done" and followed["finished_at"] is not None, followed
+    assert (await province.get(f"/alerts/scans/{job['id']}")).status_code == 200
+    hidden = await other.get(f"/alerts/scans/{job['id']}")
+    assert hidden.status_code == 404 and hidden.json()["code"] == "NOT_FOUND"
+
+
+async def test_scans_run_one_at_a_time_and_the_same_scan_is_not_asked_twice() -> None:
+    """gateway/scan_jobs.py with services that answer when told to: the second caller's scan waits (queued) while
+    the first runs; the first caller asking again for the same day gets the same job; a service that fails makes
+    its job `failed`, naming it, and the others' parts are kept."""
+    release = asyncio.Event()
+    calls: list[str] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url.host))
+        await release.wait()
+        if request.url.host == "loans":
+            return httpx.Response(500, json={"detail": "the loans scan failed"})
+        return httpx.Response(200, json={"raised": {"X": 1}, "updated": {}, "seconds": {"X": 0.1}})
+
+    clients = {name: httpx.AsyncClient(base_url=f"http://{name}", transport=httpx.MockTransport(answer))
+               for name in SERVICES}
+    jobs = ScanJobs(clients)
+    first_caller, second_caller = Principal("p1", "inspector", "430523"), Principal("p2", "inspector", "430000")
+    first, started = jobs.start(first_caller, "r1", date(2026, 1, 5))
+    assert started
+    await asyncio.sleep(0.05)
+    assert first.status == "running" and sorted(calls) == sorted(SERVICES)
+    same, started_again = jobs.start(first_caller, "r2", date(2026, 1, 5))
+    assert same is first and not started_again
+    second, _ = jobs.start(second_caller, "r3", date(2026, 1, 5))
+    await asyncio.sleep(0.05)
+    assert second is not first and second.status == "queued" and len(calls) == len(SERVICES)  # waits its turn
+    assert jobs.get(second_caller, first.id) is first  # the province covers the county's caller
+    with pytest.raises(NotFound):
+        jobs.get(Principal("p3", "inspector", "450000"), first.id)
+    release.set()
+    assert first.task is not None and second.task is not None
+    await asyncio.gather(first.task, second.task)
+    answer_ = first.answer()
+    assert answer_["status"] == "failed" and answer_["services"]["loans"]["status"] == "failed"
+    assert answer_["services"]["loans"]["problem"] == "the loans scan failed"
+    assert answer_["raised"] == {"X": len(SERVICES) - 1}
+    assert len(calls) == 2 * len(SERVICES)
+    for client in clients.values():
+        await client.aclose()

@@ -364,7 +364,9 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/alerts"): spec(EVERY_ROLE, get(lambda p: "/alerts", lambda p: {"type": "MATRIX_TEST", "limit": 500}),
                              own=alerts_seen(listed=True), other=alerts_seen(listed=False)),
     ("POST", "/alerts/scan"): same({ADMIN, INSPECTOR}, post(lambda p: "/alerts/scan", lambda w, p: {
-        "as_of": "2015-01-01"})),
+        "as_of": "2015-01-01"}), Expect(202)),  # a job (issue #20): followed in tests/platform/test_alerts.py
+    ("GET", "/alerts/scans/{scan_id}"): same({ADMIN, INSPECTOR}, get(_fixed("/alerts/scans/none")),
+                                             Expect(404, "NOT_FOUND")),
     ("POST", "/alerts/{alert_id}/acknowledge"): spec({INSPECTOR}, post(
         lambda p: f"/alerts/{p.alerts['ack']}/acknowledge", lambda w, p: {"note": "已阅"})),
     ("POST", "/alerts/{alert_id}/resolve"): spec({INSPECTOR}, post(

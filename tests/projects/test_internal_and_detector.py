@@ -11,7 +11,7 @@ from services.kernel import clock
 from services.projects import codes, rules
 from services.projects.detectors import duplicate_pair
 from services.projects.models import Project
-from tests.conftest import Api, MakePrincipal, signed
+from tests.conftest import Api, MakePrincipal, scan_alerts, signed
 from tests.projects.conftest import County
 from tests.projects.factory import create, project_body, project_in, village_of
 from tests.stack import Stack
@@ -65,9 +65,8 @@ async def test_duplicate_project_detector_through_the_scan(
                                                   start_on="2018-06-01", end_on="2019-05-31"))
     far = await create(county.pm, project_body(county.code, county.poor, name="青山村村道硬化",
                                                category="industry"))
-    scan = await admin.post("/alerts/scan", json={"as_of": clock.today().isoformat()})
-    assert scan.status_code == 200, scan.text
-    assert scan.json()["raised"][codes.DUPLICATE_PROJECT] >= 1
+    scan = await scan_alerts(admin, clock.today().isoformat())
+    assert scan["raised"][codes.DUPLICATE_PROJECT] >= 1
     inspector = await make_principal("inspector", county.code)
     alerts = (await inspector.get("/alerts", params={"type": codes.DUPLICATE_PROJECT, "region": county.code})).json()
     assert len(alerts["items"]) == 1
@@ -75,7 +74,7 @@ async def test_duplicate_project_detector_through_the_scan(
     assert sorted(facts["project_ids"]) == sorted([first["id"], second["id"]])
     assert far["id"] not in facts["project_ids"]
     assert facts["similarity"] >= facts["threshold"] and len(facts["names"]) == 2
-    again = await admin.post("/alerts/scan", json={"as_of": clock.today().isoformat()})
-    assert again.json()["raised"][codes.DUPLICATE_PROJECT] == 0
+    again = await scan_alerts(admin, clock.today().isoformat())
+    assert again["raised"][codes.DUPLICATE_PROJECT] == 0
     alerts = (await inspector.get("/alerts", params={"type": codes.DUPLICATE_PROJECT, "region": county.code})).json()
     assert len(alerts["items"]) == 1  # a second scan raises no duplicate
