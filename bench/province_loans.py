@@ -36,7 +36,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.loans_detectors import InProcessRegistry, fill_balances
+from bench.loans_detectors import InProcessRegistry, fill_balances, timed_run
 from deploy.migrate import migrate
 from services.kernel.db import plain_url
 from services.kernel.identity import Principal
@@ -305,8 +305,6 @@ async def reads(url: str, repeat: int) -> dict[str, Any]:
 
 async def detectors(url: str) -> dict[str, Any]:
     """The daily run on two consecutive days: each detector's seconds and alerts, then raise_alerts's."""
-    from services.kernel.alerts import DetectorContext
-    from services.kernel.alerts_store import raise_alerts
     from services.kernel.db import create_engine, session_factory
     from services.loans.detectors import detectors as registry_of_detectors
 
@@ -318,22 +316,7 @@ async def detectors(url: str) -> dict[str, Any]:
     results: dict[str, Any] = {}
     try:
         for as_of in (TODAY - timedelta(days=1), TODAY):
-            timings: dict[str, Any] = {}
-            started = time.perf_counter()
-            async with sessions() as session:
-                ctx = DetectorContext(session=session, as_of=as_of, state=state)
-                drafts = []
-                for name, detector in registry_of_detectors.detectors.items():
-                    t = time.perf_counter()
-                    found = await detector(ctx)
-                    timings[name] = {"alerts": len(found), "seconds": round(time.perf_counter() - t, 2)}
-                    drafts.extend(found)
-                t = time.perf_counter()
-                out = await raise_alerts(session, drafts, service="loans", as_of=as_of)
-                timings["raise_alerts"] = {"raised": sum(out.raised.values()), "updated": sum(out.updated.values()),
-                                           "seconds": round(time.perf_counter() - t, 2)}
-                await session.commit()
-            timings["total_seconds"] = round(time.perf_counter() - started, 2)
+            timings = await timed_run(sessions, registry_of_detectors, state, as_of)
             t = time.perf_counter()
             await raw.fetchval(RAW_OVERDUE_SCAN, as_of)
             timings["raw_sql_overdue_scan_seconds"] = round(time.perf_counter() - t, 2)

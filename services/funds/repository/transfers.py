@@ -13,14 +13,16 @@ from sqlmodel import col
 
 from services.funds.models import Transfer
 
-_HOPS = """
+# A hop: a transfer with both its accounts and the reversal of it, if any.
+_HOP = """
     SELECT t.id AS transfer_id, t.kind, t.record_id, t.doc_no, t.occurred_on, t.amount_fen, t.fund_source,
            t.source_account_id, t.destination_account_id, rv.id AS reversed_by,
            s.region_code AS s_region, s.kind AS s_kind, s.ref AS s_ref,
            d.region_code AS d_region, d.kind AS d_kind, d.ref AS d_ref
     FROM transfers t JOIN accounts s ON s.id = t.source_account_id JOIN accounts d ON d.id = t.destination_account_id
     LEFT JOIN transfers rv ON rv.reverses_id = t.id
-    WHERE t.kind <> 'reversal' AND {where} ORDER BY t.occurred_on, t.id
+"""
+_HOPS = _HOP + """    WHERE t.kind <> 'reversal' AND {where} ORDER BY t.occurred_on, t.id
 """
 _HOPS_OF_RECORD = text(_HOPS.format(where="t.record_id = :id"))
 
@@ -32,14 +34,7 @@ async def hops_of_record(session: AsyncSession, record_id: str) -> list[Row[Any]
 
 # A page of the hops out of (or into) a set of accounts, in (account, date, id) order after a key: each account's
 # transfers are a range of ix_transfers_source or ix_transfers_destination, so a page reads about its own rows.
-_HOPS_PAGE = """
-    SELECT t.id AS transfer_id, t.kind, t.record_id, t.doc_no, t.occurred_on, t.amount_fen, t.fund_source,
-           t.source_account_id, t.destination_account_id, rv.id AS reversed_by,
-           s.region_code AS s_region, s.kind AS s_kind, s.ref AS s_ref,
-           d.region_code AS d_region, d.kind AS d_kind, d.ref AS d_ref
-    FROM transfers t JOIN accounts s ON s.id = t.source_account_id JOIN accounts d ON d.id = t.destination_account_id
-    LEFT JOIN transfers rv ON rv.reverses_id = t.id
-    WHERE t.kind <> 'reversal' AND t.{key} = ANY(CAST(:ids AS bigint[])) AND t.{key} >= :account
+_HOPS_PAGE = _HOP + """    WHERE t.kind <> 'reversal' AND t.{key} = ANY(CAST(:ids AS bigint[])) AND t.{key} >= :account
       AND (t.{key}, t.occurred_on, t.id) > (:account, :on, :after)
     ORDER BY t.{key}, t.occurred_on, t.id
     LIMIT :limit
