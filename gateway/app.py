@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -74,7 +75,8 @@ def create_app() -> FastAPI:
                 await outbox_client.aclose()
             await engine.dispose()
             if verifiers is not None:
-                verifiers.shutdown(wait=False, cancel_futures=True)
+                # waited for (idle workers exit at once): a pool left behind leaks its queues' semaphores
+                await asyncio.to_thread(verifiers.shutdown, True, cancel_futures=True)
 
     app = FastAPI(
         title="FundTrack",
