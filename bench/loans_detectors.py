@@ -273,6 +273,9 @@ async def create() -> TestDatabase:
 
 
 def main() -> None:
+    # The detectors here run in sessions of their own, as the daily run does: with its long statement timeout
+    # (services/kernel/db.py), not a request's 20 s.
+    os.environ.setdefault("FUNDTRACK_DB_STATEMENT_TIMEOUT_SECONDS", "900")
     parser = argparse.ArgumentParser()
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
