@@ -36,7 +36,9 @@ async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
             region_code=h.region_code,
             subject_kind="account",
             subject_id=f"{h.region_code}:{h.kind}:{h.fund_source}" + (f":{h.ref}" if h.ref else ""),
-            facts={"amount": h.balance_fen, "amount_fen": h.balance_fen, "days": h.days(ctx.as_of),
+            # no count of days: it grows every day, and an open alert whose facts did not change is not written
+            # again (issue #20); `since` and the scan's `as_of` say how long
+            facts={"amount": h.balance_fen, "amount_fen": h.balance_fen,
                    "since": h.since.isoformat(), "account": h.kind, "fund_source": h.fund_source,
                    "project_id": h.ref or None, "threshold_days": days},
         )
@@ -58,7 +60,7 @@ async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
         drafts.append(AlertDraft(
             type=codes.LATE_PASS_DOWN, severity="high", region_code=h.region_code, subject_kind="account",
             subject_id=f"{h.region_code}:{h.kind}:{h.fund_source}",
-            facts={"amount": held, "amount_fen": held, "balance_fen": h.balance_fen, "days": h.held_days(ctx.as_of),
+            facts={"amount": held, "amount_fen": held, "balance_fen": h.balance_fen,  # no days: as IDLE_FUNDS
                    "since": (h.last_old_in or h.since).isoformat(), "threshold_days": window, "account": h.kind,
                    "fund_source": h.fund_source},
         ))

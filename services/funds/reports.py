@@ -75,9 +75,6 @@ class Holding:
     recent_in_fen: int  # inflows in the window (as_of − window, as_of]
     last_old_in: date | None  # the latest inflow older than the window: late money has been held at least since
 
-    def held_days(self, as_of: date) -> int:
-        return (as_of - (self.last_old_in or self.since)).days
-
     def days(self, as_of: date) -> int:
         return (as_of - self.since).days
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+
 from services.funds import codes
 from services.kernel import clock
 from tests.conftest import Api, scan_alerts
@@ -23,7 +25,12 @@ async def alerts(admin: Api, alert_type: str, subject: str) -> list[dict[str, An
     return [a for a in response.json()["items"] if a["subject"]["id"] == subject]
 
 
-async def test_idle_funds_after_90_days_without_outflow(world: World, admin: Api) -> None:
+async def events_of(db: asyncpg.Pool, alert_id: str) -> list[str]:
+    rows = await db.fetch("SELECT action FROM funds.alert_events WHERE alert_id = $1 ORDER BY id", alert_id)
+    return [row["action"] for row in rows]
+
+
+async def test_idle_funds_after_90_days_without_outflow(world: World, admin: Api, db: asyncpg.Pool) -> None:
     assert (await world.appropriate(10_000)).status_code == 201
     assert (await world.allocate(4_000, to=world.pilot, on="2018-02-01")).status_code == 201
     subject = f"{world.pilot}:pool:{world.source}"
@@ -31,8 +38,14 @@ async def test_idle_funds_after_90_days_without_outflow(world: World, admin: Api
     assert await alerts(admin, codes.IDLE_FUNDS, subject) == []
     await scan(admin, "2018-05-03")  # 91 days
     [alert] = await alerts(admin, codes.IDLE_FUNDS, subject)
-    assert alert["facts"]["amount"] == 4_000 and alert["facts"]["days"] == 91
+    assert alert["facts"]["amount"] == 4_000 and "days" not in alert["facts"]
     assert alert["facts"]["since"] == "2018-02-01" and alert["region_code"] == world.pilot
+    # issue #20: the next days change nothing it says: the alert is not written again
+    await scan(admin, "2018-05-04")
+    await scan(admin, "2018-05-05")
+    assert await events_of(db, alert["id"]) == ["raised"]
+    [same] = await alerts(admin, codes.IDLE_FUNDS, subject)
+    assert same["facts"] == alert["facts"]
 
 
 async def test_late_pass_down_after_30_days(world: World, admin: Api) -> None:
@@ -45,7 +58,7 @@ async def test_late_pass_down_after_30_days(world: World, admin: Api) -> None:
     assert await alerts(admin, codes.LATE_PASS_DOWN, held) == []
     await scan(admin, "2018-04-01")  # 31 days
     [alert] = await alerts(admin, codes.LATE_PASS_DOWN, held)
-    assert alert["facts"]["amount"] == 4_000 and alert["facts"]["days"] == 31
+    assert alert["facts"]["amount"] == 4_000 and alert["facts"]["since"] == "2018-03-01"
     # The city received its 6,000 on 03-05: 27 days, not late yet; on 04-05 it is.
     city = f"{world.city}:fund:{source}"
     assert await alerts(admin, codes.LATE_PASS_DOWN, city) == []
@@ -133,5 +146,5 @@ async def test_idle_funds_in_a_project_account_after_90_days_without_outflow(sit
     await scan(admin, "2018-05-31")  # 91 days
     [alert] = await alerts(admin, codes.IDLE_FUNDS, subject.format(idle))
     assert alert["facts"]["account"] == "project" and alert["facts"]["project_id"] == idle
-    assert (alert["facts"]["amount_fen"], alert["facts"]["days"], alert["facts"]["since"]) == (50_000, 91, "2018-03-01")
+    assert (alert["facts"]["amount_fen"], alert["facts"]["since"]) == (50_000, "2018-03-01")
     assert await alerts(admin, codes.IDLE_FUNDS, subject.format(paying)) == []  # paid out 46 days before
