@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -240,7 +241,9 @@ def export_record(row: Any) -> dict[str, Any]:
     return record
 
 
-EXPORT_PAGE = 5000
+# Entries read at a time: a page's rows are decoded on the event loop, so a page is kept short (issue #20: other
+# requests wait no longer than one page's decoding); their encoding runs in a worker thread (bench/starvation.py).
+EXPORT_PAGE = 500
 
 
 async def _pages(engine: Any, conditions: list[Any], *, ascending: bool) -> AsyncIterator[Sequence[Any]]:
@@ -261,27 +264,34 @@ async def _pages(engine: Any, conditions: list[Any], *, ascending: bool) -> Asyn
         after = chunk[-1].seq
 
 
-async def _csv(engine: Any, conditions: list[Any]) -> AsyncIterator[str]:
-    """For people, newest first: caller text never opens as a formula (S10), so it is not lossless."""
+def _csv_lines(chunk: Sequence[Any]) -> str:
     buffer = io.StringIO()
     writer = SpreadsheetWriter(buffer)
-    writer.writerow(EXPORT_COLUMNS)
+    for r in chunk:
+        e = entry_json(r)
+        e["entity_ids"] = " ".join(e["entity_ids"])
+        writer.writerow(e[c] for c in EXPORT_COLUMNS)
+    return buffer.getvalue()
+
+
+def _jsonl_lines(chunk: Sequence[Any]) -> str:
+    return "".join(json.dumps(export_record(r), ensure_ascii=False, separators=(",", ":")) + "\n" for r in chunk)
+
+
+async def _csv(engine: Any, conditions: list[Any]) -> AsyncIterator[str]:
+    """For people, newest first: caller text never opens as a formula (S10), so it is not lossless. Each page is
+    encoded in a worker thread, off the event loop that serves the other requests."""
+    buffer = io.StringIO()
+    SpreadsheetWriter(buffer).writerow(EXPORT_COLUMNS)
+    yield buffer.getvalue()
     async for chunk in _pages(engine, conditions, ascending=False):
-        for r in chunk:
-            e = entry_json(r)
-            e["entity_ids"] = " ".join(e["entity_ids"])
-            writer.writerow(e[c] for c in EXPORT_COLUMNS)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+        yield await asyncio.to_thread(_csv_lines, chunk)
 
 
 async def _jsonl(engine: Any, conditions: list[Any]) -> AsyncIterator[str]:
-    """For verifiers (issue #13), oldest first, lossless: one export_record per line."""
+    """For verifiers (issue #13), oldest first, lossless: one export_record per line (encoded as _csv's are)."""
     async for chunk in _pages(engine, conditions, ascending=True):
-        yield "".join(
-            json.dumps(export_record(r), ensure_ascii=False, separators=(",", ":")) + "\n" for r in chunk
-        )
+        yield await asyncio.to_thread(_jsonl_lines, chunk)
 
 
 ExportFormat = Annotated[Literal["csv", "jsonl"], Query(alias="format")]
