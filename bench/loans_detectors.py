@@ -268,14 +268,18 @@ async def scan(url: str) -> dict[str, Any]:
     return results
 
 
+def use_long_statements() -> None:
+    """The detectors here run in sessions of their own, as the daily run does: with its long statement timeout
+    (services/kernel/db.py), not a request's 20 s."""
+    os.environ.setdefault("FUNDTRACK_DB_STATEMENT_TIMEOUT_SECONDS", "900")
+
+
 async def create() -> TestDatabase:
     return await create_test_database(workdir())
 
 
 def main() -> None:
-    # The detectors here run in sessions of their own, as the daily run does: with its long statement timeout
-    # (services/kernel/db.py), not a request's 20 s.
-    os.environ.setdefault("FUNDTRACK_DB_STATEMENT_TIMEOUT_SECONDS", "900")
+    use_long_statements()
     parser = argparse.ArgumentParser()
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")

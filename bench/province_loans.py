@@ -36,7 +36,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.loans_detectors import InProcessRegistry, fill_balances, timed_run
+from bench.loans_detectors import InProcessRegistry, fill_balances, timed_run, use_long_statements
 from deploy.migrate import migrate
 from services.kernel.db import plain_url
 from services.kernel.identity import Principal
@@ -336,9 +336,7 @@ async def create() -> TestDatabase:
 
 
 def main() -> None:
-    # The detectors here run in sessions of their own, as the daily run does: with its long statement timeout
-    # (services/kernel/db.py), not a request's 20 s.
-    os.environ.setdefault("FUNDTRACK_DB_STATEMENT_TIMEOUT_SECONDS", "900")
+    use_long_statements()
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the province's counts")
     parser.add_argument("--repeat", type=int, default=20, help="runs of each read")

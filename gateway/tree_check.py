@@ -77,7 +77,7 @@ def _found(part: Part, finding: Finding) -> Part:
     return Part(part.first, part.top, part.start_edge, part.first_prev, finding=finding)
 
 
-# A worker process of the gateway's verifier pool (gateway/audit_settings.verify_pool): its own event loop and
+# A worker process of the gateway's verifier pool (gateway/verification.py verify_pool): its own event loop and
 # connection, made once when the process starts, so that a part costs its reads and its hashes only.
 _worker: tuple[asyncio.AbstractEventLoop, str, dict[str, str]] | None = None
 _connection: asyncpg.Connection | None = None

@@ -34,10 +34,6 @@ def locate(index: int) -> tuple[int, int]:
     return ((n + 1) << level) - 1, level
 
 
-def split(hashes: bytes) -> list[bytes]:
-    return [hashes[i : i + HASH] for i in range(0, len(hashes), HASH)]
-
-
 async def read_hashes(raw: asyncpg.Connection, indexes: Sequence[int]) -> dict[int, bytes]:
     """The stored hashes at `indexes` (those the tree lacks are missing from the answer)."""
     if not indexes:

@@ -33,6 +33,7 @@ from gateway.checkpoints import Checkpointer
 from gateway.metrics import VERIFICATIONS
 from gateway.tree_verify import GENESIS, TreeState, TreeVerification, state_at, verify_from
 from services.kernel import rawsql
+from services.kernel.errors import ServiceUnavailable
 
 log = logging.getLogger("fundtrack.audit")
 PUBLISHED = 1000  # signed checkpoints whose roots a verification compares, the latest first
@@ -106,7 +107,13 @@ class SharedVerification:
             if point is None:
                 witnessed = self.witnessed()
                 point = GENESIS if witnessed is None else await state_at(raw, witnessed)
-            result = await verify_from(raw, point, published, pool=self.pool)
+            try:
+                result = await verify_from(raw, point, published, pool=self.pool)
+            except BrokenProcessPool as exc:  # a verifier died mid-way; the pool is made again for the next one
+                raise ServiceUnavailable(
+                    "审计校验进程中断 / a verifier process died during this verification: nothing is known of the "
+                    "entries it was checking; ask again (its pool has been started again)"
+                ) from exc
         if result.ok:
             self.point = TreeState(result.entries, result.root, result.head_hash)
         else:

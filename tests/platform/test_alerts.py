@@ -12,12 +12,12 @@ import asyncpg
 import httpx
 import pytest
 
-from gateway.scan_jobs import ScanJobs
+from gateway.scan_jobs import QUEUED_AT_MOST, ScanJobs
 from services.kernel import clock
 from services.kernel.alerts import AlertDraft
 from services.kernel.alerts_store import raise_alerts
 from services.kernel.db import create_engine, session_factory
-from services.kernel.errors import NotFound
+from services.kernel.errors import Conflict, NotFound
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.topology import SERVICES
@@ -353,13 +353,18 @@ async def test_scans_run_one_at_a_time_and_the_same_scan_is_not_asked_twice() ->
     assert jobs.get(second_caller, first.id) is first  # the province covers the county's caller
     with pytest.raises(NotFound):
         jobs.get(Principal("p3", "inspector", "450000"), first.id)
+    queued = [jobs.start(Principal(f"q{i}", "inspector", "430000"), f"q{i}", date(2026, 1, 5))[0]
+              for i in range(QUEUED_AT_MOST - 1)]  # with the first two: QUEUED_AT_MOST + 1 waiting or running
+    with pytest.raises(Conflict) as full:
+        jobs.start(Principal("late", "inspector", "430000"), "late", date(2026, 1, 5))
+    assert full.value.body("/alerts/scan")["code"] == "SCAN_QUEUE_FULL"
     release.set()
     assert first.task is not None and second.task is not None
-    await asyncio.gather(first.task, second.task)
+    await asyncio.gather(first.task, second.task, *(j.task for j in queued if j.task is not None))
     answer_ = first.answer()
     assert answer_["status"] == "failed" and answer_["services"]["loans"]["status"] == "failed"
     assert answer_["services"]["loans"]["problem"] == "the loans scan failed"
     assert answer_["raised"] == {"X": len(SERVICES) - 1}
-    assert len(calls) == 2 * len(SERVICES)
+    assert len(calls) == (2 + len(queued)) * len(SERVICES)
     for client in clients.values():
         await client.aclose()

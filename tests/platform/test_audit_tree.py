@@ -17,7 +17,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway import note, tlog, tree_store
+from gateway import note, tlog
 from gateway.audit_chain import entry_hash, leaf_data
 from gateway.models import AUDIT_FIELDS, GENESIS_HASH
 from gateway.sequencer import SEQUENCER_LOCK
@@ -208,7 +208,7 @@ async def _rewrite(conn: asyncpg.Connection, target: int, *, tree: bool) -> None
             prev = await conn.fetchval("SELECT hash FROM gateway.audit_log WHERE seq = $1", row["seq"])
     if tree:
         records = await conn.fetch("SELECT record, hashes FROM gateway.audit_tree_records ORDER BY record")
-        stored = [h for r in records for h in tree_store.split(bytes(r["hashes"]))]
+        stored = [bytes(r["hashes"])[i : i + 32] for r in records for i in range(0, len(r["hashes"]), 32)]
         for row in rows[target - 1:]:
             n = row["seq"] - 1
             at = tlog.stored_hash_index(0, n)

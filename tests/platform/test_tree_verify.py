@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -23,7 +25,9 @@ from gateway.audit_chain import entry_hash, leaf_data
 from gateway.audit_settings import AuditSettings
 from gateway.models import AUDIT_FIELDS
 from gateway.tree_verify import GENESIS, TreeState, TreeVerification, verify_from
-from gateway.verification import verify_pool
+from gateway.verification import SharedVerification, verify_pool
+from services.kernel.db import create_engine
+from services.kernel.errors import ServiceUnavailable
 from tests.platform.test_audit_offline import Trail, entry
 from tests.stack import create_test_database, plain_url, workdir
 
@@ -270,3 +274,28 @@ async def test_the_signed_checkpoints_are_not_opened_again_at_every_verification
         assert opened == 0, opened
     finally:
         await conn.execute("DELETE FROM audit_checkpoints")
+
+
+class _DeadPool(Executor):
+    """A pool whose processes died under the part it was given (what the OOM killer does mid-verification)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        return future
+
+
+async def test_a_verifier_dying_mid_way_is_a_503_to_ask_again_not_a_500(
+    conn: asyncpg.Connection, trail_db: str
+) -> None:
+    engine = create_engine("gateway", url=trail_db, pool_size=1)
+    witness = SimpleNamespace(latest=lambda: None)
+    checkpointer: Any = SimpleNamespace(witness=witness, signer=SimpleNamespace(verifier_key="unused"))
+    try:
+        with pytest.raises(ServiceUnavailable) as failed:
+            await SharedVerification(engine, checkpointer, _DeadPool()).result()
+        assert failed.value.status == 503 and "ask again" in failed.value.body("/audit/verify")["detail"]
+        verified = await SharedVerification(engine, checkpointer).result()  # the same, in one process: fine
+        assert verified.result.ok and verified.result.entries == SIZE
+    finally:
+        await engine.dispose()
