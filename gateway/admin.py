@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from gateway import revocations
+from gateway import organisations, revocations
 from gateway.auth import ADMIN_PRINCIPAL_ID, key_digest, new_api_key
 from gateway.models import principal_revocations, principals
 from services.kernel.app import service_router
@@ -29,6 +29,11 @@ class PrincipalCreate(Input):
     name: str = Field(min_length=1, max_length=200)
     role: Literal["admin", "finance", "project_manager", "lender", "inspector"]
     region_code: AnyRegionCode
+    organisation_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the organisation (单位) it belongs to; none: a new organisation of kind `other` for it alone",
+    )
 
 
 class PrincipalRead(BaseModel):
@@ -37,6 +42,7 @@ class PrincipalRead(BaseModel):
     role: str
     region_code: str
     key_prefix: str
+    organisation_id: str
     created_at: datetime
     revoked_at: datetime | None = None
 
@@ -53,6 +59,9 @@ async def create_principal(
     body: PrincipalCreate, request: Request, session: SessionDep, caller: PrincipalDep
 ) -> JSONResponse:
     check_covers(caller, body.region_code, field="region_code", rule=S1)
+    organisation_id = await organisations.for_principal(
+        session, caller, body.organisation_id, name=body.name, region_code=body.region_code
+    )
     api_key = new_api_key()
     row = (
         await session.execute(
@@ -65,6 +74,7 @@ async def create_principal(
                 key_sha256=key_digest(api_key),
                 key_prefix=api_key[:10],
                 created_by=caller.id,
+                organisation_id=organisation_id,
             )
             .returning(*principals.c)
         )
@@ -75,6 +85,7 @@ async def create_principal(
         role=row.role,
         region_code=row.region_code,
         key_prefix=row.key_prefix,
+        organisation_id=row.organisation_id,
         created_at=row.created_at,
         api_key=api_key,
     )

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from gateway import admin, alerts_api, audit_api, ops, proofs_api
+from gateway import admin, alerts_api, audit_api, internal, ops, organisations, proofs_api
 from gateway.audit import AuditWriter
 from gateway.audit_settings import get_audit_settings
 from gateway.auth import Authenticator, admin_token
@@ -90,6 +90,8 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(ops.router)
     app.include_router(admin.router)
+    app.include_router(organisations.router)
+    app.include_router(internal.router)
     app.include_router(audit_api.router)
     app.include_router(proofs_api.router)
     app.include_router(alerts_api.router)

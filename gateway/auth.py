@@ -113,7 +113,13 @@ class Authenticator:
             return cached
         generation = self.cache.generation
         query = (
-            select(principals.c.id, principals.c.role, principals.c.region_code, principals.c.name)
+            select(
+                principals.c.id,
+                principals.c.role,
+                principals.c.region_code,
+                principals.c.name,
+                principals.c.organisation_id,
+            )
             .select_from(principals.outerjoin(principal_revocations))
             .where(principals.c.key_sha256 == digest, principal_revocations.c.principal_id.is_(None))
         )
@@ -121,7 +127,9 @@ class Authenticator:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
-        principal = Principal(id=row.id, role=row.role, region_code=row.region_code, name=row.name)
+        principal = Principal(
+            id=row.id, role=row.role, region_code=row.region_code, name=row.name, organisation_id=row.organisation_id
+        )
         self.cache.put(digest, principal, generation=generation)
         return principal
 

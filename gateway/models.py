@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.kernel.identity import ROLES
 from services.kernel.models import KERNEL_TABLES
+from services.kernel.organisations import ORGANISATION_KINDS
 from services.kernel.schema import after_create, append_only
 
 metadata = MetaData()
@@ -71,6 +72,22 @@ AUDIT_FIELDS = (
     "origin_id",
 )
 
+# Organisations (单位, issue #16): who a principal works for, and what a service names as recording a fact or being
+# responsible for it. Kept as created (append-only): a change of name is a new organisation.
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("region_code", String(12), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", String(64), nullable=False),
+    CheckConstraint(f"kind IN ({', '.join(repr(k) for k in ORGANISATION_KINDS)})", name="ck_organisations_kind"),
+    Index("ix_organisations_region_code", "region_code", postgresql_ops={"region_code": "text_pattern_ops"}),
+)
+append_only(organisations)
+
 principals = Table(
     "principals",
     metadata,
@@ -82,6 +99,7 @@ principals = Table(
     Column("key_prefix", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_by", String(64), nullable=False),
+    Column("organisation_id", String(64), ForeignKey("organisations.id"), nullable=False),
     CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="ck_principals_role"),
 )
 

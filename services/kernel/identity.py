@@ -46,6 +46,9 @@ class Principal:
     # A keyless caller's client, as the gateway determined it (an HMAC of its address, not the address): keeps one
     # public caller's Idempotency-Keys apart from another's (S11). Empty for every principal with a key.
     client: str = ""
+    # The organisation (单位) the principal belongs to (gateway `organisations`): what a service records as "recorded
+    # by" and matches against "responsible". Empty for the built-in admin, the public and the services.
+    organisation_id: str = ""
 
     def covers(self, region_code: str) -> bool:
         return covers(self.region_code, region_code)
@@ -55,7 +58,7 @@ class Principal:
         return jurisdiction_prefix(self.region_code)
 
     def encode(self) -> str:
-        fields = {k: v for k, v in asdict(self).items() if k != "client" or v}
+        fields = {k: v for k, v in asdict(self).items() if k not in ("client", "organisation_id") or v}
         raw = json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         return base64.urlsafe_b64encode(raw.encode()).decode()
 
@@ -68,6 +71,7 @@ class Principal:
             region_code=str(data["region_code"]),
             name=str(data.get("name", "")),
             client=str(data.get("client", "")),
+            organisation_id=str(data.get("organisation_id", "")),
         )
 
 

@@ -68,6 +68,7 @@ class Place:
     allocation: str = ""  # from the province to the county
     appropriation: str = ""  # the county's own budget
     principal: str = ""  # a key of the county (listed, revoked)
+    organisation: str = ""  # an organisation of the county (listed)
     audit_seq: int = 0  # an entry of the trail in the county, in a signed checkpoint
     alerts: dict[str, str] = field(default_factory=dict)  # service -> an open alert of the county
 
@@ -165,6 +166,8 @@ async def _place(county: str, source: str, admin: Api, make_principal: MakePrinc
     pm = await make_principal(PM, county)
     lender = await make_principal(LENDER, county)
     place.principal = pm.principal_id
+    place.organisation = (await _ok(await admin.post("/admin/organisations", json={
+        "name": f"县{county}财政局", "kind": "finance_bureau", "region_code": county})))["id"]
     await _projects(place, pm)
     place.loan = (await _ok(await lender.post("/loans", json=_loan_body(place))))["id"]
     await _money(place, source, make_principal)
@@ -344,6 +347,11 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/admin/principals"): spec({ADMIN}, get(lambda p: "/admin/principals", lambda p: {"limit": 500}),
                                        own=listing("id", lambda p: p.principal, listed=True),
                                        other=listing("id", lambda p: p.principal, listed=False)),
+    ("POST", "/admin/organisations"): spec({ADMIN}, post(lambda p: "/admin/organisations", lambda w, p: {
+        "name": "矩阵单位", "kind": "other", "region_code": p.county}), own=CREATED),
+    ("GET", "/admin/organisations"): spec({ADMIN}, get(lambda p: "/admin/organisations", lambda p: {"limit": 500}),
+                                          own=listing("id", lambda p: p.organisation, listed=True),
+                                          other=listing("id", lambda p: p.organisation, listed=False)),
     ("DELETE", "/admin/principals/{principal_id}"): spec(
         {ADMIN}, lambda w, p: Call("DELETE", f"/admin/principals/{p.principal}")),
     ("GET", "/audit"): spec({INSPECTOR, ADMIN}, get(lambda p: "/audit", lambda p: {"region": p.county}),

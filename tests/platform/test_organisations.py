@@ -1,0 +1,178 @@
+"""Issue #16 point 1: organisations (单位). Admins create and list them inside their jurisdiction (S1); a principal
+belongs to one whose region covers its own (O1); principals made before organisations are each given one by the
+migration, losing nothing; the services look organisations up over the gateway's signed internal API."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+
+import asyncpg
+import httpx
+
+from deploy.migrate import migrate
+from services.kernel.db import plain_url
+from services.kernel.identity import Principal, sign
+from tests.conftest import Api, MakePrincipal
+from tests.platform import before_baseline
+from tests.platform.test_schema import _data_dir, scratch  # noqa: F401  (the fixture)
+from tests.stack import Stack
+
+
+async def _organisation(api: Api, kind: str, region_code: str, name: str | None = None) -> httpx.Response:
+    return await api.post(
+        "/admin/organisations",
+        json={"name": name or f"{kind}-{region_code}-{uuid.uuid4().hex[:6]}", "kind": kind, "region_code": region_code},
+    )
+
+
+async def test_an_admin_creates_and_lists_organisations_of_its_jurisdiction(
+    admin: Api, make_principal: MakePrincipal
+) -> None:
+    bureau = await _organisation(admin, "finance_bureau", "450521", "合浦县财政局")
+    assert bureau.status_code == 201, bureau.text
+    assert bureau.json()["kind"] == "finance_bureau" and bureau.json()["region_code"] == "450521"
+    assert bureau.json()["id"].startswith("org_")
+    elsewhere = await _organisation(admin, "poverty_office", "520121")
+    assert elsewhere.status_code == 201
+    county_admin = await make_principal("admin", "450521")
+    listed = await county_admin.get("/admin/organisations", params={"limit": 500})
+    assert listed.status_code == 200
+    ids = {o["id"] for o in listed.json()["items"]}
+    assert bureau.json()["id"] in ids and elsewhere.json()["id"] not in ids  # S1: its jurisdiction only
+    assert all(o["region_code"].startswith("450521") for o in listed.json()["items"])
+    own = await _organisation(county_admin, "bank_branch", "450521")
+    assert own.status_code == 201
+    outside = await _organisation(county_admin, "bank_branch", "520121")
+    assert outside.status_code == 403 and outside.json()["code"] == "NOT_IN_JURISDICTION"
+    assert outside.json()["field"] == "region_code"
+
+
+async def test_an_organisation_of_an_unknown_kind_or_region_is_refused(admin: Api) -> None:
+    bad_kind = await _organisation(admin, "church", "450521")
+    assert bad_kind.status_code == 422 and bad_kind.json()["field"] == "kind"
+    bad_region = await _organisation(admin, "other", "45052X")
+    assert bad_region.status_code == 422 and bad_region.json()["field"] == "region_code"
+    inspector = await admin.get("/admin/principals", params={"limit": 1})
+    assert inspector.status_code == 200
+
+
+async def test_a_principal_is_issued_in_an_organisation_that_covers_its_region(
+    admin: Api, make_principal: MakePrincipal, http: httpx.AsyncClient
+) -> None:
+    bureau = (await _organisation(admin, "finance_bureau", "450521")).json()
+    issued = await admin.post(
+        "/admin/principals",
+        json={"name": "出纳", "role": "finance", "region_code": "450521", "organisation_id": bureau["id"]},
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["organisation_id"] == bureau["id"]
+    village = await admin.post(
+        "/admin/principals",
+        json={"name": "村", "role": "finance", "region_code": "450521100200", "organisation_id": bureau["id"]},
+    )
+    assert village.status_code == 201, village.text
+    other_county = await admin.post(
+        "/admin/principals",
+        json={"name": "外县", "role": "finance", "region_code": "450522", "organisation_id": bureau["id"]},
+    )
+    assert other_county.status_code == 422, other_county.text
+    assert other_county.json()["code"] == "ORGANISATION_REGION" and other_county.json()["rule"] == "O1"
+    assert other_county.json()["field"] == "organisation_id"
+    unknown = await admin.post(
+        "/admin/principals",
+        json={"name": "x", "role": "finance", "region_code": "450521", "organisation_id": "org_nothing"},
+    )
+    assert unknown.status_code == 422 and unknown.json()["code"] == "UNKNOWN_ORGANISATION"
+    # S1: a county admin cannot put a key into an organisation of another county's
+    other_admin = await make_principal("admin", "450522")
+    foreign = await other_admin.post(
+        "/admin/principals",
+        json={"name": "x", "role": "finance", "region_code": "450522", "organisation_id": bureau["id"]},
+    )
+    assert foreign.status_code == 403 and foreign.json()["field"] == "organisation_id"
+    names = {p["id"]: p for p in (await admin.get("/admin/principals", params={"limit": 500})).json()["items"]}
+    assert names[issued.json()["id"]]["organisation_id"] == bureau["id"]
+    assert issued.json()["id"] in names and other_county.json().get("id") is None
+
+
+async def test_a_principal_issued_without_an_organisation_gets_one_of_its_own(admin: Api, stack: Stack) -> None:
+    issued = await admin.post("/admin/principals", json={"name": "独立", "role": "lender", "region_code": "450521"})
+    assert issued.status_code == 201
+    organisation_id = issued.json()["organisation_id"]
+    found = await _internal(stack, f"/internal/organisations/{organisation_id}")
+    assert found.status_code == 200, found.text
+    assert found.json()["kind"] == "other" and found.json()["name"] == "独立"
+    assert found.json()["region_code"] == "450521"
+
+
+async def _internal(stack: Stack, path: str, principal: Principal | None = None) -> httpx.Response:
+    who = principal or Principal(id="service:oversight", role="service", region_code="000000", name="oversight")
+    headers = sign(
+        stack.secret, method="GET", path=path, query="", request_id=uuid.uuid4().hex, principal=who,
+        body_sha256=hashlib.sha256(b"").hexdigest(), audience="gateway",
+    )
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
+        return await client.get(path, headers=headers)
+
+
+async def test_the_internal_organisation_lookup_answers_signed_services_only(admin: Api, stack: Stack) -> None:
+    bureau = (await _organisation(admin, "discipline_commission", "450500")).json()
+    found = await _internal(stack, f"/internal/organisations/{bureau['id']}")
+    assert found.status_code == 200 and found.json() == bureau
+    missing = await _internal(stack, "/internal/organisations/org_nothing")
+    assert missing.status_code == 404
+    as_admin = await _internal(
+        stack, f"/internal/organisations/{bureau['id']}", Principal(id="admin", role="admin", region_code="000000")
+    )
+    assert as_admin.status_code == 401
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
+        unsigned = await client.get(f"/internal/organisations/{bureau['id']}", headers=admin.headers())
+    assert unsigned.status_code == 401
+
+
+async def test_principals_made_before_organisations_each_get_one_and_lose_nothing(
+    scratch: str, stack: Stack  # noqa: F811
+) -> None:
+    conn = await asyncpg.connect(plain_url(scratch))
+    try:
+        await before_baseline.restore(conn)
+        await conn.execute(
+            "INSERT INTO gateway.principals (id, name, role, region_code, key_sha256, key_prefix, created_by) VALUES "
+            "('prn_a', '县财政', 'finance', '450521', 'aa', 'ft_a', 'admin'), "
+            "('prn_b', '村级', 'project_manager', '450521100200', 'bb', 'ft_b', 'admin'), "
+            "('prn_c', '省行', 'lender', '450000', 'cc', 'ft_c', 'admin')"
+        )
+        await conn.execute(
+            "INSERT INTO gateway.principal_revocations (principal_id, revoked_by) VALUES ('prn_c', 'admin')"
+        )
+    finally:
+        await conn.close()
+    await asyncio.to_thread(migrate, scratch, _data_dir(stack))
+    conn = await asyncpg.connect(plain_url(scratch))
+    try:
+        rows = await conn.fetch(
+            "SELECT p.id, p.name, p.role, p.region_code, p.key_sha256, o.id AS org, o.name AS org_name, o.kind, "
+            "o.region_code AS org_region FROM gateway.principals p JOIN gateway.organisations o "
+            "ON o.id = p.organisation_id ORDER BY p.id"
+        )
+        revoked = await conn.fetchval("SELECT count(*) FROM gateway.principal_revocations")
+        organisations = await conn.fetchval("SELECT count(*) FROM gateway.organisations")
+        version = await conn.fetchval("SELECT version_num FROM gateway.alembic_version")
+        with_trigger = await conn.fetchval(
+            "SELECT count(*) FROM pg_trigger WHERE tgname = 'organisations_append_only'"
+        )
+    finally:
+        await conn.close()
+    assert version == "gateway_0007_organisations"
+    assert [(r["id"], r["role"], r["region_code"], r["key_sha256"]) for r in rows] == [
+        ("prn_a", "finance", "450521", "aa"),
+        ("prn_b", "project_manager", "450521100200", "bb"),
+        ("prn_c", "lender", "450000", "cc"),
+    ]
+    assert organisations == 3 and len({r["org"] for r in rows}) == 3  # one each
+    assert [(r["org_name"], r["kind"], r["org_region"]) for r in rows] == [
+        ("县财政", "other", "450521"), ("村级", "other", "450521"), ("省行", "other", "450000"),
+    ]
+    assert revoked == 1 and with_trigger == 1
