@@ -6,7 +6,7 @@
 
 - `fundtrack_owner` (NOLOGIN) owns every schema and table: migrations run as it (`SET ROLE` from the DATABASE_URL
   user, who must be a superuser or hold CREATEROLE). No process connects as it, and no login role is a member of it.
-- `fundtrack_<process>` (gateway, funds, projects, loans, registry) are LOGIN roles, one per process, with no
+- `fundtrack_<process>` (gateway, funds, projects, loans, registry, oversight) are LOGIN roles, one per process, with no
   superuser, CREATEROLE, CREATEDB, replication or BYPASSRLS attribute and no membership of any role (so `SET ROLE`
   to another role fails), and only the grants their process needs on their own schema. Their passwords are given
   in FUNDTRACK_DB_PASSWORD_<PROCESS> (production) or generated once and kept under FUNDTRACK_DATA_DIR; each process

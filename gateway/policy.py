@@ -122,6 +122,14 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/loans/{loan_id}/repayments", LENDER),
     _r("POST", "/loans/{loan_id}/usage-reports", LENDER),
     _r("POST", "/loans/{loan_id}/extensions", LENDER),
+    # Oversight (issue #16): an inspector's cases; the responsible organisation answers them (O6, in the service).
+    # Cases are the inspectors' own records, not business data (A3).
+    _r("POST", "/oversight/cases", INSPECTOR),
+    _r("GET", "/oversight/cases", INSPECTOR, FINANCE, PM, LENDER),
+    _r("GET", "/oversight/cases/{case_id}", INSPECTOR, FINANCE, PM, LENDER),
+    *(_r("POST", f"/oversight/cases/{{case_id}}/{a}", INSPECTOR)
+      for a in ("assign", "return", "accept", "refer", "accountability", "close")),
+    _r("POST", "/oversight/cases/{case_id}/rectifications", FINANCE, PM, LENDER),
 )
 
 # Which services' alerts a role sees on GET /alerts ("their own domain"); inspectors and admins see all.

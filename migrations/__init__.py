@@ -1,1 +1,2 @@
-"""Alembic histories, one per schema (gateway, funds, projects, loans, registry). Run by `fundtrack migrate`."""
+"""Alembic histories, one per schema (gateway, funds, projects, loans, registry, oversight). Run by
+`fundtrack migrate`."""

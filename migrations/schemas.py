@@ -10,6 +10,7 @@ from sqlalchemy import MetaData
 from gateway import models as gateway_models
 from services.funds import models as funds_models
 from services.loans import models as loans_models
+from services.oversight import models as oversight_models
 from services.projects import models as projects_models
 from services.registry import models as registry_models
 
@@ -19,6 +20,7 @@ TARGET_METADATA: dict[str, MetaData] = {
     "projects": projects_models.metadata,
     "loans": loans_models.metadata,
     "registry": registry_models.metadata,
+    "oversight": oversight_models.metadata,
 }
 # Set on an Alembic Config's `attributes` by deploy.migrate: create the schema from its models, then stamp it.
 CREATE_FROM_MODELS = "fundtrack_create_from_models"

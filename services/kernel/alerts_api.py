@@ -11,7 +11,8 @@ from fastapi import APIRouter, Query, Request
 from services.kernel.alerts import DetectorRegistry, Severity
 from services.kernel.alerts_scan import run_detectors
 from services.kernel.alerts_schemas import AlertNoteIn, AlertRead, AlertStatus, ScanIn, ScanOut
-from services.kernel.alerts_store import list_alerts, transition
+from services.kernel.alerts_store import get_alert, list_alerts, transition
+from services.kernel.errors import NotFound
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
 from services.kernel.types import AnyRegionCode
 from services.kernel.uow import PrincipalDep, SessionDep, UnitOfWorkRoute, long_statements
@@ -48,6 +49,16 @@ def alerts_router(service: str, registry: DetectorRegistry) -> APIRouter:
             cursor=cursor,
             limit=limit,
         )
+
+    @router.get("/{alert_id}", response_model=AlertRead)
+    async def one_alert(alert_id: str, session: SessionDep, principal: PrincipalDep) -> AlertRead:
+        """One alert, for a service that names it (a case opened from it, issue #16): services only (S1)."""
+        if principal.role != "service":
+            raise NotFound(f"没有这条预警 / no alert {alert_id}")
+        found = await get_alert(session, alert_id)
+        if found is None:
+            raise NotFound(f"没有这条预警 / no alert {alert_id}")
+        return found
 
     @router.post("/{alert_id}/acknowledge", response_model=AlertRead)
     async def acknowledge(alert_id: str, body: AlertNoteIn, session: SessionDep, principal: PrincipalDep) -> AlertRead:

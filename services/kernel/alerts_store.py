@@ -160,6 +160,12 @@ async def list_alerts(
     return Page(items=await _read(session, page.items), next_cursor=page.next_cursor)
 
 
+async def get_alert(session: AsyncSession, alert_id: str) -> AlertRead | None:
+    """One alert by id, whatever its region (the internal API answers the services, which check jurisdiction)."""
+    alert = (await session.execute(select(Alert).where(col(Alert.id) == alert_id))).scalar_one_or_none()
+    return None if alert is None else (await _read(session, [alert]))[0]
+
+
 async def transition(
     session: AsyncSession,
     *,

@@ -21,7 +21,7 @@ from services.kernel.outbox_api import outbox_router
 from services.kernel.scheduler import run_daily
 from services.kernel.settings import get_settings
 from services.kernel.signed import SignedIdentityMiddleware
-from services.kernel.topology import SERVICES
+from services.kernel.topology import GATEWAY_SCHEMA, SERVICES, gateway_url
 from services.kernel.uow import UnitOfWorkRoute
 
 READY_SECONDS = 2.0
@@ -51,7 +51,10 @@ def create_service_app(
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.settings = settings
-        app.state.clients = {dep: ServiceClient(dep, SERVICES[dep].base_url, caller=name) for dep in dependencies}
+        app.state.clients = {
+            dep: ServiceClient(dep, gateway_url() if dep == GATEWAY_SCHEMA else SERVICES[dep].base_url, caller=name)
+            for dep in dependencies
+        }
         daily = None
         if settings.detector_hour >= 0 and registry.detectors:
             daily = asyncio.create_task(run_daily(app.state, registry, service=name, hour=settings.detector_hour))

@@ -48,13 +48,14 @@ class ServiceSpec:
         return override or f"http://{HOST}:{self.port}"
 
 
-SERVICE_OFFSETS = {"funds": 1, "projects": 2, "loans": 3, "registry": 4}
+SERVICE_OFFSETS = {"funds": 1, "projects": 2, "loans": 3, "registry": 4, "oversight": 5}
 
 SERVICES: dict[str, ServiceSpec] = {
     "funds": ServiceSpec("funds", 8101, "services.funds.app:app", default_workers=2),
     "projects": ServiceSpec("projects", 8102, "services.projects.app:app"),
     "loans": ServiceSpec("loans", 8103, "services.loans.app:app"),
     "registry": ServiceSpec("registry", 8104, "services.registry.app:app"),
+    "oversight": ServiceSpec("oversight", 8105, "services.oversight.app:app"),
 }
 
 GATEWAY_SCHEMA = "gateway"
@@ -63,6 +64,11 @@ GATEWAY_APP = "gateway.app:app"
 
 def gateway_port() -> int:
     return int(os.environ.get("FUNDTRACK_GATEWAY_PORT", "8000"))
+
+
+def gateway_url() -> str:
+    """Where a service reaches the gateway's internal API (organisations): FUNDTRACK_GATEWAY_URL, or its port here."""
+    return os.environ.get("FUNDTRACK_GATEWAY_URL") or f"http://{HOST}:{gateway_port()}"
 
 
 ALL_SCHEMAS = (GATEWAY_SCHEMA, *SERVICES)

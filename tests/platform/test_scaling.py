@@ -66,6 +66,7 @@ PLAN: dict[str, Plan] = {
     "gateway.audit_inbox": Plan(LOCAL, "the door's entries until the sequencer chains them (deleted once chained)"),
     "gateway.principals": Plan(REFERENCE, "API keys: thousands, read on every request"),
     "gateway.principal_revocations": Plan(REFERENCE, "revoked keys: at most one per principal"),
+    "gateway.organisations": Plan(REFERENCE, "单位: tens of thousands, one or a few per principal"),
     "*.audit_outbox": part("id", "one row per committed change, kept for good; id is assigned in commit order"),
     "*.audit_outbox_acks": part("outbox_id", "one per outbox row, partitioned with it"),
     "*.idempotency_keys": part("created_at", "one per keyed write, kept as the answer to a retry"),
@@ -104,6 +105,11 @@ PLAN: dict[str, Plan] = {
     "registry.households": dist("county_code", "~30 million registered households"),
     "registry.household_status_history": dist("county_code", "every status change of every household"),
     "registry.household_imports": dist("county_code", "a county's roster imports"),
+    # Oversight: cases opened from alerts, as few as the alerts an inspector takes up (issue #16).
+    "oversight.cases": Plan(LOCAL, "问题线索: hundreds a year per county at most, like the alerts they come from"),
+    "oversight.case_alerts": Plan(LOCAL, "the alerts each case was opened from"),
+    "oversight.case_events": Plan(LOCAL, "every move of a case: ten or so per case"),
+    "oversight.case_accountability": Plan(LOCAL, "accountability measures: a few per case"),
 }
 
 # The tables that do not meet their plan yet, with the reason (rule → why). SCALING.md says what migration closes

@@ -1,0 +1,89 @@
+"""Thin handlers of the oversight API (docs/api.md "Oversight"): cases from alert to accountability."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from services.kernel.app import service_router
+from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from services.kernel.types import AnyRegionCode
+from services.kernel.uow import PrincipalDep, SessionDep
+from services.oversight import service
+from services.oversight.clients import LookupsDep
+from services.oversight.schemas import (
+    AccountabilityIn,
+    AssignIn,
+    CaseOpen,
+    CaseRead,
+    DecisionIn,
+    RectificationIn,
+    ReferIn,
+)
+
+RegionQuery = Annotated[AnyRegionCode | None, Query(description="a region code inside the caller's jurisdiction")]
+
+router = service_router("/oversight/cases", tags=["oversight"])
+
+
+@router.post("", status_code=201, response_model=CaseRead)
+async def open_case(body: CaseOpen, session: SessionDep, principal: PrincipalDep, lookups: LookupsDep) -> CaseRead:
+    return await service.open_case(session, principal, body, lookups)
+
+
+@router.get("", response_model=Page[CaseRead])
+async def list_cases(
+    session: SessionDep,
+    principal: PrincipalDep,
+    region: RegionQuery = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[CaseRead]:
+    return await service.list_cases(session, principal, region=region, cursor=cursor, limit=limit)
+
+
+@router.get("/{case_id}", response_model=CaseRead)
+async def get_case(case_id: str, session: SessionDep, principal: PrincipalDep) -> CaseRead:
+    return await service.get_case(session, principal, case_id)
+
+
+@router.post("/{case_id}/assign", response_model=CaseRead)
+async def assign(
+    case_id: str, body: AssignIn, session: SessionDep, principal: PrincipalDep, lookups: LookupsDep
+) -> CaseRead:
+    return await service.assign(session, principal, case_id, body, lookups)
+
+
+@router.post("/{case_id}/rectifications", response_model=CaseRead)
+async def submit(case_id: str, body: RectificationIn, session: SessionDep, principal: PrincipalDep) -> CaseRead:
+    return await service.submit(session, principal, case_id, body)
+
+
+@router.post("/{case_id}/return", response_model=CaseRead)
+async def return_(case_id: str, body: DecisionIn, session: SessionDep, principal: PrincipalDep) -> CaseRead:
+    return await service.decide(session, principal, case_id, "return", body)
+
+
+@router.post("/{case_id}/accept", response_model=CaseRead)
+async def accept(case_id: str, body: DecisionIn, session: SessionDep, principal: PrincipalDep) -> CaseRead:
+    return await service.decide(session, principal, case_id, "accept", body)
+
+
+@router.post("/{case_id}/close", response_model=CaseRead)
+async def close(case_id: str, body: DecisionIn, session: SessionDep, principal: PrincipalDep) -> CaseRead:
+    return await service.decide(session, principal, case_id, "close", body)
+
+
+@router.post("/{case_id}/refer", response_model=CaseRead)
+async def refer(
+    case_id: str, body: ReferIn, session: SessionDep, principal: PrincipalDep, lookups: LookupsDep
+) -> CaseRead:
+    return await service.refer(session, principal, case_id, body, lookups)
+
+
+@router.post("/{case_id}/accountability", status_code=201, response_model=CaseRead)
+async def accountability(
+    case_id: str, body: AccountabilityIn, session: SessionDep, principal: PrincipalDep
+) -> CaseRead:
+    return await service.record_accountability(session, principal, case_id, body)

@@ -1,0 +1,44 @@
+"""Typed calls to what the oversight service asks others: an alert of the service that owns it, an organisation
+of the gateway (which owns organisations, issue #16). Both are asked before the case's transaction writes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from services.kernel.http import ServiceClient, client_of
+from services.oversight import problems
+
+ALERT_SERVICES = ("funds", "projects", "loans", "registry")
+GATEWAY = "gateway"
+
+
+async def _get(client: ServiceClient, path: str) -> dict[str, Any] | None:
+    response = await client.request("GET", path)
+    if response.status_code == 404:
+        return None
+    if response.status_code != 200:
+        raise problems.lookup_failed(client.name, response.status_code)
+    found: dict[str, Any] = response.json()
+    return found
+
+
+class Lookups:
+    """Alerts by their service, organisations by id: None when the owner does not know it; 503 when it fails."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    async def alert(self, service: str, alert_id: str) -> dict[str, Any] | None:
+        return await _get(client_of(self.request, service), f"/internal/alerts/{alert_id}")
+
+    async def organisation(self, organisation_id: str) -> dict[str, Any] | None:
+        return await _get(client_of(self.request, GATEWAY), f"/internal/organisations/{organisation_id}")
+
+
+def lookups_of(request: Request) -> Lookups:
+    return Lookups(request)
+
+
+LookupsDep = Annotated[Lookups, Depends(lookups_of)]

@@ -1,0 +1,22 @@
+"""Error codes, rule ids and alert types of the oversight service (docs/rules.md "Oversight (O)")."""
+
+from __future__ import annotations
+
+# Rule ids (docs/rules.md); O1 (a principal's organisation) is the gateway's
+O2, O3, O4, O5, O6, O7, O8 = "O2", "O3", "O4", "O5", "O6", "O7", "O8"
+
+# Codes
+UNKNOWN_ALERT = "UNKNOWN_ALERT"  # 422 O2: an alert the owning service does not know
+ALERT_OUTSIDE_CASE_REGION = "ALERT_OUTSIDE_CASE_REGION"  # 422 O2
+ALERT_IN_CASE = "ALERT_IN_CASE"  # 409 O2: an alert is in one case only
+NO_GROUNDS = "NO_GROUNDS"  # 422 O2: a case names alerts or a complaint
+DEADLINE_IN_PAST = "DEADLINE_IN_PAST"  # 422 O3
+INVALID_CASE_TRANSITION = "INVALID_CASE_TRANSITION"  # 409 O4
+UNKNOWN_ORGANISATION = "UNKNOWN_ORGANISATION"  # 422 O5/O7
+ORGANISATION_OUTSIDE_CASE_REGION = "ORGANISATION_OUTSIDE_CASE_REGION"  # 422 O5
+NOT_A_DISCIPLINE_COMMISSION = "NOT_A_DISCIPLINE_COMMISSION"  # 422 O7
+COMMISSION_BELOW_CASE = "COMMISSION_BELOW_CASE"  # 422 O7: referral to a lower level
+ACCOUNTABILITY_TOO_EARLY = "ACCOUNTABILITY_TOO_EARLY"  # 409 O8
+
+# Alert types
+CASE_OVERDUE = "CASE_OVERDUE"

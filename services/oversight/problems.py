@@ -1,0 +1,107 @@
+"""Every problem the oversight service answers with, built here (codes in codes.py, rules in docs/rules.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.kernel.errors import Conflict, NotFound, NotInJurisdiction, RuleViolation, ServiceUnavailable
+from services.oversight import codes
+
+
+def case_not_found(case_id: str) -> NotFound:
+    return NotFound(f"没有这个案件 / no case {case_id}")
+
+
+def not_answerable(case_id: str) -> NotInJurisdiction:
+    """O6: a case is seen by the inspectors of its region and by the principals of its responsible organisation."""
+    return NotInJurisdiction(
+        f"案件 {case_id} 不由你的单位负责 / case {case_id} is not your organisation's to answer",
+        rule=codes.O6,
+    )
+
+
+def no_grounds() -> RuleViolation:
+    return RuleViolation(
+        "案件须基于预警或举报 / a case is opened from one or more alerts or from a complaint",
+        code=codes.NO_GROUNDS, field="alerts", rule=codes.O2,
+    )
+
+
+def unknown_alert(service: str, alert_id: str, field: str) -> RuleViolation:
+    return RuleViolation(
+        f"{service} 没有这条预警 / {service} has no alert {alert_id}", code=codes.UNKNOWN_ALERT, field=field,
+        rule=codes.O2,
+    )
+
+
+def alert_outside_case_region(alert_region: str, case_region: str, field: str) -> RuleViolation:
+    return RuleViolation(
+        f"预警所在地区 {alert_region} 不在案件地区 {case_region} 内 / the alert's region {alert_region} is not in "
+        f"the case's {case_region}",
+        code=codes.ALERT_OUTSIDE_CASE_REGION, field=field, rule=codes.O2,
+    )
+
+
+def alert_in_case(alert_id: str, case_id: str) -> Conflict:
+    return Conflict(
+        f"预警 {alert_id} 已在案件 {case_id} 中 / alert {alert_id} is in case {case_id} already",
+        code=codes.ALERT_IN_CASE, rule=codes.O2, case_id=case_id,
+    )
+
+
+def deadline_in_past(given: date, today: date) -> RuleViolation:
+    return RuleViolation(
+        f"整改期限 {given} 须晚于今天 {today} / the deadline {given} must be after today {today}",
+        code=codes.DEADLINE_IN_PAST, field="deadline", rule=codes.O3,
+    )
+
+
+def invalid_transition(move: str, state: str, allowed_from: list[str]) -> Conflict:
+    return Conflict(
+        f"案件状态为 {state}，不能 {move} / a case that is {state} cannot be moved by {move}; allowed from: "
+        f"{', '.join(allowed_from)}",
+        code=codes.INVALID_CASE_TRANSITION, rule=codes.O4, state=state,
+    )
+
+
+def unknown_organisation(organisation_id: str) -> RuleViolation:
+    return RuleViolation(
+        f"没有这个单位 / no organisation {organisation_id}", code=codes.UNKNOWN_ORGANISATION,
+        field="organisation_id", rule=codes.O5,
+    )
+
+
+def organisation_outside_case_region(region_code: str, case_region: str, kind: str) -> RuleViolation:
+    return RuleViolation(
+        f"单位（{kind}，{region_code}）不能作为 {case_region} 案件的责任单位 / an organisation ({kind}, {region_code}) "
+        f"cannot be responsible for a case of {case_region}: it must be of the case's region line, and not a "
+        "discipline commission",
+        code=codes.ORGANISATION_OUTSIDE_CASE_REGION, field="organisation_id", rule=codes.O5,
+    )
+
+
+def not_a_commission(kind: str) -> RuleViolation:
+    return RuleViolation(
+        f"只能移送纪检监察机关，该单位为 {kind} / a referral goes to a discipline commission, not a {kind}",
+        code=codes.NOT_A_DISCIPLINE_COMMISSION, field="organisation_id", rule=codes.O7,
+    )
+
+
+def commission_below_case(region_code: str, case_region: str) -> RuleViolation:
+    return RuleViolation(
+        f"纪委监委 {region_code} 低于案件地区 {case_region} / the commission of {region_code} is below the case's "
+        f"region {case_region}: refer to one of the same or a higher level",
+        code=codes.COMMISSION_BELOW_CASE, field="organisation_id", rule=codes.O7,
+    )
+
+
+def accountability_too_early(state: str) -> Conflict:
+    return Conflict(
+        f"案件状态为 {state}，不能记录问责 / accountability is recorded once a case is accepted or referred, and "
+        f"before it is closed; it is {state}",
+        code=codes.ACCOUNTABILITY_TOO_EARLY, rule=codes.O8, state=state,
+    )
+
+
+def lookup_failed(service: str, status: int) -> ServiceUnavailable:
+    return ServiceUnavailable(f"{service} 服务出错 / the {service} answered {status} to a lookup", service=service)

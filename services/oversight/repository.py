@@ -1,0 +1,128 @@
+"""Every query of the oversight schema. Rows are only ever inserted (models.py): a move is a new event row, taken
+under the case row's lock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Row, and_, exists, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kernel.scope import within
+from services.oversight.models import case_accountability, case_alerts, case_events, cases
+
+
+async def cases_of_alerts(session: AsyncSession, refs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The case each of these (service, alert id) is in already, if any (O2)."""
+    if not refs:
+        return {}
+    condition = or_(*(and_(case_alerts.c.service == s, case_alerts.c.alert_id == a) for s, a in refs))
+    rows = await session.execute(select(case_alerts.c.service, case_alerts.c.alert_id, case_alerts.c.case_id)
+                                 .where(condition))
+    return {(r.service, r.alert_id): r.case_id for r in rows}
+
+
+async def insert_case(
+    session: AsyncSession, case: dict[str, Any], alerts: list[dict[str, Any]], opened: dict[str, Any]
+) -> None:
+    await session.execute(insert(cases).values(**case))
+    if alerts:
+        await session.execute(insert(case_alerts).values([{**a, "case_id": case["id"]} for a in alerts]))
+    await append_event(session, opened)
+
+
+async def append_event(session: AsyncSession, event: dict[str, Any]) -> None:
+    await session.execute(insert(case_events).values(**event))
+
+
+async def insert_accountability(session: AsyncSession, record: dict[str, Any]) -> None:
+    await session.execute(insert(case_accountability).values(**record))
+
+
+async def find_case(session: AsyncSession, case_id: str, *, lock: bool = False) -> Row[Any] | None:
+    """The case row; locked for the rest of the transaction when a move is being decided (O4)."""
+    query = select(cases).where(cases.c.id == case_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def events_of(session: AsyncSession, case_ids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+    found: dict[str, list[Row[Any]]] = {c: [] for c in case_ids}
+    if case_ids:
+        rows = await session.execute(
+            select(case_events).where(case_events.c.case_id.in_(case_ids)).order_by(case_events.c.case_id,
+                                                                                      case_events.c.seq)
+        )
+        for row in rows:
+            found[row.case_id].append(row)
+    return found
+
+
+async def alerts_of(session: AsyncSession, case_ids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+    found: dict[str, list[Row[Any]]] = {c: [] for c in case_ids}
+    if case_ids:
+        rows = await session.execute(
+            select(case_alerts).where(case_alerts.c.case_id.in_(case_ids))
+            .order_by(case_alerts.c.service, case_alerts.c.alert_id)
+        )
+        for row in rows:
+            found[row.case_id].append(row)
+    return found
+
+
+async def accountability_of(session: AsyncSession, case_ids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+    found: dict[str, list[Row[Any]]] = {c: [] for c in case_ids}
+    if case_ids:
+        rows = await session.execute(
+            select(case_accountability).where(case_accountability.c.case_id.in_(case_ids))
+            .order_by(case_accountability.c.id)
+        )
+        for row in rows:
+            found[row.case_id].append(row)
+    return found
+
+
+async def list_cases(
+    session: AsyncSession, *, prefix: str | None, organisation_id: str | None, after: str | None, limit: int
+) -> list[Row[Any]]:
+    """Cases newest first: those under the region `prefix` (an inspector's), or those `organisation_id` was made
+    responsible for (O6)."""
+    query = select(cases)
+    if prefix is not None:
+        query = query.where(within(cases.c.region_code, prefix))
+    if organisation_id is not None:
+        query = query.where(exists().where(
+            case_events.c.case_id == cases.c.id, case_events.c.action == "assigned",
+            case_events.c.organisation_id == organisation_id,
+        ))
+    if after is not None:
+        query = query.where(cases.c.id < after)
+    return list((await session.execute(query.order_by(cases.c.id.desc()).limit(limit + 1))).all())
+
+
+async def past_deadline(session: AsyncSession, prefix: str, as_of: date) -> list[Row[Any]]:
+    """Cases under `prefix` whose latest assignment's deadline is before `as_of`, with that deadline, the
+    responsible organisation and the case's state now (the CASE_OVERDUE detector decides from them)."""
+    assigned = (
+        select(case_events.c.case_id, case_events.c.deadline, case_events.c.organisation_id)
+        .where(case_events.c.action == "assigned")
+        .distinct(case_events.c.case_id)
+        .order_by(case_events.c.case_id, case_events.c.seq.desc())
+        .subquery()
+    )
+    latest = (
+        select(case_events.c.case_id, case_events.c.state)
+        .distinct(case_events.c.case_id)
+        .order_by(case_events.c.case_id, case_events.c.seq.desc())
+        .subquery()
+    )
+    query = (
+        select(cases, assigned.c.deadline, assigned.c.organisation_id.label("responsible"), latest.c.state)
+        .join(assigned, assigned.c.case_id == cases.c.id)
+        .join(latest, latest.c.case_id == cases.c.id)
+        .where(within(cases.c.region_code, prefix), assigned.c.deadline < as_of)
+    )
+    return list((await session.execute(query)).all())

@@ -1,0 +1,125 @@
+"""Request and answer bodies of the oversight API (docs/api.md "Oversight")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from services.kernel.types import AnyRegionCode, Day, FenOrZero, Happened, Input, ShortText, Text
+from services.oversight.rules import Severity
+
+AlertService = Literal["funds", "projects", "loans", "registry"]
+Measure = Literal["诫勉谈话", "通报批评", "党纪处分", "政务处分", "移送司法", "other"]
+
+
+class DocumentRef(Input):
+    """A document a move carries, by its content hash (the upload itself comes with the evidence store)."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    name: str = Field(min_length=1, max_length=255)
+    media_type: str = Field(pattern=r"^[a-z0-9.+-]+/[a-z0-9.+-]+$", max_length=100)
+    size: int = Field(ge=0, le=10 * 1024**3)
+
+
+Documents = list[DocumentRef]
+
+
+class AlertRef(Input):
+    service: AlertService
+    alert_id: str = Field(pattern=r"^alert-[a-z]+_[0-9a-z]{26}$")
+
+
+class CaseOpen(Input):
+    region_code: AnyRegionCode
+    title: ShortText
+    alerts: list[AlertRef] = Field(default_factory=list, max_length=100)
+    complaint_ref: str | None = Field(default=None, min_length=1, max_length=100)
+    severity: Severity | None = None
+    money_involved_fen: FenOrZero = 0
+
+
+OrganisationId = Annotated[str, Field(pattern=r"^org_[0-9a-z]{26}$")]
+
+
+class AssignIn(Input):
+    organisation_id: OrganisationId
+    deadline: Day | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class RectificationIn(Input):
+    note: Text
+    documents: Documents = Field(default_factory=list, max_length=50)
+    money_recovered_fen: FenOrZero | None = None
+
+
+class DecisionIn(Input):
+    note: Text
+
+
+class ReferIn(Input):
+    organisation_id: OrganisationId
+    note: Text
+    documents: Documents = Field(default_factory=list, max_length=50)
+
+
+class AccountabilityIn(Input):
+    person_name: str = Field(min_length=1, max_length=100)
+    person_post: ShortText
+    measure: Measure
+    decided_on: Happened
+    decision_number: str = Field(min_length=1, max_length=100)
+    documents: Documents = Field(default_factory=list, max_length=50)
+
+
+class CaseAlert(BaseModel):
+    service: str
+    alert_id: str
+    type: str
+    severity: str
+    region_code: str
+
+
+class CaseEvent(BaseModel):
+    seq: int
+    action: str
+    state: str
+    organisation_id: str
+    deadline: date | None
+    note: str
+    documents: list[dict[str, object]]
+    money_recovered_fen: int | None
+    principal_id: str
+    principal_organisation_id: str
+    at: datetime
+
+
+class Accountability(BaseModel):
+    id: str
+    person_name: str
+    person_post: str
+    measure: str
+    decided_on: date
+    decision_number: str
+    documents: list[dict[str, object]]
+    principal_id: str
+    at: datetime
+
+
+class CaseRead(BaseModel):
+    id: str
+    region_code: str
+    title: str
+    complaint_ref: str
+    severity: str
+    money_involved_fen: int
+    state: str
+    responsible_organisation_id: str | None
+    deadline: date | None
+    opened_by: str
+    opened_at: datetime
+    alerts: list[CaseAlert]
+    events: list[CaseEvent]
+    accountability: list[Accountability]

@@ -1,0 +1,240 @@
+"""The oversight service's work (issue #16): open a case from alerts or a complaint, move it through its states
+(O4) by new event rows, record accountability, and show a case only to whom it concerns (O6). What other
+processes own (alerts, organisations) is asked first, before this request's transaction writes anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kernel import clock
+from services.kernel.identity import Principal
+from services.kernel.ids import new_id
+from services.kernel.pagination import Page, decode_cursor, page_of
+from services.kernel.scope import check_covers, scope_prefix
+from services.oversight import codes, problems, repository, rules
+from services.oversight.clients import Lookups
+from services.oversight.schemas import (
+    Accountability,
+    AccountabilityIn,
+    AssignIn,
+    CaseAlert,
+    CaseEvent,
+    CaseOpen,
+    CaseRead,
+    DecisionIn,
+    RectificationIn,
+    ReferIn,
+)
+
+INSPECTOR = "inspector"
+
+
+def _recorded(principal: Principal) -> dict[str, str]:
+    return {"principal_id": principal.id, "principal_organisation_id": principal.organisation_id}
+
+
+def _standing(events: list[Row[Any]]) -> tuple[str, str | None, Any]:
+    """The case's state, responsible organisation and deadline: its latest event's state, its latest assignment's."""
+    assigned = [e for e in events if e.action == "assigned"]
+    last = assigned[-1] if assigned else None
+    return events[-1].state, (last.organisation_id if last else None), (last.deadline if last else None)
+
+
+def _check_sees(principal: Principal, case: Row[Any], responsible: str | None) -> None:
+    """O6: the inspectors whose jurisdiction covers the case, and the principals of its responsible organisation."""
+    if principal.role == INSPECTOR:
+        check_covers(principal, case.region_code, subject=f"case {case.id}", rule=codes.O6)
+    elif not principal.organisation_id or principal.organisation_id != responsible:
+        raise problems.not_answerable(case.id)
+
+
+async def _read(session: AsyncSession, rows: list[Row[Any]]) -> list[CaseRead]:
+    ids = [r.id for r in rows]
+    events, alerts, measures = (
+        await repository.events_of(session, ids),
+        await repository.alerts_of(session, ids),
+        await repository.accountability_of(session, ids),
+    )
+    out = []
+    for row in rows:
+        state, responsible, deadline = _standing(events[row.id])
+        out.append(CaseRead(
+            id=row.id, region_code=row.region_code, title=row.title, complaint_ref=row.complaint_ref,
+            severity=row.severity, money_involved_fen=row.money_involved_fen, state=state,
+            responsible_organisation_id=responsible, deadline=deadline, opened_by=row.principal_id,
+            opened_at=row.at,
+            alerts=[CaseAlert(service=a.service, alert_id=a.alert_id, type=a.alert_type, severity=a.alert_severity,
+                              region_code=a.alert_region_code) for a in alerts[row.id]],
+            events=[CaseEvent.model_validate(dict(e._mapping)) for e in events[row.id]],
+            accountability=[Accountability.model_validate(dict(m._mapping)) for m in measures[row.id]],
+        ))
+    return out
+
+
+async def open_case(session: AsyncSession, principal: Principal, body: CaseOpen, lookups: Lookups) -> CaseRead:
+    """O2: from alerts that exist and lie in the case's region (asked of their services first), not in another
+    case; or from a complaint reference."""
+    check_covers(principal, body.region_code, field="region_code")
+    if not body.alerts and body.complaint_ref is None:
+        raise problems.no_grounds()
+    found = []
+    for index, ref in enumerate(body.alerts):
+        field = f"alerts.{index}.alert_id"
+        alert = await lookups.alert(ref.service, ref.alert_id)
+        if alert is None:
+            raise problems.unknown_alert(ref.service, ref.alert_id, field)
+        rules.check_alert_region(str(alert["region_code"]), body.region_code, field)
+        found.append({"service": ref.service, "alert_id": ref.alert_id, "alert_type": alert["type"],
+                      "alert_severity": alert["severity"], "alert_region_code": alert["region_code"]})
+    taken = await repository.cases_of_alerts(session, [(a["service"], a["alert_id"]) for a in found])
+    if taken:
+        (service, alert_id), case_id = next(iter(taken.items()))
+        raise problems.alert_in_case(alert_id, case_id)
+    case_id = new_id("case")
+    severity = rules.case_severity([a["alert_severity"] for a in found], body.severity)
+    await repository.insert_case(
+        session,
+        {"id": case_id, "region_code": body.region_code, "title": body.title,
+         "complaint_ref": body.complaint_ref or "", "severity": severity,
+         "money_involved_fen": body.money_involved_fen, **_recorded(principal)},
+        found,
+        {"case_id": case_id, "seq": 1, "action": "opened", "state": "open", **_recorded(principal)},
+    )
+    return await get_case(session, principal, case_id)
+
+
+async def get_case(session: AsyncSession, principal: Principal, case_id: str) -> CaseRead:
+    row = await repository.find_case(session, case_id)
+    if row is None:
+        raise problems.case_not_found(case_id)
+    read = (await _read(session, [row]))[0]
+    _check_sees(principal, row, read.responsible_organisation_id)
+    return read
+
+
+async def list_cases(
+    session: AsyncSession, principal: Principal, *, region: str | None, cursor: str | None, limit: int
+) -> Page[CaseRead]:
+    """O6: an inspector's are those of its jurisdiction (or of `region` in it); anyone else's are those its
+    organisation was made responsible for."""
+    key = decode_cursor(cursor, 1)
+    after = str(key[0]) if key is not None else None
+    if principal.role == INSPECTOR:
+        rows = await repository.list_cases(
+            session, prefix=scope_prefix(principal, region), organisation_id=None, after=after, limit=limit
+        )
+    elif principal.organisation_id:
+        rows = await repository.list_cases(
+            session, prefix=None if region is None else scope_prefix(principal, region),
+            organisation_id=principal.organisation_id, after=after, limit=limit,
+        )
+    else:
+        rows = []
+    page = page_of(rows, limit, lambda r: [r.id])
+    return Page(items=await _read(session, page.items), next_cursor=page.next_cursor)
+
+
+async def _decide(
+    session: AsyncSession, principal: Principal, case_id: str
+) -> tuple[Row[Any], list[Row[Any]], str | None]:
+    """The case, locked while this move is decided, its events and its responsible organisation; the caller must
+    be one who may move it (O6)."""
+    row = await repository.find_case(session, case_id, lock=True)
+    if row is None:
+        raise problems.case_not_found(case_id)
+    events = (await repository.events_of(session, [case_id]))[case_id]
+    _, responsible, _ = _standing(events)
+    _check_sees(principal, row, responsible)
+    return row, events, responsible
+
+
+async def _organisation(lookups: Lookups, organisation_id: str) -> dict[str, Any]:
+    found = await lookups.organisation(organisation_id)
+    if found is None:
+        raise problems.unknown_organisation(organisation_id)
+    return found
+
+
+async def _move(
+    session: AsyncSession, principal: Principal, case_id: str, move: str, **event: Any
+) -> CaseRead:
+    row, events, _ = await _decide(session, principal, case_id)
+    state = rules.next_state(move, events[-1].state)
+    check = event.pop("check", None)
+    if check is not None:
+        check(row)
+    await repository.append_event(session, {
+        "case_id": case_id, "seq": events[-1].seq + 1, "action": state, "state": state, **event,
+        **_recorded(principal),
+    })
+    return await get_case(session, principal, case_id)
+
+
+async def assign(
+    session: AsyncSession, principal: Principal, case_id: str, body: AssignIn, lookups: Lookups
+) -> CaseRead:
+    """O5 and O3: to an organisation of the case's region line, with a deadline after today (by default from the
+    case's severity)."""
+    organisation = await _organisation(lookups, body.organisation_id)  # asked before anything is written
+
+    def check(row: Row[Any]) -> None:
+        rules.check_assignee(str(organisation["kind"]), str(organisation["region_code"]), row.region_code)
+
+    row = await repository.find_case(session, case_id)
+    deadline = rules.deadline(row.severity if row is not None else "medium", body.deadline, clock.today())
+    return await _move(session, principal, case_id, "assign", organisation_id=body.organisation_id,
+                       deadline=deadline, note=body.note, check=check)
+
+
+async def submit(session: AsyncSession, principal: Principal, case_id: str, body: RectificationIn) -> CaseRead:
+    """The responsible organisation answers with its rectification (O6: its principals only, not an inspector)."""
+    if principal.role == INSPECTOR:
+        raise problems.not_answerable(case_id)
+    return await _move(session, principal, case_id, "submit", note=body.note,
+                       documents=[d.model_dump() for d in body.documents],
+                       money_recovered_fen=body.money_recovered_fen)
+
+
+async def decide(session: AsyncSession, principal: Principal, case_id: str, move: str, body: DecisionIn) -> CaseRead:
+    """An inspector's return, acceptance or closing, with a note."""
+    _inspector_only(principal, case_id)
+    return await _move(session, principal, case_id, move, note=body.note)
+
+
+async def refer(
+    session: AsyncSession, principal: Principal, case_id: str, body: ReferIn, lookups: Lookups
+) -> CaseRead:
+    """O7: to a discipline commission of the case's level or higher."""
+    organisation = await _organisation(lookups, body.organisation_id)
+
+    def check(row: Row[Any]) -> None:
+        rules.check_referral(str(organisation["kind"]), str(organisation["region_code"]), row.region_code)
+
+    _inspector_only(principal, case_id)
+    return await _move(session, principal, case_id, "refer", organisation_id=body.organisation_id, note=body.note,
+                       documents=[d.model_dump() for d in body.documents], check=check)
+
+
+async def record_accountability(
+    session: AsyncSession, principal: Principal, case_id: str, body: AccountabilityIn
+) -> CaseRead:
+    """O8: once the case is accepted or referred."""
+    _inspector_only(principal, case_id)
+    _, events, _ = await _decide(session, principal, case_id)
+    rules.check_accountability(events[-1].state)
+    await repository.insert_accountability(session, {
+        "id": new_id("acct"), "case_id": case_id, "person_name": body.person_name, "person_post": body.person_post,
+        "measure": body.measure, "decided_on": body.decided_on, "decision_number": body.decision_number,
+        "documents": [d.model_dump() for d in body.documents], **_recorded(principal),
+    })
+    return await get_case(session, principal, case_id)
+
+
+def _inspector_only(principal: Principal, case_id: str) -> None:
+    """O6: the inspector's moves are the inspector's (the gateway lets no other role reach them; this holds the
+    service to it too)."""
+    if principal.role != INSPECTOR:
+        raise problems.not_answerable(case_id)
