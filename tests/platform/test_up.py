@@ -75,7 +75,7 @@ def _assert_secrets_kept(up: Up, token: str) -> None:
     assert not any(token in line for line in up.lines), "the admin token was printed"
     assert any("admin token:" in line for line in up.lines)
     environments = up.environments()
-    assert set(environments) == {"gateway", "funds", "projects", "loans", "registry"}
+    assert set(environments) == {"gateway", "funds", "projects", "loans", "registry", "oversight"}
     for name, envs in environments.items():
         for env in envs:
             assert ("FUNDTRACK_ADMIN_TOKEN" in env) == (name == "gateway"), name
