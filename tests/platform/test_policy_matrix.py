@@ -69,6 +69,7 @@ class Place:
     appropriation: str = ""  # the county's own budget
     principal: str = ""  # a key of the county (listed, revoked)
     organisation: str = ""  # an organisation of the county (listed)
+    case: str = ""  # an oversight case of the county: closed in OWN (answered by OWN's finance caller), else open
     audit_seq: int = 0  # an entry of the trail in the county, in a signed checkpoint
     alerts: dict[str, str] = field(default_factory=dict)  # service -> an open alert of the county
 
@@ -177,14 +178,42 @@ async def _place(county: str, source: str, admin: Api, make_principal: MakePrinc
     return place
 
 
+async def _bureau_member(admin: Api, http: httpx.AsyncClient) -> Api:
+    """OWN's finance caller, a member of OWN's finance bureau (the organisation OWN's case is assigned to)."""
+    bureau = await _ok(await admin.post("/admin/organisations", json={
+        "name": f"县{OWN}财政局", "kind": "finance_bureau", "region_code": OWN}))
+    body = await _ok(await admin.post("/admin/principals", json={
+        "name": "矩阵财政", "role": FINANCE, "region_code": OWN, "organisation_id": bureau["id"]}))
+    return Api(http, body["api_key"], body["id"], FINANCE, OWN)
+
+
+async def _case(place: Place, admin: Api, make_principal: MakePrincipal, finance: Api) -> None:
+    """A complaint case of the place; OWN's is taken to its end: assigned to `finance`'s bureau, answered,
+    accepted, closed (so every move on it is refused by the state machine, O4)."""
+    inspector = await make_principal(INSPECTOR, place.county)
+    place.case = (await _ok(await inspector.post("/oversight/cases", json={
+        "region_code": place.county, "title": "矩阵线索", "complaint_ref": "MX-1"})))["id"]
+    if place.county != OWN:
+        return
+    bureau = (await _ok(await admin.get("/admin/principals", params={"limit": 500}), 200))["items"]
+    organisation = next(p["organisation_id"] for p in bureau if p["id"] == finance.principal_id)
+    path = f"/oversight/cases/{place.case}"
+    await _ok(await inspector.post(f"{path}/assign", json={"organisation_id": organisation}), 200)
+    await _ok(await finance.post(f"{path}/rectifications", json={"note": "已整改"}), 200)
+    await _ok(await inspector.post(f"{path}/accept", json={"note": "整改到位"}), 200)
+    await _ok(await inspector.post(f"{path}/close", json={"note": "结案"}), 200)
+
+
 @pytest.fixture(scope="module")
 async def world(admin: Api, anonymous: Api, make_principal: MakePrincipal, db: asyncpg.Pool) -> World:
     source = f"MX{uuid.uuid4().hex[:6].upper()}"
     await _ok(await admin.put(f"/funds/sources/{source}",
                               json={"name": "矩阵测试资金", "level": "central", "integrable": True}), 200)
     places = await asyncio.gather(*(_place(r, source, admin, make_principal, db) for r in REGIONS))
-    callers = dict(zip(sorted(EVERY_ROLE), await asyncio.gather(
-        *(make_principal(role, OWN) for role in sorted(EVERY_ROLE))), strict=True))
+    keyed = sorted(EVERY_ROLE - {FINANCE})
+    callers = dict(zip(keyed, await asyncio.gather(*(make_principal(role, OWN) for role in keyed)), strict=True))
+    callers[FINANCE] = await _bureau_member(admin, callers[ADMIN].client)
+    await asyncio.gather(*(_case(place, admin, make_principal, callers[FINANCE]) for place in places))
     await wait_for_audit(admin)  # the county's own requests are in the trail GET /audit reads
     await _ok(await admin.post("/audit/checkpoints"), 201)  # ... and in a checkpoint GET /audit/entries proves
     for place in places:
@@ -278,10 +307,12 @@ class Spec:
     own: Expect
     other: Expect  # for the other county and the other province
     anonymous: bool = True  # call it without a key too
+    own_by_role: dict[str, Expect] = field(default_factory=dict)  # where a role's outcome in OWN differs
 
 
-def spec(roles: frozenset[str] | set[str], build: Build, own: Expect = OK, other: Expect = OUTSIDE) -> Spec:
-    return Spec(frozenset(roles), build, own, other)
+def spec(roles: frozenset[str] | set[str], build: Build, own: Expect = OK, other: Expect = OUTSIDE,
+         own_by_role: dict[str, Expect] | None = None) -> Spec:
+    return Spec(frozenset(roles), build, own, other, own_by_role=own_by_role or {})
 
 
 def same(roles: frozenset[str] | set[str], build: Build, outcome: Expect = OK) -> Spec:
@@ -329,6 +360,30 @@ EXTENSION = {"new_maturity_on": "2021-09-01", "reason": "受灾延期"}
 SOURCE_BODY = {"name": "矩阵", "level": "central", "integrable": True}
 COUNTY_BODY = {"name": "矩阵县", "poor": True, "integration_pilot": True}
 
+def _cases_seen(response: httpx.Response, place: Place, role: str) -> None:
+    """GET /oversight/cases: OWN's inspector sees OWN's case (not the others'); OWN's finance caller sees OWN's case,
+    its bureau answering it; a project manager or lender, of no responsible organisation, sees none (O6)."""
+    seen = place.case in {c["id"] for c in response.json()["items"]}
+    assert seen == (place.county == OWN and role in (INSPECTOR, FINANCE)), (role, place.county, seen)
+
+
+def _move_body(world: World, move: str) -> dict[str, Any]:
+    organisation = world[OWN].organisation
+    return {
+        "assign": {"organisation_id": organisation},
+        "refer": {"organisation_id": organisation, "note": "矩阵"},
+        "accountability": {"person_name": "某", "person_post": "股长", "measure": "other", "decided_on": "2020-01-01",
+                           "decision_number": "矩阵1号"},
+    }.get(move, {"note": "矩阵"})
+
+
+def _case_move(move: str) -> Spec:
+    """An inspector's move of OWN's closed case: reached, and refused by the state machine (O4, O8)."""
+    refusal = Expect(409, "ACCOUNTABILITY_TOO_EARLY" if move == "accountability" else "INVALID_CASE_TRANSITION")
+    return spec({INSPECTOR}, post(lambda p: f"/oversight/cases/{p.case}/{move}", lambda w, p: _move_body(w, move)),
+                own=refusal)
+
+
 SPECS: dict[tuple[str, str], Spec] = {
     # Public: no key needed, and a key changes nothing
     **{("GET", path): same(ANYONE, get(_fixed(path))) for path in (
@@ -352,6 +407,21 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/admin/organisations"): spec({ADMIN}, get(lambda p: "/admin/organisations", lambda p: {"limit": 500}),
                                           own=listing("id", lambda p: p.organisation, listed=True),
                                           other=listing("id", lambda p: p.organisation, listed=False)),
+    # Oversight (issue #16): an inspector's cases, answered by the responsible organisation (O6)
+    ("POST", "/oversight/cases"): spec({INSPECTOR}, post(lambda p: "/oversight/cases", lambda w, p: {
+        "region_code": p.county, "title": "矩阵", "complaint_ref": "MX-2"}), own=CREATED),
+    ("GET", "/oversight/cases"): same({INSPECTOR, FINANCE, PM, LENDER}, get(
+        _fixed("/oversight/cases"), lambda p: {"limit": 200}), Expect(200, check=lambda r, w, p, role: _cases_seen(
+            r, p, role))),
+    ("GET", "/oversight/cases/{case_id}"): spec(
+        {INSPECTOR, FINANCE, PM, LENDER}, get(lambda p: f"/oversight/cases/{p.case}"),
+        own_by_role={PM: OUTSIDE, LENDER: OUTSIDE}),
+    **{("POST", f"/oversight/cases/{{case_id}}/{move}"): _case_move(move)
+       for move in ("assign", "return", "accept", "refer", "accountability", "close")},
+    ("POST", "/oversight/cases/{case_id}/rectifications"): spec(
+        {FINANCE, PM, LENDER}, post(lambda p: f"/oversight/cases/{p.case}/rectifications",
+                                    lambda w, p: {"note": "矩阵整改"}),
+        own=Expect(409, "INVALID_CASE_TRANSITION"), own_by_role={PM: OUTSIDE, LENDER: OUTSIDE}),
     ("DELETE", "/admin/principals/{principal_id}"): spec(
         {ADMIN}, lambda w, p: Call("DELETE", f"/admin/principals/{p.principal}")),
     ("GET", "/audit"): spec({INSPECTOR, ADMIN}, get(lambda p: "/audit", lambda p: {"region": p.county}),
@@ -480,7 +550,7 @@ SPECS: dict[tuple[str, str], Spec] = {
 def _expected(route_spec: Spec, role: str, region: str) -> Expect:
     if role not in route_spec.roles:
         return Expect(401, "UNAUTHORIZED") if role == ANONYMOUS else Expect(403, "FORBIDDEN")
-    return route_spec.own if region == OWN else route_spec.other
+    return route_spec.own_by_role.get(role, route_spec.own) if region == OWN else route_spec.other
 
 
 async def _send(api: Api, call: Call) -> httpx.Response:
