@@ -3,7 +3,8 @@
 The gateway decides the role; the service that owns an object decides the jurisdiction (it receives the signed
 principal). `PUBLIC` routes need no key and are still audited. A3 (inspectors read, never write business data) and
 A5's least privilege live here: the inspector role is on no route that writes business data, only on reads, on
-alert acknowledge/resolve/scan, and on objections (which anyone with a key may raise).
+alert acknowledge/resolve/scan, on objections (which anyone with a key may raise), and on oversight cases (their own
+records of what they found, issue #16).
 """
 
 from __future__ import annotations
