@@ -24,7 +24,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from services.kernel.models import KERNEL_TABLES
 from services.kernel.schema import append_only
@@ -91,6 +91,8 @@ case_events = Table(
     # [{sha256, name, media_type, size}]: the documents the move carries (their store comes with the evidence one)
     Column("documents", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("money_recovered_fen", BigInteger, nullable=True),
+    # the funds' reversals that recovered it (ids as the ledger gave them; recorded as named, not checked yet)
+    Column("reversal_ids", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
     *_recorded(),
     UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),
     CheckConstraint(_one_of("action", ACTIONS), name="ck_case_events_action"),

@@ -40,6 +40,7 @@ class CaseOpen(Input):
     money_involved_fen: FenOrZero = 0
 
 
+ReversalId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 OrganisationId = Annotated[str, Field(pattern=r"^org_[0-9a-z]{26}$")]
 
 
@@ -53,6 +54,10 @@ class RectificationIn(Input):
     note: Text
     documents: Documents = Field(default_factory=list, max_length=50)
     money_recovered_fen: FenOrZero | None = None
+    reversal_ids: list[ReversalId] = Field(
+        default_factory=list, max_length=50,
+        description="the funds reversals (冲正) that recovered the money, as POST /funds/reversals answered them",
+    )
 
 
 class DecisionIn(Input):
@@ -91,6 +96,7 @@ class CaseEvent(BaseModel):
     note: str
     documents: list[dict[str, object]]
     money_recovered_fen: int | None
+    reversal_ids: list[str]
     principal_id: str
     principal_organisation_id: str
     at: datetime

@@ -195,7 +195,7 @@ async def submit(session: AsyncSession, principal: Principal, case_id: str, body
         raise problems.not_answerable(case_id)
     return await _move(session, principal, case_id, "submit", note=body.note,
                        documents=[d.model_dump() for d in body.documents],
-                       money_recovered_fen=body.money_recovered_fen)
+                       money_recovered_fen=body.money_recovered_fen, reversal_ids=body.reversal_ids)
 
 
 async def decide(session: AsyncSession, principal: Principal, case_id: str, move: str, body: DecisionIn) -> CaseRead:

@@ -44,6 +44,11 @@ class Site:
 
 @pytest.fixture
 async def site(admin: Api, make_principal: MakePrincipal) -> Site:
+    return await make_site(admin, make_principal)
+
+
+async def make_site(admin: Api, make_principal: MakePrincipal) -> Site:
+    """A new pilot county with money in its pool, three households (poor, exited, not poor), a project manager."""
     county = new_county()
     world = await make_world(admin, make_principal, pilot=county)
     households = await import_households(admin, county, ["poor", "exited", "not_poor"])
