@@ -10,4 +10,5 @@ async def test_gateway_reaches_every_service(admin: Api) -> None:
         "projects": True,
         "loans": True,
         "registry": True,
+        "oversight": True,
     }

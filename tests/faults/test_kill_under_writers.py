@@ -21,7 +21,7 @@ import pytest
 from deploy.embedded import EmbeddedPostgres
 from gateway.audit_chain import unchained_acknowledgements
 from services.kernel.topology import ALL_SCHEMAS
-from tests.platform.test_up import Up, _ready
+from tests.platform.test_up import GATEWAY_OFFSET, Up, _ready
 from tests.registry.factory import csv_body, new_county, row
 from tests.stack import free_port_block
 
@@ -57,7 +57,7 @@ def _victim(up: Up, app: str) -> psutil.Process:
 @pytest.mark.destructive
 async def test_killed_processes_lose_and_double_nothing_under_concurrent_writers() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="fundtrack-kill-"))
-    up = Up(data_dir, free_port_block(6))
+    up = Up(data_dir, free_port_block(GATEWAY_OFFSET))
     try:
         await asyncio.to_thread(up.wait_up)
         token = (data_dir / "admin_token").read_text().strip()

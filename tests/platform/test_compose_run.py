@@ -24,13 +24,14 @@ import yaml
 
 from deploy.migrate import url_as
 from services.kernel.orphans import die_with_parent
-from services.kernel.topology import SERVICES
+from services.kernel.topology import SERVICES, ServiceSpec
 from tests.stack import TestDatabase, create_test_database, free_port_block, workdir
 
 COMPOSE = Path(__file__).resolve().parents[2] / "deploy" / "compose" / "compose.yaml"
 ENV_EXAMPLE = COMPOSE.parent / "env.example"
 ORIGIN = "compose-test.example/audit"
 START_SECONDS = 60.0
+GATEWAY = ServiceSpec("gateway", 8000, "gateway.app:app")  # where the services reach it (FUNDTRACK_GATEWAY_URL)
 
 
 def dot_env() -> dict[str, str]:
@@ -67,8 +68,9 @@ class Mapping:
     """Container network → loopback: service hostnames and ports, the database, the mounted paths."""
 
     def __init__(self, database_url: str, tmp: Path) -> None:
-        base = free_port_block(5)
-        self.ports = {8000: base + 5, **{spec.default_port: base + i for i, spec in enumerate(SERVICES.values(), 1)}}
+        base = free_port_block(len(SERVICES) + 1)
+        self.ports = {8000: base + len(SERVICES) + 1,
+                      **{spec.default_port: base + i for i, spec in enumerate(SERVICES.values(), 1)}}
         self.database_url = database_url
         self.paths = {"/run/secrets/audit_signing_key": str(tmp / "audit-signing.key"),
                       "/var/lib/fundtrack/witness": str(tmp / "witness")}
@@ -78,9 +80,9 @@ class Mapping:
             parts = urlsplit(text)
             assert parts.hostname == "postgres" and parts.path == "/fundtrack", text
             return url_as(self.database_url, parts.username or "", parts.password or "")
-        for name, spec in SERVICES.items():
+        for name, spec in {**SERVICES, "gateway": GATEWAY}.items():
             text = text.replace(f"http://{name}:{spec.default_port}", f"http://127.0.0.1:{self.ports[spec.default_port]}")
-        text = re.sub(r"http://127\.0\.0\.1:(8000|810[1-4])\b", lambda m: f"http://127.0.0.1:{self.ports[int(m[1])]}",
+        text = re.sub(r"http://127\.0\.0\.1:(8000|810[1-9])\b", lambda m: f"http://127.0.0.1:{self.ports[int(m[1])]}",
                       text)
         return self.paths.get(text, text)
 
@@ -161,6 +163,17 @@ def test_the_compose_files_processes_run_as_written() -> None:
         assert ready["ready"] is True and all(ready["checks"].values()), ready
         admin = {"Authorization": f"Bearer {env['FUNDTRACK_ADMIN_TOKEN']}"}
         assert httpx.get(f"{gateway}/funds/sources", headers=admin, timeout=10).status_code == 200
+        # the oversight service asks the gateway's internal API at FUNDTRACK_GATEWAY_URL (an organisation)
+        bureau = httpx.post(f"{gateway}/admin/organisations", headers=admin, timeout=10, json={
+            "name": "县财政局", "kind": "finance_bureau", "region_code": "430523"}).json()["id"]
+        key = httpx.post(f"{gateway}/admin/principals", headers=admin, timeout=10, json={
+            "name": "督查", "role": "inspector", "region_code": "430523"}).json()["api_key"]
+        inspector = {"Authorization": f"Bearer {key}"}
+        case = httpx.post(f"{gateway}/oversight/cases", headers=inspector, timeout=10, json={
+            "region_code": "430523", "title": "举报", "complaint_ref": "C-1"}).json()["id"]
+        assigned = httpx.post(f"{gateway}/oversight/cases/{case}/assign", headers=inspector, timeout=10,
+                              json={"organisation_id": bureau})
+        assert assigned.status_code == 200 and assigned.json()["state"] == "assigned", assigned.text
         deadline = time.monotonic() + 20
         while not any(Path(mapping.paths["/var/lib/fundtrack/witness"]).glob("checkpoint-*.txt")):
             assert time.monotonic() < deadline, "no checkpoint was written to the witness volume"

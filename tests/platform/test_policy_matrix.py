@@ -178,16 +178,17 @@ async def _place(county: str, source: str, admin: Api, make_principal: MakePrinc
     return place
 
 
-async def _bureau_member(admin: Api, http: httpx.AsyncClient) -> Api:
-    """OWN's finance caller, a member of OWN's finance bureau (the organisation OWN's case is assigned to)."""
+async def _bureau_member(admin: Api, http: httpx.AsyncClient) -> tuple[Api, str]:
+    """OWN's finance caller, a member of OWN's finance bureau (the organisation OWN's case is assigned to), and
+    the bureau."""
     bureau = await _ok(await admin.post("/admin/organisations", json={
         "name": f"县{OWN}财政局", "kind": "finance_bureau", "region_code": OWN}))
     body = await _ok(await admin.post("/admin/principals", json={
         "name": "矩阵财政", "role": FINANCE, "region_code": OWN, "organisation_id": bureau["id"]}))
-    return Api(http, body["api_key"], body["id"], FINANCE, OWN)
+    return Api(http, body["api_key"], body["id"], FINANCE, OWN), str(bureau["id"])
 
 
-async def _case(place: Place, admin: Api, make_principal: MakePrincipal, finance: Api) -> None:
+async def _case(place: Place, make_principal: MakePrincipal, finance: Api, organisation: str) -> None:
     """A complaint case of the place; OWN's is taken to its end: assigned to `finance`'s bureau, answered,
     accepted, closed (so every move on it is refused by the state machine, O4)."""
     inspector = await make_principal(INSPECTOR, place.county)
@@ -195,8 +196,6 @@ async def _case(place: Place, admin: Api, make_principal: MakePrincipal, finance
         "region_code": place.county, "title": "矩阵线索", "complaint_ref": "MX-1"})))["id"]
     if place.county != OWN:
         return
-    bureau = (await _ok(await admin.get("/admin/principals", params={"limit": 500}), 200))["items"]
-    organisation = next(p["organisation_id"] for p in bureau if p["id"] == finance.principal_id)
     path = f"/oversight/cases/{place.case}"
     await _ok(await inspector.post(f"{path}/assign", json={"organisation_id": organisation}), 200)
     await _ok(await finance.post(f"{path}/rectifications", json={"note": "已整改"}), 200)
@@ -212,8 +211,8 @@ async def world(admin: Api, anonymous: Api, make_principal: MakePrincipal, db: a
     places = await asyncio.gather(*(_place(r, source, admin, make_principal, db) for r in REGIONS))
     keyed = sorted(EVERY_ROLE - {FINANCE})
     callers = dict(zip(keyed, await asyncio.gather(*(make_principal(role, OWN) for role in keyed)), strict=True))
-    callers[FINANCE] = await _bureau_member(admin, callers[ADMIN].client)
-    await asyncio.gather(*(_case(place, admin, make_principal, callers[FINANCE]) for place in places))
+    callers[FINANCE], bureau = await _bureau_member(admin, callers[ADMIN].client)
+    await asyncio.gather(*(_case(place, make_principal, callers[FINANCE], bureau) for place in places))
     await wait_for_audit(admin)  # the county's own requests are in the trail GET /audit reads
     await _ok(await admin.post("/audit/checkpoints"), 201)  # ... and in a checkpoint GET /audit/entries proves
     for place in places:

@@ -16,7 +16,11 @@ import httpx
 import psutil
 import pytest
 
+from services.kernel.topology import SERVICE_OFFSETS
 from tests.stack import free_port_block
+
+# The gateway's port after the services' block (the services at FUNDTRACK_SERVICE_PORT_BASE + their offsets).
+GATEWAY_OFFSET = len(SERVICE_OFFSETS) + 1
 
 
 class Up:
@@ -26,10 +30,10 @@ class Up:
         env.update(
             FUNDTRACK_DATA_DIR=str(data_dir),
             FUNDTRACK_SERVICE_PORT_BASE=str(base),
-            FUNDTRACK_GATEWAY_PORT=str(base + 5),
+            FUNDTRACK_GATEWAY_PORT=str(base + GATEWAY_OFFSET),
             FUNDTRACK_DETECTOR_HOUR="-1",
         )
-        self.gateway = f"http://127.0.0.1:{base + 5}"
+        self.gateway = f"http://127.0.0.1:{base + GATEWAY_OFFSET}"
         self.env = env
         self.process = subprocess.Popen(
             [sys.executable, "-m", "deploy.cli", "up"],
@@ -99,7 +103,7 @@ def test_up_starts_serves_stops_and_keeps_its_data() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="fundtrack-up-"))
     launched: list[Up] = []
     try:
-        up = Up(data_dir, free_port_block(6), OPERATOR_CLOUD_SECRET="planted")
+        up = Up(data_dir, free_port_block(GATEWAY_OFFSET), OPERATOR_CLOUD_SECRET="planted")
         launched.append(up)
         up.wait_up()
         token = (data_dir / "admin_token").read_text().strip()  # generated now: said where it is, not printed
@@ -137,7 +141,8 @@ def test_up_starts_serves_stops_and_keeps_its_data() -> None:
         assert _all_gone(family) and _all_gone(postmaster), "no orphan process"
 
         given = "ft_admin_given_" + os.urandom(8).hex()  # the same data directory, the admin token given this time
-        again = Up(data_dir, free_port_block(6), FUNDTRACK_ADMIN_TOKEN=given, OPERATOR_CLOUD_SECRET="planted")
+        again = Up(data_dir, free_port_block(GATEWAY_OFFSET), FUNDTRACK_ADMIN_TOKEN=given,
+                   OPERATOR_CLOUD_SECRET="planted")
         launched.append(again)
         again.wait_up()
         response = httpx.get(f"{again.gateway}/audit/verify", headers={"authorization": f"Bearer {key}"}, timeout=10)
@@ -250,13 +255,13 @@ def test_worker_counts_accepted() -> None:
 def test_up_refuses_to_start_on_a_port_another_process_holds(tmp_path: Path) -> None:
     """Issue #14: a port held by something else (a FundTrack left running, another program) would answer the
     health check of the process up starts: refused before anything starts, naming the port."""
-    base = free_port_block(6)
+    base = free_port_block(GATEWAY_OFFSET)
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", base + 2))
         squatter.listen()
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env.update(FUNDTRACK_DATA_DIR=str(tmp_path / "data"), FUNDTRACK_SERVICE_PORT_BASE=str(base),
-                   FUNDTRACK_GATEWAY_PORT=str(base + 5))
+                   FUNDTRACK_GATEWAY_PORT=str(base + GATEWAY_OFFSET))
         done = subprocess.run([sys.executable, "-m", "deploy.cli", "up"], env=env, capture_output=True, text=True,
                               timeout=60)
     assert done.returncode == 2, done.stderr
