@@ -1,4 +1,4 @@
-"""`fundtrack up` as a user runs it: embedded PostgreSQL, migrations, five processes; it stops cleanly on
+"""`fundtrack up` as a user runs it: embedded PostgreSQL, migrations, the processes; it stops cleanly on
 SIGTERM leaving no process behind, keeps its data between runs, and stops everything if one child dies."""
 
 import os
@@ -126,8 +126,8 @@ def test_up_starts_serves_stops_and_keeps_its_data() -> None:
         assert ready.status_code == 200 and ready.json()["checks"]["database"] is True, ready.text
         sources = httpx.get(f"{up.gateway}/funds/sources", headers={"authorization": f"Bearer {token}"}, timeout=10)
         assert sources.status_code == 200 and len(sources.json()["items"]) >= 17, sources.text
-        family = up.family()
-        assert len([p for p in family if "uvicorn" in " ".join(p.cmdline())]) == 5
+        family = up.family()  # the services and the gateway
+        assert len([p for p in family if "uvicorn" in " ".join(p.cmdline())]) == len(SERVICE_OFFSETS) + 1
         postmaster = [
             p
             for p in psutil.process_iter(["cmdline"])
