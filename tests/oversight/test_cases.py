@@ -5,14 +5,18 @@ by a refused move; every move in the audit trail."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import asyncpg
+import httpx
 import pytest
 
 from services.kernel import clock
-from tests.conftest import Api, wait_for_audit
+from services.kernel.identity import Principal
+from tests.conftest import Api, signed, wait_for_audit
 from tests.oversight.conftest import CITY, COUNTY, DOC, OTHER_COUNTY, Site, ok, refused
+from tests.stack import Stack
 
 
 async def test_from_alert_to_accountability_through_the_gateway(site: Site, admin: Api) -> None:
@@ -242,3 +246,35 @@ async def test_the_database_refuses_to_edit_a_case_or_its_moves(site: Site, db: 
 
 def test_dates_are_china_dates() -> None:
     assert isinstance(clock.today(), date)
+
+
+async def test_two_moves_at_once_one_wins_the_other_is_refused(site: Site) -> None:
+    """O4 under concurrency: the case row is locked while a move is decided, so an accept and a return sent
+    together do not both follow the submission."""
+    for _ in range(3):
+        case = await site.submitted()
+        path = f"/oversight/cases/{case['id']}"
+        answers = await asyncio.gather(
+            site.inspector.post(f"{path}/accept", json={"note": "ok"}),
+            site.inspector.post(f"{path}/return", json={"note": "no"}),
+        )
+        assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+        after = ok(await site.inspector.get(path))
+        assert [e["seq"] for e in after["events"]] == [1, 2, 3, 4]
+        assert after["state"] in ("accepted", "returned")
+
+
+async def test_a_service_alone_reads_one_alert_of_another(site: Site, stack: Stack) -> None:
+    """GET /internal/alerts/{id}: answered to a service principal (the oversight service), whatever the region;
+    not to a principal the gateway signed for a person."""
+    alert = await site.alert()
+    url = f"{stack.service_urls['funds']}/internal/alerts/{alert}"
+    service = Principal(id="service:oversight", role="service", region_code="000000", name="oversight")
+    async with httpx.AsyncClient() as client:
+        found = await client.get(url, headers=signed(stack, "GET", url, service))
+        as_inspector = await client.get(url, headers=signed(
+            stack, "GET", url, Principal(id="x", role="inspector", region_code=COUNTY)))
+        missing_url = f"{stack.service_urls['funds']}/internal/alerts/alert-funds_{'0' * 26}"
+        missing = await client.get(missing_url, headers=signed(stack, "GET", missing_url, service))
+    assert found.status_code == 200 and found.json()["id"] == alert and found.json()["region_code"] == COUNTY
+    assert as_inspector.status_code == 404 and missing.status_code == 404
