@@ -9,7 +9,8 @@ the Idempotency-Key of a POST is claimed then, as the transaction begins (`_Unit
 another service (the registry, projects) before its first statement holds no connection, and no key, while it
 waits: a stalled dependency cannot take the pool from the service's other routes. A route that asks others
 (`asks_others`: one of its dependencies is a `kernel.http.service_dependency`) first looks for an answer kept for its
-key, so a replay is answered without asking again. Asking another service while the request's transaction is open
+key, so a replay is answered without asking again. What is asked first must be reads: a duplicate sent while the
+first is still running asks too, before it waits for the first's key. Asking another service while the request's transaction is open
 is refused (`kernel.context.holds_connection`, checked by every `ServiceClient` call): release it first, or ask
 before the first statement (a brief read of one's own tables in its own session: `BriefReadsDep`).
 """
