@@ -10,9 +10,12 @@ another service (the registry, projects) before its first statement holds no con
 waits: a stalled dependency cannot take the pool from the service's other routes. A route that asks others
 (`asks_others`: one of its dependencies is a `kernel.http.service_dependency`) first looks for an answer kept for its
 key, so a replay is answered without asking again. What is asked first must be reads: a duplicate sent while the
-first is still running asks too, before it waits for the first's key. Asking another service while the request's transaction is open
-is refused (`kernel.context.holds_connection`, checked by every `ServiceClient` call): release it first, or ask
-before the first statement (a brief read of one's own tables in its own session: `BriefReadsDep`).
+first is still running asks too, before it waits for the first's key.
+
+Asking another service while the request's transaction is open is refused (`kernel.context.holds_connection`,
+checked by every `ServiceClient` call): release it first, or ask before the first statement (a brief read of one's
+own tables in its own session: `BriefReadsDep`). The one exception is declared (`asks_while_reading`): a detector
+run, one at a time.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 # A statement cancelled by statement_timeout, a lock not granted within lock_timeout (services/kernel/db.py).
 TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})
 LONG_FLAG = "x-fundtrack-long-statements"
+ASKS_WHILE_READING_FLAG = "x-fundtrack-asks-while-reading"
 RETRY_ATTEMPTS = 3
 
 
@@ -89,6 +93,14 @@ def long_statements() -> dict[str, Any]:
     """openapi_extra for routes whose statements may run longer than a request's (scans, reports): the
     transaction takes the long statement timeout."""
     return {LONG_FLAG: True}
+
+
+def asks_while_reading() -> dict[str, Any]:
+    """openapi_extra for the one kind of route allowed to ask another service inside its transaction: a detector run
+    (POST /internal/alerts/scan) streams its own tables in parts and asks the registry about each part, so it cannot
+    give its connection back in between. The gateway runs one scan at a time (gateway/scan_jobs.py), so this holds
+    at most one connection of the pool, never the pool."""
+    return {ASKS_WHILE_READING_FLAG: True}
 
 
 class _HashingReceive:
@@ -249,10 +261,11 @@ class UnitOfWorkRoute(StrictJsonRoute):
         streamed = bool(extra.get(STREAMED_FLAG, False))
         long = bool(extra.get(LONG_FLAG, False))
         asks_others = _asks_others(self.dependant)
+        checked = not extra.get(ASKS_WHILE_READING_FLAG, False)
 
         async def run_in_transaction(request: Request) -> Response:
             task = asyncio.current_task()
-            token = connection_check.set(lambda: _holds_connection(request, task))
+            token = connection_check.set((lambda: _holds_connection(request, task)) if checked else None)
             try:
                 return await _attempts(request, handler, audited=audited, streamed=streamed, reads_only=reads_only,
                                        long=long, asks_others=asks_others)
