@@ -34,6 +34,7 @@ from fastapi.dependencies.models import Dependant
 from pydantic import BaseModel
 from sqlalchemy import Connection, event
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from starlette.responses import Response
@@ -45,6 +46,7 @@ from services.kernel.db import long_statements_sql
 from services.kernel.errors import (
     BODY_DIGEST_MISMATCH,
     DATABASE_TIMEOUT,
+    DATABASE_UNAVAILABLE,
     Problem,
     ReplayedRequest,
     ServiceUnavailable,
@@ -72,6 +74,9 @@ _CLAIM_NONCE = (
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 # A statement cancelled by statement_timeout, a lock not granted within lock_timeout (services/kernel/db.py).
 TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})
+# A connection refused by the server: too many connections, starting up or shutting down, login refused. Each can
+# only happen while connecting, before the request's first statement: nothing of it ran.
+CONNECT_SQLSTATES = frozenset({"53300", "57P03", "28000", "28P01"})
 LONG_FLAG = "x-fundtrack-long-statements"
 ASKS_WHILE_READING_FLAG = "x-fundtrack-asks-while-reading"
 RETRY_ATTEMPTS = 3
@@ -294,6 +299,8 @@ async def _attempts(
             try:
                 return await _run(request, session, handler, audited=audited, streamed=streamed,
                                   reads_only=reads_only, long=long, asks_others=asks_others)
+            except (PoolTimeout, ConnectionRefusedError) as exc:  # no connection was had: nothing ran
+                raise _no_connection() from exc
             except (DBAPIError, asyncpg.PostgresError) as exc:
                 if sqlstate_of(exc) in TIMEOUT_SQLSTATES:
                     raise ServiceUnavailable(
@@ -301,6 +308,8 @@ async def _attempts(
                         "lock timeout): nothing was changed; retry later with the same Idempotency-Key",
                         code=DATABASE_TIMEOUT,
                     ) from exc
+                if sqlstate_of(exc) in CONNECT_SQLSTATES or _refused(exc):
+                    raise _no_connection() from exc
                 if sqlstate_of(exc) not in RETRYABLE_SQLSTATES:
                     raise
                 log.warning("transaction %d of %d lost to a deadlock or serialization failure", attempt, attempts)
@@ -308,6 +317,21 @@ async def _attempts(
     raise ServiceUnavailable(
         "数据库争用，请用同一幂等键重试 / the database was contended; nothing was changed, retry with the "
         "same Idempotency-Key"
+    )
+
+
+def _refused(exc: BaseException) -> bool:
+    """A connection the server's address refused (it is down or restarting), however SQLAlchemy wrapped it."""
+    return isinstance(getattr(exc, "orig", None), ConnectionRefusedError) or isinstance(
+        exc.__cause__, ConnectionRefusedError
+    )
+
+
+def _no_connection() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "数据库暂时无法连接，未做任何更改 / no database connection could be had (refused, or none free in time): "
+        "nothing was changed; retry later with the same Idempotency-Key",
+        code=DATABASE_UNAVAILABLE,
     )
 
 
