@@ -1,4 +1,4 @@
-"""For tests/platform/test_evidence.py: a real S3-protocol server (moto's, as its own process), sample documents of
+"""For tests/evidence: a real S3-protocol server (moto's, as its own process), sample documents of
 every accepted type, and the two stores built small."""
 
 from __future__ import annotations
@@ -12,8 +12,15 @@ import time
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-from services.kernel.evidence import DOCX, XLSX
+import boto3
+
+from services.kernel.evidence import DOCX, XLSX, EvidenceStore
+from services.kernel.evidence_fs import FilesystemStore
+from services.kernel.evidence_s3 import S3Store
 
 MOTO_START_SECONDS = 30.0
 CREDENTIALS = {"aws_access_key_id": "fundtrack-test", "aws_secret_access_key": "fundtrack-test-secret",
@@ -93,3 +100,51 @@ async def cut_off(data: bytes, after: int) -> AsyncIterator[bytes]:
     async for chunk in chunked(data[:after]):
         yield chunk
     raise Interrupted("the client went away")
+
+
+LIMIT = 256 * 1024
+BUCKET = "fundtrack-evidence"
+PREFIX = "evidence/"
+
+
+@lru_cache
+def raw_s3(url: str) -> Any:
+    return boto3.client("s3", endpoint_url=url, **CREDENTIALS)
+
+
+def s3_store(url: str, staging: Path, *, limit: int = LIMIT) -> S3Store:
+    return S3Store(url=url, bucket=BUCKET, prefix=PREFIX, staging=staging, max_bytes=limit,
+                   region=CREDENTIALS["region_name"], access_key_id=CREDENTIALS["aws_access_key_id"],
+                   secret_access_key=CREDENTIALS["aws_secret_access_key"])
+
+
+def copies(store: EvidenceStore, sha256: str) -> int:
+    """How many stored objects hold this key, read from the storage itself (not through the store)."""
+    if isinstance(store, FilesystemStore):
+        return sum(1 for p in store.root.rglob(sha256) if p.is_file())
+    assert isinstance(store, S3Store)
+    return int(raw_s3(store.url).list_objects_v2(Bucket=BUCKET, Prefix=store.key_of(sha256))["KeyCount"])
+
+
+def tamper(store: EvidenceStore, sha256: str, data: bytes) -> None:
+    """Change the stored bytes behind the store's back, as someone with access to the disk or the bucket could."""
+    if isinstance(store, FilesystemStore):
+        path = store.path_of(sha256)
+        os.chmod(path, 0o644)
+        path.write_bytes(data)
+    else:
+        assert isinstance(store, S3Store)
+        raw_s3(store.url).put_object(Bucket=BUCKET, Key=store.key_of(sha256), Body=data)
+
+
+def leftovers(store: EvidenceStore) -> list[str]:
+    return sorted(p.name for p in store.staging.iterdir()) if store.staging.exists() else []
+
+
+def unique() -> bytes:
+    return os.urandom(16)
+
+
+async def read_back(store: EvidenceStore, sha256: str) -> bytes:
+    async with store.open(sha256) as document:
+        return await document.read_all()

@@ -1,6 +1,5 @@
 """E1 (issue #16 point 3): the evidence store's contract, which the filesystem store and the S3 store (against a
-real moto server process) both pass; the router any service mounts, over ASGI and over a real uvicorn socket; and
-what `fundtrack doctor` says of the store."""
+real moto server process) both pass."""
 
 from __future__ import annotations
 
@@ -8,11 +7,8 @@ import asyncio
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 
 from services.kernel.errors import PAYLOAD_TOO_LARGE, NotFound, ValidationProblem
@@ -29,68 +25,23 @@ from services.kernel.evidence import (
 )
 from services.kernel.evidence_fs import FilesystemStore
 from services.kernel.evidence_s3 import S3Store
-from tests.platform.evidence_support import CREDENTIALS, Interrupted, chunked, cut_off, moto_server, ooxml, samples
-
-LIMIT = 256 * 1024
-BUCKET = "fundtrack-evidence"
-PREFIX = "evidence/"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        boto3.client("s3", endpoint_url=url, **CREDENTIALS).create_bucket(Bucket=BUCKET)
-        yield url
-
-
-def raw_s3(url: str) -> Any:
-    return boto3.client("s3", endpoint_url=url, **CREDENTIALS)
-
-
-def s3_store(url: str, staging: Path, *, limit: int = LIMIT) -> S3Store:
-    return S3Store(url=url, bucket=BUCKET, prefix=PREFIX, staging=staging, max_bytes=limit,
-                   region=CREDENTIALS["region_name"], access_key_id=CREDENTIALS["aws_access_key_id"],
-                   secret_access_key=CREDENTIALS["aws_secret_access_key"])
-
-
-@pytest.fixture(params=["filesystem", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> EvidenceStore:
-    if request.param == "filesystem":
-        return FilesystemStore(tmp_path / "evidence", max_bytes=LIMIT)
-    return s3_store(request.getfixturevalue("moto_url"), tmp_path / "staging")
-
-
-def copies(store: EvidenceStore, sha256: str) -> int:
-    """How many stored objects hold this key, read from the storage itself (not through the store)."""
-    if isinstance(store, FilesystemStore):
-        return sum(1 for p in store.root.rglob(sha256) if p.is_file())
-    assert isinstance(store, S3Store)
-    return int(raw_s3(store.url).list_objects_v2(Bucket=BUCKET, Prefix=store.key_of(sha256))["KeyCount"])
-
-
-def tamper(store: EvidenceStore, sha256: str, data: bytes) -> None:
-    """Change the stored bytes behind the store's back, as someone with access to the disk or the bucket could."""
-    if isinstance(store, FilesystemStore):
-        path = store.path_of(sha256)
-        os.chmod(path, 0o644)
-        path.write_bytes(data)
-    else:
-        assert isinstance(store, S3Store)
-        raw_s3(store.url).put_object(Bucket=BUCKET, Key=store.key_of(sha256), Body=data)
-
-
-def leftovers(store: EvidenceStore) -> list[str]:
-    return sorted(p.name for p in store.staging.iterdir()) if store.staging.exists() else []
-
-
-def unique() -> bytes:
-    return os.urandom(16)
-
-
-async def read_back(store: EvidenceStore, sha256: str) -> bytes:
-    async with store.open(sha256) as document:
-        return await document.read_all()
-
+from tests.evidence.support import (
+    BUCKET,
+    LIMIT,
+    Interrupted,
+    chunked,
+    copies,
+    cut_off,
+    free_port,
+    leftovers,
+    ooxml,
+    raw_s3,
+    read_back,
+    s3_store,
+    samples,
+    tamper,
+    unique,
+)
 
 # ---- the contract both stores pass -------------------------------------------------------------------------------
 
@@ -233,8 +184,6 @@ async def test_an_unknown_key_is_404_and_a_malformed_one_422(store: EvidenceStor
 
 
 async def test_a_store_that_cannot_be_reached_is_503_and_keeps_nothing(tmp_path: Path) -> None:
-    from tests.platform.evidence_support import free_port
-
     unreachable = s3_store(f"http://127.0.0.1:{free_port()}", tmp_path / "staging")
     with pytest.raises(StoreUnavailable) as refused:
         await unreachable.put(chunked(samples(unique())["image/jpeg"]), name="a.jpg", media_type="image/jpeg")
