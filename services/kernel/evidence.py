@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import unicodedata
 import uuid
 import zipfile
 from collections.abc import AsyncIterable, AsyncIterator
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from services.kernel.errors import PAYLOAD_TOO_LARGE, NotFound, Problem, ValidationProblem
 
@@ -34,6 +35,7 @@ log = logging.getLogger("fundtrack.evidence")
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 EVIDENCE_TAMPERED = "EVIDENCE_TAMPERED"
 EVIDENCE_STORE_UNAVAILABLE = "EVIDENCE_STORE_UNAVAILABLE"
+UNKNOWN_EVIDENCE = "UNKNOWN_EVIDENCE"
 RULE = "E1"
 
 CHUNK_BYTES = 64 * 1024
@@ -51,6 +53,20 @@ class EvidenceRef(BaseModel):
     name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
     media_type: str
     size: int = Field(gt=0)
+
+    @field_validator("name")
+    @classmethod
+    def _a_file_name(cls, value: str) -> str:
+        if (problem := name_problem(value)) is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("media_type")
+    @classmethod
+    def _an_accepted_type(cls, value: str) -> str:
+        if value not in DOCUMENT_TYPES:
+            raise ValueError("not an accepted media type: " + ", ".join(DOCUMENT_TYPES))
+        return value
 
 
 class StoredEvidence(EvidenceRef):
@@ -137,14 +153,22 @@ def document_type(declared: str | None) -> DocumentType:
     return found
 
 
-def check_name(name: str) -> str:
-    """E1: a document's name is what a download is saved as: 1-255 characters, no path and no control character."""
+# Control characters, and format characters such as U+202E (right-to-left override: `report\u202efdp.exe` shows as
+# `reportexe.pdf`), line and paragraph separators, surrogates.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+def name_problem(name: str) -> str | None:
+    """E1: a document's name is what a download is saved as: 1-255 characters, no path, nothing hidden."""
     bad = not name.strip() or len(name) > MAX_NAME_CHARS or any(c in name for c in "/\\")
-    if bad or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise ValidationProblem(
-            "文件名无效 / the name must be 1-255 characters with no '/', '\\' or control character",
-            field="name", rule=RULE,
-        )
+    if bad or any(unicodedata.category(c) in HIDDEN_CATEGORIES for c in name):
+        return "文件名无效 / the name must be 1-255 characters with no '/', '\\', control or format character"
+    return None
+
+
+def check_name(name: str) -> str:
+    if (problem := name_problem(name)) is not None:
+        raise ValidationProblem(problem, field="name", rule=RULE)
     return name
 
 
@@ -161,7 +185,7 @@ def too_large(limit: int) -> PayloadTooLarge:
     )
 
 
-def check_container(kind: DocumentType, path: Path) -> None:
+def check_container(kind: DocumentType, path: Path | IO[bytes]) -> None:
     """An OOXML file is a zip holding its main part: a docx declared as a spreadsheet, or any other zip, is refused."""
     if kind.zip_part is None:
         return
@@ -187,7 +211,7 @@ class Staged:
 class _Receiver:
     """Hashes, counts and checks a document as its chunks arrive, writing them to the staging file."""
 
-    def __init__(self, out: IO[bytes], kind: DocumentType, limit: int) -> None:
+    def __init__(self, out: IO[bytes] | None, kind: DocumentType, limit: int) -> None:
         self.out, self.kind, self.limit = out, kind, limit
         self.digest = hashlib.sha256()
         self.size = 0
@@ -205,7 +229,8 @@ class _Receiver:
         if self.kind.text and b"\0" in chunk:
             raise _mismatch(self.kind, "a NUL byte in text")
         self.digest.update(chunk)
-        self.out.write(chunk)
+        if self.out is not None:
+            self.out.write(chunk)
 
     def finish(self) -> None:
         if self.size == 0:
@@ -251,6 +276,18 @@ async def stage(
     finally:
         out.close()
         path.unlink(missing_ok=True)
+
+
+def _check_kept(handle: IO[bytes], kind: DocumentType) -> None:
+    """The checks of the way in, over a kept document's bytes."""
+    receiver = _Receiver(None, kind, limit=2**62)
+    handle.seek(0)
+    while chunk := handle.read(CHUNK_BYTES):
+        receiver.take(chunk)
+    receiver.finish()
+    handle.seek(0)
+    check_container(kind, handle)
+    handle.seek(0)
 
 
 def _hash_file(handle: IO[bytes]) -> tuple[str, int]:
@@ -355,6 +392,24 @@ class EvidenceStore(abc.ABC):
             if actual != sha256:
                 raise tampered(sha256)
             yield VerifiedDocument(sha256=sha256, size=size, handle=handle)
+
+    async def confirm(self, ref: EvidenceRef, *, field: str = "") -> EvidenceRef:
+        """E1: a reference a caller gives to attach a document to a record. It must name a kept, intact document of
+        that size whose bytes are of that type; else 422 naming `<field>.sha256`, `.size` or `.media_type`. (Reads
+        the document once.)"""
+        at = f"{field}." if field else ""
+        try:
+            async with self.open(ref.sha256) as document:
+                if document.size != ref.size:
+                    raise ValidationProblem(f"文件大小不符 / document {ref.sha256} is {document.size} bytes, not "
+                                            f"{ref.size}", field=f"{at}size", rule=RULE)
+                await asyncio.to_thread(_check_kept, document.handle, DOCUMENT_TYPES[ref.media_type])
+        except NotFound:
+            raise ValidationProblem(f"没有这个文件 / no document {ref.sha256} was uploaded: upload it first",
+                                    code=UNKNOWN_EVIDENCE, field=f"{at}sha256", rule=RULE) from None
+        except UnsupportedMediaType as exc:
+            raise ValidationProblem(exc.detail, field=f"{at}media_type", rule=RULE) from None
+        return ref
 
     async def probe(self) -> str:
         """Put a fixed small document (kept once, never removed: no delete is needed) and read it back: that the

@@ -10,13 +10,16 @@ import stat
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
-from services.kernel.errors import PAYLOAD_TOO_LARGE, NotFound, ValidationProblem
+from services.kernel.errors import PAYLOAD_TOO_LARGE, VALIDATION_ERROR, NotFound, ValidationProblem
 from services.kernel.evidence import (
     DOCX,
     EVIDENCE_TAMPERED,
+    UNKNOWN_EVIDENCE,
     UNSUPPORTED_MEDIA_TYPE,
     XLSX,
+    EvidenceRef,
     EvidenceStore,
     EvidenceTampered,
     PayloadTooLarge,
@@ -142,7 +145,7 @@ async def test_an_empty_document_and_a_bad_name_are_422(store: EvidenceStore) ->
         await store.put(chunked(b""), name="empty.txt", media_type="text/plain")
     assert (empty.value.status, empty.value.field) == (422, "body")
     data = samples(unique())["text/plain"]
-    for name in ("", "   ", "../etc/passwd", "a\\b", "line\nbreak", "x" * 256):
+    for name in ("", "   ", "../etc/passwd", "a\\b", "line\nbreak", "x" * 256, "report\u202efdp.exe", "a\u2028b"):
         with pytest.raises(ValidationProblem) as bad:
             await store.put(chunked(data), name=name, media_type="text/plain")
         assert bad.value.field == "name"
@@ -189,3 +192,35 @@ async def test_a_store_that_cannot_be_reached_is_503_and_keeps_nothing(tmp_path:
         await unreachable.put(chunked(samples(unique())["image/jpeg"]), name="a.jpg", media_type="image/jpeg")
     assert refused.value.status == 503
     assert leftovers(unreachable) == []
+
+
+async def test_a_reference_given_to_attach_must_name_a_kept_intact_document_of_its_size_and_type(
+    store: EvidenceStore,
+) -> None:
+    data = samples(unique())[XLSX]
+    stored = await store.put(chunked(data), name="台账.xlsx", media_type=XLSX)
+    ref = EvidenceRef(sha256=stored.sha256, name="台账.xlsx", media_type=XLSX, size=stored.size)
+    assert await store.confirm(ref, field="documents.0") == ref
+    wrong = [
+        (ref.model_copy(update={"sha256": hashlib.sha256(unique()).hexdigest()}), UNKNOWN_EVIDENCE, "sha256"),
+        (ref.model_copy(update={"size": ref.size + 1}), VALIDATION_ERROR, "size"),
+        (ref.model_copy(update={"media_type": DOCX}), VALIDATION_ERROR, "media_type"),
+        (ref.model_copy(update={"media_type": "text/plain"}), VALIDATION_ERROR, "media_type"),
+    ]
+    for bad, code, field in wrong:
+        with pytest.raises(ValidationProblem) as refused:
+            await store.confirm(bad, field="documents.0")
+        assert (refused.value.status, refused.value.code, refused.value.field) == (422, code, f"documents.0.{field}")
+    tamper(store, ref.sha256, data[:-1] + b"!")
+    with pytest.raises(EvidenceTampered):
+        await store.confirm(ref)
+
+
+def test_a_reference_holds_a_hash_an_accepted_type_and_a_plain_name() -> None:
+    good = {"sha256": "a" * 64, "name": "整改.pdf", "media_type": "application/pdf", "size": 1}
+    assert EvidenceRef.model_validate(good).name == "整改.pdf"
+    for field, value in (("sha256", "A" * 64), ("sha256", "a" * 63), ("media_type", "text/html"), ("size", 0),
+                         ("name", "../x.pdf"), ("name", "x\u202efdp.exe"), ("name", "")):
+        with pytest.raises(PydanticValidationError) as refused:
+            EvidenceRef.model_validate({**good, field: value})
+        assert refused.value.errors()[0]["loc"] == (field,)
