@@ -19,16 +19,8 @@ from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.background import BackgroundTask
 
-from services.kernel.evidence import (
-    DOCUMENT_TYPES,
-    EvidenceRef,
-    EvidenceStore,
-    StoredEvidence,
-    check_key,
-    drain,
-    not_found,
-    too_large,
-)
+from services.kernel.evidence import EvidenceRef, EvidenceStore, StoredEvidence, check_key, not_found
+from services.kernel.evidence_policy import DOCUMENT_TYPES, drain, too_large
 from services.kernel.uow import streamed_body
 
 Describe = Callable[[Request, str], Awaitable[EvidenceRef | None]]
@@ -92,7 +84,6 @@ def evidence_router(
         ref = await describe(request, sha256)
         if ref is None or ref.sha256 != sha256:
             raise not_found(sha256)
-        stack = AsyncExitStack()
         async with AsyncExitStack() as guard:
             document = await guard.enter_async_context(store.open(sha256))
             stack = guard.pop_all()

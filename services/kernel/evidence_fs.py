@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO
 
-from services.kernel.evidence import EvidenceStore, Staged, check_key, not_found
+from services.kernel.evidence import EvidenceStore, check_key, not_found
+from services.kernel.evidence_policy import Staged
 
 READ_ONLY = 0o444
 

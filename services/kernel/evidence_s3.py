@@ -21,7 +21,8 @@ import aioboto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from services.kernel.evidence import CHUNK_BYTES, EvidenceStore, Staged, StoreUnavailable, check_key, not_found
+from services.kernel.evidence import EvidenceStore, StoreUnavailable, check_key, not_found
+from services.kernel.evidence_policy import CHUNK_BYTES, Staged
 
 MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 # If-None-Match lost to an object that is there (412), or to a concurrent put of the same key (409).

@@ -18,8 +18,9 @@ from typing import Any
 
 import boto3
 
-from services.kernel.evidence import DOCX, XLSX, EvidenceStore
+from services.kernel.evidence import EvidenceStore
 from services.kernel.evidence_fs import FilesystemStore
+from services.kernel.evidence_policy import DOCX, XLSX
 from services.kernel.evidence_s3 import S3Store
 
 MOTO_START_SECONDS = 30.0

@@ -19,10 +19,11 @@ from fastapi import FastAPI, Request
 from deploy import doctor
 from deploy.supervisor import settings_problem
 from services.kernel.errors import FORBIDDEN, PAYLOAD_TOO_LARGE, VALIDATION_ERROR, Forbidden, install_error_handlers
-from services.kernel.evidence import EVIDENCE_TAMPERED, UNSUPPORTED_MEDIA_TYPE, EvidenceRef, EvidenceStore
+from services.kernel.evidence import EvidenceRef, EvidenceStore
 from services.kernel.evidence_api import content_disposition, evidence_router
 from services.kernel.evidence_config import EvidenceSettings, open_store
 from services.kernel.evidence_fs import FilesystemStore
+from services.kernel.evidence_policy import EVIDENCE_TAMPERED, UNSUPPORTED_MEDIA_TYPE
 from services.kernel.evidence_s3 import S3Store
 from tests.evidence.support import (
     BUCKET,

@@ -13,20 +13,17 @@ import pytest
 from pydantic import ValidationError as PydanticValidationError
 
 from services.kernel.errors import PAYLOAD_TOO_LARGE, VALIDATION_ERROR, NotFound, ValidationProblem
-from services.kernel.evidence import (
+from services.kernel.evidence import EvidenceRef, EvidenceStore, EvidenceTampered, StoreUnavailable
+from services.kernel.evidence_fs import FilesystemStore
+from services.kernel.evidence_policy import (
     DOCX,
     EVIDENCE_TAMPERED,
     UNKNOWN_EVIDENCE,
     UNSUPPORTED_MEDIA_TYPE,
     XLSX,
-    EvidenceRef,
-    EvidenceStore,
-    EvidenceTampered,
     PayloadTooLarge,
-    StoreUnavailable,
     UnsupportedMediaType,
 )
-from services.kernel.evidence_fs import FilesystemStore
 from services.kernel.evidence_s3 import S3Store
 from tests.evidence.support import (
     BUCKET,
@@ -224,3 +221,22 @@ def test_a_reference_holds_a_hash_an_accepted_type_and_a_plain_name() -> None:
         with pytest.raises(PydanticValidationError) as refused:
             EvidenceRef.model_validate({**good, field: value})
         assert refused.value.errors()[0]["loc"] == (field,)
+
+
+async def test_a_change_while_a_verified_document_is_sent_cuts_it_short_or_cannot_reach_it(
+    store: EvidenceStore,
+) -> None:
+    """The filesystem serves from the kept file, re-hashed as it is sent: changed in between, the sending fails
+    at its end instead of completing. S3 serves the copy it fetched and verified: a change in the bucket after the
+    check does not reach this answer (the next read refuses it)."""
+    data = samples(unique())["application/pdf"] + os.urandom(200_000)
+    stored = await store.put(chunked(data), name="a.pdf", media_type="application/pdf")
+    async with store.open(stored.sha256) as document:
+        tamper(store, stored.sha256, data[:-1] + b"!")
+        if isinstance(store, FilesystemStore):
+            with pytest.raises(EvidenceTampered):
+                await document.read_all()
+        else:
+            assert await document.read_all() == data
+    with pytest.raises(EvidenceTampered):
+        await read_back(store, stored.sha256)
