@@ -78,6 +78,7 @@ class StoredEvidence(EvidenceRef):
 
     created: bool
 
+
 class EvidenceTampered(Problem):
     """The stored bytes no longer hash to their key: someone changed them where they are kept. Never served."""
 
@@ -90,6 +91,7 @@ class StoreUnavailable(Problem):
     status = 503
     code = EVIDENCE_STORE_UNAVAILABLE
     title = "The evidence store cannot be reached"
+
 
 def _hash_file(handle: IO[bytes]) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
