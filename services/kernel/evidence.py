@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from services.kernel.evidence_policy import (
     EVIDENCE_TAMPERED,
     MAX_NAME_CHARS,
     RULE,
+    STAGING_PREFIXES,
     UNKNOWN_EVIDENCE,
     Staged,
     UnsupportedMediaType,
@@ -45,6 +47,8 @@ from services.kernel.evidence_policy import (
 )
 
 log = logging.getLogger("fundtrack.evidence")
+# A staged file this old belongs to no running request (the gateway's body timeout is an hour at most by default).
+STALE_STAGING_SECONDS = 24 * 3600.0
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN, description="SHA-256 of the document's bytes, lower-case hex")]
@@ -213,6 +217,18 @@ class EvidenceStore(abc.ABC):
         except UnsupportedMediaType as exc:
             raise ValidationProblem(exc.detail, field=f"{at}media_type", rule=RULE) from None
         return ref
+
+    def sweep_staging(self, *, older_than_seconds: float = STALE_STAGING_SECONDS) -> int:
+        """Remove what a process killed mid-upload or mid-download left in the staging directory (never a kept
+        document: those are elsewhere); for a service's startup. Returns how many files went."""
+        if not self.staging.is_dir():
+            return 0
+        cutoff, removed = time.time() - older_than_seconds, 0
+        for path in self.staging.iterdir():
+            if path.name.startswith(STAGING_PREFIXES) and path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     async def probe(self) -> str:
         """Put a fixed small document (kept once, never removed: no delete is needed) and read it back: that the

@@ -30,6 +30,9 @@ CHUNK_BYTES = 64 * 1024
 # A PDF's header may follow up to 1 KiB of other bytes (ISO 32000-1 §7.5.2); every other magic is at the start.
 HEAD_BYTES = 1024
 MAX_NAME_CHARS = 255
+# Temporary files of the staging directory: uploads being received, downloads being checked (evidence_s3).
+INCOMING, OUTGOING = "incoming-", "outgoing-"
+STAGING_PREFIXES = (INCOMING, OUTGOING)
 
 
 class PayloadTooLarge(Problem):
@@ -201,7 +204,7 @@ async def stage(
     """Receive a document into a temporary file of `directory`, checked whole; the file is gone on leaving, whatever
     happened (a refusal, the client going away, the store failing)."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"incoming-{uuid.uuid4().hex}"
+    path = directory / f"{INCOMING}{uuid.uuid4().hex}"
     out = path.open("xb")
     stream = aiter(chunks)
     try:

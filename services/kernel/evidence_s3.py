@@ -22,7 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from services.kernel.evidence import EvidenceStore, StoreUnavailable, check_key, not_found
-from services.kernel.evidence_policy import CHUNK_BYTES, Staged
+from services.kernel.evidence_policy import CHUNK_BYTES, OUTGOING, Staged
 
 MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 # If-None-Match lost to an object that is there (412), or to a concurrent put of the same key (409).
@@ -114,7 +114,7 @@ class S3Store(EvidenceStore):
     @contextlib.asynccontextmanager
     async def _open(self, sha256: str) -> AsyncIterator[IO[bytes]]:
         self.staging.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=self.staging, prefix="outgoing-") as spool:
+        with tempfile.TemporaryFile(dir=self.staging, prefix=OUTGOING) as spool:
             async with self._client() as client:
                 try:
                     answer = await client.get_object(Bucket=self.bucket, Key=self.key_of(sha256))

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,17 @@ async def test_a_change_while_a_verified_document_is_sent_cuts_it_short_or_canno
             assert await document.read_all() == data
     with pytest.raises(EvidenceTampered):
         await read_back(store, stored.sha256)
+
+
+async def test_staging_left_by_a_killed_process_is_swept_when_stale_and_kept_while_fresh(
+    store: EvidenceStore,
+) -> None:
+    kept = await store.put(chunked(samples(unique())["image/jpeg"]), name="a.jpg", media_type="image/jpeg")
+    store.staging.mkdir(parents=True, exist_ok=True)
+    stale, fresh = store.staging / "incoming-dead", store.staging / "outgoing-live"
+    for path in (stale, fresh):
+        path.write_bytes(b"partial")
+    os.utime(stale, (time.time() - 2 * 86400,) * 2)
+    assert store.sweep_staging() == 1
+    assert leftovers(store) == ["outgoing-live"]
+    assert await read_back(store, kept.sha256)  # a kept document is never swept
