@@ -138,6 +138,15 @@ class ServiceUnavailable(Problem):
     title = "A service this request needs is unavailable"
 
 
+def database_unavailable() -> ServiceUnavailable:
+    """No database connection could be had (rawsql.no_connection): nothing of the request ran."""
+    return ServiceUnavailable(
+        "数据库暂时无法连接，未做任何更改 / no database connection could be had (refused, or none free in time): "
+        "nothing was changed; retry later with the same Idempotency-Key",
+        code=DATABASE_UNAVAILABLE,
+    )
+
+
 def problem_body(
     *, status: int, code: str, title: str, detail: str, instance: str | None = None, **extra: Any
 ) -> dict[str, Any]:

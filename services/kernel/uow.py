@@ -46,16 +46,16 @@ from services.kernel.db import long_statements_sql
 from services.kernel.errors import (
     BODY_DIGEST_MISMATCH,
     DATABASE_TIMEOUT,
-    DATABASE_UNAVAILABLE,
     Problem,
     ReplayedRequest,
     ServiceUnavailable,
     Unauthorized,
+    database_unavailable,
 )
 from services.kernel.http import ASKS_SERVICE
 from services.kernel.identity import STREAMED_BODY, Principal
 from services.kernel.jsonbody import StrictJsonRoute
-from services.kernel.rawsql import sqlstate_of
+from services.kernel.rawsql import no_connection, sqlstate_of
 
 log = logging.getLogger("fundtrack.uow")
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -74,9 +74,6 @@ _CLAIM_NONCE = (
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 # A statement cancelled by statement_timeout, a lock not granted within lock_timeout (services/kernel/db.py).
 TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})
-# A connection refused by the server: too many connections, starting up or shutting down, login refused. Each can
-# only happen while connecting, before the request's first statement: nothing of it ran.
-CONNECT_SQLSTATES = frozenset({"53300", "57P03", "28000", "28P01"})
 LONG_FLAG = "x-fundtrack-long-statements"
 ASKS_WHILE_READING_FLAG = "x-fundtrack-asks-while-reading"
 RETRY_ATTEMPTS = 3
@@ -299,17 +296,15 @@ async def _attempts(
             try:
                 return await _run(request, session, handler, audited=audited, streamed=streamed,
                                   reads_only=reads_only, long=long, asks_others=asks_others)
-            except (PoolTimeout, ConnectionRefusedError) as exc:  # no connection was had: nothing ran
-                raise _no_connection() from exc
-            except (DBAPIError, asyncpg.PostgresError) as exc:
+            except (DBAPIError, asyncpg.PostgresError, PoolTimeout, ConnectionRefusedError) as exc:
+                if no_connection(exc):  # nothing of the request ran
+                    raise database_unavailable() from exc
                 if sqlstate_of(exc) in TIMEOUT_SQLSTATES:
                     raise ServiceUnavailable(
                         "数据库未及时完成，未做任何更改 / the database did not finish in time (a statement or "
                         "lock timeout): nothing was changed; retry later with the same Idempotency-Key",
                         code=DATABASE_TIMEOUT,
                     ) from exc
-                if sqlstate_of(exc) in CONNECT_SQLSTATES or _refused(exc):
-                    raise _no_connection() from exc
                 if sqlstate_of(exc) not in RETRYABLE_SQLSTATES:
                     raise
                 log.warning("transaction %d of %d lost to a deadlock or serialization failure", attempt, attempts)
@@ -317,21 +312,6 @@ async def _attempts(
     raise ServiceUnavailable(
         "数据库争用，请用同一幂等键重试 / the database was contended; nothing was changed, retry with the "
         "same Idempotency-Key"
-    )
-
-
-def _refused(exc: BaseException) -> bool:
-    """A connection the server's address refused (it is down or restarting), however SQLAlchemy wrapped it."""
-    return isinstance(getattr(exc, "orig", None), ConnectionRefusedError) or isinstance(
-        exc.__cause__, ConnectionRefusedError
-    )
-
-
-def _no_connection() -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "数据库暂时无法连接，未做任何更改 / no database connection could be had (refused, or none free in time): "
-        "nothing was changed; retry later with the same Idempotency-Key",
-        code=DATABASE_UNAVAILABLE,
     )
 
 
