@@ -484,7 +484,8 @@ async def main(seconds: float, clients: int, households: int, baseline_seconds: 
     database = await create_test_database(directory)
     stack = None
     try:
-        stack = await asyncio.to_thread(start_stack, database, directory, pool_fraction=1.0)
+        # half the server's connections, as the suite's stack: other stacks may share the server
+        stack = await asyncio.to_thread(start_stack, database, directory, pool_fraction=0.5)
         async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=120) as client:
             t0 = time.perf_counter()
             world = await seed(stack, client, households)
@@ -494,6 +495,8 @@ async def main(seconds: float, clients: int, households: int, baseline_seconds: 
         load_after = os.getloadavg()
         growth = memory_growth(result["memory"])
         over = {name: mib for name, mib in growth.items() if mib > RSS_GROWTH_BOUND_MIB}
+        stop_all(stack.children)  # the baseline has the server's connections the stack's pools held
+        stack = None
         raw = await baseline(database.url, world, baseline_seconds, clients)
         out = {"machine": {"cores": os.cpu_count(), "load_average_before": load_before,
                            "load_average_after": load_after},
