@@ -4,13 +4,13 @@ GET /audit found a time window by scanning the trail back from the newest entry,
 let it go straight to the window (gateway/audit_scan.py): `sequenced_at` (kept monotone in seq by the sequencer
 from this revision on), and a partial index of the few entries chained more than a minute after their `at` (or
 stamped before it). Built CONCURRENTLY, outside the migration's transaction: the gateway may keep writing the trail
-meanwhile (~30 s each at 10 million entries). An earlier build that was interrupted leaves an invalid index of the
+meanwhile (each build is one pass over the trail). An earlier build that was interrupted leaves an invalid index of the
 same name: it is dropped and built again.
 
-Entries chained before this revision were stamped with the sequencer's transaction time, monotone unless the
-database host's clock was set back while it ran; `fundtrack doctor`-style check: `SELECT count(*) FROM (SELECT
+Entries chained before this revision were stamped with the sequencer's transaction time: monotone unless the
+database host's clock was set back while it ran. To check a trail (0 when monotone): `SELECT count(*) FROM (SELECT
 sequenced_at < max(sequenced_at) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS back FROM
-gateway.audit_log) t WHERE back` is 0.
+gateway.audit_log) t WHERE back`.
 
 Revision ID: gateway_0007_audit_time_window
 Revises: gateway_0006_tree_records
