@@ -76,6 +76,7 @@ class World:
     finance: Api  # the province's
     inspector: Api  # the province's
     counties: list[County]
+    without: set[str] = field(default_factory=set)  # read routes taken out of the mix (--without)
     # JSON writes answered: the request, its status and its answer
     sent: list[tuple[Request, int, Any]] = field(default_factory=list)
 
@@ -172,7 +173,9 @@ def _write(route: str, api: Api, path: str, body: Any, expect: int, **kw: Any) -
 
 def read_ops() -> list[tuple[float, Build]]:
     def get(route: str, pick: Callable[[World, random.Random], tuple[Api, str, dict[str, str] | None]]) -> Build:
-        def build(w: World, r: random.Random) -> Request:
+        def build(w: World, r: random.Random) -> Request | None:
+            if route in w.without:
+                return None
             api, path, params = pick(w, r)
             return Request(route, api, "GET", path, params=params)
         return build
@@ -420,7 +423,7 @@ async def drive(w: World, gateway: str, seconds: float, clients: int, stack: Sta
             "throughput_rps": round(total / elapsed, 1), "errors": errors,
             "error_rate": round(errors / total, 6) if total else None, **counts,
             "write_share": round(counts["writes"] / total, 3) if total else None,
-            "mix_weights": {"reads": read_weight, "writes": write_weight},
+            "mix_weights": {"reads": read_weight, "writes": write_weight}, "without": sorted(w.without),
             "all_routes": figures([x for r in routes.values() for x in r.latencies_ms]),
             "routes": per_route, "memory": memory}
 
@@ -479,7 +482,7 @@ async def baseline(url: str, w: World, seconds: float, clients: int) -> dict[str
             "routes": {name: {"count": len(v), **figures(v)} for name, v in sorted(latencies.items())}}
 
 
-async def main(seconds: float, clients: int, households: int, baseline_seconds: float) -> int:
+async def main(seconds: float, clients: int, households: int, baseline_seconds: float, without: set[str]) -> int:
     directory = workdir()
     database = await create_test_database(directory)
     stack = None
@@ -489,6 +492,7 @@ async def main(seconds: float, clients: int, households: int, baseline_seconds: 
         async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=120) as client:
             t0 = time.perf_counter()
             world = await seed(stack, client, households)
+            world.without = without
             seeded = round(time.perf_counter() - t0, 1)
         load_before = os.getloadavg()
         result = await drive(world, stack.gateway_url, seconds, clients, stack)
@@ -517,5 +521,7 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--households", type=int, default=1500, help="households per county on the roster")
     parser.add_argument("--baseline-seconds", type=float, default=20.0)
+    parser.add_argument("--without", default="", help="read routes to leave out, comma-separated ('GET /funds/trace')")
     args = parser.parse_args()
-    raise SystemExit(run_fast(main(args.seconds, args.clients, args.households, args.baseline_seconds)))
+    raise SystemExit(run_fast(main(args.seconds, args.clients, args.households, args.baseline_seconds,
+                                  {r.strip() for r in args.without.split(",") if r.strip()})))
