@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import and_, literal_column, select
 
-from gateway.audit_scan import Pointer, audit_page
+from gateway.audit_scan import Pointer, TimeWindow, audit_page
 from gateway.models import AUDIT_FIELDS, audit_log, utc
 from gateway.sequencer import MAX_DELAY_MS
 from gateway.verification import FullCheck
@@ -149,6 +149,7 @@ async def list_audit(
             pointers=_pointers(q),
             below=int(key[0]) if key is not None else None,
             limit=limit,
+            time_window=TimeWindow(q.since, q.until) if q.since or q.until else None,
         )
     next_cursor = encode_cursor([page.scanned_to_seq]) if page.scanned_to_seq is not None else None
     items = [entry_json(r) for r in page.rows]

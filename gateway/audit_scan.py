@@ -6,19 +6,28 @@ range only, never the whole trail.
 
 The window starts at the newest entry that can match: below the cursor, and at or below the newest entry of each
 filter that has an index of its own to find it at once (actor, code), so a lookup by one of those lands on its
-entries however old they are. A request id or an entity id, few entries each, is answered whole by its index."""
+entries however old they are. A request id or an entity id, few entries each, is answered whole by its index.
+
+A time window (`since`, `until`: issue #20) is found in seq the same way, without reading the entries between the
+newest and the window. `at` is the time of the request or change, set by the door or the service; the sequencer
+chains entries a moment later, stamping `sequenced_at`, which it keeps monotone in seq (gateway/sequencer.py). An
+entry chained within LATE_AFTER of its `at` lies between the first seq stamped at or after `since` and the first
+stamped at or after `until + LATE_AFTER`; any other (chained late: a service that was down; or stamped before its
+`at`: another host's clock) is in the partial index ix_audit_log_late, and is found there wherever it lies.
+`window_candidate` takes the higher of the two: never below an entry of the window, so nothing is skipped."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, and_, func, null, select, text, true
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.models import audit_log
+from gateway.models import LATE_AFTER, LATE_ENTRY, audit_log
 
 # Entries one page looks at, at most: a scan of the primary key's range this long stays inside 50 ms on the
 # bench's 2-core host even when it is loaded (bench/audit_queries.py, bench/RESULTS.md).
@@ -33,6 +42,14 @@ class Pointer:
 
     condition: ColumnElement[bool]
     in_seq_order: bool
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """`since` <= at < `until`; either may be open."""
+
+    since: datetime | None
+    until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,58 @@ async def newest_candidate(
     return None if any(value is None for value in found) else min(int(value) for value in found)
 
 
+def _first_stamped(at: datetime) -> Any:
+    """The first seq stamped at or after `at` (NULL when none is): one probe of ix_audit_log_sequenced_at."""
+    c = audit_log.c
+    return (
+        select(c.seq).where(c.sequenced_at >= at).order_by(c.sequenced_at, c.seq).limit(1).scalar_subquery()
+    )
+
+
+async def window_candidate(conn: AsyncConnection, window: TimeWindow, below: int | None) -> int | None:
+    """The highest seq below `below` that may hold an entry of `window` (at or above every one there), or None
+    when no entry below can be in it. One statement, three index probes and a read of the window's late entries."""
+    c = audit_log.c
+    seq = c.seq
+    late: list[Any] = [text(f"({LATE_ENTRY})")]  # the partial index's own predicate, for PostgreSQL to use it
+    if window.since is not None:
+        late.append(c.at >= window.since)
+    if window.until is not None:
+        late.append(c.at < window.until)
+    if below is not None:
+        late.append(seq < below)
+    found = (
+        await conn.execute(
+            select(
+                _first_stamped(window.since) if window.since is not None else select(func.min(seq)).scalar_subquery(),
+                _first_stamped(window.until + LATE_AFTER) if window.until is not None else null(),
+                select(func.max(seq)).scalar_subquery(),
+                select(func.max(seq + 0)).where(and_(*late)).scalar_subquery(),
+            )
+        )
+    ).one()
+    first, after, head, late_top = found
+    candidates = [] if late_top is None else [int(late_top)]
+    if first is not None and head is not None:
+        # the entries chained in time: from `first` up to the one before `after` (or the head)
+        top = int(after) - 1 if after is not None else int(head)
+        if below is not None:
+            top = min(top, below - 1)
+        if top >= int(first):
+            candidates.append(top)
+    return max(candidates) if candidates else None
+
+
+async def _candidate(
+    conn: AsyncConnection, pointers: list[Pointer], window: TimeWindow | None, below: int | None
+) -> int | None:
+    """The highest seq below `below` that every index-found filter and the time window allow, or None."""
+    tops = [await newest_candidate(conn, pointers, below)] if pointers or window is None else []
+    if window is not None:
+        tops.append(await window_candidate(conn, window, below))
+    return None if any(t is None for t in tops) else min(t for t in tops if t is not None)
+
+
 async def audit_page(
     conn: AsyncConnection,
     *,
@@ -67,12 +136,14 @@ async def audit_page(
     below: int | None,
     limit: int,
     window: int = SCAN_WINDOW,
+    time_window: TimeWindow | None = None,
 ) -> AuditPage:
     """Up to `limit` entries matching `conditions`, newest first, below `below`, looked for among at most
-    `window` entries. `pointers` are the conditions among them that an index answers alone."""
+    `window` entries. `pointers` are the conditions among them that an index answers alone; `time_window` the
+    since/until among them (also in `conditions`), found in seq by window_candidate."""
     if any(not p.in_seq_order for p in pointers):
         return await few_entries_page(conn, conditions=conditions, below=below, limit=limit)
-    top = await newest_candidate(conn, pointers, below)
+    top = await _candidate(conn, pointers, time_window, below)
     if top is None:
         return AuditPage(rows=[], scanned_to_seq=None)
     floor = max(1, top - window + 1)
@@ -86,7 +157,7 @@ async def audit_page(
     rows = (await conn.execute(query)).all()
     if len(rows) > limit:
         return AuditPage(rows=rows[:limit], scanned_to_seq=rows[limit - 1].seq)
-    if floor == 1 or (pointers and await newest_candidate(conn, pointers, floor) is None):
+    if floor == 1 or ((pointers or time_window) and await _candidate(conn, pointers, time_window, floor) is None):
         return AuditPage(rows=rows, scanned_to_seq=None)
     return AuditPage(rows=rows, scanned_to_seq=floor)
 

@@ -42,7 +42,7 @@ FETCH_WAIT_SECONDS = 0.3
 # A read of a service's outbox that takes longer than this is given up and asked again.
 FETCH_TIMEOUT_SECONDS = 10.0
 
-_LOG_FIELDS = (*AUDIT_FIELDS, "seq", "prev_hash", "hash", "inbox_id")
+_LOG_FIELDS = (*AUDIT_FIELDS, "seq", "prev_hash", "hash", "inbox_id", "sequenced_at")
 INSERT_LOG = insert_sql("audit_log", _LOG_FIELDS)
 # Entries of an origin's outbox already staged (in the inbox) or chained, with their content.
 _ENTRY = ", ".join(AUDIT_FIELDS)
@@ -174,10 +174,16 @@ class Sequencer:
             log.warning("could not acknowledge %d %s audit outbox entries: %s", len(pairs), name, exc)
 
     async def _chain(self, conn: AsyncConnection) -> int:
+        # `sequenced_at` never goes below the head's (a clock set back): it is monotone in seq, which the time
+        # window of GET /audit relies on (gateway/audit_scan.py).
+        stamp = func.greatest(func.now(), audit_log.c.sequenced_at).label("stamp")
         head = (
-            await conn.execute(select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1))
+            await conn.execute(
+                select(audit_log.c.seq, audit_log.c.hash, stamp).order_by(audit_log.c.seq.desc()).limit(1)
+            )
         ).first()
         seq, prev = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+        sequenced_at = head.stamp if head else (await conn.execute(select(func.now()))).scalar_one()
         rows = (await conn.execute(select(audit_inbox).order_by(audit_inbox.c.id).limit(BATCH))).mappings().all()
         if not rows:
             return 0
@@ -189,7 +195,8 @@ class Sequencer:
             seq += 1
             entry = {k: row[k] for k in AUDIT_FIELDS}
             digest, leaf = link_and_leaf(prev, seq, entry)
-            chained.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest, "inbox_id": row["id"]})
+            chained.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest, "inbox_id": row["id"],
+                            "sequenced_at": sequenced_at})
             leaves.append(leaf)
             prev = digest
         await raw.executemany(INSERT_LOG, entry_rows(chained, _LOG_FIELDS))

@@ -63,3 +63,20 @@ def test_the_province_loans_bench_runs() -> None:
     assert first["raise_alerts"]["raised"] > 0
     # the next day's run rewrites only the alerts whose facts changed (none of the overdue ones stay 1-30 → 31-90)
     assert second["raise_alerts"]["updated"] < first["LOAN_OVERDUE"]["alerts"]
+
+
+def test_the_mixed_load_bench_runs() -> None:
+    """bench/mixed_load.py for 10 s (its exit status is 0 only with no error and no process's memory over its
+    bound): every service and the gateway's own routes are in the mix, reads and writes, the repeats apart."""
+    results = run_bench("mixed_load", "--seconds", "10", "--households", "200", "--baseline-seconds", "2")
+    assert results["errors"] == 0 and results["requests"] > 100
+    routes = {name for name, route in results["routes"].items() if route["count"]}
+    for prefix in ("GET /funds/", "POST /funds/", "GET /projects", "POST /projects", "GET /registry/",
+                   "POST /registry/", "GET /loans", "POST /loans", "GET /alerts", "GET /audit"):
+        assert any(name.startswith(prefix) for name in routes), prefix
+    assert 0.1 < results["write_share"] < 0.3
+    assert all(route["p99_ms"] >= route["p50_ms"] > 0 for route in results["routes"].values() if route["count"])
+    assert {"gateway", "funds", "projects", "loans", "registry"} <= set(results["memory"][-1]["rss_mib"])
+    assert len(results["memory"]) >= 3 and results["rss_over_bound"] == {}
+    assert results["expected_refusals"] + results["replays"] > 0  # repeats with a key, counted apart
+    assert results["raw_postgresql"]["queries"] > 0

@@ -246,7 +246,7 @@ async def test_the_gateway_cannot_swap_a_door_entry_for_a_forged_chained_one(sta
                     chained = {**entry, "principal_id": principal}
                     await conn.execute(
                         INSERT_LOG, *[chained[f] for f in AUDIT_FIELDS], seq, prev, entry_hash(prev, seq, chained),
-                        inbox_id,
+                        inbox_id, datetime.now(UTC),  # sequenced_at, as the sequencer stamps it
                     )
                     await conn.execute("DELETE FROM audit_inbox WHERE id = $1", inbox_id)
                     raise _Rollback

@@ -5,8 +5,8 @@ organisation of its own (kind `other`, named as the principal, in its county or 
 no key is lost and O1 holds for all of them; an admin then makes the real organisations and issues new keys in them.
 The organisations table is append-only, as the models' `after_create` makes it.
 
-Revision ID: gateway_0007_organisations
-Revises: gateway_0006_tree_records
+Revision ID: gateway_0008_organisations
+Revises: gateway_0007_audit_time_window
 Create Date: 2026-12-04
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "gateway_0007_organisations"
-down_revision: str | None = "gateway_0006_tree_records"
+revision: str = "gateway_0008_organisations"
+down_revision: str | None = "gateway_0007_audit_time_window"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -50,7 +50,7 @@ def upgrade() -> None:
     op.execute(
         "INSERT INTO organisations (id, name, kind, region_code, created_at, created_by) "
         "SELECT 'org_' || substr(md5(p.id), 1, 26), p.name, 'other', substr(p.region_code, 1, 6), p.created_at, "
-        "'migration:gateway_0007' FROM principals p"
+        "'migration:gateway_0008' FROM principals p"
     )
     op.execute("UPDATE principals SET organisation_id = 'org_' || substr(md5(id), 1, 26)")
     op.alter_column("principals", "organisation_id", nullable=False)
