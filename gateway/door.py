@@ -18,7 +18,7 @@ from gateway.audit import AuditWriter
 from gateway.auth import Authenticator, bearer_token
 from gateway.exchange import ANONYMOUS, Exchange, request_id_of
 from gateway.policy import GATEWAY, Match, Route, match
-from gateway.proxy import FORWARDED_RESPONSE_HEADERS, MAX_BODY_BYTES, forward, read_body
+from gateway.proxy import FORWARDED_RESPONSE_HEADERS, MAX_BODY_BYTES, BodyPace, forward, read_body, too_large
 from gateway.ratelimit import SlidingWindow, client_address
 from gateway.responder import Responder
 from services.kernel.context import request_id_var
@@ -132,10 +132,13 @@ class Door:
             raise ValidationProblem(
                 f"输入无效 / invalid input: {malformed}: 含有控制字符 / contains a control character", field=malformed
             )
+        declared = _content_length(headers)
+        if declared is not None and declared > found.route.max_body:
+            raise too_large(found.route.max_body)  # at once: not a byte of it is read, nor forwarded
         if found.route.target == GATEWAY:
             state = scope.setdefault("state", {})
             state.update(principal=ex.principal, request_id=ex.request_id)
-            await self.app(scope, receive, responder.send)
+            await self.app(scope, await _read_within(receive, found.route.max_body), responder.send)
             return
         await self._forward(scope, receive, responder, found.route, headers, ex)
 
@@ -148,7 +151,8 @@ class Door:
             ex.principal = principal or ANONYMOUS
             status, code = (404, NOT_FOUND) if found.method_allowed else (405, METHOD_NOT_ALLOWED)
             detail = f"没有这个地址 / no such resource: {ex.method} {ex.path}"
-            return problem_body(status=status, code=code, title=detail, detail=detail), []
+            allow = [(b"allow", ", ".join(found.methods).encode())] if status == 405 else []  # RFC 9110 §15.5.6
+            return problem_body(status=status, code=code, title=detail, detail=detail), allow
         ex.route, ex.params = route.template, found.params
         ex.audited = not (route.target == GATEWAY and route.template in HEALTH_ROUTES)
         if route.public:
@@ -190,6 +194,7 @@ class Door:
             headers=headers,
             receive=receive,
             streamed=route.streamed,
+            max_body=route.max_body,
             principal=ex.principal,
             request_id=ex.request_id,
         )
@@ -225,6 +230,29 @@ def _control_character_field(ex: Exchange) -> str | None:
         if control_character_in(name) is not None or control_character_in(value) is not None:
             return escape_control_characters(name)
     return None
+
+
+def _content_length(headers: dict[str, str]) -> int | None:
+    try:
+        return int(headers["content-length"])
+    except (KeyError, ValueError):
+        return None  # chunked (or malformed): counted as it arrives
+
+
+async def _read_within(receive: Receive, limit: int) -> Receive:
+    """A gateway route's body read whole here, under its route's limit and S12's pace (its bodies are small), then
+    handed to the route as one message; what the route reads after it (a disconnect) comes from the client."""
+    body = await read_body(receive, limit=limit, pace=BodyPace.from_settings(max_bytes=limit))
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def _peer(scope: Scope) -> str:
