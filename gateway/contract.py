@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.policy import GATEWAY, NO_BODY, ROUTES, Route
+from services.kernel.types import ID_PATTERN, TEXT_PATTERN
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -95,8 +96,23 @@ def _is_fastapi_default(response: Any) -> bool:
     return isinstance(schema, dict) and schema.get("$ref") == FASTAPI_VALIDATION
 
 
+def _string_schemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    return [part for part in (schema, *schema.get("anyOf", ())) if part.get("type") == "string"]
+
+
+def document_parameter(parameter: dict[str, Any]) -> None:
+    """What the door refuses in any parameter (a control character; an id in the path that is not one), said in a
+    string parameter's schema unless its own pattern, format or values say more."""
+    for schema in _string_schemas(parameter.get("schema", {})):
+        if not {"pattern", "format", "enum", "const"} & schema.keys():
+            by_id = parameter.get("in") == "path" and str(parameter.get("name", "")).endswith("_id")
+            schema["pattern"] = ID_PATTERN if by_id else TEXT_PATTERN
+
+
 def finish_operation(route: Route, operation: dict[str, Any]) -> None:
     operation["security"] = [] if route.public else [{"bearer": []}]
+    for parameter in operation.get("parameters", ()):
+        document_parameter(parameter)
     who = "public, no key" if route.public else "roles: " + ", ".join(sorted(route.roles))
     operation["description"] = f"{operation.get('description', '')}\n\n**Who:** {who}".strip()
     responses: dict[str, Any] = operation.setdefault("responses", {})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import time
 from dataclasses import replace
 from typing import Any
@@ -34,7 +35,7 @@ from services.kernel.errors import (
 )
 from services.kernel.identity import Principal
 from services.kernel.settings import get_settings, proxy_networks
-from services.kernel.types import control_character_in, escape_control_characters
+from services.kernel.types import ID_PATTERN, control_character_in, escape_control_characters
 
 log = logging.getLogger("fundtrack.door")
 PUBLIC_PRINCIPAL = Principal(id="public", role="public", region_code="000000", name="the public")
@@ -130,7 +131,8 @@ class Door:
         if malformed is not None:
             await _drain(receive, headers)
             raise ValidationProblem(
-                f"输入无效 / invalid input: {malformed}: 含有控制字符 / contains a control character", field=malformed
+                f"输入无效 / invalid input: {malformed}: 含有控制字符或不是编号 / contains a control character, "
+                "or is not an id", field=malformed
             )
         declared = _content_length(headers)
         if declared is not None and declared > found.route.max_body:
@@ -222,9 +224,10 @@ NO_KEY_WARNING = (
 
 def _control_character_field(ex: Exchange) -> str | None:
     """The path parameter or query parameter whose decoded value holds a control character (no id, code, date or
-    filter does; PostgreSQL text cannot hold a NUL), for every route, the gateway's own included."""
+    filter does; PostgreSQL text cannot hold a NUL), or the id in the path that is not one (ID_PATTERN, as the
+    OpenAPI document says: gateway/contract.py), for every route, the gateway's own included."""
     for name, value in ex.params.items():
-        if control_character_in(value) is not None:
+        if control_character_in(value) is not None or (name.endswith("_id") and not ID.match(value)):
             return name
     for name, value in parse_qsl(ex.query, keep_blank_values=True):
         if control_character_in(name) is not None or control_character_in(value) is not None:
@@ -253,6 +256,9 @@ async def _read_within(receive: Receive, limit: int) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
+
+
+ID = re.compile(ID_PATTERN)
 
 
 def _peer(scope: Scope) -> str:

@@ -79,7 +79,7 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/audit/checkpoints", INSPECTOR, ADMIN, target=GATEWAY),
     _r("POST", "/audit/checkpoints", ADMIN, target=GATEWAY, max_body=SMALL_BODY),
     _r("GET", "/audit/entries/{seq}", INSPECTOR, ADMIN, target=GATEWAY),
-    _r("GET", "/audit/consistency", INSPECTOR, ADMIN, target=GATEWAY),
+    _r("GET", "/audit/consistency", INSPECTOR, ADMIN, target=GATEWAY, problems=(404,)),
     _r("GET", "/alerts", INSPECTOR, ADMIN, FINANCE, PM, LENDER, target=GATEWAY),
     _r("POST", "/alerts/scan", ADMIN, INSPECTOR, target=GATEWAY, max_body=SMALL_BODY),
     _r("GET", "/alerts/scans/{scan_id}", ADMIN, INSPECTOR, target=GATEWAY),
@@ -105,7 +105,7 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/funds/allocations:batch", FINANCE, max_body=BATCH_BODY),
     _r("GET", "/funds/allocations", FINANCE, INSPECTOR),
     _r("GET", "/funds/allocations/{allocation_id}", FINANCE, INSPECTOR),
-    _r("POST", "/funds/reversals", FINANCE),
+    _r("POST", "/funds/reversals", FINANCE, problems=(404,)),
     _r("GET", "/funds/balances", FINANCE, INSPECTOR),
     _r("POST", "/funds/arrangements", FINANCE),
     _r("POST", "/funds/disbursements", FINANCE),
@@ -151,6 +151,9 @@ ALERT_DOMAINS: dict[str, tuple[str, ...]] = {
 }
 
 
+LITERAL_TEMPLATES = frozenset(r.template for r in ROUTES if "{" not in r.template)
+
+
 @dataclass(frozen=True)
 class Match:
     route: Route | None
@@ -162,7 +165,10 @@ class Match:
 def match(method: str, path: str) -> Match:
     """The route for (method, path); `method_allowed` False when the path exists under another method."""
     methods: list[str] = []
+    literal = path in LITERAL_TEMPLATES  # `/registry/households/import` is that route's, not a household's
     for route in ROUTES:
+        if literal and route.template != path:
+            continue
         found = route.pattern.match(path)
         if found is None:
             continue
