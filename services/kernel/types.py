@@ -150,6 +150,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _CONTROL_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
 TEXT_PATTERN = rf"^[^{_CONTROL_CLASS}]*$"
 NONBLANK_TEXT_PATTERN = rf"^[^{_CONTROL_CLASS}]*[^\s{_CONTROL_CLASS}][^{_CONTROL_CLASS}]*$"
+WORD_PATTERN = rf"^[^\s{_CONTROL_CLASS}]+$"  # one word: no white space, no control character
 
 
 def control_character_in(value: str) -> str | None:
