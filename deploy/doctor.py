@@ -18,10 +18,13 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import asyncpg
+from pydantic import ValidationError
 
 from deploy.migrate import OWNER_ROLE
 from gateway.audit_chain import unchained_acknowledgements
 from services.kernel.db import plain_url, role_for
+from services.kernel.errors import Problem
+from services.kernel.evidence_config import EvidenceSettings, open_store
 from services.kernel.settings import DEV_SECRET
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA, SERVICES
 
@@ -29,6 +32,7 @@ Level = Literal["ok", "warn", "fail"]
 MIN_SECRET_LENGTH = 32
 SECRET_FILES = ("service_secret", "admin_token")
 AUDIT = "FUNDTRACK_AUDIT_"
+EVIDENCE = "FUNDTRACK_EVIDENCE_"
 ROLE_POWERS = ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls")
 ROLE_FACTS = (*ROLE_POWERS, "rolcanlogin")
 # S4: the tables of the audit trail, in whichever schemas hold them; no app role may rewrite or empty them.
@@ -137,6 +141,36 @@ def check_audit_key(env: Mapping[str, str], directory: Path) -> list[Finding]:
         found.append(Finding(f"{AUDIT}WITNESS_DIR", "warn", "not set: checkpoints are published in the data "
                              "directory; publish them where the database's operator cannot write"))
     return found
+
+
+def evidence_settings(env: Mapping[str, str]) -> EvidenceSettings:
+    """FUNDTRACK_EVIDENCE_* as `env` gives them (a ValidationError naming the variable when one is wrong)."""
+    given = {name: env[f"{EVIDENCE}{name.upper()}"] for name in EvidenceSettings.model_fields
+             if f"{EVIDENCE}{name.upper()}" in env}
+    return EvidenceSettings.model_validate(given)
+
+
+def check_evidence(env: Mapping[str, str], directory: Path) -> list[Finding]:
+    """E1: the evidence store's mode, and that a document can be kept in it and read back verified (a fixed probe
+    document, kept once and never removed: the store needs no delete). S3 over plain http to another host carries
+    the documents readable on the way."""
+    try:
+        settings = evidence_settings(env)
+    except ValidationError as exc:
+        return [Finding("evidence store", "fail", "; ".join(str(e["msg"]) for e in exc.errors()))]
+    found = []
+    if settings.s3_url:
+        host = urlsplit(settings.s3_url).hostname or ""
+        if settings.s3_url.startswith("http://") and not _loopback(host):
+            found.append(Finding(f"{EVIDENCE}S3_URL", _bad(env), f"{settings.s3_url}: plain HTTP off this host"))
+    store = open_store(settings, directory)
+    try:
+        where = asyncio.run(store.probe())
+    except (Problem, OSError) as exc:
+        detail = exc.detail if isinstance(exc, Problem) else str(exc)
+        return [*found, Finding("evidence store", "fail", f"{store.mode}: {store.where()}: {detail}")]
+    return [*found, Finding("evidence store", "ok", f"{store.mode}: {where}: a probe document was kept and read back "
+                            "verified")]
 
 
 def judge_role(role: str, attributes: Mapping[str, Any] | None, member_of: Sequence[str]) -> list[Finding]:
@@ -312,6 +346,7 @@ async def check_database(url: str, env: Mapping[str, str]) -> list[Finding]:
 def run(env: Mapping[str, str], directory: Path, url: str | None) -> list[Finding]:
     found = check_environment(env) + check_service_urls(env) + check_data_dir(directory)
     found += check_audit_key(env, directory)
+    found += check_evidence(env, directory)
     if url:
         try:
             found += asyncio.run(check_database(url, env))

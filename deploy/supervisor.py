@@ -30,6 +30,7 @@ from deploy.pools import pool_env
 from deploy.secrets import kept_secret
 from gateway.audit_settings import AuditSettings
 from gateway.auth import ADMIN_TOKEN_FILE, admin_token
+from services.kernel.evidence_config import EvidenceSettings
 from services.kernel.orphans import become_subreaper, die_with_parent, reap_orphans
 from services.kernel.settings import Settings
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_APP, HOST, SERVICES, gateway_port
@@ -226,6 +227,10 @@ def settings_problem() -> str | None:
         AuditSettings()
     except ValidationError as exc:
         return _said(exc, "FUNDTRACK_AUDIT_")
+    try:
+        EvidenceSettings()
+    except ValidationError as exc:
+        return _said(exc, "FUNDTRACK_EVIDENCE_")
     return None
 
 

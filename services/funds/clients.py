@@ -1,5 +1,5 @@
 """Typed calls to the projects and registry services' internal APIs (the brief's contracts), offered to routes as
-typed dependencies (`ProjectsDep`, `RegistryDep`) over the kernel's `client_of`.
+typed dependencies (`ProjectsDep`, `RegistryDep`) made by the kernel's `service_dependency`.
 
 A service that is down or failing answers 503 through `ServiceClient`; the request then changes nothing.
 """
@@ -11,9 +11,9 @@ from datetime import date
 from typing import Annotated, Any, TypedDict, cast
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from services.kernel.http import ServiceClient, client_in, client_of
+from services.kernel.http import ServiceClient, client_in, service_dependency
 
 
 class Project(TypedDict):
@@ -86,13 +86,5 @@ def registry_of(state: Any) -> Registry:
     return Registry(client_in(state, "registry"))
 
 
-async def projects_dependency(request: Request) -> Projects:
-    return Projects(client_of(request, "projects"))
-
-
-async def registry_dependency(request: Request) -> Registry:
-    return Registry(client_of(request, "registry"))
-
-
-ProjectsDep = Annotated[Projects, Depends(projects_dependency)]
-RegistryDep = Annotated[Registry, Depends(registry_dependency)]
+ProjectsDep = Annotated[Projects, Depends(service_dependency("projects", Projects))]
+RegistryDep = Annotated[Registry, Depends(service_dependency("registry", Registry))]

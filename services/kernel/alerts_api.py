@@ -14,7 +14,7 @@ from services.kernel.alerts_schemas import AlertNoteIn, AlertRead, AlertStatus, 
 from services.kernel.alerts_store import list_alerts, transition
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
 from services.kernel.types import AnyRegionCode
-from services.kernel.uow import PrincipalDep, SessionDep, UnitOfWorkRoute, long_statements
+from services.kernel.uow import PrincipalDep, SessionDep, UnitOfWorkRoute, asks_while_reading, long_statements
 
 StatusQuery = Annotated[AlertStatus | None, Query()]
 SeverityQuery = Annotated[Severity | None, Query()]
@@ -57,7 +57,7 @@ def alerts_router(service: str, registry: DetectorRegistry) -> APIRouter:
     async def resolve(alert_id: str, body: AlertNoteIn, session: SessionDep, principal: PrincipalDep) -> AlertRead:
         return await transition(session, alert_id=alert_id, action="resolved", note=body.note, principal=principal)
 
-    @router.post("/scan", response_model=ScanOut, openapi_extra=long_statements())
+    @router.post("/scan", response_model=ScanOut, openapi_extra={**long_statements(), **asks_while_reading()})
     async def scan(body: ScanIn, request: Request, session: SessionDep, principal: PrincipalDep) -> ScanOut:
         return await run_detectors(
             session,

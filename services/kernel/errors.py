@@ -26,6 +26,8 @@ IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
 CONFLICT = "CONFLICT"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 DATABASE_TIMEOUT = "DATABASE_TIMEOUT"
+# No database connection could be had (the server refused it, was not there, or the pool had none free in time).
+DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 DEPENDENCY_UNAVAILABLE = "DEPENDENCY_UNAVAILABLE"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
@@ -134,6 +136,15 @@ class ServiceUnavailable(Problem):
     status = 503
     code = SERVICE_UNAVAILABLE
     title = "A service this request needs is unavailable"
+
+
+def database_unavailable() -> ServiceUnavailable:
+    """No database connection could be had (rawsql.no_connection): nothing of the request ran."""
+    return ServiceUnavailable(
+        "数据库暂时无法连接，未做任何更改 / no database connection could be had (refused, or none free in time): "
+        "nothing was changed; retry later with the same Idempotency-Key",
+        code=DATABASE_UNAVAILABLE,
+    )
 
 
 def problem_body(

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
 from starlette.requests import Request
 
 from services.kernel.breaker import Breaker
-from services.kernel.context import current_request_id, new_request_id
+from services.kernel.context import current_request_id, holds_connection, new_request_id
 from services.kernel.errors import DEPENDENCY_UNAVAILABLE, ServiceUnavailable
 from services.kernel.identity import Principal, body_digest, sign
 from services.kernel.settings import get_settings
@@ -80,6 +80,12 @@ class ServiceClient:
         request.headers.update(
             signed_headers(method, request.url, self.service_principal, body=request.content, audience=self.name)
         )
+        if holds_connection():
+            # Issue #14: a stalled dependency would hold this connection, and with enough such requests the pool.
+            raise RuntimeError(
+                f"{method} {path} to {self.name} while the request holds a database connection: ask first, then "
+                "write (services/kernel/uow.py)"
+            )
         if (left := self.breaker.refusal()) is not None:
             raise ServiceUnavailable(
                 f"{self.name} 服务不可用 / the {self.name} service is not answering: its last "
@@ -144,6 +150,23 @@ def client_in(state: Any, name: str) -> ServiceClient:
     app's state: what a detector run has (kernel alerts), where a route has its request (`client_of`)."""
     clients: dict[str, ServiceClient] = state.clients
     return clients[name]
+
+
+T = TypeVar("T")
+ASKS_SERVICE = "fundtrack_asks_service"  # the attribute naming the service a route dependency asks
+
+
+def service_dependency(name: str, typed: Callable[[ServiceClient], T]) -> Callable[[Request], Awaitable[T]]:
+    """A route's typed caller of service `name` (`typed` wraps its client): `Annotated[Registry,
+    Depends(service_dependency("registry", Registry))]`. The unit of work knows from it that the route asks another
+    service, so a replay of its Idempotency-Key is answered before anyone is asked (services/kernel/uow.py)."""
+
+    async def dependency(request: Request) -> T:
+        return typed(client_of(request, name))
+
+    setattr(dependency, ASKS_SERVICE, name)
+    dependency.__name__ = f"{name}_dependency"
+    return dependency
 
 
 def client_of(request: Request, name: str) -> ServiceClient:

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 _BEGIN = text("SELECT 1")
@@ -62,6 +63,21 @@ async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Recor
 
 async def execute(session: AsyncSession, sql: str, *args: Any) -> None:
     await (await connection(session)).execute(sql, *args)
+
+
+# A connection the server refused: too many connections, starting up or shutting down, login refused. Each can only
+# happen while connecting, before a statement ran.
+CONNECT_SQLSTATES = frozenset({"53300", "57P03", "28000", "28P01"})
+
+
+def no_connection(exc: BaseException) -> bool:
+    """Whether `exc` says no database connection could be had (refused by the server or at its address, or no pooled
+    one free in time): then no statement of the session ran."""
+    if isinstance(exc, PoolTimeout | ConnectionRefusedError) or sqlstate_of(exc) in CONNECT_SQLSTATES:
+        return True
+    return isinstance(getattr(exc, "orig", None), ConnectionRefusedError) or isinstance(
+        exc.__cause__, ConnectionRefusedError
+    )
 
 
 def sqlstate_of(exc: BaseException) -> str | None:

@@ -1,8 +1,21 @@
 """One transaction per request, committed once at the edge (handlers and services only flush).
 
-`UnitOfWorkRoute` wraps every service route: it opens the session, claims the Idempotency-Key of a POST, runs the
-handler, and on a 2xx answer writes the audit outbox entry (for changes) and the idempotency record in the same
-transaction before committing. Anything else rolls back, so a refused request changes nothing.
+`UnitOfWorkRoute` wraps every service route: it opens the session, runs the handler, and on a 2xx answer writes the
+audit outbox entry (for changes) and the idempotency record in the same transaction before committing. Anything else
+rolls back, so a refused request changes nothing.
+
+Ask first, then write (issue #14): the session takes a pooled connection only at the handler's first statement, and
+the Idempotency-Key of a POST is claimed then, as the transaction begins (`_Unit.begun`). So a handler that asks
+another service (the registry, projects) before its first statement holds no connection, and no key, while it
+waits: a stalled dependency cannot take the pool from the service's other routes. A route that asks others
+(`asks_others`: one of its dependencies is a `kernel.http.service_dependency`) first looks for an answer kept for its
+key, so a replay is answered without asking again. What is asked first must be reads: a duplicate sent while the
+first is still running asks too, before it waits for the first's key.
+
+Asking another service while the request's transaction is open is refused (`kernel.context.holds_connection`,
+checked by every `ServiceClient` call): release it first, or ask before the first statement (a brief read of one's
+own tables in its own session: `BriefReadsDep`). The one exception is declared (`asks_while_reading`): a detector
+run, one at a time.
 """
 
 from __future__ import annotations
@@ -10,31 +23,39 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import Connection, event
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 from starlette.responses import Response
 from starlette.types import Message, Receive
 
 from services.kernel import idempotency, outbox, rawsql
+from services.kernel.context import connection_check
 from services.kernel.db import long_statements_sql
 from services.kernel.errors import (
     BODY_DIGEST_MISMATCH,
     DATABASE_TIMEOUT,
+    Problem,
     ReplayedRequest,
     ServiceUnavailable,
     Unauthorized,
+    database_unavailable,
 )
+from services.kernel.http import ASKS_SERVICE
 from services.kernel.identity import STREAMED_BODY, Principal
 from services.kernel.jsonbody import StrictJsonRoute
-from services.kernel.rawsql import sqlstate_of
+from services.kernel.rawsql import no_connection, sqlstate_of
 
 log = logging.getLogger("fundtrack.uow")
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -54,6 +75,7 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 # A statement cancelled by statement_timeout, a lock not granted within lock_timeout (services/kernel/db.py).
 TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})
 LONG_FLAG = "x-fundtrack-long-statements"
+ASKS_WHILE_READING_FLAG = "x-fundtrack-asks-while-reading"
 RETRY_ATTEMPTS = 3
 
 
@@ -73,6 +95,14 @@ def long_statements() -> dict[str, Any]:
     """openapi_extra for routes whose statements may run longer than a request's (scans, reports): the
     transaction takes the long statement timeout."""
     return {LONG_FLAG: True}
+
+
+def asks_while_reading() -> dict[str, Any]:
+    """openapi_extra for the one kind of route allowed to ask another service inside its transaction: a detector run
+    (POST /internal/alerts/scan) streams its own tables in parts and asks the registry about each part, so it cannot
+    give its connection back in between. The gateway runs one scan at a time (gateway/scan_jobs.py), so this holds
+    at most one connection of the pool, never the pool."""
+    return {ASKS_WHILE_READING_FLAG: True}
 
 
 class _HashingReceive:
@@ -171,6 +201,59 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
+UNIT = "fundtrack_unit"  # the session's info key of its request's `_Unit`
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """What a request's transaction does first, on the connection it has just taken (`_begun`): the long statement
+    timeout of a route declared long, and the claim of the request's Idempotency-Key (`key`, in `namespace`)."""
+
+    long: bool
+    namespace: str = ""
+    key: str | None = None
+    digest: str | None = None  # None: a streamed body, not hashed yet
+
+    def begun(self, connection: Connection) -> None:
+        if self.long:
+            connection.exec_driver_sql(long_statements_sql())
+        if self.key is None:
+            return
+        try:
+            kept = idempotency.claim(connection, principal_id=self.namespace, key=self.key, digest=self.digest)
+        except Problem as problem:
+            raise _Interrupted(problem=problem) from problem
+        if kept is not None:
+            raise _Interrupted(kept=kept)
+
+
+class _Interrupted(Exception):
+    """Raised out of a handler's first statement when its key was taken: by a request that has committed (`kept`:
+    its answer is replayed) or by another request body (`problem`: 409). Not a Problem, so that a handler's own
+    `except Problem` does not take it for one of its refusals."""
+
+    def __init__(self, *, kept: idempotency.Kept | None = None, problem: Problem | None = None) -> None:
+        super().__init__("the Idempotency-Key was taken")
+        self.kept, self.problem = kept, problem
+
+
+@event.listens_for(Session, "after_begin")
+def _begun(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    unit = session.info.get(UNIT)
+    if isinstance(unit, _Unit) and not transaction.nested:
+        unit.begun(connection)
+
+
+def _asks_others(dependant: Dependant) -> bool:
+    """Whether a route (or any of its dependencies) takes a `kernel.http.service_dependency`."""
+    return any(hasattr(d.call, ASKS_SERVICE) or _asks_others(d) for d in dependant.dependencies)
+
+
+def _holds_connection(request: Request, task: asyncio.Task[Any] | None) -> bool:
+    session = getattr(request.state, "session", None)
+    return asyncio.current_task() is task and isinstance(session, AsyncSession) and session.in_transaction()
+
+
 class UnitOfWorkRoute(StrictJsonRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -179,39 +262,57 @@ class UnitOfWorkRoute(StrictJsonRoute):
         reads_only = bool(extra.get(READS_ONLY_FLAG, False))
         streamed = bool(extra.get(STREAMED_FLAG, False))
         long = bool(extra.get(LONG_FLAG, False))
+        asks_others = _asks_others(self.dependant)
+        checked = not extra.get(ASKS_WHILE_READING_FLAG, False)
 
         async def run_in_transaction(request: Request) -> Response:
-            sessions = request.app.state.sessions
-            attempts = 1 if streamed else RETRY_ATTEMPTS  # a streamed body cannot be read twice
-            for attempt in range(1, attempts + 1):
-                request.state.audit_entities = []
-                async with sessions() as session:
-                    request.state.session = session
-                    try:
-                        if long:
-                            await session.execute(text(long_statements_sql()))
-                        return await _run(
-                            request, session, handler, audited=audited, streamed=streamed, reads_only=reads_only
-                        )
-                    except (DBAPIError, asyncpg.PostgresError) as exc:
-                        if sqlstate_of(exc) in TIMEOUT_SQLSTATES:
-                            raise ServiceUnavailable(
-                                "数据库未及时完成，未做任何更改 / the database did not finish in time (a statement or "
-                                "lock timeout): nothing was changed; retry later with the same Idempotency-Key",
-                                code=DATABASE_TIMEOUT,
-                            ) from exc
-                        if sqlstate_of(exc) not in RETRYABLE_SQLSTATES:
-                            raise
-                        log.warning(
-                            "transaction %d of %d lost to a deadlock or serialization failure", attempt, attempts
-                        )
-                await asyncio.sleep(0.005 * attempt)
-            raise ServiceUnavailable(
-                "数据库争用，请用同一幂等键重试 / the database was contended; nothing was changed, retry with the "
-                "same Idempotency-Key"
-            )
+            task = asyncio.current_task()
+            token = connection_check.set((lambda: _holds_connection(request, task)) if checked else None)
+            try:
+                return await _attempts(request, handler, audited=audited, streamed=streamed, reads_only=reads_only,
+                                       long=long, asks_others=asks_others)
+            finally:
+                connection_check.reset(token)
 
         return run_in_transaction
+
+
+async def _attempts(
+    request: Request,
+    handler: Callable[[Request], Awaitable[Response]],
+    *,
+    audited: bool,
+    streamed: bool,
+    reads_only: bool,
+    long: bool,
+    asks_others: bool,
+) -> Response:
+    sessions = request.app.state.sessions
+    attempts = 1 if streamed else RETRY_ATTEMPTS  # a streamed body cannot be read twice
+    for attempt in range(1, attempts + 1):
+        request.state.audit_entities = []
+        async with sessions() as session:
+            request.state.session = session
+            try:
+                return await _run(request, session, handler, audited=audited, streamed=streamed,
+                                  reads_only=reads_only, long=long, asks_others=asks_others)
+            except (DBAPIError, asyncpg.PostgresError, PoolTimeout, ConnectionRefusedError) as exc:
+                if no_connection(exc):  # nothing of the request ran
+                    raise database_unavailable() from exc
+                if sqlstate_of(exc) in TIMEOUT_SQLSTATES:
+                    raise ServiceUnavailable(
+                        "数据库未及时完成，未做任何更改 / the database did not finish in time (a statement or "
+                        "lock timeout): nothing was changed; retry later with the same Idempotency-Key",
+                        code=DATABASE_TIMEOUT,
+                    ) from exc
+                if sqlstate_of(exc) not in RETRYABLE_SQLSTATES:
+                    raise
+                log.warning("transaction %d of %d lost to a deadlock or serialization failure", attempt, attempts)
+        await asyncio.sleep(0.005 * attempt)
+    raise ServiceUnavailable(
+        "数据库争用，请用同一幂等键重试 / the database was contended; nothing was changed, retry with the "
+        "same Idempotency-Key"
+    )
 
 
 async def _run(
@@ -222,6 +323,8 @@ async def _run(
     audited: bool,
     streamed: bool,
     reads_only: bool = False,
+    long: bool = False,
+    asks_others: bool = False,
 ) -> Response:
     principal = principal_of(request)
     signed_digest = getattr(request.state, "signed_body_sha256", None)
@@ -242,26 +345,37 @@ async def _run(
     else:
         body_sha256 = hashlib.sha256(await request.body()).hexdigest()
 
+    unit = _Unit(long)
     if key is not None:
+        idempotency.check_key(key)
         # A streamed body is not known yet: a replay is recognised by the key, then confirmed by hashing the body.
         digest = None if streamed else idempotency.request_digest(request.method, request.url.path, body_sha256)
         namespace = idempotency.namespace(principal)
-        replay = await idempotency.claim(session, principal_id=namespace, key=key, digest=digest)
-        if replay is not None:
-            if streamed:
-                await _confirm_streamed_replay(request, session, principal, key)
+        if asks_others:  # a replay is answered before anyone is asked; the connection goes back at once
+            kept = await idempotency.stored_answer(session, principal_id=namespace, key=key, digest=digest)
             await session.rollback()
-            return replay
+            if kept is not None:
+                return await _replayed(request, kept, streamed=streamed)
+        unit = _Unit(long, namespace, key, digest)
+    session.info[UNIT] = unit
 
     writes = _Writes(request, session, principal, audited, reads_only, key, hashing, body_sha256)
     request.state.unit_writes = writes
     try:
+        if streamed:  # its key is claimed before the body is read: a replay hashes the whole body to confirm it
+            await session.connection()
         response = await handler(request)
         if 200 <= response.status_code < 300:
             if writes.written is None:
                 await writes.write(response)
             else:
                 writes.check_answered(response)
+    except _Interrupted as interrupted:
+        await session.rollback()
+        if interrupted.problem is not None:
+            raise interrupted.problem from None
+        assert interrupted.kept is not None
+        return await _replayed(request, interrupted.kept, streamed=streamed)
     except BaseException:
         await session.rollback()
         raise
@@ -270,6 +384,14 @@ async def _run(
         return response
     await session.commit()
     return response
+
+
+async def _replayed(request: Request, kept: idempotency.Kept, *, streamed: bool) -> Response:
+    """The answer kept for the request's key; a streamed body is read whole first, to confirm it is the same."""
+    if streamed:
+        digest = idempotency.request_digest(request.method, request.url.path, await _drain(request))
+        idempotency.confirm(stored_digest=kept.request_sha256, digest=digest)
+    return kept.response
 
 
 async def _claim_nonce(session: AsyncSession, nonce: str) -> None:
@@ -281,12 +403,6 @@ async def _claim_nonce(session: AsyncSession, nonce: str) -> None:
         raise ReplayedRequest(
             "重放的请求被拒绝 / refused: this signed request was already received once", rule="S5"
         ) from exc
-
-
-async def _confirm_streamed_replay(request: Request, session: AsyncSession, principal: Principal, key: str) -> None:
-    digest = idempotency.request_digest(request.method, request.url.path, await _drain(request))
-    stored = await idempotency.stored_digest(session, principal_id=idempotency.namespace(principal), key=key)
-    idempotency.confirm(stored_digest=stored, digest=digest)
 
 
 def get_session(request: Request) -> AsyncSession:
@@ -311,6 +427,26 @@ async def receipt_dependency(request: Request) -> Receipt:
     return Receipt(getattr(request.state, "unit_writes", None), getattr(route, "status_code", None) or 200)
 
 
+BriefReads = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+async def brief_reads_dependency(request: Request) -> BriefReads:
+    """Reads of the service's own tables in a session of their own, its connection given back at the end of the
+    block: for what a route must read before it asks another service (release, ask, then write)."""
+    sessions = request.app.state.sessions
+
+    @asynccontextmanager
+    async def brief() -> AsyncIterator[AsyncSession]:
+        async with sessions() as session:
+            try:
+                yield session
+            finally:
+                await session.rollback()
+
+    return brief
+
+
 SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+BriefReadsDep = Annotated[BriefReads, Depends(brief_reads_dependency)]
 ReceiptDep = Annotated[Receipt, Depends(receipt_dependency)]
 PrincipalDep = Annotated[Principal, Depends(principal_dependency)]

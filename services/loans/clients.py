@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from services.kernel.alerts import DetectorContext
-from services.kernel.http import ServiceClient, client_in, client_of
+from services.kernel.http import ServiceClient, client_in, service_dependency
 from services.loans import problems
 from services.loans.rules import Eligibility, Household
 
@@ -85,13 +85,9 @@ class Registry:
         return found
 
 
-def registry_of(request: Request) -> Registry:
-    return Registry(client_of(request, "registry"))
-
-
 def registry_for_scan(ctx: DetectorContext) -> Registry:
     """The registry client the app opened, for a detector run (which has the app's state, not a request)."""
     return Registry(client_in(ctx.state, "registry"))
 
 
-RegistryDep = Annotated[Registry, Depends(registry_of)]
+RegistryDep = Annotated[Registry, Depends(service_dependency("registry", Registry))]

@@ -9,7 +9,7 @@ from fastapi import Query
 from services.kernel.app import service_router
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from services.kernel.types import RegionCode
-from services.kernel.uow import PrincipalDep, SessionDep
+from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep
 from services.projects import announcements, assets, objections, repository, rules, service
 from services.projects.clients import RegistryDep
 from services.projects.rules import Category
@@ -72,9 +72,9 @@ async def get_project(project_id: str, session: SessionDep, principal: Principal
 
 @router.post("/{project_id}/submit", response_model=ProjectRead)
 async def submit(
-    project_id: str, session: SessionDep, principal: PrincipalDep, registry: RegistryDep
+    project_id: str, session: SessionDep, principal: PrincipalDep, registry: RegistryDep, brief: BriefReadsDep
 ) -> ProjectRead:
-    return await service.submit(session, principal, project_id, registry)
+    return await service.submit(session, principal, project_id, registry, brief)
 
 
 @router.post("/{project_id}/review", response_model=ProjectRead)

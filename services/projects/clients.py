@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from services.kernel.http import ServiceClient, client_of
+from services.kernel.http import ServiceClient, service_dependency
 from services.projects import problems
 
 LOOKUP_BATCH = 1000  # the registry's lookup takes at most this many ids a call
@@ -50,8 +50,4 @@ class Registry:
         return await household_counties(self.client, household_ids)
 
 
-def registry_of(request: Request) -> Registry:
-    return Registry(client_of(request, "registry"))
-
-
-RegistryDep = Annotated[Registry, Depends(registry_of)]
+RegistryDep = Annotated[Registry, Depends(service_dependency("registry", Registry))]

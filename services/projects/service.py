@@ -13,6 +13,7 @@ from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.pagination import Page, decode_cursor, page_of
 from services.kernel.scope import check_covers, scope_prefix
+from services.kernel.uow import BriefReads
 from services.projects import repository, rules
 from services.projects.clients import Registry
 from services.projects.models import Announcement, Project, ProjectEvent
@@ -103,20 +104,33 @@ async def _move(
     return (await read_projects(session, [project]))[0]
 
 
-async def submit(session: AsyncSession, principal: Principal, project_id: str, registry: Registry) -> ProjectRead:
-    """draft → submitted, if P4, P7 and P3 hold (P3 asks the registry; the registry down → 503, nothing changes)."""
-    project = await repository.get_project(session, principal, project_id, for_update=True)
-    rules.next_status(project.status, "submit")
-    rules.check_category_not_on_negative_list(project.category)
-    rules.check_has_performance_targets(project.performance_targets)
-    beneficiaries = list(project.beneficiary_household_ids)
+async def submit(
+    session: AsyncSession, principal: Principal, project_id: str, registry: Registry, brief: BriefReads
+) -> ProjectRead:
+    """draft → submitted, if P4, P7 and P3 hold (P3 asks the registry; the registry down → 503, nothing changes).
+
+    Ask first, then write (issue #14): the draft is read in a brief session of its own, whose connection is given
+    back before the registry is asked; then the project is locked and checked again (another request may have moved
+    it meanwhile; its beneficiaries are never changed, so the registry's answer still holds for them)."""
+    async with brief() as reading:
+        draft = await repository.get_project(reading, principal, project_id)
+        _check_submittable(draft)
+        beneficiaries, county_code = list(draft.beneficiary_household_ids), draft.county_code
     reasons: dict[str, list[str]] = {}
     if beneficiaries:
         judged = await registry.ineligibility(beneficiaries)
         counties = await registry.counties(beneficiaries)
-        reasons = rules.reasons_in_county(judged, counties, project.county_code)
-    rules.check_poor_beneficiaries(beneficiaries, reasons)
+        reasons = rules.reasons_in_county(judged, counties, county_code)
+    project = await repository.get_project(session, principal, project_id, for_update=True)
+    _check_submittable(project)
+    rules.check_poor_beneficiaries(list(project.beneficiary_household_ids), reasons)
     return await _move(session, project, "submit", principal)
+
+
+def _check_submittable(project: Project) -> None:
+    rules.next_status(project.status, "submit")
+    rules.check_category_not_on_negative_list(project.category)
+    rules.check_has_performance_targets(project.performance_targets)
 
 
 async def review(

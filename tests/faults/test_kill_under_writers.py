@@ -15,12 +15,10 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-import psutil
 import pytest
 
 from deploy.embedded import EmbeddedPostgres
-from gateway.audit_chain import unchained_acknowledgements
-from services.kernel.topology import ALL_SCHEMAS
+from tests.faults.under_up import parent_of, send_until_answered, wait_chained
 from tests.platform.test_up import Up, _ready
 from tests.registry.factory import csv_body, new_county, row
 from tests.stack import free_port_block
@@ -32,26 +30,11 @@ IMPORTS = 25  # per writer: enough that both kills fall while they write
 async def _writer(gateway: str, token: str, counties: list[str], done: list[str]) -> None:
     async with httpx.AsyncClient(base_url=gateway, headers={"authorization": f"Bearer {token}"}) as client:
         for county in counties:
-            body = csv_body(row(county), row(county), row(county))
-            headers = {"content-type": "text/csv", "idempotency-key": f"kill-{county}"}
-            for _ in range(600):
-                try:
-                    answer = await client.post("/registry/households/import", content=body, headers=headers,
-                                               timeout=30)
-                    if answer.status_code == 200:
-                        assert answer.json()["imported"] == 3, answer.text
-                        done.append(county)
-                        break
-                    assert answer.status_code in (502, 503), answer.text  # never a 500, never a 4xx for this
-                except httpx.TransportError:
-                    pass  # the gateway itself was killed: the answer is lost, the same key is sent again
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError(f"the import of {county} was never answered")
-
-
-def _victim(up: Up, app: str) -> psutil.Process:
-    return next(p for p in up.family() if f"{app}:app" in " ".join(p.cmdline()) and p.ppid() == up.process.pid)
+            answer = await send_until_answered(
+                client, "/registry/households/import", f"kill-{county}", ok=200,
+                content=csv_body(row(county), row(county), row(county)), headers={"content-type": "text/csv"})
+            assert answer.json()["imported"] == 3, answer.text
+            done.append(county)
 
 
 @pytest.mark.destructive
@@ -67,7 +50,7 @@ async def test_killed_processes_lose_and_double_nothing_under_concurrent_writers
         for app, name in (("services.registry.app", "registry"), ("gateway.app", "gateway")):
             await asyncio.sleep(1.5)
             assert len(done) < WRITERS * IMPORTS, "the writers were done before the kill"
-            _victim(up, app).kill()
+            parent_of(up, app).kill()
             for _ in range(100):  # the supervisor says it, and starts it again
                 if any(f"{name} started again" in line for line in up.lines):
                     break
@@ -85,24 +68,8 @@ async def test_killed_processes_lose_and_double_nothing_under_concurrent_writers
                 "SELECT county_code, count(*) FROM registry.households WHERE county_code = ANY($1::text[]) "
                 "GROUP BY county_code", done))
             assert counts == {c: 3 for c in done}, counts  # every acknowledged import once, none twice
-            # /audit/verify's `pending` is the gateway's own backlog: the registry's outbox is pulled every
-            # interval (and not while its circuit is open after the kill), so wait for the chain to hold the imports.
-            for _ in range(150):
-                async with httpx.AsyncClient(base_url=up.gateway) as client:
-                    verified = (await client.get("/audit/verify", headers={"authorization": f"Bearer {token}"},
-                                                 timeout=30)).json()
-                imports = await conn.fetchval(
-                    "SELECT count(*) FROM registry.audit_outbox WHERE path = '/registry/households/import' "
-                    "AND status = 200")
-                chained = await conn.fetchval(
-                    "SELECT count(*) FROM registry.audit_outbox o JOIN gateway.audit_log l "
-                    "ON l.origin = 'registry' AND l.origin_id = o.id WHERE o.path = '/registry/households/import'")
-                if (verified["pending"] == 0 and imports == chained
-                        and not await unchained_acknowledgements(conn, ALL_SCHEMAS)):
-                    break
-                await asyncio.sleep(0.2)
-            assert verified["ok"] is True, verified
-            assert await unchained_acknowledgements(conn, ALL_SCHEMAS) == []
+            _, imports, chained = await wait_chained(conn, up, token, origin="registry",
+                                                     path="/registry/households/import", status=200)
             assert imports == chained >= len(done), (imports, chained)  # every committed import is in the chain
         finally:
             await conn.close()

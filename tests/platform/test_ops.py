@@ -14,7 +14,7 @@ from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
 from services.kernel.db import create_engine, session_factory
 from services.kernel.scheduler import daily_scan, seconds_until
 from services.kernel.settings import Settings
-from tests.conftest import Api
+from tests.conftest import Api, MakePrincipal
 from tests.stack import Stack, TestDatabase
 
 
@@ -99,6 +99,61 @@ async def test_readiness_goes_red_while_a_service_cannot_reach_its_database(
         await asyncio.sleep(0.1)
     else:
         raise AssertionError("the gateway never said ready again")
+
+
+@pytest.mark.destructive
+async def test_a_service_refused_a_database_connection_answers_503_not_500(
+    make_principal: MakePrincipal, stack: Stack, db: asyncpg.Pool
+) -> None:
+    """Issue #14: no 500 when no connection can be had. The loans service's role at its connection limit (the server
+    refuses it: SQLSTATE 53300) and its sessions cut: a request through the gateway is 503 DATABASE_UNAVAILABLE (it
+    was a 500); the limit lifted, the service answers again."""
+    if not stack.db_urls:
+        pytest.skip("the server let no per-process roles be made: the loans process logs in as the suite's user")
+    inspector, params = await make_principal("inspector", "430124"), {"county": "430124"}
+    assert (await inspector.get("/loans", params=params)).status_code == 200
+    await db.execute("ALTER ROLE fundtrack_loans CONNECTION LIMIT 0")
+    try:
+        await db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'fundtrack_loans'")
+        refused = await inspector.get("/loans", params=params)
+        assert refused.status_code == 503 and refused.json()["code"] == "DATABASE_UNAVAILABLE", refused.text
+    finally:
+        await db.execute("ALTER ROLE fundtrack_loans CONNECTION LIMIT -1")
+    for _ in range(100):
+        answer = await inspector.get("/loans", params=params)
+        if answer.status_code == 200:
+            break
+        assert answer.status_code == 503 and answer.json()["code"] == "DATABASE_UNAVAILABLE", answer.text
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the loans service never answered again")
+
+
+@pytest.mark.destructive
+async def test_the_gateway_refused_its_database_answers_503_not_500(
+    make_principal: MakePrincipal, anonymous: Api, stack: Stack, db: asyncpg.Pool
+) -> None:
+    """Issue #14: the gateway's own role at its connection limit and its sessions cut: a key it has not seen yet
+    cannot be looked up nor its answer audited: 503 with `outcome: none` (nothing was done), never a 500, a 401 or a
+    200; its connections back, the same key is answered."""
+    if not stack.db_urls:
+        pytest.skip("the server let no per-process roles be made: the gateway logs in as the suite's user")
+    inspector = await make_principal("inspector", "430124")  # not looked up yet: no cached principal
+    await db.execute("ALTER ROLE fundtrack_gateway CONNECTION LIMIT 0")
+    try:
+        await db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'fundtrack_gateway'")
+        refused = await inspector.get("/loans", params={"county": "430124"})
+        assert refused.status_code == 503 and refused.json()["outcome"] == "none", refused.text
+    finally:
+        await db.execute("ALTER ROLE fundtrack_gateway CONNECTION LIMIT -1")
+    for _ in range(200):  # answered again, and ready (its audit writer and sequencer have their connections back)
+        answer = await inspector.get("/loans", params={"county": "430124"})
+        assert answer.status_code in (200, 503), answer.text
+        if answer.status_code == 200 and (await anonymous.get("/readyz")).status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the gateway never answered again")
 
 
 async def test_a_daily_detector_that_fails_loses_only_its_own_alerts(

@@ -1,0 +1,78 @@
+"""Shared by the fault tests that kill processes of a real `fundtrack up` (tests/platform/test_up.py `Up`) under
+concurrent writers: the processes to kill, a writer that sends one request with its Idempotency-Key until it is
+answered as a finance system would, and the wait for every committed change of a service to be chained."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import httpx
+import psutil
+
+from gateway.audit_chain import unchained_acknowledgements
+from services.kernel.topology import ALL_SCHEMAS
+from tests.platform.test_up import Up
+
+
+def parent_of(up: Up, app: str) -> psutil.Process:
+    """The uvicorn process `fundtrack up` started for `app` (e.g. "services.funds.app")."""
+    return next(p for p in up.family() if f"{app}:app" in " ".join(p.cmdline()) and p.ppid() == up.process.pid)
+
+
+def workers_of(up: Up, app: str) -> list[psutil.Process]:
+    """The worker processes of a uvicorn started with --workers (spawned by multiprocessing; not its resource
+    tracker)."""
+    found = []
+    for child in parent_of(up, app).children():
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:  # a worker just killed, not reaped yet (a zombie), or gone
+            continue
+    return found
+
+
+async def send_until_answered(
+    client: httpx.AsyncClient, path: str, key: str, *, ok: int, attempts: int = 600, **request: Any
+) -> httpx.Response:
+    """POST `request` to `path` with Idempotency-Key `key` until it is answered `ok`, whatever comes between (a
+    refused connection, a 502 or 503, an answer lost with its connection): never a 500, never a 4xx."""
+    headers = {"idempotency-key": key, **request.pop("headers", {})}
+    for _ in range(attempts):
+        try:
+            answer = await client.post(path, headers=headers, timeout=30, **request)
+            if answer.status_code == ok:
+                return answer
+            assert answer.status_code in (502, 503), answer.text
+        except httpx.TransportError:
+            pass  # the process answering was killed: the answer is lost, the same key is sent again
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"POST {path} with key {key} was never answered {ok}")
+
+
+async def wait_chained(
+    conn: asyncpg.Connection, up: Up, token: str, *, origin: str, path: str, status: int
+) -> tuple[dict[str, Any], int, int]:
+    """Wait until the trail holds every change `origin` committed for `path` (answered `status`): /audit/verify's
+    `pending` is the gateway's own backlog only, and a service's outbox is pulled every interval (not while its
+    circuit is open after a kill). Returns the last /audit/verify answer, the changes committed and those chained."""
+    committed = chained = -1
+    verified: dict[str, Any] = {}
+    for _ in range(150):
+        async with httpx.AsyncClient(base_url=up.gateway) as client:
+            verified = (await client.get("/audit/verify", headers={"authorization": f"Bearer {token}"},
+                                         timeout=30)).json()
+        committed = await conn.fetchval(
+            f"SELECT count(*) FROM {origin}.audit_outbox WHERE path = $1 AND status = $2", path, status)
+        chained = await conn.fetchval(
+            f"SELECT count(*) FROM {origin}.audit_outbox o JOIN gateway.audit_log l "
+            "ON l.origin = $1 AND l.origin_id = o.id WHERE o.path = $2", origin, path)
+        if (verified["pending"] == 0 and committed == chained
+                and not await unchained_acknowledgements(conn, ALL_SCHEMAS)):
+            break
+        await asyncio.sleep(0.2)
+    assert verified["ok"] is True, verified
+    assert await unchained_acknowledgements(conn, ALL_SCHEMAS) == []
+    return verified, committed, chained
