@@ -41,6 +41,8 @@ ROLES = {"admin": "000000", "finance": REGION, "inspector": REGION, "lender": RE
 SEED = 14
 EXAMPLES = 5  # fuzzed cases per operation and role, on top of the coverage phase's (its edges and wrong types)
 MIN_CASES = 2000
+BUSY_CODES = frozenset({"DATABASE_UNAVAILABLE", "DATABASE_TIMEOUT", "DEPENDENCY_UNAVAILABLE", "SERVICE_UNAVAILABLE"})
+BUSY_SHARE = 0.02  # of the cases: more 503s than that is not load but a fault
 RUN_SECONDS = 200  # the five runs together; CI's whole suite stays well inside its 30 minutes
 ST = Path(sys.executable).with_name("st")
 
@@ -52,6 +54,13 @@ class Finding:
     field: str  # the problem's `field` ("-": no problem, or none named)
     status: int
     request: str
+    code: str = "-"  # the problem's `code`
+
+    @property
+    def busy(self) -> bool:
+        """A 503 that says to ask again (the database or a service busy: the suite's other stacks share the server),
+        which is the documented answer under load, not a disagreement with the document."""
+        return self.status == 503 and (self.code in BUSY_CODES or self.operation == "GET /readyz")  # not ready
 
     def line(self) -> str:
         return f"{self.check} {self.operation} {self.field}  ({self.status}: {self.request[:300]})"
@@ -88,14 +97,17 @@ def load_baseline(text: str) -> list[Accepted]:
     return accepted
 
 
-def _problem_field(response: dict[str, Any]) -> str:
+def _problem(response: dict[str, Any]) -> tuple[str, str]:
+    """The problem's `field` and `code` ("-" for what it does not say)."""
     content = response.get("content") or {}
     raw = base64.b64decode(content["$base64"]) if isinstance(content, dict) and "$base64" in content else b""
     try:
         body = json.loads(raw)
     except ValueError:
-        return "-"
-    return str(body.get("field", "-")) if isinstance(body, dict) else "-"
+        return "-", "-"
+    if not isinstance(body, dict):
+        return "-", "-"
+    return str(body.get("field", "-")), str(body.get("code", "-"))
 
 
 def read_events(path: Path) -> Iterator[dict[str, Any]]:
@@ -124,10 +136,12 @@ def findings_of(path: Path) -> tuple[list[Finding], set[str], list[str]]:
                 if check.get("status") != "failure":
                     continue
                 failure = check["failure_info"]["failure"]
+                field, code = _problem(response)
                 found.append(Finding(
                     check=failure["code"],
                     operation=failure.get("operation") or recorder["label"],
-                    field=_problem_field(response),
+                    field=field,
+                    code=code,
                     status=int(response.get("status_code", 0)),
                     request=f"{interaction.get('request', {}).get('method', '')} "
                             f"{interaction.get('request', {}).get('uri', '')}",
@@ -171,10 +185,14 @@ async def _issue_keys(stack: Stack) -> dict[str, str]:
         for role, region in ROLES.items():
             if role == "admin":
                 continue
-            response = await client.post(
-                "/admin/principals", headers={"authorization": f"Bearer {stack.admin_token}"},
-                json={"name": f"contract {role}", "role": role, "region_code": region},
-            )
+            for _ in range(20):  # a 503 (the database busy with the rest of the suite) says: ask again
+                response = await client.post(
+                    "/admin/principals", headers={"authorization": f"Bearer {stack.admin_token}"},
+                    json={"name": f"contract {role}", "role": role, "region_code": region},
+                )
+                if response.status_code != 503:
+                    break
+                await asyncio.sleep(0.5)
             assert response.status_code == 201, response.text
             keys[role] = response.json()["api_key"]
     return keys
@@ -236,16 +254,21 @@ def test_schemathesis_finds_nothing_the_baseline_does_not_explain(contract_stack
     unexplained: list[str] = []
     errors: list[str] = []
     tested: set[str] = set()
+    busy: set[str] = set()
     cases = 0
     for role, (_, report) in runs.items():
         assert report.with_suffix(".ndjson").exists(), (tmp_path / f"{role}.log").read_text()[-3000:]
         found, exercised, role_errors = findings_of(report.with_suffix(".ndjson"))
         tested |= exercised
         errors += [f"{role}: {e}" for e in role_errors]
-        unexplained += sorted({f"{role}: {f.line()}" for f in found if not any(a.covers(f) for a in accepted)})
+        busy |= {f"{role}: {f.request}" for f in found if f.busy}
+        unexplained += sorted({
+            f"{role}: {f.line()}" for f in found if not f.busy and not any(a.covers(f) for a in accepted)
+        })
         cases += json.loads(report.with_suffix(".json").read_text())["test_cases"]["generated"]
     documented = {f"{m.upper()} {p}" for p, ops in document["paths"].items() for m in ops}
     assert unexplained == [], "schemathesis found what the baseline does not explain:\n" + "\n".join(unexplained)
     assert errors == [], "\n".join(errors)
     assert documented <= tested, f"operations no role's run tested: {sorted(documented - tested)}"
     assert cases >= MIN_CASES, f"only {cases} cases generated"
+    assert len(busy) <= BUSY_SHARE * cases, f"{len(busy)} answers 503 (busy) of {cases}:\n" + "\n".join(sorted(busy))
