@@ -20,6 +20,7 @@ from services.kernel.http import signed_headers
 from services.kernel.jsonbody import StrictJsonRoute
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from services.kernel.topology import SERVICES
+from services.kernel.types import Instant
 from services.kernel.uow import PrincipalDep, principal_of
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], route_class=StrictJsonRoute)
@@ -70,7 +71,7 @@ async def list_alerts(
     region: RegionQuery = None,
     status: StatusQuery = None,
     severity: SeverityQuery = None,
-    since: Annotated[str | None, Query(max_length=40)] = None,
+    since: Annotated[Instant | None, Query()] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> JSONResponse:
@@ -83,7 +84,7 @@ async def list_alerts(
             "region": region,
             "status": status,
             "severity": severity,
-            "since": since,
+            "since": since.isoformat() if since else None,
             "cursor": cursor,
             "limit": limit,
         }.items()

@@ -24,7 +24,7 @@ from services.kernel.identity import Principal
 from services.kernel.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from services.kernel.scope import check_national, within_reach
 from services.kernel.spreadsheet import SpreadsheetWriter
-from services.kernel.types import AnyRegionCode
+from services.kernel.types import AnyRegionCode, Instant
 from services.kernel.uow import PrincipalDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -54,8 +54,8 @@ async def audit_query(
     code: Annotated[str | None, Query(max_length=64)] = None,
     entity_id: Annotated[str | None, Query(max_length=128)] = None,
     request_id: Annotated[str | None, Query(max_length=128)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[Instant | None, Query()] = None,
+    until: Annotated[Instant | None, Query()] = None,
 ) -> AuditQuery:
     return AuditQuery(
         actor=actor,
@@ -298,7 +298,12 @@ async def _jsonl(engine: Any, conditions: list[Any]) -> AsyncIterator[str]:
 ExportFormat = Annotated[Literal["csv", "jsonl"], Query(alias="format")]
 
 
-@router.get("/export")
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={200: {"description": "the entries, oldest first", "content": {
+        "text/csv": {"schema": {"type": "string"}}, "application/jsonl": {"schema": {"type": "string"}}}}},
+)
 async def export(
     request: Request, principal: PrincipalDep, q: AuditQueryDep, export_format: ExportFormat = "csv"
 ) -> StreamingResponse:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import time
 from dataclasses import replace
 from typing import Any
@@ -19,7 +20,7 @@ from gateway.auth import Authenticator, bearer_token
 from gateway.exchange import ANONYMOUS, Exchange, request_id_of
 from gateway.internal import PREFIX as INTERNAL_PREFIX
 from gateway.policy import GATEWAY, Match, Route, match
-from gateway.proxy import FORWARDED_RESPONSE_HEADERS, MAX_BODY_BYTES, forward, read_body
+from gateway.proxy import FORWARDED_RESPONSE_HEADERS, MAX_BODY_BYTES, BodyPace, forward, read_body, too_large
 from gateway.ratelimit import SlidingWindow, client_address
 from gateway.responder import Responder
 from services.kernel.context import request_id_var
@@ -35,7 +36,7 @@ from services.kernel.errors import (
 )
 from services.kernel.identity import Principal
 from services.kernel.settings import get_settings, proxy_networks
-from services.kernel.types import control_character_in, escape_control_characters
+from services.kernel.types import ID_PATTERN, control_character_in, escape_control_characters
 
 log = logging.getLogger("fundtrack.door")
 PUBLIC_PRINCIPAL = Principal(id="public", role="public", region_code="000000", name="the public")
@@ -132,12 +133,16 @@ class Door:
         if malformed is not None:
             await _drain(receive, headers)
             raise ValidationProblem(
-                f"输入无效 / invalid input: {malformed}: 含有控制字符 / contains a control character", field=malformed
+                f"输入无效 / invalid input: {malformed}: 含有控制字符或不是编号 / contains a control character, "
+                "or is not an id", field=malformed
             )
+        declared = _content_length(headers)
+        if declared is not None and declared > found.route.max_body:
+            raise too_large(found.route.max_body)  # at once: not a byte of it is read, nor forwarded
         if found.route.target == GATEWAY:
             state = scope.setdefault("state", {})
             state.update(principal=ex.principal, request_id=ex.request_id)
-            await self.app(scope, receive, responder.send)
+            await self.app(scope, await _read_within(receive, found.route.max_body), responder.send)
             return
         await self._forward(scope, receive, responder, found.route, headers, ex)
 
@@ -150,7 +155,8 @@ class Door:
             ex.principal = principal or ANONYMOUS
             status, code = (404, NOT_FOUND) if found.method_allowed else (405, METHOD_NOT_ALLOWED)
             detail = f"没有这个地址 / no such resource: {ex.method} {ex.path}"
-            return problem_body(status=status, code=code, title=detail, detail=detail), []
+            allow = [(b"allow", ", ".join(found.methods).encode())] if status == 405 else []  # RFC 9110 §15.5.6
+            return problem_body(status=status, code=code, title=detail, detail=detail), allow
         ex.route, ex.params = route.template, found.params
         ex.audited = not (route.target == GATEWAY and route.template in HEALTH_ROUTES)
         if route.public:
@@ -192,6 +198,7 @@ class Door:
             headers=headers,
             receive=receive,
             streamed=route.streamed,
+            max_body=route.max_body,
             principal=ex.principal,
             request_id=ex.request_id,
         )
@@ -219,14 +226,41 @@ NO_KEY_WARNING = (
 
 def _control_character_field(ex: Exchange) -> str | None:
     """The path parameter or query parameter whose decoded value holds a control character (no id, code, date or
-    filter does; PostgreSQL text cannot hold a NUL), for every route, the gateway's own included."""
+    filter does; PostgreSQL text cannot hold a NUL), or the id in the path that is not one (ID_PATTERN, as the
+    OpenAPI document says: gateway/contract.py), for every route, the gateway's own included."""
     for name, value in ex.params.items():
-        if control_character_in(value) is not None:
+        if control_character_in(value) is not None or (name.endswith("_id") and not ID.match(value)):
             return name
     for name, value in parse_qsl(ex.query, keep_blank_values=True):
         if control_character_in(name) is not None or control_character_in(value) is not None:
             return escape_control_characters(name)
     return None
+
+
+def _content_length(headers: dict[str, str]) -> int | None:
+    try:
+        return int(headers["content-length"])
+    except (KeyError, ValueError):
+        return None  # chunked (or malformed): counted as it arrives
+
+
+async def _read_within(receive: Receive, limit: int) -> Receive:
+    """A gateway route's body read whole here, under its route's limit and S12's pace (its bodies are small), then
+    handed to the route as one message; what the route reads after it (a disconnect) comes from the client."""
+    body = await read_body(receive, limit=limit, pace=BodyPace.from_settings(max_bytes=limit))
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+ID = re.compile(ID_PATTERN)
 
 
 def _peer(scope: Scope) -> str:

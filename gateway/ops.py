@@ -10,20 +10,30 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import text
 
-from gateway import metrics
-from gateway.policy import ROUTES
+from gateway import contract, metrics
 from services.kernel.http import signed_headers
 from services.kernel.identity import Principal
 from services.kernel.topology import SERVICES
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(tags=["operations"])
 GATEWAY_PRINCIPAL = Principal(id="service:gateway", role="service", region_code="000000", name="gateway")
 
 
-@router.get("/healthz")
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, bool]
+
+
+@router.get("/healthz", response_model=Health)
 async def healthz() -> dict[str, str]:
+    """The gateway process lives (liveness)."""
     return {"status": "ok"}
 
 
@@ -35,7 +45,7 @@ async def _service_ready(client: httpx.AsyncClient) -> bool:
         return False
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "not ready"}})
 async def readyz(request: Request, scope: Literal["system", "self"] = "system") -> JSONResponse:
     """Ready: the gateway's database and every service's (`scope=system`, for operators and `fundtrack up`); the
     gateway's own database only (`scope=self`: a load balancer's probe, which must not take every gateway out of
@@ -54,7 +64,7 @@ async def readyz(request: Request, scope: Literal["system", "self"] = "system") 
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
-@router.get("/metrics")
+@router.get("/metrics", include_in_schema=False)
 async def prometheus() -> Response:
     payload, content_type = metrics.exposition()
     return Response(payload, media_type=content_type)
@@ -69,13 +79,6 @@ async def _service_openapi(client: httpx.AsyncClient, service: str) -> dict[str,
     return document
 
 
-def _roles_note(method: str, path: str) -> str | None:
-    for route in ROUTES:
-        if route.method == method.upper() and route.template == path:
-            return "public, no key" if route.public else "roles: " + ", ".join(sorted(route.roles))
-    return None
-
-
 SERVICE_PROBES = frozenset({"/healthz", "/readyz"})
 
 
@@ -87,7 +90,8 @@ def published(path: str) -> bool:
 
 
 async def merged_openapi(app: FastAPI) -> dict[str, Any]:
-    """The gateway's own routes plus every public route of the services, each marked with who may call it."""
+    """The gateway's own routes plus every public route of the services, each marked with who may call it and
+    every problem it can answer (gateway/contract.py)."""
     document = copy.deepcopy(app.openapi())
     documents = await asyncio.gather(
         *(_service_openapi(app.state.service_http[n], n) for n in SERVICES), return_exceptions=True
@@ -101,21 +105,14 @@ async def merged_openapi(app: FastAPI) -> dict[str, Any]:
         document.setdefault("components", {}).setdefault("schemas", {}).update(
             service_doc.get("components", {}).get("schemas", {})
         )
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            note = _roles_note(method, path)
-            if note and isinstance(operation, dict):
-                operation["description"] = f"{operation.get('description', '')}\n\n**Who:** {note}".strip()
-    document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
-    document["security"] = [{"bearer": []}]
-    return document
+    return contract.finish(document)
 
 
-@router.get("/openapi.json")
+@router.get("/openapi.json", include_in_schema=False)
 async def openapi_document(request: Request) -> JSONResponse:
     return JSONResponse(await merged_openapi(request.app))
 
 
-@router.get("/docs")
+@router.get("/docs", include_in_schema=False)
 async def docs() -> HTMLResponse:
     return get_swagger_ui_html(openapi_url="/openapi.json", title="FundTrack API")

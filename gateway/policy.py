@@ -17,6 +17,15 @@ ANY_ROLE = frozenset({ADMIN, FINANCE, PM, LENDER, INSPECTOR})
 PUBLIC = frozenset({"public"})
 GATEWAY = "gateway"
 
+# Body limits (issue #14), enforced by the door before a body is forwarded (413 PAYLOAD_TOO_LARGE) and declared in
+# the OpenAPI document (`x-max-body-bytes`). A JSON body of ours is a few kilobytes; a batch of 1,000 allocations a
+# few hundred; a county's roster a hundred megabytes and more. A route that takes no body takes none.
+NO_BODY = 0
+SMALL_BODY = 64 * 1024  # a state change with a note, a public objection, a key's request
+JSON_BODY = 1024 * 1024
+BATCH_BODY = 8 * 1024 * 1024
+IMPORT_BODY = 1024 * 1024 * 1024  # streamed, never whole in memory
+
 
 @dataclass(frozen=True)
 class Route:
@@ -25,6 +34,8 @@ class Route:
     roles: frozenset[str]
     target: str  # GATEWAY, or the service that owns the path
     streamed: bool = False  # forward the body as a stream (large uploads)
+    max_body: int = JSON_BODY  # bytes; over it, 413 before anything is forwarded
+    problems: frozenset[int] = frozenset()  # problem statuses besides those its shape implies (gateway/contract.py)
     pattern: re.Pattern[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -36,37 +47,47 @@ class Route:
         return self.roles == PUBLIC
 
 
-def _r(method: str, template: str, *roles: str, target: str | None = None, streamed: bool = False) -> Route:
+def _r(
+    method: str,
+    template: str,
+    *roles: str,
+    target: str | None = None,
+    streamed: bool = False,
+    max_body: int | None = None,
+    problems: tuple[int, ...] = (),
+) -> Route:
     if target is None:
         target = template.strip("/").split("/")[0]
     allowed = PUBLIC if roles == ("public",) else frozenset(roles)
-    return Route(method, template, allowed, target, streamed)
+    if max_body is None:
+        max_body = NO_BODY if method in ("GET", "DELETE") else JSON_BODY
+    return Route(method, template, allowed, target, streamed, max_body, frozenset(problems))
 
 
 ROUTES: tuple[Route, ...] = (
     # Gateway
-    _r("POST", "/admin/principals", ADMIN, target=GATEWAY),
+    _r("POST", "/admin/principals", ADMIN, target=GATEWAY, max_body=SMALL_BODY),
     _r("GET", "/admin/principals", ADMIN, target=GATEWAY),
     _r("DELETE", "/admin/principals/{principal_id}", ADMIN, target=GATEWAY),
     _r("POST", "/admin/organisations", ADMIN, target=GATEWAY),
     _r("GET", "/admin/organisations", ADMIN, target=GATEWAY),
     _r("GET", "/audit", INSPECTOR, ADMIN, target=GATEWAY),
     _r("GET", "/audit/verify", INSPECTOR, ADMIN, target=GATEWAY),
-    _r("POST", "/audit/verify/full", ADMIN, target=GATEWAY),
+    _r("POST", "/audit/verify/full", ADMIN, target=GATEWAY, max_body=SMALL_BODY),
     _r("GET", "/audit/verify/full/{check_id}", ADMIN, target=GATEWAY),
     _r("GET", "/audit/export", INSPECTOR, ADMIN, target=GATEWAY),
     # The trail's Merkle tree (A6): what an inspector checks it with, away from our database
     _r("GET", "/audit/public-key", INSPECTOR, ADMIN, target=GATEWAY),
     _r("GET", "/audit/checkpoints/latest", INSPECTOR, ADMIN, target=GATEWAY),
     _r("GET", "/audit/checkpoints", INSPECTOR, ADMIN, target=GATEWAY),
-    _r("POST", "/audit/checkpoints", ADMIN, target=GATEWAY),
+    _r("POST", "/audit/checkpoints", ADMIN, target=GATEWAY, max_body=SMALL_BODY),
     _r("GET", "/audit/entries/{seq}", INSPECTOR, ADMIN, target=GATEWAY),
-    _r("GET", "/audit/consistency", INSPECTOR, ADMIN, target=GATEWAY),
+    _r("GET", "/audit/consistency", INSPECTOR, ADMIN, target=GATEWAY, problems=(404,)),
     _r("GET", "/alerts", INSPECTOR, ADMIN, FINANCE, PM, LENDER, target=GATEWAY),
-    _r("POST", "/alerts/scan", ADMIN, INSPECTOR, target=GATEWAY),
+    _r("POST", "/alerts/scan", ADMIN, INSPECTOR, target=GATEWAY, max_body=SMALL_BODY),
     _r("GET", "/alerts/scans/{scan_id}", ADMIN, INSPECTOR, target=GATEWAY),
-    _r("POST", "/alerts/{alert_id}/acknowledge", INSPECTOR, target=GATEWAY),
-    _r("POST", "/alerts/{alert_id}/resolve", INSPECTOR, target=GATEWAY),
+    _r("POST", "/alerts/{alert_id}/acknowledge", INSPECTOR, target=GATEWAY, max_body=SMALL_BODY),
+    _r("POST", "/alerts/{alert_id}/resolve", INSPECTOR, target=GATEWAY, max_body=SMALL_BODY),
     _r("GET", "/healthz", "public", target=GATEWAY),
     _r("GET", "/readyz", "public", target=GATEWAY),
     _r("GET", "/metrics", "public", target=GATEWAY),
@@ -75,7 +96,7 @@ ROUTES: tuple[Route, ...] = (
     # Public announcements (P1): no key, audited all the same
     _r("GET", "/public/announcements", "public", target="projects"),
     _r("GET", "/public/announcements/{project_id}", "public", target="projects"),
-    _r("POST", "/public/announcements/{project_id}/objections", "public", target="projects"),
+    _r("POST", "/public/announcements/{project_id}/objections", "public", target="projects", max_body=SMALL_BODY),
     # Funds
     _r("PUT", "/funds/sources/{code}", ADMIN),
     _r("GET", "/funds/sources", *ANY_ROLE),
@@ -84,10 +105,10 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/funds/counties", *ANY_ROLE),
     _r("POST", "/funds/appropriations", FINANCE),
     _r("POST", "/funds/allocations", FINANCE),
-    _r("POST", "/funds/allocations:batch", FINANCE),
+    _r("POST", "/funds/allocations:batch", FINANCE, max_body=BATCH_BODY),
     _r("GET", "/funds/allocations", FINANCE, INSPECTOR),
     _r("GET", "/funds/allocations/{allocation_id}", FINANCE, INSPECTOR),
-    _r("POST", "/funds/reversals", FINANCE),
+    _r("POST", "/funds/reversals", FINANCE, problems=(404,)),
     _r("GET", "/funds/balances", FINANCE, INSPECTOR),
     _r("POST", "/funds/arrangements", FINANCE),
     _r("POST", "/funds/disbursements", FINANCE),
@@ -99,17 +120,17 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/projects", PM, FINANCE, INSPECTOR),
     _r("GET", "/projects/{project_id}", PM, FINANCE, INSPECTOR),
     *(
-        _r("POST", f"/projects/{{project_id}}/{action}", PM)
+        _r("POST", f"/projects/{{project_id}}/{action}", PM, max_body=SMALL_BODY)
         for action in ("submit", "review", "announce", "approve", "start", "complete", "accept", "reject", "withdraw")
     ),
-    _r("POST", "/projects/{project_id}/objections", *ANY_ROLE),
+    _r("POST", "/projects/{project_id}/objections", *ANY_ROLE, max_body=SMALL_BODY),
     _r("GET", "/projects/{project_id}/objections", PM, FINANCE, INSPECTOR),
-    _r("POST", "/projects/{project_id}/objections/{objection_id}/resolve", PM),
+    _r("POST", "/projects/{project_id}/objections/{objection_id}/resolve", PM, max_body=SMALL_BODY),
     _r("POST", "/projects/{project_id}/assets", PM),
     _r("GET", "/projects/{project_id}/assets", PM, FINANCE, INSPECTOR),
     _r("POST", "/projects/{project_id}/assets/{asset_id}/dividends", PM),
     # Registry
-    _r("POST", "/registry/households/import", ADMIN, PM, streamed=True),
+    _r("POST", "/registry/households/import", ADMIN, PM, streamed=True, max_body=IMPORT_BODY, problems=(415,)),
     _r("GET", "/registry/households", *ANY_ROLE),
     _r("GET", "/registry/households/{household_id}", *ANY_ROLE),
     # Loans
@@ -141,21 +162,28 @@ ALERT_DOMAINS: dict[str, tuple[str, ...]] = {
 }
 
 
+LITERAL_TEMPLATES = frozenset(r.template for r in ROUTES if "{" not in r.template)
+
+
 @dataclass(frozen=True)
 class Match:
     route: Route | None
     params: dict[str, str]
     method_allowed: bool
+    methods: tuple[str, ...] = ()  # the methods the path takes, for a 405's Allow header
 
 
 def match(method: str, path: str) -> Match:
     """The route for (method, path); `method_allowed` False when the path exists under another method."""
-    path_exists = False
+    methods: list[str] = []
+    literal = path in LITERAL_TEMPLATES  # `/registry/households/import` is that route's, not a household's
     for route in ROUTES:
+        if literal and route.template != path:
+            continue
         found = route.pattern.match(path)
         if found is None:
             continue
         if route.method == method or (method == "HEAD" and route.method == "GET"):
             return Match(route, found.groupdict(), True)
-        path_exists = True
-    return Match(None, {}, not path_exists)
+        methods.extend(("GET", "HEAD") if route.method == "GET" else (route.method,))
+    return Match(None, {}, not methods, tuple(sorted(set(methods))))

@@ -40,6 +40,12 @@ class TooLarge(ValidationProblem):
     title = "Body too large"
 
 
+def too_large(limit: int) -> TooLarge:
+    """A body over its route's limit (gateway/policy.py), with the limit, so a client can split its request."""
+    return TooLarge(f"请求体超过 {limit} 字节 / the body is larger than this route takes ({limit} bytes); nothing was "
+                    "done", field="body", limit_bytes=limit)
+
+
 class BodyTimeout(Problem):
     status = 408
     code = REQUEST_BODY_TIMEOUT
@@ -58,17 +64,18 @@ class BodyPace:
     service's transaction (and its locks) open for as long as it likes. The body ends with a clean end only when the
     client sent it whole; a client gone or too slow fails the read (and so the upstream request is aborted)."""
 
-    def __init__(self, *, limit: float, min_rate: int, grace: float) -> None:
+    def __init__(self, *, limit: float, min_rate: int, grace: float, max_bytes: int | None = None) -> None:
         self.limit, self.min_rate, self.grace = limit, min_rate, grace
+        self.max_bytes = max_bytes  # the route's body limit: a body passing it fails the read (413)
         self.started = time.monotonic()
         self.received = 0
         self.failure: Problem | None = None
 
     @classmethod
-    def from_settings(cls) -> BodyPace:
+    def from_settings(cls, max_bytes: int | None = None) -> BodyPace:
         settings = get_settings()
         return cls(limit=settings.body_timeout_seconds, min_rate=settings.body_min_bytes_per_second,
-                   grace=settings.body_grace_seconds)
+                   grace=settings.body_grace_seconds, max_bytes=max_bytes)
 
     def _seconds_left(self) -> float:
         deadline = self.started + self.limit
@@ -96,6 +103,8 @@ class BodyPace:
                 field="body",
             ))
         self.received += len(message.get("body", b""))
+        if self.max_bytes is not None and self.received > self.max_bytes:
+            raise self._fail(too_large(self.max_bytes))  # a chunked body, refused as it passes the limit
         return message
 
 
@@ -108,7 +117,7 @@ async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES, pace: BodyPac
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise TooLarge(f"请求体超过 {limit} 字节 / the body is larger than {limit} bytes", field="body")
+            raise too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
@@ -159,13 +168,14 @@ async def forward(
     headers: dict[str, str],
     receive: Receive,
     streamed: bool,
+    max_body: int,
     principal: Principal,
     request_id: str,
 ) -> Forwarded:
     """Send the request on with the caller's identity signed (over the decoded path, as the service reads it; the
     path itself travels as the client encoded it) with a fresh nonce and the body's digest (S5). A streamed body is
     signed as STREAMED_BODY: it is sent before it is known; the service takes that on streamed routes only."""
-    pace = BodyPace.from_settings()
+    pace = BodyPace.from_settings(max_bytes=max_body)
     content: bytes | AsyncIterator[bytes] = (
         stream_body(receive, pace) if streamed else await read_body(receive, pace=pace)
     )

@@ -179,4 +179,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "destructive: alters shared state (tampers the trail, kills processes)")
+    config.addinivalue_line("markers", "contract: schemathesis against the real system's OpenAPI (issue #14)")
     os.environ.setdefault("FUNDTRACK_LOG_LEVEL", "WARNING")

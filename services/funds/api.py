@@ -32,7 +32,7 @@ from services.funds.schemas import (
 from services.kernel.app import service_router
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
-from services.kernel.types import RegionCode
+from services.kernel.types import CountyCode, RegionCode
 from services.kernel.uow import PrincipalDep, ReceiptDep, SessionDep
 
 router = service_router("/funds", tags=["funds"])
@@ -60,7 +60,7 @@ async def get_source(code: Annotated[SourceCode, Path()], session: SessionDep) -
 
 @router.put("/counties/{code}", response_model=CountyRead)
 async def put_county(
-    code: Annotated[RegionCode, Path()], body: CountyPut, session: SessionDep, principal: PrincipalDep
+    code: Annotated[CountyCode, Path()], body: CountyPut, session: SessionDep, principal: PrincipalDep
 ) -> CountyRead:
     return await reference.put_county(session, principal=principal, code=code, body=body)
 

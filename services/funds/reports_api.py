@@ -13,7 +13,7 @@ from services.kernel.app import service_router
 from services.kernel.pagination import MAX_LIMIT, CursorQuery, LimitQuery
 from services.kernel.regions import region_level
 from services.kernel.scope import scope_prefix
-from services.kernel.types import Day, RegionCode
+from services.kernel.types import Day, ProvinceCode, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 
 router = service_router("/funds", tags=["funds"])
@@ -23,7 +23,7 @@ router = service_router("/funds", tags=["funds"])
 async def get_growth(
     session: SessionDep,
     principal: PrincipalDep,
-    province: Annotated[RegionCode, Query()],
+    province: Annotated[ProvinceCode, Query()],
     fiscal_year: Annotated[YearParam, Query()],
 ) -> dict[str, Any]:
     """F2: per integrable fund, what the province's counties received this year and last (net of reversals)."""

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationInfo, field_validator
 
 from services.kernel.regions import in_county
-from services.kernel.types import CountyCode, Fen, Happened, Input, ShortText, Text, VillageCode
+from services.kernel.types import WORD_PATTERN, CountyCode, Fen, Happened, Input, ShortText, Text, VillageCode
 from services.projects.rules import Category
 
-HouseholdId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
+HouseholdId = Annotated[str, Field(min_length=1, max_length=64, pattern=WORD_PATTERN)]
 AssetKind = Literal["income_generating", "public_benefit", "household"]
 MAX_BENEFICIARIES = 20_000
 

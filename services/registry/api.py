@@ -17,9 +17,9 @@ from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 from services.kernel.regions import is_county
 from services.kernel.scope import check_covers
-from services.kernel.types import CountyCode, Day
+from services.kernel.types import COUNTY_PATTERN, CountyCode, Day, check_day
 from services.kernel.uow import PrincipalDep, SessionDep, streamed_body, unaudited
-from services.registry import importer, problems, repository, service
+from services.registry import importer, problems, repository, rules, service
 from services.registry.schemas import (
     Eligibility,
     EligibilityRequest,
@@ -53,7 +53,7 @@ async def _effective_on(value: str | None, chunks: AsyncIterator[bytes]) -> date
     try:
         if len(value) != len("2014-01-01"):
             raise ValueError(value)
-        return date.fromisoformat(value)
+        return check_day(date.fromisoformat(value))
     except ValueError:
         await importer.drain(chunks)
         raise problems.bad_effective_on(value) from None
@@ -74,16 +74,28 @@ async def _import_county(value: str | None, principal: Principal, chunks: AsyncI
     return value
 
 
-@router.post("/households/import", openapi_extra=streamed_body())
+# A roster's date: from rules.FIRST_EFFECTIVE_DATE (2014-01-01) on; not after today, which no pattern can say.
+ROSTER_DAY_PATTERN = r"^(201[4-9]|20[2-9][0-9]|2[1-9][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# The file begins with its header line (anything else is 422 INVALID_HEADER); its lines are judged one by one.
+CSV_SCHEMA = {"type": "string", "pattern": f"^\\ufeff?{','.join(rules.HEADER)}(\\r?\\n|$)"}
+CSV_BODY = {"required": True, "content": {media: {"schema": CSV_SCHEMA} for media in sorted(CSV_MEDIA_TYPES)}}
+
+
+@router.post("/households/import", openapi_extra={**streamed_body(), "requestBody": CSV_BODY})
 async def import_households(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    effective_on: Annotated[str | None, Query(description="YYYY-MM-DD; default today")] = None,
+    effective_on: Annotated[
+        str | None,
+        Query(description="YYYY-MM-DD, from 2014-01-01 (建档立卡) to today; default today",
+              json_schema_extra={"pattern": ROSTER_DAY_PATTERN, "format": "date"}),
+    ] = None,
     county: Annotated[
         str | None,
         Query(description="the county this file is of (in your jurisdiction): lines of other counties are refused, "
-              "and the import waits only for imports of this county (default: your whole jurisdiction)"),
+              "and the import waits only for imports of this county (default: your whole jurisdiction)",
+              json_schema_extra={"pattern": COUNTY_PATTERN}),
     ] = None,
 ) -> ImportResult:
     """Streams the CSV; bad lines are reported by number and code, good ones kept (re-imports update). The roster

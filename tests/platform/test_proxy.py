@@ -21,7 +21,8 @@ async def test_a_service_that_is_not_listening_is_503_not_reachable(streamed: bo
         with pytest.raises(ServiceUnavailable) as caught:
             await forward(session, base_url="http://127.0.0.1:9", service="funds", method="POST",
                           path="/funds/allocations", raw_path=None, query="", headers={}, receive=_empty,
-                          streamed=streamed, principal=Principal("t", "finance", "430000"), request_id="r")
+                          streamed=streamed, max_body=1024, principal=Principal("t", "finance", "430000"),
+                          request_id="r")
     finally:
         await session.close()
     problem = caught.value.body("/funds/allocations")
