@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from services.kernel.rawsql import no_connection
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("fundtrack.errors")
 
@@ -230,6 +232,17 @@ async def _on_client_gone(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if no_connection(exc):  # outside a unit of work (which says more): the gateway's own routes, probes
+        log.warning("%s %s: no database connection could be had: %s", request.method, request.url.path, exc)
+        body = problem_body(
+            status=503,
+            code=DATABASE_UNAVAILABLE,
+            title="Database unavailable",
+            detail="数据库暂时无法连接，请稍后用同一幂等键重试 / no database connection could be had (refused, or none "
+            "free in time); ask again later, with the same Idempotency-Key",
+            instance=request.url.path,
+        )
+        return problem_response(body, headers={"retry-after": "1"})
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     body = problem_body(
         status=500,

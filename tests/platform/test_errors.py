@@ -1,9 +1,17 @@
 """Bad input gets an RFC 9457 problem with a code and a field, never a 500, and changes nothing."""
 
-import asyncpg
-import pytest
+import uuid
 
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.kernel.errors import install_error_handlers
 from tests.conftest import Api
+from tests.stack import TestDatabase
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
 
@@ -73,3 +81,35 @@ async def test_request_id_is_propagated(admin: Api) -> None:
     assert response.headers["x-request-id"] == "client-chosen-id-42"
     generated = await admin.get("/readyz")
     assert len(generated.headers["x-request-id"]) >= 16
+
+
+async def test_a_database_that_refuses_the_connection_is_503_not_500(database: TestDatabase, db: asyncpg.Pool) -> None:
+    """Issue #14: outside a unit of work too (the gateway's own routes), a connection the server refuses (here a role
+    at its connection limit: SQLSTATE 53300) is 503 DATABASE_UNAVAILABLE with Retry-After, never a 500; any other
+    error stays a 500."""
+    role = f"ft_refused_{uuid.uuid4().hex[:8]}"
+    await db.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0")
+    url = make_url(database.url).set(drivername="postgresql+asyncpg", username=role, password=None)
+    engine = create_async_engine(url)
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/refused")
+    async def refused() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    @app.get("/broken")
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answer = await client.get("/refused")
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["code"] == "DATABASE_UNAVAILABLE" and answer.headers["retry-after"] == "1"
+            assert (await client.get("/broken")).status_code == 500
+    finally:
+        await engine.dispose()
+        await db.execute(f"DROP ROLE {role}")
