@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from services.kernel.evidence_config import EvidenceSettings
+
 ADMIN, FINANCE, PM, LENDER, INSPECTOR = "admin", "finance", "project_manager", "lender", "inspector"
 ANY_ROLE = frozenset({ADMIN, FINANCE, PM, LENDER, INSPECTOR})
 PUBLIC = frozenset({"public"})
@@ -25,6 +27,7 @@ SMALL_BODY = 64 * 1024  # a state change with a note, a public objection, a key'
 JSON_BODY = 1024 * 1024
 BATCH_BODY = 8 * 1024 * 1024
 IMPORT_BODY = 1024 * 1024 * 1024  # streamed, never whole in memory
+EVIDENCE_BODY = EvidenceSettings().max_bytes  # a document: streamed, the evidence store's own limit (E1)
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,11 @@ ROUTES: tuple[Route, ...] = (
     *(_r("POST", f"/oversight/cases/{{case_id}}/{a}", INSPECTOR)
       for a in ("assign", "return", "accept", "refer", "accountability", "close")),
     _r("POST", "/oversight/cases/{case_id}/rectifications", FINANCE, PM, LENDER),
+    # The documents the moves cite (E1): uploaded by an inspector or by a member of an organisation that has a case,
+    # read by whom sees a case citing them (both decided in the service, O6).
+    _r("POST", "/oversight/evidence", INSPECTOR, FINANCE, PM, LENDER, streamed=True, max_body=EVIDENCE_BODY,
+       problems=(415,)),
+    _r("GET", "/oversight/evidence/{sha256}", INSPECTOR, FINANCE, PM, LENDER),
 )
 
 # Which services' alerts a role sees on GET /alerts ("their own domain"); inspectors and admins see all.

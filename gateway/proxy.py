@@ -31,7 +31,10 @@ SAFE_PATH_CHARACTERS = "/:@!$&'()*+,;=-._~"
 STREAMED_READ_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5.0, sock_read=900.0)
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5.0, sock_read=30.0)
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "idempotency-key")
-FORWARDED_RESPONSE_HEADERS = ("content-type", "idempotent-replayed", "content-disposition")
+# etag and nosniff: an evidence document (E1) is named by its hash and never sniffed into another type
+FORWARDED_RESPONSE_HEADERS = (
+    "content-type", "idempotent-replayed", "content-disposition", "etag", "x-content-type-options",
+)
 
 
 class TooLarge(ValidationProblem):

@@ -14,12 +14,19 @@ from contextlib import AsyncExitStack
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.background import BackgroundTask
 
-from services.kernel.evidence import EvidenceRef, EvidenceStore, StoredEvidence, check_key, not_found
+from services.kernel.evidence import (
+    SHA256_PATTERN,
+    EvidenceRef,
+    EvidenceStore,
+    StoredEvidence,
+    check_key,
+    not_found,
+)
 from services.kernel.evidence_policy import DOCUMENT_TYPES, drain, too_large
 from services.kernel.uow import streamed_body
 
@@ -78,7 +85,10 @@ def evidence_router(
         return stored
 
     @router.get("/{sha256}", response_class=StreamingResponse, responses={200: {"content": {"*/*": {}}}})
-    async def download_evidence(sha256: str, request: Request) -> StreamingResponse:
+    async def download_evidence(
+        sha256: Annotated[str, Path(pattern=SHA256_PATTERN, description="SHA-256 of the document, lower-case hex")],
+        request: Request,
+    ) -> StreamingResponse:
         """The document's bytes, only once they were found to hash to `sha256`."""
         check_key(sha256)
         ref = await describe(request, sha256)

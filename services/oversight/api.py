@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from services.kernel.app import service_router
+from services.kernel.evidence import EvidenceRef, EvidenceStore
+from services.kernel.evidence_api import evidence_router
+from services.kernel.evidence_config import get_evidence_store
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from services.kernel.types import AnyRegionCode
-from services.kernel.uow import PrincipalDep, SessionDep
+from services.kernel.uow import PrincipalDep, SessionDep, UnitOfWorkRoute, get_session, principal_of
 from services.oversight import service
 from services.oversight.clients import LookupsDep
 from services.oversight.schemas import (
@@ -25,6 +28,27 @@ from services.oversight.schemas import (
 RegionQuery = Annotated[AnyRegionCode | None, Query(description="a region code inside the caller's jurisdiction")]
 
 router = service_router("/oversight/cases", tags=["oversight"])
+
+
+async def evidence_store() -> EvidenceStore:
+    return get_evidence_store()
+
+
+EvidenceDep = Annotated[EvidenceStore, Depends(evidence_store)]
+
+
+async def _may_upload(request: Request) -> None:
+    await service.may_upload(get_session(request), principal_of(request))
+
+
+async def _describe(request: Request, sha256: str) -> EvidenceRef | None:
+    return await service.cited_document(get_session(request), principal_of(request), sha256)
+
+
+def documents_router() -> APIRouter:
+    """E1: the documents cases cite, uploaded before the move that cites them and read by whom sees such a case."""
+    return evidence_router(get_evidence_store(), describe=_describe, authorize_upload=_may_upload,
+                           prefix="/oversight/evidence", route_class=UnitOfWorkRoute, tags=["oversight"])
 
 
 @router.post("", status_code=201, response_model=CaseRead)
@@ -56,8 +80,10 @@ async def assign(
 
 
 @router.post("/{case_id}/rectifications", response_model=CaseRead)
-async def submit(case_id: str, body: RectificationIn, session: SessionDep, principal: PrincipalDep) -> CaseRead:
-    return await service.submit(session, principal, case_id, body)
+async def submit(
+    case_id: str, body: RectificationIn, session: SessionDep, principal: PrincipalDep, store: EvidenceDep
+) -> CaseRead:
+    return await service.submit(session, principal, case_id, body, store)
 
 
 @router.post("/{case_id}/return", response_model=CaseRead)
@@ -77,13 +103,14 @@ async def close(case_id: str, body: DecisionIn, session: SessionDep, principal: 
 
 @router.post("/{case_id}/refer", response_model=CaseRead)
 async def refer(
-    case_id: str, body: ReferIn, session: SessionDep, principal: PrincipalDep, lookups: LookupsDep
+    case_id: str, body: ReferIn, session: SessionDep, principal: PrincipalDep, lookups: LookupsDep,
+    store: EvidenceDep,
 ) -> CaseRead:
-    return await service.refer(session, principal, case_id, body, lookups)
+    return await service.refer(session, principal, case_id, body, lookups, store)
 
 
 @router.post("/{case_id}/accountability", status_code=201, response_model=CaseRead)
 async def accountability(
-    case_id: str, body: AccountabilityIn, session: SessionDep, principal: PrincipalDep
+    case_id: str, body: AccountabilityIn, session: SessionDep, principal: PrincipalDep, store: EvidenceDep
 ) -> CaseRead:
-    return await service.record_accountability(session, principal, case_id, body)
+    return await service.record_accountability(session, principal, case_id, body, store)

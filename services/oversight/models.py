@@ -88,7 +88,7 @@ case_events = Table(
     Column("organisation_id", String(64), nullable=False, server_default=""),
     Column("deadline", Date, nullable=True),
     Column("note", Text, nullable=False, server_default=""),
-    # [{sha256, name, media_type, size}]: the documents the move carries (their store comes with the evidence one)
+    # [{sha256, name, media_type, size}]: the documents the move carries, each confirmed kept in the evidence store (E1)
     Column("documents", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("money_recovered_fen", BigInteger, nullable=True),
     # the funds' reversals that recovered it (ids as the ledger gave them; recorded as named, not checked yet)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.kernel.errors import Conflict, NotFound, NotInJurisdiction, RuleViolation, ServiceUnavailable
+from services.kernel.errors import (
+    Conflict,
+    NotFound,
+    NotInJurisdiction,
+    RuleViolation,
+    ServiceUnavailable,
+    ValidationProblem,
+)
 from services.oversight import codes
 
 
@@ -105,3 +112,15 @@ def accountability_too_early(state: str) -> Conflict:
 
 def lookup_failed(service: str, status: int) -> ServiceUnavailable:
     return ServiceUnavailable(f"{service} 服务出错 / the {service} answered {status} to a lookup", service=service)
+
+
+def no_case_to_document(organisation_id: str) -> NotInJurisdiction:
+    """E1 with O6: a document is uploaded by an inspector, or by a principal of an organisation that has a case."""
+    return NotInJurisdiction(
+        f"你的单位没有需要整改的案件 / organisation {organisation_id or '(none)'} has no case to document",
+        rule=codes.O6,
+    )
+
+
+def bad_document(field: str, message: str) -> ValidationProblem:
+    return ValidationProblem(f"文件引用无效 / {field}: {message}", field=field, rule=codes.E1)

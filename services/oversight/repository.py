@@ -41,6 +41,26 @@ async def insert_accountability(session: AsyncSession, record: dict[str, Any]) -
     await session.execute(insert(case_accountability).values(**record))
 
 
+async def has_case(session: AsyncSession, organisation_id: str) -> bool:
+    """Whether `organisation_id` was ever made responsible for a case (it may then upload its documents, E1)."""
+    query = select(exists().where(case_events.c.action == "assigned", case_events.c.organisation_id == organisation_id))
+    return bool((await session.execute(query)).scalar())
+
+
+async def citing(session: AsyncSession, sha256: str, *, limit: int = 50) -> list[tuple[str, dict[str, Any]]]:
+    """The cases whose moves or accountability records cite the document `sha256`, each with the reference it
+    keeps of it (E1), oldest first."""
+    cited = [{"sha256": sha256}]
+    rows = await session.execute(
+        select(case_events.c.case_id, case_events.c.documents, case_events.c.at)
+        .where(case_events.c.documents.contains(cited))
+        .union_all(select(case_accountability.c.case_id, case_accountability.c.documents, case_accountability.c.at)
+                   .where(case_accountability.c.documents.contains(cited)))
+        .order_by("at").limit(limit)
+    )
+    return [(r.case_id, d) for r in rows for d in r.documents if d.get("sha256") == sha256][:limit]
+
+
 async def find_case(session: AsyncSession, case_id: str, *, lock: bool = False) -> Row[Any] | None:
     """The case row; locked for the rest of the transaction when a move is being decided (O4)."""
     query = select(cases).where(cases.c.id == case_id)

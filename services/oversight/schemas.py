@@ -15,7 +15,7 @@ Measure = Literal["诫勉谈话", "通报批评", "党纪处分", "政务处分"
 
 
 class DocumentRef(Input):
-    """A document a move carries, by its content hash (the upload itself comes with the evidence store)."""
+    """A document a move carries, by its content hash, as POST /oversight/evidence answered it (confirmed, E1)."""
 
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     name: str = Field(min_length=1, max_length=255)

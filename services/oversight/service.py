@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
+from services.kernel.errors import Problem
+from services.kernel.evidence import EvidenceRef, EvidenceStore
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.pagination import Page, decode_cursor, page_of
@@ -25,6 +28,7 @@ from services.oversight.schemas import (
     CaseOpen,
     CaseRead,
     DecisionIn,
+    DocumentRef,
     RectificationIn,
     ReferIn,
 )
@@ -189,12 +193,29 @@ async def assign(
                        deadline=deadline, note=body.note, check=check)
 
 
-async def submit(session: AsyncSession, principal: Principal, case_id: str, body: RectificationIn) -> CaseRead:
+async def confirmed(store: EvidenceStore, documents: list[DocumentRef]) -> list[dict[str, Any]]:
+    """E1: each document a move cites is one kept intact in the evidence store, of that size and type; else 422
+    naming `documents.N.<field>`. Asked before the move's transaction writes anything."""
+    kept = []
+    for index, document in enumerate(documents):
+        field = f"documents.{index}"
+        try:
+            ref = EvidenceRef.model_validate(document.model_dump())
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise problems.bad_document(f"{field}.{error['loc'][0]}", error["msg"]) from None
+        kept.append((await store.confirm(ref, field=field)).model_dump())
+    return kept
+
+
+async def submit(
+    session: AsyncSession, principal: Principal, case_id: str, body: RectificationIn, store: EvidenceStore
+) -> CaseRead:
     """The responsible organisation answers with its rectification (O6: its principals only, not an inspector)."""
     if principal.role == INSPECTOR:
         raise problems.not_answerable(case_id)
-    return await _move(session, principal, case_id, "submit", note=body.note,
-                       documents=[d.model_dump() for d in body.documents],
+    documents = await confirmed(store, body.documents)
+    return await _move(session, principal, case_id, "submit", note=body.note, documents=documents,
                        money_recovered_fen=body.money_recovered_fen, reversal_ids=body.reversal_ids)
 
 
@@ -205,32 +226,58 @@ async def decide(session: AsyncSession, principal: Principal, case_id: str, move
 
 
 async def refer(
-    session: AsyncSession, principal: Principal, case_id: str, body: ReferIn, lookups: Lookups
+    session: AsyncSession, principal: Principal, case_id: str, body: ReferIn, lookups: Lookups, store: EvidenceStore
 ) -> CaseRead:
     """O7: to a discipline commission of the case's level or higher."""
     organisation = await _organisation(lookups, body.organisation_id)
+    documents = await confirmed(store, body.documents)
 
     def check(row: Row[Any]) -> None:
         rules.check_referral(str(organisation["kind"]), str(organisation["region_code"]), row.region_code)
 
     _inspector_only(principal, case_id)
     return await _move(session, principal, case_id, "refer", organisation_id=body.organisation_id, note=body.note,
-                       documents=[d.model_dump() for d in body.documents], check=check)
+                       documents=documents, check=check)
 
 
 async def record_accountability(
-    session: AsyncSession, principal: Principal, case_id: str, body: AccountabilityIn
+    session: AsyncSession, principal: Principal, case_id: str, body: AccountabilityIn, store: EvidenceStore
 ) -> CaseRead:
     """O8: once the case is accepted or referred."""
     _inspector_only(principal, case_id)
+    documents = await confirmed(store, body.documents)
     _, events, _ = await _decide(session, principal, case_id)
     rules.check_accountability(events[-1].state)
     await repository.insert_accountability(session, {
         "id": new_id("acct"), "case_id": case_id, "person_name": body.person_name, "person_post": body.person_post,
         "measure": body.measure, "decided_on": body.decided_on, "decision_number": body.decision_number,
-        "documents": [d.model_dump() for d in body.documents], **_recorded(principal),
+        "documents": documents, **_recorded(principal),
     })
     return await get_case(session, principal, case_id)
+
+
+async def may_upload(session: AsyncSession, principal: Principal) -> None:
+    """E1 with O6: an inspector, or a principal of an organisation made responsible for a case, uploads documents."""
+    if principal.role == INSPECTOR:
+        return
+    if not principal.organisation_id or not await repository.has_case(session, principal.organisation_id):
+        raise problems.no_case_to_document(principal.organisation_id)
+
+
+async def cited_document(session: AsyncSession, principal: Principal, sha256: str) -> EvidenceRef | None:
+    """E1 with O6: the reference kept of document `sha256` by a move or accountability record of a case the caller
+    may see (as the record names it), or None: nobody learns a document exists from a case not theirs."""
+    for case_id, document in await repository.citing(session, sha256):
+        row = await repository.find_case(session, case_id)
+        if row is None:
+            continue
+        _, responsible, _ = _standing((await repository.events_of(session, [case_id]))[case_id])
+        try:
+            _check_sees(principal, row, responsible)
+        except Problem:
+            continue
+        return EvidenceRef.model_validate(document)
+    return None
 
 
 def _inspector_only(principal: Principal, case_id: str) -> None:

@@ -14,7 +14,25 @@ from tests.conftest import Api, MakePrincipal
 from tests.platform.test_alerts import _store_alert
 
 COUNTY, OTHER_COUNTY, CITY = "451021", "451022", "451000"
-DOC = {"sha256": "a" * 64, "name": "整改报告.pdf", "media_type": "application/pdf", "size": 1024}
+PDF = "application/pdf"
+
+
+def pdf(label: str = "整改报告") -> bytes:
+    """A small PDF of its own bytes (documents are kept by their hash: each call's is new)."""
+    return b"%PDF-1.7\n" + f"{label} {uuid.uuid4().hex}".encode() + b"\n%%EOF\n"
+
+
+async def upload(api: Api, data: bytes, *, name: str = "整改报告.pdf", media_type: str = PDF) -> httpx.Response:
+    """POST /oversight/evidence through the gateway: the raw bytes, the media type as Content-Type."""
+    return await api.post("/oversight/evidence", params={"name": name}, content=data,
+                          headers={"content-type": media_type})
+
+
+async def document(api: Api, name: str = "整改报告.pdf") -> dict[str, Any]:
+    """A new PDF uploaded by `api`: the reference a move cites ({sha256, name, media_type, size})."""
+    stored = ok(await upload(api, pdf(name), name=name), 201)
+    assert stored.pop("created") is True
+    return stored
 
 
 def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
@@ -80,8 +98,9 @@ class Site:
 
     async def submitted(self) -> dict[str, Any]:
         case = await self.assigned()
+        doc = await document(self.cashier)
         return ok(await self.cashier.post(f"/oversight/cases/{case['id']}/rectifications",
-                                          json={"note": "已追回", "documents": [DOC]}))
+                                          json={"note": "已追回", "documents": [doc]}))
 
 
 @pytest.fixture(scope="session")

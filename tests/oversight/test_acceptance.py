@@ -13,7 +13,7 @@ from services.kernel import clock
 from tests.conftest import Api, MakePrincipal, scan_alerts
 from tests.funds.site import make_site
 from tests.funds.test_detectors import alerts
-from tests.oversight.conftest import DOC, member, ok, organisation, refused
+from tests.oversight.conftest import document, member, ok, organisation, pdf, refused, upload
 
 
 async def test_from_a_payment_to_a_household_not_poor_to_accountability(
@@ -39,13 +39,20 @@ async def test_from_a_payment_to_a_household_not_poor_to_accountability(
     assert case["alerts"][0]["type"] == funds_codes.INELIGIBLE_PAYEE
     ok(await inspector.post(f"{path}/assign", json={"organisation_id": bureau, "note": "限期追回"}))
 
-    first = await cashier.post(f"{path}/rectifications", json={"note": "已约谈村干部", "documents": [DOC]})
+    # the bureau uploads its evidence first (E1), then cites it; the inspector reads the very bytes
+    minutes = pdf("约谈记录")
+    doc = ok(await upload(cashier, minutes, name="约谈记录.pdf"), 201)
+    doc.pop("created")
+    first = await cashier.post(f"{path}/rectifications", json={"note": "已约谈村干部", "documents": [doc]})
     ok(first)
+    read = await inspector.get(f"/oversight/evidence/{doc['sha256']}")
+    assert read.status_code == 200 and read.content == minutes and read.headers["content-type"] == "application/pdf"
     ok(await inspector.post(f"{path}/return", json={"note": "资金尚未追回"}))
     reversal = ok(await cashier.post("/funds/reversals", json={"target_id": payment,
                                                                "reason": "向非贫困户误拨，已追回"}), 201)
     second = ok(await cashier.post(f"{path}/rectifications", json={
-        "note": "资金已追回并冲正", "documents": [DOC], "money_recovered_fen": 30_000,
+        "note": "资金已追回并冲正", "documents": [doc, await document(cashier, "冲正凭证.pdf")],
+        "money_recovered_fen": 30_000,
         "reversal_ids": [reversal["id"]]}))
     assert second["events"][-1]["reversal_ids"] == [reversal["id"]]
     ok(await inspector.post(f"{path}/accept", json={"note": "整改到位"}))
@@ -63,5 +70,6 @@ async def test_from_a_payment_to_a_household_not_poor_to_accountability(
     for role in ("inspector", "finance"):
         other = await make_principal(role, other_county)
         refused(await other.get(path), 403, "NOT_IN_JURISDICTION")
+        refused(await other.get(f"/oversight/evidence/{doc['sha256']}"), 404, "NOT_FOUND")
         listed = ok(await other.get("/oversight/cases", params={"limit": 200}))
         assert case["id"] not in {c["id"] for c in listed["items"]}

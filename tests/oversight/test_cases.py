@@ -15,7 +15,7 @@ import pytest
 from services.kernel import clock
 from services.kernel.identity import Principal
 from tests.conftest import Api, signed, wait_for_audit
-from tests.oversight.conftest import CITY, COUNTY, DOC, OTHER_COUNTY, Site, ok, refused
+from tests.oversight.conftest import CITY, COUNTY, OTHER_COUNTY, Site, document, ok, refused
 from tests.stack import Stack
 
 
@@ -38,19 +38,20 @@ async def test_from_alert_to_accountability_through_the_gateway(site: Site, admi
     assert seen["id"] == case_id
     listed = ok(await site.cashier.get("/oversight/cases", params={"limit": 200}))
     assert case_id in {c["id"] for c in listed["items"]}
+    doc = await document(site.cashier)  # the bureau uploads it first (E1)
     first = ok(await site.cashier.post(f"/oversight/cases/{case_id}/rectifications",
-                                       json={"note": "已整改", "documents": [DOC]}))
+                                       json={"note": "已整改", "documents": [doc]}))
     assert first["state"] == "rectification_submitted"
     returned = ok(await site.inspector.post(f"/oversight/cases/{case_id}/return", json={"note": "资金未追回"}))
     assert returned["state"] == "returned"
     second = ok(await site.cashier.post(f"/oversight/cases/{case_id}/rectifications", json={
-        "note": "已追回资金并冲正", "documents": [DOC], "money_recovered_fen": 250_000}))
+        "note": "已追回资金并冲正", "documents": [doc], "money_recovered_fen": 250_000}))
     assert second["state"] == "rectification_submitted"
     accepted = ok(await site.inspector.post(f"/oversight/cases/{case_id}/accept", json={"note": "整改到位"}))
     assert accepted["state"] == "accepted"
 
     measure = {"person_name": "张某", "person_post": "县财政局农业股股长", "measure": "通报批评",
-               "decided_on": clock.today().isoformat(), "decision_number": "县纪〔2026〕12号", "documents": [DOC]}
+               "decided_on": clock.today().isoformat(), "decision_number": "县纪〔2026〕12号", "documents": [doc]}
     recorded = ok(await site.inspector.post(f"/oversight/cases/{case_id}/accountability", json=measure), 201)
     assert [(m["person_name"], m["measure"], m["decision_number"]) for m in recorded["accountability"]] == [
         ("张某", "通报批评", "县纪〔2026〕12号")]
@@ -62,7 +63,7 @@ async def test_from_alert_to_accountability_through_the_gateway(site: Site, admi
         (6, "accepted", "accepted"), (7, "closed", "closed"),
     ]
     submitted = closed["events"][4]
-    assert submitted["documents"] == [DOC] and submitted["money_recovered_fen"] == 250_000
+    assert submitted["documents"] == [doc] and submitted["money_recovered_fen"] == 250_000
     assert submitted["principal_id"] == site.cashier.principal_id
     assert submitted["principal_organisation_id"] == site.bureau  # recorded by: from the signed identity
     assert closed["events"][0]["principal_id"] == site.inspector.principal_id
@@ -195,8 +196,10 @@ async def test_referral_goes_to_a_commission_of_the_same_or_a_higher_level(site:
             "NOT_A_DISCIPLINE_COMMISSION", rule="O7", field="organisation_id")
     refused(await site.inspector.post(path, json={"organisation_id": site.other_commission, "note": "移送"}), 422,
             "COMMISSION_BELOW_CASE", rule="O7")
+    doc = await document(site.inspector, "移送函.pdf")
     same_level = ok(await site.inspector.post(path, json={"organisation_id": site.county_commission,
-                                                          "note": "移送县纪委监委", "documents": [DOC]}))
+                                                          "note": "移送县纪委监委", "documents": [doc]}))
+    assert same_level["events"][-1]["documents"] == [doc]
     assert same_level["state"] == "referred" and same_level["events"][-1]["organisation_id"] == site.county_commission
     assert same_level["responsible_organisation_id"] == site.bureau
     # a city case cannot go down to a county's commission; the city's takes it

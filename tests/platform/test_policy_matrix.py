@@ -70,6 +70,7 @@ class Place:
     principal: str = ""  # a key of the county (listed, revoked)
     organisation: str = ""  # an organisation of the county (listed)
     case: str = ""  # an oversight case of the county: closed in OWN (answered by OWN's finance caller), else open
+    document: str = ""  # sha256 of an evidence document: cited by OWN's case's answer, elsewhere by none (E1)
     audit_seq: int = 0  # an entry of the trail in the county, in a signed checkpoint
     alerts: dict[str, str] = field(default_factory=dict)  # service -> an open alert of the county
 
@@ -188,17 +189,29 @@ async def _bureau_member(admin: Api, http: httpx.AsyncClient) -> tuple[Api, str]
     return Api(http, body["api_key"], body["id"], FINANCE, OWN), str(bureau["id"])
 
 
+def _pdf() -> bytes:
+    return b"%PDF-1.7\n" + uuid.uuid4().hex.encode() + b"\n%%EOF\n"
+
+
 async def _case(place: Place, make_principal: MakePrincipal, finance: Api, organisation: str) -> None:
     """A complaint case of the place; OWN's is taken to its end: assigned to `finance`'s bureau, answered,
     accepted, closed (so every move on it is refused by the state machine, O4)."""
     inspector = await make_principal(INSPECTOR, place.county)
+    if place.county != OWN:
+        place.document = (await _ok(await inspector.post(
+            "/oversight/evidence", params={"name": "线索.pdf"}, content=_pdf(),
+            headers={"content-type": "application/pdf"})))["sha256"]
     place.case = (await _ok(await inspector.post("/oversight/cases", json={
         "region_code": place.county, "title": "矩阵线索", "complaint_ref": "MX-1"})))["id"]
     if place.county != OWN:
         return
     path = f"/oversight/cases/{place.case}"
     await _ok(await inspector.post(f"{path}/assign", json={"organisation_id": organisation}), 200)
-    await _ok(await finance.post(f"{path}/rectifications", json={"note": "已整改"}), 200)
+    document = await _ok(await finance.post("/oversight/evidence", params={"name": "整改报告.pdf"},
+                                            content=_pdf(), headers={"content-type": "application/pdf"}))
+    document.pop("created")
+    place.document = document["sha256"]
+    await _ok(await finance.post(f"{path}/rectifications", json={"note": "已整改", "documents": [document]}), 200)
     await _ok(await inspector.post(f"{path}/accept", json={"note": "整改到位"}), 200)
     await _ok(await inspector.post(f"{path}/close", json={"note": "结案"}), 200)
 
@@ -307,6 +320,7 @@ class Spec:
     other: Expect  # for the other county and the other province
     anonymous: bool = True  # call it without a key too
     own_by_role: dict[str, Expect] = field(default_factory=dict)  # where a role's outcome in OWN differs
+    other_by_role: dict[str, Expect] = field(default_factory=dict)  # ... and elsewhere
 
 
 def spec(roles: frozenset[str] | set[str], build: Build, own: Expect = OK, other: Expect = OUTSIDE,
@@ -421,6 +435,16 @@ SPECS: dict[tuple[str, str], Spec] = {
         {FINANCE, PM, LENDER}, post(lambda p: f"/oversight/cases/{p.case}/rectifications",
                                     lambda w, p: {"note": "矩阵整改"}),
         own=Expect(409, "INVALID_CASE_TRANSITION"), own_by_role={PM: OUTSIDE, LENDER: OUTSIDE}),
+    # E1 with O6: an inspector or a member of an organisation with a case uploads (no place in it: the same
+    # everywhere); a document is read by whom sees a case citing it (OWN's, by its inspector and bureau)
+    ("POST", "/oversight/evidence"): Spec(
+        frozenset({INSPECTOR, FINANCE, PM, LENDER}),
+        lambda w, p: Call("POST", "/oversight/evidence", params={"name": "矩阵.pdf"}, content=_pdf(),
+                          headers={"content-type": "application/pdf"}),
+        CREATED, CREATED, own_by_role={PM: OUTSIDE, LENDER: OUTSIDE}, other_by_role={PM: OUTSIDE, LENDER: OUTSIDE}),
+    ("GET", "/oversight/evidence/{sha256}"): spec(
+        {INSPECTOR, FINANCE, PM, LENDER}, get(lambda p: f"/oversight/evidence/{p.document}"),
+        other=Expect(404, "NOT_FOUND"), own_by_role={PM: Expect(404, "NOT_FOUND"), LENDER: Expect(404, "NOT_FOUND")}),
     ("DELETE", "/admin/principals/{principal_id}"): spec(
         {ADMIN}, lambda w, p: Call("DELETE", f"/admin/principals/{p.principal}")),
     ("GET", "/audit"): spec({INSPECTOR, ADMIN}, get(lambda p: "/audit", lambda p: {"region": p.county}),
@@ -549,7 +573,9 @@ SPECS: dict[tuple[str, str], Spec] = {
 def _expected(route_spec: Spec, role: str, region: str) -> Expect:
     if role not in route_spec.roles:
         return Expect(401, "UNAUTHORIZED") if role == ANONYMOUS else Expect(403, "FORBIDDEN")
-    return route_spec.own_by_role.get(role, route_spec.own) if region == OWN else route_spec.other
+    if region == OWN:
+        return route_spec.own_by_role.get(role, route_spec.own)
+    return route_spec.other_by_role.get(role, route_spec.other)
 
 
 async def _send(api: Api, call: Call) -> httpx.Response:

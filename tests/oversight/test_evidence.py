@@ -1,0 +1,137 @@
+"""Issue #16 point 3 (E1 with O6), through the gateway: the bureau uploads its evidence, cites it in its
+rectification, and the inspector reads back the very bytes; a move citing a document never uploaded (or one of
+another size or type) is refused naming the field and writes nothing; a caller who sees no case citing a document
+cannot read it; an upload over the store's limit is 413, one whose bytes are not its type 415, and only inspectors
+and members of an organisation that has a case upload at all."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+
+from gateway.policy import EVIDENCE_BODY
+from services.kernel import clock
+from tests.conftest import Api, MakePrincipal
+from tests.oversight.conftest import COUNTY, PDF, Site, document, ok, pdf, refused, upload
+
+MIB = 1024 * 1024
+
+
+async def _events(db: asyncpg.Pool, case_id: str) -> int:
+    count: int = await db.fetchval("SELECT count(*) FROM oversight.case_events WHERE case_id = $1", case_id)
+    return count
+
+
+async def test_the_bureau_uploads_cites_and_the_inspector_reads_the_same_bytes(site: Site) -> None:
+    case = await site.assigned()
+    data = pdf("整改报告")
+    answer = await upload(site.cashier, data, name="某县财政局整改报告.pdf")
+    stored = ok(answer, 201)
+    sha256 = hashlib.sha256(data).hexdigest()
+    assert stored == {"sha256": sha256, "name": "某县财政局整改报告.pdf", "media_type": PDF, "size": len(data),
+                      "created": True}
+    # the same bytes again are kept once
+    assert ok(await upload(site.cashier, data, name="副本.pdf"))["created"] is False
+    # not cited yet: nobody reads it, the uploader neither
+    refused(await site.inspector.get(f"/oversight/evidence/{sha256}"), 404, "NOT_FOUND")
+    refused(await site.cashier.get(f"/oversight/evidence/{sha256}"), 404, "NOT_FOUND")
+
+    ref = {k: stored[k] for k in ("sha256", "name", "media_type", "size")}
+    submitted = ok(await site.cashier.post(f"/oversight/cases/{case['id']}/rectifications",
+                                           json={"note": "已整改", "documents": [ref]}))
+    assert submitted["events"][-1]["documents"] == [ref]
+
+    for reader in (site.inspector, site.cashier, site.city_inspector):
+        read = await reader.get(f"/oversight/evidence/{sha256}")
+        assert read.status_code == 200, read.text
+        assert read.content == data and hashlib.sha256(read.content).hexdigest() == sha256
+        assert read.headers["content-type"] == PDF and read.headers["etag"] == f'"{sha256}"'
+        assert read.headers["x-content-type-options"] == "nosniff"
+        assert "filename*=UTF-8''" in read.headers["content-disposition"]
+
+    # another county's inspector and bureau, and an organisation with no case, see no case citing it
+    for stranger in (site.other_inspector, site.other_cashier, site.outsider):
+        refused(await stranger.get(f"/oversight/evidence/{sha256}"), 404, "NOT_FOUND", field="sha256")
+    refused(await site.inspector.get("/oversight/evidence/NOT-A-HASH"), 422, "VALIDATION_ERROR", field="sha256")
+
+
+async def test_a_move_citing_a_document_not_kept_as_named_is_refused_and_writes_nothing(
+    site: Site, db: asyncpg.Pool
+) -> None:
+    case = await site.assigned()
+    path = f"/oversight/cases/{case['id']}/rectifications"
+    doc = await document(site.cashier)
+    before = await _events(db, case["id"])
+    never = {**doc, "sha256": hashlib.sha256(b"never uploaded").hexdigest()}
+    refused(await site.cashier.post(path, json={"note": "x", "documents": [doc, never]}), 422, "UNKNOWN_EVIDENCE",
+            field="documents.1.sha256", rule="E1")
+    refused(await site.cashier.post(path, json={"note": "x", "documents": [{**doc, "size": doc["size"] + 1}]}), 422,
+            "VALIDATION_ERROR", field="documents.0.size", rule="E1")
+    refused(await site.cashier.post(path, json={"note": "x", "documents": [{**doc, "media_type": "image/png"}]}),
+            422, "VALIDATION_ERROR", field="documents.0.media_type", rule="E1")
+    refused(await site.cashier.post(path, json={"note": "x", "documents": [{**doc, "media_type": "video/mp4"}]}),
+            422, "VALIDATION_ERROR", field="documents.0.media_type", rule="E1")
+    assert await _events(db, case["id"]) == before
+    assert ok(await site.inspector.get(f"/oversight/cases/{case['id']}"))["state"] == "assigned"
+    # the same move citing what was uploaded goes through
+    assert ok(await site.cashier.post(path, json={"note": "已整改", "documents": [doc]}))["state"] == (
+        "rectification_submitted")
+
+
+async def test_referral_and_accountability_cite_only_kept_documents(site: Site, db: asyncpg.Pool) -> None:
+    case = await site.submitted()
+    path = f"/oversight/cases/{case['id']}"
+    doc = await document(site.inspector, "移送函.pdf")
+    never = {**doc, "sha256": hashlib.sha256(b"no such letter").hexdigest()}
+    before = await _events(db, case["id"])
+    refused(await site.inspector.post(f"{path}/refer", json={
+        "organisation_id": site.county_commission, "note": "移送", "documents": [never]}), 422, "UNKNOWN_EVIDENCE",
+        field="documents.0.sha256")
+    assert await _events(db, case["id"]) == before
+    ok(await site.inspector.post(f"{path}/refer", json={
+        "organisation_id": site.county_commission, "note": "移送", "documents": [doc]}))
+    measure = {"person_name": "李某", "person_post": "村支书", "measure": "诫勉谈话",
+               "decided_on": clock.today().isoformat(), "decision_number": "纪〔2026〕9号"}
+    refused(await site.inspector.post(f"{path}/accountability", json={**measure, "documents": [doc, never]}), 422,
+            "UNKNOWN_EVIDENCE", field="documents.1.sha256")
+    assert await db.fetchval("SELECT count(*) FROM oversight.case_accountability WHERE case_id = $1",
+                             case["id"]) == 0
+    decision = await document(site.inspector, "处理决定.pdf")
+    recorded = ok(await site.inspector.post(f"{path}/accountability",
+                                            json={**measure, "documents": [doc, decision]}), 201)
+    assert recorded["accountability"][0]["documents"] == [doc, decision]
+    # cited by an accountability record only, it is read by whom sees the case
+    assert (await site.cashier.get(f"/oversight/evidence/{decision['sha256']}")).content.startswith(b"%PDF")
+    refused(await site.other_inspector.get(f"/oversight/evidence/{decision['sha256']}"), 404, "NOT_FOUND")
+
+
+async def _over(limit: int) -> AsyncIterator[bytes]:
+    yield b"%PDF-1.7\n"
+    left = limit + 1 - len(b"%PDF-1.7\n")
+    while left > 0:
+        part = min(left, MIB)
+        yield b"0" * part
+        left -= part
+
+
+async def test_uploads_over_the_limit_of_another_type_or_by_others_are_refused(
+    site: Site, admin: Api, make_principal: MakePrincipal
+) -> None:
+    await site.assigned()  # the bureau has a case
+    over = await site.cashier.post("/oversight/evidence", params={"name": "大.pdf"}, content=_over(EVIDENCE_BODY),
+                                   headers={"content-type": PDF})
+    refused(over, 413, "PAYLOAD_TOO_LARGE")
+    assert over.json()["limit_bytes"] == EVIDENCE_BODY
+    refused(await upload(site.cashier, pdf(), media_type="image/png"), 415, "UNSUPPORTED_MEDIA_TYPE")
+    refused(await upload(site.cashier, b"MZ\x90\x00 not a document", media_type="application/x-msdownload"), 415,
+            "UNSUPPORTED_MEDIA_TYPE")
+    refused(await upload(site.cashier, pdf(), name=""), 422, "VALIDATION_ERROR", field="name")
+    # who uploads: an inspector, a member of an organisation with a case; not one without, not an admin
+    ok(await upload(site.inspector, pdf()), 201)
+    ok(await upload(site.cashier, pdf()), 201)
+    refused(await upload(site.outsider, pdf()), 403, "NOT_IN_JURISDICTION", rule="O6")
+    lender = await make_principal("lender", COUNTY)
+    refused(await upload(lender, pdf()), 403, "NOT_IN_JURISDICTION")
+    refused(await upload(admin, pdf()), 403, "FORBIDDEN")
