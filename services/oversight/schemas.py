@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from services.kernel.evidence_policy import DOCUMENT_TYPES
 from services.kernel.types import AnyRegionCode, Day, FenOrZero, Happened, Input, ShortText, Text
 from services.oversight.rules import Severity
 
@@ -14,13 +16,16 @@ AlertService = Literal["funds", "projects", "loans", "registry"]
 Measure = Literal["诫勉谈话", "通报批评", "党纪处分", "政务处分", "移送司法", "other"]
 
 
+ACCEPTED_TYPES = "^(" + "|".join(re.escape(t) for t in DOCUMENT_TYPES) + ")$"
+
+
 class DocumentRef(Input):
     """A document a move carries, by its content hash, as POST /oversight/evidence answered it (confirmed, E1)."""
 
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     name: str = Field(min_length=1, max_length=255)
-    media_type: str = Field(pattern=r"^[a-z0-9.+-]+/[a-z0-9.+-]+$", max_length=100)
-    size: int = Field(ge=0, le=10 * 1024**3)
+    media_type: str = Field(pattern=ACCEPTED_TYPES, max_length=100)  # E1: one of the types the store keeps
+    size: int = Field(ge=1, le=10 * 1024**3)
 
 
 Documents = list[DocumentRef]

@@ -71,8 +71,9 @@ async def test_a_move_citing_a_document_not_kept_as_named_is_refused_and_writes_
             "VALIDATION_ERROR", field="documents.0.size", rule="E1")
     refused(await site.cashier.post(path, json={"note": "x", "documents": [{**doc, "media_type": "image/png"}]}),
             422, "VALIDATION_ERROR", field="documents.0.media_type", rule="E1")
+    # a type the store never keeps is refused by the document's schema already (its pattern lists the accepted ones)
     refused(await site.cashier.post(path, json={"note": "x", "documents": [{**doc, "media_type": "video/mp4"}]}),
-            422, "VALIDATION_ERROR", field="documents.0.media_type", rule="E1")
+            422, "VALIDATION_ERROR", field="documents.0.media_type")
     assert await _events(db, case["id"]) == before
     assert ok(await site.inspector.get(f"/oversight/cases/{case['id']}"))["state"] == "assigned"
     # the same move citing what was uploaded goes through
