@@ -8,20 +8,14 @@ trail verifies, and every change the registry committed is in the chain."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import signal
-import tempfile
-from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
 from deploy.embedded import EmbeddedPostgres
-from tests.faults.under_up import parent_of, send_until_answered, wait_chained
-from tests.platform.test_up import GATEWAY_OFFSET, Up, _ready
+from tests.faults.under_up import fundtrack_up, parent_of, send_until_answered, wait_chained
 from tests.registry.factory import csv_body, new_county, row
-from tests.stack import free_port_block
 
 WRITERS = 8
 IMPORTS = 25  # per writer: enough that both kills fall while they write
@@ -39,11 +33,7 @@ async def _writer(gateway: str, token: str, counties: list[str], done: list[str]
 
 @pytest.mark.destructive
 async def test_killed_processes_lose_and_double_nothing_under_concurrent_writers() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="fundtrack-kill-"))
-    up = Up(data_dir, free_port_block(GATEWAY_OFFSET))
-    try:
-        await asyncio.to_thread(up.wait_up)
-        token = (data_dir / "admin_token").read_text().strip()
+    async with fundtrack_up("fundtrack-kill-") as (up, data_dir, token):
         counties = [[new_county() for _ in range(IMPORTS)] for _ in range(WRITERS)]
         done: list[str] = []
         writers = [asyncio.create_task(_writer(up.gateway, token, mine, done)) for mine in counties]
@@ -73,9 +63,3 @@ async def test_killed_processes_lose_and_double_nothing_under_concurrent_writers
             assert imports == chained >= len(done), (imports, chained)  # every committed import is in the chain
         finally:
             await conn.close()
-        assert _ready(up.gateway)
-    finally:
-        if up.process.poll() is None:
-            up.process.send_signal(signal.SIGTERM)
-            up.process.wait(60)
-        shutil.rmtree(data_dir, ignore_errors=True)

@@ -7,20 +7,15 @@ trail verifies, and every appropriation the service committed is in the chain.""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import signal
-import tempfile
 import uuid
-from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
 from deploy.embedded import EmbeddedPostgres
-from tests.faults.under_up import parent_of, send_until_answered, wait_chained, workers_of
-from tests.platform.test_up import GATEWAY_OFFSET, Up, _ready
-from tests.stack import free_port_block
+from tests.faults.under_up import fundtrack_up, parent_of, send_until_answered, wait_chained, workers_of
+from tests.platform.test_up import Up
 
 WRITERS = 8
 EACH = 25  # appropriations per writer: enough that both kills fall while they write
@@ -53,11 +48,7 @@ async def _replaced(up: Up, killed: int) -> None:
 
 @pytest.mark.destructive
 async def test_killed_workers_lose_and_double_nothing_under_concurrent_writers() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="fundtrack-kill-worker-"))
-    up = Up(data_dir, free_port_block(GATEWAY_OFFSET))
-    try:
-        await asyncio.to_thread(up.wait_up)
-        token = (data_dir / "admin_token").read_text().strip()
+    async with fundtrack_up("fundtrack-kill-worker-") as (up, data_dir, token):
         source = "K" + uuid.uuid4().hex[:8].upper()
         async with httpx.AsyncClient(base_url=up.gateway, headers={"authorization": f"Bearer {token}"}) as admin:
             made = await admin.put(f"/funds/sources/{source}",
@@ -97,9 +88,3 @@ async def test_killed_workers_lose_and_double_nothing_under_concurrent_writers()
             assert committed == chained >= len(done), (committed, chained)  # every committed change is chained
         finally:
             await conn.close()
-        assert _ready(up.gateway)
-    finally:
-        if up.process.poll() is None:
-            up.process.send_signal(signal.SIGTERM)
-            up.process.wait(60)
-        shutil.rmtree(data_dir, ignore_errors=True)

@@ -5,6 +5,12 @@ answered as a finance system would, and the wait for every committed change of a
 from __future__ import annotations
 
 import asyncio
+import shutil
+import signal
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -13,7 +19,8 @@ import psutil
 
 from gateway.audit_chain import unchained_acknowledgements
 from services.kernel.topology import ALL_SCHEMAS
-from tests.platform.test_up import Up
+from tests.platform.test_up import GATEWAY_OFFSET, Up, _ready
+from tests.stack import free_port_block
 
 
 def parent_of(up: Up, app: str) -> psutil.Process:
@@ -76,3 +83,21 @@ async def wait_chained(
     assert verified["ok"] is True, verified
     assert await unchained_acknowledgements(conn, ALL_SCHEMAS) == []
     return verified, committed, chained
+
+
+@asynccontextmanager
+async def fundtrack_up(prefix: str) -> AsyncIterator[tuple[Up, Path, str]]:
+    """A real `fundtrack up` on a fresh data directory, waited for: (the process, its data directory, the admin
+    token). Afterwards stopped as an operator would (SIGTERM), its directory removed, its gateway asked to be ready
+    first when the test passed."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    up = Up(data_dir, free_port_block(GATEWAY_OFFSET))
+    try:
+        await asyncio.to_thread(up.wait_up)
+        yield up, data_dir, (data_dir / "admin_token").read_text().strip()
+        assert _ready(up.gateway)
+    finally:
+        if up.process.poll() is None:
+            up.process.send_signal(signal.SIGTERM)
+            up.process.wait(60)
+        shutil.rmtree(data_dir, ignore_errors=True)
