@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from deploy.supervisor import process_env
 from services.kernel import memdebug, rawsql
 from services.kernel.db import COMPILED_CACHE_SIZE, PREPARED_CACHE_SIZE, create_engine, session_factory
 from tests.stack import TestDatabase
@@ -111,3 +112,13 @@ def test_memdebug_dumps_on_sigusr2(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert "python blocks" in dump and "rss" in dump
     assert "type test_memdebug_dumps_on_sigusr2.<locals>.Kept: 1000 (+1000)" in dump
     assert ("traced" in dump) is (frames != "0")
+
+
+def test_glibc_malloc_tunables_reach_every_process_and_nothing_else_does() -> None:
+    """An operator's MALLOC_* (glibc's allocator tunables) reaches each process `fundtrack up` starts; another
+    variable of their shell still does not (S13)."""
+    env = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072", "OPERATOR_CLOUD_SECRET": "x", "PATH": "/bin"}
+    for name in ("gateway", "funds"):
+        passed = process_env(name, env)
+        assert passed["MALLOC_ARENA_MAX"] == "2" and passed["MALLOC_MMAP_THRESHOLD_"] == "131072"
+        assert "OPERATOR_CLOUD_SECRET" not in passed
