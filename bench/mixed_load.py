@@ -324,11 +324,13 @@ def processes(stack: Stack) -> dict[str, psutil.Process]:
     return found
 
 
-def rss_mib(procs: dict[str, psutil.Process]) -> dict[str, float]:
+def rss_mib(procs: dict[str, psutil.Process], part: str = "rss") -> dict[str, float]:
+    """Each process's RSS (MiB); `part="shared"`: the file-backed and shared pages of it (libraries' code paged in
+    as it runs), the rest being the process's own memory (heap)."""
     out = {}
     for name, proc in procs.items():
         try:
-            out[name] = round(proc.memory_info().rss / MIB, 1)
+            out[name] = round(getattr(proc.memory_info(), part) / MIB, 1)
         except psutil.NoSuchProcess:
             out[name] = -1.0  # gone: a death, which the errors will show too
     return out
@@ -340,7 +342,7 @@ async def drive(w: World, gateway: str, seconds: float, clients: int, stack: Sta
     routes: dict[str, Route] = defaultdict(Route)
     counts = {"reads": 0, "writes": 0, "expected_refusals": 0, "replays": 0}
     procs = processes(stack)
-    memory: list[dict[str, Any]] = [{"at_s": 0, "rss_mib": rss_mib(procs)}]
+    memory: list[dict[str, Any]] = [{"at_s": 0, "rss_mib": rss_mib(procs), "shared_mib": rss_mib(procs, "shared")}]
     warm_up = min(60.0, seconds / 5)
     started = time.perf_counter()
     deadline = started + seconds
@@ -354,6 +356,7 @@ async def drive(w: World, gateway: str, seconds: float, clients: int, stack: Sta
                 return
             except TimeoutError:
                 memory.append({"at_s": round(time.perf_counter() - started), "rss_mib": rss_mib(procs),
+                               "shared_mib": rss_mib(procs, "shared"),
                                **({"warm_up_end": True} if mark == warm_up else {})})
 
     async def client(n: int, session: aiohttp.ClientSession) -> None:
@@ -413,7 +416,7 @@ async def drive(w: World, gateway: str, seconds: float, clients: int, stack: Sta
     elapsed = time.perf_counter() - started
     stopping.set()
     await sampler
-    memory.append({"at_s": round(elapsed), "rss_mib": rss_mib(procs)})
+    memory.append({"at_s": round(elapsed), "rss_mib": rss_mib(procs), "shared_mib": rss_mib(procs, "shared")})
     total = sum(len(r.latencies_ms) for r in routes.values())
     errors = sum(r.errors for r in routes.values())
     per_route = {name: {"count": len(r.latencies_ms), **figures(r.latencies_ms), "errors": r.errors,

@@ -44,7 +44,7 @@ START_TIMEOUT_SECONDS = 60.0
 # S13: what a child process is given of the supervisor's environment (an operator's shell holds other secrets).
 INHERITED = frozenset({"PATH", "HOME", "USER", "LANG", "TZ", "TMPDIR", "VIRTUAL_ENV", "LD_LIBRARY_PATH",
                        "SSL_CERT_FILE", "SSL_CERT_DIR", "DATABASE_URL"})
-INHERITED_PREFIXES = ("LC_", "PYTHON", "PG", "FUNDTRACK_")
+INHERITED_PREFIXES = ("LC_", "PYTHON", "PG", "FUNDTRACK_", "MALLOC_")  # MALLOC_: glibc tunables (issue #14)
 # A secret goes only to the processes that use it: the services check signatures, only the gateway knows the admin.
 SECRET_USERS = {"FUNDTRACK_ADMIN_TOKEN": frozenset({"gateway"})}
 

@@ -25,6 +25,7 @@ from services.kernel.db import create_engine, plain_url, server_settings, sessio
 from services.kernel.errors import install_error_handlers
 from services.kernel.http import ServiceClient, make_client
 from services.kernel.logs import configure_logging
+from services.kernel.memdebug import install as install_memdebug
 from services.kernel.settings import database_url, get_settings
 from services.kernel.topology import GATEWAY_SCHEMA, SERVICES
 
@@ -37,6 +38,7 @@ def create_app() -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_memdebug("gateway")  # issue #14: off unless FUNDTRACK_MEMDEBUG_DIR is set
         engine = create_engine(GATEWAY_SCHEMA)  # its pool sized by `fundtrack up` (deploy/pools.py)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)

@@ -17,6 +17,7 @@ from services.kernel.db import create_engine, session_factory
 from services.kernel.errors import install_error_handlers
 from services.kernel.http import ServiceClient
 from services.kernel.logs import configure_logging
+from services.kernel.memdebug import install as install_memdebug
 from services.kernel.outbox_api import outbox_router
 from services.kernel.scheduler import run_daily
 from services.kernel.settings import get_settings
@@ -47,6 +48,7 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_memdebug(name)  # issue #14: off unless FUNDTRACK_MEMDEBUG_DIR is set
         engine = create_engine(SERVICES[name].schema)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)

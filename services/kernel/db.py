@@ -42,14 +42,28 @@ def server_settings(schema: str, *, use_role: bool) -> dict[str, str]:
     return settings
 
 
+# Issue #14: what a process keeps per statement text is bounded whatever it is asked: SQLAlchemy's compiled
+# statements (one LRU per engine), and on each pooled connection the statements SQLAlchemy's adapter prepared and
+# those asyncpg prepared for kernel/rawsql (one LRU each). A statement whose text varied with its values would churn
+# these caches, never grow them past their bounds (SQLAlchemy's LRUs prune at 1.5 times their size):
+# tests/platform/test_memory.py holds them to it.
+COMPILED_CACHE_SIZE = 500
+PREPARED_CACHE_SIZE = 100  # per connection, for each of the two
+
+
 def create_engine(schema: str, *, url: str | None = None, pool_size: int | None = None) -> AsyncEngine:
     cfg = get_settings()
-    connect_args: dict[str, Any] = {"server_settings": server_settings(schema, use_role=cfg.db_roles)}
+    connect_args: dict[str, Any] = {
+        "server_settings": server_settings(schema, use_role=cfg.db_roles),
+        "statement_cache_size": PREPARED_CACHE_SIZE,  # asyncpg's own (rawsql)
+        "prepared_statement_cache_size": PREPARED_CACHE_SIZE,  # SQLAlchemy's asyncpg adapter's
+    }
     return create_async_engine(
         asyncpg_url(url or database_url()),
         pool_size=pool_size or cfg.db_pool_size,
         max_overflow=cfg.db_pool_overflow,
         pool_pre_ping=True,  # a connection the server cut (a restart, a terminated session) is replaced, not a 500
+        query_cache_size=COMPILED_CACHE_SIZE,
         connect_args=connect_args,
     )
 

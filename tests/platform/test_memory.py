@@ -1,0 +1,124 @@
+"""Issue #14: what a process keeps per statement text stays within its bound however many distinct statements it is
+asked to run (services/kernel/db.py), and the memory debugging hook (services/kernel/memdebug.py) is off unless
+asked for and, when on, dumps on SIGUSR2."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tracemalloc
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from deploy.supervisor import process_env
+from services.kernel import memdebug, rawsql
+from services.kernel.db import COMPILED_CACHE_SIZE, PREPARED_CACHE_SIZE, create_engine, session_factory
+from tests.stack import TestDatabase
+
+PRUNE = 1.5  # SQLAlchemy's LRU caches prune once they hold 1.5 times their size
+
+
+@pytest.fixture
+async def engine(database: TestDatabase) -> AsyncIterator[AsyncEngine]:
+    made = create_engine("funds", url=database.url, pool_size=1)  # one connection: every statement on it
+    yield made
+    await made.dispose()
+
+
+async def _caches(session: AsyncSession) -> tuple[int, int, int]:
+    """(compiled statements of the engine, statements SQLAlchemy prepared on the connection, asyncpg's)."""
+    sa_connection = await session.connection()
+    raw = await sa_connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection
+    compiled: Any = sa_connection.sync_engine._compiled_cache
+    asyncpg_cache: Any = (await rawsql.driver(sa_connection))._stmt_cache
+    assert asyncpg_cache.get_max_size() == PREPARED_CACHE_SIZE
+    return len(compiled), len(adapter._prepared_statement_cache), len(asyncpg_cache)
+
+
+async def _run_distinct(session: AsyncSession, first: int, n: int) -> None:
+    for i in range(first, first + n):
+        await session.execute(text(f"SELECT {i} AS n WHERE :x"), {"x": True})  # through SQLAlchemy
+        await rawsql.fetch(session, f"SELECT {i} + $1 AS n", 1)  # straight on asyncpg
+
+
+async def test_few_distinct_statements_are_all_kept(engine: AsyncEngine) -> None:
+    """The allowed side: below the bounds every statement stays cached (the caches are the ones in use)."""
+    async with session_factory(engine)() as session:
+        before = await _caches(session)
+        await _run_distinct(session, 0, 20)
+        after = await _caches(session)
+    assert after[0] - before[0] >= 20
+    assert after[1] - before[1] >= 20
+    assert after[2] - before[2] >= 20
+
+
+async def test_many_distinct_statements_stay_within_the_bounds(engine: AsyncEngine) -> None:
+    """The refused side: statement texts without end (as literals in SQL would make) never grow a cache past its
+    bound: the compiled statements of the engine, and both caches of prepared statements on a connection."""
+    async with session_factory(engine)() as session:
+        await _run_distinct(session, 0, 2 * PREPARED_CACHE_SIZE)
+        compiled_small, prepared, asyncpg_kept = await _caches(session)
+    assert prepared <= PREPARED_CACHE_SIZE * PRUNE
+    assert asyncpg_kept <= PREPARED_CACHE_SIZE
+    for batch in range(4):  # past the compiled cache's bound, in several sessions (the same pooled connection)
+        async with session_factory(engine)() as session:
+            await _run_distinct(session, 10_000 * (batch + 1), COMPILED_CACHE_SIZE // 2)
+            compiled, prepared, asyncpg_kept = await _caches(session)
+            assert compiled <= COMPILED_CACHE_SIZE * PRUNE
+            assert prepared <= PREPARED_CACHE_SIZE * PRUNE
+            assert asyncpg_kept <= PREPARED_CACHE_SIZE
+    assert compiled_small <= compiled
+
+
+@pytest.fixture
+def usr2() -> Any:
+    previous = signal.getsignal(signal.SIGUSR2)
+    yield
+    signal.signal(signal.SIGUSR2, previous)
+    if tracemalloc.is_tracing():
+        tracemalloc.stop()
+
+
+def test_memdebug_is_off_unless_asked(monkeypatch: pytest.MonkeyPatch, usr2: None) -> None:
+    monkeypatch.delenv(memdebug.ENV_DIR, raising=False)
+    before = signal.getsignal(signal.SIGUSR2)
+    assert memdebug.install("funds") is False
+    assert signal.getsignal(signal.SIGUSR2) is before
+    assert not tracemalloc.is_tracing()
+
+
+@pytest.mark.parametrize("frames", ["0", "2"])
+def test_memdebug_dumps_on_sigusr2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, usr2: None, frames: str) -> None:
+    monkeypatch.setenv(memdebug.ENV_DIR, str(tmp_path))
+    monkeypatch.setenv(memdebug.ENV_FRAMES, frames)
+    monkeypatch.setenv(memdebug.ENV_REFERRERS, "Kept")
+    assert memdebug.install("funds") is True
+    assert tracemalloc.is_tracing() is (frames != "0")
+
+    class Kept:
+        pass
+
+    os.kill(os.getpid(), signal.SIGUSR2)
+    kept = [Kept() for _ in range(1000)]  # noqa: F841 - alive at the second dump
+    os.kill(os.getpid(), signal.SIGUSR2)
+    dump = (tmp_path / f"funds-{os.getpid()}.txt").read_text()
+    assert dump.count("=== ") == 2
+    assert "python blocks" in dump and "rss" in dump
+    assert "type test_memdebug_dumps_on_sigusr2.<locals>.Kept: 1000 (+1000)" in dump
+    assert ("traced" in dump) is (frames != "0")
+
+
+def test_glibc_malloc_tunables_reach_every_process_and_nothing_else_does() -> None:
+    """An operator's MALLOC_* (glibc's allocator tunables) reaches each process `fundtrack up` starts; another
+    variable of their shell still does not (S13)."""
+    env = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072", "OPERATOR_CLOUD_SECRET": "x", "PATH": "/bin"}
+    for name in ("gateway", "funds"):
+        passed = process_env(name, env)
+        assert passed["MALLOC_ARENA_MAX"] == "2" and passed["MALLOC_MMAP_THRESHOLD_"] == "131072"
+        assert "OPERATOR_CLOUD_SECRET" not in passed
