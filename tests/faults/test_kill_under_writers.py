@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from deploy.embedded import EmbeddedPostgres
-from tests.faults.under_up import fundtrack_up, parent_of, send_until_answered, wait_chained
+from tests.faults.under_up import fundtrack_up, parent_of, send_until_answered, wait_chained, written
 from tests.registry.factory import csv_body, new_county, row
 
 WRITERS = 8
-IMPORTS = 25  # per writer: enough that both kills fall while they write
+IMPORTS = 25  # per writer; the kills fall at a quarter and at half of them, while the writers write
 
 
 async def _writer(gateway: str, token: str, counties: list[str], done: list[str]) -> None:
@@ -37,8 +37,8 @@ async def test_killed_processes_lose_and_double_nothing_under_concurrent_writers
         counties = [[new_county() for _ in range(IMPORTS)] for _ in range(WRITERS)]
         done: list[str] = []
         writers = [asyncio.create_task(_writer(up.gateway, token, mine, done)) for mine in counties]
-        for app, name in (("services.registry.app", "registry"), ("gateway.app", "gateway")):
-            await asyncio.sleep(1.5)
+        for share, (app, name) in enumerate((("services.registry.app", "registry"), ("gateway.app", "gateway")), 1):
+            await written(done, share * WRITERS * IMPORTS // 4, writers)
             assert len(done) < WRITERS * IMPORTS, "the writers were done before the kill"
             parent_of(up, app).kill()
             for _ in range(100):  # the supervisor says it, and starts it again

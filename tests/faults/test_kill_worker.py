@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from deploy.embedded import EmbeddedPostgres
-from tests.faults.under_up import fundtrack_up, parent_of, send_until_answered, wait_chained, workers_of
+from tests.faults.under_up import fundtrack_up, parent_of, send_until_answered, wait_chained, workers_of, written
 from tests.platform.test_up import Up
 
 WRITERS = 8
-EACH = 25  # appropriations per writer: enough that both kills fall while they write
+EACH = 40  # appropriations per writer; the kills fall at a quarter and at half of them, while the writers write
 FUNDS = "services.funds.app"
 PROVINCE = "430000"
 PATH = "/funds/appropriations"
@@ -62,8 +62,8 @@ async def test_killed_workers_lose_and_double_nothing_under_concurrent_writers()
         serials = [[uuid.uuid4().hex[:10] for _ in range(EACH)] for _ in range(WRITERS)]
         done: dict[str, int] = {}
         writers = [asyncio.create_task(_writer(up.gateway, key, source, mine, done)) for mine in serials]
-        for victim in workers_of(up, FUNDS):  # both workers as they were, one after the other
-            await asyncio.sleep(1.5)
+        for share, victim in enumerate(workers_of(up, FUNDS), start=1):  # both workers as they were, in turn
+            await written(done, share * WRITERS * EACH // 4, writers)  # by progress, not time: a fast machine too
             assert len(done) < WRITERS * EACH, "the writers were done before the kill"
             victim.kill()
             await _replaced(up, victim.pid)

@@ -8,7 +8,7 @@ import asyncio
 import shutil
 import signal
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sized
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -101,3 +101,12 @@ async def fundtrack_up(prefix: str) -> AsyncIterator[tuple[Up, Path, str]]:
             up.process.send_signal(signal.SIGTERM)
             up.process.wait(60)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def written(done: Sized, count: int, writers: list[asyncio.Task[None]]) -> None:
+    """Wait until `count` writes are acknowledged: a kill is timed by the writers' progress, not by the clock, so
+    that it falls while they write on a fast machine too (a writer that failed says why at once)."""
+    while len(done) < count:
+        if failed := [w for w in writers if w.done() and w.exception() is not None]:
+            raise AssertionError("a writer failed") from failed[0].exception()
+        await asyncio.sleep(0.02)
