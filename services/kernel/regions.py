@@ -66,3 +66,13 @@ def jurisdiction_prefix(region_code: str) -> str:
 def covers(jurisdiction: str, region_code: str) -> bool:
     """Does a principal with this jurisdiction cover `region_code` (a province, city, county or village)?"""
     return under(region_code, jurisdiction_prefix(jurisdiction))
+
+
+def common_region(region_codes: list[str]) -> str:
+    """The smallest region covering every code given (counties, cities, provinces, villages by their county): the
+    county, its city, its province, or the centre."""
+    codes = [c[:6] for c in region_codes]
+    for keep, pad in ((6, ""), (4, "00"), (2, "0000")):
+        if len({c[:keep] for c in codes}) == 1:
+            return codes[0][:keep] + pad
+    return NATIONAL

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry, Severity
+from services.kernel.regions import common_region
 from services.loans import codes, repository, rules
 from services.loans.clients import registry_for_scan
 
@@ -60,14 +61,6 @@ async def loan_non_productive_use(ctx: DetectorContext) -> list[AlertDraft]:
     """L2b: a usage report shows a non-productive use (house, wedding or funeral, consumption, debt…)."""
     return await _misuse(ctx, enterprise=False, alert_type=codes.ALERT_LOAN_NON_PRODUCTIVE_USE,
                          rule="L2b", severity="medium")
-
-
-def common_region(county_codes: list[str]) -> str:
-    """The smallest region covering every county: the county, its city, its province, or the centre."""
-    for keep, pad in ((6, ""), (4, "00"), (2, "0000")):
-        if len({c[:keep] for c in county_codes}) == 1:
-            return county_codes[0][:keep] + pad
-    return "000000"
 
 
 @detectors.register(codes.ALERT_LOAN_FUNDS_CONCENTRATION)

@@ -1,4 +1,5 @@
-"""The oversight service app (issue #16): cases from alert to accountability, and the CASE_OVERDUE detector."""
+"""The oversight service app (issue #16): cases from alert to accountability, and the CASE_OVERDUE and
+REPEATED_MISUSE detectors."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Rule ids (docs/rules.md); O1 (a principal's organisation) is the gateway's
-O2, O3, O4, O5, O6, O7, O8 = "O2", "O3", "O4", "O5", "O6", "O7", "O8"
+O2, O3, O4, O5, O6, O7, O8, O9 = "O2", "O3", "O4", "O5", "O6", "O7", "O8", "O9"
 E1 = "E1"  # evidence documents (services/kernel/evidence.py): a move cites only documents kept intact
 
 # Codes
@@ -21,3 +21,4 @@ ACCOUNTABILITY_TOO_EARLY = "ACCOUNTABILITY_TOO_EARLY"  # 409 O8
 
 # Alert types
 CASE_OVERDUE = "CASE_OVERDUE"
+REPEATED_MISUSE = "REPEATED_MISUSE"

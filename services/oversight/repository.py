@@ -4,10 +4,11 @@ under the case row's lock."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, insert, or_, select
+from sqlalchemy import Row, Text, and_, distinct, exists, func, insert, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.scope import within
@@ -144,5 +145,36 @@ async def past_deadline(session: AsyncSession, prefix: str, as_of: date) -> list
         .join(assigned, assigned.c.case_id == cases.c.id)
         .join(latest, latest.c.case_id == cases.c.id)
         .where(within(cases.c.region_code, prefix), assigned.c.deadline < as_of)
+    )
+    return list((await session.execute(query)).all())
+
+
+def _latest_assignment() -> Any:
+    """Each case's latest assignment: its responsible organisation and deadline."""
+    return (
+        select(case_events.c.case_id, case_events.c.deadline, case_events.c.organisation_id)
+        .where(case_events.c.action == "assigned")
+        .distinct(case_events.c.case_id)
+        .order_by(case_events.c.case_id, case_events.c.seq.desc())
+        .subquery()
+    )
+
+
+async def assigned_cases_opened(session: AsyncSession, since: datetime, until: datetime) -> list[Row[Any]]:
+    """Cases opened at or after `since` and before `until`, anywhere, that were assigned: each with its responsible
+    organisation (`responsible`, its latest assignment's) and the types of the alerts it was opened from
+    (`alert_types`), for O9's REPEATED_MISUSE."""
+    assigned = _latest_assignment()
+    types = (
+        select(func.coalesce(func.array_agg(distinct(case_alerts.c.alert_type)), literal([], ARRAY(Text))))
+        .where(case_alerts.c.case_id == cases.c.id)
+        .scalar_subquery()
+    )
+    columns = [cases.c.id, cases.c.region_code, cases.c.complaint_ref, cases.c.at,
+               assigned.c.organisation_id.label("responsible"), types.label("alert_types")]
+    query = (
+        select(*columns)
+        .join(assigned, assigned.c.case_id == cases.c.id)
+        .where(cases.c.at >= since, cases.c.at < until)
     )
     return list((await session.execute(query)).all())

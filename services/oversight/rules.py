@@ -92,3 +92,45 @@ def overdue(state: str, deadline_on: date | None, as_of: date) -> bool:
     referred on."""
     return deadline_on is not None and as_of > deadline_on and state in {"assigned", "rectification_submitted",
                                                                             "returned"}
+
+
+# O9: REPEATED_MISUSE. A case opened from a complaint has this kind, besides the types of the alerts it names.
+COMPLAINT = "COMPLAINT"
+REPEAT_QUARTERS = 4  # the current quarter and the three before it
+REPEAT_MIN_QUARTERS = 2
+
+
+def quarter_of(day: date) -> str:
+    """The calendar quarter of a day, as `2026Q4`."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def repeat_window_start(as_of: date) -> date:
+    """O9: the first day of the quarter three quarters before `as_of`'s (the last four quarters start there)."""
+    index = as_of.year * 4 + (as_of.month - 1) // 3 - (REPEAT_QUARTERS - 1)
+    return date(index // 4, index % 4 * 3 + 1, 1)
+
+
+def case_types(alert_types: list[str], complaint_ref: str) -> list[str]:
+    """O9: a case's "alert types": those of the alerts it was opened from, and COMPLAINT for one opened from a
+    complaint reference."""
+    return sorted({*alert_types, *([COMPLAINT] if complaint_ref else [])})
+
+
+def repeated_types(cases: list[tuple[str, date, list[str]]], as_of: date) -> dict[str, dict[str, list[str]]]:
+    """O9: of one organisation's cases (id, day opened in China, types), the types found in cases opened in two or
+    more distinct calendar quarters of the last four up to `as_of` (the current one and the three before it), each
+    with those quarters and cases; a case opened before the window or after `as_of` does not count."""
+    start = repeat_window_start(as_of)
+    found: dict[str, dict[str, set[str]]] = {}
+    for case_id, opened_on, types in cases:
+        if not start <= opened_on <= as_of:
+            continue
+        for type_ in types:
+            seen = found.setdefault(type_, {"quarters": set(), "case_ids": set()})
+            seen["quarters"].add(quarter_of(opened_on))
+            seen["case_ids"].add(case_id)
+    return {
+        type_: {"quarters": sorted(seen["quarters"]), "case_ids": sorted(seen["case_ids"])}
+        for type_, seen in sorted(found.items()) if len(seen["quarters"]) >= REPEAT_MIN_QUARTERS
+    }
