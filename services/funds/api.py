@@ -23,6 +23,7 @@ from services.funds.schemas import (
     DisbursementCreate,
     DisbursementRead,
     ReversalCreate,
+    ReversalInternal,
     ReversalRead,
     SourceCode,
     SourcePut,
@@ -36,6 +37,7 @@ from services.kernel.types import CountyCode, RegionCode
 from services.kernel.uow import PrincipalDep, ReceiptDep, SessionDep
 
 router = service_router("/funds", tags=["funds"])
+internal_router = service_router("/internal/reversals", include_in_schema=False)
 RegionQuery = Annotated[RegionCode | None, Query()]
 SourceQuery = Annotated[SourceCode | None, Query()]
 YearQuery = Annotated[YearParam | None, Query()]
@@ -133,6 +135,12 @@ async def post_reversal(
     created = await reversals.reverse(session, principal=principal, body=body)
     name_entities(request, [created.target_id, *created.transfer_ids])
     return created
+
+
+@internal_router.get("/{reversal_id}", response_model=ReversalInternal)
+async def internal_reversal(reversal_id: str, session: SessionDep, principal: PrincipalDep) -> ReversalInternal:
+    """For the oversight service (O11): does reversal X exist, for which region, of how much."""
+    return await reversals.describe(session, principal=principal, reversal_id=reversal_id)
 
 
 @router.post("/arrangements", response_model=ArrangementRead, status_code=201)

@@ -127,6 +127,11 @@ def reversal_not_reversible(target_id: str) -> RuleViolation:
     )
 
 
+def no_reversal(reversal_id: str) -> NotFound:
+    """Also what the internal API answers a principal that is not a service: it knows no jurisdiction (S1)."""
+    return NotFound(f"没有这笔冲正 / no reversal {reversal_id}")
+
+
 def already_reversed(target_id: str) -> Conflict:
     return Conflict(
         f"该记录已冲正 / {target_id} has already been reversed", code=codes.ALREADY_REVERSED, field="target_id"

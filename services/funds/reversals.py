@@ -15,7 +15,7 @@ from services.funds import ledger, problems
 from services.funds.ledger import AccountKey, Move
 from services.funds.repository import arrangements, reversals
 from services.funds.repository.unique import Duplicate
-from services.funds.schemas import ReversalCreate, ReversalRead
+from services.funds.schemas import ReversalCreate, ReversalInternal, ReversalRead
 from services.kernel import clock
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
@@ -65,3 +65,15 @@ async def reverse(session: AsyncSession, *, principal: Principal, body: Reversal
     posted = await ledger.move(session, moves)
     return ReversalRead(id=reversal_id, target_id=record_id, target_kind=kind, reason=body.reason, reversed_on=on,
                         transfer_ids=[p.id for p in posted])
+
+
+async def describe(session: AsyncSession, *, principal: Principal, reversal_id: str) -> ReversalInternal:
+    """For another service (the oversight service checks the reversals a rectification names, O11): the reversal,
+    the region that answers for the record it reversed, and the money it moved back. Services only: 404 to anyone
+    else, as for an unknown one (the internal API knows no jurisdiction, S1)."""
+    found = None if principal.role != "service" else await reversals.reversal_of(session, reversal_id)
+    if found is None:
+        raise problems.no_reversal(reversal_id)
+    region = await reversals.answering_region(session, kind=found.target_kind, record_id=found.target_id)
+    return ReversalInternal(id=found.id, target_id=found.target_id, target_kind=found.target_kind,
+                            region_code=region, amount_fen=int(found.amount_fen), reversed_on=found.reversed_on)

@@ -126,6 +126,17 @@ class ReversalRead(BaseModel):
     transfer_ids: list[str]
 
 
+class ReversalInternal(BaseModel):
+    """A reversal as the internal API answers another service: where it answers and how much it moved back."""
+
+    id: str
+    target_id: str
+    target_kind: str
+    region_code: str
+    amount_fen: int
+    reversed_on: date
+
+
 class ArrangementCreate(Input):
     county_code: CountyCode
     project_id: RecordId

@@ -81,9 +81,10 @@ async def assign(
 
 @router.post("/{case_id}/rectifications", response_model=CaseRead)
 async def submit(
-    case_id: str, body: RectificationIn, session: SessionDep, principal: PrincipalDep, store: EvidenceDep
+    case_id: str, body: RectificationIn, session: SessionDep, principal: PrincipalDep, store: EvidenceDep,
+    lookups: LookupsDep,
 ) -> CaseRead:
-    return await service.submit(session, principal, case_id, body, store)
+    return await service.submit(session, principal, case_id, body, store, lookups)
 
 
 @router.post("/{case_id}/return", response_model=CaseRead)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Rule ids (docs/rules.md); O1 (a principal's organisation) is the gateway's
-O2, O3, O4, O5, O6, O7, O8, O9 = "O2", "O3", "O4", "O5", "O6", "O7", "O8", "O9"
+O2, O3, O4, O5, O6, O7, O8, O9, O10 = "O2", "O3", "O4", "O5", "O6", "O7", "O8", "O9", "O10"
 E1 = "E1"  # evidence documents (services/kernel/evidence.py): a move cites only documents kept intact
 
 # Codes
@@ -18,6 +18,8 @@ ORGANISATION_OUTSIDE_CASE_REGION = "ORGANISATION_OUTSIDE_CASE_REGION"  # 422 O5
 NOT_A_DISCIPLINE_COMMISSION = "NOT_A_DISCIPLINE_COMMISSION"  # 422 O7
 COMMISSION_BELOW_CASE = "COMMISSION_BELOW_CASE"  # 422 O7: referral to a lower level
 ACCOUNTABILITY_TOO_EARLY = "ACCOUNTABILITY_TOO_EARLY"  # 409 O8
+UNKNOWN_REVERSAL = "UNKNOWN_REVERSAL"  # 422 O10: a reversal funds does not know
+REVERSAL_OUTSIDE_CASE_REGION = "REVERSAL_OUTSIDE_CASE_REGION"  # 422 O10
 
 # Alert types
 CASE_OVERDUE = "CASE_OVERDUE"

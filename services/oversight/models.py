@@ -91,7 +91,7 @@ case_events = Table(
     # [{sha256, name, media_type, size}]: the documents the move carries, each confirmed kept in the evidence store (E1)
     Column("documents", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("money_recovered_fen", BigInteger, nullable=True),
-    # the funds' reversals that recovered it (ids as the ledger gave them; recorded as named, not checked yet)
+    # the funds' reversals that recovered it (ids as the ledger gave them), each asked of funds first (O10)
     Column("reversal_ids", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
     *_recorded(),
     UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),

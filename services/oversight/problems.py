@@ -124,3 +124,23 @@ def no_case_to_document(organisation_id: str) -> NotInJurisdiction:
 
 def bad_document(field: str, message: str) -> ValidationProblem:
     return ValidationProblem(f"文件引用无效 / {field}: {message}", field=field, rule=codes.E1)
+
+
+def unknown_reversal(reversal_id: str, field: str) -> RuleViolation:
+    return RuleViolation(
+        f"资金系统没有这笔冲正 / funds has no reversal {reversal_id}", code=codes.UNKNOWN_REVERSAL, field=field,
+        rule=codes.O10,
+    )
+
+
+def reversal_outside_case_region(reversal_region: str, case_region: str, field: str) -> RuleViolation:
+    return RuleViolation(
+        f"冲正所属地区 {reversal_region} 不在案件地区 {case_region} 一线 / the reversal answers for {reversal_region}, "
+        f"not of the case's region line {case_region}",
+        code=codes.REVERSAL_OUTSIDE_CASE_REGION, field=field, rule=codes.O10,
+    )
+
+
+def reversal_named_twice(reversal_id: str, field: str) -> ValidationProblem:
+    return ValidationProblem(f"冲正 {reversal_id} 重复 / reversal {reversal_id} is named twice", field=field,
+                             rule=codes.O10)

@@ -81,6 +81,19 @@ def check_referral(kind: str, region_code: str, case_region: str) -> None:
         raise problems.commission_below_case(region_code, case_region)
 
 
+def check_reversals(found: list[tuple[str, str]], case_region: str) -> None:
+    """O10: the reversals a rectification names, (id, the region funds says answers for it), each once, each of the
+    case's region line (its region in the case's, or covering it: a city's correction of a county case)."""
+    seen: set[str] = set()
+    for index, (reversal_id, region_code) in enumerate(found):
+        field = f"reversal_ids.{index}"
+        if reversal_id in seen:
+            raise problems.reversal_named_twice(reversal_id, field)
+        seen.add(reversal_id)
+        if not (covers(region_code, case_region) or covers(case_region, region_code)):
+            raise problems.reversal_outside_case_region(region_code, case_region, field)
+
+
 def check_accountability(state: str) -> None:
     """O8: accountability is recorded once the case is accepted or referred, not before, not once closed."""
     if state not in ACCOUNTABLE_STATES:

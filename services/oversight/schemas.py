@@ -61,7 +61,8 @@ class RectificationIn(Input):
     money_recovered_fen: FenOrZero | None = None
     reversal_ids: list[ReversalId] = Field(
         default_factory=list, max_length=50,
-        description="the funds reversals (冲正) that recovered the money, as POST /funds/reversals answered them",
+        description="the funds reversals (冲正) that recovered the money, as POST /funds/reversals answered them: "
+        "each once, known to funds and of the case's region line (O10)",
     )
 
 

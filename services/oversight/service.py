@@ -209,14 +209,40 @@ async def confirmed(store: EvidenceStore, documents: list[DocumentRef]) -> list[
 
 
 async def submit(
-    session: AsyncSession, principal: Principal, case_id: str, body: RectificationIn, store: EvidenceStore
+    session: AsyncSession, principal: Principal, case_id: str, body: RectificationIn, store: EvidenceStore,
+    lookups: Lookups,
 ) -> CaseRead:
-    """The responsible organisation answers with its rectification (O6: its principals only, not an inspector)."""
+    """The responsible organisation answers with its rectification (O6: its principals only, not an inspector),
+    naming the funds reversals that recovered the money (O10: each asked of funds first; the money recovered is
+    their sum when none is given)."""
     if principal.role == INSPECTOR:
         raise problems.not_answerable(case_id)
     documents = await confirmed(store, body.documents)
+    reversals = await _reversals(lookups, body.reversal_ids)  # asked before anything is written
+    money_recovered = body.money_recovered_fen
+    if money_recovered is None and reversals:
+        money_recovered = sum(int(r["amount_fen"]) for r in reversals)
+
+    def check(row: Row[Any]) -> None:
+        rules.check_reversals([(str(r["id"]), str(r["region_code"])) for r in reversals], row.region_code)
+
     return await _move(session, principal, case_id, "submit", note=body.note, documents=documents,
-                       money_recovered_fen=body.money_recovered_fen, reversal_ids=body.reversal_ids)
+                       money_recovered_fen=money_recovered, reversal_ids=body.reversal_ids, check=check)
+
+
+async def _reversals(lookups: Lookups, reversal_ids: list[str]) -> list[dict[str, Any]]:
+    """O10: each reversal named, as funds answers it (asked once each); one funds does not know is 422 naming
+    `reversal_ids.N`."""
+    answered: dict[str, dict[str, Any]] = {}
+    found = []
+    for index, reversal_id in enumerate(reversal_ids):
+        if reversal_id not in answered:
+            reversal = await lookups.reversal(reversal_id)
+            if reversal is None:
+                raise problems.unknown_reversal(reversal_id, f"reversal_ids.{index}")
+            answered[reversal_id] = reversal
+        found.append(answered[reversal_id])
+    return found
 
 
 async def decide(session: AsyncSession, principal: Principal, case_id: str, move: str, body: DecisionIn) -> CaseRead:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, insert, select, text
+from sqlalchemy import Row, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -53,3 +53,12 @@ async def insert_reversal(session: AsyncSession, **values: Any) -> None:
         await session.execute(insert(Reversal).values(**values))
     except IntegrityError as exc:
         raise Duplicate(str(exc.orig)) from exc
+
+
+async def reversal_of(session: AsyncSession, reversal_id: str) -> Row[Any] | None:
+    """A reversal with the money its compensating transfers moved back (`amount_fen`, their sum)."""
+    moved = (select(func.coalesce(func.sum(col(Transfer.amount_fen)), 0))
+             .where(col(Transfer.record_id) == col(Reversal.id)).scalar_subquery())
+    columns = [col(Reversal.id), col(Reversal.target_id), col(Reversal.target_kind), col(Reversal.reversed_on),
+               moved.label("amount_fen")]
+    return (await session.execute(select(*columns).where(col(Reversal.id) == reversal_id))).first()
