@@ -155,6 +155,8 @@ ROUTES: tuple[Route, ...] = (
     *(_r("POST", f"/oversight/cases/{{case_id}}/{a}", INSPECTOR)
       for a in ("assign", "return", "accept", "refer", "accountability", "close")),
     _r("POST", "/oversight/cases/{case_id}/rectifications", FINANCE, PM, LENDER),
+    # O11: the figures of the cases of a region the caller covers (an inspector's all; another's its organisation's)
+    _r("GET", "/oversight/report", INSPECTOR, FINANCE, PM, LENDER),
     # The documents the moves cite (E1): uploaded by an inspector or by a member of an organisation that has a case,
     # read by whom sees a case citing them (both decided in the service, O6).
     _r("POST", "/oversight/evidence", INSPECTOR, FINANCE, PM, LENDER, streamed=True, max_body=EVIDENCE_BODY,

@@ -11,7 +11,7 @@ from services.kernel.evidence import EvidenceRef, EvidenceStore
 from services.kernel.evidence_api import evidence_router
 from services.kernel.evidence_config import get_evidence_store
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from services.kernel.types import AnyRegionCode
+from services.kernel.types import AnyRegionCode, Day, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep, UnitOfWorkRoute, get_session, principal_of
 from services.oversight import service
 from services.oversight.clients import LookupsDep
@@ -23,11 +23,13 @@ from services.oversight.schemas import (
     DecisionIn,
     RectificationIn,
     ReferIn,
+    Report,
 )
 
 RegionQuery = Annotated[AnyRegionCode | None, Query(description="a region code inside the caller's jurisdiction")]
 
 router = service_router("/oversight/cases", tags=["oversight"])
+report_router = service_router("/oversight", tags=["oversight"])
 
 
 async def evidence_store() -> EvidenceStore:
@@ -115,3 +117,15 @@ async def accountability(
     case_id: str, body: AccountabilityIn, session: SessionDep, principal: PrincipalDep, store: EvidenceDep
 ) -> CaseRead:
     return await service.record_accountability(session, principal, case_id, body, store)
+
+
+@report_router.get("/report", response_model=Report)
+async def get_report(
+    session: SessionDep,
+    principal: PrincipalDep,
+    start: Annotated[Day, Query(alias="from", description="the first day cases were opened on (in China)")],
+    end: Annotated[Day, Query(alias="to", description="the last day; figures stand at its end")],
+    region: Annotated[RegionCode | None, Query(description="a region the caller covers; default its own")] = None,
+) -> Report:
+    """O11: an inspection office's figures, by responsible organisation."""
+    return await service.report(session, principal, region=region, start=start, end=end)

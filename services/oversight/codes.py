@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 # Rule ids (docs/rules.md); O1 (a principal's organisation) is the gateway's
-O2, O3, O4, O5, O6, O7, O8, O9, O10 = "O2", "O3", "O4", "O5", "O6", "O7", "O8", "O9", "O10"
+O2, O3, O4, O5, O6, O7, O8 = "O2", "O3", "O4", "O5", "O6", "O7", "O8"
+O9, O10, O11 = "O9", "O10", "O11"
 E1 = "E1"  # evidence documents (services/kernel/evidence.py): a move cites only documents kept intact
 
 # Codes

@@ -144,3 +144,8 @@ def reversal_outside_case_region(reversal_region: str, case_region: str, field: 
 def reversal_named_twice(reversal_id: str, field: str) -> ValidationProblem:
     return ValidationProblem(f"冲正 {reversal_id} 重复 / reversal {reversal_id} is named twice", field=field,
                              rule=codes.O10)
+
+
+def bad_period(start: date, end: date) -> ValidationProblem:
+    return ValidationProblem(f"起始日期 {start} 晚于截止日期 {end} / `from` {start} is after `to` {end}", field="from",
+                             rule=codes.O11)

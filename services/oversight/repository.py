@@ -178,3 +178,17 @@ async def assigned_cases_opened(session: AsyncSession, since: datetime, until: d
         .where(cases.c.at >= since, cases.c.at < until)
     )
     return list((await session.execute(query)).all())
+
+
+async def report_cases(
+    session: AsyncSession, *, prefix: str, organisation_id: str | None, since: datetime, until: datetime
+) -> list[Row[Any]]:
+    """O11: the cases under `prefix` opened at or after `since` and before `until`; with `organisation_id`, only
+    those it was ever made responsible for (whether it is at the period's end, the service decides)."""
+    query = select(cases).where(within(cases.c.region_code, prefix), cases.c.at >= since, cases.c.at < until)
+    if organisation_id is not None:
+        query = query.where(exists().where(
+            case_events.c.case_id == cases.c.id, case_events.c.action == "assigned",
+            case_events.c.organisation_id == organisation_id,
+        ))
+    return list((await session.execute(query.order_by(cases.c.id))).all())

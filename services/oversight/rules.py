@@ -4,6 +4,7 @@ recorded (O8). The service calls them; each raises the problem its rule answers 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
@@ -147,3 +148,54 @@ def repeated_types(cases: list[tuple[str, date, list[str]]], as_of: date) -> dic
         type_: {"quarters": sorted(seen["quarters"]), "case_ids": sorted(seen["case_ids"])}
         for type_, seen in sorted(found.items()) if len(seen["quarters"]) >= REPEAT_MIN_QUARTERS
     }
+
+
+@dataclass(frozen=True)
+class Step:
+    """A case event as O11 reads it: its action, the state after it, the organisation and deadline it names, the
+    day (in China) it was recorded, the money recovered it declares."""
+
+    action: str
+    state: str
+    organisation_id: str
+    deadline: date | None
+    on: date
+    money_recovered_fen: int | None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """O11: where a case stands at the end of a report's period."""
+
+    responsible: str | None
+    closed_on_time: bool
+    overdue: bool
+    referred: bool
+    money_recovered_fen: int
+
+
+def standing(steps: list[Step], as_of: date) -> Standing:
+    """O11: a case's standing from its events up to the end of the period (`steps`, in order, the first `opened`),
+    overdue judged as of `as_of` (the period's last day, or today if that is later than today). Responsible: the
+    latest assignment's organisation. Closed on time: closed, its rectification accepted on or before the deadline.
+    Overdue: past the deadline without accepted rectification (CASE_OVERDUE's condition, `overdue`), or accepted
+    after the deadline (closed late, or not yet closed). Referred: referred to a discipline commission. Money
+    recovered: what the accepted rectification declared (its reversals' sum by default, O10); nothing before."""
+    assigned = [s for s in steps if s.action == "assigned"]
+    responsible = assigned[-1].organisation_id if assigned else None
+    deadline_on = assigned[-1].deadline if assigned else None
+    accepted = next((i for i, s in enumerate(steps) if s.action == "accepted"), None)
+    accepted_on = steps[accepted].on if accepted is not None else None
+    late = accepted_on is not None and deadline_on is not None and accepted_on > deadline_on
+    recovered = 0
+    if accepted is not None:
+        answer = next((s for s in reversed(steps[:accepted]) if s.action == "rectification_submitted"), None)
+        recovered = (answer.money_recovered_fen or 0) if answer is not None else 0
+    state = steps[-1].state
+    return Standing(
+        responsible=responsible,
+        closed_on_time=state == "closed" and accepted_on is not None and not late,
+        overdue=overdue(state, deadline_on, as_of) or late,
+        referred=any(s.action == "referred" for s in steps),
+        money_recovered_fen=recovered,
+    )

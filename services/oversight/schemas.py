@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.kernel.evidence_policy import DOCUMENT_TYPES
 from services.kernel.types import AnyRegionCode, Day, FenOrZero, Happened, Input, ShortText, Text
@@ -135,3 +135,30 @@ class CaseRead(BaseModel):
     alerts: list[CaseAlert]
     events: list[CaseEvent]
     accountability: list[Accountability]
+
+
+class ReportFigures(BaseModel):
+    """O11: the figures of a set of cases opened in the period, as they stand at its end."""
+
+    opened: int = 0
+    closed_on_time: int = 0
+    overdue: int = 0
+    referred: int = 0
+    accountability: dict[str, int] = Field(description="accountability records by measure, every measure named")
+    money_involved_fen: int = 0
+    money_recovered_fen: int = 0
+
+
+class OrganisationFigures(ReportFigures):
+    organisation_id: str | None = Field(description="the responsible organisation at the period's end; null: none")
+
+
+class Report(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    region_code: str
+    from_: date = Field(alias="from")
+    to: date
+    as_of: date = Field(description="the day overdue is judged: `to`, or today when `to` is later")
+    organisations: list[OrganisationFigures]
+    totals: ReportFigures

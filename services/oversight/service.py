@@ -4,6 +4,7 @@ processes own (alerts, organisations) is asked first, before this request's tran
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,8 +30,11 @@ from services.oversight.schemas import (
     CaseRead,
     DecisionIn,
     DocumentRef,
+    OrganisationFigures,
     RectificationIn,
     ReferIn,
+    Report,
+    ReportFigures,
 )
 
 INSPECTOR = "inspector"
@@ -311,3 +315,53 @@ def _inspector_only(principal: Principal, case_id: str) -> None:
     service to it too)."""
     if principal.role != INSPECTOR:
         raise problems.not_answerable(case_id)
+
+
+def _add(figures: ReportFigures, case: Row[Any], standing: rules.Standing, measures: list[str]) -> None:
+    figures.opened += 1
+    figures.closed_on_time += standing.closed_on_time
+    figures.overdue += standing.overdue
+    figures.referred += standing.referred
+    for measure in measures:
+        figures.accountability[measure] += 1
+    figures.money_involved_fen += case.money_involved_fen
+    figures.money_recovered_fen += standing.money_recovered_fen
+
+
+def _figures() -> dict[str, Any]:
+    return {"accountability": dict.fromkeys(rules.MEASURES, 0)}
+
+
+async def report(
+    session: AsyncSession, principal: Principal, *, region: str | None, start: date, end: date
+) -> Report:
+    """O11: the cases opened in [start, end] (days in China) in `region` (the caller must cover it; none: its
+    jurisdiction), as they stand at the end of `end`, by responsible organisation. An inspector's are every such
+    case; another role's (O6) those its organisation is responsible for then."""
+    if start > end:
+        raise problems.bad_period(start, end)
+    prefix = scope_prefix(principal, region)
+    organisation_id = None if principal.role == INSPECTOR else principal.organisation_id
+    as_of = min(end, clock.today())
+    since = datetime.combine(start, time(), clock.CHINA)
+    until = datetime.combine(end + timedelta(days=1), time(), clock.CHINA)
+    rows = [] if organisation_id == "" else await repository.report_cases(
+        session, prefix=prefix, organisation_id=organisation_id, since=since, until=until)
+    ids = [r.id for r in rows]
+    events, measures = await repository.events_of(session, ids), await repository.accountability_of(session, ids)
+    totals = ReportFigures(**_figures())
+    by_organisation: dict[str | None, OrganisationFigures] = {}
+    for row in rows:
+        steps = [rules.Step(e.action, e.state, e.organisation_id, e.deadline, e.at.astimezone(clock.CHINA).date(),
+                            e.money_recovered_fen) for e in events[row.id] if e.at < until]
+        standing = rules.standing(steps, as_of)
+        if organisation_id is not None and standing.responsible != organisation_id:
+            continue
+        recorded = [m.measure for m in measures[row.id] if m.at < until]
+        figures = by_organisation.setdefault(
+            standing.responsible, OrganisationFigures(organisation_id=standing.responsible, **_figures()))
+        _add(figures, row, standing, recorded)
+        _add(totals, row, standing, recorded)
+    ordered = sorted(by_organisation.values(), key=lambda f: (f.organisation_id is None, f.organisation_id or ""))
+    return Report(region_code=region or principal.region_code, from_=start, to=end, as_of=as_of,
+                  organisations=ordered, totals=totals)

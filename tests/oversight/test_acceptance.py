@@ -1,8 +1,8 @@
 """Issue #16 point 6 (the part of it this service has so far), through the gateway on real alerts: a payment to a
 household that is not poor raises INELIGIBLE_PAYEE; an inspector opens a case from it, assigns it to the county
 finance bureau; the bureau reverses the payment in the ledger and answers with the reversal; the inspector returns
-it once, accepts it the second time, records an accountability measure and closes it; another county's principals
-see none of it."""
+it once, accepts it the second time (the reversal checked with funds, its money the money recovered), records an
+accountability measure and closes it; the oversight report counts it; another county's principals see none of it."""
 
 from __future__ import annotations
 
@@ -52,9 +52,10 @@ async def test_from_a_payment_to_a_household_not_poor_to_accountability(
                                                                "reason": "向非贫困户误拨，已追回"}), 201)
     second = ok(await cashier.post(f"{path}/rectifications", json={
         "note": "资金已追回并冲正", "documents": [doc, await document(cashier, "冲正凭证.pdf")],
-        "money_recovered_fen": 30_000,
         "reversal_ids": [reversal["id"]]}))
+    # O10: the reversal is asked of funds; the money it moved back is the money recovered
     assert second["events"][-1]["reversal_ids"] == [reversal["id"]]
+    assert second["events"][-1]["money_recovered_fen"] == 30_000
     ok(await inspector.post(f"{path}/accept", json={"note": "整改到位"}))
     ok(await inspector.post(f"{path}/accountability", json={
         "person_name": "王某", "person_post": "村会计", "measure": "通报批评",
@@ -65,11 +66,21 @@ async def test_from_a_payment_to_a_household_not_poor_to_accountability(
         "open", "assigned", "rectification_submitted", "returned", "rectification_submitted", "accepted", "closed"]
     assert [m["measure"] for m in closed["accountability"]] == ["通报批评"]
 
+    # the oversight report counts it (O11): the bureau's case, closed on time, its measure, the money
+    today = clock.today().isoformat()
+    report = ok(await inspector.get("/oversight/report", params={"region": county, "from": today, "to": today}))
+    [row] = [r for r in report["organisations"] if r["organisation_id"] == bureau]
+    assert (row["opened"], row["closed_on_time"], row["overdue"], row["referred"]) == (1, 1, 0, 0)
+    assert row["accountability"]["通报批评"] == 1 and sum(row["accountability"].values()) == 1
+    assert (row["money_involved_fen"], row["money_recovered_fen"]) == (30_000, 30_000)
+
     # another county's principals see none of it
     other_county = funds.world.poor
     for role in ("inspector", "finance"):
         other = await make_principal(role, other_county)
         refused(await other.get(path), 403, "NOT_IN_JURISDICTION")
         refused(await other.get(f"/oversight/evidence/{doc['sha256']}"), 404, "NOT_FOUND")
+        refused(await other.get("/oversight/report", params={"region": county, "from": today, "to": today}),
+                403, "NOT_IN_JURISDICTION")
         listed = ok(await other.get("/oversight/cases", params={"limit": 200}))
         assert case["id"] not in {c["id"] for c in listed["items"]}

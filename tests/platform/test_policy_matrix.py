@@ -33,6 +33,7 @@ import httpx
 import pytest
 
 from gateway.policy import ROUTES, Route
+from services.kernel import clock
 from services.kernel.ids import new_id
 from services.kernel.topology import SERVICES
 from services.kernel.types import id_number_check_char
@@ -435,6 +436,9 @@ SPECS: dict[tuple[str, str], Spec] = {
         {FINANCE, PM, LENDER}, post(lambda p: f"/oversight/cases/{p.case}/rectifications",
                                     lambda w, p: {"note": "矩阵整改"}),
         own=Expect(409, "INVALID_CASE_TRANSITION"), own_by_role={PM: OUTSIDE, LENDER: OUTSIDE}),
+    # O11: a region the caller covers (its inspector's every case there, another role's its organisation's)
+    ("GET", "/oversight/report"): spec({INSPECTOR, FINANCE, PM, LENDER}, get(_fixed("/oversight/report"), lambda p: {
+        "region": p.county, "from": clock.today().isoformat(), "to": clock.today().isoformat()})),
     # E1 with O6: an inspector or a member of an organisation with a case uploads (no place in it: the same
     # everywhere); a document is read by whom sees a case citing it (OWN's, by its inspector and bureau)
     ("POST", "/oversight/evidence"): Spec(
