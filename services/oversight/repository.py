@@ -127,13 +127,7 @@ async def list_cases(
 async def past_deadline(session: AsyncSession, prefix: str, as_of: date) -> list[Row[Any]]:
     """Cases under `prefix` whose latest assignment's deadline is before `as_of`, with that deadline, the
     responsible organisation and the case's state now (the CASE_OVERDUE detector decides from them)."""
-    assigned = (
-        select(case_events.c.case_id, case_events.c.deadline, case_events.c.organisation_id)
-        .where(case_events.c.action == "assigned")
-        .distinct(case_events.c.case_id)
-        .order_by(case_events.c.case_id, case_events.c.seq.desc())
-        .subquery()
-    )
+    assigned = _latest_assignment()
     latest = (
         select(case_events.c.case_id, case_events.c.state)
         .distinct(case_events.c.case_id)

@@ -1,6 +1,7 @@
 """The oversight rules as functions of plain values (docs/rules.md "Oversight (O)"): the case's state machine
 (O4), the default deadline (O3), who is answerable (O5, O6), where a referral may go (O7), when accountability is
-recorded (O8). The service calls them; each raises the problem its rule answers with (problems.py)."""
+recorded (O8), repeated misuse (O9), the reversals a rectification names (O10), a case's standing in the report
+(O11). The service calls them; each raises the problem its rule answers with (problems.py)."""
 
 from __future__ import annotations
 
