@@ -100,6 +100,8 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/public/announcements", "public", target="projects"),
     _r("GET", "/public/announcements/{project_id}", "public", target="projects"),
     _r("POST", "/public/announcements/{project_id}/objections", "public", target="projects", max_body=SMALL_BODY),
+    # Issue #16 point 5: the public complains (监督举报) to the inspectors of a region (O9)
+    _r("POST", "/public/complaints", "public", target="oversight", max_body=SMALL_BODY),
     # Funds
     _r("PUT", "/funds/sources/{code}", ADMIN),
     _r("GET", "/funds/sources", *ANY_ROLE),
@@ -155,6 +157,8 @@ ROUTES: tuple[Route, ...] = (
     *(_r("POST", f"/oversight/cases/{{case_id}}/{a}", INSPECTOR)
       for a in ("assign", "return", "accept", "refer", "accountability", "close")),
     _r("POST", "/oversight/cases/{case_id}/rectifications", FINANCE, PM, LENDER),
+    # a public complaint with its contact (personal data): the inspectors of its region only (O9)
+    _r("GET", "/oversight/complaints/{complaint_id}", INSPECTOR),
     # The documents the moves cite (E1): uploaded by an inspector or by a member of an organisation that has a case,
     # read by whom sees a case citing them (both decided in the service, O6).
     _r("POST", "/oversight/evidence", INSPECTOR, FINANCE, PM, LENDER, streamed=True, max_body=EVIDENCE_BODY,

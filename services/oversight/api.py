@@ -20,6 +20,9 @@ from services.oversight.schemas import (
     AssignIn,
     CaseOpen,
     CaseRead,
+    ComplaintIn,
+    ComplaintRead,
+    ComplaintReceipt,
     DecisionIn,
     RectificationIn,
     ReferIn,
@@ -28,6 +31,8 @@ from services.oversight.schemas import (
 RegionQuery = Annotated[AnyRegionCode | None, Query(description="a region code inside the caller's jurisdiction")]
 
 router = service_router("/oversight/cases", tags=["oversight"])
+complaints_router = service_router("/oversight/complaints", tags=["oversight"])
+public_router = service_router("/public/complaints", tags=["public complaints"])
 
 
 async def evidence_store() -> EvidenceStore:
@@ -114,3 +119,14 @@ async def accountability(
     case_id: str, body: AccountabilityIn, session: SessionDep, principal: PrincipalDep, store: EvidenceDep
 ) -> CaseRead:
     return await service.record_accountability(session, principal, case_id, body, store)
+
+
+@public_router.post("", status_code=201, response_model=ComplaintReceipt)
+async def complain(body: ComplaintIn, session: SessionDep) -> ComplaintReceipt:
+    """O9: 监督举报, no key needed; the answer is its reference, never its contact."""
+    return await service.receive_complaint(session, body)
+
+
+@complaints_router.get("/{complaint_id}", response_model=ComplaintRead)
+async def get_complaint(complaint_id: str, session: SessionDep, principal: PrincipalDep) -> ComplaintRead:
+    return await service.get_complaint(session, principal, complaint_id)

@@ -124,3 +124,22 @@ def no_case_to_document(organisation_id: str) -> NotInJurisdiction:
 
 def bad_document(field: str, message: str) -> ValidationProblem:
     return ValidationProblem(f"文件引用无效 / {field}: {message}", field=field, rule=codes.E1)
+
+
+def unknown_complaint(complaint_id: str) -> RuleViolation:
+    return RuleViolation(
+        f"没有这条举报 / no complaint {complaint_id}", code=codes.UNKNOWN_COMPLAINT, field="complaint_ref",
+        rule=codes.O9,
+    )
+
+
+def complaint_outside_case_region(complaint_region: str, case_region: str) -> RuleViolation:
+    return RuleViolation(
+        f"举报所在地区 {complaint_region} 不在案件地区 {case_region} 内 / the complaint's region {complaint_region} is "
+        f"not in the case's {case_region}",
+        code=codes.COMPLAINT_OUTSIDE_CASE_REGION, field="complaint_ref", rule=codes.O9,
+    )
+
+
+def complaint_not_found(complaint_id: str) -> NotFound:
+    return NotFound(f"没有这条举报 / no complaint {complaint_id}")

@@ -66,6 +66,12 @@ def check_alert_region(alert_region: str, case_region: str, field: str) -> None:
         raise problems.alert_outside_case_region(alert_region, case_region, field)
 
 
+def check_complaint_region(complaint_region: str, case_region: str) -> None:
+    """O9: a case opened from a public complaint lies over the complaint's region."""
+    if not covers(case_region, complaint_region):
+        raise problems.complaint_outside_case_region(complaint_region, case_region)
+
+
 def check_assignee(kind: str, region_code: str, case_region: str) -> None:
     """O5: the responsible organisation is no discipline commission and is of the case's region, at its level,
     above it (a city bureau for a county case) or below it (a township branch)."""

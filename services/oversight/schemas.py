@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from services.kernel.evidence_policy import DOCUMENT_TYPES
-from services.kernel.types import AnyRegionCode, Day, FenOrZero, Happened, Input, ShortText, Text
+from services.kernel.types import AnyRegionCode, Day, FenOrZero, Happened, Input, RegionCode, ShortText, Text
 from services.oversight.rules import Severity
 
 AlertService = Literal["funds", "projects", "loans", "registry"]
@@ -36,11 +36,18 @@ class AlertRef(Input):
     alert_id: str = Field(pattern=r"^alert-[a-z]+_[0-9a-z]{26}$")
 
 
+COMPLAINT_ID_PATTERN = r"^cmp_[0-9a-z]{26}$"
+
+
 class CaseOpen(Input):
     region_code: AnyRegionCode
     title: ShortText
     alerts: list[AlertRef] = Field(default_factory=list, max_length=100)
-    complaint_ref: str | None = Field(default=None, min_length=1, max_length=100)
+    complaint_ref: str | None = Field(
+        default=None, min_length=1, max_length=100,
+        description="a complaint's reference: the id of a public complaint (`cmp_…`, O9: it must exist and lie in "
+        "the case's region; its PUBLIC_COMPLAINT alert joins the case), or any other reference as text",
+    )
     severity: Severity | None = None
     money_involved_fen: FenOrZero = 0
 
@@ -134,3 +141,34 @@ class CaseRead(BaseModel):
     alerts: list[CaseAlert]
     events: list[CaseEvent]
     accountability: list[Accountability]
+
+
+class ComplaintIn(Input):
+    """O9: a complaint (监督举报) from the public, no key needed."""
+
+    region_code: RegionCode = Field(description="the region it is about: its inspectors see it")
+    text: Text
+    contact: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="how to reach the complainant (optional; personal data: only the region's inspectors see it)",
+    )
+    subject_ref: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="what it is about, if known: a project id, an allocation's document number, a county code…",
+    )
+
+
+class ComplaintReceipt(BaseModel):
+    """What the public is answered: the complaint's reference, never its contact."""
+
+    id: str
+    region_code: str
+    subject_ref: str | None
+    received_at: datetime
+
+
+class ComplaintRead(ComplaintReceipt):
+    """What an inspector of the region reads (O9): the text and the contact too."""
+
+    text: str
+    contact: str | None

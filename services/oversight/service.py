@@ -4,6 +4,7 @@ processes own (alerts, organisations) is asked first, before this request's tran
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -11,6 +12,8 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
+from services.kernel.alerts import AlertDraft
+from services.kernel.alerts_store import raise_alerts
 from services.kernel.errors import Problem
 from services.kernel.evidence import EvidenceRef, EvidenceStore
 from services.kernel.identity import Principal
@@ -20,6 +23,7 @@ from services.kernel.scope import check_covers, scope_prefix
 from services.oversight import codes, problems, repository, rules
 from services.oversight.clients import Lookups
 from services.oversight.schemas import (
+    COMPLAINT_ID_PATTERN,
     Accountability,
     AccountabilityIn,
     AssignIn,
@@ -27,6 +31,9 @@ from services.oversight.schemas import (
     CaseEvent,
     CaseOpen,
     CaseRead,
+    ComplaintIn,
+    ComplaintRead,
+    ComplaintReceipt,
     DecisionIn,
     DocumentRef,
     RectificationIn,
@@ -34,6 +41,8 @@ from services.oversight.schemas import (
 )
 
 INSPECTOR = "inspector"
+OVERSIGHT = "oversight"
+COMPLAINT_ID = re.compile(COMPLAINT_ID_PATTERN)
 
 
 def _recorded(principal: Principal) -> dict[str, str]:
@@ -93,6 +102,7 @@ async def open_case(session: AsyncSession, principal: Principal, body: CaseOpen,
         rules.check_alert_region(str(alert["region_code"]), body.region_code, field)
         found.append({"service": ref.service, "alert_id": ref.alert_id, "alert_type": alert["type"],
                       "alert_severity": alert["severity"], "alert_region_code": alert["region_code"]})
+    found.extend(await _complaint_grounds(session, body))  # after every other service was asked
     taken = await repository.cases_of_alerts(session, [(a["service"], a["alert_id"]) for a in found])
     if taken:
         (service, alert_id), case_id = next(iter(taken.items()))
@@ -108,6 +118,59 @@ async def open_case(session: AsyncSession, principal: Principal, body: CaseOpen,
         {"case_id": case_id, "seq": 1, "action": "opened", "state": "open", **_recorded(principal)},
     )
     return await get_case(session, principal, case_id)
+
+
+async def _complaint_grounds(session: AsyncSession, body: CaseOpen) -> list[dict[str, Any]]:
+    """O9: a complaint reference that names a public complaint (`cmp_…`) names one that exists, in the case's
+    region; its PUBLIC_COMPLAINT alert joins the case (so the complaint is in one case only, O2). Any other
+    reference is kept as text."""
+    if body.complaint_ref is None or COMPLAINT_ID.match(body.complaint_ref) is None:
+        return []
+    complaint = await repository.find_complaint(session, body.complaint_ref)
+    if complaint is None:
+        raise problems.unknown_complaint(body.complaint_ref)
+    rules.check_complaint_region(complaint.region_code, body.region_code)
+    alert = await repository.complaint_alert(session, complaint.id, codes.PUBLIC_COMPLAINT)
+    if alert is None:
+        return []
+    return [{"service": OVERSIGHT, "alert_id": alert.id, "alert_type": alert.type, "alert_severity": alert.severity,
+             "alert_region_code": alert.region_code}]
+
+
+async def receive_complaint(session: AsyncSession, body: ComplaintIn) -> ComplaintReceipt:
+    """O9: a complaint from the public, kept as made (nothing of who sent it but the contact they chose to give),
+    and a PUBLIC_COMPLAINT alert for the inspectors of its region, in the same transaction. The alert holds no
+    contact: admins see alerts too."""
+    complaint_id = new_id("cmp")
+    await repository.insert_complaint(session, {
+        "id": complaint_id, "region_code": body.region_code, "text": body.text, "contact": body.contact or "",
+        "subject_ref": body.subject_ref or "",
+    })
+    facts = {"complaint_id": complaint_id, "subject_ref": body.subject_ref, "text": body.text,
+             "has_contact": body.contact is not None}
+    draft = AlertDraft(type=codes.PUBLIC_COMPLAINT, severity="medium", region_code=body.region_code,
+                       subject_kind="complaint", subject_id=complaint_id, facts=facts)
+    await raise_alerts(session, [draft], service=OVERSIGHT, as_of=clock.today())
+    read = await _complaint(session, complaint_id)
+    return ComplaintReceipt(id=read.id, region_code=read.region_code, subject_ref=read.subject_ref,
+                            received_at=read.received_at)
+
+
+async def _complaint(session: AsyncSession, complaint_id: str) -> ComplaintRead:
+    row = await repository.find_complaint(session, complaint_id)
+    if row is None:
+        raise problems.complaint_not_found(complaint_id)
+    return ComplaintRead(id=row.id, region_code=row.region_code, subject_ref=row.subject_ref or None,
+                         received_at=row.at, text=row.text, contact=row.contact or None)
+
+
+async def get_complaint(session: AsyncSession, principal: Principal, complaint_id: str) -> ComplaintRead:
+    """O9: a complaint, its contact included, to an inspector whose jurisdiction covers its region only."""
+    if principal.role != INSPECTOR:  # the gateway lets no other role reach it; this holds the service to it too
+        raise problems.complaint_not_found(complaint_id)
+    complaint = await _complaint(session, complaint_id)
+    check_covers(principal, complaint.region_code, subject=f"complaint {complaint_id}", rule=codes.O9)
+    return complaint
 
 
 async def get_case(session: AsyncSession, principal: Principal, case_id: str) -> CaseRead:
