@@ -100,6 +100,9 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/public/announcements", "public", target="projects"),
     _r("GET", "/public/announcements/{project_id}", "public", target="projects"),
     _r("POST", "/public/announcements/{project_id}/objections", "public", target="projects", max_body=SMALL_BODY),
+    # Issue #16 point 5: the public sees money (U1, U2)
+    _r("GET", "/public/allocations", "public", target="funds"),
+    _r("GET", "/public/projects/{project_id}", "public", target="projects"),
     # Issue #16 point 5: the public complains (监督举报) to the inspectors of a region (O9)
     _r("POST", "/public/complaints", "public", target="oversight", max_body=SMALL_BODY),
     # Funds

@@ -22,6 +22,8 @@ from services.funds.schemas import (
     CountyRead,
     DisbursementCreate,
     DisbursementRead,
+    ProjectMoney,
+    PublicAllocation,
     ReversalCreate,
     ReversalRead,
     SourceCode,
@@ -36,6 +38,8 @@ from services.kernel.types import CountyCode, RegionCode
 from services.kernel.uow import PrincipalDep, ReceiptDep, SessionDep
 
 router = service_router("/funds", tags=["funds"])
+public_router = service_router("/public/allocations", tags=["public money"])
+internal_router = service_router("/internal/projects", include_in_schema=False)
 RegionQuery = Annotated[RegionCode | None, Query()]
 SourceQuery = Annotated[SourceCode | None, Query()]
 YearQuery = Annotated[YearParam | None, Query()]
@@ -152,3 +156,21 @@ async def post_disbursement(
     created = await spending.disburse(session, principal=principal, projects=projects, registry=registry, body=body)
     name_entities(request, [body.project_id, body.payee.id])
     return created
+
+
+@public_router.get("", response_model=Page[PublicAllocation])
+async def get_public_allocations(
+    session: SessionDep,
+    county: Annotated[CountyCode, Query(description="the county whose allocations in and out are listed")],
+    year: YearQuery = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[PublicAllocation]:
+    """U1: no key needed; the public columns of every allocation into or out of the county."""
+    return await queries.list_public_allocations(session, county=county, fiscal_year=year, cursor=cursor,
+                                                 limit=limit)
+
+
+@internal_router.get("/{project_id}/money", response_model=ProjectMoney)
+async def get_project_money(project_id: str, session: SessionDep, principal: PrincipalDep) -> ProjectMoney:
+    return await queries.project_money(session, principal=principal, project_id=project_id)

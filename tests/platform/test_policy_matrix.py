@@ -412,6 +412,9 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("POST", "/public/announcements/{project_id}/objections"): Spec(ANYONE, post(
         lambda p: f"/public/announcements/{p.announced}/objections", lambda w, p: {"text": "公众异议"}),
         CREATED, CREATED, anonymous=False),
+    # U1, U2: the money is public, in every county, with a key or without
+    ("GET", "/public/allocations"): same(ANYONE, get(lambda p: "/public/allocations", lambda p: {"county": p.county})),
+    ("GET", "/public/projects/{project_id}"): same(ANYONE, get(lambda p: f"/public/projects/{p.announced}")),
     # O9: a complaint names a region its inspectors see it in; anyone may make one, for any region
     ("POST", "/public/complaints"): same(ANYONE, post(lambda p: "/public/complaints", lambda w, p: {
         "region_code": p.county, "text": "矩阵举报"}), CREATED),
