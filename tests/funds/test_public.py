@@ -69,7 +69,8 @@ async def test_u1_a_county_code_or_nothing(anonymous: Api, params: dict[str, str
 async def test_u2_the_public_page_of_an_announced_project(site: Site, anonymous: Api) -> None:
     w = site.world
     project_id = await site.project("in_progress", budget=1_000_000)
-    assert (await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 400_000))).status_code == 201
+    arranged = await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 400_000))
+    assert arranged.status_code == 201, arranged.text
     paid = await w.fin_pilot.post("/funds/disbursements", json=site.payment(project_id, 100_000))
     assert paid.status_code == 201, paid.text
     second = await w.fin_pilot.post("/funds/disbursements", json=site.payment(project_id, 50_000))
@@ -83,8 +84,8 @@ async def test_u2_the_public_page_of_an_announced_project(site: Site, anonymous:
     assert page["status"] == "in_progress" and page["beneficiary_households"] == 1
     assert page["announcement"]["days"] >= 10
     assert [(s["action"], s["status"]) for s in page["history"]] == [
-        ("create", "draft"), ("submit", "submitted"), ("review", "reviewed"), ("announce", "announced"), ("approve", "approved"),
-        ("start", "in_progress")]
+        ("create", "draft"), ("submit", "submitted"), ("review", "reviewed"), ("announce", "announced"),
+        ("approve", "approved"), ("start", "in_progress")]
     dumped = json.dumps(page, ensure_ascii=False)
     household = site.households[0]
     for personal in (household["household_id"], household["head_name"], household["card_account"], "prn_"):
