@@ -12,10 +12,11 @@ gateways kept in time (NTP) count alike.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import math
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,8 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kernel.errors import ServiceUnavailable
 
-PUBLIC_POSTS_PER_MINUTE = int(os.environ.get("FUNDTRACK_PUBLIC_POSTS_PER_MINUTE", "5"))
-WINDOW_SECONDS = float(os.environ.get("FUNDTRACK_PUBLIC_POSTS_WINDOW_SECONDS", "60"))
+log = logging.getLogger("fundtrack.ratelimit")
 SLICES = 6
 FORGET_AT_ONCE = 1000  # expired rows each admission deletes at most (those another gateway is deleting are skipped)
 
@@ -60,8 +60,8 @@ class SharedWindow:
         engine: AsyncEngine,
         secret: str,
         *,
-        limit: int = PUBLIC_POSTS_PER_MINUTE,
-        window: float = WINDOW_SECONDS,
+        limit: int,
+        window: float,
     ) -> None:
         self.engine = engine
         self.limit = limit
@@ -104,6 +104,24 @@ class SharedWindow:
                 "nothing was changed, try again later"
             ) from exc
         return Admission(True)
+
+    async def forget(self, now: float | None = None) -> int:
+        """Delete the rows whose slice has left the window (at most FORGET_AT_ONCE); how many were deleted."""
+        moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+        async with self.engine.begin() as conn:
+            result = await conn.execute(_FORGET, {"now": moment, "most": FORGET_AT_ONCE})
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def sweep(self) -> None:
+        """Forget expired rows every slice even when nobody posts (an admission forgets them too), so that no
+        address's row outlives its window by more than a slice. Runs until cancelled; a failure is retried."""
+        while True:
+            await asyncio.sleep(self.slice_seconds)
+            try:
+                while await self.forget() >= FORGET_AT_ONCE:
+                    pass
+            except (DBAPIError, SQLAlchemyError, OSError):
+                log.warning("could not forget the public's expired rate counts; trying again", exc_info=True)
 
     def _retry_after(self, counted: list[tuple[int, int]], now: float) -> int:
         """Seconds until enough of the oldest counted submissions leave the window for one more to fit."""

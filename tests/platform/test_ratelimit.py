@@ -52,8 +52,20 @@ async def test_no_address_is_kept_and_none_beyond_the_window(shared: SharedWindo
     held = await db.fetch("SELECT client_tag FROM gateway.public_post_counts")
     assert all(client not in r["client_tag"] for r in held)
     assert shared.tag(client, 1) != shared.tag(client, 2)  # two slices of one client are not linked
+    await shared.forget(now=start + 59.9)
+    assert await _rows(db, shared, client, start) == 1  # still inside its window
     await shared.admit("203.0.113.78", now=start + 60)  # anyone's admission forgets what left the window
     assert await _rows(db, shared, client, start + 60) == 0
+
+
+async def test_the_sweep_forgets_without_anyone_posting(shared: SharedWindow, db: asyncpg.Pool) -> None:
+    start = 3_000_000.0
+    client = "203.0.113.79"
+    assert (await shared.admit(client, now=start)).allowed
+    await shared.forget(now=start + 30)
+    assert await _rows(db, shared, client, start) == 1  # still inside its window
+    assert await shared.forget(now=start + 60) >= 1  # its slice left the window: gone, nobody having posted
+    assert await _rows(db, shared, client, start) == 0
 
 
 async def test_the_tag_is_keyed_by_the_gateways_secret(shared: SharedWindow) -> None:
