@@ -12,7 +12,7 @@ from services.kernel.evidence_policy import DOCUMENT_TYPES
 from services.kernel.types import AnyRegionCode, Day, FenOrZero, Happened, Input, RegionCode, ShortText, Text
 from services.oversight.rules import Severity
 
-AlertService = Literal["funds", "projects", "loans", "registry"]
+AlertService = Literal["funds", "projects", "loans", "registry", "oversight"]  # oversight: its own (O9)
 Measure = Literal["诫勉谈话", "通报批评", "党纪处分", "政务处分", "移送司法", "other"]
 
 

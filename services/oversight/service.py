@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
 from services.kernel.alerts import AlertDraft
-from services.kernel.alerts_store import raise_alerts
+from services.kernel.alerts_store import get_alert, raise_alerts
 from services.kernel.errors import Problem
 from services.kernel.evidence import EvidenceRef, EvidenceStore
 from services.kernel.identity import Principal
@@ -93,31 +93,43 @@ async def open_case(session: AsyncSession, principal: Principal, body: CaseOpen,
     check_covers(principal, body.region_code, field="region_code")
     if not body.alerts and body.complaint_ref is None:
         raise problems.no_grounds()
-    found = []
-    for index, ref in enumerate(body.alerts):
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    # the other services' alerts are asked first, before this request's first statement; then its own (O9)
+    for index, ref in sorted(enumerate(body.alerts), key=lambda item: item[1].service == OVERSIGHT):
         field = f"alerts.{index}.alert_id"
-        alert = await lookups.alert(ref.service, ref.alert_id)
+        alert = await _own_alert(session, ref.alert_id) if ref.service == OVERSIGHT else await lookups.alert(
+            ref.service, ref.alert_id)
         if alert is None:
             raise problems.unknown_alert(ref.service, ref.alert_id, field)
         rules.check_alert_region(str(alert["region_code"]), body.region_code, field)
-        found.append({"service": ref.service, "alert_id": ref.alert_id, "alert_type": alert["type"],
-                      "alert_severity": alert["severity"], "alert_region_code": alert["region_code"]})
-    found.extend(await _complaint_grounds(session, body))  # after every other service was asked
-    taken = await repository.cases_of_alerts(session, [(a["service"], a["alert_id"]) for a in found])
+        found[(ref.service, ref.alert_id)] = {
+            "service": ref.service, "alert_id": ref.alert_id, "alert_type": alert["type"],
+            "alert_severity": alert["severity"], "alert_region_code": alert["region_code"]}
+        if alert["type"] == codes.PUBLIC_COMPLAINT and body.complaint_ref is None:
+            body = body.model_copy(update={"complaint_ref": alert["subject"]["id"]})  # the case names its complaint
+    for grounds in await _complaint_grounds(session, body):
+        found[(grounds["service"], grounds["alert_id"])] = grounds
+    taken = await repository.cases_of_alerts(session, list(found))
     if taken:
         (service, alert_id), case_id = next(iter(taken.items()))
         raise problems.alert_in_case(alert_id, case_id)
     case_id = new_id("case")
-    severity = rules.case_severity([a["alert_severity"] for a in found], body.severity)
+    severity = rules.case_severity([a["alert_severity"] for a in found.values()], body.severity)
     await repository.insert_case(
         session,
         {"id": case_id, "region_code": body.region_code, "title": body.title,
          "complaint_ref": body.complaint_ref or "", "severity": severity,
          "money_involved_fen": body.money_involved_fen, **_recorded(principal)},
-        found,
+        list(found.values()),
         {"case_id": case_id, "seq": 1, "action": "opened", "state": "open", **_recorded(principal)},
     )
     return await get_case(session, principal, case_id)
+
+
+async def _own_alert(session: AsyncSession, alert_id: str) -> dict[str, Any] | None:
+    """One of this service's own alerts (PUBLIC_COMPLAINT, CASE_OVERDUE), as the other services answer theirs."""
+    alert = await get_alert(session, alert_id)
+    return None if alert is None else alert.model_dump(mode="json")
 
 
 async def _complaint_grounds(session: AsyncSession, body: CaseOpen) -> list[dict[str, Any]]:

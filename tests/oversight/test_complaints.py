@@ -105,3 +105,27 @@ async def test_a_complaint_is_kept_as_made(site: Site, http: httpx.AsyncClient, 
     complaint_id = (await _complain(http))["id"]
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await db.execute("UPDATE oversight.complaints SET contact = '' WHERE id = $1", complaint_id)
+
+
+async def test_a_case_opened_from_the_complaints_alert_names_the_complaint(site: Site, http: httpx.AsyncClient) -> None:
+    complaint_id = (await _complain(http))["id"]
+    alert = await _alert_of(site.inspector, complaint_id)
+    assert alert is not None
+    other_alert = await site.alert("funds")
+    case = ok(await site.inspector.post("/oversight/cases", json={
+        "region_code": COUNTY, "title": "举报与预警", "alerts": [
+            {"service": "oversight", "alert_id": alert["id"]}, {"service": "funds", "alert_id": other_alert}]}), 201)
+    assert case["complaint_ref"] == complaint_id
+    assert {(a["service"], a["alert_id"]) for a in case["alerts"]} == {("oversight", alert["id"]),
+                                                                        ("funds", other_alert)}
+    # the other side: another county's case cannot take it, nor an alert nobody raised
+    refused(await site.other_inspector.post("/oversight/cases", json={
+        "region_code": OTHER_COUNTY, "title": "别县", "alerts": [{"service": "oversight", "alert_id": alert["id"]}]}),
+        422, "ALERT_OUTSIDE_CASE_REGION", field="alerts.0.alert_id")
+    refused(await site.inspector.post("/oversight/cases", json={
+        "region_code": COUNTY, "title": "没有的预警",
+        "alerts": [{"service": "oversight", "alert_id": "alert-oversight_0000000000000000000000000a"}]}),
+        422, "UNKNOWN_ALERT", field="alerts.0.alert_id")
+    # named again by its complaint: in one case only
+    refused(await site.inspector.post("/oversight/cases", json={
+        "region_code": COUNTY, "title": "再次", "complaint_ref": complaint_id}), 409, "ALERT_IN_CASE")
