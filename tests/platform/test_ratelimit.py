@@ -123,9 +123,12 @@ def test_two_gateways_hold_one_limit_and_say_when_to_come_back(stack: Stack) -> 
         with httpx.Client(base_url=first) as one, httpx.Client(base_url=second) as two:
             # start at the beginning of a 1 s slice so all six land in one window
             time.sleep(1 - time.time() % 1)
-            answers = [c.post("/public/announcements/prj_none/objections", json={"text": "异议"})
-                       for c in (one, two, one, two, one, two)]
-            assert [a.status_code for a in answers] == [404, 404, 404, 404, 429, 429]
+            objection = ("/public/announcements/prj_none/objections", {"text": "异议"})
+            complaint = ("/public/complaints", {"region_code": "451021", "text": "举报"})
+            answers = [c.post(path, json=body) for c, (path, body) in (
+                (one, objection), (two, complaint), (one, complaint), (two, objection), (one, complaint),
+                (two, objection))]
+            assert [a.status_code for a in answers] == [404, 201, 201, 404, 429, 429]  # objections and complaints
             refused = answers[-1]
             assert refused.json()["code"] == "RATE_LIMITED" and refused.json()["rule"] == "S16"
             assert 1 <= int(refused.headers["retry-after"]) <= 6
