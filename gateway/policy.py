@@ -103,7 +103,7 @@ ROUTES: tuple[Route, ...] = (
     # Issue #16 point 5: the public sees money (U1, U2)
     _r("GET", "/public/allocations", "public", target="funds"),
     _r("GET", "/public/projects/{project_id}", "public", target="projects"),
-    # Issue #16 point 5: the public complains (监督举报) to the inspectors of a region (O9)
+    # Issue #16 point 5: the public complains (监督举报) to the inspectors of a region (O12)
     _r("POST", "/public/complaints", "public", target="oversight", max_body=SMALL_BODY),
     # Funds
     _r("PUT", "/funds/sources/{code}", ADMIN),
@@ -160,7 +160,7 @@ ROUTES: tuple[Route, ...] = (
     *(_r("POST", f"/oversight/cases/{{case_id}}/{a}", INSPECTOR)
       for a in ("assign", "return", "accept", "refer", "accountability", "close")),
     _r("POST", "/oversight/cases/{case_id}/rectifications", FINANCE, PM, LENDER),
-    # a public complaint with its contact (personal data): the inspectors of its region only (O9)
+    # a public complaint with its contact (personal data): the inspectors of its region only (O12)
     _r("GET", "/oversight/complaints/{complaint_id}", INSPECTOR),
     # The documents the moves cite (E1): uploaded by an inspector or by a member of an organisation that has a case,
     # read by whom sees a case citing them (both decided in the service, O6).

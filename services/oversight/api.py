@@ -123,7 +123,7 @@ async def accountability(
 
 @public_router.post("", status_code=201, response_model=ComplaintReceipt)
 async def complain(body: ComplaintIn, session: SessionDep) -> ComplaintReceipt:
-    """O9: 监督举报, no key needed; the answer is its reference, never its contact."""
+    """O12: 监督举报, no key needed; the answer is its reference, never its contact."""
     return await service.receive_complaint(session, body)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Rule ids (docs/rules.md); O1 (a principal's organisation) is the gateway's
-O2, O3, O4, O5, O6, O7, O8, O9 = "O2", "O3", "O4", "O5", "O6", "O7", "O8", "O9"
+O2, O3, O4, O5, O6, O7, O8, O12 = "O2", "O3", "O4", "O5", "O6", "O7", "O8", "O12"
 E1 = "E1"  # evidence documents (services/kernel/evidence.py): a move cites only documents kept intact
 
 # Codes
@@ -18,9 +18,9 @@ ORGANISATION_OUTSIDE_CASE_REGION = "ORGANISATION_OUTSIDE_CASE_REGION"  # 422 O5
 NOT_A_DISCIPLINE_COMMISSION = "NOT_A_DISCIPLINE_COMMISSION"  # 422 O7
 COMMISSION_BELOW_CASE = "COMMISSION_BELOW_CASE"  # 422 O7: referral to a lower level
 ACCOUNTABILITY_TOO_EARLY = "ACCOUNTABILITY_TOO_EARLY"  # 409 O8
-UNKNOWN_COMPLAINT = "UNKNOWN_COMPLAINT"  # 422 O9: a case names a public complaint nobody made
-COMPLAINT_OUTSIDE_CASE_REGION = "COMPLAINT_OUTSIDE_CASE_REGION"  # 422 O9
+UNKNOWN_COMPLAINT = "UNKNOWN_COMPLAINT"  # 422 O12: a case names a public complaint nobody made
+COMPLAINT_OUTSIDE_CASE_REGION = "COMPLAINT_OUTSIDE_CASE_REGION"  # 422 O12
 
 # Alert types
 CASE_OVERDUE = "CASE_OVERDUE"
-PUBLIC_COMPLAINT = "PUBLIC_COMPLAINT"  # O9: a complaint (监督举报) the public made, for the inspectors of its region
+PUBLIC_COMPLAINT = "PUBLIC_COMPLAINT"  # O12: a complaint (监督举报) the public made, for the inspectors of its region

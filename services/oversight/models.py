@@ -118,7 +118,7 @@ case_accountability = Table(
     Index("ix_case_accountability_case", "case_id"),
 )
 
-# O9: complaints (监督举报) from the public, kept as made. `contact` is personal data: shown only to the inspectors
+# O12: complaints (监督举报) from the public, kept as made. `contact` is personal data: shown only to the inspectors
 # whose jurisdiction covers `region_code`, never in a public answer nor in the alert. Nothing of who sent it (no
 # address) is kept.
 complaints = Table(

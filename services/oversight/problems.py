@@ -129,7 +129,7 @@ def bad_document(field: str, message: str) -> ValidationProblem:
 def unknown_complaint(complaint_id: str) -> RuleViolation:
     return RuleViolation(
         f"没有这条举报 / no complaint {complaint_id}", code=codes.UNKNOWN_COMPLAINT, field="complaint_ref",
-        rule=codes.O9,
+        rule=codes.O12,
     )
 
 
@@ -137,7 +137,7 @@ def complaint_outside_case_region(complaint_region: str, case_region: str) -> Ru
     return RuleViolation(
         f"举报所在地区 {complaint_region} 不在案件地区 {case_region} 内 / the complaint's region {complaint_region} is "
         f"not in the case's {case_region}",
-        code=codes.COMPLAINT_OUTSIDE_CASE_REGION, field="complaint_ref", rule=codes.O9,
+        code=codes.COMPLAINT_OUTSIDE_CASE_REGION, field="complaint_ref", rule=codes.O12,
     )
 
 

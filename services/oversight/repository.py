@@ -159,7 +159,7 @@ async def find_complaint(session: AsyncSession, complaint_id: str) -> Row[Any] |
 
 
 async def complaint_alert(session: AsyncSession, complaint_id: str, alert_type: str) -> Row[str, str, str, str] | None:
-    """The alert raised for a complaint (O9): its subject is the complaint."""
+    """The alert raised for a complaint (O12): its subject is the complaint."""
     query = select(col(Alert.id), col(Alert.type), col(Alert.severity), col(Alert.region_code)).where(
         col(Alert.type) == alert_type, col(Alert.subject_kind) == "complaint", col(Alert.subject_id) == complaint_id,
     ).order_by(col(Alert.id)).limit(1)

@@ -67,7 +67,7 @@ def check_alert_region(alert_region: str, case_region: str, field: str) -> None:
 
 
 def check_complaint_region(complaint_region: str, case_region: str) -> None:
-    """O9: a case opened from a public complaint lies over the complaint's region."""
+    """O12: a case opened from a public complaint lies over the complaint's region."""
     if not covers(case_region, complaint_region):
         raise problems.complaint_outside_case_region(complaint_region, case_region)
 

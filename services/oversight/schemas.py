@@ -12,7 +12,7 @@ from services.kernel.evidence_policy import DOCUMENT_TYPES
 from services.kernel.types import AnyRegionCode, Day, FenOrZero, Happened, Input, RegionCode, ShortText, Text
 from services.oversight.rules import Severity
 
-AlertService = Literal["funds", "projects", "loans", "registry", "oversight"]  # oversight: its own (O9)
+AlertService = Literal["funds", "projects", "loans", "registry", "oversight"]  # oversight: its own (O12)
 Measure = Literal["诫勉谈话", "通报批评", "党纪处分", "政务处分", "移送司法", "other"]
 
 
@@ -45,7 +45,7 @@ class CaseOpen(Input):
     alerts: list[AlertRef] = Field(default_factory=list, max_length=100)
     complaint_ref: str | None = Field(
         default=None, min_length=1, max_length=100,
-        description="a complaint's reference: the id of a public complaint (`cmp_…`, O9: it must exist and lie in "
+        description="a complaint's reference: the id of a public complaint (`cmp_…`, O12: it must exist and lie in "
         "the case's region; its PUBLIC_COMPLAINT alert joins the case), or any other reference as text",
     )
     severity: Severity | None = None
@@ -144,7 +144,7 @@ class CaseRead(BaseModel):
 
 
 class ComplaintIn(Input):
-    """O9: a complaint (监督举报) from the public, no key needed."""
+    """O12: a complaint (监督举报) from the public, no key needed."""
 
     region_code: RegionCode = Field(description="the region it is about: its inspectors see it")
     text: Text
@@ -168,7 +168,7 @@ class ComplaintReceipt(BaseModel):
 
 
 class ComplaintRead(ComplaintReceipt):
-    """What an inspector of the region reads (O9): the text and the contact too."""
+    """What an inspector of the region reads (O12): the text and the contact too."""
 
     text: str
     contact: str | None

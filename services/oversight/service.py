@@ -94,7 +94,7 @@ async def open_case(session: AsyncSession, principal: Principal, body: CaseOpen,
     if not body.alerts and body.complaint_ref is None:
         raise problems.no_grounds()
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    # the other services' alerts are asked first, before this request's first statement; then its own (O9)
+    # the other services' alerts are asked first, before this request's first statement; then its own (O12)
     for index, ref in sorted(enumerate(body.alerts), key=lambda item: item[1].service == OVERSIGHT):
         field = f"alerts.{index}.alert_id"
         alert = await _own_alert(session, ref.alert_id) if ref.service == OVERSIGHT else await lookups.alert(
@@ -133,7 +133,7 @@ async def _own_alert(session: AsyncSession, alert_id: str) -> dict[str, Any] | N
 
 
 async def _complaint_grounds(session: AsyncSession, body: CaseOpen) -> list[dict[str, Any]]:
-    """O9: a complaint reference that names a public complaint (`cmp_…`) names one that exists, in the case's
+    """O12: a complaint reference that names a public complaint (`cmp_…`) names one that exists, in the case's
     region; its PUBLIC_COMPLAINT alert joins the case (so the complaint is in one case only, O2). Any other
     reference is kept as text."""
     if body.complaint_ref is None or COMPLAINT_ID.match(body.complaint_ref) is None:
@@ -150,7 +150,7 @@ async def _complaint_grounds(session: AsyncSession, body: CaseOpen) -> list[dict
 
 
 async def receive_complaint(session: AsyncSession, body: ComplaintIn) -> ComplaintReceipt:
-    """O9: a complaint from the public, kept as made (nothing of who sent it but the contact they chose to give),
+    """O12: a complaint from the public, kept as made (nothing of who sent it but the contact they chose to give),
     and a PUBLIC_COMPLAINT alert for the inspectors of its region, in the same transaction. The alert holds no
     contact: admins see alerts too."""
     complaint_id = new_id("cmp")
@@ -177,11 +177,11 @@ async def _complaint(session: AsyncSession, complaint_id: str) -> ComplaintRead:
 
 
 async def get_complaint(session: AsyncSession, principal: Principal, complaint_id: str) -> ComplaintRead:
-    """O9: a complaint, its contact included, to an inspector whose jurisdiction covers its region only."""
+    """O12: a complaint, its contact included, to an inspector whose jurisdiction covers its region only."""
     if principal.role != INSPECTOR:  # the gateway lets no other role reach it; this holds the service to it too
         raise problems.complaint_not_found(complaint_id)
     complaint = await _complaint(session, complaint_id)
-    check_covers(principal, complaint.region_code, subject=f"complaint {complaint_id}", rule=codes.O9)
+    check_covers(principal, complaint.region_code, subject=f"complaint {complaint_id}", rule=codes.O12)
     return complaint
 
 

@@ -1,4 +1,4 @@
-"""Issue #16 point 5, through the gateway: the public complains (监督举报) without a key (O9); the complaint is kept
+"""Issue #16 point 5, through the gateway: the public complains (监督举报) without a key (O12); the complaint is kept
 as made and raised as a PUBLIC_COMPLAINT alert that the inspectors of its region see, and only they; one of them
 reads its contact and opens a case from it. The public's answer carries no personal field."""
 
@@ -46,7 +46,7 @@ async def test_a_complaint_reaches_its_regions_inspectors_who_open_a_case_from_i
     read = ok(await site.inspector.get(f"/oversight/complaints/{complaint_id}"))
     assert read["contact"] == COMPLAINT["contact"] and read["text"] == COMPLAINT["text"]
     refused(await site.other_inspector.get(f"/oversight/complaints/{complaint_id}"), 403, "NOT_IN_JURISDICTION",
-            rule="O9")
+            rule="O12")
     refused(await site.cashier.get(f"/oversight/complaints/{complaint_id}"), 403, "FORBIDDEN")
     refused(await http.get(f"/oversight/complaints/{complaint_id}"), 401, "UNAUTHORIZED")
 
@@ -64,10 +64,10 @@ async def test_a_case_names_a_complaint_that_exists_in_its_region(site: Site, ht
     complaint_id = (await _complain(http))["id"]
     refused(await site.other_inspector.post("/oversight/cases", json={
         "region_code": OTHER_COUNTY, "title": "别县的举报", "complaint_ref": complaint_id}), 422,
-        "COMPLAINT_OUTSIDE_CASE_REGION", rule="O9", field="complaint_ref")
+        "COMPLAINT_OUTSIDE_CASE_REGION", rule="O12", field="complaint_ref")
     refused(await site.inspector.post("/oversight/cases", json={
         "region_code": COUNTY, "title": "没有的举报", "complaint_ref": "cmp_0000000000000000000000000a"}), 422,
-        "UNKNOWN_COMPLAINT", rule="O9", field="complaint_ref")
+        "UNKNOWN_COMPLAINT", rule="O12", field="complaint_ref")
     # any other reference (a letter's number) is kept as text, as before
     letter = ok(await site.inspector.post("/oversight/cases", json={
         "region_code": COUNTY, "title": "来信", "complaint_ref": "县信访〔2026〕7号"}), 201)

@@ -71,7 +71,7 @@ class Place:
     organisation: str = ""  # an organisation of the county (listed)
     case: str = ""  # an oversight case of the county: closed in OWN (answered by OWN's finance caller), else open
     document: str = ""  # sha256 of an evidence document: cited by OWN's case's answer, elsewhere by none (E1)
-    complaint: str = ""  # a public complaint about the county (O9)
+    complaint: str = ""  # a public complaint about the county (O12)
     audit_seq: int = 0  # an entry of the trail in the county, in a signed checkpoint
     alerts: dict[str, str] = field(default_factory=dict)  # service -> an open alert of the county
 
@@ -415,7 +415,7 @@ SPECS: dict[tuple[str, str], Spec] = {
     # U1, U2: the money is public, in every county, with a key or without
     ("GET", "/public/allocations"): same(ANYONE, get(lambda p: "/public/allocations", lambda p: {"county": p.county})),
     ("GET", "/public/projects/{project_id}"): same(ANYONE, get(lambda p: f"/public/projects/{p.announced}")),
-    # O9: a complaint names a region its inspectors see it in; anyone may make one, for any region
+    # O12: a complaint names a region its inspectors see it in; anyone may make one, for any region
     ("POST", "/public/complaints"): same(ANYONE, post(lambda p: "/public/complaints", lambda w, p: {
         "region_code": p.county, "text": "矩阵举报"}), CREATED),
     ("GET", "/oversight/complaints/{complaint_id}"): spec({INSPECTOR}, get(

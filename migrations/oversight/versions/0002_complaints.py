@@ -1,4 +1,4 @@
-"""oversight: complaints (监督举报) from the public (issue #16 point 5, rule O9)
+"""oversight: complaints (监督举报) from the public (issue #16 point 5, rule O12)
 
 Written as autogenerate writes it against the models (the table, its index), with the append-only trigger the
 models' `append_only` attaches: a complaint is kept as made.
