@@ -52,8 +52,9 @@ APPEND_ONLY_KERNEL_TABLES = ("audit_outbox", "audit_outbox_acks")
 # S6's refusals (funds, loans only), the nonces it has seen (S5; forgotten by DELETE), and the migrations' own
 # bookmark (an outside probe could `UPDATE loans.alembic_version`, and rewrite who acknowledged an alert).
 INSERT_ONLY_TABLES = ("refusals", "alert_events", "signed_nonces", "alembic_version")
-UPDATE_TABLES: dict[str, tuple[str, ...]] = {GATEWAY_SCHEMA: ("idempotency_keys",)}
-DELETE_TABLES: dict[str, tuple[str, ...]] = {GATEWAY_SCHEMA: ("audit_inbox", "signed_nonces")}
+# The public's rate counter (S16) is an ephemeral counter, not a record: counted up, and forgotten by DELETE.
+UPDATE_TABLES: dict[str, tuple[str, ...]] = {GATEWAY_SCHEMA: ("idempotency_keys", "public_post_counts")}
+DELETE_TABLES: dict[str, tuple[str, ...]] = {GATEWAY_SCHEMA: ("audit_inbox", "signed_nonces", "public_post_counts")}
 DEFAULT_DELETE_TABLES = ("signed_nonces",)
 # Attributes a login role must not have, and that `ALTER ROLE` takes away again on every migrate.
 NO_POWERS = "NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS NOINHERIT"

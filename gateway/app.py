@@ -15,6 +15,7 @@ from gateway.auth import Authenticator, admin_token
 from gateway.checkpoints import Checkpointer
 from gateway.door import Door
 from gateway.proxy import proxy_session
+from gateway.ratelimit import SharedWindow
 from gateway.revocations import RevocationListener
 from gateway.scan_jobs import ScanJobs
 from gateway.sequencer import Sequencer
@@ -42,6 +43,11 @@ def create_app() -> FastAPI:
         engine = create_engine(GATEWAY_SCHEMA)  # its pool sized by `fundtrack up` (deploy/pools.py)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        app.state.public_posts = SharedWindow(  # S16
+            engine, settings.service_secret, limit=settings.public_posts_per_minute,
+            window=settings.public_posts_window_seconds,
+        )
+        forgetting = asyncio.create_task(app.state.public_posts.sweep())
         app.state.authenticator = Authenticator(engine, admin_token(settings.data_dir))
         app.state.revocations = RevocationListener(app.state.authenticator.cache)
         app.state.revocations.start()
@@ -66,6 +72,7 @@ def create_app() -> FastAPI:
         try:
             yield
         finally:
+            forgetting.cancel()
             await app.state.revocations.stop()
             await app.state.checkpointer.stop()
             await app.state.sequencer.stop()

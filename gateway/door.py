@@ -21,7 +21,7 @@ from gateway.exchange import ANONYMOUS, Exchange, request_id_of
 from gateway.internal import PREFIX as INTERNAL_PREFIX
 from gateway.policy import GATEWAY, Match, Route, match
 from gateway.proxy import FORWARDED_RESPONSE_HEADERS, MAX_BODY_BYTES, BodyPace, forward, read_body, too_large
-from gateway.ratelimit import SlidingWindow, client_address
+from gateway.ratelimit import SharedWindow, client_address
 from gateway.responder import Responder
 from services.kernel.context import request_id_var
 from services.kernel.errors import (
@@ -51,7 +51,6 @@ class Door:
     def __init__(self, app: ASGIApp, *, state: Any) -> None:
         self.app = app
         self.state = state
-        self.public_posts = SlidingWindow()
         settings = get_settings()
         self.proxies = proxy_networks(settings.trusted_proxies)
         self._client_key = hashlib.sha256(b"fundtrack-client\n" + settings.service_secret.encode()).digest()
@@ -65,6 +64,11 @@ class Door:
     def auth(self) -> Authenticator:
         auth: Authenticator = self.state.authenticator
         return auth
+
+    @property
+    def public_posts(self) -> SharedWindow:
+        window: SharedWindow = self.state.public_posts
+        return window
 
     @property
     def writer(self) -> AuditWriter:
@@ -123,7 +127,7 @@ class Door:
     ) -> None:
         found: Match = match(ex.method, ex.path)
         principal = await self._authenticate(headers)  # even for an unknown path: the trail says who probed it
-        refusal = self._admit(scope, found, principal, headers, ex)
+        refusal = await self._admit(scope, found, principal, headers, ex)
         if refusal is not None:
             await _drain(receive, headers)
             await responder.problem(*refusal)
@@ -146,7 +150,7 @@ class Door:
             return
         await self._forward(scope, receive, responder, found.route, headers, ex)
 
-    def _admit(
+    async def _admit(
         self, scope: Scope, found: Match, principal: Principal | None, headers: dict[str, str], ex: Exchange
     ) -> Refusal | None:
         """Who calls (into `ex`), and the refusal of the route, the key, the role or the public's rate, if any."""
@@ -162,9 +166,8 @@ class Door:
         if route.public:
             client = client_address(_peer(scope), headers.get("x-forwarded-for"), self.proxies)
             ex.principal = principal or self._public(client)
-            if principal is None and ex.method == "POST" and not self.public_posts.allow(client):
-                detail = "提交过于频繁，请稍后再试 / too many submissions from this address; try again in a minute"
-                return problem_body(status=429, code=RATE_LIMITED, title="Too many requests", detail=detail), []
+            if principal is None and ex.method == "POST":
+                return await self._limit(client)
             return None
         if principal is None:
             detail = "缺少或未知的 API 密钥 / missing or unknown API key: send Authorization: Bearer <key>"
@@ -180,6 +183,17 @@ class Door:
             )
             return problem_body(status=403, code=FORBIDDEN, title="Forbidden", detail=detail), []
         return None
+
+    async def _limit(self, client: str) -> Refusal | None:
+        """S16: the public's POSTs per address, counted in the store every gateway process shares."""
+        admission = await self.public_posts.admit(client)
+        if admission.allowed:
+            return None
+        wait = admission.retry_after_s
+        detail = f"提交过于频繁，请 {wait} 秒后再试 / too many submissions from this address; try again in {wait} s"
+        body = problem_body(status=429, code=RATE_LIMITED, title="Too many requests", detail=detail, rule="S16",
+                            retry_after_s=wait)
+        return body, [(b"retry-after", str(wait).encode())]
 
     async def _forward(
         self, scope: Scope, receive: Receive, responder: Responder, route: Route, headers: dict[str, str], ex: Exchange

@@ -217,6 +217,21 @@ audit_checkpoints = Table(
 append_only(audit_checkpoints)
 
 
+# S16: the public's POSTs counted per client address, shared by every gateway process (gateway/ratelimit.py). An
+# ephemeral counter, not a record: UNLOGGED (not in the WAL, emptied by a crash, which only forgets some counts), rows
+# deleted once their time slice leaves the window, and keyed by an HMAC of the address and the slice, never the
+# address itself, so no row links to an address, nor two slices of one client to each other.
+public_post_counts = Table(
+    "public_post_counts",
+    metadata,
+    Column("client_tag", String(64), primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_public_post_counts_expires_at", "expires_at"),
+    prefixes=["UNLOGGED"],
+)
+
+
 def utc(value: datetime) -> str:
     """The one timestamp form that goes into a hash: UTC, microseconds."""
     from datetime import UTC

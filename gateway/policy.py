@@ -100,6 +100,11 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/public/announcements", "public", target="projects"),
     _r("GET", "/public/announcements/{project_id}", "public", target="projects"),
     _r("POST", "/public/announcements/{project_id}/objections", "public", target="projects", max_body=SMALL_BODY),
+    # Issue #16 point 5: the public sees money (U1, U2)
+    _r("GET", "/public/allocations", "public", target="funds"),
+    _r("GET", "/public/projects/{project_id}", "public", target="projects"),
+    # Issue #16 point 5: the public complains (监督举报) to the inspectors of a region (O12)
+    _r("POST", "/public/complaints", "public", target="oversight", max_body=SMALL_BODY),
     # Funds
     _r("PUT", "/funds/sources/{code}", ADMIN),
     _r("GET", "/funds/sources", *ANY_ROLE),
@@ -157,6 +162,8 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/oversight/cases/{case_id}/rectifications", FINANCE, PM, LENDER),
     # O11: the figures of the cases of a region the caller covers (an inspector's all; another's its organisation's)
     _r("GET", "/oversight/report", INSPECTOR, FINANCE, PM, LENDER),
+    # a public complaint with its contact (personal data): the inspectors of its region only (O12)
+    _r("GET", "/oversight/complaints/{complaint_id}", INSPECTOR),
     # The documents the moves cite (E1): uploaded by an inspector or by a member of an organisation that has a case,
     # read by whom sees a case citing them (both decided in the service, O6).
     _r("POST", "/oversight/evidence", INSPECTOR, FINANCE, PM, LENDER, streamed=True, max_body=EVIDENCE_BODY,

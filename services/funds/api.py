@@ -22,6 +22,8 @@ from services.funds.schemas import (
     CountyRead,
     DisbursementCreate,
     DisbursementRead,
+    ProjectMoney,
+    PublicAllocation,
     ReversalCreate,
     ReversalInternal,
     ReversalRead,
@@ -37,7 +39,8 @@ from services.kernel.types import CountyCode, RegionCode
 from services.kernel.uow import PrincipalDep, ReceiptDep, SessionDep
 
 router = service_router("/funds", tags=["funds"])
-internal_router = service_router("/internal/reversals", include_in_schema=False)
+public_router = service_router("/public/allocations", tags=["public money"])
+internal_router = service_router("/internal", include_in_schema=False)
 RegionQuery = Annotated[RegionCode | None, Query()]
 SourceQuery = Annotated[SourceCode | None, Query()]
 YearQuery = Annotated[YearParam | None, Query()]
@@ -137,7 +140,7 @@ async def post_reversal(
     return created
 
 
-@internal_router.get("/{reversal_id}", response_model=ReversalInternal)
+@internal_router.get("/reversals/{reversal_id}", response_model=ReversalInternal)
 async def internal_reversal(reversal_id: str, session: SessionDep, principal: PrincipalDep) -> ReversalInternal:
     """For the oversight service (O11): does reversal X exist, for which region, of how much."""
     return await reversals.describe(session, principal=principal, reversal_id=reversal_id)
@@ -160,3 +163,21 @@ async def post_disbursement(
     created = await spending.disburse(session, principal=principal, projects=projects, registry=registry, body=body)
     name_entities(request, [body.project_id, body.payee.id])
     return created
+
+
+@public_router.get("", response_model=Page[PublicAllocation])
+async def get_public_allocations(
+    session: SessionDep,
+    county: Annotated[CountyCode, Query(description="the county whose allocations in and out are listed")],
+    year: YearQuery = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[PublicAllocation]:
+    """U1: no key needed; the public columns of every allocation into or out of the county."""
+    return await queries.list_public_allocations(session, county=county, fiscal_year=year, cursor=cursor,
+                                                 limit=limit)
+
+
+@internal_router.get("/projects/{project_id}/money", response_model=ProjectMoney)
+async def get_project_money(project_id: str, session: SessionDep, principal: PrincipalDep) -> ProjectMoney:
+    return await queries.project_money(session, principal=principal, project_id=project_id)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from services.funds.api import internal_router, router
+from services.funds.api import internal_router, public_router, router
 from services.funds.detectors import registry
 from services.funds.reports_api import router as reports_router
 from services.kernel.app import create_service_app
 
 app = create_service_app(
-    "funds", routers=[router, reports_router, internal_router], detectors=registry, depends_on=("projects", "registry")
+    "funds",
+    routers=[router, reports_router, public_router, internal_router],
+    detectors=registry,
+    depends_on=("projects", "registry"),
 )

@@ -83,6 +83,27 @@ class AllocationBatch(Input):
     items: list[AllocationCreate] = Field(min_length=1, max_length=1000)
 
 
+class ProjectMoney(BaseModel):
+    """Internal (projects asks it for the public page, U2): what is arranged to a project and what it paid."""
+
+    project_id: str
+    arranged_fen: int
+    paid_fen: int
+
+
+class PublicAllocation(BaseModel):
+    """U1: an allocation as the public sees it (GET /public/allocations): no id of who recorded it."""
+
+    doc_no: str
+    fund_source: str
+    fiscal_year: int
+    amount_fen: int
+    issued_on: date
+    from_region: str
+    to_region: str
+    reversed: bool
+
+
 class AllocationRead(BaseModel):
     id: str
     fund_source: str

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # The gateway's edge (S11, S12, S14; read by the gateway only).
     # Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated); from anyone else the peer address counts.
     trusted_proxies: str = ""
+    # S16: the public's POSTs per client address within the window, counted across every gateway process.
+    public_posts_per_minute: int = Field(default=5, ge=1, le=10**6)
+    public_posts_window_seconds: float = Field(default=60.0, ge=1, le=86400)
     # A request body must arrive whole within this many seconds, and at no less than body_min_bytes_per_second
     # once body_grace_seconds have passed (a trickled upload would hold its locks for ever): else 408.
     body_timeout_seconds: float = Field(default=3600.0, gt=0, le=86400)

@@ -20,6 +20,9 @@ from services.oversight.schemas import (
     AssignIn,
     CaseOpen,
     CaseRead,
+    ComplaintIn,
+    ComplaintRead,
+    ComplaintReceipt,
     DecisionIn,
     RectificationIn,
     ReferIn,
@@ -30,6 +33,8 @@ RegionQuery = Annotated[AnyRegionCode | None, Query(description="a region code i
 
 router = service_router("/oversight/cases", tags=["oversight"])
 report_router = service_router("/oversight", tags=["oversight"])
+complaints_router = service_router("/oversight/complaints", tags=["oversight"])
+public_router = service_router("/public/complaints", tags=["public complaints"])
 
 
 async def evidence_store() -> EvidenceStore:
@@ -129,3 +134,12 @@ async def get_report(
 ) -> Report:
     """O11: an inspection office's figures, by responsible organisation."""
     return await service.report(session, principal, region=region, start=start, end=end)
+@public_router.post("", status_code=201, response_model=ComplaintReceipt)
+async def complain(body: ComplaintIn, session: SessionDep) -> ComplaintReceipt:
+    """O12: 监督举报, no key needed; the answer is its reference, never its contact."""
+    return await service.receive_complaint(session, body)
+
+
+@complaints_router.get("/{complaint_id}", response_model=ComplaintRead)
+async def get_complaint(complaint_id: str, session: SessionDep, principal: PrincipalDep) -> ComplaintRead:
+    return await service.get_complaint(session, principal, complaint_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # Rule ids (docs/rules.md); O1 (a principal's organisation) is the gateway's
 O2, O3, O4, O5, O6, O7, O8 = "O2", "O3", "O4", "O5", "O6", "O7", "O8"
-O9, O10, O11 = "O9", "O10", "O11"
+O9, O10, O11, O12 = "O9", "O10", "O11", "O12"
 E1 = "E1"  # evidence documents (services/kernel/evidence.py): a move cites only documents kept intact
 
 # Codes
@@ -21,7 +21,10 @@ COMMISSION_BELOW_CASE = "COMMISSION_BELOW_CASE"  # 422 O7: referral to a lower l
 ACCOUNTABILITY_TOO_EARLY = "ACCOUNTABILITY_TOO_EARLY"  # 409 O8
 UNKNOWN_REVERSAL = "UNKNOWN_REVERSAL"  # 422 O10: a reversal funds does not know
 REVERSAL_OUTSIDE_CASE_REGION = "REVERSAL_OUTSIDE_CASE_REGION"  # 422 O10
+UNKNOWN_COMPLAINT = "UNKNOWN_COMPLAINT"  # 422 O12: a case names a public complaint nobody made
+COMPLAINT_OUTSIDE_CASE_REGION = "COMPLAINT_OUTSIDE_CASE_REGION"  # 422 O12
 
 # Alert types
 CASE_OVERDUE = "CASE_OVERDUE"
 REPEATED_MISUSE = "REPEATED_MISUSE"
+PUBLIC_COMPLAINT = "PUBLIC_COMPLAINT"  # O12: a complaint (监督举报) the public made, for the inspectors of its region

@@ -118,5 +118,20 @@ case_accountability = Table(
     Index("ix_case_accountability_case", "case_id"),
 )
 
-for _table in (cases, case_alerts, case_events, case_accountability):
+# O12: complaints (监督举报) from the public, kept as made. `contact` is personal data: shown only to the inspectors
+# whose jurisdiction covers `region_code`, never in a public answer nor in the alert. Nothing of who sent it (no
+# address) is kept.
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("region_code", String(12), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("contact", String(200), nullable=False, server_default=""),
+    Column("subject_ref", String(100), nullable=False, server_default=""),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_complaints_region", "region_code", "id", postgresql_ops={"region_code": "text_pattern_ops"}),
+)
+
+for _table in (cases, case_alerts, case_events, case_accountability, complaints):
     append_only(_table)

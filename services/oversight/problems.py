@@ -149,3 +149,20 @@ def reversal_named_twice(reversal_id: str, field: str) -> ValidationProblem:
 def bad_period(start: date, end: date) -> ValidationProblem:
     return ValidationProblem(f"起始日期 {start} 晚于截止日期 {end} / `from` {start} is after `to` {end}", field="from",
                              rule=codes.O11)
+def unknown_complaint(complaint_id: str) -> RuleViolation:
+    return RuleViolation(
+        f"没有这条举报 / no complaint {complaint_id}", code=codes.UNKNOWN_COMPLAINT, field="complaint_ref",
+        rule=codes.O12,
+    )
+
+
+def complaint_outside_case_region(complaint_region: str, case_region: str) -> RuleViolation:
+    return RuleViolation(
+        f"举报所在地区 {complaint_region} 不在案件地区 {case_region} 内 / the complaint's region {complaint_region} is "
+        f"not in the case's {case_region}",
+        code=codes.COMPLAINT_OUTSIDE_CASE_REGION, field="complaint_ref", rule=codes.O12,
+    )
+
+
+def complaint_not_found(complaint_id: str) -> NotFound:
+    return NotFound(f"没有这条举报 / no complaint {complaint_id}")

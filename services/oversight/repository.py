@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import Row, Text, and_, distinct, exists, func, insert, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from services.kernel.models import Alert
 from services.kernel.scope import within
-from services.oversight.models import case_accountability, case_alerts, case_events, cases
+from services.oversight.models import case_accountability, case_alerts, case_events, cases, complaints
 
 
 async def cases_of_alerts(session: AsyncSession, refs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -186,3 +188,17 @@ async def report_cases(
             case_events.c.organisation_id == organisation_id,
         ))
     return list((await session.execute(query.order_by(cases.c.id))).all())
+async def insert_complaint(session: AsyncSession, complaint: dict[str, Any]) -> None:
+    await session.execute(insert(complaints).values(**complaint))
+
+
+async def find_complaint(session: AsyncSession, complaint_id: str) -> Row[Any] | None:
+    return (await session.execute(select(complaints).where(complaints.c.id == complaint_id))).first()
+
+
+async def complaint_alert(session: AsyncSession, complaint_id: str, alert_type: str) -> Row[str, str, str, str] | None:
+    """The alert raised for a complaint (O12): its subject is the complaint."""
+    query = select(col(Alert.id), col(Alert.type), col(Alert.severity), col(Alert.region_code)).where(
+        col(Alert.type) == alert_type, col(Alert.subject_kind) == "complaint", col(Alert.subject_id) == complaint_id,
+    ).order_by(col(Alert.id)).limit(1)
+    return (await session.execute(query)).first()

@@ -12,6 +12,7 @@ from typing import Literal
 from services.kernel.organisations import DISCIPLINE_COMMISSION
 from services.kernel.regions import covers
 from services.oversight import problems
+from services.oversight.codes import PUBLIC_COMPLAINT
 
 State = Literal["open", "assigned", "rectification_submitted", "returned", "accepted", "referred", "closed"]
 STATES: tuple[str, ...] = (
@@ -66,6 +67,12 @@ def check_alert_region(alert_region: str, case_region: str, field: str) -> None:
     """O2: every alert of a case lies in the case's region."""
     if not covers(case_region, alert_region):
         raise problems.alert_outside_case_region(alert_region, case_region, field)
+
+
+def check_complaint_region(complaint_region: str, case_region: str) -> None:
+    """O12: a case opened from a public complaint lies over the complaint's region."""
+    if not covers(case_region, complaint_region):
+        raise problems.complaint_outside_case_region(complaint_region, case_region)
 
 
 def check_assignee(kind: str, region_code: str, case_region: str) -> None:
@@ -128,8 +135,10 @@ def repeat_window_start(as_of: date) -> date:
 
 def case_types(alert_types: list[str], complaint_ref: str) -> list[str]:
     """O9: a case's "alert types": those of the alerts it was opened from, and COMPLAINT for one opened from a
-    complaint reference."""
-    return sorted({*alert_types, *([COMPLAINT] if complaint_ref else [])})
+    complaint reference. A public complaint's own alert (PUBLIC_COMPLAINT, O12) is that complaint, so it counts as
+    COMPLAINT, not as a second type of the same case."""
+    types = {COMPLAINT if t == PUBLIC_COMPLAINT else t for t in alert_types}
+    return sorted({*types, *([COMPLAINT] if complaint_ref else [])})
 
 
 def repeated_types(cases: list[tuple[str, date, list[str]]], as_of: date) -> dict[str, dict[str, list[str]]]:

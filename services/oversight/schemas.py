@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.kernel.evidence_policy import DOCUMENT_TYPES
-from services.kernel.types import AnyRegionCode, Day, FenOrZero, Happened, Input, ShortText, Text
+from services.kernel.types import AnyRegionCode, Day, FenOrZero, Happened, Input, RegionCode, ShortText, Text
 from services.oversight.rules import Severity
 
-AlertService = Literal["funds", "projects", "loans", "registry"]
+AlertService = Literal["funds", "projects", "loans", "registry", "oversight"]  # oversight: its own (O12)
 Measure = Literal["诫勉谈话", "通报批评", "党纪处分", "政务处分", "移送司法", "other"]
 
 
@@ -36,11 +36,18 @@ class AlertRef(Input):
     alert_id: str = Field(pattern=r"^alert-[a-z]+_[0-9a-z]{26}$")
 
 
+COMPLAINT_ID_PATTERN = r"^cmp_[0-9a-z]{26}$"
+
+
 class CaseOpen(Input):
     region_code: AnyRegionCode
     title: ShortText
     alerts: list[AlertRef] = Field(default_factory=list, max_length=100)
-    complaint_ref: str | None = Field(default=None, min_length=1, max_length=100)
+    complaint_ref: str | None = Field(
+        default=None, min_length=1, max_length=100,
+        description="a complaint's reference: the id of a public complaint (`cmp_…`, O12: it must exist and lie in "
+        "the case's region; its PUBLIC_COMPLAINT alert joins the case), or any other reference as text",
+    )
     severity: Severity | None = None
     money_involved_fen: FenOrZero = 0
 
@@ -162,3 +169,32 @@ class Report(BaseModel):
     as_of: date = Field(description="the day overdue is judged: `to`, or today when `to` is later")
     organisations: list[OrganisationFigures]
     totals: ReportFigures
+class ComplaintIn(Input):
+    """O12: a complaint (监督举报) from the public, no key needed."""
+
+    region_code: RegionCode = Field(description="the region it is about: its inspectors see it")
+    text: Text
+    contact: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="how to reach the complainant (optional; personal data: only the region's inspectors see it)",
+    )
+    subject_ref: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="what it is about, if known: a project id, an allocation's document number, a county code…",
+    )
+
+
+class ComplaintReceipt(BaseModel):
+    """What the public is answered: the complaint's reference, never its contact."""
+
+    id: str
+    region_code: str
+    subject_ref: str | None
+    received_at: datetime
+
+
+class ComplaintRead(ComplaintReceipt):
+    """What an inspector of the region reads (O12): the text and the contact too."""
+
+    text: str
+    contact: str | None

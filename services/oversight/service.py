@@ -4,6 +4,7 @@ processes own (alerts, organisations) is asked first, before this request's tran
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
+from services.kernel.alerts import AlertDraft
+from services.kernel.alerts_store import get_alert, raise_alerts
 from services.kernel.errors import Problem
 from services.kernel.evidence import EvidenceRef, EvidenceStore
 from services.kernel.identity import Principal
@@ -21,6 +24,7 @@ from services.kernel.scope import check_covers, scope_prefix
 from services.oversight import codes, problems, repository, rules
 from services.oversight.clients import Lookups
 from services.oversight.schemas import (
+    COMPLAINT_ID_PATTERN,
     Accountability,
     AccountabilityIn,
     AssignIn,
@@ -28,6 +32,9 @@ from services.oversight.schemas import (
     CaseEvent,
     CaseOpen,
     CaseRead,
+    ComplaintIn,
+    ComplaintRead,
+    ComplaintReceipt,
     DecisionIn,
     DocumentRef,
     OrganisationFigures,
@@ -38,6 +45,8 @@ from services.oversight.schemas import (
 )
 
 INSPECTOR = "inspector"
+OVERSIGHT = "oversight"
+COMPLAINT_ID = re.compile(COMPLAINT_ID_PATTERN)
 
 
 def _recorded(principal: Principal) -> dict[str, str]:
@@ -88,30 +97,96 @@ async def open_case(session: AsyncSession, principal: Principal, body: CaseOpen,
     check_covers(principal, body.region_code, field="region_code")
     if not body.alerts and body.complaint_ref is None:
         raise problems.no_grounds()
-    found = []
-    for index, ref in enumerate(body.alerts):
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    # the other services' alerts are asked first, before this request's first statement; then its own (O12)
+    for index, ref in sorted(enumerate(body.alerts), key=lambda item: item[1].service == OVERSIGHT):
         field = f"alerts.{index}.alert_id"
-        alert = await lookups.alert(ref.service, ref.alert_id)
+        alert = await _own_alert(session, ref.alert_id) if ref.service == OVERSIGHT else await lookups.alert(
+            ref.service, ref.alert_id)
         if alert is None:
             raise problems.unknown_alert(ref.service, ref.alert_id, field)
         rules.check_alert_region(str(alert["region_code"]), body.region_code, field)
-        found.append({"service": ref.service, "alert_id": ref.alert_id, "alert_type": alert["type"],
-                      "alert_severity": alert["severity"], "alert_region_code": alert["region_code"]})
-    taken = await repository.cases_of_alerts(session, [(a["service"], a["alert_id"]) for a in found])
+        found[(ref.service, ref.alert_id)] = {
+            "service": ref.service, "alert_id": ref.alert_id, "alert_type": alert["type"],
+            "alert_severity": alert["severity"], "alert_region_code": alert["region_code"]}
+        if alert["type"] == codes.PUBLIC_COMPLAINT and body.complaint_ref is None:
+            body = body.model_copy(update={"complaint_ref": alert["subject"]["id"]})  # the case names its complaint
+    for grounds in await _complaint_grounds(session, body):
+        found[(grounds["service"], grounds["alert_id"])] = grounds
+    taken = await repository.cases_of_alerts(session, list(found))
     if taken:
         (service, alert_id), case_id = next(iter(taken.items()))
         raise problems.alert_in_case(alert_id, case_id)
     case_id = new_id("case")
-    severity = rules.case_severity([a["alert_severity"] for a in found], body.severity)
+    severity = rules.case_severity([a["alert_severity"] for a in found.values()], body.severity)
     await repository.insert_case(
         session,
         {"id": case_id, "region_code": body.region_code, "title": body.title,
          "complaint_ref": body.complaint_ref or "", "severity": severity,
          "money_involved_fen": body.money_involved_fen, **_recorded(principal)},
-        found,
+        list(found.values()),
         {"case_id": case_id, "seq": 1, "action": "opened", "state": "open", **_recorded(principal)},
     )
     return await get_case(session, principal, case_id)
+
+
+async def _own_alert(session: AsyncSession, alert_id: str) -> dict[str, Any] | None:
+    """One of this service's own alerts (PUBLIC_COMPLAINT, CASE_OVERDUE), as the other services answer theirs."""
+    alert = await get_alert(session, alert_id)
+    return None if alert is None else alert.model_dump(mode="json")
+
+
+async def _complaint_grounds(session: AsyncSession, body: CaseOpen) -> list[dict[str, Any]]:
+    """O12: a complaint reference that names a public complaint (`cmp_…`) names one that exists, in the case's
+    region; its PUBLIC_COMPLAINT alert joins the case (so the complaint is in one case only, O2). Any other
+    reference is kept as text."""
+    if body.complaint_ref is None or COMPLAINT_ID.match(body.complaint_ref) is None:
+        return []
+    complaint = await repository.find_complaint(session, body.complaint_ref)
+    if complaint is None:
+        raise problems.unknown_complaint(body.complaint_ref)
+    rules.check_complaint_region(complaint.region_code, body.region_code)
+    alert = await repository.complaint_alert(session, complaint.id, codes.PUBLIC_COMPLAINT)
+    if alert is None:
+        return []
+    return [{"service": OVERSIGHT, "alert_id": alert.id, "alert_type": alert.type, "alert_severity": alert.severity,
+             "alert_region_code": alert.region_code}]
+
+
+async def receive_complaint(session: AsyncSession, body: ComplaintIn) -> ComplaintReceipt:
+    """O12: a complaint from the public, kept as made (nothing of who sent it but the contact they chose to give),
+    and a PUBLIC_COMPLAINT alert for the inspectors of its region, in the same transaction. The alert holds no
+    contact: admins see alerts too."""
+    complaint_id = new_id("cmp")
+    await repository.insert_complaint(session, {
+        "id": complaint_id, "region_code": body.region_code, "text": body.text, "contact": body.contact or "",
+        "subject_ref": body.subject_ref or "",
+    })
+    facts = {"complaint_id": complaint_id, "subject_ref": body.subject_ref, "text": body.text,
+             "has_contact": body.contact is not None}
+    draft = AlertDraft(type=codes.PUBLIC_COMPLAINT, severity="medium", region_code=body.region_code,
+                       subject_kind="complaint", subject_id=complaint_id, facts=facts)
+    await raise_alerts(session, [draft], service=OVERSIGHT, as_of=clock.today())
+    read = await _complaint(session, complaint_id)
+    return ComplaintReceipt(id=read.id, region_code=read.region_code, subject_ref=read.subject_ref,
+                            received_at=read.received_at)
+
+
+async def _complaint(session: AsyncSession, complaint_id: str) -> ComplaintRead:
+    row = await repository.find_complaint(session, complaint_id)
+    if row is None:
+        raise problems.complaint_not_found(complaint_id)
+    return ComplaintRead(id=row.id, region_code=row.region_code, subject_ref=row.subject_ref or None,
+                         received_at=row.at, text=row.text, contact=row.contact or None)
+
+
+async def get_complaint(session: AsyncSession, principal: Principal, complaint_id: str) -> ComplaintRead:
+    """O12: a complaint, its contact included, to an inspector whose jurisdiction covers its region only."""
+    if principal.role != INSPECTOR:  # the gateway lets no other role reach it; this holds the service to it too
+        raise problems.complaint_not_found(complaint_id)
+    complaint = await _complaint(session, complaint_id)
+    check_covers(principal, complaint.region_code, subject=f"complaint {complaint_id}", rule=codes.O12)
+    return complaint
 
 
 async def get_case(session: AsyncSession, principal: Principal, case_id: str) -> CaseRead:

@@ -11,7 +11,7 @@ from services.kernel import clock
 from services.kernel.pagination import Page, decode_cursor, page_of
 from services.kernel.scope import public_prefix
 from services.projects import problems, repository, rules
-from services.projects.schemas import PublicAnnouncement, PublicPeriod
+from services.projects.schemas import PublicAnnouncement, PublicPeriod, PublicProject, PublicStep
 
 
 def how_to_object(project_id: str, ends_on: str) -> str:
@@ -60,3 +60,24 @@ async def get_announcement(session: AsyncSession, project_id: str) -> PublicAnno
     if row is None:
         raise problems.announcement_not_found(project_id)
     return _public(row)
+
+
+async def public_project(session: AsyncSession, project_id: str, money: tuple[int, int]) -> PublicProject:
+    """U2: a project the public may see is one that was announced (公示, P1): from its announcement on, its money,
+    status and history are public; before it (a draft, a project in review, one rejected or withdrawn before its
+    announcement) it is the county's working file, and answered 404 as an unknown one. `money` (arranged, paid) was
+    asked of funds before this reads anything."""
+    row = await repository.public_announcement(session, project_id)
+    if row is None:
+        raise problems.project_not_public(project_id)
+    announced = _public(row)
+    arranged_fen, paid_fen = money
+    steps = await repository.events_of(session, [project_id])
+    return PublicProject(
+        project_id=announced.project_id, name=announced.name, county_code=announced.county_code,
+        village_code=announced.village_code, category=announced.category, budget_fen=announced.budget_fen,
+        arranged_fen=arranged_fen, paid_fen=paid_fen, status=announced.status,
+        beneficiary_households=announced.beneficiary_households, responsible_unit=announced.responsible_unit,
+        announcement=announced.announcement, objections_open=announced.objections_open,
+        history=[PublicStep(action=e.action, status=e.to_status, at=e.at) for e in steps if e.at is not None],
+    )

@@ -11,7 +11,7 @@ from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, P
 from services.kernel.types import RegionCode
 from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep
 from services.projects import announcements, assets, objections, repository, rules, service
-from services.projects.clients import RegistryDep
+from services.projects.clients import FundsDep, RegistryDep
 from services.projects.rules import Category
 from services.projects.schemas import (
     AnnounceIn,
@@ -27,6 +27,7 @@ from services.projects.schemas import (
     ProjectRead,
     PublicAnnouncement,
     PublicObjectionRead,
+    PublicProject,
     ReasonIn,
     ReportIn,
     ResolveIn,
@@ -41,6 +42,7 @@ RegionQuery = Annotated[RegionCode | None, Query(description="a region code: cou
 
 router = service_router("/projects", tags=["projects"])
 public_router = service_router("/public/announcements", tags=["public announcements"])
+public_projects_router = service_router("/public/projects", tags=["public money"])
 internal_router = service_router("/internal/projects", include_in_schema=False)
 
 
@@ -176,6 +178,13 @@ async def public_objection(
 ) -> PublicObjectionRead:
     objection = await objections.raise_objection(session, principal, project_id, body.text, public=True)
     return PublicObjectionRead.model_validate(objection.model_dump())
+
+
+@public_projects_router.get("/{project_id}", response_model=PublicProject)
+async def get_public_project(project_id: str, session: SessionDep, funds: FundsDep) -> PublicProject:
+    """U2: no key needed; funds is asked first (what was arranged and paid), then the project is read."""
+    money = await funds.project_money(project_id)
+    return await announcements.public_project(session, project_id, money)
 
 
 @internal_router.get("/{project_id}", response_model=ProjectInternal)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from services.kernel.app import create_service_app
-from services.projects.api import internal_router, public_router, router
+from services.projects.api import internal_router, public_projects_router, public_router, router
 from services.projects.detectors import registry
 
 app = create_service_app(
     "projects",
-    routers=[router, public_router, internal_router],
+    routers=[router, public_router, public_projects_router, internal_router],
     detectors=registry,
-    depends_on=("registry",),
+    depends_on=("registry", "funds"),
     title="FundTrack projects",
 )

@@ -1,9 +1,11 @@
-"""Typed calls to the registry's internal API (brief: POST /internal/households/eligibility)."""
+"""Typed calls to the registry's internal API (brief: POST /internal/households/eligibility), and to the funds'
+for what a project was given and paid (its public page, U2)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends
 
@@ -51,3 +53,20 @@ class Registry:
 
 
 RegistryDep = Annotated[Registry, Depends(service_dependency("registry", Registry))]
+
+
+class Funds:
+    """The funds service's internal API as the public page of a project asks it (U2)."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def project_money(self, project_id: str) -> tuple[int, int]:
+        """(arranged_fen, paid_fen) of the project, as the funds ledger has them; 503 if funds fails."""
+        found = await self.client.get_json(f"/internal/projects/{quote(project_id, safe='')}/money")
+        if found is None:
+            raise problems.funds_lookup_failed(404)
+        return int(found["arranged_fen"]), int(found["paid_fen"])
+
+
+FundsDep = Annotated[Funds, Depends(service_dependency("funds", Funds))]

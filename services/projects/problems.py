@@ -47,6 +47,11 @@ def announcement_not_found(project_id: str) -> NotFound:
     return NotFound(f"没有这个项目的公示 / no announcement of project {project_id}")
 
 
+def project_not_public(project_id: str) -> NotFound:
+    """U2: a project not announced is not public; answered as one that does not exist."""
+    return NotFound(f"没有已公示的项目 {project_id} / no announced project {project_id}")
+
+
 def bad_cursor() -> ValidationProblem:
     return ValidationProblem("cursor 无效 / the cursor is not one this API gave out", field="cursor")
 
@@ -205,4 +210,10 @@ def shareholders_not_beneficiaries(strangers: list[str]) -> RuleViolation:
         f"股份只能量化给项目受益户：{', '.join(strangers[:20])} (P6) / shares go to the project's beneficiary "
         f"households only; not beneficiaries: {', '.join(strangers[:20])} (P6)",
         code=codes.SHAREHOLDER_NOT_BENEFICIARY, rule=codes.P6, field="shares", households=strangers[:100],
+    )
+
+
+def funds_lookup_failed(status: int) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"资金服务出错 / the funds service answered {status} about a project's money", service="funds"
     )

@@ -233,6 +233,34 @@ class PublicPeriod(BaseModel):
     scope: str
 
 
+class PublicStep(BaseModel):
+    """One step of an announced project's life as the public sees it: no one's name, no note (U2)."""
+
+    action: str
+    status: str
+    at: datetime
+
+
+class PublicProject(BaseModel):
+    """U2: an announced project as the public sees it: its money (budget; arranged and paid, from funds), its
+    status, its beneficiaries as a count, its announcement and its history since."""
+
+    project_id: str
+    name: str
+    county_code: str
+    village_code: str
+    category: str
+    budget_fen: int
+    arranged_fen: int
+    paid_fen: int
+    status: str
+    beneficiary_households: int
+    responsible_unit: str | None
+    announcement: PublicPeriod
+    objections_open: int
+    history: list[PublicStep]
+
+
 class PublicObjectionRead(BaseModel):
     id: str
     project_id: str

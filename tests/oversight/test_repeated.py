@@ -111,6 +111,9 @@ def test_the_last_four_quarters_and_a_cases_types() -> None:
         "2026Q1", "2026Q1", "2026Q2", "2026Q3", "2026Q4", "2026Q4"]
     assert case_types(["B", "A", "B"], "") == ["A", "B"]
     assert case_types([], "投诉1") == ["COMPLAINT"]
+    # a case opened from a public complaint's own alert (O12) is one complaint, not two types
+    assert case_types(["PUBLIC_COMPLAINT"], "cmp_1") == ["COMPLAINT"]
+    assert case_types(["PUBLIC_COMPLAINT", "INELIGIBLE_PAYEE"], "") == ["COMPLAINT", "INELIGIBLE_PAYEE"]
     as_of = date(2026, 2, 1)
     assert repeated_types([("c1", date(2025, 5, 1), ["T"]), ("c2", date(2026, 1, 5), ["T"])], as_of) == {
         "T": {"quarters": ["2025Q2", "2026Q1"], "case_ids": ["c1", "c2"]}}

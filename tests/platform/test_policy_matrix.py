@@ -72,6 +72,7 @@ class Place:
     organisation: str = ""  # an organisation of the county (listed)
     case: str = ""  # an oversight case of the county: closed in OWN (answered by OWN's finance caller), else open
     document: str = ""  # sha256 of an evidence document: cited by OWN's case's answer, elsewhere by none (E1)
+    complaint: str = ""  # a public complaint about the county (O12)
     audit_seq: int = 0  # an entry of the trail in the county, in a signed checkpoint
     alerts: dict[str, str] = field(default_factory=dict)  # service -> an open alert of the county
 
@@ -174,6 +175,8 @@ async def _place(county: str, source: str, admin: Api, make_principal: MakePrinc
     await _projects(place, pm)
     place.loan = (await _ok(await lender.post("/loans", json=_loan_body(place))))["id"]
     await _money(place, source, make_principal)
+    place.complaint = (await _ok(await admin.client.post("/public/complaints", json={
+        "region_code": county, "text": "矩阵举报", "contact": "matrix@example.org"})))["id"]
     for service in ("funds", "projects", "loans", "registry", "ack", "resolve"):
         owner = service if service in SERVICES else "loans"
         place.alerts[service] = await _alert(db, owner, place.village if owner == "projects" else county)
@@ -410,6 +413,14 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("POST", "/public/announcements/{project_id}/objections"): Spec(ANYONE, post(
         lambda p: f"/public/announcements/{p.announced}/objections", lambda w, p: {"text": "公众异议"}),
         CREATED, CREATED, anonymous=False),
+    # U1, U2: the money is public, in every county, with a key or without
+    ("GET", "/public/allocations"): same(ANYONE, get(lambda p: "/public/allocations", lambda p: {"county": p.county})),
+    ("GET", "/public/projects/{project_id}"): same(ANYONE, get(lambda p: f"/public/projects/{p.announced}")),
+    # O12: a complaint names a region its inspectors see it in; anyone may make one, for any region
+    ("POST", "/public/complaints"): same(ANYONE, post(lambda p: "/public/complaints", lambda w, p: {
+        "region_code": p.county, "text": "矩阵举报"}), CREATED),
+    ("GET", "/oversight/complaints/{complaint_id}"): spec({INSPECTOR}, get(
+        lambda p: f"/oversight/complaints/{p.complaint}")),
     # Gateway: principals (S1), the trail, alerts (S2)
     ("POST", "/admin/principals"): spec({ADMIN}, post(lambda p: "/admin/principals", lambda w, p: {
         "name": "矩阵", "role": INSPECTOR, "region_code": p.county}), own=CREATED),

@@ -51,6 +51,11 @@ CATALOG = {
         "SELECT n.nspname, p.proname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
         "WHERE n.nspname = ANY($1::text[]) ORDER BY 1, 2"
     ),
+    # an UNLOGGED table (the public's rate counter, S16) is one however it was made: autogenerate does not see it
+    "persistence": (
+        "SELECT n.nspname, c.relname, c.relpersistence FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = ANY($1::text[]) AND c.relkind = 'r' ORDER BY 1, 2"
+    ),
     "views": "SELECT schemaname, viewname, definition FROM pg_views WHERE schemaname = ANY($1::text[]) ORDER BY 1, 2",
     "sequences": (
         "SELECT sequence_schema, sequence_name, data_type FROM information_schema.sequences "

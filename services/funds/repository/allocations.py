@@ -101,6 +101,32 @@ async def list_readable(
     return list(await session.execute(statement.order_by(col(Allocation.id).desc()).limit(limit)))
 
 
+def _public_columns() -> Select[str, str, str, int, int, date, str, str, bool]:
+    """U1: what the public reads of an allocation: its document, fund, amount, date, from and to, and whether it
+    was reversed. Never who recorded it (`created_by`), nor its tasks or designated project."""
+    return (
+        select(col(Allocation.id), col(Allocation.doc_no), col(Allocation.fund_source), col(Allocation.fiscal_year),
+               col(Allocation.amount_fen), col(Allocation.issued_on), col(Allocation.from_region),
+               col(Allocation.to_region), (col(Reversal.id).is_not(None)).label("reversed"))
+        .select_from(Allocation)
+        .outerjoin(Reversal, col(Reversal.target_id) == col(Allocation.id))
+    )
+
+
+async def list_public(
+    session: AsyncSession, *, county: str, fiscal_year: int | None, before: str | None, limit: int
+) -> list[Row[Any]]:
+    """U1: a page of the allocations into or out of `county`, newest id first, below `before`."""
+    statement = _public_columns().where(
+        or_(col(Allocation.to_region) == county, col(Allocation.from_region) == county)
+    )
+    if fiscal_year is not None:
+        statement = statement.where(col(Allocation.fiscal_year) == fiscal_year)
+    if before is not None:
+        statement = statement.where(col(Allocation.id) < before)
+    return list(await session.execute(statement.order_by(col(Allocation.id).desc()).limit(limit)))
+
+
 # F2, what a province gives its counties: allocations received by a county from an issuer of its own province, at
 # province or city level, by province, fund, year. Money passed down through a city (province → city → county) is
 # counted once, when the county receives it (the city's allocation); the province → city hop is not a county's

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.funds.models import Arrangement, ProjectLedger
+from services.funds.models import Arrangement, Disbursement, ProjectLedger, Reversal
 
 
 async def lock_project(session: AsyncSession, *, project_id: str, county_code: str) -> int:
@@ -36,3 +36,16 @@ async def add_arranged(session: AsyncSession, *, project_id: str, amount_fen: in
 
 async def get(session: AsyncSession, arrangement_id: str) -> Arrangement:
     return (await session.execute(select(Arrangement).where(col(Arrangement.id) == arrangement_id))).scalar_one()
+
+
+async def project_money(session: AsyncSession, project_id: str) -> tuple[int, int]:
+    """What is arranged to a project (net of reversals, as its ledger keeps it) and what it paid out (its payments
+    not reversed), in fen: (0, 0) for a project funds never saw (U2)."""
+    arranged = select(col(ProjectLedger.arranged_fen)).where(col(ProjectLedger.project_id) == project_id)
+    paid = (
+        select(func.coalesce(func.sum(col(Disbursement.amount_fen)), 0))
+        .outerjoin(Reversal, col(Reversal.target_id) == col(Disbursement.id))
+        .where(col(Disbursement.project_id) == project_id, col(Reversal.id).is_(None))
+    )
+    row = (await session.execute(select(arranged.scalar_subquery(), paid.scalar_subquery()))).one()
+    return int(row[0] or 0), int(row[1] or 0)
