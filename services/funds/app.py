@@ -8,5 +8,5 @@ from services.funds.reports_api import router as reports_router
 from services.kernel.app import create_service_app
 
 app = create_service_app(
-    "funds", routers=[router, reports_router], detectors=registry, depends_on=("projects", "registry")
+    "funds", routers=[router, reports_router], detectors=registry, depends_on=("projects", "registry", "gateway")
 )

@@ -94,6 +94,7 @@ async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
                    "paid_on": r.paid_on.isoformat(), "voucher_no": r.voucher_no, "first_disbursement_id": r.first_id,
                    "first_paid_on": r.first_paid_on.isoformat(), "first_voucher_no": r.first_voucher_no,
                    "days_apart": (r.paid_on - r.first_paid_on).days},
+            responsible_org=r.responsible_org,  # O9: the county's finance bureau, as the payment recorded it
         )
         for r in rows
     ]
@@ -129,5 +130,6 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
                     facts={"household_id": p.payee_id, "project_id": p.project_id, "amount_fen": p.amount_fen,
                            "paid_on": p.paid_on.isoformat(), "reason": reason,
                            "status": eligibility["status"], "village_cadre": eligibility["village_cadre"]},
+                    responsible_org=p.responsible_org,  # O9: the county's finance bureau, as the payment recorded it
                 ))
     return drafts

@@ -185,7 +185,7 @@ async def test_principals_made_before_organisations_each_get_one_and_lose_nothin
         )
     finally:
         await conn.close()
-    assert version == "gateway_0008_organisations"
+    assert version == "gateway_0009_alert_orgs"  # the head: gateway_0008_organisations and what followed it
     assert [(r["id"], r["role"], r["region_code"], r["key_sha256"]) for r in rows] == [
         ("prn_a", "finance", "450521", "aa"),
         ("prn_b", "project_manager", "450521100200", "bb"),
