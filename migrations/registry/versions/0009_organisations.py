@@ -1,11 +1,13 @@
-"""registry: alerts name the organisation responsible for their subject (issue #16, O9)
+"""registry: each household import carries the importing organisation, which answers for it (issue #16, O9)
 
-The kernel's alerts table gets `responsible_org`, the organisation an alert names as answering for its subject
-(rule O9). Null on the alerts raised before it.
+household_imports get `recorded_by_org` (the importing principal's organisation) and `responsible_org` (rule O9:
+the same); the kernel's alerts table gets `responsible_org`, the organisation an alert names as answering for its
+subject. Null on the imports recorded, and the alerts raised, before it.
 
-The column is nullable, without a default and without a backfill, so adding it only changes the catalogue: the
-table is not rewritten or scanned. Written as autogenerate writes an added column against the models (checked by
-tests/platform/test_schema.py).
+Every column is nullable, without a default and without a backfill: rows recorded before organisations were have
+none (their recorder's organisation was not kept), and adding such a column only changes the catalogue, so a table
+of millions of rows is not rewritten or scanned. Written as autogenerate writes
+an added column against the models (checked by tests/platform/test_schema.py).
 
 Revision ID: registry_0009_organisations
 Revises: registry_0008_ineligible
@@ -25,6 +27,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("alerts", sa.Column("responsible_org", sa.String(length=64), nullable=True))
+    op.add_column("household_imports", sa.Column("recorded_by_org", sa.String(length=64), nullable=True))
+    op.add_column("household_imports", sa.Column("responsible_org", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
