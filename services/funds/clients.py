@@ -87,6 +87,7 @@ FINANCE_BUREAU = "finance_bureau"
 FOUND_SECONDS = 300.0  # a region's first registered bureau stays its first (organisations are never deleted)
 NONE_SECONDS = 5.0  # a region without one is asked again soon: a bureau registered now is used within seconds
 _bureaus: dict[str, tuple[float, str | None]] = {}  # region → (until, the bureau's id or None), per process
+_clock = time.monotonic  # what the keeping is timed by (a test moves it on)
 
 
 class Gateway:
@@ -97,7 +98,7 @@ class Gateway:
 
     async def finance_bureau(self, region_code: str) -> str | None:
         """The id of the first finance bureau registered for exactly this region, or None; kept briefly."""
-        now = time.monotonic()
+        now = _clock()
         kept = _bureaus.get(region_code)
         if kept is not None and kept[0] > now:
             return kept[1]
