@@ -7,6 +7,7 @@ A service that is down or failing answers 503 through `ServiceClient`; the reque
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from datetime import date
@@ -88,6 +89,7 @@ FOUND_SECONDS = 300.0  # a region's first registered bureau stays its first (org
 NONE_SECONDS = 5.0  # a region without one is asked again soon: a bureau registered now is used within seconds
 _bureaus: dict[str, tuple[float, str | None]] = {}  # region → (until, the bureau's id or None), per process
 _clock = time.monotonic  # what the keeping is timed by (a test moves it on)
+BUREAU_CONCURRENCY = 8  # regions asked at once (a national scan names the bureaus of thousands of counties)
 
 
 class Gateway:
@@ -110,8 +112,20 @@ class Gateway:
         return bureau
 
     async def finance_bureaus(self, region_codes: Sequence[str]) -> dict[str, str | None]:
-        """The finance bureau of each region (None where there is none)."""
-        return {code: await self.finance_bureau(code) for code in dict.fromkeys(region_codes)}
+        """The finance bureau of each region (None where there is none), a few asked at once."""
+        gate = asyncio.Semaphore(BUREAU_CONCURRENCY)
+
+        async def one(code: str) -> str | None:
+            async with gate:
+                return await self.finance_bureau(code)
+
+        codes = list(dict.fromkeys(region_codes))
+        return dict(zip(codes, await asyncio.gather(*(one(c) for c in codes)), strict=True))
+
+
+def gateway_of(state: Any) -> Gateway:
+    """The gateway as a detector reaches it: through the app's state its run is given (kernel alerts)."""
+    return Gateway(client_in(state, "gateway"))
 
 
 def registry_of(state: Any) -> Registry:

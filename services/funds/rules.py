@@ -185,3 +185,11 @@ def reversal_responsible_org(*, target_responsible_org: str | None, recorded_by_
     """O9: a correction is answered for by the organisation responsible for the record it corrects; a record made
     before organisations were (none kept) leaves it to the organisation recording the correction."""
     return target_responsible_org or recorded_by_org
+
+
+def holding_responsible_org(*, finance_bureau: str | None) -> str | None:
+    """O9 for money held rather than a record (IDLE_FUNDS, LATE_PASS_DOWN, GROWTH_BELOW_AVERAGE): the finance bureau
+    of the region holding it (a county's pool and project accounts, a province's or city's treasury and fund
+    accounts, a province's allocations) answers for it; with none registered the alert names none (no record, so no
+    recorder)."""
+    return finance_bureau

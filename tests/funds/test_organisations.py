@@ -14,6 +14,7 @@ from services.kernel import clock
 from tests.conftest import Api, MakePrincipal, scan_alerts
 from tests.funds.site import make_site
 from tests.funds.test_detectors import alerts
+from tests.funds.world import make_world, new_source_code, put_source
 from tests.oversight.conftest import member, ok, organisation
 
 
@@ -100,3 +101,22 @@ async def test_without_a_finance_bureau_the_recording_organisation_answers(
     [alert] = await alerts(inspector, codes.INELIGIBLE_PAYEE, paid["id"])
     assert alert["subject"]["responsible_org"] == office
     assert await _stored(db, "disbursements", paid["id"]) == (office, office)
+
+
+async def test_alerts_about_money_held_name_the_finance_bureau_of_its_region_or_none(
+    admin: Api, make_principal: MakePrincipal
+) -> None:
+    """O9 for money held (no record to read an organisation from): IDLE_FUNDS names the county's finance bureau;
+    LATE_PASS_DOWN at a city with none registered names none."""
+    w = await make_world(admin, make_principal)
+    bureau = await organisation(admin, "finance_bureau", w.pilot)
+    source = new_source_code()
+    await put_source(admin, source, integrable=True)
+    ok(await w.appropriate(20_000, source=source, on="2018-01-10"), 201)
+    ok(await w.allocate(4_000, to=w.pilot, source=source, on="2018-02-01"), 201)
+    ok(await w.allocate(6_000, to=w.city, source=source, on="2018-02-01"), 201)
+    await scan_alerts(admin, "2018-05-03")  # 91 days without an outflow; the city has held its money 91 days
+    [idle] = await alerts(admin, codes.IDLE_FUNDS, f"{w.pilot}:pool:{source}")
+    assert idle["subject"]["responsible_org"] == bureau
+    [late] = await alerts(admin, codes.LATE_PASS_DOWN, f"{w.city}:fund:{source}")
+    assert late["subject"]["responsible_org"] is None
