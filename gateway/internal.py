@@ -71,7 +71,7 @@ async def organisations_of_region(
     request: Request, region_code: Annotated[RegionCode, Query()], kind: Annotated[OrganisationKind, Query()]
 ) -> OrganisationList:
     """The organisations of exactly one region and kind, the first registered first: how a service finds the
-    county finance bureau responsible for what it records (rule O9)."""
+    county finance bureau responsible for what it records (rule O13)."""
     async with request.app.state.sessions() as session:
         found = await organisations.of_region(session, region_code=region_code, kind=kind)
     return OrganisationList(items=found)

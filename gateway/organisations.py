@@ -65,7 +65,7 @@ async def get(session: AsyncSession, organisation_id: str) -> OrganisationRead |
 
 async def of_region(session: AsyncSession, *, region_code: str, kind: str) -> list[OrganisationRead]:
     """The organisations of exactly this region and kind, the first registered first (what a service asks to find,
-    say, a county's finance bureau: rule O9)."""
+    say, a county's finance bureau: rule O13)."""
     rows = (
         await session.execute(
             select(organisations)

@@ -39,7 +39,7 @@ async def appropriate(
     session: AsyncSession, *, principal: Principal, gateway: Gateway, body: AppropriationCreate
 ) -> AppropriationRead:
     """Money enters only here: budget → treasury at a region the caller covers. The region's finance bureau is asked
-    of the gateway first (O9), before the first statement."""
+    of the gateway first (O13), before the first statement."""
     check_covers(principal, body.region_code, field="region_code")
     recorded_by = principal.organisation_id or None
     responsible = rules.responsible_org(recorded_by_org=recorded_by,
@@ -74,7 +74,7 @@ class Planned:
     destination: AccountKey
     sources: tuple[AccountKey, AccountKey]  # the issuer's treasury, then its fund account
     recorded_by_org: str | None = None
-    responsible_org: str | None = None  # O9: the issuer's finance bureau, else the recording organisation
+    responsible_org: str | None = None  # O13: the issuer's finance bureau, else the recording organisation
 
     def move(self, index: int | None) -> Move:
         item = self.item
@@ -98,7 +98,7 @@ async def allocate(
     records are inserted with the balances read unlocked (one statement), the request's audit entry and idempotency
     record are written (`receipt`), and the money moves last, in `ledger.move` (lock, check, write; it plans again
     under the lock if the unlocked balances no longer cover the allocations). The issuers' finance bureaus are
-    asked of the gateway first (O9), before the first statement."""
+    asked of the gateway first (O13), before the first statement."""
     bureaus = await gateway.finance_bureaus([i.from_region for i in items])
     planned = await _plan(session, items, principal, batch)
     recorded_by = principal.organisation_id or None

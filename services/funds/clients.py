@@ -93,7 +93,7 @@ BUREAU_CONCURRENCY = 8  # regions asked at once (a national scan names the burea
 
 
 class Gateway:
-    """The gateway, as funds asks it: the finance bureau (财政局) of a region, for rule O9."""
+    """The gateway, as funds asks it: the finance bureau (财政局) of a region, for rule O13."""
 
     def __init__(self, client: ServiceClient) -> None:
         self.client = client

@@ -25,7 +25,7 @@ INELIGIBLE_PART = 20_000  # payments read, and asked about, at a time
 
 
 async def _bureaus(ctx: DetectorContext, regions: list[str]) -> dict[str, str | None]:
-    """O9: the finance bureau of each region holding the money an alert is about; none named if the gateway does not
+    """O13: the finance bureau of each region holding the money an alert is about; none named if the gateway does not
     answer (the alerts are raised all the same)."""
     try:
         return await gateway_of(ctx.state).finance_bureaus(regions)
@@ -53,7 +53,7 @@ async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
             facts={"amount": h.balance_fen, "amount_fen": h.balance_fen,
                    "since": h.since.isoformat(), "account": h.kind, "fund_source": h.fund_source,
                    "project_id": h.ref or None, "threshold_days": days},
-            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[h.region_code]),  # O9
+            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[h.region_code]),  # O13
         )
         for h in found
     ]
@@ -76,7 +76,7 @@ async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
             facts={"amount": held, "amount_fen": held, "balance_fen": h.balance_fen,  # no days: as IDLE_FUNDS
                    "since": (h.last_old_in or h.since).isoformat(), "threshold_days": window, "account": h.kind,
                    "fund_source": h.fund_source},
-            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[h.region_code]),  # O9
+            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[h.region_code]),  # O13
         ))
     return drafts
 
@@ -91,7 +91,7 @@ async def growth_below_average(ctx: DetectorContext) -> list[AlertDraft]:
         AlertDraft(
             type=codes.GROWTH_BELOW_AVERAGE, severity="medium", region_code=r.province, subject_kind="fund_year",
             subject_id=f"{r.province}:{r.fund_source}:{r.fiscal_year}", facts=r.as_item(),
-            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[r.province]),  # O9
+            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[r.province]),  # O13
         )
         for r in below
     ]
@@ -110,7 +110,7 @@ async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
                    "paid_on": r.paid_on.isoformat(), "voucher_no": r.voucher_no, "first_disbursement_id": r.first_id,
                    "first_paid_on": r.first_paid_on.isoformat(), "first_voucher_no": r.first_voucher_no,
                    "days_apart": (r.paid_on - r.first_paid_on).days},
-            responsible_org=r.responsible_org,  # O9: the county's finance bureau, as the payment recorded it
+            responsible_org=r.responsible_org,  # O13: the county's finance bureau, as the payment recorded it
         )
         for r in rows
     ]
@@ -146,6 +146,6 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
                     facts={"household_id": p.payee_id, "project_id": p.project_id, "amount_fen": p.amount_fen,
                            "paid_on": p.paid_on.isoformat(), "reason": reason,
                            "status": eligibility["status"], "village_cadre": eligibility["village_cadre"]},
-                    responsible_org=p.responsible_org,  # O9: the county's finance bureau, as the payment recorded it
+                    responsible_org=p.responsible_org,  # O13: the county's finance bureau, as the payment recorded it
                 ))
     return drafts

@@ -122,7 +122,7 @@ class Appropriation(SQLModel, table=True):
     appropriated_on: date = Field(sa_column=Column(Date, nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=_now())
-    # issue #16 (O9): who recorded it and who answers for it; null on the rows recorded before organisations were
+    # issue #16 (O13): who recorded it and who answers for it; null on the rows recorded before organisations were
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())
@@ -147,7 +147,7 @@ class Allocation(SQLModel, table=True):
     destination_kind: str = Field(sa_column=Column(String(16), nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=_now())
-    # issue #16 (O9): who recorded it and who answers for it; null on the rows recorded before organisations were
+    # issue #16 (O13): who recorded it and who answers for it; null on the rows recorded before organisations were
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())
@@ -173,7 +173,7 @@ class Arrangement(SQLModel, table=True):
     arranged_on: date = Field(sa_column=Column(Date, nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=_now())
-    # issue #16 (O9): who recorded it and who answers for it; null on the rows recorded before organisations were
+    # issue #16 (O13): who recorded it and who answers for it; null on the rows recorded before organisations were
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())
@@ -194,7 +194,7 @@ class Disbursement(SQLModel, table=True):
     paid_on: date = Field(sa_column=Column(Date, nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=_now())
-    # issue #16 (O9): who recorded it and who answers for it; null on the rows recorded before organisations were
+    # issue #16 (O13): who recorded it and who answers for it; null on the rows recorded before organisations were
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())
@@ -211,7 +211,7 @@ class Reversal(SQLModel, table=True):
     reversed_on: date = Field(sa_column=Column(Date, nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=_now())
-    # issue #16 (O9): who recorded it and who answers for it; null on the rows recorded before organisations were
+    # issue #16 (O13): who recorded it and who answers for it; null on the rows recorded before organisations were
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())

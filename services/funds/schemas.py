@@ -60,7 +60,7 @@ class AppropriationRead(BaseModel):
     doc_no: str
     appropriated_on: date
     transfer_id: str
-    # issue #16 (O9): the recording principal's organisation and the one answering for the record (null: recorded
+    # issue #16 (O13): the recording principal's organisation and the one answering for the record (null: recorded
     # before organisations were)
     recorded_by_org: str | None = None
     responsible_org: str | None = None
@@ -101,7 +101,7 @@ class AllocationRead(BaseModel):
     destination_account: str
     reversal_id: str | None = None
     created_at: datetime | None = None
-    # issue #16 (O9): the recording principal's organisation and the one answering for the record (null: recorded
+    # issue #16 (O13): the recording principal's organisation and the one answering for the record (null: recorded
     # before organisations were)
     recorded_by_org: str | None = None
     responsible_org: str | None = None
@@ -132,7 +132,7 @@ class ReversalRead(BaseModel):
     reason: str
     reversed_on: date
     transfer_ids: list[str]
-    # issue #16 (O9): the recording principal's organisation and the one answering for the record (null: recorded
+    # issue #16 (O13): the recording principal's organisation and the one answering for the record (null: recorded
     # before organisations were)
     recorded_by_org: str | None = None
     responsible_org: str | None = None
@@ -160,7 +160,7 @@ class ArrangementRead(BaseModel):
     fund_source: str | None
     arranged_on: date
     movements: list[MovementRead]
-    # issue #16 (O9): the recording principal's organisation and the one answering for the record (null: recorded
+    # issue #16 (O13): the recording principal's organisation and the one answering for the record (null: recorded
     # before organisations were)
     recorded_by_org: str | None = None
     responsible_org: str | None = None
@@ -204,7 +204,7 @@ class DisbursementRead(BaseModel):
     payee: PayeeRead
     paid_on: date
     movements: list[MovementRead]
-    # issue #16 (O9): the recording principal's organisation and the one answering for the record (null: recorded
+    # issue #16 (O13): the recording principal's organisation and the one answering for the record (null: recorded
     # before organisations were)
     recorded_by_org: str | None = None
     responsible_org: str | None = None

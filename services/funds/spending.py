@@ -56,7 +56,7 @@ async def arrange(
 ) -> ArrangementRead:
     """Pool → a project of the county's library (F4, F5), within its budget (F4): the project's ledger row is locked
     first (it keeps concurrent arrangements within the budget), then the money moves. The county's finance bureau
-    answers for it (O9), asked of the gateway with the project, before the first statement."""
+    answers for it (O13), asked of the gateway with the project, before the first statement."""
     check_covers(principal, body.county_code, field="county_code")
     project = await projects.get_project(body.project_id)
     recorded_by = principal.organisation_id or None
@@ -110,7 +110,7 @@ async def _disburse(
     project = await projects.get_project(body.project_id)
     payee = body.payee
     household: Household | None = None
-    # O9: the project's county's finance bureau answers for the payment (asked now, before the first statement)
+    # O13: the project's county's finance bureau answers for the payment (asked now, before the first statement)
     bureau = await gateway.finance_bureau(project["county_code"]) if project is not None else None
     if payee.kind == "household":
         household = await registry.get_household(payee.id)

@@ -45,7 +45,7 @@ ischema_names["xid8"] = XID8
 
 
 def organisation_column() -> Column[Any]:
-    """A recorded fact's organisation (issue #16, rule O9): `recorded_by_org` (the recording principal's, from the
+    """A recorded fact's organisation (issue #16, rule O13): `recorded_by_org` (the recording principal's, from the
     signed identity) and `responsible_org`. Null on the rows recorded before organisations were: adding a nullable
     column without a default rewrites no table, however many rows it holds."""
     return Column(String(64), nullable=True)

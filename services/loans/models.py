@@ -66,7 +66,7 @@ class Loan(SQLModel, table=True):
     created_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
-    # issue #16 (O9): who recorded it and who answers for it (the lending branch); null on loans recorded before
+    # issue #16 (O13): who recorded it and who answers for it (the lending branch); null on loans recorded before
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())

@@ -338,7 +338,7 @@ async def overdue_loans(session: AsyncSession, *, as_of: date, prefix: str) -> l
         .subquery("o")
     )
     await without_jit(session)
-    # the lending branch answering for each (O9): the loan's row by its key, for the loans owing past maturity only
+    # the lending branch answering for each (O13): the loan's row by its key, for the loans owing past maturity only
     query = (select(owing, col(Loan.responsible_org)).join(Loan, col(Loan.id) == owing.c.id)
              .where(owing.c.owed > 0))
     return list((await session.execute(query)).all())

@@ -309,7 +309,7 @@ def _repaid_day(amount_fen: int, schedule: list[tuple[date, int]]) -> date | Non
 
 
 def responsible_org(*, lender_org: str | None) -> str | None:
-    """O9 (issue #16): the lending branch answers for a loan: the organisation of the lender principal that records
+    """O13 (issue #16): the lending branch answers for a loan: the organisation of the lender principal that records
     it (a bank branch's key is issued into the branch). None only for a principal the gateway gave no organisation,
     which O1 leaves to none but the services' own identity."""
     return lender_org

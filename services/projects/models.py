@@ -76,7 +76,7 @@ class Project(SQLModel, table=True):
     status: str = Field(sa_column=Column(String(16), nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_now_column())
-    # issue #16 (O9): who recorded it and the owner unit answering for it; null on projects recorded before
+    # issue #16 (O13): who recorded it and the owner unit answering for it; null on projects recorded before
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())

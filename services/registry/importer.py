@@ -77,7 +77,7 @@ class ImportReport:
     updated: int
     unchanged: int
     rejections: Rejections
-    recorded_by_org: str | None = None  # issue #16 (O9): the importing organisation
+    recorded_by_org: str | None = None  # issue #16 (O13): the importing organisation
     responsible_org: str | None = None
 
 

@@ -73,7 +73,7 @@ class HouseholdImport(SQLModel, table=True):
             server_default=text("nextval('household_import_numbers')"),
         )
     )
-    # issue #16 (O9): the importing organisation, which also answers for the import; null on imports made before
+    # issue #16 (O13): the importing organisation, which also answers for the import; null on imports made before
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())

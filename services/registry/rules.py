@@ -265,6 +265,6 @@ def problem_of(fields: list[str], *, prefix: str, today: date) -> Problem | None
 
 
 def responsible_org(*, importing_org: str | None) -> str | None:
-    """O9 (issue #16): the organisation that imports a roster file answers for the import (the 扶贫办 whose key sent
+    """O13 (issue #16): the organisation that imports a roster file answers for the import (the 扶贫办 whose key sent
     it)."""
     return importing_org

@@ -49,7 +49,7 @@ class _Organisations:
 async def test_the_finance_bureau_is_the_first_registered_kept_when_found_asked_again_when_none(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """O9: a region's first registered bureau, kept 5 minutes; a region without one is asked again after 5 s, so a
+    """O13: a region's first registered bureau, kept 5 minutes; a region without one is asked again after 5 s, so a
     bureau registered meanwhile answers for what is recorded from then on."""
     clock = [1000.0]
     monkeypatch.setattr(clients, "_clock", lambda: clock[0])

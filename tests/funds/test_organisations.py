@@ -1,4 +1,4 @@
-"""Issue #16 point 1 (rule O9), through the gateway: every funds record carries the organisation of the principal
+"""Issue #16 point 1 (rule O13), through the gateway: every funds record carries the organisation of the principal
 that recorded it and the one responsible for it: the region's finance bureau when one is registered, else the
 recorder's; a reversal the one responsible for what it corrects; and the alerts about payments name it."""
 
@@ -106,7 +106,7 @@ async def test_without_a_finance_bureau_the_recording_organisation_answers(
 async def test_alerts_about_money_held_name_the_finance_bureau_of_its_region_or_none(
     admin: Api, make_principal: MakePrincipal
 ) -> None:
-    """O9 for money held (no record to read an organisation from): IDLE_FUNDS names the county's finance bureau;
+    """O13 for money held (no record to read an organisation from): IDLE_FUNDS names the county's finance bureau;
     LATE_PASS_DOWN at a city with none registered names none."""
     w = await make_world(admin, make_principal)
     bureau = await organisation(admin, "finance_bureau", w.pilot)

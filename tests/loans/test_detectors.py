@@ -46,7 +46,7 @@ async def test_overdue_is_raised_once_and_ages(admin: Api, lender: Api, inspecto
     assert await alerts(inspector, codes.ALERT_LOAN_OVERDUE, county) == []
     await scan(admin, "2018-03-17")  # day 30
     [first] = await alerts(inspector, codes.ALERT_LOAN_OVERDUE, county)
-    # O9: the lending branch (the lender's organisation) answers for the loan, and the alert names it
+    # O13: the lending branch (the lender's organisation) answers for the loan, and the alert names it
     assert loan["responsible_org"] is not None
     assert first["subject"] == {"kind": "loan", "id": loan["id"], "responsible_org": loan["responsible_org"]}
     assert (first["facts"]["maturity_on"], first["facts"]["bucket"]) == ("2018-02-15", "1-30")

@@ -1,4 +1,4 @@
-"""Issue #16 point 1 (rule O9) for loans, through the gateway: a loan carries the organisation of the lender that
+"""Issue #16 point 1 (rule O13) for loans, through the gateway: a loan carries the organisation of the lender that
 recorded it and answers to the lending branch (that same organisation); its detail shows both and the loan alerts
 name the branch."""
 

@@ -118,7 +118,7 @@ async def _internal(stack: Stack, path: str, principal: Principal | None = None,
 
 
 async def test_the_internal_api_finds_the_organisations_of_a_region_and_kind(admin: Api, stack: Stack) -> None:
-    """O9: how funds finds a county's finance bureau: exactly that region and kind, the first registered first."""
+    """O13: how funds finds a county's finance bureau: exactly that region and kind, the first registered first."""
     region = f"45{uuid.uuid4().int % 90 + 10:02d}{uuid.uuid4().int % 89 + 11:02d}"
     assert (await _internal(stack, "/internal/organisations", query=f"region_code={region}&kind=finance_bureau")
             ).json() == {"items": []}
@@ -185,7 +185,7 @@ async def test_principals_made_before_organisations_each_get_one_and_lose_nothin
         )
     finally:
         await conn.close()
-    assert version == "gateway_0009_alert_orgs"  # the head: gateway_0008_organisations and what followed it
+    assert version == "gateway_0010_alert_orgs"  # the head: gateway_0008_organisations and what followed it
     assert [(r["id"], r["role"], r["region_code"], r["key_sha256"]) for r in rows] == [
         ("prn_a", "finance", "450521", "aa"),
         ("prn_b", "project_manager", "450521100200", "bb"),

@@ -1,4 +1,4 @@
-"""Issue #16 point 1 (rule O9) for projects, through the gateway: a project carries the organisation of the project
+"""Issue #16 point 1 (rule O13) for projects, through the gateway: a project carries the organisation of the project
 manager that recorded it, which is its owner unit and answers for it (a project names its owner unit only as text);
 its detail shows both and DUPLICATE_PROJECT names the unit answering for the later project of the pair."""
 

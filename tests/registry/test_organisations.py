@@ -1,4 +1,4 @@
-"""Issue #16 point 1 (rule O9) for the registry: a household import carries the importing principal's organisation,
+"""Issue #16 point 1 (rule O13) for the registry: a household import carries the importing principal's organisation,
 which answers for it; rows of imports made before have none."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""funds: each record carries the organisation that recorded it and the one responsible for it (issue #16, O9)
+"""funds: each record carries the organisation that recorded it and the one responsible for it (issue #16, O13)
 
 appropriations, allocations, arrangements, disbursements and reversals get `recorded_by_org` (the recording
-principal's organisation) and `responsible_org` (rule O9: the region's finance bureau, else the recorder); the
+principal's organisation) and `responsible_org` (rule O13: the region's finance bureau, else the recorder); the
 kernel's alerts table gets `responsible_org`, the organisation an alert names as answering for its subject.
 Null for the rows recorded, and the alerts raised, before it.
 

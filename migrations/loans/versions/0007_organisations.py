@@ -1,6 +1,6 @@
 """loans: each loan carries the organisation that recorded it and the lending branch; alerts name it (issue #16)
 
-loans get `recorded_by_org` (the recording principal's organisation) and `responsible_org` (rule O9: the lending
+loans get `recorded_by_org` (the recording principal's organisation) and `responsible_org` (rule O13: the lending
 branch, the lender principal's organisation); the kernel's alerts table gets `responsible_org`, the organisation
 an alert names as answering for its subject. Null on the loans recorded, and the alerts raised, before it.
 

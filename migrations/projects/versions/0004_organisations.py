@@ -1,6 +1,6 @@
 """projects: each project carries the organisation that recorded it and its owner unit; alerts name it (issue #16)
 
-projects get `recorded_by_org` (the recording principal's organisation) and `responsible_org` (rule O9: the owner
+projects get `recorded_by_org` (the recording principal's organisation) and `responsible_org` (rule O13: the owner
 unit, the organisation that recorded it); the kernel's alerts table gets `responsible_org`, the organisation an
 alert names as answering for its subject. Null on the projects recorded, and the alerts raised, before it.
 

@@ -1,6 +1,6 @@
-"""registry: each household import carries the importing organisation, which answers for it (issue #16, O9)
+"""registry: each household import carries the importing organisation, which answers for it (issue #16, O13)
 
-household_imports get `recorded_by_org` (the importing principal's organisation) and `responsible_org` (rule O9:
+household_imports get `recorded_by_org` (the importing principal's organisation) and `responsible_org` (rule O13:
 the same); the kernel's alerts table gets `responsible_org`, the organisation an alert names as answering for its
 subject. Null on the imports recorded, and the alerts raised, before it.
 
