@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
 
 from gateway import organisations
 from gateway.organisations import OrganisationRead
@@ -23,7 +24,9 @@ from services.kernel.identity import (
     SignatureError,
     verify,
 )
+from services.kernel.organisations import OrganisationKind
 from services.kernel.settings import get_settings
+from services.kernel.types import RegionCode
 
 PREFIX = "/internal/"
 AUDIENCE = "gateway"
@@ -57,6 +60,21 @@ def service_caller(request: Request) -> Principal:
 
 router = APIRouter(prefix="/internal", include_in_schema=False, dependencies=[Depends(service_caller)])
 ServiceCaller = Annotated[Principal, Depends(service_caller)]
+
+
+class OrganisationList(BaseModel):
+    items: list[OrganisationRead]
+
+
+@router.get("/organisations", response_model=OrganisationList)
+async def organisations_of_region(
+    request: Request, region_code: Annotated[RegionCode, Query()], kind: Annotated[OrganisationKind, Query()]
+) -> OrganisationList:
+    """The organisations of exactly one region and kind, the first registered first: how a service finds the
+    county finance bureau responsible for what it records (rule O13)."""
+    async with request.app.state.sessions() as session:
+        found = await organisations.of_region(session, region_code=region_code, kind=kind)
+    return OrganisationList(items=found)
 
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationRead)

@@ -63,6 +63,20 @@ async def get(session: AsyncSession, organisation_id: str) -> OrganisationRead |
     return None if row is None else OrganisationRead.model_validate(dict(row._mapping))
 
 
+async def of_region(session: AsyncSession, *, region_code: str, kind: str) -> list[OrganisationRead]:
+    """The organisations of exactly this region and kind, the first registered first (what a service asks to find,
+    say, a county's finance bureau: rule O13)."""
+    rows = (
+        await session.execute(
+            select(organisations)
+            .where(organisations.c.region_code == region_code, organisations.c.kind == kind)
+            .order_by(organisations.c.created_at, organisations.c.id)
+            .limit(50)
+        )
+    ).all()
+    return [OrganisationRead.model_validate(dict(r._mapping)) for r in rows]
+
+
 async def for_principal(
     session: AsyncSession, caller: Principal, organisation_id: str | None, *, name: str, region_code: str
 ) -> str:

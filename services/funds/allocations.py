@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import ledger, problems, rules
+from services.funds.clients import Gateway
 from services.funds.ledger import AccountKey, Move
 from services.funds.reference import load_reference
 from services.funds.repository import allocations as repository
@@ -35,10 +36,14 @@ _DUPLICATE_KEY = re.compile(r"=\((\d+), (.*), ([^,]+)\) already exists")
 
 
 async def appropriate(
-    session: AsyncSession, *, principal: Principal, body: AppropriationCreate
+    session: AsyncSession, *, principal: Principal, gateway: Gateway, body: AppropriationCreate
 ) -> AppropriationRead:
-    """Money enters only here: budget → treasury at a region the caller covers."""
+    """Money enters only here: budget → treasury at a region the caller covers. The region's finance bureau is asked
+    of the gateway first (O13), before the first statement."""
     check_covers(principal, body.region_code, field="region_code")
+    recorded_by = principal.organisation_id or None
+    responsible = rules.responsible_org(recorded_by_org=recorded_by,
+                                        finance_bureau=await gateway.finance_bureau(body.region_code))
     sources, _ = await load_reference(session, sources=[body.fund_source], counties=[])
     if body.fund_source not in sources:
         raise problems.unknown_source(body.fund_source)
@@ -48,7 +53,7 @@ async def appropriate(
         await repository.insert_appropriation(
             session, id=record_id, fund_source=body.fund_source, fiscal_year=body.fiscal_year,
             region_code=body.region_code, amount_fen=body.amount_fen, doc_no=body.doc_no, appropriated_on=on,
-            created_by=principal.id,
+            created_by=principal.id, recorded_by_org=recorded_by, responsible_org=responsible,
         )
     except Duplicate as exc:
         raise problems.duplicate_document(body.doc_no) from exc
@@ -58,7 +63,8 @@ async def appropriate(
                                                 record_id=record_id, doc_no=body.doc_no, occurred_on=on)])
     return AppropriationRead(id=record_id, fund_source=body.fund_source, fiscal_year=body.fiscal_year,
                              region_code=body.region_code, amount_fen=body.amount_fen, doc_no=body.doc_no,
-                             appropriated_on=on, transfer_id=posted.id)
+                             appropriated_on=on, transfer_id=posted.id, recorded_by_org=recorded_by,
+                             responsible_org=responsible)
 
 
 @dataclass
@@ -67,6 +73,8 @@ class Planned:
     id: str
     destination: AccountKey
     sources: tuple[AccountKey, AccountKey]  # the issuer's treasury, then its fund account
+    recorded_by_org: str | None = None
+    responsible_org: str | None = None  # O13: the issuer's finance bureau, else the recording organisation
 
     def move(self, index: int | None) -> Move:
         item = self.item
@@ -76,20 +84,28 @@ class Planned:
     def answer(self) -> AllocationRead:
         return AllocationRead(**self.item.model_dump(exclude={"tasks"}),
                               tasks=[t.model_dump() for t in self.item.tasks], id=self.id,
-                              destination_account=self.destination.kind)
+                              destination_account=self.destination.kind, recorded_by_org=self.recorded_by_org,
+                              responsible_org=self.responsible_org)
 
 
 async def allocate(
-    session: AsyncSession, *, principal: Principal, items: Sequence[AllocationCreate], batch: bool = False,
-    receipt: Receipt = NO_RECEIPT,
+    session: AsyncSession, *, principal: Principal, gateway: Gateway, items: Sequence[AllocationCreate],
+    batch: bool = False, receipt: Receipt = NO_RECEIPT,
 ) -> list[AllocationRead]:
     """Post allocations all-or-nothing, in order (a later item may pass on money an earlier one brought).
 
     The issuer's balance rows, which every allocation of that issuer locks, are locked as late as possible: the
     records are inserted with the balances read unlocked (one statement), the request's audit entry and idempotency
     record are written (`receipt`), and the money moves last, in `ledger.move` (lock, check, write; it plans again
-    under the lock if the unlocked balances no longer cover the allocations)."""
+    under the lock if the unlocked balances no longer cover the allocations). The issuers' finance bureaus are
+    asked of the gateway first (O13), before the first statement."""
+    bureaus = await gateway.finance_bureaus([i.from_region for i in items])
     planned = await _plan(session, items, principal, batch)
+    recorded_by = principal.organisation_id or None
+    for plan in planned:
+        plan.recorded_by_org = recorded_by
+        plan.responsible_org = rules.responsible_org(recorded_by_org=recorded_by,
+                                                     finance_bureau=bureaus[plan.item.from_region])
     book = await _insert_and_read(session, planned, principal, batch)
     answers = [p.answer() for p in planned]
     await receipt.write(AllocationBatchRead(items=answers) if batch else answers[0], entities=[a.id for a in answers])
@@ -152,13 +168,14 @@ async def _insert_and_read(session: AsyncSession, planned: Sequence[Planned], pr
     for plan in planned:
         row = plan.item.model_dump(exclude={"tasks"})
         row.update(id=plan.id, tasks=json.dumps([t.model_dump() for t in plan.item.tasks], ensure_ascii=False),
-                   destination_kind=plan.destination.kind)
+                   destination_kind=plan.destination.kind, responsible_org=plan.responsible_org)
         for name, values in columns.items():
             values.append(row[name])
     destinations = {p.destination for p in planned}
     wanted = sorted({k for p in planned for k in p.sources} | destinations)
     try:
-        rows = await repository.insert_and_read_balances(session, columns, principal.id, ledger.key_columns(wanted))
+        rows = await repository.insert_and_read_balances(session, columns, principal.id,
+                                                         principal.organisation_id or None, ledger.key_columns(wanted))
     except Duplicate as exc:
         found = _DUPLICATE_KEY.search(exc.detail)
         index = next((i for i, p in enumerate(planned) if found and p.item.doc_no == found.group(2)), None)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Path, Query, Request
 
 from services.funds import allocations, queries, reference, reversals, spending
-from services.funds.clients import ProjectsDep, RegistryDep
+from services.funds.clients import GatewayDep, ProjectsDep, RegistryDep
 from services.funds.schemas import (
     AllocationBatch,
     AllocationBatchRead,
@@ -77,25 +77,27 @@ async def get_counties(session: SessionDep, principal: PrincipalDep) -> Page[Cou
 
 @router.post("/appropriations", response_model=AppropriationRead, status_code=201)
 async def post_appropriation(
-    body: AppropriationCreate, request: Request, session: SessionDep, principal: PrincipalDep
+    body: AppropriationCreate, request: Request, session: SessionDep, principal: PrincipalDep, gateway: GatewayDep
 ) -> AppropriationRead:
-    created = await allocations.appropriate(session, principal=principal, body=body)
+    created = await allocations.appropriate(session, principal=principal, gateway=gateway, body=body)
     name_entities(request, [created.transfer_id])
     return created
 
 
 @router.post("/allocations", response_model=AllocationRead, status_code=201)
 async def post_allocation(
-    body: AllocationCreate, session: SessionDep, principal: PrincipalDep, receipt: ReceiptDep
+    body: AllocationCreate, session: SessionDep, principal: PrincipalDep, receipt: ReceiptDep, gateway: GatewayDep
 ) -> AllocationRead:
-    return (await allocations.allocate(session, principal=principal, items=[body], receipt=receipt))[0]
+    return (await allocations.allocate(session, principal=principal, gateway=gateway, items=[body],
+                                       receipt=receipt))[0]
 
 
 @router.post("/allocations:batch", response_model=AllocationBatchRead, status_code=201)
 async def post_allocation_batch(
-    body: AllocationBatch, session: SessionDep, principal: PrincipalDep, receipt: ReceiptDep
+    body: AllocationBatch, session: SessionDep, principal: PrincipalDep, receipt: ReceiptDep, gateway: GatewayDep
 ) -> AllocationBatchRead:
-    created = await allocations.allocate(session, principal=principal, items=body.items, batch=True, receipt=receipt)
+    created = await allocations.allocate(session, principal=principal, gateway=gateway, items=body.items, batch=True,
+                                         receipt=receipt)
     return AllocationBatchRead(items=created)
 
 
@@ -148,9 +150,10 @@ async def internal_reversal(reversal_id: str, session: SessionDep, principal: Pr
 
 @router.post("/arrangements", response_model=ArrangementRead, status_code=201)
 async def post_arrangement(
-    body: ArrangementCreate, request: Request, session: SessionDep, principal: PrincipalDep, projects: ProjectsDep
+    body: ArrangementCreate, request: Request, session: SessionDep, principal: PrincipalDep, projects: ProjectsDep,
+    gateway: GatewayDep,
 ) -> ArrangementRead:
-    created = await spending.arrange(session, principal=principal, projects=projects, body=body)
+    created = await spending.arrange(session, principal=principal, projects=projects, gateway=gateway, body=body)
     name_entities(request, [body.project_id])
     return created
 
@@ -158,9 +161,10 @@ async def post_arrangement(
 @router.post("/disbursements", response_model=DisbursementRead, status_code=201)
 async def post_disbursement(
     body: DisbursementCreate, request: Request, session: SessionDep, principal: PrincipalDep, projects: ProjectsDep,
-    registry: RegistryDep,
+    registry: RegistryDep, gateway: GatewayDep,
 ) -> DisbursementRead:
-    created = await spending.disburse(session, principal=principal, projects=projects, registry=registry, body=body)
+    created = await spending.disburse(session, principal=principal, projects=projects, registry=registry,
+                                      gateway=gateway, body=body)
     name_entities(request, [body.project_id, body.payee.id])
     return created
 

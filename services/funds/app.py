@@ -11,5 +11,5 @@ app = create_service_app(
     "funds",
     routers=[router, reports_router, public_router, internal_router],
     detectors=registry,
-    depends_on=("projects", "registry"),
+    depends_on=("projects", "registry", "gateway"),
 )

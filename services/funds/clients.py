@@ -1,11 +1,14 @@
-"""Typed calls to the projects and registry services' internal APIs (the brief's contracts), offered to routes as
-typed dependencies (`ProjectsDep`, `RegistryDep`) made by the kernel's `service_dependency`.
+"""Typed calls to the projects and registry services' internal APIs (the brief's contracts) and to the gateway's
+(organisations, issue #16), offered to routes as typed dependencies (`ProjectsDep`, `RegistryDep`, `GatewayDep`)
+made by the kernel's `service_dependency`.
 
 A service that is down or failing answers 503 through `ServiceClient`; the request then changes nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, TypedDict, cast
@@ -81,6 +84,50 @@ class Registry:
         return cast(list[Eligibility], answers)
 
 
+FINANCE_BUREAU = "finance_bureau"
+FOUND_SECONDS = 300.0  # a region's first registered bureau stays its first (organisations are never deleted)
+NONE_SECONDS = 5.0  # a region without one is asked again soon: a bureau registered now is used within seconds
+_bureaus: dict[str, tuple[float, str | None]] = {}  # region → (until, the bureau's id or None), per process
+_clock = time.monotonic  # what the keeping is timed by (a test moves it on)
+BUREAU_CONCURRENCY = 8  # regions asked at once (a national scan names the bureaus of thousands of counties)
+
+
+class Gateway:
+    """The gateway, as funds asks it: the finance bureau (财政局) of a region, for rule O13."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def finance_bureau(self, region_code: str) -> str | None:
+        """The id of the first finance bureau registered for exactly this region, or None; kept briefly."""
+        now = _clock()
+        kept = _bureaus.get(region_code)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        found = await self.client.get_json("/internal/organisations",
+                                           params={"region_code": region_code, "kind": FINANCE_BUREAU})
+        items = cast(list[dict[str, Any]], (found or {}).get("items", []))
+        bureau = str(items[0]["id"]) if items else None
+        _bureaus[region_code] = (now + (FOUND_SECONDS if bureau else NONE_SECONDS), bureau)
+        return bureau
+
+    async def finance_bureaus(self, region_codes: Sequence[str]) -> dict[str, str | None]:
+        """The finance bureau of each region (None where there is none), a few asked at once."""
+        gate = asyncio.Semaphore(BUREAU_CONCURRENCY)
+
+        async def one(code: str) -> str | None:
+            async with gate:
+                return await self.finance_bureau(code)
+
+        codes = list(dict.fromkeys(region_codes))
+        return dict(zip(codes, await asyncio.gather(*(one(c) for c in codes)), strict=True))
+
+
+def gateway_of(state: Any) -> Gateway:
+    """The gateway as a detector reaches it: through the app's state its run is given (kernel alerts)."""
+    return Gateway(client_in(state, "gateway"))
+
+
 def registry_of(state: Any) -> Registry:
     """The registry as a detector reaches it: through the app's state its run is given (kernel alerts)."""
     return Registry(client_in(state, "registry"))
@@ -88,3 +135,4 @@ def registry_of(state: Any) -> Registry:
 
 ProjectsDep = Annotated[Projects, Depends(service_dependency("projects", Projects))]
 RegistryDep = Annotated[Registry, Depends(service_dependency("registry", Registry))]
+GatewayDep = Annotated[Gateway, Depends(service_dependency("gateway", Gateway))]

@@ -10,7 +10,7 @@ from contextlib import aclosing
 from datetime import timedelta
 
 from services.funds import codes, reports, rules
-from services.funds.clients import registry_of
+from services.funds.clients import gateway_of, registry_of
 from services.funds.repository import disbursements
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
 from services.kernel.errors import ServiceUnavailable
@@ -24,11 +24,23 @@ INELIGIBLE_LOOKBACK_DAYS = 400
 INELIGIBLE_PART = 20_000  # payments read, and asked about, at a time
 
 
+async def _bureaus(ctx: DetectorContext, regions: list[str]) -> dict[str, str | None]:
+    """O13: the finance bureau of each region holding the money an alert is about; none named if the gateway does not
+    answer (the alerts are raised all the same)."""
+    try:
+        return await gateway_of(ctx.state).finance_bureaus(regions)
+    except ServiceUnavailable:
+        log.warning("gateway unavailable: alerts as of %s name no finance bureau", ctx.as_of)
+        return dict.fromkeys(regions)
+
+
 @registry.register(codes.IDLE_FUNDS)
 async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
     """F3: a county pool or project account holding money with no outflow for more than N days."""
     days = int(ctx.state.settings.idle_funds_days)
     found = await reports.idle_holdings(ctx.session, kinds=["pool", "project"], as_of=ctx.as_of, days=days)
+    found = [h for h in found if region_level(h.region_code) == "county"]
+    bureaus = await _bureaus(ctx, [h.region_code for h in found])
     return [
         AlertDraft(
             type=codes.IDLE_FUNDS,
@@ -41,9 +53,9 @@ async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
             facts={"amount": h.balance_fen, "amount_fen": h.balance_fen,
                    "since": h.since.isoformat(), "account": h.kind, "fund_source": h.fund_source,
                    "project_id": h.ref or None, "threshold_days": days},
+            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[h.region_code]),  # O13
         )
         for h in found
-        if region_level(h.region_code) == "county"
     ]
 
 
@@ -52,17 +64,19 @@ async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
     """F9: a province or city still holding money it received more than 30 days ago (截留)."""
     window = codes.LATE_PASS_DOWN_DAYS
     found = await reports.holdings(ctx.session, kinds=["treasury", "fund"], as_of=ctx.as_of, window_days=window)
+    late = [h for h in found
+            if region_level(h.region_code) in ("province", "city") and reports.held_too_long_fen(h) > 0]
+    bureaus = await _bureaus(ctx, [h.region_code for h in late])
     drafts = []
-    for h in found:
+    for h in late:
         held = reports.held_too_long_fen(h)
-        if region_level(h.region_code) not in ("province", "city") or held <= 0:
-            continue
         drafts.append(AlertDraft(
             type=codes.LATE_PASS_DOWN, severity="high", region_code=h.region_code, subject_kind="account",
             subject_id=f"{h.region_code}:{h.kind}:{h.fund_source}",
             facts={"amount": held, "amount_fen": held, "balance_fen": h.balance_fen,  # no days: as IDLE_FUNDS
                    "since": (h.last_old_in or h.since).isoformat(), "threshold_days": window, "account": h.kind,
                    "fund_source": h.fund_source},
+            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[h.region_code]),  # O13
         ))
     return drafts
 
@@ -71,13 +85,15 @@ async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
 async def growth_below_average(ctx: DetectorContext) -> list[AlertDraft]:
     """F2: for an integrable fund, what a province gives its poor counties grew less than the fund on average."""
     rows = await reports.growth(ctx.session, prefix="", fiscal_year=None, as_of=ctx.as_of)
+    below = [r for r in rows if not r.growth.ok and r.fiscal_year <= ctx.as_of.year]
+    bureaus = await _bureaus(ctx, [r.province for r in below])
     return [
         AlertDraft(
             type=codes.GROWTH_BELOW_AVERAGE, severity="medium", region_code=r.province, subject_kind="fund_year",
             subject_id=f"{r.province}:{r.fund_source}:{r.fiscal_year}", facts=r.as_item(),
+            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[r.province]),  # O13
         )
-        for r in rows
-        if not r.growth.ok and r.fiscal_year <= ctx.as_of.year
+        for r in below
     ]
 
 
@@ -94,6 +110,7 @@ async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
                    "paid_on": r.paid_on.isoformat(), "voucher_no": r.voucher_no, "first_disbursement_id": r.first_id,
                    "first_paid_on": r.first_paid_on.isoformat(), "first_voucher_no": r.first_voucher_no,
                    "days_apart": (r.paid_on - r.first_paid_on).days},
+            responsible_org=r.responsible_org,  # O13: the county's finance bureau, as the payment recorded it
         )
         for r in rows
     ]
@@ -129,5 +146,6 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
                     facts={"household_id": p.payee_id, "project_id": p.project_id, "amount_fen": p.amount_fen,
                            "paid_on": p.paid_on.isoformat(), "reason": reason,
                            "status": eligibility["status"], "village_cadre": eligibility["village_cadre"]},
+                    responsible_org=p.responsible_org,  # O13: the county's finance bureau, as the payment recorded it
                 ))
     return drafts

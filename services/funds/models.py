@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from services.kernel.models import KERNEL_TABLES, REFUSALS_TABLE
-from services.kernel.schema import append_only, schema_metadata, table_of
+from services.kernel.schema import append_only, organisation_column, schema_metadata, table_of
 
 
 def _now() -> Column[Any]:
@@ -122,6 +122,10 @@ class Appropriation(SQLModel, table=True):
     appropriated_on: date = Field(sa_column=Column(Date, nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=_now())
+    # issue #16 (O13): who recorded it and who answers for it; null on the rows recorded before organisations were
+    # (last: added by a revision, which puts a column after the others)
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    responsible_org: str | None = Field(default=None, sa_column=organisation_column())
 
 
 class Allocation(SQLModel, table=True):
@@ -143,6 +147,10 @@ class Allocation(SQLModel, table=True):
     destination_kind: str = Field(sa_column=Column(String(16), nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=_now())
+    # issue #16 (O13): who recorded it and who answers for it; null on the rows recorded before organisations were
+    # (last: added by a revision, which puts a column after the others)
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    responsible_org: str | None = Field(default=None, sa_column=organisation_column())
 
 
 class ProjectLedger(SQLModel, table=True):
@@ -165,6 +173,10 @@ class Arrangement(SQLModel, table=True):
     arranged_on: date = Field(sa_column=Column(Date, nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=_now())
+    # issue #16 (O13): who recorded it and who answers for it; null on the rows recorded before organisations were
+    # (last: added by a revision, which puts a column after the others)
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    responsible_org: str | None = Field(default=None, sa_column=organisation_column())
 
 
 class Disbursement(SQLModel, table=True):
@@ -182,6 +194,10 @@ class Disbursement(SQLModel, table=True):
     paid_on: date = Field(sa_column=Column(Date, nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=_now())
+    # issue #16 (O13): who recorded it and who answers for it; null on the rows recorded before organisations were
+    # (last: added by a revision, which puts a column after the others)
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    responsible_org: str | None = Field(default=None, sa_column=organisation_column())
 
 
 class Reversal(SQLModel, table=True):
@@ -195,6 +211,10 @@ class Reversal(SQLModel, table=True):
     reversed_on: date = Field(sa_column=Column(Date, nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=_now())
+    # issue #16 (O13): who recorded it and who answers for it; null on the rows recorded before organisations were
+    # (last: added by a revision, which puts a column after the others)
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    responsible_org: str | None = Field(default=None, sa_column=organisation_column())
 
 
 for _recorded in (Transfer, Appropriation, Allocation, Arrangement, Disbursement, Reversal):

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funds import ledger, problems
+from services.funds import ledger, problems, rules
 from services.funds.ledger import AccountKey, Move
 from services.funds.repository import arrangements, reversals
 from services.funds.repository.unique import Duplicate
@@ -22,8 +22,9 @@ from services.kernel.ids import new_id
 from services.kernel.scope import check_covers
 
 
-async def _target(session: AsyncSession, target_id: str) -> tuple[str, str, list[Any]]:
-    """(kind, answering region, transfers) of the record named by a record id or by one of its transfers' ids."""
+async def _target(session: AsyncSession, target_id: str) -> tuple[str, tuple[str, str | None], list[Any]]:
+    """(kind, (answering region, responsible organisation), transfers) of the record named by a record id or by one
+    of its transfers' ids."""
     record_id = target_id
     if target_id.startswith("trf_"):
         found = await reversals.record_of_transfer(session, target_id)
@@ -42,13 +43,17 @@ async def _target(session: AsyncSession, target_id: str) -> tuple[str, str, list
 
 async def reverse(session: AsyncSession, *, principal: Principal, body: ReversalCreate) -> ReversalRead:
     """Post, for every transfer of the record, the compensating transfer back (its destination must still hold it)."""
-    kind, region, transfers = await _target(session, body.target_id)
+    kind, (region, target_responsible), transfers = await _target(session, body.target_id)
     check_covers(principal, region, field="target_id", subject=body.target_id)
+    recorded_by = principal.organisation_id or None
+    responsible = rules.reversal_responsible_org(target_responsible_org=target_responsible,
+                                                 recorded_by_org=recorded_by)
     record_id = transfers[0].record_id
     reversal_id, on = new_id("rev"), body.reversed_on or clock.today()
     try:
         await reversals.insert_reversal(session, id=reversal_id, target_id=record_id, target_kind=kind,
-                                        reason=body.reason, reversed_on=on, created_by=principal.id)
+                                        reason=body.reason, reversed_on=on, created_by=principal.id,
+                                        recorded_by_org=recorded_by, responsible_org=responsible)
     except Duplicate as exc:
         raise problems.already_reversed(body.target_id) from exc
     if kind == "arrangement":  # its amount goes back to the project's budget headroom (F4)
@@ -64,11 +69,12 @@ async def reverse(session: AsyncSession, *, principal: Principal, body: Reversal
     ]
     posted = await ledger.move(session, moves)
     return ReversalRead(id=reversal_id, target_id=record_id, target_kind=kind, reason=body.reason, reversed_on=on,
-                        transfer_ids=[p.id for p in posted])
+                        transfer_ids=[p.id for p in posted], recorded_by_org=recorded_by,
+                        responsible_org=responsible)
 
 
 async def describe(session: AsyncSession, *, principal: Principal, reversal_id: str) -> ReversalInternal:
-    """For another service (the oversight service checks the reversals a rectification names, O11): the reversal,
+    """For another service (the oversight service checks the reversals a rectification names, O10): the reversal,
     the region that answers for the record it reversed, and the money it moved back. Services only: 404 to anyone
     else, as for an unknown one (the internal API knows no jurisdiction, S1)."""
     found = None if principal.role != "service" else await reversals.reversal_of(session, reversal_id)

@@ -169,3 +169,27 @@ def growth_parity(*, poor_prev: int, poor_curr: int, all_prev: int, all_curr: in
         return Growth(None, round(float(average), 6), poor_curr > 0 or average <= 0)
     poor = Fraction(poor_curr - poor_prev, poor_prev)
     return Growth(round(float(poor), 6), round(float(average), 6), poor >= average)
+
+
+def responsible_org(*, recorded_by_org: str | None, finance_bureau: str | None) -> str | None:
+    """O13 (issue #16): who answers for a funds record. The finance bureau (an organisation of kind `finance_bureau`
+    registered for exactly the record's region, the first registered if several) answers for the money of its
+    region: an appropriation into it, an allocation it issues, a county's pool, the arrangements out of the pool
+    and the payments out of its projects. Where the region has none registered, the organisation that recorded
+    the record answers for it. A reversal answers to whoever answers for the record it corrects
+    (`reversal_responsible_org`)."""
+    return finance_bureau or recorded_by_org
+
+
+def reversal_responsible_org(*, target_responsible_org: str | None, recorded_by_org: str | None) -> str | None:
+    """O13: a correction is answered for by the organisation responsible for the record it corrects; a record made
+    before organisations were (none kept) leaves it to the organisation recording the correction."""
+    return target_responsible_org or recorded_by_org
+
+
+def holding_responsible_org(*, finance_bureau: str | None) -> str | None:
+    """O13 for money held rather than a record (IDLE_FUNDS, LATE_PASS_DOWN, GROWTH_BELOW_AVERAGE): the finance bureau
+    of the region holding it (a county's pool and project accounts, a province's or city's treasury and fund
+    accounts, a province's allocations) answers for it; with none registered the alert names none (no record, so no
+    recorder)."""
+    return finance_bureau

@@ -60,6 +60,10 @@ class AppropriationRead(BaseModel):
     doc_no: str
     appropriated_on: date
     transfer_id: str
+    # issue #16 (O13): the recording principal's organisation and the one answering for the record (null: recorded
+    # before organisations were)
+    recorded_by_org: str | None = None
+    responsible_org: str | None = None
 
 
 class Task(Input):
@@ -118,6 +122,10 @@ class AllocationRead(BaseModel):
     destination_account: str
     reversal_id: str | None = None
     created_at: datetime | None = None
+    # issue #16 (O13): the recording principal's organisation and the one answering for the record (null: recorded
+    # before organisations were)
+    recorded_by_org: str | None = None
+    responsible_org: str | None = None
 
 
 class AllocationBatchRead(BaseModel):
@@ -145,6 +153,10 @@ class ReversalRead(BaseModel):
     reason: str
     reversed_on: date
     transfer_ids: list[str]
+    # issue #16 (O13): the recording principal's organisation and the one answering for the record (null: recorded
+    # before organisations were)
+    recorded_by_org: str | None = None
+    responsible_org: str | None = None
 
 
 class ReversalInternal(BaseModel):
@@ -180,6 +192,10 @@ class ArrangementRead(BaseModel):
     fund_source: str | None
     arranged_on: date
     movements: list[MovementRead]
+    # issue #16 (O13): the recording principal's organisation and the one answering for the record (null: recorded
+    # before organisations were)
+    recorded_by_org: str | None = None
+    responsible_org: str | None = None
 
 
 class HouseholdPayee(Input):
@@ -220,3 +236,7 @@ class DisbursementRead(BaseModel):
     payee: PayeeRead
     paid_on: date
     movements: list[MovementRead]
+    # issue #16 (O13): the recording principal's organisation and the one answering for the record (null: recorded
+    # before organisations were)
+    recorded_by_org: str | None = None
+    responsible_org: str | None = None

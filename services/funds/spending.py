@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import codes, ledger, problems, rules
-from services.funds.clients import Household, Projects, Registry
+from services.funds.clients import Gateway, Household, Projects, Registry
 from services.funds.ledger import AccountKey, Move, Posted
 from services.funds.reference import load_reference
 from services.funds.repository import accounts, arrangements, disbursements
@@ -52,12 +52,16 @@ async def _pool_accounts(session: AsyncSession, body: ArrangementCreate) -> list
 
 
 async def arrange(
-    session: AsyncSession, *, principal: Principal, projects: Projects, body: ArrangementCreate
+    session: AsyncSession, *, principal: Principal, projects: Projects, gateway: Gateway, body: ArrangementCreate
 ) -> ArrangementRead:
     """Pool → a project of the county's library (F4, F5), within its budget (F4): the project's ledger row is locked
-    first (it keeps concurrent arrangements within the budget), then the money moves."""
+    first (it keeps concurrent arrangements within the budget), then the money moves. The county's finance bureau
+    answers for it (O13), asked of the gateway with the project, before the first statement."""
     check_covers(principal, body.county_code, field="county_code")
     project = await projects.get_project(body.project_id)
+    recorded_by = principal.organisation_id or None
+    responsible = rules.responsible_org(recorded_by_org=recorded_by,
+                                        finance_bureau=await gateway.finance_bureau(body.county_code))
     rules.check_project_in_library(project, county_code=body.county_code, project_id=body.project_id)
     assert project is not None
     rules.check_not_negative_list(project["category"], negative_list=project["negative_list"])
@@ -68,7 +72,8 @@ async def arrange(
     record_id, on = new_id("arr"), body.arranged_on or clock.today()
     await arrangements.insert_arrangement(
         session, id=record_id, county_code=body.county_code, project_id=body.project_id, amount_fen=body.amount_fen,
-        fund_source=body.fund_source, arranged_on=on, created_by=principal.id,
+        fund_source=body.fund_source, arranged_on=on, created_by=principal.id, recorded_by_org=recorded_by,
+        responsible_org=responsible,
     )
     await arrangements.add_arranged(session, project_id=body.project_id, amount_fen=body.amount_fen)
     targets = tuple(AccountKey(body.county_code, "project", k.fund_source, body.project_id) for k in sources)
@@ -76,17 +81,19 @@ async def arrange(
                                               record_id=record_id, doc_no=body.project_id, occurred_on=on)])
     return ArrangementRead(id=record_id, county_code=body.county_code, project_id=body.project_id,
                            amount_fen=body.amount_fen, fund_source=body.fund_source, arranged_on=on,
-                           movements=_movements(posted))
+                           movements=_movements(posted), recorded_by_org=recorded_by, responsible_org=responsible)
 
 
 async def disburse(
-    session: AsyncSession, *, principal: Principal, projects: Projects, registry: Registry, body: DisbursementCreate
+    session: AsyncSession, *, principal: Principal, projects: Projects, registry: Registry, gateway: Gateway,
+    body: DisbursementCreate,
 ) -> DisbursementRead:
     """Project → payee. A household payee's account is compared last (S6): a right and a wrong account are answered
     alike while another rule refuses, and refusals about household payees are counted per principal."""
     household_payee = body.payee.kind == "household"
     try:
-        return await _disburse(session, principal=principal, projects=projects, registry=registry, body=body)
+        return await _disburse(session, principal=principal, projects=projects, registry=registry, gateway=gateway,
+                               body=body)
     except Problem as refusal:
         if household_payee and refusal.code in codes.PAYEE_REFUSALS:
             await throttle.count_refusal(session, principal=principal, limit=codes.PAYEE_CHECKS, refusal=refusal,
@@ -95,13 +102,16 @@ async def disburse(
 
 
 async def _disburse(
-    session: AsyncSession, *, principal: Principal, projects: Projects, registry: Registry, body: DisbursementCreate
+    session: AsyncSession, *, principal: Principal, projects: Projects, registry: Registry, gateway: Gateway,
+    body: DisbursementCreate,
 ) -> DisbursementRead:
     # the other services are asked first, before this request takes a database connection (none is held while they
     # answer); then a principal or household at S6's limit is answered 429 before anything is judged
     project = await projects.get_project(body.project_id)
     payee = body.payee
     household: Household | None = None
+    # O13: the project's county's finance bureau answers for the payment (asked now, before the first statement)
+    bureau = await gateway.finance_bureau(project["county_code"]) if project is not None else None
     if payee.kind == "household":
         household = await registry.get_household(payee.id)
         await throttle.check_not_limited(session, principal=principal, limit=codes.PAYEE_CHECKS, target=payee.id)
@@ -118,11 +128,14 @@ async def _disburse(
     book = await ledger.lock(session, sources, create=targets)
     rules.check_within_arranged(project_balance_fen=book.held(sources), amount_fen=body.amount_fen)
     record_id, on = new_id("dsb"), body.paid_on or clock.today()
+    recorded_by = principal.organisation_id or None
+    responsible = rules.responsible_org(recorded_by_org=recorded_by, finance_bureau=bureau)
     try:
         await disbursements.insert_disbursement(
             session, id=record_id, project_id=body.project_id, county_code=county_code, amount_fen=body.amount_fen,
             voucher_no=body.voucher_no, payee_kind=payee.kind, payee_id=payee.id, payee_name=payee.name,
-            payee_account_no=payee.account_no, paid_on=on, created_by=principal.id,
+            payee_account_no=payee.account_no, paid_on=on, created_by=principal.id, recorded_by_org=recorded_by,
+            responsible_org=responsible,
         )
     except Duplicate as exc:
         raise problems.duplicate_document(body.voucher_no, field="voucher_no") from exc
@@ -133,4 +146,5 @@ async def _disburse(
                                book=book)
     return DisbursementRead(id=record_id, project_id=body.project_id, county_code=county_code,
                             amount_fen=body.amount_fen, voucher_no=body.voucher_no,
-                            payee=PayeeRead(**payee.model_dump()), paid_on=on, movements=_movements(posted))
+                            payee=PayeeRead(**payee.model_dump()), paid_on=on, movements=_movements(posted),
+                            recorded_by_org=recorded_by, responsible_org=responsible)

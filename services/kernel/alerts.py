@@ -23,6 +23,9 @@ class AlertDraft:
     subject_kind: str
     subject_id: str
     facts: dict[str, Any]
+    # issue #16: the organisation answering for the subject (rule O13), read from the facts the detector looked at;
+    # None where they were recorded before organisations were
+    responsible_org: str | None = None
 
 
 @dataclass

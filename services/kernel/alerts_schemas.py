@@ -23,6 +23,8 @@ class AlertNote(BaseModel):
 class Subject(BaseModel):
     kind: str
     id: str
+    # issue #16: the organisation that answers for the subject (rule O13); null for alerts raised before
+    responsible_org: str | None = None
 
 
 class AlertRead(BaseModel):

@@ -35,23 +35,28 @@ UPSERT_CHUNK = 5000
 UPSERT_ALERTS = text(
     """
     WITH d AS (
-        SELECT d.id, d.type, d.severity, d.region_code, d.subject_kind, d.subject_id, d.facts::jsonb AS facts
+        SELECT d.id, d.type, d.severity, d.region_code, d.subject_kind, d.subject_id, d.facts::jsonb AS facts,
+               d.responsible_org
         FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[]), CAST(:severities AS text[]),
                     CAST(:regions AS text[]), CAST(:kinds AS text[]), CAST(:subjects AS text[]),
-                    CAST(:facts AS text[]))
-             AS d(id, type, severity, region_code, subject_kind, subject_id, facts)
+                    CAST(:facts AS text[]), CAST(:orgs AS text[]))
+             AS d(id, type, severity, region_code, subject_kind, subject_id, facts, responsible_org)
     )
-    INSERT INTO alerts (id, type, severity, region_code, subject_kind, subject_id, raised_at, as_of, status, facts)
+    INSERT INTO alerts (id, type, severity, region_code, subject_kind, subject_id, raised_at, as_of, status, facts,
+                        responsible_org)
     SELECT d.id, d.type, d.severity, d.region_code, d.subject_kind, d.subject_id, :now, CAST(:as_of AS varchar),
-           'open', d.facts
+           'open', d.facts, d.responsible_org
     FROM d
     WHERE NOT EXISTS (
         SELECT 1 FROM alerts a
         WHERE a.type = d.type AND a.subject_kind = d.subject_kind AND a.subject_id = d.subject_id
-          AND a.status <> 'resolved' AND (a.facts = d.facts OR a.as_of > CAST(:as_of AS varchar)))
+          AND a.status <> 'resolved' AND ((a.facts = d.facts AND a.responsible_org IS NOT DISTINCT FROM
+                                           d.responsible_org) OR a.as_of > CAST(:as_of AS varchar)))
     ON CONFLICT (type, subject_kind, subject_id) WHERE status <> 'resolved'
-    DO UPDATE SET facts = EXCLUDED.facts, severity = EXCLUDED.severity, as_of = EXCLUDED.as_of
-    WHERE alerts.facts IS DISTINCT FROM EXCLUDED.facts AND alerts.as_of <= EXCLUDED.as_of
+    DO UPDATE SET facts = EXCLUDED.facts, severity = EXCLUDED.severity, as_of = EXCLUDED.as_of,
+                  responsible_org = EXCLUDED.responsible_org
+    WHERE (alerts.facts IS DISTINCT FROM EXCLUDED.facts
+           OR alerts.responsible_org IS DISTINCT FROM EXCLUDED.responsible_org) AND alerts.as_of <= EXCLUDED.as_of
     RETURNING id, type, (xmax = 0) AS inserted
     """
 )
@@ -89,6 +94,7 @@ async def raise_alerts(session: AsyncSession, drafts: list[AlertDraft], *, servi
                 "kinds": [d.subject_kind for d in chunk],
                 "subjects": [d.subject_id for d in chunk],
                 "facts": [json.dumps(d.facts, ensure_ascii=False, default=str) for d in chunk],
+                "orgs": [d.responsible_org for d in chunk],
             },
         )
         ids, actions = [], []
@@ -119,7 +125,7 @@ async def _read(session: AsyncSession, alerts: list[Alert]) -> list[AlertRead]:
             type=a.type,
             severity=a.severity,
             region_code=a.region_code,
-            subject=Subject(kind=a.subject_kind, id=a.subject_id),
+            subject=Subject(kind=a.subject_kind, id=a.subject_id, responsible_org=a.responsible_org),
             raised_at=a.raised_at,
             status=a.status,
             facts=a.facts,

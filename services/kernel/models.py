@@ -124,6 +124,9 @@ class Alert(SQLModel, table=True):
     as_of: str = Field(sa_column=Column(String(10), nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     facts: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    # issue #16: the organisation that answers for the subject (O13), as the detector found it on the facts it looked
+    # at; null on the alerts raised before, and where those facts were recorded before organisations were
+    responsible_org: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
 
 
 class AlertEvent(SQLModel, table=True):

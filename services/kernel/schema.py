@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import MetaData, Table, event
+from sqlalchemy import Column, MetaData, String, Table, event
 from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import UserDefinedType
@@ -42,6 +42,13 @@ class XID8(UserDefinedType[int]):
 
 # Reflection (Alembic's comparison) reads a column of type xid8 as this type, not as an unknown one.
 ischema_names["xid8"] = XID8
+
+
+def organisation_column() -> Column[Any]:
+    """A recorded fact's organisation (issue #16, rule O13): `recorded_by_org` (the recording principal's, from the
+    signed identity) and `responsible_org`. Null on the rows recorded before organisations were: adding a nullable
+    column without a default rewrites no table, however many rows it holds."""
+    return Column(String(64), nullable=True)
 
 
 def after_create(target: Table | MetaData, *statements: str) -> None:

@@ -31,6 +31,7 @@ async def loan_overdue(ctx: DetectorContext) -> list[AlertDraft]:
             facts={"loan_id": row.id, "household_id": row.household_id, "bucket": bucket,
                    "outstanding_fen": int(row.owed), "maturity_on": row.maturity_in_force.isoformat(),
                    "extended": row.extended, "rule": "L5"},
+            responsible_org=row.responsible_org,  # O13: the lending branch, as the loan recorded it
         ))
     return drafts
 
@@ -44,6 +45,7 @@ async def _misuse(
             type=alert_type, severity=severity, region_code=row.county_code, subject_kind="loan", subject_id=row.id,
             facts={"loan_id": row.id, "household_id": row.household_id, "mode": row.mode,
                    "usage_reports": row.reports, "rule": rule},
+            responsible_org=row.responsible_org,  # O13: the lending branch, as the loan recorded it
         )
         for row in rows
     ]

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from services.kernel.models import KERNEL_TABLES, REFUSALS_TABLE
-from services.kernel.schema import append_only, schema_metadata, table_of
+from services.kernel.schema import append_only, organisation_column, schema_metadata, table_of
 
 
 def _str(length: int, *, nullable: bool = False, primary_key: bool = False) -> Column[str]:
@@ -66,6 +66,10 @@ class Loan(SQLModel, table=True):
     created_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
+    # issue #16 (O13): who recorded it and who answers for it (the lending branch); null on loans recorded before
+    # (last: added by a revision, which puts a column after the others)
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    responsible_org: str | None = Field(default=None, sa_column=organisation_column())
 
 
 class Repayment(SQLModel, table=True):

@@ -52,6 +52,7 @@ def loan_read(row: Row[Any] | Any, as_of: date) -> dict[str, Any]:
         issued_on=row.issued_on, maturity_on=row.maturity_on, maturity_in_force=row.maturity_in_force,
         repaid_fen=row.repaid_fen, outstanding_fen=outstanding,
         status=rules.status_of(outstanding, as_of, row.maturity_on, row.extended_to), status_as_of=as_of,
+        recorded_by_org=row.recorded_by_org, responsible_org=row.responsible_org,
     )
 
 

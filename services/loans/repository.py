@@ -338,7 +338,10 @@ async def overdue_loans(session: AsyncSession, *, as_of: date, prefix: str) -> l
         .subquery("o")
     )
     await without_jit(session)
-    return list((await session.execute(select(owing).where(owing.c.owed > 0))).all())
+    # the lending branch answering for each (O13): the loan's row by its key, for the loans owing past maturity only
+    query = (select(owing, col(Loan.responsible_org)).join(Loan, col(Loan.id) == owing.c.id)
+             .where(owing.c.owed > 0))
+    return list((await session.execute(query)).all())
 
 
 async def misused_loans(session: AsyncSession, *, as_of: date, prefix: str, enterprise: bool) -> list[Record]:
@@ -353,7 +356,7 @@ async def misused_loans(session: AsyncSession, *, as_of: date, prefix: str, ente
     )
     query = (
         select(
-            col(Loan.id), col(Loan.county_code), col(Loan.household_id), col(Loan.mode),
+            col(Loan.id), col(Loan.county_code), col(Loan.household_id), col(Loan.mode), col(Loan.responsible_org),
             func.json_agg(aggregate_order_by(report, col(UsageReport.reported_on), col(UsageReport.id)))
             .label("reports"),
         )

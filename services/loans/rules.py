@@ -306,3 +306,10 @@ def _repaid_day(amount_fen: int, schedule: list[tuple[date, int]]) -> date | Non
         if repaid >= amount_fen:
             return day
     return None
+
+
+def responsible_org(*, lender_org: str | None) -> str | None:
+    """O13 (issue #16): the lending branch answers for a loan: the organisation of the lender principal that records
+    it (a bank branch's key is issued into the branch). None only for a principal the gateway gave no organisation,
+    which O1 leaves to none but the services' own identity."""
+    return lender_org

@@ -161,6 +161,10 @@ class LoanRead(BaseModel):
     outstanding_fen: int
     status: LoanStatus
     status_as_of: date
+    # issue #16 (O13): the recording principal's organisation and the lending branch answering for the loan (null:
+    # recorded before organisations were)
+    recorded_by_org: str | None = None
+    responsible_org: str | None = None
 
 
 class LoanDetail(LoanRead):

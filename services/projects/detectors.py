@@ -43,6 +43,7 @@ def duplicate_pair(a: Project, b: Project) -> AlertDraft | None:
         subject_kind="project_pair",
         subject_id=f"{first.id}+{second.id}",
         facts=facts,
+        responsible_org=rules.pair_responsible_org(first.responsible_org, second.responsible_org),  # O13
     )
 
 

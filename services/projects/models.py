@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from services.kernel.models import KERNEL_TABLES
-from services.kernel.schema import append_only, schema_metadata, table_of
+from services.kernel.schema import append_only, organisation_column, schema_metadata, table_of
 from services.projects.rules import CATEGORIES, STATUSES
 
 
@@ -76,6 +76,10 @@ class Project(SQLModel, table=True):
     status: str = Field(sa_column=Column(String(16), nullable=False))
     created_by: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_now_column())
+    # issue #16 (O13): who recorded it and the owner unit answering for it; null on projects recorded before
+    # (last: added by a revision, which puts a column after the others)
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    responsible_org: str | None = Field(default=None, sa_column=organisation_column())
 
 
 class ProjectEvent(SQLModel, table=True):

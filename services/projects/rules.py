@@ -216,3 +216,16 @@ def periods_overlap(a: tuple[date, date], b: tuple[date, date]) -> bool:
 
 def distinct(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
+
+
+def responsible_org(*, recorded_by_org: str | None) -> str | None:
+    """O13 (issue #16): the project's owner unit answers for it. A project names its owner unit only as text
+    (`responsible_unit`, published on its announcement), not as an organisation, so the unit answering for it is the
+    organisation that recorded it: the project manager's (县扶贫办, 行业部门), whose key registers its projects."""
+    return recorded_by_org
+
+
+def pair_responsible_org(first: str | None, second: str | None) -> str | None:
+    """O13 for a pair of projects (DUPLICATE_PROJECT): the organisation answering for both when it is one; else the
+    one answering for the later project (the one that duplicates the earlier), or the earlier's if it has none."""
+    return second or first

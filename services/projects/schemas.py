@@ -175,6 +175,10 @@ class ProjectRead(BaseModel):
     allowed_actions: list[str]
     created_by: str
     created_at: datetime
+    # issue #16 (O13): the recording principal's organisation and the owner unit answering for the project (null:
+    # recorded before organisations were)
+    recorded_by_org: str | None = None
+    responsible_org: str | None = None
     announcement: AnnouncementRead | None = None
     history: list[EventRead] = Field(default_factory=list)
     objections: list[ObjectionRead] = Field(default_factory=list)

@@ -61,6 +61,8 @@ async def create_project(session: AsyncSession, principal: Principal, body: Proj
         responsible_unit=body.responsible_unit or "",
         status="draft",
         created_by=principal.id,
+        recorded_by_org=principal.organisation_id or None,
+        responsible_org=rules.responsible_org(recorded_by_org=principal.organisation_id or None),
     )
     event = ProjectEvent(
         project_id=project.id, action="create", from_status=None, to_status="draft",

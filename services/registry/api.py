@@ -122,6 +122,8 @@ async def import_households(
         unchanged=report.unchanged,
         rejected=[RejectedLine(**item) for item in report.rejections.items],
         rejected_count=report.rejections.count,
+        recorded_by_org=report.recorded_by_org,
+        responsible_org=report.responsible_org,
     )
 
 

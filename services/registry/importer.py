@@ -21,7 +21,7 @@ from services.kernel import clock
 from services.kernel.errors import Problem
 from services.kernel.identity import Principal
 from services.kernel.scope import scope_prefix
-from services.registry import problems, repository
+from services.registry import problems, repository, rules
 from services.registry.csvstream import BOM, Batch, physical_lines, split_fields, staging_record
 from services.registry.fastpath import checked_batch
 from services.registry.rules import (
@@ -77,6 +77,8 @@ class ImportReport:
     updated: int
     unchanged: int
     rejections: Rejections
+    recorded_by_org: str | None = None  # issue #16 (O13): the importing organisation
+    responsible_org: str | None = None
 
 
 async def drain(chunks: AsyncIterator[bytes]) -> None:
@@ -320,10 +322,13 @@ async def import_households(
         raise problems.import_conflict() from exc
     log.info("import %s: %d lines staged in %.2f s", import_id, merged.staged, time.perf_counter() - started)
     unchanged = merged.staged - merged.imported - merged.updated
-    report = ImportReport(import_id, on, merged.imported, merged.updated, unchanged, rejections)
+    importing = principal.organisation_id or None
+    report = ImportReport(import_id, on, merged.imported, merged.updated, unchanged, rejections,
+                          recorded_by_org=importing, responsible_org=rules.responsible_org(importing_org=importing))
     await repository.record_import(
         conn, import_id=import_id, number=number, principal=principal, effective_on=on, imported=merged.imported,
         updated=merged.updated, unchanged=unchanged, rejected=rejections.count,
+        recorded_by_org=report.recorded_by_org, responsible_org=report.responsible_org,
     )
     return report
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from services.kernel.models import KERNEL_TABLES
-from services.kernel.schema import after_create, append_only, schema_metadata, table_of
+from services.kernel.schema import after_create, append_only, organisation_column, schema_metadata, table_of
 from services.registry import codes
 
 # L1: the standing of a household that may not receive poverty support (not an eligible status, or a village
@@ -73,6 +73,10 @@ class HouseholdImport(SQLModel, table=True):
             server_default=text("nextval('household_import_numbers')"),
         )
     )
+    # issue #16 (O13): the importing organisation, which also answers for the import; null on imports made before
+    # (last: added by a revision, which puts a column after the others)
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    responsible_org: str | None = Field(default=None, sa_column=organisation_column())
 
 
 class HouseholdRow(SQLModel, table=True):

@@ -329,8 +329,8 @@ SELECT (SELECT count(*) FROM inserted) AS imported, (SELECT count(*) FROM update
 
 RECORD_IMPORT = """
 INSERT INTO household_imports (id, number, principal_id, region_code, effective_on, imported, updated, unchanged,
-                               rejected)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                               rejected, recorded_by_org, responsible_org)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 """
 
 
@@ -426,9 +426,9 @@ async def merge_chunk(conn: Any, table: str, *, effective_on: date, import_id: s
 
 async def record_import(
     conn: Any, *, import_id: str, number: int, principal: Principal, effective_on: date, imported: int,
-    updated: int, unchanged: int, rejected: int,
+    updated: int, unchanged: int, rejected: int, recorded_by_org: str | None, responsible_org: str | None,
 ) -> None:
     await conn.execute(
         RECORD_IMPORT, import_id, number, principal.id, principal.region_code, effective_on, imported, updated,
-        unchanged, rejected,
+        unchanged, rejected, recorded_by_org, responsible_org,
     )

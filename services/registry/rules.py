@@ -262,3 +262,9 @@ def problem_of(fields: list[str], *, prefix: str, today: date) -> Problem | None
         or cadre_flag_problem(fields[7])
         or card_account_problem(fields[8])
     )
+
+
+def responsible_org(*, importing_org: str | None) -> str | None:
+    """O13 (issue #16): the organisation that imports a roster file answers for the import (the 扶贫办 whose key sent
+    it)."""
+    return importing_org

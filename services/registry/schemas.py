@@ -27,6 +27,9 @@ class ImportResult(BaseModel):
     unchanged: int
     rejected: list[RejectedLine]
     rejected_count: int
+    # issue #16 (O13): the importing principal's organisation, which answers for the import
+    recorded_by_org: str | None = None
+    responsible_org: str | None = None
 
 
 class StatusChange(BaseModel):

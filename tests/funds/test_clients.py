@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 import pytest
 
+from services.funds import clients
 from services.funds.clients import Registry
 from services.kernel.errors import ServiceUnavailable
+from services.kernel.http import ServiceClient
 from tests.fake_registry import FakeRegistry
 
 
@@ -28,3 +31,40 @@ async def test_registry_failing_is_503(registry: FakeRegistry) -> None:
         await Registry(registry).household_eligibility([("h1", date(2018, 1, 1))])
     assert caught.value.status == 503
     await registry.aclose()
+
+
+class _Organisations:
+    """The gateway's internal organisations route as funds asks it: answers and counts the questions."""
+
+    def __init__(self, bureaus: dict[str, list[str]]) -> None:
+        self.bureaus = bureaus
+        self.asked: list[str] = []
+
+    async def get_json(self, path: str, *, params: dict[str, str] | None = None) -> dict[str, object]:
+        assert path == "/internal/organisations" and params is not None and params["kind"] == "finance_bureau"
+        self.asked.append(params["region_code"])
+        return {"items": [{"id": i} for i in self.bureaus.get(params["region_code"], [])]}
+
+
+async def test_the_finance_bureau_is_the_first_registered_kept_when_found_asked_again_when_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """O13: a region's first registered bureau, kept 5 minutes; a region without one is asked again after 5 s, so a
+    bureau registered meanwhile answers for what is recorded from then on."""
+    clock = [1000.0]
+    monkeypatch.setattr(clients, "_clock", lambda: clock[0])
+    monkeypatch.setattr(clients, "_bureaus", {})
+    gateway = _Organisations({"450521": ["org_first", "org_second"]})
+    asking = clients.Gateway(cast(ServiceClient, gateway))
+    assert await asking.finance_bureaus(["450521", "450522", "450521"]) == {"450521": "org_first", "450522": None}
+    assert gateway.asked == ["450521", "450522"]
+    gateway.bureaus["450522"] = ["org_new"]
+    clock[0] += clients.NONE_SECONDS - 1
+    assert await asking.finance_bureau("450522") is None and await asking.finance_bureau("450521") == "org_first"
+    assert gateway.asked == ["450521", "450522"]  # both still kept
+    clock[0] += 2
+    assert await asking.finance_bureau("450522") == "org_new" and await asking.finance_bureau("450521") == "org_first"
+    assert gateway.asked == ["450521", "450522", "450522"]
+    clock[0] += clients.FOUND_SECONDS
+    assert await asking.finance_bureau("450521") == "org_first"
+    assert gateway.asked[-1] == "450521"

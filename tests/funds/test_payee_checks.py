@@ -95,7 +95,7 @@ async def test_card_account_enumeration_is_alerted_and_then_limited(site: Site, 
     assert limited.status_code == 429 and limited.json()["rule"] == "S6", limited.text
     household = good["payee"]["id"]
     assert [a["subject"] for a in alerts.json()["items"] if a["subject"]["kind"] == "household"
-            and a["subject"]["id"] == household] == [{"kind": "household", "id": household}]
+            and a["subject"]["id"] == household] == [{"kind": "household", "id": household, "responsible_org": None}]
 
 
 async def test_another_countys_project_is_neither_located_nor_its_status_told(

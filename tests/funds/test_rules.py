@@ -100,3 +100,10 @@ def test_growth_parity_f2_and_zero_denominators() -> None:
     assert rules.growth_parity(poor_prev=0, poor_curr=0, all_prev=10, all_curr=5).ok
     # Exact comparison: 1/3 vs 1/3 is equal, not lower because of float rounding.
     assert rules.growth_parity(poor_prev=3, poor_curr=4, all_prev=300, all_curr=400).ok
+
+
+def test_responsibility_o9_the_finance_bureau_else_the_recorder() -> None:
+    assert rules.responsible_org(recorded_by_org="org_a", finance_bureau="org_bureau") == "org_bureau"
+    assert rules.responsible_org(recorded_by_org="org_a", finance_bureau=None) == "org_a"
+    assert rules.reversal_responsible_org(target_responsible_org="org_bureau", recorded_by_org="org_a") == "org_bureau"
+    assert rules.reversal_responsible_org(target_responsible_org=None, recorded_by_org="org_a") == "org_a"

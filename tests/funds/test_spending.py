@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.funds import codes, spending
-from services.funds.clients import Projects, Registry
+from services.funds.clients import Gateway, Projects, Registry
 from services.funds.schemas import ArrangementCreate, DisbursementCreate
 from services.kernel.db import asyncpg_url, session_factory
 from services.kernel.errors import ServiceUnavailable
@@ -188,17 +188,19 @@ async def test_other_service_down_is_503_and_changes_nothing(site: Site, databas
     project_id = await site.project("in_progress")
     engine = create_async_engine(asyncpg_url(database.url),
                                  connect_args={"server_settings": {"search_path": "funds"}})
-    dead = {name: ServiceClient(name, "http://127.0.0.1:9", caller="funds") for name in ("projects", "registry")}
+    dead = {name: ServiceClient(name, "http://127.0.0.1:9", caller="funds")
+            for name in ("projects", "registry", "gateway")}
     principal = Principal(id="t", role="finance", region_code=site.county)
     try:
         async with session_factory(engine)() as session:
             with pytest.raises(ServiceUnavailable):
                 await spending.arrange(session, principal=principal, projects=Projects(dead["projects"]),
+                                       gateway=Gateway(dead["gateway"]),
                                        body=ArrangementCreate(county_code=site.county, project_id=project_id,
                                                               amount_fen=1))
             with pytest.raises(ServiceUnavailable):
                 await spending.disburse(session, principal=principal, projects=Projects(dead["projects"]),
-                                        registry=Registry(dead["registry"]),
+                                        registry=Registry(dead["registry"]), gateway=Gateway(dead["gateway"]),
                                         body=DisbursementCreate.model_validate(site.payment(project_id, 1)))
             assert not session.new and not session.dirty
             await session.rollback()

@@ -46,7 +46,9 @@ async def test_overdue_is_raised_once_and_ages(admin: Api, lender: Api, inspecto
     assert await alerts(inspector, codes.ALERT_LOAN_OVERDUE, county) == []
     await scan(admin, "2018-03-17")  # day 30
     [first] = await alerts(inspector, codes.ALERT_LOAN_OVERDUE, county)
-    assert first["subject"] == {"kind": "loan", "id": loan["id"]}
+    # O13: the lending branch (the lender's organisation) answers for the loan, and the alert names it
+    assert loan["responsible_org"] is not None
+    assert first["subject"] == {"kind": "loan", "id": loan["id"], "responsible_org": loan["responsible_org"]}
     assert (first["facts"]["maturity_on"], first["facts"]["bucket"]) == ("2018-02-15", "1-30")
     await scan(admin, "2018-03-18")  # day 31
     [second] = await alerts(inspector, codes.ALERT_LOAN_OVERDUE, county)
@@ -115,7 +117,7 @@ async def test_concentration_at_four_households_is_quiet_and_at_five_raised(
     await use(lender, loans[4]["id"], "enterprise", company, "processing", "2018-06-01")
     await scan(admin, "2018-06-08")  # the 2018-03-10 reports are 90 days before: still inside the window
     [alert] = await alerts(inspector, codes.ALERT_LOAN_FUNDS_CONCENTRATION, county)
-    assert alert["subject"] == {"kind": "organisation", "id": company}
+    assert alert["subject"] == {"kind": "organisation", "id": company, "responsible_org": None}
     facts = alert["facts"]
     assert facts["credit_code"] == company and facts["households"] == 5
     assert {x["loan_id"] for x in facts["loans"]} == {loan["id"] for loan in loans}

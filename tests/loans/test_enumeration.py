@@ -84,7 +84,8 @@ async def test_another_countys_household_is_answered_alike_for_any_number(
 async def alerts_on(inspector: Api, principal_id: str) -> list[dict[str, Any]]:
     response = await inspector.get("/alerts", params={"type": codes.ALERT_ID_ENUMERATION_SUSPECTED, "limit": 500})
     assert response.status_code == 200, response.text
-    return [a for a in response.json()["items"] if a["subject"] == {"kind": "principal", "id": principal_id}]
+    return [a for a in response.json()["items"]
+            if (a["subject"]["kind"], a["subject"]["id"]) == ("principal", principal_id)]
 
 
 async def test_enumeration_is_alerted_and_then_limited(
@@ -131,7 +132,8 @@ async def test_guesses_from_many_keys_at_one_household_are_counted_together(
     limited = await fresh.post("/loans", json=loan_body(h.household_id, h.head_id_number))
     assert limited.status_code == 429 and limited.json()["rule"] == "S6", limited.text
     response = await inspector.get("/alerts", params={"type": codes.ALERT_ID_ENUMERATION_SUSPECTED, "limit": 500})
-    on_household = [a for a in response.json()["items"] if a["subject"] == {"kind": "household", "id": h.household_id}]
+    on_household = [a for a in response.json()["items"]
+                    if (a["subject"]["kind"], a["subject"]["id"]) == ("household", h.household_id)]
     assert len(on_household) == 1 and on_household[0]["facts"]["refusals"] == LIMIT
     for key in keys:  # no one key reached its own limit
         assert await alerts_on(inspector, key.principal_id) == []

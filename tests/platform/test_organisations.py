@@ -107,14 +107,34 @@ async def test_a_principal_issued_without_an_organisation_gets_one_of_its_own(ad
     assert found.json()["region_code"] == "450521"
 
 
-async def _internal(stack: Stack, path: str, principal: Principal | None = None) -> httpx.Response:
+async def _internal(stack: Stack, path: str, principal: Principal | None = None, query: str = "") -> httpx.Response:
     who = principal or Principal(id="service:oversight", role="service", region_code="000000", name="oversight")
     headers = sign(
-        stack.secret, method="GET", path=path, query="", request_id=uuid.uuid4().hex, principal=who,
+        stack.secret, method="GET", path=path, query=query, request_id=uuid.uuid4().hex, principal=who,
         body_sha256=hashlib.sha256(b"").hexdigest(), audience="gateway",
     )
     async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
-        return await client.get(path, headers=headers)
+        return await client.get(path + (f"?{query}" if query else ""), headers=headers)
+
+
+async def test_the_internal_api_finds_the_organisations_of_a_region_and_kind(admin: Api, stack: Stack) -> None:
+    """O13: how funds finds a county's finance bureau: exactly that region and kind, the first registered first."""
+    region = f"45{uuid.uuid4().int % 90 + 10:02d}{uuid.uuid4().int % 89 + 11:02d}"
+    assert (await _internal(stack, "/internal/organisations", query=f"region_code={region}&kind=finance_bureau")
+            ).json() == {"items": []}
+    first = (await _organisation(admin, "finance_bureau", region)).json()
+    second = (await _organisation(admin, "finance_bureau", region)).json()
+    await _organisation(admin, "poverty_office", region)
+    await _organisation(admin, "finance_bureau", region[:4] + "00")  # the city's: not the county's
+    found = await _internal(stack, "/internal/organisations", query=f"region_code={region}&kind=finance_bureau")
+    assert found.status_code == 200, found.text
+    assert [o["id"] for o in found.json()["items"]] == [first["id"], second["id"]]
+    bad = await _internal(stack, "/internal/organisations", query=f"region_code={region}&kind=bureau")
+    assert bad.status_code == 422
+    as_admin = await _internal(stack, "/internal/organisations", Principal(id="admin", role="admin",
+                                                                           region_code="000000"),
+                               query=f"region_code={region}&kind=finance_bureau")
+    assert as_admin.status_code == 401
 
 
 async def test_the_internal_organisation_lookup_answers_signed_services_only(admin: Api, stack: Stack) -> None:
@@ -165,7 +185,7 @@ async def test_principals_made_before_organisations_each_get_one_and_lose_nothin
         )
     finally:
         await conn.close()
-    assert version == "gateway_0009_public_post_counts"  # the head
+    assert version == "gateway_0010_alert_orgs"  # the head: gateway_0008_organisations and what followed it
     assert [(r["id"], r["role"], r["region_code"], r["key_sha256"]) for r in rows] == [
         ("prn_a", "finance", "450521", "aa"),
         ("prn_b", "project_manager", "450521100200", "bb"),

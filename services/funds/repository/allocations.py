@@ -18,40 +18,42 @@ from services.kernel import rawsql
 from services.kernel.scope import within
 
 ALLOCATION_COLUMNS = ("id", "fund_source", "fiscal_year", "from_region", "to_region", "amount_fen", "doc_no",
-                      "issued_on", "designated_project_id", "tasks", "destination_kind")
+                      "issued_on", "designated_project_id", "tasks", "destination_kind", "responsible_org")
 
-# The allocation records ($1–$11, one array per column, $12 the principal) and, in the same statement, the balances
-# of the accounts their money moves between ($13–$16: region, kind, fund source, ref), unlocked, as
+# The allocation records ($1–$12, one array per column, $13 the principal, $14 its organisation) and, in the same
+# statement, the balances of the accounts their money moves between ($15–$18: region, kind, fund source, ref),
+# unlocked, as
 # accounts.balances reads them: one round trip. The unique index on (issuer, document, fund source) settles
 # duplicate documents.
 _INSERT_AND_READ_BALANCES = """
     WITH inserted AS (
         INSERT INTO allocations (id, fund_source, fiscal_year, from_region, to_region, amount_fen, doc_no, issued_on,
-                                 designated_project_id, tasks, destination_kind, created_by)
+                                 designated_project_id, tasks, destination_kind, responsible_org, created_by,
+                                 recorded_by_org)
         SELECT id, fund_source, fiscal_year, from_region, to_region, amount_fen, doc_no, issued_on,
-               designated_project_id, tasks::jsonb, destination_kind, $12
+               designated_project_id, tasks::jsonb, destination_kind, responsible_org, $13, $14
         FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::varchar[], $5::varchar[], $6::bigint[],
-                    $7::varchar[], $8::date[], $9::varchar[], $10::text[], $11::varchar[])
+                    $7::varchar[], $8::date[], $9::varchar[], $10::text[], $11::varchar[], $12::varchar[])
              AS a(id, fund_source, fiscal_year, from_region, to_region, amount_fen, doc_no, issued_on,
-                  designated_project_id, tasks, destination_kind)
+                  designated_project_id, tasks, destination_kind, responsible_org)
     )
     SELECT a.id, a.region_code, a.kind, a.fund_source, a.ref, a.balance_fen
     FROM accounts a
-    JOIN unnest($13::varchar[], $14::varchar[], $15::varchar[], $16::varchar[]) AS want(r, k, f, x)
+    JOIN unnest($15::varchar[], $16::varchar[], $17::varchar[], $18::varchar[]) AS want(r, k, f, x)
       ON a.region_code = want.r AND a.kind = want.k AND a.fund_source = want.f AND a.ref = want.x
     ORDER BY a.id
 """
 
 
 async def insert_and_read_balances(
-    session: AsyncSession, columns: dict[str, list[Any]], created_by: str,
+    session: AsyncSession, columns: dict[str, list[Any]], created_by: str, recorded_by_org: str | None,
     keys: tuple[list[str], list[str], list[str], list[str]],
 ) -> list[asyncpg.Record]:
     """Insert allocations given column by column (ALLOCATION_COLUMNS) and return the unlocked balance rows of the
     accounts of `keys` that exist. Duplicate for a document the issuer already posted of that fund source."""
     values = [columns[name] for name in ALLOCATION_COLUMNS]
     try:
-        return await rawsql.fetch(session, _INSERT_AND_READ_BALANCES, *values, created_by, *keys)
+        return await rawsql.fetch(session, _INSERT_AND_READ_BALANCES, *values, created_by, recorded_by_org, *keys)
     except asyncpg.UniqueViolationError as exc:
         raise Duplicate(str(exc.detail or "")) from exc
 
@@ -75,6 +77,7 @@ def _read(prefix: str) -> Select[Any]:
         select(
             *(col(getattr(Allocation, name)) for name in ALLOCATION_COLUMNS if name != "destination_kind"),
             col(Allocation.destination_kind).label("destination_account"), col(Allocation.created_at),
+            col(Allocation.recorded_by_org),
             col(Reversal.id).label("reversal_id"), _visible_to(prefix).label("visible"),
         )
         .select_from(Allocation)

@@ -28,7 +28,7 @@ async def insert_disbursement(session: AsyncSession, **values: Any) -> None:
 _DUPLICATES = text(
     """
     WITH live AS (
-        SELECT d.id, d.county_code, d.project_id, d.payee_id, d.amount_fen, d.paid_on, d.voucher_no
+        SELECT d.id, d.county_code, d.project_id, d.payee_id, d.amount_fen, d.paid_on, d.voucher_no, d.responsible_org
         FROM disbursements d
         WHERE d.paid_on <= :as_of AND d.county_code LIKE :region
           AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = d.id AND r.reversed_on <= :as_of)
@@ -38,8 +38,8 @@ _DUPLICATES = text(
         FROM live
         WINDOW w AS (PARTITION BY payee_id, project_id, amount_fen ORDER BY paid_on, id)
     )
-    SELECT id, county_code, project_id, payee_id, amount_fen, paid_on, voucher_no, first_id, first_paid_on,
-           first_voucher_no
+    SELECT id, county_code, project_id, payee_id, amount_fen, paid_on, voucher_no, responsible_org, first_id,
+           first_paid_on, first_voucher_no
     FROM paired WHERE first_id IS NOT NULL AND paid_on - first_paid_on <= :days
     ORDER BY id
     """
@@ -55,7 +55,8 @@ async def repeated(session: AsyncSession, *, prefix: str, as_of: date, days: int
 
 _HOUSEHOLD_PAYMENTS = text(
     """
-    SELECT d.id, d.county_code, d.project_id, d.payee_id, d.amount_fen, d.paid_on FROM disbursements d
+    SELECT d.id, d.county_code, d.project_id, d.payee_id, d.amount_fen, d.paid_on, d.responsible_org
+    FROM disbursements d
     WHERE d.payee_kind = 'household' AND d.paid_on <= :as_of AND d.paid_on > :since AND d.county_code LIKE :region
       AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = d.id AND r.reversed_on <= :as_of)
     """

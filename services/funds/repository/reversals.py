@@ -41,10 +41,11 @@ async def transfers_of(session: AsyncSession, record_id: str) -> list[Row[Any]]:
     return list(await session.execute(_TRANSFERS, {"record": record_id}))
 
 
-async def answering_region(session: AsyncSession, *, kind: str, record_id: str) -> str:
+async def answering_region(session: AsyncSession, *, kind: str, record_id: str) -> tuple[str, str | None]:
+    """The region answering for the record, and the organisation responsible for it (O13; null before issue #16)."""
     model, region = _ANSWERING_REGION[kind]
-    found = await session.execute(select(region).where(col(model.id) == record_id))
-    return str(found.scalar_one())
+    found = (await session.execute(select(region, col(model.responsible_org)).where(col(model.id) == record_id))).one()
+    return str(found[0]), found[1]
 
 
 async def insert_reversal(session: AsyncSession, **values: Any) -> None:

@@ -1,0 +1,35 @@
+"""projects: each project carries the organisation that recorded it and its owner unit; alerts name it (issue #16)
+
+projects get `recorded_by_org` (the recording principal's organisation) and `responsible_org` (rule O13: the owner
+unit, the organisation that recorded it); the kernel's alerts table gets `responsible_org`, the organisation an
+alert names as answering for its subject. Null on the projects recorded, and the alerts raised, before it.
+
+Every column is nullable, without a default and without a backfill: rows recorded before organisations were have
+none (their recorder's organisation was not kept), and adding such a column only changes the catalogue, so a table
+of millions of rows is not rewritten or scanned. Written as autogenerate writes
+an added column against the models (checked by tests/platform/test_schema.py).
+
+Revision ID: projects_0004_organisations
+Revises: projects_0003
+Create Date: 2026-12-04 22:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "projects_0004_organisations"
+down_revision: str | None = "projects_0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("alerts", sa.Column("responsible_org", sa.String(length=64), nullable=True))
+    op.add_column("projects", sa.Column("recorded_by_org", sa.String(length=64), nullable=True))
+    op.add_column("projects", sa.Column("responsible_org", sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    raise NotImplementedError("FundTrack migrations only go forward: nothing recorded is deleted")
