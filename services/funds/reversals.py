@@ -80,6 +80,6 @@ async def describe(session: AsyncSession, *, principal: Principal, reversal_id: 
     found = None if principal.role != "service" else await reversals.reversal_of(session, reversal_id)
     if found is None:
         raise problems.no_reversal(reversal_id)
-    region = await reversals.answering_region(session, kind=found.target_kind, record_id=found.target_id)
+    region, _responsible = await reversals.answering_region(session, kind=found.target_kind, record_id=found.target_id)
     return ReversalInternal(id=found.id, target_id=found.target_id, target_kind=found.target_kind,
                             region_code=region, amount_fen=int(found.amount_fen), reversed_on=found.reversed_on)
