@@ -15,6 +15,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -85,3 +86,24 @@ async def test_slow_uploads_of_one_key_keep_one_document_and_answer_alike(site: 
     assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
     assert len({a.text for a in answers}) == 1 and answers[0].json()["created"] is True
     assert sum(a.headers.get(REPLAYED) == "true" for a in answers) == 3
+
+
+async def test_an_upload_cut_off_keeps_nothing_and_its_key_is_free(site: Site, stack: Stack) -> None:
+    """The client goes away half way through the body: nothing is kept under the document's hash nor under the key
+    (the key was never claimed: the body never arrived whole), so the whole document sent again with the same key is
+    kept, new, and not answered as a replay."""
+    data, key = _document(), f"cut-{uuid.uuid4().hex}"
+    gateway = urlsplit(stack.gateway_url)
+    reader, writer = await asyncio.open_connection(gateway.hostname, gateway.port)
+    writer.write(
+        f"POST /oversight/evidence?name=cut.pdf HTTP/1.1\r\nHost: {gateway.netloc}\r\n"
+        f"Authorization: Bearer {site.inspector.key}\r\nIdempotency-Key: {key}\r\nContent-Type: {PDF}\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n".encode() + data[: len(data) // 2]
+    )
+    await writer.drain()
+    await asyncio.sleep(1.0)  # the first half reaches the service
+    writer.transport.abort()
+    await asyncio.sleep(1.0)
+    whole = await _upload(site.inspector, data, key, slowly=False)
+    stored = ok(whole, 201)
+    assert stored["created"] is True and whole.headers.get(REPLAYED) is None, whole.headers
