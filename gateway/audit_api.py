@@ -7,15 +7,16 @@ import base64
 import io
 import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import and_, literal_column, select
+from sqlalchemy import ColumnElement, and_, literal_column, select
 
-from gateway.audit_scan import Pointer, TimeWindow, audit_page
+from gateway.audit_scan import Pointer, TimeWindow, WindowSpan, audit_page, late_entries, window_span
 from gateway.models import AUDIT_FIELDS, audit_log, utc
 from gateway.sequencer import MAX_DELAY_MS
 from gateway.verification import FullCheck
@@ -100,6 +101,11 @@ def _conditions(q: AuditQuery, principal: Principal) -> list[Any]:
     return conditions
 
 
+def _time_window(q: AuditQuery) -> TimeWindow | None:
+    """The since/until of a list or an export (also among its `_conditions`), found in seq by gateway/audit_scan.py."""
+    return TimeWindow(q.since, q.until) if q.since or q.until else None
+
+
 def entry_json(row: Any) -> dict[str, Any]:
     return {
         "seq": row.seq,
@@ -149,7 +155,7 @@ async def list_audit(
             pointers=_pointers(q),
             below=int(key[0]) if key is not None else None,
             limit=limit,
-            time_window=TimeWindow(q.since, q.until) if q.since or q.until else None,
+            time_window=_time_window(q),
         )
     next_cursor = encode_cursor([page.scanned_to_seq]) if page.scanned_to_seq is not None else None
     items = [entry_json(r) for r in page.rows]
@@ -247,22 +253,56 @@ def export_record(row: Any) -> dict[str, Any]:
 EXPORT_PAGE = 500
 
 
-async def _pages(engine: Any, conditions: list[Any], *, ascending: bool) -> AsyncIterator[Sequence[Any]]:
+@dataclass(frozen=True)
+class _Part:
+    """A run of the trail an export reads in seq order: `where` bounds it, `by_seq` says its entries are read along
+    the primary key (else found by another index, few, and sorted: `seq + 0` keeps PostgreSQL off the key)."""
+
+    where: ColumnElement[bool] | None
+    by_seq: bool = True
+
+
+def _parts(window: TimeWindow | None, span: WindowSpan | None, *, ascending: bool) -> list[_Part]:
+    """issue #20: an export by a time window reads the window where it lies, as GET /audit does (audit_scan.py):
+    the entries chained in time between `span.first` and `span.last`, and the late ones wherever they lie, before
+    and after that run, in seq order. Without a window, the whole trail."""
+    if window is None:
+        return [_Part(None)]
+    seq, late = audit_log.c.seq, and_(*late_entries(window))
+    if span is None:
+        return [_Part(late, by_seq=False)]
+    parts = [_Part(and_(late, seq < span.first), by_seq=False),
+             _Part(and_(seq >= span.first, *([seq <= span.last] if span.last is not None else [])))]
+    if span.last is not None:
+        parts.append(_Part(and_(late, seq > span.last), by_seq=False))
+    return parts if ascending else parts[::-1]
+
+
+async def _pages(
+    engine: Any, conditions: list[Any], window: TimeWindow | None, *, ascending: bool
+) -> AsyncIterator[Sequence[Any]]:
     """The matching entries, EXPORT_PAGE at a time by seq (keyset), one short connection per page."""
-    seq = audit_log.c.seq
-    after: int | None = None
-    while True:
-        page = [*conditions]
-        if after is not None:
-            page.append(seq > after if ascending else seq < after)
-        order = seq.asc() if ascending else seq.desc()
-        query = select(audit_log).where(and_(True, *page)).order_by(order).limit(EXPORT_PAGE)
+    span = None
+    if window is not None:
         async with engine.connect() as conn:
-            chunk = (await conn.execute(query)).all()
-        yield chunk
-        if len(chunk) < EXPORT_PAGE:
-            return
-        after = chunk[-1].seq
+            span = await window_span(conn, window)
+    seq = audit_log.c.seq
+    for part in _parts(window, span, ascending=ascending):
+        after: int | None = None
+        key = seq if part.by_seq else seq + 0
+        while True:
+            page = [*conditions, *([part.where] if part.where is not None else [])]
+            if after is not None:
+                page.append(seq > after if ascending else seq < after)
+            order = key.asc() if ascending else key.desc()
+            query = select(audit_log).where(and_(True, *page)).order_by(order).limit(EXPORT_PAGE)
+            async with engine.connect() as conn:
+                chunk = (await conn.execute(query)).all()
+            if chunk:
+                yield chunk
+            if len(chunk) < EXPORT_PAGE:
+                break
+            after = chunk[-1].seq
 
 
 def _csv_lines(chunk: Sequence[Any]) -> str:
@@ -279,19 +319,19 @@ def _jsonl_lines(chunk: Sequence[Any]) -> str:
     return "".join(json.dumps(export_record(r), ensure_ascii=False, separators=(",", ":")) + "\n" for r in chunk)
 
 
-async def _csv(engine: Any, conditions: list[Any]) -> AsyncIterator[str]:
+async def _csv(engine: Any, conditions: list[Any], window: TimeWindow | None) -> AsyncIterator[str]:
     """For people, newest first: caller text never opens as a formula (S10), so it is not lossless. Each page is
     encoded in a worker thread, off the event loop that serves the other requests."""
     buffer = io.StringIO()
     SpreadsheetWriter(buffer).writerow(EXPORT_COLUMNS)
     yield buffer.getvalue()
-    async for chunk in _pages(engine, conditions, ascending=False):
+    async for chunk in _pages(engine, conditions, window, ascending=False):
         yield await asyncio.to_thread(_csv_lines, chunk)
 
 
-async def _jsonl(engine: Any, conditions: list[Any]) -> AsyncIterator[str]:
+async def _jsonl(engine: Any, conditions: list[Any], window: TimeWindow | None) -> AsyncIterator[str]:
     """For verifiers (issue #13), oldest first, lossless: one export_record per line (encoded as _csv's are)."""
-    async for chunk in _pages(engine, conditions, ascending=True):
+    async for chunk in _pages(engine, conditions, window, ascending=True):
         yield await asyncio.to_thread(_jsonl_lines, chunk)
 
 
@@ -301,7 +341,7 @@ ExportFormat = Annotated[Literal["csv", "jsonl"], Query(alias="format")]
 @router.get(
     "/export",
     response_class=StreamingResponse,
-    responses={200: {"description": "the entries, oldest first", "content": {
+    responses={200: {"description": "the entries: JSON Lines oldest first (for verifiers), CSV newest first (for people)", "content": {
         "text/csv": {"schema": {"type": "string"}}, "application/jsonl": {"schema": {"type": "string"}}}}},
 )
 async def export(
@@ -311,12 +351,12 @@ async def export(
     engine = request.app.state.engine
     if export_format == "jsonl":
         return StreamingResponse(
-            _jsonl(engine, conditions),
+            _jsonl(engine, conditions, _time_window(q)),
             media_type="application/jsonl; charset=utf-8",
             headers={"content-disposition": 'attachment; filename="audit.jsonl"'},
         )
     return StreamingResponse(
-        _csv(engine, conditions),
+        _csv(engine, conditions, _time_window(q)),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="audit.csv"'},
     )

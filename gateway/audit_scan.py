@@ -14,7 +14,8 @@ chains entries a moment later, stamping `sequenced_at`, which it keeps monotone 
 entry chained within LATE_AFTER of its `at` lies between the first seq stamped at or after `since` and the first
 stamped at or after `until + LATE_AFTER`; any other (chained late: a service that was down; or stamped before its
 `at`: another host's clock) is in the partial index ix_audit_log_late, and is found there wherever it lies.
-`window_candidate` takes the higher of the two: never below an entry of the window, so nothing is skipped."""
+`window_candidate` takes the higher of the two: never below an entry of the window, so nothing is skipped. The
+export (GET /audit/export) reads the same window in the same two parts: `window_span` and `late_entries`."""
 
 from __future__ import annotations
 
@@ -76,6 +77,27 @@ async def newest_candidate(
     return None if any(value is None for value in found) else min(int(value) for value in found)
 
 
+@dataclass(frozen=True)
+class WindowSpan:
+    """The seqs between which every entry of a time window chained in time lies: `first` up to `last` (None: up to
+    the head, as entries may still be chained into it). Its late entries may lie anywhere (`late_entries`)."""
+
+    first: int
+    last: int | None
+
+
+def late_entries(window: TimeWindow) -> list[Any]:
+    """The window's late entries, wherever they lie in seq: the partial index ix_audit_log_late (its own predicate
+    said for PostgreSQL to use it), by their `at`."""
+    c = audit_log.c
+    late: list[Any] = [text(f"({LATE_ENTRY})")]
+    if window.since is not None:
+        late.append(c.at >= window.since)
+    if window.until is not None:
+        late.append(c.at < window.until)
+    return late
+
+
 def _first_stamped(at: datetime) -> Any:
     """The first seq stamped at or after `at` (NULL when none is): one probe of ix_audit_log_sequenced_at."""
     c = audit_log.c
@@ -84,23 +106,40 @@ def _first_stamped(at: datetime) -> Any:
     )
 
 
+def _in_time(window: TimeWindow) -> tuple[Any, Any]:
+    """Where the entries of `window` chained in time lie: from the first seq stamped at or after `since` (the first
+    of the trail when open) to the one before the first stamped at or after `until + LATE_AFTER` (NULL: none yet,
+    or open). Two index probes, as scalar subqueries."""
+    seq = audit_log.c.seq
+    return (
+        _first_stamped(window.since) if window.since is not None else select(func.min(seq)).scalar_subquery(),
+        _first_stamped(window.until + LATE_AFTER) if window.until is not None else null(),
+    )
+
+
+def _span(first: int | None, after: int | None, head: int | None) -> WindowSpan | None:
+    if first is None or head is None or (after is not None and int(after) - 1 < int(first)):
+        return None
+    return WindowSpan(int(first), int(after) - 1 if after is not None else None)
+
+
+async def window_span(conn: AsyncConnection, window: TimeWindow) -> WindowSpan | None:
+    """Where in seq the entries of `window` chained in time lie, or None when none can be (two index probes)."""
+    first, after, head = (
+        await conn.execute(select(*_in_time(window), select(func.max(audit_log.c.seq)).scalar_subquery()))
+    ).one()
+    return _span(first, after, head)
+
+
 async def window_candidate(conn: AsyncConnection, window: TimeWindow, below: int | None) -> int | None:
     """The highest seq below `below` that may hold an entry of `window` (at or above every one there), or None
     when no entry below can be in it. One statement, three index probes and a read of the window's late entries."""
-    c = audit_log.c
-    seq = c.seq
-    late: list[Any] = [text(f"({LATE_ENTRY})")]  # the partial index's own predicate, for PostgreSQL to use it
-    if window.since is not None:
-        late.append(c.at >= window.since)
-    if window.until is not None:
-        late.append(c.at < window.until)
-    if below is not None:
-        late.append(seq < below)
+    seq = audit_log.c.seq
+    late = [*late_entries(window), *([seq < below] if below is not None else [])]
     found = (
         await conn.execute(
             select(
-                _first_stamped(window.since) if window.since is not None else select(func.min(seq)).scalar_subquery(),
-                _first_stamped(window.until + LATE_AFTER) if window.until is not None else null(),
+                *_in_time(window),
                 select(func.max(seq)).scalar_subquery(),
                 select(func.max(seq + 0)).where(and_(*late)).scalar_subquery(),
             )
@@ -108,12 +147,12 @@ async def window_candidate(conn: AsyncConnection, window: TimeWindow, below: int
     ).one()
     first, after, head, late_top = found
     candidates = [] if late_top is None else [int(late_top)]
-    if first is not None and head is not None:
-        # the entries chained in time: from `first` up to the one before `after` (or the head)
-        top = int(after) - 1 if after is not None else int(head)
+    span = _span(first, after, head)
+    if span is not None:
+        top = span.last if span.last is not None else int(head)
         if below is not None:
             top = min(top, below - 1)
-        if top >= int(first):
+        if top >= span.first:
             candidates.append(top)
     return max(candidates) if candidates else None
 

@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Annotated
@@ -176,9 +176,15 @@ class EvidenceStore(abc.ABC):
     async def exists(self, sha256: str) -> bool: ...
 
     async def put(
-        self, chunks: AsyncIterable[bytes], *, name: str, media_type: str | None
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        name: str,
+        media_type: str | None,
+        before_keeping: Callable[[], Awaitable[None]] | None = None,
     ) -> StoredEvidence:
-        """Stream a document in; checked (name, type, size, bytes) before anything is kept."""
+        """Stream a document in; checked (name, type, size, bytes) before anything is kept. `before_keeping` runs
+        once the bytes are staged whole, before they are kept (the unit of work claims the request's key then)."""
         try:
             kind = document_type(media_type)
             check_name(name)
@@ -186,6 +192,8 @@ class EvidenceStore(abc.ABC):
             await drain(chunks)
             raise
         async with stage(chunks, kind=kind, limit=self.max_bytes, directory=self.staging) as staged:
+            if before_keeping is not None:
+                await before_keeping()
             created = await self._keep(staged)
         return StoredEvidence(sha256=staged.sha256, name=name, media_type=kind.media_type, size=staged.size,
                               created=created)

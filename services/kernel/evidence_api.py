@@ -2,6 +2,11 @@
 documents. The service decides who may upload (`authorize_upload`) and which document a caller may read and under
 which name (`describe`: the EvidenceRef its own record keeps, or None); this router only streams.
 
+An upload is staged whole before anything is kept (`streamed_body(staged=True)`, issue #14): under a unit of work it
+takes its database connection, and claims its Idempotency-Key, only then, so a slow client holds none while it
+sends. `authorize_upload` runs before the body arrives, so it reads in a session of its own (`uow.brief_session`),
+never the request's.
+
 POST {prefix}?name=…  the raw body, Content-Type the document's media type → 201 (new bytes) or 200 (kept already)
                       with the EvidenceRef and `created`
 GET  {prefix}/{sha256} the bytes, verified against their hash, with the record's media type and name
@@ -28,7 +33,7 @@ from services.kernel.evidence import (
     not_found,
 )
 from services.kernel.evidence_policy import DOCUMENT_TYPES, drain, too_large
-from services.kernel.uow import streamed_body
+from services.kernel.uow import body_staged, streamed_body
 
 Describe = Callable[[Request, str], Awaitable[EvidenceRef | None]]
 AuthorizeUpload = Callable[[Request], Awaitable[None]]
@@ -42,7 +47,8 @@ def content_disposition(name: str) -> str:
 
 def _upload_openapi() -> dict[str, Any]:
     binary = {"schema": {"type": "string", "format": "binary"}}
-    return {**streamed_body(), "requestBody": {"required": True, "content": dict.fromkeys(DOCUMENT_TYPES, binary)}}
+    body = {"required": True, "content": dict.fromkeys(DOCUMENT_TYPES, binary)}
+    return {**streamed_body(staged=True), "requestBody": body}
 
 
 def _declared_length(request: Request) -> int | None:
@@ -79,7 +85,8 @@ def evidence_router(
         if declared is not None and declared > store.max_bytes:
             await drain(chunks)
             raise too_large(store.max_bytes)
-        stored = await store.put(chunks, name=name or "", media_type=request.headers.get("content-type"))
+        stored = await store.put(chunks, name=name or "", media_type=request.headers.get("content-type"),
+                                 before_keeping=lambda: body_staged(request))
         if not stored.created:
             response.status_code = 200
         return stored

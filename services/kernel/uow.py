@@ -12,6 +12,11 @@ waits: a stalled dependency cannot take the pool from the service's other routes
 key, so a replay is answered without asking again. What is asked first must be reads: a duplicate sent while the
 first is still running asks too, before it waits for the first's key.
 
+A slow client is such a wait too (issue #14): a route that reads its body as a stream (`streamed_body`) either
+stages it before its first statement (`staged`: the evidence upload), and then takes its connection and claims its
+key only once the body is whole (`body_staged`), or writes as the body arrives (the roster import), and then holds
+its connection from the start, as one of at most `streams_at_once` such requests of a worker.
+
 Asking another service while the request's transaction is open is refused (`kernel.context.holds_connection`,
 checked by every `ServiceClient` call): release it first, or ask before the first statement (a brief read of one's
 own tables in its own session: `BriefReadsDep`). The one exception is declared (`asks_while_reading`): a detector
@@ -25,7 +30,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import asyncpg
@@ -56,12 +61,17 @@ from services.kernel.http import ASKS_SERVICE
 from services.kernel.identity import STREAMED_BODY, Principal
 from services.kernel.jsonbody import StrictJsonRoute
 from services.kernel.rawsql import no_connection, sqlstate_of
+from services.kernel.settings import get_settings
 
 log = logging.getLogger("fundtrack.uow")
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 AUDITED_FLAG = "x-fundtrack-unaudited"
 READS_ONLY_FLAG = "x-fundtrack-reads-only"
 STREAMED_FLAG = "x-fundtrack-streamed-body"
+STAGED_FLAG = "x-fundtrack-staged-body"
+# How long a request that writes as its body arrives waits for its turn (`streams_at_once`) before it is refused: its
+# body is not read meanwhile, so well under the gateway's grace before it asks a body for a minimum rate (S12, 10 s).
+STREAM_TURN_SECONDS = 5.0
 # S5: a state-changing request that writes no outbox entry keeps its nonce here (the outbox entry keeps it
 # otherwise), and nonces older than this are forgotten (far beyond the signature's TTL, which refuses them anyway).
 _CLAIM_NONCE = (
@@ -85,10 +95,28 @@ def unaudited(*, reads_only: bool = False) -> dict[str, Any]:
     return {AUDITED_FLAG: True, READS_ONLY_FLAG: reads_only}
 
 
-def streamed_body() -> dict[str, Any]:
+def streamed_body(*, staged: bool = False) -> dict[str, Any]:
     """openapi_extra for routes that read a large body as a stream (never whole in memory); their statements may
-    run long (a million-line import)."""
-    return {STREAMED_FLAG: True, LONG_FLAG: True}
+    run long (a million-line import).
+
+    No slow client may hold a pooled connection while its body arrives (issue #14). `staged`: the handler receives
+    its whole body (into a temporary file) before its first statement, then calls `body_staged`: the request's
+    connection is taken and its Idempotency-Key claimed only then, with the body's hash (a statement run before the
+    body is whole is refused as a programming error). Otherwise the route writes as its body arrives, so it holds its
+    connection (and its key) from the start: a worker runs at most `streams_at_once` of these at once, the others
+    waiting up to STREAM_TURN_SECONDS for a turn, holding nothing, then refused 503.
+
+    The roster import is the second kind by design: it COPYs a chunk while the next arrives, which is its speed
+    (bench/RESULTS-registry.md: a million lines through the gateway), and a roster may be 1 GiB; staged first, it
+    would be written and read twice and loaded only after its last byte. A bounded number of slow imports can take
+    at most half a worker's pool, never the whole."""
+    return {STREAMED_FLAG: True, LONG_FLAG: True, STAGED_FLAG: staged}
+
+
+def streams_at_once(pool_size: int) -> int:
+    """How many requests that hold their connection while their body arrives a worker runs at once: half its pool
+    (at least one), so slow clients leave the other half to the service's other routes (but a pool of one)."""
+    return max(1, pool_size // 2)
 
 
 def long_statements() -> dict[str, Any]:
@@ -111,19 +139,19 @@ class _HashingReceive:
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
         self.digest = hashlib.sha256()
+        self.whole = False  # the last part of the body was received
 
     async def __call__(self) -> Message:
         message = await self._receive()
         if message["type"] == "http.request":
             self.digest.update(message.get("body", b""))
+            self.whole = not message.get("more_body", False)
         return message
 
 
-async def _drain(request: Request) -> str:
-    digest = hashlib.sha256()
-    async for chunk in request.stream():
-        digest.update(chunk)
-    return digest.hexdigest()
+async def _drain(request: Request) -> None:
+    async for _ in request.stream():
+        pass
 
 
 @dataclass
@@ -207,20 +235,31 @@ UNIT = "fundtrack_unit"  # the session's info key of its request's `_Unit`
 @dataclass(frozen=True)
 class _Unit:
     """What a request's transaction does first, on the connection it has just taken (`_begun`): the long statement
-    timeout of a route declared long, and the claim of the request's Idempotency-Key (`key`, in `namespace`)."""
+    timeout of a route declared long, and the claim of the request's Idempotency-Key (`key`, in `namespace`). A
+    staged body (`staged`) must be whole by then, and the key is claimed with its hash."""
 
     long: bool
     namespace: str = ""
     key: str | None = None
     digest: str | None = None  # None: a streamed body, not hashed yet
+    staged: _HashingReceive | None = None
+    request_line: tuple[str, str] = ("", "")  # method, path: what the digest of a staged body is taken with
 
     def begun(self, connection: Connection) -> None:
+        digest = self.digest
+        if self.staged is not None:
+            if not self.staged.whole:
+                raise RuntimeError(
+                    "a route declared streamed_body(staged=True) ran a statement before its body was whole: receive "
+                    "it first, then call uow.body_staged (issue #14: no connection is held while a client sends)"
+                )
+            digest = idempotency.request_digest(*self.request_line, self.staged.digest.hexdigest())
         if self.long:
             connection.exec_driver_sql(long_statements_sql())
         if self.key is None:
             return
         try:
-            kept = idempotency.claim(connection, principal_id=self.namespace, key=self.key, digest=self.digest)
+            kept = idempotency.claim(connection, principal_id=self.namespace, key=self.key, digest=digest)
         except Problem as problem:
             raise _Interrupted(problem=problem) from problem
         if kept is not None:
@@ -261,6 +300,7 @@ class UnitOfWorkRoute(StrictJsonRoute):
         audited = not extra.get(AUDITED_FLAG, False)
         reads_only = bool(extra.get(READS_ONLY_FLAG, False))
         streamed = bool(extra.get(STREAMED_FLAG, False))
+        staged = streamed and bool(extra.get(STAGED_FLAG, False))
         long = bool(extra.get(LONG_FLAG, False))
         asks_others = _asks_others(self.dependant)
         checked = not extra.get(ASKS_WHILE_READING_FLAG, False)
@@ -269,12 +309,38 @@ class UnitOfWorkRoute(StrictJsonRoute):
             task = asyncio.current_task()
             token = connection_check.set((lambda: _holds_connection(request, task)) if checked else None)
             try:
-                return await _attempts(request, handler, audited=audited, streamed=streamed, reads_only=reads_only,
-                                       long=long, asks_others=asks_others)
+                if streamed and not staged:
+                    async with _stream_turn(request):
+                        return await _attempts(request, handler, audited=audited, streamed=True, staged=False,
+                                               reads_only=reads_only, long=long, asks_others=asks_others)
+                return await _attempts(request, handler, audited=audited, streamed=streamed, staged=staged,
+                                       reads_only=reads_only, long=long, asks_others=asks_others)
             finally:
                 connection_check.reset(token)
 
         return run_in_transaction
+
+
+@asynccontextmanager
+async def _stream_turn(request: Request) -> AsyncIterator[None]:
+    """One of the `streams_at_once` turns of the worker for a request that holds its connection while its body
+    arrives; waited for up to STREAM_TURN_SECONDS holding nothing, then 503 (the body read to its end first, so the
+    gateway sending it is not cut off)."""
+    turns = getattr(request.app.state, "stream_turns", None)
+    if not isinstance(turns, asyncio.Semaphore):
+        turns = request.app.state.stream_turns = asyncio.Semaphore(streams_at_once(get_settings().db_pool_size))
+    try:
+        await asyncio.wait_for(turns.acquire(), STREAM_TURN_SECONDS)
+    except TimeoutError:
+        await _drain(request)
+        raise ServiceUnavailable(
+            "同时进行的上传已达上限，未做任何更改，请稍后用同一幂等键重试 / as many uploads as this worker takes at "
+            "once are under way: nothing was done; send it again later, with the same Idempotency-Key"
+        ) from None
+    try:
+        yield
+    finally:
+        turns.release()
 
 
 async def _attempts(
@@ -283,6 +349,7 @@ async def _attempts(
     *,
     audited: bool,
     streamed: bool,
+    staged: bool,
     reads_only: bool,
     long: bool,
     asks_others: bool,
@@ -294,7 +361,7 @@ async def _attempts(
         async with sessions() as session:
             request.state.session = session
             try:
-                return await _run(request, session, handler, audited=audited, streamed=streamed,
+                return await _run(request, session, handler, audited=audited, streamed=streamed, staged=staged,
                                   reads_only=reads_only, long=long, asks_others=asks_others)
             except (DBAPIError, asyncpg.PostgresError, PoolTimeout, ConnectionRefusedError) as exc:
                 if no_connection(exc):  # nothing of the request ran
@@ -322,6 +389,7 @@ async def _run(
     *,
     audited: bool,
     streamed: bool,
+    staged: bool = False,
     reads_only: bool = False,
     long: bool = False,
     asks_others: bool = False,
@@ -355,14 +423,16 @@ async def _run(
             kept = await idempotency.stored_answer(session, principal_id=namespace, key=key, digest=digest)
             await session.rollback()
             if kept is not None:
-                return await _replayed(request, kept, streamed=streamed)
+                return await _replayed(request, kept, hashing)
         unit = _Unit(long, namespace, key, digest)
+    if staged:
+        unit = replace(unit, staged=hashing, request_line=(request.method, request.url.path))
     session.info[UNIT] = unit
 
     writes = _Writes(request, session, principal, audited, reads_only, key, hashing, body_sha256)
     request.state.unit_writes = writes
     try:
-        if streamed:  # its key is claimed before the body is read: a replay hashes the whole body to confirm it
+        if streamed and not staged:  # its key is claimed before the body is read: a replay hashes the whole body
             await session.connection()
         response = await handler(request)
         if 200 <= response.status_code < 300:
@@ -375,7 +445,7 @@ async def _run(
         if interrupted.problem is not None:
             raise interrupted.problem from None
         assert interrupted.kept is not None
-        return await _replayed(request, interrupted.kept, streamed=streamed)
+        return await _replayed(request, interrupted.kept, hashing)
     except BaseException:
         await session.rollback()
         raise
@@ -386,12 +456,24 @@ async def _run(
     return response
 
 
-async def _replayed(request: Request, kept: idempotency.Kept, *, streamed: bool) -> Response:
-    """The answer kept for the request's key; a streamed body is read whole first, to confirm it is the same."""
-    if streamed:
-        digest = idempotency.request_digest(request.method, request.url.path, await _drain(request))
+async def _replayed(request: Request, kept: idempotency.Kept, hashing: _HashingReceive | None) -> Response:
+    """The answer kept for the request's key; a streamed body is read whole first (unless it was, staged), to
+    confirm it is the same."""
+    if hashing is not None:
+        if not hashing.whole:
+            await _drain(request)
+        digest = idempotency.request_digest(request.method, request.url.path, hashing.digest.hexdigest())
         idempotency.confirm(stored_digest=kept.request_sha256, digest=digest)
     return kept.response
+
+
+async def body_staged(request: Request) -> None:
+    """For a route declared `streamed_body(staged=True)`, once its body is whole (staged) and before it keeps
+    anything: its transaction begins now, taking its connection and claiming its Idempotency-Key with the body's
+    hash, so a replay, or a key sent with another body (409), keeps nothing. Outside a unit of work, nothing."""
+    session = getattr(request.state, "session", None)
+    if isinstance(session, AsyncSession):
+        await session.connection()
 
 
 async def _claim_nonce(session: AsyncSession, nonce: str) -> None:
@@ -430,20 +512,21 @@ async def receipt_dependency(request: Request) -> Receipt:
 BriefReads = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
-async def brief_reads_dependency(request: Request) -> BriefReads:
+@asynccontextmanager
+async def brief_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Reads of the service's own tables in a session of their own, its connection given back at the end of the
-    block: for what a route must read before it asks another service (release, ask, then write)."""
-    sessions = request.app.state.sessions
+    block: for what a route must read before it asks another service (release, ask, then write), or before its
+    staged body has arrived (`streamed_body(staged=True)`)."""
+    async with request.app.state.sessions() as session:
+        try:
+            yield session
+        finally:
+            await session.rollback()
 
-    @asynccontextmanager
-    async def brief() -> AsyncIterator[AsyncSession]:
-        async with sessions() as session:
-            try:
-                yield session
-            finally:
-                await session.rollback()
 
-    return brief
+async def brief_reads_dependency(request: Request) -> BriefReads:
+    """`brief_session` as a dependency."""
+    return lambda: brief_session(request)
 
 
 SessionDep = Annotated[AsyncSession, Depends(session_dependency)]

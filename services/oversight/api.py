@@ -12,7 +12,14 @@ from services.kernel.evidence_api import evidence_router
 from services.kernel.evidence_config import get_evidence_store
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from services.kernel.types import AnyRegionCode, Day, RegionCode
-from services.kernel.uow import PrincipalDep, SessionDep, UnitOfWorkRoute, get_session, principal_of
+from services.kernel.uow import (
+    PrincipalDep,
+    SessionDep,
+    UnitOfWorkRoute,
+    brief_session,
+    get_session,
+    principal_of,
+)
 from services.oversight import service
 from services.oversight.clients import LookupsDep
 from services.oversight.schemas import (
@@ -45,7 +52,10 @@ EvidenceDep = Annotated[EvidenceStore, Depends(evidence_store)]
 
 
 async def _may_upload(request: Request) -> None:
-    await service.may_upload(get_session(request), principal_of(request))
+    """Read before the document arrives, in a session given back at once (the upload's own connection is taken only
+    once its body is whole: kernel/evidence_api.py)."""
+    async with brief_session(request) as session:
+        await service.may_upload(session, principal_of(request))
 
 
 async def _describe(request: Request, sha256: str) -> EvidenceRef | None:

@@ -1,6 +1,7 @@
 """GET /audit by a time window (since/until) goes straight to the window instead of paging back from the newest entry
 (issue #20), and stays exact: every entry of the window, late ones included, none outside it, in seq order across
-pages, inside the reader's jurisdiction (gateway/audit_scan.py window_candidate).
+pages, inside the reader's jurisdiction (gateway/audit_scan.py window_candidate). GET /audit/export reads the same
+window where it lies (window_span, late_entries), in both its formats.
 
 The trail here is a database of its own (the suite's trail is chained and verified by the other tests): entries one
 a minute from T0, chained a second after their `at`; some chained late (a service that was down); one stamped
@@ -9,6 +10,7 @@ before its `at` (another host's clock)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,10 +23,11 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from deploy.migrate import migrate
+from gateway import audit_api
 from gateway.audit import INSERT_INBOX, entry_rows
-from gateway.audit_api import AuditQuery, _conditions
+from gateway.audit_api import AuditQuery, _conditions, _csv, _jsonl, _time_window
 from gateway.audit_chain import link_and_leaf
-from gateway.audit_scan import TimeWindow, audit_page
+from gateway.audit_scan import TimeWindow, WindowSpan, audit_page, window_span
 from gateway.models import GENESIS_HASH, audit_log
 from gateway.sequencer import Sequencer
 from gateway.tree_store import append
@@ -258,3 +261,82 @@ async def test_get_audit_by_a_window_through_the_gateway(make_principal: Any, ad
     earlier = (await inspector.get("/audit", params={"actor": finance.principal_id,
                                                      "until": before.isoformat()})).json()
     assert earlier["items"] == [] and earlier["next_cursor"] is None
+
+
+@pytest.fixture
+async def engine(trail: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(
+        asyncpg_url(trail), connect_args={"server_settings": server_settings("gateway", use_role=False)}
+    )
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def exported(engine: AsyncEngine, q: AuditQuery, reader: Principal = NATIONAL) -> tuple[list[int], list[int]]:
+    """The seqs of the JSON Lines export (oldest first) and of the CSV one (newest first) of `q`."""
+    conditions, window = _conditions(q, reader), _time_window(q)
+    jsonl = "".join([chunk async for chunk in _jsonl(engine, conditions, window)])
+    csv = "".join([chunk async for chunk in _csv(engine, conditions, window)])
+    return ([json.loads(line)["seq"] for line in jsonl.splitlines()],
+            [int(line.split(",")[0]) for line in csv.splitlines()[1:]])
+
+
+WINDOWS = (
+    AuditQuery(since=minute(100), until=minute(200)),  # late entries chained far above it
+    AuditQuery(since=minute(300), until=minute(400)),
+    AuditQuery(since=minute(4999), until=minute(5001)),  # the entry stamped before its time only
+    AuditQuery(since=minute(SKEWED - 3), until=minute(SKEWED + 3)),
+    AuditQuery(since=minute(590.5)), AuditQuery(until=minute(3)), AuditQuery(until=minute(101)),
+    AuditQuery(since=minute(598), until=minute(10_000)),
+    AuditQuery(since=minute(200), until=minute(100)), AuditQuery(since=minute(10_000)), AuditQuery(until=T0),
+)
+
+
+async def test_the_export_reads_a_window_where_it_lies_and_exactly(
+    engine: AsyncEngine, conn: AsyncConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue #20: the export by a window has every entry of it, late ones included, and none outside it, in seq
+    order, across its pages (7 entries each here) and the parts it reads (before, in and after the window's run)."""
+    monkeypatch.setattr(audit_api, "EXPORT_PAGE", 7)
+    for q in WINDOWS:
+        expected = await truth(conn, q)
+        assert await exported(engine, q) == (expected[::-1], expected), q
+    assert (await exported(engine, WINDOWS[0]))[0] == [*range(100, 200), 500, 501, 502, 503, 504]
+    county = Principal(id="prn_c", role="inspector", region_code=COUNTIES[0])
+    q = AuditQuery(since=minute(100), until=minute(130))
+    assert (await exported(engine, q, county))[1] == await truth(conn, q, county) == [504, 502, 500,
+                                                                                      *range(128, 99, -2)]
+
+
+async def test_the_export_window_is_found_as_the_lists(conn: AsyncConnection) -> None:
+    """What the export reads along the trail: the run the window's entries chained in time lie in, found by the
+    same probes as GET /audit's (window_span), not the trail from its start; the late ones by their own index."""
+    assert await window_span(conn, TimeWindow(minute(100), minute(200))) == WindowSpan(100, 200)
+    assert await window_span(conn, TimeWindow(minute(590.5), None)) == WindowSpan(591, None)
+    assert await window_span(conn, TimeWindow(minute(10_000), None)) is None
+    assert await window_span(conn, TimeWindow(minute(200), minute(100))) is None
+
+
+async def test_get_audit_export_by_a_window_through_the_gateway(make_principal: Any, admin: Api) -> None:
+    """The route, on the suite's real trail: both formats of a window around this test's own requests have them,
+    and only entries of the window; one that ends before them has none of them."""
+    inspector: Api = await make_principal("inspector", "000000")
+    finance: Api = await make_principal("finance", "430000")
+    before = datetime.now(UTC)
+    for _ in range(3):
+        assert (await finance.get("/funds/sources")).status_code == 200
+    after = datetime.now(UTC) + timedelta(seconds=1)
+    await wait_for_audit(admin)
+    window = {"since": before.isoformat(), "until": after.isoformat()}
+    jsonl = await inspector.get("/audit/export", params={**window, "format": "jsonl"})
+    assert jsonl.status_code == 200, jsonl.text
+    entries = [json.loads(line) for line in jsonl.text.splitlines()]
+    assert [e["path"] for e in entries if e["principal_id"] == finance.principal_id] == ["/funds/sources"] * 3
+    assert all(before <= datetime.fromisoformat(e["at"]) < after for e in entries)
+    csv = await inspector.get("/audit/export", params={**window, "actor": finance.principal_id})
+    assert csv.status_code == 200 and len(csv.text.splitlines()) == 1 + 3, csv.text
+    earlier = await inspector.get("/audit/export", params={"actor": finance.principal_id, "format": "jsonl",
+                                                          "until": before.isoformat()})
+    assert earlier.status_code == 200 and earlier.text == ""
