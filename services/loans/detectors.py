@@ -76,9 +76,10 @@ async def loan_funds_concentration(ctx: DetectorContext) -> list[AlertDraft]:
         AlertDraft(
             type=codes.ALERT_LOAN_FUNDS_CONCENTRATION, severity="high", region_code=common_region(row.counties),
             subject_kind="organisation", subject_id=row.credit_code,
+            responsible_org=rules.lending_branch(row.lending_orgs),  # O13: the branch that lent, if one
             facts={"credit_code": row.credit_code, "name": row.name, "households": row.households,
                    "amount_fen": int(row.amount_fen), "window_days": codes.CONCENTRATION_WINDOW_DAYS,
-                   "loans": row.loans, "rule": "L2a"},
+                   "loans": row.loans, "lending_orgs": sorted(o for o in row.lending_orgs if o), "rule": "L2a"},
         )
         for row in rows
     ]
@@ -106,8 +107,10 @@ async def ineligible_borrower(ctx: DetectorContext) -> list[AlertDraft]:
         drafts.append(AlertDraft(
             type=codes.ALERT_INELIGIBLE_BORROWER, severity="high", region_code=row.county_code,
             subject_kind="household", subject_id=eligibility.household_id,
+            responsible_org=rules.lending_branch(row.lending_orgs),  # O13: the branch that lent, if one
             facts={"household_id": eligibility.household_id, "status": eligibility.status,
                    "village_cadre": eligibility.village_cadre, "reasons": reasons, "loan_ids": list(row.loan_ids),
-                   "outstanding_fen": int(row.owed), "rule": "L1"},
+                   "outstanding_fen": int(row.owed), "lending_orgs": sorted(o for o in row.lending_orgs if o),
+                   "rule": "L1"},
         ))
     return drafts

@@ -386,6 +386,7 @@ async def concentrations(
             households.label("households"),
             func.sum(col(UsageReport.amount_fen)).label("amount_fen"),
             func.array_agg(distinct(col(Loan.county_code))).label("counties"),
+            func.array_agg(distinct(col(Loan.responsible_org))).label("lending_orgs"),
             func.json_agg(aggregate_order_by(loan, col(Loan.id), col(UsageReport.id))).label("loans"),
         )
         .select_from(UsageReport)
@@ -405,11 +406,12 @@ async def households_owing(
     session: AsyncSession, *, as_of: date, prefix: str, among: Sequence[str] | None = None
 ) -> list[Record]:
     """L1 scan: each household under `prefix` (and `among` these, when given) with principal outstanding on `as_of`:
-    its county, loans and debt."""
+    its county, loans, debt and the organisations that lent them (O13)."""
     query = select(
         col(Balance.household_id), col(Balance.county_code), col(Balance.loan_id),
-        (col(Balance.amount_fen) - repaid_as_of(as_of)).label("owed"),
-    ).where(col(Balance.issued_on) <= as_of, owing_as_of(as_of), in_region(col(Balance.county_code), prefix))
+        (col(Balance.amount_fen) - repaid_as_of(as_of)).label("owed"), col(Loan.responsible_org),
+    ).join(Loan, col(Loan.id) == col(Balance.loan_id)).where(
+        col(Balance.issued_on) <= as_of, owing_as_of(as_of), in_region(col(Balance.county_code), prefix))
     if among is not None:
         query = query.where(col(Balance.household_id) == func.any(cast(list(among), ARRAY(String))))
     owing = query.subquery("o")
@@ -419,6 +421,7 @@ async def households_owing(
             func.min(owing.c.county_code).label("county_code"),
             func.array_agg(aggregate_order_by(owing.c.loan_id, owing.c.loan_id)).label("loan_ids"),
             func.sum(owing.c.owed).label("owed"),
+            func.array_agg(distinct(owing.c.responsible_org)).label("lending_orgs"),
         )
         .where(owing.c.owed > 0)
         .group_by(owing.c.household_id)

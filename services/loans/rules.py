@@ -22,7 +22,7 @@ prohibitions come in DOMAIN.md's order, then the caps. Schema errors (422 VALIDA
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -313,3 +313,11 @@ def responsible_org(*, lender_org: str | None) -> str | None:
     it (a bank branch's key is issued into the branch). None only for a principal the gateway gave no organisation,
     which O1 leaves to none but the services' own identity."""
     return lender_org
+
+
+def lending_branch(orgs: Sequence[str | None]) -> str | None:
+    """O13: the organisation an alert about several loans names (INELIGIBLE_BORROWER: a household's loans owing;
+    LOAN_FUNDS_CONCENTRATION: the loans that reached one enterprise): their lending branch when they have one, none
+    when they were lent by several branches (the alert's facts list them: `lending_orgs`) or before organisations."""
+    named = {o for o in orgs if o}
+    return named.pop() if len(named) == 1 else None

@@ -117,7 +117,9 @@ async def test_concentration_at_four_households_is_quiet_and_at_five_raised(
     await use(lender, loans[4]["id"], "enterprise", company, "processing", "2018-06-01")
     await scan(admin, "2018-06-08")  # the 2018-03-10 reports are 90 days before: still inside the window
     [alert] = await alerts(inspector, codes.ALERT_LOAN_FUNDS_CONCENTRATION, county)
-    assert alert["subject"] == {"kind": "organisation", "id": company, "responsible_org": None}
+    # O13: the loans were all lent by one branch (the lender's organisation), which the alert names
+    assert alert["subject"] == {"kind": "organisation", "id": company, "responsible_org": loans[0]["responsible_org"]}
+    assert alert["facts"]["lending_orgs"] == [loans[0]["responsible_org"]]
     facts = alert["facts"]
     assert facts["credit_code"] == company and facts["households"] == 5
     assert {x["loan_id"] for x in facts["loans"]} == {loan["id"] for loan in loans}

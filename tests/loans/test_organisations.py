@@ -8,8 +8,8 @@ import httpx
 
 from services.loans import codes
 from tests.conftest import Api
-from tests.loans.conftest import Seed
-from tests.loans.helpers import credit_code
+from tests.loans.conftest import Household, Seed, import_households
+from tests.loans.helpers import credit_code, loan_body
 from tests.loans.test_detectors import alerts, new_loan, scan, use
 from tests.oversight.conftest import member, ok, organisation
 
@@ -39,3 +39,31 @@ async def test_a_loan_answers_to_its_lending_branch_and_its_alerts_name_it(
     [misuse] = [a for a in await alerts(inspector, codes.ALERT_LOAN_ENTERPRISE_USE, county)
                 if a["subject"]["id"] == loan["id"]]
     assert misuse["subject"]["responsible_org"] == branch
+
+
+async def test_an_ineligible_borrower_names_its_lending_branch_and_none_when_two_branches_lent(
+    admin: Api, http: httpx.AsyncClient, inspector: Api, seed: Seed, county: str
+) -> None:
+    """O13 both ways for an alert about a household's loans: one branch lent → it is named; two branches → none is
+    named (the facts list both)."""
+    branch = await organisation(admin, "bank_branch", county)
+    other_branch = await organisation(admin, "bank_branch", county)
+    teller = await member(admin, http, "lender", county, branch)
+    other_teller = await member(admin, http, "lender", county, other_branch)
+    one, two = await seed(), await seed()
+    for lender, household in ((teller, one), (teller, two), (other_teller, two)):
+        body = loan_body(household.household_id, household.head_id_number, amount_fen=100, issued_on="2018-01-15")
+        response = await lender.post("/loans", json=body)
+        assert response.status_code == 201, response.text
+    await import_households(
+        admin,
+        Household(one.household_id, one.head_id_number, county, "not_poor"),
+        Household(two.household_id, two.head_id_number, county, "not_poor"),
+        effective_on="2018-05-15",
+    )
+    await scan(admin, "2018-06-01")
+    found = {a["subject"]["id"]: a for a in await alerts(inspector, codes.ALERT_INELIGIBLE_BORROWER, county)}
+    assert found[one.household_id]["subject"]["responsible_org"] == branch
+    assert found[one.household_id]["facts"]["lending_orgs"] == [branch]
+    assert found[two.household_id]["subject"]["responsible_org"] is None
+    assert found[two.household_id]["facts"]["lending_orgs"] == sorted([branch, other_branch])
