@@ -26,6 +26,7 @@ async def case_overdue(ctx: DetectorContext) -> list[AlertDraft]:
             region_code=row.region_code,
             subject_kind="case",
             subject_id=row.id,
+            responsible_org=row.responsible,  # O13: the organisation the case is assigned to answers for it
             facts={"deadline": row.deadline.isoformat(), "state": row.state,
                    "responsible_organisation_id": row.responsible, "title": row.title},
         ))
@@ -57,6 +58,7 @@ async def repeated_misuse(ctx: DetectorContext) -> list[AlertDraft]:
             region_code=common_region([regions[c] for c in named]),
             subject_kind="organisation",
             subject_id=organisation_id,
+            responsible_org=organisation_id,  # O13: the organisation repeating the misuse
             facts={"organisation_id": organisation_id,
                    "since_quarter": rules.quarter_of(since.date()), "until_quarter": rules.quarter_of(ctx.as_of),
                    "alert_types": [{"alert_type": t, **seen} for t, seen in repeated.items()]},

@@ -37,7 +37,8 @@ async def test_a_complaint_reaches_its_regions_inspectors_who_open_a_case_from_i
 
     alert = await _alert_of(site.inspector, complaint_id)
     assert alert is not None and alert["type"] == "PUBLIC_COMPLAINT" and alert["region_code"] == COUNTY
-    assert alert["status"] == "open" and alert["subject"] == {"kind": "complaint", "id": complaint_id}
+    assert alert["status"] == "open"
+    assert alert["subject"] == {"kind": "complaint", "id": complaint_id, "responsible_org": None}
     assert alert["facts"]["text"] == COMPLAINT["text"] and alert["facts"]["has_contact"] is True
     assert "13800000000" not in json.dumps(alert, ensure_ascii=False)  # the contact is not in the alert
     assert await _alert_of(site.city_inspector, complaint_id) is not None  # the city covers the county

@@ -49,6 +49,7 @@ async def test_a_case_past_its_deadline_raises_case_overdue(site: Site, db: asyn
     assert alert["region_code"] == COUNTY and alert["severity"] == "high"
     assert alert["facts"] == {"deadline": PAST.isoformat(), "state": "assigned",
                               "responsible_organisation_id": site.bureau, "title": "向非贫困户拨付补助"}
+    assert alert["subject"]["responsible_org"] == site.bureau  # O13: the organisation the case is assigned to
     assert late not in await _overdue_ids(site.other_inspector)  # another county's inspectors do not see it
 
 

@@ -70,7 +70,7 @@ async def test_cases_of_one_type_in_two_quarters_raise_repeated_misuse(site: Sit
     assert same_quarter not in raised and too_old not in raised and later not in raised and other not in raised
     alert = raised[bureau]
     assert alert["region_code"] == COUNTY and alert["severity"] == "high"
-    assert alert["subject"] == {"kind": "organisation", "id": bureau}
+    assert alert["subject"] == {"kind": "organisation", "id": bureau, "responsible_org": bureau}  # O13
     assert alert["facts"] == {
         "organisation_id": bureau, "since_quarter": "2025Q1", "until_quarter": "2025Q4",
         "alert_types": [{"alert_type": "INELIGIBLE_PAYEE", "quarters": ["2025Q3", "2025Q4"],
