@@ -1,0 +1,167 @@
+"""An outsider's attack on issue #16's oversight loop (brief "attack"): each test is one probe through the gateway
+on real processes; the ones that found a flaw say so."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+
+import httpx
+
+from services.kernel import clock
+from tests.conftest import Api, MakePrincipal
+from tests.oversight.conftest import (
+    CITY,
+    COUNTY,
+    OTHER_COUNTY,
+    PDF,
+    Site,
+    document,
+    ok,
+    pdf,
+    refused,
+    upload,
+)
+from tests.oversight.test_reversals import _assigned_case, _reversal, _scene
+
+
+async def _other_county_case(site: Site) -> str:
+    """A case of the other county, assigned to its bureau (whose cashier may then move it)."""
+    case = ok(await site.other_inspector.post("/oversight/cases", json={
+        "region_code": OTHER_COUNTY, "title": "另案", "complaint_ref": f"信访-{uuid.uuid4().hex[:8]}"}), 201)
+    ok(await site.other_inspector.post(f"/oversight/cases/{case['id']}/assign",
+                                       json={"organisation_id": site.other_bureau}))
+    return str(case["id"])
+
+
+async def test_another_countys_bureau_cannot_cite_our_document_by_its_hash_and_read_it(site: Site) -> None:
+    ours = await site.assigned()
+    ref = await document(site.cashier, "本县整改报告.pdf")
+    ref = {k: ref[k] for k in ("sha256", "name", "media_type", "size")}
+    ok(await site.cashier.post(f"/oversight/cases/{ours['id']}/rectifications",
+                               json={"note": "已整改", "documents": [ref]}))
+    refused(await site.other_cashier.get(f"/oversight/evidence/{ref['sha256']}"), 404, "NOT_FOUND")
+
+    theirs = await _other_county_case(site)
+    # the other county's bureau names our document (its hash, size and type) in its own case's rectification
+    cited = await site.other_cashier.post(f"/oversight/cases/{theirs}/rectifications",
+                                          json={"note": "引用", "documents": [{**ref, "name": "x.pdf"}]})
+    assert cited.status_code == 422, cited.text  # it never uploaded these bytes: it may not cite them
+    refused(await site.other_cashier.get(f"/oversight/evidence/{ref['sha256']}"), 404, "NOT_FOUND")
+
+
+async def test_a_refused_citation_does_not_tell_a_stranger_a_documents_size(site: Site) -> None:
+    ours = await site.assigned()
+    ref = await document(site.cashier, "本县整改报告.pdf")
+    ok(await site.cashier.post(f"/oversight/cases/{ours['id']}/rectifications",
+                               json={"note": "已整改", "documents": [
+                                   {k: ref[k] for k in ("sha256", "name", "media_type", "size")}]}))
+    theirs = await _other_county_case(site)
+    probe = await site.other_cashier.post(f"/oversight/cases/{theirs}/rectifications", json={
+        "note": "试探", "documents": [{"sha256": ref["sha256"], "name": "x.pdf", "media_type": PDF, "size": 1}]})
+    assert probe.status_code == 422, probe.text
+    assert str(ref["size"]) not in probe.json()["detail"], probe.json()
+
+
+async def test_one_reversal_is_not_the_money_recovered_of_two_cases(
+    admin: Api, make_principal: MakePrincipal, http: httpx.AsyncClient
+) -> None:
+    scene = await _scene(admin, make_principal, http)
+    reversal = await _reversal(scene.funds, 40_000)
+    first, second = await _assigned_case(scene), await _assigned_case(scene)
+    ok(await scene.cashier.post(f"/oversight/cases/{first}/rectifications",
+                                json={"note": "已冲正", "reversal_ids": [reversal]}))
+    again = await scene.cashier.post(f"/oversight/cases/{second}/rectifications",
+                                     json={"note": "同一笔冲正", "reversal_ids": [reversal]})
+    assert again.status_code in (409, 422), again.text
+    assert again.json().get("field") == "reversal_ids.0", again.json()
+    unchanged = ok(await scene.inspector.get(f"/oversight/cases/{second}"))
+    assert unchanged["state"] == "assigned"
+
+
+async def test_two_acceptances_at_once_move_the_case_once(site: Site) -> None:
+    case = await site.submitted()
+    path = f"/oversight/cases/{case['id']}/accept"
+    answers = await asyncio.gather(*(site.inspector.post(path, json={"note": f"到位{i}"}) for i in range(4)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200, 409, 409, 409], [a.text for a in answers]
+    after = ok(await site.inspector.get(f"/oversight/cases/{case['id']}"))
+    assert [e["action"] for e in after["events"]].count("accepted") == 1
+
+
+async def test_two_uploads_of_one_document_at_once_keep_it_once(site: Site) -> None:
+    await site.assigned()
+    data = pdf("并发") + b"x" * 200_000
+    answers = await asyncio.gather(*(upload(site.cashier, data) for _ in range(4)))
+    assert all(a.status_code in (200, 201) for a in answers), [a.text for a in answers]
+    created = [a.json()["created"] for a in answers]
+    assert created.count(True) == 1, created
+    assert {a.json()["sha256"] for a in answers} == {hashlib.sha256(data).hexdigest()}
+
+
+async def test_the_report_refuses_bad_input_as_a_problem_naming_the_field(site: Site) -> None:
+    today = clock.today().isoformat()
+    cases = [
+        ({"from": "2026-13-01", "to": today}, "from"),
+        ({"from": today, "to": "yesterday"}, "to"),
+        ({"to": today}, "from"),
+        ({"from": today, "to": today, "region": "45102"}, "region"),
+        ({"from": "0001-01-01", "to": today}, "from"),
+        ({"from": today, "to": "9999-12-31"}, "to"),
+    ]
+    for params, field in cases:
+        answer = await site.inspector.get("/oversight/report", params=params)
+        assert answer.status_code == 422, (params, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert answer.json().get("field") == field, (params, answer.json())
+
+
+async def test_jurisdiction_holds_for_the_report_and_cases(site: Site) -> None:
+    today = clock.today().isoformat()
+    period = {"from": today, "to": today}
+    refused(await site.inspector.get("/oversight/report", params={**period, "region": CITY}), 403,
+            "NOT_IN_JURISDICTION", field="region")
+    refused(await site.inspector.get("/oversight/report", params={**period, "region": OTHER_COUNTY}), 403,
+            "NOT_IN_JURISDICTION", field="region")
+    refused(await site.cashier.get("/oversight/report", params={**period, "region": OTHER_COUNTY}), 403,
+            "NOT_IN_JURISDICTION", field="region")
+    ok(await site.city_inspector.get("/oversight/report", params={**period, "region": COUNTY}))
+    case = await site.assigned()
+    for stranger in (site.other_inspector, site.other_cashier, site.outsider):
+        got = await stranger.get(f"/oversight/cases/{case['id']}")
+        assert got.status_code in (403, 404), got.text
+        listed = ok(await stranger.get("/oversight/cases"))
+        assert case["id"] not in {c["id"] for c in listed["items"]}
+        moved = await stranger.post(f"/oversight/cases/{case['id']}/rectifications", json={"note": "越权"})
+        assert moved.status_code in (403, 404), moved.text
+    # the admin, whatever its reach, is no party to a case
+    for path in (f"/oversight/cases/{case['id']}", "/oversight/cases"):
+        assert (await site.admin.get(path)).status_code == 403
+    after = ok(await site.inspector.get(f"/oversight/cases/{case['id']}"))
+    assert after["state"] == "assigned" and len(after["events"]) == 2
+
+
+async def test_bad_case_requests_are_problems(site: Site) -> None:
+    for params in ({"cursor": "!!!"}, {"limit": "0"}, {"limit": "abc"}, {"region": "x"}):
+        answer = await site.inspector.get("/oversight/cases", params=params)
+        assert answer.status_code == 422, (params, answer.text)
+        assert answer.json().get("field"), answer.json()
+    refused(await site.inspector.get("/oversight/cases/case_nothing"), 404, "NOT_FOUND")
+    refused(await site.inspector.post("/oversight/cases/case_nothing/accept", json={"note": "x"}), 404, "NOT_FOUND")
+    bad = await site.inspector.post("/oversight/cases", content=b"{not json",
+                                    headers={"content-type": "application/json"})
+    assert bad.status_code == 422 and bad.json().get("field"), bad.text
+    answer = await site.inspector.post("/oversight/cases", json=[1, 2])
+    assert answer.status_code == 422 and answer.json().get("field"), answer.text
+
+
+async def test_uploads_with_bad_names_or_types_are_problems(site: Site) -> None:
+    for kwargs in ({"name": "x" * 300}, {"name": ""}, {"media_type": "APPLICATION/PDF"},
+                   {"media_type": "application/pdf; charset=binary"}, {"media_type": "text/html"}):
+        answer = await upload(site.inspector, pdf(), **kwargs)
+        assert answer.status_code in (201, 415, 422), (kwargs, answer.text)
+        if answer.status_code != 201:
+            assert answer.json().get("field"), (kwargs, answer.json())
+    html = await upload(site.inspector, b"<html><script>alert(1)</script></html>", media_type=PDF)
+    assert html.status_code in (415, 422), html.text
