@@ -222,3 +222,31 @@ async def test_the_reports_period_is_days_in_china(site: Site, db: asyncpg.Pool)
     assert report["totals"]["opened"] == 2 and report["totals"]["money_involved_fen"] == 200, report
     one_day = ok(await inspector.get("/oversight/report", params={"from": "2025-03-01", "to": "2025-03-01"}))
     assert one_day["totals"]["opened"] == 1, one_day
+
+
+async def test_two_cases_opened_at_once_from_one_alert_make_one(site: Site) -> None:
+    alert = await site.alert()
+    body = {"region_code": COUNTY, "title": "同一预警", "alerts": [{"service": "funds", "alert_id": alert}]}
+    answers = await asyncio.gather(*(site.inspector.post("/oversight/cases", json=body) for _ in range(3)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201, 409, 409], [a.text for a in answers]
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.headers["content-type"].startswith("application/problem+json") and answer.json()["code"]
+
+
+async def test_organisation_listing_refuses_bad_input_and_stays_in_reach(
+    site: Site, make_principal: MakePrincipal
+) -> None:
+    for params in ({"cursor": "!!!"}, {"limit": "0"}, {"limit": "-1"}, {"limit": "x"}):
+        answer = await site.admin.get("/admin/organisations", params=params)
+        assert answer.status_code == 422 and answer.json().get("field"), (params, answer.text)
+    bad = await site.admin.post("/admin/organisations", json={"name": "x", "kind": "nonsense", "region_code": COUNTY})
+    assert bad.status_code == 422 and bad.json().get("field") == "kind", bad.text
+    for role in ("inspector", "finance", "project_manager", "lender"):
+        caller = await make_principal(role, COUNTY)
+        assert (await caller.get("/admin/organisations")).status_code == 403
+        assert (await caller.post("/admin/organisations", json={
+            "name": "x", "kind": "finance_bureau", "region_code": COUNTY})).status_code == 403
+    unsigned = await site.admin.get(f"/internal/organisations/{site.bureau}")
+    assert unsigned.status_code == 401, unsigned.text
