@@ -15,6 +15,14 @@ from services.kernel.scope import within
 from services.oversight.models import case_accountability, case_alerts, case_events, cases
 
 
+async def lock_alerts(session: AsyncSession, refs: Sequence[tuple[str, str]]) -> None:
+    """Serialise the opening of cases naming these (service, alert id) until the transaction ends, in one order
+    (no deadlock), so that O2's check sees a case another request opened from one of them meanwhile."""
+    for service, alert_id in sorted(set(refs)):
+        key = f"oversight:alert:{service}:{alert_id}"
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
 async def cases_of_alerts(session: AsyncSession, refs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """The case each of these (service, alert id) is in already, if any (O2)."""
     if not refs:

@@ -97,7 +97,9 @@ async def open_case(session: AsyncSession, principal: Principal, body: CaseOpen,
         rules.check_alert_region(str(alert["region_code"]), body.region_code, field)
         found.append({"service": ref.service, "alert_id": ref.alert_id, "alert_type": alert["type"],
                       "alert_severity": alert["severity"], "alert_region_code": alert["region_code"]})
-    taken = await repository.cases_of_alerts(session, [(a["service"], a["alert_id"]) for a in found])
+    refs = [(a["service"], a["alert_id"]) for a in found]
+    await repository.lock_alerts(session, refs)  # two opens from one alert at once: the second sees the first's
+    taken = await repository.cases_of_alerts(session, refs)
     if taken:
         (service, alert_id), case_id = next(iter(taken.items()))
         raise problems.alert_in_case(alert_id, case_id)
