@@ -250,3 +250,13 @@ async def test_organisation_listing_refuses_bad_input_and_stays_in_reach(
             "name": "x", "kind": "finance_bureau", "region_code": COUNTY})).status_code == 403
     unsigned = await site.admin.get(f"/internal/organisations/{site.bureau}")
     assert unsigned.status_code == 401, unsigned.text
+
+
+async def test_one_alert_named_twice_in_one_case_is_a_problem(site: Site) -> None:
+    alert = await site.alert()
+    body = {"region_code": COUNTY, "title": "重复预警", "alerts": [{"service": "funds", "alert_id": alert}] * 2}
+    answer = await site.inspector.post("/oversight/cases", json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json().get("field") == "alerts.1.alert_id", answer.json()
+    again = await site.inspector.post("/oversight/cases", json={**body, "alerts": body["alerts"][:1]})
+    assert again.status_code == 201, again.text  # the refusal took nothing
