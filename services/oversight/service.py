@@ -88,9 +88,11 @@ async def open_case(session: AsyncSession, principal: Principal, body: CaseOpen,
     check_covers(principal, body.region_code, field="region_code")
     if not body.alerts and body.complaint_ref is None:
         raise problems.no_grounds()
-    found = []
+    found: list[dict[str, Any]] = []
     for index, ref in enumerate(body.alerts):
         field = f"alerts.{index}.alert_id"
+        if any(a["service"] == ref.service and a["alert_id"] == ref.alert_id for a in found):
+            raise problems.alert_named_twice(ref.alert_id, field)
         alert = await lookups.alert(ref.service, ref.alert_id)
         if alert is None:
             raise problems.unknown_alert(ref.service, ref.alert_id, field)
