@@ -260,3 +260,21 @@ async def test_one_alert_named_twice_in_one_case_is_a_problem(site: Site) -> Non
     assert answer.json().get("field") == "alerts.1.alert_id", answer.json()
     again = await site.inspector.post("/oversight/cases", json={**body, "alerts": body["alerts"][:1]})
     assert again.status_code == 201, again.text  # the refusal took nothing
+
+
+async def test_a_document_fifty_other_cases_cite_is_still_read_by_whom_sees_ours(site: Site) -> None:
+    common = pdf("统一格式的整改通知书")  # the same form, uploaded by both counties' bureaus
+    await _other_county_case(site)  # the other county's bureau has a case: it may upload
+    ref = ok(await upload(site.other_cashier, common, name="通知书.pdf"), 201)
+    ref = {k: ref[k] for k in ("sha256", "name", "media_type", "size")}
+    for _ in range(50):
+        theirs = await _other_county_case(site)
+        ok(await site.other_cashier.post(f"/oversight/cases/{theirs}/rectifications",
+                                         json={"note": "附通知书", "documents": [ref]}))
+    ours = await site.assigned()
+    assert ok(await upload(site.cashier, common, name="通知书.pdf"))["created"] is False
+    ok(await site.cashier.post(f"/oversight/cases/{ours['id']}/rectifications",
+                               json={"note": "附通知书", "documents": [ref]}))
+    for reader in (site.cashier, site.inspector):
+        read = await reader.get(f"/oversight/evidence/{ref['sha256']}")
+        assert read.status_code == 200 and read.content == common, read.text
