@@ -301,7 +301,14 @@ async def may_upload(session: AsyncSession, principal: Principal) -> None:
 async def cited_document(session: AsyncSession, principal: Principal, sha256: str) -> EvidenceRef | None:
     """E1 with O6: the reference kept of document `sha256` by a move or accountability record of a case the caller
     may see (as the record names it), or None: nobody learns a document exists from a case not theirs."""
-    for case_id, document in await repository.citing(session, sha256):
+    if principal.role == INSPECTOR:
+        prefix, organisation_id = scope_prefix(principal, None), None
+    elif principal.organisation_id:
+        prefix, organisation_id = None, principal.organisation_id
+    else:
+        return None
+    for case_id, document in await repository.citing(session, sha256, prefix=prefix,
+                                                      organisation_id=organisation_id):
         row = await repository.find_case(session, case_id)
         if row is None:
             continue
