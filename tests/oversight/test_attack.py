@@ -278,3 +278,21 @@ async def test_a_document_fifty_other_cases_cite_is_still_read_by_whom_sees_ours
     for reader in (site.cashier, site.inspector):
         read = await reader.get(f"/oversight/evidence/{ref['sha256']}")
         assert read.status_code == 200 and read.content == common, read.text
+
+
+async def test_a_province_inspector_sees_the_county_and_a_county_one_not_the_city(site: Site) -> None:
+    province = await site.make_principal("inspector", "450000")
+    case = await site.assigned()
+    ok(await province.get(f"/oversight/cases/{case['id']}"))
+    today = clock.today().isoformat()
+    report = ok(await province.get("/oversight/report", params={"from": today, "to": today, "region": COUNTY}))
+    assert report["totals"]["opened"] >= 1
+    city_case = ok(await site.city_inspector.post("/oversight/cases", json={
+        "region_code": CITY, "title": "市级线索", "complaint_ref": f"信访-{uuid.uuid4().hex[:8]}"}), 201)
+    refused(await site.inspector.get(f"/oversight/cases/{city_case['id']}"), 403, "NOT_IN_JURISDICTION")
+    refused(await site.inspector.post(f"/oversight/cases/{city_case['id']}/assign",
+                                      json={"organisation_id": site.bureau}), 403, "NOT_IN_JURISDICTION")
+    assert ok(await site.city_inspector.get(f"/oversight/cases/{city_case['id']}"))["state"] == "open"
+    # funds' internal reversal lookup is no door through the gateway
+    answer = await site.inspector.get("/internal/reversals/rev_01m91hwta9bw3k7bjs95rmpycp")
+    assert answer.status_code in (401, 404), answer.text
