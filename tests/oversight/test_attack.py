@@ -314,3 +314,22 @@ async def test_the_report_counts_one_reversals_money_once(
     today = clock.today().isoformat()
     report = ok(await scene.inspector.get("/oversight/report", params={"from": today, "to": today}))
     assert report["totals"]["money_recovered_fen"] == 40_000, report["totals"]
+
+
+@pytest.mark.xfail(strict=True, reason="E1's confirm answers UNKNOWN_EVIDENCE (field .sha256) for a hash never "
+                   "uploaded but a size or type refusal for one kept: anyone with a case learns that a document of "
+                   "a case not theirs exists (and, trying sizes, its size); same fix as the citation by hash")
+async def test_a_stranger_cannot_tell_a_kept_document_from_none(site: Site) -> None:
+    ours = await site.assigned()
+    ref = await document(site.cashier, "本县整改报告.pdf")
+    ok(await site.cashier.post(f"/oversight/cases/{ours['id']}/rectifications", json={"note": "已整改", "documents": [
+        {k: ref[k] for k in ("sha256", "name", "media_type", "size")}]}))
+    theirs = await _other_county_case(site)
+
+    async def probe(sha256: str) -> tuple[int, str | None, str | None]:
+        answer = await site.other_cashier.post(f"/oversight/cases/{theirs}/rectifications", json={
+            "note": "试探", "documents": [{"sha256": sha256, "name": "x.pdf", "media_type": PDF, "size": 1}]})
+        body = answer.json()
+        return answer.status_code, body.get("code"), body.get("field")
+
+    assert await probe(ref["sha256"]) == await probe(hashlib.sha256(uuid.uuid4().bytes).hexdigest())
