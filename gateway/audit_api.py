@@ -341,8 +341,10 @@ ExportFormat = Annotated[Literal["csv", "jsonl"], Query(alias="format")]
 @router.get(
     "/export",
     response_class=StreamingResponse,
-    responses={200: {"description": "the entries: JSON Lines oldest first (for verifiers), CSV newest first (for people)", "content": {
-        "text/csv": {"schema": {"type": "string"}}, "application/jsonl": {"schema": {"type": "string"}}}}},
+    responses={200: {
+        "description": "the entries: JSON Lines oldest first (for verifiers), CSV newest first (for people)",
+        "content": {"text/csv": {"schema": {"type": "string"}}, "application/jsonl": {"schema": {"type": "string"}}},
+    }},
 )
 async def export(
     request: Request, principal: PrincipalDep, q: AuditQueryDep, export_format: ExportFormat = "csv"

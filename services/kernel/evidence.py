@@ -216,8 +216,9 @@ class EvidenceStore(abc.ABC):
         try:
             async with self.open(ref.sha256) as document:
                 if document.size != ref.size:
-                    raise ValidationProblem(f"文件大小不符 / document {ref.sha256} is {document.size} bytes, not "
-                                            f"{ref.size}", field=f"{at}size", rule=RULE)
+                    # the size kept is not told: the caller may not be one who may read the document
+                    raise ValidationProblem(f"文件大小不符 / document {ref.sha256} is not {ref.size} bytes",
+                                            field=f"{at}size", rule=RULE)
                 await asyncio.to_thread(check_kept, document.handle, DOCUMENT_TYPES[ref.media_type])
         except NotFound:
             raise ValidationProblem(f"没有这个文件 / no document {ref.sha256} was uploaded: upload it first",

@@ -49,6 +49,10 @@ def alert_outside_case_region(alert_region: str, case_region: str, field: str) -
     )
 
 
+def alert_named_twice(alert_id: str, field: str) -> ValidationProblem:
+    return ValidationProblem(f"预警 {alert_id} 重复 / alert {alert_id} is named twice", field=field, rule=codes.O2)
+
+
 def alert_in_case(alert_id: str, case_id: str) -> Conflict:
     return Conflict(
         f"预警 {alert_id} 已在案件 {case_id} 中 / alert {alert_id} is in case {case_id} already",

@@ -17,6 +17,14 @@ from services.kernel.scope import within
 from services.oversight.models import case_accountability, case_alerts, case_events, cases, complaints
 
 
+async def lock_alerts(session: AsyncSession, refs: Sequence[tuple[str, str]]) -> None:
+    """Serialise the opening of cases naming these (service, alert id) until the transaction ends, in one order
+    (no deadlock), so that O2's check sees a case another request opened from one of them meanwhile."""
+    for service, alert_id in sorted(set(refs)):
+        key = f"oversight:alert:{service}:{alert_id}"
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
 async def cases_of_alerts(session: AsyncSession, refs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """The case each of these (service, alert id) is in already, if any (O2)."""
     if not refs:
@@ -50,15 +58,29 @@ async def has_case(session: AsyncSession, organisation_id: str) -> bool:
     return bool((await session.execute(query)).scalar())
 
 
-async def citing(session: AsyncSession, sha256: str, *, limit: int = 50) -> list[tuple[str, dict[str, Any]]]:
+async def citing(
+    session: AsyncSession, sha256: str, *, prefix: str | None, organisation_id: str | None, limit: int = 50
+) -> list[tuple[str, dict[str, Any]]]:
     """The cases whose moves or accountability records cite the document `sha256`, each with the reference it
-    keeps of it (E1), oldest first."""
+    keeps of it (E1), oldest first: of those under the region `prefix` (an inspector's), or those
+    `organisation_id` was made responsible for (O6), so that citations by cases the caller does not see never
+    crowd out its own."""
     cited = [{"sha256": sha256}]
+    seen = []
+    if prefix is not None:
+        seen.append(within(cases.c.region_code, prefix))
+    if organisation_id is not None:
+        seen.append(exists().where(
+            case_events.c.case_id == cases.c.id, case_events.c.action == "assigned",
+            case_events.c.organisation_id == organisation_id,
+        ))
+    visible = select(cases.c.id).where(*seen)
     rows = await session.execute(
         select(case_events.c.case_id, case_events.c.documents, case_events.c.at)
-        .where(case_events.c.documents.contains(cited))
+        .where(case_events.c.documents.contains(cited), case_events.c.case_id.in_(visible))
         .union_all(select(case_accountability.c.case_id, case_accountability.c.documents, case_accountability.c.at)
-                   .where(case_accountability.c.documents.contains(cited)))
+                   .where(case_accountability.c.documents.contains(cited),
+                          case_accountability.c.case_id.in_(visible)))
         .order_by("at").limit(limit)
     )
     return [(r.case_id, d) for r in rows for d in r.documents if d.get("sha256") == sha256][:limit]

@@ -101,6 +101,8 @@ async def open_case(session: AsyncSession, principal: Principal, body: CaseOpen,
     # the other services' alerts are asked first, before this request's first statement; then its own (O12)
     for index, ref in sorted(enumerate(body.alerts), key=lambda item: item[1].service == OVERSIGHT):
         field = f"alerts.{index}.alert_id"
+        if (ref.service, ref.alert_id) in found:
+            raise problems.alert_named_twice(ref.alert_id, field)
         alert = await _own_alert(session, ref.alert_id) if ref.service == OVERSIGHT else await lookups.alert(
             ref.service, ref.alert_id)
         if alert is None:
@@ -113,7 +115,9 @@ async def open_case(session: AsyncSession, principal: Principal, body: CaseOpen,
             body = body.model_copy(update={"complaint_ref": alert["subject"]["id"]})  # the case names its complaint
     for grounds in await _complaint_grounds(session, body):
         found[(grounds["service"], grounds["alert_id"])] = grounds
-    taken = await repository.cases_of_alerts(session, list(found))
+    refs = list(found)
+    await repository.lock_alerts(session, refs)  # two opens from one alert at once: the second sees the first's
+    taken = await repository.cases_of_alerts(session, refs)
     if taken:
         (service, alert_id), case_id = next(iter(taken.items()))
         raise problems.alert_in_case(alert_id, case_id)
@@ -372,7 +376,14 @@ async def may_upload(session: AsyncSession, principal: Principal) -> None:
 async def cited_document(session: AsyncSession, principal: Principal, sha256: str) -> EvidenceRef | None:
     """E1 with O6: the reference kept of document `sha256` by a move or accountability record of a case the caller
     may see (as the record names it), or None: nobody learns a document exists from a case not theirs."""
-    for case_id, document in await repository.citing(session, sha256):
+    if principal.role == INSPECTOR:
+        prefix, organisation_id = scope_prefix(principal, None), None
+    elif principal.organisation_id:
+        prefix, organisation_id = None, principal.organisation_id
+    else:
+        return None
+    for case_id, document in await repository.citing(session, sha256, prefix=prefix,
+                                                      organisation_id=organisation_id):
         row = await repository.find_case(session, case_id)
         if row is None:
             continue

@@ -5,6 +5,7 @@ accepted or referred; subject the case, naming the responsible organisation."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -27,7 +28,7 @@ async def _left_past_its_deadline(site: Site, db: asyncpg.Pool) -> str:
     return str(case["id"])
 
 
-async def _overdue_ids(api: Api) -> dict[str, dict[str, object]]:
+async def _overdue_ids(api: Api) -> dict[str, dict[str, Any]]:
     alerts = ok(await api.get("/alerts", params={"type": "CASE_OVERDUE", "limit": 500}))["items"]
     return {a["subject"]["id"]: a for a in alerts}
 
