@@ -15,7 +15,7 @@ from services.kernel.app import service_router
 from services.kernel.errors import RuleViolation
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
-from services.kernel.organisations import OrganisationKind
+from services.kernel.organisations import ORGANISATION_REGION, UNKNOWN_ORGANISATION, OrganisationKind
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 from services.kernel.regions import covers
 from services.kernel.scope import S1, check_covers, within_reach
@@ -23,8 +23,6 @@ from services.kernel.types import Input, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 
 O1 = "O1"  # a principal belongs to one organisation, whose region covers the principal's
-UNKNOWN_ORGANISATION = "UNKNOWN_ORGANISATION"
-ORGANISATION_REGION = "ORGANISATION_REGION"
 
 
 class OrganisationCreate(Input):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from services.kernel import organisations
+
 # Rule ids (docs/rules.md); O1 (a principal's organisation) is the gateway's
 O2, O3, O4, O5, O6, O7, O8 = "O2", "O3", "O4", "O5", "O6", "O7", "O8"
 O9, O10, O11, O12 = "O9", "O10", "O11", "O12"
@@ -14,7 +16,7 @@ ALERT_IN_CASE = "ALERT_IN_CASE"  # 409 O2: an alert is in one case only
 NO_GROUNDS = "NO_GROUNDS"  # 422 O2: a case names alerts or a complaint
 DEADLINE_IN_PAST = "DEADLINE_IN_PAST"  # 422 O3
 INVALID_CASE_TRANSITION = "INVALID_CASE_TRANSITION"  # 409 O4
-UNKNOWN_ORGANISATION = "UNKNOWN_ORGANISATION"  # 422 O5/O7
+UNKNOWN_ORGANISATION = organisations.UNKNOWN_ORGANISATION  # 422 O5/O7 (shared: every service naming one)
 ORGANISATION_OUTSIDE_CASE_REGION = "ORGANISATION_OUTSIDE_CASE_REGION"  # 422 O5
 NOT_A_DISCIPLINE_COMMISSION = "NOT_A_DISCIPLINE_COMMISSION"  # 422 O7
 COMMISSION_BELOW_CASE = "COMMISSION_BELOW_CASE"  # 422 O7: referral to a lower level

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.kernel.evidence_policy import DOCUMENT_TYPES
+from services.kernel.organisations import OrganisationId
 from services.kernel.types import AnyRegionCode, Day, FenOrZero, Happened, Input, RegionCode, ShortText, Text
 from services.oversight.rules import Severity
 
@@ -53,7 +54,6 @@ class CaseOpen(Input):
 
 
 ReversalId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-OrganisationId = Annotated[str, Field(pattern=r"^org_[0-9a-z]{26}$")]
 
 
 class AssignIn(Input):

@@ -11,7 +11,7 @@ from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, P
 from services.kernel.types import RegionCode
 from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep
 from services.projects import announcements, assets, objections, repository, rules, service
-from services.projects.clients import FundsDep, RegistryDep
+from services.projects.clients import FundsDep, GatewayDep, RegistryDep
 from services.projects.rules import Category
 from services.projects.schemas import (
     AnnounceIn,
@@ -47,8 +47,10 @@ internal_router = service_router("/internal/projects", include_in_schema=False)
 
 
 @router.post("", status_code=201, response_model=ProjectRead)
-async def create_project(body: ProjectCreate, session: SessionDep, principal: PrincipalDep) -> ProjectRead:
-    return await service.create_project(session, principal, body)
+async def create_project(
+    body: ProjectCreate, session: SessionDep, principal: PrincipalDep, gateway: GatewayDep
+) -> ProjectRead:
+    return await service.create_project(session, principal, body, gateway)
 
 
 @router.get("", response_model=Page[ProjectRead])

@@ -10,6 +10,6 @@ app = create_service_app(
     "projects",
     routers=[router, public_router, public_projects_router, internal_router],
     detectors=registry,
-    depends_on=("registry", "funds"),
+    depends_on=("registry", "funds", "gateway"),
     title="FundTrack projects",
 )

@@ -1,10 +1,11 @@
-"""Typed calls to the registry's internal API (brief: POST /internal/households/eligibility), and to the funds'
-for what a project was given and paid (its public page, U2)."""
+"""Typed calls to the registry's internal API (brief: POST /internal/households/eligibility), to the funds'
+for what a project was given and paid (its public page, U2), and to the gateway's for the organisation a project
+names as its owner unit (O13, issue #16)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any, cast
 from urllib.parse import quote
 
 from fastapi import Depends
@@ -70,3 +71,19 @@ class Funds:
 
 
 FundsDep = Annotated[Funds, Depends(service_dependency("funds", Funds))]
+
+
+class Gateway:
+    """The gateway's internal API as the projects service asks it: an organisation (单位) by id (O13)."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def organisation(self, organisation_id: str) -> dict[str, Any] | None:
+        """`{id, name, kind, region_code, ...}`, or None when the gateway knows no such organisation; 503 if it
+        fails."""
+        found = await self.client.get_json(f"/internal/organisations/{quote(organisation_id, safe='')}")
+        return cast(dict[str, Any] | None, found)
+
+
+GatewayDep = Annotated[Gateway, Depends(service_dependency("gateway", Gateway))]

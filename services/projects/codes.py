@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from services.kernel import organisations
+
 # Rule codes (API.md "Projects")
 ANNOUNCEMENT_TOO_SHORT = "ANNOUNCEMENT_TOO_SHORT"  # P1
 OPEN_OBJECTIONS = "OPEN_OBJECTIONS"  # P1
@@ -16,12 +18,17 @@ SHARES_REQUIRED = "SHARES_REQUIRED"  # 422 P6: an income-generating asset names 
 SHAREHOLDER_NOT_BENEFICIARY = "SHAREHOLDER_NOT_BENEFICIARY"  # 422 P6: shares go to the project's beneficiaries
 NO_SHARES = "NO_SHARES"  # 409 P6: a dividend of an asset without shares
 DUPLICATE_SHAREHOLDER = "DUPLICATE_SHAREHOLDER"  # 422 P6
+# 422 O13, field owner_org: the owner unit a project names is an organisation the gateway knows, whose region covers
+# the project's county (the codes every service answers with about an organisation a body names)
+UNKNOWN_ORGANISATION = organisations.UNKNOWN_ORGANISATION
+ORGANISATION_REGION = organisations.ORGANISATION_REGION
 
 # Alert types
 DUPLICATE_PROJECT = "DUPLICATE_PROJECT"  # P5
 
 # Rule ids of DOMAIN.md
 P1, P2, P3, P4, P5, P6, P7 = "P1", "P2", "P3", "P4", "P5", "P6", "P7"
+O13 = "O13"  # docs/rules.md: who recorded a fact and who answers for it (issue #16)
 
 # S8: who may not lock P1 out. A key holder has at most this many open objections to one project (429
 # OBJECTION_LIMIT beyond); the public is never refused by the project (the gateway limits each address), but only

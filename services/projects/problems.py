@@ -217,3 +217,22 @@ def funds_lookup_failed(status: int) -> ServiceUnavailable:
     return ServiceUnavailable(
         f"资金服务出错 / the funds service answered {status} about a project's money", service="funds"
     )
+
+
+def unknown_owner_org(organisation_id: str) -> RuleViolation:
+    """O13: the owner unit a project names is an organisation the gateway knows."""
+    return RuleViolation(
+        f"没有这个单位 / no organisation {organisation_id} to own the project (O13)",
+        code=codes.UNKNOWN_ORGANISATION, rule=codes.O13, field="owner_org",
+    )
+
+
+def owner_org_outside_county(organisation_id: str, region_code: str, county_code: str) -> RuleViolation:
+    """O13: the owner unit's region is the project's county or a region above it on its line (its city, its province
+    or the centre)."""
+    return RuleViolation(
+        f"单位 {organisation_id}（{region_code}）不管辖项目所在县 {county_code} (O13) / the organisation "
+        f"{organisation_id} of region {region_code} does not cover the project's county {county_code}: an owner unit "
+        "is of the county, its city, its province or the centre (O13)",
+        code=codes.ORGANISATION_REGION, rule=codes.O13, field="owner_org",
+    )

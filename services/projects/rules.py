@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Final, Literal, get_args
 
 from services.kernel.identity import Principal
+from services.kernel.regions import covers
 from services.projects import problems
 
 # The lifecycle (DOMAIN.md "Projects"): status → {action: next status}. The one table of allowed moves.
@@ -218,11 +219,25 @@ def distinct(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def responsible_org(*, recorded_by_org: str | None) -> str | None:
-    """O13 (issue #16): the project's owner unit answers for it. A project names its owner unit only as text
-    (`responsible_unit`, published on its announcement), not as an organisation, so the unit answering for it is the
-    organisation that recorded it: the project manager's (县扶贫办, 行业部门), whose key registers its projects."""
-    return recorded_by_org
+def check_owner_org(owner_org: str, found: Mapping[str, object] | None, county_code: str) -> str:
+    """O13: the owner unit a project names (`owner_org`) is an organisation the gateway knows (`found`, its answer;
+    None: it does not know it), whose region is the project's county or a region above it on its line: the county's
+    city, its province or the centre. Not a township's or another county's: an owner unit answers for a whole
+    project, which lies in one county. Answers the organisation's id."""
+    if found is None:
+        raise problems.unknown_owner_org(owner_org)
+    region_code = str(found["region_code"])
+    if not covers(region_code, county_code):
+        raise problems.owner_org_outside_county(owner_org, region_code, county_code)
+    return owner_org
+
+
+def responsible_org(*, recorded_by_org: str | None, owner_org: str | None = None) -> str | None:
+    """O13 (issue #16): the project's owner unit answers for it: the organisation the project names as its owner
+    unit (`owner_org`, checked by `check_owner_org`) when it names one; else the organisation that recorded it, the
+    project manager's (县扶贫办, 行业部门), whose key registers its projects. (`responsible_unit`, the owner unit as
+    text that the announcement publishes, is not an organisation and decides nothing.)"""
+    return owner_org or recorded_by_org
 
 
 def pair_responsible_org(first: str | None, second: str | None) -> str | None:

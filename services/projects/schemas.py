@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationInfo, field_validator
 
+from services.kernel.organisations import OrganisationId
 from services.kernel.regions import in_county
 from services.kernel.types import WORD_PATTERN, CountyCode, Fen, Happened, Input, ShortText, Text, VillageCode
 from services.projects.rules import Category
@@ -48,6 +49,9 @@ class ProjectCreate(Input):
     performance_targets: list[PerformanceTarget] = Field(default_factory=list, max_length=100)
     description: str = Field(default="", max_length=4000)
     responsible_unit: ShortText | None = None
+    # O13: the organisation that is the project's owner unit and answers for it (its region covers the county);
+    # none: the recording principal's organisation answers
+    owner_org: OrganisationId | None = None
     fund_sources: list[FundSource] = Field(default_factory=list, max_length=50)
 
     @field_validator("village_code")

@@ -15,7 +15,7 @@ from services.kernel.pagination import Page, decode_cursor, page_of
 from services.kernel.scope import check_covers, scope_prefix
 from services.kernel.uow import BriefReads
 from services.projects import repository, rules
-from services.projects.clients import Registry
+from services.projects.clients import Gateway, Registry
 from services.projects.models import Announcement, Project, ProjectEvent
 from services.projects.objections import objections_of
 from services.projects.schemas import AnnounceIn, AnnouncementRead, EventRead, ProjectCreate, ProjectRead
@@ -50,19 +50,28 @@ async def read_projects(session: AsyncSession, projects: list[Project]) -> list[
     ]
 
 
-async def create_project(session: AsyncSession, principal: Principal, body: ProjectCreate) -> ProjectRead:
+async def create_project(
+    session: AsyncSession, principal: Principal, body: ProjectCreate, gateway: Gateway
+) -> ProjectRead:
+    """A draft project. The owner unit it names (`owner_org`) is asked of the gateway before the first statement
+    (kernel: ask first, then write) and answers for it (O13); a refusal writes nothing."""
     check_covers(principal, body.county_code, subject="project")
+    owner_org = None
+    if body.owner_org is not None:
+        found = await gateway.organisation(body.owner_org)
+        owner_org = rules.check_owner_org(body.owner_org, found, body.county_code)
+    recorded_by_org = principal.organisation_id or None
     project = Project(
         id=new_id("prj"),
-        **body.model_dump(exclude={"performance_targets", "fund_sources", "responsible_unit"}),
+        **body.model_dump(exclude={"performance_targets", "fund_sources", "responsible_unit", "owner_org"}),
         performance_targets=[t.model_dump() for t in body.performance_targets],
         fund_sources=[s.model_dump() for s in body.fund_sources],
         # the owner unit as the manager records it, or none: never the name of the key that posted it (A5)
         responsible_unit=body.responsible_unit or "",
         status="draft",
         created_by=principal.id,
-        recorded_by_org=principal.organisation_id or None,
-        responsible_org=rules.responsible_org(recorded_by_org=principal.organisation_id or None),
+        recorded_by_org=recorded_by_org,
+        responsible_org=rules.responsible_org(recorded_by_org=recorded_by_org, owner_org=owner_org),
     )
     event = ProjectEvent(
         project_id=project.id, action="create", from_status=None, to_status="draft",
