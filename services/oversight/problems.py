@@ -145,6 +145,14 @@ def reversal_outside_case_region(reversal_region: str, case_region: str, field: 
     )
 
 
+def reversal_in_case(reversal_id: str, case_id: str, field: str) -> Conflict:
+    return Conflict(
+        f"冲正 {reversal_id} 已是案件 {case_id} 的整改 / reversal {reversal_id} is named by case {case_id}'s "
+        "rectification already: one reversal recovers the money of one case",
+        code=codes.REVERSAL_IN_CASE, field=field, rule=codes.O10, case_id=case_id,
+    )
+
+
 def reversal_named_twice(reversal_id: str, field: str) -> ValidationProblem:
     return ValidationProblem(f"冲正 {reversal_id} 重复 / reversal {reversal_id} is named twice", field=field,
                              rule=codes.O10)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Text, and_, distinct, exists, func, insert, literal, or_, select
+from sqlalchemy import Row, Text, and_, cast, distinct, exists, func, insert, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -23,6 +23,34 @@ async def lock_alerts(session: AsyncSession, refs: Sequence[tuple[str, str]]) ->
     for service, alert_id in sorted(set(refs)):
         key = f"oversight:alert:{service}:{alert_id}"
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+async def lock_reversals(session: AsyncSession, reversal_ids: Sequence[str]) -> None:
+    """Serialise the rectifications naming these reversals until the transaction ends, in one order (no deadlock),
+    so that O10's one-case check sees a rectification another request made meanwhile."""
+    for reversal_id in sorted(set(reversal_ids)):
+        key = f"oversight:reversal:{reversal_id}"
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+async def cases_naming_reversals(
+    session: AsyncSession, reversal_ids: Sequence[str], *, other_than: str
+) -> dict[str, str]:
+    """O10: of these reversals, those a rectification of a case other than `other_than` named, with that case."""
+    if not reversal_ids:
+        return {}
+    wanted = cast(list(reversal_ids), ARRAY(Text))
+    rows = await session.execute(
+        select(case_events.c.case_id, case_events.c.reversal_ids)
+        .where(case_events.c.reversal_ids.overlap(wanted), case_events.c.case_id != other_than)
+        .order_by(case_events.c.case_id, case_events.c.seq)
+    )
+    named: dict[str, str] = {}
+    for row in rows:
+        for reversal_id in row.reversal_ids:
+            if reversal_id in reversal_ids:
+                named.setdefault(reversal_id, row.case_id)
+    return named
 
 
 async def cases_of_alerts(session: AsyncSession, refs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:

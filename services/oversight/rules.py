@@ -103,6 +103,14 @@ def check_reversals(found: list[tuple[str, str]], case_region: str) -> None:
             raise problems.reversal_outside_case_region(region_code, case_region, field)
 
 
+def check_reversals_free(reversal_ids: list[str], named_elsewhere: dict[str, str]) -> None:
+    """O10: a reversal recovers the money of one case only: one a rectification of another case named already is
+    409 `REVERSAL_IN_CASE` naming `reversal_ids.N` (the same case naming it again, after a return, is its own)."""
+    for index, reversal_id in enumerate(reversal_ids):
+        if reversal_id in named_elsewhere:
+            raise problems.reversal_in_case(reversal_id, named_elsewhere[reversal_id], f"reversal_ids.{index}")
+
+
 def check_accountability(state: str) -> None:
     """O8: accountability is recorded once the case is accepted or referred, not before, not once closed."""
     if state not in ACCOUNTABLE_STATES:

@@ -306,8 +306,14 @@ async def submit(
     if money_recovered is None and reversals:
         money_recovered = sum(int(r["amount_fen"]) for r in reversals)
 
-    def check(row: Row[Any]) -> None:
+    named: dict[str, str] = {}
+    if body.reversal_ids:  # before the case's lock, in one order: two rectifications naming one reversal queue here
+        await repository.lock_reversals(session, body.reversal_ids)
+        named = await repository.cases_naming_reversals(session, body.reversal_ids, other_than=case_id)
+
+    def check(row: Row[Any]) -> None:  # once the caller is known to answer this case (O6): nothing leaks before
         rules.check_reversals([(str(r["id"]), str(r["region_code"])) for r in reversals], row.region_code)
+        rules.check_reversals_free(body.reversal_ids, named)
 
     return await _move(session, principal, case_id, "submit", note=body.note, documents=documents,
                        money_recovered_fen=money_recovered, reversal_ids=body.reversal_ids, check=check)

@@ -73,9 +73,6 @@ async def test_a_refused_citation_does_not_tell_a_stranger_a_documents_size(site
     assert not re.search(rf"(?<![0-9a-f]){ref['size']}(?![0-9a-f])", probe.json()["detail"]), probe.json()
 
 
-@pytest.mark.xfail(strict=True, reason="O10 checks a rectification's reversals within that rectification only: "
-                   "another case may name the same reversal, and O11 then counts its money recovered twice; a "
-                   "rule (and a lock across cases) is for the owner to decide")
 async def test_one_reversal_is_not_the_money_recovered_of_two_cases(
     admin: Api, make_principal: MakePrincipal, http: httpx.AsyncClient
 ) -> None:
@@ -86,8 +83,8 @@ async def test_one_reversal_is_not_the_money_recovered_of_two_cases(
                                 json={"note": "已冲正", "reversal_ids": [reversal]}))
     again = await scene.cashier.post(f"/oversight/cases/{second}/rectifications",
                                      json={"note": "同一笔冲正", "reversal_ids": [reversal]})
-    assert again.status_code in (409, 422), again.text
-    assert again.json().get("field") == "reversal_ids.0", again.json()
+    assert again.status_code == 409 and again.json()["code"] == "REVERSAL_IN_CASE", again.text
+    assert again.json().get("field") == "reversal_ids.0" and again.json()["case_id"] == first, again.json()
     unchanged = ok(await scene.inspector.get(f"/oversight/cases/{second}"))
     assert unchanged["state"] == "assigned"
 
@@ -298,9 +295,6 @@ async def test_a_province_inspector_sees_the_county_and_a_county_one_not_the_cit
     assert answer.status_code in (401, 404), answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="O10 lets a second case name a reversal another case's accepted rectification "
-                   "named, and O11 adds its money recovered once per case: one reversal's 40,000 fen is reported "
-                   "recovered twice (see test_one_reversal_is_not_the_money_recovered_of_two_cases)")
 async def test_the_report_counts_one_reversals_money_once(
     admin: Api, make_principal: MakePrincipal, http: httpx.AsyncClient
 ) -> None:

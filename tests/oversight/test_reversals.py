@@ -5,6 +5,7 @@ is the reversals' sum when the rectification gives none."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -105,3 +106,31 @@ async def test_funds_answers_a_reversal_to_services_only(
     assert (await _internal(stack, "/internal/reversals/rev_nothing", service)).status_code == 404
     inspector = Principal(id="someone", role="inspector", region_code="000000")
     assert (await _internal(stack, f"/internal/reversals/{reversal_id}", inspector)).status_code == 404
+
+
+async def test_a_reversal_is_named_again_by_its_own_case_and_by_one_of_two_at_once(
+    admin: Api, make_principal: MakePrincipal, http: httpx.AsyncClient
+) -> None:
+    """O10, one reversal one case: the case whose rectification was returned names its reversal again (allowed);
+    two other cases naming one reversal at once: one is taken, the other is 409 REVERSAL_IN_CASE and unchanged."""
+    scene = await _scene(admin, make_principal, http)
+    reversal = await _reversal(scene.funds, 40_000)
+    case_id = await _assigned_case(scene)
+    body = {"note": "已冲正", "reversal_ids": [reversal]}
+    ok(await scene.cashier.post(f"/oversight/cases/{case_id}/rectifications", json=body))
+    ok(await scene.inspector.post(f"/oversight/cases/{case_id}/return", json={"note": "材料不全"}))
+    again = ok(await scene.cashier.post(f"/oversight/cases/{case_id}/rectifications", json=body))
+    assert again["state"] == "rectification_submitted"
+
+    other = await _reversal(scene.funds, 9_000)
+    first, second = await _assigned_case(scene), await _assigned_case(scene)
+    answers = await asyncio.gather(*(
+        scene.cashier.post(f"/oversight/cases/{c}/rectifications", json={"note": "同时", "reversal_ids": [other]})
+        for c in (first, second)))
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    [lost] = [a.json() for a in answers if a.status_code == 409]
+    assert lost["code"] == "REVERSAL_IN_CASE" and lost["field"] == "reversal_ids.0"
+    [won] = [a.json()["id"] for a in answers if a.status_code == 200]
+    loser = second if won == first else first
+    assert lost["case_id"] == won  # the 409 names the case that took the reversal
+    assert ok(await scene.inspector.get(f"/oversight/cases/{loser}"))["state"] == "assigned"
