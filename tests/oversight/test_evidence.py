@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
+import pytest
 
 from gateway.policy import EVIDENCE_BODY
 from services.kernel import clock
@@ -192,3 +193,23 @@ async def test_an_inspector_cites_what_a_case_it_sees_cites_and_nothing_else(sit
     referred = ok(await site.inspector.post(f"/oversight/cases/{case['id']}/refer", json={
         "organisation_id": site.county_commission, "note": "移送", "documents": [ref]}))
     assert referred["events"][-1]["documents"] == [ref]
+
+
+async def test_an_upload_is_recorded_once_as_its_uploaders_and_a_refused_one_not_at_all(
+    site: Site, db: asyncpg.Pool
+) -> None:
+    await site.assigned()
+    data = pdf("约谈记录")
+    sha256 = hashlib.sha256(data).hexdigest()
+    key = {"content-type": PDF, "idempotency-key": f"up-{uuid.uuid4().hex}"}
+    refused(await site.cashier.post("/oversight/evidence", params={"name": "x.png"}, content=data,
+                                    headers={**key, "content-type": "image/png"}), 415, "UNSUPPORTED_MEDIA_TYPE")
+    query = "SELECT organisation_id, principal_id FROM oversight.evidence_uploads WHERE sha256 = $1"
+    assert await db.fetch(query, sha256) == []
+    for _ in range(2):  # the same key again is the first answer replayed: recorded once
+        ok(await site.cashier.post("/oversight/evidence", params={"name": "约谈记录.pdf"}, content=data,
+                                   headers={**key, "idempotency-key": key["idempotency-key"] + "-pdf"}), 201)
+    assert [tuple(r) for r in await db.fetch(query, sha256)] == [(site.bureau, site.cashier.principal_id)]
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):  # append-only: who uploaded is never rewritten
+        await db.execute("UPDATE oversight.evidence_uploads SET organisation_id = $2 WHERE sha256 = $1",
+                         sha256, site.other_bureau)
