@@ -292,13 +292,14 @@ async def confirmed(
         except ValidationError as exc:
             error = exc.errors()[0]
             raise problems.bad_document(f"{field}.{error['loc'][0]}", error["msg"]) from None
-    kept = []
+    allowed = []
     if refs:
         async with brief() as session:
-            for field, ref in refs:
-                if not await may_cite(session, principal, ref.sha256):
-                    raise unknown_document(ref.sha256, field=field)
-    for field, ref in refs:
+            allowed = [await may_cite(session, principal, ref.sha256) for _, ref in refs]
+    kept = []
+    for (field, ref), may in zip(refs, allowed, strict=True):  # the first document refused, in their order
+        if not may:
+            raise unknown_document(ref.sha256, field=field)
         kept.append((await store.confirm(ref, field=field)).model_dump())
     return kept
 

@@ -166,6 +166,15 @@ async def test_a_bureau_cites_only_what_its_organisation_uploaded(site: Site, db
         assert _problem(cited, ref["sha256"])[:4] == (422, "UNKNOWN_EVIDENCE", "documents.0.sha256", "E1")
     assert await _events(db, theirs["id"]) == before
     refused(await site.other_cashier.get(f"/oversight/evidence/{ref['sha256']}"), 404, "NOT_FOUND")
+    # refused in the documents' order: its own document of the wrong size first, ours first
+    own = await document(site.other_cashier, "自己的.pdf")
+    refused(await site.other_cashier.post(path, json={"note": "x", "documents": [{**own, "size": 1}, ref]}), 422,
+            "VALIDATION_ERROR", field="documents.0.size")
+    refused(await site.other_cashier.post(path, json={"note": "x", "documents": [ref, {**own, "size": 1}]}), 422,
+            "UNKNOWN_EVIDENCE", field="documents.0.sha256")
+    refused(await site.other_cashier.post(path, json={"note": "x", "documents": [own, ref]}), 422,
+            "UNKNOWN_EVIDENCE", field="documents.1.sha256")
+    assert await _events(db, theirs["id"]) == before
     # once the other bureau uploads the same bytes itself (kept once), it may cite them too
     data = (await site.inspector.get(f"/oversight/evidence/{ref['sha256']}")).content
     assert ok(await upload(site.other_cashier, data, name="自传.pdf"))["created"] is False
