@@ -127,6 +127,15 @@ def check_key(sha256: str) -> str:
     return sha256
 
 
+def unknown_document(sha256: str, *, field: str = "") -> ValidationProblem:
+    """E1: the one refusal of a cited document the store does not keep, or one the caller may not cite (the service
+    decides who may, before `confirm`): the same words either way, so it tells nothing of a document not the
+    caller's (that it exists, its size, its type)."""
+    at = f"{field}." if field else ""
+    return ValidationProblem(f"没有这个文件 / no document {sha256} that you uploaded is kept: upload it first",
+                             code=UNKNOWN_EVIDENCE, field=f"{at}sha256", rule=RULE)
+
+
 @dataclass
 class VerifiedDocument:
     """A kept document whose bytes were read and hashed to its key just now; `chunks()` re-hashes as it serves, so a
@@ -211,7 +220,8 @@ class EvidenceStore(abc.ABC):
     async def confirm(self, ref: EvidenceRef, *, field: str = "") -> EvidenceRef:
         """E1: a reference a caller gives to attach a document to a record. It must name a kept, intact document of
         that size whose bytes are of that type; else 422 naming `<field>.sha256`, `.size` or `.media_type`. (Reads
-        the document once.)"""
+        the document once.) Whether the caller may cite it at all is the service's to check first (a document it
+        may not cite is refused as `unknown_document`, before its size or type is compared)."""
         at = f"{field}." if field else ""
         try:
             async with self.open(ref.sha256) as document:
@@ -221,8 +231,7 @@ class EvidenceStore(abc.ABC):
                                             field=f"{at}size", rule=RULE)
                 await asyncio.to_thread(check_kept, document.handle, DOCUMENT_TYPES[ref.media_type])
         except NotFound:
-            raise ValidationProblem(f"没有这个文件 / no document {ref.sha256} was uploaded: upload it first",
-                                    code=UNKNOWN_EVIDENCE, field=f"{at}sha256", rule=RULE) from None
+            raise unknown_document(ref.sha256, field=field) from None
         except UnsupportedMediaType as exc:
             raise ValidationProblem(exc.detail, field=f"{at}media_type", rule=RULE) from None
         return ref

@@ -1,5 +1,6 @@
 """The evidence upload and download routes (E1), as a router any service mounts next to the records that cite the
-documents. The service decides who may upload (`authorize_upload`) and which document a caller may read and under
+documents. The service decides who may upload (`authorize_upload`), records who did (`record_upload`, in the
+upload's unit of work, once the bytes are kept) and which document a caller may read and under
 which name (`describe`: the EvidenceRef its own record keeps, or None); this router only streams.
 
 An upload is staged whole before anything is kept (`streamed_body(staged=True)`, issue #14): under a unit of work it
@@ -37,6 +38,7 @@ from services.kernel.uow import body_staged, streamed_body
 
 Describe = Callable[[Request, str], Awaitable[EvidenceRef | None]]
 AuthorizeUpload = Callable[[Request], Awaitable[None]]
+RecordUpload = Callable[[Request, StoredEvidence], Awaitable[None]]
 
 
 def content_disposition(name: str) -> str:
@@ -61,6 +63,7 @@ def evidence_router(
     *,
     describe: Describe,
     authorize_upload: AuthorizeUpload | None = None,
+    record_upload: RecordUpload | None = None,
     prefix: str = "/evidence",
     route_class: type[APIRoute] = APIRoute,
     **kwargs: Any,
@@ -87,6 +90,9 @@ def evidence_router(
             raise too_large(store.max_bytes)
         stored = await store.put(chunks, name=name or "", media_type=request.headers.get("content-type"),
                                  before_keeping=lambda: body_staged(request))
+        if record_upload is not None:
+            # in the upload's unit of work, whose transaction began once the body was whole (`body_staged`)
+            await record_upload(request, stored)
         if not stored.created:
             response.status_code = 200
         return stored

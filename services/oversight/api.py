@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.kernel.app import service_router
-from services.kernel.evidence import EvidenceRef, EvidenceStore
+from services.kernel.evidence import EvidenceRef, EvidenceStore, StoredEvidence
 from services.kernel.evidence_api import evidence_router
 from services.kernel.evidence_config import get_evidence_store
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from services.kernel.types import AnyRegionCode, Day, RegionCode
 from services.kernel.uow import (
+    BriefReadsDep,
     PrincipalDep,
     SessionDep,
     UnitOfWorkRoute,
@@ -62,9 +63,15 @@ async def _describe(request: Request, sha256: str) -> EvidenceRef | None:
     return await service.cited_document(get_session(request), principal_of(request), sha256)
 
 
+async def _record_upload(request: Request, stored: StoredEvidence) -> None:
+    await service.record_upload(get_session(request), principal_of(request), stored.sha256)
+
+
 def documents_router() -> APIRouter:
-    """E1: the documents cases cite, uploaded before the move that cites them and read by whom sees such a case."""
+    """E1: the documents cases cite, uploaded before the move that cites them (and recorded as its uploader's) and
+    read by whom sees such a case."""
     return evidence_router(get_evidence_store(), describe=_describe, authorize_upload=_may_upload,
+                           record_upload=_record_upload,
                            prefix="/oversight/evidence", route_class=UnitOfWorkRoute, tags=["oversight"])
 
 
@@ -99,9 +106,9 @@ async def assign(
 @router.post("/{case_id}/rectifications", response_model=CaseRead)
 async def submit(
     case_id: str, body: RectificationIn, session: SessionDep, principal: PrincipalDep, store: EvidenceDep,
-    lookups: LookupsDep,
+    lookups: LookupsDep, brief: BriefReadsDep,
 ) -> CaseRead:
-    return await service.submit(session, principal, case_id, body, store, lookups)
+    return await service.submit(session, principal, case_id, body, store, lookups, brief)
 
 
 @router.post("/{case_id}/return", response_model=CaseRead)
@@ -122,16 +129,17 @@ async def close(case_id: str, body: DecisionIn, session: SessionDep, principal: 
 @router.post("/{case_id}/refer", response_model=CaseRead)
 async def refer(
     case_id: str, body: ReferIn, session: SessionDep, principal: PrincipalDep, lookups: LookupsDep,
-    store: EvidenceDep,
+    store: EvidenceDep, brief: BriefReadsDep,
 ) -> CaseRead:
-    return await service.refer(session, principal, case_id, body, lookups, store)
+    return await service.refer(session, principal, case_id, body, lookups, store, brief)
 
 
 @router.post("/{case_id}/accountability", status_code=201, response_model=CaseRead)
 async def accountability(
-    case_id: str, body: AccountabilityIn, session: SessionDep, principal: PrincipalDep, store: EvidenceDep
+    case_id: str, body: AccountabilityIn, session: SessionDep, principal: PrincipalDep, store: EvidenceDep,
+    brief: BriefReadsDep,
 ) -> CaseRead:
-    return await service.record_accountability(session, principal, case_id, body, store)
+    return await service.record_accountability(session, principal, case_id, body, store, brief)
 
 
 @report_router.get("/report", response_model=Report)

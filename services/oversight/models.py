@@ -133,5 +133,21 @@ complaints = Table(
     Index("ix_complaints_region", "region_code", "id", postgresql_ops={"region_code": "text_pattern_ops"}),
 )
 
-for _table in (cases, case_alerts, case_events, case_accountability, complaints):
+# E1: who uploaded each document (the store keeps one copy of the same bytes; each organisation that uploads them
+# adds its own row, every upload one). A move cites only a document its caller's organisation uploaded (or, for an
+# inspector, one a case it sees cites): the store alone does not say who may. `organisation_id` is empty for a
+# principal of no organisation, who then cites only what it uploaded itself (`principal_id`).
+evidence_uploads = Table(
+    "evidence_uploads",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("organisation_id", String(64), nullable=False),
+    Column("principal_id", String(64), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="ck_evidence_uploads_sha256"),
+    Index("ix_evidence_uploads_sha256", "sha256", "organisation_id"),
+)
+
+for _table in (cases, case_alerts, case_events, case_accountability, complaints, evidence_uploads):
     append_only(_table)

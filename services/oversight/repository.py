@@ -14,7 +14,14 @@ from sqlmodel import col
 
 from services.kernel.models import Alert
 from services.kernel.scope import within
-from services.oversight.models import case_accountability, case_alerts, case_events, cases, complaints
+from services.oversight.models import (
+    case_accountability,
+    case_alerts,
+    case_events,
+    cases,
+    complaints,
+    evidence_uploads,
+)
 
 
 async def lock_alerts(session: AsyncSession, refs: Sequence[tuple[str, str]]) -> None:
@@ -83,6 +90,21 @@ async def insert_accountability(session: AsyncSession, record: dict[str, Any]) -
 async def has_case(session: AsyncSession, organisation_id: str) -> bool:
     """Whether `organisation_id` was ever made responsible for a case (it may then upload its documents, E1)."""
     query = select(exists().where(case_events.c.action == "assigned", case_events.c.organisation_id == organisation_id))
+    return bool((await session.execute(query)).scalar())
+
+
+async def record_upload(session: AsyncSession, sha256: str, *, organisation_id: str, principal_id: str) -> None:
+    """E1: who uploaded the document `sha256` (one row per upload, whether or not the store had the bytes)."""
+    await session.execute(insert(evidence_uploads).values(
+        sha256=sha256, organisation_id=organisation_id, principal_id=principal_id))
+
+
+async def uploaded_by(session: AsyncSession, sha256: str, *, organisation_id: str, principal_id: str) -> bool:
+    """E1: whether organisation `organisation_id` uploaded the document `sha256` (with no organisation: whether
+    principal `principal_id` did itself)."""
+    who = (evidence_uploads.c.organisation_id == organisation_id if organisation_id
+           else and_(evidence_uploads.c.organisation_id == "", evidence_uploads.c.principal_id == principal_id))
+    query = select(exists().where(evidence_uploads.c.sha256 == sha256, who))
     return bool((await session.execute(query)).scalar())
 
 

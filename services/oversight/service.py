@@ -16,11 +16,12 @@ from services.kernel import clock
 from services.kernel.alerts import AlertDraft
 from services.kernel.alerts_store import get_alert, raise_alerts
 from services.kernel.errors import Problem
-from services.kernel.evidence import EvidenceRef, EvidenceStore
+from services.kernel.evidence import EvidenceRef, EvidenceStore, unknown_document
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.pagination import Page, decode_cursor, page_of
 from services.kernel.scope import check_covers, scope_prefix
+from services.kernel.uow import BriefReads
 from services.oversight import codes, problems, repository, rules
 from services.oversight.clients import Lookups
 from services.oversight.schemas import (
@@ -276,31 +277,59 @@ async def assign(
                        deadline=deadline, note=body.note, check=check)
 
 
-async def confirmed(store: EvidenceStore, documents: list[DocumentRef]) -> list[dict[str, Any]]:
-    """E1: each document a move cites is one kept intact in the evidence store, of that size and type; else 422
-    naming `documents.N.<field>`. Asked before the move's transaction writes anything."""
-    kept = []
+async def confirmed(
+    brief: BriefReads, principal: Principal, store: EvidenceStore, documents: list[DocumentRef]
+) -> list[dict[str, Any]]:
+    """E1: each document a move cites is one the caller may cite (`may_cite`), kept intact in the evidence store, of
+    that size and type; else 422 naming `documents.N.<field>`. One the caller may not cite is refused exactly as one
+    never uploaded, before its size or type is compared. Read in a session of its own, before the move's unit of work
+    begins (its asks of other services come first)."""
+    refs = []
     for index, document in enumerate(documents):
         field = f"documents.{index}"
         try:
-            ref = EvidenceRef.model_validate(document.model_dump())
+            refs.append((field, EvidenceRef.model_validate(document.model_dump())))
         except ValidationError as exc:
             error = exc.errors()[0]
             raise problems.bad_document(f"{field}.{error['loc'][0]}", error["msg"]) from None
+    allowed = []
+    if refs:
+        async with brief() as session:
+            allowed = [await may_cite(session, principal, ref.sha256) for _, ref in refs]
+    kept = []
+    for (field, ref), may in zip(refs, allowed, strict=True):  # the first document refused, in their order
+        if not may:
+            raise unknown_document(ref.sha256, field=field)
         kept.append((await store.confirm(ref, field=field)).model_dump())
     return kept
 
 
+async def may_cite(session: AsyncSession, principal: Principal, sha256: str) -> bool:
+    """E1 (who may cite a document): one the caller's organisation uploaded (a principal of none: one it uploaded
+    itself); an inspector also one a case it sees cites already. Anything else is answered as a document never
+    uploaded, so a hash learnt elsewhere neither attaches a document to a case nor tells that it exists."""
+    if await repository.uploaded_by(session, sha256, organisation_id=principal.organisation_id,
+                                    principal_id=principal.id):
+        return True
+    return principal.role == INSPECTOR and await cited_document(session, principal, sha256) is not None
+
+
+async def record_upload(session: AsyncSession, principal: Principal, sha256: str) -> None:
+    """E1: who uploaded the document (its organisation may cite it from now on), in the upload's unit of work."""
+    await repository.record_upload(session, sha256, organisation_id=principal.organisation_id,
+                                   principal_id=principal.id)
+
+
 async def submit(
     session: AsyncSession, principal: Principal, case_id: str, body: RectificationIn, store: EvidenceStore,
-    lookups: Lookups,
+    lookups: Lookups, brief: BriefReads,
 ) -> CaseRead:
     """The responsible organisation answers with its rectification (O6: its principals only, not an inspector),
     naming the funds reversals that recovered the money (O10: each asked of funds first; the money recovered is
     their sum when none is given)."""
     if principal.role == INSPECTOR:
         raise problems.not_answerable(case_id)
-    documents = await confirmed(store, body.documents)
+    documents = await confirmed(brief, principal, store, body.documents)
     reversals = await _reversals(lookups, body.reversal_ids)  # asked before anything is written
     money_recovered = body.money_recovered_fen
     if money_recovered is None and reversals:
@@ -341,11 +370,12 @@ async def decide(session: AsyncSession, principal: Principal, case_id: str, move
 
 
 async def refer(
-    session: AsyncSession, principal: Principal, case_id: str, body: ReferIn, lookups: Lookups, store: EvidenceStore
+    session: AsyncSession, principal: Principal, case_id: str, body: ReferIn, lookups: Lookups, store: EvidenceStore,
+    brief: BriefReads,
 ) -> CaseRead:
     """O7: to a discipline commission of the case's level or higher."""
     organisation = await _organisation(lookups, body.organisation_id)
-    documents = await confirmed(store, body.documents)
+    documents = await confirmed(brief, principal, store, body.documents)
 
     def check(row: Row[Any]) -> None:
         rules.check_referral(str(organisation["kind"]), str(organisation["region_code"]), row.region_code)
@@ -356,11 +386,12 @@ async def refer(
 
 
 async def record_accountability(
-    session: AsyncSession, principal: Principal, case_id: str, body: AccountabilityIn, store: EvidenceStore
+    session: AsyncSession, principal: Principal, case_id: str, body: AccountabilityIn, store: EvidenceStore,
+    brief: BriefReads,
 ) -> CaseRead:
     """O8: once the case is accepted or referred."""
     _inspector_only(principal, case_id)
-    documents = await confirmed(store, body.documents)
+    documents = await confirmed(brief, principal, store, body.documents)
     _, events, _ = await _decide(session, principal, case_id)
     rules.check_accountability(events[-1].state)
     await repository.insert_accountability(session, {

@@ -40,9 +40,6 @@ async def _other_county_case(site: Site) -> str:
     return str(case["id"])
 
 
-@pytest.mark.xfail(strict=True, reason="E1 confirms a cited document by its hash, size and type only: whoever "
-                   "has a case and knows them cites a document it never uploaded and then reads it; who uploaded "
-                   "what is not recorded (a fix needs an upload record per organisation: a new table)")
 async def test_another_countys_bureau_cannot_cite_our_document_by_its_hash_and_read_it(site: Site) -> None:
     ours = await site.assigned()
     ref = await document(site.cashier, "本县整改报告.pdf")
@@ -310,9 +307,6 @@ async def test_the_report_counts_one_reversals_money_once(
     assert report["totals"]["money_recovered_fen"] == 40_000, report["totals"]
 
 
-@pytest.mark.xfail(strict=True, reason="E1's confirm answers UNKNOWN_EVIDENCE (field .sha256) for a hash never "
-                   "uploaded but a size or type refusal for one kept: anyone with a case learns that a document of "
-                   "a case not theirs exists (and, trying sizes, its size); same fix as the citation by hash")
 async def test_a_stranger_cannot_tell_a_kept_document_from_none(site: Site) -> None:
     ours = await site.assigned()
     ref = await document(site.cashier, "本县整改报告.pdf")

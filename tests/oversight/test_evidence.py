@@ -7,14 +7,17 @@ and members of an organisation that has a case upload at all."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
+import httpx
+import pytest
 
 from gateway.policy import EVIDENCE_BODY
 from services.kernel import clock
 from tests.conftest import Api, MakePrincipal
-from tests.oversight.conftest import COUNTY, PDF, Site, document, ok, pdf, refused, upload
+from tests.oversight.conftest import COUNTY, OTHER_COUNTY, PDF, Site, document, ok, pdf, refused, upload
 
 MIB = 1024 * 1024
 
@@ -136,3 +139,86 @@ async def test_uploads_over_the_limit_of_another_type_or_by_others_are_refused(
     lender = await make_principal("lender", COUNTY)
     refused(await upload(lender, pdf()), 403, "NOT_IN_JURISDICTION")
     refused(await upload(admin, pdf()), 403, "FORBIDDEN")
+
+
+def _problem(answer: httpx.Response, sha256: str) -> tuple[int, str, str, str, str]:
+    """A refusal as a caller sees it, the hash it names replaced: what two refusals must share to tell nothing."""
+    body = answer.json()
+    return (answer.status_code, body.get("code"), body.get("field"), body.get("rule"),
+            str(body.get("detail")).replace(sha256, "<sha256>"))
+
+
+async def test_a_bureau_cites_only_what_its_organisation_uploaded(site: Site, db: asyncpg.Pool) -> None:
+    ours = await site.submitted()
+    ref = ours["events"][-1]["documents"][0]  # uploaded by our bureau, cited by our case
+    theirs = ok(await site.other_inspector.post("/oversight/cases", json={
+        "region_code": OTHER_COUNTY, "title": "另案", "complaint_ref": f"信访-{uuid.uuid4().hex[:8]}"}), 201)
+    ok(await site.other_inspector.post(f"/oversight/cases/{theirs['id']}/assign",
+                                       json={"organisation_id": site.other_bureau}))
+    path = f"/oversight/cases/{theirs['id']}/rectifications"
+    before = await _events(db, theirs["id"])
+    never = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
+    for wrong in ({}, {"size": 1}, {"media_type": "image/png"}):  # whatever else it gets right or wrong
+        cited = await site.other_cashier.post(path, json={"note": "引用", "documents": [{**ref, **wrong}]})
+        unknown = await site.other_cashier.post(path, json={"note": "引用", "documents": [
+            {**ref, **wrong, "sha256": never}]})
+        assert _problem(cited, ref["sha256"]) == _problem(unknown, never), cited.text
+        assert _problem(cited, ref["sha256"])[:4] == (422, "UNKNOWN_EVIDENCE", "documents.0.sha256", "E1")
+    assert await _events(db, theirs["id"]) == before
+    refused(await site.other_cashier.get(f"/oversight/evidence/{ref['sha256']}"), 404, "NOT_FOUND")
+    # refused in the documents' order: its own document of the wrong size first, ours first
+    own = await document(site.other_cashier, "自己的.pdf")
+    refused(await site.other_cashier.post(path, json={"note": "x", "documents": [{**own, "size": 1}, ref]}), 422,
+            "VALIDATION_ERROR", field="documents.0.size")
+    refused(await site.other_cashier.post(path, json={"note": "x", "documents": [ref, {**own, "size": 1}]}), 422,
+            "UNKNOWN_EVIDENCE", field="documents.0.sha256")
+    refused(await site.other_cashier.post(path, json={"note": "x", "documents": [own, ref]}), 422,
+            "UNKNOWN_EVIDENCE", field="documents.1.sha256")
+    assert await _events(db, theirs["id"]) == before
+    # once the other bureau uploads the same bytes itself (kept once), it may cite them too
+    data = (await site.inspector.get(f"/oversight/evidence/{ref['sha256']}")).content
+    assert ok(await upload(site.other_cashier, data, name="自传.pdf"))["created"] is False
+    assert ok(await site.other_cashier.post(path, json={"note": "自传", "documents": [ref]}))["state"] == (
+        "rectification_submitted")
+    uploaders = await db.fetch("SELECT organisation_id FROM oversight.evidence_uploads WHERE sha256 = $1",
+                               ref["sha256"])
+    assert {r["organisation_id"] for r in uploaders} == {site.bureau, site.other_bureau}
+
+
+async def test_an_inspector_cites_what_a_case_it_sees_cites_and_nothing_else(site: Site) -> None:
+    case = await site.submitted()  # its rectification cites a document the bureau uploaded
+    ref = case["events"][-1]["documents"][0]
+    stranger = ok(await site.other_inspector.post("/oversight/cases", json={
+        "region_code": OTHER_COUNTY, "title": "另案", "complaint_ref": f"信访-{uuid.uuid4().hex[:8]}"}), 201)
+    never = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
+    refer = {"organisation_id": site.other_commission, "note": "移送"}
+    cited = await site.other_inspector.post(f"/oversight/cases/{stranger['id']}/refer",
+                                            json={**refer, "documents": [ref]})
+    unknown = await site.other_inspector.post(f"/oversight/cases/{stranger['id']}/refer",
+                                              json={**refer, "documents": [{**ref, "sha256": never}]})
+    assert _problem(cited, ref["sha256"]) == _problem(unknown, never), cited.text
+    assert cited.status_code == 422 and cited.json()["code"] == "UNKNOWN_EVIDENCE"
+    # the county's inspector sees the case that cites it: it may cite it in its referral
+    referred = ok(await site.inspector.post(f"/oversight/cases/{case['id']}/refer", json={
+        "organisation_id": site.county_commission, "note": "移送", "documents": [ref]}))
+    assert referred["events"][-1]["documents"] == [ref]
+
+
+async def test_an_upload_is_recorded_once_as_its_uploaders_and_a_refused_one_not_at_all(
+    site: Site, db: asyncpg.Pool
+) -> None:
+    await site.assigned()
+    data = pdf("约谈记录")
+    sha256 = hashlib.sha256(data).hexdigest()
+    key = {"content-type": PDF, "idempotency-key": f"up-{uuid.uuid4().hex}"}
+    refused(await site.cashier.post("/oversight/evidence", params={"name": "x.png"}, content=data,
+                                    headers={**key, "content-type": "image/png"}), 415, "UNSUPPORTED_MEDIA_TYPE")
+    query = "SELECT organisation_id, principal_id FROM oversight.evidence_uploads WHERE sha256 = $1"
+    assert await db.fetch(query, sha256) == []
+    for _ in range(2):  # the same key again is the first answer replayed: recorded once
+        ok(await site.cashier.post("/oversight/evidence", params={"name": "约谈记录.pdf"}, content=data,
+                                   headers={**key, "idempotency-key": key["idempotency-key"] + "-pdf"}), 201)
+    assert [tuple(r) for r in await db.fetch(query, sha256)] == [(site.bureau, site.cashier.principal_id)]
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):  # append-only: who uploaded is never rewritten
+        await db.execute("UPDATE oversight.evidence_uploads SET organisation_id = $2 WHERE sha256 = $1",
+                         sha256, site.other_bureau)

@@ -110,6 +110,7 @@ PLAN: dict[str, Plan] = {
     "oversight.case_alerts": Plan(LOCAL, "the alerts each case was opened from"),
     "oversight.case_events": Plan(LOCAL, "every move of a case: ten or so per case"),
     "oversight.case_accountability": Plan(LOCAL, "accountability measures: a few per case"),
+    "oversight.evidence_uploads": Plan(LOCAL, "who uploaded each document (E1): a few per case move, short rows"),
 }
 
 # The tables that do not meet their plan yet, with the reason (rule → why). SCALING.md says what migration closes
