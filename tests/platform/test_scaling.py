@@ -67,6 +67,7 @@ PLAN: dict[str, Plan] = {
     "gateway.principals": Plan(REFERENCE, "API keys: thousands, read on every request"),
     "gateway.principal_revocations": Plan(REFERENCE, "revoked keys: at most one per principal"),
     "gateway.organisations": Plan(REFERENCE, "单位: tens of thousands, one or a few per principal"),
+    "gateway.public_post_counts": Plan(LOCAL, "S16's rate counter: rows of the last minute only, UNLOGGED"),
     "*.audit_outbox": part("id", "one row per committed change, kept for good; id is assigned in commit order"),
     "*.audit_outbox_acks": part("outbox_id", "one per outbox row, partitioned with it"),
     "*.idempotency_keys": part("created_at", "one per keyed write, kept as the answer to a retry"),
@@ -110,6 +111,7 @@ PLAN: dict[str, Plan] = {
     "oversight.case_alerts": Plan(LOCAL, "the alerts each case was opened from"),
     "oversight.case_events": Plan(LOCAL, "every move of a case: ten or so per case"),
     "oversight.case_accountability": Plan(LOCAL, "accountability measures: a few per case"),
+    "oversight.complaints": Plan(LOCAL, "the public's complaints (O12): tens to hundreds a year per county"),
     "oversight.evidence_uploads": Plan(LOCAL, "who uploaded each document (E1): a few per case move, short rows"),
 }
 
