@@ -11,7 +11,6 @@ from datetime import datetime
 
 import asyncpg
 import httpx
-import pytest
 
 from services.kernel import clock
 from services.kernel.ids import new_id
