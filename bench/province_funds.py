@@ -227,6 +227,22 @@ class StandInRegistry:
              "village_cadre": False, "eligible": True, "reasons": []} for q in json["items"]]})
 
 
+class StandInGateway:
+    """Answers `GET /internal/organisations` (rule O13: the finance bureau of a region): none registered, as on a
+    province loaded without organisations, so the money-held alerts name none; counts the calls."""
+
+    name = "gateway"
+    get_json = ServiceClient.get_json
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> httpx.Response:
+        assert method == "GET" and path == "/internal/organisations", path
+        self.calls += 1
+        return httpx.Response(200, json={"items": []})
+
+
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -259,7 +275,8 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
     engine = create_engine("funds", url=url, pool_size=2)
     sessions = session_factory(engine)
     registry = StandInRegistry(registry_ms / 1000)
-    state = SimpleNamespace(clients={"registry": registry}, settings=Settings())
+    gateway = StandInGateway()
+    state = SimpleNamespace(clients={"registry": registry, "gateway": gateway}, settings=Settings())
     idle_days = int(state.settings.idle_funds_days)
     results: dict[str, Any] = {}
     limit = f"SET statement_timeout = {int(timeout_s * 1000)}"
@@ -317,6 +334,7 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
                             lambda found: {"alerts": len(found)})
         scan["total_seconds"] = round(sum(v["seconds"] for v in scan.values()), 1)
         scan["registry_calls"] = registry.calls
+        scan["gateway_calls"] = gateway.calls
         scan["registry_items"] = registry.items
         results["detectors"] = scan
     finally:

@@ -50,6 +50,7 @@ def test_the_province_funds_bench_runs() -> None:
     scan = results["detectors"]
     assert scan["DUPLICATE_PAYMENT"]["alerts"] > 0 and scan["IDLE_FUNDS"]["alerts"] > 0
     assert scan["INELIGIBLE_PAYEE"]["alerts"] == 0 and scan["registry_calls"] >= 1
+    assert all("failed" not in figures for figures in scan.values() if isinstance(figures, dict))
 
 
 def test_the_province_loans_bench_runs() -> None:
