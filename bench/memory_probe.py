@@ -25,13 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 
 from bench.load import run_fast
-from bench.mixed_load import processes, read_ops, rss_mib, seed, write_ops
-from deploy.supervisor import stop_all
+from bench.mixed_load import processes, read_ops, rss_mib, seeded_stack, write_ops
 from services.kernel.memdebug import ENV_DIR
-from tests.stack import create_test_database, start_stack, workdir
 
 
 async def hammer(world: Any, gateway: str, seconds: float, clients: int, routes: list[str], every: float,
@@ -94,22 +91,12 @@ async def main(seconds: float, clients: int, households: int, routes: list[str],
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     os.environ[ENV_DIR] = str(out)  # the stack's processes inherit it
-    directory = workdir()
-    database = await create_test_database(directory)
-    stack = None
-    try:
-        stack = await asyncio.to_thread(start_stack, database, directory, pool_fraction=0.5)
-        async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=120) as client:
-            world = await seed(stack, client, households)
-        result = await hammer(world, stack.gateway_url, seconds, clients, routes, every, processes(stack), out)
+    async with seeded_stack(households) as run:
+        result = await hammer(run.world, run.stack.gateway_url, seconds, clients, routes, every,
+                              processes(run.stack), out)
         print(json.dumps({"load_average": os.getloadavg(), "routes": routes, **result, "dumps": str(out)},
                          ensure_ascii=False, indent=1), flush=True)
         return 0
-    finally:
-        if stack is not None:
-            stop_all(stack.children)
-        await database.drop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

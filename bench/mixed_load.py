@@ -29,7 +29,8 @@ import shutil
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -485,37 +486,51 @@ async def baseline(url: str, w: World, seconds: float, clients: int) -> dict[str
             "routes": {name: {"count": len(v), **figures(v)} for name, v in sorted(latencies.items())}}
 
 
-async def main(seconds: float, clients: int, households: int, baseline_seconds: float, without: set[str]) -> int:
+@dataclass
+class Seeded:
+    database: Any
+    stack: Stack
+    world: World
+    seed_s: float
+
+
+@asynccontextmanager
+async def seeded_stack(households: int) -> AsyncIterator[Seeded]:
+    """A throwaway database, migrated; the stack on half the server's connections (as the suite's: other stacks may
+    share the server), seeded through the gateway; at the end the stack stopped (again: stopping is idempotent) and
+    the database dropped. mixed_load and memory_probe both run in it."""
     directory = workdir()
     database = await create_test_database(directory)
     stack = None
     try:
-        # half the server's connections, as the suite's stack: other stacks may share the server
         stack = await asyncio.to_thread(start_stack, database, directory, pool_fraction=0.5)
         async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=120) as client:
             t0 = time.perf_counter()
             world = await seed(stack, client, households)
-            world.without = without
-            seeded = round(time.perf_counter() - t0, 1)
-        load_before = os.getloadavg()
-        result = await drive(world, stack.gateway_url, seconds, clients, stack)
-        load_after = os.getloadavg()
-        growth = memory_growth(result["memory"])
-        over = {name: mib for name, mib in growth.items() if mib > RSS_GROWTH_BOUND_MIB}
-        stop_all(stack.children)  # the baseline has the server's connections the stack's pools held
-        stack = None
-        raw = await baseline(database.url, world, baseline_seconds, clients)
-        out = {"machine": {"cores": os.cpu_count(), "load_average_before": load_before,
-                           "load_average_after": load_after},
-               "seed_s": seeded, **result, "rss_growth_after_warm_up_mib": growth,
-               "rss_growth_bound_mib": RSS_GROWTH_BOUND_MIB, "rss_over_bound": over, "raw_postgresql": raw}
-        print(json.dumps(out, ensure_ascii=False, indent=1), flush=True)
-        return 1 if result["errors"] or over else 0
+        yield Seeded(database, stack, world, round(time.perf_counter() - t0, 1))
     finally:
         if stack is not None:
             stop_all(stack.children)
         await database.drop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+async def main(seconds: float, clients: int, households: int, baseline_seconds: float, without: set[str]) -> int:
+    async with seeded_stack(households) as run:
+        run.world.without = without
+        load_before = os.getloadavg()
+        result = await drive(run.world, run.stack.gateway_url, seconds, clients, run.stack)
+        load_after = os.getloadavg()
+        growth = memory_growth(result["memory"])
+        over = {name: mib for name, mib in growth.items() if mib > RSS_GROWTH_BOUND_MIB}
+        stop_all(run.stack.children)  # the baseline has the server's connections the stack's pools held
+        raw = await baseline(run.database.url, run.world, baseline_seconds, clients)
+        out = {"machine": {"cores": os.cpu_count(), "load_average_before": load_before,
+                           "load_average_after": load_after},
+               "seed_s": run.seed_s, **result, "rss_growth_after_warm_up_mib": growth,
+               "rss_growth_bound_mib": RSS_GROWTH_BOUND_MIB, "rss_over_bound": over, "raw_postgresql": raw}
+        print(json.dumps(out, ensure_ascii=False, indent=1), flush=True)
+        return 1 if result["errors"] or over else 0
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ async def appropriate(
     """Money enters only here: budget → treasury at a region the caller covers. The region's finance bureau is asked
     of the gateway first (O13), before the first statement."""
     check_covers(principal, body.region_code, field="region_code")
-    recorded_by = principal.organisation_id or None
+    recorded_by = principal.organisation
     responsible = rules.responsible_org(recorded_by_org=recorded_by,
                                         finance_bureau=await gateway.finance_bureau(body.region_code))
     sources, _ = await load_reference(session, sources=[body.fund_source], counties=[])
@@ -101,7 +101,7 @@ async def allocate(
     asked of the gateway first (O13), before the first statement."""
     bureaus = await gateway.finance_bureaus([i.from_region for i in items])
     planned = await _plan(session, items, principal, batch)
-    recorded_by = principal.organisation_id or None
+    recorded_by = principal.organisation
     for plan in planned:
         plan.recorded_by_org = recorded_by
         plan.responsible_org = rules.responsible_org(recorded_by_org=recorded_by,
@@ -175,7 +175,7 @@ async def _insert_and_read(session: AsyncSession, planned: Sequence[Planned], pr
     wanted = sorted({k for p in planned for k in p.sources} | destinations)
     try:
         rows = await repository.insert_and_read_balances(session, columns, principal.id,
-                                                         principal.organisation_id or None, ledger.key_columns(wanted))
+                                                         principal.organisation, ledger.key_columns(wanted))
     except Duplicate as exc:
         found = _DUPLICATE_KEY.search(exc.detail)
         index = next((i for i, p in enumerate(planned) if found and p.item.doc_no == found.group(2)), None)

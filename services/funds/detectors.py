@@ -24,14 +24,18 @@ INELIGIBLE_LOOKBACK_DAYS = 400
 INELIGIBLE_PART = 20_000  # payments read, and asked about, at a time
 
 
-async def _bureaus(ctx: DetectorContext, regions: list[str]) -> dict[str, str | None]:
-    """O13: the finance bureau of each region holding the money an alert is about; none named if the gateway does not
-    answer (the alerts are raised all the same)."""
+async def _bureaus(ctx: DetectorContext, detector: str, regions: list[str]) -> dict[str, str | None] | None:
+    """O13: the finance bureau of each region holding the money an alert is about (None for a region with none);
+    None when the gateway does not answer: the detector is then skipped for this scan, as INELIGIBLE_PAYEE is when
+    the registry does not answer, so that its open alerts are left as they are rather than rewritten to name no
+    bureau, and back at the next scan."""
+    if not regions:
+        return {}
     try:
         return await gateway_of(ctx.state).finance_bureaus(regions)
     except ServiceUnavailable:
-        log.warning("gateway unavailable: alerts as of %s name no finance bureau", ctx.as_of)
-        return dict.fromkeys(regions)
+        log.warning("gateway unavailable: %s skipped for as_of %s", detector, ctx.as_of)
+        return None
 
 
 @registry.register(codes.IDLE_FUNDS)
@@ -40,7 +44,9 @@ async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
     days = int(ctx.state.settings.idle_funds_days)
     found = await reports.idle_holdings(ctx.session, kinds=["pool", "project"], as_of=ctx.as_of, days=days)
     found = [h for h in found if region_level(h.region_code) == "county"]
-    bureaus = await _bureaus(ctx, [h.region_code for h in found])
+    bureaus = await _bureaus(ctx, codes.IDLE_FUNDS, [h.region_code for h in found])
+    if bureaus is None:
+        return []
     return [
         AlertDraft(
             type=codes.IDLE_FUNDS,
@@ -66,7 +72,9 @@ async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
     found = await reports.holdings(ctx.session, kinds=["treasury", "fund"], as_of=ctx.as_of, window_days=window)
     late = [h for h in found
             if region_level(h.region_code) in ("province", "city") and reports.held_too_long_fen(h) > 0]
-    bureaus = await _bureaus(ctx, [h.region_code for h in late])
+    bureaus = await _bureaus(ctx, codes.LATE_PASS_DOWN, [h.region_code for h in late])
+    if bureaus is None:
+        return []
     drafts = []
     for h in late:
         held = reports.held_too_long_fen(h)
@@ -86,7 +94,9 @@ async def growth_below_average(ctx: DetectorContext) -> list[AlertDraft]:
     """F2: for an integrable fund, what a province gives its poor counties grew less than the fund on average."""
     rows = await reports.growth(ctx.session, prefix="", fiscal_year=None, as_of=ctx.as_of)
     below = [r for r in rows if not r.growth.ok and r.fiscal_year <= ctx.as_of.year]
-    bureaus = await _bureaus(ctx, [r.province for r in below])
+    bureaus = await _bureaus(ctx, codes.GROWTH_BELOW_AVERAGE, [r.province for r in below])
+    if bureaus is None:
+        return []
     return [
         AlertDraft(
             type=codes.GROWTH_BELOW_AVERAGE, severity="medium", region_code=r.province, subject_kind="fund_year",

@@ -45,7 +45,7 @@ async def reverse(session: AsyncSession, *, principal: Principal, body: Reversal
     """Post, for every transfer of the record, the compensating transfer back (its destination must still hold it)."""
     kind, (region, target_responsible), transfers = await _target(session, body.target_id)
     check_covers(principal, region, field="target_id", subject=body.target_id)
-    recorded_by = principal.organisation_id or None
+    recorded_by = principal.organisation
     responsible = rules.reversal_responsible_org(target_responsible_org=target_responsible,
                                                  recorded_by_org=recorded_by)
     record_id = transfers[0].record_id

@@ -59,7 +59,7 @@ async def arrange(
     answers for it (O13), asked of the gateway with the project, before the first statement."""
     check_covers(principal, body.county_code, field="county_code")
     project = await projects.get_project(body.project_id)
-    recorded_by = principal.organisation_id or None
+    recorded_by = principal.organisation
     responsible = rules.responsible_org(recorded_by_org=recorded_by,
                                         finance_bureau=await gateway.finance_bureau(body.county_code))
     rules.check_project_in_library(project, county_code=body.county_code, project_id=body.project_id)
@@ -128,7 +128,7 @@ async def _disburse(
     book = await ledger.lock(session, sources, create=targets)
     rules.check_within_arranged(project_balance_fen=book.held(sources), amount_fen=body.amount_fen)
     record_id, on = new_id("dsb"), body.paid_on or clock.today()
-    recorded_by = principal.organisation_id or None
+    recorded_by = principal.organisation
     responsible = rules.responsible_org(recorded_by_org=recorded_by, finance_bureau=bureau)
     try:
         await disbursements.insert_disbursement(

@@ -57,6 +57,11 @@ class Principal:
     def region_prefix(self) -> str:
         return jurisdiction_prefix(self.region_code)
 
+    @property
+    def organisation(self) -> str | None:
+        """The organisation a record names as its recorder (O13), None for a principal without one."""
+        return self.organisation_id or None
+
     def encode(self) -> str:
         fields = {k: v for k, v in asdict(self).items() if k not in ("client", "organisation_id") or v}
         raw = json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True)

@@ -92,8 +92,8 @@ async def originate(session: AsyncSession, registry: Registry, principal: Princi
         purpose=body.purpose, cooperative_uscc=cooperative, account_holder_id_number=account.holder_id_number,
         account_holder_uscc=account.holder_uscc, account_no=account.account_no, issued_on=body.issued_on,
         maturity_on=rules.maturity_of(body.issued_on, body.term_months), created_by=principal.id,
-        recorded_by_org=principal.organisation_id or None,
-        responsible_org=rules.responsible_org(lender_org=principal.organisation_id or None),
+        recorded_by_org=principal.organisation,
+        responsible_org=rules.responsible_org(lender_org=principal.organisation),
     )
     await repository.add(session, loan)
     await repository.add(session, repository.new_balance(loan))

@@ -60,7 +60,7 @@ async def create_project(
     if body.owner_org is not None:
         found = await gateway.organisation(body.owner_org)
         owner_org = rules.check_owner_org(body.owner_org, found, body.county_code)
-    recorded_by_org = principal.organisation_id or None
+    recorded_by_org = principal.organisation
     project = Project(
         id=new_id("prj"),
         **body.model_dump(exclude={"performance_targets", "fund_sources", "responsible_unit", "owner_org"}),

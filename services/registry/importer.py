@@ -322,7 +322,7 @@ async def import_households(
         raise problems.import_conflict() from exc
     log.info("import %s: %d lines staged in %.2f s", import_id, merged.staged, time.perf_counter() - started)
     unchanged = merged.staged - merged.imported - merged.updated
-    importing = principal.organisation_id or None
+    importing = principal.organisation
     report = ImportReport(import_id, on, merged.imported, merged.updated, unchanged, rejections,
                           recorded_by_org=importing, responsible_org=rules.responsible_org(importing_org=importing))
     await repository.record_import(

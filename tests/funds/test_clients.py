@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import cast
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
-from services.funds import clients
+from services.funds import clients, detectors
 from services.funds.clients import Registry
+from services.kernel.alerts import DetectorContext
 from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient
 from tests.fake_registry import FakeRegistry
@@ -68,3 +70,32 @@ async def test_the_finance_bureau_is_the_first_registered_kept_when_found_asked_
     clock[0] += clients.FOUND_SECONDS
     assert await asking.finance_bureau("450521") == "org_first"
     assert gateway.asked[-1] == "450521"
+
+
+class _GatewayDown:
+    async def get_json(self, path: str, *, params: dict[str, str] | None = None) -> dict[str, object]:
+        raise ServiceUnavailable("the gateway service answered 503", service="gateway")
+
+
+@pytest.mark.parametrize("gateway_up", [True, False])
+async def test_a_money_held_alert_names_the_bureau_or_is_skipped_while_the_gateway_is_down(
+    monkeypatch: pytest.MonkeyPatch, gateway_up: bool
+) -> None:
+    """O13: IDLE_FUNDS names the county's finance bureau the gateway answers; with the gateway down the detector is
+    skipped for that scan (nothing raised, its open alerts left as they are), not run naming no bureau, which would
+    rewrite every open alert to none and back at the next scan."""
+    monkeypatch.setattr(clients, "_bureaus", {})
+    held = SimpleNamespace(region_code="450521", kind="pool", fund_source="F01", ref="", balance_fen=5_000,
+                           since=date(2018, 1, 1))
+
+    async def idle_holdings(session: object, **_: object) -> list[SimpleNamespace]:
+        return [held]
+
+    monkeypatch.setattr(detectors.reports, "idle_holdings", idle_holdings)
+    gateway = _Organisations({"450521": ["org_bureau"]}) if gateway_up else _GatewayDown()
+    state = SimpleNamespace(clients={"gateway": gateway}, settings=SimpleNamespace(idle_funds_days=90))
+    drafts = await detectors.idle_funds(DetectorContext(session=cast(Any, None), as_of=date(2018, 6, 1), state=state))
+    if gateway_up:
+        assert [d.responsible_org for d in drafts] == ["org_bureau"]
+    else:
+        assert drafts == []
