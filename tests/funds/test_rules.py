@@ -102,7 +102,7 @@ def test_growth_parity_f2_and_zero_denominators() -> None:
     assert rules.growth_parity(poor_prev=3, poor_curr=4, all_prev=300, all_curr=400).ok
 
 
-def test_responsibility_o9_the_finance_bureau_else_the_recorder() -> None:
+def test_responsibility_o13_the_finance_bureau_else_the_recorder() -> None:
     assert rules.responsible_org(recorded_by_org="org_a", finance_bureau="org_bureau") == "org_bureau"
     assert rules.responsible_org(recorded_by_org="org_a", finance_bureau=None) == "org_a"
     assert rules.reversal_responsible_org(target_responsible_org="org_bureau", recorded_by_org="org_a") == "org_bureau"
