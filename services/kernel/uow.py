@@ -230,6 +230,7 @@ def principal_of(request: Request) -> Principal:
 
 
 UNIT = "fundtrack_unit"  # the session's info key of its request's `_Unit`
+_BEGUN = "fundtrack_unit_begun"  # set once the unit's first transaction began (its key claimed there)
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,10 @@ class _Unit:
     staged: _HashingReceive | None = None
     request_line: tuple[str, str] = ("", "")  # method, path: what the digest of a staged body is taken with
 
-    def begun(self, connection: Connection) -> None:
+    def begun(self, connection: Connection, *, first: bool) -> None:
+        """On each transaction the request's session begins; the key is claimed in its first only: a later one (a
+        counted refusal's record, committed alone after the request's work was rolled back: kernel/throttle.py) is
+        not the request's write, and claiming there would commit an empty claim that spends the key."""
         digest = self.digest
         if self.staged is not None:
             if not self.staged.whole:
@@ -256,7 +260,7 @@ class _Unit:
             digest = idempotency.request_digest(*self.request_line, self.staged.digest.hexdigest())
         if self.long:
             connection.exec_driver_sql(long_statements_sql())
-        if self.key is None:
+        if self.key is None or not first:
             return
         try:
             kept = idempotency.claim(connection, principal_id=self.namespace, key=self.key, digest=digest)
@@ -280,7 +284,9 @@ class _Interrupted(Exception):
 def _begun(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     unit = session.info.get(UNIT)
     if isinstance(unit, _Unit) and not transaction.nested:
-        unit.begun(connection)
+        first = not session.info.get(_BEGUN, False)
+        session.info[_BEGUN] = True
+        unit.begun(connection, first=first)
 
 
 def _asks_others(dependant: Dependant) -> bool:

@@ -67,6 +67,22 @@ async def test_a_wrong_number_is_refused_and_the_right_one_lends(lender: Api, se
     assert (await lender.post("/loans", json=loan_body(h.household_id, h.head_id_number))).status_code == 201
 
 
+async def test_a_counted_refusal_leaves_its_idempotency_key_free(lender: Api, seed: Seed) -> None:
+    """A refusal S6 counts is recorded in a transaction of its own; the request's key is not claimed there: the
+    refused request changed nothing, so the corrected request with the same key lends (it used to find an empty claim
+    committed with the refusal: 409 IDEMPOTENCY_CONFLICT), and the refused one sent again is judged again."""
+    h = await seed()
+    key = {"Idempotency-Key": f"loan-{h.household_id}"}
+    wrong = loan_body(h.household_id, wrong_number(h))
+    assert answer(await lender.post("/loans", json=wrong, headers=key))[:2] == (422, codes.BORROWER_NOT_REGISTERED)
+    assert answer(await lender.post("/loans", json=wrong, headers=key))[:2] == (422, codes.BORROWER_NOT_REGISTERED)
+    lent = await lender.post("/loans", json=loan_body(h.household_id, h.head_id_number), headers=key)
+    assert lent.status_code == 201, lent.text
+    again = await lender.post("/loans", json=loan_body(h.household_id, h.head_id_number), headers=key)
+    assert again.status_code == 201 and again.json()["id"] == lent.json()["id"]  # the kept answer, once
+    assert len(await loans_of(lender, h.household_id)) == 1
+
+
 async def test_another_countys_household_is_answered_alike_for_any_number(
     make_principal: MakePrincipal, seed: Seed
 ) -> None:
