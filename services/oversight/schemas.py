@@ -179,8 +179,9 @@ class ComplaintIn(Input):
         description="how to reach the complainant (optional; personal data: only the region's inspectors see it)",
     )
     subject_ref: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
-        description="what it is about, if known: a project id, an allocation's document number, a county code…",
+        default=None, min_length=1, max_length=100,
+        description="what it is about, if known, as text: a project id, an allocation's document number "
+                    "(湘财农指〔2018〕12号), a county code…",
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from services.funds import clients, detectors
+from services.funds import clients, detectors, reports
 from services.funds.clients import Registry
 from services.kernel.alerts import DetectorContext
 from services.kernel.errors import ServiceUnavailable
@@ -91,7 +91,7 @@ async def test_a_money_held_alert_names_the_bureau_or_is_skipped_while_the_gatew
     async def idle_holdings(session: object, **_: object) -> list[SimpleNamespace]:
         return [held]
 
-    monkeypatch.setattr(detectors.reports, "idle_holdings", idle_holdings)
+    monkeypatch.setattr(reports, "idle_holdings", idle_holdings)  # as detectors reads it
     gateway = _Organisations({"450521": ["org_bureau"]}) if gateway_up else _GatewayDown()
     state = SimpleNamespace(clients={"gateway": gateway}, settings=SimpleNamespace(idle_funds_days=90))
     drafts = await detectors.idle_funds(DetectorContext(session=cast(Any, None), as_of=date(2018, 6, 1), state=state))

@@ -83,7 +83,7 @@ async def test_a_case_names_a_complaint_that_exists_in_its_region(site: Site, ht
     ({"region_code": None}, "region_code"),
     ({"region_code": "4510"}, "region_code"),
     ({"contact": "x" * 201}, "contact"),
-    ({"subject_ref": "a/b"}, "subject_ref"),
+    ({"subject_ref": "x" * 101}, "subject_ref"),
 ])
 async def test_a_bad_complaint_is_refused_naming_its_field_and_keeps_nothing(
     site: Site, http: httpx.AsyncClient, db: asyncpg.Pool, change: dict[str, Any], field: str
@@ -92,6 +92,12 @@ async def test_a_bad_complaint_is_refused_naming_its_field_and_keeps_nothing(
     before = await db.fetchval("SELECT count(*) FROM oversight.complaints")
     refused(await http.post("/public/complaints", json=body), 422, "VALIDATION_ERROR", field=field)
     assert await db.fetchval("SELECT count(*) FROM oversight.complaints") == before
+
+
+async def test_a_complaint_names_an_allocation_by_its_document_number(site: Site, http: httpx.AsyncClient) -> None:
+    """O12: what a complaint is about is text: an allocation's document number (文号) as the public knows it."""
+    body = {"region_code": COUNTY, "text": "资金未按文件下达", "subject_ref": "湘财农指〔2018〕12号"}
+    assert ok(await http.post("/public/complaints", json=body), 201)["subject_ref"] == "湘财农指〔2018〕12号"
 
 
 async def test_a_complaint_without_contact_or_subject_is_taken(site: Site, http: httpx.AsyncClient) -> None:
