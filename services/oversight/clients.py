@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from services.kernel.http import ServiceClient, client_of
+from services.kernel.http import ASKS_SERVICE, ServiceClient, client_of
 from services.oversight import problems
 
 ALERT_SERVICES = ("funds", "projects", "loans", "registry")
@@ -47,6 +47,11 @@ class Lookups:
 
 def lookups_of(request: Request) -> Lookups:
     return Lookups(request)
+
+
+# A route taking Lookups asks other services: the unit of work answers a replay of its Idempotency-Key before anyone
+# is asked (kernel.http.service_dependency marks its dependencies the same way).
+setattr(lookups_of, ASKS_SERVICE, "funds, gateway, the alerts' services")
 
 
 LookupsDep = Annotated[Lookups, Depends(lookups_of)]
