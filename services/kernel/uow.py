@@ -522,7 +522,14 @@ BriefReads = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 async def brief_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Reads of the service's own tables in a session of their own, its connection given back at the end of the
     block: for what a route must read before it asks another service (release, ask, then write), or before its
-    staged body has arrived (`streamed_body(staged=True)`)."""
+    staged body has arrived (`streamed_body(staged=True)`). Refused while the request's transaction holds its
+    connection: a second connection for one request lets requests that each hold one wait on the pool for another."""
+    check = connection_check.get()
+    if check is not None and check():
+        raise RuntimeError(
+            "a brief session was opened while the request's transaction holds a connection: read before the first "
+            "statement (two connections for one request can exhaust the pool)"
+        )
     async with request.app.state.sessions() as session:
         try:
             yield session

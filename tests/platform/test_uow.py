@@ -24,7 +24,7 @@ from services.kernel.http import ServiceClient, client_of, signed_headers
 from services.kernel.identity import STREAMED_BODY, Principal, sign
 from services.kernel.settings import get_settings
 from services.kernel.signed import SignedIdentityMiddleware
-from services.kernel.uow import SessionDep, body_staged, streamed_body, streams_at_once
+from services.kernel.uow import SessionDep, body_staged, brief_session, streamed_body, streams_at_once
 from tests.stack import TestDatabase
 
 
@@ -108,6 +108,21 @@ async def asking(database: TestDatabase, stack: object) -> AsyncIterator[tuple[F
         await session.execute(text("SELECT 1"))
         return {}
 
+    @router.post("/brief-after-a-statement")
+    async def brief_after(request: Request, session: SessionDep) -> dict[str, int]:
+        await session.execute(text("SELECT 1"))
+        async with brief_session(request) as brief:
+            await brief.execute(text("SELECT 1"))
+        return {}
+
+    @router.post("/brief-first")
+    async def brief_first(request: Request, session: SessionDep) -> dict[str, int]:
+        async with brief_session(request) as brief:
+            await brief.execute(text("SELECT 1"))
+        seen["connections"] = engine.pool.checkedout()  # type: ignore[attr-defined]
+        await session.execute(text("SELECT 1"))
+        return {}
+
     @router.post("/asks-after-a-statement")
     async def asks_after(request: Request, session: SessionDep) -> dict[str, int]:
         await session.execute(text("SELECT 1"))
@@ -140,6 +155,17 @@ async def test_asking_another_service_inside_the_transaction_is_refused(asking) 
     with pytest.raises(RuntimeError, match="ask first, then write"):
         await _post(application, "/asks-after-a-statement")
     assert seen["connections"] == 1  # it was about to be held, and the call was not made
+
+
+async def test_a_brief_session_is_read_before_the_first_statement_and_refused_after(asking) -> None:
+    """Both sides: a brief read before the request's first statement gives its connection back at once; one
+    opened while the request holds its own would be a second connection for one request, and is refused."""
+    application, seen = asking
+    response = await _post(application, "/brief-first")
+    assert response.status_code == 200, response.text
+    assert seen["connections"] == 0
+    with pytest.raises(RuntimeError, match="brief session was opened"):
+        await _post(application, "/brief-after-a-statement")
 
 
 @pytest.fixture
