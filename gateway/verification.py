@@ -12,7 +12,6 @@ the whole trail again in the background.
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import logging
 import multiprocessing
@@ -130,28 +129,46 @@ class SharedVerification:
             return None  # said by the checkpointer (its `problem`); the verification starts from the genesis
 
 
-@functools.lru_cache(maxsize=4 * PUBLISHED)
-def _opened(text: str, key: str) -> note.Checkpoint:
-    """A note opened with the log's key, once: the same text and key open to the same checkpoint every time (a
-    refused one is not kept), so a verification does not verify again the signatures of up to PUBLISHED notes on
-    the event loop."""
-    return note.open_checkpoint(text, [key])
+class OpenedNotes:
+    """The signed checkpoints of the last verification's window, opened with the log's key: the same text and key
+    open to the same checkpoint every time (a refused one is not kept), so a verification does not verify again the
+    signatures of up to PUBLISHED notes on the event loop. It keeps exactly the last window (issue #14, memory): a
+    note that left the window is dropped at the next verification, so what it holds is bounded by the window and
+    does not build up as checkpoints are signed (an LRU of 4 × PUBLISHED filled for hours, one note every 5 s)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str], note.Checkpoint] = {}
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def open(self, texts: list[str], key: str) -> list[note.Checkpoint]:
+        window: dict[tuple[str, str], note.Checkpoint] = {}
+        opened = []
+        for text in texts:
+            known = self._kept.get((text, key)) or window.get((text, key))
+            if known is None:
+                try:
+                    known = note.open_checkpoint(text, [key])
+                except note.NoteError:
+                    log.error("!!! AUDIT TAMPERING: a stored checkpoint is not signed by the log's key")
+                    continue
+            window[(text, key)] = known
+            opened.append(known)
+        self._kept = window  # no await above: two verifications never interleave here
+        return opened
+
+
+OPENED = OpenedNotes()
 
 
 async def signed_checkpoints(raw: asyncpg.Connection, checkpointer: Checkpointer) -> list[note.Checkpoint]:
     """The latest signed checkpoints of the database whose signature is the log's, and the witness's latest."""
     found = await checkpoints.latest_ones(raw, PUBLISHED)
-    keys = [checkpointer.signer.verifier_key]
     notes = [cp.note for cp in found]
     if (witnessed := checkpointer.witness.latest()) is not None:
         notes.append(witnessed)
-    opened = []
-    for text in notes:
-        try:
-            opened.append(_opened(text, keys[0]))
-        except note.NoteError:
-            log.error("!!! AUDIT TAMPERING: a stored checkpoint is not signed by the log's key")
-    return opened
+    return OPENED.open(notes, checkpointer.signer.verifier_key)
 
 
 @dataclass

@@ -276,6 +276,41 @@ async def test_the_signed_checkpoints_are_not_opened_again_at_every_verification
         await conn.execute("DELETE FROM audit_checkpoints")
 
 
+async def test_the_opened_checkpoints_kept_are_the_last_window_only(conn: asyncpg.Connection, tmp_path: Any) -> None:
+    """Issue #14 (memory): the opened notes a gateway keeps are those of the last verification's window, not every
+    note ever opened (an LRU of 4 × PUBLISHED grew for hours, one checkpoint every 5 s). A note that left the window
+    is dropped; one still in it is not opened again."""
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from gateway import verification
+    from gateway.checkpoints import Checkpointer
+    from gateway.signing import Signer
+    from gateway.witness import Witness
+
+    signer = Signer("fundtrack.example/audit", Ed25519PrivateKey.generate())
+    checkpointer = Checkpointer(None, signer, Witness(tmp_path), interval=1)  # type: ignore[arg-type]
+    stored = TRAIL.hashes()
+
+    def row(s: int) -> tuple[int, bytes, datetime, str]:
+        root = tlog.tree_hash(s, lambda ix: [stored[i] for i in ix])
+        return s, root, datetime.now(UTC), signer.sign(note.format_checkpoint(note.Checkpoint(signer.name, s, root)))
+
+    window = verification.PUBLISHED
+    first, later = SIZE - window - 5, SIZE - window + 1
+    await conn.copy_records_to_table("audit_checkpoints", records=[row(s) for s in range(first, later)])
+    try:
+        await verification.signed_checkpoints(conn, checkpointer)
+        assert len(verification.OPENED) == later - first
+        await conn.copy_records_to_table("audit_checkpoints", records=[row(s) for s in range(later, SIZE + 1)])
+        opened = await verification.signed_checkpoints(conn, checkpointer)
+        assert [cp.size for cp in opened][:2] == [SIZE, SIZE - 1] and len(opened) == window
+        assert len(verification.OPENED) == window  # the oldest six left the window and the keeping
+    finally:
+        await conn.execute("DELETE FROM audit_checkpoints")
+
+
 class _DeadPool(Executor):
     """A pool whose processes died under the part it was given (what the OOM killer does mid-verification)."""
 
