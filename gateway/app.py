@@ -66,6 +66,7 @@ def create_app() -> FastAPI:
         verifiers = verify_pool(
             audit_settings, plain_url(database_url()), server_settings(GATEWAY_SCHEMA, use_role=settings.db_roles)
         )
+        app.state.verifiers = verifiers  # also an export's page readers (gateway/export_pages.py)
         app.state.verification = SharedVerification(engine, app.state.checkpointer, verifiers)
         app.state.full_checks = FullChecks(engine, app.state.checkpointer, verifiers)
         app.state.scan_jobs = ScanJobs(app.state.service_http)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
-import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, literal_column, select
 
+from gateway.audit_records import EXPORT_COLUMNS, entry_json
 from gateway.audit_scan import Pointer, TimeWindow, WindowSpan, audit_page, late_entries, window_span
-from gateway.models import AUDIT_FIELDS, audit_log, utc
+from gateway.export_pages import Format, PageReader, page_reader
+from gateway.models import audit_log, utc
 from gateway.sequencer import MAX_DELAY_MS
 from gateway.verification import FullCheck
 from services.kernel.errors import NotFound
@@ -104,27 +104,6 @@ def _conditions(q: AuditQuery, principal: Principal) -> list[Any]:
 def _time_window(q: AuditQuery) -> TimeWindow | None:
     """The since/until of a list or an export (also among its `_conditions`), found in seq by gateway/audit_scan.py."""
     return TimeWindow(q.since, q.until) if q.since or q.until else None
-
-
-def entry_json(row: Any) -> dict[str, Any]:
-    return {
-        "seq": row.seq,
-        "at": utc(row.at),
-        "principal_id": row.principal_id,
-        "role": row.role,
-        "region_code": row.region_code,
-        "method": row.method,
-        "path": row.path,
-        "query": row.query,
-        "status": row.status,
-        "code": row.code or None,
-        "request_id": row.request_id,
-        "entity_ids": list(row.entity_ids),
-        "body_sha256": row.body_sha256,
-        "origin": row.origin,
-        "prev_hash": row.prev_hash,
-        "hash": row.hash,
-    }
 
 
 def _pointers(q: AuditQuery) -> list[Pointer]:
@@ -214,42 +193,8 @@ async def full_check(request: Request, principal: PrincipalDep, check_id: str) -
     return _full_check_json(check)
 
 
-EXPORT_COLUMNS = (
-    "seq",
-    "at",
-    "principal_id",
-    "role",
-    "region_code",
-    "method",
-    "path",
-    "query",
-    "status",
-    "code",
-    "request_id",
-    "entity_ids",
-    "body_sha256",
-    "origin",
-    "prev_hash",
-    "hash",
-)
-
-
-def export_record(row: Any) -> dict[str, Any]:
-    """An entry as the trail holds it, lossless: every field its chain link and its Merkle leaf are hashes of
-    (`code` "" stays "", origin_id included), `at` in the hashed form, with seq, prev_hash and hash. The line of a
-    JSON Lines export, and what `fundtrack audit verify-export` rebuilds the root from."""
-    m = row._mapping
-    record: dict[str, Any] = {"seq": m["seq"]}
-    record.update({k: m[k] for k in AUDIT_FIELDS})
-    record["at"] = utc(m["at"])
-    record["entity_ids"] = list(m["entity_ids"])
-    record["prev_hash"] = m["prev_hash"]
-    record["hash"] = m["hash"]
-    return record
-
-
-# Entries read at a time: a page's rows are decoded on the event loop, so a page is kept short (issue #20: other
-# requests wait no longer than one page's decoding); their encoding runs in a worker thread (bench/starvation.py).
+# Entries read at a time: a page is read and encoded in a verifier process (gateway/export_pages.py) or, without
+# one, decoded on the event loop and encoded in a thread, so a page is kept short (issue #20: bench/starvation.py).
 EXPORT_PAGE = 500
 
 
@@ -279,9 +224,16 @@ def _parts(window: TimeWindow | None, span: WindowSpan | None, *, ascending: boo
 
 
 async def _pages(
-    engine: Any, conditions: list[Any], window: TimeWindow | None, *, ascending: bool
-) -> AsyncIterator[Sequence[Any]]:
-    """The matching entries, EXPORT_PAGE at a time by seq (keyset), one short connection per page."""
+    read: PageReader, engine: Any, conditions: list[Any], window: TimeWindow | None, export_format: Format
+) -> AsyncIterator[str]:
+    """The matching entries, EXPORT_PAGE at a time by seq (keyset), each page read and encoded by `read` (in a
+    verifier process: gateway/export_pages.py). JSON Lines for verifiers (issue #13), oldest first, lossless: one
+    export_record per line; CSV for people, newest first, where caller text never opens as a formula (S10)."""
+    ascending = export_format == "jsonl"
+    if not ascending:
+        buffer = io.StringIO()
+        SpreadsheetWriter(buffer).writerow(EXPORT_COLUMNS)
+        yield buffer.getvalue()
     span = None
     if window is not None:
         async with engine.connect() as conn:
@@ -295,47 +247,16 @@ async def _pages(
             if after is not None:
                 page.append(seq > after if ascending else seq < after)
             order = key.asc() if ascending else key.desc()
-            query = select(audit_log).where(and_(True, *page)).order_by(order).limit(EXPORT_PAGE)
-            async with engine.connect() as conn:
-                chunk = (await conn.execute(query)).all()
-            if chunk:
-                yield chunk
-            if len(chunk) < EXPORT_PAGE:
+            found = await read(select(audit_log).where(and_(True, *page)).order_by(order).limit(EXPORT_PAGE),
+                               export_format)
+            if found.rows:
+                yield found.text
+            if found.rows < EXPORT_PAGE:
                 break
-            after = chunk[-1].seq
+            after = found.last_seq
 
 
-def _csv_lines(chunk: Sequence[Any]) -> str:
-    buffer = io.StringIO()
-    writer = SpreadsheetWriter(buffer)
-    for r in chunk:
-        e = entry_json(r)
-        e["entity_ids"] = " ".join(e["entity_ids"])
-        writer.writerow(e[c] for c in EXPORT_COLUMNS)
-    return buffer.getvalue()
-
-
-def _jsonl_lines(chunk: Sequence[Any]) -> str:
-    return "".join(json.dumps(export_record(r), ensure_ascii=False, separators=(",", ":")) + "\n" for r in chunk)
-
-
-async def _csv(engine: Any, conditions: list[Any], window: TimeWindow | None) -> AsyncIterator[str]:
-    """For people, newest first: caller text never opens as a formula (S10), so it is not lossless. Each page is
-    encoded in a worker thread, off the event loop that serves the other requests."""
-    buffer = io.StringIO()
-    SpreadsheetWriter(buffer).writerow(EXPORT_COLUMNS)
-    yield buffer.getvalue()
-    async for chunk in _pages(engine, conditions, window, ascending=False):
-        yield await asyncio.to_thread(_csv_lines, chunk)
-
-
-async def _jsonl(engine: Any, conditions: list[Any], window: TimeWindow | None) -> AsyncIterator[str]:
-    """For verifiers (issue #13), oldest first, lossless: one export_record per line (encoded as _csv's are)."""
-    async for chunk in _pages(engine, conditions, window, ascending=True):
-        yield await asyncio.to_thread(_jsonl_lines, chunk)
-
-
-ExportFormat = Annotated[Literal["csv", "jsonl"], Query(alias="format")]
+ExportFormat = Annotated[Format, Query(alias="format")]
 
 
 @router.get(
@@ -349,16 +270,11 @@ ExportFormat = Annotated[Literal["csv", "jsonl"], Query(alias="format")]
 async def export(
     request: Request, principal: PrincipalDep, q: AuditQueryDep, export_format: ExportFormat = "csv"
 ) -> StreamingResponse:
-    conditions = _conditions(q, principal)
     engine = request.app.state.engine
+    pages = _pages(page_reader(engine, request.app.state.verifiers), engine, _conditions(q, principal), _time_window(q),
+                   export_format)
     if export_format == "jsonl":
-        return StreamingResponse(
-            _jsonl(engine, conditions, _time_window(q)),
-            media_type="application/jsonl; charset=utf-8",
-            headers={"content-disposition": 'attachment; filename="audit.jsonl"'},
-        )
-    return StreamingResponse(
-        _csv(engine, conditions, _time_window(q)),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="audit.csv"'},
-    )
+        return StreamingResponse(pages, media_type="application/jsonl; charset=utf-8",
+                                 headers={"content-disposition": 'attachment; filename="audit.jsonl"'})
+    return StreamingResponse(pages, media_type="text/csv; charset=utf-8",
+                             headers={"content-disposition": 'attachment; filename="audit.csv"'})

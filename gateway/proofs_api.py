@@ -15,8 +15,8 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import and_, select
 
 from gateway import checkpoints, note, tlog, tree_store
-from gateway.audit_api import entry_json
 from gateway.audit_chain import leaf_data
+from gateway.audit_records import entry_json
 from gateway.checkpoints import CheckpointRefused, SignedCheckpoint
 from gateway.models import AUDIT_FIELDS, audit_log, utc
 from services.kernel import rawsql

@@ -10,8 +10,9 @@ is then the one the entries give; the first part with a finding names the first 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import asyncpg
 
@@ -81,6 +82,7 @@ def _found(part: Part, finding: Finding) -> Part:
 # connection, made once when the process starts, so that a part costs its reads and its hashes only.
 _worker: tuple[asyncio.AbstractEventLoop, str, dict[str, str]] | None = None
 _connection: asyncpg.Connection | None = None
+T = TypeVar("T")
 
 
 def start_worker(url: str, server_settings: dict[str, str], gateway: int) -> None:
@@ -89,12 +91,18 @@ def start_worker(url: str, server_settings: dict[str, str], gateway: int) -> Non
     _worker = (asyncio.new_event_loop(), url, server_settings)
 
 
-def run_part(first: int, top: int, sizes: Sequence[int]) -> Part:
-    """check_part in a worker process, on its connection (made again if it was lost)."""
+def on_worker_connection(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """`work` in a worker process, on its connection (made again if it was lost): a part of a verification, or a
+    page of an export (gateway/export_pages.py)."""
     global _connection
     if _worker is None:
         raise RuntimeError("not a verifier worker: start_worker was not called")
     loop, url, settings = _worker
     if _connection is None or _connection.is_closed():
         _connection = loop.run_until_complete(asyncpg.connect(url, server_settings=settings))
-    return loop.run_until_complete(check_part(_connection, first, top, sizes))
+    return loop.run_until_complete(work(_connection))
+
+
+def run_part(first: int, top: int, sizes: Sequence[int]) -> Part:
+    """check_part in a worker process."""
+    return on_worker_connection(lambda conn: check_part(conn, first, top, sizes))

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
+import os
 import shutil
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,11 +26,12 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from deploy.migrate import migrate
-from gateway import audit_api
+from gateway import audit_api, tree_check
 from gateway.audit import INSERT_INBOX, entry_rows
-from gateway.audit_api import AuditQuery, _conditions, _csv, _jsonl, _time_window
+from gateway.audit_api import AuditQuery, _conditions, _pages, _time_window
 from gateway.audit_chain import link_and_leaf
 from gateway.audit_scan import TimeWindow, WindowSpan, audit_page, window_span
+from gateway.export_pages import page_reader
 from gateway.models import GENESIS_HASH, audit_log
 from gateway.sequencer import Sequencer
 from gateway.tree_store import append
@@ -274,11 +278,19 @@ async def engine(trail: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
+async def exported_text(engine: AsyncEngine, q: AuditQuery, reader: Principal = NATIONAL,
+                        workers: Executor | None = None) -> tuple[str, str]:
+    """The JSON Lines export (oldest first) and the CSV one (newest first) of `q`, their pages read on the loop or
+    by `workers` (the gateway's verifier processes)."""
+    conditions, window, read = _conditions(q, reader), _time_window(q), page_reader(engine, workers)
+    jsonl = "".join([chunk async for chunk in _pages(read, engine, conditions, window, "jsonl")])
+    csv = "".join([chunk async for chunk in _pages(read, engine, conditions, window, "csv")])
+    return jsonl, csv
+
+
 async def exported(engine: AsyncEngine, q: AuditQuery, reader: Principal = NATIONAL) -> tuple[list[int], list[int]]:
     """The seqs of the JSON Lines export (oldest first) and of the CSV one (newest first) of `q`."""
-    conditions, window = _conditions(q, reader), _time_window(q)
-    jsonl = "".join([chunk async for chunk in _jsonl(engine, conditions, window)])
-    csv = "".join([chunk async for chunk in _csv(engine, conditions, window)])
+    jsonl, csv = await exported_text(engine, q, reader)
     return ([json.loads(line)["seq"] for line in jsonl.splitlines()],
             [int(line.split(",")[0]) for line in csv.splitlines()[1:]])
 
@@ -308,6 +320,34 @@ async def test_the_export_reads_a_window_where_it_lies_and_exactly(
     q = AuditQuery(since=minute(100), until=minute(130))
     assert (await exported(engine, q, county))[1] == await truth(conn, q, county) == [504, 502, 500,
                                                                                       *range(128, 99, -2)]
+
+
+async def test_an_exports_pages_read_in_a_verifier_process_are_the_pages_read_on_the_loop(
+    engine: AsyncEngine, trail: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue #20 point 3: the gateway reads and encodes an export's pages in its verifier processes (off the event
+    loop that serves the other requests); what they give is, byte for byte, what the loop and a thread gave."""
+    monkeypatch.setattr(audit_api, "EXPORT_PAGE", 7)
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=tree_check.start_worker,
+                               initargs=(plain_url(trail), server_settings("gateway", use_role=False), os.getpid()))
+    submitted = 0
+
+    class Counted(Executor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            nonlocal submitted
+            submitted += 1
+            return pool.submit(fn, *args, **kwargs)
+
+    try:
+        county = Principal(id="prn_c", role="inspector", region_code=COUNTIES[0])
+        for q, reader in ((WINDOWS[0], NATIONAL), (WINDOWS[4], NATIONAL), (AuditQuery(), county)):
+            here = await exported_text(engine, q, reader)
+            assert here[0] and here[1].count("\n") > 1, q
+            before = submitted
+            assert await exported_text(engine, q, reader, Counted()) == here, q
+            assert submitted - before >= here[0].count("\n") // 7, "the pages were not read by the verifier process"
+    finally:
+        pool.shutdown(wait=True)
 
 
 async def test_the_export_window_is_found_as_the_lists(conn: AsyncConnection) -> None:
