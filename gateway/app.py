@@ -74,6 +74,8 @@ def create_app() -> FastAPI:
             yield
         finally:
             forgetting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):  # waited for: a sweep mid-statement ends before the pool
+                await forgetting
             await app.state.revocations.stop()
             await app.state.checkpointer.stop()
             await app.state.sequencer.stop()
