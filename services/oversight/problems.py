@@ -176,5 +176,14 @@ def complaint_outside_case_region(complaint_region: str, case_region: str) -> Ru
     )
 
 
+def complaint_alert_mismatch(complaint_id: str, complaint_ref: str, field: str) -> RuleViolation:
+    return RuleViolation(
+        f"该预警是举报 {complaint_id} 的，而案件指明的是 {complaint_ref}；一个案件只对应一条举报 / "
+        f"this alert is complaint {complaint_id}'s, and the case names {complaint_ref}: a case names one complaint; "
+        "open another case for it",
+        code=codes.COMPLAINT_ALERT_MISMATCH, field=field, rule=codes.O12,
+    )
+
+
 def complaint_not_found(complaint_id: str) -> NotFound:
     return NotFound(f"没有这条举报 / no complaint {complaint_id}")

@@ -75,6 +75,13 @@ def check_complaint_region(complaint_region: str, case_region: str) -> None:
         raise problems.complaint_outside_case_region(complaint_region, case_region)
 
 
+def check_complaint_alert(complaint_id: str, complaint_ref: str | None, field: str) -> None:
+    """O12 with O2: a case names one complaint; a PUBLIC_COMPLAINT alert among its alerts is that complaint's (the
+    first such alert names it when the case names none), so no complaint is in a case that does not name it."""
+    if complaint_ref is not None and complaint_ref != complaint_id:
+        raise problems.complaint_alert_mismatch(complaint_id, complaint_ref, field)
+
+
 def check_assignee(kind: str, region_code: str, case_region: str) -> None:
     """O5: the responsible organisation is no discipline commission and is of the case's region, at its level,
     above it (a city bureau for a county case) or below it (a township branch)."""

@@ -112,8 +112,10 @@ async def open_case(session: AsyncSession, principal: Principal, body: CaseOpen,
         found[(ref.service, ref.alert_id)] = {
             "service": ref.service, "alert_id": ref.alert_id, "alert_type": alert["type"],
             "alert_severity": alert["severity"], "alert_region_code": alert["region_code"]}
-        if alert["type"] == codes.PUBLIC_COMPLAINT and body.complaint_ref is None:
-            body = body.model_copy(update={"complaint_ref": alert["subject"]["id"]})  # the case names its complaint
+        if alert["type"] == codes.PUBLIC_COMPLAINT:  # O12: the case names its complaint, one
+            complaint_id = str(alert["subject"]["id"])
+            rules.check_complaint_alert(complaint_id, body.complaint_ref, field)
+            body = body.model_copy(update={"complaint_ref": complaint_id})
     for grounds in await _complaint_grounds(session, body):
         found[(grounds["service"], grounds["alert_id"])] = grounds
     refs = list(found)

@@ -136,3 +136,32 @@ async def test_a_case_opened_from_the_complaints_alert_names_the_complaint(site:
     # named again by its complaint: in one case only
     refused(await site.inspector.post("/oversight/cases", json={
         "region_code": COUNTY, "title": "再次", "complaint_ref": complaint_id}), 409, "ALERT_IN_CASE")
+
+
+async def test_a_case_names_one_complaint_and_takes_only_that_complaints_alert(
+    site: Site, http: httpx.AsyncClient
+) -> None:
+    """O12 with O2 (the last review): a case naming one complaint took another complaint's alert too, so the second
+    complaint was in a case that does not name it. A PUBLIC_COMPLAINT alert in a case is the named complaint's."""
+    first, second = (await _complain(http))["id"], (await _complain(http))["id"]
+    first_alert, second_alert = await _alert_of(site.inspector, first), await _alert_of(site.inspector, second)
+    assert first_alert is not None and second_alert is not None
+    refused(await site.inspector.post("/oversight/cases", json={
+        "region_code": COUNTY, "title": "两条举报", "complaint_ref": first,
+        "alerts": [{"service": "oversight", "alert_id": second_alert["id"]}]}),
+        422, "COMPLAINT_ALERT_MISMATCH", field="alerts.0.alert_id")
+    refused(await site.inspector.post("/oversight/cases", json={
+        "region_code": COUNTY, "title": "两条举报", "alerts": [
+            {"service": "oversight", "alert_id": first_alert["id"]},
+            {"service": "oversight", "alert_id": second_alert["id"]}]}),
+        422, "COMPLAINT_ALERT_MISMATCH", field="alerts.1.alert_id")
+    # the allowed side: the named complaint's own alert, named as well, makes one case naming it
+    case = ok(await site.inspector.post("/oversight/cases", json={
+        "region_code": COUNTY, "title": "一条举报", "complaint_ref": first,
+        "alerts": [{"service": "oversight", "alert_id": first_alert["id"]}]}), 201)
+    assert case["complaint_ref"] == first
+    assert [a["alert_id"] for a in case["alerts"]] == [first_alert["id"]]
+    second_case = ok(await site.inspector.post("/oversight/cases", json={
+        "region_code": COUNTY, "title": "另一条举报",
+        "alerts": [{"service": "oversight", "alert_id": second_alert["id"]}]}), 201)
+    assert second_case["complaint_ref"] == second
