@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Text, and_, cast, distinct, exists, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, Row, Text, and_, cast, distinct, exists, func, insert, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -87,6 +87,19 @@ async def insert_accountability(session: AsyncSession, record: dict[str, Any]) -
     await session.execute(insert(case_accountability).values(**record))
 
 
+def _made_responsible(organisation_id: str) -> ColumnElement[bool]:
+    """O6: the case was ever assigned to `organisation_id` (made responsible for it)."""
+    return exists().where(case_events.c.case_id == cases.c.id, case_events.c.action == "assigned",
+                          case_events.c.organisation_id == organisation_id)
+
+
+def _seen_by(prefix: str | None, organisation_id: str | None) -> list[ColumnElement[bool]]:
+    """The cases a caller sees (O6): under the region `prefix` (an inspector's), and/or those `organisation_id` was
+    made responsible for."""
+    seen = [] if prefix is None else [within(cases.c.region_code, prefix)]
+    return seen if organisation_id is None else [*seen, _made_responsible(organisation_id)]
+
+
 async def has_case(session: AsyncSession, organisation_id: str) -> bool:
     """Whether `organisation_id` was ever made responsible for a case (it may then upload its documents, E1)."""
     query = select(exists().where(case_events.c.action == "assigned", case_events.c.organisation_id == organisation_id))
@@ -116,15 +129,7 @@ async def citing(
     `organisation_id` was made responsible for (O6), so that citations by cases the caller does not see never
     crowd out its own."""
     cited = [{"sha256": sha256}]
-    seen = []
-    if prefix is not None:
-        seen.append(within(cases.c.region_code, prefix))
-    if organisation_id is not None:
-        seen.append(exists().where(
-            case_events.c.case_id == cases.c.id, case_events.c.action == "assigned",
-            case_events.c.organisation_id == organisation_id,
-        ))
-    visible = select(cases.c.id).where(*seen)
+    visible = select(cases.c.id).where(*_seen_by(prefix, organisation_id))
     rows = await session.execute(
         select(case_events.c.case_id, case_events.c.documents, case_events.c.at)
         .where(case_events.c.documents.contains(cited), case_events.c.case_id.in_(visible))
@@ -185,14 +190,7 @@ async def list_cases(
 ) -> list[Row[Any]]:
     """Cases newest first: those under the region `prefix` (an inspector's), or those `organisation_id` was made
     responsible for (O6)."""
-    query = select(cases)
-    if prefix is not None:
-        query = query.where(within(cases.c.region_code, prefix))
-    if organisation_id is not None:
-        query = query.where(exists().where(
-            case_events.c.case_id == cases.c.id, case_events.c.action == "assigned",
-            case_events.c.organisation_id == organisation_id,
-        ))
+    query = select(cases).where(*_seen_by(prefix, organisation_id))
     if after is not None:
         query = query.where(cases.c.id < after)
     return list((await session.execute(query.order_by(cases.c.id.desc()).limit(limit + 1))).all())
@@ -253,12 +251,7 @@ async def report_cases(
 ) -> list[Row[Any]]:
     """O11: the cases under `prefix` opened at or after `since` and before `until`; with `organisation_id`, only
     those it was ever made responsible for (whether it is at the period's end, the service decides)."""
-    query = select(cases).where(within(cases.c.region_code, prefix), cases.c.at >= since, cases.c.at < until)
-    if organisation_id is not None:
-        query = query.where(exists().where(
-            case_events.c.case_id == cases.c.id, case_events.c.action == "assigned",
-            case_events.c.organisation_id == organisation_id,
-        ))
+    query = select(cases).where(*_seen_by(prefix, organisation_id), cases.c.at >= since, cases.c.at < until)
     return list((await session.execute(query.order_by(cases.c.id))).all())
 async def insert_complaint(session: AsyncSession, complaint: dict[str, Any]) -> None:
     await session.execute(insert(complaints).values(**complaint))
