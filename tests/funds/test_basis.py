@@ -219,3 +219,14 @@ async def test_f14_retention_and_final_payments_after_acceptance(site: Site, db:
                             "WHERE contract_id = $1 GROUP BY contract_stage ORDER BY contract_stage", contract)
     assert [(s["contract_stage"], s["paid"]) for s in stages] == [
         ("final", 10_000), ("progress", 80_000), ("retention", 10_000)]
+
+
+async def test_f13_two_subsidies_at_once_from_two_projects_cannot_both_pass_the_standard(site: Site) -> None:
+    fin = site.world.fin_pilot
+    await publish(fin, site.county, "危房改造", 3_000, "2018-01-01")
+    first, second = await funded_project(site), await funded_project(site)
+    answers = await asyncio.gather(*(fin.post("/funds/disbursements", json=site.payment(
+        project_id, 2_000, basis={"kind": "subsidy", "category": "危房改造"}, paid_on="2018-05-01"))
+        for project_id in (first, second)))
+    assert sorted(a.status_code for a in answers) == [201, 422], [a.text for a in answers]
+    assert [a.json()["code"] for a in answers if a.status_code == 422] == [codes.SUBSIDY_ABOVE_STANDARD]

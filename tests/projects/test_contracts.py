@@ -3,6 +3,7 @@ CONTRACT_SPLITTING), through the gateway (issue #17 point 2; seed 003 "招投标
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -135,3 +136,12 @@ async def test_p9_thresholds_are_the_countys_own(county: County, make_principal:
     assert (await stranger.get(f"/projects/tender-thresholds/{county.code}")).json()["code"] == "NOT_IN_JURISDICTION"
     lender = await make_principal("lender", county.code)
     assert (await lender.post("/projects/tender-thresholds", json=body)).json()["code"] == "FORBIDDEN"
+
+
+async def test_p8_two_contracts_at_once_cannot_both_pass_the_budget(county: County, db: asyncpg.Pool) -> None:
+    project_id = await project_in(county.pm, county.code, county.poor, "in_progress", budget_fen=1_000_000)
+    answers = await asyncio.gather(*(post(county.pm, project_id, contract(600_000)) for _ in range(2)))
+    assert sorted(a.status_code for a in answers) == [201, 422], [a.text for a in answers]
+    assert [a.json()["code"] for a in answers if a.status_code == 422] == [codes.CONTRACTS_OVER_BUDGET]
+    assert await db.fetchval("SELECT sum(amount_fen) FROM projects.contracts WHERE project_id = $1",
+                             project_id) == 600_000
