@@ -66,6 +66,11 @@ async def check_left(session: AsyncSession, body: DisbursementCreate, *, county_
                                           paid_fen=paid, amount_fen=body.amount_fen)
 
 
+def stage_of(body: DisbursementCreate) -> str | None:
+    """The stage of a contract payment (progress unless it says retention or final, F14); None for a household."""
+    return (body.contract_stage or "progress") if body.contract_id is not None else None
+
+
 async def record(session: AsyncSession, body: DisbursementCreate, *, disbursement_id: str, county_code: str,
                  on: date) -> PaymentBasisRead:
     """The payment's basis, recorded with it (what F11 and F13 sum next time)."""
@@ -77,7 +82,7 @@ async def record(session: AsyncSession, body: DisbursementCreate, *, disbursemen
         session, county_code=county_code, disbursement_id=disbursement_id, project_id=body.project_id,
         payee_id=body.payee.id, amount_fen=body.amount_fen, paid_on=on, basis_kind=kind,
         contract_id=body.contract_id,
-        contract_stage=(body.contract_stage or "progress") if body.contract_id is not None else None,
+        contract_stage=stage_of(body),
         subsidy_category=category, reason=reason,
     )
     return PaymentBasisRead(kind=kind, category=category, reason=reason)

@@ -151,5 +151,5 @@ async def _disburse(
                             amount_fen=body.amount_fen, voucher_no=body.voucher_no,
                             payee=PayeeRead(**payee.model_dump()), paid_on=on, movements=_movements(posted),
                             recorded_by_org=recorded_by, responsible_org=responsible, contract_id=body.contract_id,
-                            contract_stage=(body.contract_stage or "progress") if body.contract_id else None,
+                            contract_stage=basis.stage_of(body),
                             basis=stated)
