@@ -11,7 +11,7 @@ from services.kernel import clock
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.scope import check_covers
-from services.projects import contract_repository, contract_rules, problems, repository
+from services.projects import contract_rules, problems, repository
 from services.projects.contract_rules import Threshold
 from services.projects.contract_schemas import (
     ContractCreate,
@@ -35,7 +35,7 @@ async def record_contract(
     project = await repository.get_project(session, principal, project_id, for_update=True)
     contract_rules.check_contracting(project.status)
     contract_rules.check_direct_award_reason(body.tender_method, body.direct_award_reason)
-    contracted = await contract_repository.contracted_fen(session, county_code=project.county_code,
+    contracted = await repository.contracted_fen(session, county_code=project.county_code,
                                                           project_id=project.id)
     contract_rules.check_within_budget(budget_fen=project.budget_fen, contracted_fen=contracted,
                                        amount_fen=body.amount_fen)
@@ -46,19 +46,18 @@ async def record_contract(
         direct_award_reason=body.direct_award_reason if body.tender_method == "direct_award" else None,
         signed_on=body.signed_on, principal_id=principal.id,
     )
-    await repository.add(session, contract)
-    await session.refresh(contract)
+    await repository.add_contract(session, contract)
     return _read(contract)
 
 
 async def list_contracts(session: AsyncSession, principal: Principal, project_id: str) -> list[ContractRead]:
     project = await repository.get_project(session, principal, project_id)
-    found = await contract_repository.contracts_of(session, county_code=project.county_code, project_id=project.id)
+    found = await repository.contracts_of(session, county_code=project.county_code, project_id=project.id)
     return [_read(c) for c in found]
 
 
 async def contract_internal(session: AsyncSession, project_id: str, contract_id: str) -> ContractInternal:
-    contract = await contract_repository.find_contract(session, project_id=project_id, contract_id=contract_id)
+    contract = await repository.find_contract(session, project_id=project_id, contract_id=contract_id)
     if contract is None:
         raise problems.contract_not_found(project_id, contract_id)
     return ContractInternal(id=contract.id, project_id=contract.project_id, county_code=contract.county_code,
@@ -88,7 +87,7 @@ async def publish_threshold(
 
 async def thresholds(session: AsyncSession, principal: Principal, county_code: str) -> TenderThresholdsRead:
     check_covers(principal, county_code, field="county_code")
-    versions = [_version(r) for r in await contract_repository.thresholds_of(session, [county_code])]
+    versions = [_version(r) for r in await repository.thresholds_of(session, [county_code])]
     in_force = contract_rules.threshold_in_force(versions, clock.today())
     return TenderThresholdsRead(in_force=_threshold_read(county_code, in_force),
                                 versions=[_threshold_read(county_code, v) for v in reversed(versions)])

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
-from services.projects import codes, contract_repository, contract_rules, repository, rules
+from services.projects import codes, contract_rules, repository, rules
 from services.projects.models import Project
 
 registry = DetectorRegistry()
@@ -99,11 +99,11 @@ def split_contracts(rows: list[Any], threshold: contract_rules.Threshold) -> Ale
 @registry.register(codes.CONTRACT_SPLITTING)
 async def detect_contract_splitting(ctx: DetectorContext) -> list[AlertDraft]:
     groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    for row in await contract_repository.direct_awards(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of):
+    for row in await repository.direct_awards(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of):
         groups[(row.county_code, row.project_id, row.contractor_uscc)].append(row)
     counties = sorted({county for county, _, _ in groups})
     published: dict[str, list[contract_rules.Threshold]] = defaultdict(list)
-    for t in await contract_repository.thresholds_of(ctx.session, counties):
+    for t in await repository.thresholds_of(ctx.session, counties):
         published[t.county_code].append(contract_rules.Threshold(t.amount_fen, t.effective_on, t.id, t.doc_no))
     drafts = [split_contracts(rows, contract_rules.threshold_in_force(published[key[0]], ctx.as_of))
               for key, rows in groups.items()]
