@@ -236,7 +236,7 @@ def write_ops() -> list[tuple[float, Build]]:
         body = {"project_id": r.choice(c.projects), "amount_fen": r.randint(1, 10_000),
                 "voucher_no": f"凭证-{uuid.uuid4().hex[:12]}", "payee": {
                     "kind": "household", "id": h["household_id"], "name": h["head_name"],
-                    "account_no": h["card_account"]}}
+                    "account_no": h["card_account"]}, "basis": {"kind": "wages"}}
         return _write("POST /funds/disbursements", c.finance, "/funds/disbursements", body, 201)
 
     def new_project(w: World, r: random.Random) -> Request:

@@ -120,6 +120,9 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/funds/balances", FINANCE, INSPECTOR),
     _r("POST", "/funds/arrangements", FINANCE),
     _r("POST", "/funds/disbursements", FINANCE),
+    # F13 (issue #17 point 2): the county's published subsidy standards (分类补助标准)
+    _r("POST", "/funds/subsidy-standards", FINANCE),
+    _r("GET", "/funds/subsidy-standards", FINANCE, INSPECTOR),
     _r("GET", "/funds/reports/growth", FINANCE, INSPECTOR),
     _r("GET", "/funds/reports/progress", FINANCE, INSPECTOR),
     _r("GET", "/funds/trace", INSPECTOR),
@@ -137,6 +140,11 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/projects/{project_id}/assets", PM),
     _r("GET", "/projects/{project_id}/assets", PM, FINANCE, INSPECTOR),
     _r("POST", "/projects/{project_id}/assets/{asset_id}/dividends", PM),
+    # P8, P9 (issue #17 point 2): a project's contracts; the county's tender threshold (its project office or admin)
+    _r("POST", "/projects/{project_id}/contracts", PM),
+    _r("GET", "/projects/{project_id}/contracts", PM, FINANCE, INSPECTOR),
+    _r("POST", "/projects/tender-thresholds", ADMIN, PM),
+    _r("GET", "/projects/tender-thresholds/{county_code}", ADMIN, PM, FINANCE, INSPECTOR),
     # Registry
     _r("POST", "/registry/households/import", ADMIN, PM, streamed=True, max_body=IMPORT_BODY, problems=(415,)),
     _r("GET", "/registry/households", *ANY_ROLE),

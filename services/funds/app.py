@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.funds import basis_api
 from services.funds.api import internal_router, public_router, router
 from services.funds.detectors import registry
 from services.funds.reports_api import router as reports_router
@@ -9,7 +10,7 @@ from services.kernel.app import create_service_app
 
 app = create_service_app(
     "funds",
-    routers=[router, reports_router, public_router, internal_router],
+    routers=[router, reports_router, basis_api.router, public_router, internal_router],
     detectors=registry,
     depends_on=("projects", "registry", "gateway"),
 )

@@ -30,6 +30,16 @@ class Project(TypedDict):
     negative_list: bool  # F5: the projects service owns the categories and the list
 
 
+class Contract(TypedDict):
+    """A project's contract as funds pays against it (F11): its contractor and amount."""
+
+    id: str
+    project_id: str
+    county_code: str
+    contractor_uscc: str
+    amount_fen: int
+
+
 class Household(TypedDict):
     household_id: str
     county_code: str
@@ -59,6 +69,11 @@ class Projects:
     async def get_project(self, project_id: str) -> Project | None:
         found = await self.client.get_json(f"/internal/projects/{quote(project_id, safe='')}")
         return cast(Project | None, found)
+
+    async def get_contract(self, project_id: str, contract_id: str) -> Contract | None:
+        """F11: a contract of the project, or None."""
+        path = f"/internal/projects/{quote(project_id, safe='')}/contracts/{quote(contract_id, safe='')}"
+        return cast(Contract | None, await self.client.get_json(path))
 
 
 ELIGIBILITY_CONCURRENCY = 4  # batches of 1,000 in flight when a scan asks about a year of household payments

@@ -53,3 +53,18 @@ REGISTRY_VILLAGE_CADRE = "village_cadre"
 
 LATE_PASS_DOWN_DAYS = 30  # F9 (国办发〔2016〕22号)
 DUPLICATE_PAYMENT_DAYS = 30
+
+# The basis of every payment (issue #17 points 2 and 8; seed 003 "招投标…'五到县'", "原则上不直接发钱发物",
+# "分类制定资金补助标准"): F11 an enterprise is paid against its contract, F12 a household on a stated basis, F13 a
+# 奖补 within the county's published standard, F14 retention and final payments after acceptance
+F11, F12, F13, F14 = "F11", "F12", "F13", "F14"
+CONTRACT_REQUIRED = "CONTRACT_REQUIRED"  # 422 F11, field contract_id
+CONTRACT_NOT_FOUND = "CONTRACT_NOT_FOUND"  # 422 F11, field contract_id: no such contract of the project
+CONTRACT_PAYEE_MISMATCH = "CONTRACT_PAYEE_MISMATCH"  # 422 F11, field payee.id: not the contract's contractor
+CONTRACT_EXCEEDED = "CONTRACT_EXCEEDED"  # 422 F11, field amount_fen: beyond what the contract leaves
+BASIS_REQUIRED = "BASIS_REQUIRED"  # 422 F12, field basis (basis.category, basis.reason): no direct cash handout
+SUBSIDY_STANDARD_MISSING = "SUBSIDY_STANDARD_MISSING"  # 422 F13, field basis.category: no standard in force
+SUBSIDY_ABOVE_STANDARD = "SUBSIDY_ABOVE_STANDARD"  # 422 F13, field amount_fen
+BASIS_KINDS = ("contract", "wages", "subsidy", "dividend", "other")
+CONTRACT_STAGES = ("progress", "retention", "final")  # 进度款, 质保金, 尾款
+AFTER_ACCEPTANCE_STAGES = frozenset({"retention", "final"})  # F14

@@ -217,7 +217,59 @@ class Reversal(SQLModel, table=True):
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())
 
 
-for _recorded in (Transfer, Appropriation, Allocation, Arrangement, Disbursement, Reversal):
+class DisbursementBasis(SQLModel, table=True):
+    """The basis of a payment (F11-F14; issue #17): the contract and stage an enterprise is paid against, or why a
+    household is paid (wages, a subsidy of a published category, a dividend, other with its reason). One per
+    disbursement, recorded with it; what a contract has paid and what a household received under a subsidy category
+    are summed here (net of reversals)."""
+
+    __tablename__ = "disbursement_bases"
+    __table_args__ = (
+        CheckConstraint("basis_kind IN ('contract', 'wages', 'subsidy', 'dividend', 'other')",
+                        name="ck_disbursement_bases_kind"),
+        CheckConstraint("(basis_kind = 'contract') = (contract_id IS NOT NULL)", name="ck_disbursement_bases_contract"),
+        CheckConstraint("contract_stage IS NULL OR contract_stage IN ('progress', 'retention', 'final')",
+                        name="ck_disbursement_bases_stage"),
+        CheckConstraint("(basis_kind = 'subsidy') = (subsidy_category IS NOT NULL)",
+                        name="ck_disbursement_bases_subsidy"),
+        Index("ix_disbursement_bases_contract", "county_code", "contract_id"),
+        Index("ix_disbursement_bases_subsidy", "county_code", "payee_id", "subsidy_category", "paid_on"),
+    )
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    disbursement_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    project_id: str = Field(sa_column=Column(String(64), nullable=False))
+    payee_id: str = Field(sa_column=Column(String(64), nullable=False))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    paid_on: date = Field(sa_column=Column(Date, nullable=False))
+    basis_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    contract_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    contract_stage: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    subsidy_category: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime | None = Field(default=None, sa_column=_now())
+
+
+class SubsidyStandard(SQLModel, table=True):
+    """F13: a county's published subsidy standard (分类补助标准, seed 003): the most one household receives in a
+    calendar year under a category, from a day on; a new version supersedes it (the older ones are kept)."""
+
+    __tablename__ = "subsidy_standards"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="ck_subsidy_standards_amount"),
+        Index("ix_subsidy_standards_in_force", "county_code", "category", "effective_on"),
+    )
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    category: str = Field(sa_column=Column(String(64), nullable=False))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    effective_on: date = Field(sa_column=Column(Date, nullable=False))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now())
+
+
+for _recorded in (Transfer, Appropriation, Allocation, Arrangement, Disbursement, Reversal, DisbursementBasis,
+                  SubsidyStandard):
     append_only(table_of(_recorded))
 
 metadata = schema_metadata(
@@ -236,6 +288,8 @@ metadata = schema_metadata(
             Arrangement,
             Disbursement,
             Reversal,
+            DisbursementBasis,
+            SubsidyStandard,
         )
     ),
 )

@@ -230,3 +230,93 @@ def payee_not_household_account() -> RuleViolation:
 
 def sources_kept_by_admins() -> Forbidden:
     return Forbidden("只有管理员可以修改资金来源 / only an admin maintains fund sources")
+
+
+# The basis of every payment (F11–F14; issue #17 points 2 and 8)
+
+
+def contract_required() -> RuleViolation:
+    return RuleViolation(
+        "付给企业的款项须指明合同 (F11) / a payment to an enterprise names the contract it pays (contract_id, F11)",
+        code=codes.CONTRACT_REQUIRED, field="contract_id", rule=codes.F11,
+    )
+
+
+def contract_not_found(contract_id: str, project_id: str) -> RuleViolation:
+    return RuleViolation(
+        f"项目 {project_id} 没有合同 {contract_id}：先登记合同 (POST /projects/{project_id}/contracts) (F11) / project "
+        f"{project_id} has no contract {contract_id}: record it first (F11)",
+        code=codes.CONTRACT_NOT_FOUND, field="contract_id", rule=codes.F11,
+    )
+
+
+def contract_payee_mismatch(contract_id: str) -> RuleViolation:
+    return RuleViolation(
+        f"收款企业不是合同 {contract_id} 的承包方 (F11) / the payee is not the contractor of contract {contract_id}: "
+        "pay the contractor its credit code names (F11)",
+        code=codes.CONTRACT_PAYEE_MISMATCH, field="payee.id", rule=codes.F11,
+    )
+
+
+def contract_exceeded(*, contract_id: str, contract_fen: int, paid_fen: int, amount_fen: int) -> RuleViolation:
+    left = contract_fen - paid_fen
+    return RuleViolation(
+        f"合同 {contract_id} 金额 {contract_fen} 分，已付 {paid_fen} 分，余 {left} 分，不足 {amount_fen} 分 (F11) / "
+        f"contract {contract_id} of {contract_fen} fen has {left} fen left after {paid_fen} fen paid: "
+        f"{amount_fen} fen exceeds it (F11)",
+        code=codes.CONTRACT_EXCEEDED, field="amount_fen", rule=codes.F11,
+        contract_fen=contract_fen, paid_fen=paid_fen, left_fen=left,
+    )
+
+
+def enterprise_basis() -> ValidationProblem:
+    return ValidationProblem(
+        "付给企业的款项以合同为依据，不填 basis / an enterprise is paid on its contract (contract_id), not a basis",
+        field="basis",
+    )
+
+
+def household_contract(field: str) -> ValidationProblem:
+    return ValidationProblem(
+        f"付给农户的款项不指明合同（{field}），填写 basis / a household is paid on a basis, not a contract ({field})",
+        field=field,
+    )
+
+
+def basis_required(field: str = "basis", what: str = "") -> RuleViolation:
+    return RuleViolation(
+        "原则上不直接发钱发物：付给农户的款项须说明依据（劳务报酬/以工代赈 wages、按标准奖补 subsidy、分红 dividend、"
+        f"其他 other 附理由）{what} (F12) / no direct cash handout: a payment to a household states its basis (wages, "
+        f"a subsidy under a published standard, a dividend, or other with a reason){what} (F12)",
+        code=codes.BASIS_REQUIRED, field=field, rule=codes.F12,
+    )
+
+
+def subsidy_standard_missing(county_code: str, category: str) -> RuleViolation:
+    return RuleViolation(
+        f"县 {county_code} 未公布“{category}”类补助标准 (F13) / county {county_code} has published no subsidy standard "
+        f"of category {category} in force that day (POST /funds/subsidy-standards) (F13)",
+        code=codes.SUBSIDY_STANDARD_MISSING, field="basis.category", rule=codes.F13,
+    )
+
+
+def subsidy_above_standard(*, category: str, standard_fen: int, paid_fen: int, amount_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"“{category}”类奖补标准每户 {standard_fen} 分，该户本年已领 {paid_fen} 分，再付 {amount_fen} 分超标 (F13)"
+        f" / the {category} standard is {standard_fen} fen a household a year; {paid_fen} fen paid already this year, "
+        f"{amount_fen} fen more exceeds it (F13)",
+        code=codes.SUBSIDY_ABOVE_STANDARD, field="amount_fen", rule=codes.F13,
+        standard_fen=standard_fen, paid_fen=paid_fen,
+    )
+
+
+def not_payable_after_acceptance(project_id: str, status: str, stage: str | None) -> RuleViolation:
+    """F14: once built, a project pays only retention money and final payments, against a contract, and only after
+    acceptance (验收)."""
+    return RuleViolation(
+        f"项目 {project_id} 状态为 {status}：竣工后只能在验收后按合同支付质保金或尾款 (F14) / project {project_id} is "
+        f"{status}: after completion only retention money or a final payment against a contract (contract_stage "
+        f"retention or final) is paid, once accepted (F14)",
+        code=codes.PROJECT_NOT_IN_PROGRESS, field="contract_stage" if stage else "project_id", rule=codes.F14,
+        status_now=status,
+    )

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
+from services.funds.basis_schemas import ContractStage, PaymentBasis, PaymentBasisRead
 from services.kernel.types import CountyCode, CreditCode, Fen, Happened, Input, RegionCode, ShortText, Text
 
 SourceCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$", description="fund source code")]
@@ -218,6 +219,11 @@ class DisbursementCreate(Input):
     voucher_no: ShortText
     payee: Annotated[HouseholdPayee | EnterprisePayee, Field(discriminator="kind")]
     paid_on: Happened | None = None
+    # issue #17 (F11-F14): an enterprise is paid against its contract (and says which stage: retention and final
+    # payments are the only ones after completion); a household on a stated basis
+    contract_id: RecordId | None = None
+    contract_stage: ContractStage | None = None
+    basis: PaymentBasis | None = None
 
 
 class PayeeRead(BaseModel):
@@ -236,6 +242,9 @@ class DisbursementRead(BaseModel):
     payee: PayeeRead
     paid_on: date
     movements: list[MovementRead]
+    contract_id: str | None = None  # F11
+    contract_stage: str | None = None  # F14
+    basis: PaymentBasisRead | None = None  # F12, F13 (kind "contract" for an enterprise)
     # issue #16 (O13): the recording principal's organisation and the one answering for the record (null: recorded
     # before organisations were)
     recorded_by_org: str | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funds import codes, ledger, problems, rules
+from services.funds import basis, codes, ledger, problems, rules
 from services.funds.clients import Gateway, Household, Projects, Registry
 from services.funds.ledger import AccountKey, Move, Posted
 from services.funds.reference import load_reference
@@ -108,6 +108,7 @@ async def _disburse(
     # the other services are asked first, before this request takes a database connection (none is held while they
     # answer); then a principal or household at S6's limit is answered 429 before anything is judged
     project = await projects.get_project(body.project_id)
+    contract = await basis.fetch_contract(projects, body)  # F11
     payee = body.payee
     household: Household | None = None
     # O13: the project's county's finance bureau answers for the payment (asked now, before the first statement)
@@ -117,7 +118,7 @@ async def _disburse(
         await throttle.check_not_limited(session, principal=principal, limit=codes.PAYEE_CHECKS, target=payee.id)
     if project is not None:  # before its status is told (A5)
         check_covers(principal, project["county_code"], field="project_id", subject=f"project {body.project_id}")
-    rules.check_project_in_progress(project, project_id=body.project_id)
+    basis.check_named(body, project, contract)  # F14 (the project's status), F11, F12
     assert project is not None
     county_code = project["county_code"]
     if payee.kind == "household":
@@ -128,6 +129,7 @@ async def _disburse(
     book = await ledger.lock(session, sources, create=targets)
     rules.check_within_arranged(project_balance_fen=book.held(sources), amount_fen=body.amount_fen)
     record_id, on = new_id("dsb"), body.paid_on or clock.today()
+    await basis.check_left(session, body, county_code=county_code, contract=contract, on=on)  # F11, F13
     recorded_by = principal.organisation
     responsible = rules.responsible_org(recorded_by_org=recorded_by, finance_bureau=bureau)
     try:
@@ -139,6 +141,7 @@ async def _disburse(
         )
     except Duplicate as exc:
         raise problems.duplicate_document(body.voucher_no, field="voucher_no") from exc
+    stated = await basis.record(session, body, disbursement_id=record_id, county_code=county_code, on=on)
     if household is not None:
         rules.check_household_account(household, account_no=payee.account_no)  # last of all (S6); rolls back
     posted = await ledger.move(session, [Move(sources, targets, body.amount_fen, kind="disbursement",
@@ -147,4 +150,6 @@ async def _disburse(
     return DisbursementRead(id=record_id, project_id=body.project_id, county_code=county_code,
                             amount_fen=body.amount_fen, voucher_no=body.voucher_no,
                             payee=PayeeRead(**payee.model_dump()), paid_on=on, movements=_movements(posted),
-                            recorded_by_org=recorded_by, responsible_org=responsible)
+                            recorded_by_org=recorded_by, responsible_org=responsible, contract_id=body.contract_id,
+                            contract_stage=basis.stage_of(body),
+                            basis=stated)

@@ -38,3 +38,14 @@ S8 = "S8"
 OBJECTION_LIMIT = "OBJECTION_LIMIT"  # 429: a key holder's open objections to this project are at the limit
 OPEN_OBJECTIONS_PER_PRINCIPAL = 3
 PUBLIC_BLOCKING = 20
+
+# Contracts (issue #17 point 2): P8 a project records its contracts, P9 direct awards split to evade tendering
+P8, P9 = "P8", "P9"
+DIRECT_AWARD_REASON_REQUIRED = "DIRECT_AWARD_REASON_REQUIRED"  # 422 P8, field direct_award_reason
+CONTRACTS_OVER_BUDGET = "CONTRACTS_OVER_BUDGET"  # 422 P8 (F4), field amount_fen
+PROJECT_NOT_CONTRACTING = "PROJECT_NOT_CONTRACTING"  # 422 P8: contracts of an approved or in-progress project only
+CONTRACT_SPLITTING = "CONTRACT_SPLITTING"  # alert P9 (拆分规避招标)
+CONTRACTING_STATUSES = frozenset({"approved", "in_progress"})
+# P9: the tender threshold a county has not published one: 100万元, the lowest amount above which 《必须招标的工程项目
+# 规定》 (国家发展改革委令第16号, 2018) makes tendering compulsory (services; works 400万元, goods 200万元)
+DEFAULT_TENDER_THRESHOLD_FEN = 100_000_000

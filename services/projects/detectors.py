@@ -1,4 +1,5 @@
-"""Detectors of the projects service: DUPLICATE_PROJECT (P5, 造盆景 / 垒大户 / near-duplicate projects)."""
+"""Detectors of the projects service: DUPLICATE_PROJECT (P5, 造盆景 / 垒大户 / near-duplicate projects) and
+CONTRACT_SPLITTING (P9, 拆分规避招标)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
-from services.projects import codes, repository, rules
+from services.projects import codes, contract_rules, repository, rules
 from services.projects.models import Project
 
 registry = DetectorRegistry()
@@ -68,3 +69,42 @@ async def detect_duplicate_projects(ctx: DetectorContext) -> list[AlertDraft]:
                 if draft is not None:
                     drafts.append(draft)
     return drafts
+
+
+def split_contracts(rows: list[Any], threshold: contract_rules.Threshold) -> AlertDraft | None:
+    """P9: the alert for one project's direct awards to one contractor that together exceed the county's tender
+    threshold (拆分规避招标), or None."""
+    awards = [contract_rules.DirectAward(r.id, int(r.amount_fen), r.signed_on) for r in rows]
+    if not contract_rules.is_split(awards, threshold.amount_fen):
+        return None
+    first = rows[0]
+    facts: dict[str, Any] = {
+        "rule": codes.P9,
+        "project_id": first.project_id,
+        "contractor_uscc": first.contractor_uscc,
+        "contractor_name": first.contractor_name,
+        "contracts": [{"id": a.id, "amount_fen": a.amount_fen, "signed_on": a.signed_on.isoformat()} for a in awards],
+        "total_fen": sum(a.amount_fen for a in awards),
+        "threshold_fen": threshold.amount_fen,
+        "threshold_default": threshold.id is None,
+        "threshold_doc_no": threshold.doc_no,
+    }
+    return AlertDraft(
+        type=codes.CONTRACT_SPLITTING, severity="high", region_code=first.county_code,
+        subject_kind="project_contractor", subject_id=f"{first.project_id}:{first.contractor_uscc}", facts=facts,
+        responsible_org=first.responsible_org,  # O13: the project's owner unit
+    )
+
+
+@registry.register(codes.CONTRACT_SPLITTING)
+async def detect_contract_splitting(ctx: DetectorContext) -> list[AlertDraft]:
+    groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for row in await repository.direct_awards(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of):
+        groups[(row.county_code, row.project_id, row.contractor_uscc)].append(row)
+    counties = sorted({county for county, _, _ in groups})
+    published: dict[str, list[contract_rules.Threshold]] = defaultdict(list)
+    for t in await repository.thresholds_of(ctx.session, counties):
+        published[t.county_code].append(contract_rules.Threshold(t.amount_fen, t.effective_on, t.id, t.doc_no))
+    drafts = [split_contracts(rows, contract_rules.threshold_in_force(published[key[0]], ctx.as_of))
+              for key, rows in groups.items()]
+    return [d for d in drafts if d is not None]

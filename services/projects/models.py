@@ -188,6 +188,54 @@ class DividendPayout(SQLModel, table=True):
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+TENDER_METHODS = ("public_tender", "invited_tender", "competitive_negotiation", "direct_award")
+
+
+class Contract(SQLModel, table=True):
+    """P8: a contract a project signed (招投标 "五到县", seed 003): the contractor's credit code, the amount and how it
+    was awarded; a direct award (直接委托) carries its reason. Keyed by county (it grows with the province); the
+    project is named by id, checked in code (no key across counties)."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="ck_contracts_amount"),
+        CheckConstraint(_one_of("tender_method", TENDER_METHODS), name="ck_contracts_tender_method"),
+        CheckConstraint("tender_method <> 'direct_award' OR length(btrim(coalesce(direct_award_reason, ''))) > 0",
+                        name="ck_contracts_direct_award_reason"),
+        Index("ix_contracts_project", "county_code", "project_id", "id"),
+    )
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    project_id: str = Field(sa_column=Column(String(40), nullable=False))
+    contract_no: str = Field(sa_column=Column(String(200), nullable=False))
+    contractor_uscc: str = Field(sa_column=Column(String(18), nullable=False))
+    contractor_name: str = Field(sa_column=Column(String(200), nullable=False))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    tender_method: str = Field(sa_column=Column(String(32), nullable=False))
+    direct_award_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    signed_on: date = Field(sa_column=Column(Date, nullable=False))
+    principal_id: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())
+
+
+class TenderThreshold(SQLModel, table=True):
+    """P9: the county's tender threshold (招标限额), the amount above which a contract is tendered; versions are new
+    rows (the one in force on a day is the latest effective by then), none means the documented default."""
+
+    __tablename__ = "tender_thresholds"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="ck_tender_thresholds_amount"),
+        Index("ix_tender_thresholds_in_force", "county_code", "effective_on", "id"),
+    )
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    effective_on: date = Field(sa_column=Column(Date, nullable=False))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    principal_id: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())
+
+
 _RECORDED = (
     ProjectEvent,
     Announcement,
@@ -197,6 +245,8 @@ _RECORDED = (
     AssetShare,
     Dividend,
     DividendPayout,
+    Contract,
+    TenderThreshold,
 )
 for _recorded in _RECORDED:
     append_only(table_of(_recorded))

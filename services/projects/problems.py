@@ -236,3 +236,42 @@ def owner_org_outside_county(organisation_id: str, region_code: str, county_code
         "is of the county, its city, its province or the centre (O13)",
         code=codes.ORGANISATION_REGION, rule=codes.O13, field="owner_org",
     )
+
+
+# Contracts (P8, P9; issue #17 point 2)
+
+
+def direct_award_reason_required() -> RuleViolation:
+    return RuleViolation(
+        "直接委托须说明理由 (P8) / a direct award (直接委托) states its reason in direct_award_reason (P8)",
+        code=codes.DIRECT_AWARD_REASON_REQUIRED,
+        field="direct_award_reason",
+        rule=codes.P8,
+    )
+
+
+def contracts_over_budget(*, budget_fen: int, contracted_fen: int, amount_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"合同总额将超过项目预算 {budget_fen} 分（已签 {contracted_fen} 分）(P8, F4) / the project's contracts would "
+        f"exceed its budget of {budget_fen} fen ({contracted_fen} fen contracted already) (P8, F4)",
+        code=codes.CONTRACTS_OVER_BUDGET,
+        field="amount_fen",
+        rule=codes.P8,
+        budget_fen=budget_fen,
+        contracted_fen=contracted_fen,
+    )
+
+
+def project_not_contracting(status: str) -> RuleViolation:
+    return RuleViolation(
+        f"项目状态为 {status}：入库（approved）或实施中（in_progress）的项目才能登记合同 (P8) / the project is "
+        f"{status}: contracts are recorded for an approved or in-progress project (P8)",
+        code=codes.PROJECT_NOT_CONTRACTING,
+        field="project_id",
+        rule=codes.P8,
+        status_now=status,
+    )
+
+
+def contract_not_found(project_id: str, contract_id: str) -> NotFound:
+    return NotFound(f"项目 {project_id} 没有合同 {contract_id} / project {project_id} has no contract {contract_id}")

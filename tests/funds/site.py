@@ -32,10 +32,11 @@ class Site:
 
     def payment(self, project_id: str, amount: int, household: dict[str, str] | None = None,
                 **extra: Any) -> dict[str, Any]:
+        """A payment to a household, as wages (以工代赈) unless `basis` says otherwise (F12)."""
         h = household or self.households[0]
         return {"project_id": project_id, "amount_fen": amount, "voucher_no": f"凭证-{uuid.uuid4().hex[:10]}",
                 "payee": {"kind": "household", "id": h["household_id"], "name": h["head_name"],
-                          "account_no": h["card_account"]}, **extra}
+                          "account_no": h["card_account"]}, "basis": {"kind": "wages"}, **extra}
 
     async def project(self, status: str = "in_progress", budget: int = 1_000_000) -> str:
         return await project_in(self.pm, self.county, [self.households[0]["household_id"]], status,

@@ -107,8 +107,14 @@ async def test_disbursement_to_the_household_card_account(site: Site, db: asyncp
     assert (await w.fin_pilot.post("/funds/disbursements", json=unknown)).json()["code"] == codes.PAYEE_NOT_IN_COUNTY
     over = await w.fin_pilot.post("/funds/disbursements", json=site.payment(project_id, 20_001))
     assert over.status_code == 422 and over.json()["code"] == codes.OVER_ARRANGED
-    enterprise = site.payment(project_id, 20_000)
-    enterprise["payee"] = {"kind": "enterprise", "id": credit_code(), "name": "某建筑公司", "account_no": "1234"}
+    contractor = credit_code()
+    contract = await site.pm.post(f"/projects/{project_id}/contracts", json={
+        "contract_no": "施工合同-1", "contractor_uscc": contractor, "contractor_name": "某建筑公司",
+        "amount_fen": 20_000, "tender_method": "public_tender", "signed_on": "2018-03-01"})
+    assert contract.status_code == 201, contract.text
+    enterprise = site.payment(project_id, 20_000, contract_id=contract.json()["id"])
+    enterprise["payee"] = {"kind": "enterprise", "id": contractor, "name": "某建筑公司", "account_no": "1234"}
+    del enterprise["basis"]  # F11: an enterprise is paid on its contract
     assert (await w.fin_pilot.post("/funds/disbursements", json=enterprise)).status_code == 201
     balances = await w.balances(site.county)
     assert balances[("project", w.source, project_id)] == 0

@@ -372,6 +372,8 @@ def _transition(action: str) -> Spec:
 TRANSITIONS = ("submit", "review", "announce", "approve", "start", "complete", "accept", "reject", "withdraw")
 SUBSIDY = {"from": "2018-03-01", "to": "2018-06-01", "rate_bp": 475}
 DIVIDEND = {"amount_fen": 10_000, "paid_on": "2019-01-01"}
+CONTRACT = {"contract_no": "矩阵合同", "contractor_uscc": "91430523MA4L00000E", "contractor_name": "矩阵公司",
+            "amount_fen": 100, "tender_method": "public_tender", "signed_on": "2018-03-01"}
 REPAYMENT = {"principal_fen": 1_000, "interest_fen": 0, "paid_on": "2018-04-01"}
 EXTENSION = {"new_maturity_on": "2021-09-01", "reason": "受灾延期"}
 SOURCE_BODY = {"name": "矩阵", "level": "central", "integrable": True}
@@ -521,6 +523,12 @@ SPECS: dict[tuple[str, str], Spec] = {
         "project_id": p.project, "amount_fen": 100, "voucher_no": f"凭-{uuid.uuid4().hex[:8]}",
         "payee": {"kind": "household", "id": p.household_id, "name": "王五", "account_no": "1"}}),
         own=Expect(422, "PROJECT_NOT_IN_PROGRESS")),
+    # F13: a county's subsidy standards (a version effective far ahead: it changes no payment of the matrix)
+    ("POST", "/funds/subsidy-standards"): spec({FINANCE}, post(lambda p: "/funds/subsidy-standards", lambda w, p: {
+        "county_code": p.county, "category": "矩阵", "amount_fen": 100, "effective_on": "2099-01-01",
+        "doc_no": "矩阵"}), own=CREATED),
+    ("GET", "/funds/subsidy-standards"): spec({FINANCE, INSPECTOR}, get(lambda p: "/funds/subsidy-standards",
+                                                                        lambda p: {"county": p.county})),
     # A county principal reads no province's growth, its own included.
     ("GET", "/funds/reports/growth"): same({FINANCE, INSPECTOR}, get(
         lambda p: "/funds/reports/growth", lambda p: {"province": p.province, "fiscal_year": 2018}), OUTSIDE),
@@ -549,6 +557,18 @@ SPECS: dict[tuple[str, str], Spec] = {
         lambda p: f"/projects/{p.accepted}/assets"), own=listing("id", lambda p: p.asset, listed=True)),
     ("POST", "/projects/{project_id}/assets/{asset_id}/dividends"): spec({PM}, post(
         lambda p: f"/projects/{p.accepted}/assets/{p.asset}/dividends", lambda w, p: DIVIDEND), own=CREATED),
+    # P8, P9: an accepted project signs no more contracts (refused after jurisdiction); its contracts are read
+    ("POST", "/projects/{project_id}/contracts"): spec({PM}, post(lambda p: f"/projects/{p.accepted}/contracts",
+                                                                  lambda w, p: CONTRACT), own=Expect(
+        422, "PROJECT_NOT_CONTRACTING")),
+    ("GET", "/projects/{project_id}/contracts"): spec({PM, FINANCE, INSPECTOR}, get(
+        lambda p: f"/projects/{p.accepted}/contracts")),
+    ("POST", "/projects/tender-thresholds"): spec({ADMIN, PM}, post(
+        lambda p: "/projects/tender-thresholds", lambda w, p: {
+            "county_code": p.county, "amount_fen": 10**12, "effective_on": "2099-01-01", "doc_no": "矩阵"}),
+        own=CREATED),
+    ("GET", "/projects/tender-thresholds/{county_code}"): spec({ADMIN, PM, FINANCE, INSPECTOR}, get(
+        lambda p: f"/projects/tender-thresholds/{p.county}")),
     # Registry: an import reports the lines outside the importer's jurisdiction and keeps none of them
     ("POST", "/registry/households/import"): spec({ADMIN, PM}, _csv, own=import_outcome(imported=True),
                                                   other=import_outcome(imported=False)),

@@ -86,6 +86,8 @@ PLAN: dict[str, Plan] = {
     "funds.arrangements": dist("county_code", "money arranged to projects by the county"),
     "funds.disbursements": dist("county_code", "every payment to a payee, millions a year"),
     "funds.reversals": dist("county_code", "corrections of arrangements and disbursements"),
+    "funds.disbursement_bases": dist("county_code", "the basis of each payment (F11-F14): one per payment"),
+    "funds.subsidy_standards": dist("county_code", "a county's subsidy standards (F13): tens of versions a year"),
     # Projects: the county project library.
     "projects.projects": dist("county_code", "the county project library: ~1 million over a decade"),
     "projects.project_events": dist("county_code", "every step of a project's lifecycle"),
@@ -96,6 +98,8 @@ PLAN: dict[str, Plan] = {
     "projects.asset_shares": dist("county_code", "the households' shares of an asset: millions"),
     "projects.dividends": dist("county_code", "dividends an asset paid"),
     "projects.dividend_payouts": dist("county_code", "a dividend's payment to each household: tens of millions"),
+    "projects.contracts": dist("county_code", "the contracts of projects (P8): a few per project, millions"),
+    "projects.tender_thresholds": dist("county_code", "a county's tender thresholds (P9): a few versions"),
     # Loans: ~20 million small poverty loans.
     "loans.loans": dist("county_code", "~20 million loans"),
     "loans.loan_repayments": dist("county_code", "repayments of every loan: over 100 million"),
