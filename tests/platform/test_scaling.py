@@ -96,6 +96,8 @@ PLAN: dict[str, Plan] = {
     "projects.asset_shares": dist("county_code", "the households' shares of an asset: millions"),
     "projects.dividends": dist("county_code", "dividends an asset paid"),
     "projects.dividend_payouts": dist("county_code", "a dividend's payment to each household: tens of millions"),
+    "projects.acceptance_results": dist("county_code", "P10: a few target results per accepted project"),
+    "projects.asset_handovers": dist("county_code", "P11: one handover per asset, as many as the assets"),
     # Loans: ~20 million small poverty loans.
     "loans.loans": dist("county_code", "~20 million loans"),
     "loans.loan_repayments": dist("county_code", "repayments of every loan: over 100 million"),

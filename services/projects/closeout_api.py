@@ -1,0 +1,41 @@
+"""Thin handlers of the close-out (issue #17 point 3): the asset register and an asset's handover (P11). Mounted
+before the projects router, so `/projects/assets` is the register, not a project named `assets`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from services.kernel.app import service_router
+from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from services.kernel.types import RegionCode, VillageCode
+from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep
+from services.projects import closeout
+from services.projects.clients import FundsDep
+from services.projects.schemas import AssetRegisterItem, HandoverIn, HandoverRead
+
+closeout_router = service_router("/projects", tags=["projects"])
+CountyQuery = Annotated[RegionCode | None, Query(description="a region code: county, city or province")]
+VillageQuery = Annotated[VillageCode | None, Query(description="a village's 12-digit code")]
+
+
+@closeout_router.get("/assets", response_model=Page[AssetRegisterItem])
+async def asset_register(
+    session: SessionDep,
+    principal: PrincipalDep,
+    county: CountyQuery = None,
+    village: VillageQuery = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[AssetRegisterItem]:
+    return await closeout.asset_register(session, principal, county=county, village=village, cursor=cursor,
+                                         limit=limit)
+
+
+@closeout_router.post("/{project_id}/assets/{asset_id}/handover", status_code=201, response_model=HandoverRead)
+async def hand_over(
+    project_id: str, asset_id: str, body: HandoverIn, session: SessionDep, principal: PrincipalDep, funds: FundsDep,
+    brief: BriefReadsDep,
+) -> HandoverRead:
+    return await closeout.hand_over(session, principal, project_id, asset_id, body, funds, brief)
