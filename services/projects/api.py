@@ -158,9 +158,11 @@ async def list_assets(project_id: str, session: SessionDep, principal: Principal
 
 @router.post("/{project_id}/assets/{asset_id}/dividends", status_code=201, response_model=DividendRead)
 async def record_dividend(
-    project_id: str, asset_id: str, body: DividendCreate, session: SessionDep, principal: PrincipalDep
+    project_id: str, asset_id: str, body: DividendCreate, session: SessionDep, principal: PrincipalDep,
+    funds: FundsDep, brief: BriefReadsDep,
 ) -> DividendRead:
-    return await assets.record_dividend(session, principal, project_id, asset_id, body)
+    """P6, P12: the dividend is paid through the funds ledger, then recorded."""
+    return await assets.record_dividend(session, principal, project_id, asset_id, body, funds, brief)
 
 
 @public_router.get("", response_model=Page[PublicAnnouncement])

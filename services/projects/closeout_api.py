@@ -10,12 +10,20 @@ from fastapi import Query
 from services.kernel.app import service_router
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from services.kernel.types import RegionCode, VillageCode
-from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep
-from services.projects import closeout
+from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep, unaudited
+from services.projects import closeout, repository
 from services.projects.clients import FundsDep
-from services.projects.schemas import AssetRegisterItem, HandoverIn, HandoverRead
+from services.projects.schemas import (
+    AssetRegisterItem,
+    HandoverIn,
+    HandoverRead,
+    ProjectVillage,
+    VillagesRequest,
+    VillagesResult,
+)
 
 closeout_router = service_router("/projects", tags=["projects"])
+closeout_internal_router = service_router("/internal/projects", include_in_schema=False)
 CountyQuery = Annotated[RegionCode | None, Query(description="a region code: county, city or province")]
 VillageQuery = Annotated[VillageCode | None, Query(description="a village's 12-digit code")]
 
@@ -39,3 +47,11 @@ async def hand_over(
     brief: BriefReadsDep,
 ) -> HandoverRead:
     return await closeout.hand_over(session, principal, project_id, asset_id, body, funds, brief)
+
+
+@closeout_internal_router.post("/villages", openapi_extra=unaudited(reads_only=True))
+async def internal_villages(body: VillagesRequest, session: SessionDep) -> VillagesResult:
+    """The village of each project asked, in order (funds' VILLAGE_CONCENTRATION, F20); null for an unknown one."""
+    found = await repository.villages_of(session, [item.project_id for item in body.items])
+    return VillagesResult(items=[ProjectVillage(project_id=i.project_id, village_code=found.get(i.project_id))
+                                 for i in body.items])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from services.kernel.errors import Conflict, NotFound, RuleViolation
+from typing import Any
+
+from services.kernel.errors import Conflict, NotFound, Problem, RuleViolation
 from services.projects import codes
 
 
@@ -53,3 +55,19 @@ def already_handed_over(asset_id: str) -> Conflict:
 
 def asset_not_found(project_id: str, asset_id: str) -> NotFound:
     return NotFound(f"项目 {project_id} 没有这项资产 / project {project_id} has no asset {asset_id}")
+
+
+def dividend_recorded_meanwhile(asset_id: str) -> Conflict:
+    return Conflict(
+        f"资产 {asset_id} 刚刚登记了另一笔分红，请核对后再试 (P12) / another dividend of asset {asset_id} was recorded "
+        "meanwhile: read the asset's dividends, then ask again if this one is still due (P12)",
+        code=codes.DIVIDEND_RECORDED_MEANWHILE,
+    )
+
+
+def relayed(status: int, answer: dict[str, Any]) -> Problem:
+    """A refusal of the funds service (F6, F10, S9, 409), passed on to the caller as funds worded it."""
+    extra = {k: v for k, v in answer.items()
+             if k not in ("type", "title", "status", "detail", "code", "field", "rule", "instance")}
+    return Problem(str(answer.get("detail", "")), code=str(answer.get("code", "")), status=status,
+                   field=answer.get("field"), rule=answer.get("rule"), **extra)

@@ -3,6 +3,7 @@ handover (资产移交/确权) reconciled with what was paid. Nothing here touch
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -64,3 +65,9 @@ def check_handover_value(*, value_fen: int, handed_before_fen: int, paid_fen: in
     if total > paid_fen + slack or (last and total < paid_fen - slack):
         raise problems.handover_value_mismatch(total_fen=total, paid_fen=paid_fen, tolerance_fen=slack, last=last)
     return total
+
+
+def dividend_id(asset_id: str, recorded: int) -> str:
+    """P12: the id of an asset's next dividend, from the asset and the number of its dividends recorded before it:
+    asked of funds again after a failure (nothing recorded here), it is the same dividend, which funds pays once."""
+    return "div_" + hashlib.sha256(f"{asset_id}:{recorded}".encode()).hexdigest()[:32]

@@ -50,3 +50,4 @@ HANDOVER_VALUE_MISMATCH = "HANDOVER_VALUE_MISMATCH"  # 422 P11, field value_fen:
 # P11: how far the value of a project's assets handed over may stand from what funds paid to the project, in basis
 # points of what was paid (5 %: valuation rounding, small works paid from the village's own money)
 HANDOVER_TOLERANCE_BP = 500
+DIVIDEND_RECORDED_MEANWHILE = "DIVIDEND_RECORDED_MEANWHILE"  # 409 P12: two dividends of one asset at once

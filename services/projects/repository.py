@@ -371,3 +371,11 @@ async def share_totals(session: AsyncSession, asset_ids: Sequence[str]) -> dict[
         .where(asset.in_(list(asset_ids))).group_by(asset)
     )
     return {str(a): (int(total), int(n)) for a, total, n in (await session.execute(query)).all()}
+
+
+async def villages_of(session: AsyncSession, project_ids: Sequence[str]) -> dict[str, str]:
+    """project id → its village, for the projects that exist (funds' F20 asks it)."""
+    if not project_ids:
+        return {}
+    query = select(col(Project.id), col(Project.village_code)).where(col(Project.id).in_(list(project_ids)))
+    return {str(i): str(v) for i, v in (await session.execute(query)).all()}

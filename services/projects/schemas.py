@@ -366,3 +366,20 @@ class AssetRegisterItem(BaseModel):
     total_shares: int
     shareholder_households: int
     handover: HandoverRead | None = None
+
+
+class ProjectRef(Input):
+    project_id: str = Field(min_length=1, max_length=64)
+
+
+class VillagesRequest(Input):
+    items: list[ProjectRef] = Field(max_length=1000)
+
+
+class ProjectVillage(BaseModel):
+    project_id: str
+    village_code: str | None  # None: no such project
+
+
+class VillagesResult(BaseModel):
+    items: list[ProjectVillage]

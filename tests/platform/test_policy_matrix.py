@@ -372,6 +372,8 @@ def _transition(action: str) -> Spec:
 TRANSITIONS = ("submit", "review", "announce", "approve", "start", "complete", "accept", "reject", "withdraw")
 SUBSIDY = {"from": "2018-03-01", "to": "2018-06-01", "rate_bp": 475}
 DIVIDEND = {"amount_fen": 10_000, "paid_on": "2019-01-01"}
+HANDOVER = {"owner_kind": "households", "owner_name": "受益户", "manager": "村委会", "value_fen": 100_000,
+            "handed_over_on": "2019-01-01"}
 REPAYMENT = {"principal_fen": 1_000, "interest_fen": 0, "paid_on": "2018-04-01"}
 EXTENSION = {"new_maturity_on": "2021-09-01", "reason": "受灾延期"}
 SOURCE_BODY = {"name": "矩阵", "level": "central", "integrable": True}
@@ -549,6 +551,14 @@ SPECS: dict[tuple[str, str], Spec] = {
         lambda p: f"/projects/{p.accepted}/assets"), own=listing("id", lambda p: p.asset, listed=True)),
     ("POST", "/projects/{project_id}/assets/{asset_id}/dividends"): spec({PM}, post(
         lambda p: f"/projects/{p.accepted}/assets/{p.asset}/dividends", lambda w, p: DIVIDEND), own=CREATED),
+    # Close-out (issue #17 point 3): the register lists the county's assets; a handover of the asset of a project
+    # funds paid nothing to is refused by P11 (nothing is recorded)
+    ("GET", "/projects/assets"): spec({PM, FINANCE, INSPECTOR}, get(lambda p: "/projects/assets",
+                                                                   lambda p: {"county": p.county}),
+                                      own=listing("id", lambda p: p.asset, listed=True)),
+    ("POST", "/projects/{project_id}/assets/{asset_id}/handover"): spec({PM}, post(
+        lambda p: f"/projects/{p.accepted}/assets/{p.asset}/handover", lambda w, p: HANDOVER),
+        own=Expect(422, "HANDOVER_VALUE_MISMATCH")),
     # Registry: an import reports the lines outside the importer's jurisdiction and keeps none of them
     ("POST", "/registry/households/import"): spec({ADMIN, PM}, _csv, own=import_outcome(imported=True),
                                                   other=import_outcome(imported=False)),

@@ -86,6 +86,7 @@ PLAN: dict[str, Plan] = {
     "funds.arrangements": dist("county_code", "money arranged to projects by the county"),
     "funds.disbursements": dist("county_code", "every payment to a payee, millions a year"),
     "funds.reversals": dist("county_code", "corrections of arrangements and disbursements"),
+    "funds.dividend_payments": dist("county_code", "P12: an asset's dividend to each shareholding household"),
     # Projects: the county project library.
     "projects.projects": dist("county_code", "the county project library: ~1 million over a decade"),
     "projects.project_events": dist("county_code", "every step of a project's lifecycle"),
