@@ -1,5 +1,6 @@
 """Asset income (资产收益扶贫, P6): the assets an accepted project built, the shares quantified to its beneficiary
-households, and dividends split by those shares to the fen (largest remainder, the total kept exactly)."""
+households, and dividends split by those shares to the fen (largest remainder, the total kept exactly) and paid
+through the funds ledger into the households' 一卡通 accounts (P12) before they are recorded here."""
 
 from __future__ import annotations
 
