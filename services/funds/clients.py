@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from fastapi import Depends
 
-from services.kernel.errors import ServiceUnavailable
+from services.funds import problems
 from services.kernel.http import ServiceClient, client_in, service_dependency
 
 
@@ -88,8 +88,7 @@ class Registry:
             batch = list(household_ids[start:start + 1000])
             response = await self.client.request("POST", "/internal/households/lookup", json={"household_ids": batch})
             if response.status_code != 200:
-                raise ServiceUnavailable(f"registry 服务出错 / the registry answered {response.status_code}",
-                                         service="registry")
+                raise problems.registry_failed(response.status_code)
             found.update({str(h["household_id"]): cast(Household, h) for h in response.json()["items"]})
         return found
 

@@ -10,14 +10,13 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funds import codes, ledger, rules
+from services.funds import codes, ledger, problems, rules
 from services.funds.clients import Eligibility, Registry
 from services.funds.ledger import AccountKey, Move
 from services.funds.models import DividendPayment
 from services.funds.repository import dividends as repository
 from services.funds.repository.unique import Duplicate
 from services.funds.schemas_dividends import DividendPaid, DividendPayIn, PayoutPaid
-from services.kernel.errors import Conflict, NotFound, RuleViolation
 from services.kernel.identity import Principal
 from services.kernel.types import mask_account_no
 
@@ -36,12 +35,7 @@ def check_payees_eligible(judged: Sequence[Eligibility]) -> None:
     """F10: a dividend is paid only if every shareholder may receive on the day paid (nothing is paid otherwise)."""
     bad = ineligible_payees(judged)
     if bad:
-        shown = ", ".join(f"{h} ({r})" for h, r in list(bad.items())[:20])
-        raise RuleViolation(
-            f"分红之日以下股东户不符合领取条件：{shown} (F10) / on the day paid these shareholding households may not "
-            f"receive poverty money: {shown} (F10)",
-            code=codes.DIVIDEND_PAYEE_INELIGIBLE, rule="F10", field="payouts", households=bad,
-        )
+        raise problems.dividend_payee_ineligible(bad)
 
 
 def same_payouts(kept: Sequence[DividendPayment], body: DividendPayIn) -> bool:
@@ -62,7 +56,7 @@ def _answer(rows: Sequence[DividendPayment], *, replayed: bool) -> DividendPaid:
 
 async def pay(session: AsyncSession, *, principal: Principal, registry: Registry, body: DividendPayIn) -> DividendPaid:
     if principal.role != "service":  # only the projects service asks (its signed identity)
-        raise NotFound("没有这个接口 / no such route")
+        raise problems.internal_only()
     ids = [p.household_id for p in body.payouts]
     households = await registry.households(ids)
     judged = await registry.household_eligibility([(h, body.paid_on) for h in ids])
@@ -73,13 +67,13 @@ async def pay(session: AsyncSession, *, principal: Principal, registry: Registry
     kept = await repository.payments_of(session, body.county_code, body.dividend_id)
     if kept:
         if not same_payouts(kept, body):
-            raise _conflict(body.dividend_id)
+            raise problems.dividend_conflict(body.dividend_id)
         return _answer(kept, replayed=True)
     rows = _rows(principal, body, {h: households[h]["card_account"] for h in ids})
     try:  # the key first: a dividend asked twice at once is paid once
         await repository.insert_payments(session, rows)
     except Duplicate as exc:
-        raise _conflict(body.dividend_id) from exc
+        raise problems.dividend_conflict(body.dividend_id) from exc
     source = AccountKey(body.county_code, ledger.BUDGET, codes.ASSET_INCOME, body.asset_id)
     await ledger.move(session, [
         Move((source,), (AccountKey(body.county_code, "payee", codes.ASSET_INCOME, r.household_id),), r.amount_fen,
@@ -97,10 +91,3 @@ def _rows(principal: Principal, body: DividendPayIn, accounts: Mapping[str, str]
         for p in body.payouts
     ]
 
-
-def _conflict(dividend_id: str) -> Conflict:
-    return Conflict(
-        f"分红 {dividend_id} 已支付或正在支付 / dividend {dividend_id} was paid already (with other payouts) or is "
-        "being paid: read the asset's dividends before asking again",
-        code=codes.DIVIDEND_CONFLICT,
-    )

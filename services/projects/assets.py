@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.uow import BriefReads
-from services.projects import closeout_problems, closeout_rules, problems, repository, rules
+from services.projects import closeout_rules, problems, repository, rules
 from services.projects.clients import Funds
 from services.projects.models import Asset, AssetShare, Dividend, DividendPayout, Project
 from services.projects.schemas import AssetCreate, AssetRead, DividendCreate, DividendRead, PayoutRead, ShareRead
@@ -111,7 +111,7 @@ async def record_dividend(
     })
     locked = await repository.asset_of_project(session, project_id, asset_id, for_update=True)
     if locked is None or len(await repository.dividends_of(session, [asset_id])) != recorded:
-        raise closeout_problems.dividend_recorded_meanwhile(asset_id)
+        raise problems.dividend_recorded_meanwhile(asset_id)
     dividend = Dividend(
         id=dividend_id, asset_id=asset_id, amount_fen=body.amount_fen, paid_on=body.paid_on, principal_id=principal.id,
     )

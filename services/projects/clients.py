@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import Depends
 
 from services.kernel.http import ServiceClient, service_dependency
-from services.projects import closeout_problems, problems
+from services.projects import problems
 
 LOOKUP_BATCH = 1000  # the registry's lookup takes at most this many ids a call
 
@@ -75,7 +75,7 @@ class Funds:
         its refusals (F6, F10, S9, 409) are passed on as it worded them; 503 if it fails."""
         response = await self.client.request("POST", "/internal/dividends", json=body)
         if response.status_code in (409, 422):
-            raise closeout_problems.relayed(response.status_code, response.json())
+            raise problems.relayed(response.status_code, response.json())
         if response.status_code != 200:
             raise problems.funds_lookup_failed(response.status_code)
         answer: dict[str, Any] = response.json()

@@ -9,7 +9,7 @@ from services.kernel.identity import Principal
 from services.kernel.pagination import Page, decode_cursor, page_of
 from services.kernel.scope import check_covers, scope_prefix
 from services.kernel.uow import BriefReads
-from services.projects import closeout_problems, closeout_rules, problems, repository, rules, service
+from services.projects import closeout_rules, problems, repository, rules, service
 from services.projects.clients import Funds
 from services.projects.models import AcceptanceResult, Asset, AssetHandover, Project
 from services.projects.schemas import AcceptIn, AssetRegisterItem, HandoverIn, HandoverRead, ProjectRead
@@ -33,7 +33,7 @@ async def accept(session: AsyncSession, principal: Principal, project_id: str, b
 
 def _accepted_asset(project: Project, asset: Asset | None, asset_id: str) -> Asset:
     if asset is None:
-        raise closeout_problems.asset_not_found(project.id, asset_id)
+        raise problems.asset_not_found(project.id, asset_id)
     if project.status != "accepted":
         raise problems.assets_before_acceptance(project.status, rules.allowed_actions(project.status))
     return asset
@@ -57,7 +57,7 @@ async def hand_over(
                                                                        for_update=False), asset_id)
     done = await repository.project_handovers(session, project.county_code, project.id)
     if any(h.asset_id == asset.id for h in done):
-        raise closeout_problems.already_handed_over(asset.id)
+        raise problems.already_handed_over(asset.id)
     recorded = await repository.assets_of(session, project.id)
     handed = closeout_rules.check_handover_value(
         value_fen=body.value_fen, handed_before_fen=sum(h.value_fen for h in done), paid_fen=paid_fen,

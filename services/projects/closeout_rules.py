@@ -7,8 +7,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from services.projects import closeout_problems as problems
-from services.projects import codes
+from services.projects import codes, problems
 
 
 @dataclass(frozen=True)

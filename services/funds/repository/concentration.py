@@ -8,17 +8,25 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# F19: each household's live payments per county and calendar year, against the county's median of them; only the
-# households above `multiple` × the median of a county-year with at least `min_households` households paid.
+# F19: what each household received per county and calendar year (its live payments, and its assets' dividends, P12),
+# against the county's median of it; only the households above `multiple` × the median of a county-year with at least
+# `min_households` households paid.
 _HOUSEHOLDS_ABOVE_MEDIAN = text(
     """
-    WITH paid AS (
-        SELECT d.county_code, extract(year FROM d.paid_on)::int AS year, d.payee_id,
-               sum(d.amount_fen)::bigint AS total_fen, count(*) AS payments
+    WITH received AS (
+        SELECT d.county_code, d.paid_on, d.payee_id, d.amount_fen
         FROM disbursements d
         WHERE d.payee_kind = 'household' AND d.paid_on <= :as_of AND d.paid_on >= :since
           AND d.county_code LIKE :region
           AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = d.id AND r.reversed_on <= :as_of)
+        UNION ALL
+        SELECT v.county_code, v.paid_on, v.household_id, v.amount_fen
+        FROM dividend_payments v
+        WHERE v.paid_on <= :as_of AND v.paid_on >= :since AND v.county_code LIKE :region
+    ), paid AS (
+        SELECT county_code, extract(year FROM paid_on)::int AS year, payee_id,
+               sum(amount_fen)::bigint AS total_fen, count(*) AS payments
+        FROM received
         GROUP BY 1, 2, 3
     ), county AS (
         SELECT county_code, year, percentile_cont(0.5) WITHIN GROUP (ORDER BY total_fen) AS median_fen,
