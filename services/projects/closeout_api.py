@@ -9,7 +9,7 @@ from fastapi import Query
 
 from services.kernel.app import service_router
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from services.kernel.types import RegionCode, VillageCode
+from services.kernel.types import RegionCode
 from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep, unaudited
 from services.projects import closeout, repository
 from services.projects.clients import FundsDep
@@ -25,7 +25,11 @@ from services.projects.schemas import (
 closeout_router = service_router("/projects", tags=["projects"])
 closeout_internal_router = service_router("/internal/projects", include_in_schema=False)
 CountyQuery = Annotated[RegionCode | None, Query(description="a region code: county, city or province")]
-VillageQuery = Annotated[VillageCode | None, Query(description="a village's 12-digit code")]
+# a village's code: its first six digits a county's (not ending in 00), said by the pattern itself
+VILLAGE_IN_COUNTY = r"^[0-9]{4}([0-9][1-9]|[1-9]0)[0-9]{6}$"
+VillageQuery = Annotated[
+    str | None, Query(pattern=VILLAGE_IN_COUNTY, description="a village's 12-digit code, its county's six first")
+]
 
 
 @closeout_router.get("/assets", response_model=Page[AssetRegisterItem])
