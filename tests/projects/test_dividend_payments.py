@@ -3,6 +3,7 @@ registered 一卡通 account (F6), the households eligible on the day paid (F10)
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from services.kernel.identity import Principal
 from services.projects import closeout_rules, rules
 from tests.conftest import signed
 from tests.projects.conftest import County
-from tests.projects.factory import project_in
+from tests.projects.factory import project_in, village_of
 from tests.stack import Stack
 
 TODAY = clock.today()
@@ -111,3 +112,35 @@ async def test_p12_paid_once_when_projects_failed_after_funds_paid(
                                   json={"amount_fen": 6_000, "paid_on": TODAY.isoformat()})
     assert second.status_code == 201 and second.json()["id"] != body["dividend_id"]  # a new dividend is paid anew
     assert len(await _dividend_transfers(db, second.json()["id"])) == 3
+
+
+async def test_p12_two_dividends_asked_at_once_are_paid_once(county: County, db: asyncpg.Pool) -> None:
+    """Both read no dividend recorded, so both are the asset's first: funds pays it once, the projects service records
+    it once, and the other request is refused 409 (asked again, it is the asset's second dividend)."""
+    project_id, asset_id = await _asset(county)
+    url = f"/projects/{project_id}/assets/{asset_id}/dividends"
+    body = {"amount_fen": 6_000, "paid_on": TODAY.isoformat()}
+    answers = await asyncio.gather(county.pm.post(url, json=body), county.pm.post(url, json=body))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses in ([201, 201], [201, 409]), [a.text for a in answers]
+    recorded = await db.fetch("SELECT id FROM projects.dividends WHERE asset_id = $1", asset_id)
+    assert len(recorded) == statuses.count(201)
+    paid = await db.fetchval("SELECT coalesce(sum(amount_fen), 0) FROM funds.dividend_payments WHERE asset_id = $1",
+                             asset_id)
+    assert paid == 6_000 * len(recorded)  # no dividend paid that is not recorded, none paid twice
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.json()["code"] in ("DIVIDEND_RECORDED_MEANWHILE", funds_codes.DIVIDEND_CONFLICT)
+
+
+async def test_f20_projects_tells_funds_each_projects_village(county: County, stack: Stack) -> None:
+    project_id = await project_in(county.pm, county.code, county.poor, "draft")
+    url = f"{stack.service_urls['projects']}/internal/projects/villages"
+    content = json.dumps({"items": [{"project_id": project_id}, {"project_id": "prj_nothing"}]}).encode()
+    principal = Principal(id="service:funds", role="service", region_code="000000")
+    headers = {**signed(stack, "POST", url, principal, body=content), "content-type": "application/json"}
+    async with httpx.AsyncClient() as client:
+        response = await client.post(url, content=content, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == [{"project_id": project_id, "village_code": village_of(county.code)},
+                                        {"project_id": "prj_nothing", "village_code": None}]
