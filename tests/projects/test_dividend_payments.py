@@ -15,7 +15,7 @@ from services.funds import codes as funds_codes
 from services.kernel import clock
 from services.kernel.identity import Principal
 from services.projects import closeout_rules, rules
-from tests.conftest import signed
+from tests.conftest import MakePrincipal, signed
 from tests.projects.conftest import County
 from tests.projects.factory import project_in, village_of
 from tests.stack import Stack
@@ -40,7 +40,9 @@ async def _dividend_transfers(db: asyncpg.Pool, dividend_id: str) -> list[asyncp
         dividend_id, funds_codes.DIVIDEND_KIND))
 
 
-async def test_p12_a_dividend_moves_money_to_each_households_card(county: County, db: asyncpg.Pool) -> None:
+async def test_p12_a_dividend_moves_money_to_each_households_card(
+    county: County, db: asyncpg.Pool, make_principal: MakePrincipal
+) -> None:
     project_id, asset_id = await _asset(county)
     response = await county.pm.post(f"/projects/{project_id}/assets/{asset_id}/dividends",
                                     json={"amount_fen": 600_001, "paid_on": TODAY.isoformat()})
@@ -55,6 +57,13 @@ async def test_p12_a_dividend_moves_money_to_each_households_card(county: County
                           "WHERE dividend_id = $1", dividend["id"])
     assert {r["household_id"]: (r["account_no"], r["amount_fen"]) for r in paid} == {
         h: (cards[h], a) for h, a in split.items()}  # F6: the registered 一卡通 account, in full
+    inspector = await make_principal("inspector", county.code)  # A4: traced to the household, from the asset
+    trace = await inspector.get("/funds/trace", params={"household_id": county.poor[0]})
+    assert trace.status_code == 200, trace.text
+    [movement] = trace.json()["movements"]
+    assert (movement["kind"], movement["doc_no"], movement["amount_fen"]) == (
+        funds_codes.DIVIDEND_KIND, dividend["id"], split[county.poor[0]])
+    assert movement["from"]["account"] == "budget"
 
 
 async def test_p12_a_shareholder_not_eligible_on_the_day_paid_stops_the_dividend(
