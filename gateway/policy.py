@@ -145,6 +145,9 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/projects/{project_id}/contracts", PM, FINANCE, INSPECTOR),
     _r("POST", "/projects/tender-thresholds", ADMIN, PM),
     _r("GET", "/projects/tender-thresholds/{county_code}", ADMIN, PM, FINANCE, INSPECTOR),
+    # Close-out (issue #17 point 3): the asset register (资产登记造册) and an asset's handover (P11)
+    _r("GET", "/projects/assets", PM, FINANCE, INSPECTOR),
+    _r("POST", "/projects/{project_id}/assets/{asset_id}/handover", PM, max_body=SMALL_BODY),
     # Registry
     _r("POST", "/registry/households/import", ADMIN, PM, streamed=True, max_body=IMPORT_BODY, problems=(415,)),
     _r("GET", "/registry/households", *ANY_ROLE),

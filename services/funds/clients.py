@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import Depends
 
+from services.funds import problems
 from services.kernel.http import ServiceClient, client_in, service_dependency
 
 
@@ -74,6 +75,11 @@ class Projects:
         """F11: a contract of the project, or None."""
         path = f"/internal/projects/{quote(project_id, safe='')}/contracts/{quote(contract_id, safe='')}"
         return cast(Contract | None, await self.client.get_json(path))
+    async def villages(self, project_ids: Sequence[str]) -> dict[str, str | None]:
+        """The village of each project (None: the projects service knows no such project), for F20; 503 if it
+        fails."""
+        answers = await self.client.post_items("/internal/projects/villages", [{"project_id": p} for p in project_ids])
+        return {str(a["project_id"]): a["village_code"] for a in answers}
 
 
 ELIGIBILITY_CONCURRENCY = 4  # batches of 1,000 in flight when a scan asks about a year of household payments
@@ -88,6 +94,17 @@ class Registry:
     async def get_household(self, household_id: str) -> Household | None:
         found = await self.client.get_json(f"/internal/households/{quote(household_id, safe='')}")
         return cast(Household | None, found)
+
+    async def households(self, household_ids: Sequence[str]) -> dict[str, Household]:
+        """The households of the roster among these (one not on it is absent), a thousand a call; 503 if it fails."""
+        found: dict[str, Household] = {}
+        for start in range(0, len(household_ids), 1000):
+            batch = list(household_ids[start:start + 1000])
+            response = await self.client.request("POST", "/internal/households/lookup", json={"household_ids": batch})
+            if response.status_code != 200:
+                raise problems.registry_failed(response.status_code)
+            found.update({str(h["household_id"]): cast(Household, h) for h in response.json()["items"]})
+        return found
 
     async def household_eligibility(self, queries: Sequence[tuple[str, date]]) -> list[Eligibility]:
         """The registry's eligibility of each (household, date), in order (in batches, a few in flight; 503 if it
@@ -141,6 +158,11 @@ class Gateway:
 def gateway_of(state: Any) -> Gateway:
     """The gateway as a detector reaches it: through the app's state its run is given (kernel alerts)."""
     return Gateway(client_in(state, "gateway"))
+
+
+def projects_of(state: Any) -> Projects:
+    """The projects service as a detector reaches it (F20)."""
+    return Projects(client_in(state, "projects"))
 
 
 def registry_of(state: Any) -> Registry:

@@ -68,3 +68,18 @@ SUBSIDY_ABOVE_STANDARD = "SUBSIDY_ABOVE_STANDARD"  # 422 F13, field amount_fen
 BASIS_KINDS = ("contract", "wages", "subsidy", "dividend", "other")
 CONTRACT_STAGES = ("progress", "retention", "final")  # 进度款, 质保金, 尾款
 AFTER_ACCEPTANCE_STAGES = frozenset({"retention", "final"})  # F14
+# Concentration (issue #17 point 12, 垒大户 / 造盆景, DOMAIN P5 read for money): the multiple and the share are settings
+# (FUNDTRACK_CONCENTRATION_MULTIPLE, default 5; FUNDTRACK_VILLAGE_SHARE_PERCENT, default 40)
+F19, F20 = "F19", "F20"  # docs/rules.md "Concentration"
+HOUSEHOLD_CONCENTRATION = "HOUSEHOLD_CONCENTRATION"  # alert F19
+VILLAGE_CONCENTRATION = "VILLAGE_CONCENTRATION"  # alert F20
+# a median of fewer households, a share among fewer villages, says nothing yet (the first payments of a year)
+CONCENTRATION_MIN_HOUSEHOLDS = 5
+CONCENTRATION_MIN_VILLAGES = 3
+
+# P12 (issue #17 point 3): an asset's dividend paid through the ledger (projects asks, POST /internal/dividends)
+P12 = "P12"
+ASSET_INCOME = "ASSET_INCOME"  # the fund source of an asset's income account (an external `budget` account)
+DIVIDEND_KIND = "dividend"  # the transfers' kind
+DIVIDEND_PAYEE_INELIGIBLE = "DIVIDEND_PAYEE_INELIGIBLE"  # 422 F10: a shareholder not eligible on the day paid
+DIVIDEND_CONFLICT = "DIVIDEND_CONFLICT"  # 409: this dividend was paid already, with other amounts

@@ -268,8 +268,26 @@ class SubsidyStandard(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=_now())
 
 
+class DividendPayment(SQLModel, table=True):
+    """P12: one household's part of an asset's dividend (资产收益, P6), paid by the ledger from the asset's income
+    account into the household's registered 一卡通 account (F6), the household eligible on the day paid (F10)."""
+
+    __tablename__ = "dividend_payments"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="ck_dividend_payments_amount"),)
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    dividend_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    project_id: str = Field(sa_column=Column(String(64), nullable=False))
+    asset_id: str = Field(sa_column=Column(String(40), nullable=False))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    account_no: str = Field(sa_column=Column(String(64), nullable=False))
+    paid_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now())
+
+
 for _recorded in (Transfer, Appropriation, Allocation, Arrangement, Disbursement, Reversal, DisbursementBasis,
-                  SubsidyStandard):
+                  SubsidyStandard, DividendPayment):
     append_only(table_of(_recorded))
 
 metadata = schema_metadata(
@@ -290,6 +308,7 @@ metadata = schema_metadata(
             Reversal,
             DisbursementBasis,
             SubsidyStandard,
+            DividendPayment,
         )
     ),
 )

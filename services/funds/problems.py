@@ -14,6 +14,7 @@ from services.kernel.errors import (
     NotInJurisdiction,
     Problem,
     RuleViolation,
+    ServiceUnavailable,
     ValidationProblem,
 )
 from services.kernel.scope import S1
@@ -320,3 +321,29 @@ def not_payable_after_acceptance(project_id: str, status: str, stage: str | None
         code=codes.PROJECT_NOT_IN_PROGRESS, field="contract_stage" if stage else "project_id", rule=codes.F14,
         status_now=status,
     )
+# P12 (issue #17 point 3): an asset's dividend paid through the ledger
+
+
+def dividend_payee_ineligible(bad: dict[str, str]) -> RuleViolation:
+    shown = ", ".join(f"{h} ({r})" for h, r in list(bad.items())[:20])
+    return RuleViolation(
+        f"分红之日以下股东户不符合领取条件：{shown} (F10) / on the day paid these shareholding households may not "
+        f"receive poverty money: {shown} (F10)",
+        code=codes.DIVIDEND_PAYEE_INELIGIBLE, rule="F10", field="payouts", households=bad,
+    )
+
+
+def dividend_conflict(dividend_id: str) -> Conflict:
+    return Conflict(
+        f"分红 {dividend_id} 已支付或正在支付 / dividend {dividend_id} was paid already (with other payouts) or is "
+        "being paid: read the asset's dividends before asking again",
+        code=codes.DIVIDEND_CONFLICT,
+    )
+
+
+def internal_only() -> NotFound:
+    return NotFound("没有这个接口 / no such route")
+
+
+def registry_failed(status: int) -> ServiceUnavailable:
+    return ServiceUnavailable(f"registry 服务出错 / the registry answered {status}", service="registry")

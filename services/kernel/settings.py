@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     db_lock_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
     db_long_statement_timeout_seconds: float = Field(default=900.0, gt=0, le=86400)
     idle_funds_days: int = Field(default=90, ge=1, le=3650)
+    # F19 (垒大户): a household paid more in a year than this multiple of its county's median per-household payment
+    concentration_multiple: float = Field(default=5.0, ge=1, le=1000)
+    # F20 (造盆景): one village arranged more than this percentage of its county's arranged money in a year
+    village_share_percent: int = Field(default=40, ge=1, le=100)
     log_level: str = "INFO"
     # S5: in production a service URL over plain http:// to another host is refused, unless this is set.
     allow_plain_http: bool = False

@@ -10,10 +10,11 @@ from services.kernel.app import service_router
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from services.kernel.types import RegionCode
 from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep
-from services.projects import announcements, assets, objections, repository, rules, service
+from services.projects import announcements, assets, closeout, objections, repository, rules, service
 from services.projects.clients import FundsDep, GatewayDep, RegistryDep
 from services.projects.rules import Category
 from services.projects.schemas import (
+    AcceptIn,
     AnnounceIn,
     AssetCreate,
     AssetRead,
@@ -29,7 +30,6 @@ from services.projects.schemas import (
     PublicObjectionRead,
     PublicProject,
     ReasonIn,
-    ReportIn,
     ResolveIn,
     ReviewIn,
 )
@@ -113,8 +113,9 @@ async def complete(
 
 
 @router.post("/{project_id}/accept", response_model=ProjectRead)
-async def accept(project_id: str, body: ReportIn, session: SessionDep, principal: PrincipalDep) -> ProjectRead:
-    return await service.simple_move(session, principal, project_id, "accept", note=body.report)
+async def accept(project_id: str, body: AcceptIn, session: SessionDep, principal: PrincipalDep) -> ProjectRead:
+    """P10: the acceptance report and the actual value of every performance target."""
+    return await closeout.accept(session, principal, project_id, body)
 
 
 @router.post("/{project_id}/reject", response_model=ProjectRead)
@@ -157,9 +158,11 @@ async def list_assets(project_id: str, session: SessionDep, principal: Principal
 
 @router.post("/{project_id}/assets/{asset_id}/dividends", status_code=201, response_model=DividendRead)
 async def record_dividend(
-    project_id: str, asset_id: str, body: DividendCreate, session: SessionDep, principal: PrincipalDep
+    project_id: str, asset_id: str, body: DividendCreate, session: SessionDep, principal: PrincipalDep,
+    funds: FundsDep, brief: BriefReadsDep,
 ) -> DividendRead:
-    return await assets.record_dividend(session, principal, project_id, asset_id, body)
+    """P6, P12: the dividend is paid through the funds ledger, then recorded."""
+    return await assets.record_dividend(session, principal, project_id, asset_id, body, funds, brief)
 
 
 @public_router.get("", response_model=Page[PublicAnnouncement])

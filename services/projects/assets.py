@@ -1,5 +1,6 @@
 """Asset income (资产收益扶贫, P6): the assets an accepted project built, the shares quantified to its beneficiary
-households, and dividends split by those shares to the fen (largest remainder, the total kept exactly)."""
+households, and dividends split by those shares to the fen (largest remainder, the total kept exactly) and paid
+through the funds ledger into the households' 一卡通 accounts (P12) before they are recorded here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
-from services.projects import problems, repository, rules
+from services.kernel.uow import BriefReads
+from services.projects import closeout_rules, problems, repository, rules
+from services.projects.clients import Funds
 from services.projects.models import Asset, AssetShare, Dividend, DividendPayout, Project
 from services.projects.schemas import AssetCreate, AssetRead, DividendCreate, DividendRead, PayoutRead, ShareRead
 
@@ -82,26 +85,41 @@ async def list_assets(session: AsyncSession, principal: Principal, project_id: s
 
 
 async def record_dividend(
-    session: AsyncSession, principal: Principal, project_id: str, asset_id: str, body: DividendCreate
+    session: AsyncSession, principal: Principal, project_id: str, asset_id: str, body: DividendCreate, funds: Funds,
+    brief: BriefReads,
 ) -> DividendRead:
-    """P6: a distribution of an income-generating asset, split by shares to the fen (largest remainder)."""
-    project = await repository.get_project(session, principal, project_id)
-    asset = await repository.asset_of_project(session, project.id, asset_id, for_update=True)
-    if asset is None:
-        raise problems.asset_not_found(project_id, asset_id)
-    shares = (await _shares_of(session, [asset.id]))[asset.id]
-    if not shares:
-        raise problems.no_shares(asset_id, asset.kind)
+    """P6: a distribution of an income-generating asset, split by shares to the fen (largest remainder); P12: paid
+    through the funds ledger into each household's 一卡通 account before it is recorded here. Ask first, then write:
+    the asset and its shares are read briefly, funds pays (once per dividend id: the asset and the number of its
+    dividends recorded so far), then the asset is locked and the dividend recorded, unless another was meanwhile."""
+    async with brief() as reading:
+        project = await repository.get_project(reading, principal, project_id)
+        asset = await repository.asset_of_project(reading, project.id, asset_id, for_update=False)
+        if asset is None:
+            raise problems.asset_not_found(project_id, asset_id)
+        shares = (await _shares_of(reading, [asset.id]))[asset.id]
+        if not shares:
+            raise problems.no_shares(asset_id, asset.kind)
+        recorded = len(await repository.dividends_of(reading, [asset.id]))
+        county_code = project.county_code
     split = rules.split_by_shares(body.amount_fen, shares)
+    dividend_id = closeout_rules.dividend_id(asset_id, recorded)
+    await funds.pay_dividend({
+        "dividend_id": dividend_id, "county_code": county_code, "project_id": project_id, "asset_id": asset_id,
+        "paid_on": body.paid_on.isoformat(),
+        "payouts": [{"household_id": h, "amount_fen": a} for h, a in sorted(split.items()) if a > 0],
+    })
+    locked = await repository.asset_of_project(session, project_id, asset_id, for_update=True)
+    if locked is None or len(await repository.dividends_of(session, [asset_id])) != recorded:
+        raise problems.dividend_recorded_meanwhile(asset_id)
     dividend = Dividend(
-        id=new_id("div"), asset_id=asset.id, amount_fen=body.amount_fen, paid_on=body.paid_on,
-        principal_id=principal.id,
+        id=dividend_id, asset_id=asset_id, amount_fen=body.amount_fen, paid_on=body.paid_on, principal_id=principal.id,
     )
     await repository.add(session, dividend)
     await repository.add(
         session, *[DividendPayout(dividend_id=dividend.id, household_id=h, amount_fen=a) for h, a in split.items()]
     )
     return DividendRead(
-        id=dividend.id, asset_id=asset.id, project_id=project.id, amount_fen=body.amount_fen, paid_on=body.paid_on,
+        id=dividend.id, asset_id=asset_id, project_id=project_id, amount_fen=body.amount_fen, paid_on=body.paid_on,
         payouts=[PayoutRead(household_id=h, shares=shares[h], amount_fen=split[h]) for h in sorted(split)],
     )

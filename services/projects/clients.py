@@ -70,6 +70,18 @@ class Funds:
         return int(found["arranged_fen"]), int(found["paid_fen"])
 
 
+    async def pay_dividend(self, body: dict[str, Any]) -> dict[str, Any]:
+        """P12: funds pays a dividend through its ledger into the households' 一卡通 accounts (once per dividend id);
+        its refusals (F6, F10, S9, 409) are passed on as it worded them; 503 if it fails."""
+        response = await self.client.request("POST", "/internal/dividends", json=body)
+        if response.status_code in (409, 422):
+            raise problems.relayed(response.status_code, response.json())
+        if response.status_code != 200:
+            raise problems.funds_lookup_failed(response.status_code)
+        answer: dict[str, Any] = response.json()
+        return answer
+
+
 FundsDep = Annotated[Funds, Depends(service_dependency("funds", Funds))]
 
 

@@ -49,3 +49,15 @@ CONTRACTING_STATUSES = frozenset({"approved", "in_progress"})
 # P9: the tender threshold a county has not published one: 100万元, the lowest amount above which 《必须招标的工程项目
 # 规定》 (国家发展改革委令第16号, 2018) makes tendering compulsory (services; works 400万元, goods 200万元)
 DEFAULT_TENDER_THRESHOLD_FEN = 100_000_000
+# Close-out (issue #17 point 3): results at acceptance, handover (确权) and the asset register
+P10, P11, P12 = "P10", "P11", "P12"  # docs/rules.md "Close-out"
+TARGET_RESULT_MISSING = "TARGET_RESULT_MISSING"  # 422 P10, field results: a performance target without its actual
+TARGET_RESULT_UNKNOWN = "TARGET_RESULT_UNKNOWN"  # 422 P10, field results: a result for no target of the project
+TARGETS_UNMET = "TARGETS_UNMET"  # alert P10: a project accepted with a performance target not met
+ALREADY_HANDED_OVER = "ALREADY_HANDED_OVER"  # 409 P11: an asset is handed over once
+HANDOVER_OWNER = "HANDOVER_OWNER"  # 422 P11, field owner_kind: a household asset belongs to households
+HANDOVER_VALUE_MISMATCH = "HANDOVER_VALUE_MISMATCH"  # 422 P11, field value_fen: value not reconciled with paid
+# P11: how far the value of a project's assets handed over may stand from what funds paid to the project, in basis
+# points of what was paid (5 %: valuation rounding, small works paid from the village's own money)
+HANDOVER_TOLERANCE_BP = 500
+DIVIDEND_RECORDED_MEANWHILE = "DIVIDEND_RECORDED_MEANWHILE"  # 409 P12: two dividends of one asset at once

@@ -1,5 +1,6 @@
 """Detectors of the projects service: DUPLICATE_PROJECT (P5, 造盆景 / 垒大户 / near-duplicate projects) and
-CONTRACT_SPLITTING (P9, 拆分规避招标)."""
+CONTRACT_SPLITTING (P9, 拆分规避招标) and
+TARGETS_UNMET (P10, a project accepted with performance targets not met)."""
 
 from __future__ import annotations
 
@@ -108,3 +109,29 @@ async def detect_contract_splitting(ctx: DetectorContext) -> list[AlertDraft]:
     drafts = [split_contracts(rows, contract_rules.threshold_in_force(published[key[0]], ctx.as_of))
               for key, rows in groups.items()]
     return [d for d in drafts if d is not None]
+@registry.register(codes.TARGETS_UNMET)
+async def detect_targets_unmet(ctx: DetectorContext) -> list[AlertDraft]:
+    """P10: a project accepted with performance targets found not met at acceptance: one alert per project, naming
+    each unmet target, its declared target and the actual value (one query of the results recorded by the day)."""
+    as_of_end = datetime.combine(ctx.as_of + timedelta(days=1), time.min, tzinfo=UTC)
+    by_project: dict[str, list[Any]] = defaultdict(list)
+    for row in await repository.unmet_results(ctx.session, known_before=as_of_end, prefix=ctx.region_prefix):
+        by_project[row[0].project_id].append(row)
+    return [_targets_unmet(project_id, rows) for project_id, rows in by_project.items()]
+
+
+def _targets_unmet(project_id: str, rows: list[Any]) -> AlertDraft:
+    first, village_code, name, responsible_org = rows[0]
+    facts: dict[str, Any] = {
+        "rule": codes.P10,
+        "project_id": project_id,
+        "project_name": name,
+        "county_code": first.county_code,
+        "village_code": village_code,
+        "accepted_at": first.recorded_at.isoformat(),
+        "unmet": [{"indicator": r[0].indicator, "target": r[0].target, "actual": r[0].actual} for r in rows],
+    }
+    return AlertDraft(
+        type=codes.TARGETS_UNMET, severity="medium", region_code=village_code, subject_kind="project",
+        subject_id=project_id, facts=facts, responsible_org=responsible_org,  # O13: the project's owner unit
+    )

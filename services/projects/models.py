@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -234,6 +235,44 @@ class TenderThreshold(SQLModel, table=True):
     doc_no: str = Field(sa_column=Column(String(200), nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_now_column())
+class AcceptanceResult(SQLModel, table=True):
+    """P10: the actual value of one performance target (P7) as the acceptance (验收) found it; met or not."""
+
+    __tablename__ = "acceptance_results"
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    project_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    position: int = Field(sa_column=Column(Integer, primary_key=True))
+    indicator: str = Field(sa_column=Column(String(200), nullable=False))
+    target: str = Field(sa_column=Column(String(200), nullable=False))
+    actual: str = Field(sa_column=Column(String(200), nullable=False))
+    met: bool = Field(sa_column=Column(Boolean, nullable=False))
+    principal_id: str = Field(sa_column=Column(String(64), nullable=False))
+    recorded_at: datetime | None = Field(default=None, sa_column=_now_column())
+
+
+class AssetHandover(SQLModel, table=True):
+    """P11: an asset handed over (资产移交/确权): its owner, its manager (管护主体) and its value, with what funds had
+    paid to the project then and the value of the project's assets handed over so far (the reconciliation)."""
+
+    __tablename__ = "asset_handovers"
+    __table_args__ = (
+        CheckConstraint("owner_kind IN ('village_collective', 'households')", name="ck_asset_handovers_owner_kind"),
+        CheckConstraint("value_fen > 0", name="ck_asset_handovers_value"),
+        CheckConstraint("paid_fen >= 0", name="ck_asset_handovers_paid"),
+        Index("ix_asset_handovers_project", "county_code", "project_id"),
+    )
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    asset_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    project_id: str = Field(sa_column=Column(String(40), nullable=False))
+    owner_kind: str = Field(sa_column=Column(String(24), nullable=False))
+    owner_name: str = Field(sa_column=Column(String(200), nullable=False))
+    manager: str = Field(sa_column=Column(String(200), nullable=False))
+    value_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    paid_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    handed_over_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    handed_over_on: date = Field(sa_column=Column(Date, nullable=False))
+    principal_id: str = Field(sa_column=Column(String(64), nullable=False))
+    at: datetime | None = Field(default=None, sa_column=_now_column())
 
 
 _RECORDED = (
@@ -247,6 +286,8 @@ _RECORDED = (
     DividendPayout,
     Contract,
     TenderThreshold,
+    AcceptanceResult,
+    AssetHandover,
 )
 for _recorded in _RECORDED:
     append_only(table_of(_recorded))

@@ -20,8 +20,10 @@ from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, within
 from services.projects import codes, problems
 from services.projects.models import (
+    AcceptanceResult,
     Announcement,
     Asset,
+    AssetHandover,
     AssetShare,
     Contract,
     Dividend,
@@ -359,3 +361,78 @@ async def direct_awards(session: AsyncSession, *, prefix: str, as_of: date) -> l
              .order_by(col(Contract.county_code), col(Contract.project_id), col(Contract.contractor_uscc),
                        col(Contract.signed_on), col(Contract.id)))
     return list(await session.execute(query))
+# ------------------------------------------------------------------------------------ close-out (P10, P11, register)
+
+
+async def acceptance_results_of(session: AsyncSession, project_ids: Sequence[str]) -> list[AcceptanceResult]:
+    if not project_ids:
+        return []
+    query = (
+        select(AcceptanceResult).where(col(AcceptanceResult.project_id).in_(list(project_ids)))
+        .order_by(col(AcceptanceResult.project_id), col(AcceptanceResult.position))
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def unmet_results(session: AsyncSession, *, known_before: datetime, prefix: str) -> list[Record]:
+    """P10: the targets found not met at acceptance, recorded before a moment under a region prefix, with their
+    project: (result, project's village, name, responsible_org), by project and position. One query."""
+    query = (
+        select(AcceptanceResult, col(Project.village_code), col(Project.name), col(Project.responsible_org))
+        .join(Project, col(Project.id) == col(AcceptanceResult.project_id))
+        .where(~col(AcceptanceResult.met), col(AcceptanceResult.recorded_at) < known_before,
+               within(col(AcceptanceResult.county_code), prefix))
+        .order_by(col(AcceptanceResult.project_id), col(AcceptanceResult.position))
+    )
+    return list((await session.execute(query)).all())
+
+
+async def handovers_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[AssetHandover]:
+    if not asset_ids:
+        return []
+    query = select(AssetHandover).where(col(AssetHandover.asset_id).in_(list(asset_ids)))
+    return list((await session.execute(query)).scalars())
+
+
+async def project_handovers(session: AsyncSession, county_code: str, project_id: str) -> list[AssetHandover]:
+    query = select(AssetHandover).where(
+        col(AssetHandover.county_code) == county_code, col(AssetHandover.project_id) == project_id
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def register_page(
+    session: AsyncSession, *, prefix: str, village: str | None, after: str | None, limit: int
+) -> list[Record]:
+    """The asset register (资产登记造册): a keyset page (newest asset id first, limit + 1 rows) of the assets whose
+    project lies under `prefix` (and in `village`): (asset, project name, county, village)."""
+    query = (
+        select(Asset, col(Project.name), col(Project.county_code), col(Project.village_code))
+        .join(Project, col(Project.id) == col(Asset.project_id))
+        .where(within(col(Project.county_code), prefix))
+    )
+    if village is not None:
+        query = query.where(col(Project.village_code) == village)
+    if after is not None:
+        query = query.where(col(Asset.id) < after)
+    return list((await session.execute(query.order_by(col(Asset.id).desc()).limit(limit + 1))).all())
+
+
+async def share_totals(session: AsyncSession, asset_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """asset id → (total shares, shareholding households)."""
+    if not asset_ids:
+        return {}
+    asset = col(AssetShare.asset_id)
+    query = (
+        select(asset, func.sum(col(AssetShare.shares)), func.count())
+        .where(asset.in_(list(asset_ids))).group_by(asset)
+    )
+    return {str(a): (int(total), int(n)) for a, total, n in (await session.execute(query)).all()}
+
+
+async def villages_of(session: AsyncSession, project_ids: Sequence[str]) -> dict[str, str]:
+    """project id → its village, for the projects that exist (funds' F20 asks it)."""
+    if not project_ids:
+        return {}
+    query = select(col(Project.id), col(Project.village_code)).where(col(Project.id).in_(list(project_ids)))
+    return {str(i): str(v) for i, v in (await session.execute(query)).all()}

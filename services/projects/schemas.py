@@ -298,3 +298,88 @@ class PublicAnnouncement(BaseModel):
     status: str
     objections_open: int
     how_to_object: str
+
+
+# Close-out (issue #17 point 3): results at acceptance (P10), handover (P11) and the asset register
+
+
+class TargetResultIn(Input):
+    indicator: ShortText  # the performance target's indicator, as the project declared it (P7)
+    actual: ShortText  # the value the acceptance found
+    met: StrictBool
+
+
+class AcceptIn(Input):
+    report: Text
+    results: list[TargetResultIn] = Field(max_length=100)
+
+    @field_validator("results")
+    @classmethod
+    def _distinct_indicators(cls, value: list[TargetResultIn]) -> list[TargetResultIn]:
+        _no_duplicates([r.indicator for r in value], "indicator")
+        return value
+
+
+class TargetResultRead(BaseModel):
+    indicator: str
+    target: str
+    actual: str
+    met: bool
+
+
+OwnerKind = Literal["village_collective", "households"]
+
+
+class HandoverIn(Input):
+    owner_kind: OwnerKind
+    owner_name: ShortText  # the collective (e.g. 某村股份经济合作社) or the households as the deed names them
+    manager: ShortText  # 管护主体: who maintains the asset
+    value_fen: Fen
+    handed_over_on: Happened
+
+
+class HandoverRead(BaseModel):
+    asset_id: str
+    project_id: str
+    county_code: str
+    owner_kind: str
+    owner_name: str
+    manager: str
+    value_fen: int
+    handed_over_on: date
+    paid_fen: int  # what funds had paid to the project when the asset was handed over
+    handed_over_fen: int  # the project's assets handed over then, this one included
+    tolerance_fen: int
+
+
+class AssetRegisterItem(BaseModel):
+    """One asset of the register (资产登记造册, seeds 000, 004): what it is, where, and to whom it was handed over."""
+
+    id: str
+    project_id: str
+    project_name: str
+    county_code: str
+    village_code: str
+    kind: str
+    value_fen: int
+    description: str
+    total_shares: int
+    shareholder_households: int
+    handover: HandoverRead | None = None
+
+
+class ProjectRef(Input):
+    project_id: str = Field(min_length=1, max_length=64)
+
+
+class VillagesRequest(Input):
+    items: list[ProjectRef] = Field(max_length=1000)
+
+
+class ProjectVillage(BaseModel):
+    project_id: str
+    village_code: str | None  # None: no such project
+
+
+class VillagesResult(BaseModel):
+    items: list[ProjectVillage]

@@ -374,6 +374,8 @@ SUBSIDY = {"from": "2018-03-01", "to": "2018-06-01", "rate_bp": 475}
 DIVIDEND = {"amount_fen": 10_000, "paid_on": "2019-01-01"}
 CONTRACT = {"contract_no": "矩阵合同", "contractor_uscc": "91430523MA4L00000E", "contractor_name": "矩阵公司",
             "amount_fen": 100, "tender_method": "public_tender", "signed_on": "2018-03-01"}
+HANDOVER = {"owner_kind": "households", "owner_name": "受益户", "manager": "村委会", "value_fen": 100_000,
+            "handed_over_on": "2019-01-01"}
 REPAYMENT = {"principal_fen": 1_000, "interest_fen": 0, "paid_on": "2018-04-01"}
 EXTENSION = {"new_maturity_on": "2021-09-01", "reason": "受灾延期"}
 SOURCE_BODY = {"name": "矩阵", "level": "central", "integrable": True}
@@ -569,6 +571,14 @@ SPECS: dict[tuple[str, str], Spec] = {
         own=CREATED),
     ("GET", "/projects/tender-thresholds/{county_code}"): spec({ADMIN, PM, FINANCE, INSPECTOR}, get(
         lambda p: f"/projects/tender-thresholds/{p.county}")),
+    # Close-out (issue #17 point 3): the register lists the county's assets; a handover of the asset of a project
+    # funds paid nothing to is refused by P11 (nothing is recorded)
+    ("GET", "/projects/assets"): spec({PM, FINANCE, INSPECTOR}, get(lambda p: "/projects/assets",
+                                                                   lambda p: {"county": p.county}),
+                                      own=listing("id", lambda p: p.asset, listed=True)),
+    ("POST", "/projects/{project_id}/assets/{asset_id}/handover"): spec({PM}, post(
+        lambda p: f"/projects/{p.accepted}/assets/{p.asset}/handover", lambda w, p: HANDOVER),
+        own=Expect(422, "HANDOVER_VALUE_MISMATCH")),
     # Registry: an import reports the lines outside the importer's jurisdiction and keeps none of them
     ("POST", "/registry/households/import"): spec({ADMIN, PM}, _csv, own=import_outcome(imported=True),
                                                   other=import_outcome(imported=False)),

@@ -88,6 +88,7 @@ PLAN: dict[str, Plan] = {
     "funds.reversals": dist("county_code", "corrections of arrangements and disbursements"),
     "funds.disbursement_bases": dist("county_code", "the basis of each payment (F11-F14): one per payment"),
     "funds.subsidy_standards": dist("county_code", "a county's subsidy standards (F13): tens of versions a year"),
+    "funds.dividend_payments": dist("county_code", "P12: an asset's dividend to each shareholding household"),
     # Projects: the county project library.
     "projects.projects": dist("county_code", "the county project library: ~1 million over a decade"),
     "projects.project_events": dist("county_code", "every step of a project's lifecycle"),
@@ -100,6 +101,8 @@ PLAN: dict[str, Plan] = {
     "projects.dividend_payouts": dist("county_code", "a dividend's payment to each household: tens of millions"),
     "projects.contracts": dist("county_code", "the contracts of projects (P8): a few per project, millions"),
     "projects.tender_thresholds": dist("county_code", "a county's tender thresholds (P9): a few versions"),
+    "projects.acceptance_results": dist("county_code", "P10: a few target results per accepted project"),
+    "projects.asset_handovers": dist("county_code", "P11: one handover per asset, as many as the assets"),
     # Loans: ~20 million small poverty loans.
     "loans.loans": dist("county_code", "~20 million loans"),
     "loans.loan_repayments": dist("county_code", "repayments of every loan: over 100 million"),

@@ -80,8 +80,9 @@ def action_body(action: str, *, announce_start: date | None = None, days: int = 
     if action == "announce":
         start = announce_start or clock.today() - timedelta(days=days + 5)
         return {"start_on": start.isoformat(), "days": days, "scope": "village"}
-    if action == "accept":
-        return {"report": "验收合格 / accepted"}
+    if action == "accept":  # P10: the actual value of the default target (project_body's), met
+        return {"report": "验收合格 / accepted",
+                "results": [{"indicator": "受益贫困户年增收", "actual": "3200元/户", "met": True}]}
     if action in ("reject", "withdraw"):
         return {"reason": "不再需要 / no longer needed"}
     return None

@@ -11,6 +11,8 @@ from services.projects import codes
 from tests.projects.conftest import County
 from tests.projects.factory import project_in
 
+TODAY = clock.today().isoformat()  # P12: a dividend is paid to households eligible on the day paid (F10)
+
 
 def _asset(shares: list[tuple[str, int]], kind: str = "income_generating") -> dict[str, object]:
     return {
@@ -36,13 +38,13 @@ async def test_dividend_split_by_shares_sums_exactly(county: County, db: asyncpg
     asset = response.json()
     assert asset["id"] and asset["total_shares"] == 3
     url = f"/projects/{project_id}/assets/{asset['id']}/dividends"
-    response = await county.pm.post(url, json={"amount_fen": 100, "paid_on": "2019-01-15"})
+    response = await county.pm.post(url, json={"amount_fen": 100, "paid_on": TODAY})
     assert response.status_code == 201, response.text
     payouts = {p["household_id"]: p["amount_fen"] for p in response.json()["payouts"]}
     assert sum(payouts.values()) == 100
     assert sorted(payouts.values()) == [33, 33, 34]
     assert payouts[min(a, b, c)] == 34  # the tie goes to the lowest household id
-    response = await county.pm.post(url, json={"amount_fen": 1_000_003, "paid_on": "2019-06-15"})
+    response = await county.pm.post(url, json={"amount_fen": 1_000_003, "paid_on": TODAY})
     dividend_id = response.json()["id"]
     total = await db.fetchval(
         "SELECT sum(amount_fen) FROM projects.dividend_payouts WHERE dividend_id = $1", dividend_id
@@ -57,7 +59,7 @@ async def test_unequal_shares(county: County) -> None:
     a, b, c = county.poor
     asset = (await county.pm.post(f"/projects/{project_id}/assets", json=_asset([(a, 7), (b, 11), (c, 13)]))).json()
     response = await county.pm.post(
-        f"/projects/{project_id}/assets/{asset['id']}/dividends", json={"amount_fen": 99_999, "paid_on": "2019-01-15"}
+        f"/projects/{project_id}/assets/{asset['id']}/dividends", json={"amount_fen": 99_999, "paid_on": TODAY}
     )
     payouts = {p["household_id"]: p for p in response.json()["payouts"]}
     assert sum(p["amount_fen"] for p in payouts.values()) == 99_999
@@ -84,10 +86,10 @@ async def test_share_rules(county: County, db: asyncpg.Pool) -> None:
     road = await county.pm.post(url, json=_asset([], kind="public_benefit"))
     assert road.status_code == 201
     response = await county.pm.post(
-        f"{url}/{road.json()['id']}/dividends", json={"amount_fen": 100, "paid_on": "2019-01-15"}
+        f"{url}/{road.json()['id']}/dividends", json={"amount_fen": 100, "paid_on": TODAY}
     )
     assert response.status_code == 409 and response.json()["code"] == codes.NO_SHARES
-    response = await county.pm.post(f"{url}/ast_missing/dividends", json={"amount_fen": 100, "paid_on": "2019-01-15"})
+    response = await county.pm.post(f"{url}/ast_missing/dividends", json={"amount_fen": 100, "paid_on": TODAY})
     assert response.status_code == 404
 
 
