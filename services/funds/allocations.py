@@ -142,7 +142,8 @@ def _plan_item(item: AllocationCreate, sources: dict[str, bool], counties: dict[
         raise problems.unregistered_county(item.to_region, "to_region")
     block_grant = rules.is_block_grant(integrable=sources[item.fund_source], county=county)
     rules.check_block_grant(
-        block_grant=block_grant,
+        block_grant=rules.is_issued_in_blocks(integrable=sources[item.fund_source], to_region=item.to_region,
+                                              county=county),
         designated_project_id=item.designated_project_id,
         tasks=[t.model_dump() for t in item.tasks],
     )

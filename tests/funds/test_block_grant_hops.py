@@ -3,7 +3,7 @@ allocation to a city or a province designates no project and attaches no unrelat
 
 from __future__ import annotations
 
-from services.funds import codes
+from services.funds import codes, rules
 from tests.funds.world import World
 
 
@@ -41,3 +41,12 @@ async def test_f1_money_outside_the_scope_may_still_name_a_project_at_a_city(wor
     allowed = await world.allocate(1_000, to=world.city, source=world.plain, designated_project_id="prj_x")
     assert allowed.status_code == 201, allowed.text
     assert await world.balances(world.city) == {("fund", world.plain, ""): 1_000}
+
+
+def test_issued_in_blocks_at_every_hop_of_integrable_money() -> None:
+    pilot, other = {"poor": True, "integration_pilot": True}, {"poor": True, "integration_pilot": False}
+    assert rules.is_issued_in_blocks(integrable=True, to_region="430500", county=None)
+    assert rules.is_issued_in_blocks(integrable=True, to_region="430000", county=None)
+    assert rules.is_issued_in_blocks(integrable=True, to_region="430523", county=pilot)
+    assert not rules.is_issued_in_blocks(integrable=True, to_region="430523", county=other)
+    assert not rules.is_issued_in_blocks(integrable=False, to_region="430500", county=None)
