@@ -40,15 +40,18 @@ async def _bureaus(ctx: DetectorContext, detector: str, regions: list[str]) -> d
 
 @registry.register(codes.IDLE_FUNDS)
 async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
-    """F3: a county pool or project account holding money with no outflow for more than N days."""
+    """F3 (extended): a county pool, fund or project account holding money received more than N days ago, first in,
+    first out (a payment spends the oldest money: paying part of an account leaves the rest ageing)."""
     days = int(ctx.state.settings.idle_funds_days)
-    found = await reports.idle_holdings(ctx.session, kinds=["pool", "project"], as_of=ctx.as_of, days=days)
+    found = await reports.idle_holdings(ctx.session, kinds=reports.IDLE_KINDS, as_of=ctx.as_of, days=days)
     found = [h for h in found if region_level(h.region_code) == "county"]
     bureaus = await _bureaus(ctx, codes.IDLE_FUNDS, [h.region_code for h in found])
     if bureaus is None:
         return []
-    return [
-        AlertDraft(
+    drafts = []
+    for h in found:
+        idle = reports.idle_fen(h)
+        drafts.append(AlertDraft(
             type=codes.IDLE_FUNDS,
             severity="medium",
             region_code=h.region_code,
@@ -56,13 +59,12 @@ async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
             subject_id=f"{h.region_code}:{h.kind}:{h.fund_source}" + (f":{h.ref}" if h.ref else ""),
             # no count of days: it grows every day, and an open alert whose facts did not change is not written
             # again (issue #20); `since` and the scan's `as_of` say how long
-            facts={"amount": h.balance_fen, "amount_fen": h.balance_fen,
-                   "since": h.since.isoformat(), "account": h.kind, "fund_source": h.fund_source,
+            facts={"amount": idle, "amount_fen": idle, "balance_fen": h.balance_fen,
+                   "since": (h.oldest_held or h.since).isoformat(), "account": h.kind, "fund_source": h.fund_source,
                    "project_id": h.ref or None, "threshold_days": days},
             responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[h.region_code]),  # O13
-        )
-        for h in found
-    ]
+        ))
+    return drafts
 
 
 @registry.register(codes.LATE_PASS_DOWN)
@@ -71,13 +73,13 @@ async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
     window = codes.LATE_PASS_DOWN_DAYS
     found = await reports.holdings(ctx.session, kinds=["treasury", "fund"], as_of=ctx.as_of, window_days=window)
     late = [h for h in found
-            if region_level(h.region_code) in ("province", "city") and reports.held_too_long_fen(h) > 0]
+            if region_level(h.region_code) in ("province", "city") and reports.idle_fen(h) > 0]
     bureaus = await _bureaus(ctx, codes.LATE_PASS_DOWN, [h.region_code for h in late])
     if bureaus is None:
         return []
     drafts = []
     for h in late:
-        held = reports.held_too_long_fen(h)
+        held = reports.idle_fen(h)
         drafts.append(AlertDraft(
             type=codes.LATE_PASS_DOWN, severity="high", region_code=h.region_code, subject_kind="account",
             subject_id=f"{h.region_code}:{h.kind}:{h.fund_source}",
