@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from services.funds import codes, reports, rules
 from services.funds.clients import gateway_of, registry_of
-from services.funds.repository import disbursements
+from services.funds.repository import disbursements, passdown
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
 from services.kernel.errors import ServiceUnavailable
 from services.kernel.regions import region_level
@@ -69,26 +69,25 @@ async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
 
 @registry.register(codes.LATE_PASS_DOWN)
 async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
-    """F9: a province or city still holding money it received more than 30 days ago (截留)."""
+    """F9 (extended): central money not at the counties 30 days after its central document, however many levels it
+    passed (first in, first out over the province's chain; its own appropriations are not central transfers)."""
     window = codes.LATE_PASS_DOWN_DAYS
-    found = await reports.holdings(ctx.session, kinds=["treasury", "fund"], as_of=ctx.as_of, window_days=window)
-    late = [h for h in found
-            if region_level(h.region_code) in ("province", "city") and reports.idle_fen(h) > 0]
-    bureaus = await _bureaus(ctx, codes.LATE_PASS_DOWN, [h.region_code for h in late])
+    late = await passdown.late_central(ctx.session, prefix="", as_of=ctx.as_of, window_days=window)
+    bureaus = await _bureaus(ctx, codes.LATE_PASS_DOWN, [r.province for r in late])
     if bureaus is None:
         return []
-    drafts = []
-    for h in late:
-        held = reports.idle_fen(h)
-        drafts.append(AlertDraft(
-            type=codes.LATE_PASS_DOWN, severity="high", region_code=h.region_code, subject_kind="account",
-            subject_id=f"{h.region_code}:{h.kind}:{h.fund_source}",
-            facts={"amount": held, "amount_fen": held, "balance_fen": h.balance_fen,  # no days: as IDLE_FUNDS
-                   "since": (h.last_old_in or h.since).isoformat(), "threshold_days": window, "account": h.kind,
-                   "fund_source": h.fund_source},
-            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[h.region_code]),  # O13
-        ))
-    return drafts
+    return [
+        AlertDraft(
+            type=codes.LATE_PASS_DOWN, severity="high", region_code=r.province, subject_kind="central_transfer",
+            subject_id=f"{r.province}:central:{r.fund_source}",
+            facts={"amount": int(r.late_fen), "amount_fen": int(r.late_fen),  # no days: as IDLE_FUNDS
+                   "since": r.since.isoformat(), "central_doc_no": r.doc_no, "threshold_days": window,
+                   "fund_source": r.fund_source},
+            # O13: the province passes central transfers on (国办发〔2016〕22号), its finance bureau answers
+            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[r.province]),
+        )
+        for r in late
+    ]
 
 
 @registry.register(codes.GROWTH_BELOW_AVERAGE)
