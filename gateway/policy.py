@@ -141,6 +141,8 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/registry/households/import", ADMIN, PM, streamed=True, max_body=IMPORT_BODY, problems=(415,)),
     _r("GET", "/registry/households", *ANY_ROLE),
     _r("GET", "/registry/households/{household_id}", *ANY_ROLE),
+    _r("POST", "/registry/households/{household_id}/cadre-exceptions", ADMIN, PM),  # R1 (issue #17)
+    _r("GET", "/registry/cadre-exceptions", *ANY_ROLE),
     # Loans
     _r("POST", "/loans", LENDER),
     _r("GET", "/loans", LENDER, INSPECTOR),

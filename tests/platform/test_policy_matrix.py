@@ -558,6 +558,13 @@ SPECS: dict[tuple[str, str], Spec] = {
                                           other=listing("household_id", lambda p: p.household_id, listed=False)),
     ("GET", "/registry/households/{household_id}"): spec(EVERY_ROLE, get(
         lambda p: f"/registry/households/{p.household_id}")),
+    # R1: the place's household has no village cadre: reached, and refused by the rule (nothing recorded)
+    ("POST", "/registry/households/{household_id}/cadre-exceptions"): spec({ADMIN, PM}, post(
+        lambda p: f"/registry/households/{p.household_id}/cadre-exceptions",
+        lambda w, p: {"approved_by": "县领导小组", "approved_on": "2018-02-01", "doc_no": "矩阵〔2018〕1号"}),
+        own=Expect(422, "NOT_A_CADRE_HOUSEHOLD")),
+    ("GET", "/registry/cadre-exceptions"): same(EVERY_ROLE, get(_fixed("/registry/cadre-exceptions"),
+                                                                lambda p: {"county": p.county})),
     # Loans
     ("POST", "/loans"): spec({LENDER}, post(lambda p: "/loans", lambda w, p: _loan_body(p)), own=CREATED),
     ("GET", "/loans"): spec({LENDER, INSPECTOR}, get(lambda p: "/loans", lambda p: {"county": p.county}),
