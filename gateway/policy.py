@@ -109,6 +109,8 @@ ROUTES: tuple[Route, ...] = (
     _r("PUT", "/funds/sources/{code}", ADMIN),
     _r("GET", "/funds/sources", *ANY_ROLE),
     _r("GET", "/funds/sources/{code}", *ANY_ROLE),
+    _r("PUT", "/funds/sources/{code}/scopes/{year}", ADMIN),  # F7 by year (issue #17)
+    _r("GET", "/funds/sources/{code}/scopes", *ANY_ROLE),
     _r("PUT", "/funds/counties/{code}", ADMIN, FINANCE),
     _r("GET", "/funds/counties", *ANY_ROLE),
     _r("POST", "/funds/appropriations", FINANCE),

@@ -492,6 +492,11 @@ SPECS: dict[tuple[str, str], Spec] = {
         "PUT", f"/funds/sources/MX{uuid.uuid4().hex[:6]}", json=SOURCE_BODY), OUTSIDE),
     ("GET", "/funds/sources"): same(EVERY_ROLE, get(lambda p: "/funds/sources")),
     ("GET", "/funds/sources/{code}"): same(EVERY_ROLE, lambda w, p: Call("GET", f"/funds/sources/{w.source}")),
+    # F7 by year: national reference data, as the sources (a county's admin is refused, S1)
+    ("PUT", "/funds/sources/{code}/scopes/{year}"): same({ADMIN}, lambda w, p: Call(
+        "PUT", f"/funds/sources/{w.source}/scopes/2016", json={"integrable": False}), OUTSIDE),
+    ("GET", "/funds/sources/{code}/scopes"): same(EVERY_ROLE, lambda w, p: Call(
+        "GET", f"/funds/sources/{w.source}/scopes")),
     ("PUT", "/funds/counties/{code}"): same({ADMIN, FINANCE}, lambda w, p: Call(
         "PUT", f"/funds/counties/{p.county}", json=COUNTY_BODY), OUTSIDE),
     ("GET", "/funds/counties"): spec(EVERY_ROLE, get(lambda p: "/funds/counties"),

@@ -77,6 +77,7 @@ PLAN: dict[str, Plan] = {
     "*.refusals": Plan(LOCAL, "S6's counted refusals: bounded by the throttle"),
     # Funds: money from the centre to the county, then to projects and households.
     "funds.fund_sources": Plan(REFERENCE, "the fund sources: tens"),
+    "funds.fund_source_scopes": Plan(REFERENCE, "F7 by year: a row per source and year whose scope differs: hundreds"),
     "funds.counties": Plan(REFERENCE, "the counties: 832 poor counties, ~2,800 in all"),
     "funds.appropriations": Plan(REFERENCE, "budget documents of the centre and provinces: thousands a year"),
     "funds.allocations": Plan(REFERENCE, "allocation documents down the levels: tens of thousands a year"),
