@@ -109,6 +109,8 @@ ROUTES: tuple[Route, ...] = (
     _r("PUT", "/funds/sources/{code}", ADMIN),
     _r("GET", "/funds/sources", *ANY_ROLE),
     _r("GET", "/funds/sources/{code}", *ANY_ROLE),
+    _r("PUT", "/funds/sources/{code}/scopes/{year}", ADMIN),  # F7 by year (issue #17)
+    _r("GET", "/funds/sources/{code}/scopes", *ANY_ROLE),
     _r("PUT", "/funds/counties/{code}", ADMIN, FINANCE),
     _r("GET", "/funds/counties", *ANY_ROLE),
     _r("POST", "/funds/appropriations", FINANCE),
@@ -152,6 +154,8 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/registry/households/import", ADMIN, PM, streamed=True, max_body=IMPORT_BODY, problems=(415,)),
     _r("GET", "/registry/households", *ANY_ROLE),
     _r("GET", "/registry/households/{household_id}", *ANY_ROLE),
+    _r("POST", "/registry/households/{household_id}/cadre-exceptions", ADMIN, PM),  # R1 (issue #17)
+    _r("GET", "/registry/cadre-exceptions", *ANY_ROLE),
     # Loans
     _r("POST", "/loans", LENDER),
     _r("GET", "/loans", LENDER, INSPECTOR),

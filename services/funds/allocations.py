@@ -122,12 +122,17 @@ async def _plan(session: AsyncSession, items: Sequence[AllocationCreate], princi
         except Problem as problem:
             raise problems.in_batch(problem, index if batch else None) from None
     county_codes = [i.to_region for i in items if region_level(i.to_region) == "county"]
-    sources, counties = await load_reference(session, sources=[i.fund_source for i in items], counties=county_codes)
+    # F7 (extended): a source is judged by the scope of the year its money moves (one round trip a year issued in)
+    by_year: dict[int, dict[str, bool]] = {}
+    counties: dict[str, dict[str, Any]] = {}
+    for year in sorted({i.issued_on.year for i in items}):
+        by_year[year], counties = await load_reference(
+            session, sources=[i.fund_source for i in items], counties=county_codes, year=year)
     planned: list[Planned] = []
     seen: set[tuple[str, str, str]] = set()
     for index, item in enumerate(items):
         try:
-            planned.append(_plan_item(item, sources, counties, seen))
+            planned.append(_plan_item(item, by_year[item.issued_on.year], counties, seen))
         except Problem as problem:
             raise problems.in_batch(problem, index if batch else None) from None
     return planned
@@ -142,7 +147,8 @@ def _plan_item(item: AllocationCreate, sources: dict[str, bool], counties: dict[
         raise problems.unregistered_county(item.to_region, "to_region")
     block_grant = rules.is_block_grant(integrable=sources[item.fund_source], county=county)
     rules.check_block_grant(
-        block_grant=block_grant,
+        block_grant=rules.is_issued_in_blocks(integrable=sources[item.fund_source], to_region=item.to_region,
+                                              county=county),
         designated_project_id=item.designated_project_id,
         tasks=[t.model_dump() for t in item.tasks],
     )

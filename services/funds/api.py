@@ -27,6 +27,8 @@ from services.funds.schemas import (
     ReversalCreate,
     ReversalInternal,
     ReversalRead,
+    ScopePut,
+    ScopeRead,
     SourceCode,
     SourcePut,
     SourceRead,
@@ -51,6 +53,19 @@ async def put_source(
     code: Annotated[SourceCode, Path()], body: SourcePut, session: SessionDep, principal: PrincipalDep
 ) -> SourceRead:
     return await reference.put_source(session, principal=principal, code=code, body=body)
+
+
+@router.put("/sources/{code}/scopes/{year}", response_model=ScopeRead)
+async def put_scope(
+    code: Annotated[SourceCode, Path()], year: Annotated[YearParam, Path()], body: ScopePut, session: SessionDep,
+    principal: PrincipalDep,
+) -> ScopeRead:
+    return await reference.put_scope(session, principal=principal, code=code, year=year, body=body)
+
+
+@router.get("/sources/{code}/scopes", response_model=Page[ScopeRead])
+async def get_scopes(code: Annotated[SourceCode, Path()], session: SessionDep) -> Page[ScopeRead]:
+    return Page(items=await reference.list_scopes(session, code))
 
 
 @router.get("/sources", response_model=Page[SourceRead])

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from services.funds import codes, reports, rules
 from services.funds.clients import gateway_of, registry_of
-from services.funds.repository import disbursements
+from services.funds.repository import disbursements, passdown
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
 from services.kernel.errors import ServiceUnavailable
 from services.kernel.regions import region_level
@@ -40,15 +40,18 @@ async def _bureaus(ctx: DetectorContext, detector: str, regions: list[str]) -> d
 
 @registry.register(codes.IDLE_FUNDS)
 async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
-    """F3: a county pool or project account holding money with no outflow for more than N days."""
+    """F3 (extended): a county pool, fund or project account holding money received more than N days ago, first in,
+    first out (a payment spends the oldest money: paying part of an account leaves the rest ageing)."""
     days = int(ctx.state.settings.idle_funds_days)
-    found = await reports.idle_holdings(ctx.session, kinds=["pool", "project"], as_of=ctx.as_of, days=days)
+    found = await reports.idle_holdings(ctx.session, kinds=reports.IDLE_KINDS, as_of=ctx.as_of, days=days)
     found = [h for h in found if region_level(h.region_code) == "county"]
     bureaus = await _bureaus(ctx, codes.IDLE_FUNDS, [h.region_code for h in found])
     if bureaus is None:
         return []
-    return [
-        AlertDraft(
+    drafts = []
+    for h in found:
+        idle = reports.idle_fen(h)
+        drafts.append(AlertDraft(
             type=codes.IDLE_FUNDS,
             severity="medium",
             region_code=h.region_code,
@@ -56,37 +59,35 @@ async def idle_funds(ctx: DetectorContext) -> list[AlertDraft]:
             subject_id=f"{h.region_code}:{h.kind}:{h.fund_source}" + (f":{h.ref}" if h.ref else ""),
             # no count of days: it grows every day, and an open alert whose facts did not change is not written
             # again (issue #20); `since` and the scan's `as_of` say how long
-            facts={"amount": h.balance_fen, "amount_fen": h.balance_fen,
-                   "since": h.since.isoformat(), "account": h.kind, "fund_source": h.fund_source,
+            facts={"amount": idle, "amount_fen": idle, "balance_fen": h.balance_fen,
+                   "since": (h.oldest_held or h.since).isoformat(), "account": h.kind, "fund_source": h.fund_source,
                    "project_id": h.ref or None, "threshold_days": days},
             responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[h.region_code]),  # O13
-        )
-        for h in found
-    ]
+        ))
+    return drafts
 
 
 @registry.register(codes.LATE_PASS_DOWN)
 async def late_pass_down(ctx: DetectorContext) -> list[AlertDraft]:
-    """F9: a province or city still holding money it received more than 30 days ago (截留)."""
+    """F9 (extended): central money not at the counties 30 days after its central document, however many levels it
+    passed (first in, first out over the province's chain; its own appropriations are not central transfers)."""
     window = codes.LATE_PASS_DOWN_DAYS
-    found = await reports.holdings(ctx.session, kinds=["treasury", "fund"], as_of=ctx.as_of, window_days=window)
-    late = [h for h in found
-            if region_level(h.region_code) in ("province", "city") and reports.held_too_long_fen(h) > 0]
-    bureaus = await _bureaus(ctx, codes.LATE_PASS_DOWN, [h.region_code for h in late])
+    late = await passdown.late_central(ctx.session, prefix="", as_of=ctx.as_of, window_days=window)
+    bureaus = await _bureaus(ctx, codes.LATE_PASS_DOWN, [r.province for r in late])
     if bureaus is None:
         return []
-    drafts = []
-    for h in late:
-        held = reports.held_too_long_fen(h)
-        drafts.append(AlertDraft(
-            type=codes.LATE_PASS_DOWN, severity="high", region_code=h.region_code, subject_kind="account",
-            subject_id=f"{h.region_code}:{h.kind}:{h.fund_source}",
-            facts={"amount": held, "amount_fen": held, "balance_fen": h.balance_fen,  # no days: as IDLE_FUNDS
-                   "since": (h.last_old_in or h.since).isoformat(), "threshold_days": window, "account": h.kind,
-                   "fund_source": h.fund_source},
-            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[h.region_code]),  # O13
-        ))
-    return drafts
+    return [
+        AlertDraft(
+            type=codes.LATE_PASS_DOWN, severity="high", region_code=r.province, subject_kind="central_transfer",
+            subject_id=f"{r.province}:central:{r.fund_source}",
+            facts={"amount": int(r.late_fen), "amount_fen": int(r.late_fen),  # no days: as IDLE_FUNDS
+                   "since": r.since.isoformat(), "central_doc_no": r.doc_no, "threshold_days": window,
+                   "fund_source": r.fund_source},
+            # O13: the province passes central transfers on (国办发〔2016〕22号), its finance bureau answers
+            responsible_org=rules.holding_responsible_org(finance_bureau=bureaus[r.province]),
+        )
+        for r in late
+    ]
 
 
 @registry.register(codes.GROWTH_BELOW_AVERAGE)

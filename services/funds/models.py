@@ -47,6 +47,18 @@ class FundSource(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_now())
 
 
+class FundSourceScope(SQLModel, table=True):
+    """F7 (extended, issue #17 point 10): whether a source is inside the integration scope in one year, where that
+    year's scope differs from the source's own flag (seed 004's 2016 "整合所有涉农资金" is not seed 002's
+    "中央20项、省级14项"). Money is judged by the scope of the year it moved (`reference.load_reference`)."""
+
+    __tablename__ = "fund_source_scopes"
+    fund_source: str = Field(sa_column=Column(String(16), ForeignKey("fund_sources.code"), primary_key=True))
+    year: int = Field(sa_column=Column(Integer, primary_key=True))
+    integrable: bool = Field(sa_column=Column(Boolean, nullable=False))
+    updated_at: datetime = Field(sa_column=_now())
+
+
 class County(SQLModel, table=True):
     __tablename__ = "counties"
     code: str = Field(sa_column=Column(String(6), primary_key=True))
@@ -297,6 +309,7 @@ metadata = schema_metadata(
         table_of(model)
         for model in (
             FundSource,
+            FundSourceScope,
             County,
             Account,
             Transfer,

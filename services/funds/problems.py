@@ -152,7 +152,8 @@ def allocation_direction(from_region: str, to_region: str) -> RuleViolation:
 
 def block_grant_designated_project() -> RuleViolation:
     return RuleViolation(
-        "切块下达的整合资金不得指定具体项目 / a block grant to a pilot poor county may not designate a project (F1)",
+        "切块下达的整合资金不得指定具体项目 / integrable money, issued in blocks at every hop down to a pilot poor "
+        "county, may not designate a project (F1)",
         code=codes.BLOCK_GRANT_DESIGNATED_PROJECT,
         rule="F1",
         field="designated_project_id",

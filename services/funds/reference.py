@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import problems
 from services.funds.repository import reference as repository
-from services.funds.schemas import CountyPut, CountyRead, SourcePut, SourceRead
+from services.funds.schemas import CountyPut, CountyRead, ScopePut, ScopeRead, SourcePut, SourceRead
 from services.kernel.identity import Principal
 from services.kernel.regions import region_level
 from services.kernel.scope import S1, check_covers, check_national
@@ -26,6 +26,22 @@ async def put_source(session: AsyncSession, *, principal: Principal, code: str, 
     check_source_keeper(principal)
     await repository.put_source(session, code=code, **body.model_dump())
     return SourceRead(code=code, **body.model_dump())
+
+
+async def put_scope(session: AsyncSession, *, principal: Principal, code: str, year: int,
+                    body: ScopePut) -> ScopeRead:
+    """F7 (extended): a year's integration scope is national reference data, kept like the sources (S1)."""
+    check_source_keeper(principal)
+    if await repository.get_source(session, code) is None:
+        raise problems.no_source(code)
+    await repository.put_scope(session, fund_source=code, year=year, integrable=body.integrable)
+    return ScopeRead(fund_source=code, year=year, integrable=body.integrable)
+
+
+async def list_scopes(session: AsyncSession, code: str) -> list[ScopeRead]:
+    if await repository.get_source(session, code) is None:
+        raise problems.no_source(code)
+    return [ScopeRead.model_validate(s, from_attributes=True) for s in await repository.scopes_of(session, code)]
 
 
 async def list_sources(session: AsyncSession) -> list[SourceRead]:
@@ -62,12 +78,13 @@ async def list_counties(session: AsyncSession, *, principal: Principal) -> list[
 
 
 async def load_reference(
-    session: AsyncSession, *, sources: Iterable[str], counties: Iterable[str]
+    session: AsyncSession, *, sources: Iterable[str], counties: Iterable[str], year: int | None = None
 ) -> tuple[dict[str, bool], dict[str, dict[str, Any]]]:
-    """Integrability of the named sources and the status of the named counties, in one round trip."""
+    """Integrability of the named sources (in `year`, F7 extended: that year's scope where one is set, else the
+    source's own flag) and the status of the named counties, in one round trip."""
     found_sources: dict[str, bool] = {}
     found_counties: dict[str, dict[str, Any]] = {}
-    for row in await repository.reference_rows(session, sources=sources, counties=counties):
+    for row in await repository.reference_rows(session, sources=sources, counties=counties, year=year):
         if row["tag"] == "s":
             found_sources[row["code"]] = bool(row["a"])
         else:

@@ -63,6 +63,9 @@ async def growth(
     return result
 
 
+IDLE_KINDS = ["pool", "fund", "project"]  # F3 (extended): a county's accounts, a non-pilot county's fund included
+
+
 @dataclass(frozen=True)
 class Holding:
     account_id: int
@@ -74,6 +77,7 @@ class Holding:
     since: date  # the first inflow after the last outflow, or the last outflow if nothing came in since
     recent_in_fen: int  # inflows in the window (as_of − window, as_of]
     last_old_in: date | None  # the latest inflow older than the window: late money has been held at least since
+    oldest_held: date | None = None  # first in, first out: the oldest inflow still (partly) held
 
     def days(self, as_of: date) -> int:
         return (as_of - self.since).days
@@ -92,27 +96,21 @@ async def holdings(
 async def idle_holdings(
     session: AsyncSession, *, kinds: list[str], as_of: date, days: int, prefix: str = ""
 ) -> list[Holding]:
-    """F3: the accounts of these kinds holding money on `as_of` with no outflow for more than `days` days (their
-    recent inflows are not read: `recent_in_fen` 0, `last_old_in` None). Only accounts without an outflow in those
-    days are looked at past their last outflow: idle money is `since` a day on or after it (`Holding.since`)."""
-    quiet_before = date.fromordinal(as_of.toordinal() - days)
-    rows = await transfers.holdings(session, kinds=kinds, as_of=as_of, recent_after=None, prefix=prefix,
-                                    quiet_before=quiet_before)
-    return [h for h in map(_holding, rows) if is_idle(h, as_of=as_of, days=days)]
+    """F3 (extended, first in, first out): the accounts of these kinds holding, on `as_of`, money received more
+    than `days` days before (`idle_fen`), whatever was paid out since: an outflow spends the oldest money first, so
+    paying part of an account does not make the rest fresh. `oldest_held` is the day the oldest of it came in."""
+    return [h for h in await holdings(session, kinds=kinds, as_of=as_of, window_days=days, prefix=prefix)
+            if idle_fen(h) > 0]
 
 
 def _holding(r: Any) -> Holding:
     return Holding(r.id, r.region_code, r.kind, r.fund_source, r.ref, int(r.balance), r.first_in_after or r.last_out,
-                   int(r.recent_in), r.last_old_in)
+                   int(r.recent_in), r.last_old_in, r.oldest_held)
 
 
-def is_idle(holding: Holding, *, as_of: date, days: int) -> bool:
-    """F3: money in a county pool or project account with no outflow for more than `days` days."""
-    return holding.days(as_of) > days
-
-
-def held_too_long_fen(holding: Holding) -> int:
-    """F9: of what a province or city holds, the part received more than the window ago (first in, first out)."""
+def idle_fen(holding: Holding) -> int:
+    """F3 (extended): of what a county pool, fund or project account holds, the part received more than the window
+    ago (first in, first out: the balance is the newest inflows; what came in within the window is fresh)."""
     return max(0, holding.balance_fen - holding.recent_in_fen)
 
 
@@ -120,9 +118,9 @@ async def progress(session: AsyncSession, *, prefix: str, as_of: date, idle_days
     """Per county: received, arranged, disbursed, what is still held, what is idle (F3) and the spending rate."""
     rows = {r.region_code: r for r in await transfers.county_progress(session, prefix=prefix)}
     idle: dict[str, int] = defaultdict(int)
-    for h in await idle_holdings(session, kinds=["pool", "project"], as_of=as_of, days=idle_days, prefix=prefix):
+    for h in await idle_holdings(session, kinds=IDLE_KINDS, as_of=as_of, days=idle_days, prefix=prefix):
         if region_level(h.region_code) == "county":
-            idle[h.region_code] += h.balance_fen
+            idle[h.region_code] += idle_fen(h)
     items = []
     for code in sorted(rows):
         row = rows[code]

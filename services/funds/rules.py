@@ -29,9 +29,18 @@ def check_allocation_direction(from_region: str, to_region: str) -> None:
 
 
 def is_block_grant(*, integrable: bool, county: Mapping[str, Any] | None) -> bool:
-    """F1: integrable money to a poor county that is an integration pilot is a block grant (切块下达).
+    """F1: integrable money to a poor county that is an integration pilot is a block grant (切块下达), pooled.
     F7: only money of a fund source inside the integration scope (`integrable`) is ever pooled."""
     return bool(integrable and county is not None and county["poor"] and county["integration_pilot"])
+
+
+def is_issued_in_blocks(*, integrable: bool, to_region: str, county: Mapping[str, Any] | None) -> bool:
+    """F1 (extended) at every hop (seed 002: "由省级主管部门一律切块下达，不得指定具体项目"): integrable money on
+    its way down, to a province or a city, is issued in blocks too, whatever county it ends in; at a county, only a
+    pilot poor county's is (`is_block_grant`)."""
+    if region_level(to_region) in ("province", "city"):
+        return integrable
+    return is_block_grant(integrable=integrable, county=county)
 
 
 def check_block_grant(

@@ -30,6 +30,18 @@ class SourceRead(BaseModel):
     integrable: bool
 
 
+class ScopePut(Input):
+    """F7 (extended): whether the source is inside the integration scope in that year."""
+
+    integrable: StrictBool
+
+
+class ScopeRead(BaseModel):
+    fund_source: str
+    year: int
+    integrable: bool
+
+
 class CountyPut(Input):
     name: ShortText
     poor: StrictBool

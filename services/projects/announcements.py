@@ -24,13 +24,14 @@ def how_to_object(project_id: str, ends_on: str) -> str:
 
 def _public(row: repository.Record) -> PublicAnnouncement:
     (pid, name, county, village, content, category, budget, sources, p_start, p_end, unit, beneficiaries,
-     mechanism, targets, status, _seq, a_start, days, scope, open_objections) = tuple(row)
+     mechanism, targets, status, _seq, a_start, days, scope, open_objections, recorded_at) = tuple(row)
     ends_on = rules.announcement_ends_on(a_start, days)
     return PublicAnnouncement(
         project_id=pid, name=name, county_code=county, village_code=village, content=content, category=category,
         budget_fen=budget, fund_sources=sources, project_start_on=p_start, project_end_on=p_end,
         announcement=PublicPeriod(
-            start_on=a_start, days=days, ends_on=ends_on, scope=scope, current=a_start <= clock.today() < ends_on
+            start_on=a_start, days=days, ends_on=ends_on, scope=scope, current=a_start <= clock.today() < ends_on,
+            recorded_on=recorded_at.astimezone(clock.CHINA).date() if recorded_at is not None else None,  # P13
         ),
         responsible_unit=unit or None, beneficiary_households=int(beneficiaries or 0), benefit_mechanism=mechanism,
         performance_targets=[{"indicator": t["indicator"], "target": t["target"]} for t in targets],

@@ -6,6 +6,7 @@ from services.kernel import organisations
 
 # Rule codes (API.md "Projects")
 ANNOUNCEMENT_TOO_SHORT = "ANNOUNCEMENT_TOO_SHORT"  # P1
+ANNOUNCEMENT_EVIDENCE_REQUIRED = "ANNOUNCEMENT_EVIDENCE_REQUIRED"  # 422 P13: a back-dated 公示 names its evidence
 OPEN_OBJECTIONS = "OPEN_OBJECTIONS"  # P1
 NEGATIVE_LIST = "NEGATIVE_LIST"  # P4
 NO_POOR_BENEFICIARIES = "NO_POOR_BENEFICIARIES"  # P3
@@ -25,6 +26,9 @@ ORGANISATION_REGION = organisations.ORGANISATION_REGION
 
 # Alert types
 DUPLICATE_PROJECT = "DUPLICATE_PROJECT"  # P5
+ANNOUNCEMENT_BACKDATED = "ANNOUNCEMENT_BACKDATED"  # P13
+P13 = "P13"  # issue #17 point 9: an announcement recorded after it was posted
+BACKDATE_GRACE_DAYS = 3  # P13: recorded more than this many days after its start, an announcement is back-dated
 
 # Rule ids of DOMAIN.md
 P1, P2, P3, P4, P5, P6, P7 = "P1", "P2", "P3", "P4", "P5", "P6", "P7"

@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from services.kernel import clock
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
 from services.projects import codes, contract_rules, repository, rules
 from services.projects.models import Project
@@ -54,6 +55,26 @@ def _fact(p: Project) -> dict[str, Any]:
         "id": p.id, "name": p.name, "status": p.status, "budget_fen": p.budget_fen,
         "start_on": p.start_on.isoformat(), "end_on": p.end_on.isoformat(),
     }
+
+
+@registry.register(codes.ANNOUNCEMENT_BACKDATED)
+async def detect_backdated_announcements(ctx: DetectorContext) -> list[AlertDraft]:
+    """P13: announcements recorded more than 3 days after their stated start, for inspectors to check the posting
+    (the evidence the county gave is in the facts)."""
+    as_of_end = datetime.combine(ctx.as_of + timedelta(days=1), time.min, tzinfo=clock.CHINA)
+    rows = await repository.backdated_announcements(ctx.session, recorded_before=as_of_end, prefix=ctx.region_prefix,
+                                                    grace_days=codes.BACKDATE_GRACE_DAYS)
+    return [
+        AlertDraft(
+            type=codes.ANNOUNCEMENT_BACKDATED, severity="medium", region_code=r.county_code, subject_kind="project",
+            subject_id=r.project_id,
+            facts={"rule": codes.P13, "start_on": r.start_on.isoformat(), "recorded_on": r.recorded_on.isoformat(),
+                   "days_late": rules.days_backdated(r.start_on, r.recorded_on), "posted_by": r.evidence_posted_by,
+                   "photo_sha256": r.evidence_photo_sha256, "grace_days": codes.BACKDATE_GRACE_DAYS},
+            responsible_org=r.responsible_org,  # O13: the project's owner unit
+        )
+        for r in rows
+    ]
 
 
 @registry.register(codes.DUPLICATE_PROJECT)

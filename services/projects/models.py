@@ -111,6 +111,10 @@ class Announcement(SQLModel, table=True):
     scope: str = Field(sa_column=Column(String(16), nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     at: datetime | None = Field(default=None, sa_column=_now_column())
+    # P13 (issue #17): the evidence of an announcement recorded more than 3 days after its start; null otherwise
+    # (last: added by a revision, which puts a column after the others)
+    evidence_posted_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    evidence_photo_sha256: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
 
 
 class Objection(SQLModel, table=True):

@@ -161,6 +161,17 @@ def ineligible_beneficiaries(bad: list[str]) -> RuleViolation:
     )
 
 
+def announcement_evidence_required(days_late: int) -> RuleViolation:
+    return RuleViolation(
+        f"公示开始 {days_late} 天后才录入，须提供张贴证据 (P13) / an announcement recorded {days_late} days after its "
+        f"start (more than {codes.BACKDATE_GRACE_DAYS}) needs `evidence`: who posted it (`posted_by`) and the "
+        "SHA-256 of the photo of the posted notice (`photo_sha256`)",
+        code=codes.ANNOUNCEMENT_EVIDENCE_REQUIRED,
+        rule=codes.P13,
+        field="evidence",
+    )
+
+
 def announcement_too_short(days: int, minimum: int) -> RuleViolation:
     return RuleViolation(
         f"公示期 {days} 天，不足 {minimum} 天 (P1) / an announcement of {days} days is shorter "

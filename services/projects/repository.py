@@ -142,6 +142,23 @@ async def duplicate_candidates(session: AsyncSession, *, known_before: datetime,
     return list((await session.execute(query)).scalars())
 
 
+async def backdated_announcements(session: AsyncSession, *, recorded_before: datetime, prefix: str,
+                                  grace_days: int) -> list[Record]:
+    """P13: the announcements recorded before a moment, more than `grace_days` days (in China) after their stated
+    start, of the projects under the scan's region prefix, with their project's county and responsible org."""
+    recorded_on = func.date(func.timezone("Asia/Shanghai", col(Announcement.at)))
+    query = (
+        select(col(Announcement.project_id), col(Project.county_code), col(Project.responsible_org),
+               col(Announcement.start_on), recorded_on.label("recorded_on"), col(Announcement.evidence_posted_by),
+               col(Announcement.evidence_photo_sha256))
+        .join(Project, col(Project.id) == col(Announcement.project_id))
+        .where(col(Announcement.at) < recorded_before, within(col(Project.county_code), prefix),
+               recorded_on - col(Announcement.start_on) > grace_days)
+        .order_by(col(Announcement.seq))
+    )
+    return list((await session.execute(query)).all())
+
+
 # ---------------------------------------------------------------------------------------------- public announcements
 
 
@@ -162,7 +179,7 @@ def _announcements() -> Select[Any]:
             func.cardinality(col(Project.beneficiary_household_ids)), col(Project.benefit_mechanism),
             col(Project.performance_targets), col(Project.status),
             col(Announcement.seq), col(Announcement.start_on), col(Announcement.days), col(Announcement.scope),
-            open_count,
+            open_count, col(Announcement.at),
         )
         .select_from(Project)
         .join(Announcement, col(Announcement.project_id) == col(Project.id))

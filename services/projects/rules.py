@@ -13,7 +13,7 @@ from typing import Final, Literal, get_args
 
 from services.kernel.identity import Principal
 from services.kernel.regions import covers
-from services.projects import problems
+from services.projects import codes, problems
 
 # The lifecycle (DOMAIN.md "Projects"): status → {action: next status}. The one table of allowed moves.
 TRANSITIONS: Final[Mapping[str, Mapping[str, str]]] = {
@@ -134,6 +134,22 @@ def check_announcement_days(days: int) -> None:
     """P1: an announcement (公示) lasts at least 10 days."""
     if days < MIN_ANNOUNCEMENT_DAYS:
         raise problems.announcement_too_short(days, MIN_ANNOUNCEMENT_DAYS)
+
+
+def days_backdated(start_on: date, recorded_on: date) -> int:
+    """P13: how many days after its stated start an announcement was recorded (0 when recorded by then)."""
+    return max(0, (recorded_on - start_on).days)
+
+
+def is_backdated(start_on: date, recorded_on: date) -> bool:
+    """P13: an announcement recorded more than 3 days after its start (posted on the village board, recorded later)."""
+    return days_backdated(start_on, recorded_on) > codes.BACKDATE_GRACE_DAYS
+
+
+def check_backdated_evidence(start_on: date, recorded_on: date, *, has_evidence: bool) -> None:
+    """P13: a back-dated announcement is allowed with evidence of its posting (who posted it, a photo's hash)."""
+    if is_backdated(start_on, recorded_on) and not has_evidence:
+        raise problems.announcement_evidence_required(days_backdated(start_on, recorded_on))
 
 
 def announcement_ends_on(start_on: date, days: int) -> date:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationInfo, field_validator
 
+from services.kernel.evidence import Sha256
 from services.kernel.organisations import OrganisationId
 from services.kernel.regions import in_county
 from services.kernel.types import WORD_PATTERN, CountyCode, Fen, Happened, Input, ShortText, Text, VillageCode
@@ -81,10 +82,18 @@ class ReviewIn(Input):
     opinion: Text
 
 
+class AnnouncementEvidence(Input):
+    """P13: who posted a back-dated announcement on the board, and the SHA-256 of the photo of the posted notice."""
+
+    posted_by: ShortText
+    photo_sha256: Sha256
+
+
 class AnnounceIn(Input):
     start_on: date
     days: StrictInt = Field(le=366)
     scope: Literal["village", "township", "county"]
+    evidence: AnnouncementEvidence | None = None  # P13: required when recorded more than 3 days after start_on
 
 
 class ReasonIn(Input):
@@ -140,11 +149,18 @@ class EventRead(BaseModel):
     at: datetime
 
 
+class EvidenceRead(BaseModel):
+    posted_by: str
+    photo_sha256: str
+
+
 class AnnouncementRead(BaseModel):
     start_on: date
     days: int
     ends_on: date
     scope: str
+    recorded_on: date | None = None  # P13: the day (in China) it was recorded; the stated start is `start_on`
+    evidence: EvidenceRead | None = None  # P13: the evidence of a back-dated announcement
 
 
 class ObjectionRead(BaseModel):
@@ -234,11 +250,12 @@ class AssetRead(BaseModel):
 
 
 class PublicPeriod(BaseModel):
-    start_on: date
+    start_on: date  # as stated: the day it was posted
     days: int
     ends_on: date
     current: bool
     scope: str
+    recorded_on: date | None = None  # P13: the day (in China) it was recorded in the system
 
 
 class PublicStep(BaseModel):

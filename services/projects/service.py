@@ -18,14 +18,26 @@ from services.projects import repository, rules
 from services.projects.clients import Gateway, Registry
 from services.projects.models import Announcement, Project, ProjectEvent
 from services.projects.objections import objections_of
-from services.projects.schemas import AnnounceIn, AnnouncementRead, EventRead, ProjectCreate, ProjectRead
+from services.projects.schemas import (
+    AnnounceIn,
+    AnnouncementRead,
+    EventRead,
+    EvidenceRead,
+    ProjectCreate,
+    ProjectRead,
+)
 
 
 def _announcement_read(row: Announcement | None) -> AnnouncementRead | None:
     if row is None:
         return None
     ends_on = rules.announcement_ends_on(row.start_on, row.days)
-    return AnnouncementRead(start_on=row.start_on, days=row.days, ends_on=ends_on, scope=row.scope)
+    evidence = None
+    if row.evidence_posted_by is not None and row.evidence_photo_sha256 is not None:
+        evidence = EvidenceRead(posted_by=row.evidence_posted_by, photo_sha256=row.evidence_photo_sha256)
+    recorded_on = row.at.astimezone(clock.CHINA).date() if row.at is not None else None
+    return AnnouncementRead(start_on=row.start_on, days=row.days, ends_on=ends_on, scope=row.scope,
+                            recorded_on=recorded_on, evidence=evidence)
 
 
 async def read_projects(session: AsyncSession, projects: list[Project]) -> list[ProjectRead]:
@@ -155,12 +167,17 @@ async def review(
 
 
 async def announce(session: AsyncSession, principal: Principal, project_id: str, body: AnnounceIn) -> ProjectRead:
-    """reviewed → announced (P1: at least 10 days); the announcement becomes public at once."""
+    """reviewed → announced (P1: at least 10 days); the announcement becomes public at once. P13: recorded more
+    than 3 days after its start, it names the evidence of its posting."""
     project = await repository.get_project(session, principal, project_id, for_update=True)
     rules.next_status(project.status, "announce")
     rules.check_announcement_days(body.days)
+    rules.check_backdated_evidence(body.start_on, clock.today(), has_evidence=body.evidence is not None)
+    evidence = body.evidence
     announcement = Announcement(
-        project_id=project.id, start_on=body.start_on, days=body.days, scope=body.scope, principal_id=principal.id
+        project_id=project.id, start_on=body.start_on, days=body.days, scope=body.scope, principal_id=principal.id,
+        evidence_posted_by=evidence.posted_by if evidence else None,
+        evidence_photo_sha256=evidence.photo_sha256 if evidence else None,
     )
     await repository.add(session, announcement)
     note = f"start_on={body.start_on.isoformat()} days={body.days} scope={body.scope}"

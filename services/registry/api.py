@@ -19,8 +19,10 @@ from services.kernel.regions import is_county
 from services.kernel.scope import check_covers
 from services.kernel.types import COUNTY_PATTERN, CountyCode, Day, check_day
 from services.kernel.uow import PrincipalDep, SessionDep, streamed_body, unaudited
-from services.registry import importer, problems, repository, rules, service
+from services.registry import cadre, importer, problems, repository, rules, service
 from services.registry.schemas import (
+    CadreExceptionCreate,
+    CadreExceptionRead,
     Eligibility,
     EligibilityRequest,
     EligibilityResult,
@@ -150,7 +152,32 @@ async def list_households(
 async def get_household(household_id: HouseholdId, session: SessionDep, principal: PrincipalDep) -> HouseholdDetail:
     household = await repository.get_household(session, principal, household_id)
     history = await repository.history_of(session, household_id)
-    return service.detail_of(household, history, principal=principal)
+    exceptions = await cadre.of_household(session, household_id)
+    return service.detail_of(household, history, principal=principal, exceptions=exceptions)
+
+
+@router.post("/households/{household_id}/cadre-exceptions", status_code=201)
+async def record_cadre_exception(
+    household_id: HouseholdId, body: CadreExceptionCreate, session: SessionDep, principal: PrincipalDep
+) -> CadreExceptionRead:
+    """R1: the county's approved exception for a household with a sitting village cadre."""
+    if principal.role not in IMPORTER_ROLES:
+        raise problems.may_not_record_exceptions(principal.role)
+    return await cadre.record(session, principal=principal, household_id=household_id, body=body)
+
+
+@router.get("/cadre-exceptions")
+async def list_cadre_exceptions(
+    session: SessionDep,
+    principal: PrincipalDep,
+    county: Annotated[CountyCode | None, Query()] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[CadreExceptionRead]:
+    """R1: the exceptions of the counties in the caller's jurisdiction (of `county` when asked), by id."""
+    after = decode_cursor(cursor, 1)
+    return await cadre.listed(session, principal=principal, county=county, after=str(after[0]) if after else None,
+                              limit=limit)
 
 
 def _require_internal(principal: Principal) -> None:

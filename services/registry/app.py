@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from services.kernel.app import create_service_app
 from services.registry.api import internal, router
+from services.registry.cadre import detectors
 
-app = create_service_app("registry", routers=[router, internal], depends_on=())
+app = create_service_app("registry", routers=[router, internal], detectors=detectors, depends_on=())

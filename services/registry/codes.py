@@ -39,3 +39,8 @@ ELIGIBLE_STATUSES = ("poor", "exited", "returned")  # exited: 脱贫不脱政策
 NOT_REGISTERED = "not_registered"  # not on the roster (建档立卡) on that date
 NOT_POOR = "not_poor"  # status not_poor
 VILLAGE_CADRE = "village_cadre"  # a sitting village cadre in the household (seed 002 §二.1)
+
+# R1 (issue #17 point 11): the county's approved exception for a village cadre's household ("原则上不能识别纳入")
+R1 = "R1"
+NOT_A_CADRE_HOUSEHOLD = "NOT_A_CADRE_HOUSEHOLD"  # 422: an exception for a household with no village cadre
+CADRE_EXCEPTION = "CADRE_EXCEPTION"  # the alert that shows inspectors each exception recorded

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Sequence,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
     func,
     text,
@@ -151,8 +152,36 @@ class HouseholdStatus(SQLModel, table=True):
     )
 
 
+class CadreException(SQLModel, table=True):
+    """R1 (issue #17 point 11): the county's approved exception for a household with a sitting village cadre (seed
+    002 §二.1 "原则上不能识别纳入": in principle): who approved it, on which day, under which document. From that day
+    on the household may receive poverty support (rules.ineligibility). Append-only: an exception is recorded once
+    and kept; its county code leads its key (distributed by county, like the roster)."""
+
+    __tablename__ = "cadre_exceptions"
+    __table_args__ = (
+        PrimaryKeyConstraint("county_code", "id"),
+        Index("ix_cadre_exceptions_household", "household_id", "approved_on"),
+    )
+    county_code: str = Field(sa_column=Column(String(6), nullable=False))
+    id: str = Field(sa_column=Column(String(40), nullable=False))
+    household_id: str = Field(sa_column=Column(String(64), nullable=False))
+    approved_by: str = Field(sa_column=Column(String(200), nullable=False))
+    approved_on: date = Field(sa_column=Column(Date, nullable=False))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False, server_default=""))
+    recorded_by: str = Field(sa_column=Column(String(64), nullable=False))
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    recorded_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+
+
 append_only(table_of(HouseholdImport))
 append_only(table_of(HouseholdStatus))
+append_only(table_of(CadreException))
 
-metadata = schema_metadata(*KERNEL_TABLES, *(table_of(m) for m in (HouseholdImport, HouseholdRow, HouseholdStatus)))
+metadata = schema_metadata(
+    *KERNEL_TABLES, *(table_of(m) for m in (HouseholdImport, HouseholdRow, HouseholdStatus, CadreException))
+)
 after_create(metadata, _HOUSEHOLD_RECORDS)

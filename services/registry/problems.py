@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.kernel.errors import Conflict, Forbidden, NotFound, Problem, ValidationProblem
+from services.kernel.errors import Conflict, Forbidden, NotFound, Problem, RuleViolation, ValidationProblem
 from services.registry import codes
 
 
@@ -24,12 +24,24 @@ def not_registered_on(household_id: str, on: date) -> NotFound:
     return NotFound(f"户 {household_id} 在 {on} 未登记 / household {household_id} was not registered on {on}")
 
 
+def not_a_cadre_household(household_id: str) -> RuleViolation:
+    return RuleViolation(
+        f"户 {household_id} 无村干部，无需例外 (R1) / household {household_id} has no village cadre on the roster: "
+        "an exception for a village cadre's household is not needed",
+        code=codes.NOT_A_CADRE_HOUSEHOLD, rule=codes.R1, field="household_id",
+    )
+
+
 def internal_only() -> Forbidden:
     return Forbidden("仅供内部服务调用 / internal API: for FundTrack services only")
 
 
 def may_not_import(role: str) -> Forbidden:
     return Forbidden(f"角色 {role} 不能导入 / role {role} may not import households")
+
+
+def may_not_record_exceptions(role: str) -> Forbidden:
+    return Forbidden(f"角色 {role} 不能登记村干部例外 / role {role} may not record a village cadre exception (R1)")
 
 
 def not_csv(media_type: str) -> UnsupportedMediaType:

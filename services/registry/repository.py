@@ -21,9 +21,9 @@ from sqlmodel import col
 
 from services.kernel import rawsql
 from services.kernel.identity import Principal
-from services.kernel.scope import check_covers, within_reach
+from services.kernel.scope import check_covers, within, within_reach
 from services.registry import codes, problems
-from services.registry.models import NOT_ELIGIBLE, Household, HouseholdStatus
+from services.registry.models import NOT_ELIGIBLE, CadreException, Household, HouseholdStatus
 
 # ---------------------------------------------------------------------------------------------------------- reads
 
@@ -84,10 +84,12 @@ async def lookup(session: AsyncSession, household_ids: Sequence[str]) -> Sequenc
 
 # Each (household, day) in one statement: the history row in force on the day; else, for a household whose
 # history is empty (it keeps the state it was registered in), its record from its registration day on; the current
-# record when no day.
+# record when no day. R1: and whether the county approved an exception for it by the day (any, when no day).
 STANDING = text(
     """
-    SELECT coalesce(s.status, c.status) AS status, coalesce(s.village_cadre, c.village_cadre) AS village_cadre
+    SELECT coalesce(s.status, c.status) AS status, coalesce(s.village_cadre, c.village_cadre) AS village_cadre,
+           EXISTS (SELECT 1 FROM cadre_exceptions e WHERE e.household_id = q.household_id
+                   AND (q.day IS NULL OR e.approved_on <= q.day)) AS cadre_excepted
     FROM unnest(CAST(:ids AS text[]), CAST(:days AS date[])) WITH ORDINALITY AS q(household_id, day, n)
     LEFT JOIN LATERAL (
         SELECT h.status, h.village_cadre FROM household_status_history h
@@ -111,7 +113,10 @@ STANDING = text(
 # page reads the ineligible households up to its last one, whatever the size of the roster and of its history.
 INELIGIBLE_PAGE = text(
     f"""
-    SELECT household_id, status, village_cadre FROM (
+    SELECT household_id, status, village_cadre,
+           EXISTS (SELECT 1 FROM cadre_exceptions e WHERE e.household_id = s.household_id
+                   AND e.approved_on <= :day) AS cadre_excepted
+    FROM (
         SELECT c.household_id, s.status, s.village_cadre
         FROM (SELECT DISTINCT x.household_id FROM household_status_history x
               WHERE ({NOT_ELIGIBLE}) AND x.household_id > :after AND x.effective_on <= :day) c
@@ -134,19 +139,21 @@ INELIGIBLE_PAGE = text(
 
 async def ineligible_page(
     session: AsyncSession, *, day: date, eligible: Sequence[str], after: str, limit: int
-) -> list[tuple[str, str, bool]]:
-    """(household_id, status, village_cadre) of up to `limit` candidates of INELIGIBLE_PAGE after `after`."""
+) -> list[tuple[str, str, bool, bool]]:
+    """(household_id, status, village_cadre, cadre_excepted) of up to `limit` candidates of INELIGIBLE_PAGE after
+    `after`."""
     params = {"day": day, "eligible": list(eligible), "after": after, "limit": limit}
-    return [(r.household_id, r.status, r.village_cadre) for r in await session.execute(INELIGIBLE_PAGE, params)]
+    rows = await session.execute(INELIGIBLE_PAGE, params)
+    return [(r.household_id, r.status, r.village_cadre, r.cadre_excepted) for r in rows]
 
 
 async def standing(
     session: AsyncSession, queries: Sequence[tuple[str, date | None]]
-) -> list[tuple[str | None, bool | None]]:
-    """The status and cadre flag of each household on its day (None: the current record), in the order asked;
-    (None, None) where it was not on the roster."""
+) -> list[tuple[str | None, bool | None, bool]]:
+    """The status and cadre flag of each household on its day (None: the current record), and whether an exception
+    for a cadre was approved by then (R1), in the order asked; (None, None, …) where it was not on the roster."""
     params = {"ids": [household_id for household_id, _ in queries], "days": [day for _, day in queries]}
-    return [(row.status, row.village_cadre) for row in await session.execute(STANDING, params)]
+    return [(row.status, row.village_cadre, row.cadre_excepted) for row in await session.execute(STANDING, params)]
 
 
 # --------------------------------------------------------------------------------------------- the import (asyncpg)
@@ -432,3 +439,41 @@ async def record_import(
         RECORD_IMPORT, import_id, number, principal.id, principal.region_code, effective_on, imported, updated,
         unchanged, rejected, recorded_by_org, responsible_org,
     )
+
+
+# ------------------------------------------------------------------ R1: the county's exceptions for village cadres
+
+
+async def add_cadre_exception(session: AsyncSession, exception: CadreException) -> None:
+    session.add(exception)
+    await session.flush()
+
+
+async def cadre_exceptions_of(session: AsyncSession, household_ids: Sequence[str]) -> Sequence[CadreException]:
+    """The exceptions recorded for these households, oldest approval first."""
+    query = (
+        select(CadreException).where(col(CadreException.household_id).in_(list(household_ids)))
+        .order_by(col(CadreException.approved_on), col(CadreException.id))
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def cadre_exception_page(
+    session: AsyncSession, *, principal: Principal, county: str | None, after: str | None, limit: int
+) -> Sequence[CadreException]:
+    """A keyset page by id (limit + 1 rows) of the exceptions of the counties the principal reaches (one county
+    when it is asked for; a county out of reach lists nothing)."""
+    query = select(CadreException).where(*within_reach(col(CadreException.county_code), principal, county))
+    if after is not None:
+        query = query.where(col(CadreException.id) > after)
+    return (await session.execute(query.order_by(col(CadreException.id)).limit(limit + 1))).scalars().all()
+
+
+async def cadre_exceptions_approved_by(session: AsyncSession, *, prefix: str, on: date) -> Sequence[CadreException]:
+    """The exceptions of the counties under `prefix` approved on or before `on` (the CADRE_EXCEPTION scan)."""
+    query = (
+        select(CadreException)
+        .where(within(col(CadreException.county_code), prefix), col(CadreException.approved_on) <= on)
+        .order_by(col(CadreException.id))
+    )
+    return (await session.execute(query)).scalars().all()

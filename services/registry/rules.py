@@ -139,19 +139,26 @@ def region_problem(county_code: str, village_code: str) -> Problem | None:
     return None
 
 
-def ineligibility(status: str | None, village_cadre: bool) -> list[str]:
+def ineligibility(status: str | None, village_cadre: bool, cadre_excepted: bool = False) -> list[str]:
     """L1, P3, F10: the one definition of a household that may receive poverty support (loans, benefits, payments):
     on the roster, poor, exited but still covered (脱贫不脱政策) or returned (返贫), and no sitting village cadre in
-    the household (seed 002 §二.1). `status` None: not on the roster on the date asked. Every reason, in this order;
+    the household (seed 002 §二.1: "原则上", in principle) unless the county approved an exception in force on the
+    date (R1, `cadre_excepted`). `status` None: not on the roster on the date asked. Every reason, in this order;
     empty when eligible."""
     if status is None:
         return [codes.NOT_REGISTERED]
     reasons = []
     if status not in ELIGIBLE_STATUSES:
         reasons.append(codes.NOT_POOR)
-    if village_cadre:
+    if village_cadre and not cadre_excepted:
         reasons.append(codes.VILLAGE_CADRE)
     return reasons
+
+
+def check_cadre_exception_needed(*, village_cadre: bool, household_id: str) -> None:
+    """R1: an exception is for a household with a sitting village cadre on the roster; any other needs none."""
+    if not village_cadre:
+        raise problems.not_a_cadre_household(household_id)
 
 
 def status_problem(value: str) -> Problem | None:

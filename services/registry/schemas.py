@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from services.kernel.types import Day, Input
+from services.kernel.types import Day, Happened, Input, ShortText, Text
 
 Status = Literal["poor", "exited", "returned", "not_poor"]
 HouseholdId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z._-]+$")]
@@ -55,8 +55,32 @@ class HouseholdRead(BaseModel):
     updated_on: date
 
 
+class CadreExceptionCreate(Input):
+    """R1: the county's approval of an exception for a village cadre's household: who approved it (a name and post,
+    or the body: 县脱贫攻坚领导小组), the day, the document, and why."""
+
+    approved_by: ShortText
+    approved_on: Happened
+    doc_no: ShortText
+    reason: Text | None = None
+
+
+class CadreExceptionRead(BaseModel):
+    id: str
+    household_id: str
+    county_code: str
+    approved_by: str
+    approved_on: date
+    doc_no: str
+    reason: str
+    recorded_by: str
+    recorded_by_org: str | None
+    recorded_at: datetime | None
+
+
 class HouseholdDetail(HouseholdRead):
     status_history: list[StatusChange]
+    cadre_exceptions: list[CadreExceptionRead] = []  # R1: the county's approved exceptions, if any
 
 
 class HouseholdInternal(BaseModel):
@@ -110,6 +134,7 @@ class Eligibility(BaseModel):
     reasons: list[str]
     status: Status | None
     village_cadre: bool | None
+    cadre_excepted: bool = False  # R1: a village cadre's household let through by the county's exception in force
 
 
 class EligibilityResult(BaseModel):

@@ -13,6 +13,7 @@ from services.kernel.types import mask_account_no, mask_id_number
 from services.registry import repository, rules
 from services.registry.models import Household, HouseholdStatus
 from services.registry.schemas import (
+    CadreExceptionRead,
     Eligibility,
     HouseholdDetail,
     HouseholdInternal,
@@ -26,7 +27,7 @@ FULL_ID_ROLES = frozenset({"admin"})
 
 async def status_at(session: AsyncSession, *, household_id: str, on: date) -> StatusAt | None:
     """The status and cadre flag in force on `on`: the last change that took effect on or before it."""
-    [(status, cadre)] = await repository.standing(session, [(household_id, on)])
+    [(status, cadre, _)] = await repository.standing(session, [(household_id, on)])
     if status is None:
         return None
     return StatusAt(household_id=household_id, status=status, village_cadre=cadre)
@@ -38,11 +39,12 @@ async def eligibility(session: AsyncSession, *, queries: Sequence[tuple[str, dat
     if not queries:
         return []
     answers = []
-    for (household_id, day), (status, cadre) in zip(queries, await repository.standing(session, queries), strict=True):
-        reasons = rules.ineligibility(status, bool(cadre))
+    standing = await repository.standing(session, queries)
+    for (household_id, day), (status, cadre, excepted) in zip(queries, standing, strict=True):
+        reasons = rules.ineligibility(status, bool(cadre), bool(excepted))
         answers.append(Eligibility(
             household_id=household_id, on=day, eligible=not reasons, reasons=reasons, status=status,
-            village_cadre=cadre,
+            village_cadre=cadre, cadre_excepted=bool(cadre and excepted),
         ))
     return answers
 
@@ -57,8 +59,8 @@ async def ineligible(
         session, day=on, eligible=sorted(rules.ELIGIBLE_STATUSES), after=after, limit=limit
     )
     answers = []
-    for household_id, status, cadre in rows:
-        reasons = rules.ineligibility(status, cadre)
+    for household_id, status, cadre, excepted in rows:
+        reasons = rules.ineligibility(status, cadre, excepted)
         if reasons:
             answers.append(Eligibility(household_id=household_id, on=on, eligible=False, reasons=reasons,
                                        status=status, village_cadre=cadre))
@@ -74,8 +76,10 @@ def read_of(household: Household, *, principal: Principal) -> HouseholdRead:
     return read
 
 
-def detail_of(household: Household, history: Sequence[HouseholdStatus], *, principal: Principal) -> HouseholdDetail:
-    """The record and its status history: the state it was registered in when nothing changed since."""
+def detail_of(household: Household, history: Sequence[HouseholdStatus], *, principal: Principal,
+              exceptions: Sequence[CadreExceptionRead] = ()) -> HouseholdDetail:
+    """The record and its status history (the state it was registered in when nothing changed since), and the
+    county's exceptions for its village cadre (R1)."""
     changes = [StatusChange.model_validate(change, from_attributes=True) for change in history] or [
         StatusChange(
             status=household.status,
@@ -83,7 +87,8 @@ def detail_of(household: Household, history: Sequence[HouseholdStatus], *, princ
             effective_on=household.registered_on,
         )
     ]
-    return HouseholdDetail(**read_of(household, principal=principal).model_dump(), status_history=changes)
+    return HouseholdDetail(**read_of(household, principal=principal).model_dump(), status_history=changes,
+                           cadre_exceptions=list(exceptions))
 
 
 def internal_of(household: Household) -> HouseholdInternal:

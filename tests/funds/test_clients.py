@@ -86,7 +86,7 @@ async def test_a_money_held_alert_names_the_bureau_or_is_skipped_while_the_gatew
     rewrite every open alert to none and back at the next scan."""
     monkeypatch.setattr(clients, "_bureaus", {})
     held = SimpleNamespace(region_code="450521", kind="pool", fund_source="F01", ref="", balance_fen=5_000,
-                           since=date(2018, 1, 1))
+                           since=date(2018, 1, 1), recent_in_fen=0, oldest_held=date(2018, 1, 1))
 
     async def idle_holdings(session: object, **_: object) -> list[SimpleNamespace]:
         return [held]

@@ -107,16 +107,17 @@ async def test_alerts_about_money_held_name_the_finance_bureau_of_its_region_or_
     admin: Api, make_principal: MakePrincipal
 ) -> None:
     """O13 for money held (no record to read an organisation from): IDLE_FUNDS names the county's finance bureau;
-    LATE_PASS_DOWN at a city with none registered names none."""
+    LATE_PASS_DOWN at a province with none registered names none."""
     w = await make_world(admin, make_principal)
     bureau = await organisation(admin, "finance_bureau", w.pilot)
     source = new_source_code()
     await put_source(admin, source, integrable=True)
     ok(await w.appropriate(20_000, source=source, on="2018-01-10"), 201)
     ok(await w.allocate(4_000, to=w.pilot, source=source, on="2018-02-01"), 201)
-    ok(await w.allocate(6_000, to=w.city, source=source, on="2018-02-01"), 201)
-    await scan_alerts(admin, "2018-05-03")  # 91 days without an outflow; the city has held its money 91 days
+    ok(await w.appropriate(6_000, region="000000", source=source, on="2018-01-10"), 201)
+    ok(await w.allocate(6_000, api=w.central, frm="000000", to=w.province, source=source, on="2018-02-01"), 201)
+    await scan_alerts(admin, "2018-05-03")  # 91 days without an outflow; central money held 91 days above counties
     [idle] = await alerts(admin, codes.IDLE_FUNDS, f"{w.pilot}:pool:{source}")
     assert idle["subject"]["responsible_org"] == bureau
-    [late] = await alerts(admin, codes.LATE_PASS_DOWN, f"{w.city}:fund:{source}")
+    [late] = await alerts(admin, codes.LATE_PASS_DOWN, f"{w.province}:central:{source}")
     assert late["subject"]["responsible_org"] is None

@@ -105,10 +105,10 @@ _HOLDINGS_BY_DEFINITION = """
     WITH acc AS (
         SELECT id FROM funds.accounts WHERE kind = ANY(CAST(:kinds AS varchar[])) AND region_code LIKE :prefix
     ), moves AS (
-        SELECT t.destination_account_id AS account_id, t.amount_fen AS delta, t.occurred_on, true AS inflow
+        SELECT t.destination_account_id AS account_id, t.amount_fen AS delta, t.occurred_on, true AS inflow, t.id
         FROM funds.transfers t JOIN acc ON acc.id = t.destination_account_id WHERE t.occurred_on <= :as_of
         UNION ALL
-        SELECT t.source_account_id, -t.amount_fen, t.occurred_on, false
+        SELECT t.source_account_id, -t.amount_fen, t.occurred_on, false, t.id
         FROM funds.transfers t JOIN acc ON acc.id = t.source_account_id WHERE t.occurred_on <= :as_of
     ), flows AS (
         SELECT account_id, SUM(delta) AS balance, MAX(occurred_on) FILTER (WHERE NOT inflow) AS last_out
@@ -120,7 +120,10 @@ _HOLDINGS_BY_DEFINITION = """
            (SELECT COALESCE(SUM(m.delta), 0) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
               AND m.occurred_on > :recent_after) AS recent_in,
            (SELECT MAX(m.occurred_on) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
-              AND m.occurred_on <= :recent_after) AS last_old_in
+              AND m.occurred_on <= :recent_after) AS last_old_in,
+           (SELECT MIN(m.occurred_on) FROM moves m WHERE m.account_id = f.account_id AND m.inflow
+              AND (SELECT COALESCE(SUM(n.delta), 0) FROM moves n WHERE n.account_id = m.account_id AND n.inflow
+                   AND (n.occurred_on, n.id) > (m.occurred_on, m.id)) < f.balance) AS oldest_held
     FROM flows f WHERE f.balance > 0 ORDER BY f.account_id
 """
 
@@ -175,18 +178,20 @@ async def test_holdings_equal_their_definition_on_every_date(site: Site, databas
                     raw = await session.execute(text(_HOLDINGS_BY_DEFINITION), {
                         "kinds": kinds, "prefix": site.county + "%", "as_of": as_of, "recent_after": recent_after})
                     expected = [(r.id, int(r.balance), r.first_in_after or r.last_out, int(r.recent_in),
-                                 r.last_old_in) for r in raw]
-                    got = [(h.account_id, h.balance_fen, h.since, h.recent_in_fen, h.last_old_in) for h in found]
+                                 r.last_old_in, r.oldest_held) for r in raw]
+                    got = [(h.account_id, h.balance_fen, h.since, h.recent_in_fen, h.last_old_in, h.oldest_held)
+                           for h in found]
                     assert got == expected, (day, window)
                     assert got or as_of < date(2018, 2, 1)
-                for days in (0, 20, 60):  # F3: only accounts quiet for `days` are read past their last outflow
-                    idle = await reports.idle_holdings(session, kinds=["pool", "project"], as_of=as_of, days=days,
+                for days in (0, 20, 60):  # F3 (first in, first out): what came in more than `days` ago is idle
+                    idle = await reports.idle_holdings(session, kinds=reports.IDLE_KINDS, as_of=as_of, days=days,
                                                        prefix=site.county)
-                    held = await reports.holdings(session, kinds=["pool", "project"], as_of=as_of, window_days=0,
-                                                  prefix=site.county)
-                    assert [(h.account_id, h.balance_fen, h.since) for h in idle] == [
-                        (h.account_id, h.balance_fen, h.since) for h in held
-                        if reports.is_idle(h, as_of=as_of, days=days)], (day, days)
+                    raw = await session.execute(text(_HOLDINGS_BY_DEFINITION), {
+                        "kinds": reports.IDLE_KINDS, "prefix": site.county + "%", "as_of": as_of,
+                        "recent_after": as_of - timedelta(days=days + 1)})
+                    assert [(h.account_id, reports.idle_fen(h), h.oldest_held) for h in idle] == [
+                        (r.id, int(r.balance) - int(r.recent_in), r.oldest_held) for r in raw
+                        if int(r.balance) > int(r.recent_in)], (day, days)
     finally:
         await engine.dispose()
 

@@ -496,6 +496,11 @@ SPECS: dict[tuple[str, str], Spec] = {
         "PUT", f"/funds/sources/MX{uuid.uuid4().hex[:6]}", json=SOURCE_BODY), OUTSIDE),
     ("GET", "/funds/sources"): same(EVERY_ROLE, get(lambda p: "/funds/sources")),
     ("GET", "/funds/sources/{code}"): same(EVERY_ROLE, lambda w, p: Call("GET", f"/funds/sources/{w.source}")),
+    # F7 by year: national reference data, as the sources (a county's admin is refused, S1)
+    ("PUT", "/funds/sources/{code}/scopes/{year}"): same({ADMIN}, lambda w, p: Call(
+        "PUT", f"/funds/sources/{w.source}/scopes/2016", json={"integrable": False}), OUTSIDE),
+    ("GET", "/funds/sources/{code}/scopes"): same(EVERY_ROLE, lambda w, p: Call(
+        "GET", f"/funds/sources/{w.source}/scopes")),
     ("PUT", "/funds/counties/{code}"): same({ADMIN, FINANCE}, lambda w, p: Call(
         "PUT", f"/funds/counties/{p.county}", json=COUNTY_BODY), OUTSIDE),
     ("GET", "/funds/counties"): spec(EVERY_ROLE, get(lambda p: "/funds/counties"),
@@ -588,6 +593,13 @@ SPECS: dict[tuple[str, str], Spec] = {
                                           other=listing("household_id", lambda p: p.household_id, listed=False)),
     ("GET", "/registry/households/{household_id}"): spec(EVERY_ROLE, get(
         lambda p: f"/registry/households/{p.household_id}")),
+    # R1: the place's household has no village cadre: reached, and refused by the rule (nothing recorded)
+    ("POST", "/registry/households/{household_id}/cadre-exceptions"): spec({ADMIN, PM}, post(
+        lambda p: f"/registry/households/{p.household_id}/cadre-exceptions",
+        lambda w, p: {"approved_by": "县领导小组", "approved_on": "2018-02-01", "doc_no": "矩阵〔2018〕1号"}),
+        own=Expect(422, "NOT_A_CADRE_HOUSEHOLD")),
+    ("GET", "/registry/cadre-exceptions"): same(EVERY_ROLE, get(_fixed("/registry/cadre-exceptions"),
+                                                                lambda p: {"county": p.county})),
     # Loans
     ("POST", "/loans"): spec({LENDER}, post(lambda p: "/loans", lambda w, p: _loan_body(p)), own=CREATED),
     ("GET", "/loans"): spec({LENDER, INSPECTOR}, get(lambda p: "/loans", lambda p: {"county": p.county}),

@@ -77,6 +77,7 @@ PLAN: dict[str, Plan] = {
     "*.refusals": Plan(LOCAL, "S6's counted refusals: bounded by the throttle"),
     # Funds: money from the centre to the county, then to projects and households.
     "funds.fund_sources": Plan(REFERENCE, "the fund sources: tens"),
+    "funds.fund_source_scopes": Plan(REFERENCE, "F7 by year: a row per source and year whose scope differs: hundreds"),
     "funds.counties": Plan(REFERENCE, "the counties: 832 poor counties, ~2,800 in all"),
     "funds.appropriations": Plan(REFERENCE, "budget documents of the centre and provinces: thousands a year"),
     "funds.allocations": Plan(REFERENCE, "allocation documents down the levels: tens of thousands a year"),
@@ -113,6 +114,7 @@ PLAN: dict[str, Plan] = {
     "registry.households": dist("county_code", "~30 million registered households"),
     "registry.household_status_history": dist("county_code", "every status change of every household"),
     "registry.household_imports": dist("county_code", "a county's roster imports"),
+    "registry.cadre_exceptions": dist("county_code", "R1: the county's approved exceptions for cadre households, few"),
     # Oversight: cases opened from alerts, as few as the alerts an inspector takes up (issue #16).
     "oversight.cases": Plan(LOCAL, "问题线索: hundreds a year per county at most, like the alerts they come from"),
     "oversight.case_alerts": Plan(LOCAL, "the alerts each case was opened from"),

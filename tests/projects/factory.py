@@ -79,7 +79,10 @@ def action_body(action: str, *, announce_start: date | None = None, days: int = 
         return {"passed": True, "opinion": "论证通过 / passed"}
     if action == "announce":
         start = announce_start or clock.today() - timedelta(days=days + 5)
-        return {"start_on": start.isoformat(), "days": days, "scope": "village"}
+        body: dict[str, Any] = {"start_on": start.isoformat(), "days": days, "scope": "village"}
+        if (clock.today() - start).days > 3:  # P13: recorded after it was posted, it names its evidence
+            body["evidence"] = {"posted_by": "村委会 / village committee", "photo_sha256": "0f" * 32}
+        return body
     if action == "accept":  # P10: the actual value of the default target (project_body's), met
         return {"report": "验收合格 / accepted",
                 "results": [{"indicator": "受益贫困户年增收", "actual": "3200元/户", "met": True}]}

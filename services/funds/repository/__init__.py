@@ -8,10 +8,12 @@ from services.funds.repository import (
     allocations,
     arrangements,
     disbursements,
+    passdown,
     reference,
     reversals,
     transfers,
     unique,
 )
 
-__all__ = ["accounts", "allocations", "arrangements", "disbursements", "reference", "reversals", "transfers", "unique"]
+__all__ = ["accounts", "allocations", "arrangements", "disbursements", "passdown", "reference", "reversals",
+           "transfers", "unique"]

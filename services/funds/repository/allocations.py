@@ -141,9 +141,12 @@ _GROWTH = text(
     SELECT substr(a.to_region, 1, 2) || '0000' AS province, a.fund_source, a.fiscal_year,
            SUM(a.amount_fen) FILTER (WHERE c.poor) AS poor_fen, SUM(a.amount_fen) AS all_fen
     FROM allocations a
-    JOIN fund_sources s ON s.code = a.fund_source AND s.integrable
+    JOIN fund_sources s ON s.code = a.fund_source
+    LEFT JOIN fund_source_scopes y ON y.fund_source = a.fund_source
+                                  AND y.year = CAST(EXTRACT(YEAR FROM a.issued_on) AS int)
     LEFT JOIN counties c ON c.code = a.to_region
     WHERE a.to_region LIKE :prefix AND a.to_region NOT LIKE '%00' AND a.from_region <> '000000'
+      AND COALESCE(y.integrable, s.integrable)  -- F7 (extended): the scope of the year the money moved
       AND substr(a.from_region, 1, 2) = substr(a.to_region, 1, 2) AND a.issued_on <= :as_of
       AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = a.id AND r.reversed_on <= :as_of)
     GROUP BY 1, 2, 3

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.funds.models import County, FundSource
+from services.funds.models import County, FundSource, FundSourceScope
 from services.kernel import rawsql
 from services.kernel.db import plain_url
 from services.kernel.scope import within
@@ -23,6 +23,19 @@ async def put_source(session: AsyncSession, *, code: str, name: str, level: str,
         set_={"name": statement.excluded.name, "level": statement.excluded.level,
               "integrable": statement.excluded.integrable, "updated_at": func.now()},
     ))
+
+
+async def put_scope(session: AsyncSession, *, fund_source: str, year: int, integrable: bool) -> None:
+    statement = insert(FundSourceScope).values(fund_source=fund_source, year=year, integrable=integrable)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[col(FundSourceScope.fund_source), col(FundSourceScope.year)],
+        set_={"integrable": statement.excluded.integrable, "updated_at": func.now()},
+    ))
+
+
+async def scopes_of(session: AsyncSession, fund_source: str) -> list[FundSourceScope]:
+    query = select(FundSourceScope).where(col(FundSourceScope.fund_source) == fund_source)
+    return list((await session.execute(query.order_by(col(FundSourceScope.year)))).scalars())
 
 
 async def list_sources(session: AsyncSession) -> list[FundSource]:
@@ -49,18 +62,21 @@ async def list_counties(session: AsyncSession, *, prefix: str) -> list[County]:
 
 
 # On every allocation's path: straight on asyncpg (kernel/rawsql.py).
+# A source's integrability is its scope of the year asked ($3; F7 extended), else its own flag.
 _REFERENCE = """
-    SELECT 's' AS tag, code, integrable AS a, false AS b FROM fund_sources WHERE code = ANY($1::varchar[])
+    SELECT 's' AS tag, s.code, COALESCE(y.integrable, s.integrable) AS a, false AS b
+    FROM fund_sources s LEFT JOIN fund_source_scopes y ON y.fund_source = s.code AND y.year = $3::int
+    WHERE s.code = ANY($1::varchar[])
     UNION ALL
     SELECT 'c', code, poor, integration_pilot FROM counties WHERE code = ANY($2::varchar[])
 """
 
 
-async def reference_rows(session: AsyncSession, *, sources: Iterable[str],
-                         counties: Iterable[str]) -> list[asyncpg.Record]:
-    """(tag 's', code, integrable) of the named sources and (tag 'c', code, poor, pilot) of the named counties, in
-    one round trip."""
-    return await rawsql.fetch(session, _REFERENCE, sorted(set(sources)), sorted(set(counties)))
+async def reference_rows(session: AsyncSession, *, sources: Iterable[str], counties: Iterable[str],
+                         year: int | None = None) -> list[asyncpg.Record]:
+    """(tag 's', code, integrable in `year`: its scope then, else its own flag) of the named sources and (tag 'c',
+    code, poor, pilot) of the named counties, in one round trip."""
+    return await rawsql.fetch(session, _REFERENCE, sorted(set(sources)), sorted(set(counties)), year)
 
 
 # `fundtrack seed-funds` (services/funds/seed.py), on a connection of its own: a row is written only if it changes.

@@ -87,9 +87,10 @@ async def accounts_of_record(session: AsyncSession, record_id: str) -> list[Row[
 # before it. Each figure is a probe of one account's transfers on ix_transfers_source or ix_transfers_destination
 # (account, date), never a read of every move: the balance on a date is today's balance less what moved after it
 # (the ledger keeps the balance row equal to the sum of the account's transfers, ledger.py), the last outflow is
-# the row's `last_out_on` (kept by the ledger too) unless that lies after `as_of`. With `quiet_before`, only
-# accounts with no outflow since that day are looked at further (money paid out since cannot be idle): nothing is
-# read for the others but their row. The accounts come from ix_accounts_kind_region.
+# the row's `last_out_on` (kept by the ledger too) unless that lies after `as_of`. The accounts come from
+# ix_accounts_kind_region. `oldest_held` (F3, first in, first out: an outflow spends the oldest money) is the day of
+# the oldest inflow part of which is still held: the inflows read newest first, on ix_transfers_destination, until
+# they add up to the balance.
 _HOLDINGS = text(
     """
     WITH acc AS MATERIALIZED (
@@ -107,7 +108,6 @@ _HOLDINGS = text(
                  + COALESCE((SELECT SUM(t.amount_fen) FROM transfers t
                              WHERE t.source_account_id = acc.id AND t.occurred_on > :as_of), 0) AS balance
         FROM acc
-        WHERE CAST(:quiet_before AS date) IS NULL OR acc.last_out IS NULL OR acc.last_out < :quiet_before
     )
     SELECT quiet.*,
            (SELECT MIN(t.occurred_on) FROM transfers t
@@ -119,7 +119,13 @@ _HOLDINGS = text(
                   AND t.occurred_on <= :as_of) ELSE 0 END AS recent_in,
            CASE WHEN :windowed THEN
                (SELECT MAX(t.occurred_on) FROM transfers t
-                WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :recent_after) END AS last_old_in
+                WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :recent_after) END AS last_old_in,
+           CASE WHEN :windowed THEN
+               (SELECT fifo.occurred_on FROM (
+                    SELECT t.occurred_on, SUM(t.amount_fen) OVER (ORDER BY t.occurred_on DESC, t.id DESC) AS newer
+                    FROM transfers t WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :as_of
+                    ORDER BY t.occurred_on DESC, t.id DESC) fifo
+                WHERE fifo.newer >= quiet.balance LIMIT 1) END AS oldest_held
     FROM quiet
     WHERE quiet.balance > 0
     ORDER BY quiet.id
@@ -129,13 +135,12 @@ _HOLDINGS = text(
 
 async def holdings(
     session: AsyncSession, *, kinds: Sequence[str], as_of: date, recent_after: date | None, prefix: str,
-    quiet_before: date | None = None,
 ) -> list[Row[Any]]:
-    """Accounts of these kinds under `prefix` holding money on `as_of` (with `quiet_before`: and no outflow on or
-    after that day): balance, last outflow, first inflow after it and, given `recent_after`, the inflows after it
-    and the last inflow on or before it (else 0 and null)."""
+    """Accounts of these kinds under `prefix` holding money on `as_of`: balance, last outflow, first inflow after
+    it and, given `recent_after`, the inflows after it, the last inflow on or before it and the day of the oldest
+    inflow still held (else 0 and nulls)."""
     params = {"kinds": list(kinds), "as_of": as_of, "prefix": prefix + "%", "windowed": recent_after is not None,
-              "recent_after": recent_after or as_of, "quiet_before": quiet_before}
+              "recent_after": recent_after or as_of}
     return list(await session.execute(_HOLDINGS, params))
 
 
