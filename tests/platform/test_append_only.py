@@ -8,7 +8,7 @@ PROTECTED = [
     "gateway.audit_log", "funds.transfers", "funds.appropriations", "funds.allocations", "funds.arrangements",
     "funds.disbursements", "funds.reversals", "loans.loan_repayments", "loans.loan_extensions",
     "loans.loan_usage_reports", "registry.household_imports", "registry.household_status_history",
-    "projects.project_events",
+    "projects.project_events", "funds.plans", "funds.plan_versions", "funds.plan_lines", "funds.plan_reports",
 ]
 
 

@@ -86,6 +86,11 @@ PLAN: dict[str, Plan] = {
     "funds.arrangements": dist("county_code", "money arranged to projects by the county"),
     "funds.disbursements": dist("county_code", "every payment to a payee, millions a year"),
     "funds.reversals": dist("county_code", "corrections of arrangements and disbursements"),
+    "funds.plans": dist("county_code", "统筹整合方案: one per county and year"),
+    "funds.plan_versions": dist("county_code", "a plan's filing and its adjustments: a few per plan"),
+    "funds.plan_lines": dist("county_code", "each version's planned sources and projects: tens to hundreds"),
+    "funds.plan_reports": dist("county_code", "the report of a version to the city and province: one each"),
+    "funds.obligations": Plan(REFERENCE, "policy obligations by region and period: tens per province"),
     # Projects: the county project library.
     "projects.projects": dist("county_code", "the county project library: ~1 million over a decade"),
     "projects.project_events": dist("county_code", "every step of a project's lifecycle"),
