@@ -134,6 +134,10 @@ ROUTES: tuple[Route, ...] = (
     # Obligations as reference data (F15's plan requirement, F17–F18's input obligations): declared from above
     _r("PUT", "/funds/obligations/{code}", ADMIN, FINANCE),
     _r("GET", "/funds/obligations/{code}", *ANY_ROLE),
+    # Input obligations (issue #17, F17–F18): the figures they are judged on, declared by finance; the report
+    _r("POST", "/funds/revenues", FINANCE),
+    _r("POST", "/funds/recoveries", FINANCE),
+    _r("GET", "/funds/reports/input", FINANCE, INSPECTOR),
     # Projects
     _r("POST", "/projects", PM),
     _r("GET", "/projects", PM, FINANCE, INSPECTOR),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.funds import input_detectors  # noqa: F401  (registers INPUT_OBLIGATION_FAILED)
 from services.funds.api import internal_router, public_router, router
 from services.funds.detectors import registry
 from services.funds.plans_api import router as plans_router

@@ -329,3 +329,48 @@ for _planned in (Plan, PlanVersion, PlanLine, PlanReport):
     append_only(table_of(_planned))
 for _added in (Plan, PlanVersion, PlanLine, PlanReport, Obligation):
     table_of(_added).to_metadata(metadata)
+
+
+# Issue #17 point 4: the figures the input obligations (F17, F18) are judged on, each a new row: a region's declared
+# revenue for a year (the latest declaration counts, a correction is a new one) and its recoveries of idle money
+# (清理回收存量资金) with the part of each put to targeted poverty work.
+
+
+class RevenueDeclaration(SQLModel, table=True):
+    __tablename__ = "revenue_declarations"
+    __table_args__ = (
+        CheckConstraint("revenue_fen >= 0", name="ck_revenue_declarations_not_negative"),
+        Index("ix_revenue_declarations_year", "region_code", "fiscal_year"),
+    )
+    region_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    fiscal_year: int = Field(sa_column=Column(Integer, nullable=False))
+    revenue_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+
+
+class Recovery(SQLModel, table=True):
+    __tablename__ = "recoveries"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="ck_recoveries_positive"),
+        CheckConstraint("to_poverty_fen >= 0 AND to_poverty_fen <= amount_fen", name="ck_recoveries_to_poverty"),
+        Index("ix_recoveries_year", "region_code", "fiscal_year"),
+    )
+    region_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    fiscal_year: int = Field(sa_column=Column(Integer, nullable=False))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    to_poverty_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    recovered_on: date = Field(sa_column=Column(Date, nullable=False))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+
+
+for _declared in (RevenueDeclaration, Recovery):
+    append_only(table_of(_declared))
+    table_of(_declared).to_metadata(metadata)

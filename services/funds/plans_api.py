@@ -7,9 +7,18 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from services.funds import obligations, plan_execution, plans
+from services.funds import input_obligations, obligations, plan_execution, plans
 from services.funds.clients import ProjectsDep
-from services.funds.input_schemas import ObligationCode, ObligationPut, ObligationRead
+from services.funds.input_schemas import (
+    InputReport,
+    ObligationCode,
+    ObligationPut,
+    ObligationRead,
+    RecoveryCreate,
+    RecoveryRead,
+    RevenueCreate,
+    RevenueRead,
+)
 from services.funds.plan_schemas import PlanAdjustment, PlanCreate, PlanExecution, PlanRead, PlanReportCreate
 from services.funds.schemas import RecordId, YearParam
 from services.kernel.app import service_router
@@ -82,3 +91,28 @@ async def put_obligation(
 @router.get("/obligations/{code}", response_model=ObligationRead)
 async def get_obligation(code: Annotated[ObligationCode, Path()], session: SessionDep) -> ObligationRead:
     return await obligations.get_obligation(session, code)
+
+
+@router.post("/revenues", response_model=RevenueRead, status_code=201)
+async def post_revenue(body: RevenueCreate, session: SessionDep, principal: PrincipalDep) -> RevenueRead:
+    """F17: a region's revenue for a year, as declared (a correction is a later declaration)."""
+    return await input_obligations.declare_revenue(session, principal=principal, body=body)
+
+
+@router.post("/recoveries", response_model=RecoveryRead, status_code=201)
+async def post_recovery(body: RecoveryCreate, session: SessionDep, principal: PrincipalDep) -> RecoveryRead:
+    """F17: idle money a region recovered, and the part of it put to targeted poverty work."""
+    return await input_obligations.record_recovery(session, principal=principal, body=body)
+
+
+@router.get("/reports/input", response_model=InputReport)
+async def get_input_report(
+    session: SessionDep,
+    principal: PrincipalDep,
+    projects: ProjectsDep,
+    region: Annotated[RegionCode, Query()],
+    year: Annotated[YearParam, Query()],
+) -> InputReport:
+    """F17–F18: each input obligation in force for the region and year, passed or failed."""
+    return await input_obligations.input_report(session, principal=principal, projects=projects, region_code=region,
+                                    fiscal_year=year)

@@ -9,6 +9,7 @@ PROTECTED = [
     "funds.disbursements", "funds.reversals", "loans.loan_repayments", "loans.loan_extensions",
     "loans.loan_usage_reports", "registry.household_imports", "registry.household_status_history",
     "projects.project_events", "funds.plans", "funds.plan_versions", "funds.plan_lines", "funds.plan_reports",
+    "funds.revenue_declarations", "funds.recoveries",
 ]
 
 

@@ -565,6 +565,14 @@ SPECS: dict[tuple[str, str], Spec] = {
             "region_code": p.county, "kind": "county_plan", "from_year": PLAN_YEAR, "doc_no": "矩阵"}), OUTSIDE),
     ("GET", "/funds/obligations/{code}"): same(EVERY_ROLE, get(_fixed("/funds/obligations/mx-none")),
                                                Expect(404, "NOT_FOUND")),
+    ("POST", "/funds/revenues"): spec({FINANCE}, post(lambda p: "/funds/revenues", lambda w, p: {
+        "region_code": p.county, "fiscal_year": PLAN_YEAR, "revenue_fen": 1_000, "doc_no": "矩阵决算"}),
+        own=CREATED),
+    ("POST", "/funds/recoveries"): spec({FINANCE}, post(lambda p: "/funds/recoveries", lambda w, p: {
+        "region_code": p.county, "fiscal_year": PLAN_YEAR, "amount_fen": 1_000, "to_poverty_fen": 500,
+        "doc_no": "矩阵回收"}), own=CREATED),
+    ("GET", "/funds/reports/input"): spec({FINANCE, INSPECTOR}, get(lambda p: "/funds/reports/input", lambda p: {
+        "region": p.county, "year": PLAN_YEAR})),
     # Projects
     ("POST", "/projects"): spec({PM}, post(lambda p: "/projects", lambda w, p: project_body(
         p.county, [p.household_id])), own=CREATED),

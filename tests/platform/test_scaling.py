@@ -91,6 +91,8 @@ PLAN: dict[str, Plan] = {
     "funds.plan_lines": dist("county_code", "each version's planned sources and projects: tens to hundreds"),
     "funds.plan_reports": dist("county_code", "the report of a version to the city and province: one each"),
     "funds.obligations": Plan(REFERENCE, "policy obligations by region and period: tens per province"),
+    "funds.revenue_declarations": dist("region_code", "a region's declared revenue: one or a few a year"),
+    "funds.recoveries": dist("region_code", "a region's recoveries of idle money: tens a year"),
     # Projects: the county project library.
     "projects.projects": dist("county_code", "the county project library: ~1 million over a decade"),
     "projects.project_events": dist("county_code", "every step of a project's lifecycle"),
