@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funds import input_rules
+from services.funds import input_rules, problems
 from services.funds.clients import Project, Projects
 from services.funds.input_schemas import (
     InputReport,
@@ -23,7 +23,6 @@ from services.funds.input_schemas import (
 from services.funds.models import Obligation
 from services.funds.repository import inputs as repository
 from services.kernel import clock
-from services.kernel.errors import ValidationProblem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.regions import jurisdiction_prefix, region_level
@@ -45,8 +44,7 @@ async def declare_revenue(session: AsyncSession, *, principal: Principal, body: 
 async def record_recovery(session: AsyncSession, *, principal: Principal, body: RecoveryCreate) -> RecoveryRead:
     check_covers(principal, body.region_code, field="region_code")
     if body.to_poverty_fen > body.amount_fen:
-        raise ValidationProblem("用于扶贫的部分不能超过回收总额 / to_poverty_fen exceeds amount_fen",
-                                field="to_poverty_fen")
+        raise problems.recovered_to_poverty_exceeds()
     record_id, on = new_id("rcv"), body.recovered_on or clock.today()
     values = {**body.model_dump(), "recovered_on": on}
     await repository.insert_recovery(session, id=record_id, created_by=principal.id,

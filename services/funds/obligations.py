@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funds import problems
 from services.funds.input_schemas import SHARED_KINDS, ObligationPut, ObligationRead
 from services.funds.repository import plans as repository
-from services.kernel.errors import ValidationProblem
 from services.kernel.identity import Principal
 from services.kernel.regions import region_level
 from services.kernel.scope import S1, check_covers
@@ -18,10 +17,9 @@ from services.kernel.scope import S1, check_covers
 def check_obligation(body: ObligationPut) -> None:
     """A share is given exactly for the kinds that have one; a period ends no earlier than it starts."""
     if (body.kind in SHARED_KINDS) != (body.share_bp is not None):
-        wanted = "需要 / needs" if body.kind in SHARED_KINDS else "不要 / takes no"
-        raise ValidationProblem(f"{body.kind} {wanted} share_bp", field="share_bp")
+        raise problems.share_given_wrongly(body.kind, needed=body.kind in SHARED_KINDS)
     if body.to_year is not None and body.to_year < body.from_year:
-        raise ValidationProblem("to_year 早于 from_year / to_year is before from_year", field="to_year")
+        raise problems.period_reversed()
 
 
 async def put_obligation(session: AsyncSession, *, principal: Principal, code: str,

@@ -29,7 +29,7 @@ from services.funds.reference import load_reference
 from services.funds.repository import plans as repository
 from services.funds.repository.unique import Duplicate
 from services.kernel import clock
-from services.kernel.errors import Problem, ValidationProblem
+from services.kernel.errors import Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.scope import check_covers
@@ -49,7 +49,7 @@ def _check_once(names: Sequence[str], what: str, key: str) -> None:
     seen: set[str] = set()
     for index, name in enumerate(names):
         if name in seen:
-            raise ValidationProblem(f"{name} 重复 / {name} is planned twice", field=f"{what}.{index}.{key}")
+            raise problems.planned_twice(name, f"{what}.{index}.{key}")
         seen.add(name)
 
 

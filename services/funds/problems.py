@@ -330,3 +330,21 @@ def obligation_set_from_above(region_code: str) -> NotInJurisdiction:
         f"centre, a province or a city above it, not by a county",
         field="region_code", rule=S1,
     )
+
+
+def planned_twice(name: str, field: str) -> ValidationProblem:
+    return ValidationProblem(f"{name} 重复 / {name} is planned twice in one version", field=field)
+
+
+def share_given_wrongly(kind: str, *, needed: bool) -> ValidationProblem:
+    wanted = "需要 / needs" if needed else "不要 / takes no"
+    return ValidationProblem(f"{kind} {wanted} share_bp", field="share_bp")
+
+
+def period_reversed() -> ValidationProblem:
+    return ValidationProblem("to_year 早于 from_year / to_year is before from_year", field="to_year")
+
+
+def recovered_to_poverty_exceeds() -> ValidationProblem:
+    return ValidationProblem("用于扶贫的部分不能超过回收总额 / to_poverty_fen exceeds amount_fen",
+                             field="to_poverty_fen")
