@@ -156,6 +156,7 @@ async def report(session: AsyncSession, *, principal: Principal, plan_id: str, b
     found = await repository.versions(session, county_code=plan.county_code, plan_id=plan.id)
     reported = {int(v[0].version) for v in found if v[1] is not None}
     plan_rules.check_reportable(version=body.version, latest=len(found), reported=body.version in reported)
+    await _check_still_covers(session, plan=plan, version=body.version, in_force=max(reported, default=None))
     try:
         await repository.insert_report(session, county_code=plan.county_code, plan_id=plan.id, version=body.version,
                                        reported_on=body.reported_on or clock.today(), created_by=principal.id,
@@ -163,6 +164,19 @@ async def report(session: AsyncSession, *, principal: Principal, plan_id: str, b
     except Duplicate as exc:
         raise problems.plan_already_reported(body.version) from exc
     return await read_plan(session, plan)
+
+
+async def _check_still_covers(session: AsyncSession, *, plan: Plan, version: int, in_force: int | None) -> None:
+    """F16 at the report: the version about to be in force still covers what the year arranged, arrangements made
+    under the version in force since it was filed included. The projects of both versions are locked first, so no
+    arrangement to them lands between this check and the report."""
+    planned = await repository.planned(session, county_code=plan.county_code, plan_id=plan.id, version=version,
+                                       kind="project")
+    before = {} if in_force is None else await repository.planned(
+        session, county_code=plan.county_code, plan_id=plan.id, version=in_force, kind="project")
+    await repository.lock_projects(session, [*planned, *before])
+    arranged = await _arranged_by_project(session, county_code=plan.county_code, fiscal_year=plan.fiscal_year)
+    plan_rules.check_covers_arranged(sorted(planned.items()), arranged=arranged)
 
 
 async def get_plan(session: AsyncSession, *, principal: Principal, plan_id: str) -> PlanRead:

@@ -265,3 +265,24 @@ async def test_f16_concurrent_adjustments_file_one_version_each_or_409(site: Sit
     assert all(r.status_code in (201, 409) for r in answers), [r.text for r in answers]
     assert await db.fetchval("SELECT count(*) FROM funds.plan_versions WHERE plan_id = $1", plan["id"]) == 1 + created
     assert created >= 1
+
+
+async def test_f16_a_version_reported_after_arrangements_still_covers_them(site: Site) -> None:
+    """An adjustment filed while version 1 is in force, then money arranged under version 1: reporting the
+    adjustment is refused if it would now plan the project below what it received, allowed if not."""
+    w = site.world
+    a = await site.project("approved")
+    plan = await file_plan(site, {a: 300_000})
+    lower = await w.fin_pilot.post(f"/funds/plans/{plan['id']}/adjustments",
+                                   json=lines({a: 150_000}, site, reason="压减"))
+    assert lower.status_code == 201, lower.text
+    assert (await arrange(site, a, 200_000)).status_code == 201  # under version 1, still in force
+    refused = await w.fin_pilot.post(f"/funds/plans/{plan['id']}/report", json={"version": 2})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == codes.PLAN_BELOW_ARRANGED
+    assert (await w.inspector.get(f"/funds/plans/{plan['id']}")).json()["version_in_force"] == 1
+    fixed = await w.fin_pilot.post(f"/funds/plans/{plan['id']}/adjustments",
+                                   json=lines({a: 200_000}, site, reason="按实际安排"))
+    assert fixed.status_code == 201, fixed.text
+    reported = await w.fin_pilot.post(f"/funds/plans/{plan['id']}/report", json={"version": 3})
+    assert reported.status_code == 200 and reported.json()["version_in_force"] == 3, reported.text

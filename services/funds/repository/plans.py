@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.funds.models import Obligation, Plan, PlanLine, PlanReport, PlanVersion
+from services.funds.models import Obligation, Plan, PlanLine, PlanReport, PlanVersion, ProjectLedger
 from services.funds.repository.unique import Duplicate
 
 
@@ -154,3 +154,13 @@ async def execution(session: AsyncSession, *, county_code: str, fiscal_year: int
                     project_id: str = "") -> list[Row[Any]]:
     params = {"county": county_code, "year": fiscal_year, "project_id": project_id}
     return list(await session.execute(_EXECUTION, params))
+
+
+async def lock_projects(session: AsyncSession, project_ids: Sequence[str]) -> None:
+    """Lock the ledger rows of these projects (those arranged to so far), in id order: an arrangement locks its
+    project's row first (F4, F15), so none of them changes while a version is judged against what they received."""
+    statement = (
+        select(col(ProjectLedger.project_id)).where(col(ProjectLedger.project_id).in_(sorted(set(project_ids))))
+        .order_by(col(ProjectLedger.project_id)).with_for_update()
+    )
+    await session.execute(statement)
