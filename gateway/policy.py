@@ -128,6 +128,21 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/funds/reports/growth", FINANCE, INSPECTOR),
     _r("GET", "/funds/reports/progress", FINANCE, INSPECTOR),
     _r("GET", "/funds/trace", INSPECTOR),
+    # The county's integration plan (issue #17, F15–F16): filed, adjusted and reported by the county's finance
+    # office (the service keeps it to the county's own principals); read by finance above it and by inspectors
+    _r("POST", "/funds/plans", FINANCE),
+    _r("POST", "/funds/plans/{plan_id}/adjustments", FINANCE),
+    _r("POST", "/funds/plans/{plan_id}/report", FINANCE, max_body=SMALL_BODY),
+    _r("GET", "/funds/plans", FINANCE, INSPECTOR),
+    _r("GET", "/funds/plans/{plan_id}", FINANCE, INSPECTOR),
+    _r("GET", "/funds/reports/plan-execution", FINANCE, INSPECTOR),
+    # Obligations as reference data (F15's plan requirement, F17–F18's input obligations): declared from above
+    _r("PUT", "/funds/obligations/{code}", ADMIN, FINANCE),
+    _r("GET", "/funds/obligations/{code}", *ANY_ROLE),
+    # Input obligations (issue #17, F17–F18): the figures they are judged on, declared by finance; the report
+    _r("POST", "/funds/revenues", FINANCE),
+    _r("POST", "/funds/recoveries", FINANCE),
+    _r("GET", "/funds/reports/input", FINANCE, INSPECTOR),
     # Projects
     _r("POST", "/projects", PM),
     _r("GET", "/projects", PM, FINANCE, INSPECTOR),

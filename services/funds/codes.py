@@ -83,3 +83,14 @@ ASSET_INCOME = "ASSET_INCOME"  # the fund source of an asset's income account (a
 DIVIDEND_KIND = "dividend"  # the transfers' kind
 DIVIDEND_PAYEE_INELIGIBLE = "DIVIDEND_PAYEE_INELIGIBLE"  # 422 F10: a shareholder not eligible on the day paid
 DIVIDEND_CONFLICT = "DIVIDEND_CONFLICT"  # 409: this dividend was paid already, with other amounts
+# Issue #17: the county's integration plan (F15, F16) and the input obligations (F17, F18)
+NOT_IN_PLAN = "NOT_IN_PLAN"  # F15, 422: an arrangement outside the plan in force, or beyond its amount
+PLAN_EXISTS = "PLAN_EXISTS"  # F16, 409: one plan per county and year; adjust it instead
+PLAN_UNBALANCED = "PLAN_UNBALANCED"  # F16, 422: the planned projects exceed the planned sources
+PLAN_BELOW_ARRANGED = "PLAN_BELOW_ARRANGED"  # F16, 422: a version plans a project below what the year arranged
+PLAN_VERSION_SUPERSEDED = "PLAN_VERSION_SUPERSEDED"  # F16, 409: only the latest version is reported
+PLAN_ALREADY_REPORTED = "PLAN_ALREADY_REPORTED"  # F16, 409: a version is reported once
+INPUT_OBLIGATION_FAILED = "INPUT_OBLIGATION_FAILED"  # F17/F18 alert: a declared input obligation not met
+
+PLAN_REQUIRED = "county_plan"  # F15: the obligation kind that requires a pilot county's plan (reference data)
+PLAN_LINES_MAX = 1000  # lines of one kind in a plan version

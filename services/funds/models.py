@@ -325,3 +325,138 @@ metadata = schema_metadata(
         )
     ),
 )
+
+
+# Issue #17 point 1: the county's annual integration plan (统筹整合方案, F15–F16). A plan is one per county and
+# year; each filing (the first, then every adjustment 调整 with its reason) is a new version with its own lines, and
+# a version reported to the city and province (上报) is a new row too: nothing of a plan is edited.
+
+
+class Plan(SQLModel, table=True):
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("county_code", "fiscal_year", name="uq_plans_county_year"),)
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    fiscal_year: int = Field(sa_column=Column(Integer, nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+
+
+class PlanVersion(SQLModel, table=True):
+    """A filing of a plan: version 1 is the plan as first filed, each later one an adjustment with its reason."""
+
+    __tablename__ = "plan_versions"
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    plan_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    version: int = Field(sa_column=Column(Integer, primary_key=True))
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    filed_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+
+
+class PlanLine(SQLModel, table=True):
+    """One line of a plan version: a planned fund source (`kind` source, `ref` its code) or a planned library
+    project (`kind` project, `ref` the projects service's id) and its amount."""
+
+    __tablename__ = "plan_lines"
+    __table_args__ = (
+        CheckConstraint("kind IN ('source', 'project')", name="ck_plan_lines_kind"),
+        CheckConstraint("amount_fen > 0", name="ck_plan_lines_positive"),
+    )
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    plan_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    version: int = Field(sa_column=Column(Integer, primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    ref: str = Field(sa_column=Column(String(64), primary_key=True))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class PlanReport(SQLModel, table=True):
+    """A version reported to the city and province (上报备案): at most once per version (the key)."""
+
+    __tablename__ = "plan_reports"
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    plan_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    version: int = Field(sa_column=Column(Integer, primary_key=True))
+    reported_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+
+
+class Obligation(SQLModel, table=True):
+    """Which policy obligation applies to which regions and years (F15's plan requirement, F17/F18's input
+    obligations), as reference data: the regions under `region_code` (of `level`, any if null) from `from_year` to
+    `to_year` (open if null); `share_bp` the share in basis points where the obligation has one."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('county_plan', 'revenue_increment', 'recovered_idle', 'year_on_year_growth', 'industry_share')",
+            name="ck_obligations_kind",
+        ),
+        Index("ix_obligations_region", "region_code"),
+    )
+    code: str = Field(sa_column=Column(String(64), primary_key=True))
+    region_code: str = Field(sa_column=Column(String(6), nullable=False))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    level: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    share_bp: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    from_year: int = Field(sa_column=Column(Integer, nullable=False))
+    to_year: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    updated_at: datetime = Field(sa_column=_now())
+
+
+for _planned in (Plan, PlanVersion, PlanLine, PlanReport):
+    append_only(table_of(_planned))
+for _added in (Plan, PlanVersion, PlanLine, PlanReport, Obligation):
+    table_of(_added).to_metadata(metadata)
+
+
+# Issue #17 point 4: the figures the input obligations (F17, F18) are judged on, each a new row: a region's declared
+# revenue for a year (the latest declaration counts, a correction is a new one) and its recoveries of idle money
+# (清理回收存量资金) with the part of each put to targeted poverty work.
+
+
+class RevenueDeclaration(SQLModel, table=True):
+    __tablename__ = "revenue_declarations"
+    __table_args__ = (
+        CheckConstraint("revenue_fen >= 0", name="ck_revenue_declarations_not_negative"),
+        Index("ix_revenue_declarations_year", "region_code", "fiscal_year"),
+    )
+    region_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    fiscal_year: int = Field(sa_column=Column(Integer, nullable=False))
+    revenue_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+
+
+class Recovery(SQLModel, table=True):
+    __tablename__ = "recoveries"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="ck_recoveries_positive"),
+        CheckConstraint("to_poverty_fen >= 0 AND to_poverty_fen <= amount_fen", name="ck_recoveries_to_poverty"),
+        Index("ix_recoveries_year", "region_code", "fiscal_year"),
+    )
+    region_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    fiscal_year: int = Field(sa_column=Column(Integer, nullable=False))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    to_poverty_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    recovered_on: date = Field(sa_column=Column(Date, nullable=False))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_now())
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+
+
+for _declared in (RevenueDeclaration, Recovery):
+    append_only(table_of(_declared))
+    table_of(_declared).to_metadata(metadata)

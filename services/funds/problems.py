@@ -348,3 +348,119 @@ def internal_only() -> NotFound:
 
 def registry_failed(status: int) -> ServiceUnavailable:
     return ServiceUnavailable(f"registry 服务出错 / the registry answered {status}", service="registry")
+# The county's integration plan (issue #17 point 1, F15–F16)
+
+
+def not_in_plan(project_id: str, county_code: str, year: int) -> RuleViolation:
+    return RuleViolation(
+        f"项目 {project_id} 不在 {county_code} 县 {year} 年已上报的统筹整合方案中 / project {project_id} is not in the "
+        f"integration plan in force of county {county_code} for {year} (file it, or adjust the plan, and report it)",
+        code=codes.NOT_IN_PLAN, rule="F15", field="project_id",
+    )
+
+
+def beyond_plan(*, project_id: str, planned_fen: int, arranged_fen: int, amount_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"超出方案安排 / beyond the plan (F15): project {project_id} is planned {planned_fen} fen, {arranged_fen} "
+        f"already arranged this year + {amount_fen} exceeds it (adjust the plan and report it first)",
+        code=codes.NOT_IN_PLAN, rule="F15", field="amount_fen", planned_fen=planned_fen, arranged_fen=arranged_fen,
+    )
+
+
+def plan_exists(county_code: str, year: int, plan_id: str | None) -> Conflict:
+    return Conflict(
+        f"{county_code} 县 {year} 年已有统筹整合方案，请提交调整 / county {county_code} already has a plan for {year}: "
+        f"file an adjustment (POST /funds/plans/{plan_id}/adjustments)",
+        code=codes.PLAN_EXISTS, rule="F16", field="fiscal_year", plan_id=plan_id,
+    )
+
+
+def no_plan(plan_id: str) -> NotFound:
+    return NotFound(f"没有这个统筹整合方案 / no integration plan {plan_id}")
+
+
+def plan_unbalanced(*, projects_fen: int, sources_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"项目安排超过资金来源 / the planned projects ({projects_fen} fen) exceed the planned sources "
+        f"({sources_fen} fen)",
+        code=codes.PLAN_UNBALANCED, rule="F16", field="projects",
+    )
+
+
+def plan_below_arranged(index: int, *, project_id: str, planned_fen: int, arranged_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"项目 {project_id} 本年已安排 {arranged_fen} 分，方案不能少于此数 / project {project_id} already received "
+        f"{arranged_fen} fen this year: the plan cannot give it less ({planned_fen})",
+        code=codes.PLAN_BELOW_ARRANGED, rule="F16", field=f"projects.{index}.amount_fen", arranged_fen=arranged_fen,
+    )
+
+
+def plan_dropped_arranged(project_id: str, arranged_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"项目 {project_id} 本年已安排 {arranged_fen} 分，不能移出方案 / project {project_id} already received "
+        f"{arranged_fen} fen this year: the plan cannot drop it",
+        code=codes.PLAN_BELOW_ARRANGED, rule="F16", field="projects", project_id=project_id,
+        arranged_fen=arranged_fen,
+    )
+
+
+def plan_version_superseded(version: int, latest: int) -> Conflict:
+    return Conflict(
+        f"第 {version} 版已被第 {latest} 版取代，只能上报最新版本 / version {version} was superseded by version "
+        f"{latest}: only the latest version is reported",
+        code=codes.PLAN_VERSION_SUPERSEDED, rule="F16", field="version", latest_version=latest,
+    )
+
+
+def plan_already_reported(version: int) -> Conflict:
+    return Conflict(
+        f"第 {version} 版已上报 / version {version} was already reported",
+        code=codes.PLAN_ALREADY_REPORTED, rule="F16", field="version",
+    )
+
+
+def plan_filed_concurrently() -> Conflict:
+    return Conflict(
+        "同时提交了另一份调整，请刷新后重试 / another adjustment of this plan was filed at the same time: read the "
+        "plan and file again",
+        field="reason",
+    )
+
+
+def plan_filed_by_county(county_code: str) -> NotInJurisdiction:
+    return NotInJurisdiction(
+        f"统筹整合方案由 {county_code} 县自己编制、调整和上报 / county {county_code}'s own offices file, adjust and "
+        f"report its plan",
+        field="county_code",
+    )
+
+
+def no_obligation(code: str) -> NotFound:
+    return NotFound(f"没有这项义务 / no obligation {code}")
+
+
+def obligation_set_from_above(region_code: str) -> NotInJurisdiction:
+    """S1: obligations bind the regions below whoever declares them; a county does not set its own."""
+    return NotInJurisdiction(
+        f"义务由中央、省或市为 {region_code} 设定，县不能自定 / an obligation on {region_code} is declared by the "
+        f"centre, a province or a city above it, not by a county",
+        field="region_code", rule=S1,
+    )
+
+
+def planned_twice(name: str, field: str) -> ValidationProblem:
+    return ValidationProblem(f"{name} 重复 / {name} is planned twice in one version", field=field)
+
+
+def share_given_wrongly(kind: str, *, needed: bool) -> ValidationProblem:
+    wanted = "需要 / needs" if needed else "不要 / takes no"
+    return ValidationProblem(f"{kind} {wanted} share_bp", field="share_bp")
+
+
+def period_reversed() -> ValidationProblem:
+    return ValidationProblem("to_year 早于 from_year / to_year is before from_year", field="to_year")
+
+
+def recovered_to_poverty_exceeds() -> ValidationProblem:
+    return ValidationProblem("用于扶贫的部分不能超过回收总额 / to_poverty_fen exceeds amount_fen",
+                             field="to_poverty_fen")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funds import basis, codes, ledger, problems, rules
+from services.funds import basis, codes, ledger, plans, problems, rules
 from services.funds.clients import Gateway, Household, Projects, Registry
 from services.funds.ledger import AccountKey, Move, Posted
 from services.funds.reference import load_reference
@@ -70,6 +70,8 @@ async def arrange(
     rules.check_within_budget(arranged_fen=arranged_fen, amount_fen=body.amount_fen,
                               budget_fen=int(project["budget_fen"]))
     record_id, on = new_id("arr"), body.arranged_on or clock.today()
+    await plans.check_arrangement(session, county_code=body.county_code, project_id=body.project_id, on=on,
+                                  amount_fen=body.amount_fen)  # F15, with the project's row locked
     await arrangements.insert_arrangement(
         session, id=record_id, county_code=body.county_code, project_id=body.project_id, amount_fen=body.amount_fen,
         fund_source=body.fund_source, arranged_on=on, created_by=principal.id, recorded_by_org=recorded_by,

@@ -10,6 +10,8 @@ PROTECTED = [
     "loans.loan_usage_reports", "registry.household_imports", "registry.household_status_history",
     "projects.project_events", "projects.contracts", "projects.tender_thresholds", "funds.disbursement_bases",
     "funds.subsidy_standards",
+    "projects.project_events", "funds.plans", "funds.plan_versions", "funds.plan_lines", "funds.plan_reports",
+    "funds.revenue_declarations", "funds.recoveries",
 ]
 
 

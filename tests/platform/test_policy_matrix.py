@@ -75,6 +75,7 @@ class Place:
     complaint: str = ""  # a public complaint about the county (O12)
     audit_seq: int = 0  # an entry of the trail in the county, in a signed checkpoint
     alerts: dict[str, str] = field(default_factory=dict)  # service -> an open alert of the county
+    plan: str = ""  # the county's integration plan of PLAN_YEAR (issue #17), reported
 
     @property
     def province(self) -> str:
@@ -153,6 +154,18 @@ async def _money(place: Place, source: str, make_principal: MakePrincipal) -> No
     place.appropriation = (await _ok(own_budget))["id"]
 
 
+PLAN_YEAR = random.randrange(2030, 2100)  # a year no other test plans for these counties
+
+
+async def _plan(place: Place, source: str, make_principal: MakePrincipal) -> None:
+    county = await make_principal(FINANCE, place.county)
+    filed = await _ok(await county.post("/funds/plans", json={
+        "county_code": place.county, "fiscal_year": PLAN_YEAR, "sources": [{"fund_source": source,
+                                                                            "amount_fen": 100}], "projects": []}))
+    place.plan = filed["id"]
+    await _ok(await county.post(f"/funds/plans/{place.plan}/report", json={"version": 1}), 200)
+
+
 async def _alert(db: asyncpg.Pool, service: str, region: str) -> str:
     alert_id = new_id(f"alert-{service}")
     await db.execute(
@@ -175,6 +188,7 @@ async def _place(county: str, source: str, admin: Api, make_principal: MakePrinc
     await _projects(place, pm)
     place.loan = (await _ok(await lender.post("/loans", json=_loan_body(place))))["id"]
     await _money(place, source, make_principal)
+    await _plan(place, source, make_principal)
     place.complaint = (await _ok(await admin.client.post("/public/complaints", json={
         "region_code": county, "text": "矩阵举报", "contact": "matrix@example.org"})))["id"]
     for service in ("funds", "projects", "loans", "registry", "ack", "resolve"):
@@ -543,6 +557,37 @@ SPECS: dict[tuple[str, str], Spec] = {
                                                                        lambda p: {"region": p.county})),
     ("GET", "/funds/trace"): spec({INSPECTOR}, get(lambda p: "/funds/trace",
                                                    lambda p: {"allocation_id": p.allocation})),
+    # The county's integration plan (issue #17): the county's own finance office files it
+    ("POST", "/funds/plans"): spec({FINANCE}, post(lambda p: "/funds/plans", lambda w, p: {
+        "county_code": p.county, "fiscal_year": PLAN_YEAR + 1 if PLAN_YEAR < 2100 else 2029,
+        "sources": [{"fund_source": w.source, "amount_fen": 100}], "projects": []}), own=CREATED),
+    ("POST", "/funds/plans/{plan_id}/adjustments"): spec({FINANCE}, post(
+        lambda p: f"/funds/plans/{p.plan}/adjustments", lambda w, p: {
+            "sources": [{"fund_source": w.source, "amount_fen": 200}], "projects": [], "reason": "矩阵调整"}),
+        own=CREATED),
+    # a version that does not exist is not the latest: the one business refusal of the body
+    ("POST", "/funds/plans/{plan_id}/report"): spec({FINANCE}, post(lambda p: f"/funds/plans/{p.plan}/report",
+                                                                    lambda w, p: {"version": 999}),
+                                                    own=Expect(409, "PLAN_VERSION_SUPERSEDED")),
+    ("GET", "/funds/plans"): spec({FINANCE, INSPECTOR}, get(lambda p: "/funds/plans", lambda p: {
+        "county": p.county, "year": PLAN_YEAR}), own=listing("id", lambda p: p.plan, listed=True)),
+    ("GET", "/funds/plans/{plan_id}"): spec({FINANCE, INSPECTOR}, get(lambda p: f"/funds/plans/{p.plan}")),
+    ("GET", "/funds/reports/plan-execution"): spec({FINANCE, INSPECTOR}, get(
+        lambda p: "/funds/reports/plan-execution", lambda p: {"county": p.county, "year": PLAN_YEAR})),
+    # Obligations are declared from above the regions they bind: no county principal declares one
+    ("PUT", "/funds/obligations/{code}"): same({ADMIN, FINANCE}, lambda w, p: Call(
+        "PUT", f"/funds/obligations/mx-{uuid.uuid4().hex[:6]}", json={
+            "region_code": p.county, "kind": "county_plan", "from_year": PLAN_YEAR, "doc_no": "矩阵"}), OUTSIDE),
+    ("GET", "/funds/obligations/{code}"): same(EVERY_ROLE, get(_fixed("/funds/obligations/mx-none")),
+                                               Expect(404, "NOT_FOUND")),
+    ("POST", "/funds/revenues"): spec({FINANCE}, post(lambda p: "/funds/revenues", lambda w, p: {
+        "region_code": p.county, "fiscal_year": PLAN_YEAR, "revenue_fen": 1_000, "doc_no": "矩阵决算"}),
+        own=CREATED),
+    ("POST", "/funds/recoveries"): spec({FINANCE}, post(lambda p: "/funds/recoveries", lambda w, p: {
+        "region_code": p.county, "fiscal_year": PLAN_YEAR, "amount_fen": 1_000, "to_poverty_fen": 500,
+        "doc_no": "矩阵回收"}), own=CREATED),
+    ("GET", "/funds/reports/input"): spec({FINANCE, INSPECTOR}, get(lambda p: "/funds/reports/input", lambda p: {
+        "region": p.county, "year": PLAN_YEAR})),
     # Projects
     ("POST", "/projects"): spec({PM}, post(lambda p: "/projects", lambda w, p: project_body(
         p.county, [p.household_id])), own=CREATED),

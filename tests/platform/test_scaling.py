@@ -90,6 +90,13 @@ PLAN: dict[str, Plan] = {
     "funds.disbursement_bases": dist("county_code", "the basis of each payment (F11-F14): one per payment"),
     "funds.subsidy_standards": dist("county_code", "a county's subsidy standards (F13): tens of versions a year"),
     "funds.dividend_payments": dist("county_code", "P12: an asset's dividend to each shareholding household"),
+    "funds.plans": dist("county_code", "统筹整合方案: one per county and year"),
+    "funds.plan_versions": dist("county_code", "a plan's filing and its adjustments: a few per plan"),
+    "funds.plan_lines": dist("county_code", "each version's planned sources and projects: tens to hundreds"),
+    "funds.plan_reports": dist("county_code", "the report of a version to the city and province: one each"),
+    "funds.obligations": Plan(REFERENCE, "policy obligations by region and period: tens per province"),
+    "funds.revenue_declarations": dist("region_code", "a region's declared revenue: one or a few a year"),
+    "funds.recoveries": dist("region_code", "a region's recoveries of idle money: tens a year"),
     # Projects: the county project library.
     "projects.projects": dist("county_code", "the county project library: ~1 million over a decade"),
     "projects.project_events": dist("county_code", "every step of a project's lifecycle"),

@@ -5,8 +5,8 @@ from the source's own flag. Reference data (national, a row per source and year 
 sources on every allocation's path. Written as autogenerate writes it against the models (checked by
 tests/platform/test_schema.py).
 
-Revision ID: funds_0012_scope
-Revises: funds_0011_dividends
+Revision ID: funds_0011_scope
+Revises: funds_0010_dividends
 Create Date: 2026-12-05 00:55:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "funds_0012_scope"
-down_revision: str | None = "funds_0011_dividends"
+revision: str = "funds_0011_scope"
+down_revision: str | None = "funds_0010_dividends"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

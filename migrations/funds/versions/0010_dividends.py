@@ -6,7 +6,7 @@ transaction. Keyed by (county_code, dividend_id, household_id): a dividend asked
 
 Written as autogenerate writes it against the models, with the append-only trigger the models attach.
 
-Revision ID: funds_0011_dividends
+Revision ID: funds_0010_dividends
 Revises: funds_0009_basis
 Create Date: 2026-12-05 00:50:00
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "funds_0011_dividends"
+revision: str = "funds_0010_dividends"
 down_revision: str | None = "funds_0009_basis"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
