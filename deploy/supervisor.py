@@ -47,11 +47,6 @@ INHERITED = frozenset({"PATH", "HOME", "USER", "LANG", "TZ", "TMPDIR", "VIRTUAL_
 INHERITED_PREFIXES = ("LC_", "PYTHON", "PG", "FUNDTRACK_", "MALLOC_")  # MALLOC_: glibc tunables (issue #14)
 # A secret goes only to the processes that use it: the services check signatures, only the gateway knows the admin.
 SECRET_USERS = {"FUNDTRACK_ADMIN_TOKEN": frozenset({"gateway"})}
-# Issue #14 (memory): glibc raises its mmap threshold each time a large block is freed (up to 32 MiB), after which
-# such blocks come from the heap, and what they leave there stays held by the process. Its starting thresholds, fixed,
-# keep a large transient buffer (an export's page, an import's chunk, a big answer) in its own mapping, given back
-# when freed. An operator's own MALLOC_* wins.
-MALLOC_DEFAULTS = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072"}
 
 
 @dataclass
@@ -111,9 +106,8 @@ def own_env(
     env: Mapping[str, str], name: str, urls: Mapping[str, str], pools: Mapping[str, Mapping[str, str]]
 ) -> dict[str, str]:
     """One child's environment: the shared one, its pool, and (S4) a DATABASE_URL with its own login role and
-    password instead of the migrating user's; with no per-process roles ({}), the shared URL; glibc's fixed
-    thresholds unless the operator set their own."""
-    own = {**MALLOC_DEFAULTS, **env, **pools.get(name, {})}
+    password instead of the migrating user's; with no per-process roles ({}), the shared URL."""
+    own = {**env, **pools.get(name, {})}
     if urls:
         own["DATABASE_URL"] = urls[name]
     return own

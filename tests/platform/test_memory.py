@@ -122,15 +122,3 @@ def test_glibc_malloc_tunables_reach_every_process_and_nothing_else_does() -> No
         passed = process_env(name, env)
         assert passed["MALLOC_ARENA_MAX"] == "2" and passed["MALLOC_MMAP_THRESHOLD_"] == "131072"
         assert "OPERATOR_CLOUD_SECRET" not in passed
-
-
-def test_each_process_gets_glibcs_fixed_thresholds_unless_the_operator_set_their_own() -> None:
-    """Issue #14 (memory): every process `fundtrack up` starts runs with glibc's fixed mmap and trim thresholds (so
-    freed large blocks go back to the system, not held in the heap); an operator's own value wins."""
-    from deploy.supervisor import MALLOC_DEFAULTS, own_env
-
-    for name in ("gateway", "funds"):
-        passed = process_env(name, own_env({"PATH": "/bin"}, name, {}, {}))
-        assert {k: passed[k] for k in MALLOC_DEFAULTS} == MALLOC_DEFAULTS
-        mine = process_env(name, own_env({"PATH": "/bin", "MALLOC_TRIM_THRESHOLD_": "0"}, name, {}, {}))
-        assert mine["MALLOC_TRIM_THRESHOLD_"] == "0" and mine["MALLOC_MMAP_THRESHOLD_"] == "131072"
