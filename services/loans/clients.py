@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 
 from services.kernel.alerts import DetectorContext
+from services.kernel.errors import Problem, ServiceUnavailable
 from services.kernel.http import ServiceClient, client_in, service_dependency
 from services.loans import problems
 from services.loans.rules import Eligibility, Household
@@ -91,3 +92,34 @@ def registry_for_scan(ctx: DetectorContext) -> Registry:
 
 
 RegistryDep = Annotated[Registry, Depends(service_dependency("registry", Registry))]
+
+
+class Funds:
+    """The funds service's internal API: where the money of an approved subsidy claim moves (issue #18 point 3)."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def pay_subsidy(
+        self, *, claim_id: str, county_code: str, fund_source: str, paid_on: date, payee_kind: str,
+        payees: Sequence[tuple[str, int]],
+    ) -> str:
+        """L13: the payment's id. Funds pays a claim once (asked again, it answers the payment made). Its refusal
+        (an unregistered fund or county, INSUFFICIENT_FUNDS) is answered as funds gave it; a failure is a 503."""
+        response = await self.client.request("POST", "/internal/subsidy-payments", json={
+            "claim_id": claim_id, "county_code": county_code, "fund_source": fund_source,
+            "paid_on": paid_on.isoformat(), "payee_kind": payee_kind,
+            "payees": [{"id": payee, "amount_fen": fen} for payee, fen in payees],
+        })
+        if response.status_code == 200:
+            return str(response.json()["id"])
+        if response.status_code in (409, 422):
+            found = response.json()
+            extra = {k: v for k, v in found.items() if k in ("balance_fen", "account")}
+            raise Problem(str(found.get("detail", "")), code=str(found.get("code")), status=response.status_code,
+                          field=found.get("field"), **extra)
+        raise ServiceUnavailable(f"funds 服务出错 / the funds service answered {response.status_code}",
+                                 service="funds")
+
+
+FundsDep = Annotated[Funds, Depends(service_dependency("funds", Funds))]
