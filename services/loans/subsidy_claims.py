@@ -73,7 +73,8 @@ async def _lines(session: AsyncSession, claim: SubsidyClaim) -> list[dict[str, A
     after: str | None = None
     while True:
         loans = await repository.claimable_loans(session, county_code=claim.county_code,
-                                                 lender_name=claim.lender_name, before=claim.period_to, after=after)
+                                                 lender_name=claim.lender_name, lending_org=claim.recorded_by_org,
+                                                 before=claim.period_to, after=after)
         if not loans:
             return lines
         ids = [row.id for row in loans]

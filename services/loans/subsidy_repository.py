@@ -72,10 +72,12 @@ def _misuse_state() -> tuple[Any, Any]:
 
 
 async def claimable_loans(
-    session: AsyncSession, *, county_code: str, lender_name: str, before: date, after: str | None
+    session: AsyncSession, *, county_code: str, lender_name: str, lending_org: str | None, before: date,
+    after: str | None,
 ) -> list[Record]:
-    """L12: a chunk (by id) of the bank's loans in the county issued before the period's end, each with its
-    maturity in force, the first usage report that broke L2 and its misuse alerts' state."""
+    """L12: a chunk (by id) of the bank's loans in the county issued before the period's end (and, for a lender of
+    an organisation, that its organisation answers for: O13's `responsible_org`), each with its maturity in force,
+    the first usage report that broke L2 and its misuse alerts' state."""
     misuse_from = (
         select(func.min(col(UsageReport.reported_on)))
         .where(col(UsageReport.loan_id) == col(Loan.id),
@@ -94,6 +96,8 @@ async def claimable_loans(
         .where(col(Loan.county_code) == county_code, col(Loan.lender_name) == lender_name,
                col(Loan.issued_on) < before)
     )
+    if lending_org is not None:
+        query = query.where(col(Loan.responsible_org) == lending_org)
     if after is not None:
         query = query.where(col(Loan.id) > after)
     return list((await session.execute(query.order_by(col(Loan.id)).limit(LINES_CHUNK))).all())

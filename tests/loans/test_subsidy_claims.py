@@ -10,6 +10,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from openpyxl import load_workbook
 
@@ -19,6 +20,7 @@ from tests.funds.world import World, make_world
 from tests.loans.conftest import Seed
 from tests.loans.helpers import credit_code
 from tests.loans.test_servicing import new_loan, repay
+from tests.oversight.conftest import member, organisation
 
 Q1 = {"period_from": "2018-01-01", "period_to": "2018-04-01"}
 BANK = "县农商银行"
@@ -263,3 +265,20 @@ async def test_l13_a_county_whose_fund_cannot_cover_it_is_refused_and_nothing_is
     assert short.status_code == 409 and short.json()["code"] == "INSUFFICIENT_FUNDS"
     read = (await office.checker.get(f"/loans/subsidy-claims/{claim_id}")).json()
     assert read["status"] == "checked"
+
+
+async def test_l12_a_branch_claims_only_the_loans_its_organisation_answers_for(
+    office: Office, admin: Api, http: httpx.AsyncClient, seed: Seed
+) -> None:
+    assert (await office.declare()).status_code == 201
+    branch, other_branch = [await organisation(admin, "bank_branch", office.county) for _ in range(2)]
+    teller = await member(admin, http, "lender", office.county, branch)
+    other_teller = await member(admin, http, "lender", office.county, other_branch)
+    mine = await new_loan(teller, seed, amount_fen=1_000_000, issued_on="2018-01-01")
+    theirs = await new_loan(other_teller, seed, amount_fen=1_000_000, issued_on="2018-01-01")
+    claimed = await claim(teller, office.county)  # the same bank's name on both loans
+    assert claimed.status_code == 201, claimed.text
+    assert set(lines_by_loan(claimed.json())) == {mine["id"]}
+    their_claim = await claim(other_teller, office.county)
+    assert their_claim.status_code == 201, their_claim.text
+    assert set(lines_by_loan(their_claim.json())) == {theirs["id"]}
