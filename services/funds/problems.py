@@ -230,3 +230,8 @@ def payee_not_household_account() -> RuleViolation:
 
 def sources_kept_by_admins() -> Forbidden:
     return Forbidden("只有管理员可以修改资金来源 / only an admin maintains fund sources")
+
+
+def subsidy_payments_for_services() -> NotFound:
+    """What the internal subsidy payment answers a principal that is not a service (S1), as an unknown route."""
+    return NotFound("没有此接口 / no such route: subsidy payments are made by the loans service")

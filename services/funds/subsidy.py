@@ -13,7 +13,6 @@ from services.funds.models import SubsidyPayment
 from services.funds.reference import load_reference
 from services.funds.repository import subsidies
 from services.funds.schemas import SubsidyPaymentCreate, SubsidyPaymentRead
-from services.kernel.errors import NotFound
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 
@@ -39,7 +38,7 @@ async def pay(session: AsyncSession, *, principal: Principal, body: SubsidyPayme
     """Services only (the internal API knows no jurisdiction, S1). Once per claim: asked again, the payment made is
     the answer and nothing moves. INSUFFICIENT_FUNDS (409) when the county's account cannot cover it all."""
     if principal.role != "service":
-        raise NotFound("没有此接口 / no such route")
+        raise problems.subsidy_payments_for_services()
     await subsidies.lock_claim(session, body.claim_id)
     made = await subsidies.payment_of(session, county_code=body.county_code, claim_id=body.claim_id)
     if made is not None:

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import Depends
 
 from services.kernel.alerts import DetectorContext
-from services.kernel.errors import Problem, ServiceUnavailable
 from services.kernel.http import ServiceClient, client_in, service_dependency
 from services.loans import problems
 from services.loans.rules import Eligibility, Household
@@ -114,12 +113,8 @@ class Funds:
         if response.status_code == 200:
             return str(response.json()["id"])
         if response.status_code in (409, 422):
-            found = response.json()
-            extra = {k: v for k, v in found.items() if k in ("balance_fen", "account")}
-            raise Problem(str(found.get("detail", "")), code=str(found.get("code")), status=response.status_code,
-                          field=found.get("field"), **extra)
-        raise ServiceUnavailable(f"funds 服务出错 / the funds service answered {response.status_code}",
-                                 service="funds")
+            raise problems.funds_refused(response.status_code, response.json())
+        raise problems.funds_failed(response.status_code)
 
 
 FundsDep = Annotated[Funds, Depends(service_dependency("funds", Funds))]

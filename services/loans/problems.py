@@ -4,11 +4,13 @@ fields are read in one place (the rule functions of rules.py raise them; the cod
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from services.kernel.errors import (
     Conflict,
     Forbidden,
     NotFound,
+    Problem,
     RuleViolation,
     ServiceUnavailable,
     ValidationProblem,
@@ -303,3 +305,16 @@ def subsidy_not_checked(claim_id: str) -> Conflict:
     return Conflict(f"L13: 贴息申报 {claim_id} 尚未初审 / subsidy claim {claim_id} is not checked yet: a first "
                     "person of finance checks it (decision `checked`), then another approves it",
                     code=codes.SUBSIDY_NOT_CHECKED, rule="L13", field="decision")
+
+
+def funds_refused(status: int, answer: dict[str, Any]) -> Problem:
+    """L13: funds' own refusal of a subsidy payment (INSUFFICIENT_FUNDS, an unregistered fund or county), answered
+    as funds gave it."""
+    extra = {k: v for k, v in answer.items() if k in ("balance_fen", "account")}
+    return Problem(str(answer.get("detail", "")), code=str(answer.get("code")), status=status,
+                   field=answer.get("field"), rule=answer.get("rule"), **extra)
+
+
+def funds_failed(status: int) -> ServiceUnavailable:
+    return ServiceUnavailable(f"funds 服务出错 / the funds service answered {status}: nothing was recorded; retry "
+                              "the decision (funds pays a claim once)", service="funds")
