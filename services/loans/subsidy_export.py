@@ -61,19 +61,27 @@ async def _rows(session: AsyncSession, claim: SubsidyClaim) -> list[Sequence[obj
     return rows
 
 
-async def as_csv(session: AsyncSession, claim: SubsidyClaim) -> bytes:
+def csv_of(rows: Iterable[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
     writer = SpreadsheetWriter(buffer)
-    for row in await _rows(session, claim):
+    for row in rows:
         writer.writerow(row)
     return ("\ufeff" + buffer.getvalue()).encode()  # the BOM: Excel and WPS then read the Chinese as UTF-8
 
 
-async def as_xlsx(session: AsyncSession, claim: SubsidyClaim) -> bytes:
+def workbook_of(rows: Iterable[Sequence[object]]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="贴息申报")
-    for row in await _rows(session, claim):
+    for row in rows:
         sheet.append(spreadsheet_row(row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+async def as_csv(session: AsyncSession, claim: SubsidyClaim) -> bytes:
+    return csv_of(await _rows(session, claim))
+
+
+async def as_xlsx(session: AsyncSession, claim: SubsidyClaim) -> bytes:
+    return workbook_of(await _rows(session, claim))
