@@ -28,6 +28,7 @@ router = service_router("/loans", tags=["loans: subsidy settlement"])
 CountyQuery = Annotated[RegionCode | None, Query(description="a region code (county, city, province)")]
 FormatQuery = Annotated[Literal["json", "csv", "xlsx"], Query(description="json (paged), or the whole claim as a "
                                                                           "CSV or Excel download")]
+FIRST_PAGE = 50  # the loans a POST answers with the claim
 DOWNLOADS: dict[int | str, dict[str, Any]] = {200: {"content": {export.CSV_MEDIA_TYPE: {}, export.XLSX_MEDIA_TYPE: {}}}}
 
 
@@ -44,11 +45,12 @@ async def get_subsidy_rates(session: SessionDep, principal: PrincipalDep, county
 
 @router.post("/subsidy-claims", status_code=201, response_model=SubsidyClaimRead)
 async def post_subsidy_claim(
-    body: SubsidyClaimCreate, request: Request, session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 50
+    body: SubsidyClaimCreate, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> SubsidyClaimRead:
+    """The claim with the first page of its loans (`next_cursor`: GET the rest)."""
     claim = await service.submit_claim(session, principal, body)
     name_entities(request, [claim.id])
-    return await service.claim_read(session, principal, claim.id, cursor=None, limit=limit)
+    return await service.claim_read(session, principal, claim.id, cursor=None, limit=FIRST_PAGE)
 
 
 @router.get("/subsidy-claims/{claim_id}", response_model=SubsidyClaimRead, response_model_by_alias=True,
@@ -76,4 +78,4 @@ async def post_subsidy_decision(
 ) -> SubsidyClaimRead:
     claim = await service.decide(session, brief, funds, principal, claim_id, body)
     name_entities(request, [claim.id])
-    return await service.claim_read(session, principal, claim.id, cursor=None, limit=50)
+    return await service.claim_read(session, principal, claim.id, cursor=None, limit=FIRST_PAGE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from services.kernel.types import CountyCode, Day, Happened, Input, ShortText, Text
 from services.loans.schemas import AccountNo, BasisPoints
@@ -19,11 +19,14 @@ class _Period(Input):
     period_from: Day
     period_to: Day
 
-    @model_validator(mode="after")
-    def ends_after_it_begins(self) -> _Period:
-        if self.period_to <= self.period_from:
+    @field_validator("period_to")
+    @classmethod
+    def ends_after_it_begins(cls, period_to: date, info: ValidationInfo) -> date:
+        """422 naming `period_to` (a model's own check would name the body)."""
+        period_from = info.data.get("period_from")
+        if period_from is not None and period_to <= period_from:
             raise ValueError("period_to 须晚于 period_from / period_to must come after period_from (not counted)")
-        return self
+        return period_to
 
 
 class SubsidyRateCreate(_Period):
