@@ -173,6 +173,8 @@ async def _payment(brief: BriefReads, funds: Funds, principal: Principal, claim_
         # read while the brief session is open (its end expires the claim's attributes)
         claimed, county, fund, paid_to = claim.id, claim.county_code, claim.fund_source, claim.paid_to
         payees = rules.payees(paid_to, claim.bank_account_no, owed)
+    if not payees:  # every loan lost its subsidy (L6): approved, and nothing to pay
+        return None
     return await funds.pay_subsidy(claim_id=claimed, county_code=county, fund_source=fund, payee_kind=paid_to,
                                    payees=payees, paid_on=body.paid_on or clock.today())
 

@@ -282,3 +282,19 @@ async def test_l12_a_branch_claims_only_the_loans_its_organisation_answers_for(
     their_claim = await claim(other_teller, office.county)
     assert their_claim.status_code == 201, their_claim.text
     assert set(lines_by_loan(their_claim.json())) == {theirs["id"]}
+
+
+async def test_l13_a_claim_whose_loans_all_lost_their_subsidy_is_approved_with_nothing_paid(
+    office: Office, lender: Api, seed: Seed
+) -> None:
+    assert (await office.declare()).status_code == 201
+    await new_loan(lender, seed, amount_fen=1_000_000, term_months=3, issued_on="2017-06-01")  # overdue all Q1
+    created = (await claim(lender, office.county)).json()
+    [line] = created["items"]
+    assert (created["subsidy_fen"], line["overdue_days"], line["excluded"][0]["days"]) == (0, 90, 90)
+    pool_before = await office.pool()
+    assert (await decide(office.checker, created["id"], "checked")).status_code == 201
+    approved = await decide(office.approver, created["id"], "approved")
+    assert approved.status_code == 201, approved.text
+    assert approved.json()["status"] == "approved" and approved.json()["decisions"][-1]["payment_id"] is None
+    assert await office.pool() == pool_before
