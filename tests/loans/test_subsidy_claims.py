@@ -298,3 +298,20 @@ async def test_l13_a_claim_whose_loans_all_lost_their_subsidy_is_approved_with_n
     assert approved.status_code == 201, approved.text
     assert approved.json()["status"] == "approved" and approved.json()["decisions"][-1]["payment_id"] is None
     assert await office.pool() == pool_before
+
+
+async def test_l13_two_approvals_at_once_pay_once(
+    office: Office, lender: Api, seed: Seed, make_principal: MakePrincipal
+) -> None:
+    assert (await office.declare()).status_code == 201
+    await new_loan(lender, seed, amount_fen=1_000_000, issued_on="2018-01-01")
+    created = (await claim(lender, office.county)).json()
+    assert (await decide(office.checker, created["id"], "checked")).status_code == 201
+    pool_before = await office.pool()
+    third = await make_principal("finance", office.county)
+    first, second = await asyncio.gather(decide(office.approver, created["id"], "approved"),
+                                         decide(third, created["id"], "approved"))
+    assert sorted([first.status_code, second.status_code]) == [201, 409], (first.text, second.text)
+    refused = first if first.status_code == 409 else second
+    assert refused.json()["code"] == codes.SUBSIDY_CLAIM_DECIDED
+    assert await office.pool() == pool_before - created["subsidy_fen"]
