@@ -177,6 +177,13 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/loans/reports/overdue", LENDER, INSPECTOR),
     _r("GET", "/loans/reports/outstanding", LENDER, INSPECTOR, FINANCE),
     _r("GET", "/loans/reports/subsidy", LENDER, FINANCE, INSPECTOR),
+    # Subsidy settlement (issue #18 point 3): finance declares a county's rates (L11), a bank claims (L12), finance
+    # checks and approves, two people (L13); the claim is read, and downloaded, by both and by inspectors
+    _r("POST", "/loans/subsidy-rates", FINANCE),
+    _r("GET", "/loans/subsidy-rates", LENDER, FINANCE, INSPECTOR),
+    _r("POST", "/loans/subsidy-claims", LENDER),
+    _r("GET", "/loans/subsidy-claims/{claim_id}", LENDER, FINANCE, INSPECTOR),
+    _r("POST", "/loans/subsidy-claims/{claim_id}/decisions", FINANCE, max_body=SMALL_BODY),
     _r("GET", "/loans/{loan_id}", LENDER, INSPECTOR),
     _r("GET", "/loans/{loan_id}/subsidy", LENDER, FINANCE, INSPECTOR),
     _r("POST", "/loans/{loan_id}/repayments", LENDER),

@@ -3,7 +3,9 @@ jurisdiction, clients through typed dependencies. Used by each service's tests (
 fake service directories itself (tests/platform/test_boundaries_checker.py).
 
 What counts as data access: `models.py` (the tables), `repository.py`, and every module of a `repository/` package
-(funds splits its queries by entity). Every other module of the service, at any depth, may not:
+(funds splits its queries by entity) or named `<feature>_repository.py` (a feature's own queries beside the
+service's repository, as loans' subsidy settlement keeps them: `subsidy_repository.py`). Every other module of
+the service, at any depth, may not:
 
 - import sqlalchemy, sqlmodel, asyncpg or the kernel's `rawsql`, in either form (`import sqlalchemy as sa` as well
   as `from sqlalchemy import select`). Two kinds of names pass: the session a module hands on and the row type it
@@ -33,6 +35,7 @@ from services.kernel import errors
 SERVICES = Path(__file__).resolve().parent.parent / "services"
 DATA_ACCESS = frozenset({"models.py", "repository.py"})
 DATA_ACCESS_PACKAGE = "repository"
+DATA_ACCESS_SUFFIX = "_repository.py"  # a feature's repository module (loans' subsidy_repository.py)
 DRIVERS = frozenset({"sqlalchemy", "sqlmodel", "asyncpg"})
 RAWSQL = "services.kernel.rawsql"
 # Names of a driver a module outside the data access may import: the session it passes on, a row type it reads.
@@ -56,7 +59,8 @@ def _receiver(node: ast.expr) -> str:
 
 
 def is_data_access(relative: Path) -> bool:
-    return relative.name in DATA_ACCESS or DATA_ACCESS_PACKAGE in relative.parts[:-1]
+    return (relative.name in DATA_ACCESS or relative.name.endswith(DATA_ACCESS_SUFFIX)
+            or DATA_ACCESS_PACKAGE in relative.parts[:-1])
 
 
 def _is_driver(module: str) -> bool:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request
 
-from services.funds import allocations, queries, reference, reversals, spending
+from services.funds import allocations, queries, reference, reversals, spending, subsidy
 from services.funds.clients import GatewayDep, ProjectsDep, RegistryDep
 from services.funds.schemas import (
     AllocationBatch,
@@ -32,6 +32,8 @@ from services.funds.schemas import (
     SourceCode,
     SourcePut,
     SourceRead,
+    SubsidyPaymentCreate,
+    SubsidyPaymentRead,
     YearParam,
 )
 from services.kernel.app import service_router
@@ -200,3 +202,11 @@ async def get_public_allocations(
 @internal_router.get("/projects/{project_id}/money", response_model=ProjectMoney)
 async def get_project_money(project_id: str, session: SessionDep, principal: PrincipalDep) -> ProjectMoney:
     return await queries.project_money(session, principal=principal, project_id=project_id)
+
+
+@internal_router.post("/subsidy-payments", response_model=SubsidyPaymentRead)
+async def post_subsidy_payment(
+    body: SubsidyPaymentCreate, session: SessionDep, principal: PrincipalDep
+) -> SubsidyPaymentRead:
+    """For the loans service (its L13): pay an approved subsidy claim; once per claim."""
+    return await subsidy.pay(session, principal=principal, body=body)

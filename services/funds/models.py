@@ -298,8 +298,31 @@ class DividendPayment(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=_now())
 
 
+class SubsidyPayment(SQLModel, table=True):
+    """Issue #18 point 3 (loans' L13): the fiscal interest subsidy (财政贴息) of an approved claim, paid by the county
+    from its account of the declared fund to the bank or to the households. One per claim: the loans service asks
+    again with the same claim and is answered the payment made."""
+
+    __tablename__ = "subsidy_payments"
+    __table_args__ = (
+        UniqueConstraint("county_code", "claim_id", name="uq_subsidy_payments_claim"),
+        CheckConstraint("payee_kind IN ('bank', 'household')", name="ck_subsidy_payments_payee_kind"),
+        CheckConstraint("amount_fen > 0", name="ck_subsidy_payments_positive"),
+    )
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    claim_id: str = Field(sa_column=Column(String(40), nullable=False))
+    fund_source: str = Field(sa_column=Column(String(16), nullable=False))
+    payee_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    payees: int = Field(sa_column=Column(Integer, nullable=False))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    paid_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now())
+
+
 for _recorded in (Transfer, Appropriation, Allocation, Arrangement, Disbursement, Reversal, DisbursementBasis,
-                  SubsidyStandard, DividendPayment):
+                  SubsidyStandard, DividendPayment, SubsidyPayment):
     append_only(table_of(_recorded))
 
 metadata = schema_metadata(
@@ -322,6 +345,7 @@ metadata = schema_metadata(
             DisbursementBasis,
             SubsidyStandard,
             DividendPayment,
+            SubsidyPayment,
         )
     ),
 )

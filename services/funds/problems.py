@@ -464,3 +464,8 @@ def period_reversed() -> ValidationProblem:
 def recovered_to_poverty_exceeds() -> ValidationProblem:
     return ValidationProblem("用于扶贫的部分不能超过回收总额 / to_poverty_fen exceeds amount_fen",
                              field="to_poverty_fen")
+
+
+def subsidy_payments_for_services() -> NotFound:
+    """What the internal subsidy payment answers a principal that is not a service (S1), as an unknown route."""
+    return NotFound("没有此接口 / no such route: subsidy payments are made by the loans service")

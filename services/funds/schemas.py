@@ -261,3 +261,30 @@ class DisbursementRead(BaseModel):
     # before organisations were)
     recorded_by_org: str | None = None
     responsible_org: str | None = None
+
+
+class SubsidyPayee(Input):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    amount_fen: Fen
+
+
+class SubsidyPaymentCreate(Input):
+    """Internal (the loans service, its L13): pay an approved subsidy claim from the county's account of the fund."""
+
+    claim_id: Annotated[str, Field(min_length=1, max_length=40)]
+    county_code: CountyCode
+    fund_source: SourceCode
+    paid_on: Happened
+    payee_kind: Literal["bank", "household"]
+    payees: Annotated[list[SubsidyPayee], Field(min_length=1, max_length=200_000)]
+
+
+class SubsidyPaymentRead(BaseModel):
+    id: str
+    claim_id: str
+    county_code: str
+    fund_source: str
+    payee_kind: str
+    payees: int
+    amount_fen: int
+    paid_on: date

@@ -1,9 +1,12 @@
-"""The loans service app: small poverty loans (扶贫小额信贷), rules L1–L6."""
+"""The loans service app: small poverty loans (扶贫小额信贷), rules L1–L6, and subsidy settlement (L11–L13)."""
 
 from __future__ import annotations
 
 from services.kernel.app import create_service_app
 from services.loans.api import router
 from services.loans.detectors import detectors
+from services.loans.subsidy_api import router as subsidy_router
 
-app = create_service_app("loans", routers=[router], detectors=detectors, depends_on=("registry",))
+# the subsidy routes first: `/loans/subsidy-rates` is theirs, not a loan's (`/loans/{loan_id}`)
+app = create_service_app("loans", routers=[subsidy_router, router], detectors=detectors,
+                         depends_on=("registry", "funds"))

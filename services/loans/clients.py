@@ -91,3 +91,30 @@ def registry_for_scan(ctx: DetectorContext) -> Registry:
 
 
 RegistryDep = Annotated[Registry, Depends(service_dependency("registry", Registry))]
+
+
+class Funds:
+    """The funds service's internal API: where the money of an approved subsidy claim moves (issue #18 point 3)."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def pay_subsidy(
+        self, *, claim_id: str, county_code: str, fund_source: str, paid_on: date, payee_kind: str,
+        payees: Sequence[tuple[str, int]],
+    ) -> str:
+        """L13: the payment's id. Funds pays a claim once (asked again, it answers the payment made). Its refusal
+        (an unregistered fund or county, INSUFFICIENT_FUNDS) is answered as funds gave it; a failure is a 503."""
+        response = await self.client.request("POST", "/internal/subsidy-payments", json={
+            "claim_id": claim_id, "county_code": county_code, "fund_source": fund_source,
+            "paid_on": paid_on.isoformat(), "payee_kind": payee_kind,
+            "payees": [{"id": payee, "amount_fen": fen} for payee, fen in payees],
+        })
+        if response.status_code == 200:
+            return str(response.json()["id"])
+        if response.status_code in (409, 422):
+            raise problems.funds_refused(response.status_code, response.json())
+        raise problems.funds_failed(response.status_code)
+
+
+FundsDep = Annotated[Funds, Depends(service_dependency("funds", Funds))]

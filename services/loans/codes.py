@@ -67,3 +67,18 @@ NON_PRODUCTIVE_PURPOSES = ("housing", "wedding_funeral", "consumption", "debt_re
 MODES = ("self", "partnership", "cooperative")
 RECIPIENT_KINDS = ("household", "cooperative", "enterprise")
 BUCKETS = ("1-30", "31-90", "91-180", "180+")
+
+# Subsidy settlement (issue #18 point 3): rates declared per county and period (L11), a bank's claims (L12),
+# finance's decision and the payment through the funds ledger (L13)
+SUBSIDY_RATE_OVERLAP = "SUBSIDY_RATE_OVERLAP"  # 409 L11: a county's period already has a declared rate
+SUBSIDY_RATE_NOT_DECLARED = "SUBSIDY_RATE_NOT_DECLARED"  # 422 L11: no one declared rate covers the claimed period
+SUBSIDY_PERIOD_TOO_LONG = "SUBSIDY_PERIOD_TOO_LONG"  # 422 L12: a claim covers at most a year
+SUBSIDY_PERIOD_NOT_OVER = "SUBSIDY_PERIOD_NOT_OVER"  # 422 L12: a period is claimed once it has ended
+SUBSIDY_ALREADY_CLAIMED = "SUBSIDY_ALREADY_CLAIMED"  # 409 L12: a loan's period overlaps one claimed before
+SUBSIDY_NOTHING_TO_CLAIM = "SUBSIDY_NOTHING_TO_CLAIM"  # 422 L12: the bank has no loan in the county then
+SUBSIDY_CLAIM_DECIDED = "SUBSIDY_CLAIM_DECIDED"  # 409 L13: a claim is decided once
+SUBSIDY_SAME_PERSON = "SUBSIDY_SAME_PERSON"  # 403 L13: checked, then approved by another person, neither the submitter
+SUBSIDY_NOT_CHECKED = "SUBSIDY_NOT_CHECKED"  # 409 L13: approved only once checked
+SUBSIDY_PAID_TO = ("bank", "household")
+SUBSIDY_MISUSE_ALERTS = (ALERT_LOAN_ENTERPRISE_USE, ALERT_LOAN_NON_PRODUCTIVE_USE)
+SUBSIDY_MAX_PERIOD_DAYS = 366

@@ -5,6 +5,7 @@ derived from them. `metadata` is the loans schema."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -14,12 +15,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
     Text,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from services.kernel.models import KERNEL_TABLES, REFUSALS_TABLE
@@ -152,9 +155,107 @@ class Balance(SQLModel, table=True):
     last_paid_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
 
 
-for _recorded in (Repayment, Extension, UsageReport):
+def _created_at() -> Column[Any]:
+    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class SubsidyRate(SQLModel, table=True):
+    """L11 (issue #18 point 3): a county's fiscal interest subsidy (财政贴息) rate for a period, and whom the county
+    pays it to (the bank, or the borrowing households), from which fund. Reference data, declared, never edited: a
+    period of a county has one rate (declarations do not overlap)."""
+
+    __tablename__ = "subsidy_rates"
+    __table_args__ = (
+        CheckConstraint("period_to > period_from", name="ck_subsidy_rates_period"),
+        CheckConstraint("paid_to IN ('bank', 'household')", name="ck_subsidy_rates_paid_to"),
+        Index("ix_subsidy_rates_county", "county_code", "period_from"),
+    )
+    county_code: str = Field(sa_column=_str(6, primary_key=True))
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    period_from: date = Field(sa_column=Column(Date, nullable=False))
+    period_to: date = Field(sa_column=Column(Date, nullable=False))
+    rate_bp: int = Field(sa_column=Column(Integer, nullable=False))
+    paid_to: str = Field(sa_column=_str(16))
+    fund_source: str = Field(sa_column=_str(16))
+    declared_by: str = Field(sa_column=_str(64))
+    created_at: datetime | None = Field(default=None, sa_column=_created_at())
+
+
+class SubsidyClaim(SQLModel, table=True):
+    """L12: a bank's claim of the subsidy of its loans in a county for a period, with the rate and payee in force
+    (L11) when it was submitted and its totals; its loans are its lines, its outcome a decision (L13)."""
+
+    __tablename__ = "subsidy_claims"
+    __table_args__ = (CheckConstraint("period_to > period_from", name="ck_subsidy_claims_period"),)
+    county_code: str = Field(sa_column=_str(6, primary_key=True))
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    lender_name: str = Field(sa_column=_str(200))
+    period_from: date = Field(sa_column=Column(Date, nullable=False))
+    period_to: date = Field(sa_column=Column(Date, nullable=False))
+    rate_bp: int = Field(sa_column=Column(Integer, nullable=False))
+    paid_to: str = Field(sa_column=_str(16))
+    fund_source: str = Field(sa_column=_str(16))
+    bank_account_no: str = Field(sa_column=_str(64))
+    loans: int = Field(sa_column=Column(Integer, nullable=False))
+    subsidy_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    submitted_by: str = Field(sa_column=_str(64))
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    created_at: datetime | None = Field(default=None, sa_column=_created_at())
+
+
+class SubsidyClaimLine(SQLModel, table=True):
+    """L12: one loan of a claim with its figures (L6) and the days excluded from it, each stretch with its reason."""
+
+    __tablename__ = "subsidy_claim_lines"
+    __table_args__ = (
+        ForeignKeyConstraint(["county_code", "claim_id"], ["subsidy_claims.county_code", "subsidy_claims.id"],
+                             name="fk_subsidy_claim_lines_claim"),
+        # SUBSIDY_ALREADY_CLAIMED: a loan's earlier claims, by loan and period
+        Index("ix_subsidy_claim_lines_loan", "loan_id", "period_from"),
+    )
+    county_code: str = Field(sa_column=_str(6, primary_key=True))
+    claim_id: str = Field(sa_column=_str(40, primary_key=True))
+    loan_id: str = Field(sa_column=_str(40, primary_key=True))
+    household_id: str = Field(sa_column=_str(64))
+    borrower_name: str = Field(sa_column=_str(200))
+    period_from: date = Field(sa_column=Column(Date, nullable=False))
+    period_to: date = Field(sa_column=Column(Date, nullable=False))
+    days: int = Field(sa_column=Column(Integer, nullable=False))
+    subsidised_days: int = Field(sa_column=Column(Integer, nullable=False))
+    overdue_days: int = Field(sa_column=Column(Integer, nullable=False))
+    misuse_days: int = Field(sa_column=Column(Integer, nullable=False))
+    excluded: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    principal_fen_days: int = Field(sa_column=Column(BigInteger, nullable=False))
+    subsidy_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class SubsidyDecision(SQLModel, table=True):
+    """L13: a step of finance on a claim, each once: `checked` by one person, then `approved` (paid through the funds
+    ledger, `payment_id` its record) or `rejected` by another (the service checks the order under the claim's lock)."""
+
+    __tablename__ = "subsidy_claim_decisions"
+    __table_args__ = (
+        ForeignKeyConstraint(["county_code", "claim_id"], ["subsidy_claims.county_code", "subsidy_claims.id"],
+                             name="fk_subsidy_claim_decisions_claim"),
+        CheckConstraint("decision IN ('checked', 'approved', 'rejected')", name="ck_subsidy_claim_decisions_decision"),
+    )
+    county_code: str = Field(sa_column=_str(6, primary_key=True))
+    claim_id: str = Field(sa_column=_str(40, primary_key=True))
+    decision: str = Field(sa_column=_str(16, primary_key=True))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    paid_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    payment_id: str | None = Field(default=None, sa_column=_str(40, nullable=True))
+    decided_by: str = Field(sa_column=_str(64))
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    created_at: datetime | None = Field(default=None, sa_column=_created_at())
+
+
+SUBSIDY_MODELS = (SubsidyRate, SubsidyClaim, SubsidyClaimLine, SubsidyDecision)
+
+for _recorded in (Repayment, Extension, UsageReport, *SUBSIDY_MODELS):
     append_only(table_of(_recorded))
 
 metadata = schema_metadata(
-    *KERNEL_TABLES, REFUSALS_TABLE, *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport, Balance))
+    *KERNEL_TABLES, REFUSALS_TABLE,
+    *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport, Balance, *SUBSIDY_MODELS)),
 )

@@ -4,8 +4,17 @@ fields are read in one place (the rule functions of rules.py raise them; the cod
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from services.kernel.errors import Conflict, NotFound, RuleViolation, ServiceUnavailable, ValidationProblem
+from services.kernel.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Problem,
+    RuleViolation,
+    ServiceUnavailable,
+    ValidationProblem,
+)
 from services.loans import codes
 
 
@@ -218,3 +227,94 @@ def extension_too_long() -> RuleViolation:
         "L5: 展期不得超过原到期日后 12 个月 / an extension reaches at most 12 months beyond the original maturity",
         code=codes.EXTENSION_TOO_LONG, rule="L5", field="new_maturity_on",
     )
+
+
+# Subsidy settlement (issue #18 point 3: L11, L12, L13)
+
+
+def subsidy_rate_overlap(county_code: str, period_from: date, period_to: date) -> Conflict:
+    return Conflict(
+        f"L11: 县 {county_code} 在 {period_from}–{period_to} 已有贴息利率 / county {county_code} already has a "
+        "subsidy rate declared for part of this period: declare the periods without overlap",
+        code=codes.SUBSIDY_RATE_OVERLAP, rule="L11", field="period_from",
+    )
+
+
+def subsidy_rate_not_declared(county_code: str, period_from: date, period_to: date) -> RuleViolation:
+    return RuleViolation(
+        f"L11: 县 {county_code} 未声明覆盖 {period_from}–{period_to} 的贴息利率 / no subsidy rate of county "
+        f"{county_code} covers the whole period {period_from}–{period_to}: finance declares it first "
+        "(POST /loans/subsidy-rates), or claim within one declared period",
+        code=codes.SUBSIDY_RATE_NOT_DECLARED, rule="L11", field="period_from",
+    )
+
+
+def subsidy_period_too_long(days: int) -> RuleViolation:
+    return RuleViolation(
+        f"L12: 贴息申报期最长 {codes.SUBSIDY_MAX_PERIOD_DAYS} 天，本次 {days} 天 / a subsidy claim covers at most "
+        f"{codes.SUBSIDY_MAX_PERIOD_DAYS} days ({days} asked): claim by quarter",
+        code=codes.SUBSIDY_PERIOD_TOO_LONG, rule="L12", field="period_to",
+    )
+
+
+def subsidy_period_not_over(period_to: date) -> RuleViolation:
+    return RuleViolation(
+        f"L12: 申报期尚未结束（至 {period_to}）/ the period runs until {period_to} (not counted): claim it once it "
+        "has ended",
+        code=codes.SUBSIDY_PERIOD_NOT_OVER, rule="L12", field="period_to",
+    )
+
+
+def subsidy_already_claimed(loan_ids: list[str], claim_ids: list[str]) -> Conflict:
+    shown = ", ".join(loan_ids[:5]) + ("…" if len(loan_ids) > 5 else "")
+    return Conflict(
+        f"L12: {len(loan_ids)} 笔贷款的该期贴息已申报 / the subsidy of {len(loan_ids)} loan(s) ({shown}) for part of "
+        f"this period is already claimed (claims {', '.join(claim_ids[:5])}): claim another period",
+        code=codes.SUBSIDY_ALREADY_CLAIMED, rule="L12", field="period_from", loan_ids=loan_ids[:100],
+        claim_ids=claim_ids[:100],
+    )
+
+
+def subsidy_nothing_to_claim(county_code: str, lender_name: str) -> RuleViolation:
+    return RuleViolation(
+        f"L12: {lender_name} 在县 {county_code} 该期无贷款 / {lender_name} has no loan in county {county_code} "
+        "issued before the period's end: nothing to claim",
+        code=codes.SUBSIDY_NOTHING_TO_CLAIM, rule="L12", field="lender_name",
+    )
+
+
+def subsidy_claim_not_found(claim_id: str) -> NotFound:
+    return NotFound(f"没有这笔贴息申报 / no subsidy claim {claim_id}")
+
+
+def subsidy_claim_decided(claim_id: str, decision: str) -> Conflict:
+    return Conflict(f"L13: 贴息申报 {claim_id} 已{'批准' if decision == 'approved' else '驳回'} / subsidy claim "
+                    f"{claim_id} is already {decision}: a claim is decided once",
+                    code=codes.SUBSIDY_CLAIM_DECIDED, rule="L13")
+
+
+def subsidy_same_person(step: str) -> Forbidden:
+    return Forbidden(
+        f"L13: 贴息申报须由两人审核：{step} / a subsidy claim is checked and approved by two people of finance, "
+        f"neither of them its submitter: {step}",
+        code=codes.SUBSIDY_SAME_PERSON, rule="L13",
+    )
+
+
+def subsidy_not_checked(claim_id: str) -> Conflict:
+    return Conflict(f"L13: 贴息申报 {claim_id} 尚未初审 / subsidy claim {claim_id} is not checked yet: a first "
+                    "person of finance checks it (decision `checked`), then another approves it",
+                    code=codes.SUBSIDY_NOT_CHECKED, rule="L13", field="decision")
+
+
+def funds_refused(status: int, answer: dict[str, Any]) -> Problem:
+    """L13: funds' own refusal of a subsidy payment (INSUFFICIENT_FUNDS, an unregistered fund or county), answered
+    as funds gave it."""
+    extra = {k: v for k, v in answer.items() if k in ("balance_fen", "account")}
+    return Problem(str(answer.get("detail", "")), code=str(answer.get("code")), status=status,
+                   field=answer.get("field"), rule=answer.get("rule"), **extra)
+
+
+def funds_failed(status: int) -> ServiceUnavailable:
+    return ServiceUnavailable(f"funds 服务出错 / the funds service answered {status}: nothing was recorded; retry "
+                              "the decision (funds pays a claim once)", service="funds")

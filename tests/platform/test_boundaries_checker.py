@@ -46,6 +46,14 @@ def test_a_repository_package_is_data_access(tmp_path: Path) -> None:
     }) == []
 
 
+def test_a_features_repository_module_is_data_access_and_nothing_else_that_ends_alike(tmp_path: Path) -> None:
+    query = "from sqlalchemy import select\nasync def f(session):\n    return await session.execute(select(1))\n"
+    assert found(tmp_path, {"subsidy_repository.py": query, "repository_helpers.py": query}) == [
+        "fake/repository_helpers.py:1 imports ['select'] from sqlalchemy: queries belong in the repository",
+        "fake/repository_helpers.py:3 runs a query (execute): queries belong in the repository",
+    ]
+
+
 def test_module_imports_of_a_driver_are_seen(tmp_path: Path) -> None:
     assert found(tmp_path, {"service.py": "import sqlalchemy as sa\nimport asyncpg\nimport sqlmodel.sql\n"}) == [
         "fake/service.py:1 imports sqlalchemy: queries belong in the repository",

@@ -66,6 +66,7 @@ class Place:
     accepted: str = ""  # a project at the end of its lifecycle, with `asset`
     asset: str = ""
     loan: str = ""
+    subsidy_claim: str = ""  # the lender's subsidy claim of the county's loans, 2018-03-01..06-01 (issue #18)
     allocation: str = ""  # from the province to the county
     appropriation: str = ""  # the county's own budget
     principal: str = ""  # a key of the county (listed, revoked)
@@ -166,6 +167,17 @@ async def _plan(place: Place, source: str, make_principal: MakePrincipal) -> Non
     await _ok(await county.post(f"/funds/plans/{place.plan}/report", json={"version": 1}), 200)
 
 
+async def _subsidy(place: Place, source: str, make_principal: MakePrincipal, lender: Api) -> None:
+    """The county's subsidy rate for 2018 (L11), and its lender's claim of a quarter of it (L12)."""
+    finance = await make_principal(FINANCE, place.county)
+    await _ok(await finance.post("/loans/subsidy-rates", json={
+        "county_code": place.county, "period_from": "2018-01-01", "period_to": "2019-01-01", "rate_bp": 475,
+        "paid_to": "bank", "fund_source": source}))
+    place.subsidy_claim = (await _ok(await lender.post("/loans/subsidy-claims", json={
+        "county_code": place.county, "lender_name": "县农商银行", "bank_account_no": "6230009999",
+        "period_from": "2018-03-01", "period_to": "2018-06-01"})))["id"]
+
+
 async def _alert(db: asyncpg.Pool, service: str, region: str) -> str:
     alert_id = new_id(f"alert-{service}")
     await db.execute(
@@ -189,6 +201,7 @@ async def _place(county: str, source: str, admin: Api, make_principal: MakePrinc
     place.loan = (await _ok(await lender.post("/loans", json=_loan_body(place))))["id"]
     await _money(place, source, make_principal)
     await _plan(place, source, make_principal)
+    await _subsidy(place, source, make_principal, lender)
     place.complaint = (await _ok(await admin.client.post("/public/complaints", json={
         "region_code": county, "text": "矩阵举报", "contact": "matrix@example.org"})))["id"]
     for service in ("funds", "projects", "loans", "registry", "ack", "resolve"):
@@ -385,6 +398,7 @@ def _transition(action: str) -> Spec:
 
 TRANSITIONS = ("submit", "review", "announce", "approve", "start", "complete", "accept", "reject", "withdraw")
 SUBSIDY = {"from": "2018-03-01", "to": "2018-06-01", "rate_bp": 475}
+RATE_YEAR = random.randrange(2100, 2900)  # a subsidy rate's year no other run of the matrix declared (L11)
 DIVIDEND = {"amount_fen": 10_000, "paid_on": "2019-01-01"}
 CONTRACT = {"contract_no": "矩阵合同", "contractor_uscc": "91430523MA4L00000E", "contractor_name": "矩阵公司",
             "amount_fen": 100, "tender_method": "public_tender", "signed_on": "2018-03-01"}
@@ -655,6 +669,21 @@ SPECS: dict[tuple[str, str], Spec] = {
         lambda p: "/loans/reports/outstanding", lambda p: {"county": p.county})),
     ("GET", "/loans/reports/subsidy"): spec({LENDER, FINANCE, INSPECTOR}, get(
         lambda p: "/loans/reports/subsidy", lambda p: {"county": p.county, **SUBSIDY})),
+    # Subsidy settlement (issue #18 point 3): a rate of a far year (unique to the run), the next quarter's claim, and
+    # an approval of a claim not checked yet (refused: nothing is paid)
+    ("POST", "/loans/subsidy-rates"): spec({FINANCE}, post(lambda p: "/loans/subsidy-rates", lambda w, p: {
+        "county_code": p.county, "period_from": f"{RATE_YEAR}-01-01", "period_to": f"{RATE_YEAR}-04-01",
+        "rate_bp": 475, "paid_to": "household", "fund_source": w.source}), own=CREATED),
+    ("GET", "/loans/subsidy-rates"): spec({LENDER, FINANCE, INSPECTOR}, get(lambda p: "/loans/subsidy-rates",
+                                                                            lambda p: {"county": p.county})),
+    ("POST", "/loans/subsidy-claims"): spec({LENDER}, post(lambda p: "/loans/subsidy-claims", lambda w, p: {
+        "county_code": p.county, "lender_name": "县农商银行", "bank_account_no": "6230009999",
+        "period_from": "2018-06-01", "period_to": "2018-09-01"}), own=CREATED),
+    ("GET", "/loans/subsidy-claims/{claim_id}"): spec({LENDER, FINANCE, INSPECTOR}, get(
+        lambda p: f"/loans/subsidy-claims/{p.subsidy_claim}")),
+    ("POST", "/loans/subsidy-claims/{claim_id}/decisions"): spec({FINANCE}, post(
+        lambda p: f"/loans/subsidy-claims/{p.subsidy_claim}/decisions",
+        lambda w, p: {"decision": "approved", "note": "矩阵"}), own=Expect(409, "SUBSIDY_NOT_CHECKED")),
     ("GET", "/loans/{loan_id}"): spec({LENDER, INSPECTOR}, get(lambda p: f"/loans/{p.loan}")),
     ("GET", "/loans/{loan_id}/subsidy"): spec({LENDER, FINANCE, INSPECTOR}, get(
         lambda p: f"/loans/{p.loan}/subsidy", lambda p: SUBSIDY)),

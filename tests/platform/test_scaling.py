@@ -97,6 +97,7 @@ PLAN: dict[str, Plan] = {
     "funds.obligations": Plan(REFERENCE, "policy obligations by region and period: tens per province"),
     "funds.revenue_declarations": dist("region_code", "a region's declared revenue: one or a few a year"),
     "funds.recoveries": dist("region_code", "a region's recoveries of idle money: tens a year"),
+    "funds.subsidy_payments": dist("county_code", "each approved subsidy claim's payment: a few a quarter a county"),
     # Projects: the county project library.
     "projects.projects": dist("county_code", "the county project library: ~1 million over a decade"),
     "projects.project_events": dist("county_code", "every step of a project's lifecycle"),
@@ -117,6 +118,11 @@ PLAN: dict[str, Plan] = {
     "loans.loan_extensions": dist("county_code", "at most one per loan"),
     "loans.loan_usage_reports": dist("county_code", "how each loan was used"),
     "loans.loan_balances": dist("county_code", "each loan's repaid principal and maturity in force: one per loan"),
+    # Subsidy settlement (issue #18 point 3)
+    "loans.subsidy_rates": Plan(REFERENCE, "a county's subsidy rate per period: a few a year per county"),
+    "loans.subsidy_claims": dist("county_code", "a bank's claim per county and quarter: tens of thousands a year"),
+    "loans.subsidy_claim_lines": dist("county_code", "each loan of each claim: ~20 million loans × 4 quarters a year"),
+    "loans.subsidy_claim_decisions": dist("county_code", "two steps of finance per claim"),
     # Registry: ~30 million registered households.
     "registry.households": dist("county_code", "~30 million registered households"),
     "registry.household_status_history": dist("county_code", "every status change of every household"),

@@ -1,0 +1,26 @@
+"""Subsidy payments (issue #18 point 3): one per claim of the loans service, found by (county, claim)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.funds.models import SubsidyPayment
+
+
+async def lock_claim(session: AsyncSession, claim_id: str) -> None:
+    """Serialise the payments of one claim: a second request waits, then finds the first's payment."""
+    key = f"funds:subsidy-claim:{claim_id}"
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+async def payment_of(session: AsyncSession, *, county_code: str, claim_id: str) -> SubsidyPayment | None:
+    query = select(SubsidyPayment).where(col(SubsidyPayment.county_code) == county_code,
+                                         col(SubsidyPayment.claim_id) == claim_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def add(session: AsyncSession, payment: SubsidyPayment) -> None:
+    session.add(payment)
+    await session.flush()
