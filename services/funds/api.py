@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request
 
-from services.funds import allocations, queries, reference, reversals, spending
+from services.funds import allocations, queries, reference, reversals, risk_funds, spending
 from services.funds.clients import GatewayDep, ProjectsDep, RegistryDep
 from services.funds.schemas import (
     AllocationBatch,
@@ -27,6 +27,8 @@ from services.funds.schemas import (
     ReversalCreate,
     ReversalInternal,
     ReversalRead,
+    RiskFundMoveCreate,
+    RiskFundMoveRead,
     SourceCode,
     SourcePut,
     SourceRead,
@@ -185,3 +187,12 @@ async def get_public_allocations(
 @internal_router.get("/projects/{project_id}/money", response_model=ProjectMoney)
 async def get_project_money(project_id: str, session: SessionDep, principal: PrincipalDep) -> ProjectMoney:
     return await queries.project_money(session, principal=principal, project_id=project_id)
+
+
+@internal_router.post("/risk-fund-moves", response_model=RiskFundMoveRead, status_code=201)
+async def post_risk_fund_move(
+    body: RiskFundMoveCreate, session: SessionDep, principal: PrincipalDep
+) -> RiskFundMoveRead:
+    """For the loans service (issue #18, L7, L9): a deposit into, a compensation out of, or a return to a county's
+    risk-compensation fund, in the ledger."""
+    return await risk_funds.move(session, principal=principal, body=body)

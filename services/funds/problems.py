@@ -230,3 +230,18 @@ def payee_not_household_account() -> RuleViolation:
 
 def sources_kept_by_admins() -> Forbidden:
     return Forbidden("只有管理员可以修改资金来源 / only an admin maintains fund sources")
+
+
+# The risk-compensation fund's moves (issue #18, internal API of the loans service)
+
+
+def not_a_service() -> NotFound:
+    """What the internal API answers a principal that is not a service: it knows no jurisdiction (S1)."""
+    return NotFound("没有这个接口 / no such resource")
+
+
+def risk_move_conflict(move_id: str) -> Conflict:
+    return Conflict(
+        f"风险补偿金划转 {move_id} 已按其他内容记录 / the risk-fund move {move_id} was already made with other "
+        "figures", code=codes.RISK_MOVE_CONFLICT, field="id",
+    )

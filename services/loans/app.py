@@ -5,5 +5,8 @@ from __future__ import annotations
 from services.kernel.app import create_service_app
 from services.loans.api import router
 from services.loans.detectors import detectors
+from services.loans.risk_api import router as risk_router
 
-app = create_service_app("loans", routers=[router], detectors=detectors, depends_on=("registry",))
+app = create_service_app(
+    "loans", routers=[risk_router, router], detectors=detectors, depends_on=("registry", "funds")
+)

@@ -86,6 +86,7 @@ PLAN: dict[str, Plan] = {
     "funds.arrangements": dist("county_code", "money arranged to projects by the county"),
     "funds.disbursements": dist("county_code", "every payment to a payee, millions a year"),
     "funds.reversals": dist("county_code", "corrections of arrangements and disbursements"),
+    "funds.risk_fund_moves": dist("county_code", "risk funds' deposits, compensations and returns (issue #18)"),
     # Projects: the county project library.
     "projects.projects": dist("county_code", "the county project library: ~1 million over a decade"),
     "projects.project_events": dist("county_code", "every step of a project's lifecycle"),
@@ -102,6 +103,11 @@ PLAN: dict[str, Plan] = {
     "loans.loan_extensions": dist("county_code", "at most one per loan"),
     "loans.loan_usage_reports": dist("county_code", "how each loan was used"),
     "loans.loan_balances": dist("county_code", "each loan's repaid principal and maturity in force: one per loan"),
+    # issue #18: a county's risk-compensation fund with each partner bank, the banks' claims on it and what follows
+    "loans.risk_funds": dist("county_code", "one per county and partner bank: thousands"),
+    "loans.compensation_claims": dist("county_code", "claims on bad loans: a few per cent of the loans at most"),
+    "loans.compensation_decisions": dist("county_code", "one per claim"),
+    "loans.compensation_recoveries": dist("county_code", "recoveries after compensation: a few per claim"),
     # Registry: ~30 million registered households.
     "registry.households": dist("county_code", "~30 million registered households"),
     "registry.household_status_history": dist("county_code", "every status change of every household"),
