@@ -84,6 +84,7 @@ async def decide(session: AsyncSession, brief: BriefReads, funds: Funds, princip
     lost from the fund's account to the bank's in the funds ledger (INSUFFICIENT_FUNDS there is passed on)."""
     async with brief() as reads:
         found, fund, decision, recoveries = await _claim_and_fund(reads, principal, claim_id)
+        reads.expunge_all()  # kept as read: the brief session's rollback would expire them
     if decision is not None:
         raise problems.claim_decided(found.id, decision.decision)
     risk_rules.check_not_self_decided(found.created_by, principal.id)
@@ -115,6 +116,7 @@ async def recover(session: AsyncSession, brief: BriefReads, funds: Funds, princi
     of it goes back from the bank's account to the fund's in the funds ledger."""
     async with brief() as reads:
         found, fund, decision, recoveries = await _claim_and_fund(reads, principal, claim_id)
+        reads.expunge_all()  # kept as read: the brief session's rollback would expire them
     if decision is None or decision.decision != "approved":
         raise problems.claim_not_approved(found.id)
     if body.recovered_on < decision.decided_on:

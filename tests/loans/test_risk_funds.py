@@ -8,7 +8,7 @@ import asyncio
 from services.loans import codes
 from tests.conftest import Api, MakePrincipal
 from tests.loans.conftest import Seed
-from tests.loans.risk_world import BANK, funded_county, fund_id, lend
+from tests.loans.risk_world import BANK, fund_id, funded_county, lend
 
 
 async def test_setting_up_a_fund_moves_its_deposit_in_the_ledger_and_shows_its_figures(
