@@ -181,7 +181,8 @@ async def test_risk_fund_depleted_is_raised_past_the_declared_share_of_the_depos
         return items
 
     assert await depleted() == []
-    second = await claim(lender, (await overdue_loan(lender, seed, 1_000_000))["id"], 20_000)  # pays 14,000: 504,000 lost
+    smaller = await overdue_loan(lender, seed, 1_000_000)  # within the capacity left (L7)
+    second = await claim(lender, smaller["id"], 20_000)  # pays 14,000: 504,000 lost
     assert (await decide(place.finance, second.json()["id"], "approve")).status_code == 201
     await scan_alerts(admin, "2019-06-30")
     [alert] = await depleted()
