@@ -12,12 +12,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.alerts_store import open_types
-from services.kernel.errors import Conflict
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.scope import check_covers
 from services.kernel.uow import BriefReads
-from services.loans import codes, problems, repository, risk_queries, risk_rules
+from services.loans import codes, problems, repository, risk_rules
 from services.loans.clients import Funds
 from services.loans.models import ClaimDecision, CompensationClaim, Recovery, RiskFund
 from services.loans.risk_schemas import (
@@ -39,7 +38,7 @@ async def claim(session: AsyncSession, principal: Principal, loan_id: str, body:
     loan = await repository.get_loan(session, principal, loan_id, lock=True)
     if body.claimed_on < loan.issued_on:
         raise problems.dated_before("claimed_on", "放款日期", "the loan's issue date")
-    fund = await risk_queries.fund_for(session, loan.county_code, loan.lender_name)
+    fund = await repository.fund_for(session, loan.county_code, loan.lender_name)
     if fund is None:
         raise problems.no_risk_fund(loan.county_code, loan.lender_name)
     position = await repository.loan_position(session, loan, body.claimed_on)
@@ -48,7 +47,7 @@ async def claim(session: AsyncSession, principal: Principal, loan_id: str, body:
     risk_rules.check_not_misused(
         await open_types(session, subject_kind="loan", subject_id=loan.id, types=MISUSE_ALERTS))
     outstanding = loan.amount_fen - await repository.principal_repaid(session, loan.id)
-    claimed = await risk_queries.claimed_on_loan(session, loan.county_code, loan.id)
+    claimed = await repository.claimed_on_loan(session, loan.county_code, loan.id)
     risk_rules.check_claim_within(principal_lost_fen=body.principal_lost_fen, outstanding_fen=outstanding,
                                   claimed_fen=claimed)
     record = CompensationClaim(
@@ -57,20 +56,20 @@ async def claim(session: AsyncSession, principal: Principal, loan_id: str, body:
         claimed_on=body.claimed_on, reason=body.reason, created_by=principal.id,
         recorded_by_org=principal.organisation,
     )
-    await risk_queries.add(session, record)
+    await repository.add(session, record)
     return claim_read(record, None, [])
 
 
 async def _claim_and_fund(reads: AsyncSession, principal: Principal,
                           claim_id: str) -> tuple[CompensationClaim, RiskFund, ClaimDecision | None, list[Recovery]]:
-    found = await risk_queries.claim_by_id(reads, claim_id)
+    found = await repository.claim_by_id(reads, claim_id)
     if found is None:
         raise problems.claim_not_found(claim_id)
     check_covers(principal, found.county_code, subject=f"claim {found.id}")
-    fund = await risk_queries.fund_by_id(reads, found.fund_id)
+    fund = await repository.fund_by_id(reads, found.fund_id)
     assert fund is not None  # a foreign key
-    recoveries = list(await risk_queries.recoveries_of(reads, found))
-    return found, fund, await risk_queries.decision_of(reads, found), recoveries
+    recoveries = list(await repository.recoveries_of(reads, found))
+    return found, fund, await repository.decision_of(reads, found), recoveries
 
 
 def _move(kind: str, move_id: str, fund: RiskFund, amount_fen: int, doc_no: str, on: str) -> dict[str, object]:
@@ -97,8 +96,8 @@ async def decide(session: AsyncSession, brief: BriefReads, funds: Funds, princip
             moved = await funds.move_risk_money(_move("compensation", risk_rules.payment_id_of(found.id), fund, paid,
                                                       fund.agreement_no, body.decided_on.isoformat()))
             transfers = list(moved["transfer_ids"])
-    await risk_queries.lock(session, f"claim:{found.id}")
-    again = await risk_queries.decision_of(session, found)
+    await repository.lock_named(session, f"claim:{found.id}")
+    again = await repository.decision_of(session, found)
     if again is not None:
         raise problems.claim_decided(found.id, again.decision)
     record = ClaimDecision(
@@ -106,7 +105,7 @@ async def decide(session: AsyncSession, brief: BriefReads, funds: Funds, princip
         paid_fen=paid, decided_on=body.decided_on, note=body.note, transfer_ids=",".join(transfers),
         decided_by=principal.id, recorded_by_org=principal.organisation,
     )
-    await risk_queries.add(session, record)
+    await repository.add(session, record)
     return claim_read(found, record, recoveries)
 
 
@@ -130,16 +129,15 @@ async def recover(session: AsyncSession, brief: BriefReads, funds: Funds, princi
         moved = await funds.move_risk_money(_move("return", recovery_id, fund, returned, fund.agreement_no,
                                                   body.recovered_on.isoformat()))
         transfers = list(moved["transfer_ids"])
-    await risk_queries.lock(session, f"claim:{found.id}")
-    if len(await risk_queries.recoveries_of(session, found)) != len(recoveries):
-        raise Conflict("另一笔追回款刚刚记录，请重新提交 / another recovery of this claim was recorded meanwhile: "
-                       "send this one again")
+    await repository.lock_named(session, f"claim:{found.id}")
+    if len(await repository.recoveries_of(session, found)) != len(recoveries):
+        raise problems.recovery_raced(found.id)
     record = Recovery(
         county_code=found.county_code, id=recovery_id, claim_id=found.id, amount_fen=body.amount_fen,
         returned_fen=returned, recovered_on=body.recovered_on, transfer_ids=",".join(transfers),
         created_by=principal.id,
     )
-    await risk_queries.add(session, record)
+    await repository.add(session, record)
     return recovery_read(record)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry, Severity
 from services.kernel.regions import common_region
-from services.loans import codes, repository, risk_queries, risk_rules, rules
+from services.loans import codes, repository, risk_rules, rules
 from services.loans.clients import registry_for_scan
 
 detectors = DetectorRegistry()
@@ -121,7 +121,7 @@ async def risk_fund_depleted(ctx: DetectorContext) -> list[AlertDraft]:
     """L10 (issue #18): a risk-compensation fund has lost (compensations paid less the recoveries' shares returned)
     more than the declared share of its deposit: the county tops it up, or the bank's lending under it is reviewed."""
     drafts = []
-    for row in await risk_queries.fund_losses(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of):
+    for row in await repository.fund_losses(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of):
         fund, paid, returned = row[0], int(row.paid), int(row.returned)
         if not risk_rules.depleted(paid_fen=paid, returned_fen=returned, deposit_fen=fund.deposit_fen,
                                    depleted_share_bp=fund.depleted_share_bp):

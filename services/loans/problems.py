@@ -308,6 +308,11 @@ def claim_not_approved(claim_id: str) -> Conflict:
                     "return", code=codes.CLAIM_NOT_APPROVED, rule="L9")
 
 
+def recovery_raced(claim_id: str) -> Conflict:
+    return Conflict(f"代偿申请 {claim_id} 的另一笔追回款刚刚记录，请重新提交 / another recovery of claim {claim_id} "
+                    "was recorded meanwhile: send this one again")
+
+
 def recovery_over_lost(recovered_fen: int, lost_fen: int) -> RuleViolation:
     return RuleViolation(
         f"L9: 累计追回 {recovered_fen} 分超过申请代偿的本金 {lost_fen} 分 / the principal recovered would exceed the "

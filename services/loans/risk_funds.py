@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers
 from services.kernel.uow import BriefReads
-from services.loans import problems, risk_queries, risk_rules
+from services.loans import problems, repository, risk_rules
 from services.loans.clients import Funds
 from services.loans.models import RiskFund
 from services.loans.risk_schemas import RiskFundCreate, RiskFundRead
@@ -19,11 +19,11 @@ from services.loans.risk_schemas import RiskFundCreate, RiskFundRead
 async def check_capacity(session: AsyncSession, *, county_code: str, lender_name: str, amount_fen: int) -> None:
     """L7 at origination: one indexed read finds the county's fund with the bank; where there is one, its lock makes
     concurrent loans of the bank in the county take turns, so two cannot both pass the capacity."""
-    fund = await risk_queries.fund_for(session, county_code, lender_name)
+    fund = await repository.fund_for(session, county_code, lender_name)
     if fund is None:
         return
-    await risk_queries.lock(session, f"risk_fund:{fund.id}")
-    used = await risk_queries.bank_outstanding(session, county_code, lender_name)
+    await repository.lock_named(session, f"risk_fund:{fund.id}")
+    used = await repository.bank_outstanding(session, county_code, lender_name)
     risk_rules.check_capacity(used_fen=used, amount_fen=amount_fen, deposit_fen=fund.deposit_fen,
                               leverage=fund.leverage, fund_id=fund.id)
 
@@ -35,15 +35,15 @@ async def establish(session: AsyncSession, brief: BriefReads, funds: Funds, prin
     check_covers(principal, body.county_code, field="county_code")
     fund_id = risk_rules.fund_id_of(body.county_code, body.bank_name)
     async with brief() as reads:
-        if await risk_queries.fund_for(reads, body.county_code, body.bank_name) is not None:
+        if await repository.fund_for(reads, body.county_code, body.bank_name) is not None:
             raise problems.risk_fund_exists(body.county_code, body.bank_name, fund_id)
     moved = await funds.move_risk_money({
         "id": fund_id, "kind": "deposit", "county_code": body.county_code, "fund_id": fund_id,
         "fund_source": body.fund_source, "amount_fen": body.deposit_fen, "doc_no": body.agreement_no,
         "occurred_on": body.established_on.isoformat(),
     })
-    await risk_queries.lock(session, f"risk_fund:{fund_id}")
-    if await risk_queries.fund_for(session, body.county_code, body.bank_name) is not None:
+    await repository.lock_named(session, f"risk_fund:{fund_id}")
+    if await repository.fund_for(session, body.county_code, body.bank_name) is not None:
         raise problems.risk_fund_exists(body.county_code, body.bank_name, fund_id)
     fund = RiskFund(
         county_code=body.county_code, id=fund_id, bank_name=body.bank_name, fund_source=body.fund_source,
@@ -53,18 +53,18 @@ async def establish(session: AsyncSession, brief: BriefReads, funds: Funds, prin
         deposit_transfer_ids=",".join(moved["transfer_ids"]), created_by=principal.id,
         recorded_by_org=principal.organisation,
     )
-    await risk_queries.add(session, fund)
+    await repository.add(session, fund)
     return await read_fund(session, principal, fund.id)
 
 
 async def read_fund(session: AsyncSession, principal: Principal, fund_id: str) -> RiskFundRead:
     """GET /loans/risk-funds/{id}: deposit, capacity, used (the bank's loans outstanding now), claims paid."""
-    fund = await risk_queries.fund_by_id(session, fund_id)
+    fund = await repository.fund_by_id(session, fund_id)
     if fund is None:
         raise problems.risk_fund_not_found(fund_id)
     check_covers(principal, fund.county_code, subject=f"risk fund {fund.id}")
-    used = await risk_queries.bank_outstanding(session, fund.county_code, fund.bank_name)
-    paid, returned, pending = await risk_queries.fund_figures(session, fund)
+    used = await repository.bank_outstanding(session, fund.county_code, fund.bank_name)
+    paid, returned, pending = await repository.fund_figures(session, fund)
     capacity = risk_rules.capacity_of(fund.deposit_fen, fund.leverage)
     return RiskFundRead(
         id=fund.id, county_code=fund.county_code, bank_name=fund.bank_name, fund_source=fund.fund_source,
