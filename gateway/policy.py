@@ -189,6 +189,15 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/loans/{loan_id}/repayments", LENDER),
     _r("POST", "/loans/{loan_id}/usage-reports", LENDER),
     _r("POST", "/loans/{loan_id}/extensions", LENDER),
+    # Issue #18 (L7–L10): the county's risk-compensation fund (set up by finance) and the banks' claims on it; a
+    # claim is recorded by the bank or by finance, decided by finance (another person than the recorder, L9)
+    _r("POST", "/loans/risk-funds", FINANCE),
+    _r("GET", "/loans/risk-funds/{fund_id}", LENDER, FINANCE, INSPECTOR),
+    _r("POST", "/loans/{loan_id}/compensation-claims", LENDER, FINANCE),
+    _r("GET", "/loans/compensation-claims/{claim_id}", LENDER, FINANCE, INSPECTOR),
+    _r("POST", "/loans/compensation-claims/{claim_id}/approve", FINANCE, max_body=SMALL_BODY),
+    _r("POST", "/loans/compensation-claims/{claim_id}/reject", FINANCE, max_body=SMALL_BODY),
+    _r("POST", "/loans/compensation-claims/{claim_id}/recoveries", LENDER, FINANCE),
     # Oversight (issue #16): an inspector's cases; the responsible organisation answers them (O6, in the service).
     # Cases are the inspectors' own records, not business data (A3).
     _r("POST", "/oversight/cases", INSPECTOR),

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request
 
-from services.funds import allocations, queries, reference, reversals, spending, subsidy
+from services.funds import allocations, queries, reference, reversals, risk_funds, spending, subsidy
 from services.funds.clients import GatewayDep, ProjectsDep, RegistryDep
 from services.funds.schemas import (
     AllocationBatch,
@@ -27,6 +27,8 @@ from services.funds.schemas import (
     ReversalCreate,
     ReversalInternal,
     ReversalRead,
+    RiskFundMoveCreate,
+    RiskFundMoveRead,
     ScopePut,
     ScopeRead,
     SourceCode,
@@ -210,3 +212,12 @@ async def post_subsidy_payment(
 ) -> SubsidyPaymentRead:
     """For the loans service (its L13): pay an approved subsidy claim; once per claim."""
     return await subsidy.pay(session, principal=principal, body=body)
+
+
+@internal_router.post("/risk-fund-moves", response_model=RiskFundMoveRead, status_code=201)
+async def post_risk_fund_move(
+    body: RiskFundMoveCreate, session: SessionDep, principal: PrincipalDep
+) -> RiskFundMoveRead:
+    """For the loans service (issue #18, L7, L9): a deposit into, a compensation out of, or a return to a county's
+    risk-compensation fund, in the ledger."""
+    return await risk_funds.move(session, principal=principal, body=body)

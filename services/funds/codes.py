@@ -26,6 +26,7 @@ ALREADY_REVERSED = "ALREADY_REVERSED"  # 409: a record is reversed at most once
 REVERSAL_NOT_REVERSIBLE = "REVERSAL_NOT_REVERSIBLE"  # 422: a compensating entry is not itself reversed
 NOT_REVERSIBLE = "NOT_REVERSIBLE"  # 404-like: no record with that id
 PAYEE_NOT_IN_COUNTY = "PAYEE_NOT_IN_COUNTY"  # S9, 422: a household payee not on the project's county's roster
+RISK_MOVE_CONFLICT = "RISK_MOVE_CONFLICT"  # 409 (internal, issue #18): a risk-fund move id already moved otherwise
 
 # Alert types
 IDLE_FUNDS = "IDLE_FUNDS"  # F3

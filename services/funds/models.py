@@ -80,7 +80,12 @@ class Account(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("region_code", "kind", "fund_source", "ref", name="uq_accounts_key"),
         CheckConstraint("kind = 'budget' OR balance_fen >= 0", name="ck_accounts_not_negative"),
-        CheckConstraint("kind IN ('budget', 'treasury', 'fund', 'pool', 'project', 'payee')", name="ck_accounts_kind"),
+        # issue #18: `risk_fund` (a county's risk-compensation fund with a bank, ref = the fund's id) and `bank` (the
+        # partner bank of that fund, ref = the fund's id): compensation paid to the bank and recoveries returned
+        CheckConstraint(
+            "kind IN ('budget', 'treasury', 'fund', 'pool', 'project', 'payee', 'risk_fund', 'bank')",
+            name="ck_accounts_kind",
+        ),
         Index("ix_accounts_ref", "ref", postgresql_where=text("ref <> ''")),
         # the accounts of some kinds under a region prefix (reports, F3/F9): not the millions of payee accounts
         Index("ix_accounts_kind_region", "kind", "region_code"),
@@ -321,8 +326,32 @@ class SubsidyPayment(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=_now())
 
 
+class RiskFundMove(SQLModel, table=True):
+    """Issue #18 (L7, L9): money the loans service moved for a county's risk-compensation fund (风险补偿金): the
+    deposit from the county's accounts, a compensation paid to the partner bank, a recovery's share returned. Its id
+    is the loans service's record id (deterministic there), so a call repeated after a failure finds the move made
+    and moves nothing twice; its transfers carry it as their `record_id` (A4)."""
+
+    __tablename__ = "risk_fund_moves"
+    __table_args__ = (
+        CheckConstraint("kind IN ('deposit', 'compensation', 'return')", name="ck_risk_fund_moves_kind"),
+        CheckConstraint("amount_fen > 0", name="ck_risk_fund_moves_positive"),
+        Index("ix_risk_fund_moves_fund", "county_code", "fund_id"),
+    )
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    fund_id: str = Field(sa_column=Column(String(64), nullable=False))
+    fund_source: str = Field(sa_column=Column(String(16), nullable=False))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    doc_no: str = Field(sa_column=Column(String(200), nullable=False))
+    occurred_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now())
+
+
 for _recorded in (Transfer, Appropriation, Allocation, Arrangement, Disbursement, Reversal, DisbursementBasis,
-                  SubsidyStandard, DividendPayment, SubsidyPayment):
+                  SubsidyStandard, DividendPayment, SubsidyPayment, RiskFundMove):
     append_only(table_of(_recorded))
 
 metadata = schema_metadata(
@@ -346,6 +375,7 @@ metadata = schema_metadata(
             SubsidyStandard,
             DividendPayment,
             SubsidyPayment,
+            RiskFundMove,
         )
     ),
 )

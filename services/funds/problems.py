@@ -469,3 +469,18 @@ def recovered_to_poverty_exceeds() -> ValidationProblem:
 def subsidy_payments_for_services() -> NotFound:
     """What the internal subsidy payment answers a principal that is not a service (S1), as an unknown route."""
     return NotFound("没有此接口 / no such route: subsidy payments are made by the loans service")
+
+
+# The risk-compensation fund's moves (issue #18, internal API of the loans service)
+
+
+def not_a_service() -> NotFound:
+    """What the internal API answers a principal that is not a service: it knows no jurisdiction (S1)."""
+    return NotFound("没有这个接口 / no such resource")
+
+
+def risk_move_conflict(move_id: str) -> Conflict:
+    return Conflict(
+        f"风险补偿金划转 {move_id} 已按其他内容记录 / the risk-fund move {move_id} was already made with other "
+        "figures", code=codes.RISK_MOVE_CONFLICT, field="id",
+    )

@@ -288,3 +288,35 @@ class SubsidyPaymentRead(BaseModel):
     payees: int
     amount_fen: int
     paid_on: date
+
+
+RiskMoveKind = Literal["deposit", "compensation", "return"]
+MoveId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")]  # a transfer's record id
+
+
+class RiskFundMoveCreate(Input):
+    """Issue #18 (internal, the loans service only): money of a county's risk-compensation fund. `deposit`: from the
+    county's fund and pool accounts of `fund_source` into the fund's `risk_fund` account; `compensation`: from it to
+    the partner bank's `bank` account; `return`: a recovery's share back from the bank to the fund. `id` is the
+    loans service's record id: the same id again answers the move already made."""
+
+    id: MoveId
+    kind: RiskMoveKind
+    county_code: CountyCode
+    fund_id: RecordId
+    fund_source: SourceCode
+    amount_fen: Fen
+    doc_no: ShortText
+    occurred_on: Happened
+
+
+class RiskFundMoveRead(BaseModel):
+    id: str
+    kind: RiskMoveKind
+    county_code: str
+    fund_id: str
+    fund_source: str
+    amount_fen: int
+    occurred_on: date
+    transfer_ids: list[str]
+    fund_balance_fen: int  # the fund's `risk_fund` account after the move

@@ -9,6 +9,7 @@ alert's last one leaves it as it is (a county inspector rescanning as of 2020 ca
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Literal
 
@@ -196,3 +197,13 @@ async def transition(
     await session.flush()
     alert.status = action
     return (await _read(session, [alert]))[0]
+
+
+async def open_types(session: AsyncSession, *, subject_kind: str, subject_id: str, types: Sequence[str]) -> list[str]:
+    """The types among `types` of the alerts not resolved (open or acknowledged) on a subject: what a rule that
+    refuses while a finding stands reads (L8, issue #18: no compensation for a loan with an open misuse alert)."""
+    query = select(col(Alert.type)).distinct().where(
+        col(Alert.subject_kind) == subject_kind, col(Alert.subject_id) == subject_id, col(Alert.type).in_(types),
+        col(Alert.status) != "resolved",
+    )
+    return sorted(str(t) for t in (await session.execute(query)).scalars().all())

@@ -5,8 +5,9 @@ from __future__ import annotations
 from services.kernel.app import create_service_app
 from services.loans.api import router
 from services.loans.detectors import detectors
+from services.loans.risk_api import router as risk_router
 from services.loans.subsidy_api import router as subsidy_router
 
 # the subsidy routes first: `/loans/subsidy-rates` is theirs, not a loan's (`/loans/{loan_id}`)
-app = create_service_app("loans", routers=[subsidy_router, router], detectors=detectors,
+app = create_service_app("loans", routers=[subsidy_router, risk_router, router], detectors=detectors,
                          depends_on=("registry", "funds"))

@@ -94,7 +94,9 @@ RegistryDep = Annotated[Registry, Depends(service_dependency("registry", Registr
 
 
 class Funds:
-    """The funds service's internal API: where the money of an approved subsidy claim moves (issue #18 point 3)."""
+    """The funds service's internal API, as the loans service asks it (issue #18): where the money of an approved
+    subsidy claim moves (point 3), and the risk-compensation fund's money in the ledger (points 1, 2). A refusal
+    (INSUFFICIENT_FUNDS…) is passed on as funds gave it; a failure is 503."""
 
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
@@ -115,6 +117,17 @@ class Funds:
         if response.status_code in (409, 422):
             raise problems.funds_refused(response.status_code, response.json())
         raise problems.funds_failed(response.status_code)
+
+    async def move_risk_money(self, move: dict[str, Any]) -> dict[str, Any]:
+        """POST /internal/risk-fund-moves: `move` is its body (id, kind, county_code, fund_id, fund_source,
+        amount_fen, doc_no, occurred_on); answers the move with its `transfer_ids`."""
+        response = await self.client.request("POST", "/internal/risk-fund-moves", json=move)
+        if response.status_code in (409, 422):
+            raise problems.funds_refused(response.status_code, response.json())
+        if response.status_code != 201:
+            raise problems.funds_failed(response.status_code)
+        answer: dict[str, Any] = response.json()
+        return answer
 
 
 FundsDep = Annotated[Funds, Depends(service_dependency("funds", Funds))]

@@ -28,12 +28,26 @@ EXTENSION_NOT_LATER = "EXTENSION_NOT_LATER"  # 422: the new maturity must lie af
 LOAN_REPAID = "LOAN_REPAID"  # 409: an extension of a loan with nothing outstanding
 USAGE_BEFORE_ISSUE = "USAGE_BEFORE_ISSUE"  # 422
 
+# Risk-compensation funds and compensation claims (issue #18 points 1 and 2)
+RISK_FUND_CAPACITY_EXCEEDED = "RISK_FUND_CAPACITY_EXCEEDED"  # 422, L7: the bank's loans beyond deposit × leverage
+RISK_FUND_EXISTS = "RISK_FUND_EXISTS"  # 409, L7: one fund per county and bank
+NO_RISK_FUND = "NO_RISK_FUND"  # 422, L8: a claim on a loan whose county has no fund with its bank
+CLAIM_NOT_OVERDUE = "CLAIM_NOT_OVERDUE"  # 422, L8: not overdue beyond the fund's threshold on the claim's date
+CLAIM_LOAN_MISUSED = "CLAIM_LOAN_MISUSED"  # 422, L8: an open LOAN_ENTERPRISE_USE or LOAN_NON_PRODUCTIVE_USE alert
+CLAIM_OVER_OUTSTANDING = "CLAIM_OVER_OUTSTANDING"  # 422, L8: more than the principal outstanding not yet claimed
+CLAIM_BEFORE_ISSUE = "CLAIM_BEFORE_ISSUE"  # 422: a claim, decision or recovery dated before what it follows
+CLAIM_DECIDED = "CLAIM_DECIDED"  # 409, L9: a claim is decided once
+CLAIM_SELF_APPROVAL = "CLAIM_SELF_APPROVAL"  # 403, L9: the one who recorded a claim does not decide it
+CLAIM_NOT_APPROVED = "CLAIM_NOT_APPROVED"  # 409, L9: recoveries only after an approved compensation
+RECOVERY_OVER_LOST = "RECOVERY_OVER_LOST"  # 422, L9: more recovered than the principal claimed lost
+
 # Alert types
 ALERT_LOAN_OVERDUE = "LOAN_OVERDUE"  # L5
 ALERT_LOAN_ENTERPRISE_USE = "LOAN_ENTERPRISE_USE"  # L2a, L3
 ALERT_LOAN_NON_PRODUCTIVE_USE = "LOAN_NON_PRODUCTIVE_USE"  # L2b
 ALERT_LOAN_FUNDS_CONCENTRATION = "LOAN_FUNDS_CONCENTRATION"  # L2a (户贷企用, covert)
 ALERT_INELIGIBLE_BORROWER = "INELIGIBLE_BORROWER"  # L1, F10
+ALERT_RISK_FUND_DEPLETED = "RISK_FUND_DEPLETED"  # L10: net claims paid beyond the declared share of the deposit
 ALERT_ID_ENUMERATION_SUSPECTED = "ID_ENUMERATION_SUSPECTED"  # S6 (A5): a principal's borrower refusals at the limit
 
 # S6 (A5): refusals about the borrower (unknown, ineligible, not the head, another county's household) are counted
@@ -59,6 +73,8 @@ EXTENSION_CAP_MONTHS = 12
 MIN_AGE, MAX_AGE = 18, 65
 CONCENTRATION_HOUSEHOLDS = 5
 CONCENTRATION_WINDOW_DAYS = 90
+# L7 (issue #18): the leverage multiples (放大倍数) an agreement may declare; seeds and practice: 5 to 10
+LEVERAGE_MIN, LEVERAGE_MAX = 1, 20
 
 PRODUCTIVE_PURPOSES = (
     "planting", "breeding", "processing", "commerce", "rural_tourism", "services", "other_productive",

@@ -9,7 +9,7 @@ from typing import Any
 
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry, Severity
 from services.kernel.regions import common_region
-from services.loans import codes, repository, rules
+from services.loans import codes, repository, risk_rules, rules
 from services.loans.clients import registry_for_scan
 
 detectors = DetectorRegistry()
@@ -112,5 +112,26 @@ async def ineligible_borrower(ctx: DetectorContext) -> list[AlertDraft]:
                    "village_cadre": eligibility.village_cadre, "reasons": reasons, "loan_ids": list(row.loan_ids),
                    "outstanding_fen": int(row.owed), "lending_orgs": sorted(o for o in row.lending_orgs if o),
                    "rule": "L1"},
+        ))
+    return drafts
+
+
+@detectors.register(codes.ALERT_RISK_FUND_DEPLETED)
+async def risk_fund_depleted(ctx: DetectorContext) -> list[AlertDraft]:
+    """L10 (issue #18): a risk-compensation fund has lost (compensations paid less the recoveries' shares returned)
+    more than the declared share of its deposit: the county tops it up, or the bank's lending under it is reviewed."""
+    drafts = []
+    for row in await repository.fund_losses(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of):
+        fund, paid, returned = row[0], int(row.paid), int(row.returned)
+        if not risk_rules.depleted(paid_fen=paid, returned_fen=returned, deposit_fen=fund.deposit_fen,
+                                   depleted_share_bp=fund.depleted_share_bp):
+            continue
+        drafts.append(AlertDraft(
+            type=codes.ALERT_RISK_FUND_DEPLETED, severity="high", region_code=fund.county_code,
+            subject_kind="risk_fund", subject_id=fund.id,
+            facts={"fund_id": fund.id, "bank_name": fund.bank_name, "deposit_fen": fund.deposit_fen,
+                   "claims_paid_fen": paid, "recoveries_returned_fen": returned,
+                   "depleted_share_bp": fund.depleted_share_bp, "rule": "L10"},
+            responsible_org=fund.recorded_by_org,  # O13: the finance bureau that set the fund up
         ))
     return drafts

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -252,10 +253,122 @@ class SubsidyDecision(SQLModel, table=True):
 
 SUBSIDY_MODELS = (SubsidyRate, SubsidyClaim, SubsidyClaimLine, SubsidyDecision)
 
-for _recorded in (Repayment, Extension, UsageReport, *SUBSIDY_MODELS):
+class RiskFund(SQLModel, table=True):
+    """Issue #18 (L7): a county's risk-compensation fund (风险补偿金) with a partner bank, as agreed: the deposit (moved
+    in the funds ledger into the fund's `risk_fund` account), the leverage multiple (放大倍数), the fund's share of a
+    loss (the bank bears the rest), how long a loan is overdue before the bank may claim, and the share of the
+    deposit whose loss raises RISK_FUND_DEPLETED. One per county and bank (`bank_name`, the loans' `lender_name`)."""
+
+    __tablename__ = "risk_funds"
+    __table_args__ = (
+        CheckConstraint("deposit_fen > 0", name="ck_risk_funds_deposit"),
+        CheckConstraint("leverage BETWEEN 1 AND 20", name="ck_risk_funds_leverage"),
+        CheckConstraint("fund_share_bp BETWEEN 1 AND 10000", name="ck_risk_funds_share"),
+        CheckConstraint("depleted_share_bp BETWEEN 1 AND 10000", name="ck_risk_funds_depleted"),
+        CheckConstraint("claim_after_days >= 1", name="ck_risk_funds_claim_after"),
+        UniqueConstraint("county_code", "bank_name", name="uq_risk_funds_bank"),
+    )
+    county_code: str = Field(sa_column=_str(6, primary_key=True))
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    bank_name: str = Field(sa_column=_str(200))
+    fund_source: str = Field(sa_column=_str(16))
+    deposit_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    leverage: int = Field(sa_column=Column(Integer, nullable=False))
+    fund_share_bp: int = Field(sa_column=Column(Integer, nullable=False))
+    claim_after_days: int = Field(sa_column=Column(Integer, nullable=False))
+    depleted_share_bp: int = Field(sa_column=Column(Integer, nullable=False))
+    agreement_no: str = Field(sa_column=_str(200))
+    established_on: date = Field(sa_column=Column(Date, nullable=False))
+    deposit_transfer_ids: str = Field(sa_column=Column(Text, nullable=False))  # the ledger's transfers, comma-separated
+    created_by: str = Field(sa_column=_str(64))
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    created_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+
+
+class CompensationClaim(SQLModel, table=True):
+    """Issue #18 (L8): a bank's claim on the risk fund for the principal it lost on an overdue loan."""
+
+    __tablename__ = "compensation_claims"
+    __table_args__ = (
+        CheckConstraint("principal_lost_fen > 0", name="ck_claims_positive"),
+        ForeignKeyConstraint(["county_code", "fund_id"], ["risk_funds.county_code", "risk_funds.id"],
+                             name="fk_claims_fund"),
+        Index("ix_claims_loan", "county_code", "loan_id"),
+        Index("ix_claims_fund", "county_code", "fund_id"),
+    )
+    county_code: str = Field(sa_column=_str(6, primary_key=True))
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    fund_id: str = Field(sa_column=_str(40))
+    loan_id: str = Field(sa_column=_str(40))
+    principal_lost_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    outstanding_fen: int = Field(sa_column=Column(BigInteger, nullable=False))  # on the loan when claimed
+    days_overdue: int = Field(sa_column=Column(Integer, nullable=False))
+    claimed_on: date = Field(sa_column=Column(Date, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(sa_column=_str(64))
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    created_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+
+
+class ClaimDecision(SQLModel, table=True):
+    """Issue #18 (L9): finance's one decision on a claim, by another person than its recorder; an approval's
+    compensation (the fund's share of the principal lost) is paid in the funds ledger (`transfer_ids`)."""
+
+    __tablename__ = "compensation_decisions"
+    __table_args__ = (
+        CheckConstraint("decision IN ('approved', 'rejected')", name="ck_decisions_decision"),
+        CheckConstraint("paid_fen >= 0", name="ck_decisions_paid"),
+        ForeignKeyConstraint(["county_code", "claim_id"], ["compensation_claims.county_code", "compensation_claims.id"],
+                             name="fk_decisions_claim"),
+    )
+    county_code: str = Field(sa_column=_str(6, primary_key=True))
+    claim_id: str = Field(sa_column=_str(40, primary_key=True))
+    decision: str = Field(sa_column=_str(16))
+    paid_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    decided_on: date = Field(sa_column=Column(Date, nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    transfer_ids: str = Field(sa_column=Column(Text, nullable=False))
+    decided_by: str = Field(sa_column=_str(64))
+    recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
+    created_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+
+
+class Recovery(SQLModel, table=True):
+    """Issue #18 (L9): principal the bank recovered on a compensated loan; the fund's share of it is returned to
+    the fund in the funds ledger (`returned_fen`, `transfer_ids`)."""
+
+    __tablename__ = "compensation_recoveries"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0 AND returned_fen >= 0", name="ck_recoveries_amounts"),
+        ForeignKeyConstraint(["county_code", "claim_id"], ["compensation_claims.county_code", "compensation_claims.id"],
+                             name="fk_recoveries_claim"),
+        Index("ix_recoveries_claim", "county_code", "claim_id"),
+    )
+    county_code: str = Field(sa_column=_str(6, primary_key=True))
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    claim_id: str = Field(sa_column=_str(40))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    returned_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    recovered_on: date = Field(sa_column=Column(Date, nullable=False))
+    transfer_ids: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(sa_column=_str(64))
+    created_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+
+
+for _recorded in (Repayment, Extension, UsageReport, *SUBSIDY_MODELS, RiskFund, CompensationClaim, ClaimDecision,
+                  Recovery):
     append_only(table_of(_recorded))
 
 metadata = schema_metadata(
     *KERNEL_TABLES, REFUSALS_TABLE,
     *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport, Balance, *SUBSIDY_MODELS)),
+    *(table_of(model) for model in (RiskFund, CompensationClaim, ClaimDecision, Recovery)),
 )

@@ -308,8 +308,8 @@ def subsidy_not_checked(claim_id: str) -> Conflict:
 
 
 def funds_refused(status: int, answer: dict[str, Any]) -> Problem:
-    """L13: funds' own refusal of a subsidy payment (INSUFFICIENT_FUNDS, an unregistered fund or county), answered
-    as funds gave it."""
+    """Funds' own refusal of a move the loans service asked for (a subsidy payment, L13; a risk fund's money, L7,
+    L9): INSUFFICIENT_FUNDS, an unregistered fund or county, RISK_MOVE_CONFLICT…, answered as funds gave it."""
     extra = {k: v for k, v in answer.items() if k in ("balance_fen", "account")}
     return Problem(str(answer.get("detail", "")), code=str(answer.get("code")), status=status,
                    field=answer.get("field"), rule=answer.get("rule"), **extra)
@@ -317,4 +317,97 @@ def funds_refused(status: int, answer: dict[str, Any]) -> Problem:
 
 def funds_failed(status: int) -> ServiceUnavailable:
     return ServiceUnavailable(f"funds 服务出错 / the funds service answered {status}: nothing was recorded; retry "
-                              "the decision (funds pays a claim once)", service="funds")
+                              "(funds moves a claim's or a record's money once)", service="funds")
+
+
+# Risk-compensation funds and compensation claims (issue #18, rules L7–L10)
+
+
+def risk_fund_not_found(fund_id: str) -> NotFound:
+    return NotFound(f"没有这个风险补偿金 / no risk-compensation fund {fund_id}")
+
+
+def claim_not_found(claim_id: str) -> NotFound:
+    return NotFound(f"没有这笔代偿申请 / no compensation claim {claim_id}")
+
+
+def risk_fund_exists(county_code: str, bank_name: str, fund_id: str) -> Conflict:
+    return Conflict(
+        f"L7: 县 {county_code} 与 {bank_name} 已设立风险补偿金 / county {county_code} already has a risk fund with "
+        f"{bank_name}: {fund_id}", code=codes.RISK_FUND_EXISTS, rule="L7", field="bank_name", fund_id=fund_id,
+    )
+
+
+def capacity_exceeded(*, used_fen: int, amount_fen: int, capacity_fen: int, fund_id: str) -> RuleViolation:
+    return RuleViolation(
+        f"L7: 该行在本县的扶贫小额信贷余额 {used_fen} 分加本笔 {amount_fen} 分超过风险补偿金放大后的额度 "
+        f"{capacity_fen} 分 / "
+        "the bank's outstanding poverty loans in the county with this one would exceed the risk fund's deposit × "
+        "leverage", code=codes.RISK_FUND_CAPACITY_EXCEEDED, rule="L7", field="amount_fen", fund_id=fund_id,
+        used_fen=used_fen, capacity_fen=capacity_fen,
+    )
+
+
+def no_risk_fund(county_code: str, lender_name: str) -> RuleViolation:
+    return RuleViolation(
+        f"L8: 县 {county_code} 未与 {lender_name} 设立风险补偿金 / county {county_code} has no risk fund with "
+        f"{lender_name}: there is nothing to claim from", code=codes.NO_RISK_FUND, rule="L8", field="loan_id",
+    )
+
+
+def claim_not_overdue(days_overdue: int, threshold: int) -> RuleViolation:
+    return RuleViolation(
+        f"L8: 贷款逾期 {days_overdue} 天，未超过风险补偿金约定的 {threshold} 天 / the loan is {days_overdue} days "
+        f"overdue on the claim's date, not more than the fund's {threshold}",
+        code=codes.CLAIM_NOT_OVERDUE, rule="L8", field="claimed_on", days_overdue=days_overdue,
+        threshold_days=threshold,
+    )
+
+
+def claim_loan_misused(alert_types: list[str]) -> RuleViolation:
+    return RuleViolation(
+        f"L8: 该贷款有未解决的违规使用预警 {', '.join(alert_types)} / the loan has an open misuse alert: the fund "
+        "does not compensate a loan used against L2", code=codes.CLAIM_LOAN_MISUSED, rule="L8", field="loan_id",
+        alert_types=alert_types,
+    )
+
+
+def claim_over_outstanding(principal_lost_fen: int, claimable_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"L8: 申请代偿本金 {principal_lost_fen} 分超过尚未申请的未还本金 {claimable_fen} 分 / the principal claimed is "
+        "more than the principal outstanding not claimed already",
+        code=codes.CLAIM_OVER_OUTSTANDING, rule="L8", field="principal_lost_fen", claimable_fen=claimable_fen,
+    )
+
+
+def dated_before(field: str, what_zh: str, what_en: str) -> RuleViolation:
+    return RuleViolation(f"日期早于{what_zh} / the date precedes {what_en}", code=codes.CLAIM_BEFORE_ISSUE,
+                         field=field)
+
+
+def claim_decided(claim_id: str, decision: str) -> Conflict:
+    return Conflict(f"L9: 代偿申请 {claim_id} 已{'批准' if decision == 'approved' else '驳回'} / claim {claim_id} is "
+                    f"{decision} already", code=codes.CLAIM_DECIDED, rule="L9")
+
+
+def self_approval() -> Forbidden:
+    return Forbidden("L9: 代偿申请须由录入人以外的人审批 / the one who recorded a claim may not decide it",
+                     code=codes.CLAIM_SELF_APPROVAL, rule="L9")
+
+
+def claim_not_approved(claim_id: str) -> Conflict:
+    return Conflict(f"L9: 代偿申请 {claim_id} 未获批准代偿 / claim {claim_id} was not compensated: no recovery to "
+                    "return", code=codes.CLAIM_NOT_APPROVED, rule="L9")
+
+
+def recovery_raced(claim_id: str) -> Conflict:
+    return Conflict(f"代偿申请 {claim_id} 的另一笔追回款刚刚记录，请重新提交 / another recovery of claim {claim_id} "
+                    "was recorded meanwhile: send this one again")
+
+
+def recovery_over_lost(recovered_fen: int, lost_fen: int) -> RuleViolation:
+    return RuleViolation(
+        f"L9: 累计追回 {recovered_fen} 分超过申请代偿的本金 {lost_fen} 分 / the principal recovered would exceed the "
+        "principal claimed lost", code=codes.RECOVERY_OVER_LOST, rule="L9", field="amount_fen",
+    )
+

@@ -12,7 +12,7 @@ from services.kernel.errors import Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.scope import check_covers
-from services.loans import codes, problems, repository, rules
+from services.loans import codes, problems, repository, risk_funds, rules
 from services.loans.clients import Registry
 from services.loans.models import Extension, Loan, Repayment, UsageReport
 from services.loans.rules import Household
@@ -75,6 +75,8 @@ async def originate(session: AsyncSession, registry: Registry, principal: Princi
         await repository.lock_household(session, household.household_id)
         outstanding = await repository.household_outstanding(session, household.household_id)
         rules.check_household_cap(outstanding, body.amount_fen)
+        await risk_funds.check_capacity(session, county_code=household.county_code, lender_name=body.lender_name,
+                                        amount_fen=body.amount_fen)  # L7, where the county has a fund with the bank
         rules.check_borrower_is_head(household, body.borrower_id_number)
     except Problem as refusal:
         if refusal.code in codes.BORROWER_REFUSALS:

@@ -12,7 +12,11 @@ PROTECTED = [
     "funds.subsidy_standards",
     "projects.project_events", "funds.plans", "funds.plan_versions", "funds.plan_lines", "funds.plan_reports",
     "funds.revenue_declarations", "funds.recoveries",
+    "projects.project_events", "funds.risk_fund_moves", "loans.compensation_decisions",
+    "loans.compensation_recoveries",
 ]
+# Recorded facts other tables reference: TRUNCATE is refused by their foreign keys before the trigger is reached
+REFERENCED = ["loans.risk_funds", "loans.compensation_claims"]
 
 
 @pytest.mark.parametrize("table", PROTECTED)
@@ -26,6 +30,16 @@ async def test_update_delete_and_truncate_are_refused(table: str, db: asyncpg.Po
         for statement in (f"UPDATE {table} SET {column} = {column}", f"DELETE FROM {table}", f"TRUNCATE {table}"):
             with pytest.raises(asyncpg.PostgresError, match="append-only"):
                 await conn.execute(statement)
+
+
+@pytest.mark.parametrize("table", REFERENCED)
+async def test_referenced_facts_refuse_update_delete_and_truncate(table: str, db: asyncpg.Pool, stack: object) -> None:
+    async with db.acquire() as conn:
+        for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
+            with pytest.raises(asyncpg.PostgresError, match="append-only"):
+                await conn.execute(statement)
+        with pytest.raises(asyncpg.PostgresError, match="append-only|foreign key"):
+            await conn.execute(f"TRUNCATE {table}")
 
 
 async def test_derived_state_stays_updatable(db: asyncpg.Pool, stack: object) -> None:

@@ -67,6 +67,8 @@ class Place:
     asset: str = ""
     loan: str = ""
     subsidy_claim: str = ""  # the lender's subsidy claim of the county's loans, 2018-03-01..06-01 (issue #18)
+    risk_fund: str = ""  # the county's risk-compensation fund with RISK_BANK (issue #18)
+    claim: str = ""  # an approved compensation claim on it, for a loan of RISK_BANK
     allocation: str = ""  # from the province to the county
     appropriation: str = ""  # the county's own budget
     principal: str = ""  # a key of the county (listed, revoked)
@@ -178,6 +180,26 @@ async def _subsidy(place: Place, source: str, make_principal: MakePrincipal, len
         "period_from": "2018-03-01", "period_to": "2018-06-01"})))["id"]
 
 
+RISK_BANK = "矩阵村镇银行"  # the place's loan is of 县农商银行, which has no fund: L7 does not limit the matrix's loans
+
+
+async def _risk_fund(place: Place, source: str, lender: Api, make_principal: MakePrincipal) -> None:
+    """Issue #18: a fund of the county with RISK_BANK (from its pool), a loan of that bank overdue, a claim on it
+    approved by a second person."""
+    finance, second = await make_principal(FINANCE, place.county), await make_principal(FINANCE, place.county)
+    place.risk_fund = (await _ok(await finance.post("/loans/risk-funds", json={
+        "county_code": place.county, "bank_name": RISK_BANK, "fund_source": source, "deposit_fen": 50_000,
+        "leverage": 20, "fund_share_bp": 7000, "agreement_no": f"协议-{uuid.uuid4().hex[:8]}",
+        "established_on": "2018-02-15"})))["id"]
+    loan = (await _ok(await lender.post("/loans", json={
+        **_loan_body(place), "lender_name": RISK_BANK, "term_months": 12, "annual_rate_bp": 435,
+        "benchmark_rate_bp": 435})))["id"]
+    place.claim = (await _ok(await lender.post(f"/loans/{loan}/compensation-claims", json={
+        "principal_lost_fen": 10_000, "claimed_on": "2019-06-30", "reason": "失联"})))["id"]
+    await _ok(await second.post(f"/loans/compensation-claims/{place.claim}/approve",
+                                json={"decided_on": "2019-07-01", "note": "同意"}))
+
+
 async def _alert(db: asyncpg.Pool, service: str, region: str) -> str:
     alert_id = new_id(f"alert-{service}")
     await db.execute(
@@ -202,6 +224,7 @@ async def _place(county: str, source: str, admin: Api, make_principal: MakePrinc
     await _money(place, source, make_principal)
     await _plan(place, source, make_principal)
     await _subsidy(place, source, make_principal, lender)
+    await _risk_fund(place, source, lender, make_principal)
     place.complaint = (await _ok(await admin.client.post("/public/complaints", json={
         "region_code": county, "text": "矩阵举报", "contact": "matrix@example.org"})))["id"]
     for service in ("funds", "projects", "loans", "registry", "ack", "resolve"):
@@ -695,6 +718,26 @@ SPECS: dict[tuple[str, str], Spec] = {
         "purpose": "breeding", "reported_on": "2018-04-01"}), own=CREATED),
     ("POST", "/loans/{loan_id}/extensions"): spec({LENDER}, post(lambda p: f"/loans/{p.loan}/extensions",
                                                                  lambda w, p: EXTENSION), own=CREATED),
+    # Issue #18: the risk-compensation fund (L7–L10); the writes reach the rule that refuses them, changing nothing
+    ("POST", "/loans/risk-funds"): spec({FINANCE}, post(lambda p: "/loans/risk-funds", lambda w, p: {
+        "county_code": p.county, "bank_name": "矩阵另一银行", "fund_source": w.source, "deposit_fen": 900_000_000,
+        "leverage": 5, "fund_share_bp": 7000, "agreement_no": "矩阵协议", "established_on": "2018-02-15"}),
+        own=Expect(409, "INSUFFICIENT_FUNDS")),
+    ("GET", "/loans/risk-funds/{fund_id}"): spec({LENDER, FINANCE, INSPECTOR},
+                                                 get(lambda p: f"/loans/risk-funds/{p.risk_fund}")),
+    ("POST", "/loans/{loan_id}/compensation-claims"): spec({LENDER, FINANCE}, post(
+        lambda p: f"/loans/{p.loan}/compensation-claims",
+        lambda w, p: {"principal_lost_fen": 100, "claimed_on": "2019-06-30", "reason": "矩阵"}),
+        own=Expect(422, "NO_RISK_FUND")),
+    ("GET", "/loans/compensation-claims/{claim_id}"): spec({LENDER, FINANCE, INSPECTOR},
+                                                           get(lambda p: f"/loans/compensation-claims/{p.claim}")),
+    **{("POST", f"/loans/compensation-claims/{{claim_id}}/{verb}"): spec({FINANCE}, post(
+        lambda p, v=verb: f"/loans/compensation-claims/{p.claim}/{v}",
+        lambda w, p: {"decided_on": "2019-07-02", "note": "矩阵"}), own=Expect(409, "CLAIM_DECIDED"))
+       for verb in ("approve", "reject")},
+    ("POST", "/loans/compensation-claims/{claim_id}/recoveries"): spec({LENDER, FINANCE}, post(
+        lambda p: f"/loans/compensation-claims/{p.claim}/recoveries",
+        lambda w, p: {"amount_fen": 10_001, "recovered_on": "2019-08-01"}), own=Expect(422, "RECOVERY_OVER_LOST")),
 }
 
 

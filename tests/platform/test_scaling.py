@@ -98,6 +98,7 @@ PLAN: dict[str, Plan] = {
     "funds.revenue_declarations": dist("region_code", "a region's declared revenue: one or a few a year"),
     "funds.recoveries": dist("region_code", "a region's recoveries of idle money: tens a year"),
     "funds.subsidy_payments": dist("county_code", "each approved subsidy claim's payment: a few a quarter a county"),
+    "funds.risk_fund_moves": dist("county_code", "risk funds' deposits, compensations and returns (issue #18)"),
     # Projects: the county project library.
     "projects.projects": dist("county_code", "the county project library: ~1 million over a decade"),
     "projects.project_events": dist("county_code", "every step of a project's lifecycle"),
@@ -123,6 +124,11 @@ PLAN: dict[str, Plan] = {
     "loans.subsidy_claims": dist("county_code", "a bank's claim per county and quarter: tens of thousands a year"),
     "loans.subsidy_claim_lines": dist("county_code", "each loan of each claim: ~20 million loans × 4 quarters a year"),
     "loans.subsidy_claim_decisions": dist("county_code", "two steps of finance per claim"),
+    # issue #18: a county's risk-compensation fund with each partner bank, the banks' claims on it and what follows
+    "loans.risk_funds": dist("county_code", "one per county and partner bank: thousands"),
+    "loans.compensation_claims": dist("county_code", "claims on bad loans: a few per cent of the loans at most"),
+    "loans.compensation_decisions": dist("county_code", "one per claim"),
+    "loans.compensation_recoveries": dist("county_code", "recoveries after compensation: a few per claim"),
     # Registry: ~30 million registered households.
     "registry.households": dist("county_code", "~30 million registered households"),
     "registry.household_status_history": dist("county_code", "every status change of every household"),
