@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from services.kernel.app import create_service_app
+from services.loans import records_api, records_detectors  # noqa: F401  (registers issue #18's detectors)
 from services.loans.api import router
 from services.loans.detectors import detectors
 
-app = create_service_app("loans", routers=[router], detectors=detectors, depends_on=("registry",))
+# issue #18's routes first: `/loans/product-names` is theirs, not a loan's id
+app = create_service_app("loans", routers=[records_api.router, router], detectors=detectors,
+                         depends_on=("registry",))

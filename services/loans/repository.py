@@ -8,7 +8,7 @@ its county: kernel/scope.check_covers) and lists and reports through `positions`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -16,9 +16,11 @@ from sqlalchemy import (
     Row,
     String,
     Subquery,
+    and_,
     case,
     cast,
     distinct,
+    exists,
     func,
     or_,
     select,
@@ -27,14 +29,24 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, within
 from services.loans import problems
-from services.loans.models import Balance, Extension, Loan, Repayment, UsageReport
+from services.loans.models import (
+    Balance,
+    CreditLine,
+    Extension,
+    HouseholdReturn,
+    Loan,
+    ProductName,
+    Renewal,
+    Repayment,
+    UsageReport,
+)
 
 Record = Row[*tuple[Any, ...]]  # a row of a statement of columns (read by name)
 
@@ -495,5 +507,140 @@ async def balances_differing(session: AsyncSession) -> list[Record]:
         .select_from(facts)
         .join(stored, stored.c.loan_id == facts.c.loan_id, full=True)
         .where(tuple_(*(facts.c[n] for n in columns)).is_distinct_from(tuple_(*(stored.c[n] for n in columns))))
+    )
+    return list((await session.execute(query)).all())
+
+
+# ------------------------------------------------------------ issue #18's loan records (L14–L19) and their scans
+
+
+async def add_all(session: AsyncSession, records: Sequence[SQLModel]) -> None:
+    session.add_all(records)
+    await session.flush()
+
+
+# ---------------------------------------------------------------------------------------------- L18 product names
+
+
+async def registered_names(session: AsyncSession, province_code: str) -> list[str]:
+    query = select(col(ProductName.name)).where(col(ProductName.province_code) == province_code)
+    return list((await session.execute(query)).scalars().all())
+
+
+async def register_name(session: AsyncSession, name: ProductName) -> bool:
+    """Insert the name unless the province has it (False then): two registrations at once make one row."""
+    statement = insert(ProductName).values(
+        province_code=name.province_code, name=name.name, created_by=name.created_by
+    ).on_conflict_do_nothing().returning(col(ProductName.name))
+    return (await session.execute(statement)).first() is not None
+
+
+# --------------------------------------------------------------------------------------------------- L14 renewals
+
+
+async def renewal_of(session: AsyncSession, county_code: str, old_loan_id: str) -> Renewal | None:
+    query = select(Renewal).where(col(Renewal.county_code) == county_code, col(Renewal.old_loan_id) == old_loan_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def repaid_by(session: AsyncSession, loan_id: str, day: date) -> int:
+    """The principal repaid on a loan by repayments dated on or before `day`."""
+    query = select(func.coalesce(cast(func.sum(col(Repayment.principal_fen)), BigInteger), 0)).where(
+        col(Repayment.loan_id) == loan_id, col(Repayment.paid_on) <= day)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def unrecorded_renewals(session: AsyncSession, *, as_of: date, prefix: str, window_days: int) -> list[Record]:
+    """L14 scan: pairs (old, new) of loans of one household, the new one issued after the old one and within
+    `window_days` of the day the old one was fully repaid (both on or before `as_of`), not recorded as a
+    renewal. The old loans are those repaid now (their balances) and by `as_of` (their repayments)."""
+    window = timedelta(days=window_days)
+    repaid = (
+        select(
+            col(Balance.loan_id).label("old_id"), col(Balance.county_code), col(Balance.household_id),
+            col(Balance.issued_on).label("old_issued_on"),
+            func.max(col(Repayment.paid_on)).filter(col(Repayment.principal_fen) > 0).label("repaid_on"),
+        )
+        .join(Repayment, col(Repayment.loan_id) == col(Balance.loan_id))
+        .where(in_region(col(Balance.county_code), prefix), col(Balance.repaid_fen) == col(Balance.amount_fen),
+               col(Repayment.paid_on) <= as_of)
+        .group_by(col(Balance.loan_id))
+        .having(func.sum(col(Repayment.principal_fen)) == col(Balance.amount_fen))
+        .subquery("r")
+    )
+    recorded = exists().where(col(Renewal.county_code) == repaid.c.county_code,
+                              col(Renewal.old_loan_id) == repaid.c.old_id, col(Renewal.new_loan_id) == col(Loan.id))
+    query = (
+        select(repaid.c.old_id, repaid.c.repaid_on, col(Loan.id), col(Loan.county_code), col(Loan.household_id),
+               col(Loan.issued_on), col(Loan.amount_fen), col(Loan.responsible_org))
+        .join(Loan, and_(col(Loan.household_id) == repaid.c.household_id, col(Loan.id) != repaid.c.old_id))
+        .where(col(Loan.issued_on) > repaid.c.old_issued_on, col(Loan.issued_on) <= as_of,
+               col(Loan.issued_on) >= repaid.c.repaid_on - window, col(Loan.issued_on) <= repaid.c.repaid_on + window,
+               ~recorded)
+        .order_by(col(Loan.id), repaid.c.old_id)
+    )
+    return list((await session.execute(query)).all())
+
+
+# ------------------------------------------------------------------------------------------------ L17 returns
+
+
+async def cooperative_loans_without_return(session: AsyncSession, *, as_of: date, since: date,
+                                           prefix: str) -> list[Record]:
+    """L17 scan: cooperative-mode loans owing on `as_of`, issued on or before `since`, whose household received
+    no recorded return after `since` (up to `as_of`); with the day of the last return, if any."""
+    last = (
+        select(func.max(col(HouseholdReturn.paid_on)))
+        .where(col(HouseholdReturn.county_code) == col(Loan.county_code),
+               col(HouseholdReturn.loan_id) == col(Loan.id), col(HouseholdReturn.paid_on) <= as_of)
+        .scalar_subquery()
+    )
+    owed = (col(Balance.amount_fen) - repaid_as_of(as_of)).label("owed")
+    query = (
+        select(col(Loan.id), col(Loan.county_code), col(Loan.household_id), col(Loan.cooperative_uscc),
+               col(Loan.issued_on), col(Loan.responsible_org), owed, last.label("last_return_on"))
+        .join(Balance, col(Balance.loan_id) == col(Loan.id))
+        .where(in_region(col(Loan.county_code), prefix), col(Loan.mode) == "cooperative",
+               col(Loan.issued_on) <= since, owing_as_of(as_of))
+        .subquery("c")
+    )
+    await without_jit(session)
+    outer = select(query).where(query.c.owed > 0, func.coalesce(query.c.last_return_on, date.min) <= since)
+    return list((await session.execute(outer)).all())
+
+
+# -------------------------------------------------------------------------------------------- L19 credit lines
+
+
+async def loans_above_credit_line(session: AsyncSession, *, as_of: date, prefix: str) -> list[Record]:
+    """L19 scan: loans issued on or before `as_of` above the limit of the household's latest credit evaluation
+    dated on or before the loan's issue date; read from the households that have an evaluation (their loans by
+    ix_loans_household), so a loan without one is not read."""
+    evaluated = (
+        select(col(CreditLine.county_code), col(CreditLine.household_id))
+        .where(in_region(col(CreditLine.county_code), prefix), col(CreditLine.evaluated_on) <= as_of)
+        .distinct()
+        .subquery("h")
+    )
+    latest = (
+        select(col(CreditLine.limit_fen), col(CreditLine.lender_name), col(CreditLine.evaluated_on),
+               col(CreditLine.grade))
+        .where(col(CreditLine.county_code) == col(Loan.county_code),
+               col(CreditLine.household_id) == col(Loan.household_id),
+               col(CreditLine.evaluated_on) <= col(Loan.issued_on))
+        .order_by(col(CreditLine.evaluated_on).desc(), col(CreditLine.id).desc())
+        .limit(1)
+        .lateral("l")
+    )
+    query = (
+        select(col(Loan.id), col(Loan.county_code), col(Loan.household_id), col(Loan.amount_fen),
+               col(Loan.issued_on), col(Loan.responsible_org), latest.c.limit_fen, latest.c.lender_name,
+               latest.c.evaluated_on, latest.c.grade)
+        .select_from(evaluated)
+        .join(Loan, and_(col(Loan.household_id) == evaluated.c.household_id,
+                         col(Loan.county_code) == evaluated.c.county_code))
+        .join(latest, col(Loan.amount_fen) > latest.c.limit_fen)
+        .where(col(Loan.issued_on) <= as_of)
+        .order_by(col(Loan.id))
     )
     return list((await session.execute(query)).all())

@@ -37,7 +37,7 @@ from services.kernel import clock
 from services.kernel.ids import new_id
 from services.kernel.topology import SERVICES
 from services.kernel.types import id_number_check_char
-from services.loans.codes import PRODUCT_NAME
+from services.loans.codes import CREDIT_LINES_HEADER, PRODUCT_NAME
 from tests.conftest import Api, MakePrincipal, wait_for_audit
 from tests.projects.factory import action_body, project_body, project_in
 
@@ -579,6 +579,21 @@ SPECS: dict[tuple[str, str], Spec] = {
         "purpose": "breeding", "reported_on": "2018-04-01"}), own=CREATED),
     ("POST", "/loans/{loan_id}/extensions"): spec({LENDER}, post(lambda p: f"/loans/{p.loan}/extensions",
                                                                  lambda w, p: EXTENSION), own=CREATED),
+    # Issue #18: a renewal issued the old loan's day is reached and refused (L14); a return on a self-mode loan too
+    # (L17); a county's admin registers no name for its province (L18); a lender's credit lines of its county (L19)
+    ("POST", "/loans/{loan_id}/renewals"): spec({LENDER}, post(lambda p: f"/loans/{p.loan}/renewals",
+                                                               lambda w, p: _loan_body(p, amount_fen=100)),
+                                                own=Expect(422, "RENEWAL_NOT_LATER")),
+    ("POST", "/loans/{loan_id}/returns"): spec({LENDER}, post(lambda p: f"/loans/{p.loan}/returns", lambda w, p: {
+        "amount_fen": 100, "paid_on": "2019-01-01"}), own=Expect(422, "LOAN_NOT_COOPERATIVE")),
+    ("GET", "/loans/product-names"): same(EVERY_ROLE, get(lambda p: "/loans/product-names",
+                                                          lambda p: {"province": p.county[:2] + "0000"})),
+    ("POST", "/loans/product-names"): same({ADMIN}, post(lambda p: "/loans/product-names", lambda w, p: {
+        "province_code": p.county[:2] + "0000", "name": f"矩阵贷{uuid.uuid4().hex[:6]}"}), OUTSIDE),
+    ("POST", "/loans/credit-lines/import"): spec({LENDER}, lambda w, p: Call(
+        "POST", "/loans/credit-lines/import", headers={"content-type": "text/csv"},
+        content=f"{','.join(CREDIT_LINES_HEADER)}\n{p.household_id},{p.county},县农商银行,3000000,2018-01-01,AA\n"
+        .encode()), own=import_outcome(imported=True), other=import_outcome(imported=False)),
 }
 
 
