@@ -9,6 +9,9 @@ PROTECTED = [
     "funds.disbursements", "funds.reversals", "loans.loan_repayments", "loans.loan_extensions",
     "loans.loan_usage_reports", "registry.household_imports", "registry.household_status_history",
     "projects.project_events",
+    # issue #18 (L14–L19)
+    "loans.loan_renewals", "loans.loan_agreements", "loans.loan_partners", "loans.loan_household_returns",
+    "loans.loan_product_names", "loans.loan_credit_lines",
 ]
 
 
