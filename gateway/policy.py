@@ -156,6 +156,7 @@ ROUTES: tuple[Route, ...] = (
     # lines (L19)
     _r("POST", "/loans/{loan_id}/renewals", LENDER),
     _r("POST", "/loans/{loan_id}/returns", LENDER),
+    _r("GET", "/loans/{loan_id}/records", LENDER, INSPECTOR),
     _r("GET", "/loans/product-names", *ANY_ROLE),
     _r("POST", "/loans/product-names", ADMIN),
     _r("POST", "/loans/credit-lines/import", LENDER, max_body=BATCH_BODY, problems=(415,)),

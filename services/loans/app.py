@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.kernel.app import create_service_app
-from services.loans import records_api, records_detectors  # noqa: F401  (registers issue #18's detectors)
+from services.loans import records_api
 from services.loans.api import router
 from services.loans.detectors import detectors
 

@@ -114,3 +114,8 @@ async def ineligible_borrower(ctx: DetectorContext) -> list[AlertDraft]:
                    "rule": "L1"},
         ))
     return drafts
+
+
+# Issue #18's detectors (L14, L17, L19) register themselves on `detectors` too: whoever runs this registry (the app,
+# the benches, the daily run) runs them. Imported last, as they import `detectors` from here.
+from services.loans import records_detectors  # noqa: E402, F401, I001

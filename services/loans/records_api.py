@@ -17,6 +17,7 @@ from services.loans.clients import RegistryDep
 from services.loans.problems import not_csv
 from services.loans.records_schemas import (
     CreditImportResult,
+    LoanRecords,
     ProductNameCreate,
     ProductNameRead,
     ProductNames,
@@ -80,3 +81,8 @@ async def create_renewal(
 async def create_return(loan_id: str, body: ReturnCreate, session: SessionDep, principal: PrincipalDep) -> ReturnRead:
     paid = await records_service.record_return(session, principal, loan_id, body)
     return ReturnRead.model_validate(paid, from_attributes=True)
+
+
+@router.get("/{loan_id}/records", response_model=LoanRecords)
+async def get_loan_records(loan_id: str, session: SessionDep, principal: PrincipalDep) -> LoanRecords:
+    return await records_service.records(session, principal, loan_id)

@@ -78,3 +78,14 @@ class CreditRejected(BaseModel):
 class CreditImportResult(BaseModel):
     imported: int
     rejected: list[CreditRejected]
+
+
+class LoanRecords(BaseModel):
+    """GET /loans/{id}/records: what issue #18 recorded around a loan."""
+
+    loan_id: str
+    renews_loan_id: str | None  # L14: the loan this one renewed
+    renewed_by_loan_id: str | None  # L14: the loan that renewed this one
+    agreement: AgreementRead | None  # L15
+    partners: list[str]  # L16
+    returns: list[ReturnRead]  # L17

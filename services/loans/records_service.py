@@ -11,7 +11,13 @@ from services.kernel.scope import check_covers
 from services.loans import problems, records_rules, repository, service
 from services.loans.clients import Registry
 from services.loans.models import HouseholdReturn, Loan, ProductName, Renewal
-from services.loans.records_schemas import ProductNameCreate, ReturnCreate
+from services.loans.records_schemas import (
+    AgreementRead,
+    LoanRecords,
+    ProductNameCreate,
+    ReturnCreate,
+    ReturnRead,
+)
 from services.loans.schemas import LoanCreate
 
 
@@ -63,3 +69,18 @@ async def register_product_name(session: AsyncSession, principal: Principal, bod
 async def product_names(session: AsyncSession, province_code: str) -> tuple[str, ...]:
     return records_rules.official_names(province_code,
                                         await repository.registered_names(session, province_code))
+
+
+async def records(session: AsyncSession, principal: Principal, loan_id: str) -> LoanRecords:
+    loan = await repository.get_loan(session, principal, loan_id)
+    found = await repository.records_of(session, loan)
+    renewals = found["renewals"]
+    agreement = found["agreement"]
+    return LoanRecords(
+        loan_id=loan.id,
+        renews_loan_id=next((r.old_loan_id for r in renewals if r.new_loan_id == loan.id), None),
+        renewed_by_loan_id=next((r.new_loan_id for r in renewals if r.old_loan_id == loan.id), None),
+        agreement=AgreementRead.model_validate(agreement, from_attributes=True) if agreement else None,
+        partners=list(found["partners"]),
+        returns=[ReturnRead.model_validate(r, from_attributes=True) for r in found["returns"]],
+    )

@@ -37,11 +37,13 @@ from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, within
 from services.loans import problems
 from services.loans.models import (
+    Agreement,
     Balance,
     CreditLine,
     Extension,
     HouseholdReturn,
     Loan,
+    Partner,
     ProductName,
     Renewal,
     Repayment,
@@ -644,3 +646,25 @@ async def loans_above_credit_line(session: AsyncSession, *, as_of: date, prefix:
         .order_by(col(Loan.id))
     )
     return list((await session.execute(query)).all())
+
+
+async def records_of(session: AsyncSession, loan: Loan) -> dict[str, Any]:
+    """A loan's issue #18 records, each read by its county-leading key: the renewal linking it either way, its
+    agreement, partners and returns."""
+    county = loan.county_code
+
+    async def all_of(query: Any) -> list[Any]:
+        return list((await session.execute(query)).scalars().all())
+
+    linked = or_(col(Renewal.old_loan_id) == loan.id, col(Renewal.new_loan_id) == loan.id)
+    renewals = await all_of(select(Renewal).where(col(Renewal.county_code) == county, linked))
+    agreements = await all_of(select(Agreement).where(col(Agreement.county_code) == county,
+                                                      col(Agreement.loan_id) == loan.id))
+    partner = col(Partner.partner_household_id)
+    partners = await all_of(select(partner).where(col(Partner.county_code) == county, col(Partner.loan_id) == loan.id)
+                            .order_by(partner))
+    returns = await all_of(select(HouseholdReturn).where(
+        col(HouseholdReturn.county_code) == county, col(HouseholdReturn.loan_id) == loan.id,
+    ).order_by(col(HouseholdReturn.paid_on), col(HouseholdReturn.id)))
+    return {"renewals": renewals, "agreement": agreements[0] if agreements else None, "partners": partners,
+            "returns": returns}

@@ -21,6 +21,9 @@ async def test_a_cooperative_mode_loan_records_its_agreement(lender: Api, seed: 
     response = await lender.post("/loans", json=cooperative_body(h, coop, agreement=agreement(coop)))
     assert response.status_code == 201, response.text
     assert response.json()["mode"] == "cooperative" and response.json()["cooperative_uscc"] == coop
+    records = (await lender.get(f"/loans/{response.json()['id']}/records")).json()
+    assert records["agreement"] == agreement(coop)
+    assert (records["partners"], records["returns"]) == ([], [])
 
 
 async def test_a_cooperative_mode_loan_without_its_agreement_is_refused(lender: Api, seed: Seed) -> None:
@@ -53,7 +56,10 @@ async def test_an_agreement_is_given_in_the_cooperative_mode_only(lender: Api, s
 async def test_a_partnership_mode_loan_names_partners_on_the_roster(lender: Api, seed: Seed) -> None:
     h, partner = await seed(), await seed()
     body = loan_body(h.household_id, h.head_id_number, mode="partnership", partners=[partner.household_id])
-    assert (await lender.post("/loans", json=body)).status_code == 201
+    made = await lender.post("/loans", json=body)
+    assert made.status_code == 201, made.text
+    records = (await lender.get(f"/loans/{made.json()['id']}/records")).json()
+    assert (records["partners"], records["agreement"]) == ([partner.household_id], None)
     cases = [
         (loan_body(h.household_id, h.head_id_number, mode="partnership"), codes.LOAN_PARTNERS_MISSING, "partners"),
         (loan_body(h.household_id, h.head_id_number, mode="partnership", partners=[]), codes.LOAN_PARTNERS_MISSING,
@@ -85,6 +91,7 @@ async def test_returns_are_recorded_on_cooperative_mode_loans_only(lender: Api, 
     paid = await lender.post(f"/loans/{loan['id']}/returns", json={"amount_fen": 80_000, "paid_on": "2019-01-10"})
     assert paid.status_code == 201, paid.text
     assert (paid.json()["cooperative_uscc"], paid.json()["household_id"]) == (coop, h.household_id)
+    assert (await lender.get(f"/loans/{loan['id']}/records")).json()["returns"] == [paid.json()]
     early = await lender.post(f"/loans/{loan['id']}/returns", json={"amount_fen": 1, "paid_on": "2018-02-28"})
     assert early.status_code == 422 and early.json()["code"] == codes.RETURN_BEFORE_ISSUE
     own = (await lender.post("/loans", json=loan_body(h.household_id, h.head_id_number, amount_fen=100))).json()

@@ -41,6 +41,10 @@ async def test_a_renewal_is_a_new_loan_linked_to_the_repaid_one_once(lender: Api
     assert (renewal["old_loan_id"], renewal["new_loan_id"]) == (old["id"], loan["id"])
     assert (renewal["renewed_on"], loan["issued_on"], loan["amount_fen"]) == ("2019-03-01", "2019-03-01", 1_000_000)
     assert (await lender.get(f"/loans/{loan['id']}")).json()["household_id"] == h.household_id
+    old_records = (await lender.get(f"/loans/{old['id']}/records")).json()
+    new_records = (await lender.get(f"/loans/{loan['id']}/records")).json()
+    assert (old_records["renewed_by_loan_id"], old_records["renews_loan_id"]) == (loan["id"], None)
+    assert (new_records["renews_loan_id"], new_records["renewed_by_loan_id"]) == (old["id"], None)
     again = await renew(lender, old, h, amount_fen=100, issued_on="2019-03-02")
     assert again.status_code == 409 and again.json()["code"] == codes.RENEWAL_EXISTS, again.text
     # the refused renewal made no loan: the household has the old loan and its one renewal

@@ -586,6 +586,7 @@ SPECS: dict[tuple[str, str], Spec] = {
                                                 own=Expect(422, "RENEWAL_NOT_LATER")),
     ("POST", "/loans/{loan_id}/returns"): spec({LENDER}, post(lambda p: f"/loans/{p.loan}/returns", lambda w, p: {
         "amount_fen": 100, "paid_on": "2019-01-01"}), own=Expect(422, "LOAN_NOT_COOPERATIVE")),
+    ("GET", "/loans/{loan_id}/records"): spec({LENDER, INSPECTOR}, get(lambda p: f"/loans/{p.loan}/records")),
     ("GET", "/loans/product-names"): same(EVERY_ROLE, get(lambda p: "/loans/product-names",
                                                           lambda p: {"province": p.county[:2] + "0000"})),
     ("POST", "/loans/product-names"): same({ADMIN}, post(lambda p: "/loans/product-names", lambda w, p: {
