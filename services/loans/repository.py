@@ -555,7 +555,8 @@ async def repaid_by(session: AsyncSession, loan_id: str, day: date) -> int:
 async def unrecorded_renewals(session: AsyncSession, *, as_of: date, prefix: str, window_days: int) -> list[Record]:
     """L14 scan: pairs (old, new) of loans of one household, the new one issued after the old one and within
     `window_days` of the day the old one was fully repaid (both on or before `as_of`), not recorded as a
-    renewal. The old loans are those repaid now (their balances) and by `as_of` (their repayments)."""
+    renewal (of that loan or another). The old loans are those repaid now (their balances) and by `as_of` (their
+    repayments)."""
     window = timedelta(days=window_days)
     repaid = (
         select(
@@ -570,8 +571,9 @@ async def unrecorded_renewals(session: AsyncSession, *, as_of: date, prefix: str
         .having(func.sum(col(Repayment.principal_fen)) == col(Balance.amount_fen))
         .subquery("r")
     )
-    recorded = exists().where(col(Renewal.county_code) == repaid.c.county_code,
-                              col(Renewal.old_loan_id) == repaid.c.old_id, col(Renewal.new_loan_id) == col(Loan.id))
+    # a loan recorded as a renewal (of this old loan or another) hides nothing
+    recorded = exists().where(col(Renewal.county_code) == col(Loan.county_code),
+                              col(Renewal.new_loan_id) == col(Loan.id))
     query = (
         select(repaid.c.old_id, repaid.c.repaid_on, col(Loan.id), col(Loan.county_code), col(Loan.household_id),
                col(Loan.issued_on), col(Loan.amount_fen), col(Loan.responsible_org))

@@ -141,6 +141,8 @@ async def test_a_new_loan_within_30_days_of_a_repaid_one_is_an_unrecorded_renewa
     far_new = await lend(lender, far, amount_fen=1_000, issued_on="2018-07-02")  # 31 days after: not a renewal
     kept_old = await lend(lender, recorded, amount_fen=1_000, issued_on="2018-03-01")
     await repay(lender, kept_old, 1_000, "2018-06-01")
+    other_old = await lend(lender, recorded, amount_fen=1_000, issued_on="2018-03-02")  # also repaid near it:
+    await repay(lender, other_old, 1_000, "2018-06-05")  # a loan recorded as a renewal hides nothing
     kept = await renew(lender, kept_old, recorded, amount_fen=1_000, issued_on="2018-06-10")
     assert kept.status_code == 201, kept.text
     await scan_alerts(admin, "2018-06-30")  # before the new loan was issued: nothing to see yet
