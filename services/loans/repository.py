@@ -555,38 +555,41 @@ async def repaid_by(session: AsyncSession, loan_id: str, day: date) -> int:
 async def unrecorded_renewals(session: AsyncSession, *, as_of: date, prefix: str, window_days: int) -> list[Record]:
     """L14 scan: pairs (old, new) of loans of one household, the new one issued after the old one and within
     `window_days` of the day the old one was fully repaid (both on or before `as_of`), not recorded as a
-    renewal (of that loan or another). The old loans are those repaid now (their balances) and by `as_of` (their
-    repayments)."""
+    renewal (of that loan or another). Read from the balances: the old loans repaid now paired with the household's
+    later loans issued before the old one's last repayment + the window (a hash join of two balance scans); only
+    for those pairs is the day of the last principal repayment read (ix_repayments_loan_paid). A loan repaid now was
+    repaid by `as_of` when that day is on or before it (principal only accumulates)."""
     window = timedelta(days=window_days)
-    repaid = (
-        select(
-            col(Balance.loan_id).label("old_id"), col(Balance.county_code), col(Balance.household_id),
-            col(Balance.issued_on).label("old_issued_on"),
-            func.max(col(Repayment.paid_on)).filter(col(Repayment.principal_fen) > 0).label("repaid_on"),
-        )
-        .join(Repayment, col(Repayment.loan_id) == col(Balance.loan_id))
-        .where(in_region(col(Balance.county_code), prefix), col(Balance.repaid_fen) == col(Balance.amount_fen),
-               col(Repayment.paid_on) <= as_of)
-        .group_by(col(Balance.loan_id))
-        .having(func.sum(col(Repayment.principal_fen)) == col(Balance.amount_fen))
-        .subquery("r")
+    balance = (col(Balance.loan_id), col(Balance.county_code), col(Balance.household_id), col(Balance.issued_on))
+    old = (select(*balance, col(Balance.last_paid_on))
+           .where(in_region(col(Balance.county_code), prefix), col(Balance.repaid_fen) == col(Balance.amount_fen))
+           .subquery("o"))
+    new = (select(*balance).where(in_region(col(Balance.county_code), prefix), col(Balance.issued_on) <= as_of)
+           .subquery("n"))
+    repaid_on = (
+        select(func.max(col(Repayment.paid_on)))
+        .where(col(Repayment.loan_id) == old.c.loan_id, col(Repayment.principal_fen) > 0)
+        .scalar_subquery()
     )
     # a loan recorded as a renewal (of this old loan or another) hides nothing
-    recorded = exists().where(col(Renewal.county_code) == col(Loan.county_code),
-                              col(Renewal.new_loan_id) == col(Loan.id))
+    recorded = exists().where(col(Renewal.county_code) == new.c.county_code, col(Renewal.new_loan_id) == new.c.loan_id)
+    pairs = (
+        select(old.c.loan_id.label("old_id"), repaid_on.label("repaid_on"), new.c.loan_id.label("id"),
+               new.c.county_code, new.c.household_id, new.c.issued_on)
+        .select_from(old)
+        .join(new, and_(new.c.household_id == old.c.household_id, new.c.county_code == old.c.county_code,
+                        new.c.loan_id != old.c.loan_id))
+        .where(new.c.issued_on > old.c.issued_on, new.c.issued_on <= old.c.last_paid_on + window, ~recorded)
+        .subquery("pairs")
+    )
     query = (
-        select(repaid.c.old_id, repaid.c.repaid_on, col(Loan.id), col(Loan.county_code), col(Loan.household_id),
-               col(Loan.issued_on), col(Loan.amount_fen), col(Loan.responsible_org))
-        .join(Loan, and_(col(Loan.household_id) == repaid.c.household_id, col(Loan.id) != repaid.c.old_id))
-        .where(col(Loan.issued_on) > repaid.c.old_issued_on, col(Loan.issued_on) <= as_of,
-               col(Loan.issued_on) >= repaid.c.repaid_on - window, col(Loan.issued_on) <= repaid.c.repaid_on + window,
-               ~recorded)
-        .order_by(col(Loan.id), repaid.c.old_id)
+        select(pairs, col(Loan.responsible_org))
+        .join(Loan, col(Loan.id) == pairs.c.id)
+        .where(pairs.c.repaid_on <= as_of, pairs.c.issued_on >= pairs.c.repaid_on - window,
+               pairs.c.issued_on <= pairs.c.repaid_on + window)
+        .order_by(pairs.c.id, pairs.c.old_id)
     )
     return list((await session.execute(query)).all())
-
-
-# ------------------------------------------------------------------------------------------------ L17 returns
 
 
 async def cooperative_loans_without_return(session: AsyncSession, *, as_of: date, since: date,
