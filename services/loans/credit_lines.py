@@ -69,7 +69,10 @@ def parse(body: bytes, principal: Principal) -> tuple[list[Line], list[CreditRej
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise problems.credit_lines_header(["(not UTF-8)"]) from None
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error:  # a NUL character, a field over csv's limit: not a bank's export
+        raise problems.credit_lines_header(["(not CSV)"]) from None
     if not rows or [c.strip() for c in rows[0]] != list(HEADER):
         raise problems.credit_lines_header(rows[0] if rows else [])
     today = clock.today()
