@@ -580,6 +580,9 @@ async def unrecorded_renewals(session: AsyncSession, *, as_of: date, prefix: str
         .join(new, and_(new.c.household_id == old.c.household_id, new.c.county_code == old.c.county_code,
                         new.c.loan_id != old.c.loan_id))
         .where(new.c.issued_on > old.c.issued_on, new.c.issued_on <= old.c.last_paid_on + window, ~recorded)
+        # a fence (OFFSET 0): PostgreSQL pushed `repaid_on <= as_of` into the scan of the old balances, reading the
+        # last repayment of every repaid loan (1.3 s of 1.6 s at 100,000 loans) instead of the pairs' few
+        .offset(0)
         .subquery("pairs")
     )
     query = (
