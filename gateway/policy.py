@@ -198,6 +198,14 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/loans/compensation-claims/{claim_id}/approve", FINANCE, max_body=SMALL_BODY),
     _r("POST", "/loans/compensation-claims/{claim_id}/reject", FINANCE, max_body=SMALL_BODY),
     _r("POST", "/loans/compensation-claims/{claim_id}/recoveries", LENDER, FINANCE),
+    # Issue #18 points 4–7: renewals (L14), returns to households (L17), the provinces' product names (L18), credit
+    # lines (L19)
+    _r("POST", "/loans/{loan_id}/renewals", LENDER),
+    _r("POST", "/loans/{loan_id}/returns", LENDER),
+    _r("GET", "/loans/{loan_id}/records", LENDER, INSPECTOR),
+    _r("GET", "/loans/product-names", *ANY_ROLE),
+    _r("POST", "/loans/product-names", ADMIN),
+    _r("POST", "/loans/credit-lines/import", LENDER, max_body=BATCH_BODY, problems=(415,)),
     # Oversight (issue #16): an inspector's cases; the responsible organisation answers them (O6, in the service).
     # Cases are the inspectors' own records, not business data (A3).
     _r("POST", "/oversight/cases", INSPECTOR),

@@ -98,3 +98,33 @@ SUBSIDY_NOT_CHECKED = "SUBSIDY_NOT_CHECKED"  # 409 L13: approved only once check
 SUBSIDY_PAID_TO = ("bank", "household")
 SUBSIDY_MISUSE_ALERTS = (ALERT_LOAN_ENTERPRISE_USE, ALERT_LOAN_NON_PRODUCTIVE_USE)
 SUBSIDY_MAX_PERIOD_DAYS = 366
+
+# Issue #18 points 4–7 (rules L14–L19, docs/rules.md "Loan records")
+RENEWAL_EXISTS = "RENEWAL_EXISTS"  # 409: L14, a loan is renewed at most once (RENEWAL_LIMIT)
+RENEWAL_OLD_LOAN_OUTSTANDING = "RENEWAL_OLD_LOAN_OUTSTANDING"  # 422: L14, not fully repaid by the new issue date
+RENEWAL_OTHER_HOUSEHOLD = "RENEWAL_OTHER_HOUSEHOLD"  # 422: L14, a renewal is lent to the old loan's household
+RENEWAL_NOT_LATER = "RENEWAL_NOT_LATER"  # 422: L14, the new loan is issued after the old one
+EXTENSION_BEFORE_ISSUE = "EXTENSION_BEFORE_ISSUE"  # 422: L14, an extension agreed before the loan was issued
+LOAN_AGREEMENT_MISSING = "LOAN_AGREEMENT_MISSING"  # 422: L15, a cooperative-mode loan without its agreement
+LOAN_PARTNERS_MISSING = "LOAN_PARTNERS_MISSING"  # 422: L16, a partnership-mode loan naming no partner
+PARTNER_NOT_REGISTERED = "PARTNER_NOT_REGISTERED"  # 422: L16, a partner household not on the roster
+LOAN_NOT_COOPERATIVE = "LOAN_NOT_COOPERATIVE"  # 422: L17, a return recorded on a loan of another mode
+RETURN_BEFORE_ISSUE = "RETURN_BEFORE_ISSUE"  # 422: L17
+PRODUCT_NAME_EXISTS = "PRODUCT_NAME_EXISTS"  # 409: L18, the province has registered this name already
+ALERT_UNRECORDED_RENEWAL = "UNRECORDED_RENEWAL"  # L14 (借新还旧 hidden)
+ALERT_NO_RETURN_TO_HOUSEHOLD = "NO_RETURN_TO_HOUSEHOLD"  # L17
+ALERT_LOAN_ABOVE_CREDIT_LINE = "LOAN_ABOVE_CREDIT_LINE"  # L19
+
+# Declared limits and windows (L14, L17)
+RENEWAL_LIMIT = 1  # renewals of one loan (the unique key of loan_renewals)
+EXTENSION_LIMIT = 1  # extensions of one loan (L5; the unique key of loan_extensions)
+RENEWAL_WINDOW_DAYS = 30  # a new loan this close to an old one's full repayment is a renewal, recorded or not
+NO_RETURN_MONTHS = 12  # a cooperative-mode household paid nothing for this long
+MAX_PARTNERS = 20
+CREDIT_LINES_HEADER = ("household_id", "county_code", "lender_name", "limit_fen", "evaluated_on", "grade")  # L19
+
+# L18: the official names of the seeds, valid in their province without registering them; 扶贫小额信贷 everywhere
+SEED_PRODUCT_NAMES: dict[str, tuple[str, ...]] = {
+    "620000": ("精准扶贫专项贷款",),  # 甘肃, seed 002 §10
+    "510000": ("扶贫小额贷款",),  # 四川, seed 001
+}

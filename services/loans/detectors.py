@@ -135,3 +135,8 @@ async def risk_fund_depleted(ctx: DetectorContext) -> list[AlertDraft]:
             responsible_org=fund.recorded_by_org,  # O13: the finance bureau that set the fund up
         ))
     return drafts
+
+
+# Issue #18's detectors (L14, L17, L19) register themselves on `detectors` too: whoever runs this registry (the app,
+# the benches, the daily run) runs them. Imported last, as they import `detectors` from here.
+from services.loans import records_detectors  # noqa: E402, F401, I001

@@ -105,6 +105,8 @@ class Extension(SQLModel, table=True):
     created_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
+    # issue #18 (L14): the day the extension was agreed; null on extensions recorded before (last: added by a revision)
+    extended_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
 
 
 class UsageReport(SQLModel, table=True):
@@ -363,12 +365,112 @@ class Recovery(SQLModel, table=True):
     )
 
 
-for _recorded in (Repayment, Extension, UsageReport, *SUBSIDY_MODELS, RiskFund, CompensationClaim, ClaimDecision,
-                  Recovery):
+def _county() -> Column[str]:
+    """The county code leading the primary key of issue #18's tables: distributed by county (deploy/SCALING.md)."""
+    return Column(String(6), primary_key=True)
+
+
+class Renewal(SQLModel, table=True):
+    """L14: a renewal (续贷) links the new loan to the old one, repaid in full by the new one's issue date; at most
+    one per old loan (the unique key; codes.RENEWAL_LIMIT)."""
+
+    __tablename__ = "loan_renewals"
+    __table_args__ = (
+        UniqueConstraint("county_code", "old_loan_id", name="uq_renewals_old_loan"),
+        UniqueConstraint("county_code", "new_loan_id", name="uq_renewals_new_loan"),
+    )
+    county_code: str = Field(sa_column=_county())
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    old_loan_id: str = Field(sa_column=_str(40))
+    new_loan_id: str = Field(sa_column=_str(40))
+    household_id: str = Field(sa_column=_str(64))
+    renewed_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=_str(64))
+    created_at: datetime | None = Field(default=None, sa_column=_created_at())
+
+
+class Agreement(SQLModel, table=True):
+    """L15: the entrustment agreement (委托协议) behind a cooperative-mode loan (户贷社管), one per loan."""
+
+    __tablename__ = "loan_agreements"
+    __table_args__ = (CheckConstraint("annual_return_fen >= 0", name="ck_agreements_return"),)
+    county_code: str = Field(sa_column=_county())
+    loan_id: str = Field(sa_column=_str(40, primary_key=True))
+    signed_on: date = Field(sa_column=Column(Date, nullable=False))
+    cooperative_uscc: str = Field(sa_column=_str(18))
+    return_terms: str = Field(sa_column=Column(Text, nullable=False))
+    annual_return_fen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    document_sha256: str = Field(sa_column=_str(64))
+    created_by: str = Field(sa_column=_str(64))
+    created_at: datetime | None = Field(default=None, sa_column=_created_at())
+
+
+class Partner(SQLModel, table=True):
+    """L16: a partner household of a partnership-mode loan (户贷户用合伙发展)."""
+
+    __tablename__ = "loan_partners"
+    county_code: str = Field(sa_column=_county())
+    loan_id: str = Field(sa_column=_str(40, primary_key=True))
+    partner_household_id: str = Field(sa_column=_str(64, primary_key=True))
+    created_at: datetime | None = Field(default=None, sa_column=_created_at())
+
+
+class HouseholdReturn(SQLModel, table=True):
+    """L17: a return (分红/收益) the cooperative paid the household of a cooperative-mode loan."""
+
+    __tablename__ = "loan_household_returns"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="ck_household_returns_amount"),
+        Index("ix_household_returns_loan", "county_code", "loan_id", "paid_on"),
+    )
+    county_code: str = Field(sa_column=_county())
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    loan_id: str = Field(sa_column=_str(40))
+    household_id: str = Field(sa_column=_str(64))
+    cooperative_uscc: str = Field(sa_column=_str(18))
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    paid_on: date = Field(sa_column=Column(Date, nullable=False))
+    created_by: str = Field(sa_column=_str(64))
+    created_at: datetime | None = Field(default=None, sa_column=_created_at())
+
+
+class ProductName(SQLModel, table=True):
+    """L18: a province's official name of the product (L2e), reference data; 扶贫小额信贷 is valid everywhere."""
+
+    __tablename__ = "loan_product_names"
+    province_code: str = Field(sa_column=_str(6, primary_key=True))
+    name: str = Field(sa_column=_str(200, primary_key=True))
+    created_by: str = Field(sa_column=_str(64))
+    created_at: datetime | None = Field(default=None, sa_column=_created_at())
+
+
+class CreditLine(SQLModel, table=True):
+    """L19: a household's credit evaluation (授信) by a bank: limit, date, grade; the latest before a loan counts."""
+
+    __tablename__ = "loan_credit_lines"
+    __table_args__ = (
+        CheckConstraint("limit_fen >= 0", name="ck_credit_lines_limit"),
+        Index("ix_credit_lines_household", "county_code", "household_id", "evaluated_on"),
+    )
+    county_code: str = Field(sa_column=_county())
+    id: str = Field(sa_column=_str(40, primary_key=True))
+    household_id: str = Field(sa_column=_str(64))
+    lender_name: str = Field(sa_column=_str(200))
+    limit_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    evaluated_on: date = Field(sa_column=Column(Date, nullable=False))
+    grade: str = Field(sa_column=_str(16))
+    created_by: str = Field(sa_column=_str(64))
+    created_at: datetime | None = Field(default=None, sa_column=_created_at())
+
+
+RECORDS = (Renewal, Agreement, Partner, HouseholdReturn, ProductName, CreditLine)  # issue #18 points 4–7
+
+RISK_MODELS = (RiskFund, CompensationClaim, ClaimDecision, Recovery)
+for _recorded in (Repayment, Extension, UsageReport, *SUBSIDY_MODELS, *RISK_MODELS, *RECORDS):
     append_only(table_of(_recorded))
 
 metadata = schema_metadata(
     *KERNEL_TABLES, REFUSALS_TABLE,
-    *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport, Balance, *SUBSIDY_MODELS)),
-    *(table_of(model) for model in (RiskFund, CompensationClaim, ClaimDecision, Recovery)),
+    *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport, Balance, *SUBSIDY_MODELS, *RISK_MODELS,
+                                    *RECORDS)),
 )

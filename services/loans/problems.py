@@ -3,6 +3,7 @@ fields are read in one place (the rule functions of rules.py raise them; the cod
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,7 @@ from services.kernel.errors import (
     ServiceUnavailable,
     ValidationProblem,
 )
+from services.kernel.evidence_policy import UnsupportedMediaType
 from services.loans import codes
 
 
@@ -168,13 +170,6 @@ def collateral_required(field: str) -> RuleViolation:
     return RuleViolation(
         "L2d: 扶贫小额信贷免抵押免担保 / a poverty loan needs neither collateral nor a guarantee",
         code=codes.LOAN_COLLATERAL_REQUIRED, rule="L2d", field=field,
-    )
-
-
-def product_renamed() -> RuleViolation:
-    return RuleViolation(
-        f"L2e: 产品名称须为“{codes.PRODUCT_NAME}” / the product must be named {codes.PRODUCT_NAME}",
-        code=codes.LOAN_PRODUCT_RENAMED, rule="L2e", field="product_name",
     )
 
 
@@ -411,3 +406,122 @@ def recovery_over_lost(recovered_fen: int, lost_fen: int) -> RuleViolation:
         "principal claimed lost", code=codes.RECOVERY_OVER_LOST, rule="L9", field="amount_fen",
     )
 
+
+
+# Issue #18's loan records (L14–L19, docs/rules.md "Loan records"): renewals, extensions' dates, the 一自两合
+# records, the provinces' product names, the credit-line import
+
+
+def renewal_exists(loan_id: str) -> Conflict:
+    return Conflict(f"L14: 该贷款已续贷一次 / loan {loan_id} has been renewed once already (at most "
+                    f"{codes.RENEWAL_LIMIT})", code=codes.RENEWAL_EXISTS, rule="L14")
+
+
+def renewal_other_household(household_id: str) -> RuleViolation:
+    return RuleViolation(
+        f"L14: 续贷须贷给原贷款的农户 {household_id} / a renewal is lent to the old loan's household, {household_id}",
+        code=codes.RENEWAL_OTHER_HOUSEHOLD, rule="L14", field="household_id",
+    )
+
+
+def renewal_not_later(old_issued_on: date) -> RuleViolation:
+    return RuleViolation(
+        f"L14: 续贷的放款日须晚于原贷款的放款日 {old_issued_on} / a renewal is issued after the loan it renews",
+        code=codes.RENEWAL_NOT_LATER, rule="L14", field="issued_on",
+    )
+
+
+def renewal_old_loan_outstanding(outstanding_fen: int, issued_on: date) -> RuleViolation:
+    return RuleViolation(
+        f"L14: 原贷款在 {issued_on} 尚有未还本金 {outstanding_fen} 分，须先还清 / the old loan still owes "
+        f"{outstanding_fen} fen on the new loan's issue date: record its repayment first",
+        code=codes.RENEWAL_OLD_LOAN_OUTSTANDING, rule="L14", field="issued_on", outstanding_fen=outstanding_fen,
+    )
+
+
+def extension_before_issue() -> RuleViolation:
+    return RuleViolation("L14: 展期日期早于放款日期 / an extension cannot be agreed before the loan was issued",
+                         code=codes.EXTENSION_BEFORE_ISSUE, rule="L14", field="extended_on")
+
+
+def agreement_missing() -> RuleViolation:
+    return RuleViolation(
+        "L15: 户贷社管须附农户与合作社的委托协议 / a cooperative-mode loan needs the household's entrustment "
+        "agreement with the cooperative (agreement: signed_on, cooperative_uscc, return_terms, document_sha256)",
+        code=codes.LOAN_AGREEMENT_MISSING, rule="L15", field="agreement",
+    )
+
+
+def agreement_of_another_cooperative() -> RuleViolation:
+    return RuleViolation(
+        "L15: 委托协议须与本笔贷款的合作社签订 / the agreement must be with the loan's own cooperative",
+        code=codes.LOAN_AGREEMENT_MISSING, rule="L15", field="agreement.cooperative_uscc",
+    )
+
+
+def agreement_after_issue() -> RuleViolation:
+    return RuleViolation(
+        "L15: 委托协议须在放款前签订 / the agreement is signed on or before the issue date",
+        code=codes.LOAN_AGREEMENT_MISSING, rule="L15", field="agreement.signed_on",
+    )
+
+
+def partners_missing() -> RuleViolation:
+    return RuleViolation(
+        "L16: 合伙发展须列明合伙农户 / a partnership-mode loan names its partner households (partners)",
+        code=codes.LOAN_PARTNERS_MISSING, rule="L16", field="partners",
+    )
+
+
+def partner_is_borrower(index: int) -> RuleViolation:
+    return RuleViolation("L16: 合伙农户不能是借款户本身 / a partner is another household than the borrower's",
+                         code=codes.LOAN_PARTNERS_MISSING, rule="L16", field=f"partners.{index}")
+
+
+def partner_not_registered(index: int, household_id: str, issued_on: date) -> RuleViolation:
+    return RuleViolation(
+        f"L16: 合伙农户 {household_id} 在 {issued_on} 不在建档立卡名册中 / partner household {household_id} is not "
+        "on the roster on the issue date",
+        code=codes.PARTNER_NOT_REGISTERED, rule="L16", field=f"partners.{index}",
+    )
+
+
+def loan_not_cooperative(mode: str) -> RuleViolation:
+    return RuleViolation(
+        f"L17: 仅户贷社管的贷款记录合作社给农户的收益 (本笔为 {mode}) / returns are recorded on cooperative-mode loans",
+        code=codes.LOAN_NOT_COOPERATIVE, rule="L17", field="loan_id",
+    )
+
+
+def return_before_issue() -> RuleViolation:
+    return RuleViolation("L17: 收益日期早于放款日期 / a return cannot precede the issue date",
+                         code=codes.RETURN_BEFORE_ISSUE, rule="L17", field="paid_on")
+
+
+def product_renamed(official: Sequence[str]) -> RuleViolation:
+    names = "、".join(official)
+    return RuleViolation(
+        f"L2e, L18: 产品名称须为本省登记的名称 ({names}) / the product is sold under its national name or one its "
+        f"province registered: {names}",
+        code=codes.LOAN_PRODUCT_RENAMED, rule="L2e", field="product_name", official_names=list(official),
+    )
+
+
+def product_name_exists(province_code: str, name: str) -> Conflict:
+    return Conflict(f"L18: {province_code} 已登记产品名称 {name} / the province has registered this name already",
+                    code=codes.PRODUCT_NAME_EXISTS, rule="L18")
+
+
+def not_csv(media_type: str) -> UnsupportedMediaType:
+    return UnsupportedMediaType(
+        f"应为 text/csv (UTF-8) / the body must be text/csv (UTF-8), not {media_type or 'unspecified'}",
+        field="content-type",
+    )
+
+
+def credit_lines_header(found: list[str]) -> ValidationProblem:
+    header = ",".join(codes.CREDIT_LINES_HEADER)
+    return ValidationProblem(
+        f"L19: 首行须为 {header} / the first line must be the header {header}, not {','.join(found[:6])}",
+        rule="L19", field="body",
+    )

@@ -3,13 +3,15 @@
 Origination checks the rules in this order, and answers with the first that refuses:
   1. L1a the borrower is 18–65 on the issue date (by the birth date in the number given)  (BORROWER_NOT_ELIGIBLE)
   2. L2a the money goes to the borrower's own account (or, in the cooperative mode, to a farmers' cooperative, L3)
+     -- then L15 the cooperative mode's agreement, L16 the partnership mode's partners named (records_rules) --
   3. L2b productive purpose, 4. L2c rate ≤ benchmark and no fees, 5. L2d no collateral or guarantee,
-  6. L2e the product's name is 扶贫小额信贷
+  6. L2e the product's name is 扶贫小额信贷, or an official name of the household's province (L18, records_rules)
   7. L4  amount ≤ 50,000 元, 8. L4 term ≤ 36 months
   9. L1  the household is on the roster                                              (BORROWER_NOT_REGISTERED)
      -- the service then checks jurisdiction on the household's county (403) --
  10. L1  on the issue date, as the registry judges the household: on the roster then    (BORROWER_NOT_REGISTERED),
          eligible then (poor/exited/returned, no village cadre)                          (BORROWER_NOT_ELIGIBLE)
+10b. L16 each partner household on the roster on the issue date (records_rules)        (PARTNER_NOT_REGISTERED)
  11. L4  the household's outstanding principal with this loan ≤ 50,000 元 (it needs a lock and the database)
  12. L1  the borrower is the household's head                                         (BORROWER_NOT_REGISTERED)
 The head's identity number is compared last (S6, A5): the lender sees it masked, and an answer that differed
@@ -164,12 +166,6 @@ def check_no_collateral(collateral_required: bool, guarantee_required: bool) -> 
     if collateral_required or guarantee_required:
         field = "collateral_required" if collateral_required else "guarantee_required"
         raise problems.collateral_required(field)
-
-
-def check_product_name(product_name: str) -> None:
-    """L2e: sold under its own name, 扶贫小额信贷."""
-    if product_name != codes.PRODUCT_NAME:
-        raise problems.product_renamed()
 
 
 def check_amount_cap(amount_fen: int) -> None:

@@ -18,6 +18,8 @@ from services.kernel.types import (
     Text,
     check_uscc,
 )
+from services.loans.codes import MAX_PARTNERS
+from services.loans.records_schemas import AgreementCreate
 
 Purpose = Literal[
     "planting", "breeding", "processing", "commerce", "rural_tourism", "services", "other_productive",
@@ -61,6 +63,19 @@ class LoanCreate(Input):
     cooperative_uscc: CreditCode | None = None
     disbursement_account: DisbursementAccount
     issued_on: Happened
+    # issue #18: the cooperative mode's agreement (L15) and the partnership mode's partner households (L16)
+    agreement: AgreementCreate | None = None
+    partners: Annotated[list[HouseholdId], Field(max_length=MAX_PARTNERS)] | None = None
+
+    @model_validator(mode="after")
+    def records_of_their_mode(self) -> LoanCreate:
+        if self.agreement is not None and self.mode != "cooperative":
+            raise ValueError("委托协议仅用于户贷社管 / an agreement is given in the cooperative mode only")
+        if self.partners is not None and self.mode != "partnership":
+            raise ValueError("合伙农户仅用于合伙发展 / partners are named in the partnership mode only")
+        if self.partners is not None and len(set(self.partners)) != len(self.partners):
+            raise ValueError("合伙农户重复 / a partner household is named twice")
+        return self
 
 
 class RepaymentCreate(Input):
@@ -78,6 +93,7 @@ class RepaymentCreate(Input):
 class ExtensionCreate(Input):
     new_maturity_on: date
     reason: Text
+    extended_on: Happened | None = None  # L14: the day it was agreed (default: today)
 
 
 class Recipient(Input):
@@ -122,6 +138,7 @@ class ExtensionRead(BaseModel):
     original_maturity_on: date
     new_maturity_on: date
     reason: str
+    extended_on: date | None = None  # L14 (null: recorded before extensions were dated)
 
 
 class UsageReportRead(BaseModel):

@@ -3,53 +3,62 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel import throttle
+from services.kernel import clock, throttle
 from services.kernel.errors import Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.scope import check_covers
-from services.loans import codes, problems, repository, risk_funds, rules
+from services.loans import codes, origination_records, problems, records_rules, repository, risk_funds, rules
 from services.loans.clients import Registry
 from services.loans.models import Extension, Loan, Repayment, UsageReport
 from services.loans.rules import Household
 from services.loans.schemas import ExtensionCreate, LoanCreate, RepaymentCreate, UsageReportCreate
 
 
-def check_contract(body: LoanCreate) -> str | None:
-    """L1a on the number given, L2a–e and the L4 amount and term caps, in the order of rules.py; returns the
-    cooperative to record (L3)."""
+def check_contract(body: LoanCreate, official_names: Sequence[str]) -> str | None:
+    """L1a on the number given, L2a–e and the L4 amount and term caps, in the order of rules.py, with the
+    cooperative mode's agreement (L15) and the partnership mode's partners (L16) after L3, and L2e against the
+    province's official names (L18); returns the cooperative to record (L3)."""
     rules.check_borrower_age(body.borrower_id_number, body.issued_on)
     account = body.disbursement_account
     cooperative = rules.check_disbursement_account(
         borrower_id_number=body.borrower_id_number, mode=body.mode, holder_id_number=account.holder_id_number,
         holder_uscc=account.holder_uscc, cooperative_uscc=body.cooperative_uscc,
     )
+    agreement = body.agreement
+    records_rules.check_agreement(
+        body.mode, records_rules.AgreementTerms(agreement.signed_on, agreement.cooperative_uscc) if agreement else None,
+        cooperative_uscc=cooperative, issued_on=body.issued_on,
+    )
+    records_rules.check_partners_named(body.mode, body.partners or (), body.household_id)
     rules.check_productive_purpose(body.purpose)
     rules.check_rate_at_benchmark(body.annual_rate_bp, body.benchmark_rate_bp, body.fees_fen,
                                   issued_on=body.issued_on, term_months=body.term_months)
     rules.check_no_collateral(body.collateral_required, body.guarantee_required)
-    rules.check_product_name(body.product_name)
+    records_rules.check_product_name(body.product_name, official_names)
     rules.check_amount_cap(body.amount_fen)
     rules.check_term_cap(body.term_months)
     return cooperative
 
 
-async def ask_registry(registry: Registry, body: LoanCreate) -> tuple[Any, Any]:
-    """The household's record (head, county) and L1 on the issue date: two independent reads of the registry, at
-    once; both are awaited to the end, then the first failure (the registry down: 503) is raised."""
-    found, judged = await asyncio.gather(
+async def ask_registry(registry: Registry, body: LoanCreate) -> tuple[Any, Any, Any]:
+    """The household's record (head, county), L1 on the issue date and, for a partnership-mode loan, its partners
+    on the roster then (L16, one batch): independent reads of the registry, at once; all are awaited to the end,
+    then the first failure (the registry down: 503) is raised."""
+    answers = await asyncio.gather(
         registry.household(body.household_id), registry.eligibility(body.household_id, body.issued_on),
-        return_exceptions=True,
+        origination_records.partner_eligibilities(registry, body), return_exceptions=True,
     )
-    if isinstance(found, BaseException):
-        raise found
-    if isinstance(judged, BaseException):
-        raise judged
-    return found, judged
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    found, judged, partners = answers
+    return found, judged, partners
 
 
 def registered_household(principal: Principal, body: LoanCreate, found: Any, judged: Any) -> Household:
@@ -67,11 +76,14 @@ async def originate(session: AsyncSession, registry: Registry, principal: Princi
     target = body.household_id
     # the registry is asked before this request takes a database connection (none is held while it answers); then
     # a principal or household at S6's limit is answered 429 before anything is judged
-    found, judged = await ask_registry(registry, body)
+    found, judged, partners = await ask_registry(registry, body)
     await throttle.check_not_limited(session, principal=principal, limit=codes.BORROWER_CHECKS, target=target)
+    official = await origination_records.official_names(session, body.product_name,
+                                                        found.county_code if found is not None else None)
     try:
-        cooperative = check_contract(body)
+        cooperative = check_contract(body, official)
         household = registered_household(principal, body, found, judged)
+        records_rules.check_partners_registered(body.partners or (), partners, body.issued_on)
         await repository.lock_household(session, household.household_id)
         outstanding = await repository.household_outstanding(session, household.household_id)
         rules.check_household_cap(outstanding, body.amount_fen)
@@ -99,6 +111,7 @@ async def originate(session: AsyncSession, registry: Registry, principal: Princi
     )
     await repository.add(session, loan)
     await repository.add(session, repository.new_balance(loan))
+    await origination_records.record_mode_records(session, loan, body, principal)
     return loan
 
 
@@ -127,9 +140,11 @@ async def extend(session: AsyncSession, principal: Principal, loan_id: str, body
     if loan.amount_fen - await repository.principal_repaid(session, loan.id) == 0:
         raise problems.loan_repaid(loan.id)
     rules.check_extension(loan.maturity_on, body.new_maturity_on)
+    extended_on = body.extended_on or clock.today()
+    records_rules.check_extension_date(loan.issued_on, extended_on)
     extension = Extension(
         id=new_id("ext"), loan_id=loan.id, original_maturity_on=loan.maturity_on,
-        new_maturity_on=body.new_maturity_on, reason=body.reason, created_by=principal.id,
+        new_maturity_on=body.new_maturity_on, reason=body.reason, created_by=principal.id, extended_on=extended_on,
     )
     await repository.add(session, extension)
     await repository.balance_extended(session, extension)

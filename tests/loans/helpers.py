@@ -51,8 +51,19 @@ def loan_body(household: str, borrower: str, **overrides: Any) -> dict[str, Any]
         "issued_on": "2018-03-01",
     }
     body.update(overrides)
+    if body["mode"] == "cooperative" and "agreement" not in overrides:
+        # L15: a cooperative-mode loan carries its entrustment agreement with the loan's cooperative
+        cooperative = body.get("cooperative_uscc") or body["disbursement_account"].get("holder_uscc")
+        if cooperative is not None:
+            body["agreement"] = agreement(cooperative)
     if "benchmark_rate_bp" not in overrides and body["term_months"] <= 12:
         # L2c: the official benchmark of 2015-10-24..2019-08-19 is 4.35 % up to one year (4.75 % beyond).
         body["benchmark_rate_bp"] = 435
         body["annual_rate_bp"] = min(body["annual_rate_bp"], 435)
     return body
+
+
+def agreement(cooperative_uscc: str, **overrides: Any) -> dict[str, Any]:
+    """L15: an entrustment agreement signed before the helper's issue date."""
+    return {"signed_on": "2018-02-20", "cooperative_uscc": cooperative_uscc, "return_terms": "每年按入股金额 8% 分红",
+            "annual_return_fen": 240_000, "document_sha256": "ab" * 32, **overrides}

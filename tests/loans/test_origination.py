@@ -141,11 +141,15 @@ async def test_the_benchmark_of_the_issue_date_and_term_is_allowed(lender: Api, 
 
 
 async def test_partnership_mode_and_every_productive_purpose_are_allowed(lender: Api, seed: Seed) -> None:
-    """L2b and L3, the allowed side: each productive purpose, in the self and the partnership mode (户贷户用)."""
+    """L2b and L3, the allowed side: each productive purpose, in the self and the partnership mode (户贷户用; the
+    latter names its partner household, L16)."""
     h = await seed()
+    partner = await seed()
     for index, purpose in enumerate(codes.PRODUCTIVE_PURPOSES):
         mode = ("self", "partnership")[index % 2]
-        body = loan_body(h.household_id, h.head_id_number, amount_fen=500_000, purpose=purpose, mode=mode)
+        partners = {"partners": [partner.household_id]} if mode == "partnership" else {}
+        body = loan_body(h.household_id, h.head_id_number, amount_fen=500_000, purpose=purpose, mode=mode,
+                         **partners)
         response = await lender.post("/loans", json=body)
         assert response.status_code == 201, (purpose, response.text)
         assert (response.json()["purpose"], response.json()["mode"]) == (purpose, mode)

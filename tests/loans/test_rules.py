@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from services.kernel.errors import RuleViolation
-from services.loans import codes, rules
+from services.loans import codes, records_rules, rules
 from tests.loans.helpers import credit_code, id_number
 
 BORROWER = id_number("430523", date(1980, 5, 17))
@@ -130,8 +130,8 @@ def test_rate_fees_collateral_product() -> None:
     rules.check_no_collateral(False, False)
     refused(codes.LOAN_COLLATERAL_REQUIRED, rules.check_no_collateral, True, False)
     refused(codes.LOAN_COLLATERAL_REQUIRED, rules.check_no_collateral, False, True)
-    rules.check_product_name(codes.PRODUCT_NAME)
-    refused(codes.LOAN_PRODUCT_RENAMED, rules.check_product_name, "惠农贷")
+    records_rules.check_product_name(codes.PRODUCT_NAME, (codes.PRODUCT_NAME,))
+    refused(codes.LOAN_PRODUCT_RENAMED, records_rules.check_product_name, "惠农贷", (codes.PRODUCT_NAME,))
 
 
 def test_caps() -> None:

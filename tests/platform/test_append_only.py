@@ -14,6 +14,10 @@ PROTECTED = [
     "funds.revenue_declarations", "funds.recoveries",
     "projects.project_events", "funds.risk_fund_moves", "loans.compensation_decisions",
     "loans.compensation_recoveries",
+    "projects.project_events",
+    # issue #18 (L14–L19)
+    "loans.loan_renewals", "loans.loan_agreements", "loans.loan_partners", "loans.loan_household_returns",
+    "loans.loan_product_names", "loans.loan_credit_lines",
 ]
 # Recorded facts other tables reference: TRUNCATE is refused by their foreign keys before the trigger is reached
 REFERENCED = ["loans.risk_funds", "loans.compensation_claims"]

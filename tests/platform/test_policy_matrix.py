@@ -37,7 +37,7 @@ from services.kernel import clock
 from services.kernel.ids import new_id
 from services.kernel.topology import SERVICES
 from services.kernel.types import id_number_check_char
-from services.loans.codes import PRODUCT_NAME
+from services.loans.codes import CREDIT_LINES_HEADER, PRODUCT_NAME
 from tests.conftest import Api, MakePrincipal, wait_for_audit
 from tests.projects.factory import action_body, project_body, project_in
 
@@ -178,6 +178,10 @@ async def _subsidy(place: Place, source: str, make_principal: MakePrincipal, len
     place.subsidy_claim = (await _ok(await lender.post("/loans/subsidy-claims", json={
         "county_code": place.county, "lender_name": "县农商银行", "bank_account_no": "6230009999",
         "period_from": "2018-03-01", "period_to": "2018-06-01"})))["id"]
+
+
+def _claim_path(verb: str) -> Callable[[Place], str]:
+    return lambda p: f"/loans/compensation-claims/{p.claim}/{verb}"
 
 
 RISK_BANK = "矩阵村镇银行"  # the place's loan is of 县农商银行, which has no fund: L7 does not limit the matrix's loans
@@ -732,12 +736,28 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/loans/compensation-claims/{claim_id}"): spec({LENDER, FINANCE, INSPECTOR},
                                                            get(lambda p: f"/loans/compensation-claims/{p.claim}")),
     **{("POST", f"/loans/compensation-claims/{{claim_id}}/{verb}"): spec({FINANCE}, post(
-        lambda p, v=verb: f"/loans/compensation-claims/{p.claim}/{v}",
+        _claim_path(verb),
         lambda w, p: {"decided_on": "2019-07-02", "note": "矩阵"}), own=Expect(409, "CLAIM_DECIDED"))
        for verb in ("approve", "reject")},
     ("POST", "/loans/compensation-claims/{claim_id}/recoveries"): spec({LENDER, FINANCE}, post(
         lambda p: f"/loans/compensation-claims/{p.claim}/recoveries",
         lambda w, p: {"amount_fen": 10_001, "recovered_on": "2019-08-01"}), own=Expect(422, "RECOVERY_OVER_LOST")),
+    # Issue #18: a renewal issued the old loan's day is reached and refused (L14); a return on a self-mode loan too
+    # (L17); a county's admin registers no name for its province (L18); a lender's credit lines of its county (L19)
+    ("POST", "/loans/{loan_id}/renewals"): spec({LENDER}, post(lambda p: f"/loans/{p.loan}/renewals",
+                                                               lambda w, p: _loan_body(p, amount_fen=100)),
+                                                own=Expect(422, "RENEWAL_NOT_LATER")),
+    ("POST", "/loans/{loan_id}/returns"): spec({LENDER}, post(lambda p: f"/loans/{p.loan}/returns", lambda w, p: {
+        "amount_fen": 100, "paid_on": "2019-01-01"}), own=Expect(422, "LOAN_NOT_COOPERATIVE")),
+    ("GET", "/loans/{loan_id}/records"): spec({LENDER, INSPECTOR}, get(lambda p: f"/loans/{p.loan}/records")),
+    ("GET", "/loans/product-names"): same(EVERY_ROLE, get(lambda p: "/loans/product-names",
+                                                          lambda p: {"province": p.county[:2] + "0000"})),
+    ("POST", "/loans/product-names"): same({ADMIN}, post(lambda p: "/loans/product-names", lambda w, p: {
+        "province_code": p.county[:2] + "0000", "name": f"矩阵贷{uuid.uuid4().hex[:6]}"}), OUTSIDE),
+    ("POST", "/loans/credit-lines/import"): spec({LENDER}, lambda w, p: Call(
+        "POST", "/loans/credit-lines/import", headers={"content-type": "text/csv"},
+        content=f"{','.join(CREDIT_LINES_HEADER)}\n{p.household_id},{p.county},县农商银行,3000000,2018-01-01,AA\n"
+        .encode()), own=import_outcome(imported=True), other=import_outcome(imported=False)),
 }
 
 

@@ -129,6 +129,13 @@ PLAN: dict[str, Plan] = {
     "loans.compensation_claims": dist("county_code", "claims on bad loans: a few per cent of the loans at most"),
     "loans.compensation_decisions": dist("county_code", "one per claim"),
     "loans.compensation_recoveries": dist("county_code", "recoveries after compensation: a few per claim"),
+    # issue #18 points 4–7: keyed by county, no foreign key (a loan is named by id, a plain value)
+    "loans.loan_renewals": dist("county_code", "renewals (续贷): at most one per loan"),
+    "loans.loan_agreements": dist("county_code", "a cooperative-mode loan's entrustment agreement: one per such loan"),
+    "loans.loan_partners": dist("county_code", "a partnership-mode loan's partner households: a few per such loan"),
+    "loans.loan_household_returns": dist("county_code", "returns to households of cooperative-mode loans: yearly"),
+    "loans.loan_product_names": Plan(REFERENCE, "the provinces' official names of the product: a few a province"),
+    "loans.loan_credit_lines": dist("county_code", "credit evaluations (授信): one a household a year or so"),
     # Registry: ~30 million registered households.
     "registry.households": dist("county_code", "~30 million registered households"),
     "registry.household_status_history": dist("county_code", "every status change of every household"),

@@ -92,7 +92,7 @@ def _funds_body(county: County, project_id: str, asset_id: str, split: dict[str,
 async def _ask_funds(stack: Stack, body: dict[str, Any], role: str = "service") -> httpx.Response:
     url = f"{stack.service_urls['funds']}/internal/dividends"
     content = json.dumps(body).encode()
-    principal = Principal(id="service:projects", role=role, region_code="000000")  # type: ignore[arg-type]
+    principal = Principal(id="service:projects", role=role, region_code="000000")
     headers = {**signed(stack, "POST", url, principal, body=content), "content-type": "application/json"}
     async with httpx.AsyncClient() as client:
         return await client.post(url, content=content, headers=headers)

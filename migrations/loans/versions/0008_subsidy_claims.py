@@ -28,7 +28,7 @@ depends_on: str | Sequence[str] | None = None
 TABLES = ("subsidy_rates", "subsidy_claims", "subsidy_claim_lines", "subsidy_claim_decisions")
 
 
-def _created_at() -> sa.Column:  # type: ignore[type-arg]
+def _created_at() -> sa.Column[object]:
     return sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False)
 
 
