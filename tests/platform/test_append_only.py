@@ -13,7 +13,7 @@ PROTECTED = [
     "projects.project_events", "funds.plans", "funds.plan_versions", "funds.plan_lines", "funds.plan_reports",
     "funds.revenue_declarations", "funds.recoveries",
     "projects.project_events", "funds.risk_fund_moves", "loans.compensation_decisions",
-    "loans.compensation_recoveries",
+    "loans.compensation_recoveries", "funds.claim_settlements",
 ]
 # Recorded facts other tables reference: TRUNCATE is refused by their foreign keys before the trigger is reached
 REFERENCED = ["loans.risk_funds", "loans.compensation_claims"]
