@@ -31,10 +31,10 @@ from tests.stack import Stack
 LOANS = Principal(id="service:loans", role="service", region_code="000000", name="loans")
 
 
-async def internal(stack: Stack, path: str, body: dict[str, Any]) -> httpx.Response:
+async def internal(stack: Stack, path: str, body: dict[str, Any], principal: Principal = LOANS) -> httpx.Response:
     """Funds' internal route, asked as the loans service asks it (signed, audience funds)."""
     content = json.dumps(body).encode()
-    headers = sign(stack.secret, method="POST", path=path, query="", request_id=uuid.uuid4().hex, principal=LOANS,
+    headers = sign(stack.secret, method="POST", path=path, query="", request_id=uuid.uuid4().hex, principal=principal,
                    body_sha256=hashlib.sha256(content).hexdigest(), audience="funds")
     async with httpx.AsyncClient(base_url=stack.service_urls["funds"]) as client:
         return await client.post(path, content=content, headers={**headers, "content-type": "application/json"})
@@ -181,3 +181,82 @@ async def test_l9_an_approval_and_a_rejection_at_once_decide_once_and_pay_only_i
     status = (await place.finance.get(f"/loans/compensation-claims/{made['id']}")).json()["status"]
     assert status == ("approved" if approval.status_code == 201 else "rejected")
     assert await place.account(inspector, "bank", fund["id"]) == (700_000 if status == "approved" else 0)
+
+
+# Replays: a decision settled in funds whose recording failed in loans is completed by asking it again
+
+
+async def _void(stack: Stack, county: str, kind: str, key: str) -> httpx.Response:
+    """What a rejection asks funds before it records (L9, L13)."""
+    return await internal(stack, "/internal/claim-voids", {"county_code": county, "kind": kind, "payment_key": key})
+
+
+async def test_l13_a_rejection_voided_in_funds_but_not_recorded_is_completed_by_asking_again(
+    desk: Office, lender: Api, seed: Seed, stack: Stack
+) -> None:
+    office = desk
+    created = await _checked_claim(office, lender, seed)
+    pool_before = await office.pool()
+    first, again = (await _void(stack, office.county, "subsidy", created["id"]),
+                    await _void(stack, office.county, "subsidy", created["id"]))
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert first.json() == again.json() == {"county_code": office.county, "kind": "subsidy",
+                                            "payment_key": created["id"], "outcome": "voided"}
+    approved = await decide(office.approver, created["id"], "approved")
+    assert approved.status_code == 409, approved.text
+    assert (approved.json()["code"], approved.json()["decision"]) == (codes.SUBSIDY_CLAIM_DECIDED, "rejected")
+    assert (await office.checker.get(f"/loans/subsidy-claims/{created['id']}")).json()["status"] == "checked"
+    rejected = await decide(office.approver, created["id"], "rejected")
+    assert rejected.status_code == 201 and rejected.json()["status"] == "rejected", rejected.text
+    assert await office.pool() == pool_before
+
+
+async def test_l13_an_approval_refused_for_want_of_money_settles_nothing_so_a_rejection_may_follow(
+    admin: Api, make_principal: MakePrincipal, lender: Api, seed: Seed, county: str, stack: Stack
+) -> None:
+    world = await make_world(admin, make_principal, pilot=county)  # nothing allocated to the county
+    office = Office(world, world.fin_pilot, await make_principal("finance", county), county)
+    created = await _checked_claim(office, lender, seed)
+    short = await decide(office.approver, created["id"], "approved")
+    assert short.status_code == 409 and short.json()["code"] == "INSUFFICIENT_FUNDS", short.text
+    rejected = await decide(office.approver, created["id"], "rejected")
+    assert rejected.status_code == 201 and rejected.json()["status"] == "rejected", rejected.text
+    late = await _pay_subsidy(stack, office, created)
+    assert late.status_code == 409 and late.json()["code"] == "CLAIM_VOIDED", late.text
+
+
+async def test_l9_a_rejection_voided_in_funds_but_not_recorded_is_completed_by_asking_again(
+    admin: Api, make_principal: MakePrincipal, county: str, lender: Api, seed: Seed, inspector: Api, stack: Stack
+) -> None:
+    place, fund, made = await _pending_claim(admin, make_principal, county, lender, seed)
+    key = payment_id_of(made["id"])
+    assert (await _void(stack, county, "compensation", key)).status_code == 200
+    approved = await decide_compensation(place.finance, made["id"], "approve")
+    assert approved.status_code == 409, approved.text
+    assert (approved.json()["code"], approved.json()["decision"]) == (codes.CLAIM_DECIDED, "rejected")
+    rejected = await decide_compensation(place.finance, made["id"], "reject")
+    assert rejected.status_code == 201 and rejected.json()["status"] == "rejected", rejected.text
+    assert await place.account(inspector, "bank", fund["id"]) == 0
+
+
+async def test_funds_refuses_to_void_a_paid_claim_and_answers_only_services(
+    admin: Api, make_principal: MakePrincipal, county: str, lender: Api, seed: Seed, inspector: Api, stack: Stack
+) -> None:
+    place, fund, made = await _pending_claim(admin, make_principal, county, lender, seed)
+    key = payment_id_of(made["id"])
+    assert (await _pay_compensation(stack, place, fund, made["id"])).status_code == 201
+    paid_again = await _pay_compensation(stack, place, fund, made["id"])  # the approval's retry: answered, not made
+    assert paid_again.status_code == 201, paid_again.text
+    refused = await _void(stack, county, "compensation", key)
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["code"], refused.json()["field"], refused.json()["outcome"]) == (
+        "CLAIM_ALREADY_PAID", "payment_key", "paid")
+    assert await place.account(inspector, "bank", fund["id"]) == 700_000
+    bad = await internal(stack, "/internal/claim-voids", {"county_code": county, "kind": "loan", "payment_key": key})
+    assert bad.status_code == 422 and bad.json()["field"] == "kind", bad.text
+    odd = await internal(stack, "/internal/claim-voids", {"county_code": county, "kind": "subsidy",
+                                                          "payment_key": "a b"})
+    assert odd.status_code == 422, odd.text
+    someone = Principal(id="someone", role="finance", region_code=county)
+    body = {"county_code": county, "kind": "compensation", "payment_key": f"{made['id']}:other"}
+    assert (await internal(stack, "/internal/claim-voids", body, someone)).status_code == 404
