@@ -158,7 +158,7 @@ def _check(claim: SubsidyClaim, decisions: list[SubsidyDecision], principal: Pri
                          checked_by=checked_by, decided=final, claim_id=claim.id)
 
 
-async def _payment(brief: BriefReads, funds: Funds, principal: Principal, claim_id: str,
+async def _settle(brief: BriefReads, funds: Funds, principal: Principal, claim_id: str,
                    body: SubsidyDecisionCreate) -> str | None:
     """L13, before this request's transaction: read the claim in a brief session, check the decision, and have funds
     settle it: an approval paid, a rejection voided (funds settles a claim once, keyed by it: asked again, it answers
@@ -188,7 +188,7 @@ async def decide(session: AsyncSession, brief: BriefReads, funds: Funds, princip
                  body: SubsidyDecisionCreate) -> SubsidyClaim:
     """L13: check, approve (paid through the funds ledger) or reject (the payment voided in funds first); decided
     again under the claim's lock, so two decisions at once do not both pass."""
-    payment_id = await _payment(brief, funds, principal, claim_id, body)
+    payment_id = await _settle(brief, funds, principal, claim_id, body)
     claim = await repository.get_claim(session, principal, claim_id)
     await repository.lock_claim(session, claim.id)
     _check(claim, list(await repository.decisions_of(session, claim)), principal, body)
