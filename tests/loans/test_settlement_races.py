@@ -260,3 +260,19 @@ async def test_funds_refuses_to_void_a_paid_claim_and_answers_only_services(
     someone = Principal(id="someone", role="finance", region_code=county)
     body = {"county_code": county, "kind": "compensation", "payment_key": f"{made['id']}:other"}
     assert (await internal(stack, "/internal/claim-voids", body, someone)).status_code == 404
+
+
+async def test_l13_two_rejections_at_once_void_once_and_record_once(
+    desk: Office, lender: Api, seed: Seed, make_principal: MakePrincipal, stack: Stack
+) -> None:
+    office = desk
+    created = await _checked_claim(office, lender, seed)
+    other = await make_principal("finance", office.county)
+    answers = await asyncio.gather(decide(office.approver, created["id"], "rejected"),
+                                   decide(other, created["id"], "rejected"))
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+    [refused] = [a for a in answers if a.status_code == 409]
+    assert refused.json()["code"] == codes.SUBSIDY_CLAIM_DECIDED
+    read = (await office.checker.get(f"/loans/subsidy-claims/{created['id']}")).json()
+    assert [d["decision"] for d in read["decisions"]] == ["checked", "rejected"]
+    assert (await _pay_subsidy(stack, office, created)).json()["code"] == "CLAIM_VOIDED"
