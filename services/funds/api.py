@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request
 
-from services.funds import allocations, queries, reference, reversals, risk_funds, spending, subsidy
+from services.funds import allocations, queries, reference, reversals, risk_funds, settlements, spending, subsidy
 from services.funds.clients import GatewayDep, ProjectsDep, RegistryDep
 from services.funds.schemas import (
     AllocationBatch,
@@ -38,6 +38,7 @@ from services.funds.schemas import (
     SubsidyPaymentRead,
     YearParam,
 )
+from services.funds.settlement_schemas import ClaimSettlementRead, ClaimVoidCreate
 from services.kernel.app import service_router
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
@@ -221,3 +222,10 @@ async def post_risk_fund_move(
     """For the loans service (issue #18, L7, L9): a deposit into, a compensation out of, or a return to a county's
     risk-compensation fund, in the ledger."""
     return await risk_funds.move(session, principal=principal, body=body)
+
+
+@internal_router.post("/claim-voids", response_model=ClaimSettlementRead)
+async def post_claim_void(body: ClaimVoidCreate, session: SessionDep, principal: PrincipalDep) -> ClaimSettlementRead:
+    """For the loans service (issue #18, its L9, L13), before it records a rejection: the claim is never paid;
+    409 CLAIM_ALREADY_PAID when its payment was made first."""
+    return await settlements.void(session, principal=principal, body=body)

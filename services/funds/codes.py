@@ -27,6 +27,8 @@ REVERSAL_NOT_REVERSIBLE = "REVERSAL_NOT_REVERSIBLE"  # 422: a compensating entry
 NOT_REVERSIBLE = "NOT_REVERSIBLE"  # 404-like: no record with that id
 PAYEE_NOT_IN_COUNTY = "PAYEE_NOT_IN_COUNTY"  # S9, 422: a household payee not on the project's county's roster
 RISK_MOVE_CONFLICT = "RISK_MOVE_CONFLICT"  # 409 (internal, issue #18): a risk-fund move id already moved otherwise
+CLAIM_VOIDED = "CLAIM_VOIDED"  # 409 (internal, issue #18, L9/L13): a claim voided (rejected) is never paid
+CLAIM_ALREADY_PAID = "CLAIM_ALREADY_PAID"  # 409 (internal, issue #18, L9/L13): a claim paid is not voided
 
 # Alert types
 IDLE_FUNDS = "IDLE_FUNDS"  # F3

@@ -514,3 +514,26 @@ class Recovery(SQLModel, table=True):
 for _declared in (RevenueDeclaration, Recovery):
     append_only(table_of(_declared))
     table_of(_declared).to_metadata(metadata)
+
+
+class ClaimSettlement(SQLModel, table=True):
+    """Issue #18 (loans' L9, L13): how a claim of the loans service is settled, decided once here: `paid` (its
+    payment was made: a subsidy claim's, or a compensation claim's move to the bank) or `voided` (the claim was
+    rejected: it will never be paid). `payment_key` is the key the claim is paid under (the subsidy claim's id, the
+    compensation move's id); the key is unique in the county, so a claim is either paid or voided, never both."""
+
+    __tablename__ = "claim_settlements"
+    __table_args__ = (
+        CheckConstraint("kind IN ('subsidy', 'compensation')", name="ck_claim_settlements_kind"),
+        CheckConstraint("outcome IN ('paid', 'voided')", name="ck_claim_settlements_outcome"),
+    )
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    payment_key: str = Field(sa_column=Column(String(64), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    outcome: str = Field(sa_column=Column(String(8), nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now())
+
+
+append_only(table_of(ClaimSettlement))
+table_of(ClaimSettlement).to_metadata(metadata)

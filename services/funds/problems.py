@@ -484,3 +484,20 @@ def risk_move_conflict(move_id: str) -> Conflict:
         f"风险补偿金划转 {move_id} 已按其他内容记录 / the risk-fund move {move_id} was already made with other "
         "figures", code=codes.RISK_MOVE_CONFLICT, field="id",
     )
+
+
+# How a claim of the loans service is settled (issue #18, loans' L9 and L13): paid or voided, once
+
+
+def claim_voided(payment_key: str) -> Conflict:
+    return Conflict(
+        f"申请 {payment_key} 已被驳回作废，不再支付 / the claim paid under {payment_key} was voided (rejected): it is "
+        "never paid", code=codes.CLAIM_VOIDED, field="payment_key", payment_key=payment_key, outcome="voided",
+    )
+
+
+def claim_already_paid(payment_key: str) -> Conflict:
+    return Conflict(
+        f"申请 {payment_key} 已支付，不能作废 / the claim paid under {payment_key} is paid already: it cannot be "
+        "voided", code=codes.CLAIM_ALREADY_PAID, field="payment_key", payment_key=payment_key, outcome="paid",
+    )

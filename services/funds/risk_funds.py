@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funds import ledger, problems
+from services.funds import ledger, problems, settlements
 from services.funds.ledger import AccountKey, Move
 from services.funds.models import RiskFundMove
 from services.funds.repository import risk_moves
@@ -48,6 +48,9 @@ async def move(session: AsyncSession, *, principal: Principal, body: RiskFundMov
     sources, destinations = accounts_of(body)
     fund = AccountKey(body.county_code, "risk_fund", body.fund_source, body.fund_id)
     if found is None:
+        if body.kind == "compensation":  # a claim's payment: CLAIM_VOIDED when its rejection voided it first
+            await settlements.settle(session, principal, county_code=body.county_code, kind="compensation",
+                                     payment_key=body.id, outcome="paid")
         await ledger.move(session, [Move(sources, destinations, body.amount_fen, kind=TRANSFER_KINDS[body.kind],
                                          record_id=body.id, doc_no=body.doc_no, occurred_on=body.occurred_on)])
         await risk_moves.add(session, RiskFundMove(

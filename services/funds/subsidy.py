@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funds import ledger, problems, rules
+from services.funds import ledger, problems, rules, settlements
 from services.funds.ledger import AccountKey, Move
 from services.funds.models import SubsidyPayment
 from services.funds.reference import load_reference
@@ -36,13 +36,16 @@ def _read(payment: SubsidyPayment) -> SubsidyPaymentRead:
 
 async def pay(session: AsyncSession, *, principal: Principal, body: SubsidyPaymentCreate) -> SubsidyPaymentRead:
     """Services only (the internal API knows no jurisdiction, S1). Once per claim: asked again, the payment made is
-    the answer and nothing moves. INSUFFICIENT_FUNDS (409) when the county's account cannot cover it all."""
+    the answer and nothing moves. INSUFFICIENT_FUNDS (409) when the county's account cannot cover it all;
+    CLAIM_VOIDED (409) when the loans service voided the claim first (its rejection, settlements.py)."""
     if principal.role != "service":
         raise problems.subsidy_payments_for_services()
     await subsidies.lock_claim(session, body.claim_id)
     made = await subsidies.payment_of(session, county_code=body.county_code, claim_id=body.claim_id)
     if made is not None:
         return _read(made)
+    await settlements.settle(session, principal, county_code=body.county_code, kind=SUBSIDY_KIND,
+                             payment_key=body.claim_id, outcome="paid")  # CLAIM_VOIDED when rejected first
     source = await _source(session, body)
     payment = SubsidyPayment(
         id=new_id("sbp"), county_code=body.county_code, claim_id=body.claim_id, fund_source=body.fund_source,

@@ -17,7 +17,7 @@ from services.kernel.ids import new_id
 from services.kernel.scope import check_covers
 from services.kernel.uow import BriefReads
 from services.loans import codes, problems, repository, risk_rules
-from services.loans.clients import Funds
+from services.loans.clients import Funds, SettledOtherwise
 from services.loans.models import ClaimDecision, CompensationClaim, Recovery, RiskFund
 from services.loans.risk_schemas import (
     ClaimCreate,
@@ -77,10 +77,30 @@ def _move(kind: str, move_id: str, fund: RiskFund, amount_fen: int, doc_no: str,
             "fund_source": fund.fund_source, "amount_fen": amount_fen, "doc_no": doc_no, "occurred_on": on}
 
 
+async def _settle(funds: Funds, found: CompensationClaim, fund: RiskFund, paid: int, body: DecisionCreate, *,
+                  approve: bool) -> list[str]:
+    """L9, before the decision is recorded: funds settles the claim once, under its payment's id: an approval's
+    compensation moved, a rejection's payment voided (asked again, funds answers what it did). Settled the other way
+    first, the decision is refused and nothing recorded. The compensation's transfer ids."""
+    payment_id = risk_rules.payment_id_of(found.id)
+    try:
+        if not approve:
+            await funds.void_claim(county_code=found.county_code, kind="compensation", payment_key=payment_id)
+            return []
+        if paid == 0:
+            return []
+        moved = await funds.move_risk_money(_move("compensation", payment_id, fund, paid, fund.agreement_no,
+                                                  body.decided_on.isoformat()))
+    except SettledOtherwise as settled:
+        raise problems.claim_settled(found.id, settled.decision) from settled
+    return list(moved["transfer_ids"])
+
+
 async def decide(session: AsyncSession, brief: BriefReads, funds: Funds, principal: Principal, claim_id: str,
                  body: DecisionCreate, *, approve: bool) -> ClaimRead:
     """L9: decided once, by someone other than the recorder; an approval pays the fund's share of the principal
-    lost from the fund's account to the bank's in the funds ledger (INSUFFICIENT_FUNDS there is passed on)."""
+    lost from the fund's account to the bank's in the funds ledger (INSUFFICIENT_FUNDS there is passed on), a
+    rejection voids that payment there first (`_settle`)."""
     async with brief() as reads:
         found, fund, decision, recoveries = await _claim_and_fund(reads, principal, claim_id)
         reads.expunge_all()  # kept as read: the brief session's rollback would expire them
@@ -89,13 +109,8 @@ async def decide(session: AsyncSession, brief: BriefReads, funds: Funds, princip
     risk_rules.check_not_self_decided(found.created_by, principal.id)
     if body.decided_on < found.claimed_on:
         raise problems.dated_before("decided_on", "申请日期", "the claim's date")
-    paid, transfers = 0, []
-    if approve:
-        paid = risk_rules.share_of(found.principal_lost_fen, fund.fund_share_bp)
-        if paid > 0:
-            moved = await funds.move_risk_money(_move("compensation", risk_rules.payment_id_of(found.id), fund, paid,
-                                                      fund.agreement_no, body.decided_on.isoformat()))
-            transfers = list(moved["transfer_ids"])
+    paid = risk_rules.share_of(found.principal_lost_fen, fund.fund_share_bp) if approve else 0
+    transfers = await _settle(funds, found, fund, paid, body, approve=approve)
     await repository.lock_named(session, f"claim:{found.id}")
     again = await repository.decision_of(session, found)
     if again is not None:

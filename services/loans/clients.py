@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
+import httpx
 from fastapi import Depends
 
 from services.kernel.alerts import DetectorContext
@@ -93,10 +94,33 @@ def registry_for_scan(ctx: DetectorContext) -> Registry:
 RegistryDep = Annotated[Registry, Depends(service_dependency("registry", Registry))]
 
 
+SETTLED_AS = {"CLAIM_VOIDED": "rejected", "CLAIM_ALREADY_PAID": "approved"}  # funds' codes → the decision there
+
+
+class SettledOtherwise(Exception):
+    """Funds settled the claim the other way first (issue #18): `decision` is `approved` (paid) or `rejected`
+    (voided). The asking service answers it as its claim being decided so, and records nothing."""
+
+    def __init__(self, decision: str) -> None:
+        super().__init__(decision)
+        self.decision = decision
+
+
+def refusal(response: httpx.Response) -> Exception:
+    """Funds' 409/422 to a claim's payment or voiding: SettledOtherwise when the claim is settled the other way,
+    else the refusal as funds gave it."""
+    answer: dict[str, Any] = response.json()
+    if response.status_code == 409 and answer.get("code") in SETTLED_AS:
+        return SettledOtherwise(SETTLED_AS[str(answer["code"])])
+    return problems.funds_refused(response.status_code, answer)
+
+
 class Funds:
     """The funds service's internal API, as the loans service asks it (issue #18): where the money of an approved
-    subsidy claim moves (point 3), and the risk-compensation fund's money in the ledger (points 1, 2). A refusal
-    (INSUFFICIENT_FUNDS…) is passed on as funds gave it; a failure is 503."""
+    subsidy claim moves (point 3), and the risk-compensation fund's money in the ledger (points 1, 2); a rejected
+    claim's payment voided first (L9, L13: funds settles each claim once, paid or voided). A refusal
+    (INSUFFICIENT_FUNDS…) is passed on as funds gave it, a claim settled the other way is SettledOtherwise; a failure
+    is 503."""
 
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
@@ -115,15 +139,25 @@ class Funds:
         if response.status_code == 200:
             return str(response.json()["id"])
         if response.status_code in (409, 422):
-            raise problems.funds_refused(response.status_code, response.json())
+            raise refusal(response)
         raise problems.funds_failed(response.status_code)
+
+    async def void_claim(self, *, county_code: str, kind: str, payment_key: str) -> None:
+        """L9, L13, before a rejection is recorded: funds will never pay the claim under `payment_key` (asked again,
+        the same answer); SettledOtherwise("approved") when its payment was made first."""
+        response = await self.client.request("POST", "/internal/claim-voids", json={
+            "county_code": county_code, "kind": kind, "payment_key": payment_key})
+        if response.status_code in (409, 422):
+            raise refusal(response)
+        if response.status_code != 200:
+            raise problems.funds_failed(response.status_code)
 
     async def move_risk_money(self, move: dict[str, Any]) -> dict[str, Any]:
         """POST /internal/risk-fund-moves: `move` is its body (id, kind, county_code, fund_id, fund_source,
         amount_fen, doc_no, occurred_on); answers the move with its `transfer_ids`."""
         response = await self.client.request("POST", "/internal/risk-fund-moves", json=move)
         if response.status_code in (409, 422):
-            raise problems.funds_refused(response.status_code, response.json())
+            raise refusal(response)
         if response.status_code != 201:
             raise problems.funds_failed(response.status_code)
         answer: dict[str, Any] = response.json()

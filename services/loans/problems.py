@@ -288,6 +288,16 @@ def subsidy_claim_decided(claim_id: str, decision: str) -> Conflict:
                     code=codes.SUBSIDY_CLAIM_DECIDED, rule="L13")
 
 
+def subsidy_claim_settled(claim_id: str, decision: str) -> Conflict:
+    """L13: funds settled the claim the other way first (its payment made, or voided by a rejection) while this
+    decision was being made: nothing is recorded; the other decision is completed by asking it again."""
+    paid = decision == "approved"
+    zh, how = ("批准（已支付）", "its payment was made") if paid else ("驳回（已作废）", "its payment was voided")
+    return Conflict(f"L13: 贴息申报 {claim_id} 正在{zh} / subsidy claim {claim_id} is being {decision} ({how} in "
+                    "funds): a claim is decided once", code=codes.SUBSIDY_CLAIM_DECIDED, rule="L13",
+                    decision=decision)
+
+
 def subsidy_same_person(step: str) -> Forbidden:
     return Forbidden(
         f"L13: 贴息申报须由两人审核：{step} / a subsidy claim is checked and approved by two people of finance, "
@@ -383,6 +393,15 @@ def dated_before(field: str, what_zh: str, what_en: str) -> RuleViolation:
 def claim_decided(claim_id: str, decision: str) -> Conflict:
     return Conflict(f"L9: 代偿申请 {claim_id} 已{'批准' if decision == 'approved' else '驳回'} / claim {claim_id} is "
                     f"{decision} already", code=codes.CLAIM_DECIDED, rule="L9")
+
+
+def claim_settled(claim_id: str, decision: str) -> Conflict:
+    """L9: funds settled the claim the other way first (its compensation paid, or voided by a rejection) while this
+    decision was being made: nothing is recorded; the other decision is completed by asking it again."""
+    paid = decision == "approved"
+    zh, how = ("批准（已代偿）", "its compensation was paid") if paid else ("驳回（已作废）", "its payment was voided")
+    return Conflict(f"L9: 代偿申请 {claim_id} 正在{zh} / claim {claim_id} is being {decision} ({how} in funds): a "
+                    "claim is decided once", code=codes.CLAIM_DECIDED, rule="L9", decision=decision)
 
 
 def self_approval() -> Forbidden:

@@ -17,7 +17,7 @@ from services.kernel.uow import BriefReads
 from services.loans import problems
 from services.loans import subsidy_repository as repository
 from services.loans import subsidy_rules as rules
-from services.loans.clients import Funds
+from services.loans.clients import Funds, SettledOtherwise
 from services.loans.models import SubsidyClaim, SubsidyDecision, SubsidyRate
 from services.loans.repository import Record
 from services.loans.subsidy_rules import DeclaredRate, LoanFacts, Period
@@ -158,32 +158,37 @@ def _check(claim: SubsidyClaim, decisions: list[SubsidyDecision], principal: Pri
                          checked_by=checked_by, decided=final, claim_id=claim.id)
 
 
-async def _payment(brief: BriefReads, funds: Funds, principal: Principal, claim_id: str,
+async def _settle(brief: BriefReads, funds: Funds, principal: Principal, claim_id: str,
                    body: SubsidyDecisionCreate) -> str | None:
-    """L13, before this request's transaction: read the claim in a brief session, check the decision, and for an
-    approval have funds pay it (keyed by the claim: asked again, funds answers the payment it made)."""
+    """L13, before this request's transaction: read the claim in a brief session, check the decision, and have funds
+    settle it: an approval paid, a rejection voided (funds settles a claim once, keyed by it: asked again, it answers
+    what it did; settled the other way first, the decision is refused and nothing recorded)."""
     async with brief() as reads:
         claim = await repository.get_claim(reads, principal, claim_id)
         _check(claim, list(await repository.decisions_of(reads, claim)), principal, body)
-        if body.decision != "approved":
-            return None
-        owed: list[tuple[str, int]] = []
-        async for chunk in repository.all_lines(reads, claim):
-            owed += [(line.household_id, line.subsidy_fen) for line in chunk]
         # read while the brief session is open (its end expires the claim's attributes)
         claimed, county, fund, paid_to = claim.id, claim.county_code, claim.fund_source, claim.paid_to
+        owed: list[tuple[str, int]] = []
+        if body.decision == "approved":
+            async for chunk in repository.all_lines(reads, claim):
+                owed += [(line.household_id, line.subsidy_fen) for line in chunk]
         payees = rules.payees(paid_to, claim.bank_account_no, owed)
-    if not payees:  # every loan lost its subsidy (L6): approved, and nothing to pay
-        return None
-    return await funds.pay_subsidy(claim_id=claimed, county_code=county, fund_source=fund, payee_kind=paid_to,
-                                   payees=payees, paid_on=body.paid_on or clock.today())
+    try:
+        if body.decision == "rejected":
+            await funds.void_claim(county_code=county, kind="subsidy", payment_key=claimed)
+        if body.decision != "approved" or not payees:  # every loan lost its subsidy (L6): nothing to pay
+            return None
+        return await funds.pay_subsidy(claim_id=claimed, county_code=county, fund_source=fund, payee_kind=paid_to,
+                                       payees=payees, paid_on=body.paid_on or clock.today())
+    except SettledOtherwise as settled:
+        raise problems.subsidy_claim_settled(claimed, settled.decision) from settled
 
 
 async def decide(session: AsyncSession, brief: BriefReads, funds: Funds, principal: Principal, claim_id: str,
                  body: SubsidyDecisionCreate) -> SubsidyClaim:
-    """L13: check, approve (paid through the funds ledger) or reject; decided again under the claim's lock, so two
-    decisions at once do not both pass."""
-    payment_id = await _payment(brief, funds, principal, claim_id, body)
+    """L13: check, approve (paid through the funds ledger) or reject (the payment voided in funds first); decided
+    again under the claim's lock, so two decisions at once do not both pass."""
+    payment_id = await _settle(brief, funds, principal, claim_id, body)
     claim = await repository.get_claim(session, principal, claim_id)
     await repository.lock_claim(session, claim.id)
     _check(claim, list(await repository.decisions_of(session, claim)), principal, body)

@@ -13,7 +13,7 @@ PROTECTED = [
     "projects.project_events", "funds.plans", "funds.plan_versions", "funds.plan_lines", "funds.plan_reports",
     "funds.revenue_declarations", "funds.recoveries",
     "projects.project_events", "funds.risk_fund_moves", "loans.compensation_decisions",
-    "loans.compensation_recoveries",
+    "loans.compensation_recoveries", "funds.claim_settlements",
     "projects.project_events",
     # issue #18 (L14–L19)
     "loans.loan_renewals", "loans.loan_agreements", "loans.loan_partners", "loans.loan_household_returns",

@@ -99,6 +99,7 @@ PLAN: dict[str, Plan] = {
     "funds.recoveries": dist("region_code", "a region's recoveries of idle money: tens a year"),
     "funds.subsidy_payments": dist("county_code", "each approved subsidy claim's payment: a few a quarter a county"),
     "funds.risk_fund_moves": dist("county_code", "risk funds' deposits, compensations and returns (issue #18)"),
+    "funds.claim_settlements": dist("county_code", "each subsidy or compensation claim paid or voided (#18)"),
     # Projects: the county project library.
     "projects.projects": dist("county_code", "the county project library: ~1 million over a decade"),
     "projects.project_events": dist("county_code", "every step of a project's lifecycle"),
