@@ -16,6 +16,7 @@ from services.funds.clients import Gateway
 from services.funds.ledger import AccountKey, Move
 from services.funds.reference import load_reference
 from services.funds.repository import allocations as repository
+from services.funds.repository import reference as reference_repository
 from services.funds.repository.unique import Duplicate
 from services.funds.schemas import (
     AllocationBatchRead,
@@ -44,9 +45,10 @@ async def appropriate(
     recorded_by = principal.organisation
     responsible = rules.responsible_org(recorded_by_org=recorded_by,
                                         finance_bureau=await gateway.finance_bureau(body.region_code))
-    sources, _ = await load_reference(session, sources=[body.fund_source], counties=[])
-    if body.fund_source not in sources:
+    source = await reference_repository.get_source(session, body.fund_source)
+    if source is None:
         raise problems.unknown_source(body.fund_source)
+    rules.check_appropriated_in_province(body.fund_source, source.province_code, body.region_code)
     on = body.appropriated_on or clock.today()
     record_id = new_id("apr")
     try:

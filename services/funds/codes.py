@@ -73,6 +73,9 @@ CONTRACT_STAGES = ("progress", "retention", "final")  # 进度款, 质保金, �
 AFTER_ACCEPTANCE_STAGES = frozenset({"retention", "final"})  # F14
 # Concentration (issue #17 point 12, 垒大户 / 造盆景, DOMAIN P5 read for money): the multiple and the share are settings
 # (FUNDTRACK_CONCENTRATION_MULTIPLE, default 5; FUNDTRACK_VILLAGE_SHARE_PERCENT, default 40)
+# F21 (issue #17 point 10): a provincial fund source belongs to its province
+F21 = "F21"
+SOURCE_OUTSIDE_PROVINCE = "SOURCE_OUTSIDE_PROVINCE"  # 422 F21, field region_code
 F19, F20 = "F19", "F20"  # docs/rules.md "Concentration"
 HOUSEHOLD_CONCENTRATION = "HOUSEHOLD_CONCENTRATION"  # alert F19
 VILLAGE_CONCENTRATION = "VILLAGE_CONCENTRATION"  # alert F20

@@ -36,15 +36,20 @@ def _now() -> Column[Any]:
 
 
 class FundSource(SQLModel, table=True):
-    """A fund (资金来源), central or provincial; `integrable` says whether it is inside the integration scope (F7)."""
+    """A fund (资金来源), central or provincial; `integrable` says whether it is inside the integration scope (F7); a
+    provincial source names the province it belongs to (F21: its money is appropriated there only)."""
 
     __tablename__ = "fund_sources"
-    __table_args__ = (CheckConstraint("level IN ('central', 'provincial')", name="ck_fund_sources_level"),)
+    __table_args__ = (
+        CheckConstraint("level IN ('central', 'provincial')", name="ck_fund_sources_level"),
+        CheckConstraint("province_code IS NULL OR level = 'provincial'", name="ck_fund_sources_province"),
+    )
     code: str = Field(sa_column=Column(String(16), primary_key=True))
     name: str = Field(sa_column=Column(String(200), nullable=False))
     level: str = Field(sa_column=Column(String(16), nullable=False))
     integrable: bool = Field(sa_column=Column(Boolean, nullable=False))
     updated_at: datetime = Field(sa_column=_now())
+    province_code: str | None = Field(default=None, sa_column=Column(String(6), nullable=True))  # F21
 
 
 class FundSourceScope(SQLModel, table=True):

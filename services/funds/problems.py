@@ -53,6 +53,22 @@ def no_source(code: str) -> NotFound:
     return NotFound(f"没有这个资金来源 / no fund source {code}")
 
 
+def source_province(level: str) -> ValidationProblem:
+    if level == "provincial":
+        return ValidationProblem("省级资金须指明所属省份 (F21) / a provincial source names the province it belongs to "
+                                 "(province_code, F21)", field="province_code", rule=codes.F21)
+    return ValidationProblem("中央资金不属于某一省份 (F21) / a central source belongs to no province: leave "
+                             "province_code out (F21)", field="province_code", rule=codes.F21)
+
+
+def source_outside_province(fund_source: str, province_code: str, region_code: str) -> RuleViolation:
+    return RuleViolation(
+        f"资金来源 {fund_source} 是 {province_code} 的省级资金，不能在 {region_code} 安排 (F21) / fund source "
+        f"{fund_source} is province {province_code}'s own money: it is not appropriated in {region_code} (F21)",
+        code=codes.SOURCE_OUTSIDE_PROVINCE, field="region_code", rule=codes.F21,
+    )
+
+
 def unknown_source(code: str, field: str = "fund_source") -> RuleViolation:
     return RuleViolation(
         f"资金来源 {code} 未登记 / fund source {code} is not registered (PUT /funds/sources/{code})",

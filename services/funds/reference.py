@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funds import problems
+from services.funds import problems, rules
 from services.funds.repository import reference as repository
 from services.funds.schemas import CountyPut, CountyRead, ScopePut, ScopeRead, SourcePut, SourceRead
 from services.kernel.identity import Principal
@@ -24,6 +24,7 @@ def check_source_keeper(principal: Principal) -> None:
 
 async def put_source(session: AsyncSession, *, principal: Principal, code: str, body: SourcePut) -> SourceRead:
     check_source_keeper(principal)
+    rules.check_source_province(body.level, body.province_code)
     await repository.put_source(session, code=code, **body.model_dump())
     return SourceRead(code=code, **body.model_dump())
 

@@ -22,6 +22,19 @@ def is_below(from_region: str, to_region: str) -> bool:
     return covers(from_region, to_region)
 
 
+def check_source_province(level: str, province_code: str | None) -> None:
+    """F21: a provincial source names the province it belongs to; a central one belongs to none."""
+    if (level == "provincial") != (province_code is not None):
+        raise problems.source_province(level)
+
+
+def check_appropriated_in_province(fund_source: str, province_code: str | None, region_code: str) -> None:
+    """F21: a provincial source's money is appropriated in its own province only (so, allocations going only
+    downwards, it never leaves it); a central source's anywhere."""
+    if province_code is not None and not covers(province_code, region_code):
+        raise problems.source_outside_province(fund_source, province_code, region_code)
+
+
 def check_allocation_direction(from_region: str, to_region: str) -> None:
     """Allocations go only downwards, to a region below the issuer (API.md ALLOCATION_DIRECTION)."""
     if not is_below(from_region, to_region):

@@ -8,7 +8,17 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from services.funds.basis_schemas import ContractStage, PaymentBasis, PaymentBasisRead
-from services.kernel.types import CountyCode, CreditCode, Fen, Happened, Input, RegionCode, ShortText, Text
+from services.kernel.types import (
+    CountyCode,
+    CreditCode,
+    Fen,
+    Happened,
+    Input,
+    ProvinceCode,
+    RegionCode,
+    ShortText,
+    Text,
+)
 
 SourceCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$", description="fund source code")]
 FiscalYear = Annotated[StrictInt, Field(ge=2000, le=2100)]
@@ -21,6 +31,9 @@ class SourcePut(Input):
     name: ShortText
     level: Literal["central", "provincial"]
     integrable: StrictBool
+    province_code: ProvinceCode | None = Field(
+        default=None, description="F21: the province a provincial source belongs to (required for one, none for a "
+                                  "central one)")
 
 
 class SourceRead(BaseModel):
@@ -28,6 +41,7 @@ class SourceRead(BaseModel):
     name: str
     level: str
     integrable: bool
+    province_code: str | None = None
 
 
 class ScopePut(Input):

@@ -45,7 +45,11 @@ async def _pool_accounts(session: AsyncSession, body: ArrangementCreate) -> list
         if body.fund_source not in integrable:
             raise problems.unknown_source(body.fund_source)
         pooled = rules.is_block_grant(integrable=integrable[body.fund_source], county=county)
-        return [AccountKey(body.county_code, "pool" if pooled else "fund", body.fund_source)]
+        # F7 (extended): at a pilot county a source's money lies in the pool or, allocated in a year whose scope
+        # differs from the source's own flag, in the fund account: drawn from both, the one its flag names first
+        first, other = ("pool", "fund") if pooled else ("fund", "pool")
+        kinds = (first, other) if county["integration_pilot"] else (first,)
+        return [AccountKey(body.county_code, kind, body.fund_source) for kind in kinds]
     kind = "pool" if county["integration_pilot"] else "fund"
     found = await accounts.keys_of(session, region_code=body.county_code, kinds=[kind])
     return [AccountKey(a.region_code, a.kind, a.fund_source, a.ref) for a in found]

@@ -104,4 +104,5 @@ async def test_seed_is_idempotent(database: TestDatabase, admin: Api) -> None:
     sources = {s["code"]: s for s in (await admin.get("/funds/sources")).json()["items"]}
     assert len(CENTRAL_INTEGRABLE_SOURCES) == 17
     for code, name in CENTRAL_INTEGRABLE_SOURCES:
-        assert sources[code] == {"code": code, "name": name, "level": "central", "integrable": True}
+        assert sources[code] == {"code": code, "name": name, "level": "central", "integrable": True,
+                                 "province_code": None}

@@ -47,3 +47,28 @@ async def test_the_scope_is_national_reference_data(world: World, admin: Api, ma
         bad = await admin.put(f"/funds/sources/{world.source}/scopes/{year}", json={"integrable": False})
         assert bad.status_code == 422, bad.text
     assert (await admin.get(f"/funds/sources/{world.source}/scopes")).json()["items"] == []  # nothing kept
+
+
+async def test_money_allocated_outside_its_years_scope_is_arranged_from_where_it_lies(
+    admin: Api, make_principal: MakePrincipal
+) -> None:
+    """F7 (extended) with F4: a source inside the scope by its own flag, allocated to a pilot county in a year outside
+    the scope, lies in the county's `fund` account, not its pool; an arrangement naming that source draws it from
+    there (it drew from the pool only, and was refused for too little money). An arrangement naming no source still
+    draws from the pool only, and nothing lets it overdraw."""
+    from tests.funds.site import make_site
+
+    site = await make_site(admin, make_principal)
+    w, source = site.world, new_source_code()
+    await put_source(admin, source, integrable=True)
+    assert (await admin.put(f"/funds/sources/{source}/scopes/2016", json={"integrable": False})).status_code == 200
+    assert (await w.appropriate(50_000, source=source, on="2016-01-10", year=2016)).status_code == 201
+    allocated = await w.allocate(30_000, to=site.county, source=source, on="2016-03-01", year=2016)
+    assert allocated.status_code == 201 and allocated.json()["destination_account"] == "fund", allocated.text
+    project_id = await site.project("in_progress")
+    arranged = await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 20_000,
+                                                                                   fund_source=source))
+    assert arranged.status_code == 201, arranged.text
+    assert [m["fund_source"] for m in arranged.json()["movements"]] == [source]
+    over = await w.fin_pilot.post("/funds/arrangements", json=site.arrangement(project_id, 10_001, fund_source=source))
+    assert over.status_code == 409 and over.json()["code"] == "INSUFFICIENT_FUNDS", over.text

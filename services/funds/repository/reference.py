@@ -16,12 +16,15 @@ from services.kernel.db import plain_url
 from services.kernel.scope import within
 
 
-async def put_source(session: AsyncSession, *, code: str, name: str, level: str, integrable: bool) -> None:
-    statement = insert(FundSource).values(code=code, name=name, level=level, integrable=integrable)
+async def put_source(session: AsyncSession, *, code: str, name: str, level: str, integrable: bool,
+                     province_code: str | None) -> None:
+    statement = insert(FundSource).values(code=code, name=name, level=level, integrable=integrable,
+                                          province_code=province_code)
     await session.execute(statement.on_conflict_do_update(
         index_elements=[col(FundSource.code)],
         set_={"name": statement.excluded.name, "level": statement.excluded.level,
-              "integrable": statement.excluded.integrable, "updated_at": func.now()},
+              "integrable": statement.excluded.integrable, "province_code": statement.excluded.province_code,
+              "updated_at": func.now()},
     ))
 
 
