@@ -4,8 +4,8 @@
 none for a central source (checked). Sources recorded before have none: the API asks it of a provincial source from
 now on. Written as autogenerate writes it against the models (checked by tests/platform/test_schema.py).
 
-Revision ID: funds_0016_source_province
-Revises: funds_0015_risk_fund
+Revision ID: funds_0017_source_province
+Revises: funds_0016_settlements
 Create Date: 2026-12-05 01:45:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "funds_0016_source_province"
-down_revision: str | None = "funds_0015_risk_fund"
+revision: str = "funds_0017_source_province"
+down_revision: str | None = "funds_0016_settlements"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
