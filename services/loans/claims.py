@@ -22,10 +22,10 @@ from services.loans.models import ClaimDecision, CompensationClaim, Recovery, Ri
 from services.loans.risk_schemas import (
     ClaimCreate,
     ClaimRead,
+    CompensationRecoveryCreate,
+    CompensationRecoveryRead,
     DecisionCreate,
     DecisionRead,
-    RecoveryCreate,
-    RecoveryRead,
 )
 
 MISUSE_ALERTS = (codes.ALERT_LOAN_ENTERPRISE_USE, codes.ALERT_LOAN_NON_PRODUCTIVE_USE)
@@ -125,7 +125,7 @@ async def decide(session: AsyncSession, brief: BriefReads, funds: Funds, princip
 
 
 async def recover(session: AsyncSession, brief: BriefReads, funds: Funds, principal: Principal, claim_id: str,
-                  body: RecoveryCreate) -> RecoveryRead:
+                  body: CompensationRecoveryCreate) -> CompensationRecoveryRead:
     """L9: principal recovered on a compensated loan (at most the principal claimed lost, in all); the fund's share
     of it goes back from the bank's account to the fund's in the funds ledger."""
     async with brief() as reads:
@@ -161,8 +161,8 @@ async def read_claim(session: AsyncSession, principal: Principal, claim_id: str)
     return claim_read(found, decision, recoveries)
 
 
-def recovery_read(record: Recovery) -> RecoveryRead:
-    return RecoveryRead(id=record.id, claim_id=record.claim_id, amount_fen=record.amount_fen,
+def recovery_read(record: Recovery) -> CompensationRecoveryRead:
+    return CompensationRecoveryRead(id=record.id, claim_id=record.claim_id, amount_fen=record.amount_fen,
                         returned_fen=record.returned_fen, recovered_on=record.recovered_on,
                         transfer_ids=[t for t in record.transfer_ids.split(",") if t])
 

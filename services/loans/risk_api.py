@@ -10,9 +10,9 @@ from services.loans.clients import FundsDep
 from services.loans.risk_schemas import (
     ClaimCreate,
     ClaimRead,
+    CompensationRecoveryCreate,
+    CompensationRecoveryRead,
     DecisionCreate,
-    RecoveryCreate,
-    RecoveryRead,
     RiskFundCreate,
     RiskFundRead,
 )
@@ -58,9 +58,10 @@ async def reject_claim(
     return await claims.decide(session, brief, funds, principal, claim_id, body, approve=False)
 
 
-@router.post("/compensation-claims/{claim_id}/recoveries", status_code=201, response_model=RecoveryRead)
+@router.post("/compensation-claims/{claim_id}/recoveries", status_code=201,
+             response_model=CompensationRecoveryRead)
 async def create_recovery(
-    claim_id: str, body: RecoveryCreate, session: SessionDep, principal: PrincipalDep, brief: BriefReadsDep,
+    claim_id: str, body: CompensationRecoveryCreate, session: SessionDep, principal: PrincipalDep, brief: BriefReadsDep,
     funds: FundsDep,
-) -> RecoveryRead:
+) -> CompensationRecoveryRead:
     return await claims.recover(session, brief, funds, principal, claim_id, body)

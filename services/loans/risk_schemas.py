@@ -64,12 +64,12 @@ class DecisionCreate(Input):
     note: Text
 
 
-class RecoveryCreate(Input):
+class CompensationRecoveryCreate(Input):
     amount_fen: Fen
     recovered_on: Happened
 
 
-class RecoveryRead(BaseModel):
+class CompensationRecoveryRead(BaseModel):
     id: str
     claim_id: str
     amount_fen: int
@@ -100,4 +100,4 @@ class ClaimRead(BaseModel):
     created_by: str
     status: Literal["pending", "approved", "rejected"]
     decision: DecisionRead | None
-    recoveries: list[RecoveryRead]
+    recoveries: list[CompensationRecoveryRead]
