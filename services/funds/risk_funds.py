@@ -33,8 +33,10 @@ def accounts_of(body: RiskFundMoveCreate) -> tuple[tuple[AccountKey, ...], tuple
 
 
 def same_move(found: RiskFundMove, body: RiskFundMoveCreate) -> bool:
-    return (found.kind, found.fund_id, found.fund_source, found.amount_fen, found.occurred_on) == (
-        body.kind, body.fund_id, body.fund_source, body.amount_fen, body.occurred_on)
+    """The id names the move: asked again (a decision whose record failed in loans, completed by asking again on
+    another day), the same money is the same move, answered as made on its first date."""
+    return (found.kind, found.fund_id, found.fund_source, found.amount_fen) == (
+        body.kind, body.fund_id, body.fund_source, body.amount_fen)
 
 
 async def move(session: AsyncSession, *, principal: Principal, body: RiskFundMoveCreate) -> RiskFundMoveRead:
@@ -61,6 +63,7 @@ async def move(session: AsyncSession, *, principal: Principal, body: RiskFundMov
     book = await ledger.read(session, [fund])
     return RiskFundMoveRead(
         id=body.id, kind=body.kind, county_code=body.county_code, fund_id=body.fund_id,
-        fund_source=body.fund_source, amount_fen=body.amount_fen, occurred_on=body.occurred_on,
+        fund_source=body.fund_source, amount_fen=body.amount_fen,
+        occurred_on=found.occurred_on if found is not None else body.occurred_on,
         transfer_ids=await risk_moves.transfer_ids(session, body.id), fund_balance_fen=book.balance(fund),
     )

@@ -18,7 +18,7 @@ from services.kernel.scope import check_covers
 from services.kernel.uow import BriefReads
 from services.loans import codes, problems, repository, risk_rules
 from services.loans.clients import Funds, SettledOtherwise
-from services.loans.models import ClaimDecision, CompensationClaim, Recovery, RiskFund
+from services.loans.models import ClaimDecision, CompensationClaim, Loan, Recovery, RiskFund
 from services.loans.risk_schemas import (
     ClaimCreate,
     ClaimRead,
@@ -36,6 +36,7 @@ async def claim(session: AsyncSession, principal: Principal, loan_id: str, body:
     date; no open misuse alert; what is claimed stays within the principal outstanding not claimed already. The
     loan's row lock makes concurrent claims on it take turns."""
     loan = await repository.get_loan(session, principal, loan_id, lock=True)
+    risk_rules.check_lending_branch(principal, loan.responsible_org, loan.id)
     if body.claimed_on < loan.issued_on:
         raise problems.dated_before("claimed_on", "放款日期", "the loan's issue date")
     fund = await repository.fund_for(session, loan.county_code, loan.lender_name)
@@ -44,12 +45,7 @@ async def claim(session: AsyncSession, principal: Principal, loan_id: str, body:
     position = await repository.loan_position(session, loan, body.claimed_on)
     days = risk_rules.days_overdue(position.maturity_in_force, body.claimed_on)
     risk_rules.check_overdue_beyond(days, fund.claim_after_days)
-    risk_rules.check_not_misused(
-        await open_types(session, subject_kind="loan", subject_id=loan.id, types=MISUSE_ALERTS))
-    outstanding = loan.amount_fen - await repository.principal_repaid(session, loan.id)
-    claimed = await repository.claimed_on_loan(session, loan.county_code, loan.id)
-    risk_rules.check_claim_within(principal_lost_fen=body.principal_lost_fen, outstanding_fen=outstanding,
-                                  claimed_fen=claimed)
+    outstanding = await _check_coverable(session, loan, body.principal_lost_fen, claimed_before=0)
     record = CompensationClaim(
         county_code=loan.county_code, id=new_id("clm"), fund_id=fund.id, loan_id=loan.id,
         principal_lost_fen=body.principal_lost_fen, outstanding_fen=outstanding, days_overdue=days,
@@ -58,6 +54,20 @@ async def claim(session: AsyncSession, principal: Principal, loan_id: str, body:
     )
     await repository.add(session, record)
     return claim_read(record, None, [])
+
+
+async def _check_coverable(session: AsyncSession, loan: Loan, principal_lost_fen: int, *, claimed_before: int) -> int:
+    """L8, when a claim is filed and again when it is approved (an alert raised, or a repayment made, in between
+    changes what the fund covers): no open misuse alert on the loan, and the principal lost within what is
+    outstanding now less what other claims not rejected claim (`claimed_before`: this claim's own, at approval).
+    The principal outstanding."""
+    risk_rules.check_not_misused(
+        await open_types(session, subject_kind="loan", subject_id=loan.id, types=MISUSE_ALERTS))
+    outstanding = loan.amount_fen - await repository.principal_repaid(session, loan.id)
+    claimed = await repository.claimed_on_loan(session, loan.county_code, loan.id) - claimed_before
+    risk_rules.check_claim_within(principal_lost_fen=principal_lost_fen, outstanding_fen=outstanding,
+                                  claimed_fen=claimed)
+    return outstanding
 
 
 async def _claim_and_fund(reads: AsyncSession, principal: Principal,
@@ -103,6 +113,9 @@ async def decide(session: AsyncSession, brief: BriefReads, funds: Funds, princip
     rejection voids that payment there first (`_settle`)."""
     async with brief() as reads:
         found, fund, decision, recoveries = await _claim_and_fund(reads, principal, claim_id)
+        if approve and decision is None:
+            loan = await repository.get_loan(reads, principal, found.loan_id)
+            await _check_coverable(reads, loan, found.principal_lost_fen, claimed_before=found.principal_lost_fen)
         reads.expunge_all()  # kept as read: the brief session's rollback would expire them
     if decision is not None:
         raise problems.claim_decided(found.id, decision.decision)
@@ -130,7 +143,9 @@ async def recover(session: AsyncSession, brief: BriefReads, funds: Funds, princi
     of it goes back from the bank's account to the fund's in the funds ledger."""
     async with brief() as reads:
         found, fund, decision, recoveries = await _claim_and_fund(reads, principal, claim_id)
+        loan = await repository.get_loan(reads, principal, found.loan_id)
         reads.expunge_all()  # kept as read: the brief session's rollback would expire them
+    risk_rules.check_lending_branch(principal, loan.responsible_org, loan.id)
     if decision is None or decision.decision != "approved":
         raise problems.claim_not_approved(found.id)
     if body.recovered_on < decision.decided_on:

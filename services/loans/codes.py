@@ -33,6 +33,7 @@ RISK_FUND_CAPACITY_EXCEEDED = "RISK_FUND_CAPACITY_EXCEEDED"  # 422, L7: the bank
 RISK_FUND_EXISTS = "RISK_FUND_EXISTS"  # 409, L7: one fund per county and bank
 NO_RISK_FUND = "NO_RISK_FUND"  # 422, L8: a claim on a loan whose county has no fund with its bank
 CLAIM_NOT_OVERDUE = "CLAIM_NOT_OVERDUE"  # 422, L8: not overdue beyond the fund's threshold on the claim's date
+LOAN_OF_ANOTHER_BRANCH = "LOAN_OF_ANOTHER_BRANCH"  # 403 L8/L9 (O13): a claim or recovery on another branch's loan
 CLAIM_LOAN_MISUSED = "CLAIM_LOAN_MISUSED"  # 422, L8: an open LOAN_ENTERPRISE_USE or LOAN_NON_PRODUCTIVE_USE alert
 CLAIM_OVER_OUTSTANDING = "CLAIM_OVER_OUTSTANDING"  # 422, L8: more than the principal outstanding not yet claimed
 CLAIM_BEFORE_ISSUE = "CLAIM_BEFORE_ISSUE"  # 422: a claim, decision or recovery dated before what it follows

@@ -369,6 +369,14 @@ def claim_not_overdue(days_overdue: int, threshold: int) -> RuleViolation:
     )
 
 
+def loan_of_another_branch(loan_id: str) -> Forbidden:
+    return Forbidden(
+        f"L8: 贷款 {loan_id} 由其他网点发放，本网点不能为其申请代偿或登记追回 / loan {loan_id} was lent by another "
+        "branch: a bank claims, and records recoveries, on its own branch's loans only",
+        code=codes.LOAN_OF_ANOTHER_BRANCH, rule="L8", field="loan_id",
+    )
+
+
 def claim_loan_misused(alert_types: list[str]) -> RuleViolation:
     return RuleViolation(
         f"L8: 该贷款有未解决的违规使用预警 {', '.join(alert_types)} / the loan has an open misuse alert: the fund "

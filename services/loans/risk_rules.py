@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import date
 
+from services.kernel.identity import Principal
 from services.loans import problems
 from services.loans.rules import round_half_up
 
@@ -51,6 +52,14 @@ def check_overdue_beyond(days: int, threshold_days: int) -> None:
     """L8: a bank claims only for a loan overdue more than the fund's threshold (e.g. 90 days) on the claim's date."""
     if days <= threshold_days:
         raise problems.claim_not_overdue(max(days, 0), threshold_days)
+
+
+def check_lending_branch(principal: Principal, responsible_org: str | None, loan_id: str) -> None:
+    """L8, L9 with O13: a bank claims, and records recoveries, only on the loans its own branch answers for (a
+    lender of an organisation; finance acts for the county whatever the branch, and a loan recorded before
+    organisations answers to no branch)."""
+    if principal.role == "lender" and principal.organisation and responsible_org not in (None, principal.organisation):
+        raise problems.loan_of_another_branch(loan_id)
 
 
 def check_not_misused(open_alert_types: Iterable[str]) -> None:

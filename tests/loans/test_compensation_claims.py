@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from services.loans import codes
 from tests.conftest import Api, MakePrincipal, scan_alerts
 from tests.loans.conftest import Seed
 from tests.loans.helpers import credit_code
 from tests.loans.risk_world import County, funded_county, lend
+from tests.oversight.conftest import member, organisation
 
 # loans issued 2018-03-01 for 12 months mature on 2019-03-01; 2019-05-30 is day 90 past it, 2019-05-31 day 91
 DAY_90, DAY_91 = "2019-05-30", "2019-05-31"
@@ -188,3 +191,65 @@ async def test_risk_fund_depleted_is_raised_past_the_declared_share_of_the_depos
     [alert] = await depleted()
     assert (alert["facts"]["claims_paid_fen"], alert["facts"]["rule"]) == (504_000, "L10")
     assert (await inspector.get(f"/loans/risk-funds/{first.json()['fund_id']}")).json()["depleted"] is True
+
+
+async def test_an_approval_checks_again_what_the_fund_covers(
+    admin: Api, make_principal: MakePrincipal, county: str, lender: Api, inspector: Api, seed: Seed
+) -> None:
+    """The review (L8 at L9): a misuse alert raised, or a repayment made, after the claim was filed and before it is
+    approved changes what the fund covers: the approval is refused and nothing moves; once that is resolved, it
+    pays."""
+    place = await set_up(admin, make_principal, county)
+    loan = await overdue_loan(lender, seed)
+    filed = await claim(lender, loan["id"], 2_000_000)
+    assert filed.status_code == 201, filed.text
+    claim_id, fund_id = filed.json()["id"], filed.json()["fund_id"]
+    used = await lender.post(f"/loans/{loan['id']}/usage-reports", json={
+        "recipient": {"kind": "enterprise", "id": credit_code("1"), "name": "某公司"}, "amount_fen": 1_000_000,
+        "purpose": "processing", "reported_on": "2019-06-01"})
+    assert used.status_code == 201, used.text
+    await scan_alerts(admin, "2019-06-02")
+    misused = await decide(place.finance, claim_id, "approve")
+    assert misused.status_code == 422, misused.text
+    assert misused.json()["code"] == codes.CLAIM_LOAN_MISUSED
+    listed = await inspector.get("/alerts", params={"type": codes.ALERT_LOAN_ENTERPRISE_USE, "region": county})
+    [alert] = [a for a in listed.json()["items"] if a["subject"]["id"] == loan["id"]]
+    assert (await inspector.post(f"/alerts/{alert['id']}/resolve", json={"note": "已整改"})).status_code == 200
+    repaid = await lender.post(f"/loans/{loan['id']}/repayments",
+                               json={"principal_fen": 1_500_000, "interest_fen": 0, "paid_on": "2019-06-05"})
+    assert repaid.status_code == 201, repaid.text
+    over = await decide(place.finance, claim_id, "approve")  # 1,500,000 outstanding now, 2,000,000 claimed
+    assert over.status_code == 422, over.text
+    assert (over.json()["code"], over.json()["claimable_fen"]) == (codes.CLAIM_OVER_OUTSTANDING, 1_500_000)
+    assert await place.account(inspector, "risk_fund", fund_id) == 2_000_000  # nothing moved
+    small = await claim(lender, loan["id"], 1_000_000, on="2019-06-06")
+    assert small.status_code == 422 and small.json()["code"] == codes.CLAIM_OVER_OUTSTANDING  # the first holds it
+    rejected = await decide(place.finance, claim_id, "reject")
+    assert rejected.status_code == 201, rejected.text
+    again = await claim(lender, loan["id"], 1_500_000, on="2019-06-06")
+    assert again.status_code == 201, again.text
+    approved = await decide(place.finance, again.json()["id"], "approve")
+    assert approved.status_code == 201 and approved.json()["decision"]["paid_fen"] == 1_050_000, approved.text
+
+
+async def test_a_bank_claims_and_recovers_on_its_own_branchs_loans_only(
+    admin: Api, make_principal: MakePrincipal, county: str, http: httpx.AsyncClient, seed: Seed
+) -> None:
+    """The review (L8, L9 with O13): a lender of another branch of the county neither claims on a loan its branch
+    did not lend nor records a recovery on its compensation; the branch that lent it does both."""
+    place = await set_up(admin, make_principal, county)
+    branch, other_branch = [await organisation(admin, "bank_branch", county) for _ in range(2)]
+    teller = await member(admin, http, "lender", county, branch)
+    stranger = await member(admin, http, "lender", county, other_branch)
+    loan = await overdue_loan(teller, seed)
+    refused = await claim(stranger, loan["id"], 1_000_000)
+    assert refused.status_code == 403, refused.text
+    assert (refused.json()["code"], refused.json()["rule"]) == (codes.LOAN_OF_ANOTHER_BRANCH, "L8")
+    filed = await claim(teller, loan["id"], 1_000_000)
+    assert filed.status_code == 201, filed.text
+    assert (await decide(place.finance, filed.json()["id"], "approve")).status_code == 201
+    recovery = {"amount_fen": 100_000, "recovered_on": "2019-07-01"}
+    path = f"/loans/compensation-claims/{filed.json()['id']}/recoveries"
+    stolen = await stranger.post(path, json=recovery)
+    assert stolen.status_code == 403 and stolen.json()["code"] == codes.LOAN_OF_ANOTHER_BRANCH, stolen.text
+    assert (await teller.post(path, json=recovery)).status_code == 201

@@ -82,6 +82,11 @@ async def test_a_move_asked_again_is_answered_not_made_again_and_services_only_m
     other = await _move(stack, {**body, "amount_fen": 300_001})
     assert other.status_code == 409, other.text
     assert other.json()["code"] == "RISK_MOVE_CONFLICT"
+    # the review: a decision whose record failed in loans is asked again on another day; the id names the move, so
+    # it is answered as made (on its first date), not refused for good
+    later = await _move(stack, {**body, "occurred_on": "2018-02-20"})
+    assert later.status_code == 201, later.text
+    assert (later.json()["transfer_ids"], later.json()["occurred_on"]) == (first.json()["transfer_ids"], "2018-02-15")
     too_much = await _move(stack, {**body, "id": f"{fund_id}:2", "kind": "compensation", "amount_fen": 300_001})
     assert too_much.status_code == 409, too_much.text
     assert too_much.json()["code"] == "INSUFFICIENT_FUNDS"
