@@ -30,6 +30,9 @@ async def put_obligation(session: AsyncSession, *, principal: Principal, code: s
     if region_level(principal.region_code) == "county":
         raise problems.obligation_set_from_above(body.region_code)
     check_covers(principal, body.region_code, field="region_code", rule=S1)
+    stored = await repository.get_obligation(session, code, lock=True)
+    if stored is not None:  # it binds a region now: whoever changes it covers that one too
+        check_covers(principal, stored.region_code, field="code", rule=S1, subject=f"obligation {code}")
     await repository.put_obligation(session, code=code, **body.model_dump())
     return ObligationRead(code=code, **body.model_dump())
 

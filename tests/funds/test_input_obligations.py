@@ -136,3 +136,20 @@ async def test_input_obligation_failed_alert(world: World, admin: Api, met: bool
         [alert] = found
         assert alert["region_code"] == world.city
         assert (alert["facts"]["required_fen"], alert["facts"]["actual_fen"]) == (5_000, 4_000)
+
+
+async def test_an_obligation_is_changed_only_by_who_covers_the_region_it_binds(world: World) -> None:
+    """The review (S1): a PUT of an obligation's code replaced the stored row once the caller covered the region of
+    the new body: a city rewrote its province's obligation as its own, and the province's other cities were bound
+    by nothing. Changing an obligation needs the region it binds now as well as the one it is to bind."""
+    code = await declare(world.fin_province, world.province, "revenue_increment", share_bp=1500)
+    body = {"region_code": world.city, "kind": "revenue_increment", "share_bp": 1, "from_year": 2018,
+            "doc_no": "市文"}
+    taken = await world.fin_city.put(f"/funds/obligations/{code}", json=body)
+    assert taken.status_code == 403 and taken.json()["code"] == "NOT_IN_JURISDICTION", taken.text
+    kept = (await world.fin_province.get(f"/funds/obligations/{code}")).json()
+    assert (kept["region_code"], kept["share_bp"]) == (world.province, 1500)
+    # the province itself may move it down to the city; the city may then change what is now its own
+    moved = await world.fin_province.put(f"/funds/obligations/{code}", json=body)
+    assert moved.status_code == 200, moved.text
+    assert (await world.fin_city.put(f"/funds/obligations/{code}", json={**body, "share_bp": 2})).status_code == 200

@@ -128,8 +128,9 @@ async def put_obligation(session: AsyncSession, *, code: str, **values: Any) -> 
     ))
 
 
-async def get_obligation(session: AsyncSession, code: str) -> Obligation | None:
-    return (await session.execute(select(Obligation).where(col(Obligation.code) == code))).scalar_one_or_none()
+async def get_obligation(session: AsyncSession, code: str, *, lock: bool = False) -> Obligation | None:
+    query = select(Obligation).where(col(Obligation.code) == code)
+    return (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
 
 
 # The year's money of a county's projects by fund source and project, net of reversals: arrangements into its
