@@ -110,6 +110,37 @@ async def test_p9_direct_awards_split_under_the_countys_threshold_raise_contract
     assert len(alert["facts"]["contracts"]) == 2 and alert["region_code"] == county.code
 
 
+async def test_p9_awards_are_judged_by_the_threshold_in_force_when_they_were_signed(
+    county: County, make_principal: MakePrincipal
+) -> None:
+    """The review: the scan judged every group of awards by the threshold in force on the scan's day, so a project
+    office that split its awards then published a higher threshold (it may publish them) made the finding go away.
+    A group is judged by the threshold in force when its latest award was signed."""
+    inspector = await make_principal("inspector", county.code)
+    assert (await county.pm.post("/projects/tender-thresholds", json={
+        "county_code": county.code, "amount_fen": 300_000, "effective_on": "2018-01-01",
+        "doc_no": "县政办〔2018〕3号"})).status_code == 201
+    project_id = await project_in(county.pm, county.code, county.poor, "in_progress")
+    split = credit_code()
+    for body in (direct(200_000, split), direct(200_000, split)):  # signed 2018-03-05: 400,000 > 300,000
+        assert (await post(county.pm, project_id, body)).status_code == 201
+    raised = await county.pm.post("/projects/tender-thresholds", json={
+        "county_code": county.code, "amount_fen": 100_000_000_000, "effective_on": clock.today().isoformat(),
+        "doc_no": "县政办〔2026〕1号"})
+    assert raised.status_code == 201, raised.text
+    await scan_alerts(inspector, clock.today().isoformat())
+    [alert] = await splitting(inspector, project_id)
+    assert (alert["facts"]["total_fen"], alert["facts"]["threshold_fen"]) == (400_000, 300_000)
+    # the other side: awards signed under the higher threshold are judged by it
+    later = await project_in(county.pm, county.code, county.poor, "in_progress")
+    other = credit_code()
+    for _ in range(2):
+        assert (await post(county.pm, later, {**direct(200_000, other),
+                                              "signed_on": clock.today().isoformat()})).status_code == 201
+    await scan_alerts(inspector, clock.today().isoformat())
+    assert await splitting(inspector, later) == []
+
+
 async def test_p9_the_default_threshold_where_the_county_published_none(
     county: County, make_principal: MakePrincipal
 ) -> None:
