@@ -127,7 +127,10 @@ async def detect_contract_splitting(ctx: DetectorContext) -> list[AlertDraft]:
     published: dict[str, list[contract_rules.Threshold]] = defaultdict(list)
     for t in await repository.thresholds_of(ctx.session, counties):
         published[t.county_code].append(contract_rules.Threshold(t.amount_fen, t.effective_on, t.id, t.doc_no))
-    drafts = [split_contracts(rows, contract_rules.threshold_in_force(published[key[0]], ctx.as_of))
+    # each group judged by the threshold in force when its latest award was signed: one published afterwards
+    # neither excuses nor condemns awards made before it
+    drafts = [split_contracts(rows, contract_rules.threshold_in_force(published[key[0]],
+                                                                      max(r.signed_on for r in rows)))
               for key, rows in groups.items()]
     return [d for d in drafts if d is not None]
 @registry.register(codes.TARGETS_UNMET)
