@@ -732,7 +732,9 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("POST", "/loans/{loan_id}/compensation-claims"): spec({LENDER, FINANCE}, post(
         lambda p: f"/loans/{p.loan}/compensation-claims",
         lambda w, p: {"principal_lost_fen": 100, "claimed_on": "2019-06-30", "reason": "矩阵"}),
-        own=Expect(422, "NO_RISK_FUND")),
+        own=Expect(422, "NO_RISK_FUND"),
+        # L8 with O13: the matrix's lender is of another organisation than the branch that lent the place's loans
+        own_by_role={LENDER: Expect(403, "LOAN_OF_ANOTHER_BRANCH")}),
     ("GET", "/loans/compensation-claims/{claim_id}"): spec({LENDER, FINANCE, INSPECTOR},
                                                            get(lambda p: f"/loans/compensation-claims/{p.claim}")),
     **{("POST", f"/loans/compensation-claims/{{claim_id}}/{verb}"): spec({FINANCE}, post(
@@ -741,7 +743,8 @@ SPECS: dict[tuple[str, str], Spec] = {
        for verb in ("approve", "reject")},
     ("POST", "/loans/compensation-claims/{claim_id}/recoveries"): spec({LENDER, FINANCE}, post(
         lambda p: f"/loans/compensation-claims/{p.claim}/recoveries",
-        lambda w, p: {"amount_fen": 10_001, "recovered_on": "2019-08-01"}), own=Expect(422, "RECOVERY_OVER_LOST")),
+        lambda w, p: {"amount_fen": 10_001, "recovered_on": "2019-08-01"}), own=Expect(422, "RECOVERY_OVER_LOST"),
+        own_by_role={LENDER: Expect(403, "LOAN_OF_ANOTHER_BRANCH")}),
     # Issue #18: a renewal issued the old loan's day is reached and refused (L14); a return on a self-mode loan too
     # (L17); a county's admin registers no name for its province (L18); a lender's credit lines of its county (L19)
     ("POST", "/loans/{loan_id}/renewals"): spec({LENDER}, post(lambda p: f"/loans/{p.loan}/renewals",
