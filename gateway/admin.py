@@ -41,7 +41,7 @@ class PrincipalRead(BaseModel):
     name: str
     role: str
     region_code: str
-    key_prefix: str
+    key_prefix: str | None = Field(description="the key's first characters; null for a person, who has no key")
     organisation_id: str
     created_at: datetime
     revoked_at: datetime | None = None

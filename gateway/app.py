@@ -8,17 +8,19 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from gateway import admin, alerts_api, audit_api, internal, ops, organisations, proofs_api
+from gateway import admin, alerts_api, audit_api, internal, ops, organisations, people_api, proofs_api
 from gateway.audit import AuditWriter
 from gateway.audit_settings import get_audit_settings
 from gateway.auth import Authenticator, admin_token
 from gateway.checkpoints import Checkpointer
+from gateway.console.app import create_console
 from gateway.door import Door
 from gateway.proxy import proxy_session
 from gateway.ratelimit import SharedWindow
 from gateway.revocations import RevocationListener
 from gateway.scan_jobs import ScanJobs
 from gateway.sequencer import Sequencer
+from gateway.sessions import SessionStore
 from gateway.signing import load_signer
 from gateway.verification import FullChecks, SharedVerification, verify_pool
 from gateway.witness import Witness
@@ -49,6 +51,7 @@ def create_app() -> FastAPI:
         )
         forgetting = asyncio.create_task(app.state.public_posts.sweep())
         app.state.authenticator = Authenticator(engine, admin_token(settings.data_dir))
+        app.state.session_store = SessionStore(engine, settings.service_secret)  # people (issue #19)
         app.state.revocations = RevocationListener(app.state.authenticator.cache)
         app.state.revocations.start()
         app.state.service_http = {name: make_client(spec.base_url) for name, spec in SERVICES.items()}
@@ -81,6 +84,7 @@ def create_app() -> FastAPI:
             await app.state.sequencer.stop()
             await app.state.audit_writer.stop()
             await app.state.proxy.close()
+            await console.state.loopback.aclose()
             for client in app.state.service_http.values():
                 await client.aclose()
             for outbox_client in outbox_clients.values():
@@ -107,6 +111,9 @@ def create_app() -> FastAPI:
     app.include_router(audit_api.router)
     app.include_router(proofs_api.router)
     app.include_router(alerts_api.router)
+    app.include_router(people_api.router)
+    console = create_console(app)
+    app.mount("/console", console)  # the door lets it in (gateway/door.py: `_console`)
     app.add_middleware(Door, state=app.state)
     return app
 

@@ -21,8 +21,9 @@ from gateway.exchange import ANONYMOUS, Exchange, request_id_of
 from gateway.internal import PREFIX as INTERNAL_PREFIX
 from gateway.policy import GATEWAY, Match, Route, match
 from gateway.proxy import FORWARDED_RESPONSE_HEADERS, MAX_BODY_BYTES, BodyPace, forward, read_body, too_large
-from gateway.ratelimit import SharedWindow, client_address
+from gateway.ratelimit import SharedWindow, client_address, over_tls
 from gateway.responder import Responder
+from gateway.sessions import CSRF_HEADER, SAFE_METHODS, SessionStore, Signed, cookie_value
 from services.kernel.context import request_id_var
 from services.kernel.errors import (
     FORBIDDEN,
@@ -64,6 +65,11 @@ class Door:
     def auth(self) -> Authenticator:
         auth: Authenticator = self.state.authenticator
         return auth
+
+    @property
+    def sessions(self) -> SessionStore:
+        store: SessionStore = self.state.session_store
+        return store
 
     @property
     def public_posts(self) -> SharedWindow:
@@ -125,9 +131,12 @@ class Door:
     async def _handle(
         self, scope: Scope, receive: Receive, responder: Responder, headers: dict[str, str], ex: Exchange
     ) -> None:
+        if is_console(ex.path):
+            await self._console(scope, receive, responder, headers, ex)
+            return
         found: Match = match(ex.method, ex.path)
-        principal = await self._authenticate(headers)  # even for an unknown path: the trail says who probed it
-        refusal = await self._admit(scope, found, principal, headers, ex)
+        principal, signed = await self._authenticate(headers)  # even for an unknown path: the trail says who probed
+        refusal = await self._admit(scope, found, principal, headers, ex) or self._csrf(signed, headers, ex)
         if refusal is not None:
             await _drain(receive, headers)
             await responder.problem(*refusal)
@@ -184,6 +193,35 @@ class Door:
             return problem_body(status=403, code=FORBIDDEN, title="Forbidden", detail=detail), []
         return None
 
+    def _csrf(self, signed: Signed | None, headers: dict[str, str], ex: Exchange) -> Refusal | None:
+        """S20: a state-changing request that a session cookie authenticates carries the session's CSRF token in
+        X-CSRF-Token (a key in Authorization is never sent by a browser on its own, so keyed requests need none)."""
+        if signed is None or ex.method in SAFE_METHODS or self.sessions.csrf_ok(signed.token, headers.get(CSRF_HEADER)):
+            return None
+        detail = "缺少或错误的 CSRF 令牌 / missing or wrong CSRF token: send the session's token in X-CSRF-Token"
+        body = problem_body(status=403, code=CSRF_REJECTED, title="Forbidden", detail=detail, rule="S20",
+                            field=CSRF_HEADER)
+        return body, []
+
+    async def _console(
+        self, scope: Scope, receive: Receive, responder: Responder, headers: dict[str, str], ex: Exchange
+    ) -> None:
+        """The console's pages (issue #19, gateway/console/): known by the session cookie only, recorded in the trail
+        as the person (its static files are not: counted like the health probes), and served by the console app,
+        which reads and writes through the public API as that person (gateway/console/api.py)."""
+        signed = await self._signed(headers)
+        client = client_address(_peer(scope), headers.get("x-forwarded-for"), self.proxies)
+        ex.principal = signed.principal if signed is not None else self._public(client)
+        ex.route = CONSOLE_STATIC if ex.path.startswith(CONSOLE_STATIC) else CONSOLE_PREFIX
+        ex.audited = ex.route != CONSOLE_STATIC
+        declared = _content_length(headers)
+        if declared is not None and declared > CONSOLE_MAX_BODY:
+            raise too_large(CONSOLE_MAX_BODY)
+        state = scope.setdefault("state", {})
+        secure = over_tls(scope.get("scheme", "http"), _peer(scope), headers.get("x-forwarded-proto"), self.proxies)
+        state.update(principal=ex.principal, signed=signed, request_id=ex.request_id, client=client, secure=secure)
+        await self.app(scope, await _read_within(receive, CONSOLE_MAX_BODY), responder.send)
+
     async def _limit(self, client: str) -> Refusal | None:
         """S16: the public's POSTs per address, counted in the store every gateway process shares."""
         admission = await self.public_posts.admit(client)
@@ -222,11 +260,29 @@ class Door:
         await responder.send({"type": "http.response.start", "status": response.status_code, "headers": out})
         await responder.send({"type": "http.response.body", "body": response.content})
 
-    async def _authenticate(self, headers: dict[str, str]) -> Principal | None:
-        token = bearer_token(headers.get("authorization"))
-        if token is None or len(token) > 512:
-            return None
-        return await self.auth.principal_for(token)
+    async def _authenticate(self, headers: dict[str, str]) -> tuple[Principal | None, Signed | None]:
+        """A key (Authorization: Bearer) for a system; else a person's session cookie (issue #19)."""
+        if headers.get("authorization"):
+            token = bearer_token(headers.get("authorization"))
+            if token is None or len(token) > 512:
+                return None, None
+            return await self.auth.principal_for(token), None
+        signed = await self._signed(headers)
+        return (signed.principal if signed is not None else None), signed
+
+    async def _signed(self, headers: dict[str, str]) -> Signed | None:
+        token = cookie_value(headers.get("cookie"))
+        return await self.sessions.signed(token) if token is not None else None
+
+
+CSRF_REJECTED = "CSRF_REJECTED"
+CONSOLE_PREFIX = "/console"
+CONSOLE_STATIC = "/console/static/"
+CONSOLE_MAX_BODY = 64 * 1024  # the console's own forms; a roster goes to the registry's import route itself
+
+
+def is_console(path: str) -> bool:
+    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
 
 
 # Issue #14: a money or loan POST sent without an Idempotency-Key cannot be retried safely when its answer is lost

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -95,8 +96,9 @@ principals = Table(
     Column("name", String(200), nullable=False),
     Column("role", String(32), nullable=False),
     Column("region_code", String(12), nullable=False),
-    Column("key_sha256", String(64), nullable=False, unique=True),
-    Column("key_prefix", String(16), nullable=False),
+    # Null for a person (issue #19: `users`), who signs in with a password and never holds a key.
+    Column("key_sha256", String(64), nullable=True, unique=True),
+    Column("key_prefix", String(16), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_by", String(64), nullable=False),
     Column("organisation_id", String(64), ForeignKey("organisations.id"), nullable=False),
@@ -110,6 +112,68 @@ principal_revocations = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_by", String(64), nullable=False),
 )
+
+# People (issue #19): a user is a principal who signs in with a password instead of holding a key; their role,
+# jurisdiction and organisation are the principal's, so the console can do nothing the same principal's key could
+# not, and the trail names the person. Passwords (argon2id), sessions and sign-in attempts are kept as rows added,
+# never edited: a new password is a new row, a session ends by a row in `session_ends`, a lockout is read from the
+# attempts (gateway/people.py).
+users = Table(
+    "users",
+    metadata,
+    Column("principal_id", String(64), ForeignKey("principals.id"), primary_key=True),
+    Column("login", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", String(64), nullable=False),
+    CheckConstraint("login = lower(login)", name="ck_users_login_lower"),
+)
+append_only(users)
+
+user_passwords = Table(
+    "user_passwords",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("principal_id", String(64), ForeignKey("users.principal_id"), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("set_by", String(64), nullable=False),
+    Index("ix_user_passwords_principal", "principal_id", "id"),
+)
+append_only(user_passwords)
+
+# A session's token is shown once, in its cookie; only its SHA-256 is kept (as API keys are). Its CSRF token is not
+# stored: it is an HMAC of the session token (gateway/sessions.py).
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("principal_id", String(64), ForeignKey("principals.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sessions_principal", "principal_id"),
+)
+append_only(sessions)
+
+session_ends = Table(
+    "session_ends",
+    metadata,
+    Column("token_sha256", String(64), ForeignKey("sessions.token_sha256"), primary_key=True),
+    Column("ended_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("reason", String(32), nullable=False),
+)
+append_only(session_ends)
+
+sign_in_attempts = Table(
+    "sign_in_attempts",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("login", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("succeeded", Boolean, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Index("ix_sign_in_attempts_login_at", "login", "at"),
+)
+append_only(sign_in_attempts)
 
 audit_inbox = Table(
     "audit_inbox",

@@ -71,6 +71,8 @@ ROUTES: tuple[Route, ...] = (
     # Gateway
     _r("POST", "/admin/principals", ADMIN, target=GATEWAY, max_body=SMALL_BODY),
     _r("GET", "/admin/principals", ADMIN, target=GATEWAY),
+    # People (issue #19): an admin creates users inside its jurisdiction (S1); they sign in to the console
+    _r("POST", "/admin/users", ADMIN, target=GATEWAY, max_body=SMALL_BODY, problems=(422,)),
     _r("DELETE", "/admin/principals/{principal_id}", ADMIN, target=GATEWAY),
     _r("POST", "/admin/organisations", ADMIN, target=GATEWAY),
     _r("GET", "/admin/organisations", ADMIN, target=GATEWAY),

@@ -154,6 +154,14 @@ def client_address(peer: str, forwarded_for: str | None, proxies: Sequence[IPv4N
     return hops[0] if hops else peer
 
 
+def over_tls(scheme: str, peer: str, forwarded_proto: str | None, proxies: Sequence[IPv4Network | IPv6Network]) -> bool:
+    """Whether the client reached us over TLS: directly, or through a configured proxy that says so
+    (X-Forwarded-Proto, read only from such a proxy, as X-Forwarded-For is)."""
+    if scheme == "https":
+        return True
+    return forwarded_proto == "https" and _trusted(peer, proxies)
+
+
 def _is_address(text: str) -> bool:
     try:
         ip_address(text)

@@ -491,6 +491,10 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/admin/organisations"): spec({ADMIN}, get(lambda p: "/admin/organisations", lambda p: {"limit": 500}),
                                           own=listing("id", lambda p: p.organisation, listed=True),
                                           other=listing("id", lambda p: p.organisation, listed=False)),
+    # People (issue #19): an admin makes users inside its jurisdiction (S1), as it issues keys
+    ("POST", "/admin/users"): spec({ADMIN}, post(lambda p: "/admin/users", lambda w, p: {
+        "login": f"mx-{uuid.uuid4().hex[:10]}", "password": "matrix password 1", "name": "矩阵用户",
+        "role": INSPECTOR, "region_code": p.county}), own=CREATED),
     # Oversight (issue #16): an inspector's cases, answered by the responsible organisation (O6)
     ("POST", "/oversight/cases"): spec({INSPECTOR}, post(lambda p: "/oversight/cases", lambda w, p: {
         "region_code": p.county, "title": "矩阵", "complaint_ref": "MX-2"}), own=CREATED),

@@ -1,0 +1,1 @@
+"""The console: pages for people, over the public API (issue #19)."""

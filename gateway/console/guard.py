@@ -1,0 +1,61 @@
+"""Who may open a page: a person signed in (else to the sign-in page, and back after), of a role the page is for
+(else 403); and a form's CSRF token checked before any handler runs (S20)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from gateway.console.api import ApiError, ConsoleApi, Loopback
+from gateway.console.render import render, signed_of
+from gateway.sessions import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, Signed
+
+Handler = Callable[[Request, ConsoleApi, Signed], Awaitable[Response]]
+
+
+def loopback_of(request: Request) -> Loopback:
+    loopback: Loopback = request.app.state.loopback
+    return loopback
+
+
+def page(*roles: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """A console page for `roles` (all roles when none): signed in, of the role, CSRF-checked when it writes. An
+    ApiError the handler lets through is shown as the API's problem (its status, code, rule and detail)."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            signed = signed_of(request)
+            if signed is None:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/console/login?next={quote(target, safe='')}", status_code=303)
+            if roles and signed.principal.role not in roles:
+                return render(request, "error.html", status=403, message_key="error.forbidden", problem=None)
+            if request.method not in SAFE_METHODS and not await csrf_ok(request, signed):
+                return render(request, "error.html", status=403, message_key="auth.expired", problem=None)
+            try:
+                return await handler(request, ConsoleApi(loopback_of(request), request, signed), signed)
+            except ApiError as error:
+                status = error.status if error.status in (403, 404, 409, 422) else 503
+                key = {403: "error.forbidden", 404: "error.not_found"}.get(error.status, "error.unavailable")
+                return render(request, "error.html", status=status, message_key=key, problem=error.problem)
+
+        return endpoint
+
+    return wrap
+
+
+async def csrf_ok(request: Request, signed: Signed) -> bool:
+    """S20 for the console's own forms: the token in X-CSRF-Token (htmx sends it) or in the form's csrf_token."""
+    store = request.app.state.gateway.state.session_store
+    presented = request.headers.get(CSRF_HEADER)
+    if presented is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        presented = value if isinstance(value, str) else None
+    ok: bool = store.csrf_ok(signed.token, presented)
+    return ok

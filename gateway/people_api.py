@@ -1,0 +1,87 @@
+"""People's accounts over the API (issue #19): an admin creates users inside its jurisdiction (S1, O1), as it issues
+keys; the rules of passwords and sign-in are gateway/people.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import exists, insert, select
+
+from gateway import organisations, people
+from gateway.models import principals, user_passwords, users
+from services.kernel.app import service_router
+from services.kernel.errors import Conflict
+from services.kernel.ids import new_id
+from services.kernel.scope import S1, check_covers
+from services.kernel.types import AnyRegionCode, Input
+from services.kernel.uow import PrincipalDep, SessionDep
+
+
+class UserCreate(Input):
+    login: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    password: str = Field(
+        min_length=people.MIN_PASSWORD_LENGTH, max_length=256, description="at least 12 characters (S18)"
+    )
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["admin", "finance", "project_manager", "lender", "inspector"]
+    region_code: AnyRegionCode
+    organisation_id: str | None = Field(default=None, max_length=64)
+
+
+class UserRead(BaseModel):
+    principal_id: str
+    login: str
+    name: str
+    role: str
+    region_code: str
+    organisation_id: str
+    created_at: datetime
+
+
+router = service_router("/admin", tags=["admin"])
+
+
+@router.post("/users", status_code=201, response_model=UserRead)
+async def create_user(body: UserCreate, session: SessionDep, caller: PrincipalDep) -> UserRead:
+    check_covers(caller, body.region_code, field="region_code", rule=S1)
+    login = people.normal_login(body.login)
+    if (await session.execute(select(exists().where(users.c.login == login)))).scalar_one():
+        raise Conflict(f"登录名已被使用 / the login {login} is taken", code="LOGIN_TAKEN", field="login")
+    organisation_id = await organisations.for_principal(
+        session, caller, body.organisation_id, name=body.name, region_code=body.region_code
+    )
+    principal = (
+        await session.execute(
+            insert(principals)
+            .values(
+                id=new_id("prn"),
+                name=body.name,
+                role=body.role,
+                region_code=body.region_code,
+                created_by=caller.id,
+                organisation_id=organisation_id,
+            )
+            .returning(*principals.c)
+        )
+    ).one()
+    user = (
+        await session.execute(
+            insert(users).values(principal_id=principal.id, login=login, created_by=caller.id).returning(*users.c)
+        )
+    ).one()
+    await session.execute(
+        insert(user_passwords).values(
+            principal_id=principal.id, password_hash=await people.hash_password(body.password), set_by=caller.id
+        )
+    )
+    return UserRead(
+        principal_id=principal.id,
+        login=user.login,
+        name=principal.name,
+        role=principal.role,
+        region_code=principal.region_code,
+        organisation_id=principal.organisation_id,
+        created_at=user.created_at,
+    )
