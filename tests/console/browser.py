@@ -1,7 +1,9 @@
 """The browser the console's tests drive: Debian's chromium through its chromedriver, headless, offline (issue #19).
 
 One browser serves the whole session (tests/console/conftest.py); each test gets a `Page` with fresh cookies. A page
-fails its test on any console error and on any 5xx answer it received, checked after the test by the fixture.
+fails its test on any console error and on any 5xx answer it received, checked after the test by the fixture. A
+4xx for a resource is a console error too: chromium asks for /favicon.ico unless the page names its icon (a console
+page declares one, e.g. `<link rel="icon" href="data:,">`, or the gateway serves it).
 Selenium Manager is never asked to download a driver or a browser: both are given by path and SE_OFFLINE is set.
 Host names other than localhost resolve to nothing inside this browser, so a page that reaches for a CDN or a web
 font cannot load it, and `assert_nothing_left_machine` names the request it tried.
