@@ -4,7 +4,6 @@ lockout after repeated failures; and a person acts through the same API and poli
 
 from __future__ import annotations
 
-
 import asyncpg
 
 from gateway.ratelimit import over_tls
@@ -12,6 +11,7 @@ from services.kernel.settings import proxy_networks
 from tests.conftest import Api, MakePrincipal, wait_for_audit
 from tests.console.people import PASSWORD, make_person
 from tests.stack import Stack
+
 
 async def test_an_admin_makes_a_user_who_signs_in_with_a_session_cookie(admin: Api, stack: Stack) -> None:
     person = await make_person(admin, stack.gateway_url, "inspector", "430000", sign_in=False)
