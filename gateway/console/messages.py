@@ -6,7 +6,7 @@ from __future__ import annotations
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
 
-MESSAGES: dict[str, tuple[str, str]] = {
+BASE: dict[str, tuple[str, str]] = {
     # key: (中文, English)
     "app.name": ("扶贫资金监管平台", "FundTrack"),
     "app.tagline": (
@@ -66,6 +66,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.date": ("日期", "Date"),
     "common.actions": ("操作", "Actions"),
 }
+
+
+# Each desk keeps its words beside its pages (gateway/console/words/<desk>.py: WORDS) and is named here once.
+SECTIONS: tuple[dict[str, tuple[str, str]], ...] = (BASE,)
+
+
+def _merged(sections: tuple[dict[str, tuple[str, str]], ...]) -> dict[str, tuple[str, str]]:
+    merged: dict[str, tuple[str, str]] = {}
+    for section in sections:
+        twice = merged.keys() & section.keys()
+        if twice:
+            raise ValueError(f"console words declared twice: {sorted(twice)}")
+        merged.update(section)
+    return merged
+
+
+MESSAGES = _merged(SECTIONS)
 
 
 def translate(key: str, lang: str) -> str:
