@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deploy import audit_keys, audit_offline, supervisor
+from deploy import add_user, audit_keys, audit_offline, supervisor
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -87,6 +87,7 @@ def parser() -> argparse.ArgumentParser:
         "doctor", help="check the production hardening of SECURITY.md (exit 1 when a check fails)"
     ).set_defaults(run=_doctor)
     commands.add_parser("admin-token", help="print the built-in admin's bearer token").set_defaults(run=_admin_token)
+    add_user.add_command(commands)
     audit = commands.add_parser("audit", help="the audit trail's keys and its offline checks (no database needed)")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
     audit_offline.add_commands(audit_commands)
