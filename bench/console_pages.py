@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -124,7 +125,7 @@ async def measure(stack_url: str, admin_token: str, db_url: str, repeat: int) ->
                 rows.append({"page": case.label, "path": case.page, **{f"page_{k}": v for k, v in page.items()},
                              **{f"api_{k}": v for k, v in api.items()},
                              "raw_p50_ms": round(statistics.median(raw_ms), 2)})
-                print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+                print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr, flush=True)
             for client in people.values():
                 await client.aclose()
             return rows
@@ -147,12 +148,14 @@ def main() -> None:
             rows = asyncio.run(measure(stack.gateway_url, stack.admin_token, database.url, args.repeat))
         finally:
             stop_all(stack.children)
-        print("| page | status | page p50 / p95 / max ms | its API call p50 / p95 ms | raw PostgreSQL p50 ms |")
-        print("|---|---|---|---|---|")
-        for row in rows:
-            print(f"| {row['page']} | {row['page_status']} | {row['page_p50_ms']} / {row['page_p95_ms']} / "
-                  f"{row['page_max_ms']} | {row['api_p50_ms']} / {row['api_p95_ms']} | {row['raw_p50_ms']} |")
-        print(json.dumps({"machine": {"cores": os.cpu_count(), "load_average": os.getloadavg()[0]}}))
+        table = ["| page | status | page p50 / p95 / max ms | its API call p50 / p95 ms | raw PostgreSQL p50 ms |",
+                 "|---|---|---|---|---|"]
+        table += [f"| {row['page']} | {row['page_status']} | {row['page_p50_ms']} / {row['page_p95_ms']} / "
+                  f"{row['page_max_ms']} | {row['api_p50_ms']} / {row['api_p95_ms']} | {row['raw_p50_ms']} |"
+                  for row in rows]
+        print("\n".join(table), file=sys.stderr)
+        print(json.dumps({"pages": rows, "machine": {"cores": os.cpu_count(), "load_average": os.getloadavg()[0]}},
+                         ensure_ascii=False, indent=1))
     finally:
         asyncio.run(database.drop())
         shutil.rmtree(workdir(), ignore_errors=True)
