@@ -67,6 +67,13 @@ PLAN: dict[str, Plan] = {
     "gateway.principals": Plan(REFERENCE, "API keys: thousands, read on every request"),
     "gateway.principal_revocations": Plan(REFERENCE, "revoked keys: at most one per principal"),
     "gateway.organisations": Plan(REFERENCE, "单位: tens of thousands, one or a few per principal"),
+    # People (issue #19): thousands of users; a session and an attempt per sign-in (a province's ~10,000 people at
+    # their desks: a few million rows a year), on the gateway's own server, read by primary key or (login, at) only.
+    "gateway.users": Plan(REFERENCE, "people's accounts: thousands, one per person"),
+    "gateway.user_passwords": Plan(REFERENCE, "a row per password set: a few per person"),
+    "gateway.sessions": Plan(LOCAL, "a row per sign-in, millions a year; read by its token's digest only"),
+    "gateway.session_ends": Plan(LOCAL, "at most one per session"),
+    "gateway.sign_in_attempts": Plan(LOCAL, "a row per attempt; read by (login, at) over the last 15 minutes"),
     "gateway.public_post_counts": Plan(LOCAL, "S16's rate counter: rows of the last minute only, UNLOGGED"),
     "*.audit_outbox": part("id", "one row per committed change, kept for good; id is assigned in commit order"),
     "*.audit_outbox_acks": part("outbox_id", "one per outbox row, partitioned with it"),
