@@ -49,6 +49,9 @@ def create_app() -> FastAPI:
             engine, settings.service_secret, limit=settings.public_posts_per_minute,
             window=settings.public_posts_window_seconds,
         )
+        app.state.sign_ins = SharedWindow(  # S19: a client address's sign-in attempts
+            engine, settings.service_secret, limit=settings.sign_ins_per_minute, window=60.0, purpose="sign-ins"
+        )
         forgetting = asyncio.create_task(app.state.public_posts.sweep())
         app.state.authenticator = Authenticator(engine, admin_token(settings.data_dir))
         app.state.session_store = SessionStore(engine, settings.service_secret)  # people (issue #19)

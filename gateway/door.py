@@ -54,7 +54,9 @@ class Door:
         self.state = state
         settings = get_settings()
         self.proxies = proxy_networks(settings.trusted_proxies)
+        self._production = settings.env == "production"
         self._client_key = hashlib.sha256(b"fundtrack-client\n" + settings.service_secret.encode()).digest()
+        self._secret_body_key = hashlib.sha256(b"fundtrack-secret-body\n" + settings.service_secret.encode()).digest()
 
     def _public(self, client: str) -> Principal:
         """The public, as one client: its address keyed-hashed (not stored as such) into the signed principal."""
@@ -135,6 +137,8 @@ class Door:
             await self._console(scope, receive, responder, headers, ex)
             return
         found: Match = match(ex.method, ex.path)
+        if found.route is not None and found.route.secret_body:
+            self._keep_body_secret(ex)
         principal, signed = await self._authenticate(headers)  # even for an unknown path: the trail says who probed
         refusal = await self._admit(scope, found, principal, headers, ex) or self._csrf(signed, headers, ex)
         if refusal is not None:
@@ -155,7 +159,10 @@ class Door:
         if found.route.target == GATEWAY:
             state = scope.setdefault("state", {})
             state.update(principal=ex.principal, request_id=ex.request_id)
-            await self.app(scope, await _read_within(receive, found.route.max_body), responder.send)
+            replay = await _read_within(receive, found.route.max_body)
+            if found.route.secret_body:  # the route's own record of the change keeps the keyed digest too (S18)
+                state["signed_body_sha256"] = ex.body_digest.hexdigest()
+            await self.app(scope, replay, responder.send)
             return
         await self._forward(scope, receive, responder, found.route, headers, ex)
 
@@ -193,6 +200,12 @@ class Door:
             return problem_body(status=403, code=FORBIDDEN, title="Forbidden", detail=detail), []
         return None
 
+    def _keep_body_secret(self, ex: Exchange) -> None:
+        """S18: the trail's digest of a body that carries a password is keyed (HMAC under a key derived from the
+        service secret): it still tells two bodies apart, but nobody who reads the trail can test guesses against it.
+        Set before a byte of the body is read."""
+        ex.body_digest = hmac.new(self._secret_body_key, digestmod=hashlib.sha256)
+
     def _csrf(self, signed: Signed | None, headers: dict[str, str], ex: Exchange) -> Refusal | None:
         """S20: a state-changing request that a session cookie authenticates carries the session's CSRF token in
         X-CSRF-Token (a key in Authorization is never sent by a browser on its own, so keyed requests need none)."""
@@ -212,14 +225,21 @@ class Door:
         signed = await self._signed(headers)
         client = client_address(_peer(scope), headers.get("x-forwarded-for"), self.proxies)
         ex.principal = signed.principal if signed is not None else self._public(client)
+        if ex.method not in SAFE_METHODS:
+            self._keep_body_secret(ex)  # its forms carry passwords (sign-in, a new password)
         ex.route = CONSOLE_STATIC if ex.path.startswith(CONSOLE_STATIC) else CONSOLE_PREFIX
         ex.audited = ex.route != CONSOLE_STATIC
         declared = _content_length(headers)
         if declared is not None and declared > CONSOLE_MAX_BODY:
             raise too_large(CONSOLE_MAX_BODY)
         state = scope.setdefault("state", {})
-        secure = over_tls(scope.get("scheme", "http"), _peer(scope), headers.get("x-forwarded-proto"), self.proxies)
-        state.update(principal=ex.principal, signed=signed, request_id=ex.request_id, client=client, secure=secure)
+        # S20: Secure cookies over TLS; in production always (it runs behind TLS: a browser reaching it over plain
+        # http then cannot sign in, rather than send its session in the clear)
+        secure = self._production or over_tls(
+            scope.get("scheme", "http"), _peer(scope), headers.get("x-forwarded-proto"), self.proxies
+        )
+        state.update(principal=ex.principal, signed=signed, request_id=ex.request_id, client=client, secure=secure,
+                     client_tag=self._public(client).client)
         await self.app(scope, await _read_within(receive, CONSOLE_MAX_BODY), responder.send)
 
     async def _limit(self, client: str) -> Refusal | None:

@@ -171,6 +171,8 @@ sign_in_attempts = Table(
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("succeeded", Boolean, nullable=False),
     Column("reason", String(32), nullable=False),
+    Column("client", String(64), nullable=False),  # the door's keyed tag of the client's address (never the address)
+    Column("request_id", String(128), nullable=False),  # the sign-in's request, as the trail has it
     Index("ix_sign_in_attempts_login_at", "login", "at"),
 )
 append_only(sign_in_attempts)

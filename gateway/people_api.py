@@ -4,26 +4,32 @@ keys; the rules of passwords and sign-in are gateway/people.py."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import exists, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from gateway import organisations, people
 from gateway.models import principals, user_passwords, users
 from services.kernel.app import service_router
-from services.kernel.errors import Conflict
+from services.kernel.errors import Conflict, ServiceUnavailable
 from services.kernel.ids import new_id
 from services.kernel.scope import S1, check_covers
 from services.kernel.types import AnyRegionCode, Input
 from services.kernel.uow import PrincipalDep, SessionDep
 
+# A password is taken as typed: spaces at its ends are part of it (Input strips every other string).
+Password = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False, min_length=people.MIN_PASSWORD_LENGTH, max_length=256),
+    Field(description="at least 12 characters (S18); kept only as its argon2id hash"),
+]
+
 
 class UserCreate(Input):
-    login: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    password: str = Field(
-        min_length=people.MIN_PASSWORD_LENGTH, max_length=256, description="at least 12 characters (S18)"
-    )
+    login: str = Field(min_length=3, max_length=64, pattern=people.LOGIN_PATTERN)
+    password: Password
     name: str = Field(min_length=1, max_length=200)
     role: Literal["admin", "finance", "project_manager", "lender", "inspector"]
     region_code: AnyRegionCode
@@ -31,6 +37,7 @@ class UserCreate(Input):
 
 
 class UserRead(BaseModel):
+    id: str = Field(description="the person's principal id (also `principal_id`)")
     principal_id: str
     login: str
     name: str
@@ -43,12 +50,16 @@ class UserRead(BaseModel):
 router = service_router("/admin", tags=["admin"])
 
 
+def _taken(login: str) -> Conflict:
+    return Conflict(f"登录名已被使用 / the login {login} is taken", code="LOGIN_TAKEN", field="login")
+
+
 @router.post("/users", status_code=201, response_model=UserRead)
 async def create_user(body: UserCreate, session: SessionDep, caller: PrincipalDep) -> UserRead:
     check_covers(caller, body.region_code, field="region_code", rule=S1)
     login = people.normal_login(body.login)
     if (await session.execute(select(exists().where(users.c.login == login)))).scalar_one():
-        raise Conflict(f"登录名已被使用 / the login {login} is taken", code="LOGIN_TAKEN", field="login")
+        raise _taken(login)
     organisation_id = await organisations.for_principal(
         session, caller, body.organisation_id, name=body.name, region_code=body.region_code
     )
@@ -66,17 +77,23 @@ async def create_user(body: UserCreate, session: SessionDep, caller: PrincipalDe
             .returning(*principals.c)
         )
     ).one()
-    user = (
-        await session.execute(
-            insert(users).values(principal_id=principal.id, login=login, created_by=caller.id).returning(*users.c)
-        )
-    ).one()
+    try:
+        password_hash = await people.hash_password(body.password)
+    except people.Busy as busy:
+        raise ServiceUnavailable("正忙，请稍后再试 / busy hashing passwords; nothing was changed, try again") from busy
+    try:
+        user = (
+            await session.execute(
+                insert(users).values(principal_id=principal.id, login=login, created_by=caller.id).returning(*users.c)
+            )
+        ).one()
+    except IntegrityError as taken:  # the same login made at the same moment by another request
+        raise _taken(login) from taken
     await session.execute(
-        insert(user_passwords).values(
-            principal_id=principal.id, password_hash=await people.hash_password(body.password), set_by=caller.id
-        )
+        insert(user_passwords).values(principal_id=principal.id, password_hash=password_hash, set_by=caller.id)
     )
     return UserRead(
+        id=principal.id,
         principal_id=principal.id,
         login=user.login,
         name=principal.name,

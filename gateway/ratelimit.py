@@ -62,12 +62,14 @@ class SharedWindow:
         *,
         limit: int,
         window: float,
+        purpose: str = "public-rate",
     ) -> None:
         self.engine = engine
         self.limit = limit
         self.window = window
         self.slice_seconds = window / SLICES
-        self._key = hashlib.sha256(b"fundtrack-public-rate\n" + secret.encode()).digest()
+        # one key per purpose: two windows (the public's posts, S16; sign-ins, S19) count apart in the same table
+        self._key = hashlib.sha256(f"fundtrack-{purpose}\n".encode() + secret.encode()).digest()
 
     def tag(self, client: str, slice_no: int) -> str:
         """The row key of `client` in slice `slice_no` of this window: the address cannot be read back from it."""

@@ -118,6 +118,7 @@ def start_stack(database: TestDatabase, workdir: Path, *, pool_fraction: float =
         TZ="<-12>12",
         # every test client is 127.0.0.1: the per-address limit is unit-tested (tests/platform/test_ratelimit.py)
         FUNDTRACK_PUBLIC_POSTS_PER_MINUTE="100000",
+        FUNDTRACK_SIGN_INS_PER_MINUTE="100000",
         FUNDTRACK_LOG_LEVEL=os.environ.get("FUNDTRACK_LOG_LEVEL", "WARNING"),
     )
     previous = dict(os.environ)

@@ -59,18 +59,22 @@ class Loopback:
 class ConsoleApi:
     """The public API as the person of `request` sees it."""
 
-    def __init__(self, loopback: Loopback, request: Request, signed: Signed) -> None:
+    def __init__(self, loopback: Loopback, request: Request, signed: Signed, *, may_write: bool = False) -> None:
+        """`may_write`: the console request is itself a write whose CSRF token was checked (guard.py); only then
+        do the API calls carry the session's CSRF token, so a page served for a GET can change nothing (S20)."""
         self._client = loopback.client
         self._signed = signed
+        self._may_write = may_write
         self._request_id = str(request.scope.get("state", {}).get("request_id", "console"))[:100]
         self._calls = itertools.count(1)
 
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = {
             "cookie": f"{COOKIE}={self._signed.token}",
-            CSRF_HEADER: self._signed.csrf,
             "x-request-id": f"{self._request_id}.{next(self._calls)}",  # the page's request, in the trail
         }
+        if self._may_write:
+            headers[CSRF_HEADER] = self._signed.csrf
         headers.update(extra or {})
         return headers
 

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from gateway import people
-from gateway.console.guard import csrf_ok
+from gateway.console.guard import cross_site, csrf_ok
 from gateway.console.messages import LANGUAGES
 from gateway.console.render import LANG_COOKIE, render, signed_of
 from gateway.sessions import COOKIE, SESSION_HOURS
@@ -48,16 +48,29 @@ async def login_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
+    gateway = request.app.state.gateway.state
     form = await request.form()
-    login_name, password = str(form.get("login", "")), str(form.get("password", ""))
+    login_name, password = str(form.get("login", ""))[:200], str(form.get("password", ""))[:256]
     pre = request.cookies.get(PRE_COOKIE, "")
-    if not pre or not hmac.compare_digest(pre, str(form.get("pre", ""))):
+    if cross_site(request) or not pre or not hmac.compare_digest(pre, str(form.get("pre", ""))):
         return _form(request, status=403, error_key="auth.expired", login=login_name)
-    outcome = await people.sign_in(request.app.state.gateway.state.engine, login_name, password)
+    state = request.scope.get("state", {})
+    admission = await gateway.sign_ins.admit(str(state.get("client", "")))  # S19: per address, before any hashing
+    if not admission.allowed:
+        response = _form(request, status=429, error_key="auth.too_many", login=login_name)
+        response.headers["retry-after"] = str(admission.retry_after_s)
+        return response
+    outcome = await people.sign_in(gateway.engine, login_name, password, client=str(state.get("client_tag", "")),
+                                   request_id=str(state.get("request_id", "")))
     if outcome.principal_id is None:
+        if outcome.refused == "BUSY":
+            return _form(request, status=503, error_key="error.unavailable", login=login_name)
         key = "auth.locked" if outcome.refused == "LOCKED_OUT" else "auth.wrong"
         return _form(request, status=401, error_key=key, login=login_name)
-    token = await request.app.state.gateway.state.session_store.open(outcome.principal_id)
+    earlier = signed_of(request)
+    if earlier is not None:  # a browser signs in as one person at a time: the session it had ends
+        await gateway.session_store.end(earlier.token, reason="signed_in_again")
+    token = await gateway.session_store.open(outcome.principal_id)
     response = RedirectResponse(_next(str(form.get("next", ""))), status_code=303)
     response.set_cookie(
         COOKIE, token, max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict", secure=_secure(request),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -35,10 +35,12 @@ def page(*roles: str) -> Callable[[Handler], Callable[[Request], Awaitable[Respo
                 return RedirectResponse(f"/console/login?next={quote(target, safe='')}", status_code=303)
             if roles and signed.principal.role not in roles:
                 return render(request, "error.html", status=403, message_key="error.forbidden", problem=None)
-            if request.method not in SAFE_METHODS and not await csrf_ok(request, signed):
+            writes = request.method not in SAFE_METHODS
+            if writes and (cross_site(request) or not await csrf_ok(request, signed)):
                 return render(request, "error.html", status=403, message_key="auth.expired", problem=None)
             try:
-                return await handler(request, ConsoleApi(loopback_of(request), request, signed), signed)
+                api = ConsoleApi(loopback_of(request), request, signed, may_write=writes)
+                return await handler(request, api, signed)
             except ApiError as error:
                 status = error.status if error.status in (403, 404, 409, 422) else 503
                 key = {403: "error.forbidden", 404: "error.not_found"}.get(error.status, "error.unavailable")
@@ -47,6 +49,16 @@ def page(*roles: str) -> Callable[[Handler], Callable[[Request], Awaitable[Respo
         return endpoint
 
     return wrap
+
+
+def cross_site(request: Request) -> bool:
+    """A request sent by another site's page (the browser says so: Sec-Fetch-Site, else Origin): never a write of
+    the console's (S20; with SameSite=Strict the cookie would not come either, but a sibling subdomain is same-site)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("origin")  # its host against ours (behind a TLS proxy the schemes differ)
+    return origin is not None and urlsplit(origin).netloc != request.url.netloc
 
 
 async def csrf_ok(request: Request, signed: Signed) -> bool:

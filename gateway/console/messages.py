@@ -32,6 +32,7 @@ BASE: dict[str, tuple[str, str]] = {
     "auth.totp": ("动态验证码（如已启用）", "One-time code (if enabled)"),
     "auth.wrong": ("登录名或密码错误", "Wrong login or password"),
     "auth.locked": ("失败次数过多，账户已暂时锁定，请 15 分钟后再试", "Too many failures: locked for 15 minutes"),
+    "auth.too_many": ("此地址登录尝试过于频繁，请稍后再试", "Too many sign-in attempts from this address; try later"),
     "auth.totp_wrong": ("动态验证码错误", "Wrong one-time code"),
     "auth.expired": ("表单已过期，请重试", "The form expired; please try again"),
     "auth.signed_in_as": ("当前用户", "Signed in as"),

@@ -90,4 +90,7 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         nav=[item for item in NAV if role in item.roles],
         **context,
     )
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    headers = dict(SECURITY_HEADERS)
+    if request.scope.get("state", {}).get("secure"):
+        headers["strict-transport-security"] = "max-age=31536000"
+    return HTMLResponse(html, status_code=status, headers=headers)

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # S16: the public's POSTs per client address within the window, counted across every gateway process.
     public_posts_per_minute: int = Field(default=5, ge=1, le=10**6)
     public_posts_window_seconds: float = Field(default=60.0, ge=1, le=86400)
+    # S19: sign-in attempts per client address a minute, every gateway process together (an office's people share
+    # an address: this limits a stranger's spraying of passwords over many logins, not a morning's sign-ins)
+    sign_ins_per_minute: int = Field(default=30, ge=1, le=10**6)
     # A request body must arrive whole within this many seconds, and at no less than body_min_bytes_per_second
     # once body_grace_seconds have passed (a trickled upload would hold its locks for ever): else 408.
     body_timeout_seconds: float = Field(default=3600.0, gt=0, le=86400)

@@ -74,6 +74,8 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), server_default=_NOW, nullable=False),
         sa.Column("succeeded", sa.Boolean(), nullable=False),
         sa.Column("reason", sa.String(length=32), nullable=False),
+        sa.Column("client", sa.String(length=64), nullable=False),
+        sa.Column("request_id", sa.String(length=128), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_sign_in_attempts_login_at", "sign_in_attempts", ["login", "at"], unique=False)
