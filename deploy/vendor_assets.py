@@ -1,11 +1,12 @@
 """The console's vendored front-end libraries, fetched again from their npm packages and checked (issue #19).
 
 The console loads nothing from a CDN: ECharts and htmx are committed under gateway/console/static/vendor/ and
-served by the gateway; axe-core (the accessibility checker) is committed under tests/console/vendor/ and used by the
-browser tests only, never shipped. Each is pinned here by version, by npm's integrity of the package tarball and by
-the sha256 of every file taken from it, so `python -m deploy.vendor_assets` reproduces the committed files byte for
-byte (or refuses), `--check` does the same without writing, and `--offline` checks the committed files against the
-pins without npm (tests/console/test_vendor.py runs that one).
+served by the gateway, and so is Swagger UI, for the gateway's /docs; axe-core (the accessibility checker) is
+committed under tests/console/vendor/ and used by the browser tests only, never shipped. Each is pinned here by
+version, by npm's integrity of the package tarball and by the sha256 of every file taken from it, so
+`python -m deploy.vendor_assets` reproduces the committed files byte for byte (or refuses), `--check` does the same
+without writing, and `--offline` checks the committed files against the pins without npm (tests/console/test_vendor.py
+runs that one).
 """
 
 from __future__ import annotations
@@ -85,6 +86,36 @@ PACKAGES: tuple[Package, ...] = (
             VendoredFile(
                 "LICENSE", f"{CONSOLE_VENDOR}/htmx.LICENSE",
                 "d3d2456f76414f2456104660ebd65aff1c04cd7966b942bdabd63f3cdb316a38",
+            ),
+        ),
+    ),
+    Package(
+        "swagger-ui-dist",
+        "5.35.0",
+        "sha512-U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ==",
+        (
+            # The gateway's /docs (gateway/api_docs.py), not the console's pages, loads these two.
+            VendoredFile(
+                "swagger-ui-bundle.js", f"{CONSOLE_VENDOR}/swagger-ui-bundle.js",
+                "e6a898692f2d768e807c3ba4626068a69a2c5dd960dd6c76f3e4d3a3de180af2",
+            ),
+            VendoredFile(
+                "swagger-ui.css", f"{CONSOLE_VENDOR}/swagger-ui.css",
+                "5ed08757e53da3e026d6cbecc61fe5d43585c9560b302d534ad56692519a273d",
+            ),
+            VendoredFile(
+                "LICENSE", f"{CONSOLE_VENDOR}/swagger-ui.LICENSE",
+                "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30",
+            ),
+            VendoredFile(
+                "NOTICE", f"{CONSOLE_VENDOR}/swagger-ui.NOTICE",
+                "0d20d1adef18aee3f40dd258172155521ce702ac445cb5f7b7d60ed32dad2fb2",
+            ),
+            # the licences of the libraries the bundle embeds (React, Immutable, classnames, ...), as the package
+            # ships them beside it
+            VendoredFile(
+                "swagger-ui-bundle.js.LICENSE.txt", f"{CONSOLE_VENDOR}/swagger-ui-bundle.js.LICENSE.txt",
+                "37eb6e7e59aed57b2c1acf076574b818ea07b74265717e0bd67b59e0baf9abbb",
             ),
         ),
     ),

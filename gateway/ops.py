@@ -8,12 +8,12 @@ from typing import Any, Literal
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from gateway import contract, metrics
+from gateway.api_docs import docs_page
 from services.kernel.http import signed_headers
 from services.kernel.identity import Principal
 from services.kernel.topology import SERVICES
@@ -115,4 +115,5 @@ async def openapi_document(request: Request) -> JSONResponse:
 
 @router.get("/docs", include_in_schema=False)
 async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="FundTrack API")
+    """Swagger UI, served from this gateway with no CDN and a strict CSP (gateway/api_docs.py)."""
+    return docs_page()
