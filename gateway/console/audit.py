@@ -18,7 +18,7 @@ from gateway.console.api import ApiError, ConsoleApi
 from gateway.console.fmt import CHINA
 from gateway.console.guard import page
 from gateway.console.render import render
-from gateway.console.trace import shown
+from gateway.console.trace import problems_shown, shown
 from gateway.sessions import Signed
 
 PAGE_LIMIT = 50
@@ -88,6 +88,7 @@ async def trail_state(api: ConsoleApi) -> tuple[dict[str, Any], Checkpoint | Non
 
 
 @page("inspector", "admin")
+@problems_shown
 async def audit_list(request: Request, api: ConsoleApi, signed: Signed) -> Response:
     form = {name: request.query_params.get(name, "").strip() for name in (*FILTERS, *DAYS)}
     cursor = request.query_params.get("cursor") or None
@@ -124,6 +125,7 @@ async def _entry_without_proof(api: ConsoleApi, seq: int, request_id: str) -> di
 
 
 @page("inspector", "admin")
+@problems_shown
 async def audit_entry(request: Request, api: ConsoleApi, signed: Signed) -> Response:
     seq = int(request.path_params["seq"])
     request_id = request.query_params.get("request_id", "")

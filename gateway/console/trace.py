@@ -7,6 +7,7 @@ counted on the page, and the API's next cursor is offered as a link to go on."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from starlette.routing import Route
 
 from gateway.console.api import ApiError, ConsoleApi
 from gateway.console.fmt import yuan
-from gateway.console.guard import page
+from gateway.console.guard import Handler, page
 from gateway.console.messages import MESSAGES, translate
 from gateway.console.render import language, render
 from gateway.sessions import Signed
@@ -43,6 +44,20 @@ class Flow:
 def shown(problem: dict[str, Any]) -> dict[str, Any]:
     """A problem with every key the templates read (the API leaves out `field` or `rule` when there is none)."""
     return {"field": None, "rule": None, "code": "", "detail": "", **problem}
+
+
+def problems_shown(handler: Handler) -> Handler:
+    """An ApiError the handler lets through, with its problem completed for the guard's problem page (whose macro
+    reads `field`, which the API leaves out when it names none)."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request, api: ConsoleApi, signed: Signed) -> Response:
+        try:
+            return await handler(request, api, signed)
+        except ApiError as error:
+            raise ApiError(error.status, shown(error.problem)) from error
+
+    return wrapped
 
 
 def _word(key: str, raw: str, lang: str) -> str:
@@ -136,6 +151,7 @@ async def read_trace(api: ConsoleApi, subject: dict[str, str], cursor: str | Non
 
 
 @page("inspector")
+@problems_shown
 async def trace_page(request: Request, api: ConsoleApi, signed: Signed) -> Response:
     subject = {name: value.strip() for name in SUBJECTS if (value := request.query_params.get(name, "")).strip()}
     cursor = request.query_params.get("cursor") or None
@@ -147,7 +163,8 @@ async def trace_page(request: Request, api: ConsoleApi, signed: Signed) -> Respo
     except ApiError as error:
         if error.status not in (403, 404, 422):
             raise
-        return render(request, "trace/trace.html", status=error.status, **{**context, "problem": shown(error.problem)})
+        problem = shown(error.problem)
+        return render(request, "trace/trace.html", status=error.status, **{**context, "problem": problem})
     flow = build(hops, language(request))
     flow.next_cursor = next_cursor
     return render(request, "trace/trace.html", **{**context, "flow": flow, "data": chart_data(flow)})
