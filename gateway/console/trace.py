@@ -73,7 +73,7 @@ def _account_label(end: dict[str, Any], fund_source: str, lang: str) -> str:
     label = f"{end.get('region_code')} {_word(f'trace.account.{account}', account, lang)}"
     ref = str(end.get("ref") or "")
     if ref and ref != fund_source:
-        label += f" {ref if len(ref) <= 18 else ref[:17] + '…'}"
+        label += f" {ref if len(ref) <= 14 else ref[:13] + '…'}"
     return label
 
 

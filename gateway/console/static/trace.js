@@ -26,7 +26,7 @@
       },
       series: [{
         type: "sankey",
-        left: 8, right: 160, top: 16, bottom: 16,
+        left: 8, right: 200, top: 28, bottom: 16, nodeGap: 18,
         nodeAlign: "left",
         draggable: false,
         emphasis: { focus: "adjacency" },
@@ -34,7 +34,8 @@
         links: data.links.map(function (link) {
           return { source: link.source, target: link.target, value: link.value, yuan: link.yuan };
         }),
-        label: { formatter: function (p) { return labels[p.name] || p.name; }, color: "#1a1a1a" },
+        label: { position: "top", align: "left", formatter: function (p) { return labels[p.name] || p.name; },
+                 color: "#1a1a1a" },
         edgeLabel: { show: true, color: "#1a1a1a", formatter: function (p) { return p.data.yuan + yuan; } },
         lineStyle: { color: "source", opacity: 0.35 },
         itemStyle: { borderColor: "#4a4a4a" }

@@ -28,7 +28,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "audit.path": ("路径", "Path"),
     "audit.query": ("查询参数", "Query"),
     "audit.entities": ("涉及对象", "Entities"),
-    "audit.scanned": ("本页已查至第 {seq} 条；继续翻页可查更早的记录。", "This page looked down to entry {seq}; the next page looks further back."),
+    "audit.scanned": (
+        "本页已查至第 {seq} 条；继续翻页可查更早的记录。",
+        "This page looked down to entry {seq}; the next page looks further back.",
+    ),
     "audit.scanned_all": ("已查完全部记录。", "Every entry was looked at."),
     "audit.verify": ("完整性校验", "Integrity check"),
     "audit.verify_ok": ("哈希链与默克尔树校验通过", "Hash chain and Merkle tree verified"),

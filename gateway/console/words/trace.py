@@ -37,7 +37,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "trace.dir.own": ("本笔", "Own"),
     "trace.dir.downstream": ("下游", "Downstream"),
     "trace.none": ("没有找到资金流向", "No movement found"),
-    "trace.more": ("另有 {k} 笔资金流向未在图中显示（超出显示上限）", "and {k} more movements not drawn (over the limit)"),
+    "trace.more": (
+        "另有 {k} 笔资金流向未在图中显示（超出显示上限）", "and {k} more movements not drawn (over the limit)"
+    ),
     "trace.more_pages": ("还有更多资金流向未加载：", "More movements were not loaded:"),
     "trace.next": ("继续查看后续流向", "Continue with the next movements"),
     "trace.nodes": ("图中账户数", "Accounts drawn"),
