@@ -8,12 +8,13 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import AsyncIterator
 
 import pytest
 
 from gateway.console import trace
 from tests.conftest import Api, MakePrincipal
-from tests.console.people import make_person
+from tests.console.people import Person, make_person
 from tests.console.trace_money import Chain, money_chain
 from tests.stack import Stack
 
@@ -30,6 +31,14 @@ async def guizhou(admin: Api, make_principal: MakePrincipal) -> Chain:
     return await money_chain(admin, make_principal, "52")
 
 
+@pytest.fixture(scope="module")
+async def inspector(admin: Api, stack: Stack) -> AsyncIterator[Person]:
+    """An inspector of Hunan (430000), signed in once for the module."""
+    person = await make_person(admin, stack.gateway_url, "inspector", "430000")
+    yield person
+    await person.aclose()
+
+
 def chart_of(page: str) -> dict[str, object]:
     found = DATA.search(page)
     assert found is not None, page[:2000]
@@ -38,53 +47,47 @@ def chart_of(page: str) -> dict[str, object]:
 
 
 async def test_an_inspector_traces_an_allocation_of_their_province_down_to_the_payee(
-    admin: Api, stack: Stack, hunan: Chain
+    inspector: Person, hunan: Chain
 ) -> None:
-    person = await make_person(admin, stack.gateway_url, "inspector", "430000")
-    try:
-        answer = await person.client.get("/console/trace", params={"allocation_id": hunan.allocation_id})
-        assert answer.status_code == 200, answer.text[:2000]
-        page = answer.text
-        assert 'id="trace-chart"' in page and "/console/static/vendor/echarts.min.js" in page
-        data = chart_of(page)
-        links = data["links"]
-        assert isinstance(links, list)
-        by_yuan = {link["yuan"] for link in links}
-        # appropriation 100,000.00 into the province's budget → allocation 50,000.00 to the county →
-        # arrangement 4,000.00 to the project → payment 1,500.00 to the household
-        assert {"50,000.00", "4,000.00", "1,500.00"} <= by_yuan, by_yuan
-        labels = {node["label"] for node in data["nodes"]}  # type: ignore[attr-defined]
-        assert any(hunan.site.county in label for label in labels)
-        assert any(hunan.household_id[:13] in label for label in labels), labels
-        # the same flow as tables, amounts in 元 with thousands separators
-        assert '<table class="trace-flows">' in page and '<table class="trace-movements">' in page
-        assert "50,000.00" in page and "1,500.00" in page and "资金拨付" in page and "资金支付" in page
-        assert "<script>" not in page and "style=" not in page  # no inline script or style (the CSP)
+    person = inspector
+    answer = await person.client.get("/console/trace", params={"allocation_id": hunan.allocation_id})
+    assert answer.status_code == 200, answer.text[:2000]
+    page = answer.text
+    assert 'id="trace-chart"' in page and "/console/static/vendor/echarts.min.js" in page
+    data = chart_of(page)
+    links = data["links"]
+    assert isinstance(links, list)
+    by_yuan = {link["yuan"] for link in links}
+    # appropriation 100,000.00 into the province's budget → allocation 50,000.00 to the county →
+    # arrangement 4,000.00 to the project → payment 1,500.00 to the household
+    assert {"50,000.00", "4,000.00", "1,500.00"} <= by_yuan, by_yuan
+    labels = {node["label"] for node in data["nodes"]}  # type: ignore[attr-defined]
+    assert any(hunan.site.county in label for label in labels)
+    assert any(hunan.household_id[:13] in label for label in labels), labels
+    # the same flow as tables, amounts in 元 with thousands separators
+    assert '<table class="trace-flows">' in page and '<table class="trace-movements">' in page
+    assert "50,000.00" in page and "1,500.00" in page and "资金拨付" in page and "资金支付" in page
+    assert "<script>" not in page and "style=" not in page  # no inline script or style (the CSP)
 
-        for params in ({"project_id": hunan.project_id}, {"household_id": hunan.household_id}):
-            answer = await person.client.get("/console/trace", params=params)
-            assert answer.status_code == 200, answer.text[:2000]
-            assert "1,500.00" in {link["yuan"] for link in chart_of(answer.text)["links"]}  # type: ignore[attr-defined]
-    finally:
-        await person.aclose()
+    for params in ({"project_id": hunan.project_id}, {"household_id": hunan.household_id}):
+        answer = await person.client.get("/console/trace", params=params)
+        assert answer.status_code == 200, answer.text[:2000]
+        assert "1,500.00" in {link["yuan"] for link in chart_of(answer.text)["links"]}  # type: ignore[attr-defined]
 
 
 async def test_an_inspector_of_hunan_is_refused_a_guizhou_allocation_and_the_page_says_so(
-    admin: Api, stack: Stack, guizhou: Chain
+    admin: Api, stack: Stack, inspector: Person, guizhou: Chain
 ) -> None:
-    person = await make_person(admin, stack.gateway_url, "inspector", "430000")
-    try:
-        refused = await person.client.get("/console/trace", params={"allocation_id": guizhou.allocation_id})
-        assert refused.status_code == 403, refused.text[:2000]
-        assert "NOT_IN_JURISDICTION" in refused.text and 'role="alert"' in refused.text
-        assert "trace-data" not in refused.text and "50,000.00" not in refused.text
-        assert 'name="allocation_id"' in refused.text  # the form stays, to trace something else
-        unknown = await person.client.get("/console/trace", params={"allocation_id": "alloc-none"})
-        assert unknown.status_code == 404 and 'id="e-allocation_id"' in unknown.text  # next to its field
-        two = await person.client.get("/console/trace", params={"project_id": "a", "household_id": "b"})
-        assert two.status_code == 422 and 'id="e-allocation_id"' in two.text  # one subject at a time
-    finally:
-        await person.aclose()
+    person = inspector
+    refused = await person.client.get("/console/trace", params={"allocation_id": guizhou.allocation_id})
+    assert refused.status_code == 403, refused.text[:2000]
+    assert "NOT_IN_JURISDICTION" in refused.text and 'role="alert"' in refused.text
+    assert "trace-data" not in refused.text and "50,000.00" not in refused.text
+    assert 'name="allocation_id"' in refused.text  # the form stays, to trace something else
+    unknown = await person.client.get("/console/trace", params={"allocation_id": "alloc-none"})
+    assert unknown.status_code == 404 and 'id="e-allocation_id"' in unknown.text  # next to its field
+    two = await person.client.get("/console/trace", params={"project_id": "a", "household_id": "b"})
+    assert two.status_code == 422 and 'id="e-allocation_id"' in two.text  # one subject at a time
     # an inspector of Guizhou traces it
     local = await make_person(admin, stack.gateway_url, "inspector", "520000")
     try:
@@ -95,7 +98,7 @@ async def test_an_inspector_of_hunan_is_refused_a_guizhou_allocation_and_the_pag
 
 
 async def test_a_finance_officer_has_no_trace_link_nor_page_as_the_api_refuses_them(
-    admin: Api, stack: Stack, hunan: Chain
+    admin: Api, stack: Stack, inspector: Person, hunan: Chain
 ) -> None:
     person = await make_person(admin, stack.gateway_url, "finance", "430000")
     try:
@@ -107,14 +110,10 @@ async def test_a_finance_officer_has_no_trace_link_nor_page_as_the_api_refuses_t
         assert page.status_code == 403 and "trace-data" not in page.text
     finally:
         await person.aclose()
-    inspector = await make_person(admin, stack.gateway_url, "inspector", "430000")
-    try:
-        home = await inspector.client.get("/console/")
-        assert 'href="/console/trace"' in home.text
-        form = await inspector.client.get("/console/trace")
-        assert form.status_code == 200 and 'for="f-allocation_id"' in form.text and "trace-data" not in form.text
-    finally:
-        await inspector.aclose()
+    home = await inspector.client.get("/console/")
+    assert 'href="/console/trace"' in home.text
+    form = await inspector.client.get("/console/trace")
+    assert form.status_code == 200 and 'for="f-allocation_id"' in form.text and "trace-data" not in form.text
 
 
 def test_the_chart_is_bounded_and_says_what_it_left_out() -> None:
