@@ -73,6 +73,12 @@ async def test_an_inspector_traces_an_allocation_of_their_province_down_to_the_p
         answer = await person.client.get("/console/trace", params=params)
         assert answer.status_code == 200, answer.text[:2000]
         assert "1,500.00" in {link["yuan"] for link in chart_of(answer.text)["links"]}  # type: ignore[attr-defined]
+    inspector.client.cookies.set("ft_lang", "en")
+    try:
+        english = await inspector.client.get("/console/trace", params={"allocation_id": hunan.allocation_id})
+        assert "<h1>Fund-flow trace</h1>" in english.text and "Disbursement" in english.text
+    finally:
+        inspector.client.cookies.delete("ft_lang")
 
 
 async def test_an_inspector_of_hunan_is_refused_a_guizhou_allocation_and_the_page_says_so(
@@ -135,3 +141,29 @@ def test_the_chart_is_bounded_and_says_what_it_left_out() -> None:
             "to": {"region_code": "430101", "account": "project", "ref": "a"}}
     flow = trace.build([hop("a", "b", 5), back], "en")
     assert len(flow.links) == 1 and flow.not_drawn == 1
+
+
+class _Pages:
+    """GET /funds/trace as a run of pages (the paging loop alone; the API itself is exercised above)."""
+
+    def __init__(self, pages: int) -> None:
+        self.pages = pages
+        self.asked: list[str | None] = []
+
+    async def get(self, path: str, **params: object) -> dict[str, object]:
+        cursor = params.get("cursor")
+        self.asked.append(cursor if isinstance(cursor, str) or cursor is None else str(cursor))
+        at = int(cursor) if isinstance(cursor, str) else 0
+        hop = {"kind": "disbursement", "amount_fen": at + 1}
+        return {"upstream": [hop], "movements": [], "downstream": [],
+                "next_cursor": str(at + 1) if at + 1 < self.pages else None}
+
+
+async def test_the_page_reads_a_few_pages_and_offers_the_rest_by_the_apis_cursor() -> None:
+    api = _Pages(trace.PAGES + 2)
+    hops, cursor = await trace.read_trace(api, {"project_id": "p"}, None)  # type: ignore[arg-type]
+    assert len(api.asked) == trace.PAGES and cursor == str(trace.PAGES)
+    assert [h["direction"] for h in hops] == ["upstream"] * trace.PAGES
+    api = _Pages(trace.PAGES + 2)
+    hops, cursor = await trace.read_trace(api, {"project_id": "p"}, cursor)  # type: ignore[arg-type]
+    assert cursor is None and len(hops) == 2  # the rest, and the walk is done
