@@ -40,7 +40,7 @@ ALL = frozenset({"admin", "finance", "project_manager", "lender", "inspector"})
 NAV: tuple[NavItem, ...] = (
     NavItem("/console/", "nav.home", ALL),
     NavItem("/console/alerts", "nav.alerts", frozenset({"inspector", "admin", "finance", "project_manager", "lender"})),
-    NavItem("/console/trace", "nav.trace", frozenset({"inspector", "admin", "finance"})),
+    NavItem("/console/trace", "nav.trace", frozenset({"inspector"})),  # GET /funds/trace: inspectors only
     NavItem("/console/audit", "nav.audit", frozenset({"inspector", "admin"})),
     NavItem("/console/projects", "nav.projects", frozenset({"project_manager", "inspector", "admin", "finance"})),
     NavItem("/console/roster", "nav.roster", frozenset({"project_manager"})),

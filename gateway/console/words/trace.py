@@ -1,0 +1,62 @@
+"""The fund-flow page's words (gateway/console/trace.py), zh-CN first."""
+
+from __future__ import annotations
+
+WORDS: dict[str, tuple[str, str]] = {
+    "trace.title": ("资金流向追踪", "Fund-flow trace"),
+    "trace.intro": (
+        "填写一项：资金拨付（指标文件）、项目或农户的编号，查看从预算指标到收款人的每一笔资金。",
+        "Fill in one: an allocation, a project or a household id, to see every movement from the budget to the payees.",
+    ),
+    "trace.allocation_id": ("资金拨付编号", "Allocation id"),
+    "trace.project_id": ("项目编号", "Project id"),
+    "trace.household_id": ("农户编号", "Household id"),
+    "trace.show": ("追踪", "Trace"),
+    "trace.subject": ("追踪对象", "Subject"),
+    "trace.subject.allocation": ("资金拨付", "Allocation"),
+    "trace.subject.project": ("项目", "Project"),
+    "trace.subject.household": ("农户", "Household"),
+    "trace.chart": ("资金流向图", "Fund-flow chart"),
+    "trace.chart_label": (
+        "资金流向桑基图：从预算指标到收款人，连线上为金额（元）。下表列出同样的流向。",
+        "Sankey of the fund flow from the budget to the payees, amounts in yuan on the links; the table below lists "
+        "the same flow.",
+    ),
+    "trace.flows": ("资金流向（汇总）", "Flows (summed)"),
+    "trace.from": ("来源账户", "From account"),
+    "trace.to": ("去向账户", "To account"),
+    "trace.hops": ("笔数", "Movements"),
+    "trace.movements": ("资金明细", "Movements"),
+    "trace.kind": ("类型", "Kind"),
+    "trace.doc_no": ("文号 / 凭证号", "Document / voucher no."),
+    "trace.on": ("日期", "Date"),
+    "trace.fund_source": ("资金来源", "Fund source"),
+    "trace.reversed": ("已冲销", "Reversed"),
+    "trace.direction": ("方向", "Direction"),
+    "trace.dir.upstream": ("上游", "Upstream"),
+    "trace.dir.own": ("本笔", "Own"),
+    "trace.dir.downstream": ("下游", "Downstream"),
+    "trace.none": ("没有找到资金流向", "No movement found"),
+    "trace.more": (
+        "另有 {k} 笔资金流向未在图中显示（超出显示上限）", "and {k} more movements not drawn (over the limit)"
+    ),
+    "trace.more_pages": ("还有更多资金流向未加载：", "More movements were not loaded:"),
+    "trace.next": ("继续查看后续流向", "Continue with the next movements"),
+    "trace.nodes": ("图中账户数", "Accounts drawn"),
+    "trace.refused": ("无法追踪", "Cannot trace"),
+    "trace.kind.appropriation": ("预算下达", "Appropriation"),
+    "trace.kind.allocation": ("资金拨付", "Allocation"),
+    "trace.kind.arrangement": ("项目安排", "Arrangement"),
+    "trace.kind.disbursement": ("资金支付", "Disbursement"),
+    "trace.kind.central_transfer": ("中央转移支付", "Central transfer"),
+    "trace.kind.compensation": ("风险补偿", "Compensation"),
+    "trace.kind.reversal": ("冲销", "Reversal"),
+    "trace.account.budget": ("预算指标", "Budget"),
+    "trace.account.treasury": ("国库", "Treasury"),
+    "trace.account.fund": ("专项资金", "Fund"),
+    "trace.account.pool": ("统筹整合资金池", "Integrated pool"),
+    "trace.account.project": ("项目", "Project"),
+    "trace.account.payee": ("收款人", "Payee"),
+    "trace.account.risk_fund": ("风险补偿金", "Risk fund"),
+    "trace.account.bank": ("银行", "Bank"),
+}
