@@ -2,6 +2,7 @@
 // <script type="application/json" id="<id>"> block the page carries: {unit: "yuan"|"percent", categories: [...],
 // series: [{name, values: [...]}]}. Amounts arrive in fen (integers) and are shown in 元; growths arrive as
 // fractions (0.1) and are shown as percentages. The table beside each chart holds the same rows, exactly.
+// On a form the API refused, the first field it named gets the focus, so its rule is in view and read out.
 (function () {
   "use strict";
   var COLOURS = ["#8b0000", "#1d4ed8", "#14532d", "#7c2d12"];
@@ -29,7 +30,7 @@
       xAxis: {type: "category", data: spec.categories, axisLabel: {rotate: many ? 30 : 0, interval: 0}},
       yAxis: {type: "value", axisLabel: {formatter: function (v) { return spec.unit === "percent" ? v + "%" : v; }}},
       series: spec.series.map(function (s) {
-        return {name: s.name, type: "bar", data: s.values.map(function (v) { return scaled(spec.unit, v); })};
+        return {name: s.name, type: "bar", barMaxWidth: 48, data: s.values.map(function (v) { return scaled(spec.unit, v); })};
       })
     };
   }
@@ -46,5 +47,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var charts = document.querySelectorAll("[data-chart]");
     for (var i = 0; i < charts.length; i++) { draw(charts[i]); }
+    var refused = document.querySelector(".field.invalid input");
+    if (refused) { refused.scrollIntoView({block: "center"}); refused.focus({preventScroll: true}); }
   });
 })();
