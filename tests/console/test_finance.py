@@ -15,7 +15,7 @@ from gateway.console.finance.amounts import AmountError, fen_of_yuan
 from tests.conftest import Api, MakePrincipal
 from tests.console.finance_money import LATE_FEN, POOL_FEN, Province, make_province
 from tests.console.people import Person, make_person
-from tests.funds.world import doc
+from tests.funds.world import doc, new_source_code, put_source
 from tests.stack import Stack
 
 KEY_FIELD = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -90,6 +90,36 @@ async def test_guizhous_officer_reads_guizhous_allocation_and_an_admin_has_no_fi
     finally:
         await person.aclose()
         await administrator.aclose()
+
+
+async def test_allocations_come_a_page_at_a_time_with_the_filters_kept(
+    officer: Person, hunan: Province, admin: Api
+) -> None:
+    world = hunan.world
+    source = new_source_code()
+    await put_source(admin, source, integrable=False)
+    assert (await world.appropriate(10_000, source=source)).status_code == 201
+    batch = await world.fin_province.post("/funds/allocations:batch", json={"items": [
+        world.allocation(100, to=world.city, source=source) for _ in range(51)]})
+    assert batch.status_code == 201, batch.text
+    docs = {a["doc_no"] for a in batch.json()["items"]}
+    first = await officer.client.get("/console/allocations", params={"county": world.city, "fund_source": source})
+    on_first = {d for d in docs if d in first.text}
+    assert len(on_first) == 50
+    found = re.search(r'<a href="([^"]+)" rel="next">', first.text)
+    assert found is not None
+    following = found.group(1).replace("&amp;", "&")
+    assert f"fund_source={source}" in following and f"county={world.city}" in following
+    second = await officer.client.get(following)
+    on_second = {d for d in docs if d in second.text}
+    assert on_second == docs - on_first and 'rel="next"' not in second.text
+    assert "第一页" in second.text
+
+
+async def test_the_desk_speaks_english_when_asked(officer: Person) -> None:
+    page = await officer.client.get("/console/allocations/new", headers={"accept-language": "en-GB,en"})
+    assert page.status_code == 200
+    assert '<html lang="en">' in page.text and "New allocation" in page.text and "Amount (yuan)" in page.text
 
 
 async def test_the_pages_need_a_signed_in_person(stack: Stack, admin: Api) -> None:

@@ -27,8 +27,3 @@ def fen_of_yuan(text: str) -> int:
         raise AmountError("金额须大于零 / the amount must be more than zero")
     return fen
 
-
-def yuan_of_fen(fen: int) -> str:
-    """The form's value again: 123450 → '1234.50' (no separators: a person edits it as typed)."""
-    whole, cents = divmod(fen, 100)
-    return f"{whole}.{cents:02d}"
