@@ -274,6 +274,24 @@ async def test_hunans_reports_show_hunans_growth_idle_and_late_money_not_guizhou
     assert yuan(LATE_FEN) in page.text and hunan.late_source in page.text and guizhou.late_source not in page.text
 
 
+async def test_a_county_officer_reads_their_county_and_not_the_neighbours(
+    admin: Api, stack: Stack, hunan: Province
+) -> None:
+    world = hunan.world
+    person = await make_person(admin, stack.gateway_url, "finance", world.pilot)
+    try:
+        reports = await person.client.get("/console/reports", params={"fiscal_year": "2018"})
+        assert reports.status_code == 200, reports.text[:1000]  # no province of their own: F2 waits for a choice
+        assert "请选择省份和年度查看增幅对比" in reports.text and "growth-data" not in reports.text
+        assert chart_data(reports.text, "idle")["categories"] == [world.pilot]
+        mine = await person.client.get("/console/allocations")
+        assert mine.status_code == 200 and hunan.pilot_doc in mine.text and yuan(POOL_FEN) in mine.text
+        neighbour = await person.client.get("/console/allocations", params={"county": world.rich})
+        assert neighbour.status_code == 422 and 'aria-invalid="true"' in field_block(neighbour.text, "county")
+    finally:
+        await person.aclose()
+
+
 async def test_reports_of_another_province_are_refused_next_to_the_filter(officer: Person, guizhou: Province) -> None:
     page = await officer.client.get("/console/reports", params={"province": "520000", "region": "520000",
                                                                 "fiscal_year": "2018"})

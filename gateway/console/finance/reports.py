@@ -27,17 +27,17 @@ IDLE_ROWS, IDLE_BARS = 50, 20  # the counties with the most idle money first: in
 NATIONAL = "000000"
 
 
-def _province_of(region_code: str) -> str:
-    """The province a principal's region lies in; none for the centre, which chooses one."""
-    return "" if region_code == NATIONAL else region_code[:2] + "0000"
+def _own_province(region_code: str) -> str:
+    """F2 is a province's figure: a provincial person sees their own by default; the centre chooses a province, and
+    a city's or county's person, whom the API does not show a province's figures, is not refused by default."""
+    return region_code if region_code.endswith("0000") and region_code != NATIONAL else ""
 
 
 @page("finance", "inspector")
 async def reports_page(request: Request, api: ConsoleApi, signed: Signed) -> Response:
     query = request.query_params
-    own = signed.principal.region_code
     chosen = {name: query.get(name, "").strip() for name in FILTERS}
-    chosen["province"] = chosen["province"] or _province_of(own)
+    chosen["province"] = chosen["province"] or _own_province(signed.principal.region_code)
     chosen["fiscal_year"] = chosen["fiscal_year"] or str(today_in_china().year)
     chosen["status"] = chosen["status"] if chosen["status"] in (*ALERT_STATUSES, "all") else "open"
     growth, progress, late = await side_by_side(
@@ -65,7 +65,7 @@ async def reports_page(request: Request, api: ConsoleApi, signed: Signed) -> Res
 
 
 async def _growth(api: ConsoleApi, chosen: dict[str, str]) -> Any:
-    """F2 is a province's figure: none until a province is chosen (a national person chooses one)."""
+    """None until a province is chosen."""
     if not chosen["province"]:
         return None
     return await api.get("/funds/reports/growth", province=chosen["province"], fiscal_year=chosen["fiscal_year"])
