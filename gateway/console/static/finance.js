@@ -28,7 +28,9 @@
       legend: {top: 0},
       grid: {left: 16, right: 24, top: 40, bottom: 16, containLabel: true},
       xAxis: {type: "category", data: spec.categories, axisLabel: {rotate: many ? 30 : 0, interval: 0}},
-      yAxis: {type: "value", axisLabel: {formatter: function (v) { return spec.unit === "percent" ? v + "%" : v; }}},
+      yAxis: {type: "value", axisLabel: {formatter: function (v) {
+        return spec.unit === "percent" ? v + "%" : v.toLocaleString("zh-CN");
+      }}},
       series: spec.series.map(function (s) {
         return {name: s.name, type: "bar", barMaxWidth: 48, data: s.values.map(function (v) { return scaled(spec.unit, v); })};
       })
