@@ -13,12 +13,18 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from gateway.console import audit, auth_pages, home, trace
+from gateway.console import audit, auth_pages, finance, home, trace
 from gateway.console.api import Loopback
 from gateway.console.render import render
 
 STATIC = Path(__file__).parent / "static"
-PAGES: tuple[BaseRoute, ...] = (*auth_pages.ROUTES, *home.ROUTES, *trace.ROUTES, *audit.ROUTES)
+PAGES: tuple[BaseRoute, ...] = (
+    *auth_pages.ROUTES,
+    *home.ROUTES,
+    *trace.ROUTES,
+    *audit.ROUTES,
+    *finance.ROUTES,
+)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

@@ -44,8 +44,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/audit", "nav.audit", frozenset({"inspector", "admin"})),
     NavItem("/console/projects", "nav.projects", frozenset({"project_manager", "inspector", "admin", "finance"})),
     NavItem("/console/roster", "nav.roster", frozenset({"project_manager"})),
-    NavItem("/console/allocations", "nav.allocations", frozenset({"finance", "inspector", "admin"})),
-    NavItem("/console/reports", "nav.reports", frozenset({"finance", "inspector", "admin"})),
+    NavItem("/console/allocations", "nav.allocations", frozenset({"finance", "inspector"})),
+    NavItem("/console/reports", "nav.reports", frozenset({"finance", "inspector"})),
     NavItem("/console/users", "nav.users", frozenset({"admin"})),
     NavItem("/console/account", "nav.account", ALL),
 )

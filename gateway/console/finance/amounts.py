@@ -1,0 +1,29 @@
+"""What a person types as an amount in 元, as the API keeps it: integer fen, exactly (Decimal, never a float)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+# Digits with an optional point and one or two decimals, after the thousands separators a person may type.
+_YUAN = re.compile(r"^[0-9]+(?:\.[0-9]{1,2})?$")
+_SEPARATORS = str.maketrans("", "", ", ，\u00a0")
+
+
+class AmountError(ValueError):
+    """An amount the form refuses before the API sees it: the message says what to type instead."""
+
+
+def fen_of_yuan(text: str) -> int:
+    """'1,234.5' → 123450. More than two decimals, a sign, an exponent or nothing above zero is refused."""
+    cleaned = text.strip().translate(_SEPARATORS)
+    if not _YUAN.match(cleaned):
+        raise AmountError(
+            f"金额须为以元为单位的正数，最多两位小数（如 1234.56）/ an amount in yuan, at most two decimals "
+            f"(e.g. 1234.56), not {text.strip()[:40]!r}"
+        )
+    fen = int(Decimal(cleaned) * 100)
+    if fen <= 0:
+        raise AmountError("金额须大于零 / the amount must be more than zero")
+    return fen
+
