@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from gateway.console.alerts.sentences import rule_of, sentence, type_label
 from gateway.console import fmt
+from gateway.console.alerts.sentences import rule_of, sentence, type_label
 from gateway.console.api import ApiError, ConsoleApi
 from gateway.console.guard import Handler, page
 from gateway.console.messages import translate
@@ -122,7 +122,7 @@ def _links(alert: dict[str, Any]) -> list[tuple[str, str]]:
 def _facts_rows(facts: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for key, value in facts.items():
-        if key.endswith("_fen") and isinstance(value, int):
+        if (key.endswith("_fen") or key == "amount") and isinstance(value, int):  # `amount`: fen, as `amount_fen`
             rows.append((key, f"{fmt.yuan(value)} 元"))
         else:
             rows.append((key, "—" if value is None else str(value)))
