@@ -55,8 +55,9 @@ async def plant(db: asyncpg.Pool) -> World:
                                           subject_kind="account", subject_id=f"{HUNAN_COUNTY}:pool:{uuid.uuid4().hex}")
     world.ids["idle_guizhou"] = await store_alert(db, "funds", GUIZHOU_COUNTY, "IDLE_FUNDS", IDLE_FACTS,
                                                   severity="medium", subject_kind="account")
+    loan = f"loan_{uuid.uuid4().hex[:12]}"
     world.ids["loan"] = await store_alert(db, "loans", HUNAN_COUNTY, "LOAN_OVERDUE", {
-        "loan_id": "loan_x", "household_id": "hh_x", "bucket": "31-90", "outstanding_fen": 500_000,
-        "maturity_on": "2026-09-01", "extended": False, "rule": "L5"}, subject_kind="loan", subject_id="loan_x")
+        "loan_id": loan, "household_id": "hh_x", "bucket": "31-90", "outstanding_fen": 500_000,
+        "maturity_on": "2026-09-01", "extended": False, "rule": "L5"}, subject_kind="loan", subject_id=loan)
     world.ids["mystery"] = await store_alert(db, "registry", HUNAN_COUNTY, world.kind + "_X", {"weird_fen": 150})
     return world
