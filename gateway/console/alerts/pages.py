@@ -95,7 +95,7 @@ async def _subject_record(api: ConsoleApi, alert: dict[str, Any]) -> tuple[dict[
     try:
         record = await api.get(template.format(id=alert["subject"]["id"]))
     except ApiError as error:
-        if error.status in (403, 404):
+        if 400 <= error.status < 500:  # refused to this person (403), gone (404), not a record's id (422)
             return None, error.status == 403
         raise
     if not isinstance(record, dict):
