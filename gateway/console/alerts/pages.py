@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from gateway.console import fmt
-from gateway.console.alerts.sentences import rule_of, sentence, type_label
+from gateway.console.alerts.sentences import RULES, rule_of, sentence, type_label
 from gateway.console.api import ApiError, ConsoleApi
 from gateway.console.guard import Handler, page
 from gateway.console.messages import translate
@@ -73,7 +73,7 @@ async def alert_list(request: Request, api: ConsoleApi, signed: Signed) -> Respo
             raise
         problem = whole(error.problem)
     lang = language(request)
-    known = sorted({*counts["by_type"], *([chosen["type"]] if chosen["type"] else [])})
+    known = sorted({*RULES, *counts["by_type"], *([chosen["type"]] if chosen["type"] else [])})
     next_link = None
     if listed["next_cursor"]:
         next_link = "?" + urlencode({**{k: v for k, v in chosen.items() if v}, "cursor": listed["next_cursor"]})
