@@ -5,7 +5,9 @@ is what anyone else, or a wrong form, sees."""
 
 from __future__ import annotations
 
+import html
 import re
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -14,7 +16,7 @@ import pytest
 from gateway.console.alerts.pages import yuan_to_fen
 from gateway.console.alerts.sentences import sentence
 from tests.conftest import Api
-from tests.console.alerts_world import World, plant
+from tests.console.alerts_world import HUNAN_COUNTY, World, plant, store_alert
 from tests.console.people import Person, make_person
 from tests.stack import Stack
 
@@ -165,3 +167,20 @@ async def test_an_inspector_opens_a_case_from_an_alert_once(
         assert (await guizhou.client.get(case_path)).status_code == 403
     finally:
         await guizhou.aclose()
+
+
+async def test_the_list_goes_a_page_at_a_time(inspector: Person, db: asyncpg.Pool) -> None:
+    kind = "CONSOLE_PAGES_" + uuid.uuid4().hex[:6].upper()
+    for n in range(51):
+        await store_alert(db, "funds", HUNAN_COUNTY, kind, {"n": n}, minutes_ago=n)
+    first = (await inspector.client.get("/console/alerts", params={"type": kind})).text
+    assert first.count('<a href="/console/alerts/alert-funds_') == 50
+    found = re.search(r'<a href="(\?[^"]+)" rel="next">', first)
+    assert found is not None and _count(first, "counts-type", "合计") == 51
+    second = (await inspector.client.get("/console/alerts" + html.unescape(found.group(1)))).text
+    assert second.count('<a href="/console/alerts/alert-funds_') == 1 and 'rel="next"' not in second
+
+
+async def test_a_filter_the_api_refuses_is_shown_by_its_field(inspector: Person) -> None:
+    refused = await inspector.client.get("/console/alerts", params={"region": "43x"})
+    assert refused.status_code == 422 and 'id="e-region"' in refused.text, refused.text[-1500:]
