@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from gateway.policy import ALERT_DOMAINS
 from gateway.scan_jobs import ScanJobs
 from services.kernel.alerts_api import RegionQuery, SeverityQuery, StatusQuery, TypeQuery
-from services.kernel.alerts_schemas import AlertNoteIn, ScanIn
+from services.kernel.alerts_schemas import AlertNoteIn, AlertSummary, ScanIn
 from services.kernel.errors import NotFound, ServiceUnavailable
 from services.kernel.http import signed_headers
 from services.kernel.jsonbody import StrictJsonRoute
@@ -106,11 +106,61 @@ async def list_alerts(
     return JSONResponse({"items": items, "next_cursor": next_cursor})
 
 
+@router.get("/summary")
+async def summary(
+    request: Request,
+    principal: PrincipalDep,
+    type_: TypeQuery = None,
+    region: RegionQuery = None,
+    status: StatusQuery = None,
+    severity: SeverityQuery = None,
+    since: Annotated[Instant | None, Query()] = None,
+) -> JSONResponse:
+    """How many alerts GET /alerts would list with the same filter, by type, status and severity (issue #19: the
+    console's counts), summed over the services of the caller's domain: one grouped count in each."""
+    services = ALERT_DOMAINS.get(principal.role, tuple(SERVICES))
+    params = {
+        k: v
+        for k, v in {
+            "type": type_,
+            "region": region,
+            "status": status,
+            "severity": severity,
+            "since": since.isoformat() if since else None,
+        }.items()
+        if v is not None
+    }
+    responses = await asyncio.gather(
+        *(_call(request, s, "GET", "/internal/alerts/summary", params=params) for s in services)
+    )
+    total = AlertSummary()
+    for response in responses:
+        if response.status_code != 200:
+            return _passthrough(response)
+        part = AlertSummary.model_validate(response.json())
+        total.total += part.total
+        for mine, theirs in ((total.by_type, part.by_type), (total.by_status, part.by_status),
+                             (total.by_severity, part.by_severity)):
+            for key, count in theirs.items():
+                mine[key] = mine.get(key, 0) + count
+    return JSONResponse(total.model_dump())
+
+
 def _owner(alert_id: str) -> str:
     found = ALERT_ID.match(alert_id)
     if found is None or found["service"] not in SERVICES:
         raise NotFound(f"没有这条预警 / no alert {alert_id}")
     return found["service"]
+
+
+@router.get("/{alert_id}")
+async def one_alert(alert_id: str, request: Request, principal: PrincipalDep) -> JSONResponse:
+    """One alert, as GET /alerts lists it (issue #19: the console's alert page): to whom the list would show it (its
+    domain, its jurisdiction), else 404 as unknown."""
+    service = _owner(alert_id)
+    if service not in ALERT_DOMAINS.get(principal.role, tuple(SERVICES)):
+        raise NotFound(f"没有这条预警 / no alert {alert_id}")
+    return _passthrough(await _call(request, service, "GET", f"/internal/alerts/{alert_id}"))
 
 
 @router.post("/{alert_id}/acknowledge")

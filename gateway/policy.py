@@ -93,6 +93,9 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/audit/entries/{seq}", INSPECTOR, ADMIN, target=GATEWAY),
     _r("GET", "/audit/consistency", INSPECTOR, ADMIN, target=GATEWAY, problems=(404,)),
     _r("GET", "/alerts", INSPECTOR, ADMIN, FINANCE, PM, LENDER, target=GATEWAY),
+    # issue #19: the counts of a filter, and one alert, to whom the list shows them (their domain, their jurisdiction)
+    _r("GET", "/alerts/summary", INSPECTOR, ADMIN, FINANCE, PM, LENDER, target=GATEWAY),
+    _r("GET", "/alerts/{alert_id}", INSPECTOR, ADMIN, FINANCE, PM, LENDER, target=GATEWAY),
     _r("POST", "/alerts/scan", ADMIN, INSPECTOR, target=GATEWAY, max_body=SMALL_BODY),
     _r("GET", "/alerts/scans/{scan_id}", ADMIN, INSPECTOR, target=GATEWAY),
     _r("POST", "/alerts/{alert_id}/acknowledge", INSPECTOR, target=GATEWAY, max_body=SMALL_BODY),

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from gateway.console import audit, auth_pages, finance, home, trace
+from gateway.console import alerts, audit, auth_pages, finance, home, trace
 from gateway.console.api import Loopback
 from gateway.console.render import render
 
@@ -24,6 +24,7 @@ PAGES: tuple[BaseRoute, ...] = (
     *trace.ROUTES,
     *audit.ROUTES,
     *finance.ROUTES,
+    *alerts.ROUTES,
 )
 
 

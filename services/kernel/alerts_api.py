@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 
 from services.kernel.alerts import DetectorRegistry, Severity
 from services.kernel.alerts_scan import run_detectors
-from services.kernel.alerts_schemas import AlertNoteIn, AlertRead, AlertStatus, ScanIn, ScanOut
-from services.kernel.alerts_store import get_alert, list_alerts, transition
+from services.kernel.alerts_schemas import AlertNoteIn, AlertRead, AlertStatus, AlertSummary, ScanIn, ScanOut
+from services.kernel.alerts_store import get_alert, list_alerts, summarise_alerts, transition
 from services.kernel.errors import NotFound
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
 from services.kernel.types import AnyRegionCode
@@ -50,13 +50,27 @@ def alerts_router(service: str, registry: DetectorRegistry) -> APIRouter:
             limit=limit,
         )
 
+    @router.get("/summary", response_model=AlertSummary)
+    async def get_summary(
+        session: SessionDep,
+        principal: PrincipalDep,
+        type_: TypeQuery = None,
+        region: RegionQuery = None,
+        status: StatusQuery = None,
+        severity: SeverityQuery = None,
+        since: datetime | None = None,
+    ) -> AlertSummary:
+        return await summarise_alerts(
+            session, principal=principal, type_=type_, region=region, status=status, severity=severity, since=since
+        )
+
     @router.get("/{alert_id}", response_model=AlertRead)
     async def one_alert(alert_id: str, session: SessionDep, principal: PrincipalDep) -> AlertRead:
-        """One alert, for a service that names it (a case opened from it, issue #16): services only (S1)."""
-        if principal.role != "service":
-            raise NotFound(f"没有这条预警 / no alert {alert_id}")
+        """One alert: to a service that names it (a case opened from it, issue #16) whatever its region; to a person
+        or key (GET /alerts/{alert_id}, issue #19) inside their jurisdiction only, else as unknown (S1: the list
+        would not show it either)."""
         found = await get_alert(session, alert_id)
-        if found is None:
+        if found is None or (principal.role != "service" and not principal.covers(found.region_code)):
             raise NotFound(f"没有这条预警 / no alert {alert_id}")
         return found
 

@@ -39,6 +39,15 @@ class AlertRead(BaseModel):
     notes: list[AlertNote]
 
 
+class AlertSummary(BaseModel):
+    """How many alerts a filter selects, by type, by status and by severity (the console's counts, issue #19)."""
+
+    total: int = 0
+    by_type: dict[str, int] = Field(default_factory=dict)
+    by_status: dict[str, int] = Field(default_factory=dict)
+    by_severity: dict[str, int] = Field(default_factory=dict)
+
+
 class AlertNoteIn(Input):
     note: str = Field(default="", max_length=4000)
 

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.kernel.alerts import AlertDraft
-from services.kernel.alerts_schemas import AlertNote, AlertRead, ScanOut, Subject
+from services.kernel.alerts_schemas import AlertNote, AlertRead, AlertSummary, ScanOut, Subject
 from services.kernel.errors import Conflict, NotFound, ValidationProblem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
@@ -136,6 +136,51 @@ async def _read(session: AsyncSession, alerts: list[Alert]) -> list[AlertRead]:
     ]
 
 
+def _filter(
+    principal: Principal,
+    *,
+    type_: str | None,
+    region: str | None,
+    status: str | None,
+    severity: str | None,
+    since: datetime | None,
+) -> list[ColumnElement[bool]]:
+    """The conditions of a filter of the alerts list, inside the reader's jurisdiction."""
+    conditions = within_reach(col(Alert.region_code), principal, region)
+    for column, value in ((Alert.type, type_), (Alert.status, status), (Alert.severity, severity)):
+        if value:
+            conditions.append(col(column) == value)
+    if since:
+        conditions.append(col(Alert.raised_at) >= since)
+    return conditions
+
+
+async def summarise_alerts(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    type_: str | None,
+    region: str | None,
+    status: str | None,
+    severity: str | None,
+    since: datetime | None,
+) -> AlertSummary:
+    """How many alerts the list's filter selects, by type, status and severity: one grouped count."""
+    conditions = _filter(principal, type_=type_, region=region, status=status, severity=severity, since=since)
+    query = (
+        select(col(Alert.type), col(Alert.status), col(Alert.severity), func.count())
+        .where(*conditions)
+        .group_by(col(Alert.type), col(Alert.status), col(Alert.severity))
+    )
+    summary = AlertSummary()
+    for type_name, status_name, severity_name, count in (await session.execute(query)).all():
+        summary.total += count
+        for counts, key in ((summary.by_type, type_name), (summary.by_status, status_name),
+                            (summary.by_severity, severity_name)):
+            counts[key] = counts.get(key, 0) + count
+    return summary
+
+
 async def list_alerts(
     session: AsyncSession,
     *,
@@ -149,12 +194,9 @@ async def list_alerts(
     limit: int,
 ) -> Page[AlertRead]:
     """Newest first, inside the reader's jurisdiction (a region out of its reach lists nothing)."""
-    query = select(Alert).where(*within_reach(col(Alert.region_code), principal, region))
-    for column, value in ((Alert.type, type_), (Alert.status, status), (Alert.severity, severity)):
-        if value:
-            query = query.where(col(column) == value)
-    if since:
-        query = query.where(col(Alert.raised_at) >= since)
+    query = select(Alert).where(
+        *_filter(principal, type_=type_, region=region, status=status, severity=severity, since=since)
+    )
     key = decode_cursor(cursor, 2)
     if key is not None:
         at, last_id = datetime.fromisoformat(str(key[0])), str(key[1])

@@ -267,9 +267,9 @@ async def test_two_moves_at_once_one_wins_the_other_is_refused(site: Site) -> No
         assert after["state"] in ("accepted", "returned")
 
 
-async def test_a_service_alone_reads_one_alert_of_another(site: Site, stack: Stack) -> None:
+async def test_a_service_reads_one_alert_of_any_region_a_person_of_their_own(site: Site, stack: Stack) -> None:
     """GET /internal/alerts/{id}: answered to a service principal (the oversight service), whatever the region;
-    not to a principal the gateway signed for a person."""
+    to a principal the gateway signed for a person (GET /alerts/{id}, issue #19) inside their jurisdiction only."""
     alert = await site.alert()
     url = f"{stack.service_urls['funds']}/internal/alerts/{alert}"
     service = Principal(id="service:oversight", role="service", region_code="000000", name="oversight")
@@ -277,7 +277,10 @@ async def test_a_service_alone_reads_one_alert_of_another(site: Site, stack: Sta
         found = await client.get(url, headers=signed(stack, "GET", url, service))
         as_inspector = await client.get(url, headers=signed(
             stack, "GET", url, Principal(id="x", role="inspector", region_code=COUNTY)))
+        as_neighbour = await client.get(url, headers=signed(
+            stack, "GET", url, Principal(id="y", role="inspector", region_code=OTHER_COUNTY)))
         missing_url = f"{stack.service_urls['funds']}/internal/alerts/alert-funds_{'0' * 26}"
         missing = await client.get(missing_url, headers=signed(stack, "GET", missing_url, service))
     assert found.status_code == 200 and found.json()["id"] == alert and found.json()["region_code"] == COUNTY
-    assert as_inspector.status_code == 404 and missing.status_code == 404
+    assert as_inspector.status_code == 200 and as_inspector.json()["id"] == alert
+    assert as_neighbour.status_code == 404 and missing.status_code == 404

@@ -344,6 +344,17 @@ def alerts_seen(*, listed: bool) -> Expect:
     return Expect(200, check=check)
 
 
+def alerts_counted(*, counted: bool) -> Expect:
+    """GET /alerts/summary of the place's region: its MATRIX_TEST alerts counted, or none (a region out of reach)."""
+
+    def check(response: httpx.Response, world: World, place: Place, role: str) -> None:
+        body = response.json()
+        found = body["by_type"].get("MATRIX_TEST", 0)
+        assert (found > 0) == counted and body["total"] >= found, (role, place.county, body)
+
+    return Expect(200, check=check)
+
+
 def audit_rows(*, empty: bool) -> Expect:
     def check(response: httpx.Response, world: World, place: Place, role: str) -> None:
         if response.headers["content-type"].startswith("text/csv"):
@@ -542,6 +553,14 @@ SPECS: dict[tuple[str, str], Spec] = {
                                                                 lambda p: {"from": 1, "to": 2})),
     ("GET", "/alerts"): spec(EVERY_ROLE, get(lambda p: "/alerts", lambda p: {"type": "MATRIX_TEST", "limit": 500}),
                              own=alerts_seen(listed=True), other=alerts_seen(listed=False)),
+    # issue #19: the counts of the same filter (the place's alerts counted in OWN, none asked of another region)
+    ("GET", "/alerts/summary"): spec(EVERY_ROLE, get(lambda p: "/alerts/summary",
+                                                     lambda p: {"type": "MATRIX_TEST", "region": p.county}),
+                                     own=alerts_counted(counted=True), other=alerts_counted(counted=False)),
+    # one alert: a registry alert is the project managers' and lenders' domain, not finance's (their list's rule)
+    ("GET", "/alerts/{alert_id}"): spec(EVERY_ROLE, get(lambda p: f"/alerts/{p.alerts['registry']}"),
+                                        other=Expect(404, "NOT_FOUND"),
+                                        own_by_role={FINANCE: Expect(404, "NOT_FOUND")}),
     ("POST", "/alerts/scan"): same({ADMIN, INSPECTOR}, post(lambda p: "/alerts/scan", lambda w, p: {
         "as_of": "2015-01-01"}), Expect(202)),  # a job (issue #20): followed in tests/platform/test_alerts.py
     ("GET", "/alerts/scans/{scan_id}"): same({ADMIN, INSPECTOR}, get(_fixed("/alerts/scans/none")),
