@@ -154,7 +154,8 @@ class Door:
             raise too_large(found.route.max_body)  # at once: not a byte of it is read, nor forwarded
         if found.route.target == GATEWAY:
             state = scope.setdefault("state", {})
-            state.update(principal=ex.principal, request_id=ex.request_id)
+            # `signed`: the session a cookie authenticates (None for a key): a password change keeps it (S22)
+            state.update(principal=ex.principal, request_id=ex.request_id, signed=signed)
             await self.app(scope, await _read_within(receive, found.route.max_body), responder.send)
             return
         await self._forward(scope, receive, responder, found.route, headers, ex)

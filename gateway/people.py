@@ -5,6 +5,9 @@ S18: a password is stored only as an argon2id hash (argon2-cffi's defaults, RFC 
 parameters), verified off the event loop, and never logged; a wrong login and a wrong password get the same answer.
 S19: after LOCKOUT_FAILURES failed sign-ins of one login within LOCKOUT_WINDOW, with no success since, that login is
 refused even with the right password until LOCKOUT_WINDOW after the last failure; every attempt is recorded.
+S21: a person with the second factor on signs in with a current code too (gateway/totp.py); a missing or wrong one
+is a failed attempt like a wrong password (S19), told apart (`TOTP_REQUIRED`, `TOTP_WRONG`) only once the password
+was right. A wrong code or current password given to change one's own account is a failed attempt too (S19, S22).
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.sql.selectable import ScalarSelect
 
+from gateway import totp
 from gateway.models import principal_revocations, sign_in_attempts, user_passwords, users
 
 HASHER = PasswordHasher()
@@ -54,7 +61,7 @@ class SignIn:
     refused: str | None = None
 
 
-async def _locked_out(conn: AsyncConnection, login: str) -> bool:
+async def locked_out(conn: AsyncConnection | AsyncSession, login: str) -> bool:
     """S19: LOCKOUT_FAILURES failures within LOCKOUT_WINDOW of now, none of them before the last success."""
     last_success = (
         select(func.max(sign_in_attempts.c.at))
@@ -74,21 +81,34 @@ async def _locked_out(conn: AsyncConnection, login: str) -> bool:
     return int(failures) >= LOCKOUT_FAILURES
 
 
-async def sign_in(engine: AsyncEngine, login: str, password: str) -> SignIn:
-    """S18, S19: who this login and password are, or the refusal (`WRONG_CREDENTIALS`, `LOCKED_OUT`); recorded."""
+async def record_attempt(engine: AsyncEngine, login: str, refused: str | None) -> None:
+    """Every attempt is recorded (S19), in a transaction of its own: a refusal rolls the request's back, not this."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(sign_in_attempts).values(login=login, succeeded=refused is None, reason=refused or "ok")
+        )
+
+
+def current_password() -> ScalarSelect[Any]:
+    """The person's latest password hash, for a query naming `users`."""
+    return (
+        select(user_passwords.c.password_hash)
+        .where(user_passwords.c.principal_id == users.c.principal_id)
+        .order_by(user_passwords.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+async def sign_in(engine: AsyncEngine, login: str, password: str, code: str = "", *, fernet: Fernet) -> SignIn:
+    """S18, S19, S21: who this login, password (and code, with the second factor on) are, or the refusal
+    (`WRONG_CREDENTIALS`, `LOCKED_OUT`, `TOTP_REQUIRED`, `TOTP_WRONG`); recorded."""
     login = normal_login(login)[:64]
     async with engine.connect() as conn:
-        locked = await _locked_out(conn, login)
-        current = (
-            select(user_passwords.c.password_hash)
-            .where(user_passwords.c.principal_id == users.c.principal_id)
-            .order_by(user_passwords.c.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
+        locked = await locked_out(conn, login)
         row = (
             await conn.execute(
-                select(users.c.principal_id, current.label("password_hash"))
+                select(users.c.principal_id, current_password().label("password_hash"))
                 .select_from(
                     users.outerjoin(
                         principal_revocations, principal_revocations.c.principal_id == users.c.principal_id
@@ -98,16 +118,28 @@ async def sign_in(engine: AsyncEngine, login: str, password: str) -> SignIn:
             )
         ).first()
     matched = await password_matches(row.password_hash if row and row.password_hash else _DUMMY_HASH, password)
-    if locked:
-        outcome = SignIn(None, "LOCKED_OUT")
-    elif row is None or not matched:
-        outcome = SignIn(None, "WRONG_CREDENTIALS")
-    else:
-        outcome = SignIn(row.principal_id)
     async with engine.begin() as conn:
+        if locked:
+            outcome = SignIn(None, "LOCKED_OUT")
+        elif row is None or not matched:
+            outcome = SignIn(None, "WRONG_CREDENTIALS")
+        else:
+            outcome = await _second_factor(conn, fernet, row.principal_id, code)
         await conn.execute(
             insert(sign_in_attempts).values(
                 login=login, succeeded=outcome.refused is None, reason=outcome.refused or "ok"
             )
         )
     return outcome
+
+
+async def _second_factor(conn: AsyncConnection, fernet: Fernet, principal_id: str, code: str) -> SignIn:
+    """S21: with the second factor on, a current code not used before; its step recorded with the attempt."""
+    second = await totp.state_of(conn, principal_id)
+    if second.state != totp.ENABLED or second.secret_encrypted is None:
+        return SignIn(principal_id)
+    if not code.strip():
+        return SignIn(None, "TOTP_REQUIRED")
+    if not await totp.use_code(conn, fernet, principal_id, second.secret_encrypted, code):
+        return SignIn(None, "TOTP_WRONG")
+    return SignIn(principal_id)

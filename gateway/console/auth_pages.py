@@ -9,12 +9,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from gateway import people
+from gateway import people, totp
 from gateway.console.guard import csrf_ok
 from gateway.console.messages import LANGUAGES
 from gateway.console.render import LANG_COOKIE, render, signed_of
 from gateway.sessions import COOKIE, SESSION_HOURS
+from services.kernel.settings import get_settings
 
+REFUSALS = {"LOCKED_OUT": "auth.locked", "TOTP_REQUIRED": "account.totp_required", "TOTP_WRONG": "auth.totp_wrong"}
 PRE_COOKIE = "ft_pre"  # the sign-in form's own CSRF token (no session yet): a double-submit cookie
 
 
@@ -53,9 +55,12 @@ async def login(request: Request) -> Response:
     pre = request.cookies.get(PRE_COOKIE, "")
     if not pre or not hmac.compare_digest(pre, str(form.get("pre", ""))):
         return _form(request, status=403, error_key="auth.expired", login=login_name)
-    outcome = await people.sign_in(request.app.state.gateway.state.engine, login_name, password)
+    outcome = await people.sign_in(
+        request.app.state.gateway.state.engine, login_name, password, str(form.get("totp", ""))[:16],
+        fernet=totp.fernet_for(get_settings().service_secret),
+    )
     if outcome.principal_id is None:
-        key = "auth.locked" if outcome.refused == "LOCKED_OUT" else "auth.wrong"
+        key = REFUSALS.get(outcome.refused or "", "auth.wrong")
         return _form(request, status=401, error_key=key, login=login_name)
     token = await request.app.state.gateway.state.session_store.open(outcome.principal_id)
     response = RedirectResponse(_next(str(form.get("next", ""))), status_code=303)
