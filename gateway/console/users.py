@@ -29,7 +29,8 @@ async def _page(
     listed = await api.get("/admin/users", limit=PAGE_SIZE, cursor=cursor)
     return render(
         request, "users/users.html", status=status, users=listed["items"], next_cursor=listed["next_cursor"],
-        problem=shown(problem), values=values or {}, roles=ROLES, idem=str(uuid.uuid4()),
+        problem=shown(problem), values={**dict.fromkeys(FIELDS, ""), **(values or {})}, roles=ROLES,
+        idem=str(uuid.uuid4()),
         created=request.query_params.get("created", "")[:64],
     )
 
