@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from gateway import admin, alerts_api, audit_api, internal, ops, organisations, people_api, proofs_api
+from gateway import admin, alerts_api, audit_api, internal, me_api, ops, organisations, people_api, proofs_api
 from gateway.audit import AuditWriter
 from gateway.audit_settings import get_audit_settings
 from gateway.auth import Authenticator, admin_token
@@ -115,6 +115,7 @@ def create_app() -> FastAPI:
     app.include_router(proofs_api.router)
     app.include_router(alerts_api.router)
     app.include_router(people_api.router)
+    app.include_router(me_api.router)
     console = create_console(app)
     app.mount("/console", console)  # the door lets it in (gateway/door.py: `_console`)
     app.add_middleware(Door, state=app.state)

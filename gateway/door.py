@@ -158,7 +158,8 @@ class Door:
             raise too_large(found.route.max_body)  # at once: not a byte of it is read, nor forwarded
         if found.route.target == GATEWAY:
             state = scope.setdefault("state", {})
-            state.update(principal=ex.principal, request_id=ex.request_id)
+            # `signed`: the session a cookie authenticates (None for a key): a password change keeps it (S22)
+            state.update(principal=ex.principal, request_id=ex.request_id, signed=signed)
             replay = await _read_within(receive, found.route.max_body)
             if found.route.secret_body:  # the route's own record of the change keeps the keyed digest too (S18)
                 state["signed_body_sha256"] = ex.body_digest.hexdigest()

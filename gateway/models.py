@@ -177,6 +177,33 @@ sign_in_attempts = Table(
 )
 append_only(sign_in_attempts)
 
+# The optional second factor (issue #19, S21): a person's TOTP states, the latest row winning (pending when enrolled,
+# enabled when confirmed with a code, disabled when turned off with one). The secret is kept only encrypted (Fernet,
+# under a key derived from the service secret: gateway/totp.py). A code's time step, once accepted, is recorded, and
+# no step up to it is accepted again for that person (no replay within its window).
+user_totp = Table(
+    "user_totp",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("principal_id", String(64), ForeignKey("users.principal_id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("secret_encrypted", Text, nullable=True),
+    Column("set_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("state IN ('pending', 'enabled', 'disabled')", name="ck_user_totp_state"),
+    CheckConstraint("(state = 'disabled') = (secret_encrypted IS NULL)", name="ck_user_totp_secret"),
+    Index("ix_user_totp_principal", "principal_id", "id"),
+)
+append_only(user_totp)
+
+totp_uses = Table(
+    "totp_uses",
+    metadata,
+    Column("principal_id", String(64), ForeignKey("users.principal_id"), primary_key=True),
+    Column("step", BigInteger, primary_key=True),
+    Column("used_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+append_only(totp_uses)
+
 audit_inbox = Table(
     "audit_inbox",
     metadata,

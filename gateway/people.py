@@ -3,12 +3,16 @@ in (S18, S19) and creates users. Sessions are gateway/sessions.py.
 
 S18: a password is stored only as an argon2id hash (argon2-cffi's defaults, RFC 9106's second recommended
 parameters), verified off the event loop, and never logged; a wrong login and a wrong password get the same answer.
-S19: after LOCKOUT_FAILURES wrong passwords for one login within LOCKOUT_WINDOW, with no success since, that login is
-refused even with the right password until LOCKOUT_WINDOW after the last wrong one (a refusal while locked does not
-extend the lock); the sign-ins of one login are taken one at a time (an advisory lock on the login), so a burst sent
-at once is judged attempt by attempt; every attempt is recorded with the client's keyed tag and its request id.
-Hashing runs on a small pool of its own (argon2id takes 64 MiB and most of a core a time): at most HASH_WORKERS at
-once and HASH_QUEUE waiting, beyond which a sign-in is refused at once as `BUSY` (nothing is recorded or hashed).
+S19: after LOCKOUT_FAILURES wrong secrets for one login within LOCKOUT_WINDOW (a wrong password, or a wrong code:
+COUNTED_FAILURES), with no success since, that login is refused even with the right password until LOCKOUT_WINDOW
+after the last wrong one (a refusal while locked does not extend the lock); the sign-ins of one login are taken one
+at a time (an advisory lock on the login), so a burst sent at once is judged attempt by attempt; every attempt is
+recorded with the client's keyed tag and its request id. Hashing runs on a small pool of its own (argon2id takes
+64 MiB and most of a core a time): at most HASH_WORKERS at once and HASH_QUEUE waiting, beyond which a sign-in is
+refused at once as `BUSY` (nothing is recorded or hashed).
+S21: a person with the second factor on signs in with a current code too (gateway/totp.py); a missing or wrong one
+is refused (`TOTP_REQUIRED`, `TOTP_WRONG`) only once the password was right; a wrong one counts towards S19's lock.
+A wrong code or current password given to change one's own account counts too (S19, S22).
 """
 
 from __future__ import annotations
@@ -20,14 +24,17 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.selectable import ScalarSelect
 
+from gateway import totp
 from gateway.models import principal_revocations, sign_in_attempts, user_passwords, users
 
 T = TypeVar("T")
@@ -41,7 +48,7 @@ HASH_WORKERS, HASH_QUEUE = 2, 4
 _HASHING = ThreadPoolExecutor(max_workers=HASH_WORKERS, thread_name_prefix="argon2")
 _hashing_now = 0  # sign-ins hashing or waiting to (this process)
 # What counts towards S19's lock: a wrong secret; a refusal while locked is not one (it would extend the lock).
-COUNTED_FAILURES = ("WRONG_CREDENTIALS", "TOTP_WRONG")
+COUNTED_FAILURES = ("WRONG_CREDENTIALS", "TOTP_WRONG", "WRONG_PASSWORD")
 # Verified against when the login is unknown, so that an unknown login costs what a known one does (S18).
 _DUMMY_HASH = HASHER.hash("fundtrack: no such user")
 
@@ -94,7 +101,7 @@ class SignIn:
     refused: str | None = None
 
 
-async def _locked_out(conn: AsyncConnection, login: str) -> bool:
+async def locked_out(conn: AsyncConnection | AsyncSession, login: str) -> bool:
     """S19: LOCKOUT_FAILURES failures within LOCKOUT_WINDOW of now, none of them before the last success."""
     last_success = (
         select(func.max(sign_in_attempts.c.at))
@@ -114,25 +121,51 @@ async def _locked_out(conn: AsyncConnection, login: str) -> bool:
     return int(failures) >= LOCKOUT_FAILURES
 
 
+async def record_attempt(
+    engine: AsyncEngine, login: str, refused: str | None, *, client: str = "", request_id: str = ""
+) -> None:
+    """Every attempt is recorded (S19), in a transaction of its own: a refusal rolls the request's back, not this."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(sign_in_attempts).values(login=login, succeeded=refused is None, reason=refused or "ok",
+                                            client=client[:64], request_id=request_id[:128])
+        )
+
+
+def current_password() -> ScalarSelect[Any]:
+    """The person's latest password hash, for a query naming `users`."""
+    return (
+        select(user_passwords.c.password_hash)
+        .where(user_passwords.c.principal_id == users.c.principal_id)
+        .order_by(user_passwords.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 async def sign_in(
-    engine: AsyncEngine, login: str, password: str, *, client: str = "", request_id: str = ""
+    engine: AsyncEngine, login: str, password: str, code: str = "", *, fernet: Fernet, client: str = "",
+    request_id: str = "",
 ) -> SignIn:
-    """S18, S19: who this login and password are, or the refusal (`WRONG_CREDENTIALS`, `LOCKED_OUT`, `BUSY`)."""
+    """S18, S19, S21: who this login, password (and code, with the second factor on) are, or the refusal
+    (`WRONG_CREDENTIALS`, `LOCKED_OUT`, `TOTP_REQUIRED`, `TOTP_WRONG`, `BUSY`); recorded."""
     login = normal_login(login)
     try:
         async with _slot():
-            return await _sign_in(engine, login, password, client=client, request_id=request_id)
+            return await _sign_in(engine, login, password, code, fernet=fernet, client=client, request_id=request_id)
     except Busy:
         return SignIn(None, "BUSY")
 
 
-async def _sign_in(engine: AsyncEngine, login: str, password: str, *, client: str, request_id: str) -> SignIn:
+async def _sign_in(
+    engine: AsyncEngine, login: str, password: str, code: str, *, fernet: Fernet, client: str, request_id: str
+) -> SignIn:
     if _LOGIN.fullmatch(login) is None:  # no user has such a login (nor can a NUL reach the database)
         await password_matches(_DUMMY_HASH, password)
         return SignIn(None, "WRONG_CREDENTIALS")
     async with engine.begin() as conn:  # one sign-in of a login at a time, until its attempt is recorded
         await conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 19))"), {"key": login})
-        locked = await _locked_out(conn, login)
+        locked = await locked_out(conn, login)
         row = (await conn.execute(_current_password(login))).first()
         matched = await password_matches(row.password_hash if row and row.password_hash else _DUMMY_HASH, password)
         if locked:
@@ -140,7 +173,7 @@ async def _sign_in(engine: AsyncEngine, login: str, password: str, *, client: st
         elif row is None or not matched:
             outcome = SignIn(None, "WRONG_CREDENTIALS")
         else:
-            outcome = SignIn(row.principal_id)
+            outcome = await _second_factor(conn, fernet, row.principal_id, code)
         await conn.execute(
             insert(sign_in_attempts).values(
                 login=login, succeeded=outcome.refused is None, reason=outcome.refused or "ok", client=client[:64],
@@ -152,17 +185,22 @@ async def _sign_in(engine: AsyncEngine, login: str, password: str, *, client: st
 
 def _current_password(login: str) -> Select[tuple[str, str | None]]:
     """The login's principal (not revoked) and its latest password hash."""
-    current = (
-        select(user_passwords.c.password_hash)
-        .where(user_passwords.c.principal_id == users.c.principal_id)
-        .order_by(user_passwords.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
     return (
-        select(users.c.principal_id, current.label("password_hash"))
+        select(users.c.principal_id, current_password().label("password_hash"))
         .select_from(
             users.outerjoin(principal_revocations, principal_revocations.c.principal_id == users.c.principal_id)
         )
         .where(users.c.login == login, principal_revocations.c.principal_id.is_(None))
     )
+
+
+async def _second_factor(conn: AsyncConnection, fernet: Fernet, principal_id: str, code: str) -> SignIn:
+    """S21: with the second factor on, a current code not used before; its step recorded with the attempt."""
+    second = await totp.state_of(conn, principal_id)
+    if second.state != totp.ENABLED or second.secret_encrypted is None:
+        return SignIn(principal_id)
+    if not code.strip():
+        return SignIn(None, "TOTP_REQUIRED")
+    if not await totp.use_code(conn, fernet, principal_id, second.secret_encrypted, code):
+        return SignIn(None, "TOTP_WRONG")
+    return SignIn(principal_id)

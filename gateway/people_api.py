@@ -10,12 +10,13 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from gateway import organisations, people
-from gateway.models import principals, user_passwords, users
+from gateway import organisations, people, totp
+from gateway.models import principal_revocations, principals, user_passwords, user_totp, users
 from services.kernel.app import service_router
 from services.kernel.errors import Conflict, ServiceUnavailable
 from services.kernel.ids import new_id
-from services.kernel.scope import S1, check_covers
+from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from services.kernel.scope import S1, check_covers, within_reach
 from services.kernel.types import AnyRegionCode, Input
 from services.kernel.uow import PrincipalDep, SessionDep
 
@@ -45,6 +46,11 @@ class UserRead(BaseModel):
     region_code: str
     organisation_id: str
     created_at: datetime
+
+
+class UserListed(UserRead):
+    revoked_at: datetime | None = None
+    totp_enabled: bool = Field(description="the person signs in with a code too (S21)")
 
 
 router = service_router("/admin", tags=["admin"])
@@ -102,3 +108,38 @@ async def create_user(body: UserCreate, session: SessionDep, caller: PrincipalDe
         organisation_id=principal.organisation_id,
         created_at=user.created_at,
     )
+
+
+@router.get("/users", response_model=Page[UserListed])
+async def list_users(
+    session: SessionDep, caller: PrincipalDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> Page[UserListed]:
+    """The people inside the admin's jurisdiction (S1), by principal id, as GET /admin/principals lists keys."""
+    latest_totp = (
+        select(user_totp.c.state)
+        .where(user_totp.c.principal_id == users.c.principal_id)
+        .order_by(user_totp.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            users.c.principal_id, users.c.login, users.c.created_at, principals.c.name, principals.c.role,
+            principals.c.region_code, principals.c.organisation_id, principal_revocations.c.revoked_at,
+            (latest_totp == totp.ENABLED).label("totp_enabled"),
+        )
+        .select_from(
+            users.join(principals, principals.c.id == users.c.principal_id).outerjoin(
+                principal_revocations, principal_revocations.c.principal_id == users.c.principal_id
+            )
+        )
+        .where(*within_reach(principals.c.region_code, caller))  # S1
+    )
+    key = decode_cursor(cursor, 1)
+    if key is not None:
+        query = query.where(users.c.principal_id > str(key[0]))
+    rows = (await session.execute(query.order_by(users.c.principal_id).limit(limit + 1))).all()
+    items = [
+        UserListed.model_validate({**dict(r._mapping), "totp_enabled": bool(r.totp_enabled)}) for r in rows
+    ]
+    return page_of(items, limit, lambda u: [u.principal_id])

@@ -77,6 +77,14 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/admin/principals", ADMIN, target=GATEWAY),
     # People (issue #19): an admin creates users inside its jurisdiction (S1); they sign in to the console
     _r("POST", "/admin/users", ADMIN, target=GATEWAY, max_body=SMALL_BODY, problems=(422,), secret_body=True),
+    _r("GET", "/admin/users", ADMIN, target=GATEWAY),
+    # A person's own account (issue #19, S21, S22): anyone may ask who they are; only a person (no key) has a
+    # password and a second factor to change (409 NOT_A_PERSON for a key). Passwords and codes: keyed in the trail.
+    _r("GET", "/me", *ANY_ROLE, target=GATEWAY),
+    _r("POST", "/me/password", *ANY_ROLE, target=GATEWAY, max_body=SMALL_BODY, secret_body=True),
+    _r("POST", "/me/totp", *ANY_ROLE, target=GATEWAY, max_body=SMALL_BODY, secret_body=True),
+    _r("POST", "/me/totp/confirm", *ANY_ROLE, target=GATEWAY, max_body=SMALL_BODY, secret_body=True),
+    _r("POST", "/me/totp/disable", *ANY_ROLE, target=GATEWAY, max_body=SMALL_BODY, secret_body=True),
     _r("DELETE", "/admin/principals/{principal_id}", ADMIN, target=GATEWAY),
     _r("POST", "/admin/organisations", ADMIN, target=GATEWAY),
     _r("GET", "/admin/organisations", ADMIN, target=GATEWAY),

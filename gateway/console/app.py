@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from gateway.console import alerts, audit, auth_pages, finance, home, trace
+from gateway.console import account, alerts, audit, auth_pages, finance, home, trace, users
 from gateway.console.api import Loopback
 from gateway.console.render import render
 
@@ -25,6 +25,8 @@ PAGES: tuple[BaseRoute, ...] = (
     *audit.ROUTES,
     *finance.ROUTES,
     *alerts.ROUTES,
+    *account.ROUTES,
+    *users.ROUTES,
 )
 
 

@@ -9,12 +9,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from gateway import people
+from gateway import people, totp
 from gateway.console.guard import cross_site, csrf_ok
 from gateway.console.messages import LANGUAGES
 from gateway.console.render import LANG_COOKIE, render, signed_of
 from gateway.sessions import COOKIE, SESSION_HOURS
+from services.kernel.settings import get_settings
 
+REFUSALS = {"LOCKED_OUT": "auth.locked", "TOTP_REQUIRED": "account.totp_required", "TOTP_WRONG": "auth.totp_wrong"}
 PRE_COOKIE = "ft_pre"  # the sign-in form's own CSRF token (no session yet): a double-submit cookie
 
 
@@ -60,12 +62,15 @@ async def login(request: Request) -> Response:
         response = _form(request, status=429, error_key="auth.too_many", login=login_name)
         response.headers["retry-after"] = str(admission.retry_after_s)
         return response
-    outcome = await people.sign_in(gateway.engine, login_name, password, client=str(state.get("client_tag", "")),
-                                   request_id=str(state.get("request_id", "")))
+    outcome = await people.sign_in(
+        gateway.engine, login_name, password, str(form.get("totp", ""))[:16],
+        fernet=totp.fernet_for(get_settings().service_secret), client=str(state.get("client_tag", "")),
+        request_id=str(state.get("request_id", "")),
+    )
     if outcome.principal_id is None:
         if outcome.refused == "BUSY":
             return _form(request, status=503, error_key="error.unavailable", login=login_name)
-        key = "auth.locked" if outcome.refused == "LOCKED_OUT" else "auth.wrong"
+        key = REFUSALS.get(outcome.refused or "", "auth.wrong")
         return _form(request, status=401, error_key=key, login=login_name)
     earlier = signed_of(request)
     if earlier is not None:  # a browser signs in as one person at a time: the session it had ends

@@ -3,10 +3,12 @@ a page names its words by key, and a key missing here fails the tests (tests/con
 
 from __future__ import annotations
 
+from gateway.console.words import account as account_words
 from gateway.console.words import alerts as alerts_words
 from gateway.console.words import audit as audit_words
 from gateway.console.words import finance as finance_words
 from gateway.console.words import trace as trace_words
+from gateway.console.words import users as users_words
 
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
@@ -77,10 +79,12 @@ BASE: dict[str, tuple[str, str]] = {
 # Each desk keeps its words beside its pages (gateway/console/words/<desk>.py: WORDS) and is named here once.
 SECTIONS: tuple[dict[str, tuple[str, str]], ...] = (
     BASE,
+    account_words.WORDS,
     alerts_words.WORDS,
     audit_words.WORDS,
     finance_words.WORDS,
     trace_words.WORDS,
+    users_words.WORDS,
 )
 
 

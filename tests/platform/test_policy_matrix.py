@@ -72,6 +72,7 @@ class Place:
     allocation: str = ""  # from the province to the county
     appropriation: str = ""  # the county's own budget
     principal: str = ""  # a key of the county (listed, revoked)
+    user: str = ""  # a person of the county (listed, issue #19)
     organisation: str = ""  # an organisation of the county (listed)
     case: str = ""  # an oversight case of the county: closed in OWN (answered by OWN's finance caller), else open
     document: str = ""  # sha256 of an evidence document: cited by OWN's case's answer, elsewhere by none (E1)
@@ -221,6 +222,9 @@ async def _place(county: str, source: str, admin: Api, make_principal: MakePrinc
     pm = await make_principal(PM, county)
     lender = await make_principal(LENDER, county)
     place.principal = pm.principal_id
+    place.user = (await _ok(await admin.post("/admin/users", json={
+        "login": f"mx-{uuid.uuid4().hex[:10]}", "password": "matrix password 1", "name": "矩阵用户", "role": PM,
+        "region_code": county})))["principal_id"]
     place.organisation = (await _ok(await admin.post("/admin/organisations", json={
         "name": f"县{county}财政局", "kind": "finance_bureau", "region_code": county})))["id"]
     await _projects(place, pm)
@@ -471,6 +475,14 @@ def _case_move(move: str) -> Spec:
                 own=refusal)
 
 
+NOT_A_PERSON = Expect(409, "NOT_A_PERSON")
+
+
+def _a_key_is_no_person(response: httpx.Response, world: World, place: Place, role: str) -> None:
+    body = response.json()
+    assert (body["role"], body["region_code"], body["login"]) == (role, OWN, None), body
+
+
 SPECS: dict[tuple[str, str], Spec] = {
     # Public: no key needed, and a key changes nothing
     **{("GET", path): same(ANYONE, get(_fixed(path))) for path in (
@@ -506,6 +518,16 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("POST", "/admin/users"): spec({ADMIN}, post(lambda p: "/admin/users", lambda w, p: {
         "login": f"mx-{uuid.uuid4().hex[:10]}", "password": "matrix password 1", "name": "矩阵用户",
         "role": INSPECTOR, "region_code": p.county}), own=CREATED),
+    ("GET", "/admin/users"): spec({ADMIN}, get(lambda p: "/admin/users", lambda p: {"limit": 500}),
+                                  own=listing("principal_id", lambda p: p.user, listed=True),
+                                  other=listing("principal_id", lambda p: p.user, listed=False)),
+    # A person's own account (S21, S22): anyone asks who they are; a key has no password nor second factor to change
+    ("GET", "/me"): same(EVERY_ROLE, get(_fixed("/me")), Expect(200, check=_a_key_is_no_person)),
+    ("POST", "/me/password"): same(EVERY_ROLE, post(_fixed("/me/password"), lambda w, p: {
+        "current_password": "matrix password 1", "new_password": "matrix password 2"}), NOT_A_PERSON),
+    ("POST", "/me/totp"): same(EVERY_ROLE, lambda w, p: Call("POST", "/me/totp"), NOT_A_PERSON),
+    **{("POST", f"/me/totp/{verb}"): same(EVERY_ROLE, post(_fixed(f"/me/totp/{verb}"), lambda w, p: {
+        "code": "123456"}), NOT_A_PERSON) for verb in ("confirm", "disable")},
     # Oversight (issue #16): an inspector's cases, answered by the responsible organisation (O6)
     ("POST", "/oversight/cases"): spec({INSPECTOR}, post(lambda p: "/oversight/cases", lambda w, p: {
         "region_code": p.county, "title": "矩阵", "complaint_ref": "MX-2"}), own=CREATED),

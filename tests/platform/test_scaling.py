@@ -73,6 +73,8 @@ PLAN: dict[str, Plan] = {
     "gateway.user_passwords": Plan(REFERENCE, "a row per password set: a few per person"),
     "gateway.sessions": Plan(LOCAL, "a row per sign-in, millions a year; read by its token's digest only"),
     "gateway.session_ends": Plan(LOCAL, "at most one per session"),
+    "gateway.user_totp": Plan(REFERENCE, "a few second-factor states per person who turns it on"),
+    "gateway.totp_uses": Plan(LOCAL, "an accepted code's time step per sign-in with the second factor; read by key"),
     "gateway.sign_in_attempts": Plan(LOCAL, "a row per attempt; read by (login, at) over the last 15 minutes"),
     "gateway.public_post_counts": Plan(LOCAL, "S16's rate counter: rows of the last minute only, UNLOGGED"),
     "*.audit_outbox": part("id", "one row per committed change, kept for good; id is assigned in commit order"),
