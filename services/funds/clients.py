@@ -61,6 +61,9 @@ class Eligibility(TypedDict):
     village_cadre: bool | None
 
 
+LOOKUP_PAGE = 1000  # ids a batch lookup asks at once (the projects service's limit)
+
+
 class Projects:
     """The projects service, as funds asks it: a project of the library (F4, F5)."""
 
@@ -75,6 +78,21 @@ class Projects:
         """F11: a contract of the project, or None."""
         path = f"/internal/projects/{quote(project_id, safe='')}/contracts/{quote(contract_id, safe='')}"
         return cast(Contract | None, await self.client.get_json(path))
+
+    async def projects_in(self, region_code: str, project_ids: Sequence[str]) -> dict[str, Project]:
+        """The projects among these that lie in `region_code` (one unknown or of another region is absent): one call
+        per LOOKUP_PAGE ids, whatever their number (F15-F18); 503 if it fails."""
+        found: dict[str, Project] = {}
+        wanted = list(dict.fromkeys(project_ids))
+        for start in range(0, len(wanted), LOOKUP_PAGE):
+            page = wanted[start:start + LOOKUP_PAGE]
+            response = await self.client.request("POST", "/internal/projects/lookup",
+                                                 json={"region_code": region_code, "project_ids": page})
+            if response.status_code != 200:
+                raise problems.projects_failed(response.status_code)
+            found.update({str(p["id"]): cast(Project, p) for p in response.json()["items"]})
+        return found
+
     async def villages(self, project_ids: Sequence[str]) -> dict[str, str | None]:
         """The village of each project (None: the projects service knows no such project), for F20; 503 if it
         fails."""

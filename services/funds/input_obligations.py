@@ -5,13 +5,12 @@ the industry share."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import input_rules, problems
-from services.funds.clients import Project, Projects
+from services.funds.clients import Projects
 from services.funds.input_schemas import (
     InputReport,
     ObligationResult,
@@ -30,7 +29,6 @@ from services.kernel.scope import check_covers
 
 RULES = {"revenue_increment": "F17", "recovered_idle": "F17", "year_on_year_growth": "F18", "industry_share": "F18"}
 INDUSTRY = "industry"
-PROJECT_CONCURRENCY = 8
 
 
 async def declare_revenue(session: AsyncSession, *, principal: Principal, body: RevenueCreate) -> RevenueRead:
@@ -67,17 +65,11 @@ async def _industry(session: AsyncSession, *, projects: Projects, region_code: s
                     fiscal_year: int) -> dict[str, tuple[int, int]]:
     """Per fund source: (arranged, of it to industry projects) in the region's counties in the year."""
     rows = await repository.arranged(session, prefix=jurisdiction_prefix(region_code), fiscal_year=fiscal_year)
-    gate = asyncio.Semaphore(PROJECT_CONCURRENCY)
-
-    async def one(project_id: str) -> Project | None:
-        async with gate:
-            return await projects.get_project(project_id)
-
-    ids = sorted({str(r.project_id) for r in rows})
-    found = dict(zip(ids, await asyncio.gather(*(one(i) for i in ids)), strict=True))
+    # one call per page of a thousand projects, not one per project (issue #20)
+    found = await projects.projects_in(region_code, sorted({str(r.project_id) for r in rows}))
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in rows:
-        project = found[str(r.project_id)]
+        project = found.get(str(r.project_id))
         totals[r.fund_source][0] += int(r.amount_fen)
         if project is not None and project["category"] == INDUSTRY:
             totals[r.fund_source][1] += int(r.amount_fen)

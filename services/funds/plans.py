@@ -5,7 +5,6 @@ anything is written: if it is down the request is refused with 503 and nothing c
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -13,7 +12,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds import codes, plan_rules, problems, rules
-from services.funds.clients import Project, Projects
+from services.funds.clients import Projects
 from services.funds.models import Plan, PlanVersion
 from services.funds.plan_schemas import (
     PlanAdjustment,
@@ -33,8 +32,6 @@ from services.kernel.errors import Problem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.scope import check_covers
-
-PROJECT_CONCURRENCY = 8  # planned projects asked of the projects service at once
 
 
 def check_county_office(principal: Principal, county_code: str) -> None:
@@ -58,14 +55,11 @@ async def _check_lines(session: AsyncSession, *, projects: Projects, county_code
     and the projects' total is within the sources' (F16). The projects service is asked before the database."""
     _check_once([s.fund_source for s in body.sources], "sources", "fund_source")
     _check_once([p.project_id for p in body.projects], "projects", "project_id")
-    gate = asyncio.Semaphore(PROJECT_CONCURRENCY)
-
-    async def one(project_id: str) -> Project | None:
-        async with gate:
-            return await projects.get_project(project_id)
-
-    found = await asyncio.gather(*(one(p.project_id) for p in body.projects))
-    for index, (line, project) in enumerate(zip(body.projects, found, strict=True)):
+    # one call per page of a thousand planned projects, not one per project (issue #20); another county's project
+    # is answered as none at all (F4, A5)
+    found = await projects.projects_in(county_code, [p.project_id for p in body.projects])
+    for index, line in enumerate(body.projects):
+        project = found.get(line.project_id)
         try:
             rules.check_project_in_library(project, county_code=county_code, project_id=line.project_id)
             assert project is not None

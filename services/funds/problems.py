@@ -364,6 +364,11 @@ def internal_only() -> NotFound:
 
 def registry_failed(status: int) -> ServiceUnavailable:
     return ServiceUnavailable(f"registry 服务出错 / the registry answered {status}", service="registry")
+
+
+def projects_failed(status: int) -> ServiceUnavailable:
+    return ServiceUnavailable(f"projects 服务出错 / the projects service answered {status}", service="projects")
+
 # The county's integration plan (issue #17 point 1, F15–F16)
 
 

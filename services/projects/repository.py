@@ -453,3 +453,12 @@ async def villages_of(session: AsyncSession, project_ids: Sequence[str]) -> dict
         return {}
     query = select(col(Project.id), col(Project.village_code)).where(col(Project.id).in_(list(project_ids)))
     return {str(i): str(v) for i, v in (await session.execute(query)).all()}
+
+
+async def projects_by_ids(session: AsyncSession, project_ids: Sequence[str], *, prefix: str) -> list[Project]:
+    """The projects among these whose county lies under `prefix` (funds' batch questions, F15-F18): one statement
+    for a page of ids; an unknown id, or a project of another region, is simply not among them."""
+    if not project_ids:
+        return []
+    query = projects_within(prefix).where(col(Project.id).in_(list(project_ids)))
+    return list((await session.execute(query)).scalars())
