@@ -86,6 +86,7 @@ async def judge(session: AsyncSession, *, projects: Projects, region_code: str,
     revenue = await repository.revenues(session, region_code=region_code, years=years)
     budget = await repository.appropriated(session, region_code=region_code, years=years)
     results: list[ObligationResult] = []
+    industry: dict[str, tuple[int, int]] | None = None  # asked once, however many industry obligations bind
     for o in found:
         share = int(o.share_bp or 0)
         if o.kind == "revenue_increment":
@@ -100,7 +101,9 @@ async def judge(session: AsyncSession, *, projects: Projects, region_code: str,
             results.append(_result(o, input_rules.year_on_year_growth(
                 appropriated_prev=budget.get(years[0], 0), appropriated_curr=budget.get(fiscal_year, 0))))
         else:
-            industry = await _industry(session, projects=projects, region_code=region_code, fiscal_year=fiscal_year)
+            if industry is None:
+                industry = await _industry(session, projects=projects, region_code=region_code,
+                                           fiscal_year=fiscal_year)
             results.extend(_result(o, input_rules.industry_share(share_bp=share, arranged_fen=total,
                                                                  industry_fen=part), key=source)
                            for source, (total, part) in industry.items())
