@@ -7,7 +7,6 @@ A service that is down or failing answers 503 through `ServiceClient`; the reque
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from datetime import date
@@ -139,7 +138,6 @@ FOUND_SECONDS = 300.0  # a region's first registered bureau stays its first (org
 NONE_SECONDS = 5.0  # a region without one is asked again soon: a bureau registered now is used within seconds
 _bureaus: dict[str, tuple[float, str | None]] = {}  # region → (until, the bureau's id or None), per process
 _clock = time.monotonic  # what the keeping is timed by (a test moves it on)
-BUREAU_CONCURRENCY = 8  # regions asked at once (a national scan names the bureaus of thousands of counties)
 
 
 class Gateway:
@@ -162,15 +160,23 @@ class Gateway:
         return bureau
 
     async def finance_bureaus(self, region_codes: Sequence[str]) -> dict[str, str | None]:
-        """The finance bureau of each region (None where there is none), a few asked at once."""
-        gate = asyncio.Semaphore(BUREAU_CONCURRENCY)
-
-        async def one(code: str) -> str | None:
-            async with gate:
-                return await self.finance_bureau(code)
-
+        """The finance bureau of each region (None where there is none): those not kept asked of the gateway one
+        page of a thousand regions a call, not one call per region (issue #20); 503 if it fails."""
+        now = _clock()
         codes = list(dict.fromkeys(region_codes))
-        return dict(zip(codes, await asyncio.gather(*(one(c) for c in codes)), strict=True))
+        known = {c: kept[1] for c in codes if (kept := _bureaus.get(c)) is not None and kept[0] > now}
+        asking = [c for c in codes if c not in known]
+        for start in range(0, len(asking), LOOKUP_PAGE):
+            page = asking[start:start + LOOKUP_PAGE]
+            response = await self.client.request("POST", "/internal/organisations/first-of-regions",
+                                                 json={"kind": FINANCE_BUREAU, "region_codes": page})
+            if response.status_code != 200:
+                raise problems.gateway_failed(response.status_code)
+            found = {str(i["region_code"]): str(i["organisation"]["id"]) for i in response.json()["items"]}
+            for code in page:
+                bureau = known[code] = found.get(code)
+                _bureaus[code] = (now + (FOUND_SECONDS if bureau else NONE_SECONDS), bureau)
+        return {c: known[c] for c in codes}
 
 
 def gateway_of(state: Any) -> Gateway:
