@@ -6,6 +6,9 @@ then updates the status and inserts the immutable event in the same transaction 
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
@@ -209,7 +212,7 @@ async def simple_move(
     return await _move(session, project, action, principal, note=note)
 
 
-def internal_of(project: Project) -> ProjectInternal:
+def internal_of(project: Project | Row[Any]) -> ProjectInternal:
     """What funds needs of a project (GET /internal/projects/{id} and the batch lookup)."""
     return ProjectInternal(
         id=project.id, county_code=project.county_code, village_code=project.village_code, name=project.name,
@@ -226,7 +229,7 @@ async def lookup(
     if principal.role != "service":
         raise problems.internal_only()
     wanted = list(dict.fromkeys(project_ids))
-    found = {p.id: p for p in await repository.projects_by_ids(session, wanted,
-                                                               prefix=jurisdiction_prefix(region_code))}
+    found = {str(p.id): p for p in await repository.projects_by_ids(session, wanted,
+                                                                    prefix=jurisdiction_prefix(region_code))}
     return ProjectLookupResult(items=[internal_of(found[i]) for i in wanted if i in found],
                                missing=[i for i in wanted if i not in found])
