@@ -178,12 +178,12 @@ async def test_first_of_regions_takes_a_page_at_most_and_signed_services_only(ad
     page = [f"47{i // 100:02d}{i % 100:02d}" for i in range(1_000)]
     full = await _internal_post(stack, FIRST_OF_REGIONS, {"kind": "finance_bureau", "region_codes": page})
     assert full.status_code == 200 and len(full.json()["missing"]) == 1_000
-    body: dict[str, object]
-    for body, field in (
+    cases: list[tuple[dict[str, object], str]] = [
         ({"kind": "finance_bureau", "region_codes": [*page, "480101"]}, "region_codes"),
         ({"kind": "bureau", "region_codes": ["450521"]}, "kind"),
         ({"kind": "finance_bureau", "region_codes": ["4505"]}, "region_codes.0"),
-    ):
+    ]
+    for body, field in cases:
         refused = await _internal_post(stack, FIRST_OF_REGIONS, body)
         assert refused.status_code == 422, refused.text
         assert (refused.json()["code"], refused.json()["field"]) == ("VALIDATION_ERROR", field), refused.text
