@@ -8,32 +8,34 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from gateway import organisations
 from gateway.organisations import OrganisationRead
 from services.kernel.errors import NotFound, Unauthorized
 from services.kernel.identity import (
     BODY_DIGEST_HEADER,
-    EMPTY_BODY_SHA256,
     NONCE_HEADER,
     PRINCIPAL_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     Principal,
     SignatureError,
+    body_digest,
     verify,
 )
 from services.kernel.organisations import OrganisationKind
 from services.kernel.settings import get_settings
-from services.kernel.types import RegionCode
+from services.kernel.types import Input, RegionCode
 
 PREFIX = "/internal/"
 AUDIENCE = "gateway"
+REGIONS_LIMIT = 1000  # regions asked in one call
 
 
-def service_caller(request: Request) -> Principal:
-    """The calling service, if the request is signed for the gateway by a service principal, with no body."""
+async def service_caller(request: Request) -> Principal:
+    """The calling service, if the request is signed for the gateway by a service principal, with the body it
+    signed (none for a GET; a batch question's JSON, read only once the signature holds)."""
     settings = get_settings()
     headers = request.headers
     try:
@@ -53,8 +55,11 @@ def service_caller(request: Request) -> Principal:
         )
     except SignatureError as exc:
         raise Unauthorized(f"未经签名的内部请求 / refused: {exc}") from exc
-    if verified.principal.role != "service" or verified.body_sha256 != EMPTY_BODY_SHA256:
+    if verified.principal.role != "service":
         raise Unauthorized("只有服务可以调用内部接口 / the internal API answers the services only")
+    body = await request.body() if request.method == "POST" else b""
+    if verified.body_sha256 != body_digest(body):
+        raise Unauthorized("请求体与签名不符 / refused: the body is not the one signed (S5)")
     return verified.principal
 
 
@@ -84,3 +89,30 @@ async def get_organisation(organisation_id: str, request: Request) -> Organisati
     if found is None:
         raise NotFound(f"没有这个单位 / no organisation {organisation_id}")
     return found
+
+
+class RegionsQuestion(Input):
+    kind: OrganisationKind
+    region_codes: list[RegionCode] = Field(max_length=REGIONS_LIMIT)
+
+
+class RegionOrganisation(BaseModel):
+    region_code: str
+    organisation: OrganisationRead
+
+
+class RegionsAnswer(BaseModel):
+    items: list[RegionOrganisation]  # in the order asked, each region once
+    missing: list[str]  # the regions without one of that kind
+
+
+@router.post("/organisations/first-of-regions", response_model=RegionsAnswer)
+async def first_of_regions(request: Request, body: RegionsQuestion) -> RegionsAnswer:
+    """The first registered organisation of a kind of exactly each of up to 1,000 regions: how a service names the
+    finance bureaus of many counties at once (rule O13; a scan asks one call per page of regions, not one per
+    region)."""
+    wanted = list(dict.fromkeys(body.region_codes))
+    async with request.app.state.sessions() as session:
+        found = await organisations.first_of_regions(session, region_codes=wanted, kind=body.kind)
+    return RegionsAnswer(items=[RegionOrganisation(region_code=c, organisation=found[c]) for c in wanted if c in found],
+                         missing=[c for c in wanted if c not in found])

@@ -4,10 +4,12 @@ organisations table is here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, Field
 from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.models import organisations
@@ -73,6 +75,24 @@ async def of_region(session: AsyncSession, *, region_code: str, kind: str) -> li
         )
     ).all()
     return [OrganisationRead.model_validate(dict(r._mapping)) for r in rows]
+
+
+async def first_of_regions(
+    session: AsyncSession, *, region_codes: Sequence[str], kind: str
+) -> dict[str, OrganisationRead]:
+    """The first registered organisation of this kind of exactly each region, for the regions that have one: one
+    statement for a page of regions (a scan names the finance bureaus of a province's counties at once, O13)."""
+    if not region_codes:
+        return {}
+    rows = (
+        await session.execute(
+            select(organisations)
+            .where(organisations.c.region_code.in_(list(region_codes)), organisations.c.kind == kind)
+            .ext(distinct_on(organisations.c.region_code))
+            .order_by(organisations.c.region_code, organisations.c.created_at, organisations.c.id)
+        )
+    ).all()
+    return {str(r.region_code): OrganisationRead.model_validate(dict(r._mapping)) for r in rows}
 
 
 async def for_principal(

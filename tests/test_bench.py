@@ -81,3 +81,11 @@ def test_the_mixed_load_bench_runs() -> None:
     assert len(results["memory"]) >= 3 and results["rss_over_bound"] == {}
     assert results["expected_refusals"] + results["replays"] > 0  # repeats with a key, counted apart
     assert results["raw_postgresql"]["queries"] > 0
+
+
+def test_the_remote_calls_bench_runs() -> None:
+    results = run_bench("remote_calls", "--projects", "1200", "--regions", "6", "--repeat", "1")
+    lookup, bureaus = results["lookup"], results["bureaus"]
+    assert [f["found"] for f in lookup.values()] == [1200, 1200, 1200]
+    assert [f["calls_per_run"] for f in lookup.values()] == [1200, 2, 0]
+    assert [(f["found"], f["calls_per_run"]) for f in bureaus.values()] == [(3, 6), (3, 1)]

@@ -23,13 +23,16 @@ async def input_obligation_failed(ctx: DetectorContext) -> list[AlertDraft]:
     year = ctx.as_of.year - 1
     projects = Projects(client_in(ctx.state, "projects"))
     drafts: list[AlertDraft] = []
-    for region in await inputs.judged_regions(ctx.session, fiscal_year=year, prefix=ctx.region_prefix):
-        try:
-            results = await input_obligations.judge(ctx.session, projects=projects, region_code=region,
-                                                    fiscal_year=year)
-        except ServiceUnavailable:
-            log.warning("projects unavailable: %s skipped for as_of %s", codes.INPUT_OBLIGATION_FAILED, ctx.as_of)
-            return []
+    regions = await inputs.judged_regions(ctx.session, fiscal_year=year, prefix=ctx.region_prefix)
+    try:
+        industries = await input_obligations.industry_by_region(ctx.session, projects=projects, regions=regions,
+                                                                fiscal_year=year)
+    except ServiceUnavailable:
+        log.warning("projects unavailable: %s skipped for as_of %s", codes.INPUT_OBLIGATION_FAILED, ctx.as_of)
+        return []
+    for region in regions:
+        results = await input_obligations.judge(ctx.session, industry=industries.get(region), region_code=region,
+                                                fiscal_year=year)
         drafts.extend(
             AlertDraft(
                 type=codes.INPUT_OBLIGATION_FAILED, severity="medium", region_code=region, subject_kind="obligation",

@@ -25,7 +25,7 @@ from services.kernel.app import service_router
 from services.kernel.pagination import Page
 from services.kernel.scope import check_covers, scope_prefix
 from services.kernel.types import CountyCode, RegionCode
-from services.kernel.uow import PrincipalDep, SessionDep
+from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep
 
 router = service_router("/funds", tags=["funds"])
 PlanId = Annotated[RecordId, Path()]
@@ -39,10 +39,12 @@ async def post_plan(body: PlanCreate, session: SessionDep, principal: PrincipalD
 
 @router.post("/plans/{plan_id}/adjustments", response_model=PlanRead, status_code=201)
 async def post_plan_adjustment(
-    plan_id: PlanId, body: PlanAdjustment, session: SessionDep, principal: PrincipalDep, projects: ProjectsDep
+    plan_id: PlanId, body: PlanAdjustment, session: SessionDep, principal: PrincipalDep, projects: ProjectsDep,
+    brief: BriefReadsDep,
 ) -> PlanRead:
     """F16: an adjustment (调整) is a new version with its reason; the earlier ones are kept."""
-    return await plans.adjust(session, principal=principal, projects=projects, plan_id=plan_id, body=body)
+    return await plans.adjust(session, principal=principal, projects=projects, brief=brief, plan_id=plan_id,
+                              body=body)
 
 
 @router.post("/plans/{plan_id}/report", response_model=PlanRead)
@@ -110,9 +112,10 @@ async def get_input_report(
     session: SessionDep,
     principal: PrincipalDep,
     projects: ProjectsDep,
+    brief: BriefReadsDep,
     region: Annotated[RegionCode, Query()],
     year: Annotated[YearParam, Query()],
 ) -> InputReport:
     """F17–F18: each input obligation in force for the region and year, passed or failed."""
-    return await input_obligations.input_report(session, principal=principal, projects=projects, region_code=region,
-                                    fiscal_year=year)
+    return await input_obligations.input_report(session, principal=principal, projects=projects, brief=brief,
+                                                region_code=region, fiscal_year=year)

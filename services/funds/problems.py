@@ -364,6 +364,15 @@ def internal_only() -> NotFound:
 
 def registry_failed(status: int) -> ServiceUnavailable:
     return ServiceUnavailable(f"registry 服务出错 / the registry answered {status}", service="registry")
+
+
+def gateway_failed(status: int) -> ServiceUnavailable:
+    return ServiceUnavailable(f"gateway 服务出错 / the gateway answered {status}", service="gateway")
+
+
+def projects_failed(status: int) -> ServiceUnavailable:
+    return ServiceUnavailable(f"projects 服务出错 / the projects service answered {status}", service="projects")
+
 # The county's integration plan (issue #17 point 1, F15–F16)
 
 

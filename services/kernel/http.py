@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -72,6 +73,8 @@ class ServiceClient:
         self.client = make_client(base_url, timeout=SERVICE_CALL_TIMEOUT)
         self.breaker = Breaker()
         self.service_principal = Principal(id=f"service:{caller}", role="service", region_code="000000", name=caller)
+        # requests sent, by "METHOD path": what shows a loop asking once per row (issue #20's N+1 test counts them)
+        self.calls: Counter[str] = Counter()
 
     async def request(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
@@ -93,6 +96,7 @@ class ServiceClient:
                 code=DEPENDENCY_UNAVAILABLE,
                 service=self.name,
             )
+        self.calls[f"{method} {path}"] += 1
         try:
             response = await self.client.send(request)
         except httpx.HTTPError as exc:

@@ -9,8 +9,8 @@ from fastapi import Query
 from services.kernel.app import service_router
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from services.kernel.types import RegionCode
-from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep
-from services.projects import announcements, assets, closeout, objections, repository, rules, service
+from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep, unaudited
+from services.projects import announcements, assets, closeout, objections, repository, service
 from services.projects.clients import FundsDep, GatewayDep, RegistryDep
 from services.projects.rules import Category
 from services.projects.schemas import (
@@ -25,6 +25,8 @@ from services.projects.schemas import (
     ObjectionRead,
     ProjectCreate,
     ProjectInternal,
+    ProjectLookup,
+    ProjectLookupResult,
     ProjectRead,
     PublicAnnouncement,
     PublicObjectionRead,
@@ -194,9 +196,11 @@ async def get_public_project(project_id: str, session: SessionDep, funds: FundsD
 
 @internal_router.get("/{project_id}", response_model=ProjectInternal)
 async def internal_project(project_id: str, session: SessionDep) -> ProjectInternal:
-    project = await repository.load_project(session, project_id)
-    return ProjectInternal(
-        id=project.id, county_code=project.county_code, village_code=project.village_code, name=project.name,
-        category=project.category, status=project.status, budget_fen=project.budget_fen,
-        negative_list=rules.on_negative_list(project.category),
-    )
+    return service.internal_of(await repository.load_project(session, project_id))
+
+
+@internal_router.post("/lookup", response_model=ProjectLookupResult, openapi_extra=unaudited(reads_only=True))
+async def internal_lookup(body: ProjectLookup, session: SessionDep, principal: PrincipalDep) -> ProjectLookupResult:
+    """Up to 1,000 projects at once, those in `region_code` (funds' plan filing, input report and its detector:
+    one call per page of ids, not one per project); services only."""
+    return await service.lookup(session, principal, region_code=body.region_code, project_ids=body.project_ids)

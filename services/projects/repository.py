@@ -156,7 +156,7 @@ async def backdated_announcements(session: AsyncSession, *, recorded_before: dat
                recorded_on - col(Announcement.start_on) > grace_days)
         .order_by(col(Announcement.seq))
     )
-    return list((await session.execute(query)).all())
+    return list(await session.execute(query))
 
 
 # ---------------------------------------------------------------------------------------------- public announcements
@@ -232,7 +232,7 @@ async def objection_rows(session: AsyncSession, project_ids: Sequence[str]) -> l
         .select_from(ranked.outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == o.id))
         .order_by(o.raised_at, o.id)
     )
-    return list((await session.execute(query)).all())
+    return list(await session.execute(query))
 
 
 async def open_objection_ids(session: AsyncSession, project_id: str) -> list[str]:
@@ -301,7 +301,7 @@ async def shares_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[Rec
         .where(col(AssetShare.asset_id).in_(list(asset_ids)))
         .order_by(col(AssetShare.household_id))
     )
-    return list((await session.execute(query)).all())
+    return list(await session.execute(query))
 
 
 async def dividends_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[Dividend]:
@@ -320,7 +320,7 @@ async def payouts_of(session: AsyncSession, dividend_ids: Sequence[str]) -> list
         .where(col(DividendPayout.dividend_id).in_(list(dividend_ids)))
         .order_by(col(DividendPayout.household_id))
     )
-    return list((await session.execute(query)).all())
+    return list(await session.execute(query))
 
 
 # ----------------------------------------------------------------------------- contracts and tender thresholds (P8, P9)
@@ -401,7 +401,7 @@ async def unmet_results(session: AsyncSession, *, known_before: datetime, prefix
                within(col(AcceptanceResult.county_code), prefix))
         .order_by(col(AcceptanceResult.project_id), col(AcceptanceResult.position))
     )
-    return list((await session.execute(query)).all())
+    return list(await session.execute(query))
 
 
 async def handovers_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[AssetHandover]:
@@ -453,3 +453,15 @@ async def villages_of(session: AsyncSession, project_ids: Sequence[str]) -> dict
         return {}
     query = select(col(Project.id), col(Project.village_code)).where(col(Project.id).in_(list(project_ids)))
     return {str(i): str(v) for i, v in (await session.execute(query)).all()}
+
+
+async def projects_by_ids(session: AsyncSession, project_ids: Sequence[str], *, prefix: str) -> list[Row[Any]]:
+    """What funds needs of each project among these whose county lies under `prefix` (its batch questions,
+    F15-F18): one statement for a page of ids, only the columns answered (no ORM object per row); an unknown id, or
+    a project of another region, is simply not among them."""
+    if not project_ids:
+        return []
+    columns = (col(Project.id), col(Project.county_code), col(Project.village_code), col(Project.name),
+               col(Project.category), col(Project.status), col(Project.budget_fen))
+    query = select(*columns).where(col(Project.id).in_(list(project_ids)), within(col(Project.county_code), prefix))
+    return list(await session.execute(query))

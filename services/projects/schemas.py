@@ -10,7 +10,17 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationInfo, fi
 from services.kernel.evidence import Sha256
 from services.kernel.organisations import OrganisationId
 from services.kernel.regions import in_county
-from services.kernel.types import WORD_PATTERN, CountyCode, Fen, Happened, Input, ShortText, Text, VillageCode
+from services.kernel.types import (
+    WORD_PATTERN,
+    CountyCode,
+    Fen,
+    Happened,
+    Input,
+    RegionCode,
+    ShortText,
+    Text,
+    VillageCode,
+)
 from services.projects.rules import Category
 
 HouseholdId = Annotated[str, Field(min_length=1, max_length=64, pattern=WORD_PATTERN)]
@@ -216,6 +226,25 @@ class ProjectInternal(BaseModel):
     budget_fen: int
     # F5/P4: the projects service owns the categories; funds asks rather than keeping its own copy of the list.
     negative_list: bool
+
+
+LOOKUP_LIMIT = 1000  # projects asked in one internal call (a report asks a page of ids at a time)
+
+
+class ProjectLookup(Input):
+    """Funds' batch question (F15-F18): these projects, as far as they lie in `region_code` (its jurisdiction's
+    prefix: a county, a city, a province, or 000000 for the country)."""
+
+    region_code: RegionCode
+    project_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=LOOKUP_LIMIT)
+
+
+class ProjectLookupResult(BaseModel):
+    """The projects found, in the order asked (each once); `missing`: the ids unknown or of another region, told
+    apart no more than GET /internal/projects/{id} tells another county's project from none (A5)."""
+
+    items: list[ProjectInternal]
+    missing: list[str]
 
 
 class ShareRead(BaseModel):

@@ -6,15 +6,19 @@ then updates the status and inserts the immutable event in the same transaction 
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel import clock
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.pagination import Page, decode_cursor, page_of
+from services.kernel.regions import jurisdiction_prefix
 from services.kernel.scope import check_covers, scope_prefix
 from services.kernel.uow import BriefReads
-from services.projects import repository, rules
+from services.projects import problems, repository, rules
 from services.projects.clients import Gateway, Registry
 from services.projects.models import Announcement, Project, ProjectEvent
 from services.projects.objections import objections_of
@@ -24,6 +28,8 @@ from services.projects.schemas import (
     EventRead,
     EvidenceRead,
     ProjectCreate,
+    ProjectInternal,
+    ProjectLookupResult,
     ProjectRead,
 )
 
@@ -204,3 +210,26 @@ async def simple_move(
     """start, complete, accept, reject, withdraw: moves with no rule beyond the table and the jurisdiction."""
     project = await repository.get_project(session, principal, project_id, for_update=True)
     return await _move(session, project, action, principal, note=note)
+
+
+def internal_of(project: Project | Row[Any]) -> ProjectInternal:
+    """What funds needs of a project (GET /internal/projects/{id} and the batch lookup)."""
+    return ProjectInternal(
+        id=project.id, county_code=project.county_code, village_code=project.village_code, name=project.name,
+        category=project.category, status=project.status, budget_fen=project.budget_fen,
+        negative_list=rules.on_negative_list(project.category),
+    )
+
+
+async def lookup(
+    session: AsyncSession, principal: Principal, *, region_code: str, project_ids: list[str]
+) -> ProjectLookupResult:
+    """Funds' batch question: the projects among `project_ids` in `region_code`, in the order asked; the others
+    `missing`. The internal API answers services only (S1): anyone else is told it is not there."""
+    if principal.role != "service":
+        raise problems.internal_only()
+    wanted = list(dict.fromkeys(project_ids))
+    found = {str(p.id): p for p in await repository.projects_by_ids(session, wanted,
+                                                                    prefix=jurisdiction_prefix(region_code))}
+    return ProjectLookupResult(items=[internal_of(found[i]) for i in wanted if i in found],
+                               missing=[i for i in wanted if i not in found])

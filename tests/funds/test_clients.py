@@ -7,6 +7,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any, cast
 
+import httpx
 import pytest
 
 from services.funds import clients, detectors, reports
@@ -36,16 +37,26 @@ async def test_registry_failing_is_503(registry: FakeRegistry) -> None:
 
 
 class _Organisations:
-    """The gateway's internal organisations route as funds asks it: answers and counts the questions."""
+    """The gateway's internal organisations routes as funds asks them (one region, or a page of regions at once):
+    answers and counts the questions (`asked`: the regions, `pages`: the batch calls' sizes)."""
 
     def __init__(self, bureaus: dict[str, list[str]]) -> None:
         self.bureaus = bureaus
         self.asked: list[str] = []
+        self.pages: list[int] = []
 
     async def get_json(self, path: str, *, params: dict[str, str] | None = None) -> dict[str, object]:
         assert path == "/internal/organisations" and params is not None and params["kind"] == "finance_bureau"
         self.asked.append(params["region_code"])
         return {"items": [{"id": i} for i in self.bureaus.get(params["region_code"], [])]}
+
+    async def request(self, method: str, path: str, *, json: dict[str, Any]) -> httpx.Response:
+        assert (method, path, json["kind"]) == ("POST", "/internal/organisations/first-of-regions", "finance_bureau")
+        self.asked.extend(json["region_codes"])
+        self.pages.append(len(json["region_codes"]))
+        items = [{"region_code": c, "organisation": {"id": self.bureaus[c][0]}}
+                 for c in json["region_codes"] if self.bureaus.get(c)]
+        return httpx.Response(200, json={"items": items, "missing": []})
 
 
 async def test_the_finance_bureau_is_the_first_registered_kept_when_found_asked_again_when_none(
@@ -72,9 +83,28 @@ async def test_the_finance_bureau_is_the_first_registered_kept_when_found_asked_
     assert gateway.asked[-1] == "450521"
 
 
+async def test_the_bureaus_of_many_regions_are_asked_a_page_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #20: a national scan names the bureaus of thousands of counties in a few calls, not one per county; the
+    regions already kept are not asked again."""
+    monkeypatch.setattr(clients, "_bureaus", {})
+    regions = [f"45{i:04d}" for i in range(1, 2_501)]
+    gateway = _Organisations({regions[0]: ["org_first"], regions[-1]: ["org_last"]})
+    asking = clients.Gateway(cast(ServiceClient, gateway))
+    found = await asking.finance_bureaus([*regions, regions[0]])
+    assert gateway.pages == [clients.LOOKUP_PAGE, clients.LOOKUP_PAGE, 500]
+    assert (found[regions[0]], found[regions[1]], found[regions[-1]], len(found)) == ("org_first", None, "org_last",
+                                                                                       2_500)
+    assert await asking.finance_bureaus([regions[0], regions[-1]]) == {regions[0]: "org_first",
+                                                                       regions[-1]: "org_last"}
+    assert gateway.pages == [clients.LOOKUP_PAGE, clients.LOOKUP_PAGE, 500]  # kept: nothing asked
+
+
 class _GatewayDown:
     async def get_json(self, path: str, *, params: dict[str, str] | None = None) -> dict[str, object]:
         raise ServiceUnavailable("the gateway service answered 503", service="gateway")
+
+    async def request(self, method: str, path: str, *, json: object) -> httpx.Response:
+        return httpx.Response(503, json={"code": "DEPENDENCY_UNAVAILABLE"})
 
 
 @pytest.mark.parametrize("gateway_up", [True, False])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import uuid
 
 import asyncpg
@@ -135,6 +136,66 @@ async def test_the_internal_api_finds_the_organisations_of_a_region_and_kind(adm
                                                                            region_code="000000"),
                                query=f"region_code={region}&kind=finance_bureau")
     assert as_admin.status_code == 401
+
+
+async def _internal_post(stack: Stack, path: str, body: object, principal: Principal | None = None,
+                         signed_body: bytes | None = None) -> httpx.Response:
+    """A POST to the gateway's internal API, signed for `signed_body` (default: the body sent)."""
+    who = principal or Principal(id="service:funds", role="service", region_code="000000", name="funds")
+    content = json.dumps(body).encode()
+    headers = sign(
+        stack.secret, method="POST", path=path, query="", request_id=uuid.uuid4().hex, principal=who,
+        body_sha256=hashlib.sha256(content if signed_body is None else signed_body).hexdigest(), audience="gateway",
+    )
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
+        return await client.post(path, content=content, headers={**headers, "content-type": "application/json"})
+
+
+FIRST_OF_REGIONS = "/internal/organisations/first-of-regions"
+
+
+async def test_the_first_finance_bureau_of_many_regions_in_one_call(admin: Api, stack: Stack) -> None:
+    """O13 at a province's size (issue #20): the first registered bureau of each region asked, in one call; a region
+    without one (or only with one of another kind, or only its city's) is answered missing."""
+    city = f"46{uuid.uuid4().int % 90 + 10:02d}00"
+    with_two, with_none, other_kind = city[:4] + "21", city[:4] + "22", city[:4] + "23"
+    first = (await _organisation(admin, "finance_bureau", with_two)).json()
+    await _organisation(admin, "finance_bureau", with_two)
+    await _organisation(admin, "poverty_office", other_kind)
+    city_bureau = (await _organisation(admin, "finance_bureau", city)).json()
+    asked = [with_none, with_two, other_kind, city, with_two]
+    found = await _internal_post(stack, FIRST_OF_REGIONS, {"kind": "finance_bureau", "region_codes": asked})
+    assert found.status_code == 200, found.text
+    assert [(i["region_code"], i["organisation"]["id"]) for i in found.json()["items"]] == [
+        (with_two, first["id"]), (city, city_bureau["id"])]  # in the order asked, each once
+    assert found.json()["items"][0]["organisation"] == first
+    assert found.json()["missing"] == [with_none, other_kind]
+    empty = await _internal_post(stack, FIRST_OF_REGIONS, {"kind": "finance_bureau", "region_codes": []})
+    assert empty.json() == {"items": [], "missing": []}
+
+
+async def test_first_of_regions_takes_a_page_at_most_and_signed_services_only(admin: Api, stack: Stack) -> None:
+    page = [f"47{i // 100:02d}{i % 100:02d}" for i in range(1_000)]
+    full = await _internal_post(stack, FIRST_OF_REGIONS, {"kind": "finance_bureau", "region_codes": page})
+    assert full.status_code == 200 and len(full.json()["missing"]) == 1_000
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"kind": "finance_bureau", "region_codes": [*page, "480101"]}, "region_codes"),
+        ({"kind": "bureau", "region_codes": ["450521"]}, "kind"),
+        ({"kind": "finance_bureau", "region_codes": ["4505"]}, "region_codes.0"),
+    ]
+    for body, field in cases:
+        refused = await _internal_post(stack, FIRST_OF_REGIONS, body)
+        assert refused.status_code == 422, refused.text
+        assert (refused.json()["code"], refused.json()["field"]) == ("VALIDATION_ERROR", field), refused.text
+    asking = {"kind": "finance_bureau", "region_codes": ["450521"]}
+    as_admin = await _internal_post(stack, FIRST_OF_REGIONS, asking,
+                                    Principal(id="admin", role="admin", region_code="000000"))
+    assert as_admin.status_code == 401
+    other_body = await _internal_post(stack, FIRST_OF_REGIONS, asking, signed_body=b'{"kind": "other"}')
+    assert other_body.status_code == 401, other_body.text  # the body is the one signed (S5)
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
+        unsigned = await client.post(FIRST_OF_REGIONS, json=asking, headers=admin.headers())
+    assert unsigned.status_code == 401
 
 
 async def test_the_internal_organisation_lookup_answers_signed_services_only(admin: Api, stack: Stack) -> None:

@@ -55,18 +55,19 @@ async def appropriated(session: AsyncSession, *, region_code: str, years: Sequen
 
 _ARRANGED = text(
     """
-    SELECT t.fund_source, a.ref AS project_id, SUM(t.amount_fen) AS amount_fen
+    SELECT t.fund_source, a.ref AS project_id, a.region_code AS county_code, SUM(t.amount_fen) AS amount_fen
     FROM transfers t JOIN accounts a ON a.id = t.destination_account_id
     WHERE t.kind = 'arrangement' AND a.kind = 'project' AND a.region_code LIKE :prefix
       AND t.occurred_on >= make_date(:year, 1, 1) AND t.occurred_on < make_date(:year + 1, 1, 1)
       AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = t.record_id)
-    GROUP BY t.fund_source, a.ref
+    GROUP BY t.fund_source, a.ref, a.region_code
     """
 )
 
 
 async def arranged(session: AsyncSession, *, prefix: str, fiscal_year: int) -> list[Row[Any]]:
-    """The year's arrangements into the projects of the counties under `prefix`, by fund and project."""
+    """The year's arrangements into the projects of the counties under `prefix`, by fund and project (and its
+    county)."""
     return list(await session.execute(_ARRANGED, {"prefix": prefix + "%", "year": fiscal_year}))
 
 
