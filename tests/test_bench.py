@@ -89,3 +89,10 @@ def test_the_remote_calls_bench_runs() -> None:
     assert [f["found"] for f in lookup.values()] == [1200, 1200, 1200]
     assert [f["calls_per_run"] for f in lookup.values()] == [1200, 2, 0]
     assert [(f["found"], f["calls_per_run"]) for f in bureaus.values()] == [(3, 6), (3, 1)]
+
+
+def test_the_console_pages_bench_runs() -> None:
+    results = run_bench("console_pages", "--scale", "0.001", "--repeat", "2")
+    assert len(results["pages"]) >= 8
+    for row in results["pages"]:
+        assert row["page_status"] == 200 and row["api_status"] == 200, row
