@@ -111,6 +111,7 @@ async def import_households(
             raise problems.may_not_import(principal.role)
         raise problems.not_csv(media_type)
     key = request.headers.get("idempotency-key")
+    counter: progress.Progress | None = None
     if key is not None:  # how far it has read, for GET /registry/imports/{key}/progress (issue #19)
         counter = progress.Progress(request.app.state.engine, principal.id, key,
                                     progress.declared_length(request.headers))
@@ -119,7 +120,8 @@ async def import_households(
     county = await _import_county(county, principal, chunks)
     import_id = new_id("imp")
     report = await importer.import_households(
-        session, principal=principal, chunks=chunks, import_id=import_id, effective_on=on, county=county
+        session, principal=principal, chunks=chunks, import_id=import_id, effective_on=on, county=county,
+        read=counter,
     )
     name_entities(request, [import_id])
     return ImportResult(

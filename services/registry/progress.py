@@ -4,10 +4,11 @@ importing principal and the import's Idempotency-Key in the UNLOGGED table `impo
 connection of its own, outside the import's transaction, so any worker answers GET /registry/imports/{key}/progress
 while the import runs.
 
-Not on the import's path: the body's chunks are counted as they pass (a byte count and a newline count per chunk,
-C loops), and a write is started in the background when PROGRESS_LINES lines or PROGRESS_SECONDS have passed since
-the last one, never while one is still under way: a few tens of writes for a million lines, none waited for. A
-write that fails (the pool busy, the database gone) is logged and skipped; the import goes on."""
+Not on the import's path: the body's bytes are counted as they pass, its lines by the import's own reader (which
+counts them anyway: csvstream.physical_lines), and a write is started in the background when PROGRESS_LINES lines
+or PROGRESS_SECONDS have passed since the last one, never while one is still under way: a few tens of writes for a
+million lines, none waited for. A write that fails (the pool busy, the database gone) is logged and skipped; the
+import goes on."""
 
 from __future__ import annotations
 
@@ -61,12 +62,12 @@ class Progress:
     writing: asyncio.Task[None] | None = None
 
     async def counted(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        """The body's chunks as they come, counted; the row written at the start, now and then, and at the end."""
+        """The body's chunks as they come, their bytes counted (their whole lines are counted by the reader of the
+        lines, csvstream.physical_lines, into `lines`); the row written at the start, now and then, and at the end."""
         self._write(done=False, starts=True)
         last = b""
         async for chunk in chunks:
             self.bytes_read += len(chunk)
-            self.lines += chunk.count(b"\n")
             last = chunk or last
             if self._due():
                 self._write(done=False)

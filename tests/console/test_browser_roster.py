@@ -52,7 +52,7 @@ async def test_a_county_office_imports_a_roster_and_sees_its_rejected_lines(
     bar = driver.find_element(By.ID, "roster-bar")
     assert (bar.get_attribute("value"), bar.get_attribute("data-percent")) in {("100", "100")}
     key = form.get_attribute("data-key")
-    assert any(f"/registry/imports/{key}/progress" in url for url in page.network_requests())
+    assert any(f"/console/roster/progress/{key}" in url for url in page.network_requests())
     assert driver.find_element(By.ID, "roster-imported").text == "3"
     assert driver.find_element(By.ID, "roster-rejected-count").text == "2"
     rows = [[cell.text for cell in tr.find_elements(By.TAG_NAME, "td")]

@@ -72,6 +72,10 @@ async def test_a_person_imports_with_their_cookie_sees_their_progress_and_not_an
         assert seen.status_code == 200 and seen.json()["done"] and seen.json()["percent"] == 100
         assert seen.json()["lines"] == 4
         assert (await colleague.api("GET", _progress(key))).status_code == 404
+        # the page's poll, through the console: the API's answer, and "not known" for its 404 (no 404 in a browser)
+        polled = await office.client.get(f"/console/roster/progress/{key}")
+        assert polled.status_code == 200 and polled.json()["known"] and polled.json()["lines"] == 4
+        assert (await colleague.client.get(f"/console/roster/progress/{key}")).json() == {"known": False, "key": key}
         # the other county's household was refused, not registered: nobody sees it
         assert (await admin.get(f"/registry/households/{outside.household_id}")).status_code == 404
         mine = await office.api("GET", f"/registry/households/{kept.household_id}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ import asyncpg
 import httpx
 
 from services.registry import progress
+from services.registry.csvstream import physical_lines
 from tests.conftest import Api, MakePrincipal
 from tests.registry.api import IMPORT
 from tests.registry.factory import HEADER, Row, csv_body, new_county, row
@@ -139,3 +141,18 @@ def test_the_declared_length_is_the_gateways_header_or_the_clients_own() -> None
     assert progress.declared_length(httpx.Headers({"content-length": "45"})) == 45
     assert progress.declared_length(httpx.Headers({"content-length": "-1"})) is None
     assert progress.declared_length(httpx.Headers({})) is None
+
+
+async def test_the_reader_of_the_lines_keeps_the_count_of_whole_lines_read() -> None:
+    @dataclass
+    class Read:
+        lines: int = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"header\nline 2\nline"
+        yield b" 3\nline 4"  # the last line has no newline: counted once the body ends (progress.Progress)
+
+    read, counts = Read(), []
+    async for batch in physical_lines(body(), read):
+        counts.append((batch.first, read.lines))
+    assert counts == [(1, 2), (3, 3), (4, 3)]

@@ -1,7 +1,8 @@
 // The roster import (/console/roster): the chosen CSV file goes from the browser straight to the public import
 // route (the session cookie, X-CSRF-Token from <meta name="csrf-token">, a fresh Idempotency-Key, text/csv); while
-// it runs, the server's progress (GET /registry/imports/{key}/progress) drives the <progress> bar; at the end, the
-// counts and the rejected lines by number, and a CSV of them (with each line as it was sent) built here as a blob.
+// it runs, the server's progress (GET /registry/imports/{key}/progress, asked through /console/roster/progress/{key})
+// drives the <progress> bar; at the end, the counts and the rejected lines by number, and a CSV of them (with each
+// line as it was sent) built here as a blob.
 (function () {
   "use strict";
   var POLL_MS = 500;
@@ -112,10 +113,12 @@
     return Promise.resolve();
   }
 
-  // One look at the server's progress; resolves with it, or null while it has none yet.
+  // One look at the server's progress (the API's, through the console: "not known yet" is no 404); resolves with
+  // it, or null while the server has none yet.
   function poll(progressUrl) {
     return fetch(progressUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (progress) { return progress && progress.known ? progress : null; })
       .catch(function () { return null; });
   }
 
