@@ -54,7 +54,11 @@ APPEND_ONLY_KERNEL_TABLES = ("audit_outbox", "audit_outbox_acks")
 INSERT_ONLY_TABLES = ("refusals", "alert_events", "signed_nonces", "alembic_version")
 # The public's rate counter (S16) is an ephemeral counter, not a record: counted up, and forgotten by DELETE.
 UPDATE_TABLES: dict[str, tuple[str, ...]] = {GATEWAY_SCHEMA: ("idempotency_keys", "public_post_counts")}
-DELETE_TABLES: dict[str, tuple[str, ...]] = {GATEWAY_SCHEMA: ("audit_inbox", "signed_nonces", "public_post_counts")}
+# The registry's import progress (issue #19) is a gauge, not a record: rows a day old are forgotten by DELETE.
+DELETE_TABLES: dict[str, tuple[str, ...]] = {
+    GATEWAY_SCHEMA: ("audit_inbox", "signed_nonces", "public_post_counts"),
+    "registry": ("signed_nonces", "import_progress"),
+}
 DEFAULT_DELETE_TABLES = ("signed_nonces",)
 # Attributes a login role must not have, and that `ALTER ROLE` takes away again on every migrate.
 NO_POWERS = "NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS NOINHERIT"

@@ -184,6 +184,8 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/projects/{project_id}/assets/{asset_id}/handover", PM, max_body=SMALL_BODY),
     # Registry
     _r("POST", "/registry/households/import", ADMIN, PM, streamed=True, max_body=IMPORT_BODY, problems=(415,)),
+    # how far the caller's own import under an Idempotency-Key has read (issue #19: the console's progress bar)
+    _r("GET", "/registry/imports/{key}/progress", ADMIN, PM),
     _r("GET", "/registry/households", *ANY_ROLE),
     _r("GET", "/registry/households/{household_id}", *ANY_ROLE),
     _r("POST", "/registry/households/{household_id}/cadre-exceptions", ADMIN, PM),  # R1 (issue #17)

@@ -31,6 +31,8 @@ SAFE_PATH_CHARACTERS = "/:@!$&'()*+,;=-._~"
 STREAMED_READ_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5.0, sock_read=900.0)
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5.0, sock_read=30.0)
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "idempotency-key")
+# A streamed upload's declared length, passed on beside the body (services/registry/progress.py reads it)
+UPLOAD_LENGTH = "x-fundtrack-upload-length"
 # etag and nosniff: an evidence document (E1) is named by its hash and never sniffed into another type
 FORWARDED_RESPONSE_HEADERS = (
     "content-type", "idempotent-replayed", "content-disposition", "etag", "x-content-type-options",
@@ -184,6 +186,8 @@ async def forward(
     )
     digest = STREAMED_BODY if isinstance(content, AsyncIterator) else body_digest(content)
     out_headers = {k: headers[k] for k in FORWARDED_REQUEST_HEADERS if k in headers}
+    if streamed and "content-length" in headers:  # this hop streams it chunked: its length for the progress (#19)
+        out_headers[UPLOAD_LENGTH] = headers["content-length"]
     out_headers.update(sign(get_settings().service_secret, method=method, path=path, query=query,
                             request_id=request_id, principal=principal, body_sha256=digest, audience=service))
     # encoded=True: the service sees exactly the path and query that were signed, not a re-quoted form.

@@ -43,7 +43,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/trace", "nav.trace", frozenset({"inspector"})),  # GET /funds/trace: inspectors only
     NavItem("/console/audit", "nav.audit", frozenset({"inspector", "admin"})),
     NavItem("/console/projects", "nav.projects", frozenset({"project_manager", "inspector", "admin", "finance"})),
-    NavItem("/console/roster", "nav.roster", frozenset({"project_manager"})),
+    NavItem("/console/roster", "nav.roster", frozenset({"project_manager", "admin"})),
     NavItem("/console/allocations", "nav.allocations", frozenset({"finance", "inspector"})),
     NavItem("/console/reports", "nav.reports", frozenset({"finance", "inspector"})),
     NavItem("/console/users", "nav.users", frozenset({"admin"})),

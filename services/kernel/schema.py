@@ -74,7 +74,8 @@ def schema_metadata(*tables: Table) -> MetaData:
     the kernel's tables are in every schema), each copied with what is attached to it (`after_create`)."""
     metadata = MetaData()
     for table in tables:
-        table.to_metadata(metadata)
+        copy = table.to_metadata(metadata)
+        copy._prefixes = list(table._prefixes)  # UNLOGGED (registry.import_progress): to_metadata drops it
     return metadata
 
 

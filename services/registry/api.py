@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 
 from services.kernel.app import service_router
 from services.kernel.errors import NotInJurisdiction
@@ -19,7 +19,7 @@ from services.kernel.regions import is_county
 from services.kernel.scope import check_covers
 from services.kernel.types import COUNTY_PATTERN, CountyCode, Day, check_day
 from services.kernel.uow import PrincipalDep, SessionDep, streamed_body, unaudited
-from services.registry import cadre, importer, problems, repository, rules, service
+from services.registry import cadre, importer, problems, progress, repository, rules, service
 from services.registry.schemas import (
     CadreExceptionCreate,
     CadreExceptionRead,
@@ -30,6 +30,7 @@ from services.registry.schemas import (
     HouseholdId,
     HouseholdInternal,
     HouseholdRead,
+    ImportProgress,
     ImportResult,
     IneligibleRequest,
     IneligibleResult,
@@ -102,18 +103,25 @@ async def import_households(
 ) -> ImportResult:
     """Streams the CSV; bad lines are reported by number and code, good ones kept (re-imports update). The roster
     stands as of `effective_on` (default today): the status history of the households it changes is dated so."""
-    chunks = request.stream()
+    chunks: AsyncIterator[bytes] = request.stream()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if principal.role not in IMPORTER_ROLES or media_type not in CSV_MEDIA_TYPES:
         await importer.drain(chunks)
         if principal.role not in IMPORTER_ROLES:
             raise problems.may_not_import(principal.role)
         raise problems.not_csv(media_type)
+    key = request.headers.get("idempotency-key")
+    counter: progress.Progress | None = None
+    if key is not None:  # how far it has read, for GET /registry/imports/{key}/progress (issue #19)
+        counter = progress.Progress(request.app.state.engine, principal.id, key,
+                                    progress.declared_length(request.headers))
+        chunks = counter.counted(chunks)
     on = await _effective_on(effective_on, chunks)
     county = await _import_county(county, principal, chunks)
     import_id = new_id("imp")
     report = await importer.import_households(
-        session, principal=principal, chunks=chunks, import_id=import_id, effective_on=on, county=county
+        session, principal=principal, chunks=chunks, import_id=import_id, effective_on=on, county=county,
+        read=counter,
     )
     name_entities(request, [import_id])
     return ImportResult(
@@ -126,6 +134,24 @@ async def import_households(
         rejected_count=report.rejections.count,
         recorded_by_org=report.recorded_by_org,
         responsible_org=report.responsible_org,
+    )
+
+
+@router.get("/imports/{key}/progress")
+async def import_progress(
+    key: Annotated[str, Path(min_length=1, max_length=255, description="the import's Idempotency-Key")],
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> ImportProgress:
+    """How far the caller's own import sent with this Idempotency-Key has read (lines, bytes, per cent of a declared
+    length): 404 for a key the caller sent no import with, and for another principal's import."""
+    row = await repository.progress_of(session, principal_id=principal.id, key=key)
+    if row is None:
+        raise problems.import_progress_not_found(key)
+    return ImportProgress(
+        key=key, lines=row.lines, bytes_read=row.bytes_read, total_bytes=row.total_bytes, done=row.done,
+        percent=progress.percent(row.bytes_read, row.total_bytes, done=row.done),
+        started_at=row.started_at, updated_at=row.updated_at,
     )
 
 

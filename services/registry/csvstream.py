@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from services.registry import codes
 
@@ -62,9 +63,15 @@ def _batch_end(data: bytes, start: int) -> int:
     return cut if cut >= 0 else data.find(b"\n", start + BATCH_BYTES)
 
 
-async def physical_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[Batch]:
+class LinesRead(Protocol):
+    """Where the number of whole lines read so far is kept for the import's progress (progress.Progress)."""
+
+    lines: int
+
+
+async def physical_lines(chunks: AsyncIterator[bytes], read: LinesRead | None = None) -> AsyncIterator[Batch]:
     """The lines of the body in batches of about BATCH_BYTES, whole lines each (never split into lines here); a last
-    line without a newline counts too."""
+    line without a newline counts too. `read.lines` follows the whole lines read (counted here anyway)."""
     pending = b""
     overflowed = False  # the current line already passed MAX_LINE_BYTES and is being skipped
     number = 1  # the number of the next line to yield
@@ -83,6 +90,8 @@ async def physical_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[Batch]:
             batch = Batch(number, data[start:cut])
             number += batch.count
             start = cut + 1
+            if read is not None:
+                read.lines = number - 1
             yield batch
         pending = data[start:]
         if len(pending) > MAX_LINE_BYTES:

@@ -22,7 +22,7 @@ from services.kernel.errors import Problem
 from services.kernel.identity import Principal
 from services.kernel.scope import scope_prefix
 from services.registry import problems, repository, rules
-from services.registry.csvstream import BOM, Batch, physical_lines, split_fields, staging_record
+from services.registry.csvstream import BOM, Batch, LinesRead, physical_lines, split_fields, staging_record
 from services.registry.fastpath import checked_batch
 from services.registry.rules import (
     HEADER,
@@ -292,10 +292,12 @@ async def import_households(
     import_id: str,
     effective_on: date | None = None,
     county: str | None = None,
+    read: LinesRead | None = None,
 ) -> ImportReport:
     """Import a roster as it stood on `effective_on` (default today, in China): the status history of the
     households it changes is dated so. `county` (inside the caller's jurisdiction) narrows the import to that county:
-    its lines elsewhere are refused, and it waits only for imports of that county or of a region holding it."""
+    its lines elsewhere are refused, and it waits only for imports of that county or of a region holding it. `read`
+    follows how many lines were read (the import's progress, progress.py)."""
     today = clock.today()
     conn = await repository.import_connection(session)  # COPY and the merge run in the request's transaction
     prefix = scope_prefix(principal, county, field="county")
@@ -306,7 +308,7 @@ async def import_households(
     except Problem:
         await drain(chunks)
         raise
-    batches = physical_lines(chunks)
+    batches = physical_lines(chunks, read)
     first = await read_header(batches, chunks)
     started = time.perf_counter()
     number = await repository.prepare(conn)

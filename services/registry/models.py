@@ -177,11 +177,31 @@ class CadreException(SQLModel, table=True):
     )
 
 
+class ImportProgressRow(SQLModel, table=True):
+    """How far an import under way has read its body (GET /registry/imports/{key}/progress), keyed by the importing
+    principal and the import's Idempotency-Key. Written outside the import's transaction, every so many lines
+    (services/registry/progress.py), so any worker answers it while the import runs. A gauge, not a record: UNLOGGED
+    (not in the WAL; a crash empties it, which only forgets how far some imports had gone), and rows a day old are
+    deleted by the next import that starts."""
+
+    __tablename__ = "import_progress"
+    __table_args__ = (Index("ix_import_progress_updated_at", "updated_at"), {"prefixes": ["UNLOGGED"]})
+    principal_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    idempotency_key: str = Field(sa_column=Column(String(255), primary_key=True))
+    lines: int = Field(sa_column=Column(BigInteger, nullable=False))  # physical lines read, the header included
+    bytes_read: int = Field(sa_column=Column(BigInteger, nullable=False))
+    total_bytes: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # the upload's length
+    done: bool = Field(sa_column=Column(Boolean, nullable=False))  # the whole body was read
+    started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 append_only(table_of(HouseholdImport))
 append_only(table_of(HouseholdStatus))
 append_only(table_of(CadreException))
 
 metadata = schema_metadata(
-    *KERNEL_TABLES, *(table_of(m) for m in (HouseholdImport, HouseholdRow, HouseholdStatus, CadreException))
+    *KERNEL_TABLES,
+    *(table_of(m) for m in (HouseholdImport, HouseholdRow, HouseholdStatus, CadreException, ImportProgressRow)),
 )
 after_create(metadata, _HOUSEHOLD_RECORDS)

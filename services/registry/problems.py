@@ -20,6 +20,10 @@ def household_not_found(household_id: str) -> NotFound:
     return NotFound(f"没有户 {household_id} / no household {household_id} in the roster")
 
 
+def import_progress_not_found(key: str) -> NotFound:
+    return NotFound(f"没有以此幂等键进行的导入 / you sent no import with the Idempotency-Key {key[:80]!r}")
+
+
 def not_registered_on(household_id: str, on: date) -> NotFound:
     return NotFound(f"户 {household_id} 在 {on} 未登记 / household {household_id} was not registered on {on}")
 

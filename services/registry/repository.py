@@ -16,14 +16,14 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import Select, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from services.kernel import rawsql
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, within, within_reach
 from services.registry import codes, problems
-from services.registry.models import NOT_ELIGIBLE, CadreException, Household, HouseholdStatus
+from services.registry.models import NOT_ELIGIBLE, CadreException, Household, HouseholdStatus, ImportProgressRow
 
 # ---------------------------------------------------------------------------------------------------------- reads
 
@@ -477,3 +477,41 @@ async def cadre_exceptions_approved_by(session: AsyncSession, *, prefix: str, on
         .order_by(col(CadreException.id))
     )
     return (await session.execute(query)).scalars().all()
+
+
+# ------------------------------------------------------------------------------------------------ import progress
+# Written on a connection of its own (engine.begin(), not the import's transaction), so every worker reads it while
+# the import runs; the first write of an import also deletes the rows of imports a day old (their index).
+Engine = AsyncEngine  # what a progress write takes its own connection from: the service's engine
+_PROGRESS_FORGET = text("DELETE FROM import_progress WHERE updated_at < now() - interval '1 day'")
+_PROGRESS_WRITE = text(
+    """
+    INSERT INTO import_progress (principal_id, idempotency_key, lines, bytes_read, total_bytes, done, started_at,
+                                 updated_at)
+    VALUES (:principal_id, :key, :lines, :bytes_read, :total_bytes, :done, now(), now())
+    ON CONFLICT (principal_id, idempotency_key) DO UPDATE SET
+        lines = excluded.lines, bytes_read = excluded.bytes_read, total_bytes = excluded.total_bytes,
+        done = excluded.done, updated_at = now(),
+        started_at = CASE WHEN :starts THEN now() ELSE import_progress.started_at END
+    """
+)
+
+
+async def write_progress(
+    engine: AsyncEngine, *, principal_id: str, key: str, lines: int, bytes_read: int, total_bytes: int | None,
+    done: bool, starts: bool,
+) -> None:
+    """How far the import keyed (principal, key) has read, committed at once outside the import's transaction;
+    `starts`: its first write (a retry under the same key starts again from nothing)."""
+    async with engine.begin() as conn:
+        if starts:
+            await conn.execute(_PROGRESS_FORGET)
+        await conn.execute(_PROGRESS_WRITE, {
+            "principal_id": principal_id, "key": key, "lines": lines, "bytes_read": bytes_read,
+            "total_bytes": total_bytes, "done": done, "starts": starts,
+        })
+
+
+async def progress_of(session: AsyncSession, *, principal_id: str, key: str) -> ImportProgressRow | None:
+    """The progress of the principal's own import under `key`: another principal's is never found."""
+    return await session.get(ImportProgressRow, (principal_id, key))

@@ -32,6 +32,21 @@ class ImportResult(BaseModel):
     responsible_org: str | None = None
 
 
+class ImportProgress(BaseModel):
+    """How far the caller's import under `key` (its Idempotency-Key) has read its body: `lines` and `bytes_read` so
+    far, `total_bytes` when the upload declared its length, `percent` of it (100 once `done`: the whole body read;
+    null while the length is unknown). Written every so many lines, not at each."""
+
+    key: str
+    lines: int
+    bytes_read: int
+    total_bytes: int | None
+    percent: int | None
+    done: bool
+    started_at: datetime
+    updated_at: datetime
+
+
 class StatusChange(BaseModel):
     status: Status
     village_cadre: bool

@@ -718,6 +718,9 @@ SPECS: dict[tuple[str, str], Spec] = {
     # Registry: an import reports the lines outside the importer's jurisdiction and keeps none of them
     ("POST", "/registry/households/import"): spec({ADMIN, PM}, _csv, own=import_outcome(imported=True),
                                                   other=import_outcome(imported=False)),
+    # issue #19: an import's progress is its importer's alone; a key the caller sent no import with is 404
+    ("GET", "/registry/imports/{key}/progress"): same({ADMIN, PM}, get(_fixed("/registry/imports/none/progress")),
+                                                     Expect(404, "NOT_FOUND")),
     ("GET", "/registry/households"): spec(EVERY_ROLE, get(lambda p: "/registry/households",
                                                           lambda p: {"county": p.county, "limit": 500}),
                                           own=listing("household_id", lambda p: p.household_id, listed=True),

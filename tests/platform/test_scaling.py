@@ -150,6 +150,7 @@ PLAN: dict[str, Plan] = {
     "registry.households": dist("county_code", "~30 million registered households"),
     "registry.household_status_history": dist("county_code", "every status change of every household"),
     "registry.household_imports": dist("county_code", "a county's roster imports"),
+    "registry.import_progress": Plan(LOCAL, "how far the imports under way have read: rows of the last day, UNLOGGED"),
     "registry.cadre_exceptions": dist("county_code", "R1: the county's approved exceptions for cadre households, few"),
     # Oversight: cases opened from alerts, as few as the alerts an inspector takes up (issue #16).
     "oversight.cases": Plan(LOCAL, "问题线索: hundreds a year per county at most, like the alerts they come from"),
