@@ -140,6 +140,7 @@ async def list_users(
         query = query.where(users.c.principal_id > str(key[0]))
     rows = (await session.execute(query.order_by(users.c.principal_id).limit(limit + 1))).all()
     items = [
-        UserListed.model_validate({**dict(r._mapping), "totp_enabled": bool(r.totp_enabled)}) for r in rows
+        UserListed.model_validate({**dict(r._mapping), "id": r.principal_id, "totp_enabled": bool(r.totp_enabled)})
+        for r in rows
     ]
     return page_of(items, limit, lambda u: [u.principal_id])

@@ -80,5 +80,5 @@ def sign_in_in_browser(page: Any, login: str, password: str = PASSWORD) -> None:
     page.driver.find_element(By.ID, "f-login").send_keys(login)
     page.driver.find_element(By.ID, "f-password").send_keys(password)
     page.driver.find_element(By.CSS_SELECTOR, "form[action='/console/login'] button[type=submit]").click()
-    WebDriverWait(page.driver, 10).until(expected_conditions.url_matches(r"/console/(\?.*)?$|/console/[a-z]"))
+    WebDriverWait(page.driver, 60).until(expected_conditions.url_matches(r"/console/(\?.*)?$|/console/[a-z]"))
     page.collect()

@@ -40,8 +40,8 @@ async def test_an_inspector_reads_the_alerts_and_resolves_one(
     page.screenshot("alerts-detail")
     page.driver.find_element(By.ID, "f-note").send_keys("已督促拨付，资金已使用")
     page.driver.find_element(By.CSS_SELECTOR, "#resolve-form button[type=submit]").click()
-    WebDriverWait(page.driver, 10).until(expected_conditions.alert_is_present()).accept()
-    WebDriverWait(page.driver, 10).until(
+    WebDriverWait(page.driver, 60).until(expected_conditions.alert_is_present()).accept()
+    WebDriverWait(page.driver, 60).until(
         expected_conditions.text_to_be_present_in_element((By.ID, "alert-status"), "已处置"))
     assert "已督促拨付，资金已使用" in page.driver.find_element(By.ID, "alert-history").text
     assert not page.driver.find_elements(By.ID, "resolve-form")  # nothing left to do

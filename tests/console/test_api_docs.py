@@ -83,15 +83,15 @@ async def test_docs_names_no_external_url_carries_the_csp_and_serves_what_it_loa
 
 async def test_docs_renders_the_operations_in_the_browser_with_nothing_from_outside(page: Page) -> None:
     page.open("/docs")
-    WebDriverWait(page.driver, 20).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) > 10)
+    WebDriverWait(page.driver, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) > 10)
     tags = {e.get_attribute("data-tag") for e in page.driver.find_elements(By.CSS_SELECTOR, ".opblock-tag")}
     assert "operations" in tags
     health = page.driver.find_element(By.CSS_SELECTOR, "#operations-operations-healthz_healthz_get")
     health.find_element(By.CSS_SELECTOR, ".opblock-summary-control").click()  # opened: parameters, responses drawn
-    WebDriverWait(health, 10).until(lambda h: h.find_elements(By.CSS_SELECTOR, ".try-out__btn"))
+    WebDriverWait(health, 60).until(lambda h: h.find_elements(By.CSS_SELECTOR, ".try-out__btn"))
     health.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
     health.find_element(By.CSS_SELECTOR, ".execute").click()  # "Try it out": a fetch to this origin (connect-src)
-    WebDriverWait(health, 10).until(lambda h: h.find_elements(By.CSS_SELECTOR, ".live-responses-table"))
+    WebDriverWait(health, 60).until(lambda h: h.find_elements(By.CSS_SELECTOR, ".live-responses-table"))
     answer = health.find_element(By.CSS_SELECTOR, ".live-responses-table tbody tr.response")
     assert answer.find_element(By.CSS_SELECTOR, ".response-col_status").text.strip() == "200", answer.text
     assert '"status": "ok"' in answer.text, answer.text
@@ -101,7 +101,7 @@ async def test_docs_renders_the_operations_in_the_browser_with_nothing_from_outs
 
 async def test_an_inline_script_put_into_docs_does_not_run(page: Page) -> None:
     page.open("/docs")
-    WebDriverWait(page.driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
+    WebDriverWait(page.driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
     ran = page.driver.execute_script(
         "const s = document.createElement('script'); s.textContent = 'window.injected = true;';"
         "document.head.appendChild(s); return window.injected === true;"

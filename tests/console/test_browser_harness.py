@@ -90,7 +90,7 @@ def bare_page(browser: webdriver.Chrome, static_site: str) -> Page:
 
 def _open_and_wait(page: Page, path: str) -> None:
     page.open(path)
-    WebDriverWait(page.driver, 10).until(lambda d: d.execute_script("return document.body.dataset.done") == "1")
+    WebDriverWait(page.driver, 60).until(lambda d: d.execute_script("return document.body.dataset.done") == "1")
 
 
 def test_a_clean_page_passes_every_check(page: Page) -> None:

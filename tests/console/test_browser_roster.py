@@ -24,7 +24,7 @@ def _downloaded(page: Page, folder: Path) -> str:
     page.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
     page.driver.find_element(By.ID, "roster-download").click()
     saved = folder / "rejected-lines.csv"
-    WebDriverWait(page.driver, 10).until(lambda d: saved.exists() and not list(folder.glob("*.crdownload")))
+    WebDriverWait(page.driver, 60).until(lambda d: saved.exists() and not list(folder.glob("*.crdownload")))
     return saved.read_text(encoding="utf-8-sig")
 
 
@@ -45,7 +45,7 @@ async def test_a_county_office_imports_a_roster_and_sees_its_rejected_lines(
     page.assert_accessible()
     driver.find_element(By.ID, "f-file").send_keys(str(roster))
     driver.find_element(By.ID, "roster-start").click()
-    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "roster-download").is_displayed())
+    WebDriverWait(driver, 60).until(lambda d: d.find_element(By.ID, "roster-download").is_displayed())
     form = driver.find_element(By.ID, "roster-form")
     assert form.get_attribute("data-state") == "done"
     assert int(form.get_attribute("data-polls") or 0) >= 1

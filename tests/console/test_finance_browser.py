@@ -44,7 +44,7 @@ async def test_allocations_and_reports_with_their_charts(page: Page, officer: Pe
     page.assert_accessible()
     page.screenshot("finance-allocations")
     page.open("/console/reports?fiscal_year=2018&status=all")
-    WebDriverWait(page.driver, 15).until(lambda _: _charts_drawn(page) == 3)
+    WebDriverWait(page.driver, 60).until(lambda _: _charts_drawn(page) == 3)
     assert {c.get_attribute("id") for c in page.driver.find_elements(By.CSS_SELECTOR, ".chart")} == {
         "growth-chart", "idle-chart", "late-chart"}
     assert hunan.late_source in page.driver.find_element(By.ID, "late-heading").find_element(

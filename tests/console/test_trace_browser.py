@@ -24,7 +24,7 @@ async def test_an_inspector_sees_the_trace_drawn(page: Page, admin: Api, stack: 
     page.driver.find_element(By.CSS_SELECTOR, "header nav a[href='/console/trace']").click()
     page.driver.find_element(By.ID, "f-allocation_id").send_keys(chain.allocation_id)
     page.driver.find_element(By.CSS_SELECTOR, "form.trace-form button[type=submit]").click()
-    WebDriverWait(page.driver, 10).until(
+    WebDriverWait(page.driver, 60).until(
         expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#trace-chart canvas, #trace-chart svg")))
     canvas = page.driver.find_element(By.CSS_SELECTOR, "#trace-chart canvas, #trace-chart svg")
     assert canvas.size["width"] > 300 and canvas.size["height"] > 200
