@@ -13,12 +13,12 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from gateway.console import auth_pages, home
+from gateway.console import auth_pages, home, projects
 from gateway.console.api import Loopback
 from gateway.console.render import render
 
 STATIC = Path(__file__).parent / "static"
-PAGES: tuple[BaseRoute, ...] = (*auth_pages.ROUTES, *home.ROUTES)
+PAGES: tuple[BaseRoute, ...] = (*auth_pages.ROUTES, *home.ROUTES, *projects.ROUTES)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

@@ -3,6 +3,8 @@ a page names its words by key, and a key missing here fails the tests (tests/con
 
 from __future__ import annotations
 
+from gateway.console.words import projects
+
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
 
@@ -69,7 +71,7 @@ BASE: dict[str, tuple[str, str]] = {
 
 
 # Each desk keeps its words beside its pages (gateway/console/words/<desk>.py: WORDS) and is named here once.
-SECTIONS: tuple[dict[str, tuple[str, str]], ...] = (BASE,)
+SECTIONS: tuple[dict[str, tuple[str, str]], ...] = (BASE, projects.WORDS)
 
 
 def _merged(sections: tuple[dict[str, tuple[str, str]], ...]) -> dict[str, tuple[str, str]]:
