@@ -6,6 +6,7 @@ is read without signing in."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import httpx
 
@@ -88,7 +89,10 @@ async def test_announce_with_countdown_objections_answered_and_approval_refused_
         assert ok.status_code == 303
         record = await office.pm.client.get(f"/console/projects/{project_id}")
         ends = (await http.get(f"/public/announcements/{project_id}")).json()["announcement"]["ends_on"]
-        assert f'data-countdown="{ends}"' in record.text and "公示中" in record.text
+        # the countdown runs to the end of the period's last day: the day before `ends_on`, when approval opens (P1)
+        last = (date.fromisoformat(ends) - timedelta(days=1)).isoformat()
+        assert f'data-countdown="{last}"' in record.text and "公示中" in record.text
+        assert last == (today_in_china() + timedelta(days=9)).isoformat()  # 10 days from today
         # the public objects through the public route; the office sees it, blocking approval
         objection = await http.post(f"/public/announcements/{project_id}/objections", json={"text": "受益户名单有误"})
         assert objection.status_code == 201, objection.text

@@ -104,7 +104,8 @@ def action_body(action: str, form: FormData, targets: list[dict[str, str]]) -> d
         return {
             "report": text(form, "report"),
             "results": [
-                {"indicator": t["indicator"], "actual": text(form, f"actual_{i}"), "met": text(form, f"met_{i}") == "on"}
+                {"indicator": t["indicator"], "actual": text(form, f"actual_{i}"),
+                 "met": text(form, f"met_{i}") == "on"}
                 for i, t in enumerate(targets)
             ],
         }

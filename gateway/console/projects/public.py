@@ -34,7 +34,9 @@ async def _public_get(request: Request, path: str, **params: Any) -> Any:
 
 def _failed(request: Request, error: ApiError) -> Response:
     if error.status == 404:
-        return render(request, "error.html", status=404, message_key="error.not_found", problem=view.for_form(error.problem))
+        return render(
+            request, "error.html", status=404, message_key="error.not_found", problem=view.for_form(error.problem)
+        )
     return render(request, "error.html", status=503, message_key="error.unavailable", problem=None)
 
 
@@ -54,7 +56,7 @@ async def announcements(request: Request) -> Response:
     next_cursor = found.get("next_cursor")
     return render(
         request, "projects/public_list.html", status=status,
-        items=found["items"], county=county, problem=problem, name=view.labeller(request),
+        items=found["items"], county=county, problem=problem, name=view.labeller(request), last_day=view.last_day,
         next_query=urlencode({**chosen, "cursor": next_cursor}) if next_cursor else "",
         first_query=urlencode(chosen) if cursor else None,
     )
@@ -65,7 +67,9 @@ async def announcement(request: Request) -> Response:
         item = await _public_get(request, f"/public/announcements/{request.path_params['project_id']}")
     except ApiError as error:
         return _failed(request, error)
-    return render(request, "projects/public_detail.html", item=item, name=view.labeller(request))
+    return render(
+        request, "projects/public_detail.html", item=item, name=view.labeller(request), last_day=view.last_day
+    )
 
 
 ROUTES = [

@@ -37,7 +37,7 @@ async def _record(
         problem_at_top=problem is not None and failed not in shown,
         new_key=forms.new_key,  # each form its own idempotency key, made as it is rendered
         today=today_in_china().isoformat(), scope_options=view.options(request, "scope", view.SCOPES),
-        name=view.labeller(request),
+        name=view.labeller(request), last_day=view.last_day,
         accept_fields=["report", *(f"actual_{i}" for i in range(len(project["performance_targets"])))],
         open_objections=sum(1 for o in project["objections"] if o["status"] == "open"),
     )

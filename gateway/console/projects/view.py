@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -55,6 +56,12 @@ async def fetch(api: ConsoleApi, path: str, **params: Any) -> Any:
         return await api.get(path, **params)
     except ApiError as error:
         raise ApiError(error.status, for_form(error.problem)) from error
+
+
+def last_day(ends_on: str) -> str:
+    """The period's last day: the API's `ends_on` is the day it has run (approval is possible from it, P1), so the
+    countdown (console.js counts to the end of the day it is given) runs to the end of the day before."""
+    return (date.fromisoformat(ends_on) - timedelta(days=1)).isoformat()
 
 
 def options(request: Request, kind: str, codes: tuple[str, ...]) -> list[tuple[str, str]]:

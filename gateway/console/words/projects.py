@@ -36,7 +36,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "projects.announcement_none": ("尚未公示", "Not announced yet"),
     "projects.announce_start": ("公示开始日期", "Announcement starts"),
     "projects.announce_days": ("公示天数（不少于 10 天）", "Days (at least 10)"),
-    "projects.announce_ends": ("公示截止日期", "Announcement ends"),
+    "projects.announce_ends": ("公示期满日", "Period has run on"),
     "projects.announce_scope": ("公示范围", "Where it is posted"),
     "projects.announce_left": ("公示剩余时间", "Time left"),
     "projects.announce_recorded": ("登记日期", "Recorded on"),
@@ -146,6 +146,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "金额最多两位小数，且不能为负 / at most 2 decimals, and not negative",
         "at most 2 decimals, and not negative / 金额最多两位小数，且不能为负",
     ),
-    "projects.money_invalid": ("请输入金额（元） / enter an amount in yuan", "enter an amount in yuan / 请输入金额（元）"),
+    "projects.money_invalid": (
+        "请输入金额（元） / enter an amount in yuan", "enter an amount in yuan / 请输入金额（元）"
+    ),
     "projects.confirm_withdraw": ("确定撤回该项目？", "Withdraw this project?"),
 }
