@@ -33,8 +33,13 @@ async def test_a_county_office_registers_a_project_and_another_county_does_not_s
         assert "接口没有修改草稿的功能" in record.text  # no route edits a draft: the page says so
         assert f'action="/console/projects/{project_id}/submit"' in record.text
         assert f'action="/console/projects/{project_id}/approve"' not in record.text  # a draft is not approved
-        library = await office.pm.client.get("/console/projects", params={"status": "draft"})
+        library = await office.pm.client.get("/console/projects", params={"status": "draft", "year": "2026"})
         assert library.status_code == 200 and project_id in library.text
+        other_year = await office.pm.client.get("/console/projects", params={"year": "2025"})
+        assert other_year.status_code == 200 and project_id not in other_year.text
+        bad_year = await office.pm.client.get("/console/projects", params={"year": "1999"})
+        assert bad_year.status_code == 422
+        assert re.search(r'id="filter-year"[^>]*aria-invalid="true"', bad_year.text), bad_year.text[:3000]
         # another county's project manager: not in their library, and its record is refused
         theirs = await other.pm.client.get("/console/projects")
         assert theirs.status_code == 200 and project_id not in theirs.text

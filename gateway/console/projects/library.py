@@ -17,7 +17,7 @@ from gateway.console.projects import forms, view
 from gateway.console.render import language, render
 from gateway.sessions import Signed
 
-FILTERS = ("status", "county", "category")
+FILTERS = ("status", "county", "category", "year")
 
 
 @page(*view.READERS)

@@ -11,6 +11,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "projects.filters": ("筛选条件", "Filters"),
     "projects.any": ("全部", "All"),
     "projects.county": ("县（区域代码）", "County (region code)"),
+    "projects.year": ("计划开工年度", "Year it starts"),
     "projects.village": ("村代码", "Village code"),
     "projects.name": ("项目名称", "Project name"),
     "projects.category": ("项目类别", "Category"),
