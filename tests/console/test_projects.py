@@ -157,3 +157,21 @@ async def test_the_public_page_needs_no_sign_in_and_shows_only_what_was_announce
             assert (await public.get("/console/projects")).status_code == 303  # the library needs a sign-in
     finally:
         await office.pm.aclose()
+
+
+async def test_a_registration_sent_twice_is_applied_once(admin: Api, stack: Stack) -> None:
+    """The form's idempotency key, made when it was rendered: a double click registers one project."""
+    office = await county_office(admin, stack.gateway_url)
+    try:
+        form = await office.pm.client.get("/console/projects/new")
+        key = re.search(r'name="idem" value="([^"]+)"', form.text)
+        assert key is not None
+        data = {**registration(office, name="重复提交的项目"), "csrf_token": office.pm.csrf, "idem": key.group(1)}
+        first = await office.pm.client.post("/console/projects/new", data=data)
+        again = await office.pm.client.post("/console/projects/new", data=data)
+        assert first.status_code == again.status_code == 303
+        assert first.headers["location"] == again.headers["location"]
+        library = await office.pm.client.get("/console/projects")
+        assert library.text.count("重复提交的项目") == 1
+    finally:
+        await office.pm.aclose()

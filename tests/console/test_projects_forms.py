@@ -54,7 +54,8 @@ def test_each_move_sends_only_what_it_takes() -> None:
     assert forms.action_body("announce", announce, []) == {"start_on": "2026-12-06", "days": 10, "scope": "village"}
     late = FormData([("start_on", "2026-11-01"), ("days", "10"), ("scope", "county"),
                      ("evidence.posted_by", "村委会"), ("evidence.photo_sha256", "0f" * 32)])
-    assert forms.action_body("announce", late, [])["evidence"] == {"posted_by": "村委会", "photo_sha256": "0f" * 32}
+    late_body = forms.action_body("announce", late, [])
+    assert late_body is not None and late_body["evidence"] == {"posted_by": "村委会", "photo_sha256": "0f" * 32}
     review = FormData([("passed", "false"), ("opinion", "不可行")])
     assert forms.action_body("review", review, []) == {"passed": False, "opinion": "不可行"}
     accept = FormData([("report", "合格"), ("actual_0", "3200元"), ("met_0", "on"), ("actual_1", "80%")])
