@@ -175,3 +175,32 @@ async def test_a_registration_sent_twice_is_applied_once(admin: Api, stack: Stac
         assert library.text.count("重复提交的项目") == 1
     finally:
         await office.pm.aclose()
+
+
+async def test_a_late_announcement_asks_for_its_evidence_beside_the_field_and_the_page_speaks_english(
+    admin: Api, stack: Stack
+) -> None:
+    """P13: recorded more than 3 days after it was posted, the announcement names who posted it and the photo's hash;
+    without them the refusal shows beside `posted_by`, and nothing moves. The same page in English."""
+    office = await county_office(admin, stack.gateway_url)
+    try:
+        project_id = await register(office)
+        for action, data in (("submit", {}), ("review", {"passed": "true", "opinion": "论证通过"})):
+            assert (await move(office, project_id, action, data)).status_code == 303
+        posted = (today_in_china() - timedelta(days=6)).isoformat()
+        bare = await move(office, project_id, "announce", {"start_on": posted, "days": "10", "scope": "township"})
+        assert bare.status_code == 422
+        assert re.search(r'id="announce-evidence.posted_by"[^>]*aria-invalid="true"', bare.text), bare.text[:3000]
+        assert 'class="rule">P13<' in bare.text and "ANNOUNCEMENT_EVIDENCE_REQUIRED" in bare.text
+        assert f'value="{posted}"' in bare.text  # what was typed is kept
+        with_evidence = await move(office, project_id, "announce", {
+            "start_on": posted, "days": "10", "scope": "township",
+            "evidence.posted_by": "村委会 张三", "evidence.photo_sha256": "ab" * 32,
+        })
+        assert with_evidence.status_code == 303, with_evidence.text[:3000]
+        office.pm.client.cookies.set("ft_lang", "en")
+        english = await office.pm.client.get(f"/console/projects/{project_id}")
+        assert english.status_code == 200 and '<html lang="en">' in english.text
+        assert "Announced" in english.text and "Township" in english.text and "Approve" in english.text
+    finally:
+        await office.pm.aclose()
