@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from gateway.console import account, alerts, audit, auth_pages, finance, home, roster, trace, users
+from gateway.console import account, alerts, audit, auth_pages, finance, home, projects, roster, trace, users
 from gateway.console.api import Loopback
 from gateway.console.render import render
 
@@ -28,6 +28,7 @@ PAGES: tuple[BaseRoute, ...] = (
     *account.ROUTES,
     *users.ROUTES,
     *roster.ROUTES,
+    *projects.ROUTES,
 )
 
 

@@ -7,6 +7,7 @@ from gateway.console.words import account as account_words
 from gateway.console.words import alerts as alerts_words
 from gateway.console.words import audit as audit_words
 from gateway.console.words import finance as finance_words
+from gateway.console.words import projects as projects_words
 from gateway.console.words import roster as roster_words
 from gateway.console.words import trace as trace_words
 from gateway.console.words import users as users_words
@@ -84,6 +85,7 @@ SECTIONS: tuple[dict[str, tuple[str, str]], ...] = (
     alerts_words.WORDS,
     audit_words.WORDS,
     finance_words.WORDS,
+    projects_words.WORDS,
     roster_words.WORDS,
     trace_words.WORDS,
     users_words.WORDS,

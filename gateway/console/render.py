@@ -42,7 +42,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/alerts", "nav.alerts", frozenset({"inspector", "admin", "finance", "project_manager", "lender"})),
     NavItem("/console/trace", "nav.trace", frozenset({"inspector"})),  # GET /funds/trace: inspectors only
     NavItem("/console/audit", "nav.audit", frozenset({"inspector", "admin"})),
-    NavItem("/console/projects", "nav.projects", frozenset({"project_manager", "inspector", "admin", "finance"})),
+    NavItem("/console/projects", "nav.projects", frozenset({"project_manager", "inspector", "finance"})),
+    NavItem("/console/public/announcements", "nav.announcements", ALL),
     NavItem("/console/roster", "nav.roster", frozenset({"project_manager", "admin"})),
     NavItem("/console/allocations", "nav.allocations", frozenset({"finance", "inspector"})),
     NavItem("/console/reports", "nav.reports", frozenset({"finance", "inspector"})),

@@ -41,6 +41,9 @@ Status = Literal[
     "withdrawn",
 ]
 RegionQuery = Annotated[RegionCode | None, Query(description="a region code: county, city or province")]
+YearQuery = Annotated[
+    int | None, Query(ge=2000, le=2100, description="the projects planned to start that year (by `start_on`)")
+]
 
 router = service_router("/projects", tags=["projects"])
 public_router = service_router("/public/announcements", tags=["public announcements"])
@@ -62,11 +65,12 @@ async def list_projects(
     county: RegionQuery = None,
     status: Status | None = None,
     category: Category | None = None,
+    year: YearQuery = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[ProjectRead]:
     return await service.list_projects(
-        session, principal, county=county, status=status, category=category, cursor=cursor, limit=limit
+        session, principal, county=county, status=status, category=category, year=year, cursor=cursor, limit=limit
     )
 
 

@@ -86,14 +86,17 @@ def projects_within(prefix: str) -> Select[Project]:
 
 
 async def project_page(
-    session: AsyncSession, *, prefix: str, status: str | None, category: str | None, after: str | None, limit: int
+    session: AsyncSession, *, prefix: str, status: str | None, category: str | None, after: str | None, limit: int,
+    year: int | None = None,
 ) -> list[Project]:
-    """A keyset page (newest id first, limit + 1 rows) of the projects under `prefix`."""
+    """A keyset page (newest id first, limit + 1 rows) of the projects under `prefix` (planned to start in `year`)."""
     query = projects_within(prefix)
     if status:
         query = query.where(col(Project.status) == status)
     if category:
         query = query.where(col(Project.category) == category)
+    if year is not None:
+        query = query.where(col(Project.start_on) >= date(year, 1, 1), col(Project.start_on) < date(year + 1, 1, 1))
     if after is not None:
         query = query.where(col(Project.id) < after)
     return list((await session.execute(query.order_by(col(Project.id).desc()).limit(limit + 1))).scalars())

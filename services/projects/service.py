@@ -108,11 +108,12 @@ async def list_projects(
     category: str | None,
     cursor: str | None,
     limit: int,
+    year: int | None = None,
 ) -> Page[ProjectRead]:
     key = decode_cursor(cursor, 1)
     rows = await repository.project_page(
         session, prefix=scope_prefix(principal, county or None, field="county"), status=status, category=category,
-        after=str(key[0]) if key is not None else None, limit=limit,
+        year=year, after=str(key[0]) if key is not None else None, limit=limit,
     )
     page = page_of(rows, limit, lambda p: [p.id])
     return Page(items=await read_projects(session, page.items), next_cursor=page.next_cursor)

@@ -101,6 +101,24 @@ async def test_list_filters(county: County) -> None:
     assert second["items"][0]["id"] != page["items"][0]["id"]
 
 
+async def test_list_filter_by_the_year_a_project_starts(county: County) -> None:
+    """`year` (issue #19, the console's library): the projects whose start_on lies in that calendar year, boundary
+    days included; a year outside 2000–2100 is refused naming the field."""
+    first_day = await project_in(county.pm, county.code, county.poor, "draft", start_on="2019-01-01",
+                                 end_on="2019-06-30")
+    last_day = await project_in(county.pm, county.code, county.poor, "draft", start_on="2019-12-31",
+                                end_on="2020-06-30")
+    next_year = await project_in(county.pm, county.code, county.poor, "draft", start_on="2020-01-01",
+                                 end_on="2020-06-30")
+    listed = (await county.pm.get("/projects", params={"county": county.code, "year": 2019})).json()
+    assert {p["id"] for p in listed["items"]} == {first_day, last_day}
+    listed = (await county.pm.get("/projects", params={"county": county.code, "year": 2020})).json()
+    assert {p["id"] for p in listed["items"]} == {next_year}
+    for year in (1999, 2101, "last"):
+        refused = await county.pm.get("/projects", params={"county": county.code, "year": year})
+        assert refused.status_code == 422 and refused.json()["field"] == "year", refused.text
+
+
 async def test_action_bodies_are_validated(county: County) -> None:
     project_id = await project_in(county.pm, county.code, county.poor, "submitted")
     response = await act(county.pm, project_id, "review", {"passed": "yes", "opinion": "ok"})
