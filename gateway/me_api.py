@@ -20,7 +20,7 @@ from gateway import people, totp
 from gateway.models import session_ends, sessions, user_passwords, users
 from gateway.sessions import Signed, token_digest
 from services.kernel.app import service_router
-from services.kernel.errors import Conflict, Forbidden, RuleViolation
+from services.kernel.errors import Conflict, Forbidden, RuleViolation, ServiceUnavailable
 from services.kernel.identity import Principal
 from services.kernel.settings import get_settings
 from services.kernel.types import Input
@@ -50,9 +50,15 @@ class MeRead(BaseModel):
 
 
 class PasswordChange(Input):
-    current_password: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(
-        min_length=people.MIN_PASSWORD_LENGTH, max_length=256, description="at least 12 characters (S18)"
+    current_password: people.PasswordText
+    new_password: people.PasswordText = Field(
+        min_length=people.MIN_PASSWORD_LENGTH, description="at least 12 characters (S18)"
+    )
+
+
+class TotpEnrol(Input):
+    current_password: people.PasswordText = Field(
+        description="S21: the person's password: a session alone (a stolen one) cannot put a second factor on"
     )
 
 
@@ -116,25 +122,34 @@ async def who_am_i(session: SessionDep, caller: PrincipalDep) -> MeRead:
     )
 
 
+async def _password_checked(
+    request: Request, session: AsyncSession, caller: Principal, login: str, password: str, *, rule: str
+) -> None:
+    """The person's current password, or a refusal on `current_password`; a wrong one is a failed attempt (S19)."""
+    await _not_locked(session, login)
+    stored = (await session.execute(select(people.current_password()).where(users.c.principal_id == caller.id)))
+    if not await people.password_matches(stored.scalar_one(), password):
+        await people.record_attempt(_engine(request), login, WRONG_PASSWORD, request_id=_request_id(request))
+        raise RuleViolation("当前密码错误 / the current password is wrong", code=WRONG_PASSWORD,
+                            field="current_password", rule=rule)
+
+
 @router.post("/password", response_model=PasswordChanged)
 async def change_password(
     body: PasswordChange, request: Request, session: SessionDep, caller: PrincipalDep
 ) -> PasswordChanged:
     """S22: the current password, a new one of at least 12 characters and not the same; every other session ends."""
     login = await _login_of(session, caller)
-    await _not_locked(session, login)
-    stored = (await session.execute(select(people.current_password()).where(users.c.principal_id == caller.id)))
-    if not await people.password_matches(stored.scalar_one(), body.current_password):
-        await people.record_attempt(_engine(request), login, WRONG_PASSWORD, request_id=_request_id(request))
-        raise RuleViolation("当前密码错误 / the current password is wrong", code=WRONG_PASSWORD,
-                            field="current_password", rule=S22)
+    await _password_checked(request, session, caller, login, body.current_password, rule=S22)
     if body.new_password == body.current_password:
         raise RuleViolation("新密码不能与当前密码相同 / the new password must differ from the current one",
                             code=PASSWORD_UNCHANGED, field="new_password", rule=S22)
+    try:
+        password_hash = await people.hash_password(body.new_password)
+    except people.Busy as busy:
+        raise ServiceUnavailable("正忙，请稍后再试 / busy hashing passwords; nothing was changed, try again") from busy
     await session.execute(
-        insert(user_passwords).values(
-            principal_id=caller.id, password_hash=await people.hash_password(body.new_password), set_by=caller.id
-        )
+        insert(user_passwords).values(principal_id=caller.id, password_hash=password_hash, set_by=caller.id)
     )
     signed = getattr(request.state, "signed", None)
     keep = token_digest(signed.token) if isinstance(signed, Signed) else ""
@@ -157,9 +172,13 @@ async def change_password(
 
 
 @router.post("/totp", status_code=201, response_model=TotpEnrolment)
-async def enrol_totp(request: Request, session: SessionDep, caller: PrincipalDep) -> TotpEnrolment:
-    """S21: a new secret, pending until confirmed with a code; refused while the second factor is on."""
+async def enrol_totp(
+    body: TotpEnrol, request: Request, session: SessionDep, caller: PrincipalDep
+) -> TotpEnrolment:
+    """S21: a new secret, pending until confirmed with a code, given for the person's password; refused while the
+    second factor is on."""
     login = await _login_of(session, caller)
+    await _password_checked(request, session, caller, login, body.current_password, rule="S21")
     if (await totp.state_of(session, caller.id)).state == totp.ENABLED:
         raise Conflict("动态验证码已启用，请先停用 / the second factor is on: turn it off first to enrol anew",
                        code=TOTP_ENABLED, rule=S21)

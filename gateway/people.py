@@ -24,11 +24,12 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet
+from pydantic import StringConstraints
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Select
@@ -38,6 +39,8 @@ from gateway import totp
 from gateway.models import principal_revocations, sign_in_attempts, user_passwords, users
 
 T = TypeVar("T")
+# A password is taken as typed: spaces at its ends are part of it (the API's Input strips every other string).
+PasswordText = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=256)]
 HASHER = PasswordHasher()
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)

@@ -70,8 +70,11 @@ async def enrol_totp(request: Request, api: ConsoleApi, signed: Signed) -> Respo
     """The secret is the API's answer, shown in this answer only (a reload asks for a new one)."""
     form = await _form(request)
     try:
-        enrolment = await api.post("/me/totp", idempotency_key=form.get("idempotency_key"))
+        enrolment = await api.post("/me/totp", {"current_password": form.get("password_for_totp", "")},
+                                   idempotency_key=form.get("idempotency_key"))
     except ApiError as error:
+        if error.field == "current_password":  # the enrolment form's own password field, not the change form's
+            error = ApiError(error.status, {**error.problem, "field": "password_for_totp"})
         return await _refused(request, api, error)
     return await _page(request, api, enrolment=enrolment)
 

@@ -5,6 +5,7 @@ the person), so a page can do nothing the API would refuse them."""
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from typing import Any
 
@@ -42,6 +43,32 @@ class ApiError(Exception):
         return str(self.problem.get("code", ""))
 
 
+# A segment of a path the console asks: an id, a name or a literal, never `.`/`..`, a query, a fragment or an escape
+# that a person's input (a path parameter of a console page) could smuggle into another route of the API.
+_SEGMENT = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+_NO_SUCH = {"status": 404, "code": "NOT_FOUND", "detail": "没有这个对象 / no such object"}
+
+
+def checked(path: str) -> str:
+    segments = path.split("/")
+    if segments[0] != "" or any(seg in (".", "..") or not _SEGMENT.fullmatch(seg) for seg in segments[1:]):
+        raise ApiError(404, dict(_NO_SUCH))
+    return path
+
+
+def answer_of(response: httpx.Response) -> Any:
+    """The API's answer: its JSON (or text), or its problem raised as an ApiError."""
+    if response.status_code >= 400:
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {"detail": response.text[:200]}
+        raise ApiError(response.status_code, problem if isinstance(problem, dict) else {"detail": str(problem)})
+    if not response.content:
+        return None
+    return response.json() if "json" in response.headers.get("content-type", "") else response.text
+
+
 class Loopback:
     """One client for the process, into the gateway app itself (no socket, the same door as any request)."""
 
@@ -54,6 +81,11 @@ class Loopback:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    async def public_get(self, path: str, params: dict[str, Any], request_id: str) -> Any:
+        """A GET of the public API with no cookie and no key: the door answers it as it answers anyone."""
+        clean = {k: v for k, v in params.items() if v not in (None, "")}
+        return answer_of(await self.client.get(checked(path), params=clean, headers={"x-request-id": request_id}))
 
 
 class ConsoleApi:
@@ -84,20 +116,19 @@ class ConsoleApi:
     ) -> Any:
         extra = {"idempotency-key": idempotency_key or str(uuid.uuid4())} if method == "POST" else None
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-        response = await self._client.request(method, path, params=clean, json=json, headers=self._headers(extra))
-        if response.status_code >= 400:
-            try:
-                problem = response.json()
-            except ValueError:
-                problem = {"detail": response.text[:200]}
-            raise ApiError(response.status_code, problem if isinstance(problem, dict) else {"detail": str(problem)})
-        if not response.content:
-            return None
-        content_type = response.headers.get("content-type", "")
-        return response.json() if "json" in content_type else response.text
+        return answer_of(
+            await self._client.request(method, checked(path), params=clean, json=json, headers=self._headers(extra))
+        )
 
     async def get(self, path: str, **params: Any) -> Any:
         return await self.request("GET", path, params=params)
+
+    async def get_object(self, path: str, object_id: str) -> dict[str, Any]:
+        """GET of one object, which must be the one asked for (a path like /alerts/summary is another route's)."""
+        found = await self.get(path)
+        if not isinstance(found, dict) or found.get("id") != object_id:
+            raise ApiError(404, dict(_NO_SUCH))
+        return found
 
     async def post(self, path: str, json: Any = None, *, idempotency_key: str | None = None) -> Any:
         return await self.request("POST", path, json=json, idempotency_key=idempotency_key)

@@ -20,6 +20,7 @@ from gateway.console.guard import page
 from gateway.console.render import render
 from gateway.console.trace import problems_shown, shown
 from gateway.sessions import Signed
+from services.kernel.types import EARLIEST_DAY, LATEST_DAY
 
 PAGE_LIMIT = 50
 # The filters of GET /audit the form offers as they are (text); the days are turned into since/until below.
@@ -41,6 +42,8 @@ def _day_start(text: str, name: str) -> str:
         day = date.fromisoformat(text)
     except ValueError as exc:
         raise DayProblem(name) from exc
+    if not EARLIEST_DAY <= day < LATEST_DAY:  # the API's years; and the day after it must exist (until_day)
+        raise DayProblem(name)
     return datetime(day.year, day.month, day.day, tzinfo=CHINA).isoformat()
 
 

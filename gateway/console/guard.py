@@ -42,8 +42,9 @@ def page(*roles: str) -> Callable[[Handler], Callable[[Request], Awaitable[Respo
                 api = ConsoleApi(loopback_of(request), request, signed, may_write=writes)
                 return await handler(request, api, signed)
             except ApiError as error:
-                status = error.status if error.status in (403, 404, 409, 422) else 503
-                key = {403: "error.forbidden", 404: "error.not_found"}.get(error.status, "error.unavailable")
+                status = error.status if error.status in (400, 401, 403, 404, 409, 422, 429) else 503
+                key = {401: "auth.expired", 403: "error.forbidden", 404: "error.not_found"}.get(
+                    error.status, "error.unavailable")
                 return render(request, "error.html", status=status, message_key=key, problem=error.problem)
 
         return endpoint

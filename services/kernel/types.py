@@ -186,8 +186,9 @@ def date_as_text(value: object) -> object:
 
 
 # RFC 3339's date-time (the OpenAPI `format: date-time`): a date, a time and its offset from UTC.
-INSTANT_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+INSTANT_PATTERN = (  # years 1900-2999, as Day's (year 1 in UTC cannot even be sent to PostgreSQL: a 500)
+    r"^(19[0-9]{2}|2[0-9]{3})-[0-9]{2}-[0-9]{2}[Tt ]"
+    r"[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
 )
 ISO_INSTANT = re.compile(INSTANT_PATTERN)
 
@@ -217,7 +218,9 @@ class Documented:
 DAY_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 DAY_SCHEMA = Documented((("pattern", DAY_PATTERN),))
 Day = Annotated[date, BeforeValidator(date_as_text), AfterValidator(check_day), DAY_SCHEMA]
-Instant = Annotated[datetime, BeforeValidator(instant_as_text), Documented((("pattern", INSTANT_PATTERN),))]
+Instant = Annotated[
+    datetime, BeforeValidator(instant_as_text), AfterValidator(check_day), Documented((("pattern", INSTANT_PATTERN),))
+]
 
 
 def check_happened(value: date) -> date:

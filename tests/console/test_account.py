@@ -21,7 +21,7 @@ IDEMPOTENCY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 
 async def _enrolled(person: Person) -> tuple[str, int]:
     """The second factor turned on (S21): its secret, and the current step (the one before it used to confirm)."""
-    enrolled = await person.api("POST", "/me/totp")
+    enrolled = await person.api("POST", "/me/totp", json={"current_password": PASSWORD})
     assert enrolled.status_code == 201, enrolled.text
     secret = str(enrolled.json()["secret"])
     step = steady_step()
@@ -43,7 +43,7 @@ async def test_who_am_i_as_a_person_and_as_a_key(admin: Api, stack: Stack, make_
     keyed = await key.get("/me")
     assert keyed.status_code == 200 and keyed.json()["login"] is None and keyed.json()["role"] == "finance"
     for path, body in (("/me/password", {"current_password": "x", "new_password": NEW_PASSWORD}),
-                       ("/me/totp", None), ("/me/totp/confirm", {"code": "123456"})):
+                       ("/me/totp", {"current_password": "x"}), ("/me/totp/confirm", {"code": "123456"})):
         refused = await key.post(path, json=body)
         assert refused.status_code == 409 and refused.json()["code"] == "NOT_A_PERSON", (path, refused.text)
 
@@ -94,7 +94,7 @@ async def test_totp_enrol_confirm_sign_in_once_per_code_and_turn_off(
 ) -> None:
     person = await make_person(admin, stack.gateway_url, "finance", "430000")
     try:
-        enrolled = await person.api("POST", "/me/totp")
+        enrolled = await person.api("POST", "/me/totp", json={"current_password": PASSWORD})
         assert enrolled.status_code == 201, enrolled.text
         secret, uri = enrolled.json()["secret"], enrolled.json()["otpauth_uri"]
         assert uri.startswith("otpauth://totp/FundTrack:") and f"secret={secret}" in uri and person.login in uri
@@ -109,7 +109,7 @@ async def test_totp_enrol_confirm_sign_in_once_per_code_and_turn_off(
         assert (wrong.json()["code"], wrong.json()["field"], wrong.json()["rule"]) == ("TOTP_WRONG", "code", "S21")
         confirmed = await person.api("POST", "/me/totp/confirm", json={"code": code_at(secret, step - 1)})
         assert confirmed.status_code == 200 and confirmed.json()["state"] == "enabled"
-        again = await person.api("POST", "/me/totp")
+        again = await person.api("POST", "/me/totp", json={"current_password": PASSWORD})
         assert again.status_code == 409 and again.json()["code"] == "TOTP_ENABLED"
 
         person.client.cookies.clear()
@@ -226,5 +226,21 @@ async def test_the_account_page_turns_totp_on_showing_the_secret_once(admin: Api
         assert right.status_code == 303
         page = await person.client.get(right.headers["location"])
         assert "动态验证码已启用" in page.text and 'action="/console/account/totp/disable"' in page.text
+    finally:
+        await person.aclose()
+
+
+async def test_a_second_factor_is_put_on_only_with_the_persons_password(admin: Api, stack: Stack) -> None:
+    """S21: a stolen session alone cannot put its own second factor on, and lock the person out."""
+    person = await make_person(admin, stack.gateway_url, "finance", "430000")
+    try:
+        wrong = await person.api("POST", "/me/totp", json={"current_password": "not the password"})
+        assert wrong.status_code == 422 and wrong.json()["code"] == "WRONG_PASSWORD"
+        assert wrong.json()["field"] == "current_password"
+        missing = await person.api("POST", "/me/totp", json={})
+        assert missing.status_code == 422 and missing.json()["field"] == "current_password"
+        assert (await person.api("GET", "/me")).json()["totp_pending"] is False
+        right = await person.api("POST", "/me/totp", json={"current_password": PASSWORD})
+        assert right.status_code == 201 and right.json()["state"] == "pending"
     finally:
         await person.aclose()

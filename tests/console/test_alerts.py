@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from gateway.console.alerts.pages import yuan_to_fen
 from gateway.console.alerts.sentences import sentence
+from gateway.console.amounts import AmountError, fen_of_yuan
 from tests.conftest import Api
 from tests.console.alerts_world import HUNAN_COUNTY, World, plant, store_alert
 from tests.console.people import Person, make_person
@@ -102,8 +102,11 @@ def test_a_sentence_needs_every_fact_it_names() -> None:
 
 
 def test_yuan_become_fen_exactly_or_not_at_all() -> None:
-    assert yuan_to_fen("1,234.56") == 123456 and yuan_to_fen("0.1") == 10 and yuan_to_fen("7") == 700
-    assert yuan_to_fen("1.234") is None and yuan_to_fen("abc") is None and yuan_to_fen("-1") is None
+    assert fen_of_yuan("1,234.56") == 123456 and fen_of_yuan("0.1") == 10 and fen_of_yuan("7") == 700
+    assert fen_of_yuan("0", zero_allowed=True) == 0
+    for refused in ("1.234", "abc", "-1", "1e30", "1_000", "9" * 30, "0"):
+        with pytest.raises(AmountError):
+            fen_of_yuan(refused)
 
 
 async def test_an_inspector_acknowledges_and_others_are_refused_by_the_api(

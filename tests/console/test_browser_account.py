@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 from tests.conftest import Api
 from tests.console.browser import Page
 from tests.console.codes import code_at, steady_step
-from tests.console.people import make_person, sign_in_in_browser
+from tests.console.people import PASSWORD, make_person, sign_in_in_browser
 from tests.stack import Stack
 
 
@@ -20,6 +20,7 @@ async def test_a_person_turns_on_one_time_codes_on_their_account_page(page: Page
     assert page.driver.find_element(By.TAG_NAME, "h1").text == "我的账户"
     page.assert_accessible()
     page.screenshot("account-account")
+    page.driver.find_element(By.ID, "f-password_for_totp").send_keys(PASSWORD)
     page.driver.find_element(By.CSS_SELECTOR, "form[action='/console/account/totp'] button").click()
     secret = page.driver.find_element(By.ID, "totp-secret").text
     assert len(secret) == 32 and page.driver.find_element(By.ID, "totp-uri").text.startswith("otpauth://totp/")

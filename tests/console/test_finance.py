@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gateway.console.finance.amounts import AmountError, fen_of_yuan
+from gateway.console.amounts import AmountError, fen_of_yuan
 from tests.conftest import Api, MakePrincipal
 from tests.console.finance_money import LATE_FEN, POOL_FEN, Province, make_province
 from tests.console.people import Person, make_person

@@ -34,6 +34,6 @@ async def case_list(request: Request, api: ConsoleApi, signed: Signed) -> Respon
 @page(*CASE_ROLES)
 @shown
 async def case_detail(request: Request, api: ConsoleApi, signed: Signed) -> Response:
-    case = await api.get(f"/oversight/cases/{request.path_params['case_id']}")
+    case = await api.get_object(f"/oversight/cases/{request.path_params['case_id']}", request.path_params["case_id"])
     lang = language(request)
     return render(request, "alerts/case.html", case=case, label=lambda t: type_label(t, lang))

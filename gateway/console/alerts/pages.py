@@ -8,7 +8,6 @@ import asyncio
 import functools
 import re
 import uuid
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from gateway.console import fmt
 from gateway.console.alerts.sentences import RULES, rule_of, sentence, type_label
+from gateway.console.amounts import AmountError, fen_of_yuan
 from gateway.console.api import ApiError, ConsoleApi
 from gateway.console.guard import Handler, page
 from gateway.console.messages import translate
@@ -136,7 +136,7 @@ async def _alert_page(
     request: Request, api: ConsoleApi, signed: Signed, alert_id: str, *, status: int = 200,
     problem: dict[str, Any] | None = None, form: dict[str, str] | None = None,
 ) -> Response:
-    alert = await api.get(f"/alerts/{alert_id}")
+    alert = await api.get_object(f"/alerts/{alert_id}", alert_id)
     lang = language(request)
     record, refused = await _subject_record(api, alert)
     found = ALERT_ID.match(alert_id)
@@ -185,17 +185,6 @@ async def resolve(request: Request, api: ConsoleApi, signed: Signed) -> Response
     return await _act(request, api, signed, "resolve")
 
 
-def yuan_to_fen(text: str) -> int | None:
-    """'1,234.5' 元 → 123450 fen, exactly (Decimal); None when it is not an amount of at most 2 decimals."""
-    try:
-        amount = Decimal(text.replace(",", "").strip())
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        return None
-    return int(amount * 100)
-
-
 @page()
 @shown
 async def open_case(request: Request, api: ConsoleApi, signed: Signed) -> Response:
@@ -209,7 +198,10 @@ async def open_case(request: Request, api: ConsoleApi, signed: Signed) -> Respon
     }
     money = form.get("money_involved_fen", "").strip()  # the API's field name, so its refusal shows here; in 元
     if money:
-        fen = yuan_to_fen(money)
+        try:
+            fen: int | None = fen_of_yuan(money, zero_allowed=True)
+        except AmountError:
+            fen = None
         if fen is None:
             problem = whole({"field": "money_involved_fen", "code": "VALIDATION_ERROR",
                              "detail": translate("alerts.money_invalid", language(request))})

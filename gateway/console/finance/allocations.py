@@ -4,7 +4,6 @@ and GET /funds/balances answer them, filtered by county, issuing region, fund so
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -62,6 +61,6 @@ def _next(chosen: dict[str, str], following: str | None, *, cursor: str | None, 
 @page("finance", "inspector")
 async def detail_page(request: Request, api: ConsoleApi, signed: Signed) -> Response:
     allocation_id = request.path_params["allocation_id"]
-    allocation = await api.get(f"/funds/allocations/{quote(allocation_id, safe='')}")
+    allocation = await api.get_object(f"/funds/allocations/{allocation_id}", allocation_id)
     return render(request, "finance/allocation.html", allocation=allocation,
                   created=request.query_params.get("created") == "1")

@@ -14,8 +14,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from gateway.console.amounts import AmountError, fen_of_yuan
 from gateway.console.api import ApiError, ConsoleApi
-from gateway.console.finance.amounts import AmountError, fen_of_yuan
 from gateway.console.finance.forms import on_form
 from gateway.console.fmt import today_in_china
 from gateway.console.guard import page

@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from gateway.console.amounts import AmountError, fen_of_yuan
 from gateway.console.messages import translate
 
 CENT = Decimal("0.01")
@@ -42,21 +43,21 @@ def values_of(form: FormData) -> dict[str, str]:
 
 
 def yuan_to_fen(raw: str, field: str, lang: str) -> int:
-    """'1,234.5' 元 → 123450 fen: Decimal, at most 2 decimals, not negative; anything else refused on `field`."""
-    cleaned = raw.replace(",", "").replace("，", "").strip()
+    """'1,234.5' 元 → 123450 fen (gateway/console/amounts.py); anything else refused on `field`."""
     try:
-        amount = Decimal(cleaned)
+        return fen_of_yuan(raw, zero_allowed=True)  # zero: the API's refusal says why (budget_fen > 0)
+    except AmountError:
+        raise FormProblem(field, _what_is_wrong(raw), lang) from None
+
+
+def _what_is_wrong(raw: str) -> str:
+    """A number with too many decimals or a sign, or no amount at all: the words that say which."""
+    try:
+        amount = Decimal(raw.replace(",", "").replace("，", "").strip())
+        amount.quantize(CENT)
     except InvalidOperation:
-        raise FormProblem(field, "projects.money_invalid", lang) from None
-    if not amount.is_finite():
-        raise FormProblem(field, "projects.money_invalid", lang)
-    try:
-        exact = amount == amount.quantize(CENT)
-    except InvalidOperation:  # too many digits to be an amount at all
-        raise FormProblem(field, "projects.money_invalid", lang) from None
-    if amount < 0 or not exact:
-        raise FormProblem(field, "projects.money_decimals", lang)
-    return int(amount * 100)
+        return "projects.money_invalid"
+    return "projects.money_decimals" if amount.is_finite() else "projects.money_invalid"
 
 
 def project_body(form: FormData, lang: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ async def _record(
     problem: dict[str, Any] | None = None, values: dict[str, str] | None = None, status: int = 200,
 ) -> Response:
     """One GET: the project carries its announcement, objections, history and the moves its state allows."""
-    project = await view.fetch(api, f"/projects/{project_id}")
+    project = await view.fetch_object(api, f"/projects/{project_id}", project_id)
     acting = signed.principal.role == "project_manager"
     shown = set(project["allowed_actions"]) if acting else set()
     if acting and project["status"] == "announced":

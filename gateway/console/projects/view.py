@@ -49,6 +49,14 @@ def labeller(request: Request) -> Callable[[str, str], str]:
     return name
 
 
+async def fetch_object(api: ConsoleApi, path: str, object_id: str) -> dict[str, Any]:
+    """One object through the API, which must be the one asked for; a refusal as `fetch` raises it."""
+    try:
+        return await api.get_object(path, object_id)
+    except ApiError as error:
+        raise ApiError(error.status, for_form(error.problem)) from error
+
+
 async def fetch(api: ConsoleApi, path: str, **params: Any) -> Any:
     """GET through the API; a refusal raised again with every key the problem templates read (the console's shared
     error page reads `problem.field`, which a problem without a field lacks)."""

@@ -24,7 +24,8 @@
       animation: false,
       color: COLOURS,
       textStyle: {fontFamily: "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif"},
-      tooltip: {trigger: "axis", valueFormatter: function (v) { return label(spec.unit, v); }},
+      // rich text in the canvas: an HTML tooltip carries style attributes, which the CSP refuses (a console error)
+      tooltip: {trigger: "axis", renderMode: "richText", valueFormatter: function (v) { return label(spec.unit, v); }},
       legend: {top: 0},
       grid: {left: 16, right: 24, top: 40, bottom: 16, containLabel: true},
       xAxis: {type: "category", data: spec.categories, axisLabel: {rotate: many ? 30 : 0, interval: 0}},

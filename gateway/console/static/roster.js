@@ -60,8 +60,11 @@
     show("roster-problem", true);
   }
 
+  // S10, as services/kernel/spreadsheet.py: text a spreadsheet would run as a formula (= + - @, tab, CR first)
+  // gets a leading apostrophe; a roster's lines come from village returns, so they are anybody's text.
   function csvField(value) {
     var text = String(value);
+    if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) { text = "'" + text; }
     return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 

@@ -14,16 +14,19 @@ class AmountError(ValueError):
     """An amount the form refuses before the API sees it: the message says what to type instead."""
 
 
-def fen_of_yuan(text: str) -> int:
-    """'1,234.5' → 123450. More than two decimals, a sign, an exponent or nothing above zero is refused."""
+def fen_of_yuan(text: str, *, zero_allowed: bool = False) -> int:
+    """'1,234.5' → 123450. More than two decimals, a sign, an exponent, underscores or more than 16 digits are
+    refused, and zero unless `zero_allowed`. The console's one reading of an amount (every desk's forms)."""
     cleaned = text.strip().translate(_SEPARATORS)
+    if len(cleaned) > 19:  # beyond any BIGINT of fen; refused before Decimal sees it
+        cleaned = "x"
     if not _YUAN.match(cleaned):
         raise AmountError(
             f"金额须为以元为单位的正数，最多两位小数（如 1234.56）/ an amount in yuan, at most two decimals "
             f"(e.g. 1234.56), not {text.strip()[:40]!r}"
         )
     fen = int(Decimal(cleaned) * 100)
-    if fen <= 0:
+    if fen < 0 or (fen == 0 and not zero_allowed):
         raise AmountError("金额须大于零 / the amount must be more than zero")
     return fen
 
