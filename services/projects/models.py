@@ -1,8 +1,8 @@
 """Tables of the projects schema. Only `projects.status` is ever updated (with an event row in the same
 transaction), and a draft's own fields while it is a draft, each edit keeping the version before it in
-`project_revisions` (P14); every other table is append-only: transitions, announcements, objections and their resolutions,
-assets, shares and dividends are facts recorded once (the database refuses to edit them: `append_only`). `metadata`
-is the projects schema."""
+`project_revisions` (P14); every other table is append-only: transitions, announcements, objections and their
+resolutions, revisions, assets, shares and dividends are facts recorded once (the database refuses to edit them:
+`append_only`). `metadata` is the projects schema."""
 
 from __future__ import annotations
 

@@ -113,7 +113,9 @@ async def set_status(session: AsyncSession, project: Project, target: str) -> No
     )
 
 
-async def edit_draft(session: AsyncSession, project: Project, values: dict[str, Any], revision: ProjectRevision) -> bool:
+async def edit_draft(
+    session: AsyncSession, project: Project, values: dict[str, Any], revision: ProjectRevision
+) -> bool:
     """P14: the draft's editable fields, and the revision keeping the version before, in the caller's transaction.
     The row is locked (FOR UPDATE) since it was loaded, and the UPDATE is guarded again in SQL (still a draft): when
     it matches no row nothing is written and the answer is False."""

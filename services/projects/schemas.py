@@ -88,8 +88,9 @@ class ProjectCreate(Input):
 
 
 class ProjectEdit(Input):
-    """P14: a draft's editable fields, whole (POST /projects/{id}/revisions), with the types and checks of ProjectCreate. Not the county (a
-    project stays in its county), nor the owner unit (O13: who answers for it is settled when it is recorded)."""
+    """P14: a draft's editable fields, whole (POST /projects/{id}/revisions), with the types and checks of
+    ProjectCreate. Not the county (a project stays in its county), nor the owner unit (O13: who answers for it is
+    settled when it is recorded)."""
 
     village_code: VillageCode
     name: ShortText

@@ -124,7 +124,8 @@ async def edit_draft(session: AsyncSession, principal: Principal, project_id: st
 
 async def list_revisions(session: AsyncSession, principal: Principal, project_id: str) -> list[RevisionRead]:
     project = await repository.get_project(session, principal, project_id)
-    return [RevisionRead.model_validate(r, from_attributes=True) for r in await repository.revisions_of(session, project)]
+    rows = await repository.revisions_of(session, project)
+    return [RevisionRead.model_validate(r, from_attributes=True) for r in rows]
 
 
 async def list_projects(

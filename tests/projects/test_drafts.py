@@ -132,15 +132,18 @@ async def test_a_bad_field_is_refused_naming_it(
 async def test_an_edit_racing_a_submit_never_lands_on_a_submitted_project_unrecorded(
     county: County, db: asyncpg.Pool
 ) -> None:
-    """The row lock and the guarded UPDATE: whichever comes first, every edit answered 200 has its revision and was
-    made while the project was a draft; every other edit is refused NOT_A_DRAFT and left no trace."""
-    refused_seen = 0
-    for round_ in range(4):
+    """Submits and edits at once (the edits spread over the submit's time): whichever comes first, every edit
+    answered 200 was made while the project was a draft and has its revision; every other edit is refused
+    NOT_A_DRAFT and left no trace; the submit is never refused for them."""
+    for round_ in range(3):
         original = project_body(county.code, county.poor, name=f"原 {round_}")
         project_id = (await create(county.pm, original))["id"]
-        edits = [edit_body(county.code, county.poor, name=f"改 {round_}-{i}") for i in range(3)]
-        calls = [act(county.pm, project_id, "submit"), *(_edit(county.pm, project_id, e) for e in edits)]
-        submit, *answers = await asyncio.gather(*calls)
+
+        async def later(i: int, pid: str = project_id, r: int = round_) -> httpx.Response:
+            await asyncio.sleep(0.02 * i)
+            return await _edit(county.pm, pid, edit_body(county.code, county.poor, name=f"改 {r}-{i}"))
+
+        submit, *answers = await asyncio.gather(act(county.pm, project_id, "submit"), *(later(i) for i in range(6)))
         assert submit.status_code == 200, submit.text
         made = [a for a in answers if a.status_code == 200]
         for answer in answers:
@@ -148,7 +151,6 @@ async def test_an_edit_racing_a_submit_never_lands_on_a_submitted_project_unreco
                 assert answer.json()["status"] == "draft"
             else:
                 assert answer.status_code == 409 and answer.json()["code"] == codes.NOT_A_DRAFT, answer.text
-                refused_seen += 1
         rows = await _revisions(db, project_id)
         assert len(rows) == len(made)
         final = (await county.pm.get(f"/projects/{project_id}")).json()
@@ -160,4 +162,23 @@ async def test_an_edit_racing_a_submit_never_lands_on_a_submitted_project_unreco
             assert final["name"] in made_names and final["name"] not in previous
         else:
             assert final["name"] == original["name"]
-    assert refused_seen > 0  # the submit won at least once over an edit (3 edits × 4 rounds)
+
+
+async def test_an_edit_waiting_behind_a_submit_is_refused(county: County, db: asyncpg.Pool) -> None:
+    """The edit locks the row first: held by a submit under way (here: a transaction that locks the row and moves
+    it, as `submit` does), the edit waits, then reads the row as the submit left it and is refused P14."""
+    project_id = (await create(county.pm, project_body(county.code, county.poor, name="提交中")))["id"]
+    async with db.acquire() as connection:
+        transaction = connection.transaction()
+        await transaction.start()
+        await connection.execute("SELECT id FROM projects.projects WHERE id = $1 FOR UPDATE", project_id)
+        await connection.execute("UPDATE projects.projects SET status = 'submitted' WHERE id = $1", project_id)
+        editing = asyncio.create_task(_edit(county.pm, project_id, edit_body(county.code, county.poor, name="抢改")))
+        await asyncio.sleep(1.0)
+        assert not editing.done()  # it waits for the row
+        await transaction.commit()
+    response = await editing
+    assert response.status_code == 409 and response.json()["code"] == codes.NOT_A_DRAFT, response.text
+    assert response.json()["status_now"] == "submitted"
+    assert (await county.pm.get(f"/projects/{project_id}")).json()["name"] == "提交中"
+    assert await _revisions(db, project_id) == []
