@@ -164,6 +164,8 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/projects", PM),
     _r("GET", "/projects", PM, FINANCE, INSPECTOR),
     _r("GET", "/projects/{project_id}", PM, FINANCE, INSPECTOR),
+    _r("POST", "/projects/{project_id}/revisions", PM),  # P14: a draft edited (issue #19 point 3)
+    _r("GET", "/projects/{project_id}/revisions", PM, FINANCE, INSPECTOR),
     *(
         _r("POST", f"/projects/{{project_id}}/{action}", PM, max_body=SMALL_BODY)
         for action in ("submit", "review", "announce", "approve", "start", "complete", "accept", "reject", "withdraw")

@@ -24,6 +24,7 @@ from services.projects.schemas import (
     ObjectionIn,
     ObjectionRead,
     ProjectCreate,
+    ProjectEdit,
     ProjectInternal,
     ProjectLookup,
     ProjectLookupResult,
@@ -34,6 +35,7 @@ from services.projects.schemas import (
     ReasonIn,
     ResolveIn,
     ReviewIn,
+    RevisionRead,
 )
 
 Status = Literal[
@@ -78,6 +80,19 @@ async def list_projects(
 async def get_project(project_id: str, session: SessionDep, principal: PrincipalDep) -> ProjectRead:
     project = await repository.get_project(session, principal, project_id)
     return (await service.read_projects(session, [project]))[0]
+
+
+@router.post("/{project_id}/revisions", response_model=ProjectRead)
+async def edit_draft(project_id: str, body: ProjectEdit, session: SessionDep, principal: PrincipalDep) -> ProjectRead:
+    """P14: a draft's editable fields, whole (not its county); the version before is kept as a revision. A POST, so
+    its Idempotency-Key is honoured like every other write's (an edit sent twice keeps one revision)."""
+    return await service.edit_draft(session, principal, project_id, body)
+
+
+@router.get("/{project_id}/revisions", response_model=list[RevisionRead])
+async def list_revisions(project_id: str, session: SessionDep, principal: PrincipalDep) -> list[RevisionRead]:
+    """P14: the versions of a draft before each of its edits, oldest first."""
+    return await service.list_revisions(session, principal, project_id)
 
 
 @router.post("/{project_id}/submit", response_model=ProjectRead)

@@ -64,4 +64,7 @@ HANDOVER_VALUE_MISMATCH = "HANDOVER_VALUE_MISMATCH"  # 422 P11, field value_fen:
 # P11: how far the value of a project's assets handed over may stand from what funds paid to the project, in basis
 # points of what was paid (5 %: valuation rounding, small works paid from the village's own money)
 HANDOVER_TOLERANCE_BP = 500
+# Drafts (issue #19 point 3): a project is edited while it is a draft, each edit keeping the version before it
+P14 = "P14"
+NOT_A_DRAFT = "NOT_A_DRAFT"  # 409 P14: only a draft is edited
 DIVIDEND_RECORDED_MEANWHILE = "DIVIDEND_RECORDED_MEANWHILE"  # 409 P12: two dividends of one asset at once

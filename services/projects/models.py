@@ -1,7 +1,8 @@
 """Tables of the projects schema. Only `projects.status` is ever updated (with an event row in the same
-transaction); every other table is append-only: transitions, announcements, objections and their resolutions,
-assets, shares and dividends are facts recorded once (the database refuses to edit them: `append_only`). `metadata`
-is the projects schema."""
+transaction), and a draft's own fields while it is a draft, each edit keeping the version before it in
+`project_revisions` (P14); every other table is append-only: transitions, announcements, objections and their
+resolutions, revisions, assets, shares and dividends are facts recorded once (the database refuses to edit them:
+`append_only`). `metadata` is the projects schema."""
 
 from __future__ import annotations
 
@@ -279,6 +280,21 @@ class AssetHandover(SQLModel, table=True):
     at: datetime | None = Field(default=None, sa_column=_now_column())
 
 
+class ProjectRevision(SQLModel, table=True):
+    """P14: the version of a draft before one edit (its editable fields as they were, JSONB), numbered 1, 2, … per
+    project; written in the transaction of the edit. Keyed by county first (tests/platform/test_scaling.py): a
+    project lies in one county, so (project_id, revision) is unique. The project is named by id (no foreign key)."""
+
+    __tablename__ = "project_revisions"
+    __table_args__ = (CheckConstraint("revision > 0", name="ck_project_revisions_revision"),)
+    county_code: str = Field(sa_column=Column(String(6), primary_key=True))
+    project_id: str = Field(sa_column=Column(String(40), primary_key=True))
+    revision: int = Field(sa_column=Column(Integer, primary_key=True))
+    previous: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    principal_id: str = Field(sa_column=Column(String(64), nullable=False))
+    at: datetime | None = Field(default=None, sa_column=_now_column())
+
+
 _RECORDED = (
     ProjectEvent,
     Announcement,
@@ -292,6 +308,7 @@ _RECORDED = (
     TenderThreshold,
     AcceptanceResult,
     AssetHandover,
+    ProjectRevision,
 )
 for _recorded in _RECORDED:
     append_only(table_of(_recorded))

@@ -115,6 +115,22 @@ def no_shares(asset_id: str, kind: str) -> Conflict:
 # The refusals of the project rules (rules.py)
 
 
+def not_a_draft(status: str) -> Conflict:
+    return Conflict(
+        f"项目状态为 {status}，只有草稿可以修改 (P14) / the project is {status}: only a draft is edited (P14)",
+        code=codes.NOT_A_DRAFT,
+        rule=codes.P14,
+        status_now=status,
+    )
+
+
+def village_not_in_county(county_code: str) -> ValidationProblem:
+    return ValidationProblem(
+        f"村代码应以县代码 {county_code} 开头 / the village code must start with its county {county_code}",
+        field="village_code",
+    )
+
+
 def invalid_transition(status: str, action: str, allowed: list[str]) -> Conflict:
     return Conflict(
         f"项目状态为 {status}，不能执行 {action}；允许的操作：{', '.join(allowed) or '无'} / "

@@ -32,6 +32,7 @@ from services.projects.models import (
     ObjectionResolution,
     Project,
     ProjectEvent,
+    ProjectRevision,
     TenderThreshold,
 )
 
@@ -110,6 +111,41 @@ async def set_status(session: AsyncSession, project: Project, target: str) -> No
         .where(col(Project.id) == project.id, col(Project.status) == project.status)
         .values(status=target)
     )
+
+
+async def edit_draft(
+    session: AsyncSession, project: Project, values: dict[str, Any], revision: ProjectRevision
+) -> bool:
+    """P14: the draft's editable fields, and the revision keeping the version before, in the caller's transaction.
+    The row is locked (FOR UPDATE) since it was loaded, and the UPDATE is guarded again in SQL (still a draft): when
+    it matches no row nothing is written and the answer is False."""
+    result = await session.execute(
+        update(Project)
+        .where(col(Project.id) == project.id, col(Project.status) == "draft")
+        .values(**values)
+        .returning(col(Project.id))
+    )
+    if result.scalar_one_or_none() is None:
+        return False
+    await add(session, revision)
+    return True
+
+
+async def last_revision(session: AsyncSession, project_id: str) -> int:
+    """The number of the project's last revision, 0 before the first (read under the project's row lock)."""
+    query = select(func.coalesce(func.max(col(ProjectRevision.revision)), 0)).where(
+        col(ProjectRevision.project_id) == project_id
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
+async def revisions_of(session: AsyncSession, project: Project) -> Sequence[ProjectRevision]:
+    query = (
+        select(ProjectRevision)
+        .where(col(ProjectRevision.county_code) == project.county_code, col(ProjectRevision.project_id) == project.id)
+        .order_by(col(ProjectRevision.revision))
+    )
+    return (await session.execute(query)).scalars().all()
 
 
 async def events_of(session: AsyncSession, project_ids: Sequence[str]) -> Sequence[ProjectEvent]:

@@ -81,6 +81,12 @@ def next_status(status: str, action: str) -> str:
     return target
 
 
+def check_is_draft(status: str) -> None:
+    """P14: only a draft is edited; from submission on, what was submitted is what is reviewed and announced."""
+    if status != "draft":
+        raise problems.not_a_draft(status)
+
+
 def on_negative_list(category: str) -> bool:
     """F5/P4: is this category one poverty funds may never pay for (负面清单)?"""
     return category in NEGATIVE_CATEGORIES

@@ -87,6 +87,50 @@ class ProjectCreate(Input):
         return _no_duplicates(value, "household")
 
 
+class ProjectEdit(Input):
+    """P14: a draft's editable fields, whole (POST /projects/{id}/revisions), with the types and checks of
+    ProjectCreate. Not the county (a project stays in its county), nor the owner unit (O13: who answers for it is
+    settled when it is recorded)."""
+
+    village_code: VillageCode
+    name: ShortText
+    category: Category
+    budget_fen: Fen
+    start_on: date
+    end_on: date
+    beneficiary_household_ids: list[HouseholdId] = Field(default_factory=list, max_length=MAX_BENEFICIARIES)
+    benefit_mechanism: Text
+    performance_targets: list[PerformanceTarget] = Field(default_factory=list, max_length=100)
+    description: str = Field(default="", max_length=4000)
+    responsible_unit: ShortText | None = None
+    fund_sources: list[FundSource] = Field(default_factory=list, max_length=50)
+
+    _end_after_start = field_validator("end_on")(ProjectCreate._end_after_start.__func__)  # type: ignore[attr-defined]
+    _distinct_households = field_validator("beneficiary_household_ids")(
+        ProjectCreate._distinct_households.__func__  # type: ignore[attr-defined]
+    )
+
+    def stored(self) -> dict[str, Any]:
+        """The values as the project row keeps them (JSONB lists of plain dicts; no responsible unit is "")."""
+        values = self.model_dump(exclude={"performance_targets", "fund_sources", "responsible_unit"})
+        values["performance_targets"] = [t.model_dump() for t in self.performance_targets]
+        values["fund_sources"] = [s.model_dump() for s in self.fund_sources]
+        values["responsible_unit"] = self.responsible_unit or ""
+        return values
+
+
+EDITABLE_FIELDS = tuple(ProjectEdit.model_fields)
+
+
+class RevisionRead(BaseModel):
+    """P14: the version of a draft before one edit: its editable fields as they were, who edited it and when."""
+
+    revision: int
+    previous: dict[str, Any]
+    principal_id: str
+    at: datetime
+
+
 class ReviewIn(Input):
     passed: StrictBool
     opinion: Text

@@ -20,7 +20,7 @@ from services.kernel.scope import check_covers, scope_prefix
 from services.kernel.uow import BriefReads
 from services.projects import problems, repository, rules
 from services.projects.clients import Gateway, Registry
-from services.projects.models import Announcement, Project, ProjectEvent
+from services.projects.models import Announcement, Project, ProjectEvent, ProjectRevision
 from services.projects.objections import objections_of
 from services.projects.schemas import (
     AnnounceIn,
@@ -28,9 +28,11 @@ from services.projects.schemas import (
     EventRead,
     EvidenceRead,
     ProjectCreate,
+    ProjectEdit,
     ProjectInternal,
     ProjectLookupResult,
     ProjectRead,
+    RevisionRead,
 )
 
 
@@ -97,6 +99,33 @@ async def create_project(
     )
     await repository.add_project(session, project, event)
     return (await read_projects(session, [project]))[0]
+
+
+async def edit_draft(session: AsyncSession, principal: Principal, project_id: str, body: ProjectEdit) -> ProjectRead:
+    """P14: a draft's editable fields replaced, by whoever may submit it (the county's project manager); the version
+    before is kept as the next revision, in the same transaction. Any other status: 409 NOT_A_DRAFT. The row is
+    locked first, so a submit racing the edit is serialised with it: one of them sees the other's outcome."""
+    project = await repository.get_project(session, principal, project_id, for_update=True)
+    rules.check_is_draft(project.status)
+    if not body.village_code.startswith(project.county_code):
+        raise problems.village_not_in_county(project.county_code)
+    values = body.stored()
+    previous = project.model_dump(mode="json", include=set(values))
+    revision = ProjectRevision(
+        county_code=project.county_code, project_id=project.id,
+        revision=await repository.last_revision(session, project.id) + 1,
+        previous=previous, principal_id=principal.id,
+    )
+    if not await repository.edit_draft(session, project, values, revision):
+        raise problems.not_a_draft(project.status)  # cannot happen under the lock; refuse rather than half-write
+    await session.refresh(project)
+    return (await read_projects(session, [project]))[0]
+
+
+async def list_revisions(session: AsyncSession, principal: Principal, project_id: str) -> list[RevisionRead]:
+    project = await repository.get_project(session, principal, project_id)
+    rows = await repository.revisions_of(session, project)
+    return [RevisionRead.model_validate(r, from_attributes=True) for r in rows]
 
 
 async def list_projects(

@@ -30,7 +30,7 @@ async def test_a_county_office_registers_a_project_and_another_county_does_not_s
         assert record.status_code == 200
         assert "光伏扶贫电站（一期）" in record.text and "草稿" in record.text
         assert "1,234,567.89" in record.text  # 元, with thousands separators (the API keeps 123456789 fen)
-        assert "接口没有修改草稿的功能" in record.text  # no route edits a draft: the page says so
+        assert f'action="/console/projects/{project_id}/edit"' in record.text  # a draft is edited (P14)
         assert f'action="/console/projects/{project_id}/submit"' in record.text
         assert f'action="/console/projects/{project_id}/approve"' not in record.text  # a draft is not approved
         library = await office.pm.client.get("/console/projects", params={"status": "draft", "year": "2026"})

@@ -39,7 +39,7 @@ from services.kernel.topology import SERVICES
 from services.kernel.types import id_number_check_char
 from services.loans.codes import CREDIT_LINES_HEADER, PRODUCT_NAME
 from tests.conftest import Api, MakePrincipal, wait_for_audit
-from tests.projects.factory import action_body, project_body, project_in
+from tests.projects.factory import action_body, edit_body, project_body, project_in
 
 ADMIN, FINANCE, PM, LENDER, INSPECTOR = "admin", "finance", "project_manager", "lender", "inspector"
 EVERY_ROLE = frozenset({ADMIN, FINANCE, PM, LENDER, INSPECTOR})
@@ -679,6 +679,11 @@ SPECS: dict[tuple[str, str], Spec] = {
         p.county, [p.household_id])), own=CREATED),
     ("GET", "/projects"): spec({PM, FINANCE, INSPECTOR}, get(lambda p: "/projects", lambda p: {"county": p.county})),
     ("GET", "/projects/{project_id}"): spec({PM, FINANCE, INSPECTOR}, get(lambda p: f"/projects/{p.project}")),
+    # P14: the county's project manager edits a draft (it stays a draft); its revisions are read like the project
+    ("POST", "/projects/{project_id}/revisions"): spec({PM}, post(lambda p: f"/projects/{p.project}/revisions",
+                                                                  lambda w, p: edit_body(p.county, [p.household_id]))),
+    ("GET", "/projects/{project_id}/revisions"): spec({PM, FINANCE, INSPECTOR}, get(
+        lambda p: f"/projects/{p.project}/revisions")),
     **{("POST", f"/projects/{{project_id}}/{action}"): _transition(action) for action in TRANSITIONS},
     # P1: anyone with a key may object to an announced project, wherever it is (the public page too).
     ("POST", "/projects/{project_id}/objections"): spec(EVERY_ROLE, post(

@@ -122,6 +122,7 @@ PLAN: dict[str, Plan] = {
     "projects.contracts": dist("county_code", "the contracts of projects (P8): a few per project, millions"),
     "projects.tender_thresholds": dist("county_code", "a county's tender thresholds (P9): a few versions"),
     "projects.acceptance_results": dist("county_code", "P10: a few target results per accepted project"),
+    "projects.project_revisions": dist("county_code", "P14: a few revisions per draft, before it is submitted"),
     "projects.asset_handovers": dist("county_code", "P11: one handover per asset, as many as the assets"),
     # Loans: ~20 million small poverty loans.
     "loans.loans": dist("county_code", "~20 million loans"),

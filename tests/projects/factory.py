@@ -74,6 +74,13 @@ def project_body(county: str, beneficiaries: list[str], **overrides: Any) -> dic
     return body
 
 
+def edit_body(county: str, beneficiaries: list[str], **overrides: Any) -> dict[str, Any]:
+    """P14: a draft's editable fields, whole (POST /projects/{id}/revisions): a project body without its county."""
+    body = project_body(county, beneficiaries, **overrides)
+    del body["county_code"]
+    return body
+
+
 def action_body(action: str, *, announce_start: date | None = None, days: int = 10) -> dict[str, Any] | None:
     if action == "review":
         return {"passed": True, "opinion": "论证通过 / passed"}

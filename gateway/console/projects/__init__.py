@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from gateway.console.projects import library, public, record
+from gateway.console.projects import drafts, library, public, record
 
-ROUTES: tuple[BaseRoute, ...] = (*library.ROUTES, *record.ROUTES, *public.ROUTES)
+# drafts first: its /projects/{id}/edit is not one of record's /projects/{id}/{action}
+ROUTES: tuple[BaseRoute, ...] = (*library.ROUTES, *drafts.ROUTES, *record.ROUTES, *public.ROUTES)

@@ -15,6 +15,11 @@ from gateway.console.messages import translate
 
 CENT = Decimal("0.01")
 TARGET_ROWS = 3  # performance targets a registration form offers (P7: at least one)
+TARGET = ("indicator", "target")  # a target row's fields: indicator_0, target_0, …
+EDIT_FIELDS = (  # the draft edit form's fields (P14), besides its target rows
+    "village_code", "name", "category", "budget_yuan", "start_on", "end_on", "beneficiary_household_ids",
+    "benefit_mechanism", "description", "responsible_unit",
+)
 
 
 class FormProblem(Exception):
@@ -60,12 +65,25 @@ def _what_is_wrong(raw: str) -> str:
     return "projects.money_decimals" if amount.is_finite() else "projects.money_invalid"
 
 
+def target_rows(form: FormData) -> int:
+    """How many performance-target rows the form carried (at least TARGET_ROWS; an edit shows every target)."""
+    rows = TARGET_ROWS
+    while f"indicator_{rows}" in form or f"target_{rows}" in form:
+        rows += 1
+    return rows
+
+
+def fen_to_yuan(fen: int) -> str:
+    """123450 fen → '1234.50' (a form's value: no separators, read back exactly by yuan_to_fen)."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
 def project_body(form: FormData, lang: str) -> dict[str, Any]:
     """POST /projects from the registration form (API.md "Projects"); optional texts left out when empty."""
     households = [line.strip() for line in text(form, "beneficiary_household_ids").replace(",", "\n").splitlines()]
     targets = [
         {"indicator": text(form, f"indicator_{i}"), "target": text(form, f"target_{i}")}
-        for i in range(TARGET_ROWS)
+        for i in range(target_rows(form))
         if text(form, f"indicator_{i}") or text(form, f"target_{i}")
     ]
     body: dict[str, Any] = {
@@ -84,6 +102,20 @@ def project_body(form: FormData, lang: str) -> dict[str, Any]:
     if text(form, "responsible_unit"):
         body["responsible_unit"] = text(form, "responsible_unit")
     return body
+
+
+def draft_values(project: dict[str, Any]) -> dict[str, str]:
+    """The edit form's fields filled with the draft as the API shows it (budget in 元, one household a line)."""
+    values = {
+        "village_code": project["village_code"], "name": project["name"], "category": project["category"],
+        "budget_yuan": fen_to_yuan(project["budget_fen"]), "start_on": project["start_on"],
+        "end_on": project["end_on"], "beneficiary_household_ids": "\n".join(project["beneficiary_household_ids"]),
+        "benefit_mechanism": project["benefit_mechanism"], "description": project["description"],
+        "responsible_unit": project["responsible_unit"] or "",
+    }
+    for i, target in enumerate(project["performance_targets"]):
+        values[f"indicator_{i}"], values[f"target_{i}"] = target["indicator"], target["target"]
+    return values
 
 
 def action_body(action: str, form: FormData, targets: list[dict[str, str]]) -> dict[str, Any] | None:

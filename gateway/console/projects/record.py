@@ -18,7 +18,7 @@ from gateway.console.render import render
 from gateway.sessions import Signed
 
 
-async def _record(
+async def render_record(
     request: Request, api: ConsoleApi, signed: Signed, project_id: str, *, failed: str = "",
     problem: dict[str, Any] | None = None, values: dict[str, str] | None = None, status: int = 200,
 ) -> Response:
@@ -30,6 +30,11 @@ async def _record(
         shown |= {f"resolve-{o['id']}" for o in project["objections"] if o["status"] == "open"}
     if project["status"] == "announced":
         shown.add("objection")
+    editing = acting and project["status"] == "draft"  # P14: a draft's edit form, filled with the draft as it is
+    if editing:
+        shown.add("edit")
+    rows = max(forms.TARGET_ROWS, len(project["performance_targets"]))
+    edit_values = (values or {}) if failed == "edit" else forms.draft_values(project) if editing else {}
     return render(
         request, "projects/detail.html", status=status,
         project=project, acting=acting, failed=failed, problem=problem, values=values or {},
@@ -40,16 +45,20 @@ async def _record(
         name=view.labeller(request), last_day=view.last_day,
         accept_fields=["report", *(f"actual_{i}" for i in range(len(project["performance_targets"])))],
         open_objections=sum(1 for o in project["objections"] if o["status"] == "open"),
+        editing=editing, edit_values=edit_values,
+        edit_rows=range(rows),
+        edit_fields=[*forms.EDIT_FIELDS, *(f"{k}_{i}" for i in range(rows) for k in forms.TARGET)],
+        category_options=view.options(request, "category", view.CATEGORIES) if editing else [],
     )
 
 
-async def _refused(
+async def refused(
     request: Request, api: ConsoleApi, signed: Signed, project_id: str, failed: str, error: ApiError,
     form: Any,
 ) -> Response:
     if not 400 <= error.status < 500:
         raise ApiError(error.status, view.for_form(error.problem)) from error
-    return await _record(
+    return await render_record(
         request, api, signed, project_id, failed=failed, problem=view.for_form(error.problem),
         values=forms.values_of(form), status=error.status,
     )
@@ -57,7 +66,7 @@ async def _refused(
 
 @page(*view.READERS)
 async def record(request: Request, api: ConsoleApi, signed: Signed) -> Response:
-    return await _record(request, api, signed, request.path_params["project_id"])
+    return await render_record(request, api, signed, request.path_params["project_id"])
 
 
 @page("project_manager")
@@ -76,7 +85,7 @@ async def move(request: Request, api: ConsoleApi, signed: Signed) -> Response:
             idempotency_key=forms.text(form, "idem") or None,
         )
     except ApiError as error:
-        return await _refused(request, api, signed, project_id, action, error, form)
+        return await refused(request, api, signed, project_id, action, error, form)
     return RedirectResponse(f"/console/projects/{project_id}", status_code=303)
 
 
@@ -91,7 +100,7 @@ async def object_to(request: Request, api: ConsoleApi, signed: Signed) -> Respon
             idempotency_key=forms.text(form, "idem") or None,
         )
     except ApiError as error:
-        return await _refused(request, api, signed, project_id, "objection", error, form)
+        return await refused(request, api, signed, project_id, "objection", error, form)
     return RedirectResponse(f"/console/projects/{project_id}#objections", status_code=303)
 
 
@@ -106,7 +115,7 @@ async def resolve(request: Request, api: ConsoleApi, signed: Signed) -> Response
             idempotency_key=forms.text(form, "idem") or None,
         )
     except ApiError as error:
-        return await _refused(request, api, signed, project_id, f"resolve-{objection_id}", error, form)
+        return await refused(request, api, signed, project_id, f"resolve-{objection_id}", error, form)
     return RedirectResponse(f"/console/projects/{project_id}#objections", status_code=303)
 
 

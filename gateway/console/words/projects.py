@@ -74,11 +74,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "projects.report": ("验收报告", "Acceptance report"),
     "projects.actual": ("实际值", "Actual value"),
     "projects.met": ("已达成", "Met"),
-    "projects.edit_draft": ("修改草稿", "Editing a draft"),
-    "projects.edit_draft_none": (
-        "接口没有修改草稿的功能：如需修改，请撤回本草稿后重新登记。",
-        "The API has no route to edit a draft: withdraw this draft and register it again.",
+    "projects.edit_draft": ("修改草稿", "Edit the draft"),
+    "projects.edit_draft_hint": (
+        "提交审核前可修改草稿；每次修改都会保留修改前的版本（P14）。所属县不可修改。",
+        "A draft may be edited until it is submitted; each edit keeps the version before it (P14). Its county stays.",
     ),
+    "projects.edit_save": ("保存修改", "Save the changes"),
     "projects.public_page": ("公示公告（公众视角）", "Public announcements (as the public sees them)"),
     "projects.public_title": ("项目公示公告", "Project announcements"),
     "projects.public_intro": (
