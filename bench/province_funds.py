@@ -228,8 +228,9 @@ class StandInRegistry:
 
 
 class StandInGateway:
-    """Answers `GET /internal/organisations` (rule O13: the finance bureau of a region): none registered, as on a
-    province loaded without organisations, so the money-held alerts name none; counts the calls."""
+    """Answers `POST /internal/organisations/first-of-regions` (rule O13: the finance bureau of each region, a page
+    of regions a call): none registered, as on a province loaded without organisations, so the money-held alerts
+    name none; counts the calls."""
 
     name = "gateway"
     get_json = ServiceClient.get_json
@@ -238,9 +239,9 @@ class StandInGateway:
         self.calls = 0
 
     async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> httpx.Response:
-        assert method == "GET" and path == "/internal/organisations", path
+        assert method == "POST" and path == "/internal/organisations/first-of-regions", path
         self.calls += 1
-        return httpx.Response(200, json={"items": []})
+        return httpx.Response(200, json={"items": [], "missing": list((json or {}).get("region_codes", []))})
 
 
 def peak_rss_mib() -> float:

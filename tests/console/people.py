@@ -78,6 +78,5 @@ def sign_in_in_browser(page: Any, login: str, password: str = PASSWORD) -> None:
     page.open("/console/login")
     page.driver.find_element(By.ID, "f-login").send_keys(login)
     page.driver.find_element(By.ID, "f-password").send_keys(password)
-    page.driver.find_element(By.CSS_SELECTOR, "form[action='/console/login'] button[type=submit]").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "form[action='/console/login'] button[type=submit]"))
     WebDriverWait(page.driver, 60).until(lambda driver: "/console/login" not in driver.current_url)
-    page.collect()

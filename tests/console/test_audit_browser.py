@@ -18,8 +18,8 @@ async def test_an_inspector_reads_the_trail_and_an_entry(page: Page, admin: Api,
     page.open("/console/trace?project_id=prj-none")  # an action of theirs (a refusal), for the trail
     await wait_for_audit(admin)
     assert (await admin.post("/audit/checkpoints")).status_code == 201
-    page.driver.find_element(By.CSS_SELECTOR, "header nav a[href='/console/audit']").click()
-    page.driver.find_element(By.CSS_SELECTOR, "a[href^='/console/audit?actor=']").click()  # only my actions
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "header nav a[href='/console/audit']"))
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "a[href^='/console/audit?actor=']"))  # only my actions
     paths = [c.text for c in page.driver.find_elements(By.CSS_SELECTOR, "table.audit-entries td.path")]
     assert "/funds/trace" in paths and "/console/trace" in paths, paths
     assert page.driver.find_element(By.CSS_SELECTOR, ".audit-export a.button").get_attribute("href")
@@ -29,7 +29,7 @@ async def test_an_inspector_reads_the_trail_and_an_entry(page: Page, admin: Api,
     # its trace, chained before the checkpoint was signed: so the checkpoint holds it, with a proof
     row = next(r for r in page.driver.find_elements(By.CSS_SELECTOR, "table.audit-entries tbody tr")
                if r.find_element(By.CSS_SELECTOR, "td.path").text == "/funds/trace")
-    row.find_element(By.CSS_SELECTOR, "td.num a").click()
+    page.follow(row.find_element(By.CSS_SELECTOR, "td.num a"))
     assert page.driver.find_element(By.TAG_NAME, "h1").text.startswith("审计记录 #")
     assert page.driver.find_elements(By.CSS_SELECTOR, "ol.proof li")
     page.assert_accessible()

@@ -21,13 +21,13 @@ async def test_a_person_turns_on_one_time_codes_on_their_account_page(page: Page
     page.assert_accessible()
     page.screenshot("account-account")
     page.driver.find_element(By.ID, "f-password_for_totp").send_keys(PASSWORD)
-    page.driver.find_element(By.CSS_SELECTOR, "form[action='/console/account/totp'] button").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "form[action='/console/account/totp'] button"))
     secret = page.driver.find_element(By.ID, "totp-secret").text
     assert len(secret) == 32 and page.driver.find_element(By.ID, "totp-uri").text.startswith("otpauth://totp/")
     page.assert_accessible()
     page.screenshot("account-totp")
     page.driver.find_element(By.ID, "f-code").send_keys(code_at(secret, steady_step()))
-    page.driver.find_element(By.CSS_SELECTOR, "form[action='/console/account/totp/confirm'] button").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "form[action='/console/account/totp/confirm'] button"))
     assert "动态验证码已启用" in page.driver.find_element(By.CSS_SELECTOR, "[role=status]").text
     assert page.driver.find_elements(By.CSS_SELECTOR, "form[action='/console/account/totp/disable']")
     page.assert_nothing_left_machine()
@@ -47,7 +47,7 @@ async def test_an_admin_sees_a_refusal_next_to_its_field_on_the_users_page(
     page.driver.find_element(By.ID, "f-login").send_keys(county_admin.login)  # taken
     page.driver.find_element(By.ID, "f-name").send_keys("重复的人")
     page.driver.find_element(By.ID, "f-password").send_keys("a long enough password")
-    page.driver.find_element(By.CSS_SELECTOR, "form[action='/console/users'] button[type=submit]").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "form[action='/console/users'] button[type=submit]"))
     error = page.driver.find_element(By.ID, "e-login")
     assert "已被使用" in error.text
     assert page.driver.find_element(By.ID, "f-login").get_attribute("aria-invalid") == "true"

@@ -29,7 +29,7 @@ def _fill(page: Page, form_id: str, values: dict[str, str]) -> None:
 def _send(page: Page, selector: str) -> None:
     """Submit a form with its button and wait for the record it redirects to."""
     old = page.driver.find_element(By.TAG_NAME, "html")
-    page.driver.find_element(By.CSS_SELECTOR, f"{selector} button[type=submit]").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, f"{selector} button[type=submit]"))
     wait = WebDriverWait(page.driver, 20)
     wait.until(expected_conditions.staleness_of(old))
     wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")

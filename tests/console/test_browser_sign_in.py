@@ -29,7 +29,7 @@ async def test_a_person_signs_in_sees_their_desk_and_switches_language(page: Pag
     assert {"预警", "审计日志"} <= links and "农户名册导入" not in links  # an inspector's desk, not a county's
     page.assert_accessible()
     page.screenshot("home")
-    page.driver.find_element(By.CSS_SELECTOR, "a.lang").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "a.lang"))
     assert page.driver.find_element(By.TAG_NAME, "h1").text == "Desk"
     assert page.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     page.assert_nothing_left_machine()
@@ -41,7 +41,7 @@ async def test_a_wrong_password_is_shown_and_nothing_is_signed_in(page: Page, ad
     page.open("/console/login")
     page.driver.find_element(By.ID, "f-login").send_keys(person.login)
     page.driver.find_element(By.ID, "f-password").send_keys("not the password")
-    page.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     assert "登录名或密码错误" in page.driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
     # the form's 401 is its answer, which chromium logs as a failed load: that, and nothing else, is forgiven here
     assert all("401" in failure for failure in page.failures()), page.failures()

@@ -71,7 +71,7 @@ async def test_the_form_refuses_a_block_grant_with_f1_beside_the_field(
     _fill(page, {"fund_source": world.source, "fiscal_year": "2018", "to_region": world.city,
                  "amount_yuan": "2,000.50", "doc_no": doc_no, "issued_on": "2018-06-01",
                  "designated_project_id": "prj_x"})
-    page.driver.find_element(By.CSS_SELECTOR, "form.allocation-form button[type=submit]").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "form.allocation-form button[type=submit]"))
     error = page.driver.find_element(By.ID, "e-designated_project_id")
     assert error.find_element(By.CSS_SELECTOR, ".rule").text == "F1" and "切块下达" in error.text
     field = page.driver.find_element(By.ID, "f-designated_project_id")
@@ -84,7 +84,7 @@ async def test_the_form_refuses_a_block_grant_with_f1_beside_the_field(
     assert page.failures() and all("422" in failure for failure in page.failures()), page.failures()
     page.console_errors.clear()
     page.driver.find_element(By.ID, "f-designated_project_id").clear()
-    page.driver.find_element(By.CSS_SELECTOR, "form.allocation-form button[type=submit]").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "form.allocation-form button[type=submit]"))
     assert "拨付已登记" in page.driver.find_element(By.CSS_SELECTOR, "[role=status]").text
     assert "2,000.50" in page.driver.find_element(By.CSS_SELECTOR, "dl.facts").text
     page.assert_nothing_left_machine()

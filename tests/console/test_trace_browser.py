@@ -21,9 +21,9 @@ async def test_an_inspector_sees_the_trace_drawn(page: Page, admin: Api, stack: 
     person = await make_person(admin, stack.gateway_url, "inspector", "430000", sign_in=False)
     await person.aclose()
     sign_in_in_browser(page, person.login)
-    page.driver.find_element(By.CSS_SELECTOR, "header nav a[href='/console/trace']").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "header nav a[href='/console/trace']"))
     page.driver.find_element(By.ID, "f-allocation_id").send_keys(chain.allocation_id)
-    page.driver.find_element(By.CSS_SELECTOR, "form.trace-form button[type=submit]").click()
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "form.trace-form button[type=submit]"))
     WebDriverWait(page.driver, 60).until(
         expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#trace-chart canvas, #trace-chart svg")))
     canvas = page.driver.find_element(By.CSS_SELECTOR, "#trace-chart canvas, #trace-chart svg")
