@@ -51,9 +51,7 @@ class MeRead(BaseModel):
 
 class PasswordChange(Input):
     current_password: people.PasswordText
-    new_password: people.PasswordText = Field(
-        min_length=people.MIN_PASSWORD_LENGTH, description="at least 12 characters (S18)"
-    )
+    new_password: people.NewPasswordText = Field(description="at least 12 characters (S18)")
 
 
 class TotpEnrol(Input):

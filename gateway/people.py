@@ -41,6 +41,9 @@ from gateway.models import principal_revocations, sign_in_attempts, user_passwor
 T = TypeVar("T")
 # A password is taken as typed: spaces at its ends are part of it (the API's Input strips every other string).
 PasswordText = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=256)]
+NewPasswordText = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=12, max_length=256)  # MIN_PASSWORD_LENGTH (S18)
+]
 HASHER = PasswordHasher()
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)

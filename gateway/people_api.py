@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 from sqlalchemy import exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,9 +22,7 @@ from services.kernel.uow import PrincipalDep, SessionDep
 
 # A password is taken as typed: spaces at its ends are part of it (Input strips every other string).
 Password = Annotated[
-    str,
-    StringConstraints(strip_whitespace=False, min_length=people.MIN_PASSWORD_LENGTH, max_length=256),
-    Field(description="at least 12 characters (S18); kept only as its argon2id hash"),
+    people.NewPasswordText, Field(description="at least 12 characters (S18); kept only as its argon2id hash")
 ]
 
 

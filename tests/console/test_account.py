@@ -212,7 +212,8 @@ async def test_the_account_page_changes_the_password_and_shows_a_refusal_next_to
 async def test_the_account_page_turns_totp_on_showing_the_secret_once(admin: Api, stack: Stack) -> None:
     person = await make_person(admin, stack.gateway_url, "lender", "430000")
     try:
-        enrolled = await person.client.post("/console/account/totp", data={"csrf_token": person.csrf})
+        enrolled = await person.client.post("/console/account/totp",
+                                            data={"csrf_token": person.csrf, "password_for_totp": PASSWORD})
         assert enrolled.status_code == 200
         secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', enrolled.text)
         assert secret is not None and "otpauth://totp/FundTrack" in enrolled.text

@@ -525,7 +525,8 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/me"): same(EVERY_ROLE, get(_fixed("/me")), Expect(200, check=_a_key_is_no_person)),
     ("POST", "/me/password"): same(EVERY_ROLE, post(_fixed("/me/password"), lambda w, p: {
         "current_password": "matrix password 1", "new_password": "matrix password 2"}), NOT_A_PERSON),
-    ("POST", "/me/totp"): same(EVERY_ROLE, lambda w, p: Call("POST", "/me/totp"), NOT_A_PERSON),
+    ("POST", "/me/totp"): same(EVERY_ROLE, lambda w, p: Call("POST", "/me/totp", json={"current_password": "x"}),
+                               NOT_A_PERSON),
     **{("POST", f"/me/totp/{verb}"): same(EVERY_ROLE, post(_fixed(f"/me/totp/{verb}"), lambda w, p: {
         "code": "123456"}), NOT_A_PERSON) for verb in ("confirm", "disable")},
     # Oversight (issue #16): an inspector's cases, answered by the responsible organisation (O6)
