@@ -118,7 +118,7 @@ async def edit_draft(
 ) -> bool:
     """P14: the draft's editable fields, and the revision keeping the version before, in the caller's transaction.
     The row is locked (FOR UPDATE) since it was loaded, and the UPDATE is guarded again in SQL (still a draft): when
-    it matches no row nothing is written and the answer is False."""
+    it matches no row nothing is written and the answer is False. The loaded `project` is read again after it."""
     result = await session.execute(
         update(Project)
         .where(col(Project.id) == project.id, col(Project.status) == "draft")
@@ -128,6 +128,7 @@ async def edit_draft(
     if result.scalar_one_or_none() is None:
         return False
     await add(session, revision)
+    await session.refresh(project)
     return True
 
 

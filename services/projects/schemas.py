@@ -47,9 +47,9 @@ class FundSource(Input):
     amount_fen: Fen
 
 
-class ProjectCreate(Input):
-    county_code: CountyCode
-    village_code: VillageCode
+class _ProjectBody(Input):
+    """What a project's registration and a draft's edit (P14) both say of it, with their checks, declared once."""
+
     name: ShortText
     category: Category
     budget_fen: Fen
@@ -60,18 +60,7 @@ class ProjectCreate(Input):
     performance_targets: list[PerformanceTarget] = Field(default_factory=list, max_length=100)
     description: str = Field(default="", max_length=4000)
     responsible_unit: ShortText | None = None
-    # O13: the organisation that is the project's owner unit and answers for it (its region covers the county);
-    # none: the recording principal's organisation answers
-    owner_org: OrganisationId | None = None
     fund_sources: list[FundSource] = Field(default_factory=list, max_length=50)
-
-    @field_validator("village_code")
-    @classmethod
-    def _village_in_county(cls, value: str, info: ValidationInfo) -> str:
-        county = info.data.get("county_code")
-        if county is not None and not in_county(value, county):
-            raise ValueError(f"村代码应以县代码 {county} 开头 / the village code must start with its county {county}")
-        return value
 
     @field_validator("end_on")
     @classmethod
@@ -87,28 +76,28 @@ class ProjectCreate(Input):
         return _no_duplicates(value, "household")
 
 
-class ProjectEdit(Input):
+class ProjectCreate(_ProjectBody):
+    county_code: CountyCode
+    village_code: VillageCode
+    # O13: the organisation that is the project's owner unit and answers for it (its region covers the county);
+    # none: the recording principal's organisation answers
+    owner_org: OrganisationId | None = None
+
+    @field_validator("village_code")
+    @classmethod
+    def _village_in_county(cls, value: str, info: ValidationInfo) -> str:
+        county = info.data.get("county_code")
+        if county is not None and not in_county(value, county):
+            raise ValueError(f"村代码应以县代码 {county} 开头 / the village code must start with its county {county}")
+        return value
+
+
+class ProjectEdit(_ProjectBody):
     """P14: a draft's editable fields, whole (POST /projects/{id}/revisions), with the types and checks of
     ProjectCreate. Not the county (a project stays in its county), nor the owner unit (O13: who answers for it is
     settled when it is recorded)."""
 
     village_code: VillageCode
-    name: ShortText
-    category: Category
-    budget_fen: Fen
-    start_on: date
-    end_on: date
-    beneficiary_household_ids: list[HouseholdId] = Field(default_factory=list, max_length=MAX_BENEFICIARIES)
-    benefit_mechanism: Text
-    performance_targets: list[PerformanceTarget] = Field(default_factory=list, max_length=100)
-    description: str = Field(default="", max_length=4000)
-    responsible_unit: ShortText | None = None
-    fund_sources: list[FundSource] = Field(default_factory=list, max_length=50)
-
-    _end_after_start = field_validator("end_on")(ProjectCreate._end_after_start.__func__)  # type: ignore[attr-defined]
-    _distinct_households = field_validator("beneficiary_household_ids")(
-        ProjectCreate._distinct_households.__func__  # type: ignore[attr-defined]
-    )
 
     def stored(self) -> dict[str, Any]:
         """The values as the project row keeps them (JSONB lists of plain dicts; no responsible unit is "")."""

@@ -118,7 +118,6 @@ async def edit_draft(session: AsyncSession, principal: Principal, project_id: st
     )
     if not await repository.edit_draft(session, project, values, revision):
         raise problems.not_a_draft(project.status)  # cannot happen under the lock; refuse rather than half-write
-    await session.refresh(project)
     return (await read_projects(session, [project]))[0]
 
 

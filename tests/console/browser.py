@@ -26,8 +26,6 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -126,11 +124,13 @@ class Page:
 
     def follow(self, element: Any) -> None:
         """Click what loads a new page (a link, a form's button) and wait until that page has loaded: a click does
-        not wait for the navigation it starts, and under load the next lookup ran on the old page."""
-        old = self.driver.find_element(By.TAG_NAME, "html")
+        not wait for the navigation it starts, and under load the next lookup ran on the old page. The old page is
+        told apart by a mark set on its window (a reference to its elements goes stale in more than one way)."""
+        self.driver.execute_script("window.__ftOldPage = true;")
         element.click()
-        WebDriverWait(self.driver, 60).until(staleness_of(old))
-        WebDriverWait(self.driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        WebDriverWait(self.driver, 60).until(
+            lambda d: d.execute_script("return window.__ftOldPage !== true && document.readyState === 'complete'")
+        )
         self.collect()
 
     def collect(self) -> None:
