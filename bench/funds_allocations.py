@@ -57,7 +57,8 @@ moved AS (INSERT INTO funds.transfers (id, source_account_id, destination_accoun
           SELECT 'trf_pgb' || :r, :src, :dst, 1, 'allocation', 'PGB', 'alc_pgb' || :r,
               'pgb-' || :client_id || '-' || :r, DATE '2026-03-01' WHERE (SELECT ok FROM covered) RETURNING 1),
 balanced AS (UPDATE funds.accounts SET balance_fen = balance_fen + CASE WHEN id = :src THEN -1 ELSE 1 END,
-                 last_out_on = CASE WHEN id = :src THEN GREATEST(last_out_on, DATE '2026-03-01') ELSE last_out_on END
+                 last_out_on = CASE WHEN id = :src THEN GREATEST(last_out_on, DATE '2026-03-01') ELSE last_out_on END,
+                 last_in_on = CASE WHEN id = :dst THEN GREATEST(last_in_on, DATE '2026-03-01') ELSE last_in_on END
              WHERE id IN (:src, :dst) AND (SELECT ok FROM covered) RETURNING 1)
 SELECT (SELECT ok FROM covered), (SELECT count(*) FROM moved), (SELECT count(*) FROM balanced);
 END;

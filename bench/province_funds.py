@@ -53,6 +53,14 @@ PROVINCE = "430000"
 _CITY = "'43' || lpad((c + 1)::text, 2, '0') || '00'"
 _COUNTY = "'43' || lpad((k / 9 + 1)::text, 2, '0') || lpad((k % 9 + 1)::text, 2, '0')"
 _FUND = "(ARRAY['C01', 'C02', 'P01'])[f + 1]"
+# Per account, from its transfers: the balance, and the latest outflow and inflow (what the ledger keeps on its row).
+_FLOWS = """
+    SELECT account_id, sum(delta)::bigint AS balance, max(out_on) AS last_out, max(in_on) AS last_in FROM (
+        SELECT destination_account_id AS account_id, amount_fen AS delta, NULL::date AS out_on, occurred_on AS in_on
+        FROM transfers
+        UNION ALL SELECT source_account_id, -amount_fen, occurred_on, NULL FROM transfers) m
+    GROUP BY account_id
+"""
 _POOLED = "(k % 4 = 0 AND f < 2)"  # pilot poor counties pool their integrable money (F1/F7)
 
 LOAD = [
@@ -147,14 +155,10 @@ LOAD = [
         UNION ALL SELECT DISTINCT 10000 + p, {_COUNTY}, 'project', f, 'prj' || p FROM bench_arr
         UNION ALL SELECT DISTINCT 100000 + 100 * p + r, {_COUNTY}, 'payee', f,
                   CASE WHEN r % 5 = 0 THEN 'co' ELSE 'hh' END || p || '_' || r FROM bench_pay""",
-    f"""INSERT INTO accounts (id, region_code, kind, fund_source, ref, balance_fen, last_out_on)
+    f"""INSERT INTO accounts (id, region_code, kind, fund_source, ref, balance_fen, last_out_on, last_in_on)
         OVERRIDING SYSTEM VALUE
-        SELECT a.id, a.region_code, a.kind, {_FUND}, a.ref, coalesce(b.balance, 0), b.last_out
-        FROM bench_acc a LEFT JOIN (
-            SELECT account_id, sum(delta)::bigint AS balance, max(out_on) AS last_out FROM (
-                SELECT destination_account_id AS account_id, amount_fen AS delta, NULL::date AS out_on FROM transfers
-                UNION ALL SELECT source_account_id, -amount_fen, occurred_on FROM transfers) m GROUP BY account_id
-        ) b ON b.account_id = a.id""",
+        SELECT a.id, a.region_code, a.kind, {_FUND}, a.ref, coalesce(b.balance, 0), b.last_out, b.last_in
+        FROM bench_acc a LEFT JOIN ({_FLOWS}) b ON b.account_id = a.id""",
     "SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT max(id) FROM accounts))",
     "DROP TABLE bench_pay, bench_arr, bench_calloc, bench_cityalloc, bench_approp, bench_acc",
     "SET session_replication_role = DEFAULT",
@@ -163,15 +167,12 @@ LOAD = [
 ]
 # The load's own check: the ledger balances (every account = the sum of its moves, none but a budget below 0) and
 # each account's last outflow is the latest of its transfers out.
-CHECK = """
+CHECK = f"""
     SELECT count(*) FILTER (WHERE a.balance_fen <> coalesce(m.balance, 0)) AS unbalanced,
            count(*) FILTER (WHERE a.kind <> 'budget' AND a.balance_fen < 0) AS negative,
-           count(*) FILTER (WHERE a.last_out_on IS DISTINCT FROM m.last_out) AS last_out_wrong, count(*) AS accounts
-    FROM accounts a LEFT JOIN (
-        SELECT account_id, sum(delta) AS balance, max(out_on) AS last_out FROM (
-            SELECT destination_account_id AS account_id, amount_fen AS delta, NULL::date AS out_on FROM transfers
-            UNION ALL SELECT source_account_id, -amount_fen, occurred_on FROM transfers) x GROUP BY account_id
-    ) m ON m.account_id = a.id
+           count(*) FILTER (WHERE a.last_out_on IS DISTINCT FROM m.last_out) AS last_out_wrong,
+           count(*) FILTER (WHERE a.last_in_on IS DISTINCT FROM m.last_in) AS last_in_wrong, count(*) AS accounts
+    FROM accounts a LEFT JOIN ({_FLOWS}) m ON m.account_id = a.id
 """
 
 
@@ -201,7 +202,7 @@ async def load(url: str, scale: float) -> dict[str, Any]:
         size = await conn.fetchval("SELECT pg_size_pretty(pg_database_size(current_database()))")
     finally:
         await conn.close()
-    assert check["unbalanced"] == check["negative"] == check["last_out_wrong"] == 0, check
+    assert check["unbalanced"] == check["negative"] == check["last_out_wrong"] == check["last_in_wrong"] == 0, check
     return {"scale": scale, "projects": projects, **counts, "load_s": round(elapsed, 1), "database_size": size,
             "ledger_check": check}
 

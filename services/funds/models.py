@@ -104,6 +104,9 @@ class Account(SQLModel, table=True):
     # Derived, kept by ledger.move with the balance: the latest `occurred_on` of a transfer out of the account (null:
     # none yet). F3 reads it instead of the account's transfers (tests/funds/test_ledger.py checks it against them).
     last_out_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    # The same for transfers into it: a balance on a past day, and F3's recent inflows, need no probe of the
+    # account's transfers when nothing came in after that day (services/funds/repository/transfers.py).
+    last_in_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
 
 
 class Transfer(SQLModel, table=True):

@@ -87,10 +87,14 @@ async def holdings(
     session: AsyncSession, *, kinds: list[str], as_of: date, window_days: int, prefix: str = ""
 ) -> list[Holding]:
     """Accounts of these kinds holding money on `as_of`, with how long it has sat without an outflow."""
-    # Money received `window_days` days ago or less is recent; older than that it is held too long.
-    recent_after = date.fromordinal(as_of.toordinal() - window_days - 1)
-    rows = await transfers.holdings(session, kinds=kinds, as_of=as_of, recent_after=recent_after, prefix=prefix)
+    rows = await transfers.holdings(session, kinds=kinds, as_of=as_of, recent_after=_recent_after(as_of, window_days),
+                                    prefix=prefix)
     return [_holding(r) for r in rows]
+
+
+def _recent_after(as_of: date, window_days: int) -> date:
+    """Money received `window_days` days before `as_of` or less is recent; older than that it is held too long."""
+    return date.fromordinal(as_of.toordinal() - window_days - 1)
 
 
 async def idle_holdings(
@@ -109,18 +113,23 @@ def _holding(r: Any) -> Holding:
 
 
 def idle_fen(holding: Holding) -> int:
+    return idle_of(holding.balance_fen, holding.recent_in_fen)
+
+
+def idle_of(balance_fen: int, recent_in_fen: int) -> int:
     """F3 (extended): of what a county pool, fund or project account holds, the part received more than the window
     ago (first in, first out: the balance is the newest inflows; what came in within the window is fresh)."""
-    return max(0, holding.balance_fen - holding.recent_in_fen)
+    return max(0, balance_fen - recent_in_fen)
 
 
 async def progress(session: AsyncSession, *, prefix: str, as_of: date, idle_days: int) -> list[dict[str, Any]]:
     """Per county: received, arranged, disbursed, what is still held, what is idle (F3) and the spending rate."""
     rows = {r.region_code: r for r in await transfers.county_progress(session, prefix=prefix)}
-    idle: dict[str, int] = defaultdict(int)
-    for h in await idle_holdings(session, kinds=IDLE_KINDS, as_of=as_of, days=idle_days, prefix=prefix):
-        if region_level(h.region_code) == "county":
-            idle[h.region_code] += idle_fen(h)
+    idle: dict[str, int] = defaultdict(int)  # F3's amount only: not the dates an alert's facts give
+    for r in await transfers.idle_inputs(session, kinds=IDLE_KINDS, as_of=as_of,
+                                         recent_after=_recent_after(as_of, idle_days), prefix=prefix):
+        if region_level(r["region_code"]) == "county":
+            idle[r["region_code"]] += idle_of(int(r["balance"]), int(r["recent_in"]))
     items = []
     for code in sorted(rows):
         row = rows[code]

@@ -36,6 +36,11 @@ def server_settings(schema: str, *, use_role: bool) -> dict[str, str]:
         "timezone": "UTC",
         "statement_timeout": f"{int(cfg.db_statement_timeout_seconds * 1000)}",
         "lock_timeout": f"{int(cfg.db_lock_timeout_seconds * 1000)}",
+        # No JIT compilation. Our statements are index probes, often correlated per row (per account, per loan), so
+        # the planner costs them as if every probe read its whole range and compiles them: at a province's size
+        # 200–450 ms of compiling to save nothing (funds' idle holdings 1.2 s → 0.8 s without it, loans' overdue
+        # report 380 ms → 40 ms; bench/RESULTS.md). The few large scans (the nightly detectors) lose little.
+        "jit": "off",
     }
     if use_role:
         settings["role"] = role_for(schema)

@@ -140,21 +140,12 @@ def _status(p: Subquery, as_of: date) -> Any:
     )
 
 
-# The statements that read `repaid_as_of` are costed as if its per-loan sum ran for every loan (it runs for the few
-# repaid after the day asked), so PostgreSQL compiled them (JIT) for ~200 ms to save nothing: the province's overdue
-# report took 380 ms, 40 ms without. Off for the rest of the transaction (a read or a scan).
-NO_JIT = "SET LOCAL jit = off"
-
 # A page filtered by another status is read loan by loan, newest first, until it is full: the planner cannot
 # estimate the status expression (it guesses 0.5 %), and on a connection's first runs (custom plans) it hashed every
 # balance of the table for it: 100 ms a county, 1 s a province. Set for that statement only (as the registry's
 # import sets its joins).
 NESTED_LOOPS = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 PLANNER_DEFAULTS = "RESET enable_hashjoin; RESET enable_mergejoin"
-
-
-async def without_jit(session: AsyncSession) -> None:
-    await session.execute(text(NO_JIT))
 
 
 async def loan_page(
@@ -172,7 +163,6 @@ async def loan_page(
         query = query.where(p.c.household_id == household_id)
     if after is not None:
         query = query.where(p.c.id < after)
-    await without_jit(session)
     loop_by_loop = status is not None and status != "overdue"
     if loop_by_loop:
         for statement in NESTED_LOOPS.split("; "):
@@ -185,7 +175,6 @@ async def loan_page(
 
 
 async def loan_position(session: AsyncSession, loan: Loan, as_of: date) -> Row[Any]:
-    await without_jit(session)
     p = positions(as_of, "")
     return (await session.execute(select(p).where(p.c.id == loan.id))).one()
 
@@ -208,12 +197,10 @@ async def overdue_by_maturity(session: AsyncSession, *, prefix: str, as_of: date
         .where(owing.c.owed > 0)
         .group_by(owing.c.maturity_in_force)
     )
-    await without_jit(session)
     return list((await session.execute(query)).all())
 
 
 async def outstanding_by_county(session: AsyncSession, *, prefix: str, as_of: date) -> list[Record]:
-    await without_jit(session)
     p = positions(as_of, prefix)
     owed = p.c.amount_fen - p.c.repaid_fen
     query = (
@@ -359,7 +346,6 @@ async def overdue_loans(session: AsyncSession, *, as_of: date, prefix: str) -> l
         )
         .subquery("o")
     )
-    await without_jit(session)
     # the lending branch answering for each (O13): the loan's row by its key, for the loans owing past maturity only
     query = (select(owing, col(Loan.responsible_org)).join(Loan, col(Loan.id) == owing.c.id)
              .where(owing.c.owed > 0))
@@ -448,7 +434,6 @@ async def households_owing(
         .where(owing.c.owed > 0)
         .group_by(owing.c.household_id)
     )
-    await without_jit(session)
     return list((await session.execute(query)).all())
 
 
@@ -726,7 +711,6 @@ async def cooperative_loans_without_return(session: AsyncSession, *, as_of: date
                col(Loan.issued_on) <= since, owing_as_of(as_of))
         .subquery("c")
     )
-    await without_jit(session)
     outer = select(query).where(query.c.owed > 0, func.coalesce(query.c.last_return_on, date.min) <= since)
     return list((await session.execute(outer)).all())
 

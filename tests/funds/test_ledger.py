@@ -158,20 +158,25 @@ async def test_allocation_reads(world: World) -> None:
     assert (await world.fin_city.get("/funds/balances", params={"region": world.province})).status_code == 403
 
 
-# Every account's last outflow as the ledger keeps it (accounts.last_out_on) against the transfers themselves.
+# Every account's last outflow and inflow as the ledger keeps them (accounts.last_out_on, last_in_on) against the
+# transfers themselves.
 _LAST_OUT_DRIFT = """
-    SELECT a.id, a.last_out_on, m.last_out FROM funds.accounts a
+    SELECT a.id, a.last_out_on, m.last_out, a.last_in_on, n.last_in FROM funds.accounts a
     LEFT JOIN (SELECT source_account_id AS id, max(occurred_on) AS last_out FROM funds.transfers
                GROUP BY source_account_id) m ON m.id = a.id
-    WHERE a.last_out_on IS DISTINCT FROM m.last_out
+    LEFT JOIN (SELECT destination_account_id AS id, max(occurred_on) AS last_in FROM funds.transfers
+               GROUP BY destination_account_id) n ON n.id = a.id
+    WHERE a.last_out_on IS DISTINCT FROM m.last_out OR a.last_in_on IS DISTINCT FROM n.last_in
 """
 
 
-async def test_last_outflow_kept_with_the_balance_is_the_latest_transfer_out(world: World,
-                                                                              db: asyncpg.Pool) -> None:
-    """accounts.last_out_on (what F3 reads) always equals the latest date of a transfer out of the account: after
-    a batch that passes money through a city (its balance unchanged, an outflow all the same), an allocation dated
-    before an earlier one (the later date stays), and a reversal. Checked over every account of the database."""
+async def test_last_outflow_and_inflow_kept_with_the_balance_are_the_latest_transfers(
+    world: World, db: asyncpg.Pool,
+) -> None:
+    """accounts.last_out_on and last_in_on (what F3 and the progress report read) always equal the latest dates of
+    a transfer out of and into the account: after a batch that passes money through a city (its balance unchanged,
+    an outflow and an inflow all the same), an allocation dated before an earlier one (the later date stays), and a
+    reversal. Checked over every account of the database."""
     assert (await world.appropriate(100_000)).status_code == 201
     through = [world.allocation(30_000, to=world.city, on="2018-03-01"),
                world.allocation(30_000, frm=world.city, to=world.rich, on="2018-03-02")]
@@ -187,4 +192,8 @@ async def test_last_outflow_kept_with_the_balance_is_the_latest_transfer_out(wor
         "SELECT region_code, last_out_on FROM funds.accounts WHERE fund_source = $1 AND kind IN ('treasury', 'fund')"
         " AND region_code IN ($2, $3)", world.source, world.province, world.city)}
     assert last_out == {world.province: "2018-05-01", world.city: "2018-03-02"}
+    last_in = {r["region_code"]: str(r["last_in_on"]) for r in await db.fetch(
+        "SELECT region_code, last_in_on FROM funds.accounts WHERE fund_source = $1 AND kind IN ('fund', 'pool')"
+        " AND region_code IN ($2, $3)", world.source, world.city, world.poor)}
+    assert last_in == {world.city: "2018-03-01", world.poor: "2018-05-01"}  # 2018-02-15 came in later: not later
     assert [dict(r) for r in await db.fetch(_LAST_OUT_DRIFT)] == []

@@ -35,9 +35,9 @@ _CREATE = """
     ON CONFLICT ON CONSTRAINT uq_accounts_key DO NOTHING
 """
 # The transfers ($1–$10, one array per column) and the balance changes ($11 account ids, $12 deltas; every account
-# money leaves is among them, its `last_out_on` moved to its latest outflow), in one round trip: the balance rows
-# are locked, so the less time passes between the lock and the commit, the more transactions one hot account (a
-# province's treasury) serves per second.
+# money leaves or enters is among them, its `last_out_on` and `last_in_on` moved to its latest outflow and inflow),
+# in one round trip: the balance rows are locked, so the less time passes between the lock and the commit, the more
+# transactions one hot account (a province's treasury) serves per second.
 _WRITE = """
     WITH moved AS (
         INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
@@ -47,9 +47,13 @@ _WRITE = """
         RETURNING 1
     ), outs AS (
         SELECT o.id, max(o.day) AS day FROM unnest($2::bigint[], $9::date[]) AS o(id, day) GROUP BY o.id
+    ), ins AS (
+        SELECT i.id, max(i.day) AS day FROM unnest($3::bigint[], $9::date[]) AS i(id, day) GROUP BY i.id
     ), balanced AS (
-        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta, last_out_on = GREATEST(a.last_out_on, outs.day)
+        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta, last_out_on = GREATEST(a.last_out_on, outs.day),
+                                 last_in_on = GREATEST(a.last_in_on, ins.day)
         FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta) LEFT JOIN outs ON outs.id = d.id
+             LEFT JOIN ins ON ins.id = d.id
         WHERE a.id = d.id
         RETURNING 1
     )
@@ -75,9 +79,13 @@ _WRITE_IF_COVERED = """
         RETURNING 1
     ), outs AS (
         SELECT o.id, max(o.day) AS day FROM unnest($2::bigint[], $9::date[]) AS o(id, day) GROUP BY o.id
+    ), ins AS (
+        SELECT i.id, max(i.day) AS day FROM unnest($3::bigint[], $9::date[]) AS i(id, day) GROUP BY i.id
     ), balanced AS (
-        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta, last_out_on = GREATEST(a.last_out_on, outs.day)
+        UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta, last_out_on = GREATEST(a.last_out_on, outs.day),
+                                 last_in_on = GREATEST(a.last_in_on, ins.day)
         FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta) LEFT JOIN outs ON outs.id = d.id
+             LEFT JOIN ins ON ins.id = d.id
         WHERE a.id = d.id AND (SELECT ok FROM covered)
         RETURNING 1
     )

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import Transfer
+from services.kernel import rawsql
 
 # A hop: a transfer with both its accounts and the reversal of it, if any.
 _HOP = """
@@ -82,44 +84,74 @@ async def accounts_of_record(session: AsyncSession, record_id: str) -> list[Row[
     return list(await session.execute(statement))
 
 
+# An account's balance on `:as_of`: today's less what moved after that day (the ledger keeps the balance row equal
+# to the sum of the account's transfers, ledger.py). The row also keeps the dates of its latest inflow and outflow
+# (`last_in_on`, `last_out_on`), so the account's transfers are probed (ix_transfers_destination or
+# ix_transfers_source, by account and date) only where something moved after the day: at a province's size, probing
+# each of 30,000 accounts read 28,000 index pages to find nothing after today (bench/RESULTS.md, the console's
+# reports page).
+def _balance_on(as_of: str) -> str:
+    """The balance of the account `a` on the day the placeholder `as_of` holds."""
+    return f"""
+    a.balance_fen
+      - CASE WHEN a.last_in_on > {as_of}
+             THEN COALESCE((SELECT SUM(t.amount_fen) FROM transfers t
+                            WHERE t.destination_account_id = a.id AND t.occurred_on > {as_of}), 0)
+             ELSE 0 END
+      + CASE WHEN a.last_out_on > {as_of}
+             THEN COALESCE((SELECT SUM(t.amount_fen) FROM transfers t
+                            WHERE t.source_account_id = a.id AND t.occurred_on > {as_of}), 0)
+             ELSE 0 END
+    """
+
+
+def _recent_in(account: str, *, recent_after: str, as_of: str) -> str:
+    """F3's recent inflows of the account `account` (a CTE's row carrying its `last_in_on` as `last_in`): what came
+    in after the day `recent_after` holds up to `as_of`'s, probed only when something came in after the first."""
+    return f"""
+    CASE WHEN {account}.last_in > {recent_after}
+         THEN (SELECT COALESCE(SUM(t.amount_fen), 0) FROM transfers t
+               WHERE t.destination_account_id = {account}.id AND t.occurred_on > {recent_after}
+                 AND t.occurred_on <= {as_of})
+         ELSE 0 END
+    """
+
+
 # Per account of the given kinds under a prefix: its last outflow on or before `as_of`, its balance on that day, the
 # first inflow after that outflow and, when `windowed`, the inflows after `recent_after` and the last inflow on or
-# before it. Each figure is a probe of one account's transfers on ix_transfers_source or ix_transfers_destination
-# (account, date), never a read of every move: the balance on a date is today's balance less what moved after it
-# (the ledger keeps the balance row equal to the sum of the account's transfers, ledger.py), the last outflow is
-# the row's `last_out_on` (kept by the ledger too) unless that lies after `as_of`. The accounts come from
-# ix_accounts_kind_region. `oldest_held` (F3, first in, first out: an outflow spends the oldest money) is the day of
-# the oldest inflow part of which is still held: the inflows read newest first, on ix_transfers_destination, until
-# they add up to the balance.
+# before it. Each figure is read off the account's row where its dates of latest inflow and outflow answer it, else a
+# probe of its transfers on ix_transfers_source or ix_transfers_destination (account, date), never a read of every
+# move: the balance on a date is `_balance_on`, the last outflow is the row's `last_out_on` unless that lies after
+# `as_of`, no inflow came after the last outflow if the row's `last_in_on` is not later. The accounts come from
+# ix_accounts_kind_region. `oldest_held`
+# (F3, first in, first out: an outflow spends the oldest money) is the day of the oldest inflow part of which is
+# still held: the inflows read newest first, on ix_transfers_destination, until they add up to the balance.
 _HOLDINGS = text(
-    """
+    f"""
     WITH acc AS MATERIALIZED (
-        SELECT a.id, a.region_code, a.kind, a.fund_source, a.ref, a.balance_fen,
+        SELECT a.id, a.region_code, a.kind, a.fund_source, a.ref, {_balance_on(":as_of")} AS balance,
+               a.last_in_on AS last_in,
                CASE WHEN a.last_out_on IS NULL OR a.last_out_on <= :as_of THEN a.last_out_on
                     ELSE (SELECT MAX(t.occurred_on) FROM transfers t
                           WHERE t.source_account_id = a.id AND t.occurred_on <= :as_of) END AS last_out
         FROM accounts a
         WHERE a.kind = ANY(CAST(:kinds AS varchar[])) AND a.region_code LIKE :prefix
     ), quiet AS MATERIALIZED (
-        SELECT acc.id, acc.region_code, acc.kind, acc.fund_source, acc.ref, acc.last_out,
-               acc.balance_fen
-                 - COALESCE((SELECT SUM(t.amount_fen) FROM transfers t
-                             WHERE t.destination_account_id = acc.id AND t.occurred_on > :as_of), 0)
-                 + COALESCE((SELECT SUM(t.amount_fen) FROM transfers t
-                             WHERE t.source_account_id = acc.id AND t.occurred_on > :as_of), 0) AS balance
-        FROM acc
+        SELECT acc.id, acc.region_code, acc.kind, acc.fund_source, acc.ref, acc.last_out, acc.balance, acc.last_in
+        FROM acc WHERE acc.balance > 0
     )
-    SELECT quiet.*,
-           (SELECT MIN(t.occurred_on) FROM transfers t
-            WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :as_of
-              AND (quiet.last_out IS NULL OR t.occurred_on > quiet.last_out)) AS first_in_after,
+    SELECT quiet.id, quiet.region_code, quiet.kind, quiet.fund_source, quiet.ref, quiet.last_out, quiet.balance,
+           CASE WHEN quiet.last_out IS NULL OR quiet.last_in > quiet.last_out THEN
+               (SELECT MIN(t.occurred_on) FROM transfers t
+                WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :as_of
+                  AND (quiet.last_out IS NULL OR t.occurred_on > quiet.last_out)) END AS first_in_after,
+           CASE WHEN :windowed THEN {_recent_in("quiet", recent_after=":recent_after", as_of=":as_of")}
+                ELSE 0 END AS recent_in,
            CASE WHEN :windowed THEN
-               (SELECT COALESCE(SUM(t.amount_fen), 0) FROM transfers t
-                WHERE t.destination_account_id = quiet.id AND t.occurred_on > :recent_after
-                  AND t.occurred_on <= :as_of) ELSE 0 END AS recent_in,
-           CASE WHEN :windowed THEN
-               (SELECT MAX(t.occurred_on) FROM transfers t
-                WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :recent_after) END AS last_old_in,
+               CASE WHEN quiet.last_in <= :recent_after THEN quiet.last_in
+                    ELSE (SELECT MAX(t.occurred_on) FROM transfers t
+                          WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :recent_after) END
+               END AS last_old_in,
            CASE WHEN :windowed THEN
                (SELECT fifo.occurred_on FROM (
                     SELECT t.occurred_on, SUM(t.amount_fen) OVER (ORDER BY t.occurred_on DESC, t.id DESC) AS newer
@@ -127,10 +159,22 @@ _HOLDINGS = text(
                     ORDER BY t.occurred_on DESC, t.id DESC) fifo
                 WHERE fifo.newer >= quiet.balance LIMIT 1) END AS oldest_held
     FROM quiet
-    WHERE quiet.balance > 0
     ORDER BY quiet.id
     """
 )
+
+# F3's two figures alone, for the progress report: per account of the kinds $1 under the prefix $3 holding money on
+# the day $2, its balance then and its inflows after the day $4 (none of the dates the detector's facts need). Run
+# on asyncpg (kernel/rawsql): a province's 30,000 rows cost SQLAlchemy ~70 ms to make, more than the query.
+_IDLE_INPUTS = f"""
+    WITH acc AS MATERIALIZED (
+        SELECT a.id, a.region_code, {_balance_on("$2")} AS balance, a.last_in_on AS last_in
+        FROM accounts a
+        WHERE a.kind = ANY($1::varchar[]) AND a.region_code LIKE $3
+    )
+    SELECT acc.region_code, acc.balance, {_recent_in("acc", recent_after="$4", as_of="$2")} AS recent_in
+    FROM acc WHERE acc.balance > 0
+"""
 
 
 async def holdings(
@@ -142,6 +186,14 @@ async def holdings(
     params = {"kinds": list(kinds), "as_of": as_of, "prefix": prefix + "%", "windowed": recent_after is not None,
               "recent_after": recent_after or as_of}
     return list(await session.execute(_HOLDINGS, params))
+
+
+async def idle_inputs(
+    session: AsyncSession, *, kinds: Sequence[str], as_of: date, recent_after: date, prefix: str,
+) -> list[asyncpg.Record]:
+    """Accounts of these kinds under `prefix` holding money on `as_of`: region, balance then, and the inflows after
+    `recent_after` (F3's figures, without the dates the detector's facts need)."""
+    return await rawsql.fetch(session, _IDLE_INPUTS, list(kinds), as_of, prefix + "%", recent_after)
 
 
 # Per county under a prefix, net of reversals, from the records rather than their transfers (a record's transfers
