@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import Query
 
-from services.kernel.app import service_router
+from services.kernel.app import internal_api_router, service_router
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from services.kernel.types import RegionCode
 from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep, unaudited
@@ -50,7 +50,7 @@ YearQuery = Annotated[
 router = service_router("/projects", tags=["projects"])
 public_router = service_router("/public/announcements", tags=["public announcements"])
 public_projects_router = service_router("/public/projects", tags=["public money"])
-internal_router = service_router("/internal/projects", include_in_schema=False)
+internal_router = internal_api_router("/internal/projects")
 
 
 @router.post("", status_code=201, response_model=ProjectRead)
@@ -219,7 +219,7 @@ async def internal_project(project_id: str, session: SessionDep) -> ProjectInter
 
 
 @internal_router.post("/lookup", response_model=ProjectLookupResult, openapi_extra=unaudited(reads_only=True))
-async def internal_lookup(body: ProjectLookup, session: SessionDep, principal: PrincipalDep) -> ProjectLookupResult:
+async def internal_lookup(body: ProjectLookup, session: SessionDep) -> ProjectLookupResult:
     """Up to 1,000 projects at once, those in `region_code` (funds' plan filing, input report and its detector:
     one call per page of ids, not one per project); services only."""
-    return await service.lookup(session, principal, region_code=body.region_code, project_ids=body.project_ids)
+    return await service.lookup(session, region_code=body.region_code, project_ids=body.project_ids)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from services.kernel.app import service_router
+from services.kernel.app import internal_api_router, service_router
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from services.kernel.types import RegionCode
 from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep, unaudited
@@ -23,7 +23,7 @@ from services.projects.schemas import (
 )
 
 closeout_router = service_router("/projects", tags=["projects"])
-closeout_internal_router = service_router("/internal/projects", include_in_schema=False)
+closeout_internal_router = internal_api_router("/internal/projects")
 CountyQuery = Annotated[RegionCode | None, Query(description="a region code: county, city or province")]
 # a village's code: its first six digits a county's (not ending in 00), said by the pattern itself
 VILLAGE_IN_COUNTY = r"^[0-9]{4}([0-9][1-9]|[1-9]0)[0-9]{6}$"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Path
 
-from services.kernel.app import service_router
+from services.kernel.app import internal_api_router, service_router
 from services.kernel.types import CountyCode
 from services.kernel.uow import PrincipalDep, SessionDep
 from services.projects import contracts
@@ -21,7 +21,7 @@ from services.projects.contract_schemas import (
 )
 
 router = service_router("/projects", tags=["projects"])
-internal_router = service_router("/internal/projects", include_in_schema=False)
+internal_router = internal_api_router("/internal/projects")
 
 
 @router.post("/tender-thresholds", status_code=201, response_model=TenderThresholdRead)

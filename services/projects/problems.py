@@ -31,11 +31,6 @@ def registry_lookup_failed(status: int) -> ServiceUnavailable:
     return ServiceUnavailable(f"registry 服务出错 / the registry answered {status} to a lookup", service="registry")
 
 
-def internal_only() -> NotFound:
-    """The internal API answers the services only (S1); to anyone else it is not there."""
-    return NotFound("没有这个接口 / not found: the internal API answers FundTrack services only")
-
-
 def project_not_found(project_id: str) -> NotFound:
     return NotFound(f"没有这个项目 / no project {project_id}")
 

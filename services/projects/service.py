@@ -250,13 +250,9 @@ def internal_of(project: Project | Row[Any]) -> ProjectInternal:
     )
 
 
-async def lookup(
-    session: AsyncSession, principal: Principal, *, region_code: str, project_ids: list[str]
-) -> ProjectLookupResult:
+async def lookup(session: AsyncSession, *, region_code: str, project_ids: list[str]) -> ProjectLookupResult:
     """Funds' batch question: the projects among `project_ids` in `region_code`, in the order asked; the others
-    `missing`. The internal API answers services only (S1): anyone else is told it is not there."""
-    if principal.role != "service":
-        raise problems.internal_only()
+    `missing`. The internal API answers services only (S1, kernel/app.py `internal_api_router`)."""
     wanted = list(dict.fromkeys(project_ids))
     found = {str(p.id): p for p in await repository.projects_by_ids(session, wanted,
                                                                     prefix=jurisdiction_prefix(region_code))}

@@ -14,6 +14,7 @@ from services.projects.models import Project
 from tests.conftest import Api, MakePrincipal, scan_alerts, signed
 from tests.projects.conftest import County
 from tests.projects.factory import create, project_body, project_in, village_of
+from tests.projects.test_internal_lookup import FUNDS
 from tests.stack import Stack
 
 
@@ -22,7 +23,7 @@ async def test_internal_project_for_funds(county: County, stack: Stack) -> None:
     base = stack.service_urls["projects"]
     async with httpx.AsyncClient() as client:
         url = f"{base}/internal/projects/{project_id}"
-        response = await client.get(url, headers=signed(stack, "GET", url))
+        response = await client.get(url, headers=signed(stack, "GET", url, FUNDS))
         assert response.status_code == 200
         assert response.json() == {
             "id": project_id, "county_code": county.code, "village_code": village_of(county.code),
@@ -30,7 +31,7 @@ async def test_internal_project_for_funds(county: County, stack: Stack) -> None:
             "negative_list": False,
         }
         url = f"{base}/internal/projects/prj_unknown"
-        assert (await client.get(url, headers=signed(stack, "GET", url))).status_code == 404
+        assert (await client.get(url, headers=signed(stack, "GET", url, FUNDS))).status_code == 404
         assert (await client.get(f"{base}/internal/projects/{project_id}")).status_code == 401
 
 

@@ -93,3 +93,33 @@ async def test_the_lookup_answers_services_only(county: County, stack: Stack) ->
         unsigned = await client.post(f"{stack.service_urls['projects']}{PATH}",
                                      json={"region_code": county.code, "project_ids": [project_id]})
     assert unsigned.status_code == 401
+
+
+async def test_every_internal_route_of_projects_answers_services_only(county: County, stack: Stack) -> None:
+    """S1: each route of projects' internal API (a project, the lookup, the villages, a contract) is there for a
+    service's signed identity and not for anyone else's, a national admin's included (404, as no route)."""
+    project_id = await project_in(county.pm, county.code, county.poor, "approved")
+    base = stack.service_urls["projects"]
+    asks = [("GET", f"/internal/projects/{project_id}", None),
+            ("POST", PATH, {"region_code": county.code, "project_ids": [project_id]}),
+            ("POST", "/internal/projects/villages", {"items": [{"project_id": project_id}]}),
+            ("GET", f"/internal/projects/{project_id}/contracts/ctr_nothing", None)]
+    admin = Principal(id="admin", role="admin", region_code="000000")
+    manager = Principal(id="pm", role="project_manager", region_code=county.code)
+    async with httpx.AsyncClient() as client:
+        for method, path, body in asks:
+            content = json.dumps(body).encode() if body is not None else b""
+            answers = {}
+            for who in (FUNDS, admin, manager):
+                headers = {**signed(stack, method, base + path, who, body=content),
+                           "content-type": "application/json"}
+                answers[who.role] = await client.request(method, base + path, content=content or None,
+                                                         headers=headers)
+            # the service is answered (a contract it does not know is its own 404, naming the contract)
+            served = answers["service"]
+            assert served.status_code == (404 if "contracts" in path else 200), (path, served.text)
+            for role in ("admin", "project_manager"):
+                refused = answers[role]
+                assert refused.status_code == 404, (path, role, refused.text)
+                assert "internal API answers FundTrack services only" in refused.json()["detail"], refused.text
+                assert project_id not in refused.json()["detail"]  # (the instance is the path asked)
