@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 import httpx
@@ -63,6 +64,15 @@ def _passthrough(response: httpx.Response) -> JSONResponse:
     )
 
 
+def _filter(type_: str | None, region: str | None, status: str | None, severity: str | None,
+            since: datetime | None, **page: Any) -> dict[str, Any]:
+    """The query of GET /alerts and its summary, as each service's internal API takes it (what was not asked left
+    out)."""
+    asked = {"type": type_, "region": region, "status": status, "severity": severity,
+             "since": since.isoformat() if since else None, **page}
+    return {k: v for k, v in asked.items() if v is not None}
+
+
 @router.get("")
 async def list_alerts(
     request: Request,
@@ -77,19 +87,7 @@ async def list_alerts(
 ) -> JSONResponse:
     decode_cursor(cursor, 2)  # refuse a foreign cursor here, once, rather than in every service
     services = ALERT_DOMAINS.get(principal.role, tuple(SERVICES))
-    params = {
-        k: v
-        for k, v in {
-            "type": type_,
-            "region": region,
-            "status": status,
-            "severity": severity,
-            "since": since.isoformat() if since else None,
-            "cursor": cursor,
-            "limit": limit,
-        }.items()
-        if v is not None
-    }
+    params = _filter(type_, region, status, severity, since, cursor=cursor, limit=limit)
     responses = await asyncio.gather(*(_call(request, s, "GET", "/internal/alerts", params=params) for s in services))
     items: list[dict[str, Any]] = []
     more = False
@@ -119,17 +117,7 @@ async def summary(
     """How many alerts GET /alerts would list with the same filter, by type, status and severity (issue #19: the
     console's counts), summed over the services of the caller's domain: one grouped count in each."""
     services = ALERT_DOMAINS.get(principal.role, tuple(SERVICES))
-    params = {
-        k: v
-        for k, v in {
-            "type": type_,
-            "region": region,
-            "status": status,
-            "severity": severity,
-            "since": since.isoformat() if since else None,
-        }.items()
-        if v is not None
-    }
+    params = _filter(type_, region, status, severity, since)
     responses = await asyncio.gather(
         *(_call(request, s, "GET", "/internal/alerts/summary", params=params) for s in services)
     )
