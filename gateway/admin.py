@@ -16,10 +16,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from gateway import organisations, revocations
 from gateway.auth import ADMIN_PRINCIPAL_ID, key_digest, new_api_key
 from gateway.models import principal_revocations, principals
-from services.kernel.app import service_router
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.ids import new_id
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from services.kernel.routers import service_router
 from services.kernel.scope import S1, check_covers, within_reach
 from services.kernel.types import AnyRegionCode, Input
 from services.kernel.uow import PrincipalDep, SessionDep

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from gateway import people, totp
 from gateway.models import session_ends, sessions, user_passwords, users
 from gateway.sessions import Signed, token_digest
-from services.kernel.app import service_router
 from services.kernel.errors import Conflict, Forbidden, RuleViolation, ServiceUnavailable
 from services.kernel.identity import Principal
+from services.kernel.routers import service_router
 from services.kernel.settings import get_settings
 from services.kernel.types import Input
 from services.kernel.uow import PrincipalDep, SessionDep

@@ -13,13 +13,13 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.models import organisations
-from services.kernel.app import service_router
 from services.kernel.errors import RuleViolation
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.organisations import ORGANISATION_REGION, UNKNOWN_ORGANISATION, OrganisationKind
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 from services.kernel.regions import covers
+from services.kernel.routers import service_router
 from services.kernel.scope import S1, check_covers, within_reach
 from services.kernel.types import Input, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep

@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway import organisations, people, totp
 from gateway.models import principal_revocations, principals, user_passwords, user_totp, users
-from services.kernel.app import service_router
 from services.kernel.errors import Conflict, ServiceUnavailable
 from services.kernel.ids import new_id
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from services.kernel.routers import service_router
 from services.kernel.scope import S1, check_covers, within_reach
 from services.kernel.types import AnyRegionCode, Input
 from services.kernel.uow import PrincipalDep, SessionDep

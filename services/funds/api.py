@@ -39,9 +39,9 @@ from services.funds.schemas import (
     YearParam,
 )
 from services.funds.settlement_schemas import ClaimSettlementRead, ClaimVoidCreate
-from services.kernel.app import service_router
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
+from services.kernel.routers import service_router
 from services.kernel.types import CountyCode, RegionCode
 from services.kernel.uow import PrincipalDep, ReceiptDep, SessionDep
 

@@ -8,8 +8,8 @@ from fastapi import Query
 
 from services.funds import basis
 from services.funds.basis_schemas import SubsidyStandardCreate, SubsidyStandardRead
-from services.kernel.app import service_router
 from services.kernel.pagination import Page
+from services.kernel.routers import service_router
 from services.kernel.types import RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.funds import dividends
 from services.funds.clients import RegistryDep
 from services.funds.schemas_dividends import DividendPaid, DividendPayIn
-from services.kernel.app import service_router
+from services.kernel.routers import service_router
 from services.kernel.uow import PrincipalDep, SessionDep
 
 dividends_router = service_router("/internal", include_in_schema=False)

@@ -21,8 +21,8 @@ from services.funds.input_schemas import (
 )
 from services.funds.plan_schemas import PlanAdjustment, PlanCreate, PlanExecution, PlanRead, PlanReportCreate
 from services.funds.schemas import RecordId, YearParam
-from services.kernel.app import service_router
 from services.kernel.pagination import Page
+from services.kernel.routers import service_router
 from services.kernel.scope import check_covers, scope_prefix
 from services.kernel.types import CountyCode, RegionCode
 from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep

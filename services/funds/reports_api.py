@@ -9,9 +9,9 @@ from fastapi import Query, Request
 from services.funds import problems, reports, trace
 from services.funds.schemas import RecordId, YearParam
 from services.kernel import clock
-from services.kernel.app import service_router
 from services.kernel.pagination import MAX_LIMIT, CursorQuery, LimitQuery
 from services.kernel.regions import region_level
+from services.kernel.routers import service_router
 from services.kernel.scope import scope_prefix
 from services.kernel.types import Day, ProvinceCode, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep

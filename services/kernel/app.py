@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from services.kernel.alerts import DetectorRegistry
 from services.kernel.alerts_api import alerts_router
 from services.kernel.db import create_engine, session_factory
-from services.kernel.errors import NotFound, install_error_handlers
+from services.kernel.errors import install_error_handlers
 from services.kernel.http import ServiceClient
 from services.kernel.logs import configure_logging
 from services.kernel.memdebug import install as install_memdebug
@@ -23,27 +22,8 @@ from services.kernel.scheduler import run_daily
 from services.kernel.settings import get_settings
 from services.kernel.signed import SignedIdentityMiddleware
 from services.kernel.topology import GATEWAY_SCHEMA, SERVICES, gateway_url
-from services.kernel.uow import UnitOfWorkRoute, principal_of
 
 READY_SECONDS = 2.0
-
-
-def service_router(prefix: str = "", **kwargs: Any) -> APIRouter:
-    """A router whose routes run in the kernel's unit of work (transaction, idempotency, audit outbox)."""
-    return APIRouter(prefix=prefix, route_class=UnitOfWorkRoute, **kwargs)
-
-
-async def _services_only(request: Request) -> None:
-    """S1: a service's internal API takes only the services' own signed identity, never a person's or a key's, an
-    admin's included: to anyone else it is not there (404, as for a route that does not exist)."""
-    if principal_of(request).role != "service":
-        raise NotFound("没有这个接口 / not found: the internal API answers FundTrack services only")
-
-
-def internal_api_router(prefix: str) -> APIRouter:
-    """A router of a service's internal API, every route of it for the services only (`_services_only`), out of the
-    public OpenAPI document."""
-    return service_router(prefix, include_in_schema=False, dependencies=[Depends(_services_only)])
 
 
 def create_service_app(

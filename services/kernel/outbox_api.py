@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.kernel import outbox, rawsql
 from services.kernel.errors import ValidationProblem
-from services.kernel.uow import SessionDep, UnitOfWorkRoute, unaudited
+from services.kernel.routers import internal_api_router
+from services.kernel.uow import SessionDep, unaudited
 
 
 class OutboxEntry(BaseModel):
@@ -49,7 +50,9 @@ class OutboxAck(BaseModel):
 
 
 def outbox_router() -> APIRouter:
-    router = APIRouter(prefix="/internal/audit-outbox", route_class=UnitOfWorkRoute, include_in_schema=False)
+    # the gateway's sequencer only (its ServiceClient signs as a service): a forged acknowledgement would mark
+    # entries chained that the trail never received
+    router = internal_api_router("/internal/audit-outbox")
     pending = outbox.Pending()
 
     @router.get("", response_model=OutboxBatch)

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from services.kernel import clock
-from services.kernel.app import service_router
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
+from services.kernel.routers import service_router
 from services.kernel.types import Day, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 from services.loans import reads, service

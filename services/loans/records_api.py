@@ -9,8 +9,8 @@ from fastapi import Query, Request
 from pydantic import BaseModel
 
 from services.kernel import clock
-from services.kernel.app import service_router
 from services.kernel.outbox import name_entities
+from services.kernel.routers import service_router
 from services.kernel.uow import PrincipalDep, SessionDep
 from services.loans import credit_lines, reads, records_service
 from services.loans.clients import RegistryDep

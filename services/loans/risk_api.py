@@ -3,7 +3,7 @@ service (risk_funds.py, claims.py), answer (the unit of work commits)."""
 
 from __future__ import annotations
 
-from services.kernel.app import service_router
+from services.kernel.routers import service_router
 from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep
 from services.loans import claims, risk_funds
 from services.loans.clients import FundsDep

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.kernel.app import service_router
 from services.kernel.evidence import EvidenceRef, EvidenceStore, StoredEvidence
 from services.kernel.evidence_api import evidence_router
 from services.kernel.evidence_config import get_evidence_store
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from services.kernel.routers import service_router
 from services.kernel.types import AnyRegionCode, Day, RegionCode
 from services.kernel.uow import (
     BriefReadsDep,

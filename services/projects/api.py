@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import Query
 
-from services.kernel.app import internal_api_router, service_router
 from services.kernel.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from services.kernel.routers import internal_api_router, service_router
 from services.kernel.types import RegionCode
 from services.kernel.uow import BriefReadsDep, PrincipalDep, SessionDep, unaudited
 from services.projects import announcements, assets, closeout, objections, repository, service

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Path
 
-from services.kernel.app import internal_api_router, service_router
+from services.kernel.routers import internal_api_router, service_router
 from services.kernel.types import CountyCode
 from services.kernel.uow import PrincipalDep, SessionDep
 from services.projects import contracts

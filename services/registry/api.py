@@ -9,13 +9,13 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request
 
-from services.kernel.app import service_router
 from services.kernel.errors import NotInJurisdiction
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 from services.kernel.regions import is_county
+from services.kernel.routers import service_router
 from services.kernel.scope import check_covers
 from services.kernel.types import COUNTY_PATTERN, CountyCode, Day, check_day
 from services.kernel.uow import PrincipalDep, SessionDep, streamed_body, unaudited

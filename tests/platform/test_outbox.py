@@ -16,15 +16,19 @@ import pytest
 
 from gateway.audit_chain import unchained_acknowledgements
 from gateway.sequencer import _chained, _stage
+from services.kernel.identity import Principal
 from services.kernel.outbox import Pending
 from services.kernel.topology import ALL_SCHEMAS
 from tests.conftest import Api, signed
 from tests.platform.test_alerts import _store_alert
 from tests.stack import Stack
 
+# the gateway's sequencer, as its ServiceClient signs: the only caller of a service's outbox routes
+SEQUENCER = Principal(id="service:gateway", role="service", region_code="000000", name="gateway")
 
-def _json_headers(stack: Stack, url: str, body: bytes) -> dict[str, str]:
-    return {**signed(stack, "POST", url, body=body), "content-type": "application/json"}
+
+def _json_headers(stack: Stack, url: str, body: bytes, principal: Principal | None = None) -> dict[str, str]:
+    return {**signed(stack, "POST", url, principal, body=body), "content-type": "application/json"}
 
 
 async def _direct_change(stack: Stack, db: asyncpg.Pool) -> tuple[int, str]:
@@ -63,17 +67,17 @@ async def test_a_replayed_acknowledgement_is_refused(stack: Stack, db: asyncpg.P
     seq = await _acknowledged_seq(db, outbox_id)
     url = f"{stack.service_urls['loans']}/internal/audit-outbox/ack"
     body = json.dumps({"items": [{"id": outbox_id, "seq": seq}]}).encode()
-    headers = _json_headers(stack, url, body)
+    headers = _json_headers(stack, url, body, SEQUENCER)
     async with httpx.AsyncClient() as client:
         first = await client.post(url, content=body, headers=headers)
         assert first.status_code == 200 and first.json() == {"acknowledged": 0}  # acknowledged once already
         replay = await client.post(url, content=body, headers=headers)
         assert replay.status_code == 401 and replay.json()["code"] == "REPLAYED_REQUEST"
         old_form = json.dumps({"ids": [outbox_id]}).encode()  # the acknowledgement that used to delete
-        old = await client.post(url, content=old_form, headers=_json_headers(stack, url, old_form))
+        old = await client.post(url, content=old_form, headers=_json_headers(stack, url, old_form, SEQUENCER))
         assert old.status_code == 422
         unknown = json.dumps({"items": [{"id": 2**62, "seq": 1}]}).encode()
-        refused = await client.post(url, content=unknown, headers=_json_headers(stack, url, unknown))
+        refused = await client.post(url, content=unknown, headers=_json_headers(stack, url, unknown, SEQUENCER))
         assert refused.status_code == 422 and refused.json()["field"] == "items"
     assert await db.fetchval("SELECT count(*) FROM loans.audit_outbox WHERE id = $1", outbox_id) == 1
 
@@ -247,3 +251,23 @@ async def test_a_poll_reads_only_what_is_new_and_misses_no_late_commit(db: async
             await conn.execute("RESET search_path")
             await writer.execute("RESET search_path")
             await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+async def test_the_outbox_answers_the_sequencer_only(stack: Stack, db: asyncpg.Pool) -> None:
+    """S1: a service's outbox (what the trail has still to chain) is read and acknowledged by the gateway's sequencer,
+    a service; to anyone else, a national admin's signed identity included, it is not there (404), and an
+    acknowledgement sent by them marks nothing."""
+    base = stack.service_urls["loans"]
+    admin = Principal(id="admin", role="admin", region_code="000000")
+    async with httpx.AsyncClient() as client:
+        url = f"{base}/internal/audit-outbox"
+        assert (await client.get(url, headers=signed(stack, "GET", url, SEQUENCER))).status_code == 200
+        hidden = await client.get(url, headers=signed(stack, "GET", url, admin))
+        assert hidden.status_code == 404 and hidden.json()["code"] == "NOT_FOUND", hidden.text
+        outbox_id = await db.fetchval("SELECT max(id) FROM loans.audit_outbox")
+        ack = f"{base}/internal/audit-outbox/ack"
+        forged_seq = 2**61  # a place in the trail the sequencer will not reach
+        body = json.dumps({"items": [{"id": outbox_id, "seq": forged_seq}]}).encode()
+        forged = await client.post(ack, content=body, headers=_json_headers(stack, ack, body, admin))
+        assert forged.status_code == 404, forged.text
+    assert await db.fetchval("SELECT count(*) FROM loans.audit_outbox_acks WHERE seq = $1", forged_seq) == 0

@@ -17,11 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from services.kernel import idempotency, uow
-from services.kernel.app import service_router
 from services.kernel.db import create_engine, session_factory
 from services.kernel.errors import install_error_handlers
 from services.kernel.http import ServiceClient, client_of, signed_headers
 from services.kernel.identity import STREAMED_BODY, Principal, sign
+from services.kernel.routers import service_router
 from services.kernel.settings import get_settings
 from services.kernel.signed import SignedIdentityMiddleware
 from services.kernel.uow import SessionDep, body_staged, brief_session, streamed_body, streams_at_once
