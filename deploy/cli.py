@@ -42,6 +42,30 @@ def _seed_funds(_: argparse.Namespace) -> int:
     return 0
 
 
+def _repair_summaries(_: argparse.Namespace) -> int:
+    import asyncio
+
+    import asyncpg
+
+    from services.funds.repository import summaries
+    from services.kernel.db import plain_url
+
+    async def repair(url: str) -> int:
+        conn = await asyncpg.connect(plain_url(url))
+        try:
+            return await summaries.repair(conn)
+        finally:
+            await conn.close()
+
+    url, embedded = supervisor.prepare_database(supervisor.data_dir())
+    try:
+        supervisor.say(f"{asyncio.run(repair(url))} accounts' latest inflow or outflow dates moved to their transfers'")
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
 def _admin_token(_: argparse.Namespace) -> int:
     from gateway.auth import admin_token
 
@@ -86,6 +110,11 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "doctor", help="check the production hardening of SECURITY.md (exit 1 when a check fails)"
     ).set_defaults(run=_doctor)
+    commands.add_parser(
+        "repair-summaries",
+        help="move the funds accounts' latest inflow and outflow dates that fell behind their transfers (after an "
+        "upgrade that added one; `fundtrack doctor` says when)",
+    ).set_defaults(run=_repair_summaries)
     commands.add_parser("admin-token", help="print the built-in admin's bearer token").set_defaults(run=_admin_token)
     add_user.add_command(commands)
     audit = commands.add_parser("audit", help="the audit trail's keys and its offline checks (no database needed)")

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from deploy.migrate import OWNER_ROLE
 from gateway.audit_chain import unchained_acknowledgements
+from services.funds.repository import summaries
 from services.kernel.db import plain_url, role_for
 from services.kernel.errors import Problem
 from services.kernel.evidence_config import EvidenceSettings, open_store
@@ -216,6 +217,16 @@ def judge_audit_rewrites(held: Sequence[tuple[str, str, str]]) -> list[Finding]:
     return [Finding("audit table grants", "fail", f"{role} holds {right} on {table}") for role, table, right in bad]
 
 
+def judge_account_summaries(behind: int) -> list[Finding]:
+    """The dates funds keeps on each account's row (its latest transfer out and in) equal its transfers': F3, F9 and
+    the progress report read them instead of the transfers (services/funds/repository/summaries.py)."""
+    if behind == 0:
+        return [Finding("funds account dates", "ok", "each account's latest dates in and out are its transfers'")]
+    return [Finding("funds account dates", "fail",
+                    f"{behind} accounts' latest inflow or outflow dates differ from their transfers (a funds process "
+                    "older than its schema wrote during an upgrade): run `fundtrack repair-summaries`")]
+
+
 def judge_schema_usage(usage: Sequence[tuple[str, str]]) -> list[Finding]:
     """S4: (process, schema) pairs where the process's role has USAGE on the schema: its own only."""
     bad = [(process, schema) for process, schema in usage if process != schema]
@@ -331,6 +342,7 @@ async def check_database(url: str, env: Mapping[str, str]) -> list[Finding]:
         found += judge_table_owners(await _owners(conn), roles_in_use=owner is not None)
         found += await _audit_facts(conn)
         found += judge_acknowledgements(await unchained_acknowledgements(conn, ALL_SCHEMAS))
+        found += judge_account_summaries(await summaries.drift(conn))
         try:
             rules = [dict(r) for r in await conn.fetch("SELECT * FROM pg_hba_file_rules WHERE error IS NULL")]
         except asyncpg.PostgresError:

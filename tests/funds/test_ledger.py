@@ -8,6 +8,7 @@ import uuid
 import asyncpg
 
 from services.funds import codes
+from services.funds.repository import summaries
 from tests.funds.world import World, doc
 
 
@@ -158,18 +159,6 @@ async def test_allocation_reads(world: World) -> None:
     assert (await world.fin_city.get("/funds/balances", params={"region": world.province})).status_code == 403
 
 
-# Every account's last outflow and inflow as the ledger keeps them (accounts.last_out_on, last_in_on) against the
-# transfers themselves.
-_LAST_OUT_DRIFT = """
-    SELECT a.id, a.last_out_on, m.last_out, a.last_in_on, n.last_in FROM funds.accounts a
-    LEFT JOIN (SELECT source_account_id AS id, max(occurred_on) AS last_out FROM funds.transfers
-               GROUP BY source_account_id) m ON m.id = a.id
-    LEFT JOIN (SELECT destination_account_id AS id, max(occurred_on) AS last_in FROM funds.transfers
-               GROUP BY destination_account_id) n ON n.id = a.id
-    WHERE a.last_out_on IS DISTINCT FROM m.last_out OR a.last_in_on IS DISTINCT FROM n.last_in
-"""
-
-
 async def test_last_outflow_and_inflow_kept_with_the_balance_are_the_latest_transfers(
     world: World, db: asyncpg.Pool,
 ) -> None:
@@ -196,4 +185,26 @@ async def test_last_outflow_and_inflow_kept_with_the_balance_are_the_latest_tran
         "SELECT region_code, last_in_on FROM funds.accounts WHERE fund_source = $1 AND kind IN ('fund', 'pool')"
         " AND region_code IN ($2, $3)", world.source, world.city, world.poor)}
     assert last_in == {world.city: "2018-03-01", world.poor: "2018-05-01"}  # 2018-02-15 came in later: not later
-    assert [dict(r) for r in await db.fetch(_LAST_OUT_DRIFT)] == []
+    assert [dict(r) for r in await db.fetch(summaries.DRIFT)] == []  # every account of the database
+
+
+async def test_dates_left_behind_by_an_older_process_are_found_and_repaired(world: World, db: asyncpg.Pool) -> None:
+    """An upgrade's window: a funds process older than its schema moves the balance, not the new dates. `fundtrack
+    doctor` counts the accounts whose dates differ from their transfers; the repair moves them forward, and leaves
+    the others as they are."""
+    assert (await world.appropriate(100_000)).status_code == 201
+    moved = await world.allocate(7_000, to=world.poor, on="2018-04-01")
+    assert moved.status_code == 201, moved.text
+    async with db.acquire() as conn:
+        assert await summaries.drift(conn) == 0
+        kept = await conn.fetchrow(
+            "SELECT id, last_in_on, last_out_on FROM funds.accounts WHERE region_code = $1 AND fund_source = $2"
+            " AND kind IN ('fund', 'pool') AND last_in_on IS NOT NULL", world.poor, world.source)
+        assert kept is not None
+        await conn.execute("UPDATE funds.accounts SET last_in_on = NULL WHERE id = $1", kept["id"])
+        assert await summaries.drift(conn) == 1
+        assert await summaries.repair(conn) == 1
+        assert await summaries.drift(conn) == 0
+        assert await conn.fetchval("SELECT last_in_on FROM funds.accounts WHERE id = $1", kept["id"]) == (
+            kept["last_in_on"])
+        assert await summaries.repair(conn) == 0  # nothing behind: nothing written

@@ -143,6 +143,13 @@ def test_an_acknowledged_entry_missing_from_the_chain_fails() -> None:
     assert doctor.judge_acknowledgements([])[0].level == "ok"
 
 
+def test_account_dates_behind_their_transfers_fail_and_name_the_repair() -> None:
+    assert doctor.judge_account_summaries(0)[0].level == "ok"
+    [behind] = doctor.judge_account_summaries(3)
+    assert behind.level == "fail" and behind.detail.startswith("3 accounts'")
+    assert "fundtrack repair-summaries" in behind.detail
+
+
 def test_trust_in_pg_hba_fails_in_production_and_scram_passes() -> None:
     production = {"FUNDTRACK_ENV": "production"}
     trust = [{"line_number": 3, "type": "host", "auth_method": "trust"}]
@@ -179,6 +186,7 @@ _OK = {
     "schema usage": "each app role uses its own schema only",
     "audit triggers": "every trigger on the audit tables is enabled",
     "table owners": f"every table belongs to {OWNER_ROLE}",
+    "funds account dates": "each account's latest dates in and out are its transfers'",
 }
 # What an operator (as postgres) might do, what doctor then says, and how it is undone.
 _BREAKAGES = (
@@ -226,3 +234,15 @@ async def test_the_command_reports_and_exits_1_on_a_failure(stack: Stack, tmp_pa
     assert done.returncode == 1, done.stdout + done.stderr
     assert "fail  FUNDTRACK_SERVICE_SECRET: too weak" in done.stdout
     assert "weak" not in done.stdout.replace("too weak", "")  # the secret itself is never printed
+
+
+async def test_the_repair_command_runs_on_the_database_and_says_how_many_it_moved(stack: Stack, tmp_path: Path) -> None:
+    """`fundtrack repair-summaries`: on the suite's database (every date equal to its transfers': the ledger test
+    checks it) it moves none, and says so (what it moves is tests/funds/test_ledger.py's)."""
+    env = {**os.environ, "DATABASE_URL": stack.database.url, "FUNDTRACK_DATA_DIR": str(tmp_path)}
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "deploy.cli", "repair-summaries"], env=env, capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 accounts' latest inflow or outflow dates moved to their transfers'" in done.stderr, done.stderr

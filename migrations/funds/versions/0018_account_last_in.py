@@ -5,7 +5,10 @@ the day asked (its balance then) and within F3's window (its recent inflows): tw
 the console's reports page at a province's size (issue #19). With the latest inflow on the row, an account nothing
 came into since that day or within the window is answered from the row alone. The ledger keeps it in the transaction
 that writes the transfer (services/funds/repository/accounts.py); this fills it from the transfers recorded so far
-(one read of them and a rewrite of every account: 104 s at 5 million transfers and 3 million accounts).
+(one read of them and a rewrite of every account: 104 s at 5 million transfers and 3 million accounts, the accounts
+locked meanwhile). A funds process older than this revision moves balances without the new date: upgrade with funds
+stopped (README, "Run it in production"); `fundtrack doctor` finds dates left behind, `fundtrack repair-summaries`
+moves them forward.
 
 Revision ID: funds_0018_account_last_in
 Revises: funds_0017_source_province
