@@ -482,7 +482,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a step may run (statement_timeout)")
     parser.add_argument("--registry-ms", type=float, default=50.0, help="the stand-in registry's time per call")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each report (the first reads a cold cache)")
-    parser.add_argument("--gateway-repeat", type=int, default=20, help="timed requests of each route, after one")
+    parser.add_argument("--gateway-repeat", type=int, default=100, help="timed requests of each route, after one")
     parser.add_argument("--gateway-only", action="store_true", help="no in-process phase: the routes only")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards (and print its URL)")
     parser.add_argument("--reuse", help="measure only, on a database a --keep run left (migrated to the head first)")
