@@ -30,9 +30,10 @@ import asyncpg
 import httpx
 
 from bench.province_funds import load
+from bench.through_gateway import issue_key, stack_on, timed
 from deploy.migrate import migrate
 from services.kernel.db import plain_url
-from tests.stack import TestDatabase, create_test_database, start_stack, stop_all, workdir
+from tests.stack import TestDatabase, create_test_database, workdir
 
 PASSWORD = "bench password 12345"
 PRE_FIELD = re.compile(r'name="pre" value="([^"]*)"')
@@ -78,19 +79,6 @@ async def sign_in(client: httpx.AsyncClient, login: str) -> None:
     assert answer.status_code == 303, answer.text[:300]
 
 
-async def timed(client: httpx.AsyncClient, path: str, repeat: int, **kw: Any) -> dict[str, Any]:
-    seconds: list[float] = []
-    status = 0
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = await client.get(path, **kw)
-        seconds.append(time.perf_counter() - started)
-        status = response.status_code
-    ms = sorted(s * 1000 for s in seconds)
-    return {"status": status, "p50_ms": round(statistics.median(ms), 1),
-            "p95_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.95))], 1), "max_ms": round(ms[-1], 1)}
-
-
 async def measure(stack_url: str, admin_token: str, db_url: str, repeat: int) -> list[dict[str, Any]]:
     admin = {"authorization": f"Bearer {admin_token}"}
     async with httpx.AsyncClient(base_url=stack_url, timeout=120) as keyed:
@@ -112,9 +100,8 @@ async def measure(stack_url: str, admin_token: str, db_url: str, repeat: int) ->
                     assert made.status_code == 201, made.text
                     people[who] = httpx.AsyncClient(base_url=stack_url, timeout=120)
                     await sign_in(people[who], login)
-                    issued = await keyed.post("/admin/principals", headers=admin, json={
-                        "name": login + "-key", "role": case.role, "region_code": case.region})
-                    keys[who] = issued.json()["api_key"]
+                    keys[who] = await issue_key(keyed, admin_token, name=login + "-key", role=case.role,
+                                                region=case.region)
                 page = await timed(people[who], case.page, repeat)
                 api = await timed(keyed, case.api, repeat, headers={"authorization": f"Bearer {keys[who]}"})
                 raw_ms = []
@@ -143,11 +130,8 @@ def main() -> None:
         migrate(database.url)
         loaded = asyncio.run(load(database.url, args.scale))
         print(json.dumps({"loaded": loaded}, ensure_ascii=False), flush=True)
-        stack = start_stack(database, workdir(), pool_fraction=1.0)
-        try:
+        with stack_on(database) as stack:
             rows = asyncio.run(measure(stack.gateway_url, stack.admin_token, database.url, args.repeat))
-        finally:
-            stop_all(stack.children)
         table = ["| page | status | page p50 / p95 / max ms | its API call p50 / p95 ms | raw PostgreSQL p50 ms |",
                  "|---|---|---|---|---|"]
         table += [f"| {row['page']} | {row['page_status']} | {row['page_p50_ms']} / {row['page_p95_ms']} / "

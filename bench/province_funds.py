@@ -16,6 +16,12 @@ INELIGIBLE_PAYEE asks a stand-in registry (every household eligible; `--registry
 the registry's own work and the HTTP hop), counting the calls. Beside them, the raw-PostgreSQL baseline of the
 same run: a plain full read of the transfers and of the disbursements (the floor of anything computed from all the
 facts). A step longer than `--timeout` seconds is cancelled by the server (statement_timeout) and reported so.
+
+Then (alone with `--gateway-only`) it starts the whole system on the database (tests/stack.py) and times, through
+the gateway with a key of the role and jurisdiction each fits (finance or inspector of the province 430000, the city
+430100, the county 430101), every GET route of the funds service API.md and docs/api.md document (`reads()`): one
+request to warm up, then `--gateway-repeat` timed, p50/p95/max per route beside the in-process figure of the same
+work, and the target of issue #20 point 2 (a list or detail 100 ms p95, a report 1 s, the trace 300 ms a page).
 """
 
 from __future__ import annotations
@@ -27,25 +33,32 @@ import math
 import os
 import resource
 import shutil
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import httpx
 
+from bench.through_gateway import issue_key, kept_database, stack_on
+from bench.through_gateway import timed as time_get
 from deploy.migrate import migrate
 from services.kernel.db import plain_url
 from services.kernel.http import ServiceClient
-from tests.stack import TestDatabase, create_test_database, workdir
+from tests.stack import Stack, TestDatabase, create_test_database, workdir
 
 AS_OF = date(2026, 11, 30)
 CITIES, COUNTIES_PER_CITY, PAYEES_PER_PROJECT = 14, 9, 100
 COUNTIES = CITIES * COUNTIES_PER_CITY
 FUNDS = ("C01", "C02", "P01")  # two central funds, one provincial; C01 and C02 integrable
 PROVINCE = "430000"
+ALLOCATION = "alp0_0_2024"  # the province's to its first city (430100), of C01 in 2024
+TRACE = f"trace allocation {ALLOCATION}, every page"  # its label in `measure`
 
 # The ids of the accounts, from the entities they belong to (f: fund 0–2, c: city 0–13, k: county 0–125,
 # p: project, r: the project's payee 0–99): budget 1+f, treasury 11+f, a city's fund 100+3c+f, a county's pool or
@@ -292,6 +305,7 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
             allocation = (await session.execute(text(
                 "SELECT id FROM allocations WHERE from_region = '430000' AND to_region = '430100' "
                 "AND fund_source = 'C01' AND fiscal_year = 2024"))).scalar_one()
+            assert allocation == ALLOCATION, allocation
         for run in range(repeat):
             suffix = "" if run == 0 else f" (run {run + 1})"
             for label, prefix in (("progress county 430101", "430101"), ("progress city 430100", "4301"),
@@ -326,7 +340,7 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
                                 "first_page_s": round(times[0], 3), "slowest_page_s": round(max(times), 3),
                                 "p95_page_s": round(sorted(times)[int(len(times) * 0.95)], 3)}
 
-            await timed(f"trace allocation {allocation}, every page", results, traced, lambda figures: figures)
+            await timed(TRACE, results, traced, lambda figures: figures)
         scan: dict[str, Any] = {}
         for name, detector in detectors.registry.detectors.items():
             async with sessions() as session:
@@ -344,6 +358,120 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
     return results
 
 
+@dataclass(frozen=True)
+class Read:
+    """A documented GET, asked through the gateway by a key of `role` in `region` (none: a public route)."""
+
+    label: str
+    role: str
+    region: str
+    path: str
+    target_ms: int = 100  # issue #20 point 2: a list or detail read 100 ms p95, a report 1 s, the trace 300 ms a page
+    pages: int = 0  # follow next_cursor this many pages first: the page timed is a later one
+    in_process: str = ""  # the label of the same work timed in-process by `measure`
+    expect: int = 200
+
+
+def reads() -> list[Read]:
+    """Every GET route of the funds service in API.md and docs/api.md, by the jurisdiction that fits it: the
+    province (430000), its first city (430100), that city's first county (430101, where prj0 and hh0_* are)."""
+    finance, inspector, city, county, day = "finance", "inspector", "430100", "430101", f"as_of={AS_OF.isoformat()}"
+    report, trace_page = 1000, 300
+    return [
+        Read("sources", finance, PROVINCE, "/funds/sources"),
+        Read("a source", finance, PROVINCE, "/funds/sources/C01"),
+        Read("a source's scopes by year", finance, PROVINCE, "/funds/sources/C01/scopes"),
+        Read("counties (the province's)", finance, PROVINCE, "/funds/counties"),
+        Read("allocations, province, first page", finance, PROVINCE, "/funds/allocations?limit=50"),
+        Read("allocations, province, a later page", finance, PROVINCE, "/funds/allocations?limit=50", pages=10),
+        Read("allocations out of a city", finance, city, f"/funds/allocations?from_region={city}"),
+        Read("allocations into a county", finance, county, f"/funds/allocations?to_region={county}"),
+        Read("allocations of a fund and year", inspector, PROVINCE,
+             "/funds/allocations?fund_source=C01&fiscal_year=2024"),
+        Read("an allocation", finance, PROVINCE, f"/funds/allocations/{ALLOCATION}"),
+        Read("balances, county, first page", finance, county, f"/funds/balances?region={county}"),
+        Read("balances, county, a later page", finance, county, f"/funds/balances?region={county}", pages=10),
+        Read("balances, city, first page", finance, city, f"/funds/balances?region={city}"),
+        Read("balances, province, first page", finance, PROVINCE, "/funds/balances"),
+        Read("subsidy standards of a county", finance, county, f"/funds/subsidy-standards?county={county}"),
+        Read("plans of a county", finance, county, f"/funds/plans?county={county}&year=2026"),
+        Read("plans of the province", inspector, PROVINCE, "/funds/plans"),
+        Read("a plan (none in the data: 404)", finance, PROVINCE, "/funds/plans/pln_none", expect=404),
+        Read("an obligation (none in the data: 404)", finance, PROVINCE, "/funds/obligations/F17", expect=404),
+        Read("public allocations of a county, first page", "", "", f"/public/allocations?county={county}"),
+        Read("public allocations of a county, a later page", "", "", f"/public/allocations?county={county}",
+             pages=2),
+        Read("report: growth, province", finance, PROVINCE,
+             f"/funds/reports/growth?province={PROVINCE}&fiscal_year=2026", report,
+             in_process="growth province 430000"),
+        Read("report: progress, county", finance, county, f"/funds/reports/progress?region={county}&{day}", report,
+             in_process="progress county 430101"),
+        Read("report: progress, city", finance, city, f"/funds/reports/progress?region={city}&{day}", report,
+             in_process="progress city 430100"),
+        Read("report: progress, province", finance, PROVINCE, f"/funds/reports/progress?region={PROVINCE}&{day}",
+             report, in_process="progress province 430000"),
+        Read("report: plan execution, county", finance, county,
+             f"/funds/reports/plan-execution?county={county}&year=2026", report),
+        Read("report: input, county", finance, county, f"/funds/reports/input?region={county}&year=2026", report),
+        Read("report: input, province", finance, PROVINCE, f"/funds/reports/input?region={PROVINCE}&year=2026",
+             report),
+        Read("trace of a province → city allocation, first page", inspector, PROVINCE,
+             f"/funds/trace?allocation_id={ALLOCATION}", trace_page, in_process=TRACE),
+        Read("trace of a project, first page", inspector, PROVINCE, "/funds/trace?project_id=prj0", trace_page),
+        Read("trace of a household, first page", inspector, PROVINCE, "/funds/trace?household_id=hh0_1", trace_page),
+    ]
+
+
+def with_cursor(path: str, cursor: str) -> str:
+    return f"{path}{'&' if '?' in path else '?'}cursor={quote(cursor)}"
+
+
+def in_process_figure(results: dict[str, Any], label: str) -> str:
+    """The same work timed in-process above (each run, in ms), or '' when it was not."""
+    runs = [v for k, v in results.items() if k == label or k.startswith(label + " (run ")]
+    if label == TRACE and runs:
+        return f"first page {runs[0]['first_page_s'] * 1000:.0f}, p95 page {runs[0]['p95_page_s'] * 1000:.0f}"
+    return " / ".join(f"{run['seconds'] * 1000:.0f}" for run in runs if "seconds" in run)
+
+
+async def measure_gateway(stack: Stack, *, repeat: int, in_process: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each of `reads()` through the gateway: one request to warm up (its time kept apart), then `repeat` timed."""
+    rows: list[dict[str, Any]] = []
+    keys: dict[tuple[str, str], dict[str, str]] = {("", ""): {}}
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=120) as client:
+        for read in reads():
+            who = (read.role, read.region)
+            if who not in keys:
+                key = await issue_key(client, stack.admin_token, name=f"bench-{read.role}-{read.region}-{os.getpid()}",
+                                      role=read.role, region=read.region)
+                keys[who] = {"authorization": f"Bearer {key}"}
+            path, page_no = read.path, 1
+            while page_no <= read.pages:  # to that page, or the last one if there are fewer (a small --scale)
+                page = await client.get(path, headers=keys[who])
+                assert page.status_code == 200, (path, page.text[:300])
+                if page.json()["next_cursor"] is None:
+                    break
+                path, page_no = with_cursor(read.path, page.json()["next_cursor"]), page_no + 1
+            figures = await time_get(client, path, repeat, warmup=1, headers=keys[who])
+            rows.append({"route": read.label, "path": read.path, "page": page_no,
+                         "key": " ".join(who).strip() or "none (public)",
+                         **figures, "expected_status": read.expect, "target_ms": read.target_ms,
+                         "met": figures["p95_ms"] < read.target_ms,
+                         "in_process_ms": in_process_figure(in_process, read.in_process) if read.in_process else ""})
+            print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr, flush=True)
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| route | key | page | status | p50 / p95 / max ms (warm-up) | in-process ms | target p95 ms |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['route']} | {r['key']} | {r['page']} | {r['status']} | "
+              f"{r['p50_ms']} / {r['p95_ms']} / {r['max_ms']} "
+              f"({r['warmup_ms'][0]}) | {r['in_process_ms']} | {r['target_ms']}: {'met' if r['met'] else 'OVER'} |"
+              for r in rows]
+    return "\n".join(lines)
+
+
 async def create() -> TestDatabase:
     return await create_test_database(workdir())
 
@@ -354,16 +482,24 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a step may run (statement_timeout)")
     parser.add_argument("--registry-ms", type=float, default=50.0, help="the stand-in registry's time per call")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each report (the first reads a cold cache)")
+    parser.add_argument("--gateway-repeat", type=int, default=100, help="timed requests of each route, after one")
+    parser.add_argument("--gateway-only", action="store_true", help="no in-process phase: the routes only")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards (and print its URL)")
     parser.add_argument("--reuse", help="measure only, on a database a --keep run left (migrated to the head first)")
     args = parser.parse_args()
+
+    def measure_all(database: TestDatabase) -> dict[str, Any]:
+        results = {} if args.gateway_only else asyncio.run(measure(
+            database.url, timeout_s=args.timeout, registry_ms=args.registry_ms, repeat=args.repeat))
+        with stack_on(database) as stack:
+            routes = asyncio.run(measure_gateway(stack, repeat=args.gateway_repeat, in_process=results))
+        print(table(routes), file=sys.stderr)
+        return {"as_of": AS_OF.isoformat(), "machine": {"cores": os.cpu_count(), "load_average": os.getloadavg()[0]},
+                **results, "gateway": routes}
+
     if args.reuse:
         migrate(args.reuse)
-        results = asyncio.run(measure(args.reuse, timeout_s=args.timeout, registry_ms=args.registry_ms,
-                                      repeat=args.repeat))
-        print(json.dumps({"as_of": AS_OF.isoformat(), "machine": {"cores": os.cpu_count(),
-                                                                   "load_average": os.getloadavg()[0]},
-                          **results}, ensure_ascii=False, indent=1))
+        print(json.dumps(measure_all(kept_database(args.reuse)), ensure_ascii=False, indent=1))
         return
     database = asyncio.run(create())
     kept = False
@@ -371,11 +507,7 @@ def main() -> None:
         migrate(database.url)
         loaded = asyncio.run(load(database.url, args.scale))
         print(json.dumps({"loaded": loaded}, ensure_ascii=False), flush=True)
-        results = asyncio.run(measure(database.url, timeout_s=args.timeout, registry_ms=args.registry_ms,
-                                      repeat=args.repeat))
-        print(json.dumps({"as_of": AS_OF.isoformat(), "machine": {"cores": os.cpu_count(),
-                                                                   "load_average": os.getloadavg()[0]},
-                          **results}, ensure_ascii=False, indent=1))
+        print(json.dumps(measure_all(database), ensure_ascii=False, indent=1))
         if args.keep:
             print(json.dumps({"kept": database.url}))
             kept = True

@@ -43,7 +43,8 @@ def test_the_loans_detectors_bench_runs() -> None:
 
 
 def test_the_province_funds_bench_runs() -> None:
-    results = run_bench("province_funds", "--scale", "0.001", "--repeat", "1", "--registry-ms", "0")
+    results = run_bench("province_funds", "--scale", "0.001", "--repeat", "1", "--registry-ms", "0",
+                        "--gateway-repeat", "2")
     assert results["progress province 430000"]["counties"] == 126 and results["progress city 430100"]["counties"] == 9
     trace = results["trace allocation alp0_0_2024, every page"]
     assert trace["pages"] >= 1 and trace["hops"] > 0
@@ -51,6 +52,13 @@ def test_the_province_funds_bench_runs() -> None:
     assert scan["DUPLICATE_PAYMENT"]["alerts"] > 0 and scan["IDLE_FUNDS"]["alerts"] > 0
     assert scan["INELIGIBLE_PAYEE"]["alerts"] == 0 and scan["registry_calls"] >= 1
     assert all("failed" not in figures for figures in scan.values() if isinstance(figures, dict))
+    # every documented funds GET, through the gateway by a key of its jurisdiction: each answered as it should
+    routes = {row["path"] for row in results["gateway"]}
+    assert {"/funds/allocations?limit=50", "/funds/reports/progress?region=430000&as_of=2026-11-30",
+            "/funds/trace?allocation_id=alp0_0_2024", "/funds/reports/input?region=430000&year=2026"} <= routes
+    assert all(row["status"] == row["expected_status"] for row in results["gateway"]), results["gateway"]
+    assert sum(row["expected_status"] == 200 for row in results["gateway"]) >= 25
+    assert any(row["page"] > 1 for row in results["gateway"])  # a later page, by the cursor
 
 
 def test_the_province_loans_bench_runs() -> None:

@@ -94,6 +94,8 @@ class Account(SQLModel, table=True):
         Index("ix_accounts_ref", "ref", postgresql_where=text("ref <> ''")),
         # the accounts of some kinds under a region prefix (reports, F3/F9): not the millions of payee accounts
         Index("ix_accounts_kind_region", "kind", "region_code"),
+        # GET /funds/balances of a county, by id: its ~24,000 accounts of 3 million at a province (issue #20)
+        Index("ix_accounts_region_id", "region_code", "id", postgresql_ops={"region_code": "text_pattern_ops"}),
     )
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     region_code: str = Field(sa_column=Column(String(6), nullable=False))

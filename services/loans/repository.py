@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from services.kernel.identity import Principal
-from services.kernel.scope import check_covers, within
+from services.kernel.scope import check_covers, in_region, within
 from services.loans import problems
 from services.loans.models import (
     Agreement,
@@ -70,12 +70,6 @@ async def get_loan(session: AsyncSession, principal: Principal, loan_id: str, *,
         raise problems.loan_not_found(loan_id)
     check_covers(principal, loan.county_code, subject=f"loan {loan.id}")
     return loan
-
-
-def in_region(column: Any, prefix: str) -> Any:
-    """kernel/scope.within on a six-character county column: a county's prefix is the whole code, asked as an
-    equality, so an index on (county_code, id) gives the county's rows in id order (a prefix range does not)."""
-    return column == prefix if len(prefix) == 6 else within(column, prefix)
 
 
 def repaid_as_of(as_of: date) -> Any:

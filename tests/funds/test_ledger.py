@@ -208,3 +208,32 @@ async def test_dates_left_behind_by_an_older_process_are_found_and_repaired(worl
         assert await conn.fetchval("SELECT last_in_on FROM funds.accounts WHERE id = $1", kept["id"]) == (
             kept["last_in_on"])
         assert await summaries.repair(conn) == 0  # nothing behind: nothing written
+
+
+async def test_balances_of_a_county_and_of_its_city_a_page_at_a_time(world: World) -> None:
+    """GET /funds/balances by the cursor, one account a page: a county's (its prefix is its whole code, asked as an
+    equality) has its own accounts and none of its neighbours'; its city's (a prefix) has every county's under it."""
+    for source in (world.source, world.plain):
+        assert (await world.appropriate(10_000, source=source)).status_code == 201
+        for county in (world.pilot, world.poor, world.rich):
+            assert (await world.allocate(1_000, to=county, source=source)).status_code == 201
+
+    async def every_page(region: str) -> list[tuple[str, str, str]]:
+        seen: list[tuple[str, str, str]] = []
+        cursor = None
+        while True:
+            params = {"region": region, "limit": "1", **({"cursor": cursor} if cursor else {})}
+            page = await world.inspector.get("/funds/balances", params=params)
+            assert page.status_code == 200, page.text
+            assert len(page.json()["items"]) <= 1
+            seen += [(b["region_code"], b["account"], b["fund_source"]) for b in page.json()["items"]
+                     if b["fund_source"] in (world.source, world.plain)]
+            cursor = page.json()["next_cursor"]
+            if cursor is None:
+                return seen
+
+    pilot = [(world.pilot, "pool", world.source), (world.pilot, "fund", world.plain)]
+    assert sorted(await every_page(world.pilot)) == sorted(pilot)
+    under_city = await every_page(world.city)
+    assert len(under_city) == len(set(under_city)) == 6  # no account twice across the pages
+    assert {region for region, _, _ in under_city} == {world.pilot, world.poor, world.rich}

@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from services.funds.models import Account
 from services.kernel import rawsql
-from services.kernel.scope import within
+from services.kernel.scope import in_region
 
 BUDGET = "budget"
 
@@ -142,7 +142,7 @@ async def with_ref(session: AsyncSession, *, kind: str, ref: str) -> list[Accoun
 
 def readable(prefix: str) -> Select[Account]:
     """The accounts under a region prefix (the jurisdiction a list is scoped to), but the external budget ones."""
-    return select(Account).where(within(col(Account.region_code), prefix), col(Account.kind) != BUDGET)
+    return select(Account).where(in_region(col(Account.region_code), prefix), col(Account.kind) != BUDGET)
 
 
 async def list_readable(session: AsyncSession, *, prefix: str, after: int, limit: int) -> list[Account]:
