@@ -39,7 +39,8 @@ def server_settings(schema: str, *, use_role: bool) -> dict[str, str]:
         # No JIT compilation. Our statements are index probes, often correlated per row (per account, per loan), so
         # the planner costs them as if every probe read its whole range and compiles them: at a province's size
         # 200–450 ms of compiling to save nothing (funds' idle holdings 1.2 s → 0.8 s without it, loans' overdue
-        # report 380 ms → 40 ms; bench/RESULTS.md). The few large scans (the nightly detectors) lose little.
+        # report 380 ms → 40 ms; bench/RESULTS.md). The nightly detectors lose nothing measurable: the province's
+        # funds detectors took 33 s without it (DUPLICATE_PAYMENT's sort of 5 M payments 6.4 s; 10–13 s with it).
         "jit": "off",
     }
     if use_role:
