@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import math
 import os
@@ -36,21 +37,18 @@ import shutil
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import quote
 
 import asyncpg
 import httpx
 
-from bench.through_gateway import issue_key, kept_database, stack_on
-from bench.through_gateway import timed as time_get
+from bench.through_gateway import Read, kept_database, measure_gateway, stack_on, table
 from deploy.migrate import migrate
 from services.kernel.db import plain_url
 from services.kernel.http import ServiceClient
-from tests.stack import Stack, TestDatabase, create_test_database, workdir
+from tests.stack import TestDatabase, create_test_database, workdir
 
 AS_OF = date(2026, 11, 30)
 CITIES, COUNTIES_PER_CITY, PAYEES_PER_PROJECT = 14, 9, 100
@@ -358,20 +356,6 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
     return results
 
 
-@dataclass(frozen=True)
-class Read:
-    """A documented GET, asked through the gateway by a key of `role` in `region` (none: a public route)."""
-
-    label: str
-    role: str
-    region: str
-    path: str
-    target_ms: int = 100  # issue #20 point 2: a list or detail read 100 ms p95, a report 1 s, the trace 300 ms a page
-    pages: int = 0  # follow next_cursor this many pages first: the page timed is a later one
-    in_process: str = ""  # the label of the same work timed in-process by `measure`
-    expect: int = 200
-
-
 def reads() -> list[Read]:
     """Every GET route of the funds service in API.md and docs/api.md, by the jurisdiction that fits it: the
     province (430000), its first city (430100), that city's first county (430101, where prj0 and hh0_* are)."""
@@ -422,54 +406,12 @@ def reads() -> list[Read]:
     ]
 
 
-def with_cursor(path: str, cursor: str) -> str:
-    return f"{path}{'&' if '?' in path else '?'}cursor={quote(cursor)}"
-
-
 def in_process_figure(results: dict[str, Any], label: str) -> str:
     """The same work timed in-process above (each run, in ms), or '' when it was not."""
     runs = [v for k, v in results.items() if k == label or k.startswith(label + " (run ")]
     if label == TRACE and runs:
         return f"first page {runs[0]['first_page_s'] * 1000:.0f}, p95 page {runs[0]['p95_page_s'] * 1000:.0f}"
     return " / ".join(f"{run['seconds'] * 1000:.0f}" for run in runs if "seconds" in run)
-
-
-async def measure_gateway(stack: Stack, *, repeat: int, in_process: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each of `reads()` through the gateway: one request to warm up (its time kept apart), then `repeat` timed."""
-    rows: list[dict[str, Any]] = []
-    keys: dict[tuple[str, str], dict[str, str]] = {("", ""): {}}
-    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=120) as client:
-        for read in reads():
-            who = (read.role, read.region)
-            if who not in keys:
-                key = await issue_key(client, stack.admin_token, name=f"bench-{read.role}-{read.region}-{os.getpid()}",
-                                      role=read.role, region=read.region)
-                keys[who] = {"authorization": f"Bearer {key}"}
-            path, page_no = read.path, 1
-            while page_no <= read.pages:  # to that page, or the last one if there are fewer (a small --scale)
-                page = await client.get(path, headers=keys[who])
-                assert page.status_code == 200, (path, page.text[:300])
-                if page.json()["next_cursor"] is None:
-                    break
-                path, page_no = with_cursor(read.path, page.json()["next_cursor"]), page_no + 1
-            figures = await time_get(client, path, repeat, warmup=1, headers=keys[who])
-            rows.append({"route": read.label, "path": read.path, "page": page_no,
-                         "key": " ".join(who).strip() or "none (public)",
-                         **figures, "expected_status": read.expect, "target_ms": read.target_ms,
-                         "met": figures["p95_ms"] < read.target_ms,
-                         "in_process_ms": in_process_figure(in_process, read.in_process) if read.in_process else ""})
-            print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr, flush=True)
-    return rows
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| route | key | page | status | p50 / p95 / max ms (warm-up) | in-process ms | target p95 ms |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['route']} | {r['key']} | {r['page']} | {r['status']} | "
-              f"{r['p50_ms']} / {r['p95_ms']} / {r['max_ms']} "
-              f"({r['warmup_ms'][0]}) | {r['in_process_ms']} | {r['target_ms']}: {'met' if r['met'] else 'OVER'} |"
-              for r in rows]
-    return "\n".join(lines)
 
 
 async def create() -> TestDatabase:
@@ -492,7 +434,8 @@ def main() -> None:
         results = {} if args.gateway_only else asyncio.run(measure(
             database.url, timeout_s=args.timeout, registry_ms=args.registry_ms, repeat=args.repeat))
         with stack_on(database) as stack:
-            routes = asyncio.run(measure_gateway(stack, repeat=args.gateway_repeat, in_process=results))
+            routes = asyncio.run(measure_gateway(stack, reads(), repeat=args.gateway_repeat,
+                                                 in_process=functools.partial(in_process_figure, results)))
         print(table(routes), file=sys.stderr)
         return {"as_of": AS_OF.isoformat(), "machine": {"cores": os.cpu_count(), "load_average": os.getloadavg()[0]},
                 **results, "gateway": routes}
