@@ -16,7 +16,16 @@ a raw-SQL baseline run in the same process on the same data:
   second day shows what a daily run rewrites). INELIGIBLE_BORROWER asks the registry's own eligibility query
   in-process (bench.loans_detectors.InProcessRegistry: the HTTP hop is not measured).
 
-Prints JSON: p50/p95 in milliseconds of each read (`--repeat` runs), seconds of each detector.
+Then (alone with `--gateway-only`) it starts the whole system on the database (tests/stack.py) and times, through
+the gateway with a key of the role and jurisdiction each fits (lender, finance, inspector or project_manager of the
+province 430000, the last county's city, that county), every GET route of the loans and registry services API.md
+and docs/api.md document (`gateway_reads()`): one request to warm up, then `--gateway-repeat` timed, p50/p95/max per
+route beside the in-process figure of the same work, and the target of issue #20 (a list or detail 100 ms p95, a
+report 1 s). The records none of the data has (a subsidy claim, a risk fund, a compensation claim, an import's
+progress) are asked for as a caller would and answer 404.
+
+Prints JSON: p50/p95 in milliseconds of each read (`--repeat` runs), seconds of each detector, and the gateway's
+rows (a Markdown table of them on stderr). `--keep` leaves the database; `--reuse URL` measures on it again.
 """
 
 from __future__ import annotations
@@ -28,8 +37,10 @@ import json
 import os
 import shutil
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -37,6 +48,7 @@ from typing import Any
 import asyncpg
 
 from bench.loans_detectors import InProcessRegistry, fill_balances, timed_run, use_long_statements
+from bench.through_gateway import Read, kept_database, measure_gateway, stack_on, table
 from deploy.migrate import migrate
 from services.kernel.db import plain_url
 from services.kernel.identity import Principal
@@ -331,6 +343,93 @@ async def detectors(url: str) -> dict[str, Any]:
     return results
 
 
+@dataclass(frozen=True)
+class Sample:
+    """What the routes are asked about: the last county of the roster (as the in-process reads), its city, and the
+    newest loan there with its household (read from the database: a --reuse run does not know the scale)."""
+
+    county: str
+    city: str
+    loan_id: str
+    household_id: str
+
+
+async def sample(url: str) -> Sample:
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        row = await conn.fetchrow("SELECT id, household_id FROM loans.loans WHERE county_code = $1 "
+                                  "ORDER BY id DESC LIMIT 1", COUNTIES[-1])
+    finally:
+        await conn.close()
+    assert row is not None, f"no loan in {COUNTIES[-1]}"
+    return Sample(COUNTIES[-1], COUNTIES[-1][:4] + "00", str(row["id"]), str(row["household_id"]))
+
+
+def gateway_reads(at: Sample) -> list[Read]:
+    """Every GET route of the loans and registry services in API.md and docs/api.md, by a role and jurisdiction that
+    may ask it: the province (430000), the city and the county of `at`."""
+    province, city, county, day = "430000", at.city, at.county, f"as_of={TODAY.isoformat()}"
+    lender, inspector, finance, manager, report = "lender", "inspector", "finance", "project_manager", 1000
+    period = "from=2026-01-01&to=2026-07-01&rate_bp=475"
+    loan = f"/loans/{at.loan_id}"
+    return [
+        Read("loans, county, first page", lender, county, f"/loans?county={county}&{day}"),
+        Read("loans, county, a later page", lender, county, f"/loans?county={county}&{day}", pages=10),
+        Read("loans, county, overdue, first page", lender, county, f"/loans?county={county}&status=overdue&{day}",
+             in_process="loan_list_county_overdue"),
+        Read("loans, county, overdue, a later page", lender, county,
+             f"/loans?county={county}&status=overdue&{day}", pages=3),
+        Read("loans, province, overdue, first page", inspector, province, f"/loans?status=overdue&{day}"),
+        Read("loans, province, active, first page", inspector, province, f"/loans?status=active&{day}"),
+        Read("loans, province, first page", inspector, province, f"/loans?{day}"),
+        Read("loans, province, a later page", inspector, province, f"/loans?{day}", pages=10),
+        Read("loans of a household", lender, county, f"/loans?household_id={at.household_id}&{day}"),
+        Read("a loan", lender, county, f"{loan}?{day}", in_process="loan_detail"),
+        Read("a loan's subsidy", finance, county, f"{loan}/subsidy?{period}"),
+        Read("a loan's records", inspector, province, f"{loan}/records"),
+        Read("report: overdue, county", lender, county, f"/loans/reports/overdue?county={county}&{day}", report,
+             in_process="overdue_report_county"),
+        Read("report: overdue, city", inspector, city, f"/loans/reports/overdue?county={city}&{day}", report,
+             in_process="overdue_report_city"),
+        Read("report: overdue, province", inspector, province, f"/loans/reports/overdue?{day}", report,
+             in_process="overdue_report_province"),
+        Read("report: outstanding, county", lender, county, f"/loans/reports/outstanding?county={county}&{day}",
+             report),
+        Read("report: outstanding, province", inspector, province, f"/loans/reports/outstanding?{day}", report),
+        Read("report: subsidy, county", finance, county, f"/loans/reports/subsidy?county={county}&{period}", report),
+        Read("report: subsidy, province", finance, province, f"/loans/reports/subsidy?{period}", report),
+        Read("subsidy rates of a county", finance, county, f"/loans/subsidy-rates?county={county}"),
+        Read("product names of the province", lender, province, f"/loans/product-names?province={province}"),
+        Read("a subsidy claim (none in the data: 404)", finance, province, "/loans/subsidy-claims/scl_none",
+             expect=404),
+        Read("a risk fund (none in the data: 404)", finance, province, "/loans/risk-funds/rsk_none", expect=404),
+        Read("a compensation claim (none in the data: 404)", finance, province,
+             "/loans/compensation-claims/cmp_none", expect=404),
+        Read("households, county, first page", manager, county, f"/registry/households?county={county}",
+             in_process="household_list_last_county"),
+        Read("households, county, a later page", manager, county, f"/registry/households?county={county}",
+             pages=10),
+        Read("households, county, poor, first page", lender, county,
+             f"/registry/households?county={county}&status=poor"),
+        Read("households, province, first page", inspector, province, "/registry/households"),
+        Read("households, province, a later page", inspector, province, "/registry/households", pages=10),
+        Read("households, province, not poor, first page", inspector, province,
+             "/registry/households?status=not_poor"),
+        Read("a household", lender, county, f"/registry/households/{at.household_id}",
+             in_process="household_detail"),
+        Read("cadre exceptions of a county", manager, county, f"/registry/cadre-exceptions?county={county}"),
+        Read("cadre exceptions of the province", inspector, province, "/registry/cadre-exceptions"),
+        Read("an import's progress (none sent: 404)", manager, county, "/registry/imports/bench-none/progress",
+             expect=404),
+    ]
+
+
+def in_process_figure(reads: dict[str, Any], label: str) -> str:
+    """The p50 / p95 ms of the same work timed in-process by `reads()`, or '' when it was not (--gateway-only)."""
+    figures = reads.get(label)
+    return f"{figures['p50_ms']} / {figures['p95_ms']}" if figures else ""
+
+
 async def create() -> TestDatabase:
     return await create_test_database(workdir())
 
@@ -341,21 +440,30 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the province's counts")
     parser.add_argument("--repeat", type=int, default=20, help="runs of each read")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards (print its URL)")
-    parser.add_argument("--url", help="reuse a database built by an earlier --keep run")
-    parser.add_argument("--only", choices=("reads", "detectors"), help="time only these")
+    parser.add_argument("--reuse", "--url", dest="url", help="measure on a database an earlier --keep run left")
+    parser.add_argument("--only", choices=("reads", "detectors"), help="time only these (in-process)")
+    parser.add_argument("--gateway-repeat", type=int, default=50, help="timed requests of each route, after one")
+    parser.add_argument("--gateway-only", action="store_true", help="no in-process phase: the routes only")
     args = parser.parse_args()
     os.environ["FUNDTRACK_DB_ROLES"] = "0"
     database = None if args.url else asyncio.run(create())
     url = args.url or (database.url if database else "")
     try:
+        migrate(url)  # a reused database to the head first
         if database is not None:
-            migrate(url)
             print(json.dumps({"loaded": asyncio.run(build(url, args.scale))}, ensure_ascii=False), flush=True)
-        results: dict[str, Any] = {"as_of": TODAY.isoformat(), "scale": args.scale}
-        if args.only != "detectors":
+        results: dict[str, Any] = {"as_of": TODAY.isoformat(), "scale": args.scale,
+                                   "machine": {"cores": os.cpu_count(), "load_average": os.getloadavg()[0]}}
+        if args.only != "detectors" and not args.gateway_only:
             results["reads"] = asyncio.run(reads(url, args.repeat))
-        if args.only != "reads":
+        if args.only != "reads" and not args.gateway_only:
             results["detectors"] = asyncio.run(detectors(url))
+        at = asyncio.run(sample(url))
+        with stack_on(database or kept_database(url)) as stack:
+            results["gateway"] = asyncio.run(measure_gateway(
+                stack, gateway_reads(at), repeat=args.gateway_repeat,
+                in_process=functools.partial(in_process_figure, results.get("reads", {}))))
+        print(table(results["gateway"]), file=sys.stderr)
         print(json.dumps(results, ensure_ascii=False, indent=1))
     finally:
         if database is not None and not args.keep:

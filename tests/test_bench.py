@@ -62,7 +62,7 @@ def test_the_province_funds_bench_runs() -> None:
 
 
 def test_the_province_loans_bench_runs() -> None:
-    results = run_bench("province_loans", "--scale", "0.002", "--repeat", "2")
+    results = run_bench("province_loans", "--scale", "0.002", "--repeat", "2", "--gateway-repeat", "2")
     reads, days = results["reads"], results["detectors"]
     for name in ("county", "city", "province"):
         report = reads[f"overdue_report_{name}"]
@@ -72,6 +72,16 @@ def test_the_province_loans_bench_runs() -> None:
     assert first["raise_alerts"]["raised"] > 0
     # the next day's run rewrites only the alerts whose facts changed (none of the overdue ones stay 1-30 → 31-90)
     assert second["raise_alerts"]["updated"] < first["LOAN_OVERDUE"]["alerts"]
+    # every documented loans and registry GET, through the gateway by a key of its jurisdiction: each answered as it
+    # should, the in-process figure beside those timed in-process
+    gateway = results["gateway"]
+    assert all(row["status"] == row["expected_status"] for row in gateway), gateway
+    routes = {row["path"].split("?")[0] for row in gateway}
+    assert {"/loans", "/loans/reports/overdue", "/loans/reports/outstanding", "/loans/reports/subsidy",
+            "/registry/households", "/registry/cadre-exceptions"} <= routes
+    assert sum(row["expected_status"] == 200 for row in gateway) >= 25
+    assert any(row["page"] > 1 for row in gateway)  # a later page, by the cursor
+    assert sum(bool(row["in_process_ms"]) for row in gateway) == 7
 
 
 def test_the_mixed_load_bench_runs() -> None:
