@@ -77,6 +77,7 @@ class Read:
     pages: int = 0  # follow next_cursor this many pages first: the page timed is a later one
     in_process: str = ""  # the label of the same work timed in-process by the benchmark
     expect: int = 200
+    repeat: int = 0  # at most this many timed requests (0: the run's own number): a read of a whole province's rows
 
 
 def with_cursor(path: str, cursor: str) -> str:
@@ -103,8 +104,9 @@ async def measure_gateway(stack: Stack, reads: list[Read], *, repeat: int,
                 if page.json()["next_cursor"] is None:
                     break
                 path, page_no = with_cursor(read.path, page.json()["next_cursor"]), page_no + 1
-            figures = await timed(client, path, repeat, warmup=1, headers=keys[who])
+            figures = await timed(client, path, min(repeat, read.repeat or repeat), warmup=1, headers=keys[who])
             rows.append({"route": read.label, "path": read.path, "page": page_no,
+                         "requests": min(repeat, read.repeat or repeat),
                          "key": " ".join(who).strip() or "none (public)",
                          **figures, "expected_status": read.expect, "target_ms": read.target_ms,
                          "met": figures["p95_ms"] < read.target_ms,
