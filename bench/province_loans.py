@@ -397,8 +397,7 @@ def gateway_reads(at: Sample) -> list[Read]:
              report),
         Read("report: outstanding, province", inspector, province, f"/loans/reports/outstanding?{day}", report),
         Read("report: subsidy, county", finance, county, f"/loans/reports/subsidy?county={county}&{period}", report),
-        # every loan of the province and its repayments read into the service (~30 s a request at --scale 1): 3 only
-        Read("report: subsidy, province", finance, province, f"/loans/reports/subsidy?{period}", report, repeat=3),
+        Read("report: subsidy, province", finance, province, f"/loans/reports/subsidy?{period}", report),
         Read("subsidy rates of a county", finance, county, f"/loans/subsidy-rates?county={county}"),
         Read("product names of the province", lender, province, f"/loans/product-names?province={province}"),
         Read("a subsidy claim (none in the data: 404)", finance, province, "/loans/subsidy-claims/scl_none",

@@ -80,7 +80,8 @@ class Repayment(SQLModel, table=True):
     __tablename__ = "loan_repayments"
     __table_args__ = (
         CheckConstraint("principal_fen >= 0 AND interest_fen >= 0", name="ck_repayments_not_negative"),
-        Index("ix_repayments_loan_paid", "loan_id", "paid_on"),
+        # a loan's repayments by day, with their principal: read alone (index-only) by L6's subsidy report
+        Index("ix_repayments_loan_paid", "loan_id", "paid_on", postgresql_include=["principal_fen"]),
     )
     id: str = Field(sa_column=_str(40, primary_key=True))
     loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), nullable=False))
@@ -146,6 +147,9 @@ class Balance(SQLModel, table=True):
         Index("ix_balances_owing", "maturity_in_force", "county_code", postgresql_where="repaid_fen < amount_fen",
               postgresql_ops={"county_code": "text_pattern_ops"}),
         Index("ix_balances_last_paid", "last_paid_on"),
+        # L6: a county's (or a city's) loans repaid since a day, for its subsidy report
+        Index("ix_balances_county_paid", "county_code", "last_paid_on",
+              postgresql_ops={"county_code": "text_pattern_ops"}),
     )
     loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), primary_key=True))
     county_code: str = Field(sa_column=_str(6))

@@ -3,7 +3,6 @@ repository's set-based queries."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -121,30 +120,18 @@ def check_period(period_from: date, period_to: date) -> None:
         raise problems.period_reversed()
 
 
-def _subsidies(
-    loans: list[Row[Any]], repayments: list[Row[Any]], period_from: date, period_to: date, rate_bp: int
-) -> list[tuple[Any, rules.Subsidy]]:
-    schedule: dict[str, list[tuple[date, int]]] = defaultdict(list)
-    for r in repayments:
-        schedule[r.loan_id].append((r.paid_on, r.principal_fen))
-    return [
-        (row, rules.subsidy_of(
-            amount_fen=row.amount_fen, issued_on=row.issued_on, maturity_in_force=row.maturity_in_force,
-            repayments=schedule[row.id], misuse_from=row.misuse_from, period_from=period_from,
-            period_to=period_to, rate_bp=rate_bp,
-        ))
-        for row in loans
-    ]
-
-
 async def loan_subsidy(
     session: AsyncSession, principal: Principal, loan_id: str, *, period_from: date, period_to: date, rate_bp: int
 ) -> SubsidyRead:
     check_period(period_from, period_to)
     loan = await repository.get_loan(session, principal, loan_id)
-    loans = await repository.subsidy_loans(session, loan_id=loan.id)
+    row = await repository.subsidy_loan(session, loan.id)
     repayments = await repository.principal_repayments(session, [loan.id], before=period_to)
-    [(row, subsidy)] = _subsidies(loans, repayments, period_from, period_to, rate_bp)
+    subsidy = rules.subsidy_of(
+        amount_fen=row.amount_fen, issued_on=row.issued_on, maturity_in_force=row.maturity_in_force,
+        repayments=[(r.paid_on, r.principal_fen) for r in repayments], misuse_from=row.misuse_from,
+        period_from=period_from, period_to=period_to, rate_bp=rate_bp,
+    )
     return SubsidyRead(
         loan_id=loan.id, period_from=period_from, period_to=period_to, rate_bp=rate_bp, days=subsidy.days,
         subsidised_days=subsidy.subsidised_days, overdue_days=subsidy.overdue_days, misuse_from=row.misuse_from,
@@ -156,19 +143,15 @@ async def subsidy_report(
     session: AsyncSession, principal: Principal, *, county: str | None, period_from: date, period_to: date,
     rate_bp: int,
 ) -> SubsidyReport:
-    """L6 per county: each loan's subsidy rounded to the fen (as it is paid), then totalled."""
+    """L6 per county: each loan's subsidy rounded to the fen (as it is paid), then totalled, in the database
+    (`repository.subsidy_by_county`: a province's loans are never read into the service)."""
     check_period(period_from, period_to)
     prefix = scope_prefix(principal, county, field="county")
-    loans = await repository.subsidy_loans(session, prefix=prefix, issued_before=period_to)
-    repayments = await repository.principal_repayments(session, [row.id for row in loans], before=period_to)
-    per_loan = _subsidies(loans, repayments, period_from, period_to, rate_bp)
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for row, subsidy in per_loan:
-        totals[row.county_code][0] += 1
-        totals[row.county_code][1] += subsidy.subsidy_fen
-    items = [SubsidyRow(county_code=c, loans=n, subsidy_fen=s) for c, (n, s) in sorted(totals.items())]
+    rows = await repository.subsidy_by_county(
+        session, prefix=prefix, period_from=period_from, period_to=period_to, rate_bp=rate_bp
+    )
+    items = [SubsidyRow(county_code=county_code, loans=loans, subsidy_fen=fen) for county_code, loans, fen in rows]
     return SubsidyReport(
         region=county or principal.region_code, period_from=period_from, period_to=period_to, rate_bp=rate_bp,
         days=(period_to - period_from).days, items=items, total_fen=sum(i.subsidy_fen for i in items),
     )
-
