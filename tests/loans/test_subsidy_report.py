@@ -64,8 +64,8 @@ async def _loans_of_every_shape(lender: Api, seed: Seed, rnd: random.Random) -> 
             assert response.status_code == 201, response.text
             left -= principal
         if i == 4:  # repaid on the first day of a period and on the last day before one ends
-            for day in ("2020-01-01", "2020-12-31"):
-                assert (await repay(lender, loan["id"], 100, day)).status_code == 201
+            for edge in ("2020-01-01", "2020-12-31"):
+                assert (await repay(lender, loan["id"], 100, edge)).status_code == 201
     return ids
 
 
