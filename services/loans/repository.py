@@ -207,17 +207,26 @@ async def outstanding_by_county(session: AsyncSession, *, prefix: str, as_of: da
         col(CountyTotal.county_code), col(CountyTotal.loans), col(CountyTotal.owing_loans).label("outstanding_loans"),
         col(CountyTotal.owed_fen).label("outstanding_fen"),
     ).where(in_region(col(CountyTotal.county_code), prefix))
-    issued = col(Balance.issued_on) <= as_of
-    owed_then = col(Balance.amount_fen) - repaid_as_of(as_of)
-    owed_now = col(Balance.amount_fen) - col(Balance.repaid_fen)
+    differing = (
+        select(
+            col(Balance.county_code), (col(Balance.issued_on) <= as_of).label("issued"),
+            (col(Balance.amount_fen) - repaid_as_of(as_of)).label("owed_then"),
+            (col(Balance.amount_fen) - col(Balance.repaid_fen)).label("owed_now"),
+        )
+        .where(
+            in_region(col(Balance.county_code), prefix),
+            or_(col(Balance.issued_on) > as_of, col(Balance.last_paid_on) > as_of),
+        )
+        .cte("d")
+        .prefix_with("MATERIALIZED")
+    )
+    d = differing.c  # each loan's repayments by `as_of` summed once (inlined, the sum named twice was run twice)
     corrections = select(
-        col(Balance.county_code),
-        case((issued, 0), else_=-1).label("loans"),
-        (case((and_(issued, owed_then > 0), 1), else_=0) - case((owed_now > 0, 1), else_=0)).label("outstanding_loans"),
-        (case((issued, owed_then), else_=0) - owed_now).label("outstanding_fen"),
-    ).where(
-        in_region(col(Balance.county_code), prefix),
-        or_(col(Balance.issued_on) > as_of, col(Balance.last_paid_on) > as_of),
+        d.county_code,
+        case((d.issued, 0), else_=-1).label("loans"),
+        (case((and_(d.issued, d.owed_then > 0), 1), else_=0) - case((d.owed_now > 0, 1), else_=0))
+        .label("outstanding_loans"),
+        (case((d.issued, d.owed_then), else_=0) - d.owed_now).label("outstanding_fen"),
     )
     both = kept.union_all(corrections).subquery("t")
     query = (
