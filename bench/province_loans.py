@@ -179,7 +179,7 @@ async def build(url: str, scale: float) -> dict[str, Any]:
         await fill_balances(conn)
         for table in ("registry.households", "registry.household_status_history", "loans.loans",
                       "loans.loan_repayments", "loans.loan_extensions", "loans.loan_usage_reports",
-                      "loans.loan_balances"):
+                      "loans.loan_balances", "loans.loan_county_totals"):
             await conn.execute(f"VACUUM ANALYZE {table}")
             figures[table] = await conn.fetchval(f"SELECT count(*) FROM {table}")
         figures["build_s"] = round(time.perf_counter() - started, 1)
@@ -396,6 +396,9 @@ def gateway_reads(at: Sample) -> list[Read]:
         Read("report: outstanding, county", lender, county, f"/loans/reports/outstanding?county={county}&{day}",
              report),
         Read("report: outstanding, province", inspector, province, f"/loans/reports/outstanding?{day}", report),
+        # a day before the latest loans and repayments: the county totals corrected by the loans that differ since
+        Read("report: outstanding, province, a week before", inspector, province,
+             f"/loans/reports/outstanding?as_of={(TODAY - timedelta(days=7)).isoformat()}", report),
         Read("report: subsidy, county", finance, county, f"/loans/reports/subsidy?county={county}&{period}", report),
         Read("report: subsidy, province", finance, province, f"/loans/reports/subsidy?{period}", report),
         Read("subsidy rates of a county", finance, county, f"/loans/subsidy-rates?county={county}"),

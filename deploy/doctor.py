@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 from pydantic import ValidationError
+from sqlalchemy.dialects import postgresql
 
 from deploy.migrate import OWNER_ROLE
 from gateway.audit_chain import unchained_acknowledgements
@@ -28,6 +29,7 @@ from services.kernel.errors import Problem
 from services.kernel.evidence_config import EvidenceSettings, open_store
 from services.kernel.settings import DEV_SECRET
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA, SERVICES
+from services.loans.repository import county_totals_differing
 
 Level = Literal["ok", "warn", "fail"]
 MIN_SECRET_LENGTH = 32
@@ -227,6 +229,28 @@ def judge_account_summaries(behind: int) -> list[Finding]:
                     "older than its schema wrote during an upgrade): run `fundtrack repair-summaries`")]
 
 
+def judge_loan_totals(differing: int) -> list[Finding]:
+    """The totals loans keeps per county (loan_county_totals, by a trigger on the balances) equal the recomputation
+    from the balances: the outstanding report reads them instead of every loan (services/loans/models.py
+    `CountyTotal`)."""
+    if differing == 0:
+        return [Finding("loans county totals", "ok", "each county's kept totals are its balances'")]
+    return [Finding("loans county totals", "fail",
+                    f"{differing} counties' kept loans, loans owing or principal owed differ from their balances (the "
+                    "trigger on loans.loan_balances disabled or bypassed): the outstanding report is wrong for them")]
+
+
+async def loan_totals_drift(conn: asyncpg.Connection) -> int:
+    """How many counties' kept totals differ from their balances (repository.county_totals_differing, in the loans
+    schema: a read of every balance, seconds at millions)."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    statement = county_totals_differing().compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    async with conn.transaction():
+        await conn.execute("SET LOCAL search_path = loans")
+        count: int = await conn.fetchval(f"SELECT count(*) FROM ({statement}) d")  # noqa: S608 (our own statement)
+    return count
+
+
 def judge_schema_usage(usage: Sequence[tuple[str, str]]) -> list[Finding]:
     """S4: (process, schema) pairs where the process's role has USAGE on the schema: its own only."""
     bad = [(process, schema) for process, schema in usage if process != schema]
@@ -343,6 +367,7 @@ async def check_database(url: str, env: Mapping[str, str]) -> list[Finding]:
         found += await _audit_facts(conn)
         found += judge_acknowledgements(await unchained_acknowledgements(conn, ALL_SCHEMAS))
         found += judge_account_summaries(await summaries.drift(conn))
+        found += judge_loan_totals(await loan_totals_drift(conn))
         try:
             rules = [dict(r) for r in await conn.fetch("SELECT * FROM pg_hba_file_rules WHERE error IS NULL")]
         except asyncpg.PostgresError:

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from services.kernel.models import KERNEL_TABLES, REFUSALS_TABLE
-from services.kernel.schema import append_only, organisation_column, schema_metadata, table_of
+from services.kernel.schema import after_create, append_only, organisation_column, schema_metadata, table_of
 
 
 def _str(length: int, *, nullable: bool = False, primary_key: bool = False) -> Column[str]:
@@ -136,9 +136,10 @@ class UsageReport(SQLModel, table=True):
 class Balance(SQLModel, table=True):
     """Derived, not recorded: each loan's principal repaid (every repayment recorded so far), the day of its latest
     repayment and its maturity in force, kept by the service in the same transaction as the loan, repayment or
-    extension that changes them (service.py), so the overdue report and the detectors read one row per loan instead
-    of summing millions of repayments. A read as of a day before `last_paid_on` sums that loan's repayments itself
-    (repository.positions). tests/loans/test_balances.py checks it always equals the recomputation from the facts."""
+    extension that changes them (service.py; a trigger moves the county totals with them: `CountyTotal`), so the
+    overdue report and the detectors read one row per loan instead of summing millions of repayments. A read as of
+    a day before `last_paid_on` sums that loan's repayments itself (repository.positions).
+    tests/loans/test_balances.py checks it always equals the recomputation from the facts."""
 
     __tablename__ = "loan_balances"
     __table_args__ = (
@@ -150,6 +151,8 @@ class Balance(SQLModel, table=True):
         # L6: a county's (or a city's) loans repaid since a day, for its subsidy report
         Index("ix_balances_county_paid", "county_code", "last_paid_on",
               postgresql_ops={"county_code": "text_pattern_ops"}),
+        # the loans issued after a day: what the outstanding report as of that day takes out of the county totals
+        Index("ix_balances_issued", "issued_on"),
     )
     loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), primary_key=True))
     county_code: str = Field(sa_column=_str(6))
@@ -160,6 +163,69 @@ class Balance(SQLModel, table=True):
     extended: bool = Field(sa_column=Column(Boolean, nullable=False))
     repaid_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     last_paid_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+
+
+class CountyTotal(SQLModel, table=True):
+    """Derived, not recorded: per county, the loans, those owing principal and the principal owed, as their balances
+    say now, so the outstanding report as of today reads a few rows per county instead of every loan (issue #20
+    point 4). Each county's figures are spread over eight rows (the slot: hashtext(loan_id) & 7), so concurrent
+    repayments in one county do not all wait on one row's lock; a county's figure is the sum of its slots.
+
+    Kept by a trigger on loan_balances (`TOTALS_FUNCTION`), in the transaction of each statement that changes a
+    balance: every writer of a balance (the service, a bulk load, a repair by hand) moves the totals with it, and one
+    statement of many rows (a load) is one aggregate. tests/loans/test_county_totals.py checks they always equal the
+    recomputation from the balances (`repository.county_totals_differing`, which `fundtrack doctor` runs too)."""
+
+    __tablename__ = "loan_county_totals"
+    county_code: str = Field(sa_column=_str(6, primary_key=True))
+    slot: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    loans: int = Field(sa_column=Column(BigInteger, nullable=False))
+    owing_loans: int = Field(sa_column=Column(BigInteger, nullable=False))
+    owed_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+# The change of each statement on loan_balances, added to the totals: its new rows counted in, its old rows out, per
+# county and slot, in key order (two bulk writers lock slots in one order), the
+# slots a statement leaves unchanged (an extension, an interest-only repayment) not written at all. The search_path
+# is the schema's, whoever's session writes the balance; a TRUNCATE of the balances empties the totals.
+TOTALS_FUNCTION = """
+CREATE OR REPLACE FUNCTION loan_county_totals_kept() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+        DECLARE
+            changed text := CASE TG_OP
+                WHEN 'INSERT' THEN 'SELECT 1 AS sign, * FROM new_rows'
+                WHEN 'DELETE' THEN 'SELECT -1 AS sign, * FROM old_rows'
+                ELSE 'SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows' END;
+        BEGIN
+            IF TG_OP = 'TRUNCATE' THEN
+                DELETE FROM loan_county_totals;
+                RETURN NULL;
+            END IF;
+            EXECUTE format($q$
+                INSERT INTO loan_county_totals AS t (county_code, slot, loans, owing_loans, owed_fen)
+                SELECT county_code, hashtext(loan_id) & 7, sum(sign), sum(sign * (repaid_fen < amount_fen)::int),
+                       sum(sign * (amount_fen - repaid_fen))
+                FROM (%s) c
+                GROUP BY 1, 2
+                HAVING sum(sign) <> 0 OR sum(sign * (repaid_fen < amount_fen)::int) <> 0
+                    OR sum(sign * (amount_fen - repaid_fen)) <> 0
+                ORDER BY 1, 2
+                ON CONFLICT (county_code, slot) DO UPDATE SET loans = t.loans + excluded.loans,
+                    owing_loans = t.owing_loans + excluded.owing_loans, owed_fen = t.owed_fen + excluded.owed_fen
+            $q$, changed);
+            RETURN NULL;
+        END $$
+"""
+TOTALS_TRIGGERS = (
+    "CREATE TRIGGER loan_balances_totals_insert AFTER INSERT ON loan_balances REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION loan_county_totals_kept()",
+    "CREATE TRIGGER loan_balances_totals_update AFTER UPDATE ON loan_balances REFERENCING OLD TABLE AS old_rows "
+    "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION loan_county_totals_kept()",
+    "CREATE TRIGGER loan_balances_totals_delete AFTER DELETE ON loan_balances REFERENCING OLD TABLE AS old_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION loan_county_totals_kept()",
+    "CREATE TRIGGER loan_balances_totals_truncate AFTER TRUNCATE ON loan_balances "
+    "FOR EACH STATEMENT EXECUTE FUNCTION loan_county_totals_kept()",
+)
+after_create(table_of(Balance), TOTALS_FUNCTION, *TOTALS_TRIGGERS)
 
 
 def _created_at() -> Column[Any]:
@@ -475,6 +541,6 @@ for _recorded in (Repayment, Extension, UsageReport, *SUBSIDY_MODELS, *RISK_MODE
 
 metadata = schema_metadata(
     *KERNEL_TABLES, REFUSALS_TABLE,
-    *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport, Balance, *SUBSIDY_MODELS, *RISK_MODELS,
-                                    *RECORDS)),
+    *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport, Balance, CountyTotal, *SUBSIDY_MODELS,
+                                    *RISK_MODELS, *RECORDS)),
 )

@@ -150,6 +150,12 @@ def test_account_dates_behind_their_transfers_fail_and_name_the_repair() -> None
     assert "fundtrack repair-summaries" in behind.detail
 
 
+def test_county_totals_that_differ_from_the_balances_fail() -> None:
+    assert doctor.judge_loan_totals(0)[0].level == "ok"
+    [differing] = doctor.judge_loan_totals(2)
+    assert differing.level == "fail" and differing.detail.startswith("2 counties'")
+
+
 def test_trust_in_pg_hba_fails_in_production_and_scram_passes() -> None:
     production = {"FUNDTRACK_ENV": "production"}
     trust = [{"line_number": 3, "type": "host", "auth_method": "trust"}]

@@ -130,6 +130,7 @@ PLAN: dict[str, Plan] = {
     "loans.loan_extensions": dist("county_code", "at most one per loan"),
     "loans.loan_usage_reports": dist("county_code", "how each loan was used"),
     "loans.loan_balances": dist("county_code", "each loan's repaid principal and maturity in force: one per loan"),
+    "loans.loan_county_totals": dist("county_code", "each county's loans and principal owed: eight rows a county"),
     # Subsidy settlement (issue #18 point 3)
     "loans.subsidy_rates": Plan(REFERENCE, "a county's subsidy rate per period: a few a year per county"),
     "loans.subsidy_claims": dist("county_code", "a bank's claim per county and quarter: tens of thousands a year"),
