@@ -91,8 +91,13 @@ async def test_the_report_is_the_sum_of_each_loans_subsidy(
                 assert response.status_code == 200, response.text
                 report = response.json()
                 items = [{"county_code": county, "loans": counted, "subsidy_fen": expected}] if counted else []
-                assert report["items"] == items, (period_from, period_to, rate_bp, region)
-                assert report["total_fen"] == expected
+                # the city's report has a row per county (other tests' counties of the city among them)
+                assert [i for i in report["items"] if i["county_code"] == county] == items, (
+                    period_from, period_to, rate_bp, region)
+                if region == county:
+                    assert report["total_fen"] == expected
+                else:
+                    assert report["total_fen"] == sum(i["subsidy_fen"] for i in report["items"])
             earning += expected > 0
     assert earning >= 10  # the periods exercise loans that earn, not only empty reports
 
