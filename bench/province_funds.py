@@ -60,7 +60,7 @@ TRACE = f"trace allocation {ALLOCATION}, every page"  # its label in `measure`
 
 # The ids of the accounts, from the entities they belong to (f: fund 0–2, c: city 0–13, k: county 0–125,
 # p: project, r: the project's payee 0–99): budget 1+f, treasury 11+f, a city's fund 100+3c+f, a county's pool or
-# fund 1000+3k+f, a project's 10000+p, a payee's 100000+100p+r.
+# fund 1000+3k+f, a project's 10000+p, a payee's 1000000+100p+r (projects stay below 990,000: --scale 32).
 _CITY = "'43' || lpad((c + 1)::text, 2, '0') || '00'"
 _COUNTY = "'43' || lpad((k / 9 + 1)::text, 2, '0') || lpad((k % 9 + 1)::text, 2, '0')"
 _FUND = "(ARRAY['C01', 'C02', 'P01'])[f + 1]"
@@ -149,11 +149,11 @@ LOAD = [
                'arr' || p || '_' || y, 'arr' || p || '_' || y, make_date(y, 1, 1) FROM bench_arr""",
     f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
                                record_id, doc_no, occurred_on)
-        SELECT 'tdsb' || j, 10000 + p, 100000 + 100 * p + r, amount, 'disbursement', {_FUND}, 'dsb' || j, 'V' || j,
+        SELECT 'tdsb' || j, 10000 + p, 1000000 + 100 * p + r, amount, 'disbursement', {_FUND}, 'dsb' || j, 'V' || j,
                paid_on FROM bench_pay""",
     f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
                                record_id, doc_no, occurred_on, reverses_id)
-        SELECT 'trvs' || j, 100000 + 100 * p + r, 10000 + p, amount, 'reversal', {_FUND}, 'rvs' || j, 'dsb' || j,
+        SELECT 'trvs' || j, 1000000 + 100 * p + r, 10000 + p, amount, 'reversal', {_FUND}, 'rvs' || j, 'dsb' || j,
                paid_on + 5, 'tdsb' || j FROM bench_pay WHERE j % 5000 = 3""",
     # the accounts, each with the sum of its transfers as its balance
     f"""CREATE UNLOGGED TABLE bench_acc AS
@@ -164,7 +164,7 @@ LOAD = [
         UNION ALL SELECT 1000 + 3 * k + f, {_COUNTY}, CASE WHEN {_POOLED} THEN 'pool' ELSE 'fund' END, f, ''
                   FROM generate_series(0, {COUNTIES - 1}) k, generate_series(0, 2) f
         UNION ALL SELECT DISTINCT 10000 + p, {_COUNTY}, 'project', f, 'prj' || p FROM bench_arr
-        UNION ALL SELECT DISTINCT 100000 + 100 * p + r, {_COUNTY}, 'payee', f,
+        UNION ALL SELECT DISTINCT 1000000 + 100 * p + r, {_COUNTY}, 'payee', f,
                   CASE WHEN r % 5 = 0 THEN 'co' ELSE 'hh' END || p || '_' || r FROM bench_pay""",
     f"""INSERT INTO accounts (id, region_code, kind, fund_source, ref, balance_fen, last_out_on, last_in_on)
         OVERRIDING SYSTEM VALUE
