@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, TypedDict, cast
 from urllib.parse import quote
 
@@ -99,6 +99,7 @@ class Projects:
         return {str(a["project_id"]): a["village_code"] for a in answers}
 
 
+CHANGED_PAGE = 10_000  # household ids a page of the registry's changes answers
 ELIGIBILITY_CONCURRENCY = 4  # batches of 1,000 in flight when a scan asks about a year of household payments
 
 
@@ -131,6 +132,27 @@ class Registry:
             concurrency=ELIGIBILITY_CONCURRENCY,
         )
         return cast(list[Eligibility], answers)
+
+
+    async def changed_households(self, since: datetime) -> tuple[list[str], datetime]:
+        """The households whose standing on some day may have changed since `since` (registry's time), every page
+        of CHANGED_PAGE, and the registry's time to ask from next (its earliest page's: kernel/marks); 503 if it
+        fails."""
+        found: list[str] = []
+        read_to: datetime | None = None
+        after: str | None = ""
+        while after is not None:
+            response = await self.client.request("POST", "/internal/households/changed", json={
+                "since": since.isoformat(), "after": after, "limit": CHANGED_PAGE})
+            if response.status_code != 200:
+                raise problems.registry_failed(response.status_code)
+            page = response.json()
+            found.extend(str(h) for h in page["items"])
+            page_read_to = datetime.fromisoformat(page["read_to"])
+            read_to = page_read_to if read_to is None else min(read_to, page_read_to)
+            after = page["next_after"]
+        assert read_to is not None
+        return found, read_to
 
 
 FINANCE_BUREAU = "finance_bureau"

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from services.kernel.models import KERNEL_TABLES, REFUSALS_TABLE
+from services.kernel.models import DETECTOR_MARKS_TABLE, KERNEL_TABLES, REFUSALS_TABLE
 from services.kernel.schema import append_only, organisation_column, schema_metadata, table_of
 
 
@@ -208,7 +208,14 @@ class Arrangement(SQLModel, table=True):
 
 class Disbursement(SQLModel, table=True):
     __tablename__ = "disbursements"
-    __table_args__ = (UniqueConstraint("county_code", "voucher_no", name="uq_disbursements_voucher"),)
+    __table_args__ = (
+        UniqueConstraint("county_code", "voucher_no", name="uq_disbursements_voucher"),
+        # INELIGIBLE_PAYEE's incremental run (issue #20): the payments recorded since its mark (BRIN: rows are
+        # appended in the order they are recorded, so a few pages of ranges find a day's, at no cost to a payment),
+        # and those paid after its last as_of
+        Index("ix_disbursements_recorded", "created_at", postgresql_using="brin"),
+        Index("ix_disbursements_paid_on", "paid_on"),
+    )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
     project_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
     county_code: str = Field(sa_column=Column(String(6), nullable=False))
@@ -367,6 +374,7 @@ for _recorded in (Transfer, Appropriation, Allocation, Arrangement, Disbursement
 metadata = schema_metadata(
     *KERNEL_TABLES,
     REFUSALS_TABLE,
+    DETECTOR_MARKS_TABLE,
     *(
         table_of(model)
         for model in (

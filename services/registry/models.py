@@ -92,6 +92,9 @@ class HouseholdRow(SQLModel, table=True):
         # a county's page of the roster in household id order (households_within with a county)
         Index("ix_households_county", "county_code", "household_id"),
         Index("ix_households_ineligible", "household_id", postgresql_where=text(NOT_ELIGIBLE)),
+        # the households registered by the imports of a time (repository.CHANGED_SINCE): BRIN, households are
+        # appended import by import, so its ranges follow the import numbers and the COPY of a roster pays nothing
+        Index("ix_households_registered_by", "registered_by", postgresql_using="brin"),
     )
     household_id: str = Field(sa_column=Column(String(64), primary_key=True))
     head_id_number: str = Field(sa_column=Column(String(18), nullable=False))
@@ -140,6 +143,8 @@ class HouseholdStatus(SQLModel, table=True):
     __table_args__ = (
         PrimaryKeyConstraint("household_id", "effective_on", "id"),
         Index("ix_history_ineligible", "household_id", "effective_on", postgresql_where=text(NOT_ELIGIBLE)),
+        # the changes recorded since a time (repository.CHANGED_SINCE): BRIN, the history is appended in time order
+        Index("ix_history_recorded", "recorded_at", postgresql_using="brin"),
     )
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False))
     household_id: str = Field(sa_column=Column(String(64), nullable=False))

@@ -11,7 +11,7 @@ set-based checks and one merge. The repository reads and writes; the rules stay 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -154,6 +154,34 @@ async def standing(
     for a cadre was approved by then (R1), in the order asked; (None, None, …) where it was not on the roster."""
     params = {"ids": [household_id for household_id, _ in queries], "days": [day for _, day in queries]}
     return [(row.status, row.village_cadre, row.cadre_excepted) for row in await session.execute(STANDING, params)]
+
+
+# The households whose standing on some day may have changed since a time, by household id after `after`: a status
+# or cadre change recorded (its history rows, back-dated or not), a county's cadre exception recorded, a household
+# registered (by an import of that time: households registered back-dated change what a payment before was judged).
+# Each by its transaction's start (recorded_at, at), which is what kernel/marks reads from.
+CHANGED_SINCE = text(
+    """
+    SELECT household_id FROM (
+        SELECT h.household_id FROM household_status_history h
+        WHERE h.recorded_at >= :since AND h.household_id > :after
+        UNION
+        SELECT e.household_id FROM cadre_exceptions e WHERE e.recorded_at >= :since AND e.household_id > :after
+        UNION
+        SELECT r.household_id FROM households r
+        WHERE r.registered_by >= (SELECT min(i.number) FROM household_imports i WHERE i.at >= :since)
+          AND r.registered_by IN (SELECT i.number FROM household_imports i WHERE i.at >= :since)
+          AND r.household_id > :after
+    ) c
+    ORDER BY household_id LIMIT :limit
+    """
+)
+
+
+async def changed_since(session: AsyncSession, *, since: datetime, after: str, limit: int) -> list[str]:
+    """Up to `limit` household ids of CHANGED_SINCE after `after`."""
+    rows = await session.execute(CHANGED_SINCE, {"since": since, "after": after, "limit": limit})
+    return [str(r.household_id) for r in rows]
 
 
 # --------------------------------------------------------------------------------------------- the import (asyncpg)

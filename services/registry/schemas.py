@@ -167,3 +167,20 @@ class IneligibleRequest(Input):
 class IneligibleResult(BaseModel):
     items: list[Eligibility]
     next_after: str | None
+
+
+class ChangedRequest(Input):
+    """The households whose standing on some day may have changed since `since` (F10's incremental run), a page by
+    household id after `after` ('' from the start)."""
+
+    since: datetime
+    after: str = Field(default="", max_length=64)
+    limit: int = Field(default=10_000, ge=1, le=50_000)
+
+
+class ChangedResult(BaseModel):
+    items: list[str]  # household ids, in order
+    next_after: str | None
+    # the registry's own time from which a change this page could not see is stamped (kernel/marks.reading_from):
+    # what the caller asks `since` next time (less the overlap)
+    read_to: datetime

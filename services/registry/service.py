@@ -4,10 +4,11 @@ standing the repository reads), and what each caller may see of a household (A5)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kernel import marks
 from services.kernel.identity import Principal
 from services.kernel.types import mask_account_no, mask_id_number
 from services.registry import repository, rules
@@ -65,6 +66,17 @@ async def ineligible(
             answers.append(Eligibility(household_id=household_id, on=on, eligible=False, reasons=reasons,
                                        status=status, village_cadre=cadre))
     return answers, (rows[-1][0] if len(rows) == limit else None)
+
+
+async def changed(
+    session: AsyncSession, *, since: datetime, after: str, limit: int
+) -> tuple[list[str], str | None, datetime]:
+    """The households whose standing on some day may have changed since `since` (F10's incremental run), by
+    household id after `after`; the cursor of the next page (None at the end); and the registry's time from which
+    what this read could not see is stamped (kernel/marks.reading_from: taken before the read)."""
+    read_to = await marks.reading_from(session)
+    items = await repository.changed_since(session, since=since, after=after, limit=limit)
+    return items, (items[-1] if len(items) == limit else None), read_to
 
 
 def read_of(household: Household, *, principal: Principal) -> HouseholdRead:
