@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, TypedDict, cast
 from urllib.parse import quote
 
@@ -134,25 +134,24 @@ class Registry:
         return cast(list[Eligibility], answers)
 
 
-    async def changed_households(self, since: datetime) -> tuple[list[str], datetime]:
-        """The households whose standing on some day may have changed since `since` (registry's time), every page
-        of CHANGED_PAGE, and the registry's time to ask from next (its earliest page's: kernel/marks); 503 if it
-        fails."""
+    async def changed_households(self, since: int) -> tuple[list[str], int]:
+        """The households whose standing on some day may have changed since the registry's transaction `since`,
+        every page of CHANGED_PAGE, and the transaction to ask from next (its first page's, the earliest:
+        kernel/marks); 503 if it fails."""
         found: list[str] = []
-        read_to: datetime | None = None
+        read_from: int | None = None
         after: str | None = ""
         while after is not None:
-            response = await self.client.request("POST", "/internal/households/changed", json={
-                "since": since.isoformat(), "after": after, "limit": CHANGED_PAGE})
+            response = await self.client.request("POST", "/internal/households/changed",
+                                                 json={"since": since, "after": after, "limit": CHANGED_PAGE})
             if response.status_code != 200:
                 raise problems.registry_failed(response.status_code)
             page = response.json()
             found.extend(str(h) for h in page["items"])
-            page_read_to = datetime.fromisoformat(page["read_to"])
-            read_to = page_read_to if read_to is None else min(read_to, page_read_to)
+            read_from = int(page["read_from"]) if read_from is None else min(read_from, int(page["read_from"]))
             after = page["next_after"]
-        assert read_to is not None
-        return found, read_to
+        assert read_from is not None
+        return found, read_from
 
 
 FINANCE_BUREAU = "finance_bureau"

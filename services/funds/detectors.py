@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import aclosing
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from services.funds import codes, reports, rules
 from services.funds.clients import gateway_of, registry_of
@@ -128,25 +128,26 @@ async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
     ]
 
 
-REGISTRY = "registry"  # the mark's time of the registry's changes (kernel/marks: Mark.others)
+REGISTRY = "registry"  # the mark's transaction of the registry's changes (kernel/marks: Mark.others)
 # More households changed than this since the mark (a province's roster re-imported back-dated): a full run, which
 # streams every payment once, rather than an id list of that size in one statement
 INELIGIBLE_CHANGED_MAX = 50_000
+NO_TRANSACTION_YET = 2**62  # asked what changed since it, the registry answers nothing but its own transaction
 
 
 async def _what_changed(ctx: DetectorContext, mark: marks.Mark | None,
-                        read_to: datetime) -> tuple[disbursements.Since | None, datetime]:
-    """What a run following `mark` must judge again (None: everything, a full run), and the registry's time up to
-    which it was asked what changed (asked first, before any eligibility, so a change it could not see is stamped
-    after it: kernel/marks). A full run asks from now, only for that time. ServiceUnavailable if the registry
-    fails."""
-    following = marks.follows(mark, ctx.as_of) and mark is not None and REGISTRY in mark.others
-    asked_from = marks.read_since(datetime.fromisoformat(mark.others[REGISTRY])) if following and mark else read_to
-    changed, registry_to = await registry_of(ctx.state).changed_households(asked_from)
-    if not following or mark is None or len(changed) > INELIGIBLE_CHANGED_MAX:
-        return None, registry_to
-    return disbursements.Since(recorded_since=marks.read_since(mark.read_to), last_as_of=mark.as_of,
-                               payees=changed), registry_to
+                        read_from: int) -> tuple[disbursements.Since | None, int]:
+    """What a run following `mark` must judge again (None: everything, a full run), and the registry's transaction
+    from which to ask next time (asked first, before any eligibility: a change the eligibility reads could not see
+    is at or after it). A full run asks only for that transaction (what changed since its own snapshot).
+    ServiceUnavailable if the registry fails."""
+    if mark is None or not marks.follows(mark, ctx.as_of) or REGISTRY not in mark.others:
+        _, registry_from = await registry_of(ctx.state).changed_households(NO_TRANSACTION_YET)
+        return None, registry_from
+    changed, registry_from = await registry_of(ctx.state).changed_households(mark.others[REGISTRY])
+    if len(changed) > INELIGIBLE_CHANGED_MAX:
+        return None, registry_from
+    return disbursements.Since(recorded_from=mark.read_from, last_as_of=mark.as_of, payees=changed), registry_from
 
 
 @registry.register(codes.INELIGIBLE_PAYEE)
@@ -163,9 +164,9 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
     registry_client = registry_of(ctx.state)
     scope = {"detector": codes.INELIGIBLE_PAYEE, "region_prefix": ctx.region_prefix}
     mark = None if ctx.full else await marks.last_mark(ctx.session, **scope)
-    read_to = await marks.reading_from(ctx.session)  # before the payments are read: what they cannot see is after
+    read_from = await marks.reading_from(ctx.session)  # before the payments are read: what they miss is after it
     try:
-        changed, registry_to = await _what_changed(ctx, mark, read_to)
+        changed, registry_from = await _what_changed(ctx, mark, read_from)
     except ServiceUnavailable:
         log.warning("registry unavailable: INELIGIBLE_PAYEE skipped for as_of %s", ctx.as_of)
         return []
@@ -197,5 +198,5 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
                 ))
     if mark is None or ctx.as_of >= mark.as_of:  # a run as of an earlier day leaves the later mark as it is
         await marks.keep_mark(ctx.session, **scope, mark=marks.Mark(
-            as_of=ctx.as_of, read_to=read_to, others={REGISTRY: registry_to.isoformat()}))
+            as_of=ctx.as_of, read_from=read_from, others={REGISTRY: registry_from}))
     return drafts

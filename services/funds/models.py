@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from services.kernel.models import DETECTOR_MARKS_TABLE, KERNEL_TABLES, REFUSALS_TABLE
-from services.kernel.schema import append_only, organisation_column, schema_metadata, table_of
+from services.kernel.schema import append_only, organisation_column, recorded_xid_column, schema_metadata, table_of
 
 
 def _now() -> Column[Any]:
@@ -210,10 +210,9 @@ class Disbursement(SQLModel, table=True):
     __tablename__ = "disbursements"
     __table_args__ = (
         UniqueConstraint("county_code", "voucher_no", name="uq_disbursements_voucher"),
-        # INELIGIBLE_PAYEE's incremental run (issue #20): the payments recorded since its mark (BRIN: rows are
-        # appended in the order they are recorded, so a few pages of ranges find a day's, at no cost to a payment),
-        # and those paid after its last as_of
-        Index("ix_disbursements_recorded", "created_at", postgresql_using="brin"),
+        # INELIGIBLE_PAYEE's incremental run (issue #20): the payments recorded since its mark (by transaction, the
+        # rows from before the column was added left out) and those paid after its last as_of
+        Index("ix_disbursements_xid", "xid", postgresql_where=text("xid IS NOT NULL")),
         Index("ix_disbursements_paid_on", "paid_on"),
     )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
@@ -232,6 +231,8 @@ class Disbursement(SQLModel, table=True):
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())
+    # issue #20: the transaction that recorded it (kernel/marks.py); null on the payments recorded before
+    xid: int | None = Field(default=None, sa_column=recorded_xid_column())
 
 
 class Reversal(SQLModel, table=True):

@@ -147,17 +147,17 @@ class AlertEvent(SQLModel, table=True):
 
 class DetectorMark(SQLModel, table=True):
     """How far the last successful run of a detector over a scope (a region prefix, '' national) got, for a
-    detector that reads only what changed since (services/kernel/marks.py): the day it was as of, the time of this
-    schema up to which it read recorded facts, and each other service's own time up to which it read that
-    service's changes. Written in the transaction of the run's alerts (a failed run leaves it where it was); a
-    bookmark, not a record: each successful run replaces it. In the schemas of the services that keep one
-    (funds)."""
+    detector that reads only what changed since (services/kernel/marks.py): the day it was as of; the oldest
+    transaction of this database its reading could not see (`read_from`: every row recorded by it or a later one is
+    read again next time); and, per other service it asked what changed, that service's own such transaction. Written
+    in the transaction of the run's alerts (a failed run leaves it where it was); a bookmark, not a record: each
+    successful run replaces it. In the schemas of the services that keep one (funds)."""
 
     __tablename__ = "detector_marks"
     detector: str = Field(sa_column=Column(String(64), primary_key=True))
     region_prefix: str = Field(sa_column=Column(String(12), primary_key=True))
     as_of: date = Field(sa_column=Column(Date, nullable=False))
-    read_to: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    read_from: int = Field(sa_column=Column(BigInteger, nullable=False))  # an xid8, the snapshot's xmin
     others: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")))
     written_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())

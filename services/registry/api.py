@@ -283,9 +283,10 @@ async def internal_ineligible(
 
 @internal.post("/households/changed", openapi_extra=unaudited(reads_only=True))
 async def internal_changed(body: ChangedRequest, session: SessionDep, principal: PrincipalDep) -> ChangedResult:
-    """The households whose standing on some day may have changed since `since` (a status or cadre change, a
-    cadre exception, a registration recorded then, back-dated or not), a page by household id: what F10's
-    incremental run asks, to judge again only their payments; with the registry's time to ask from next."""
+    """The households whose standing on some day may have changed since the registry's transaction `since` (a
+    status or cadre change, a cadre exception, a registration recorded then, back-dated or not), a page by household
+    id: what F10's incremental run asks, to judge again only their payments; with the transaction to ask from next."""
     _require_internal(principal)
-    items, next_after, read_to = await service.changed(session, since=body.since, after=body.after, limit=body.limit)
-    return ChangedResult(items=items, next_after=next_after, read_to=read_to)
+    items, next_after, read_from = await service.changed(session, since=body.since, after=body.after,
+                                                         limit=body.limit)
+    return ChangedResult(items=items, next_after=next_after, read_from=read_from)

@@ -11,7 +11,7 @@ set-based checks and one merge. The repository reads and writes; the rules stay 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -156,21 +156,25 @@ async def standing(
     return [(row.status, row.village_cadre, row.cadre_excepted) for row in await session.execute(STANDING, params)]
 
 
-# The households whose standing on some day may have changed since a time, by household id after `after`: a status
-# or cadre change recorded (its history rows, back-dated or not), a county's cadre exception recorded, a household
-# registered (by an import of that time: households registered back-dated change what a payment before was judged).
-# Each by its transaction's start (recorded_at, at), which is what kernel/marks reads from.
+# The households whose standing on some day may have changed since a transaction (kernel/marks.py), by household id
+# after `after`: a status or cadre change recorded (its history rows, back-dated or not), a county's cadre exception
+# recorded, a household registered (by an import of then: households registered back-dated change what a payment
+# before was judged). The imports and the exceptions are few; the history by ix_history_xid, the households an import
+# registered by ix_households_registered_by.
 CHANGED_SINCE = text(
     """
+    WITH imports AS (
+        SELECT i.number FROM household_imports i WHERE i.xid >= CAST(CAST(:since AS text) AS xid8)
+    )
     SELECT household_id FROM (
         SELECT h.household_id FROM household_status_history h
-        WHERE h.recorded_at >= :since AND h.household_id > :after
+        WHERE h.xid >= CAST(CAST(:since AS text) AS xid8) AND h.household_id > :after
         UNION
-        SELECT e.household_id FROM cadre_exceptions e WHERE e.recorded_at >= :since AND e.household_id > :after
+        SELECT e.household_id FROM cadre_exceptions e
+        WHERE e.xid >= CAST(CAST(:since AS text) AS xid8) AND e.household_id > :after
         UNION
         SELECT r.household_id FROM households r
-        WHERE r.registered_by >= (SELECT min(i.number) FROM household_imports i WHERE i.at >= :since)
-          AND r.registered_by IN (SELECT i.number FROM household_imports i WHERE i.at >= :since)
+        WHERE r.registered_by >= (SELECT min(number) FROM imports) AND r.registered_by IN (SELECT number FROM imports)
           AND r.household_id > :after
     ) c
     ORDER BY household_id LIMIT :limit
@@ -178,9 +182,9 @@ CHANGED_SINCE = text(
 )
 
 
-async def changed_since(session: AsyncSession, *, since: datetime, after: str, limit: int) -> list[str]:
+async def changed_since(session: AsyncSession, *, since: int, after: str, limit: int) -> list[str]:
     """Up to `limit` household ids of CHANGED_SINCE after `after`."""
-    rows = await session.execute(CHANGED_SINCE, {"since": since, "after": after, "limit": limit})
+    rows = await session.execute(CHANGED_SINCE, {"since": str(since), "after": after, "limit": limit})
     return [str(r.household_id) for r in rows]
 
 

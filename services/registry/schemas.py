@@ -170,10 +170,10 @@ class IneligibleResult(BaseModel):
 
 
 class ChangedRequest(Input):
-    """The households whose standing on some day may have changed since `since` (F10's incremental run), a page by
-    household id after `after` ('' from the start)."""
+    """The households whose standing on some day may have changed since the transaction `since` (a registry xid8,
+    as `read_from` answered; F10's incremental run), a page by household id after `after` ('' from the start)."""
 
-    since: datetime
+    since: int = Field(ge=0)
     after: str = Field(default="", max_length=64)
     limit: int = Field(default=10_000, ge=1, le=50_000)
 
@@ -181,6 +181,6 @@ class ChangedRequest(Input):
 class ChangedResult(BaseModel):
     items: list[str]  # household ids, in order
     next_after: str | None
-    # the registry's own time from which a change this page could not see is stamped (kernel/marks.reading_from):
-    # what the caller asks `since` next time (less the overlap)
-    read_to: datetime
+    # the oldest registry transaction this page's read could not see (kernel/marks.reading_from): what the caller
+    # asks `since` next time
+    read_from: int

@@ -4,7 +4,7 @@ standing the repository reads), and what each caller may see of a household (A5)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,15 +68,13 @@ async def ineligible(
     return answers, (rows[-1][0] if len(rows) == limit else None)
 
 
-async def changed(
-    session: AsyncSession, *, since: datetime, after: str, limit: int
-) -> tuple[list[str], str | None, datetime]:
-    """The households whose standing on some day may have changed since `since` (F10's incremental run), by
-    household id after `after`; the cursor of the next page (None at the end); and the registry's time from which
-    what this read could not see is stamped (kernel/marks.reading_from: taken before the read)."""
-    read_to = await marks.reading_from(session)
+async def changed(session: AsyncSession, *, since: int, after: str, limit: int) -> tuple[list[str], str | None, int]:
+    """The households whose standing on some day may have changed since transaction `since` (F10's incremental
+    run), by household id after `after`; the cursor of the next page (None at the end); and the transaction to ask
+    from next time (kernel/marks.reading_from: taken before the read)."""
+    read_from = await marks.reading_from(session)
     items = await repository.changed_since(session, since=since, after=after, limit=limit)
-    return items, (items[-1] if len(items) == limit else None), read_to
+    return items, (items[-1] if len(items) == limit else None), read_from
 
 
 def read_of(household: Household, *, principal: Principal) -> HouseholdRead:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, insert, text
@@ -66,13 +66,13 @@ _HOUSEHOLD_PAYMENTS = text(
     WHERE {_LIVE_TO_HOUSEHOLDS}
     """
 )
-# The same, of those only that a run following a mark must judge (issue #20): recorded since the mark (less the
-# overlap: ix_disbursements_recorded), paid after its as_of (ix_disbursements_paid_on), or to a household whose
-# standing changed since (ix_disbursements_payee_id). Each picked by its own index, then the common conditions.
+# The same, of those only that a run following a mark must judge (issue #20): recorded by a transaction at or after
+# the mark's (kernel/marks: ix_disbursements_xid), paid after its as_of (ix_disbursements_paid_on), or to a household
+# whose standing changed since (ix_disbursements_payee_id). Each picked by its own index, then the common conditions.
 _HOUSEHOLD_PAYMENTS_SINCE = text(
     f"""
     WITH picked AS (
-        SELECT p.id FROM disbursements p WHERE p.created_at >= :recorded_since
+        SELECT p.id FROM disbursements p WHERE p.xid >= CAST(CAST(:recorded_from AS text) AS xid8)
         UNION
         SELECT p.id FROM disbursements p WHERE p.paid_on > :last_as_of
         UNION
@@ -87,10 +87,10 @@ _HOUSEHOLD_PAYMENTS_SINCE = text(
 
 @dataclass(frozen=True)
 class Since:
-    """What changed since a run's mark: payments recorded from `recorded_since`, or paid after `last_as_of`, or to
-    one of `payees` (households whose standing changed)."""
+    """What changed since a run's mark: payments recorded by transaction `recorded_from` or a later one, or paid
+    after `last_as_of`, or to one of `payees` (households whose standing changed)."""
 
-    recorded_since: datetime
+    recorded_from: int
     last_as_of: date
     payees: Sequence[str]
 
@@ -103,7 +103,7 @@ async def to_households(session: AsyncSession, *, prefix: str, as_of: date, sinc
     query = _HOUSEHOLD_PAYMENTS
     if changed is not None:
         query = _HOUSEHOLD_PAYMENTS_SINCE
-        params.update(recorded_since=changed.recorded_since, last_as_of=changed.last_as_of,
+        params.update(recorded_from=str(changed.recorded_from), last_as_of=changed.last_as_of,
                       payees=list(changed.payees))
     result = await session.stream(query, params)
     try:
