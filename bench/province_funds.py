@@ -13,9 +13,11 @@ Then it times, calling the funds code the routes call (services/funds/reports.py
 service's own SQLAlchemy engine): the progress report for a county, a city and the province, growth, the trace of a
 province → city allocation (time and the peak RSS it adds), and each funds detector as POST /alerts/scan runs them.
 INELIGIBLE_PAYEE asks a stand-in registry (every household eligible; `--registry-ms` per call of 1,000 to stand for
-the registry's own work and the HTTP hop), counting the calls. Beside them, the raw-PostgreSQL baseline of the
-same run: a plain full read of the transfers and of the disbursements (the floor of anything computed from all the
-facts). A step longer than `--timeout` seconds is cancelled by the server (statement_timeout) and reported so.
+the registry's own work and the HTTP hop; no household changed), counting the calls; then it runs twice more, the
+first full with its mark kept, the second as the next nightly run would, incremental (docs/rules.md D1). Beside
+them, the raw-PostgreSQL baseline of the same run: a plain full read of the transfers and of the disbursements (the
+floor of anything computed from all the facts). A step longer than `--timeout` seconds is cancelled by the server
+(statement_timeout) and reported so.
 
 Then (alone with `--gateway-only`) it starts the whole system on the database (tests/stack.py) and times, through
 the gateway with a key of the role and jurisdiction each fits (finance or inspector of the province 430000, the city
@@ -219,7 +221,8 @@ async def load(url: str, scale: float) -> dict[str, Any]:
 
 
 class StandInRegistry:
-    """Answers `POST /internal/households/eligibility`: every household eligible, after `delay` seconds a call."""
+    """Answers `POST /internal/households/eligibility`: every household eligible, after `delay` seconds a call; and
+    `POST /internal/households/changed` (INELIGIBLE_PAYEE's incremental run): no household changed, at once."""
 
     name = "registry"
     post_items = ServiceClient.post_items
@@ -228,8 +231,12 @@ class StandInRegistry:
         self.delay = delay
         self.calls = 0
         self.items = 0
+        self.changed_calls = 0
 
     async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> httpx.Response:
+        if path == "/internal/households/changed":
+            self.changed_calls += 1
+            return httpx.Response(200, json={"items": [], "next_after": None, "read_from": 1})
         assert method == "POST" and path == "/internal/households/eligibility" and len(json["items"]) <= 1000
         self.calls += 1
         self.items += len(json["items"])
@@ -351,6 +358,23 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
         scan["gateway_calls"] = gateway.calls
         scan["registry_items"] = registry.items
         results["detectors"] = scan
+        # INELIGIBLE_PAYEE incremental (issue #20, docs/rules.md D1): a first run with no mark (full) kept, then the
+        # next one as of the same day, which reads only what was recorded since (nothing here)
+        incremental: dict[str, Any] = {}
+        async with sessions() as session:
+            await session.execute(text("DELETE FROM detector_marks"))  # a --reuse database's earlier runs
+            await session.commit()
+        for label in ("first run (full), its mark kept", "next run (incremental)"):
+            calls = registry.calls
+            async with sessions() as session:
+                await session.execute(text(limit))
+                ctx = DetectorContext(session=session, as_of=AS_OF, state=state)
+                await timed(label, incremental, lambda c=ctx: detectors.ineligible_payee(c),  # type: ignore[misc]
+                            lambda found: {"alerts": len(found)})
+                await session.commit()
+            incremental[label]["eligibility_calls"] = registry.calls - calls
+        incremental["changed_calls"] = registry.changed_calls
+        results["ineligible_payee_incremental"] = incremental
     finally:
         await engine.dispose()
     return results

@@ -1,4 +1,4 @@
-"""How far a detector's last successful run over a scope got (issue #20: "incremental where it can be"), for a
+"""D1: how far a detector's last successful run over a scope got (issue #20: "incremental where it can be"), for a
 detector whose finding about a fact does not change as days pass, so that a run needs to look only at what changed
 since the last one. Every query of the detector_marks table is here.
 
