@@ -182,11 +182,7 @@ async def test_a_payment_committed_after_a_run_that_began_before_it_is_judged_by
             voucher_no=f"凭证-{late}", payee_kind="household", payee_id=e.household_id, payee_name=e.head_name,
             payee_account_no=e.card_account, paid_on=day(3), created_by="test")
         assert await runs.run(TODAY) == {}  # it cannot see the payment yet
-        print("MARK inner", await runs.mark())
-        print("XID", (await writing.execute(text("SELECT pg_current_xact_id()::text"))).scalar())
         await writing.commit()
-    runs.client.calls.clear()
-    print("INCR", await runs.run(TODAY), runs.client.calls, await runs.mark())
     found = await runs.both(TODAY)
     assert set(found) == {late} and found[late][0]["reason"] == "status_not_poor"
 
