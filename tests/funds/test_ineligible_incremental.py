@@ -174,17 +174,20 @@ async def test_a_payment_committed_after_a_run_that_began_before_it_is_judged_by
     runs = Runs(engine, registry_client, site.county)
     assert await runs.both(TODAY) == {}
 
-    # recorded in a transaction that began (and wrote) before the run read, and committed after it
+    # recorded in a transaction that began (and wrote) before the run read, and committed after it; another payment
+    # recorded (and committed) after it began, before the run: the run sees that one, not the first
     late = f"dsb-late-{uuid.uuid4().hex[:12]}"
     async with session_factory(engine)() as writing:
         await insert_disbursement(
             writing, id=late, project_id=project_id, county_code=site.county, amount_fen=1_000,
             voucher_no=f"凭证-{late}", payee_kind="household", payee_id=e.household_id, payee_name=e.head_name,
             payee_account_no=e.card_account, paid_on=day(3), created_by="test")
-        assert await runs.run(TODAY) == {}  # it cannot see the payment yet
+        committed = await _pay(site, project_id, e, day(2))
+        assert set(await runs.both(TODAY)) == {committed}
         await writing.commit()
-    found = await runs.both(TODAY)
-    assert set(found) == {late} and found[late][0]["reason"] == "status_not_poor"
+    found = await runs.both(TODAY)  # (and the other again: its transaction began after the late one's)
+    assert late in found and found[late][0]["reason"] == "status_not_poor"
+    assert set(runs.incremental) == {late, committed}
 
 
 async def test_a_run_that_fails_leaves_the_mark_where_it_was(
