@@ -134,14 +134,14 @@ class Registry:
         return cast(list[Eligibility], answers)
 
 
-    async def changed_households(self, since: int) -> tuple[list[str], int]:
+    async def changed_households(self, since: int, most: int | None = None) -> tuple[list[str], int]:
         """The households whose standing on some day may have changed since the registry's transaction `since`,
-        every page of CHANGED_PAGE, and the transaction to ask from next (its first page's, the earliest:
-        kernel/marks); 503 if it fails."""
+        a page of CHANGED_PAGE at a time (no more pages once more than `most` are found), and the transaction to ask
+        from next (its first page's, the earliest: kernel/marks); 503 if it fails."""
         found: list[str] = []
         read_from: int | None = None
         after: str | None = ""
-        while after is not None:
+        while after is not None and (most is None or len(found) <= most):
             response = await self.client.request("POST", "/internal/households/changed",
                                                  json={"since": since, "after": after, "limit": CHANGED_PAGE})
             if response.status_code != 200:

@@ -144,7 +144,8 @@ async def _what_changed(ctx: DetectorContext, mark: marks.Mark | None,
     if mark is None or not marks.follows(mark, ctx.as_of) or REGISTRY not in mark.others:
         _, registry_from = await registry_of(ctx.state).changed_households(NO_TRANSACTION_YET)
         return None, registry_from
-    changed, registry_from = await registry_of(ctx.state).changed_households(mark.others[REGISTRY])
+    changed, registry_from = await registry_of(ctx.state).changed_households(mark.others[REGISTRY],
+                                                                             most=INELIGIBLE_CHANGED_MAX)
     if len(changed) > INELIGIBLE_CHANGED_MAX:
         return None, registry_from
     return disbursements.Since(recorded_from=mark.read_from, last_as_of=mark.as_of, payees=changed), registry_from

@@ -13,7 +13,9 @@ session's transaction, so the oldest open one cannot be asked for either. A time
 transaction that outlived the overlap. The transaction id is exact: every row a snapshot cannot see was written by a
 transaction at or after the snapshot's xmin (the oldest still running when it was taken), so a run that keeps its
 snapshot's xmin (`reading_from`, taken before it reads) and reads next time the rows whose xid is at or after it
-misses nothing, whenever they commit, and reads again only what was running or began after its snapshot.
+misses nothing, whenever they commit, and reads again only what was running or began after its snapshot. (The xmin
+is the server's: a long transaction open anywhere on it, a roster import, holds a mark back while it runs, and the
+next run reads again what was recorded since it began: more work, never less.)
 
 A mark: the run was as of `as_of`; it read everything recorded by transactions before `read_from`; and, per other
 service it asked what changed, that service's own such xid (`others`). A later run of the same scope as of the same

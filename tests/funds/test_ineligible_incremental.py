@@ -229,3 +229,23 @@ async def test_a_run_that_fails_leaves_the_mark_where_it_was(
     after = await runs.mark()
     assert after is not None and after != kept and after[0] == TODAY
     assert marks.follows(marks.Mark(as_of=after[0], read_from=after[1]), TODAY)
+
+
+async def test_more_changed_households_than_the_cap_make_a_full_run(
+    site: Site, admin: Api, engine: AsyncEngine, registry_client: ServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cadre, other = row(site.county, village_cadre="1", card_account="6217000000001401"), row(site.county)
+    await _import(admin, day(100), cadre, other)
+    project_id = await _funded_project(site)
+    runs = Runs(engine, registry_client, site.county)
+    paid = await _pay(site, project_id, cadre, day(5))
+    assert set(await runs.both(TODAY)) == {paid}
+    other.status = "not_poor"
+    await _import(admin, day(50), other)  # one household changed, no payment of its own
+
+    monkeypatch.setattr(detectors, "INELIGIBLE_CHANGED_MAX", 1)
+    assert await runs.both(TODAY) == {}  # within the cap: only the changed household's payments (none)
+    other.status = "returned"
+    await _import(admin, day(40), other)
+    monkeypatch.setattr(detectors, "INELIGIBLE_CHANGED_MAX", 0)
+    assert set(await runs.both(TODAY)) == {paid}  # over it: every payment judged again, the cadre's found again
