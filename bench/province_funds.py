@@ -39,7 +39,7 @@ import shutil
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -74,7 +74,17 @@ _FLOWS = """
         UNION ALL SELECT source_account_id, -amount_fen, occurred_on, NULL FROM transfers) m
     GROUP BY account_id
 """
-_POOLED = "(k % 4 = 0 AND f < 2)"  # pilot poor counties pool their integrable money (F1/F7)
+_POOLED = "(k % 4 = 0 AND f < 2)"
+# INELIGIBLE_PAYEE's next night (issue #20): a day's payments (5 M over five years) recorded, as copies of the
+# household payments of :on paid on :next, and the households the stand-in registry says changed
+DAY_PAYMENTS, CHANGED_HOUSEHOLDS = 2_740, 1_000
+NEXT_DAY_PAYMENTS = """
+    INSERT INTO disbursements (id, project_id, county_code, amount_fen, voucher_no, payee_kind, payee_id, payee_name,
+                               payee_account_no, paid_on, created_by)
+    SELECT left(id, 36) || '-nx', project_id, county_code, amount_fen, voucher_no || '-next', payee_kind, payee_id,
+           payee_name, payee_account_no, :next, created_by
+    FROM disbursements WHERE payee_kind = 'household' AND paid_on = :on LIMIT :n
+"""  # pilot poor counties pool their integrable money (F1/F7)
 
 LOAD = [
     "SET session_replication_role = replica",  # the rows are consistent by construction: no FK checks per row
@@ -222,7 +232,7 @@ async def load(url: str, scale: float) -> dict[str, Any]:
 
 class StandInRegistry:
     """Answers `POST /internal/households/eligibility`: every household eligible, after `delay` seconds a call; and
-    `POST /internal/households/changed` (INELIGIBLE_PAYEE's incremental run): no household changed, at once."""
+    `POST /internal/households/changed` (INELIGIBLE_PAYEE's incremental run): `changed`, at once."""
 
     name = "registry"
     post_items = ServiceClient.post_items
@@ -232,11 +242,12 @@ class StandInRegistry:
         self.calls = 0
         self.items = 0
         self.changed_calls = 0
+        self.changed: list[str] = []  # the households it says changed (none until a bench step says so)
 
     async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> httpx.Response:
         if path == "/internal/households/changed":
             self.changed_calls += 1
-            return httpx.Response(200, json={"items": [], "next_after": None, "read_from": 1})
+            return httpx.Response(200, json={"items": sorted(self.changed), "next_after": None, "read_from": 1})
         assert method == "POST" and path == "/internal/households/eligibility" and len(json["items"]) <= 1000
         self.calls += 1
         self.items += len(json["items"])
@@ -358,21 +369,33 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
         scan["gateway_calls"] = gateway.calls
         scan["registry_items"] = registry.items
         results["detectors"] = scan
-        # INELIGIBLE_PAYEE incremental (issue #20, docs/rules.md D1): a first run with no mark (full) kept, then the
-        # next one as of the same day, which reads only what was recorded since (nothing here)
+        # INELIGIBLE_PAYEE incremental (issue #20, docs/rules.md D1): a first run with no mark (full) kept; the next
+        # one as of the same day (nothing recorded since); then the next night's, as of the next day, after a day's
+        # payments (copies of the last day's household payments, paid the next day) and CHANGED_HOUSEHOLDS households
+        # the registry says changed, in a transaction rolled back (the database is left as loaded)
         incremental: dict[str, Any] = {}
         async with sessions() as session:
             await session.execute(text("DELETE FROM detector_marks"))  # a --reuse database's earlier runs
             await session.commit()
-        for label in ("first run (full), its mark kept", "next run (incremental)"):
+        steps = (("first run (full), its mark kept", AS_OF, False),
+                 ("next run, nothing new (incremental)", AS_OF, False),
+                 (f"next day's run, {DAY_PAYMENTS} payments and {CHANGED_HOUSEHOLDS} households changed "
+                  "(incremental)", AS_OF + timedelta(days=1), True))
+        for label, as_of, next_day in steps:
             calls = registry.calls
             async with sessions() as session:
                 await session.execute(text(limit))
-                ctx = DetectorContext(session=session, as_of=AS_OF, state=state)
+                if next_day:
+                    await session.execute(text(NEXT_DAY_PAYMENTS), {"on": AS_OF, "next": as_of, "n": DAY_PAYMENTS})
+                    registry.changed = list((await session.execute(text(
+                        "SELECT payee_id FROM disbursements WHERE payee_kind = 'household' GROUP BY payee_id "
+                        "ORDER BY md5(payee_id) LIMIT :n"), {"n": CHANGED_HOUSEHOLDS})).scalars())
+                ctx = DetectorContext(session=session, as_of=as_of, state=state)
                 await timed(label, incremental, lambda c=ctx: detectors.ineligible_payee(c),  # type: ignore[misc]
                             lambda found: {"alerts": len(found)})
-                await session.commit()
+                await (session.rollback() if next_day else session.commit())
             incremental[label]["eligibility_calls"] = registry.calls - calls
+            registry.changed = []
         incremental["changed_calls"] = registry.changed_calls
         results["ineligible_payee_incremental"] = incremental
     finally:
