@@ -76,14 +76,15 @@ _FLOWS = """
 """
 _POOLED = "(k % 4 = 0 AND f < 2)"
 # INELIGIBLE_PAYEE's next night (issue #20): a day's payments (5 M over five years) recorded, as copies of the
-# household payments of :on paid on :next, and the households the stand-in registry says changed
+# household payments of the 30 days to :on paid on :next, and the households the stand-in registry says changed
 DAY_PAYMENTS, CHANGED_HOUSEHOLDS = 2_740, 1_000
 NEXT_DAY_PAYMENTS = """
     INSERT INTO disbursements (id, project_id, county_code, amount_fen, voucher_no, payee_kind, payee_id, payee_name,
                                payee_account_no, paid_on, created_by)
     SELECT left(id, 36) || '-nx', project_id, county_code, amount_fen, voucher_no || '-next', payee_kind, payee_id,
            payee_name, payee_account_no, :next, created_by
-    FROM disbursements WHERE payee_kind = 'household' AND paid_on = :on LIMIT :n
+    FROM disbursements WHERE payee_kind = 'household' AND paid_on > CAST(:on AS date) - 30 AND paid_on <= :on
+    LIMIT :n
 """  # pilot poor counties pool their integrable money (F1/F7)
 
 LOAD = [
@@ -371,7 +372,7 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
         results["detectors"] = scan
         # INELIGIBLE_PAYEE incremental (issue #20, docs/rules.md D1): a first run with no mark (full) kept; the next
         # one as of the same day (nothing recorded since); then the next night's, as of the next day, after a day's
-        # payments (copies of the last day's household payments, paid the next day) and CHANGED_HOUSEHOLDS households
+        # payments (copies of recent household payments, paid the next day) and CHANGED_HOUSEHOLDS households
         # the registry says changed, in a transaction rolled back (the database is left as loaded)
         incremental: dict[str, Any] = {}
         async with sessions() as session:
@@ -382,11 +383,13 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
                  (f"next day's run, {DAY_PAYMENTS} payments and {CHANGED_HOUSEHOLDS} households changed "
                   "(incremental)", AS_OF + timedelta(days=1), True))
         for label, as_of, next_day in steps:
-            calls = registry.calls
+            calls, recorded = registry.calls, 0
             async with sessions() as session:
                 await session.execute(text(limit))
                 if next_day:
                     await session.execute(text(NEXT_DAY_PAYMENTS), {"on": AS_OF, "next": as_of, "n": DAY_PAYMENTS})
+                    recorded = (await session.execute(text(
+                        "SELECT count(*) FROM disbursements WHERE paid_on = :next"), {"next": as_of})).scalar_one()
                     registry.changed = list((await session.execute(text(
                         "SELECT payee_id FROM disbursements WHERE payee_kind = 'household' GROUP BY payee_id "
                         "ORDER BY md5(payee_id) LIMIT :n"), {"n": CHANGED_HOUSEHOLDS})).scalars())
@@ -394,7 +397,7 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
                 await timed(label, incremental, lambda c=ctx: detectors.ineligible_payee(c),  # type: ignore[misc]
                             lambda found: {"alerts": len(found)})
                 await (session.rollback() if next_day else session.commit())
-            incremental[label]["eligibility_calls"] = registry.calls - calls
+            incremental[label].update(eligibility_calls=registry.calls - calls, payments_recorded=recorded)
             registry.changed = []
         incremental["changed_calls"] = registry.changed_calls
         results["ineligible_payee_incremental"] = incremental
