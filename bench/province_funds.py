@@ -13,9 +13,11 @@ Then it times, calling the funds code the routes call (services/funds/reports.py
 service's own SQLAlchemy engine): the progress report for a county, a city and the province, growth, the trace of a
 province → city allocation (time and the peak RSS it adds), and each funds detector as POST /alerts/scan runs them.
 INELIGIBLE_PAYEE asks a stand-in registry (every household eligible; `--registry-ms` per call of 1,000 to stand for
-the registry's own work and the HTTP hop), counting the calls. Beside them, the raw-PostgreSQL baseline of the
-same run: a plain full read of the transfers and of the disbursements (the floor of anything computed from all the
-facts). A step longer than `--timeout` seconds is cancelled by the server (statement_timeout) and reported so.
+the registry's own work and the HTTP hop; no household changed), counting the calls; then it runs twice more, the
+first full with its mark kept, the second as the next nightly run would, incremental (docs/rules.md D1). Beside
+them, the raw-PostgreSQL baseline of the same run: a plain full read of the transfers and of the disbursements (the
+floor of anything computed from all the facts). A step longer than `--timeout` seconds is cancelled by the server
+(statement_timeout) and reported so.
 
 Then (alone with `--gateway-only`) it starts the whole system on the database (tests/stack.py) and times, through
 the gateway with a key of the role and jurisdiction each fits (finance or inspector of the province 430000, the city
@@ -37,7 +39,7 @@ import shutil
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -72,7 +74,18 @@ _FLOWS = """
         UNION ALL SELECT source_account_id, -amount_fen, occurred_on, NULL FROM transfers) m
     GROUP BY account_id
 """
-_POOLED = "(k % 4 = 0 AND f < 2)"  # pilot poor counties pool their integrable money (F1/F7)
+_POOLED = "(k % 4 = 0 AND f < 2)"
+# INELIGIBLE_PAYEE's next night (issue #20): a day's payments (5 M over five years) recorded, as copies of the
+# household payments of the 30 days to :on paid on :next, and the households the stand-in registry says changed
+DAY_PAYMENTS, CHANGED_HOUSEHOLDS = 2_740, 1_000
+NEXT_DAY_PAYMENTS = """
+    INSERT INTO disbursements (id, project_id, county_code, amount_fen, voucher_no, payee_kind, payee_id, payee_name,
+                               payee_account_no, paid_on, created_by)
+    SELECT left(id, 36) || '-nx', project_id, county_code, amount_fen, voucher_no || '-next', payee_kind, payee_id,
+           payee_name, payee_account_no, :next, created_by
+    FROM disbursements WHERE payee_kind = 'household' AND paid_on > CAST(:on AS date) - 30 AND paid_on <= :on
+    LIMIT :n
+"""  # pilot poor counties pool their integrable money (F1/F7)
 
 LOAD = [
     "SET session_replication_role = replica",  # the rows are consistent by construction: no FK checks per row
@@ -219,7 +232,8 @@ async def load(url: str, scale: float) -> dict[str, Any]:
 
 
 class StandInRegistry:
-    """Answers `POST /internal/households/eligibility`: every household eligible, after `delay` seconds a call."""
+    """Answers `POST /internal/households/eligibility`: every household eligible, after `delay` seconds a call; and
+    `POST /internal/households/changed` (INELIGIBLE_PAYEE's incremental run): `changed`, at once."""
 
     name = "registry"
     post_items = ServiceClient.post_items
@@ -228,8 +242,13 @@ class StandInRegistry:
         self.delay = delay
         self.calls = 0
         self.items = 0
+        self.changed_calls = 0
+        self.changed: list[str] = []  # the households it says changed (none until a bench step says so)
 
     async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> httpx.Response:
+        if path == "/internal/households/changed":
+            self.changed_calls += 1
+            return httpx.Response(200, json={"items": sorted(self.changed), "next_after": None, "read_from": 1})
         assert method == "POST" and path == "/internal/households/eligibility" and len(json["items"]) <= 1000
         self.calls += 1
         self.items += len(json["items"])
@@ -340,6 +359,9 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
 
             await timed(TRACE, results, traced, lambda figures: figures)
         scan: dict[str, Any] = {}
+        async with sessions() as session:  # a --reuse database's earlier runs: INELIGIBLE_PAYEE's is a full one here
+            await session.execute(text("DELETE FROM detector_marks"))
+            await session.commit()
         for name, detector in detectors.registry.detectors.items():
             async with sessions() as session:
                 await session.execute(text(limit))
@@ -351,6 +373,34 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
         scan["gateway_calls"] = gateway.calls
         scan["registry_items"] = registry.items
         results["detectors"] = scan
+        # INELIGIBLE_PAYEE incremental (issue #20, docs/rules.md D1): a first run with no mark (full) kept; the next
+        # one as of the same day (nothing recorded since); then the next night's, as of the next day, after a day's
+        # payments (copies of recent household payments, paid the next day) and CHANGED_HOUSEHOLDS households
+        # the registry says changed, in a transaction rolled back (the database is left as loaded)
+        incremental: dict[str, Any] = {}
+        steps = (("first run (full), its mark kept", AS_OF, False),
+                 ("next run, nothing new (incremental)", AS_OF, False),
+                 (f"next day's run, {DAY_PAYMENTS} payments and {CHANGED_HOUSEHOLDS} households changed "
+                  "(incremental)", AS_OF + timedelta(days=1), True))
+        for label, as_of, next_day in steps:
+            calls, recorded = registry.calls, 0
+            async with sessions() as session:
+                await session.execute(text(limit))
+                if next_day:
+                    await session.execute(text(NEXT_DAY_PAYMENTS), {"on": AS_OF, "next": as_of, "n": DAY_PAYMENTS})
+                    recorded = (await session.execute(text(
+                        "SELECT count(*) FROM disbursements WHERE paid_on = :next"), {"next": as_of})).scalar_one()
+                    registry.changed = list((await session.execute(text(
+                        "SELECT payee_id FROM disbursements WHERE payee_kind = 'household' GROUP BY payee_id "
+                        "ORDER BY md5(payee_id) LIMIT :n"), {"n": CHANGED_HOUSEHOLDS})).scalars())
+                ctx = DetectorContext(session=session, as_of=as_of, state=state)
+                await timed(label, incremental, lambda c=ctx: detectors.ineligible_payee(c),  # type: ignore[misc]
+                            lambda found: {"alerts": len(found)})
+                await (session.rollback() if next_day else session.commit())
+            incremental[label].update(eligibility_calls=registry.calls - calls, payments_recorded=recorded)
+            registry.changed = []
+        incremental["changed_calls"] = registry.changed_calls
+        results["ineligible_payee_incremental"] = incremental
     finally:
         await engine.dispose()
     return results

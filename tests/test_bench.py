@@ -52,6 +52,12 @@ def test_the_province_funds_bench_runs() -> None:
     assert scan["DUPLICATE_PAYMENT"]["alerts"] > 0 and scan["IDLE_FUNDS"]["alerts"] > 0
     assert scan["INELIGIBLE_PAYEE"]["alerts"] == 0 and scan["registry_calls"] >= 1
     assert all("failed" not in figures for figures in scan.values() if isinstance(figures, dict))
+    # INELIGIBLE_PAYEE's next run reads only what was recorded since its first: it asks about nothing
+    incremental = results["ineligible_payee_incremental"]
+    assert incremental["first run (full), its mark kept"]["eligibility_calls"] >= 1
+    assert incremental["next run, nothing new (incremental)"]["eligibility_calls"] == 0
+    [next_day] = [v for k, v in incremental.items() if k.startswith("next day's run")]
+    assert next_day["eligibility_calls"] >= 1 and "failed" not in next_day
     # every documented funds GET, through the gateway by a key of its jurisdiction: each answered as it should
     routes = {row["path"] for row in results["gateway"]}
     assert {"/funds/allocations?limit=50", "/funds/reports/progress?region=430000&as_of=2026-11-30",

@@ -99,6 +99,7 @@ class Projects:
         return {str(a["project_id"]): a["village_code"] for a in answers}
 
 
+CHANGED_PAGE = 10_000  # household ids a page of the registry's changes answers
 ELIGIBILITY_CONCURRENCY = 4  # batches of 1,000 in flight when a scan asks about a year of household payments
 
 
@@ -131,6 +132,26 @@ class Registry:
             concurrency=ELIGIBILITY_CONCURRENCY,
         )
         return cast(list[Eligibility], answers)
+
+
+    async def changed_households(self, since: int, most: int | None = None) -> tuple[list[str], int]:
+        """The households whose standing on some day may have changed since the registry's transaction `since`,
+        a page of CHANGED_PAGE at a time (no more pages once more than `most` are found), and the transaction to ask
+        from next (its first page's, the earliest: kernel/marks); 503 if it fails."""
+        found: list[str] = []
+        read_from: int | None = None
+        after: str | None = ""
+        while after is not None and (most is None or len(found) <= most):
+            response = await self.client.request("POST", "/internal/households/changed",
+                                                 json={"since": since, "after": after, "limit": CHANGED_PAGE})
+            if response.status_code != 200:
+                raise problems.registry_failed(response.status_code)
+            page = response.json()
+            found.extend(str(h) for h in page["items"])
+            read_from = int(page["read_from"]) if read_from is None else min(read_from, int(page["read_from"]))
+            after = page["next_after"]
+        assert read_from is not None
+        return found, read_from
 
 
 FINANCE_BUREAU = "finance_bureau"

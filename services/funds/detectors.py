@@ -12,6 +12,7 @@ from datetime import timedelta
 from services.funds import codes, reports, rules
 from services.funds.clients import gateway_of, registry_of
 from services.funds.repository import disbursements, passdown
+from services.kernel import marks
 from services.kernel.alerts import AlertDraft, DetectorContext, DetectorRegistry
 from services.kernel.errors import ServiceUnavailable
 from services.kernel.regions import region_level
@@ -127,17 +128,54 @@ async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
     ]
 
 
+REGISTRY = "registry"  # the mark's transaction of the registry's changes (kernel/marks: Mark.others)
+# More households changed than this since the mark (a province's roster re-imported back-dated): a full run, which
+# streams every payment once, rather than an id list of that size in one statement
+INELIGIBLE_CHANGED_MAX = 50_000
+NO_TRANSACTION_YET = 2**62  # asked what changed since it, the registry answers nothing but its own transaction
+
+
+async def _what_changed(ctx: DetectorContext, mark: marks.Mark | None,
+                        read_from: int) -> tuple[disbursements.Since | None, int]:
+    """What a run following `mark` must judge again (None: everything, a full run), and the registry's transaction
+    from which to ask next time (asked first, before any eligibility: a change the eligibility reads could not see
+    is at or after it). A full run asks only for that transaction (what changed since its own snapshot).
+    ServiceUnavailable if the registry fails."""
+    if mark is None or not marks.follows(mark, ctx.as_of) or REGISTRY not in mark.others:
+        _, registry_from = await registry_of(ctx.state).changed_households(NO_TRANSACTION_YET)
+        return None, registry_from
+    changed, registry_from = await registry_of(ctx.state).changed_households(mark.others[REGISTRY],
+                                                                             most=INELIGIBLE_CHANGED_MAX)
+    if len(changed) > INELIGIBLE_CHANGED_MAX:
+        return None, registry_from
+    return disbursements.Since(recorded_from=mark.read_from, last_as_of=mark.as_of, payees=changed), registry_from
+
+
 @registry.register(codes.INELIGIBLE_PAYEE)
 async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
     """F10: a household paid while not poor/exited/returned, or with a village cadre, or not yet registered, all as
-    the registry stood on the payment date (a later change of status neither raises nor clears the finding)."""
+    the registry stood on the payment date (a later change of status neither raises nor clears the finding).
+
+    Incremental (issue #20): the finding about a payment does not change as days pass, only with the payment
+    recorded or the household's standing on its day changed; so a run following the scope's mark (kernel/marks)
+    judges only the payments recorded since, paid after its as_of, or to a household whose standing changed since
+    (the registry's POST /internal/households/changed); any other run judges every payment of the lookback. The alert
+    store never closes an alert a run did not find, so what it raises is what a full run would."""
     since = ctx.as_of - timedelta(days=INELIGIBLE_LOOKBACK_DAYS)
     registry_client = registry_of(ctx.state)
+    scope = {"detector": codes.INELIGIBLE_PAYEE, "region_prefix": ctx.region_prefix}
+    mark = None if ctx.full else await marks.last_mark(ctx.session, **scope)
+    read_from = await marks.reading_from(ctx.session)  # before the payments are read: what they miss is after it
+    try:
+        changed, registry_from = await _what_changed(ctx, mark, read_from)
+    except ServiceUnavailable:
+        log.warning("registry unavailable: INELIGIBLE_PAYEE skipped for as_of %s", ctx.as_of)
+        return []
     drafts = []
     # a part of the payments at a time (a province pays a million households a year): the registry is asked about
     # each (household, day) once, and the scan holds one part's payments and the findings, never all the payments
     parts = disbursements.to_households(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of, since=since,
-                                        part=INELIGIBLE_PART)
+                                        part=INELIGIBLE_PART, changed=changed)
     async with aclosing(parts):
         async for payments in parts:
             asked = list(dict.fromkeys((p.payee_id, p.paid_on) for p in payments))
@@ -159,4 +197,7 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
                            "status": eligibility["status"], "village_cadre": eligibility["village_cadre"]},
                     responsible_org=p.responsible_org,  # O13: the county's finance bureau, as the payment recorded it
                 ))
+    if mark is None or ctx.as_of >= mark.as_of:  # a run as of an earlier day leaves the later mark as it is
+        await marks.keep_mark(ctx.session, **scope, mark=marks.Mark(
+            as_of=ctx.as_of, read_from=read_from, others={REGISTRY: registry_from}))
     return drafts

@@ -27,8 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from services.kernel.models import KERNEL_TABLES, REFUSALS_TABLE
-from services.kernel.schema import append_only, organisation_column, schema_metadata, table_of
+from services.kernel.models import DETECTOR_MARKS_TABLE, KERNEL_TABLES, REFUSALS_TABLE
+from services.kernel.schema import append_only, organisation_column, recorded_xid_column, schema_metadata, table_of
 
 
 def _now() -> Column[Any]:
@@ -208,7 +208,13 @@ class Arrangement(SQLModel, table=True):
 
 class Disbursement(SQLModel, table=True):
     __tablename__ = "disbursements"
-    __table_args__ = (UniqueConstraint("county_code", "voucher_no", name="uq_disbursements_voucher"),)
+    __table_args__ = (
+        UniqueConstraint("county_code", "voucher_no", name="uq_disbursements_voucher"),
+        # INELIGIBLE_PAYEE's incremental run (issue #20): the payments recorded since its mark (by transaction, the
+        # rows from before the column was added left out) and those paid after its last as_of
+        Index("ix_disbursements_xid", "xid", postgresql_where=text("xid IS NOT NULL")),
+        Index("ix_disbursements_paid_on", "paid_on"),
+    )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
     project_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
     county_code: str = Field(sa_column=Column(String(6), nullable=False))
@@ -225,6 +231,8 @@ class Disbursement(SQLModel, table=True):
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())
+    # issue #20: the transaction that recorded it (kernel/marks.py); null on the payments recorded before
+    xid: int | None = Field(default=None, sa_column=recorded_xid_column())
 
 
 class Reversal(SQLModel, table=True):
@@ -367,6 +375,7 @@ for _recorded in (Transfer, Appropriation, Allocation, Arrangement, Disbursement
 metadata = schema_metadata(
     *KERNEL_TABLES,
     REFUSALS_TABLE,
+    DETECTOR_MARKS_TABLE,
     *(
         table_of(model)
         for model in (

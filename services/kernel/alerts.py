@@ -34,6 +34,8 @@ class DetectorContext:
     as_of: date
     state: Any  # the app's state: clients of other services, settings
     region_prefix: str = ""  # S2: the scan's jurisdiction ('' national); detectors may narrow their queries with it
+    # read everything, whatever the scope's mark (kernel/marks): a reference to compare an incremental run with
+    full: bool = False
 
 Detector = Callable[[DetectorContext], Awaitable[list[AlertDraft]]]
 

@@ -1,17 +1,19 @@
 """Tables every service has in its own schema (the search_path puts them there): the audit outbox and its
 acknowledgements, the signed nonces, the idempotency keys, and the alerts with their events; and the refusals S6
-counts (funds and loans only). Each schema's MetaData (`KERNEL_TABLES` + its own, `schema.schema_metadata`) is that
-schema's one declaration: `fundtrack migrate` creates it from them and checks it against them."""
+counts (funds and loans only) and the incremental detectors' marks (funds). Each schema's MetaData
+(`KERNEL_TABLES` + its own, `schema.schema_metadata`) is that schema's one declaration: `fundtrack migrate` creates
+it from them and checks it against them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Identity,
@@ -143,6 +145,25 @@ class AlertEvent(SQLModel, table=True):
     )
 
 
+class DetectorMark(SQLModel, table=True):
+    """How far the last successful run of a detector over a scope (a region prefix, '' national) got, for a
+    detector that reads only what changed since (services/kernel/marks.py): the day it was as of; the oldest
+    transaction of this database its reading could not see (`read_from`: every row recorded by it or a later one is
+    read again next time); and, per other service it asked what changed, that service's own such transaction. Written
+    in the transaction of the run's alerts (a failed run leaves it where it was); a bookmark, not a record: each
+    successful run replaces it. In the schemas of the services that keep one (funds)."""
+
+    __tablename__ = "detector_marks"
+    detector: str = Field(sa_column=Column(String(64), primary_key=True))
+    region_prefix: str = Field(sa_column=Column(String(12), primary_key=True))
+    as_of: date = Field(sa_column=Column(Date, nullable=False))
+    read_from: int = Field(sa_column=Column(BigInteger, nullable=False))  # an xid8, the snapshot's xmin
+    others: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")))
+    written_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+
+
 class Refusal(SQLModel, table=True):
     """services/kernel/throttle.py: refusals counted per principal, insert-only (old rows only age out of the
     window; nothing is updated). In the schemas of the services that count them (funds, loans)."""
@@ -169,3 +190,4 @@ KERNEL_TABLES: tuple[Table, ...] = tuple(
     table_of(model) for model in (AuditOutbox, AuditOutboxAck, SignedNonce, IdempotencyKey, Alert, AlertEvent)
 )
 REFUSALS_TABLE = table_of(Refusal)
+DETECTOR_MARKS_TABLE = table_of(DetectorMark)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, event
+from sqlalchemy import Column, MetaData, String, Table, event, text
 from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import UserDefinedType
@@ -49,6 +49,14 @@ def organisation_column() -> Column[Any]:
     signed identity) and `responsible_org`. Null on the rows recorded before organisations were: adding a nullable
     column without a default rewrites no table, however many rows it holds."""
     return Column(String(64), nullable=True)
+
+
+def recorded_xid_column() -> Column[Any]:
+    """The transaction that recorded a row (`pg_current_xact_id()`, as the audit outbox's `xid`): what a run reading
+    only what was recorded since its mark reads by (services/kernel/marks.py), exactly, whenever the writing
+    transactions commit. Null on the rows recorded before the column was added: adding it without a default, then
+    setting the default, rewrites no table; they were committed before any mark."""
+    return Column(XID8(), nullable=True, server_default=text("pg_current_xact_id()"))
 
 
 def after_create(target: Table | MetaData, *statements: str) -> None:

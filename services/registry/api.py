@@ -23,6 +23,8 @@ from services.registry import cadre, importer, problems, progress, repository, r
 from services.registry.schemas import (
     CadreExceptionCreate,
     CadreExceptionRead,
+    ChangedRequest,
+    ChangedResult,
     Eligibility,
     EligibilityRequest,
     EligibilityResult,
@@ -277,3 +279,14 @@ async def internal_ineligible(
     _require_internal(principal)
     items, next_after = await service.ineligible(session, on=body.on, after=body.after, limit=body.limit)
     return IneligibleResult(items=items, next_after=next_after)
+
+
+@internal.post("/households/changed", openapi_extra=unaudited(reads_only=True))
+async def internal_changed(body: ChangedRequest, session: SessionDep, principal: PrincipalDep) -> ChangedResult:
+    """The households whose standing on some day may have changed since the registry's transaction `since` (a
+    status or cadre change, a cadre exception, a registration recorded then, back-dated or not), a page by household
+    id: what F10's incremental run asks, to judge again only their payments; with the transaction to ask from next."""
+    _require_internal(principal)
+    items, next_after, read_from = await service.changed(session, since=body.since, after=body.after,
+                                                         limit=body.limit)
+    return ChangedResult(items=items, next_after=next_after, read_from=read_from)

@@ -27,7 +27,14 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from services.kernel.models import KERNEL_TABLES
-from services.kernel.schema import after_create, append_only, organisation_column, schema_metadata, table_of
+from services.kernel.schema import (
+    after_create,
+    append_only,
+    organisation_column,
+    recorded_xid_column,
+    schema_metadata,
+    table_of,
+)
 from services.registry import codes
 
 # L1: the standing of a household that may not receive poverty support (not an eligible status, or a village
@@ -78,6 +85,8 @@ class HouseholdImport(SQLModel, table=True):
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())
+    # issue #20: the transaction that recorded it, and registered its households (kernel/marks.py); null before
+    xid: int | None = Field(default=None, sa_column=recorded_xid_column())
 
 
 class HouseholdRow(SQLModel, table=True):
@@ -92,6 +101,9 @@ class HouseholdRow(SQLModel, table=True):
         # a county's page of the roster in household id order (households_within with a county)
         Index("ix_households_county", "county_code", "household_id"),
         Index("ix_households_ineligible", "household_id", postgresql_where=text(NOT_ELIGIBLE)),
+        # the households registered by the imports of a time (repository.CHANGED_SINCE): BRIN, households are
+        # appended import by import, so its ranges follow the import numbers and the COPY of a roster pays nothing
+        Index("ix_households_registered_by", "registered_by", postgresql_using="brin"),
     )
     household_id: str = Field(sa_column=Column(String(64), primary_key=True))
     head_id_number: str = Field(sa_column=Column(String(18), nullable=False))
@@ -140,6 +152,8 @@ class HouseholdStatus(SQLModel, table=True):
     __table_args__ = (
         PrimaryKeyConstraint("household_id", "effective_on", "id"),
         Index("ix_history_ineligible", "household_id", "effective_on", postgresql_where=text(NOT_ELIGIBLE)),
+        # the changes recorded since a mark (repository.CHANGED_SINCE), by transaction; not the rows from before
+        Index("ix_history_xid", "xid", postgresql_where=text("xid IS NOT NULL")),
     )
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False))
     household_id: str = Field(sa_column=Column(String(64), nullable=False))
@@ -150,6 +164,8 @@ class HouseholdStatus(SQLModel, table=True):
     recorded_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
+    # issue #20: the transaction that recorded it (kernel/marks.py); null on the rows recorded before
+    xid: int | None = Field(default=None, sa_column=recorded_xid_column())
 
 
 class CadreException(SQLModel, table=True):
@@ -175,6 +191,8 @@ class CadreException(SQLModel, table=True):
     recorded_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
+    # issue #20: the transaction that recorded it (kernel/marks.py); null on the rows recorded before
+    xid: int | None = Field(default=None, sa_column=recorded_xid_column())
 
 
 class ImportProgressRow(SQLModel, table=True):

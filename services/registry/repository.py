@@ -156,6 +156,38 @@ async def standing(
     return [(row.status, row.village_cadre, row.cadre_excepted) for row in await session.execute(STANDING, params)]
 
 
+# The households whose standing on some day may have changed since a transaction (kernel/marks.py), by household id
+# after `after`: a status or cadre change recorded (its history rows, back-dated or not), a county's cadre exception
+# recorded, a household registered (by an import of then: households registered back-dated change what a payment
+# before was judged). The imports and the exceptions are few; the history by ix_history_xid, the households an import
+# registered by ix_households_registered_by.
+CHANGED_SINCE = text(
+    """
+    WITH imports AS (
+        SELECT i.number FROM household_imports i WHERE i.xid >= CAST(CAST(:since AS text) AS xid8)
+    )
+    SELECT household_id FROM (
+        SELECT h.household_id FROM household_status_history h
+        WHERE h.xid >= CAST(CAST(:since AS text) AS xid8) AND h.household_id > :after
+        UNION
+        SELECT e.household_id FROM cadre_exceptions e
+        WHERE e.xid >= CAST(CAST(:since AS text) AS xid8) AND e.household_id > :after
+        UNION
+        SELECT r.household_id FROM households r
+        WHERE r.registered_by >= (SELECT min(number) FROM imports) AND r.registered_by IN (SELECT number FROM imports)
+          AND r.household_id > :after
+    ) c
+    ORDER BY household_id LIMIT :limit
+    """
+)
+
+
+async def changed_since(session: AsyncSession, *, since: int, after: str, limit: int) -> list[str]:
+    """Up to `limit` household ids of CHANGED_SINCE after `after`."""
+    rows = await session.execute(CHANGED_SINCE, {"since": str(since), "after": after, "limit": limit})
+    return [str(r.household_id) for r in rows]
+
+
 # --------------------------------------------------------------------------------------------- the import (asyncpg)
 
 STAGING = "registry_import_staging"

@@ -167,3 +167,20 @@ class IneligibleRequest(Input):
 class IneligibleResult(BaseModel):
     items: list[Eligibility]
     next_after: str | None
+
+
+class ChangedRequest(Input):
+    """The households whose standing on some day may have changed since the transaction `since` (a registry xid8,
+    as `read_from` answered; F10's incremental run), a page by household id after `after` ('' from the start)."""
+
+    since: int = Field(ge=0)
+    after: str = Field(default="", max_length=64)
+    limit: int = Field(default=10_000, ge=1, le=50_000)
+
+
+class ChangedResult(BaseModel):
+    items: list[str]  # household ids, in order
+    next_after: str | None
+    # the oldest registry transaction this page's read could not see (kernel/marks.reading_from): what the caller
+    # asks `since` next time
+    read_from: int

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kernel import marks
 from services.kernel.identity import Principal
 from services.kernel.types import mask_account_no, mask_id_number
 from services.registry import repository, rules
@@ -65,6 +66,15 @@ async def ineligible(
             answers.append(Eligibility(household_id=household_id, on=on, eligible=False, reasons=reasons,
                                        status=status, village_cadre=cadre))
     return answers, (rows[-1][0] if len(rows) == limit else None)
+
+
+async def changed(session: AsyncSession, *, since: int, after: str, limit: int) -> tuple[list[str], str | None, int]:
+    """The households whose standing on some day may have changed since transaction `since` (F10's incremental
+    run), by household id after `after`; the cursor of the next page (None at the end); and the transaction to ask
+    from next time (kernel/marks.reading_from: taken before the read)."""
+    read_from = await marks.reading_from(session)
+    items = await repository.changed_since(session, since=since, after=after, limit=limit)
+    return items, (items[-1] if len(items) == limit else None), read_from
 
 
 def read_of(household: Household, *, principal: Principal) -> HouseholdRead:

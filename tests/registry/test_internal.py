@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 
 from services.kernel.identity import Principal
-from tests.conftest import Api, signed
+from tests.conftest import Api, MakePrincipal, signed
 from tests.registry.api import IMPORT, import_csv
 from tests.registry.factory import Row, csv_body, new_county, row
 from tests.stack import Stack
@@ -239,4 +239,56 @@ async def test_the_households_ineligible_on_a_day_are_those_the_eligibility_chec
     manager = Principal(id="pm", role="project_manager", region_code="430523")
     forbidden = await call(stack, "POST", "/internal/households/ineligible", json={"on": "2019-06-01"},
                          principal=manager)
+    assert forbidden.status_code == 403
+
+
+async def changed_since(stack: Stack, since: int, limit: int = 10_000) -> tuple[list[str], int]:
+    """Every household POST /internal/households/changed lists since transaction `since`, following its pages, and
+    the transaction to ask from next (its first page's)."""
+    found: list[str] = []
+    read_from: int | None = None
+    after: str | None = ""
+    while after is not None:
+        response = await call(stack, "POST", "/internal/households/changed",
+                              json={"since": since, "after": after, "limit": limit})
+        assert response.status_code == 200, response.text
+        found.extend(response.json()["items"])
+        read_from = response.json()["read_from"] if read_from is None else read_from
+        after = response.json()["next_after"]
+    assert read_from is not None
+    return found, read_from
+
+
+async def test_the_households_changed_since_a_transaction_are_those_whose_standing_was_recorded_since(
+    admin: Api, stack: Stack, make_principal: MakePrincipal
+) -> None:
+    """F10's incremental run asks which households' standing on some day may have changed since its mark: a status
+    change (back-dated or not), a cadre exception, a registration recorded since; not the others."""
+    county = new_county()
+    untouched, changes, cadre, registered = row(county), row(county), row(county, village_cadre="1"), row(county)
+    await import_on(admin, "2016-01-01", untouched, changes, cadre)
+    nothing, mark = await changed_since(stack, 2**62)  # asked from a transaction not begun: only the mark
+    assert nothing == []
+    changes.status = "not_poor"
+    await import_on(admin, "2019-06-01", changes)
+    manager = await make_principal("project_manager", county)
+    excepted = await manager.post(f"/registry/households/{cadre.household_id}/cadre-exceptions", json={
+        "approved_by": "县脱贫攻坚领导小组", "approved_on": "2017-01-01", "doc_no": "某县扶组〔2017〕1号"})
+    assert excepted.status_code == 201, excepted.text
+    await import_on(admin, "2015-01-01", registered)  # registered back-dated
+    mine = {h.household_id for h in (untouched, changes, cadre, registered)}
+
+    changed, later = await changed_since(stack, mark)
+    assert changed == sorted(set(changed))
+    assert set(changed) & mine == {changes.household_id, cadre.household_id, registered.household_id}
+    assert later >= mark
+    assert (await changed_since(stack, mark, limit=1))[0] == changed  # a page at a time lists the same
+    # asked from the transaction it answered: none of them (nothing of theirs was recorded since)
+    again, _ = await changed_since(stack, later)
+    assert not set(again) & mine
+
+    bad = await call(stack, "POST", "/internal/households/changed", json={"since": mark, "limit": 0})
+    assert bad.status_code == 422
+    person = Principal(id="pm", role="project_manager", region_code=county)
+    forbidden = await call(stack, "POST", "/internal/households/changed", json={"since": mark}, principal=person)
     assert forbidden.status_code == 403

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -53,22 +54,58 @@ async def repeated(session: AsyncSession, *, prefix: str, as_of: date, days: int
     return list(await session.execute(_DUPLICATES, params))
 
 
+# A live payment to a household under the scan's region, paid in the lookback window and by the day (F10).
+_LIVE_TO_HOUSEHOLDS = """
+    d.payee_kind = 'household' AND d.paid_on <= :as_of AND d.paid_on > :since AND d.county_code LIKE :region
+    AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = d.id AND r.reversed_on <= :as_of)
+"""
 _HOUSEHOLD_PAYMENTS = text(
-    """
+    f"""
     SELECT d.id, d.county_code, d.project_id, d.payee_id, d.amount_fen, d.paid_on, d.responsible_org
     FROM disbursements d
-    WHERE d.payee_kind = 'household' AND d.paid_on <= :as_of AND d.paid_on > :since AND d.county_code LIKE :region
-      AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = d.id AND r.reversed_on <= :as_of)
+    WHERE {_LIVE_TO_HOUSEHOLDS}
+    """
+)
+# The same, of those only that a run following a mark must judge (issue #20): recorded by a transaction at or after
+# the mark's (kernel/marks: ix_disbursements_xid), paid after its as_of (ix_disbursements_paid_on), or to a household
+# whose standing changed since (ix_disbursements_payee_id). Each picked by its own index, then the common conditions.
+_HOUSEHOLD_PAYMENTS_SINCE = text(
+    f"""
+    WITH picked AS (
+        SELECT p.id FROM disbursements p WHERE p.xid >= CAST(CAST(:recorded_from AS text) AS xid8)
+        UNION
+        SELECT p.id FROM disbursements p WHERE p.paid_on > :last_as_of
+        UNION
+        SELECT p.id FROM disbursements p WHERE p.payee_id = ANY(CAST(:payees AS text[]))
+    )
+    SELECT d.id, d.county_code, d.project_id, d.payee_id, d.amount_fen, d.paid_on, d.responsible_org
+    FROM picked JOIN disbursements d ON d.id = picked.id
+    WHERE {_LIVE_TO_HOUSEHOLDS}
     """
 )
 
 
-async def to_households(session: AsyncSession, *, prefix: str, as_of: date, since: date,
-                        part: int) -> AsyncGenerator[list[Row[Any]], None]:
-    """Live payments to households under `prefix`, made after `since` and on or before `as_of`, `part` at a time
-    (read through a server-side cursor: never all in memory)."""
-    params = {"as_of": as_of, "since": since, "region": prefix + "%"}
-    result = await session.stream(_HOUSEHOLD_PAYMENTS, params)
+@dataclass(frozen=True)
+class Since:
+    """What changed since a run's mark: payments recorded by transaction `recorded_from` or a later one, or paid
+    after `last_as_of`, or to one of `payees` (households whose standing changed)."""
+
+    recorded_from: int
+    last_as_of: date
+    payees: Sequence[str]
+
+
+async def to_households(session: AsyncSession, *, prefix: str, as_of: date, since: date, part: int,
+                        changed: Since | None = None) -> AsyncGenerator[list[Row[Any]], None]:
+    """Live payments to households under `prefix`, made after `since` and on or before `as_of` (and, given what
+    `changed`, only those), `part` at a time (read through a server-side cursor: never all in memory)."""
+    params: dict[str, Any] = {"as_of": as_of, "since": since, "region": prefix + "%"}
+    query = _HOUSEHOLD_PAYMENTS
+    if changed is not None:
+        query = _HOUSEHOLD_PAYMENTS_SINCE
+        params.update(recorded_from=str(changed.recorded_from), last_as_of=changed.last_as_of,
+                      payees=list(changed.payees))
+    result = await session.stream(query, params)
     try:
         async for rows in result.partitions(part):
             yield list(rows)
