@@ -5,37 +5,15 @@ still counts only the repayments dated by then."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.kernel.db import create_engine, session_factory
 from services.loans import repository
 from services.loans.models import Balance
 from tests.conftest import Api
-from tests.loans.conftest import Seed
-from tests.loans.helpers import loan_body
-from tests.stack import TestDatabase
-
-
-@pytest.fixture
-async def loans_session(database: TestDatabase, stack: object) -> AsyncIterator[AsyncSession]:
-    engine = create_engine("loans", url=database.url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session:
-            yield session
-    finally:
-        await engine.dispose()
-
-
-async def _loan(lender: Api, seed: Seed, **overrides: object) -> str:
-    h = await seed()
-    response = await lender.post("/loans", json=loan_body(h.household_id, h.head_id_number, **overrides))
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+from tests.loans.conftest import Seed, loan_of
 
 
 async def _repay(lender: Api, loan_id: str, principal: int, on: str) -> None:
@@ -47,9 +25,9 @@ async def _repay(lender: Api, loan_id: str, principal: int, on: str) -> None:
 async def test_balances_equal_the_recomputation_after_loans_repayments_and_extensions(
     lender: Api, seed: Seed, loans_session: AsyncSession
 ) -> None:
-    untouched = await _loan(lender, seed)
-    repaid = await _loan(lender, seed, term_months=12, issued_on="2018-01-10")
-    extended = await _loan(lender, seed, term_months=12, issued_on="2018-01-10")
+    untouched = await loan_of(lender, seed)
+    repaid = await loan_of(lender, seed, term_months=12, issued_on="2018-01-10")
+    extended = await loan_of(lender, seed, term_months=12, issued_on="2018-01-10")
     # concurrent repayments of one loan take turns on its row: the balance adds both
     await asyncio.gather(_repay(lender, repaid, 1_000_000, "2018-06-01"), _repay(lender, repaid, 500_000, "2018-03-01"))
     await _repay(lender, extended, 1_000_000, "2018-12-01")
@@ -67,7 +45,7 @@ async def test_balances_equal_the_recomputation_after_loans_repayments_and_exten
 async def test_the_recomputation_finds_a_balance_that_drifted(
     lender: Api, seed: Seed, loans_session: AsyncSession
 ) -> None:
-    loan = await _loan(lender, seed)
+    loan = await loan_of(lender, seed)
     await loans_session.execute(update(Balance).where(col(Balance.loan_id) == loan).values(repaid_fen=1))
     try:
         assert [row.loan_id for row in await repository.balances_differing(loans_session)] == [loan]
@@ -79,7 +57,7 @@ async def test_the_recomputation_finds_a_balance_that_drifted(
 async def test_the_overdue_report_as_of_a_day_before_the_last_repayment_counts_repayments_by_then(
     lender: Api, seed: Seed, county: str
 ) -> None:
-    loan = await _loan(lender, seed, term_months=12, issued_on="2018-01-10", amount_fen=2_000_000)  # due 2019-01-10
+    loan = await loan_of(lender, seed, term_months=12, issued_on="2018-01-10", amount_fen=2_000_000)  # due 2019-01-10
     await _repay(lender, loan, 500_000, "2018-06-01")
     await _repay(lender, loan, 1_500_000, "2019-03-01")  # late, then repaid in full
 
@@ -102,10 +80,10 @@ async def test_the_overdue_list_pages_newest_first_and_keeps_to_its_filters(
 ) -> None:
     """GET /loans?status=overdue reads its page from the balances of the loans owing: a keyset page, newest id
     first, its household filter kept; a repaid loan and one not yet due are not listed."""
-    overdue = [await _loan(lender, seed, term_months=12, issued_on="2018-01-10") for _ in range(3)]
-    repaid = await _loan(lender, seed, term_months=12, issued_on="2018-01-10", amount_fen=1_000_000)
+    overdue = [await loan_of(lender, seed, term_months=12, issued_on="2018-01-10") for _ in range(3)]
+    repaid = await loan_of(lender, seed, term_months=12, issued_on="2018-01-10", amount_fen=1_000_000)
     await _repay(lender, repaid, 1_000_000, "2018-06-01")
-    await _loan(lender, seed, term_months=36, issued_on="2018-01-10")  # due 2021-01-10
+    await loan_of(lender, seed, term_months=36, issued_on="2018-01-10")  # due 2021-01-10
     params: dict[str, str | int] = {"county": county, "status": "overdue", "as_of": "2019-06-01", "limit": 2}
     first = (await lender.get("/loans", params=params)).json()
     second = (await lender.get("/loans", params={**params, "cursor": first["next_cursor"]})).json()

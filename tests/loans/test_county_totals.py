@@ -5,40 +5,20 @@ asked, and gives the figures the statement over every balance gives (`outstandin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date
 
 import asyncpg
-import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from deploy.doctor import loan_totals_drift
-from services.kernel.db import create_engine, plain_url, session_factory
+from services.kernel.db import plain_url
 from services.loans import repository
 from services.loans.models import Balance, CountyTotal
 from tests.conftest import Api
-from tests.loans.conftest import Seed
-from tests.loans.helpers import loan_body
+from tests.loans.conftest import Seed, loan_of
 from tests.stack import TestDatabase
-
-
-@pytest.fixture
-async def loans_session(database: TestDatabase, stack: object) -> AsyncIterator[AsyncSession]:
-    engine = create_engine("loans", url=database.url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session:
-            yield session
-    finally:
-        await engine.dispose()
-
-
-async def _loan(lender: Api, seed: Seed, **overrides: object) -> str:
-    h = await seed()
-    response = await lender.post("/loans", json=loan_body(h.household_id, h.head_id_number, **overrides))
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 async def _repay(lender: Api, loan_id: str, principal: int, on: str, interest: int = 0) -> None:
@@ -67,7 +47,7 @@ async def _differing(session: AsyncSession) -> list[repository.Record]:
 async def test_the_totals_equal_the_recomputation_after_every_kind_of_write(
     lender: Api, seed: Seed, county: str, loans_session: AsyncSession
 ) -> None:
-    loans = [await _loan(lender, seed, term_months=12, issued_on="2018-01-10", amount_fen=1_000_000)
+    loans = [await loan_of(lender, seed, term_months=12, issued_on="2018-01-10", amount_fen=1_000_000)
              for _ in range(4)]
     assert await _kept(loans_session, county) == (4, 4, 4_000_000)
     assert await _differing(loans_session) == []
@@ -103,7 +83,7 @@ async def test_the_totals_equal_the_recomputation_after_every_kind_of_write(
 async def test_a_drifted_totals_row_is_seen_by_the_check_and_the_doctor(
     lender: Api, seed: Seed, county: str, loans_session: AsyncSession, database: TestDatabase
 ) -> None:
-    await _loan(lender, seed)
+    await loan_of(lender, seed)
     await loans_session.execute(
         update(CountyTotal).where(col(CountyTotal.county_code) == county).values(owed_fen=col(CountyTotal.owed_fen) + 1)
     )
@@ -138,10 +118,10 @@ async def test_the_report_equals_the_statement_over_every_balance_on_any_day(
     """Loans issued on three days, repaid in part, in full and after others were issued: for each day (before any
     loan, on an issue day, between repayments, today) the report through the gateway and the repository's for the
     county and the province are the statement's over every balance; two days checked by hand too."""
-    first = await _loan(lender, seed, term_months=12, issued_on="2018-01-10", amount_fen=1_000_000)
-    second = await _loan(lender, seed, term_months=12, issued_on="2018-06-01", amount_fen=2_000_000)
-    third = await _loan(lender, seed, term_months=12, issued_on="2019-01-01", amount_fen=4_000_000)
-    await _loan(lender, seed, term_months=12, issued_on="2019-01-01", amount_fen=500_000)
+    first = await loan_of(lender, seed, term_months=12, issued_on="2018-01-10", amount_fen=1_000_000)
+    second = await loan_of(lender, seed, term_months=12, issued_on="2018-06-01", amount_fen=2_000_000)
+    third = await loan_of(lender, seed, term_months=12, issued_on="2019-01-01", amount_fen=4_000_000)
+    await loan_of(lender, seed, term_months=12, issued_on="2019-01-01", amount_fen=500_000)
     await _repay(lender, first, 300_000, "2018-03-01")
     await _repay(lender, first, 700_000, "2018-09-01")  # in full
     await _repay(lender, second, 500_000, "2019-02-01")
