@@ -84,6 +84,7 @@ PLAN: dict[str, Plan] = {
     "*.alerts": Plan(LOCAL, "detector findings: thousands a year per county"),
     "*.alert_events": Plan(LOCAL, "acknowledgements and resolutions of alerts"),
     "*.refusals": Plan(LOCAL, "S6's counted refusals: bounded by the throttle"),
+    "*.detector_marks": Plan(LOCAL, "D1: a row per incremental detector and scan scope, replaced by each run"),
     # Funds: money from the centre to the county, then to projects and households.
     "funds.fund_sources": Plan(REFERENCE, "the fund sources: tens"),
     "funds.fund_source_scopes": Plan(REFERENCE, "F7 by year: a row per source and year whose scope differs: hundreds"),
