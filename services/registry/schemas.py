@@ -173,7 +173,7 @@ class ChangedRequest(Input):
     """The households whose standing on some day may have changed since the transaction `since` (a registry xid8,
     as `read_from` answered; F10's incremental run), a page by household id after `after` ('' from the start)."""
 
-    since: int = Field(ge=0)
+    since: int = Field(ge=0, le=2**63 - 1)  # a PostgreSQL xid8 (bigint here): larger is refused, 422
     after: str = Field(default="", max_length=64)
     limit: int = Field(default=10_000, ge=1, le=50_000)
 

@@ -249,3 +249,48 @@ async def test_more_changed_households_than_the_cap_make_a_full_run(
     await _import(admin, day(40), other)
     monkeypatch.setattr(detectors, "INELIGIBLE_CHANGED_MAX", 0)
     assert set(await runs.both(TODAY)) == {paid}  # over it: every payment judged again, the cadre's found again
+
+
+async def test_a_registry_that_cannot_say_what_changed_gets_full_runs_and_no_mark(
+    site: Site, admin: Api, engine: AsyncEngine, registry_client: ServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registry not yet upgraded to POST /internal/households/changed (a rolling upgrade: 404, a failed call) still
+    judges every payment (a full run needs only the eligibility), and no mark is kept from such a run."""
+    e = row(site.county, status="not_poor", card_account="6217000000001501")
+    await _import(admin, day(100), e)
+    project_id = await _funded_project(site)
+    paid = await _pay(site, project_id, e, day(3))
+    runs = Runs(engine, registry_client, site.county)
+
+    async def no_route(self: clients.Registry, since: int, *, most: int | None = None) -> Any:
+        raise ServiceUnavailable("the registry answered 404", service="registry")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(clients.Registry, "changed_households", no_route)
+        assert set(await runs.run(TODAY)) == {paid}
+        assert await runs.mark() is None
+        assert set(await runs.run(TODAY)) == {paid}  # again in full: nothing was marked
+    assert set(await runs.both(TODAY)) == {paid}  # the route back: a mark from then on
+    assert await runs.mark() is not None
+
+
+async def test_a_transaction_counter_behind_the_mark_makes_a_full_run(
+    site: Site, admin: Api, engine: AsyncEngine, registry_client: ServiceClient
+) -> None:
+    """The funds database restored into another cluster whose transaction ids are behind the mark: a payment recorded
+    there (back-dated, before the mark's day, to a household that did not change) has an id below the mark's, so an
+    incremental run would never read it; the run sees the counter behind the mark and judges everything."""
+    e = row(site.county, status="not_poor", card_account="6217000000001601")
+    await _import(admin, day(100), e)
+    project_id = await _funded_project(site)
+    runs = Runs(engine, registry_client, site.county)
+    assert await runs.both(TODAY) == {}
+    paid = await _pay(site, project_id, e, day(10))
+    async with runs.sessions() as session:  # the mark as another cluster's counter would leave it: ahead of this one
+        await session.execute(text("UPDATE detector_marks SET read_from = :ahead WHERE detector = :d AND "
+                                   "region_prefix = :p"), {"ahead": 2**62, "d": codes.INELIGIBLE_PAYEE,
+                                                           "p": site.county})
+        await session.commit()
+    assert set(await runs.run(TODAY)) == {paid}
+    kept = await runs.mark()
+    assert kept is not None and kept[1] < 2**62  # and the mark is this cluster's again

@@ -289,6 +289,11 @@ async def test_the_households_changed_since_a_transaction_are_those_whose_standi
 
     bad = await call(stack, "POST", "/internal/households/changed", json={"since": mark, "limit": 0})
     assert bad.status_code == 422
+    # a transaction id past a bigint: 422 on the field, not a failed cast (500); the largest one is an answer
+    past = await call(stack, "POST", "/internal/households/changed", json={"since": 2**63})
+    assert past.status_code == 422 and past.json()["field"] == "since", past.text
+    largest = await call(stack, "POST", "/internal/households/changed", json={"since": 2**63 - 1})
+    assert largest.status_code == 200, largest.text
     person = Principal(id="pm", role="project_manager", region_code=county)
     forbidden = await call(stack, "POST", "/internal/households/changed", json={"since": mark}, principal=person)
     assert forbidden.status_code == 403

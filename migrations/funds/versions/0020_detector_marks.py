@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations.online import build_index, wait_briefly_for_locks
 from services.kernel.schema import XID8
 
 revision: str = "funds_0020_detector_marks"
@@ -40,11 +41,12 @@ def upgrade() -> None:
         sa.Column("written_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("detector", "region_prefix"),
     )
+    wait_briefly_for_locks()  # the column and its default: a brief exclusive lock each, not a rewrite
     op.add_column("disbursements", sa.Column("xid", XID8(), nullable=True))
     op.alter_column("disbursements", "xid", server_default=sa.text("pg_current_xact_id()"))
-    op.create_index("ix_disbursements_xid", "disbursements", ["xid"], unique=False,
-                    postgresql_where=sa.text("xid IS NOT NULL"))
-    op.create_index("ix_disbursements_paid_on", "disbursements", ["paid_on"], unique=False)
+    # after the commit, CONCURRENTLY: payments are recorded and read meanwhile (migrations/online.py)
+    build_index("ix_disbursements_xid", "disbursements", ["xid"], postgresql_where=sa.text("xid IS NOT NULL"))
+    build_index("ix_disbursements_paid_on", "disbursements", ["paid_on"])
 
 
 def downgrade() -> None:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from migrations.online import build_index, rebuild_index
+
 revision: str = "loans_0012_subsidy_report"
 down_revision: str | None = "loans_0011_household_records"
 branch_labels: str | Sequence[str] | None = None
@@ -23,11 +25,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.drop_index("ix_repayments_loan_paid", table_name="loan_repayments")
-    op.create_index("ix_repayments_loan_paid", "loan_repayments", ["loan_id", "paid_on"], unique=False,
-                    postgresql_include=["principal_fen"])
-    op.create_index("ix_balances_county_paid", "loan_balances", ["county_code", "last_paid_on"], unique=False,
-                    postgresql_ops={"county_code": "text_pattern_ops"})
+    # each built CONCURRENTLY (migrations/online.py): repayments and balances are read and written meanwhile
+    rebuild_index("ix_repayments_loan_paid", "loan_repayments", ["loan_id", "paid_on"],
+                  postgresql_include=["principal_fen"])
+    build_index("ix_balances_county_paid", "loan_balances", ["county_code", "last_paid_on"],
+                postgresql_ops={"county_code": "text_pattern_ops"})
     op.execute("ANALYZE loan_repayments")
 
 

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.online import build_index, wait_briefly_for_locks
+
 revision: str = "loans_0013_county_totals"
 down_revision: str | None = "loans_0012_subsidy_report"
 branch_labels: str | Sequence[str] | None = None
@@ -75,7 +77,8 @@ def upgrade() -> None:
         sa.Column("owed_fen", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("county_code", "slot"),
     )
-    op.execute("LOCK TABLE loan_balances IN SHARE ROW EXCLUSIVE MODE")
+    wait_briefly_for_locks()
+    op.execute("LOCK TABLE loan_balances IN SHARE ROW EXCLUSIVE MODE")  # writers wait while it is filled
     op.execute(
         """
         INSERT INTO loan_county_totals (county_code, slot, loans, owing_loans, owed_fen)
@@ -87,8 +90,8 @@ def upgrade() -> None:
     op.execute(TOTALS_FUNCTION)
     for trigger in TOTALS_TRIGGERS:
         op.execute(trigger)
-    op.create_index("ix_balances_issued", "loan_balances", ["issued_on"], unique=False)
     op.execute("ANALYZE loan_county_totals")
+    build_index("ix_balances_issued", "loan_balances", ["issued_on"])  # after the commit, CONCURRENTLY
 
 
 def downgrade() -> None:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.online import build_index, wait_briefly_for_locks
 from services.kernel.schema import XID8
 
 revision: str = "registry_0012_changed_since"
@@ -26,13 +27,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    wait_briefly_for_locks()  # each column and its default: a brief exclusive lock, not a rewrite
     for table in ("household_imports", "household_status_history", "cadre_exceptions"):
         op.add_column(table, sa.Column("xid", XID8(), nullable=True))
         op.alter_column(table, "xid", server_default=sa.text("pg_current_xact_id()"))
-    op.create_index("ix_history_xid", "household_status_history", ["xid"], unique=False,
-                    postgresql_where=sa.text("xid IS NOT NULL"))
-    op.create_index("ix_households_registered_by", "households", ["registered_by"], unique=False,
-                    postgresql_using="brin")
+    # after the commit, CONCURRENTLY: the roster is read and imported meanwhile (migrations/online.py)
+    build_index("ix_history_xid", "household_status_history", ["xid"], postgresql_where=sa.text("xid IS NOT NULL"))
+    build_index("ix_households_registered_by", "households", ["registered_by"], postgresql_using="brin")
 
 
 def downgrade() -> None:
