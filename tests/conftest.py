@@ -16,7 +16,9 @@ import httpx
 import pytest
 
 from services.kernel.db import plain_url
+from services.kernel.http import ServiceClient
 from services.kernel.identity import Principal, sign
+from services.kernel.settings import get_settings
 from tests.stack import Stack, TestDatabase, create_test_database, start_stack, stop_all, workdir
 
 
@@ -89,6 +91,29 @@ class Api:
 
     async def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         return await self.client.request(method, path, headers=self.headers(kw.pop("headers", None)), **kw)
+
+
+ServiceClients = Callable[[str, str], ServiceClient]
+
+
+@pytest.fixture
+async def service_clients(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ServiceClients]:
+    """`make(service, caller)`: the suite's `service` as the `caller` service reaches it (the kernel's client,
+    signing with the suite's secret, counting its calls); every client made is closed after the test."""
+    monkeypatch.setenv("FUNDTRACK_SERVICE_SECRET", stack.secret)
+    get_settings.cache_clear()
+    made: list[ServiceClient] = []
+
+    def make(service: str, caller: str) -> ServiceClient:
+        made.append(ServiceClient(service, stack.service_urls[service], caller=caller))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for client in made:
+            await client.aclose()
+        get_settings.cache_clear()  # the environment is given back by monkeypatch next
 
 
 @pytest.fixture(scope="session")

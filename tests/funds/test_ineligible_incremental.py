@@ -23,8 +23,7 @@ from services.kernel.alerts import DetectorContext
 from services.kernel.db import create_engine, session_factory
 from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient
-from services.kernel.settings import get_settings
-from tests.conftest import Api
+from tests.conftest import Api, ServiceClients
 from tests.funds.site import Site
 from tests.registry.api import IMPORT
 from tests.registry.factory import Row, csv_body, row
@@ -50,16 +49,9 @@ async def engine(database: TestDatabase, stack: Stack) -> AsyncIterator[AsyncEng
 
 
 @pytest.fixture
-async def registry_client(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ServiceClient]:
-    """The registry as the funds service reaches it, signing with the suite's secret."""
-    monkeypatch.setenv("FUNDTRACK_SERVICE_SECRET", stack.secret)
-    get_settings.cache_clear()
-    client = ServiceClient("registry", stack.service_urls["registry"], caller="funds")
-    try:
-        yield client
-    finally:
-        await client.aclose()
-        get_settings.cache_clear()
+def registry_client(service_clients: ServiceClients) -> ServiceClient:
+    """The registry as the funds service reaches it."""
+    return service_clients("registry", "funds")
 
 
 class Runs:

@@ -22,7 +22,7 @@ from services.kernel.db import create_engine, session_factory
 from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient
 from services.kernel.identity import Principal
-from services.kernel.settings import get_settings
+from tests.conftest import ServiceClients
 from tests.funds.site import Site
 from tests.funds.test_input_obligations import declare
 from tests.projects.factory import project_in
@@ -44,16 +44,9 @@ async def funds_session(database: TestDatabase, stack: Stack) -> AsyncIterator[A
 
 
 @pytest.fixture
-async def projects_client(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ServiceClient]:
-    """The projects service as the funds service reaches it, signing with the suite's secret."""
-    monkeypatch.setenv("FUNDTRACK_SERVICE_SECRET", stack.secret)
-    get_settings.cache_clear()
-    client = ServiceClient("projects", stack.service_urls["projects"], caller="funds")
-    try:
-        yield client
-    finally:
-        await client.aclose()
-        get_settings.cache_clear()  # the environment is given back by monkeypatch next
+def projects_client(service_clients: ServiceClients) -> ServiceClient:
+    """The projects service as the funds service reaches it."""
+    return service_clients("projects", "funds")
 
 
 async def _more_projects(site: Site, made: list[tuple[str, str]], up_to: int) -> None:
