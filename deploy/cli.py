@@ -47,19 +47,22 @@ def _repair_summaries(_: argparse.Namespace) -> int:
 
     import asyncpg
 
+    from deploy.doctor import repair_loan_totals
     from services.funds.repository import summaries
     from services.kernel.db import plain_url
 
-    async def repair(url: str) -> int:
+    async def repair(url: str) -> tuple[int, int]:
         conn = await asyncpg.connect(plain_url(url))
         try:
-            return await summaries.repair(conn)
+            return await summaries.repair(conn), await repair_loan_totals(conn)
         finally:
             await conn.close()
 
     url, embedded = supervisor.prepare_database(supervisor.data_dir())
     try:
-        supervisor.say(f"{asyncio.run(repair(url))} accounts' latest inflow or outflow dates moved to their transfers'")
+        accounts, totals = asyncio.run(repair(url))
+        supervisor.say(f"{accounts} accounts' latest inflow or outflow dates moved to their transfers'")
+        supervisor.say(f"{totals} rows of the loans' county totals set to their balances'")
     finally:
         if embedded is not None:
             embedded.stop()
@@ -113,7 +116,8 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "repair-summaries",
         help="move the funds accounts' latest inflow and outflow dates that fell behind their transfers (after an "
-        "upgrade that added one; `fundtrack doctor` says when)",
+        "upgrade that added one), and set the loans' county totals to their balances again (after the trigger was "
+        "bypassed); `fundtrack doctor` says when",
     ).set_defaults(run=_repair_summaries)
     commands.add_parser("admin-token", help="print the built-in admin's bearer token").set_defaults(run=_admin_token)
     add_user.add_command(commands)

@@ -29,6 +29,7 @@ from services.kernel.errors import Problem
 from services.kernel.evidence_config import EvidenceSettings, open_store
 from services.kernel.settings import DEV_SECRET
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA, SERVICES
+from services.loans.models import TOTALS_REPAIR
 from services.loans.repository import county_totals_differing
 
 Level = Literal["ok", "warn", "fail"]
@@ -237,7 +238,8 @@ def judge_loan_totals(differing: int) -> list[Finding]:
         return [Finding("loans county totals", "ok", "each county's kept totals are its balances'")]
     return [Finding("loans county totals", "fail",
                     f"{differing} counties' kept loans, loans owing or principal owed differ from their balances (the "
-                    "trigger on loans.loan_balances disabled or bypassed): the outstanding report is wrong for them")]
+                    "trigger on loans.loan_balances disabled or bypassed): the outstanding report is wrong for them; "
+                    "run `fundtrack repair-summaries`")]
 
 
 async def loan_totals_drift(conn: asyncpg.Connection) -> int:
@@ -249,6 +251,15 @@ async def loan_totals_drift(conn: asyncpg.Connection) -> int:
         await conn.execute("SET LOCAL search_path = loans")
         count: int = await conn.fetchval(f"SELECT count(*) FROM ({statement}) d")  # noqa: S608 (our own statement)
     return count
+
+
+async def repair_loan_totals(conn: asyncpg.Connection) -> int:
+    """Set every county's kept totals to its balances' again (models.TOTALS_REPAIR, `fundtrack repair-summaries`);
+    how many rows it wrote (0 when none had drifted)."""
+    async with conn.transaction():
+        await conn.execute("SET LOCAL search_path = loans")
+        *_, done = [await conn.execute(statement) for statement in TOTALS_REPAIR]
+    return int(done.split()[-1])
 
 
 def judge_schema_usage(usage: Sequence[tuple[str, str]]) -> list[Finding]:

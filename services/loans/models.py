@@ -184,11 +184,14 @@ class CountyTotal(SQLModel, table=True):
     owed_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+# The slot of a loan's row among its county's eight (the trigger's and the repair's).
+TOTALS_SLOT = "hashtext(loan_id) & 7"
+
 # The change of each statement on loan_balances, added to the totals: its new rows counted in, its old rows out, per
 # county and slot, in key order (two bulk writers lock slots in one order), the
 # slots a statement leaves unchanged (an extension, an interest-only repayment) not written at all. The search_path
 # is the schema's, whoever's session writes the balance; a TRUNCATE of the balances empties the totals.
-TOTALS_FUNCTION = """
+TOTALS_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION loan_county_totals_kept() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
         DECLARE
             changed text := CASE TG_OP
@@ -202,7 +205,7 @@ CREATE OR REPLACE FUNCTION loan_county_totals_kept() RETURNS trigger LANGUAGE pl
             END IF;
             EXECUTE format($q$
                 INSERT INTO loan_county_totals AS t (county_code, slot, loans, owing_loans, owed_fen)
-                SELECT county_code, hashtext(loan_id) & 7, sum(sign), sum(sign * (repaid_fen < amount_fen)::int),
+                SELECT county_code, {TOTALS_SLOT}, sum(sign), sum(sign * (repaid_fen < amount_fen)::int),
                        sum(sign * (amount_fen - repaid_fen))
                 FROM (%s) c
                 GROUP BY 1, 2
@@ -226,6 +229,30 @@ TOTALS_TRIGGERS = (
     "FOR EACH STATEMENT EXECUTE FUNCTION loan_county_totals_kept()",
 )
 after_create(table_of(Balance), TOTALS_FUNCTION, *TOTALS_TRIGGERS)
+
+# `fundtrack repair-summaries`: every county's totals set to its balances' again, after `fundtrack doctor` found
+# them drifted (the trigger disabled or bypassed by hand). The writers of balances wait while it runs (SHARE: no
+# balance changes between its read and its write, and a writer's trigger runs after it, on the repaired rows;
+# seconds at millions); a row is set, never deleted (a slot none of the county's loans has any more is set to
+# zeros); only the rows that differ are written, and their number is the command's answer. In the loans schema.
+TOTALS_REPAIR = (
+    "LOCK TABLE loan_balances IN SHARE MODE",
+    f"""
+    INSERT INTO loan_county_totals AS t (county_code, slot, loans, owing_loans, owed_fen)
+    SELECT coalesce(r.county_code, k.county_code), coalesce(r.slot, k.slot), coalesce(r.loans, 0),
+           coalesce(r.owing_loans, 0), coalesce(r.owed_fen, 0)
+    FROM (
+        SELECT county_code, {TOTALS_SLOT} AS slot, count(*) AS loans,
+               count(*) FILTER (WHERE repaid_fen < amount_fen) AS owing_loans, sum(amount_fen - repaid_fen) AS owed_fen
+        FROM loan_balances GROUP BY 1, 2
+    ) r FULL JOIN loan_county_totals k ON k.county_code = r.county_code AND k.slot = r.slot
+    ORDER BY 1, 2
+    ON CONFLICT (county_code, slot) DO UPDATE
+        SET loans = excluded.loans, owing_loans = excluded.owing_loans, owed_fen = excluded.owed_fen
+        WHERE (t.loans, t.owing_loans, t.owed_fen) IS DISTINCT FROM (excluded.loans, excluded.owing_loans,
+                                                                     excluded.owed_fen)
+    """,
+)
 
 
 def _created_at() -> Column[Any]:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from deploy.doctor import loan_totals_drift
+from deploy.doctor import loan_totals_drift, repair_loan_totals
 from services.kernel.db import plain_url
 from services.loans import repository
 from services.loans.models import Balance, CountyTotal
@@ -105,6 +105,44 @@ async def test_a_drifted_totals_row_is_seen_by_the_check_and_the_doctor(
         await drifted.rollback()
         assert await loan_totals_drift(conn) == 0
     finally:
+        await conn.close()
+
+
+async def test_the_repair_sets_drifted_totals_to_their_balances_and_writes_nothing_else(
+    lender: Api, seed: Seed, county: str, database: TestDatabase
+) -> None:
+    """`fundtrack repair-summaries` (deploy/doctor.py `repair_loan_totals`): a county's slot drifted, a slot of a
+    county no balance has, and a county's slot missing are each set to the balances' figures; the other rows are
+    not written; a second repair writes nothing."""
+    await loan_of(lender, seed)
+    conn = await asyncpg.connect(plain_url(database.url))
+    try:
+        assert await repair_loan_totals(conn) == 0
+        async with conn.transaction():  # as a bypassed trigger would leave them: committed
+            await conn.execute("SET LOCAL search_path = loans")
+            slot = await conn.fetchval("SELECT slot FROM loan_county_totals WHERE county_code = $1 AND loans > 0 "
+                                       "ORDER BY slot LIMIT 1", county)
+            await conn.execute("UPDATE loan_county_totals SET owed_fen = owed_fen + 7 WHERE county_code = $1 "
+                               "AND slot = $2", county, slot)
+            await conn.execute("INSERT INTO loan_county_totals VALUES ('999999', 3, 2, 1, 500)")
+        assert await loan_totals_drift(conn) == 2
+        xmins = dict(await conn.fetch("SELECT (county_code, slot)::text, xmin::text FROM loans.loan_county_totals"))
+        assert await repair_loan_totals(conn) == 2
+        assert await loan_totals_drift(conn) == 0
+        after = dict(await conn.fetch("SELECT (county_code, slot)::text, xmin::text FROM loans.loan_county_totals"))
+        rewritten = {k for k in after if after[k] != xmins.get(k)}
+        assert rewritten == {f"({county},{slot})", "(999999,3)"}
+        assert await conn.fetchrow("SELECT loans, owing_loans, owed_fen FROM loans.loan_county_totals "
+                                   "WHERE county_code = '999999'") == (0, 0, 0)
+        async with conn.transaction():  # a county's slot gone: inserted again
+            await conn.execute("DELETE FROM loans.loan_county_totals WHERE county_code = $1 AND slot = $2",
+                               county, slot)
+        assert await loan_totals_drift(conn) == 1
+        assert await repair_loan_totals(conn) == 1
+        assert await loan_totals_drift(conn) == 0
+        assert await repair_loan_totals(conn) == 0
+    finally:
+        await conn.execute("DELETE FROM loans.loan_county_totals WHERE county_code = '999999'")  # the test's own
         await conn.close()
 
 

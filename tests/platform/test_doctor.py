@@ -252,3 +252,4 @@ async def test_the_repair_command_runs_on_the_database_and_says_how_many_it_move
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 accounts' latest inflow or outflow dates moved to their transfers'" in done.stderr, done.stderr
+    assert "0 rows of the loans' county totals set to their balances'" in done.stderr, done.stderr
