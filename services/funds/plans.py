@@ -159,10 +159,13 @@ async def report(session: AsyncSession, *, principal: Principal, plan_id: str, b
     """F16: the latest version is reported to the city and province, once; from then on it is the plan in force."""
     plan = await _own_plan(session, principal=principal, plan_id=plan_id)
     check_county_office(principal, plan.county_code)
+    # the plan's year exclusive, before anything is read: no arrangement of the year under way (each holds it shared
+    # from its F15 check to its commit), and one that waits for this report is judged on what it puts in force
+    await repository.hold_plan_year(session, county_code=plan.county_code, fiscal_year=plan.fiscal_year, shared=False)
     found = await repository.versions(session, county_code=plan.county_code, plan_id=plan.id)
     reported = {int(v[0].version) for v in found if v[1] is not None}
     plan_rules.check_reportable(version=body.version, latest=len(found), reported=body.version in reported)
-    await _check_still_covers(session, plan=plan, version=body.version, in_force=max(reported, default=None))
+    await _check_still_covers(session, plan=plan, version=body.version)
     try:
         await repository.insert_report(session, county_code=plan.county_code, plan_id=plan.id, version=body.version,
                                        reported_on=body.reported_on or clock.today(), created_by=principal.id,
@@ -172,15 +175,11 @@ async def report(session: AsyncSession, *, principal: Principal, plan_id: str, b
     return await read_plan(session, plan)
 
 
-async def _check_still_covers(session: AsyncSession, *, plan: Plan, version: int, in_force: int | None) -> None:
-    """F16 at the report: the version about to be in force still covers what the year arranged, arrangements made
-    under the version in force since it was filed included. The projects of both versions are locked first, so no
-    arrangement to them lands between this check and the report."""
+async def _check_still_covers(session: AsyncSession, *, plan: Plan, version: int) -> None:
+    """F16 at the report (its plan's year held): the version about to be in force still covers what the year
+    arranged, arrangements made under the version in force since it was filed included."""
     planned = await repository.planned(session, county_code=plan.county_code, plan_id=plan.id, version=version,
                                        kind="project")
-    before = {} if in_force is None else await repository.planned(
-        session, county_code=plan.county_code, plan_id=plan.id, version=in_force, kind="project")
-    await repository.lock_projects(session, [*planned, *before])
     arranged = await _arranged_by_project(session, county_code=plan.county_code, fiscal_year=plan.fiscal_year)
     plan_rules.check_covers_arranged(sorted(planned.items()), arranged=arranged)
 
@@ -228,8 +227,10 @@ def _ancestors(county_code: str) -> list[str]:
 async def check_arrangement(session: AsyncSession, *, county_code: str, project_id: str, on: date,
                             amount_fen: int) -> None:
     """F15 at an arrangement (called with the project's ledger row locked, so the year's arrangements to it cannot
-    change under the check): within the plan in force for the county and the arrangement's year (its date's)."""
+    change under the check, and holding the plan's year shared until it commits, so the plan in force cannot change
+    under it either): within the plan in force for the county and the arrangement's year (its date's)."""
     year = on.year
+    await repository.hold_plan_year(session, county_code=county_code, fiscal_year=year, shared=True)
     _, counties = await load_reference(session, sources=[], counties=[county_code])
     pilot = bool(counties.get(county_code, {}).get("integration_pilot"))
     declared = pilot and await repository.obligation_declared(

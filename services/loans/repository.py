@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
+from services.kernel import locks
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, in_region, within
 from services.loans import problems
@@ -295,7 +296,7 @@ async def lock_household(session: AsyncSession, household_id: str) -> None:
     """Serialise originations for one household until the transaction ends, so two concurrent loans cannot both
     pass the household cap (L4)."""
     key = f"loans:household:{household_id}"
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    await locks.hold(session, key)
 
 
 async def add(
@@ -670,7 +671,7 @@ def county_totals_differing() -> Select[*tuple[Any, ...]]:
 async def lock_named(session: AsyncSession, key: str) -> None:
     """Serialise, until the transaction ends, the requests naming `key` (a fund: the loans it backs, L7; a claim:
     its decision and recoveries, L9)."""
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"loans:{key}", 0))))
+    await locks.hold(session, f"loans:{key}")
 
 
 async def fund_for(session: AsyncSession, county_code: str, bank_name: str) -> RiskFund | None:

@@ -11,6 +11,7 @@ from sqlalchemy import Date, and_, cast, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.kernel import locks
 from services.kernel.clock import CHINA
 from services.kernel.identity import Principal
 from services.kernel.models import Alert, AlertEvent
@@ -35,13 +36,13 @@ async def lock_county(session: AsyncSession, county_code: str) -> None:
     """Serialise the rate declarations and claims of a county until the transaction ends: two claims (or two
     declarations) at once cannot both pass the overlap checks (L11, L12)."""
     key = f"loans:subsidy:{county_code}"
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    await locks.hold(session, key)
 
 
 async def lock_claim(session: AsyncSession, claim_id: str) -> None:
     """Serialise the decisions on one claim (L13)."""
     key = f"loans:subsidy-claim:{claim_id}"
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    await locks.hold(session, key)
 
 
 async def rates_of(session: AsyncSession, *, prefix: str) -> Sequence[SubsidyRate]:

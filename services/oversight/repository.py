@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.kernel import locks
 from services.kernel.models import Alert
 from services.kernel.scope import within
 from services.oversight.models import (
@@ -29,7 +30,7 @@ async def lock_alerts(session: AsyncSession, refs: Sequence[tuple[str, str]]) ->
     (no deadlock), so that O2's check sees a case another request opened from one of them meanwhile."""
     for service, alert_id in sorted(set(refs)):
         key = f"oversight:alert:{service}:{alert_id}"
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+        await locks.hold(session, key)
 
 
 async def lock_reversals(session: AsyncSession, reversal_ids: Sequence[str]) -> None:
@@ -37,7 +38,7 @@ async def lock_reversals(session: AsyncSession, reversal_ids: Sequence[str]) -> 
     so that O10's one-case check sees a rectification another request made meanwhile."""
     for reversal_id in sorted(set(reversal_ids)):
         key = f"oversight:reversal:{reversal_id}"
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+        await locks.hold(session, key)
 
 
 async def cases_naming_reversals(

@@ -286,3 +286,43 @@ async def test_f16_a_version_reported_after_arrangements_still_covers_them(site:
     assert fixed.status_code == 201, fixed.text
     reported = await w.fin_pilot.post(f"/funds/plans/{plan['id']}/report", json={"version": 3})
     assert reported.status_code == 200 and reported.json()["version_in_force"] == 3, reported.text
+
+
+async def test_f16_a_report_waits_for_a_first_arrangement_under_way_and_then_judges_it(
+    site: Site, db: asyncpg.Pool
+) -> None:
+    """A project's first arrangement creates its ledger row, so no row lock can hold it off a report of the year's
+    plan: the report must not judge the year while one is under way, nor the arrangement pass on the plan the report
+    replaces. Here the arrangement (200,000 under version 1's 300,000) is held inside its transaction, after its F15
+    check, by a test trigger; version 2 (150,000) is reported meanwhile: it waits for the arrangement, then sees it
+    and is refused (PLAN_BELOW_ARRANGED). Without the wait both were accepted: 200,000 arranged under a plan in
+    force of 150,000."""
+    w = site.world
+    a = await site.project("approved")
+    plan = await file_plan(site, {a: 300_000})
+    lower = await w.fin_pilot.post(f"/funds/plans/{plan['id']}/adjustments",
+                                   json=lines({a: 150_000}, site, reason="压减"))
+    assert lower.status_code == 201, lower.text
+    await db.execute(f"""
+        CREATE FUNCTION funds.test_hold_arrangement() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$;
+        CREATE TRIGGER test_hold_arrangement AFTER INSERT ON funds.arrangements FOR EACH ROW
+            WHEN (NEW.project_id = '{a}') EXECUTE FUNCTION funds.test_hold_arrangement();
+    """)
+    try:
+        arranging = asyncio.create_task(arrange(site, a, 200_000))
+        for _ in range(100):  # until the arrangement is held in its transaction, its F15 check made
+            if await db.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'"):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the arrangement never reached the trigger")
+        reported = await w.fin_pilot.post(f"/funds/plans/{plan['id']}/report", json={"version": 2})
+        arranged = await arranging
+    finally:
+        await db.execute("DROP TRIGGER test_hold_arrangement ON funds.arrangements; "
+                         "DROP FUNCTION funds.test_hold_arrangement()")
+    assert arranged.status_code == 201, arranged.text
+    assert reported.status_code == 422, reported.text
+    assert reported.json()["code"] == codes.PLAN_BELOW_ARRANGED
+    assert (await w.inspector.get(f"/funds/plans/{plan['id']}")).json()["version_in_force"] == 1

@@ -6,18 +6,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import DisbursementBasis, SubsidyStandard
+from services.kernel import locks
 from services.kernel.scope import within
 
 
 async def lock(session: AsyncSession, key: str) -> None:
     """Serialise the payments that share `key` (a contract, a household's subsidy category) until the transaction
     ends, so two concurrent payments cannot both pass what is left."""
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"funds:basis:{key}", 0))))
+    await locks.hold(session, f"funds:basis:{key}")
 
 
 _CONTRACT_PAID = text(

@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.funds.models import Obligation, Plan, PlanLine, PlanReport, PlanVersion, ProjectLedger
+from services.funds.models import Obligation, Plan, PlanLine, PlanReport, PlanVersion
 from services.funds.repository.unique import Duplicate
+from services.kernel import locks
 
 
 async def insert_plan(session: AsyncSession, **values: Any) -> None:
@@ -164,11 +165,10 @@ async def execution(session: AsyncSession, *, county_code: str, fiscal_year: int
     return list(await session.execute(_EXECUTION, params))
 
 
-async def lock_projects(session: AsyncSession, project_ids: Sequence[str]) -> None:
-    """Lock the ledger rows of these projects (those arranged to so far), in id order: an arrangement locks its
-    project's row first (F4, F15), so none of them changes while a version is judged against what they received."""
-    statement = (
-        select(col(ProjectLedger.project_id)).where(col(ProjectLedger.project_id).in_(sorted(set(project_ids))))
-        .order_by(col(ProjectLedger.project_id)).with_for_update()
-    )
-    await session.execute(statement)
+async def hold_plan_year(session: AsyncSession, *, county_code: str, fiscal_year: int, shared: bool) -> None:
+    """F15/F16: the county's plan of a year and its arrangements, until the transaction ends. An arrangement holds it
+    shared (arrangements go on side by side: each is kept within its project's plan by its ledger row's lock), a
+    report exclusive: it judges what the year arranged with none under way, and an arrangement that waited for it is
+    judged on the version it put in force. A row lock could not do it: a project's first arrangement writes its
+    ledger row, which nothing else can lock before it commits."""
+    await locks.hold(session, f"funds:plan:{county_code}:{fiscal_year}", shared=shared)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import RiskFundMove, Transfer
+from services.kernel import locks
 
 
 async def lock_move(session: AsyncSession, move_id: str) -> None:
     """Serialise the calls naming one move id until the transaction ends: a repeated call waits for the first and
     then finds its move (never a second one)."""
     key = f"funds:risk_move:{move_id}"
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    await locks.hold(session, key)
 
 
 async def move_of(session: AsyncSession, county_code: str, move_id: str) -> RiskFundMove | None:

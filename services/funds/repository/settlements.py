@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import ClaimSettlement
+from services.kernel import locks
 
 
 async def lock_key(session: AsyncSession, county_code: str, payment_key: str) -> None:
     """Serialise the payment and the voiding of one claim until the transaction ends: the second waits, then finds
     what the first settled (the key is unique too: two settlements of one claim cannot both be recorded)."""
     key = f"funds:settlement:{county_code}:{payment_key}"
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    await locks.hold(session, key)
 
 
 async def settlement_of(session: AsyncSession, county_code: str, payment_key: str) -> ClaimSettlement | None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import SubsidyPayment
+from services.kernel import locks
 
 
 async def lock_claim(session: AsyncSession, claim_id: str) -> None:
     """Serialise the payments of one claim: a second request waits, then finds the first's payment."""
     key = f"funds:subsidy-claim:{claim_id}"
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    await locks.hold(session, key)
 
 
 async def payment_of(session: AsyncSession, *, county_code: str, claim_id: str) -> SubsidyPayment | None:
