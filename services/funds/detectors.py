@@ -109,11 +109,34 @@ async def growth_below_average(ctx: DetectorContext) -> list[AlertDraft]:
     ]
 
 
+# More groups touched since the mark than this (a county's payments re-recorded, a year's reversals back-dated): a
+# full run, one ordered pass over every payment, rather than a list of groups of that size in one statement
+DUPLICATE_TOUCHED_MAX = 50_000
+
+
+async def _groups_to_judge(ctx: DetectorContext, since: marks.Mark | None) -> list[disbursements.Group] | None:
+    """F8 incremental (D1): the groups whose pairing a run following `since` must judge again (None: every payment,
+    a full run). A payment's finding depends only on the live payments of its group (payee, project, amount) on or
+    before it, and those change as of a later day only where a payment or reversal was recorded since the mark
+    (back-dated too) or is dated after the mark's day and on or before this run's."""
+    if since is None:
+        return None
+    touched = await disbursements.touched_groups(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of,
+                                                 recorded_from=since.read_from, last_as_of=since.as_of,
+                                                 most=DUPLICATE_TOUCHED_MAX)
+    return None if len(touched) > DUPLICATE_TOUCHED_MAX else touched
+
+
 @registry.register(codes.DUPLICATE_PAYMENT)
 async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
-    """The same payee paid the same amount for the same project twice within 30 days (虚报冒领, F8/F10)."""
+    """The same payee paid the same amount for the same project twice within 30 days (虚报冒领, F8/F10): a payment
+    against the nearest earlier live one of its group. Incremental (D1, F8 incremental): a run following the scope's
+    mark pairs again only the groups touched since (`_groups_to_judge`); nothing touched, it reads no payment."""
+    run = await marks.begin(ctx, codes.DUPLICATE_PAYMENT)
+    groups = await _groups_to_judge(ctx, run.since)
     rows = await disbursements.repeated(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of,
-                                        days=codes.DUPLICATE_PAYMENT_DAYS)
+                                        days=codes.DUPLICATE_PAYMENT_DAYS, groups=groups)
+    await marks.finish(ctx.session, run)
     return [
         AlertDraft(
             type=codes.DUPLICATE_PAYMENT, severity="high", region_code=r.county_code, subject_kind="disbursement",
