@@ -131,7 +131,8 @@ async def _groups_to_judge(ctx: DetectorContext, since: marks.Mark | None) -> li
 async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
     """The same payee paid the same amount for the same project twice within 30 days (虚报冒领, F8/F10): a payment
     against the nearest earlier live one of its group. Incremental (D1, F8 incremental): a run following the scope's
-    mark pairs again only the groups touched since (`_groups_to_judge`); nothing touched, it reads no payment."""
+    mark pairs again only the groups touched since (`_groups_to_judge`); nothing touched, only the index ranges past
+    the mark are read, and no payment paired."""
     run = await marks.begin(ctx, codes.DUPLICATE_PAYMENT)
     groups = await _groups_to_judge(ctx, run.since)
     rows = await disbursements.repeated(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of,
