@@ -13,8 +13,9 @@ Then it times, calling the funds code the routes call (services/funds/reports.py
 service's own SQLAlchemy engine): the progress report for a county, a city and the province, growth, the trace of a
 province → city allocation (time and the peak RSS it adds), and each funds detector as POST /alerts/scan runs them.
 INELIGIBLE_PAYEE asks a stand-in registry (every household eligible; `--registry-ms` per call of 1,000 to stand for
-the registry's own work and the HTTP hop; no household changed), counting the calls; then it runs twice more, the
-first full with its mark kept, the second as the next nightly run would, incremental (docs/rules.md D1). Beside
+the registry's own work and the HTTP hop; no household changed), counting the calls; then it and DUPLICATE_PAYMENT
+run three times more each: full with the mark kept, as the next run of the same day would (nothing new), and as the
+next night's would after a day's payments, incremental (docs/rules.md D1; `incremental_runs`). Beside
 them, the raw-PostgreSQL baseline of the same run: a plain full read of the transfers and of the disbursements (the
 floor of anything computed from all the facts). A step longer than `--timeout` seconds is cancelled by the server
 (statement_timeout) and reported so.
@@ -373,37 +374,56 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
         scan["gateway_calls"] = gateway.calls
         scan["registry_items"] = registry.items
         results["detectors"] = scan
-        # INELIGIBLE_PAYEE incremental (issue #20, docs/rules.md D1): a first run with no mark (full) kept; the next
-        # one as of the same day (nothing recorded since); then the next night's, as of the next day, after a day's
-        # payments (copies of recent household payments, paid the next day) and CHANGED_HOUSEHOLDS households
-        # the registry says changed, in a transaction rolled back (the database is left as loaded)
-        incremental: dict[str, Any] = {}
-        steps = (("first run (full), its mark kept", AS_OF, False),
-                 ("next run, nothing new (incremental)", AS_OF, False),
-                 (f"next day's run, {DAY_PAYMENTS} payments and {CHANGED_HOUSEHOLDS} households changed "
-                  "(incremental)", AS_OF + timedelta(days=1), True))
-        for label, as_of, next_day in steps:
-            calls, recorded = registry.calls, 0
-            async with sessions() as session:
-                await session.execute(text(limit))
-                if next_day:
-                    await session.execute(text(NEXT_DAY_PAYMENTS), {"on": AS_OF, "next": as_of, "n": DAY_PAYMENTS})
-                    recorded = (await session.execute(text(
-                        "SELECT count(*) FROM disbursements WHERE paid_on = :next"), {"next": as_of})).scalar_one()
-                    registry.changed = list((await session.execute(text(
-                        "SELECT payee_id FROM disbursements WHERE payee_kind = 'household' GROUP BY payee_id "
-                        "ORDER BY md5(payee_id) LIMIT :n"), {"n": CHANGED_HOUSEHOLDS})).scalars())
-                ctx = DetectorContext(session=session, as_of=as_of, state=state)
-                await timed(label, incremental, lambda c=ctx: detectors.ineligible_payee(c),  # type: ignore[misc]
-                            lambda found: {"alerts": len(found)})
-                await (session.rollback() if next_day else session.commit())
-            incremental[label].update(eligibility_calls=registry.calls - calls, payments_recorded=recorded)
-            registry.changed = []
-        incremental["changed_calls"] = registry.changed_calls
-        results["ineligible_payee_incremental"] = incremental
+        # the incremental detectors (issue #20, docs/rules.md D1): INELIGIBLE_PAYEE (F10), DUPLICATE_PAYMENT (F8)
+        results["ineligible_payee_incremental"] = await incremental_runs(
+            sessions, limit, state, detectors.ineligible_payee, CHANGED_HOUSEHOLDS)
+        results["ineligible_payee_incremental"]["changed_calls"] = registry.changed_calls
+        results["duplicate_payment_incremental"] = await incremental_runs(
+            sessions, limit, state, detectors.duplicate_payment, 0)
     finally:
         await engine.dispose()
     return results
+
+
+async def incremental_runs(sessions: Any, limit: str, state: Any, detector: Any, changed: int) -> dict[str, Any]:
+    """An incremental detector's runs (docs/rules.md D1): a first one with no mark (full) kept; the next one as of the
+    same day (nothing recorded since); then the next night's, as of the next day, after a day's payments (copies of
+    recent household payments, paid the next day: each repeats the one it copies, DUPLICATE_PAYMENT) and `changed`
+    households the stand-in registry says changed, in a transaction rolled back (the database is left as loaded).
+    Each with the rows it read of the payments and reversals (pg_stat_xact_user_tables: the leader's only, not those
+    a parallel worker read, so a full run's figure is short of what it read)."""
+    from sqlalchemy import text
+
+    from services.kernel.alerts import DetectorContext
+
+    registry = state.clients["registry"]
+    rows_read = text("SELECT relname, seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables "
+                     "WHERE relname IN ('disbursements', 'reversals')")
+    runs: dict[str, Any] = {}
+    next_day = f"next day's run, {DAY_PAYMENTS} payments" + (f" and {changed} households" if changed else "")
+    steps = (("first run (full), its mark kept", AS_OF, False), ("next run, nothing new (incremental)", AS_OF, False),
+             (f"{next_day} changed (incremental)", AS_OF + timedelta(days=1), True))
+    for label, as_of, tomorrow in steps:
+        calls, recorded = registry.calls, 0
+        async with sessions() as session:
+            await session.execute(text(limit))
+            if tomorrow:
+                await session.execute(text(NEXT_DAY_PAYMENTS), {"on": AS_OF, "next": as_of, "n": DAY_PAYMENTS})
+                recorded = (await session.execute(text(
+                    "SELECT count(*) FROM disbursements WHERE paid_on = :next"), {"next": as_of})).scalar_one()
+                registry.changed = list((await session.execute(text(
+                    "SELECT payee_id FROM disbursements WHERE payee_kind = 'household' GROUP BY payee_id "
+                    "ORDER BY md5(payee_id) LIMIT :n"), {"n": changed})).scalars())
+            before = dict((await session.execute(rows_read)).tuples().all())
+            ctx = DetectorContext(session=session, as_of=as_of, state=state)
+            await timed(label, runs, lambda c=ctx: detector(c),  # type: ignore[misc]
+                        lambda found: {"alerts": len(found)})
+            after = dict((await session.execute(rows_read)).tuples().all())
+            await (session.rollback() if tomorrow else session.commit())
+        runs[label].update(eligibility_calls=registry.calls - calls, payments_recorded=recorded,
+                           rows_read={t: int(n) - int(before.get(t, 0)) for t, n in after.items()})
+        registry.changed = []
+    return runs
 
 
 def reads() -> list[Read]:

@@ -58,6 +58,14 @@ def test_the_province_funds_bench_runs() -> None:
     assert incremental["next run, nothing new (incremental)"]["eligibility_calls"] == 0
     [next_day] = [v for k, v in incremental.items() if k.startswith("next day's run")]
     assert next_day["eligibility_calls"] >= 1 and "failed" not in next_day
+    # DUPLICATE_PAYMENT's too: nothing new, nothing found; the next night's copies (none at this scale) each repeat
+    # the payment it copies
+    duplicates = results["duplicate_payment_incremental"]
+    first, nothing = duplicates["first run (full), its mark kept"], duplicates["next run, nothing new (incremental)"]
+    assert first["alerts"] == scan["DUPLICATE_PAYMENT"]["alerts"] and nothing["alerts"] == 0
+    assert nothing["rows_read"]["disbursements"] < first["rows_read"]["disbursements"]
+    [next_day] = [v for k, v in duplicates.items() if k.startswith("next day's run")]
+    assert next_day["alerts"] >= next_day["payments_recorded"] and "failed" not in next_day
     # every documented funds GET, through the gateway by a key of its jurisdiction: each answered as it should
     routes = {row["path"] for row in results["gateway"]}
     assert {"/funds/allocations?limit=50", "/funds/reports/progress?region=430000&as_of=2026-11-30",

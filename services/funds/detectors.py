@@ -109,11 +109,35 @@ async def growth_below_average(ctx: DetectorContext) -> list[AlertDraft]:
     ]
 
 
+# More groups touched since the mark than this (a county's payments re-recorded, a year's reversals back-dated): a
+# full run, one ordered pass over every payment, rather than a list of groups of that size in one statement
+DUPLICATE_TOUCHED_MAX = 50_000
+
+
+async def _groups_to_judge(ctx: DetectorContext, since: marks.Mark | None) -> list[disbursements.Group] | None:
+    """F8 incremental (D1): the groups whose pairing a run following `since` must judge again (None: every payment,
+    a full run). A payment's finding depends only on the live payments of its group (payee, project, amount) on or
+    before it, and those change as of a later day only where a payment or reversal was recorded since the mark
+    (back-dated too) or is dated after the mark's day and on or before this run's."""
+    if since is None:
+        return None
+    touched = await disbursements.touched_groups(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of,
+                                                 recorded_from=since.read_from, last_as_of=since.as_of,
+                                                 most=DUPLICATE_TOUCHED_MAX)
+    return None if len(touched) > DUPLICATE_TOUCHED_MAX else touched
+
+
 @registry.register(codes.DUPLICATE_PAYMENT)
 async def duplicate_payment(ctx: DetectorContext) -> list[AlertDraft]:
-    """The same payee paid the same amount for the same project twice within 30 days (虚报冒领, F8/F10)."""
+    """The same payee paid the same amount for the same project twice within 30 days (虚报冒领, F8/F10): a payment
+    against the nearest earlier live one of its group. Incremental (D1, F8 incremental): a run following the scope's
+    mark pairs again only the groups touched since (`_groups_to_judge`); nothing touched, only the index ranges past
+    the mark are read, and no payment paired."""
+    run = await marks.begin(ctx, codes.DUPLICATE_PAYMENT)
+    groups = await _groups_to_judge(ctx, run.since)
     rows = await disbursements.repeated(ctx.session, prefix=ctx.region_prefix, as_of=ctx.as_of,
-                                        days=codes.DUPLICATE_PAYMENT_DAYS)
+                                        days=codes.DUPLICATE_PAYMENT_DAYS, groups=groups)
+    await marks.finish(ctx.session, run)
     return [
         AlertDraft(
             type=codes.DUPLICATE_PAYMENT, severity="high", region_code=r.county_code, subject_kind="disbursement",
@@ -135,16 +159,15 @@ INELIGIBLE_CHANGED_MAX = 50_000
 NO_TRANSACTION_YET = 2**62  # asked what changed since it, the registry answers nothing but its own transaction
 
 
-async def _what_changed(ctx: DetectorContext, mark: marks.Mark | None,
-                        read_from: int) -> tuple[disbursements.Since | None, int | None]:
+async def _what_changed(ctx: DetectorContext,
+                        mark: marks.Mark | None) -> tuple[disbursements.Since | None, int | None]:
     """What a run following `mark` must judge again (None: everything, a full run), and the registry's transaction
     from which to ask next time (asked first, before any eligibility: a change the eligibility reads could not see
     is at or after it; None: the registry did not say, and this run keeps no mark). A full run asks only for that
     transaction (what changed since its own snapshot)."""
     registry_client = registry_of(ctx.state)
-    incremental = mark is not None and marks.follows(mark, ctx.as_of) and REGISTRY in mark.others
     try:
-        if mark is None or not incremental:
+        if mark is None or REGISTRY not in mark.others:
             _, registry_from = await registry_client.changed_households(NO_TRANSACTION_YET)
             return None, registry_from
         changed, registry_from = await registry_client.changed_households(mark.others[REGISTRY],
@@ -156,10 +179,9 @@ async def _what_changed(ctx: DetectorContext, mark: marks.Mark | None,
         return None, None
     if len(changed) > INELIGIBLE_CHANGED_MAX:
         return None, registry_from
-    if read_from < mark.read_from or registry_from < mark.others[REGISTRY]:
-        # a transaction counter behind the mark: a database restored into (or replicated to) another cluster, whose
-        # new rows have smaller ids than the mark's; nothing recorded since could be told apart: a full run
-        log.warning("transaction ids behind INELIGIBLE_PAYEE's mark: a full run for as_of %s", ctx.as_of)
+    if registry_from < mark.others[REGISTRY]:
+        # the registry's transaction counter behind the mark (kernel/marks.begin checks this database's)
+        log.warning("registry's transaction ids behind INELIGIBLE_PAYEE's mark: a full run for as_of %s", ctx.as_of)
         return None, registry_from
     return disbursements.Since(recorded_from=mark.read_from, last_as_of=mark.as_of, payees=changed), registry_from
 
@@ -176,11 +198,8 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
     store never closes an alert a run did not find, so what it raises is what a full run would."""
     since = ctx.as_of - timedelta(days=INELIGIBLE_LOOKBACK_DAYS)
     registry_client = registry_of(ctx.state)
-    scope = {"detector": codes.INELIGIBLE_PAYEE, "region_prefix": ctx.region_prefix}
-    kept = await marks.last_mark(ctx.session, **scope)
-    mark = None if ctx.full else kept
-    read_from = await marks.reading_from(ctx.session)  # before the payments are read: what they miss is after it
-    changed, registry_from = await _what_changed(ctx, mark, read_from)
+    run = await marks.begin(ctx, codes.INELIGIBLE_PAYEE)
+    changed, registry_from = await _what_changed(ctx, run.since)
     drafts = []
     # a part of the payments at a time (a province pays a million households a year): the registry is asked about
     # each (household, day) once, and the scan holds one part's payments and the findings, never all the payments
@@ -207,8 +226,6 @@ async def ineligible_payee(ctx: DetectorContext) -> list[AlertDraft]:
                            "status": eligibility["status"], "village_cadre": eligibility["village_cadre"]},
                     responsible_org=p.responsible_org,  # O13: the county's finance bureau, as the payment recorded it
                 ))
-    # a run as of an earlier day (a full one asked for too) leaves the later mark as it is
-    if registry_from is not None and (kept is None or ctx.as_of >= kept.as_of):
-        await marks.keep_mark(ctx.session, **scope, mark=marks.Mark(
-            as_of=ctx.as_of, read_from=read_from, others={REGISTRY: registry_from}))
+    if registry_from is not None:
+        await marks.finish(ctx.session, run, others={REGISTRY: registry_from})
     return drafts

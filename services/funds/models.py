@@ -214,6 +214,9 @@ class Disbursement(SQLModel, table=True):
         # rows from before the column was added left out) and those paid after its last as_of
         Index("ix_disbursements_xid", "xid", postgresql_where=text("xid IS NOT NULL")),
         Index("ix_disbursements_paid_on", "paid_on"),
+        # DUPLICATE_PAYMENT (F8): the payments of one payee, project and amount in the order it pairs them, read by
+        # group when its incremental run judges the groups touched since its mark (docs/rules.md F8 incremental)
+        Index("ix_disbursements_repeats", "payee_id", "project_id", "amount_fen", "paid_on"),
     )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
     project_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
@@ -239,6 +242,12 @@ class Reversal(SQLModel, table=True):
     """A correction (冲正): compensating transfers for every transfer of the target record; at most one per record."""
 
     __tablename__ = "reversals"
+    __table_args__ = (
+        # DUPLICATE_PAYMENT's incremental run (issue #20): a reversal takes a payment out of the live ones, so the
+        # reversals recorded since its mark (by transaction) and those dated after its last as_of touch a group
+        Index("ix_reversals_xid", "xid", postgresql_where=text("xid IS NOT NULL")),
+        Index("ix_reversals_reversed_on", "reversed_on"),
+    )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
     target_id: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
     target_kind: str = Field(sa_column=Column(String(16), nullable=False))
@@ -250,6 +259,8 @@ class Reversal(SQLModel, table=True):
     # (last: added by a revision, which puts a column after the others)
     recorded_by_org: str | None = Field(default=None, sa_column=organisation_column())
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())
+    # issue #20: the transaction that recorded it (kernel/marks.py); null on the reversals recorded before
+    xid: int | None = Field(default=None, sa_column=recorded_xid_column())
 
 
 class DisbursementBasis(SQLModel, table=True):

@@ -21,11 +21,13 @@ A mark: the run was as of `as_of`; it read everything recorded by transactions b
 service it asked what changed, that service's own such xid (`others`). A later run of the same scope as of the same
 day or later (`follows`) reads only what was recorded from them on; any other run is a full one. The mark is written
 in the transaction of the run's alerts (`keep_mark`): a run that fails, or whose alerts are not committed, leaves
-the mark where it was.
+the mark where it was. `begin` and `finish` are how a detector's run uses all this (every incremental detector
+alike): `Run.since` is the mark it follows, None for a full run.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -34,7 +36,10 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kernel.alerts import DetectorContext
 from services.kernel.models import DetectorMark
+
+log = logging.getLogger("fundtrack.detectors")
 
 
 @dataclass(frozen=True)
@@ -83,3 +88,38 @@ async def keep_mark(session: AsyncSession, *, detector: str, region_prefix: str,
         set_={"as_of": statement.excluded.as_of, "read_from": statement.excluded.read_from,
               "others": statement.excluded.others, "written_at": text("now()")},
     ))
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a detector over a scope: the mark it found (`kept`), the mark it follows (`since`: None, a full
+    run) and its own transaction to read from next time (`read_from`, taken before it reads anything)."""
+
+    detector: str
+    region_prefix: str
+    as_of: date
+    read_from: int
+    kept: Mark | None
+    since: Mark | None
+
+
+async def begin(ctx: DetectorContext, detector: str) -> Run:
+    """D1: a run following the scope's mark, or a full one: asked for (`ctx.full`), no mark, as of an earlier day
+    than the mark, or the database's transaction counter behind the mark (a database restored into, or replicated to,
+    another cluster, whose new rows have smaller ids than the mark's: nothing recorded since could be told apart)."""
+    kept = await last_mark(ctx.session, detector=detector, region_prefix=ctx.region_prefix)
+    read_from = await reading_from(ctx.session)  # before the run reads: what its reading misses is after it
+    since = None if ctx.full or not follows(kept, ctx.as_of) else kept
+    if since is not None and read_from < since.read_from:
+        log.warning("transaction ids behind %s's mark: a full run for as_of %s", detector, ctx.as_of)
+        since = None
+    return Run(detector=detector, region_prefix=ctx.region_prefix, as_of=ctx.as_of, read_from=read_from, kept=kept,
+               since=since)
+
+
+async def finish(session: AsyncSession, run: Run, *, others: dict[str, int] | None = None) -> None:
+    """Keep the mark of a run that read everything it had to, with its alerts; a run as of an earlier day than the
+    kept mark (a full one asked for) leaves that later mark as it is."""
+    if run.kept is None or run.as_of >= run.kept.as_of:
+        await keep_mark(session, detector=run.detector, region_prefix=run.region_prefix,
+                        mark=Mark(as_of=run.as_of, read_from=run.read_from, others=dict(others or {})))

@@ -1,13 +1,10 @@
 """INELIGIBLE_PAYEE incremental (issue #20): a run following its scope's mark judges only the payments recorded
 since, paid after the mark's as_of, or to a household whose standing changed since (asked of the registry), and the
-alerts it raises are those a full run raises. Run in process on the funds schema's real tables, against the suite's
-real registry, the scope being the test's own county (its mark is the test's alone); each step's full run is in a
-transaction rolled back, so it leaves no mark."""
+alerts it raises are those a full run raises (tests/funds/incremental.py), against the suite's real registry."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -19,33 +16,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.funds import clients, codes, detectors
 from services.funds.repository.disbursements import insert_disbursement
 from services.kernel import clock, marks
-from services.kernel.alerts import DetectorContext
-from services.kernel.db import create_engine, session_factory
+from services.kernel.db import session_factory
 from services.kernel.errors import ServiceUnavailable
 from services.kernel.http import ServiceClient
 from tests.conftest import Api, ServiceClients
+from tests.funds import incremental
 from tests.funds.site import Site
 from tests.registry.api import IMPORT
 from tests.registry.factory import Row, csv_body, row
-from tests.stack import Stack, TestDatabase
 
 TODAY = clock.today()
 CHANGED = "POST /internal/households/changed"
 ELIGIBILITY = "POST /internal/households/eligibility"
-Found = dict[str, tuple[dict[str, Any], str | None]]  # subject → (facts, responsible_org)
 
 
 def day(days_ago: int) -> date:
     return TODAY - timedelta(days=days_ago)
-
-
-@pytest.fixture
-async def engine(database: TestDatabase, stack: Stack) -> AsyncIterator[AsyncEngine]:
-    made = create_engine("funds", url=database.url, pool_size=2)
-    try:
-        yield made
-    finally:
-        await made.dispose()
 
 
 @pytest.fixture
@@ -54,40 +40,14 @@ def registry_client(service_clients: ServiceClients) -> ServiceClient:
     return service_clients("registry", "funds")
 
 
-class Runs:
-    """The detector over one county: incremental runs committed (their mark kept), full runs rolled back; what each
-    raised kept as the alert store keeps it (a later finding about a subject replaces its facts, none is closed)."""
+class Runs(incremental.Runs):
+    """INELIGIBLE_PAYEE over one county, asking the suite's registry through `client` (its calls counted afresh for
+    each incremental run)."""
 
     def __init__(self, engine: AsyncEngine, client: ServiceClient, county: str) -> None:
-        self.sessions = session_factory(engine)
-        self.state = SimpleNamespace(clients={"registry": client})
-        self.client, self.county = client, county
-        self.incremental: Found = {}
-        self.full: Found = {}
-
-    async def run(self, as_of: date, *, full: bool = False, commit: bool = True) -> Found:
-        async with self.sessions() as session:
-            context = DetectorContext(session=session, as_of=as_of, state=self.state, region_prefix=self.county,
-                                      full=full)
-            drafts = await detectors.ineligible_payee(context)
-            await (session.commit() if commit and not full else session.rollback())
-        return {d.subject_id: (d.facts, d.responsible_org) for d in drafts}
-
-    async def both(self, as_of: date) -> Found:
-        """A full run and an incremental one as of the same day, each into its store; the stores compared."""
-        self.full.update(await self.run(as_of, full=True))
-        self.client.calls.clear()
-        found = await self.run(as_of)
-        self.incremental.update(found)
-        assert self.incremental == self.full
-        return found
-
-    async def mark(self) -> tuple[Any, ...] | None:
-        async with self.sessions() as session:
-            row = (await session.execute(text(
-                "SELECT as_of, read_from, others FROM detector_marks WHERE detector = :d AND region_prefix = :p"),
-                {"d": codes.INELIGIBLE_PAYEE, "p": self.county})).first()
-        return None if row is None else tuple(row)
+        super().__init__(engine, detectors.ineligible_payee, code=codes.INELIGIBLE_PAYEE, county=county,
+                         state=SimpleNamespace(clients={"registry": client}), between=client.calls.clear)
+        self.client = client
 
 
 async def _import(admin: Api, effective_on: date, *rows: Row) -> None:
