@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.models import organisations
+from services.kernel.db import any_of
 from services.kernel.errors import RuleViolation
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
@@ -87,7 +88,7 @@ async def first_of_regions(
     rows = (
         await session.execute(
             select(organisations)
-            .where(organisations.c.region_code.in_(list(region_codes)), organisations.c.kind == kind)
+            .where(any_of(organisations.c.region_code, region_codes), organisations.c.kind == kind)
             .ext(distinct_on(organisations.c.region_code))
             .order_by(organisations.c.region_code, organisations.c.created_at, organisations.c.id)
         )

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway import tree_store
@@ -44,6 +44,10 @@ FETCH_TIMEOUT_SECONDS = 10.0
 
 _LOG_FIELDS = (*AUDIT_FIELDS, "seq", "prev_hash", "hash", "inbox_id", "sequenced_at")
 INSERT_LOG = insert_sql("audit_log", _LOG_FIELDS)
+# The chained entries out of the inbox: one statement whatever the batch. An IN list of their ids was a statement of
+# a new text for each batch size (1 to BATCH ids), prepared and cached on every pooled connection: the gateway's
+# memory grew with them for hours under load (issue #14; tests/platform/test_memory.py).
+_DELETE_CHAINED = "DELETE FROM audit_inbox WHERE id = ANY($1::bigint[])"
 # Entries of an origin's outbox already staged (in the inbox) or chained, with their content.
 _ENTRY = ", ".join(AUDIT_FIELDS)
 _STAGED = (
@@ -201,7 +205,7 @@ class Sequencer:
             prev = digest
         await raw.executemany(INSERT_LOG, entry_rows(chained, _LOG_FIELDS))
         await tree_store.append(raw, size, leaves)
-        await conn.execute(delete(audit_inbox).where(audit_inbox.c.id.in_([r["id"] for r in rows])))
+        await raw.execute(_DELETE_CHAINED, [r["id"] for r in rows])
         return len(rows)
 
     async def status(self) -> SequencerStatus:

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from services.kernel.alerts import AlertDraft
 from services.kernel.alerts_schemas import AlertNote, AlertRead, AlertSummary, ScanOut, Subject
+from services.kernel.db import any_of
 from services.kernel.errors import Conflict, NotFound, ValidationProblem
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
@@ -115,7 +116,7 @@ async def _read(session: AsyncSession, alerts: list[Alert]) -> list[AlertRead]:
     if ids:
         events = await session.execute(
             select(AlertEvent)
-            .where(col(AlertEvent.alert_id).in_(ids), col(AlertEvent.action).in_(("acknowledged", "resolved")))
+            .where(any_of(col(AlertEvent.alert_id), ids), col(AlertEvent.action).in_(("acknowledged", "resolved")))
             .order_by(col(AlertEvent.id))
         )
         for e in events.scalars():

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from sqlalchemy import ColumnElement, String, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services.kernel.settings import database_url, get_settings
@@ -55,6 +57,14 @@ def server_settings(schema: str, *, use_role: bool) -> dict[str, str]:
 # tests/platform/test_memory.py holds them to it.
 COMPILED_CACHE_SIZE = 500
 PREPARED_CACHE_SIZE = 100  # per connection, for each of the two
+
+
+def any_of(column: Any, values: Any) -> ColumnElement[bool]:
+    """`column = ANY($n)` of text values: one statement whatever the number of values. An IN list is a statement of
+    a new text for each length, prepared and cached on every pooled connection (the caches fill with them and churn:
+    issue #14). For a list whose length varies with the data (a page's ids, a scan's regions)."""
+    condition: ColumnElement[bool] = column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return condition
 
 
 def create_engine(schema: str, *, url: str | None = None, pool_size: int | None = None) -> AsyncEngine:

@@ -4,21 +4,35 @@ asked for and, when on, dumps on SIGUSR2."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import signal
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import String, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from deploy.migrate import migrate
 from deploy.supervisor import process_env
+from gateway.audit import INSERT_INBOX, entry_rows
+from gateway.sequencer import Sequencer
 from services.kernel import memdebug, rawsql
-from services.kernel.db import COMPILED_CACHE_SIZE, PREPARED_CACHE_SIZE, create_engine, session_factory
-from tests.stack import TestDatabase
+from services.kernel.db import (
+    COMPILED_CACHE_SIZE,
+    PREPARED_CACHE_SIZE,
+    any_of,
+    create_engine,
+    plain_url,
+    session_factory,
+)
+from tests.platform.test_audit_window import ENTRY
+from tests.stack import TestDatabase, create_test_database, workdir
 
 PRUNE = 1.5  # SQLAlchemy's LRU caches prune once they hold 1.5 times their size
 
@@ -122,3 +136,50 @@ def test_glibc_malloc_tunables_reach_every_process_and_nothing_else_does() -> No
         passed = process_env(name, env)
         assert passed["MALLOC_ARENA_MAX"] == "2" and passed["MALLOC_MMAP_THRESHOLD_"] == "131072"
         assert "OPERATOR_CLOUD_SECRET" not in passed
+
+
+async def test_the_sequencer_runs_the_same_statements_whatever_its_batch() -> None:
+    """What grew the gateway's memory hour after hour under load (bench/RESULTS.md, "two hours of mixed load"): the
+    sequencer took the entries it chained out of the inbox by a list of their ids, a statement of a new text for
+    every batch size (1 to 2,000 ids), prepared and cached on each pooled connection, so its caches kept filling with
+    ever larger statements. Batches of 40 sizes, chained on one connection of the gateway's own engine, now leave
+    as many statements prepared on it as the first few do."""
+    directory = workdir()
+    database = await create_test_database(directory)  # its own trail: no other sequencer chains into it
+    await asyncio.to_thread(migrate, database.url, directory)
+    engine = create_engine("gateway", url=database.url, pool_size=1)
+    raw = await asyncpg.connect(plain_url(database.url), server_settings={"search_path": "gateway"})
+    try:
+        sizes = []
+        for size in (1, *range(2, 41)):
+            await raw.executemany(INSERT_INBOX, entry_rows([
+                {**ENTRY, "request_id": f"req_mem_{size}_{n}"} for n in range(size)]))
+            async with engine.begin() as conn:
+                assert await Sequencer(engine, {})._chain(conn) == size
+            async with session_factory(engine)() as session:
+                sizes.append(await _caches(session))
+    finally:
+        await raw.close()
+        await engine.dispose()
+        await database.drop()
+        shutil.rmtree(directory, ignore_errors=True)
+    # the statements prepared on the connection (both caches): as many after 40 sizes as after the first three (the
+    # first turns prepare the tree's statements once each)
+    assert sizes[-1][1:] == sizes[2][1:], sizes
+
+
+async def test_any_of_is_one_statement_whatever_the_number_of_values(engine: AsyncEngine) -> None:
+    """services/kernel/db.py `any_of`: the same prepared statement for 1 value and for 30, and each answers its own
+    values (an IN list would have prepared one statement per length)."""
+    values = text("SELECT v FROM unnest(CAST(:all AS text[])) AS t(v)").columns(v=String).subquery()
+    every = [f"v{n}" for n in range(40)]
+    async with session_factory(engine)() as session:
+        found = []
+        for asked in (every[:1], every[:30], every[5:7], ["none"]):
+            rows = await session.execute(select(values.c.v).where(any_of(values.c.v, asked)), {"all": every})
+            found.append(sorted(r.v for r in rows))
+        after_four = await _caches(session)
+        for n in range(2, 20):
+            await session.execute(select(values.c.v).where(any_of(values.c.v, every[:n])), {"all": every})
+        assert await _caches(session) == after_four
+    assert found == [["v0"], sorted(every[:30]), ["v5", "v6"], []]
