@@ -87,11 +87,11 @@ def upgrade() -> None:
         for table, foreign_key in FOREIGN_KEYS.items():
             op.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {foreign_key}")  # writers go on meanwhile
         for table in CHILDREN:
+            op.execute(f"ANALYZE {table}")
+        for table in CHILDREN:  # last: until here a service of the version before still records (step 1)
             op.execute(f"DROP TRIGGER IF EXISTS {table}_county_filled ON {table}")
         op.execute("DROP FUNCTION IF EXISTS loans_0014_county_filled()")
         op.execute("RESET lock_timeout")
-        for table in CHILDREN:
-            op.execute(f"ANALYZE {table}")
 
 
 def _exists(index: str) -> bool:
