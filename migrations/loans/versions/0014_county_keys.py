@@ -21,6 +21,9 @@ briefly, waiting at most `LOCK_TIMEOUT` for it (migrations/online.py), and that 
    (`ADD CONSTRAINT … PRIMARY KEY USING INDEX`: no scan), the new foreign keys added NOT VALID;
 6. each foreign key VALIDATEd (a scan that lets writers go on), the filling trigger dropped.
 
+A run that failed part way (a lock not had within `LOCK_TIMEOUT`) is run again from the start: each step finds
+what an earlier run did (tests/loans/test_county_keys.py runs the revision twice).
+
 The county totals' trigger (loans_0013) is on `loan_balances`, whose rows are not changed here: it keeps working.
 A service of the version before fails to record a repayment once this revision is done (the column is NOT NULL and
 it does not write it): `fundtrack migrate` runs before the new version starts, as always.
@@ -75,12 +78,14 @@ def upgrade() -> None:
             _fill(table)
             _not_null(table)
         op.execute("RESET lock_timeout")
-    for table, key in KEYED.items():
-        build_index(f"{table}_pkey_new", table, ["county_code", key], unique=True)
-    build_index("uq_extensions_loan_new", "loan_extensions", ["county_code", "loan_id"], unique=True)
+    swapped = _swapped()  # by a run that failed after it
+    if not swapped:
+        for table, key in KEYED.items():
+            build_index(f"{table}_pkey_new", table, ["county_code", key], unique=True)
+        build_index("uq_extensions_loan_new", "loan_extensions", ["county_code", "loan_id"], unique=True)
     build_index("ix_loans_id", "loans", ["id"])
-    wait_briefly_for_locks()
-    if _exists("loans_pkey_new"):  # not yet swapped (a run that failed after the swap finds it done)
+    if not swapped:
+        wait_briefly_for_locks()
         _swap()
     with op.get_context().autocommit_block():
         op.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
@@ -94,11 +99,12 @@ def upgrade() -> None:
         op.execute("RESET lock_timeout")
 
 
-def _exists(index: str) -> bool:
-    return op.get_bind().execute(
-        sa.text("SELECT 1 FROM pg_class WHERE relname = :name AND relnamespace = current_schema()::regnamespace"),
-        {"name": index},
-    ).first() is not None
+def _swapped() -> bool:
+    """The loans' primary key has the county code already."""
+    return bool(op.get_bind().execute(sa.text(
+        "SELECT array_length(i.indkey, 1) = 2 FROM pg_index i "
+        "WHERE i.indrelid = to_regclass('loans') AND i.indisprimary"
+    )).scalar())
 
 
 def _fill(table: str) -> None:
