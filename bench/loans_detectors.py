@@ -72,10 +72,11 @@ def generate(n_loans: int, seed: int = 7) -> tuple[list[tuple[Any, ...]], list[t
         thirds = [amount // 3, amount // 3, amount - 2 * (amount // 3)]
         parts = thirds if rnd.random() < 0.93 else [amount // 4] * 3
         for k, part in enumerate(parts, start=1):
-            repayments.append((f"rep_{i:010d}{k}", loan_id, part, part // 20, add_months(issued, term * k // 3),
-                               "bench"))
+            repayments.append((f"rep_{i:010d}{k}", loan_id, county, part, part // 20,
+                               add_months(issued, term * k // 3), "bench"))
         if i % 100 == 0:
-            extensions.append((f"ext_{i:010d}", loan_id, maturity, add_months(maturity, 6), "受灾展期", "bench"))
+            extensions.append((f"ext_{i:010d}", loan_id, county, maturity, add_months(maturity, 6), "受灾展期",
+                               "bench"))
         if i % 10 == 0:
             kind, recipient, purpose = "household", household, "breeding"
             roll = rnd.random()
@@ -83,7 +84,7 @@ def generate(n_loans: int, seed: int = 7) -> tuple[list[tuple[Any, ...]], list[t
                 kind, recipient = "enterprise", rnd.choice(companies)
             elif roll < 0.03:
                 purpose = "consumption"
-            usage.append((f"use_{i:010d}", loan_id, kind, recipient, "收款方", amount // 2, purpose,
+            usage.append((f"use_{i:010d}", loan_id, county, kind, recipient, "收款方", amount // 2, purpose,
                           issued + timedelta(days=rnd.randrange(0, 400)), kind == "enterprise",
                           purpose == "consumption", "bench"))
     return loans, repayments, extensions, usage
@@ -121,14 +122,16 @@ async def load(url: str, n_loans: int) -> dict[str, Any]:
         await conn.copy_records_to_table("loans", schema_name="loans", records=loans, columns=LOAN_COLUMNS)
         await conn.copy_records_to_table(
             "loan_repayments", schema_name="loans", records=repayments,
-            columns=["id", "loan_id", "principal_fen", "interest_fen", "paid_on", "created_by"])
+            columns=["id", "loan_id", "county_code", "principal_fen", "interest_fen", "paid_on", "created_by"])
         await conn.copy_records_to_table(
             "loan_extensions", schema_name="loans", records=extensions,
-            columns=["id", "loan_id", "original_maturity_on", "new_maturity_on", "reason", "created_by"])
+            columns=["id", "loan_id", "county_code", "original_maturity_on", "new_maturity_on", "reason",
+                     "created_by"])
         await conn.copy_records_to_table(
             "loan_usage_reports", schema_name="loans", records=usage,
-            columns=["id", "loan_id", "recipient_kind", "recipient_id", "recipient_name", "amount_fen", "purpose",
-                     "reported_on", "breaks_enterprise_rule", "breaks_purpose_rule", "created_by"])
+            columns=["id", "loan_id", "county_code", "recipient_kind", "recipient_id", "recipient_name",
+                     "amount_fen", "purpose", "reported_on", "breaks_enterprise_rule", "breaks_purpose_rule",
+                     "created_by"])
         await fill_balances(conn)
         await conn.execute("ANALYZE loans.loans; ANALYZE loans.loan_repayments; ANALYZE loans.loan_extensions; "
                            "ANALYZE loans.loan_usage_reports; ANALYZE loans.loan_balances")

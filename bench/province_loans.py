@@ -125,30 +125,31 @@ BUILD_LOANS = [
     FROM bench_loans b JOIN registry.households r ON r.household_id = b.household_id
     """,
     """
-    INSERT INTO loans.loan_repayments (id, loan_id, principal_fen, interest_fen, paid_on, created_by)
-    SELECT 'rep_' || lpad(b.i::text, 10, '0') || k, b.id, p.part, p.part / 20, p.paid_on, 'bench'
-    FROM bench_loans b, generate_series(1, 4) AS k,
+    INSERT INTO loans.loan_repayments (id, loan_id, county_code, principal_fen, interest_fen, paid_on, created_by)
+    SELECT 'rep_' || lpad(b.i::text, 10, '0') || k, b.id, l.county_code, p.part, p.part / 20, p.paid_on, 'bench'
+    FROM bench_loans b JOIN loans.loans l ON l.id = b.id, generate_series(1, 4) AS k,
          LATERAL (SELECT CASE WHEN k < 4 THEN b.amount / 4 ELSE b.amount - 3 * (b.amount / 4) END AS part,
                          (b.issued_on + make_interval(months => b.term * k / 4))::date AS paid_on) AS p
     WHERE p.paid_on <= '{today}' AND NOT (b.defaulter AND k = 4)
     """,
     """
-    INSERT INTO loans.loan_extensions (id, loan_id, original_maturity_on, new_maturity_on, reason, created_by)
-    SELECT 'ext_' || lpad(b.i::text, 10, '0'), b.id, l.maturity_on, (l.maturity_on + interval '6 months')::date,
-           '受灾展期', 'bench'
+    INSERT INTO loans.loan_extensions (id, loan_id, county_code, original_maturity_on, new_maturity_on, reason,
+                                       created_by)
+    SELECT 'ext_' || lpad(b.i::text, 10, '0'), b.id, l.county_code, l.maturity_on,
+           (l.maturity_on + interval '6 months')::date, '受灾展期', 'bench'
     FROM bench_loans b JOIN loans.loans l ON l.id = b.id
     WHERE b.i % 100 = 7
     """,
     f"""
-    INSERT INTO loans.loan_usage_reports (id, loan_id, recipient_kind, recipient_id, recipient_name, amount_fen,
-                                          purpose, reported_on, breaks_enterprise_rule, breaks_purpose_rule,
-                                          created_by)
-    SELECT 'use_' || lpad(b.i::text, 10, '0'), b.id, u.kind,
+    INSERT INTO loans.loan_usage_reports (id, loan_id, county_code, recipient_kind, recipient_id, recipient_name,
+                                          amount_fen, purpose, reported_on, breaks_enterprise_rule,
+                                          breaks_purpose_rule, created_by)
+    SELECT 'use_' || lpad(b.i::text, 10, '0'), b.id, l.county_code, u.kind,
            CASE WHEN u.kind = 'enterprise' THEN '91430500000000' || lpad((b.i % 400)::text, 3, '0') || '1'
                 ELSE b.household_id END,
            '收款方', b.amount / 2, u.purpose, least(b.issued_on + {h('b.i', 5)} % 400, date '{{today}}'),
            u.kind = 'enterprise', u.purpose = 'consumption', 'bench'
-    FROM bench_loans b,
+    FROM bench_loans b JOIN loans.loans l ON l.id = b.id,
          LATERAL (SELECT CASE WHEN {h('b.i', 6)} % 100 < 2 THEN 'enterprise' ELSE 'household' END AS kind,
                          CASE WHEN {h('b.i', 6)} % 100 = 2 THEN 'consumption' ELSE 'breeding' END AS purpose) AS u
     WHERE b.i % 10 = 0

@@ -1,6 +1,10 @@
 """Tables of the loans schema. Append-only: a loan, its repayments, its extension and its usage reports are
 recorded once and never edited (the database refuses it: `append_only`); outstanding principal and status are
-derived from them. `metadata` is the loans schema."""
+derived from them. `metadata` is the loans schema.
+
+Every table is keyed by county code first, to be distributed by county (deploy/SCALING.md): a loan by
+(county_code, id), and what is recorded of a loan carries the loan's county code and refers to it through both
+(`_loan_key`), so the database refuses a row whose county is not its loan's."""
 
 from __future__ import annotations
 
@@ -14,10 +18,10 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -34,16 +38,34 @@ def _str(length: int, *, nullable: bool = False, primary_key: bool = False) -> C
     return Column(String(length), nullable=nullable, primary_key=primary_key)
 
 
+def _loan_key(kind: str) -> ForeignKeyConstraint:
+    """A loan's row's foreign key to its loan through the county code on both sides, so that on Citus a loan and
+    what is recorded of it are on one shard (deploy/SCALING.md): a row naming another county than its loan's is
+    refused by the database."""
+    return ForeignKeyConstraint(["county_code", "loan_id"], ["loans.county_code", "loans.id"], name=f"fk_{kind}_loan")
+
+
+def _loan_county() -> Column[str]:
+    """The county code of the loan a repayment, extension or usage report is of, first in its key (loans_0014
+    added it, last)."""
+    return Column(String(6), nullable=False)
+
+
 class Loan(SQLModel, table=True):
     __tablename__ = "loans"
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="ck_loans_amount_positive"),
         CheckConstraint("mode IN ('self', 'partnership', 'cooperative')", name="ck_loans_mode"),
         CheckConstraint("maturity_on > issued_on", name="ck_loans_maturity_after_issue"),
+        # distributed by county (deploy/SCALING.md): keyed by (county_code, id). An id is unique by how it is made
+        # (kernel/ids.new_id: the millisecond and 80 random bits), not by an index: a distributed table can only
+        # keep a unique index that holds its distribution column. Lookups by id alone use the plain ix_loans_id.
+        PrimaryKeyConstraint("county_code", "id"),
+        Index("ix_loans_id", "id"),
         Index("ix_loans_household", "household_id"),
         Index("ix_loans_county_id", "county_code", "id", postgresql_ops={"county_code": "text_pattern_ops"}),
     )
-    id: str = Field(sa_column=_str(40, primary_key=True))
+    id: str = Field(sa_column=_str(40))
     household_id: str = Field(sa_column=_str(64))
     county_code: str = Field(sa_column=_str(6))
     village_code: str = Field(sa_column=_str(12))
@@ -80,11 +102,13 @@ class Repayment(SQLModel, table=True):
     __tablename__ = "loan_repayments"
     __table_args__ = (
         CheckConstraint("principal_fen >= 0 AND interest_fen >= 0", name="ck_repayments_not_negative"),
+        PrimaryKeyConstraint("county_code", "id"),
+        _loan_key("repayments"),
         # a loan's repayments by day, with their principal: read alone (index-only) by L6's subsidy report
         Index("ix_repayments_loan_paid", "loan_id", "paid_on", postgresql_include=["principal_fen"]),
     )
-    id: str = Field(sa_column=_str(40, primary_key=True))
-    loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), nullable=False))
+    id: str = Field(sa_column=_str(40))
+    loan_id: str = Field(sa_column=_str(40))
     principal_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     interest_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     paid_on: date = Field(sa_column=Column(Date, nullable=False))
@@ -92,13 +116,19 @@ class Repayment(SQLModel, table=True):
     created_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
+    county_code: str = Field(sa_column=_loan_county())
 
 
 class Extension(SQLModel, table=True):
     __tablename__ = "loan_extensions"
-    __table_args__ = (CheckConstraint("new_maturity_on > original_maturity_on", name="ck_extensions_later"),)
-    id: str = Field(sa_column=_str(40, primary_key=True))
-    loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), nullable=False, unique=True))
+    __table_args__ = (
+        CheckConstraint("new_maturity_on > original_maturity_on", name="ck_extensions_later"),
+        PrimaryKeyConstraint("county_code", "id"),
+        _loan_key("extensions"),
+        UniqueConstraint("county_code", "loan_id", name="uq_extensions_loan"),  # one per loan (L5)
+    )
+    id: str = Field(sa_column=_str(40))
+    loan_id: str = Field(sa_column=_str(40))
     original_maturity_on: date = Field(sa_column=Column(Date, nullable=False))
     new_maturity_on: date = Field(sa_column=Column(Date, nullable=False))
     reason: str = Field(sa_column=Column(Text, nullable=False))
@@ -108,17 +138,20 @@ class Extension(SQLModel, table=True):
     )
     # issue #18 (L14): the day the extension was agreed; null on extensions recorded before (last: added by a revision)
     extended_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    county_code: str = Field(sa_column=_loan_county())
 
 
 class UsageReport(SQLModel, table=True):
     __tablename__ = "loan_usage_reports"
     __table_args__ = (
         CheckConstraint("recipient_kind IN ('household', 'cooperative', 'enterprise')", name="ck_usage_kind"),
+        PrimaryKeyConstraint("county_code", "id"),
+        _loan_key("usage"),
         Index("ix_usage_loan", "loan_id", "reported_on"),
         Index("ix_usage_recipient", "recipient_id", "reported_on"),
     )
-    id: str = Field(sa_column=_str(40, primary_key=True))
-    loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), nullable=False))
+    id: str = Field(sa_column=_str(40))
+    loan_id: str = Field(sa_column=_str(40))
     recipient_kind: str = Field(sa_column=_str(16))
     recipient_id: str = Field(sa_column=_str(64))
     recipient_name: str = Field(sa_column=_str(200))
@@ -131,6 +164,7 @@ class UsageReport(SQLModel, table=True):
     created_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
+    county_code: str = Field(sa_column=_loan_county())
 
 
 class Balance(SQLModel, table=True):
@@ -139,7 +173,8 @@ class Balance(SQLModel, table=True):
     extension that changes them (service.py; a trigger moves the county totals with them: `CountyTotal`), so the
     overdue report and the detectors read one row per loan instead of summing millions of repayments. A read as of
     a day before `last_paid_on` sums that loan's repayments itself (repository.positions).
-    tests/loans/test_balances.py checks it always equals the recomputation from the facts."""
+    tests/loans/test_balances.py checks it always equals the recomputation from the facts. Keyed, as its loan, by
+    (county_code, loan_id), and read with its loan through both (repository.balance_of_loan)."""
 
     __tablename__ = "loan_balances"
     __table_args__ = (
@@ -153,8 +188,10 @@ class Balance(SQLModel, table=True):
               postgresql_ops={"county_code": "text_pattern_ops"}),
         # the loans issued after a day: what the outstanding report as of that day takes out of the county totals
         Index("ix_balances_issued", "issued_on"),
+        PrimaryKeyConstraint("county_code", "loan_id"),
+        _loan_key("balances"),
     )
-    loan_id: str = Field(sa_column=Column(String(40), ForeignKey("loans.id"), primary_key=True))
+    loan_id: str = Field(sa_column=_str(40))
     county_code: str = Field(sa_column=_str(6))
     household_id: str = Field(sa_column=_str(64))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -72,7 +72,7 @@ async def loan_detail(session: AsyncSession, principal: Principal, loan_id: str,
     loan = await repository.get_loan(session, principal, loan_id)
     row = await repository.loan_position(session, loan, as_of)
     repayments = await repository.repayments_of(session, loan.id)
-    extension = await repository.extension_of(session, loan.id)
+    extension = await repository.extension_of(session, loan)
     reports = await repository.usage_reports_of(session, loan.id)
     return LoanDetail(
         **loan_read(row, as_of),

@@ -75,6 +75,22 @@ async def get_loan(session: AsyncSession, principal: Principal, loan_id: str, *,
     return loan
 
 
+def balance_of_loan() -> Any:
+    """A loan joined to its balance through its key, county code first: one shard's join once both are distributed by
+    county (deploy/SCALING.md), and the balances' primary key serves it."""
+    return and_(col(Balance.county_code) == col(Loan.county_code), col(Balance.loan_id) == col(Loan.id))
+
+
+def extension_of_loan() -> Any:
+    """A loan joined to its extension, if any, through its unique key (county code, loan): `uq_extensions_loan`."""
+    return and_(col(Extension.county_code) == col(Loan.county_code), col(Extension.loan_id) == col(Loan.id))
+
+
+def loan_of_usage() -> Any:
+    """A usage report joined to its loan through the loan's key (county code, id)."""
+    return and_(col(Loan.county_code) == col(UsageReport.county_code), col(Loan.id) == col(UsageReport.loan_id))
+
+
 def repaid_as_of(as_of: date) -> Any:
     """The principal repaid on a loan by `as_of` (repayments dated ≤ as_of): its balance's total, unless the loan has
     a repayment dated after `as_of`, then that loan's repayments summed (only then: a CASE evaluates the sum lazily)."""
@@ -104,7 +120,7 @@ def positions(as_of: date, prefix: str) -> Subquery:
             col(Balance.maturity_in_force).label("maturity_in_force"),
         )
         .select_from(Loan)
-        .join(Balance, col(Balance.loan_id) == col(Loan.id))
+        .join(Balance, balance_of_loan())
         .where(in_region(col(Loan.county_code), prefix))
         .subquery("p")
     )
@@ -177,7 +193,7 @@ async def loan_page(
 
 async def loan_position(session: AsyncSession, loan: Loan, as_of: date) -> Row[Any]:
     p = positions(as_of, "")
-    return (await session.execute(select(p).where(p.c.id == loan.id))).one()
+    return (await session.execute(select(p).where(p.c.county_code == loan.county_code, p.c.id == loan.id))).one()
 
 
 async def overdue_by_maturity(session: AsyncSession, *, prefix: str, as_of: date) -> list[Record]:
@@ -320,8 +336,9 @@ async def repayments_of(session: AsyncSession, loan_id: str) -> Sequence[Repayme
     return (await session.execute(query)).scalars().all()
 
 
-async def extension_of(session: AsyncSession, loan_id: str) -> Extension | None:
-    return (await session.execute(select(Extension).where(col(Extension.loan_id) == loan_id))).scalar_one_or_none()
+async def extension_of(session: AsyncSession, loan: Loan) -> Extension | None:
+    query = select(Extension).where(col(Extension.county_code) == loan.county_code, col(Extension.loan_id) == loan.id)
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def usage_reports_of(session: AsyncSession, loan_id: str) -> Sequence[UsageReport]:
@@ -354,7 +371,7 @@ async def subsidy_loan(session: AsyncSession, loan_id: str) -> Record:
             misuse_from.label("misuse_from"),
         )
         .select_from(Loan)
-        .outerjoin(Extension, col(Extension.loan_id) == col(Loan.id))
+        .outerjoin(Extension, extension_of_loan())
         .where(col(Loan.id) == loan_id)
     )
     return (await session.execute(query)).one()
@@ -468,7 +485,8 @@ async def overdue_loans(session: AsyncSession, *, as_of: date, prefix: str) -> l
         .subquery("o")
     )
     # the lending branch answering for each (O13): the loan's row by its key, for the loans owing past maturity only
-    query = (select(owing, col(Loan.responsible_org)).join(Loan, col(Loan.id) == owing.c.id)
+    query = (select(owing, col(Loan.responsible_org))
+             .join(Loan, and_(col(Loan.county_code) == owing.c.county_code, col(Loan.id) == owing.c.id))
              .where(owing.c.owed > 0))
     return list((await session.execute(query)).all())
 
@@ -490,9 +508,9 @@ async def misused_loans(session: AsyncSession, *, as_of: date, prefix: str, ente
             .label("reports"),
         )
         .select_from(UsageReport)
-        .join(Loan, col(Loan.id) == col(UsageReport.loan_id))
+        .join(Loan, loan_of_usage())
         .where(col(UsageReport.reported_on) <= as_of, flag, within(col(Loan.county_code), prefix))
-        .group_by(col(Loan.id))
+        .group_by(col(Loan.county_code), col(Loan.id))  # the loan's key: its other columns follow from it
     )
     return list((await session.execute(query)).all())
 
@@ -519,7 +537,7 @@ async def concentrations(
             func.json_agg(aggregate_order_by(loan, col(Loan.id), col(UsageReport.id))).label("loans"),
         )
         .select_from(UsageReport)
-        .join(Loan, col(Loan.id) == col(UsageReport.loan_id))
+        .join(Loan, loan_of_usage())
         .where(
             col(UsageReport.recipient_kind).in_(("cooperative", "enterprise")),
             col(UsageReport.reported_on).between(window_from, as_of),
@@ -539,7 +557,7 @@ async def households_owing(
     query = select(
         col(Balance.household_id), col(Balance.county_code), col(Balance.loan_id),
         (col(Balance.amount_fen) - repaid_as_of(as_of)).label("owed"), col(Loan.responsible_org),
-    ).join(Loan, col(Loan.id) == col(Balance.loan_id)).where(
+    ).join(Loan, balance_of_loan()).where(
         col(Balance.issued_on) <= as_of, owing_as_of(as_of), in_region(col(Balance.county_code), prefix))
     if among is not None:
         query = query.where(col(Balance.household_id) == func.any(cast(list(among), ARRAY(String))))
@@ -573,7 +591,7 @@ async def balance_repaid(session: AsyncSession, repayment: Repayment) -> None:
     """A repayment recorded: its principal added to the loan's balance (in the repayment's transaction)."""
     await session.execute(
         update(Balance)
-        .where(col(Balance.loan_id) == repayment.loan_id)
+        .where(col(Balance.county_code) == repayment.county_code, col(Balance.loan_id) == repayment.loan_id)
         .values(repaid_fen=col(Balance.repaid_fen) + repayment.principal_fen,
                 last_paid_on=func.greatest(col(Balance.last_paid_on), repayment.paid_on))
     )
@@ -583,7 +601,7 @@ async def balance_extended(session: AsyncSession, extension: Extension) -> None:
     """An extension recorded: the loan's balance takes its new maturity (in the extension's transaction)."""
     await session.execute(
         update(Balance)
-        .where(col(Balance.loan_id) == extension.loan_id)
+        .where(col(Balance.county_code) == extension.county_code, col(Balance.loan_id) == extension.loan_id)
         .values(maturity_in_force=extension.new_maturity_on, extended=True)
     )
 
@@ -608,7 +626,7 @@ def balances_from_facts() -> Any:
             func.coalesce(repaid.c.repaid, 0).label("repaid_fen"), repaid.c.last_paid_on,
         )
         .select_from(Loan)
-        .outerjoin(Extension, col(Extension.loan_id) == col(Loan.id))
+        .outerjoin(Extension, extension_of_loan())
         .outerjoin(repaid, repaid.c.loan_id == col(Loan.id))
     )
 
@@ -691,7 +709,7 @@ async def bank_outstanding(session: AsyncSession, county_code: str, bank_name: s
     query = (
         select(owed)
         .select_from(Balance)
-        .join(Loan, col(Loan.id) == col(Balance.loan_id))
+        .join(Loan, balance_of_loan())
         .where(col(Balance.county_code) == county_code, col(Balance.repaid_fen) < col(Balance.amount_fen),
                col(Loan.county_code) == county_code, col(Loan.lender_name) == bank_name)
     )
@@ -865,7 +883,7 @@ async def cooperative_loans_without_return(session: AsyncSession, *, as_of: date
     query = (
         select(col(Loan.id), col(Loan.county_code), col(Loan.household_id), col(Loan.cooperative_uscc),
                col(Loan.issued_on), col(Loan.responsible_org), owed, last.label("last_return_on"))
-        .join(Balance, col(Balance.loan_id) == col(Loan.id))
+        .join(Balance, balance_of_loan())
         .where(in_region(col(Loan.county_code), prefix), col(Loan.mode) == "cooperative",
                col(Loan.issued_on) <= since, owing_as_of(as_of))
         .subquery("c")

@@ -124,8 +124,8 @@ async def repay(
     outstanding = loan.amount_fen - await repository.principal_repaid(session, loan.id)
     rules.check_repayment(outstanding, body.principal_fen, issued_on=loan.issued_on, paid_on=body.paid_on)
     repayment = Repayment(
-        id=new_id("rep"), loan_id=loan.id, principal_fen=body.principal_fen, interest_fen=body.interest_fen,
-        paid_on=body.paid_on, created_by=principal.id,
+        id=new_id("rep"), loan_id=loan.id, county_code=loan.county_code, principal_fen=body.principal_fen,
+        interest_fen=body.interest_fen, paid_on=body.paid_on, created_by=principal.id,
     )
     await repository.add(session, repayment)
     await repository.balance_repaid(session, repayment)
@@ -135,7 +135,7 @@ async def repay(
 async def extend(session: AsyncSession, principal: Principal, loan_id: str, body: ExtensionCreate) -> Extension:
     """L5: one extension (展期) per loan, recorded with its reason, at most 12 months past the original maturity."""
     loan = await repository.get_loan(session, principal, loan_id, lock=True)
-    if await repository.extension_of(session, loan.id) is not None:
+    if await repository.extension_of(session, loan) is not None:
         raise problems.extension_exists(loan.id)
     if loan.amount_fen - await repository.principal_repaid(session, loan.id) == 0:
         raise problems.loan_repaid(loan.id)
@@ -143,7 +143,7 @@ async def extend(session: AsyncSession, principal: Principal, loan_id: str, body
     extended_on = body.extended_on or clock.today()
     records_rules.check_extension_date(loan.issued_on, extended_on)
     extension = Extension(
-        id=new_id("ext"), loan_id=loan.id, original_maturity_on=loan.maturity_on,
+        id=new_id("ext"), loan_id=loan.id, county_code=loan.county_code, original_maturity_on=loan.maturity_on,
         new_maturity_on=body.new_maturity_on, reason=body.reason, created_by=principal.id, extended_on=extended_on,
     )
     await repository.add(session, extension)
@@ -159,9 +159,9 @@ async def report_usage(
     if body.reported_on < loan.issued_on:
         raise problems.usage_before_issue()
     report = UsageReport(
-        id=new_id("use"), loan_id=loan.id, recipient_kind=body.recipient.kind, recipient_id=body.recipient.id,
-        recipient_name=body.recipient.name, amount_fen=body.amount_fen, purpose=body.purpose,
-        reported_on=body.reported_on,
+        id=new_id("use"), loan_id=loan.id, county_code=loan.county_code, recipient_kind=body.recipient.kind,
+        recipient_id=body.recipient.id, recipient_name=body.recipient.name, amount_fen=body.amount_fen,
+        purpose=body.purpose, reported_on=body.reported_on,
         breaks_enterprise_rule=rules.usage_breaks_enterprise_rule(body.recipient.kind, loan.mode),
         breaks_purpose_rule=rules.usage_breaks_purpose_rule(body.purpose),
         created_by=principal.id,

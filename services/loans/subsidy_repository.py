@@ -27,7 +27,7 @@ from services.loans.models import (
     SubsidyRate,
     UsageReport,
 )
-from services.loans.repository import Record
+from services.loans.repository import Record, extension_of_loan
 
 LINES_CHUNK = 5_000  # loans read, written or exported at a time
 
@@ -93,7 +93,7 @@ async def claimable_loans(
             misuse_from.label("misuse_from"), resolved_on, alert_open,
         )
         .select_from(Loan)
-        .outerjoin(Extension, col(Extension.loan_id) == col(Loan.id))
+        .outerjoin(Extension, extension_of_loan())
         .where(col(Loan.county_code) == county_code, col(Loan.lender_name) == lender_name,
                col(Loan.issued_on) < before)
     )

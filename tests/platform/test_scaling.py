@@ -191,21 +191,16 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("registry.household_imports", "distribution-unique"): "uq on number alone (the import's running number)",
     ("registry.household_status_history", "distribution-column"): "no county code",
     ("registry.household_status_history", "distribution-key"): "keyed by (household_id, effective_on, id)",
-    ("loans.loans", "distribution-key"): "keyed by id alone",
-    ("loans.loan_balances", "distribution-key"): "keyed by loan_id alone (one row per loan)",
-    ("loans.loan_balances", "distribution-fk"): "references its loan by id alone",
 }
 # Children of a parent keyed by id alone: no county code of their own, and a foreign key to the parent by id.
 for _child in (
     "projects.project_events", "projects.announcements", "projects.objections", "projects.objection_resolutions",
     "projects.assets", "projects.asset_shares", "projects.dividends", "projects.dividend_payouts",
-    "loans.loan_repayments", "loans.loan_extensions", "loans.loan_usage_reports",
 ):
     KNOWN_GAPS[(_child, "distribution-column")] = "no county code"
     KNOWN_GAPS[(_child, "distribution-key")] = "keyed without a county code"
     KNOWN_GAPS[(_child, "distribution-fk")] = "references its parent by id alone"
-for _child in ("projects.announcements", "loans.loan_extensions"):
-    KNOWN_GAPS[(_child, "distribution-unique")] = "a unique key without a county code (seq; loan_id)"
+KNOWN_GAPS[("projects.announcements", "distribution-unique")] = "a unique key without a county code (seq)"
 
 
 def plan_of(schema: str, table: str) -> Plan | None:
