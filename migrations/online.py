@@ -30,12 +30,13 @@ def _invalid(name: str) -> bool:
     ).first() is not None
 
 
-def build_index(name: str, table: str, columns: list[str], **options: Any) -> None:
-    """CREATE INDEX CONCURRENTLY (committing the revision's work before it): readers and writers of `table` go on."""
+def build_index(name: str, table: str, columns: list[str], *, unique: bool = False, **options: Any) -> None:
+    """CREATE INDEX CONCURRENTLY (committing the revision's work before it): readers and writers of `table` go on.
+    A unique one is what a new key is then made of (`ADD CONSTRAINT … PRIMARY KEY USING INDEX`, a brief lock)."""
     with op.get_context().autocommit_block():
         if _invalid(name):
             op.drop_index(name, table_name=table, postgresql_concurrently=True)
-        op.create_index(name, table, columns, unique=False, postgresql_concurrently=True, if_not_exists=True,
+        op.create_index(name, table, columns, unique=unique, postgresql_concurrently=True, if_not_exists=True,
                         **options)
 
 

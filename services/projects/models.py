@@ -2,7 +2,14 @@
 transaction), and a draft's own fields while it is a draft, each edit keeping the version before it in
 `project_revisions` (P14); every other table is append-only: transitions, announcements, objections and their
 resolutions, revisions, assets, shares and dividends are facts recorded once (the database refuses to edit them:
-`append_only`). `metadata` is the projects schema."""
+`append_only`). `metadata` is the projects schema.
+
+Distributed by county (deploy/SCALING.md, issue #15): what is recorded of a project carries its project's county
+code, first in its key, and refers to its project (or its objection, asset, dividend) through both columns
+(`_county_key`), so that on Citus a project and all of it are on one shard and the database refuses a row whose
+county is not its project's. What keeps an id unique across counties is how it is made (services/kernel/ids.py
+`new_id`: the millisecond and 80 random bits from the operating system), not an index: a distributed table can only
+keep a unique index that holds its distribution column."""
 
 from __future__ import annotations
 
@@ -17,9 +24,11 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -46,6 +55,17 @@ def _project_id(*, primary_key: bool = False) -> Any:
     return Column(String(40), ForeignKey("projects.id"), nullable=False, primary_key=primary_key)
 
 
+def _county_key(name: str, column: str, parent: str) -> ForeignKeyConstraint:
+    """The foreign key `(county_code, <column>) → <parent> (county_code, id)`: through the county code on both
+    sides, so a row naming another county than its parent's is refused."""
+    return ForeignKeyConstraint(["county_code", column], [f"{parent}.county_code", f"{parent}.id"], name=name)
+
+
+def _county_column() -> Any:
+    """The county code of the project a row is of, first in the row's key (added by a revision: last)."""
+    return Column(String(6), nullable=False)
+
+
 def _now_column() -> Any:
     return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
@@ -58,7 +78,9 @@ class Project(SQLModel, table=True):
         CheckConstraint("village_code LIKE county_code || '%'", name="ck_projects_village_in_county"),
         CheckConstraint(_one_of("category", CATEGORIES), name="ck_projects_category"),
         CheckConstraint(_one_of("status", STATUSES), name="ck_projects_status"),
-        Index("ix_projects_county", "county_code", "id"),
+        # what the children's foreign keys refer to (projects_0009); it becomes the primary key once none refers
+        # to a project by id alone (projects_0011)
+        Index("uq_projects_county_id", "county_code", "id", unique=True),
         Index("ix_projects_village_category", "village_code", "category"),
     )
     id: str = Field(sa_column=Column(String(40), primary_key=True))
@@ -88,9 +110,13 @@ class ProjectEvent(SQLModel, table=True):
     """One lifecycle transition: who, when, from, to, and the note (opinion, reason, report)."""
 
     __tablename__ = "project_events"
-    __table_args__ = (Index("ix_project_events_project", "project_id", "id"),)
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
-    project_id: str = Field(sa_column=_project_id())
+    __table_args__ = (
+        PrimaryKeyConstraint("county_code", "id"),
+        _county_key("fk_project_events_project", "project_id", "projects"),
+        Index("ix_project_events_project", "project_id", "id"),
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False))
+    project_id: str = Field(sa_column=Column(String(40), nullable=False))
     action: str = Field(sa_column=Column(String(16), nullable=False))
     from_status: str | None = Field(sa_column=Column(String(16), nullable=True))
     to_status: str = Field(sa_column=Column(String(16), nullable=False))
@@ -98,6 +124,7 @@ class ProjectEvent(SQLModel, table=True):
     role: str = Field(sa_column=Column(String(32), nullable=False))
     note: str = Field(sa_column=Column(Text, nullable=False, server_default=""))
     at: datetime | None = Field(default=None, sa_column=_now_column())
+    county_code: str = Field(sa_column=_county_column())
 
 
 class Announcement(SQLModel, table=True):

@@ -94,7 +94,7 @@ async def create_project(
         responsible_org=rules.responsible_org(recorded_by_org=recorded_by_org, owner_org=owner_org),
     )
     event = ProjectEvent(
-        project_id=project.id, action="create", from_status=None, to_status="draft",
+        project_id=project.id, county_code=project.county_code, action="create", from_status=None, to_status="draft",
         principal_id=principal.id, role=principal.role, note="",
     )
     await repository.add_project(session, project, event)
@@ -153,8 +153,8 @@ async def _move(
     """Record one transition: the status column and the immutable event, in the caller's transaction."""
     target = to or rules.next_status(project.status, action)
     event = ProjectEvent(
-        project_id=project.id, action=action, from_status=project.status, to_status=target,
-        principal_id=principal.id, role=principal.role, note=note,
+        project_id=project.id, county_code=project.county_code, action=action, from_status=project.status,
+        to_status=target, principal_id=principal.id, role=principal.role, note=note,
     )
     await repository.set_status(session, project, target)
     await repository.add(session, event)

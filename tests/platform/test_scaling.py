@@ -197,7 +197,7 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
 }
 # Children of a parent keyed by id alone: no county code of their own, and a foreign key to the parent by id.
 for _child in (
-    "projects.project_events", "projects.announcements", "projects.objections", "projects.objection_resolutions",
+    "projects.announcements", "projects.objections", "projects.objection_resolutions",
     "projects.assets", "projects.asset_shares", "projects.dividends", "projects.dividend_payouts",
     "loans.loan_repayments", "loans.loan_extensions", "loans.loan_usage_reports",
 ):
