@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -131,9 +132,18 @@ class Announcement(SQLModel, table=True):
     """P1: the public announcement (公示) of a project, recorded when it is announced."""
 
     __tablename__ = "announcements"
-    __table_args__ = (CheckConstraint("days >= 10", name="ck_announcements_p1_days"),)
-    project_id: str = Field(sa_column=_project_id(primary_key=True))
-    seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False, unique=True))
+    __table_args__ = (
+        CheckConstraint("days >= 10", name="ck_announcements_p1_days"),
+        PrimaryKeyConstraint("county_code", "project_id"),  # one per project
+        _county_key("fk_announcements_project", "project_id", "projects"),
+        # `seq` orders the public page of announcements (newest first) across counties: it is drawn from one
+        # sequence, so distinct by construction; the database keeps it unique per county (all a distributed table
+        # can keep), and ix_announcements_seq serves the page's order
+        UniqueConstraint("county_code", "seq", name="uq_announcements_seq"),
+        Index("ix_announcements_seq", "seq"),
+    )
+    project_id: str = Field(sa_column=Column(String(40), nullable=False))
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False))
     start_on: date = Field(sa_column=Column(Date, nullable=False))
     days: int = Field(sa_column=Column(Integer, nullable=False))
     scope: str = Field(sa_column=Column(String(16), nullable=False))
@@ -143,6 +153,7 @@ class Announcement(SQLModel, table=True):
     # (last: added by a revision, which puts a column after the others)
     evidence_posted_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     evidence_photo_sha256: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    county_code: str = Field(sa_column=_county_column())
 
 
 class Objection(SQLModel, table=True):
@@ -151,24 +162,32 @@ class Objection(SQLModel, table=True):
     __tablename__ = "objections"
     __table_args__ = (
         CheckConstraint("channel IN ('public', 'principal')", name="ck_objections_channel"),
+        PrimaryKeyConstraint("county_code", "id"),
+        _county_key("fk_objections_project", "project_id", "projects"),
         Index("ix_objections_project", "project_id", "raised_at"),
     )
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
-    project_id: str = Field(sa_column=_project_id())
+    id: str = Field(sa_column=Column(String(40), nullable=False))
+    project_id: str = Field(sa_column=Column(String(40), nullable=False))
     text: str = Field(sa_column=Column(Text, nullable=False))
     channel: str = Field(sa_column=Column(String(16), nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     role: str = Field(sa_column=Column(String(32), nullable=False))
     raised_at: datetime | None = Field(default=None, sa_column=_now_column())
+    county_code: str = Field(sa_column=_county_column())
 
 
 class ObjectionResolution(SQLModel, table=True):
     __tablename__ = "objection_resolutions"
-    __table_args__ = (CheckConstraint("length(btrim(resolution)) > 0", name="ck_objection_resolutions_text"),)
-    objection_id: str = Field(sa_column=Column(String(40), ForeignKey("objections.id"), primary_key=True))
+    __table_args__ = (
+        CheckConstraint("length(btrim(resolution)) > 0", name="ck_objection_resolutions_text"),
+        PrimaryKeyConstraint("county_code", "objection_id"),  # one per objection
+        _county_key("fk_objection_resolutions_objection", "objection_id", "objections"),
+    )
+    objection_id: str = Field(sa_column=Column(String(40), nullable=False))
     resolution: str = Field(sa_column=Column(Text, nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     at: datetime | None = Field(default=None, sa_column=_now_column())
+    county_code: str = Field(sa_column=_county_column())
 
 
 class Asset(SQLModel, table=True):

@@ -159,8 +159,9 @@ async def announcements_of(session: AsyncSession, project_ids: Sequence[str]) ->
     return (await session.execute(query)).scalars().all()
 
 
-async def announcement_of(session: AsyncSession, project_id: str) -> Announcement | None:
-    return await session.get(Announcement, project_id)
+async def announcement_of(session: AsyncSession, county_code: str, project_id: str) -> Announcement | None:
+    """The project's announcement, by its key (the project's county, its id)."""
+    return await session.get(Announcement, (county_code, project_id))
 
 
 async def duplicate_candidates(session: AsyncSession, *, known_before: datetime, prefix: str) -> list[Project]:
@@ -191,7 +192,8 @@ async def backdated_announcements(session: AsyncSession, *, recorded_before: dat
         select(col(Announcement.project_id), col(Project.county_code), col(Project.responsible_org),
                col(Announcement.start_on), recorded_on.label("recorded_on"), col(Announcement.evidence_posted_by),
                col(Announcement.evidence_photo_sha256))
-        .join(Project, col(Project.id) == col(Announcement.project_id))
+        .join(Project, (col(Project.county_code) == col(Announcement.county_code))
+              & (col(Project.id) == col(Announcement.project_id)))
         .where(col(Announcement.at) < recorded_before, within(col(Project.county_code), prefix),
                recorded_on - col(Announcement.start_on) > grace_days)
         .order_by(col(Announcement.seq))
@@ -207,8 +209,9 @@ def _announcements() -> Select[Any]:
     open_count = (
         select(func.count())
         .select_from(Objection)
-        .outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == col(Objection.id))
-        .where(col(Objection.project_id) == col(Project.id), col(ObjectionResolution.objection_id).is_(None))
+        .outerjoin(ObjectionResolution, _resolution_of(col(Objection.county_code), col(Objection.id)))
+        .where(col(Objection.county_code) == col(Project.county_code), col(Objection.project_id) == col(Project.id),
+               col(ObjectionResolution.objection_id).is_(None))
         .scalar_subquery()
     )
     return (
@@ -222,7 +225,8 @@ def _announcements() -> Select[Any]:
             open_count, col(Announcement.at),
         )
         .select_from(Project)
-        .join(Announcement, col(Announcement.project_id) == col(Project.id))
+        .join(Announcement, (col(Announcement.county_code) == col(Project.county_code))
+              & (col(Announcement.project_id) == col(Project.id)))
     )
 
 
@@ -244,6 +248,12 @@ async def public_announcement(session: AsyncSession, project_id: str) -> Record 
 # ------------------------------------------------------------------------------------------------------ objections
 
 
+def _resolution_of(county_code: Any, objection_id: Any) -> Any:
+    """The join of an objection to its resolution, through both columns of the key (one shard's join)."""
+    resolution = ObjectionResolution
+    return (col(resolution.county_code) == county_code) & (col(resolution.objection_id) == objection_id)
+
+
 def _ranked(project_ids: Sequence[str]) -> Subquery:
     """The objections of these projects, each with whether it blocks approval (S8): every key holder's, and the first
     codes.PUBLIC_BLOCKING of the public's."""
@@ -253,7 +263,8 @@ def _ranked(project_ids: Sequence[str]) -> Subquery:
     )
     return (
         select(
-            col(Objection.id), col(Objection.project_id), col(Objection.text), channel, col(Objection.raised_at),
+            col(Objection.id), col(Objection.county_code), col(Objection.project_id), col(Objection.text), channel,
+            col(Objection.raised_at),
             col(Objection.principal_id), ((channel != "public") | (rank <= codes.PUBLIC_BLOCKING)).label("blocks"),
         )
         .where(col(Objection.project_id).in_(list(project_ids)))
@@ -269,7 +280,7 @@ async def objection_rows(session: AsyncSession, project_ids: Sequence[str]) -> l
     query = (
         select(o.id, o.project_id, o.text, o.channel, o.raised_at, col(ObjectionResolution.resolution),
                col(ObjectionResolution.at), col(ObjectionResolution.principal_id), o.blocks)
-        .select_from(ranked.outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == o.id))
+        .select_from(ranked.outerjoin(ObjectionResolution, _resolution_of(o.county_code, o.id)))
         .order_by(o.raised_at, o.id)
     )
     return list(await session.execute(query))
@@ -281,7 +292,7 @@ async def open_objection_ids(session: AsyncSession, project_id: str) -> list[str
     o = ranked.c
     query = (
         select(o.id)
-        .select_from(ranked.outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == o.id))
+        .select_from(ranked.outerjoin(ObjectionResolution, _resolution_of(o.county_code, o.id)))
         .where(col(ObjectionResolution.objection_id).is_(None), o.blocks)
         .order_by(o.id)
     )
@@ -293,15 +304,15 @@ async def open_objections_of_principal(session: AsyncSession, project_id: str, p
     mine = await session.scalar(
         select(func.count())
         .select_from(Objection)
-        .outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == col(Objection.id))
+        .outerjoin(ObjectionResolution, _resolution_of(col(Objection.county_code), col(Objection.id)))
         .where(col(Objection.project_id) == project_id, col(Objection.principal_id) == principal_id,
                col(Objection.channel) == "principal", col(ObjectionResolution.objection_id).is_(None))
     )
     return int(mine or 0)
 
 
-async def find_objection(session: AsyncSession, objection_id: str) -> Objection | None:
-    return await session.get(Objection, objection_id)
+async def find_objection(session: AsyncSession, county_code: str, objection_id: str) -> Objection | None:
+    return await session.get(Objection, (county_code, objection_id))
 
 
 async def objection_of_project(
@@ -313,8 +324,8 @@ async def objection_of_project(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def resolution_of(session: AsyncSession, objection_id: str) -> ObjectionResolution | None:
-    return await session.get(ObjectionResolution, objection_id)
+async def resolution_of(session: AsyncSession, county_code: str, objection_id: str) -> ObjectionResolution | None:
+    return await session.get(ObjectionResolution, (county_code, objection_id))
 
 
 # ---------------------------------------------------------------------------------------------------------- assets

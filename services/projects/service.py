@@ -210,7 +210,8 @@ async def announce(session: AsyncSession, principal: Principal, project_id: str,
     rules.check_backdated_evidence(body.start_on, clock.today(), has_evidence=body.evidence is not None)
     evidence = body.evidence
     announcement = Announcement(
-        project_id=project.id, start_on=body.start_on, days=body.days, scope=body.scope, principal_id=principal.id,
+        project_id=project.id, county_code=project.county_code, start_on=body.start_on, days=body.days,
+        scope=body.scope, principal_id=principal.id,
         evidence_posted_by=evidence.posted_by if evidence else None,
         evidence_photo_sha256=evidence.photo_sha256 if evidence else None,
     )
@@ -224,7 +225,7 @@ async def approve(session: AsyncSession, principal: Principal, project_id: str, 
     project = await repository.load_project(session, project_id, for_update=True)
     rules.check_may_approve(principal, project.county_code)
     rules.next_status(project.status, "approve")
-    announcement = await repository.announcement_of(session, project.id)
+    announcement = await repository.announcement_of(session, project.county_code, project.id)
     if announcement is None:  # cannot happen through the state machine; refuse rather than approve unannounced
         rules.check_announcement_days(0)
     else:

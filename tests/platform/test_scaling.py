@@ -197,14 +197,13 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
 }
 # Children of a parent keyed by id alone: no county code of their own, and a foreign key to the parent by id.
 for _child in (
-    "projects.announcements", "projects.objections", "projects.objection_resolutions",
     "projects.assets", "projects.asset_shares", "projects.dividends", "projects.dividend_payouts",
     "loans.loan_repayments", "loans.loan_extensions", "loans.loan_usage_reports",
 ):
     KNOWN_GAPS[(_child, "distribution-column")] = "no county code"
     KNOWN_GAPS[(_child, "distribution-key")] = "keyed without a county code"
     KNOWN_GAPS[(_child, "distribution-fk")] = "references its parent by id alone"
-for _child in ("projects.announcements", "loans.loan_extensions"):
+for _child in ("loans.loan_extensions",):
     KNOWN_GAPS[(_child, "distribution-unique")] = "a unique key without a county code (seq; loan_id)"
 
 

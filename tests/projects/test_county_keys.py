@@ -17,14 +17,19 @@ from alembic import command
 from deploy.drift import differences
 from deploy.migrate import alembic_config
 from services.kernel.db import plain_url
+from tests.conftest import Api
 from tests.platform import before_baseline
 from tests.projects.conftest import County
-from tests.projects.factory import project_in
+from tests.projects.factory import HAPPY_PATH, act, project_in
 from tests.stack import TestDatabase, _with_database
 
 # each table keyed by county so far: how a row finds its parent (its county must be the parent's)
 PARENTS = {
     "project_events": "JOIN projects.projects p ON p.county_code = t.county_code AND p.id = t.project_id",
+    "announcements": "JOIN projects.projects p ON p.county_code = t.county_code AND p.id = t.project_id",
+    "objections": "JOIN projects.projects p ON p.county_code = t.county_code AND p.id = t.project_id",
+    "objection_resolutions": ("JOIN projects.objections o ON o.county_code = t.county_code AND o.id = t.objection_id "
+                              "JOIN projects.projects p ON p.id = o.project_id"),
 }
 OTHER = "699999"  # a county no test uses (factory.new_county never ends in 9 twice… and 699999 is not made)
 
@@ -32,40 +37,62 @@ OTHER = "699999"  # a county no test uses (factory.new_county never ends in 9 tw
 async def _counties(db: asyncpg.Pool, project_id: str) -> dict[str, set[str]]:
     """{table: the county codes of the project's rows in it}, through each table's own parent."""
     found: dict[str, set[str]] = {}
-    for table in PARENTS:
-        rows = await db.fetch(f"SELECT t.county_code FROM projects.{table} t WHERE t.project_id = $1", project_id)
+    for table, join in PARENTS.items():
+        rows = await db.fetch(f"SELECT t.county_code FROM projects.{table} t {join} WHERE p.id = $1", project_id)
         found[table] = {r["county_code"] for r in rows}
     return found
 
 
 async def test_the_service_writes_each_row_of_a_project_with_the_projects_county(
-    county: County, db: asyncpg.Pool
+    county: County, anonymous: Api, db: asyncpg.Pool
 ) -> None:
-    project_id = await project_in(county.pm, county.code, county.poor, "accepted")
+    project_id = await project_in(county.pm, county.code, county.poor, "announced")
+    raised = await anonymous.post(f"/public/announcements/{project_id}/objections", json={"text": "受益户名单有误"})
+    assert raised.status_code == 201, raised.text
+    resolved = await county.pm.post(f"/projects/{project_id}/objections/{raised.json()['id']}/resolve",
+                                    json={"resolution": "已核实更正 / checked and corrected"})
+    assert resolved.status_code == 200, resolved.text
+    for action in HAPPY_PATH[3:]:
+        assert (await act(county.pm, project_id, action)).status_code == 200, action
     assert await _counties(db, project_id) == {table: {county.code} for table in PARENTS}
     # and the rows are found through the county's keys (every row joins its parent on both columns)
     for table, join in PARENTS.items():
         assert await db.fetchval(f"SELECT count(*) FROM projects.{table} t {join} WHERE p.id = $1", project_id) > 0
     assert len((await county.pm.get(f"/projects/{project_id}")).json()["history"]) == 8
+    assert (await anonymous.get(f"/public/announcements/{project_id}")).status_code == 200
 
 
 ROWS = {  # a row of each table, but for its county
     "project_events": ("INSERT INTO projects.project_events (project_id, county_code, action, to_status, principal_id, "
                        "role) VALUES ($1, $2, 'test', 'draft', 'test', 'test')", "fk_project_events_project"),
+    "announcements": ("INSERT INTO projects.announcements (project_id, county_code, start_on, days, scope, "
+                      "principal_id) VALUES ($1, $2, '2018-02-01', 10, 'village', 'test')", "fk_announcements_project"),
+    "objections": ("INSERT INTO projects.objections (id, project_id, county_code, text, channel, principal_id, role) "
+                   "VALUES ('obj_' || md5(random()::text), $1, $2, 'o', 'public', 'p', 'p')", "fk_objections_project"),
+    "objection_resolutions": (
+        "INSERT INTO projects.objection_resolutions (objection_id, county_code, resolution, principal_id) "
+        "SELECT o.id, $2, 'r', 'test' FROM projects.objections o WHERE o.project_id = $1 LIMIT 1",
+        "fk_objection_resolutions_objection"),
 }
+
+
+STATUS = {"announcements": "reviewed", "objection_resolutions": "announced"}  # (else accepted)
 
 
 @pytest.mark.parametrize("table", sorted(ROWS))
 async def test_a_row_naming_another_county_than_its_parents_is_refused(
-    table: str, county: County, db: asyncpg.Pool
+    table: str, county: County, anonymous: Api, db: asyncpg.Pool
 ) -> None:
-    project_id = await project_in(county.pm, county.code, county.poor, "accepted")
+    project_id = await project_in(county.pm, county.code, county.poor, STATUS.get(table, "accepted"))
+    if table == "objection_resolutions":
+        raised = await anonymous.post(f"/public/announcements/{project_id}/objections", json={"text": "异议"})
+        assert raised.status_code == 201, raised.text
     statement, foreign_key = ROWS[table]
     async with db.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()
         try:  # (rolled back: nothing recorded can be deleted)
-            await conn.execute(statement, project_id, county.code)  # the project's own county: taken
+            assert await conn.execute(statement, project_id, county.code) == "INSERT 0 1"  # its own county: taken
             with pytest.raises(asyncpg.ForeignKeyViolationError, match=foreign_key):
                 async with conn.transaction():
                     await conn.execute(statement, project_id, OTHER)
@@ -125,7 +152,8 @@ FILL_0008 = [
            generate_series(1, 3) AS k
     """,
 ]
-ROW_COUNTS = {"project_events": PROJECTS * EVENTS_EACH}
+ROW_COUNTS = {"project_events": PROJECTS * EVENTS_EACH, "announcements": PROJECTS, "objections": PROJECTS // 2,
+              "objection_resolutions": PROJECTS // 4}
 KEY_COLUMNS = """
     SELECT c.relname, array_agg(a.attname::text ORDER BY k.n) FROM pg_index i
     JOIN pg_class c ON c.oid = i.indrelid AND c.relnamespace = 'projects'::regnamespace
@@ -133,7 +161,8 @@ KEY_COLUMNS = """
     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
     WHERE i.indisprimary AND c.relname = ANY($1::text[]) GROUP BY 1
 """
-KEYS = {"project_events": ["county_code", "id"]}
+KEYS = {"project_events": ["county_code", "id"], "announcements": ["county_code", "project_id"],
+        "objections": ["county_code", "id"], "objection_resolutions": ["county_code", "objection_id"]}
 
 
 @pytest.fixture
