@@ -23,7 +23,6 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    ForeignKey,
     ForeignKeyConstraint,
     Identity,
     Index,
@@ -52,10 +51,6 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-def _project_id(*, primary_key: bool = False) -> Any:
-    return Column(String(40), ForeignKey("projects.id"), nullable=False, primary_key=primary_key)
-
-
 def _county_key(name: str, column: str, parent: str) -> ForeignKeyConstraint:
     """The foreign key `(county_code, <column>) → <parent> (county_code, id)`: through the county code on both
     sides, so a row naming another county than its parent's is refused."""
@@ -79,12 +74,14 @@ class Project(SQLModel, table=True):
         CheckConstraint("village_code LIKE county_code || '%'", name="ck_projects_village_in_county"),
         CheckConstraint(_one_of("category", CATEGORIES), name="ck_projects_category"),
         CheckConstraint(_one_of("status", STATUSES), name="ck_projects_status"),
-        # what the children's foreign keys refer to (projects_0009); it becomes the primary key once none refers
-        # to a project by id alone (projects_0011)
-        Index("uq_projects_county_id", "county_code", "id", unique=True),
+        # keyed by county (projects_0011). The id stays unique by how it is made (kernel/ids.new_id), not by an
+        # index (module docstring); a lookup by id alone (a route names a project by its id) uses the plain
+        # ix_projects_id
+        PrimaryKeyConstraint("county_code", "id"),
+        Index("ix_projects_id", "id"),
         Index("ix_projects_village_category", "village_code", "category"),
     )
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), nullable=False))
     county_code: str = Field(sa_column=Column(String(6), nullable=False))
     village_code: str = Field(sa_column=Column(String(12), nullable=False))
     name: str = Field(sa_column=Column(String(200), nullable=False))
@@ -197,47 +194,63 @@ class Asset(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("kind IN ('income_generating', 'public_benefit', 'household')", name="ck_assets_kind"),
         CheckConstraint("value_fen > 0", name="ck_assets_value"),
+        PrimaryKeyConstraint("county_code", "id"),
+        _county_key("fk_assets_project", "project_id", "projects"),
         Index("ix_assets_project", "project_id", "id"),
     )
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
-    project_id: str = Field(sa_column=_project_id())
+    id: str = Field(sa_column=Column(String(40), nullable=False))
+    project_id: str = Field(sa_column=Column(String(40), nullable=False))
     kind: str = Field(sa_column=Column(String(24), nullable=False))
     value_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     description: str = Field(sa_column=Column(Text, nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_now_column())
+    county_code: str = Field(sa_column=_county_column())
 
 
 class AssetShare(SQLModel, table=True):
     """P6: shares of an income-generating asset quantified to a beneficiary household (股权量化)."""
 
     __tablename__ = "asset_shares"
-    __table_args__ = (CheckConstraint("shares > 0", name="ck_asset_shares_positive"),)
-    asset_id: str = Field(sa_column=Column(String(40), ForeignKey("assets.id"), primary_key=True))
-    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    __table_args__ = (
+        CheckConstraint("shares > 0", name="ck_asset_shares_positive"),
+        PrimaryKeyConstraint("county_code", "asset_id", "household_id"),
+        _county_key("fk_asset_shares_asset", "asset_id", "assets"),
+    )
+    asset_id: str = Field(sa_column=Column(String(40), nullable=False))
+    household_id: str = Field(sa_column=Column(String(64), nullable=False))
     shares: int = Field(sa_column=Column(BigInteger, nullable=False))
+    county_code: str = Field(sa_column=_county_column())
 
 
 class Dividend(SQLModel, table=True):
     __tablename__ = "dividends"
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="ck_dividends_amount"),
+        PrimaryKeyConstraint("county_code", "id"),
+        _county_key("fk_dividends_asset", "asset_id", "assets"),
         Index("ix_dividends_asset", "asset_id", "id"),
     )
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
-    asset_id: str = Field(sa_column=Column(String(40), ForeignKey("assets.id"), nullable=False))
+    id: str = Field(sa_column=Column(String(40), nullable=False))
+    asset_id: str = Field(sa_column=Column(String(40), nullable=False))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     paid_on: date = Field(sa_column=Column(Date, nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_now_column())
+    county_code: str = Field(sa_column=_county_column())
 
 
 class DividendPayout(SQLModel, table=True):
     __tablename__ = "dividend_payouts"
-    __table_args__ = (CheckConstraint("amount_fen >= 0", name="ck_dividend_payouts_amount"),)
-    dividend_id: str = Field(sa_column=Column(String(40), ForeignKey("dividends.id"), primary_key=True))
-    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    __table_args__ = (
+        CheckConstraint("amount_fen >= 0", name="ck_dividend_payouts_amount"),
+        PrimaryKeyConstraint("county_code", "dividend_id", "household_id"),
+        _county_key("fk_dividend_payouts_dividend", "dividend_id", "dividends"),
+    )
+    dividend_id: str = Field(sa_column=Column(String(40), nullable=False))
+    household_id: str = Field(sa_column=Column(String(64), nullable=False))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    county_code: str = Field(sa_column=_county_column())
 
 
 TENDER_METHODS = ("public_tender", "invited_tender", "competitive_negotiation", "direct_award")

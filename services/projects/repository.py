@@ -154,8 +154,12 @@ async def events_of(session: AsyncSession, project_ids: Sequence[str]) -> Sequen
     return (await session.execute(query)).scalars().all()
 
 
-async def announcements_of(session: AsyncSession, project_ids: Sequence[str]) -> Sequence[Announcement]:
-    query = select(Announcement).where(col(Announcement.project_id).in_(project_ids))
+async def announcements_of(
+    session: AsyncSession, project_ids: Sequence[str], *, counties: Sequence[str]
+) -> Sequence[Announcement]:
+    """The announcements of these projects (of these counties: the key's first column)."""
+    query = select(Announcement).where(col(Announcement.county_code).in_(sorted(set(counties))),
+                                       col(Announcement.project_id).in_(project_ids))
     return (await session.execute(query)).scalars().all()
 
 
@@ -343,13 +347,13 @@ async def asset_of_project(session: AsyncSession, project_id: str, asset_id: str
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def shares_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[Record]:
-    """(asset_id, household_id, shares) of these assets, by household."""
+async def shares_of(session: AsyncSession, asset_ids: Sequence[str], *, counties: Sequence[str]) -> list[Record]:
+    """(asset_id, household_id, shares) of these assets (of these counties: the key's first column), by household."""
     if not asset_ids:
         return []
     query = (
         select(col(AssetShare.asset_id), col(AssetShare.household_id), col(AssetShare.shares))
-        .where(col(AssetShare.asset_id).in_(list(asset_ids)))
+        .where(col(AssetShare.county_code).in_(sorted(set(counties))), col(AssetShare.asset_id).in_(list(asset_ids)))
         .order_by(col(AssetShare.household_id))
     )
     return list(await session.execute(query))
@@ -362,13 +366,14 @@ async def dividends_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[
     return list((await session.execute(query)).scalars())
 
 
-async def payouts_of(session: AsyncSession, dividend_ids: Sequence[str]) -> list[Record]:
-    """(dividend_id, household_id, amount_fen) of these dividends, by household."""
+async def payouts_of(session: AsyncSession, dividend_ids: Sequence[str], *, counties: Sequence[str]) -> list[Record]:
+    """(dividend_id, household_id, amount_fen) of these dividends (of these counties), by household."""
     if not dividend_ids:
         return []
+    payout = DividendPayout
     query = (
-        select(col(DividendPayout.dividend_id), col(DividendPayout.household_id), col(DividendPayout.amount_fen))
-        .where(col(DividendPayout.dividend_id).in_(list(dividend_ids)))
+        select(col(payout.dividend_id), col(payout.household_id), col(payout.amount_fen))
+        .where(col(payout.county_code).in_(sorted(set(counties))), col(payout.dividend_id).in_(list(dividend_ids)))
         .order_by(col(DividendPayout.household_id))
     )
     return list(await session.execute(query))
@@ -476,7 +481,8 @@ async def register_page(
     project lies under `prefix` (and in `village`): (asset, project name, county, village)."""
     query = (
         select(Asset, col(Project.name), col(Project.county_code), col(Project.village_code))
-        .join(Project, col(Project.id) == col(Asset.project_id))
+        .join(Project, (col(Project.county_code) == col(Asset.county_code))
+              & (col(Project.id) == col(Asset.project_id)))
         .where(within(col(Project.county_code), prefix))
     )
     if village is not None:
@@ -486,14 +492,16 @@ async def register_page(
     return list((await session.execute(query.order_by(col(Asset.id).desc()).limit(limit + 1))).all())
 
 
-async def share_totals(session: AsyncSession, asset_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """asset id → (total shares, shareholding households)."""
+async def share_totals(
+    session: AsyncSession, asset_ids: Sequence[str], *, counties: Sequence[str]
+) -> dict[str, tuple[int, int]]:
+    """asset id → (total shares, shareholding households), of these assets (of these counties)."""
     if not asset_ids:
         return {}
     asset = col(AssetShare.asset_id)
     query = (
         select(asset, func.sum(col(AssetShare.shares)), func.count())
-        .where(asset.in_(list(asset_ids))).group_by(asset)
+        .where(col(AssetShare.county_code).in_(sorted(set(counties))), asset.in_(list(asset_ids))).group_by(asset)
     )
     return {str(a): (int(total), int(n)) for a, total, n in (await session.execute(query)).all()}
 

@@ -56,7 +56,8 @@ async def read_projects(session: AsyncSession, projects: list[Project]) -> list[
     if ids:
         for e in await repository.events_of(session, ids):
             history[e.project_id].append(EventRead.model_validate(e, from_attributes=True))
-        announcements = {a.project_id: a for a in await repository.announcements_of(session, ids)}
+        announcements = {a.project_id: a for a in await repository.announcements_of(
+            session, ids, counties=[p.county_code for p in projects])}
     objections = await objections_of(session, ids)
     return [
         ProjectRead(

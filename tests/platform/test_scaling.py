@@ -184,7 +184,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("funds.reversals", "distribution-column"): "no county code",
     ("funds.reversals", "distribution-key"): "keyed by id alone",
     ("funds.reversals", "distribution-unique"): "uq on target_id alone",
-    ("projects.projects", "distribution-key"): "keyed by id alone",
     ("registry.households", "distribution-key"): "keyed by household_id alone",
     ("registry.household_imports", "distribution-column"): "region_code VARCHAR(12), no county_code",
     ("registry.household_imports", "distribution-key"): "keyed by id alone",
@@ -197,7 +196,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
 }
 # Children of a parent keyed by id alone: no county code of their own, and a foreign key to the parent by id.
 for _child in (
-    "projects.assets", "projects.asset_shares", "projects.dividends", "projects.dividend_payouts",
     "loans.loan_repayments", "loans.loan_extensions", "loans.loan_usage_reports",
 ):
     KNOWN_GAPS[(_child, "distribution-column")] = "no county code"

@@ -16,6 +16,7 @@ from alembic import command
 
 from deploy.drift import differences
 from deploy.migrate import alembic_config
+from services.kernel import clock
 from services.kernel.db import plain_url
 from tests.conftest import Api
 from tests.platform import before_baseline
@@ -23,13 +24,20 @@ from tests.projects.conftest import County
 from tests.projects.factory import HAPPY_PATH, act, project_in
 from tests.stack import TestDatabase, _with_database
 
-# each table keyed by county so far: how a row finds its parent (its county must be the parent's)
+# each table keyed by county: how a row finds its parent (its county must be the parent's)
 PARENTS = {
     "project_events": "JOIN projects.projects p ON p.county_code = t.county_code AND p.id = t.project_id",
     "announcements": "JOIN projects.projects p ON p.county_code = t.county_code AND p.id = t.project_id",
     "objections": "JOIN projects.projects p ON p.county_code = t.county_code AND p.id = t.project_id",
     "objection_resolutions": ("JOIN projects.objections o ON o.county_code = t.county_code AND o.id = t.objection_id "
                               "JOIN projects.projects p ON p.id = o.project_id"),
+    "assets": "JOIN projects.projects p ON p.county_code = t.county_code AND p.id = t.project_id",
+    "asset_shares": ("JOIN projects.assets a ON a.county_code = t.county_code AND a.id = t.asset_id "
+                     "JOIN projects.projects p ON p.id = a.project_id"),
+    "dividends": ("JOIN projects.assets a ON a.county_code = t.county_code AND a.id = t.asset_id "
+                  "JOIN projects.projects p ON p.id = a.project_id"),
+    "dividend_payouts": ("JOIN projects.dividends d ON d.county_code = t.county_code AND d.id = t.dividend_id "
+                         "JOIN projects.assets a ON a.id = d.asset_id JOIN projects.projects p ON p.id = a.project_id"),
 }
 OTHER = "699999"  # a county no test uses (factory.new_county never ends in 9 twice… and 699999 is not made)
 
@@ -54,12 +62,21 @@ async def test_the_service_writes_each_row_of_a_project_with_the_projects_county
     assert resolved.status_code == 200, resolved.text
     for action in HAPPY_PATH[3:]:
         assert (await act(county.pm, project_id, action)).status_code == 200, action
+    shares = [{"household_id": h, "shares": 1} for h in county.poor]
+    asset = await county.pm.post(f"/projects/{project_id}/assets", json={
+        "kind": "income_generating", "value_fen": 80_000_000, "description": "村级光伏电站", "shares": shares})
+    assert asset.status_code == 201, asset.text
+    dividend = await county.pm.post(f"/projects/{project_id}/assets/{asset.json()['id']}/dividends",
+                                    json={"amount_fen": 300, "paid_on": clock.today().isoformat()})
+    assert dividend.status_code == 201, dividend.text
     assert await _counties(db, project_id) == {table: {county.code} for table in PARENTS}
     # and the rows are found through the county's keys (every row joins its parent on both columns)
     for table, join in PARENTS.items():
         assert await db.fetchval(f"SELECT count(*) FROM projects.{table} t {join} WHERE p.id = $1", project_id) > 0
     assert len((await county.pm.get(f"/projects/{project_id}")).json()["history"]) == 8
     assert (await anonymous.get(f"/public/announcements/{project_id}")).status_code == 200
+    listed = (await county.pm.get(f"/projects/{project_id}/assets")).json()
+    assert [(a["total_shares"], len(a["dividends"]), len(a["dividends"][0]["payouts"])) for a in listed] == [(3, 1, 3)]
 
 
 ROWS = {  # a row of each table, but for its county
@@ -73,6 +90,17 @@ ROWS = {  # a row of each table, but for its county
         "INSERT INTO projects.objection_resolutions (objection_id, county_code, resolution, principal_id) "
         "SELECT o.id, $2, 'r', 'test' FROM projects.objections o WHERE o.project_id = $1 LIMIT 1",
         "fk_objection_resolutions_objection"),
+    "assets": ("INSERT INTO projects.assets (id, project_id, county_code, kind, value_fen, description, principal_id) "
+               "VALUES ('ast_' || md5(random()::text), $1, $2, 'public_benefit', 1, 'a', 't')", "fk_assets_project"),
+    "asset_shares": ("INSERT INTO projects.asset_shares (asset_id, county_code, household_id, shares) "
+                     "SELECT a.id, $2, 'H-test', 1 FROM projects.assets a WHERE a.project_id = $1 LIMIT 1",
+                     "fk_asset_shares_asset"),
+    "dividends": ("INSERT INTO projects.dividends (id, asset_id, county_code, amount_fen, paid_on, principal_id) "
+                  "SELECT 'div_' || md5(random()::text), a.id, $2, 1, '2019-01-01', 't' FROM projects.assets a "
+                  "WHERE a.project_id = $1 LIMIT 1", "fk_dividends_asset"),
+    "dividend_payouts": ("INSERT INTO projects.dividend_payouts (dividend_id, county_code, household_id, amount_fen) "
+                         "SELECT d.id, $2, 'H-test', 1 FROM projects.dividends d JOIN projects.assets a "
+                         "ON a.id = d.asset_id WHERE a.project_id = $1 LIMIT 1", "fk_dividend_payouts_dividend"),
 }
 
 
@@ -87,6 +115,14 @@ async def test_a_row_naming_another_county_than_its_parents_is_refused(
     if table == "objection_resolutions":
         raised = await anonymous.post(f"/public/announcements/{project_id}/objections", json={"text": "异议"})
         assert raised.status_code == 201, raised.text
+    if table in ("asset_shares", "dividends", "dividend_payouts"):  # an asset (and a dividend) to hang them on
+        asset = await county.pm.post(f"/projects/{project_id}/assets", json={
+            "kind": "income_generating", "value_fen": 1_000, "description": "a",
+            "shares": [{"household_id": county.poor[0], "shares": 1}]})
+        assert asset.status_code == 201, asset.text
+        dividend = await county.pm.post(f"/projects/{project_id}/assets/{asset.json()['id']}/dividends",
+                                        json={"amount_fen": 100, "paid_on": clock.today().isoformat()})
+        assert dividend.status_code == 201, dividend.text
     statement, foreign_key = ROWS[table]
     async with db.acquire() as conn:
         transaction = conn.transaction()
@@ -153,7 +189,8 @@ FILL_0008 = [
     """,
 ]
 ROW_COUNTS = {"project_events": PROJECTS * EVENTS_EACH, "announcements": PROJECTS, "objections": PROJECTS // 2,
-              "objection_resolutions": PROJECTS // 4}
+              "objection_resolutions": PROJECTS // 4, "assets": PROJECTS, "asset_shares": PROJECTS * 3,
+              "dividends": PROJECTS, "dividend_payouts": PROJECTS * 3}
 KEY_COLUMNS = """
     SELECT c.relname, array_agg(a.attname::text ORDER BY k.n) FROM pg_index i
     JOIN pg_class c ON c.oid = i.indrelid AND c.relnamespace = 'projects'::regnamespace
@@ -162,7 +199,10 @@ KEY_COLUMNS = """
     WHERE i.indisprimary AND c.relname = ANY($1::text[]) GROUP BY 1
 """
 KEYS = {"project_events": ["county_code", "id"], "announcements": ["county_code", "project_id"],
-        "objections": ["county_code", "id"], "objection_resolutions": ["county_code", "objection_id"]}
+        "objections": ["county_code", "id"], "objection_resolutions": ["county_code", "objection_id"],
+        "projects": ["county_code", "id"], "assets": ["county_code", "id"],
+        "asset_shares": ["county_code", "asset_id", "household_id"], "dividends": ["county_code", "id"],
+        "dividend_payouts": ["county_code", "dividend_id", "household_id"]}
 
 
 @pytest.fixture
