@@ -25,19 +25,21 @@ async def record_asset(session: AsyncSession, principal: Principal, project_id: 
     _check_accepted(project)
     rules.check_shares(body.kind, [s.household_id for s in body.shares], project.beneficiary_household_ids)
     asset = Asset(
-        id=new_id("ast"), project_id=project.id, kind=body.kind, value_fen=body.value_fen,
-        description=body.description, principal_id=principal.id,
+        id=new_id("ast"), project_id=project.id, county_code=project.county_code, kind=body.kind,
+        value_fen=body.value_fen, description=body.description, principal_id=principal.id,
     )
     await repository.add(session, asset)
     await repository.add(
-        session, *[AssetShare(asset_id=asset.id, household_id=s.household_id, shares=s.shares) for s in body.shares]
+        session, *[AssetShare(asset_id=asset.id, county_code=asset.county_code, household_id=s.household_id,
+                              shares=s.shares) for s in body.shares]
     )
     return (await read_assets(session, [asset]))[0]
 
 
-async def _shares_of(session: AsyncSession, asset_ids: list[str]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {i: {} for i in asset_ids}
-    for asset_id, household, shares in await repository.shares_of(session, asset_ids):
+async def _shares_of(session: AsyncSession, assets: list[Asset]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {a.id: {} for a in assets}
+    counties = [a.county_code for a in assets]
+    for asset_id, household, shares in await repository.shares_of(session, list(out), counties=counties):
         out[asset_id][household] = int(shares)
     return out
 
@@ -52,7 +54,8 @@ async def _dividends_of(
     dividends = await repository.dividends_of(session, list(out))
     payouts: dict[str, list[PayoutRead]] = {d.id: [] for d in dividends}
     asset_of = {d.id: d.asset_id for d in dividends}
-    for dividend_id, household, amount in await repository.payouts_of(session, list(payouts)):
+    counties = [a.county_code for a in assets]
+    for dividend_id, household, amount in await repository.payouts_of(session, list(payouts), counties=counties):
         held = shares[asset_of[dividend_id]].get(household, 0)
         payouts[dividend_id].append(PayoutRead(household_id=household, shares=held, amount_fen=int(amount)))
     for d in dividends:
@@ -66,7 +69,7 @@ async def _dividends_of(
 
 
 async def read_assets(session: AsyncSession, assets: list[Asset]) -> list[AssetRead]:
-    shares = await _shares_of(session, [a.id for a in assets])
+    shares = await _shares_of(session, assets)
     dividends = await _dividends_of(session, assets, shares)
     return [
         AssetRead(
@@ -97,7 +100,7 @@ async def record_dividend(
         asset = await repository.asset_of_project(reading, project.id, asset_id, for_update=False)
         if asset is None:
             raise problems.asset_not_found(project_id, asset_id)
-        shares = (await _shares_of(reading, [asset.id]))[asset.id]
+        shares = (await _shares_of(reading, [asset]))[asset.id]
         if not shares:
             raise problems.no_shares(asset_id, asset.kind)
         recorded = len(await repository.dividends_of(reading, [asset.id]))
@@ -113,12 +116,14 @@ async def record_dividend(
     if locked is None or len(await repository.dividends_of(session, [asset_id])) != recorded:
         raise problems.dividend_recorded_meanwhile(asset_id)
     dividend = Dividend(
-        id=dividend_id, asset_id=asset_id, amount_fen=body.amount_fen, paid_on=body.paid_on, principal_id=principal.id,
+        id=dividend_id, asset_id=asset_id, county_code=locked.county_code, amount_fen=body.amount_fen,
+        paid_on=body.paid_on, principal_id=principal.id,
     )
     await repository.add(session, dividend)
-    await repository.add(
-        session, *[DividendPayout(dividend_id=dividend.id, household_id=h, amount_fen=a) for h, a in split.items()]
-    )
+    await repository.add(session, *[
+        DividendPayout(dividend_id=dividend.id, county_code=dividend.county_code, household_id=h, amount_fen=a)
+        for h, a in split.items()
+    ])
     return DividendRead(
         id=dividend.id, asset_id=asset_id, project_id=project_id, amount_fen=body.amount_fen, paid_on=body.paid_on,
         payouts=[PayoutRead(household_id=h, shares=shares[h], amount_fen=split[h]) for h in sorted(split)],

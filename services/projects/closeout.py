@@ -95,7 +95,7 @@ async def asset_register(
                                           after=str(key[0]) if key is not None else None, limit=limit)
     page = page_of(rows, limit, lambda row: [row[0].id])
     ids = [row[0].id for row in page.items]
-    shares = await repository.share_totals(session, ids)
+    shares = await repository.share_totals(session, ids, counties=[row[2] for row in page.items])
     handovers = {h.asset_id: handover_read(h) for h in await repository.handovers_of(session, ids)}
     items = [
         AssetRegisterItem(

@@ -2,7 +2,14 @@
 transaction), and a draft's own fields while it is a draft, each edit keeping the version before it in
 `project_revisions` (P14); every other table is append-only: transitions, announcements, objections and their
 resolutions, revisions, assets, shares and dividends are facts recorded once (the database refuses to edit them:
-`append_only`). `metadata` is the projects schema."""
+`append_only`). `metadata` is the projects schema.
+
+Distributed by county (deploy/SCALING.md, issue #15): what is recorded of a project carries its project's county
+code, first in its key, and refers to its project (or its objection, asset, dividend) through both columns
+(`_county_key`), so that on Citus a project and all of it are on one shard and the database refuses a row whose
+county is not its project's. What keeps an id unique across counties is how it is made (services/kernel/ids.py
+`new_id`: the millisecond and 80 random bits from the operating system), not an index: a distributed table can only
+keep a unique index that holds its distribution column."""
 
 from __future__ import annotations
 
@@ -16,13 +23,15 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -42,8 +51,15 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-def _project_id(*, primary_key: bool = False) -> Any:
-    return Column(String(40), ForeignKey("projects.id"), nullable=False, primary_key=primary_key)
+def _county_key(name: str, column: str, parent: str) -> ForeignKeyConstraint:
+    """The foreign key `(county_code, <column>) → <parent> (county_code, id)`: through the county code on both
+    sides, so a row naming another county than its parent's is refused."""
+    return ForeignKeyConstraint(["county_code", column], [f"{parent}.county_code", f"{parent}.id"], name=name)
+
+
+def _county_column() -> Any:
+    """The county code of the project a row is of, first in the row's key (added by a revision: last)."""
+    return Column(String(6), nullable=False)
 
 
 def _now_column() -> Any:
@@ -58,10 +74,14 @@ class Project(SQLModel, table=True):
         CheckConstraint("village_code LIKE county_code || '%'", name="ck_projects_village_in_county"),
         CheckConstraint(_one_of("category", CATEGORIES), name="ck_projects_category"),
         CheckConstraint(_one_of("status", STATUSES), name="ck_projects_status"),
-        Index("ix_projects_county", "county_code", "id"),
+        # keyed by county (projects_0011). The id stays unique by how it is made (kernel/ids.new_id), not by an
+        # index (module docstring); a lookup by id alone (a route names a project by its id) uses the plain
+        # ix_projects_id
+        PrimaryKeyConstraint("county_code", "id"),
+        Index("ix_projects_id", "id"),
         Index("ix_projects_village_category", "village_code", "category"),
     )
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), nullable=False))
     county_code: str = Field(sa_column=Column(String(6), nullable=False))
     village_code: str = Field(sa_column=Column(String(12), nullable=False))
     name: str = Field(sa_column=Column(String(200), nullable=False))
@@ -88,9 +108,13 @@ class ProjectEvent(SQLModel, table=True):
     """One lifecycle transition: who, when, from, to, and the note (opinion, reason, report)."""
 
     __tablename__ = "project_events"
-    __table_args__ = (Index("ix_project_events_project", "project_id", "id"),)
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
-    project_id: str = Field(sa_column=_project_id())
+    __table_args__ = (
+        PrimaryKeyConstraint("county_code", "id"),
+        _county_key("fk_project_events_project", "project_id", "projects"),
+        Index("ix_project_events_project", "project_id", "id"),
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False))
+    project_id: str = Field(sa_column=Column(String(40), nullable=False))
     action: str = Field(sa_column=Column(String(16), nullable=False))
     from_status: str | None = Field(sa_column=Column(String(16), nullable=True))
     to_status: str = Field(sa_column=Column(String(16), nullable=False))
@@ -98,15 +122,25 @@ class ProjectEvent(SQLModel, table=True):
     role: str = Field(sa_column=Column(String(32), nullable=False))
     note: str = Field(sa_column=Column(Text, nullable=False, server_default=""))
     at: datetime | None = Field(default=None, sa_column=_now_column())
+    county_code: str = Field(sa_column=_county_column())
 
 
 class Announcement(SQLModel, table=True):
     """P1: the public announcement (公示) of a project, recorded when it is announced."""
 
     __tablename__ = "announcements"
-    __table_args__ = (CheckConstraint("days >= 10", name="ck_announcements_p1_days"),)
-    project_id: str = Field(sa_column=_project_id(primary_key=True))
-    seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False, unique=True))
+    __table_args__ = (
+        CheckConstraint("days >= 10", name="ck_announcements_p1_days"),
+        PrimaryKeyConstraint("county_code", "project_id"),  # one per project
+        _county_key("fk_announcements_project", "project_id", "projects"),
+        # `seq` orders the public page of announcements (newest first) across counties: it is drawn from one
+        # sequence, so distinct by construction; the database keeps it unique per county (all a distributed table
+        # can keep), and ix_announcements_seq serves the page's order
+        UniqueConstraint("county_code", "seq", name="uq_announcements_seq"),
+        Index("ix_announcements_seq", "seq"),
+    )
+    project_id: str = Field(sa_column=Column(String(40), nullable=False))
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False))
     start_on: date = Field(sa_column=Column(Date, nullable=False))
     days: int = Field(sa_column=Column(Integer, nullable=False))
     scope: str = Field(sa_column=Column(String(16), nullable=False))
@@ -116,6 +150,7 @@ class Announcement(SQLModel, table=True):
     # (last: added by a revision, which puts a column after the others)
     evidence_posted_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     evidence_photo_sha256: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    county_code: str = Field(sa_column=_county_column())
 
 
 class Objection(SQLModel, table=True):
@@ -124,24 +159,32 @@ class Objection(SQLModel, table=True):
     __tablename__ = "objections"
     __table_args__ = (
         CheckConstraint("channel IN ('public', 'principal')", name="ck_objections_channel"),
+        PrimaryKeyConstraint("county_code", "id"),
+        _county_key("fk_objections_project", "project_id", "projects"),
         Index("ix_objections_project", "project_id", "raised_at"),
     )
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
-    project_id: str = Field(sa_column=_project_id())
+    id: str = Field(sa_column=Column(String(40), nullable=False))
+    project_id: str = Field(sa_column=Column(String(40), nullable=False))
     text: str = Field(sa_column=Column(Text, nullable=False))
     channel: str = Field(sa_column=Column(String(16), nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     role: str = Field(sa_column=Column(String(32), nullable=False))
     raised_at: datetime | None = Field(default=None, sa_column=_now_column())
+    county_code: str = Field(sa_column=_county_column())
 
 
 class ObjectionResolution(SQLModel, table=True):
     __tablename__ = "objection_resolutions"
-    __table_args__ = (CheckConstraint("length(btrim(resolution)) > 0", name="ck_objection_resolutions_text"),)
-    objection_id: str = Field(sa_column=Column(String(40), ForeignKey("objections.id"), primary_key=True))
+    __table_args__ = (
+        CheckConstraint("length(btrim(resolution)) > 0", name="ck_objection_resolutions_text"),
+        PrimaryKeyConstraint("county_code", "objection_id"),  # one per objection
+        _county_key("fk_objection_resolutions_objection", "objection_id", "objections"),
+    )
+    objection_id: str = Field(sa_column=Column(String(40), nullable=False))
     resolution: str = Field(sa_column=Column(Text, nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     at: datetime | None = Field(default=None, sa_column=_now_column())
+    county_code: str = Field(sa_column=_county_column())
 
 
 class Asset(SQLModel, table=True):
@@ -151,47 +194,63 @@ class Asset(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("kind IN ('income_generating', 'public_benefit', 'household')", name="ck_assets_kind"),
         CheckConstraint("value_fen > 0", name="ck_assets_value"),
+        PrimaryKeyConstraint("county_code", "id"),
+        _county_key("fk_assets_project", "project_id", "projects"),
         Index("ix_assets_project", "project_id", "id"),
     )
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
-    project_id: str = Field(sa_column=_project_id())
+    id: str = Field(sa_column=Column(String(40), nullable=False))
+    project_id: str = Field(sa_column=Column(String(40), nullable=False))
     kind: str = Field(sa_column=Column(String(24), nullable=False))
     value_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     description: str = Field(sa_column=Column(Text, nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_now_column())
+    county_code: str = Field(sa_column=_county_column())
 
 
 class AssetShare(SQLModel, table=True):
     """P6: shares of an income-generating asset quantified to a beneficiary household (股权量化)."""
 
     __tablename__ = "asset_shares"
-    __table_args__ = (CheckConstraint("shares > 0", name="ck_asset_shares_positive"),)
-    asset_id: str = Field(sa_column=Column(String(40), ForeignKey("assets.id"), primary_key=True))
-    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    __table_args__ = (
+        CheckConstraint("shares > 0", name="ck_asset_shares_positive"),
+        PrimaryKeyConstraint("county_code", "asset_id", "household_id"),
+        _county_key("fk_asset_shares_asset", "asset_id", "assets"),
+    )
+    asset_id: str = Field(sa_column=Column(String(40), nullable=False))
+    household_id: str = Field(sa_column=Column(String(64), nullable=False))
     shares: int = Field(sa_column=Column(BigInteger, nullable=False))
+    county_code: str = Field(sa_column=_county_column())
 
 
 class Dividend(SQLModel, table=True):
     __tablename__ = "dividends"
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="ck_dividends_amount"),
+        PrimaryKeyConstraint("county_code", "id"),
+        _county_key("fk_dividends_asset", "asset_id", "assets"),
         Index("ix_dividends_asset", "asset_id", "id"),
     )
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
-    asset_id: str = Field(sa_column=Column(String(40), ForeignKey("assets.id"), nullable=False))
+    id: str = Field(sa_column=Column(String(40), nullable=False))
+    asset_id: str = Field(sa_column=Column(String(40), nullable=False))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     paid_on: date = Field(sa_column=Column(Date, nullable=False))
     principal_id: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_now_column())
+    county_code: str = Field(sa_column=_county_column())
 
 
 class DividendPayout(SQLModel, table=True):
     __tablename__ = "dividend_payouts"
-    __table_args__ = (CheckConstraint("amount_fen >= 0", name="ck_dividend_payouts_amount"),)
-    dividend_id: str = Field(sa_column=Column(String(40), ForeignKey("dividends.id"), primary_key=True))
-    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    __table_args__ = (
+        CheckConstraint("amount_fen >= 0", name="ck_dividend_payouts_amount"),
+        PrimaryKeyConstraint("county_code", "dividend_id", "household_id"),
+        _county_key("fk_dividend_payouts_dividend", "dividend_id", "dividends"),
+    )
+    dividend_id: str = Field(sa_column=Column(String(40), nullable=False))
+    household_id: str = Field(sa_column=Column(String(64), nullable=False))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    county_code: str = Field(sa_column=_county_column())
 
 
 TENDER_METHODS = ("public_tender", "invited_tender", "competitive_negotiation", "direct_award")

@@ -48,7 +48,9 @@ async def _announced_project(
     """
     project = await repository.find_project(session, project_id, for_update=True)
     outsider = public or project is None or not principal.covers(project.county_code)
-    if project is None or (outsider and await repository.announcement_of(session, project_id) is None):
+    if project is None or (
+        outsider and await repository.announcement_of(session, project.county_code, project_id) is None
+    ):
         raise problems.project_not_found(project_id)
     if project.status != "announced":
         raise problems.not_announced(project.status)
@@ -72,15 +74,16 @@ async def raise_objection(
     if not keyless:
         await _check_principal_limit(session, principal, project.id)
     objection = Objection(
-        id=new_id("obj"), project_id=project.id, text=text_, channel="public" if keyless else "principal",
+        id=new_id("obj"), project_id=project.id, county_code=project.county_code, text=text_,
+        channel="public" if keyless else "principal",
         principal_id=principal.id, role=principal.role,
     )
     await repository.add(session, objection)
-    return await _read_one(session, objection.id)
+    return await _read_one(session, project.county_code, objection.id)
 
 
-async def _read_one(session: AsyncSession, objection_id: str) -> ObjectionRead:
-    objection = await repository.find_objection(session, objection_id)
+async def _read_one(session: AsyncSession, county_code: str, objection_id: str) -> ObjectionRead:
+    objection = await repository.find_objection(session, county_code, objection_id)
     if objection is None:
         raise problems.objection_not_found(objection_id)
     for item in (await objections_of(session, [objection.project_id]))[objection.project_id]:
@@ -97,8 +100,9 @@ async def resolve_objection(
     objection = await repository.objection_of_project(session, project_id, objection_id, for_update=True)
     if objection is None:
         raise problems.objection_not_found(objection_id, project_id)
-    if await repository.resolution_of(session, objection_id) is not None:
+    if await repository.resolution_of(session, objection.county_code, objection_id) is not None:
         raise problems.objection_resolved(objection_id)
-    resolved = ObjectionResolution(objection_id=objection_id, resolution=resolution, principal_id=principal.id)
+    resolved = ObjectionResolution(objection_id=objection_id, county_code=objection.county_code,
+                                   resolution=resolution, principal_id=principal.id)
     await repository.add(session, resolved)
-    return await _read_one(session, objection_id)
+    return await _read_one(session, objection.county_code, objection_id)

@@ -154,13 +154,18 @@ async def events_of(session: AsyncSession, project_ids: Sequence[str]) -> Sequen
     return (await session.execute(query)).scalars().all()
 
 
-async def announcements_of(session: AsyncSession, project_ids: Sequence[str]) -> Sequence[Announcement]:
-    query = select(Announcement).where(col(Announcement.project_id).in_(project_ids))
+async def announcements_of(
+    session: AsyncSession, project_ids: Sequence[str], *, counties: Sequence[str]
+) -> Sequence[Announcement]:
+    """The announcements of these projects (of these counties: the key's first column)."""
+    query = select(Announcement).where(col(Announcement.county_code).in_(sorted(set(counties))),
+                                       col(Announcement.project_id).in_(project_ids))
     return (await session.execute(query)).scalars().all()
 
 
-async def announcement_of(session: AsyncSession, project_id: str) -> Announcement | None:
-    return await session.get(Announcement, project_id)
+async def announcement_of(session: AsyncSession, county_code: str, project_id: str) -> Announcement | None:
+    """The project's announcement, by its key (the project's county, its id)."""
+    return await session.get(Announcement, (county_code, project_id))
 
 
 async def duplicate_candidates(session: AsyncSession, *, known_before: datetime, prefix: str) -> list[Project]:
@@ -191,7 +196,8 @@ async def backdated_announcements(session: AsyncSession, *, recorded_before: dat
         select(col(Announcement.project_id), col(Project.county_code), col(Project.responsible_org),
                col(Announcement.start_on), recorded_on.label("recorded_on"), col(Announcement.evidence_posted_by),
                col(Announcement.evidence_photo_sha256))
-        .join(Project, col(Project.id) == col(Announcement.project_id))
+        .join(Project, (col(Project.county_code) == col(Announcement.county_code))
+              & (col(Project.id) == col(Announcement.project_id)))
         .where(col(Announcement.at) < recorded_before, within(col(Project.county_code), prefix),
                recorded_on - col(Announcement.start_on) > grace_days)
         .order_by(col(Announcement.seq))
@@ -207,8 +213,9 @@ def _announcements() -> Select[Any]:
     open_count = (
         select(func.count())
         .select_from(Objection)
-        .outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == col(Objection.id))
-        .where(col(Objection.project_id) == col(Project.id), col(ObjectionResolution.objection_id).is_(None))
+        .outerjoin(ObjectionResolution, _resolution_of(col(Objection.county_code), col(Objection.id)))
+        .where(col(Objection.county_code) == col(Project.county_code), col(Objection.project_id) == col(Project.id),
+               col(ObjectionResolution.objection_id).is_(None))
         .scalar_subquery()
     )
     return (
@@ -222,7 +229,8 @@ def _announcements() -> Select[Any]:
             open_count, col(Announcement.at),
         )
         .select_from(Project)
-        .join(Announcement, col(Announcement.project_id) == col(Project.id))
+        .join(Announcement, (col(Announcement.county_code) == col(Project.county_code))
+              & (col(Announcement.project_id) == col(Project.id)))
     )
 
 
@@ -244,6 +252,12 @@ async def public_announcement(session: AsyncSession, project_id: str) -> Record 
 # ------------------------------------------------------------------------------------------------------ objections
 
 
+def _resolution_of(county_code: Any, objection_id: Any) -> Any:
+    """The join of an objection to its resolution, through both columns of the key (one shard's join)."""
+    resolution = ObjectionResolution
+    return (col(resolution.county_code) == county_code) & (col(resolution.objection_id) == objection_id)
+
+
 def _ranked(project_ids: Sequence[str]) -> Subquery:
     """The objections of these projects, each with whether it blocks approval (S8): every key holder's, and the first
     codes.PUBLIC_BLOCKING of the public's."""
@@ -253,7 +267,8 @@ def _ranked(project_ids: Sequence[str]) -> Subquery:
     )
     return (
         select(
-            col(Objection.id), col(Objection.project_id), col(Objection.text), channel, col(Objection.raised_at),
+            col(Objection.id), col(Objection.county_code), col(Objection.project_id), col(Objection.text), channel,
+            col(Objection.raised_at),
             col(Objection.principal_id), ((channel != "public") | (rank <= codes.PUBLIC_BLOCKING)).label("blocks"),
         )
         .where(col(Objection.project_id).in_(list(project_ids)))
@@ -269,7 +284,7 @@ async def objection_rows(session: AsyncSession, project_ids: Sequence[str]) -> l
     query = (
         select(o.id, o.project_id, o.text, o.channel, o.raised_at, col(ObjectionResolution.resolution),
                col(ObjectionResolution.at), col(ObjectionResolution.principal_id), o.blocks)
-        .select_from(ranked.outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == o.id))
+        .select_from(ranked.outerjoin(ObjectionResolution, _resolution_of(o.county_code, o.id)))
         .order_by(o.raised_at, o.id)
     )
     return list(await session.execute(query))
@@ -281,7 +296,7 @@ async def open_objection_ids(session: AsyncSession, project_id: str) -> list[str
     o = ranked.c
     query = (
         select(o.id)
-        .select_from(ranked.outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == o.id))
+        .select_from(ranked.outerjoin(ObjectionResolution, _resolution_of(o.county_code, o.id)))
         .where(col(ObjectionResolution.objection_id).is_(None), o.blocks)
         .order_by(o.id)
     )
@@ -293,15 +308,15 @@ async def open_objections_of_principal(session: AsyncSession, project_id: str, p
     mine = await session.scalar(
         select(func.count())
         .select_from(Objection)
-        .outerjoin(ObjectionResolution, col(ObjectionResolution.objection_id) == col(Objection.id))
+        .outerjoin(ObjectionResolution, _resolution_of(col(Objection.county_code), col(Objection.id)))
         .where(col(Objection.project_id) == project_id, col(Objection.principal_id) == principal_id,
                col(Objection.channel) == "principal", col(ObjectionResolution.objection_id).is_(None))
     )
     return int(mine or 0)
 
 
-async def find_objection(session: AsyncSession, objection_id: str) -> Objection | None:
-    return await session.get(Objection, objection_id)
+async def find_objection(session: AsyncSession, county_code: str, objection_id: str) -> Objection | None:
+    return await session.get(Objection, (county_code, objection_id))
 
 
 async def objection_of_project(
@@ -313,8 +328,8 @@ async def objection_of_project(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def resolution_of(session: AsyncSession, objection_id: str) -> ObjectionResolution | None:
-    return await session.get(ObjectionResolution, objection_id)
+async def resolution_of(session: AsyncSession, county_code: str, objection_id: str) -> ObjectionResolution | None:
+    return await session.get(ObjectionResolution, (county_code, objection_id))
 
 
 # ---------------------------------------------------------------------------------------------------------- assets
@@ -332,13 +347,13 @@ async def asset_of_project(session: AsyncSession, project_id: str, asset_id: str
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def shares_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[Record]:
-    """(asset_id, household_id, shares) of these assets, by household."""
+async def shares_of(session: AsyncSession, asset_ids: Sequence[str], *, counties: Sequence[str]) -> list[Record]:
+    """(asset_id, household_id, shares) of these assets (of these counties: the key's first column), by household."""
     if not asset_ids:
         return []
     query = (
         select(col(AssetShare.asset_id), col(AssetShare.household_id), col(AssetShare.shares))
-        .where(col(AssetShare.asset_id).in_(list(asset_ids)))
+        .where(col(AssetShare.county_code).in_(sorted(set(counties))), col(AssetShare.asset_id).in_(list(asset_ids)))
         .order_by(col(AssetShare.household_id))
     )
     return list(await session.execute(query))
@@ -351,13 +366,14 @@ async def dividends_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[
     return list((await session.execute(query)).scalars())
 
 
-async def payouts_of(session: AsyncSession, dividend_ids: Sequence[str]) -> list[Record]:
-    """(dividend_id, household_id, amount_fen) of these dividends, by household."""
+async def payouts_of(session: AsyncSession, dividend_ids: Sequence[str], *, counties: Sequence[str]) -> list[Record]:
+    """(dividend_id, household_id, amount_fen) of these dividends (of these counties), by household."""
     if not dividend_ids:
         return []
+    payout = DividendPayout
     query = (
-        select(col(DividendPayout.dividend_id), col(DividendPayout.household_id), col(DividendPayout.amount_fen))
-        .where(col(DividendPayout.dividend_id).in_(list(dividend_ids)))
+        select(col(payout.dividend_id), col(payout.household_id), col(payout.amount_fen))
+        .where(col(payout.county_code).in_(sorted(set(counties))), col(payout.dividend_id).in_(list(dividend_ids)))
         .order_by(col(DividendPayout.household_id))
     )
     return list(await session.execute(query))
@@ -465,7 +481,8 @@ async def register_page(
     project lies under `prefix` (and in `village`): (asset, project name, county, village)."""
     query = (
         select(Asset, col(Project.name), col(Project.county_code), col(Project.village_code))
-        .join(Project, col(Project.id) == col(Asset.project_id))
+        .join(Project, (col(Project.county_code) == col(Asset.county_code))
+              & (col(Project.id) == col(Asset.project_id)))
         .where(within(col(Project.county_code), prefix))
     )
     if village is not None:
@@ -475,14 +492,16 @@ async def register_page(
     return list((await session.execute(query.order_by(col(Asset.id).desc()).limit(limit + 1))).all())
 
 
-async def share_totals(session: AsyncSession, asset_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """asset id → (total shares, shareholding households)."""
+async def share_totals(
+    session: AsyncSession, asset_ids: Sequence[str], *, counties: Sequence[str]
+) -> dict[str, tuple[int, int]]:
+    """asset id → (total shares, shareholding households), of these assets (of these counties)."""
     if not asset_ids:
         return {}
     asset = col(AssetShare.asset_id)
     query = (
         select(asset, func.sum(col(AssetShare.shares)), func.count())
-        .where(asset.in_(list(asset_ids))).group_by(asset)
+        .where(col(AssetShare.county_code).in_(sorted(set(counties))), asset.in_(list(asset_ids))).group_by(asset)
     )
     return {str(a): (int(total), int(n)) for a, total, n in (await session.execute(query)).all()}
 

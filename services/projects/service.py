@@ -56,7 +56,8 @@ async def read_projects(session: AsyncSession, projects: list[Project]) -> list[
     if ids:
         for e in await repository.events_of(session, ids):
             history[e.project_id].append(EventRead.model_validate(e, from_attributes=True))
-        announcements = {a.project_id: a for a in await repository.announcements_of(session, ids)}
+        announcements = {a.project_id: a for a in await repository.announcements_of(
+            session, ids, counties=[p.county_code for p in projects])}
     objections = await objections_of(session, ids)
     return [
         ProjectRead(
@@ -94,7 +95,7 @@ async def create_project(
         responsible_org=rules.responsible_org(recorded_by_org=recorded_by_org, owner_org=owner_org),
     )
     event = ProjectEvent(
-        project_id=project.id, action="create", from_status=None, to_status="draft",
+        project_id=project.id, county_code=project.county_code, action="create", from_status=None, to_status="draft",
         principal_id=principal.id, role=principal.role, note="",
     )
     await repository.add_project(session, project, event)
@@ -153,8 +154,8 @@ async def _move(
     """Record one transition: the status column and the immutable event, in the caller's transaction."""
     target = to or rules.next_status(project.status, action)
     event = ProjectEvent(
-        project_id=project.id, action=action, from_status=project.status, to_status=target,
-        principal_id=principal.id, role=principal.role, note=note,
+        project_id=project.id, county_code=project.county_code, action=action, from_status=project.status,
+        to_status=target, principal_id=principal.id, role=principal.role, note=note,
     )
     await repository.set_status(session, project, target)
     await repository.add(session, event)
@@ -210,7 +211,8 @@ async def announce(session: AsyncSession, principal: Principal, project_id: str,
     rules.check_backdated_evidence(body.start_on, clock.today(), has_evidence=body.evidence is not None)
     evidence = body.evidence
     announcement = Announcement(
-        project_id=project.id, start_on=body.start_on, days=body.days, scope=body.scope, principal_id=principal.id,
+        project_id=project.id, county_code=project.county_code, start_on=body.start_on, days=body.days,
+        scope=body.scope, principal_id=principal.id,
         evidence_posted_by=evidence.posted_by if evidence else None,
         evidence_photo_sha256=evidence.photo_sha256 if evidence else None,
     )
@@ -224,7 +226,7 @@ async def approve(session: AsyncSession, principal: Principal, project_id: str, 
     project = await repository.load_project(session, project_id, for_update=True)
     rules.check_may_approve(principal, project.county_code)
     rules.next_status(project.status, "approve")
-    announcement = await repository.announcement_of(session, project.id)
+    announcement = await repository.announcement_of(session, project.county_code, project.id)
     if announcement is None:  # cannot happen through the state machine; refuse rather than approve unannounced
         rules.check_announcement_days(0)
     else:

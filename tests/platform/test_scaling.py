@@ -184,7 +184,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("funds.reversals", "distribution-column"): "no county code",
     ("funds.reversals", "distribution-key"): "keyed by id alone",
     ("funds.reversals", "distribution-unique"): "uq on target_id alone",
-    ("projects.projects", "distribution-key"): "keyed by id alone",
     ("registry.households", "distribution-key"): "keyed by household_id alone",
     ("registry.household_imports", "distribution-column"): "region_code VARCHAR(12), no county_code",
     ("registry.household_imports", "distribution-key"): "keyed by id alone",
@@ -192,15 +191,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("registry.household_status_history", "distribution-column"): "no county code",
     ("registry.household_status_history", "distribution-key"): "keyed by (household_id, effective_on, id)",
 }
-# Children of a parent keyed by id alone: no county code of their own, and a foreign key to the parent by id.
-for _child in (
-    "projects.project_events", "projects.announcements", "projects.objections", "projects.objection_resolutions",
-    "projects.assets", "projects.asset_shares", "projects.dividends", "projects.dividend_payouts",
-):
-    KNOWN_GAPS[(_child, "distribution-column")] = "no county code"
-    KNOWN_GAPS[(_child, "distribution-key")] = "keyed without a county code"
-    KNOWN_GAPS[(_child, "distribution-fk")] = "references its parent by id alone"
-KNOWN_GAPS[("projects.announcements", "distribution-unique")] = "a unique key without a county code (seq)"
 
 
 def plan_of(schema: str, table: str) -> Plan | None:
