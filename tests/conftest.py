@@ -19,7 +19,7 @@ from services.kernel.db import plain_url
 from services.kernel.http import ServiceClient
 from services.kernel.identity import Principal, sign
 from services.kernel.settings import get_settings
-from tests.stack import Stack, TestDatabase, create_test_database, start_stack, stop_all, workdir
+from tests.stack import Stack, TestDatabase, _with_database, create_test_database, start_stack, stop_all, workdir
 
 
 @pytest.fixture(scope="session")
@@ -206,3 +206,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "destructive: alters shared state (tampers the trail, kills processes)")
     config.addinivalue_line("markers", "contract: schemathesis against the real system's OpenAPI (issue #14)")
     os.environ.setdefault("FUNDTRACK_LOG_LEVEL", "WARNING")
+
+
+@pytest.fixture
+async def scratch(database: TestDatabase) -> AsyncIterator[str]:
+    """An empty database of its own on the suite's server (its URL as the suite's superuser): for a migration run
+    from the start on data of its own (tests/platform/test_schema.py, the county keys' tests)."""
+    name = f"ft_scratch_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(plain_url(database.admin_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield _with_database(database.admin_url, name)
+    finally:
+        admin = await asyncpg.connect(plain_url(database.admin_url))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()

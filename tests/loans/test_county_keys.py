@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -22,7 +21,6 @@ from services.kernel.db import plain_url
 from tests.conftest import Api
 from tests.loans.conftest import Seed, loan_of
 from tests.platform import before_baseline
-from tests.stack import TestDatabase, _with_database
 
 CHILDREN = ("loan_repayments", "loan_extensions", "loan_usage_reports", "loan_balances")
 
@@ -150,25 +148,6 @@ KEY_COLUMNS = """
     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
     WHERE i.indisprimary AND c.relname = ANY($1::text[]) GROUP BY 1
 """
-
-
-@pytest.fixture
-async def scratch(database: TestDatabase) -> AsyncIterator[str]:
-    """An empty database of its own on the suite's server (its URL as the suite's superuser)."""
-    name = f"ft_loankeys_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(plain_url(database.admin_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield _with_database(database.admin_url, name)
-    finally:
-        admin = await asyncpg.connect(plain_url(database.admin_url))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def test_loans_0014_keys_a_database_with_data_by_county_and_fills_the_county_from_the_loan(scratch: str) -> None:

@@ -9,8 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from deploy.migrate import migrate
 from services.kernel.db import plain_url
 from services.kernel.topology import ALL_SCHEMAS
 from tests.platform import before_baseline
-from tests.stack import Stack, TestDatabase, _with_database
+from tests.stack import Stack, TestDatabase
 
 # What a schema holds, as the catalog says it, without what differs between two databases that are the same (oids,
 # the positions dropped columns leave) or what migrate sets apart from the models (owners, grants).
@@ -86,25 +84,6 @@ async def _versions(url: str) -> dict[str, str]:
         return {s: await conn.fetchval(f'SELECT version_num FROM "{s}".alembic_version') for s in ALL_SCHEMAS}
     finally:
         await conn.close()
-
-
-@pytest.fixture
-async def scratch(database: TestDatabase) -> AsyncIterator[str]:
-    """An empty database of its own on the suite's server (its URL as the suite's superuser)."""
-    name = f"ft_schema_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(plain_url(database.admin_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield _with_database(database.admin_url, name)
-    finally:
-        admin = await asyncpg.connect(plain_url(database.admin_url))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 def _data_dir(stack: Stack) -> Path:

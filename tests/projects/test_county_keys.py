@@ -7,8 +7,6 @@ county of the rows recorded before from their project."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -22,7 +20,6 @@ from tests.conftest import Api
 from tests.platform import before_baseline
 from tests.projects.conftest import County
 from tests.projects.factory import HAPPY_PATH, act, project_in
-from tests.stack import TestDatabase, _with_database
 
 # each table keyed by county: how a row finds its parent (its county must be the parent's)
 PARENTS = {
@@ -203,25 +200,6 @@ KEYS = {"project_events": ["county_code", "id"], "announcements": ["county_code"
         "projects": ["county_code", "id"], "assets": ["county_code", "id"],
         "asset_shares": ["county_code", "asset_id", "household_id"], "dividends": ["county_code", "id"],
         "dividend_payouts": ["county_code", "dividend_id", "household_id"]}
-
-
-@pytest.fixture
-async def scratch(database: TestDatabase) -> AsyncIterator[str]:
-    """An empty database of its own on the suite's server (its URL as the suite's superuser)."""
-    name = f"ft_projkeys_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(plain_url(database.admin_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield _with_database(database.admin_url, name)
-    finally:
-        admin = await asyncpg.connect(plain_url(database.admin_url))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def test_the_revisions_key_a_database_with_data_by_county_and_fill_the_county_from_the_project(
