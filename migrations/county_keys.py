@@ -15,10 +15,11 @@ holding a lock briefly and waiting at most `LOCK_TIMEOUT` for it (migrations/onl
 3. `not_null`: NOT NULL through a CHECK … NOT VALID, validated while writers go on, then SET NOT NULL (no scan);
 4. (the revision) the new unique indexes built CONCURRENTLY, then one short transaction swaps the keys
    (`ADD CONSTRAINT … PRIMARY KEY USING INDEX`: no scan) and adds the new foreign keys NOT VALID;
-5. `finish`: each foreign key VALIDATEd (a scan that lets writers go on), the filling trigger dropped.
-
-A service of the version before fails to record such a row once the column is NOT NULL (step 3); `fundtrack
-migrate` runs before the new version starts, as always.
+5. `finish`: each foreign key VALIDATEd (a scan that lets writers go on); the filling triggers dropped by the
+   series' last revision only (projects_0011 drops 0009's and 0010's with its own), so a service of the version
+   before records every kind of row until the whole migration has run (the triggers fill the column it does not
+   write, NOT NULL or not); from then it fails to, until the new version starts (`fundtrack migrate` runs before the
+   new version starts, as always).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from alembic import op
 from migrations.online import LOCK_TIMEOUT
 
 BATCH = 5_000
+# The tables whose filling triggers projects_0009 and 0010 leave for projects_0011 to drop.
+SERIES_BEFORE_0011 = ("project_events", "announcements", "objections", "objection_resolutions")
 _VALUE = re.compile(r"[A-Za-z0-9_.-]+")  # the ids that bound the batches are written into the statements
 
 PROJECT = "SELECT p.county_code FROM projects p WHERE p.id = {row}.project_id"

@@ -20,6 +20,18 @@ def wait_briefly_for_locks() -> None:
     op.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
 
 
+def lock_tables(*statements: str) -> None:
+    """LOCK TABLE statements of this revision's transaction, waiting LOCK_TIMEOUT at most for all of them together:
+    lock_timeout bounds each lock's wait, so once the first of five tables is held exclusive, the readers queued
+    behind it could wait five times as long; a statement timeout over the locks bounds their sum (a revision that
+    cannot have them all in that time fails, and is run again)."""
+    before = op.get_bind().execute(sa.text("SHOW statement_timeout")).scalar_one()
+    op.execute(f"SET LOCAL statement_timeout = '{LOCK_TIMEOUT}'")
+    for statement in statements:
+        op.execute(statement)
+    op.execute(f"SET LOCAL statement_timeout = '{before}'")
+
+
 def _invalid(name: str) -> bool:
     return op.get_bind().execute(
         sa.text(

@@ -273,6 +273,7 @@ after_create(table_of(Balance), TOTALS_FUNCTION, *TOTALS_TRIGGERS)
 # seconds at millions); a row is set, never deleted (a slot none of the county's loans has any more is set to
 # zeros); only the rows that differ are written, and their number is the command's answer. In the loans schema.
 TOTALS_REPAIR = (
+    "SET LOCAL lock_timeout = '10s'",  # behind a long transaction: fail (run it again), not hold repayments off
     "LOCK TABLE loan_balances IN SHARE MODE",
     f"""
     INSERT INTO loan_county_totals AS t (county_code, slot, loans, owing_loans, owed_fen)

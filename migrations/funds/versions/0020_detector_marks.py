@@ -40,9 +40,10 @@ def upgrade() -> None:
                   nullable=False),
         sa.Column("written_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("detector", "region_prefix"),
+        if_not_exists=True,  # as the column below: run again after a failed index build (build_index commits first)
     )
     wait_briefly_for_locks()  # the column and its default: a brief exclusive lock each, not a rewrite
-    op.add_column("disbursements", sa.Column("xid", XID8(), nullable=True))
+    op.add_column("disbursements", sa.Column("xid", XID8(), nullable=True), if_not_exists=True)
     op.alter_column("disbursements", "xid", server_default=sa.text("pg_current_xact_id()"))
     # after the commit, CONCURRENTLY: payments are recorded and read meanwhile (migrations/online.py)
     build_index("ix_disbursements_xid", "disbursements", ["xid"], postgresql_where=sa.text("xid IS NOT NULL"))

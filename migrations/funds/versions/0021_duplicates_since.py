@@ -30,7 +30,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     wait_briefly_for_locks()  # the column and its default: a brief exclusive lock each, not a rewrite
-    op.add_column("reversals", sa.Column("xid", XID8(), nullable=True))
+    # IF NOT EXISTS: a run whose index build failed has committed the column (build_index commits first), and is run
+    # again from the start
+    op.add_column("reversals", sa.Column("xid", XID8(), nullable=True), if_not_exists=True)
     op.alter_column("reversals", "xid", server_default=sa.text("pg_current_xact_id()"))
     # after the commit, CONCURRENTLY: payments and reversals are recorded and read meanwhile (migrations/online.py)
     build_index("ix_reversals_xid", "reversals", ["xid"], postgresql_where=sa.text("xid IS NOT NULL"))

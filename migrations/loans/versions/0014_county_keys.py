@@ -39,7 +39,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.online import LOCK_TIMEOUT, build_index, wait_briefly_for_locks
+from migrations.online import LOCK_TIMEOUT, build_index, lock_tables, wait_briefly_for_locks
 
 revision: str = "loans_0014_county_keys"
 down_revision: str | None = "loans_0013_county_totals"
@@ -139,7 +139,7 @@ def _not_null(table: str) -> None:
 
 def _swap() -> None:
     # every table at once, the loans first as a service takes them (a loan, then what is recorded of it): no deadlock
-    op.execute(f"LOCK TABLE {', '.join(KEYED)} IN ACCESS EXCLUSIVE MODE")
+    lock_tables(f"LOCK TABLE {', '.join(KEYED)} IN ACCESS EXCLUSIVE MODE")
     for table in FOREIGN_KEYS:
         op.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_loan_id_fkey")
     op.execute("ALTER TABLE loan_extensions DROP CONSTRAINT IF EXISTS loan_extensions_loan_id_key")

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from alembic import op
 
 from migrations import county_keys
-from migrations.online import build_index, wait_briefly_for_locks
+from migrations.online import build_index, lock_tables, wait_briefly_for_locks
 
 revision: str = "projects_0009_county_keys_events"
 down_revision: str | None = "projects_0008_revisions"
@@ -37,15 +37,17 @@ def upgrade() -> None:
         build_index("project_events_pkey_new", "project_events", ["county_code", "id"], unique=True)
         wait_briefly_for_locks()
         # the project first, as a service takes them (a project, then its event): no deadlock
-        op.execute("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE")
-        op.execute("LOCK TABLE project_events IN ACCESS EXCLUSIVE MODE")
+        lock_tables("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE",
+                    "LOCK TABLE project_events IN ACCESS EXCLUSIVE MODE")
         op.execute("ALTER TABLE project_events DROP CONSTRAINT IF EXISTS project_events_project_id_fkey")
         op.execute("ALTER TABLE project_events DROP CONSTRAINT project_events_pkey")
         op.execute("ALTER TABLE project_events ADD CONSTRAINT project_events_pkey PRIMARY KEY "
                    "USING INDEX project_events_pkey_new")
         op.execute("ALTER TABLE project_events ADD CONSTRAINT fk_project_events_project "
                    "FOREIGN KEY (county_code, project_id) REFERENCES projects (county_code, id) NOT VALID")
-    county_keys.finish({"fk_project_events_project": "project_events"}, ["project_events"])
+    # the filling trigger stays until the series ends (projects_0011): a service of the version before records
+    # events while 0010 and 0011 run
+    county_keys.finish({"fk_project_events_project": "project_events"}, [])
     with op.get_context().autocommit_block():  # the same columns as uq_projects_county_id, not unique
         op.drop_index("ix_projects_county", table_name="projects", postgresql_concurrently=True, if_exists=True)
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from alembic import op
 
 from migrations import county_keys
-from migrations.online import build_index, wait_briefly_for_locks
+from migrations.online import build_index, lock_tables, wait_briefly_for_locks
 
 revision: str = "projects_0010_keys_objections"
 down_revision: str | None = "projects_0009_county_keys_events"
@@ -52,8 +52,8 @@ def upgrade() -> None:
         build_index("uq_announcements_seq_new", "announcements", ["county_code", "seq"], unique=True)
         wait_briefly_for_locks()
         # the project first, as a service takes them (a project, then what is recorded of it): no deadlock
-        op.execute("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE")
-        op.execute(f"LOCK TABLE {', '.join(KEYS)} IN ACCESS EXCLUSIVE MODE")
+        lock_tables("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE",
+                    f"LOCK TABLE {', '.join(KEYS)} IN ACCESS EXCLUSIVE MODE")
         for table, column, _parent in FOREIGN_KEYS.values():
             op.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_{column}_fkey")
         op.execute("ALTER TABLE announcements DROP CONSTRAINT IF EXISTS announcements_seq_key")
@@ -65,7 +65,8 @@ def upgrade() -> None:
         for name, (table, column, parent) in FOREIGN_KEYS.items():
             op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY (county_code, {column}) "
                        f"REFERENCES {parent} (county_code, id) NOT VALID")
-    county_keys.finish({name: table for name, (table, _c, _p) in FOREIGN_KEYS.items()}, list(TABLES))
+    # the filling triggers stay until the series ends (projects_0011), as 0009's
+    county_keys.finish({name: table for name, (table, _c, _p) in FOREIGN_KEYS.items()}, [])
 
 
 def downgrade() -> None:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from alembic import op
 
 from migrations import county_keys
-from migrations.online import build_index, wait_briefly_for_locks
+from migrations.online import build_index, lock_tables, wait_briefly_for_locks
 
 revision: str = "projects_0011_keys_assets"
 down_revision: str | None = "projects_0010_keys_objections"
@@ -60,7 +60,7 @@ def upgrade() -> None:
             build_index(f"{table}_pkey_new", table, ["county_code", *key], unique=True)
         wait_briefly_for_locks()
         # the project first, as a service takes them (a project, then its asset, then what hangs on it)
-        op.execute(f"LOCK TABLE projects, {', '.join(KEYS)} IN ACCESS EXCLUSIVE MODE")
+        lock_tables(f"LOCK TABLE projects, {', '.join(KEYS)} IN ACCESS EXCLUSIVE MODE")
         for table, column, _parent in FOREIGN_KEYS.values():
             op.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_{column}_fkey")
         for table in reversed(KEYS):  # a payout's dividend's key before the dividend's, and so on
@@ -72,7 +72,10 @@ def upgrade() -> None:
         for name, (table, column, parent) in FOREIGN_KEYS.items():
             op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY (county_code, {column}) "
                        f"REFERENCES {parent} (county_code, id) NOT VALID")
-    county_keys.finish({name: table for name, (table, _c, _p) in FOREIGN_KEYS.items()}, list(TABLES))
+    # the series' last revision: every filling trigger of 0009-0011 dropped, the last statements of the migration (a
+    # service of the version before records until here, then waits for the new version, which writes the county)
+    county_keys.finish({name: table for name, (table, _c, _p) in FOREIGN_KEYS.items()},
+                       [*county_keys.SERIES_BEFORE_0011, *TABLES])
 
 
 def downgrade() -> None:
