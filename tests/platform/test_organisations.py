@@ -18,7 +18,7 @@ from services.kernel.db import plain_url
 from services.kernel.identity import Principal, sign
 from tests.conftest import Api, MakePrincipal
 from tests.platform import before_baseline
-from tests.platform.test_schema import _data_dir, scratch  # noqa: F401  (the fixture)
+from tests.platform.test_schema import _data_dir
 from tests.stack import Stack
 
 
