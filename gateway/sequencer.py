@@ -45,8 +45,8 @@ FETCH_TIMEOUT_SECONDS = 10.0
 _LOG_FIELDS = (*AUDIT_FIELDS, "seq", "prev_hash", "hash", "inbox_id", "sequenced_at")
 INSERT_LOG = insert_sql("audit_log", _LOG_FIELDS)
 # The chained entries out of the inbox: one statement whatever the batch. An IN list of their ids was a statement of
-# a new text for each batch size (1 to BATCH ids), prepared and cached on every pooled connection: the gateway's
-# memory grew with them for hours under load (issue #14; tests/platform/test_memory.py).
+# a new text for each batch size (1 to BATCH ids), prepared and cached on every pooled connection, whose caches
+# filled with them and churned under load (issue #14; tests/platform/test_memory.py).
 _DELETE_CHAINED = "DELETE FROM audit_inbox WHERE id = ANY($1::bigint[])"
 # Entries of an origin's outbox already staged (in the inbox) or chained, with their content.
 _ENTRY = ", ".join(AUDIT_FIELDS)

@@ -139,7 +139,7 @@ def test_glibc_malloc_tunables_reach_every_process_and_nothing_else_does() -> No
 
 
 async def test_the_sequencer_runs_the_same_statements_whatever_its_batch() -> None:
-    """What grew the gateway's memory hour after hour under load (bench/RESULTS.md, "two hours of mixed load"): the
+    """A churn of the gateway's statement caches under load (bench/RESULTS.md, "two hours of mixed load"): the
     sequencer took the entries it chained out of the inbox by a list of their ids, a statement of a new text for
     every batch size (1 to 2,000 ids), prepared and cached on each pooled connection, so its caches kept filling with
     ever larger statements. Batches of 40 sizes, chained on one connection of the gateway's own engine, now leave
