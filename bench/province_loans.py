@@ -48,6 +48,7 @@ from typing import Any
 import asyncpg
 
 from bench.loans_detectors import InProcessRegistry, fill_balances, timed_run, use_long_statements
+from bench.settle import vacuumed
 from bench.through_gateway import Read, kept_database, measure_gateway, stack_on, table
 from deploy.migrate import migrate
 from services.kernel.db import plain_url
@@ -178,10 +179,11 @@ async def build(url: str, scale: float) -> dict[str, Any]:
         for statement in BUILD_REGISTRY + BUILD_LOANS:
             await conn.execute(statement.format(**params))
         await fill_balances(conn)
-        for table in ("registry.households", "registry.household_status_history", "loans.loans",
-                      "loans.loan_repayments", "loans.loan_extensions", "loans.loan_usage_reports",
-                      "loans.loan_balances", "loans.loan_county_totals"):
-            await conn.execute(f"VACUUM ANALYZE {table}")
+        tables = ("registry.households", "registry.household_status_history", "loans.loans",
+                  "loans.loan_repayments", "loans.loan_extensions", "loans.loan_usage_reports",
+                  "loans.loan_balances", "loans.loan_county_totals")
+        figures["all_visible"] = await vacuumed(conn, list(tables))
+        for table in tables:
             figures[table] = await conn.fetchval(f"SELECT count(*) FROM {table}")
         figures["build_s"] = round(time.perf_counter() - started, 1)
         figures["database_mb"] = round(await conn.fetchval("SELECT pg_database_size(current_database())") / 1e6)
