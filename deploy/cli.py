@@ -51,22 +51,30 @@ def _repair_summaries(_: argparse.Namespace) -> int:
     from services.funds.repository import summaries
     from services.kernel.db import plain_url
 
-    async def repair(url: str) -> tuple[int, int]:
+    async def repair(url: str) -> int:
+        """Each repair in a transaction of its own, said when done; one that waited too long for a lock behind a
+        long transaction (the totals' lock_timeout: models.TOTALS_REPAIR) changed nothing, and says so."""
         conn = await asyncpg.connect(plain_url(url))
         try:
-            return await summaries.repair(conn), await repair_loan_totals(conn)
+            accounts = await summaries.repair(conn)
+            supervisor.say(f"{accounts} accounts' latest inflow or outflow dates moved to their transfers'")
+            try:
+                totals = await repair_loan_totals(conn)
+            except asyncpg.exceptions.LockNotAvailableError:
+                supervisor.say("the loans' county totals were not repaired, nothing of them changed: a long "
+                               "transaction held their table past the repair's lock timeout; run the command again")
+                return 1
+            supervisor.say(f"{totals} rows of the loans' county totals set to their balances'")
+            return 0
         finally:
             await conn.close()
 
     url, embedded = supervisor.prepare_database(supervisor.data_dir())
     try:
-        accounts, totals = asyncio.run(repair(url))
-        supervisor.say(f"{accounts} accounts' latest inflow or outflow dates moved to their transfers'")
-        supervisor.say(f"{totals} rows of the loans' county totals set to their balances'")
+        return asyncio.run(repair(url))
     finally:
         if embedded is not None:
             embedded.stop()
-    return 0
 
 
 def _admin_token(_: argparse.Namespace) -> int:

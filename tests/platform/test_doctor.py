@@ -253,3 +253,21 @@ async def test_the_repair_command_runs_on_the_database_and_says_how_many_it_move
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 accounts' latest inflow or outflow dates moved to their transfers'" in done.stderr, done.stderr
     assert "0 rows of the loans' county totals set to their balances'" in done.stderr, done.stderr
+
+
+async def test_the_repair_command_behind_a_long_transaction_says_so_and_changes_nothing_of_the_totals(
+    stack: Stack, tmp_path: Path, db: asyncpg.Pool
+) -> None:
+    """A transaction holds the loans' county totals past the repair's lock timeout (10 s, models.TOTALS_REPAIR):
+    the command says the totals were not repaired and to run it again, exits 1, and prints no traceback."""
+    env = {**os.environ, "DATABASE_URL": stack.database.url, "FUNDTRACK_DATA_DIR": str(tmp_path)}
+    async with db.acquire() as holder, holder.transaction():
+        await holder.execute("LOCK TABLE loans.loan_county_totals IN EXCLUSIVE MODE")
+        done = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "deploy.cli", "repair-summaries"], env=env, capture_output=True,
+            text=True, timeout=120,
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the loans' county totals were not repaired" in done.stderr and "run the command again" in done.stderr
+    assert "0 accounts' latest inflow or outflow dates moved" in done.stderr  # the step before it was done
+    assert "Traceback" not in done.stderr, done.stderr
