@@ -196,8 +196,8 @@ STAGING = "registry_import_staging"
 # the chunk is merged from its own table, and the staging table reads every line staged so far, for the few ids the
 # importer's SeenFilter cannot rule out (no second copy of the ids, no index). Temporary tables write no
 # WAL and are dropped at commit. Hash and merge joins off: a chunk is small next to the roster, and the roster's
-# statistics are stale in the middle of a large import, so the merge probes the roster's primary key per staged
-# line and never hashes the whole roster (EARLIER_DUPLICATES turns them on for itself).
+# statistics are stale in the middle of a large import, so the merge probes the roster's household id index per
+# staged line and never hashes the whole roster (EARLIER_DUPLICATES turns them on for itself).
 PREPARE = f"""
 SET LOCAL work_mem = '64MB';
 SET LOCAL enable_hashjoin = off;
@@ -404,7 +404,7 @@ async def _source(data: bytes) -> AsyncIterator[bytes]:
 
 async def copy_into_roster(conn: Any, records: bytes) -> bool:
     """COPY records (DIRECT_COLUMNS) straight into the roster, in a savepoint; False, and nothing written, when the
-    roster already has one of the households (the primary key refuses it)."""
+    roster already has one of the households (uq_households_household_id refuses it, in any county)."""
     await conn.execute(SAVEPOINT)
     try:
         await conn.copy_to_table("households", source=_source(records), columns=DIRECT_COLUMNS, format="csv")

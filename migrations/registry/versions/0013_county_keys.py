@@ -55,9 +55,9 @@ def upgrade() -> None:
         for table in KEYS:
             op.execute(f"ALTER TABLE {table} DROP CONSTRAINT {table}_pkey")
             op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_pkey PRIMARY KEY USING INDEX {table}_pkey_new")
-    county_keys.finish({}, [HISTORY])  # last: until here a service of the version before records history
     with op.get_context().autocommit_block():  # the same columns as the new key, not unique
         op.drop_index("ix_households_county", table_name="households", postgresql_concurrently=True, if_exists=True)
+    county_keys.finish({}, [HISTORY])  # last: until here a service of the version before records history
 
 
 def _swapped() -> bool:
