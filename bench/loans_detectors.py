@@ -157,8 +157,8 @@ def roster(n_loans: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         households.append((household, first17 + id_number_check_char(first17), "户主", county, county + "101001",
                            "not_poor" if not_poor else "poor", 3, cadre, "6217", 1, 2 if not_poor or cadre else 1))
         if not_poor or cadre:
-            history.append((household, registered, "poor", False, "imp_bench"))
-            history.append((household, changed, "not_poor" if not_poor else "poor", cadre, "imp_bench2"))
+            history.append((household, county, registered, "poor", False, "imp_bench"))
+            history.append((household, county, changed, "not_poor" if not_poor else "poor", cadre, "imp_bench2"))
     return households, history
 
 
@@ -179,7 +179,7 @@ async def load_roster(url: str, n_loans: int) -> dict[str, Any]:
                      "village_cadre", "card_account", "registered_by", "updated_by"])
         await conn.copy_records_to_table(
             "household_status_history", schema_name="registry", records=history,
-            columns=["household_id", "effective_on", "status", "village_cadre", "import_id"])
+            columns=["household_id", "county_code", "effective_on", "status", "village_cadre", "import_id"])
         await conn.execute("SELECT setval('registry.household_import_numbers', 2)")
         await conn.execute("ANALYZE registry.households; ANALYZE registry.household_status_history")
         copied = time.perf_counter() - started

@@ -91,9 +91,11 @@ BUILD_REGISTRY = [
     JOIN bench_ids i ON i.county = c.code AND i.n3 = n % 1000
     """,
     """
-    INSERT INTO registry.household_status_history (household_id, effective_on, status, village_cadre, import_id)
-    SELECT 'H' || lpad(n::text, 9, '0'), s.effective_on, s.status, s.cadre, s.import_id
-    FROM generate_series(0, {households} - 1) AS n,
+    INSERT INTO registry.household_status_history (household_id, county_code, effective_on, status, village_cadre,
+                                                   import_id)
+    SELECT 'H' || lpad(n::text, 9, '0'), c.code, s.effective_on, s.status, s.cadre, s.import_id
+    FROM generate_series(0, {households} - 1) AS n
+    JOIN bench_counties c ON c.k = n * {counties}::bigint / {households},
          LATERAL (VALUES (date '2014-01-01', 'poor', false, 'imp_bench'),
                          (date '2019-01-01', CASE WHEN n % 100 = 0 THEN 'not_poor' ELSE 'poor' END, n % 100 = 1,
                           'imp_bench2')) AS s(effective_on, status, cadre, import_id)

@@ -204,7 +204,8 @@ class MergeState:
 async def copy_new(conn: Any, chunk: Chunk, state: MergeState) -> bool:
     """COPY the chunk straight into the roster, as new households registered by this import on their lines; False
     (and nothing written) when the roster already has one of them: a known household, or one an earlier chunk of
-    this file registered (the primary key refuses it, and the chunk is staged and merged instead)."""
+    this file registered (its unique id refuses it, in its county or another, and the chunk is staged and merged
+    instead)."""
     data = "".join(chunk.records).replace("\n", f",{state.number},{state.number}\n").encode()
     return await repository.copy_into_roster(conn, data)
 

@@ -98,14 +98,21 @@ class HouseholdRow(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("status IN ('poor', 'exited', 'returned', 'not_poor')", name="ck_households_status"),
         CheckConstraint("members > 0", name="ck_households_members"),
-        # a county's page of the roster in household id order (households_within with a county)
-        Index("ix_households_county", "county_code", "household_id"),
+        # issue #15: distributed by county; also a county's page of the roster in household id order
+        # (households_within with a county)
+        PrimaryKeyConstraint("county_code", "household_id"),
+        # The roster's ids come from the national 建档立卡 system, not from here, and a household moves to another
+        # county when a re-import says so (its record is updated in place): this is what keeps it one household
+        # across counties (the COPY of new households is refused by it, as are two counties' imports registering
+        # the same id at once), and what every read by id alone goes through (a record, STANDING, the imports'
+        # merge). Not yet Citus's (a unique index without the county): deploy/SCALING.md says what replaces it.
+        Index("uq_households_household_id", "household_id", unique=True),
         Index("ix_households_ineligible", "household_id", postgresql_where=text(NOT_ELIGIBLE)),
         # the households registered by the imports of a time (repository.CHANGED_SINCE): BRIN, households are
         # appended import by import, so its ranges follow the import numbers and the COPY of a roster pays nothing
         Index("ix_households_registered_by", "registered_by", postgresql_using="brin"),
     )
-    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    household_id: str = Field(sa_column=Column(String(64), nullable=False))
     head_id_number: str = Field(sa_column=Column(String(18), nullable=False))
     head_name: str = Field(sa_column=Column(String(100), nullable=False))
     county_code: str = Field(sa_column=Column(String(6), nullable=False))
@@ -145,12 +152,16 @@ class Household(SQLModel, table=True):
 class HouseholdStatus(SQLModel, table=True):
     """A household's status and cadre flag from `effective_on` on (poor → exited → returned…); append-only. Written
     at the first change of a household (its registration state, then the change) and at each later one.
-    The primary key (household_id, effective_on, id) is the order every read needs; ix_history_ineligible finds the
+    `county_code` is the household's county the row was recorded in (issue #15: distributed by county with the
+    roster): a household that moved keeps its earlier rows in the county it left. The key is (county_code, id) (an
+    id is drawn from one sequence: distinct by construction); ix_history_household is the order every read needs,
+    by household id alone (a moved household's rows are of two counties); ix_history_ineligible finds the
     households that were ever ineligible (NOT_ELIGIBLE)."""
 
     __tablename__ = "household_status_history"
     __table_args__ = (
-        PrimaryKeyConstraint("household_id", "effective_on", "id"),
+        PrimaryKeyConstraint("county_code", "id"),
+        Index("ix_history_household", "household_id", "effective_on", "id"),
         Index("ix_history_ineligible", "household_id", "effective_on", postgresql_where=text(NOT_ELIGIBLE)),
         # the changes recorded since a mark (repository.CHANGED_SINCE), by transaction; not the rows from before
         Index("ix_history_xid", "xid", postgresql_where=text("xid IS NOT NULL")),
@@ -166,6 +177,8 @@ class HouseholdStatus(SQLModel, table=True):
     )
     # issue #20: the transaction that recorded it (kernel/marks.py); null on the rows recorded before
     xid: int | None = Field(default=None, sa_column=recorded_xid_column())
+    # issue #15 (last: added by registry_0013, which puts a column after the others)
+    county_code: str = Field(sa_column=Column(String(6), nullable=False))
 
 
 class CadreException(SQLModel, table=True):

@@ -46,8 +46,8 @@ async def get_household(session: AsyncSession, principal: Principal, household_i
 def households_within(principal: Principal, county: str | None = None) -> Select[Household]:
     """The households a principal may list, of one county when it is asked for (a county out of reach lists
     nothing): every list of households starts here. A list of one county (asked for, or the principal's own) also
-    names it by `county_code`, which a village code starts with (rules.region_problem), so ix_households_county
-    gives its households in id order."""
+    names it by `county_code`, which a village code starts with (rules.region_problem), so the primary key
+    (county_code, household_id) gives its households in id order."""
     query = select(Household).where(*within_reach(col(Household.village_code), principal, county))
     one_county = county or (principal.region_prefix if len(principal.region_prefix) == 6 else None)
     return query if one_county is None else query.where(col(Household.county_code) == one_county)
@@ -196,8 +196,8 @@ STAGING = "registry_import_staging"
 # the chunk is merged from its own table, and the staging table reads every line staged so far, for the few ids the
 # importer's SeenFilter cannot rule out (no second copy of the ids, no index). Temporary tables write no
 # WAL and are dropped at commit. Hash and merge joins off: a chunk is small next to the roster, and the roster's
-# statistics are stale in the middle of a large import, so the merge probes the roster's primary key per staged
-# line and never hashes the whole roster (EARLIER_DUPLICATES turns them on for itself).
+# statistics are stale in the middle of a large import, so the merge probes the roster's household id index per
+# staged line and never hashes the whole roster (EARLIER_DUPLICATES turns them on for itself).
 PREPARE = f"""
 SET LOCAL work_mem = '64MB';
 SET LOCAL enable_hashjoin = off;
@@ -330,11 +330,14 @@ def merge(table: str) -> str:
     households are plain INSERTs (no speculative ON CONFLICT insertion: the lock serialises imports, and the
     households of a chunk are distinct), changed ones an UPDATE, unchanged ones are not written at all. A status or
     cadre change of a household with no history yet writes the state it was registered in first (dated and
-    attributed as the import that registered it), then the change. $1 effective_on, $2 the import's id, $3 its
-    number."""
+    attributed as the import that registered it), then the change. Each history row is of the county of the state it
+    records (issue #15): the registration state of the county the record was in, the change of the line's county (a
+    line naming another county moves the household there: its record is updated, key included). $1 effective_on, $2
+    the import's id, $3 its number."""
     return f"""
 WITH incoming AS (
     SELECT s.*, h.household_id IS NULL AS is_new, h.status AS old_status, h.village_cadre AS old_cadre,
+           h.county_code AS old_county,
            (h.head_id_number, h.head_name, h.county_code, h.village_code, h.status, h.members::integer,
             h.village_cadre, h.card_account)
            IS DISTINCT FROM (s.head_id_number, s.head_name, s.county_code, s.village_code, s.status, s.members,
@@ -343,14 +346,14 @@ WITH incoming AS (
 ), changes AS (
     SELECT * FROM incoming WHERE NOT is_new AND (status <> old_status OR village_cadre <> old_cadre)
 ), history AS (
-    INSERT INTO household_status_history (household_id, status, village_cadre, effective_on, import_id)
-    SELECT household_id, status, village_cadre, effective_on, import_id FROM (
-        SELECT c.household_id, c.old_status AS status, c.old_cadre AS village_cadre,
+    INSERT INTO household_status_history (household_id, county_code, status, village_cadre, effective_on, import_id)
+    SELECT household_id, county_code, status, village_cadre, effective_on, import_id FROM (
+        SELECT c.household_id, c.old_county AS county_code, c.old_status AS status, c.old_cadre AS village_cadre,
                r.registered_on AS effective_on, r.registered_import_id AS import_id, 0 AS step
         FROM changes c JOIN household_records r ON r.household_id = c.household_id
         WHERE NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = c.household_id)
         UNION ALL
-        SELECT household_id, status, village_cadre, $1, $2, 1 FROM changes
+        SELECT household_id, county_code, status, village_cadre, $1, $2, 1 FROM changes
     ) rows ORDER BY household_id, step
 ), inserted AS (
     INSERT INTO households (household_id, {COLUMNS}, registered_by, updated_by, registered_line)
@@ -401,7 +404,7 @@ async def _source(data: bytes) -> AsyncIterator[bytes]:
 
 async def copy_into_roster(conn: Any, records: bytes) -> bool:
     """COPY records (DIRECT_COLUMNS) straight into the roster, in a savepoint; False, and nothing written, when the
-    roster already has one of the households (the primary key refuses it)."""
+    roster already has one of the households (uq_households_household_id refuses it, in any county)."""
     await conn.execute(SAVEPOINT)
     try:
         await conn.copy_to_table("households", source=_source(records), columns=DIRECT_COLUMNS, format="csv")

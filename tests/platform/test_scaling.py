@@ -152,7 +152,10 @@ PLAN: dict[str, Plan] = {
     # Registry: ~30 million registered households.
     "registry.households": dist("county_code", "~30 million registered households"),
     "registry.household_status_history": dist("county_code", "every status change of every household"),
-    "registry.household_imports": dist("county_code", "a county's roster imports"),
+    # an import may span counties (a city's, a province's or the centre's roster: its lines of every county it
+    # covers), so it has no county of its own; a few a county a year, and every household record names two of them
+    # (registered_by, updated_by), joined on the roster's every node: copied there
+    "registry.household_imports": Plan(REFERENCE, "roster imports, of one county or of many: a few a county a year"),
     "registry.import_progress": Plan(LOCAL, "how far the imports under way have read: rows of the last day, UNLOGGED"),
     "registry.cadre_exceptions": dist("county_code", "R1: the county's approved exceptions for cadre households, few"),
     # Oversight: cases opened from alerts, as few as the alerts an inspector takes up (issue #16).
@@ -184,12 +187,9 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("funds.reversals", "distribution-column"): "no county code",
     ("funds.reversals", "distribution-key"): "keyed by id alone",
     ("funds.reversals", "distribution-unique"): "uq on target_id alone",
-    ("registry.households", "distribution-key"): "keyed by household_id alone",
-    ("registry.household_imports", "distribution-column"): "region_code VARCHAR(12), no county_code",
-    ("registry.household_imports", "distribution-key"): "keyed by id alone",
-    ("registry.household_imports", "distribution-unique"): "uq on number alone (the import's running number)",
-    ("registry.household_status_history", "distribution-column"): "no county code",
-    ("registry.household_status_history", "distribution-key"): "keyed by (household_id, effective_on, id)",
+    ("registry.households", "distribution-unique"): (
+        "uq on household_id alone: the national system's ids, and a household moves between counties on a re-import "
+        "(one household across counties, refused twice by the COPY and by two counties' imports at once)"),
 }
 
 
