@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import ColumnElement, String, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.types import NullType, TypeEngine
 
 from services.kernel.settings import database_url, get_settings
 
@@ -60,11 +61,18 @@ PREPARED_CACHE_SIZE = 100  # per connection, for each of the two
 
 
 def any_of(column: Any, values: Any) -> ColumnElement[bool]:
-    """`column = ANY($n)` of text values: one statement whatever the number of values. An IN list is a statement of
-    a new text for each length, prepared and cached on every pooled connection (the caches fill with them and churn:
-    issue #14). For a list whose length varies with the data (a page's ids, a scan's regions)."""
-    condition: ColumnElement[bool] = column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    """`column = ANY($n)`: one statement whatever the number of values. An IN list is a statement of a new text for
+    each length, prepared and cached on every pooled connection (the caches fill with them and churn: issue #14).
+    For a list whose length varies with the data (a page's ids, a chunk, a caller's regions); a list of constants
+    may stay an IN list. The array is bound as the column's type (asyncpg needs its element type: BIGINT, DATE…),
+    text unsized: a cast to VARCHAR(n)[] would cut a longer value to n characters, and so match another row's."""
+    condition: ColumnElement[bool] = column == any_(bindparam(None, list(values), type_=ARRAY(_element_type(column))))
     return condition
+
+
+def _element_type(column: Any) -> TypeEngine[Any]:
+    kind: TypeEngine[Any] = column.type
+    return String() if isinstance(kind, String | NullType) else kind
 
 
 def create_engine(schema: str, *, url: str | None = None, pool_size: int | None = None) -> AsyncEngine:

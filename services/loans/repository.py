@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from services.kernel import locks
+from services.kernel.db import any_of
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, in_region, within
 from services.loans import problems
@@ -460,7 +461,7 @@ async def principal_repayments(
     for start in range(0, len(loan_ids), 10_000):
         chunk = list(loan_ids[start:start + 10_000])
         query = select(col(Repayment.loan_id), col(Repayment.paid_on), col(Repayment.principal_fen)).where(
-            col(Repayment.loan_id).in_(chunk), col(Repayment.paid_on) < before, col(Repayment.principal_fen) > 0
+            any_of(col(Repayment.loan_id), chunk), col(Repayment.paid_on) < before, col(Repayment.principal_fen) > 0
         )
         rows += (await session.execute(query)).all()
     return rows

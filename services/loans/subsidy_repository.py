@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from services.kernel import locks
 from services.kernel.clock import CHINA
+from services.kernel.db import any_of
 from services.kernel.identity import Principal
 from services.kernel.models import Alert, AlertEvent
 from services.kernel.scope import check_covers, within
@@ -106,7 +107,7 @@ async def claimable_loans(
 
 async def principal_repayments(session: AsyncSession, loan_ids: Sequence[str], *, before: date) -> list[Record]:
     query = select(col(Repayment.loan_id), col(Repayment.paid_on), col(Repayment.principal_fen)).where(
-        col(Repayment.loan_id).in_(list(loan_ids)), col(Repayment.paid_on) < before, col(Repayment.principal_fen) > 0)
+        any_of(col(Repayment.loan_id), loan_ids), col(Repayment.paid_on) < before, col(Repayment.principal_fen) > 0)
     return list((await session.execute(query)).all())
 
 
@@ -120,7 +121,7 @@ async def claimed_before(
         col(SubsidyDecision.decision) == "rejected",
     )
     query = select(col(SubsidyClaimLine.loan_id), col(SubsidyClaimLine.claim_id)).where(
-        col(SubsidyClaimLine.county_code) == county_code, col(SubsidyClaimLine.loan_id).in_(list(loan_ids)),
+        col(SubsidyClaimLine.county_code) == county_code, any_of(col(SubsidyClaimLine.loan_id), loan_ids),
         col(SubsidyClaimLine.period_from) < period_to, col(SubsidyClaimLine.period_to) > period_from, ~rejected,
     )
     return list((await session.execute(query)).all())

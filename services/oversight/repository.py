@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.kernel import locks
+from services.kernel.db import any_of
 from services.kernel.models import Alert
 from services.kernel.scope import within
 from services.oversight.models import (
@@ -154,7 +155,7 @@ async def events_of(session: AsyncSession, case_ids: Sequence[str]) -> dict[str,
     found: dict[str, list[Row[Any]]] = {c: [] for c in case_ids}
     if case_ids:
         rows = await session.execute(
-            select(case_events).where(case_events.c.case_id.in_(case_ids)).order_by(case_events.c.case_id,
+            select(case_events).where(any_of(case_events.c.case_id, case_ids)).order_by(case_events.c.case_id,
                                                                                       case_events.c.seq)
         )
         for row in rows:
@@ -166,7 +167,7 @@ async def alerts_of(session: AsyncSession, case_ids: Sequence[str]) -> dict[str,
     found: dict[str, list[Row[Any]]] = {c: [] for c in case_ids}
     if case_ids:
         rows = await session.execute(
-            select(case_alerts).where(case_alerts.c.case_id.in_(case_ids))
+            select(case_alerts).where(any_of(case_alerts.c.case_id, case_ids))
             .order_by(case_alerts.c.service, case_alerts.c.alert_id)
         )
         for row in rows:
@@ -178,7 +179,7 @@ async def accountability_of(session: AsyncSession, case_ids: Sequence[str]) -> d
     found: dict[str, list[Row[Any]]] = {c: [] for c in case_ids}
     if case_ids:
         rows = await session.execute(
-            select(case_accountability).where(case_accountability.c.case_id.in_(case_ids))
+            select(case_accountability).where(any_of(case_accountability.c.case_id, case_ids))
             .order_by(case_accountability.c.id)
         )
         for row in rows:

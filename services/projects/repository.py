@@ -16,6 +16,7 @@ from sqlalchemy import Row, Select, Subquery, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
+from services.kernel.db import any_of
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, within
 from services.projects import codes, problems
@@ -150,7 +151,7 @@ async def revisions_of(session: AsyncSession, project: Project) -> Sequence[Proj
 
 
 async def events_of(session: AsyncSession, project_ids: Sequence[str]) -> Sequence[ProjectEvent]:
-    query = select(ProjectEvent).where(col(ProjectEvent.project_id).in_(project_ids)).order_by(col(ProjectEvent.id))
+    query = select(ProjectEvent).where(any_of(col(ProjectEvent.project_id), project_ids)).order_by(col(ProjectEvent.id))
     return (await session.execute(query)).scalars().all()
 
 
@@ -158,8 +159,8 @@ async def announcements_of(
     session: AsyncSession, project_ids: Sequence[str], *, counties: Sequence[str]
 ) -> Sequence[Announcement]:
     """The announcements of these projects (of these counties: the key's first column)."""
-    query = select(Announcement).where(col(Announcement.county_code).in_(sorted(set(counties))),
-                                       col(Announcement.project_id).in_(project_ids))
+    query = select(Announcement).where(any_of(col(Announcement.county_code), sorted(set(counties))),
+                                       any_of(col(Announcement.project_id), project_ids))
     return (await session.execute(query)).scalars().all()
 
 
@@ -271,7 +272,7 @@ def _ranked(project_ids: Sequence[str]) -> Subquery:
             col(Objection.raised_at),
             col(Objection.principal_id), ((channel != "public") | (rank <= codes.PUBLIC_BLOCKING)).label("blocks"),
         )
-        .where(col(Objection.project_id).in_(list(project_ids)))
+        .where(any_of(col(Objection.project_id), project_ids))
         .subquery()
     )
 
@@ -353,7 +354,8 @@ async def shares_of(session: AsyncSession, asset_ids: Sequence[str], *, counties
         return []
     query = (
         select(col(AssetShare.asset_id), col(AssetShare.household_id), col(AssetShare.shares))
-        .where(col(AssetShare.county_code).in_(sorted(set(counties))), col(AssetShare.asset_id).in_(list(asset_ids)))
+        .where(any_of(col(AssetShare.county_code), sorted(set(counties))),
+               any_of(col(AssetShare.asset_id), asset_ids))
         .order_by(col(AssetShare.household_id))
     )
     return list(await session.execute(query))
@@ -362,7 +364,7 @@ async def shares_of(session: AsyncSession, asset_ids: Sequence[str], *, counties
 async def dividends_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[Dividend]:
     if not asset_ids:
         return []
-    query = select(Dividend).where(col(Dividend.asset_id).in_(list(asset_ids))).order_by(col(Dividend.id))
+    query = select(Dividend).where(any_of(col(Dividend.asset_id), asset_ids)).order_by(col(Dividend.id))
     return list((await session.execute(query)).scalars())
 
 
@@ -373,7 +375,8 @@ async def payouts_of(session: AsyncSession, dividend_ids: Sequence[str], *, coun
     payout = DividendPayout
     query = (
         select(col(payout.dividend_id), col(payout.household_id), col(payout.amount_fen))
-        .where(col(payout.county_code).in_(sorted(set(counties))), col(payout.dividend_id).in_(list(dividend_ids)))
+        .where(any_of(col(payout.county_code), sorted(set(counties))),
+               any_of(col(payout.dividend_id), dividend_ids))
         .order_by(col(DividendPayout.household_id))
     )
     return list(await session.execute(query))
@@ -410,7 +413,7 @@ async def find_contract(session: AsyncSession, *, project_id: str, contract_id: 
 
 async def thresholds_of(session: AsyncSession, county_codes: list[str]) -> list[TenderThreshold]:
     """Every published threshold of these counties, in the order published."""
-    query = (select(TenderThreshold).where(col(TenderThreshold.county_code).in_(county_codes))
+    query = (select(TenderThreshold).where(any_of(col(TenderThreshold.county_code), county_codes))
              .order_by(col(TenderThreshold.created_at), col(TenderThreshold.id)))
     return list((await session.execute(query)).scalars())
 
@@ -441,7 +444,7 @@ async def acceptance_results_of(session: AsyncSession, project_ids: Sequence[str
     if not project_ids:
         return []
     query = (
-        select(AcceptanceResult).where(col(AcceptanceResult.project_id).in_(list(project_ids)))
+        select(AcceptanceResult).where(any_of(col(AcceptanceResult.project_id), project_ids))
         .order_by(col(AcceptanceResult.project_id), col(AcceptanceResult.position))
     )
     return list((await session.execute(query)).scalars())
@@ -463,7 +466,7 @@ async def unmet_results(session: AsyncSession, *, known_before: datetime, prefix
 async def handovers_of(session: AsyncSession, asset_ids: Sequence[str]) -> list[AssetHandover]:
     if not asset_ids:
         return []
-    query = select(AssetHandover).where(col(AssetHandover.asset_id).in_(list(asset_ids)))
+    query = select(AssetHandover).where(any_of(col(AssetHandover.asset_id), asset_ids))
     return list((await session.execute(query)).scalars())
 
 
@@ -501,7 +504,7 @@ async def share_totals(
     asset = col(AssetShare.asset_id)
     query = (
         select(asset, func.sum(col(AssetShare.shares)), func.count())
-        .where(col(AssetShare.county_code).in_(sorted(set(counties))), asset.in_(list(asset_ids))).group_by(asset)
+        .where(any_of(col(AssetShare.county_code), sorted(set(counties))), any_of(asset, asset_ids)).group_by(asset)
     )
     return {str(a): (int(total), int(n)) for a, total, n in (await session.execute(query)).all()}
 
@@ -510,7 +513,7 @@ async def villages_of(session: AsyncSession, project_ids: Sequence[str]) -> dict
     """project id → its village, for the projects that exist (funds' F20 asks it)."""
     if not project_ids:
         return {}
-    query = select(col(Project.id), col(Project.village_code)).where(col(Project.id).in_(list(project_ids)))
+    query = select(col(Project.id), col(Project.village_code)).where(any_of(col(Project.id), project_ids))
     return {str(i): str(v) for i, v in (await session.execute(query)).all()}
 
 
@@ -522,5 +525,5 @@ async def projects_by_ids(session: AsyncSession, project_ids: Sequence[str], *, 
         return []
     columns = (col(Project.id), col(Project.county_code), col(Project.village_code), col(Project.name),
                col(Project.category), col(Project.status), col(Project.budget_fen))
-    query = select(*columns).where(col(Project.id).in_(list(project_ids)), within(col(Project.county_code), prefix))
+    query = select(*columns).where(any_of(col(Project.id), project_ids), within(col(Project.county_code), prefix))
     return list(await session.execute(query))

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from services.kernel import rawsql
+from services.kernel.db import any_of
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, within, within_reach
 from services.registry import codes, problems
@@ -78,7 +79,7 @@ async def history_of(session: AsyncSession, household_id: str) -> Sequence[House
 
 
 async def lookup(session: AsyncSession, household_ids: Sequence[str]) -> Sequence[Household]:
-    query = select(Household).where(col(Household.household_id).in_(set(household_ids)))
+    query = select(Household).where(any_of(col(Household.household_id), set(household_ids)))
     return (await session.execute(query)).scalars().all()
 
 
@@ -487,7 +488,7 @@ async def add_cadre_exception(session: AsyncSession, exception: CadreException) 
 async def cadre_exceptions_of(session: AsyncSession, household_ids: Sequence[str]) -> Sequence[CadreException]:
     """The exceptions recorded for these households, oldest approval first."""
     query = (
-        select(CadreException).where(col(CadreException.household_id).in_(list(household_ids)))
+        select(CadreException).where(any_of(col(CadreException.household_id), household_ids))
         .order_by(col(CadreException.approved_on), col(CadreException.id))
     )
     return (await session.execute(query)).scalars().all()

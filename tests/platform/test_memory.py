@@ -10,12 +10,13 @@ import shutil
 import signal
 import tracemalloc
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import String, select, text
+from sqlalchemy import BigInteger, ColumnElement, Date, String, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from deploy.migrate import migrate
@@ -44,7 +45,7 @@ async def engine(database: TestDatabase) -> AsyncIterator[AsyncEngine]:
     await made.dispose()
 
 
-async def _caches(session: AsyncSession) -> tuple[int, int, int]:
+async def statement_caches(session: AsyncSession) -> tuple[int, int, int]:
     """(compiled statements of the engine, statements SQLAlchemy prepared on the connection, asyncpg's)."""
     sa_connection = await session.connection()
     raw = await sa_connection.get_raw_connection()
@@ -64,9 +65,9 @@ async def _run_distinct(session: AsyncSession, first: int, n: int) -> None:
 async def test_few_distinct_statements_are_all_kept(engine: AsyncEngine) -> None:
     """The allowed side: below the bounds every statement stays cached (the caches are the ones in use)."""
     async with session_factory(engine)() as session:
-        before = await _caches(session)
+        before = await statement_caches(session)
         await _run_distinct(session, 0, 20)
-        after = await _caches(session)
+        after = await statement_caches(session)
     assert after[0] - before[0] >= 20
     assert after[1] - before[1] >= 20
     assert after[2] - before[2] >= 20
@@ -77,13 +78,13 @@ async def test_many_distinct_statements_stay_within_the_bounds(engine: AsyncEngi
     bound: the compiled statements of the engine, and both caches of prepared statements on a connection."""
     async with session_factory(engine)() as session:
         await _run_distinct(session, 0, 2 * PREPARED_CACHE_SIZE)
-        compiled_small, prepared, asyncpg_kept = await _caches(session)
+        compiled_small, prepared, asyncpg_kept = await statement_caches(session)
     assert prepared <= PREPARED_CACHE_SIZE * PRUNE
     assert asyncpg_kept <= PREPARED_CACHE_SIZE
     for batch in range(4):  # past the compiled cache's bound, in several sessions (the same pooled connection)
         async with session_factory(engine)() as session:
             await _run_distinct(session, 10_000 * (batch + 1), COMPILED_CACHE_SIZE // 2)
-            compiled, prepared, asyncpg_kept = await _caches(session)
+            compiled, prepared, asyncpg_kept = await statement_caches(session)
             assert compiled <= COMPILED_CACHE_SIZE * PRUNE
             assert prepared <= PREPARED_CACHE_SIZE * PRUNE
             assert asyncpg_kept <= PREPARED_CACHE_SIZE
@@ -157,7 +158,7 @@ async def test_the_sequencer_runs_the_same_statements_whatever_its_batch() -> No
             async with engine.begin() as conn:
                 assert await Sequencer(engine, {})._chain(conn) == size
             async with session_factory(engine)() as session:
-                sizes.append(await _caches(session))
+                sizes.append(await statement_caches(session))
     finally:
         await raw.close()
         await engine.dispose()
@@ -178,8 +179,27 @@ async def test_any_of_is_one_statement_whatever_the_number_of_values(engine: Asy
         for asked in (every[:1], every[:30], every[5:7], ["none"]):
             rows = await session.execute(select(values.c.v).where(any_of(values.c.v, asked)), {"all": every})
             found.append(sorted(r.v for r in rows))
-        after_four = await _caches(session)
+        after_four = await statement_caches(session)
         for n in range(2, 20):
             await session.execute(select(values.c.v).where(any_of(values.c.v, every[:n])), {"all": every})
-        assert await _caches(session) == after_four
+        assert await statement_caches(session) == after_four
     assert found == [["v0"], sorted(every[:30]), ["v5", "v6"], []]
+
+
+async def test_any_of_binds_its_array_as_the_columns_type(engine: AsyncEngine) -> None:
+    """`any_of` on BIGINT ids and on dates finds their rows (an array of text compared with them would be refused:
+    no operator bigint = character varying), and a code longer than its VARCHAR(3) column matches none of its rows
+    (a cast of the array to VARCHAR(3)[] would cut it to three characters, and match the row of those three)."""
+    rows = text(
+        "SELECT * FROM (VALUES (CAST(1 AS bigint), DATE '2018-01-01', CAST('abc' AS varchar(3))),"
+        " (CAST(20000000000 AS bigint), DATE '2018-01-02', CAST('abd' AS varchar(3)))) AS t(n, d, c)"
+    ).columns(n=BigInteger, d=Date, c=String(3)).subquery()
+    async with session_factory(engine)() as session:
+
+        async def found(condition: ColumnElement[bool]) -> list[int]:
+            return sorted(r.n for r in await session.execute(select(rows.c.n).where(condition)))
+
+        assert await found(any_of(rows.c.n, [20_000_000_000, 5])) == [20_000_000_000]
+        assert await found(any_of(rows.c.d, [date(2018, 1, 1), date(2019, 1, 1)])) == [1]
+        assert await found(any_of(rows.c.c, ["abc", "abd"])) == [1, 20_000_000_000]
+        assert await found(any_of(rows.c.c, ["abcd", "ab"])) == []

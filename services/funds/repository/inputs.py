@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import Appropriation, Obligation, Recovery, RevenueDeclaration, Reversal
+from services.kernel.db import any_of
 
 
 async def insert_revenue(session: AsyncSession, **values: Any) -> None:
@@ -73,7 +74,7 @@ async def arranged(session: AsyncSession, *, prefix: str, fiscal_year: int) -> l
 
 async def obligations(session: AsyncSession, *, regions: Sequence[str], fiscal_year: int) -> list[Obligation]:
     statement = select(Obligation).where(
-        col(Obligation.region_code).in_(list(regions)), col(Obligation.from_year) <= fiscal_year,
+        any_of(col(Obligation.region_code), regions), col(Obligation.from_year) <= fiscal_year,
         (col(Obligation.to_year).is_(None)) | (col(Obligation.to_year) >= fiscal_year),
         col(Obligation.kind) != "county_plan",
     ).order_by(col(Obligation.code))

@@ -17,6 +17,7 @@ from sqlmodel import col
 from services.funds.models import Obligation, Plan, PlanLine, PlanReport, PlanVersion
 from services.funds.repository.unique import Duplicate
 from services.kernel import locks
+from services.kernel.db import any_of
 
 
 async def insert_plan(session: AsyncSession, **values: Any) -> None:
@@ -113,7 +114,7 @@ async def obligation_declared(session: AsyncSession, *, kind: str, regions: Sequ
     """Is an obligation of `kind` declared for one of `regions` (a region and those above it), for regions of
     `level`, in force in `year`?"""
     statement = select(col(Obligation.code)).where(
-        col(Obligation.kind) == kind, col(Obligation.region_code).in_(list(regions)),
+        col(Obligation.kind) == kind, any_of(col(Obligation.region_code), regions),
         col(Obligation.from_year) <= year,
         (col(Obligation.to_year).is_(None)) | (col(Obligation.to_year) >= year),
         (col(Obligation.level).is_(None)) | (col(Obligation.level) == level),
