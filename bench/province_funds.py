@@ -141,9 +141,9 @@ LOAD = [
                CASE WHEN r % 5 = 0 THEN 'enterprise' ELSE 'household' END,
                CASE WHEN r % 5 = 0 THEN 'co' ELSE 'hh' END || p || '_' || r, '收款人', '6217', paid_on, 'bench'
         FROM bench_pay""",
-    """INSERT INTO reversals (id, target_id, target_kind, reason, reversed_on, created_by)
-       SELECT 'rvs' || j, 'dsb' || j, 'disbursement', '重复录入', paid_on + 5, 'bench' FROM bench_pay
-       WHERE j % 5000 = 3""",
+    f"""INSERT INTO reversals (id, county_code, target_id, target_kind, reason, reversed_on, created_by)
+        SELECT 'rvs' || j, {_COUNTY}, 'dsb' || j, 'disbursement', '重复录入', paid_on + 5, 'bench' FROM bench_pay
+        WHERE j % 5000 = 3""",
     # the transfers of each record
     f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
                                record_id, doc_no, occurred_on)

@@ -128,3 +128,11 @@ def test_the_console_pages_bench_runs() -> None:
     assert len(results["pages"]) >= 8
     for row in results["pages"]:
         assert row["page_status"] == 200 and row["api_status"] == 200, row
+
+
+def test_the_funds_county_keys_bench_runs() -> None:
+    results = run_bench("funds_county_keys", "--projects", "30", "--arrangements", "100", "--payments", "2000",
+                        "--payments-per-reversal", "10")
+    assert results["rows"] == {"arrangements": 100, "disbursements": 2000, "reversals": 228, "project_ledgers": 30}
+    # the writer's reversals too, each in the region answering for its record
+    assert results["reversals"] == results["reversals_in_their_records_region"] >= 228

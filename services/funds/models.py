@@ -18,6 +18,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -185,14 +186,28 @@ class ProjectLedger(SQLModel, table=True):
     concurrent arrangements within the budget (F4)."""
 
     __tablename__ = "project_ledgers"
-    project_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    __table_args__ = (
+        # distributed by county (deploy/SCALING.md, funds_0022): keyed by (county_code, project_id); the projects
+        # service asks a project's money by its id alone (U2, queries.project_money), through the plain index
+        PrimaryKeyConstraint("county_code", "project_id"),
+        Index("ix_project_ledgers_project_id", "project_id"),
+    )
+    project_id: str = Field(sa_column=Column(String(64), nullable=False))
     county_code: str = Field(sa_column=Column(String(6), nullable=False))
     arranged_fen: int = Field(sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class Arrangement(SQLModel, table=True):
     __tablename__ = "arrangements"
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    __table_args__ = (
+        # distributed by county (deploy/SCALING.md, funds_0022): keyed by (county_code, id). An id is unique by how it
+        # is made (kernel/ids.new_id: the millisecond and 80 random bits), not by an index: a distributed table keeps
+        # only unique indexes that hold its distribution column. A reversal names the record by its id alone: the
+        # plain ix_arrangements_id finds it.
+        PrimaryKeyConstraint("county_code", "id"),
+        Index("ix_arrangements_id", "id"),
+    )
+    id: str = Field(sa_column=Column(String(40), nullable=False))
     county_code: str = Field(sa_column=Column(String(6), nullable=False))
     project_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -209,6 +224,11 @@ class Arrangement(SQLModel, table=True):
 class Disbursement(SQLModel, table=True):
     __tablename__ = "disbursements"
     __table_args__ = (
+        # distributed by county (deploy/SCALING.md, funds_0022): keyed by (county_code, id), the id unique by how it is
+        # made (as an arrangement's); lookups by id alone (a reversal's target, the detectors' touched payments) use
+        # the plain ix_disbursements_id
+        PrimaryKeyConstraint("county_code", "id"),
+        Index("ix_disbursements_id", "id"),
         UniqueConstraint("county_code", "voucher_no", name="uq_disbursements_voucher"),
         # INELIGIBLE_PAYEE's incremental run (issue #20): the payments recorded since its mark (by transaction, the
         # rows from before the column was added left out) and those paid after its last as_of
@@ -218,7 +238,7 @@ class Disbursement(SQLModel, table=True):
         # group when its incremental run judges the groups touched since its mark (docs/rules.md F8 incremental)
         Index("ix_disbursements_repeats", "payee_id", "project_id", "amount_fen", "paid_on"),
     )
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    id: str = Field(sa_column=Column(String(40), nullable=False))
     project_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
     county_code: str = Field(sa_column=Column(String(6), nullable=False))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -239,17 +259,28 @@ class Disbursement(SQLModel, table=True):
 
 
 class Reversal(SQLModel, table=True):
-    """A correction (冲正): compensating transfers for every transfer of the target record; at most one per record."""
+    """A correction (冲正): compensating transfers for every transfer of the target record; at most one per record.
+
+    `county_code` is the region that answers for the reversed record (repository.reversals.answering_region): an
+    arrangement's or a payment's county, so a reversal is on its record's shard (deploy/SCALING.md, funds_0022); for
+    an appropriation or an allocation (reference records) the appropriating or issuing region. It is a function of
+    the record, so the unique (county_code, target_id) keeps a record reversed at most once, as the unique target_id
+    did. Lookups by the reversal's id or by the target's id alone use the plain ix_reversals_id and
+    ix_reversals_target (a transfer's record, the detectors' anti-joins)."""
 
     __tablename__ = "reversals"
     __table_args__ = (
+        PrimaryKeyConstraint("county_code", "id"),
+        UniqueConstraint("county_code", "target_id", name="uq_reversals_target"),
+        Index("ix_reversals_id", "id"),
+        Index("ix_reversals_target", "target_id"),
         # DUPLICATE_PAYMENT's incremental run (issue #20): a reversal takes a payment out of the live ones, so the
         # reversals recorded since its mark (by transaction) and those dated after its last as_of touch a group
         Index("ix_reversals_xid", "xid", postgresql_where=text("xid IS NOT NULL")),
         Index("ix_reversals_reversed_on", "reversed_on"),
     )
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
-    target_id: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    id: str = Field(sa_column=Column(String(40), nullable=False))
+    target_id: str = Field(sa_column=Column(String(40), nullable=False))
     target_kind: str = Field(sa_column=Column(String(16), nullable=False))
     reason: str = Field(sa_column=Column(Text, nullable=False))
     reversed_on: date = Field(sa_column=Column(Date, nullable=False))
@@ -261,6 +292,8 @@ class Reversal(SQLModel, table=True):
     responsible_org: str | None = Field(default=None, sa_column=organisation_column())
     # issue #20: the transaction that recorded it (kernel/marks.py); null on the reversals recorded before
     xid: int | None = Field(default=None, sa_column=recorded_xid_column())
+    # issue #15 (funds_0022): the region answering for the reversed record (the docstring); last: added by a revision
+    county_code: str = Field(sa_column=Column(String(6), nullable=False))
 
 
 class DisbursementBasis(SQLModel, table=True):

@@ -51,15 +51,16 @@ async def reverse(session: AsyncSession, *, principal: Principal, body: Reversal
     record_id = transfers[0].record_id
     reversal_id, on = new_id("rev"), body.reversed_on or clock.today()
     try:
-        await reversals.insert_reversal(session, id=reversal_id, target_id=record_id, target_kind=kind,
-                                        reason=body.reason, reversed_on=on, created_by=principal.id,
+        # keyed with the region answering for the record (an arrangement's or a payment's county: its shard)
+        await reversals.insert_reversal(session, county_code=region, id=reversal_id, target_id=record_id,
+                                        target_kind=kind, reason=body.reason, reversed_on=on, created_by=principal.id,
                                         recorded_by_org=recorded_by, responsible_org=responsible)
     except Duplicate as exc:
         raise problems.already_reversed(body.target_id) from exc
     if kind == "arrangement":  # its amount goes back to the project's budget headroom (F4)
-        arrangement = await arrangements.get(session, record_id)
-        await arrangements.add_arranged(session, project_id=arrangement.project_id,
-                                        amount_fen=-arrangement.amount_fen)
+        arrangement = await arrangements.get(session, county_code=region, arrangement_id=record_id)
+        await arrangements.add_arranged(session, county_code=arrangement.county_code,
+                                        project_id=arrangement.project_id, amount_fen=-arrangement.amount_fen)
     moves = [
         Move((AccountKey(t.d_region, t.d_kind, t.d_fund, t.d_ref),),
              (AccountKey(t.s_region, t.s_kind, t.s_fund, t.s_ref),),

@@ -81,7 +81,8 @@ async def arrange(
         fund_source=body.fund_source, arranged_on=on, created_by=principal.id, recorded_by_org=recorded_by,
         responsible_org=responsible,
     )
-    await arrangements.add_arranged(session, project_id=body.project_id, amount_fen=body.amount_fen)
+    await arrangements.add_arranged(session, county_code=body.county_code, project_id=body.project_id,
+                                    amount_fen=body.amount_fen)
     targets = tuple(AccountKey(body.county_code, "project", k.fund_source, body.project_id) for k in sources)
     posted = await ledger.move(session, [Move(tuple(sources), targets, body.amount_fen, kind="arrangement",
                                               record_id=record_id, doc_no=body.project_id, occurred_on=on)])

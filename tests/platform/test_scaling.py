@@ -181,12 +181,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("funds.transfers", "partition-key"): "keyed by id alone, without created_at",
     ("funds.transfers", "partition-unique"): "uq on reverses_id alone",
     ("funds.transfers", "partition-fk"): "a reversal references the transfer it reverses by id alone",
-    ("funds.project_ledgers", "distribution-key"): "keyed by project_id alone",
-    ("funds.arrangements", "distribution-key"): "keyed by id alone",
-    ("funds.disbursements", "distribution-key"): "keyed by id alone",
-    ("funds.reversals", "distribution-column"): "no county code",
-    ("funds.reversals", "distribution-key"): "keyed by id alone",
-    ("funds.reversals", "distribution-unique"): "uq on target_id alone",
     ("registry.households", "distribution-unique"): (
         "uq on household_id alone: the national system's ids, and a household moves between counties on a re-import "
         "(one household across counties, refused twice by the COPY and by two counties' imports at once)"),

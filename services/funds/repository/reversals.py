@@ -1,5 +1,6 @@
 """Corrections: the record a reversal targets (its transfers, the region that answers for it) and the reversal's
-own record (at most one per record: a unique index)."""
+own record (at most one per record: a unique index). A record and a reversal are named by their ids alone (a
+request names them so): `answering_region` and `reversal_of` read through the plain ix_<table>_id indexes."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ async def answering_region(session: AsyncSession, *, kind: str, record_id: str) 
 
 
 async def insert_reversal(session: AsyncSession, **values: Any) -> None:
-    """Duplicate if the record was reversed already."""
+    """Duplicate if the record was reversed already (uq_reversals_target: `county_code` is the region answering for
+    the record, so one record's reversals have one county)."""
     try:
         await session.execute(insert(Reversal).values(**values))
     except IntegrityError as exc:
