@@ -144,6 +144,15 @@ def reversal_not_reversible(target_id: str) -> RuleViolation:
     )
 
 
+def not_reversible(target_id: str, kind: str) -> RuleViolation:
+    return RuleViolation(
+        f"此类记录不能冲正 / {target_id} is a {kind} transfer: it is corrected by its own flow (its record is another"
+        " service's or a claim's), not by a reversal",
+        code=codes.NOT_REVERSIBLE,
+        field="target_id",
+    )
+
+
 def no_reversal(reversal_id: str) -> NotFound:
     """Also what the internal API answers a principal that is not a service: it knows no jurisdiction (S1)."""
     return NotFound(f"没有这笔冲正 / no reversal {reversal_id}")

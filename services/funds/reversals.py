@@ -37,6 +37,8 @@ async def _target(session: AsyncSession, target_id: str) -> tuple[str, tuple[str
     kind = transfers[0].kind
     if kind == "reversal":
         raise problems.reversal_not_reversible(target_id)
+    if not reversals.reversible(kind):
+        raise problems.not_reversible(target_id, kind)
     region = await reversals.answering_region(session, kind=kind, record_id=record_id)
     return kind, region, transfers
 

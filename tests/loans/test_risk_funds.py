@@ -32,6 +32,24 @@ async def test_setting_up_a_fund_moves_its_deposit_in_the_ledger_and_shows_its_f
     assert response.status_code == 403, response.text
 
 
+async def test_a_deposit_is_not_reversed_by_a_plain_reversal_and_nothing_moves(
+    admin: Api, make_principal: MakePrincipal, county: str, inspector: Api
+) -> None:
+    """A risk fund's deposit is a transfer of the ledger, but its record is the fund's (loans keeps the deposit, L7's
+    capacity): a reversal through POST /funds/reversals would take the money back behind the fund's figures. 422
+    NOT_REVERSIBLE naming the target, nothing moved (it answered 500: the reversal knew four kinds of record only).
+    The kinds it does reverse are tests/funds/test_corrections.py's."""
+    place = await funded_county(admin, make_principal, county, 5_000_000)
+    fund = await place.set_up_fund(2_000_000, leverage=8)
+    response = await place.finance.post("/funds/reversals",
+                                        json={"target_id": fund["deposit_transfer_ids"][0], "reason": "错"})
+    assert response.status_code == 422, response.text
+    assert (response.json()["code"], response.json()["field"]) == ("NOT_REVERSIBLE", "target_id")
+    assert "risk_deposit" in response.json()["detail"]
+    assert await place.account(inspector, "fund") == 3_000_000
+    assert await place.account(inspector, "risk_fund", fund["id"]) == 2_000_000
+
+
 async def test_a_second_fund_with_the_bank_or_one_beyond_the_countys_money_is_refused_and_moves_nothing(
     admin: Api, make_principal: MakePrincipal, county: str, inspector: Api
 ) -> None:

@@ -42,6 +42,13 @@ async def transfers_of(session: AsyncSession, record_id: str) -> list[Row[Any]]:
     return list(await session.execute(_TRANSFERS, {"record": record_id}))
 
 
+def reversible(kind: str) -> bool:
+    """The kinds of record a reversal corrects: those above. The others' transfers (a risk fund's moves, a subsidy
+    claim's or a dividend's payments) belong to a record kept with its own figures elsewhere (loans' fund and
+    claims, projects' dividends), which a reversal of the money alone would contradict: they have their own flows."""
+    return kind in _ANSWERING_REGION
+
+
 async def answering_region(session: AsyncSession, *, kind: str, record_id: str) -> tuple[str, str | None]:
     """The region answering for the record, and the organisation responsible for it (O13; null before issue #16)."""
     model, region = _ANSWERING_REGION[kind]
