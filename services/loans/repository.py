@@ -23,6 +23,7 @@ from sqlalchemy import (
     distinct,
     exists,
     func,
+    literal,
     or_,
     select,
     text,
@@ -444,13 +445,23 @@ async def subsidy_by_county(
         .where(per_loan.c.fen_days > 0)
         .group_by(per_loan.c.county_code)
     )}
-    counts = await session.execute(
-        select(col(Balance.county_code), func.count().label("loans"))
-        .where(in_region(col(Balance.county_code), prefix), col(Balance.issued_on) < period_to)
-        .group_by(col(Balance.county_code))
-        .order_by(col(Balance.county_code))
-    )
+    counts = await session.execute(_issued_before(prefix, period_to))
     return [(county_code, loans, sums.get(county_code, 0)) for county_code, loans in counts]
+
+
+def _issued_before(prefix: str, day: date) -> Select[str, int]:
+    """Per county of the region, its loans issued before `day` (counties with none left out): the loans the totals
+    keep per county now (loan_county_totals: a few rows a county) less those issued on or after `day`
+    (ix_balances_issued), instead of counting every balance of the region (a province's 800,000: 0.2 s of the
+    subsidy report's 1 s)."""
+    kept = select(col(CountyTotal.county_code), col(CountyTotal.loans)).where(
+        in_region(col(CountyTotal.county_code), prefix))
+    later = select(col(Balance.county_code), literal(-1).label("loans")).where(
+        in_region(col(Balance.county_code), prefix), col(Balance.issued_on) >= day)
+    both = kept.union_all(later).subquery("issued")
+    total = cast(func.sum(both.c.loans), BigInteger)
+    return (select(both.c.county_code, total.label("loans")).group_by(both.c.county_code).having(total > 0)
+            .order_by(both.c.county_code))
 
 
 async def principal_repayments(
