@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import date
 
 import asyncpg
 import pytest
 from alembic import command
+from sqlalchemy.exc import IntegrityError
 
 from deploy.drift import differences
 from deploy.migrate import alembic_config
 from services.funds import codes
-from services.kernel.db import plain_url
+from services.funds.repository import reversals
+from services.funds.repository.unique import Duplicate
+from services.kernel.db import create_engine, plain_url, session_factory
+from services.kernel.ids import new_id
 from tests.conftest import Api
 from tests.funds.site import Site
 from tests.platform import before_baseline
+from tests.stack import TestDatabase
 
 
 async def test_the_service_keys_each_record_by_its_county_and_a_reversal_by_the_records_region(
@@ -263,3 +269,30 @@ async def test_funds_0022_keys_a_database_with_data_and_fills_each_reversals_cou
         for c in (conn, writer, holder):
             await c.close()
     assert await asyncio.to_thread(differences, scratch, ("funds",)) == []
+
+
+async def test_a_reversal_refused_for_another_reason_than_its_record_reversed_is_not_answered_as_a_duplicate(
+    site: Site, database: TestDatabase
+) -> None:
+    """repository.unique.as_duplicate: only a unique index's refusal is `Duplicate` (409 ALREADY_REVERSED); a
+    reversal without its county (a funds service of the version before funds_0022, once the filling trigger is
+    gone) is refused by NOT NULL, and that refusal is raised as it is, not answered "already reversed". Nothing is
+    committed (rolled back)."""
+    engine = create_engine("funds", url=database.url, pool_size=1)
+    values = {"target_kind": "disbursement", "reason": "r", "reversed_on": date(2026, 1, 5), "created_by": "t"}
+    target = f"dsb_{uuid.uuid4().hex[:20]}"
+    try:
+        async with session_factory(engine)() as session:
+            await reversals.insert_reversal(session, county_code="530102", id=new_id("rev"), target_id=target,
+                                            **values)
+            with pytest.raises(Duplicate):  # the same record again: the unique index
+                async with session.begin_nested():
+                    await reversals.insert_reversal(session, county_code="530102", id=new_id("rev"),
+                                                    target_id=target, **values)
+            with pytest.raises(IntegrityError) as refused:  # no county: NOT NULL, not a duplicate
+                async with session.begin_nested():
+                    await reversals.insert_reversal(session, id=new_id("rev"), target_id=f"{target}x", **values)
+            assert not isinstance(refused.value, Duplicate) and "county_code" in str(refused.value)
+            await session.rollback()
+    finally:
+        await engine.dispose()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import Allocation, Appropriation, Reversal
-from services.funds.repository.unique import Duplicate
+from services.funds.repository.unique import Duplicate, as_duplicate
 from services.kernel import rawsql
 from services.kernel.scope import within
 
@@ -63,7 +63,7 @@ async def insert_appropriation(session: AsyncSession, **values: Any) -> None:
     try:
         await session.execute(insert(Appropriation).values(**values))
     except IntegrityError as exc:
-        raise Duplicate(str(exc.orig)) from exc
+        raise as_duplicate(exc) from exc
 
 
 def _visible_to(prefix: str) -> ColumnElement[bool]:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funds.models import Disbursement
-from services.funds.repository.unique import Duplicate
+from services.funds.repository.unique import as_duplicate
 
 
 async def insert_disbursement(session: AsyncSession, **values: Any) -> None:
@@ -20,7 +20,7 @@ async def insert_disbursement(session: AsyncSession, **values: Any) -> None:
     try:
         await session.execute(insert(Disbursement).values(**values))
     except IntegrityError as exc:
-        raise Duplicate(str(exc.orig)) from exc
+        raise as_duplicate(exc) from exc
 
 
 # A live payment under the scan's region by the day: paid on or before it (in view), not reversed by then (F8, F10).

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import DividendPayment
-from services.funds.repository.unique import Duplicate
+from services.funds.repository.unique import as_duplicate
 
 
 async def payments_of(session: AsyncSession, county_code: str, dividend_id: str) -> list[DividendPayment]:
@@ -25,4 +25,4 @@ async def insert_payments(session: AsyncSession, rows: Sequence[DividendPayment]
     try:
         await session.flush()
     except IntegrityError as exc:
-        raise Duplicate(str(exc.orig)) from exc
+        raise as_duplicate(exc) from exc

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import Obligation, Plan, PlanLine, PlanReport, PlanVersion
-from services.funds.repository.unique import Duplicate
+from services.funds.repository.unique import as_duplicate
 from services.kernel import locks
 from services.kernel.db import any_of
 
@@ -25,7 +25,7 @@ async def insert_plan(session: AsyncSession, **values: Any) -> None:
     try:
         await session.execute(insert(Plan).values(**values))
     except IntegrityError as exc:
-        raise Duplicate(str(exc.orig)) from exc
+        raise as_duplicate(exc) from exc
 
 
 async def insert_version(session: AsyncSession, *, lines: Sequence[dict[str, Any]], **values: Any) -> None:
@@ -33,7 +33,7 @@ async def insert_version(session: AsyncSession, *, lines: Sequence[dict[str, Any
     try:
         await session.execute(insert(PlanVersion).values(**values))
     except IntegrityError as exc:
-        raise Duplicate(str(exc.orig)) from exc
+        raise as_duplicate(exc) from exc
     if lines:
         await session.execute(insert(PlanLine), [
             {"county_code": values["county_code"], "plan_id": values["plan_id"], "version": values["version"], **line}
@@ -46,7 +46,7 @@ async def insert_report(session: AsyncSession, **values: Any) -> None:
     try:
         await session.execute(insert(PlanReport).values(**values))
     except IntegrityError as exc:
-        raise Duplicate(str(exc.orig)) from exc
+        raise as_duplicate(exc) from exc
 
 
 async def plan_of_year(session: AsyncSession, *, county_code: str, fiscal_year: int) -> Plan | None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.funds.models import Allocation, Appropriation, Arrangement, Disbursement, Reversal, Transfer
-from services.funds.repository.unique import Duplicate
+from services.funds.repository.unique import as_duplicate
 
 # The region that answers for each kind of record (the jurisdiction of its correction).
 _ANSWERING_REGION: dict[str, Any] = {
@@ -62,7 +62,7 @@ async def insert_reversal(session: AsyncSession, **values: Any) -> None:
     try:
         await session.execute(insert(Reversal).values(**values))
     except IntegrityError as exc:
-        raise Duplicate(str(exc.orig)) from exc
+        raise as_duplicate(exc) from exc
 
 
 async def reversal_of(session: AsyncSession, reversal_id: str) -> Row[Any] | None:
