@@ -15,8 +15,9 @@ import asyncio
 import asyncpg
 
 ALL_VISIBLE = 0.99
-_FRACTION = (
-    "SELECT c.relallvisible::float8 / greatest(c.relpages, 1) FROM pg_class c WHERE c.oid = $1::regclass"
+_FRACTION = (  # an empty table (no page) has nothing to mark: settled
+    "SELECT CASE WHEN c.relpages = 0 THEN 1.0 ELSE c.relallvisible::float8 / c.relpages END "
+    "FROM pg_class c WHERE c.oid = $1::regclass"
 )
 _TABLES = "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname = ANY($1::text[]) ORDER BY 1"
 

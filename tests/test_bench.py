@@ -136,3 +136,9 @@ def test_the_funds_county_keys_bench_runs() -> None:
     assert results["rows"] == {"arrangements": 100, "disbursements": 2000, "reversals": 228, "project_ledgers": 30}
     # the writer's reversals too, each in the region answering for its record
     assert results["reversals"] == results["reversals_in_their_records_region"] >= 228
+    # the writer of the version before recorded meanwhile, and was refused only for what the revision's end takes
+    # from it (the county the filling trigger gave, the ledger's old key), never a lock wait or a deadlock
+    writes = results["writer_during_upgrade"]
+    assert writes["recorded"] > 0
+    expected = ("county_code", "ON CONFLICT")
+    assert all(any(e in what for e in expected) for what in writes["failures"]), writes["failures"]

@@ -144,10 +144,11 @@ def reversal_not_reversible(target_id: str) -> RuleViolation:
     )
 
 
-def not_reversible(target_id: str, kind: str) -> RuleViolation:
+def not_reversible(target_id: str) -> RuleViolation:
+    """Without the record's kind: a caller of another region learns no more than that the id exists (as the 404)."""
     return RuleViolation(
-        f"此类记录不能冲正 / {target_id} is a {kind} transfer: it is corrected by its own flow (its record is another"
-        " service's or a claim's), not by a reversal",
+        f"此类记录不能冲正 / {target_id} is corrected by its own flow (a risk fund's, a claim's or a dividend's record,"
+        " kept by another service), not by a reversal",
         code=codes.NOT_REVERSIBLE,
         field="target_id",
     )

@@ -38,7 +38,7 @@ async def _target(session: AsyncSession, target_id: str) -> tuple[str, tuple[str
     if kind == "reversal":
         raise problems.reversal_not_reversible(target_id)
     if not reversals.reversible(kind):
-        raise problems.not_reversible(target_id, kind)
+        raise problems.not_reversible(target_id)
     region = await reversals.answering_region(session, kind=kind, record_id=record_id)
     return kind, region, transfers
 

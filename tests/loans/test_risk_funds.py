@@ -45,7 +45,7 @@ async def test_a_deposit_is_not_reversed_by_a_plain_reversal_and_nothing_moves(
                                         json={"target_id": fund["deposit_transfer_ids"][0], "reason": "错"})
     assert response.status_code == 422, response.text
     assert (response.json()["code"], response.json()["field"]) == ("NOT_REVERSIBLE", "target_id")
-    assert "risk_deposit" in response.json()["detail"]
+    assert "its own flow" in response.json()["detail"]
     assert await place.account(inspector, "fund") == 3_000_000
     assert await place.account(inspector, "risk_fund", fund["id"]) == 2_000_000
 
