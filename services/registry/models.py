@@ -153,7 +153,10 @@ class HouseholdStatus(SQLModel, table=True):
     """A household's status and cadre flag from `effective_on` on (poor → exited → returned…); append-only. Written
     at the first change of a household (its registration state, then the change) and at each later one.
     `county_code` is the household's county the row was recorded in (issue #15: distributed by county with the
-    roster): a household that moved keeps its earlier rows in the county it left. The key is (county_code, id) (an
+    roster): a household that moved keeps its earlier rows in the county it left. A move alone (no status or cadre
+    change) writes no row, so the registration state, written at the first change, carries the county the household
+    was in just before that change's import, which is not where it was registered if it moved in between (the
+    history records statuses, and where a household was registered is not kept anywhere else). The key is (county_code, id) (an
     id is drawn from one sequence: distinct by construction); ix_history_household is the order every read needs,
     by household id alone (a moved household's rows are of two counties); ix_history_ineligible finds the
     households that were ever ineligible (NOT_ELIGIBLE)."""
