@@ -99,7 +99,7 @@ async def load_history(url: str, entries: int, key: Ed25519PrivateKey) -> dict[s
         started = time.perf_counter()
         for row in await conn.fetch(
             "SELECT indexname FROM pg_indexes WHERE schemaname = 'gateway' AND tablename = 'audit_log' "
-            "AND indexname NOT IN ('audit_log_pkey', 'uq_audit_log_inbox_id')"
+            "AND indexname NOT IN ('audit_log_pkey', 'ix_audit_log_inbox_id')"
         ):
             await conn.execute(f'DROP INDEX gateway."{row["indexname"]}"')
         await conn.execute("SELECT setseed(0.13)")

@@ -2,7 +2,9 @@
 entries into `audit_log` in batches, giving each the next `seq` and `hash = sha256(prev_hash + canonical entry)`
 (audit_chain.link_and_leaf). No request waits on the chain's head. In the same transaction it appends the entries to
 the Merkle tree (gateway/tree_store.py: leaf = audit_chain.leaf_data), so the tree always holds exactly the chain; a
-trail chained before the tree existed is put into the tree first, in batches (`backfill_tree`).
+trail chained before the tree existed is put into the tree first, in batches (`backfill_tree`). And in the same
+transaction it takes the entries out of the inbox, refusing to commit unless it took every one it chained
+(`take_from_inbox`): an entry is chained once, even by two sequencers that do not share the lock.
 
 Once an outbox entry is chained, the sequencer acknowledges it with its seq; the outbox keeps it for good (S4:
 nothing deletes an audit entry before it is chained, and the outbox not even then; audit_chain's
@@ -46,8 +48,9 @@ _LOG_FIELDS = (*AUDIT_FIELDS, "seq", "prev_hash", "hash", "inbox_id", "sequenced
 INSERT_LOG = insert_sql("audit_log", _LOG_FIELDS)
 # The chained entries out of the inbox: one statement whatever the batch. An IN list of their ids was a statement of
 # a new text for each batch size (1 to BATCH ids), prepared and cached on every pooled connection, whose caches
-# filled with them and churned under load (issue #14; tests/platform/test_memory.py).
-_DELETE_CHAINED = "DELETE FROM audit_inbox WHERE id = ANY($1::bigint[])"
+# filled with them and churned under load (issue #14; tests/platform/test_memory.py). RETURNING: what this
+# transaction took out of the inbox, which must be every entry it chained (`take_from_inbox`).
+_DELETE_CHAINED = "DELETE FROM audit_inbox WHERE id = ANY($1::bigint[]) RETURNING id"
 # Entries of an origin's outbox already staged (in the inbox) or chained, with their content.
 _ENTRY = ", ".join(AUDIT_FIELDS)
 _STAGED = (
@@ -205,7 +208,7 @@ class Sequencer:
             prev = digest
         await raw.executemany(INSERT_LOG, entry_rows(chained, _LOG_FIELDS))
         await tree_store.append(raw, size, leaves)
-        await raw.execute(_DELETE_CHAINED, [r["id"] for r in rows])
+        await take_from_inbox(raw, [int(r["id"]) for r in rows])
         return len(rows)
 
     async def status(self) -> SequencerStatus:
@@ -236,6 +239,25 @@ async def backfill_tree(engine: AsyncEngine) -> int:
             await tree_store.append(raw, size, [leaf_data(int(r["seq"]), dict(r)) for r in rows])
             added += len(rows)
             log.info("audit tree: %d entries of the existing trail added (up to seq %d)", added, rows[-1]["seq"])
+
+
+class ChainedElsewhere(Exception):
+    """Another transaction took entries out of the inbox that this one has chained: it must roll back."""
+
+
+async def take_from_inbox(raw: asyncpg.Connection, ids: list[int]) -> None:
+    """Delete the entries just chained from the inbox, in the transaction that chained them, and refuse (roll it
+    back) unless this statement deleted every one of them. This is what keeps an entry from being chained twice, even
+    by two sequencers that did not share the lock: PostgreSQL lets one transaction only delete a row (a second DELETE
+    waits for the first to end, then finds the row gone), so of two transactions that chained the same entry, one
+    commits and the other rolls back here. (It was a unique index on `audit_log.inbox_id`, which a table partitioned
+    by `seq` cannot have: deploy/SCALING.md.)"""
+    taken = {int(r["id"]) for r in await raw.fetch(_DELETE_CHAINED, ids)}
+    if missing := sorted(set(ids) - taken):
+        raise ChainedElsewhere(
+            f"inbox entries {missing[:5]} (of {len(missing)}) were taken out of the inbox by another transaction "
+            "while this one chained them: not chaining them twice"
+        )
 
 
 def same_entry(row: Any, entry: dict[str, Any]) -> bool:

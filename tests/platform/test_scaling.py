@@ -170,7 +170,6 @@ PLAN: dict[str, Plan] = {
 # The tables that do not meet their plan yet, with the reason (rule → why). SCALING.md says what migration closes
 # each. Keys are "schema.table" (or "*.table" for every schema that has it) and the rule's name.
 KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("gateway.audit_log", "partition-unique"): "uq on inbox_id alone (the guard against chaining an entry twice)",
     ("*.audit_outbox", "partition-unique"): "uq on nonce alone (S5's replay guard)",
     ("*.idempotency_keys", "partition-key"): "keyed (principal_id, key) without created_at",
     ("funds.accounts", "distribution-key"): "keyed by id alone",
