@@ -156,10 +156,10 @@ class HouseholdStatus(SQLModel, table=True):
     roster): a household that moved keeps its earlier rows in the county it left. A move alone (no status or cadre
     change) writes no row, so the registration state, written at the first change, carries the county the household
     was in just before that change's import, which is not where it was registered if it moved in between (the
-    history records statuses, and where a household was registered is not kept anywhere else). The key is (county_code, id) (an
-    id is drawn from one sequence: distinct by construction); ix_history_household is the order every read needs,
-    by household id alone (a moved household's rows are of two counties); ix_history_ineligible finds the
-    households that were ever ineligible (NOT_ELIGIBLE)."""
+    history records statuses, and where a household was registered is not kept anywhere else). The key is
+    (county_code, id) (an id is drawn from one sequence: distinct by construction); ix_history_household is the
+    order every read needs, by household id alone (a moved household's rows are of two counties);
+    ix_history_ineligible finds the households that were ever ineligible (NOT_ELIGIBLE)."""
 
     __tablename__ = "household_status_history"
     __table_args__ = (
