@@ -19,20 +19,19 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import statistics
-import time
-import uuid
 
 import asyncpg
-from alembic import command
 
-from deploy.embedded import EmbeddedPostgres
-from deploy.migrate import alembic_config
-from services.kernel.db import plain_url
+from bench.upgrade_under_writes import (
+    OldWriter,
+    Upgrade,
+    row_counts,
+    scratch_database,
+    seconds_to_fill,
+    upgrade_while_writing,
+)
 from tests.funds.test_county_keys import ANSWERING, FILL_0021
 from tests.platform import before_baseline
-from tests.stack import _with_database, workdir
 
 TABLES = ("arrangements", "disbursements", "reversals", "project_ledgers")
 OLD_PAYMENT = [  # one transaction, as the version before records a payment and then reverses it (no county on it)
@@ -46,91 +45,37 @@ OLD_LEDGER = ("INSERT INTO funds.project_ledgers (project_id, county_code) VALUE
               "ON CONFLICT (project_id) DO UPDATE SET county_code = excluded.county_code")
 
 
-async def writer(url: str, done: asyncio.Event) -> tuple[list[float], list[tuple[float, str]]]:
-    """The version before, until `done`: the time of each payment with its reversal, and each failure (of those or
-    of the ledger's upsert) with when it began (perf_counter)."""
-    conn = await asyncpg.connect(plain_url(url))
-    times: list[float] = []
-    failures: list[tuple[float, str]] = []
-    try:
-        n = 0
-        while not done.is_set():
-            n += 1
-            started = time.perf_counter()
-            try:
-                async with conn.transaction():
-                    for statement in OLD_PAYMENT:
-                        await conn.execute(statement, f"dsb_w{n:08d}")
-                times.append(time.perf_counter() - started)
-                await conn.execute(OLD_LEDGER)
-            except asyncpg.PostgresError as error:
-                failures.append((started, str(error).splitlines()[0]))
-            await asyncio.sleep(0.02)
-    finally:
-        await conn.close()
-    return times, failures
+async def _payment_and_reversal(conn: asyncpg.Connection, n: int) -> None:
+    async with conn.transaction():
+        for statement in OLD_PAYMENT:
+            await conn.execute(statement, f"dsb_w{n:08d}")
 
 
-def _writes(times: list[float], failures: list[tuple[float, str]], ended: float) -> dict[str, object]:
-    ordered = sorted(times) or [0.0]
+async def _pay(writer: OldWriter, n: int) -> None:
+    """The version before: a payment with its reversal (timed), then the ledger's upsert on its old key (not timed;
+    its failures kept too)."""
+    if await writer.attempt(_payment_and_reversal(writer.conn, n)):
+        await writer.attempt(writer.conn.execute(OLD_LEDGER), timed=False)
+
+
+def _written(upgrade: Upgrade) -> dict[str, object]:
     kinds: dict[str, list[float]] = {}
-    for at, what in failures:
-        kinds.setdefault(what, []).append(round(at - ended, 2))
-    return {"recorded": len(times), "p50_ms": round(statistics.median(ordered) * 1000, 1),
-            "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))] * 1000, 1),
-            "longest_ms": round(ordered[-1] * 1000, 1), "over_500_ms": sum(t > 0.5 for t in times),
-            # each kind of failure: how many, and the first's seconds from the upgrade's end (negative: before it)
-            "failures": {what: [len(at), at[0]] for what, at in kinds.items()}}
+    for at, what in upgrade.failures():
+        kinds.setdefault(what, []).append(at)
+    # each kind of failure: how many, and the first's seconds from the upgrade's end (negative: before it)
+    return {**upgrade.writer.times_summary(), "failures": {what: [len(at), at[0]] for what, at in kinds.items()}}
 
 
-async def run(server: str, sizes: dict[str, int]) -> dict[str, object]:
-    name = f"ft_fundkeys_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(plain_url(server))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server, name)
-    try:
-        conn = await asyncpg.connect(plain_url(url))
-        try:
-            await before_baseline.restore(conn)
-            await asyncio.to_thread(command.upgrade, alembic_config("funds", url), "funds_0021_duplicates_since")
-            await conn.execute("SET search_path = funds")
-            started = time.perf_counter()
-            for statement in FILL_0021:
-                await conn.execute(statement.format(**sizes))
-            await conn.execute("VACUUM ANALYZE")
-            filled = round(time.perf_counter() - started, 1)
-            rows = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}
-            done = asyncio.Event()
-            writing = asyncio.create_task(writer(url, done))
-            await asyncio.sleep(1)
-            started = time.perf_counter()
-            await asyncio.to_thread(command.upgrade, alembic_config("funds", url), "funds_0022_county_keys")
-            ended = time.perf_counter()
-            done.set()
-            written = _writes(*await writing, ended)
-            answered = await conn.fetchval(ANSWERING)
-            total = await conn.fetchval("SELECT count(*) FROM reversals")
-        finally:
-            await conn.close()
-        return {"rows": rows, "fill_s": filled, "upgrade_s": round(ended - started, 1),
-                "writer_during_upgrade": written, "reversals": total, "reversals_in_their_records_region": answered,
-                "load_average": os.getloadavg()}
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def main_async(sizes: dict[str, int]) -> dict[str, object]:
-    server = os.environ.get("DATABASE_URL")
-    if server:
-        return await run(server, sizes)
-    directory = workdir()
-    embedded = EmbeddedPostgres(directory)
-    try:
-        return await run(embedded.start(), sizes)
-    finally:
-        embedded.stop()
-        shutil.rmtree(directory)  # the cluster of its own, a few GB at a province's size
+async def run(sizes: dict[str, int]) -> dict[str, object]:
+    async with scratch_database("ft_fundkeys_bench") as (url, conn):
+        await before_baseline.restore_at(conn, url, "funds", "funds_0021_duplicates_since")
+        filled = await seconds_to_fill(conn, FILL_0021, sizes)
+        rows = await row_counts(conn, TABLES)
+        upgrade = await upgrade_while_writing(url, "funds", "funds_0022_county_keys", _pay, every=0.02)
+        answered = await conn.fetchval(ANSWERING)
+        total = await conn.fetchval("SELECT count(*) FROM reversals")
+    return {"rows": rows, "fill_s": filled, "upgrade_s": upgrade.seconds, "writer_during_upgrade": _written(upgrade),
+            "reversals": total, "reversals_in_their_records_region": answered, "load_average": os.getloadavg()}
 
 
 def main() -> None:
@@ -142,7 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = {"projects": args.projects, "arrangements": args.arrangements, "payments": args.payments,
              "payments_per_reversal": args.payments_per_reversal}
-    print(json.dumps(asyncio.run(main_async(sizes)), indent=2, ensure_ascii=False))
+    print(json.dumps(asyncio.run(run(sizes)), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """How long projects_0009 … 0011 (the project library keyed by county, issue #15) take on a database with data.
 
-A database of its own on DATABASE_URL's server is made as an older FundTrack left it (tests/platform/before_baseline),
-brought to projects_0008, filled with `--projects` projects and their children as tests/projects/test_county_keys.py
-fills them (`--events` events each; an announcement, an asset, a dividend each; an objection every second project, a
-resolution every fourth; three shares and three payouts each), then upgraded one revision at a time, each timed.
-Prints JSON; the database is dropped after.
+A database of its own on DATABASE_URL's server (else on an embedded one of its own) is made as an older FundTrack left
+it (tests/platform/before_baseline), brought to projects_0008, filled with `--projects` projects and their children as
+tests/projects/test_county_keys.py fills them (`--events` events each; an announcement, an asset, a dividend each; an
+objection every second project, a resolution every fourth; three shares and three payouts each), then upgraded one
+revision at a time, each timed. Prints JSON; the database is dropped after.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.projects_county_keys \\
         --projects 100000 --events 5
@@ -17,53 +17,32 @@ import asyncio
 import json
 import os
 import time
-import uuid
 
-import asyncpg
 from alembic import command
 
+from bench.upgrade_under_writes import row_counts, scratch_database, seconds_to_fill
 from deploy.migrate import alembic_config
-from services.kernel.db import plain_url
 from tests.platform import before_baseline
 from tests.projects.test_county_keys import FILL_0008
-from tests.stack import _with_database
 
 REVISIONS = ("projects_0009_county_keys_events", "projects_0010_keys_objections", "projects_0011_keys_assets")
 TABLES = ("projects", "project_events", "announcements", "objections", "objection_resolutions", "assets",
           "asset_shares", "dividends", "dividend_payouts")
 
 
-async def run(server: str, projects: int, events: int) -> dict[str, object]:
-    name = f"ft_projkeys_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(plain_url(server))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server, name)
-    try:
-        conn = await asyncpg.connect(plain_url(url))
-        try:
-            await before_baseline.restore(conn)
-            await asyncio.to_thread(command.upgrade, alembic_config("projects", url), "projects_0008_revisions")
-            await conn.execute("SET search_path = projects")
+async def run(projects: int, events: int) -> dict[str, object]:
+    async with scratch_database("ft_projkeys_bench") as (url, conn):
+        await before_baseline.restore_at(conn, url, "projects", "projects_0008_revisions")
+        filled = await seconds_to_fill(conn, FILL_0008, {"projects": projects, "events": events})
+        rows = await row_counts(conn, TABLES)
+        seconds = {}
+        for revision in REVISIONS:
             started = time.perf_counter()
-            for statement in FILL_0008:
-                await conn.execute(statement.format(projects=projects, events=events))
-            await conn.execute("VACUUM ANALYZE")
-            filled = round(time.perf_counter() - started, 1)
-            rows = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}
-            seconds = {}
-            for revision in REVISIONS:
-                started = time.perf_counter()
-                await asyncio.to_thread(command.upgrade, alembic_config("projects", url), revision)
-                seconds[revision] = round(time.perf_counter() - started, 1)
-            unfilled = sum([await conn.fetchval(f"SELECT count(*) FROM {t} WHERE county_code IS NULL")
-                            for t in TABLES])
-        finally:
-            await conn.close()
-        return {"rows": rows, "fill_s": filled, "upgrade_s": seconds, "rows_without_county": unfilled,
-                "load_average": os.getloadavg()}
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+            await asyncio.to_thread(command.upgrade, alembic_config("projects", url), revision)
+            seconds[revision] = round(time.perf_counter() - started, 1)
+        unfilled = sum([await conn.fetchval(f"SELECT count(*) FROM {t} WHERE county_code IS NULL") for t in TABLES])
+    return {"rows": rows, "fill_s": filled, "upgrade_s": seconds, "rows_without_county": unfilled,
+            "load_average": os.getloadavg()}
 
 
 def main() -> None:
@@ -71,10 +50,7 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=5)
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL")
-    if not server:
-        raise SystemExit("set DATABASE_URL to a PostgreSQL server (a database of its own is made there)")
-    print(json.dumps(asyncio.run(run(server, args.projects, args.events)), indent=2))
+    print(json.dumps(asyncio.run(run(args.projects, args.events)), indent=2))
 
 
 if __name__ == "__main__":

@@ -142,3 +142,30 @@ def test_the_funds_county_keys_bench_runs() -> None:
     assert writes["recorded"] > 0
     expected = ("county_code", "ON CONFLICT")
     assert all(any(e in what for e in expected) for what in writes["failures"]), writes["failures"]
+
+
+def test_the_loans_county_keys_bench_runs() -> None:
+    results = run_bench("loans_county_keys", "--scale", "0.002")
+    assert (results["loans"], results["loan_repayments"]) == (1600, 6400)
+    assert results["rows_not_of_their_loans_county"] == {
+        "loan_repayments": 0, "loan_extensions": 0, "loan_usage_reports": 0, "loan_balances": 0}
+    # the writer of the version before recorded meanwhile, and was refused only for the county it does not write
+    writes = results["writer_during_upgrade"]
+    assert writes["recorded"] > 0 and len(writes["first_failures"]) == min(writes["failures"], 2)
+    assert all("county_code" in what for _, what in writes["first_failures"]), writes["first_failures"]
+
+
+def test_the_projects_county_keys_bench_runs() -> None:
+    results = run_bench("projects_county_keys", "--projects", "300", "--events", "3")
+    assert (results["rows"]["projects"], results["rows"]["project_events"], results["rows"]["objections"]) == (
+        300, 900, 150)
+    assert list(results["upgrade_s"]) == ["projects_0009_county_keys_events", "projects_0010_keys_objections",
+                                          "projects_0011_keys_assets"]
+    assert results["rows_without_county"] == 0
+
+
+def test_the_registry_county_keys_bench_runs() -> None:
+    results = run_bench("registry_county_keys", "--households", "3000", "--history", "2")
+    assert results["rows"] == {"households": 3000, "household_status_history": 6000}
+    assert results["writer"]["written"] > 0  # the version before recorded while the revision ran
+    assert results["history_without_county"] == results["history_of_another_county"] == 0

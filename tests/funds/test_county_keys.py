@@ -23,6 +23,7 @@ from services.funds.repository.unique import Duplicate
 from services.kernel.db import create_engine, plain_url, session_factory
 from services.kernel.ids import new_id
 from tests.conftest import Api
+from tests.county_keys import filling_leftovers, upgrade_again
 from tests.funds.site import Site
 from tests.platform import before_baseline
 from tests.stack import TestDatabase
@@ -215,12 +216,10 @@ async def test_funds_0022_keys_a_database_with_data_and_fills_each_reversals_cou
     url = plain_url(scratch)
     conn, writer, holder = [await asyncpg.connect(url) for _ in range(3)]
     try:
-        await before_baseline.restore(conn)
-        await asyncio.to_thread(command.upgrade, alembic_config("funds", scratch), "funds_0021_duplicates_since")
-        for c in (conn, writer, holder):
+        await before_baseline.restore_at(conn, scratch, "funds", "funds_0021_duplicates_since")
+        for c in (writer, holder):
             await c.execute("SET search_path = funds")
-        for statement in FILL_0021:
-            await conn.execute(statement.format(**SIZES))
+        await before_baseline.fill(conn, FILL_0021, SIZES)
         assert await conn.fetchval("SELECT count(*) FROM reversals") == REVERSED
 
         # a snapshot held open stops the revision in its first CONCURRENTLY build: meanwhile a service of the version
@@ -245,8 +244,7 @@ async def test_funds_0022_keys_a_database_with_data_and_fills_each_reversals_cou
             found.setdefault(table, []).append(columns)
         assert {t: sorted(k) for t, k in found.items()} == KEYS
         # nothing of the revision's own is left, and the append-only guards are on again
-        assert await conn.fetch("SELECT tgname FROM pg_trigger WHERE tgname LIKE '%county_filled'") == []
-        assert await conn.fetch("SELECT proname FROM pg_proc WHERE proname LIKE '%county_filled'") == []
+        assert await filling_leftovers(conn) == []
         assert await conn.fetch(r"SELECT relname FROM pg_class WHERE relname LIKE '%\_new' "
                                 "AND relnamespace = 'funds'::regnamespace") == []
         assert await conn.fetch("SELECT tgname FROM pg_trigger WHERE tgname LIKE '%append_only' "
@@ -262,8 +260,7 @@ async def test_funds_0022_keys_a_database_with_data_and_fills_each_reversals_cou
         with pytest.raises(asyncpg.NotNullViolationError):
             await writer.execute(OLD_WRITER[2].replace("rev_old_a", "rev_old_b").replace("00000001", "00000002"))
         # run again, as after a failure part way: each step finds what the first run did
-        await asyncio.to_thread(command.stamp, alembic_config("funds", scratch), "funds_0021_duplicates_since")
-        await asyncio.to_thread(command.upgrade, alembic_config("funds", scratch), "heads")
+        await upgrade_again(scratch, "funds", "funds_0021_duplicates_since")
         assert await conn.fetchval(ANSWERING) == REVERSED + 2
     finally:
         for c in (conn, writer, holder):

@@ -19,6 +19,7 @@ from deploy.drift import differences
 from deploy.migrate import alembic_config
 from services.kernel.db import plain_url
 from tests.conftest import Api
+from tests.county_keys import filling_leftovers, primary_keys, upgrade_again
 from tests.loans.conftest import Seed, loan_of
 from tests.platform import before_baseline
 
@@ -141,23 +142,13 @@ FILL_0013 = [
 TOTALS = "SELECT county_code, sum(loans), sum(owing_loans), sum(owed_fen) FROM loan_county_totals GROUP BY 1 ORDER BY 1"
 RECOMPUTED = ("SELECT county_code, count(*), count(*) FILTER (WHERE repaid_fen < amount_fen), "
               "sum(amount_fen - repaid_fen) FROM loan_balances GROUP BY 1 ORDER BY 1")
-KEY_COLUMNS = """
-    SELECT c.relname, array_agg(a.attname::text ORDER BY k.n) FROM pg_index i
-    JOIN pg_class c ON c.oid = i.indrelid AND c.relnamespace = 'loans'::regnamespace
-    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
-    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-    WHERE i.indisprimary AND c.relname = ANY($1::text[]) GROUP BY 1
-"""
 
 
 async def test_loans_0014_keys_a_database_with_data_by_county_and_fills_the_county_from_the_loan(scratch: str) -> None:
     conn = await asyncpg.connect(plain_url(scratch))
     try:
-        await before_baseline.restore(conn)
-        await asyncio.to_thread(command.upgrade, alembic_config("loans", scratch), "loans_0013_county_totals")
-        await conn.execute("SET search_path = loans")
-        for statement in FILL_0013:
-            await conn.execute(statement.format(loans=LOANS, each=REPAYMENTS_EACH))
+        await before_baseline.restore_at(conn, scratch, "loans", "loans_0013_county_totals")
+        await before_baseline.fill(conn, FILL_0013, {"loans": LOANS, "each": REPAYMENTS_EACH})
         totals = await conn.fetch(TOTALS)
 
         await asyncio.to_thread(command.upgrade, alembic_config("loans", scratch), "heads")
@@ -168,14 +159,14 @@ async def test_loans_0014_keys_a_database_with_data_by_county_and_fills_the_coun
             assert await conn.fetchval(
                 f"SELECT count(*) FROM {table} t JOIN loans l ON l.county_code = t.county_code AND l.id = t.loan_id"
             ) == rows, table
-        assert dict(await conn.fetch(KEY_COLUMNS, ["loans", *CHILDREN])) == {
+        assert await primary_keys(conn, "loans", ["loans", *CHILDREN]) == {
             "loans": ["county_code", "id"], "loan_repayments": ["county_code", "id"],
             "loan_extensions": ["county_code", "id"], "loan_usage_reports": ["county_code", "id"],
             "loan_balances": ["county_code", "loan_id"]}
         assert await conn.fetch("SELECT conname FROM pg_constraint WHERE connamespace = 'loans'::regnamespace "
                                 "AND NOT convalidated") == []
         # nothing of the upgrade's own is left, and the append-only guards are on again
-        assert await conn.fetch("SELECT tgname FROM pg_trigger WHERE tgname LIKE '%county_filled'") == []
+        assert await filling_leftovers(conn) == []
         assert await conn.fetch("SELECT tgname FROM pg_trigger WHERE tgname LIKE '%append_only' "
                                 "AND tgrelid = ANY($1::regclass[]) AND tgenabled <> 'O'",
                                 [f"loans.{t}" for t in CHILDREN[:3]]) == []
@@ -190,8 +181,7 @@ async def test_loans_0014_keys_a_database_with_data_by_county_and_fills_the_coun
                                "paid_on, created_by) VALUES ('rep_x', 'loan_00000001', '430523', 0, 0, '2019-01-01', "
                                "'test')")  # loan 1 is 430524's
         # run again, as after a failure part way: each step finds what the first run did
-        await asyncio.to_thread(command.stamp, alembic_config("loans", scratch), "loans_0013_county_totals")
-        await asyncio.to_thread(command.upgrade, alembic_config("loans", scratch), "heads")
+        await upgrade_again(scratch, "loans", "loans_0013_county_totals")
         assert await conn.fetchval("SELECT count(*) FROM loan_repayments WHERE county_code IS NULL") == 0
     finally:
         await conn.close()

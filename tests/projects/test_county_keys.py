@@ -17,6 +17,7 @@ from deploy.migrate import alembic_config
 from services.kernel import clock
 from services.kernel.db import plain_url
 from tests.conftest import Api
+from tests.county_keys import filling_leftovers, primary_keys
 from tests.platform import before_baseline
 from tests.projects.conftest import County
 from tests.projects.factory import HAPPY_PATH, act, project_in
@@ -188,13 +189,6 @@ FILL_0008 = [
 ROW_COUNTS = {"project_events": PROJECTS * EVENTS_EACH, "announcements": PROJECTS, "objections": PROJECTS // 2,
               "objection_resolutions": PROJECTS // 4, "assets": PROJECTS, "asset_shares": PROJECTS * 3,
               "dividends": PROJECTS, "dividend_payouts": PROJECTS * 3}
-KEY_COLUMNS = """
-    SELECT c.relname, array_agg(a.attname::text ORDER BY k.n) FROM pg_index i
-    JOIN pg_class c ON c.oid = i.indrelid AND c.relnamespace = 'projects'::regnamespace
-    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
-    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-    WHERE i.indisprimary AND c.relname = ANY($1::text[]) GROUP BY 1
-"""
 KEYS = {"project_events": ["county_code", "id"], "announcements": ["county_code", "project_id"],
         "objections": ["county_code", "id"], "objection_resolutions": ["county_code", "objection_id"],
         "projects": ["county_code", "id"], "assets": ["county_code", "id"],
@@ -207,11 +201,8 @@ async def test_the_revisions_key_a_database_with_data_by_county_and_fill_the_cou
 ) -> None:
     conn = await asyncpg.connect(plain_url(scratch))
     try:
-        await before_baseline.restore(conn)
-        await asyncio.to_thread(command.upgrade, alembic_config("projects", scratch), "projects_0008_revisions")
-        await conn.execute("SET search_path = projects")
-        for statement in FILL_0008:
-            await conn.execute(statement.format(projects=PROJECTS, events=EVENTS_EACH))
+        await before_baseline.restore_at(conn, scratch, "projects", "projects_0008_revisions")
+        await before_baseline.fill(conn, FILL_0008, {"projects": PROJECTS, "events": EVENTS_EACH})
 
         # a projects service of the version before records events while the series runs (it writes no county):
         # each is given its project's by the filling trigger, which stays until the series' last revision
@@ -228,12 +219,11 @@ async def test_the_revisions_key_a_database_with_data_by_county_and_fill_the_cou
             assert await conn.fetchval(f"SELECT count(*) FROM {table}") == rows, table
             assert await conn.fetchval(f"SELECT count(*) FROM {table} t {PARENTS[table]}") == rows, table
         assert await conn.fetchval("SELECT count(DISTINCT county_code) FROM project_events") == 2
-        assert dict(await conn.fetch(KEY_COLUMNS, list(KEYS))) == KEYS
+        assert await primary_keys(conn, "projects", list(KEYS)) == KEYS
         assert await conn.fetch("SELECT conname FROM pg_constraint WHERE connamespace = 'projects'::regnamespace "
                                 "AND NOT convalidated") == []
         # nothing of the upgrade's own is left, and the append-only guards are on again
-        assert await conn.fetch("SELECT tgname FROM pg_trigger WHERE tgname LIKE '%county_filled'") == []
-        assert await conn.fetch("SELECT proname FROM pg_proc WHERE proname LIKE '%county_filled'") == []
+        assert await filling_leftovers(conn) == []
         assert await conn.fetch("SELECT tgname FROM pg_trigger WHERE tgname LIKE '%append_only' "
                                 "AND tgrelid = ANY($1::regclass[]) AND tgenabled <> 'O'",
                                 [f"projects.{t}" for t in KEYS]) == []

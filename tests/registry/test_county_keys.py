@@ -19,6 +19,7 @@ from deploy.drift import differences
 from deploy.migrate import alembic_config
 from services.kernel.db import plain_url
 from tests.conftest import Api
+from tests.county_keys import filling_leftovers, primary_keys, upgrade_again
 from tests.platform import before_baseline
 from tests.registry.api import import_csv
 from tests.registry.factory import csv_body, new_county, row
@@ -108,13 +109,6 @@ FILL_0012 = [
     FROM generate_series(1, {households}) AS i, generate_series(0, {each} - 1) AS k
     """,
 ]
-KEY_COLUMNS = """
-    SELECT c.relname, array_agg(a.attname::text ORDER BY k.n) FROM pg_index i
-    JOIN pg_class c ON c.oid = i.indrelid AND c.relnamespace = 'registry'::regnamespace
-    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
-    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-    WHERE i.indisprimary AND c.relname = ANY($1::text[]) GROUP BY 1
-"""
 # what a registry of the version before writes while the revision runs: a new household, and a status change (no
 # county on the history row: it does not know the column)
 OLD_HOUSEHOLD = """
@@ -160,11 +154,8 @@ async def test_registry_0013_keys_a_database_with_data_by_county_while_the_versi
 ) -> None:
     conn = await asyncpg.connect(plain_url(scratch))
     try:
-        await before_baseline.restore(conn)
-        await asyncio.to_thread(command.upgrade, alembic_config("registry", scratch), "registry_0012_changed_since")
-        await conn.execute("SET search_path = registry")
-        for statement in FILL_0012:
-            await conn.execute(statement.format(households=HOUSEHOLDS, each=HISTORY_EACH))
+        await before_baseline.restore_at(conn, scratch, "registry", "registry_0012_changed_since")
+        await before_baseline.fill(conn, FILL_0012, {"households": HOUSEHOLDS, "each": HISTORY_EACH})
         moved = "H00000003"  # 430523's: it moves to 430524 before the upgrade (as a re-import moves it)
         await conn.execute("UPDATE households SET county_code = '430524', village_code = '430524101001' "
                            "WHERE household_id = $1", moved)
@@ -191,11 +182,10 @@ async def test_registry_0013_keys_a_database_with_data_by_county_while_the_versi
             "430523": (HOUSEHOLDS // 3 - 1) * HISTORY_EACH, "430524": (HOUSEHOLDS - HOUSEHOLDS // 3 + 1) * HISTORY_EACH}
         assert await conn.fetch("SELECT DISTINCT county_code FROM household_status_history WHERE household_id = $1",
                                 moved) == [("430524",)]
-        assert dict(await conn.fetch(KEY_COLUMNS, ["households", "household_status_history"])) == {
+        assert await primary_keys(conn, "registry", ["households", "household_status_history"]) == {
             "households": ["county_code", "household_id"], "household_status_history": ["county_code", "id"]}
         # nothing of the upgrade's own is left, and the append-only guard is on again
-        assert await conn.fetch("SELECT tgname FROM pg_trigger WHERE tgname LIKE '%county_filled'") == []
-        assert await conn.fetch("SELECT proname FROM pg_proc WHERE proname LIKE '%county_filled'") == []
+        assert await filling_leftovers(conn) == []
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute("UPDATE household_status_history SET status = 'poor' WHERE household_id = $1", moved)
         # the new keys: a household once across counties, a history row only with its county
@@ -207,8 +197,7 @@ async def test_registry_0013_keys_a_database_with_data_by_county_while_the_versi
             "INSERT INTO household_status_history (household_id, county_code, status, village_cadre, effective_on, "
             "import_id) VALUES ('H00000001', '430524', 'poor', false, '2021-01-01', 'imp_new')") == "INSERT 0 1"
         # run again, as after a failure part way: each step finds what the first run did
-        await asyncio.to_thread(command.stamp, alembic_config("registry", scratch), "registry_0012_changed_since")
-        await asyncio.to_thread(command.upgrade, alembic_config("registry", scratch), "heads")
+        await upgrade_again(scratch, "registry", "registry_0012_changed_since")
         assert await conn.fetchval("SELECT count(*) FROM household_status_history WHERE county_code IS NULL") == 0
     finally:
         await conn.close()

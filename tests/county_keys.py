@@ -1,0 +1,41 @@
+"""What the tests of the county-keys revisions (issue #15, migrations/county_keys.py) check alike on a database they
+upgraded: the key columns each table ended with, that nothing of the revision's own is left, and that it runs again
+after a failure part way."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import asyncpg
+from alembic import command
+
+from deploy.migrate import alembic_config
+
+PRIMARY_KEYS = """
+    SELECT c.relname, array_agg(a.attname::text ORDER BY k.n) FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indrelid AND c.relnamespace = $1::regnamespace
+    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+    WHERE i.indisprimary AND c.relname = ANY($2::text[]) GROUP BY 1
+"""
+
+
+async def primary_keys(conn: asyncpg.Connection, schema: str, tables: Sequence[str]) -> dict[str, list[str]]:
+    """{table: its primary key's columns in order} for those of `tables` in `schema`."""
+    return dict(await conn.fetch(PRIMARY_KEYS, schema, list(tables)))
+
+
+async def filling_leftovers(conn: asyncpg.Connection) -> list[str]:
+    """The filling triggers and their functions (`…county_filled`) still in the database: none once a series' last
+    revision has run."""
+    rows = await conn.fetch("SELECT tgname AS name FROM pg_trigger WHERE tgname LIKE '%county_filled' "
+                            "UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE '%county_filled'")
+    return [row["name"] for row in rows]
+
+
+async def upgrade_again(url: str, schema: str, revision: str) -> None:
+    """Stamp `schema` back to `revision` and upgrade it to its head again, as after a failure part way (each step of
+    a county-keys revision finds what its first run did)."""
+    await asyncio.to_thread(command.stamp, alembic_config(schema, url), revision)
+    await asyncio.to_thread(command.upgrade, alembic_config(schema, url), "heads")
