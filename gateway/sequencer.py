@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -197,19 +198,7 @@ class Sequencer:
         raw = await rawsql.connection(conn)
         if (size := await tree_store.tree_size(raw)) != seq:
             raise tree_store.TreeError(f"the tree holds {size} entries, the chain {seq}: not chaining past it")
-        chained, leaves = [], []
-        for row in rows:
-            seq += 1
-            entry = {k: row[k] for k in AUDIT_FIELDS}
-            digest, leaf = link_and_leaf(prev, seq, entry)
-            chained.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest, "inbox_id": row["id"],
-                            "sequenced_at": sequenced_at})
-            leaves.append(leaf)
-            prev = digest
-        await raw.executemany(INSERT_LOG, entry_rows(chained, _LOG_FIELDS))
-        await tree_store.append(raw, size, leaves)
-        await take_from_inbox(raw, [int(r["id"]) for r in rows])
-        return len(rows)
+        return await chain_rows(raw, rows, seq=seq, prev=prev, size=size, sequenced_at=sequenced_at)
 
     async def status(self) -> SequencerStatus:
         """What waits to be chained here: the door's inbox and the gateway's own change outbox. (Services' outboxes
@@ -239,6 +228,26 @@ async def backfill_tree(engine: AsyncEngine) -> int:
             await tree_store.append(raw, size, [leaf_data(int(r["seq"]), dict(r)) for r in rows])
             added += len(rows)
             log.info("audit tree: %d entries of the existing trail added (up to seq %d)", added, rows[-1]["seq"])
+
+
+async def chain_rows(raw: asyncpg.Connection, rows: Sequence[Any], *, seq: int, prev: str, size: int,
+                     sequenced_at: Any) -> int:
+    """In the caller's transaction: link each inbox row on the head (`seq`, `prev`), one after the other, write them
+    to the trail and their leaves to the tree (which holds `size` entries, as many as the chain), and take them out of
+    the inbox (`take_from_inbox`); how many."""
+    chained, leaves = [], []
+    for row in rows:
+        seq += 1
+        entry = {k: row[k] for k in AUDIT_FIELDS}
+        digest, leaf = link_and_leaf(prev, seq, entry)
+        chained.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest, "inbox_id": row["id"],
+                        "sequenced_at": sequenced_at})
+        leaves.append(leaf)
+        prev = digest
+    await raw.executemany(INSERT_LOG, entry_rows(chained, _LOG_FIELDS))
+    await tree_store.append(raw, size, leaves)
+    await take_from_inbox(raw, [int(r["id"]) for r in rows])
+    return len(rows)
 
 
 class ChainedElsewhere(Exception):

@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit import INSERT_INBOX, entry_rows
-from gateway.audit_chain import link_and_leaf
 from gateway.models import AUDIT_FIELDS
-from gateway.sequencer import INSERT_LOG, ChainedElsewhere, Sequencer, take_from_inbox
-from gateway.tree_store import TreeError, append, tree_size
+from gateway.sequencer import ChainedElsewhere, Sequencer, chain_rows
+from gateway.tree_store import TreeError, tree_size
 from services.kernel import rawsql
 from tests.platform.test_audit_window import ENTRY, empty_trail
 
@@ -87,19 +86,8 @@ async def _turn(engine: AsyncEngine) -> int:
 
 async def _chain_rows(conn: asyncpg.Connection, rows: list[dict[str, Any]]) -> None:
     """What the sequencer does with a batch it read (Sequencer._chain): link each on the head, append the tree, take
-    the batch out of the inbox."""
+    the batch out of the inbox (sequencer.chain_rows)."""
     head = await conn.fetchrow("SELECT seq, hash, sequenced_at FROM audit_log ORDER BY seq DESC LIMIT 1")
-    seq, prev, size = int(head["seq"]), head["hash"], await tree_size(conn)
-    chained, leaves = [], []
-    for row in rows:
-        seq += 1
-        entry = {k: row[k] for k in AUDIT_FIELDS}
-        digest, leaf = link_and_leaf(prev, seq, entry)
-        chained.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest, "inbox_id": row["id"],
-                        "sequenced_at": head["sequenced_at"]})
-        leaves.append(leaf)
-        prev = digest
-    await conn.executemany(INSERT_LOG, entry_rows(chained, _LOG_FIELDS))
-    await append(conn, size, leaves)
-    await take_from_inbox(conn, [int(r["id"]) for r in rows])
+    await chain_rows(conn, rows, seq=int(head["seq"]), prev=head["hash"], size=await tree_size(conn),
+                     sequenced_at=head["sequenced_at"])
 
