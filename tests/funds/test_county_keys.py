@@ -268,6 +268,7 @@ async def test_funds_0022_keys_a_database_with_data_and_fills_each_reversals_cou
     assert await asyncio.to_thread(differences, scratch, ("funds",)) == []
 
 
+@pytest.mark.filterwarnings("ignore:Column 'reversals.county_code' is marked as a member of the primary key")
 async def test_a_reversal_refused_for_another_reason_than_its_record_reversed_is_not_answered_as_a_duplicate(
     site: Site, database: TestDatabase
 ) -> None:
