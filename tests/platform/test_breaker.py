@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 
+import httpx
 import pytest
 
 from services.kernel.breaker import Breaker
@@ -75,3 +76,21 @@ async def test_a_dependency_that_is_down_is_refused_at_once_naming_it() -> None:
         assert "refused at once" in refused.value.body("/loans")["detail"]
     finally:
         await client.aclose()
+
+
+async def test_the_calls_counted_are_one_key_per_route_not_one_per_record() -> None:
+    """ServiceClient.calls (what the N+1 tests read) counts by route: a thousand households asked about are one key,
+    `GET /internal/households/{}`, not a thousand that the process keeps for good (issue #14: it grew by an entry per
+    record asked about); a route without an id keeps its own path."""
+    client = ServiceClient("registry", "http://registry.invalid", caller="loans")
+    client.client = httpx.AsyncClient(base_url="http://registry.invalid",
+                                      transport=httpx.MockTransport(lambda request: httpx.Response(200, json={})))
+    try:
+        for n in range(1000):
+            await client.request("GET", f"/internal/households/hh_{n:06d}")
+            await client.request("GET", f"/internal/households/hh_{n:06d}/eligibility")
+        await client.request("POST", "/internal/households/changed")
+    finally:
+        await client.client.aclose()
+    assert client.calls == {"GET /internal/households/{}": 1000, "GET /internal/households/{}/eligibility": 1000,
+                            "POST /internal/households/changed": 1}
