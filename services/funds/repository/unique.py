@@ -3,6 +3,7 @@ twice): the verbs answer it with their own problem, and know no database excepti
 
 from __future__ import annotations
 
+import asyncpg
 from sqlalchemy.exc import IntegrityError
 
 from services.kernel.rawsql import sqlstate_of
@@ -16,7 +17,7 @@ class Duplicate(Exception):
         self.detail = detail
 
 
-UNIQUE_VIOLATION = "23505"
+UNIQUE_VIOLATION = asyncpg.UniqueViolationError.sqlstate  # 23505
 
 
 def as_duplicate(exc: IntegrityError) -> Duplicate:
