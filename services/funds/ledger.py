@@ -1,4 +1,5 @@
-"""The double-entry ledger: accounts with balance rows, and immutable transfers between them.
+"""The double-entry ledger: accounts with balance rows, and immutable transfers between them, each written as two
+legs, one on each account's region (models.TransferLeg).
 
 Every change of money is `move(session, moves)`: it locks the balance rows of every account the moves touch, in
 ascending id order (as Formance does), so concurrent changes never deadlock on each other and never read a stale
@@ -149,10 +150,11 @@ async def move(session: AsyncSession, moves: Sequence[Move], *, book: Book | Non
 
 @dataclass
 class _Plan:
-    """The transfers to write, one list per column of `transfers` (id, source, destination, amount, kind, fund
-    source, record, document, date, reversed transfer), and what they do to each account."""
+    """The transfers to write, one list per column of a transfer (id, source, destination, amount, kind, fund
+    source, record, document, date, reversed transfer, the source's and the destination's region: each written as
+    its two legs, repository/accounts.py), and what they do to each account."""
 
-    columns: list[list[Any]] = field(default_factory=lambda: [[] for _ in range(10)])
+    columns: list[list[Any]] = field(default_factory=lambda: [[] for _ in range(12)])
     posted: list[Posted] = field(default_factory=list)
     deltas: dict[int, int] = field(default_factory=dict)  # by account id: the net change
     needs: dict[int, int] = field(default_factory=dict)  # by account id, but a budget: the most it goes down
@@ -169,7 +171,7 @@ def _plan(book: Book, moves: Sequence[Move], *, first_source_only: bool = False)
     balances = dict(book.balances)
     plan = _Plan()
     deltas, lowest = plan.deltas, plan.needs  # an account's running change, and its lowest (sources only go down)
-    ids, srcs, dsts, amounts, kinds, funds, records, docs, dates, reverses = plan.columns
+    ids, srcs, dsts, amounts, kinds, funds, records, docs, dates, reverses, src_regions, dst_regions = plan.columns
     for m in moves:
         available = [(i, m.amount_fen if k.kind == BUDGET else balances[k]) for i, k in enumerate(m.sources)]
         parts = rules.draw(available, m.amount_fen)
@@ -197,6 +199,8 @@ def _plan(book: Book, moves: Sequence[Move], *, first_source_only: bool = False)
             docs.append(m.doc_no)
             dates.append(m.occurred_on)
             reverses.append(m.reverses_id)
+            src_regions.append(source.region_code)
+            dst_regions.append(destination.region_code)
             plan.posted.append(Posted(transfer_id, source, destination, amount, source.fund_source))
     plan.needs = {account: -low for account, low in lowest.items()}
     return plan

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -80,10 +81,17 @@ class Account(SQLModel, table=True):
     The balance (and the date of the last outflow) is updated in the transaction that writes the transfer, under a row
     lock taken in id order.
     Only the external `budget` account may go negative: it is where appropriated money comes from.
+
+    Distributed by region (deploy/SCALING.md, funds_0023): keyed by (region_code, id), which the legs of its
+    transfers refer to. The id comes from an identity, so it is distinct by construction, no longer by an index (a
+    distributed table keeps only unique indexes that hold its distribution column); what names an account by its id
+    alone (a balance row's update, a trace's accounts) reads through the plain ix_accounts_id.
     """
 
     __tablename__ = "accounts"
     __table_args__ = (
+        PrimaryKeyConstraint("region_code", "id"),
+        Index("ix_accounts_id", "id"),
         UniqueConstraint("region_code", "kind", "fund_source", "ref", name="uq_accounts_key"),
         CheckConstraint("kind = 'budget' OR balance_fen >= 0", name="ck_accounts_not_negative"),
         # issue #18: `risk_fund` (a county's risk-compensation fund with a bank, ref = the fund's id) and `bank` (the
@@ -98,7 +106,7 @@ class Account(SQLModel, table=True):
         # GET /funds/balances of a county, by id: its ~24,000 accounts of 3 million at a province (issue #20)
         Index("ix_accounts_region_id", "region_code", "id", postgresql_ops={"region_code": "text_pattern_ops"}),
     )
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False))
     region_code: str = Field(sa_column=Column(String(6), nullable=False))
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     fund_source: str = Field(sa_column=Column(String(16), nullable=False))
@@ -112,29 +120,48 @@ class Account(SQLModel, table=True):
     last_in_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
 
 
-class Transfer(SQLModel, table=True):
-    """One immutable movement of money from one account to another, belonging to one business record."""
+class TransferLeg(SQLModel, table=True):
+    """One side of an immutable movement of money between two accounts (a transfer), belonging to one business record:
+    the 'out' leg on the account the money left, the 'in' leg on the account it entered, each keyed with its
+    account's region code, so a leg is on its account's shard (deploy/SCALING.md, funds_0023: a transfer names two
+    accounts, often of two regions, and has no region of its own). Both legs of a transfer are written in one
+    statement (repository/accounts.py `_WRITE`) and carry every figure of it (the other account as
+    `counter_account_id`), so a leg answers a hop, or an account's movements, without its twin.
 
-    __tablename__ = "transfers"
+    `reverses_id` is the transfer a compensating one reverses, without a foreign key (the reversed legs may be on
+    other shards): each leg of a reversal is on the region of the reversed transfer's leg on the same account, and
+    the ledger makes it from the legs it read (services/funds/reversals.py); a record is reversed at most once by
+    `uq_reversals_target`. `transfer_id` is unique by how it is made (kernel/ids.new_id), as the records' ids."""
+
+    __tablename__ = "transfer_legs"
     __table_args__ = (
-        CheckConstraint("amount_fen > 0", name="ck_transfers_positive"),
-        CheckConstraint("source_account_id <> destination_account_id", name="ck_transfers_two_accounts"),
-        Index("ix_transfers_source", "source_account_id", "occurred_on"),
-        Index("ix_transfers_destination", "destination_account_id", "occurred_on"),
-        Index("ix_transfers_record", "record_id"),
+        PrimaryKeyConstraint("region_code", "transfer_id", "leg", "created_at"),
+        # the account is on the leg's shard: (region_code, account_id), co-located with the account's row
+        ForeignKeyConstraint(["region_code", "account_id"], ["accounts.region_code", "accounts.id"],
+                             name="fk_transfer_legs_account"),
+        CheckConstraint("leg IN ('out', 'in')", name="ck_transfer_legs_leg"),
+        CheckConstraint("amount_fen > 0", name="ck_transfer_legs_positive"),
+        CheckConstraint("account_id <> counter_account_id", name="ck_transfer_legs_two_accounts"),
+        # an account's movements out of it or into it, by date (a trace's page, a balance on a past day, F3)
+        Index("ix_transfer_legs_account", "account_id", "leg", "occurred_on"),
+        Index("ix_transfer_legs_record", "record_id"),
+        # a transfer named by its id alone (a reversal's target)
+        Index("ix_transfer_legs_transfer", "transfer_id"),
+        # the reversal of a transfer (a hop's `reversed_by`)
+        Index("ix_transfer_legs_reverses", "reverses_id", postgresql_where=text("reverses_id IS NOT NULL")),
     )
-    id: str = Field(sa_column=Column(String(40), primary_key=True))
-    source_account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), nullable=False))
-    destination_account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id"), nullable=False))
+    region_code: str = Field(sa_column=Column(String(6), nullable=False))
+    transfer_id: str = Field(sa_column=Column(String(40), nullable=False))
+    leg: str = Field(sa_column=Column(String(3), nullable=False))
+    account_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    counter_account_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     fund_source: str = Field(sa_column=Column(String(16), nullable=False))
     record_id: str = Field(sa_column=Column(String(40), nullable=False))
     doc_no: str = Field(sa_column=Column(String(200), nullable=False))
     occurred_on: date = Field(sa_column=Column(Date, nullable=False))
-    reverses_id: str | None = Field(
-        default=None, sa_column=Column(String(40), ForeignKey("transfers.id"), nullable=True, unique=True)
-    )
+    reverses_id: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
     created_at: datetime = Field(sa_column=_now())
 
 
@@ -412,7 +439,7 @@ class RiskFundMove(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=_now())
 
 
-for _recorded in (Transfer, Appropriation, Allocation, Arrangement, Disbursement, Reversal, DisbursementBasis,
+for _recorded in (TransferLeg, Appropriation, Allocation, Arrangement, Disbursement, Reversal, DisbursementBasis,
                   SubsidyStandard, DividendPayment, SubsidyPayment, RiskFundMove):
     append_only(table_of(_recorded))
 
@@ -427,7 +454,7 @@ metadata = schema_metadata(
             FundSourceScope,
             County,
             Account,
-            Transfer,
+            TransferLeg,
             Appropriation,
             Allocation,
             ProjectLedger,

@@ -65,8 +65,8 @@ async def test_reversal_compensates_once_and_never_overdraws(world: World, db: a
     shown = await world.inspector.get(f"/funds/allocations/{to_city}")
     assert shown.json()["reversal_id"] == undo.json()["id"] or shown.json()["reversal_id"].startswith("rev_")
     # Nothing was edited: the originals are still there, with compensating transfers pointing at them.
-    rows = await db.fetch("SELECT kind, reverses_id FROM funds.transfers WHERE record_id = $1 OR doc_no = $1",
-                          to_city)
+    rows = await db.fetch("SELECT kind, reverses_id FROM funds.transfer_legs WHERE (record_id = $1 OR doc_no = $1) "
+                          "AND leg = 'out'", to_city)
     assert sorted(r["kind"] for r in rows) == ["allocation", "reversal"]
     outside = await world.fin_pilot.post("/funds/reversals", json={"target_id": to_city, "reason": "x"})
     assert outside.status_code in (403, 409)

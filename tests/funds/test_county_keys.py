@@ -233,7 +233,8 @@ async def test_funds_0022_keys_a_database_with_data_and_fills_each_reversals_cou
         await holder.execute("COMMIT")
         await upgrade
 
-        assert await conn.fetchval("SELECT version_num FROM alembic_version") == "funds_0022_county_keys"
+        # upgraded to the head: funds_0022, then funds_0023 (the ledger's legs, tests/funds/test_transfer_legs.py)
+        assert await conn.fetchval("SELECT version_num FROM alembic_version") == "funds_0023_transfer_legs"
         assert await conn.fetchval("SELECT count(*) FROM reversals") == REVERSED + 2
         assert await conn.fetchval(ANSWERING) == REVERSED + 2
         assert await conn.fetchval("SELECT count(DISTINCT county_code) FROM reversals") == 4  # 430000 and 430500 too

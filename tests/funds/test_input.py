@@ -103,7 +103,8 @@ async def test_other_bad_bodies(world: World, db: asyncpg.Pool, path: str, body:
     response = await world.fin_province.post(path, json={**base[path], **body})
     assert response.status_code == 422, response.text
     assert response.json()["field"].startswith(field)
-    assert await db.fetchval("SELECT count(*) FROM funds.transfers WHERE fund_source = $1", world.source) == 0
+    assert await db.fetchval("SELECT count(*) FROM funds.transfer_legs WHERE fund_source = $1 AND leg = 'out'",
+                             world.source) == 0
 
 
 async def test_money_may_not_move_on_a_date_after_today(world: World, db: asyncpg.Pool) -> None:
@@ -129,7 +130,8 @@ async def test_money_may_not_move_on_a_date_after_today(world: World, db: asyncp
     ):
         response = await world.fin_province.post(path, json=body)
         assert response.status_code == 422 and response.json()["field"] == field, response.text
-    assert await db.fetchval("SELECT count(*) FROM funds.transfers WHERE fund_source = $1", world.source) == 2
+    assert await db.fetchval("SELECT count(*) FROM funds.transfer_legs WHERE fund_source = $1 AND leg = 'out'",
+                             world.source) == 2
 
 
 async def test_bad_queries(world: World) -> None:

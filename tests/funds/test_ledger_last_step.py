@@ -32,7 +32,8 @@ async def engine(database: TestDatabase) -> AsyncIterator[AsyncEngine]:
 
 
 async def _transfers(db: asyncpg.Pool, source: str) -> int:
-    return int(await db.fetchval("SELECT count(*) FROM funds.transfers WHERE fund_source = $1", source))
+    return int(await db.fetchval("SELECT count(*) FROM funds.transfer_legs WHERE fund_source = $1 AND leg = 'out'",
+                                 source))
 
 
 def _move(source: AccountKey, destination: AccountKey, amount: int, record: str,

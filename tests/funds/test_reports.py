@@ -85,7 +85,11 @@ async def test_progress_and_trace_from_household_to_appropriation(site: Site, ma
 
 
 # The definitions the progress report and F3/F9 are computed against (the queries they replaced, issue #20): sums
-# and dates over every transfer. The service answers from records, balances and per-account probes instead.
+# and dates over every transfer (each read off its 'out' leg: its source, its other account the destination). The
+# service answers from records, balances and per-account probes of the legs instead.
+_TRANSFERS = """(SELECT transfer_id AS id, account_id AS source_account_id,
+                        counter_account_id AS destination_account_id, amount_fen, kind, occurred_on, reverses_id
+                 FROM funds.transfer_legs WHERE leg = 'out')"""
 _PROGRESS_BY_DEFINITION = """
     WITH acc AS (
         SELECT id, region_code FROM funds.accounts WHERE region_code = $1 AND kind IN ('pool', 'fund', 'project')
@@ -100,7 +104,7 @@ _PROGRESS_BY_DEFINITION = """
            COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'disbursement' AND l.source_account_id = acc.id), 0)
                AS disbursed_fen
     FROM acc LEFT JOIN live l ON l.destination_account_id = acc.id OR l.source_account_id = acc.id
-"""
+""".replace("funds.transfers", _TRANSFERS)
 _HOLDINGS_BY_DEFINITION = """
     WITH acc AS (
         SELECT id FROM funds.accounts WHERE kind = ANY(CAST(:kinds AS varchar[])) AND region_code LIKE :prefix
@@ -125,7 +129,7 @@ _HOLDINGS_BY_DEFINITION = """
               AND (SELECT COALESCE(SUM(n.delta), 0) FROM moves n WHERE n.account_id = m.account_id AND n.inflow
                    AND (n.occurred_on, n.id) > (m.occurred_on, m.id)) < f.balance) AS oldest_held
     FROM flows f WHERE f.balance > 0 ORDER BY f.account_id
-"""
+""".replace("funds.transfers", _TRANSFERS)
 
 
 async def _spent_with_corrections(site: Site) -> tuple[list[httpx.Response], list[httpx.Response]]:

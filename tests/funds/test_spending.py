@@ -153,8 +153,8 @@ async def assert_ledger_invariant(db: asyncpg.Pool) -> None:
     assert row["held"] == row["budget"] == appropriated
     drift = await db.fetchval(
         "SELECT count(*) FROM funds.accounts a WHERE a.balance_fen <> "
-        "(SELECT COALESCE(sum(CASE WHEN t.destination_account_id = a.id THEN t.amount_fen ELSE -t.amount_fen END), 0)"
-        " FROM funds.transfers t WHERE t.destination_account_id = a.id OR t.source_account_id = a.id)")
+        "(SELECT COALESCE(sum(CASE t.leg WHEN 'in' THEN t.amount_fen ELSE -t.amount_fen END), 0)"
+        " FROM funds.transfer_legs t WHERE t.account_id = a.id)")
     assert drift == 0
 
 

@@ -5,7 +5,7 @@ import asyncpg
 import pytest
 
 PROTECTED = [
-    "gateway.audit_log", "funds.transfers", "funds.appropriations", "funds.allocations", "funds.arrangements",
+    "gateway.audit_log", "funds.transfer_legs", "funds.appropriations", "funds.allocations", "funds.arrangements",
     "funds.disbursements", "funds.reversals", "loans.loan_repayments", "loans.loan_extensions",
     "loans.loan_usage_reports", "registry.household_imports", "registry.household_status_history",
     "projects.project_events", "projects.contracts", "projects.tender_thresholds", "funds.disbursement_bases",

@@ -35,8 +35,8 @@ async def _asset(county: County) -> tuple[str, str]:
 async def _dividend_transfers(db: asyncpg.Pool, dividend_id: str) -> list[asyncpg.Record]:
     return list(await db.fetch(
         "SELECT t.amount_fen, s.kind AS source_kind, s.ref AS source_ref, d.kind AS dest_kind, d.ref AS household "
-        "FROM funds.transfers t JOIN funds.accounts s ON s.id = t.source_account_id "
-        "JOIN funds.accounts d ON d.id = t.destination_account_id WHERE t.record_id = $1 AND t.kind = $2",
+        "FROM funds.transfer_legs t JOIN funds.accounts s ON s.id = t.account_id "
+        "JOIN funds.accounts d ON d.id = t.counter_account_id WHERE t.record_id = $1 AND t.kind = $2 AND t.leg = 'out'",
         dividend_id, funds_codes.DIVIDEND_KIND))
 
 

@@ -34,62 +34,66 @@ _CREATE = """
     ORDER BY r, k, f, x
     ON CONFLICT ON CONSTRAINT uq_accounts_key DO NOTHING
 """
-# The transfers ($1–$10, one array per column) and the balance changes ($11 account ids, $12 deltas; every account
-# money leaves or enters is among them, its `last_out_on` and `last_in_on` moved to its latest outflow and inflow),
-# in one round trip: the balance rows are locked, so the less time passes between the lock and the commit, the more
-# transactions one hot account (a province's treasury) serves per second.
-_WRITE = """
-    WITH moved AS (
-        INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
-                               record_id, doc_no, occurred_on, reverses_id)
-        SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::bigint[], $5::varchar[],
-                             $6::varchar[], $7::varchar[], $8::varchar[], $9::date[], $10::varchar[])
+# Both legs of each transfer ($1–$12, one array per column of a transfer: id, source and destination account, amount,
+# kind, fund source, record, document, date, reversed transfer, the source's and the destination's region): the
+# 'out' leg on the source's region, the 'in' leg on the destination's (models.TransferLeg), in one statement with the
+# balances. `{where}` gates the insert.
+_LEGS = """
+        INSERT INTO transfer_legs (region_code, transfer_id, leg, account_id, counter_account_id, amount_fen, kind,
+                                   fund_source, record_id, doc_no, occurred_on, reverses_id)
+        SELECT CASE s.leg WHEN 'out' THEN m.src_region ELSE m.dst_region END, m.id, s.leg,
+               CASE s.leg WHEN 'out' THEN m.src ELSE m.dst END, CASE s.leg WHEN 'out' THEN m.dst ELSE m.src END,
+               m.amount, m.kind, m.fund, m.record, m.doc, m.day, m.reverses
+        FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::bigint[], $5::varchar[], $6::varchar[],
+                    $7::varchar[], $8::varchar[], $9::date[], $10::varchar[], $11::varchar[], $12::varchar[])
+             AS m(id, src, dst, amount, kind, fund, record, doc, day, reverses, src_region, dst_region)
+        CROSS JOIN (VALUES ('out'), ('in')) AS s(leg)
+        {where}
         RETURNING 1
-    ), outs AS (
+"""
+# Each account's latest outflow and inflow of the transfers.
+_DAYS = """
+    outs AS (
         SELECT o.id, max(o.day) AS day FROM unnest($2::bigint[], $9::date[]) AS o(id, day) GROUP BY o.id
     ), ins AS (
         SELECT i.id, max(i.day) AS day FROM unnest($3::bigint[], $9::date[]) AS i(id, day) GROUP BY i.id
-    ), balanced AS (
+    )
+"""
+# The legs and the balance changes ($13 account ids, $14 deltas; every account money leaves or enters is among them,
+# its `last_out_on` and `last_in_on` moved to its latest outflow and inflow), in one round trip: the balance rows are
+# locked, so the less time passes between the lock and the commit, the more transactions one hot account (a
+# province's treasury) serves per second.
+_WRITE = f"""
+    WITH moved AS ({_LEGS.format(where="")}), {_DAYS}, balanced AS (
         UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta, last_out_on = GREATEST(a.last_out_on, outs.day),
                                  last_in_on = GREATEST(a.last_in_on, ins.day)
-        FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta) LEFT JOIN outs ON outs.id = d.id
+        FROM unnest($13::bigint[], $14::bigint[]) AS d(id, delta) LEFT JOIN outs ON outs.id = d.id
              LEFT JOIN ins ON ins.id = d.id
         WHERE a.id = d.id
         RETURNING 1
     )
-    SELECT (SELECT count(*) FROM moved) AS transfers, (SELECT count(*) FROM balanced) AS balances
+    SELECT (SELECT count(*) FROM moved) AS legs, (SELECT count(*) FROM balanced) AS balances
 """
 # The same write in one statement that first locks the rows (in id order) and writes only if their balances still
-# cover what was planned on unlocked balances ($13 account ids, $14 `need`: the most each goes down at any point).
+# cover what was planned on unlocked balances ($15 account ids, $16 `need`: the most each goes down at any point).
 # The aggregate reads every locked row, so all are locked before the writes, which run only if `ok`.
-_WRITE_IF_COVERED = """
+_WRITE_IF_COVERED = f"""
     WITH locked AS (
-        SELECT a.id, a.balance_fen FROM accounts a WHERE a.id = ANY($11::bigint[]) ORDER BY a.id FOR UPDATE
+        SELECT a.id, a.balance_fen FROM accounts a WHERE a.id = ANY($13::bigint[]) ORDER BY a.id FOR UPDATE
     ), covered AS (
-        SELECT count(*) = cardinality($11::bigint[]) AND coalesce(bool_and(l.balance_fen >= n.need), true)
+        SELECT count(*) = cardinality($13::bigint[]) AND coalesce(bool_and(l.balance_fen >= n.need), true)
                AS ok
         FROM locked l
-        LEFT JOIN unnest($13::bigint[], $14::bigint[]) AS n(id, need) ON n.id = l.id
-    ), moved AS (
-        INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
-                               record_id, doc_no, occurred_on, reverses_id)
-        SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::bigint[], $5::varchar[],
-                             $6::varchar[], $7::varchar[], $8::varchar[], $9::date[], $10::varchar[])
-        WHERE (SELECT ok FROM covered)
-        RETURNING 1
-    ), outs AS (
-        SELECT o.id, max(o.day) AS day FROM unnest($2::bigint[], $9::date[]) AS o(id, day) GROUP BY o.id
-    ), ins AS (
-        SELECT i.id, max(i.day) AS day FROM unnest($3::bigint[], $9::date[]) AS i(id, day) GROUP BY i.id
-    ), balanced AS (
+        LEFT JOIN unnest($15::bigint[], $16::bigint[]) AS n(id, need) ON n.id = l.id
+    ), moved AS ({_LEGS.format(where="WHERE (SELECT ok FROM covered)")}), {_DAYS}, balanced AS (
         UPDATE accounts AS a SET balance_fen = a.balance_fen + d.delta, last_out_on = GREATEST(a.last_out_on, outs.day),
                                  last_in_on = GREATEST(a.last_in_on, ins.day)
-        FROM unnest($11::bigint[], $12::bigint[]) AS d(id, delta) LEFT JOIN outs ON outs.id = d.id
+        FROM unnest($13::bigint[], $14::bigint[]) AS d(id, delta) LEFT JOIN outs ON outs.id = d.id
              LEFT JOIN ins ON ins.id = d.id
         WHERE a.id = d.id AND (SELECT ok FROM covered)
         RETURNING 1
     )
-    SELECT (SELECT ok FROM covered) AS ok, (SELECT count(*) FROM moved) AS transfers,
+    SELECT (SELECT ok FROM covered) AS ok, (SELECT count(*) FROM moved) AS legs,
            (SELECT count(*) FROM balanced) AS balances
 """
 
@@ -107,7 +111,8 @@ async def create(session: AsyncSession, keys: KeyColumns) -> None:
 
 
 async def write(session: AsyncSession, transfers: Sequence[list[Any]], deltas: dict[int, int]) -> None:
-    """Insert the transfers (one array per column) and add `deltas` to the balances: the rows are locked."""
+    """Insert both legs of each transfer (one array per column of a transfer) and add `deltas` to the balances: the
+    rows are locked."""
     await rawsql.fetch(session, _WRITE, *transfers, list(deltas), list(deltas.values()))
 
 

@@ -57,8 +57,8 @@ async def appropriated(session: AsyncSession, *, region_code: str, years: Sequen
 _ARRANGED = text(
     """
     SELECT t.fund_source, a.ref AS project_id, a.region_code AS county_code, SUM(t.amount_fen) AS amount_fen
-    FROM transfers t JOIN accounts a ON a.id = t.destination_account_id
-    WHERE t.kind = 'arrangement' AND a.kind = 'project' AND a.region_code LIKE :prefix
+    FROM transfer_legs t JOIN accounts a ON a.region_code = t.region_code AND a.id = t.account_id
+    WHERE t.kind = 'arrangement' AND t.leg = 'in' AND a.kind = 'project' AND a.region_code LIKE :prefix
       AND t.occurred_on >= make_date(:year, 1, 1) AND t.occurred_on < make_date(:year + 1, 1, 1)
       AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.target_id = t.record_id)
     GROUP BY t.fund_source, a.ref, a.region_code

@@ -138,19 +138,20 @@ async def get_obligation(session: AsyncSession, code: str, *, lock: bool = False
 # The year's money of a county's projects by fund source and project, net of reversals: arrangements into its
 # project accounts and payments out of them, dated in the year (the ledger's transfers, not the records: an
 # arrangement that names no fund source draws from several, one transfer each). Per project account, its two index
-# ranges (in by destination, out by source, within the year): a join on "destination if an arrangement, else source"
-# no index serves read every transfer of the year (440 ms for a county of a province's 5 million; 24 ms so).
+# ranges (its 'in' legs, its 'out' legs, within the year, on ix_transfer_legs_account): a join on "destination if
+# an arrangement, else source" no index serves read every transfer of the year (440 ms for a county of a province's
+# 5 million; 24 ms so).
 _EXECUTION = text(
     """
     SELECT t.kind, t.fund_source, a.ref AS project_id, SUM(t.amount_fen) AS amount_fen
     FROM accounts a
     CROSS JOIN LATERAL (
-        SELECT kind, fund_source, amount_fen, record_id FROM transfers
-        WHERE destination_account_id = a.id AND kind = 'arrangement'
+        SELECT kind, fund_source, amount_fen, record_id FROM transfer_legs
+        WHERE account_id = a.id AND leg = 'in' AND kind = 'arrangement'
           AND occurred_on >= make_date(:year, 1, 1) AND occurred_on < make_date(:year + 1, 1, 1)
         UNION ALL
-        SELECT kind, fund_source, amount_fen, record_id FROM transfers
-        WHERE source_account_id = a.id AND kind = 'disbursement'
+        SELECT kind, fund_source, amount_fen, record_id FROM transfer_legs
+        WHERE account_id = a.id AND leg = 'out' AND kind = 'disbursement'
           AND occurred_on >= make_date(:year, 1, 1) AND occurred_on < make_date(:year + 1, 1, 1)
     ) t
     WHERE a.region_code = :county AND a.kind = 'project' AND (:project_id = '' OR a.ref = :project_id)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.funds.models import Allocation, Appropriation, Arrangement, Disbursement, Reversal, Transfer
+from services.funds.models import Allocation, Appropriation, Arrangement, Disbursement, Reversal, TransferLeg
 from services.funds.repository.unique import as_duplicate
 
 # The region that answers for each kind of record (the jurisdiction of its correction).
@@ -21,20 +21,23 @@ _ANSWERING_REGION: dict[str, Any] = {
     "arrangement": (Arrangement, col(Arrangement.county_code)),
     "disbursement": (Disbursement, col(Disbursement.county_code)),
 }
+# A record's transfers, each read off its 'out' leg (the source's) with the other account.
 _TRANSFERS = text(
     """
-    SELECT t.id, t.kind, t.record_id, t.amount_fen,
+    SELECT t.transfer_id AS id, t.kind, t.record_id, t.amount_fen,
            s.region_code AS s_region, s.kind AS s_kind, s.fund_source AS s_fund, s.ref AS s_ref,
            d.region_code AS d_region, d.kind AS d_kind, d.fund_source AS d_fund, d.ref AS d_ref
-    FROM transfers t JOIN accounts s ON s.id = t.source_account_id JOIN accounts d ON d.id = t.destination_account_id
-    WHERE t.record_id = :record ORDER BY t.id
+    FROM transfer_legs t JOIN accounts s ON s.id = t.account_id JOIN accounts d ON d.id = t.counter_account_id
+    WHERE t.record_id = :record AND t.leg = 'out' ORDER BY t.transfer_id
     """
 )
 
 
 async def record_of_transfer(session: AsyncSession, transfer_id: str) -> str | None:
-    found = await session.execute(select(col(Transfer.record_id)).where(col(Transfer.id) == transfer_id))
-    return found.scalar_one_or_none()
+    """The record of a transfer named by its id alone (ix_transfer_legs_transfer; its 'out' leg)."""
+    statement = select(col(TransferLeg.record_id)).where(col(TransferLeg.transfer_id) == transfer_id,
+                                                          col(TransferLeg.leg) == "out")
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def transfers_of(session: AsyncSession, record_id: str) -> list[Row[Any]]:
@@ -66,9 +69,10 @@ async def insert_reversal(session: AsyncSession, **values: Any) -> None:
 
 
 async def reversal_of(session: AsyncSession, reversal_id: str) -> Row[Any] | None:
-    """A reversal with the money its compensating transfers moved back (`amount_fen`, their sum)."""
-    moved = (select(func.coalesce(func.sum(col(Transfer.amount_fen)), 0))
-             .where(col(Transfer.record_id) == col(Reversal.id)).scalar_subquery())
+    """A reversal with the money its compensating transfers moved back (`amount_fen`, their sum: of their 'out'
+    legs)."""
+    moved = (select(func.coalesce(func.sum(col(TransferLeg.amount_fen)), 0))
+             .where(col(TransferLeg.record_id) == col(Reversal.id), col(TransferLeg.leg) == "out").scalar_subquery())
     columns = [col(Reversal.id), col(Reversal.target_id), col(Reversal.target_kind), col(Reversal.reversed_on),
                moved.label("amount_fen")]
     return (await session.execute(select(*columns).where(col(Reversal.id) == reversal_id))).first()

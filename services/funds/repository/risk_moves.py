@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.funds.models import RiskFundMove, Transfer
+from services.funds.models import RiskFundMove, TransferLeg
 from services.kernel import locks
 
 
@@ -23,7 +23,10 @@ async def move_of(session: AsyncSession, county_code: str, move_id: str) -> Risk
 
 
 async def transfer_ids(session: AsyncSession, move_id: str) -> list[str]:
-    query = select(col(Transfer.id)).where(col(Transfer.record_id) == move_id).order_by(col(Transfer.id))
+    """The ids of the move's transfers (one 'out' leg each), in order."""
+    query = (select(col(TransferLeg.transfer_id))
+             .where(col(TransferLeg.record_id) == move_id, col(TransferLeg.leg) == "out")
+             .order_by(col(TransferLeg.transfer_id)))
     return [str(t) for t in (await session.execute(query)).scalars().all()]
 
 

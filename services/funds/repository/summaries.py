@@ -1,6 +1,6 @@
 """What the ledger keeps on each account's row beside its balance (`last_out_on`, `last_in_on`: the dates of its
 latest transfer out and in, which F3, F9 and the progress report read instead of the transfers), checked against the
-transfers and repaired.
+transfers (their legs: an account's 'out' legs are its outflows, its 'in' legs its inflows) and repaired.
 
 They can only fall behind one way: a funds process older than its schema (during an upgrade that adds one of them,
 funds_0007 and funds_0018, the old processes keep writing transfers until they are replaced) moves the balance and
@@ -17,10 +17,9 @@ import asyncpg
 DRIFT = """
     SELECT a.id, a.last_out_on, m.last_out, a.last_in_on, m.last_in FROM funds.accounts a
     LEFT JOIN (
-        SELECT account_id, max(out_on) AS last_out, max(in_on) AS last_in FROM (
-            SELECT source_account_id AS account_id, occurred_on AS out_on, NULL::date AS in_on FROM funds.transfers
-            UNION ALL SELECT destination_account_id, NULL, occurred_on FROM funds.transfers) moves
-        GROUP BY account_id
+        SELECT account_id, max(occurred_on) FILTER (WHERE leg = 'out') AS last_out,
+               max(occurred_on) FILTER (WHERE leg = 'in') AS last_in
+        FROM funds.transfer_legs GROUP BY account_id
     ) m ON m.account_id = a.id
     WHERE a.last_out_on IS DISTINCT FROM m.last_out OR a.last_in_on IS DISTINCT FROM m.last_in
 """

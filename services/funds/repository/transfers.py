@@ -1,5 +1,6 @@
-"""Reads over the transfers: the hops of a trace (A4), and the figures of the reports and detectors (F3, F9,
-county progress), each within a region prefix."""
+"""Reads over the transfers, through their legs (models.TransferLeg: a transfer out of an account is its 'out' leg
+there, into it its 'in' leg): the hops of a trace (A4), and the figures of the reports and detectors (F3, F9, county
+progress), each within a region prefix."""
 
 from __future__ import annotations
 
@@ -8,25 +9,33 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from services.funds.models import Transfer
 from services.kernel import rawsql
 
-# A hop: a transfer with both its accounts and the reversal of it, if any.
-_HOP = """
-    SELECT t.id AS transfer_id, t.kind, t.record_id, t.doc_no, t.occurred_on, t.amount_fen, t.fund_source,
-           t.source_account_id, t.destination_account_id, rv.id AS reversed_by,
+
+# A hop: a transfer with both its accounts and the reversal of it, if any, read off one of its legs (`{leg}`: 'out',
+# whose account is the source, or 'in', whose account is the destination; the other is its `counter_account_id`). The
+# reversal is found by the leg of it on the same region: a reversal's 'out' leg is on the reversed transfer's
+# destination account, its 'in' leg on the source (models.TransferLeg).
+def _hop(leg: str) -> str:
+    source, destination = ("t.account_id", "t.counter_account_id") if leg == "out" else (
+        "t.counter_account_id", "t.account_id")
+    return f"""
+    SELECT t.transfer_id, t.kind, t.record_id, t.doc_no, t.occurred_on, t.amount_fen, t.fund_source,
+           {source} AS source_account_id, {destination} AS destination_account_id, rv.transfer_id AS reversed_by,
            s.region_code AS s_region, s.kind AS s_kind, s.ref AS s_ref,
            d.region_code AS d_region, d.kind AS d_kind, d.ref AS d_ref
-    FROM transfers t JOIN accounts s ON s.id = t.source_account_id JOIN accounts d ON d.id = t.destination_account_id
-    LEFT JOIN transfers rv ON rv.reverses_id = t.id
-"""
-_HOPS = _HOP + """    WHERE t.kind <> 'reversal' AND {where} ORDER BY t.occurred_on, t.id
-"""
-_HOPS_OF_RECORD = text(_HOPS.format(where="t.record_id = :id"))
+    FROM transfer_legs t JOIN accounts s ON s.id = {source} JOIN accounts d ON d.id = {destination}
+    LEFT JOIN transfer_legs rv ON rv.reverses_id = t.transfer_id AND rv.region_code = t.region_code
+                                  AND rv.leg <> t.leg
+    WHERE t.leg = '{leg}' AND t.kind <> 'reversal'
+    """
+
+
+_HOPS_OF_RECORD = text(_hop("out") + """    AND t.record_id = :id ORDER BY t.occurred_on, t.transfer_id
+""")
 
 
 async def hops_of_record(session: AsyncSession, record_id: str) -> list[Row[Any]]:
@@ -34,29 +43,30 @@ async def hops_of_record(session: AsyncSession, record_id: str) -> list[Row[Any]
     return list(await session.execute(_HOPS_OF_RECORD, {"id": record_id}))
 
 
-# A page of the hops out of (or into) a set of accounts, in (account, date, id) order after a key: each account's
-# transfers are a range of ix_transfers_source or ix_transfers_destination, so a page reads about its own rows.
-_HOPS_PAGE = _HOP + """    WHERE t.kind <> 'reversal' AND t.{key} = ANY(CAST(:ids AS bigint[])) AND t.{key} >= :account
-      AND (t.{key}, t.occurred_on, t.id) > (:account, :on, :after)
-    ORDER BY t.{key}, t.occurred_on, t.id
+# A page of the hops out of (or into) a set of accounts, in (account, date, transfer id) order after a key: each
+# account's transfers out (or in) are its 'out' (or 'in') legs, a range of ix_transfer_legs_account, so a page reads
+# about its own rows.
+_HOPS_PAGE = """    AND t.account_id = ANY(CAST(:ids AS bigint[])) AND t.account_id >= :account
+      AND (t.account_id, t.occurred_on, t.transfer_id) > (:account, :on, :after)
+    ORDER BY t.account_id, t.occurred_on, t.transfer_id
     LIMIT :limit
 """
-_HOPS_INTO_PAGE = text(_HOPS_PAGE.format(key="destination_account_id"))
-_HOPS_OUT_OF_PAGE = text(_HOPS_PAGE.format(key="source_account_id"))
-# The accounts one hop further: where the money of these accounts went, or (upstream) where it came from, but a
-# budget (where appropriated money comes from: the walk stops there). Downstream, a payee (where a disbursement
-# goes) ends the walk too: no money leaves a payee's account but a reversal, which the walk does not follow, and a
-# province's payees are too many to look up for nothing.
+_HOPS_INTO_PAGE = text(_hop("in") + _HOPS_PAGE)
+_HOPS_OUT_OF_PAGE = text(_hop("out") + _HOPS_PAGE)
+# The accounts one hop further: where the money of these accounts went (their 'out' legs' other accounts), or
+# (upstream) where it came from (their 'in' legs'), but a budget (where appropriated money comes from: the walk stops
+# there). Downstream, a payee (where a disbursement goes) ends the walk too: no money leaves a payee's account but a
+# reversal, which the walk does not follow, and a province's payees are too many to look up for nothing.
 _NEXT_DOWN = text(
     """
-    SELECT DISTINCT t.destination_account_id AS id FROM transfers t
-    WHERE t.kind NOT IN ('reversal', 'disbursement') AND t.source_account_id = ANY(CAST(:ids AS bigint[]))
+    SELECT DISTINCT t.counter_account_id AS id FROM transfer_legs t
+    WHERE t.leg = 'out' AND t.kind NOT IN ('reversal', 'disbursement') AND t.account_id = ANY(CAST(:ids AS bigint[]))
     """
 )
 _NEXT_UP = text(
     """
-    SELECT DISTINCT t.source_account_id AS id FROM transfers t JOIN accounts s ON s.id = t.source_account_id
-    WHERE t.kind <> 'reversal' AND t.destination_account_id = ANY(CAST(:ids AS bigint[])) AND s.kind <> 'budget'
+    SELECT DISTINCT t.counter_account_id AS id FROM transfer_legs t JOIN accounts s ON s.id = t.counter_account_id
+    WHERE t.leg = 'in' AND t.kind <> 'reversal' AND t.account_id = ANY(CAST(:ids AS bigint[])) AND s.kind <> 'budget'
     """
 )
 
@@ -64,7 +74,7 @@ _NEXT_UP = text(
 async def hops_page(session: AsyncSession, account_ids: Sequence[int], *, into: bool, after: tuple[int, date, str],
                     limit: int) -> list[Row[Any]]:
     """Up to `limit` transfers into (or out of) these accounts, as `hops_of_record` gives them, in (account, date,
-    id) order after the key `after`."""
+    transfer id) order after the key `after`."""
     account, on, after_id = after
     params = {"ids": list(account_ids), "account": account, "on": on, "after": after_id, "limit": limit}
     return list(await session.execute(_HOPS_INTO_PAGE if into else _HOPS_OUT_OF_PAGE, params))
@@ -76,18 +86,23 @@ async def next_accounts(session: AsyncSession, account_ids: Sequence[int], *, up
     return [int(r.id) for r in rows]
 
 
+_ACCOUNTS_OF_RECORD = text(
+    """
+    SELECT t.account_id AS source_account_id, t.counter_account_id AS destination_account_id FROM transfer_legs t
+    WHERE t.record_id = :id AND t.leg = 'out'
+    """
+)
+
+
 async def accounts_of_record(session: AsyncSession, record_id: str) -> list[Row[Any]]:
-    """(source_account_id, destination_account_id) of every transfer of a record."""
-    statement = select(col(Transfer.source_account_id), col(Transfer.destination_account_id)).where(
-        col(Transfer.record_id) == record_id
-    )
-    return list(await session.execute(statement))
+    """(source_account_id, destination_account_id) of every transfer of a record (its 'out' legs)."""
+    return list(await session.execute(_ACCOUNTS_OF_RECORD, {"id": record_id}))
 
 
 # An account's balance on `:as_of`: today's less what moved after that day (the ledger keeps the balance row equal
 # to the sum of the account's transfers, ledger.py). The row also keeps the dates of its latest inflow and outflow
-# (`last_in_on`, `last_out_on`), so the account's transfers are probed (ix_transfers_destination or
-# ix_transfers_source, by account and date) only where something moved after the day: at a province's size, probing
+# (`last_in_on`, `last_out_on`), so the account's legs are probed (ix_transfer_legs_account, by account, side and
+# date) only where something moved after the day: at a province's size, probing
 # each of 30,000 accounts read 28,000 index pages to find nothing after today (bench/RESULTS.md, the console's
 # reports page).
 def _balance_on(as_of: str) -> str:
@@ -95,12 +110,12 @@ def _balance_on(as_of: str) -> str:
     return f"""
     a.balance_fen
       - CASE WHEN a.last_in_on > {as_of}
-             THEN COALESCE((SELECT SUM(t.amount_fen) FROM transfers t
-                            WHERE t.destination_account_id = a.id AND t.occurred_on > {as_of}), 0)
+             THEN COALESCE((SELECT SUM(t.amount_fen) FROM transfer_legs t
+                            WHERE t.account_id = a.id AND t.leg = 'in' AND t.occurred_on > {as_of}), 0)
              ELSE 0 END
       + CASE WHEN a.last_out_on > {as_of}
-             THEN COALESCE((SELECT SUM(t.amount_fen) FROM transfers t
-                            WHERE t.source_account_id = a.id AND t.occurred_on > {as_of}), 0)
+             THEN COALESCE((SELECT SUM(t.amount_fen) FROM transfer_legs t
+                            WHERE t.account_id = a.id AND t.leg = 'out' AND t.occurred_on > {as_of}), 0)
              ELSE 0 END
     """
 
@@ -110,8 +125,8 @@ def _recent_in(account: str, *, recent_after: str, as_of: str) -> str:
     in after the day `recent_after` holds up to `as_of`'s, probed only when something came in after the first."""
     return f"""
     CASE WHEN {account}.last_in > {recent_after}
-         THEN (SELECT COALESCE(SUM(t.amount_fen), 0) FROM transfers t
-               WHERE t.destination_account_id = {account}.id AND t.occurred_on > {recent_after}
+         THEN (SELECT COALESCE(SUM(t.amount_fen), 0) FROM transfer_legs t
+               WHERE t.account_id = {account}.id AND t.leg = 'in' AND t.occurred_on > {recent_after}
                  AND t.occurred_on <= {as_of})
          ELSE 0 END
     """
@@ -120,20 +135,20 @@ def _recent_in(account: str, *, recent_after: str, as_of: str) -> str:
 # Per account of the given kinds under a prefix: its last outflow on or before `as_of`, its balance on that day, the
 # first inflow after that outflow and, when `windowed`, the inflows after `recent_after` and the last inflow on or
 # before it. Each figure is read off the account's row where its dates of latest inflow and outflow answer it, else a
-# probe of its transfers on ix_transfers_source or ix_transfers_destination (account, date), never a read of every
+# probe of its legs on ix_transfer_legs_account (account, side, date), never a read of every
 # move: the balance on a date is `_balance_on`, the last outflow is the row's `last_out_on` unless that lies after
 # `as_of`, no inflow came after the last outflow if the row's `last_in_on` is not later. The accounts come from
 # ix_accounts_kind_region. `oldest_held`
 # (F3, first in, first out: an outflow spends the oldest money) is the day of the oldest inflow part of which is
-# still held: the inflows read newest first, on ix_transfers_destination, until they add up to the balance.
+# still held: the inflows read newest first, on ix_transfer_legs_account, until they add up to the balance.
 _HOLDINGS = text(
     f"""
     WITH acc AS MATERIALIZED (
         SELECT a.id, a.region_code, a.kind, a.fund_source, a.ref, {_balance_on(":as_of")} AS balance,
                a.last_in_on AS last_in,
                CASE WHEN a.last_out_on IS NULL OR a.last_out_on <= :as_of THEN a.last_out_on
-                    ELSE (SELECT MAX(t.occurred_on) FROM transfers t
-                          WHERE t.source_account_id = a.id AND t.occurred_on <= :as_of) END AS last_out
+                    ELSE (SELECT MAX(t.occurred_on) FROM transfer_legs t
+                          WHERE t.account_id = a.id AND t.leg = 'out' AND t.occurred_on <= :as_of) END AS last_out
         FROM accounts a
         WHERE a.kind = ANY(CAST(:kinds AS varchar[])) AND a.region_code LIKE :prefix
     ), quiet AS MATERIALIZED (
@@ -142,21 +157,22 @@ _HOLDINGS = text(
     )
     SELECT quiet.id, quiet.region_code, quiet.kind, quiet.fund_source, quiet.ref, quiet.last_out, quiet.balance,
            CASE WHEN quiet.last_out IS NULL OR quiet.last_in > quiet.last_out THEN
-               (SELECT MIN(t.occurred_on) FROM transfers t
-                WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :as_of
+               (SELECT MIN(t.occurred_on) FROM transfer_legs t
+                WHERE t.account_id = quiet.id AND t.leg = 'in' AND t.occurred_on <= :as_of
                   AND (quiet.last_out IS NULL OR t.occurred_on > quiet.last_out)) END AS first_in_after,
            CASE WHEN :windowed THEN {_recent_in("quiet", recent_after=":recent_after", as_of=":as_of")}
                 ELSE 0 END AS recent_in,
            CASE WHEN :windowed THEN
                CASE WHEN quiet.last_in <= :recent_after THEN quiet.last_in
-                    ELSE (SELECT MAX(t.occurred_on) FROM transfers t
-                          WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :recent_after) END
+                    ELSE (SELECT MAX(t.occurred_on) FROM transfer_legs t
+                          WHERE t.account_id = quiet.id AND t.leg = 'in' AND t.occurred_on <= :recent_after) END
                END AS last_old_in,
            CASE WHEN :windowed THEN
                (SELECT fifo.occurred_on FROM (
-                    SELECT t.occurred_on, SUM(t.amount_fen) OVER (ORDER BY t.occurred_on DESC, t.id DESC) AS newer
-                    FROM transfers t WHERE t.destination_account_id = quiet.id AND t.occurred_on <= :as_of
-                    ORDER BY t.occurred_on DESC, t.id DESC) fifo
+                    SELECT t.occurred_on,
+                           SUM(t.amount_fen) OVER (ORDER BY t.occurred_on DESC, t.transfer_id DESC) AS newer
+                    FROM transfer_legs t WHERE t.account_id = quiet.id AND t.leg = 'in' AND t.occurred_on <= :as_of
+                    ORDER BY t.occurred_on DESC, t.transfer_id DESC) fifo
                 WHERE fifo.newer >= quiet.balance LIMIT 1) END AS oldest_held
     FROM quiet
     ORDER BY quiet.id
