@@ -61,7 +61,7 @@ def cases(allocation: str) -> list[Case]:
              "/funds/reports/progress?region=430000", "SELECT count(*) FROM funds.counties"),
         Case("fund flow of a province → city allocation", "inspector", "430000",
              f"/console/trace?allocation_id={allocation}", f"/funds/trace?allocation_id={allocation}",
-             f"SELECT * FROM funds.transfers WHERE record_id = '{allocation}'"),
+             f"SELECT * FROM funds.transfer_legs WHERE record_id = '{allocation}'"),
         Case("alerts", "inspector", "430000", "/console/alerts", "/alerts?limit=50",
              "SELECT * FROM gateway.alerts ORDER BY id DESC LIMIT 50"),
         Case("audit trail", "inspector", "430000", "/console/audit", "/audit?limit=50",

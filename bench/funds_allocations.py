@@ -52,10 +52,13 @@ INSERT INTO funds.audit_outbox (request_id, principal_id, role, region_code, met
 WITH locked AS (SELECT id, balance_fen FROM funds.accounts WHERE id IN (:src, :dst) ORDER BY id FOR UPDATE),
 covered AS (SELECT count(*) = 2 AND bool_and(balance_fen >= CASE WHEN id = :src THEN 1 ELSE 0 END) AS ok
             FROM locked),
-moved AS (INSERT INTO funds.transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
-              record_id, doc_no, occurred_on)
-          SELECT 'trf_pgb' || :r, :src, :dst, 1, 'allocation', 'PGB', 'alc_pgb' || :r,
-              'pgb-' || :client_id || '-' || :r, DATE '2026-03-01' WHERE (SELECT ok FROM covered) RETURNING 1),
+moved AS (INSERT INTO funds.transfer_legs (region_code, transfer_id, leg, account_id, counter_account_id, amount_fen,
+              kind, fund_source, record_id, doc_no, occurred_on)
+          SELECT side.region, 'trf_pgb' || :r, side.leg, side.account, side.counter, 1, 'allocation', 'PGB',
+              'alc_pgb' || :r, 'pgb-' || :client_id || '-' || :r, DATE '2026-03-01'
+          FROM (VALUES ('430000', 'out', :src, :dst), ('430523', 'in', :dst, :src))
+              AS side(region, leg, account, counter)
+          WHERE (SELECT ok FROM covered) RETURNING 1),
 balanced AS (UPDATE funds.accounts SET balance_fen = balance_fen + CASE WHEN id = :src THEN -1 ELSE 1 END,
                  last_out_on = CASE WHEN id = :src THEN GREATEST(last_out_on, DATE '2026-03-01') ELSE last_out_on END,
                  last_in_on = CASE WHEN id = :dst THEN GREATEST(last_in_on, DATE '2026-03-01') ELSE last_in_on END

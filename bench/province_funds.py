@@ -16,7 +16,7 @@ INELIGIBLE_PAYEE asks a stand-in registry (every household eligible; `--registry
 the registry's own work and the HTTP hop; no household changed), counting the calls; then it and DUPLICATE_PAYMENT
 run three times more each: full with the mark kept, as the next run of the same day would (nothing new), and as the
 next night's would after a day's payments, incremental (docs/rules.md D1; `incremental_runs`). Beside
-them, the raw-PostgreSQL baseline of the same run: a plain full read of the transfers and of the disbursements (the
+them, the raw-PostgreSQL baseline of the same run: a plain full read of the transfer legs and of the disbursements (the
 floor of anything computed from all the facts). A step longer than `--timeout` seconds is cancelled by the server
 (statement_timeout) and reported so.
 
@@ -68,13 +68,13 @@ TRACE = f"trace allocation {ALLOCATION}, every page"  # its label in `measure`
 _CITY = "'43' || lpad((c + 1)::text, 2, '0') || '00'"
 _COUNTY = "'43' || lpad((k / 9 + 1)::text, 2, '0') || lpad((k % 9 + 1)::text, 2, '0')"
 _FUND = "(ARRAY['C01', 'C02', 'P01'])[f + 1]"
-# Per account, from its transfers: the balance, and the latest outflow and inflow (what the ledger keeps on its row).
+# Per account, from its transfers' legs: the balance, and the latest outflow and inflow (what the ledger keeps on its
+# row).
 _FLOWS = """
-    SELECT account_id, sum(delta)::bigint AS balance, max(out_on) AS last_out, max(in_on) AS last_in FROM (
-        SELECT destination_account_id AS account_id, amount_fen AS delta, NULL::date AS out_on, occurred_on AS in_on
-        FROM transfers
-        UNION ALL SELECT source_account_id, -amount_fen, occurred_on, NULL FROM transfers) m
-    GROUP BY account_id
+    SELECT account_id, sum(CASE leg WHEN 'in' THEN amount_fen ELSE -amount_fen END)::bigint AS balance,
+           max(occurred_on) FILTER (WHERE leg = 'out') AS last_out,
+           max(occurred_on) FILTER (WHERE leg = 'in') AS last_in
+    FROM transfer_legs GROUP BY account_id
 """
 _POOLED = "(k % 4 = 0 AND f < 2)"
 # INELIGIBLE_PAYEE's next night (issue #20): a day's payments (5 M over five years) recorded, as copies of the
@@ -144,13 +144,17 @@ LOAD = [
     f"""INSERT INTO reversals (id, county_code, target_id, target_kind, reason, reversed_on, created_by)
         SELECT 'rvs' || j, {_COUNTY}, 'dsb' || j, 'disbursement', '重复录入', paid_on + 5, 'bench' FROM bench_pay
         WHERE j % 5000 = 3""",
-    # the transfers of each record
-    f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
-                               record_id, doc_no, occurred_on)
+    # the transfers of each record, staged as one row each, then written as their two legs (models.TransferLeg)
+    """CREATE UNLOGGED TABLE bench_transfers (id varchar(40), source_account_id bigint, destination_account_id bigint,
+                                              amount_fen bigint, kind varchar(16), fund_source varchar(16),
+                                              record_id varchar(40), doc_no varchar(200), occurred_on date,
+                                              reverses_id varchar(40))""",
+    f"""INSERT INTO bench_transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                                     record_id, doc_no, occurred_on)
         SELECT 'tapr' || f || '_' || y, 1 + f, 11 + f, amount, 'appropriation', {_FUND}, 'apr' || f || '_' || y,
                '湘财预〔' || y || '〕' || f || '号', make_date(y, 1, 1) FROM bench_approp""",
-    f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
-                               record_id, doc_no, occurred_on)
+    f"""INSERT INTO bench_transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                                     record_id, doc_no, occurred_on)
         SELECT 't' || id, CASE WHEN from_region = '{PROVINCE}' THEN 11 + f ELSE 100 + 3 * c + f END,
                CASE WHEN from_region = '{PROVINCE}' THEN 100 + 3 * c + f ELSE 1000 + 3 * k + f END,
                amount_fen, 'allocation', fund_source, id, doc_no, issued_on
@@ -158,19 +162,19 @@ LOAD = [
                      split_part(a.id, '_', 2)::int AS f FROM allocations a) x,
              LATERAL (SELECT CASE WHEN x.from_region = '{PROVINCE}' THEN x.unit ELSE x.unit / 9 END AS c,
                              x.unit AS k) u""",
-    f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
-                               record_id, doc_no, occurred_on)
+    f"""INSERT INTO bench_transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                                     record_id, doc_no, occurred_on)
         SELECT 'tarr' || p || '_' || y, 1000 + 3 * k + f, 10000 + p, amount, 'arrangement', {_FUND},
                'arr' || p || '_' || y, 'arr' || p || '_' || y, make_date(y, 1, 1) FROM bench_arr""",
-    f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
-                               record_id, doc_no, occurred_on)
+    f"""INSERT INTO bench_transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                                     record_id, doc_no, occurred_on)
         SELECT 'tdsb' || j, 10000 + p, 1000000 + 100 * p + r, amount, 'disbursement', {_FUND}, 'dsb' || j, 'V' || j,
                paid_on FROM bench_pay""",
-    f"""INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
-                               record_id, doc_no, occurred_on, reverses_id)
+    f"""INSERT INTO bench_transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source,
+                                     record_id, doc_no, occurred_on, reverses_id)
         SELECT 'trvs' || j, 1000000 + 100 * p + r, 10000 + p, amount, 'reversal', {_FUND}, 'rvs' || j, 'dsb' || j,
                paid_on + 5, 'tdsb' || j FROM bench_pay WHERE j % 5000 = 3""",
-    # the accounts, each with the sum of its transfers as its balance
+    # the accounts (of the legs' regions), each with the sum of its legs as its balance
     f"""CREATE UNLOGGED TABLE bench_acc AS
         SELECT 1 + f AS id, '{PROVINCE}' AS region_code, 'budget' AS kind, f, '' AS ref FROM generate_series(0, 2) f
         UNION ALL SELECT 11 + f, '{PROVINCE}', 'treasury', f, '' FROM generate_series(0, 2) f
@@ -181,12 +185,20 @@ LOAD = [
         UNION ALL SELECT DISTINCT 10000 + p, {_COUNTY}, 'project', f, 'prj' || p FROM bench_arr
         UNION ALL SELECT DISTINCT 1000000 + 100 * p + r, {_COUNTY}, 'payee', f,
                   CASE WHEN r % 5 = 0 THEN 'co' ELSE 'hh' END || p || '_' || r FROM bench_pay""",
+    """INSERT INTO transfer_legs (region_code, transfer_id, leg, account_id, counter_account_id, amount_fen, kind,
+                                  fund_source, record_id, doc_no, occurred_on, reverses_id)
+       SELECT a.region_code, t.id, side.leg, a.id,
+              CASE side.leg WHEN 'out' THEN t.destination_account_id ELSE t.source_account_id END, t.amount_fen,
+              t.kind, t.fund_source, t.record_id, t.doc_no, t.occurred_on, t.reverses_id
+       FROM bench_transfers t CROSS JOIN (VALUES ('out'), ('in')) AS side(leg)
+       JOIN bench_acc a
+         ON a.id = CASE side.leg WHEN 'out' THEN t.source_account_id ELSE t.destination_account_id END""",
     f"""INSERT INTO accounts (id, region_code, kind, fund_source, ref, balance_fen, last_out_on, last_in_on)
         OVERRIDING SYSTEM VALUE
         SELECT a.id, a.region_code, a.kind, {_FUND}, a.ref, coalesce(b.balance, 0), b.last_out, b.last_in
         FROM bench_acc a LEFT JOIN ({_FLOWS}) b ON b.account_id = a.id""",
     "SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT max(id) FROM accounts))",
-    "DROP TABLE bench_pay, bench_arr, bench_calloc, bench_cityalloc, bench_approp, bench_acc",
+    "DROP TABLE bench_pay, bench_arr, bench_calloc, bench_cityalloc, bench_approp, bench_acc, bench_transfers",
     "SET session_replication_role = DEFAULT",
 ]
 # The load's own check: the ledger balances (every account = the sum of its moves, none but a budget below 0) and
@@ -225,7 +237,7 @@ async def load(url: str, scale: float) -> dict[str, Any]:
         elapsed = time.perf_counter() - started
         check = dict(await conn.fetchrow(CHECK) or {})
         counts = {t: await conn.fetchval(f"SELECT count(*) FROM {t}")  # noqa: S608 (our own table names)
-                  for t in ("transfers", "disbursements", "accounts", "allocations")}
+                  for t in ("transfer_legs", "disbursements", "accounts", "allocations")}
         size = await conn.fetchval("SELECT pg_size_pretty(pg_database_size(current_database()))")
     finally:
         await conn.close()
@@ -318,7 +330,7 @@ async def measure(url: str, *, timeout_s: float, registry_ms: float, repeat: int
     try:
         async with sessions() as session:
             await session.execute(text(limit))
-            for label, sql in (("raw_read_all_transfers", "SELECT count(*), sum(amount_fen) FROM transfers"),
+            for label, sql in (("raw_read_all_transfer_legs", "SELECT count(*), sum(amount_fen) FROM transfer_legs"),
                                ("raw_read_all_disbursements", "SELECT count(*), sum(amount_fen) FROM disbursements")):
                 await timed(label, results, lambda sql=sql: session.execute(text(sql)),  # type: ignore[misc]
                             lambda r: {"rows": int(r.one()[0])})
