@@ -56,7 +56,7 @@ moved AS (INSERT INTO funds.transfer_legs (region_code, transfer_id, leg, accoun
               kind, fund_source, record_id, doc_no, occurred_on)
           SELECT side.region, 'trf_pgb' || :r, side.leg, side.account, side.counter, 1, 'allocation', 'PGB',
               'alc_pgb' || :r, 'pgb-' || :client_id || '-' || :r, DATE '2026-03-01'
-          FROM (VALUES ('430000', 'out', :src, :dst), ('430523', 'in', :dst, :src))
+          FROM (VALUES ('430000', 'out', :src::bigint, :dst::bigint), ('430523', 'in', :dst::bigint, :src::bigint))
               AS side(region, leg, account, counter)
           WHERE (SELECT ok FROM covered) RETURNING 1),
 balanced AS (UPDATE funds.accounts SET balance_fen = balance_fen + CASE WHEN id = :src THEN -1 ELSE 1 END,
