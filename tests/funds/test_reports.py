@@ -90,12 +90,12 @@ async def test_progress_and_trace_from_household_to_appropriation(site: Site, ma
 _TRANSFERS = """(SELECT transfer_id AS id, account_id AS source_account_id,
                         counter_account_id AS destination_account_id, amount_fen, kind, occurred_on, reverses_id
                  FROM funds.transfer_legs WHERE leg = 'out')"""
-_PROGRESS_BY_DEFINITION = """
+_PROGRESS_BY_DEFINITION = f"""
     WITH acc AS (
         SELECT id, region_code FROM funds.accounts WHERE region_code = $1 AND kind IN ('pool', 'fund', 'project')
     ), live AS (
-        SELECT t.* FROM funds.transfers t WHERE t.kind IN ('allocation', 'arrangement', 'disbursement')
-          AND NOT EXISTS (SELECT 1 FROM funds.transfers r WHERE r.reverses_id = t.id)
+        SELECT t.* FROM {_TRANSFERS} t WHERE t.kind IN ('allocation', 'arrangement', 'disbursement')
+          AND NOT EXISTS (SELECT 1 FROM {_TRANSFERS} r WHERE r.reverses_id = t.id)
     )
     SELECT COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'allocation' AND l.destination_account_id = acc.id), 0)
                AS received_fen,
@@ -104,16 +104,16 @@ _PROGRESS_BY_DEFINITION = """
            COALESCE(SUM(l.amount_fen) FILTER (WHERE l.kind = 'disbursement' AND l.source_account_id = acc.id), 0)
                AS disbursed_fen
     FROM acc LEFT JOIN live l ON l.destination_account_id = acc.id OR l.source_account_id = acc.id
-""".replace("funds.transfers", _TRANSFERS)
-_HOLDINGS_BY_DEFINITION = """
+"""
+_HOLDINGS_BY_DEFINITION = f"""
     WITH acc AS (
         SELECT id FROM funds.accounts WHERE kind = ANY(CAST(:kinds AS varchar[])) AND region_code LIKE :prefix
     ), moves AS (
         SELECT t.destination_account_id AS account_id, t.amount_fen AS delta, t.occurred_on, true AS inflow, t.id
-        FROM funds.transfers t JOIN acc ON acc.id = t.destination_account_id WHERE t.occurred_on <= :as_of
+        FROM {_TRANSFERS} t JOIN acc ON acc.id = t.destination_account_id WHERE t.occurred_on <= :as_of
         UNION ALL
         SELECT t.source_account_id, -t.amount_fen, t.occurred_on, false, t.id
-        FROM funds.transfers t JOIN acc ON acc.id = t.source_account_id WHERE t.occurred_on <= :as_of
+        FROM {_TRANSFERS} t JOIN acc ON acc.id = t.source_account_id WHERE t.occurred_on <= :as_of
     ), flows AS (
         SELECT account_id, SUM(delta) AS balance, MAX(occurred_on) FILTER (WHERE NOT inflow) AS last_out
         FROM moves GROUP BY account_id
@@ -129,7 +129,7 @@ _HOLDINGS_BY_DEFINITION = """
               AND (SELECT COALESCE(SUM(n.delta), 0) FROM moves n WHERE n.account_id = m.account_id AND n.inflow
                    AND (n.occurred_on, n.id) > (m.occurred_on, m.id)) < f.balance) AS oldest_held
     FROM flows f WHERE f.balance > 0 ORDER BY f.account_id
-""".replace("funds.transfers", _TRANSFERS)
+"""
 
 
 async def _spent_with_corrections(site: Site) -> tuple[list[httpx.Response], list[httpx.Response]]:
