@@ -4,7 +4,7 @@ each (`<schema>_00NN_nonce_claims`).
 
 The outbox is planned as partitioned by its id, and a unique index of a partitioned table must hold the partition
 key: `uq_audit_outbox_nonce` cannot stay. Every state-changing request now claims its nonce in `signed_nonces` in
-its own transaction (services/kernel/uow.py), with its signature's timestamp, from which the claim's window and the
+its own transaction (services/kernel/nonces.py), with its signature's timestamp, from which the claim's window and the
 forgetting are counted. The steps, each safe to run again, each waiting at most `LOCK_TIMEOUT` for a lock:
 
 1. `signed_nonces.signed_at` added with the default `now()` (no rewrite: a constant default; the table holds an

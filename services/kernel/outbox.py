@@ -26,12 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.kernel import rawsql
+from services.kernel import nonces, rawsql
 from services.kernel.identity import Principal
 
-_INSERT = (
-    "INSERT INTO audit_outbox (request_id, principal_id, role, region_code, method, path, query, entity_ids, "
-    "body_sha256, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10)"
+_COLUMNS = "request_id, principal_id, role, region_code, method, path, query, entity_ids, body_sha256, status"
+_INSERT = f"INSERT INTO audit_outbox ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10)"
+# The same entry written only if the request's nonce is claimed, in one statement (kernel/nonces.py).
+_CLAIMED_INSERT = nonces.claimed_then(
+    f"INSERT INTO audit_outbox ({_COLUMNS}) SELECT $6, $7, $8, $9, $10, $11, $12, $13::text[], $14, $15 "
+    "WHERE EXISTS (SELECT 1 FROM claimed) RETURNING 1"
 )
 ENTRY_COLUMNS = (
     "id, at, request_id, principal_id, role, region_code, method, path, query, entity_ids, body_sha256, status"
@@ -78,13 +81,13 @@ async def record(
     response: Response,
     principal: Principal,
     body_sha256: str,
+    claim: tuple[str, int] | None = None,
 ) -> None:
-    """Write the change's entry."""
+    """Write the change's entry; with `claim` (the signed request's nonce and its signature's timestamp), only once
+    the nonce is claimed, in the same statement (S5: a replay is refused, kernel/nonces.py)."""
     # Straight on the connection (kernel/rawsql.py): the ORM, or even a text() statement, cost more CPU than the
     # database spends on this row, on every change of every service.
-    await rawsql.execute(
-        session,
-        _INSERT,
+    entry = (
         str(getattr(request.state, "request_id", "-")),
         principal.id,
         principal.role,
@@ -96,6 +99,10 @@ async def record(
         body_sha256,
         response.status_code,
     )
+    if claim is None:
+        await rawsql.execute(session, _INSERT, *entry)
+    else:
+        await nonces.claim(session, claim[0], signed_at=claim[1], then=_CLAIMED_INSERT, args=entry)
 
 
 @dataclass

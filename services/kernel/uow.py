@@ -45,15 +45,13 @@ from sqlalchemy.orm import Session, SessionTransaction
 from starlette.responses import Response
 from starlette.types import Message, Receive
 
-from services.kernel import idempotency, outbox, rawsql
+from services.kernel import idempotency, nonces, outbox
 from services.kernel.context import connection_check
 from services.kernel.db import long_statements_sql
 from services.kernel.errors import (
     BODY_DIGEST_MISMATCH,
     DATABASE_TIMEOUT,
-    REQUEST_OUTLIVED_SIGNATURE,
     Problem,
-    ReplayedRequest,
     ServiceUnavailable,
     Unauthorized,
     database_unavailable,
@@ -73,48 +71,6 @@ STAGED_FLAG = "x-fundtrack-staged-body"
 # How long a request that writes as its body arrives waits for its turn (`streams_at_once`) before it is refused: its
 # body is not read meanwhile, so well under the gateway's grace before it asks a body for a minimum rate (S12, 10 s).
 STREAM_TURN_SECONDS = 5.0
-# S5: every state-changing request (but a batch lookup, `reads_only`) claims its signed nonce here, in its own
-# transaction, at its end; a replay is refused by the key (it waits for the original's transaction, then finds the
-# nonce). The claim is accepted only within `nonce_window_seconds` of the signature's own timestamp (the same for a
-# request and its replays: it is signed), and a nonce is forgotten only `nonce_memory_seconds` after it, longer than
-# the window by more than any statement runs, so a replay is refused whenever it runs: within the window the
-# original's nonce is still known, after it the claim itself is refused. Forgetting is bounded and never waited for:
-# the transaction that gets the schema's advisory lock (try, never wait) deletes at most FORGET_AT_ONCE forgotten
-# nonces, so claims do not queue behind each other's deletes; each claim adds one row and a turn removes many.
-# Until issue #15 the outbox's unique nonce was the guard of an audited change; the outbox is partitioned by id
-# (deploy/SCALING.md), where a unique index must hold the id. Its column stays for the rows written before.
-FORGET_AT_ONCE = 64
-_CLAIM_NONCE = """
-    WITH turn AS (
-        SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.signed_nonces forgetting')) AS mine
-    ), forgotten AS (
-        DELETE FROM signed_nonces
-        WHERE (SELECT mine FROM turn)
-          AND nonce = ANY(ARRAY(SELECT f.nonce FROM signed_nonces f
-                                WHERE f.signed_at < clock_timestamp() - make_interval(secs => $4)
-                                ORDER BY f.signed_at LIMIT $5))
-    )
-    INSERT INTO signed_nonces (nonce, signed_at)
-    SELECT $1, to_timestamp($2) WHERE to_timestamp($2) > clock_timestamp() - make_interval(secs => $3)
-    RETURNING 1
-"""
-
-
-def nonce_window_seconds() -> float:
-    """S5: how long after its signature a state-changing request may still claim its nonce (at its end): the
-    signature's lifetime (when it may arrive), a body's longest arrival (a staged upload takes its transaction only
-    once its body is whole) and a long statement, and five minutes more. A request that outlives it is rolled back."""
-    settings = get_settings()
-    return (settings.signature_ttl_seconds + settings.body_timeout_seconds
-            + settings.db_long_statement_timeout_seconds + 300.0)
-
-
-def nonce_memory_seconds() -> float:
-    """S5: how long after its signature a claimed nonce is kept: the window, then a long statement's time and five
-    minutes more, so a claim checked within the window never runs past the forgetting of its original."""
-    return nonce_window_seconds() + get_settings().db_long_statement_timeout_seconds + 300.0
-
-
 # Deadlock detected, serialization failure: the whole request is run again in a fresh transaction.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 # A statement cancelled by statement_timeout, a lock not granted within lock_timeout (services/kernel/db.py).
@@ -209,11 +165,14 @@ class _Writes:
             self.body_sha256 = self.hashing.digest.hexdigest()
         request, session = self.request, self.session
         nonce: str | None = getattr(request.state, "signed_nonce", None)
-        if request.method in MUTATING and not self.reads_only and nonce is not None:
-            await _claim_nonce(session, nonce, signed_at=int(getattr(request.state, "signed_at", 0)))
+        # S5 (kernel/nonces.py): a change's nonce is claimed in the statement of its outbox entry, an unaudited one's
+        # on its own; a batch lookup changes nothing and claims none
+        claim = None if nonce is None or self.reads_only else (nonce, int(getattr(request.state, "signed_at", 0)))
         if self.audited and request.method in MUTATING:
             await outbox.record(session, request=request, response=response, principal=self.principal,
-                                body_sha256=self.body_sha256)
+                                body_sha256=self.body_sha256, claim=claim)
+        elif request.method in MUTATING and claim is not None:
+            await nonces.claim(session, claim[0], signed_at=claim[1])
         if self.key is not None:
             await idempotency.store(
                 session,
@@ -515,25 +474,6 @@ async def body_staged(request: Request) -> None:
     session = getattr(request.state, "session", None)
     if isinstance(session, AsyncSession):
         await session.connection()
-
-
-async def _claim_nonce(session: AsyncSession, nonce: str, *, signed_at: int) -> None:
-    """S5: a state-changing request is refused if its nonce was claimed (all workers share the table), and rolled
-    back if it outlived its signature's window (see _CLAIM_NONCE)."""
-    try:
-        claimed = await rawsql.fetchrow(session, _CLAIM_NONCE, nonce, float(signed_at), nonce_window_seconds(),
-                                        nonce_memory_seconds(), FORGET_AT_ONCE)
-    except asyncpg.UniqueViolationError as exc:
-        raise ReplayedRequest(
-            "重放的请求被拒绝 / refused: this signed request was already received once", rule="S5"
-        ) from exc
-    if claimed is None:
-        raise ServiceUnavailable(
-            "请求超过签名时限，未写入任何内容 / this request ran past its signature's window: nothing was written; "
-            "send it again with the same Idempotency-Key",
-            code=REQUEST_OUTLIVED_SIGNATURE,
-            rule="S5",
-        )
 
 
 def get_session(request: Request) -> AsyncSession:

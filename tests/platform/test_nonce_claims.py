@@ -1,6 +1,6 @@
 """S5 without the outbox's unique nonce (issue #15): every state-changing request claims its signed nonce in
 `signed_nonces`, within a window counted from its signature's timestamp, and the nonces are forgotten in bounded
-turns that no claim waits for (services/kernel/uow.py). The replay of a captured change is refused end to end in
+turns that no claim waits for (services/kernel/nonces.py). The replay of a captured change is refused end to end in
 tests/loans/test_signed_replay.py; here the claim itself, on the loans schema of the suite's database, and the
 migration that moved the guard (migrations/nonce_claims.py) with a process of the version before still writing."""
 
@@ -17,7 +17,7 @@ from alembic import command
 
 from deploy.drift import differences
 from deploy.migrate import alembic_config
-from services.kernel import uow
+from services.kernel import nonces
 from services.kernel.db import create_engine, plain_url, session_factory
 from services.kernel.errors import REQUEST_OUTLIVED_SIGNATURE, ReplayedRequest, ServiceUnavailable
 from tests.county_keys import upgrade_again
@@ -39,7 +39,7 @@ async def sessions(database: TestDatabase, stack: Stack) -> AsyncIterator[object
 
 async def _claim(sessions: object, nonce: str, signed_at: float) -> None:
     async with sessions() as session:  # type: ignore[operator]
-        await uow._claim_nonce(session, nonce, signed_at=int(signed_at))
+        await nonces.claim(session, nonce, signed_at=int(signed_at))
         await session.commit()
 
 
@@ -58,7 +58,7 @@ async def test_a_nonce_is_claimed_once(sessions: object, db: asyncpg.Pool) -> No
 async def test_a_claim_within_the_window_is_taken_and_one_past_it_is_refused_with_nothing_kept(
     sessions: object, db: asyncpg.Pool
 ) -> None:
-    window = uow.nonce_window_seconds()
+    window = nonces.window_seconds()
     inside, outside = _nonce(), _nonce()
     await _claim(sessions, inside, time.time() - window + 60)
     with pytest.raises(ServiceUnavailable) as refused:
@@ -84,10 +84,10 @@ async def _left(db: asyncpg.Pool, nonces: list[str]) -> int:
 async def test_a_claim_forgets_a_bounded_number_of_forgotten_nonces_and_keeps_those_still_remembered(
     sessions: object, db: asyncpg.Pool
 ) -> None:
-    memory = uow.nonce_memory_seconds()
+    memory = nonces.memory_seconds()
     await db.execute(f"DELETE FROM {SCHEMA}.signed_nonces WHERE signed_at < now() - make_interval(secs => $1)",
                      memory)
-    forgotten = await _old_nonces(db, uow.FORGET_AT_ONCE + 10, age=memory + 60)
+    forgotten = await _old_nonces(db, nonces.FORGET_AT_ONCE + 10, age=memory + 60)
     remembered = await _old_nonces(db, 5, age=memory - 60)  # past the window, not yet forgotten: a replay refused
     await _claim(sessions, _nonce(), time.time())
     assert await _left(db, forgotten) == 10  # one turn, FORGET_AT_ONCE of them
@@ -100,7 +100,7 @@ async def test_a_claim_forgets_a_bounded_number_of_forgotten_nonces_and_keeps_th
 async def test_a_claim_does_not_wait_for_another_transactions_forgetting(sessions: object, db: asyncpg.Pool) -> None:
     """While another transaction holds the forgetting turn (its claim's deletes uncommitted), a claim goes on
     without forgetting anything rather than queueing behind it; the next turn forgets."""
-    forgotten = await _old_nonces(db, 3, age=uow.nonce_memory_seconds() + 60)
+    forgotten = await _old_nonces(db, 3, age=nonces.memory_seconds() + 60)
     async with db.acquire() as holder:
         async with holder.transaction():
             assert await holder.fetchval(f"SELECT pg_try_advisory_xact_lock({FORGET_KEY})")
