@@ -55,7 +55,8 @@ WHY: dict[int, str] = {
     415: "UNSUPPORTED_MEDIA_TYPE: the body is not of the media type this route takes",
     422: "VALIDATION_ERROR naming the `field`, or a rule's refusal naming the `rule`",
     429: "RATE_LIMITED: too many submissions from this address",
-    503: "SERVICE_UNAVAILABLE, DEPENDENCY_UNAVAILABLE or DATABASE_TIMEOUT: try again (with the same Idempotency-Key)",
+    503: ("SERVICE_UNAVAILABLE, DEPENDENCY_UNAVAILABLE, DATABASE_TIMEOUT or REQUEST_OUTLIVED_SIGNATURE: try again "
+          "(with the same Idempotency-Key)"),
 }
 HEALTH = frozenset({"/healthz", "/readyz"})
 FASTAPI_VALIDATION = "#/components/schemas/HTTPValidationError"

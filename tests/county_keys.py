@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import asyncpg
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from deploy.migrate import alembic_config
 
@@ -39,3 +40,11 @@ async def upgrade_again(url: str, schema: str, revision: str) -> None:
     a county-keys revision finds what its first run did)."""
     await asyncio.to_thread(command.stamp, alembic_config(schema, url), revision)
     await asyncio.to_thread(command.upgrade, alembic_config(schema, url), "heads")
+
+
+def head(schema: str, url: str) -> str:
+    """The last revision of `schema`'s chain: where an upgrade to "heads" ends, whatever revisions came after the one
+    under test."""
+    found = ScriptDirectory.from_config(alembic_config(schema, url)).get_current_head()
+    assert found is not None
+    return found

@@ -169,3 +169,10 @@ def test_the_registry_county_keys_bench_runs() -> None:
     assert results["rows"] == {"households": 3000, "household_status_history": 6000}
     assert results["writer"]["written"] > 0  # the version before recorded while the revision ran
     assert results["history_without_county"] == results["history_of_another_county"] == 0
+
+
+def test_the_nonce_claims_bench_runs() -> None:
+    results = run_bench("nonce_claims", "--changes", "80", "--clients", "2", "--kept", "100", "--rounds", "1")
+    cases = [v for v in results.values() if isinstance(v, dict)]
+    assert len(cases) == 4 and all(case["changes"] == 80 for case in cases)
+    assert results["forgotten meanwhile"] == 10  # the oldest tenth of the nonces kept, past the memory

@@ -43,6 +43,9 @@ REQUEST_BODY_INCOMPLETE = "REQUEST_BODY_INCOMPLETE"
 # S5: a signed request whose nonce the service has already seen, or whose body is not the one signed.
 REPLAYED_REQUEST = "REPLAYED_REQUEST"
 BODY_DIGEST_MISMATCH = "BODY_DIGEST_MISMATCH"
+# S5: a state-changing request still running when its signature's window for claiming its nonce ended (uow.py): it
+# is rolled back, nothing written; sent again (with its Idempotency-Key), it is signed anew.
+REQUEST_OUTLIVED_SIGNATURE = "REQUEST_OUTLIVED_SIGNATURE"
 
 
 class Problem(Exception):

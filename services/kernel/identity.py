@@ -141,6 +141,7 @@ class Verified:
     principal: Principal
     nonce: str
     body_sha256: str
+    signed_at: int = 0  # the signature's own timestamp (Unix seconds): S5's window is counted from it
 
 
 def verify(
@@ -184,6 +185,6 @@ def verify(
     if not hmac.compare_digest(expected, signature_header):
         raise SignatureError("the identity signature does not match")
     try:
-        return Verified(Principal.decode(principal_header), nonce_header, body_digest_header)
+        return Verified(Principal.decode(principal_header), nonce_header, body_digest_header, timestamp)
     except (ValueError, KeyError, json.JSONDecodeError) as exc:
         raise SignatureError("the signed principal is malformed") from exc

@@ -29,21 +29,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
-from services.kernel.schema import XID8, append_only, table_of
+from services.kernel.schema import XID8, after_create, append_only, table_of
 
 
 class AuditOutbox(SQLModel, table=True):
     """One row per committed change, written in the change's own transaction; kept for good and nobody edits or
     deletes it (A1, S4): an entry is pending until an acknowledgement row names the chain seq the gateway gave it.
     `xid` (the inserting transaction) lets a poller skip what is known to be acknowledged without scanning the whole
-    outbox (outbox.pending); `nonce` is the signed request's nonce, unique, so a replayed change is refused at its
-    insert (S5)."""
+    outbox (outbox.pending). `nonce` was the signed request's nonce, unique, S5's replay guard of a change until
+    issue #15: a table partitioned by id cannot keep a unique index without the id, so every change now claims its
+    nonce in `signed_nonces` (uow.py) and leaves this column empty; the rows of the version before keep theirs, and
+    an entry a process of that version writes with one has it claimed there by a trigger (migrations/nonce_claims.py),
+    so a rolling deploy refuses a replay on either version."""
 
     __tablename__ = "audit_outbox"
-    __table_args__ = (
-        Index("ix_audit_outbox_xid", "xid"),
-        Index("uq_audit_outbox_nonce", "nonce", unique=True),
-    )
+    __table_args__ = (Index("ix_audit_outbox_xid", "xid"),)
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
@@ -77,12 +77,18 @@ class AuditOutboxAck(SQLModel, table=True):
 
 
 class SignedNonce(SQLModel, table=True):
-    """S5: the nonce of a state-changing request that wrote no outbox entry (the outbox keeps the others')."""
+    """S5: the nonce of each state-changing signed request, claimed in its own transaction (uow.py): unique, so a
+    replay is refused. `signed_at` is its signature's timestamp, from which the claim's window and the forgetting
+    are counted; `seen_at` when it was claimed. The default of `signed_at` is for a process of the version before,
+    which claims without it (and forgets by `seen_at`)."""
 
     __tablename__ = "signed_nonces"
-    __table_args__ = (Index("ix_signed_nonces_seen_at", "seen_at"),)
+    __table_args__ = (Index("ix_signed_nonces_signed_at", "signed_at"),)
     nonce: str = Field(sa_column=Column(String(64), primary_key=True))
     seen_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    )
+    signed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
     )
 
@@ -183,6 +189,25 @@ class Refusal(SQLModel, table=True):
 
 
 append_only(table_of(AuditOutbox))
+# S5 in a rolling deploy (migrations/nonce_claims.py): an entry written with a nonce, which only a process of the
+# version before issue #15 writes, claims it in `signed_nonces`, refused as that version's outbox index refused a
+# replay (its error, its constraint's name), so a replay is refused whichever version runs it. Goes with the column.
+OLD_NONCE_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_outbox_claims_nonce() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.nonce IS NOT NULL THEN
+                INSERT INTO signed_nonces (nonce) VALUES (NEW.nonce) ON CONFLICT (nonce) DO NOTHING;
+                IF NOT FOUND THEN
+                    RAISE unique_violation USING CONSTRAINT = 'uq_audit_outbox_nonce',
+                        MESSAGE = 'S5: the nonce ' || NEW.nonce || ' was claimed already (a replayed request)';
+                END IF;
+            END IF;
+            RETURN NEW;
+        END $$
+"""
+OLD_NONCE_TRIGGER = ("CREATE TRIGGER audit_outbox_claims_nonce BEFORE INSERT ON audit_outbox "
+                     "FOR EACH ROW EXECUTE FUNCTION audit_outbox_claims_nonce()")
+after_create(table_of(AuditOutbox), OLD_NONCE_FUNCTION, OLD_NONCE_TRIGGER)
 append_only(table_of(AuditOutboxAck))
 
 # The kernel's tables in every schema, and S6's refusals in those of the services that count them.

@@ -10,8 +10,9 @@ can be pending at the next poll: an index lookup on `xid` and the primary key, a
 acknowledgements. A long transaction elsewhere (a 15-minute import) costs one index probe per poll, not a rescan of
 everything written since it began. The state lives in the process: its first poll reads the whole outbox once.
 
-The entry also carries the nonce of the signed request that made the change, unique: a replayed request is refused
-at this insert (S5)."""
+A replayed request is refused before this insert, by the nonce its unit of work claims in `signed_nonces` in the
+same transaction (S5, uow.py); the entry's `nonce` column is left empty (rows of the version before issue #15 hold
+theirs)."""
 
 from __future__ import annotations
 
@@ -25,15 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.kernel import rawsql
-from services.kernel.errors import ReplayedRequest
+from services.kernel import nonces, rawsql
 from services.kernel.identity import Principal
 
-_INSERT = (
-    "INSERT INTO audit_outbox (request_id, principal_id, role, region_code, method, path, query, entity_ids, "
-    "body_sha256, status, nonce) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10, $11)"
+_COLUMNS = "request_id, principal_id, role, region_code, method, path, query, entity_ids, body_sha256, status"
+_INSERT = f"INSERT INTO audit_outbox ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10)"
+# The same entry written only if the request's nonce is claimed, in one statement (kernel/nonces.py).
+_CLAIMED_INSERT = nonces.claimed_then(
+    f"INSERT INTO audit_outbox ({_COLUMNS}) SELECT $6, $7, $8, $9, $10, $11, $12, $13::text[], $14, $15 "
+    "WHERE EXISTS (SELECT 1 FROM claimed) RETURNING 1"
 )
-NONCE_INDEX = "uq_audit_outbox_nonce"
 ENTRY_COLUMNS = (
     "id, at, request_id, principal_id, role, region_code, method, path, query, entity_ids, body_sha256, status"
 )
@@ -79,29 +81,13 @@ async def record(
     response: Response,
     principal: Principal,
     body_sha256: str,
-    nonce: str | None = None,
+    claim: tuple[str, int] | None = None,
 ) -> None:
-    """Write the change's entry. A nonce already recorded is a replayed request: ReplayedRequest (S5), and the
-    request's transaction is rolled back by the unit of work."""
+    """Write the change's entry; with `claim` (the signed request's nonce and its signature's timestamp), only once
+    the nonce is claimed, in the same statement (S5: a replay is refused, kernel/nonces.py)."""
     # Straight on the connection (kernel/rawsql.py): the ORM, or even a text() statement, cost more CPU than the
     # database spends on this row, on every change of every service.
-    try:
-        await _insert(session, request, response, principal, body_sha256, nonce)
-    except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name != NONCE_INDEX:
-            raise
-        raise ReplayedRequest(
-            "重放的请求被拒绝 / refused: this signed request was already received once", rule="S5"
-        ) from exc
-
-
-async def _insert(
-    session: AsyncSession, request: Request, response: Response, principal: Principal, body_sha256: str,
-    nonce: str | None,
-) -> None:
-    await rawsql.execute(
-        session,
-        _INSERT,
+    entry = (
         str(getattr(request.state, "request_id", "-")),
         principal.id,
         principal.role,
@@ -112,8 +98,11 @@ async def _insert(
         entity_ids_of(request, response),
         body_sha256,
         response.status_code,
-        nonce,
     )
+    if claim is None:
+        await rawsql.execute(session, _INSERT, *entry)
+    else:
+        await nonces.claim(session, claim[0], signed_at=claim[1], then=_CLAIMED_INSERT, args=entry)
 
 
 @dataclass

@@ -79,6 +79,7 @@ class SignedIdentityMiddleware:
                 state = scope.setdefault("state", {})
                 state["principal"] = verified.principal
                 state["signed_nonce"] = verified.nonce
+                state["signed_at"] = verified.signed_at
                 state["signed_body_sha256"] = verified.body_sha256
             scope.setdefault("state", {})["request_id"] = request_id
 

@@ -45,14 +45,13 @@ from sqlalchemy.orm import Session, SessionTransaction
 from starlette.responses import Response
 from starlette.types import Message, Receive
 
-from services.kernel import idempotency, outbox, rawsql
+from services.kernel import idempotency, nonces, outbox
 from services.kernel.context import connection_check
 from services.kernel.db import long_statements_sql
 from services.kernel.errors import (
     BODY_DIGEST_MISMATCH,
     DATABASE_TIMEOUT,
     Problem,
-    ReplayedRequest,
     ServiceUnavailable,
     Unauthorized,
     database_unavailable,
@@ -72,14 +71,6 @@ STAGED_FLAG = "x-fundtrack-staged-body"
 # How long a request that writes as its body arrives waits for its turn (`streams_at_once`) before it is refused: its
 # body is not read meanwhile, so well under the gateway's grace before it asks a body for a minimum rate (S12, 10 s).
 STREAM_TURN_SECONDS = 5.0
-# S5: a state-changing request that writes no outbox entry keeps its nonce here (the outbox entry keeps it
-# otherwise), and nonces older than this are forgotten (far beyond the signature's TTL, which refuses them anyway).
-_CLAIM_NONCE = (
-    "WITH forgotten AS (DELETE FROM signed_nonces WHERE seen_at < now() - interval '1 hour') "
-    "INSERT INTO signed_nonces (nonce) VALUES ($1)"
-)
-
-
 # Deadlock detected, serialization failure: the whole request is run again in a fresh transaction.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 # A statement cancelled by statement_timeout, a lock not granted within lock_timeout (services/kernel/db.py).
@@ -174,11 +165,14 @@ class _Writes:
             self.body_sha256 = self.hashing.digest.hexdigest()
         request, session = self.request, self.session
         nonce: str | None = getattr(request.state, "signed_nonce", None)
+        # S5 (kernel/nonces.py): a change's nonce is claimed in the statement of its outbox entry, an unaudited one's
+        # on its own; a batch lookup changes nothing and claims none
+        claim = None if nonce is None or self.reads_only else (nonce, int(getattr(request.state, "signed_at", 0)))
         if self.audited and request.method in MUTATING:
             await outbox.record(session, request=request, response=response, principal=self.principal,
-                                body_sha256=self.body_sha256, nonce=nonce)
-        elif request.method in MUTATING and not self.reads_only and nonce is not None:
-            await _claim_nonce(session, nonce)
+                                body_sha256=self.body_sha256, claim=claim)
+        elif request.method in MUTATING and claim is not None:
+            await nonces.claim(session, claim[0], signed_at=claim[1])
         if self.key is not None:
             await idempotency.store(
                 session,
@@ -480,17 +474,6 @@ async def body_staged(request: Request) -> None:
     session = getattr(request.state, "session", None)
     if isinstance(session, AsyncSession):
         await session.connection()
-
-
-async def _claim_nonce(session: AsyncSession, nonce: str) -> None:
-    """S5: a state-changing request without an outbox entry is refused if its nonce was seen (all workers share
-    the table)."""
-    try:
-        await rawsql.execute(session, _CLAIM_NONCE, nonce)
-    except asyncpg.UniqueViolationError as exc:
-        raise ReplayedRequest(
-            "重放的请求被拒绝 / refused: this signed request was already received once", rule="S5"
-        ) from exc
 
 
 def get_session(request: Request) -> AsyncSession:

@@ -83,7 +83,7 @@ PLAN: dict[str, Plan] = {
     # hash partitions by principal, which keep the key (principal_id, key) unique as it is (SCALING.md, step 3; a
     # stated retention would allow partitions by time instead, a product decision not taken)
     "*.idempotency_keys": part("principal_id", "one per keyed write, kept for good: hash partitions by principal"),
-    "*.signed_nonces": Plan(LOCAL, "forgotten after an hour (S5): small at any moment"),
+    "*.signed_nonces": Plan(LOCAL, "each change's nonce, forgotten ~1.6 h after its signature (S5): bounded by time"),
     "*.alerts": Plan(LOCAL, "detector findings: thousands a year per county"),
     "*.alert_events": Plan(LOCAL, "acknowledgements and resolutions of alerts"),
     "*.refusals": Plan(LOCAL, "S6's counted refusals: bounded by the throttle"),
@@ -175,7 +175,6 @@ PLAN: dict[str, Plan] = {
 # The tables that do not meet their plan yet, with the reason (rule → why). SCALING.md says what migration closes
 # each. Keys are "schema.table" (or "*.table" for every schema that has it) and the rule's name.
 KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("*.audit_outbox", "partition-unique"): "uq on nonce alone (S5's replay guard)",
     ("registry.households", "distribution-unique"): (
         "uq on household_id alone: the national system's ids, and a household moves between counties on a re-import "
         "(one household across counties, refused twice by the COPY and by two counties' imports at once)"),
