@@ -48,3 +48,18 @@ def head(schema: str, url: str) -> str:
     found = ScriptDirectory.from_config(alembic_config(schema, url)).get_current_head()
     assert found is not None
     return found
+
+
+async def waiting_on_a_snapshot(conn: asyncpg.Connection, upgrade: asyncio.Future[None]) -> None:
+    """Until the revision under test waits in a CONCURRENTLY build for a snapshot the test holds open (what the
+    revision did before that step is done, what comes after is not): then the test writes as a service of the
+    version before would, mid-revision."""
+    for _ in range(1200):
+        if upgrade.done():
+            upgrade.result()
+            raise AssertionError("the revision ran to its end without building an index CONCURRENTLY")
+        if await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                               "AND wait_event = 'virtualxid'"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the revision never waited for the snapshot held open")

@@ -23,7 +23,7 @@ from services.funds.repository.unique import Duplicate
 from services.kernel.db import create_engine, plain_url, session_factory
 from services.kernel.ids import new_id
 from tests.conftest import Api
-from tests.county_keys import filling_leftovers, head, upgrade_again
+from tests.county_keys import filling_leftovers, head, upgrade_again, waiting_on_a_snapshot
 from tests.funds.site import Site
 from tests.platform import before_baseline
 from tests.stack import TestDatabase
@@ -198,20 +198,6 @@ KEYS = {"arrangements": [["county_code", "id"]],
         "project_ledgers": [["county_code", "project_id"]]}
 
 
-async def _waiting_on_a_snapshot(conn: asyncpg.Connection, upgrade: asyncio.Future[None]) -> None:
-    """Until the revision waits in its first CONCURRENTLY build for the snapshot held open (the reversals filled
-    and NOT NULL by then, the old keys still in place)."""
-    for _ in range(1200):
-        if upgrade.done():
-            upgrade.result()
-            raise AssertionError("the revision ran to its end without building an index CONCURRENTLY")
-        if await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                               "AND wait_event = 'virtualxid'"):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the revision never waited for the snapshot held open")
-
-
 async def test_funds_0022_keys_a_database_with_data_and_fills_each_reversals_county(scratch: str) -> None:
     url = plain_url(scratch)
     conn, writer, holder = [await asyncpg.connect(url) for _ in range(3)]
@@ -227,7 +213,7 @@ async def test_funds_0022_keys_a_database_with_data_and_fills_each_reversals_cou
         await holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         await holder.fetchval("SELECT count(*) FROM counties")
         upgrade = asyncio.ensure_future(asyncio.to_thread(command.upgrade, alembic_config("funds", scratch), "heads"))
-        await _waiting_on_a_snapshot(conn, upgrade)
+        await waiting_on_a_snapshot(conn, upgrade)
         for statement in OLD_WRITER:
             await writer.execute(statement)
         await holder.execute("COMMIT")

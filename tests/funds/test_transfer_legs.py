@@ -17,7 +17,7 @@ from deploy.drift import differences
 from deploy.migrate import alembic_config
 from services.funds.repository import summaries
 from services.kernel.db import plain_url
-from tests.county_keys import head, primary_keys, upgrade_again
+from tests.county_keys import head, primary_keys, upgrade_again, waiting_on_a_snapshot
 from tests.funds.world import World
 from tests.platform import before_baseline
 
@@ -141,20 +141,6 @@ AS_TRANSFERS = """
 """
 
 
-async def _waiting_on_a_snapshot(conn: asyncpg.Connection, upgrade: asyncio.Future[None]) -> None:
-    """Until the revision waits in its first CONCURRENTLY build for the snapshot held open (the legs table and its
-    trigger on `transfers` there, the transfers before copied, the old keys still in place)."""
-    for _ in range(1200):
-        if upgrade.done():
-            upgrade.result()
-            raise AssertionError("the revision ran to its end without building an index CONCURRENTLY")
-        if await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                               "AND wait_event = 'virtualxid'"):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the revision never waited for the snapshot held open")
-
-
 async def test_funds_0023_writes_every_transfer_as_its_two_legs_and_keys_the_accounts_by_region(
     scratch: str,
 ) -> None:
@@ -173,7 +159,7 @@ async def test_funds_0023_writes_every_transfer_as_its_two_legs_and_keys_the_acc
         await holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         await holder.fetchval("SELECT count(*) FROM counties")
         upgrade = asyncio.ensure_future(asyncio.to_thread(command.upgrade, alembic_config("funds", scratch), "heads"))
-        await _waiting_on_a_snapshot(conn, upgrade)
+        await waiting_on_a_snapshot(conn, upgrade)
         for statement in OLD_WRITER:
             await writer.execute(statement)
         before |= {tuple(r) for r in await writer.fetch(TRANSFERS + " WHERE id IN ('trf_old', 'trf_old_r')")}
