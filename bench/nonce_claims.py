@@ -129,14 +129,7 @@ async def main(changes: int, clients: int, kept: int, rounds: int) -> dict[str, 
         finally:
             await pool.close()
     finally:
-        if database.embedded is not None:
-            database.embedded.stop()
-        else:
-            admin = await asyncpg.connect(plain_url(database.admin_url))
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
-            finally:
-                await admin.close()
+        await database.drop()
         shutil.rmtree(directory, ignore_errors=True)
 
 
