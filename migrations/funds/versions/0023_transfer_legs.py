@@ -15,7 +15,8 @@ Written for a database in use (a province: tens of millions of transfers), in th
 
 1. (the revision's transaction) `transfer_legs` created with its indexes (empty: no CONCURRENTLY needed) and its
    append-only trigger, and a trigger on `transfers` that writes both legs of each transfer a service of the version
-   before inserts while the revision runs;
+   before inserts while the revision runs, the roles that may insert a transfer (that service's) given the right to
+   insert its legs (the trigger runs as them; `fundtrack migrate` grants the new table's rights only at its end);
 2. the transfers before copied into legs in batches of `county_keys.BATCH` transfers, each its own short
    transaction (`ON CONFLICT DO NOTHING`: a transfer the trigger wrote already, or a run again, is not copied twice);
 3. the accounts' new key and their plain id index built CONCURRENTLY; the old table's foreign keys to `accounts (id)`
@@ -64,6 +65,18 @@ LEGS_OF = f"""
     ON CONFLICT DO NOTHING
 """
 WRITES_LEGS = "transfers_write_legs"  # the trigger on `transfers` and its function
+_GRANT_LEGS_TO_TRANSFER_WRITERS = """
+    DO $$
+    DECLARE writer text;
+    BEGIN
+        FOR writer IN SELECT DISTINCT r.rolname FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
+                      JOIN pg_roles r ON r.oid = a.grantee
+                      WHERE c.oid = 'transfers'::regclass AND a.privilege_type = 'INSERT' AND r.rolname <> current_user
+        LOOP
+            EXECUTE format('GRANT SELECT, INSERT ON transfer_legs TO %I', writer);
+        END LOOP;
+    END $$
+"""
 OLD_FOREIGN_KEYS = ("transfers_source_account_id_fkey", "transfers_destination_account_id_fkey")
 _VALUE = re.compile(r"[A-Za-z0-9_.-]+")  # the ids that bound the batches are written into the statements
 
@@ -84,6 +97,10 @@ def upgrade() -> None:
         """)
         op.execute(f"CREATE OR REPLACE TRIGGER {WRITES_LEGS} AFTER INSERT ON transfers "
                    f"FOR EACH ROW EXECUTE FUNCTION {WRITES_LEGS}()")
+        # The trigger runs as the role that inserts the transfer: the funds service's own (deploy/migrate.py),
+        # which is given the new table's rights only once every schema is migrated. Until then, whoever may
+        # insert a transfer may insert its legs, or a service of the version before could record no money at all.
+        op.execute(_GRANT_LEGS_TO_TRANSFER_WRITERS)
     if old:
         with op.get_context().autocommit_block():
             op.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
