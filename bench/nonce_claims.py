@@ -8,7 +8,7 @@ makes it; `--clients` connections each commit `--changes / --clients` transactio
 - **outbox entry alone** (the raw baseline: what a change writes at the least, no replay guard);
 - **before**: the entry carrying its nonce, unique in `uq_audit_outbox_nonce` (built for this row only);
 - **after**: the entry written by the statement that claims its nonce (services/kernel/outbox.py, nonces.py: its
-  window, its bounded turn of forgetting), with `signed_nonces` holding `--kept` nonces already (a province's 1.6
+  window, its bounded turn of forgetting), with `signed_nonces` holding `--kept` nonces already (a province's 1.7
   hours of changes, in the order they were claimed), a tenth of them past the memory (a backlog, as after an
   outage), so turns of forgetting run meanwhile; and the same with forgetting off, to see what it costs.
 Prints (JSON) per case the changes per second and the p50/p95/p99 of a transaction in ms.

@@ -46,7 +46,7 @@ OWNER_OPTION = "fundtrack_owner_role"
 
 # What each process's role may do beyond SELECT and INSERT on its own schema. Nothing may UPDATE or DELETE the
 # audit trail, an outbox or an acknowledgement (A2, S4); the gateway's DELETE on its inbox is allowed by its trigger
-# for chained entries only; `signed_nonces` are forgotten after an hour (S5).
+# for chained entries only; `signed_nonces` are forgotten ~1.7 hours after their signature (S5, kernel/nonces.py).
 APPEND_ONLY_KERNEL_TABLES = ("audit_outbox", "audit_outbox_acks")
 # Tables of a service schema its role never updates, though the service updates others there: alert history,
 # S6's refusals (funds, loans only), the nonces it has seen (S5; forgotten by DELETE), and the migrations' own

@@ -14,12 +14,16 @@ forgetting are counted. The steps, each safe to run again, each waiting at most 
    empty): so during a rolling deploy a replay is refused whichever version runs the original and whichever the
    replay. It raises the old index's error (`unique_violation`, its constraint's name), which that version answers
    as a replay (401 REPLAYED_REQUEST);
-3. `uq_audit_outbox_nonce` dropped CONCURRENTLY: from then on the claims are the only guard, on either version.
+3. the nonces of the entries written before the trigger, within the memory (`nonces.memory_seconds`), claimed:
+   a replay of one of them may still come (the signature's lifetime bounds when a replay arrives, not when it
+   claims: a slow body); a scan of the outbox, once;
+4. `uq_audit_outbox_nonce` dropped CONCURRENTLY: from then on the claims are the only guard, on either version.
 
-A process of the version before forgets its unaudited claims by `seen_at` after an hour, now without an index (a
-scan of a table of a few hours' claims, on its rare unaudited writes, until it is replaced), and forgets the new
-claims after that hour too, not after the new window: a replay is refused by the signature's lifetime (30 s by
-default) long before, unless that lifetime was raised near its hour's maximum; only while both versions run.
+While both versions run: a process of the version before forgets its unaudited claims by `seen_at` after an hour,
+now without an index (a scan of a table of a few hours' claims, on its rare unaudited writes), and would forget the
+new version's claims after that hour too, not after the new window. So the processes of the version before must be
+gone within an hour of the first new one's start (a rolling deploy takes minutes); a replay that claims more than
+an hour after its original, while one of them still runs, is the one case this does not refuse.
 """
 
 from __future__ import annotations
@@ -27,7 +31,16 @@ from __future__ import annotations
 from alembic import op
 
 from migrations.online import LOCK_TIMEOUT, build_index, wait_briefly_for_locks
+from services.kernel import nonces
 from services.kernel.models import OLD_NONCE_FUNCTION, OLD_NONCE_TRIGGER
+
+# An entry's time stands for its signature's (it is later: the nonce is kept a little longer, never shorter).
+_CLAIM_WRITTEN = """
+    INSERT INTO signed_nonces (nonce, seen_at, signed_at)
+    SELECT o.nonce, o.at, o.at FROM audit_outbox o
+    WHERE o.nonce IS NOT NULL AND o.at > now() - make_interval(secs => {memory})
+    ON CONFLICT (nonce) DO NOTHING
+"""
 
 
 def upgrade() -> None:
@@ -39,6 +52,9 @@ def upgrade() -> None:
     build_index("ix_signed_nonces_signed_at", "signed_nonces", ["signed_at"])
     with op.get_context().autocommit_block():
         op.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+        # the nonces of the entries written before the trigger (CREATE TRIGGER waited for the writers then at
+        # work): a replay of one, which may still claim within the window, finds it claimed
+        op.execute(_CLAIM_WRITTEN.format(memory=float(nonces.memory_seconds())))
         op.drop_index("ix_signed_nonces_seen_at", table_name="signed_nonces", postgresql_concurrently=True,
                       if_exists=True)
         op.drop_index("uq_audit_outbox_nonce", table_name="audit_outbox", postgresql_concurrently=True,

@@ -50,7 +50,9 @@ ARGUMENTS = 5  # a statement `claimed_then` runs numbers its own arguments from 
 def window_seconds() -> float:
     """How long after its signature a state-changing request may still claim its nonce (at its end): the signature's
     lifetime (when it may arrive), a body's longest arrival (a staged upload takes its transaction only once its body
-    is whole) and a long statement, and five minutes more."""
+    is whole) and a long statement, and five minutes more (80.5 minutes with the defaults). A request whose work after
+    its body runs longer than a long statement and five minutes (several long statements in a row: nothing bounds a
+    transaction as a whole) is rolled back at its end; none does so today (a million-line import: seconds)."""
     settings = get_settings()
     return (settings.signature_ttl_seconds + settings.body_timeout_seconds
             + settings.db_long_statement_timeout_seconds + 300.0)

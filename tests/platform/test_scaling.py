@@ -83,7 +83,7 @@ PLAN: dict[str, Plan] = {
     # hash partitions by principal, which keep the key (principal_id, key) unique as it is (SCALING.md, step 3; a
     # stated retention would allow partitions by time instead, a product decision not taken)
     "*.idempotency_keys": part("principal_id", "one per keyed write, kept for good: hash partitions by principal"),
-    "*.signed_nonces": Plan(LOCAL, "each change's nonce, forgotten ~1.6 h after its signature (S5): bounded by time"),
+    "*.signed_nonces": Plan(LOCAL, "each change's nonce, forgotten ~1.7 h after its signature (S5): bounded by time"),
     "*.alerts": Plan(LOCAL, "detector findings: thousands a year per county"),
     "*.alert_events": Plan(LOCAL, "acknowledgements and resolutions of alerts"),
     "*.refusals": Plan(LOCAL, "S6's counted refusals: bounded by the throttle"),
