@@ -14,16 +14,17 @@ import httpx
 import pytest
 
 from deploy.embedded import EmbeddedPostgres
-from tests.faults.under_up import fundtrack_up, parent_of, send_until_answered, wait_chained, written
+from tests.faults.under_up import Budget, fundtrack_up, parent_of, send_until_answered, wait_chained, written
 from tests.registry.factory import csv_body, new_county, row
 
 WRITERS = 8
 IMPORTS = 25  # per writer; the kills fall at a quarter and at half of them, while the writers write
 
 
-async def _writer(gateway: str, token: str, counties: list[str], done: list[str]) -> None:
+async def _writer(gateway: str, token: str, counties: list[str], done: list[str], budget: Budget) -> None:
     async with httpx.AsyncClient(base_url=gateway, headers={"authorization": f"Bearer {token}"}) as client:
         for county in counties:
+            await budget.take()
             answer = await send_until_answered(
                 client, "/registry/households/import", f"kill-{county}", ok=200,
                 content=csv_body(row(county), row(county), row(county)), headers={"content-type": "text/csv"})
@@ -36,7 +37,8 @@ async def test_killed_processes_lose_and_double_nothing_under_concurrent_writers
     async with fundtrack_up("fundtrack-kill-") as (up, data_dir, token):
         counties = [[new_county() for _ in range(IMPORTS)] for _ in range(WRITERS)]
         done: list[str] = []
-        writers = [asyncio.create_task(_writer(up.gateway, token, mine, done)) for mine in counties]
+        budget = Budget(3 * WRITERS * IMPORTS // 4)  # the last quarter only once both kills are done
+        writers = [asyncio.create_task(_writer(up.gateway, token, mine, done, budget)) for mine in counties]
         for share, (app, name) in enumerate((("services.registry.app", "registry"), ("gateway.app", "gateway")), 1):
             await written(done, share * WRITERS * IMPORTS // 4, writers)
             assert len(done) < WRITERS * IMPORTS, "the writers were done before the kill"
@@ -47,6 +49,7 @@ async def test_killed_processes_lose_and_double_nothing_under_concurrent_writers
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError("".join(up.lines[-20:]))
+        budget.allow(WRITERS * IMPORTS)
         await asyncio.wait_for(asyncio.gather(*writers), timeout=240)
         assert up.process.poll() is None, "".join(up.lines[-20:])
         assert sorted(done) == sorted(c for mine in counties for c in mine)

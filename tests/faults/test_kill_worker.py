@@ -14,7 +14,15 @@ import httpx
 import pytest
 
 from deploy.embedded import EmbeddedPostgres
-from tests.faults.under_up import fundtrack_up, parent_of, send_until_answered, wait_chained, workers_of, written
+from tests.faults.under_up import (
+    Budget,
+    fundtrack_up,
+    parent_of,
+    send_until_answered,
+    wait_chained,
+    workers_of,
+    written,
+)
 from tests.platform.test_up import Up
 
 WRITERS = 8
@@ -24,9 +32,12 @@ PROVINCE = "430000"
 PATH = "/funds/appropriations"
 
 
-async def _writer(gateway: str, key: str, source: str, serials: list[str], done: dict[str, int]) -> None:
+async def _writer(
+    gateway: str, key: str, source: str, serials: list[str], done: dict[str, int], budget: Budget
+) -> None:
     async with httpx.AsyncClient(base_url=gateway, headers={"authorization": f"Bearer {key}"}) as client:
         for n, serial in enumerate(serials):
+            await budget.take()
             amount, doc = 100 + n, f"湘财农指〔2018〕{serial}号"
             answer = await send_until_answered(
                 client, PATH, f"kill-worker-{serial}", ok=201,
@@ -61,12 +72,14 @@ async def test_killed_workers_lose_and_double_nothing_under_concurrent_writers()
         parent = parent_of(up, FUNDS)
         serials = [[uuid.uuid4().hex[:10] for _ in range(EACH)] for _ in range(WRITERS)]
         done: dict[str, int] = {}
-        writers = [asyncio.create_task(_writer(up.gateway, key, source, mine, done)) for mine in serials]
+        budget = Budget(3 * WRITERS * EACH // 4)  # the last quarter only once both kills are done
+        writers = [asyncio.create_task(_writer(up.gateway, key, source, mine, done, budget)) for mine in serials]
         for share, victim in enumerate(workers_of(up, FUNDS), start=1):  # both workers as they were, in turn
             await written(done, share * WRITERS * EACH // 4, writers)  # by progress, not time: a fast machine too
             assert len(done) < WRITERS * EACH, "the writers were done before the kill"
             victim.kill()
             await _replaced(up, victim.pid)
+        budget.allow(WRITERS * EACH)
         await asyncio.wait_for(asyncio.gather(*writers), timeout=120)
         assert up.process.poll() is None, "".join(up.lines[-20:])
         assert parent_of(up, FUNDS).pid == parent.pid  # the service lived on: only its workers were started again

@@ -110,3 +110,25 @@ async def written(done: Sized, count: int, writers: list[asyncio.Task[None]]) ->
         if failed := [w for w in writers if w.done() and w.exception() is not None]:
             raise AssertionError("a writer failed") from failed[0].exception()
         await asyncio.sleep(0.02)
+
+
+class Budget:
+    """How many writes the writers may start. A kill waits for the writers' progress (`written`); the writes after
+    the last kill's share are held back until the test allows them (after that kill), so that on a fast machine the
+    writers cannot finish everything while a killed process is started again, and the next kill still falls while
+    they write."""
+
+    def __init__(self, allowed: int) -> None:
+        self.allowed = allowed
+        self.taken = 0
+        self._more = asyncio.Event()
+
+    async def take(self) -> None:
+        while self.taken >= self.allowed:
+            self._more.clear()
+            await self._more.wait()
+        self.taken += 1
+
+    def allow(self, allowed: int) -> None:
+        self.allowed = allowed
+        self._more.set()
