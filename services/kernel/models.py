@@ -38,9 +38,9 @@ class AuditOutbox(SQLModel, table=True):
     `xid` (the inserting transaction) lets a poller skip what is known to be acknowledged without scanning the whole
     outbox (outbox.pending). `nonce` was the signed request's nonce, unique, S5's replay guard of a change until
     issue #15: a table partitioned by id cannot keep a unique index without the id, so every change now claims its
-    nonce in `signed_nonces` (uow.py) and leaves this column empty; the rows of the version before keep theirs, and
-    an entry a process of that version writes with one has it claimed there by a trigger (migrations/nonce_claims.py),
-    so a rolling deploy refuses a replay on either version."""
+    nonce in `signed_nonces` (kernel/nonces.py) and leaves this column empty; the rows of the version before keep
+    theirs, and an entry a process of that version writes with one has it claimed there by a trigger
+    (migrations/nonce_claims.py), so a rolling deploy refuses a replay on either version."""
 
     __tablename__ = "audit_outbox"
     __table_args__ = (Index("ix_audit_outbox_xid", "xid"),)
@@ -77,10 +77,10 @@ class AuditOutboxAck(SQLModel, table=True):
 
 
 class SignedNonce(SQLModel, table=True):
-    """S5: the nonce of each state-changing signed request, claimed in its own transaction (uow.py): unique, so a
-    replay is refused. `signed_at` is its signature's timestamp, from which the claim's window and the forgetting
-    are counted; `seen_at` when it was claimed. The default of `signed_at` is for a process of the version before,
-    which claims without it (and forgets by `seen_at`)."""
+    """S5: the nonce of each state-changing signed request, claimed in its own transaction (kernel/nonces.py):
+    unique, so a replay is refused. `signed_at` is its signature's timestamp, from which the claim's window and the
+    forgetting are counted; `seen_at` when it was claimed. The default of `signed_at` is for a process of the version
+    before, which claims without it (and forgets by `seen_at`)."""
 
     __tablename__ = "signed_nonces"
     __table_args__ = (Index("ix_signed_nonces_signed_at", "signed_at"),)

@@ -44,7 +44,6 @@ _CLAIMED = """
     )
 """
 CLAIM = _CLAIMED + "SELECT 1 FROM claimed"
-ARGUMENTS = 5  # a statement `claimed_then` runs numbers its own arguments from $6
 
 
 def window_seconds() -> float:

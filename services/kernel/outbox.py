@@ -10,9 +10,9 @@ can be pending at the next poll: an index lookup on `xid` and the primary key, a
 acknowledgements. A long transaction elsewhere (a 15-minute import) costs one index probe per poll, not a rescan of
 everything written since it began. The state lives in the process: its first poll reads the whole outbox once.
 
-A replayed request is refused before this insert, by the nonce its unit of work claims in `signed_nonces` in the
-same transaction (S5, uow.py); the entry's `nonce` column is left empty (rows of the version before issue #15 hold
-theirs)."""
+A replayed request is refused by this insert's own statement, which first claims the request's nonce in
+`signed_nonces` (S5, kernel/nonces.py); the entry's `nonce` column is left empty (rows of the version before issue
+#15 hold theirs)."""
 
 from __future__ import annotations
 
