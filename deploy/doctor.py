@@ -31,6 +31,7 @@ from services.kernel.settings import DEV_SECRET
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA, SERVICES
 from services.loans.models import TOTALS_REPAIR
 from services.loans.repository import county_totals_differing
+from services.registry.repository import household_ids_differing
 
 Level = Literal["ok", "warn", "fail"]
 MIN_SECRET_LENGTH = 32
@@ -262,6 +263,28 @@ async def repair_loan_totals(conn: asyncpg.Connection) -> int:
     return int(done.split()[-1])
 
 
+def judge_household_ids(differing: int) -> list[Finding]:
+    """The registry's directory of household ids (household_ids, kept by triggers on the roster) equals the roster:
+    it is what keeps a household one across counties (services/registry/models.py `HouseholdId`)."""
+    if differing == 0:
+        return [Finding("registry household ids", "ok", "the directory of household ids is the roster's")]
+    return [Finding("registry household ids", "fail",
+                    f"{differing} household ids differ between registry.household_ids and the roster (the triggers on "
+                    "registry.households disabled or bypassed): a household may be registered in two counties; "
+                    "compare them with `repository.household_ids_differing` and correct the directory by hand")]
+
+
+async def household_ids_drift(conn: asyncpg.Connection) -> int:
+    """How many household ids differ between the directory and the roster (repository.household_ids_differing, in
+    the registry schema: a read of both, seconds at millions)."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    statement = household_ids_differing().compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    async with conn.transaction():
+        await conn.execute("SET LOCAL search_path = registry")
+        count: int = await conn.fetchval(f"SELECT count(*) FROM ({statement}) d")  # noqa: S608 (our own statement)
+    return count
+
+
 def judge_schema_usage(usage: Sequence[tuple[str, str]]) -> list[Finding]:
     """S4: (process, schema) pairs where the process's role has USAGE on the schema: its own only."""
     bad = [(process, schema) for process, schema in usage if process != schema]
@@ -379,6 +402,7 @@ async def check_database(url: str, env: Mapping[str, str]) -> list[Finding]:
         found += judge_acknowledgements(await unchained_acknowledgements(conn, ALL_SCHEMAS))
         found += judge_account_summaries(await summaries.drift(conn))
         found += judge_loan_totals(await loan_totals_drift(conn))
+        found += judge_household_ids(await household_ids_drift(conn))
         try:
             rules = [dict(r) for r in await conn.fetch("SELECT * FROM pg_hba_file_rules WHERE error IS NULL")]
         except asyncpg.PostgresError:

@@ -101,12 +101,9 @@ class HouseholdRow(SQLModel, table=True):
         # issue #15: distributed by county; also a county's page of the roster in household id order
         # (households_within with a county)
         PrimaryKeyConstraint("county_code", "household_id"),
-        # The roster's ids come from the national 建档立卡 system, not from here, and a household moves to another
-        # county when a re-import says so (its record is updated in place): this is what keeps it one household
-        # across counties (the COPY of new households is refused by it, as are two counties' imports registering
-        # the same id at once), and what every read by id alone goes through (a record, STANDING, the imports'
-        # merge). Not yet Citus's (a unique index without the county): deploy/SCALING.md says what replaces it.
-        Index("uq_households_household_id", "household_id", unique=True),
+        # every read by household id alone (a record, STANDING, the imports' merge and refusals); not unique: the
+        # directory `household_ids` keeps a household one across counties (DIRECTORY_FUNCTION)
+        Index("ix_households_household_id", "household_id"),
         Index("ix_households_ineligible", "household_id", postgresql_where=text(NOT_ELIGIBLE)),
         # the households registered by the imports of a time (repository.CHANGED_SINCE): BRIN, households are
         # appended import by import, so its ranges follow the import numbers and the COPY of a roster pays nothing
@@ -124,6 +121,70 @@ class HouseholdRow(SQLModel, table=True):
     registered_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     updated_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     registered_line: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+
+
+class HouseholdId(SQLModel, table=True):
+    """Derived, not recorded: the directory of household ids, each with the county whose roster holds it now (issue
+    #15). The roster's ids come from the national 建档立卡 system, not from here, and a household moves to another
+    county when a re-import says so (its record is updated in place, key included), so nothing in the roster's key
+    (county_code, household_id) keeps a household one across counties: this table's key does. It refuses the COPY
+    of a chunk of new households that names a household of any county (the chunk is then staged and merged, which
+    finds it and moves it), and the second of two counties' imports registering one new id at once.
+
+    Kept by triggers on `households` (DIRECTORY_FUNCTION), in the statement that registers or moves a household:
+    every writer of the roster (the import's COPY and merge, a bulk load, a repair by hand) keeps it. Keyed by the
+    household id alone, which is its distribution column on Citus (deploy/SCALING.md: a read by id alone goes to its
+    one shard, then to the county's). tests/registry/test_household_ids.py checks it always equals the roster
+    (`repository.household_ids_differing`, which `fundtrack doctor` runs too)."""
+
+    __tablename__ = "household_ids"
+    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    county_code: str = Field(sa_column=Column(String(6), nullable=False))
+
+
+# The directory's change of each statement on the roster: a household registered is added (a second of one id,
+# in any county, is refused by the directory's key: a unique violation, as the roster's own key gives), a move
+# sets its county, an id a statement changes or deletes (by hand: the service never does, and its role may not
+# delete from the directory) is taken out. A move upserts: the revision that fills the directory (registry_0015)
+# may hold that household's entry uncommitted, and the move then waits for it and sets the county over the one it
+# copied. The search_path is the schema's, whoever's session writes.
+DIRECTORY_FUNCTION = """
+CREATE OR REPLACE FUNCTION household_ids_kept() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+        BEGIN
+            IF TG_OP = 'TRUNCATE' THEN
+                DELETE FROM household_ids;
+            ELSIF TG_OP = 'INSERT' THEN
+                INSERT INTO household_ids (household_id, county_code) SELECT household_id, county_code FROM new_rows;
+            ELSIF TG_OP = 'DELETE' THEN
+                DELETE FROM household_ids d USING old_rows o WHERE d.household_id = o.household_id;
+            ELSE
+                IF EXISTS (SELECT 1 FROM old_rows o
+                           WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.household_id = o.household_id)) THEN
+                    DELETE FROM household_ids d USING old_rows o
+                    WHERE d.household_id = o.household_id
+                      AND NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.household_id = o.household_id);
+                    INSERT INTO household_ids (household_id, county_code)
+                    SELECT n.household_id, n.county_code FROM new_rows n
+                    WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE o.household_id = n.household_id);
+                END IF;
+                INSERT INTO household_ids AS d (household_id, county_code)
+                SELECT n.household_id, n.county_code FROM new_rows n JOIN old_rows o USING (household_id)
+                WHERE n.county_code <> o.county_code
+                ON CONFLICT (household_id) DO UPDATE SET county_code = excluded.county_code;
+            END IF;
+            RETURN NULL;
+        END $$
+"""
+DIRECTORY_TRIGGERS = (
+    "CREATE TRIGGER households_ids_insert AFTER INSERT ON households REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION household_ids_kept()",
+    "CREATE TRIGGER households_ids_update AFTER UPDATE ON households REFERENCING OLD TABLE AS old_rows "
+    "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION household_ids_kept()",
+    "CREATE TRIGGER households_ids_delete AFTER DELETE ON households REFERENCING OLD TABLE AS old_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION household_ids_kept()",
+    "CREATE TRIGGER households_ids_truncate AFTER TRUNCATE ON households "
+    "FOR EACH STATEMENT EXECUTE FUNCTION household_ids_kept()",
+)
 
 
 class Household(SQLModel, table=True):
@@ -230,12 +291,14 @@ class ImportProgressRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+after_create(table_of(HouseholdRow), DIRECTORY_FUNCTION, *DIRECTORY_TRIGGERS)
 append_only(table_of(HouseholdImport))
 append_only(table_of(HouseholdStatus))
 append_only(table_of(CadreException))
 
 metadata = schema_metadata(
     *KERNEL_TABLES,
-    *(table_of(m) for m in (HouseholdImport, HouseholdRow, HouseholdStatus, CadreException, ImportProgressRow)),
+    *(table_of(m) for m in (HouseholdImport, HouseholdRow, HouseholdId, HouseholdStatus, CadreException,
+                           ImportProgressRow)),
 )
 after_create(metadata, _HOUSEHOLD_RECORDS)

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
@@ -24,7 +24,15 @@ from services.kernel.db import any_of
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, within, within_reach
 from services.registry import codes, problems
-from services.registry.models import NOT_ELIGIBLE, CadreException, Household, HouseholdStatus, ImportProgressRow
+from services.registry.models import (
+    NOT_ELIGIBLE,
+    CadreException,
+    Household,
+    HouseholdId,
+    HouseholdRow,
+    HouseholdStatus,
+    ImportProgressRow,
+)
 
 # ---------------------------------------------------------------------------------------------------------- reads
 
@@ -187,6 +195,23 @@ async def changed_since(session: AsyncSession, *, since: int, after: str, limit:
     """Up to `limit` household ids of CHANGED_SINCE after `after`."""
     rows = await session.execute(CHANGED_SINCE, {"since": str(since), "after": after, "limit": limit})
     return [str(r.household_id) for r in rows]
+
+
+def household_ids_differing() -> Select[*tuple[Any, ...]]:
+    """The household ids whose directory entry (household_ids) differs from the roster (`household_id`, the county
+    the directory names, the county of its record; a county is None where a row is missing): none, ever.
+    tests/registry/test_household_ids.py runs it after each kind of write, `fundtrack doctor` on a live database (a
+    read of both tables: seconds at millions)."""
+    kept, roster = col(HouseholdId.household_id), col(HouseholdRow.household_id)
+    kept_county, roster_county = col(HouseholdId.county_code), col(HouseholdRow.county_code)
+    return (
+        select(func.coalesce(kept, roster).label("household_id"), kept_county.label("directory_county"),
+               roster_county.label("roster_county"))
+        .select_from(HouseholdId)
+        .join(HouseholdRow, roster == kept, full=True)
+        .where(kept_county.is_distinct_from(roster_county))
+        .order_by(func.coalesce(kept, roster))
+    )
 
 
 # --------------------------------------------------------------------------------------------- the import (asyncpg)

@@ -11,6 +11,9 @@ brings:
   cross-county foreign key: a row and what it refers to live on the same shard).
 - partitioned (by `partition`): the column is NOT NULL, in the primary key and in every unique constraint and unique
   index (PostgreSQL's rule for partitioned tables); a foreign key into it names that column too.
+- a directory (by `column`, its whole primary key): a table that keeps a value unique across the distributed tables
+  (a household id across counties), distributed by that value itself; no foreign key to or from it but to a
+  reference table (its rows are on other shards than the rows they index).
 - reference: its foreign keys go to reference tables only (a reference table is on every node; what it refers to
   must be too).
 - local and reference tables: no foreign key into a distributed table.
@@ -36,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCALING = ROOT / "deploy" / "SCALING.md"
 
 DISTRIBUTED, PARTITIONED, BOTH = "distributed", "partitioned", "distributed+partitioned"
-REFERENCE, LOCAL = "reference", "local"
+REFERENCE, LOCAL, DIRECTORY = "reference", "local", "directory"
 CODE_LENGTH = 6
 
 
@@ -50,6 +53,10 @@ class Plan:
 
 def dist(column: str, why: str) -> Plan:
     return Plan(DISTRIBUTED, why, column=column)
+
+
+def directory(column: str, why: str) -> Plan:
+    return Plan(DIRECTORY, why, column=column)
 
 
 def part(partition: str, why: str) -> Plan:
@@ -157,6 +164,8 @@ PLAN: dict[str, Plan] = {
     # Registry: ~30 million registered households.
     "registry.households": dist("county_code", "~30 million registered households"),
     "registry.household_status_history": dist("county_code", "every status change of every household"),
+    # a household is one across counties (a re-import moves it), so its id is kept unique here, by the id itself
+    "registry.household_ids": directory("household_id", "one entry per registered household: ~30 million"),
     # an import may span counties (a city's, a province's or the centre's roster: its lines of every county it
     # covers), so it has no county of its own; a few a county a year, and every household record names two of them
     # (registered_by, updated_by), joined on the roster's every node: copied there
@@ -174,11 +183,7 @@ PLAN: dict[str, Plan] = {
 
 # The tables that do not meet their plan yet, with the reason (rule → why). SCALING.md says what migration closes
 # each. Keys are "schema.table" (or "*.table" for every schema that has it) and the rule's name.
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("registry.households", "distribution-unique"): (
-        "uq on household_id alone: the national system's ids, and a household moves between counties on a re-import "
-        "(one household across counties, refused twice by the COPY and by two counties' imports at once)"),
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 def plan_of(schema: str, table: str) -> Plan | None:
@@ -218,6 +223,12 @@ def violations(tables: dict[str, dict[str, Table]], plans: dict[str, dict[str, P
                 for uname, cols in uniques:
                     if plan.column not in cols:
                         say(key, "distribution-unique", f"unique {uname} {sorted(cols)} lacks {plan.column}")
+            if plan.kind == DIRECTORY:
+                if primary != {plan.column}:
+                    say(key, "directory-key", f"the primary key {sorted(primary)} is not {plan.column} alone")
+                for uname, cols in uniques:
+                    if plan.column not in cols:
+                        say(key, "distribution-unique", f"unique {uname} {sorted(cols)} lacks {plan.column}")
             if plan.kind in (PARTITIONED, BOTH):
                 column = table.columns.get(plan.partition or "")
                 if column is None or column.nullable:
@@ -239,8 +250,12 @@ def violations(tables: dict[str, dict[str, Table]], plans: dict[str, dict[str, P
                         (plan.column, target_plan.column) in pairs)
                     if target_kind != REFERENCE and not colocated:
                         say(key, "distribution-fk", f"{fk.name or pairs} → {target.name} crosses shards")
+                elif plan.kind == DIRECTORY and target_kind != REFERENCE:
+                    say(key, "directory-fk", f"a directory references {target_kind} {target.name}")
                 elif target_kind in (DISTRIBUTED, BOTH):
                     say(key, "fk-into-distributed", f"a {plan.kind} table references distributed {target.name}")
+                if target_kind == DIRECTORY:
+                    say(key, "fk-into-directory", f"{fk.name or pairs} → directory {target.name} crosses shards")
                 elif plan.kind == REFERENCE and target_kind != REFERENCE:
                     say(key, "reference-fk", f"a reference table references {target_kind} {target.name}")
                 if target_kind in (PARTITIONED, BOTH) and target_plan is not None and not any(
@@ -372,6 +387,27 @@ def test_each_partition_rule_is_enforced_and_a_good_partitioned_table_passes() -
     assert _check(bad, child, plans=plans) == {
         ("s.log", "partition-column"), ("s.log", "partition-key"), ("s.log", "partition-unique"),
         ("s.acks", "partition-fk"),
+    }
+
+
+def test_a_directory_keyed_by_its_value_passes_and_each_of_its_rules_is_enforced() -> None:
+    md = MetaData()
+    ids = Table("ids", md, Column("household_id", String(64), primary_key=True), _code())
+    assert _check(ids, plans={"ids": directory("household_id", "")}) == set()
+    md = MetaData()
+    kinds = Table("kinds", md, Column("code", String(8), primary_key=True))
+    bad = Table("ids", md, Column("household_id", String(64), primary_key=True), _code(primary_key=True),
+                Column("card", String(20)), Column("kind", String(8)), Column("note", BigInteger),
+                Index("uq_card", "card", unique=True), ForeignKeyConstraint(["kind"], ["kinds.code"]),
+                ForeignKeyConstraint(["note"], ["notes.id"]))
+    notes = Table("notes", md, Column("id", BigInteger, primary_key=True))
+    households = Table("households", md, _code(primary_key=True), Column("household_id", String(64), primary_key=True),
+                       ForeignKeyConstraint(["household_id", "county_code"], ["ids.household_id", "ids.county_code"]))
+    plans = {"ids": directory("household_id", ""), "kinds": Plan(REFERENCE, ""), "notes": Plan(LOCAL, ""),
+             "households": dist("county_code", "")}
+    assert _check(kinds, bad, notes, households, plans=plans) == {
+        ("s.ids", "directory-key"), ("s.ids", "distribution-unique"), ("s.ids", "directory-fk"),
+        ("s.households", "distribution-fk"), ("s.households", "fk-into-directory"),
     }
 
 

@@ -72,10 +72,10 @@ async def test_the_keys_take_a_household_once_and_a_history_row_only_with_its_co
             assert await conn.execute(copy, f"hh-{uuid.uuid4().hex[:16]}", other, household.household_id) == (
                 "INSERT 0 1")  # another household, of any county: taken
             assert await conn.execute(history, household.household_id, county) == "INSERT 0 1"
-            with pytest.raises(asyncpg.UniqueViolationError, match="uq_households_household_id"):
+            with pytest.raises(asyncpg.UniqueViolationError, match="household_ids_pkey"):
                 async with conn.transaction():  # the same household in another county
                     await conn.execute(copy, household.household_id, other, household.household_id)
-            with pytest.raises(asyncpg.UniqueViolationError, match="households_pkey|uq_households_household_id"):
+            with pytest.raises(asyncpg.UniqueViolationError, match="households_pkey|household_ids_pkey"):
                 async with conn.transaction():  # and in its own (whichever of the two keys is checked first)
                     await conn.execute(copy, household.household_id, county, household.household_id)
             with pytest.raises(asyncpg.NotNullViolationError, match="county_code"):
@@ -189,7 +189,7 @@ async def test_registry_0013_keys_a_database_with_data_by_county_while_the_versi
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute("UPDATE household_status_history SET status = 'poor' WHERE household_id = $1", moved)
         # the new keys: a household once across counties, a history row only with its county
-        with pytest.raises(asyncpg.UniqueViolationError, match="uq_households_household_id"):
+        with pytest.raises(asyncpg.UniqueViolationError, match="household_ids_pkey"):
             await conn.execute(OLD_HOUSEHOLD, "H00000001")  # 430524's
         with pytest.raises(asyncpg.NotNullViolationError, match="county_code"):
             await conn.execute(OLD_HISTORY, "H00000001")

@@ -189,8 +189,11 @@ async def test_two_counties_registering_one_new_household_at_once_is_a_409_not_a
     holding = asyncio.create_task(pm_x.client.post(IMPORT, content=_trickle(first_chunk, release, [row(x)]),
                                                    headers=pm_x.headers(CSV), timeout=120))
     try:
-        await _wait_until(db, "SELECT count(*) FROM pg_locks WHERE relation = 'registry.households'::regclass"
-                              " AND mode = 'RowExclusiveLock' AND granted")
+        # X's first chunk is in the roster: its statement is over (the directory of household ids took its ids at
+        # the statement's end) and the import waits for the rest of its body
+        await _wait_until(db, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                              "WHERE l.relation = 'registry.households'::regclass AND l.mode = 'RowExclusiveLock' "
+                              "AND l.granted AND a.state = 'idle in transaction'")
         known.status = "exited"
         racing = asyncio.create_task(import_csv(pm_y, csv_body(known, row(y, household_id=contested.household_id))))
         await _wait_until(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted")

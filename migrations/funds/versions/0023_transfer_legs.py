@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from migrations import county_keys
-from migrations.online import LOCK_TIMEOUT, build_index, wait_briefly_for_locks
+from migrations.online import LOCK_TIMEOUT, build_index, grant_to_writers_of, wait_briefly_for_locks
 
 revision: str = "funds_0023_transfer_legs"
 down_revision: str | None = "funds_0022_county_keys"
@@ -65,18 +65,6 @@ LEGS_OF = f"""
     ON CONFLICT DO NOTHING
 """
 WRITES_LEGS = "transfers_write_legs"  # the trigger on `transfers` and its function
-_GRANT_LEGS_TO_TRANSFER_WRITERS = """
-    DO $$
-    DECLARE writer text;
-    BEGIN
-        FOR writer IN SELECT DISTINCT r.rolname FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
-                      JOIN pg_roles r ON r.oid = a.grantee
-                      WHERE c.oid = 'transfers'::regclass AND a.privilege_type = 'INSERT' AND r.rolname <> current_user
-        LOOP
-            EXECUTE format('GRANT SELECT, INSERT ON transfer_legs TO %I', writer);
-        END LOOP;
-    END $$
-"""
 OLD_FOREIGN_KEYS = ("transfers_source_account_id_fkey", "transfers_destination_account_id_fkey")
 _VALUE = re.compile(r"[A-Za-z0-9_.-]+")  # the ids that bound the batches are written into the statements
 
@@ -100,7 +88,7 @@ def upgrade() -> None:
         # The trigger runs as the role that inserts the transfer: the funds service's own (deploy/migrate.py),
         # which is given the new table's rights only once every schema is migrated. Until then, whoever may
         # insert a transfer may insert its legs, or a service of the version before could record no money at all.
-        op.execute(_GRANT_LEGS_TO_TRANSFER_WRITERS)
+        grant_to_writers_of("transfers", "SELECT, INSERT", "transfer_legs")
     if old:
         with op.get_context().autocommit_block():
             op.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
