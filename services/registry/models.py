@@ -101,9 +101,8 @@ class HouseholdRow(SQLModel, table=True):
         # issue #15: distributed by county; also a county's page of the roster in household id order
         # (households_within with a county)
         PrimaryKeyConstraint("county_code", "household_id"),
-        # every read by household id alone (a record, STANDING, the imports' merge and refusals); not unique: the
-        # directory `household_ids` keeps a household one across counties (DIRECTORY_FUNCTION)
-        Index("ix_households_household_id", "household_id"),
+        # No index on the household id alone: a household is found by its id through the directory
+        # `household_ids` (repository.located, the import's statements), which also keeps it one across counties.
         Index("ix_households_ineligible", "household_id", postgresql_where=text(NOT_ELIGIBLE)),
         # the households registered by the imports of a time (repository.CHANGED_SINCE): BRIN, households are
         # appended import by import, so its ranges follow the import numbers and the COPY of a roster pays nothing
@@ -133,9 +132,11 @@ class HouseholdId(SQLModel, table=True):
 
     Kept by triggers on `households` (DIRECTORY_FUNCTION), in the statement that registers or moves a household:
     every writer of the roster (the import's COPY and merge, a bulk load, a repair by hand) keeps it. Keyed by the
-    household id alone, which is its distribution column on Citus (deploy/SCALING.md: a read by id alone goes to its
-    one shard, then to the county's). tests/registry/test_household_ids.py checks it always equals the roster
-    (`repository.household_ids_differing`, which `fundtrack doctor` runs too)."""
+    household id alone, which is its distribution column on Citus (deploy/SCALING.md). Every read by household id
+    alone goes through it to the roster's key (`repository.located`, the import's merge and refusals): the roster has
+    no index on the id alone, so an import writes as many indexes as before the directory.
+    tests/registry/test_household_ids.py checks it always equals the roster (`repository.household_ids_differing`,
+    which `fundtrack doctor` runs too)."""
 
     __tablename__ = "household_ids"
     household_id: str = Field(sa_column=Column(String(64), primary_key=True))

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import ColumnElement, Select, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
@@ -37,9 +37,18 @@ from services.registry.models import (
 # ---------------------------------------------------------------------------------------------------------- reads
 
 
+def located(household_ids: Sequence[str]) -> ColumnElement[bool]:
+    """Households by id alone: through the directory of household ids (its key), to the roster's key (county_code,
+    household_id). The roster has no index on the id alone (issue #15); every read by id alone starts here."""
+    directory = select(col(HouseholdId.county_code), col(HouseholdId.household_id)).where(
+        any_of(col(HouseholdId.household_id), household_ids))
+    return tuple_(col(Household.county_code), col(Household.household_id)).in_(directory)
+
+
 async def find_household(session: AsyncSession, household_id: str) -> Household | None:
     """The household whoever asks (the internal API), or None."""
-    return await session.get(Household, household_id)
+    found: Household | None = (await session.execute(select(Household).where(located([household_id])))).scalar()
+    return found
 
 
 async def get_household(session: AsyncSession, principal: Principal, household_id: str) -> Household:
@@ -87,7 +96,7 @@ async def history_of(session: AsyncSession, household_id: str) -> Sequence[House
 
 
 async def lookup(session: AsyncSession, household_ids: Sequence[str]) -> Sequence[Household]:
-    query = select(Household).where(any_of(col(Household.household_id), set(household_ids)))
+    query = select(Household).where(located(list(set(household_ids))))
     return (await session.execute(query)).scalars().all()
 
 
@@ -105,7 +114,8 @@ STANDING = text(
         WHERE q.day IS NOT NULL AND h.household_id = q.household_id AND h.effective_on <= q.day
         ORDER BY h.effective_on DESC, h.id DESC LIMIT 1
     ) s ON true
-    LEFT JOIN household_records c ON c.household_id = q.household_id AND (
+    LEFT JOIN household_ids d ON d.household_id = q.household_id
+    LEFT JOIN household_records c ON c.county_code = d.county_code AND c.household_id = d.household_id AND (
         q.day IS NULL
         OR s.status IS NULL AND c.registered_on <= q.day
            AND NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = q.household_id))
@@ -292,8 +302,9 @@ def outside_jurisdiction(table: str) -> str:
     refusal does not name that county (A5)."""
     return f"""
 WITH refused AS (
-    DELETE FROM {table} s USING households h
-    WHERE h.household_id = s.household_id AND NOT starts_with(h.village_code, $1)
+    DELETE FROM {table} s USING household_ids d, households h
+    WHERE d.household_id = s.household_id AND h.county_code = d.county_code AND h.household_id = d.household_id
+      AND NOT starts_with(h.village_code, $1)
     RETURNING s.line, s.household_id
 )
 SELECT line, '{codes.LINE_NOT_IN_JURISDICTION}' AS code,
@@ -311,7 +322,9 @@ WITH refused AS (
     DELETE FROM {table} s
     WHERE EXISTS (SELECT 1 FROM household_status_history x
                   WHERE x.household_id = s.household_id AND x.effective_on > $1)
-       OR EXISTS (SELECT 1 FROM household_records h WHERE h.household_id = s.household_id AND h.registered_on > $1)
+       OR EXISTS (SELECT 1 FROM household_ids d
+                  JOIN household_records h ON h.county_code = d.county_code AND h.household_id = d.household_id
+                  WHERE d.household_id = s.household_id AND h.registered_on > $1)
     RETURNING s.line, s.household_id
 )
 SELECT line, '{codes.HISTORY_AFTER_EFFECTIVE_DATE}' AS code,
@@ -339,8 +352,9 @@ def registered_earlier(table: str) -> str:
     staged)."""
     return f"""
 WITH refused AS (
-    DELETE FROM {table} s USING households h
-    WHERE h.household_id = s.household_id AND h.registered_by = $1
+    DELETE FROM {table} s USING household_ids d, households h
+    WHERE d.household_id = s.household_id AND h.county_code = d.county_code AND h.household_id = d.household_id
+      AND h.registered_by = $1
     RETURNING s.line, s.household_id, h.registered_line AS first_line
 )
 SELECT line, '{codes.DUPLICATE_IN_FILE}' AS code,
@@ -368,7 +382,8 @@ WITH incoming AS (
             h.village_cadre, h.card_account)
            IS DISTINCT FROM (s.head_id_number, s.head_name, s.county_code, s.village_code, s.status, s.members,
                              s.village_cadre, s.card_account) AS changed
-    FROM {table} s LEFT JOIN households h ON h.household_id = s.household_id
+    FROM {table} s LEFT JOIN household_ids d ON d.household_id = s.household_id
+    LEFT JOIN households h ON h.county_code = d.county_code AND h.household_id = d.household_id
 ), changes AS (
     SELECT * FROM incoming WHERE NOT is_new AND (status <> old_status OR village_cadre <> old_cadre)
 ), history AS (
@@ -376,7 +391,7 @@ WITH incoming AS (
     SELECT household_id, county_code, status, village_cadre, effective_on, import_id FROM (
         SELECT c.household_id, c.old_county AS county_code, c.old_status AS status, c.old_cadre AS village_cadre,
                r.registered_on AS effective_on, r.registered_import_id AS import_id, 0 AS step
-        FROM changes c JOIN household_records r ON r.household_id = c.household_id
+        FROM changes c JOIN household_records r ON r.county_code = c.old_county AND r.household_id = c.household_id
         WHERE NOT EXISTS (SELECT 1 FROM household_status_history x WHERE x.household_id = c.household_id)
         UNION ALL
         SELECT household_id, county_code, status, village_cadre, $1, $2, 1 FROM changes
@@ -389,7 +404,8 @@ WITH incoming AS (
     UPDATE households h SET ({COLUMNS}, updated_by) = (
         i.head_id_number, i.head_name, i.county_code, i.village_code, i.status, i.members, i.village_cadre,
         i.card_account, $3)
-    FROM incoming i WHERE h.household_id = i.household_id AND NOT i.is_new AND i.changed
+    FROM incoming i
+    WHERE h.county_code = i.old_county AND h.household_id = i.household_id AND NOT i.is_new AND i.changed
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted) AS imported, (SELECT count(*) FROM updated) AS updated
@@ -430,7 +446,7 @@ async def _source(data: bytes) -> AsyncIterator[bytes]:
 
 async def copy_into_roster(conn: Any, records: bytes) -> bool:
     """COPY records (DIRECT_COLUMNS) straight into the roster, in a savepoint; False, and nothing written, when the
-    roster already has one of the households (uq_households_household_id refuses it, in any county)."""
+    roster already has one of the households (the directory of household ids refuses it, in any county)."""
     await conn.execute(SAVEPOINT)
     try:
         await conn.copy_to_table("households", source=_source(records), columns=DIRECT_COLUMNS, format="csv")

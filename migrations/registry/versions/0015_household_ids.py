@@ -7,7 +7,8 @@ refused one household in two counties, and Citus cannot keep a unique index with
 household registered (a second of one id, in any county, is refused by its key) and set the county of each one that
 moves (services/registry/models.py `HouseholdId`, `DIRECTORY_FUNCTION`: the function's text is the models', so a
 migrated schema and one made from the models are alike, tests/platform/test_schema.py). Reads by id alone go through
-the plain `ix_households_household_id`.
+it too (services/registry/repository.py `located`: the directory's key, then the roster's), and the roster keeps no
+index on the id alone (an import writes as many indexes as before).
 
 Written for a database in use (a province: 2 million households), in the steps of migrations/county_keys.py:
 
@@ -16,10 +17,11 @@ Written for a database in use (a province: 2 million households), in the steps o
    (`migrations.online.grant_to_writers_of`);
 2. the households before copied in batches of `county_keys.BATCH`, in id order, each its own short transaction
    (`ON CONFLICT DO NOTHING`: an entry a trigger wrote already is newer; a move the trigger made meanwhile upserts);
-3. `ix_households_household_id` built CONCURRENTLY;
-4. the directory checked against the roster (`household_ids_differing`' condition: the revision stops here,
-   nothing dropped, otherwise), then `uq_households_household_id` dropped CONCURRENTLY: until then it refused a
-   second registration as it always did.
+3. the directory checked against the roster (`household_ids_differing`' condition: the revision stops here,
+   nothing dropped, otherwise);
+4. `uq_households_household_id` dropped CONCURRENTLY: until then it refused a second registration as it always did.
+   From then on a registry of the version before reads the roster by id without an index (its imports' merge and
+   a household's record: slow, not wrong) until the new version runs: deploy it right after the migration.
 
 A run that failed part way is run again from the start: each step finds what an earlier run did
 (tests/registry/test_household_ids.py runs it twice).
@@ -36,7 +38,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from migrations import county_keys
-from migrations.online import LOCK_TIMEOUT, build_index, grant_to_writers_of, wait_briefly_for_locks
+from migrations.online import LOCK_TIMEOUT, grant_to_writers_of, wait_briefly_for_locks
 
 revision: str = "registry_0015_household_ids"
 down_revision: str | None = "registry_0014_nonce_claims"
@@ -109,7 +111,6 @@ def upgrade() -> None:
         op.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
         _copy()
         op.execute("RESET lock_timeout")
-    build_index("ix_households_household_id", "households", ["household_id"])
     with op.get_context().autocommit_block():
         differing = op.get_bind().execute(sa.text(DIFFERING)).scalar_one()
         if differing:
