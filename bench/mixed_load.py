@@ -450,7 +450,9 @@ BASELINE_SQL: list[tuple[str, str, Callable[[World, random.Random], list[Any]]]]
      lambda w, r: [r.choice(_county(w, r).projects)]),
     ("GET /registry/households", "SELECT * FROM registry.households WHERE county_code = $1 "
                                  "ORDER BY household_id LIMIT 21", lambda w, r: [_county(w, r).code]),
-    ("GET /registry/households/{id}", "SELECT * FROM registry.households WHERE household_id = $1",
+    ("GET /registry/households/{id}", "SELECT h.* FROM registry.household_ids d JOIN registry.households h "
+                                      "ON h.county_code = d.county_code AND h.household_id = d.household_id "
+                                      "WHERE d.household_id = $1",
      lambda w, r: [r.choice(_county(w, r).households)["household_id"]]),
     ("GET /loans", "SELECT * FROM loans.loans WHERE county_code = $1 ORDER BY id LIMIT 21",
      lambda w, r: [_county(w, r).code]),

@@ -181,7 +181,7 @@ async def build(url: str, scale: float) -> dict[str, Any]:
         for statement in BUILD_REGISTRY + BUILD_LOANS:
             await conn.execute(statement.format(**params))
         await fill_balances(conn)
-        tables = ("registry.households", "registry.household_status_history", "loans.loans",
+        tables = ("registry.households", "registry.household_ids", "registry.household_status_history", "loans.loans",
                   "loans.loan_repayments", "loans.loan_extensions", "loans.loan_usage_reports",
                   "loans.loan_balances", "loans.loan_county_totals")
         figures["all_visible"] = await vacuumed(conn, list(tables))
@@ -229,7 +229,9 @@ WHERE h.county_code = $1 ORDER BY h.household_id LIMIT 51
 """
 RAW_HOUSEHOLD = """
 SELECT h.*, (SELECT json_agg(x) FROM registry.household_status_history x WHERE x.household_id = h.household_id)
-FROM registry.households h WHERE h.household_id = $1
+FROM registry.household_ids d
+JOIN registry.households h ON h.county_code = d.county_code AND h.household_id = d.household_id
+WHERE d.household_id = $1
 """
 RAW_LOAN_PAGE = """
 SELECT l.*, p.repaid FROM loans.loans l LEFT JOIN loans.loan_extensions e ON e.loan_id = l.id,

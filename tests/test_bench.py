@@ -171,6 +171,21 @@ def test_the_registry_county_keys_bench_runs() -> None:
     assert results["history_without_county"] == results["history_of_another_county"] == 0
 
 
+def test_the_registry_household_ids_bench_runs() -> None:
+    results = run_bench("registry_household_ids", "--households", "3000")
+    assert results["rows"] == {"households": 3000}
+    assert results["writer"]["recorded"] > 0  # the version before recorded while the revision ran
+    assert results["writer_refused"] == []
+    assert results["directory_entries"] == 3000 + results["writer"]["recorded"]
+    assert results["differing_from_roster"] == 0
+
+
+def test_the_household_ids_copy_bench_runs() -> None:
+    results = run_bench("household_ids_copy", "--lines", "20000", "--rounds", "1")
+    assert results["lines"] == 20000 and len(results["median_s"]) == 4
+    assert all(seconds > 0 for seconds in results["median_s"].values())
+
+
 def test_the_nonce_claims_bench_runs() -> None:
     results = run_bench("nonce_claims", "--changes", "80", "--clients", "2", "--kept", "100", "--rounds", "1")
     cases = [v for v in results.values() if isinstance(v, dict)]
