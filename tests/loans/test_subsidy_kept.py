@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.identity import Principal
@@ -279,3 +280,25 @@ async def test_a_write_by_hand_moves_the_version_only_when_it_changes_a_day_befo
             finally:
                 await writer.rollback()
         assert (after != before) is moves, what
+
+
+async def test_a_failure_to_keep_the_figure_does_not_fail_the_answer(
+    lender: Api, seed: Seed, county: str, loans_session: AsyncSession, db: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    today = await _today(loans_session)
+    period = _closed_half_year(today)
+    await new_loan(lender, seed, amount_fen=3_000_000, issued_on=(period[0] - timedelta(days=60)).isoformat())
+    expected = await _recomputed(loans_session, county, period)
+
+    async def keep_and_fail(session: AsyncSession, computed: Any, **period_and_rate: Any) -> None:
+        await session.execute(text("SELECT 1 / 0"))
+
+    monkeypatch.setattr(repository, "keep_subsidies", keep_and_fail)
+    principal = Principal(id="test-finance", role="finance", region_code=county)
+    report = await reads.subsidy_report(loans_session, principal, county=county, period_from=period[0],
+                                        period_to=period[1], rate_bp=RATE_BP)
+    assert [(i.county_code, i.loans, i.subsidy_fen) for i in report.items] == expected
+    assert (await loans_session.execute(text("SELECT 2"))).scalar_one() == 2  # the transaction goes on
+    await loans_session.commit()
+    assert (await _kept(db, county, period))[1] is None
