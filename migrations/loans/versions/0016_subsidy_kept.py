@@ -37,49 +37,54 @@ CREATE OR REPLACE FUNCTION loan_subsidy_versions_moved() RETURNS trigger LANGUAG
 SET search_path FROM CURRENT AS $$
         DECLARE
             today date := (now() AT TIME ZONE 'Asia/Shanghai')::date;
-            touched text;
+            touched text[];
         BEGIN
-            IF TG_TABLE_NAME = 'loan_county_totals' AND pg_trigger_depth() > 1 THEN
-                RETURN NULL;  -- kept from the balances, whose own trigger judged the change
-            END IF;
             IF TG_OP = 'TRUNCATE' THEN
                 UPDATE loan_subsidy_versions SET version = greatest(version + 1, pg_current_xact_id()::text::bigint);
                 RETURN NULL;
-            END IF;
-            touched := CASE
-                WHEN TG_TABLE_NAME = 'loan_repayments' THEN
-                    'SELECT county_code FROM new_rows WHERE paid_on < $1 AND principal_fen > 0'
-                WHEN TG_TABLE_NAME = 'loan_usage_reports' THEN
-                    'SELECT county_code FROM new_rows WHERE reported_on < $1
-                        AND (breaks_enterprise_rule OR breaks_purpose_rule)'
-                WHEN TG_TABLE_NAME = 'loan_county_totals' THEN CASE TG_OP
-                    WHEN 'INSERT' THEN 'SELECT county_code FROM new_rows'
-                    WHEN 'DELETE' THEN 'SELECT county_code FROM old_rows'
-                    ELSE 'SELECT county_code FROM new_rows UNION ALL SELECT county_code FROM old_rows' END
-                WHEN TG_OP = 'INSERT' THEN 'SELECT county_code FROM new_rows WHERE issued_on < $1'
-                WHEN TG_OP = 'DELETE' THEN 'SELECT county_code FROM old_rows WHERE issued_on < $1'
-                ELSE 'SELECT unnest(ARRAY[o.county_code, n.county_code]) AS county_code
+            ELSIF TG_TABLE_NAME = 'loan_repayments' THEN
+                touched := ARRAY(SELECT DISTINCT county_code FROM new_rows WHERE paid_on < today AND principal_fen > 0);
+            ELSIF TG_TABLE_NAME = 'loan_usage_reports' THEN
+                touched := ARRAY(SELECT DISTINCT county_code FROM new_rows
+                                 WHERE reported_on < today AND (breaks_enterprise_rule OR breaks_purpose_rule));
+            ELSIF TG_TABLE_NAME = 'loan_county_totals' THEN
+                IF pg_trigger_depth() > 1 THEN
+                    RETURN NULL;  -- kept from the balances, whose own trigger judged the change
+                ELSIF TG_OP = 'INSERT' THEN
+                    touched := ARRAY(SELECT DISTINCT county_code FROM new_rows);
+                ELSIF TG_OP = 'DELETE' THEN
+                    touched := ARRAY(SELECT DISTINCT county_code FROM old_rows);
+                ELSE
+                    touched := ARRAY(SELECT county_code FROM new_rows UNION SELECT county_code FROM old_rows);
+                END IF;
+            ELSIF TG_OP = 'INSERT' THEN
+                touched := ARRAY(SELECT DISTINCT county_code FROM new_rows WHERE issued_on < today);
+            ELSIF TG_OP = 'DELETE' THEN
+                touched := ARRAY(SELECT DISTINCT county_code FROM old_rows WHERE issued_on < today);
+            ELSE
+                touched := ARRAY(
+                    SELECT DISTINCT unnest(ARRAY[o.county_code, n.county_code])
                     FROM old_rows o FULL JOIN new_rows n ON n.county_code = o.county_code AND n.loan_id = o.loan_id
-                    WHERE least(o.issued_on, n.issued_on) < $1 AND (
+                    WHERE least(o.issued_on, n.issued_on) < today AND (
                         o.loan_id IS NULL OR n.loan_id IS NULL
                         OR (o.amount_fen, o.issued_on) IS DISTINCT FROM (n.amount_fen, n.issued_on)
                         OR (o.maturity_in_force <> n.maturity_in_force
-                            AND least(o.maturity_in_force, n.maturity_in_force) + 1 < $1)
+                            AND least(o.maturity_in_force, n.maturity_in_force) + 1 < today)
                         OR (o.last_paid_on IS DISTINCT FROM n.last_paid_on
-                            AND NOT coalesce(n.last_paid_on >= $1, false))
+                            AND NOT coalesce(n.last_paid_on >= today, false))
                         OR (o.repaid_fen <> n.repaid_fen AND NOT coalesce(n.repaid_fen - o.repaid_fen <= (
                             SELECT sum(r.principal_fen) FROM loan_repayments r
-                            WHERE r.county_code = n.county_code AND r.loan_id = n.loan_id AND r.paid_on >= $1),
-                            false)))'
-            END;
-            EXECUTE format($q$
+                            WHERE r.county_code = n.county_code AND r.loan_id = n.loan_id AND r.paid_on >= today),
+                            false))));
+            END IF;
+            IF cardinality(touched) > 0 THEN
                 INSERT INTO loan_subsidy_versions AS v (county_code, version)
-                SELECT county_code, pg_current_xact_id()::text::bigint FROM (%s) c
+                SELECT county_code, pg_current_xact_id()::text::bigint
+                FROM unnest(touched) AS c (county_code)
                 WHERE county_code IS NOT NULL
-                GROUP BY county_code
                 ORDER BY county_code
-                ON CONFLICT (county_code) DO UPDATE SET version = greatest(v.version + 1, excluded.version)
-            $q$, touched) USING today;
+                ON CONFLICT (county_code) DO UPDATE SET version = greatest(v.version + 1, excluded.version);
+            END IF;
             RETURN NULL;
         END $$
 """
