@@ -11,7 +11,10 @@ Migrates the database to the head, starts the whole system on it (tests/stack.py
 every county (the kept figures deleted before each: derived, so they may be), then `--repeat` requests answered from
 the kept figures, then one back-dated repayment through the gateway in one county (a day inside the period) and the
 request after it (that county alone computed again), then `--repeat` more. The last answer is checked against the
-recomputation from the facts (`repository.subsidy_by_county`, in-process). Prints JSON."""
+recomputation from the facts (`repository.subsidy_by_county`, in-process). With `--repayment-cost N`, it also times
+N repayments of today written as the service writes them (the repayment, then its balance), each its own
+transaction, with the subsidy version triggers on the two tables enabled, then disabled, twice (on the benchmark's own
+database only: it disables triggers while it runs), and checks that no version moved. Prints JSON."""
 
 from __future__ import annotations
 
@@ -110,11 +113,60 @@ async def measure(gateway_url: str, admin_token: str, url: str, *, cold: int, re
     return results
 
 
+VERSION_TRIGGERS = (("loan_repayments", "loan_repayments_subsidy_insert"),
+                    ("loan_balances", "loan_balances_subsidy_update"))
+
+
+async def _repayments_of_today(conn: asyncpg.Connection, loans: list[asyncpg.Record], today: date,
+                               tag: str) -> dict[str, Any]:
+    ms = []
+    for n, (county, loan_id) in enumerate(loans):
+        started = time.perf_counter()
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO loans.loan_repayments (id, loan_id, principal_fen, interest_fen, paid_on, created_by, "
+                "county_code) VALUES ($1, $2, 1, 0, $3, 'bench', $4)", f"rep_bench_{tag}_{n}", loan_id, today, county)
+            await conn.execute(
+                "UPDATE loans.loan_balances SET repaid_fen = repaid_fen + 1, last_paid_on = greatest(last_paid_on, $3) "
+                "WHERE county_code = $1 AND loan_id = $2", county, loan_id, today)
+        ms.append((time.perf_counter() - started) * 1000)
+    return _figures(ms)
+
+
+async def repayment_cost(url: str, count: int) -> dict[str, Any]:
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        today = await conn.fetchval("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
+        loans = await conn.fetch("SELECT county_code, loan_id FROM loans.loan_balances WHERE repaid_fen + 10 < "
+                                 "amount_fen ORDER BY loan_id LIMIT $1", 4 * count)
+        versions = await conn.fetchval("SELECT sum(version) FROM loans.loan_subsidy_versions")
+        figures: dict[str, Any] = {}
+        for round_no in range(2):
+            part = 2 * round_no * count
+            figures[f"triggers_on_{round_no}"] = await _repayments_of_today(
+                conn, loans[part:part + count], today, f"{os.getpid()}_on{round_no}")
+            for table, trigger in VERSION_TRIGGERS:
+                await conn.execute(f"ALTER TABLE loans.{table} DISABLE TRIGGER {trigger}")
+            try:
+                figures[f"triggers_off_{round_no}"] = await _repayments_of_today(
+                    conn, loans[part + count:part + 2 * count], today, f"{os.getpid()}_off{round_no}")
+            finally:
+                for table, trigger in VERSION_TRIGGERS:
+                    await conn.execute(f"ALTER TABLE loans.{table} ENABLE TRIGGER {trigger}")
+        figures["no_version_moved"] = versions == await conn.fetchval(
+            "SELECT sum(version) FROM loans.loan_subsidy_versions")
+    finally:
+        await conn.close()
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reuse", "--url", dest="url", required=True, help="a database province_loans --keep left")
     parser.add_argument("--cold", type=int, default=5, help="requests each computing every county")
     parser.add_argument("--repeat", type=int, default=30, help="requests answered from the kept figures")
+    parser.add_argument("--repayment-cost", type=int, default=0, help="repayments of today timed with and without "
+                        "the version triggers (disables them meanwhile: a benchmark database only)")
     args = parser.parse_args()
     os.environ["FUNDTRACK_DB_ROLES"] = "0"
     migrate(args.url)
@@ -124,6 +176,8 @@ def main() -> None:
                                       repeat=args.repeat))
     results["machine"] = {"cores": os.cpu_count(), "load_average_before": load[0], "load_average_after":
                           os.getloadavg()[0]}
+    if args.repayment_cost:
+        results["repayments_of_today"] = asyncio.run(repayment_cost(args.url, args.repayment_cost))
     print(json.dumps(results, ensure_ascii=False, indent=1))
 
 
