@@ -302,3 +302,23 @@ async def test_a_failure_to_keep_the_figure_does_not_fail_the_answer(
     assert (await loans_session.execute(text("SELECT 2"))).scalar_one() == 2  # the transaction goes on
     await loans_session.commit()
     assert (await _kept(db, county, period))[1] is None
+
+
+async def test_a_county_without_a_version_gets_one_from_its_first_report_and_is_kept_from_the_next(
+    lender: Api, seed: Seed, county: str, make_principal: MakePrincipal, loans_session: AsyncSession,
+    db: asyncpg.Pool,
+) -> None:
+    """A county whose loans were all issued today moved no version (nothing closed changed): its first report of a
+    closed period computes it and gives it a version, keeping nothing (a figure is kept only at a version read with
+    it); the next keeps its figure (no loan yet: left out of the answer, kept as zeros)."""
+    today = await _today(loans_session)
+    period = _closed_half_year(today)
+    finance = await make_principal("finance", county)
+    await new_loan(lender, seed, amount_fen=3_000_000, issued_on=today.isoformat())
+    assert await _kept(db, county, period) == (None, None)
+    assert await _report(finance, county, period) == [] == await _recomputed(loans_session, county, period)
+    version, row = await _kept(db, county, period)
+    assert version is not None and row is None
+    assert await _report(finance, county, period) == []
+    _, row = await _kept(db, county, period)
+    assert row is not None and (row["loans"], row["subsidy_fen"], row["version"]) == (0, 0, version)
