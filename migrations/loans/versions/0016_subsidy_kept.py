@@ -11,7 +11,8 @@ schema and one made from the models are alike (tests/platform/test_schema.py).
 
 The triggers need each table's SHARE ROW EXCLUSIVE lock: taken together within `LOCK_TIMEOUT` (lock_tables), so
 behind a long transaction the revision fails and is run again rather than hold the writers off; once held, writers
-wait a moment (no table is read or rewritten here). Every county the totals know gets its version now, so its first
+wait a moment (no table is read or rewritten here). Each step may be run again (a table made, a trigger dropped and
+made, a version kept). Every county the totals know gets its version now, so its first
 report of a closed period is kept; a county without one gets it from its first report (reads.subsidy_report). The
 loans role gets the rights it has on every derived table of its schema (SELECT, INSERT, UPDATE: deploy/migrate.py).
 
@@ -118,6 +119,7 @@ def upgrade() -> None:
         sa.Column("county_code", sa.String(length=6), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("county_code"),
+        if_not_exists=True,  # each step may be run again (tests/county_keys.py `upgrade_again`)
     )
     op.create_table(
         "loan_county_subsidies",
@@ -129,14 +131,18 @@ def upgrade() -> None:
         sa.Column("subsidy_fen", sa.BigInteger(), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("county_code", "period_from", "period_to", "rate_bp"),
+        if_not_exists=True,
     )
     lock_tables("LOCK TABLE loan_balances, loan_county_totals, loan_repayments, loan_usage_reports "
                 "IN SHARE ROW EXCLUSIVE MODE")
     op.execute(SUBSIDY_VERSIONS_FUNCTION)
     for trigger in SUBSIDY_VERSIONS_TRIGGERS:
+        name, table = trigger.split()[2], trigger.split(" ON ")[1].split()[0]
+        op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
         op.execute(trigger)
     op.execute("INSERT INTO loan_subsidy_versions (county_code, version) "
-               "SELECT DISTINCT county_code, pg_current_xact_id()::text::bigint FROM loan_county_totals")
+               "SELECT DISTINCT county_code, pg_current_xact_id()::text::bigint FROM loan_county_totals "
+               "ON CONFLICT (county_code) DO NOTHING")
 
 
 def downgrade() -> None:
