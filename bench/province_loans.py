@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -449,8 +450,20 @@ def in_process_figure(reads: dict[str, Any], label: str) -> str:
     return f"{figures['p50_ms']} / {figures['p95_ms']}" if figures else ""
 
 
-async def create() -> TestDatabase:
-    return await create_test_database(workdir())
+async def create(name: str | None) -> TestDatabase:
+    """A throwaway database (tests/stack.py), or one named `name` on DATABASE_URL's server: CREATE DATABASE fails
+    if it exists, so a run never builds into (nor later drops) a database it did not make."""
+    if name is None:
+        return await create_test_database(workdir())
+    admin = os.environ["DATABASE_URL"]
+    conn = await asyncpg.connect(plain_url(admin))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    parts = urlsplit(admin)
+    return TestDatabase(url=urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment)),
+                        admin_url=admin, name=name)
 
 
 def main() -> None:
@@ -463,14 +476,18 @@ def main() -> None:
     parser.add_argument("--only", choices=("reads", "detectors"), help="time only these (in-process)")
     parser.add_argument("--gateway-repeat", type=int, default=50, help="timed requests of each route, after one")
     parser.add_argument("--gateway-only", action="store_true", help="no in-process phase: the routes only")
+    parser.add_argument("--database", help="the name of the database to make (default: ft_test_<random>)")
+    parser.add_argument("--build-only", action="store_true", help="build the data and measure nothing (with --keep)")
     args = parser.parse_args()
     os.environ["FUNDTRACK_DB_ROLES"] = "0"
-    database = None if args.url else asyncio.run(create())
+    database = None if args.url else asyncio.run(create(args.database))
     url = args.url or (database.url if database else "")
     try:
         migrate(url)  # a reused database to the head first
         if database is not None:
             print(json.dumps({"loaded": asyncio.run(build(url, args.scale))}, ensure_ascii=False), flush=True)
+        if args.build_only:
+            return
         # the scale of the data measured: a reused database's own (its loans against the province's), not --scale's
         scale = args.scale if database is not None else round(asyncio.run(loans_in(url)) / LOANS, 2)
         results: dict[str, Any] = {"as_of": TODAY.isoformat(), "scale": scale,

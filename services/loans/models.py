@@ -293,6 +293,133 @@ TOTALS_REPAIR = (
 )
 
 
+class SubsidyVersion(SQLModel, table=True):
+    """Derived, not recorded: per county, the version of the facts L6's report reads (L6a). A statement that changes
+    a subsidy fact of a day before today moves it, in the statement's own transaction, by a trigger
+    (`SUBSIDY_VERSIONS_FUNCTION`): every writer (the service, a bulk load, a repair by hand) moves it. Today's writes
+    (the day's repayments and loans) leave it: they change no closed period's figure. A version is never reused
+    (greatest of the last plus one and the transaction's id), so a row deleted and made again cannot make an old
+    kept figure valid; only the owner may delete one."""
+
+    __tablename__ = "loan_subsidy_versions"
+    county_code: str = Field(sa_column=_str(6, primary_key=True))
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class CountySubsidy(SQLModel, table=True):
+    """Derived, not recorded: L6's per-county figure of a closed calendar period at a rate, as the report computed it
+    at the county's version (`SubsidyVersion`), kept so that a province's report of a closed period is read, not
+    recomputed loan by loan (issue #20). Valid while its version is the county's (L6a); may be deleted or replaced
+    at any time (the report computes what it does not find valid). tests/loans/test_subsidy_kept.py checks the
+    report equals the recomputation from the facts after each kind of write."""
+
+    __tablename__ = "loan_county_subsidies"
+    county_code: str = Field(sa_column=_str(6, primary_key=True))
+    period_from: date = Field(sa_column=Column(Date, primary_key=True))
+    period_to: date = Field(sa_column=Column(Date, primary_key=True))
+    rate_bp: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    loans: int = Field(sa_column=Column(BigInteger, nullable=False))
+    subsidy_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+# L6a: what moves a county's subsidy version. "Today" is the database's date in China (the writing transaction's
+# start); a kept figure is only of a period ending a day before the reader's (reads.subsidy_report), so a writer that
+# began before midnight and commits after it is covered. What the report reads (repository.subsidy_by_county) and
+# which change of it can touch a closed period ([from, to) with to ≤ today):
+# - loan_repayments (append-only: INSERT): principal_fen > 0 paid_on < today. One paid today moves the balance's
+#   repaid principal and the repayments since `from` by the same amount: every day's principal owed is unchanged.
+# - loan_usage_reports (append-only: INSERT): a breach of L2 (breaks_*) reported_on < today (misuse_from is the
+#   first such day: a later one moves no period's end before today).
+# - loan_balances INSERT / DELETE: issued_on < today (a loan issued today is counted in no closed period). UPDATE,
+#   old and new rows paired by key: its key, amount or issue day changed (an issue day before today on either side);
+#   its maturity in force changed with either one's next day before today (an extension of an overdue loan); its
+#   last repayment day changed to none or a day before today (the report skips a repaid loan last paid before
+#   `from`); its repaid principal changed by more than the loan's repayments dated today or later total (the
+#   service's own update follows its repayment; a repair by hand does not). TRUNCATE: every county.
+# - loan_county_totals (its loans count the loans issued before `to`): written by hand (not from the balances'
+#   trigger: depth 1), every county it touches; TRUNCATE: every county.
+# The loans, extensions and the rest are read by the report only through the balances.
+# Static statements (each table's own compiled copy of the function caches their plans), the counties gathered first:
+# a statement that moves nothing (the day's repayment) writes nothing. A version is never one the county had.
+SUBSIDY_VERSIONS_FUNCTION = """
+CREATE OR REPLACE FUNCTION loan_subsidy_versions_moved() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
+        DECLARE
+            today date := (now() AT TIME ZONE 'Asia/Shanghai')::date;
+            touched text[];
+        BEGIN
+            IF TG_OP = 'TRUNCATE' THEN
+                UPDATE loan_subsidy_versions SET version = greatest(version + 1, pg_current_xact_id()::text::bigint);
+                RETURN NULL;
+            ELSIF TG_TABLE_NAME = 'loan_repayments' THEN
+                touched := ARRAY(SELECT DISTINCT county_code FROM new_rows WHERE paid_on < today AND principal_fen > 0);
+            ELSIF TG_TABLE_NAME = 'loan_usage_reports' THEN
+                touched := ARRAY(SELECT DISTINCT county_code FROM new_rows
+                                 WHERE reported_on < today AND (breaks_enterprise_rule OR breaks_purpose_rule));
+            ELSIF TG_TABLE_NAME = 'loan_county_totals' THEN
+                IF pg_trigger_depth() > 1 THEN
+                    RETURN NULL;  -- kept from the balances, whose own trigger judged the change
+                ELSIF TG_OP = 'INSERT' THEN
+                    touched := ARRAY(SELECT DISTINCT county_code FROM new_rows);
+                ELSIF TG_OP = 'DELETE' THEN
+                    touched := ARRAY(SELECT DISTINCT county_code FROM old_rows);
+                ELSE
+                    touched := ARRAY(SELECT county_code FROM new_rows UNION SELECT county_code FROM old_rows);
+                END IF;
+            ELSIF TG_OP = 'INSERT' THEN
+                touched := ARRAY(SELECT DISTINCT county_code FROM new_rows WHERE issued_on < today);
+            ELSIF TG_OP = 'DELETE' THEN
+                touched := ARRAY(SELECT DISTINCT county_code FROM old_rows WHERE issued_on < today);
+            ELSE
+                touched := ARRAY(
+                    SELECT DISTINCT unnest(ARRAY[o.county_code, n.county_code])
+                    FROM old_rows o FULL JOIN new_rows n ON n.county_code = o.county_code AND n.loan_id = o.loan_id
+                    WHERE least(o.issued_on, n.issued_on) < today AND (
+                        o.loan_id IS NULL OR n.loan_id IS NULL
+                        OR (o.amount_fen, o.issued_on) IS DISTINCT FROM (n.amount_fen, n.issued_on)
+                        OR (o.maturity_in_force <> n.maturity_in_force
+                            AND least(o.maturity_in_force, n.maturity_in_force) + 1 < today)
+                        OR (o.last_paid_on IS DISTINCT FROM n.last_paid_on
+                            AND NOT coalesce(n.last_paid_on >= today, false))
+                        OR (o.repaid_fen <> n.repaid_fen AND NOT coalesce(n.repaid_fen - o.repaid_fen <= (
+                            SELECT sum(r.principal_fen) FROM loan_repayments r
+                            WHERE r.county_code = n.county_code AND r.loan_id = n.loan_id AND r.paid_on >= today),
+                            false))));
+            END IF;
+            IF cardinality(touched) > 0 THEN
+                INSERT INTO loan_subsidy_versions AS v (county_code, version)
+                SELECT county_code, pg_current_xact_id()::text::bigint
+                FROM unnest(touched) AS c (county_code)
+                WHERE county_code IS NOT NULL
+                ORDER BY county_code
+                ON CONFLICT (county_code) DO UPDATE SET version = greatest(v.version + 1, excluded.version);
+            END IF;
+            RETURN NULL;
+        END $$
+"""
+
+
+def _subsidy_triggers(table: str, *operations: str) -> tuple[str, ...]:
+    transition = {"INSERT": "REFERENCING NEW TABLE AS new_rows ",
+                  "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows ",
+                  "DELETE": "REFERENCING OLD TABLE AS old_rows ", "TRUNCATE": ""}
+    return tuple(
+        f"CREATE TRIGGER {table}_subsidy_{operation.lower()} AFTER {operation} ON {table} {transition[operation]}"
+        "FOR EACH STATEMENT EXECUTE FUNCTION loan_subsidy_versions_moved()"
+        for operation in operations
+    )
+
+
+ALL_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+SUBSIDY_VERSIONS_TRIGGERS = (
+    *_subsidy_triggers("loan_repayments", "INSERT"),  # append-only: the rest is refused
+    *_subsidy_triggers("loan_usage_reports", "INSERT"),
+    *_subsidy_triggers("loan_balances", *ALL_WRITES),
+    *_subsidy_triggers("loan_county_totals", *ALL_WRITES),
+)
+
+
 def _created_at() -> Column[Any]:
     return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
@@ -606,6 +733,8 @@ for _recorded in (Repayment, Extension, UsageReport, *SUBSIDY_MODELS, *RISK_MODE
 
 metadata = schema_metadata(
     *KERNEL_TABLES, REFUSALS_TABLE,
-    *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport, Balance, CountyTotal, *SUBSIDY_MODELS,
-                                    *RISK_MODELS, *RECORDS)),
+    *(table_of(model) for model in (Loan, Repayment, Extension, UsageReport, Balance, CountyTotal, SubsidyVersion,
+                                    CountySubsidy, *SUBSIDY_MODELS, *RISK_MODELS, *RECORDS)),
 )
+# after every table: the triggers are on four of them, the function writes a fifth
+after_create(metadata, SUBSIDY_VERSIONS_FUNCTION, *SUBSIDY_VERSIONS_TRIGGERS)

@@ -3,10 +3,12 @@ repository's set-based queries."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Row
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.identity import Principal
@@ -30,6 +32,8 @@ from services.loans.schemas import (
     SubsidyRow,
     UsageReportRead,
 )
+
+log = logging.getLogger("fundtrack.loans.reads")
 
 
 def loan_read(row: Row[Any] | Any, as_of: date) -> dict[str, Any]:
@@ -144,14 +148,49 @@ async def subsidy_report(
     rate_bp: int,
 ) -> SubsidyReport:
     """L6 per county: each loan's subsidy rounded to the fen (as it is paid), then totalled, in the database
-    (`repository.subsidy_by_county`: a province's loans are never read into the service)."""
+    (`repository.subsidy_by_county`: a province's loans are never read into the service). A closed calendar period's
+    figures are kept per county and read while valid (L6a: `_kept_report`)."""
     check_period(period_from, period_to)
     prefix = scope_prefix(principal, county, field="county")
-    rows = await repository.subsidy_by_county(
-        session, prefix=prefix, period_from=period_from, period_to=period_to, rate_bp=rate_bp
-    )
+    if rules.subsidy_is_kept(period_from, period_to, await repository.database_today(session)):
+        rows = await _kept_report(session, prefix=prefix, period_from=period_from, period_to=period_to,
+                                  rate_bp=rate_bp)
+    else:
+        rows = await repository.subsidy_by_county(
+            session, prefix=prefix, period_from=period_from, period_to=period_to, rate_bp=rate_bp
+        )
     items = [SubsidyRow(county_code=county_code, loans=loans, subsidy_fen=fen) for county_code, loans, fen in rows]
     return SubsidyReport(
         region=county or principal.region_code, period_from=period_from, period_to=period_to, rate_bp=rate_bp,
         days=(period_to - period_from).days, items=items, total_fen=sum(i.subsidy_fen for i in items),
     )
+
+
+async def _kept_report(
+    session: AsyncSession, *, prefix: str, period_from: date, period_to: date, rate_bp: int
+) -> list[tuple[str, int, int]]:
+    """L6a: the kept figure of each county whose figure is valid; the others computed, in one statement that reads
+    their versions too, and kept at those versions. Keeping is a savepoint of its own: a failure (another report
+    keeping the same counties, a lock) costs the next report a computation, never this answer."""
+    figures: dict[str, tuple[int, int]] = {}
+    stale = []
+    for row in await repository.kept_subsidies(
+        session, prefix=prefix, period_from=period_from, period_to=period_to, rate_bp=rate_bp
+    ):
+        if row.loans is None:
+            stale.append(row.county_code)
+        else:
+            figures[row.county_code] = (int(row.loans), int(row.subsidy_fen))
+    if stale:
+        computed = await repository.subsidy_of_counties(
+            session, stale, period_from=period_from, period_to=period_to, rate_bp=rate_bp
+        )
+        figures.update({row.county_code: (int(row.loans), int(row.subsidy_fen)) for row in computed})
+        try:
+            async with session.begin_nested():
+                await repository.keep_subsidies(
+                    session, computed, period_from=period_from, period_to=period_to, rate_bp=rate_bp
+                )
+        except DBAPIError as error:
+            log.warning("L6a: the subsidy figures of %d counties were not kept (%s)", len(computed), error)
+    return [(county_code, loans, fen) for county_code, (loans, fen) in sorted(figures.items()) if loans > 0]

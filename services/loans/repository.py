@@ -7,17 +7,20 @@ its county: kernel/scope.check_covers) and lists and reports through `positions`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
+    Date,
     Row,
     Select,
     String,
     Subquery,
     and_,
+    bindparam,
     case,
     cast,
     distinct,
@@ -36,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from services.kernel import locks
+from services.kernel.clock import CHINA
 from services.kernel.db import any_of
 from services.kernel.identity import Principal
 from services.kernel.scope import check_covers, in_region, within
@@ -45,6 +49,7 @@ from services.loans.models import (
     Balance,
     ClaimDecision,
     CompensationClaim,
+    CountySubsidy,
     CountyTotal,
     CreditLine,
     Extension,
@@ -56,6 +61,7 @@ from services.loans.models import (
     Renewal,
     Repayment,
     RiskFund,
+    SubsidyVersion,
     UsageReport,
 )
 
@@ -389,12 +395,27 @@ def _misuse_from() -> Subquery:
     )
 
 
+Region = Callable[[Any], ColumnElement[bool]]  # a report's counties, as a condition on a county code column
+
+
 async def subsidy_by_county(
     session: AsyncSession, *, prefix: str, period_from: date, period_to: date, rate_bp: int
 ) -> list[tuple[str, int, int]]:
     """L6 per county, in the database: (`county_code`, the loans issued before `to`, `subsidy_fen`), the sum of each
     loan's subsidy rounded half up to the fen, the figure `rules.subsidy_of` gives loan by loan
-    (tests/loans/test_subsidy_report.py checks the two agree).
+    (tests/loans/test_subsidy_report.py checks the two agree). Computed from the facts every time: what a kept
+    figure (`kept_subsidies`, L6a) must equal."""
+    def region(column: Any) -> ColumnElement[bool]:
+        return in_region(column, prefix)
+
+    sums = {row.county_code: int(row.subsidy_fen)
+            for row in await session.execute(_subsidy_sums(region, period_from, period_to, rate_bp))}
+    counts = await session.execute(_issued_before(region, period_to))
+    return [(county_code, loans, sums.get(county_code, 0)) for county_code, loans in counts]
+
+
+def _subsidy_sums(region: Region, period_from: date, period_to: date, rate_bp: int) -> Select[str, int]:
+    """Per county of the region with a loan that earned: (`county_code`, `subsidy_fen`).
 
     A loan earns over [s, e): s is `from` or its issue day, e the first of `to`, the day after its maturity in force
     and its first misuse. Its principal-days are the principal owed at each day's end, Σ over [s, e) of
@@ -414,7 +435,7 @@ async def subsidy_by_county(
         .select_from(Balance)
         .outerjoin(misuse, misuse.c.loan_id == col(Balance.loan_id))
         .where(
-            in_region(col(Balance.county_code), prefix), col(Balance.issued_on) < period_to,
+            region(col(Balance.county_code)), col(Balance.issued_on) < period_to,
             or_(col(Balance.repaid_fen) < col(Balance.amount_fen), col(Balance.last_paid_on) >= period_from),
         )
         # in loan id order, so that each loan's repayments are read next to the last one's in ix_repayments_loan_paid
@@ -440,28 +461,106 @@ async def subsidy_by_county(
                 .subquery("per_loan"))
     # rules.round_half_up per loan (principal-days are never negative: ck_balances_repaid), then totalled
     subsidy = (per_loan.c.fen_days * rate_bp * 2 + 10000 * 360) // (10000 * 360 * 2)
-    sums = {row.county_code: int(row.subsidy_fen) for row in await session.execute(
-        select(per_loan.c.county_code, cast(func.sum(subsidy), BigInteger).label("subsidy_fen"))
-        .where(per_loan.c.fen_days > 0)
-        .group_by(per_loan.c.county_code)
-    )}
-    counts = await session.execute(_issued_before(prefix, period_to))
-    return [(county_code, loans, sums.get(county_code, 0)) for county_code, loans in counts]
+    return (select(per_loan.c.county_code, cast(func.sum(subsidy), BigInteger).label("subsidy_fen"))
+            .where(per_loan.c.fen_days > 0)
+            .group_by(per_loan.c.county_code))
 
 
-def _issued_before(prefix: str, day: date) -> Select[str, int]:
+def _issued_before(region: Region, day: date) -> Select[str, int]:
     """Per county of the region, its loans issued before `day` (counties with none left out): the loans the totals
     keep per county now (loan_county_totals: a few rows a county) less those issued on or after `day`
     (ix_balances_issued), instead of counting every balance of the region (a province's 800,000: 0.2 s of the
     subsidy report's 1 s)."""
-    kept = select(col(CountyTotal.county_code), col(CountyTotal.loans)).where(
-        in_region(col(CountyTotal.county_code), prefix))
+    kept = select(col(CountyTotal.county_code), col(CountyTotal.loans)).where(region(col(CountyTotal.county_code)))
     later = select(col(Balance.county_code), literal(-1).label("loans")).where(
-        in_region(col(Balance.county_code), prefix), col(Balance.issued_on) >= day)
+        region(col(Balance.county_code)), col(Balance.issued_on) >= day)
     both = kept.union_all(later).subquery("issued")
     total = cast(func.sum(both.c.loans), BigInteger)
     return (select(both.c.county_code, total.label("loans")).group_by(both.c.county_code).having(total > 0)
             .order_by(both.c.county_code))
+
+
+# ------------------------------------------------------------------------------- kept subsidy figures (L6a)
+
+
+async def database_today(session: AsyncSession) -> date:
+    """The database's date in China (its transaction's start): the day the subsidy version triggers compare with
+    (models.SUBSIDY_VERSIONS_FUNCTION), so the report and the triggers never disagree on what is closed."""
+    today: date = (await session.execute(select(cast(func.timezone(CHINA.key, func.now()), Date)))).scalar_one()
+    return today
+
+
+async def kept_subsidies(
+    session: AsyncSession, *, prefix: str, period_from: date, period_to: date, rate_bp: int
+) -> list[Record]:
+    """L6a: each county of the region (those the county totals know) with its kept figure of the period and rate
+    (`loans`, `subsidy_fen`) if it is still valid, at the county's version; null figures when it is not."""
+    counties = (select(col(CountyTotal.county_code)).where(in_region(col(CountyTotal.county_code), prefix))
+                .distinct().subquery("counties"))
+    query = (
+        select(counties.c.county_code, col(CountySubsidy.loans), col(CountySubsidy.subsidy_fen))
+        .select_from(counties)
+        .outerjoin(SubsidyVersion, col(SubsidyVersion.county_code) == counties.c.county_code)
+        .outerjoin(CountySubsidy, and_(
+            col(CountySubsidy.county_code) == counties.c.county_code, col(CountySubsidy.period_from) == period_from,
+            col(CountySubsidy.period_to) == period_to, col(CountySubsidy.rate_bp) == rate_bp,
+            col(CountySubsidy.version) == col(SubsidyVersion.version),
+        ))
+        .order_by(counties.c.county_code)
+    )
+    return list((await session.execute(query)).all())
+
+
+async def subsidy_of_counties(
+    session: AsyncSession, counties: Sequence[str], *, period_from: date, period_to: date, rate_bp: int
+) -> list[Record]:
+    """L6 of these counties, as `subsidy_by_county` computes it, with each county's version, in one statement (one
+    snapshot): (`county_code`, `version` or null, `loans`, `subsidy_fen`), a county with no loan before `to` too
+    (zeros), so the figures kept with the version are those of the facts at that version, never older (L6a)."""
+    def region(column: Any) -> ColumnElement[bool]:
+        return any_of(column, counties)
+
+    asked = select(func.unnest(bindparam("counties", list(counties), type_=ARRAY(String()))).label("county_code")
+                   ).subquery("asked")
+    sums = _subsidy_sums(region, period_from, period_to, rate_bp).subquery("sums")
+    issued = _issued_before(region, period_to).subquery("issued")
+    query = (
+        select(asked.c.county_code, col(SubsidyVersion.version), func.coalesce(issued.c.loans, 0).label("loans"),
+               func.coalesce(sums.c.subsidy_fen, 0).label("subsidy_fen"))
+        .select_from(asked)
+        .outerjoin(SubsidyVersion, col(SubsidyVersion.county_code) == asked.c.county_code)
+        .outerjoin(issued, issued.c.county_code == asked.c.county_code)
+        .outerjoin(sums, sums.c.county_code == asked.c.county_code)
+        .order_by(asked.c.county_code)
+    )
+    return list((await session.execute(query)).all())
+
+
+async def keep_subsidies(
+    session: AsyncSession, computed: Sequence[Record], *, period_from: date, period_to: date, rate_bp: int
+) -> None:
+    """L6a: the figures `subsidy_of_counties` computed, kept at the version they were computed at, in key order (two
+    reports keeping the same counties wait on each other, never in a cycle); a county that has no version yet is
+    given one (the transaction's id: never one a county had), and its figure is kept by its next report."""
+    versionless = sorted(row.county_code for row in computed if row.version is None)
+    if versionless:
+        xid = cast(cast(func.pg_current_xact_id(), String), BigInteger)
+        await session.execute(
+            insert(SubsidyVersion).from_select(
+                ["county_code", "version"],
+                select(func.unnest(bindparam("versionless", versionless, type_=ARRAY(String()))), xid),
+            ).on_conflict_do_nothing(index_elements=["county_code"])
+        )
+    rows = [dict(county_code=row.county_code, period_from=period_from, period_to=period_to, rate_bp=rate_bp,
+                 loans=int(row.loans), subsidy_fen=int(row.subsidy_fen), version=row.version)
+            for row in sorted(computed, key=lambda r: str(r.county_code)) if row.version is not None]
+    if rows:
+        stored = insert(CountySubsidy).values(rows)
+        await session.execute(stored.on_conflict_do_update(
+            index_elements=["county_code", "period_from", "period_to", "rate_bp"],
+            set_={"loans": stored.excluded.loans, "subsidy_fen": stored.excluded.subsidy_fen,
+                  "version": stored.excluded.version},
+        ))
 
 
 async def principal_repayments(

@@ -144,6 +144,9 @@ PLAN: dict[str, Plan] = {
     "loans.loan_usage_reports": dist("county_code", "how each loan was used"),
     "loans.loan_balances": dist("county_code", "each loan's repaid principal and maturity in force: one per loan"),
     "loans.loan_county_totals": dist("county_code", "each county's loans and principal owed: eight rows a county"),
+    "loans.loan_subsidy_versions": dist("county_code", "L6a: one row a county, moved by back-dated writes"),
+    "loans.loan_county_subsidies": dist("county_code", "L6a: a county's kept figure per closed calendar period and "
+                                        "rate asked: tens a county a year"),
     # Subsidy settlement (issue #18 point 3)
     "loans.subsidy_rates": Plan(REFERENCE, "a county's subsidy rate per period: a few a year per county"),
     "loans.subsidy_claims": dist("county_code", "a bank's claim per county and quarter: tens of thousands a year"),
