@@ -29,8 +29,9 @@ from services.kernel.errors import Problem
 from services.kernel.evidence_config import EvidenceSettings, open_store
 from services.kernel.settings import DEV_SECRET
 from services.kernel.topology import ALL_SCHEMAS, GATEWAY_SCHEMA, SERVICES
-from services.loans.models import TOTALS_REPAIR
+from services.loans.models import SUBSIDY_VERSIONS_TRIGGERS, TOTALS_REPAIR, TOTALS_TRIGGERS
 from services.loans.repository import county_totals_differing
+from services.registry.models import DIRECTORY_TRIGGERS
 from services.registry.repository import household_ids_differing
 
 Level = Literal["ok", "warn", "fail"]
@@ -49,6 +50,21 @@ REWRITES = ("UPDATE", "DELETE", "TRUNCATE")
 ALLOWED_REWRITES = {(role_for(GATEWAY_SCHEMA), f"{GATEWAY_SCHEMA}.audit_inbox", "DELETE")}
 # A trigger fires in normal operation when origin (O) or always (A); D is disabled, R fires on replicas only.
 FIRING = ("O", "A")
+
+
+def _trigger(schema: str, statement: str) -> tuple[str, str]:
+    """(schema.table, trigger) of a CREATE TRIGGER statement of the models."""
+    words = statement.split()
+    return f"{schema}.{statement.split(' ON ')[1].split()[0]}", words[2]
+
+
+# The triggers that keep derived state in step with the facts, as the models declare them: one missing or disabled
+# lets a figure the services read instead of the facts drift from them unseen (loans' county totals and subsidy
+# versions, L6a; the registry's directory of household ids, which also keeps a household one across counties).
+KEEPING_TRIGGERS = tuple(
+    [_trigger("loans", s) for s in (*TOTALS_TRIGGERS, *SUBSIDY_VERSIONS_TRIGGERS)]
+    + [_trigger("registry", s) for s in DIRECTORY_TRIGGERS]
+)
 
 
 @dataclass(frozen=True)
@@ -305,6 +321,29 @@ def judge_audit_triggers(triggers: Sequence[tuple[str, str | None, str | None]])
     return found or [Finding("audit triggers", "ok", "every trigger on the audit tables is enabled")]
 
 
+def judge_keeping_triggers(states: Sequence[tuple[str, str, str | None]]) -> list[Finding]:
+    """(schema.table, trigger, pg_trigger.tgenabled or None when it is missing) of each of KEEPING_TRIGGERS: every
+    one is there and fires."""
+    found = []
+    for table, trigger, enabled in states:
+        if enabled is None:
+            found.append(Finding("derived-state triggers", "fail",
+                                 f"{trigger} on {table} is missing: run `fundtrack migrate`"))
+        elif enabled not in FIRING:
+            found.append(Finding("derived-state triggers", "fail",
+                                 f"{trigger} on {table} is disabled ({enabled}): enable it, then run `fundtrack "
+                                 "doctor` again (what it keeps may have drifted meanwhile)"))
+    return found or [Finding("derived-state triggers", "ok", "every trigger keeping derived state is enabled")]
+
+
+async def keeping_trigger_states(conn: asyncpg.Connection) -> list[tuple[str, str, str | None]]:
+    rows = await conn.fetch(
+        "SELECT k.tbl, k.name, t.tgenabled::text FROM unnest($1::text[], $2::text[]) AS k(tbl, name) "
+        "LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass(k.tbl) AND t.tgname = k.name ORDER BY 1, 2",
+        [t for t, _ in KEEPING_TRIGGERS], [n for _, n in KEEPING_TRIGGERS])
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
 def judge_table_owners(owners: Sequence[tuple[str, str]], roles_in_use: bool) -> list[Finding]:
     """S4: (schema.relation, owner) of every table, view and sequence in the FundTrack schemas: all the owner
     role's when roles are in use (whoever owns a table may disable its triggers and grant anything on it)."""
@@ -403,6 +442,7 @@ async def check_database(url: str, env: Mapping[str, str]) -> list[Finding]:
         found += judge_account_summaries(await summaries.drift(conn))
         found += judge_loan_totals(await loan_totals_drift(conn))
         found += judge_household_ids(await household_ids_drift(conn))
+        found += judge_keeping_triggers(await keeping_trigger_states(conn))
         try:
             rules = [dict(r) for r in await conn.fetch("SELECT * FROM pg_hba_file_rules WHERE error IS NULL")]
         except asyncpg.PostgresError:

@@ -335,8 +335,11 @@ class CountySubsidy(SQLModel, table=True):
 #   old and new rows paired by key: its key, amount or issue day changed (an issue day before today on either side);
 #   its maturity in force changed with either one's next day before today (an extension of an overdue loan); its
 #   last repayment day changed to none or a day before today (the report skips a repaid loan last paid before
-#   `from`); its repaid principal changed by more than the loan's repayments dated today or later total (the
-#   service's own update follows its repayment; a repair by hand does not). TRUNCATE: every county.
+#   `from`); its repaid principal changed other than as the service's own update after a repayment of today (an
+#   increase, the last repayment today or later, no more than the loan's repayments dated today or later, and the
+#   balance then equal to the loan's repayments in all): a decrease, or any other change by hand, moves it. Left: a
+#   repair by hand that sets a drifted balance to its facts on a day the loan was repaid by at least the drift
+#   (`fundtrack doctor` finds drifted balances: repository.balances_differing). TRUNCATE: every county.
 # - loan_county_totals (its loans count the loans issued before `to`): written by hand (not from the balances'
 #   trigger: depth 1), every county it touches; TRUNCATE: every county.
 # The loans, extensions and the rest are read by the report only through the balances.
@@ -382,9 +385,13 @@ SET search_path FROM CURRENT AS $$
                             AND least(o.maturity_in_force, n.maturity_in_force) + 1 < today)
                         OR (o.last_paid_on IS DISTINCT FROM n.last_paid_on
                             AND NOT coalesce(n.last_paid_on >= today, false))
-                        OR (o.repaid_fen <> n.repaid_fen AND NOT coalesce(n.repaid_fen - o.repaid_fen <= (
-                            SELECT sum(r.principal_fen) FROM loan_repayments r
-                            WHERE r.county_code = n.county_code AND r.loan_id = n.loan_id AND r.paid_on >= today),
+                        OR (o.repaid_fen <> n.repaid_fen AND NOT coalesce(
+                            n.repaid_fen > o.repaid_fen AND n.last_paid_on >= today AND (
+                                SELECT n.repaid_fen - o.repaid_fen <= sum(r.principal_fen) FILTER (
+                                           WHERE r.paid_on >= today)
+                                       AND n.repaid_fen = sum(r.principal_fen)
+                                FROM loan_repayments r
+                                WHERE r.county_code = n.county_code AND r.loan_id = n.loan_id),
                             false))));
             END IF;
             IF cardinality(touched) > 0 THEN

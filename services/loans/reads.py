@@ -189,7 +189,8 @@ async def _kept_report(
         try:
             async with session.begin_nested():
                 await repository.keep_subsidies(
-                    session, computed, period_from=period_from, period_to=period_to, rate_bp=rate_bp
+                    session, computed, period_from=period_from, period_to=period_to, rate_bp=rate_bp,
+                    rates_kept=rules.KEPT_RATES,
                 )
         except DBAPIError as error:
             log.warning("L6a: the subsidy figures of %d counties were not kept (%s)", len(computed), error)

@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel, col
 
 from services.kernel import locks
@@ -537,7 +538,8 @@ async def subsidy_of_counties(
 
 
 async def keep_subsidies(
-    session: AsyncSession, computed: Sequence[Record], *, period_from: date, period_to: date, rate_bp: int
+    session: AsyncSession, computed: Sequence[Record], *, period_from: date, period_to: date, rate_bp: int,
+    rates_kept: int,
 ) -> None:
     """L6a: the figures `subsidy_of_counties` computed, kept at the version they were computed at, in key order (two
     reports keeping the same counties wait on each other, never in a cycle); a county that has no version yet is
@@ -551,11 +553,28 @@ async def keep_subsidies(
                 select(func.unnest(bindparam("versionless", versionless, type_=ARRAY(String()))), xid),
             ).on_conflict_do_nothing(index_elements=["county_code"])
         )
-    rows = [dict(county_code=row.county_code, period_from=period_from, period_to=period_to, rate_bp=rate_bp,
-                 loans=int(row.loans), subsidy_fen=int(row.subsidy_fen), version=row.version)
-            for row in sorted(computed, key=lambda r: str(r.county_code)) if row.version is not None]
+    # a county with no loan before `to` is computed each time (nothing to read), not kept
+    rows = [row for row in sorted(computed, key=lambda r: str(r.county_code))
+            if row.version is not None and int(row.loans) > 0]
     if rows:
-        stored = insert(CountySubsidy).values(rows)
+        # one statement whatever the number of counties (arrays, not a VALUES list of as many rows: issue #14)
+        columns: dict[str, tuple[TypeEngine[Any], list[Any]]] = {
+            "county_code": (String(), [r.county_code for r in rows]),
+            "loans": (BigInteger(), [int(r.loans) for r in rows]),
+            "subsidy_fen": (BigInteger(), [int(r.subsidy_fen) for r in rows]),
+            "version": (BigInteger(), [int(r.version) for r in rows]),
+        }
+        figures = select(*(func.unnest(bindparam(name, values, type_=ARRAY(kind))).label(name)
+                           for name, (kind, values) in columns.items())).subquery("figures")
+        stored = insert(CountySubsidy).from_select(
+            ["county_code", "period_from", "period_to", "rate_bp", "loans", "subsidy_fen", "version"],
+            select(figures.c.county_code, literal(period_from, Date), literal(period_to, Date), literal(rate_bp),
+                   figures.c.loans, figures.c.subsidy_fen, figures.c.version)
+            .where(select(func.count()).where(  # at most `rates_kept` rates of a county's period
+                col(CountySubsidy.county_code) == figures.c.county_code,
+                col(CountySubsidy.period_from) == period_from, col(CountySubsidy.period_to) == period_to,
+                col(CountySubsidy.rate_bp) != rate_bp).scalar_subquery() < rates_kept),
+        )
         await session.execute(stored.on_conflict_do_update(
             index_elements=["county_code", "period_from", "period_to", "rate_bp"],
             set_={"loans": stored.excluded.loans, "subsidy_fen": stored.excluded.subsidy_fen,

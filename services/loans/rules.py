@@ -296,16 +296,23 @@ def subsidy_of(
 
 # L6a: the longest period whose figure is kept (a claim's is at most a year, L12)
 KEPT_PERIOD_MONTHS = 12
+# L6a: how far back a kept period may start (claims, and the inspections of them, look a few years back), and how
+# many rates of one county's period are kept (a claim's declared rate and a few asked beside it): what bounds the
+# kept figures to a few thousand a county, whatever readers ask
+KEPT_YEARS_BACK = 10
+KEPT_RATES = 4
 
 
 def subsidy_is_kept(period_from: date, period_to: date, database_today: date) -> bool:
     """L6a: a report's per-county figures are kept for a calendar period (from and to the first of a month, at
     most a year apart: the months, quarters, halves and years claims use) that closed at least a day before the
-    database's today (the day the triggers compare with, so a writer that began before midnight is covered).
-    Others are computed each time: no caller fills the table with arbitrary periods."""
+    database's today (the day the triggers compare with, so a writer that began before midnight is covered) and
+    began at most KEPT_YEARS_BACK years before it. Others are computed each time: no caller fills the table with
+    arbitrary periods."""
     months = (period_to.year - period_from.year) * 12 + period_to.month - period_from.month
     return (period_from.day == 1 and period_to.day == 1 and 0 < months <= KEPT_PERIOD_MONTHS
-            and period_to <= database_today - timedelta(days=1))
+            and period_to <= database_today - timedelta(days=1)
+            and period_from >= add_months(database_today, -12 * KEPT_YEARS_BACK))
 
 
 def _repaid_day(amount_fen: int, schedule: list[tuple[date, int]]) -> date | None:

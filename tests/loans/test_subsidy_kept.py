@@ -7,22 +7,30 @@ leave a stale figure valid. An open period and a period not of whole months are 
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from deploy.drift import differences
+from deploy.migrate import alembic_config
+from services.kernel.db import plain_url
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.loans import reads, repository, rules
 from tests.conftest import Api, MakePrincipal
+from tests.county_keys import upgrade_again
 from tests.loans.conftest import Seed
 from tests.loans.helpers import credit_code, loan_body
 from tests.loans.test_servicing import new_loan, repay
+from tests.platform import before_baseline
 
 RATE_BP = 475
 Period = tuple[date, date]
@@ -170,6 +178,9 @@ def test_which_periods_are_kept() -> None:
                (date(2025, 11, 1), date(2026, 12, 1)), (date(2026, 12, 1), date(2026, 12, 1)),
                (date(2027, 1, 1), date(2026, 12, 1)), (date(2026, 12, 1), date(2027, 1, 1))]
     assert not any(rules.subsidy_is_kept(f, t, today) for f, t in refused)
+    # starting ten years back at most: January 2017 is kept, December 2016 (before 2016-12-06) is not
+    assert rules.subsidy_is_kept(date(2017, 1, 1), date(2017, 7, 1), today)
+    assert not rules.subsidy_is_kept(date(2016, 12, 1), date(2017, 6, 1), today)
 
 
 async def _back_dated_repayment_by_hand(conn: asyncpg.Connection, county: str, loan_id: str, principal: int,
@@ -238,9 +249,12 @@ async def test_a_write_by_hand_moves_the_version_only_when_it_changes_a_day_befo
     today = await _today(loans_session)
     loan = await new_loan(lender, seed, amount_fen=3_000_000, issued_on=(today - timedelta(days=100)).isoformat())
     loan_id, maturity = loan["id"], date.fromisoformat(loan["maturity_on"])
+    # some principal repaid before today, so that a repair by hand may lower it
+    assert (await repay(lender, loan_id, 1_000, (today - timedelta(days=50)).isoformat())).status_code == 201
     balance = "UPDATE loans.loan_balances SET {} WHERE county_code = $1 AND loan_id = $2"
     repayment = ("INSERT INTO loans.loan_repayments (id, loan_id, principal_fen, interest_fen, paid_on, created_by, "
                  "county_code) VALUES ($3, $2, 100, 0, $4, 'test', $1)")
+    interest_only = repayment.replace("$2, 100, 0,", "$2, 0, 100,")
     cases: list[tuple[str, bool, list[tuple[str, tuple[Any, ...]]]]] = [
         ("a repayment of today with its balance", False, [
             (repayment, (new_id("rep"), today)),
@@ -265,6 +279,13 @@ async def test_a_write_by_hand_moves_the_version_only_when_it_changes_a_day_befo
         ("the county totals written by hand", True, [
             ("UPDATE loans.loan_county_totals SET loans = loans WHERE county_code = $1 AND $2 <> ''", ())]),
         ("a balance deleted", True, [("DELETE FROM loans.loan_balances WHERE county_code = $1 AND loan_id = $2", ())]),
+        ("a repaid principal lowered on a day of an interest-only repayment", True, [
+            (interest_only, (new_id("rep"), today)),
+            (balance.format("repaid_fen = repaid_fen - 100, last_paid_on = $3"), (today,))]),
+        ("a repayment of today counted twice in its balance", True, [
+            (repayment, (new_id("rep"), today)),
+            (balance.format("repaid_fen = repaid_fen + 100, last_paid_on = $3"), (today,)),
+            (balance.format("repaid_fen = repaid_fen + 100"), ())]),
     ]
     for what, moves, statements in cases:
         async with db.acquire() as conn:
@@ -310,7 +331,9 @@ async def test_a_county_without_a_version_gets_one_from_its_first_report_and_is_
 ) -> None:
     """A county whose loans were all issued today moved no version (nothing closed changed): its first report of a
     closed period computes it and gives it a version, keeping nothing (a figure is kept only at a version read with
-    it); the next keeps its figure (no loan yet: left out of the answer, kept as zeros)."""
+    it); with no loan before the period's end there is nothing to keep (computed each time: nothing to read). A
+    county with loans but no version (its version row gone, as for a county loans_0016 did not know) is kept from
+    its second report."""
     today = await _today(loans_session)
     period = _closed_half_year(today)
     finance = await make_principal("finance", county)
@@ -320,5 +343,87 @@ async def test_a_county_without_a_version_gets_one_from_its_first_report_and_is_
     version, row = await _kept(db, county, period)
     assert version is not None and row is None
     assert await _report(finance, county, period) == []
-    _, row = await _kept(db, county, period)
-    assert row is not None and (row["loans"], row["subsidy_fen"], row["version"]) == (0, 0, version)
+    assert await _kept(db, county, period) == (version, None)  # no loan before `to`: nothing kept
+
+    await new_loan(lender, seed, amount_fen=2_000_000, issued_on=(period[0] - timedelta(days=30)).isoformat())
+    await db.execute("DELETE FROM loans.loan_subsidy_versions WHERE county_code = $1", county)
+    first = await _report(finance, county, period)
+    assert first == await _recomputed(loans_session, county, period) and first[0][1] == 1
+    version, row = await _kept(db, county, period)
+    assert version is not None and row is None
+    assert await _answer_is_recomputed_and_kept(finance, loans_session, db, county, period) == first
+
+
+async def test_the_kept_figures_are_bounded_whatever_readers_ask(
+    lender: Api, seed: Seed, county: str, make_principal: MakePrincipal, loans_session: AsyncSession,
+    db: asyncpg.Pool,
+) -> None:
+    """L6a: at most rules.KEPT_RATES rates of a county's period are kept (a reader asking every rate fills nothing
+    more), and no period older than rules.KEPT_YEARS_BACK years; every answer is still the recomputation."""
+    today = await _today(loans_session)
+    period = _closed_half_year(today)
+    finance = await make_principal("finance", county)
+    await new_loan(lender, seed, amount_fen=3_000_000, issued_on=(period[0] - timedelta(days=60)).isoformat())
+    rates = [RATE_BP + n for n in range(rules.KEPT_RATES + 2)]
+    for rate in rates:
+        params = {**_params(county, period), "rate_bp": rate}
+        response = await finance.get("/loans/reports/subsidy", params=params)
+        assert response.status_code == 200, response.text
+        expected = await repository.subsidy_by_county(loans_session, prefix=county, period_from=period[0],
+                                                      period_to=period[1], rate_bp=rate)
+        await loans_session.rollback()
+        assert [(i["county_code"], i["loans"], i["subsidy_fen"]) for i in response.json()["items"]] == expected
+    kept = [r["rate_bp"] for r in await db.fetch(
+        "SELECT rate_bp FROM loans.loan_county_subsidies WHERE county_code = $1 AND period_from = $2 "
+        "AND period_to = $3 ORDER BY rate_bp", county, *period)]
+    assert kept == rates[:rules.KEPT_RATES]
+    # a rate kept already is kept again at its new version (it is one of the four)
+    assert (await repay(lender, (await new_loan(lender, seed, amount_fen=1_000_000, issued_on=(
+        period[0] - timedelta(days=10)).isoformat()))["id"], 100_000, (period[0] + timedelta(days=3)).isoformat())
+            ).status_code == 201
+    await _answer_is_recomputed_and_kept(finance, loans_session, db, county, period)
+
+
+
+
+# ----------------------------------------------------------------------------------------- the migration, on data
+
+WRITER_ROLE = f"ft_old_loans_{uuid.uuid4().hex[:8]}"
+VERSION_OF = "SELECT version FROM loan_subsidy_versions WHERE county_code = '430523'"
+
+
+async def test_loans_0016_lets_a_service_of_the_version_before_write_what_moves_a_version(scratch: str) -> None:
+    """The triggers run as the role that writes the facts: a loans service of the version before, still running
+    while `fundtrack migrate` goes on with the other schemas, writes as its own role, which has no right on the new
+    tables until migrate's end. The revision gives them at once: its back-dated write (here the county totals by
+    hand, whose trigger moves the version) is recorded, not refused. Run again, the revision replaces its triggers."""
+    url = plain_url(scratch)
+    conn, writer = [await asyncpg.connect(url) for _ in range(2)]
+    try:
+        await before_baseline.restore_at(conn, scratch, "loans", "loans_0015_nonce_claims")
+        await conn.execute("INSERT INTO loan_county_totals (county_code, slot, loans, owing_loans, owed_fen) "
+                           "VALUES ('430523', 0, 1, 1, 3000000)")
+        await conn.execute(f"CREATE ROLE {WRITER_ROLE} NOLOGIN")
+        await conn.execute(f"GRANT USAGE ON SCHEMA loans TO {WRITER_ROLE}")
+        await conn.execute(f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA loans TO {WRITER_ROLE}")
+        await writer.execute(f"SET search_path = loans; SET ROLE {WRITER_ROLE}")
+        await asyncio.to_thread(command.upgrade, alembic_config("loans", scratch), "heads")
+        given = await conn.fetchval(VERSION_OF)
+        assert given is not None  # every county the totals know has its version
+        assert await writer.execute("UPDATE loan_county_totals SET loans = loans WHERE county_code = '430523'") == (
+            "UPDATE 1")
+        assert await conn.fetchval(VERSION_OF) != given
+        await upgrade_again(scratch, "loans", "loans_0015_nonce_claims")
+        moved = await conn.fetchval(VERSION_OF)
+        await writer.execute("UPDATE loan_county_totals SET loans = loans WHERE county_code = '430523'")
+        assert await conn.fetchval(VERSION_OF) != moved  # the triggers replaced, still there
+    finally:
+        for c in (conn, writer):
+            await c.close()
+        cleanup = await asyncpg.connect(url)  # roles are the server's, not the scratch database's
+        try:
+            await cleanup.execute(f"DROP OWNED BY {WRITER_ROLE}")
+            await cleanup.execute(f"DROP ROLE IF EXISTS {WRITER_ROLE}")
+        finally:
+            await cleanup.close()
+    assert await asyncio.to_thread(differences, scratch, ("loans",)) == []

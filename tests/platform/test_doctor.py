@@ -12,7 +12,7 @@ import asyncpg
 
 from deploy import doctor
 from deploy.migrate import OWNER_ROLE
-from services.kernel.db import role_for
+from services.kernel.db import plain_url, role_for
 from services.kernel.topology import ALL_SCHEMAS
 from tests.stack import Stack
 
@@ -154,6 +154,32 @@ def test_county_totals_that_differ_from_the_balances_fail() -> None:
     assert doctor.judge_loan_totals(0)[0].level == "ok"
     [differing] = doctor.judge_loan_totals(2)
     assert differing.level == "fail" and differing.detail.startswith("2 counties'")
+
+
+def test_a_directory_differing_from_the_roster_fails() -> None:
+    assert doctor.judge_household_ids(0)[0].level == "ok"
+    [differing] = doctor.judge_household_ids(3)
+    assert differing.level == "fail" and differing.detail.startswith("3 household ids")
+
+
+def test_a_missing_or_disabled_trigger_keeping_derived_state_fails() -> None:
+    assert ("registry.households", "households_ids_insert") in doctor.KEEPING_TRIGGERS
+    assert ("loans.loan_repayments", "loan_repayments_subsidy_insert") in doctor.KEEPING_TRIGGERS
+    firing = [(t, n, "O") for t, n in doctor.KEEPING_TRIGGERS]
+    assert [f.level for f in doctor.judge_keeping_triggers(firing)] == ["ok"]
+    broken = [*firing[1:-1], (firing[0][0], firing[0][1], "D"), (firing[-1][0], firing[-1][1], None)]
+    found = doctor.judge_keeping_triggers(broken)
+    assert [f.level for f in found] == ["fail", "fail"]
+    assert "disabled" in found[0].detail and "missing" in found[1].detail
+
+
+async def test_the_doctor_reads_each_keeping_trigger_of_the_database(stack: Stack) -> None:
+    conn = await asyncpg.connect(plain_url(stack.database.url))
+    try:
+        states = await doctor.keeping_trigger_states(conn)
+    finally:
+        await conn.close()
+    assert len(states) == len(doctor.KEEPING_TRIGGERS) and all(enabled == "O" for _, _, enabled in states)
 
 
 def test_trust_in_pg_hba_fails_in_production_and_scram_passes() -> None:

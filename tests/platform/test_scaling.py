@@ -146,7 +146,7 @@ PLAN: dict[str, Plan] = {
     "loans.loan_county_totals": dist("county_code", "each county's loans and principal owed: eight rows a county"),
     "loans.loan_subsidy_versions": dist("county_code", "L6a: one row a county, moved by back-dated writes"),
     "loans.loan_county_subsidies": dist("county_code", "L6a: a county's kept figure per closed calendar period and "
-                                        "rate asked: tens a county a year"),
+                                        "rate asked: at most 4 rates of ten years' periods, thousands a county"),
     # Subsidy settlement (issue #18 point 3)
     "loans.subsidy_rates": Plan(REFERENCE, "a county's subsidy rate per period: a few a year per county"),
     "loans.subsidy_claims": dist("county_code", "a bank's claim per county and quarter: tens of thousands a year"),

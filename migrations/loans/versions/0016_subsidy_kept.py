@@ -9,12 +9,15 @@ loan_balances, loan_county_totals) when a statement changes a fact dated before 
 says which change of which column). The function's text is the models' (`SUBSIDY_VERSIONS_FUNCTION`), so a migrated
 schema and one made from the models are alike (tests/platform/test_schema.py).
 
-The triggers need each table's SHARE ROW EXCLUSIVE lock: taken together within `LOCK_TIMEOUT` (lock_tables), so
-behind a long transaction the revision fails and is run again rather than hold the writers off; once held, writers
-wait a moment (no table is read or rewritten here). Each step may be run again (a table made, a trigger dropped and
-made, a version kept). Every county the totals know gets its version now, so its first
-report of a closed period is kept; a county without one gets it from its first report (reads.subsidy_report). The
-loans role gets the rights it has on every derived table of its schema (SELECT, INSERT, UPDATE: deploy/migrate.py).
+The triggers need each table's SHARE ROW EXCLUSIVE lock: taken together within `LOCK_TIMEOUT` (lock_tables), in
+the order the service writes the tables (no deadlock with a repayment under way), so behind a long transaction the
+revision fails and is run again rather than hold the writers off; once held, writers wait a moment (no table is read
+or rewritten here). The triggers run as the role of whoever writes those tables: the roles that may write them (a
+service of the version before) are given the versions' rights at once (`migrations.online.grant_to_writers_of`;
+`fundtrack migrate` gives the loans role the rights of every derived table of its schema only at its end). Each step
+may be run again (a table made, a trigger replaced in place, a version kept). Every county the totals know gets its
+version now, so its first report of a closed period is kept; a county without one gets it from its first report
+(reads.subsidy_report).
 
 Revision ID: loans_0016_subsidy_kept
 Revises: loans_0015_nonce_claims
@@ -26,7 +29,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.online import lock_tables
+from migrations.online import grant_to_writers_of, lock_tables
 
 revision: str = "loans_0016_subsidy_kept"
 down_revision: str | None = "loans_0015_nonce_claims"
@@ -73,9 +76,13 @@ SET search_path FROM CURRENT AS $$
                             AND least(o.maturity_in_force, n.maturity_in_force) + 1 < today)
                         OR (o.last_paid_on IS DISTINCT FROM n.last_paid_on
                             AND NOT coalesce(n.last_paid_on >= today, false))
-                        OR (o.repaid_fen <> n.repaid_fen AND NOT coalesce(n.repaid_fen - o.repaid_fen <= (
-                            SELECT sum(r.principal_fen) FROM loan_repayments r
-                            WHERE r.county_code = n.county_code AND r.loan_id = n.loan_id AND r.paid_on >= today),
+                        OR (o.repaid_fen <> n.repaid_fen AND NOT coalesce(
+                            n.repaid_fen > o.repaid_fen AND n.last_paid_on >= today AND (
+                                SELECT n.repaid_fen - o.repaid_fen <= sum(r.principal_fen) FILTER (
+                                           WHERE r.paid_on >= today)
+                                       AND n.repaid_fen = sum(r.principal_fen)
+                                FROM loan_repayments r
+                                WHERE r.county_code = n.county_code AND r.loan_id = n.loan_id),
                             false))));
             END IF;
             IF cardinality(touched) > 0 THEN
@@ -113,6 +120,9 @@ SUBSIDY_VERSIONS_TRIGGERS = (
 )
 
 
+WATCHED = ("loan_repayments", "loan_usage_reports", "loan_balances", "loan_county_totals")
+
+
 def upgrade() -> None:
     op.create_table(
         "loan_subsidy_versions",
@@ -133,13 +143,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("county_code", "period_from", "period_to", "rate_bp"),
         if_not_exists=True,
     )
-    lock_tables("LOCK TABLE loan_balances, loan_county_totals, loan_repayments, loan_usage_reports "
+    # in the order the service writes them (a repayment, then its balance, whose trigger moves the totals): a lock
+    # taken against that order could deadlock with a repayment under way
+    lock_tables("LOCK TABLE loan_repayments, loan_usage_reports, loan_balances, loan_county_totals "
                 "IN SHARE ROW EXCLUSIVE MODE")
+    # The triggers run as the role that writes these tables: a loans service of the version before, whose role
+    # `fundtrack migrate` gives the new tables' rights only once every schema is migrated. Until then, whoever may
+    # write them may move a county's version, or that service could record no back-dated repayment or loan.
+    for table in WATCHED:
+        grant_to_writers_of(table, "SELECT, INSERT, UPDATE", "loan_subsidy_versions")
     op.execute(SUBSIDY_VERSIONS_FUNCTION)
-    for trigger in SUBSIDY_VERSIONS_TRIGGERS:
-        name, table = trigger.split()[2], trigger.split(" ON ")[1].split()[0]
-        op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        op.execute(trigger)
+    for trigger in SUBSIDY_VERSIONS_TRIGGERS:  # replaced, not dropped, on a run again (no ACCESS EXCLUSIVE lock)
+        op.execute(trigger.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1))
     op.execute("INSERT INTO loan_subsidy_versions (county_code, version) "
                "SELECT DISTINCT county_code, pg_current_xact_id()::text::bigint FROM loan_county_totals "
                "ON CONFLICT (county_code) DO NOTHING")
