@@ -1,9 +1,11 @@
 """What the directory of household ids (registry.household_ids, issue #15) costs the roster import, in raw
 PostgreSQL: 1,000,000 households of random ids COPYed in chunks of 50,000 (the import's CHUNK_LINES), in one
 transaction, into bare tables shaped like the roster, with (A) a unique index on the id (before registry_0015),
-(B) a plain index on the id and the directory kept by a statement trigger, (C) the directory by trigger and no index
-on the id (what registry_0015 keeps), (D) a plain index and the directory by a second COPY. The variants alternate,
-`--rounds` times each, in a database of their own (DATABASE_URL's server, else an embedded one), dropped at the end.
+(B) a plain index on the id and the directory kept by the registry's own trigger, (C) the directory by that trigger
+and no index on the id (what registry_0015 keeps), (D) a plain index and the directory by a second COPY. After C,
+one county's households (10,000 of a million) are moved in one UPDATE under the import's planner settings. The
+variants alternate, `--rounds` times each, in a database of their own (DATABASE_URL's server, else an embedded
+one), dropped at the end.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.household_ids_copy
 """
@@ -22,26 +24,26 @@ from collections.abc import AsyncIterator
 import asyncpg
 
 from bench.upgrade_under_writes import scratch_database
+from services.registry.models import DIRECTORY_FUNCTION, DIRECTORY_TRIGGERS
 
 CHUNK = 50_000
 COLUMNS = ["household_id", "head_id_number", "head_name", "county_code", "village_code", "status", "members",
            "village_cadre", "card_account", "registered_by", "updated_by"]
-ROSTER = """CREATE TABLE h (household_id varchar(64) NOT NULL, head_id_number varchar(18) NOT NULL,
+ROSTER = """CREATE TABLE households (household_id varchar(64) NOT NULL, head_id_number varchar(18) NOT NULL,
  head_name varchar(100) NOT NULL, county_code varchar(6) NOT NULL, village_code varchar(12) NOT NULL,
  status varchar(16) NOT NULL, members smallint NOT NULL, village_cadre boolean NOT NULL,
  card_account varchar(64) NOT NULL, registered_by bigint NOT NULL, updated_by bigint NOT NULL,
  PRIMARY KEY (county_code, household_id))"""
 DIRECTORY = "CREATE TABLE household_ids (household_id varchar(64) PRIMARY KEY, county_code varchar(6) NOT NULL)"
-TRIGGER = [
-    "CREATE FUNCTION kept() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO household_ids "
-    "SELECT household_id, county_code FROM new_rows; RETURN NULL; END $$",
-    "CREATE TRIGGER t AFTER INSERT ON h REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION kept()",
-]
+# the registry's own function and triggers (services/registry/models.py)
+TRIGGER = [DIRECTORY_FUNCTION, *DIRECTORY_TRIGGERS]
 VARIANTS = {
-    "A unique index on the id (before)": ([ROSTER, "CREATE UNIQUE INDEX ON h (household_id)"], False),
-    "B plain index + directory by trigger": ([ROSTER, "CREATE INDEX ON h (household_id)", DIRECTORY, *TRIGGER], False),
+    "A unique index on the id (before)": ([ROSTER, "CREATE UNIQUE INDEX ON households (household_id)"], False),
+    "B plain index + directory by trigger": (
+        [ROSTER, "CREATE INDEX ON households (household_id)", DIRECTORY, *TRIGGER], False),
     "C directory by trigger, no index on the id (kept)": ([ROSTER, DIRECTORY, *TRIGGER], False),
-    "D plain index + directory by a second COPY": ([ROSTER, "CREATE INDEX ON h (household_id)", DIRECTORY], True),
+    "D plain index + directory by a second COPY": (
+        [ROSTER, "CREATE INDEX ON households (household_id)", DIRECTORY], True),
 }
 
 
@@ -72,22 +74,37 @@ async def one(conn: asyncpg.Connection, statements: list[str], second_copy: bool
     async with conn.transaction():
         await conn.execute("SET LOCAL work_mem = '64MB'")  # as the import sets it
         for roster, directory in zip(*data, strict=True):
-            await conn.copy_to_table("h", source=_source(roster), columns=COLUMNS, format="csv")
+            await conn.copy_to_table("households", source=_source(roster), columns=COLUMNS, format="csv")
             if second_copy:
                 await conn.copy_to_table("household_ids", source=_source(directory),
                                          columns=["household_id", "county_code"], format="csv")
     return time.perf_counter() - started
 
 
+async def move_a_county(conn: asyncpg.Connection) -> float:
+    """A county's households (1 in 100) moved to another in one UPDATE, under the import's planner settings (hash
+    and merge joins off, repository.PREPARE), as a re-import's merge moves them: what the directory's trigger costs
+    a statement of many moved households."""
+    started = time.perf_counter()
+    async with conn.transaction():
+        await conn.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+        await conn.execute("UPDATE households SET county_code = '439999', village_code = '439999101001' "
+                           "WHERE county_code = '430500'")
+    return time.perf_counter() - started
+
+
 async def run(lines: int, rounds: int) -> dict[str, object]:
     data = chunks(lines)
     seconds: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    moves: list[float] = []
     async with scratch_database("ft_hhcopy_bench") as (_, conn):
         for _ in range(rounds):
             for name, (statements, second_copy) in VARIANTS.items():
                 seconds[name].append(round(await one(conn, statements, second_copy, data), 2))
+                if name.startswith("C"):
+                    moves.append(round(await move_a_county(conn), 2))
     return {"lines": lines, "seconds": seconds, "median_s": {k: statistics.median(v) for k, v in seconds.items()},
-            "load_average": os.getloadavg()}
+            "moving_a_county_s": moves, "load_average": os.getloadavg()}
 
 
 def main() -> None:

@@ -65,17 +65,18 @@ def rebuild_index(name: str, table: str, columns: list[str], **options: Any) -> 
 
 
 def grant_to_writers_of(table: str, privileges: str, new_table: str) -> None:
-    """GRANT `privileges` on `new_table` to every role (but the migrating one) that may INSERT into `table`. A trigger
-    a revision puts on `table` to keep `new_table` runs as the role that writes `table`: a service of the version
-    before, whose role `fundtrack migrate` gives the new table's rights only once every schema is migrated. Without
-    this, that service could write nothing to `table` while the revision runs (funds_0023's review)."""
+    """GRANT `privileges` on `new_table` to every role (but the migrating one) that may INSERT into or UPDATE
+    `table`. A trigger a revision puts on `table` to keep `new_table` runs as the role that writes `table`: a service
+    of the version before, whose role `fundtrack migrate` gives the new table's rights only once every schema is
+    migrated. Without this, that service could write nothing to `table` while the revision runs (funds_0023's
+    review)."""
     op.execute(f"""
         DO $$
         DECLARE writer text;
         BEGIN
             FOR writer IN SELECT DISTINCT r.rolname FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
                           JOIN pg_roles r ON r.oid = a.grantee
-                          WHERE c.oid = '{table}'::regclass AND a.privilege_type = 'INSERT'
+                          WHERE c.oid = '{table}'::regclass AND a.privilege_type IN ('INSERT', 'UPDATE')
                             AND r.rolname <> current_user
             LOOP
                 EXECUTE format('GRANT {privileges} ON {new_table} TO %I', writer);

@@ -184,6 +184,7 @@ def test_the_household_ids_copy_bench_runs() -> None:
     results = run_bench("household_ids_copy", "--lines", "20000", "--rounds", "1")
     assert results["lines"] == 20000 and len(results["median_s"]) == 4
     assert all(seconds > 0 for seconds in results["median_s"].values())
+    assert len(results["moving_a_county_s"]) == 1
 
 
 def test_the_nonce_claims_bench_runs() -> None:

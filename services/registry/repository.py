@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ColumnElement, Select, func, select, text, tuple_
+from sqlalchemy import Select, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
@@ -37,17 +37,20 @@ from services.registry.models import (
 # ---------------------------------------------------------------------------------------------------------- reads
 
 
-def located(household_ids: Sequence[str]) -> ColumnElement[bool]:
-    """Households by id alone: through the directory of household ids (its key), to the roster's key (county_code,
-    household_id). The roster has no index on the id alone (issue #15); every read by id alone starts here."""
-    directory = select(col(HouseholdId.county_code), col(HouseholdId.household_id)).where(
-        any_of(col(HouseholdId.household_id), household_ids))
-    return tuple_(col(Household.county_code), col(Household.household_id)).in_(directory)
+def located(query: Select[Household], household_ids: Sequence[str]) -> Select[Household]:
+    """Households by id alone: `query` (of household_records) joined to the directory of household ids on the
+    roster's key (county_code, household_id), the ids asked for through the directory's key. The roster has no index
+    on the id alone (issue #15); every read by id alone starts here. A join, not an IN (subquery): the planner
+    underestimates that semi-join and scanned the roster for a thousand ids (48 ms against 6 ms at 200,000)."""
+    return query.join(HouseholdId, and_(
+        col(HouseholdId.county_code) == col(Household.county_code),
+        col(HouseholdId.household_id) == col(Household.household_id),
+    )).where(any_of(col(HouseholdId.household_id), household_ids))
 
 
 async def find_household(session: AsyncSession, household_id: str) -> Household | None:
     """The household whoever asks (the internal API), or None."""
-    found: Household | None = (await session.execute(select(Household).where(located([household_id])))).scalar()
+    found: Household | None = (await session.execute(located(select(Household), [household_id]))).scalar()
     return found
 
 
@@ -96,7 +99,7 @@ async def history_of(session: AsyncSession, household_id: str) -> Sequence[House
 
 
 async def lookup(session: AsyncSession, household_ids: Sequence[str]) -> Sequence[Household]:
-    query = select(Household).where(located(list(set(household_ids))))
+    query = located(select(Household), list(set(household_ids)))
     return (await session.execute(query)).scalars().all()
 
 
