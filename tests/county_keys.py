@@ -5,7 +5,9 @@ after a failure part way."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 from alembic import command
@@ -63,3 +65,28 @@ async def waiting_on_a_snapshot(conn: asyncpg.Connection, upgrade: asyncio.Futur
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the revision never waited for the snapshot held open")
+
+
+@contextlib.asynccontextmanager
+async def as_the_version_before(conn: asyncpg.Connection, writer: asyncpg.Connection, url: str, schema: str,
+                                privileges: str) -> AsyncIterator[None]:
+    """`writer` writes as a service of the version before does while a revision runs: as a role of its own holding
+    `privileges` on the tables of `schema` as they are now (what deploy/migrate.py gave the service's role), none on
+    what the revision makes but what the revision itself gives. A trigger the revision puts on a table runs as that
+    role. The role is dropped after (roles are the server's, not the scratch database's)."""
+    role = f"ft_old_{schema}_{uuid.uuid4().hex[:8]}"
+    await conn.execute(f"CREATE ROLE {role} NOLOGIN")
+    await conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+    await conn.execute(f"GRANT {privileges} ON ALL TABLES IN SCHEMA {schema} TO {role}")
+    await writer.execute(f"SET ROLE {role}")
+    try:
+        yield
+    finally:
+        if not writer.is_closed():
+            await writer.close()
+        cleanup = await asyncpg.connect(url)
+        try:
+            await cleanup.execute(f"DROP OWNED BY {role}")
+            await cleanup.execute(f"DROP ROLE IF EXISTS {role}")
+        finally:
+            await cleanup.close()

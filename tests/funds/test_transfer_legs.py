@@ -7,6 +7,7 @@ accounts by region, while a service of the version before goes on recording tran
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import asyncpg
@@ -17,7 +18,7 @@ from deploy.drift import differences
 from deploy.migrate import alembic_config
 from services.funds.repository import summaries
 from services.kernel.db import plain_url
-from tests.county_keys import head, primary_keys, upgrade_again, waiting_on_a_snapshot
+from tests.county_keys import as_the_version_before, head, primary_keys, upgrade_again, waiting_on_a_snapshot
 from tests.funds.world import World
 from tests.platform import before_baseline
 
@@ -119,7 +120,6 @@ FILL_0022 = [  # str.format(**SIZES)
     """,
 ]
 # what a funds service of the version before records while the revision runs: an allocation and its reversal
-WRITER_ROLE = f"ft_old_funds_{uuid.uuid4().hex[:8]}"
 OLD_WRITER = [
     """INSERT INTO transfers (id, source_account_id, destination_account_id, amount_fen, kind, fund_source, record_id,
                               doc_no, occurred_on)
@@ -147,16 +147,14 @@ async def test_funds_0023_writes_every_transfer_as_its_two_legs_and_keys_the_acc
 ) -> None:
     url = plain_url(scratch)
     conn, writer, holder = [await asyncpg.connect(url) for _ in range(3)]
+    exits = contextlib.AsyncExitStack()
     try:
         await before_baseline.restore_at(conn, scratch, "funds", "funds_0022_county_keys")
         for c in (writer, holder):
             await c.execute("SET search_path = funds")
         # the writer of the version before writes as a service's own role does (deploy/migrate.py): its rights on
         # the tables of then, none on those the revision makes but what the revision itself gives it
-        await conn.execute(f"CREATE ROLE {WRITER_ROLE} NOLOGIN")
-        await conn.execute(f"GRANT USAGE ON SCHEMA funds TO {WRITER_ROLE}")
-        await conn.execute(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA funds TO {WRITER_ROLE}")
-        await writer.execute(f"SET ROLE {WRITER_ROLE}")
+        await exits.enter_async_context(as_the_version_before(conn, writer, url, "funds", "SELECT, INSERT"))
         await before_baseline.fill(conn, FILL_0022, SIZES)
         before = {tuple(r) for r in await conn.fetch(TRANSFERS)}
         assert len(before) == ALLOCATIONS
@@ -199,12 +197,7 @@ async def test_funds_0023_writes_every_transfer_as_its_two_legs_and_keys_the_acc
         await upgrade_again(scratch, "funds", "funds_0022_county_keys")
         assert await conn.fetchval("SELECT count(*) FROM transfer_legs") == 2 * (ALLOCATIONS + 2)
     finally:
+        await exits.aclose()
         for c in (conn, writer, holder):
             await c.close()
-        cleanup = await asyncpg.connect(url)  # roles are the server's, not the scratch database's
-        try:
-            await cleanup.execute(f"DROP OWNED BY {WRITER_ROLE}")
-            await cleanup.execute(f"DROP ROLE IF EXISTS {WRITER_ROLE}")
-        finally:
-            await cleanup.close()
     assert await asyncio.to_thread(differences, scratch, ("funds",)) == []

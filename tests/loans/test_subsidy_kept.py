@@ -8,7 +8,7 @@ leave a stale figure valid. An open period and a period not of whole months are 
 from __future__ import annotations
 
 import asyncio
-import uuid
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
@@ -26,7 +26,7 @@ from services.kernel.identity import Principal
 from services.kernel.ids import new_id
 from services.loans import reads, repository, rules
 from tests.conftest import Api, MakePrincipal
-from tests.county_keys import upgrade_again
+from tests.county_keys import as_the_version_before, upgrade_again
 from tests.loans.conftest import Seed
 from tests.loans.helpers import credit_code, loan_body
 from tests.loans.test_servicing import new_loan, repay
@@ -388,7 +388,6 @@ async def test_the_kept_figures_are_bounded_whatever_readers_ask(
 
 # ----------------------------------------------------------------------------------------- the migration, on data
 
-WRITER_ROLE = f"ft_old_loans_{uuid.uuid4().hex[:8]}"
 VERSION_OF = "SELECT version FROM loan_subsidy_versions WHERE county_code = '430523'"
 
 
@@ -399,14 +398,13 @@ async def test_loans_0016_lets_a_service_of_the_version_before_write_what_moves_
     hand, whose trigger moves the version) is recorded, not refused. Run again, the revision replaces its triggers."""
     url = plain_url(scratch)
     conn, writer = [await asyncpg.connect(url) for _ in range(2)]
+    exits = contextlib.AsyncExitStack()
     try:
         await before_baseline.restore_at(conn, scratch, "loans", "loans_0015_nonce_claims")
         await conn.execute("INSERT INTO loan_county_totals (county_code, slot, loans, owing_loans, owed_fen) "
                            "VALUES ('430523', 0, 1, 1, 3000000)")
-        await conn.execute(f"CREATE ROLE {WRITER_ROLE} NOLOGIN")
-        await conn.execute(f"GRANT USAGE ON SCHEMA loans TO {WRITER_ROLE}")
-        await conn.execute(f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA loans TO {WRITER_ROLE}")
-        await writer.execute(f"SET search_path = loans; SET ROLE {WRITER_ROLE}")
+        await writer.execute("SET search_path = loans")
+        await exits.enter_async_context(as_the_version_before(conn, writer, url, "loans", "SELECT, INSERT, UPDATE"))
         await asyncio.to_thread(command.upgrade, alembic_config("loans", scratch), "heads")
         given = await conn.fetchval(VERSION_OF)
         assert given is not None  # every county the totals know has its version
@@ -418,12 +416,7 @@ async def test_loans_0016_lets_a_service_of_the_version_before_write_what_moves_
         await writer.execute("UPDATE loan_county_totals SET loans = loans WHERE county_code = '430523'")
         assert await conn.fetchval(VERSION_OF) != moved  # the triggers replaced, still there
     finally:
+        await exits.aclose()
         for c in (conn, writer):
             await c.close()
-        cleanup = await asyncpg.connect(url)  # roles are the server's, not the scratch database's
-        try:
-            await cleanup.execute(f"DROP OWNED BY {WRITER_ROLE}")
-            await cleanup.execute(f"DROP ROLE IF EXISTS {WRITER_ROLE}")
-        finally:
-            await cleanup.close()
     assert await asyncio.to_thread(differences, scratch, ("loans",)) == []

@@ -7,6 +7,7 @@ database in use while a registry of the version before registers and moves house
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import asyncpg
@@ -18,7 +19,7 @@ from deploy.drift import differences
 from deploy.migrate import alembic_config
 from services.kernel.db import plain_url
 from tests.conftest import Api
-from tests.county_keys import head, upgrade_again
+from tests.county_keys import as_the_version_before, head, upgrade_again
 from tests.platform import before_baseline
 from tests.registry.api import import_csv
 from tests.registry.factory import csv_body, new_county, row
@@ -118,7 +119,6 @@ OLD_HOUSEHOLD = """
 """
 OLD_MOVE = ("UPDATE households SET county_code = '430523', village_code = '430523101001', updated_by = 1 "
             "WHERE household_id = $1")
-WRITER_ROLE = f"ft_old_registry_{uuid.uuid4().hex[:8]}"
 # the indexes of the roster on the household id alone: none once the directory keeps and finds households by id
 ID_ALONE = """
     SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -148,15 +148,13 @@ async def _old_writer(writer: asyncpg.Connection, upgrading: asyncio.Event) -> l
 async def test_registry_0015_fills_the_directory_while_the_version_before_registers_and_moves(scratch: str) -> None:
     url = plain_url(scratch)
     conn, writer = [await asyncpg.connect(url) for _ in range(2)]
+    exits = contextlib.AsyncExitStack()
     try:
         await before_baseline.restore_at(conn, scratch, "registry", "registry_0014_nonce_claims")
         await writer.execute("SET search_path = registry")
         # the writer of the version before writes as the registry's own role does (deploy/migrate.py): its rights on
         # the tables of then, none on the directory but what the revision itself gives it
-        await conn.execute(f"CREATE ROLE {WRITER_ROLE} NOLOGIN")
-        await conn.execute(f"GRANT USAGE ON SCHEMA registry TO {WRITER_ROLE}")
-        await conn.execute(f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA registry TO {WRITER_ROLE}")
-        await writer.execute(f"SET ROLE {WRITER_ROLE}")
+        await exits.enter_async_context(as_the_version_before(conn, writer, url, "registry", "SELECT, INSERT, UPDATE"))
         await before_baseline.fill(conn, FILL_0014, {"households": HOUSEHOLDS})
         assert len(await conn.fetch(ID_ALONE)) == 1  # uq_households_household_id
 
@@ -187,14 +185,9 @@ async def test_registry_0015_fills_the_directory_while_the_version_before_regist
         await upgrade_again(scratch, "registry", "registry_0014_nonce_claims")
         assert await household_ids_drift(conn) == 0
     finally:
+        await exits.aclose()
         for c in (conn, writer):
             await c.close()
-        cleanup = await asyncpg.connect(url)  # roles are the server's, not the scratch database's
-        try:
-            await cleanup.execute(f"DROP OWNED BY {WRITER_ROLE}")
-            await cleanup.execute(f"DROP ROLE IF EXISTS {WRITER_ROLE}")
-        finally:
-            await cleanup.close()
     assert await asyncio.to_thread(differences, scratch, ("registry",)) == []
 
 
