@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 from pydantic import ValidationError
+from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql
 
 from deploy.migrate import OWNER_ROLE
@@ -262,10 +263,16 @@ def judge_loan_totals(differing: int) -> list[Finding]:
 async def loan_totals_drift(conn: asyncpg.Connection) -> int:
     """How many counties' kept totals differ from their balances (repository.county_totals_differing, in the loans
     schema: a read of every balance, seconds at millions)."""
+    return await _rows_of(conn, "loans", county_totals_differing())
+
+
+async def _rows_of(conn: asyncpg.Connection, schema: str, query: Select[Any]) -> int:
+    """How many rows a repository's query of the differences between derived state and its facts gives, in
+    `schema`: none, ever."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    statement = county_totals_differing().compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    statement = query.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
     async with conn.transaction():
-        await conn.execute("SET LOCAL search_path = loans")
+        await conn.execute(f"SET LOCAL search_path = {schema}")
         count: int = await conn.fetchval(f"SELECT count(*) FROM ({statement}) d")  # noqa: S608 (our own statement)
     return count
 
@@ -293,12 +300,7 @@ def judge_household_ids(differing: int) -> list[Finding]:
 async def household_ids_drift(conn: asyncpg.Connection) -> int:
     """How many household ids differ between the directory and the roster (repository.household_ids_differing, in
     the registry schema: a read of both, seconds at millions)."""
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    statement = household_ids_differing().compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-    async with conn.transaction():
-        await conn.execute("SET LOCAL search_path = registry")
-        count: int = await conn.fetchval(f"SELECT count(*) FROM ({statement}) d")  # noqa: S608 (our own statement)
-    return count
+    return await _rows_of(conn, "registry", household_ids_differing())
 
 
 def judge_schema_usage(usage: Sequence[tuple[str, str]]) -> list[Finding]:

@@ -23,6 +23,7 @@ from tests.county_keys import as_the_version_before, head, upgrade_again
 from tests.platform import before_baseline
 from tests.registry.api import import_csv
 from tests.registry.factory import csv_body, new_county, row
+from tests.registry.test_county_keys import FILL_0012, OLD_HOUSEHOLD
 
 DIRECTORY_OF = "SELECT county_code FROM registry.household_ids WHERE household_id = $1"
 
@@ -96,27 +97,9 @@ async def test_a_directory_entry_changed_by_hand_is_what_the_doctor_reports(admi
 # ----------------------------------------------------------------------------------------- the migration, on data
 
 HOUSEHOLDS = 12_000  # three batches of migrations/county_keys.BATCH (5,000)
-FILL_0014 = [
-    """
-    INSERT INTO household_imports (id, number, principal_id, region_code, effective_on, imported, updated, unchanged,
-                                   rejected)
-    VALUES ('imp_1', 1, 'test', '430000', '2016-01-01', {households}, 0, 0, 0)
-    """,
-    "SELECT setval('household_import_numbers', 1)",
-    """
-    INSERT INTO households (household_id, head_id_number, head_name, county_code, village_code, status, members,
-                            village_cadre, card_account, registered_by, updated_by)
-    SELECT 'H' || lpad(i::text, 8, '0'), '430523198001011234', '户主', c, c || '101001', 'poor', 3, false, '6217', 1, 1
-    FROM generate_series(1, {households}) AS i,
-         LATERAL (SELECT CASE WHEN i % 3 = 0 THEN '430523' ELSE '430524' END) k(c)
-    """,
-]
-# what a registry of the version before writes while the revision runs: a new household, and a move
-OLD_HOUSEHOLD = """
-    INSERT INTO households (household_id, head_id_number, head_name, county_code, village_code, status, members,
-                            village_cadre, card_account, registered_by, updated_by)
-    VALUES ($1, '430523198001011234', '户主', '430523', '430523101001', 'poor', 3, false, '6217', 1, 1)
-"""
+# the roster as registry_0013's test fills it, without its history (this revision does not read it)
+FILL_0014 = FILL_0012[:3]
+# what a registry of the version before writes while the revision runs: a new household (OLD_HOUSEHOLD), and a move
 OLD_MOVE = ("UPDATE households SET county_code = '430523', village_code = '430523101001', updated_by = 1 "
             "WHERE household_id = $1")
 # the indexes of the roster on the household id alone: none once the directory keeps and finds households by id
