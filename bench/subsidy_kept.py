@@ -7,7 +7,9 @@ per-county figures kept (loan_county_subsidies) on a database bench/province_loa
 
 Migrates the database to the head, starts the whole system on it (tests/stack.py) and times GET
 /loans/reports/subsidy for the province (finance of 430000): `--cold` requests of the half-year less its first day
-(not a calendar period: computed every time, the baseline), then with no figure kept, `--cold` requests each computing
+(not a calendar period: computed every time, split by county across the loans worker's split readers), checked
+against and timed beside the same figures in one statement in process (`subsidy_by_county`, the raw baseline), then
+with no figure kept, `--cold` requests each computing
 every county (the kept figures deleted before each: derived, so they may be), then `--repeat` requests answered from
 the kept figures, then one back-dated repayment through the gateway in one county (a day inside the period) and the
 request after it (that county alone computed again), then `--repeat` more. The last answer is checked against the
@@ -40,7 +42,8 @@ PERIOD = (date(2026, 1, 1), date(2026, 7, 1))  # a closed half-year of the data 
 RATE_BP = 475
 PATH = f"/loans/reports/subsidy?from={PERIOD[0]}&to={PERIOD[1]}&rate_bp={RATE_BP}"
 # a day shorter, so not a calendar period: computed every time, as every period was before L6a (the baseline)
-UNKEPT_PATH = f"/loans/reports/subsidy?from={PERIOD[0] + timedelta(days=1)}&to={PERIOD[1]}&rate_bp={RATE_BP}"
+UNKEPT = (PERIOD[0] + timedelta(days=1), PERIOD[1])
+UNKEPT_PATH = f"/loans/reports/subsidy?from={UNKEPT[0]}&to={UNKEPT[1]}&rate_bp={RATE_BP}"
 
 
 def _figures(ms: list[float]) -> dict[str, Any]:
@@ -63,14 +66,25 @@ async def _forget(conn: asyncpg.Connection) -> None:
     await conn.execute("DELETE FROM loans.loan_county_subsidies WHERE period_from = $1 AND period_to = $2", *PERIOD)
 
 
-async def _recomputed(url: str) -> list[tuple[str, int, int]]:
+async def _recomputed(url: str, period: tuple[date, date] = PERIOD) -> list[tuple[str, int, int]]:
     engine = create_engine("loans", url=url, pool_size=1)
     try:
         async with session_factory(engine)() as session:
-            return await repository.subsidy_by_county(session, prefix="43", period_from=PERIOD[0],
-                                                      period_to=PERIOD[1], rate_bp=RATE_BP)
+            return await repository.subsidy_by_county(session, prefix="43", period_from=period[0],
+                                                      period_to=period[1], rate_bp=RATE_BP)
     finally:
         await engine.dispose()
+
+
+async def _one_statement(url: str, runs: int) -> dict[str, Any]:
+    """The baseline of the same run: the province's figures of the period that is not kept in one statement, in
+    process on one connection (`repository.subsidy_by_county`, unsplit), timed."""
+    ms = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await _recomputed(url, UNKEPT)
+        ms.append((time.perf_counter() - started) * 1000)
+    return _figures(ms)
 
 
 async def measure(gateway_url: str, admin_token: str, url: str, *, cold: int, repeat: int) -> dict[str, Any]:
@@ -83,6 +97,10 @@ async def measure(gateway_url: str, admin_token: str, url: str, *, cold: int, re
         lender = {"authorization": "Bearer " + await issue_key(
             client, admin_token, name=f"bench-lender-{os.getpid()}", role="lender", region=county)}
         results["not_kept_period"] = _figures([(await _get(client, finance, UNKEPT_PATH))[0] for _ in range(cold)])
+        _, unkept = await _get(client, finance, UNKEPT_PATH)
+        results["not_kept_equals_one_statement"] = [
+            (i["county_code"], i["loans"], i["subsidy_fen"]) for i in unkept["items"]] == await _recomputed(url, UNKEPT)
+        results["not_kept_one_statement_in_process"] = await _one_statement(url, cold)
         computed = []
         for _ in range(cold):
             await _forget(conn)

@@ -14,6 +14,7 @@ import asyncpg
 
 from gateway.audit_settings import AuditSettings
 from services.kernel.db import plain_url
+from services.kernel.settings import Settings
 from services.kernel.topology import SERVICES
 
 RESERVE = 10
@@ -24,6 +25,7 @@ GATEWAY_SHARES = 2
 WORKERS = "FUNDTRACK_AUDIT_VERIFY_WORKERS"
 SIZE = "FUNDTRACK_DB_POOL_SIZE"
 OVERFLOW = "FUNDTRACK_DB_POOL_OVERFLOW"
+SPLIT = "FUNDTRACK_DB_SPLIT_READERS"
 
 
 async def server_limit(url: str) -> int:
@@ -65,5 +67,13 @@ def pool_env(url: str, env: Mapping[str, str], *, fraction: float = 1.0) -> dict
 
 
 def outside_pools(env: Mapping[str, str]) -> int:
-    """The connections the gateway opens beside its pool."""
-    return 1 + (AuditSettings(verify_workers=env[WORKERS]) if WORKERS in env else AuditSettings()).verify_workers
+    """The connections opened beside the pools: the gateway's LISTEN and verifiers, and the split readers of each
+    worker of a service that splits its heaviest reads (services/kernel/split_reads.py)."""
+    gateway = 1 + (AuditSettings(verify_workers=env[WORKERS]) if WORKERS in env else AuditSettings()).verify_workers
+    return gateway + split_readers(env) * sum(spec.workers(env) for spec in SERVICES.values() if spec.splits_reads)
+
+
+def split_readers(env: Mapping[str, str]) -> int:
+    """FUNDTRACK_DB_SPLIT_READERS (a worker's connections for split reads; below 2, none)."""
+    width = int(env[SPLIT]) if SPLIT in env else int(Settings.model_fields["db_split_readers"].default)
+    return width if width >= 2 else 0

@@ -21,6 +21,7 @@ from services.kernel.outbox_api import outbox_router
 from services.kernel.scheduler import run_daily
 from services.kernel.settings import get_settings
 from services.kernel.signed import SignedIdentityMiddleware
+from services.kernel.split_reads import readers_for
 from services.kernel.topology import GATEWAY_SCHEMA, SERVICES, gateway_url
 
 READY_SECONDS = 2.0
@@ -45,6 +46,7 @@ def create_service_app(
         engine = create_engine(SERVICES[name].schema)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        app.state.split_readers = readers_for(name)
         app.state.settings = settings
         app.state.clients = {
             dep: ServiceClient(dep, gateway_url() if dep == GATEWAY_SCHEMA else SERVICES[dep].base_url, caller=name)
@@ -60,6 +62,7 @@ def create_service_app(
                 daily.cancel()
             for client in app.state.clients.values():
                 await client.aclose()
+            await app.state.split_readers.dispose()
             await engine.dispose()
 
     app = FastAPI(title=title or f"FundTrack {name}", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -75,7 +75,9 @@ def _element_type(column: Any) -> TypeEngine[Any]:
     return String() if isinstance(kind, String | NullType) else kind
 
 
-def create_engine(schema: str, *, url: str | None = None, pool_size: int | None = None) -> AsyncEngine:
+def create_engine(
+    schema: str, *, url: str | None = None, pool_size: int | None = None, overflow: int | None = None
+) -> AsyncEngine:
     cfg = get_settings()
     connect_args: dict[str, Any] = {
         "server_settings": server_settings(schema, use_role=cfg.db_roles),
@@ -85,7 +87,7 @@ def create_engine(schema: str, *, url: str | None = None, pool_size: int | None 
     return create_async_engine(
         asyncpg_url(url or database_url()),
         pool_size=pool_size or cfg.db_pool_size,
-        max_overflow=cfg.db_pool_overflow,
+        max_overflow=cfg.db_pool_overflow if overflow is None else overflow,
         pool_pre_ping=True,  # a connection the server cut (a restart, a terminated session) is replaced, not a 500
         query_cache_size=COMPILED_CACHE_SIZE,
         connect_args=connect_args,

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # for a burst): a connection opened and closed per request costs more than the request itself.
     db_pool_size: int = Field(default=16, ge=1, le=1000)
     db_pool_overflow: int = Field(default=4, ge=0, le=1000)
+    # Issue #20: connections of its own (outside its pool) each worker of a service that splits its heaviest reads
+    # keeps for them, its parts run at once on one snapshot (services/kernel/split_reads.py); below 2, never split.
+    db_split_readers: int = Field(default=2, ge=0, le=16)
     # Detectors run by themselves once a day at this hour of the day in China (Asia/Shanghai, whatever the host's
     # timezone), as of that day (services/kernel/clock.py); -1 turns the daily run off.
     detector_hour: int = Field(default=2, ge=-1, le=23)

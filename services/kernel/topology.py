@@ -20,6 +20,9 @@ class ServiceSpec:
     # Worker processes of the service (FUNDTRACK_<NAME>_WORKERS overrides). Funds takes every finance system's
     # postings: with two, a transaction holding the issuer's balance rows waits less for its process's event loop.
     default_workers: int = 1
+    # Splits its heaviest reads across connections of its own (FUNDTRACK_DB_SPLIT_READERS a worker, outside its pool:
+    # services/kernel/split_reads.py).
+    splits_reads: bool = False
 
     def workers(self, env: Mapping[str, str]) -> int:
         """How many worker processes; ValueError naming the variable if it is not a whole number from 1 to 64."""
@@ -53,7 +56,7 @@ SERVICE_OFFSETS = {"funds": 1, "projects": 2, "loans": 3, "registry": 4, "oversi
 SERVICES: dict[str, ServiceSpec] = {
     "funds": ServiceSpec("funds", 8101, "services.funds.app:app", default_workers=2),
     "projects": ServiceSpec("projects", 8102, "services.projects.app:app"),
-    "loans": ServiceSpec("loans", 8103, "services.loans.app:app"),
+    "loans": ServiceSpec("loans", 8103, "services.loans.app:app", splits_reads=True),
     "registry": ServiceSpec("registry", 8104, "services.registry.app:app"),
     "oversight": ServiceSpec("oversight", 8105, "services.oversight.app:app"),
 }

@@ -10,6 +10,7 @@ from services.kernel import clock
 from services.kernel.outbox import name_entities
 from services.kernel.pagination import CursorQuery, LimitQuery, Page
 from services.kernel.routers import service_router
+from services.kernel.split_reads import SplitReadersDep
 from services.kernel.types import Day, RegionCode
 from services.kernel.uow import PrincipalDep, SessionDep
 from services.loans import reads, service
@@ -78,11 +79,11 @@ async def get_outstanding_report(
 
 @router.get("/reports/subsidy", response_model=SubsidyReport, response_model_by_alias=True)
 async def get_subsidy_report(
-    session: SessionDep, principal: PrincipalDep, period_from: FromQuery, period_to: ToQuery, rate_bp: RateQuery,
-    county: RegionQuery = None,
+    session: SessionDep, principal: PrincipalDep, readers: SplitReadersDep, period_from: FromQuery,
+    period_to: ToQuery, rate_bp: RateQuery, county: RegionQuery = None,
 ) -> SubsidyReport:
     return await reads.subsidy_report(
-        session, principal, county=county, period_from=period_from, period_to=period_to, rate_bp=rate_bp
+        session, principal, readers, county=county, period_from=period_from, period_to=period_to, rate_bp=rate_bp
     )
 
 

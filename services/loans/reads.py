@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kernel.identity import Principal
 from services.kernel.pagination import Page, decode_cursor, page_of
 from services.kernel.scope import scope_prefix
+from services.kernel.split_reads import SplitReaders, split_read
 from services.kernel.types import mask_account_no, mask_id_number
 from services.loans import codes, problems, repository, rules
 from services.loans.models import UsageReport
@@ -144,47 +145,63 @@ async def loan_subsidy(
 
 
 async def subsidy_report(
-    session: AsyncSession, principal: Principal, *, county: str | None, period_from: date, period_to: date,
-    rate_bp: int,
+    session: AsyncSession, principal: Principal, readers: SplitReaders, *, county: str | None, period_from: date,
+    period_to: date, rate_bp: int,
 ) -> SubsidyReport:
     """L6 per county: each loan's subsidy rounded to the fen (as it is paid), then totalled, in the database
-    (`repository.subsidy_by_county`: a province's loans are never read into the service). A closed calendar period's
-    figures are kept per county and read while valid (L6a: `_kept_report`)."""
+    (`repository.subsidy_of_counties`: a province's loans are never read into the service). A closed calendar
+    period's figures are kept per county and read while valid (L6a: `_kept_report`); what is computed is split by
+    county across the worker's split readers, on the request's snapshot (`_computed`)."""
     check_period(period_from, period_to)
     prefix = scope_prefix(principal, county, field="county")
+    figures: dict[str, tuple[int, int]] = {}
     if rules.subsidy_is_kept(period_from, period_to, await repository.database_today(session)):
-        rows = await _kept_report(session, prefix=prefix, period_from=period_from, period_to=period_to,
-                                  rate_bp=rate_bp)
+        figures = await _kept_report(session, readers, prefix=prefix, period_from=period_from, period_to=period_to,
+                                     rate_bp=rate_bp)
     else:
-        rows = await repository.subsidy_by_county(
-            session, prefix=prefix, period_from=period_from, period_to=period_to, rate_bp=rate_bp
-        )
-    items = [SubsidyRow(county_code=county_code, loans=loans, subsidy_fen=fen) for county_code, loans, fen in rows]
+        counties = await repository.subsidy_counties(session, prefix=prefix)
+        figures = {row.county_code: (int(row.loans), int(row.subsidy_fen)) for row in await _computed(
+            session, readers, counties, period_from=period_from, period_to=period_to, rate_bp=rate_bp)}
+    items = [SubsidyRow(county_code=county_code, loans=loans, subsidy_fen=fen)
+             for county_code, (loans, fen) in sorted(figures.items()) if loans > 0]
     return SubsidyReport(
         region=county or principal.region_code, period_from=period_from, period_to=period_to, rate_bp=rate_bp,
         days=(period_to - period_from).days, items=items, total_fen=sum(i.subsidy_fen for i in items),
     )
 
 
+async def _computed(
+    session: AsyncSession, readers: SplitReaders, counties: list[tuple[str, int]], *, period_from: date,
+    period_to: date, rate_bp: int,
+) -> list[Row[Any]]:
+    """L6 of these counties (each weighed by its loans owing now) from the facts, with each county's version: split
+    across the readers on one snapshot when they are free (a province's 200,000 loans that can earn in a half year,
+    one probe of the repayments each, ran on one core), else in one statement on `session`."""
+    async def compute(part: AsyncSession, codes: list[str]) -> list[Row[Any]]:
+        return await repository.subsidy_of_counties(part, codes, period_from=period_from, period_to=period_to,
+                                                    rate_bp=rate_bp)
+    return await split_read(session, readers, counties, compute)
+
+
 async def _kept_report(
-    session: AsyncSession, *, prefix: str, period_from: date, period_to: date, rate_bp: int
-) -> list[tuple[str, int, int]]:
-    """L6a: the kept figure of each county whose figure is valid; the others computed, in one statement that reads
-    their versions too, and kept at those versions. Keeping is a savepoint of its own: a failure (another report
-    keeping the same counties, a lock) costs the next report a computation, never this answer."""
+    session: AsyncSession, readers: SplitReaders, *, prefix: str, period_from: date, period_to: date, rate_bp: int
+) -> dict[str, tuple[int, int]]:
+    """L6a: the kept figure of each county whose figure is valid; the others computed (with their versions, in the
+    same snapshot as their figures: `_computed`), and kept at those versions. Keeping is a savepoint of its own: a
+    failure (another report keeping the same counties, a lock) costs the next report a computation, never this
+    answer."""
     figures: dict[str, tuple[int, int]] = {}
     stale = []
     for row in await repository.kept_subsidies(
         session, prefix=prefix, period_from=period_from, period_to=period_to, rate_bp=rate_bp
     ):
         if row.loans is None:
-            stale.append(row.county_code)
+            stale.append((str(row.county_code), int(row.owing)))
         else:
             figures[row.county_code] = (int(row.loans), int(row.subsidy_fen))
     if stale:
-        computed = await repository.subsidy_of_counties(
-            session, stale, period_from=period_from, period_to=period_to, rate_bp=rate_bp
-        )
+        computed = await _computed(session, readers, stale, period_from=period_from, period_to=period_to,
+                                   rate_bp=rate_bp)
         figures.update({row.county_code: (int(row.loans), int(row.subsidy_fen)) for row in computed})
         try:
             async with session.begin_nested():
@@ -194,4 +211,4 @@ async def _kept_report(
                 )
         except DBAPIError as error:
             log.warning("L6a: the subsidy figures of %d counties were not kept (%s)", len(computed), error)
-    return [(county_code, loans, fen) for county_code, (loans, fen) in sorted(figures.items()) if loans > 0]
+    return figures

@@ -24,6 +24,7 @@ from deploy.migrate import alembic_config
 from services.kernel.db import plain_url
 from services.kernel.identity import Principal
 from services.kernel.ids import new_id
+from services.kernel.split_reads import SplitReaders
 from services.loans import reads, repository, rules
 from tests.conftest import Api, MakePrincipal
 from tests.county_keys import as_the_version_before, upgrade_again
@@ -31,6 +32,8 @@ from tests.loans.conftest import Seed
 from tests.loans.helpers import credit_code, loan_body
 from tests.loans.test_servicing import new_loan, repay
 from tests.platform import before_baseline
+
+UNSPLIT = SplitReaders(None, 1)  # in-process reports in the test's session, one statement (as before the split)
 
 RATE_BP = 475
 Period = tuple[date, date]
@@ -217,7 +220,7 @@ async def test_a_back_dated_write_committed_while_a_report_computes_leaves_no_st
 
     monkeypatch.setattr(repository, "keep_subsidies", keep_after_a_write)
     principal = Principal(id="test-finance", role="finance", region_code=county)
-    report = await reads.subsidy_report(loans_session, principal, county=county, period_from=period[0],
+    report = await reads.subsidy_report(loans_session, principal, UNSPLIT, county=county, period_from=period[0],
                                         period_to=period[1], rate_bp=RATE_BP)
     await loans_session.commit()
     monkeypatch.undo()
@@ -317,7 +320,7 @@ async def test_a_failure_to_keep_the_figure_does_not_fail_the_answer(
 
     monkeypatch.setattr(repository, "keep_subsidies", keep_and_fail)
     principal = Principal(id="test-finance", role="finance", region_code=county)
-    report = await reads.subsidy_report(loans_session, principal, county=county, period_from=period[0],
+    report = await reads.subsidy_report(loans_session, principal, UNSPLIT, county=county, period_from=period[0],
                                         period_to=period[1], rate_bp=RATE_BP)
     assert [(i.county_code, i.loans, i.subsidy_fen) for i in report.items] == expected
     assert (await loans_session.execute(text("SELECT 2"))).scalar_one() == 2  # the transaction goes on

@@ -13,6 +13,15 @@ from tests.conftest import MakePrincipal
 from tests.stack import Stack
 
 
+def test_the_connections_beside_the_pools_count_the_loans_workers_split_readers() -> None:
+    """Each loans worker's split readers (services/kernel/split_reads.py) are connections outside its pool."""
+    base = {"FUNDTRACK_AUDIT_VERIFY_WORKERS": "1", "FUNDTRACK_LOANS_WORKERS": "3"}
+    unsplit = outside_pools({**base, "FUNDTRACK_DB_SPLIT_READERS": "1"})
+    assert unsplit == 1 + 1  # the gateway's LISTEN and its verifier
+    assert outside_pools({**base, "FUNDTRACK_DB_SPLIT_READERS": "4"}) == unsplit + 3 * 4
+    assert outside_pools(base) == unsplit + 3 * 2  # two a worker unless told
+
+
 def test_the_plan_shares_out_what_is_available_and_no_more() -> None:
     workers = {"funds": 2, "projects": 1, "loans": 1, "registry": 1}
     for available in (14, 43, 87, 290, 987):
