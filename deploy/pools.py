@@ -74,6 +74,12 @@ def outside_pools(env: Mapping[str, str]) -> int:
 
 
 def split_readers(env: Mapping[str, str]) -> int:
-    """FUNDTRACK_DB_SPLIT_READERS (a worker's connections for split reads; below 2, none)."""
-    width = int(env[SPLIT]) if SPLIT in env else int(Settings.model_fields["db_split_readers"].default)
+    """FUNDTRACK_DB_SPLIT_READERS (a worker's connections for split reads; below 2, none); ValueError naming the
+    variable if it is not what the services accept (services/kernel/settings.py)."""
+    field = Settings.model_fields["db_split_readers"]
+    raw = env.get(SPLIT, str(field.default))
+    most = max(int(getattr(rule, "le", 0) or 0) for rule in field.metadata)
+    if not raw.strip().isdigit() or int(raw) > most:
+        raise ValueError(f"{SPLIT}={raw!r}: give a whole number of connections from 0 to {most}")
+    width = int(raw)
     return width if width >= 2 else 0

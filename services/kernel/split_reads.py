@@ -18,6 +18,7 @@ on the request's own session: never slower than that, and never waiting for anot
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -77,14 +78,14 @@ SplitReadersDep = Annotated[SplitReaders, Depends(split_readers_dependency)]
 
 
 def shares(weighted: Sequence[tuple[K, int]], count: int) -> list[list[K]]:
-    """The keys in at most `count` parts of about equal weight (the heaviest first, each to the lightest part), none
-    empty, each in the order given."""
+    """The keys in at most `count` parts of about equal weight (the heaviest first, each to the lightest part; a key
+    weighs 1 at least), none empty, each in the order given."""
     parts: list[list[tuple[int, K]]] = [[] for _ in range(max(1, count))]
     loads = [0] * len(parts)
     for position, (key, weight) in sorted(enumerate(weighted), key=lambda item: -item[1][1]):
         lightest = loads.index(min(loads))
         parts[lightest].append((position, key))
-        loads[lightest] += max(0, weight)
+        loads[lightest] += max(1, weight)
     return [[key for _, key in sorted(part)] for part in parts if part]
 
 
@@ -96,23 +97,33 @@ async def split_read(
 ) -> list[T]:
     """`read` of all the keys: in one call on `session`, or split by weight across the readers' connections on the
     snapshot `session`'s transaction exports, the parts' rows in the order of the parts. `read` must answer for
-    each key alone what it answers for it among the others (a row per key, nothing across keys)."""
+    each key alone what it answers for it among the others (a row per key, nothing across keys). The parts are
+    read-only transactions of their own: they do not see what `session` wrote and has not committed, nor its SET
+    LOCALs (their statement timeout is the service's, not a long one)."""
     keys = [key for key, _ in weighted]
     parts = shares(weighted, readers.width)
-    if readers._sessions is None or len(parts) < 2 or readers._busy.locked():
+    # a snapshot cannot be exported from a savepoint: there, as when busy or for one part, one call
+    if readers._sessions is None or len(parts) < 2 or readers._busy.locked() or session.in_nested_transaction():
         return await read(session, keys)
     sessions = readers._sessions
     async with readers._busy:
         snapshot = str((await session.execute(_EXPORT)).scalar_one())
         if not SNAPSHOT_ID.fullmatch(snapshot):
             raise RuntimeError(f"pg_export_snapshot answered {snapshot!r}")
-        # a part that fails cancels the others (their statements are cancelled with them), and its error is raised
-        # as it is, as one statement's would be (a statement timeout is the 503 it always was, not a group)
+        # a part that fails cancels the others (their statements are cancelled with them) and its error is raised as
+        # it is, as one statement's would be (a statement timeout is the 503 it always was); a request cancelled
+        # cancels them all and stays cancelled (asyncio.TaskGroup of 3.11 may turn that into a part's error)
+        tasks = [asyncio.create_task(_part(sessions, snapshot, read, part)) for part in parts]
         try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(_part(sessions, snapshot, read, part)) for part in parts]
-        except BaseExceptionGroup as failed:
-            raise failed.exceptions[0] from None
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            # the first to fail (what its siblings raise once cancelled is not the cause)
+            failed = [error for task in tasks if task in done and (error := task.exception()) is not None]
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+        if failed:
+            raise failed[0]
         return [row for task in tasks for row in task.result()]
 
 
@@ -132,5 +143,12 @@ async def _part(
                 " SET LOCAL max_parallel_workers_per_gather = 0"
             )
             return await read(session, keys)
+        except BaseException:
+            # cancelled or failed part-way (a BEGIN under way that the driver had not recorded yet, a statement
+            # cancelled), its connection is closed rather than given back to the pool in a state nobody knows:
+            # the next split would find a transaction open on it
+            with contextlib.suppress(Exception):
+                await (await session.connection()).invalidate()
+            raise
         finally:
             await session.rollback()

@@ -151,7 +151,8 @@ async def subsidy_report(
     """L6 per county: each loan's subsidy rounded to the fen (as it is paid), then totalled, in the database
     (`repository.subsidy_of_counties`: a province's loans are never read into the service). A closed calendar
     period's figures are kept per county and read while valid (L6a: `_kept_report`); what is computed is split by
-    county across the worker's split readers, on the request's snapshot (`_computed`)."""
+    county across the worker's split readers, on the request's snapshot (`_computed`). The counties are those the
+    county totals know just before (a county whose first loan commits in between is in the next report)."""
     check_period(period_from, period_to)
     prefix = scope_prefix(principal, county, field="county")
     figures: dict[str, tuple[int, int]] = {}

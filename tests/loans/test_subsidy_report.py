@@ -117,3 +117,27 @@ async def test_a_loan_repaid_before_the_period_is_counted_and_earns_nothing(
     # on 06-30 the repaid loan owed nothing at the day's end; the owing one earned a day more: 11,000
     assert one_day_earlier["total_fen"] == 11_000
     assert owing["id"] != repaid["id"]
+
+
+async def test_a_loan_maturing_on_the_periods_first_day_earns_that_day_and_one_maturing_the_day_before_nothing(
+    lender: Api, seed: Seed, county: str, make_principal: MakePrincipal
+) -> None:
+    """The report reads no loan past its maturity in force before `from` (repository._subsidy_sums): on each side of
+    that edge, and a loan whose extension moved its maturity from before `from` to inside the period."""
+    on_first_day = await new_loan(lender, seed, amount_fen=3_600_000, term_months=24, issued_on="2018-07-01")
+    day_before = await new_loan(lender, seed, amount_fen=3_600_000, term_months=24, issued_on="2018-06-30")
+    extended = await new_loan(lender, seed, amount_fen=3_600_000, term_months=24, issued_on="2018-05-15")
+    assert [loan["maturity_on"] for loan in (on_first_day, day_before, extended)] == [
+        "2020-07-01", "2020-06-30", "2020-05-15"]
+    response = await lender.post(f"/loans/{extended['id']}/extensions", json={
+        "new_maturity_on": "2020-07-10", "reason": "受灾，申请展期"})
+    assert response.status_code == 201, response.text
+    finance = await make_principal("finance", county)
+    params = {"from": "2020-07-01", "to": "2020-08-01", "rate_bp": 1000}
+    report = (await finance.get("/loans/reports/subsidy", params={**params, "county": county})).json()
+    # a day's subsidy of 3,600,000 fen at 10 % is 1,000 fen: the first day of the period for the one maturing on it,
+    # 07-01..07-10 for the extended one, nothing for the one maturing on 06-30
+    assert report["items"] == [{"county_code": county, "loans": 3, "subsidy_fen": 11_000}]
+    each = [(await finance.get(f"/loans/{loan['id']}/subsidy", params=params)).json()["subsidy_fen"]
+            for loan in (on_first_day, day_before, extended)]
+    assert each == [1_000, 0, 10_000]

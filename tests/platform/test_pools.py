@@ -20,6 +20,9 @@ def test_the_connections_beside_the_pools_count_the_loans_workers_split_readers(
     assert unsplit == 1 + 1  # the gateway's LISTEN and its verifier
     assert outside_pools({**base, "FUNDTRACK_DB_SPLIT_READERS": "4"}) == unsplit + 3 * 4
     assert outside_pools(base) == unsplit + 3 * 2  # two a worker unless told
+    for wrong in ("abc", "17", "-1", ""):  # what the services would refuse at their start, refused here by name
+        with pytest.raises(ValueError, match="FUNDTRACK_DB_SPLIT_READERS"):
+            outside_pools({**base, "FUNDTRACK_DB_SPLIT_READERS": wrong})
 
 
 def test_the_plan_shares_out_what_is_available_and_no_more() -> None:

@@ -81,8 +81,9 @@ async def test_the_parts_run_at_once_on_connections_of_their_own_on_the_exported
         await asyncio.wait_for(both_reading.wait(), 10)  # both parts open at once: two connections
         count = int((await session.execute(text(f"SELECT count(*) FROM {probe}"))).scalar_one())
         isolation = str((await session.execute(text("SHOW transaction_isolation"))).scalar_one())
+        read_only = str((await session.execute(text("SHOW transaction_read_only"))).scalar_one())
         for key in keys:
-            seen[key] = (await _pid(session), count, isolation)
+            seen[key] = (await _pid(session), count, f"{isolation}, read only {read_only}")
         return keys
 
     own = await _pid(request_session)
@@ -91,7 +92,7 @@ async def test_the_parts_run_at_once_on_connections_of_their_own_on_the_exported
     (pid_a, count_a, isolation_a), (pid_b, count_b, isolation_b) = seen["a"], seen["b"]
     assert len({own, pid_a, pid_b}) == 3
     assert count_a == count_b == 2  # the row committed after the export is seen by neither part
-    assert isolation_a == isolation_b == "repeatable read"
+    assert isolation_a == isolation_b == "repeatable read, read only on"
     now = (await request_session.execute(text(f"SELECT count(*) FROM {probe}"))).scalar_one()
     assert now == 3  # while a new statement of the request's own (read committed) sees it
     await request_session.rollback()
@@ -110,7 +111,9 @@ async def test_one_part_or_busy_readers_or_none_read_in_one_call_on_the_requests
 
     assert await split_read(request_session, readers, [("a", 1)], read) == ["a"]
     assert await split_read(request_session, SplitReaders(None, 2), [("a", 1), ("b", 1)], read) == ["a", "b"]
-    assert calls == [(own, ["a"]), (own, ["a", "b"])]
+    async with request_session.begin_nested():  # no snapshot can be exported from a savepoint
+        assert await split_read(request_session, readers, [("a", 1), ("b", 1)], read) == ["a", "b"]
+    assert calls == [(own, ["a"]), (own, ["a", "b"]), (own, ["a", "b"])]
 
     # while another request's read is split, this one is read in one call on its own session, without waiting
     release = asyncio.Event()
@@ -156,7 +159,8 @@ async def test_a_part_that_fails_cancels_the_others_and_gives_their_connections_
     assert readers.engine is not None and readers.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     # nothing of it runs on in the server
     for _ in range(50):
-        running = await db.fetchval("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'")
+        running = await db.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")
         if running == 0:
             break
         await asyncio.sleep(0.1)
@@ -167,3 +171,28 @@ async def test_a_part_that_fails_cancels_the_others_and_gives_their_connections_
 
     await request_session.rollback()
     assert sorted(await split_read(request_session, readers, [("a", 1), ("b", 1)], keys_of)) == ["a", "b"]
+
+
+async def test_a_split_cancelled_at_any_moment_leaves_no_connection_the_next_split_cannot_use(
+    request_session: AsyncSession, readers: SplitReaders, db: asyncpg.Pool
+) -> None:
+    """Cancelled while its parts begin their transactions (a BEGIN under way that the driver has not recorded yet),
+    a part's connection must not go back to the pool as it is: the next split would find a transaction open on it."""
+    async def sleeping(session: AsyncSession, keys: list[str]) -> list[str]:
+        await session.execute(text("SELECT pg_sleep(5)"))
+        return keys
+
+    async def keys_of(session: AsyncSession, keys: list[str]) -> list[str]:
+        await session.execute(text("SELECT 1"))
+        return keys
+
+    for step in range(120):
+        split = asyncio.create_task(split_read(request_session, readers, [("a", 1), ("b", 1)], sleeping))
+        await asyncio.sleep(0.0001 * step)
+        split.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await split
+        await request_session.rollback()
+        assert sorted(await split_read(request_session, readers, [("a", 1), ("b", 1)], keys_of)) == ["a", "b"], step
+        await request_session.rollback()
+    assert readers.engine is not None and readers.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
