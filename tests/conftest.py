@@ -14,8 +14,9 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.db import plain_url
+from services.kernel.db import create_engine, plain_url, session_factory
 from services.kernel.http import ServiceClient
 from services.kernel.identity import Principal, sign
 from services.kernel.settings import get_settings
@@ -53,6 +54,18 @@ async def db(database: TestDatabase) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
+
+
+@pytest.fixture
+async def loans_session(database: TestDatabase, stack: object) -> AsyncIterator[AsyncSession]:
+    """A session on the loans service's schema and role, beside the running stack (for checks of derived tables,
+    and as a request's session)."""
+    engine = create_engine("loans", url=database.url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kernel.db import create_engine, session_factory
 from tests.conftest import Api, MakePrincipal
 from tests.loans.helpers import household_id, id_number, loan_body
-from tests.stack import TestDatabase
 
 HEADER = "household_id,head_id_number,head_name,county_code,village_code,status,members,village_cadre,card_account"
 _counties = itertools.count(random.randrange(100, 9000))
@@ -85,17 +82,6 @@ def seed(admin: Api, county: str) -> Seed:
         return household
 
     return make
-
-
-@pytest.fixture
-async def loans_session(database: TestDatabase, stack: object) -> AsyncIterator[AsyncSession]:
-    """A session on the loans service's schema, beside the running stack (for checks of derived tables)."""
-    engine = create_engine("loans", url=database.url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session:
-            yield session
-    finally:
-        await engine.dispose()
 
 
 async def loan_of(lender: Api, seed: Seed, **overrides: object) -> str:

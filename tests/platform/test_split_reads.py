@@ -46,17 +46,6 @@ async def probe(database: TestDatabase, db: asyncpg.Pool) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def request_session(database: TestDatabase, stack: object) -> AsyncIterator[AsyncSession]:
-    """A session of the loans schema and role (the stack has made them), as a request's."""
-    engine = create_engine("loans", url=database.url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session:
-            yield session
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
 async def readers(database: TestDatabase, stack: object) -> AsyncIterator[SplitReaders]:
     split = SplitReaders(create_engine("loans", url=database.url, pool_size=2, overflow=0), 2)
     try:
@@ -70,7 +59,7 @@ async def _pid(session: AsyncSession) -> int:
 
 
 async def test_the_parts_run_at_once_on_connections_of_their_own_on_the_exported_snapshot(
-    request_session: AsyncSession, readers: SplitReaders, probe: str, db: asyncpg.Pool
+    loans_session: AsyncSession, readers: SplitReaders, probe: str, db: asyncpg.Pool
 ) -> None:
     both_reading = asyncio.Barrier(2)
     seen: dict[str, tuple[int, int, str]] = {}
@@ -86,33 +75,33 @@ async def test_the_parts_run_at_once_on_connections_of_their_own_on_the_exported
             seen[key] = (await _pid(session), count, f"{isolation}, read only {read_only}")
         return keys
 
-    own = await _pid(request_session)
-    rows = await split_read(request_session, readers, [("a", 1), ("b", 1)], read)
+    own = await _pid(loans_session)
+    rows = await split_read(loans_session, readers, [("a", 1), ("b", 1)], read)
     assert sorted(rows) == ["a", "b"]
     (pid_a, count_a, isolation_a), (pid_b, count_b, isolation_b) = seen["a"], seen["b"]
     assert len({own, pid_a, pid_b}) == 3
     assert count_a == count_b == 2  # the row committed after the export is seen by neither part
     assert isolation_a == isolation_b == "repeatable read, read only on"
-    now = (await request_session.execute(text(f"SELECT count(*) FROM {probe}"))).scalar_one()
+    now = (await loans_session.execute(text(f"SELECT count(*) FROM {probe}"))).scalar_one()
     assert now == 3  # while a new statement of the request's own (read committed) sees it
-    await request_session.rollback()
+    await loans_session.rollback()
     assert readers.engine is not None and readers.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 async def test_one_part_or_busy_readers_or_none_read_in_one_call_on_the_requests_session(
-    request_session: AsyncSession, readers: SplitReaders, database: TestDatabase
+    loans_session: AsyncSession, readers: SplitReaders, database: TestDatabase
 ) -> None:
-    own = await _pid(request_session)
+    own = await _pid(loans_session)
     calls: list[tuple[int, list[str]]] = []
 
     async def read(session: AsyncSession, keys: list[str]) -> list[str]:
         calls.append((await _pid(session), keys))
         return keys
 
-    assert await split_read(request_session, readers, [("a", 1)], read) == ["a"]
-    assert await split_read(request_session, SplitReaders(None, 2), [("a", 1), ("b", 1)], read) == ["a", "b"]
-    async with request_session.begin_nested():  # no snapshot can be exported from a savepoint
-        assert await split_read(request_session, readers, [("a", 1), ("b", 1)], read) == ["a", "b"]
+    assert await split_read(loans_session, readers, [("a", 1)], read) == ["a"]
+    assert await split_read(loans_session, SplitReaders(None, 2), [("a", 1), ("b", 1)], read) == ["a", "b"]
+    async with loans_session.begin_nested():  # no snapshot can be exported from a savepoint
+        assert await split_read(loans_session, readers, [("a", 1), ("b", 1)], read) == ["a", "b"]
     assert calls == [(own, ["a"]), (own, ["a", "b"]), (own, ["a", "b"])]
 
     # while another request's read is split, this one is read in one call on its own session, without waiting
@@ -130,7 +119,7 @@ async def test_one_part_or_busy_readers_or_none_read_in_one_call_on_the_requests
             split = asyncio.create_task(split_read(other, readers, [("x", 1), ("y", 1)], held))
             await asyncio.wait_for(started.wait(), 10)
             calls.clear()
-            assert await split_read(request_session, readers, [("a", 1), ("b", 1)], read) == ["a", "b"]
+            assert await split_read(loans_session, readers, [("a", 1), ("b", 1)], read) == ["a", "b"]
             assert calls == [(own, ["a", "b"])]
             release.set()
             assert sorted(await split) == ["x", "y"]
@@ -138,12 +127,12 @@ async def test_one_part_or_busy_readers_or_none_read_in_one_call_on_the_requests
     finally:
         await other_engine.dispose()
     calls.clear()  # and once it is done, the next is split again
-    await split_read(request_session, readers, [("a", 1), ("b", 1)], read)
+    await split_read(loans_session, readers, [("a", 1), ("b", 1)], read)
     assert sorted(keys for _, keys in calls) == [["a"], ["b"]] and own not in {pid for pid, _ in calls}
 
 
 async def test_a_part_that_fails_cancels_the_others_and_gives_their_connections_back(
-    request_session: AsyncSession, readers: SplitReaders, db: asyncpg.Pool
+    loans_session: AsyncSession, readers: SplitReaders, db: asyncpg.Pool
 ) -> None:
     async def read(session: AsyncSession, keys: list[str]) -> list[str]:
         if keys == ["a"]:
@@ -154,7 +143,7 @@ async def test_a_part_that_fails_cancels_the_others_and_gives_their_connections_
 
     began = time.monotonic()
     with pytest.raises(DBAPIError, match="division by zero"):  # the part's own error, as one statement's would be
-        await split_read(request_session, readers, [("a", 1), ("b", 1)], read)
+        await split_read(loans_session, readers, [("a", 1), ("b", 1)], read)
     assert time.monotonic() - began < 10  # the other part's 30 s sleep was cancelled, not waited for
     assert readers.engine is not None and readers.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     # nothing of it runs on in the server
@@ -169,12 +158,12 @@ async def test_a_part_that_fails_cancels_the_others_and_gives_their_connections_
     async def keys_of(session: AsyncSession, keys: list[str]) -> list[str]:
         return keys
 
-    await request_session.rollback()
-    assert sorted(await split_read(request_session, readers, [("a", 1), ("b", 1)], keys_of)) == ["a", "b"]
+    await loans_session.rollback()
+    assert sorted(await split_read(loans_session, readers, [("a", 1), ("b", 1)], keys_of)) == ["a", "b"]
 
 
 async def test_a_split_cancelled_at_any_moment_leaves_no_connection_the_next_split_cannot_use(
-    request_session: AsyncSession, readers: SplitReaders, db: asyncpg.Pool
+    loans_session: AsyncSession, readers: SplitReaders, db: asyncpg.Pool
 ) -> None:
     """Cancelled while its parts begin their transactions (a BEGIN under way that the driver has not recorded yet),
     a part's connection must not go back to the pool as it is: the next split would find a transaction open on it."""
@@ -187,12 +176,12 @@ async def test_a_split_cancelled_at_any_moment_leaves_no_connection_the_next_spl
         return keys
 
     for step in range(120):
-        split = asyncio.create_task(split_read(request_session, readers, [("a", 1), ("b", 1)], sleeping))
+        split = asyncio.create_task(split_read(loans_session, readers, [("a", 1), ("b", 1)], sleeping))
         await asyncio.sleep(0.0001 * step)
         split.cancel()
         with pytest.raises(asyncio.CancelledError):
             await split
-        await request_session.rollback()
-        assert sorted(await split_read(request_session, readers, [("a", 1), ("b", 1)], keys_of)) == ["a", "b"], step
-        await request_session.rollback()
+        await loans_session.rollback()
+        assert sorted(await split_read(loans_session, readers, [("a", 1), ("b", 1)], keys_of)) == ["a", "b"], step
+        await loans_session.rollback()
     assert readers.engine is not None and readers.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
