@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Annotated
 
 import asyncpg
+from pydantic import TypeAdapter, ValidationError
 
 from gateway.audit_settings import AuditSettings
 from services.kernel.db import plain_url
@@ -77,9 +79,11 @@ def split_readers(env: Mapping[str, str]) -> int:
     """FUNDTRACK_DB_SPLIT_READERS (a worker's connections for split reads; below 2, none); ValueError naming the
     variable if it is not what the services accept (services/kernel/settings.py)."""
     field = Settings.model_fields["db_split_readers"]
-    raw = env.get(SPLIT, str(field.default))
-    most = max(int(getattr(rule, "le", 0) or 0) for rule in field.metadata)
-    if not raw.strip().isdigit() or int(raw) > most:
-        raise ValueError(f"{SPLIT}={raw!r}: give a whole number of connections from 0 to {most}")
-    width = int(raw)
+    if SPLIT not in env:
+        width = int(field.default)
+    else:
+        try:  # validated as the services validate it (the field's type and bounds)
+            width = int(TypeAdapter(Annotated[(int, *field.metadata)]).validate_python(env[SPLIT]))
+        except ValidationError as error:
+            raise ValueError(f"{SPLIT}={env[SPLIT]!r}: {error.errors()[0]['msg']}") from None
     return width if width >= 2 else 0

@@ -117,14 +117,32 @@ async def split_read(
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             # the first to fail (what its siblings raise once cancelled is not the cause)
-            failed = [error for task in tasks if task in done and (error := task.exception()) is not None]
+            failed = [error for task in tasks
+                      if task in done and not task.cancelled() and (error := task.exception()) is not None]
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.wait(tasks)
+            await _cancel_and_wait(tasks)
         if failed:
             raise failed[0]
         return [row for task in tasks for row in task.result()]
+
+
+async def _cancel_and_wait(tasks: list[asyncio.Task[list[T]]]) -> None:
+    """Every part cancelled and ended before the lock is let go (a cancel of the request while it waits for them
+    does not cut the wait short: it is raised once they have ended), their errors retrieved."""
+    for task in tasks:
+        task.cancel()
+    pending: set[asyncio.Task[list[T]]] = set(tasks)
+    cancelled = False
+    while pending:
+        try:
+            _, pending = await asyncio.wait(pending)
+        except asyncio.CancelledError:
+            cancelled = True
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 async def _part(
@@ -132,11 +150,14 @@ async def _part(
     read: Callable[[AsyncSession, list[K]], Awaitable[list[T]]], keys: list[K],
 ) -> list[T]:
     async with sessions() as session:
+        begun = False
         try:
             # the transaction begun without a query, then made what an imported snapshot needs before its first one
             # (one simple-protocol round trip: the snapshot's id is a new text each time, nothing to prepare). The
             # parts are the read's parallelism: a part's own parallel workers would only take its siblings' cores.
+            # (A BEGIN cancelled under way closes its connection itself: rawsql._begin.)
             conn = await rawsql.connection(session)
+            begun = True
             await conn.execute(
                 "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
                 f" SET TRANSACTION SNAPSHOT '{snapshot}';"
@@ -144,11 +165,11 @@ async def _part(
             )
             return await read(session, keys)
         except BaseException:
-            # cancelled or failed part-way (a BEGIN under way that the driver had not recorded yet, a statement
-            # cancelled), its connection is closed rather than given back to the pool in a state nobody knows:
-            # the next split would find a transaction open on it
-            with contextlib.suppress(Exception):
-                await (await session.connection()).invalidate()
+            # cancelled or failed part-way through its statements, its connection is closed rather than given back
+            # to the pool in a state nobody knows (never one checked out for this: the pool may be exhausted)
+            if begun:
+                with contextlib.suppress(Exception):
+                    await (await session.connection()).invalidate()
             raise
         finally:
             await session.rollback()

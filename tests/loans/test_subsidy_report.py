@@ -122,8 +122,10 @@ async def test_a_loan_repaid_before_the_period_is_counted_and_earns_nothing(
 async def test_a_loan_maturing_on_the_periods_first_day_earns_that_day_and_one_maturing_the_day_before_nothing(
     lender: Api, seed: Seed, county: str, make_principal: MakePrincipal
 ) -> None:
-    """The report reads no loan past its maturity in force before `from` (repository._subsidy_sums): on each side of
-    that edge, and a loan whose extension moved its maturity from before `from` to inside the period."""
+    """The report reads no loan past its maturity in force before `from` (repository._subsidy_sums), and must still
+    read every loan that can earn: the one maturing on the first day earns that day (a filter one day off would drop
+    it), the one maturing the day before earns nothing (with or without the filter, which only saves its probe),
+    and the one whose extension moved its maturity from before `from` into the period earns up to it."""
     on_first_day = await new_loan(lender, seed, amount_fen=3_600_000, term_months=24, issued_on="2018-07-01")
     day_before = await new_loan(lender, seed, amount_fen=3_600_000, term_months=24, issued_on="2018-06-30")
     extended = await new_loan(lender, seed, amount_fen=3_600_000, term_months=24, issued_on="2018-05-15")

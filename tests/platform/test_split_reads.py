@@ -185,3 +185,26 @@ async def test_a_split_cancelled_at_any_moment_leaves_no_connection_the_next_spl
         assert sorted(await split_read(loans_session, readers, [("a", 1), ("b", 1)], keys_of)) == ["a", "b"], step
         await loans_session.rollback()
     assert readers.engine is not None and readers.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_request_cancelled_again_while_its_parts_end_lets_go_of_nothing_before_they_have(
+    loans_session: AsyncSession, readers: SplitReaders
+) -> None:
+    """A second cancel while the split waits for its cancelled parts does not cut that wait short: when the request
+    ends, no part runs on and every connection is back, so the next split finds the pool whole."""
+    started = asyncio.Event()
+
+    async def sleeping(session: AsyncSession, keys: list[str]) -> list[str]:
+        started.set()
+        await session.execute(text("SELECT pg_sleep(5)"))
+        return keys
+
+    split = asyncio.create_task(split_read(loans_session, readers, [("a", 1), ("b", 1)], sleeping))
+    await asyncio.wait_for(started.wait(), 10)
+    split.cancel()
+    await asyncio.sleep(0)  # the split now cancels its parts and waits for them
+    split.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await split
+    assert readers.engine is not None and readers.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    await loans_session.rollback()
