@@ -94,7 +94,7 @@ async def test_a_citys_report_split_by_county_is_the_recomputation_from_the_fact
 
     monkeypatch.setattr(repository, "subsidy_of_counties", recorded)
     principal = Principal(id="test-finance", role="finance", region_code=city)
-    period = {"period_from": periods[0][0], "period_to": periods[0][1], "rate_bp": RATE_BP}
+    period: dict[str, Any] = {"period_from": periods[0][0], "period_to": periods[0][1], "rate_bp": RATE_BP}
     readers = SplitReaders(create_engine("loans", url=database.url, pool_size=2, overflow=0), 2)
     try:
         split = await reads.subsidy_report(loans_session, principal, readers, county=None, **period)
