@@ -325,7 +325,7 @@ class CountySubsidy(SQLModel, table=True):
 
 # L6a: what moves a county's subsidy version. "Today" is the database's date in China (the writing transaction's
 # start); a kept figure is only of a period ending a day before the reader's (reads.subsidy_report), so a writer that
-# began before midnight and commits after it is covered. What the report reads (repository.subsidy_by_county) and
+# began before midnight and commits after it is covered. What the report reads (repository._subsidy_sums) and
 # which change of it can touch a closed period ([from, to) with to ≤ today):
 # - loan_repayments (append-only: INSERT): principal_fen > 0 paid_on < today. One paid today moves the balance's
 #   repaid principal and the repayments since `from` by the same amount: every day's principal owed is unchanged.

@@ -155,7 +155,7 @@ async def subsidy_report(
     county totals know just before (a county whose first loan commits in between is in the next report)."""
     check_period(period_from, period_to)
     prefix = scope_prefix(principal, county, field="county")
-    figures: dict[str, tuple[int, int]] = {}
+    figures: dict[str, tuple[int, int]]
     if rules.subsidy_is_kept(period_from, period_to, await repository.database_today(session)):
         figures = await _kept_report(session, readers, prefix=prefix, period_from=period_from, period_to=period_to,
                                      rate_bp=rate_bp)

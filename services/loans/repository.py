@@ -402,17 +402,14 @@ Region = Callable[[Any], ColumnElement[bool]]  # a report's counties, as a condi
 async def subsidy_by_county(
     session: AsyncSession, *, prefix: str, period_from: date, period_to: date, rate_bp: int
 ) -> list[tuple[str, int, int]]:
-    """L6 per county, in the database: (`county_code`, the loans issued before `to`, `subsidy_fen`), the sum of each
-    loan's subsidy rounded half up to the fen, the figure `rules.subsidy_of` gives loan by loan
-    (tests/loans/test_subsidy_report.py checks the two agree). Computed from the facts every time: what a kept
-    figure (`kept_subsidies`, L6a) must equal."""
-    def region(column: Any) -> ColumnElement[bool]:
-        return in_region(column, prefix)
-
-    sums = {row.county_code: int(row.subsidy_fen)
-            for row in await session.execute(_subsidy_sums(region, period_from, period_to, rate_bp))}
-    counts = await session.execute(_issued_before(region, period_to))
-    return [(county_code, loans, sums.get(county_code, 0)) for county_code, loans in counts]
+    """L6 per county of the region, in the database, in one computation on the request's session: (`county_code`,
+    the loans issued before `to`, `subsidy_fen`), the sum of each loan's subsidy rounded half up to the fen, the
+    figure `rules.subsidy_of` gives loan by loan (tests/loans/test_subsidy_report.py checks the two agree); counties
+    with no loan issued before `to` left out. `subsidy_of_counties` over the counties the totals know, unsplit and
+    with nothing kept: what the report answers split (reads._computed) and what a kept figure (L6a) must equal."""
+    counties = [county_code for county_code, _ in await subsidy_counties(session, prefix=prefix)]
+    rows = await subsidy_of_counties(session, counties, period_from=period_from, period_to=period_to, rate_bp=rate_bp)
+    return [(str(row.county_code), int(row.loans), int(row.subsidy_fen)) for row in rows if row.loans > 0]
 
 
 def _subsidy_sums(region: Region, period_from: date, period_to: date, rate_bp: int) -> Select[str, int]:
@@ -535,7 +532,7 @@ async def kept_subsidies(
 async def subsidy_of_counties(
     session: AsyncSession, counties: Sequence[str], *, period_from: date, period_to: date, rate_bp: int
 ) -> list[Record]:
-    """L6 of these counties, as `subsidy_by_county` computes it, with each county's version, in one statement (one
+    """L6 of these counties (`_subsidy_sums`, `_issued_before`), with each county's version, in one statement (one
     snapshot): (`county_code`, `version` or null, `loans`, `subsidy_fen`), a county with no loan before `to` too
     (zeros), so the figures kept with the version are those of the facts at that version, never older (L6a)."""
     def region(column: Any) -> ColumnElement[bool]:

@@ -103,10 +103,10 @@ async def test_a_citys_report_split_by_county_is_the_recomputation_from_the_fact
     own = int((await loans_session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
     unsplit = await reads.subsidy_report(loans_session, principal, SplitReaders(None, 1), county=None, **period)
     await loans_session.rollback()
+    (pid_a, part_a), (pid_b, part_b), (pid_one, every) = calls
     assert split == unsplit
     assert [(i.county_code, i.loans, i.subsidy_fen) for i in split.items] == await repository.subsidy_by_county(
         loans_session, prefix=city[:4], **period)
     await loans_session.rollback()
-    (pid_a, part_a), (pid_b, part_b), (pid_one, every) = calls
     assert len({pid_a, pid_b, own}) == 3 and pid_one == own
     assert sorted(part_a + part_b) == sorted(every) and {first, second} <= set(every) and part_a and part_b
